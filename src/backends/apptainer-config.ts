@@ -1,0 +1,137 @@
+import * as z from 'zod';
+import { backendType, commonFields } from '../config/base.js';
+import { documented, memorySize, strictObject } from '../config/fields.js';
+import { bindList } from '../config/mounts.js';
+import type { PathContext } from '../config/path-context.js';
+import { resolveConfigPath } from '../config/path-context.js';
+import { anyPath, checkPathKind, existingPath } from '../config/paths.js';
+
+/** Image references that Apptainer pulls rather than reads from disk. */
+export const REMOTE_IMAGE_PATTERN = /^(?:docker|oras|library):\/\/\S+$/;
+const SCHEME_PATTERN = /^[a-z][a-z0-9+.-]*:\/\//;
+
+function imageField(ctx: PathContext) {
+  return documented(z.string().min(1, { error: 'image cannot be empty' }), {
+    description:
+      'Image to run: a .sif file, a sandbox directory, or a docker://, oras:// or library:// reference, which is pulled once into the cache. Give this or `definition`, not both.',
+    examples: ['docker://ubuntu:22.04', 'images/model.sif'],
+  }).transform((written, zctx) => {
+    if (REMOTE_IMAGE_PATTERN.test(written)) return written;
+    if (SCHEME_PATTERN.test(written)) {
+      zctx.issues.push({
+        code: 'custom',
+        input: written,
+        message: `image "${written}" uses an unsupported scheme: use docker://, oras:// or library://, or a path to a .sif file or sandbox directory`,
+      });
+      return written;
+    }
+    const absolute = resolveConfigPath(ctx, written);
+    const problem = checkPathKind(ctx, written, absolute, 'exists');
+    if (problem !== undefined)
+      zctx.issues.push({ code: 'custom', input: written, message: `image ${problem}` });
+    return absolute;
+  });
+}
+
+function flag(description: string, fallback: boolean) {
+  return documented(z.boolean(), { description, examples: [!fallback] }).default(fallback);
+}
+
+export function apptainerConfigSchema(ctx: PathContext) {
+  return strictObject({
+    type: backendType('apptainer', 'Runs the model in an Apptainer (or Singularity) container.'),
+    ...commonFields(ctx),
+    image: imageField(ctx).optional(),
+    definition: existingPath(ctx, 'file', {
+      description:
+        'Apptainer definition (.def) file to build the image from. The built image is cached by the content of the file. Give this or `image`, not both.',
+      examples: ['model.def'],
+    }).optional(),
+    binds: bindList(ctx),
+    cleanenv: flag(
+      "Start from a clean environment (--cleanenv) instead of inheriting the host's.",
+      true,
+    ),
+    no_home: flag("Do not mount the user's home directory (--no-home).", true),
+    containall: flag(
+      'Isolate the container fully from the host: no host /tmp, /dev or $HOME (--containall).',
+      false,
+    ),
+    writable_tmpfs: flag(
+      'Give the container a writable in-memory overlay (--writable-tmpfs).',
+      false,
+    ),
+    nv: flag('Make NVIDIA GPUs and their driver libraries available (--nv).', false),
+    rocm: flag('Make AMD GPUs and their ROCm libraries available (--rocm).', false),
+    pwd: documented(
+      z.string().regex(/^\//, {
+        error: 'must be an absolute path inside the container, such as "/app/run"',
+      }),
+      {
+        description:
+          "Working directory inside the container (--pwd). Defaults to where the run's staging directory is mounted.",
+        examples: ['/app/run'],
+      },
+    ).optional(),
+    executable: documented(z.string().min(1, { error: 'executable cannot be empty' }), {
+      description: "Command to run in the container instead of the model's own `command`.",
+      examples: ['/opt/model/bin/run'],
+    }).optional(),
+    mpiexec: documented(z.string().min(1, { error: 'mpiexec cannot be empty' }), {
+      description:
+        'MPI launcher to run outside the container, in the hybrid model: `<mpiexec> -n <cpu> apptainer exec …`.',
+      examples: ['mpirun', 'srun --mpi=pmix'],
+    }).optional(),
+    cpu: documented(z.number().int().min(1).max(128), {
+      description:
+        'CPUs the container may use (--cpus, 1 to 128). Also the process count given to `mpiexec`.',
+      examples: [4],
+    }).optional(),
+    memory: memorySize({
+      description: 'Memory limit (--memory), such as "512m" or "2g".',
+      examples: ['4g'],
+    }).optional(),
+    cache_dir: anyPath(ctx, {
+      description:
+        'Where pulled and built images are kept. Defaults to APPTAINER_CACHEDIR, else a modelrun folder in your cache directory.',
+      examples: ['~/.cache/modelrun/apptainer'],
+    }).optional(),
+    binary: documented(z.enum(['apptainer', 'singularity']), {
+      description:
+        'Container runtime to call: "apptainer", or "singularity" on clusters that still ship SingularityCE.',
+      examples: ['singularity'],
+    }).default('apptainer'),
+    extra_args: documented(z.array(z.string()), {
+      description: 'Extra flags passed to `exec` as they are, before the image.',
+      examples: [['--fakeroot']],
+    }).optional(),
+  })
+    .meta({
+      oneOf: [
+        { required: ['image'], not: { required: ['definition'] } },
+        { required: ['definition'], not: { required: ['image'] } },
+      ],
+    })
+    .superRefine(
+      (config, zctx) => {
+        if (config.image !== undefined && config.definition !== undefined) {
+          zctx.addIssue({
+            code: 'custom',
+            path: ['definition'],
+            input: config,
+            message: 'cannot specify both image and definition',
+          });
+        } else if (config.image === undefined && config.definition === undefined) {
+          zctx.addIssue({
+            code: 'custom',
+            path: [],
+            input: config,
+            message: 'either image or definition must be provided',
+          });
+        }
+      },
+      { when: () => true },
+    );
+}
+
+export type ApptainerConfig = z.output<ReturnType<typeof apptainerConfigSchema>>;

@@ -1,0 +1,184 @@
+import { isAbsolute, join } from 'node:path';
+import * as z from 'zod';
+import { backendType, commonFields } from '../config/base.js';
+import { documented, memorySize, strictObject, stringMap } from '../config/fields.js';
+import { volumeList } from '../config/mounts.js';
+import type { PathContext } from '../config/path-context.js';
+import { checkPathKind, existingPath } from '../config/paths.js';
+
+export const IMAGE_PATTERN = /^[a-zA-Z0-9._:/@-]+$/;
+const USER_PATTERN = /^[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)?$/;
+const NETWORK_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+const GPUS_MESSAGE =
+  'must be "all", a number of GPUs (at least 1), or a list of device ids such as [0, 1]';
+
+const BUILD_ONLY_FIELDS = ['build_context', 'build_args'] as const;
+
+export function dockerConfigSchema(ctx: PathContext) {
+  return strictObject({
+    type: backendType('docker', 'Runs the model in a Docker container.'),
+    ...commonFields(ctx),
+    image: documented(
+      z.string().regex(IMAGE_PATTERN, {
+        error: (issue) =>
+          `${JSON.stringify(issue.input)} is not an image reference: use letters, digits and . _ : / @ -, as in "ubuntu:22.04" or "registry.example.com/team/model:1.2"`,
+      }),
+      {
+        description: 'Image to run, as `docker run` takes it. Give this or `dockerfile`, not both.',
+        examples: ['ubuntu:22.04', 'registry.example.com/ocean/ww3:7.14', 'name@sha256:<digest>'],
+      },
+    ).optional(),
+    dockerfile: documented(
+      z
+        .string()
+        .min(1, { error: 'dockerfile cannot be empty' })
+        .refine((path) => !isAbsolute(path), {
+          error: 'must be a path relative to build_context, not an absolute path',
+        }),
+      {
+        description:
+          "Dockerfile to build the image from, relative to `build_context` (or to this config file's folder when build_context is not set). Give this or `image`, not both.",
+        examples: ['Dockerfile'],
+      },
+    ).optional(),
+    build_context: existingPath(ctx, 'directory', {
+      description:
+        "Folder sent to the engine as the build context. Defaults to the Dockerfile's folder. Only with `dockerfile`.",
+      examples: ['.'],
+    }).optional(),
+    build_args: stringMap(
+      {
+        description: 'Build arguments (ARG values) for the Dockerfile. Only with `dockerfile`.',
+        examples: [{ MODEL_VERSION: '7.14' }],
+      },
+      { names: 'any' },
+    ),
+    cpu: documented(z.number().int().min(1).max(128), {
+      description:
+        'CPUs the container may use (1 to 128). Also the process count given to `mpiexec`.',
+      examples: [4],
+    }).optional(),
+    memory: memorySize({
+      description:
+        'Memory limit, such as "512m" or "2g" (bytes without a unit). Swap is not added on top. A model that exceeds it is killed and reported as out of memory.',
+      examples: ['4g'],
+    }).optional(),
+    shm_size: memorySize({
+      description:
+        'Size of /dev/shm, in the same form as `memory`. MPI and PyTorch often need more than the 64m default.',
+      examples: ['1g'],
+    }).optional(),
+    volumes: volumeList(ctx),
+    user: documented(
+      z.string().regex(USER_PATTERN, {
+        error:
+          'must be a user name or uid, optionally with a group: "1000", "1000:1000" or "model:staff"',
+      }),
+      {
+        description:
+          'User (and group) the model runs as. Defaults to your own uid:gid so that outputs are owned by you; set "root" explicitly to run as root.',
+        examples: ['1000:1000'],
+      },
+    ).optional(),
+    executable: documented(z.string().min(1, { error: 'executable cannot be empty' }), {
+      description: "Command to run in the container instead of the model's own `command`.",
+      examples: ['/opt/model/bin/ww3_shel'],
+    }).optional(),
+    mpiexec: documented(z.string().min(1, { error: 'mpiexec cannot be empty' }), {
+      description:
+        'MPI launcher to wrap the command in. modelrun adds `-n <cpu>` unless the launcher already gives a process count.',
+      examples: ['mpirun', 'mpirun -np 8'],
+    }).optional(),
+    remove_container: documented(z.boolean(), {
+      description: 'Remove the container when the run ends. Set false to keep it for inspection.',
+      examples: [false],
+    }).default(true),
+    gpus: documented(
+      z.union(
+        [
+          z.literal('all'),
+          z.number().int({ error: GPUS_MESSAGE }).min(1, { error: GPUS_MESSAGE }),
+          z
+            .array(z.union([z.string().min(1), z.number().int().min(0)]), { error: GPUS_MESSAGE })
+            .min(1, { error: GPUS_MESSAGE }),
+        ],
+        { error: GPUS_MESSAGE },
+      ),
+      {
+        description: 'GPUs to give the container: "all", a count, or a list of device ids.',
+        examples: ['all', 2, [0, 1]],
+      },
+    ).optional(),
+    network: documented(
+      z.string().regex(NETWORK_PATTERN, {
+        error: 'must be "bridge", "none", "host" or the name of a Docker network',
+      }),
+      {
+        description:
+          'Network to attach the container to: "bridge", "none", "host", or a named network.',
+        examples: ['none'],
+      },
+    ).default('bridge'),
+    pull_policy: documented(z.enum(['missing', 'always', 'never']), {
+      description:
+        'When to pull the image: "missing" pulls only when it is not present, "always" pulls every run, "never" fails if it is not present. For `dockerfile` builds, "always" pulls newer base images.',
+      examples: ['never'],
+    }).default('missing'),
+  })
+    .meta({
+      // Exactly one image source, and build settings only with a Dockerfile.
+      oneOf: [
+        {
+          required: ['image'],
+          not: {
+            anyOf: [
+              { required: ['dockerfile'] },
+              ...BUILD_ONLY_FIELDS.map((f) => ({ required: [f] })),
+            ],
+          },
+        },
+        { required: ['dockerfile'], not: { required: ['image'] } },
+      ],
+    })
+    .superRefine(
+      (config, zctx) => {
+        const issue = (path: string, message: string) =>
+          zctx.addIssue({ code: 'custom', path: [path], message, input: config });
+        const hasImage = config.image !== undefined;
+        const dockerfile = config.dockerfile;
+        if (hasImage && dockerfile !== undefined) {
+          issue('dockerfile', 'cannot specify both image and dockerfile');
+        } else if (!hasImage && dockerfile === undefined) {
+          zctx.addIssue({
+            code: 'custom',
+            path: [],
+            message: 'either image or dockerfile must be provided',
+            input: config,
+          });
+        }
+        if (dockerfile === undefined) {
+          for (const field of BUILD_ONLY_FIELDS) {
+            if (config[field] !== undefined)
+              issue(field, 'only applies when building from a dockerfile');
+          }
+          return;
+        }
+        // Fields that failed their own checks are already reported; check the
+        // Dockerfile only against a build context that is really there.
+        const context = config.build_context ?? ctx.baseDir;
+        if (
+          typeof dockerfile !== 'string' ||
+          isAbsolute(dockerfile) ||
+          ctx.kindOf(context) !== 'directory'
+        )
+          return;
+        const problem = checkPathKind(ctx, dockerfile, join(context, dockerfile), 'file');
+        if (problem !== undefined) issue('dockerfile', problem);
+      },
+      // Run even when other fields are invalid, so one pass reports every problem.
+      { when: () => true },
+    );
+}
+
+export type DockerConfig = z.output<ReturnType<typeof dockerConfigSchema>>;

@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+
+export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+
+/** Where the Docker engine listens, as DOCKER_HOST spells it. */
+export interface EngineAddress {
+  url: string;
+  socketPath?: string;
+  host?: string;
+  port?: number;
+  tls?: { ca: Buffer; cert: Buffer; key: Buffer };
+}
+
+/** DOCKER_HOST if set, else the config's `docker_host`, else the default socket. */
+export function engineAddress(env: NodeJS.ProcessEnv, configured?: string): EngineAddress {
+  const url = env.DOCKER_HOST || configured || DEFAULT_DOCKER_HOST;
+  if (url.startsWith('unix://')) return { url, socketPath: url.slice('unix://'.length) };
+  if (url.startsWith('tcp://') || url.startsWith('http://') || url.startsWith('https://')) {
+    const parsed = new URL(url.replace(/^tcp:/, 'http:'));
+    const useTls = url.startsWith('https://') || Boolean(env.DOCKER_TLS_VERIFY);
+    return {
+      url,
+      host: parsed.hostname,
+      port: Number(parsed.port || (useTls ? 2376 : 2375)),
+      ...(useTls ? { tls: readTlsFiles(env) } : {}),
+    };
+  }
+  throw new Error(
+    `unsupported DOCKER_HOST "${url}": use unix:///path/to/docker.sock or tcp://host:port`,
+  );
+}
+
+function readTlsFiles(env: NodeJS.ProcessEnv) {
+  const dir = env.DOCKER_CERT_PATH || join(env.HOME ?? '', '.docker');
+  return {
+    ca: readFileSync(join(dir, 'ca.pem')),
+    cert: readFileSync(join(dir, 'cert.pem')),
+    key: readFileSync(join(dir, 'key.pem')),
+  };
+}
+
+export interface EngineVersion {
+  version: string;
+  apiVersion: string;
+}
+
+/**
+ * Asks the engine for its version with a plain HTTP request, so that
+ * `backends list` can report on Docker without loading an engine client.
+ */
+export function fetchEngineVersion(
+  address: EngineAddress,
+  timeoutMs: number,
+): Promise<EngineVersion> {
+  return new Promise((resolve, reject) => {
+    const options = {
+      method: 'GET',
+      path: '/version',
+      timeout: timeoutMs,
+      ...(address.socketPath === undefined
+        ? { host: address.host, port: address.port, ...(address.tls ?? {}) }
+        : { socketPath: address.socketPath }),
+    };
+    const request = (address.tls === undefined ? httpRequest : httpsRequest)(
+      options,
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        response.on('end', () => {
+          if (response.statusCode !== 200) {
+            reject(new Error(`the engine answered ${response.statusCode}: ${body.trim()}`));
+            return;
+          }
+          try {
+            const parsed = JSON.parse(body) as { Version?: string; ApiVersion?: string };
+            resolve({
+              version: parsed.Version ?? 'unknown',
+              apiVersion: parsed.ApiVersion ?? 'unknown',
+            });
+          } catch {
+            reject(
+              new Error(
+                'the engine did not answer with JSON; is DOCKER_HOST pointing at a Docker engine?',
+              ),
+            );
+          }
+        });
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    request.on('error', reject);
+    request.end();
+  });
+}

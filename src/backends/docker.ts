@@ -1,0 +1,40 @@
+import { dockerConfigSchema } from './docker-config.js';
+import { engineAddress, fetchEngineVersion } from './docker-engine.js';
+import type { BackendDefinition } from './types.js';
+
+export const dockerBackend: BackendDefinition = {
+  type: 'docker',
+  description: 'a Docker container, through the Docker Engine API',
+  configSchema: dockerConfigSchema,
+  summaryFields: ['image', 'dockerfile', 'cpu', 'memory', 'gpus', 'network', 'timeout'],
+  template: {
+    required: { image: 'ubuntu:22.04' },
+    alternatives: ['dockerfile', 'build_context', 'build_args'],
+  },
+  warnings(config) {
+    return ['root', '0', '0:0'].includes(String(config.user))
+      ? [
+          {
+            path: ['user'],
+            message:
+              'the model runs as root, so files it writes to the run directory will be owned by root',
+          },
+        ]
+      : [];
+  },
+  async probe({ env, timeoutMs }) {
+    let url = env.DOCKER_HOST ?? '';
+    try {
+      const address = engineAddress(env);
+      url = address.url;
+      const { version, apiVersion } = await fetchEngineVersion(address, timeoutMs);
+      return { available: true, detail: `Docker Engine ${version} (API ${apiVersion}) at ${url}` };
+    } catch (error) {
+      return {
+        available: false,
+        detail: `cannot reach the Docker engine at ${url}: ${(error as Error).message}`,
+        hint: 'is dockerd running? Start it (`sudo systemctl start docker`), or point DOCKER_HOST at a running engine',
+      };
+    }
+  },
+};

@@ -1,0 +1,43 @@
+import { backendRegistry } from '../backends/registry.js';
+import type { Availability } from '../backends/types.js';
+import type { Output } from './output.js';
+
+export interface BackendsListOptions {
+  json: boolean;
+  env: NodeJS.ProcessEnv;
+  /** How long each engine may take to answer. */
+  timeoutMs?: number;
+}
+
+/** Lists every backend type with whether its engine can be used here right now. */
+export async function runBackendsList(
+  options: BackendsListOptions,
+  output: Output,
+): Promise<number> {
+  const probeOptions = { env: options.env, timeoutMs: options.timeoutMs ?? 3000 };
+  const availability: Availability[] = await Promise.all(
+    backendRegistry.map((backend) => backend.probe(probeOptions)),
+  );
+  const backends = backendRegistry.map((backend, i) => ({
+    type: backend.type,
+    description: backend.description,
+    ...(availability[i] as Availability),
+  }));
+  if (options.json) {
+    output.raw(`${JSON.stringify({ backends }, null, 2)}\n`);
+    return 0;
+  }
+  const { style } = output;
+  const width = Math.max(...backends.map((b) => b.type.length));
+  output.result(style.bold('Backends'));
+  for (const backend of backends) {
+    const mark = backend.available ? style.success('✓') : style.failure('✗');
+    output.result(`  ${mark} ${backend.type.padEnd(width)}  ${backend.description}`);
+    output.result(
+      `    ${' '.repeat(width)}${backend.available ? backend.detail : style.failure(backend.detail)}`,
+    );
+    if (backend.hint !== undefined)
+      output.result(`    ${' '.repeat(width)}${style.dim(`hint: ${backend.hint}`)}`);
+  }
+  return 0;
+}

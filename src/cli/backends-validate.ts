@@ -1,0 +1,46 @@
+import { findBackend } from '../backends/registry.js';
+import { validateBackendFile } from '../load/backend-config.js';
+import type { ValidationResult } from '../load/validate.js';
+import { mapWithLimit } from '../util/map-with-limit.js';
+import type { Output } from './output.js';
+import {
+  printReport,
+  type ReportFormat,
+  reportExitCode,
+  summarizeFields,
+} from './validation-report.js';
+
+export interface BackendsValidateOptions {
+  files: string[];
+  backendType?: string;
+  format: ReportFormat;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Validates backend config files; returns the exit code. */
+export async function runBackendsValidate(
+  options: BackendsValidateOptions,
+  output: Output,
+): Promise<number> {
+  const started = performance.now();
+  const results = await mapWithLimit(options.files, 32, (file) =>
+    validateBackendFile(file, {
+      env: options.env,
+      ...(options.backendType === undefined ? {} : { backendType: options.backendType }),
+    }),
+  );
+  output.debug(
+    `validated ${results.length} files in ${(performance.now() - started).toFixed(1)} ms`,
+  );
+  printReport(results, options.format, output, summarize);
+  return reportExitCode(results);
+}
+
+function summarize(result: ValidationResult): string {
+  const value = result.value as Record<string, unknown> | undefined;
+  const type = String(value?.type ?? '');
+  const backend = findBackend(type);
+  return value === undefined || backend === undefined
+    ? ''
+    : summarizeFields(type, value, backend.summaryFields);
+}

@@ -1,0 +1,75 @@
+import chalk, { Chalk, type ChalkInstance } from 'chalk';
+
+/** A stream the CLI writes to; process.stdout in real use, a buffer in tests. */
+export interface TextSink {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface OutputOptions {
+  stdout: TextSink;
+  stderr: TextSink;
+  env: NodeJS.ProcessEnv;
+  color: boolean;
+  verbose: boolean;
+}
+
+/**
+ * All of modelrun's terminal styling lives here. Results go to stdout,
+ * messages to stderr, and debug lines to stderr only under --verbose.
+ */
+export class Output {
+  readonly verbose: boolean;
+  readonly style: Styles;
+  private readonly errStyle: Styles;
+
+  constructor(private readonly options: OutputOptions) {
+    this.verbose = options.verbose;
+    this.style = new Styles(new Chalk({ level: colorLevel(options, options.stdout) }));
+    this.errStyle = new Styles(new Chalk({ level: colorLevel(options, options.stderr) }));
+  }
+
+  /** A line of the command's result, on stdout. */
+  result(line: string): void {
+    this.options.stdout.write(`${line}\n`);
+  }
+
+  /** Raw text on stdout, for machine formats. */
+  raw(text: string): void {
+    this.options.stdout.write(text);
+  }
+
+  info(line: string): void {
+    this.options.stderr.write(`${line}\n`);
+  }
+
+  warn(message: string): void {
+    this.options.stderr.write(`${this.errStyle.warning('warning:')} ${message}\n`);
+  }
+
+  error(message: string, hint?: string): void {
+    this.options.stderr.write(`${this.errStyle.failure('error:')} ${message}\n`);
+    if (hint !== undefined) this.options.stderr.write(`  ${this.errStyle.dim('hint:')} ${hint}\n`);
+  }
+
+  debug(line: string): void {
+    if (this.verbose) this.options.stderr.write(`${this.errStyle.dim(`debug: ${line}`)}\n`);
+  }
+}
+
+/** The handful of styles modelrun uses, so commands never call chalk themselves. */
+export class Styles {
+  constructor(private readonly chalk: ChalkInstance) {}
+  success = (text: string) => this.chalk.green(text);
+  failure = (text: string) => this.chalk.red(text);
+  warning = (text: string) => this.chalk.yellow(text);
+  dim = (text: string) => this.chalk.dim(text);
+  bold = (text: string) => this.chalk.bold(text);
+  code = (text: string) => this.chalk.cyan(text);
+}
+
+function colorLevel(options: OutputOptions, sink: TextSink): 0 | 1 | 2 | 3 {
+  if (!options.color || (options.env.NO_COLOR ?? '') !== '') return 0;
+  if (options.env.FORCE_COLOR !== undefined) return chalk.level;
+  return sink.isTTY === true ? (chalk.level === 0 ? 1 : chalk.level) : 0;
+}

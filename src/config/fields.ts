@@ -1,0 +1,148 @@
+import * as z from 'zod';
+import { unknownKeyMessage } from './did-you-mean.js';
+
+/**
+ * Building blocks shared by every config schema. Each field carries the
+ * description and example that the JSON Schema, the `create` templates and
+ * the README are generated from.
+ */
+
+export interface FieldDocs {
+  description: string;
+  examples: readonly unknown[];
+}
+
+/** Attaches docs to the input side of a schema, where `z.toJSONSchema` reads them. */
+export function documented<T extends z.ZodType>(schema: T, docs: FieldDocs): T {
+  return schema.meta({ description: docs.description, examples: [...docs.examples] });
+}
+
+/** An object that rejects unknown keys, suggesting the closest known key. */
+export function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
+  const known = Object.keys(shape).filter((key) => key !== '$schema');
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? // One line per key: the loader splits them so that each unknown key gets its own position.
+          issue.keys.map((key) => unknownKeyMessage(key, known)).join('\n')
+        : undefined,
+  });
+}
+
+/** Lets a file name its JSON Schema, as editors expect in JSON files. Ignored by modelrun. */
+export const schemaReference = documented(z.string().optional(), {
+  description:
+    'JSON Schema of this file, for editors. modelrun ignores it; `modelrun backends create` writes it.',
+  examples: ['../schemas/docker.schema.json'],
+});
+
+const DURATION_PATTERN = /^(?=\d)(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+
+/** Parses "90m", "2h", "1h30m", "45s" or "1d" into seconds; undefined if malformed. */
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION_PATTERN.exec(text.trim());
+  if (match === null) return undefined;
+  const [, d = '0', h = '0', m = '0', s = '0'] = match;
+  return Number(d) * 86_400 + Number(h) * 3600 + Number(m) * 60 + Number(s);
+}
+
+export function formatDuration(seconds: number): string {
+  const parts: string[] = [];
+  let rest = seconds;
+  for (const [unit, size] of [
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.length === 0 ? '0s' : parts.join('');
+}
+
+/**
+ * Whole seconds, written as a number or a duration string. The bounds apply
+ * to both forms; JSON Schema can only check them on the number form.
+ */
+export function durationSeconds(bounds: { min: number; max: number }, docs: FieldDocs) {
+  const range = `from ${bounds.min} to ${bounds.max} seconds (${formatDuration(bounds.min)} to ${formatDuration(bounds.max)})`;
+  const message = (input: unknown) =>
+    `must be whole seconds or a duration such as "90m", "2h" or "1h30m", ${range}; got ${describeValue(input)}`;
+  const outOfRange = (issue: { input?: unknown }) =>
+    `must be ${range}; got ${describeValue(issue.input)}`;
+  const input = z.union(
+    [
+      z
+        .number({ error: (issue) => message(issue.input) })
+        .int({ error: (issue) => message(issue.input) })
+        .min(bounds.min, { error: outOfRange })
+        .max(bounds.max, { error: outOfRange }),
+      z.string().regex(DURATION_PATTERN, { error: (issue) => message(issue.input) }),
+    ],
+    { error: (issue) => message(issue.input) },
+  );
+  return documented(input, docs)
+    .transform((value) =>
+      typeof value === 'number' ? value : (parseDuration(value) ?? Number.NaN),
+    )
+    .pipe(z.number().min(bounds.min, { error: outOfRange }).max(bounds.max, { error: outOfRange }));
+}
+
+export const MEMORY_PATTERN = /^\d+[kmgKMG]?$/;
+
+/** A byte size as Docker writes it: "512m", "2g", or a plain number of bytes. */
+export function memorySize(docs: FieldDocs) {
+  return documented(
+    z
+      .string({ error: (issue) => memoryMessage(issue.input) })
+      .regex(MEMORY_PATTERN, { error: (issue) => memoryMessage(issue.input) }),
+    docs,
+  );
+}
+
+function memoryMessage(input: unknown): string {
+  return `must be a whole number of bytes with an optional unit k, m or g, such as "512m", "2g" or "1024"; got ${describeValue(input)}`;
+}
+
+/** Converts "512m" into bytes. */
+export function memoryBytes(size: string): number {
+  const unit = size.slice(-1).toLowerCase();
+  const factor = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  return Number.parseInt(size, 10) * factor;
+}
+
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** name → value, where numbers and booleans become strings (`OMP_NUM_THREADS: 4`). */
+export function stringMap(docs: FieldDocs, options: { names: 'env' | 'any' }) {
+  const key =
+    options.names === 'env'
+      ? z.string().regex(ENV_NAME_PATTERN, {
+          error: (issue) =>
+            issue.input === ''
+              ? 'an environment variable name cannot be empty'
+              : `"${String(issue.input)}" is not a valid environment variable name: use letters, digits and _, not starting with a digit`,
+        })
+      : z.string().min(1, { error: 'a name cannot be empty' });
+  const value = z.union([z.string(), z.number(), z.boolean()], {
+    error: (issue) =>
+      `must be a string, number or boolean; got ${describeValue(issue.input)}. Quote it if it should be text`,
+  });
+  return documented(z.record(key, value), docs)
+    .transform((map) =>
+      Object.fromEntries(Object.entries(map).map(([name, v]) => [name, String(v)])),
+    )
+    .optional();
+}
+
+/** A short, quoted rendering of a value for error messages. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return value === '' ? 'an empty string' : JSON.stringify(value);
+  return String(value);
+}

@@ -1,0 +1,36 @@
+import { statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+
+export type PathKind = 'file' | 'directory' | 'other' | 'missing';
+
+/**
+ * What a config's path fields need to know about the world: the folder that
+ * relative paths are resolved against, and what sits at a path. Passed in so
+ * that tests can describe a file tree without touching the disk.
+ */
+export interface PathContext {
+  /** The config file's own folder. */
+  baseDir: string;
+  home: string;
+  kindOf(path: string): PathKind;
+}
+
+export function diskPathContext(baseDir: string): PathContext {
+  return { baseDir, home: homedir(), kindOf: statKind };
+}
+
+function statKind(path: string): PathKind {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat === undefined) return 'missing';
+  if (stat.isFile()) return 'file';
+  if (stat.isDirectory()) return 'directory';
+  return 'other';
+}
+
+/** Resolves a config path: `~/` is the home folder, relative is against the config's folder. */
+export function resolveConfigPath(ctx: PathContext, path: string): string {
+  if (path === '~') return ctx.home;
+  if (path.startsWith('~/')) return join(ctx.home, path.slice(2));
+  return isAbsolute(path) ? resolve(path) : resolve(ctx.baseDir, path);
+}

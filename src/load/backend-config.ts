@@ -1,0 +1,88 @@
+import { dirname, resolve } from 'node:path';
+import type * as z from 'zod';
+import { backendRegistry, backendTypes, findBackend } from '../backends/registry.js';
+import type { ConfigWarning } from '../backends/types.js';
+import { diskPathContext, type PathContext } from '../config/path-context.js';
+import { unionByType } from '../config/union.js';
+import { isSecretName } from '../secrets.js';
+import type { PathSegment } from './problems.js';
+import {
+  type ValidateOptions,
+  type ValidationResult,
+  validateFile,
+  validateText,
+} from './validate.js';
+
+/** A validated backend config: its `type` plus that type's fields. */
+export type BackendConfig = {
+  type: string;
+  timeout: number;
+  env_vars?: Record<string, string>;
+} & Record<string, unknown>;
+
+export function backendConfigSchema(ctx: PathContext): z.ZodType<BackendConfig> {
+  const schemas = backendRegistry.map((backend) => backend.configSchema(ctx));
+  return unionByType(schemas, backendTypes, 'backend') as unknown as z.ZodType<BackendConfig>;
+}
+
+/** Schemas depend only on the config's folder, so files in one folder share one. */
+const schemaCache = new Map<string, z.ZodType<BackendConfig>>();
+
+function schemaFor(file: string): z.ZodType<BackendConfig> {
+  const dir = dirname(resolve(file));
+  let schema = schemaCache.get(dir);
+  if (schema === undefined) {
+    schema = backendConfigSchema(diskPathContext(dir));
+    schemaCache.set(dir, schema);
+  }
+  return schema;
+}
+
+export interface BackendFileOptions {
+  env: NodeJS.ProcessEnv;
+  /** The type to assume when the file has no `type:`, and to require when it has one. */
+  backendType?: string;
+}
+
+export function validateBackendFile(
+  file: string,
+  options: BackendFileOptions,
+): Promise<ValidationResult<BackendConfig>> {
+  return validateFile(file, schemaFor(file), validateOptions(options));
+}
+
+/** Validates config text as if it were the file `file`; relative paths resolve against its folder. */
+export function validateBackendText(
+  file: string,
+  text: string,
+  options: BackendFileOptions,
+): ValidationResult<BackendConfig> {
+  return validateText(file, text, schemaFor(file), validateOptions(options));
+}
+
+function validateOptions(options: BackendFileOptions): ValidateOptions {
+  return {
+    env: options.env,
+    ...(options.backendType === undefined
+      ? {}
+      : { expected: { key: 'type', value: options.backendType, source: '--backend-type' } }),
+    warnings: (config, { interpolated }) => [
+      ...literalSecrets(config, interpolated),
+      ...(findBackend(String(config.type))?.warnings?.(config) ?? []),
+    ],
+  };
+}
+
+/** Secrets written into a config file end up in version control; suggest taking them from the environment. */
+function literalSecrets(
+  config: Record<string, unknown>,
+  interpolated: (path: PathSegment[]) => boolean,
+): ConfigWarning[] {
+  const env = (config.env_vars ?? {}) as Record<string, string>;
+  return Object.keys(env)
+    .filter((name) => isSecretName(name) && env[name] !== '' && !interpolated(['env_vars', name]))
+    .map((name) => ({
+      path: ['env_vars', name],
+      message: `${name} looks like a secret written into the file; write \${${name}} to take it from the environment instead`,
+    }));
+}

@@ -1,0 +1,71 @@
+import { type Document, isMap, LineCounter, parseDocument } from 'yaml';
+
+/** A parsed YAML (or JSON) file that can still say where each of its nodes was written. */
+export interface PositionedDocument {
+  doc: Document.Parsed;
+  lineCounter: LineCounter;
+}
+
+export interface ParseFailure {
+  line: number;
+  column: number;
+  message: string;
+}
+
+export type ParseResult =
+  | { ok: true; parsed: PositionedDocument }
+  | { ok: false; failures: ParseFailure[] };
+
+export function parseYaml(text: string): ParseResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      failures: doc.errors.map((error) => {
+        const { line, col } = lineCounter.linePos(error.pos[0]);
+        return { line, column: col, message: `YAML syntax: ${firstLine(error.message)}` };
+      }),
+    };
+  }
+  if (!isMap(doc.contents)) {
+    const offset = doc.contents?.range?.[0] ?? 0;
+    const { line, col } = lineCounter.linePos(offset);
+    const what = doc.contents === null ? 'the file is empty' : 'the file does not hold a mapping';
+    return {
+      ok: false,
+      failures: [
+        {
+          line,
+          column: col,
+          message: `${what}; a config file is a mapping of keys to values, such as "type: local"`,
+        },
+      ],
+    };
+  }
+  return { ok: true, parsed: { doc, lineCounter } };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+/** Anchors may be reused this many times in one file before it counts as an alias bomb. */
+export const MAX_ALIAS_COUNT = 100;
+
+/** Converts to plain data, refusing exponential alias expansion ("billion laughs"). */
+export function toPlainData(
+  parsed: PositionedDocument,
+): { ok: true; data: unknown } | { ok: false; message: string } {
+  try {
+    return { ok: true, data: parsed.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (error) {
+    const message = (error as Error).message;
+    return /alias/i.test(message)
+      ? {
+          ok: false,
+          message: `the file expands YAML aliases (*name) more than ${MAX_ALIAS_COUNT} times, which looks like an alias bomb; write the values out instead`,
+        }
+      : { ok: false, message };
+  }
+}

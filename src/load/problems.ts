@@ -1,0 +1,21 @@
+/** One thing wrong (or worth knowing) about a file, placed where it was written. */
+export interface Problem {
+  file: string;
+  line: number;
+  column: number;
+  /** Dot path of the offending key or value, such as `volumes[1]` or `env_vars.OMP_NUM_THREADS`; empty for the whole file. */
+  path: string;
+  message: string;
+}
+
+export type PathSegment = string | number;
+
+export function formatPath(segments: readonly PathSegment[]): string {
+  let out = '';
+  for (const segment of segments) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (/^[A-Za-z0-9_$-]+$/.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}

@@ -1,0 +1,162 @@
+import type * as z from 'zod';
+import type { ConfigWarning } from '../backends/types.js';
+import { interpolateDocument } from './interpolate.js';
+import { type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
+import { locate } from './positions.js';
+import { formatPath, type PathSegment, type Problem } from './problems.js';
+import { readSource } from './read-source.js';
+import { friendlyMessages } from './zod-messages.js';
+
+export type ValidationStatus = 'valid' | 'invalid' | 'missing';
+
+/** The outcome of checking one file. Validation reports; it never throws for a bad file. */
+export interface ValidationResult<T = unknown> {
+  file: string;
+  status: ValidationStatus;
+  value: T | undefined;
+  /** The file's data after interpolation, before validation; undefined when it could not be read. */
+  data: Record<string, unknown> | undefined;
+  errors: Problem[];
+  warnings: Problem[];
+}
+
+export interface ValidateOptions {
+  env: NodeJS.ProcessEnv;
+  /** Fills a missing discriminator and checks a present one against it. */
+  expected?: { key: string; value: string; source: string };
+  warnings?: (
+    value: Record<string, unknown>,
+    info: { interpolated: (path: PathSegment[]) => boolean },
+  ) => ConfigWarning[];
+}
+
+interface RawProblem {
+  path: PathSegment[];
+  message: string;
+  at?: 'key' | 'value';
+  offset?: number;
+}
+
+/** Reads, parses, interpolates and validates one file against `schema`. */
+export async function validateFile<T>(
+  file: string,
+  schema: z.ZodType<T>,
+  options: ValidateOptions,
+): Promise<ValidationResult<T>> {
+  const source = await readSource(file);
+  const failed = (
+    status: ValidationStatus,
+    message: string,
+    line = 1,
+    column = 1,
+  ): ValidationResult<T> => ({
+    file,
+    status,
+    value: undefined,
+    data: undefined,
+    errors: [{ file, line, column, path: '', message }],
+    warnings: [],
+  });
+  if (!source.ok)
+    return failed(source.reason === 'missing' ? 'missing' : 'invalid', source.message);
+  return validateText(file, source.text, schema, options);
+}
+
+export function validateText<T>(
+  file: string,
+  text: string,
+  schema: z.ZodType<T>,
+  options: ValidateOptions,
+): ValidationResult<T> {
+  const parsed = parseYaml(text);
+  if (!parsed.ok) {
+    const errors = parsed.failures.map((f) => ({
+      file,
+      line: f.line,
+      column: f.column,
+      path: '',
+      message: f.message,
+    }));
+    return { file, status: 'invalid', value: undefined, data: undefined, errors, warnings: [] };
+  }
+  const doc = parsed.parsed;
+  const place = (raw: RawProblem): Problem => {
+    const position =
+      raw.offset === undefined ? locate(doc, raw.path, raw.at) : lineCol(doc, raw.offset);
+    return { file, ...position, path: formatPath(raw.path), message: raw.message };
+  };
+
+  const { problems, interpolated } = interpolateDocument(doc, options.env);
+  const raw: RawProblem[] = problems.map((p) => ({
+    path: p.path,
+    message: p.message,
+    offset: p.offset,
+  }));
+  const plain = toPlainData(doc);
+  if (!plain.ok) {
+    raw.push({ path: [], message: plain.message });
+    return {
+      file,
+      status: 'invalid',
+      value: undefined,
+      data: undefined,
+      errors: raw.map(place),
+      warnings: [],
+    };
+  }
+  const data = plain.data as Record<string, unknown>;
+  const expected = options.expected;
+  if (expected !== undefined) {
+    if (data[expected.key] === undefined) data[expected.key] = expected.value;
+    else if (data[expected.key] !== expected.value) {
+      raw.push({
+        path: [expected.key],
+        message: `${expected.key} is ${JSON.stringify(data[expected.key])} but ${expected.source} is "${expected.value}"`,
+      });
+    }
+  }
+
+  const result = schema.safeParse(data, { error: friendlyMessages });
+  if (!result.success) raw.push(...result.error.issues.flatMap(issueProblems));
+  const errors = raw.map(place);
+  const isInterpolated = (path: PathSegment[]) => interpolated.has(JSON.stringify(path));
+  const warnings =
+    result.success && options.warnings !== undefined
+      ? options
+          .warnings(result.data as Record<string, unknown>, { interpolated: isInterpolated })
+          .map((w) => place({ path: w.path, message: w.message }))
+      : [];
+  return {
+    file,
+    status: errors.length === 0 ? 'valid' : 'invalid',
+    value: errors.length === 0 && result.success ? result.data : undefined,
+    data,
+    errors: sortByPosition(errors),
+    warnings,
+  };
+}
+
+function lineCol(doc: PositionedDocument, offset: number) {
+  const { line, col } = doc.lineCounter.linePos(offset);
+  return { line, column: col };
+}
+
+function issueProblems(issue: z.core.$ZodIssue): RawProblem[] {
+  const path = issue.path.filter((s): s is PathSegment => typeof s !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    const lines = issue.message.split('\n');
+    return issue.keys.map((key, i) => ({
+      path: [...path, key],
+      at: 'key' as const,
+      message: lines.length === issue.keys.length ? (lines[i] ?? '') : `unknown key "${key}"`,
+    }));
+  }
+  if (issue.code === 'invalid_key') {
+    return [{ path, at: 'key', message: issue.issues[0]?.message ?? issue.message }];
+  }
+  return [{ path, message: issue.message }];
+}
+
+function sortByPosition(problems: Problem[]): Problem[] {
+  return problems.sort((a, b) => a.line - b.line || a.column - b.column);
+}

@@ -1,0 +1,457 @@
+/**
+ * Every backend config rule, as a passing or failing case. The rules test
+ * validates each one; the schema agreement test runs each one through ajv on
+ * the emitted JSON Schema as well.
+ */
+
+/** The folder every case's config file sits in. */
+export const CASE_TREE = {
+  'data/': '',
+  'sandbox/': '',
+  'docker/Dockerfile': 'FROM scratch\n',
+  Dockerfile: 'FROM scratch\n',
+  'image.sif': 'not really an image',
+  'model.def': 'Bootstrap: docker\nFrom: ubuntu:22.04\n',
+  'notes.txt': 'a file, not a folder',
+};
+
+export interface BackendCase {
+  name: string;
+  yaml: string;
+  /** Omitted: the config is valid. */
+  error?: { path: string; message: string | RegExp };
+  /** Why a JSON Schema cannot express this rule, for cases that fail only in modelrun. */
+  schemaCannot?: string;
+}
+
+const PATH_EXISTS = 'a JSON Schema cannot check that a path exists';
+const DURATION_BOUNDS =
+  'a JSON Schema pattern cannot bound the seconds a duration string adds up to';
+const IMAGE_KIND =
+  'a JSON Schema cannot tell a local image path from a remote reference with another scheme';
+
+const local = (body: string) => `type: local\n${body}`;
+const docker = (body: string) => `type: docker\nimage: ubuntu:22.04\n${body}`;
+const apptainer = (body: string) => `type: apptainer\nimage: docker://ubuntu:22.04\n${body}`;
+
+export const BACKEND_CASES: BackendCase[] = [
+  // type
+  { name: 'type local', yaml: 'type: local\n' },
+  { name: 'type docker', yaml: 'type: docker\nimage: ubuntu:22.04\n' },
+  { name: 'type apptainer', yaml: 'type: apptainer\nimage: docker://ubuntu:22.04\n' },
+  {
+    name: 'missing type',
+    yaml: 'timeout: 60\n',
+    error: { path: 'type', message: /type is required/ },
+  },
+  {
+    name: 'unknown type with a near miss',
+    yaml: 'type: dokcer\n',
+    error: { path: 'type', message: /"dokcer" is not a backend type\. Did you mean "docker"\?/ },
+  },
+  { name: 'JSON Schema reference key', yaml: local('$schema: ../schemas/local.schema.json\n') },
+
+  // unknown keys
+  {
+    name: 'unknown key near a known one',
+    yaml: local('timout: 60\n'),
+    error: { path: 'timout', message: 'unknown key "timout"; did you mean "timeout"?' },
+  },
+  {
+    name: 'unknown key far from any',
+    yaml: local('colourful: true\n'),
+    error: {
+      path: 'colourful',
+      message: /unknown key "colourful"; allowed keys are type, timeout/,
+    },
+  },
+
+  // timeout
+  { name: 'timeout at the minimum', yaml: local('timeout: 60\n') },
+  { name: 'timeout at the maximum', yaml: local('timeout: 86400\n') },
+  { name: 'timeout in minutes', yaml: local('timeout: 90m\n') },
+  { name: 'timeout in hours', yaml: local('timeout: 2h\n') },
+  { name: 'timeout in hours and minutes', yaml: local('timeout: 1h30m\n') },
+  {
+    name: 'timeout below the minimum',
+    yaml: local('timeout: 59\n'),
+    error: { path: 'timeout', message: /from 60 to 86400 seconds/ },
+  },
+  {
+    name: 'timeout above the maximum',
+    yaml: local('timeout: 86401\n'),
+    error: { path: 'timeout', message: /from 60 to 86400 seconds/ },
+  },
+  {
+    name: 'timeout not whole',
+    yaml: local('timeout: 90.5\n'),
+    error: { path: 'timeout', message: /whole seconds or a duration/ },
+  },
+  {
+    name: 'timeout duration above the maximum',
+    yaml: local('timeout: 25h\n'),
+    error: { path: 'timeout', message: /from 60 to 86400 seconds/ },
+    schemaCannot: DURATION_BOUNDS,
+  },
+  {
+    name: 'timeout duration below the minimum',
+    yaml: local('timeout: 30s\n'),
+    error: { path: 'timeout', message: /from 60 to 86400 seconds/ },
+    schemaCannot: DURATION_BOUNDS,
+  },
+  {
+    name: 'timeout malformed',
+    yaml: local('timeout: soon\n'),
+    error: { path: 'timeout', message: /got "soon"/ },
+  },
+
+  // env_vars
+  {
+    name: 'env_vars with numbers and booleans',
+    yaml: local('env_vars:\n  OMP_NUM_THREADS: 4\n  DEBUG: true\n  _X1: text\n'),
+  },
+  {
+    name: 'env_vars name with a dash',
+    yaml: local('env_vars:\n  b-c: x\n'),
+    error: { path: 'env_vars.b-c', message: /"b-c" is not a valid environment variable name/ },
+  },
+  {
+    name: 'env_vars name starting with a digit',
+    yaml: local('env_vars:\n  1A: x\n'),
+    error: { path: 'env_vars.1A', message: /is not a valid environment variable name/ },
+  },
+  {
+    name: 'env_vars empty name',
+    yaml: local('env_vars:\n  "": x\n'),
+    error: { path: 'env_vars[""]', message: 'an environment variable name cannot be empty' },
+  },
+  {
+    name: 'env_vars list value',
+    yaml: local('env_vars:\n  A: [1, 2]\n'),
+    error: { path: 'env_vars.A', message: /must be a string, number or boolean; got a list/ },
+  },
+  {
+    name: 'env_vars map value',
+    yaml: local('env_vars:\n  A: {b: 1}\n'),
+    error: { path: 'env_vars.A', message: /must be a string, number or boolean; got a mapping/ },
+  },
+  {
+    name: 'env_vars not a map',
+    yaml: local('env_vars: [A]\n'),
+    error: { path: 'env_vars', message: /must be a mapping/ },
+  },
+
+  // working_dir
+  { name: 'working_dir an existing folder', yaml: local('working_dir: data\n') },
+  {
+    name: 'working_dir missing',
+    yaml: local('working_dir: nowhere\n'),
+    error: {
+      path: 'working_dir',
+      message:
+        /"nowhere" does not exist \(looked for .*nowhere; relative paths are resolved against the config file's folder\)/,
+    },
+    schemaCannot: PATH_EXISTS,
+  },
+  {
+    name: 'working_dir a file',
+    yaml: local('working_dir: notes.txt\n'),
+    error: { path: 'working_dir', message: '"notes.txt" is a file, not a directory' },
+    schemaCannot: PATH_EXISTS,
+  },
+
+  // local
+  {
+    name: 'local command',
+    yaml: local(
+      'command: python run.py\nshell: false\ncapture_output: false\nstream_output: true\n',
+    ),
+  },
+  {
+    name: 'local empty command',
+    yaml: local('command: ""\n'),
+    error: { path: 'command', message: 'command cannot be empty' },
+  },
+  {
+    name: 'local shell not a boolean',
+    yaml: local('shell: sometimes\n'),
+    error: { path: 'shell', message: 'must be true or false, got "sometimes"' },
+  },
+
+  // docker image and dockerfile
+  ...[
+    'ubuntu:20.04',
+    'registry.example.com/repo/image:tag',
+    'localhost:5000/image:latest',
+    'simple-name',
+    `name@sha256:${'a'.repeat(64)}`,
+  ].map(
+    (image): BackendCase => ({
+      name: `docker image ${image}`,
+      yaml: `type: docker\nimage: "${image}"\n`,
+    }),
+  ),
+  {
+    name: 'docker image with a space',
+    yaml: 'type: docker\nimage: "ubuntu 20.04"\n',
+    error: { path: 'image', message: /is not an image reference/ },
+  },
+  {
+    name: 'docker neither image nor dockerfile',
+    yaml: 'type: docker\ncpu: 2\n',
+    error: { path: '', message: 'either image or dockerfile must be provided' },
+  },
+  {
+    name: 'docker both image and dockerfile',
+    yaml: 'type: docker\nimage: ubuntu\ndockerfile: Dockerfile\n',
+    error: { path: 'dockerfile', message: 'cannot specify both image and dockerfile' },
+  },
+  { name: 'docker dockerfile beside the config', yaml: 'type: docker\ndockerfile: Dockerfile\n' },
+  {
+    name: 'docker dockerfile in a build context',
+    yaml: 'type: docker\ndockerfile: Dockerfile\nbuild_context: docker\nbuild_args:\n  VERSION: 2\n',
+  },
+  {
+    name: 'docker dockerfile absolute',
+    yaml: 'type: docker\ndockerfile: /etc/Dockerfile\n',
+    error: {
+      path: 'dockerfile',
+      message: 'must be a path relative to build_context, not an absolute path',
+    },
+    schemaCannot: 'a JSON Schema pattern cannot tell absolute paths from relative ones portably',
+  },
+  {
+    name: 'docker dockerfile missing from the build context',
+    yaml: 'type: docker\ndockerfile: Dockerfile.gpu\nbuild_context: docker\n',
+    error: { path: 'dockerfile', message: /"Dockerfile.gpu" does not exist/ },
+    schemaCannot: PATH_EXISTS,
+  },
+  {
+    name: 'docker build_context missing',
+    yaml: 'type: docker\ndockerfile: Dockerfile\nbuild_context: nowhere\n',
+    error: { path: 'build_context', message: /"nowhere" does not exist/ },
+    schemaCannot: PATH_EXISTS,
+  },
+  {
+    name: 'docker build_args with an image',
+    yaml: docker('build_args:\n  A: b\n'),
+    error: { path: 'build_args', message: 'only applies when building from a dockerfile' },
+  },
+
+  // docker resources
+  { name: 'docker cpu bounds', yaml: docker('cpu: 128\n') },
+  {
+    name: 'docker cpu zero',
+    yaml: docker('cpu: 0\n'),
+    error: { path: 'cpu', message: 'must be at least 1, got 0' },
+  },
+  {
+    name: 'docker cpu too many',
+    yaml: docker('cpu: 129\n'),
+    error: { path: 'cpu', message: 'must be at most 128, got 129' },
+  },
+  {
+    name: 'docker cpu fraction',
+    yaml: docker('cpu: 2.5\n'),
+    error: { path: 'cpu', message: 'must be a whole number, got 2.5' },
+  },
+  ...['2g', '512m', '1024', '4G', '64k'].map(
+    (memory): BackendCase => ({
+      name: `docker memory ${memory}`,
+      yaml: docker(`memory: "${memory}"\n`),
+    }),
+  ),
+  ...['1.5g', '1x', '', '2 g'].map(
+    (memory): BackendCase => ({
+      name: `docker memory ${JSON.stringify(memory)}`,
+      yaml: docker(`memory: "${memory}"\n`),
+      error: {
+        path: 'memory',
+        message:
+          /must be a whole number of bytes with an optional unit k, m or g, such as "512m", "2g" or "1024"/,
+      },
+    }),
+  ),
+  {
+    name: 'docker memory as a number',
+    yaml: docker('memory: 1024\n'),
+    error: { path: 'memory', message: /got 1024/ },
+  },
+  { name: 'docker shm_size', yaml: docker('shm_size: 1g\n') },
+  {
+    name: 'docker shm_size malformed',
+    yaml: docker('shm_size: 1.5g\n'),
+    error: { path: 'shm_size', message: /such as "512m"/ },
+  },
+
+  // docker volumes
+  {
+    name: 'docker volumes',
+    yaml: docker(
+      'volumes:\n  - data:/data\n  - data:/in:ro\n  - ./data:/out:rw\n  - data:/se:Z\n  - data:/se2:ro,z\n',
+    ),
+  },
+  {
+    name: 'docker volume without a colon',
+    yaml: docker('volumes:\n  - data:/data\n  - data\n'),
+    error: { path: 'volumes[1]', message: /volume "data" is missing ':'/ },
+  },
+  {
+    name: 'docker volume with a relative container path',
+    yaml: docker('volumes:\n  - data:data\n'),
+    error: { path: 'volumes[0]', message: /the container path "data" must be absolute/ },
+  },
+  {
+    name: 'docker volume with a bad mode',
+    yaml: docker('volumes:\n  - data:/data:rx\n'),
+    error: { path: 'volumes[0]', message: /mode "rx" is not valid; use ro or rw/ },
+  },
+  {
+    name: 'docker volume host path missing',
+    yaml: docker('volumes:\n  - nowhere:/data\n'),
+    error: { path: 'volumes[0]', message: /host path "nowhere" does not exist/ },
+    schemaCannot: PATH_EXISTS,
+  },
+
+  // docker process settings
+  { name: 'docker user uid:gid', yaml: docker('user: "1000:1000"\n') },
+  { name: 'docker user root', yaml: docker('user: root\n') },
+  {
+    name: 'docker user malformed',
+    yaml: docker('user: "a b"\n'),
+    error: { path: 'user', message: /must be a user name or uid/ },
+  },
+  {
+    name: 'docker executable and mpiexec',
+    yaml: docker('executable: /opt/bin/model\nmpiexec: mpirun -np 8\nremove_container: false\n'),
+  },
+  {
+    name: 'docker empty mpiexec',
+    yaml: docker('mpiexec: ""\n'),
+    error: { path: 'mpiexec', message: 'mpiexec cannot be empty' },
+  },
+  ...['all', 2, '[0, 1]', '["GPU-3b2f"]'].map(
+    (gpus): BackendCase => ({ name: `docker gpus ${gpus}`, yaml: docker(`gpus: ${gpus}\n`) }),
+  ),
+  ...['some', 0, '[]'].map(
+    (gpus): BackendCase => ({
+      name: `docker gpus ${gpus}`,
+      yaml: docker(`gpus: ${gpus}\n`),
+      error: {
+        path: 'gpus',
+        message: /must be "all", a number of GPUs \(at least 1\), or a list of device ids/,
+      },
+    }),
+  ),
+  ...['bridge', 'none', 'host', 'model-net'].map(
+    (network): BackendCase => ({
+      name: `docker network ${network}`,
+      yaml: docker(`network: ${network}\n`),
+    }),
+  ),
+  {
+    name: 'docker network malformed',
+    yaml: docker('network: "my net"\n'),
+    error: { path: 'network', message: /must be "bridge", "none", "host"/ },
+  },
+  { name: 'docker pull_policy', yaml: docker('pull_policy: never\n') },
+  {
+    name: 'docker pull_policy near miss',
+    yaml: docker('pull_policy: alway\n'),
+    error: {
+      path: 'pull_policy',
+      message: 'must be one of "missing", "always", "never", got "alway" (did you mean "always"?)',
+    },
+  },
+
+  // apptainer images
+  ...['docker://ubuntu:22.04', 'oras://ghcr.io/org/model:1', 'library://lolcow'].map(
+    (image): BackendCase => ({
+      name: `apptainer image ${image}`,
+      yaml: `type: apptainer\nimage: ${image}\n`,
+    }),
+  ),
+  { name: 'apptainer image a .sif file', yaml: 'type: apptainer\nimage: image.sif\n' },
+  { name: 'apptainer image a sandbox folder', yaml: 'type: apptainer\nimage: sandbox\n' },
+  {
+    name: 'apptainer image file missing',
+    yaml: 'type: apptainer\nimage: missing.sif\n',
+    error: { path: 'image', message: /image "missing.sif" does not exist/ },
+    schemaCannot: PATH_EXISTS,
+  },
+  {
+    name: 'apptainer image with another scheme',
+    yaml: 'type: apptainer\nimage: https://example.com/x.sif\n',
+    error: {
+      path: 'image',
+      message: /uses an unsupported scheme: use docker:\/\/, oras:\/\/ or library:\/\//,
+    },
+    schemaCannot: IMAGE_KIND,
+  },
+  { name: 'apptainer definition', yaml: 'type: apptainer\ndefinition: model.def\n' },
+  {
+    name: 'apptainer definition missing',
+    yaml: 'type: apptainer\ndefinition: other.def\n',
+    error: { path: 'definition', message: /"other.def" does not exist/ },
+    schemaCannot: PATH_EXISTS,
+  },
+  {
+    name: 'apptainer neither image nor definition',
+    yaml: 'type: apptainer\ncpu: 2\n',
+    error: { path: '', message: 'either image or definition must be provided' },
+  },
+  {
+    name: 'apptainer both image and definition',
+    yaml: 'type: apptainer\nimage: image.sif\ndefinition: model.def\n',
+    error: { path: 'definition', message: 'cannot specify both image and definition' },
+  },
+
+  // apptainer binds and flags
+  {
+    name: 'apptainer binds',
+    yaml: apptainer('binds:\n  - data\n  - data:/data\n  - data:/in:ro\n'),
+  },
+  {
+    name: 'apptainer bind source missing',
+    yaml: apptainer('binds:\n  - nowhere:/data\n'),
+    error: { path: 'binds[0]', message: /host path "nowhere" does not exist/ },
+    schemaCannot: PATH_EXISTS,
+  },
+  {
+    name: 'apptainer bind with a relative destination',
+    yaml: apptainer('binds:\n  - data:data\n'),
+    error: { path: 'binds[0]', message: /the container path "data" must be absolute/ },
+  },
+  {
+    name: 'apptainer bind with a Docker-only mode',
+    yaml: apptainer('binds:\n  - data:/data:Z\n'),
+    error: { path: 'binds[0]', message: /mode "Z" is not valid; use ro or rw/ },
+  },
+  {
+    name: 'apptainer flags',
+    yaml: apptainer(
+      'cleanenv: false\nno_home: false\ncontainall: true\nwritable_tmpfs: true\nnv: true\nrocm: false\npwd: /work\n',
+    ),
+  },
+  {
+    name: 'apptainer pwd relative',
+    yaml: apptainer('pwd: work\n'),
+    error: { path: 'pwd', message: /must be an absolute path inside the container/ },
+  },
+  {
+    name: 'apptainer resources',
+    yaml: apptainer('cpu: 8\nmemory: 16g\ncache_dir: ./cache\nexecutable: run.sh\nmpiexec: srun\n'),
+  },
+  { name: 'apptainer binary singularity', yaml: apptainer('binary: singularity\n') },
+  {
+    name: 'apptainer binary unknown',
+    yaml: apptainer('binary: docker\n'),
+    error: { path: 'binary', message: 'must be one of "apptainer", "singularity", got "docker"' },
+  },
+  { name: 'apptainer extra_args', yaml: apptainer('extra_args: ["--fakeroot", "--net"]\n') },
+  {
+    name: 'apptainer extra_args not text',
+    yaml: apptainer('extra_args: [1]\n'),
+    error: { path: 'extra_args[0]', message: 'must be text, got 1' },
+  },
+];
