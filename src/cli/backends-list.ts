@@ -33,11 +33,9 @@ export async function runBackendsList(
   for (const backend of backends) {
     const mark = backend.available ? style.success('✓') : style.failure('✗');
     output.result(`  ${mark} ${backend.type.padEnd(width)}  ${backend.description}`);
-    output.result(
-      `    ${' '.repeat(width)}${backend.available ? backend.detail : style.failure(backend.detail)}`,
-    );
-    if (backend.hint !== undefined)
-      output.result(`    ${' '.repeat(width)}${style.dim(`hint: ${backend.hint}`)}`);
+    const indent = ' '.repeat(width + 6);
+    output.result(`${indent}${backend.available ? backend.detail : style.failure(backend.detail)}`);
+    if (backend.hint !== undefined) output.result(`${indent}${style.dim(`hint: ${backend.hint}`)}`);
   }
   return 0;
 }

@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { UsageError } from '../errors.js';
 import {
-  allSchemaFiles,
   backendJsonSchema,
   type JsonSchema,
+  schemaFolderFiles,
   serializeSchema,
 } from '../schema/json-schema.js';
 import type { Output } from './output.js';
@@ -33,9 +33,9 @@ export async function runBackendsSchema(
     if (options.format !== 'json')
       throw new UsageError('--all writes JSON files; drop --format yaml');
     await mkdir(options.output, { recursive: true });
-    for (const [name, schema] of allSchemaFiles()) {
+    for (const [name, text] of schemaFolderFiles()) {
       const file = join(options.output, name);
-      await writeFile(file, serializeSchema(schema));
+      await writeFile(file, text);
       output.info(`wrote ${file}`);
     }
     return 0;

@@ -1,7 +1,6 @@
 import { findBackend } from '../backends/registry.js';
 import { validateBackendFile } from '../load/backend-config.js';
 import type { ValidationResult } from '../load/validate.js';
-import { mapWithLimit } from '../util/map-with-limit.js';
 import type { Output } from './output.js';
 import {
   printReport,
@@ -23,7 +22,7 @@ export async function runBackendsValidate(
   output: Output,
 ): Promise<number> {
   const started = performance.now();
-  const results = await mapWithLimit(options.files, 32, (file) =>
+  const results = options.files.map((file) =>
     validateBackendFile(file, {
       env: options.env,
       ...(options.backendType === undefined ? {} : { backendType: options.backendType }),

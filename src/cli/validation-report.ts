@@ -101,7 +101,7 @@ export function summarizeFields(
   const parts = [type];
   for (const field of fields) {
     const v = value[field];
-    if (v === undefined) continue;
+    if (v === undefined || v === false) continue;
     parts.push(
       `${field} ${field === 'timeout' && typeof v === 'number' ? formatDuration(v) : formatValue(v)}`,
     );

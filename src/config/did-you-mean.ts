@@ -12,9 +12,10 @@ export function closestMatch(word: string, known: readonly string[]): string | u
       bestDistance = d;
     }
   }
-  // Allow about one edit per three characters: `timout` finds `timeout`,
+  // About one edit per three characters, and at least two for longer words
+  // so that a swapped pair (`depht`) is found: `timout` finds `timeout`,
   // `cpus` finds `cpu`, but `colour` does not become `cpu`.
-  const allowed = Math.max(1, Math.floor(word.length / 3));
+  const allowed = word.length <= 3 ? 1 : Math.max(2, Math.floor(word.length / 3));
   return bestDistance <= allowed ? best : undefined;
 }
 

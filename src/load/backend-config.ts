@@ -47,7 +47,7 @@ export interface BackendFileOptions {
 export function validateBackendFile(
   file: string,
   options: BackendFileOptions,
-): Promise<ValidationResult<BackendConfig>> {
+): ValidationResult<BackendConfig> {
   return validateFile(file, schemaFor(file), validateOptions(options));
 }
 

@@ -38,12 +38,12 @@ interface RawProblem {
 }
 
 /** Reads, parses, interpolates and validates one file against `schema`. */
-export async function validateFile<T>(
+export function validateFile<T>(
   file: string,
   schema: z.ZodType<T>,
   options: ValidateOptions,
-): Promise<ValidationResult<T>> {
-  const source = await readSource(file);
+): ValidationResult<T> {
+  const source = readSource(file);
   const failed = (
     status: ValidationStatus,
     message: string,
@@ -117,7 +117,15 @@ export function validateText<T>(
   }
 
   const result = schema.safeParse(data, { error: friendlyMessages });
-  if (!result.success) raw.push(...result.error.issues.flatMap(issueProblems));
+  if (!result.success) {
+    // A value whose interpolation failed is already reported; its schema error would only repeat it.
+    const failed = new Set(problems.map((p) => JSON.stringify(p.path)));
+    raw.push(
+      ...result.error.issues
+        .flatMap(issueProblems)
+        .filter((p) => !failed.has(JSON.stringify(p.path))),
+    );
+  }
   const errors = raw.map(place);
   const isInterpolated = (path: PathSegment[]) => interpolated.has(JSON.stringify(path));
   const warnings =

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { backendRegistry } from '../backends/registry.js';
 import type { PathContext } from '../config/path-context.js';
 import { backendConfigSchema } from '../load/backend-config.js';
+import { renderReference } from './reference-doc.js';
 
 export type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSchema> };
 
@@ -54,12 +55,27 @@ export function combinedBackendJsonSchema(): JsonSchema {
   });
 }
 
-/** Every schema file modelrun ships, by file name. */
-export function allSchemaFiles(): Map<string, JsonSchema> {
+/** Every JSON Schema modelrun ships, by file name. */
+export function allSchemas(): Map<string, JsonSchema> {
   const files = new Map<string, JsonSchema>();
   for (const backend of backendRegistry)
     files.set(backendSchemaFileName(backend.type), backendJsonSchema(backend.type));
   files.set(COMBINED_BACKEND_SCHEMA, combinedBackendJsonSchema());
+  return files;
+}
+
+export const REFERENCE_FILE = 'reference.md';
+
+/** The contents of the schemas/ folder: every JSON Schema, and the field reference generated from them. */
+export function schemaFolderFiles(): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const [name, schema] of allSchemas()) files.set(name, serializeSchema(schema));
+  const sections = backendRegistry.map((backend) => ({
+    heading: `Backend \`${backend.type}\``,
+    intro: `Runs the model on ${backend.description}. Schema: [${backendSchemaFileName(backend.type)}](${backendSchemaFileName(backend.type)}).`,
+    schema: backendJsonSchema(backend.type),
+  }));
+  files.set(REFERENCE_FILE, renderReference(sections));
   return files;
 }
 

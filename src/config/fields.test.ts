@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { closestMatch } from './did-you-mean.js';
+import { formatDuration, memoryBytes, parseDuration } from './fields.js';
+
+describe('durations', () => {
+  it.each([
+    ['90m', 5400],
+    ['2h', 7200],
+    ['1h30m', 5400],
+    ['45s', 45],
+    ['1d', 86_400],
+    ['1h0m30s', 3630],
+  ])('%s is %i seconds', (text, seconds) => {
+    expect(parseDuration(text)).toBe(seconds);
+  });
+
+  it.each(['', 'h', '1.5h', '30m1h', '1 h', '-5m', '10'])('%j is not a duration', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+
+  it.each([
+    [3600, '1h'],
+    [5400, '1h30m'],
+    [59, '59s'],
+    [86_400, '24h'],
+  ])('%i seconds reads %s', (seconds, text) => {
+    expect(formatDuration(seconds)).toBe(text);
+  });
+});
+
+describe('memory sizes', () => {
+  it.each([
+    ['1024', 1024],
+    ['4k', 4096],
+    ['512m', 512 * 1024 ** 2],
+    ['2G', 2 * 1024 ** 3],
+  ])('%s is %i bytes', (size, bytes) => {
+    expect(memoryBytes(size)).toBe(bytes);
+  });
+});
+
+describe('did you mean', () => {
+  const keys = ['type', 'timeout', 'env_vars', 'working_dir', 'cpu', 'memory', 'volumes'];
+  it.each([
+    ['timout', 'timeout'],
+    ['Timeout', 'timeout'],
+    ['envvars', 'env_vars'],
+    ['working-dir', 'working_dir'],
+    ['cpus', 'cpu'],
+    ['memroy', 'memory'],
+    ['volume', 'volumes'],
+  ])('%s → %s', (typo, key) => {
+    expect(closestMatch(typo, keys)).toBe(key);
+  });
+
+  it.each(['colour', 'gpu_count', 'x'])('%s suggests nothing', (word) => {
+    expect(closestMatch(word, keys)).toBeUndefined();
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { interpolateString } from './interpolate.js';
+
+const env = { HOME_DIR: '/home/ada', EMPTY: '', N: '4' };
+
+describe('interpolateString', () => {
+  it.each([
+    ['${HOME_DIR}/data', '/home/ada/data'],
+    ['${MISSING:-fallback}', 'fallback'],
+    ['${EMPTY:-fallback}', 'fallback'],
+    ['${N:-8}', '4'],
+    ['${EMPTY}', ''],
+    ['${MISSING:-}', ''],
+    ['cost: $ ${N}', 'cost: $ 4'],
+    ['$${HOME_DIR}', '${HOME_DIR}'],
+    ['$$${HOME_DIR}', '$${HOME_DIR}'],
+    ['plain $HOME_DIR and $ sign', 'plain $HOME_DIR and $ sign'],
+    ['${N}${N}', '44'],
+    ['${MISSING:-a:-b}', 'a:-b'],
+  ])('%s → %s', (text, expected) => {
+    const result = interpolateString(text, env);
+    expect(result.problems).toEqual([]);
+    expect(result.value).toBe(expected);
+  });
+
+  it.each([
+    [
+      '${MISSING}',
+      'environment variable MISSING is not set; set it, or give a default with ${MISSING:-value}',
+    ],
+    [
+      '${}',
+      '"${}" is not a variable reference; write ${NAME} or ${NAME:-default}, or $${ for a literal "${"',
+    ],
+    [
+      '${1X}',
+      '"${1X}" is not a variable reference; write ${NAME} or ${NAME:-default}, or $${ for a literal "${"',
+    ],
+    ['${OPEN', '"${" is not closed; write ${NAME}, or $${ for a literal "${"'],
+  ])('%s is an error', (text, message) => {
+    expect(interpolateString(text, env).problems).toEqual([message]);
+  });
+});

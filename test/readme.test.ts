@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './helpers/cli.js';
+
+const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+const quoted = [...readme.matchAll(/<!-- example: (\S+) -->\n```\w*\n([\s\S]*?)```/g)].map((m) => ({
+  file: m[1] ?? '',
+  text: m[2] ?? '',
+}));
+
+describe('README', () => {
+  it('quotes every example backend config', () => {
+    expect(quoted.map((q) => q.file).sort()).toEqual(
+      [
+        'apptainer-gpu',
+        'apptainer',
+        'docker-build',
+        'docker-gpu',
+        'docker',
+        'local-advanced',
+        'local',
+      ]
+        .map((name) => `examples/backends/${name}.yml`)
+        .sort(),
+    );
+  });
+
+  it.each(quoted)('quotes $file as it is', ({ file, text }) => {
+    expect(text).toBe(readFileSync(join(REPO_ROOT, file), 'utf8'));
+  });
+});
