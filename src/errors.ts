@@ -1,3 +1,5 @@
+import type { Problem } from './load/problems.js';
+
 /**
  * The few error types modelrun shows to a person, and the one place that
  * turns them into exit codes. Anything thrown that is not one of these is a
@@ -12,6 +14,7 @@ export interface ErrorDetails {
 
 abstract class ModelrunError extends Error {
   readonly hint: string | undefined;
+  readonly problems: Problem[] = [];
   abstract readonly exitCode: number;
 
   constructor(message: string, details: ErrorDetails = {}) {
@@ -24,6 +27,13 @@ abstract class ModelrunError extends Error {
 export class ConfigError extends ModelrunError {
   override readonly name = 'ConfigError';
   readonly exitCode = 2;
+  /** Each problem with its file, line and field, when the error is about file contents. */
+  override readonly problems: Problem[];
+
+  constructor(message: string, details: ErrorDetails & { problems?: Problem[] } = {}) {
+    super(message, details);
+    this.problems = details.problems ?? [];
+  }
 }
 
 /** The command line itself is wrong: a missing file, a bad option value. */

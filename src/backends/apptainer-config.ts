@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { backendType, commonFields } from '../config/base.js';
+import { commonFields, typeField } from '../config/base.js';
 import { documented, memorySize, strictObject } from '../config/fields.js';
 import { bindList } from '../config/mounts.js';
 import type { PathContext } from '../config/path-context.js';
@@ -39,7 +39,7 @@ function flag(description: string, fallback: boolean) {
 
 export function apptainerConfigSchema(ctx: PathContext) {
   return strictObject({
-    type: backendType('apptainer', 'Runs the model in an Apptainer (or Singularity) container.'),
+    type: typeField('apptainer', 'Runs the model in an Apptainer (or Singularity) container.'),
     ...commonFields(ctx),
     image: imageField(ctx).optional(),
     definition: existingPath(ctx, 'file', {

@@ -40,4 +40,13 @@ export const apptainerBackend: BackendDefinition = {
       hint: 'on a cluster, try `module load apptainer`; elsewhere see https://apptainer.org/docs/admin/main/installation.html',
     };
   },
+  async createRunner() {
+    const { EngineUnavailableError } = await import('../errors.js');
+    throw new EngineUnavailableError(
+      'running models on the apptainer backend is not available in this version of modelrun',
+      {
+        hint: 'use the local backend for now; `modelrun backends list` shows what this version can run',
+      },
+    );
+  },
 };

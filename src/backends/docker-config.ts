@@ -1,6 +1,6 @@
 import { isAbsolute, join } from 'node:path';
 import * as z from 'zod';
-import { backendType, commonFields } from '../config/base.js';
+import { commonFields, typeField } from '../config/base.js';
 import { documented, memorySize, strictObject, stringMap } from '../config/fields.js';
 import { volumeList } from '../config/mounts.js';
 import type { PathContext } from '../config/path-context.js';
@@ -17,7 +17,7 @@ const BUILD_ONLY_FIELDS = ['build_context', 'build_args'] as const;
 
 export function dockerConfigSchema(ctx: PathContext) {
   return strictObject({
-    type: backendType('docker', 'Runs the model in a Docker container.'),
+    type: typeField('docker', 'Runs the model in a Docker container.'),
     ...commonFields(ctx),
     image: documented(
       z.string().regex(IMAGE_PATTERN, {

@@ -37,4 +37,13 @@ export const dockerBackend: BackendDefinition = {
       };
     }
   },
+  async createRunner() {
+    const { EngineUnavailableError } = await import('../errors.js');
+    throw new EngineUnavailableError(
+      'running models on the docker backend is not available in this version of modelrun',
+      {
+        hint: 'use the local backend for now; `modelrun backends list` shows what this version can run',
+      },
+    );
+  },
 };

@@ -1,13 +1,13 @@
 import { cpus, platform } from 'node:os';
 import * as z from 'zod';
-import { backendType, commonFields } from '../config/base.js';
+import { commonFields, typeField } from '../config/base.js';
 import { documented, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
 import type { BackendDefinition } from './types.js';
 
 export function localConfigSchema(ctx: PathContext) {
   return strictObject({
-    type: backendType('local', 'Runs the model as a process on this machine.'),
+    type: typeField('local', 'Runs the model as a process on this machine.'),
     ...commonFields(ctx),
     command: documented(z.string().min(1, { error: 'command cannot be empty' }), {
       description: "Command to run instead of the model's own `command`.",
@@ -51,5 +51,9 @@ export const localBackend: BackendDefinition = {
   },
   async probe() {
     return { available: true, detail: `${platform()}, ${cpus().length} CPUs` };
+  },
+  async createRunner(config, job, deps) {
+    const { createLocalRunner } = await import('./local-runner.js');
+    return createLocalRunner(config as LocalConfig, job, deps);
   },
 };

@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import type { PathContext } from '../config/path-context.js';
+import type { RunOutput } from '../run/run-output.js';
 
 /** Whether a backend's engine can be used on this machine right now. */
 export interface Availability {
@@ -45,4 +46,68 @@ export interface BackendDefinition {
   template: TemplateSpec;
   warnings?(config: Record<string, unknown>): ConfigWarning[];
   probe(options: ProbeOptions): Promise<Availability>;
+  /**
+   * Prepares a run of the model on this backend. The engine's client is
+   * imported here, not at the top of the module, so that commands which only
+   * read configs never load it.
+   */
+  createRunner(
+    config: Record<string, unknown>,
+    job: RunJob,
+    deps: RunnerDeps,
+  ): Promise<BackendRunner>;
+}
+
+/** What every backend is asked to run: the same for all of them. */
+export interface RunJob {
+  runId: string;
+  /** Absolute path of the run's staging directory. */
+  stagingDir: string;
+  /** The model file's command; a backend's own command or executable replaces it. */
+  modelCommand: string | undefined;
+}
+
+export interface RunnerDeps {
+  /** The environment modelrun itself runs in. */
+  env: NodeJS.ProcessEnv;
+  /** Progress and status lines for the user ("pulling image…"); never the model's output. */
+  status(line: string): void;
+  /** Time between the polite stop (SIGTERM) and the forced one; each backend has its default. */
+  graceMs?: number;
+}
+
+/** How the model ended, as the backend saw it. */
+export interface RunOutcome {
+  exitCode: number | null;
+  /** The signal that killed the model, by name. */
+  signal: string | null;
+  /** Why it ended, when the exit code alone does not say ("killed: out of memory (limit 512m)"). */
+  reason?: string;
+}
+
+/** What `--dry-run` prints: exactly what would run, with secrets masked. */
+export interface DryRun {
+  /** Lines such as "command: /bin/sh -c 'node wave.js'"; values already masked. */
+  lines: [label: string, value: string][];
+  /** The same as data, for --json. */
+  data: Record<string, unknown>;
+}
+
+/**
+ * One run on one backend. The pipeline calls start, then run, and always
+ * stop, on success, failure, timeout and interrupt.
+ */
+export interface BackendRunner {
+  /** Gets the engine ready (reachable, image present). Idempotent, and safe to call concurrently. */
+  start(): Promise<void>;
+  /**
+   * Runs the model to its end, streaming its output. Aborting `signal` stops
+   * the model gracefully, then by force; run still resolves with how it ended.
+   */
+  run(output: RunOutput, signal: AbortSignal): Promise<RunOutcome>;
+  /** Removes whatever the run left behind. Idempotent; safe before, during and after run. */
+  stop(): Promise<void>;
+  describe(): DryRun;
+  /** Resources still held, named for a person: "process group 1234", "container 3f2a…". */
+  leftovers(): string[];
 }

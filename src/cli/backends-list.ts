@@ -1,5 +1,6 @@
 import { backendRegistry } from '../backends/registry.js';
 import type { Availability } from '../backends/types.js';
+import { postprocessorRegistry } from '../postprocess/registry.js';
 import type { Output } from './output.js';
 
 export interface BackendsListOptions {
@@ -9,7 +10,7 @@ export interface BackendsListOptions {
   timeoutMs?: number;
 }
 
-/** Lists every backend type with whether its engine can be used here right now. */
+/** Lists every backend type with whether its engine can be used here right now, and every postprocessor. */
 export async function runBackendsList(
   options: BackendsListOptions,
   output: Output,
@@ -23,8 +24,12 @@ export async function runBackendsList(
     description: backend.description,
     ...(availability[i] as Availability),
   }));
+  const postprocessors = postprocessorRegistry.map((p) => ({
+    type: p.type,
+    description: p.description,
+  }));
   if (options.json) {
-    output.raw(`${JSON.stringify({ backends }, null, 2)}\n`);
+    output.raw(`${JSON.stringify({ backends, postprocessors }, null, 2)}\n`);
     return 0;
   }
   const { style } = output;
@@ -37,5 +42,9 @@ export async function runBackendsList(
     output.result(`${indent}${backend.available ? backend.detail : style.failure(backend.detail)}`);
     if (backend.hint !== undefined) output.result(`${indent}${style.dim(`hint: ${backend.hint}`)}`);
   }
+  output.result(style.bold('Postprocessors'));
+  const postWidth = Math.max(...postprocessors.map((p) => p.type.length));
+  for (const p of postprocessors)
+    output.result(`  ${style.success('✓')} ${p.type.padEnd(postWidth)}  ${p.description}`);
   return 0;
 }

@@ -1,8 +1,15 @@
+import { type InterruptSignal, Interrupts, interruptExitCode } from '../run/interrupts.js';
 import { runCli } from './run-cli.js';
 
 /** Waits until everything written to a stream has been handed to the OS. */
 function drain(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+async function exit(code: number): Promise<never> {
+  await Promise.all([drain(process.stdout), drain(process.stderr)]);
+  // The one place modelrun exits.
+  process.exit(code);
 }
 
 // A reader that goes away (`modelrun … | head`) is not an error worth a stack trace.
@@ -12,12 +19,45 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// The first SIGINT or SIGTERM stops the run in progress and waits for its
+// cleanup; a second one exits at once, saying what was left behind.
+const interrupts = new Interrupts();
+const onSignal = (signal: InterruptSignal) => {
+  const count = interrupts.interrupt(signal);
+  if (!interrupts.active) {
+    void exit(interruptExitCode(signal));
+  } else if (count === 1) {
+    process.stderr.write(
+      `\nmodelrun: ${signal}: stopping the run and cleaning up (press Ctrl-C again to exit at once)\n`,
+    );
+    // Cleanup gets a bounded time: a hung engine must not keep modelrun alive forever.
+    setTimeout(() => forceExit(signal, 'cleanup is taking too long'), CLEANUP_LIMIT_MS).unref();
+  } else {
+    forceExit(signal, 'exiting at once');
+  }
+};
+
+const CLEANUP_LIMIT_MS = 60_000;
+
+function forceExit(signal: InterruptSignal, why: string): void {
+  {
+    const left = interrupts.cleanup.pending();
+    process.stderr.write(
+      left.length === 0
+        ? `modelrun: ${why}; nothing was left to clean up\n`
+        : `modelrun: ${why}; not cleaned up:\n${left.map((item) => `  - ${item}\n`).join('')}`,
+    );
+    void exit(interruptExitCode(signal));
+  }
+}
+process.on('SIGINT', () => onSignal('SIGINT'));
+process.on('SIGTERM', () => onSignal('SIGTERM'));
+
 const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
   cwd: process.cwd(),
+  interrupts,
 });
-await Promise.all([drain(process.stdout), drain(process.stderr)]);
-// The one place modelrun exits.
-process.exit(code);
+await exit(code);

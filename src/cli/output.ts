@@ -1,4 +1,5 @@
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
+import { Redactor } from '../secrets.js';
 
 /** A stream the CLI writes to; process.stdout in real use, a buffer in tests. */
 export interface TextSink {
@@ -20,40 +21,52 @@ export interface OutputOptions {
  */
 export class Output {
   readonly verbose: boolean;
+  /** Secret values never printed by modelrun itself; commands add the ones they learn of. */
+  readonly redactor = new Redactor();
   readonly style: Styles;
   private readonly errStyle: Styles;
 
   constructor(private readonly options: OutputOptions) {
     this.verbose = options.verbose;
+    this.redactor.addEnv(options.env);
     this.style = new Styles(new Chalk({ level: colorLevel(options, options.stdout) }));
     this.errStyle = new Styles(new Chalk({ level: colorLevel(options, options.stderr) }));
   }
 
   /** A line of the command's result, on stdout. */
   result(line: string): void {
-    this.options.stdout.write(`${line}\n`);
+    this.options.stdout.write(`${this.redactor.redact(line)}\n`);
   }
 
   /** Raw text on stdout, for machine formats. */
   raw(text: string): void {
-    this.options.stdout.write(text);
+    this.options.stdout.write(this.redactor.redact(text));
   }
 
   info(line: string): void {
-    this.options.stderr.write(`${line}\n`);
+    this.options.stderr.write(`${this.redactor.redact(line)}\n`);
   }
 
   warn(message: string): void {
-    this.options.stderr.write(`${this.errStyle.warning('warning:')} ${message}\n`);
+    this.options.stderr.write(
+      `${this.errStyle.warning('warning:')} ${this.redactor.redact(message)}\n`,
+    );
   }
 
   error(message: string, hint?: string): void {
-    this.options.stderr.write(`${this.errStyle.failure('error:')} ${message}\n`);
-    if (hint !== undefined) this.options.stderr.write(`  ${this.errStyle.dim('hint:')} ${hint}\n`);
+    this.options.stderr.write(
+      `${this.errStyle.failure('error:')} ${this.redactor.redact(message)}\n`,
+    );
+    if (hint !== undefined) this.hint(hint);
+  }
+
+  hint(hint: string): void {
+    this.options.stderr.write(`  ${this.errStyle.dim('hint:')} ${this.redactor.redact(hint)}\n`);
   }
 
   debug(line: string): void {
-    if (this.verbose) this.options.stderr.write(`${this.errStyle.dim(`debug: ${line}`)}\n`);
+    if (this.verbose)
+      this.options.stderr.write(`${this.errStyle.dim(`debug: ${this.redactor.redact(line)}`)}\n`);
   }
 }
 

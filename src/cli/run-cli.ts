@@ -1,13 +1,18 @@
 import { CommanderError } from 'commander';
-import { Output, type TextSink } from './output.js';
+import { Interrupts } from '../run/interrupts.js';
+import { Output } from './output.js';
 import { presentError } from './present-error.js';
 import { buildProgram } from './program.js';
 
+type Stream = NodeJS.WritableStream & { isTTY?: boolean };
+
 export interface CliIO {
-  stdout: TextSink;
-  stderr: TextSink;
+  stdout: Stream;
+  stderr: Stream;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Where SIGINT and SIGTERM arrive; the entry point wires the process's signals to it. */
+  interrupts?: Interrupts;
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. Never exits. */
@@ -21,7 +26,13 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     verbose: argv.includes('-v') || argv.includes('--verbose'),
   });
   let exitCode = 0;
-  const program = buildProgram({ ...io, output, setExitCode: (code) => (exitCode = code) });
+  const program = buildProgram({
+    ...io,
+    output,
+    interrupts: io.interrupts ?? new Interrupts(),
+    terminal: { stdout: io.stdout, stderr: io.stderr },
+    setExitCode: (code) => (exitCode = code),
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

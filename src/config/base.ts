@@ -6,8 +6,8 @@ import { existingPath } from './paths.js';
 export const TIMEOUT_BOUNDS = { min: 60, max: 86_400 } as const;
 export const DEFAULT_TIMEOUT_SECONDS = 3600;
 
-/** The `type` field that selects a backend. */
-export function backendType<T extends string>(type: T, description: string) {
+/** The `type` field that selects a backend or postprocessor. */
+export function typeField<T extends string>(type: T, description: string) {
   return z.literal(type).meta({ description, examples: [type] });
 }
 

@@ -1,11 +1,11 @@
-import { dirname, resolve } from 'node:path';
 import type * as z from 'zod';
 import { backendRegistry, backendTypes, findBackend } from '../backends/registry.js';
 import type { ConfigWarning } from '../backends/types.js';
-import { diskPathContext, type PathContext } from '../config/path-context.js';
+import type { PathContext } from '../config/path-context.js';
 import { unionByType } from '../config/union.js';
 import { isSecretName } from '../secrets.js';
 import type { PathSegment } from './problems.js';
+import { schemaPerFolder } from './schema-cache.js';
 import {
   type ValidateOptions,
   type ValidationResult,
@@ -25,18 +25,7 @@ export function backendConfigSchema(ctx: PathContext): z.ZodType<BackendConfig> 
   return unionByType(schemas, backendTypes, 'backend') as unknown as z.ZodType<BackendConfig>;
 }
 
-/** Schemas depend only on the config's folder, so files in one folder share one. */
-const schemaCache = new Map<string, z.ZodType<BackendConfig>>();
-
-function schemaFor(file: string): z.ZodType<BackendConfig> {
-  const dir = dirname(resolve(file));
-  let schema = schemaCache.get(dir);
-  if (schema === undefined) {
-    schema = backendConfigSchema(diskPathContext(dir));
-    schemaCache.set(dir, schema);
-  }
-  return schema;
-}
+const schemaFor = schemaPerFolder(backendConfigSchema);
 
 export interface BackendFileOptions {
   env: NodeJS.ProcessEnv;

@@ -2,6 +2,9 @@ import * as z from 'zod';
 import { backendRegistry } from '../backends/registry.js';
 import type { PathContext } from '../config/path-context.js';
 import { backendConfigSchema } from '../load/backend-config.js';
+import { pipelineConfigSchema } from '../load/pipeline-file.js';
+import { modelConfigSchema } from '../model/model-config.js';
+import { postprocessorRegistry, postprocessorSchema } from '../postprocess/registry.js';
 import { renderReference } from './reference-doc.js';
 
 export type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSchema> };
@@ -55,12 +58,61 @@ export function combinedBackendJsonSchema(): JsonSchema {
   });
 }
 
+export const MODEL_SCHEMA = 'model.schema.json';
+export const PIPELINE_SCHEMA = 'pipeline.schema.json';
+export const COMBINED_POSTPROCESSOR_SCHEMA = 'postprocessor.schema.json';
+
+export function postprocessorSchemaFileName(type: string): string {
+  return `postprocess-${type}.schema.json`;
+}
+
+export function modelJsonSchema(): JsonSchema {
+  return emit(modelConfigSchema(EMIT_CONTEXT), {
+    id: MODEL_SCHEMA,
+    title: 'modelrun model file',
+    description:
+      'A model run: its inputs (template and config), its command, and its postprocessing. The same file runs on every backend.',
+  });
+}
+
+export function pipelineJsonSchema(): JsonSchema {
+  return emit(pipelineConfigSchema(EMIT_CONTEXT), {
+    id: PIPELINE_SCHEMA,
+    title: 'modelrun pipeline file',
+    description:
+      'A model, its backend and its postprocessing in one file, each inline or as a path.',
+  });
+}
+
+export function postprocessorJsonSchema(type: string): JsonSchema {
+  const definition = postprocessorRegistry.find((p) => p.type === type);
+  if (definition === undefined) throw new Error(`no postprocessor type "${type}"`);
+  return emit(definition.configSchema(EMIT_CONTEXT), {
+    id: postprocessorSchemaFileName(type),
+    title: `modelrun ${type} postprocessor config`,
+    description: `A postprocessor that ${definition.description}.`,
+  });
+}
+
+export function combinedPostprocessorJsonSchema(): JsonSchema {
+  return emit(postprocessorSchema(EMIT_CONTEXT), {
+    id: COMBINED_POSTPROCESSOR_SCHEMA,
+    title: 'modelrun postprocessor config',
+    description: `Config of one postprocessor: ${postprocessorRegistry.map((p) => p.type).join(', ')}. The type field selects which.`,
+  });
+}
+
 /** Every JSON Schema modelrun ships, by file name. */
 export function allSchemas(): Map<string, JsonSchema> {
   const files = new Map<string, JsonSchema>();
   for (const backend of backendRegistry)
     files.set(backendSchemaFileName(backend.type), backendJsonSchema(backend.type));
   files.set(COMBINED_BACKEND_SCHEMA, combinedBackendJsonSchema());
+  files.set(MODEL_SCHEMA, modelJsonSchema());
+  files.set(PIPELINE_SCHEMA, pipelineJsonSchema());
+  for (const p of postprocessorRegistry)
+    files.set(postprocessorSchemaFileName(p.type), postprocessorJsonSchema(p.type));
+  files.set(COMBINED_POSTPROCESSOR_SCHEMA, combinedPostprocessorJsonSchema());
   return files;
 }
 
@@ -70,11 +122,29 @@ export const REFERENCE_FILE = 'reference.md';
 export function schemaFolderFiles(): Map<string, string> {
   const files = new Map<string, string>();
   for (const [name, schema] of allSchemas()) files.set(name, serializeSchema(schema));
-  const sections = backendRegistry.map((backend) => ({
-    heading: `Backend \`${backend.type}\``,
-    intro: `Runs the model on ${backend.description}. Schema: [${backendSchemaFileName(backend.type)}](${backendSchemaFileName(backend.type)}).`,
-    schema: backendJsonSchema(backend.type),
-  }));
+  const link = (name: string) => `Schema: [${name}](${name}).`;
+  const sections = [
+    {
+      heading: 'Model file',
+      intro: `What to stage, what to run and what to do with the outputs. ${link(MODEL_SCHEMA)}`,
+      schema: modelJsonSchema(),
+    },
+    ...backendRegistry.map((backend) => ({
+      heading: `Backend \`${backend.type}\``,
+      intro: `Runs the model on ${backend.description}. ${link(backendSchemaFileName(backend.type))}`,
+      schema: backendJsonSchema(backend.type),
+    })),
+    ...postprocessorRegistry.map((p) => ({
+      heading: `Postprocessor \`${p.type}\``,
+      intro: `A postprocessor that ${p.description}. ${link(postprocessorSchemaFileName(p.type))}`,
+      schema: postprocessorJsonSchema(p.type),
+    })),
+    {
+      heading: 'Pipeline file',
+      intro: `A model, its backend and its postprocessing in one file. ${link(PIPELINE_SCHEMA)}`,
+      schema: pipelineJsonSchema(),
+    },
+  ];
   files.set(REFERENCE_FILE, renderReference(sections));
   return files;
 }

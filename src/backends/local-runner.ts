@@ -1,0 +1,87 @@
+import { ConfigError } from '../errors.js';
+import { stringEnv } from '../run/env.js';
+import type { RunOutput } from '../run/run-output.js';
+import { maskEnv } from '../secrets.js';
+import type { LocalConfig } from './local.js';
+import { groupAlive, type ProcessSpec, runProcess, signalGroup } from './process-runner.js';
+import { splitCommand } from './split-command.js';
+import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from './types.js';
+
+/** Seconds between SIGTERM and SIGKILL when the model is stopped. */
+export const LOCAL_GRACE_MS = 10_000;
+
+export function resolveCommand(own: string | undefined, job: RunJob): string {
+  const command = own ?? job.modelCommand;
+  if (command === undefined) {
+    throw new ConfigError('there is no command to run', {
+      hint: 'set `command:` in the model file, or `command:` in the backend config',
+    });
+  }
+  return command;
+}
+
+export function createLocalRunner(
+  config: LocalConfig,
+  job: RunJob,
+  deps: RunnerDeps,
+): BackendRunner {
+  const graceMs = deps.graceMs ?? LOCAL_GRACE_MS;
+  const command = resolveCommand(config.command, job);
+  const argv = config.shell ? ['/bin/sh', '-c', command] : splitCommand(command);
+  const [file = '', ...args] = argv;
+  if (file === '') throw new ConfigError('the command is empty', { hint: 'set a command to run' });
+  const spec: ProcessSpec = {
+    file,
+    args,
+    cwd: config.working_dir ?? job.stagingDir,
+    env: { ...stringEnv(deps.env), ...config.env_vars },
+  };
+  let pid: number | undefined;
+
+  return {
+    async start() {},
+    async run(output: RunOutput, signal: AbortSignal): Promise<RunOutcome> {
+      const outcome = await runProcess(spec, output, {
+        signal,
+        graceMs,
+        onStart: (started) => (pid = started),
+      });
+      if (outcome.startError !== undefined) {
+        return {
+          exitCode: null,
+          signal: null,
+          reason: `could not start ${file}: ${outcome.startError}`,
+        };
+      }
+      return { exitCode: outcome.exitCode, signal: outcome.signal };
+    },
+    async stop() {
+      signalGroup(pid, 'SIGKILL');
+    },
+    describe(): DryRun {
+      const env = maskEnv(config.env_vars ?? {});
+      const shown = config.shell ? `/bin/sh -c ${JSON.stringify(command)}` : JSON.stringify(argv);
+      return {
+        lines: [
+          [config.shell ? 'shell command' : 'argv', shown],
+          ['working dir', spec.cwd],
+          ['environment', `the host environment${Object.keys(env).length > 0 ? ', plus:' : ''}`],
+          ...Object.entries(env).map(([name, value]): [string, string] => [`  ${name}`, value]),
+          ['timeout', `${config.timeout} s`],
+        ],
+        data: {
+          backend: 'local',
+          argv,
+          shell: config.shell,
+          working_dir: spec.cwd,
+          env,
+          inherits_host_env: true,
+          timeout_s: config.timeout,
+        },
+      };
+    },
+    leftovers() {
+      return pid !== undefined && groupAlive(pid) ? [`process group ${pid}`] : [];
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import { pipeline } from 'node:stream/promises';
+import { execa } from 'execa';
+import type { RunOutput } from '../run/run-output.js';
+
+/** A process to run: always an argv; a shell command is `/bin/sh -c <command>`. */
+export interface ProcessSpec {
+  file: string;
+  args: string[];
+  cwd: string;
+  /** The complete environment; nothing is inherited beyond it. */
+  env: Record<string, string>;
+}
+
+export interface ProcessOutcome {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all. */
+  startError?: string;
+}
+
+export interface ProcessRunOptions {
+  /** Aborting stops the process: SIGTERM to its group, SIGKILL after the grace period. */
+  signal: AbortSignal;
+  graceMs: number;
+  /** Called with the pid once the process runs, for the run record and leftover reports. */
+  onStart?: (pid: number) => void;
+}
+
+/**
+ * Runs a process in a process group of its own, streams its output, and
+ * makes sure that nothing of it outlives the run: on abort the whole group
+ * gets SIGTERM, then SIGKILL after a grace period; and once the process has
+ * exited, any child it left behind in its group is killed too.
+ */
+export async function runProcess(
+  spec: ProcessSpec,
+  output: RunOutput,
+  options: ProcessRunOptions,
+): Promise<ProcessOutcome> {
+  const child = execa(spec.file, spec.args, {
+    cwd: spec.cwd,
+    env: spec.env,
+    extendEnv: false,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    reject: false,
+    // A new session and process group, so that signals reach every process
+    // the model starts, and Ctrl-C in the terminal reaches modelrun first.
+    detached: true,
+    stripFinalNewline: false,
+  });
+  const pid = child.pid;
+  const streams = Promise.all([
+    child.stdout ? pipeline(child.stdout, output.stdout, { end: false }) : undefined,
+    child.stderr ? pipeline(child.stderr, output.stderr, { end: false }) : undefined,
+  ]);
+  // The 'exit' event fires even when a grandchild still holds the output
+  // pipes open, which execa's own promise would wait for.
+  const exited = new Promise<ProcessOutcome>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ exitCode: code, signal }));
+    child.once('error', (error) =>
+      resolve({ exitCode: null, signal: null, startError: error.message }),
+    );
+  });
+  if (pid !== undefined) options.onStart?.(pid);
+
+  let killTimer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    signalGroup(pid, 'SIGTERM');
+    killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), options.graceMs);
+  };
+  if (options.signal.aborted) onAbort();
+  else options.signal.addEventListener('abort', onAbort, { once: true });
+
+  try {
+    const outcome = await exited;
+    // Whatever the model left running in its group goes with it.
+    signalGroup(pid, 'SIGKILL');
+    await streams.catch(() => undefined);
+    await child.catch(() => undefined);
+    return outcome;
+  } finally {
+    clearTimeout(killTimer);
+    options.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Signals a whole process group; a group that is already gone is fine. */
+export function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+/** Whether any process of the group is still alive. */
+export function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

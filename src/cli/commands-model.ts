@@ -1,0 +1,133 @@
+import { type Command, Option } from 'commander';
+import type { CliContext } from './program.js';
+import { REPORT_FORMATS, type ReportFormat } from './validation-report.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+const postprocessorOption = () =>
+  new Option(
+    '--postprocessor-config <file>',
+    'postprocessor config file, instead of the model file’s list; repeatable',
+  )
+    .argParser(collect)
+    .default([] as string[], 'the model file’s postprocess list');
+
+/** The commands that work on model files: validate, generate, run, postprocess, pipeline. */
+export function addModelCommands(program: Command, ctx: CliContext): void {
+  const runContext = () => ({
+    env: ctx.env,
+    cwd: ctx.cwd,
+    interrupts: ctx.interrupts,
+    terminal: ctx.terminal,
+  });
+
+  program
+    .command('validate')
+    .description('validate model files (YAML or JSON)')
+    .argument('<files...>', 'model files to check')
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(REPORT_FORMATS as string[])
+        .default('text'),
+    )
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 all valid, 1 any invalid, 2 usage error (such as a missing file).',
+    )
+    .action(async (files: string[], opts: { format: ReportFormat }) => {
+      const { runModelValidate } = await import('./model-validate.js');
+      ctx.setExitCode(
+        await runModelValidate({ files, format: opts.format, env: ctx.env }, ctx.output),
+      );
+    });
+
+  program
+    .command('generate')
+    .description(
+      "stage a model's inputs (render its template) without running it; prints the staging dir",
+    )
+    .argument('<model>', 'model file')
+    .action(async (modelFile: string) => {
+      const { runGenerate } = await import('./generate.js');
+      ctx.setExitCode(await runGenerate({ modelFile }, ctx.output, runContext()));
+    });
+
+  program
+    .command('run')
+    .description('stage the inputs, run the model on a backend, then postprocess')
+    .argument('<model>', 'model file')
+    .option('--backend-config <file>', 'backend config file (default: the local backend)')
+    .option('--dry-run', 'stage the inputs and print exactly what would run, without running it')
+    .option('--skip-generate', 'use the staging dir as it is, without staging the inputs again')
+    .addOption(postprocessorOption())
+    .option('--no-postprocess', 'skip postprocessing')
+    .option('--json', 'print the run record as JSON on stdout (the model’s output goes to stderr)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 success, 1 the model or a postprocessor failed or timed out, 2 usage or config error, 130 SIGINT, 143 SIGTERM.',
+    )
+    .action(
+      async (
+        modelFile: string,
+        opts: {
+          backendConfig?: string;
+          dryRun?: boolean;
+          skipGenerate?: boolean;
+          postprocessorConfig: string[];
+          postprocess: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const { runModelCommand } = await import('./run-model.js');
+        const options = {
+          modelFile,
+          ...(opts.backendConfig === undefined ? {} : { backendConfig: opts.backendConfig }),
+          postprocessorConfigs: opts.postprocessorConfig,
+          dryRun: opts.dryRun === true,
+          skipGenerate: opts.skipGenerate === true,
+          postprocess: opts.postprocess,
+          json: opts.json === true,
+        };
+        ctx.setExitCode(await runModelCommand(options, ctx.output, runContext()));
+      },
+    );
+
+  program
+    .command('postprocess')
+    .description('run postprocessors on an existing run')
+    .argument('<model>', 'model file of the run')
+    .addOption(postprocessorOption())
+    .action(async (modelFile: string, opts: { postprocessorConfig: string[] }) => {
+      const { runPostprocessCommand } = await import('./postprocess.js');
+      ctx.setExitCode(
+        await runPostprocessCommand(
+          { modelFile, postprocessorConfigs: opts.postprocessorConfig },
+          ctx.output,
+          runContext(),
+        ),
+      );
+    });
+
+  program
+    .command('pipeline')
+    .description('run a model, its backend and its postprocessing from one pipeline file')
+    .argument('<pipeline>', 'pipeline file with model:, backend: and postprocess: sections')
+    .option('--backend-config <file>', 'backend config file, instead of the backend: section')
+    .addOption(postprocessorOption())
+    .option('--cleanup-on-failure', 'remove the staging dir when the run fails (kept by default)')
+    .action(
+      async (
+        pipelineFile: string,
+        opts: { backendConfig?: string; postprocessorConfig: string[]; cleanupOnFailure?: boolean },
+      ) => {
+        const { runPipelineCommand } = await import('./pipeline.js');
+        const options = {
+          pipelineFile,
+          ...(opts.backendConfig === undefined ? {} : { backendConfig: opts.backendConfig }),
+          postprocessorConfigs: opts.postprocessorConfig,
+          cleanupOnFailure: opts.cleanupOnFailure === true,
+        };
+        ctx.setExitCode(await runPipelineCommand(options, ctx.output, runContext()));
+      },
+    );
+}

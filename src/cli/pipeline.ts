@@ -1,0 +1,60 @@
+import type { BackendConfig } from '../load/backend-config.js';
+import { validatePipelineFile } from '../load/pipeline-file.js';
+import { requireValid } from '../load/require-valid.js';
+import type { ModelConfig } from '../model/model-config.js';
+import type { Output } from './output.js';
+import {
+  defaultBackend,
+  execute,
+  loadBackend,
+  loadPostprocessors,
+  type RunContext,
+  requireModel,
+} from './run-model.js';
+
+export interface PipelineOptions {
+  pipelineFile: string;
+  backendConfig?: string;
+  postprocessorConfigs: string[];
+  cleanupOnFailure: boolean;
+}
+
+/** `modelrun pipeline`: a model, its backend and its postprocessing from one file; flags override its sections. */
+export async function runPipelineCommand(
+  options: PipelineOptions,
+  output: Output,
+  ctx: RunContext,
+): Promise<number> {
+  const pipeline = requireValid(
+    validatePipelineFile(options.pipelineFile, ctx.env),
+    'pipeline file',
+  );
+  const model =
+    typeof pipeline.model === 'string'
+      ? requireModel(pipeline.model, ctx.env)
+      : (pipeline.model as ModelConfig);
+  const backend =
+    options.backendConfig !== undefined
+      ? loadBackend(options.backendConfig, ctx.env)
+      : typeof pipeline.backend === 'string'
+        ? loadBackend(pipeline.backend, ctx.env)
+        : ((pipeline.backend as BackendConfig | undefined) ?? defaultBackend(options.pipelineFile));
+  const postprocessors =
+    options.postprocessorConfigs.length > 0
+      ? loadPostprocessors(options.postprocessorConfigs, ctx.env)
+      : (pipeline.postprocess ?? model.postprocess);
+  return execute(
+    {
+      model,
+      backend,
+      postprocessors,
+      dryRun: false,
+      skipGenerate: false,
+      postprocess: true,
+      cleanupOnFailure: options.cleanupOnFailure,
+    },
+    false,
+    output,
+    ctx,
+  );
+}

@@ -1,0 +1,76 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import { RUN_RECORD_PATH, type RunRecord, writeRunRecord } from '../model/run-record.js';
+import { stagingDirOf } from '../model/staging-dir.js';
+import { lockStagingDir } from '../model/staging-lock.js';
+import { runPostprocessors } from '../run/postprocess-stage.js';
+import type { Output } from './output.js';
+import { loadPostprocessors, type RunContext, requireModel } from './run-model.js';
+
+export interface PostprocessOptions {
+  modelFile: string;
+  postprocessorConfigs: string[];
+}
+
+/**
+ * `modelrun postprocess`: runs postprocessors on a finished run, those given
+ * with --postprocessor-config or else the model file's own, and adds their
+ * results to the run's run.json.
+ */
+export async function runPostprocessCommand(
+  options: PostprocessOptions,
+  output: Output,
+  ctx: RunContext,
+): Promise<number> {
+  const model = requireModel(options.modelFile, ctx.env);
+  const configs =
+    options.postprocessorConfigs.length > 0
+      ? loadPostprocessors(options.postprocessorConfigs, ctx.env)
+      : model.postprocess;
+  if (configs.length === 0) {
+    throw new UsageError('no postprocessors to run', {
+      hint: 'pass --postprocessor-config FILE, or list them under `postprocess:` in the model file',
+    });
+  }
+  const stagingDir = stagingDirOf(model);
+  const lock = await lockStagingDir(stagingDir, (error) =>
+    output.warn(`the staging lock was lost: ${error.message}`),
+  );
+  ctx.interrupts.active = true;
+  try {
+    const { stage, results } = await runPostprocessors(
+      configs,
+      { model, stagingDir },
+      {
+        env: ctx.env,
+        signal: ctx.interrupts.signal,
+        terminal: ctx.terminal,
+        status: (line) => output.info(line),
+      },
+    );
+    const record = await readFile(join(stagingDir, RUN_RECORD_PATH), 'utf8')
+      .then((text) => JSON.parse(text) as RunRecord)
+      .catch(() => undefined);
+    if (record !== undefined)
+      await writeRunRecord(stagingDir, {
+        ...record,
+        stages: { ...record.stages, postprocess: stage },
+        postprocess: results,
+      });
+    for (const result of results) {
+      const mark =
+        result.status === 'succeeded'
+          ? output.style.success('✓')
+          : result.status === 'failed'
+            ? output.style.failure('✗')
+            : '-';
+      output.result(`${mark} ${result.type}: ${result.summary}`);
+    }
+    if (ctx.interrupts.signal.aborted) return 130;
+    return stage.status === 'succeeded' ? 0 : 1;
+  } finally {
+    ctx.interrupts.active = false;
+    await lock.release();
+  }
+}

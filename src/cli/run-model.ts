@@ -1,0 +1,113 @@
+import { homedir } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { localBackend } from '../backends/local.js';
+import { diskPathContext } from '../config/path-context.js';
+import { type BackendConfig, validateBackendFile } from '../load/backend-config.js';
+import { validateModelFile, validatePostprocessorFile } from '../load/model-file.js';
+import { requireValid } from '../load/require-valid.js';
+import type { ModelConfig } from '../model/model-config.js';
+import { stagingDirOf } from '../model/staging-dir.js';
+import type { PostprocessorConfig } from '../postprocess/types.js';
+import type { Interrupts } from '../run/interrupts.js';
+import { type RunRequest, runPipeline } from '../run/pipeline.js';
+import type { Output } from './output.js';
+import { printDryRun, printSummary } from './run-report.js';
+
+export interface RunContext {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  interrupts: Interrupts;
+  terminal: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+}
+
+export interface RunModelOptions {
+  modelFile: string;
+  backendConfig?: string;
+  postprocessorConfigs: string[];
+  dryRun: boolean;
+  skipGenerate: boolean;
+  postprocess: boolean;
+  json: boolean;
+}
+
+/** `modelrun run`: stage, run on a backend, postprocess. Returns the exit code. */
+export async function runModelCommand(
+  options: RunModelOptions,
+  output: Output,
+  ctx: RunContext,
+): Promise<number> {
+  const model = requireValid(validateModelFile(options.modelFile, ctx.env), 'model file');
+  const backend =
+    options.backendConfig === undefined
+      ? defaultBackend(options.modelFile)
+      : loadBackend(options.backendConfig, ctx.env);
+  const postprocessors =
+    options.postprocessorConfigs.length > 0
+      ? loadPostprocessors(options.postprocessorConfigs, ctx.env)
+      : model.postprocess;
+  return execute(
+    {
+      model,
+      backend,
+      postprocessors,
+      dryRun: options.dryRun,
+      skipGenerate: options.skipGenerate,
+      postprocess: options.postprocess,
+      cleanupOnFailure: false,
+    },
+    options.json,
+    output,
+    ctx,
+  );
+}
+
+export async function execute(
+  request: RunRequest,
+  json: boolean,
+  output: Output,
+  ctx: RunContext,
+): Promise<number> {
+  const { interrupts } = ctx;
+  interrupts.active = true;
+  try {
+    const result = await runPipeline(request, {
+      env: ctx.env,
+      cwd: ctx.cwd,
+      home: homedir(),
+      // Under --json, stdout carries only the run record; the model's output goes to stderr.
+      terminal: json ? { stdout: ctx.terminal.stderr, stderr: ctx.terminal.stderr } : ctx.terminal,
+      status: (line) => output.info(output.style.dim(line)),
+      signal: interrupts.signal,
+      cleanup: interrupts.cleanup,
+      redactor: output.redactor,
+    });
+    if (result.dryRun !== undefined)
+      printDryRun(result.dryRun, stagingDirOf(request.model), output, json);
+    else printSummary(result, output, json);
+    return result.exitCode;
+  } finally {
+    interrupts.active = false;
+  }
+}
+
+export function loadBackend(file: string, env: NodeJS.ProcessEnv): BackendConfig {
+  return requireValid(validateBackendFile(file, { env }), 'backend config');
+}
+
+/** Without --backend-config, the model runs on the local backend with its defaults. */
+export function defaultBackend(modelFile: string): BackendConfig {
+  const parsed = localBackend
+    .configSchema(diskPathContext(dirname(resolve(modelFile))))
+    .parse({ type: 'local' });
+  return parsed as BackendConfig;
+}
+
+export function loadPostprocessors(files: string[], env: NodeJS.ProcessEnv): PostprocessorConfig[] {
+  return files.map((file) =>
+    requireValid(validatePostprocessorFile(file, env), 'postprocessor config'),
+  );
+}
+
+export function requireModel(file: string, env: NodeJS.ProcessEnv): ModelConfig {
+  return requireValid(validateModelFile(file, env), 'model file');
+}

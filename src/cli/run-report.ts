@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import type { DryRun } from '../backends/types.js';
+import { RUN_RECORD_PATH } from '../model/run-record.js';
+import type { PipelineResult } from '../run/pipeline.js';
+import type { Output } from './output.js';
+
+/** What --dry-run prints: exactly what would run, with secrets masked. */
+export function printDryRun(
+  dryRun: DryRun,
+  stagingDir: string,
+  output: Output,
+  json: boolean,
+): void {
+  if (json) {
+    output.raw(
+      `${JSON.stringify({ dry_run: true, staging_dir: stagingDir, ...dryRun.data }, null, 2)}\n`,
+    );
+    return;
+  }
+  const rows: [string, string][] = [['staging dir', stagingDir], ...dryRun.lines];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  output.result(output.style.bold('dry run: the inputs are staged; nothing was started'));
+  for (const [label, value] of rows) output.result(`  ${label.padEnd(width)}  ${value}`);
+}
+
+/** The end-of-run summary: status, duration, exit code, where things are, postprocessing. */
+export function printSummary(result: PipelineResult, output: Output, json: boolean): void {
+  const { record } = result;
+  if (json) {
+    output.raw(`${JSON.stringify(record, null, 2)}\n`);
+    return;
+  }
+  const { style } = output;
+  const ok = record.status === 'succeeded';
+  const mark = ok ? style.success('✓') : style.failure('✗');
+  const what = ok ? 'succeeded' : record.status.replace('_', ' ');
+  const why = ok || record.reason === undefined ? '' : `: ${record.reason}`;
+  const exit =
+    record.exit_code === null
+      ? record.signal
+        ? `signal ${record.signal}`
+        : 'no exit code'
+      : `exit code ${record.exit_code}`;
+  output.info(
+    `${mark} ${style.bold(record.run_id)} ${what}${why} (${exit}, ${formatSeconds(record.duration_s ?? 0)})`,
+  );
+  const dir = record.staging_dir;
+  output.info(`  run dir   ${dir}`);
+  if (record.backend.config.capture_output !== false) {
+    output.info(
+      `  logs      ${join(dir, 'logs', 'stdout.log')}, ${join(dir, 'logs', 'stderr.log')}`,
+    );
+  }
+  output.info(`  record    ${join(dir, RUN_RECORD_PATH)}`);
+  for (const post of record.postprocess) {
+    const sign =
+      post.status === 'succeeded'
+        ? style.success('✓')
+        : post.status === 'failed'
+          ? style.failure('✗')
+          : style.dim('-');
+    output.info(`  ${sign} ${post.type}: ${post.summary}`);
+  }
+  if (!ok && result.stderrTail.length > 0) {
+    output.info(style.dim(`  last ${result.stderrTail.length} lines of stderr:`));
+    for (const line of result.stderrTail) output.info(`  ${style.dim('│')} ${line}`);
+  }
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes} min ${Math.round(seconds % 60)} s`;
+}

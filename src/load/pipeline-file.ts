@@ -1,0 +1,47 @@
+import * as z from 'zod';
+import { documented, schemaReference, strictObject } from '../config/fields.js';
+import type { PathContext } from '../config/path-context.js';
+import { existingPath } from '../config/paths.js';
+import { modelConfigSchema } from '../model/model-config.js';
+import { postprocessorListSchema } from '../postprocess/registry.js';
+import { backendConfigSchema } from './backend-config.js';
+import { schemaPerFolder } from './schema-cache.js';
+import { type ValidationResult, validateFile } from './validate.js';
+
+/** A pipeline file: the model, its backend and its postprocessing, inline or by path. */
+export function pipelineConfigSchema(ctx: PathContext) {
+  const fileOr = <T extends z.ZodType>(inline: T, what: string, example: string) =>
+    z.union([
+      existingPath(ctx, 'file', { description: `Path to a ${what} file.`, examples: [example] }),
+      inline,
+    ]);
+  return strictObject({
+    $schema: schemaReference,
+    model: documented(fileOr(modelConfigSchema(ctx), 'model', 'model.yml'), {
+      description:
+        "The model: a path to a model file (relative to this file's folder), or the model file's contents inline.",
+      examples: ['../wave/model.yml'],
+    }),
+    backend: documented(fileOr(backendConfigSchema(ctx), 'backend config', 'backends/docker.yml'), {
+      description:
+        'The backend: a path to a backend config, or the config inline. Default: the local backend. --backend-config overrides it.',
+      examples: [{ type: 'local', timeout: '30m' }],
+    }).optional(),
+    postprocess: documented(postprocessorListSchema(ctx), {
+      description:
+        "Postprocessors to run instead of the model file's own. --postprocessor-config overrides them.",
+      examples: [[{ type: 'checksum' }]],
+    }).optional(),
+  });
+}
+
+export type PipelineConfig = z.output<ReturnType<typeof pipelineConfigSchema>>;
+
+const schemaFor = schemaPerFolder(pipelineConfigSchema);
+
+export function validatePipelineFile(
+  file: string,
+  env: NodeJS.ProcessEnv,
+): ValidationResult<PipelineConfig> {
+  return validateFile(file, schemaFor(file), { env });
+}

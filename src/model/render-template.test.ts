@@ -1,0 +1,104 @@
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeTree, type Tree } from '../../test/helpers/tree.js';
+import { renderTemplate } from './render-template.js';
+import type { TemplateContext } from './template-context.js';
+
+let tree: Tree;
+afterEach(() => tree?.remove());
+
+const context: TemplateContext = {
+  runtime: {
+    run_id: 'run-7',
+    staging_dir: '/staging',
+    generated_at: '2024-01-01T00:00:00.000Z',
+    host: { hostname: 'h', platform: 'linux', arch: 'x64', cpus: 2, user: 'u' },
+    period: {
+      start: '2024-01-01T00:00:00.000Z',
+      end: '2024-01-01T02:00:00.000Z',
+      interval: '1h',
+      interval_seconds: 3600,
+      steps: ['a', 'b', 'c'],
+    },
+  },
+  config: {
+    grid: { nx: 400 },
+    name: 'bay',
+    scenarios: ['calm', 'storm'],
+    up: '../escaped',
+    abs: '/tmp/modelrun-escaped',
+    deep: '../../escaped',
+  },
+};
+
+const render = (files: Record<string, string>) => {
+  tree = makeTree(
+    Object.fromEntries(Object.entries(files).map(([path, text]) => [`tpl/${path}`, text])),
+  );
+  return renderTemplate(tree.path('tpl'), tree.path('out'), context);
+};
+
+describe('renderTemplate', () => {
+  it('renders file contents with config and runtime', async () => {
+    await render({
+      'input.nml':
+        'nx = {{ config.grid.nx }}\nrun = {{ runtime.run_id }}\nsteps = {{ runtime.period.steps | length }}\n',
+    });
+    expect(readFileSync(tree.path('out', 'input.nml'), 'utf8')).toBe(
+      'nx = 400\nrun = run-7\nsteps = 3\n',
+    );
+  });
+
+  it('renders file and folder names', async () => {
+    await render({
+      '{{ config.name }}/{{ runtime.run_id }}.cfg': 'x',
+      '{% for s in config.scenarios %}{% endfor %}plain.txt': 'y',
+    });
+    expect(readFileSync(tree.path('out', 'bay', 'run-7.cfg'), 'utf8')).toBe('x');
+    expect(readFileSync(tree.path('out', 'plain.txt'), 'utf8')).toBe('y');
+  });
+
+  it('supports includes between template files', async () => {
+    await render({ 'main.txt': '{% include "part.txt" %}!', 'part.txt': 'part {{ config.name }}' });
+    expect(readFileSync(tree.path('out', 'main.txt'), 'utf8')).toBe('part bay!');
+  });
+
+  it('copies binary files untouched, even with template syntax in them', async () => {
+    tree = makeTree({ 'tpl/': '' });
+    const bytes = Buffer.from([0x00, 0x7b, 0x7b, 0x20, 0x78, 0x20, 0x7d, 0x7d, 0xff, 0x00]);
+    writeFileSync(tree.path('tpl', 'grid.bin'), bytes);
+    const summary = await renderTemplate(tree.path('tpl'), tree.path('out'), context);
+    expect(readFileSync(tree.path('out', 'grid.bin')).equals(bytes)).toBe(true);
+    expect(summary).toEqual({ files: 1, rendered: 0, copied: 1 });
+  });
+
+  it('names the template file and line of an undefined variable', async () => {
+    await expect(render({ 'sub/input.txt': 'a = 1\nb = {{ config.missing }}\n' })).rejects.toThrow(
+      /^template sub\/input\.txt, line 2, column \d+: uses a variable that is not defined$/,
+    );
+  });
+
+  it('names the entry whose name uses an undefined variable', async () => {
+    await expect(render({ '{{ config.nope }}.txt': '' })).rejects.toThrow(
+      /^template the name of \{\{ config\.nope \}\}\.txt/,
+    );
+  });
+
+  it.each([['{{ config.up }}.txt'], ['{{ config.abs }}.txt'], ['a/{{ config.deep }}.txt']])(
+    'refuses a name that renders outside the staging dir: %s',
+    async (name) => {
+      await expect(render({ [name]: 'x' })).rejects.toThrow(/outside the staging directory/);
+      expect(existsSync(tree.path('escaped.txt'))).toBe(false);
+      expect(existsSync('/tmp/modelrun-escaped.txt')).toBe(false);
+    },
+  );
+
+  it('refuses to write through a symlink in the staging dir that points outside it', async () => {
+    tree = makeTree({ 'tpl/link/file.txt': 'x', 'out/': '', 'elsewhere/': '' });
+    symlinkSync(tree.path('elsewhere'), tree.path('out', 'link'));
+    await expect(renderTemplate(tree.path('tpl'), tree.path('out'), context)).rejects.toThrow(
+      /outside the staging directory/,
+    );
+    expect(existsSync(tree.path('elsewhere', 'file.txt'))).toBe(false);
+  });
+});

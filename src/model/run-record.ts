@@ -1,0 +1,47 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
+export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+export interface StageRecord {
+  status: StageStatus;
+  started_at?: string;
+  ended_at?: string;
+  detail?: string;
+}
+
+export interface PostprocessRecord {
+  type: string;
+  status: 'succeeded' | 'failed' | 'skipped';
+  summary: string;
+  details?: Record<string, unknown>;
+  duration_s?: number;
+}
+
+/** `.modelrun/run.json`: what happened in a run, written at its start and at its end. */
+export interface RunRecord {
+  run_id: string;
+  status: RunStatus;
+  exit_code: number | null;
+  signal?: string;
+  reason?: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_s: number | null;
+  staging_dir: string;
+  backend: { type: string; config: Record<string, unknown> };
+  stages: { generate: StageRecord; run: StageRecord; postprocess: StageRecord };
+  postprocess: PostprocessRecord[];
+  modelrun_version: string;
+  host: Record<string, unknown>;
+}
+
+export const RUN_RECORD_PATH = join('.modelrun', 'run.json');
+
+/** Writes run.json by temp file and rename, so a reader never sees half a record. */
+export async function writeRunRecord(stagingDir: string, record: RunRecord): Promise<void> {
+  await mkdir(join(stagingDir, '.modelrun'), { recursive: true });
+  await writeFileAtomic(join(stagingDir, RUN_RECORD_PATH), `${JSON.stringify(record, null, 2)}\n`);
+}

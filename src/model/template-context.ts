@@ -1,0 +1,57 @@
+import { arch, cpus, hostname, platform, userInfo } from 'node:os';
+import { type Period, periodSteps } from './period.js';
+
+/** What templates see: `runtime` (facts about this run) and `config` (the model's parameters). */
+export interface TemplateContext {
+  runtime: {
+    run_id: string;
+    staging_dir: string;
+    generated_at: string;
+    host: { hostname: string; platform: string; arch: string; cpus: number; user: string };
+    period?: {
+      start: string;
+      end: string;
+      interval: string;
+      interval_seconds: number;
+      steps: string[];
+    };
+  };
+  config: Record<string, unknown>;
+}
+
+export function buildTemplateContext(
+  model: { run_id: string; period?: Period | undefined; config: Record<string, unknown> },
+  stagingDir: string,
+  now: Date = new Date(),
+): TemplateContext {
+  return {
+    runtime: {
+      run_id: model.run_id,
+      staging_dir: stagingDir,
+      generated_at: now.toISOString(),
+      host: hostFacts(),
+      ...(model.period === undefined
+        ? {}
+        : {
+            period: {
+              start: model.period.start,
+              end: model.period.end,
+              interval: model.period.interval,
+              interval_seconds: model.period.intervalSeconds,
+              steps: periodSteps(model.period),
+            },
+          }),
+    },
+    config: model.config,
+  };
+}
+
+export function hostFacts() {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // A uid with no passwd entry, as in some containers.
+  }
+  return { hostname: hostname(), platform: platform(), arch: arch(), cpus: cpus().length, user };
+}

@@ -1,0 +1,103 @@
+import * as z from 'zod';
+import { documented, durationSeconds, strictObject, stringMap } from '../config/fields.js';
+import type { PathContext } from '../config/path-context.js';
+import { stringEnv } from '../run/env.js';
+import { postprocessorFields } from './common.js';
+import type { PostprocessorConfig, PostprocessorDefinition } from './types.js';
+
+export function commandPostprocessorSchema(_ctx: PathContext) {
+  return strictObject({
+    ...postprocessorFields('command', 'Runs a shell command in the run directory.'),
+    command: documented(z.string().min(1, { error: 'command cannot be empty' }), {
+      description:
+        'Shell command run with /bin/sh -c in the run directory, such as a plotting script.',
+      examples: ['python plot.py output/timeseries.csv'],
+    }),
+    timeout: durationSeconds(
+      { min: 1, max: 86_400 },
+      {
+        description:
+          'How long the command may run, in seconds or as a duration such as "10m". 1 to 86400 seconds.',
+        examples: [600, '10m'],
+      },
+    ).prefault(600),
+    env_vars: stringMap(
+      {
+        description: 'Environment variables added for the command.',
+        examples: [{ PLOT_FORMAT: 'png' }],
+      },
+      { names: 'env' },
+    ),
+  });
+}
+
+export type CommandPostprocessorConfig = z.output<ReturnType<typeof commandPostprocessorSchema>>;
+
+/** Grace between SIGTERM and SIGKILL when the command overruns its timeout. */
+const GRACE_MS = 5000;
+
+export const commandPostprocessor: PostprocessorDefinition = {
+  type: 'command',
+  description: 'runs a shell command in the run directory, with its own timeout',
+  configSchema: commandPostprocessorSchema,
+  summaryFields: ['command', 'timeout'],
+  template: { required: { command: 'ls -l output' } },
+  async run(raw, context) {
+    const config = raw as PostprocessorConfig & CommandPostprocessorConfig;
+    const { runProcess } = await import('../backends/process-runner.js');
+    const { createRunOutput } = await import('../run/run-output.js');
+    const handle = await createRunOutput({
+      ...(context.terminal === undefined ? {} : { echo: context.terminal }),
+      tailLines: 5,
+    });
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), config.timeout * 1000);
+    const signal = AbortSignal.any([timeout.signal, context.signal]);
+    try {
+      const outcome = await runProcess(
+        {
+          file: '/bin/sh',
+          args: ['-c', config.command],
+          cwd: context.stagingDir,
+          env: { ...stringEnv(context.env), ...config.env_vars },
+        },
+        handle.output,
+        { signal, graceMs: GRACE_MS },
+      );
+      const tail = handle.stderrTail().at(-1);
+      const detail = tail === undefined || tail === '' ? '' : `: ${tail}`;
+      if (timeout.signal.aborted)
+        return {
+          status: 'failed',
+          summary: `\`${config.command}\` timed out after ${config.timeout} s`,
+        };
+      if (context.signal.aborted)
+        return { status: 'failed', summary: `\`${config.command}\` was cancelled` };
+      if (outcome.startError !== undefined)
+        return {
+          status: 'failed',
+          summary: `\`${config.command}\` could not start: ${outcome.startError}`,
+        };
+      if (outcome.signal !== null)
+        return {
+          status: 'failed',
+          summary: `\`${config.command}\` was killed by ${outcome.signal}${detail}`,
+        };
+      if (outcome.exitCode !== 0) {
+        return {
+          status: 'failed',
+          summary: `\`${config.command}\` exited ${outcome.exitCode}${detail}`,
+          details: { exit_code: outcome.exitCode },
+        };
+      }
+      return {
+        status: 'succeeded',
+        summary: `\`${config.command}\` succeeded`,
+        details: { exit_code: 0 },
+      };
+    } finally {
+      clearTimeout(timer);
+      await handle.close();
+    }
+  },
+};

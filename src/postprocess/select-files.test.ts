@@ -1,0 +1,130 @@
+import { symlinkSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTree, type Tree } from '../../test/helpers/tree.js';
+import { noFilesMessage, selectFiles, stagingDirProblem } from './select-files.js';
+
+describe('selectFiles', () => {
+  let tree: Tree;
+  let run: string;
+
+  beforeAll(() => {
+    tree = makeTree({
+      'outside.txt': 'not part of the run',
+      'outside-dir/secret.txt': 'not part of the run either',
+      'run/a.txt': 'a',
+      'run/b.log': 'b',
+      'run/.hidden': 'dotfile',
+      'run/out/x.nc': 'x',
+      'run/out/.dot': 'dotfile in a folder',
+      'run/out/sub/y.nc': 'y',
+      'run/out/sub/z.tmp': 'z',
+      'run/scratch/tmp.bin': 't',
+      'run/empty/': '',
+      'run/.modelrun/lock': '',
+      'run/.modelrun/run.json': '{}',
+    });
+    run = tree.path('run');
+    symlinkSync(tree.path('outside.txt'), tree.path('run/link-out.txt'));
+    symlinkSync('a.txt', tree.path('run/link-in.txt'));
+    symlinkSync(tree.path('outside-dir'), tree.path('run/linked-dir'));
+  });
+  afterAll(() => tree.remove());
+
+  const everything = [
+    '.hidden',
+    'a.txt',
+    'b.log',
+    'out/.dot',
+    'out/sub/y.nc',
+    'out/sub/z.tmp',
+    'out/x.nc',
+    'scratch/tmp.bin',
+  ];
+
+  it.each([
+    ['every regular file, dotfiles too, by default', ['**'], [], everything],
+    ['a folder', ['out/**'], [], ['out/.dot', 'out/sub/y.nc', 'out/sub/z.tmp', 'out/x.nc']],
+    [
+      'a folder named without a glob',
+      ['out'],
+      [],
+      ['out/.dot', 'out/sub/y.nc', 'out/sub/z.tmp', 'out/x.nc'],
+    ],
+    ['several globs', ['*.txt', '**/*.nc'], [], ['a.txt', 'out/sub/y.nc', 'out/x.nc']],
+    [
+      'less what exclude matches',
+      ['**'],
+      ['**/*.tmp', 'scratch/**', '.*'],
+      ['a.txt', 'b.log', 'out/.dot', 'out/sub/y.nc', 'out/x.nc'],
+    ],
+    ['nothing from .modelrun/, even when asked for', ['.modelrun/**', '**/*.json'], [], []],
+    ['nothing outside the run directory', ['../*.txt', '/etc/host*'], [], []],
+    ['no symlinks, wherever they point', ['link-*', 'linked-dir/**'], [], []],
+  ])('takes %s', async (_name, include, exclude, expected) => {
+    expect(await selectFiles(run, { include, exclude })).toEqual(expected);
+  });
+
+  it('leaves out the paths in skip', async () => {
+    const files = await selectFiles(run, { include: ['*'], exclude: [], skip: ['a.txt', 'b.log'] });
+    expect(files).toEqual(['.hidden']);
+  });
+
+  it('returns the paths sorted', async () => {
+    const files = await selectFiles(run, { include: ['**'], exclude: [] });
+    expect(files).toEqual([...files].sort());
+  });
+});
+
+describe('selectFiles with line terminators in names', () => {
+  let tree: Tree;
+  beforeAll(() => {
+    tree = makeTree({
+      'new\nline.txt': '',
+      'carriage\r': '',
+      'separators\u2028\u2029.txt': '',
+      // The private-use character the crawl spells line terminators with, here for real.
+      '\uE000n.txt': '',
+      'new\nfolder/inside.txt': '',
+      'new\nfolder/scratch.tmp': '',
+    });
+  });
+  afterAll(() => tree.remove());
+
+  it('selects them like any other name, globs and all', async () => {
+    expect(
+      await selectFiles(tree.root, { include: ['**/*.txt', '*'], exclude: ['new*/*.tmp'] }),
+    ).toEqual([
+      'carriage\r',
+      'new\nfolder/inside.txt',
+      'new\nline.txt',
+      'separators\u2028\u2029.txt',
+      '\uE000n.txt',
+    ]);
+  });
+});
+
+describe('stagingDirProblem', () => {
+  let tree: Tree;
+  beforeAll(() => {
+    tree = makeTree({ 'run/': '', 'file.txt': 'x' });
+  });
+  afterAll(() => tree.remove());
+
+  it.each([
+    ['a directory', 'run', undefined],
+    ['a missing directory', 'gone', 'does not exist'],
+    ['a file', 'file.txt', 'is not a directory'],
+  ])('says what is wrong with %s', async (_name, relative, expected) => {
+    const problem = await stagingDirProblem(tree.path(relative));
+    if (expected === undefined) expect(problem).toBeUndefined();
+    else expect(problem).toContain(expected);
+  });
+});
+
+describe('noFilesMessage', () => {
+  it('names the globs that matched nothing', () => {
+    expect(noFilesMessage({ include: ['out/**'], exclude: ['*.tmp'] })).toBe(
+      'no files in the run directory match ["out/**"] minus ["*.tmp"]; check include and exclude, or whether the model wrote its outputs elsewhere',
+    );
+  });
+});

@@ -1,0 +1,48 @@
+import type * as z from 'zod';
+import type { TemplateSpec } from '../backends/types.js';
+import type { PathContext } from '../config/path-context.js';
+
+/** What a postprocessor is told about the run whose outputs it works on. */
+export interface PostprocessContext {
+  runId: string;
+  /** The run's staging directory, where the model wrote its outputs. */
+  stagingDir: string;
+  /** The model file's output_dir; the archive goes here by default. */
+  outputDir: string;
+  /** Aborted on Ctrl-C or SIGTERM; long work stops early when it fires. */
+  signal: AbortSignal;
+  /** Progress lines for the user, such as "archived 1.2 GiB of 3.4 GiB". */
+  progress(line: string): void;
+  env: NodeJS.ProcessEnv;
+  /** Where a postprocessor that runs a program echoes its output; not echoed when absent. */
+  terminal?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+}
+
+export interface PostprocessOutcome {
+  status: 'succeeded' | 'failed';
+  /** One line for the run summary: "wrote out/run-1.tar.gz (42 files, 3.1 MiB)". */
+  summary: string;
+  /** Machine-readable facts recorded in run.json, such as the archive path and size. */
+  details?: Record<string, unknown>;
+}
+
+/** A validated postprocessor config: its `type`, `stop_on_error`, and that type's fields. */
+export type PostprocessorConfig = { type: string; stop_on_error: boolean } & Record<
+  string,
+  unknown
+>;
+
+/**
+ * Everything modelrun knows about one postprocessor type: one module and one
+ * line in the registry, like a backend.
+ */
+export interface PostprocessorDefinition {
+  type: string;
+  /** One line, shown by `modelrun backends list`. */
+  description: string;
+  configSchema(ctx: PathContext): z.ZodType;
+  summaryFields: string[];
+  template: TemplateSpec;
+  /** Runs on a finished run. Failures are returned, not thrown; a throw is a bug. */
+  run(config: PostprocessorConfig, context: PostprocessContext): Promise<PostprocessOutcome>;
+}

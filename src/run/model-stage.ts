@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import type { BackendRunner, RunOutcome } from '../backends/types.js';
+import type { BackendConfig } from '../load/backend-config.js';
+import type { RunRecord, RunStatus } from '../model/run-record.js';
+import type { StopReason } from './interrupts.js';
+import type { PipelineDeps } from './pipeline.js';
+import { createRunOutput } from './run-output.js';
+
+export interface ModelRunResult {
+  status: RunStatus;
+  stop?: StopReason;
+  stderrTail: string[];
+}
+
+/**
+ * Runs the model on its backend with the run's timeout, logs and live echo.
+ * The backend is stopped whatever happens; an interrupt or the timeout
+ * aborts the run, which then still reports how the model ended.
+ */
+export async function runModel(
+  runner: BackendRunner,
+  backend: BackendConfig,
+  record: RunRecord,
+  deps: PipelineDeps,
+): Promise<ModelRunResult> {
+  const stage = { status: 'running' as const, started_at: new Date().toISOString() };
+  record.stages.run = stage;
+  const undo = deps.cleanup.defer(
+    () =>
+      `the ${backend.type} run${runner.leftovers().length > 0 ? ` (${runner.leftovers().join(', ')})` : ''}`,
+    () => runner.stop(),
+  );
+  const handle = await createRunOutput({
+    ...(backend.capture_output === false ? {} : { logDir: join(record.staging_dir, 'logs') }),
+    ...(backend.stream_output === false ? {} : { echo: deps.terminal }),
+  });
+  const timeoutMs = deps.timeoutMs ?? backend.timeout * 1000;
+  const stopper = new AbortController();
+  const timer = setTimeout(
+    () => stopper.abort({ kind: 'timeout', seconds: timeoutMs / 1000 } satisfies StopReason),
+    timeoutMs,
+  );
+  const onInterrupt = () => stopper.abort(deps.signal.reason);
+  if (deps.signal.aborted) onInterrupt();
+  else deps.signal.addEventListener('abort', onInterrupt, { once: true });
+
+  let outcome: RunOutcome;
+  try {
+    await runner.start();
+    deps.status(`running ${record.run_id} on ${backend.type}`);
+    outcome = await runner.run(handle.output, stopper.signal);
+  } catch (error) {
+    record.stages.run = {
+      ...stage,
+      status: 'failed',
+      ended_at: new Date().toISOString(),
+      detail: (error as Error).message,
+    };
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    deps.signal.removeEventListener('abort', onInterrupt);
+    await runner.stop();
+    undo();
+    await handle.close();
+  }
+
+  record.exit_code = outcome.exitCode;
+  if (outcome.signal !== null) record.signal = outcome.signal;
+  if (outcome.reason !== undefined) record.reason = outcome.reason;
+  const stop = stopper.signal.aborted ? (stopper.signal.reason as StopReason) : undefined;
+  const status: RunStatus =
+    stop?.kind === 'timeout'
+      ? 'timed_out'
+      : stop?.kind === 'interrupt'
+        ? 'cancelled'
+        : outcome.exitCode === 0 && outcome.signal === null && outcome.reason === undefined
+          ? 'succeeded'
+          : 'failed';
+  record.stages.run = {
+    ...stage,
+    status: status === 'succeeded' || status === 'cancelled' ? status : 'failed',
+    ended_at: new Date().toISOString(),
+    detail: describeOutcome(outcome, stop),
+  };
+  return { status, ...(stop === undefined ? {} : { stop }), stderrTail: handle.stderrTail() };
+}
+
+/** "exited 3", "killed by SIGKILL", "timed out after 60 s", or the backend's own reason. */
+export function describeOutcome(outcome: RunOutcome, stop: StopReason | undefined): string {
+  if (stop?.kind === 'timeout') return `timed out after ${stop.seconds} s`;
+  if (stop?.kind === 'interrupt') return `cancelled by ${stop.signal}`;
+  if (outcome.reason !== undefined) return outcome.reason;
+  if (outcome.signal !== null) return `killed by ${outcome.signal}`;
+  return `exited ${outcome.exitCode}`;
+}

@@ -1,0 +1,247 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeTree, type Tree } from '../../test/helpers/tree.js';
+import { localBackend } from '../backends/local.js';
+import { diskPathContext } from '../config/path-context.js';
+import type { BackendConfig } from '../load/backend-config.js';
+import { modelConfigSchema } from '../model/model-config.js';
+import { Redactor } from '../secrets.js';
+import { Interrupts, type StopReason } from './interrupts.js';
+import { type PipelineDeps, type RunRequest, runPipeline } from './pipeline.js';
+
+let tree: Tree;
+afterEach(() => tree?.remove());
+
+function setup(
+  model: Record<string, unknown>,
+  backend: Record<string, unknown> = {},
+  files: Record<string, string> = {},
+) {
+  tree = makeTree(files);
+  const ctx = diskPathContext(tree.root);
+  const request: RunRequest = {
+    model: modelConfigSchema(ctx).parse({ run_id: 'r1', ...model }),
+    backend: localBackend.configSchema(ctx).parse({ type: 'local', ...backend }) as BackendConfig,
+    postprocessors: [],
+    dryRun: false,
+    skipGenerate: false,
+    postprocess: true,
+    cleanupOnFailure: false,
+  };
+  const interrupts = new Interrupts();
+  const echoed = { stdout: '', stderr: '' };
+  const terminal = { stdout: new PassThrough(), stderr: new PassThrough() };
+  terminal.stdout.on('data', (chunk: Buffer) => (echoed.stdout += chunk));
+  terminal.stderr.on('data', (chunk: Buffer) => (echoed.stderr += chunk));
+  const deps: PipelineDeps = {
+    env: process.env,
+    cwd: tree.root,
+    home: tree.root,
+    terminal,
+    status: () => {},
+    signal: interrupts.signal,
+    cleanup: interrupts.cleanup,
+    redactor: new Redactor(),
+    graceMs: 500,
+  };
+  const staging = tree.path('simulations', 'r1');
+  const runJson = () =>
+    JSON.parse(readFileSync(tree.path('simulations', 'r1', '.modelrun', 'run.json'), 'utf8'));
+  return { request, deps, interrupts, echoed, staging, runJson };
+}
+
+/** Waits until `check` holds, for at most `ms`. */
+async function eventually(check: () => boolean, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await sleep(25);
+  }
+  return check();
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('a local run', () => {
+  it('succeeds, keeps both streams in the logs and echoes them live', async () => {
+    const { request, deps, echoed, staging, runJson } = setup({
+      command: 'echo out; echo err >&2',
+    });
+    const result = await runPipeline(request, deps);
+    expect(result.exitCode).toBe(0);
+    expect(readFileSync(`${staging}/logs/stdout.log`, 'utf8')).toBe('out\n');
+    expect(readFileSync(`${staging}/logs/stderr.log`, 'utf8')).toBe('err\n');
+    expect(echoed.stdout).toBe('out\n');
+    expect(echoed.stderr).toMatch(/err\n$/);
+    expect(runJson()).toMatchObject({
+      run_id: 'r1',
+      status: 'succeeded',
+      exit_code: 0,
+      stages: {
+        generate: { status: 'succeeded' },
+        run: { status: 'succeeded' },
+        postprocess: { status: 'skipped' },
+      },
+      backend: { type: 'local' },
+      modelrun_version: expect.any(String),
+    });
+    expect(runJson().duration_s).toEqual(expect.any(Number));
+  });
+
+  it('propagates the exit code: a model that exits 3 fails with exit_code 3', async () => {
+    const { request, deps, runJson } = setup({ command: 'echo broken >&2; exit 3' });
+    const result = await runPipeline(request, deps);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderrTail).toEqual(['broken']);
+    expect(runJson()).toMatchObject({
+      status: 'failed',
+      exit_code: 3,
+      stages: { run: { status: 'failed', detail: 'exited 3' } },
+    });
+  });
+
+  it('reports a model killed by a signal with its name, never as success', async () => {
+    const { request, deps, runJson } = setup({ command: 'kill -KILL $$' });
+    const result = await runPipeline(request, deps);
+    expect(result.exitCode).toBe(1);
+    expect(runJson()).toMatchObject({
+      status: 'failed',
+      exit_code: null,
+      signal: 'SIGKILL',
+      stages: { run: { detail: 'killed by SIGKILL' } },
+    });
+  });
+
+  it('runs without a shell when shell is false, and in working_dir', async () => {
+    const { request, deps, staging } = setup(
+      { command: 'printf "%s|" "a b" c' },
+      { shell: false },
+      { 'wd/': '' },
+    );
+    await runPipeline(request, deps);
+    expect(readFileSync(`${staging}/logs/stdout.log`, 'utf8')).toBe('a b|c|');
+    expect(existsSync(tree.path('wd'))).toBe(true);
+  });
+
+  it('passes env_vars on top of the host environment, and masks secrets in run.json', async () => {
+    const { request, deps, staging, runJson } = setup(
+      { command: 'echo "$MODE $API_TOKEN $HOME"' },
+      { env_vars: { MODE: 'hindcast', API_TOKEN: 'tok-123456' } },
+    );
+    await runPipeline(request, deps);
+    expect(readFileSync(`${staging}/logs/stdout.log`, 'utf8')).toBe(
+      `hindcast tok-123456 ${process.env.HOME}\n`,
+    );
+    const text = readFileSync(`${staging}/.modelrun/run.json`, 'utf8');
+    expect(text).not.toContain('tok-123456');
+    expect(runJson().backend.config.env_vars).toEqual({ MODE: 'hindcast', API_TOKEN: '***' });
+  });
+});
+
+describe('stopping a run', () => {
+  it('on timeout, kills the whole process group: no grandchild survives', async () => {
+    const { request, deps, staging, runJson } = setup({
+      // A child that starts a grandchild, both recording their pids.
+      command: `sh -c 'sleep 300 & echo $! > grandchild.pid; wait' & echo $! > child.pid; wait`,
+    });
+    const result = await runPipeline(request, { ...deps, timeoutMs: 1000 });
+    expect(result.exitCode).toBe(1);
+    expect(runJson()).toMatchObject({
+      status: 'timed_out',
+      reason: 'timed out after 1 s',
+      stages: { run: { status: 'failed' } },
+    });
+    const pids = ['child.pid', 'grandchild.pid'].map((f) =>
+      Number(readFileSync(`${staging}/${f}`, 'utf8')),
+    );
+    for (const pid of pids) expect(await eventually(() => !alive(pid))).toBe(true);
+  });
+
+  it('kills a model that ignores SIGTERM once the grace period is over', async () => {
+    const { request, deps, runJson } = setup({
+      command: `trap '' TERM; sleep 300 & wait; sleep 300`,
+    });
+    const started = Date.now();
+    await runPipeline(request, { ...deps, timeoutMs: 500 });
+    expect(runJson().status).toBe('timed_out');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('on interrupt, stops the model, records cancelled and keeps the logs', async () => {
+    const { request, deps, interrupts, staging, runJson } = setup({
+      command: 'echo started; sleep 300',
+    });
+    const running = runPipeline(request, deps);
+    await eventually(
+      () =>
+        existsSync(`${staging}/logs/stdout.log`) &&
+        readFileSync(`${staging}/logs/stdout.log`, 'utf8') !== '',
+    );
+    interrupts.interrupt('SIGINT');
+    const result = await running;
+    expect(result.exitCode).toBe(130);
+    expect(runJson()).toMatchObject({ status: 'cancelled', reason: 'cancelled by SIGINT' });
+    expect(readFileSync(`${staging}/logs/stdout.log`, 'utf8')).toBe('started\n');
+    expect(interrupts.cleanup.pending()).toEqual([]);
+  });
+
+  it('maps SIGTERM to exit code 143', async () => {
+    const { request, deps, interrupts } = setup({ command: 'sleep 300' });
+    const running = runPipeline(request, deps);
+    await sleep(300);
+    interrupts.interrupt('SIGTERM');
+    expect((await running).exitCode).toBe(143);
+    expect((interrupts.signal.reason as StopReason).kind).toBe('interrupt');
+  });
+});
+
+describe('the staging directory', () => {
+  it('refuses a second concurrent run into it, and never interleaves the two', async () => {
+    const first = setup({ command: 'sleep 2' });
+    const running = runPipeline(first.request, first.deps);
+    await eventually(() => existsSync(`${first.staging}/.modelrun/run.json`));
+    await expect(runPipeline(first.request, first.deps)).rejects.toThrow(
+      /another modelrun is using .*simulations\/r1 \(pid \d+ on /,
+    );
+    expect((await running).exitCode).toBe(0);
+    // The lock is released afterwards, so the next run goes ahead.
+    expect((await runPipeline(first.request, first.deps)).exitCode).toBe(0);
+  });
+
+  it('with --skip-generate, requires an existing, non-empty staging dir', async () => {
+    const { request, deps } = setup({ command: 'true' });
+    await expect(runPipeline({ ...request, skipGenerate: true }, deps)).rejects.toThrow(
+      /--skip-generate: the staging directory .* is empty/,
+    );
+  });
+
+  it('with --cleanup-on-failure, removes the staging dir of a failed run', async () => {
+    const { request, deps, staging } = setup({ command: 'exit 1' });
+    const result = await runPipeline({ ...request, cleanupOnFailure: true }, deps);
+    expect(result.exitCode).toBe(1);
+    expect(existsSync(staging)).toBe(false);
+  });
+
+  it('stages the template, and a dry run runs nothing', async () => {
+    const { request, deps, staging } = setup(
+      { command: 'touch ran', template: 'tpl', config: { n: 3 } },
+      { env_vars: { SECRET_KEY: 'abcdef12' } },
+      { 'tpl/input.txt': 'n={{ config.n }}\n' },
+    );
+    const result = await runPipeline({ ...request, dryRun: true }, deps);
+    expect(result.exitCode).toBe(0);
+    expect(readFileSync(`${staging}/input.txt`, 'utf8')).toBe('n=3\n');
+    expect(existsSync(`${staging}/ran`)).toBe(false);
+    expect(result.dryRun?.lines).toContainEqual(['shell command', '/bin/sh -c "touch ran"']);
+    expect(result.dryRun?.lines).toContainEqual(['  SECRET_KEY', '***']);
+  });
+});

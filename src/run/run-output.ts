@@ -1,0 +1,128 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { LineTail } from './line-tail.js';
+import { StreamPrefixer } from './stream-prefixer.js';
+
+/** Where a backend writes the model's two output streams. */
+export interface RunOutput {
+  stdout: Writable;
+  stderr: Writable;
+}
+
+type StreamName = keyof RunOutput;
+
+export interface RunOutputOptions {
+  /** Folder for stdout.log and stderr.log; no log files when undefined. */
+  logDir?: string;
+  /** Live echo targets; no echo when undefined. */
+  echo?: {
+    stdout: NodeJS.WritableStream;
+    stderr: NodeJS.WritableStream;
+    prefix?: (name: StreamName) => string;
+  };
+  /** How many trailing stderr lines to keep for the failure summary. */
+  tailLines?: number;
+}
+
+export interface RunOutputHandle {
+  output: RunOutput;
+  /** The last lines the model wrote to stderr. */
+  stderrTail(): string[];
+  /** Waits for everything written to reach the log files, and closes them. Safe to call again. */
+  close(): Promise<void>;
+}
+
+/**
+ * Splits the model's output three ways as it arrives: the log files, the
+ * terminal, and a short stderr tail. Nothing else is held: each chunk is
+ * acknowledged only once the file and the terminal have taken it, so a model
+ * that prints gigabytes is slowed to their pace instead of growing
+ * modelrun's memory.
+ */
+export async function createRunOutput(options: RunOutputOptions): Promise<RunOutputHandle> {
+  let files: Record<StreamName, WriteStream> | undefined;
+  if (options.logDir !== undefined) {
+    await mkdir(options.logDir, { recursive: true });
+    files = {
+      stdout: createWriteStream(join(options.logDir, 'stdout.log')),
+      stderr: createWriteStream(join(options.logDir, 'stderr.log')),
+    };
+  }
+  const tail = new LineTail(options.tailLines ?? 20);
+  const prefixer = options.echo === undefined ? undefined : new StreamPrefixer(options.echo.prefix);
+  const tee = (name: StreamName) =>
+    new TeeWritable(async (chunk: Buffer) => {
+      if (name === 'stderr') tail.push(chunk);
+      await Promise.all([
+        files === undefined ? undefined : writeWithBackpressure(files[name], chunk),
+        options.echo === undefined || prefixer === undefined
+          ? undefined
+          : // The terminal going away must not fail the run; the log files still have everything.
+            writeWithBackpressure(options.echo[name], prefixer.apply(name, chunk)).catch(
+              () => undefined,
+            ),
+      ]);
+    });
+  let closing: Promise<void> | undefined;
+  return {
+    output: { stdout: tee('stdout'), stderr: tee('stderr') },
+    stderrTail: () => tail.lines(),
+    close() {
+      closing ??= Promise.all(
+        Object.values(files ?? {}).map(
+          (file) =>
+            new Promise<void>((resolve) =>
+              file.writableFinished ? resolve() : file.end(() => resolve()),
+            ),
+        ),
+      ).then(() => undefined);
+      return closing;
+    },
+  };
+}
+
+/** A Writable that hands each chunk to an async sink and takes the next only when it is done. */
+class TeeWritable extends Writable {
+  constructor(private readonly sink: (chunk: Buffer) => Promise<void>) {
+    super();
+  }
+
+  override _write(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    callback: (error?: Error | null) => void,
+  ): void {
+    this.sink(chunk).then(() => callback(), callback);
+  }
+}
+
+function writeWithBackpressure(
+  stream: NodeJS.WritableStream,
+  data: Buffer | string,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      stream.off('drain', onDrain);
+      stream.off('error', onError);
+      stream.off('close', onDrain);
+    };
+    const onDrain = () => {
+      cleanup();
+      resolve();
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    stream.on('error', onError);
+    if (stream.write(data)) {
+      cleanup();
+      resolve();
+    } else {
+      stream.on('drain', onDrain);
+      stream.on('close', onDrain);
+    }
+  });
+}
