@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import type { ApptainerConfig } from './apptainer-config.js';
 import { apptainerConfigSchema } from './apptainer-config.js';
 import type { Availability, BackendDefinition, ProbeOptions } from './types.js';
 
@@ -40,13 +41,28 @@ export const apptainerBackend: BackendDefinition = {
       hint: 'on a cluster, try `module load apptainer`; elsewhere see https://apptainer.org/docs/admin/main/installation.html',
     };
   },
-  async createRunner() {
+  async createRunner(config, job) {
+    const c = config as ApptainerConfig;
+    const { apptainerDryRun } = await import('./container-dry-run.js');
     const { EngineUnavailableError } = await import('../errors.js');
-    throw new EngineUnavailableError(
-      'running models on the apptainer backend is not available in this version of modelrun',
-      {
-        hint: 'use the local backend for now; `modelrun backends list` shows what this version can run',
+    const notYet = () =>
+      new EngineUnavailableError(
+        'running models on the apptainer backend is not available in this version of modelrun',
+        {
+          hint: '--dry-run shows what would run; use the local backend to run it for now',
+        },
+      );
+    return {
+      start: async () => {
+        throw notYet();
       },
-    );
+      run: async () => {
+        throw notYet();
+      },
+      stop: async () => {},
+      describe: () =>
+        apptainerDryRun(c, job, c.image ?? `(built from ${c.definition} when the run starts)`),
+      leftovers: () => [],
+    };
   },
 };

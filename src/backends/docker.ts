@@ -1,3 +1,4 @@
+import type { DockerConfig } from './docker-config.js';
 import { dockerConfigSchema } from './docker-config.js';
 import { engineAddress, fetchEngineVersion } from './docker-engine.js';
 import type { BackendDefinition } from './types.js';
@@ -37,13 +38,28 @@ export const dockerBackend: BackendDefinition = {
       };
     }
   },
-  async createRunner() {
+  async createRunner(config, job) {
+    const c = config as DockerConfig;
+    const { dockerDryRun } = await import('./container-dry-run.js');
     const { EngineUnavailableError } = await import('../errors.js');
-    throw new EngineUnavailableError(
-      'running models on the docker backend is not available in this version of modelrun',
-      {
-        hint: 'use the local backend for now; `modelrun backends list` shows what this version can run',
+    const notYet = () =>
+      new EngineUnavailableError(
+        'running models on the docker backend is not available in this version of modelrun',
+        {
+          hint: '--dry-run shows what would run; use the local backend to run it for now',
+        },
+      );
+    return {
+      start: async () => {
+        throw notYet();
       },
-    );
+      run: async () => {
+        throw notYet();
+      },
+      stop: async () => {},
+      describe: () =>
+        dockerDryRun(c, job, c.image ?? `(built from ${c.dockerfile} when the run starts)`),
+      leftovers: () => [],
+    };
   },
 };

@@ -3,22 +3,13 @@ import { stringEnv } from '../run/env.js';
 import type { RunOutput } from '../run/run-output.js';
 import { maskEnv } from '../secrets.js';
 import type { LocalConfig } from './local.js';
+import { resolveCommand } from './model-command.js';
 import { groupAlive, type ProcessSpec, runProcess, signalGroup } from './process-runner.js';
 import { splitCommand } from './split-command.js';
 import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from './types.js';
 
 /** Seconds between SIGTERM and SIGKILL when the model is stopped. */
 export const LOCAL_GRACE_MS = 10_000;
-
-export function resolveCommand(own: string | undefined, job: RunJob): string {
-  const command = own ?? job.modelCommand;
-  if (command === undefined) {
-    throw new ConfigError('there is no command to run', {
-      hint: 'set `command:` in the model file, or `command:` in the backend config',
-    });
-  }
-  return command;
-}
 
 export function createLocalRunner(
   config: LocalConfig,

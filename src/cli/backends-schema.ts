@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { UsageError } from '../errors.js';
 import {
@@ -15,6 +15,8 @@ export interface BackendsSchemaOptions {
   all: boolean;
   format: 'json' | 'yaml';
   output?: string;
+  /** A relative --output is written here. */
+  cwd: string;
 }
 
 /** Emits JSON Schemas: one type's to a file or stdout, or every schema into a folder. */
@@ -32,11 +34,11 @@ export async function runBackendsSchema(
     }
     if (options.format !== 'json')
       throw new UsageError('--all writes JSON files; drop --format yaml');
-    await mkdir(options.output, { recursive: true });
+    const dir = resolve(options.cwd, options.output);
+    await mkdir(dir, { recursive: true });
     for (const [name, text] of schemaFolderFiles()) {
-      const file = join(options.output, name);
-      await writeFile(file, text);
-      output.info(`wrote ${file}`);
+      await writeFile(join(dir, name), text);
+      output.info(`wrote ${join(options.output, name)}`);
     }
     return 0;
   }
@@ -49,8 +51,9 @@ export async function runBackendsSchema(
   if (options.output === undefined) {
     output.raw(text);
   } else {
-    await mkdir(dirname(options.output), { recursive: true });
-    await writeFile(options.output, text);
+    const file = resolve(options.cwd, options.output);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, text);
     output.info(`wrote ${options.output}`);
   }
   return 0;

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { findBackend } from '../backends/registry.js';
 import { validateBackendFile } from '../load/backend-config.js';
 import type { ValidationResult } from '../load/validate.js';
@@ -14,6 +15,8 @@ export interface BackendsValidateOptions {
   backendType?: string;
   format: ReportFormat;
   env: NodeJS.ProcessEnv;
+  /** Relative file names are read from here. */
+  cwd: string;
 }
 
 /** Validates backend config files; returns the exit code. */
@@ -23,7 +26,8 @@ export async function runBackendsValidate(
 ): Promise<number> {
   const started = performance.now();
   const results = options.files.map((file) =>
-    validateBackendFile(file, {
+    validateBackendFile(resolve(options.cwd, file), {
+      display: file,
       env: options.env,
       ...(options.backendType === undefined ? {} : { backendType: options.backendType }),
     }),

@@ -28,7 +28,9 @@ export function addBackendsCommands(program: Command, ctx: CliContext): void {
     )
     .action(async (files: string[], opts: { backendType?: string; format: ReportFormat }) => {
       const { runBackendsValidate } = await import('./backends-validate.js');
-      ctx.setExitCode(await runBackendsValidate({ files, ...opts, env: ctx.env }, ctx.output));
+      ctx.setExitCode(
+        await runBackendsValidate({ files, ...opts, env: ctx.env, cwd: ctx.cwd }, ctx.output),
+      );
     });
 
   backends
@@ -59,7 +61,9 @@ export function addBackendsCommands(program: Command, ctx: CliContext): void {
         output?: string;
       }) => {
         const { runBackendsSchema } = await import('./backends-schema.js');
-        ctx.setExitCode(await runBackendsSchema({ ...opts, all: opts.all === true }, ctx.output));
+        ctx.setExitCode(
+          await runBackendsSchema({ ...opts, all: opts.all === true, cwd: ctx.cwd }, ctx.output),
+        );
       },
     );
 

@@ -37,7 +37,10 @@ export function addModelCommands(program: Command, ctx: CliContext): void {
     .action(async (files: string[], opts: { format: ReportFormat }) => {
       const { runModelValidate } = await import('./model-validate.js');
       ctx.setExitCode(
-        await runModelValidate({ files, format: opts.format, env: ctx.env }, ctx.output),
+        await runModelValidate(
+          { files, format: opts.format, env: ctx.env, cwd: ctx.cwd },
+          ctx.output,
+        ),
       );
     });
 

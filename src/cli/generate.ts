@@ -11,7 +11,7 @@ export async function runGenerate(
   output: Output,
   ctx: RunContext,
 ): Promise<number> {
-  const model = requireModel(options.modelFile, ctx.env);
+  const model = requireModel(options.modelFile, ctx);
   const stagingDir = stagingDirOf(model);
   const lock = await lockStagingDir(stagingDir, (error) =>
     output.warn(`the staging lock was lost: ${error.message}`),

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { validateModelFile } from '../load/model-file.js';
 import type { ValidationResult } from '../load/validate.js';
 import type { ModelConfig } from '../model/model-config.js';
@@ -8,6 +9,8 @@ export interface ModelValidateOptions {
   files: string[];
   format: ReportFormat;
   env: NodeJS.ProcessEnv;
+  /** Relative file names are read from here. */
+  cwd: string;
 }
 
 /** `modelrun validate`: checks model files, with the same formats and exit codes as `backends validate`. */
@@ -15,7 +18,9 @@ export async function runModelValidate(
   options: ModelValidateOptions,
   output: Output,
 ): Promise<number> {
-  const results = options.files.map((file) => validateModelFile(file, options.env));
+  const results = options.files.map((file) =>
+    validateModelFile(resolve(options.cwd, file), options.env, file),
+  );
   printReport(results, options.format, output, summarize);
   return reportExitCode(results);
 }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { BackendConfig } from '../load/backend-config.js';
 import { validatePipelineFile } from '../load/pipeline-file.js';
 import { requireValid } from '../load/require-valid.js';
@@ -26,22 +27,23 @@ export async function runPipelineCommand(
   ctx: RunContext,
 ): Promise<number> {
   const pipeline = requireValid(
-    validatePipelineFile(options.pipelineFile, ctx.env),
+    validatePipelineFile(resolve(ctx.cwd, options.pipelineFile), ctx.env, options.pipelineFile),
     'pipeline file',
   );
   const model =
     typeof pipeline.model === 'string'
-      ? requireModel(pipeline.model, ctx.env)
+      ? requireModel(pipeline.model, ctx)
       : (pipeline.model as ModelConfig);
   const backend =
     options.backendConfig !== undefined
-      ? loadBackend(options.backendConfig, ctx.env)
+      ? loadBackend(options.backendConfig, ctx)
       : typeof pipeline.backend === 'string'
-        ? loadBackend(pipeline.backend, ctx.env)
-        : ((pipeline.backend as BackendConfig | undefined) ?? defaultBackend(options.pipelineFile));
+        ? loadBackend(pipeline.backend, ctx)
+        : ((pipeline.backend as BackendConfig | undefined) ??
+          defaultBackend(resolve(ctx.cwd, options.pipelineFile)));
   const postprocessors =
     options.postprocessorConfigs.length > 0
-      ? loadPostprocessors(options.postprocessorConfigs, ctx.env)
+      ? loadPostprocessors(options.postprocessorConfigs, ctx)
       : (pipeline.postprocess ?? model.postprocess);
   return execute(
     {

@@ -23,10 +23,10 @@ export async function runPostprocessCommand(
   output: Output,
   ctx: RunContext,
 ): Promise<number> {
-  const model = requireModel(options.modelFile, ctx.env);
+  const model = requireModel(options.modelFile, ctx);
   const configs =
     options.postprocessorConfigs.length > 0
-      ? loadPostprocessors(options.postprocessorConfigs, ctx.env)
+      ? loadPostprocessors(options.postprocessorConfigs, ctx)
       : model.postprocess;
   if (configs.length === 0) {
     throw new UsageError('no postprocessors to run', {

@@ -36,14 +36,14 @@ export async function runModelCommand(
   output: Output,
   ctx: RunContext,
 ): Promise<number> {
-  const model = requireValid(validateModelFile(options.modelFile, ctx.env), 'model file');
+  const model = requireModel(options.modelFile, ctx);
   const backend =
     options.backendConfig === undefined
-      ? defaultBackend(options.modelFile)
-      : loadBackend(options.backendConfig, ctx.env);
+      ? defaultBackend(resolve(ctx.cwd, options.modelFile))
+      : loadBackend(options.backendConfig, ctx);
   const postprocessors =
     options.postprocessorConfigs.length > 0
-      ? loadPostprocessors(options.postprocessorConfigs, ctx.env)
+      ? loadPostprocessors(options.postprocessorConfigs, ctx)
       : model.postprocess;
   return execute(
     {
@@ -90,8 +90,14 @@ export async function execute(
   }
 }
 
-export function loadBackend(file: string, env: NodeJS.ProcessEnv): BackendConfig {
-  return requireValid(validateBackendFile(file, { env }), 'backend config');
+/** Where the command's file arguments are read from, and the environment they interpolate. */
+type FileContext = { env: NodeJS.ProcessEnv; cwd: string };
+
+export function loadBackend(file: string, { env, cwd }: FileContext): BackendConfig {
+  return requireValid(
+    validateBackendFile(resolve(cwd, file), { env, display: file }),
+    'backend config',
+  );
 }
 
 /** Without --backend-config, the model runs on the local backend with its defaults. */
@@ -102,12 +108,15 @@ export function defaultBackend(modelFile: string): BackendConfig {
   return parsed as BackendConfig;
 }
 
-export function loadPostprocessors(files: string[], env: NodeJS.ProcessEnv): PostprocessorConfig[] {
+export function loadPostprocessors(
+  files: string[],
+  { env, cwd }: FileContext,
+): PostprocessorConfig[] {
   return files.map((file) =>
-    requireValid(validatePostprocessorFile(file, env), 'postprocessor config'),
+    requireValid(validatePostprocessorFile(resolve(cwd, file), env, file), 'postprocessor config'),
   );
 }
 
-export function requireModel(file: string, env: NodeJS.ProcessEnv): ModelConfig {
-  return requireValid(validateModelFile(file, env), 'model file');
+export function requireModel(file: string, { env, cwd }: FileContext): ModelConfig {
+  return requireValid(validateModelFile(resolve(cwd, file), env, file), 'model file');
 }

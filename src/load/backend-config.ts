@@ -31,6 +31,8 @@ export interface BackendFileOptions {
   env: NodeJS.ProcessEnv;
   /** The type to assume when the file has no `type:`, and to require when it has one. */
   backendType?: string;
+  /** The file's name as the user wrote it, when the path given has been resolved. */
+  display?: string;
 }
 
 export function validateBackendFile(
@@ -52,6 +54,7 @@ export function validateBackendText(
 function validateOptions(options: BackendFileOptions): ValidateOptions {
   return {
     env: options.env,
+    ...(options.display === undefined ? {} : { display: options.display }),
     ...(options.backendType === undefined
       ? {}
       : { expected: { key: 'type', value: options.backendType, source: '--backend-type' } }),

@@ -42,6 +42,10 @@ const schemaFor = schemaPerFolder(pipelineConfigSchema);
 export function validatePipelineFile(
   file: string,
   env: NodeJS.ProcessEnv,
+  display?: string,
 ): ValidationResult<PipelineConfig> {
-  return validateFile(file, schemaFor(file), { env });
+  return validateFile(file, schemaFor(file), {
+    env,
+    ...(display === undefined ? {} : { display }),
+  });
 }

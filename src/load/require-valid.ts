@@ -1,6 +1,11 @@
 import { ConfigError } from '../errors.js';
 import type { ValidationResult } from './validate.js';
 
+const CHECKERS: Record<string, string> = {
+  'model file': 'modelrun validate',
+  'backend config': 'modelrun backends validate',
+};
+
 /** The value of a valid file; otherwise a ConfigError that carries every positioned problem. */
 export function requireValid<T>(result: ValidationResult<T>, what: string): T {
   if (result.status === 'valid' && result.value !== undefined) return result.value;
@@ -11,7 +16,10 @@ export function requireValid<T>(result: ValidationResult<T>, what: string): T {
   throw new ConfigError(
     `${what} ${result.file} is not valid (${count} error${count === 1 ? '' : 's'})`,
     {
-      hint: `fix the file; \`modelrun ${what === 'backend config' ? 'backends validate' : 'validate'} ${result.file}\` checks it`,
+      hint:
+        CHECKERS[what] === undefined
+          ? 'fix the file and run again'
+          : `fix the file; \`${CHECKERS[what]} ${result.file}\` checks it`,
       problems: result.errors,
     },
   );

@@ -22,6 +22,8 @@ export interface ValidationResult<T = unknown> {
 
 export interface ValidateOptions {
   env: NodeJS.ProcessEnv;
+  /** The file's name as the user wrote it, for messages; the path read may be absolute. */
+  display?: string;
   /** Fills a missing discriminator and checks a present one against it. */
   expected?: { key: string; value: string; source: string };
   warnings?: (
@@ -44,22 +46,23 @@ export function validateFile<T>(
   options: ValidateOptions,
 ): ValidationResult<T> {
   const source = readSource(file);
+  const shown = options.display ?? file;
   const failed = (
     status: ValidationStatus,
     message: string,
     line = 1,
     column = 1,
   ): ValidationResult<T> => ({
-    file,
+    file: shown,
     status,
     value: undefined,
     data: undefined,
-    errors: [{ file, line, column, path: '', message }],
+    errors: [{ file: shown, line, column, path: '', message: message.replaceAll(file, shown) }],
     warnings: [],
   });
   if (!source.ok)
     return failed(source.reason === 'missing' ? 'missing' : 'invalid', source.message);
-  return validateText(file, source.text, schema, options);
+  return validateText(shown, source.text, schema, options);
 }
 
 export function validateText<T>(
@@ -158,6 +161,24 @@ function issueProblems(issue: z.core.$ZodIssue): RawProblem[] {
       at: 'key' as const,
       message: lines.length === issue.keys.length ? (lines[i] ?? '') : `unknown key "${key}"`,
     }));
+  }
+  if (
+    issue.code === 'invalid_union' &&
+    issue.errors.length > 0 &&
+    issue.message === 'Invalid input'
+  ) {
+    // A value that may be one of several shapes (a path or an inline mapping),
+    // in a union without a message of its own: report the problems of the
+    // shape the value was written in, not a bare "Invalid input".
+    const fitting = issue.errors.filter(
+      (branch) =>
+        !(branch.length === 1 && branch[0]?.code === 'invalid_type' && branch[0].path.length === 0),
+    );
+    if (fitting.length === 1) {
+      return (fitting[0] ?? []).flatMap((inner) =>
+        issueProblems({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue),
+      );
+    }
   }
   if (issue.code === 'invalid_key') {
     return [{ path, at: 'key', message: issue.issues[0]?.message ?? issue.message }];

@@ -5,7 +5,8 @@ import { anyPath, existingPath } from '../config/paths.js';
 import { postprocessorListSchema } from '../postprocess/registry.js';
 import { periodSchema } from './period.js';
 
-export const RUN_ID_PATTERN = /^[A-Za-z0-9._-]+$/;
+/** Letters, digits, `.`, `_` and `-`, but not `.` or `..`, which would name a folder that is not the run's own. */
+export const RUN_ID_PATTERN = /^(?!\.{1,2}$)[A-Za-z0-9._-]+$/;
 
 /** The model file: what to stage, what to run, and what to do with the outputs. */
 export function modelConfigSchema(ctx: PathContext) {
@@ -20,9 +21,11 @@ export function modelConfigSchema(ctx: PathContext) {
               : undefined,
         })
         .regex(RUN_ID_PATTERN, {
-          error: 'must use only letters, digits, ".", "_" and "-", such as "hindcast-2024-01"',
-        })
-        .refine((id) => id !== '.' && id !== '..', { error: 'cannot be "." or ".."' }),
+          error: (issue) =>
+            issue.input === '.' || issue.input === '..'
+              ? 'cannot be "." or ".."'
+              : 'must use only letters, digits, ".", "_" and "-", such as "hindcast-2024-01"',
+        }),
       {
         description:
           'Name of this run. It names the staging directory, and labels containers and jobs.',

@@ -1,5 +1,8 @@
 import * as z from 'zod';
-import { documented, parseDuration } from '../config/fields.js';
+import { documented, parseDuration, strictObject } from '../config/fields.js';
+
+/** A duration such as "15m" or "1h30m", with at least one non-zero digit. */
+const INTERVAL_PATTERN = /^(?=\d)(?=.*[1-9])(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?$/;
 
 /** A period is cut into at most this many steps, so a typo cannot exhaust memory. */
 export const MAX_PERIOD_STEPS = 1_000_000;
@@ -10,13 +13,15 @@ const dateTime = (description: string, example: string) =>
       offset: true,
       local: true,
       error: (issue) =>
-        `must be an ISO-8601 date-time such as "2024-01-01T00:00:00Z"; got ${JSON.stringify(issue.input)}`,
+        issue.input === undefined
+          ? 'is required: an ISO-8601 date-time such as "2024-01-01T00:00:00Z"'
+          : `must be an ISO-8601 date-time such as "2024-01-01T00:00:00Z"; got ${JSON.stringify(issue.input)}`,
     }),
     { description, examples: [example] },
   );
 
 export const periodSchema = documented(
-  z.strictObject({
+  strictObject({
     start: dateTime(
       'First time of the period, ISO-8601. Times without an offset are UTC.',
       '2024-01-01T00:00:00Z',
@@ -26,9 +31,11 @@ export const periodSchema = documented(
       '2024-01-02T00:00:00Z',
     ),
     interval: documented(
-      z.string().regex(/^(?=\d)(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?$/, {
+      z.string().regex(INTERVAL_PATTERN, {
         error: (issue) =>
-          `must be a duration such as "1h", "15m" or "1h30m"; got ${JSON.stringify(issue.input)}`,
+          /^(?:0+[dhms])+$/.test(String(issue.input))
+            ? 'must be longer than zero'
+            : `must be a duration such as "1h", "15m" or "1h30m"; got ${JSON.stringify(issue.input)}`,
       }),
       { description: 'Time between steps, such as "1h" or "15m".', examples: ['1h'] },
     ),
@@ -44,7 +51,6 @@ export const periodSchema = documented(
   const intervalSeconds = parseDuration(period.interval) ?? 0;
   const fail = (path: string, message: string) =>
     zctx.issues.push({ code: 'custom', path: [path], message, input: period });
-  if (intervalSeconds <= 0) fail('interval', 'must be longer than zero');
   if (end.getTime() <= start.getTime()) fail('end', `must come after start (${period.start})`);
   const count =
     intervalSeconds > 0

@@ -15,6 +15,13 @@ import {
 } from './select-files.js';
 import type { PostprocessContext, PostprocessOutcome, PostprocessorDefinition } from './types.js';
 
+/**
+ * Relative, no "..", not under .modelrun/, not a folder: a file inside the
+ * run directory.
+ */
+const RELATIVE_INSIDE =
+  /^(?![/~])(?!(?:.*[\\/])?\.\.(?:[\\/]|$))(?!(?:\.\/+)*\.modelrun(?:\/|$))(?!.*\/$)(?!(?:\.\/*)+$).+$/;
+
 /** Why `output` would not name a file inside the run directory. */
 function outputPathProblem(written: string): string | undefined {
   const hint = 'give a path relative to the run directory, such as "SHA256SUMS"';
@@ -44,9 +51,11 @@ export function checksumConfigSchema(_ctx: PathContext) {
       z
         .string()
         .min(1, { error: 'a path cannot be empty' })
-        .superRefine((written, zctx) => {
-          const problem = outputPathProblem(written);
-          if (problem !== undefined) zctx.addIssue({ code: 'custom', message: problem });
+        // The same rules as outputPathProblem, as a pattern, so that the JSON Schema enforces them too.
+        .regex(RELATIVE_INSIDE, {
+          error: (issue) =>
+            outputPathProblem(String(issue.input)) ??
+            'must be a file path inside the run directory',
         }),
       {
         description:

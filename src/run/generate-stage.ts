@@ -21,15 +21,7 @@ export async function generate(
 ): Promise<StageRecord> {
   const started_at = new Date().toISOString();
   if (request.skipGenerate) {
-    const entries = await readdir(stagingDir).catch(() => undefined);
-    if (entries === undefined || entries.filter((name) => name !== '.modelrun').length === 0) {
-      throw new UsageError(
-        `--skip-generate: the staging directory ${stagingDir} is ${entries === undefined ? 'missing' : 'empty'}`,
-        {
-          hint: 'stage it first with `modelrun generate`, or drop --skip-generate',
-        },
-      );
-    }
+    await assertStaged(stagingDir);
     return { status: 'skipped', started_at, detail: '--skip-generate' };
   }
   const { model } = request;
@@ -54,4 +46,17 @@ export async function generate(
   const detail = `${summary.files} files from ${model.template} (${summary.rendered} rendered, ${summary.copied} copied)`;
   deps.status(`generated ${detail}`);
   return { status: 'succeeded', started_at, ended_at: new Date().toISOString(), detail };
+}
+
+/** For --skip-generate: the staging directory must exist and hold more than modelrun's own files. */
+export async function assertStaged(stagingDir: string): Promise<void> {
+  const entries = await readdir(stagingDir).catch(() => undefined);
+  if (entries === undefined || entries.filter((name) => name !== '.modelrun').length === 0) {
+    throw new UsageError(
+      `--skip-generate: the staging directory ${stagingDir} is ${entries === undefined ? 'missing' : 'empty'}`,
+      {
+        hint: 'stage it first with `modelrun generate`, or drop --skip-generate',
+      },
+    );
+  }
 }

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitUntilGone } from '../../test/helpers/processes.js';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { localBackend } from '../backends/local.js';
 import { diskPathContext } from '../config/path-context.js';
@@ -60,15 +61,6 @@ async function eventually(check: () => boolean, ms = 5000): Promise<boolean> {
     await sleep(25);
   }
   return check();
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('a local run', () => {
@@ -163,7 +155,7 @@ describe('stopping a run', () => {
     const pids = ['child.pid', 'grandchild.pid'].map((f) =>
       Number(readFileSync(`${staging}/${f}`, 'utf8')),
     );
-    for (const pid of pids) expect(await eventually(() => !alive(pid))).toBe(true);
+    for (const pid of pids) expect(await waitUntilGone(pid)).toBe(true);
   });
 
   it('kills a model that ignores SIGTERM once the grace period is over', async () => {
@@ -206,7 +198,7 @@ describe('stopping a run', () => {
 
 describe('the staging directory', () => {
   it('refuses a second concurrent run into it, and never interleaves the two', async () => {
-    const first = setup({ command: 'sleep 2' });
+    const first = setup({ command: 'sleep 1' });
     const running = runPipeline(first.request, first.deps);
     await eventually(() => existsSync(`${first.staging}/.modelrun/run.json`));
     await expect(runPipeline(first.request, first.deps)).rejects.toThrow(
@@ -218,10 +210,17 @@ describe('the staging directory', () => {
   });
 
   it('with --skip-generate, requires an existing, non-empty staging dir', async () => {
-    const { request, deps } = setup({ command: 'true' });
-    await expect(runPipeline({ ...request, skipGenerate: true }, deps)).rejects.toThrow(
+    const { request, deps, staging } = setup({ command: 'true' });
+    const skipping = { ...request, skipGenerate: true };
+    await expect(runPipeline(skipping, deps)).rejects.toThrow(
+      /--skip-generate: the staging directory .* is missing/,
+    );
+    mkdirSync(`${staging}/.modelrun`, { recursive: true });
+    await expect(runPipeline(skipping, deps)).rejects.toThrow(
       /--skip-generate: the staging directory .* is empty/,
     );
+    writeFileSync(`${staging}/input.txt`, 'staged');
+    expect((await runPipeline(skipping, deps)).record.stages.generate.status).toBe('skipped');
   });
 
   it('with --cleanup-on-failure, removes the staging dir of a failed run', async () => {

@@ -12,7 +12,7 @@ import { VERSION } from '../package-info.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
 import { maskConfig, type Redactor } from '../secrets.js';
 import type { Cleanup } from './cleanup.js';
-import { generate } from './generate-stage.js';
+import { assertStaged, generate } from './generate-stage.js';
 import { interruptExitCode, type StopReason } from './interrupts.js';
 import { runModel } from './model-stage.js';
 import { runPostprocessors } from './postprocess-stage.js';
@@ -69,6 +69,8 @@ export async function runPipeline(
   deps.redactor.addEnv(request.backend.env_vars ?? {});
   const record = newRecord(request, stagingDir);
 
+  // Checked before the lock, which would create the directory.
+  if (request.skipGenerate) await assertStaged(stagingDir);
   const lock = await lockStagingDir(stagingDir, (error) =>
     deps.status(`warning: the staging lock was lost: ${error.message}`),
   );

@@ -31,3 +31,27 @@ export function runModelrun(
     child.stdin.end(options.input ?? '');
   });
 }
+
+/**
+ * Runs the CLI in this process, through the same entry function the built
+ * binary calls, for table-driven cases where a process per case would only
+ * add start-up time. Process-level behaviour (exit, signals) needs runModelrun.
+ */
+export async function runInProcess(
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<CliResult> {
+  const { runCli } = await import('../../src/cli/run-cli.js');
+  const { PassThrough } = await import('node:stream');
+  let stdout = '';
+  let stderr = '';
+  const out = new PassThrough().on('data', (chunk: Buffer) => (stdout += chunk));
+  const err = new PassThrough().on('data', (chunk: Buffer) => (stderr += chunk));
+  const code = await runCli(args, {
+    stdout: out,
+    stderr: err,
+    cwd: options.cwd,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+  });
+  return { code, stdout, stderr };
+}

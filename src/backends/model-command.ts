@@ -1,0 +1,35 @@
+import { ConfigError } from '../errors.js';
+import type { RunJob } from './types.js';
+
+/** The backend's own command or executable if it has one, else the model file's command. */
+export function resolveCommand(own: string | undefined, job: RunJob): string {
+  const command = own ?? job.modelCommand;
+  if (command === undefined) {
+    throw new ConfigError('there is no command to run', {
+      hint: 'set `command:` in the model file, or the backend config’s own command or executable',
+    });
+  }
+  return command;
+}
+
+/** -n 4, -np 4, --np=4, -c 4, --ntasks=4: the launcher already says how many processes. */
+const PROCESS_COUNT = /(?:^|\s)(?:-n|-np|--np|-c|--n|--ntasks)(?:[\s=]|\d|$)/;
+
+/** The `-n <cpu>` to add to an MPI launcher, or nothing when it has a count or there is no cpu count. */
+export function processCountArgs(mpiexec: string, cpu: number | undefined): string[] {
+  return PROCESS_COUNT.test(mpiexec) || cpu === undefined ? [] : ['-n', String(cpu)];
+}
+
+/**
+ * Wraps a command in an MPI launcher: `<mpiexec> -n <cpu> <command>`, unless
+ * the launcher string already gives a process count or there is no cpu count
+ * to give it.
+ */
+export function wrapMpi(
+  command: string,
+  mpiexec: string | undefined,
+  cpu: number | undefined,
+): string {
+  if (mpiexec === undefined) return command;
+  return [mpiexec, ...processCountArgs(mpiexec, cpu), command].join(' ');
+}

@@ -1,0 +1,342 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, REPO_ROOT, runModelrun } from './helpers/cli.js';
+import { isRunning, waitUntilGone } from './helpers/processes.js';
+import { makeTree } from './helpers/tree.js';
+
+const tree = makeTree({
+  'fail.yml': 'run_id: fail\ncommand: "echo one >&2; echo two >&2; exit 3"\n',
+  'secret.yml': 'run_id: secret\ncommand: "echo token=${API_TOKEN}"\n',
+  'secret-backend.yml': 'type: local\nenv_vars:\n  API_TOKEN: ${API_TOKEN}\n  MODE: fast\n',
+  'checksum.yml': 'type: checksum\n',
+  'bad-post.yml': 'type: command\ncommand: "exit 4"\n',
+  'slow.yml': 'run_id: slow\ncommand: "echo started; sleep 300 & echo $! > sleep.pid; wait"\n',
+  'stubborn.yml': `run_id: stubborn\ncommand: "trap '' TERM INT; echo started; sleep 300 & echo $! > sleep.pid; wait; sleep 300"\n`,
+  'invalid.yml': 'run_id: "has space"\ncomand: x\n',
+});
+copyWave(tree.path('wave'));
+afterAll(() => tree.remove());
+
+const runJson = (dir: string) =>
+  JSON.parse(readFileSync(join(dir, '.modelrun', 'run.json'), 'utf8'));
+
+/** A copy of the example wave model, without runs staged in the repo by hand. */
+function copyWave(to: string): void {
+  cpSync(join(REPO_ROOT, 'examples', 'wave'), to, {
+    recursive: true,
+    filter: (src) => !src.includes('simulations'),
+  });
+}
+
+describe('modelrun run', () => {
+  it('runs the example wave model, then checksums and archives it', async () => {
+    const result = await runModelrun(['run', 'wave/model.yml'], { cwd: tree.root });
+    expect(result.stderr).toContain('✓ wave-demo succeeded (exit code 0');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('wave: done');
+    const run = tree.path('wave', 'simulations', 'wave-demo');
+    expect(readdirSync(join(run, 'output')).sort()).toEqual(['summary.json', 'timeseries.csv']);
+    expect(readFileSync(join(run, 'logs', 'stdout.log'), 'utf8')).toContain('wave: done');
+    expect(
+      execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: run, encoding: 'utf8' }),
+    ).toContain('output/summary.json: OK');
+    const listing = execFileSync(
+      'tar',
+      ['tzf', tree.path('wave', 'simulations', 'wave-demo.tar.gz')],
+      { encoding: 'utf8' },
+    );
+    expect(listing.split('\n')).toContain('output/timeseries.csv');
+    expect(runJson(run)).toMatchObject({
+      status: 'succeeded',
+      exit_code: 0,
+      postprocess: [
+        { type: 'checksum', status: 'succeeded' },
+        { type: 'archive', status: 'succeeded' },
+      ],
+    });
+  });
+
+  it('exits 1 when the model fails, and shows the end of its stderr', async () => {
+    const result = await runModelrun(['run', 'fail.yml'], { cwd: tree.root });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('✗ fail failed (exit code 3, ');
+    expect(result.stderr).toMatch(/last 2 lines of stderr:\n.*│ one\n.*│ two/);
+    expect(runJson(tree.path('simulations', 'fail'))).toMatchObject({
+      status: 'failed',
+      exit_code: 3,
+    });
+  });
+
+  it('prints only the run record on stdout with --json', async () => {
+    const result = await runModelrun(['run', 'fail.yml', '--json'], { cwd: tree.root });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      run_id: 'fail',
+      status: 'failed',
+      exit_code: 3,
+    });
+    expect(result.stderr).toContain('one\n');
+  });
+
+  it('prints what would run with --dry-run, with secrets masked, and runs nothing', async () => {
+    const env = { API_TOKEN: 'tok-abcdef-123' };
+    const result = await runModelrun(
+      ['run', 'secret.yml', '--backend-config', 'secret-backend.yml', '--dry-run'],
+      { cwd: tree.root, env },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('/bin/sh -c "echo token=***"');
+    expect(result.stdout).toMatch(/API_TOKEN +\*\*\*/);
+    expect(result.stdout).toMatch(/MODE +fast/);
+    expect(result.stdout + result.stderr).not.toContain('tok-abcdef-123');
+    expect(existsSync(tree.path('simulations', 'secret', '.modelrun', 'run.json'))).toBe(false);
+  });
+
+  it('prints the container spec for docker and the full argv for apptainer with --dry-run', async () => {
+    tree.write(
+      'docker.yml',
+      'type: docker\nimage: busybox:stable\ncpu: 2\nmemory: 512m\nenv_vars:\n  API_TOKEN: ${API_TOKEN}\n',
+    );
+    tree.write(
+      'apptainer.yml',
+      'type: apptainer\nimage: docker://busybox\nmpiexec: srun\ncpu: 4\nenv_vars:\n  API_TOKEN: ${API_TOKEN}\n',
+    );
+    const env = { API_TOKEN: 'tok-abcdef-123' };
+    const docker = await runModelrun(
+      ['run', 'secret.yml', '--backend-config', 'docker.yml', '--dry-run', '--json'],
+      { cwd: tree.root, env },
+    );
+    expect(docker.code).toBe(0);
+    const spec = JSON.parse(docker.stdout).container;
+    expect(spec).toMatchObject({
+      Image: 'busybox:stable',
+      Cmd: ['/bin/sh', '-c', 'echo token=***'],
+      WorkingDir: '/app/run',
+      Env: ['API_TOKEN=***'],
+      Labels: { 'modelrun.run_id': 'secret' },
+      HostConfig: {
+        NanoCpus: 2e9,
+        Memory: 512 * 1024 ** 2,
+        MemorySwap: 512 * 1024 ** 2,
+        Init: true,
+      },
+    });
+    const apptainer = await runModelrun(
+      ['run', 'secret.yml', '--backend-config', 'apptainer.yml', '--dry-run'],
+      { cwd: tree.root, env },
+    );
+    expect(apptainer.code).toBe(0);
+    expect(apptainer.stdout).toContain(
+      '["srun","-n","4","apptainer","exec","--cleanenv","--no-home","--bind",',
+    );
+    expect(apptainer.stdout).toMatch(/API_TOKEN +\*\*\*/);
+    expect(docker.stdout + apptainer.stdout + apptainer.stderr).not.toContain('tok-abcdef-123');
+  });
+
+  it('never records a secret in run.json, while the model still gets it', async () => {
+    const env = { API_TOKEN: 'tok-abcdef-123' };
+    const result = await runModelrun(
+      ['run', 'secret.yml', '--backend-config', 'secret-backend.yml'],
+      { cwd: tree.root, env },
+    );
+    expect(result.code).toBe(0);
+    const dir = tree.path('simulations', 'secret');
+    expect(readFileSync(join(dir, 'logs', 'stdout.log'), 'utf8')).toBe('token=tok-abcdef-123\n');
+    expect(readFileSync(join(dir, '.modelrun', 'run.json'), 'utf8')).not.toContain(
+      'tok-abcdef-123',
+    );
+    expect(result.stderr).not.toContain('tok-abcdef-123');
+  });
+
+  it('refuses an invalid model file with positioned errors and exit code 2', async () => {
+    const result = await runModelrun(['run', 'invalid.yml'], { cwd: tree.root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error: model file invalid.yml is not valid (2 errors)');
+    expect(result.stderr).toContain('invalid.yml:1:9  run_id: must use only letters');
+    expect(result.stderr).toContain(
+      'invalid.yml:2:1  comand: unknown key "comand"; did you mean "command"?',
+    );
+  });
+
+  it('explains --skip-generate without a staged run', async () => {
+    const fresh = makeTree();
+    copyWave(fresh.path('wave'));
+    const skipped = await runModelrun(['run', 'wave/model.yml', '--skip-generate'], {
+      cwd: fresh.root,
+    });
+    fresh.remove();
+    expect(skipped.code).toBe(2);
+    expect(skipped.stderr).toMatch(/--skip-generate: the staging directory .*wave-demo is missing/);
+  });
+});
+
+describe('interrupting a run', () => {
+  /** Starts modelrun, waits for the model's first line, and returns the process. */
+  async function startRun(model: string) {
+    const child = spawn(process.execPath, [BIN, 'run', model], {
+      cwd: tree.root,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    for (let i = 0; i < 200 && !stdout.includes('started'); i++) await sleep(25);
+    return { child, exited, output: () => ({ stdout, stderr }) };
+  }
+
+  it('on Ctrl-C, stops the model, records cancelled, keeps the logs and exits 130', async () => {
+    const { child, exited, output } = await startRun('slow.yml');
+    const dir = tree.path('simulations', 'slow');
+    const sleepPid = Number(readFileSync(join(dir, 'sleep.pid'), 'utf8'));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(isRunning(sleepPid)).toBe(false);
+    expect(runJson(dir)).toMatchObject({ status: 'cancelled', reason: 'cancelled by SIGINT' });
+    expect(readFileSync(join(dir, 'logs', 'stdout.log'), 'utf8')).toBe('started\n');
+    expect(output().stderr).toContain('✗ slow cancelled: cancelled by SIGINT');
+  });
+
+  it('on SIGTERM, does the same and exits 143', async () => {
+    const { child, exited } = await startRun('slow.yml');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(runJson(tree.path('simulations', 'slow')).status).toBe('cancelled');
+  });
+
+  it('exits at once on a second Ctrl-C, and says what it could not clean up', async () => {
+    const { child, exited, output } = await startRun('stubborn.yml');
+    const sleepPid = Number(
+      readFileSync(tree.path('simulations', 'stubborn', 'sleep.pid'), 'utf8'),
+    );
+    child.kill('SIGINT');
+    await sleep(300);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(output().stderr).toMatch(
+      /exiting at once; not cleaned up:\n {2}- the local run \(process group \d+\)\n {2}- the lock on /,
+    );
+    // The report is true: the model ignored SIGTERM and is still there. Clean up after the test.
+    expect(isRunning(sleepPid)).toBe(true);
+    const group = Number(/process group (\d+)/.exec(output().stderr)?.[1]);
+    process.kill(-group, 'SIGKILL');
+    expect(await waitUntilGone(sleepPid)).toBe(true);
+  });
+});
+
+describe('modelrun generate, postprocess and pipeline', () => {
+  it('generate stages the inputs only and prints the staging dir', async () => {
+    const fresh = makeTree();
+    copyWave(fresh.path('wave'));
+    const result = await runModelrun(['generate', 'wave/model.yml'], { cwd: fresh.root });
+    expect(result.code).toBe(0);
+    const dir = fresh.path('wave', 'simulations', 'wave-demo');
+    expect(result.stdout).toBe(`${dir}\n`);
+    expect(readdirSync(dir).sort()).toEqual([
+      '.modelrun',
+      'input.json',
+      'wave-demo.info.txt',
+      'wave.mjs',
+    ]);
+    expect(JSON.parse(readFileSync(join(dir, 'input.json'), 'utf8')).period.steps).toHaveLength(25);
+    fresh.remove();
+  });
+
+  it('postprocess runs postprocessors on an existing run and records them', async () => {
+    await runModelrun(['run', 'fail.yml', '--no-postprocess'], { cwd: tree.root });
+    const result = await runModelrun(
+      ['postprocess', 'fail.yml', '--postprocessor-config', 'checksum.yml'],
+      { cwd: tree.root },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/✓ checksum: wrote SHA256SUMS \(\d+ files\)/);
+    const dir = tree.path('simulations', 'fail');
+    expect(
+      execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dir, encoding: 'utf8' }),
+    ).toContain('logs/stderr.log: OK');
+    expect(runJson(dir).postprocess).toEqual([
+      expect.objectContaining({ type: 'checksum', status: 'succeeded' }),
+    ]);
+  });
+
+  it('postprocess exits 1 when a postprocessor fails, and runs the rest', async () => {
+    const result = await runModelrun(
+      [
+        'postprocess',
+        'fail.yml',
+        '--postprocessor-config',
+        'bad-post.yml',
+        '--postprocessor-config',
+        'checksum.yml',
+      ],
+      { cwd: tree.root },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/✗ command: `exit 4` exited 4\n✓ checksum/);
+  });
+
+  it('pipeline runs an inline model on an inline backend with its postprocessing', async () => {
+    tree.write(
+      'pipeline.yml',
+      'model:\n  run_id: piped\n  command: "echo $MODE > mode.txt"\nbackend:\n  type: local\n  env_vars: { MODE: inline }\npostprocess:\n  - type: checksum\n',
+    );
+    const result = await runModelrun(['pipeline', 'pipeline.yml'], { cwd: tree.root });
+    expect(result.code).toBe(0);
+    const dir = tree.path('simulations', 'piped');
+    expect(readFileSync(join(dir, 'mode.txt'), 'utf8')).toBe('inline\n');
+    expect(existsSync(join(dir, 'SHA256SUMS'))).toBe(true);
+  });
+
+  it('pipeline takes the model by path, and --cleanup-on-failure removes a failed run', async () => {
+    tree.write('failing-pipeline.yml', 'model: fail.yml\n');
+    const result = await runModelrun(['pipeline', 'failing-pipeline.yml', '--cleanup-on-failure'], {
+      cwd: tree.root,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('(--cleanup-on-failure)');
+    expect(existsSync(tree.path('simulations', 'fail'))).toBe(false);
+  });
+});
+
+describe('the examples', () => {
+  it('run as the README says: the pipeline file, then the postprocessor configs', async () => {
+    const fresh = makeTree();
+    copyWave(fresh.path('wave'));
+    cpSync(join(REPO_ROOT, 'examples', 'postprocess'), fresh.path('postprocess'), {
+      recursive: true,
+    });
+    const piped = await runModelrun(['pipeline', 'wave/pipeline.yml'], { cwd: fresh.root });
+    expect(piped.stderr).toContain('✓ archive: wrote');
+    expect(piped.code).toBe(0);
+    expect(existsSync(fresh.path('wave', 'simulations', 'wave-demo.zip'))).toBe(true);
+    const configs = readdirSync(join(REPO_ROOT, 'examples', 'postprocess')).flatMap((f) => [
+      '--postprocessor-config',
+      `postprocess/${f}`,
+    ]);
+    const post = await runModelrun(['postprocess', 'wave/model.yml', ...configs], {
+      cwd: fresh.root,
+    });
+    expect(post.code).toBe(0);
+    expect(post.stdout.match(/^✓ /gm)).toHaveLength(configs.length / 2);
+    fresh.remove();
+  });
+});
+
+describe('modelrun validate', () => {
+  it('checks model files with the same formats and exit codes as backends validate', async () => {
+    const ok = await runModelrun(['validate', 'wave/model.yml', 'fail.yml'], { cwd: tree.root });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(
+      /✓ wave\/model\.yml {2}run wave-demo · command node wave\.mjs input\.json · period/,
+    );
+    const bad = await runModelrun(['validate', '--format', 'json', 'invalid.yml'], {
+      cwd: tree.root,
+    });
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout)[0]).toMatchObject({ file: 'invalid.yml', valid: false });
+    expect((await runModelrun(['validate', 'nope.yml'], { cwd: tree.root })).code).toBe(2);
+  });
+});
