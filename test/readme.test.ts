@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './helpers/cli.js';
@@ -10,19 +10,12 @@ const quoted = [...readme.matchAll(/<!-- example: (\S+) -->\n```\w*\n([\s\S]*?)`
 }));
 
 describe('README', () => {
-  it('quotes every example backend config', () => {
-    expect(quoted.map((q) => q.file).sort()).toEqual(
-      [
-        'apptainer-gpu',
-        'apptainer',
-        'docker-build',
-        'docker-gpu',
-        'docker',
-        'local-advanced',
-        'local',
-      ]
-        .map((name) => `examples/backends/${name}.yml`)
-        .sort(),
+  it('quotes every example backend config, the example model and its pipeline', () => {
+    const files = quoted.map((q) => q.file);
+    for (const name of readdirSync(join(REPO_ROOT, 'examples', 'backends')))
+      expect(files).toContain(`examples/backends/${name}`);
+    expect(files).toEqual(
+      expect.arrayContaining(['examples/wave/model.yml', 'examples/wave/pipeline.yml']),
     );
   });
 

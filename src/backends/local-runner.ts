@@ -37,6 +37,13 @@ export function createLocalRunner(
         graceMs,
         onStart: (started) => (pid = started),
       });
+      if (outcome.outputError !== undefined) {
+        return {
+          exitCode: outcome.exitCode,
+          signal: outcome.signal,
+          reason: `the model's output could not be written to the logs: ${outcome.outputError}`,
+        };
+      }
       if (outcome.startError !== undefined) {
         return {
           exitCode: null,

@@ -1,5 +1,4 @@
 import { pipeline } from 'node:stream/promises';
-import { execa } from 'execa';
 import type { RunOutput } from '../run/run-output.js';
 
 /** A process to run: always an argv; a shell command is `/bin/sh -c <command>`. */
@@ -16,6 +15,8 @@ export interface ProcessOutcome {
   signal: NodeJS.Signals | null;
   /** Set when the process could not be started at all. */
   startError?: string;
+  /** Set when the output could not be written to the logs. */
+  outputError?: string;
 }
 
 export interface ProcessRunOptions {
@@ -37,6 +38,8 @@ export async function runProcess(
   output: RunOutput,
   options: ProcessRunOptions,
 ): Promise<ProcessOutcome> {
+  // Loaded here, so that commands which never start a process (validate, --dry-run) do not pay for it.
+  const { execa } = await import('execa');
   const child = execa(spec.file, spec.args, {
     cwd: spec.cwd,
     env: spec.env,
@@ -52,9 +55,11 @@ export async function runProcess(
     stripFinalNewline: false,
   });
   const pid = child.pid;
+  // The pipelines end the run's output streams, so they settle only once
+  // every chunk has reached the log files, not when the child's pipe closes.
   const streams = Promise.all([
-    child.stdout ? pipeline(child.stdout, output.stdout, { end: false }) : undefined,
-    child.stderr ? pipeline(child.stderr, output.stderr, { end: false }) : undefined,
+    child.stdout ? pipeline(child.stdout, output.stdout) : undefined,
+    child.stderr ? pipeline(child.stderr, output.stderr) : undefined,
   ]);
   // The 'exit' event fires even when a grandchild still holds the output
   // pipes open, which execa's own promise would wait for.
@@ -78,8 +83,13 @@ export async function runProcess(
     const outcome = await exited;
     // Whatever the model left running in its group goes with it.
     signalGroup(pid, 'SIGKILL');
-    await streams.catch(() => undefined);
     await child.catch(() => undefined);
+    try {
+      await streams;
+    } catch (error) {
+      // The model ran, but its output could not be kept: that must not pass as success.
+      return { ...outcome, outputError: (error as Error).message };
+    }
     return outcome;
   } finally {
     clearTimeout(killTimer);

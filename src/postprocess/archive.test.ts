@@ -7,13 +7,8 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { diskPathContext } from '../config/path-context.js';
-import {
-  archiveConfigSchema,
-  archivePostprocessor,
-  exactBytes,
-  formatBytes,
-  progressReporter,
-} from './archive.js';
+import { archiveConfigSchema, archivePostprocessor } from './archive.js';
+import { exactBytes, formatBytes, progressReporter } from './archive-writer.js';
 import type { PostprocessContext, PostprocessorConfig } from './types.js';
 
 const exec = promisify(execFile);
@@ -147,7 +142,7 @@ describe('archive', () => {
     const outcome = await archive({}, contextFor(controller.signal));
     expect(outcome).toEqual({
       status: 'failed',
-      summary: 'archive: the run was interrupted before the archive was started',
+      summary: 'the run was interrupted before the archive was started',
     });
     expect(readdirSync(out)).toEqual([]);
   });
@@ -162,7 +157,7 @@ describe('archive', () => {
     const outcome = await archive({}, contextFor(controller.signal)).finally(() => watcher.close());
     expect(outcome).toEqual({
       status: 'failed',
-      summary: 'archive: stopped because the run was interrupted; no archive was written',
+      summary: 'stopped because the run was interrupted; no archive was written',
     });
     expect(readdirSync(out)).toEqual([]);
   });
@@ -192,7 +187,7 @@ describe('archive', () => {
     expect(await archive({})).toEqual({
       status: 'failed',
       summary:
-        'archive: cannot archive "out/back\\\\slash.nc": a backslash in a name would become a folder separator; rename the file or leave it out with exclude',
+        'cannot archive "out/back\\\\slash.nc": a backslash in a name would become a folder separator; rename the file or leave it out with exclude',
     });
     expect(readdirSync(out)).toEqual([]);
   });
@@ -245,9 +240,9 @@ describe('progressReporter', () => {
     );
     const steps: [number, number, string[]][] = [
       [500, 1024 ** 3, []],
-      [1000, 0.2 * 1024 ** 3, ['archive: 1.2 GiB of 3.0 GiB (40%)']],
+      [1000, 0.2 * 1024 ** 3, ['1.2 GiB of 3.0 GiB (40%)']],
       [1900, 0.3 * 1024 ** 3, []],
-      [2000, 0.5 * 1024 ** 3, ['archive: 2.0 GiB of 3.0 GiB (66%)']],
+      [2000, 0.5 * 1024 ** 3, ['2.0 GiB of 3.0 GiB (66%)']],
     ];
     for (const [at, bytes, expected] of steps) {
       time = at;

@@ -103,7 +103,7 @@ describe('checksum', () => {
     controller.abort();
     expect(await checksum({}, controller.signal)).toEqual({
       status: 'failed',
-      summary: 'checksum: stopped because the run was interrupted; nothing was written',
+      summary: 'stopped because the run was interrupted; nothing was written',
     });
     expect(readdirSync(run).filter((name) => name.includes('SHA256SUMS'))).toEqual([]);
   });

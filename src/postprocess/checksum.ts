@@ -124,7 +124,7 @@ async function checksumRun(
 }
 
 function failed(reason: string): PostprocessOutcome {
-  return { status: 'failed', summary: `checksum: ${reason}` };
+  return { status: 'failed', summary: reason };
 }
 
 async function writeAtomically(path: string, temp: string, text: string): Promise<void> {

@@ -23,7 +23,7 @@ export type NoopConfig = z.output<ReturnType<typeof noopConfigSchema>>;
 
 export const noopPostprocessor: PostprocessorDefinition = {
   type: 'noop',
-  description: 'leaves the outputs in the run directory',
+  description: 'checks that the run directory exists and counts its files',
   configSchema: noopConfigSchema,
   summaryFields: ['validate_outputs'],
   template: { required: {} },

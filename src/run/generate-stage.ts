@@ -1,7 +1,6 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import type { ModelConfig } from '../model/model-config.js';
-import { renderTemplate } from '../model/render-template.js';
 import type { StageRecord } from '../model/run-record.js';
 import { assertSafeToEmpty, emptyDir } from '../model/staging-dir.js';
 import { LOCK_OWNER_PATH, LOCK_PATH } from '../model/staging-lock.js';
@@ -38,6 +37,8 @@ export async function generate(
       detail: 'no template',
     };
   }
+  // Nunjucks is loaded only for models that have a template.
+  const { renderTemplate } = await import('../model/render-template.js');
   const summary = await renderTemplate(
     model.template,
     stagingDir,

@@ -65,22 +65,35 @@ export async function createRunOutput(options: RunOutputOptions): Promise<RunOut
             ),
       ]);
     });
+  const output = { stdout: tee('stdout'), stderr: tee('stderr') };
   let closing: Promise<void> | undefined;
   return {
-    output: { stdout: tee('stdout'), stderr: tee('stderr') },
+    output,
     stderrTail: () => tail.lines(),
     close() {
-      closing ??= Promise.all(
-        Object.values(files ?? {}).map(
-          (file) =>
-            new Promise<void>((resolve) =>
-              file.writableFinished ? resolve() : file.end(() => resolve()),
-            ),
-        ),
-      ).then(() => undefined);
+      closing ??= (async () => {
+        // First every queued chunk through the tees, then the files: in the
+        // other order, the end of the output could be lost.
+        await Promise.all([output.stdout, output.stderr].map(endAndWait));
+        await Promise.all(Object.values(files ?? {}).map(endAndWait));
+      })();
       return closing;
     },
   };
+}
+
+/** Ends a stream (if its writer has not) and waits until all it was given is written. */
+function endAndWait(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.writableFinished || stream.destroyed) {
+      resolve();
+      return;
+    }
+    stream.once('close', () => resolve());
+    stream.once('error', () => resolve());
+    if (stream.writableEnded) stream.once('finish', () => resolve());
+    else stream.end(() => resolve());
+  });
 }
 
 /** A Writable that hands each chunk to an async sink and takes the next only when it is done. */
