@@ -150,6 +150,22 @@ describe('modelrun run', () => {
     expect(result.stderr).not.toContain('tok-abcdef-123');
   });
 
+  it('masks a secret in errors too', async () => {
+    tree.write('no-shell.yml', 'type: local\nshell: false\nenv_vars:\n  API_TOKEN: ${API_TOKEN}\n');
+    tree.write('leaky.yml', 'run_id: leaky\ncommand: "./${API_TOKEN}.sh"\n');
+    const env = { API_TOKEN: 'tok-abcdef-123' };
+    const result = await runModelrun(['run', 'leaky.yml', '--backend-config', 'no-shell.yml'], {
+      cwd: tree.root,
+      env,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('could not start ./***.sh');
+    expect(result.stderr).not.toContain('tok-abcdef-123');
+    expect(
+      readFileSync(tree.path('simulations', 'leaky', '.modelrun', 'run.json'), 'utf8'),
+    ).not.toContain('tok-abcdef-123');
+  });
+
   it('refuses an invalid model file with positioned errors and exit code 2', async () => {
     const result = await runModelrun(['run', 'invalid.yml'], { cwd: tree.root });
     expect(result.code).toBe(2);

@@ -53,11 +53,15 @@ export async function runPostprocessCommand(
       .then((text) => JSON.parse(text) as RunRecord)
       .catch(() => undefined);
     if (record !== undefined)
-      await writeRunRecord(stagingDir, {
-        ...record,
-        stages: { ...record.stages, postprocess: stage },
-        postprocess: results,
-      });
+      await writeRunRecord(
+        stagingDir,
+        {
+          ...record,
+          stages: { ...record.stages, postprocess: stage },
+          postprocess: results,
+        },
+        output.redactor,
+      );
     for (const result of results) {
       const mark =
         result.status === 'succeeded'

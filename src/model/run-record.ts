@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import type { Redactor } from '../secrets.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
 export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
@@ -40,8 +41,18 @@ export interface RunRecord {
 
 export const RUN_RECORD_PATH = join('.modelrun', 'run.json');
 
-/** Writes run.json by temp file and rename, so a reader never sees half a record. */
-export async function writeRunRecord(stagingDir: string, record: RunRecord): Promise<void> {
+/**
+ * Writes run.json by temp file and rename, so a reader never sees half a
+ * record, with every known secret value masked on the way.
+ */
+export async function writeRunRecord(
+  stagingDir: string,
+  record: RunRecord,
+  redactor: Redactor,
+): Promise<void> {
   await mkdir(join(stagingDir, '.modelrun'), { recursive: true });
-  await writeFileAtomic(join(stagingDir, RUN_RECORD_PATH), `${JSON.stringify(record, null, 2)}\n`);
+  await writeFileAtomic(
+    join(stagingDir, RUN_RECORD_PATH),
+    `${JSON.stringify(redactor.redactData(record), null, 2)}\n`,
+  );
 }

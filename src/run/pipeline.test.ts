@@ -8,6 +8,8 @@ import { localBackend } from '../backends/local.js';
 import { diskPathContext } from '../config/path-context.js';
 import type { BackendConfig } from '../load/backend-config.js';
 import { modelConfigSchema } from '../model/model-config.js';
+import { postprocessorSchema } from '../postprocess/registry.js';
+import type { PostprocessorConfig } from '../postprocess/types.js';
 import { Redactor } from '../secrets.js';
 import { Interrupts, type StopReason } from './interrupts.js';
 import { type PipelineDeps, type RunRequest, runPipeline } from './pipeline.js';
@@ -136,6 +138,56 @@ describe('a local run', () => {
     const text = readFileSync(`${staging}/.modelrun/run.json`, 'utf8');
     expect(text).not.toContain('tok-123456');
     expect(runJson().backend.config.env_vars).toEqual({ MODE: 'hindcast', API_TOKEN: '***' });
+  });
+});
+
+describe('postprocessing', () => {
+  const post = (config: Record<string, unknown>) =>
+    postprocessorSchema(diskPathContext(tree.root)).parse(config) as PostprocessorConfig;
+
+  it('marks the run failed when a postprocessor fails, keeps the outputs, and runs the rest', async () => {
+    const { request, deps, staging, runJson } = setup({ command: 'echo result > out.txt' });
+    request.postprocessors = [
+      post({ type: 'command', command: 'exit 4' }),
+      post({ type: 'checksum' }),
+    ];
+    const result = await runPipeline(request, deps);
+    expect(result.exitCode).toBe(1);
+    expect(readFileSync(`${staging}/out.txt`, 'utf8')).toBe('result\n');
+    expect(runJson()).toMatchObject({
+      status: 'failed',
+      reason: 'postprocessing failed: command',
+      stages: { run: { status: 'succeeded' }, postprocess: { status: 'failed' } },
+      postprocess: [
+        { type: 'command', status: 'failed' },
+        { type: 'checksum', status: 'succeeded' },
+      ],
+    });
+  });
+
+  it('skips the rest after a failure with stop_on_error', async () => {
+    const { request, deps, runJson } = setup({ command: 'true' });
+    request.postprocessors = [
+      post({ type: 'command', command: 'exit 4', stop_on_error: true }),
+      post({ type: 'checksum' }),
+    ];
+    await runPipeline(request, deps);
+    expect(runJson().postprocess).toEqual([
+      expect.objectContaining({ type: 'command', status: 'failed' }),
+      expect.objectContaining({
+        type: 'checksum',
+        status: 'skipped',
+        summary: 'skipped after an earlier failure (stop_on_error)',
+      }),
+    ]);
+  });
+
+  it('does not postprocess a failed run', async () => {
+    const { request, deps, staging, runJson } = setup({ command: 'exit 2' });
+    request.postprocessors = [post({ type: 'checksum' })];
+    await runPipeline(request, deps);
+    expect(runJson().stages.postprocess.status).toBe('skipped');
+    expect(existsSync(`${staging}/SHA256SUMS`)).toBe(false);
   });
 });
 

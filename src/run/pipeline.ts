@@ -113,7 +113,7 @@ async function stages(
   );
   if (request.dryRun) return { record, exitCode: 0, stderrTail: [], dryRun: runner.describe() };
 
-  await writeRunRecord(stagingDir, deps.redactor.redactData(record));
+  await writeRunRecord(stagingDir, record, deps.redactor);
   let ran: Awaited<ReturnType<typeof runModel>>;
   try {
     ran = await runModel(runner, backend, record, deps);
@@ -184,7 +184,7 @@ async function finish(
   for (const stage of Object.values(record.stages))
     if (stage.status === 'pending') stage.status = 'skipped';
   if (!(status !== 'succeeded' && request.cleanupOnFailure))
-    await writeRunRecord(record.staging_dir, record);
+    await writeRunRecord(record.staging_dir, record, deps.redactor);
   const exitCode =
     status === 'succeeded' ? 0 : stop?.kind === 'interrupt' ? interruptExitCode(stop.signal) : 1;
   return { record: deps.redactor.redactData(record), exitCode, stderrTail };
