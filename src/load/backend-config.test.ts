@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { BACKEND_CASES, CASE_TREE } from '../../test/cases/backend-cases.js';
+import { describeRules } from '../../test/helpers/rules.js';
 import { makeTree } from '../../test/helpers/tree.js';
 import { validateBackendText } from './backend-config.js';
 
@@ -12,27 +13,7 @@ const check = (yaml: string, env: NodeJS.ProcessEnv = {}, backendType?: string) 
     ...(backendType === undefined ? {} : { backendType }),
   });
 
-describe('backend config rules', () => {
-  it.each(BACKEND_CASES.filter((c) => c.error === undefined))('accepts $name', ({ yaml }) => {
-    const result = check(yaml);
-    expect(result.errors).toEqual([]);
-    expect(result.status).toBe('valid');
-  });
-
-  it.each(BACKEND_CASES.filter((c) => c.error !== undefined))(
-    'rejects $name',
-    ({ yaml, error }) => {
-      const result = check(yaml);
-      expect(result.status).toBe('invalid');
-      expect(result.errors.map((e) => e.path)).toContain(error?.path);
-      const messages = result.errors.filter((e) => e.path === error?.path).map((e) => e.message);
-      const wanted = error?.message ?? '';
-      expect(messages).toContainEqual(
-        typeof wanted === 'string' ? wanted : expect.stringMatching(wanted),
-      );
-    },
-  );
-});
+describeRules('backend config rules', BACKEND_CASES, (yaml) => check(yaml));
 
 describe('parsed values', () => {
   it('fills defaults', () => {

@@ -2,8 +2,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type * as z from 'zod';
-import { type ConfigCase, MODEL_CASE_TREE, MODEL_CASES } from '../../test/cases/model-cases.js';
+import { MODEL_CASE_TREE, MODEL_CASES } from '../../test/cases/model-cases.js';
 import { POSTPROCESSOR_CASES } from '../../test/cases/postprocessor-cases.js';
+import { describeRules } from '../../test/helpers/rules.js';
 import { makeTree } from '../../test/helpers/tree.js';
 import { diskPathContext } from '../config/path-context.js';
 import { modelConfigSchema } from '../model/model-config.js';
@@ -22,31 +23,6 @@ const check =
     validateText(tree.path('case.yml'), yaml, schema, { env: {} });
 const checkModel = check(modelConfigSchema(ctx));
 const checkPostprocessor = check(postprocessorSchema(ctx));
-
-function describeRules(
-  title: string,
-  cases: ConfigCase[],
-  validate: (yaml: string) => { status: string; errors: { path: string; message: string }[] },
-) {
-  describe(title, () => {
-    it.each(cases.filter((c) => c.error === undefined))('accepts $name', ({ yaml }) => {
-      const result = validate(yaml);
-      expect(result.errors).toEqual([]);
-      expect(result.status).toBe('valid');
-    });
-
-    it.each(cases.filter((c) => c.error !== undefined))('rejects $name', ({ yaml, error }) => {
-      const result = validate(yaml);
-      expect(result.status).toBe('invalid');
-      expect(result.errors.map((e) => e.path)).toContain(error?.path);
-      const messages = result.errors.filter((e) => e.path === error?.path).map((e) => e.message);
-      const wanted = error?.message ?? '';
-      expect(messages).toContainEqual(
-        typeof wanted === 'string' ? wanted : expect.stringMatching(wanted),
-      );
-    });
-  });
-}
 
 describeRules('model file rules', MODEL_CASES, checkModel);
 describeRules('postprocessor config rules', POSTPROCESSOR_CASES, checkPostprocessor);

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { PIPELINE_CASE_TREE, PIPELINE_CASES } from '../../test/cases/pipeline-cases.js';
+import { describeRules } from '../../test/helpers/rules.js';
 import { makeTree } from '../../test/helpers/tree.js';
 import { diskPathContext } from '../config/path-context.js';
 import { pipelineConfigSchema, validatePipelineFile } from './pipeline-file.js';
@@ -11,27 +12,7 @@ afterAll(() => tree.remove());
 const schema = pipelineConfigSchema(diskPathContext(tree.root));
 const check = (yaml: string) => validateText(tree.path('pipeline.yml'), yaml, schema, { env: {} });
 
-describe('pipeline file rules', () => {
-  it.each(PIPELINE_CASES.filter((c) => c.error === undefined))('accepts $name', ({ yaml }) => {
-    const result = check(yaml);
-    expect(result.errors).toEqual([]);
-    expect(result.status).toBe('valid');
-  });
-
-  it.each(PIPELINE_CASES.filter((c) => c.error !== undefined))(
-    'rejects $name',
-    ({ yaml, error }) => {
-      const result = check(yaml);
-      expect(result.status).toBe('invalid');
-      expect(result.errors.map((e) => e.path)).toContain(error?.path);
-      const messages = result.errors.filter((e) => e.path === error?.path).map((e) => e.message);
-      const wanted = error?.message ?? '';
-      expect(messages).toContainEqual(
-        typeof wanted === 'string' ? wanted : expect.stringMatching(wanted),
-      );
-    },
-  );
-});
+describeRules('pipeline file rules', PIPELINE_CASES, check);
 
 describe('parsed pipeline values', () => {
   it("makes the model and backend paths absolute, against the pipeline file's folder", () => {
