@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ApptainerConfig } from './apptainer-config.js';
-import { DEFAULT_MOUNT_PATH } from './docker-spec.js';
 import { processCountArgs, resolveCommand } from './model-command.js';
+import { DEFAULT_MOUNT_PATH } from './mount-path.js';
 import { splitCommand } from './split-command.js';
 import type { RunJob } from './types.js';
 

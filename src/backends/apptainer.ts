@@ -53,6 +53,9 @@ export const apptainerBackend: BackendDefinition = {
         },
       );
     return {
+      check: async () => {
+        throw notYet();
+      },
       start: async () => {
         throw notYet();
       },

@@ -1,10 +1,11 @@
-import { isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import * as z from 'zod';
 import { commonFields, typeField } from '../config/base.js';
 import { documented, memorySize, strictObject, stringMap } from '../config/fields.js';
-import { volumeList } from '../config/mounts.js';
+import { containerPath, volumeList } from '../config/mounts.js';
 import type { PathContext } from '../config/path-context.js';
 import { checkPathKind, existingPath } from '../config/paths.js';
+import { DEFAULT_MOUNT_PATH } from './mount-path.js';
 
 export const IMAGE_PATTERN = /^[a-zA-Z0-9._:/@-]+$/;
 const USER_PATTERN = /^[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)?$/;
@@ -90,6 +91,21 @@ export function dockerConfigSchema(ctx: PathContext) {
         'MPI launcher to wrap the command in. modelrun adds `-n <cpu>` unless the launcher already gives a process count.',
       examples: ['mpirun', 'mpirun -np 8'],
     }).optional(),
+    mount_path: containerPath({
+      description:
+        "Where the run's staging directory (or working_dir) is mounted in the container; the model runs there.",
+      examples: ['/app/run'],
+    }).default(DEFAULT_MOUNT_PATH),
+    docker_host: documented(
+      z.string().regex(/^(?:unix:\/\/\/|tcp:\/\/|https?:\/\/)\S+$/, {
+        error: 'must be unix:///path/to/docker.sock or tcp://host:port',
+      }),
+      {
+        description:
+          'Docker engine to use, as DOCKER_HOST spells it. DOCKER_HOST, when set, takes precedence. Default: unix:///var/run/docker.sock.',
+        examples: ['unix:///run/user/1000/docker.sock', 'tcp://build-host:2375'],
+      },
+    ).optional(),
     remove_container: documented(z.boolean(), {
       description: 'Remove the container when the run ends. Set false to keep it for inspection.',
       examples: [false],
@@ -178,6 +194,17 @@ export function dockerConfigSchema(ctx: PathContext) {
       },
       // Run even when other fields are invalid, so one pass reports every problem.
       { when: () => true },
+    )
+    .transform((config) =>
+      // Without build_context, the Dockerfile's own folder is the context, so
+      // that the runner never needs to know where the config file was.
+      config.dockerfile === undefined || config.build_context !== undefined
+        ? config
+        : {
+            ...config,
+            build_context: dirname(resolve(ctx.baseDir, config.dockerfile)),
+            dockerfile: basename(config.dockerfile),
+          },
     );
 }
 

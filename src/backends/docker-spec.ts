@@ -5,9 +5,6 @@ import type { DockerConfig } from './docker-config.js';
 import { resolveCommand, wrapMpi } from './model-command.js';
 import type { RunJob } from './types.js';
 
-/** Where the staging directory appears inside the container, and where the model runs. */
-export const DEFAULT_MOUNT_PATH = '/app/run';
-
 /** The subset of the Engine API's container-create body that modelrun sets. */
 export interface ContainerSpec {
   Image: string;
@@ -57,7 +54,7 @@ export function buildContainerSpec(
   identity: { uid: number; gid: number },
 ): ContainerSpec {
   const command = wrapMpi(resolveCommand(config.executable, job), config.mpiexec, config.cpu);
-  const mountPath = DEFAULT_MOUNT_PATH;
+  const mountPath = config.mount_path;
   const hostDir = config.working_dir ?? job.stagingDir;
   const memory = config.memory === undefined ? undefined : memoryBytes(config.memory);
   return {

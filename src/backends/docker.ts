@@ -38,28 +38,17 @@ export const dockerBackend: BackendDefinition = {
       };
     }
   },
-  async createRunner(config, job) {
+  async createRunner(config, job, deps) {
     const c = config as DockerConfig;
-    const { dockerDryRun } = await import('./container-dry-run.js');
-    const { EngineUnavailableError } = await import('../errors.js');
-    const notYet = () =>
-      new EngineUnavailableError(
-        'running models on the docker backend is not available in this version of modelrun',
-        {
-          hint: '--dry-run shows what would run; use the local backend to run it for now',
-        },
-      );
-    return {
-      start: async () => {
-        throw notYet();
-      },
-      run: async () => {
-        throw notYet();
-      },
-      stop: async () => {},
-      describe: () =>
-        dockerDryRun(c, job, c.image ?? `(built from ${c.dockerfile} when the run starts)`),
-      leftovers: () => [],
-    };
+    // dockerode is loaded only here, when a model runs on Docker.
+    const [{ createDockerRunner }, { dockerodeEngine }, { dockerDryRun }] = await Promise.all([
+      import('./docker-runner.js'),
+      import('./dockerode-engine.js'),
+      import('./container-dry-run.js'),
+    ]);
+    const engine = dockerodeEngine(engineAddress(deps.env, c.docker_host));
+    const image =
+      c.image ?? `(built from ${c.dockerfile} in ${c.build_context} when the run starts)`;
+    return createDockerRunner(c, job, deps, engine, () => dockerDryRun(c, job, image));
   },
 };

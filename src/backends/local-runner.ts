@@ -30,6 +30,7 @@ export function createLocalRunner(
   let pid: number | undefined;
 
   return {
+    async check() {},
     async start() {},
     async run(output: RunOutput, signal: AbortSignal): Promise<RunOutcome> {
       const outcome = await runProcess(spec, output, {

@@ -12,8 +12,11 @@ export function resolveCommand(own: string | undefined, job: RunJob): string {
   return command;
 }
 
-/** -n 4, -np 4, --np=4, -c 4, --ntasks=4: the launcher already says how many processes. */
-const PROCESS_COUNT = /(?:^|\s)(?:-n|-np|--np|-c|--n|--ntasks)(?:[\s=]|\d|$)/;
+/**
+ * -n 4, -np 4, --np=4, --ntasks=4: the launcher already says how many
+ * processes. Not -c: Open MPI reads it as -np, but srun as CPUs per task.
+ */
+const PROCESS_COUNT = /(?:^|\s)(?:-n|-np|--np|--n|--ntasks)(?:[\s=]|\d|$)/;
 
 /** The `-n <cpu>` to add to an MPI launcher, or nothing when it has a count or there is no cpu count. */
 export function processCountArgs(mpiexec: string, cpu: number | undefined): string[] {

@@ -74,6 +74,8 @@ export interface RunnerDeps {
   status(line: string): void;
   /** Time between the polite stop (SIGTERM) and the forced one; each backend has its default. */
   graceMs?: number;
+  /** Where live progress (image pulls, builds) is drawn; redrawn in place on a terminal. */
+  progress?: { write(text: string): unknown; isTTY?: boolean };
 }
 
 /** How the model ended, as the backend saw it. */
@@ -98,8 +100,16 @@ export interface DryRun {
  * stop, on success, failure, timeout and interrupt.
  */
 export interface BackendRunner {
-  /** Gets the engine ready (reachable, image present). Idempotent, and safe to call concurrently. */
-  start(): Promise<void>;
+  /**
+   * Fails fast, with a hint, when the engine cannot be used at all: called
+   * before anything is staged or created. Cheap; no image work.
+   */
+  check(): Promise<void>;
+  /**
+   * Gets the engine ready (reachable, image pulled or built). Idempotent, and
+   * safe to call concurrently; aborting `signal` stops a pull or build.
+   */
+  start(signal: AbortSignal): Promise<void>;
   /**
    * Runs the model to its end, streaming its output. Aborting `signal` stops
    * the model gracefully, then by force; run still resolves with how it ended.

@@ -80,6 +80,7 @@ export async function execute(
       signal: interrupts.signal,
       cleanup: interrupts.cleanup,
       redactor: output.redactor,
+      progress: ctx.terminal.stderr as NodeJS.WritableStream & { isTTY?: boolean },
     });
     if (result.dryRun !== undefined)
       printDryRun(result.dryRun, stagingDirOf(request.model), output, json);

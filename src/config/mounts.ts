@@ -99,3 +99,13 @@ export function bindList(ctx: PathContext) {
     examples: [['/tmp:/scratch:rw']],
   });
 }
+
+/** An absolute path inside a container. */
+export function containerPath(docs: { description: string; examples: unknown[] }) {
+  return documented(
+    z.string().regex(/^\/\S*$/, {
+      error: 'must be an absolute path inside the container, such as "/app/run"',
+    }),
+    docs,
+  );
+}

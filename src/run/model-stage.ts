@@ -46,7 +46,7 @@ export async function runModel(
 
   let outcome: RunOutcome;
   try {
-    await runner.start();
+    await runner.start(stopper.signal);
     deps.status(`running ${record.run_id} on ${backend.type}`);
     outcome = await runner.run(handle.output, stopper.signal);
   } catch (error) {

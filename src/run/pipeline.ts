@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { findBackend } from '../backends/registry.js';
-import type { DryRun } from '../backends/types.js';
+import type { BackendRunner, DryRun } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
 import type { BackendConfig } from '../load/backend-config.js';
 import type { ModelConfig } from '../model/model-config.js';
@@ -44,6 +44,8 @@ export interface PipelineDeps {
   timeoutMs?: number;
   /** Overrides the backend's grace between SIGTERM and SIGKILL. */
   graceMs?: number;
+  /** Where live progress (image pulls) is drawn. */
+  progress?: { write(text: string): unknown; isTTY?: boolean };
 }
 
 export interface PipelineResult {
@@ -69,7 +71,19 @@ export async function runPipeline(
   deps.redactor.addEnv(request.backend.env_vars ?? {});
   const record = newRecord(request, stagingDir);
 
-  // Checked before the lock, which would create the directory.
+  const runner = await definition.createRunner(
+    request.backend,
+    { runId: request.model.run_id, stagingDir, modelCommand: request.model.command },
+    {
+      env: deps.env,
+      status: deps.status,
+      ...(deps.graceMs === undefined ? {} : { graceMs: deps.graceMs }),
+      ...(deps.progress === undefined ? {} : { progress: deps.progress }),
+    },
+  );
+  // An engine that cannot be used fails the run before anything is staged,
+  // locked or created. Checked before the lock, which would create the dir.
+  if (!request.dryRun) await runner.check();
   if (request.skipGenerate) await assertStaged(stagingDir);
   const lock = await lockStagingDir(stagingDir, (error) =>
     deps.status(`warning: the staging lock was lost: ${error.message}`),
@@ -77,7 +91,7 @@ export async function runPipeline(
   const unlock = deps.cleanup.defer(`the lock on ${stagingDir}`, () => lock.release());
   let result: PipelineResult;
   try {
-    result = await stages(request, record, deps, definition);
+    result = await stages(request, record, deps, runner);
   } finally {
     unlock();
     await lock.release();
@@ -93,7 +107,7 @@ async function stages(
   request: RunRequest,
   record: RunRecord,
   deps: PipelineDeps,
-  definition: NonNullable<ReturnType<typeof findBackend>>,
+  runner: BackendRunner,
 ): Promise<PipelineResult> {
   const { model, backend } = request;
   const stagingDir = record.staging_dir;
@@ -101,16 +115,6 @@ async function stages(
 
   record.stages.generate = await generate(request, stagingDir, deps);
   if (deps.signal.aborted) return finish(record, 'cancelled', interrupted(), [], request, deps);
-
-  const runner = await definition.createRunner(
-    backend,
-    { runId: model.run_id, stagingDir, modelCommand: model.command },
-    {
-      env: deps.env,
-      status: deps.status,
-      ...(deps.graceMs === undefined ? {} : { graceMs: deps.graceMs }),
-    },
-  );
   if (request.dryRun) return { record, exitCode: 0, stderrTail: [], dryRun: runner.describe() };
 
   await writeRunRecord(stagingDir, record, deps.redactor);

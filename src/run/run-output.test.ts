@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, symlinkSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
@@ -38,6 +38,20 @@ describe('run output', () => {
     expect(outcome).toEqual({ exitCode: 0, signal: null });
     expect(readFileSync(tree.path('logs', 'stdout.log')).equals(expected)).toBe(true);
     expect(Buffer.concat(echoed).equals(expected)).toBe(true);
+  });
+
+  it('fails the output, without crashing, when the log cannot be written (a full disk)', async () => {
+    tree = makeTree({ 'logs/': '' });
+    symlinkSync('/dev/full', tree.path('logs', 'stdout.log'));
+    const handle = await createRunOutput({ logDir: tree.path('logs') });
+    const outcome = await runProcess(
+      { file: 'seq', args: ['1', '1000'], cwd: tree.root, env: { PATH: process.env.PATH ?? '' } },
+      handle.output,
+      { signal: new AbortController().signal, graceMs: 1000 },
+    );
+    await handle.close();
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.outputError).toMatch(/ENOSPC/);
   });
 
   it('prefixes echoed lines by stream once the model writes to both, and never the logs', async () => {

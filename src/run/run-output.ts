@@ -49,6 +49,9 @@ export async function createRunOutput(options: RunOutputOptions): Promise<RunOut
       stdout: createWriteStream(join(options.logDir, 'stdout.log')),
       stderr: createWriteStream(join(options.logDir, 'stderr.log')),
     };
+    // A failed write is reported through its callback and fails the run; the
+    // stream's 'error' event would otherwise be an uncaught exception.
+    for (const file of Object.values(files)) file.on('error', () => undefined);
   }
   const tail = new LineTail(options.tailLines ?? 20);
   const prefixer = options.echo === undefined ? undefined : new StreamPrefixer(options.echo.prefix);
@@ -111,31 +114,16 @@ class TeeWritable extends Writable {
   }
 }
 
+/**
+ * Writes one chunk and waits until the stream has taken it. One chunk in
+ * flight per stream is the backpressure; a failure arrives through the
+ * callback, never as an unheard 'error' event.
+ */
 function writeWithBackpressure(
   stream: NodeJS.WritableStream,
   data: Buffer | string,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      stream.off('drain', onDrain);
-      stream.off('error', onError);
-      stream.off('close', onDrain);
-    };
-    const onDrain = () => {
-      cleanup();
-      resolve();
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    stream.on('error', onError);
-    if (stream.write(data)) {
-      cleanup();
-      resolve();
-    } else {
-      stream.on('drain', onDrain);
-      stream.on('close', onDrain);
-    }
+    stream.write(data, (error?: Error | null) => (error ? reject(error) : resolve()));
   });
 }

@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:os';
+import { pipeline } from 'node:stream/promises';
+import { EngineUnavailableError, RunFailedError } from '../errors.js';
+import type { RunOutput } from '../run/run-output.js';
+import { invokingIdentity } from './container-dry-run.js';
+import type { DockerEngine, EngineContainer } from './docker-client.js';
+import type { DockerConfig } from './docker-config.js';
+import { Demuxer } from './docker-demux.js';
+import { ensureImage } from './docker-image.js';
+import { buildContainerSpec, LABELS } from './docker-spec.js';
+import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from './types.js';
+
+/** Seconds the engine waits after SIGTERM before it sends SIGKILL. */
+export const DOCKER_GRACE_SECONDS = 10;
+
+/**
+ * One run in a Docker container: check the engine, get the image, create
+ * the container with the wait registered before start, stream its
+ * demultiplexed output, and remove the container whatever happens.
+ */
+export function createDockerRunner(
+  config: DockerConfig,
+  job: RunJob,
+  deps: RunnerDeps,
+  engine: DockerEngine,
+  describe: () => DryRun,
+): BackendRunner {
+  let started: Promise<string> | undefined;
+  let container: EngineContainer | undefined;
+  let removed = false;
+  let stoppedAndKept = false;
+  const graceSeconds =
+    deps.graceMs === undefined ? DOCKER_GRACE_SECONDS : Math.ceil(deps.graceMs / 1000);
+
+  const check = async () => {
+    try {
+      await engine.version();
+    } catch (error) {
+      throw new EngineUnavailableError(
+        `Cannot reach the Docker engine at ${engine.address}: is dockerd running? (${(error as Error).message})`,
+        {
+          hint: 'start it (`sudo systemctl start docker`, or `dockerd &`), or point DOCKER_HOST or docker_host at a running engine',
+          cause: error,
+        },
+      );
+    }
+  };
+
+  return {
+    check,
+    start(signal: AbortSignal) {
+      // Shared by concurrent callers: the image is pulled or built once.
+      started ??= (async () => {
+        await check();
+        return ensureImage(engine, config, {
+          status: deps.status,
+          progress: deps.progress ?? { write: () => {} },
+          signal,
+        });
+      })();
+      return started.then(() => undefined);
+    },
+
+    async run(output: RunOutput, signal: AbortSignal): Promise<RunOutcome> {
+      const image = await (started ?? Promise.reject(new Error('start() must come before run()')));
+      const spec = buildContainerSpec(config, job, image, invokingIdentity());
+      const name = `modelrun-${job.runId}-${randomBytes(4).toString('hex')}`;
+      const created = await engine.createContainer(name, spec).catch((error: Error) => {
+        throw new RunFailedError(
+          `the Docker engine refused to create the container: ${error.message}`,
+          {
+            hint: 'check the image, the volumes and the other settings in the backend config',
+            cause: error,
+          },
+        );
+      });
+      container = created;
+      // Attach and register the wait before start, so that neither the first
+      // output nor a quick exit can be missed.
+      const attached = await created.attach();
+      const { exited } = await created.waitForExit();
+      const streamed = pipeline(attached, new Demuxer(output));
+      // Awaited once the container has exited; until then a broken attach
+      // stream must not count as an unhandled rejection.
+      streamed.catch(() => undefined);
+      const onAbort = () => {
+        created.stop(graceSeconds).catch(() => created.kill().catch(() => undefined));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        if (signal.aborted)
+          return { exitCode: null, signal: null, reason: 'stopped before the container started' };
+        await created.start().catch((error: Error) => {
+          throw new RunFailedError(`the container could not start: ${error.message}`, {
+            hint: 'check the command, the user and the mounts; `--dry-run` prints the container spec',
+            cause: error,
+          });
+        });
+        const { exitCode } = await exited;
+        await streamed.catch(() => undefined);
+        await endOutputs(output);
+        return await describeExit(created, exitCode, config);
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+    },
+
+    async stop() {
+      if (container === undefined || removed) return;
+      if (config.remove_container) {
+        await container.remove();
+        removed = true;
+        return;
+      }
+      // Kept for inspection, but never left running.
+      const state = await container.state().catch(() => undefined);
+      if (state?.running) await container.kill();
+      stoppedAndKept = true;
+    },
+
+    describe,
+
+    leftovers() {
+      // A kept container counts once it is stopped; until then it may still run.
+      if (container === undefined || removed || stoppedAndKept) return [];
+      return [`container ${container.id.slice(0, 12)} (label ${LABELS.runId}=${job.runId})`];
+    },
+  };
+}
+
+/** The run's output streams end with the container's output, as a process's do. */
+function endOutputs(output: RunOutput): Promise<void> {
+  const end = (stream: NodeJS.WritableStream) =>
+    new Promise<void>((resolve) => stream.end(() => resolve()));
+  return Promise.all([end(output.stdout), end(output.stderr)]).then(() => undefined);
+}
+
+/** The container's exit, in the run's terms: OOM kills and signals are named, never passed off as success. */
+async function describeExit(
+  container: EngineContainer,
+  exitCode: number,
+  config: DockerConfig,
+): Promise<RunOutcome> {
+  const state = await container.state().catch(() => undefined);
+  if (state?.oomKilled) {
+    // The kernel kills with SIGKILL; the main process may also outlive a killed child.
+    return {
+      exitCode,
+      signal: exitCode === 137 ? 'SIGKILL' : null,
+      reason: `killed: out of memory (limit ${config.memory ?? 'none set'})`,
+    };
+  }
+  // Like a shell, the engine reports death by signal N as 128 + N.
+  const signal = exitCode > 128 ? signalName(exitCode - 128) : undefined;
+  return { exitCode, signal: signal ?? null };
+}
+
+function signalName(number: number): string | undefined {
+  return Object.entries(constants.signals).find(([, value]) => value === number)?.[0];
+}

@@ -1,0 +1,168 @@
+import { createInterface } from 'node:readline';
+import Docker from 'dockerode';
+import type {
+  BuildOptions,
+  DockerEngine,
+  EngineContainer,
+  ProgressMessage,
+} from './docker-client.js';
+import type { EngineAddress } from './docker-engine.js';
+import type { ContainerSpec } from './docker-spec.js';
+
+/** The Docker engine at `address`, through dockerode. */
+export function dockerodeEngine(address: EngineAddress): DockerEngine {
+  const docker = new Docker(
+    address.socketPath !== undefined
+      ? { socketPath: address.socketPath }
+      : {
+          host: address.host,
+          port: address.port,
+          protocol: address.tls === undefined ? 'http' : 'https',
+          ...(address.tls ?? {}),
+        },
+  );
+
+  return {
+    address: address.url,
+    async version() {
+      const info = await docker.version();
+      return { version: info.Version, apiVersion: info.ApiVersion };
+    },
+    async imageExists(reference) {
+      try {
+        await docker.getImage(reference).inspect();
+        return true;
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode === 404) return false;
+        throw error;
+      }
+    },
+    async pull(reference, signal) {
+      const stream = (await docker.pull(reference, {
+        abortSignal: signal,
+      })) as NodeJS.ReadableStream;
+      return jsonLines(stream);
+    },
+    async build(context, options: BuildOptions, signal) {
+      const stream = await docker.buildImage(context, {
+        t: options.tag,
+        dockerfile: options.dockerfile,
+        buildargs: options.buildArgs,
+        pull: options.pull,
+        labels: options.labels,
+        rm: true,
+        forcerm: true,
+        abortSignal: signal,
+      });
+      return jsonLines(stream);
+    },
+    async createContainer(name, spec: ContainerSpec) {
+      const container = await docker.createContainer({ name, ...spec });
+      return wrapContainer(docker, container);
+    },
+    async listContainers(labels) {
+      const found = await docker.listContainers({
+        all: true,
+        filters: { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) },
+      });
+      return found.map((c) => ({ id: c.Id, running: c.State === 'running' }));
+    },
+  };
+}
+
+function wrapContainer(docker: Docker, container: Docker.Container): EngineContainer {
+  return {
+    id: container.id,
+    async attach() {
+      return container.attach({ stream: true, stdout: true, stderr: true, logs: true });
+    },
+    waitForExit() {
+      // dockerode's wait() resolves only at exit; dialling with isStream
+      // resolves when the engine has answered the wait request, that is, once
+      // the wait is registered.
+      return new Promise((registered, reject) => {
+        docker.modem.dial(
+          {
+            path: `/containers/${container.id}/wait?`,
+            method: 'POST',
+            options: { condition: 'next-exit' },
+            isStream: true,
+            statusCodes: {
+              200: true,
+              400: 'bad parameter',
+              404: 'no such container',
+              500: 'server error',
+            },
+          },
+          (error, response) => {
+            if (error !== null) {
+              reject(error);
+              return;
+            }
+            // Wrapped in an object: resolving with the promise itself would wait for the exit.
+            registered({
+              exited: readAll(response as NodeJS.ReadableStream).then((body) => ({
+                exitCode: (JSON.parse(body) as { StatusCode: number }).StatusCode,
+              })),
+            });
+          },
+        );
+      });
+    },
+    async start() {
+      await container.start();
+    },
+    async stop(graceSeconds) {
+      await ignoreStatus(container.stop({ t: graceSeconds }), [304, 404]);
+    },
+    async kill() {
+      await ignoreStatus(container.kill(), [404, 409]);
+    },
+    async state() {
+      const info = await container.inspect();
+      return {
+        running: info.State.Running,
+        exitCode: info.State.ExitCode,
+        oomKilled: info.State.OOMKilled,
+      };
+    },
+    async remove() {
+      await ignoreStatus(container.remove({ force: true, v: true }), [404, 409]);
+    },
+  };
+}
+
+/** 304 "already stopped", 404 "already gone", 409 "removal already in progress": the goal is met. */
+async function ignoreStatus(call: Promise<unknown>, statuses: number[]): Promise<void> {
+  try {
+    await call;
+  } catch (error) {
+    if (!statuses.includes((error as { statusCode?: number }).statusCode ?? 0)) throw error;
+  }
+}
+
+async function* jsonLines(stream: NodeJS.ReadableStream): AsyncIterable<ProgressMessage> {
+  for await (const line of createInterface({
+    input: stream,
+    crlfDelay: Number.POSITIVE_INFINITY,
+  })) {
+    if (line.trim() === '') continue;
+    try {
+      yield JSON.parse(line) as ProgressMessage;
+    } catch {
+      yield { stream: `${line}\n` };
+    }
+  }
+}
+
+function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      body += chunk;
+    });
+    stream.on('end', () => resolve(body));
+    stream.on('error', reject);
+  });
+}
