@@ -197,7 +197,7 @@ describe('backends list', () => {
     const { backends } = JSON.parse(result.stdout) as {
       backends: { type: string; available: boolean; detail: string }[];
     };
-    expect(backends.map((b) => b.type)).toEqual(['local', 'docker', 'apptainer']);
+    expect(backends.map((b) => b.type)).toEqual(['local', 'docker', 'apptainer', 'slurm']);
     expect(backends[0]).toMatchObject({ available: true });
     expect(backends[1]).toMatchObject({
       available: false,

@@ -36,6 +36,8 @@ const ajv = new Ajv2020({
   allowUnionTypes: true,
   strictRequired: false,
   allErrors: true,
+  // Zod writes a pattern beside each format (email), and the pattern does the checking.
+  validateFormats: false,
 });
 const modelSchema = ajv.compile(modelJsonSchema());
 const pipelineSchema = ajv.compile(pipelineJsonSchema());

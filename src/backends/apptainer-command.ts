@@ -1,7 +1,8 @@
 import { join } from 'node:path';
+import { ConfigError } from '../errors.js';
 import type { ApptainerConfig } from './apptainer-config.js';
 import { processCountArgs, resolveCommand } from './model-command.js';
-import { DEFAULT_MOUNT_PATH } from './mount-path.js';
+import { shellQuote } from './shell.js';
 import { splitCommand } from './split-command.js';
 import type { RunJob } from './types.js';
 
@@ -22,7 +23,7 @@ export function containerEnv(config: ApptainerConfig): Record<string, string> {
 /** The env file's text: one `NAME='value'` per line, quoted so that any value arrives as written. */
 export function envFileText(env: Record<string, string>): string {
   return Object.entries(env)
-    .map(([name, value]) => `${name}='${value.replaceAll("'", `'\\''`)}'\n`)
+    .map(([name, value]) => `${name}=${shellQuote(value)}\n`)
     .join('');
 }
 
@@ -34,13 +35,21 @@ export function envFileText(env: Record<string, string>): string {
  */
 export function buildApptainerArgv(config: ApptainerConfig, job: RunJob, image: string): string[] {
   const command = resolveCommand(config.executable, job);
-  const mountPath = DEFAULT_MOUNT_PATH;
+  const mountPath = config.mount_path;
   const hostDir = config.working_dir ?? job.stagingDir;
+  if (/[,:]/.test(hostDir)) {
+    throw new ConfigError(
+      `apptainer cannot bind ${hostDir}: its path contains "," or ":", which --bind reads as separators`,
+      {
+        hint: 'choose an output_dir (or working_dir) whose path has neither',
+      },
+    );
+  }
   const exec = [
     config.binary,
     'exec',
     ...(config.cleanenv ? ['--cleanenv'] : []),
-    ...(config.no_home ? ['--no-home'] : []),
+    ...(config.home !== undefined ? ['--home', config.home] : config.no_home ? ['--no-home'] : []),
     ...(config.containall ? ['--containall'] : []),
     ...(config.writable_tmpfs ? ['--writable-tmpfs'] : []),
     ...(config.nv ? ['--nv'] : []),
@@ -55,7 +64,10 @@ export function buildApptainerArgv(config: ApptainerConfig, job: RunJob, image: 
     config.pwd ?? mountPath,
     '--env-file',
     envFilePath(job.stagingDir),
-    ...(config.cpu === undefined ? [] : ['--cpus', String(config.cpu)]),
+    // With mpiexec, cpu is the number of ranks, each in a container of its own; it is not a CPU limit per rank.
+    ...(config.cpu === undefined || config.mpiexec !== undefined
+      ? []
+      : ['--cpus', String(config.cpu)]),
     ...(config.memory === undefined ? [] : ['--memory', config.memory]),
     ...(config.extra_args ?? []),
     image,

@@ -1,10 +1,11 @@
 import * as z from 'zod';
 import { commonFields, typeField } from '../config/base.js';
 import { documented, memorySize, strictObject } from '../config/fields.js';
-import { bindList } from '../config/mounts.js';
+import { bindList, containerPath } from '../config/mounts.js';
 import type { PathContext } from '../config/path-context.js';
 import { resolveConfigPath } from '../config/path-context.js';
 import { anyPath, checkPathKind, existingPath } from '../config/paths.js';
+import { DEFAULT_MOUNT_PATH } from './mount-path.js';
 
 /** Image references that Apptainer pulls rather than reads from disk. */
 export const REMOTE_IMAGE_PATTERN = /^(?:docker|oras|library):\/\/\S+$/;
@@ -37,10 +38,9 @@ function flag(description: string, fallback: boolean) {
   return documented(z.boolean(), { description, examples: [!fallback] }).default(fallback);
 }
 
-export function apptainerConfigSchema(ctx: PathContext) {
-  return strictObject({
-    type: typeField('apptainer', 'Runs the model in an Apptainer (or Singularity) container.'),
-    ...commonFields(ctx),
+/** The container settings, shared by the apptainer backend and a Slurm job's `container:` block. */
+function apptainerFields(ctx: PathContext) {
+  return {
     image: imageField(ctx).optional(),
     definition: existingPath(ctx, 'file', {
       description:
@@ -52,7 +52,20 @@ export function apptainerConfigSchema(ctx: PathContext) {
       "Start from a clean environment (--cleanenv) instead of inheriting the host's.",
       true,
     ),
-    no_home: flag("Do not mount the user's home directory (--no-home).", true),
+    no_home: flag(
+      "Do not mount the user's home directory (--no-home). Ignored when `home` is set.",
+      true,
+    ),
+    home: documented(z.string().min(1, { error: 'home cannot be empty' }), {
+      description:
+        'Home directory to use in the container (--home src[:dst]), instead of --no-home.',
+      examples: ['/scratch/me/home:/home/me'],
+    }).optional(),
+    mount_path: containerPath({
+      description:
+        "Where the run's staging directory (or working_dir) is bound in the container; the model runs there unless `pwd` says otherwise.",
+      examples: ['/app/run'],
+    }).default(DEFAULT_MOUNT_PATH),
     containall: flag(
       'Isolate the container fully from the host: no host /tmp, /dev or $HOME (--containall).',
       false,
@@ -84,7 +97,7 @@ export function apptainerConfigSchema(ctx: PathContext) {
     }).optional(),
     cpu: documented(z.number().int().min(1).max(128), {
       description:
-        'CPUs the container may use (--cpus, 1 to 128). Also the process count given to `mpiexec`.',
+        'CPUs the container may use (--cpus, 1 to 128). With `mpiexec`, the number of processes instead (`-n`), and no --cpus limit.',
       examples: [4],
     }).optional(),
     memory: memorySize({
@@ -105,33 +118,59 @@ export function apptainerConfigSchema(ctx: PathContext) {
       description: 'Extra flags passed to `exec` as they are, before the image.',
       examples: [['--fakeroot']],
     }).optional(),
+  };
+}
+
+/** Exactly one of image and definition, in the JSON Schema too. */
+const ONE_IMAGE_SOURCE = {
+  oneOf: [
+    { required: ['image'], not: { required: ['definition'] } },
+    { required: ['definition'], not: { required: ['image'] } },
+  ],
+};
+
+function checkImageSource(
+  config: { image?: unknown; definition?: unknown },
+  zctx: z.RefinementCtx,
+): void {
+  if (config.image !== undefined && config.definition !== undefined) {
+    zctx.addIssue({
+      code: 'custom',
+      path: ['definition'],
+      input: config,
+      message: 'cannot specify both image and definition',
+    });
+  } else if (config.image === undefined && config.definition === undefined) {
+    zctx.addIssue({
+      code: 'custom',
+      path: [],
+      input: config,
+      message: 'either image or definition must be provided',
+    });
+  }
+}
+
+// Checked even when other fields are invalid, so one pass reports every problem.
+const ALWAYS = { when: () => true };
+
+export function apptainerConfigSchema(ctx: PathContext) {
+  return strictObject({
+    type: typeField('apptainer', 'Runs the model in an Apptainer (or Singularity) container.'),
+    ...commonFields(ctx),
+    ...apptainerFields(ctx),
   })
-    .meta({
-      oneOf: [
-        { required: ['image'], not: { required: ['definition'] } },
-        { required: ['definition'], not: { required: ['image'] } },
-      ],
-    })
-    .superRefine(
-      (config, zctx) => {
-        if (config.image !== undefined && config.definition !== undefined) {
-          zctx.addIssue({
-            code: 'custom',
-            path: ['definition'],
-            input: config,
-            message: 'cannot specify both image and definition',
-          });
-        } else if (config.image === undefined && config.definition === undefined) {
-          zctx.addIssue({
-            code: 'custom',
-            path: [],
-            input: config,
-            message: 'either image or definition must be provided',
-          });
-        }
-      },
-      { when: () => true },
-    );
+    .meta(ONE_IMAGE_SOURCE)
+    .superRefine(checkImageSource, ALWAYS);
+}
+
+/** An apptainer block inside another backend's config: the container settings, without the run-wide ones. */
+export function apptainerContainerSchema(ctx: PathContext) {
+  return strictObject({
+    type: typeField('apptainer', 'Runs the command in an Apptainer (or Singularity) container.'),
+    ...apptainerFields(ctx),
+  })
+    .meta(ONE_IMAGE_SOURCE)
+    .superRefine(checkImageSource, ALWAYS);
 }
 
 export type ApptainerConfig = z.output<ReturnType<typeof apptainerConfigSchema>>;

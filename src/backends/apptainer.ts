@@ -41,31 +41,14 @@ export const apptainerBackend: BackendDefinition = {
       hint: 'on a cluster, try `module load apptainer`; elsewhere see https://apptainer.org/docs/admin/main/installation.html',
     };
   },
-  async createRunner(config, job) {
+  async createRunner(config, job, deps) {
     const c = config as ApptainerConfig;
-    const { apptainerDryRun } = await import('./container-dry-run.js');
-    const { EngineUnavailableError } = await import('../errors.js');
-    const notYet = () =>
-      new EngineUnavailableError(
-        'running models on the apptainer backend is not available in this version of modelrun',
-        {
-          hint: '--dry-run shows what would run; use the local backend to run it for now',
-        },
-      );
-    return {
-      check: async () => {
-        throw notYet();
-      },
-      start: async () => {
-        throw notYet();
-      },
-      run: async () => {
-        throw notYet();
-      },
-      stop: async () => {},
-      describe: () =>
-        apptainerDryRun(c, job, c.image ?? `(built from ${c.definition} when the run starts)`),
-      leftovers: () => [],
-    };
+    const [{ createApptainerRunner }, { apptainerDryRun }, { plannedImage }] = await Promise.all([
+      import('./apptainer-runner.js'),
+      import('./container-dry-run.js'),
+      import('./apptainer-image.js'),
+    ]);
+    const image = await plannedImage(c, deps.env);
+    return createApptainerRunner(c, job, deps, () => apptainerDryRun(c, job, image));
   },
 };

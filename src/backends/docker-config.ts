@@ -16,10 +16,9 @@ const GPUS_MESSAGE =
 
 const BUILD_ONLY_FIELDS = ['build_context', 'build_args'] as const;
 
-export function dockerConfigSchema(ctx: PathContext) {
-  return strictObject({
-    type: typeField('docker', 'Runs the model in a Docker container.'),
-    ...commonFields(ctx),
+/** The image to run, as the Docker CLI takes it. */
+function imageField() {
+  return {
     image: documented(
       z.string().regex(IMAGE_PATTERN, {
         error: (issue) =>
@@ -30,6 +29,12 @@ export function dockerConfigSchema(ctx: PathContext) {
         examples: ['ubuntu:22.04', 'registry.example.com/ocean/ww3:7.14', 'name@sha256:<digest>'],
       },
     ).optional(),
+  };
+}
+
+/** How to build the image instead of naming one. */
+function buildFields(ctx: PathContext) {
+  return {
     dockerfile: documented(
       z
         .string()
@@ -55,6 +60,12 @@ export function dockerConfigSchema(ctx: PathContext) {
       },
       { names: 'any' },
     ),
+  };
+}
+
+/** The container's settings, shared by the docker backend and a Slurm job's `container:` block. */
+function containerFields(ctx: PathContext) {
+  return {
     cpu: documented(z.number().int().min(1).max(128), {
       description:
         'CPUs the container may use (1 to 128). Also the process count given to `mpiexec`.',
@@ -96,16 +107,6 @@ export function dockerConfigSchema(ctx: PathContext) {
         "Where the run's staging directory (or working_dir) is mounted in the container; the model runs there.",
       examples: ['/app/run'],
     }).default(DEFAULT_MOUNT_PATH),
-    docker_host: documented(
-      z.string().regex(/^(?:unix:\/\/\/|tcp:\/\/|https?:\/\/)\S+$/, {
-        error: 'must be unix:///path/to/docker.sock or tcp://host:port',
-      }),
-      {
-        description:
-          'Docker engine to use, as DOCKER_HOST spells it. DOCKER_HOST, when set, takes precedence. Default: unix:///var/run/docker.sock.',
-        examples: ['unix:///run/user/1000/docker.sock', 'tcp://build-host:2375'],
-      },
-    ).optional(),
     remove_container: documented(z.boolean(), {
       description: 'Remove the container when the run ends. Set false to keep it for inspection.',
       examples: [false],
@@ -141,6 +142,26 @@ export function dockerConfigSchema(ctx: PathContext) {
         'When to pull the image: "missing" pulls only when it is not present, "always" pulls every run, "never" fails if it is not present. For `dockerfile` builds, "always" pulls newer base images.',
       examples: ['never'],
     }).default('missing'),
+  };
+}
+
+export function dockerConfigSchema(ctx: PathContext) {
+  return strictObject({
+    type: typeField('docker', 'Runs the model in a Docker container.'),
+    ...commonFields(ctx),
+    ...imageField(),
+    ...buildFields(ctx),
+    ...containerFields(ctx),
+    docker_host: documented(
+      z.string().regex(/^(?:unix:\/\/\/|tcp:\/\/|https?:\/\/)\S+$/, {
+        error: 'must be unix:///path/to/docker.sock or tcp://host:port',
+      }),
+      {
+        description:
+          'Docker engine to use, as DOCKER_HOST spells it. DOCKER_HOST, when set, takes precedence. Default: unix:///var/run/docker.sock.',
+        examples: ['unix:///run/user/1000/docker.sock', 'tcp://build-host:2375'],
+      },
+    ).optional(),
   })
     .meta({
       // Exactly one image source, and build settings only with a Dockerfile.
@@ -209,3 +230,29 @@ export function dockerConfigSchema(ctx: PathContext) {
 }
 
 export type DockerConfig = z.output<ReturnType<typeof dockerConfigSchema>>;
+
+/**
+ * A docker block inside another backend's config: an existing image and the
+ * container's settings. A Slurm job runs it with the docker CLI of the
+ * compute node, so there is no build and no engine address here.
+ */
+export function dockerContainerSchema(ctx: PathContext) {
+  return strictObject({
+    type: typeField(
+      'docker',
+      'Runs the command in a Docker container, with the docker CLI of the node.',
+    ),
+    image: documented(
+      z
+        .string()
+        .regex(IMAGE_PATTERN, { error: 'is not an image reference, such as "ubuntu:22.04"' }),
+      {
+        description: 'Image to run; it must exist or be pullable on the compute node.',
+        examples: ['registry.example.com/ocean/ww3:7.14'],
+      },
+    ),
+    ...containerFields(ctx),
+  });
+}
+
+export type DockerContainerConfig = z.output<ReturnType<typeof dockerContainerSchema>>;

@@ -70,8 +70,8 @@ const never = () => new AbortController().signal;
 async function runToEnd(runner: BackendRunner, signal = never()) {
   await runner.start(never());
   const { output, text } = collectingOutput();
-  const outcome = await runner.run(output, signal);
-  return { outcome, text, output };
+  const { details, ...outcome } = await runner.run(output, signal);
+  return { outcome, details, text, output };
 }
 
 /** Waits until the fake engine has seen a call. */
@@ -252,6 +252,12 @@ describe('run', () => {
     });
     const { outcome } = await runToEnd(runner);
     expect(outcome).toEqual({ exitCode: 137, signal: 'SIGKILL', reason });
+  });
+
+  it('names the container it ran in, for run.json', async () => {
+    const { runner, engine } = setup({ engine: { images: [IMAGE], model: { exitCode: 0 } } });
+    const { details } = await runToEnd(runner);
+    expect(details).toEqual({ container_id: engine.containers[0]?.id });
   });
 
   it('fails when called before start', async () => {

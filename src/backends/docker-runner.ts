@@ -100,7 +100,10 @@ export function createDockerRunner(
         const { exitCode } = await exited;
         await streamed.catch(() => undefined);
         await endOutputs(output);
-        return await describeExit(created, exitCode, config);
+        return {
+          ...(await describeExit(created, exitCode, config)),
+          details: { container_id: created.id },
+        };
       } finally {
         signal.removeEventListener('abort', onAbort);
       }

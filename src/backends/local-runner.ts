@@ -4,7 +4,13 @@ import type { RunOutput } from '../run/run-output.js';
 import { maskEnv } from '../secrets.js';
 import type { LocalConfig } from './local.js';
 import { resolveCommand } from './model-command.js';
-import { groupAlive, type ProcessSpec, runProcess, signalGroup } from './process-runner.js';
+import {
+  groupAlive,
+  type ProcessSpec,
+  runProcess,
+  signalGroup,
+  toRunOutcome,
+} from './process-runner.js';
 import { splitCommand } from './split-command.js';
 import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from './types.js';
 
@@ -38,21 +44,7 @@ export function createLocalRunner(
         graceMs,
         onStart: (started) => (pid = started),
       });
-      if (outcome.outputError !== undefined) {
-        return {
-          exitCode: outcome.exitCode,
-          signal: outcome.signal,
-          reason: `the model's output could not be written to the logs: ${outcome.outputError}`,
-        };
-      }
-      if (outcome.startError !== undefined) {
-        return {
-          exitCode: null,
-          signal: null,
-          reason: `could not start ${file}: ${outcome.startError}`,
-        };
-      }
-      return { exitCode: outcome.exitCode, signal: outcome.signal };
+      return toRunOutcome(outcome, file);
     },
     async stop() {
       signalGroup(pid, 'SIGKILL');

@@ -116,3 +116,24 @@ export function groupAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** A process's end in the run's terms: a start failure or lost output is a reason, never a success. */
+export function toRunOutcome(
+  outcome: ProcessOutcome,
+  file: string,
+): { exitCode: number | null; signal: string | null; reason?: string } {
+  if (outcome.startError !== undefined)
+    return {
+      exitCode: null,
+      signal: null,
+      reason: `could not start ${file}: ${outcome.startError}`,
+    };
+  if (outcome.outputError !== undefined) {
+    return {
+      exitCode: outcome.exitCode,
+      signal: outcome.signal,
+      reason: `the model's output could not be written to the logs: ${outcome.outputError}`,
+    };
+  }
+  return { exitCode: outcome.exitCode, signal: outcome.signal };
+}

@@ -85,6 +85,8 @@ export interface RunOutcome {
   signal: string | null;
   /** Why it ended, when the exit code alone does not say ("killed: out of memory (limit 512m)"). */
   reason?: string;
+  /** What the engine called the run, for run.json: { job_id: "12" }, { container_id: "3f2a…" }. */
+  details?: Record<string, string>;
 }
 
 /** What `--dry-run` prints: exactly what would run, with secrets masked. */

@@ -15,7 +15,8 @@ export interface Mount {
 
 const DOCKER_MODE = '(?:(?:ro|rw)(?:,[zZ])?|[zZ](?:,(?:ro|rw))?)';
 export const VOLUME_PATTERN = new RegExp(`^[^:]+:/[^:]*(?::${DOCKER_MODE})?$`);
-export const BIND_PATTERN = /^[^:]+(?::\/[^:]*(?::(?:ro|rw))?)?$/;
+/** Apptainer reads --bind as a ','-separated list, so a bind cannot contain ','. */
+export const BIND_PATTERN = /^[^:,]+(?::\/[^:,]*(?::(?:ro|rw))?)?$/;
 
 interface MountSyntax {
   name: string;
@@ -54,6 +55,9 @@ function diagnose(spec: unknown, syntax: MountSyntax): string {
     return `${syntax.name} "${spec}" has too many ':'; write it as ${syntax.form}`;
   if (source === '')
     return `${syntax.name} "${spec}" has an empty host path; write it as ${syntax.form}`;
+  if (syntax.name === 'bind' && spec.includes(',')) {
+    return `bind "${spec}" contains ",", which Apptainer reads as a separator between binds; give each bind its own entry`;
+  }
   if (target !== undefined && !isAbsolute(target)) {
     return `${syntax.name} "${spec}": the container path "${target}" must be absolute, such as "/data"`;
   }
@@ -103,8 +107,10 @@ export function bindList(ctx: PathContext) {
 /** An absolute path inside a container. */
 export function containerPath(docs: { description: string; examples: unknown[] }) {
   return documented(
-    z.string().regex(/^\/\S*$/, {
-      error: 'must be an absolute path inside the container, such as "/app/run"',
+    // Bind specs separate paths with ':' and Apptainer's list them with ',', so neither may appear.
+    z.string().regex(/^\/[^\s,:]*$/, {
+      error:
+        'must be an absolute path inside the container without spaces, "," or ":", such as "/app/run"',
     }),
     docs,
   );

@@ -32,7 +32,8 @@ export interface RunRecord {
   ended_at: string | null;
   duration_s: number | null;
   staging_dir: string;
-  backend: { type: string; config: Record<string, unknown> };
+  /** The backend, its config (secrets masked) and what its engine called the run (job id, container id). */
+  backend: { type: string; config: Record<string, unknown>; details?: Record<string, string> };
   stages: { generate: StageRecord; run: StageRecord; postprocess: StageRecord };
   postprocess: PostprocessRecord[];
   modelrun_version: string;

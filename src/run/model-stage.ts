@@ -50,13 +50,18 @@ export async function runModel(
     deps.status(`running ${record.run_id} on ${backend.type}`);
     outcome = await runner.run(handle.output, stopper.signal);
   } catch (error) {
-    record.stages.run = {
-      ...stage,
-      status: 'failed',
-      ended_at: new Date().toISOString(),
-      detail: (error as Error).message,
-    };
-    throw error;
+    // Stopped while the image was pulled or built, or before the model began:
+    // that is the timeout or the interrupt, not a failure of the pull.
+    if (!stopper.signal.aborted) {
+      record.stages.run = {
+        ...stage,
+        status: 'failed',
+        ended_at: new Date().toISOString(),
+        detail: (error as Error).message,
+      };
+      throw error;
+    }
+    outcome = { exitCode: null, signal: null };
   } finally {
     clearTimeout(timer);
     deps.signal.removeEventListener('abort', onInterrupt);
@@ -68,6 +73,7 @@ export async function runModel(
   record.exit_code = outcome.exitCode;
   if (outcome.signal !== null) record.signal = outcome.signal;
   if (outcome.reason !== undefined) record.reason = outcome.reason;
+  if (outcome.details !== undefined) record.backend.details = outcome.details;
   const stop = stopper.signal.aborted ? (stopper.signal.reason as StopReason) : undefined;
   const status: RunStatus =
     stop?.kind === 'timeout'

@@ -115,7 +115,13 @@ async function stages(
 
   record.stages.generate = await generate(request, stagingDir, deps);
   if (deps.signal.aborted) return finish(record, 'cancelled', interrupted(), [], request, deps);
-  if (request.dryRun) return { record, exitCode: 0, stderrTail: [], dryRun: runner.describe() };
+  if (request.dryRun)
+    return {
+      record,
+      exitCode: 0,
+      stderrTail: [],
+      dryRun: deps.redactor.redactData(runner.describe()),
+    };
 
   await writeRunRecord(stagingDir, record, deps.redactor);
   let ran: Awaited<ReturnType<typeof runModel>>;

@@ -32,6 +32,7 @@ const IMAGE_KIND =
 
 const local = (body: string) => `type: local\n${body}`;
 const docker = (body: string) => `type: docker\nimage: ubuntu:22.04\n${body}`;
+const slurm = (body: string) => `type: slurm\n${body}`;
 const apptainer = (body: string) => `type: apptainer\nimage: docker://ubuntu:22.04\n${body}`;
 
 export const BACKEND_CASES: BackendCase[] = [
@@ -428,6 +429,16 @@ export const BACKEND_CASES: BackendCase[] = [
     error: { path: 'binds[0]', message: /mode "Z" is not valid; use ro or rw/ },
   },
   {
+    name: 'apptainer bind with a comma',
+    yaml: apptainer('binds:\n  - data,data:/data\n'),
+    error: { path: 'binds[0]', message: /contains ",", which Apptainer reads as a separator/ },
+  },
+  {
+    name: 'docker mount_path with a colon',
+    yaml: docker('mount_path: /app:run\n'),
+    error: { path: 'mount_path', message: /without spaces, "," or ":"/ },
+  },
+  {
     name: 'apptainer flags',
     yaml: apptainer(
       'cleanenv: false\nno_home: false\ncontainall: true\nwritable_tmpfs: true\nnv: true\nrocm: false\npwd: /work\n',
@@ -453,5 +464,116 @@ export const BACKEND_CASES: BackendCase[] = [
     name: 'apptainer extra_args not text',
     yaml: apptainer('extra_args: [1]\n'),
     error: { path: 'extra_args[0]', message: 'must be text, got 1' },
+  },
+
+  // slurm
+  { name: 'type slurm', yaml: 'type: slurm\n' },
+  {
+    name: 'slurm everything',
+    yaml: slurm(
+      'queue: compute\nnodes: 2\nntasks: 8\ncpus_per_task: 4\nmem: 16G\ntime_limit: "1-12:00:00"\naccount: ocean\nqos: normal\nreservation: r1\nconstraint: skylake\ngres: "gpu:2"\ngpus: 2\nexclusive: true\njob_name: wave\noutput_file: out-%j.txt\nerror_file: err-%j.txt\nmail_type: [END, FAIL]\nmail_user: me@example.org\nadditional_options: ["--requeue", "--licenses=matlab:1"]\ncommand: srun ./model\n',
+    ),
+  },
+  ...['00:30:00', '1:00:00', '1234:00:00', '0-00:30:00', '7-23:59:59', '100-00:00:00'].map(
+    (limit): BackendCase => ({
+      name: `slurm time_limit ${limit}`,
+      yaml: slurm(`time_limit: "${limit}"\n`),
+    }),
+  ),
+  ...[
+    '00:00',
+    '1:1:1',
+    '25-00-00',
+    '12345:00:00',
+    '23::59',
+    'invalid',
+    '1-24:00:00',
+    '00:60:00',
+  ].map(
+    (limit): BackendCase => ({
+      name: `slurm time_limit ${limit}`,
+      yaml: slurm(`time_limit: "${limit}"\n`),
+      error: {
+        path: 'time_limit',
+        message: /must be HH:MM:SS \(1 to 4 digits of hours\) or D-HH:MM:SS/,
+      },
+    }),
+  ),
+  {
+    name: 'slurm nodes zero',
+    yaml: slurm('nodes: 0\n'),
+    error: { path: 'nodes', message: 'must be at least 1, got 0' },
+  },
+  {
+    name: 'slurm nodes too many',
+    yaml: slurm('nodes: 101\n'),
+    error: { path: 'nodes', message: 'must be at most 100, got 101' },
+  },
+  {
+    name: 'slurm ntasks zero',
+    yaml: slurm('ntasks: 0\n'),
+    error: { path: 'ntasks', message: 'must be at least 1, got 0' },
+  },
+  {
+    name: 'slurm cpus_per_task too many',
+    yaml: slurm('cpus_per_task: 129\n'),
+    error: { path: 'cpus_per_task', message: 'must be at most 128, got 129' },
+  },
+  { name: 'slurm mem_per_cpu', yaml: slurm('mem_per_cpu: 2G\n') },
+  {
+    name: 'slurm mem malformed',
+    yaml: slurm('mem: 4GB\n'),
+    error: { path: 'mem', message: /must be a size such as "4G"/ },
+  },
+  {
+    name: 'slurm mem and mem_per_cpu',
+    yaml: slurm('mem: 4G\nmem_per_cpu: 1G\n'),
+    error: { path: 'mem_per_cpu', message: 'cannot specify both mem and mem_per_cpu' },
+  },
+  {
+    name: 'slurm mail_type without mail_user',
+    yaml: slurm('mail_type: [END]\n'),
+    error: { path: 'mail_type', message: 'mail_type needs mail_user: give both or neither' },
+  },
+  {
+    name: 'slurm mail_user without mail_type',
+    yaml: slurm('mail_user: me@example.org\n'),
+    error: { path: 'mail_user', message: 'mail_user needs mail_type: give both or neither' },
+  },
+  {
+    name: 'slurm mail_user not an address',
+    yaml: slurm('mail_type: [END]\nmail_user: me\n'),
+    error: { path: 'mail_user', message: 'must be an email address' },
+  },
+  {
+    name: 'slurm additional option not an option',
+    yaml: slurm('additional_options: ["requeue"]\n'),
+    error: {
+      path: 'additional_options[0]',
+      message: 'must be an sbatch option such as "--licenses=matlab:1"',
+    },
+  },
+  {
+    name: 'slurm apptainer container',
+    yaml: slurm('container:\n  type: apptainer\n  image: docker://ubuntu:22.04\n  binds: [data]\n'),
+  },
+  {
+    name: 'slurm docker container',
+    yaml: slurm('container:\n  type: docker\n  image: ubuntu:22.04\n  cpu: 2\n'),
+  },
+  {
+    name: 'slurm container without an image',
+    yaml: slurm('container:\n  type: apptainer\n'),
+    error: { path: 'container', message: 'either image or definition must be provided' },
+  },
+  {
+    name: 'slurm container with a run-wide field',
+    yaml: slurm('container:\n  type: docker\n  image: ubuntu\n  timeout: 60\n'),
+    error: { path: 'container.timeout', message: /unknown key "timeout"/ },
+  },
+  {
+    name: 'slurm container of an unknown type',
+    yaml: slurm('container:\n  type: podman\n  image: x\n'),
+    error: { path: 'container.type', message: /type "podman" is not a container type/ },
   },
 ];

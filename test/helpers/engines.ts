@@ -46,3 +46,26 @@ export function dockerUnavailable(): string | undefined {
 export function ensureTestImages(): void {
   execFileSync(join(REPO_ROOT, 'test', 'images', 'build.sh'), { stdio: 'pipe', timeout: 300_000 });
 }
+
+/** Why the Slurm controller cannot be used here, or undefined when it can. */
+export function slurmUnavailable(): string | undefined {
+  try {
+    const ping = execFileSync('scontrol', ['ping'], {
+      stdio: 'pipe',
+      timeout: 15_000,
+      encoding: 'utf8',
+    });
+    return /\bUP\b/.test(ping) ? undefined : `scontrol ping: ${ping.trim()}`;
+  } catch (error) {
+    const stderr = String((error as { stderr?: Buffer | string }).stderr ?? '').trim();
+    return stderr.split('\n')[0] || (error as Error).message;
+  }
+}
+
+/** `scontrol show job -o` of a job, as Key=Value pairs. */
+export function slurmJob(jobId: string): Record<string, string> {
+  const line = execFileSync('scontrol', ['show', 'job', '-o', jobId], { encoding: 'utf8' });
+  return Object.fromEntries(
+    [...line.matchAll(/(\S+?)=(\S*)/g)].map((m) => [m[1] ?? '', m[2] ?? '']),
+  );
+}

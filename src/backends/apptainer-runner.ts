@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process';
+import { EngineUnavailableError } from '../errors.js';
+import { stringEnv } from '../run/env.js';
+import type { RunOutput } from '../run/run-output.js';
+import { buildApptainerArgv, containerEnv, envFilePath, envFileText } from './apptainer-command.js';
+import type { ApptainerConfig } from './apptainer-config.js';
+import { ensureImage } from './apptainer-image.js';
+import { removeEnvFile, writeEnvFile } from './env-file.js';
+import { LOCAL_GRACE_MS } from './local-runner.js';
+import { groupAlive, runProcess, signalGroup, toRunOutcome } from './process-runner.js';
+import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from './types.js';
+
+/**
+ * One run in an Apptainer container, through the same process runner as
+ * the local backend: the whole process group is stopped on timeout or
+ * interrupt, output streams live, and exit codes come through.
+ */
+export function createApptainerRunner(
+  config: ApptainerConfig,
+  job: RunJob,
+  deps: RunnerDeps,
+  describe: () => DryRun,
+): BackendRunner {
+  const env = stringEnv(deps.env);
+  const graceMs = deps.graceMs ?? LOCAL_GRACE_MS;
+  let image: Promise<string> | undefined;
+  let pid: number | undefined;
+
+  return {
+    check: () => checkBinary(config.binary, env),
+    start(signal: AbortSignal) {
+      image ??= ensureImage(config, { env, status: deps.status, signal });
+      return image.then(() => undefined);
+    },
+    async run(output: RunOutput, signal: AbortSignal): Promise<RunOutcome> {
+      const resolved = await (image ?? Promise.reject(new Error('start() must come before run()')));
+      await writeEnvFile(envFilePath(job.stagingDir), envFileText(containerEnv(config)));
+      const [file = '', ...args] = buildApptainerArgv(config, job, resolved);
+      const outcome = await runProcess(
+        { file, args, cwd: config.working_dir ?? job.stagingDir, env },
+        output,
+        {
+          signal,
+          graceMs,
+          onStart: (started) => (pid = started),
+        },
+      );
+      return toRunOutcome(outcome, file);
+    },
+    async stop() {
+      signalGroup(pid, 'SIGKILL');
+      await removeEnvFile(envFilePath(job.stagingDir));
+    },
+    describe,
+    leftovers() {
+      return pid !== undefined && groupAlive(pid)
+        ? [`process group ${pid} (${config.binary} exec)`]
+        : [];
+    },
+  };
+}
+
+function checkBinary(binary: string, env: Record<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(binary, ['--version'], { env, timeout: 10_000 }, (error) => {
+      if (error === null) resolve();
+      else {
+        reject(
+          new EngineUnavailableError(
+            `${binary} is not usable here: ${error.message.split('\n')[0]}`,
+            {
+              hint: `on a cluster, try \`module load ${binary}\`; \`modelrun backends list\` shows what this machine has`,
+            },
+          ),
+        );
+      }
+    });
+  });
+}

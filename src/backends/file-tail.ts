@@ -1,0 +1,41 @@
+import { open } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+
+/**
+ * Follows a file another process writes (a Slurm job's output file, maybe
+ * on a shared filesystem) and passes each new piece to `into`. Reads at
+ * most a chunk at a time, waiting for `into` to take it, so a job that
+ * writes gigabytes does not make modelrun hold them.
+ */
+export class FileTail {
+  private offset = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly into: Writable,
+    private readonly chunkSize = 1024 * 1024,
+  ) {}
+
+  /** Reads what was added since the last call; returns how many bytes. A missing file is empty. */
+  async poll(): Promise<number> {
+    const handle = await open(this.path, 'r').catch(() => undefined);
+    if (handle === undefined) return 0;
+    try {
+      let total = 0;
+      for (;;) {
+        const buffer = Buffer.alloc(this.chunkSize);
+        const { bytesRead } = await handle.read(buffer, 0, this.chunkSize, this.offset);
+        if (bytesRead === 0) return total;
+        this.offset += bytesRead;
+        total += bytesRead;
+        await new Promise<void>((resolve, reject) =>
+          this.into.write(buffer.subarray(0, bytesRead), (error) =>
+            error ? reject(error) : resolve(),
+          ),
+        );
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+}

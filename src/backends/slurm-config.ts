@@ -1,0 +1,176 @@
+import * as z from 'zod';
+import { commonFields, typeField } from '../config/base.js';
+import { documented, strictObject } from '../config/fields.js';
+import type { PathContext } from '../config/path-context.js';
+import { anyPath } from '../config/paths.js';
+import { unionByType } from '../config/union.js';
+import { type ApptainerConfig, apptainerContainerSchema } from './apptainer-config.js';
+import { type DockerContainerConfig, dockerContainerSchema } from './docker-config.js';
+
+/** HH:MM:SS with 1 to 4 digits of hours, or D-HH:MM:SS: the forms modelrun passes to --time. */
+export const TIME_LIMIT_PATTERN =
+  /^(?:\d{1,4}:[0-5]\d:[0-5]\d|\d{1,3}-(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)$/;
+/** Slurm's memory sizes: a number with an optional unit K, M, G or T (megabytes without one). */
+const SLURM_MEMORY = /^\d+[KMGTkmgt]?$/;
+const MAIL_TYPES = [
+  'NONE',
+  'BEGIN',
+  'END',
+  'FAIL',
+  'REQUEUE',
+  'ALL',
+  'INVALID_DEPEND',
+  'STAGE_OUT',
+  'TIME_LIMIT',
+  'TIME_LIMIT_90',
+  'TIME_LIMIT_80',
+  'TIME_LIMIT_50',
+  'ARRAY_TASKS',
+] as const;
+
+const text = (description: string, example: string) =>
+  documented(z.string().min(1, { error: 'cannot be empty' }), {
+    description,
+    examples: [example],
+  }).optional();
+
+const count = (min: number, max: number | undefined, description: string, example: number) =>
+  documented(max === undefined ? z.number().int().min(min) : z.number().int().min(min).max(max), {
+    description,
+    examples: [example],
+  }).optional();
+
+const memory = (description: string, example: string) =>
+  documented(
+    z
+      .string()
+      .regex(SLURM_MEMORY, { error: 'must be a size such as "4G", "500M" or "4096" (megabytes)' }),
+    { description, examples: [example] },
+  ).optional();
+
+export function slurmConfigSchema(ctx: PathContext) {
+  return strictObject({
+    type: typeField('slurm', 'Submits the model to a Slurm cluster as a batch job.'),
+    ...commonFields(ctx),
+    queue: text(
+      'Partition to submit to (--partition). Default: the cluster’s default partition.',
+      'compute',
+    ),
+    nodes: count(1, 100, 'Nodes for the job (--nodes), 1 to 100.', 2),
+    ntasks: count(1, undefined, 'Tasks (MPI ranks) for the job (--ntasks).', 8),
+    cpus_per_task: count(1, 128, 'CPUs per task (--cpus-per-task), 1 to 128.', 4),
+    mem: memory(
+      'Memory per node (--mem), such as "4G". Give this or mem_per_cpu, not both.',
+      '16G',
+    ),
+    mem_per_cpu: memory(
+      'Memory per CPU (--mem-per-cpu), such as "2G". Give this or mem, not both.',
+      '2G',
+    ),
+    time_limit: documented(
+      z.string().regex(TIME_LIMIT_PATTERN, {
+        error: (issue) =>
+          `must be HH:MM:SS (1 to 4 digits of hours) or D-HH:MM:SS, such as "02:00:00" or "1-12:00:00"; got ${JSON.stringify(issue.input)}`,
+      }),
+      {
+        description:
+          "The job's time limit on the cluster (--time): HH:MM:SS with 1 to 4 digits of hours, or D-HH:MM:SS.",
+        examples: ['04:00:00', '1-12:00:00'],
+      },
+    ).optional(),
+    account: text('Account to charge (--account).', 'ocean-modelling'),
+    qos: text('Quality of service (--qos).', 'normal'),
+    reservation: text('Reservation to run in (--reservation).', 'maintenance-window'),
+    constraint: text('Node features the job needs (--constraint).', 'skylake&ib'),
+    gres: text('Generic resources per node (--gres).', 'gpu:2'),
+    gpus: documented(
+      z.union([z.number().int().min(1), z.string().regex(/^(?:[A-Za-z0-9_-]+:)?\d+$/)], {
+        error: 'must be a number of GPUs, or type:count such as "a100:2"',
+      }),
+      {
+        description: 'GPUs for the job (--gpus): a count, or type:count.',
+        examples: [2, 'a100:2'],
+      },
+    ).optional(),
+    exclusive: documented(z.boolean(), {
+      description: 'Do not share the nodes with other jobs (--exclusive).',
+      examples: [true],
+    }).default(false),
+    job_name: text('Name of the job (--job-name). Default: modelrun-<run_id>.', 'wave-hindcast'),
+    output_file: anyPath(ctx, {
+      description:
+        "File the job's stdout goes to (--output); %j is the job id. modelrun tails it into the run's logs. Default: logs/slurm-%j.out in the staging directory.",
+      examples: ['/scratch/me/logs/%j.out'],
+    }).optional(),
+    error_file: anyPath(ctx, {
+      description:
+        "File the job's stderr goes to (--error). Default: logs/slurm-%j.err in the staging directory.",
+      examples: ['/scratch/me/logs/%j.err'],
+    }).optional(),
+    mail_type: documented(z.array(z.enum(MAIL_TYPES)).min(1), {
+      description: 'Events to mail about (--mail-type), such as [END, FAIL]. Needs mail_user.',
+      examples: [['END', 'FAIL']],
+    }).optional(),
+    mail_user: documented(z.email({ error: 'must be an email address' }), {
+      description: 'Where the mail goes (--mail-user). Needs mail_type.',
+      examples: ['modeller@example.org'],
+    }).optional(),
+    additional_options: documented(
+      z.array(
+        z.string().regex(/^--?[A-Za-z][A-Za-z0-9-]*(?:=.*)?$/, {
+          error: 'must be an sbatch option such as "--licenses=matlab:1"',
+        }),
+      ),
+      {
+        description:
+          'More sbatch options, one per entry, as `--option=value`; written into the batch script as they are.',
+        examples: [['--licenses=matlab:1', '--requeue']],
+      },
+    ).optional(),
+    command: text("Command the job runs instead of the model's own `command`.", 'srun ./ww3_shel'),
+    container: documented(
+      unionByType(
+        [apptainerContainerSchema(ctx), dockerContainerSchema(ctx)],
+        ['apptainer', 'docker'],
+        'container',
+      ),
+      {
+        description:
+          'Run the command in a container on the compute node: an apptainer block (the usual HPC setup) or a docker block, with the fields of those backends.',
+        examples: [{ type: 'apptainer', image: 'docker://ubuntu:22.04', binds: ['/scratch'] }],
+      },
+    ).optional(),
+  })
+    .meta({
+      // mem or mem_per_cpu; mail_type and mail_user together.
+      not: { required: ['mem', 'mem_per_cpu'] },
+      dependentRequired: { mail_type: ['mail_user'], mail_user: ['mail_type'] },
+    })
+    .superRefine(
+      (config, zctx) => {
+        if (config.mem !== undefined && config.mem_per_cpu !== undefined) {
+          zctx.addIssue({
+            code: 'custom',
+            path: ['mem_per_cpu'],
+            input: config,
+            message: 'cannot specify both mem and mem_per_cpu',
+          });
+        }
+        if ((config.mail_type === undefined) !== (config.mail_user === undefined)) {
+          const missing = config.mail_type === undefined ? 'mail_type' : 'mail_user';
+          const given = missing === 'mail_type' ? 'mail_user' : 'mail_type';
+          zctx.addIssue({
+            code: 'custom',
+            path: [given],
+            input: config,
+            message: `${given} needs ${missing}: give both or neither`,
+          });
+        }
+      },
+      { when: () => true },
+    );
+}
+
+export type SlurmConfig = z.output<ReturnType<typeof slurmConfigSchema>>;
+export type SlurmContainer = NonNullable<SlurmConfig['container']>;
+export type { ApptainerConfig, DockerContainerConfig };

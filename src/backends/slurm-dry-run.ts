@@ -1,0 +1,28 @@
+import type { SlurmConfig } from './slurm-config.js';
+import { batchScript, containerCommand, jobCommand, scriptPath } from './slurm-script.js';
+import type { DryRun, RunJob } from './types.js';
+
+/** What a Slurm run would submit: the batch script, with secret values masked. */
+export function slurmDryRun(config: SlurmConfig, job: RunJob, image: string | undefined): DryRun {
+  const script = batchScript(
+    config,
+    job,
+    jobCommand(config, job, containerCommand(config, job, image)),
+    { masked: true },
+  );
+  return {
+    lines: [
+      ['batch script', scriptPath(job.stagingDir)],
+      ['submitted with', `sbatch --parsable ${scriptPath(job.stagingDir)}`],
+      ['timeout', `${config.timeout} s (then scancel)`],
+      ['', ''],
+      ...script.split('\n').map((line): [string, string] => ['  ', line]),
+    ],
+    data: {
+      backend: 'slurm',
+      script_path: scriptPath(job.stagingDir),
+      script,
+      timeout_s: config.timeout,
+    },
+  };
+}

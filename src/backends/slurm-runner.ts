@@ -1,0 +1,231 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringEnv } from '../run/env.js';
+import type { RunOutput } from '../run/run-output.js';
+import { containerEnv, envFileText } from './apptainer-command.js';
+import { ensureImage } from './apptainer-image.js';
+import { dockerEnvFilePath, dockerEnvFileText } from './docker-cli.js';
+import { removeEnvFile, writeEnvFile } from './env-file.js';
+import { FileTail } from './file-tail.js';
+import { checkSlurm, slurmCommand, slurmFailure } from './slurm-cli.js';
+import type { SlurmConfig } from './slurm-config.js';
+import {
+  batchScript,
+  containerAsApptainer,
+  containerCommand,
+  envFilePath,
+  errorPattern,
+  jobCommand,
+  jobName,
+  outputPattern,
+  scriptPath,
+} from './slurm-script.js';
+import { FINAL_STATES, type JobState, outcomeOf, readJobState } from './slurm-state.js';
+import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from './types.js';
+
+/** Polling starts quick and slows down, but never waits longer than this between looks. */
+const FIRST_POLL_MS = 250;
+const MAX_POLL_MS = 5000;
+/** How often the job's output files are read while it runs. */
+const TAIL_MS = 250;
+
+/**
+ * One run as a Slurm batch job: write the script into the staging dir,
+ * submit it with sbatch --parsable, follow its state and tail its output,
+ * and cancel it (and confirm it is gone) when the run is stopped.
+ */
+export function createSlurmRunner(
+  config: SlurmConfig,
+  job: RunJob,
+  deps: RunnerDeps,
+  describe: () => DryRun,
+): BackendRunner {
+  const env = stringEnv(deps.env);
+  let image: Promise<string | undefined> | undefined;
+  let jobId: string | undefined;
+  let finished = false;
+
+  const cancel = async () => {
+    if (jobId === undefined || finished) return;
+    await slurmCommand('scancel', [jobId], env);
+    // Confirm: a job is gone once it reached a final state or left the queue.
+    for (let waited = 0; waited < 60_000; waited += 500) {
+      const state = await readJobState(jobId, env);
+      if (state === undefined || FINAL_STATES.has(state.state)) {
+        finished = true;
+        return;
+      }
+      await sleep(500);
+    }
+  };
+
+  return {
+    check: () => checkSlurm(env),
+    start(signal: AbortSignal) {
+      // An apptainer image is pulled or built here, on the submit host, into a cache the nodes share.
+      const apptainer = containerAsApptainer(config);
+      image ??=
+        apptainer === undefined
+          ? Promise.resolve(undefined)
+          : ensureImage(apptainer, { env, status: deps.status, signal });
+      return image.then(() => undefined);
+    },
+
+    async run(output: RunOutput, signal: AbortSignal): Promise<RunOutcome> {
+      const resolved = await (image ?? Promise.reject(new Error('start() must come before run()')));
+      const script = scriptPath(job.stagingDir);
+      await writeContainerEnv(config, job);
+      await mkdir(dirname(outputPattern(config, job)), { recursive: true });
+      await mkdir(dirname(errorPattern(config, job)), { recursive: true });
+      await writeFile(
+        script,
+        batchScript(config, job, jobCommand(config, job, containerCommand(config, job, resolved)), {
+          masked: false,
+        }),
+        {
+          mode: 0o700,
+        },
+      );
+      if (signal.aborted)
+        return { exitCode: null, signal: null, reason: 'stopped before the job was submitted' };
+
+      const submitted = await slurmCommand('sbatch', ['--parsable', script], env);
+      if (submitted.code !== 0) throw slurmFailure('sbatch', submitted);
+      const id = submitted.stdout.trim().split(';')[0] ?? '';
+      jobId = id;
+      deps.status(`submitted batch job ${id} (${jobName(config, job)}); script ${script}`);
+
+      const tails = [
+        new FileTail(expand(outputPattern(config, job), id, config, job), output.stdout),
+        new FileTail(expand(errorPattern(config, job), id, config, job), output.stderr),
+      ];
+      const tailAll = () => Promise.all(tails.map((t) => t.poll()));
+      const onAbort = () =>
+        void cancel().catch((error: Error) =>
+          deps.status(`scancel ${id} failed: ${error.message}`),
+        );
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        const final = await follow(id, env, deps.status, tailAll, signal);
+        finished = true;
+        await settle(tailAll);
+        await Promise.all([endStream(output.stdout), endStream(output.stderr)]);
+        const details = { job_id: id };
+        // Cancelled by modelrun itself: the stop reason (timeout, interrupt) says why, not the job state.
+        if (signal.aborted) return { exitCode: final?.exitCode ?? null, signal: null, details };
+        return final === undefined
+          ? {
+              exitCode: null,
+              signal: null,
+              reason: `job ${id} left the queue before modelrun saw how it ended, and there is no accounting database to ask`,
+              details,
+            }
+          : { ...outcomeOf(final), details };
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+    },
+
+    async stop() {
+      await cancel();
+      // Read when the job's container started; once the job has ended, no longer needed.
+      if (finished || jobId === undefined) {
+        await Promise.all([
+          removeEnvFile(envFilePath(job.stagingDir)),
+          removeEnvFile(dockerEnvFilePath(job.stagingDir)),
+        ]);
+      }
+    },
+
+    describe,
+
+    leftovers() {
+      return jobId !== undefined && !finished ? [`slurm job ${jobId} (scancel ${jobId})`] : [];
+    },
+  };
+}
+
+/**
+ * Follows the job until it reaches a final state: PENDING with its reason,
+ * RUNNING on its nodes, then the end. Looks quickly at first and then less
+ * often, never more than MAX_POLL_MS apart, and tails the output between.
+ */
+async function follow(
+  id: string,
+  env: Record<string, string>,
+  status: (line: string) => void,
+  tail: () => Promise<unknown>,
+  signal: AbortSignal,
+): Promise<JobState | undefined> {
+  let interval = FIRST_POLL_MS;
+  let nextPoll = 0;
+  let last = '';
+  let seen: JobState | undefined;
+  for (;;) {
+    if (Date.now() >= nextPoll) {
+      const state = await readJobState(id, env);
+      if (state === undefined)
+        return seen !== undefined && FINAL_STATES.has(seen.state) ? seen : undefined;
+      seen = state;
+      const line = describeState(id, state);
+      if (line !== last) {
+        status(line);
+        last = line;
+        interval = FIRST_POLL_MS;
+      } else {
+        interval = Math.min(interval * 1.5, MAX_POLL_MS);
+      }
+      if (FINAL_STATES.has(state.state)) return state;
+      nextPoll = Date.now() + interval;
+    }
+    await tail();
+    // After a cancel, keep looking until the job is really gone, but at once.
+    await sleep(signal.aborted ? Math.min(TAIL_MS, interval) : TAIL_MS);
+  }
+}
+
+function describeState(id: string, state: JobState): string {
+  if (state.state === 'PENDING') return `job ${id} PENDING (${state.reason ?? 'waiting'})`;
+  if (state.state === 'RUNNING') return `job ${id} RUNNING on ${state.nodes ?? 'its node'}`;
+  return `job ${id} ${state.state}`;
+}
+
+/** Reads the output files until they stop growing: a shared filesystem may show the last lines late. */
+async function settle(tail: () => Promise<number[]>): Promise<void> {
+  let quiet = 0;
+  for (let round = 0; round < 20 && quiet < 2; round++) {
+    const read = (await tail()).reduce((a, b) => a + b, 0);
+    quiet = read === 0 ? quiet + 1 : 0;
+    if (quiet < 2) await sleep(100);
+  }
+}
+
+/** Slurm's filename patterns that modelrun can resolve: %j, %x, %u and %%. */
+function expand(pattern: string, id: string, config: SlurmConfig, job: RunJob): string {
+  return pattern.replace(/%([%jxu])/g, (_, code: string) =>
+    code === 'j'
+      ? id
+      : code === 'x'
+        ? jobName(config, job)
+        : code === 'u'
+          ? (process.env.USER ?? '')
+          : '%',
+  );
+}
+
+function endStream(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => stream.end(() => resolve()));
+}
+
+/** A container in the job reads its environment from a file only the user can read. */
+async function writeContainerEnv(config: SlurmConfig, job: RunJob): Promise<void> {
+  const apptainer = containerAsApptainer(config);
+  const [path, text] =
+    apptainer !== undefined
+      ? [envFilePath(job.stagingDir), envFileText(containerEnv(apptainer))]
+      : config.container?.type === 'docker' && config.env_vars !== undefined
+        ? [dockerEnvFilePath(job.stagingDir), dockerEnvFileText(config.env_vars)]
+        : [undefined, ''];
+  if (path !== undefined) await writeEnvFile(path, text);
+}

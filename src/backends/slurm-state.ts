@@ -1,0 +1,112 @@
+import { constants } from 'node:os';
+import { slurmCommand } from './slurm-cli.js';
+import type { RunOutcome } from './types.js';
+
+/** What modelrun needs to know about a job at one moment. */
+export interface JobState {
+  state: string;
+  reason?: string;
+  exitCode?: number;
+  /** The signal that ended the job's script, when one did. */
+  signal?: number;
+  nodes?: string;
+}
+
+/** States a job does not leave again. */
+export const FINAL_STATES = new Set([
+  'COMPLETED',
+  'FAILED',
+  'TIMEOUT',
+  'OUT_OF_MEMORY',
+  'CANCELLED',
+  'NODE_FAIL',
+  'PREEMPTED',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'SPECIAL_EXIT',
+  'REVOKED',
+]);
+
+/** Reads `Key=Value` fields of `scontrol show job -o`; values end at the next space. */
+export function parseScontrol(line: string): JobState | undefined {
+  const field = (key: string) => new RegExp(`(?:^|\\s)${key}=(\\S*)`).exec(line)?.[1];
+  const state = field('JobState');
+  if (state === undefined) return undefined;
+  const exit = /^(\d+):(\d+)$/.exec(field('ExitCode') ?? '');
+  const reason = field('Reason');
+  const nodes = field('NodeList');
+  return {
+    state,
+    ...(reason === undefined || reason === 'None' ? {} : { reason }),
+    ...(exit === null ? {} : { exitCode: Number(exit[1]), signal: Number(exit[2]) }),
+    ...(nodes === undefined || nodes === '(null)' ? {} : { nodes }),
+  };
+}
+
+/** Reads `sacct -P -n -X -o State,ExitCode,Reason` (pipe-separated); CANCELLED may read "CANCELLED by 0". */
+export function parseSacct(output: string): JobState | undefined {
+  const [state, exitCode, reason] = (output.trim().split('\n')[0] ?? '').split('|');
+  if (state === undefined || state === '') return undefined;
+  const exit = /^(\d+):(\d+)$/.exec(exitCode ?? '');
+  return {
+    state: state.split(' ')[0] ?? state,
+    ...(reason === undefined || reason === '' || reason === 'None' ? {} : { reason }),
+    ...(exit === null ? {} : { exitCode: Number(exit[1]), signal: Number(exit[2]) }),
+  };
+}
+
+/**
+ * The job's state from scontrol, which needs no accounting database; once
+ * the job has left scontrol's memory, from sacct where accounting exists.
+ * Undefined when neither knows the job.
+ */
+export async function readJobState(
+  jobId: string,
+  env: Record<string, string>,
+): Promise<JobState | undefined> {
+  const shown = await slurmCommand('scontrol', ['show', 'job', '-o', jobId], env);
+  if (shown.code === 0) {
+    const state = parseScontrol(shown.stdout);
+    if (state !== undefined) return state;
+  }
+  const sacct = await slurmCommand(
+    'sacct',
+    ['-j', jobId, '-n', '-P', '-X', '-o', 'State,ExitCode,Reason'],
+    env,
+  ).catch(() => undefined);
+  return sacct === undefined || sacct.code !== 0 ? undefined : parseSacct(sacct.stdout);
+}
+
+const REASONS: Record<string, string> = {
+  TIMEOUT: 'the job hit its Slurm time limit (TIMEOUT)',
+  OUT_OF_MEMORY: 'the job ran out of memory (OUT_OF_MEMORY)',
+  CANCELLED: 'the job was cancelled outside modelrun (CANCELLED)',
+  NODE_FAIL: 'a node of the job failed (NODE_FAIL)',
+  PREEMPTED: 'the job was preempted (PREEMPTED)',
+  BOOT_FAIL: 'a node of the job failed to boot (BOOT_FAIL)',
+  DEADLINE: 'the job missed its deadline (DEADLINE)',
+};
+
+/** A final job state in the run's terms: only COMPLETED is success; every other end says why. */
+export function outcomeOf(job: JobState): RunOutcome {
+  const exitCode = job.exitCode ?? null;
+  const signal = job.signal !== undefined && job.signal > 0 ? signalName(job.signal) : null;
+  if (job.state === 'COMPLETED') return { exitCode: exitCode ?? 0, signal };
+  if (job.state === 'FAILED') {
+    return {
+      exitCode,
+      signal,
+      ...(exitCode === 0 && signal === null
+        ? { reason: `the job failed (${job.reason ?? 'FAILED'})` }
+        : {}),
+    };
+  }
+  return { exitCode, signal, reason: REASONS[job.state] ?? `the job ended ${job.state}` };
+}
+
+function signalName(number: number): string {
+  return (
+    Object.entries(constants.signals).find(([, value]) => value === number)?.[0] ??
+    `signal ${number}`
+  );
+}

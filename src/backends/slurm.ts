@@ -1,0 +1,62 @@
+import { stringEnv } from '../run/env.js';
+import { slurmCommand } from './slurm-cli.js';
+import { type SlurmConfig, slurmConfigSchema } from './slurm-config.js';
+import type { Availability, BackendDefinition, ProbeOptions } from './types.js';
+
+async function probeSlurm({ env, timeoutMs }: ProbeOptions): Promise<Availability> {
+  const vars = stringEnv(env);
+  try {
+    const ping = await slurmCommand('scontrol', ['ping'], vars, timeoutMs);
+    if (ping.code !== 0 || !/\bUP\b/.test(ping.stdout)) {
+      return {
+        available: false,
+        detail: `the Slurm controller does not answer: ${(ping.stdout + ping.stderr).trim()}`,
+        hint: 'check that slurmctld runs (`scontrol ping`)',
+      };
+    }
+    const config = await slurmCommand('scontrol', ['show', 'config'], vars, timeoutMs);
+    const cluster = /^ClusterName\s*=\s*(\S+)/m.exec(config.stdout)?.[1] ?? 'unknown';
+    const version = /^SLURM_VERSION\s*=\s*(\S+)/m.exec(config.stdout)?.[1] ?? 'unknown';
+    const partitions = await slurmCommand('sinfo', ['-h', '-o', '%P %a %D'], vars, timeoutMs);
+    const list = partitions.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [name = '', state, nodes] = line.split(' ');
+        return `${name} (${state}, ${nodes} node${nodes === '1' ? '' : 's'})`;
+      });
+    return {
+      available: true,
+      detail: `cluster ${cluster}, Slurm ${version}; partitions: ${list.join(', ') || 'none'}`,
+    };
+  } catch (error) {
+    return {
+      available: false,
+      detail: (error as Error).message,
+      hint: 'run modelrun on a login node of the cluster, or load Slurm first (`module load slurm`)',
+    };
+  }
+}
+
+export const slurmBackend: BackendDefinition = {
+  type: 'slurm',
+  description: 'a batch job on a Slurm cluster, for runs that outgrow one machine',
+  configSchema: slurmConfigSchema,
+  summaryFields: ['queue', 'nodes', 'ntasks', 'cpus_per_task', 'mem', 'time_limit', 'timeout'],
+  template: { required: {}, alternatives: ['mem_per_cpu', 'container'] },
+  probe: probeSlurm,
+  async createRunner(config, job, deps) {
+    const c = config as SlurmConfig;
+    const [{ createSlurmRunner }, { slurmDryRun }, { plannedImage }, { containerAsApptainer }] =
+      await Promise.all([
+        import('./slurm-runner.js'),
+        import('./slurm-dry-run.js'),
+        import('./apptainer-image.js'),
+        import('./slurm-script.js'),
+      ]);
+    const apptainer = containerAsApptainer(c);
+    const image = apptainer === undefined ? undefined : await plannedImage(apptainer, deps.env);
+    return createSlurmRunner(c, job, deps, () => slurmDryRun(c, job, image));
+  },
+};
