@@ -41,7 +41,9 @@ KillWait=5
 DefMemPerCPU=512
 InactiveLimit=0
 ${node} State=UNKNOWN
-PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+# Jobs may share cores, so that the test suite's jobs run side by side on a
+# small machine instead of queueing behind the minute-long time-limit test.
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 CONF
 }
 

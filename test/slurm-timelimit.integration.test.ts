@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runPipeline } from '../src/run/pipeline.js';
-import { slurmUnavailable } from './helpers/engines.js';
+import { reportMissingEngine, slurmUnavailable } from './helpers/engines.js';
 import { pipelineHarness } from './helpers/pipeline.js';
 import { makeTree, type Tree } from './helpers/tree.js';
 
 // In a file of its own, so that its minute of waiting overlaps the other tests.
 const missing = slurmUnavailable();
+reportMissingEngine('slurm', missing);
 
 describe.skipIf(missing !== undefined)('a job that outlives its Slurm time limit', () => {
   let tree: Tree;
