@@ -2,6 +2,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { backendTypes } from '../src/backends/registry.js';
 import { REPO_ROOT, runInProcess, runModelrun } from './helpers/cli.js';
 import { makeTree } from './helpers/tree.js';
 
@@ -268,7 +269,7 @@ describe('backends schema', () => {
 });
 
 describe('backends create', () => {
-  const variants = ['local', 'docker', 'apptainer'].flatMap((type) =>
+  const variants = backendTypes.flatMap((type) =>
     ['yml', 'json'].flatMap((ext) =>
       [false, true].map((withExamples) => ({ type, ext, withExamples })),
     ),
