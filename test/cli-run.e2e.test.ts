@@ -1,9 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, REPO_ROOT, runModelrun } from './helpers/cli.js';
+import { REPO_ROOT, runModelrun, startModelrun } from './helpers/cli.js';
 import { isRunning, waitUntilGone } from './helpers/processes.js';
 import { makeTree } from './helpers/tree.js';
 
@@ -189,20 +189,7 @@ describe('modelrun run', () => {
 });
 
 describe('interrupting a run', () => {
-  /** Starts modelrun, waits for the model's first line, and returns the process. */
-  async function startRun(model: string) {
-    const child = spawn(process.execPath, [BIN, 'run', model], {
-      cwd: tree.root,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    for (let i = 0; i < 200 && !stdout.includes('started'); i++) await sleep(25);
-    return { child, exited, output: () => ({ stdout, stderr }) };
-  }
+  const startRun = (model: string) => startModelrun(['run', model], { cwd: tree.root });
 
   it('on Ctrl-C, stops the model, records cancelled, keeps the logs and exits 130', async () => {
     const { child, exited, output } = await startRun('slow.yml');

@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../src/run/pipeline.js';
-import { BIN, REPO_ROOT, runModelrun } from './helpers/cli.js';
+import { REPO_ROOT, runModelrun, startModelrun } from './helpers/cli.js';
 import { dockerUnavailable, ensureTestImages, reportMissingEngine } from './helpers/engines.js';
 import { pipelineHarness } from './helpers/pipeline.js';
 import { makeTree, type Tree } from './helpers/tree.js';
@@ -247,15 +245,10 @@ describe.skipIf(missing !== undefined)('the docker backend, against a real engin
       'model.yml': 'run_id: interrupt-me\ncommand: "echo started; sleep 300"\n',
       'docker.yml': `type: docker\nimage: ${BUSYBOX}\npull_policy: never\n`,
     });
-    const child = spawn(
-      process.execPath,
-      [BIN, 'run', 'model.yml', '--backend-config', 'docker.yml'],
+    const { child, exited } = await startModelrun(
+      ['run', 'model.yml', '--backend-config', 'docker.yml'],
       { cwd: tree.root },
     );
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    for (let i = 0; i < 400 && !stdout.includes('started'); i++) await sleep(25);
     child.kill('SIGINT');
     expect(await exited).toBe(130);
     expect(await containersOf('interrupt-me')).toEqual([]);

@@ -1,10 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runPipeline } from '../src/run/pipeline.js';
-import { BIN, REPO_ROOT, runModelrun } from './helpers/cli.js';
+import { REPO_ROOT, runModelrun, startModelrun } from './helpers/cli.js';
 import {
   dockerUnavailable,
   ensureTestImages,
@@ -129,15 +128,10 @@ describe.skipIf(missing !== undefined)('the slurm backend, against a real cluste
       'model.yml': 'run_id: slurm-ctrl-c\ncommand: "echo started; sleep 300"\n',
       'slurm.yml': 'type: slurm\n',
     });
-    const child = spawn(
-      process.execPath,
-      [BIN, 'run', 'model.yml', '--backend-config', 'slurm.yml'],
+    const { child, exited } = await startModelrun(
+      ['run', 'model.yml', '--backend-config', 'slurm.yml'],
       { cwd: tree.root },
     );
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    for (let i = 0; i < 400 && !stdout.includes('started'); i++) await sleep(25);
     child.kill('SIGINT');
     expect(await exited).toBe(130);
     const record = JSON.parse(

@@ -1,58 +1,28 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pipelineHarness } from '../../test/helpers/pipeline.js';
 import { waitUntilGone } from '../../test/helpers/processes.js';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
-import { localBackend } from '../backends/local.js';
 import { diskPathContext } from '../config/path-context.js';
-import type { BackendConfig } from '../load/backend-config.js';
-import { modelConfigSchema } from '../model/model-config.js';
 import { postprocessorSchema } from '../postprocess/registry.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
-import { Redactor } from '../secrets.js';
-import { Interrupts, type StopReason } from './interrupts.js';
-import { type PipelineDeps, type RunRequest, runPipeline } from './pipeline.js';
+import type { StopReason } from './interrupts.js';
+import { runPipeline } from './pipeline.js';
 
 let tree: Tree;
 afterEach(() => tree?.remove());
 
+/** A local run through the library API, in a fresh tree holding `files`. */
 function setup(
   model: Record<string, unknown>,
   backend: Record<string, unknown> = {},
   files: Record<string, string> = {},
 ) {
   tree = makeTree(files);
-  const ctx = diskPathContext(tree.root);
-  const request: RunRequest = {
-    model: modelConfigSchema(ctx).parse({ run_id: 'r1', ...model }),
-    backend: localBackend.configSchema(ctx).parse({ type: 'local', ...backend }) as BackendConfig,
-    postprocessors: [],
-    dryRun: false,
-    skipGenerate: false,
-    postprocess: true,
-    cleanupOnFailure: false,
-  };
-  const interrupts = new Interrupts();
-  const echoed = { stdout: '', stderr: '' };
-  const terminal = { stdout: new PassThrough(), stderr: new PassThrough() };
-  terminal.stdout.on('data', (chunk: Buffer) => (echoed.stdout += chunk));
-  terminal.stderr.on('data', (chunk: Buffer) => (echoed.stderr += chunk));
-  const deps: PipelineDeps = {
-    env: process.env,
-    cwd: tree.root,
-    home: tree.root,
-    terminal,
-    status: () => {},
-    signal: interrupts.signal,
-    cleanup: interrupts.cleanup,
-    redactor: new Redactor(),
-    graceMs: 500,
-  };
-  const staging = tree.path('simulations', 'r1');
-  const runJson = () =>
-    JSON.parse(readFileSync(tree.path('simulations', 'r1', '.modelrun', 'run.json'), 'utf8'));
-  return { request, deps, interrupts, echoed, staging, runJson };
+  const harness = pipelineHarness(tree, model, { type: 'local', ...backend });
+  harness.deps.graceMs = 500;
+  return { ...harness, echoed: harness.captured };
 }
 
 /** Waits until `check` holds, for at most `ms`. */

@@ -55,3 +55,23 @@ export async function runInProcess(
   });
   return { code, stdout, stderr };
 }
+
+/**
+ * Starts the built CLI and waits until the model has printed `marker`, so a
+ * test can interrupt a run that is really under way.
+ */
+export async function startModelrun(args: string[], options: { cwd: string; marker?: string }) {
+  const { setTimeout: sleep } = await import('node:timers/promises');
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const marker = options.marker ?? 'started';
+  for (let i = 0; i < 400 && !stdout.includes(marker); i++) await sleep(25);
+  return { child, exited, output: () => ({ stdout, stderr }) };
+}
