@@ -1,0 +1,104 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeTree } from '../../test/helpers/tree.js';
+import { diskPathContext } from '../config/path-context.js';
+import { slurmConfigSchema } from './slurm-config.js';
+import { batchScript, containerCommand, jobCommand } from './slurm-script.js';
+import type { RunJob } from './types.js';
+
+const tree = makeTree({ 'data/': '' });
+afterAll(() => tree.remove());
+const JOB: RunJob = {
+  runId: 'r1',
+  stagingDir: '/scratch/runs/r1',
+  modelCommand: 'node wave.mjs input.json',
+};
+const config = (fields: Record<string, unknown>) =>
+  slurmConfigSchema(diskPathContext(tree.root)).parse({ type: 'slurm', ...fields });
+const script = (fields: Record<string, unknown>, masked = false) => {
+  const c = config(fields);
+  return batchScript(c, JOB, jobCommand(c, JOB, containerCommand(c, JOB, '/cache/img.sif')), {
+    masked,
+  });
+};
+
+describe('the batch script', () => {
+  it('has the defaults: a job name, output files under logs/, and the staging dir as its folder', () => {
+    const [shebang, comment, ...rest] = script({}).split('\n');
+    expect(shebang).toBe('#!/bin/bash');
+    expect(comment).toMatch(/^# Written by modelrun \S+ for run r1/);
+    expect(rest).toEqual([
+      '#SBATCH --job-name=modelrun-r1',
+      '#SBATCH --output=/scratch/runs/r1/logs/slurm-%j.out',
+      '#SBATCH --error=/scratch/runs/r1/logs/slurm-%j.err',
+      '#SBATCH --chdir=/scratch/runs/r1',
+      '',
+      'node wave.mjs input.json',
+      '',
+    ]);
+  });
+
+  it.each([
+    [{ queue: 'compute' }, '#SBATCH --partition=compute'],
+    [{ nodes: 2 }, '#SBATCH --nodes=2'],
+    [{ ntasks: 8 }, '#SBATCH --ntasks=8'],
+    [{ cpus_per_task: 4 }, '#SBATCH --cpus-per-task=4'],
+    [{ mem: '16G' }, '#SBATCH --mem=16G'],
+    [{ mem_per_cpu: '2G' }, '#SBATCH --mem-per-cpu=2G'],
+    [{ time_limit: '1-12:00:00' }, '#SBATCH --time=1-12:00:00'],
+    [{ account: 'ocean' }, '#SBATCH --account=ocean'],
+    [{ qos: 'long' }, '#SBATCH --qos=long'],
+    [{ reservation: 'r1' }, '#SBATCH --reservation=r1'],
+    [{ constraint: 'skylake' }, '#SBATCH --constraint=skylake'],
+    [{ gres: 'gpu:2' }, '#SBATCH --gres=gpu:2'],
+    [{ gpus: 'a100:2' }, '#SBATCH --gpus=a100:2'],
+    [{ exclusive: true }, '#SBATCH --exclusive'],
+    [{ job_name: 'wave' }, '#SBATCH --job-name=wave'],
+    [{ output_file: '/scratch/o-%j.txt' }, '#SBATCH --output=/scratch/o-%j.txt'],
+    [
+      { mail_type: ['END', 'FAIL'], mail_user: 'me@example.org' },
+      '#SBATCH --mail-type=END,FAIL\n#SBATCH --mail-user=me@example.org',
+    ],
+    [
+      { additional_options: ['--requeue', '--licenses=matlab:1'] },
+      '#SBATCH --requeue\n#SBATCH --licenses=matlab:1',
+    ],
+    [{ command: 'srun ./model' }, '\nsrun ./model\n'],
+  ])('%j gives %s', (fields, line) => {
+    expect(script(fields)).toContain(line);
+  });
+
+  it('exports env_vars so that the shell reads back spaces, quotes, $ and backslashes exactly', () => {
+    const value = `it's "quoted" $HOME \\ and	tab`;
+    const text = script({ env_vars: { TRICKY: value }, command: 'printf %s "$TRICKY"' });
+    expect(execFileSync('bash', ['-c', text], { encoding: 'utf8' })).toBe(value);
+  });
+
+  it('masks secret values for --dry-run, and only then', () => {
+    expect(script({ env_vars: { API_TOKEN: 'tok-123456' } }, true)).toContain(
+      "export API_TOKEN='***'",
+    );
+    expect(script({ env_vars: { API_TOKEN: 'tok-123456' } }, false)).toContain(
+      "export API_TOKEN='tok-123456'",
+    );
+  });
+
+  it('runs the command through apptainer on the node, with the hybrid MPI launcher', () => {
+    const text = script({
+      container: { type: 'apptainer', image: 'docker://busybox', mpiexec: 'srun', cpu: 4 },
+    });
+    expect(text).toMatch(
+      /^srun -n 4 apptainer exec --cleanenv --no-home --bind \/scratch\/runs\/r1:\/app\/run:rw --pwd \/app\/run --env-file \/scratch\/runs\/r1\/\.modelrun\/apptainer\.env \/cache\/img\.sif \/bin\/sh -c 'node wave\.mjs input\.json'$/m,
+    );
+  });
+
+  it('runs the command through docker on the node, with the env in a file', () => {
+    const text = script({
+      env_vars: { A: 'b' },
+      container: { type: 'docker', image: 'ubuntu:22.04', cpu: 2, memory: '1g' },
+    });
+    expect(text).toMatch(
+      /^docker run --rm --init .* --env-file \/scratch\/runs\/r1\/\.modelrun\/docker\.env --cpus 2 --memory 1073741824 --memory-swap 1073741824 --network bridge ubuntu:22\.04 \/bin\/sh -c 'node wave\.mjs input\.json'$/m,
+    );
+  });
+});
