@@ -1,3 +1,4 @@
+import { BUG_EXIT_CODE } from '../errors.js';
 import { type InterruptSignal, Interrupts, interruptExitCode } from '../run/interrupts.js';
 import { runCli } from './run-cli.js';
 
@@ -50,6 +51,25 @@ function forceExit(signal: InterruptSignal, why: string): void {
     void exit(interruptExitCode(signal));
   }
 }
+// A bug that escapes every handler must still not leave a model, a container
+// or a job behind: undo what the run set up, then exit as a bug.
+const onCrash = (error: unknown) => {
+  process.stderr.write(
+    `modelrun: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n` +
+      'modelrun: this is a bug in modelrun; cleaning up the run, then exiting. Please report it.\n',
+  );
+  void interrupts.cleanup.run(CLEANUP_LIMIT_MS).then((report) => {
+    const left = [...report.unfinished, ...report.errors.map((e) => e.name)];
+    if (left.length > 0)
+      process.stderr.write(
+        `modelrun: not cleaned up:\n${left.map((item) => `  - ${item}\n`).join('')}`,
+      );
+    return exit(BUG_EXIT_CODE);
+  });
+};
+process.on('uncaughtException', onCrash);
+process.on('unhandledRejection', onCrash);
+
 process.on('SIGINT', () => onSignal('SIGINT'));
 process.on('SIGTERM', () => onSignal('SIGTERM'));
 
