@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { writeChunk } from '../run/streams.js';
 
 const HEADER = 8;
 
@@ -35,7 +36,7 @@ export class Demuxer extends Writable {
       callback();
       return;
     }
-    write(target, rest).then(() => callback(), callback);
+    writeChunk(target, rest).then(() => callback(), callback);
   }
 
   private async drainFrames(): Promise<void> {
@@ -45,13 +46,7 @@ export class Demuxer extends Writable {
       const target = this.pending[0] === 2 ? this.outputs.stderr : this.outputs.stdout;
       const frame = this.pending.subarray(HEADER, HEADER + size);
       this.pending = this.pending.subarray(HEADER + size);
-      await write(target, frame);
+      await writeChunk(target, frame);
     }
   }
-}
-
-function write(stream: Writable, data: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.write(data, (error) => (error ? reject(error) : resolve()));
-  });
 }

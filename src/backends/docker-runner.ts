@@ -3,6 +3,7 @@ import { constants } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { EngineUnavailableError, RunFailedError } from '../errors.js';
 import type { RunOutput } from '../run/run-output.js';
+import { endAndWait } from '../run/streams.js';
 import { invokingIdentity } from './container-dry-run.js';
 import type { DockerEngine, EngineContainer } from './docker-client.js';
 import type { DockerConfig } from './docker-config.js';
@@ -99,7 +100,7 @@ export function createDockerRunner(
         });
         const { exitCode } = await exited;
         await streamed.catch(() => undefined);
-        await endOutputs(output);
+        await Promise.all([endAndWait(output.stdout), endAndWait(output.stderr)]);
         return {
           ...(await describeExit(created, exitCode, config)),
           details: { container_id: created.id },
@@ -130,13 +131,6 @@ export function createDockerRunner(
       return [`container ${container.id.slice(0, 12)} (label ${LABELS.runId}=${job.runId})`];
     },
   };
-}
-
-/** The run's output streams end with the container's output, as a process's do. */
-function endOutputs(output: RunOutput): Promise<void> {
-  const end = (stream: NodeJS.WritableStream) =>
-    new Promise<void>((resolve) => stream.end(() => resolve()));
-  return Promise.all([end(output.stdout), end(output.stderr)]).then(() => undefined);
 }
 
 /** The container's exit, in the run's terms: OOM kills and signals are named, never passed off as success. */

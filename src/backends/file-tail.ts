@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { writeChunk } from '../run/streams.js';
 
 /**
  * Follows a file another process writes (a Slurm job's output file, maybe
@@ -28,11 +29,7 @@ export class FileTail {
         if (bytesRead === 0) return total;
         this.offset += bytesRead;
         total += bytesRead;
-        await new Promise<void>((resolve, reject) =>
-          this.into.write(buffer.subarray(0, bytesRead), (error) =>
-            error ? reject(error) : resolve(),
-          ),
-        );
+        await writeChunk(this.into, buffer.subarray(0, bytesRead));
       }
     } finally {
       await handle.close();

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringEnv } from '../run/env.js';
 import type { RunOutput } from '../run/run-output.js';
+import { endAndWait } from '../run/streams.js';
 import { containerEnv, envFileText } from './apptainer-command.js';
 import { ensureImage } from './apptainer-image.js';
 import { dockerEnvFilePath, dockerEnvFileText } from './docker-cli.js';
@@ -110,7 +111,7 @@ export function createSlurmRunner(
         const final = await follow(id, env, deps.status, tailAll, signal);
         finished = true;
         await settle(tailAll);
-        await Promise.all([endStream(output.stdout), endStream(output.stderr)]);
+        await Promise.all([endAndWait(output.stdout), endAndWait(output.stderr)]);
         const details = { job_id: id };
         // Cancelled by modelrun itself: the stop reason (timeout, interrupt) says why, not the job state.
         if (signal.aborted) return { exitCode: final?.exitCode ?? null, signal: null, details };
@@ -212,10 +213,6 @@ function expand(pattern: string, id: string, config: SlurmConfig, job: RunJob): 
           ? (process.env.USER ?? '')
           : '%',
   );
-}
-
-function endStream(stream: NodeJS.WritableStream): Promise<void> {
-  return new Promise((resolve) => stream.end(() => resolve()));
 }
 
 /** A container in the job reads its environment from a file only the user can read. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { LineTail } from './line-tail.js';
 import { StreamPrefixer } from './stream-prefixer.js';
+import { endAndWait, writeChunk } from './streams.js';
 
 /** Where a backend writes the model's two output streams. */
 export interface RunOutput {
@@ -59,13 +60,11 @@ export async function createRunOutput(options: RunOutputOptions): Promise<RunOut
     new TeeWritable(async (chunk: Buffer) => {
       if (name === 'stderr') tail.push(chunk);
       await Promise.all([
-        files === undefined ? undefined : writeWithBackpressure(files[name], chunk),
+        files === undefined ? undefined : writeChunk(files[name], chunk),
         options.echo === undefined || prefixer === undefined
           ? undefined
           : // The terminal going away must not fail the run; the log files still have everything.
-            writeWithBackpressure(options.echo[name], prefixer.apply(name, chunk)).catch(
-              () => undefined,
-            ),
+            writeChunk(options.echo[name], prefixer.apply(name, chunk)).catch(() => undefined),
       ]);
     });
   const output = { stdout: tee('stdout'), stderr: tee('stderr') };
@@ -85,20 +84,6 @@ export async function createRunOutput(options: RunOutputOptions): Promise<RunOut
   };
 }
 
-/** Ends a stream (if its writer has not) and waits until all it was given is written. */
-function endAndWait(stream: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.writableFinished || stream.destroyed) {
-      resolve();
-      return;
-    }
-    stream.once('close', () => resolve());
-    stream.once('error', () => resolve());
-    if (stream.writableEnded) stream.once('finish', () => resolve());
-    else stream.end(() => resolve());
-  });
-}
-
 /** A Writable that hands each chunk to an async sink and takes the next only when it is done. */
 class TeeWritable extends Writable {
   constructor(private readonly sink: (chunk: Buffer) => Promise<void>) {
@@ -112,18 +97,4 @@ class TeeWritable extends Writable {
   ): void {
     this.sink(chunk).then(() => callback(), callback);
   }
-}
-
-/**
- * Writes one chunk and waits until the stream has taken it. One chunk in
- * flight per stream is the backpressure; a failure arrives through the
- * callback, never as an unheard 'error' event.
- */
-function writeWithBackpressure(
-  stream: NodeJS.WritableStream,
-  data: Buffer | string,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.write(data, (error?: Error | null) => (error ? reject(error) : resolve()));
-  });
 }
