@@ -2,13 +2,8 @@ import { maskEnv } from '../secrets.js';
 import { buildApptainerArgv, containerEnv, envFilePath } from './apptainer-command.js';
 import type { ApptainerConfig } from './apptainer-config.js';
 import type { DockerConfig } from './docker-config.js';
-import { buildContainerSpec, maskedSpec } from './docker-spec.js';
+import { buildContainerSpec, invokingIdentity, maskedSpec } from './docker-spec.js';
 import type { DryRun, RunJob } from './types.js';
-
-/** The uid and gid modelrun runs as; containers default to them so outputs stay yours. */
-export function invokingIdentity(): { uid: number; gid: number } {
-  return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-}
 
 /** What a Docker run would create: the container spec as the engine receives it, secrets masked. */
 export function dockerDryRun(config: DockerConfig, job: RunJob, image: string): DryRun {

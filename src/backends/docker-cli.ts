@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { memoryBytes } from '../config/fields.js';
 import { VERSION } from '../package-info.js';
-import { invokingIdentity } from './container-dry-run.js';
 import type { DockerContainerConfig } from './docker-config.js';
-import { LABELS } from './docker-spec.js';
+import { invokingIdentity, LABELS } from './docker-spec.js';
 import { resolveCommand, wrapMpi } from './model-command.js';
 import type { RunJob } from './types.js';
 

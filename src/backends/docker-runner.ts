@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { EngineUnavailableError, RunFailedError } from '../errors.js';
 import type { RunOutput } from '../run/run-output.js';
 import { endAndWait } from '../run/streams.js';
-import { invokingIdentity } from './container-dry-run.js';
 import type { DockerEngine, EngineContainer } from './docker-client.js';
 import type { DockerConfig } from './docker-config.js';
 import { Demuxer } from './docker-demux.js';
 import { ensureImage } from './docker-image.js';
-import { buildContainerSpec, LABELS } from './docker-spec.js';
+import { buildContainerSpec, invokingIdentity, LABELS } from './docker-spec.js';
+import { signalName } from './signals.js';
 import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from './types.js';
 
 /** Seconds the engine waits after SIGTERM before it sends SIGKILL. */
@@ -151,8 +150,4 @@ async function describeExit(
   // Like a shell, the engine reports death by signal N as 128 + N.
   const signal = exitCode > 128 ? signalName(exitCode - 128) : undefined;
   return { exitCode, signal: signal ?? null };
-}
-
-function signalName(number: number): string | undefined {
-  return Object.entries(constants.signals).find(([, value]) => value === number)?.[0];
 }

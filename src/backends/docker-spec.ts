@@ -42,6 +42,11 @@ export const LABELS = {
   version: 'modelrun.version',
 } as const;
 
+/** The uid and gid modelrun runs as; containers default to them so outputs stay yours. */
+export function invokingIdentity(): { uid: number; gid: number } {
+  return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+}
+
 /**
  * The container for one run, from the config and the job. Every config
  * field lands in one setting here; the integration tests read them back

@@ -1,4 +1,4 @@
-import { constants } from 'node:os';
+import { signalName } from './signals.js';
 import { slurmCommand } from './slurm-cli.js';
 import type { RunOutcome } from './types.js';
 
@@ -90,7 +90,10 @@ const REASONS: Record<string, string> = {
 /** A final job state in the run's terms: only COMPLETED is success; every other end says why. */
 export function outcomeOf(job: JobState): RunOutcome {
   const exitCode = job.exitCode ?? null;
-  const signal = job.signal !== undefined && job.signal > 0 ? signalName(job.signal) : null;
+  const signal =
+    job.signal !== undefined && job.signal > 0
+      ? (signalName(job.signal) ?? `signal ${job.signal}`)
+      : null;
   if (job.state === 'COMPLETED') return { exitCode: exitCode ?? 0, signal };
   if (job.state === 'FAILED') {
     return {
@@ -102,11 +105,4 @@ export function outcomeOf(job: JobState): RunOutcome {
     };
   }
   return { exitCode, signal, reason: REASONS[job.state] ?? `the job ended ${job.state}` };
-}
-
-function signalName(number: number): string {
-  return (
-    Object.entries(constants.signals).find(([, value]) => value === number)?.[0] ??
-    `signal ${number}`
-  );
 }
