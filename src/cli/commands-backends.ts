@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { backendTypes } from '../backends/registry.js';
 import type { CliContext } from './program.js';
-import { REPORT_FORMATS, type ReportFormat } from './validation-report.js';
+import { addReportOptions, type ReportFormat } from './validation-report.js';
 
 const backendTypeOption = () =>
   new Option('--backend-type <type>', 'backend type').choices(backendTypes as string[]);
@@ -12,26 +12,18 @@ export function addBackendsCommands(program: Command, ctx: CliContext): void {
     .command('backends')
     .description('check, list, describe and create backend configs');
 
-  backends
-    .command('validate')
-    .description('validate backend config files (YAML or JSON)')
-    .argument('<files...>', 'config files to check')
-    .addOption(backendTypeOption())
-    .addOption(
-      new Option('--format <format>', 'output format')
-        .choices(REPORT_FORMATS as string[])
-        .default('text'),
-    )
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 all valid, 1 any invalid, 2 usage error (such as a missing file).',
-    )
-    .action(async (files: string[], opts: { backendType?: string; format: ReportFormat }) => {
-      const { runBackendsValidate } = await import('./backends-validate.js');
-      ctx.setExitCode(
-        await runBackendsValidate({ files, ...opts, env: ctx.env, cwd: ctx.cwd }, ctx.output),
-      );
-    });
+  addReportOptions(
+    backends
+      .command('validate')
+      .description('validate backend config files (YAML or JSON)')
+      .argument('<files...>', 'config files to check')
+      .addOption(backendTypeOption()),
+  ).action(async (files: string[], opts: { backendType?: string; format: ReportFormat }) => {
+    const { runBackendsValidate } = await import('./backends-validate.js');
+    ctx.setExitCode(
+      await runBackendsValidate({ files, ...opts, env: ctx.env, cwd: ctx.cwd }, ctx.output),
+    );
+  });
 
   backends
     .command('list')

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import type { CliContext } from './program.js';
-import { REPORT_FORMATS, type ReportFormat } from './validation-report.js';
+import { addReportOptions, type ReportFormat } from './validation-report.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -21,28 +21,20 @@ export function addModelCommands(program: Command, ctx: CliContext): void {
     terminal: ctx.terminal,
   });
 
-  program
-    .command('validate')
-    .description('validate model files (YAML or JSON)')
-    .argument('<files...>', 'model files to check')
-    .addOption(
-      new Option('--format <format>', 'output format')
-        .choices(REPORT_FORMATS as string[])
-        .default('text'),
-    )
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 all valid, 1 any invalid, 2 usage error (such as a missing file).',
-    )
-    .action(async (files: string[], opts: { format: ReportFormat }) => {
-      const { runModelValidate } = await import('./model-validate.js');
-      ctx.setExitCode(
-        await runModelValidate(
-          { files, format: opts.format, env: ctx.env, cwd: ctx.cwd },
-          ctx.output,
-        ),
-      );
-    });
+  addReportOptions(
+    program
+      .command('validate')
+      .description('validate model files (YAML or JSON)')
+      .argument('<files...>', 'model files to check'),
+  ).action(async (files: string[], opts: { format: ReportFormat }) => {
+    const { runModelValidate } = await import('./model-validate.js');
+    ctx.setExitCode(
+      await runModelValidate(
+        { files, format: opts.format, env: ctx.env, cwd: ctx.cwd },
+        ctx.output,
+      ),
+    );
+  });
 
   program
     .command('generate')

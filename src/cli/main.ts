@@ -40,17 +40,20 @@ const onSignal = (signal: InterruptSignal) => {
 
 const CLEANUP_LIMIT_MS = 60_000;
 
-function forceExit(signal: InterruptSignal, why: string): void {
-  {
-    const left = interrupts.cleanup.pending();
-    process.stderr.write(
-      left.length === 0
-        ? `modelrun: ${why}; nothing was left to clean up\n`
-        : `modelrun: ${why}; not cleaned up:\n${left.map((item) => `  - ${item}\n`).join('')}`,
-    );
-    void exit(interruptExitCode(signal));
-  }
+/** Lists what the run set up and did not undo, so the user can clean it up by hand. */
+function reportLeftovers(why: string, left: string[]): void {
+  process.stderr.write(
+    left.length === 0
+      ? `modelrun: ${why}; nothing was left to clean up\n`
+      : `modelrun: ${why}; not cleaned up:\n${left.map((item) => `  - ${item}\n`).join('')}`,
+  );
 }
+
+function forceExit(signal: InterruptSignal, why: string): void {
+  reportLeftovers(why, interrupts.cleanup.pending());
+  void exit(interruptExitCode(signal));
+}
+
 // A bug that escapes every handler must still not leave a model, a container
 // or a job behind: undo what the run set up, then exit as a bug.
 const onCrash = (error: unknown) => {
@@ -60,10 +63,7 @@ const onCrash = (error: unknown) => {
   );
   void interrupts.cleanup.run(CLEANUP_LIMIT_MS).then((report) => {
     const left = [...report.unfinished, ...report.errors.map((e) => e.name)];
-    if (left.length > 0)
-      process.stderr.write(
-        `modelrun: not cleaned up:\n${left.map((item) => `  - ${item}\n`).join('')}`,
-      );
+    if (left.length > 0) reportLeftovers('after the error', left);
     return exit(BUG_EXIT_CODE);
   });
 };

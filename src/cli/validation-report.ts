@@ -1,3 +1,4 @@
+import { type Command, Option } from 'commander';
 import { formatDuration } from '../config/fields.js';
 import type { Problem } from '../load/problems.js';
 import type { ValidationResult } from '../load/validate.js';
@@ -5,6 +6,20 @@ import type { Output } from './output.js';
 
 export type ReportFormat = 'text' | 'json' | 'github';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'json', 'github'];
+
+/** The --format option and exit-code help that every `validate` command shares. */
+export function addReportOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(REPORT_FORMATS as string[])
+        .default('text'),
+    )
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 all valid, 1 any invalid, 2 usage error (such as a missing file).',
+    );
+}
 
 /** Prints validation results in the chosen format; shared by every `validate` command. */
 export function printReport(
