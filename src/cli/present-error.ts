@@ -1,4 +1,4 @@
-import { BUG_EXIT_CODE, isKnownError } from '../errors.js';
+import { exitCodeFor, isKnownError } from '../errors.js';
 import type { Output } from './output.js';
 
 /** Prints any error for a person and returns the exit code it stands for. */
@@ -12,7 +12,7 @@ export function presentError(error: unknown, output: Output): number {
     }
     if (error.problems.length > 0 && error.hint !== undefined) output.hint(error.hint);
     if (error.cause !== undefined) output.debug(`caused by: ${describeCause(error.cause)}`);
-    return error.exitCode;
+    return exitCodeFor(error);
   }
   const message = error instanceof Error ? error.message : String(error);
   output.error(
@@ -23,7 +23,7 @@ export function presentError(error: unknown, output: Output): number {
   );
   if (output.verbose && error instanceof Error && error.stack !== undefined)
     output.info(error.stack);
-  return BUG_EXIT_CODE;
+  return exitCodeFor(error);
 }
 
 function describeCause(cause: unknown): string {
