@@ -227,6 +227,26 @@ describe('run', () => {
     expect(output.stderr.writableFinished).toBe(true);
   });
 
+  it('fails a run whose output could not be kept, though the container exited 0', async () => {
+    const { runner } = setup({
+      engine: { images: [IMAGE], model: { output: [frame(1, 'step 1\n')], exitCode: 0 } },
+    });
+    await runner.start(never());
+    const full = new Writable({
+      write(_chunk, _encoding, callback) {
+        callback(new Error('ENOSPC: no space left on device, write'));
+      },
+    }).on('error', () => undefined);
+    const { stderr } = collectingOutput().output;
+    const { details, ...outcome } = await runner.run({ stdout: full, stderr }, never());
+    expect(outcome).toEqual({
+      exitCode: 0,
+      signal: null,
+      reason:
+        "the model's output could not be written to the logs: ENOSPC: no space left on device, write",
+    });
+  });
+
   it.each<{ exitCode: number; signal: string | null }>([
     { exitCode: 0, signal: null },
     { exitCode: 1, signal: null },

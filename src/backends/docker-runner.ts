@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { EngineUnavailableError, RunFailedError } from '../errors.js';
-import type { RunOutput } from '../run/run-output.js';
+import { outputLost, type RunOutput } from '../run/run-output.js';
 import { endAndWait } from '../run/streams.js';
 import type { DockerEngine, EngineContainer } from './docker-client.js';
 import type { DockerConfig } from './docker-config.js';
@@ -80,10 +80,12 @@ export function createDockerRunner(
       // output nor a quick exit can be missed.
       const attached = await created.attach();
       const { exited } = await created.waitForExit();
-      const streamed = pipeline(attached, new Demuxer(output));
-      // Awaited once the container has exited; until then a broken attach
-      // stream must not count as an unhandled rejection.
-      streamed.catch(() => undefined);
+      // A failure is kept as a value: awaited once the container has exited,
+      // it must not count as an unhandled rejection until then.
+      const streamed = pipeline(attached, new Demuxer(output)).then(
+        () => undefined,
+        (error: Error) => error,
+      );
       const onAbort = () => {
         created.stop(graceSeconds).catch(() => created.kill().catch(() => undefined));
       };
@@ -98,12 +100,13 @@ export function createDockerRunner(
           });
         });
         const { exitCode } = await exited;
-        await streamed.catch(() => undefined);
+        const outputError = await streamed;
         await Promise.all([endAndWait(output.stdout), endAndWait(output.stderr)]);
-        return {
-          ...(await describeExit(created, exitCode, config)),
-          details: { container_id: created.id },
-        };
+        const outcome = await describeExit(created, exitCode, config);
+        // The model ran, but its output could not be kept: that must not pass as success.
+        if (outputError !== undefined && outcome.reason === undefined)
+          outcome.reason = outputLost(outputError.message);
+        return { ...outcome, details: { container_id: created.id } };
       } finally {
         signal.removeEventListener('abort', onAbort);
       }

@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import type { RunOutput } from '../run/run-output.js';
+import { outputLost, type RunOutput } from '../run/run-output.js';
 
 /** A process to run: always an argv; a shell command is `/bin/sh -c <command>`. */
 export interface ProcessSpec {
@@ -57,10 +57,15 @@ export async function runProcess(
   const pid = child.pid;
   // The pipelines end the run's output streams, so they settle only once
   // every chunk has reached the log files, not when the child's pipe closes.
+  // A failure is kept as a value: it may come before the exit, while nothing
+  // awaits it yet, and must not count as an unhandled rejection meanwhile.
   const streams = Promise.all([
     child.stdout ? pipeline(child.stdout, output.stdout) : undefined,
     child.stderr ? pipeline(child.stderr, output.stderr) : undefined,
-  ]);
+  ]).then(
+    () => undefined,
+    (error: Error) => error,
+  );
   // The 'exit' event fires even when a grandchild still holds the output
   // pipes open, which execa's own promise would wait for.
   const exited = new Promise<ProcessOutcome>((resolve) => {
@@ -84,12 +89,9 @@ export async function runProcess(
     // Whatever the model left running in its group goes with it.
     signalGroup(pid, 'SIGKILL');
     await child.catch(() => undefined);
-    try {
-      await streams;
-    } catch (error) {
-      // The model ran, but its output could not be kept: that must not pass as success.
-      return { ...outcome, outputError: (error as Error).message };
-    }
+    const outputError = await streams;
+    // The model ran, but its output could not be kept: that must not pass as success.
+    if (outputError !== undefined) return { ...outcome, outputError: outputError.message };
     return outcome;
   } finally {
     clearTimeout(killTimer);
@@ -132,7 +134,7 @@ export function toRunOutcome(
     return {
       exitCode: outcome.exitCode,
       signal: outcome.signal,
-      reason: `the model's output could not be written to the logs: ${outcome.outputError}`,
+      reason: outputLost(outcome.outputError),
     };
   }
   return { exitCode: outcome.exitCode, signal: outcome.signal };

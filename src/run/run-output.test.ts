@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { runProcess } from '../backends/process-runner.js';
 import { createRunOutput } from './run-output.js';
+import { writeChunk } from './streams.js';
 
 let tree: Tree;
 afterEach(() => tree?.remove());
@@ -44,14 +45,33 @@ describe('run output', () => {
     tree = makeTree({ 'logs/': '' });
     symlinkSync('/dev/full', tree.path('logs', 'stdout.log'));
     const handle = await createRunOutput({ logDir: tree.path('logs') });
+    // The write fails long before the model ends: the failure must wait for
+    // the exit without counting as an unhandled rejection meanwhile.
     const outcome = await runProcess(
-      { file: 'seq', args: ['1', '1000'], cwd: tree.root, env: { PATH: process.env.PATH ?? '' } },
+      {
+        file: '/bin/sh',
+        args: ['-c', 'seq 1 1000; sleep 0.5'],
+        cwd: tree.root,
+        env: { PATH: process.env.PATH ?? '' },
+      },
       handle.output,
       { signal: new AbortController().signal, graceMs: 1000 },
     );
     await handle.close();
     expect(outcome.exitCode).toBe(0);
     expect(outcome.outputError).toMatch(/ENOSPC/);
+  });
+
+  it('fails a direct write, without crashing, when the log cannot be written', async () => {
+    // Container and job output is written chunk by chunk, with no pipeline to hear the stream's error.
+    tree = makeTree({ 'logs/': '' });
+    symlinkSync('/dev/full', tree.path('logs', 'stderr.log'));
+    const handle = await createRunOutput({ logDir: tree.path('logs') });
+    await expect(writeChunk(handle.output.stderr, 'step 1\n')).rejects.toThrow(/ENOSPC/);
+    await expect(writeChunk(handle.output.stderr, 'step 2\n')).rejects.toThrow();
+    await writeChunk(handle.output.stdout, 'still kept\n');
+    await handle.close();
+    expect(readFileSync(tree.path('logs', 'stdout.log'), 'utf8')).toBe('still kept\n');
   });
 
   it('prefixes echoed lines by stream once the model writes to both, and never the logs', async () => {

@@ -68,6 +68,9 @@ export async function createRunOutput(options: RunOutputOptions): Promise<RunOut
       ]);
     });
   const output = { stdout: tee('stdout'), stderr: tee('stderr') };
+  // Likewise for the tees: their writers hear of a failure through the write
+  // callback (or their pipeline), so the 'error' event must not crash modelrun.
+  for (const stream of Object.values(output)) stream.on('error', () => undefined);
   let closing: Promise<void> | undefined;
   return {
     output,
@@ -97,4 +100,9 @@ class TeeWritable extends Writable {
   ): void {
     this.sink(chunk).then(() => callback(), callback);
   }
+}
+
+/** The failure reason of a run whose model ran but whose output could not be kept. */
+export function outputLost(message: string): string {
+  return `the model's output could not be written to the logs: ${message}`;
 }
