@@ -3,4 +3,6 @@ import module from 'node:module';
 
 // Node 22.1+ can cache compiled modules between runs, which shortens every start-up.
 module.enableCompileCache?.();
-await import('../dist/cli/main.js');
+// Stack traces name our sources, not the bundle, when a user reports a bug.
+if (process.argv.includes('--verbose')) process.setSourceMapsEnabled(true);
+await import('../dist/main.js');
