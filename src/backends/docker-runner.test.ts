@@ -111,6 +111,13 @@ describe('check', () => {
     await runner.check();
     expect(engine.calls).toEqual(['version']);
   });
+
+  it('asks the engine once, though the pipeline checks and start() checks again', async () => {
+    const { runner, engine } = setup({ engine: { images: [IMAGE] } });
+    await runner.check();
+    await runner.start(never());
+    expect(engine.calls.filter((c) => c === 'version')).toHaveLength(1);
+  });
 });
 
 describe('start', () => {

@@ -33,19 +33,21 @@ export function createDockerRunner(
   const graceSeconds =
     deps.graceMs === undefined ? DOCKER_GRACE_SECONDS : Math.ceil(deps.graceMs / 1000);
 
-  const check = async () => {
-    try {
-      await engine.version();
-    } catch (error) {
-      throw new EngineUnavailableError(
-        `Cannot reach the Docker engine at ${engine.address}: is dockerd running? (${(error as Error).message})`,
-        {
-          hint: 'start it (`sudo systemctl start docker`, or `dockerd &`), or point DOCKER_HOST or docker_host at a running engine',
-          cause: error,
-        },
-      );
-    }
-  };
+  // Asked once: start() checks too, so that it stands on its own, and reuses the pipeline's answer.
+  let checked: Promise<void> | undefined;
+  const check = () =>
+    (checked ??= engine.version().then(
+      () => undefined,
+      (error: Error) => {
+        throw new EngineUnavailableError(
+          `Cannot reach the Docker engine at ${engine.address}: is dockerd running? (${error.message})`,
+          {
+            hint: 'start it (`sudo systemctl start docker`, or `dockerd &`), or point DOCKER_HOST or docker_host at a running engine',
+            cause: error,
+          },
+        );
+      },
+    ));
 
   return {
     check,

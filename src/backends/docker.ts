@@ -40,7 +40,7 @@ export const dockerBackend: BackendDefinition = {
   },
   async createRunner(config, job, deps) {
     const c = config as DockerConfig;
-    // dockerode is loaded only here, when a model runs on Docker.
+    // Loaded only when a model runs on Docker; dockerode itself at the first engine call.
     const [{ createDockerRunner }, { dockerodeEngine }, { dockerDryRun }] = await Promise.all([
       import('./docker-runner.js'),
       import('./dockerode-engine.js'),

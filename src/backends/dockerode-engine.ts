@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type {
   BuildOptions,
   DockerEngine,
@@ -9,28 +9,27 @@ import type {
 import type { EngineAddress } from './docker-engine.js';
 import type { ContainerSpec } from './docker-spec.js';
 
-/** The Docker engine at `address`, through dockerode. */
+/**
+ * The Docker engine at `address`, through dockerode. dockerode is loaded at
+ * the first call, so a run that never reaches the engine (`--dry-run`) does
+ * not pay for loading it.
+ */
 export function dockerodeEngine(address: EngineAddress): DockerEngine {
-  const docker = new Docker(
-    address.socketPath !== undefined
-      ? { socketPath: address.socketPath }
-      : {
-          host: address.host,
-          port: address.port,
-          protocol: address.tls === undefined ? 'http' : 'https',
-          ...(address.tls ?? {}),
-        },
-  );
+  let client: Promise<Docker> | undefined;
+  const connect = () =>
+    (client ??= import('./dockerode-connect.js').then(({ connectDockerode }) =>
+      connectDockerode(address),
+    ));
 
   return {
     address: address.url,
     async version() {
-      const info = await docker.version();
+      const info = await (await connect()).version();
       return { version: info.Version, apiVersion: info.ApiVersion };
     },
     async imageExists(reference) {
       try {
-        await docker.getImage(reference).inspect();
+        await (await connect()).getImage(reference).inspect();
         return true;
       } catch (error) {
         if ((error as { statusCode?: number }).statusCode === 404) return false;
@@ -38,13 +37,15 @@ export function dockerodeEngine(address: EngineAddress): DockerEngine {
       }
     },
     async pull(reference, signal) {
-      const stream = (await docker.pull(reference, {
+      const stream = (await (
+        await connect()
+      ).pull(reference, {
         abortSignal: signal,
       })) as NodeJS.ReadableStream;
       return jsonLines(stream);
     },
     async build(context, options: BuildOptions, signal) {
-      const stream = await docker.buildImage(context, {
+      const stream = await (await connect()).buildImage(context, {
         t: options.tag,
         dockerfile: options.dockerfile,
         buildargs: options.buildArgs,
@@ -57,11 +58,12 @@ export function dockerodeEngine(address: EngineAddress): DockerEngine {
       return jsonLines(stream);
     },
     async createContainer(name, spec: ContainerSpec) {
+      const docker = await connect();
       const container = await docker.createContainer({ name, ...spec });
       return wrapContainer(docker, container);
     },
     async listContainers(labels) {
-      const found = await docker.listContainers({
+      const found = await (await connect()).listContainers({
         all: true,
         filters: { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) },
       });
