@@ -186,16 +186,21 @@ describe.skipIf(missing !== undefined)('the docker backend, against a real engin
     await docker.getImage(tag ?? '').remove();
   });
 
-  it('fails a broken build with the failing step and its message', async () => {
-    tree = makeTree({ Dockerfile: `FROM ${BUSYBOX}\nRUN echo fine\nRUN exit 3\n` });
-    const { request, deps } = pipelineHarness(
-      tree,
-      { command: 'true' },
-      busybox({ image: undefined, dockerfile: 'Dockerfile' }),
-    );
-    await expect(runPipeline(request, deps)).rejects.toThrow(
+  it('fails a broken build with the failing step and its message, and exits 1', async () => {
+    // Through the built CLI, so that the bundle's build path is tested too.
+    tree = makeTree({
+      Dockerfile: `FROM ${BUSYBOX}\nRUN echo fine\nRUN exit 3\n`,
+      'model.yml': 'run_id: broken-build\ncommand: "true"\n',
+      'docker.yml': 'type: docker\ndockerfile: Dockerfile\npull_policy: never\n',
+    });
+    const result = await runModelrun(['run', 'model.yml', '--backend-config', 'docker.yml'], {
+      cwd: tree.root,
+    });
+    expect(result.stderr).toMatch(
       /building the image from .*Dockerfile failed at Step 3\/\d+ : RUN exit 3: The command '\/bin\/sh -c exit 3' returned a non-zero code: 3/,
     );
+    expect(result.code).toBe(1);
+    expect(await containersOf('broken-build')).toEqual([]);
   });
 
   it('fails clearly with pull_policy: never and a missing image, creating no container', async () => {
