@@ -29,15 +29,24 @@ for (let i = 0; i < fileCount; i++) {
   files.push(file);
 }
 // A preload that reports, at exit, whether dockerode was ever loaded.
+// dockerode is bundled into a chunk of its own (dist/dockerode-connect-*.js),
+// so a module hook that sees every file the CLI loads tells whether it was.
 const probe = join(dir, 'probe.mjs');
+const hooks = join(dir, 'hooks.mjs');
+writeFileSync(
+  hooks,
+  `import { writeSync } from 'node:fs';
+export async function load(url, context, next) {
+  if (/dockerode-connect|node_modules\\/dockerode\\//.test(url)) writeSync(2, 'dockerode-loaded=true\\n');
+  return next(url, context);
+}
+`,
+);
 writeFileSync(
   probe,
-  `import { createRequire } from 'node:module';
-const require = createRequire(import.meta.url);
-process.on('exit', () => {
-  const loaded = Object.keys(require.cache).some((path) => path.includes('/node_modules/dockerode/'));
-  process.stderr.write('dockerode-loaded=' + loaded + '\\n');
-});
+  `import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+register(pathToFileURL(${JSON.stringify(hooks)}));
 `,
 );
 
