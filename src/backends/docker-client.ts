@@ -27,6 +27,14 @@ export interface ContainerState {
   oomKilled: boolean;
 }
 
+/** The engine's out-of-memory reports for one container, heard from before its start. */
+export interface OutOfMemoryWatch {
+  /** Whether the engine reported an OOM kill; waits up to `ms` for a report still on its way. */
+  seen(ms: number): Promise<boolean>;
+  /** Stops listening. */
+  close(): void;
+}
+
 /** A container modelrun created. */
 export interface EngineContainer {
   id: string;
@@ -38,6 +46,12 @@ export interface EngineContainer {
    * before start, and a fast exit cannot slip past it.
    */
   waitForExit(): Promise<{ exited: Promise<{ exitCode: number }> }>;
+  /**
+   * Listens for the engine's "oom" events for this container. State.OOMKilled
+   * is set only when the kernel's report beats the exit through containerd,
+   * which under load it does not always; the event comes either way.
+   */
+  watchOutOfMemory(): Promise<OutOfMemoryWatch>;
   start(): Promise<void>;
   /** SIGTERM, then SIGKILL after `graceSeconds`, done by the engine. */
   stop(graceSeconds: number): Promise<void>;

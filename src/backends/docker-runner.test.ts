@@ -183,17 +183,19 @@ describe('start', () => {
 });
 
 describe('run', () => {
-  it('attaches and registers the wait before it starts the container', async () => {
+  it('attaches, registers the wait and listens for OOM reports before it starts the container', async () => {
     const { runner, engine } = setup({ engine: { images: [IMAGE], model: { exitCode: 0 } } });
     await runToEnd(runner);
     const name = engine.specs[0]?.name;
     expect(engine.calls.slice(engine.calls.indexOf(`create ${name}`))).toEqual([
       `create ${name}`,
+      'watchOutOfMemory',
       'attach',
       'waitForExit',
       'start',
       'state',
     ]);
+    expect(engine.containers[0]?.watchClosed).toBe(true);
   });
 
   it('creates the container from the config and the job, named and labelled for the run', async () => {
@@ -279,6 +281,29 @@ describe('run', () => {
     });
     const { outcome } = await runToEnd(runner);
     expect(outcome).toEqual({ exitCode: 137, signal: 'SIGKILL', reason });
+  });
+
+  it('names an OOM kill whose report came after the exit, which OOMKilled then misses', async () => {
+    const { runner, engine } = setup({
+      config: { memory: '32m' },
+      engine: { images: [IMAGE], model: { exitCode: 137, lateOomReportMs: 50 } },
+    });
+    const { outcome } = await runToEnd(runner);
+    expect(outcome).toEqual({
+      exitCode: 137,
+      signal: 'SIGKILL',
+      reason: 'killed: out of memory (limit 32m)',
+    });
+    expect(engine.containers[0]?.watchClosed).toBe(true);
+  });
+
+  it('does not wait for an OOM report after an exit that is not a SIGKILL', async () => {
+    const { runner } = setup({
+      config: { memory: '32m' },
+      engine: { images: [IMAGE], model: { exitCode: 1, lateOomReportMs: 50 } },
+    });
+    const { outcome } = await runToEnd(runner);
+    expect(outcome).toEqual({ exitCode: 1, signal: null });
   });
 
   it('names the container it ran in, for run.json', async () => {

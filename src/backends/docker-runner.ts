@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { EngineUnavailableError, RunFailedError } from '../errors.js';
 import { outputLost, type RunOutput } from '../run/run-output.js';
 import { endAndWait } from '../run/streams.js';
-import type { DockerEngine, EngineContainer } from './docker-client.js';
+import type { DockerEngine, EngineContainer, OutOfMemoryWatch } from './docker-client.js';
 import type { DockerConfig } from './docker-config.js';
 import { Demuxer } from './docker-demux.js';
 import { ensureImage } from './docker-image.js';
@@ -13,6 +13,9 @@ import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from './ty
 
 /** Seconds the engine waits after SIGTERM before it sends SIGKILL. */
 export const DOCKER_GRACE_SECONDS = 10;
+
+/** How long an exit by SIGKILL under a memory limit waits for the engine's OOM report. */
+const LATE_OOM_REPORT_MS = 1000;
 
 /**
  * One run in a Docker container: check the engine, get the image, create
@@ -78,21 +81,24 @@ export function createDockerRunner(
         );
       });
       container = created;
-      // Attach and register the wait before start, so that neither the first
-      // output nor a quick exit can be missed.
-      const attached = await created.attach();
-      const { exited } = await created.waitForExit();
-      // A failure is kept as a value: awaited once the container has exited,
-      // it must not count as an unhandled rejection until then.
-      const streamed = pipeline(attached, new Demuxer(output)).then(
-        () => undefined,
-        (error: Error) => error,
-      );
+      // Heard from before start, like the output and the exit. Without it the
+      // run still works; an OOM kill is then known only from OOMKilled.
+      const watching = created.watchOutOfMemory().catch(() => undefined);
       const onAbort = () => {
         created.stop(graceSeconds).catch(() => created.kill().catch(() => undefined));
       };
-      signal.addEventListener('abort', onAbort, { once: true });
       try {
+        // Attach and register the wait before start, so that neither the first
+        // output nor a quick exit can be missed.
+        const attached = await created.attach();
+        const { exited } = await created.waitForExit();
+        // A failure is kept as a value: awaited once the container has exited,
+        // it must not count as an unhandled rejection until then.
+        const streamed = pipeline(attached, new Demuxer(output)).then(
+          () => undefined,
+          (error: Error) => error,
+        );
+        signal.addEventListener('abort', onAbort, { once: true });
         if (signal.aborted)
           return { exitCode: null, signal: null, reason: 'stopped before the container started' };
         await created.start().catch((error: Error) => {
@@ -104,13 +110,14 @@ export function createDockerRunner(
         const { exitCode } = await exited;
         const outputError = await streamed;
         await Promise.all([endAndWait(output.stdout), endAndWait(output.stderr)]);
-        const outcome = await describeExit(created, exitCode, config);
+        const outcome = await describeExit(created, exitCode, config, await watching);
         // The model ran, but its output could not be kept: that must not pass as success.
         if (outputError !== undefined && outcome.reason === undefined)
           outcome.reason = outputLost(outputError.message);
         return { ...outcome, details: { container_id: created.id } };
       } finally {
         signal.removeEventListener('abort', onAbort);
+        void watching.then((watch) => watch?.close());
       }
     },
 
@@ -142,9 +149,13 @@ async function describeExit(
   container: EngineContainer,
   exitCode: number,
   config: DockerConfig,
+  oom: OutOfMemoryWatch | undefined,
 ): Promise<RunOutcome> {
   const state = await container.state().catch(() => undefined);
-  if (state?.oomKilled) {
+  // A SIGKILL under a memory limit is most likely the kernel's: give its
+  // report a moment to arrive, since the engine may have seen the exit first.
+  const lateReport = exitCode === 137 && config.memory !== undefined ? LATE_OOM_REPORT_MS : 0;
+  if (state?.oomKilled || (await oom?.seen(lateReport))) {
     // The kernel kills with SIGKILL; the main process may also outlive a killed child.
     return {
       exitCode,

@@ -111,6 +111,34 @@ function wrapContainer(docker: Docker, container: Docker.Container): EngineConta
         );
       });
     },
+    async watchOutOfMemory() {
+      const events = (await docker.getEvents({
+        filters: { type: ['container'], container: [container.id], event: ['oom'] },
+      })) as NodeJS.ReadableStream & { destroy(): void };
+      let seen = false;
+      const waiting = new Set<() => void>();
+      events.on('data', () => {
+        seen = true;
+        for (const wake of waiting) wake();
+      });
+      // A broken events stream only means no late report; OOMKilled still counts.
+      events.on('error', () => undefined);
+      return {
+        seen(ms) {
+          if (seen || ms <= 0) return Promise.resolve(seen);
+          return new Promise<boolean>((resolve) => {
+            const wake = () => {
+              clearTimeout(timer);
+              waiting.delete(wake);
+              resolve(seen);
+            };
+            const timer = setTimeout(wake, ms);
+            waiting.add(wake);
+          });
+        },
+        close: () => events.destroy(),
+      };
+    },
     async start() {
       await container.start();
     },

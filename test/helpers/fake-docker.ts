@@ -4,6 +4,7 @@ import type {
   ContainerState,
   DockerEngine,
   EngineContainer,
+  OutOfMemoryWatch,
   ProgressMessage,
 } from '../../src/backends/docker-client.js';
 import type { ContainerSpec } from '../../src/backends/docker-spec.js';
@@ -23,8 +24,13 @@ export interface FakeModel {
   output?: Buffer[];
   /** Exit with this code right after the output; by default the model runs until stopped. */
   exitCode?: number;
-  /** Report the exit as the kernel's OOM kill. */
+  /** Report the exit as the kernel's OOM kill: in State.OOMKilled and by an event. */
   oomKilled?: boolean;
+  /**
+   * An OOM kill whose report lost the race with the exit, as happens under
+   * load: OOMKilled stays false, and the event comes this many ms after the exit.
+   */
+  lateOomReportMs?: number;
   /** start() fails with this, as the engine does for a bad mount or command. */
   startError?: Error;
 }
@@ -117,6 +123,8 @@ export class FakeDocker implements DockerEngine {
 export class FakeContainer implements EngineContainer {
   running = false;
   removed = false;
+  watchClosed = false;
+  private oomReported = false;
   private exitCode = 0;
   private readonly stream = new PassThrough();
   private readonly waiters: ((status: { exitCode: number }) => void)[] = [];
@@ -136,6 +144,21 @@ export class FakeContainer implements EngineContainer {
     this.calls.push('waitForExit');
     // condition=next-exit: an exit that already happened is not waited for.
     return { exited: new Promise<{ exitCode: number }>((resolve) => this.waiters.push(resolve)) };
+  }
+
+  async watchOutOfMemory(): Promise<OutOfMemoryWatch> {
+    this.calls.push('watchOutOfMemory');
+    return {
+      seen: async (ms) => {
+        const deadline = Date.now() + ms;
+        while (!this.oomReported && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        return this.oomReported;
+      },
+      close: () => {
+        this.watchClosed = true;
+      },
+    };
   }
 
   async start() {
@@ -182,6 +205,12 @@ export class FakeContainer implements EngineContainer {
     this.running = false;
     this.exitCode = code;
     this.stream.end();
+    if (this.model.oomKilled) this.oomReported = true;
+    const late = this.model.lateOomReportMs;
+    if (late !== undefined)
+      setTimeout(() => {
+        this.oomReported = true;
+      }, late);
     for (const resolve of this.waiters.splice(0)) resolve({ exitCode: code });
   }
 }
