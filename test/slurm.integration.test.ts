@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runPipeline } from '../src/run/pipeline.js';
@@ -52,6 +53,26 @@ describe.skipIf(missing !== undefined)('the slurm backend, against a real cluste
     expect(readFileSync(join(staging, 'slurm-job.sh'), 'utf8')).toContain(
       '#SBATCH --job-name=modelrun-slurm-ok',
     );
+  });
+
+  it('follows output files named with the node, job name, user and a padded job id', async () => {
+    tree = makeTree({ 'joblogs/': '' });
+    const { request, deps, staging, runJson } = pipelineHarness(
+      tree,
+      { run_id: 'slurm-patterns', command: 'echo out; echo err >&2' },
+      {
+        type: 'slurm',
+        output_file: tree.path('joblogs', '%x_%N_%u_%12j.out'),
+        error_file: tree.path('joblogs', '%x_%N_%u_%12j.err'),
+      },
+    );
+    expect((await runPipeline(request, deps)).exitCode).toBe(0);
+    expect(readFileSync(join(staging, 'logs', 'stdout.log'), 'utf8')).toBe('out\n');
+    expect(readFileSync(join(staging, 'logs', 'stderr.log'), 'utf8')).toBe('err\n');
+    const id = runJson().backend.details.job_id as string;
+    const node = slurmJob(id).BatchHost;
+    const name = `modelrun-slurm-patterns_${node}_${userInfo().username}_${id.padStart(10, '0')}`;
+    expect(readFileSync(tree.path('joblogs', `${name}.out`), 'utf8')).toBe('out\n');
   });
 
   it("takes a failed job's exit code from ExitCode=N:S", async () => {

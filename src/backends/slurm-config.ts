@@ -99,12 +99,12 @@ export function slurmConfigSchema(ctx: PathContext) {
     job_name: text('Name of the job (--job-name). Default: modelrun-<run_id>.', 'wave-hindcast'),
     output_file: anyPath(ctx, {
       description:
-        "File the job's stdout goes to (--output); %j is the job id. modelrun tails it into the run's logs. Default: logs/slurm-%j.out in the staging directory.",
+        "File the job's stdout goes to (--output), with Slurm's patterns (%j job id, %x job name, %u user, %N node, %5j padded…). modelrun names it as Slurm does and tails it into the run's logs. Default: logs/slurm-%j.out in the staging directory.",
       examples: ['/scratch/me/logs/%j.out'],
     }).optional(),
     error_file: anyPath(ctx, {
       description:
-        "File the job's stderr goes to (--error). Default: logs/slurm-%j.err in the staging directory.",
+        "File the job's stderr goes to (--error), with the same patterns as output_file. Default: logs/slurm-%j.err in the staging directory.",
       examples: ['/scratch/me/logs/%j.err'],
     }).optional(),
     mail_type: documented(z.array(z.enum(MAIL_TYPES)).min(1), {

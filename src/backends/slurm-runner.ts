@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringEnv } from '../run/env.js';
@@ -11,6 +12,7 @@ import { removeEnvFile, writeEnvFile } from './env-file.js';
 import { FileTail } from './file-tail.js';
 import { checkSlurm, slurmCommand, slurmFailure } from './slurm-cli.js';
 import type { SlurmConfig } from './slurm-config.js';
+import { expandFilename } from './slurm-filename.js';
 import {
   batchScript,
   containerAsApptainer,
@@ -43,6 +45,8 @@ export function createSlurmRunner(
   describe: () => DryRun,
 ): BackendRunner {
   const env = stringEnv(deps.env);
+  // Slurm's %u: the user sbatch runs as, which is this process's.
+  const user = submittingUser(env);
   let image: Promise<string | undefined> | undefined;
   let jobId: string | undefined;
   let finished = false;
@@ -97,9 +101,12 @@ export function createSlurmRunner(
       jobId = id;
       deps.status(`submitted batch job ${id} (${jobName(config, job)}); script ${script}`);
 
+      // Named as Slurm names them; a pattern with %N only once the job has its node.
+      let batchHost: string | undefined;
+      const values = () => ({ jobId: id, jobName: jobName(config, job), user, batchHost });
       const tails = [
-        new FileTail(expand(outputPattern(config, job), id, config, job), output.stdout),
-        new FileTail(expand(errorPattern(config, job), id, config, job), output.stderr),
+        new FileTail(() => expandFilename(outputPattern(config, job), values()), output.stdout),
+        new FileTail(() => expandFilename(errorPattern(config, job), values()), output.stderr),
       ];
       const tailAll = () => Promise.all(tails.map((t) => t.poll()));
       const onAbort = () =>
@@ -108,7 +115,9 @@ export function createSlurmRunner(
         );
       signal.addEventListener('abort', onAbort, { once: true });
       try {
-        const final = await follow(id, env, deps.status, tailAll, signal);
+        const final = await follow(id, env, deps.status, tailAll, signal, (state) => {
+          batchHost = state.batchHost ?? batchHost;
+        });
         finished = true;
         await settle(tailAll);
         await Promise.all([endAndWait(output.stdout), endAndWait(output.stderr)]);
@@ -158,6 +167,7 @@ async function follow(
   status: (line: string) => void,
   tail: () => Promise<unknown>,
   signal: AbortSignal,
+  observe: (state: JobState) => void,
 ): Promise<JobState | undefined> {
   let interval = FIRST_POLL_MS;
   let nextPoll = 0;
@@ -169,6 +179,7 @@ async function follow(
       if (state === undefined)
         return seen !== undefined && FINAL_STATES.has(seen.state) ? seen : undefined;
       seen = state;
+      observe(state);
       const line = describeState(id, state);
       if (line !== last) {
         status(line);
@@ -202,17 +213,13 @@ async function settle(tail: () => Promise<number[]>): Promise<void> {
   }
 }
 
-/** Slurm's filename patterns that modelrun can resolve: %j, %x, %u and %%. */
-function expand(pattern: string, id: string, config: SlurmConfig, job: RunJob): string {
-  return pattern.replace(/%([%jxu])/g, (_, code: string) =>
-    code === 'j'
-      ? id
-      : code === 'x'
-        ? jobName(config, job)
-        : code === 'u'
-          ? (process.env.USER ?? '')
-          : '%',
-  );
+function submittingUser(env: Record<string, string>): string {
+  try {
+    return userInfo().username;
+  } catch {
+    // No passwd entry for this uid, as in some containers.
+    return env.USER ?? '';
+  }
 }
 
 /** A container in the job reads its environment from a file only the user can read. */

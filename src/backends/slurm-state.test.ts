@@ -12,12 +12,15 @@ describe('reading job states', () => {
       exitCode: 3,
       signal: 0,
       nodes: 'node017',
+      batchHost: 'node017',
     });
   });
 
-  it('leaves out a reason of None and a node list of (null)', () => {
+  it('leaves out a reason of None, and a node list and batch host of (null)', () => {
     expect(
-      parseScontrol('JobId=5 JobState=PENDING Reason=None ExitCode=0:0 NodeList=(null)'),
+      parseScontrol(
+        'JobId=5 JobState=PENDING Reason=None ExitCode=0:0 NodeList=(null) BatchHost=(null)',
+      ),
     ).toEqual({
       state: 'PENDING',
       exitCode: 0,

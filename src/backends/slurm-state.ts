@@ -10,6 +10,8 @@ export interface JobState {
   /** The signal that ended the job's script, when one did. */
   signal?: number;
   nodes?: string;
+  /** The node that runs the batch script. */
+  batchHost?: string;
 }
 
 /** States a job does not leave again. */
@@ -35,11 +37,13 @@ export function parseScontrol(line: string): JobState | undefined {
   const exit = /^(\d+):(\d+)$/.exec(field('ExitCode') ?? '');
   const reason = field('Reason');
   const nodes = field('NodeList');
+  const batchHost = field('BatchHost');
   return {
     state,
     ...(reason === undefined || reason === 'None' ? {} : { reason }),
     ...(exit === null ? {} : { exitCode: Number(exit[1]), signal: Number(exit[2]) }),
     ...(nodes === undefined || nodes === '(null)' ? {} : { nodes }),
+    ...(batchHost === undefined || batchHost === '(null)' || batchHost === '' ? {} : { batchHost }),
   };
 }
 

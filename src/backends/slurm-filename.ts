@@ -1,0 +1,56 @@
+/** What a batch job's --output and --error patterns can name. */
+export interface FilenameValues {
+  jobId: string;
+  jobName: string;
+  /** The submitting user's name. */
+  user: string;
+  /** The node the batch script runs on; unknown until the job starts. */
+  batchHost?: string;
+}
+
+/** Slurm's largest zero-padding width (%10j). */
+const MAX_WIDTH = 10;
+
+/** Slurm's array index for a job that is not part of an array (NO_VAL - 1). */
+const NOT_AN_ARRAY = '4294967294';
+
+/**
+ * A batch job's output or error file, from its --output/--error pattern, as
+ * Slurm names it: %j %A %J the job id, %a the array index, %x the job name,
+ * %u the user, %N the batch node, %n %t 0, %s "batch", %% a percent sign; a
+ * width (%5j) zero-pads numbers; a backslash anywhere turns expansion off
+ * (and is dropped); other % codes stay as written. Undefined while the
+ * pattern names the node and the job has none yet.
+ */
+export function expandFilename(pattern: string, values: FilenameValues): string | undefined {
+  if (pattern.includes('\\')) return pattern.replaceAll('\\', '');
+  if (values.batchHost === undefined && /%\d*N/.test(pattern.replaceAll('%%', '')))
+    return undefined;
+  return pattern.replace(
+    /%(%|(\d*)([AaJjNnstux]))/g,
+    (_, whole: string, digits = '', code = '') => {
+      if (whole === '%') return '%';
+      const width = Math.min(Number(digits || 0), MAX_WIDTH);
+      const pad = (number: string) => number.padStart(width, '0');
+      switch (code) {
+        case 'A':
+        case 'J':
+        case 'j':
+          return pad(values.jobId);
+        case 'a':
+          return pad(NOT_AN_ARRAY);
+        case 'n':
+        case 't':
+          return pad('0');
+        case 's':
+          return 'batch';
+        case 'u':
+          return values.user;
+        case 'x':
+          return values.jobName;
+        default:
+          return values.batchHost ?? '';
+      }
+    },
+  );
+}
