@@ -210,6 +210,16 @@ describe('interrupting a run', () => {
     expect(runJson(tree.path('simulations', 'slow')).status).toBe('cancelled');
   });
 
+  it('on SIGHUP (a dropped SSH session), stops the model too and exits 129', async () => {
+    const { child, exited } = await startRun('slow.yml');
+    const dir = tree.path('simulations', 'slow');
+    const sleepPid = Number(readFileSync(join(dir, 'sleep.pid'), 'utf8'));
+    child.kill('SIGHUP');
+    expect(await exited).toBe(129);
+    expect(isRunning(sleepPid)).toBe(false);
+    expect(runJson(dir)).toMatchObject({ status: 'cancelled', reason: 'cancelled by SIGHUP' });
+  });
+
   it('exits at once on a second Ctrl-C, and says what it could not clean up', async () => {
     const { child, exited, output } = await startRun('stubborn.yml');
     const sleepPid = Number(

@@ -1,5 +1,10 @@
 import { BUG_EXIT_CODE } from '../errors.js';
-import { type InterruptSignal, Interrupts, interruptExitCode } from '../run/interrupts.js';
+import {
+  INTERRUPT_SIGNALS,
+  type InterruptSignal,
+  Interrupts,
+  interruptExitCode,
+} from '../run/interrupts.js';
 import { runCli } from './run-cli.js';
 
 /** Waits until everything written to a stream has been handed to the OS. */
@@ -13,15 +18,17 @@ async function exit(code: number): Promise<never> {
   process.exit(code);
 }
 
-// A reader that goes away (`modelrun … | head`) is not an error worth a stack trace.
+// A reader that goes away (`modelrun … | head`, or a terminal whose SSH
+// session dropped) is not an error worth a stack trace: the run goes on, and
+// its logs have everything.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
+    if (error.code !== 'EPIPE' && error.code !== 'EIO') throw error;
   });
 }
 
-// The first SIGINT or SIGTERM stops the run in progress and waits for its
-// cleanup; a second one exits at once, saying what was left behind.
+// The first SIGINT, SIGTERM or SIGHUP stops the run in progress and waits
+// for its cleanup; a second one exits at once, saying what was left behind.
 const interrupts = new Interrupts();
 const onSignal = (signal: InterruptSignal) => {
   const count = interrupts.interrupt(signal);
@@ -70,8 +77,7 @@ const onCrash = (error: unknown) => {
 process.on('uncaughtException', onCrash);
 process.on('unhandledRejection', onCrash);
 
-process.on('SIGINT', () => onSignal('SIGINT'));
-process.on('SIGTERM', () => onSignal('SIGTERM'));
+for (const signal of INTERRUPT_SIGNALS) process.on(signal, () => onSignal(signal));
 
 const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,

@@ -1,6 +1,17 @@
 import { Cleanup } from './cleanup.js';
 
-export type InterruptSignal = 'SIGINT' | 'SIGTERM';
+/**
+ * The signals that stop a run and clean it up. SIGHUP is among them: it is
+ * what a dropped SSH session sends, and the model, in a session of its own,
+ * would not hear it and run on with nobody watching. (Node does not keep
+ * nohup's ignored SIGHUP, so a run meant to outlive the session belongs in
+ * tmux or screen.)
+ */
+export const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export type InterruptSignal = (typeof INTERRUPT_SIGNALS)[number];
+
+const SIGNAL_NUMBERS: Record<InterruptSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 /** Why a run was stopped before its model ended by itself. */
 export type StopReason =
@@ -9,11 +20,11 @@ export type StopReason =
 
 /** The exit code for a run ended by a signal: 128 plus the signal's number, as shells report it. */
 export function interruptExitCode(signal: InterruptSignal): number {
-  return signal === 'SIGINT' ? 130 : 143;
+  return 128 + SIGNAL_NUMBERS[signal];
 }
 
 /**
- * Connects the process's SIGINT and SIGTERM to the run in progress. The
+ * Connects the process's interrupt signals to the run in progress. The
  * entry point owns the signal handlers; a command that runs a model marks
  * itself active, listens to `signal`, and registers its undo steps in
  * `cleanup` so that a forced exit can say what it left behind.
