@@ -37,7 +37,8 @@ const unreachable = {
 };
 
 await build({
-  entryPoints: { main: 'src/cli/main.ts' },
+  // The CLI, and the guardian it starts beside a run (src/guardian/client.ts).
+  entryPoints: { main: 'src/cli/main.ts', guardian: 'src/guardian/main.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -220,6 +220,14 @@ describe('interrupting a run', () => {
     expect(runJson(dir)).toMatchObject({ status: 'cancelled', reason: 'cancelled by SIGHUP' });
   });
 
+  it('killed with SIGKILL, still leaves no model behind: its guardian stops it', async () => {
+    const { child, exited } = await startRun('slow.yml');
+    const sleepPid = Number(readFileSync(tree.path('simulations', 'slow', 'sleep.pid'), 'utf8'));
+    child.kill('SIGKILL');
+    expect(await exited).toBe(null);
+    expect(await waitUntilGone(sleepPid)).toBe(true);
+  });
+
   it('exits at once on a second Ctrl-C, and says what it could not clean up', async () => {
     const { child, exited, output } = await startRun('stubborn.yml');
     const sleepPid = Number(

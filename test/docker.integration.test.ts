@@ -263,6 +263,26 @@ describe.skipIf(missing !== undefined)('the docker backend, against a real engin
     expect(record).toMatchObject({ status: 'cancelled', reason: 'cancelled by SIGINT' });
   });
 
+  it('killed with SIGKILL, still leaves no container behind: its guardian removes it', async () => {
+    tree = makeTree({
+      'model.yml': 'run_id: killed-hard\ncommand: "echo started; sleep 300"\n',
+      'docker.yml': `type: docker\nimage: ${BUSYBOX}\npull_policy: never\n`,
+    });
+    const { child, exited } = await startModelrun(
+      ['run', 'model.yml', '--backend-config', 'docker.yml'],
+      { cwd: tree.root },
+    );
+    expect(await containersOf('killed-hard')).toHaveLength(1);
+    child.kill('SIGKILL');
+    await exited;
+    let left = await containersOf('killed-hard');
+    for (let i = 0; i < 100 && left.length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      left = await containersOf('killed-hard');
+    }
+    expect(left).toEqual([]);
+  });
+
   it('backends list reports the engine and its version', async () => {
     const result = await runModelrun(['backends', 'list', '--json']);
     const { backends } = JSON.parse(result.stdout) as {

@@ -163,6 +163,25 @@ describe.skipIf(missing !== undefined)('the slurm backend, against a real cluste
     expect(queued('modelrun-slurm-ctrl-c')).toEqual([]);
   });
 
+  it('killed with SIGKILL, still leaves no job behind: its guardian cancels it', async () => {
+    tree = makeTree({
+      'model.yml': 'run_id: slurm-killed\ncommand: "echo started; sleep 300"\n',
+      'slurm.yml': 'type: slurm\n',
+    });
+    const { child, exited } = await startModelrun(
+      ['run', 'model.yml', '--backend-config', 'slurm.yml'],
+      { cwd: tree.root },
+    );
+    const [id] = (queued('modelrun-slurm-killed')[0] ?? '').split(' ');
+    expect(id).toMatch(/^\d+$/);
+    child.kill('SIGKILL');
+    await exited;
+    for (let i = 0; i < 100 && queued('modelrun-slurm-killed').length > 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(queued('modelrun-slurm-killed')).toEqual([]);
+    expect(slurmJob(id ?? '').JobState).toBe('CANCELLED');
+  });
+
   it('runs the example wave model unchanged', async () => {
     tree = makeTree({
       'slurm.yml': 'type: slurm\ncpus_per_task: 1\nmem: 500M\ntime_limit: "00:05:00"\n',

@@ -51,14 +51,33 @@ export interface EngineVersion {
  * Asks the engine for its version with a plain HTTP request, so that
  * `backends list` can report on Docker without loading an engine client.
  */
-export function fetchEngineVersion(
+export async function fetchEngineVersion(
   address: EngineAddress,
   timeoutMs: number,
 ): Promise<EngineVersion> {
+  const { status, body } = await engineRequest(address, 'GET', '/version', timeoutMs);
+  if (status !== 200) throw new Error(`the engine answered ${status}: ${body.trim()}`);
+  try {
+    const parsed = JSON.parse(body) as { Version?: string; ApiVersion?: string };
+    return { version: parsed.Version ?? 'unknown', apiVersion: parsed.ApiVersion ?? 'unknown' };
+  } catch {
+    throw new Error(
+      'the engine did not answer with JSON; is DOCKER_HOST pointing at a Docker engine?',
+    );
+  }
+}
+
+/** One plain HTTP request to the engine, for the few calls made without dockerode. */
+export function engineRequest(
+  address: EngineAddress,
+  method: string,
+  path: string,
+  timeoutMs: number,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const options = {
-      method: 'GET',
-      path: '/version',
+      method,
+      path,
       timeout: timeoutMs,
       ...(address.socketPath === undefined
         ? { host: address.host, port: address.port, ...(address.tls ?? {}) }
@@ -72,25 +91,7 @@ export function fetchEngineVersion(
         response.on('data', (chunk: string) => {
           body += chunk;
         });
-        response.on('end', () => {
-          if (response.statusCode !== 200) {
-            reject(new Error(`the engine answered ${response.statusCode}: ${body.trim()}`));
-            return;
-          }
-          try {
-            const parsed = JSON.parse(body) as { Version?: string; ApiVersion?: string };
-            resolve({
-              version: parsed.Version ?? 'unknown',
-              apiVersion: parsed.ApiVersion ?? 'unknown',
-            });
-          } catch {
-            reject(
-              new Error(
-                'the engine did not answer with JSON; is DOCKER_HOST pointing at a Docker engine?',
-              ),
-            );
-          }
-        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
       },
     );
     request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));

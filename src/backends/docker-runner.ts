@@ -33,6 +33,7 @@ export function createDockerRunner(
   let container: EngineContainer | undefined;
   let removed = false;
   let stoppedAndKept = false;
+  let unguard = () => {};
   const graceSeconds =
     deps.graceMs === undefined ? DOCKER_GRACE_SECONDS : Math.ceil(deps.graceMs / 1000);
 
@@ -81,6 +82,13 @@ export function createDockerRunner(
         );
       });
       container = created;
+      unguard =
+        deps.guard?.({
+          kind: 'docker-container',
+          id: created.id,
+          engine: engine.address,
+          remove: config.remove_container,
+        }) ?? unguard;
       // Heard from before start, like the output and the exit. Without it the
       // run still works; an OOM kill is then known only from OOMKilled.
       const watching = created.watchOutOfMemory().catch(() => undefined);
@@ -126,12 +134,14 @@ export function createDockerRunner(
       if (config.remove_container) {
         await container.remove();
         removed = true;
+        unguard();
         return;
       }
       // Kept for inspection, but never left running.
       const state = await container.state().catch(() => undefined);
       if (state?.running) await container.kill();
       stoppedAndKept = true;
+      unguard();
     },
 
     describe,

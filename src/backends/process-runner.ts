@@ -1,4 +1,5 @@
 import { pipeline } from 'node:stream/promises';
+import type { Guard } from '../guardian/tasks.js';
 import { outputLost, type RunOutput } from '../run/run-output.js';
 
 /** A process to run: always an argv; a shell command is `/bin/sh -c <command>`. */
@@ -25,6 +26,8 @@ export interface ProcessRunOptions {
   graceMs: number;
   /** Called with the pid once the process runs, for the run record and leftover reports. */
   onStart?: (pid: number) => void;
+  /** Hands the process group to the guardian while it runs. */
+  guard?: Guard;
 }
 
 /**
@@ -75,6 +78,11 @@ export async function runProcess(
     );
   });
   if (pid !== undefined) options.onStart?.(pid);
+  const unguard =
+    pid === undefined
+      ? () => {}
+      : (options.guard?.({ kind: 'process-group', pgid: pid, graceMs: options.graceMs }) ??
+        (() => {}));
 
   let killTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
@@ -88,6 +96,7 @@ export async function runProcess(
     const outcome = await exited;
     // Whatever the model left running in its group goes with it.
     signalGroup(pid, 'SIGKILL');
+    unguard();
     await child.catch(() => undefined);
     const outputError = await streams;
     // The model ran, but its output could not be kept: that must not pass as success.

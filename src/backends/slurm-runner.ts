@@ -50,6 +50,12 @@ export function createSlurmRunner(
   let image: Promise<string | undefined> | undefined;
   let jobId: string | undefined;
   let finished = false;
+  let unguard = () => {};
+  /** The job reached a final state or left the queue: nothing of it runs on. */
+  const ended = () => {
+    finished = true;
+    unguard();
+  };
 
   const cancel = async () => {
     if (jobId === undefined || finished) return;
@@ -58,7 +64,7 @@ export function createSlurmRunner(
     for (let waited = 0; waited < 60_000; waited += 500) {
       const state = await readJobState(jobId, env);
       if (state === undefined || FINAL_STATES.has(state.state)) {
-        finished = true;
+        ended();
         return;
       }
       await sleep(500);
@@ -99,6 +105,7 @@ export function createSlurmRunner(
       if (submitted.code !== 0) throw slurmFailure('sbatch', submitted);
       const id = submitted.stdout.trim().split(';')[0] ?? '';
       jobId = id;
+      unguard = deps.guard?.({ kind: 'slurm-job', id }) ?? unguard;
       deps.status(`submitted batch job ${id} (${jobName(config, job)}); script ${script}`);
 
       // Named as Slurm names them; a pattern with %N only once the job has its node.
@@ -118,7 +125,7 @@ export function createSlurmRunner(
         const final = await follow(id, env, deps.status, tailAll, signal, (state) => {
           batchHost = state.batchHost ?? batchHost;
         });
-        finished = true;
+        ended();
         await settle(tailAll);
         await Promise.all([endAndWait(output.stdout), endAndWait(output.stderr)]);
         const details = { job_id: id };

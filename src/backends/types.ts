@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import type { PathContext } from '../config/path-context.js';
+import type { Guard } from '../guardian/tasks.js';
 import type { RunOutput } from '../run/run-output.js';
 
 /** Whether a backend's engine can be used on this machine right now. */
@@ -76,6 +77,8 @@ export interface RunnerDeps {
   graceMs?: number;
   /** Where live progress (image pulls, builds) is drawn; redrawn in place on a terminal. */
   progress?: { write(text: string): unknown; isTTY?: boolean };
+  /** Hands what the run starts to the guardian, which undoes it should modelrun die first. */
+  guard?: Guard;
 }
 
 /** How the model ended, as the backend saw it. */

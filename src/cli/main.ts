@@ -57,7 +57,13 @@ function reportLeftovers(why: string, left: string[]): void {
 }
 
 function forceExit(signal: InterruptSignal, why: string): void {
-  reportLeftovers(why, interrupts.cleanup.pending());
+  const left = interrupts.cleanup.pending();
+  reportLeftovers(why, left);
+  const guardian = interrupts.guardian?.pid;
+  if (left.length > 0 && guardian !== undefined)
+    process.stderr.write(
+      `modelrun: its guardian (pid ${guardian}) goes on stopping the model, container or job in the background\n`,
+    );
   void exit(interruptExitCode(signal));
 }
 

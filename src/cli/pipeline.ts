@@ -11,6 +11,7 @@ import {
   loadPostprocessors,
   type RunContext,
   requireModel,
+  startGuardian,
 } from './run-model.js';
 
 export interface PipelineOptions {
@@ -26,6 +27,7 @@ export async function runPipelineCommand(
   output: Output,
   ctx: RunContext,
 ): Promise<number> {
+  startGuardian(ctx.interrupts, false);
   const pipeline = requireValid(
     validatePipelineFile(resolve(ctx.cwd, options.pipelineFile), ctx.env, options.pipelineFile),
     'pipeline file',

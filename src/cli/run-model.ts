@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { localBackend } from '../backends/local.js';
 import { diskPathContext } from '../config/path-context.js';
+import { Guardian } from '../guardian/client.js';
 import { type BackendConfig, validateBackendFile } from '../load/backend-config.js';
 import { validateModelFile, validatePostprocessorFile } from '../load/model-file.js';
 import { requireValid } from '../load/require-valid.js';
@@ -36,6 +37,7 @@ export async function runModelCommand(
   output: Output,
   ctx: RunContext,
 ): Promise<number> {
+  startGuardian(ctx.interrupts, options.dryRun);
   const model = requireModel(options.modelFile, ctx);
   const backend =
     options.backendConfig === undefined
@@ -61,6 +63,17 @@ export async function runModelCommand(
   );
 }
 
+/**
+ * The run's guardian. Started before the files are even read, so that it
+ * boots on another core while modelrun loads; a run that stops before it
+ * starts anything leaves it nothing to do, and it exits with modelrun.
+ */
+export function startGuardian(interrupts: Interrupts, dryRun: boolean): Guardian {
+  interrupts.guardian ??= new Guardian();
+  if (!dryRun) interrupts.guardian.prepare();
+  return interrupts.guardian;
+}
+
 export async function execute(
   request: RunRequest,
   json: boolean,
@@ -69,6 +82,7 @@ export async function execute(
 ): Promise<number> {
   const { interrupts } = ctx;
   interrupts.active = true;
+  const guardian = startGuardian(interrupts, request.dryRun);
   try {
     const result = await runPipeline(request, {
       env: ctx.env,
@@ -81,12 +95,15 @@ export async function execute(
       cleanup: interrupts.cleanup,
       redactor: output.redactor,
       progress: ctx.terminal.stderr as NodeJS.WritableStream & { isTTY?: boolean },
+      guard: guardian.guard,
     });
     if (result.dryRun !== undefined)
       printDryRun(result.dryRun, stagingDirOf(request.model), output, json);
     else printSummary(result, output, json);
     return result.exitCode;
   } finally {
+    // Reached only once the pipeline has undone what it started itself.
+    guardian.close();
     interrupts.active = false;
   }
 }

@@ -1,3 +1,4 @@
+import type { Guardian } from '../guardian/client.js';
 import { Cleanup } from './cleanup.js';
 
 /**
@@ -35,6 +36,8 @@ export class Interrupts {
   private received = 0;
   /** True while a command has something to clean up on interrupt. */
   active = false;
+  /** The run's guardian, once a command started one: it finishes the cleanup after a forced exit. */
+  guardian: Guardian | undefined;
 
   get signal(): AbortSignal {
     return this.controller.signal;

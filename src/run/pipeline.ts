@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { findBackend } from '../backends/registry.js';
 import type { BackendRunner, DryRun } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
+import type { Guard } from '../guardian/tasks.js';
 import type { BackendConfig } from '../load/backend-config.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { type RunRecord, type RunStatus, writeRunRecord } from '../model/run-record.js';
@@ -46,6 +47,8 @@ export interface PipelineDeps {
   graceMs?: number;
   /** Where live progress (image pulls) is drawn. */
   progress?: { write(text: string): unknown; isTTY?: boolean };
+  /** Hands what the run starts to a guardian, which undoes it should modelrun die first. */
+  guard?: Guard;
 }
 
 export interface PipelineResult {
@@ -79,6 +82,7 @@ export async function runPipeline(
       status: deps.status,
       ...(deps.graceMs === undefined ? {} : { graceMs: deps.graceMs }),
       ...(deps.progress === undefined ? {} : { progress: deps.progress }),
+      ...(deps.guard === undefined ? {} : { guard: deps.guard }),
     },
   );
   // An engine that cannot be used fails the run before anything is staged,

@@ -1,0 +1,79 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-info.js';
+import type { GuardMessage, GuardTask } from './tasks.js';
+
+/** The guardian's script: built beside the CLI (npm run build). */
+export const GUARDIAN_SCRIPT = join(PACKAGE_ROOT, 'dist', 'guardian.js');
+
+/**
+ * A helper process that undoes what a run started if modelrun itself dies
+ * first: killed with SIGKILL, by the kernel's OOM killer, or forced out by a
+ * second Ctrl-C. It runs in a session of its own, so that the signals meant
+ * for modelrun do not reach it, and it learns that modelrun is gone when the
+ * pipe between them closes without a "done".
+ */
+export class Guardian {
+  private child: ChildProcess | undefined;
+  private nextKey = 1;
+  private closed = false;
+
+  constructor(private readonly script = GUARDIAN_SCRIPT) {}
+
+  /** Registers `task`; the function returned withdraws it. Started at the first task. */
+  guard = (task: GuardTask): (() => void) => {
+    if (this.closed) return () => {};
+    const key = this.nextKey++;
+    this.send({ op: 'add', key, task });
+    let withdrawn = false;
+    return () => {
+      if (withdrawn) return;
+      withdrawn = true;
+      this.send({ op: 'remove', key });
+    };
+  };
+
+  /** The pid of the guardian, once started; for the leftover report. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /**
+   * Starts the guardian ahead of the first task: it then boots while modelrun
+   * itself loads and stages, on another core, rather than beside the engine
+   * starting the model.
+   */
+  prepare(): void {
+    if (!this.closed) this.start();
+  }
+
+  /** Tells the guardian that modelrun ends normally, and lets it go. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.child === undefined) return;
+    this.send({ op: 'done' });
+    this.child.stdin?.end();
+  }
+
+  private send(message: GuardMessage): void {
+    const child = this.start();
+    // The guardian gone (it should not be) only means no help after a crash; the run goes on.
+    child.stdin?.write(`${JSON.stringify(message)}\n`, () => undefined);
+  }
+
+  private start(): ChildProcess {
+    if (this.child !== undefined) return this.child;
+    const child = spawn(process.execPath, [this.script], {
+      detached: true,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    child.on('error', () => undefined);
+    child.stdin?.on('error', () => undefined);
+    // Neither the process nor the pipe keeps modelrun alive.
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    this.child = child;
+    return child;
+  }
+}

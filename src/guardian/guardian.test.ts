@@ -1,0 +1,75 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isRunning, waitUntilGone } from '../../test/helpers/processes.js';
+import { GUARDIAN_SCRIPT } from './client.js';
+import type { GuardMessage } from './tasks.js';
+
+const started: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of started.splice(0)) {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone, as it should be.
+    }
+  }
+});
+
+/** A stand-in for a model: a process group of its own that runs until stopped. */
+function model(ignoreTerm = false): number {
+  const child = spawn('/bin/sh', ['-c', ignoreTerm ? "trap '' TERM; sleep 300" : 'sleep 300'], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  started.push(child);
+  return child.pid as number;
+}
+
+/** The built guardian (npm run build), told these messages; then its pipe closes. */
+function guardian(messages: GuardMessage[]) {
+  const child = spawn(process.execPath, [GUARDIAN_SCRIPT], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  for (const message of messages) child.stdin.write(`${JSON.stringify(message)}\n`);
+  child.stdin.end();
+  return { exited, stderr: () => stderr };
+}
+
+describe('the guardian', () => {
+  it('stops a process group it still holds when modelrun goes without a word', async () => {
+    const pgid = model();
+    const { exited } = guardian([
+      { op: 'add', key: 1, task: { kind: 'process-group', pgid, graceMs: 5000 } },
+    ]);
+    expect(await exited).toBe(0);
+    expect(await waitUntilGone(pgid)).toBe(true);
+  });
+
+  it('kills a group that ignores SIGTERM once the grace time is over', async () => {
+    const pgid = model(true);
+    const { exited } = guardian([
+      { op: 'add', key: 1, task: { kind: 'process-group', pgid, graceMs: 300 } },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(isRunning(pgid)).toBe(true);
+    expect(await exited).toBe(0);
+    expect(await waitUntilGone(pgid)).toBe(true);
+  });
+
+  it('leaves alone what modelrun withdrew, and everything once modelrun says done', async () => {
+    const withdrawn = model();
+    const kept = model();
+    const first = guardian([
+      { op: 'add', key: 1, task: { kind: 'process-group', pgid: withdrawn, graceMs: 5000 } },
+      { op: 'remove', key: 1 },
+    ]);
+    const second = guardian([
+      { op: 'add', key: 1, task: { kind: 'process-group', pgid: kept, graceMs: 5000 } },
+      { op: 'done' },
+    ]);
+    expect([await first.exited, await second.exited]).toEqual([0, 0]);
+    expect(isRunning(withdrawn)).toBe(true);
+    expect(isRunning(kept)).toBe(true);
+  });
+});

@@ -1,0 +1,69 @@
+// The guardian: a process of its own that undoes what a run started when
+// modelrun dies before it could (see client.ts). It reads JSON lines on
+// stdin; at "done" it exits, and when stdin closes without one, it undoes
+// every task still registered.
+import { execFile } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { engineAddress, engineRequest } from '../backends/docker-engine.js';
+import type { GuardMessage, GuardTask } from './tasks.js';
+
+const tasks = new Map<number, GuardTask>();
+let done = false;
+
+// Signals meant for modelrun (its terminal, its process group) are not ours.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {});
+
+const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+lines.on('line', (line) => {
+  let message: GuardMessage;
+  try {
+    message = JSON.parse(line) as GuardMessage;
+  } catch {
+    return;
+  }
+  if (message.op === 'add') tasks.set(message.key, message.task);
+  else if (message.op === 'remove') tasks.delete(message.key);
+  else done = true;
+});
+lines.on('close', () => {
+  if (done) process.exit(0);
+  void Promise.allSettled([...tasks.values()].map(undo)).then(() => process.exit(0));
+});
+
+async function undo(task: GuardTask): Promise<void> {
+  if (task.kind === 'process-group') await stopGroup(task.pgid, task.graceMs);
+  else if (task.kind === 'docker-container') await stopContainer(task);
+  else await run('scancel', [task.id]);
+}
+
+async function stopGroup(pgid: number, graceMs: number): Promise<void> {
+  if (!signalGroup(pgid, 'SIGTERM')) return;
+  for (let waited = 0; waited < graceMs; waited += 100) {
+    await sleep(100);
+    if (!signalGroup(pgid, 0)) return;
+  }
+  signalGroup(pgid, 'SIGKILL');
+}
+
+/** Whether the group still had a process to signal. */
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function stopContainer(task: Extract<GuardTask, { kind: 'docker-container' }>) {
+  const address = engineAddress({ ...process.env, DOCKER_HOST: task.engine });
+  const path = task.remove
+    ? `/containers/${task.id}?force=true&v=true`
+    : `/containers/${task.id}/kill`;
+  await engineRequest(address, task.remove ? 'DELETE' : 'POST', path, 30_000);
+}
+
+function run(file: string, args: string[]): Promise<void> {
+  return new Promise((resolve) => execFile(file, args, () => resolve()));
+}

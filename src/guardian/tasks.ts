@@ -1,0 +1,21 @@
+/**
+ * What the guardian undoes if modelrun dies before it could: the things a
+ * run starts that would otherwise outlive it.
+ */
+export type GuardTask =
+  /** A local or Apptainer model's process group: SIGTERM, then SIGKILL after graceMs. */
+  | { kind: 'process-group'; pgid: number; graceMs: number }
+  /** A container: removed, or only killed when the config keeps it. */
+  | { kind: 'docker-container'; id: string; engine: string; remove: boolean }
+  /** A Slurm job: scancel. */
+  | { kind: 'slurm-job'; id: string };
+
+/** One line from modelrun to its guardian. */
+export type GuardMessage =
+  | { op: 'add'; key: number; task: GuardTask }
+  | { op: 'remove'; key: number }
+  /** modelrun is ending normally: nothing is left to undo. */
+  | { op: 'done' };
+
+/** Registers a task with the guardian; the function returned withdraws it once modelrun has undone it itself. */
+export type Guard = (task: GuardTask) => () => void;
