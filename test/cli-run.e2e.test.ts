@@ -16,6 +16,9 @@ const tree = makeTree({
   'slow.yml': 'run_id: slow\ncommand: "echo started; sleep 300 & echo $! > sleep.pid; wait"\n',
   'stubborn.yml': `run_id: stubborn\ncommand: "trap '' TERM INT; echo started; sleep 300 & echo $! > sleep.pid; wait; sleep 300"\n`,
   'invalid.yml': 'run_id: "has space"\ncomand: x\n',
+  'quick.yml': 'run_id: quick\ncommand: "true"\n',
+  'slow-post.yml':
+    'type: command\ncommand: "echo started; sleep 300 & echo $! > post-sleep.pid; wait"\n',
 });
 copyWave(tree.path('wave'));
 afterAll(() => tree.remove());
@@ -226,6 +229,19 @@ describe('interrupting a run', () => {
     child.kill('SIGKILL');
     expect(await exited).toBe(null);
     expect(await waitUntilGone(sleepPid)).toBe(true);
+  });
+
+  it('killed with SIGKILL during a command postprocessor, leaves none of its processes', async () => {
+    const { child, exited } = await startModelrun(
+      ['run', 'quick.yml', '--postprocessor-config', 'slow-post.yml'],
+      { cwd: tree.root },
+    );
+    const pidFile = tree.path('simulations', 'quick', 'post-sleep.pid');
+    for (let i = 0; i < 100 && !existsSync(pidFile); i++) await sleep(50);
+    const sleepPid = Number(readFileSync(pidFile, 'utf8'));
+    child.kill('SIGKILL');
+    await exited;
+    expect(await waitUntilGone(sleepPid, 8000)).toBe(true);
   });
 
   it('exits at once on a second Ctrl-C, and says what it could not clean up', async () => {

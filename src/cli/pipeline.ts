@@ -27,7 +27,7 @@ export async function runPipelineCommand(
   output: Output,
   ctx: RunContext,
 ): Promise<number> {
-  startGuardian(ctx.interrupts, false);
+  startGuardian(ctx.interrupts, true);
   const pipeline = requireValid(
     validatePipelineFile(resolve(ctx.cwd, options.pipelineFile), ctx.env, options.pipelineFile),
     'pipeline file',

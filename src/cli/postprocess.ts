@@ -6,7 +6,7 @@ import { stagingDirOf } from '../model/staging-dir.js';
 import { lockStagingDir } from '../model/staging-lock.js';
 import { runPostprocessors } from '../run/postprocess-stage.js';
 import type { Output } from './output.js';
-import { loadPostprocessors, type RunContext, requireModel } from './run-model.js';
+import { loadPostprocessors, type RunContext, requireModel, startGuardian } from './run-model.js';
 
 export interface PostprocessOptions {
   modelFile: string;
@@ -38,6 +38,7 @@ export async function runPostprocessCommand(
     output.warn(`the staging lock was lost: ${error.message}`),
   );
   ctx.interrupts.active = true;
+  const guardian = startGuardian(ctx.interrupts, false);
   try {
     const { stage, results } = await runPostprocessors(
       configs,
@@ -47,6 +48,7 @@ export async function runPostprocessCommand(
         signal: ctx.interrupts.signal,
         terminal: ctx.terminal,
         status: (line) => output.info(line),
+        guard: guardian.guard,
       },
     );
     const record = await readFile(join(stagingDir, RUN_RECORD_PATH), 'utf8')
@@ -74,6 +76,7 @@ export async function runPostprocessCommand(
     if (ctx.interrupts.signal.aborted) return 130;
     return stage.status === 'succeeded' ? 0 : 1;
   } finally {
+    guardian.close();
     ctx.interrupts.active = false;
     await lock.release();
   }

@@ -37,7 +37,7 @@ export async function runModelCommand(
   output: Output,
   ctx: RunContext,
 ): Promise<number> {
-  startGuardian(ctx.interrupts, options.dryRun);
+  startGuardian(ctx.interrupts, !options.dryRun);
   const model = requireModel(options.modelFile, ctx);
   const backend =
     options.backendConfig === undefined
@@ -64,13 +64,14 @@ export async function runModelCommand(
 }
 
 /**
- * The run's guardian. Started before the files are even read, so that it
- * boots on another core while modelrun loads; a run that stops before it
- * starts anything leaves it nothing to do, and it exits with modelrun.
+ * The command's guardian. With `early`, its process starts now, before the
+ * files are even read, so that it boots on another core while modelrun
+ * loads (a run that stops before it starts anything leaves it nothing to do,
+ * and it exits with modelrun); otherwise at the first thing to guard.
  */
-export function startGuardian(interrupts: Interrupts, dryRun: boolean): Guardian {
+export function startGuardian(interrupts: Interrupts, early: boolean): Guardian {
   interrupts.guardian ??= new Guardian();
-  if (!dryRun) interrupts.guardian.prepare();
+  if (early) interrupts.guardian.prepare();
   return interrupts.guardian;
 }
 
@@ -82,7 +83,7 @@ export async function execute(
 ): Promise<number> {
   const { interrupts } = ctx;
   interrupts.active = true;
-  const guardian = startGuardian(interrupts, request.dryRun);
+  const guardian = startGuardian(interrupts, !request.dryRun);
   try {
     const result = await runPipeline(request, {
       env: ctx.env,

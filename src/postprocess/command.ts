@@ -62,7 +62,11 @@ export const commandPostprocessor: PostprocessorDefinition = {
           env: { ...stringEnv(context.env), ...config.env_vars },
         },
         handle.output,
-        { signal, graceMs: GRACE_MS },
+        {
+          signal,
+          graceMs: GRACE_MS,
+          ...(context.guard === undefined ? {} : { guard: context.guard }),
+        },
       );
       const tail = handle.stderrTail().at(-1);
       const detail = tail === undefined || tail === '' ? '' : `: ${tail}`;

@@ -1,6 +1,7 @@
 import type * as z from 'zod';
 import type { TemplateSpec } from '../backends/types.js';
 import type { PathContext } from '../config/path-context.js';
+import type { Guard } from '../guardian/tasks.js';
 
 /** What a postprocessor is told about the run whose outputs it works on. */
 export interface PostprocessContext {
@@ -16,6 +17,8 @@ export interface PostprocessContext {
   env: NodeJS.ProcessEnv;
   /** Where a postprocessor that runs a program echoes its output; not echoed when absent. */
   terminal?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+  /** Hands the programs it starts to the guardian, which stops them should modelrun die first. */
+  guard?: Guard;
 }
 
 export interface PostprocessOutcome {

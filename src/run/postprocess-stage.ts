@@ -1,3 +1,4 @@
+import type { Guard } from '../guardian/tasks.js';
 import type { PostprocessRecord, StageRecord } from '../model/run-record.js';
 import { findPostprocessor } from '../postprocess/registry.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
@@ -7,6 +8,7 @@ export interface PostprocessDeps {
   signal: AbortSignal;
   terminal?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
   status(line: string): void;
+  guard?: Guard;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function runPostprocessors(
             progress: (line) => deps.status(`${config.type}: ${line}`),
             env: deps.env,
             ...(deps.terminal === undefined ? {} : { terminal: deps.terminal }),
+            ...(deps.guard === undefined ? {} : { guard: deps.guard }),
           });
     const duration_s = Math.round(performance.now() - began) / 1000;
     results.push({ type: config.type, ...outcome, duration_s });
