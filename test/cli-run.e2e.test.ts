@@ -229,6 +229,12 @@ describe('interrupting a run', () => {
     child.kill('SIGKILL');
     expect(await exited).toBe(null);
     expect(await waitUntilGone(sleepPid)).toBe(true);
+    const record = tree.path('simulations', 'slow');
+    for (let i = 0; i < 100 && runJson(record).status === 'running'; i++) await sleep(50);
+    expect(runJson(record)).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/^modelrun ended before the run did/),
+    });
   });
 
   it('killed with SIGKILL during a command postprocessor, leaves none of its processes', async () => {

@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRunning, waitUntilGone } from '../../test/helpers/processes.js';
+import { makeTree } from '../../test/helpers/tree.js';
 import { GUARDIAN_SCRIPT } from './client.js';
 import type { GuardMessage } from './tasks.js';
 
@@ -55,6 +57,36 @@ describe('the guardian', () => {
     expect(isRunning(pgid)).toBe(true);
     expect(await exited).toBe(0);
     expect(await waitUntilGone(pgid)).toBe(true);
+  });
+
+  it('marks a run record still "running" as failed, and leaves a finished one alone', async () => {
+    const tree = makeTree({
+      'running.json': JSON.stringify({
+        run_id: 'r',
+        status: 'running',
+        started_at: new Date().toISOString(),
+      }),
+      'done.json': JSON.stringify({ run_id: 'd', status: 'succeeded' }),
+    });
+    try {
+      const { exited } = guardian([
+        { op: 'add', key: 1, task: { kind: 'run-record', path: tree.path('running.json') } },
+        { op: 'add', key: 2, task: { kind: 'run-record', path: tree.path('done.json') } },
+      ]);
+      expect(await exited).toBe(0);
+      expect(JSON.parse(readFileSync(tree.path('running.json'), 'utf8'))).toMatchObject({
+        status: 'failed',
+        reason: expect.stringMatching(/^modelrun ended before the run did/),
+        ended_at: expect.any(String),
+        duration_s: expect.any(Number),
+      });
+      expect(JSON.parse(readFileSync(tree.path('done.json'), 'utf8'))).toEqual({
+        run_id: 'd',
+        status: 'succeeded',
+      });
+    } finally {
+      tree.remove();
+    }
   });
 
   it('leaves alone what modelrun withdrew, and everything once modelrun says done', async () => {

@@ -8,7 +8,9 @@ export type GuardTask =
   /** A container: removed, or only killed when the config keeps it. */
   | { kind: 'docker-container'; id: string; engine: string; remove: boolean }
   /** A Slurm job: scancel. */
-  | { kind: 'slurm-job'; id: string };
+  | { kind: 'slurm-job'; id: string }
+  /** The run's run.json, still "running": marked failed, once the rest is undone. */
+  | { kind: 'run-record'; path: string };
 
 /** One line from modelrun to its guardian. */
 export type GuardMessage =

@@ -1,11 +1,17 @@
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { findBackend } from '../backends/registry.js';
 import type { BackendRunner, DryRun } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
 import type { Guard } from '../guardian/tasks.js';
 import type { BackendConfig } from '../load/backend-config.js';
 import type { ModelConfig } from '../model/model-config.js';
-import { type RunRecord, type RunStatus, writeRunRecord } from '../model/run-record.js';
+import {
+  RUN_RECORD_PATH,
+  type RunRecord,
+  type RunStatus,
+  writeRunRecord,
+} from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { lockStagingDir } from '../model/staging-lock.js';
 import { hostFacts } from '../model/template-context.js';
@@ -113,7 +119,6 @@ async function stages(
   deps: PipelineDeps,
   runner: BackendRunner,
 ): Promise<PipelineResult> {
-  const { model, backend } = request;
   const stagingDir = record.staging_dir;
   const interrupted = () => deps.signal.reason as StopReason;
 
@@ -128,6 +133,25 @@ async function stages(
     };
 
   await writeRunRecord(stagingDir, record, deps.redactor);
+  // Should modelrun die from here on, its guardian marks the run as failed on record.
+  const unguard = deps.guard?.({ kind: 'run-record', path: join(stagingDir, RUN_RECORD_PATH) });
+  try {
+    return await runAndPostprocess(request, record, deps, runner);
+  } finally {
+    unguard?.();
+  }
+}
+
+/** The run and postprocess stages, each ending in a final run record. */
+async function runAndPostprocess(
+  request: RunRequest,
+  record: RunRecord,
+  deps: PipelineDeps,
+  runner: BackendRunner,
+): Promise<PipelineResult> {
+  const { model, backend } = request;
+  const stagingDir = record.staging_dir;
+  const interrupted = () => deps.signal.reason as StopReason;
   let ran: Awaited<ReturnType<typeof runModel>>;
   try {
     ran = await runModel(runner, backend, record, deps);
