@@ -7,7 +7,8 @@ import type { ApptainerConfig } from './apptainer-config.js';
 import { ensureImage } from './apptainer-image.js';
 import { removeEnvFile, writeEnvFile } from './env-file.js';
 import { LOCAL_GRACE_MS } from './local-runner.js';
-import { groupAlive, runProcess, signalGroup, toRunOutcome } from './process-runner.js';
+import { groupAlive, signalGroup } from './process-group.js';
+import { runProcess, toRunOutcome } from './process-runner.js';
 import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from './types.js';
 
 /**

@@ -4,13 +4,8 @@ import type { RunOutput } from '../run/run-output.js';
 import { maskEnv } from '../secrets.js';
 import type { LocalConfig } from './local.js';
 import { resolveCommand } from './model-command.js';
-import {
-  groupAlive,
-  type ProcessSpec,
-  runProcess,
-  signalGroup,
-  toRunOutcome,
-} from './process-runner.js';
+import { groupAlive, signalGroup } from './process-group.js';
+import { type ProcessSpec, runProcess, toRunOutcome } from './process-runner.js';
 import { splitCommand } from './split-command.js';
 import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from './types.js';
 

@@ -1,6 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Guard } from '../guardian/tasks.js';
 import { outputLost, type RunOutput } from '../run/run-output.js';
+import { signalGroup } from './process-group.js';
 
 /** A process to run: always an argv; a shell command is `/bin/sh -c <command>`. */
 export interface ProcessSpec {
@@ -105,26 +106,6 @@ export async function runProcess(
   } finally {
     clearTimeout(killTimer);
     options.signal.removeEventListener('abort', onAbort);
-  }
-}
-
-/** Signals a whole process group; a group that is already gone is fine. */
-export function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
-}
-
-/** Whether any process of the group is still alive. */
-export function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -7,6 +7,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { engineAddress, engineRequest } from '../backends/docker-engine.js';
+import { groupAlive, signalGroup } from '../backends/process-group.js';
 import type { GuardMessage, GuardTask } from './tasks.js';
 
 const tasks = new Map<number, GuardTask>();
@@ -67,22 +68,13 @@ function markFailed(path: string): void {
 }
 
 async function stopGroup(pgid: number, graceMs: number): Promise<void> {
-  if (!signalGroup(pgid, 'SIGTERM')) return;
+  if (!groupAlive(pgid)) return;
+  signalGroup(pgid, 'SIGTERM');
   for (let waited = 0; waited < graceMs; waited += 100) {
     await sleep(100);
-    if (!signalGroup(pgid, 0)) return;
+    if (!groupAlive(pgid)) return;
   }
   signalGroup(pgid, 'SIGKILL');
-}
-
-/** Whether the group still had a process to signal. */
-function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function stopContainer(task: Extract<GuardTask, { kind: 'docker-container' }>) {
