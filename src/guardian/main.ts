@@ -3,11 +3,11 @@
 // stdin; at "done" it exits, and when stdin closes without one, it undoes
 // every task still registered.
 import { execFile } from 'node:child_process';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { engineAddress, engineRequest } from '../backends/docker-engine.js';
 import { groupAlive, signalGroup } from '../backends/process-group.js';
+import { failUnfinishedRecord } from '../model/run-record.js';
 import type { GuardMessage, GuardTask } from './tasks.js';
 
 const tasks = new Map<number, GuardTask>();
@@ -44,27 +44,11 @@ async function undo(task: GuardTask): Promise<void> {
   if (task.kind === 'process-group') await stopGroup(task.pgid, task.graceMs);
   else if (task.kind === 'docker-container') await stopContainer(task);
   else if (task.kind === 'slurm-job') await run('scancel', [task.id]);
-  else markFailed(task.path);
-}
-
-/** A run.json still "running", rewritten as failed (atomically: a temporary file, then rename). */
-function markFailed(path: string): void {
-  try {
-    const record = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-    if (record.status !== 'running') return;
-    const ended = new Date();
-    record.status = 'failed';
-    record.reason =
-      'modelrun ended before the run did (killed?); its guardian stopped what the run had started';
-    record.ended_at = ended.toISOString();
-    if (typeof record.started_at === 'string')
-      record.duration_s = Math.round(ended.getTime() - Date.parse(record.started_at)) / 1000;
-    const temporary = `${path}.${process.pid}.tmp`;
-    writeFileSync(temporary, `${JSON.stringify(record, null, 2)}\n`);
-    renameSync(temporary, path);
-  } catch {
-    // No record to correct: nothing more the guardian can do.
-  }
+  else
+    await failUnfinishedRecord(
+      task.path,
+      'modelrun ended before the run did (killed?); its guardian stopped what the run had started',
+    );
 }
 
 async function stopGroup(pgid: number, graceMs: number): Promise<void> {

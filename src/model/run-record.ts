@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { Redactor } from '../secrets.js';
@@ -52,8 +52,29 @@ export async function writeRunRecord(
   redactor: Redactor,
 ): Promise<void> {
   await mkdir(join(stagingDir, '.modelrun'), { recursive: true });
-  await writeFileAtomic(
-    join(stagingDir, RUN_RECORD_PATH),
-    `${JSON.stringify(redactor.redactData(record), null, 2)}\n`,
-  );
+  await writeFileAtomic(join(stagingDir, RUN_RECORD_PATH), recordText(redactor.redactData(record)));
+}
+
+/** Closes a record: its final status, when it ended and how long it ran. */
+export function endRecord(record: RunRecord, status: RunStatus, ended = new Date()): void {
+  record.status = status;
+  record.ended_at = ended.toISOString();
+  record.duration_s = Math.round(ended.getTime() - Date.parse(record.started_at)) / 1000;
+}
+
+/**
+ * Marks as failed, with `reason`, a run.json that still says running: for
+ * the guardian, after modelrun died in the middle of the run. The record on
+ * disk is already masked; one that ended is left as it is.
+ */
+export async function failUnfinishedRecord(path: string, reason: string): Promise<void> {
+  const record = JSON.parse(await readFile(path, 'utf8')) as RunRecord;
+  if (record.status !== 'running') return;
+  record.reason = reason;
+  endRecord(record, 'failed');
+  await writeFileAtomic(path, recordText(record));
+}
+
+function recordText(record: RunRecord): string {
+  return `${JSON.stringify(record, null, 2)}\n`;
 }

@@ -7,6 +7,7 @@ import type { Guard } from '../guardian/tasks.js';
 import type { BackendConfig } from '../load/backend-config.js';
 import type { ModelConfig } from '../model/model-config.js';
 import {
+  endRecord,
   RUN_RECORD_PATH,
   type RunRecord,
   type RunStatus,
@@ -213,10 +214,7 @@ async function finish(
   request: RunRequest,
   deps: PipelineDeps,
 ): Promise<PipelineResult> {
-  const endedAt = new Date();
-  record.status = status;
-  record.ended_at = endedAt.toISOString();
-  record.duration_s = Math.round(endedAt.getTime() - Date.parse(record.started_at)) / 1000;
+  endRecord(record, status);
   if (stop?.kind === 'timeout') record.reason ??= `timed out after ${stop.seconds} s`;
   if (stop?.kind === 'interrupt') record.reason ??= `cancelled by ${stop.signal}`;
   for (const stage of Object.values(record.stages))
