@@ -1,8 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stringEnv } from '../run/env.js';
+import { stringEnv, userName } from '../run/env.js';
 import type { RunOutput } from '../run/run-output.js';
 import { endAndWait } from '../run/streams.js';
 import { containerEnv, envFileText } from './apptainer-command.js';
@@ -46,7 +45,7 @@ export function createSlurmRunner(
 ): BackendRunner {
   const env = stringEnv(deps.env);
   // Slurm's %u: the user sbatch runs as, which is this process's.
-  const user = submittingUser(env);
+  const user = userName() ?? env.USER ?? '';
   let image: Promise<string | undefined> | undefined;
   let jobId: string | undefined;
   let finished = false;
@@ -217,15 +216,6 @@ async function settle(tail: () => Promise<number[]>): Promise<void> {
     const read = (await tail()).reduce((a, b) => a + b, 0);
     quiet = read === 0 ? quiet + 1 : 0;
     if (quiet < 2) await sleep(100);
-  }
-}
-
-function submittingUser(env: Record<string, string>): string {
-  try {
-    return userInfo().username;
-  } catch {
-    // No passwd entry for this uid, as in some containers.
-    return env.USER ?? '';
   }
 }
 

@@ -1,4 +1,5 @@
-import { arch, cpus, hostname, platform, userInfo } from 'node:os';
+import { arch, cpus, hostname, platform } from 'node:os';
+import { userName } from '../run/env.js';
 import { type Period, periodSteps } from './period.js';
 
 /** What templates see: `runtime` (facts about this run) and `config` (the model's parameters). */
@@ -47,11 +48,11 @@ export function buildTemplateContext(
 }
 
 export function hostFacts() {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // A uid with no passwd entry, as in some containers.
-  }
-  return { hostname: hostname(), platform: platform(), arch: arch(), cpus: cpus().length, user };
+  return {
+    hostname: hostname(),
+    platform: platform(),
+    arch: arch(),
+    cpus: cpus().length,
+    user: userName() ?? 'unknown',
+  };
 }
