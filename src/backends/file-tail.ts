@@ -11,16 +11,16 @@ import { writeChunk } from '../run/streams.js';
 export class FileTail {
   private offset = 0;
 
-  /** `path` may not be known at first (a Slurm job's node): until it is, there is nothing to read. */
+  /** `path` names the file, once it can (a Slurm job's node may be unknown at first); until then there is nothing to read. */
   constructor(
-    private readonly path: string | (() => string | undefined),
+    private readonly path: () => string | undefined,
     private readonly into: Writable,
     private readonly chunkSize = 1024 * 1024,
   ) {}
 
   /** Reads what was added since the last call; returns how many bytes. A missing file is empty. */
   async poll(): Promise<number> {
-    const path = typeof this.path === 'string' ? this.path : this.path();
+    const path = this.path();
     if (path === undefined) return 0;
     const handle = await open(path, 'r').catch(() => undefined);
     if (handle === undefined) return 0;
