@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import type { Guardian } from '../guardian/client.js';
 import { Cleanup } from './cleanup.js';
 
@@ -12,8 +13,6 @@ export const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export type InterruptSignal = (typeof INTERRUPT_SIGNALS)[number];
 
-const SIGNAL_NUMBERS: Record<InterruptSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
-
 /** Why a run was stopped before its model ended by itself. */
 export type StopReason =
   | { kind: 'timeout'; seconds: number }
@@ -21,7 +20,7 @@ export type StopReason =
 
 /** The exit code for a run ended by a signal: 128 plus the signal's number, as shells report it. */
 export function interruptExitCode(signal: InterruptSignal): number {
-  return 128 + SIGNAL_NUMBERS[signal];
+  return 128 + constants.signals[signal];
 }
 
 /**
