@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runModelrun, startModelrun } from './helpers/cli.js';
 import { isRunning, waitUntilGone } from './helpers/processes.js';
+import { readRunRecord, waitForEndedRecord } from './helpers/run-record.js';
 import { makeTree } from './helpers/tree.js';
 
 const tree = makeTree({
@@ -22,9 +23,6 @@ const tree = makeTree({
 });
 copyWave(tree.path('wave'));
 afterAll(() => tree.remove());
-
-const runJson = (dir: string) =>
-  JSON.parse(readFileSync(join(dir, '.modelrun', 'run.json'), 'utf8'));
 
 /** A copy of the example wave model, without runs staged in the repo by hand. */
 function copyWave(to: string): void {
@@ -52,7 +50,7 @@ describe('modelrun run', () => {
       { encoding: 'utf8' },
     );
     expect(listing.split('\n')).toContain('output/timeseries.csv');
-    expect(runJson(run)).toMatchObject({
+    expect(readRunRecord(run)).toMatchObject({
       status: 'succeeded',
       exit_code: 0,
       postprocess: [
@@ -67,7 +65,7 @@ describe('modelrun run', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('✗ fail failed (exit code 3, ');
     expect(result.stderr).toMatch(/last 2 lines of stderr:\n.*│ one\n.*│ two/);
-    expect(runJson(tree.path('simulations', 'fail'))).toMatchObject({
+    expect(readRunRecord(tree.path('simulations', 'fail'))).toMatchObject({
       status: 'failed',
       exit_code: 3,
     });
@@ -201,7 +199,10 @@ describe('interrupting a run', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(130);
     expect(isRunning(sleepPid)).toBe(false);
-    expect(runJson(dir)).toMatchObject({ status: 'cancelled', reason: 'cancelled by SIGINT' });
+    expect(readRunRecord(dir)).toMatchObject({
+      status: 'cancelled',
+      reason: 'cancelled by SIGINT',
+    });
     expect(readFileSync(join(dir, 'logs', 'stdout.log'), 'utf8')).toBe('started\n');
     expect(output().stderr).toContain('✗ slow cancelled: cancelled by SIGINT');
   });
@@ -210,7 +211,7 @@ describe('interrupting a run', () => {
     const { child, exited } = await startRun('slow.yml');
     child.kill('SIGTERM');
     expect(await exited).toBe(143);
-    expect(runJson(tree.path('simulations', 'slow')).status).toBe('cancelled');
+    expect(readRunRecord(tree.path('simulations', 'slow'))?.status).toBe('cancelled');
   });
 
   it('on SIGHUP (a dropped SSH session), stops the model too and exits 129', async () => {
@@ -220,7 +221,10 @@ describe('interrupting a run', () => {
     child.kill('SIGHUP');
     expect(await exited).toBe(129);
     expect(isRunning(sleepPid)).toBe(false);
-    expect(runJson(dir)).toMatchObject({ status: 'cancelled', reason: 'cancelled by SIGHUP' });
+    expect(readRunRecord(dir)).toMatchObject({
+      status: 'cancelled',
+      reason: 'cancelled by SIGHUP',
+    });
   });
 
   it('killed with SIGKILL, still leaves no model behind: its guardian stops it', async () => {
@@ -229,9 +233,7 @@ describe('interrupting a run', () => {
     child.kill('SIGKILL');
     expect(await exited).toBe(null);
     expect(await waitUntilGone(sleepPid)).toBe(true);
-    const record = tree.path('simulations', 'slow');
-    for (let i = 0; i < 100 && runJson(record).status === 'running'; i++) await sleep(50);
-    expect(runJson(record)).toMatchObject({
+    expect(await waitForEndedRecord(tree.path('simulations', 'slow'))).toMatchObject({
       status: 'failed',
       reason: expect.stringMatching(/^modelrun ended before the run did/),
     });
@@ -248,6 +250,10 @@ describe('interrupting a run', () => {
     child.kill('SIGKILL');
     await exited;
     expect(await waitUntilGone(sleepPid, 8000)).toBe(true);
+    expect(await waitForEndedRecord(tree.path('simulations', 'quick'))).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/^modelrun ended before the run did/),
+    });
   });
 
   it('exits at once on a second Ctrl-C, and says what it could not clean up', async () => {
@@ -300,7 +306,7 @@ describe('modelrun generate, postprocess and pipeline', () => {
     expect(
       execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dir, encoding: 'utf8' }),
     ).toContain('logs/stderr.log: OK');
-    expect(runJson(dir).postprocess).toEqual([
+    expect(readRunRecord(dir)?.postprocess).toEqual([
       expect.objectContaining({ type: 'checksum', status: 'succeeded' }),
     ]);
   });
