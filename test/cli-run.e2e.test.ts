@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runModelrun, startModelrun } from './helpers/cli.js';
 import { isRunning, waitUntilGone } from './helpers/processes.js';
-import { readRunRecord, waitForEndedRecord } from './helpers/run-record.js';
+import { readRunRecord, waitForGuardian } from './helpers/run-record.js';
 import { makeTree } from './helpers/tree.js';
 
 const tree = makeTree({
@@ -227,16 +227,21 @@ describe('interrupting a run', () => {
     });
   });
 
-  it('killed with SIGKILL, still leaves no model behind: its guardian stops it', async () => {
+  it('killed with SIGKILL, still leaves no model behind: its guardian stops it and frees the lock', async () => {
     const { child, exited } = await startRun('slow.yml');
     const sleepPid = Number(readFileSync(tree.path('simulations', 'slow', 'sleep.pid'), 'utf8'));
     child.kill('SIGKILL');
     expect(await exited).toBe(null);
     expect(await waitUntilGone(sleepPid)).toBe(true);
-    expect(await waitForEndedRecord(tree.path('simulations', 'slow'))).toMatchObject({
+    expect(await waitForGuardian(tree.path('simulations', 'slow'))).toMatchObject({
       status: 'failed',
       reason: expect.stringMatching(/^modelrun ended before the run did/),
     });
+    // The guardian released the staging lock: the next run need not wait for it to go stale.
+    expect(existsSync(tree.path('simulations', 'slow', '.modelrun', 'run.lock'))).toBe(false);
+    const next = await runModelrun(['generate', 'slow.yml'], { cwd: tree.root });
+    expect(next.stderr).not.toContain('another modelrun');
+    expect(next.code).toBe(0);
   });
 
   it('killed with SIGKILL during a command postprocessor, leaves none of its processes', async () => {
@@ -250,7 +255,7 @@ describe('interrupting a run', () => {
     child.kill('SIGKILL');
     await exited;
     expect(await waitUntilGone(sleepPid, 8000)).toBe(true);
-    expect(await waitForEndedRecord(tree.path('simulations', 'quick'))).toMatchObject({
+    expect(await waitForGuardian(tree.path('simulations', 'quick'))).toMatchObject({
       status: 'failed',
       reason: expect.stringMatching(/^modelrun ended before the run did/),
     });

@@ -7,7 +7,7 @@ import { runPipeline } from '../src/run/pipeline.js';
 import { REPO_ROOT, runModelrun, startModelrun } from './helpers/cli.js';
 import { dockerUnavailable, ensureTestImages, reportMissingEngine } from './helpers/engines.js';
 import { pipelineHarness } from './helpers/pipeline.js';
-import { waitForEndedRecord } from './helpers/run-record.js';
+import { waitForGuardian } from './helpers/run-record.js';
 import { makeTree, type Tree } from './helpers/tree.js';
 
 const missing = dockerUnavailable();
@@ -282,7 +282,7 @@ describe.skipIf(missing !== undefined)('the docker backend, against a real engin
       left = await containersOf('killed-hard');
     }
     expect(left).toEqual([]);
-    expect(await waitForEndedRecord(tree.path('simulations', 'killed-hard'))).toMatchObject({
+    expect(await waitForGuardian(tree.path('simulations', 'killed-hard'))).toMatchObject({
       status: 'failed',
       reason: expect.stringMatching(/^modelrun ended before the run did/),
     });

@@ -13,7 +13,7 @@ import {
   slurmUnavailable,
 } from './helpers/engines.js';
 import { pipelineHarness } from './helpers/pipeline.js';
-import { waitForEndedRecord } from './helpers/run-record.js';
+import { waitForGuardian } from './helpers/run-record.js';
 import { makeTree, type Tree } from './helpers/tree.js';
 
 const missing = slurmUnavailable();
@@ -181,7 +181,7 @@ describe.skipIf(missing !== undefined)('the slurm backend, against a real cluste
       await new Promise((resolve) => setTimeout(resolve, 100));
     expect(queued('modelrun-slurm-killed')).toEqual([]);
     expect(slurmJob(id ?? '').JobState).toBe('CANCELLED');
-    expect(await waitForEndedRecord(tree.path('simulations', 'slurm-killed'))).toMatchObject({
+    expect(await waitForGuardian(tree.path('simulations', 'slurm-killed'))).toMatchObject({
       status: 'failed',
       reason: expect.stringMatching(/^modelrun ended before the run did/),
     });

@@ -34,11 +34,13 @@ export async function runPostprocessCommand(
     });
   }
   const stagingDir = stagingDirOf(model);
-  const lock = await lockStagingDir(stagingDir, (error) =>
-    output.warn(`the staging lock was lost: ${error.message}`),
+  const guardian = startGuardian(ctx.interrupts, false);
+  const lock = await lockStagingDir(
+    stagingDir,
+    (error) => output.warn(`the staging lock was lost: ${error.message}`),
+    guardian.guard,
   );
   ctx.interrupts.active = true;
-  const guardian = startGuardian(ctx.interrupts, false);
   try {
     const { stage, results } = await runPostprocessors(
       configs,
@@ -76,8 +78,7 @@ export async function runPostprocessCommand(
     if (ctx.interrupts.signal.aborted) return 130;
     return stage.status === 'succeeded' ? 0 : 1;
   } finally {
-    guardian.close();
     ctx.interrupts.active = false;
-    await lock.release();
+    await lock.release().finally(() => guardian.close());
   }
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRunning, waitUntilGone } from '../../test/helpers/processes.js';
 import { makeTree } from '../../test/helpers/tree.js';
@@ -84,6 +84,50 @@ describe('the guardian', () => {
         run_id: 'd',
         status: 'succeeded',
       });
+    } finally {
+      tree.remove();
+    }
+  });
+
+  it('releases the staging lock of the dead run, but not one a later run has touched', async () => {
+    const tree = makeTree({ 'dead/.modelrun/run.lock/': '', 'taken/.modelrun/run.lock/': '' });
+    try {
+      tree.write('dead/.modelrun/run.lock.owner', '{}');
+      const later = new Date(Date.now() + 60_000);
+      utimesSync(tree.path('taken', '.modelrun', 'run.lock'), later, later);
+      const pgid = model();
+      const { exited } = guardian([
+        { op: 'add', key: 1, task: { kind: 'process-group', pgid, graceMs: 5000 } },
+        { op: 'add', key: 2, task: { kind: 'staging-lock', stagingDir: tree.path('dead') } },
+        { op: 'add', key: 3, task: { kind: 'staging-lock', stagingDir: tree.path('taken') } },
+      ]);
+      expect(await exited).toBe(0);
+      expect(isRunning(pgid)).toBe(false);
+      expect(readdirSync(tree.path('dead', '.modelrun'))).toEqual([]);
+      expect(existsSync(tree.path('taken', '.modelrun', 'run.lock'))).toBe(true);
+    } finally {
+      tree.remove();
+    }
+  });
+
+  it('keeps the lock when what the run started could not be stopped', async () => {
+    const tree = makeTree({ 'run/.modelrun/run.lock/': '' });
+    try {
+      const { exited } = guardian([
+        {
+          op: 'add',
+          key: 1,
+          task: {
+            kind: 'docker-container',
+            id: 'c',
+            engine: `unix://${tree.path('no-engine.sock')}`,
+            remove: true,
+          },
+        },
+        { op: 'add', key: 2, task: { kind: 'staging-lock', stagingDir: tree.path('run') } },
+      ]);
+      expect(await exited).toBe(0);
+      expect(existsSync(tree.path('run', '.modelrun', 'run.lock'))).toBe(true);
     } finally {
       tree.remove();
     }

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { engineAddress, engineRequest } from '../backends/docker-engine.js';
 import { groupAlive, signalGroup } from '../backends/process-group.js';
 import { failUnfinishedRecord } from '../model/run-record.js';
+import { releaseAbandonedLock } from '../model/staging-lock-files.js';
 import type { GuardMessage, GuardTask } from './tasks.js';
 
 const tasks = new Map<number, GuardTask>();
@@ -30,21 +31,32 @@ lines.on('line', (line) => {
 });
 lines.on('close', () => {
   if (done) process.exit(0);
-  void undoAll().then(() => process.exit(0));
+  void undoAll(Date.now()).then(() => process.exit(0));
 });
 
-/** Stops what runs first; only then says so in the run records. */
-async function undoAll(): Promise<void> {
+/**
+ * Stops what runs first; only then says so in the run records. The staging
+ * locks go last, and only when everything was stopped: a run that starts
+ * into the same staging dir must find nothing of the dead one still at work.
+ */
+async function undoAll(diedAt: number): Promise<void> {
   const all = [...tasks.values()];
-  await Promise.allSettled(all.filter((t) => t.kind !== 'run-record').map(undo));
-  await Promise.allSettled(all.filter((t) => t.kind === 'run-record').map(undo));
+  const ofKind = (...kinds: GuardTask['kind'][]) => all.filter((t) => kinds.includes(t.kind));
+  const stopped = await Promise.allSettled(
+    ofKind('process-group', 'docker-container', 'slurm-job').map(undo),
+  );
+  await Promise.allSettled(ofKind('run-record').map(undo));
+  if (stopped.some((outcome) => outcome.status === 'rejected')) return;
+  await Promise.allSettled(
+    all.map((t) => (t.kind === 'staging-lock' ? releaseAbandonedLock(t.stagingDir, diedAt) : null)),
+  );
 }
 
 async function undo(task: GuardTask): Promise<void> {
   if (task.kind === 'process-group') await stopGroup(task.pgid, task.graceMs);
   else if (task.kind === 'docker-container') await stopContainer(task);
-  else if (task.kind === 'slurm-job') await run('scancel', [task.id]);
-  else
+  else if (task.kind === 'slurm-job') await scancel(task.id);
+  else if (task.kind === 'run-record')
     await failUnfinishedRecord(
       task.path,
       'modelrun ended before the run did (killed?); its guardian stopped what the run had started',
@@ -66,9 +78,23 @@ async function stopContainer(task: Extract<GuardTask, { kind: 'docker-container'
   const path = task.remove
     ? `/containers/${task.id}?force=true&v=true`
     : `/containers/${task.id}/kill`;
-  await engineRequest(address, task.remove ? 'DELETE' : 'POST', path, 30_000);
+  const { status, body } = await engineRequest(
+    address,
+    task.remove ? 'DELETE' : 'POST',
+    path,
+    30_000,
+  );
+  // 404: already gone; 409: not running, for a kill.
+  if (status >= 300 && status !== 404 && status !== 409)
+    throw new Error(`the engine answered ${status}: ${body.trim()}`);
 }
 
-function run(file: string, args: string[]): Promise<void> {
-  return new Promise((resolve) => execFile(file, args, () => resolve()));
+/** Cancels a job; an id Slurm no longer knows counts as gone. */
+function scancel(id: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile('scancel', [id], (error, _stdout, stderr) => {
+      if (error === null || /Invalid job id/i.test(stderr)) resolve();
+      else reject(new Error(stderr.trim() || error.message));
+    }),
+  );
 }

@@ -10,7 +10,9 @@ export type GuardTask =
   /** A Slurm job: scancel. */
   | { kind: 'slurm-job'; id: string }
   /** The run's run.json, still "running": marked failed, once the rest is undone. */
-  | { kind: 'run-record'; path: string };
+  | { kind: 'run-record'; path: string }
+  /** The staging dir's lock: released last, when everything else was undone. */
+  | { kind: 'staging-lock'; stagingDir: string };
 
 /** One line from modelrun to its guardian. */
 export type GuardMessage =

@@ -3,10 +3,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { RunFailedError } from '../errors.js';
-
-export const LOCK_PATH = join('.modelrun', 'run.lock');
-/** Who holds the lock, for the message a second run gets. Beside the lock, which must stay an empty directory. */
-export const LOCK_OWNER_PATH = join('.modelrun', 'run.lock.owner');
+import type { Guard } from '../guardian/tasks.js';
+import { LOCK_OWNER_PATH, LOCK_PATH } from './staging-lock-files.js';
 
 export interface StagingLock {
   release(): Promise<void>;
@@ -16,11 +14,13 @@ export interface StagingLock {
  * Takes the staging directory for one run. The lock is a directory that the
  * holder touches every few seconds, so a run that died (kill -9, a lost
  * node) leaves a lock that goes stale and is taken over, not one that
- * blocks the folder forever.
+ * blocks the folder forever. With a guard, modelrun's guardian releases the
+ * lock of a run that died at once, once it has stopped what the run started.
  */
 export async function lockStagingDir(
   stagingDir: string,
   onCompromised: (error: Error) => void,
+  guard?: Guard,
 ): Promise<StagingLock> {
   await mkdir(join(stagingDir, '.modelrun'), { recursive: true });
   const lockfilePath = join(stagingDir, LOCK_PATH);
@@ -49,6 +49,7 @@ export async function lockStagingDir(
     ownerFile,
     JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }),
   );
+  const unguard = guard?.({ kind: 'staging-lock', stagingDir });
   let released = false;
   return {
     async release() {
@@ -56,6 +57,7 @@ export async function lockStagingDir(
       released = true;
       await rm(ownerFile, { force: true });
       await release();
+      unguard?.();
     },
   };
 }

@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 import type { ModelConfig } from '../model/model-config.js';
 import type { StageRecord } from '../model/run-record.js';
 import { assertSafeToEmpty, emptyDir } from '../model/staging-dir.js';
-import { LOCK_OWNER_PATH, LOCK_PATH } from '../model/staging-lock.js';
+import { LOCK_OWNER_PATH, LOCK_PATH } from '../model/staging-lock-files.js';
 import { buildTemplateContext } from '../model/template-context.js';
 
 export interface GenerateDeps {

@@ -96,8 +96,10 @@ export async function runPipeline(
   // locked or created. Checked before the lock, which would create the dir.
   if (!request.dryRun) await runner.check();
   if (request.skipGenerate) await assertStaged(stagingDir);
-  const lock = await lockStagingDir(stagingDir, (error) =>
-    deps.status(`warning: the staging lock was lost: ${error.message}`),
+  const lock = await lockStagingDir(
+    stagingDir,
+    (error) => deps.status(`warning: the staging lock was lost: ${error.message}`),
+    deps.guard,
   );
   const unlock = deps.cleanup.defer(`the lock on ${stagingDir}`, () => lock.release());
   let result: PipelineResult;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -12,19 +12,18 @@ export function readRunRecord(stagingDir: string): Record<string, unknown> | und
 }
 
 /**
- * Waits, for at most `ms`, until the run record no longer says "running", and returns it.
- * After modelrun is killed, its guardian writes the record last: once it has, the guardian
- * has finished with the staging dir and the test may remove it.
+ * Waits, for at most `ms`, for the guardian of a killed modelrun to finish with its staging
+ * dir: the run record no longer says "running", and the staging lock is released (the
+ * guardian does that last). Returns the record.
  */
-export async function waitForEndedRecord(
+export async function waitForGuardian(
   stagingDir: string,
   ms = 10_000,
 ): Promise<Record<string, unknown> | undefined> {
   const deadline = Date.now() + ms;
-  let record = readRunRecord(stagingDir);
-  while (record?.status === 'running' && Date.now() < deadline) {
-    await sleep(50);
-    record = readRunRecord(stagingDir);
-  }
-  return record;
+  const finished = () =>
+    readRunRecord(stagingDir)?.status !== 'running' &&
+    !existsSync(join(stagingDir, '.modelrun', 'run.lock'));
+  while (!finished() && Date.now() < deadline) await sleep(50);
+  return readRunRecord(stagingDir);
 }
