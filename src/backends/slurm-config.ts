@@ -6,6 +6,7 @@ import { anyPath } from '../config/paths.js';
 import { unionByType } from '../config/union.js';
 import { type ApptainerConfig, apptainerContainerSchema } from './apptainer-config.js';
 import { type DockerContainerConfig, dockerContainerSchema } from './docker-config.js';
+import { FORBIDDEN_OPTION_PATTERN, forbiddenOptionProblem } from './slurm-options.js';
 
 /** HH:MM:SS with 1 to 4 digits of hours, or D-HH:MM:SS: the forms modelrun passes to --time. */
 export const TIME_LIMIT_PATTERN =
@@ -117,13 +118,21 @@ export function slurmConfigSchema(ctx: PathContext) {
     }).optional(),
     additional_options: documented(
       z.array(
-        z.string().regex(/^--?[A-Za-z][A-Za-z0-9-]*(?:=.*)?$/, {
-          error: 'must be an sbatch option such as "--licenses=matlab:1"',
-        }),
+        z
+          .string()
+          .regex(/^--?[A-Za-z][A-Za-z0-9-]*(?:=.*)?$/, {
+            error: 'must be an sbatch option such as "--licenses=matlab:1"',
+          })
+          .superRefine((option, zctx) => {
+            const problem = forbiddenOptionProblem(option);
+            if (problem !== undefined)
+              zctx.addIssue({ code: 'custom', input: option, message: problem });
+          })
+          .meta({ not: { pattern: FORBIDDEN_OPTION_PATTERN } }),
       ),
       {
         description:
-          'More sbatch options, one per entry, as `--option=value`; written into the batch script as they are.',
+          'More sbatch options, one per entry, as `--option=value`; written into the batch script as they are. Options a field sets (--partition, --time, ...) and those that break following one job (--array, --wait) are refused.',
         examples: [['--licenses=matlab:1', '--requeue']],
       },
     ).optional(),

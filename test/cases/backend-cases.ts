@@ -554,6 +554,36 @@ export const BACKEND_CASES: BackendCase[] = [
     },
   },
   {
+    name: 'slurm additional option that a field sets',
+    yaml: slurm('additional_options: ["--requeue", "--partition=debug"]\n'),
+    error: {
+      path: 'additional_options[1]',
+      message: '--partition is set by the field `queue`: use that field instead',
+    },
+  },
+  {
+    name: 'slurm additional option in short form that a field sets',
+    yaml: slurm('additional_options: ["-t=10"]\n'),
+    error: {
+      path: 'additional_options[0]',
+      message: '-t is set by the field `time_limit`: use that field instead',
+    },
+  },
+  {
+    name: 'slurm additional option for an array job',
+    yaml: slurm('additional_options: ["--array=1-4"]\n'),
+    error: { path: 'additional_options[0]', message: /^--array cannot be used: .*own run_id$/ },
+  },
+  {
+    name: 'slurm additional option --wait',
+    yaml: slurm('additional_options: ["--wait"]\n'),
+    error: { path: 'additional_options[0]', message: /^--wait cannot be used/ },
+  },
+  {
+    name: 'slurm additional option that only starts like a field option',
+    yaml: slurm('additional_options: ["--partition-x=1", "--mem-bind=local", "--time-min=10"]\n'),
+  },
+  {
     name: 'slurm apptainer container',
     yaml: slurm('container:\n  type: apptainer\n  image: docker://ubuntu:22.04\n  binds: [data]\n'),
   },
