@@ -15,7 +15,7 @@ import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from './ty
 export const DOCKER_GRACE_SECONDS = 10;
 
 /** How long an exit by SIGKILL under a memory limit waits for the engine's OOM report. */
-const LATE_OOM_REPORT_MS = 1000;
+const LATE_OOM_REPORT_MS = 2000;
 
 /**
  * One run in a Docker container: check the engine, get the image, create

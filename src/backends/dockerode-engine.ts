@@ -113,6 +113,11 @@ function wrapContainer(docker: Docker, container: Docker.Container): EngineConta
     },
     async watchOutOfMemory() {
       const events = (await docker.getEvents({
+        // From the epoch: the engine replays what it still holds of this
+        // container's events, so a report sent before this request reached
+        // the engine (a model that dies at once) is not missed. The container
+        // filter keeps that to this container's own events.
+        since: 1,
         filters: { type: ['container'], container: [container.id], event: ['oom'] },
       })) as NodeJS.ReadableStream & { destroy(): void };
       let seen = false;
