@@ -297,6 +297,32 @@ describe('run', () => {
     expect(engine.containers[0]?.watchClosed).toBe(true);
   });
 
+  it('calls a SIGKILL under a memory limit with no OOM report at all most likely out of memory', async () => {
+    const { runner } = setup({
+      config: { memory: '32m' },
+      engine: { images: [IMAGE], model: { exitCode: 137 } },
+    });
+    const { outcome } = await runToEnd(runner);
+    expect(outcome).toEqual({
+      exitCode: 137,
+      signal: 'SIGKILL',
+      reason:
+        'killed by SIGKILL, most likely out of memory (limit 32m); the engine reported no OOM kill',
+    });
+  });
+
+  it('does not blame memory for the SIGKILL of a container it stopped itself', async () => {
+    const { runner, engine } = setup({
+      config: { memory: '32m' },
+      engine: { images: [IMAGE], model: { ignoresTerm: true } },
+    });
+    const abort = new AbortController();
+    const running = runToEnd(runner, abort.signal);
+    await until(engine, 'start');
+    abort.abort();
+    expect((await running).outcome).toEqual({ exitCode: 137, signal: 'SIGKILL' });
+  });
+
   it('does not wait for an OOM report after an exit that is not a SIGKILL', async () => {
     const { runner } = setup({
       config: { memory: '32m' },

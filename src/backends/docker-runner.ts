@@ -118,7 +118,10 @@ export function createDockerRunner(
         const { exitCode } = await exited;
         const outputError = await streamed;
         await Promise.all([endAndWait(output.stdout), endAndWait(output.stderr)]);
-        const outcome = await describeExit(created, exitCode, config, await watching);
+        const outcome = await describeExit(created, exitCode, config, {
+          oom: await watching,
+          stoppedByUs: signal.aborted,
+        });
         // The model ran, but its output could not be kept: that must not pass as success.
         if (outputError !== undefined && outcome.reason === undefined)
           outcome.reason = outputLost(outputError.message);
@@ -159,20 +162,30 @@ async function describeExit(
   container: EngineContainer,
   exitCode: number,
   config: DockerConfig,
-  oom: OutOfMemoryWatch | undefined,
+  how: { oom: OutOfMemoryWatch | undefined; stoppedByUs: boolean },
 ): Promise<RunOutcome> {
   const state = await container.state().catch(() => undefined);
-  // A SIGKILL under a memory limit is most likely the kernel's: give its
-  // report a moment to arrive, since the engine may have seen the exit first.
-  const lateReport = exitCode === 137 && config.memory !== undefined ? LATE_OOM_REPORT_MS : 0;
-  if (state?.oomKilled || (await oom?.seen(lateReport))) {
+  // A SIGKILL under a memory limit that modelrun did not send is most likely
+  // the kernel's: give its report a moment to arrive, since the engine may
+  // have seen the exit first.
+  const likelyOom = exitCode === 137 && config.memory !== undefined && !how.stoppedByUs;
+  const limit = config.memory ?? 'none set';
+  if (state?.oomKilled || (await how.oom?.seen(likelyOom ? LATE_OOM_REPORT_MS : 0))) {
     // The kernel kills with SIGKILL; the main process may also outlive a killed child.
     return {
       exitCode,
       signal: exitCode === 137 ? 'SIGKILL' : null,
-      reason: `killed: out of memory (limit ${config.memory ?? 'none set'})`,
+      reason: `killed: out of memory (limit ${limit})`,
     };
   }
+  // The engine can lose the report altogether: the cgroup that counted the
+  // kill is gone before its OOM event is read. Say what is most likely.
+  if (likelyOom)
+    return {
+      exitCode,
+      signal: 'SIGKILL',
+      reason: `killed by SIGKILL, most likely out of memory (limit ${limit}); the engine reported no OOM kill`,
+    };
   // Like a shell, the engine reports death by signal N as 128 + N.
   const signal = exitCode > 128 ? signalName(exitCode - 128) : undefined;
   return { exitCode, signal: signal ?? null };

@@ -31,6 +31,8 @@ export interface FakeModel {
    * load: OOMKilled stays false, and the event comes this many ms after the exit.
    */
   lateOomReportMs?: number;
+  /** The model ignores SIGTERM: a stop ends it with the engine's SIGKILL (137). */
+  ignoresTerm?: boolean;
   /** start() fails with this, as the engine does for a bad mount or command. */
   startError?: Error;
 }
@@ -174,8 +176,8 @@ export class FakeContainer implements EngineContainer {
 
   async stop(graceSeconds: number) {
     this.calls.push(`stop ${graceSeconds}`);
-    // The model takes SIGTERM and ends within the grace time.
-    if (this.running) setImmediate(() => this.exit(143));
+    // The model takes SIGTERM and ends within the grace time, or is killed after it.
+    if (this.running) setImmediate(() => this.exit(this.model.ignoresTerm ? 137 : 143));
   }
 
   async kill() {
