@@ -67,6 +67,13 @@ export async function fetchEngineVersion(
   }
 }
 
+/**
+ * The engine's answers to a kill or a forced removal that mean nothing is
+ * left to do: 404 the container is gone, 409 it is not running or its
+ * removal is already under way.
+ */
+export const ALREADY_DONE: readonly number[] = [404, 409];
+
 /** One plain HTTP request to the engine, for the few calls made without dockerode. */
 export function engineRequest(
   address: EngineAddress,

@@ -6,7 +6,7 @@ import type {
   EngineContainer,
   ProgressMessage,
 } from './docker-client.js';
-import type { EngineAddress } from './docker-engine.js';
+import { ALREADY_DONE, type EngineAddress } from './docker-engine.js';
 import type { ContainerSpec } from './docker-spec.js';
 
 /**
@@ -151,7 +151,7 @@ function wrapContainer(docker: Docker, container: Docker.Container): EngineConta
       await ignoreStatus(container.stop({ t: graceSeconds }), [304, 404]);
     },
     async kill() {
-      await ignoreStatus(container.kill(), [404, 409]);
+      await ignoreStatus(container.kill(), ALREADY_DONE);
     },
     async state() {
       const info = await container.inspect();
@@ -162,13 +162,13 @@ function wrapContainer(docker: Docker, container: Docker.Container): EngineConta
       };
     },
     async remove() {
-      await ignoreStatus(container.remove({ force: true, v: true }), [404, 409]);
+      await ignoreStatus(container.remove({ force: true, v: true }), ALREADY_DONE);
     },
   };
 }
 
-/** 304 "already stopped", 404 "already gone", 409 "removal already in progress": the goal is met. */
-async function ignoreStatus(call: Promise<unknown>, statuses: number[]): Promise<void> {
+/** Answers that mean the goal is met: 304 "already stopped", or ALREADY_DONE. */
+async function ignoreStatus(call: Promise<unknown>, statuses: readonly number[]): Promise<void> {
   try {
     await call;
   } catch (error) {

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { engineAddress, engineRequest } from '../backends/docker-engine.js';
+import { ALREADY_DONE, engineAddress, engineRequest } from '../backends/docker-engine.js';
 import { groupAlive, signalGroup } from '../backends/process-group.js';
 import { failUnfinishedRecord } from '../model/run-record.js';
 import { releaseAbandonedLock } from '../model/staging-lock-files.js';
@@ -41,22 +41,20 @@ lines.on('close', () => {
  */
 async function undoAll(diedAt: number): Promise<void> {
   const all = [...tasks.values()];
-  const ofKind = (...kinds: GuardTask['kind'][]) => all.filter((t) => kinds.includes(t.kind));
-  const stopped = await Promise.allSettled(
-    ofKind('process-group', 'docker-container', 'slurm-job').map(undo),
-  );
-  await Promise.allSettled(ofKind('run-record').map(undo));
+  const undoEach = (...kinds: GuardTask['kind'][]) =>
+    Promise.allSettled(all.filter((t) => kinds.includes(t.kind)).map((task) => undo(task, diedAt)));
+  const stopped = await undoEach('process-group', 'docker-container', 'slurm-job');
+  await undoEach('run-record');
   if (stopped.some((outcome) => outcome.status === 'rejected')) return;
-  await Promise.allSettled(
-    all.map((t) => (t.kind === 'staging-lock' ? releaseAbandonedLock(t.stagingDir, diedAt) : null)),
-  );
+  await undoEach('staging-lock');
 }
 
-async function undo(task: GuardTask): Promise<void> {
-  if (task.kind === 'process-group') await stopGroup(task.pgid, task.graceMs);
+async function undo(task: GuardTask, diedAt: number): Promise<void> {
+  if (task.kind === 'staging-lock') await releaseAbandonedLock(task.stagingDir, diedAt);
+  else if (task.kind === 'process-group') await stopGroup(task.pgid, task.graceMs);
   else if (task.kind === 'docker-container') await stopContainer(task);
   else if (task.kind === 'slurm-job') await scancel(task.id);
-  else if (task.kind === 'run-record')
+  else
     await failUnfinishedRecord(
       task.path,
       'modelrun ended before the run did (killed?); its guardian stopped what the run had started',
@@ -84,8 +82,7 @@ async function stopContainer(task: Extract<GuardTask, { kind: 'docker-container'
     path,
     30_000,
   );
-  // 404: already gone; 409: not running, for a kill.
-  if (status >= 300 && status !== 404 && status !== 409)
+  if (status >= 300 && !ALREADY_DONE.includes(status))
     throw new Error(`the engine answered ${status}: ${body.trim()}`);
 }
 

@@ -14,17 +14,15 @@ const CLOCK_MARGIN_MS = 2000;
  * touched after that moment belongs to a run that has since taken it over,
  * and is kept. Its holder may have dated it up to a second ahead (the lock
  * library rounds up to whole seconds), and a takeover waits for the lock to
- * be stale for 15 s: a margin of 2 s tells the two apart. Returns whether a
- * lock was removed.
+ * be stale for 15 s: a margin of 2 s tells the two apart.
  */
-export async function releaseAbandonedLock(stagingDir: string, diedAt: number): Promise<boolean> {
+export async function releaseAbandonedLock(stagingDir: string, diedAt: number): Promise<void> {
   const lock = join(stagingDir, LOCK_PATH);
   const touched = await stat(lock).then(
     (s) => s.mtimeMs,
     () => undefined,
   );
-  if (touched === undefined || touched > diedAt + CLOCK_MARGIN_MS) return false;
+  if (touched === undefined || touched > diedAt + CLOCK_MARGIN_MS) return;
   await rm(join(stagingDir, LOCK_OWNER_PATH), { force: true });
   await rmdir(lock);
-  return true;
 }

@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { RUN_RECORD_PATH } from '../../src/model/run-record.js';
+import { LOCK_PATH } from '../../src/model/staging-lock-files.js';
 
 /** The run record of a staging dir, or undefined while it cannot be read. */
 export function readRunRecord(stagingDir: string): Record<string, unknown> | undefined {
   try {
-    return JSON.parse(readFileSync(join(stagingDir, '.modelrun', 'run.json'), 'utf8'));
+    return JSON.parse(readFileSync(join(stagingDir, RUN_RECORD_PATH), 'utf8'));
   } catch {
     return undefined;
   }
@@ -22,8 +24,7 @@ export async function waitForGuardian(
 ): Promise<Record<string, unknown> | undefined> {
   const deadline = Date.now() + ms;
   const finished = () =>
-    readRunRecord(stagingDir)?.status !== 'running' &&
-    !existsSync(join(stagingDir, '.modelrun', 'run.lock'));
+    readRunRecord(stagingDir)?.status !== 'running' && !existsSync(join(stagingDir, LOCK_PATH));
   while (!finished() && Date.now() < deadline) await sleep(50);
   return readRunRecord(stagingDir);
 }
