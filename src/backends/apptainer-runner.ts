@@ -44,7 +44,7 @@ export function createApptainerRunner(
           signal,
           graceMs,
           onStart: (started) => (pid = started),
-          ...(deps.guard === undefined ? {} : { guard: deps.guard }),
+          guard: deps.guard,
         },
       );
       return toRunOutcome(outcome, file);

@@ -38,7 +38,7 @@ export function createLocalRunner(
         signal,
         graceMs,
         onStart: (started) => (pid = started),
-        ...(deps.guard === undefined ? {} : { guard: deps.guard }),
+        guard: deps.guard,
       });
       return toRunOutcome(outcome, file);
     },

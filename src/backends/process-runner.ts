@@ -28,7 +28,7 @@ export interface ProcessRunOptions {
   /** Called with the pid once the process runs, for the run record and leftover reports. */
   onStart?: (pid: number) => void;
   /** Hands the process group to the guardian while it runs. */
-  guard?: Guard;
+  guard?: Guard | undefined;
 }
 
 /**

@@ -78,7 +78,7 @@ export interface RunnerDeps {
   /** Where live progress (image pulls, builds) is drawn; redrawn in place on a terminal. */
   progress?: { write(text: string): unknown; isTTY?: boolean };
   /** Hands what the run starts to the guardian, which undoes it should modelrun die first. */
-  guard?: Guard;
+  guard?: Guard | undefined;
 }
 
 /** How the model ended, as the backend saw it. */

@@ -65,7 +65,7 @@ export const commandPostprocessor: PostprocessorDefinition = {
         {
           signal,
           graceMs: GRACE_MS,
-          ...(context.guard === undefined ? {} : { guard: context.guard }),
+          guard: context.guard,
         },
       );
       const tail = handle.stderrTail().at(-1);

@@ -18,7 +18,7 @@ export interface PostprocessContext {
   /** Where a postprocessor that runs a program echoes its output; not echoed when absent. */
   terminal?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
   /** Hands the programs it starts to the guardian, which stops them should modelrun die first. */
-  guard?: Guard;
+  guard?: Guard | undefined;
 }
 
 export interface PostprocessOutcome {

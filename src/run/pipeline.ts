@@ -89,7 +89,7 @@ export async function runPipeline(
       status: deps.status,
       ...(deps.graceMs === undefined ? {} : { graceMs: deps.graceMs }),
       ...(deps.progress === undefined ? {} : { progress: deps.progress }),
-      ...(deps.guard === undefined ? {} : { guard: deps.guard }),
+      guard: deps.guard,
     },
   );
   // An engine that cannot be used fails the run before anything is staged,

@@ -8,7 +8,7 @@ export interface PostprocessDeps {
   signal: AbortSignal;
   terminal?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
   status(line: string): void;
-  guard?: Guard;
+  guard?: Guard | undefined;
 }
 
 /**
@@ -48,7 +48,7 @@ export async function runPostprocessors(
             progress: (line) => deps.status(`${config.type}: ${line}`),
             env: deps.env,
             ...(deps.terminal === undefined ? {} : { terminal: deps.terminal }),
-            ...(deps.guard === undefined ? {} : { guard: deps.guard }),
+            guard: deps.guard,
           });
     const duration_s = Math.round(performance.now() - began) / 1000;
     results.push({ type: config.type, ...outcome, duration_s });
