@@ -101,13 +101,18 @@ describe('includes never leave the template folder', () => {
     expect(() => readFileSync(tree.path('out', 'main.txt'))).toThrow();
   });
 
-  it.each([['include'], ['import'], ['extends']])('refuses a symlink out of the folder, by %s', async (tag) => {
-    const stage = setup({ 'template/main.txt': `{% ${tag} "sneaky.txt"${tag === 'import' ? ' as m' : ''} %}` });
-    symlinkSync(tree.path('outside', 'secret.txt'), tree.path('template', 'sneaky.txt'));
-    await expect(stage()).rejects.toThrow(
-      /^template main\.txt: the included template "sneaky\.txt" is a symlink to .*outside\/secret\.txt, outside the template folder$/,
-    );
-  });
+  it.each([['include'], ['import'], ['extends']])(
+    'refuses a symlink out of the folder, by %s',
+    async (tag) => {
+      const stage = setup({
+        'template/main.txt': `{% ${tag} "sneaky.txt"${tag === 'import' ? ' as m' : ''} %}`,
+      });
+      symlinkSync(tree.path('outside', 'secret.txt'), tree.path('template', 'sneaky.txt'));
+      await expect(stage()).rejects.toThrow(
+        /^template main\.txt: the included template "sneaky\.txt" is a symlink to .*outside\/secret\.txt, outside the template folder$/,
+      );
+    },
+  );
 
   it('follows a symlink that stays inside, and relative names from a subfolder', async () => {
     const stage = setup({

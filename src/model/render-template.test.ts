@@ -129,11 +129,12 @@ describe('renderTemplate', () => {
   });
 
   it.each([
-    [0o755, 0o755],
-    [0o640, 0o640],
-    [0o4755, 0o755],
-    [0o2750, 0o750],
-  ])('gives a rendered file and a copied file the mode %o of its source as %o', async (from, to) => {
+    ['755', '755'],
+    ['640', '640'],
+    ['4755', '755'],
+    ['2750', '750'],
+  ])('gives a rendered and a copied file of mode %s the mode %s', async (octalFrom, octalTo) => {
+    const [from, to] = [Number.parseInt(octalFrom, 8), Number.parseInt(octalTo, 8)];
     tree = makeTree({ 'tpl/run.sh': 'echo {{ runtime.run_id }}\n', 'tpl/grid.bin': '\u0000' });
     chmodSync(tree.path('tpl', 'run.sh'), from);
     chmodSync(tree.path('tpl', 'grid.bin'), from);

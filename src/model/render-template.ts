@@ -1,5 +1,13 @@
 import type { Dirent } from 'node:fs';
-import { constants, copyFile, open, readdir, readlink, realpath, writeFile } from 'node:fs/promises';
+import {
+  constants,
+  copyFile,
+  open,
+  readdir,
+  readlink,
+  realpath,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import nunjucks from 'nunjucks';
 import { ConfigError } from '../errors.js';
@@ -108,7 +116,9 @@ export async function renderTemplate(
   return summary;
 }
 
-type TemplateFile = { kind: 'binary'; mode: number } | { kind: 'text'; mode: number; bytes: Buffer };
+type TemplateFile =
+  | { kind: 'binary'; mode: number }
+  | { kind: 'text'; mode: number; bytes: Buffer };
 
 /**
  * Reads a template file, unless its first 8 KiB say it is binary. Opened

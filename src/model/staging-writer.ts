@@ -126,8 +126,11 @@ export class StagingWriter {
       );
     }
     const kind = found.isDirectory() ? 'a folder' : 'a file';
-    return new ConfigError(`${what}: the staging directory ${this.root} holds ${kind} ${at} where it goes`, {
-      hint: `remove ${path} or rename the template entry, or ${REMOVE_HINT}`,
-    });
+    return new ConfigError(
+      `${what}: the staging directory ${this.root} holds ${kind} ${at} where it goes`,
+      {
+        hint: `remove ${path} or rename the template entry, or ${REMOVE_HINT}`,
+      },
+    );
   }
 }

@@ -41,8 +41,10 @@ const REASONS: Record<string, string> = {
 };
 
 const HINTS: Record<string, string> = {
-  EACCES: 'give the user running modelrun read access to the template and write access to output_dir (chmod, or run as its owner)',
-  EPERM: 'give the user running modelrun read access to the template and write access to output_dir (chmod, or run as its owner)',
+  EACCES:
+    'give the user running modelrun read access to the template and write access to output_dir (chmod, or run as its owner)',
+  EPERM:
+    'give the user running modelrun read access to the template and write access to output_dir (chmod, or run as its owner)',
   ENOENT: 'make sure nothing moves or deletes the template folder while modelrun stages it',
   ENAMETOOLONG: 'shorten the name, or the value its name renders from',
   EROFS: 'point output_dir at a writable file system',
