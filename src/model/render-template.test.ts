@@ -1,4 +1,12 @@
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { renderTemplate } from './render-template.js';
@@ -69,7 +77,7 @@ describe('renderTemplate', () => {
     writeFileSync(tree.path('tpl', 'grid.bin'), bytes);
     const summary = await renderTemplate(tree.path('tpl'), tree.path('out'), context);
     expect(readFileSync(tree.path('out', 'grid.bin')).equals(bytes)).toBe(true);
-    expect(summary).toEqual({ files: 1, rendered: 0, copied: 1 });
+    expect(summary).toEqual({ files: 1, rendered: 0, copied: 1, linked: 0, warnings: [] });
   });
 
   it('names the template file and line of an undefined variable', async () => {
@@ -87,7 +95,9 @@ describe('renderTemplate', () => {
   it.each([['{{ config.up }}.txt'], ['{{ config.abs }}.txt'], ['a/{{ config.deep }}.txt']])(
     'refuses a name that renders outside the staging dir: %s',
     async (name) => {
-      await expect(render({ [name]: 'x' })).rejects.toThrow(/outside the staging directory/);
+      await expect(render({ [name]: 'x' })).rejects.toThrow(
+        /its name renders to ".*", which is not a single file name, so it could land outside the staging directory/,
+      );
       expect(existsSync(tree.path('escaped.txt'))).toBe(false);
       expect(existsSync('/tmp/modelrun-escaped.txt')).toBe(false);
     },
@@ -97,8 +107,59 @@ describe('renderTemplate', () => {
     tree = makeTree({ 'tpl/link/file.txt': 'x', 'out/': '', 'elsewhere/': '' });
     symlinkSync(tree.path('elsewhere'), tree.path('out', 'link'));
     await expect(renderTemplate(tree.path('tpl'), tree.path('out'), context)).rejects.toThrow(
-      /outside the staging directory/,
+      /^template folder link: the staging directory .* holds a symlink link where it goes; modelrun never writes through a symlink/,
     );
     expect(existsSync(tree.path('elsewhere', 'file.txt'))).toBe(false);
+  });
+
+  it('stages a symlink as a symlink with the same target, never followed or rendered', async () => {
+    tree = makeTree({ 'tpl/real.txt': '{{ config.name }}', 'elsewhere/big.nc': 'data' });
+    symlinkSync(tree.path('elsewhere', 'big.nc'), tree.path('tpl', 'forcing.nc'));
+    symlinkSync('real.txt', tree.path('tpl', 'alias.txt'));
+    symlinkSync('/no/such/dir', tree.path('tpl', 'dangling'));
+    const summary = await renderTemplate(tree.path('tpl'), tree.path('out'), context);
+    expect(readlinkSync(tree.path('out', 'forcing.nc'))).toBe(tree.path('elsewhere', 'big.nc'));
+    expect(readlinkSync(tree.path('out', 'alias.txt'))).toBe('real.txt');
+    expect(readlinkSync(tree.path('out', 'dangling'))).toBe('/no/such/dir');
+    expect(summary).toMatchObject({ files: 4, rendered: 1, copied: 0, linked: 3 });
+    // Staging again keeps the links it made.
+    expect(await renderTemplate(tree.path('tpl'), tree.path('out'), context)).toMatchObject({
+      linked: 3,
+    });
+  });
+
+  it.each([
+    ['755', '755'],
+    ['640', '640'],
+    ['4755', '755'],
+    ['2750', '750'],
+  ])('gives a rendered and a copied file of mode %s the mode %s', async (octalFrom, octalTo) => {
+    const [from, to] = [Number.parseInt(octalFrom, 8), Number.parseInt(octalTo, 8)];
+    tree = makeTree({ 'tpl/run.sh': 'echo {{ runtime.run_id }}\n', 'tpl/grid.bin': '\u0000' });
+    chmodSync(tree.path('tpl', 'run.sh'), from);
+    chmodSync(tree.path('tpl', 'grid.bin'), from);
+    await renderTemplate(tree.path('tpl'), tree.path('out'), context);
+    expect(statSync(tree.path('out', 'run.sh')).mode & 0o7777).toBe(to);
+    expect(statSync(tree.path('out', 'grid.bin')).mode & 0o7777).toBe(to);
+  });
+
+  it('copies a file that is not UTF-8 untouched, and warns when it looks like a template', async () => {
+    tree = makeTree({ 'tpl/': '' });
+    const latin1 = Buffer.from('caf\u00e9 = {{ config.name }}\n', 'latin1');
+    const plain = Buffer.from('na\u00efve\n', 'latin1');
+    writeFileSync(tree.path('tpl', 'input.nml'), latin1);
+    writeFileSync(tree.path('tpl', 'notes.txt'), plain);
+    const summary = await renderTemplate(tree.path('tpl'), tree.path('out'), context);
+    expect(readFileSync(tree.path('out', 'input.nml')).equals(latin1)).toBe(true);
+    expect(readFileSync(tree.path('out', 'notes.txt')).equals(plain)).toBe(true);
+    expect(summary).toMatchObject({ rendered: 0, copied: 2 });
+    expect(summary.warnings).toEqual([
+      'template input.nml was copied, not rendered: it is not UTF-8 text (byte 3 is 0xe9); save it as UTF-8 to render it',
+    ]);
+  });
+
+  it('keeps a byte order mark in a rendered file', async () => {
+    await render({ 'bom.txt': '\ufeff{{ config.name }}' });
+    expect(readFileSync(tree.path('out', 'bom.txt'), 'utf8')).toBe('\ufeffbay');
   });
 });

@@ -1,9 +1,21 @@
-import { copyFile, mkdir, open, readdir, realpath, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import type { Dirent } from 'node:fs';
+import {
+  constants,
+  copyFile,
+  open,
+  readdir,
+  readlink,
+  realpath,
+  writeFile,
+} from 'node:fs/promises';
+import { join } from 'node:path';
 import nunjucks from 'nunjucks';
 import { ConfigError } from '../errors.js';
-import { isInside } from './staging-dir.js';
+import { StagingWriter } from './staging-writer.js';
 import type { TemplateContext } from './template-context.js';
+import { stagingFsError } from './template-fs-error.js';
+import { hex, TemplateLoader } from './template-loader.js';
+import { firstInvalidUtf8 } from './utf8.js';
 
 /** Files with a NUL byte in their first 8 KiB are binary, and copied untouched. */
 const SNIFF_BYTES = 8192;
@@ -12,100 +24,187 @@ export interface RenderSummary {
   files: number;
   rendered: number;
   copied: number;
+  linked: number;
+  /** Lines for the user: files that look like templates but were copied untouched. */
+  warnings: string[];
 }
 
 /**
  * Renders a template folder into the staging directory with Nunjucks: file
- * contents and file and folder names alike. Nothing is written outside the
+ * contents and file and folder names alike. Symlinks are staged as symlinks
+ * with the same target, never followed. Nothing is written outside the
  * staging directory, whatever a name renders to and whatever symlinks the
- * staging directory already holds.
+ * staging directory already holds, and nothing is read from outside the
+ * template folder.
  */
 export async function renderTemplate(
   templateDir: string,
   stagingDir: string,
   context: TemplateContext,
 ): Promise<RenderSummary> {
-  const env = new nunjucks.Environment(
-    new nunjucks.FileSystemLoader(templateDir, { noCache: true }),
-    {
-      autoescape: false,
-      throwOnUndefined: true,
-    },
-  );
-  await mkdir(stagingDir, { recursive: true });
-  const root = await realpath(stagingDir);
-  const summary: RenderSummary = { files: 0, rendered: 0, copied: 0 };
+  const templateRoot = await realpath(templateDir).catch((error) => {
+    throw stagingFsError(error, `the template folder ${templateDir}`);
+  });
+  const loader = new TemplateLoader(templateRoot);
+  // The loader's declared type cannot return null, which Nunjucks reads as "not found".
+  const env = new nunjucks.Environment(loader as unknown as nunjucks.ILoader, {
+    autoescape: false,
+    throwOnUndefined: true,
+  });
+  const writer = await StagingWriter.open(stagingDir);
+  const summary: RenderSummary = { files: 0, rendered: 0, copied: 0, linked: 0, warnings: [] };
+
+  const stageFile = async (source: string, dir: string, name: string): Promise<void> => {
+    const path = join(templateRoot, source);
+    const file = await readTemplateFile(path, source);
+    if (file.kind === 'binary') {
+      await writer.file(dir, name, source, file.mode, (temp) =>
+        copyFile(path, temp, constants.COPYFILE_EXCL),
+      );
+      summary.copied++;
+      return;
+    }
+    const bad = firstInvalidUtf8(file.bytes);
+    if (bad !== undefined) {
+      await writer.file(dir, name, source, file.mode, (temp) =>
+        writeFile(temp, file.bytes, { flag: 'wx' }),
+      );
+      if (/[{][{%]/.test(file.bytes.toString('latin1')))
+        summary.warnings.push(
+          `template ${source} was copied, not rendered: it is not UTF-8 text (byte ${bad} is 0x${hex(file.bytes[bad])}); save it as UTF-8 to render it`,
+        );
+      summary.copied++;
+      return;
+    }
+    const text = renderWith(loader, source, () =>
+      new nunjucks.Template(file.bytes.toString('utf8'), env, path).render(context),
+    );
+    await writer.file(dir, name, source, file.mode, (temp) =>
+      writeFile(temp, text, { flag: 'wx' }),
+    );
+    summary.rendered++;
+  };
 
   const walk = async (sourceDir: string, targetDir: string): Promise<void> => {
-    const entries = await readdir(join(templateDir, sourceDir), { withFileTypes: true });
+    const entries = await readdir(join(templateRoot, sourceDir), { withFileTypes: true }).catch(
+      (error) => {
+        throw stagingFsError(error, `template folder ${sourceDir || templateDir}`);
+      },
+    );
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       const source = join(sourceDir, entry.name);
-      const target = resolve(targetDir, renderName(env, entry.name, source, context));
-      await assertInside(root, target, source);
+      const name = renderName(env, loader, entry.name, source, context);
       if (entry.isDirectory()) {
-        await mkdir(target, { recursive: true });
-        await walk(source, target);
-      } else if (entry.isFile()) {
-        await mkdir(dirname(target), { recursive: true });
-        await assertInside(root, target, source);
-        if (await isBinary(join(templateDir, source))) {
-          await copyFile(join(templateDir, source), target);
-          summary.copied++;
-        } else {
-          await writeFile(target, renderFile(env, source, context));
-          summary.rendered++;
-        }
-        summary.files++;
+        await walk(source, await writer.folder(targetDir, name, source));
+        continue;
       }
+      if (entry.isSymbolicLink()) {
+        const target = await readlink(join(templateRoot, source)).catch((error) => {
+          throw stagingFsError(error, `template symlink ${source}`);
+        });
+        await writer.link(targetDir, name, source, target);
+        summary.linked++;
+      } else if (entry.isFile()) {
+        await stageFile(source, targetDir, name);
+      } else {
+        throw specialFile(source, entry);
+      }
+      summary.files++;
     }
   };
-  await walk('', root);
+  await walk('', writer.root);
   return summary;
 }
 
-/** The target, and the real folder it would be written in, must both lie inside the staging directory. */
-async function assertInside(root: string, target: string, source: string): Promise<void> {
-  const parent = await realpath(dirname(target)).catch(() => dirname(target));
-  if (!isInside(root, target) || (parent !== root && !isInside(root, parent))) {
-    throw new ConfigError(
-      `template entry ${source} would be written to ${target}, outside the staging directory ${root}`,
-      {
-        hint: 'template names must not render to absolute paths or climb out with "..", and the staging directory must not link outside itself',
-      },
-    );
+type TemplateFile =
+  | { kind: 'binary'; mode: number }
+  | { kind: 'text'; mode: number; bytes: Buffer };
+
+/**
+ * Reads a template file, unless its first 8 KiB say it is binary. Opened
+ * without following a link and without blocking, so an entry swapped for a
+ * link or a FIFO since it was listed is refused rather than read or hung on.
+ */
+async function readTemplateFile(path: string, source: string): Promise<TemplateFile> {
+  const what = `template file ${source}`;
+  const handle = await open(
+    path,
+    constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+  ).catch((error) => {
+    throw stagingFsError(error, what);
+  });
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new ConfigError(`${what} is no longer a regular file`);
+    const head = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0);
+    if (head.subarray(0, bytesRead).includes(0)) return { kind: 'binary', mode: stats.mode };
+    return { kind: 'text', mode: stats.mode, bytes: await handle.readFile() };
+  } catch (error) {
+    throw stagingFsError(error, what);
+  } finally {
+    await handle.close();
   }
 }
 
+function specialFile(source: string, entry: Dirent): ConfigError {
+  const kind = entry.isFIFO()
+    ? 'a FIFO (named pipe)'
+    : entry.isSocket()
+      ? 'a socket'
+      : entry.isBlockDevice() || entry.isCharacterDevice()
+        ? 'a device'
+        : 'not a file, folder or symlink';
+  return new ConfigError(`template entry ${source} is ${kind}; it cannot be staged`, {
+    hint: 'a template folder holds files, folders and symlinks only: remove it from the template folder',
+  });
+}
+
+/** A rendered name must be one name: no "/", no NUL, not "." or "..", so it stays in its folder. */
 function renderName(
   env: nunjucks.Environment,
+  loader: TemplateLoader,
   name: string,
   source: string,
   context: TemplateContext,
 ): string {
   if (!/[{][{%#]/.test(name)) return name;
-  const rendered = render(() => env.renderString(name, context), `the name of ${source}`).trim();
+  const rendered = renderWith(loader, `the name of ${source}`, () =>
+    env.renderString(name, context),
+  ).trim();
   if (rendered === '') {
     throw new ConfigError(`template entry ${source}: its name renders to nothing`, {
       hint: 'check the variables its name uses',
     });
   }
+  if (rendered.includes('/') || rendered.includes('\0') || rendered === '.' || rendered === '..') {
+    throw new ConfigError(
+      `template entry ${source}: its name renders to ${JSON.stringify(rendered)}, which is not a single file name, so it could land outside the staging directory`,
+      {
+        hint: 'a rendered name cannot hold "/" or a NUL byte, or be "." or "..": make the variable a plain name, and make folders with folders in the template',
+      },
+    );
+  }
   return rendered;
-}
-
-function renderFile(env: nunjucks.Environment, source: string, context: TemplateContext): string {
-  // The loader resolves names with forward slashes, whatever the platform.
-  return render(() => env.render(source.split('\\').join('/'), context), source);
 }
 
 /**
  * Turns Nunjucks' "(path) [Line 3, Column 12] attempted to output null or
  * undefined value" into an error that names the template file, the line,
- * and the expression.
+ * and the expression. An include the loader refused is thrown as it said.
  */
-function render(fn: () => string, where: string): string {
+function renderWith(loader: TemplateLoader, where: string, fn: () => string): string {
+  loader.reset();
   try {
     return fn();
   } catch (error) {
+    const refusal = loader.refusal;
+    if (refusal !== undefined) {
+      throw new ConfigError(`template ${where}: ${refusal.message}`, {
+        hint: refusal.hint,
+        cause: error,
+      });
+    }
     const message = (error as Error).message;
     const position = /\[Line (\d+), Column (\d+)\]/.exec(message);
     const reason = message.split('\n').at(-1)?.trim() ?? message;
@@ -120,16 +219,5 @@ function render(fn: () => string, where: string): string {
         cause: error,
       },
     );
-  }
-}
-
-async function isBinary(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0);
-    return buffer.subarray(0, bytesRead).includes(0);
-  } finally {
-    await handle.close();
   }
 }

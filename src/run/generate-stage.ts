@@ -44,7 +44,8 @@ export async function generate(
     stagingDir,
     buildTemplateContext(model, stagingDir),
   );
-  const detail = `${summary.files} files from ${model.template} (${summary.rendered} rendered, ${summary.copied} copied)`;
+  for (const warning of summary.warnings) deps.status(`warning: ${warning}`);
+  const detail = `${summary.files} files from ${model.template} (${summary.rendered} rendered, ${summary.copied} copied, ${summary.linked} linked)`;
   deps.status(`generated ${detail}`);
   return { status: 'succeeded', started_at, ended_at: new Date().toISOString(), detail };
 }
