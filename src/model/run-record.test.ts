@@ -32,8 +32,8 @@ function record(): RunRecord {
       {
         type: 'command',
         status: 'succeeded',
-        summary: '`x` printed tok-5f0c9e21',
-        details: { exit_code: 0, API_TOKEN: 'local' },
+        summary: 'wrote /scratch/simulations/r1.tar.gz: succeeded',
+        details: { exit_code: 0, API_TOKEN: 'local', path: STAGING },
       },
     ],
     modelrun_version: '0.1.0',
@@ -68,7 +68,14 @@ describe('the run record, masked', () => {
         details: { job_id: '12345678' },
       },
       stages: { run: { status: 'succeeded' }, postprocess: { detail: '1 of 1 succeeded' } },
-      postprocess: [{ type: 'command', status: 'succeeded' }],
+      postprocess: [
+        {
+          type: 'command',
+          status: 'succeeded',
+          summary: original.postprocess[0]?.summary,
+          details: { path: STAGING },
+        },
+      ],
       modelrun_version: '0.1.0',
       host: original.host,
     });
@@ -83,9 +90,10 @@ describe('the run record, masked', () => {
     expect(masked.backend.config.image).toBe('docker://***/x');
     expect(masked.reason).toBe('the engine said *** was wrong');
     expect(masked.stages.run.detail).toBe('exited 0 after ***');
-    expect(masked.postprocess[0]).toMatchObject({
-      summary: '`x` printed ***',
-      details: { exit_code: 0, API_TOKEN: '***' },
+    expect(masked.postprocess[0]?.details).toEqual({
+      exit_code: 0,
+      API_TOKEN: '***',
+      path: STAGING,
     });
     expect(JSON.stringify(masked)).not.toContain('tok-5f0c9e21');
   });

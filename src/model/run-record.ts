@@ -61,8 +61,8 @@ export async function writeRunRecord(
 /**
  * A copy of a record with its secrets masked: the values under secret-named
  * keys of the backend config and postprocess details, and known secret
- * values in the free text (reason, the run stage's detail, postprocess
- * summaries, config strings). What modelrun writes itself (status, type, run id,
+ * values in the free text (reason, the run stage's detail, config
+ * strings). Postprocess summaries come masked from their postprocessors. What modelrun writes itself (status, type, run id,
  * times, exit code, staging dir, host, version) is never touched: a secret
  * that reads `running` must not stop the guardian from marking the run failed.
  */
@@ -79,22 +79,17 @@ export function maskRecord(record: RunRecord, redactor: Redactor): RunRecord {
       ...record.stages,
       run: run.detail === undefined ? run : { ...run, detail: redactor.redact(run.detail) },
     },
-    postprocess: record.postprocess.map((post) => maskPostprocessRecord(post, redactor)),
+    postprocess: record.postprocess.map(maskPostprocessRecord),
   };
 }
 
-/** A postprocessor's result with its summary masked as free text and its details by key and value. */
-export function maskPostprocessRecord(
-  post: PostprocessRecord,
-  redactor: Redactor,
-): PostprocessRecord {
-  return {
-    ...post,
-    summary: redactor.redact(post.summary),
-    ...(post.details === undefined
-      ? {}
-      : { details: redactor.redactData(maskSecretKeys(post.details)) }),
-  };
+/**
+ * A postprocessor's result with the values under secret-named keys of its
+ * details masked. Its summary is left as it is: the postprocessor masked the
+ * free text in it (context.redact), and the rest is its own words.
+ */
+export function maskPostprocessRecord(post: PostprocessRecord): PostprocessRecord {
+  return post.details === undefined ? post : { ...post, details: maskSecretKeys(post.details) };
 }
 
 /** Closes a record: its final status, when it ended and how long it ran. */

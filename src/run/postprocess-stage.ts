@@ -57,11 +57,10 @@ export async function runPostprocessors(
             env: deps.env,
             ...(deps.terminal === undefined ? {} : { terminal: deps.terminal }),
             guard: deps.guard,
+            redact: (text) => deps.redactor.redact(text),
           });
     const duration_s = Math.round(performance.now() - began) / 1000;
-    results.push(
-      maskPostprocessRecord({ type: config.type, ...outcome, duration_s }, deps.redactor),
-    );
+    results.push(maskPostprocessRecord({ type: config.type, ...outcome, duration_s }));
     if (outcome.status === 'failed' && config.stop_on_error) stopped = true;
   }
   const failed = results.some((r) => r.status === 'failed');
