@@ -281,6 +281,75 @@ describe('interrupting a run', () => {
   });
 });
 
+describe('secrets whose values read like what modelrun writes itself', () => {
+  const words =
+    'type: local\nenv_vars:\n  MY_TOKEN: running\n  MY_KEY: local\n  MY_SECRET: succeeded\n';
+
+  it('leave the summary, --json and run.json intact', async () => {
+    tree.write('words-backend.yml', words);
+    tree.write('words.yml', 'run_id: words\ncommand: "cp .modelrun/run.json during.json"\n');
+    const args = ['run', 'words.yml', '--backend-config', 'words-backend.yml'];
+    const result = await runModelrun(args, { cwd: tree.root });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('✓ words succeeded (exit code 0');
+    const dir = tree.path('simulations', 'words');
+    expect(result.stderr).toContain(`run dir   ${dir}`);
+    expect(JSON.parse(readFileSync(join(dir, 'during.json'), 'utf8'))).toMatchObject({
+      status: 'running',
+      backend: { type: 'local' },
+    });
+    expect(readRunRecord(dir)).toMatchObject({
+      status: 'succeeded',
+      backend: { type: 'local', config: { type: 'local', env_vars: { MY_TOKEN: '***' } } },
+    });
+    const json = await runModelrun([...args, '--json'], { cwd: tree.root });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      status: 'succeeded',
+      backend: { type: 'local', config: { env_vars: { MY_KEY: '***', MY_SECRET: '***' } } },
+    });
+  });
+
+  it('killed with SIGKILL, its guardian still marks the run failed', async () => {
+    tree.write('words-backend.yml', words);
+    tree.write(
+      'words-slow.yml',
+      'run_id: words-slow\ncommand: "echo started; sleep 300 & echo $! > sleep.pid; wait"\n',
+    );
+    const { child, exited } = await startModelrun(
+      ['run', 'words-slow.yml', '--backend-config', 'words-backend.yml'],
+      { cwd: tree.root },
+    );
+    const dir = tree.path('simulations', 'words-slow');
+    const sleepPid = Number(readFileSync(join(dir, 'sleep.pid'), 'utf8'));
+    child.kill('SIGKILL');
+    await exited;
+    expect(await waitUntilGone(sleepPid)).toBe(true);
+    expect(await waitForGuardian(dir)).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/^modelrun ended before the run did/),
+      backend: { type: 'local' },
+    });
+  });
+
+  it("masks a command postprocessor's secret in the summary and run.json", async () => {
+    tree.write('quiet.yml', 'run_id: quiet\ncommand: "true"\n');
+    tree.write(
+      'leaky-post.yml',
+      'type: command\ncommand: "echo bad token $PLOT_TOKEN >&2; exit 3"\nenv_vars:\n  PLOT_TOKEN: plot-5f0c9e21\n',
+    );
+    const result = await runModelrun(
+      ['run', 'quiet.yml', '--postprocessor-config', 'leaky-post.yml'],
+      { cwd: tree.root },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/✗ command: .* exited 3: bad token \*\*\*/);
+    expect(result.stderr).not.toMatch(/✗ command: .*plot-5f0c9e21/);
+    expect(
+      readFileSync(tree.path('simulations', 'quiet', '.modelrun', 'run.json'), 'utf8'),
+    ).not.toContain('plot-5f0c9e21');
+  });
+});
+
 describe('modelrun generate, postprocess and pipeline', () => {
   it('generate stages the inputs only and prints the staging dir', async () => {
     const fresh = makeTree();

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -115,6 +115,20 @@ describe.skipIf(missing !== undefined)('the slurm backend, against a real cluste
     );
     await runPipeline(request, deps);
     expect(readFileSync(join(staging, 'logs', 'stdout.log'), 'utf8')).toBe(value);
+  });
+
+  it('gives the job its secrets without writing them into the kept script, and removes their file', async () => {
+    tree = makeTree();
+    const secret = `tok-${Math.random().toString(36).slice(2)}`;
+    const { request, deps, staging } = pipelineHarness(
+      tree,
+      { command: 'printf "%s" "$API_TOKEN"' },
+      { type: 'slurm', env_vars: { API_TOKEN: secret } },
+    );
+    expect((await runPipeline(request, deps)).exitCode).toBe(0);
+    expect(readFileSync(join(staging, 'logs', 'stdout.log'), 'utf8')).toBe(secret);
+    expect(readFileSync(join(staging, 'slurm-job.sh'), 'utf8')).not.toContain(secret);
+    expect(existsSync(join(staging, '.modelrun', 'slurm-secrets.env'))).toBe(false);
   });
 
   it("refuses a bad partition with the scheduler's message, leaving nothing queued", async () => {

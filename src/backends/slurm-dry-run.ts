@@ -2,13 +2,12 @@ import type { SlurmConfig } from './slurm-config.js';
 import { batchScript, containerCommand, jobCommand, scriptPath } from './slurm-script.js';
 import type { DryRun, RunJob } from './types.js';
 
-/** What a Slurm run would submit: the batch script, with secret values masked. */
+/** What a Slurm run would submit: the batch script, which holds no secret values. */
 export function slurmDryRun(config: SlurmConfig, job: RunJob, image: string | undefined): DryRun {
   const script = batchScript(
     config,
     job,
     jobCommand(config, job, containerCommand(config, job, image)),
-    { masked: true },
   );
   return {
     lines: [

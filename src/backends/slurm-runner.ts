@@ -22,6 +22,9 @@ import {
   jobName,
   outputPattern,
   scriptPath,
+  secretEnv,
+  secretsFilePath,
+  secretsFileText,
 } from './slurm-script.js';
 import { FINAL_STATES, type JobState, outcomeOf, readJobState } from './slurm-state.js';
 import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from './types.js';
@@ -88,14 +91,11 @@ export function createSlurmRunner(
       await writeContainerEnv(config, job);
       await mkdir(dirname(outputPattern(config, job)), { recursive: true });
       await mkdir(dirname(errorPattern(config, job)), { recursive: true });
+      await writeSecrets(config, job);
       await writeFile(
         script,
-        batchScript(config, job, jobCommand(config, job, containerCommand(config, job, resolved)), {
-          masked: false,
-        }),
-        {
-          mode: 0o700,
-        },
+        batchScript(config, job, jobCommand(config, job, containerCommand(config, job, resolved))),
+        { mode: 0o700 },
       );
       if (signal.aborted)
         return { exitCode: null, signal: null, reason: 'stopped before the job was submitted' };
@@ -150,6 +150,7 @@ export function createSlurmRunner(
         await Promise.all([
           removeEnvFile(envFilePath(job.stagingDir)),
           removeEnvFile(dockerEnvFilePath(job.stagingDir)),
+          removeEnvFile(secretsFilePath(job.stagingDir)),
         ]);
       }
     },
@@ -217,6 +218,13 @@ async function settle(tail: () => Promise<number[]>): Promise<void> {
     quiet = read === 0 ? quiet + 1 : 0;
     if (quiet < 2) await sleep(100);
   }
+}
+
+/** The job sources its secrets from a file only the user can read; none when it has none. */
+async function writeSecrets(config: SlurmConfig, job: RunJob): Promise<void> {
+  const secrets = secretEnv(config);
+  if (Object.keys(secrets).length > 0)
+    await writeEnvFile(secretsFilePath(job.stagingDir), secretsFileText(secrets));
 }
 
 /** A container in the job reads its environment from a file only the user can read. */

@@ -1,9 +1,17 @@
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTree } from '../../test/helpers/tree.js';
 import { diskPathContext } from '../config/path-context.js';
 import { slurmConfigSchema } from './slurm-config.js';
-import { batchScript, containerCommand, jobCommand } from './slurm-script.js';
+import {
+  batchScript,
+  containerCommand,
+  jobCommand,
+  secretEnv,
+  secretsFileText,
+} from './slurm-script.js';
 import type { RunJob } from './types.js';
 
 const tree = makeTree({ 'data/': '' });
@@ -15,11 +23,9 @@ const JOB: RunJob = {
 };
 const config = (fields: Record<string, unknown>) =>
   slurmConfigSchema(diskPathContext(tree.root)).parse({ type: 'slurm', ...fields });
-const script = (fields: Record<string, unknown>, masked = false) => {
+const script = (fields: Record<string, unknown>) => {
   const c = config(fields);
-  return batchScript(c, JOB, jobCommand(c, JOB, containerCommand(c, JOB, '/cache/img.sif')), {
-    masked,
-  });
+  return batchScript(c, JOB, jobCommand(c, JOB, containerCommand(c, JOB, '/cache/img.sif')));
 };
 
 describe('the batch script', () => {
@@ -74,13 +80,25 @@ describe('the batch script', () => {
     expect(execFileSync('bash', ['-c', text], { encoding: 'utf8' })).toBe(value);
   });
 
-  it('masks secret values for --dry-run, and only then', () => {
-    expect(script({ env_vars: { API_TOKEN: 'tok-123456' } }, true)).toContain(
-      "export API_TOKEN='***'",
-    );
-    expect(script({ env_vars: { API_TOKEN: 'tok-123456' } }, false)).toContain(
-      "export API_TOKEN='tok-123456'",
-    );
+  it('holds no secret value: the job sources secret-named variables from a file', () => {
+    const fields = { env_vars: { API_TOKEN: 'tok-123456', DB_PASSWORD: 'x', MODE: 'fast' } };
+    const text = script(fields);
+    expect(text).not.toContain('tok-123456');
+    expect(text).not.toMatch(/DB_PASSWORD=/);
+    expect(text).toContain("export MODE='fast'");
+    expect(text).toContain(". '/scratch/runs/r1/.modelrun/slurm-secrets.env' || exit 1");
+    expect(secretEnv(config(fields))).toEqual({ API_TOKEN: 'tok-123456', DB_PASSWORD: 'x' });
+  });
+
+  it('gives the job its secrets exactly, through the file', () => {
+    const value = `it's $HOME \\ "x"`;
+    const dir = tree.path('staged');
+    const c = config({ env_vars: { API_TOKEN: value }, command: 'printf %s "$API_TOKEN"' });
+    const job = { ...JOB, stagingDir: dir };
+    mkdirSync(join(dir, '.modelrun'), { recursive: true });
+    writeFileSync(join(dir, '.modelrun', 'slurm-secrets.env'), secretsFileText(secretEnv(c)));
+    const text = batchScript(c, job, jobCommand(c, job, undefined));
+    expect(execFileSync('bash', ['-c', text], { encoding: 'utf8' })).toBe(value);
   });
 
   it('runs the command through apptainer on the node, with the hybrid MPI launcher', () => {

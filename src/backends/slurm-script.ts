@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { VERSION } from '../package-info.js';
-import { maskEnv } from '../secrets.js';
+import { isSecretName } from '../secrets.js';
 import { buildApptainerArgv, envFilePath } from './apptainer-command.js';
 import type { ApptainerConfig } from './apptainer-config.js';
 import { dockerRunArgv } from './docker-cli.js';
@@ -11,6 +11,29 @@ import type { RunJob } from './types.js';
 /** Where the batch script is kept, beside the run's inputs and outputs, for reproducibility. */
 export function scriptPath(stagingDir: string): string {
   return join(stagingDir, 'slurm-job.sh');
+}
+
+/**
+ * Where the job reads the values of secret-named variables from: mode 0600
+ * under .modelrun/, removed once the job has ended. Not in the script, which
+ * is kept with the run and which Slurm stores (and may archive) as it is.
+ */
+export function secretsFilePath(stagingDir: string): string {
+  return join(stagingDir, '.modelrun', 'slurm-secrets.env');
+}
+
+/** The secret-named variables of the job's environment, as the secrets file holds them. */
+export function secretEnv(config: SlurmConfig): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(config.env_vars ?? {}).filter(([name]) => isSecretName(name)),
+  );
+}
+
+/** The secrets file's text: `export NAME='value'` lines the script sources. */
+export function secretsFileText(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([name, value]) => `export ${name}=${shellQuote(value)}\n`)
+    .join('');
 }
 
 export function outputPattern(config: SlurmConfig, job: RunJob): string {
@@ -39,15 +62,11 @@ export function jobCommand(
 
 /**
  * The batch script: #SBATCH lines from the config, the environment exported
- * with exact quoting, then the command. With `masked`, secret values read
- * *** (for --dry-run); the script submitted has the real ones.
+ * with exact quoting, then the command. Secret-named variables are sourced
+ * from the secrets file, so the script holds no secret and --dry-run shows
+ * it exactly as it is submitted.
  */
-export function batchScript(
-  config: SlurmConfig,
-  job: RunJob,
-  command: string,
-  options: { masked: boolean },
-): string {
+export function batchScript(config: SlurmConfig, job: RunJob, command: string): string {
   const directives: [string, string | number | undefined][] = [
     ['job-name', jobName(config, job)],
     ['output', outputPattern(config, job)],
@@ -69,8 +88,8 @@ export function batchScript(
     ['mail-type', config.mail_type?.join(',')],
     ['mail-user', config.mail_user],
   ];
-  const env = config.env_vars ?? {};
-  const shown = options.masked ? maskEnv(env) : env;
+  const env = Object.entries(config.env_vars ?? {});
+  const secrets = secretsFilePath(job.stagingDir);
   return [
     '#!/bin/bash',
     `# Written by modelrun ${VERSION} for run ${job.runId}; submitted with sbatch --parsable.`,
@@ -80,7 +99,18 @@ export function batchScript(
     ...(config.exclusive ? ['#SBATCH --exclusive'] : []),
     ...(config.additional_options ?? []).map((option) => `#SBATCH ${option}`),
     '',
-    ...Object.entries(shown).map(([name, value]) => `export ${name}=${shellQuote(value)}`),
+    ...env
+      .filter(([name]) => !isSecretName(name))
+      .map(([name, value]) => `export ${name}=${shellQuote(value)}`),
+    ...(env.some(([name]) => isSecretName(name))
+      ? [
+          `# ${env
+            .filter(([name]) => isSecretName(name))
+            .map(([name]) => name)
+            .join(', ')}: from a file only you can read, removed when the job ends`,
+          `. ${shellQuote(secrets)} || exit 1`,
+        ]
+      : []),
     command,
     '',
   ].join('\n');

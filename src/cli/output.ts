@@ -43,6 +43,24 @@ export class Output {
     this.options.stdout.write(this.redactor.redact(text));
   }
 
+  /**
+   * Lines and text whose secrets the caller has already masked (a run
+   * record, a summary), printed as they are: masking them again by value
+   * would also mask modelrun's own facts (a status, a path) that a secret
+   * happens to equal.
+   */
+  maskedResult(line: string): void {
+    this.options.stdout.write(`${line}\n`);
+  }
+
+  maskedRaw(text: string): void {
+    this.options.stdout.write(text);
+  }
+
+  maskedInfo(line: string): void {
+    this.options.stderr.write(`${line}\n`);
+  }
+
   info(line: string): void {
     this.options.stderr.write(`${this.redactor.redact(line)}\n`);
   }

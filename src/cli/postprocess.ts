@@ -51,6 +51,7 @@ export async function runPostprocessCommand(
         terminal: ctx.terminal,
         status: (line) => output.info(line),
         guard: guardian.guard,
+        redactor: output.redactor,
       },
     );
     const record = await readFile(join(stagingDir, RUN_RECORD_PATH), 'utf8')
@@ -73,7 +74,7 @@ export async function runPostprocessCommand(
           : result.status === 'failed'
             ? output.style.failure('✗')
             : '-';
-      output.result(`${mark} ${result.type}: ${result.summary}`);
+      output.maskedResult(`${mark} ${result.type}: ${result.summary}`);
     }
     if (ctx.interrupts.signal.aborted) return 130;
     return stage.status === 'succeeded' ? 0 : 1;

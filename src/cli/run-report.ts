@@ -23,11 +23,15 @@ export function printDryRun(
   for (const [label, value] of rows) output.result(`  ${label.padEnd(width)}  ${value}`);
 }
 
-/** The end-of-run summary: status, duration, exit code, where things are, postprocessing. */
+/**
+ * The end-of-run summary: status, duration, exit code, where things are,
+ * postprocessing. The result comes masked from the pipeline, so it is
+ * printed as it is.
+ */
 export function printSummary(result: PipelineResult, output: Output, json: boolean): void {
   const { record } = result;
   if (json) {
-    output.raw(`${JSON.stringify(record, null, 2)}\n`);
+    output.maskedRaw(`${JSON.stringify(record, null, 2)}\n`);
     return;
   }
   const { style } = output;
@@ -41,17 +45,17 @@ export function printSummary(result: PipelineResult, output: Output, json: boole
         ? `signal ${record.signal}`
         : 'no exit code'
       : `exit code ${record.exit_code}`;
-  output.info(
+  output.maskedInfo(
     `${mark} ${style.bold(record.run_id)} ${what}${why} (${exit}, ${formatSeconds(record.duration_s ?? 0)})`,
   );
   const dir = record.staging_dir;
-  output.info(`  run dir   ${dir}`);
+  output.maskedInfo(`  run dir   ${dir}`);
   if (record.backend.config.capture_output !== false) {
-    output.info(
+    output.maskedInfo(
       `  logs      ${join(dir, 'logs', 'stdout.log')}, ${join(dir, 'logs', 'stderr.log')}`,
     );
   }
-  output.info(`  record    ${join(dir, RUN_RECORD_PATH)}`);
+  output.maskedInfo(`  record    ${join(dir, RUN_RECORD_PATH)}`);
   for (const post of record.postprocess) {
     const sign =
       post.status === 'succeeded'
@@ -59,11 +63,11 @@ export function printSummary(result: PipelineResult, output: Output, json: boole
         : post.status === 'failed'
           ? style.failure('✗')
           : style.dim('-');
-    output.info(`  ${sign} ${post.type}: ${post.summary}`);
+    output.maskedInfo(`  ${sign} ${post.type}: ${post.summary}`);
   }
   if (!ok && result.stderrTail.length > 0) {
-    output.info(style.dim(`  last ${result.stderrTail.length} lines of stderr:`));
-    for (const line of result.stderrTail) output.info(`  ${style.dim('│')} ${line}`);
+    output.maskedInfo(style.dim(`  last ${result.stderrTail.length} lines of stderr:`));
+    for (const line of result.stderrTail) output.maskedInfo(`  ${style.dim('│')} ${line}`);
   }
 }
 

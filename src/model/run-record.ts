@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import type { Redactor } from '../secrets.js';
+import { maskSecretKeys, type Redactor } from '../secrets.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
 export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
@@ -44,7 +44,7 @@ export const RUN_RECORD_PATH = join('.modelrun', 'run.json');
 
 /**
  * Writes run.json by temp file and rename, so a reader never sees half a
- * record, with every known secret value masked on the way.
+ * record, with secrets masked on the way (see maskRecord).
  */
 export async function writeRunRecord(
   stagingDir: string,
@@ -52,7 +52,44 @@ export async function writeRunRecord(
   redactor: Redactor,
 ): Promise<void> {
   await mkdir(join(stagingDir, '.modelrun'), { recursive: true });
-  await writeFileAtomic(join(stagingDir, RUN_RECORD_PATH), recordText(redactor.redactData(record)));
+  await writeFileAtomic(
+    join(stagingDir, RUN_RECORD_PATH),
+    recordText(maskRecord(record, redactor)),
+  );
+}
+
+/**
+ * A copy of a record with its secrets masked: the values under secret-named
+ * keys of the backend config and postprocess details, and known secret
+ * values in the free text (reason, the run stage's detail, config
+ * strings). Postprocess summaries come masked from their postprocessors. What modelrun writes itself (status, type, run id,
+ * times, exit code, staging dir, host, version) is never touched: a secret
+ * that reads `running` must not stop the guardian from marking the run failed.
+ */
+export function maskRecord(record: RunRecord, redactor: Redactor): RunRecord {
+  const run = record.stages.run;
+  const config = redactor.redactData(maskSecretKeys(record.backend.config));
+  return {
+    ...record,
+    ...(record.reason === undefined ? {} : { reason: redactor.redact(record.reason) }),
+    // The type is modelrun's own discriminator, whatever a secret happens to read.
+    backend: { ...record.backend, config: { ...config, type: record.backend.config.type } },
+    // Only the run stage's detail can carry an engine's words; the others are modelrun's counts.
+    stages: {
+      ...record.stages,
+      run: run.detail === undefined ? run : { ...run, detail: redactor.redact(run.detail) },
+    },
+    postprocess: record.postprocess.map(maskPostprocessRecord),
+  };
+}
+
+/**
+ * A postprocessor's result with the values under secret-named keys of its
+ * details masked. Its summary is left as it is: the postprocessor masked the
+ * free text in it (context.redact), and the rest is its own words.
+ */
+export function maskPostprocessRecord(post: PostprocessRecord): PostprocessRecord {
+  return post.details === undefined ? post : { ...post, details: maskSecretKeys(post.details) };
 }
 
 /** Closes a record: its final status, when it ended and how long it ran. */

@@ -44,6 +44,9 @@ export const commandPostprocessor: PostprocessorDefinition = {
   template: { required: { command: 'ls -l output' } },
   async run(raw, context) {
     const config = raw as PostprocessorConfig & CommandPostprocessorConfig;
+    // The command line, its stderr and start errors may carry a secret; the words around them are ours.
+    const redact = context.redact ?? ((text: string) => text);
+    const shown = `\`${redact(config.command)}\``;
     const { runProcess } = await import('../backends/process-runner.js');
     const { createRunOutput } = await import('../run/run-output.js');
     const handle = await createRunOutput({
@@ -69,34 +72,33 @@ export const commandPostprocessor: PostprocessorDefinition = {
         },
       );
       const tail = handle.stderrTail().at(-1);
-      const detail = tail === undefined || tail === '' ? '' : `: ${tail}`;
+      const detail = tail === undefined || tail === '' ? '' : `: ${redact(tail)}`;
       if (timeout.signal.aborted)
         return {
           status: 'failed',
-          summary: `\`${config.command}\` timed out after ${config.timeout} s`,
+          summary: `${shown} timed out after ${config.timeout} s`,
         };
-      if (context.signal.aborted)
-        return { status: 'failed', summary: `\`${config.command}\` was cancelled` };
+      if (context.signal.aborted) return { status: 'failed', summary: `${shown} was cancelled` };
       if (outcome.startError !== undefined)
         return {
           status: 'failed',
-          summary: `\`${config.command}\` could not start: ${outcome.startError}`,
+          summary: `${shown} could not start: ${redact(outcome.startError)}`,
         };
       if (outcome.signal !== null)
         return {
           status: 'failed',
-          summary: `\`${config.command}\` was killed by ${outcome.signal}${detail}`,
+          summary: `${shown} was killed by ${outcome.signal}${detail}`,
         };
       if (outcome.exitCode !== 0) {
         return {
           status: 'failed',
-          summary: `\`${config.command}\` exited ${outcome.exitCode}${detail}`,
+          summary: `${shown} exited ${outcome.exitCode}${detail}`,
           details: { exit_code: outcome.exitCode },
         };
       }
       return {
         status: 'succeeded',
-        summary: `\`${config.command}\` succeeded`,
+        summary: `${shown} succeeded`,
         details: { exit_code: 0 },
       };
     } finally {

@@ -19,11 +19,17 @@ export interface PostprocessContext {
   terminal?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
   /** Hands the programs it starts to the guardian, which stops them should modelrun die first. */
   guard?: Guard | undefined;
+  /**
+   * Masks known secret values in free text the postprocessor puts in its
+   * summary (a command line, a stderr tail); its own words and paths it
+   * leaves as they are. Absent: nothing to mask.
+   */
+  redact?: (text: string) => string;
 }
 
 export interface PostprocessOutcome {
   status: 'succeeded' | 'failed';
-  /** One line for the run summary: "wrote out/run-1.tar.gz (42 files, 3.1 MiB)". */
+  /** One line for the run summary: "wrote out/run-1.tar.gz (42 files, 3.1 MiB)"; free text in it already masked. */
   summary: string;
   /** Machine-readable facts recorded in run.json, such as the archive path and size. */
   details?: Record<string, unknown>;

@@ -111,6 +111,34 @@ describe('a local run', () => {
   });
 });
 
+describe('secrets that read like what modelrun writes itself', () => {
+  it('leave the status, type and paths in run.json intact, during the run and after', async () => {
+    const { request, deps, staging, runJson } = setup(
+      { command: 'cp .modelrun/run.json during.json' },
+      { env_vars: { MY_TOKEN: 'running', MY_KEY: 'local', MY_SECRET: 'succeeded' } },
+    );
+    deps.redactor.addEnv({ WHERE_TOKEN: staging });
+    const result = await runPipeline(request, deps);
+    expect(result.exitCode).toBe(0);
+    const during = JSON.parse(readFileSync(`${staging}/during.json`, 'utf8'));
+    expect(during).toMatchObject({ status: 'running', backend: { type: 'local' } });
+    const after = runJson();
+    expect(after).toMatchObject({
+      status: 'succeeded',
+      staging_dir: staging,
+      backend: {
+        type: 'local',
+        config: {
+          type: 'local',
+          env_vars: { MY_TOKEN: '***', MY_KEY: '***', MY_SECRET: '***' },
+        },
+      },
+      stages: { run: { status: 'succeeded' } },
+    });
+    expect(result.record).toMatchObject({ status: 'succeeded', staging_dir: staging });
+  });
+});
+
 describe('postprocessing', () => {
   const post = (config: Record<string, unknown>) =>
     postprocessorSchema(diskPathContext(tree.root)).parse(config) as PostprocessorConfig;
@@ -150,6 +178,22 @@ describe('postprocessing', () => {
         summary: 'skipped after an earlier failure (stop_on_error)',
       }),
     ]);
+  });
+
+  it("masks a command postprocessor's secrets in its summary and run.json", async () => {
+    const { request, deps, staging, runJson } = setup({ command: 'true' });
+    request.postprocessors = [
+      post({
+        type: 'command',
+        command: 'echo "bad token $PLOT_TOKEN" >&2; exit 3',
+        env_vars: { PLOT_TOKEN: 'plot-5f0c9e21' },
+      }),
+    ];
+    const result = await runPipeline(request, deps);
+    expect(result.exitCode).toBe(1);
+    expect(result.record.postprocess[0]?.summary).toMatch(/exited 3: bad token \*\*\*$/);
+    expect(readFileSync(`${staging}/.modelrun/run.json`, 'utf8')).not.toContain('plot-5f0c9e21');
+    expect(runJson().postprocess[0].summary).toMatch(/bad token \*\*\*$/);
   });
 
   it('does not postprocess a failed run', async () => {

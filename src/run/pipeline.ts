@@ -8,6 +8,7 @@ import type { BackendConfig } from '../load/backend-config.js';
 import type { ModelConfig } from '../model/model-config.js';
 import {
   endRecord,
+  maskRecord,
   RUN_RECORD_PATH,
   type RunRecord,
   type RunStatus,
@@ -18,7 +19,7 @@ import { lockStagingDir } from '../model/staging-lock.js';
 import { hostFacts } from '../model/template-context.js';
 import { VERSION } from '../package-info.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
-import { maskConfig, type Redactor } from '../secrets.js';
+import { maskSecretKeys, type Redactor } from '../secrets.js';
 import type { Cleanup } from './cleanup.js';
 import { assertStaged, generate } from './generate-stage.js';
 import { interruptExitCode, type StopReason } from './interrupts.js';
@@ -58,6 +59,7 @@ export interface PipelineDeps {
   guard?: Guard;
 }
 
+/** Secrets already masked throughout, so a report prints it as it is. */
 export interface PipelineResult {
   record: RunRecord;
   exitCode: number;
@@ -78,7 +80,8 @@ export async function runPipeline(
   const definition = findBackend(request.backend.type);
   if (definition === undefined) throw new ConfigError(`no backend type "${request.backend.type}"`);
   const stagingDir = stagingDirOf(request.model);
-  deps.redactor.addEnv(request.backend.env_vars ?? {});
+  // Every secret the run is given, so free text (errors, stderr, summaries) cannot show it.
+  deps.redactor.addSecretsOf(request.backend).addSecretsOf(request.postprocessors);
   const record = newRecord(request, stagingDir);
 
   const runner = await definition.createRunner(
@@ -129,7 +132,7 @@ async function stages(
   if (deps.signal.aborted) return finish(record, 'cancelled', interrupted(), [], request, deps);
   if (request.dryRun)
     return {
-      record,
+      record: maskRecord(record, deps.redactor),
       exitCode: 0,
       stderrTail: [],
       dryRun: deps.redactor.redactData(runner.describe()),
@@ -196,7 +199,7 @@ function newRecord(request: RunRequest, stagingDir: string): RunRecord {
     ended_at: null,
     duration_s: null,
     staging_dir: stagingDir,
-    backend: { type: request.backend.type, config: maskConfig(request.backend) },
+    backend: { type: request.backend.type, config: maskSecretKeys(request.backend) },
     stages: {
       generate: { status: 'pending' },
       run: { status: 'pending' },
@@ -225,5 +228,9 @@ async function finish(
     await writeRunRecord(record.staging_dir, record, deps.redactor);
   const exitCode =
     status === 'succeeded' ? 0 : stop?.kind === 'interrupt' ? interruptExitCode(stop.signal) : 1;
-  return { record: deps.redactor.redactData(record), exitCode, stderrTail };
+  return {
+    record: maskRecord(record, deps.redactor),
+    exitCode,
+    stderrTail: stderrTail.map((line) => deps.redactor.redact(line)),
+  };
 }

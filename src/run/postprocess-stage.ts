@@ -1,7 +1,12 @@
 import type { Guard } from '../guardian/tasks.js';
-import type { PostprocessRecord, StageRecord } from '../model/run-record.js';
+import {
+  maskPostprocessRecord,
+  type PostprocessRecord,
+  type StageRecord,
+} from '../model/run-record.js';
 import { findPostprocessor } from '../postprocess/registry.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
+import type { Redactor } from '../secrets.js';
 
 export interface PostprocessDeps {
   env: NodeJS.ProcessEnv;
@@ -9,12 +14,14 @@ export interface PostprocessDeps {
   terminal?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
   status(line: string): void;
   guard?: Guard | undefined;
+  /** Learns the postprocessors' own secrets (a command's env_vars) and masks their results. */
+  redactor: Redactor;
 }
 
 /**
  * Runs postprocessors in order. A failure marks the stage failed but keeps
  * the outputs, and the rest still run unless the failed one says
- * stop_on_error.
+ * stop_on_error. The results come back with secrets masked.
  */
 export async function runPostprocessors(
   configs: PostprocessorConfig[],
@@ -23,6 +30,7 @@ export async function runPostprocessors(
 ): Promise<{ stage: StageRecord; results: PostprocessRecord[] }> {
   const started_at = new Date().toISOString();
   const results: PostprocessRecord[] = [];
+  deps.redactor.addSecretsOf(configs);
   let stopped = false;
   for (const config of configs) {
     if (stopped || deps.signal.aborted) {
@@ -49,9 +57,10 @@ export async function runPostprocessors(
             env: deps.env,
             ...(deps.terminal === undefined ? {} : { terminal: deps.terminal }),
             guard: deps.guard,
+            redact: (text) => deps.redactor.redact(text),
           });
     const duration_s = Math.round(performance.now() - began) / 1000;
-    results.push({ type: config.type, ...outcome, duration_s });
+    results.push(maskPostprocessRecord({ type: config.type, ...outcome, duration_s }));
     if (outcome.status === 'failed' && config.stop_on_error) stopped = true;
   }
   const failed = results.some((r) => r.status === 'failed');

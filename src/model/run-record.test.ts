@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { Redactor } from '../secrets.js';
+import { maskRecord, type RunRecord } from './run-record.js';
+
+const STAGING = '/scratch/simulations/r1';
+
+function record(): RunRecord {
+  return {
+    run_id: 'succeeded',
+    status: 'succeeded',
+    exit_code: 0,
+    reason: 'the engine said tok-5f0c9e21 was wrong',
+    started_at: '2024-01-01T00:00:00.000Z',
+    ended_at: '2024-01-01T00:00:01.000Z',
+    duration_s: 1,
+    staging_dir: STAGING,
+    backend: {
+      type: 'apptainer',
+      config: {
+        type: 'apptainer',
+        image: 'docker://tok-5f0c9e21/x',
+        env_vars: { API_TOKEN: 'tok-5f0c9e21', SHORT_KEY: 'local', WHERE_SECRET: STAGING },
+      },
+      details: { job_id: '12345678' },
+    },
+    stages: {
+      generate: { status: 'succeeded' },
+      run: { status: 'succeeded', detail: 'exited 0 after tok-5f0c9e21' },
+      postprocess: { status: 'succeeded', detail: '1 of 1 succeeded' },
+    },
+    postprocess: [
+      {
+        type: 'command',
+        status: 'succeeded',
+        summary: 'wrote /scratch/simulations/r1.tar.gz: succeeded',
+        details: { exit_code: 0, API_TOKEN: 'local', path: STAGING },
+      },
+    ],
+    modelrun_version: '0.1.0',
+    host: { hostname: 'node-apptainer' },
+  };
+}
+
+describe('the run record, masked', () => {
+  // Secrets that happen to equal what modelrun itself writes: a status, a backend type, the staging dir.
+  const redactor = new Redactor().addEnv({
+    API_TOKEN: 'tok-5f0c9e21',
+    A_TOKEN: 'succeeded',
+    B_TOKEN: 'apptainer',
+    C_TOKEN: STAGING,
+    D_TOKEN: '12345678',
+    E_TOKEN: '2024-01-01T00:00:00.000Z',
+  });
+  const masked = maskRecord(record(), redactor);
+
+  it("never touches modelrun's own fields", () => {
+    const original = record();
+    expect(masked).toMatchObject({
+      run_id: original.run_id,
+      status: 'succeeded',
+      exit_code: 0,
+      started_at: original.started_at,
+      ended_at: original.ended_at,
+      staging_dir: STAGING,
+      backend: {
+        type: 'apptainer',
+        config: { type: 'apptainer' },
+        details: { job_id: '12345678' },
+      },
+      stages: { run: { status: 'succeeded' }, postprocess: { detail: '1 of 1 succeeded' } },
+      postprocess: [
+        {
+          type: 'command',
+          status: 'succeeded',
+          summary: original.postprocess[0]?.summary,
+          details: { path: STAGING },
+        },
+      ],
+      modelrun_version: '0.1.0',
+      host: original.host,
+    });
+  });
+
+  it('masks secret-named keys whatever their value, and secrets in free text', () => {
+    expect(masked.backend.config.env_vars).toEqual({
+      API_TOKEN: '***',
+      SHORT_KEY: '***',
+      WHERE_SECRET: '***',
+    });
+    expect(masked.backend.config.image).toBe('docker://***/x');
+    expect(masked.reason).toBe('the engine said *** was wrong');
+    expect(masked.stages.run.detail).toBe('exited 0 after ***');
+    expect(masked.postprocess[0]?.details).toEqual({
+      exit_code: 0,
+      API_TOKEN: '***',
+      path: STAGING,
+    });
+    expect(JSON.stringify(masked)).not.toContain('tok-5f0c9e21');
+  });
+});
