@@ -170,10 +170,8 @@ describe('modelrun postprocess', () => {
     expect((await run('run', model)).code).toBe(0);
     expect((await run('postprocess', model)).code).toBe(0);
     const record = readRunRecord(tree.path('project/simulations/r1'));
-    expect((record?.postprocess as { type: string }[]).map((p) => p.type)).toEqual([
-      'checksum',
-      'checksum',
-    ]);
+    const results = (record?.postprocess ?? []) as { type: string }[];
+    expect(results.map((p) => p.type)).toEqual(['checksum', 'checksum']);
   });
 });
 
