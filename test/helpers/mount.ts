@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Mounts a tmpfs at `dir` with the given options ("size=64k", "ro"), for
@@ -29,4 +31,20 @@ export function asNobody(): { prefix: string[] } | { skip: string } {
     return { skip: `setpriv cannot run a command as nobody: ${String(error)}` };
   }
   return { prefix: ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] };
+}
+
+let mountable: string | undefined | null = null;
+
+/** Why a tmpfs cannot be mounted here, or undefined when it can: probed once, for skip(). */
+export function tmpfsUnavailable(): string | undefined {
+  if (mountable !== null) return mountable;
+  if (process.getuid?.() !== 0) {
+    mountable = 'needs root to mount a tmpfs';
+    return mountable;
+  }
+  const probe = mkdtempSync(join(tmpdir(), 'modelrun-mount-probe-'));
+  mountable = mountTmpfs(probe, 'size=64k');
+  if (mountable === undefined) unmount(probe);
+  rmdirSync(probe);
+  return mountable;
 }
