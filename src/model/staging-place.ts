@@ -185,9 +185,10 @@ export function stagingFsError(
   outputDir: string,
   doing = 'write to',
 ): KnownError | undefined {
-  const { code, path } = error as NodeJS.ErrnoException;
+  const { code, path, syscall } = error as NodeJS.ErrnoException;
   const problem = code === undefined ? undefined : FS_PROBLEMS[code];
-  if (problem === undefined) return undefined;
+  // A program that cannot be started is the backend's to report, not the folder's.
+  if (problem === undefined || syscall?.startsWith('spawn')) return undefined;
   // Only errors about the staging folder, or a folder on the way to it.
   if (
     path !== undefined &&
