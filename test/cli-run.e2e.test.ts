@@ -419,7 +419,7 @@ describe('modelrun generate, postprocess and pipeline', () => {
       cwd: tree.root,
     });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('(--cleanup-on-failure)');
+    expect(result.stderr).toContain('(removed, with its logs and run.json: --cleanup-on-failure)');
     expect(existsSync(tree.path('simulations', 'fail'))).toBe(false);
   });
 });

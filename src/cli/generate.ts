@@ -1,9 +1,9 @@
 import { homedir } from 'node:os';
 import { stagingDirOf } from '../model/staging-dir.js';
-import { lockStagingDir } from '../model/staging-lock.js';
 import { generate } from '../run/generate-stage.js';
+import { checkStaging, deletionContext, openStaging, withStagingErrors } from '../run/staging.js';
 import type { Output } from './output.js';
-import { type RunContext, requireModel } from './run-model.js';
+import { configFiles, type RunContext, requireModel } from './run-model.js';
 
 /** `modelrun generate`: stages the model's inputs only. */
 export async function runGenerate(
@@ -13,15 +13,24 @@ export async function runGenerate(
 ): Promise<number> {
   const model = requireModel(options.modelFile, ctx);
   const stagingDir = stagingDirOf(model);
-  const lock = await lockStagingDir(stagingDir, (error) =>
+  const request = { model, skipGenerate: false };
+  const toEmpty = await checkStaging(
+    request,
+    stagingDir,
+    deletionContext(model, homedir(), configFiles(ctx, options.modelFile)),
+  );
+  const lock = await openStaging(stagingDir, model.output_dir, (error) =>
     output.warn(`the staging lock was lost: ${error.message}`),
   );
   try {
-    await generate({ model, skipGenerate: false }, stagingDir, {
-      cwd: ctx.cwd,
-      home: homedir(),
-      status: (line) => output.info(output.style.dim(line)),
-    });
+    await withStagingErrors(stagingDir, model.output_dir, () =>
+      generate(
+        request,
+        stagingDir,
+        { status: (line) => output.info(output.style.dim(line)) },
+        { empty: toEmpty },
+      ),
+    );
   } finally {
     await lock.release();
   }

@@ -5,6 +5,7 @@ import { requireValid } from '../load/require-valid.js';
 import type { ModelConfig } from '../model/model-config.js';
 import type { Output } from './output.js';
 import {
+  configFiles,
   defaultBackend,
   execute,
   loadBackend,
@@ -28,8 +29,9 @@ export async function runPipelineCommand(
   ctx: RunContext,
 ): Promise<number> {
   startGuardian(ctx.interrupts, true);
+  const pipelineFile = resolve(ctx.cwd, options.pipelineFile);
   const pipeline = requireValid(
-    validatePipelineFile(resolve(ctx.cwd, options.pipelineFile), ctx.env, options.pipelineFile),
+    validatePipelineFile(pipelineFile, ctx.env, options.pipelineFile),
     'pipeline file',
   );
   const model =
@@ -56,6 +58,14 @@ export async function runPipelineCommand(
       skipGenerate: false,
       postprocess: true,
       cleanupOnFailure: options.cleanupOnFailure,
+      sources: configFiles(
+        ctx,
+        options.pipelineFile,
+        typeof pipeline.model === 'string' ? pipeline.model : undefined,
+        typeof pipeline.backend === 'string' ? pipeline.backend : undefined,
+        options.backendConfig,
+        options.postprocessorConfigs,
+      ),
     },
     false,
     output,

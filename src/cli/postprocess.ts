@@ -1,10 +1,13 @@
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { RUN_RECORD_PATH, type RunRecord, writeRunRecord } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { lockStagingDir } from '../model/staging-lock.js';
+import { assertStagingPlace } from '../model/staging-place.js';
 import { runPostprocessors } from '../run/postprocess-stage.js';
+import { withStagingErrors } from '../run/staging.js';
 import type { Output } from './output.js';
 import { loadPostprocessors, type RunContext, requireModel, startGuardian } from './run-model.js';
 
@@ -34,11 +37,15 @@ export async function runPostprocessCommand(
     });
   }
   const stagingDir = stagingDirOf(model);
+  await assertStagingPlace(stagingDir, model.output_dir, homedir());
+  const record = await readRecord(stagingDir, options.modelFile);
   const guardian = startGuardian(ctx.interrupts, false);
-  const lock = await lockStagingDir(
-    stagingDir,
-    (error) => output.warn(`the staging lock was lost: ${error.message}`),
-    guardian.guard,
+  const lock = await withStagingErrors(stagingDir, model.output_dir, () =>
+    lockStagingDir(
+      stagingDir,
+      (error) => output.warn(`the staging lock was lost: ${error.message}`),
+      guardian.guard,
+    ),
   );
   ctx.interrupts.active = true;
   try {
@@ -54,18 +61,22 @@ export async function runPostprocessCommand(
         redactor: output.redactor,
       },
     );
-    const record = await readFile(join(stagingDir, RUN_RECORD_PATH), 'utf8')
-      .then((text) => JSON.parse(text) as RunRecord)
-      .catch(() => undefined);
+    // Added to the results of earlier postprocessing, which stay on record.
     if (record !== undefined)
-      await writeRunRecord(
-        stagingDir,
-        {
-          ...record,
-          stages: { ...record.stages, postprocess: stage },
-          postprocess: results,
-        },
-        output.redactor,
+      await withStagingErrors(stagingDir, model.output_dir, () =>
+        writeRunRecord(
+          stagingDir,
+          {
+            ...record,
+            stages: { ...record.stages, postprocess: stage },
+            postprocess: [...(record.postprocess ?? []), ...results],
+          },
+          output.redactor,
+        ),
+      );
+    else
+      output.warn(
+        `${join(stagingDir, RUN_RECORD_PATH)} could not be read; the results are not recorded`,
       );
     for (const result of results) {
       const mark =
@@ -82,4 +93,20 @@ export async function runPostprocessCommand(
     ctx.interrupts.active = false;
     await lock.release().finally(() => guardian.close());
   }
+}
+
+/**
+ * The run to postprocess must exist: without its run.json there is no run
+ * (and nothing is created). A record that cannot be parsed is undefined.
+ */
+async function readRecord(stagingDir: string, modelFile: string): Promise<RunRecord | undefined> {
+  const path = join(stagingDir, RUN_RECORD_PATH);
+  const info = await lstat(path).catch(() => undefined);
+  if (info === undefined || !info.isFile())
+    throw new UsageError(`no run at ${stagingDir}: it has no ${RUN_RECORD_PATH}`, {
+      hint: `run it first with \`modelrun run ${modelFile}\``,
+    });
+  return readFile(path, 'utf8')
+    .then((text) => JSON.parse(text) as RunRecord)
+    .catch(() => undefined);
 }

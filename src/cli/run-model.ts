@@ -56,6 +56,12 @@ export async function runModelCommand(
       skipGenerate: options.skipGenerate,
       postprocess: options.postprocess,
       cleanupOnFailure: false,
+      sources: configFiles(
+        ctx,
+        options.modelFile,
+        options.backendConfig,
+        options.postprocessorConfigs,
+      ),
     },
     options.json,
     output,
@@ -87,7 +93,6 @@ export async function execute(
   try {
     const result = await runPipeline(request, {
       env: ctx.env,
-      cwd: ctx.cwd,
       home: homedir(),
       // Under --json, stdout carries only the run record; the model's output goes to stderr.
       terminal: json ? { stdout: ctx.terminal.stderr, stderr: ctx.terminal.stderr } : ctx.terminal,
@@ -107,6 +112,14 @@ export async function execute(
     guardian.close();
     interrupts.active = false;
   }
+}
+
+/** The files named on the command line, absolute: a folder modelrun deletes never holds one. */
+export function configFiles(
+  { cwd }: { cwd: string },
+  ...files: (string | string[] | undefined)[]
+): string[] {
+  return files.flat().flatMap((file) => (file === undefined ? [] : [resolve(cwd, file)]));
 }
 
 /** Where the command's file arguments are read from, and the environment they interpolate. */

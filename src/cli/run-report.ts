@@ -19,7 +19,7 @@ export function printDryRun(
   }
   const rows: [string, string][] = [['staging dir', stagingDir], ...dryRun.lines];
   const width = Math.max(...rows.map(([label]) => label.length));
-  output.result(output.style.bold('dry run: the inputs are staged; nothing was started'));
+  output.result(output.style.bold('dry run: nothing was staged or started'));
   for (const [label, value] of rows) output.result(`  ${label.padEnd(width)}  ${value}`);
 }
 
@@ -49,13 +49,20 @@ export function printSummary(result: PipelineResult, output: Output, json: boole
     `${mark} ${style.bold(record.run_id)} ${what}${why} (${exit}, ${formatSeconds(record.duration_s ?? 0)})`,
   );
   const dir = record.staging_dir;
-  output.maskedInfo(`  run dir   ${dir}`);
-  if (record.backend.config.capture_output !== false) {
+  if (result.cleanup?.removed) {
+    // Its logs and run.json went with it: point at nothing that is gone.
     output.maskedInfo(
-      `  logs      ${join(dir, 'logs', 'stdout.log')}, ${join(dir, 'logs', 'stderr.log')}`,
+      `  run dir   ${dir} (removed, with its logs and run.json: --cleanup-on-failure)`,
     );
+  } else {
+    output.maskedInfo(`  run dir   ${dir}`);
+    if (record.backend.config.capture_output !== false) {
+      output.maskedInfo(
+        `  logs      ${join(dir, 'logs', 'stdout.log')}, ${join(dir, 'logs', 'stderr.log')}`,
+      );
+    }
+    output.maskedInfo(`  record    ${join(dir, RUN_RECORD_PATH)}`);
   }
-  output.maskedInfo(`  record    ${join(dir, RUN_RECORD_PATH)}`);
   for (const post of record.postprocess) {
     const sign =
       post.status === 'succeeded'

@@ -8,6 +8,13 @@ import { periodSchema } from './period.js';
 /** Letters, digits, `.`, `_` and `-`, but not `.` or `..`, which would name a folder that is not the run's own. */
 export const RUN_ID_PATTERN = /^(?!\.{1,2}$)[A-Za-z0-9._-]+$/;
 
+/**
+ * A run_id names a folder (255 bytes at most), a container
+ * (`modelrun-<run_id>-<8 hex>`) and a Slurm job (`modelrun-<run_id>`): 128
+ * leaves room for all three.
+ */
+export const RUN_ID_MAX_LENGTH = 128;
+
 /** The model file: what to stage, what to run, and what to do with the outputs. */
 export function modelConfigSchema(ctx: PathContext) {
   return strictObject({
@@ -20,6 +27,9 @@ export function modelConfigSchema(ctx: PathContext) {
               ? 'is required: name this run, such as "hindcast-2024-01"'
               : undefined,
         })
+        .max(RUN_ID_MAX_LENGTH, {
+          error: `is too long: at most ${RUN_ID_MAX_LENGTH} characters, as it names a folder, a container and a job`,
+        })
         .regex(RUN_ID_PATTERN, {
           error: (issue) =>
             issue.input === '.' || issue.input === '..'
@@ -28,7 +38,7 @@ export function modelConfigSchema(ctx: PathContext) {
         }),
       {
         description:
-          'Name of this run. It names the staging directory, and labels containers and jobs.',
+          'Name of this run, at most 128 characters. It names the staging directory, and labels containers and jobs.',
         examples: ['hindcast-2024-01'],
       },
     ),
@@ -44,7 +54,7 @@ export function modelConfigSchema(ctx: PathContext) {
     }).default(true),
     delete_existing: documented(z.boolean(), {
       description:
-        'Empty the staging directory before staging. Refused when it is /, your home, the current directory or one of its parents, or outside output_dir.',
+        'Empty the staging directory before staging. Only a folder modelrun staged itself (it holds .modelrun/) is emptied, and never output_dir itself (keep run_id_subdir true), a folder holding the model file or template, /, your home or a folder above it.',
       examples: [true],
     }).default(false),
     period: periodSchema.optional(),

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { maskSecretKeys, type Redactor } from '../secrets.js';
@@ -44,7 +44,10 @@ export const RUN_RECORD_PATH = join('.modelrun', 'run.json');
 
 /**
  * Writes run.json by temp file and rename, so a reader never sees half a
- * record, with secrets masked on the way (see maskRecord).
+ * record, with secrets masked on the way (see maskRecord). On a full disk,
+ * where the temp file cannot be written, the record is written over the
+ * one already there instead, in the blocks it already holds: a run must
+ * not be left on record as running.
  */
 export async function writeRunRecord(
   stagingDir: string,
@@ -52,10 +55,29 @@ export async function writeRunRecord(
   redactor: Redactor,
 ): Promise<void> {
   await mkdir(join(stagingDir, '.modelrun'), { recursive: true });
-  await writeFileAtomic(
-    join(stagingDir, RUN_RECORD_PATH),
-    recordText(maskRecord(record, redactor)),
-  );
+  const path = join(stagingDir, RUN_RECORD_PATH);
+  const text = recordText(maskRecord(record, redactor));
+  try {
+    await writeFileAtomic(path, text);
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    if ((code !== 'ENOSPC' && code !== 'EDQUOT') || !(await overwriteInPlace(path, text)))
+      throw error;
+  }
+}
+
+/** Writes `text` over an existing file without truncating it first; false when there is no file. */
+async function overwriteInPlace(path: string, text: string): Promise<boolean> {
+  const file = await open(path, 'r+').catch(() => undefined);
+  if (file === undefined) return false;
+  try {
+    const bytes = Buffer.from(text);
+    await file.write(bytes, 0, bytes.length, 0);
+    await file.truncate(bytes.length);
+    return true;
+  } finally {
+    await file.close();
+  }
 }
 
 /**

@@ -1,29 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
-import { assertSafeToEmpty, emptyDir } from './staging-dir.js';
-
-describe('delete_existing safety', () => {
-  const where = { cwd: '/work/project/runs', home: '/home/ada' };
-
-  it.each([
-    ['/', '/', 'it is the root folder'],
-    ['/home/ada', '/home', 'it is your home folder'],
-    ['/work/project/runs', '/work/project', 'it is the current folder or one of its parents'],
-    ['/work/project', '/work', 'it is the current folder or one of its parents'],
-    ['/data/other', '/data/sims', 'it is outside output_dir'],
-  ])('refuses to empty %s (output_dir %s)', (staging, outputDir, why) => {
-    expect(() => assertSafeToEmpty(staging, outputDir, where)).toThrow(why);
-  });
-
-  it.each([
-    ['/data/sims/run-1', '/data/sims'],
-    ['/data/sims', '/data/sims'],
-    ['/work/project/runs/sims/r1', '/work/project/runs/sims'],
-  ])('allows %s (output_dir %s)', (staging, outputDir) => {
-    expect(() => assertSafeToEmpty(staging, outputDir, where)).not.toThrow();
-  });
-});
+import { emptyDir } from './staging-dir.js';
 
 describe('emptyDir', () => {
   let tree: Tree;
@@ -43,5 +21,15 @@ describe('emptyDir', () => {
       false,
     ]);
     expect(existsSync(tree.path('.modelrun/run.lock'))).toBe(true);
+  });
+
+  it('removes a symlink inside as a link, never what it points to', async () => {
+    tree = makeTree({ 'run/out.txt': '', 'outside/data.txt': 'keep me', 'outside/sub/x': 'x' });
+    symlinkSync(tree.path('outside'), tree.path('run/linked-dir'));
+    symlinkSync(tree.path('outside/data.txt'), tree.path('run/linked-file'));
+    await emptyDir(tree.path('run'), []);
+    expect(existsSync(tree.path('run/linked-dir'))).toBe(false);
+    expect(readFileSync(tree.path('outside/data.txt'), 'utf8')).toBe('keep me');
+    expect(existsSync(tree.path('outside/sub/x'))).toBe(true);
   });
 });

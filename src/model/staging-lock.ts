@@ -45,10 +45,17 @@ export async function lockStagingDir(
     });
   }
   const ownerFile = join(stagingDir, LOCK_OWNER_PATH);
-  await writeFile(
-    ownerFile,
-    JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }),
-  );
+  try {
+    await writeFile(
+      ownerFile,
+      JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }),
+    );
+  } catch (error) {
+    // A full disk: give the lock back rather than leave it to go stale.
+    await rm(ownerFile, { force: true });
+    await release();
+    throw error;
+  }
   const unguard = guard?.({ kind: 'staging-lock', stagingDir });
   let released = false;
   return {

@@ -1,15 +1,23 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import type { ModelConfig } from '../model/model-config.js';
 import type { StageRecord } from '../model/run-record.js';
-import { assertSafeToEmpty, emptyDir } from '../model/staging-dir.js';
-import { LOCK_OWNER_PATH, LOCK_PATH } from '../model/staging-lock-files.js';
+import { emptyDir, MODELRUN_DIR } from '../model/staging-dir.js';
+import { makeStagingDir } from '../model/staging-place.js';
 import { buildTemplateContext } from '../model/template-context.js';
 
 export interface GenerateDeps {
-  cwd: string;
-  home: string;
   status(line: string): void;
+}
+
+export interface GenerateOptions {
+  /** The folder delete_existing empties, as checkStaging() allowed it; none when undefined. */
+  empty?: string | undefined;
+  /**
+   * For a dry run: render the template into this scratch folder instead, so
+   * that its errors show while the staging dir is left as it is.
+   */
+  renderInto?: string | undefined;
 }
 
 /** Stages the model's inputs: empties the staging directory when asked, then renders the template. */
@@ -17,6 +25,7 @@ export async function generate(
   request: { model: ModelConfig; skipGenerate: boolean },
   stagingDir: string,
   deps: GenerateDeps,
+  options: GenerateOptions = {},
 ): Promise<StageRecord> {
   const started_at = new Date().toISOString();
   if (request.skipGenerate) {
@@ -24,11 +33,12 @@ export async function generate(
     return { status: 'skipped', started_at, detail: '--skip-generate' };
   }
   const { model } = request;
-  if (model.delete_existing) {
-    assertSafeToEmpty(stagingDir, model.output_dir, deps);
-    await emptyDir(stagingDir, [LOCK_PATH, LOCK_OWNER_PATH]);
+  const dryRun = options.renderInto !== undefined;
+  if (!dryRun) {
+    // modelrun's own folder stays: the lock, and the history of earlier runs.
+    if (options.empty !== undefined) await emptyDir(options.empty, [MODELRUN_DIR]);
+    await makeStagingDir(stagingDir);
   }
-  await mkdir(stagingDir, { recursive: true });
   if (model.template === undefined) {
     return {
       status: 'succeeded',
@@ -41,19 +51,20 @@ export async function generate(
   const { renderTemplate } = await import('../model/render-template.js');
   const summary = await renderTemplate(
     model.template,
-    stagingDir,
+    options.renderInto ?? stagingDir,
+    // The template sees the real staging dir, even when a dry run renders elsewhere.
     buildTemplateContext(model, stagingDir),
   );
   for (const warning of summary.warnings) deps.status(`warning: ${warning}`);
   const detail = `${summary.files} files from ${model.template} (${summary.rendered} rendered, ${summary.copied} copied, ${summary.linked} linked)`;
-  deps.status(`generated ${detail}`);
+  deps.status(dryRun ? `the template renders: ${detail}` : `generated ${detail}`);
   return { status: 'succeeded', started_at, ended_at: new Date().toISOString(), detail };
 }
 
 /** For --skip-generate: the staging directory must exist and hold more than modelrun's own files. */
 export async function assertStaged(stagingDir: string): Promise<void> {
   const entries = await readdir(stagingDir).catch(() => undefined);
-  if (entries === undefined || entries.filter((name) => name !== '.modelrun').length === 0) {
+  if (entries === undefined || entries.filter((name) => name !== MODELRUN_DIR).length === 0) {
     throw new UsageError(
       `--skip-generate: the staging directory ${stagingDir} is ${entries === undefined ? 'missing' : 'empty'}`,
       {

@@ -296,7 +296,7 @@ describe('the staging directory', () => {
     expect(existsSync(staging)).toBe(false);
   });
 
-  it('stages the template, and a dry run runs nothing', async () => {
+  it('stages the template, and a dry run describes the run without running it', async () => {
     const { request, deps, staging } = setup(
       { command: 'touch ran', template: 'tpl', config: { n: 3 } },
       { env_vars: { SECRET_KEY: 'abcdef12' } },
@@ -304,9 +304,10 @@ describe('the staging directory', () => {
     );
     const result = await runPipeline({ ...request, dryRun: true }, deps);
     expect(result.exitCode).toBe(0);
-    expect(readFileSync(`${staging}/input.txt`, 'utf8')).toBe('n=3\n');
     expect(existsSync(`${staging}/ran`)).toBe(false);
     expect(result.dryRun?.lines).toContainEqual(['shell command', '/bin/sh -c "touch ran"']);
     expect(result.dryRun?.lines).toContainEqual(['  SECRET_KEY', '***']);
+    expect((await runPipeline(request, deps)).exitCode).toBe(0);
+    expect(readFileSync(`${staging}/input.txt`, 'utf8')).toBe('n=3\n');
   });
 });

@@ -1,11 +1,14 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { findBackend } from '../backends/registry.js';
 import type { BackendRunner, DryRun } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
 import type { Guard } from '../guardian/tasks.js';
 import type { BackendConfig } from '../load/backend-config.js';
+import { deletionVerdict } from '../model/deletion-rule.js';
 import type { ModelConfig } from '../model/model-config.js';
+import { archiveEarlierRun } from '../model/run-history.js';
 import {
   endRecord,
   maskRecord,
@@ -15,7 +18,6 @@ import {
   writeRunRecord,
 } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
-import { lockStagingDir } from '../model/staging-lock.js';
 import { hostFacts } from '../model/template-context.js';
 import { VERSION } from '../package-info.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
@@ -25,6 +27,14 @@ import { assertStaged, generate } from './generate-stage.js';
 import { interruptExitCode, type StopReason } from './interrupts.js';
 import { runModel } from './model-stage.js';
 import { runPostprocessors } from './postprocess-stage.js';
+import {
+  type CleanupOutcome,
+  checkStaging,
+  deletionContext,
+  openStaging,
+  removeFailedRun,
+  withStagingErrors,
+} from './staging.js';
 
 export interface RunRequest {
   model: ModelConfig;
@@ -34,11 +44,13 @@ export interface RunRequest {
   skipGenerate: boolean;
   postprocess: boolean;
   cleanupOnFailure: boolean;
+  /** The files the run was made from (model file, pipeline file): modelrun never deletes a folder that holds one. */
+  sources: string[];
 }
 
 export interface PipelineDeps {
   env: NodeJS.ProcessEnv;
-  cwd: string;
+  /** The home folder, which no run is staged in or above. */
   home: string;
   /** Where the model's output is echoed live. */
   terminal: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
@@ -65,6 +77,8 @@ export interface PipelineResult {
   exitCode: number;
   stderrTail: string[];
   dryRun?: DryRun;
+  /** What --cleanup-on-failure did with the staging dir of a failed run. */
+  cleanup?: CleanupOutcome;
 }
 
 /**
@@ -79,14 +93,22 @@ export async function runPipeline(
 ): Promise<PipelineResult> {
   const definition = findBackend(request.backend.type);
   if (definition === undefined) throw new ConfigError(`no backend type "${request.backend.type}"`);
-  const stagingDir = stagingDirOf(request.model);
+  const { model } = request;
+  const stagingDir = stagingDirOf(model);
   // Every secret the run is given, so free text (errors, stderr, summaries) cannot show it.
   deps.redactor.addSecretsOf(request.backend).addSecretsOf(request.postprocessors);
   const record = newRecord(request, stagingDir);
+  const deletion = deletionContext(model, deps.home, request.sources);
+  const toEmpty = await checkStaging(request, stagingDir, deletion);
+  // Taken before this run creates .modelrun/ in the folder, which would make it look staged.
+  const before =
+    request.cleanupOnFailure && !request.dryRun
+      ? await deletionVerdict(stagingDir, deletion)
+      : undefined;
 
   const runner = await definition.createRunner(
     request.backend,
-    { runId: request.model.run_id, stagingDir, modelCommand: request.model.command },
+    { runId: model.run_id, stagingDir, modelCommand: model.command },
     {
       env: deps.env,
       status: deps.status,
@@ -95,28 +117,71 @@ export async function runPipeline(
       guard: deps.guard,
     },
   );
+  if (request.dryRun) return dryRun(request, record, deps, runner);
   // An engine that cannot be used fails the run before anything is staged,
   // locked or created. Checked before the lock, which would create the dir.
-  if (!request.dryRun) await runner.check();
+  await runner.check();
   if (request.skipGenerate) await assertStaged(stagingDir);
-  const lock = await lockStagingDir(
+  const lock = await openStaging(
     stagingDir,
+    model.output_dir,
     (error) => deps.status(`warning: the staging lock was lost: ${error.message}`),
     deps.guard,
   );
   const unlock = deps.cleanup.defer(`the lock on ${stagingDir}`, () => lock.release());
   let result: PipelineResult;
   try {
-    result = await stages(request, record, deps, runner);
+    result = await withStagingErrors(stagingDir, model.output_dir, () =>
+      stages(request, record, deps, runner, toEmpty),
+    );
   } finally {
     unlock();
     await lock.release();
   }
-  if (result.record.status !== 'succeeded' && !request.dryRun && request.cleanupOnFailure) {
-    await rm(stagingDir, { recursive: true, force: true });
-    deps.status(`removed ${stagingDir} (--cleanup-on-failure)`);
+  if (result.record.status !== 'succeeded' && before !== undefined) {
+    result.cleanup = await removeFailedRun(stagingDir, deletion, before);
+    if (!result.cleanup.removed)
+      deps.status(
+        `warning: --cleanup-on-failure kept ${stagingDir}: ${result.cleanup.why}; ${result.cleanup.hint}`,
+      );
   }
   return result;
+}
+
+/**
+ * --dry-run: checks what a run would check and renders the template into a
+ * scratch folder, removed again, so that nothing that exists is changed and
+ * the staging dir is neither created nor locked.
+ */
+async function dryRun(
+  request: RunRequest,
+  record: RunRecord,
+  deps: PipelineDeps,
+  runner: BackendRunner,
+): Promise<PipelineResult> {
+  const scratch = await mkdtemp(join(tmpdir(), 'modelrun-dry-run-'));
+  try {
+    record.stages.generate = await generate(request, record.staging_dir, deps, {
+      renderInto: scratch,
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  if (deps.signal.aborted) {
+    const stop = deps.signal.reason as StopReason;
+    endRecord(record, 'cancelled');
+    return {
+      record: maskRecord(record, deps.redactor),
+      exitCode: stop.kind === 'interrupt' ? interruptExitCode(stop.signal) : 1,
+      stderrTail: [],
+    };
+  }
+  return {
+    record: maskRecord(record, deps.redactor),
+    exitCode: 0,
+    stderrTail: [],
+    dryRun: deps.redactor.redactData(runner.describe()),
+  };
 }
 
 async function stages(
@@ -124,19 +189,21 @@ async function stages(
   record: RunRecord,
   deps: PipelineDeps,
   runner: BackendRunner,
+  toEmpty: string | undefined,
 ): Promise<PipelineResult> {
   const stagingDir = record.staging_dir;
   const interrupted = () => deps.signal.reason as StopReason;
 
-  record.stages.generate = await generate(request, stagingDir, deps);
-  if (deps.signal.aborted) return finish(record, 'cancelled', interrupted(), [], request, deps);
-  if (request.dryRun)
-    return {
-      record: maskRecord(record, deps.redactor),
-      exitCode: 0,
-      stderrTail: [],
-      dryRun: deps.redactor.redactData(runner.describe()),
-    };
+  // An earlier run's record and logs move to the history, where they are
+  // neither overwritten nor counted among this run's outputs.
+  const emptied = toEmpty !== undefined;
+  const earlier = await archiveEarlierRun(stagingDir, !emptied);
+  if (earlier !== undefined && !emptied)
+    deps.status(
+      `warning: ${stagingDir} holds an earlier run, whose outputs stay and mix with this one's (its run.json and logs are now in ${relative(stagingDir, earlier)}); for a clean start, give a new run_id or set delete_existing: true`,
+    );
+  record.stages.generate = await generate(request, stagingDir, deps, { empty: toEmpty });
+  if (deps.signal.aborted) return finish(record, 'cancelled', interrupted(), [], deps);
 
   await writeRunRecord(stagingDir, record, deps.redactor);
   // Should modelrun die from here on, its guardian marks the run as failed on record.
@@ -164,30 +231,28 @@ async function runAndPostprocess(
   } catch (error) {
     // modelrun's own failure (an engine that went away) still ends the run on record.
     record.reason = (error as Error).message;
-    await finish(record, 'failed', undefined, [], request, deps);
+    await finish(record, 'failed', undefined, [], deps);
     throw error;
   }
-  if (ran.status !== 'succeeded')
-    return finish(record, ran.status, ran.stop, ran.stderrTail, request, deps);
+  if (ran.status !== 'succeeded') return finish(record, ran.status, ran.stop, ran.stderrTail, deps);
 
   if (!request.postprocess || request.postprocessors.length === 0) {
     record.stages.postprocess = {
       status: 'skipped',
       detail: request.postprocess ? 'none configured' : '--no-postprocess',
     };
-    return finish(record, 'succeeded', undefined, ran.stderrTail, request, deps);
+    return finish(record, 'succeeded', undefined, ran.stderrTail, deps);
   }
   const post = await runPostprocessors(request.postprocessors, { model, stagingDir }, deps);
   record.stages.postprocess = post.stage;
   record.postprocess = post.results;
-  if (deps.signal.aborted)
-    return finish(record, 'cancelled', interrupted(), ran.stderrTail, request, deps);
+  if (deps.signal.aborted) return finish(record, 'cancelled', interrupted(), ran.stderrTail, deps);
   if (post.stage.status === 'failed') {
     const failed = post.results.filter((r) => r.status === 'failed').map((r) => r.type);
     record.reason = `postprocessing failed: ${failed.join(', ')}`;
-    return finish(record, 'failed', undefined, ran.stderrTail, request, deps);
+    return finish(record, 'failed', undefined, ran.stderrTail, deps);
   }
-  return finish(record, 'succeeded', undefined, ran.stderrTail, request, deps);
+  return finish(record, 'succeeded', undefined, ran.stderrTail, deps);
 }
 
 function newRecord(request: RunRequest, stagingDir: string): RunRecord {
@@ -216,7 +281,6 @@ async function finish(
   status: RunStatus,
   stop: StopReason | undefined,
   stderrTail: string[],
-  request: RunRequest,
   deps: PipelineDeps,
 ): Promise<PipelineResult> {
   endRecord(record, status);
@@ -224,8 +288,8 @@ async function finish(
   if (stop?.kind === 'interrupt') record.reason ??= `cancelled by ${stop.signal}`;
   for (const stage of Object.values(record.stages))
     if (stage.status === 'pending') stage.status = 'skipped';
-  if (!(status !== 'succeeded' && request.cleanupOnFailure))
-    await writeRunRecord(record.staging_dir, record, deps.redactor);
+  // Written even when --cleanup-on-failure is to remove the folder: the rule may keep it.
+  await writeRunRecord(record.staging_dir, record, deps.redactor);
   const exitCode =
     status === 'succeeded' ? 0 : stop?.kind === 'interrupt' ? interruptExitCode(stop.signal) : 1;
   return {

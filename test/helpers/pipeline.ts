@@ -29,6 +29,7 @@ export function pipelineHarness(
     skipGenerate: false,
     postprocess: true,
     cleanupOnFailure: false,
+    sources: [],
   };
   const interrupts = new Interrupts();
   const captured = { stdout: '', stderr: '', status: [] as string[] };
@@ -37,7 +38,6 @@ export function pipelineHarness(
   terminal.stderr.on('data', (chunk: Buffer) => (captured.stderr += chunk));
   const deps: PipelineDeps = {
     env: process.env,
-    cwd: tree.root,
     home: tree.root,
     terminal,
     status: (line) => captured.status.push(line),

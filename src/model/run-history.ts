@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RUN_RECORD_PATH } from './run-record.js';
+import { MODELRUN_DIR } from './staging-dir.js';
+
+/** Where earlier runs' records (and logs) go when a run is staged again in the same folder. */
+export const HISTORY_PATH = join(MODELRUN_DIR, 'history');
+
+/**
+ * Moves the record of an earlier run in this staging dir into
+ * `.modelrun/history/<started_at>-<random>/run.json`, with that run's
+ * `logs/` beside it when `withLogs`, so a new run neither overwrites them
+ * nor counts them as its own outputs. The folder names sort by time and
+ * never collide. Returns the folder, or undefined when there was no earlier
+ * run.
+ */
+export async function archiveEarlierRun(
+  stagingDir: string,
+  withLogs: boolean,
+): Promise<string | undefined> {
+  const recordPath = join(stagingDir, RUN_RECORD_PATH);
+  const info = await lstat(recordPath).catch(() => undefined);
+  if (info === undefined) return undefined;
+  const started = await readFile(recordPath, 'utf8')
+    .then((text) => (JSON.parse(text) as { started_at?: unknown }).started_at)
+    .catch(() => undefined);
+  // A record that cannot be read is still kept, dated by when it was written.
+  const when =
+    typeof started === 'string' && !Number.isNaN(Date.parse(started))
+      ? new Date(started)
+      : info.mtime;
+  const name = `${when.toISOString().replaceAll(':', '-')}-${randomBytes(3).toString('hex')}`;
+  const folder = join(stagingDir, HISTORY_PATH, name);
+  await mkdir(folder, { recursive: true });
+  await rename(recordPath, join(folder, 'run.json'));
+  const logs = join(stagingDir, 'logs');
+  if (withLogs && (await lstat(logs).catch(() => undefined))?.isDirectory())
+    await rename(logs, join(folder, 'logs'));
+  return folder;
+}

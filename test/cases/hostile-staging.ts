@@ -1,0 +1,249 @@
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { HostileCase, HostilePaths } from '../helpers/hostile.js';
+import { mountTmpfs, tmpfsUnavailable, unmount } from '../helpers/mount.js';
+
+/**
+ * Staging-dir inputs: what delete_existing and --cleanup-on-failure may
+ * delete, dry runs, reruns, postprocess of a run that is not there, and
+ * output_dirs that cannot hold a run. The model sits in `project/` and
+ * modelrun runs from `dir`, so nothing may depend on the current folder.
+ */
+
+function write(root: string, files: Record<string, string>): void {
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+}
+
+/** A project folder with a model file, a template and a file of the user's. */
+function project(dir: string, model: string): string[] {
+  write(dir, {
+    'project/model.yml': model,
+    'project/template/input.txt': 'n=1\n',
+    'project/notes.txt': 'keep me',
+  });
+  return ['project/model.yml', 'project/template/input.txt', 'project/notes.txt'];
+}
+
+const modelAt = (outputDir: string, more = '') =>
+  `run_id: r1\noutput_dir: ${JSON.stringify(outputDir)}\ncommand: "true"\n${more}`;
+
+/** A row that runs `modelrun run project/model.yml` on a model with this output_dir. */
+function badOutputDir(
+  name: string,
+  outputDir: (paths: HostilePaths) => string,
+  says: string | RegExp,
+): HostileCase {
+  return {
+    name,
+    setup: (paths) => ({
+      args: ['run', 'project/model.yml'],
+      keep: project(paths.dir, modelAt(outputDir(paths))),
+      exit: [2],
+      says,
+    }),
+  };
+}
+
+/** A row on a tmpfs mounted with `options` as output_dir, unmounted afterwards. */
+function onTmpfs(
+  name: string,
+  options: string,
+  model: string,
+  expect: { exit: number[]; says: string | RegExp },
+): HostileCase {
+  return {
+    name,
+    skip: tmpfsUnavailable,
+    setup: ({ dir }) => {
+      const keep = project(dir, model);
+      const mount = join(dir, 'project', 'disk');
+      const failed = mountTmpfs(mount, options);
+      if (failed !== undefined) throw new Error(failed);
+      return {
+        args: ['run', 'project/model.yml'],
+        keep,
+        ...expect,
+        teardown: () => unmount(mount),
+      };
+    },
+  };
+}
+
+export const hostileCases: HostileCase[] = [
+  {
+    name: 'delete_existing with output_dir: . and run_id_subdir: false, run from another folder',
+    setup: ({ dir }) => ({
+      args: ['run', 'project/model.yml'],
+      keep: project(
+        dir,
+        'run_id: r1\noutput_dir: .\nrun_id_subdir: false\ndelete_existing: true\ntemplate: ./template\ncommand: "true"\n',
+      ),
+      exit: [2],
+      says: 'it is output_dir itself',
+    }),
+  },
+  {
+    name: 'delete_existing on a run dir that is a symlink to an outside folder',
+    setup: ({ dir, outside }) => {
+      const keep = project(dir, 'run_id: r1\ndelete_existing: true\ncommand: "true"\n');
+      mkdirSync(join(dir, 'project', 'simulations'));
+      symlinkSync(outside, join(dir, 'project', 'simulations', 'r1'));
+      return { args: ['run', 'project/model.yml'], keep, exit: [2], says: 'did not stage it' };
+    },
+  },
+  {
+    name: 'delete_existing on an output_dir that is a symlink to the home folder',
+    setup: ({ dir, home }) => {
+      const keep = project(
+        dir,
+        'run_id: r1\noutput_dir: ./sims\nrun_id_subdir: false\ndelete_existing: true\ncommand: "true"\n',
+      );
+      symlinkSync(home, join(dir, 'project', 'sims'));
+      return { args: ['run', 'project/model.yml'], keep, exit: [2], says: 'your home folder' };
+    },
+  },
+  {
+    name: 'delete_existing on a run dir that is a symlink to the folder above the project',
+    setup: ({ dir }) => {
+      const keep = project(dir, 'run_id: r1\ndelete_existing: true\ncommand: "true"\n');
+      mkdirSync(join(dir, 'project', 'simulations'));
+      symlinkSync(dir, join(dir, 'project', 'simulations', 'r1'));
+      return { args: ['run', 'project/model.yml'], keep, exit: [2], says: 'made from' };
+    },
+  },
+  {
+    name: '--dry-run with delete_existing on an earlier run',
+    setup: ({ dir }) => {
+      const keep = project(dir, 'run_id: r1\ndelete_existing: true\ncommand: "true"\n');
+      write(dir, {
+        'project/simulations/r1/.modelrun/run.json': '{"run_id":"r1","status":"succeeded"}\n',
+        'project/simulations/r1/output/a.txt': '1\n',
+        'project/simulations/r1/logs/stdout.log': 'out\n',
+      });
+      return {
+        args: ['run', 'project/model.yml', '--dry-run'],
+        keep: [
+          ...keep,
+          'project/simulations/r1/.modelrun/run.json',
+          'project/simulations/r1/output/a.txt',
+          'project/simulations/r1/logs/stdout.log',
+        ],
+        exit: [0],
+        says: 'dry run: nothing was staged or started',
+      };
+    },
+  },
+  {
+    name: 'pipeline --cleanup-on-failure with output_dir: . and run_id_subdir: false',
+    setup: ({ dir }) => {
+      write(dir, {
+        'project/pipeline.yml':
+          'model:\n  run_id: r1\n  output_dir: .\n  run_id_subdir: false\n  command: "exit 1"\n',
+        'project/notes.txt': 'keep me',
+      });
+      return {
+        args: ['pipeline', 'project/pipeline.yml', '--cleanup-on-failure'],
+        keep: ['project/pipeline.yml', 'project/notes.txt'],
+        exit: [1],
+        says: '--cleanup-on-failure kept',
+      };
+    },
+  },
+  {
+    name: 'pipeline --cleanup-on-failure with the home folder as staging dir',
+    setup: ({ dir, home }) => {
+      write(dir, {
+        'pipeline.yml': `model:\n  run_id: r1\n  output_dir: ${JSON.stringify(home)}\n  run_id_subdir: false\n  command: "exit 1"\n`,
+      });
+      return {
+        args: ['pipeline', 'pipeline.yml', '--cleanup-on-failure'],
+        keep: ['pipeline.yml'],
+        says: 'your home folder',
+        exit: [2],
+      };
+    },
+  },
+  {
+    name: 'a run staged in the home folder itself (run_id_subdir: false)',
+    setup: ({ dir, home }) => ({
+      args: ['run', 'project/model.yml'],
+      keep: project(dir, modelAt(home, 'run_id_subdir: false\n')),
+      exit: [2],
+      says: 'it is your home folder',
+    }),
+  },
+  {
+    name: 'a run staged in the folder above the home folder (run_id_subdir: false)',
+    setup: ({ dir, home }) => ({
+      args: ['run', 'project/model.yml'],
+      keep: project(dir, modelAt(dirname(home), 'run_id_subdir: false\n')),
+      exit: [2],
+      says: 'it holds your home folder',
+    }),
+  },
+  badOutputDir(
+    'an output_dir that is a file',
+    ({ dir }) => join(dir, 'project', 'notes.txt'),
+    'is a file',
+  ),
+  badOutputDir('an output_dir of /dev/null', () => '/dev/null', 'not a folder'),
+  badOutputDir('an output_dir under /sys', () => '/sys/modelrun-hostile', 'sysfs'),
+  badOutputDir(
+    'an output_dir under /proc (it used to hang)',
+    () => '/proc/modelrun-hostile',
+    'proc',
+  ),
+  badOutputDir(
+    'an output_dir with a 300-character folder name',
+    ({ dir }) => join(dir, 'x'.repeat(300)),
+    'longer than 255 bytes',
+  ),
+  {
+    name: 'a 300-character run_id',
+    setup: ({ dir }) => ({
+      args: ['run', 'project/model.yml'],
+      keep: project(dir, `run_id: ${'a'.repeat(300)}\ncommand: "true"\n`),
+      exit: [2],
+      says: 'at most 128 characters',
+    }),
+  },
+  {
+    name: 'postprocess of a run that does not exist',
+    setup: ({ dir }) => ({
+      args: ['postprocess', 'project/model.yml'],
+      keep: project(dir, 'run_id: r1\ncommand: "true"\npostprocess:\n  - type: checksum\n'),
+      exit: [2],
+      says: 'no run at',
+    }),
+  },
+  {
+    name: 'a rerun into a staging dir that holds an earlier run',
+    setup: ({ dir }) => {
+      const keep = project(dir, 'run_id: r1\ncommand: "true"\n');
+      write(dir, {
+        'project/simulations/r1/.modelrun/run.json':
+          '{"run_id":"r1","status":"succeeded","started_at":"2024-01-01T00:00:00.000Z"}\n',
+        'project/simulations/r1/output/a.txt': '1\n',
+      });
+      return {
+        args: ['run', 'project/model.yml'],
+        keep: [...keep, 'project/simulations/r1/output/a.txt'],
+        exit: [0],
+        says: 'holds an earlier run',
+      };
+    },
+  },
+  onTmpfs('an output_dir on a read-only filesystem', 'ro,size=64k', modelAt('./disk'), {
+    exit: [2],
+    says: 'read-only filesystem',
+  }),
+  onTmpfs(
+    'a disk that fills up during the run',
+    'size=64k',
+    modelAt('./disk').replace('"true"', '"head -c 400000 /dev/zero > fill.bin; echo more >&2"'),
+    { exit: [1], says: 'no space left' },
+  ),
+];
