@@ -38,8 +38,10 @@ export async function openSink(
 }
 
 async function tarSink(output: Writable, mark: string, signal: AbortSignal): Promise<ArchiveSink> {
-  const { pack: newPack } = await import('tar-stream');
-  const pack = newPack();
+  // The default export: the bundle gives a CommonJS package's dynamic import no named exports.
+  type TarStream = typeof import('tar-stream');
+  const loaded = (await import('tar-stream')) as TarStream & { default?: TarStream };
+  const pack = (loaded.default ?? loaded).pack();
   const gzip = createGzip();
   const written = pipeline(pack, gzip, gzipComment(mark), output, { signal });
   written.catch(() => {});

@@ -24,14 +24,14 @@ export function archiveConfigSchema(ctx: PathContext) {
       }),
       {
         description:
-          'Archive format: "tar.gz" (keeps file permissions, best on Linux and macOS) or "zip" (opens anywhere).',
+          'Archive format: "tar.gz" (keeps permissions and owner numbers, best on Linux and macOS) or "zip" (keeps permissions, opens anywhere). Both store symlinks as links and drop setuid, setgid and sticky bits.',
         examples: ['zip'],
       },
     ).default('tar.gz'),
     ...globFields(),
     destination: anyPath(ctx, {
       description:
-        "Where to write the archive. Relative paths are resolved against this config file's folder; missing folders are created. Default: <output_dir>/<run id>.tar.gz (or .zip).",
+        "Where to write the archive. Relative paths are resolved against this config file's folder; missing folders are created. A file already there is replaced only if it is an archive modelrun wrote; anything else (your file, a folder, a device, a symlink) is refused. Default: <output_dir>/<run id>.tar.gz (or .zip).",
       examples: ['archives/latest.tar.gz'],
     }).optional(),
   });
