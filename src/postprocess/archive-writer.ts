@@ -1,96 +1,101 @@
-import { constants, type ReadStream, type Stats } from 'node:fs';
+import type { ReadStream } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { posix } from 'node:path';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { Archiver } from 'archiver';
+import { openSink } from './archive-sink.js';
+import type { LeftOut } from './left-out.js';
+import { openRegular, unreadable } from './open-chosen.js';
+import type { SelectedEntry } from './select-files.js';
 
 export interface ArchiveJob {
   format: 'tar.gz' | 'zip';
   stagingDir: string;
-  /** Relative paths, which become the entry names. */
-  files: string[];
+  /** Regular files and symlinks, sorted; their paths become the entry names. */
+  entries: SelectedEntry[];
   temp: string;
   signal: AbortSignal;
+  /** The comment that marks the archive as modelrun's own. */
+  mark: string;
+}
+
+export interface ArchiveWritten {
+  files: number;
+  symlinks: number;
+  /** Files that could not be opened for reading (permission denied). */
+  leftOut: LeftOut[];
 }
 
 /**
- * Streams the files into `job.temp`, one at a time. Each file is opened by us
- * rather than by archiver's own file(), because archiver pipes those streams
- * without listening for their errors: a file that vanished would crash the
- * process instead of failing the archive.
+ * Streams the entries into `job.temp`, one at a time, each folder before
+ * what is in it so that its permissions travel too. A symlink is stored as a
+ * symlink, its target as written, never followed. A file that cannot be
+ * opened for lack of permission is left out and returned; any other failure
+ * (a file that vanished or changed type) fails the archive.
  */
-export async function writeArchive(job: ArchiveJob, report: (line: string) => void): Promise<void> {
-  const sources = await Promise.all(
-    job.files.map(async (name) => {
-      const path = join(job.stagingDir, name);
-      const stats = await lstat(path).catch((error: Error) => {
-        throw unreadable(name, error);
-      });
-      return { name, path, stats };
-    }),
+export async function writeArchive(
+  job: ArchiveJob,
+  report: (line: string) => void,
+): Promise<ArchiveWritten> {
+  const total = job.entries.reduce(
+    (sum, entry) => sum + (entry.stats.isFile() ? entry.stats.size : 0),
+    0,
   );
-  const total = sources.reduce((sum, source) => sum + source.stats.size, 0);
   const progress = progressReporter(total, report);
-  const { TarArchive, ZipArchive } = await import('archiver');
-  const archive = job.format === 'zip' ? new ZipArchive() : new TarArchive({ gzip: true });
   const output = (await open(job.temp, 'wx')).createWriteStream();
-  const written = pipeline(archive, output, { signal: job.signal });
-  // Awaited below through Promise.race; this stops an early failure from counting as unhandled.
-  written.catch(() => {});
+  const sink = await openSink(job.format, output, job.mark, job.signal);
+  const result: ArchiveWritten = { files: 0, symlinks: 0, leftOut: [] };
+  const folders = new Set<string>();
   let current: ReadStream | undefined;
   try {
-    for (const source of sources) {
-      // O_NOFOLLOW: a file swapped for a symlink since it was chosen is refused, not followed.
-      const handle = await open(source.path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(
-        (error: Error) => {
-          throw unreadable(source.name, error);
-        },
-      );
+    for (const entry of job.entries) {
+      for (const folder of ancestors(entry.path)) {
+        if (folders.has(folder)) continue;
+        folders.add(folder);
+        const stats = await lstat(posix.join(job.stagingDir, folder)).catch(() => undefined);
+        if (stats?.isDirectory()) await Promise.race([sink.directory(folder, stats), sink.written]);
+      }
+      if (entry.target !== undefined) {
+        await Promise.race([sink.symlink(entry.path, entry.target, entry.stats), sink.written]);
+        result.symlinks += 1;
+        continue;
+      }
+      const opened = await openRegular(job.stagingDir, entry);
+      if ('reason' in opened) {
+        result.leftOut.push(opened);
+        continue;
+      }
+      const { handle, stats } = opened;
       // Never more than the size in the tar header; a file still growing is cut there.
-      current = handle.createReadStream({ end: Math.max(source.stats.size - 1, 0) });
-      await Promise.race([appendEntry(archive, current, source, progress), written]);
+      current = handle.createReadStream({ end: Math.max(stats.size - 1, 0) });
+      const body = exactBytes(stats.size, progress);
+      const fail = (error: Error) => body.destroy(unreadable(entry.path, error));
+      current.once('error', fail).pipe(body);
+      await Promise.race([
+        sink.file(entry.path, stats, body).catch((error: Error) => {
+          throw unreadable(entry.path, error);
+        }),
+        sink.written,
+      ]);
+      result.files += 1;
     }
-    await Promise.race([archive.finalize(), written]);
-    await written;
+    await Promise.race([sink.finalize(), sink.written]);
+    await sink.written;
+    return result;
   } catch (error) {
     // Stop reading and writing now, even in the middle of a large file. The
     // writes still queued then fail too; the first error is the one to report.
-    const ignore = () => {};
     current?.destroy();
-    archive.on('error', ignore).destroy();
-    output.on('error', ignore).destroy();
+    sink.destroy();
+    output.on('error', () => {}).destroy();
     if (!output.closed) await new Promise<void>((resolve) => output.once('close', () => resolve()));
     throw error;
   }
 }
 
-function unreadable(name: string, error: Error): Error {
-  return new Error(
-    `cannot read ${name} in the run directory (${error.message}); check that nothing else changes the outputs while they are archived`,
-  );
-}
-
-/**
- * Resolves once archiver has taken the whole file, so the next one can start.
- * The file goes through exactBytes() because tar-stream throws an uncatchable
- * "Size mismatch" when an entry ends short of its stated size, and archiver
- * never hears of a read error on a stream it was given.
- */
-function appendEntry(
-  archive: Archiver,
-  file: ReadStream,
-  source: { name: string; stats: Stats },
-  progress: (bytes: number) => void,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const body = exactBytes(source.stats.size, progress);
-    const fail = (error: Error) => reject(unreadable(source.name, error));
-    file.once('error', fail).pipe(body).once('error', fail);
-    archive.once('entry', () => resolve());
-    // With stats, tar streams the entry with its known size instead of buffering it.
-    archive.append(body, { name: source.name, stats: source.stats });
-  });
+/** "a", "a/b" for "a/b/c.txt": the folders an entry sits in, outermost first. */
+function ancestors(path: string): string[] {
+  const parts = path.split('/').slice(0, -1);
+  return parts.map((_, index) => parts.slice(0, index + 1).join('/'));
 }
 
 /**

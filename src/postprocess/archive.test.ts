@@ -1,10 +1,21 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, watch, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  watch,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { asNobody, cannotBecomeNobody } from '../../test/helpers/as-nobody.js';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { diskPathContext } from '../config/path-context.js';
 import { archiveConfigSchema, archivePostprocessor } from './archive.js';
@@ -27,6 +38,7 @@ beforeEach(() => {
     'run/empty.dat': '',
     'run/.modelrun/lock': '',
     'run/.modelrun/run.json': '{}',
+    'run/.modelrun/history/earlier/run.json': '{}',
     'out/': '',
   });
   run = tree.path('run');
@@ -84,8 +96,10 @@ async function entries(format: string, file: string): Promise<string[]> {
           file,
         ])
       : await exec('tar', ['tzf', file]);
-  // tar tzf writes one name a line, quoting a newline in a name as \n.
-  return format === 'zip' ? JSON.parse(stdout) : stdout.split('\n').filter((line) => line !== '');
+  // tar tzf writes one name a line, quoting a newline in a name as \n. Folders end in "/".
+  const names: string[] =
+    format === 'zip' ? JSON.parse(stdout) : stdout.split('\n').filter((line) => line !== '');
+  return names.filter((name) => !name.endsWith('/'));
 }
 
 describe.each(['tar.gz', 'zip'])('archive as %s', (format) => {
@@ -95,7 +109,14 @@ describe.each(['tar.gz', 'zip'])('archive as %s', (format) => {
     expect(outcome).toEqual({
       status: 'succeeded',
       summary: `wrote ${file} (7 files, ${formatBytes(statSync(file).size)})`,
-      details: { path: file, format, files: 7, bytes: statSync(file).size },
+      details: {
+        path: file,
+        format,
+        files: 7,
+        symlinks: 0,
+        bytes: statSync(file).size,
+        left_out: [],
+      },
     });
     expect(readTree(await extract(format, file))).toEqual(readTree(run));
     for (const entry of await entries(format, file)) {
@@ -182,14 +203,68 @@ describe('archive', () => {
     expect(outcome.summary).toContain(message);
   });
 
-  it('refuses a name with a backslash rather than store it under another path', async () => {
+  it.each([
+    ['a folder', (path: string) => mkdirSync(path), 'is a folder; give a file name in it'],
+    [
+      'a FIFO, as a device such as /dev/full would be',
+      (path: string) => execFileSync('mkfifo', [path]),
+      'is not a regular file (a device, FIFO or socket)',
+    ],
+    [
+      'a symlink',
+      (path: string) => symlinkSync(tree.path('run/out/b.nc'), path),
+      'is a symlink, which modelrun does not write through',
+    ],
+    [
+      'a file that modelrun did not write',
+      (path: string) => writeFileSync(path, 'the only copy of my thesis'),
+      'already exists and is not an archive modelrun wrote, so it is not overwritten; remove or rename it, or choose another destination',
+    ],
+  ])('fails, changing nothing, when the destination is %s', async (_name, make, message) => {
+    const destination = tree.path('taken');
+    make(destination);
+    const { ino, mode, size, mtimeMs } = lstatSync(destination);
+    const outcome = await archive({ destination });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.summary).toContain(`the destination ${destination} ${message}`);
+    expect(lstatSync(destination)).toMatchObject({ ino, mode, size, mtimeMs });
+    expect(readdirSync(tree.root).filter((name) => name.includes('partial'))).toEqual([]);
+  });
+
+  it.each(['tar.gz', 'zip'])(
+    'replaces a %s archive that modelrun wrote, for another run too',
+    async (format) => {
+      const destination = tree.path(`latest.${format}`);
+      expect((await archive({ format, destination })).status).toBe('succeeded');
+      const later = await archivePostprocessor.run(parse({ format, destination }), {
+        ...contextFor(),
+        runId: 'run-2',
+      });
+      expect(later.status).toBe('succeeded');
+    },
+  );
+
+  it.skipIf(cannotBecomeNobody())('fails with a message when the folder is read-only', async () => {
+    chmodSync(tree.root, 0o755);
+    const outcome = await asNobody(() => archive({}));
+    expect(outcome.status).toBe('failed');
+    expect(outcome.summary).toMatch(/^could not write .*run-1\.tar\.gz: EACCES/);
+  });
+
+  it('refuses a name with a backslash in a zip rather than store it under another path', async () => {
     writeFileSync(tree.path('run/out/back\\slash.nc'), 'a backslash in its name');
-    expect(await archive({})).toEqual({
+    expect(await archive({ format: 'zip' })).toEqual({
       status: 'failed',
       summary:
-        'cannot archive "out/back\\\\slash.nc": a backslash in a name would become a folder separator; rename the file or leave it out with exclude',
+        'cannot archive "out/back\\\\slash.nc" in a zip: a backslash in a name would become a folder separator; use format tar.gz, rename the file or leave it out with exclude',
     });
     expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('keeps a name with a backslash in a tar.gz, where it is an ordinary character', async () => {
+    writeFileSync(tree.path('run/out/back\\slash.nc'), 'a backslash in its name');
+    await archive({});
+    expect(await entries('tar.gz', join(out, 'run-1.tar.gz'))).toContain('out/back\\\\slash.nc');
   });
 
   it.each([

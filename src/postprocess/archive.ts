@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative } from 'node:path';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import * as z from 'zod';
 import { describeValue, documented, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
 import { anyPath } from '../config/paths.js';
-import { formatBytes, writeArchive } from './archive-writer.js';
+import { destinationProblem, pathInside } from './archive-destination.js';
+import { ARCHIVE_MARK } from './archive-sink.js';
+import { type ArchiveWritten, formatBytes, writeArchive } from './archive-writer.js';
 import { globFields, postprocessorFields } from './common.js';
-import { describeCount, noFilesMessage, selectFiles, stagingDirProblem } from './select-files.js';
+import { leftOutDetails, leftOutSuffix } from './left-out.js';
+import { describeCount, noFilesMessage, selectEntries, stagingDirProblem } from './select-files.js';
 import type { PostprocessContext, PostprocessOutcome, PostprocessorDefinition } from './types.js';
 
 const FORMATS = ['tar.gz', 'zip'] as const;
@@ -21,14 +24,14 @@ export function archiveConfigSchema(ctx: PathContext) {
       }),
       {
         description:
-          'Archive format: "tar.gz" (keeps file permissions, best on Linux and macOS) or "zip" (opens anywhere).',
+          'Archive format: "tar.gz" (keeps permissions and owner numbers, best on Linux and macOS) or "zip" (keeps permissions, opens anywhere). Both store symlinks as links and drop setuid, setgid and sticky bits.',
         examples: ['zip'],
       },
     ).default('tar.gz'),
     ...globFields(),
     destination: anyPath(ctx, {
       description:
-        "Where to write the archive. Relative paths are resolved against this config file's folder; missing folders are created. Default: <output_dir>/<run id>.tar.gz (or .zip).",
+        "Where to write the archive. Relative paths are resolved against this config file's folder; missing folders are created. A file already there is replaced only if it is an archive modelrun wrote; anything else (your file, a folder, a device, a symlink) is refused. Default: <output_dir>/<run id>.tar.gz (or .zip).",
       examples: ['archives/latest.tar.gz'],
     }).optional(),
   });
@@ -53,7 +56,7 @@ async function archiveRun(
   const destination =
     config.destination ?? join(context.outputDir, `${context.runId}.${config.format}`);
   if (signal.aborted) return failed('the run was interrupted before the archive was started');
-  const problem = await stagingDirProblem(stagingDir);
+  const problem = (await stagingDirProblem(stagingDir)) ?? (await destinationProblem(destination));
   if (problem !== undefined) return failed(problem);
 
   const folder = dirname(destination);
@@ -63,18 +66,20 @@ async function archiveRun(
       `cannot create the folder ${folder} for the archive: ${madeFolder.message}; check its permissions, or set destination to a writable place`,
     );
   }
-  const files = await selectFiles(stagingDir, {
+  const { entries, leftOut } = await selectEntries(stagingDir, {
     include: config.include,
     exclude: config.exclude,
     skip: await pathInside(stagingDir, destination),
   });
-  if (files.length === 0) return failed(noFilesMessage(config));
-  // archiver turns every backslash in an entry name into "/", which would
+  if (entries.length === 0) return failed(noFilesMessage(config, leftOut));
+  // archiver turns every backslash in a zip entry name into "/", which would
   // quietly move such a file into a folder that does not exist.
-  const backslashed = files.filter((file) => file.includes('\\'));
+  const backslashed = entries.filter(
+    (entry) => config.format === 'zip' && `${entry.path}${entry.target ?? ''}`.includes('\\'),
+  );
   if (backslashed.length > 0) {
     return failed(
-      `cannot archive ${backslashed.map((file) => JSON.stringify(file)).join(', ')}: a backslash in a name would become a folder separator; rename the file or leave it out with exclude`,
+      `cannot archive ${backslashed.map((entry) => JSON.stringify(entry.path)).join(', ')} in a zip: a backslash in a name would become a folder separator; use format tar.gz, rename the file or leave it out with exclude`,
     );
   }
 
@@ -82,9 +87,17 @@ async function archiveRun(
   // system) and nobody mistakes a half-written archive for a finished one. It is
   // created after the files are chosen, so it can never be taken into itself.
   const temp = join(folder, `.${basename(destination)}.${randomBytes(4).toString('hex')}.partial`);
+  let written: ArchiveWritten;
   try {
-    await writeArchive(
-      { format: config.format, stagingDir, files, temp, signal },
+    written = await writeArchive(
+      {
+        format: config.format,
+        stagingDir,
+        entries,
+        temp,
+        signal,
+        mark: `${ARCHIVE_MARK} of run ${context.runId}`,
+      },
       context.progress,
     );
     await rename(temp, destination);
@@ -97,26 +110,25 @@ async function archiveRun(
     );
   }
   const { size } = await stat(destination);
+  const all = [...leftOut, ...written.leftOut].sort((a, b) => (a.path < b.path ? -1 : 1));
+  const links =
+    written.symlinks === 0
+      ? ''
+      : `, ${written.symlinks} symlink${written.symlinks === 1 ? '' : 's'}`;
   return {
     status: 'succeeded',
-    summary: `wrote ${destination} (${describeCount(files.length)}, ${formatBytes(size)})`,
-    details: { path: destination, format: config.format, files: files.length, bytes: size },
+    summary: `wrote ${destination} (${describeCount(written.files)}${links}, ${formatBytes(size)})${leftOutSuffix(all)}`,
+    details: {
+      path: destination,
+      format: config.format,
+      files: written.files,
+      symlinks: written.symlinks,
+      bytes: size,
+      ...leftOutDetails(all),
+    },
   };
 }
 
 function failed(reason: string): PostprocessOutcome {
   return { status: 'failed', summary: reason };
-}
-
-/**
- * The destination as a path relative to the staging directory, when it lies
- * inside it. Both are compared through realpath, so that a symlinked /tmp or
- * home folder cannot hide that they are the same place.
- */
-async function pathInside(stagingDir: string, destination: string): Promise<string[]> {
-  const realStaging = await realpath(stagingDir);
-  const realDestination = join(await realpath(dirname(destination)), basename(destination));
-  const path = relative(realStaging, realDestination);
-  const inside = path !== '' && !isAbsolute(path) && !path.split('/').includes('..');
-  return inside ? [path] : [];
 }

@@ -1,7 +1,16 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { asNobody, cannotBecomeNobody } from '../../test/helpers/as-nobody.js';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { diskPathContext } from '../config/path-context.js';
 import { checksumConfigSchema, checksumLine, checksumPostprocessor } from './checksum.js';
@@ -65,7 +74,7 @@ describe('checksum', () => {
     expect(await checksum()).toEqual({
       status: 'succeeded',
       summary: 'wrote SHA256SUMS (7 files)',
-      details: { path: tree.path('run/SHA256SUMS'), files: 7 },
+      details: { path: tree.path('run/SHA256SUMS'), files: 7, left_out: [] },
     });
     const { code, lines } = await check();
     expect(code).toBe(0);
@@ -114,6 +123,63 @@ describe('checksum', () => {
     expect(outcome.status).toBe('failed');
     expect(outcome.summary).toContain('does not exist');
     expect(existsSync(run)).toBe(false);
+  });
+});
+
+describe('checksum and what it cannot list', () => {
+  it('leaves out a symlink, a FIFO and a name that is not UTF-8, and names each', async () => {
+    symlinkSync('/etc/hostname', tree.path('run/link'));
+    await exec('mkfifo', [tree.path('run/pipe')]);
+    writeFileSync(Buffer.from(`${run}/bad\xff.nc`, 'latin1'), 'x');
+    const outcome = await checksum();
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.summary).toBe(
+      'wrote SHA256SUMS (7 files); left out 3: bad\\xff.nc (name is not UTF-8), link (symlink to /etc/hostname), pipe (a FIFO, not a regular file)',
+    );
+    expect(outcome.details).toMatchObject({
+      files: 7,
+      left_out: [
+        { path: 'bad\\xff.nc', reason: 'name is not UTF-8' },
+        { path: 'link', reason: 'symlink to /etc/hostname' },
+        { path: 'pipe', reason: 'a FIFO, not a regular file' },
+      ],
+    });
+    expect((await check()).code).toBe(0);
+  });
+
+  it.skipIf(cannotBecomeNobody())('leaves out a file it may not read, and names it', async () => {
+    chmodSync(tree.root, 0o755);
+    chmodSync(run, 0o777);
+    chmodSync(tree.path('run/a.txt'), 0o600);
+    const outcome = await asNobody(() => checksum());
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.summary).toBe(
+      'wrote SHA256SUMS (6 files); left out 1: a.txt (cannot be read: EACCES)',
+    );
+  });
+
+  it('refuses to write through a symlinked folder that leads out of the run', async () => {
+    mkdirSync(tree.path('elsewhere'));
+    symlinkSync(tree.path('elsewhere'), tree.path('run/sums'));
+    const outcome = await checksum({ output: 'sums/SHA256SUMS' });
+    expect(outcome).toEqual({
+      status: 'failed',
+      summary:
+        'output "sums/SHA256SUMS" goes through the symlink sums, and the checksum file is only written inside the run directory; give a path without links',
+    });
+    expect(readdirSync(tree.path('elsewhere'))).toEqual([]);
+  });
+
+  it.each([
+    ['a folder', 'out', 'output "out" is a folder in the run directory'],
+    ['a symlink', 'link', 'output "link" goes through the symlink link'],
+    ['under a file', 'a.txt/SUMS', 'output "a.txt/SUMS" needs a.txt to be a folder'],
+  ])('fails with a message when output is %s', async (_name, output, message) => {
+    symlinkSync(tree.path('outside'), tree.path('run/link'));
+    const outcome = await checksum({ output });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.summary).toContain(message);
+    expect(existsSync(tree.path('outside'))).toBe(false);
   });
 });
 

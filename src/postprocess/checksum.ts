@@ -1,16 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import * as z from 'zod';
 import { documented, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
 import { globFields, postprocessorFields } from './common.js';
+import { type LeftOut, leftOutBecause, leftOutDetails, leftOutSuffix } from './left-out.js';
+import { visibleName } from './name-spelling.js';
+import { openRegular } from './open-chosen.js';
 import {
   describeCount,
   MODELRUN_FOLDER,
   noFilesMessage,
-  selectFiles,
+  type SelectedEntry,
+  selectEntries,
   stagingDirProblem,
 } from './select-files.js';
 import type { PostprocessContext, PostprocessOutcome, PostprocessorDefinition } from './types.js';
@@ -85,25 +88,34 @@ async function checksumRun(
   context: PostprocessContext,
 ): Promise<PostprocessOutcome> {
   const { stagingDir, signal } = context;
-  const problem = await stagingDirProblem(stagingDir);
+  const problem =
+    (await stagingDirProblem(stagingDir)) ?? (await outputProblem(stagingDir, config.output));
   if (problem !== undefined) return failed(problem);
-  const files = await selectFiles(stagingDir, {
+  const { entries, leftOut } = await selectEntries(stagingDir, {
     include: config.include,
     exclude: config.exclude,
     skip: [config.output],
   });
-  if (files.length === 0) return failed(noFilesMessage(config));
+  // A checksum list names regular files only: sha256sum -c would read through a link.
+  const links = entries.filter((entry) => entry.target !== undefined);
+  const all = [
+    ...leftOut,
+    ...links.map((entry) =>
+      leftOutBecause(entry.path, `symlink to ${visibleName(entry.target ?? '')}`),
+    ),
+  ];
+  const files = entries.filter((entry) => entry.target === undefined);
+  if (files.length === 0) return failed(noFilesMessage(config, all));
 
   const path = join(stagingDir, config.output);
   // Next to the output for an atomic rename, and created after the files are chosen.
   const temp = `${path}.${randomBytes(4).toString('hex')}.partial`;
+  const lines: string[] = [];
   try {
-    const lines: string[] = [];
     for (const file of files) {
-      const hex = await sha256(join(stagingDir, file), signal).catch((error: Error) => {
-        throw new Error(`cannot read ${file} in the run directory: ${error.message}`);
-      });
-      lines.push(checksumLine(hex, file));
+      const hex = await sha256(stagingDir, file, signal);
+      if (typeof hex === 'string') lines.push(checksumLine(hex, file.path));
+      else all.push(hex);
     }
     await writeAtomically(path, temp, lines.join('')).catch((error: Error) => {
       throw new Error(
@@ -116,15 +128,43 @@ async function checksumRun(
       return failed('stopped because the run was interrupted; nothing was written');
     return failed((error as Error).message);
   }
+  all.sort((a, b) => (a.path < b.path ? -1 : 1));
   return {
     status: 'succeeded',
-    summary: `wrote ${config.output} (${describeCount(files.length)})`,
-    details: { path, files: files.length },
+    summary: `wrote ${config.output} (${describeCount(lines.length)})${leftOutSuffix(all)}`,
+    details: { path, files: lines.length, ...leftOutDetails(all) },
   };
 }
 
 function failed(reason: string): PostprocessOutcome {
   return { status: 'failed', summary: reason };
+}
+
+/**
+ * Why the checksum file cannot be written at `output`: each folder on the way
+ * must be a real folder in the run directory, not a symlink that could lead
+ * out of it, and the file, if there, a regular file.
+ */
+async function outputProblem(stagingDir: string, output: string): Promise<string | undefined> {
+  const parts = output.split('/');
+  for (let depth = 1; depth <= parts.length; depth++) {
+    const relative = parts.slice(0, depth).join('/');
+    const stats = await lstat(join(stagingDir, relative)).catch(
+      (error: NodeJS.ErrnoException) => error,
+    );
+    if (stats instanceof Error) {
+      if (stats.code === 'ENOENT') return undefined;
+      return `cannot check ${relative} in the run directory for output: ${stats.message}`;
+    }
+    const last = depth === parts.length;
+    if (stats.isSymbolicLink())
+      return `output "${output}" goes through the symlink ${relative}, and the checksum file is only written inside the run directory; give a path without links`;
+    if (!last && !stats.isDirectory())
+      return `output "${output}" needs ${relative} to be a folder, but it is a file; choose another output`;
+    if (last && !stats.isFile())
+      return `output "${output}" is ${stats.isDirectory() ? 'a folder' : 'not a regular file'} in the run directory; give the name of a file, such as "${relative}/SHA256SUMS"`;
+  }
+  return undefined;
 }
 
 async function writeAtomically(path: string, temp: string, text: string): Promise<void> {
@@ -133,14 +173,23 @@ async function writeAtomically(path: string, temp: string, text: string): Promis
   await rename(temp, path);
 }
 
-async function sha256(path: string, signal: AbortSignal): Promise<string> {
-  // O_NOFOLLOW: a file swapped for a symlink since it was chosen is refused, not followed.
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+/** The file's SHA-256 in hex, or why it was left out (it cannot be read). */
+async function sha256(
+  stagingDir: string,
+  file: SelectedEntry,
+  signal: AbortSignal,
+): Promise<string | LeftOut> {
+  const opened = await openRegular(stagingDir, file);
+  if ('reason' in opened) return opened;
   const hash = createHash('sha256');
-  for await (const chunk of handle.createReadStream({ signal })) hash.update(chunk);
+  try {
+    for await (const chunk of opened.handle.createReadStream({ signal })) hash.update(chunk);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw new Error(`cannot read ${file.path} in the run directory: ${(error as Error).message}`);
+  }
   return hash.digest('hex');
 }
-
 /**
  * One line as GNU sha256sum writes it. A name holding a backslash, newline or
  * carriage return is escaped (\\, \n, \r) and the line starts with a

@@ -1,7 +1,8 @@
-import { symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
-import { noFilesMessage, selectFiles, stagingDirProblem } from './select-files.js';
+import { noFilesMessage, selectEntries, selectFiles, stagingDirProblem } from './select-files.js';
 
 describe('selectFiles', () => {
   let tree: Tree;
@@ -22,6 +23,7 @@ describe('selectFiles', () => {
       'run/empty/': '',
       'run/.modelrun/lock': '',
       'run/.modelrun/run.json': '{}',
+      'run/.modelrun/history/earlier/run.json': '{}',
     });
     run = tree.path('run');
     symlinkSync(tree.path('outside.txt'), tree.path('run/link-out.txt'));
@@ -57,7 +59,12 @@ describe('selectFiles', () => {
       ['**/*.tmp', 'scratch/**', '.*'],
       ['a.txt', 'b.log', 'out/.dot', 'out/sub/y.nc', 'out/x.nc'],
     ],
-    ['nothing from .modelrun/, even when asked for', ['.modelrun/**', '**/*.json'], [], []],
+    [
+      'nothing from .modelrun/ or its history, even when asked for',
+      ['.modelrun/**', '**/*.json', '.modelrun/history/**', '.modelrun'],
+      [],
+      [],
+    ],
     ['nothing outside the run directory', ['../*.txt', '/etc/host*'], [], []],
     ['no symlinks, wherever they point', ['link-*', 'linked-dir/**'], [], []],
   ])('takes %s', async (_name, include, exclude, expected) => {
@@ -72,6 +79,42 @@ describe('selectFiles', () => {
   it('returns the paths sorted', async () => {
     const files = await selectFiles(run, { include: ['**'], exclude: [] });
     expect(files).toEqual([...files].sort());
+  });
+});
+
+describe('selectEntries', () => {
+  let tree: Tree;
+  let run: string;
+
+  beforeAll(() => {
+    tree = makeTree({ 'outside.txt': 'x', 'run/a.txt': 'a', 'run/scratch/': '', 'run/sub/': '' });
+    run = tree.path('run');
+    symlinkSync(tree.path('outside.txt'), tree.path('run/link-out'));
+    symlinkSync(tree.path('run/sub'), tree.path('run/link-dir'));
+    execFileSync('mkfifo', [tree.path('run/pipe')]);
+    writeFileSync(Buffer.from(`${run}/sub/caf\xc3\xa9\x80\n.txt`, 'latin1'), 'x');
+    writeFileSync(Buffer.from(`${run}/\xfe`, 'latin1'), '');
+  });
+  afterAll(() => tree.remove());
+
+  it('takes symlinks as links with their targets, and names what it leaves out', async () => {
+    const { entries, leftOut } = await selectEntries(run, { include: ['**'], exclude: [] });
+    expect(entries.map(({ path, target }) => ({ path, target }))).toEqual([
+      { path: 'a.txt', target: undefined },
+      { path: 'link-dir', target: tree.path('run/sub') },
+      { path: 'link-out', target: tree.path('outside.txt') },
+    ]);
+    expect(leftOut).toEqual([
+      { path: '\\xfe', reason: 'name is not UTF-8' },
+      { path: 'pipe', reason: 'a FIFO, not a regular file' },
+      { path: 'sub/café\\x80\\x0a.txt', reason: 'name is not UTF-8' },
+    ]);
+  });
+
+  it('names nothing that the globs do not match', async () => {
+    const { entries, leftOut } = await selectEntries(run, { include: ['*.txt'], exclude: [] });
+    expect(entries.map((entry) => entry.path)).toEqual(['a.txt']);
+    expect(leftOut).toEqual([]);
   });
 });
 

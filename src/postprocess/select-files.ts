@@ -1,7 +1,9 @@
-import { type Dirent, readdir } from 'node:fs';
-import { lstat, stat } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { type Dirent, readdir, type Stats } from 'node:fs';
+import { lstat, readlink, stat } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
 import { type GlobOptions, glob } from 'tinyglobby';
+import { describeLeftOut, type LeftOut, leftOutBecause } from './left-out.js';
+import { fsPath, spellName, unspell } from './name-spelling.js';
 
 export interface FileSelection {
   /** Globs relative to the staging directory. */
@@ -11,77 +13,162 @@ export interface FileSelection {
   skip?: readonly string[];
 }
 
-/** modelrun's lock and run record: never part of the model's outputs. */
+/** A regular file or a symlink that the globs chose, as lstat saw it when chosen. */
+export interface SelectedEntry {
+  /** POSIX path relative to the staging directory. */
+  path: string;
+  stats: Stats;
+  /** A symlink's target exactly as written in the link; never followed. */
+  target?: string;
+}
+
+export interface Selection {
+  entries: SelectedEntry[];
+  /** What the globs matched but cannot be taken, each with why; sorted by path. */
+  leftOut: LeftOut[];
+}
+
+export type { LeftOut };
+export { describeLeftOut };
+
+/** modelrun's lock, run record and history: never part of the model's outputs. */
 export const MODELRUN_FOLDER = '.modelrun';
 
 /**
- * The regular files under `stagingDir` that `include` matches and `exclude`
- * does not, as sorted POSIX paths relative to `stagingDir`.
+ * What under `stagingDir` the globs select: regular files and symlinks (each
+ * caller decides what to do with a link; none is ever followed), and what
+ * else they matched and why it cannot be taken: a FIFO or device, a name that
+ * is not UTF-8, a folder that cannot be read. Nothing is left out in silence.
  *
- * Symlinks are left out altogether, whether they point at a file or a folder
- * and wherever they point: a link could lead out of the staging directory, and
- * a link to a file inside it would only take that file twice. Checking the
+ * A symlink is never followed, whether it points at a file or a folder and
+ * wherever it points: a link could lead out of the staging directory, and a
+ * link to a file inside it would only take that file twice. Checking the
  * target instead would race with a model that is still changing its outputs.
  */
-export async function selectFiles(stagingDir: string, selection: FileSelection): Promise<string[]> {
+export async function selectEntries(
+  stagingDir: string,
+  selection: FileSelection,
+): Promise<Selection> {
+  const leftOut: LeftOut[] = [];
   const matches = await glob([...selection.include], {
     cwd: stagingDir,
-    ignore: [...selection.exclude, `${MODELRUN_FOLDER}/**`],
+    ignore: [...selection.exclude, MODELRUN_FOLDER, `${MODELRUN_FOLDER}/**`],
     dot: true,
     onlyFiles: true,
     followSymbolicLinks: false,
-    fs: { readdir: lineSafeReaddir },
+    fs: {
+      readdir: crawlerReaddir(stagingDir, (folder, error) =>
+        leftOut.push(unreadable(folder, error)),
+      ),
+    },
   });
   const skip = new Set(selection.skip ?? []);
-  const inside = matches.map(unspell).filter(
+  const inside = matches.filter(
     // An include such as "../x" or "/etc/*" would reach outside the staging directory.
-    (path) => !isAbsolute(path) && !path.split('/').includes('..') && !skip.has(path),
+    (path) =>
+      !isAbsolute(path) && !path.split('/').includes('..') && !skip.has(unspell(path) as string),
   );
-  const regular = await Promise.all(inside.map((path) => isRegularFile(join(stagingDir, path))));
-  return inside.filter((_, index) => regular[index]).sort();
+  const entries: SelectedEntry[] = [];
+  for (const spelled of inside.sort()) {
+    const found = await examine(stagingDir, spelled);
+    if ('reason' in found) leftOut.push(found);
+    else entries.push(found);
+  }
+  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  leftOut.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { entries, leftOut };
 }
 
-/*
- * picomatch, which tinyglobby matches with, builds its regexes from `.`, which
- * matches no line terminator: a file named "a\nb" would never be selected,
- * whatever the globs, and would be missing from archives and checksums without
- * a word. So the crawl sees each line terminator in a name spelled as two
- * ordinary characters, and the results are spelled back. The private-use
- * ESCAPE character is itself spelled, so no real name is mistaken for one.
- */
-const ESCAPE = '\uE000';
-const SPELLINGS: Record<string, string> = {
-  [ESCAPE]: '0',
-  '\n': 'n',
-  '\r': 'r',
-  '\u2028': 'l',
-  '\u2029': 'p',
-};
-const UNSPELLINGS = Object.fromEntries(Object.entries(SPELLINGS).map(([c, code]) => [code, c]));
-
-function spell(name: string): string {
-  return name.replace(/[\uE000\n\r\u2028\u2029]/g, (c) => `${ESCAPE}${SPELLINGS[c]}`);
+/** The regular files the globs select, as sorted relative paths; for a count. */
+export async function selectFiles(stagingDir: string, selection: FileSelection): Promise<string[]> {
+  const { entries } = await selectEntries(stagingDir, selection);
+  return entries.filter((entry) => entry.stats.isFile()).map((entry) => entry.path);
 }
 
-function unspell(path: string): string {
-  return path.replace(/\uE000([0nrlp])/g, (_, code: string) => UNSPELLINGS[code] ?? code);
-}
-
-/** fs.readdir(path, { withFileTypes: true }, callback), as the crawler calls it. */
-const lineSafeReaddir = ((
-  path: string,
-  options: { withFileTypes: true },
-  callback: (error: NodeJS.ErrnoException | null, entries: Dirent[]) => void,
-) =>
-  readdir(unspell(path), options, (error, entries) => {
-    for (const entry of entries ?? []) entry.name = spell(entry.name);
-    callback(error, entries);
-  })) as unknown as NonNullable<GlobOptions['fs']>['readdir'];
-
-async function isRegularFile(path: string): Promise<boolean> {
+async function examine(stagingDir: string, spelled: string): Promise<SelectedEntry | LeftOut> {
+  const path = unspell(spelled);
+  if (typeof path !== 'string') return leftOutBecause(path, 'name is not UTF-8');
   // lstat, not stat, so that a symlink counts as a symlink rather than as its target.
-  const stats = await lstat(path).catch(() => undefined);
-  return stats?.isFile() === true;
+  const stats = await lstat(fsPath(stagingDir, path)).catch(
+    (error: NodeJS.ErrnoException) => error,
+  );
+  if (stats instanceof Error)
+    return leftOutBecause(path, `cannot read it: ${stats.code ?? stats.message}`);
+  if (stats.isFile()) return { path, stats };
+  if (!stats.isSymbolicLink()) return leftOutBecause(path, `${kindOf(stats)}, not a regular file`);
+  const target = await readlink(fsPath(stagingDir, path), { encoding: 'buffer' }).catch(
+    (error: NodeJS.ErrnoException) => error,
+  );
+  if (target instanceof Error)
+    return leftOutBecause(path, `cannot read the symlink: ${target.code ?? target.message}`);
+  const text = target.toString('utf8');
+  if (!Buffer.from(text).equals(target))
+    return leftOutBecause(path, 'symlink whose target is not UTF-8');
+  return { path, stats, target: text };
+}
+
+function kindOf(stats: Stats): string {
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  return 'a special file';
+}
+
+function unreadable(folder: string | Buffer, error: NodeJS.ErrnoException): LeftOut {
+  return leftOutBecause(folder, `folder cannot be read: ${error.code ?? error.message}`);
+}
+
+/**
+ * fs.readdir(path, { withFileTypes: true }, callback), as the crawler calls it.
+ *
+ * The crawler drops every entry that is not a file, folder or followable link,
+ * and treats a folder it cannot read as empty: both without a word. So each
+ * entry that is not a folder is shown to it as a file, and is sorted out by
+ * lstat once the globs have matched it; a folder that fails is reported.
+ * Names are read as bytes and spelled (name-spelling.ts), so that a name with
+ * a line terminator or one that is not UTF-8 still reaches the globs.
+ */
+function crawlerReaddir(
+  root: string,
+  onError: (folder: string | Buffer, error: NodeJS.ErrnoException) => void,
+) {
+  return ((
+    path: string,
+    _options: { withFileTypes: true },
+    callback: (error: NodeJS.ErrnoException | null, entries: Dirent[]) => void,
+  ) => {
+    // The crawler's paths are absolute: only the part below the root is spelled.
+    const below = relativeTo(root, path);
+    const real = below === undefined ? path : fsPath(root, unspell(below));
+    readdir(real, { withFileTypes: true, encoding: 'buffer' }, (error, entries) => {
+      if (error) {
+        onError(below === undefined || below === '' ? '.' : unspell(below), error);
+        callback(null, []);
+        return;
+      }
+      callback(
+        null,
+        entries.map((entry) => asCrawled(entry)),
+      );
+    });
+  }) as unknown as NonNullable<GlobOptions['fs']>['readdir'];
+}
+
+/** `path` below `root` without slashes at either end, or undefined when it is not below it. */
+function relativeTo(root: string, path: string): string | undefined {
+  const base = root.replace(/\/+$/, '');
+  if (path !== base && !path.startsWith(`${base}/`)) return undefined;
+  return path.slice(base.length).replace(/^\/+|\/+$/g, '');
+}
+
+function asCrawled(entry: Dirent<Buffer>): Dirent {
+  const folder = entry.isDirectory();
+  return {
+    name: spellName(entry.name),
+    isDirectory: () => folder,
+    isFile: () => !folder,
+    isSymbolicLink: () => false,
+  } as unknown as Dirent;
 }
 
 /** Why the staging directory cannot be read, or undefined when it can. */
@@ -103,9 +190,10 @@ export function describeCount(files: number): string {
 }
 
 /** Why an include/exclude pair that matched nothing is worth a look. */
-export function noFilesMessage(selection: FileSelection): string {
+export function noFilesMessage(selection: FileSelection, leftOut: readonly LeftOut[] = []): string {
   const globs = JSON.stringify(selection.include);
   const excluded =
     selection.exclude.length === 0 ? '' : ` minus ${JSON.stringify(selection.exclude)}`;
-  return `no files in the run directory match ${globs}${excluded}; check include and exclude, or whether the model wrote its outputs elsewhere`;
+  const only = leftOut.length === 0 ? '' : ` that can be taken (${describeLeftOut(leftOut)})`;
+  return `no files in the run directory match ${globs}${excluded}${only}; check include and exclude, or whether the model wrote its outputs elsewhere`;
 }
