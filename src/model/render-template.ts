@@ -19,7 +19,7 @@ import { firstInvalidUtf8 } from './utf8.js';
 
 /** Files with a NUL byte in their first 8 KiB are binary, and copied untouched. */
 const SNIFF_BYTES = 8192;
-/** modelrun's own folder in the staging dir (run.json, the lock, history). */
+/** modelrun's own folder in the staging dir (run.json, the lock, env files). */
 const BOOKKEEPING = '.modelrun';
 
 export interface RenderSummary {
@@ -192,7 +192,7 @@ function renderName(
 }
 
 /**
- * modelrun keeps a run's record, lock and history in .modelrun at the top of
+ * modelrun keeps a run's record, lock and env files in .modelrun at the top of
  * the staging dir: a template entry there would overwrite them. Compared
  * without case, since on a case-insensitive filesystem (macOS) `.ModelRun`
  * is the same folder.
@@ -201,7 +201,7 @@ function refuseBookkeeping(entry: string, name: string): void {
   if (name.toLowerCase() !== BOOKKEEPING) return;
   const renders = entry === name ? '' : ` (its name renders to ${JSON.stringify(name)})`;
   throw new ConfigError(
-    `template entry ${entry}${renders} would be staged as ${BOOKKEEPING}, the folder where modelrun keeps the run's record, lock and history`,
+    `template entry ${entry}${renders} would be staged as ${BOOKKEEPING}, the folder where modelrun keeps the run's record, lock and env files`,
     {
       hint: `rename it in the template folder, or move it into a subfolder; ${BOOKKEEPING} at the top of a staging directory belongs to modelrun`,
     },
