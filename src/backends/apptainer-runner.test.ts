@@ -8,6 +8,7 @@ import { pipelineHarness } from '../../test/helpers/pipeline.js';
 import { waitUntilGone } from '../../test/helpers/processes.js';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { EngineUnavailableError } from '../errors.js';
+import type { GuardTask } from '../guardian/tasks.js';
 import { runPipeline } from '../run/pipeline.js';
 import { pulledImagePath } from './apptainer-image.js';
 
@@ -108,6 +109,34 @@ describe('a run on the apptainer backend, with a fake apptainer', () => {
     expect(invocations.map((argv) => argv[1])).toContain('exec');
     expect(invocations.flat().filter((arg) => arg.includes(SECRET))).toEqual([]);
     expect(readFileSync(join(staging, '.modelrun', 'run.json'), 'utf8')).not.toContain(SECRET);
+  });
+
+  it('hands the env file to the guardian while the model runs, and withdraws it once removed', async () => {
+    const { request, deps, staging } = harness(
+      { command: 'true' },
+      { env_vars: { API_TOKEN: SECRET } },
+    );
+    const handed: { task: GuardTask; withdrawn: boolean }[] = [];
+    deps.guard = (task) => {
+      const entry = { task, withdrawn: false };
+      handed.push(entry);
+      return () => {
+        // Withdrawn only once the file is gone: until then the guardian must still remove it.
+        entry.withdrawn = !existsSync(join(staging, '.modelrun', 'apptainer.env'));
+      };
+    };
+    expect((await runPipeline(request, deps)).exitCode).toBe(0);
+    expect(handed.filter((entry) => entry.task.kind === 'secret-file')).toEqual([
+      {
+        task: {
+          kind: 'secret-file',
+          path: join(staging, '.modelrun', 'apptainer.env'),
+          dev: expect.stringMatching(/^\d+$/),
+          ino: expect.stringMatching(/^\d+$/),
+        },
+        withdrawn: true,
+      },
+    ]);
   });
 
   it("keeps the model's output in the logs", async () => {

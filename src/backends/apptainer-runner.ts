@@ -26,6 +26,7 @@ export function createApptainerRunner(
   const graceMs = deps.graceMs ?? LOCAL_GRACE_MS;
   let image: Promise<string> | undefined;
   let pid: number | undefined;
+  let unguardEnvFile = () => {};
 
   return {
     check: () => checkBinary(config.binary, env),
@@ -35,7 +36,11 @@ export function createApptainerRunner(
     },
     async run(output: RunOutput, signal: AbortSignal): Promise<RunOutcome> {
       const resolved = await (image ?? Promise.reject(new Error('start() must come before run()')));
-      await writeEnvFile(envFilePath(job.stagingDir), envFileText(containerEnv(config)));
+      unguardEnvFile = await writeEnvFile(
+        envFilePath(job.stagingDir),
+        envFileText(containerEnv(config)),
+        deps.guard,
+      );
       const [file = '', ...args] = buildApptainerArgv(config, job, resolved);
       const outcome = await runProcess(
         { file, args, cwd: config.working_dir ?? job.stagingDir, env },
@@ -52,6 +57,7 @@ export function createApptainerRunner(
     async stop() {
       signalGroup(pid, 'SIGKILL');
       await removeEnvFile(envFilePath(job.stagingDir));
+      unguardEnvFile();
     },
     describe,
     leftovers() {

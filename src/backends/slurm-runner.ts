@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Guard } from '../guardian/tasks.js';
 import { stringEnv, userName } from '../run/env.js';
 import type { RunOutput } from '../run/run-output.js';
 import { endAndWait } from '../run/streams.js';
@@ -53,6 +54,8 @@ export function createSlurmRunner(
   let jobId: string | undefined;
   let finished = false;
   let unguard = () => {};
+  /** Withdraw the env files from the guardian, once removed. */
+  const unguardEnvFiles: (() => void)[] = [];
   /** The job reached a final state or left the queue: nothing of it runs on. */
   const ended = () => {
     finished = true;
@@ -88,10 +91,10 @@ export function createSlurmRunner(
     async run(output: RunOutput, signal: AbortSignal): Promise<RunOutcome> {
       const resolved = await (image ?? Promise.reject(new Error('start() must come before run()')));
       const script = scriptPath(job.stagingDir);
-      await writeContainerEnv(config, job);
+      unguardEnvFiles.push(await writeContainerEnv(config, job, deps.guard));
       await mkdir(dirname(outputPattern(config, job)), { recursive: true });
       await mkdir(dirname(errorPattern(config, job)), { recursive: true });
-      await writeSecrets(config, job);
+      unguardEnvFiles.push(await writeSecrets(config, job, deps.guard));
       await writeFile(
         script,
         batchScript(config, job, jobCommand(config, job, containerCommand(config, job, resolved))),
@@ -152,6 +155,7 @@ export function createSlurmRunner(
           removeEnvFile(dockerEnvFilePath(job.stagingDir)),
           removeEnvFile(secretsFilePath(job.stagingDir)),
         ]);
+        for (const withdraw of unguardEnvFiles.splice(0)) withdraw();
       }
     },
 
@@ -220,15 +224,23 @@ async function settle(tail: () => Promise<number[]>): Promise<void> {
   }
 }
 
-/** The job sources its secrets from a file only the user can read; none when it has none. */
-async function writeSecrets(config: SlurmConfig, job: RunJob): Promise<void> {
+/**
+ * The job sources its secrets from a file only the user can read; none when
+ * it has none. The guardian removes it should modelrun die, once it has
+ * cancelled the job.
+ */
+async function writeSecrets(config: SlurmConfig, job: RunJob, guard?: Guard): Promise<() => void> {
   const secrets = secretEnv(config);
-  if (Object.keys(secrets).length > 0)
-    await writeEnvFile(secretsFilePath(job.stagingDir), secretsFileText(secrets));
+  if (Object.keys(secrets).length === 0) return () => {};
+  return writeEnvFile(secretsFilePath(job.stagingDir), secretsFileText(secrets), guard);
 }
 
 /** A container in the job reads its environment from a file only the user can read. */
-async function writeContainerEnv(config: SlurmConfig, job: RunJob): Promise<void> {
+async function writeContainerEnv(
+  config: SlurmConfig,
+  job: RunJob,
+  guard?: Guard,
+): Promise<() => void> {
   const apptainer = containerAsApptainer(config);
   const [path, text] =
     apptainer !== undefined
@@ -236,5 +248,5 @@ async function writeContainerEnv(config: SlurmConfig, job: RunJob): Promise<void
       : config.container?.type === 'docker' && config.env_vars !== undefined
         ? [dockerEnvFilePath(job.stagingDir), dockerEnvFileText(config.env_vars)]
         : [undefined, ''];
-  if (path !== undefined) await writeEnvFile(path, text);
+  return path === undefined ? () => {} : writeEnvFile(path, text, guard);
 }

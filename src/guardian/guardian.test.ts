@@ -1,10 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRunning, waitUntilGone } from '../../test/helpers/processes.js';
 import { makeTree } from '../../test/helpers/tree.js';
+import { writeEnvFile } from '../backends/env-file.js';
 import { GUARDIAN_SCRIPT } from './client.js';
-import type { GuardMessage } from './tasks.js';
+import type { GuardMessage, GuardTask } from './tasks.js';
 
 const started: ChildProcess[] = [];
 afterEach(() => {
@@ -25,6 +34,17 @@ function model(ignoreTerm = false): number {
   });
   started.push(child);
   return child.pid as number;
+}
+
+/** Writes an env file as a backend does, and returns the task it hands the guardian. */
+async function envFile(path: string): Promise<GuardTask> {
+  let task: GuardTask | undefined;
+  await writeEnvFile(path, "API_TOKEN='tok-5f0c9e21'\n", (handed) => {
+    task = handed;
+    return () => {};
+  });
+  if (task === undefined) throw new Error('the env file was not handed to the guard');
+  return task;
 }
 
 /** The built guardian (npm run build), told these messages; then its pipe closes. */
@@ -128,6 +148,110 @@ describe('the guardian', () => {
       ]);
       expect(await exited).toBe(0);
       expect(existsSync(tree.path('run', '.modelrun', 'run.lock'))).toBe(true);
+    } finally {
+      tree.remove();
+    }
+  });
+
+  it('removes an env file the dead run wrote, once it has stopped what read it', async () => {
+    const tree = makeTree({ 'run/': '' });
+    try {
+      const task = await envFile(tree.path('run', '.modelrun', 'apptainer.env'));
+      expect(task).toMatchObject({
+        kind: 'secret-file',
+        path: tree.path('run', '.modelrun', 'apptainer.env'),
+      });
+      const pgid = model();
+      const { exited } = guardian([
+        { op: 'add', key: 1, task: { kind: 'process-group', pgid, graceMs: 5000 } },
+        { op: 'add', key: 2, task },
+      ]);
+      expect(await exited).toBe(0);
+      expect(isRunning(pgid)).toBe(false);
+      expect(readdirSync(tree.path('run', '.modelrun'))).toEqual([]);
+    } finally {
+      tree.remove();
+    }
+  });
+
+  it.each([
+    [
+      'a later run replaced it',
+      (path: string) => {
+        writeFileSync(`${path}.new`, 'LATER=1\n');
+        renameSync(`${path}.new`, path);
+      },
+      'LATER=1\n',
+    ],
+    [
+      'it was written after modelrun died (an inode number used again)',
+      (path: string) => {
+        writeFileSync(path, 'LATER=1\n');
+        const later = new Date(Date.now() + 60_000);
+        utimesSync(path, later, later);
+      },
+      'LATER=1\n',
+    ],
+  ])('keeps an env file when %s', async (_what, change, content) => {
+    const tree = makeTree({ 'run/': '' });
+    try {
+      const path = tree.path('run', '.modelrun', 'slurm-secrets.env');
+      const task = await envFile(path);
+      change(path);
+      const { exited } = guardian([{ op: 'add', key: 1, task }]);
+      expect(await exited).toBe(0);
+      expect(readFileSync(path, 'utf8')).toBe(content);
+    } finally {
+      tree.remove();
+    }
+  });
+
+  it('never removes an env file through a symlink', async () => {
+    const tree = makeTree({ 'run/': '', 'elsewhere/': '' });
+    try {
+      // The file itself swapped for a link to another file.
+      const path = tree.path('run', '.modelrun', 'apptainer.env');
+      const task = await envFile(path);
+      renameSync(path, tree.path('elsewhere', 'moved.env'));
+      symlinkSync(tree.path('elsewhere', 'moved.env'), path);
+      // Its folder swapped for a link to a folder holding that very file.
+      const other = tree.path('other', '.modelrun', 'docker.env');
+      const folderTask = await envFile(other);
+      renameSync(tree.path('other'), tree.path('elsewhere', 'other'));
+      symlinkSync(tree.path('elsewhere', 'other'), tree.path('other'));
+      const { exited } = guardian([
+        { op: 'add', key: 1, task },
+        { op: 'add', key: 2, task: folderTask },
+      ]);
+      expect(await exited).toBe(0);
+      expect(existsSync(tree.path('elsewhere', 'moved.env'))).toBe(true);
+      expect(existsSync(path)).toBe(true);
+      expect(existsSync(tree.path('elsewhere', 'other', '.modelrun', 'docker.env'))).toBe(true);
+    } finally {
+      tree.remove();
+    }
+  });
+
+  it('keeps an env file while what the run started could not be stopped: a job may still read it', async () => {
+    const tree = makeTree({ 'run/': '' });
+    try {
+      const path = tree.path('run', '.modelrun', 'slurm-secrets.env');
+      const task = await envFile(path);
+      const { exited } = guardian([
+        {
+          op: 'add',
+          key: 1,
+          task: {
+            kind: 'docker-container',
+            id: 'c',
+            engine: `unix://${tree.path('no-engine.sock')}`,
+            remove: true,
+          },
+        },
+        { op: 'add', key: 2, task },
+      ]);
+      expect(await exited).toBe(0);
+      expect(existsSync(path)).toBe(true);
     } finally {
       tree.remove();
     }

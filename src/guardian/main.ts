@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ALREADY_DONE, engineAddress, engineRequest } from '../backends/docker-engine.js';
+import { removeAbandonedEnvFile } from '../backends/env-file.js';
 import { groupAlive, signalGroup } from '../backends/process-group.js';
 import { failUnfinishedRecord } from '../model/run-record.js';
 import { releaseAbandonedLock } from '../model/staging-lock-files.js';
@@ -35,9 +36,11 @@ lines.on('close', () => {
 });
 
 /**
- * Stops what runs first; only then says so in the run records. The staging
- * locks go last, and only when everything was stopped: a run that starts
- * into the same staging dir must find nothing of the dead one still at work.
+ * Stops what runs first; only then says so in the run records. The env
+ * files and then the staging locks go last, and only when everything was
+ * stopped: a job that could not be cancelled may still start and read its
+ * secrets, and a run that starts into the same staging dir must find
+ * nothing of the dead one still at work.
  */
 async function undoAll(diedAt: number): Promise<void> {
   const all = [...tasks.values()];
@@ -46,6 +49,7 @@ async function undoAll(diedAt: number): Promise<void> {
   const stopped = await undoEach('process-group', 'docker-container', 'slurm-job');
   await undoEach('run-record');
   if (stopped.some((outcome) => outcome.status === 'rejected')) return;
+  await undoEach('secret-file');
   await undoEach('staging-lock');
 }
 
@@ -54,6 +58,7 @@ async function undo(task: GuardTask, diedAt: number): Promise<void> {
   else if (task.kind === 'process-group') await stopGroup(task.pgid, task.graceMs);
   else if (task.kind === 'docker-container') await stopContainer(task);
   else if (task.kind === 'slurm-job') await scancel(task.id);
+  else if (task.kind === 'secret-file') await removeAbandonedEnvFile(task, diedAt);
   else
     await failUnfinishedRecord(
       task.path,

@@ -9,6 +9,12 @@ export type GuardTask =
   | { kind: 'docker-container'; id: string; engine: string; remove: boolean }
   /** A Slurm job: scancel. */
   | { kind: 'slurm-job'; id: string }
+  /**
+   * An env file modelrun wrote (mode 0600; it may hold secrets), by its real
+   * path and identity: removed once what read it was stopped, if it is
+   * still that very file.
+   */
+  | { kind: 'secret-file'; path: string; dev: string; ino: string }
   /** The run's run.json, still "running": marked failed, once the rest is undone. */
   | { kind: 'run-record'; path: string }
   /** The staging dir's lock: released last, when everything else was undone. */

@@ -36,6 +36,7 @@ const context: TemplateContext = {
     up: '../escaped',
     abs: '/tmp/modelrun-escaped',
     deep: '../../escaped',
+    bookkeeping: '.modelrun',
   },
 };
 
@@ -102,6 +103,33 @@ describe('renderTemplate', () => {
       expect(existsSync('/tmp/modelrun-escaped.txt')).toBe(false);
     },
   );
+
+  it.each([
+    ['.modelrun/run.json', /^template entry \.modelrun would be staged as \.modelrun, the folder/],
+    ['.modelrun', /^template entry \.modelrun would be staged as \.modelrun/],
+    ['.ModelRun/run.json', /^template entry \.ModelRun would be staged as \.modelrun/],
+    [
+      '{{ config.bookkeeping }}/run.json',
+      /^template entry \{\{ config\.bookkeeping \}\} \(its name renders to "\.modelrun"\) would be staged as \.modelrun/,
+    ],
+  ])(
+    "refuses %s at the top, which would overwrite modelrun's own record",
+    async (name, message) => {
+      tree = makeTree({
+        [`tpl/${name}`]: '{"status": "forged"}',
+        'out/.modelrun/run.json': 'real',
+      });
+      await expect(renderTemplate(tree.path('tpl'), tree.path('out'), context)).rejects.toThrow(
+        message,
+      );
+      expect(readFileSync(tree.path('out', '.modelrun', 'run.json'), 'utf8')).toBe('real');
+    },
+  );
+
+  it('stages a .modelrun folder below the top like any other', async () => {
+    await render({ 'sub/.modelrun/notes.txt': '{{ config.name }}' });
+    expect(readFileSync(tree.path('out', 'sub', '.modelrun', 'notes.txt'), 'utf8')).toBe('bay');
+  });
 
   it('refuses to write through a symlink in the staging dir that points outside it', async () => {
     tree = makeTree({ 'tpl/link/file.txt': 'x', 'out/': '', 'elsewhere/': '' });

@@ -19,6 +19,8 @@ import { firstInvalidUtf8 } from './utf8.js';
 
 /** Files with a NUL byte in their first 8 KiB are binary, and copied untouched. */
 const SNIFF_BYTES = 8192;
+/** modelrun's own folder in the staging dir (run.json, the lock, env files). */
+const BOOKKEEPING = '.modelrun';
 
 export interface RenderSummary {
   files: number;
@@ -94,6 +96,7 @@ export async function renderTemplate(
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       const source = join(sourceDir, entry.name);
       const name = renderName(env, loader, entry.name, source, context);
+      if (sourceDir === '') refuseBookkeeping(entry.name, name);
       if (entry.isDirectory()) {
         await walk(source, await writer.folder(targetDir, name, source));
         continue;
@@ -186,6 +189,23 @@ function renderName(
     );
   }
   return rendered;
+}
+
+/**
+ * modelrun keeps a run's record, lock and env files in .modelrun at the top of
+ * the staging dir: a template entry there would overwrite them. Compared
+ * without case, since on a case-insensitive filesystem (macOS) `.ModelRun`
+ * is the same folder.
+ */
+function refuseBookkeeping(entry: string, name: string): void {
+  if (name.toLowerCase() !== BOOKKEEPING) return;
+  const renders = entry === name ? '' : ` (its name renders to ${JSON.stringify(name)})`;
+  throw new ConfigError(
+    `template entry ${entry}${renders} would be staged as ${BOOKKEEPING}, the folder where modelrun keeps the run's record, lock and env files`,
+    {
+      hint: `rename it in the template folder, or move it into a subfolder; ${BOOKKEEPING} at the top of a staging directory belongs to modelrun`,
+    },
+  );
 }
 
 /**

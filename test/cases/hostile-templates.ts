@@ -146,6 +146,24 @@ export const hostileCases: HostileCase[] = [
       return generate({ says: /holds a file data where it goes/ });
     },
   },
+  ...(
+    [
+      ['named', { 'template/.modelrun/run.json': '{"status": "forged"}' }, ''],
+      [
+        'whose name renders to',
+        { 'template/{{ config.dir }}/run.json': '{"status": "forged"}' },
+        'config:\n  dir: .modelrun\n',
+      ],
+    ] satisfies [string, Record<string, string>, string][]
+  ).map(
+    ([what, files, config]): HostileCase => ({
+      name: `a template entry ${what} .modelrun, modelrun's own folder in the staging dir`,
+      setup({ dir }) {
+        lay(dir, files, config);
+        return generate({ says: /would be staged as \.modelrun, the folder where modelrun keeps/ });
+      },
+    }),
+  ),
   {
     name: 'a Latin-1 template file with template syntax',
     setup({ dir }) {
