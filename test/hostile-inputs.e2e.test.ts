@@ -53,8 +53,7 @@ for (const { name, rows } of tables) {
           return;
         }
         await runLimited(() => runRow(row));
-      }, // A row's own deadline ends it first; this covers the wait for its turn.
-      600_000);
+      }, 600_000); // A row's own deadline ends it first; this covers the wait for its turn.
     }
   });
 }
