@@ -26,8 +26,8 @@ function imageField(ctx: PathContext) {
           `docker:// ${imageReferenceProblem(String(issue.input).slice('docker://'.length))}`,
       }),
     {
-    description:
-      'Image to run: a .sif file, a sandbox directory, or a docker://, oras:// or library:// reference, which is pulled once into the cache. Give this or `definition`, not both.',
+      description:
+        'Image to run: a .sif file, a sandbox directory, or a docker://, oras:// or library:// reference, which is pulled once into the cache. Give this or `definition`, not both.',
       examples: ['docker://ubuntu:22.04', 'images/model.sif'],
     },
   ).transform((written, zctx) => {
