@@ -5,18 +5,32 @@ import { bindList, containerPath } from '../config/mounts.js';
 import type { PathContext } from '../config/path-context.js';
 import { resolveConfigPath } from '../config/path-context.js';
 import { anyPath, checkPathKind, existingPath } from '../config/paths.js';
+import { IMAGE_REFERENCE_SOURCE, imageReferenceProblem } from './image-reference.js';
 import { DEFAULT_MOUNT_PATH } from './mount-path.js';
 
 /** Image references that Apptainer pulls rather than reads from disk. */
 export const REMOTE_IMAGE_PATTERN = /^(?:docker|oras|library):\/\/\S+$/;
 const SCHEME_PATTERN = /^[a-z][a-z0-9+.-]*:\/\//;
+/** Anything, but a docker:// reference must follow Docker's grammar, as Apptainer hands it to a registry. */
+const DOCKER_SCHEME_PATTERN = new RegExp(
+  `^(?:(?!docker://)[\\s\\S]*|docker://${IMAGE_REFERENCE_SOURCE})$`,
+);
 
 function imageField(ctx: PathContext) {
-  return documented(z.string().min(1, { error: 'image cannot be empty' }), {
-    description:
-      'Image to run: a .sif file, a sandbox directory, or a docker://, oras:// or library:// reference, which is pulled once into the cache. Give this or `definition`, not both.',
-    examples: ['docker://ubuntu:22.04', 'images/model.sif'],
-  }).transform((written, zctx) => {
+  return documented(
+    z
+      .string()
+      .min(1, { error: 'image cannot be empty' })
+      .regex(DOCKER_SCHEME_PATTERN, {
+        error: (issue) =>
+          `docker:// ${imageReferenceProblem(String(issue.input).slice('docker://'.length))}`,
+      }),
+    {
+      description:
+        'Image to run: a .sif file, a sandbox directory, or a docker://, oras:// or library:// reference, which is pulled once into the cache. Give this or `definition`, not both.',
+      examples: ['docker://ubuntu:22.04', 'images/model.sif'],
+    },
+  ).transform((written, zctx) => {
     if (REMOTE_IMAGE_PATTERN.test(written)) return written;
     if (SCHEME_PATTERN.test(written)) {
       zctx.issues.push({

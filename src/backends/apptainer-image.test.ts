@@ -269,6 +269,21 @@ describe('ensureImage', () => {
     },
   );
 
+  it.each([
+    { what: 'pull', fields: { image: 'docker://busybox' }, tool: 'apptainer pull' },
+    { what: 'build', fields: { definition: 'model.def' }, tool: 'apptainer build' },
+  ])('fails a $what that exits 0 without writing the image', async ({ fields, tool }) => {
+    tree.write('model.def', 'Bootstrap: docker\nFrom: busybox\n');
+    const error = await ensure(fields, { FAKE_NO_IMAGE: '1' }).image.then(
+      () => undefined,
+      (thrown: unknown) => thrown as RunFailedError,
+    );
+    expect(error).toBeInstanceOf(RunFailedError);
+    expect(error?.message).toMatch(new RegExp(`^\`${tool}\` exited 0 but wrote no image at `));
+    expect(error?.hint).toMatch(/cache_dir/);
+    expect(readdirSync(tree.path('cache'))).toEqual([]);
+  });
+
   it('stops a pull when the run is aborted, and leaves nothing behind', async () => {
     const stopper = new AbortController();
     const pulling = ensure({ image: 'docker://busybox' }, { FAKE_SLEEP: '30' }, stopper.signal);

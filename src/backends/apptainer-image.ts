@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -92,6 +92,7 @@ export async function ensureImage(config: ApptainerConfig, deps: ImageDeps): Pro
         config.definition === undefined ? process.cwd() : dirname(config.definition),
         deps,
       );
+      await requireImage(temp, argv.slice(0, 2).join(' '));
       await rename(temp, target);
     } finally {
       await rm(temp, { force: true, recursive: true });
@@ -141,6 +142,18 @@ async function runTool(argv: string[], cwd: string, deps: ImageDeps): Promise<vo
         argv[1] === 'build'
           ? 'check the definition file; building without root may need --fakeroot (set APPTAINER_FAKEROOT or build the .sif yourself)'
           : 'check the image reference and that the registry is reachable from here',
+    },
+  );
+}
+
+/** The tool said it succeeded; an image that is not there, or empty, is still a failure. */
+async function requireImage(path: string, tool: string): Promise<void> {
+  const found = await stat(path).catch(() => undefined);
+  if (found?.isDirectory() || (found?.isFile() && found.size > 0)) return;
+  throw new RunFailedError(
+    `\`${tool}\` exited 0 but wrote ${found === undefined ? 'no image' : 'an empty image'} at ${path}`,
+    {
+      hint: `run the same \`${tool}\` by hand to see why; check the free space and quota of the cache folder, or set cache_dir elsewhere`,
     },
   );
 }

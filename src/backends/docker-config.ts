@@ -5,9 +5,9 @@ import { documented, memorySize, strictObject, stringMap } from '../config/field
 import { containerPath, volumeList } from '../config/mounts.js';
 import type { PathContext } from '../config/path-context.js';
 import { checkPathKind, existingPath } from '../config/paths.js';
+import { IMAGE_REFERENCE_PATTERN, imageReferenceProblem } from './image-reference.js';
 import { DEFAULT_MOUNT_PATH } from './mount-path.js';
 
-export const IMAGE_PATTERN = /^[a-zA-Z0-9._:/@-]+$/;
 const USER_PATTERN = /^[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)?$/;
 const NETWORK_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -20,9 +20,8 @@ const BUILD_ONLY_FIELDS = ['build_context', 'build_args'] as const;
 function imageField() {
   return {
     image: documented(
-      z.string().regex(IMAGE_PATTERN, {
-        error: (issue) =>
-          `${JSON.stringify(issue.input)} is not an image reference: use letters, digits and . _ : / @ -, as in "ubuntu:22.04" or "registry.example.com/team/model:1.2"`,
+      z.string().regex(IMAGE_REFERENCE_PATTERN, {
+        error: (issue) => imageReferenceProblem(String(issue.input)),
       }),
       {
         description: 'Image to run, as `docker run` takes it. Give this or `dockerfile`, not both.',
@@ -243,9 +242,9 @@ export function dockerContainerSchema(ctx: PathContext) {
       'Runs the command in a Docker container, with the docker CLI of the node.',
     ),
     image: documented(
-      z
-        .string()
-        .regex(IMAGE_PATTERN, { error: 'is not an image reference, such as "ubuntu:22.04"' }),
+      z.string().regex(IMAGE_REFERENCE_PATTERN, {
+        error: (issue) => imageReferenceProblem(String(issue.input)),
+      }),
       {
         description: 'Image to run; it must exist or be pullable on the compute node.',
         examples: ['registry.example.com/ocean/ww3:7.14'],

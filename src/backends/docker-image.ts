@@ -29,7 +29,9 @@ async function ensurePulled(
   policy: DockerConfig['pull_policy'],
   deps: ImageDeps,
 ): Promise<string> {
-  const present = await engine.imageExists(image);
+  const present = await engine.imageExists(image).catch((error: Error) => {
+    throw lookupFailed(engine, image, error);
+  });
   if (policy === 'never' && !present) {
     throw new RunFailedError(
       `the image ${image} is not on the Docker engine at ${engine.address}, and pull_policy is never`,
@@ -40,6 +42,28 @@ async function ensurePulled(
   }
   if (policy === 'always' || !present) await pull(engine, image, deps);
   return image;
+}
+
+/**
+ * The engine's refusal to look an image up. A 400 is its verdict on the
+ * name ("invalid reference format"): a name validation let through, as an
+ * engine's grammar may be stricter than ours.
+ */
+function lookupFailed(engine: DockerEngine, image: string, error: Error): RunFailedError {
+  const refused = (error as { statusCode?: number }).statusCode === 400;
+  const said = (error as { json?: { message?: string } }).json?.message ?? error.message;
+  return refused
+    ? new RunFailedError(
+        `the Docker engine at ${engine.address} refuses the image name "${image}": ${said.trim()}`,
+        {
+          hint: 'fix `image` in the backend config: a lower-case name such as "ubuntu:22.04" or "registry.example.com/team/model:1.2"',
+          cause: error,
+        },
+      )
+    : new RunFailedError(
+        `the Docker engine at ${engine.address} could not look up the image "${image}": ${said.trim()}`,
+        { hint: 'check the engine with `docker info`, then run again', cause: error },
+      );
 }
 
 async function pull(engine: DockerEngine, image: string, deps: ImageDeps): Promise<void> {

@@ -161,6 +161,29 @@ describe('start', () => {
     expect(runner.leftovers()).toEqual([]);
   });
 
+  it('fails as a run failure naming the image when the engine refuses its name', async () => {
+    // dockerode's error for the engine's 400, as it gives it.
+    const refusal = Object.assign(
+      new Error('(HTTP code 400) unexpected - no such image: Up: invalid reference format'),
+      { statusCode: 400, json: { message: 'no such image: Up: invalid reference format' } },
+    );
+    const { runner, engine } = setup({ engine: { lookupError: refusal } });
+    const error = await rejection(runner.start(never()));
+    expect(error).toBeInstanceOf(RunFailedError);
+    expect(error.message).toBe(
+      `the Docker engine at ${engine.address} refuses the image name "${IMAGE}": no such image: Up: invalid reference format`,
+    );
+    expect((error as RunFailedError).hint).toMatch(/fix `image` in the backend config/);
+    expect(engine.calls.some((c) => c.startsWith('pull') || c.startsWith('create'))).toBe(false);
+  });
+
+  it('fails as a run failure when the engine cannot look the image up', async () => {
+    const { runner } = setup({ engine: { lookupError: new Error('socket hang up') } });
+    const error = await rejection(runner.start(never()));
+    expect(error).toBeInstanceOf(RunFailedError);
+    expect(error.message).toMatch(/could not look up the image "busybox:1.36": socket hang up$/);
+  });
+
   it('fails with the error inside the pull stream, even though the stream ends normally', async () => {
     const { runner, engine } = setup({
       engine: {

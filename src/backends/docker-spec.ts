@@ -58,7 +58,11 @@ export function buildContainerSpec(
   image: string,
   identity: { uid: number; gid: number },
 ): ContainerSpec {
-  const command = wrapMpi(resolveCommand(config.executable, job), config.mpiexec, config.cpu);
+  const command = wrapMpi(
+    resolveCommand(config.executable, job, '`executable:` in the docker backend config'),
+    config.mpiexec,
+    config.cpu,
+  );
   const mountPath = config.mount_path;
   const hostDir = config.working_dir ?? job.stagingDir;
   const memory = config.memory === undefined ? undefined : memoryBytes(config.memory);

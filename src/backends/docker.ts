@@ -1,3 +1,4 @@
+import { EngineUnavailableError } from '../errors.js';
 import type { DockerConfig } from './docker-config.js';
 import { dockerConfigSchema } from './docker-config.js';
 import { engineAddress, fetchEngineVersion } from './docker-engine.js';
@@ -31,6 +32,13 @@ export const dockerBackend: BackendDefinition = {
       const { version, apiVersion } = await fetchEngineVersion(address, timeoutMs);
       return { available: true, detail: `Docker Engine ${version} (API ${apiVersion}) at ${url}` };
     } catch (error) {
+      // An address modelrun cannot use says so itself, with its own way out.
+      if (error instanceof EngineUnavailableError)
+        return {
+          available: false,
+          detail: error.message,
+          ...(error.hint === undefined ? {} : { hint: error.hint }),
+        };
       return {
         available: false,
         detail: `cannot reach the Docker engine at ${url}: ${(error as Error).message}`,

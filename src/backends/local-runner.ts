@@ -18,7 +18,7 @@ export function createLocalRunner(
   deps: RunnerDeps,
 ): BackendRunner {
   const graceMs = deps.graceMs ?? LOCAL_GRACE_MS;
-  const command = resolveCommand(config.command, job);
+  const command = resolveCommand(config.command, job, '`command:` in the local backend config');
   const argv = config.shell ? ['/bin/sh', '-c', command] : splitCommand(command);
   const [file = '', ...args] = argv;
   if (file === '') throw new ConfigError('the command is empty', { hint: 'set a command to run' });

@@ -1,12 +1,19 @@
 import { ConfigError } from '../errors.js';
 import type { RunJob } from './types.js';
 
-/** The backend's own command or executable if it has one, else the model file's command. */
-export function resolveCommand(own: string | undefined, job: RunJob): string {
+/**
+ * The backend's own command or executable if it has one, else the model
+ * file's command. `ownField` names the backend's field, for the hint.
+ */
+export function resolveCommand(
+  own: string | undefined,
+  job: RunJob,
+  ownField = 'the backend config’s own command or executable',
+): string {
   const command = own ?? job.modelCommand;
   if (command === undefined) {
     throw new ConfigError('there is no command to run', {
-      hint: 'set `command:` in the model file, or the backend config’s own command or executable',
+      hint: `set \`command:\` in the model file, or ${ownField}`,
     });
   }
   return command;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTree } from '../../test/helpers/tree.js';
 import { diskPathContext } from '../config/path-context.js';
+import { ConfigError } from '../errors.js';
 import { slurmConfigSchema } from './slurm-config.js';
 import {
   batchScript,
@@ -27,6 +28,27 @@ const script = (fields: Record<string, unknown>) => {
   const c = config(fields);
   return batchScript(c, JOB, jobCommand(c, JOB, containerCommand(c, JOB, '/cache/img.sif')));
 };
+
+describe('the job command', () => {
+  it('fails as a config error naming both places when neither the model nor the config has one', () => {
+    const c = config({});
+    let thrown: unknown;
+    try {
+      jobCommand(c, { ...JOB, modelCommand: undefined }, containerCommand(c, JOB, undefined));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).message).toBe('there is no command to run');
+    expect((thrown as ConfigError).hint).toBe(
+      'set `command:` in the model file, or `command:` in the slurm backend config',
+    );
+  });
+
+  it("takes the config's command over the model's", () => {
+    expect(jobCommand(config({ command: 'srun ./ww3' }), JOB, undefined)).toBe('srun ./ww3');
+  });
+});
 
 describe('the batch script', () => {
   it('has the defaults: a job name, output files under logs/, and the staging dir as its folder', () => {

@@ -4,6 +4,7 @@ import { isSecretName } from '../secrets.js';
 import { buildApptainerArgv, envFilePath } from './apptainer-command.js';
 import type { ApptainerConfig } from './apptainer-config.js';
 import { dockerRunArgv } from './docker-cli.js';
+import { resolveCommand } from './model-command.js';
 import { shellQuote, shellWord } from './shell.js';
 import type { DockerContainerConfig, SlurmConfig } from './slurm-config.js';
 import type { RunJob } from './types.js';
@@ -55,9 +56,7 @@ export function jobCommand(
   containerCommand: string[] | undefined,
 ): string {
   if (containerCommand !== undefined) return containerCommand.map(shellWord).join(' ');
-  const command = config.command ?? job.modelCommand;
-  if (command === undefined) throw new Error('no command');
-  return command;
+  return resolveCommand(config.command, job, '`command:` in the slurm backend config');
 }
 
 /**

@@ -1,5 +1,3 @@
-import { constants } from 'node:fs';
-import { access, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { findBackend } from '../backends/registry.js';
 import { UsageError } from '../errors.js';
@@ -7,6 +5,7 @@ import { SCHEMAS_DIR } from '../package-info.js';
 import { backendJsonSchema, backendSchemaFileName } from '../schema/json-schema.js';
 import { renderTemplate } from '../schema/template.js';
 import type { Output } from './output.js';
+import { writeOutputFile } from './write-output.js';
 
 export interface BackendsCreateOptions {
   backendType: string;
@@ -39,24 +38,9 @@ export async function runBackendsCreate(
     output.raw(text);
     return 0;
   }
-  if (!options.force && (await exists(target))) {
-    throw new UsageError(`${options.output} already exists`, {
-      hint: 'pass --force to overwrite it',
-    });
-  }
-  await mkdir(dirname(target), { recursive: true });
-  await writeFile(target, text);
+  await writeOutputFile({ path: target, shown: options.output }, text, options.force);
   output.info(
     `wrote ${options.output}; check it with: modelrun backends validate ${options.output}`,
   );
   return 0;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,5 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { UsageError } from '../errors.js';
 import {
@@ -9,12 +8,15 @@ import {
   serializeSchema,
 } from '../schema/json-schema.js';
 import type { Output } from './output.js';
+import { checkOutputFile, writeOutputFile } from './write-output.js';
 
 export interface BackendsSchemaOptions {
   backendType?: string;
   all: boolean;
   format: 'json' | 'yaml';
   output?: string;
+  /** Overwrite existing files. */
+  force: boolean;
   /** A relative --output is written here. */
   cwd: string;
 }
@@ -35,10 +37,15 @@ export async function runBackendsSchema(
     if (options.format !== 'json')
       throw new UsageError('--all writes JSON files; drop --format yaml');
     const dir = resolve(options.cwd, options.output);
-    await mkdir(dir, { recursive: true });
-    for (const [name, text] of schemaFolderFiles()) {
-      await writeFile(join(dir, name), text);
-      output.info(`wrote ${join(options.output, name)}`);
+    const files = [...schemaFolderFiles()].map(([name, text]) => ({
+      file: { path: join(dir, name), shown: join(options.output as string, name) },
+      text,
+    }));
+    // Every file is checked before any is written, so a refusal changes nothing.
+    for (const { file } of files) await checkOutputFile(file, options.force);
+    for (const { file, text } of files) {
+      await writeOutputFile(file, text, options.force);
+      output.info(`wrote ${file.shown}`);
     }
     return 0;
   }
@@ -51,9 +58,8 @@ export async function runBackendsSchema(
   if (options.output === undefined) {
     output.raw(text);
   } else {
-    const file = resolve(options.cwd, options.output);
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, text);
+    const path = resolve(options.cwd, options.output);
+    await writeOutputFile({ path, shown: options.output }, text, options.force);
     output.info(`wrote ${options.output}`);
   }
   return 0;

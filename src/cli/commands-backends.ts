@@ -45,16 +45,21 @@ export function addBackendsCommands(program: Command, ctx: CliContext): void {
       new Option('--format <format>', 'output format').choices(['json', 'yaml']).default('json'),
     )
     .option('--output <path>', 'file to write (a folder with --all); stdout if not given')
+    .option('--force', 'overwrite existing files')
     .action(
       async (opts: {
         backendType?: string;
         all?: boolean;
         format: 'json' | 'yaml';
         output?: string;
+        force?: boolean;
       }) => {
         const { runBackendsSchema } = await import('./backends-schema.js');
         ctx.setExitCode(
-          await runBackendsSchema({ ...opts, all: opts.all === true, cwd: ctx.cwd }, ctx.output),
+          await runBackendsSchema(
+            { ...opts, all: opts.all === true, force: opts.force === true, cwd: ctx.cwd },
+            ctx.output,
+          ),
         );
       },
     );

@@ -87,8 +87,7 @@ export async function runPostprocessCommand(
             : '-';
       output.maskedResult(`${mark} ${result.type}: ${result.summary}`);
     }
-    if (ctx.interrupts.signal.aborted) return 130;
-    return stage.status === 'succeeded' ? 0 : 1;
+    return ctx.interrupts.exitCode() ?? (stage.status === 'succeeded' ? 0 : 1);
   } finally {
     ctx.interrupts.active = false;
     await lock.release().finally(() => guardian.close());

@@ -42,6 +42,18 @@ export class Interrupts {
     return this.controller.signal;
   }
 
+  /**
+   * The exit code for the first signal received (130, 143, 129), or
+   * undefined when none came: for a command that ends its own work on a
+   * signal and returns, rather than being exited by the entry point.
+   */
+  exitCode(): number | undefined {
+    const reason = this.controller.signal.reason as StopReason | undefined;
+    return this.controller.signal.aborted && reason?.kind === 'interrupt'
+      ? interruptExitCode(reason.signal)
+      : undefined;
+  }
+
   /** Records a signal; returns how many have been received so far. */
   interrupt(signal: InterruptSignal): number {
     this.received++;

@@ -186,6 +186,9 @@ export const BACKEND_CASES: BackendCase[] = [
     'localhost:5000/image:latest',
     'simple-name',
     `name@sha256:${'a'.repeat(64)}`,
+    '[::1]:5000/team/model:1.2',
+    'Registry.Example.com/team/model',
+    'team/model__v2-x:TAG_1.0',
   ].map(
     (image): BackendCase => ({
       name: `docker image ${image}`,
@@ -356,6 +359,28 @@ export const BACKEND_CASES: BackendCase[] = [
     error: { path: 'network', message: /must be "bridge", "none", "host"/ },
   },
   { name: 'docker pull_policy', yaml: docker('pull_policy: never\n') },
+  // Names the engine refuses with "invalid reference format".
+  ...[
+    ['--privileged', /starts with "-", as an option would/],
+    ['UPPER/Case', /repository names must be lower case/],
+    ['Ubuntu', /repository names must be lower case/],
+    ['a..b', /is not an image reference/],
+    ['../../etc', /is not an image reference/],
+    ['team//model', /is not an image reference/],
+    ['ubuntu:', /is not an image reference/],
+    ['ubuntu@sha256:abc', /is not an image reference/],
+  ].map(
+    ([image, message]): BackendCase => ({
+      name: `docker image ${image}`,
+      yaml: `type: docker\nimage: "${image}"\n`,
+      error: { path: 'image', message: message as RegExp },
+    }),
+  ),
+  {
+    name: 'docker container block in slurm with an upper-case image',
+    yaml: 'type: slurm\ncontainer:\n  type: docker\n  image: Ubuntu\n',
+    error: { path: 'container.image', message: /repository names must be lower case/ },
+  },
   {
     name: 'docker pull_policy near miss',
     yaml: docker('pull_policy: alway\n'),
@@ -372,6 +397,16 @@ export const BACKEND_CASES: BackendCase[] = [
       yaml: `type: apptainer\nimage: ${image}\n`,
     }),
   ),
+  {
+    name: 'apptainer docker:// image the engine would refuse',
+    yaml: 'type: apptainer\nimage: docker://UPPER/Case\n',
+    error: { path: 'image', message: /^docker:\/\/ "UPPER\/Case" .*lower case/ },
+  },
+  {
+    name: 'apptainer docker:// image with a path in it',
+    yaml: 'type: apptainer\nimage: docker://../../etc\n',
+    error: { path: 'image', message: /is not an image reference/ },
+  },
   { name: 'apptainer image a .sif file', yaml: 'type: apptainer\nimage: image.sif\n' },
   { name: 'apptainer image a sandbox folder', yaml: 'type: apptainer\nimage: sandbox\n' },
   {

@@ -20,6 +20,8 @@ const MARKER = '--- fake-apptainer invocation ---';
  *
  * With FAKE_FAIL set, pull and build leave a partial file at DEST and fail
  * with exit 255 and `FATAL:   $FAKE_FAIL` on stderr, as the real tool does.
+ * With FAKE_NO_IMAGE set, pull and build succeed (exit 0) without writing
+ * DEST, as a broken wrapper script or a full quota can make the tool do.
  * Like the real tool, pull and build refuse a DEST that exists, and exec
  * refuses an image path that does not.
  */
@@ -44,6 +46,10 @@ case "$1" in
       printf 'half an image' > "$dest"
       echo "FATAL:   $FAKE_FAIL" >&2
       exit 255
+    fi
+    if [ -n "$FAKE_NO_IMAGE" ]; then
+      echo "INFO:    Creating SIF file... done"
+      exit 0
     fi
     printf 'fake SIF from %s\\n' "$3" > "$dest"
     echo "INFO:    Creating SIF file... done"
@@ -120,6 +126,7 @@ export function makeFakeApptainer(): FakeApptainer {
       // The fake's switches come from the test alone, never from the shell that runs the suite.
       delete env.FAKE_FAIL;
       delete env.FAKE_SLEEP;
+      delete env.FAKE_NO_IMAGE;
       delete env.APPTAINER_CACHEDIR;
       return { ...env, ...extra };
     },

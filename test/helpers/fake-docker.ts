@@ -41,6 +41,8 @@ export interface FakeDockerOptions {
   address?: string;
   /** version() rejects with this: no engine there. */
   unreachable?: Error;
+  /** imageExists() rejects with this, as the engine does for a name it refuses. */
+  lookupError?: Error;
   /** Images already on the engine. */
   images?: string[];
   /** The messages of a pull's progress stream; the image is there afterwards unless one is an error. */
@@ -74,6 +76,7 @@ export class FakeDocker implements DockerEngine {
 
   async imageExists(reference: string) {
     this.calls.push(`imageExists ${reference}`);
+    if (this.options.lookupError !== undefined) throw this.options.lookupError;
     return this.images.has(reference);
   }
 

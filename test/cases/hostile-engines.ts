@@ -1,0 +1,266 @@
+import { symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dockerUnavailable, slurmUnavailable } from '../helpers/engines.js';
+import { makeFakeApptainer } from '../helpers/fake-apptainer.js';
+import type { HostileCase, HostilePaths } from '../helpers/hostile.js';
+
+/**
+ * Engine and CLI mistakes: image names an engine refuses, Docker addresses
+ * modelrun cannot use, runs with no command, a pull that writes nothing,
+ * --output targets that cannot or must not be written.
+ */
+
+const MODEL = 'run_id: hostile\ncommand: "true"\n';
+const NO_COMMAND = 'run_id: hostile\n';
+
+/** Writes the files of a row into its folder. */
+function files(dir: string, spec: Record<string, string>): void {
+  for (const [name, text] of Object.entries(spec)) writeFileSync(join(dir, name), text);
+}
+
+let docker: string | undefined | null = null;
+const noDocker = () => {
+  if (docker === null) docker = dockerUnavailable();
+  return docker === undefined ? undefined : `no Docker engine: ${docker}`;
+};
+let slurm: string | undefined | null = null;
+const noSlurm = () => {
+  if (slurm === null) slurm = slurmUnavailable();
+  return slurm === undefined ? undefined : `no Slurm cluster: ${slurm}`;
+};
+
+const refusedImages = ['--privileged', 'UPPER/Case', 'a..b', '../../etc'];
+
+const imageRows: HostileCase[] = refusedImages.flatMap((image): HostileCase[] => [
+  {
+    name: `backends validate: docker image "${image}"`,
+    setup: ({ dir }) => {
+      files(dir, { 'docker.yml': `type: docker\nimage: "${image}"\n` });
+      return {
+        args: ['backends', 'validate', 'docker.yml'],
+        exit: [1],
+        says: /docker\.yml:2:\d+ +image: .*is not an image reference/,
+        keep: ['docker.yml'],
+      };
+    },
+  },
+  {
+    name: `run: docker image "${image}"`,
+    setup: ({ dir }) => {
+      files(dir, { 'model.yml': MODEL, 'docker.yml': `type: docker\nimage: "${image}"\n` });
+      return {
+        args: ['run', 'model.yml', '--backend-config', 'docker.yml'],
+        exit: [2],
+        says: /is not an image reference/,
+        keep: ['model.yml', 'docker.yml'],
+      };
+    },
+  },
+]);
+
+const dockerRun = (env: Record<string, string>, says: RegExp, exit = [1]) => ({
+  setup: ({ dir }: HostilePaths) => {
+    files(dir, {
+      'model.yml': MODEL,
+      'docker.yml': 'type: docker\nimage: modelrun-test/busybox\npull_policy: never\n',
+    });
+    return {
+      args: ['run', 'model.yml', '--backend-config', 'docker.yml'],
+      env,
+      exit,
+      says,
+      keep: ['model.yml', 'docker.yml'],
+    };
+  },
+});
+
+const dockerHostRows: HostileCase[] = [
+  {
+    name: 'DOCKER_HOST=ssh://',
+    ...dockerRun(
+      { DOCKER_HOST: 'ssh://me@build-host' },
+      /is an ssh:\/\/ engine.*\n.*hint: .*ssh -nNT -L/,
+    ),
+  },
+  {
+    name: 'DOCKER_HOST=npipe://',
+    ...dockerRun({ DOCKER_HOST: 'npipe:////./pipe/docker_engine' }, /Windows named pipe/),
+  },
+  {
+    name: 'DOCKER_HOST garbage',
+    ...dockerRun({ DOCKER_HOST: 'not a url' }, /is not an address modelrun can use/),
+  },
+  {
+    name: 'DOCKER_HOST=tcp:// with no host',
+    ...dockerRun({ DOCKER_HOST: 'tcp://' }, /not a valid address/),
+  },
+  {
+    name: 'DOCKER_HOST with a port out of range',
+    ...dockerRun({ DOCKER_HOST: 'tcp://127.0.0.1:99999' }, /not a valid address/),
+  },
+  {
+    name: 'DOCKER_HOST=tcp:// to a closed port',
+    ...dockerRun(
+      { DOCKER_HOST: 'tcp://127.0.0.1:1' },
+      /Cannot reach the Docker engine at tcp:\/\/127\.0\.0\.1:1/,
+    ),
+  },
+  {
+    name: 'DOCKER_HOST=unix:// to a missing socket',
+    ...dockerRun(
+      { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+      /Cannot reach the Docker engine/,
+    ),
+  },
+  {
+    name: 'DOCKER_TLS_VERIFY without the certificate files',
+    ...dockerRun(
+      {
+        DOCKER_HOST: 'tcp://127.0.0.1:2376',
+        DOCKER_TLS_VERIFY: '1',
+        DOCKER_CERT_PATH: '/nonexistent',
+      },
+      /\/nonexistent\/ca\.pem cannot be read/,
+    ),
+  },
+  {
+    name: 'backends list with DOCKER_HOST=ssh://',
+    setup: () => ({
+      args: ['backends', 'list'],
+      env: { DOCKER_HOST: 'ssh://me@build-host' },
+      exit: [0],
+      says: /✗ docker .*\n.*is an ssh:\/\/ engine/,
+    }),
+  },
+  {
+    name: 'a docker image name longer than the engine takes',
+    skip: noDocker,
+    setup: ({ dir }) => {
+      files(dir, { 'model.yml': MODEL, 'docker.yml': `type: docker\nimage: ${'a'.repeat(300)}\n` });
+      return {
+        args: ['run', 'model.yml', '--backend-config', 'docker.yml'],
+        exit: [1],
+        says: /refuses the image name/,
+        keep: ['model.yml', 'docker.yml'],
+      };
+    },
+  },
+];
+
+const noCommandRows: HostileCase[] = [
+  ...['local', 'docker', 'slurm'].map(
+    (type): HostileCase => ({
+      name: `run --dry-run with no command, on ${type}`,
+      setup: ({ dir }) => {
+        const backend =
+          type === 'docker' ? 'type: docker\nimage: modelrun-test/busybox\n' : `type: ${type}\n`;
+        files(dir, { 'model.yml': NO_COMMAND, 'backend.yml': backend });
+        return {
+          args: ['run', 'model.yml', '--backend-config', 'backend.yml', '--dry-run'],
+          exit: [2],
+          says: /there is no command to run\n.*hint: set `command:` in the model file, or `(command|executable):` in the \w+ backend config/,
+        };
+      },
+    }),
+  ),
+  {
+    name: 'run with no command on a real Slurm cluster submits nothing',
+    skip: noSlurm,
+    setup: ({ dir }) => {
+      files(dir, { 'model.yml': NO_COMMAND, 'slurm.yml': 'type: slurm\n' });
+      return {
+        args: ['run', 'model.yml', '--backend-config', 'slurm.yml'],
+        exit: [2],
+        says: /there is no command to run/,
+      };
+    },
+  },
+  {
+    name: 'run with no command on apptainer',
+    setup: ({ dir }) => {
+      const fake = makeFakeApptainer();
+      files(dir, {
+        'model.yml': NO_COMMAND,
+        'app.yml': 'type: apptainer\nimage: docker://busybox\ncache_dir: cache\n',
+      });
+      return {
+        args: ['run', 'model.yml', '--backend-config', 'app.yml'],
+        env: { PATH: `${fake.binDir}:${process.env.PATH ?? ''}` },
+        exit: [2],
+        says: /there is no command to run/,
+        teardown: () => fake.remove(),
+      };
+    },
+  },
+  {
+    name: 'an apptainer pull that exits 0 but writes no image',
+    setup: ({ dir }) => {
+      const fake = makeFakeApptainer();
+      files(dir, {
+        'model.yml': MODEL,
+        'app.yml': 'type: apptainer\nimage: docker://busybox\ncache_dir: cache\n',
+      });
+      return {
+        args: ['run', 'model.yml', '--backend-config', 'app.yml'],
+        env: { PATH: `${fake.binDir}:${process.env.PATH ?? ''}`, FAKE_NO_IMAGE: '1' },
+        exit: [1],
+        says: /`apptainer pull` exited 0 but wrote no image/,
+        teardown: () => fake.remove(),
+      };
+    },
+  },
+];
+
+const outputTargets: [string, (paths: HostilePaths) => string, RegExp, string[]?][] = [
+  ['a folder', () => '.', /\. is a folder/],
+  ['/dev/full', () => '/dev/full', /is a device, not a regular file/],
+  [
+    'a symlink to a file outside',
+    ({ dir, outside }) => link(dir, join(outside, 'data.txt')),
+    /is a symlink/,
+  ],
+  [
+    'a dangling symlink outside',
+    ({ dir, outside }) => link(dir, join(outside, 'new.yml')),
+    /is a symlink/,
+  ],
+  ['an existing file', ({ dir }) => mine(dir, 'mine.yml'), /already exists/, ['mine.yml']],
+  [
+    'a path under a file',
+    ({ dir }) => mine(dir, 'mine.yml/x.yml'),
+    /a folder on its path is a file/,
+    ['mine.yml'],
+  ],
+];
+
+/** A file of the row's own, for targets that must be kept as they are. */
+function mine(dir: string, name: string): string {
+  files(dir, { 'mine.yml': 'mine\n' });
+  return name;
+}
+
+function link(dir: string, to: string): string {
+  symlinkSync(to, join(dir, 'link.yml'));
+  return 'link.yml';
+}
+
+const outputRows: HostileCase[] = outputTargets.flatMap(([what, target, says, keep]) =>
+  (['create', 'schema'] as const).map(
+    (command): HostileCase => ({
+      name: `backends ${command} --output ${what}`,
+      setup: (paths) => ({
+        args: ['backends', command, '--backend-type', 'local', '--output', target(paths)],
+        exit: [2],
+        says,
+        keep: keep ?? [],
+      }),
+    }),
+  ),
+);
+
+export const hostileCases: HostileCase[] = [
+  ...imageRows,
+  ...dockerHostRows,
+  ...noCommandRows,
+  ...outputRows,
+];
