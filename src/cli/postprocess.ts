@@ -1,8 +1,13 @@
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { RUN_RECORD_PATH, type RunRecord, writeRunRecord } from '../model/run-record.js';
+import {
+  RUN_RECORD_PATH,
+  type RunRecord,
+  readRunRecord,
+  writeRunRecord,
+} from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { lockStagingDir } from '../model/staging-lock.js';
 import { assertStagingPlace } from '../model/staging-place.js';
@@ -105,7 +110,5 @@ async function readRecord(stagingDir: string, modelFile: string): Promise<RunRec
     throw new UsageError(`no run at ${stagingDir}: it has no ${RUN_RECORD_PATH}`, {
       hint: `run it first with \`modelrun run ${modelFile}\``,
     });
-  return readFile(path, 'utf8')
-    .then((text) => JSON.parse(text) as RunRecord)
-    .catch(() => undefined);
+  return readRunRecord(path);
 }

@@ -134,6 +134,33 @@ export async function failUnfinishedRecord(path: string, reason: string): Promis
   await writeFileAtomic(path, recordText(record));
 }
 
+/**
+ * Reads a run.json, or gives undefined when it cannot be read or does not
+ * hold a run record (valid JSON of another shape, such as `{}` or `null`):
+ * modelrun adds to a record only when it can tell it is one.
+ */
+export async function readRunRecord(path: string): Promise<RunRecord | undefined> {
+  const value: unknown = await readFile(path, 'utf8')
+    .then((text) => JSON.parse(text))
+    .catch(() => undefined);
+  return isRunRecord(value) ? value : undefined;
+}
+
+function isRunRecord(value: unknown): value is RunRecord {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  return (
+    isObject(value) &&
+    typeof value.run_id === 'string' &&
+    typeof value.status === 'string' &&
+    isObject(value.backend) &&
+    isObject(value.backend.config) &&
+    isObject(value.stages) &&
+    isObject(value.stages.run) &&
+    (value.postprocess === undefined || Array.isArray(value.postprocess))
+  );
+}
+
 function recordText(record: RunRecord): string {
   return `${JSON.stringify(record, null, 2)}\n`;
 }

@@ -20,9 +20,30 @@ function stage(
   writeFileSync(join(dir, 'p.yml'), postprocessor);
   const run = join(dir, 'sims', 'r1');
   mkdirSync(join(run, 'out'), { recursive: true });
+  mkdirSync(join(run, '.modelrun'));
+  writeFileSync(join(run, '.modelrun', 'run.json'), recordOf(run));
   writeFileSync(join(run, 'out', 'result.nc'), 'result');
   extra(run);
   return run;
+}
+
+/** The run.json of a run that succeeded, as `modelrun run` leaves it. */
+function recordOf(run: string, status = 'succeeded'): string {
+  const done = { status: 'succeeded' };
+  return JSON.stringify({
+    run_id: 'r1',
+    status,
+    exit_code: 0,
+    started_at: '2026-01-01T00:00:00.000Z',
+    ended_at: '2026-01-01T00:00:01.000Z',
+    duration_s: 1,
+    staging_dir: run,
+    backend: { type: 'local', config: { type: 'local' } },
+    stages: { generate: done, run: done, postprocess: { status: 'skipped' } },
+    postprocess: [],
+    modelrun_version: '0.1.0',
+    host: {},
+  });
 }
 
 function row(
@@ -153,4 +174,12 @@ export const hostileCases: HostileCase[] = [
     exit: [1],
     says: 'output "out" is a folder',
   }),
+  ...['{}', 'null', '[]', '"text"', '{"run_id": "r1", "stages": 3}', '{not json'].map((text) =>
+    row(
+      `postprocess: a run.json that holds ${text}`,
+      CHECKSUM,
+      (run) => writeFileSync(join(run, '.modelrun', 'run.json'), text),
+      { exit: [0], says: /run\.json could not be read; the results are not recorded/ },
+    ),
+  ),
 ];

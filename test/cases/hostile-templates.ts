@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { linkSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { HostileCase, HostilePaths, HostileRun } from '../helpers/hostile.js';
 
@@ -25,7 +25,7 @@ function lay(dir: string, files: Record<string, string | Buffer>, config = ''): 
 
 /** A file in `outside` to point links at: one that is there already, or a new one. */
 function outsideFile(outside: string): string {
-  const existing = readdirSync(outside).find((name) => statSync(join(outside, name)).isFile());
+  const existing = readdirSync(outside).find((name) => lstatSync(join(outside, name)).isFile());
   if (existing !== undefined) return join(outside, existing);
   writeFileSync(join(outside, 'precious.txt'), 'precious\n');
   return join(outside, 'precious.txt');
