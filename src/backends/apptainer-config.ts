@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { commonFields, typeField } from '../config/base.js';
-import { documented, memorySize, strictObject } from '../config/fields.js';
+import { documented, MIN_MEMORY_LIMIT_BYTES, memorySize, strictObject } from '../config/fields.js';
 import { bindList, containerPath } from '../config/mounts.js';
 import type { PathContext } from '../config/path-context.js';
 import { resolveConfigPath } from '../config/path-context.js';
@@ -114,10 +114,14 @@ function apptainerFields(ctx: PathContext) {
         'CPUs the container may use (--cpus, 1 to 128). With `mpiexec`, the number of processes instead (`-n`), and no --cpus limit.',
       examples: [4],
     }).optional(),
-    memory: memorySize({
-      description: 'Memory limit (--memory), such as "512m" or "2g".',
-      examples: ['4g'],
-    }).optional(),
+    memory: memorySize(
+      {
+        description:
+          'Memory limit (--memory), such as "512m" or "2g", at least "6m" (text without a unit is bytes; a bare number is refused).',
+        examples: ['4g'],
+      },
+      { minBytes: MIN_MEMORY_LIMIT_BYTES },
+    ).optional(),
     cache_dir: anyPath(ctx, {
       description:
         'Where pulled and built images are kept. Defaults to APPTAINER_CACHEDIR, else a modelrun folder in your cache directory.',

@@ -1,7 +1,13 @@
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import * as z from 'zod';
 import { commonFields, typeField } from '../config/base.js';
-import { documented, memorySize, strictObject, stringMap } from '../config/fields.js';
+import {
+  documented,
+  MIN_MEMORY_LIMIT_BYTES,
+  memorySize,
+  strictObject,
+  stringMap,
+} from '../config/fields.js';
 import { containerPath, volumeList } from '../config/mounts.js';
 import type { PathContext } from '../config/path-context.js';
 import { checkPathKind, existingPath } from '../config/paths.js';
@@ -70,11 +76,14 @@ function containerFields(ctx: PathContext) {
         'CPUs the container may use (1 to 128). Also the process count given to `mpiexec`.',
       examples: [4],
     }).optional(),
-    memory: memorySize({
-      description:
-        'Memory limit, such as "512m" or "2g" (bytes without a unit). Swap is not added on top. A model that exceeds it is killed and reported as out of memory.',
-      examples: ['4g'],
-    }).optional(),
+    memory: memorySize(
+      {
+        description:
+          'Memory limit, such as "512m" or "2g", at least "6m" (text without a unit is bytes; a bare number is refused). Swap is not added on top. A model that exceeds it is killed and reported as out of memory.',
+        examples: ['4g'],
+      },
+      { minBytes: MIN_MEMORY_LIMIT_BYTES },
+    ).optional(),
     shm_size: memorySize({
       description:
         'Size of /dev/shm, in the same form as `memory`. MPI and PyTorch often need more than the 64m default.',

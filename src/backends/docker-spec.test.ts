@@ -49,8 +49,8 @@ describe('buildContainerSpec', () => {
     },
     {
       field: 'memory in bytes',
-      fields: { memory: '1048576' },
-      setting: { Memory: MIB, MemorySwap: MIB },
+      fields: { memory: '8388608' },
+      setting: { Memory: 8 * MIB, MemorySwap: 8 * MIB },
     },
     { field: 'shm_size', fields: { shm_size: '1g' }, setting: { ShmSize: GIB } },
     { field: 'shm_size 256k', fields: { shm_size: '256k' }, setting: { ShmSize: 256 * 1024 } },

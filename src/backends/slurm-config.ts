@@ -41,11 +41,23 @@ const count = (min: number, max: number | undefined, description: string, exampl
     examples: [example],
   }).optional();
 
+const MEMORY_MESSAGE =
+  'must be a size such as "4G" or "500M", or a whole number of megabytes such as 4096 (as sbatch reads a number without a unit)';
+
+/** As sbatch reads --mem: a number without a unit is megabytes, written bare or as text. */
 const memory = (description: string, example: string) =>
   documented(
-    z
-      .string()
-      .regex(SLURM_MEMORY, { error: 'must be a size such as "4G", "500M" or "4096" (megabytes)' }),
+    z.union(
+      [
+        z
+          .number({ error: MEMORY_MESSAGE })
+          .int({ error: MEMORY_MESSAGE })
+          .min(1, { error: MEMORY_MESSAGE })
+          .transform(String),
+        z.string().regex(SLURM_MEMORY, { error: MEMORY_MESSAGE }),
+      ],
+      { error: MEMORY_MESSAGE },
+    ),
     { description, examples: [example] },
   ).optional();
 
@@ -61,11 +73,11 @@ export function slurmConfigSchema(ctx: PathContext) {
     ntasks: count(1, undefined, 'Tasks (MPI ranks) for the job (--ntasks).', 8),
     cpus_per_task: count(1, 128, 'CPUs per task (--cpus-per-task), 1 to 128.', 4),
     mem: memory(
-      'Memory per node (--mem), such as "4G". Give this or mem_per_cpu, not both.',
+      'Memory per node (--mem), such as "4G"; a number without a unit is megabytes, as for sbatch. Give this or mem_per_cpu, not both.',
       '16G',
     ),
     mem_per_cpu: memory(
-      'Memory per CPU (--mem-per-cpu), such as "2G". Give this or mem, not both.',
+      'Memory per CPU (--mem-per-cpu), such as "2G"; a number without a unit is megabytes. Give this or mem, not both.',
       '2G',
     ),
     time_limit: documented(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TIMEOUT_BOUNDS } from './base.js';
 import { closestMatch } from './did-you-mean.js';
 import { formatDuration, memoryBytes, parseDuration } from './fields.js';
 
@@ -25,6 +26,14 @@ describe('durations', () => {
     [86_400, '24h'],
   ])('%i seconds reads %s', (seconds, text) => {
     expect(formatDuration(seconds)).toBe(text);
+  });
+});
+
+describe('timeouts', () => {
+  // setTimeout fires at once for a delay past 2^31 - 1 ms (24.8 days), so the
+  // schema's bound is what keeps a long timeout from stopping a run at its start.
+  it('stay below what setTimeout can wait', () => {
+    expect(TIMEOUT_BOUNDS.max * 1000).toBeLessThan(2 ** 31);
   });
 });
 

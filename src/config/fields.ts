@@ -37,6 +37,8 @@ export const schemaReference = documented(z.string().optional(), {
 });
 
 const DURATION_PATTERN = /^(?=\d)(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+/** Whole seconds as text ("120", as `${TIMEOUT}` gives it) or a duration. */
+const SECONDS_OR_DURATION = /^(?:\d+|(?=\d)(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?)$/;
 
 /** Parses "90m", "2h", "1h30m", "45s" or "1d" into seconds; undefined if malformed. */
 export function parseDuration(text: string): number | undefined {
@@ -79,31 +81,62 @@ export function durationSeconds(bounds: { min: number; max: number }, docs: Fiel
         .int({ error: (issue) => message(issue.input) })
         .min(bounds.min, { error: outOfRange })
         .max(bounds.max, { error: outOfRange }),
-      z.string().regex(DURATION_PATTERN, { error: (issue) => message(issue.input) }),
+      z.string().regex(SECONDS_OR_DURATION, { error: (issue) => message(issue.input) }),
     ],
     { error: (issue) => message(issue.input) },
   );
   return documented(input, docs)
     .transform((value) =>
-      typeof value === 'number' ? value : (parseDuration(value) ?? Number.NaN),
+      typeof value === 'number'
+        ? value
+        : /^\d+$/.test(value)
+          ? Number(value)
+          : (parseDuration(value) ?? Number.NaN),
     )
     .pipe(z.number().min(bounds.min, { error: outOfRange }).max(bounds.max, { error: outOfRange }));
 }
 
 export const MEMORY_PATTERN = /^\d+[kmgKMG]?$/;
 
-/** A byte size as Docker writes it: "512m", "2g", or a plain number of bytes. */
-export function memorySize(docs: FieldDocs) {
+/**
+ * A byte size as Docker writes it: "512m", "2g", or a number of bytes as
+ * text ("1073741824"). A bare YAML number is refused: `memory: 1024` is
+ * almost always meant as megabytes (Slurm's unit), and 1024 bytes runs nothing.
+ */
+export function memorySize(docs: FieldDocs, options: { minBytes?: number } = {}) {
+  const minBytes = options.minBytes ?? 0;
   return documented(
     z
       .string({ error: (issue) => memoryMessage(issue.input) })
-      .regex(MEMORY_PATTERN, { error: (issue) => memoryMessage(issue.input) }),
+      .regex(MEMORY_PATTERN, { error: (issue) => memoryMessage(issue.input) })
+      .refine((size) => memoryBytes(size) <= Number.MAX_SAFE_INTEGER, {
+        error: (issue) =>
+          `${describeValue(issue.input)} is too large; a size must be under 8 PiB, such as "512g"`,
+      })
+      .refine((size) => memoryBytes(size) >= minBytes, {
+        error: (issue) => tooSmallMessage(String(issue.input), minBytes),
+      }),
     docs,
   );
 }
 
+/** Docker refuses a memory limit under 6 MiB, and no model runs in less. */
+export const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 ** 2;
+
+function tooSmallMessage(size: string, minBytes: number): string {
+  const minimum = `${minBytes / 1024 ** 2}m`;
+  return /^\d+$/.test(size)
+    ? `"${size}" is ${size} bytes, less than the ${minimum} minimum; write "${size}m" for ${size} megabytes or "${size}g" for gigabytes`
+    : `"${size}" is less than the ${minimum} minimum`;
+}
+
 function memoryMessage(input: unknown): string {
-  return `must be a whole number of bytes with an optional unit k, m or g, such as "512m", "2g" or "1024"; got ${describeValue(input)}`;
+  if (typeof input === 'number' && Number.isSafeInteger(input) && input > 0) {
+    // Say what the number would mean with each unit, so the fix is a choice, not a guess.
+    const asBytes = input >= 1024 ** 2 ? `, or "${input}" in quotes for ${input} bytes` : '';
+    return `needs a unit: write "${input}m" for ${input} megabytes or "${input}g" for ${input} gigabytes${asBytes}; got the bare number ${input}`;
+  }
+  return `must be a whole number with a unit k, m or g, such as "512m" or "2g" (text without a unit is bytes); got ${describeValue(input)}`;
 }
 
 /** Converts "512m" into bytes. */
@@ -144,5 +177,8 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return value === '' ? 'an empty string' : JSON.stringify(value);
+  // YAML reads 1e400 (and .inf) as infinity, which no field accepts.
+  if (value === Number.POSITIVE_INFINITY) return 'infinity (a number too large to hold)';
+  if (value === Number.NEGATIVE_INFINITY) return 'minus infinity (a number too large to hold)';
   return String(value);
 }

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { documented } from './fields.js';
 import type { PathContext } from './path-context.js';
 import { resolveConfigPath } from './path-context.js';
-import { checkPathKind } from './paths.js';
+import { checkPathKind, controlCharacterProblem } from './paths.js';
 
 /** A host path made visible inside a container. */
 export interface Mount {
@@ -83,6 +83,10 @@ function mountList(
       if (problem !== undefined) {
         zctx.issues.push({ code: 'custom', message: `host path ${problem}`, input: spec });
       }
+      const unusable = target === undefined ? undefined : controlCharacterProblem(target);
+      if (unusable !== undefined) {
+        zctx.issues.push({ code: 'custom', message: `container path: ${unusable}`, input: spec });
+      }
       return { source, target: target ?? source, ...(mode === undefined ? {} : { mode }) };
     });
   return documented(z.array(entry), docs).optional();
@@ -108,9 +112,10 @@ export function bindList(ctx: PathContext) {
 export function containerPath(docs: { description: string; examples: unknown[] }) {
   return documented(
     // Bind specs separate paths with ':' and Apptainer's list them with ',', so neither may appear.
-    z.string().regex(/^\/[^\s,:]*$/, {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused too.
+    z.string().regex(/^\/[^\s,:\u0000-\u001f\u007f]*$/, {
       error:
-        'must be an absolute path inside the container without spaces, "," or ":", such as "/app/run"',
+        'must be an absolute path inside the container without spaces, control characters, "," or ":", such as "/app/run"',
     }),
     docs,
   );

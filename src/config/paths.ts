@@ -9,6 +9,21 @@ const KIND_NAMES: Record<PathKind, string> = {
   missing: 'missing',
 };
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/**
+ * A path holding a NUL cannot be passed to the system at all, and one with a
+ * newline or an escape sequence is a copy-paste accident or an attack on
+ * whoever reads the logs; both are refused before the path is used.
+ */
+export function controlCharacterProblem(written: string): string | undefined {
+  const match = CONTROL_CHARACTER.exec(written);
+  if (match === null) return undefined;
+  const code = `\\u${(match[0].codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`;
+  return `a path cannot hold control characters; ${JSON.stringify(written)} has ${code} at character ${match.index + 1}`;
+}
+
 /** Checks what sits at an absolute path; returns a message when it is not what is needed. */
 export function checkPathKind(
   ctx: PathContext,
@@ -16,6 +31,8 @@ export function checkPathKind(
   absolute: string,
   want: 'file' | 'directory' | 'exists',
 ): string | undefined {
+  const unusable = controlCharacterProblem(written);
+  if (unusable !== undefined) return unusable;
   const kind = ctx.kindOf(absolute);
   if (kind === 'missing') {
     const where =
@@ -53,6 +70,11 @@ export function existingPath(
 /** A path resolved against the config file's folder, which need not exist yet. */
 export function anyPath(ctx: PathContext, docs: FieldDocs) {
   return documented(z.string().min(1, { error: 'a path cannot be empty' }), docs).transform(
-    (written) => resolveConfigPath(ctx, written),
+    (written, zctx) => {
+      const unusable = controlCharacterProblem(written);
+      if (unusable !== undefined)
+        zctx.issues.push({ code: 'custom', message: unusable, input: written });
+      return resolveConfigPath(ctx, written);
+    },
   );
 }

@@ -124,3 +124,12 @@ describe('warnings', () => {
     );
   });
 });
+
+describe('absurd numbers', () => {
+  it('reports 2^64 CPUs once, by the field’s own bound', () => {
+    const result = check('type: docker\nimage: x\ncpu: 18446744073709551616\n');
+    expect(result.errors.map((e) => e.message)).toEqual([
+      'must be at most 128, got 18446744073709552000',
+    ]);
+  });
+});

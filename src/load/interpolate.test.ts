@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { interpolateString } from './interpolate.js';
+import { interpolateString, MAX_DEFAULT_NESTING } from './interpolate.js';
 
 const env = { HOME_DIR: '/home/ada', EMPTY: '', N: '4' };
 
@@ -17,6 +17,14 @@ describe('interpolateString', () => {
     ['plain $HOME_DIR and $ sign', 'plain $HOME_DIR and $ sign'],
     ['${N}${N}', '44'],
     ['${MISSING:-a:-b}', 'a:-b'],
+    ['${MISSING:-${N}}', '4'],
+    ['${MISSING:-${ALSO_MISSING:-deep}}', 'deep'],
+    ['${EMPTY:-${HOME_DIR}/x}', '/home/ada/x'],
+    ['${MISSING:-a${N}b}-${N}', 'a4b-4'],
+    ['${MISSING:-$${N}}', '${N}'],
+    ['${MISSING:-{x}}', '{x}'],
+    // As in the shell, a default that is not used is not expanded.
+    ['${N:-${MISSING}}', '4'],
   ])('%s → %s', (text, expected) => {
     const result = interpolateString(text, env);
     expect(result.problems).toEqual([]);
@@ -37,6 +45,15 @@ describe('interpolateString', () => {
       '"${1X}" is not a variable reference; write ${NAME} or ${NAME:-default}, or $${ for a literal "${"',
     ],
     ['${OPEN', '"${" is not closed; write ${NAME}, or $${ for a literal "${"'],
+    [
+      '${MISSING:-${ALSO_MISSING}}',
+      'environment variable ALSO_MISSING is not set; set it, or give a default with ${ALSO_MISSING:-value}',
+    ],
+    ['${MISSING:-${OPEN}', '"${" is not closed; write ${NAME}, or $${ for a literal "${"'],
+    [
+      `${'${A:-'.repeat(MAX_DEFAULT_NESTING + 1)}x${'}'.repeat(MAX_DEFAULT_NESTING + 1)}`,
+      `the default of \${A} nests \${...} more than ${MAX_DEFAULT_NESTING} levels deep`,
+    ],
   ])('%s is an error', (text, message) => {
     expect(interpolateString(text, env).problems).toEqual([message]);
   });

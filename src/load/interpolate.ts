@@ -1,4 +1,4 @@
-import { isPair, isScalar, isSeq, parseDocument, type Scalar, visit } from 'yaml';
+import { isMap, isScalar, isSeq } from 'yaml';
 import type { PositionedDocument } from './parse-yaml.js';
 import type { PathSegment } from './problems.js';
 
@@ -8,94 +8,159 @@ export interface InterpolationProblem {
   message: string;
 }
 
-const REFERENCE = /\$\$\{|\$\{([^}]*)\}|\$\{/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `${A:-${B:-${C}}}` nests; deeper than this is a mistake, and would only cost stack. */
+export const MAX_DEFAULT_NESTING = 8;
+
+export interface InterpolatedString {
+  value: string;
+  problems: string[];
+  changed: boolean;
+}
 
 /**
  * Fills `${VAR}` and `${VAR:-default}` in one string from `env`; `$${` stands
  * for a literal `${`. As in the shell, the default also applies when the
- * variable is set but empty.
+ * variable is set but empty, may itself hold `${...}`, and is only expanded
+ * when it is used.
  */
-export function interpolateString(
-  text: string,
-  env: NodeJS.ProcessEnv,
-): { value: string; problems: string[]; changed: boolean } {
+export function interpolateString(text: string, env: NodeJS.ProcessEnv): InterpolatedString {
+  return expand(text, env, 0);
+}
+
+function expand(text: string, env: NodeJS.ProcessEnv, depth: number): InterpolatedString {
   const problems: string[] = [];
   let changed = false;
-  const value = text.replace(REFERENCE, (match, inner: string | undefined) => {
+  let value = '';
+  let i = 0;
+  while (i < text.length) {
+    const dollar = text.indexOf('$', i);
+    if (dollar === -1) break;
+    value += text.slice(i, dollar);
+    if (text.startsWith('$${', dollar)) {
+      changed = true;
+      value += '${';
+      i = dollar + 3;
+      continue;
+    }
+    if (!text.startsWith('${', dollar)) {
+      value += '$';
+      i = dollar + 1;
+      continue;
+    }
     changed = true;
-    if (match === '$${') return '${';
-    if (inner === undefined) {
+    const close = closingBrace(text, dollar + 2);
+    if (close === -1) {
+      // Everything after an unclosed "${" is part of it; reading on would only add noise.
       problems.push('"${" is not closed; write ${NAME}, or $${ for a literal "${"');
-      return match;
+      value += text.slice(dollar);
+      i = text.length;
+      break;
     }
-    const separator = inner.indexOf(':-');
-    const name = separator === -1 ? inner : inner.slice(0, separator);
-    if (!NAME.test(name)) {
-      problems.push(
-        `"\${${inner}}" is not a variable reference; write \${NAME} or \${NAME:-default}, or $\${ for a literal "\${"`,
-      );
-      return match;
-    }
-    const found = env[name];
-    if (separator !== -1)
-      return found === undefined || found === '' ? inner.slice(separator + 2) : found;
-    if (found === undefined) {
-      problems.push(
-        `environment variable ${name} is not set; set it, or give a default with \${${name}:-value}`,
-      );
-      return match;
-    }
-    return found;
-  });
+    const inner = text.slice(dollar + 2, close);
+    i = close + 1;
+    const reference = resolve(inner, env, depth);
+    problems.push(...reference.problems);
+    value += reference.value;
+  }
+  value += text.slice(i);
   return { value, problems, changed };
+}
+
+/** Fills one `${...}` whose inside is `inner`. */
+function resolve(
+  inner: string,
+  env: NodeJS.ProcessEnv,
+  depth: number,
+): { value: string; problems: string[] } {
+  const separator = inner.indexOf(':-');
+  const name = separator === -1 ? inner : inner.slice(0, separator);
+  const written = `\${${inner}}`;
+  if (!NAME.test(name)) {
+    return {
+      value: written,
+      problems: [
+        `"${written}" is not a variable reference; write \${NAME} or \${NAME:-default}, or $\${ for a literal "\${"`,
+      ],
+    };
+  }
+  const found = env[name];
+  if (separator !== -1) {
+    if (found !== undefined && found !== '') return { value: found, problems: [] };
+    if (depth >= MAX_DEFAULT_NESTING) {
+      return {
+        value: written,
+        problems: [
+          `the default of \${${name}} nests \${...} more than ${MAX_DEFAULT_NESTING} levels deep`,
+        ],
+      };
+    }
+    const fallback = expand(inner.slice(separator + 2), env, depth + 1);
+    return { value: fallback.value, problems: fallback.problems };
+  }
+  if (found === undefined) {
+    return {
+      value: written,
+      problems: [
+        `environment variable ${name} is not set; set it, or give a default with \${${name}:-value}`,
+      ],
+    };
+  }
+  return { value: found, problems: [] };
+}
+
+/** The `}` that closes a `${` whose inside starts at `from`, skipping nested `${...}` and `$${`. */
+function closingBrace(text: string, from: number): number {
+  let open = 0;
+  for (let j = from; j < text.length; j++) {
+    if (text.startsWith('$${', j)) j += 2;
+    else if (text.startsWith('${', j)) {
+      open++;
+      j++;
+    } else if (text[j] === '}') {
+      if (open === 0) return j;
+      open--;
+    }
+  }
+  return -1;
 }
 
 /**
  * Interpolates every string value (never a key) of the document in place.
- * An unquoted value is read again as YAML, so `cpu: ${NCPU:-4}` gives the
- * number 4, as it would have had the user typed it; a quoted one stays text.
- * Returns the problems and the paths whose values came from the environment.
+ * The result is always the text the environment held: it is not read again
+ * as YAML, so `abc #def` stays whole and `007` keeps its zeros. Where the
+ * schema wants a number or a boolean, the validator converts it (see
+ * convert-interpolated.ts). Returns the problems and the paths whose values
+ * came from the environment, each with the text written in the file.
  */
 export function interpolateDocument(
   parsed: PositionedDocument,
   env: NodeJS.ProcessEnv,
-): { problems: InterpolationProblem[]; interpolated: Set<string> } {
+): { problems: InterpolationProblem[]; interpolated: Map<string, string> } {
   const problems: InterpolationProblem[] = [];
-  const interpolated = new Set<string>();
-  visit(parsed.doc, {
-    Scalar(key, node, ancestry) {
-      if (key === 'key' || typeof node.value !== 'string') return;
+  const interpolated = new Map<string, string>();
+  // An explicit stack, not the yaml visitor: the visitor finds a list item's
+  // index by searching the list, which is quadratic in long lists.
+  const stack: { node: unknown; path: PathSegment[] }[] = [{ node: parsed.doc.contents, path: [] }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop() as { node: unknown; path: PathSegment[] };
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        stack.push({ node: pair.value, path: [...path, key] });
+      }
+    } else if (isSeq(node)) {
+      for (const [index, item] of node.items.entries())
+        stack.push({ node: item, path: [...path, index] });
+    } else if (isScalar(node) && typeof node.value === 'string') {
       const result = interpolateString(node.value, env);
-      if (!result.changed) return;
-      const path = pathOf(ancestry, node);
+      if (!result.changed) continue;
       for (const message of result.problems)
         problems.push({ offset: node.range?.[0] ?? 0, path, message });
-      interpolated.add(JSON.stringify(path));
-      node.value = node.type === 'PLAIN' ? retype(result.value) : result.value;
-    },
-  });
-  return { problems, interpolated };
-}
-
-function retype(text: string): unknown {
-  const reparsed = parseDocument(text);
-  return reparsed.errors.length === 0 && isScalar(reparsed.contents)
-    ? reparsed.contents.value
-    : text;
-}
-
-/** The data path of a node, from the visitor's ancestry of documents, pairs and collections. */
-function pathOf(ancestry: readonly unknown[], node: Scalar): PathSegment[] {
-  const path: PathSegment[] = [];
-  const chain = [...ancestry, node];
-  chain.forEach((parent, i) => {
-    const child = chain[i + 1];
-    if (isPair(parent) && child === parent.value) {
-      path.push(isScalar(parent.key) ? String(parent.key.value) : String(parent.key));
-    } else if (isSeq(parent)) {
-      path.push(parent.items.indexOf(child as never));
+      interpolated.set(JSON.stringify(path), node.value);
+      node.value = result.value;
     }
-  });
-  return path;
+  }
+  return { problems, interpolated };
 }

@@ -10,6 +10,7 @@ import { diskPathContext } from '../config/path-context.js';
 import { modelConfigSchema } from '../model/model-config.js';
 import { MAX_PERIOD_STEPS, periodSchema, periodSteps } from '../model/period.js';
 import { postprocessorSchema } from '../postprocess/registry.js';
+import { backendConfigSchema } from './backend-config.js';
 import { validateModelFile, validatePostprocessorFile } from './model-file.js';
 import { validateText } from './validate.js';
 
@@ -211,6 +212,46 @@ describe('one pass', () => {
       ['output_dir', 2, 13],
       ['comand', 3, 1],
       ['postprocess[0].type', 5, 11],
+    ]);
+  });
+});
+
+describe('paths with control characters', () => {
+  it.each([
+    ['template', 'template: "temp\\0late"\n', '"temp\\u0000late" has \\u0000 at character 5'],
+    ['template', 'template: "template\\n"\n', '"template\\n" has \\u000a at character 9'],
+    ['output_dir', 'output_dir: "out\\e[31m"\n', '"out\\u001b[31m" has \\u001b at character 4'],
+  ])('refuses %s %j with a message, not a crash', (path, body, detail) => {
+    const result = checkModel(`run_id: r1\n${body}`);
+    expect(result.errors).toEqual([
+      expect.objectContaining({
+        path,
+        line: 2,
+        message: `a path cannot hold control characters; ${detail}`,
+      }),
+    ]);
+  });
+
+  it('refuses a NUL in a backend path, a mount and a container path', () => {
+    const result = validateText(
+      tree.path('backend.yml'),
+      'type: docker\nimage: x\nworking_dir: "a\\0"\nvolumes: ["template:/in\\0"]\nmount_path: "/app\\0"\n',
+      backendConfigSchema(ctx),
+      { env: {} },
+    );
+    expect(result.errors.map((e) => [e.path, e.message])).toEqual([
+      [
+        'working_dir',
+        'a path cannot hold control characters; "a\\u0000" has \\u0000 at character 2',
+      ],
+      [
+        'volumes[0]',
+        'container path: a path cannot hold control characters; "/in\\u0000" has \\u0000 at character 4',
+      ],
+      [
+        'mount_path',
+        'must be an absolute path inside the container without spaces, control characters, "," or ":", such as "/app/run"',
+      ],
     ]);
   });
 });

@@ -1,4 +1,5 @@
 import { type Document, isMap, LineCounter, parseDocument } from 'yaml';
+import { checkStructure, nestingMessage } from './yaml-structure.js';
 
 /** A parsed YAML (or JSON) file that can still say where each of its nodes was written. */
 export interface PositionedDocument {
@@ -18,13 +19,28 @@ export type ParseResult =
 
 export function parseYaml(text: string): ParseResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // Repeated keys are found by checkStructure, in linear time.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     return {
       ok: false,
       failures: doc.errors.map((error) => {
         const { line, col } = lineCounter.linePos(error.pos[0]);
-        return { line, column: col, message: `YAML syntax: ${firstLine(error.message)}` };
+        // The parser recurses per level and reports running out of stack as a syntax error.
+        const message = /call stack/i.test(error.message)
+          ? nestingMessage()
+          : `YAML syntax: ${firstLine(error.message)}`;
+        return { line, column: col, message };
+      }),
+    };
+  }
+  const structure = checkStructure(doc, lineCounter);
+  if (structure.length > 0) {
+    return {
+      ok: false,
+      failures: structure.map((problem) => {
+        const { line, col } = lineCounter.linePos(problem.offset);
+        return { line, column: col, message: problem.message };
       }),
     };
   }

@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, isSeq, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { PositionedDocument } from './parse-yaml.js';
 import type { PathSegment } from './problems.js';
 
@@ -17,9 +17,7 @@ export function locate(
   for (const [i, segment] of path.entries()) {
     const last = i === path.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find(
-        (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment),
-      );
+      const pair = pairsOf(node).get(String(segment));
       if (pair === undefined) break;
       const target = last && at === 'key' ? pair.key : (pair.value ?? pair.key);
       node = target;
@@ -35,4 +33,21 @@ export function locate(
   }
   const { line, col } = lineCounter.linePos(offset);
   return { line, column: col };
+}
+
+// Built once per mapping: a file with many errors in one big mapping would
+// otherwise search the mapping once per error.
+const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+function pairsOf(map: YAMLMap): Map<string, Pair> {
+  let index = pairIndex.get(map);
+  if (index === undefined) {
+    index = new Map();
+    for (const item of map.items) {
+      if (isPair(item) && isScalar(item.key) && !index.has(String(item.key.value)))
+        index.set(String(item.key.value), item);
+    }
+    pairIndex.set(map, index);
+  }
+  return index;
 }

@@ -1,37 +1,55 @@
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
+import { decodeUtf8 } from './utf8.js';
 
 /** Config files are small; anything bigger is a mistake or an attack, and is refused unread. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 export type SourceResult =
   | { ok: true; text: string }
-  | { ok: false; reason: 'missing' | 'unreadable' | 'too-large'; message: string };
+  | {
+      ok: false;
+      reason: 'missing' | 'unreadable' | 'too-large';
+      message: string;
+      line?: number;
+      column?: number;
+    };
 
 /**
- * Reads a config file, checking its size on the open descriptor first.
+ * Reads a config file, checking what it is on the open descriptor first.
  * Synchronous on purpose: CI validates a thousand small files in one call,
  * and the promise round trips cost more than the reads.
  */
 export function readSource(file: string): SourceResult {
   let fd: number | undefined;
   try {
-    fd = openSync(file, 'r');
+    // O_NONBLOCK: opening a FIFO without a writer would otherwise wait for
+    // one forever, and a blocked synchronous read cannot even be interrupted.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
     const info = fstatSync(fd);
-    if (info.isDirectory()) {
-      return {
-        ok: false,
-        reason: 'unreadable',
-        message: `${file} is a directory, not a config file`,
-      };
-    }
-    if (info.size > MAX_CONFIG_BYTES) {
+    if (!info.isFile()) return notAFile(file, info);
+    // st_size is not trusted: /proc files say 0, and a file may grow while it
+    // is read. Reading one byte past the limit tells "too large" for certain.
+    const bytes = readAtMost(fd, MAX_CONFIG_BYTES + 1);
+    if (bytes.length > MAX_CONFIG_BYTES) {
+      const size = Math.max(info.size, bytes.length);
+      const shown = size > MAX_CONFIG_BYTES + 1 ? `is ${size} bytes` : 'is over 1 MiB';
       return {
         ok: false,
         reason: 'too-large',
-        message: `file is ${info.size} bytes; config files are limited to ${MAX_CONFIG_BYTES} bytes (1 MiB)`,
+        message: `file ${shown}; config files are limited to ${MAX_CONFIG_BYTES} bytes (1 MiB)`,
       };
     }
-    return { ok: true, text: readFileSync(fd, 'utf8') };
+    const decoded = decodeUtf8(bytes);
+    if (!decoded.ok) {
+      return {
+        ok: false,
+        reason: 'unreadable',
+        line: decoded.line,
+        column: decoded.column,
+        message: `byte 0x${decoded.byte.toString(16).padStart(2, '0')} at byte offset ${decoded.offset} is not UTF-8; config files must be UTF-8 (save the file as UTF-8, or convert it with \`iconv -f latin1 -t utf-8\`)`,
+      };
+    }
+    return { ok: true, text: decoded.text };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT')
@@ -42,6 +60,11 @@ export function readSource(file: string): SourceResult {
         reason: 'unreadable',
         message: `${file} is a directory, not a config file`,
       };
+    if (code === 'ENXIO') {
+      // A socket cannot be opened at all; say what it is rather than "no such device".
+      const info = statSync(file, { throwIfNoEntry: false });
+      if (info !== undefined && !info.isFile()) return notAFile(file, info);
+    }
     return {
       ok: false,
       reason: 'unreadable',
@@ -50,4 +73,32 @@ export function readSource(file: string): SourceResult {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+function notAFile(file: string, info: Stats): SourceResult {
+  return {
+    ok: false,
+    reason: 'unreadable',
+    message: `${file} is ${kindOf(info)}, not a config file; give the path of a regular YAML or JSON file`,
+  };
+}
+
+function kindOf(info: Stats): string {
+  if (info.isDirectory()) return 'a directory';
+  if (info.isFIFO()) return 'a named pipe (FIFO)';
+  if (info.isSocket()) return 'a socket';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+function readAtMost(fd: number, limit: number): Buffer {
+  const buffer = Buffer.allocUnsafe(limit);
+  let filled = 0;
+  while (filled < limit) {
+    const read = readSync(fd, buffer, filled, limit - filled, null);
+    if (read === 0) break;
+    filled += read;
+  }
+  return buffer.subarray(0, filled);
 }

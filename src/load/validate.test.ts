@@ -50,11 +50,17 @@ describe('positions', () => {
     });
   });
 
-  it('reports a duplicate key', () => {
+  it('reports a duplicate key, and where the first one is', () => {
     expect(check('name: a\nname: b\n').errors[0]).toMatchObject({
       line: 2,
       column: 1,
-      message: 'YAML syntax: Map keys must be unique',
+      message: 'key "name" appears twice in this mapping (first on line 1); keep one',
+    });
+    // As keys of one object, 1 and "1" are the same key.
+    expect(check('nested:\n  1: a\n  "1": b\n').errors[0]).toMatchObject({
+      line: 3,
+      column: 3,
+      message: 'key "1" appears twice in this mapping (first on line 2); keep one',
     });
   });
 
@@ -68,7 +74,7 @@ describe('positions', () => {
 });
 
 describe('interpolation', () => {
-  it('fills values from the environment, and unquoted ones keep their YAML type', () => {
+  it('fills values from the environment, reading them as numbers or booleans only where the schema wants one', () => {
     const result = check(
       'name: "${WHO}"\ncount: ${N:-3}\nratio: ${R}\nflag: ${F}\nitems: ["${WHO}"]\n',
       {
@@ -81,10 +87,38 @@ describe('interpolation', () => {
     expect(result.value).toEqual({ name: 'ada', count: 3, ratio: 0.5, flag: true, items: ['ada'] });
   });
 
-  it('keeps a quoted value as text', () => {
-    expect(check("name: '${N}'\n", { N: '7' }).value).toEqual({ name: '7' });
-    expect(check('count: "${N}"\n', { N: '7' }).errors[0]?.message).toBe(
-      'must be a number, got "7"',
+  it('gives a text field the text the variable holds, quoted or not', () => {
+    for (const text of ['7', '007', '0x1F', 'abc #def', 'true', '1e3', '[a]', '- a']) {
+      expect(check('name: ${N}\n', { N: text }).value).toEqual({ name: text });
+      expect(check("name: '${N}'\n", { N: text }).value).toEqual({ name: text });
+      expect(check('items:\n  - "${N}"\n  - ${N}\n', { N: text }).data?.items).toEqual([
+        text,
+        text,
+      ]);
+    }
+  });
+
+  it('reads a quoted value as a number where the schema wants one', () => {
+    expect(check('count: "${N}"\n', { N: '7' }).value).toEqual({ count: 7 });
+    expect(check('nested:\n  depth: ${D}\n', { D: '-2.5' }).value).toEqual({
+      nested: { depth: -2.5 },
+    });
+  });
+
+  it('refuses what is not plainly a number, saying where it came from', () => {
+    expect(check('count: ${N}\n', { N: '0x1F' }).errors[0]).toMatchObject({
+      line: 1,
+      column: 8,
+      path: 'count',
+      message: 'must be a number, got "0x1F" (from ${N})',
+    });
+  });
+
+  it('takes a nested default', () => {
+    expect(check('name: ${A:-${B:-b}}\n').value).toEqual({ name: 'b' });
+    expect(check('count: ${A:-${B}}\n', { B: '3' }).value).toEqual({ count: 3 });
+    expect(check('name: ${A:-${B}}\n').errors[0]?.message).toBe(
+      'environment variable B is not set; set it, or give a default with ${B:-value}',
     );
   });
 
@@ -150,6 +184,78 @@ describe('hostile files', () => {
     expect(result.errors[0]?.message).toMatch(
       /config files are limited to 1048576 bytes \(1 MiB\)/,
     );
+  });
+
+  it.each([
+    ['name: !include /etc/passwd\n', 'YAML tag !include is not supported'],
+    ['name: !!binary aGVsbG8=\n', 'YAML tag !!binary is not supported'],
+    ['name: !!timestamp 2001-12-14\n', 'YAML tag !!timestamp is not supported'],
+    ['nested: !env {depth: 1}\n', 'YAML tag !env is not supported'],
+    ['!secret name: x\n', 'YAML tag !secret is not supported'],
+    ['count: !!int twelve\n', 'the value does not fit its YAML tag !!int; remove the tag'],
+  ])('refuses a tag modelrun does not read: %j', (text, message) => {
+    const result = check(text);
+    expect(result.status).toBe('invalid');
+    expect(result.errors).toEqual([
+      expect.objectContaining({ line: 1, message: expect.stringContaining(message) }),
+    ]);
+  });
+
+  it('reads the core tags, which only restate a type', () => {
+    expect(check('name: !!str 0123\ncount: !!int "12"\nflag: !!bool true\n').value).toEqual({
+      name: '0123',
+      count: 12,
+      flag: true,
+    });
+    expect(check('name: ! 12\n').value).toEqual({ name: '12' });
+  });
+
+  it.each([
+    ['10,000 levels of [', `name: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`],
+    ['150 levels of [', `name: ${'['.repeat(150)}${']'.repeat(150)}\n`],
+    ['150 levels of mappings', `name: ${'{a: '.repeat(150)}1${'}'.repeat(150)}\n`],
+  ])('refuses %s as too deep', (_name, text) => {
+    expect(check(text).errors[0]?.message).toBe(
+      'the file nests lists or mappings more than 100 levels deep; a config file needs only a few',
+    );
+  });
+
+  it('checks 40,000 unknown keys quickly and lists the first 20', () => {
+    const keys = Array.from({ length: 40_000 }, (_, i) => `k${i}: ${i}\n`).join('');
+    const started = performance.now();
+    const result = check(`name: x\n${keys}`);
+    expect(performance.now() - started).toBeLessThan(20_000);
+    expect(result.errors).toHaveLength(21);
+    expect(result.errors[19]).toMatchObject({ line: 21, path: 'k19' });
+    expect(result.errors[20]).toMatchObject({
+      line: 22,
+      path: 'k20',
+      message: '39980 more unknown keys from here on, not listed one by one',
+    });
+  }, 120_000);
+
+  it('checks a mapping of 40,000 keys for repeats quickly', () => {
+    const keys = Array.from({ length: 40_000 }, (_, i) => `  k${i}: ${i}\n`).join('');
+    const started = performance.now();
+    const result = check(`nested:\n${keys}  k7: again\n`);
+    expect(performance.now() - started).toBeLessThan(20_000);
+    expect(result.errors[0]).toMatchObject({
+      line: 40_002,
+      message: 'key "k7" appears twice in this mapping (first on line 9); keep one',
+    });
+  }, 120_000);
+
+  it.each([
+    ['ratio: 1e400\n', 'must be a number, got infinity (a number too large to hold)'],
+    ['ratio: -.inf\n', 'must be a number, got minus infinity (a number too large to hold)'],
+  ])('names an absurd number plainly: %j', (text, message) => {
+    expect(check(text).errors.map((e) => e.message)).toEqual([message]);
+  });
+
+  it('reports a huge whole number once, with the bound zod adds only when nothing tighter applies', () => {
+    expect(check('count: 18446744073709551616\n').errors.map((e) => e.message)).toEqual([
+      'must be at most 9007199254740991, got 18446744073709552000',
+    ]);
   });
 
   it('reports a missing file as missing, not invalid', () => {

@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import type { ConfigWarning } from '../backends/types.js';
+import { convertInterpolated } from './convert-interpolated.js';
 import { interpolateDocument } from './interpolate.js';
 import { type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
 import { locate } from './positions.js';
@@ -32,11 +33,19 @@ export interface ValidateOptions {
   ) => ConfigWarning[];
 }
 
+/** Each round converts what the last check showed; more than a few means nothing more will change. */
+const MAX_CONVERSION_ROUNDS = 4;
+
+/** Unknown keys reported one by one per mapping; the rest are counted, so a file of junk keys stays quick and readable. */
+export const MAX_UNKNOWN_KEYS = 20;
+
 interface RawProblem {
   path: PathSegment[];
   message: string;
   at?: 'key' | 'value';
   offset?: number;
+  /** Zod's own bound for whole numbers, which only repeats a field's tighter bound when it has one. */
+  safeIntegerBound?: boolean;
 }
 
 /** Reads, parses, interpolates and validates one file against `schema`. */
@@ -61,7 +70,12 @@ export function validateFile<T>(
     warnings: [],
   });
   if (!source.ok)
-    return failed(source.reason === 'missing' ? 'missing' : 'invalid', source.message);
+    return failed(
+      source.reason === 'missing' ? 'missing' : 'invalid',
+      source.message,
+      source.line,
+      source.column,
+    );
   return validateText(shown, source.text, schema, options);
 }
 
@@ -119,14 +133,21 @@ export function validateText<T>(
     }
   }
 
-  const result = schema.safeParse(data, { error: friendlyMessages });
+  let result = schema.safeParse(data, { error: friendlyMessages });
+  // Values from the environment are text; where the schema wanted a number
+  // or a boolean, read them as one and check again. A conversion can let a
+  // union's branch be checked further, so this may take more than one round.
+  for (let round = 0; round < MAX_CONVERSION_ROUNDS && !result.success; round++) {
+    if (convertInterpolated(data, result.error.issues, interpolated) === 0) break;
+    result = schema.safeParse(data, { error: friendlyMessages });
+  }
   if (!result.success) {
     // A value whose interpolation failed is already reported; its schema error would only repeat it.
     const failed = new Set(problems.map((p) => JSON.stringify(p.path)));
     raw.push(
-      ...result.error.issues
-        .flatMap(issueProblems)
-        .filter((p) => !failed.has(JSON.stringify(p.path))),
+      ...capUnknownKeys(dropRepeatedBounds(result.error.issues.flatMap(issueProblems)))
+        .filter((p) => !failed.has(JSON.stringify(p.path)))
+        .map((p) => fromEnvironment(p, interpolated)),
     );
   }
   const errors = raw.map(place);
@@ -183,7 +204,57 @@ function issueProblems(issue: z.core.$ZodIssue): RawProblem[] {
   if (issue.code === 'invalid_key') {
     return [{ path, at: 'key', message: issue.issues[0]?.message ?? issue.message }];
   }
-  return [{ path, message: issue.message }];
+  const bound =
+    issue.code === 'too_big' ? issue.maximum : issue.code === 'too_small' ? issue.minimum : 0;
+  return Math.abs(Number(bound)) === Number.MAX_SAFE_INTEGER
+    ? [{ path, message: issue.message, safeIntegerBound: true }]
+    : [{ path, message: issue.message }];
+}
+
+/** Drops zod's safe-integer bound where the same value has another error. */
+function dropRepeatedBounds(problems: RawProblem[]): RawProblem[] {
+  const other = new Set(
+    problems.filter((p) => p.safeIntegerBound !== true).map((p) => JSON.stringify(p.path)),
+  );
+  return problems.filter((p) => p.safeIntegerBound !== true || !other.has(JSON.stringify(p.path)));
+}
+
+/** Says which `${...}` a wrong value came from, since the file does not show the value itself. */
+function fromEnvironment(
+  problem: RawProblem,
+  interpolated: ReadonlyMap<string, string>,
+): RawProblem {
+  const written = interpolated.get(JSON.stringify(problem.path));
+  return written === undefined || problem.at === 'key'
+    ? problem
+    : { ...problem, message: `${problem.message} (from ${written})` };
+}
+
+/** Keeps the first MAX_UNKNOWN_KEYS unknown keys of each mapping and sums up the rest at the next one. */
+function capUnknownKeys(problems: RawProblem[]): RawProblem[] {
+  const counts = new Map<string, number>();
+  const extra = new Map<string, RawProblem>();
+  const kept: RawProblem[] = [];
+  for (const problem of problems) {
+    if (problem.at !== 'key' || !problem.message.startsWith('unknown key')) {
+      kept.push(problem);
+      continue;
+    }
+    const parent = JSON.stringify(problem.path.slice(0, -1));
+    const count = (counts.get(parent) ?? 0) + 1;
+    counts.set(parent, count);
+    if (count <= MAX_UNKNOWN_KEYS) kept.push(problem);
+    else if (count === MAX_UNKNOWN_KEYS + 1) {
+      const summary = { ...problem };
+      extra.set(parent, summary);
+      kept.push(summary);
+    }
+  }
+  for (const [parent, summary] of extra) {
+    const more = (counts.get(parent) ?? 0) - MAX_UNKNOWN_KEYS;
+    summary.message = `${more} more unknown key${more === 1 ? '' : 's'} from here on, not listed one by one`;
+  }
+  return kept;
 }
 
 function sortByPosition(problems: Problem[]): Problem[] {

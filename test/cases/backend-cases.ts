@@ -27,6 +27,7 @@ export interface BackendCase {
 const PATH_EXISTS = 'a JSON Schema cannot check that a path exists';
 const DURATION_BOUNDS =
   'a JSON Schema pattern cannot bound the seconds a duration string adds up to';
+const SIZE_BOUNDS = 'a JSON Schema pattern cannot bound the bytes a size string adds up to';
 const IMAGE_KIND =
   'a JSON Schema cannot tell a local image path from a remote reference with another scheme';
 
@@ -73,6 +74,29 @@ export const BACKEND_CASES: BackendCase[] = [
   { name: 'timeout in minutes', yaml: local('timeout: 90m\n') },
   { name: 'timeout in hours', yaml: local('timeout: 2h\n') },
   { name: 'timeout in hours and minutes', yaml: local('timeout: 1h30m\n') },
+  { name: 'timeout in seconds as text', yaml: local('timeout: "120"\n') },
+  {
+    name: 'timeout too large to hold',
+    yaml: local('timeout: 1e400\n'),
+    error: { path: 'timeout', message: /got infinity \(a number too large to hold\)$/ },
+  },
+  {
+    name: 'timeout of 2^64 seconds',
+    yaml: local('timeout: 18446744073709551616\n'),
+    error: { path: 'timeout', message: /from 60 to 86400 seconds/ },
+  },
+  {
+    name: 'timeout of 2^64 seconds as text',
+    yaml: local('timeout: "18446744073709551616"\n'),
+    error: { path: 'timeout', message: /from 60 to 86400 seconds/ },
+    schemaCannot: DURATION_BOUNDS,
+  },
+  {
+    name: 'timeout of more days than setTimeout can wait',
+    yaml: local('timeout: 25d\n'),
+    error: { path: 'timeout', message: /from 60 to 86400 seconds/ },
+    schemaCannot: DURATION_BOUNDS,
+  },
   {
     name: 'timeout below the minimum',
     yaml: local('timeout: 59\n'),
@@ -255,31 +279,101 @@ export const BACKEND_CASES: BackendCase[] = [
     error: { path: 'cpu', message: 'must be at most 128, got 129' },
   },
   {
+    name: 'docker cpu too large to hold',
+    yaml: docker('cpu: 1e400\n'),
+    error: { path: 'cpu', message: 'must be a number, got infinity (a number too large to hold)' },
+  },
+  {
+    name: 'docker cpu 2^64',
+    yaml: docker('cpu: 18446744073709551616\n'),
+    error: { path: 'cpu', message: 'must be at most 128, got 18446744073709552000' },
+  },
+  {
+    name: 'docker cpu minus zero',
+    yaml: docker('cpu: -0\n'),
+    error: { path: 'cpu', message: 'must be at least 1, got 0' },
+  },
+  {
+    name: 'slurm ntasks 2^64',
+    yaml: slurm('ntasks: 18446744073709551616\n'),
+    error: { path: 'ntasks', message: /^must be at most 9007199254740991/ },
+  },
+  {
     name: 'docker cpu fraction',
     yaml: docker('cpu: 2.5\n'),
     error: { path: 'cpu', message: 'must be a whole number, got 2.5' },
   },
-  ...['2g', '512m', '1024', '4G', '64k'].map(
+  ...['2g', '512m', '6m', '4G', '6291456', '8192k'].map(
     (memory): BackendCase => ({
       name: `docker memory ${memory}`,
       yaml: docker(`memory: "${memory}"\n`),
     }),
   ),
-  ...['1.5g', '1x', '', '2 g'].map(
+  ...['1.5g', '1x', '', '2 g', '-1g'].map(
     (memory): BackendCase => ({
       name: `docker memory ${JSON.stringify(memory)}`,
       yaml: docker(`memory: "${memory}"\n`),
       error: {
         path: 'memory',
-        message:
-          /must be a whole number of bytes with an optional unit k, m or g, such as "512m", "2g" or "1024"/,
+        message: /must be a whole number with a unit k, m or g, such as "512m" or "2g"/,
       },
     }),
   ),
   {
     name: 'docker memory as a number',
     yaml: docker('memory: 1024\n'),
-    error: { path: 'memory', message: /got 1024/ },
+    error: {
+      path: 'memory',
+      message:
+        'needs a unit: write "1024m" for 1024 megabytes or "1024g" for 1024 gigabytes; got the bare number 1024',
+    },
+  },
+  {
+    name: 'docker memory as a number of bytes',
+    yaml: docker('memory: 1073741824\n'),
+    error: {
+      path: 'memory',
+      message:
+        'needs a unit: write "1073741824m" for 1073741824 megabytes or "1073741824g" for 1073741824 gigabytes, or "1073741824" in quotes for 1073741824 bytes; got the bare number 1073741824',
+    },
+  },
+  {
+    name: 'docker memory as a fraction',
+    yaml: docker('memory: 1.5\n'),
+    error: { path: 'memory', message: /such as "512m" or "2g" .*; got 1\.5$/ },
+  },
+  {
+    name: 'docker memory in bytes below the minimum',
+    yaml: docker('memory: "1024"\n'),
+    error: {
+      path: 'memory',
+      message:
+        '"1024" is 1024 bytes, less than the 6m minimum; write "1024m" for 1024 megabytes or "1024g" for gigabytes',
+    },
+    schemaCannot: SIZE_BOUNDS,
+  },
+  {
+    name: 'docker memory below the minimum',
+    yaml: docker('memory: 64k\n'),
+    error: { path: 'memory', message: '"64k" is less than the 6m minimum' },
+    schemaCannot: SIZE_BOUNDS,
+  },
+  {
+    name: 'docker memory beyond any machine',
+    yaml: docker('memory: 99999999999999999999g\n'),
+    error: { path: 'memory', message: /is too large; a size must be under 8 PiB/ },
+    schemaCannot: SIZE_BOUNDS,
+  },
+  {
+    name: 'apptainer memory as a number',
+    yaml: apptainer('memory: 512\n'),
+    error: { path: 'memory', message: /^needs a unit: write "512m" for 512 megabytes/ },
+  },
+  { name: 'docker shm_size in bytes', yaml: docker('shm_size: "1024"\n') },
+  {
+    name: 'docker shm_size as a number',
+    yaml: docker('shm_size: 64\n'),
+    error: { path: 'shm_size', message: /^needs a unit: write "64m" for 64 megabytes/ },
   },
   { name: 'docker shm_size', yaml: docker('shm_size: 1g\n') },
   {
@@ -471,7 +565,7 @@ export const BACKEND_CASES: BackendCase[] = [
   {
     name: 'docker mount_path with a colon',
     yaml: docker('mount_path: /app:run\n'),
-    error: { path: 'mount_path', message: /without spaces, "," or ":"/ },
+    error: { path: 'mount_path', message: /without spaces, control characters, "," or ":"/ },
   },
   {
     name: 'apptainer flags',
@@ -555,10 +649,26 @@ export const BACKEND_CASES: BackendCase[] = [
     error: { path: 'cpus_per_task', message: 'must be at most 128, got 129' },
   },
   { name: 'slurm mem_per_cpu', yaml: slurm('mem_per_cpu: 2G\n') },
+  { name: 'slurm mem in megabytes', yaml: slurm('mem: 4096\n') },
+  { name: 'slurm mem in megabytes as text', yaml: slurm('mem: "4096"\n') },
   {
     name: 'slurm mem malformed',
     yaml: slurm('mem: 4GB\n'),
-    error: { path: 'mem', message: /must be a size such as "4G"/ },
+    error: {
+      path: 'mem',
+      message:
+        'must be a size such as "4G" or "500M", or a whole number of megabytes such as 4096 (as sbatch reads a number without a unit)',
+    },
+  },
+  {
+    name: 'slurm mem zero',
+    yaml: slurm('mem: 0\n'),
+    error: { path: 'mem', message: /or a whole number of megabytes such as 4096/ },
+  },
+  {
+    name: 'slurm mem a fraction',
+    yaml: slurm('mem_per_cpu: 1.5\n'),
+    error: { path: 'mem_per_cpu', message: /or a whole number of megabytes such as 4096/ },
   },
   {
     name: 'slurm mem and mem_per_cpu',
