@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
-import { decodeUtf8 } from './utf8.js';
+import { decodeUtf8 } from '../utf8.js';
 
 /** Config files are small; anything bigger is a mistake or an attack, and is refused unread. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;

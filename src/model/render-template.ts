@@ -11,11 +11,11 @@ import {
 import { join } from 'node:path';
 import nunjucks from 'nunjucks';
 import { ConfigError } from '../errors.js';
+import { firstInvalidOffset } from '../utf8.js';
 import { StagingWriter } from './staging-writer.js';
 import type { TemplateContext } from './template-context.js';
 import { stagingFsError } from './template-fs-error.js';
 import { hex, TemplateLoader } from './template-loader.js';
-import { firstInvalidUtf8 } from './utf8.js';
 
 /** Files with a NUL byte in their first 8 KiB are binary, and copied untouched. */
 const SNIFF_BYTES = 8192;
@@ -66,8 +66,8 @@ export async function renderTemplate(
       summary.copied++;
       return;
     }
-    const bad = firstInvalidUtf8(file.bytes);
-    if (bad !== undefined) {
+    const bad = firstInvalidOffset(file.bytes);
+    if (bad < file.bytes.length) {
       await writer.file(dir, name, source, file.mode, (temp) =>
         writeFile(temp, file.bytes, { flag: 'wx' }),
       );

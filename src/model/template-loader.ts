@@ -2,8 +2,8 @@ import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync }
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type nunjucks from 'nunjucks';
 import { ConfigError } from '../errors.js';
+import { firstInvalidOffset } from '../utf8.js';
 import { stagingFsError } from './template-fs-error.js';
-import { firstInvalidUtf8 } from './utf8.js';
 
 /** True when `path` is `root` itself or lies under it, by whole path components. */
 export function within(root: string, path: string): boolean {
@@ -73,8 +73,8 @@ export class TemplateLoader {
     try {
       if (!fstatSync(fd).isFile()) throw this.refuse(name, 'is not a file');
       const bytes = readFileSync(fd);
-      const bad = firstInvalidUtf8(bytes);
-      if (bad !== undefined)
+      const bad = firstInvalidOffset(bytes);
+      if (bad < bytes.length)
         throw this.refuse(name, `is not UTF-8 text (byte ${bad} is 0x${hex(bytes[bad])})`);
       return bytes.toString('utf8');
     } catch (error) {

@@ -28,8 +28,12 @@ describe('UTF-8', () => {
     ['a code point past U+10FFFF', bytes([0xf4, 0x90, 0x80, 0x80]), 0],
     ['a sequence cut off at the end', bytes('€', [0xe2, 0x82]), 3],
     ['a byte that is never UTF-8', bytes('ok', [0xff]), 2],
+    ['an overlong "/"', bytes([0xc0, 0xaf]), 0],
+    ['a sequence cut short mid-text', bytes([0xe2, 0x82], 'a'), 0],
   ])('refuses %s at the byte where it starts', (_name, input, offset) => {
     expect(firstInvalidOffset(input)).toBe(offset);
+    // Agrees with the strict decoder, so a template is rendered exactly when a config would be read.
+    expect(() => new TextDecoder('utf-8', { fatal: true }).decode(input)).toThrow();
     expect(decodeUtf8(input)).toMatchObject({ ok: false, offset, byte: input[offset] });
   });
 
