@@ -2,7 +2,8 @@ import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
-export type PathKind = 'file' | 'directory' | 'other' | 'missing';
+/** `unreachable`: a symlink loop, or a folder on the way that cannot be searched. */
+export type PathKind = 'file' | 'directory' | 'other' | 'missing' | 'unreachable';
 
 /**
  * What a config's path fields need to know about the world: the folder that
@@ -20,8 +21,14 @@ export function diskPathContext(baseDir: string): PathContext {
   return { baseDir, home: homedir(), kindOf: statKind };
 }
 
-function statKind(path: string): PathKind {
-  const stat = statSync(path, { throwIfNoEntry: false });
+export function statKind(path: string): PathKind {
+  let stat: ReturnType<typeof statSync>;
+  try {
+    stat = statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    // ELOOP and EACCES are the user's tree, not modelrun's bug.
+    return (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'missing' : 'unreachable';
+  }
   if (stat === undefined) return 'missing';
   if (stat.isFile()) return 'file';
   if (stat.isDirectory()) return 'directory';

@@ -7,6 +7,7 @@ const KIND_NAMES: Record<PathKind, string> = {
   directory: 'a directory',
   other: 'neither a file nor a directory',
   missing: 'missing',
+  unreachable: 'unreachable',
 };
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
@@ -41,6 +42,8 @@ export function checkPathKind(
         : ` (looked for ${absolute}; relative paths are resolved against the config file's folder)`;
     return `"${written}" does not exist${where}`;
   }
+  if (kind === 'unreachable')
+    return `"${written}" cannot be reached: it is a symlink loop, or a folder on the way may not be searched (${absolute})`;
   if (want !== 'exists' && kind !== want) {
     return `"${written}" is ${KIND_NAMES[kind]}, not ${KIND_NAMES[want]}`;
   }

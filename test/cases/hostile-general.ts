@@ -141,7 +141,7 @@ const backendRows: HostileCase[] = backendInputs.map(
 
 /** Special files in place of a config file. */
 const specialFiles: [string, (paths: HostilePaths) => string][] = [
-  // Fixed in another slice (reading a config file must not block): fails here until then.
+  // Reading it once blocked forever, waiting for a writer.
   [
     'a FIFO',
     ({ dir }) => {
@@ -149,7 +149,7 @@ const specialFiles: [string, (paths: HostilePaths) => string][] = [
       return 'special.yml';
     },
   ],
-  // Fixed in another slice (a device reports size 0 and never ends): fails here until then.
+  // A device reports size 0 and never ends; it was once read to the end.
   ['/dev/zero', () => '/dev/zero'],
   ['/dev/null', () => '/dev/null'],
   [
@@ -159,8 +159,8 @@ const specialFiles: [string, (paths: HostilePaths) => string][] = [
       return 'special.yml';
     },
   ],
-  // `pipeline` with `model:` a symlink loop exits 70 (ELOOP from a stat of
-  // the model path): a bug of the model file loader, another slice's.
+  // `pipeline` with `model:` a symlink loop once exited 70 (ELOOP from a
+  // stat of the model path).
   [
     'a symlink loop',
     ({ dir }) => {
