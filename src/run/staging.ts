@@ -51,10 +51,12 @@ export async function checkStaging(
 ): Promise<StagingPlan> {
   const { model } = request;
   await assertStagingPlace(stagingDir, model.output_dir, deletion.home);
+  const empty =
+    model.delete_existing && !request.skipGenerate
+      ? await assertMayEmpty(stagingDir, deletion)
+      : undefined;
   await assertApartFromTemplate(stagingDir, model);
-  const keep = await sourcesIn(stagingDir, deletion.sources);
-  if (!model.delete_existing || request.skipGenerate) return { empty: undefined, keep };
-  return { empty: await assertMayEmpty(stagingDir, deletion), keep };
+  return { empty, keep: await sourcesIn(stagingDir, deletion.sources) };
 }
 
 /**
