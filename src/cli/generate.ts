@@ -14,25 +14,38 @@ export async function runGenerate(
   const model = requireModel(options.modelFile, ctx);
   const stagingDir = stagingDirOf(model);
   const request = { model, skipGenerate: false };
-  const toEmpty = await checkStaging(
+  const plan = await checkStaging(
     request,
     stagingDir,
     deletionContext(model, homedir(), configFiles(ctx, options.modelFile)),
   );
-  const lock = await openStaging(stagingDir, model.output_dir, (error) =>
-    output.warn(`the staging lock was lost: ${error.message}`),
-  );
+  const { interrupts } = ctx;
+  // A signal now stops rendering between entries, and the lock is released
+  // below, rather than the process exiting with the lock still held.
+  interrupts.active = true;
+  let lock: Awaited<ReturnType<typeof openStaging>> | undefined;
   try {
+    lock = await openStaging(stagingDir, model.output_dir, (error) =>
+      output.warn(`the staging lock was lost: ${error.message}`),
+    );
     await withStagingErrors(stagingDir, model.output_dir, () =>
       generate(
         request,
         stagingDir,
-        { status: (line) => output.info(output.style.dim(line)) },
-        { empty: toEmpty },
+        { status: (line) => output.info(output.style.dim(line)), signal: interrupts.signal },
+        { empty: plan.empty, keep: plan.keep },
       ),
     );
   } finally {
-    await lock.release();
+    await lock?.release();
+    interrupts.active = false;
+  }
+  const interrupted = interrupts.exitCode();
+  if (interrupted !== undefined) {
+    output.warn(
+      `interrupted: ${stagingDir} is only partly staged; run generate again to finish it`,
+    );
+    return interrupted;
   }
   output.result(stagingDir);
   return 0;

@@ -12,7 +12,7 @@ import type { PostprocessorConfig } from '../postprocess/types.js';
 import type { Interrupts } from '../run/interrupts.js';
 import { type RunRequest, runPipeline } from '../run/pipeline.js';
 import type { Output } from './output.js';
-import { printDryRun, printSummary } from './run-report.js';
+import { printDryRun, printInterruptedDryRun, printSummary } from './run-report.js';
 
 export interface RunContext {
   env: NodeJS.ProcessEnv;
@@ -105,6 +105,7 @@ export async function execute(
     });
     if (result.dryRun !== undefined)
       printDryRun(result.dryRun, stagingDirOf(request.model), output, json);
+    else if (request.dryRun) printInterruptedDryRun(stagingDirOf(request.model), output, json);
     else printSummary(result, output, json);
     return result.exitCode;
   } finally {

@@ -23,6 +23,18 @@ export function printDryRun(
   for (const [label, value] of rows) output.result(`  ${label.padEnd(width)}  ${value}`);
 }
 
+/** A dry run stopped by a signal: it wrote nothing, so there are no logs or record to point at. */
+export function printInterruptedDryRun(stagingDir: string, output: Output, json: boolean): void {
+  if (json) {
+    output.raw(
+      `${JSON.stringify({ dry_run: true, status: 'cancelled', staging_dir: stagingDir }, null, 2)}\n`,
+    );
+    return;
+  }
+  output.result(output.style.bold('dry run interrupted: nothing was staged or started'));
+  output.result(`  staging dir  ${stagingDir}`);
+}
+
 /**
  * The end-of-run summary: status, duration, exit code, where things are,
  * postprocessing. The result comes masked from the pipeline, so it is

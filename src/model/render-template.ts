@@ -31,6 +31,13 @@ export interface RenderSummary {
   warnings: string[];
 }
 
+export interface RenderOptions {
+  /** Files, relative to the staging dir, that no entry may be staged over (see StagingWriter). */
+  keep?: string[];
+  /** Stops rendering between entries once aborted. */
+  signal?: AbortSignal | undefined;
+}
+
 /**
  * Renders a template folder into the staging directory with Nunjucks: file
  * contents and file and folder names alike. Symlinks are staged as symlinks
@@ -43,6 +50,7 @@ export async function renderTemplate(
   templateDir: string,
   stagingDir: string,
   context: TemplateContext,
+  options: RenderOptions = {},
 ): Promise<RenderSummary> {
   const templateRoot = await realpath(templateDir).catch((error) => {
     throw stagingFsError(error, `the template folder ${templateDir}`);
@@ -53,7 +61,7 @@ export async function renderTemplate(
     autoescape: false,
     throwOnUndefined: true,
   });
-  const writer = await StagingWriter.open(stagingDir);
+  const writer = await StagingWriter.open(stagingDir, options.keep);
   const summary: RenderSummary = { files: 0, rendered: 0, copied: 0, linked: 0, warnings: [] };
 
   const stageFile = async (source: string, dir: string, name: string): Promise<void> => {
@@ -94,6 +102,8 @@ export async function renderTemplate(
       },
     );
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      // A signal stops staging between entries; the caller sees signal.aborted.
+      if (options.signal?.aborted) return;
       const source = join(sourceDir, entry.name);
       const name = renderName(env, loader, entry.name, source, context);
       if (sourceDir === '') refuseBookkeeping(entry.name, name);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
-import { emptyDir } from './staging-dir.js';
+import { emptyDir, isInside, within } from './staging-dir.js';
 
 describe('emptyDir', () => {
   let tree: Tree;
@@ -31,5 +31,23 @@ describe('emptyDir', () => {
     expect(existsSync(tree.path('run/linked-dir'))).toBe(false);
     expect(readFileSync(tree.path('outside/data.txt'), 'utf8')).toBe('keep me');
     expect(existsSync(tree.path('outside/sub/x'))).toBe(true);
+  });
+});
+
+describe('isInside and within compare whole path components', () => {
+  it.each([
+    ['/a/b', '/a/b/c', true, true],
+    ['/a/b', '/a/b/..model.yml', true, true],
+    ['/a/b', '/a/b/..', false, false],
+    ['/a/b', '/a/b/../c', false, false],
+    ['/a/b', '/a/b/...', true, true],
+    ['/a/b', '/a/b/..x/y', true, true],
+    ['/a/b', '/a/bc', false, false],
+    ['/a/b', '/a/b', false, true],
+    ['/a/b', '/a', false, false],
+    ['/', '/x', true, true],
+  ])('%s holds %s: inside %s, within %s', (root, path, inside, isWithin) => {
+    expect(isInside(root, path)).toBe(inside);
+    expect(within(root, path)).toBe(isWithin);
   });
 });

@@ -1,5 +1,5 @@
 import { readdir, rm } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /** modelrun's own folder in a staging dir: the lock, run.json, the history. Its presence marks a folder modelrun staged. */
 export const MODELRUN_DIR = '.modelrun';
@@ -13,9 +13,18 @@ export function stagingDirOf(model: {
   return model.run_id_subdir ? join(model.output_dir, model.run_id) : model.output_dir;
 }
 
+/**
+ * True when `path` is `root` itself or lies under it. Compared by whole path
+ * components: a name that merely starts with `..` (`..model.yml`) is inside.
+ */
+export function within(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/** True when `child` lies under `parent` and is not `parent` itself. */
 export function isInside(parent: string, child: string): boolean {
-  const rel = relative(parent, child);
-  return rel !== '' && !rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..';
+  return relative(parent, child) !== '' && within(parent, child);
 }
 
 /**

@@ -1,7 +1,7 @@
-import { lstat, mkdir, realpath, stat, statfs } from 'node:fs/promises';
+import { lstat, mkdir, readlink, realpath, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join, parse, sep } from 'node:path';
 import { ConfigError, type KnownError, RunFailedError } from '../errors.js';
-import { isInside } from './staging-dir.js';
+import { isInside, MODELRUN_DIR } from './staging-dir.js';
 
 /**
  * The real path of `path`, through every symlink, when only a leading part of
@@ -54,7 +54,8 @@ function placeError(stagingDir: string, outputDir: string, why: string, hint: st
  * Checks, without changing anything, that a run can be staged in
  * `stagingDir`: not the root, the home folder or a folder above it (an
  * archive of it would pack ~/.ssh), not on a kernel filesystem, not through
- * a file, and not a path too long for the system.
+ * a file or a symlink that leads nowhere, not a path too long for the
+ * system, and with a `.modelrun` that is a real folder if it is there.
  */
 export async function assertStagingPlace(
   stagingDir: string,
@@ -70,6 +71,7 @@ export async function assertStagingPlace(
         : `the path is longer than ${PATH_MAX} bytes`,
       'choose a shorter output_dir or run_id',
     );
+  await assertNoDanglingLink(stagingDir, refuse);
   const real = await realPathOf(stagingDir);
   const realHome = await realPathOf(home);
   if (real === parse(real).root || real === realHome || isInside(real, realHome))
@@ -80,6 +82,57 @@ export async function assertStagingPlace(
       'point output_dir at a folder of its own, such as output_dir: ./simulations',
     );
   await assertFolderPath(real, refuse);
+  await assertOwnFolder(stagingDir);
+}
+
+/**
+ * A symlink on the way to the staging dir whose target does not exist:
+ * realPathOf() would step over it and mkdir would fail on it, so it is named
+ * here, with where it points.
+ */
+async function assertNoDanglingLink(
+  stagingDir: string,
+  refuse: (why: string, hint: string) => ConfigError,
+): Promise<void> {
+  for (let path = stagingDir; dirname(path) !== path; path = dirname(path)) {
+    const info = await lstat(path).catch(() => undefined);
+    if (info === undefined) continue;
+    if (!info.isSymbolicLink()) return;
+    const problem = await stat(path).then(
+      () => undefined,
+      (error: NodeJS.ErrnoException) => error.code,
+    );
+    if (problem === undefined) return;
+    const target = await readlink(path).catch(() => '?');
+    throw refuse(
+      problem === 'ELOOP'
+        ? `${path} is a symlink in a loop of symlinks`
+        : `${path} is a symlink to ${target}, which does not exist`,
+      `create the folder it points to, or remove the symlink ${path} and point output_dir at a folder`,
+    );
+  }
+}
+
+/**
+ * modelrun writes the run's record, lock, history and env files into
+ * `.modelrun/`: one that is a symlink (or anything but a folder) would have
+ * them written wherever it points, so it is refused before anything is.
+ */
+export async function assertOwnFolder(stagingDir: string): Promise<void> {
+  const path = join(stagingDir, MODELRUN_DIR);
+  const info = await lstat(path).catch(() => undefined);
+  if (info === undefined || info.isDirectory()) return;
+  const what = info.isSymbolicLink()
+    ? `a symlink to ${await readlink(path).catch(() => '?')}`
+    : info.isFile()
+      ? 'a file'
+      : 'a special file';
+  throw new ConfigError(
+    `${path} is ${what}, not a folder: modelrun keeps the run's record, lock and history there, and never writes through a link`,
+    {
+      hint: `remove ${path} (rm ${JSON.stringify(path)}); modelrun makes the folder itself`,
+    },
+  );
 }
 
 /** Every part of the path that exists must be a folder, on a filesystem that can hold one. */

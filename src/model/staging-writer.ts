@@ -20,13 +20,21 @@ const REMOVE_HINT = 'set delete_existing: true to empty the staging directory be
  * own runs apart, and nothing else should write there.
  */
 export class StagingWriter {
-  private constructor(readonly root: string) {}
+  private constructor(
+    readonly root: string,
+    private readonly keep: ReadonlySet<string>,
+  ) {}
 
-  /** Creates the staging directory if needed; a link to it is fine, so its real path is the root. */
-  static async open(stagingDir: string): Promise<StagingWriter> {
+  /**
+   * Creates the staging directory if needed; a link to it is fine, so its
+   * real path is the root. `keep` names files, relative to the root, that no
+   * template entry may replace: the model file and configs the run was made
+   * from, when they lie in the staging dir.
+   */
+  static async open(stagingDir: string, keep: string[] = []): Promise<StagingWriter> {
     try {
       await mkdir(stagingDir, { recursive: true });
-      return new StagingWriter(await realpath(stagingDir));
+      return new StagingWriter(await realpath(stagingDir), new Set(keep));
     } catch (error) {
       throw stagingFsError(error, `the staging directory ${stagingDir}`);
     }
@@ -63,6 +71,7 @@ export class StagingWriter {
     create: (temp: string) => Promise<void>,
   ): Promise<void> {
     const path = join(dir, name);
+    this.refuseKept(path, `template file ${entry}`);
     const found = await this.look(path, entry);
     if (found?.isSymbolicLink() || found?.isDirectory())
       throw this.inTheWay(path, found, `template file ${entry}`);
@@ -79,6 +88,7 @@ export class StagingWriter {
    */
   async link(dir: string, name: string, entry: string, target: string): Promise<'kept' | 'made'> {
     const path = join(dir, name);
+    this.refuseKept(path, `template symlink ${entry}`);
     const found = await this.look(path, entry);
     if (found?.isSymbolicLink()) {
       const existing = await readlink(path).catch((error) => {
@@ -106,6 +116,17 @@ export class StagingWriter {
       await rm(temp, { force: true }).catch(() => undefined);
       throw stagingFsError(error, `template entry ${entry}: writing ${path}`);
     }
+  }
+
+  private refuseKept(path: string, what: string): void {
+    const at = relative(this.root, path);
+    if (!this.keep.has(at)) return;
+    throw new ConfigError(
+      `${what} would be staged over ${at}, a file this run was made from that lies in the staging dir`,
+      {
+        hint: 'rename the template entry, or stage the run in a folder of its own, such as output_dir: ./simulations with run_id_subdir: true',
+      },
+    );
   }
 
   private async look(path: string, entry: string): Promise<Stats | undefined> {

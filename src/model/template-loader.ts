@@ -1,15 +1,10 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type nunjucks from 'nunjucks';
 import { ConfigError } from '../errors.js';
 import { firstInvalidOffset } from '../utf8.js';
+import { within } from './staging-dir.js';
 import { stagingFsError } from './template-fs-error.js';
-
-/** True when `path` is `root` itself or lies under it, by whole path components. */
-export function within(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
-}
 
 /**
  * Loads the files that {% include %}, {% import %} and {% extends %} name,

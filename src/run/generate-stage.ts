@@ -3,16 +3,20 @@ import { UsageError } from '../errors.js';
 import type { ModelConfig } from '../model/model-config.js';
 import type { StageRecord } from '../model/run-record.js';
 import { emptyDir, MODELRUN_DIR } from '../model/staging-dir.js';
-import { makeStagingDir } from '../model/staging-place.js';
+import { makeStagingDir, stagingFsError } from '../model/staging-place.js';
 import { buildTemplateContext } from '../model/template-context.js';
 
 export interface GenerateDeps {
   status(line: string): void;
+  /** Aborted on SIGINT or SIGTERM: rendering stops between entries. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface GenerateOptions {
   /** The folder delete_existing empties, as checkStaging() allowed it; none when undefined. */
   empty?: string | undefined;
+  /** Source files in the staging dir, relative to it, that no template entry may replace. */
+  keep?: string[] | undefined;
   /**
    * For a dry run: render the template into this scratch folder instead, so
    * that its errors show while the staging dir is left as it is.
@@ -36,7 +40,7 @@ export async function generate(
   const dryRun = options.renderInto !== undefined;
   if (!dryRun) {
     // modelrun's own folder stays: the lock, and the history of earlier runs.
-    if (options.empty !== undefined) await emptyDir(options.empty, [MODELRUN_DIR]);
+    if (options.empty !== undefined) await emptyStagingDir(options.empty, model.output_dir);
     await makeStagingDir(stagingDir);
   }
   if (model.template === undefined) {
@@ -54,11 +58,23 @@ export async function generate(
     options.renderInto ?? stagingDir,
     // The template sees the real staging dir, even when a dry run renders elsewhere.
     buildTemplateContext(model, stagingDir),
+    { keep: options.keep ?? [], signal: deps.signal },
   );
+  if (deps.signal?.aborted)
+    return { status: 'cancelled', started_at, ended_at: new Date().toISOString() };
   for (const warning of summary.warnings) deps.status(`warning: ${warning}`);
   const detail = `${summary.files} files from ${model.template} (${summary.rendered} rendered, ${summary.copied} copied, ${summary.linked} linked)`;
   deps.status(dryRun ? `the template renders: ${detail}` : `generated ${detail}`);
   return { status: 'succeeded', started_at, ended_at: new Date().toISOString(), detail };
+}
+
+/** delete_existing: empties the folder, keeping modelrun's own; a file it cannot remove is named as such. */
+async function emptyStagingDir(dir: string, outputDir: string): Promise<void> {
+  try {
+    await emptyDir(dir, [MODELRUN_DIR]);
+  } catch (error) {
+    throw stagingFsError(error, dir, outputDir, 'remove') ?? error;
+  }
 }
 
 /** For --skip-generate: the staging directory must exist and hold more than modelrun's own files. */

@@ -6,7 +6,6 @@ import type { BackendRunner, DryRun } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
 import type { Guard } from '../guardian/tasks.js';
 import type { BackendConfig } from '../load/backend-config.js';
-import { deletionVerdict } from '../model/deletion-rule.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { archiveEarlierRun } from '../model/run-history.js';
 import {
@@ -30,9 +29,11 @@ import { runPostprocessors } from './postprocess-stage.js';
 import {
   type CleanupOutcome,
   checkStaging,
+  cleanupVerdictBefore,
   deletionContext,
   openStaging,
   removeFailedRun,
+  type StagingPlan,
   withStagingErrors,
 } from './staging.js';
 
@@ -99,11 +100,11 @@ export async function runPipeline(
   deps.redactor.addSecretsOf(request.backend).addSecretsOf(request.postprocessors);
   const record = newRecord(request, stagingDir);
   const deletion = deletionContext(model, deps.home, request.sources);
-  const toEmpty = await checkStaging(request, stagingDir, deletion);
+  const plan = await checkStaging(request, stagingDir, deletion);
   // Taken before this run creates .modelrun/ in the folder, which would make it look staged.
   const before =
     request.cleanupOnFailure && !request.dryRun
-      ? await deletionVerdict(stagingDir, deletion)
+      ? await cleanupVerdictBefore(stagingDir, deletion)
       : undefined;
 
   const runner = await definition.createRunner(
@@ -117,7 +118,7 @@ export async function runPipeline(
       guard: deps.guard,
     },
   );
-  if (request.dryRun) return dryRun(request, record, deps, runner);
+  if (request.dryRun) return dryRun(request, record, deps, runner, plan);
   // An engine that cannot be used fails the run before anything is staged,
   // locked or created. Checked before the lock, which would create the dir.
   await runner.check();
@@ -132,7 +133,7 @@ export async function runPipeline(
   let result: PipelineResult;
   try {
     result = await withStagingErrors(stagingDir, model.output_dir, () =>
-      stages(request, record, deps, runner, toEmpty),
+      stages(request, record, deps, runner, plan),
     );
   } finally {
     unlock();
@@ -158,11 +159,13 @@ async function dryRun(
   record: RunRecord,
   deps: PipelineDeps,
   runner: BackendRunner,
+  plan: StagingPlan,
 ): Promise<PipelineResult> {
   const scratch = await mkdtemp(join(tmpdir(), 'modelrun-dry-run-'));
   try {
     record.stages.generate = await generate(request, record.staging_dir, deps, {
       renderInto: scratch,
+      keep: plan.keep,
     });
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -189,20 +192,23 @@ async function stages(
   record: RunRecord,
   deps: PipelineDeps,
   runner: BackendRunner,
-  toEmpty: string | undefined,
+  plan: StagingPlan,
 ): Promise<PipelineResult> {
   const stagingDir = record.staging_dir;
   const interrupted = () => deps.signal.reason as StopReason;
 
   // An earlier run's record and logs move to the history, where they are
   // neither overwritten nor counted among this run's outputs.
-  const emptied = toEmpty !== undefined;
+  const emptied = plan.empty !== undefined;
   const earlier = await archiveEarlierRun(stagingDir, !emptied);
   if (earlier !== undefined && !emptied)
     deps.status(
       `warning: ${stagingDir} holds an earlier run, whose outputs stay and mix with this one's (its run.json and logs are now in ${relative(stagingDir, earlier)}); for a clean start, give a new run_id or set delete_existing: true`,
     );
-  record.stages.generate = await generate(request, stagingDir, deps, { empty: toEmpty });
+  record.stages.generate = await generate(request, stagingDir, deps, {
+    empty: plan.empty,
+    keep: plan.keep,
+  });
   if (deps.signal.aborted) return finish(record, 'cancelled', interrupted(), [], deps);
 
   await writeRunRecord(stagingDir, record, deps.redactor);

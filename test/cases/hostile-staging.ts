@@ -246,4 +246,121 @@ export const hostileCases: HostileCase[] = [
     modelAt('./disk').replace('"true"', '"head -c 400000 /dev/zero > fill.bin; echo more >&2"'),
     { exit: [1], says: 'no space left' },
   ),
+  {
+    name: 'a staging dir that is the template folder (run_id names it, output_dir: .)',
+    setup: ({ dir }) => {
+      write(dir, {
+        'tpl/_b.txt': 'id={{ runtime.run_id }}',
+        'tpl/.a.txt': 'id={{ runtime.run_id }}',
+        'm.yml': 'run_id: tpl\ntemplate: ./tpl\noutput_dir: .\ncommand: "true"\n',
+      });
+      return {
+        args: ['run', 'm.yml'],
+        keep: ['tpl/_b.txt', 'tpl/.a.txt', 'm.yml'],
+        exit: [2],
+        says: 'it is the template folder',
+      };
+    },
+  },
+  {
+    name: 'an output_dir inside the template folder',
+    setup: ({ dir }) => {
+      write(dir, {
+        'tpl/in.txt': 'x',
+        'm.yml': 'run_id: r1\ntemplate: ./tpl\noutput_dir: ./tpl/sim\ncommand: "true"\n',
+      });
+      return {
+        args: ['generate', 'm.yml'],
+        keep: ['tpl/in.txt', 'm.yml'],
+        exit: [2],
+        says: 'inside the template folder',
+      };
+    },
+  },
+  {
+    name: 'a template entry with the model file name, staged in the model folder',
+    setup: ({ dir }) => {
+      write(dir, {
+        'tpl/m.yml': 'overwritten',
+        'p/m.yml':
+          'run_id: r1\ntemplate: ../tpl\noutput_dir: .\nrun_id_subdir: false\ncommand: "true"\n',
+      });
+      return {
+        args: ['run', 'p/m.yml'],
+        keep: ['p/m.yml', 'tpl/m.yml'],
+        exit: [2],
+        says: 'a file this run was made from',
+      };
+    },
+  },
+  {
+    name: 'delete_existing with a model file named ..model.yml in the staging dir',
+    setup: ({ dir }) => {
+      mkdirSync(join(dir, 'sim', 'r1', '.modelrun'), { recursive: true });
+      mkdirSync(join(dir, 'tpl'));
+      write(dir, {
+        'sim/r1/..model.yml':
+          'run_id: r1\noutput_dir: ..\ntemplate: ../../tpl\ndelete_existing: true\ncommand: "true"\n',
+      });
+      return {
+        args: ['run', 'sim/r1/..model.yml'],
+        keep: ['sim/r1/..model.yml'],
+        exit: [2],
+        says: 'which this run was made from',
+      };
+    },
+  },
+  ...(['run', 'generate', 'pipeline', 'postprocess'] as const).map(
+    (command): HostileCase => ({
+      name: `${command} with a .modelrun that is a symlink to an outside folder`,
+      setup: ({ dir, outside }) => {
+        write(dir, {
+          'm.yml': 'run_id: r1\ncommand: "true"\npostprocess:\n  - type: checksum\n',
+          'pipe.yml': 'model: m.yml\n',
+        });
+        mkdirSync(join(dir, 'simulations', 'r1'), { recursive: true });
+        symlinkSync(outside, join(dir, 'simulations', 'r1', '.modelrun'));
+        return {
+          args: [command, command === 'pipeline' ? 'pipe.yml' : 'm.yml'],
+          keep: ['m.yml', 'pipe.yml'],
+          exit: [2],
+          says: '.modelrun is a symlink',
+        };
+      },
+    }),
+  ),
+  {
+    name: 'pipeline --cleanup-on-failure on a rerun over an earlier successful run',
+    setup: ({ dir }) => {
+      write(dir, {
+        'pipe.yml': 'model:\n  run_id: r1\n  command: "exit 1"\n',
+        'simulations/r1/.modelrun/run.json':
+          '{"run_id":"r1","status":"succeeded","started_at":"2024-01-01T00:00:00.000Z"}\n',
+        'simulations/r1/result.dat': 'earlier\n',
+      });
+      return {
+        args: ['pipeline', 'pipe.yml', '--cleanup-on-failure'],
+        keep: ['pipe.yml', 'simulations/r1/result.dat'],
+        exit: [1],
+        says: 'held files before this run began',
+      };
+    },
+  },
+  ...(['true', 'false'] as const).map(
+    (subdir): HostileCase => ({
+      name: `an output_dir that is a dangling symlink (run_id_subdir: ${subdir})`,
+      setup: ({ dir }) => {
+        write(dir, {
+          'm.yml': `run_id: r1\noutput_dir: ./sims\nrun_id_subdir: ${subdir}\ncommand: "true"\n`,
+        });
+        symlinkSync('/x/nowhere/deeper', join(dir, 'sims'));
+        return {
+          args: ['run', 'm.yml'],
+          keep: ['m.yml'],
+          exit: [2],
+          says: 'is a symlink to /x/nowhere/deeper, which does not exist',
+        };
+      },
+    }),
+  ),
 ];

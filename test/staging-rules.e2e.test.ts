@@ -1,0 +1,266 @@
+import { execFile, spawn } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, type CliResult, runModelrun } from './helpers/cli.js';
+import { asNobody } from './helpers/mount.js';
+import { makeTree, type Tree } from './helpers/tree.js';
+
+/**
+ * Holes in the staging rule that a hostile tester found: a staging dir that
+ * is the template, a `..name` that counted as outside, a `.modelrun` link,
+ * cleanup of an earlier run, a dangling output_dir, undeletable files, and
+ * signals during rendering. Each runs the built CLI from a folder of its own.
+ */
+let tree: Tree;
+afterEach(() => tree?.remove());
+
+const run = (...args: string[]) =>
+  runModelrun(args, { cwd: tree.root, env: { HOME: tree.path('home') } });
+
+const noBug = (result: CliResult) => {
+  expect(result.stderr).not.toContain('please report');
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+};
+
+describe('a staging dir and the template folder', () => {
+  it('refuses a staging dir that is the template folder, before anything is created', async () => {
+    tree = makeTree({
+      'home/': '',
+      'tpl/_b.txt': 'id={{ runtime.run_id }}',
+      'tpl/.a.txt': 'id={{ runtime.run_id }}',
+      'm.yml': 'run_id: tpl\ntemplate: ./tpl\noutput_dir: .\ncommand: "true"\n',
+    });
+    const result = await run('run', 'm.yml');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('it is the template folder');
+    noBug(result);
+    expect(readFileSync(tree.path('tpl/_b.txt'), 'utf8')).toBe('id={{ runtime.run_id }}');
+    expect(readFileSync(tree.path('tpl/.a.txt'), 'utf8')).toBe('id={{ runtime.run_id }}');
+    expect(readdirSync(tree.path('tpl')).sort()).toEqual(['.a.txt', '_b.txt']);
+  });
+
+  it('refuses an output_dir inside the template folder with a short message', async () => {
+    tree = makeTree({
+      'home/': '',
+      'tpl/in.txt': 'x',
+      'm.yml': 'run_id: r1\ntemplate: ./tpl\noutput_dir: ./tpl/sim\ncommand: "true"\n',
+    });
+    const result = await run('generate', 'm.yml');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('inside the template folder');
+    expect(result.stderr.length).toBeLessThan(1000);
+    expect(readdirSync(tree.path('tpl'))).toEqual(['in.txt']);
+  });
+
+  it('refuses a staging dir that holds the template folder, even through a symlink', async () => {
+    tree = makeTree({
+      'home/': '',
+      'project/tpl/in.txt': 'x',
+      'm.yml':
+        'run_id: r1\ntemplate: ./project/tpl\noutput_dir: ./link\nrun_id_subdir: false\ncommand: "true"\n',
+    });
+    symlinkSync(tree.path('project'), tree.path('link'));
+    const result = await run('run', 'm.yml');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('it holds the template folder');
+    expect(readdirSync(tree.path('project'))).toEqual(['tpl']);
+  });
+
+  it.each([[[]], [['--dry-run']]])(
+    'never stages a template entry over the model file (%j)',
+    async (extra) => {
+      const model =
+        'run_id: r1\ntemplate: ../tpl\noutput_dir: .\nrun_id_subdir: false\ncommand: "true"\n';
+      tree = makeTree({ 'home/': '', 'tpl/m.yml': 'overwritten', 'p/m.yml': model });
+      const result = await run('run', 'p/m.yml', ...extra);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('a file this run was made from');
+      noBug(result);
+      expect(readFileSync(tree.path('p/m.yml'), 'utf8')).toBe(model);
+    },
+  );
+});
+
+describe('a name that starts with ..', () => {
+  it('counts as inside the staging dir: delete_existing keeps the model file', async () => {
+    tree = makeTree({
+      'home/': '',
+      'sim/r1/.modelrun/': '',
+      'tpl/': '',
+      'sim/r1/..model.yml':
+        'run_id: r1\noutput_dir: ..\ntemplate: ../../tpl\ndelete_existing: true\ncommand: "true"\n',
+    });
+    const result = await run('run', 'sim/r1/..model.yml');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('which this run was made from');
+    expect(existsSync(tree.path('sim/r1/..model.yml'))).toBe(true);
+  });
+});
+
+describe('a .modelrun that is a symlink', () => {
+  it.each([['run'], ['generate'], ['pipeline'], ['postprocess']])(
+    '%s refuses it and writes nothing behind it',
+    async (command) => {
+      tree = makeTree({
+        'home/': '',
+        'victim/run.json': '{"run_id":"r1","status":"succeeded"}',
+        'simulations/r1/': '',
+        'm.yml': 'run_id: r1\ncommand: "true"\npostprocess:\n  - type: checksum\n',
+        'pipe.yml': 'model: m.yml\n',
+      });
+      symlinkSync(tree.path('victim'), tree.path('simulations/r1/.modelrun'));
+      const result = await run(command, command === 'pipeline' ? 'pipe.yml' : 'm.yml');
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('.modelrun is a symlink');
+      expect(result.stderr).toContain('remove');
+      expect(readdirSync(tree.path('victim'))).toEqual(['run.json']);
+      expect(readFileSync(tree.path('victim/run.json'), 'utf8')).toBe(
+        '{"run_id":"r1","status":"succeeded"}',
+      );
+    },
+  );
+});
+
+describe('--cleanup-on-failure on a rerun', () => {
+  it('keeps a staging dir that held an earlier run, with a warning that says why', async () => {
+    tree = makeTree({
+      'home/': '',
+      'tpl/in.txt': 'x',
+      'pipe.yml':
+        "model:\n  run_id: r1\n  template: ./tpl\n  command: 'echo v > result-$(date +%s%N).dat; test -e FAIL && exit 1; true'\n",
+    });
+    expect((await run('pipeline', 'pipe.yml')).code).toBe(0);
+    const first = readdirSync(tree.path('simulations/r1')).filter((n) => n.startsWith('result-'));
+    writeFileSync(tree.path('tpl/FAIL'), '');
+    const result = await run('pipeline', 'pipe.yml', '--cleanup-on-failure');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--cleanup-on-failure kept');
+    expect(result.stderr).toContain('held files before this run began');
+    for (const name of first) expect(existsSync(tree.path('simulations/r1', name))).toBe(true);
+    expect(readdirSync(tree.path('simulations/r1/.modelrun/history'))).toHaveLength(1);
+  });
+});
+
+describe('an output_dir that is a dangling symlink', () => {
+  it.each([
+    ['run', 'true'],
+    ['generate', 'true'],
+    ['run', 'false'],
+    ['generate', 'false'],
+  ])(
+    '%s (run_id_subdir: %s) names output_dir and where the link points',
+    async (command, subdir) => {
+      tree = makeTree({
+        'home/': '',
+        'm.yml': `run_id: r1\noutput_dir: ./sims\nrun_id_subdir: ${subdir}\ncommand: "true"\n`,
+      });
+      symlinkSync('/x/nowhere/deeper', tree.path('sims'));
+      const result = await run(command, 'm.yml');
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('output_dir');
+      expect(result.stderr).toContain('is a symlink to /x/nowhere/deeper, which does not exist');
+      noBug(result);
+    },
+  );
+});
+
+describe('files modelrun may not remove', () => {
+  /** Runs the built CLI as nobody, in a tree nobody can use. */
+  const runAsNobody = (prefix: string[], ...args: string[]) =>
+    new Promise<CliResult>((resolve) =>
+      execFile(
+        prefix[0] ?? 'setpriv',
+        [...prefix.slice(1), process.execPath, BIN, ...args],
+        { cwd: tree.root, env: { ...process.env, HOME: tree.path('home'), NO_COLOR: '1' } },
+        (error, stdout, stderr) =>
+          resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr }),
+      ),
+    );
+  // The model makes a folder it cannot write to: as nobody, what is in it cannot be removed.
+  const lockedIn = 'mkdir rootdir && touch rootdir/f && chmod 555 rootdir';
+  const nobodyTree = (files: Record<string, string>) => {
+    tree = makeTree({ 'home/': '', ...files });
+    chmodSync(tree.root, 0o777);
+    for (const name of Object.keys(files)) chmodSync(tree.path(name), 0o644);
+  };
+
+  it('--cleanup-on-failure keeps what it cannot remove, names it, and exits 1', async (ctx) => {
+    const nobody = asNobody();
+    if ('skip' in nobody) return ctx.skip(nobody.skip);
+    nobodyTree({ 'pipe.yml': `model:\n  run_id: r1\n  command: "${lockedIn}; exit 1"\n` });
+    const result = await runAsNobody(nobody.prefix, 'pipeline', 'pipe.yml', '--cleanup-on-failure');
+    expect(result.code).toBe(1);
+    noBug(result);
+    expect(result.stderr).toContain('--cleanup-on-failure kept');
+    expect(result.stderr).toContain(join('rootdir', 'f'));
+    expect(result.stderr).toContain('r1 failed');
+    expect(existsSync(tree.path('simulations/r1/rootdir/f'))).toBe(true);
+  });
+
+  it('delete_existing says it cannot remove the file, not write to it', async (ctx) => {
+    const nobody = asNobody();
+    if ('skip' in nobody) return ctx.skip(nobody.skip);
+    nobodyTree({ 'm.yml': `run_id: r1\ncommand: "${lockedIn}"\n` });
+    expect((await runAsNobody(nobody.prefix, 'run', 'm.yml')).code).toBe(0);
+    writeFileSync(tree.path('m.yml'), 'run_id: r1\ndelete_existing: true\ncommand: "true"\n');
+    const result = await runAsNobody(nobody.prefix, 'run', 'm.yml');
+    expect(result.code).toBe(2);
+    noBug(result);
+    expect(result.stderr).toContain(`cannot remove ${tree.path('simulations/r1/rootdir/f')}`);
+  });
+});
+
+describe('a signal while the template renders', () => {
+  /** A template slow enough to render that a signal lands in the middle of it. */
+  const bigTemplate = () => {
+    tree = makeTree({ 'home/': '', 'm.yml': 'run_id: r1\ntemplate: ./tpl\ncommand: "true"\n' });
+    mkdirSync(tree.path('tpl'));
+    for (let i = 0; i < 8000; i++)
+      writeFileSync(tree.path('tpl', `f${i}.txt`), '{{ runtime.run_id }}\n');
+  };
+  const interrupt = async (args: string[]) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: tree.root,
+      env: { ...process.env, HOME: tree.path('home'), NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await sleep(2500);
+    child.kill('SIGTERM');
+    const signalled = Date.now();
+    const code = await exited;
+    return { code, stdout, stderr, seconds: (Date.now() - signalled) / 1000 };
+  };
+
+  it('run --dry-run stops promptly and points at no file that does not exist', async () => {
+    bigTemplate();
+    const result = await interrupt(['run', 'm.yml', '--dry-run']);
+    expect(result.seconds).toBeLessThan(4);
+    expect(result.code).toBe(143);
+    expect(result.stdout + result.stderr).toContain('dry run interrupted');
+    expect(result.stdout + result.stderr).not.toMatch(/record +\/|logs +\//);
+    expect(existsSync(tree.path('simulations'))).toBe(false);
+  }, 30_000);
+
+  it('generate stops promptly, says so and releases its lock', async () => {
+    bigTemplate();
+    const result = await interrupt(['generate', 'm.yml']);
+    expect(result.seconds).toBeLessThan(4);
+    expect(result.code).toBe(143);
+    expect(result.stderr).toContain('interrupted');
+    expect(readdirSync(tree.path('simulations/r1/.modelrun'))).toEqual([]);
+  }, 30_000);
+});
