@@ -68,3 +68,22 @@ export async function openOwnFile(path: string, mode = 0o644): Promise<FileHandl
   await handle.truncate(0);
   return handle;
 }
+
+/**
+ * The text of the regular file at `path` itself, not through a link;
+ * undefined when it is a symlink or anything but a regular file. It throws
+ * when there is nothing to read.
+ */
+export async function readOwnFile(path: string): Promise<string | undefined> {
+  const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+  const file = await open(path, flags).catch((error: NodeJS.ErrnoException) => error);
+  if (file instanceof Error) {
+    if (file.code === 'ELOOP') return undefined;
+    throw file;
+  }
+  try {
+    return (await file.stat()).isFile() ? await file.readFile('utf8') : undefined;
+  } finally {
+    await file.close();
+  }
+}
