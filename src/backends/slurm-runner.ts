@@ -1,7 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Guard } from '../guardian/tasks.js';
+import { replaceFile } from '../link-safe.js';
 import { stringEnv, userName } from '../run/env.js';
 import type { RunOutput } from '../run/run-output.js';
 import { endAndWait } from '../run/streams.js';
@@ -95,10 +96,11 @@ export function createSlurmRunner(
       await mkdir(dirname(outputPattern(config, job)), { recursive: true });
       await mkdir(dirname(errorPattern(config, job)), { recursive: true });
       unguardEnvFiles.push(await writeSecrets(config, job, deps.guard));
-      await writeFile(
+      // Replaced, not written through: a model of an earlier run may have left a link here.
+      await replaceFile(
         script,
         batchScript(config, job, jobCommand(config, job, containerCommand(config, job, resolved))),
-        { mode: 0o700 },
+        0o700,
       );
       if (signal.aborted)
         return { exitCode: null, signal: null, reason: 'stopped before the job was submitted' };

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readFile, rename } from 'node:fs/promises';
+import { lstat, mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RunFailedError } from '../errors.js';
+import { readOwnFile } from '../link-safe.js';
 import { RUN_RECORD_PATH } from './run-record.js';
 import { MODELRUN_DIR } from './staging-dir.js';
 
@@ -22,8 +24,9 @@ export async function archiveEarlierRun(
   const recordPath = join(stagingDir, RUN_RECORD_PATH);
   const info = await lstat(recordPath).catch(() => undefined);
   if (info === undefined) return undefined;
-  const started = await readFile(recordPath, 'utf8')
-    .then((text) => (JSON.parse(text) as { started_at?: unknown }).started_at)
+  // Read only from a file of its own: a run.json symlink leads to no one's record.
+  const started = await readOwnFile(recordPath)
+    .then((text) => (JSON.parse(text ?? '{}') as { started_at?: unknown }).started_at)
     .catch(() => undefined);
   // A record that cannot be read is still kept, dated by when it was written.
   const when =
@@ -31,7 +34,15 @@ export async function archiveEarlierRun(
       ? new Date(started)
       : info.mtime;
   const name = `${when.toISOString().replaceAll(':', '-')}-${randomBytes(3).toString('hex')}`;
-  const folder = join(stagingDir, HISTORY_PATH, name);
+  const history = join(stagingDir, HISTORY_PATH);
+  // A history symlink (a model can leave one) would carry the record and logs out of the run.
+  const found = await lstat(history).catch(() => undefined);
+  if (found !== undefined && (found.isSymbolicLink() || !found.isDirectory()))
+    throw new RunFailedError(
+      `cannot keep the earlier run's record: ${history} is ${found.isSymbolicLink() ? 'a symlink' : 'not a folder'}, and modelrun moves earlier runs' records only into a folder of its own there`,
+      { hint: 'remove it, or give this run a new run_id' },
+    );
+  const folder = join(history, name);
   await mkdir(folder, { recursive: true });
   await rename(recordPath, join(folder, 'run.json'));
   const logs = join(stagingDir, 'logs');

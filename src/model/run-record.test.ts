@@ -1,6 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mountTmpfs, tmpfsUnavailable, unmount } from '../../test/helpers/mount.js';
+import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { Redactor } from '../secrets.js';
-import { maskRecord, type RunRecord } from './run-record.js';
+import {
+  failUnfinishedRecord,
+  maskRecord,
+  RUN_RECORD_PATH,
+  type RunRecord,
+  readRunRecord,
+  writeRunRecord,
+} from './run-record.js';
 
 const STAGING = '/scratch/simulations/r1';
 
@@ -96,5 +107,68 @@ describe('the run record, masked', () => {
       path: STAGING,
     });
     expect(JSON.stringify(masked)).not.toContain('tok-5f0c9e21');
+  });
+});
+
+describe('the run record on disk, among links a model left', () => {
+  let tree: Tree | undefined;
+  let mounted: string | undefined;
+  afterEach(() => {
+    if (mounted !== undefined) unmount(mounted);
+    mounted = undefined;
+    tree?.remove();
+  });
+  const running = { ...record(), status: 'running' as const, ended_at: null, duration_s: null };
+  const victimText = `${JSON.stringify(running)}\n`;
+
+  /** A run dir whose .modelrun/run.json is a symlink to victim.json beside the run. */
+  function linkedRecord(root: string): { run: string; victim: string } {
+    const run = join(root, 'run');
+    mkdirSync(join(run, '.modelrun'), { recursive: true });
+    const victim = join(root, 'victim.json');
+    writeFileSync(victim, victimText);
+    symlinkSync(victim, join(run, RUN_RECORD_PATH));
+    return { run, victim };
+  }
+
+  it('replaces a run.json symlink with the record, leaving its target as it was', async () => {
+    tree = makeTree();
+    const { run, victim } = linkedRecord(tree.root);
+    await writeRunRecord(run, record(), new Redactor());
+    expect(readFileSync(victim, 'utf8')).toBe(victimText);
+    expect(lstatSync(join(run, RUN_RECORD_PATH)).isFile()).toBe(true);
+    expect((await readRunRecord(join(run, RUN_RECORD_PATH)))?.run_id).toBe('succeeded');
+  });
+
+  it.skipIf(tmpfsUnavailable())(
+    'on a full disk, does not write over a run.json symlink in place',
+    async () => {
+      tree = makeTree();
+      mounted = tree.path('disk');
+      const problem = mountTmpfs(mounted, 'size=8k');
+      if (problem !== undefined) throw new Error(problem);
+      const { run, victim } = linkedRecord(mounted);
+      writeFileSync(join(mounted, 'filler'), Buffer.alloc(8192 - 4096));
+      const error = await writeRunRecord(run, record(), new Redactor()).catch((e: unknown) => e);
+      expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
+      expect(readFileSync(victim, 'utf8')).toBe(victimText);
+    },
+  );
+
+  it('reads a run.json symlink as no record, and the guardian leaves it and its target', async () => {
+    tree = makeTree();
+    const { run, victim } = linkedRecord(tree.root);
+    const path = join(run, RUN_RECORD_PATH);
+    expect(await readRunRecord(path)).toBeUndefined();
+    await failUnfinishedRecord(path, 'modelrun died');
+    expect(readFileSync(victim, 'utf8')).toBe(victimText);
+    expect(lstatSync(path).isSymbolicLink()).toBe(true);
+  });
+
+  it('the guardian marks a run.json of its own that says running as failed', async () => {
+    tree = makeTree({ '.modelrun/run.json': victimText });
+    const path = tree.path(RUN_RECORD_PATH);
+    await failUnfinishedRecord(path, 'modelrun died');
+    expect(await readRunRecord(path)).toMatchObject({ status: 'failed', reason: 'modelrun died' });
   });
 });

@@ -1,6 +1,7 @@
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { readOwnFile, replaceFile } from '../link-safe.js';
 import { maskSecretKeys, type Redactor } from '../secrets.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
@@ -44,10 +45,12 @@ export const RUN_RECORD_PATH = join('.modelrun', 'run.json');
 
 /**
  * Writes run.json by temp file and rename, so a reader never sees half a
- * record, with secrets masked on the way (see maskRecord). On a full disk,
- * where the temp file cannot be written, the record is written over the
- * one already there instead, in the blocks it already holds: a run must
- * not be left on record as running.
+ * record, with secrets masked on the way (see maskRecord). The rename
+ * replaces whatever is at run.json: a symlink a model put there is replaced
+ * by the record, never written through. On a full disk, where the temp file
+ * cannot be written, the record is written over the one already there
+ * instead, in the blocks it already holds: a run must not be left on record
+ * as running.
  */
 export async function writeRunRecord(
   stagingDir: string,
@@ -58,7 +61,7 @@ export async function writeRunRecord(
   const path = join(stagingDir, RUN_RECORD_PATH);
   const text = recordText(maskRecord(record, redactor));
   try {
-    await writeFileAtomic(path, text);
+    await replaceFile(path, text);
   } catch (error) {
     const { code } = error as NodeJS.ErrnoException;
     if ((code !== 'ENOSPC' && code !== 'EDQUOT') || !(await overwriteInPlace(path, text)))
@@ -66,11 +69,18 @@ export async function writeRunRecord(
   }
 }
 
-/** Writes `text` over an existing file without truncating it first; false when there is no file. */
+/**
+ * Writes `text` over an existing file without truncating it first; false
+ * when there is no such file of its own (none, a link, a hard link, not a
+ * regular file).
+ */
 async function overwriteInPlace(path: string, text: string): Promise<boolean> {
-  const file = await open(path, 'r+').catch(() => undefined);
+  const flags = constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+  const file = await open(path, flags).catch(() => undefined);
   if (file === undefined) return false;
   try {
+    const stats = await file.stat();
+    if (!stats.isFile() || stats.nlink > 1) return false;
     const bytes = Buffer.from(text);
     await file.write(bytes, 0, bytes.length, 0);
     await file.truncate(bytes.length);
@@ -124,24 +134,31 @@ export function endRecord(record: RunRecord, status: RunStatus, ended = new Date
 /**
  * Marks as failed, with `reason`, a run.json that still says running: for
  * the guardian, after modelrun died in the middle of the run. The record on
- * disk is already masked; one that ended is left as it is.
+ * disk is already masked; one that ended is left as it is, and so is
+ * anything that is not a run record of its own (a symlink the model left):
+ * the guardian writes through no link.
  */
 export async function failUnfinishedRecord(path: string, reason: string): Promise<void> {
-  const record = JSON.parse(await readFile(path, 'utf8')) as RunRecord;
+  const text = await readOwnFile(path);
+  if (text === undefined) return;
+  const record = JSON.parse(text) as RunRecord;
   if (record.status !== 'running') return;
   record.reason = reason;
   endRecord(record, 'failed');
-  await writeFileAtomic(path, recordText(record));
+  await replaceFile(path, recordText(record));
 }
 
 /**
  * Reads a run.json, or gives undefined when it cannot be read or does not
  * hold a run record (valid JSON of another shape, such as `{}` or `null`):
- * modelrun adds to a record only when it can tell it is one.
+ * modelrun adds to a record only when it can tell it is one. A symlink or
+ * anything but a regular file is no record: modelrun writes run.json as a
+ * file of its own, so a link is the model's, and what it points to is not
+ * read.
  */
 export async function readRunRecord(path: string): Promise<RunRecord | undefined> {
-  const value: unknown = await readFile(path, 'utf8')
-    .then((text) => JSON.parse(text))
+  const value: unknown = await readOwnFile(path)
+    .then((text) => (text === undefined ? undefined : JSON.parse(text)))
     .catch(() => undefined);
   return isRunRecord(value) ? value : undefined;
 }

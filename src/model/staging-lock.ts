@@ -1,9 +1,10 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { RunFailedError } from '../errors.js';
 import type { Guard } from '../guardian/tasks.js';
+import { replaceFile } from '../link-safe.js';
 import { LOCK_OWNER_PATH, LOCK_PATH } from './staging-lock-files.js';
 
 export interface StagingLock {
@@ -46,7 +47,8 @@ export async function lockStagingDir(
   }
   const ownerFile = join(stagingDir, LOCK_OWNER_PATH);
   try {
-    await writeFile(
+    // Replaced, not written through: an earlier run's model may have left a link here.
+    await replaceFile(
       ownerFile,
       JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }),
     );

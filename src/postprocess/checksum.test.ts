@@ -107,6 +107,29 @@ describe('checksum', () => {
     expect(lines).toEqual(['.dotfile: OK', 'a.txt: OK', 'empty: OK']);
   });
 
+  it.each([
+    ['SHA256SUMS', 'precious\n'],
+    ['a.txt', 'a.txt!'],
+  ])(
+    'keeps a file of the model named like output (%s), and says to choose another',
+    async (output, kept) => {
+      if (output === 'SHA256SUMS') writeFileSync(tree.path('run/SHA256SUMS'), kept);
+      const outcome = await checksum({ output });
+      expect(outcome).toEqual({
+        status: 'failed',
+        summary: `output "${output}" already exists in the run directory and is not a checksum file modelrun wrote, so it is not overwritten; set output to another name, such as "checksums/SHA256SUMS", or remove the file`,
+      });
+      expect(readFileSync(tree.path('run', output), 'utf8')).toBe(kept);
+    },
+  );
+
+  it('keeps its own checksum file once the model has changed it', async () => {
+    await checksum();
+    writeFileSync(tree.path('run/SHA256SUMS'), 'edited\n');
+    expect((await checksum()).status).toBe('failed');
+    expect(readFileSync(tree.path('run/SHA256SUMS'), 'utf8')).toBe('edited\n');
+  });
+
   it('fails, writing nothing, when the run was interrupted', async () => {
     const controller = new AbortController();
     controller.abort();

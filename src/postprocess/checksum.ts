@@ -4,6 +4,7 @@ import { dirname, join, posix } from 'node:path';
 import * as z from 'zod';
 import { documented, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
+import { isWrittenChecksumFile, noteChecksumFile } from './checksum-written.js';
 import { globFields, postprocessorFields } from './common.js';
 import { type LeftOut, leftOutBecause, leftOutDetails, leftOutSuffix } from './left-out.js';
 import { visibleName } from './name-spelling.js';
@@ -117,11 +118,14 @@ async function checksumRun(
       if (typeof hex === 'string') lines.push(checksumLine(hex, file.path));
       else all.push(hex);
     }
-    await writeAtomically(path, temp, lines.join('')).catch((error: Error) => {
+    const text = lines.join('');
+    await writeAtomically(path, temp, text).catch((error: Error) => {
       throw new Error(
         `cannot write ${path}: ${error.message}; check that the run directory is writable`,
       );
     });
+    // Noted for the next run to replace; if it cannot be, the file is only kept, never lost.
+    await noteChecksumFile(stagingDir, config.output, text).catch(() => undefined);
   } catch (error) {
     await rm(temp, { force: true });
     if (signal.aborted)
@@ -143,7 +147,8 @@ function failed(reason: string): PostprocessOutcome {
 /**
  * Why the checksum file cannot be written at `output`: each folder on the way
  * must be a real folder in the run directory, not a symlink that could lead
- * out of it, and the file, if there, a regular file.
+ * out of it, and the file, if there, a checksum file modelrun wrote (the
+ * model's own file of that name is not replaced).
  */
 async function outputProblem(stagingDir: string, output: string): Promise<string | undefined> {
   const parts = output.split('/');
@@ -163,6 +168,8 @@ async function outputProblem(stagingDir: string, output: string): Promise<string
       return `output "${output}" needs ${relative} to be a folder, but it is a file; choose another output`;
     if (last && !stats.isFile())
       return `output "${output}" is ${stats.isDirectory() ? 'a folder' : 'not a regular file'} in the run directory; give the name of a file, such as "${relative}/SHA256SUMS"`;
+    if (last && !(await isWrittenChecksumFile(stagingDir, output)))
+      return `output "${output}" already exists in the run directory and is not a checksum file modelrun wrote, so it is not overwritten; set output to another name, such as "checksums/SHA256SUMS", or remove the file`;
   }
   return undefined;
 }

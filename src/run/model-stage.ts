@@ -23,6 +23,11 @@ export async function runModel(
   record: RunRecord,
   deps: PipelineDeps,
 ): Promise<ModelRunResult> {
+  // Before anything starts: logs that cannot be kept safely stop the run here.
+  const handle = await createRunOutput({
+    ...(backend.capture_output === false ? {} : { logDir: join(record.staging_dir, 'logs') }),
+    ...(backend.stream_output === false ? {} : { echo: deps.terminal }),
+  });
   const stage = { status: 'running' as const, started_at: new Date().toISOString() };
   record.stages.run = stage;
   const undo = deps.cleanup.defer(
@@ -30,10 +35,6 @@ export async function runModel(
       `the ${backend.type} run${runner.leftovers().length > 0 ? ` (${runner.leftovers().join(', ')})` : ''}`,
     () => runner.stop(),
   );
-  const handle = await createRunOutput({
-    ...(backend.capture_output === false ? {} : { logDir: join(record.staging_dir, 'logs') }),
-    ...(backend.stream_output === false ? {} : { echo: deps.terminal }),
-  });
   const timeoutMs = deps.timeoutMs ?? backend.timeout * 1000;
   const stopper = new AbortController();
   const timer = setTimeout(

@@ -1,14 +1,32 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, symlinkSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { mountTmpfs, tmpfsUnavailable, unmount } from '../../test/helpers/mount.js';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { runProcess } from '../backends/process-runner.js';
+import { RunFailedError } from '../errors.js';
 import { createRunOutput } from './run-output.js';
 import { writeChunk } from './streams.js';
 
 let tree: Tree;
-afterEach(() => tree?.remove());
+let mounted: string | undefined;
+afterEach(() => {
+  if (mounted !== undefined) unmount(mounted);
+  mounted = undefined;
+  tree?.remove();
+});
+
+/** A logs folder on a one-page tmpfs: the first page written fills it. */
+function fullLogs(): string {
+  tree = makeTree();
+  const logs = tree.path('logs');
+  const problem = mountTmpfs(logs, 'size=4k');
+  if (problem !== undefined) throw new Error(problem);
+  mounted = logs;
+  return logs;
+}
 
 /** A terminal that takes a while over every write, like a slow ssh session. */
 function slowTerminal(received: Buffer[]): Writable {
@@ -41,37 +59,74 @@ describe('run output', () => {
     expect(Buffer.concat(echoed).equals(expected)).toBe(true);
   });
 
-  it('fails the output, without crashing, when the log cannot be written (a full disk)', async () => {
-    tree = makeTree({ 'logs/': '' });
-    symlinkSync('/dev/full', tree.path('logs', 'stdout.log'));
-    const handle = await createRunOutput({ logDir: tree.path('logs') });
-    // The write fails long before the model ends: the failure must wait for
-    // the exit without counting as an unhandled rejection meanwhile.
-    const outcome = await runProcess(
-      {
-        file: '/bin/sh',
-        args: ['-c', 'seq 1 1000; sleep 0.5'],
-        cwd: tree.root,
-        env: { PATH: process.env.PATH ?? '' },
-      },
-      handle.output,
-      { signal: new AbortController().signal, graceMs: 1000 },
-    );
-    await handle.close();
-    expect(outcome.exitCode).toBe(0);
-    expect(outcome.outputError).toMatch(/ENOSPC/);
-  });
+  it.skipIf(tmpfsUnavailable())(
+    'fails the output, without crashing, when the log cannot be written (a full disk)',
+    async () => {
+      const handle = await createRunOutput({ logDir: fullLogs() });
+      // The write fails long before the model ends: the failure must wait for
+      // the exit without counting as an unhandled rejection meanwhile.
+      const outcome = await runProcess(
+        {
+          file: '/bin/sh',
+          args: ['-c', 'seq 1 100000; sleep 0.5'],
+          cwd: tree.root,
+          env: { PATH: process.env.PATH ?? '' },
+        },
+        handle.output,
+        { signal: new AbortController().signal, graceMs: 1000 },
+      );
+      await handle.close();
+      expect(outcome.exitCode).toBe(0);
+      expect(outcome.outputError).toMatch(/ENOSPC/);
+    },
+  );
 
-  it('fails a direct write, without crashing, when the log cannot be written', async () => {
-    // Container and job output is written chunk by chunk, with no pipeline to hear the stream's error.
-    tree = makeTree({ 'logs/': '' });
-    symlinkSync('/dev/full', tree.path('logs', 'stderr.log'));
-    const handle = await createRunOutput({ logDir: tree.path('logs') });
-    await expect(writeChunk(handle.output.stderr, 'step 1\n')).rejects.toThrow(/ENOSPC/);
-    await expect(writeChunk(handle.output.stderr, 'step 2\n')).rejects.toThrow();
-    await writeChunk(handle.output.stdout, 'still kept\n');
-    await handle.close();
-    expect(readFileSync(tree.path('logs', 'stdout.log'), 'utf8')).toBe('still kept\n');
+  it.skipIf(tmpfsUnavailable())(
+    'fails a direct write, without crashing, when the log cannot be written',
+    async () => {
+      // Container and job output is written chunk by chunk, with no pipeline to hear the stream's error.
+      const logs = fullLogs();
+      const handle = await createRunOutput({ logDir: logs });
+      // stdout.log takes the one page there is; stderr.log then finds the disk full.
+      await writeChunk(handle.output.stdout, 'still kept\n');
+      await expect(writeChunk(handle.output.stderr, 'step 1\n')).rejects.toThrow(/ENOSPC/);
+      await expect(writeChunk(handle.output.stderr, 'step 2\n')).rejects.toThrow();
+      await handle.close();
+      expect(readFileSync(join(logs, 'stdout.log'), 'utf8')).toBe('still kept\n');
+    },
+  );
+
+  it.each([
+    [
+      'a logs symlink',
+      (t: Tree) => symlinkSync(t.path('victim'), t.path('logs')),
+      /logs is a symlink/,
+    ],
+    [
+      'a stdout.log symlink',
+      (t: Tree) => symlinkSync(t.path('victim', 'data.txt'), t.path('logs', 'stdout.log')),
+      /stdout.log is a symlink/,
+    ],
+    [
+      'a stderr.log hard link',
+      (t: Tree) => linkSync(t.path('victim', 'data.txt'), t.path('logs', 'stderr.log')),
+      /stderr.log is a hard link/,
+    ],
+    [
+      'a stdout.log FIFO',
+      (t: Tree) => execFileSync('mkfifo', [t.path('logs', 'stdout.log')]),
+      /stdout.log is a FIFO/,
+    ],
+    ['a logs file', (t: Tree) => writeFileSync(t.path('logs'), 'x'), /logs is not a folder/],
+  ])('refuses %s as a run failure, writing nothing through it', async (name, plant, message) => {
+    tree = makeTree({ 'victim/data.txt': 'precious\n' });
+    // The plants inside the logs folder need the folder.
+    if (!name.startsWith('a logs ')) mkdirSync(tree.path('logs'));
+    plant(tree);
+    const error = await createRunOutput({ logDir: tree.path('logs') }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunFailedError);
+    expect((error as Error).message).toMatch(message);
+    expect(readFileSync(tree.path('victim', 'data.txt'), 'utf8')).toBe('precious\n');
   });
 
   it('prefixes echoed lines by stream once the model writes to both, and never the logs', async () => {

@@ -1,7 +1,9 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import type { WriteStream } from 'node:fs';
+import { lstat, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { RunFailedError } from '../errors.js';
+import { openOwnFile } from '../link-safe.js';
 import { LineTail } from './line-tail.js';
 import { StreamPrefixer } from './stream-prefixer.js';
 import { endAndWait, writeChunk } from './streams.js';
@@ -45,11 +47,7 @@ export interface RunOutputHandle {
 export async function createRunOutput(options: RunOutputOptions): Promise<RunOutputHandle> {
   let files: Record<StreamName, WriteStream> | undefined;
   if (options.logDir !== undefined) {
-    await mkdir(options.logDir, { recursive: true });
-    files = {
-      stdout: createWriteStream(join(options.logDir, 'stdout.log')),
-      stderr: createWriteStream(join(options.logDir, 'stderr.log')),
-    };
+    files = await openLogFiles(options.logDir);
     // A failed write is reported through its callback and fails the run; the
     // stream's 'error' event would otherwise be an uncaught exception.
     for (const file of Object.values(files)) file.on('error', () => undefined);
@@ -85,6 +83,38 @@ export async function createRunOutput(options: RunOutputOptions): Promise<RunOut
       return closing;
     },
   };
+}
+
+/**
+ * Opens stdout.log and stderr.log in `logDir`, which must be a real folder
+ * holding no links there: a template or a model of an earlier run can leave
+ * a `logs` symlink, and the logs would then overwrite whatever it points to.
+ * Refused before the model starts, rather than moved aside, so the user sees
+ * it and nothing of theirs is renamed.
+ */
+async function openLogFiles(logDir: string): Promise<Record<StreamName, WriteStream>> {
+  const refuse = (problem: string) =>
+    new RunFailedError(`cannot keep the model's logs: ${problem}`, {
+      hint: `remove it from the run directory (or from the model's template); modelrun writes stdout.log and stderr.log itself in a logs folder there`,
+    });
+  const stats = await lstat(logDir).catch(() => undefined);
+  if (stats === undefined) await mkdir(logDir, { recursive: true });
+  else if (stats.isSymbolicLink())
+    throw refuse(`${logDir} is a symlink, which modelrun does not write through`);
+  else if (!stats.isDirectory()) throw refuse(`${logDir} is not a folder`);
+  const opened: WriteStream[] = [];
+  try {
+    for (const name of ['stdout.log', 'stderr.log']) {
+      const handle = await openOwnFile(join(logDir, name));
+      if (typeof handle === 'string') throw refuse(handle);
+      opened.push(handle.createWriteStream());
+    }
+  } catch (error) {
+    await Promise.all(opened.map(endAndWait));
+    throw error;
+  }
+  const [stdout, stderr] = opened as [WriteStream, WriteStream];
+  return { stdout, stderr };
 }
 
 /** A Writable that hands each chunk to an async sink and takes the next only when it is done. */

@@ -1,0 +1,87 @@
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HostileCase } from '../helpers/hostile.js';
+
+/**
+ * modelrun's own files in a run directory (logs, run.json, SHA256SUMS) among
+ * links a template or a model left there: none is written through a link,
+ * and a model's own file is not replaced by one of modelrun's.
+ */
+
+/** A model staged into dir/sims/r1 from dir/tpl, running `command` with `extra` config. */
+function lay(dir: string, command: string, extra = ''): void {
+  writeFileSync(
+    join(dir, 'model.yml'),
+    `run_id: r1\noutput_dir: ./sims\ntemplate: ./tpl\ncommand: ${JSON.stringify(command)}\n${extra}`,
+  );
+  mkdirSync(join(dir, 'tpl'), { recursive: true });
+  writeFileSync(join(dir, 'tpl', 'input.txt'), 'input\n');
+}
+
+export const hostileCases: HostileCase[] = [
+  {
+    name: "a template's logs/stdout.log that is a symlink to a file outside",
+    setup({ dir, outside }) {
+      lay(dir, 'echo hello-from-model');
+      mkdirSync(join(dir, 'tpl', 'logs'));
+      symlinkSync(join(outside, 'data.txt'), join(dir, 'tpl', 'logs', 'stdout.log'));
+      return {
+        args: ['run', 'model.yml'],
+        exit: [1],
+        says: /stdout\.log is a symlink, which modelrun does not write through/,
+        keep: ['model.yml', 'tpl'],
+      };
+    },
+  },
+  {
+    name: "a template's logs folder that is a symlink to a folder outside",
+    setup({ dir, outside }) {
+      lay(dir, 'echo hello-from-model');
+      symlinkSync(outside, join(dir, 'tpl', 'logs'));
+      return {
+        args: ['run', 'model.yml'],
+        exit: [1],
+        says: /logs is a symlink, which modelrun does not write through/,
+        keep: ['model.yml', 'tpl'],
+      };
+    },
+  },
+  {
+    name: 'a model that replaces .modelrun/run.json with a symlink to a file outside',
+    setup({ dir, outside }) {
+      lay(dir, `rm -f .modelrun/run.json; ln -s ${join(outside, 'data.txt')} .modelrun/run.json`);
+      return { args: ['run', 'model.yml'], exit: [0], keep: ['model.yml', 'tpl'] };
+    },
+  },
+  {
+    name: 'a model that leaves .modelrun/history as a symlink to a folder outside, run twice',
+    setup({ dir, outside }) {
+      lay(dir, 'true');
+      // The first run plants the link; the row's run is the second, in the same folder.
+      mkdirSync(join(dir, 'sims', 'r1', '.modelrun'), { recursive: true });
+      symlinkSync(outside, join(dir, 'sims', 'r1', '.modelrun', 'history'));
+      writeFileSync(
+        join(dir, 'sims', 'r1', '.modelrun', 'run.json'),
+        '{"run_id":"r1","status":"succeeded","started_at":"2026-01-01T00:00:00.000Z"}\n',
+      );
+      return {
+        args: ['run', 'model.yml'],
+        exit: [1, 2],
+        says: /history is a symlink/,
+        keep: ['model.yml', 'tpl'],
+      };
+    },
+  },
+  {
+    name: 'a model that writes its own SHA256SUMS, with a checksum postprocessor',
+    setup({ dir }) {
+      lay(dir, 'echo precious > SHA256SUMS', 'postprocess:\n  - type: checksum\n');
+      return {
+        args: ['run', 'model.yml'],
+        exit: [1],
+        says: /output "SHA256SUMS" already exists in the run directory and is not a checksum file modelrun wrote/,
+        keep: ['model.yml', 'tpl'],
+      };
+    },
+  },
+];
