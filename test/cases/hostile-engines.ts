@@ -1,4 +1,5 @@
 import { symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { dockerUnavailable, slurmUnavailable } from '../helpers/engines.js';
 import { makeFakeApptainer } from '../helpers/fake-apptainer.js';
@@ -124,6 +125,17 @@ const dockerHostRows: HostileCase[] = [
     ),
   },
   {
+    name: 'DOCKER_HOST=tcp:// to a port that accepts and never answers',
+    setup: async (paths) => {
+      const silent = await silentListener();
+      const row = dockerRun(
+        { DOCKER_HOST: silent.url },
+        /does not answer: no reply to the version request within 15 s\n.*hint: /,
+      ).setup(paths);
+      return { ...row, timeoutS: 30, teardown: silent.close };
+    },
+  },
+  {
     name: 'backends list with DOCKER_HOST=ssh://',
     setup: () => ({
       args: ['backends', 'list'],
@@ -146,6 +158,21 @@ const dockerHostRows: HostileCase[] = [
     },
   },
 ];
+
+/** A TCP port that accepts connections and never writes a byte: a hung engine. */
+async function silentListener(): Promise<{ url: string; close: () => Promise<void> }> {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `tcp://127.0.0.1:${port}`,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
 
 const noCommandRows: HostileCase[] = [
   ...['local', 'docker', 'slurm'].map(
