@@ -1,4 +1,4 @@
-import { symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { dockerUnavailable, slurmUnavailable } from '../helpers/engines.js';
@@ -285,9 +285,29 @@ const outputRows: HostileCase[] = outputTargets.flatMap(([what, target, says, ke
   ),
 );
 
+const nameRows: HostileCase[] = [
+  {
+    name: 'a template file whose name is not UTF-8',
+    setup: ({ dir }) => {
+      files(dir, {
+        'model.yml': 'run_id: r1\noutput_dir: ./out\ntemplate: ./template\ncommand: "true"\n',
+      });
+      mkdirSync(join(dir, 'template'));
+      writeFileSync(Buffer.from(`${join(dir, 'template', 'bad')}\xe9name.txt`, 'latin1'), 'x\n');
+      return {
+        args: ['generate', 'model.yml'],
+        exit: [2],
+        says: /template entry bad\\xe9name\.txt: its name is not UTF-8 .*\n.*hint: rename it/,
+        keep: ['model.yml', 'template'],
+      };
+    },
+  },
+];
+
 export const hostileCases: HostileCase[] = [
   ...imageRows,
   ...dockerHostRows,
   ...noCommandRows,
   ...outputRows,
+  ...nameRows,
 ];
