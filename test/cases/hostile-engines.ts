@@ -240,6 +240,7 @@ const noCommandRows: HostileCase[] = [
 
 const outputTargets: [string, (paths: HostilePaths) => string, RegExp, string[]?][] = [
   ['a folder', () => '.', /\. is a folder/],
+  ['an empty path', () => '', /--output is empty: it names no file to write/],
   ['/dev/full', () => '/dev/full', /is a device, not a regular file/],
   [
     'a symlink to a file outside',
@@ -286,6 +287,14 @@ const outputRows: HostileCase[] = outputTargets.flatMap(([what, target, says, ke
 );
 
 const nameRows: HostileCase[] = [
+  {
+    name: 'backends schema --all --output with an empty path',
+    setup: () => ({
+      args: ['backends', 'schema', '--all', '--output', ''],
+      exit: [2],
+      says: /--output is empty: it names no folder to write/,
+    }),
+  },
   {
     name: 'a template file whose name is not UTF-8',
     setup: ({ dir }) => {
