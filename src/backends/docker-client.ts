@@ -69,15 +69,20 @@ export interface EngineContainer {
 export interface DockerEngine {
   /** unix:///var/run/docker.sock, tcp://host:2375… */
   address: string;
-  version(): Promise<{ version: string; apiVersion: string }>;
-  imageExists(reference: string): Promise<boolean>;
+  /** Quick calls take `signal`, which ends them at modelrun's deadline or on an interrupt. */
+  version(signal?: AbortSignal): Promise<{ version: string; apiVersion: string }>;
+  imageExists(reference: string, signal?: AbortSignal): Promise<boolean>;
   pull(reference: string, signal: AbortSignal): Promise<AsyncIterable<ProgressMessage>>;
   build(
     context: NodeJS.ReadableStream,
     options: BuildOptions,
     signal: AbortSignal,
   ): Promise<AsyncIterable<ProgressMessage>>;
-  createContainer(name: string, spec: ContainerSpec): Promise<EngineContainer>;
+  createContainer(
+    name: string,
+    spec: ContainerSpec,
+    signal?: AbortSignal,
+  ): Promise<EngineContainer>;
   /** Containers carrying all these labels, running or not. */
   listContainers(labels: Record<string, string>): Promise<{ id: string; running: boolean }[]>;
 }

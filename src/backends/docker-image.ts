@@ -1,15 +1,28 @@
 import { join } from 'node:path';
-import { RunFailedError } from '../errors.js';
+import { isKnownError, RunFailedError } from '../errors.js';
 import { VERSION } from '../package-info.js';
 import { buildTag, contextTar, readBuildContext } from './docker-build-context.js';
 import type { DockerEngine } from './docker-client.js';
 import type { DockerConfig } from './docker-config.js';
+import { answered } from './docker-deadline.js';
 import { messageError, type ProgressSink, PullDisplay } from './docker-progress.js';
 
 export interface ImageDeps {
   status(line: string): void;
   progress: ProgressSink;
   signal: AbortSignal;
+  /** How long an image lookup may wait for the engine (ENGINE_ANSWER_MS). */
+  answerMs?: number;
+}
+
+/** Whether the image is on the engine, asked within the deadline for quick calls. */
+function lookUp(engine: DockerEngine, reference: string, deps: ImageDeps): Promise<boolean> {
+  return answered((signal) => engine.imageExists(reference, signal), {
+    address: engine.address,
+    what: `the lookup of the image ${reference}`,
+    stop: deps.signal,
+    ms: deps.answerMs,
+  });
 }
 
 /** The image the run uses: pulled as pull_policy says, or built from the Dockerfile. */
@@ -29,8 +42,8 @@ async function ensurePulled(
   policy: DockerConfig['pull_policy'],
   deps: ImageDeps,
 ): Promise<string> {
-  const present = await engine.imageExists(image).catch((error: Error) => {
-    throw lookupFailed(engine, image, error);
+  const present = await lookUp(engine, image, deps).catch((error: Error) => {
+    throw isKnownError(error) ? error : lookupFailed(engine, image, error);
   });
   if (policy === 'never' && !present) {
     throw new RunFailedError(
@@ -93,7 +106,7 @@ async function ensureBuilt(
   const context = await readBuildContext(contextDir, join(contextDir, config.dockerfile as string));
   const buildArgs = config.build_args ?? {};
   const tag = await buildTag(context, buildArgs);
-  if (config.pull_policy !== 'always' && (await engine.imageExists(tag))) {
+  if (config.pull_policy !== 'always' && (await lookUp(engine, tag, deps))) {
     deps.status(
       `using ${tag}, already built from ${context.dockerfilePath} with this context and these build args`,
     );
@@ -134,7 +147,7 @@ async function ensureBuilt(
       },
     );
   }
-  if (!(await engine.imageExists(tag))) {
+  if (!(await lookUp(engine, tag, deps))) {
     throw new RunFailedError(`the build of ${tag} ended without producing the image`, {
       hint: 'see the build output above',
     });

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { EngineUnavailableError, RunFailedError } from '../errors.js';
+import { EngineUnavailableError, isKnownError, RunFailedError } from '../errors.js';
 import { outputLost, type RunOutput } from '../run/run-output.js';
 import { endAndWait } from '../run/streams.js';
 import type { DockerEngine, EngineContainer, OutOfMemoryWatch } from './docker-client.js';
 import type { DockerConfig } from './docker-config.js';
+import { answered, ENGINE_ANSWER_MS } from './docker-deadline.js';
 import { Demuxer } from './docker-demux.js';
 import { ensureImage } from './docker-image.js';
 import { buildContainerSpec, invokingIdentity, LABELS } from './docker-spec.js';
@@ -28,6 +29,7 @@ export function createDockerRunner(
   deps: RunnerDeps,
   engine: DockerEngine,
   describe: () => DryRun,
+  answerMs = ENGINE_ANSWER_MS,
 ): BackendRunner {
   let started: Promise<string> | undefined;
   let container: EngineContainer | undefined;
@@ -39,10 +41,18 @@ export function createDockerRunner(
 
   // Asked once: start() checks too, so that it stands on its own, and reuses the pipeline's answer.
   let checked: Promise<void> | undefined;
-  const check = () =>
-    (checked ??= engine.version().then(
+  const bound = (what: string, stop: AbortSignal | undefined) => ({
+    address: engine.address,
+    what,
+    stop,
+    ms: answerMs,
+  });
+  const check = (stop?: AbortSignal) =>
+    (checked ??= answered((s) => engine.version(s), bound('the version request', stop)).then(
       () => undefined,
       (error: Error) => {
+        // A silent engine or a stop already says what happened.
+        if (isKnownError(error)) throw error;
         throw new EngineUnavailableError(
           `Cannot reach the Docker engine at ${engine.address}: is dockerd running? (${error.message})`,
           {
@@ -58,11 +68,12 @@ export function createDockerRunner(
     start(signal: AbortSignal) {
       // Shared by concurrent callers: the image is pulled or built once.
       started ??= (async () => {
-        await check();
+        await check(signal);
         return ensureImage(engine, config, {
           status: deps.status,
           progress: deps.progress ?? { write: () => {} },
           signal,
+          answerMs,
         });
       })();
       return started.then(() => undefined);
@@ -72,7 +83,11 @@ export function createDockerRunner(
       const image = await (started ?? Promise.reject(new Error('start() must come before run()')));
       const spec = buildContainerSpec(config, job, image, invokingIdentity());
       const name = `modelrun-${job.runId}-${randomBytes(4).toString('hex')}`;
-      const created = await engine.createContainer(name, spec).catch((error: Error) => {
+      const created = await answered(
+        (s) => engine.createContainer(name, spec, s),
+        bound(`the request to create the container ${name}`, signal),
+      ).catch((error: Error) => {
+        if (isKnownError(error)) throw error;
         throw new RunFailedError(
           `the Docker engine refused to create the container: ${error.message}`,
           {

@@ -23,13 +23,13 @@ export function dockerodeEngine(address: EngineAddress): DockerEngine {
 
   return {
     address: address.url,
-    async version() {
-      const info = await (await connect()).version();
+    async version(signal) {
+      const info = (await get(await connect(), '/version', signal)) as Docker.DockerVersion;
       return { version: info.Version, apiVersion: info.ApiVersion };
     },
-    async imageExists(reference) {
+    async imageExists(reference, signal) {
       try {
-        await (await connect()).getImage(reference).inspect();
+        await get(await connect(), `/images/${reference}/json`, signal);
         return true;
       } catch (error) {
         if ((error as { statusCode?: number }).statusCode === 404) return false;
@@ -57,9 +57,9 @@ export function dockerodeEngine(address: EngineAddress): DockerEngine {
       });
       return jsonLines(stream);
     },
-    async createContainer(name, spec: ContainerSpec) {
+    async createContainer(name, spec: ContainerSpec, signal) {
       const docker = await connect();
-      const container = await docker.createContainer({ name, ...spec });
+      const container = await docker.createContainer({ name, ...spec, abortSignal: signal });
       return wrapContainer(docker, container);
     },
     async listContainers(labels) {
@@ -70,6 +70,25 @@ export function dockerodeEngine(address: EngineAddress): DockerEngine {
       return found.map((c) => ({ id: c.Id, running: c.State === 'running' }));
     },
   };
+}
+
+/**
+ * A GET that ends when `signal` aborts. Dialled directly: the typings of
+ * dockerode's version() take no options, and its image inspect drops the
+ * abort signal.
+ */
+function get(docker: Docker, path: string, signal: AbortSignal | undefined): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    docker.modem.dial(
+      {
+        path,
+        method: 'GET',
+        abortSignal: signal,
+        statusCodes: { 200: true, 404: 'not found', 500: 'server error' },
+      },
+      (error, data) => (error ? reject(error) : resolve(data)),
+    );
+  });
 }
 
 function wrapContainer(docker: Docker, container: Docker.Container): EngineContainer {

@@ -107,9 +107,10 @@ export interface DryRun {
 export interface BackendRunner {
   /**
    * Fails fast, with a hint, when the engine cannot be used at all: called
-   * before anything is staged or created. Cheap; no image work.
+   * before anything is staged or created. Cheap; no image work. Aborting
+   * `signal` (an interrupt) ends the check at once.
    */
-  check(): Promise<void>;
+  check(signal?: AbortSignal): Promise<void>;
   /**
    * Gets the engine ready (reachable, image pulled or built). Idempotent, and
    * safe to call concurrently; aborting `signal` stops a pull or build.

@@ -8,7 +8,7 @@ import {
   serializeSchema,
 } from '../schema/json-schema.js';
 import type { Output } from './output.js';
-import { checkOutputFile, writeOutputFile } from './write-output.js';
+import { checkOutputFile, refuseEmptyOutput, writeOutputFile } from './write-output.js';
 
 export interface BackendsSchemaOptions {
   backendType?: string;
@@ -36,6 +36,7 @@ export async function runBackendsSchema(
     }
     if (options.format !== 'json')
       throw new UsageError('--all writes JSON files; drop --format yaml');
+    refuseEmptyOutput(options.output, 'folder');
     const dir = resolve(options.cwd, options.output);
     const files = [...schemaFolderFiles()].map(([name, text]) => ({
       file: { path: join(dir, name), shown: join(options.output as string, name) },

@@ -20,6 +20,7 @@ export interface OutputFile {
 
 /** Refuses a target modelrun must not write; call for every file before writing any. */
 export async function checkOutputFile(file: OutputFile, force: boolean): Promise<void> {
+  refuseEmptyOutput(file.shown, 'file');
   const found = await lstat(file.path).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw cannotWrite(file, error);
@@ -47,6 +48,21 @@ export async function checkOutputFile(file: OutputFile, force: boolean): Promise
   if (!force) {
     throw new UsageError(`${file.shown} already exists`, { hint: 'pass --force to overwrite it' });
   }
+}
+
+/**
+ * Refuses `--output ''`. An empty path resolves to the current folder: a
+ * file there would be refused as " is a folder", and a folder of files
+ * would be written into the current one, which the user did not name.
+ */
+export function refuseEmptyOutput(output: string, names: 'file' | 'folder'): void {
+  if (output === '')
+    throw new UsageError(`--output is empty: it names no ${names} to write`, {
+      hint:
+        names === 'file'
+          ? 'give the name of the file to write, or leave --output out to print to stdout'
+          : 'give the folder to write the files into, such as --output schemas',
+    });
 }
 
 /**

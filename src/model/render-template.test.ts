@@ -1,6 +1,7 @@
 import {
   chmodSync,
   existsSync,
+  mkdirSync,
   readFileSync,
   readlinkSync,
   statSync,
@@ -9,6 +10,7 @@ import {
 } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
+import { ConfigError } from '../errors.js';
 import { renderTemplate } from './render-template.js';
 import type { TemplateContext } from './template-context.js';
 
@@ -184,6 +186,40 @@ describe('renderTemplate', () => {
     expect(summary.warnings).toEqual([
       'template input.nml was copied, not rendered: it is not UTF-8 text (byte 3 is 0xe9); save it as UTF-8 to render it',
     ]);
+  });
+
+  it.each([
+    ['a file', '', 'bad\\xe9name.txt'],
+    ['a file in a folder', 'sub/', 'sub/bad\\xe9name.txt'],
+  ])(
+    'refuses %s whose name is not UTF-8, naming it with the bad byte escaped',
+    async (_, folder, shown) => {
+      tree = makeTree({ [`tpl/${folder}`]: '' });
+      const name = Buffer.concat([
+        Buffer.from(tree.path('tpl', folder, 'bad')),
+        Buffer.from([0xe9]),
+        Buffer.from('name.txt'),
+      ]);
+      writeFileSync(name, 'x = {{ config.name }}\n');
+      const error = await renderTemplate(tree.path('tpl'), tree.path('out'), context).catch(
+        (e: Error) => e,
+      );
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).message).toBe(
+        `template entry ${shown}: its name is not UTF-8 (byte 3 is 0xe9), so it cannot be staged`,
+      );
+      expect((error as ConfigError).hint).toBe(
+        `rename it to a UTF-8 name in the template folder (bash spells this one $'${shown}'), or remove it`,
+      );
+    },
+  );
+
+  it('refuses a folder whose name is not UTF-8', async () => {
+    tree = makeTree({ 'tpl/': '' });
+    mkdirSync(Buffer.concat([Buffer.from(tree.path('tpl', 'd')), Buffer.from([0xff])]));
+    await expect(renderTemplate(tree.path('tpl'), tree.path('out'), context)).rejects.toThrow(
+      'template entry d\\xff: its name is not UTF-8 (byte 1 is 0xff)',
+    );
   });
 
   it('keeps a byte order mark in a rendered file', async () => {

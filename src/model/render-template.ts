@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import nunjucks from 'nunjucks';
 import { ConfigError } from '../errors.js';
 import { firstInvalidOffset } from '../utf8.js';
+import { visibleName } from '../visible-name.js';
 import { StagingWriter } from './staging-writer.js';
 import type { TemplateContext } from './template-context.js';
 import { stagingFsError } from './template-fs-error.js';
@@ -96,17 +97,21 @@ export async function renderTemplate(
   };
 
   const walk = async (sourceDir: string, targetDir: string): Promise<void> => {
-    const entries = await readdir(join(templateRoot, sourceDir), { withFileTypes: true }).catch(
-      (error) => {
-        throw stagingFsError(error, `template folder ${sourceDir || templateDir}`);
-      },
-    );
-    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    // Read as bytes: a name that is not UTF-8 would otherwise arrive with
+    // U+FFFD in place of its bad bytes, the name of no file.
+    const listed = await readdir(join(templateRoot, sourceDir), {
+      withFileTypes: true,
+      encoding: 'buffer',
+    }).catch((error) => {
+      throw stagingFsError(error, `template folder ${sourceDir || templateDir}`);
+    });
+    const entries = listed.map((entry) => ({ entry, name: utf8Name(sourceDir, entry.name) }));
+    for (const { entry, name: entryName } of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       // A signal stops staging between entries; the caller sees signal.aborted.
       if (options.signal?.aborted) return;
-      const source = join(sourceDir, entry.name);
-      const name = renderName(env, loader, entry.name, source, context);
-      if (sourceDir === '') refuseBookkeeping(entry.name, name);
+      const source = join(sourceDir, entryName);
+      const name = renderName(env, loader, entryName, source, context);
+      if (sourceDir === '') refuseBookkeeping(entryName, name);
       if (entry.isDirectory()) {
         await walk(source, await writer.folder(targetDir, name, source));
         continue;
@@ -160,7 +165,25 @@ async function readTemplateFile(path: string, source: string): Promise<TemplateF
   }
 }
 
-function specialFile(source: string, entry: Dirent): ConfigError {
+/**
+ * A template entry's name as text. Names are rendered as templates and
+ * written as text, so one that is not UTF-8 is refused, shown with its bad
+ * bytes as \xNN, rather than staged under a name no file has.
+ */
+function utf8Name(sourceDir: string, raw: Buffer): string {
+  const bad = firstInvalidOffset(raw);
+  if (bad === raw.length) return raw.toString('utf8');
+  const shown =
+    sourceDir === '' ? visibleName(raw) : `${visibleName(sourceDir)}/${visibleName(raw)}`;
+  throw new ConfigError(
+    `template entry ${shown}: its name is not UTF-8 (byte ${bad} is 0x${hex(raw[bad])}), so it cannot be staged`,
+    {
+      hint: `rename it to a UTF-8 name in the template folder (bash spells this one $'${shown.replace(/'/g, "\\'")}'), or remove it`,
+    },
+  );
+}
+
+function specialFile(source: string, entry: Dirent<Buffer>): ConfigError {
   const kind = entry.isFIFO()
     ? 'a FIFO (named pipe)'
     : entry.isSocket()

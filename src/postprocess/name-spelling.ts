@@ -1,4 +1,8 @@
 import { join } from 'node:path';
+import { decodeLoosely } from '../visible-name.js';
+
+// Shared with staging, which names template files the same way.
+export { decodeLoosely, visibleName } from '../visible-name.js';
 
 /*
  * How the glob crawl sees names it could not otherwise match.
@@ -22,43 +26,6 @@ const SPELLINGS: Record<string, string> = {
   '\u2029': 'p',
 };
 const UNSPELLINGS = Object.fromEntries(Object.entries(SPELLINGS).map(([c, code]) => [code, c]));
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * `bytes` as runs of valid UTF-8 text and single bytes that are not part of
- * any valid character.
- */
-export function decodeLoosely(bytes: Buffer): (string | number)[] {
-  const parts: (string | number)[] = [];
-  let text = '';
-  for (let i = 0; i < bytes.length; ) {
-    const lead = bytes[i] as number;
-    const length =
-      lead < 0x80 ? 1 : lead < 0xc2 ? 0 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : lead < 0xf5 ? 4 : 0;
-    const char = length === 0 ? undefined : decodeOne(bytes.subarray(i, i + length), length);
-    if (char === undefined) {
-      if (text !== '') parts.push(text);
-      text = '';
-      parts.push(lead);
-      i += 1;
-    } else {
-      text += char;
-      i += length;
-    }
-  }
-  if (text !== '') parts.push(text);
-  return parts;
-}
-
-function decodeOne(bytes: Buffer, length: number): string | undefined {
-  if (bytes.length < length) return undefined;
-  try {
-    return strictUtf8.decode(bytes);
-  } catch {
-    return undefined;
-  }
-}
 
 /** One name from readdir, as the crawl sees it. */
 export function spellName(name: Buffer): string {
@@ -96,29 +63,4 @@ export function unspell(path: string): string | Buffer {
 export function fsPath(root: string, relative: string | Buffer): string | Buffer {
   if (typeof relative === 'string') return relative === '' ? root : join(root, relative);
   return Buffer.concat([Buffer.from(root.endsWith('/') ? root : `${root}/`), relative]);
-}
-
-/**
- * A name as a person can read it and paste it back: a byte that is not UTF-8
- * and a control character become \xNN, a line or paragraph separator \uNNNN,
- * and a backslash \\, so that no name can pass for another or move the cursor.
- */
-export function visibleName(name: string | Buffer): string {
-  const parts = typeof name === 'string' ? [name] : decodeLoosely(name);
-  return parts
-    .map((part) =>
-      typeof part === 'number'
-        ? `\\x${hex2(part)}`
-        : // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this escapes.
-          part.replace(/[\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
-            if (c === '\\') return '\\\\';
-            const code = c.charCodeAt(0);
-            return code > 0xff ? `\\u${code.toString(16)}` : `\\x${hex2(code)}`;
-          }),
-    )
-    .join('');
-}
-
-function hex2(byte: number): string {
-  return byte.toString(16).padStart(2, '0');
 }

@@ -121,7 +121,7 @@ export async function runPipeline(
   if (request.dryRun) return dryRun(request, record, deps, runner, plan);
   // An engine that cannot be used fails the run before anything is staged,
   // locked or created. Checked before the lock, which would create the dir.
-  await runner.check();
+  await runner.check(deps.signal);
   if (request.skipGenerate) await assertStaged(stagingDir);
   const lock = await openStaging(
     stagingDir,

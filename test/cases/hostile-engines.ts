@@ -1,4 +1,5 @@
-import { symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { dockerUnavailable, slurmUnavailable } from '../helpers/engines.js';
 import { makeFakeApptainer } from '../helpers/fake-apptainer.js';
@@ -124,6 +125,17 @@ const dockerHostRows: HostileCase[] = [
     ),
   },
   {
+    name: 'DOCKER_HOST=tcp:// to a port that accepts and never answers',
+    setup: async (paths) => {
+      const silent = await silentListener();
+      const row = dockerRun(
+        { DOCKER_HOST: silent.url },
+        /does not answer: no reply to the version request within 15 s\n.*hint: /,
+      ).setup(paths);
+      return { ...row, timeoutS: 30, teardown: silent.close };
+    },
+  },
+  {
     name: 'backends list with DOCKER_HOST=ssh://',
     setup: () => ({
       args: ['backends', 'list'],
@@ -146,6 +158,21 @@ const dockerHostRows: HostileCase[] = [
     },
   },
 ];
+
+/** A TCP port that accepts connections and never writes a byte: a hung engine. */
+async function silentListener(): Promise<{ url: string; close: () => Promise<void> }> {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `tcp://127.0.0.1:${port}`,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
 
 const noCommandRows: HostileCase[] = [
   ...['local', 'docker', 'slurm'].map(
@@ -213,6 +240,7 @@ const noCommandRows: HostileCase[] = [
 
 const outputTargets: [string, (paths: HostilePaths) => string, RegExp, string[]?][] = [
   ['a folder', () => '.', /\. is a folder/],
+  ['an empty path', () => '', /--output is empty: it names no file to write/],
   ['/dev/full', () => '/dev/full', /is a device, not a regular file/],
   [
     'a symlink to a file outside',
@@ -258,9 +286,37 @@ const outputRows: HostileCase[] = outputTargets.flatMap(([what, target, says, ke
   ),
 );
 
+const nameRows: HostileCase[] = [
+  {
+    name: 'backends schema --all --output with an empty path',
+    setup: () => ({
+      args: ['backends', 'schema', '--all', '--output', ''],
+      exit: [2],
+      says: /--output is empty: it names no folder to write/,
+    }),
+  },
+  {
+    name: 'a template file whose name is not UTF-8',
+    setup: ({ dir }) => {
+      files(dir, {
+        'model.yml': 'run_id: r1\noutput_dir: ./out\ntemplate: ./template\ncommand: "true"\n',
+      });
+      mkdirSync(join(dir, 'template'));
+      writeFileSync(Buffer.from(`${join(dir, 'template', 'bad')}\xe9name.txt`, 'latin1'), 'x\n');
+      return {
+        args: ['generate', 'model.yml'],
+        exit: [2],
+        says: /template entry bad\\xe9name\.txt: its name is not UTF-8 .*\n.*hint: rename it/,
+        keep: ['model.yml', 'template'],
+      };
+    },
+  },
+];
+
 export const hostileCases: HostileCase[] = [
   ...imageRows,
   ...dockerHostRows,
   ...noCommandRows,
   ...outputRows,
+  ...nameRows,
 ];
