@@ -416,13 +416,15 @@ describe('modelrun generate, postprocess and pipeline', () => {
   });
 
   it('pipeline takes the model by path, and --cleanup-on-failure removes a failed run', async () => {
-    tree.write('failing-pipeline.yml', 'model: fail.yml\n');
+    // A run_id of its own: --cleanup-on-failure keeps a dir that an earlier test's run left.
+    tree.write('fail-once.yml', 'run_id: fail-once\ncommand: "exit 3"\n');
+    tree.write('failing-pipeline.yml', 'model: fail-once.yml\n');
     const result = await runModelrun(['pipeline', 'failing-pipeline.yml', '--cleanup-on-failure'], {
       cwd: tree.root,
     });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('(removed, with its logs and run.json: --cleanup-on-failure)');
-    expect(existsSync(tree.path('simulations', 'fail'))).toBe(false);
+    expect(existsSync(tree.path('simulations', 'fail-once'))).toBe(false);
   });
 });
 
