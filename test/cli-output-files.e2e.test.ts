@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -9,7 +8,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, runInProcess } from './helpers/cli.js';
+import { nobodyUnavailable, runInProcess, runModelrun } from './helpers/cli.js';
 import { makeTree, type Tree } from './helpers/tree.js';
 
 /**
@@ -80,32 +79,20 @@ describe.each(Object.entries(commands))('backends %s --output', (_name, command)
     expect(readdirSync(tree.path('new', 'deeper'))).toEqual(['x.yml']);
   });
 
-  const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--help']).status === 0;
-  it.skipIf(!asNobody)(
-    'says permission denied, as a usage error, in a folder the user cannot write',
-    () => {
-      mkdirSync(tree.path('locked'));
-      chmodSync(tree.root, 0o755);
-      chmodSync(tree.path('locked'), 0o755);
-      const result = spawnSync(
-        'setpriv',
-        [
-          '--reuid=nobody',
-          '--regid=nogroup',
-          '--clear-groups',
-          process.execPath,
-          BIN,
-          ...command,
-          '--output',
-          'locked/x.yml',
-        ],
-        { cwd: tree.root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
-      );
-      expect(result.stderr).toMatch(/cannot write locked\/x.yml: permission denied/);
-      expect(result.status).toBe(2);
-      expect(readdirSync(tree.path('locked'))).toEqual([]);
-    },
-  );
+  it('says permission denied, as a usage error, in a folder the user cannot write', async (ctx) => {
+    const skip = nobodyUnavailable();
+    if (skip !== undefined) return ctx.skip(skip);
+    mkdirSync(tree.path('locked'));
+    chmodSync(tree.root, 0o755);
+    chmodSync(tree.path('locked'), 0o755);
+    const result = await runModelrun([...command, '--output', 'locked/x.yml'], {
+      cwd: tree.root,
+      asNobody: true,
+    });
+    expect(result.stderr).toMatch(/cannot write locked\/x.yml: permission denied/);
+    expect(result.code).toBe(2);
+    expect(readdirSync(tree.path('locked'))).toEqual([]);
+  });
 });
 
 describe('backends schema --all --output', () => {

@@ -1,7 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, runModelrun } from './helpers/cli.js';
+import { nobodyUnavailable, runModelrun } from './helpers/cli.js';
 import { makeTree, type Tree } from './helpers/tree.js';
 
 let tree: Tree;
@@ -55,43 +54,31 @@ describe('modelrun generate and run with a template', () => {
     expect(readFileSync(tree.path('elsewhere', 'file.txt'), 'utf8')).toBe('precious');
   });
 
-  it.each([
+  it.for([
     ['file', 'secret.txt', 'template file secret.txt: permission denied'],
     ['folder', 'locked', 'template folder locked: permission denied'],
-  ])('names an unreadable template %s (run as nobody)', (kind, name, says) => {
-    const setpriv = spawnSync('setpriv', ['--version']);
-    if (process.getuid?.() !== 0 || setpriv.status !== 0) {
-      console.log('skipped: needs root and setpriv to run modelrun as nobody');
-      return;
-    }
-    tree = makeTree({
-      'model.yml': `${MODEL}command: "true"\n`,
-      'template/a.txt': 'a',
-      'out/': '',
-    });
-    if (kind === 'file') tree.write(`template/${name}`, 'secret');
-    else mkdirSync(tree.path('template', name));
-    chmodSync(tree.path('template', name), 0o000);
-    chmodSync(tree.root, 0o755);
-    chmodSync(tree.path('out'), 0o777);
-    const result = spawnSync(
-      'setpriv',
-      [
-        '--reuid=nobody',
-        '--regid=nogroup',
-        '--clear-groups',
-        process.execPath,
-        BIN,
-        'generate',
-        'model.yml',
-      ],
-      {
+  ] as const)(
+    'names an unreadable template %s (run as nobody)',
+    async ([kind, name, says], ctx) => {
+      const skip = nobodyUnavailable();
+      if (skip !== undefined) return ctx.skip(skip);
+      tree = makeTree({
+        'model.yml': `${MODEL}command: "true"\n`,
+        'template/a.txt': 'a',
+        'out/': '',
+      });
+      if (kind === 'file') tree.write(`template/${name}`, 'secret');
+      else mkdirSync(tree.path('template', name));
+      chmodSync(tree.path('template', name), 0o000);
+      chmodSync(tree.root, 0o755);
+      chmodSync(tree.path('out'), 0o777);
+      const result = await runModelrun(['generate', 'model.yml'], {
         cwd: tree.root,
-        env: { ...process.env, HOME: tree.path('out'), NO_COLOR: '1' },
-        encoding: 'utf8',
-      },
-    );
-    expect(result.stderr).toContain(says);
-    expect(result.status).toBe(2);
-  });
+        env: { HOME: tree.path('out') },
+        asNobody: true,
+      });
+      expect(result.stderr).toContain(says);
+      expect(result.code).toBe(2);
+    },
+  );
 });

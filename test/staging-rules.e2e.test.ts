@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -11,8 +11,7 @@ import {
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, type CliResult, runModelrun } from './helpers/cli.js';
-import { asNobody } from './helpers/mount.js';
+import { BIN, type CliResult, nobodyUnavailable, runModelrun } from './helpers/cli.js';
 import { makeTree, type Tree } from './helpers/tree.js';
 
 /**
@@ -176,16 +175,12 @@ describe('an output_dir that is a dangling symlink', () => {
 
 describe('files modelrun may not remove', () => {
   /** Runs the built CLI as nobody, in a tree nobody can use. */
-  const runAsNobody = (prefix: string[], ...args: string[]) =>
-    new Promise<CliResult>((resolve) =>
-      execFile(
-        prefix[0] ?? 'setpriv',
-        [...prefix.slice(1), process.execPath, BIN, ...args],
-        { cwd: tree.root, env: { ...process.env, HOME: tree.path('home'), NO_COLOR: '1' } },
-        (error, stdout, stderr) =>
-          resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr }),
-      ),
-    );
+  const runAsNobody = (...args: string[]) =>
+    runModelrun(args, {
+      cwd: tree.root,
+      env: { HOME: tree.path('home') },
+      asNobody: true,
+    });
   // The model makes a folder it cannot write to: as nobody, what is in it cannot be removed.
   const lockedIn = 'mkdir rootdir && touch rootdir/f && chmod 555 rootdir';
   const nobodyTree = (files: Record<string, string>) => {
@@ -195,10 +190,10 @@ describe('files modelrun may not remove', () => {
   };
 
   it('--cleanup-on-failure keeps what it cannot remove, names it, and exits 1', async (ctx) => {
-    const nobody = asNobody();
-    if ('skip' in nobody) return ctx.skip(nobody.skip);
+    const skip = nobodyUnavailable();
+    if (skip !== undefined) return ctx.skip(skip);
     nobodyTree({ 'pipe.yml': `model:\n  run_id: r1\n  command: "${lockedIn}; exit 1"\n` });
-    const result = await runAsNobody(nobody.prefix, 'pipeline', 'pipe.yml', '--cleanup-on-failure');
+    const result = await runAsNobody('pipeline', 'pipe.yml', '--cleanup-on-failure');
     expect(result.code).toBe(1);
     noBug(result);
     expect(result.stderr).toContain('--cleanup-on-failure kept');
@@ -208,12 +203,12 @@ describe('files modelrun may not remove', () => {
   });
 
   it('delete_existing says it cannot remove the file, not write to it', async (ctx) => {
-    const nobody = asNobody();
-    if ('skip' in nobody) return ctx.skip(nobody.skip);
+    const skip = nobodyUnavailable();
+    if (skip !== undefined) return ctx.skip(skip);
     nobodyTree({ 'm.yml': `run_id: r1\ncommand: "${lockedIn}"\n` });
-    expect((await runAsNobody(nobody.prefix, 'run', 'm.yml')).code).toBe(0);
+    expect((await runAsNobody('run', 'm.yml')).code).toBe(0);
     writeFileSync(tree.path('m.yml'), 'run_id: r1\ndelete_existing: true\ncommand: "true"\n');
-    const result = await runAsNobody(nobody.prefix, 'run', 'm.yml');
+    const result = await runAsNobody('run', 'm.yml');
     expect(result.code).toBe(2);
     noBug(result);
     expect(result.stderr).toContain(`cannot remove ${tree.path('simulations/r1/rootdir/f')}`);

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -10,8 +9,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, type CliResult, runModelrun } from './helpers/cli.js';
-import { asNobody, mountTmpfs, unmount } from './helpers/mount.js';
+import { nobodyUnavailable, runModelrun } from './helpers/cli.js';
+import { mountTmpfs, unmount } from './helpers/mount.js';
 import { readRunRecord } from './helpers/run-record.js';
 import { makeTree, type Tree } from './helpers/tree.js';
 
@@ -209,25 +208,18 @@ describe('an output_dir modelrun cannot stage in', () => {
   });
 
   it('is a clear error when the user may not write there', async (ctx) => {
-    const nobody = asNobody();
-    if ('skip' in nobody) return ctx.skip(nobody.skip);
+    const skip = nobodyUnavailable();
+    if (skip !== undefined) return ctx.skip(skip);
     const { model } = project('run_id: r1\noutput_dir: ./locked\ncommand: "true"\n');
     mkdirSync(tree.path('project/locked'));
     for (const dir of [tree.root, tree.path('project'), tree.path('elsewhere')])
       chmodSync(dir, 0o755);
     chmodSync(model, 0o644);
-    const result = await new Promise<CliResult>((resolve) =>
-      execFile(
-        nobody.prefix[0] ?? 'setpriv',
-        [...nobody.prefix.slice(1), process.execPath, BIN, 'run', model],
-        {
-          cwd: tree.path('elsewhere'),
-          env: { ...process.env, HOME: tree.path('home'), NO_COLOR: '1' },
-        },
-        (error, stdout, stderr) =>
-          resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr }),
-      ),
-    );
+    const result = await runModelrun(['run', model], {
+      cwd: tree.path('elsewhere'),
+      env: { HOME: tree.path('home') },
+      asNobody: true,
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('permission denied');
     expect(result.stderr).toContain('output_dir');

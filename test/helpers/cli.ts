@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,10 +14,13 @@ export interface CliResult {
 /** Runs the built `modelrun` as a user would, without colour unless the env asks for it. */
 export function runModelrun(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; asNobody?: boolean } = {},
 ): Promise<CliResult> {
+  const [command, ...prefix] = options.asNobody
+    ? [...AS_NOBODY, process.execPath]
+    : [process.execPath];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(command as string, [...prefix, BIN, ...args], {
       cwd: options.cwd ?? REPO_ROOT,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -30,6 +33,27 @@ export function runModelrun(
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** Runs a program as the user nobody, for whom permission checks apply; as root they never deny. */
+const AS_NOBODY = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
+let nobodyProbe: string | undefined | null = null;
+
+/**
+ * Why `runModelrun(..., { asNobody: true })` cannot work here (not root, no
+ * setpriv), or undefined when it can; probed once, for a skip with a reason.
+ */
+export function nobodyUnavailable(): string | undefined {
+  if (nobodyProbe !== null) return nobodyProbe;
+  if (process.getuid?.() !== 0) nobodyProbe = 'not root, so modelrun cannot be run as nobody';
+  else {
+    const probe = spawnSync(AS_NOBODY[0] as string, [...AS_NOBODY.slice(1), 'true']);
+    nobodyProbe =
+      probe.status === 0
+        ? undefined
+        : `setpriv cannot run a command as nobody: ${probe.error?.message ?? probe.stderr}`;
+  }
+  return nobodyProbe;
 }
 
 /**

@@ -22,17 +22,6 @@ export function unmount(dir: string): void {
   execFileSync('umount', [dir], { stdio: 'pipe' });
 }
 
-/** The command prefix that runs a program as nobody, or why there is none (not root, no setpriv). */
-export function asNobody(): { prefix: string[] } | { skip: string } {
-  if (process.getuid?.() !== 0) return { skip: 'not root, so cannot run a command as nobody' };
-  try {
-    execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'true']);
-  } catch (error) {
-    return { skip: `setpriv cannot run a command as nobody: ${String(error)}` };
-  }
-  return { prefix: ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] };
-}
-
 let mountable: string | undefined | null = null;
 
 /** Why a tmpfs cannot be mounted here, or undefined when it can: probed once, for skip(). */
