@@ -9,29 +9,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { templateContext } from '../../test/helpers/template-context.js';
 import { makeTree, type Tree, type TreeSpec } from '../../test/helpers/tree.js';
 import { renderTemplate } from './render-template.js';
-import type { TemplateContext } from './template-context.js';
 
 let tree: Tree;
 afterEach(() => tree?.remove());
 
-const context: TemplateContext = {
-  runtime: {
-    run_id: 'run-7',
-    staging_dir: '/staging',
-    generated_at: '2024-01-01T00:00:00.000Z',
-    host: { hostname: 'h', platform: 'linux', arch: 'x64', cpus: 2, user: 'u' },
-    period: {
-      start: '2024-01-01T00:00:00.000Z',
-      end: '2024-01-01T02:00:00.000Z',
-      interval: '1h',
-      interval_seconds: 3600,
-      steps: ['a'],
-    },
-  },
-  config: { slash: 'a/b', nul: 'a\u0000b', dot: '..' },
-};
+const context = templateContext({ slash: 'a/b', nul: 'a\u0000b', dot: '..' });
 
 /** A tree with the template in `template/`, the staging dir `out/` and files never to change in `outside/`. */
 const setup = (spec: TreeSpec) => {

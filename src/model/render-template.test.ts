@@ -9,38 +9,23 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { templateContext } from '../../test/helpers/template-context.js';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { ConfigError } from '../errors.js';
 import { renderTemplate } from './render-template.js';
-import type { TemplateContext } from './template-context.js';
 
 let tree: Tree;
 afterEach(() => tree?.remove());
 
-const context: TemplateContext = {
-  runtime: {
-    run_id: 'run-7',
-    staging_dir: '/staging',
-    generated_at: '2024-01-01T00:00:00.000Z',
-    host: { hostname: 'h', platform: 'linux', arch: 'x64', cpus: 2, user: 'u' },
-    period: {
-      start: '2024-01-01T00:00:00.000Z',
-      end: '2024-01-01T02:00:00.000Z',
-      interval: '1h',
-      interval_seconds: 3600,
-      steps: ['a', 'b', 'c'],
-    },
-  },
-  config: {
-    grid: { nx: 400 },
-    name: 'bay',
-    scenarios: ['calm', 'storm'],
-    up: '../escaped',
-    abs: '/tmp/modelrun-escaped',
-    deep: '../../escaped',
-    bookkeeping: '.modelrun',
-  },
-};
+const context = templateContext({
+  grid: { nx: 400 },
+  name: 'bay',
+  scenarios: ['calm', 'storm'],
+  up: '../escaped',
+  abs: '/tmp/modelrun-escaped',
+  deep: '../../escaped',
+  bookkeeping: '.modelrun',
+});
 
 const render = (files: Record<string, string>) => {
   tree = makeTree(
