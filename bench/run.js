@@ -159,9 +159,16 @@ async function archive(dir) {
   mkdirSync(staging, { recursive: true });
   const tree = makeTree(join(staging, 'data'), archiveMiB);
   writeFileSync(join(work, 'model.yml'), 'run_id: arch\ncommand: "true"\n');
+  // postprocess works on a run that exists: make it one, as a user would.
+  const [node, ...args] = modelrun('run', 'model.yml', '--no-postprocess');
+  execFileSync(node, args, { cwd: work, stdio: 'ignore' });
   const ours = join(work, 'modelrun.tar.gz');
   const plain = join(work, 'tar.tar.gz');
-  writeFileSync(join(work, 'archive.yml'), `type: archive\ndestination: ${JSON.stringify(ours)}\n`);
+  // Only the data, as tar packs: not the run's logs.
+  writeFileSync(
+    join(work, 'archive.yml'),
+    `type: archive\ninclude: ["data/**"]\ndestination: ${JSON.stringify(ours)}\n`,
+  );
   const sizes = {};
   const keep = (path, name) => () => {
     // Listing a large archive takes a while; its file count is checked once.
