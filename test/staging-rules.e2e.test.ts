@@ -223,26 +223,33 @@ describe('a signal while the template renders', () => {
     for (let i = 0; i < 8000; i++)
       writeFileSync(tree.path('tpl', `f${i}.txt`), '{{ runtime.run_id }}\n');
   };
-  const interrupt = async (args: string[]) => {
+  /** Starts modelrun, waits until `rendering()` shows the template half staged, then sends SIGTERM. */
+  const interrupt = async (args: string[], rendering: () => boolean) => {
+    mkdirSync(tree.path('tmp'));
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: tree.root,
-      env: { ...process.env, HOME: tree.path('home'), NO_COLOR: '1' },
+      // The dry run renders into a scratch folder under TMPDIR, where the test can see it.
+      env: { ...process.env, HOME: tree.path('home'), TMPDIR: tree.path('tmp'), NO_COLOR: '1' },
     });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    await sleep(2500);
+    // A fixed wait raced modelrun's start on a loaded machine; a staged file cannot.
+    for (let i = 0; i < 800 && !rendering(); i++) await sleep(25);
     child.kill('SIGTERM');
     const signalled = Date.now();
     const code = await exited;
     return { code, stdout, stderr, seconds: (Date.now() - signalled) / 1000 };
   };
+  const staged = (dir: string) => existsSync(join(dir, 'f0.txt'));
 
   it('run --dry-run stops promptly and points at no file that does not exist', async () => {
     bigTemplate();
-    const result = await interrupt(['run', 'm.yml', '--dry-run']);
+    const result = await interrupt(['run', 'm.yml', '--dry-run'], () =>
+      readdirSync(tree.path('tmp')).some((name) => staged(tree.path('tmp', name))),
+    );
     expect(result.seconds).toBeLessThan(4);
     expect(result.code).toBe(143);
     expect(result.stdout + result.stderr).toContain('dry run interrupted');
@@ -252,7 +259,9 @@ describe('a signal while the template renders', () => {
 
   it('generate stops promptly, says so and releases its lock', async () => {
     bigTemplate();
-    const result = await interrupt(['generate', 'm.yml']);
+    const result = await interrupt(['generate', 'm.yml'], () =>
+      staged(tree.path('simulations/r1')),
+    );
     expect(result.seconds).toBeLessThan(4);
     expect(result.code).toBe(143);
     expect(result.stderr).toContain('interrupted');
