@@ -364,8 +364,28 @@ const tooLargeRows: HostileCase[] = [
   },
 ];
 
+const secretRows: HostileCase[] = [
+  {
+    name: 'a slurm env var that is not secret-named but holds a secret',
+    setup: ({ dir }) => {
+      files(dir, {
+        'model.yml': MODEL,
+        'slurm.yml': 'type: slurm\nenv_vars: {API_TOKEN: "${MYTOK}", OTHER: "${MYTOK}"}\n',
+      });
+      return {
+        args: ['run', 'model.yml', '--backend-config', 'slurm.yml', '--dry-run'],
+        env: { MYTOK: 's3cr3t-value-XYZ' },
+        exit: [0],
+        says: /# API_TOKEN, OTHER: from a file only you can read/,
+        keep: ['model.yml', 'slurm.yml'],
+      };
+    },
+  },
+];
+
 export const hostileCases: HostileCase[] = [
   ...tooLargeRows,
+  ...secretRows,
   ...imageRows,
   ...dockerHostRows,
   ...noCommandRows,
