@@ -123,11 +123,12 @@ describe.skipIf(missing !== undefined)('the slurm backend, against a real cluste
     const secret = `tok-${Math.random().toString(36).slice(2)}`;
     const { request, deps, staging } = pipelineHarness(
       tree,
-      { command: 'printf "%s" "$API_TOKEN"' },
-      { type: 'slurm', env_vars: { API_TOKEN: secret } },
+      { command: 'printf "%s %s" "$API_TOKEN" "$OTHER"' },
+      // OTHER is not secret-named, but holds the secret: masked by value, so kept out too.
+      { type: 'slurm', env_vars: { API_TOKEN: secret, OTHER: secret } },
     );
     expect((await runPipeline(request, deps)).exitCode).toBe(0);
-    expect(readFileSync(join(staging, 'logs', 'stdout.log'), 'utf8')).toBe(secret);
+    expect(readFileSync(join(staging, 'logs', 'stdout.log'), 'utf8')).toBe(`${secret} ${secret}`);
     expect(readFileSync(join(staging, 'slurm-job.sh'), 'utf8')).not.toContain(secret);
     expect(existsSync(join(staging, '.modelrun', 'slurm-secrets.env'))).toBe(false);
   });

@@ -1,4 +1,5 @@
 import { pipeline } from 'node:stream/promises';
+import { RunFailedError } from '../errors.js';
 import type { Guard } from '../guardian/tasks.js';
 import { outputLost, type RunOutput } from '../run/run-output.js';
 import { signalGroup } from './process-group.js';
@@ -17,6 +18,8 @@ export interface ProcessOutcome {
   signal: NodeJS.Signals | null;
   /** Set when the process could not be started at all. */
   startError?: string;
+  /** The system's code for that failure: ENOENT, EACCES, E2BIG… */
+  startCode?: string;
   /** Set when the output could not be written to the logs. */
   outputError?: string;
 }
@@ -59,6 +62,19 @@ export async function runProcess(
     stripFinalNewline: false,
   });
   const pid = child.pid;
+  // Node could not start it. When spawn itself throws (E2BIG, ENAMETOOLONG),
+  // execa hands back a stand-in that never emits 'exit' or 'error', so
+  // waiting for those would hang the run; its result, though, always settles.
+  if (pid === undefined) {
+    const result = await child;
+    const cause = result.cause as NodeJS.ErrnoException | undefined;
+    return {
+      exitCode: null,
+      signal: null,
+      startError: cause?.message ?? result.shortMessage,
+      ...(result.code === undefined ? {} : { startCode: result.code }),
+    };
+  }
   // The pipelines end the run's output streams, so they settle only once
   // every chunk has reached the log files, not when the child's pipe closes.
   // A failure is kept as a value: it may come before the exit, while nothing
@@ -78,12 +94,9 @@ export async function runProcess(
       resolve({ exitCode: null, signal: null, startError: error.message }),
     );
   });
-  if (pid !== undefined) options.onStart?.(pid);
+  options.onStart?.(pid);
   const unguard =
-    pid === undefined
-      ? () => {}
-      : (options.guard?.({ kind: 'process-group', pgid: pid, graceMs: options.graceMs }) ??
-        (() => {}));
+    options.guard?.({ kind: 'process-group', pgid: pid, graceMs: options.graceMs }) ?? (() => {});
 
   let killTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
@@ -109,11 +122,39 @@ export async function runProcess(
   }
 }
 
-/** A process's end in the run's terms: a start failure or lost output is a reason, never a success. */
+/** Start failures that no fix of the program would cure: the system refuses what it is given. */
+const TOO_LARGE: Record<string, { what: string; hint: string }> = {
+  E2BIG: {
+    what: 'the command line and environment are too large for the system (E2BIG)',
+    hint: 'move big values out of env_vars and the command line into a file the command reads (such as one in the template), and pass its path instead',
+  },
+  ENAMETOOLONG: {
+    what: "the command's file name is too long for the system (ENAMETOOLONG)",
+    hint: 'give the program by a shorter path, or run it through a shell script',
+  },
+};
+
+/** Why a process could not start because of its size, with what to do, or undefined. */
+export function tooLargeToStart(
+  outcome: ProcessOutcome,
+): { what: string; hint: string } | undefined {
+  return outcome.startCode === undefined ? undefined : TOO_LARGE[outcome.startCode];
+}
+
+/**
+ * A process's end in the run's terms: a start failure or lost output is a
+ * reason, never a success. A command the system refuses for its size fails
+ * the run with a hint, since no run of it could ever start.
+ */
 export function toRunOutcome(
   outcome: ProcessOutcome,
   file: string,
 ): { exitCode: number | null; signal: string | null; reason?: string } {
+  const tooLarge = tooLargeToStart(outcome);
+  if (tooLarge !== undefined)
+    throw new RunFailedError(`could not start the model: ${tooLarge.what}`, {
+      hint: tooLarge.hint,
+    });
   if (outcome.startError !== undefined)
     return {
       exitCode: null,

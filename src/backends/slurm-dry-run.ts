@@ -3,11 +3,17 @@ import { batchScript, containerCommand, jobCommand, scriptPath } from './slurm-s
 import type { DryRun, RunJob } from './types.js';
 
 /** What a Slurm run would submit: the batch script, which holds no secret values. */
-export function slurmDryRun(config: SlurmConfig, job: RunJob, image: string | undefined): DryRun {
+export function slurmDryRun(
+  config: SlurmConfig,
+  job: RunJob,
+  image: string | undefined,
+  hostEnv: NodeJS.ProcessEnv,
+): DryRun {
   const script = batchScript(
     config,
     job,
     jobCommand(config, job, containerCommand(config, job, image)),
+    hostEnv,
   );
   return {
     lines: [

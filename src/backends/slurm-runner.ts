@@ -95,11 +95,16 @@ export function createSlurmRunner(
       unguardEnvFiles.push(await writeContainerEnv(config, job, deps.guard));
       await mkdir(dirname(outputPattern(config, job)), { recursive: true });
       await mkdir(dirname(errorPattern(config, job)), { recursive: true });
-      unguardEnvFiles.push(await writeSecrets(config, job, deps.guard));
+      unguardEnvFiles.push(await writeSecrets(config, job, deps.env, deps.guard));
       // Replaced, not written through: a model of an earlier run may have left a link here.
       await replaceFile(
         script,
-        batchScript(config, job, jobCommand(config, job, containerCommand(config, job, resolved))),
+        batchScript(
+          config,
+          job,
+          jobCommand(config, job, containerCommand(config, job, resolved)),
+          deps.env,
+        ),
         0o700,
       );
       if (signal.aborted)
@@ -231,8 +236,13 @@ async function settle(tail: () => Promise<number[]>): Promise<void> {
  * it has none. The guardian removes it should modelrun die, once it has
  * cancelled the job.
  */
-async function writeSecrets(config: SlurmConfig, job: RunJob, guard?: Guard): Promise<() => void> {
-  const secrets = secretEnv(config);
+async function writeSecrets(
+  config: SlurmConfig,
+  job: RunJob,
+  hostEnv: NodeJS.ProcessEnv,
+  guard?: Guard,
+): Promise<() => void> {
+  const secrets = secretEnv(config, hostEnv);
   if (Object.keys(secrets).length === 0) return () => {};
   return writeEnvFile(secretsFilePath(job.stagingDir), secretsFileText(secrets), guard);
 }

@@ -112,6 +112,32 @@ describe('the batch script', () => {
     expect(secretEnv(config(fields))).toEqual({ API_TOKEN: 'tok-123456', DB_PASSWORD: 'x' });
   });
 
+  it('keeps out a variable whose value holds a secret, as run.json masks it', () => {
+    const c = config({
+      env_vars: {
+        API_TOKEN: 's3cr3t-value-XYZ',
+        OTHER: 's3cr3t-value-XYZ',
+        URL: 'x?t=s3cr3t-value-XYZ',
+      },
+    });
+    const text = batchScript(c, JOB, jobCommand(c, JOB, undefined));
+    expect(text).not.toContain('s3cr3t-value-XYZ');
+    expect(text).toContain('# API_TOKEN, OTHER, URL: from a file only you can read');
+    expect(secretsFileText(secretEnv(c))).toBe(
+      "export API_TOKEN='s3cr3t-value-XYZ'\nexport OTHER='s3cr3t-value-XYZ'\nexport URL='x?t=s3cr3t-value-XYZ'\n",
+    );
+  });
+
+  it("keeps out a variable whose value holds a secret of modelrun's own environment", () => {
+    const c = config({ env_vars: { FROM_HOST: 'host-secret-123', SHORT: 'abc' } });
+    const hostEnv = { HOST_API_TOKEN: 'host-secret-123', MY_KEY: 'abc' };
+    const text = batchScript(c, JOB, jobCommand(c, JOB, undefined), hostEnv);
+    expect(text).not.toContain('host-secret-123');
+    // Shorter than the masking rule's minimum: masked by name only, as in run.json.
+    expect(text).toContain("export SHORT='abc'");
+    expect(secretEnv(c, hostEnv)).toEqual({ FROM_HOST: 'host-secret-123' });
+  });
+
   it('gives the job its secrets exactly, through the file', () => {
     const value = `it's $HOME \\ "x"`;
     const dir = tree.path('staged');

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { VERSION } from '../package-info.js';
-import { isSecretName } from '../secrets.js';
+import { isSecretName, Redactor } from '../secrets.js';
 import { buildApptainerArgv, envFilePath } from './apptainer-command.js';
 import type { ApptainerConfig } from './apptainer-config.js';
 import { dockerRunArgv } from './docker-cli.js';
@@ -15,7 +15,7 @@ export function scriptPath(stagingDir: string): string {
 }
 
 /**
- * Where the job reads the values of secret-named variables from: mode 0600
+ * Where the job reads the values of its secret variables from: mode 0600
  * under .modelrun/, removed once the job has ended. Not in the script, which
  * is kept with the run and which Slurm stores (and may archive) as it is.
  */
@@ -23,10 +23,22 @@ export function secretsFilePath(stagingDir: string): string {
   return join(stagingDir, '.modelrun', 'slurm-secrets.env');
 }
 
-/** The secret-named variables of the job's environment, as the secrets file holds them. */
-export function secretEnv(config: SlurmConfig): Record<string, string> {
+/**
+ * The job's variables that stay out of the script, as the secrets file holds
+ * them: those with a secret name, and those whose value holds a secret's
+ * value (`OTHER: ${API_TOKEN}`), by the rule that masks it in run.json and
+ * the dry run. `hostEnv` is modelrun's own environment, whose secret-named
+ * values count as secrets too.
+ */
+export function secretEnv(
+  config: SlurmConfig,
+  hostEnv: Record<string, string | undefined> = {},
+): Record<string, string> {
+  const known = new Redactor().addSecretsOf(config).addEnv(hostEnv);
   return Object.fromEntries(
-    Object.entries(config.env_vars ?? {}).filter(([name]) => isSecretName(name)),
+    Object.entries(config.env_vars ?? {}).filter(
+      ([name, value]) => isSecretName(name) || known.redact(value) !== value,
+    ),
   );
 }
 
@@ -61,11 +73,16 @@ export function jobCommand(
 
 /**
  * The batch script: #SBATCH lines from the config, the environment exported
- * with exact quoting, then the command. Secret-named variables are sourced
- * from the secrets file, so the script holds no secret and --dry-run shows
- * it exactly as it is submitted.
+ * with exact quoting, then the command. Secret variables (see secretEnv) are
+ * sourced from the secrets file, so the script holds no secret and --dry-run
+ * shows it exactly as it is submitted.
  */
-export function batchScript(config: SlurmConfig, job: RunJob, command: string): string {
+export function batchScript(
+  config: SlurmConfig,
+  job: RunJob,
+  command: string,
+  hostEnv: Record<string, string | undefined> = {},
+): string {
   const directives: [string, string | number | undefined][] = [
     ['job-name', jobName(config, job)],
     ['output', outputPattern(config, job)],
@@ -88,6 +105,7 @@ export function batchScript(config: SlurmConfig, job: RunJob, command: string): 
     ['mail-user', config.mail_user],
   ];
   const env = Object.entries(config.env_vars ?? {});
+  const secret = Object.keys(secretEnv(config, hostEnv));
   const secrets = secretsFilePath(job.stagingDir);
   return [
     '#!/bin/bash',
@@ -99,14 +117,11 @@ export function batchScript(config: SlurmConfig, job: RunJob, command: string): 
     ...(config.additional_options ?? []).map((option) => `#SBATCH ${option}`),
     '',
     ...env
-      .filter(([name]) => !isSecretName(name))
+      .filter(([name]) => !secret.includes(name))
       .map(([name, value]) => `export ${name}=${shellQuote(value)}`),
-    ...(env.some(([name]) => isSecretName(name))
+    ...(secret.length > 0
       ? [
-          `# ${env
-            .filter(([name]) => isSecretName(name))
-            .map(([name]) => name)
-            .join(', ')}: from a file only you can read, removed when the job ends`,
+          `# ${secret.join(', ')}: from a file only you can read, removed when the job ends`,
           `. ${shellQuote(secrets)} || exit 1`,
         ]
       : []),

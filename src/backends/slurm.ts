@@ -57,6 +57,6 @@ export const slurmBackend: BackendDefinition = {
       ]);
     const apptainer = containerAsApptainer(c);
     const image = apptainer === undefined ? undefined : await plannedImage(apptainer, deps.env);
-    return createSlurmRunner(c, job, deps, () => slurmDryRun(c, job, image));
+    return createSlurmRunner(c, job, deps, () => slurmDryRun(c, job, image, deps.env));
   },
 };

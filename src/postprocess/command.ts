@@ -47,7 +47,7 @@ export const commandPostprocessor: PostprocessorDefinition = {
     // The command line, its stderr and start errors may carry a secret; the words around them are ours.
     const redact = context.redact ?? ((text: string) => text);
     const shown = `\`${redact(config.command)}\``;
-    const { runProcess } = await import('../backends/process-runner.js');
+    const { runProcess, tooLargeToStart } = await import('../backends/process-runner.js');
     const { createRunOutput } = await import('../run/run-output.js');
     const handle = await createRunOutput({
       ...(context.terminal === undefined ? {} : { echo: context.terminal }),
@@ -79,6 +79,12 @@ export const commandPostprocessor: PostprocessorDefinition = {
           summary: `${shown} timed out after ${config.timeout} s`,
         };
       if (context.signal.aborted) return { status: 'failed', summary: `${shown} was cancelled` };
+      const tooLarge = tooLargeToStart(outcome);
+      if (tooLarge !== undefined)
+        return {
+          status: 'failed',
+          summary: `${shown} could not start: ${tooLarge.what}; ${tooLarge.hint}`,
+        };
       if (outcome.startError !== undefined)
         return {
           status: 'failed',

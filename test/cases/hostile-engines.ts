@@ -313,7 +313,79 @@ const nameRows: HostileCase[] = [
   },
 ];
 
+const BIG = 'a'.repeat(200_000);
+
+/** Commands and environments larger than the system lets a process start with. */
+const tooLargeRows: HostileCase[] = [
+  {
+    name: 'a local env var too large for the system',
+    setup: ({ dir }) => {
+      files(dir, { 'model.yml': MODEL, 'local.yml': `type: local\nenv_vars: {BIG: "${BIG}"}\n` });
+      return {
+        args: ['run', 'model.yml', '--backend-config', 'local.yml'],
+        exit: [1],
+        says: /could not start the model: the command line and environment are too large for the system \(E2BIG\)\n.*hint: move big values/,
+        keep: ['model.yml', 'local.yml'],
+        timeoutS: 10,
+      };
+    },
+  },
+  {
+    name: 'a local command whose file name is too long for the system',
+    setup: ({ dir }) => {
+      files(dir, {
+        'model.yml': MODEL,
+        'local.yml': `type: local\nshell: false\ncommand: /${'a'.repeat(5000)}\n`,
+      });
+      return {
+        args: ['run', 'model.yml', '--backend-config', 'local.yml'],
+        exit: [1],
+        says: /too long for the system \(ENAMETOOLONG\)/,
+        keep: ['model.yml', 'local.yml'],
+        timeoutS: 10,
+      };
+    },
+  },
+  {
+    name: 'a command postprocessor env var too large for the system',
+    setup: ({ dir }) => {
+      files(dir, {
+        'model.yml': `${MODEL}postprocess:\n  - type: command\n    command: "true"\n    env_vars: {BIG: "${BIG}"}\n`,
+        'local.yml': 'type: local\n',
+      });
+      return {
+        args: ['run', 'model.yml', '--backend-config', 'local.yml'],
+        exit: [1],
+        says: /`true` could not start: the command line and environment are too large for the system \(E2BIG\)/,
+        keep: ['model.yml', 'local.yml'],
+        timeoutS: 10,
+      };
+    },
+  },
+];
+
+const secretRows: HostileCase[] = [
+  {
+    name: 'a slurm env var that is not secret-named but holds a secret',
+    setup: ({ dir }) => {
+      files(dir, {
+        'model.yml': MODEL,
+        'slurm.yml': 'type: slurm\nenv_vars: {API_TOKEN: "${MYTOK}", OTHER: "${MYTOK}"}\n',
+      });
+      return {
+        args: ['run', 'model.yml', '--backend-config', 'slurm.yml', '--dry-run'],
+        env: { MYTOK: 's3cr3t-value-XYZ' },
+        exit: [0],
+        says: /# API_TOKEN, OTHER: from a file only you can read/,
+        keep: ['model.yml', 'slurm.yml'],
+      };
+    },
+  },
+];
+
 export const hostileCases: HostileCase[] = [
+  ...tooLargeRows,
+  ...secretRows,
   ...imageRows,
   ...dockerHostRows,
   ...noCommandRows,

@@ -1,0 +1,69 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeTree, type Tree } from '../../test/helpers/tree.js';
+import { RunFailedError } from '../errors.js';
+import { createRunOutput } from '../run/run-output.js';
+import type { LocalConfig } from './local.js';
+import { createLocalRunner } from './local-runner.js';
+import { runProcess } from './process-runner.js';
+
+let tree: Tree;
+afterEach(() => tree?.remove());
+
+const BIG = 'a'.repeat(200_000);
+const PATH = process.env.PATH ?? '';
+
+// Node's spawn throws these at once; on the old code the run then waited
+// forever for a process that never existed, hence the short timeouts.
+describe('a process the system refuses to start', () => {
+  it.each([
+    ['an environment too large', { file: 'true', env: { PATH, BIG } }, 'E2BIG'],
+    ['a file name too long', { file: `/${'a'.repeat(5000)}`, env: { PATH } }, 'ENAMETOOLONG'],
+  ])('%s ends at once as a start failure', { timeout: 5000 }, async (_what, spec, code) => {
+    tree = makeTree();
+    const handle = await createRunOutput({});
+    const outcome = await runProcess({ ...spec, args: [], cwd: tree.root }, handle.output, {
+      signal: new AbortController().signal,
+      graceMs: 1000,
+    });
+    await handle.close();
+    expect(outcome).toMatchObject({ exitCode: null, signal: null, startCode: code });
+    expect(outcome.startError).toContain(code);
+  });
+
+  it('fails a local run with what to do', { timeout: 5000 }, async () => {
+    tree = makeTree();
+    const config = {
+      type: 'local',
+      command: 'true',
+      shell: true,
+      env_vars: { BIG },
+      timeout: 60,
+    } as unknown as LocalConfig;
+    const runner = createLocalRunner(
+      config,
+      { runId: 'r1', stagingDir: tree.root, modelCommand: undefined },
+      { env: { PATH }, status: () => {} },
+    );
+    const handle = await createRunOutput({});
+    const run = runner.run(handle.output, new AbortController().signal);
+    await expect(run).rejects.toThrow(RunFailedError);
+    await expect(run).rejects.toThrow(
+      'could not start the model: the command line and environment are too large for the system (E2BIG)',
+    );
+    await expect(run).rejects.toMatchObject({ hint: expect.stringContaining('into a file') });
+    await handle.close();
+  });
+
+  it('still reports a program that does not exist as the run failing to start', async () => {
+    tree = makeTree();
+    const handle = await createRunOutput({});
+    const outcome = await runProcess(
+      { file: tree.path('missing'), args: [], cwd: tree.root, env: { PATH } },
+      handle.output,
+      { signal: new AbortController().signal, graceMs: 1000 },
+    );
+    await handle.close();
+    expect(outcome).toMatchObject({ exitCode: null, startCode: 'ENOENT' });
+    expect(outcome.startError).toContain('ENOENT');
+  });
+});
