@@ -244,6 +244,20 @@ describe('interrupting a run', () => {
     expect(next.code).toBe(0);
   });
 
+  it('killed with SIGQUIT, leaves no lock behind: neither the lock nor its owner file', async () => {
+    const { child, exited } = await startRun('slow.yml');
+    const dir = tree.path('simulations', 'slow');
+    child.kill('SIGQUIT');
+    expect(await exited).toBe(null);
+    expect((await waitForGuardian(dir))?.status).toBe('failed');
+    // The lock goes at once (the lock library's exit hook); its owner file goes with the guardian.
+    const owner = join(dir, '.modelrun', 'run.lock.owner');
+    for (let waited = 0; existsSync(owner) && waited < 5000; waited += 50) await sleep(50);
+    expect(
+      readdirSync(join(dir, '.modelrun')).filter((name) => name.startsWith('run.lock')),
+    ).toEqual([]);
+  });
+
   it('killed with SIGKILL during a command postprocessor, leaves none of its processes', async () => {
     const { child, exited } = await startModelrun(
       ['run', 'quick.yml', '--postprocessor-config', 'slow-post.yml'],

@@ -144,7 +144,7 @@ describe('--cleanup-on-failure on a rerun', () => {
     const result = await run('pipeline', 'pipe.yml', '--cleanup-on-failure');
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('--cleanup-on-failure kept');
-    expect(result.stderr).toContain('held files before this run began');
+    expect(result.stderr).toContain('before this run began');
     for (const name of first) expect(existsSync(tree.path('simulations/r1', name))).toBe(true);
     expect(readdirSync(tree.path('simulations/r1/.modelrun/history'))).toHaveLength(1);
   });
@@ -267,4 +267,73 @@ describe('a signal while the template renders', () => {
     expect(result.stderr).toContain('interrupted');
     expect(readdirSync(tree.path('simulations/r1/.modelrun'))).toEqual([]);
   }, 30_000);
+});
+
+describe("a run staged in another run's .modelrun folder", () => {
+  it.each([
+    [
+      'run_id: .modelrun',
+      'run_id: .modelrun\noutput_dir: ./simulations/A\n',
+      'cannot be ".modelrun"',
+    ],
+    [
+      'run_id: .MODELRUN',
+      'run_id: .MODELRUN\noutput_dir: ./simulations/A\n',
+      'cannot be ".modelrun"',
+    ],
+    [
+      'an output_dir in .modelrun',
+      'run_id: history\noutput_dir: ./simulations/A/.modelrun\n',
+      'it is in a .modelrun folder',
+    ],
+  ])(
+    'is refused (%s), and the other run keeps its record and history',
+    async (_name, head, says) => {
+      tree = makeTree({
+        'home/': '',
+        'template/f.txt': 'x',
+        'a.yml': 'run_id: A\ntemplate: ./template\ncommand: "echo hi"\n',
+      });
+      const b = (del: boolean) =>
+        writeFileSync(
+          tree.path('b.yml'),
+          `${head}template: ./template\ncommand: "echo B"\ndelete_existing: ${del}\n`,
+        );
+      expect((await run('run', 'a.yml')).code).toBe(0);
+      expect((await run('run', 'a.yml')).code).toBe(0);
+      const book = tree.path('simulations/A/.modelrun');
+      const before = readdirSync(book, { recursive: true }).sort();
+      const record = readFileSync(join(book, 'run.json'), 'utf8');
+      // The first run would stage in A's .modelrun/; the second would then empty it.
+      for (const del of [false, true]) {
+        b(del);
+        const result = await run('run', 'b.yml');
+        noBug(result);
+        expect(result.code).toBe(2);
+        expect(result.stderr).toContain(says);
+      }
+      expect(readdirSync(book, { recursive: true }).sort()).toEqual(before);
+      expect(readFileSync(join(book, 'run.json'), 'utf8')).toBe(record);
+    },
+  );
+});
+
+describe('--cleanup-on-failure and a symlink the user made', () => {
+  it('keeps the symlink and the folder it leads to', async () => {
+    tree = makeTree({
+      'home/': '',
+      'A/template/f.txt': 'x',
+      'A/precious_empty/': '',
+      'A/model.yml': 'run_id: ra\ntemplate: ./template\ncommand: "exit 1"\n',
+      'A/pipe.yml': 'model: model.yml\nbackend: {type: local}\n',
+    });
+    mkdirSync(tree.path('A/simulations'));
+    symlinkSync('../precious_empty', tree.path('A/simulations/ra'));
+    const result = await run('pipeline', 'A/pipe.yml', '--cleanup-on-failure');
+    noBug(result);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--cleanup-on-failure kept');
+    expect(existsSync(tree.path('A/simulations/ra'))).toBe(true);
+    expect(existsSync(tree.path('A/precious_empty'))).toBe(true);
+  });
 });

@@ -54,7 +54,7 @@ async function undoAll(diedAt: number): Promise<void> {
 }
 
 async function undo(task: GuardTask, diedAt: number): Promise<void> {
-  if (task.kind === 'staging-lock') await releaseAbandonedLock(task.stagingDir, diedAt);
+  if (task.kind === 'staging-lock') await releaseAbandonedLock(task.stagingDir, diedAt, task.pid);
   else if (task.kind === 'process-group') await stopGroup(task.pgid, task.graceMs);
   else if (task.kind === 'docker-container') await stopContainer(task);
   else if (task.kind === 'slurm-job') await scancel(task.id);

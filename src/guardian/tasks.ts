@@ -17,8 +17,11 @@ export type GuardTask =
   | { kind: 'secret-file'; path: string; dev: string; ino: string }
   /** The run's run.json, still "running": marked failed, once the rest is undone. */
   | { kind: 'run-record'; path: string }
-  /** The staging dir's lock: released last, when everything else was undone. */
-  | { kind: 'staging-lock'; stagingDir: string };
+  /**
+   * The staging dir's lock: released last, when everything else was undone.
+   * `pid` is the modelrun that holds it, named in the lock's owner file.
+   */
+  | { kind: 'staging-lock'; stagingDir: string; pid?: number };
 
 /** One line from modelrun to its guardian. */
 export type GuardMessage =

@@ -2,7 +2,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join, parse } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { isInside, MODELRUN_DIR } from './staging-dir.js';
-import { realPathOf } from './staging-place.js';
+import { inBookkeeping, realPathOf } from './staging-place.js';
 
 export interface DeletionContext {
   /** The model's output_dir: never itself deleted. */
@@ -35,6 +35,12 @@ export async function deletionVerdict(dir: string, ctx: DeletionContext): Promis
   const shown = real === dir ? '' : ` (${dir} leads there through a symlink)`;
   const home = await realPathOf(ctx.home);
   if (real === parse(real).root) return refuse(`it is the root folder${shown}`, OWN_FOLDER_HINT);
+  // Another run's record and history: never a run's own folder, whatever it holds.
+  if (inBookkeeping(real) || inBookkeeping(dir))
+    return refuse(
+      `it is in a ${MODELRUN_DIR} folder, another run's bookkeeping${shown}`,
+      OWN_FOLDER_HINT,
+    );
   if (real === home) return refuse(`it is your home folder${shown}`, OWN_FOLDER_HINT);
   if (isInside(real, home))
     return refuse(`it holds your home folder ${home}${shown}`, OWN_FOLDER_HINT);

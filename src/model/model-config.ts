@@ -5,8 +5,15 @@ import { anyPath, existingPath } from '../config/paths.js';
 import { postprocessorListSchema } from '../postprocess/registry.js';
 import { periodSchema } from './period.js';
 
-/** Letters, digits, `.`, `_` and `-`, but not `.` or `..`, which would name a folder that is not the run's own. */
-export const RUN_ID_PATTERN = /^(?!\.{1,2}$)[A-Za-z0-9._-]+$/;
+/**
+ * Letters, digits, `.`, `_` and `-`, but not `.` or `..`, which would name a
+ * folder that is not the run's own, nor `.modelrun` in any case (a
+ * case-insensitive disk folds them), which would stage the run in another
+ * run's bookkeeping folder. Spelled without the `i` flag, which JSON Schema
+ * patterns do not carry.
+ */
+export const RUN_ID_PATTERN =
+  /^(?!\.{1,2}$)(?!\.[Mm][Oo][Dd][Ee][Ll][Rr][Uu][Nn]$)[A-Za-z0-9._-]+$/;
 
 /**
  * A run_id names a folder (255 bytes at most), a container
@@ -34,7 +41,9 @@ export function modelConfigSchema(ctx: PathContext) {
           error: (issue) =>
             issue.input === '.' || issue.input === '..'
               ? 'cannot be "." or ".."'
-              : 'must use only letters, digits, ".", "_" and "-", such as "hindcast-2024-01"',
+              : String(issue.input).toLowerCase() === '.modelrun'
+                ? 'cannot be ".modelrun", the folder where every run keeps its record, lock and history'
+                : 'must use only letters, digits, ".", "_" and "-", such as "hindcast-2024-01"',
         }),
       {
         description:

@@ -1,4 +1,5 @@
-import { rm, rmdir, stat } from 'node:fs/promises';
+import { readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 /** The staging lock: a directory its holder touches every few seconds (see staging-lock.ts). */
@@ -16,13 +17,38 @@ const CLOCK_MARGIN_MS = 2000;
  * library rounds up to whole seconds), and a takeover waits for the lock to
  * be stale for 15 s: a margin of 2 s tells the two apart.
  */
-export async function releaseAbandonedLock(stagingDir: string, diedAt: number): Promise<void> {
+export async function releaseAbandonedLock(
+  stagingDir: string,
+  diedAt: number,
+  pid?: number,
+): Promise<void> {
   const lock = join(stagingDir, LOCK_PATH);
+  const owner = join(stagingDir, LOCK_OWNER_PATH);
   const touched = await stat(lock).then(
     (s) => s.mtimeMs,
     () => undefined,
   );
-  if (touched === undefined || touched > diedAt + CLOCK_MARGIN_MS) return;
-  await rm(join(stagingDir, LOCK_OWNER_PATH), { force: true });
+  // On a signal it does not handle itself (SIGQUIT), modelrun dies through
+  // the lock library's exit hook, which removes the lock but not the owner
+  // file beside it. That file goes only if it names the dead modelrun: a
+  // later run may have taken the lock since and written its own.
+  if (touched === undefined) {
+    if (pid !== undefined && (await ownedBy(owner, pid))) await rm(owner, { force: true });
+    return;
+  }
+  if (touched > diedAt + CLOCK_MARGIN_MS) return;
+  await rm(owner, { force: true });
   await rmdir(lock);
+}
+
+/** Does the owner file name modelrun `pid` on this host? */
+async function ownedBy(owner: string, pid: number): Promise<boolean> {
+  const text = await readFile(owner, 'utf8').catch(() => undefined);
+  if (text === undefined) return false;
+  try {
+    const named = JSON.parse(text) as { pid?: unknown; host?: unknown };
+    return named.pid === pid && named.host === hostname();
+  } catch {
+    return false;
+  }
 }

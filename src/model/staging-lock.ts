@@ -58,7 +58,7 @@ export async function lockStagingDir(
     await release();
     throw error;
   }
-  const unguard = guard?.({ kind: 'staging-lock', stagingDir });
+  const unguard = guard?.({ kind: 'staging-lock', stagingDir, pid: process.pid });
   let released = false;
   return {
     async release() {

@@ -16,6 +16,24 @@ describe('where a run can be staged', () => {
     ['/dev/null', () => '/dev/null', 'is a special file'],
     ['under /proc', () => '/proc/modelrun-test/r1', "kernel's proc filesystem"],
     ['under /sys', () => '/sys/modelrun-test/r1', "kernel's sysfs filesystem"],
+    ['/proc/self/cwd, as written', () => '/proc/self/cwd/r1', 'it is under /proc'],
+    ['/sys as written', () => '/sys/../sys/modelrun-test/r1', 'it is under /sys'],
+    ['a symlink into /proc', (t: Tree) => t.path('proc-link', 'r1'), 'it is under /proc'],
+    [
+      "another run's .modelrun folder",
+      (t: Tree) => t.path('sims', 'A', '.modelrun'),
+      'it is in a .modelrun folder',
+    ],
+    [
+      "a folder inside another run's .modelrun, in any case",
+      (t: Tree) => t.path('sims', 'A', '.ModelRun', 'history'),
+      'it is in a .modelrun folder',
+    ],
+    [
+      "a symlink to another run's .modelrun folder",
+      (t: Tree) => t.path('book-link', 'r1'),
+      'by its real path',
+    ],
     ['a 256-byte folder name', (t: Tree) => t.path('x'.repeat(256)), 'longer than 255 bytes'],
     [
       'a 5000-byte path',
@@ -23,8 +41,10 @@ describe('where a run can be staged', () => {
       'longer than 4095',
     ],
   ])('refuses %s', async (_name, dir, why) => {
-    tree = makeTree({ 'home/.ssh/id': 'secret', 'file.txt': '' });
+    tree = makeTree({ 'home/.ssh/id': 'secret', 'file.txt': '', 'sims/A/.modelrun/history/': '' });
     symlinkSync(tree.path('home'), tree.path('link'));
+    symlinkSync('/proc/self', tree.path('proc-link'));
+    symlinkSync(tree.path('sims', 'A', '.modelrun'), tree.path('book-link'));
     await expect(
       assertStagingPlace(dir(tree), tree.path('out'), tree.path('home')),
     ).rejects.toThrow(why);

@@ -1,7 +1,7 @@
 import { lstat, mkdir, readlink, realpath, stat, statfs } from 'node:fs/promises';
-import { basename, dirname, join, parse, sep } from 'node:path';
+import { basename, dirname, join, parse, resolve, sep } from 'node:path';
 import { ConfigError, type KnownError, RunFailedError } from '../errors.js';
-import { isInside, MODELRUN_DIR } from './staging-dir.js';
+import { isInside, MODELRUN_DIR, within } from './staging-dir.js';
 
 /**
  * The real path of `path`, through every symlink, when only a leading part of
@@ -73,6 +73,8 @@ export async function assertStagingPlace(
     );
   await assertNoDanglingLink(stagingDir, refuse);
   const real = await realPathOf(stagingDir);
+  assertNotKernelPath(resolve(stagingDir), real, refuse);
+  assertNotBookkeeping(resolve(stagingDir), real, refuse);
   const realHome = await realPathOf(home);
   if (real === parse(real).root || real === realHome || isInside(real, realHome))
     throw refuse(
@@ -83,6 +85,48 @@ export async function assertStagingPlace(
     );
   await assertFolderPath(real, refuse);
   await assertOwnFolder(stagingDir);
+}
+
+/**
+ * /proc and /sys hold no runs. A path under them is refused as written too,
+ * not only by where it leads: /proc/self/cwd leads to modelrun's own folder
+ * here, and to another one in the Docker daemon or on a Slurm node.
+ */
+function assertNotKernelPath(
+  written: string,
+  real: string,
+  refuse: (why: string, hint: string) => ConfigError,
+): void {
+  for (const root of ['/proc', '/sys'])
+    for (const path of [written, real])
+      if (within(root, path))
+        throw refuse(
+          `it is under ${root}, the kernel's ${root === '/proc' ? 'proc' : 'sysfs'} filesystem, which holds no model runs${path === real && path !== written ? ` (${written} leads there)` : ''}`,
+          'point output_dir at a folder on a disk, such as output_dir: ./simulations',
+        );
+}
+
+/** True when a component of `path` is `.modelrun`, in any case (a case-insensitive disk folds them). */
+export function inBookkeeping(path: string): boolean {
+  return path.split(sep).some((part) => part.toLowerCase() === MODELRUN_DIR);
+}
+
+/**
+ * A run staged at or inside another run's `.modelrun/` would make a
+ * `.modelrun/` of its own there, which the deletion rule takes for a staged
+ * folder: delete_existing would then empty the other run's record and
+ * history. Checked as written and by real path.
+ */
+function assertNotBookkeeping(
+  written: string,
+  real: string,
+  refuse: (why: string, hint: string) => ConfigError,
+): void {
+  if (!inBookkeeping(written) && !inBookkeeping(real)) return;
+  throw refuse(
+    `it is in a ${MODELRUN_DIR} folder${real === written ? '' : ` (by its real path ${real})`}, where a run keeps its record, lock and history; no run is staged there`,
+    'point output_dir at a folder of its own, such as output_dir: ./simulations, and give the run a run_id other than .modelrun',
+  );
 }
 
 /**

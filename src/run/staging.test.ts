@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pipelineHarness } from '../../test/helpers/pipeline.js';
@@ -129,6 +138,28 @@ describe('--cleanup-on-failure', () => {
     expect(result.exitCode).toBe(1);
     expect(result.cleanup).toEqual({ removed: true });
     expect(existsSync(staging)).toBe(false);
+  });
+
+  it.each([
+    ['an empty folder that was there before', false],
+    ['a symlink to an empty folder of the user', true],
+  ])('keeps %s: only a folder this run created is removed', async (_name, link) => {
+    const { request, deps, staging, captured } = setup({ command: 'exit 1' });
+    const precious = join(tree.root, 'precious_empty');
+    mkdirSync(link ? precious : staging, { recursive: true });
+    if (link) {
+      mkdirSync(join(staging, '..'), { recursive: true });
+      symlinkSync(precious, staging);
+    }
+    const result = await runPipeline({ ...request, cleanupOnFailure: true }, deps);
+    expect(result.exitCode).toBe(1);
+    expect(result.cleanup).toMatchObject({
+      removed: false,
+      why: expect.stringContaining('before this run began'),
+    });
+    expect(lstatSync(staging).isSymbolicLink()).toBe(link);
+    if (link) expect(statSync(precious).isDirectory()).toBe(true);
+    expect(captured.status.join('\n')).toContain(`--cleanup-on-failure kept ${staging}`);
   });
 
   it.each([

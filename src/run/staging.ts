@@ -131,8 +131,8 @@ export type CleanupOutcome = { removed: true } | { removed: false; why: string; 
 
 /**
  * For --cleanup-on-failure, taken before the run begins: the deletion rule's
- * verdict, and a refusal when the folder already held files then (an
- * earlier run's outputs and history), which are not this run's to remove.
+ * verdict, and a refusal when anything was at the path then (a folder, even
+ * an empty one, or a symlink): only a folder this run created is its to remove.
  */
 export async function cleanupVerdictBefore(
   stagingDir: string,
@@ -140,12 +140,14 @@ export async function cleanupVerdictBefore(
 ): Promise<DeletionVerdict> {
   const verdict = await deletionVerdict(stagingDir, deletion);
   if (!verdict.allowed) return verdict;
-  const entries = await readdir(stagingDir).catch(() => []);
-  if (entries.length === 0) return verdict;
+  const there = await lstat(stagingDir).catch(() => undefined);
+  if (there === undefined) return verdict;
   return {
     allowed: false,
-    why: "it held files before this run began (an earlier run's, or yours), so it is not this run's to remove",
-    hint: "the earlier files stay there with this run's; remove the folder by hand if you no longer need them",
+    why: there.isSymbolicLink()
+      ? "it is a symlink that was there before this run began, so neither it nor where it leads is this run's to remove"
+      : "it was there before this run began (with an earlier run's files, or yours, or empty), so it is not this run's to remove",
+    hint: 'remove the folder by hand if you no longer need it',
   };
 }
 
@@ -173,9 +175,6 @@ export async function removeFailedRun(
         hint: 'remove them by hand, as a user allowed to',
       };
   }
-  // A staging dir that was a symlink to the removed folder now leads nowhere.
-  if ((await lstat(stagingDir).catch(() => undefined))?.isSymbolicLink())
-    await rm(stagingDir).catch(() => undefined);
   return { removed: true };
 }
 

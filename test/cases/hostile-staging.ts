@@ -342,7 +342,7 @@ export const hostileCases: HostileCase[] = [
         args: ['pipeline', 'pipe.yml', '--cleanup-on-failure'],
         keep: ['pipe.yml', 'simulations/r1/result.dat'],
         exit: [1],
-        says: 'held files before this run began',
+        says: 'before this run began',
       };
     },
   },
@@ -363,4 +363,69 @@ export const hostileCases: HostileCase[] = [
       },
     }),
   ),
+  ...(['.modelrun', '.MODELRUN'] as const).map(
+    (runId): HostileCase => ({
+      name: `run_id: ${runId}, staged in another run's folder`,
+      setup: ({ dir }) => {
+        write(dir, {
+          'project/template/f.txt': 'x',
+          'project/b.yml': `run_id: ${runId}\noutput_dir: ./simulations/A\ntemplate: ./template\ncommand: "true"\ndelete_existing: true\n`,
+          'project/simulations/A/.modelrun/run.json': '{"run_id":"A","status":"succeeded"}\n',
+          'project/simulations/A/.modelrun/history/1/run.json': '{"run_id":"A"}\n',
+        });
+        return {
+          args: ['run', 'project/b.yml'],
+          keep: [
+            'project/b.yml',
+            'project/simulations/A/.modelrun/run.json',
+            'project/simulations/A/.modelrun/history/1/run.json',
+          ],
+          exit: [2],
+          says: 'cannot be ".modelrun"',
+        };
+      },
+    }),
+  ),
+  {
+    name: "an output_dir inside another run's .modelrun folder",
+    setup: ({ dir }) => {
+      write(dir, {
+        'project/simulations/A/.modelrun/run.json': '{"run_id":"A","status":"succeeded"}\n',
+        'project/simulations/A/.modelrun/history/1/run.json': '{"run_id":"A"}\n',
+      });
+      return {
+        args: ['run', 'project/model.yml'],
+        keep: [
+          ...project(
+            dir,
+            'run_id: history\noutput_dir: ./simulations/A/.modelrun\ncommand: "true"\ndelete_existing: true\n',
+          ),
+          'project/simulations/A/.modelrun/run.json',
+          'project/simulations/A/.modelrun/history/1/run.json',
+        ],
+        exit: [2],
+        says: 'it is in a .modelrun folder',
+      };
+    },
+  },
+  badOutputDir('output_dir: /proc/self/cwd', () => '/proc/self/cwd', 'it is under /proc'),
+  {
+    name: '--cleanup-on-failure on a staging dir that is a symlink to a folder of the user',
+    setup: ({ dir }) => {
+      write(dir, {
+        'A/template/f.txt': 'x',
+        'A/model.yml': 'run_id: ra\ntemplate: ./template\ncommand: "exit 1"\n',
+        'A/pipe.yml': 'model: model.yml\nbackend: {type: local}\n',
+      });
+      mkdirSync(join(dir, 'A', 'precious_empty'));
+      mkdirSync(join(dir, 'A', 'simulations'));
+      symlinkSync('../precious_empty', join(dir, 'A', 'simulations', 'ra'));
+      return {
+        args: ['pipeline', 'A/pipe.yml', '--cleanup-on-failure'],
+        keep: ['A/model.yml', 'A/pipe.yml', 'A/simulations/ra'],
+        exit: [1],
+        says: 'before this run began',
+      };
+    },
+  },
 ];
