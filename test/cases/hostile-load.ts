@@ -212,4 +212,42 @@ export const hostileCases: HostileCase[] = [
       says: /environment variable HOSTILE_UNSET_USER is not set/,
     }),
   },
+
+  // YAML that parses but cannot be read as a config as written.
+  {
+    name: 'an env var named __proto__, which would be dropped silently',
+    setup: file(
+      'type: local\nenv_vars: {"__proto__": hello}\n',
+      backendsValidate,
+      {
+        exit: [1],
+        says: /b\.yml:2:\d+ +key "__proto__" is not allowed/,
+      },
+      'b.yml',
+    ),
+  },
+  {
+    name: 'an env var named __proto__ holding a mapping',
+    setup: file('type: local\nenv_vars: {"__proto__": {FOO: bar}}\n', backendsValidate, {
+      says: /key "__proto__" is not allowed/,
+    }),
+  },
+  {
+    name: 'an alias whose anchor is not defined',
+    setup: file(model('').replace('command: "true"', 'command: *x'), validate, {
+      says: /alias \*x is not defined/,
+    }),
+  },
+  {
+    name: 'a key that is a list',
+    setup: file(model('? [a]\n: 1\n'), validate, {
+      says: /a key must be plain text/,
+    }),
+  },
+  {
+    name: 'a second YAML document in a config file',
+    setup: file(model('---\nb: 2\n'), validate, {
+      says: /a config file holds one/,
+    }),
+  },
 ];
