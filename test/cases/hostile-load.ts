@@ -250,4 +250,16 @@ export const hostileCases: HostileCase[] = [
       says: /a config file holds one/,
     }),
   },
+  {
+    name: 'a memory size with the unit gb',
+    setup: file(docker('memory: "1gb"\n'), backendsValidate, {
+      says: /memory: the unit "gb" in "1gb" is not understood/,
+    }),
+  },
+  {
+    name: 'a shared memory size of 0, which Docker reads as its default',
+    setup: file(docker('shm_size: "0"\n'), backendsValidate, {
+      says: /shm_size: a size of 0 is not allowed/,
+    }),
+  },
 ];
