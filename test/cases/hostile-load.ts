@@ -262,4 +262,28 @@ export const hostileCases: HostileCase[] = [
       says: /shm_size: a size of 0 is not allowed/,
     }),
   },
+  {
+    name: 'a pipeline whose model is a list',
+    setup: file(
+      'model: [1]\n',
+      (name) => ['pipeline', name],
+      {
+        says: /model: must be the path of a model file, or the model written inline as a mapping/,
+      },
+      'pipeline.yml',
+    ),
+  },
+  {
+    name: 'a pipeline whose model is /dev/zero from a variable',
+    setup: file(
+      'model: ${MF}\n',
+      (name) => ['pipeline', name],
+      {
+        env: { MF: '/dev/zero' },
+        says: /is a character device, not a regular file/,
+        timeoutS: 10,
+      },
+      'pipeline.yml',
+    ),
+  },
 ];
