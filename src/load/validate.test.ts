@@ -302,3 +302,13 @@ describe('hostile files', () => {
     expect(result.errors[0]?.message).toMatch(/does not exist/);
   });
 });
+
+describe('an empty path', () => {
+  it('is reported as empty, as a usage mistake, not as the current folder', () => {
+    const result = validateFile(process.cwd(), schema, { env: {}, display: '' });
+    expect(result.status).toBe('missing');
+    expect(result.errors.map((e) => e.message)).toEqual([
+      'the path is empty; give the path of a YAML or JSON config file',
+    ]);
+  });
+});

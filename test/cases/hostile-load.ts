@@ -286,4 +286,20 @@ export const hostileCases: HostileCase[] = [
       'pipeline.yml',
     ),
   },
+  // An empty argument is not the current folder.
+  {
+    name: 'an empty path given to validate',
+    setup: () => ({ args: ['validate', ''], exit: [2], says: /the path is empty/ }),
+  },
+  {
+    name: 'an empty path given to run',
+    setup: () => ({ args: ['run', ''], exit: [2], says: /the model file path is empty/ }),
+  },
+  {
+    name: 'an empty --backend-config',
+    setup: file(model(''), (name) => ['run', name, '--backend-config', '', '--dry-run'], {
+      exit: [2],
+      says: /the backend config path is empty/,
+    }),
+  },
 ];
