@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { TIMEOUT_BOUNDS } from './base.js';
 import { closestMatch } from './did-you-mean.js';
-import { formatDuration, memoryBytes, parseDuration } from './fields.js';
+import {
+  formatDuration,
+  MIN_MEMORY_LIMIT_BYTES,
+  memoryBytes,
+  memorySize,
+  parseDuration,
+} from './fields.js';
 
 describe('durations', () => {
   it.each([
@@ -45,6 +51,36 @@ describe('memory sizes', () => {
     ['2G', 2 * 1024 ** 3],
   ])('%s is %i bytes', (size, bytes) => {
     expect(memoryBytes(size)).toBe(bytes);
+  });
+});
+
+describe('memory size fields', () => {
+  const docs = { description: 'a size', examples: ['512m'] };
+  const limit = memorySize(docs, { minBytes: MIN_MEMORY_LIMIT_BYTES });
+  const shm = memorySize(docs);
+  const messages = (schema: typeof shm, input: unknown) => {
+    const result = schema.safeParse(input);
+    return result.success ? [] : result.error.issues.map((issue) => issue.message);
+  };
+
+  it.each(['1gb', '2GB', '512MiB', '1x'])('says the unit of %j is not understood, once', (size) => {
+    const found = messages(limit, size);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^the unit "\w+" in ".*" is not understood; .*k, m or g/);
+  });
+
+  it.each([
+    [shm, '0'],
+    [shm, '0g'],
+    [limit, '0'],
+  ])('refuses a size of 0, which Docker reads as its default', (schema, size) => {
+    expect(messages(schema, size)).toEqual([
+      'a size of 0 is not allowed; leave the field out for the default, or give a size such as "256m"',
+    ]);
+  });
+
+  it('still names the minimum for a small size', () => {
+    expect(messages(limit, '1m')).toEqual(['"1m" is less than the 6m minimum']);
   });
 });
 

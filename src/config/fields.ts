@@ -109,13 +109,27 @@ export function memorySize(docs: FieldDocs, options: { minBytes?: number } = {})
     z
       .string({ error: (issue) => memoryMessage(issue.input) })
       .regex(MEMORY_PATTERN, { error: (issue) => memoryMessage(issue.input) })
-      .refine((size) => memoryBytes(size) <= Number.MAX_SAFE_INTEGER, {
-        error: (issue) =>
-          `${describeValue(issue.input)} is too large; a size must be under 8 PiB, such as "512g"`,
+      // The checks below only judge a well-formed size, so a malformed one gets one error.
+      // (Not `abort`: that would also stop the config's own cross-field checks.)
+      .refine((size) => !MEMORY_PATTERN.test(size) || memoryBytes(size) > 0, {
+        // Docker reads a size of 0 as "use the default", which is not what "0" says.
+        error:
+          'a size of 0 is not allowed; leave the field out for the default, or give a size such as "256m"',
       })
-      .refine((size) => memoryBytes(size) >= minBytes, {
-        error: (issue) => tooSmallMessage(String(issue.input), minBytes),
-      }),
+      .refine(
+        (size) => !MEMORY_PATTERN.test(size) || memoryBytes(size) <= Number.MAX_SAFE_INTEGER,
+        {
+          error: (issue) =>
+            `${describeValue(issue.input)} is too large; a size must be under 8 PiB, such as "512g"`,
+        },
+      )
+      .refine(
+        (size) =>
+          !MEMORY_PATTERN.test(size) || memoryBytes(size) === 0 || memoryBytes(size) >= minBytes,
+        {
+          error: (issue) => tooSmallMessage(String(issue.input), minBytes),
+        },
+      ),
     docs,
   );
 }
@@ -135,6 +149,10 @@ function memoryMessage(input: unknown): string {
     // Say what the number would mean with each unit, so the fix is a choice, not a guess.
     const asBytes = input >= 1024 ** 2 ? `, or "${input}" in quotes for ${input} bytes` : '';
     return `needs a unit: write "${input}m" for ${input} megabytes or "${input}g" for ${input} gigabytes${asBytes}; got the bare number ${input}`;
+  }
+  const unit = typeof input === 'string' ? /^\d+([A-Za-z]+)$/.exec(input)?.[1] : undefined;
+  if (unit !== undefined) {
+    return `the unit "${unit}" in ${describeValue(input)} is not understood; write a whole number followed by k, m or g (kibibytes, mebibytes, gibibytes), such as "512m" or "2g"`;
   }
   return `must be a whole number with a unit k, m or g, such as "512m" or "2g" (text without a unit is bytes); got ${describeValue(input)}`;
 }

@@ -3,7 +3,16 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
 /** `unreachable`: a symlink loop, or a folder on the way that cannot be searched. */
-export type PathKind = 'file' | 'directory' | 'other' | 'missing' | 'unreachable';
+export type PathKind =
+  | 'file'
+  | 'directory'
+  | 'fifo'
+  | 'socket'
+  | 'character-device'
+  | 'block-device'
+  | 'other'
+  | 'missing'
+  | 'unreachable';
 
 /**
  * What a config's path fields need to know about the world: the folder that
@@ -32,6 +41,11 @@ export function statKind(path: string): PathKind {
   if (stat === undefined) return 'missing';
   if (stat.isFile()) return 'file';
   if (stat.isDirectory()) return 'directory';
+  // Named, so that an error can say what the path is rather than what it is not.
+  if (stat.isFIFO()) return 'fifo';
+  if (stat.isSocket()) return 'socket';
+  if (stat.isCharacterDevice()) return 'character-device';
+  if (stat.isBlockDevice()) return 'block-device';
   return 'other';
 }
 

@@ -5,6 +5,10 @@ import { type PathContext, type PathKind, resolveConfigPath } from './path-conte
 const KIND_NAMES: Record<PathKind, string> = {
   file: 'a file',
   directory: 'a directory',
+  fifo: 'a named pipe (FIFO)',
+  socket: 'a socket',
+  'character-device': 'a character device',
+  'block-device': 'a block device',
   other: 'neither a file nor a directory',
   missing: 'missing',
   unreachable: 'unreachable',
@@ -45,7 +49,8 @@ export function checkPathKind(
   if (kind === 'unreachable')
     return `"${written}" cannot be reached: it is a symlink loop, or a folder on the way may not be searched (${absolute})`;
   if (want !== 'exists' && kind !== want) {
-    return `"${written}" is ${KIND_NAMES[kind]}, not ${KIND_NAMES[want]}`;
+    const fix = want === 'file' ? '; give the path of a regular file' : '';
+    return `"${written}" is ${KIND_NAMES[kind]}, not ${want === 'file' ? 'a regular file' : KIND_NAMES[want]}${fix}`;
   }
   return undefined;
 }

@@ -22,6 +22,9 @@ describe('interpolateString', () => {
     ['${EMPTY:-${HOME_DIR}/x}', '/home/ada/x'],
     ['${MISSING:-a${N}b}-${N}', 'a4b-4'],
     ['${MISSING:-$${N}}', '${N}'],
+    // The brace that ends a literal "$${...}" inside a default belongs to the literal.
+    ['${N:-$${MISSING}}', '4'],
+    ['${MISSING:-a$${N}b}-${N}', 'a${N}b-4'],
     ['${MISSING:-{x}}', '{x}'],
     // As in the shell, a default that is not used is not expanded.
     ['${N:-${MISSING}}', '4'],

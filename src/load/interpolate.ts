@@ -110,12 +110,15 @@ function resolve(
   return { value: found, problems: [] };
 }
 
-/** The `}` that closes a `${` whose inside starts at `from`, skipping nested `${...}` and `$${`. */
+/** The `}` that closes a `${` whose inside starts at `from`, skipping nested `${...}` and `$${...}`. */
 function closingBrace(text: string, from: number): number {
   let open = 0;
   for (let j = from; j < text.length; j++) {
-    if (text.startsWith('$${', j)) j += 2;
-    else if (text.startsWith('${', j)) {
+    // A literal "$${" inside a default is closed by its own "}", like a reference.
+    if (text.startsWith('$${', j)) {
+      open++;
+      j += 2;
+    } else if (text.startsWith('${', j)) {
       open++;
       j++;
     } else if (text[j] === '}') {

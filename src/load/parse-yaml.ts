@@ -29,7 +29,9 @@ export function parseYaml(text: string): ParseResult {
         // The parser recurses per level and reports running out of stack as a syntax error.
         const message = /call stack/i.test(error.message)
           ? nestingMessage()
-          : `YAML syntax: ${firstLine(error.message)}`;
+          : error.code === 'MULTIPLE_DOCS'
+            ? 'the file holds more than one YAML document (a "---" line after content); a config file holds one: remove the "---" and what follows, or put it in a file of its own'
+            : `YAML syntax: ${firstLine(error.message)}`;
         return { line, column: col, message };
       }),
     };
@@ -77,7 +79,7 @@ export function toPlainData(
     return { ok: true, data: parsed.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
   } catch (error) {
     const message = (error as Error).message;
-    return /alias/i.test(message)
+    return /excessive alias/i.test(message)
       ? {
           ok: false,
           message: `the file expands YAML aliases (*name) more than ${MAX_ALIAS_COUNT} times, which looks like an alias bomb; write the values out instead`,

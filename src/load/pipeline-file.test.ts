@@ -41,3 +41,22 @@ describe('parsed pipeline values', () => {
     expect(check('model: model.yml\npostprocess: []\n').value?.postprocess).toEqual([]);
   });
 });
+
+describe('a model or backend of neither shape', () => {
+  it.each([
+    [
+      'model: [1]\n',
+      'model: must be the path of a model file, or the model written inline as a mapping; got a list',
+    ],
+    [
+      'model: 5\n',
+      'model: must be the path of a model file, or the model written inline as a mapping; got 5',
+    ],
+    [
+      'model: /dev/zero\n',
+      'model: "/dev/zero" is a character device, not a regular file; give the path of a regular file',
+    ],
+  ])('%j says what the value must be', (yaml, message) => {
+    expect(check(yaml).errors.map((e) => `${e.path}: ${e.message}`)).toEqual([message]);
+  });
+});

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { documented, schemaReference, strictObject } from '../config/fields.js';
+import { describeValue, documented, schemaReference, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
 import { existingPath } from '../config/paths.js';
 import { modelConfigSchema } from '../model/model-config.js';
@@ -11,10 +11,20 @@ import { type ValidationResult, validateFile } from './validate.js';
 /** A pipeline file: the model, its backend and its postprocessing, inline or by path. */
 export function pipelineConfigSchema(ctx: PathContext) {
   const fileOr = <T extends z.ZodType>(inline: T, what: string, example: string) =>
-    z.union([
-      existingPath(ctx, 'file', { description: `Path to a ${what} file.`, examples: [example] }),
-      inline,
-    ]);
+    z.union(
+      [
+        existingPath(ctx, 'file', { description: `Path to a ${what} file.`, examples: [example] }),
+        inline,
+      ],
+      {
+        // A value of neither shape fits no branch, and zod would say only "Invalid input".
+        // For a text or a mapping, the branch it was written as reports its own problems.
+        error: (issue) =>
+          typeof issue.input === 'string' || isMapping(issue.input)
+            ? undefined
+            : `must be the path of a ${what} file, or the ${what} written inline as a mapping; got ${describeValue(issue.input)}`,
+      },
+    );
   return strictObject({
     $schema: schemaReference,
     model: documented(fileOr(modelConfigSchema(ctx), 'model', 'model.yml'), {
@@ -33,6 +43,10 @@ export function pipelineConfigSchema(ctx: PathContext) {
       examples: [[{ type: 'checksum' }]],
     }).optional(),
   });
+}
+
+function isMapping(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export type PipelineConfig = z.output<ReturnType<typeof pipelineConfigSchema>>;

@@ -9,6 +9,11 @@ const CHECKERS: Record<string, string> = {
 /** The value of a valid file; otherwise a ConfigError that carries every positioned problem. */
 export function requireValid<T>(result: ValidationResult<T>, what: string): T {
   if (result.status === 'valid' && result.value !== undefined) return result.value;
+  if (result.status === 'missing' && result.file === '') {
+    throw new ConfigError(`the ${what} path is empty`, {
+      hint: `give the path of the ${what}`,
+    });
+  }
   if (result.status === 'missing') {
     throw new ConfigError(`${what} ${result.file} does not exist`, { hint: 'check the path' });
   }

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 import { makeTree } from '../../test/helpers/tree.js';
 import { strictObject } from '../config/fields.js';
@@ -258,9 +258,57 @@ describe('hostile files', () => {
     ]);
   });
 
+  it.each([
+    ['name: *x\n', 1, 7, 'alias *x is not defined; an alias repeats a value marked with &x'],
+    ['name: x\n? [a]\n: 1\n', 2, 3, 'a key must be plain text, not a list, mapping or alias'],
+    ['nested: {? {a: 1} : 2}\n', 1, 12, 'a key must be plain text'],
+    [
+      'name: x\n---\nflag: true\n',
+      2,
+      1,
+      'the file holds more than one YAML document (a "---" line after content); a config file holds one',
+    ],
+    ['nested: {"__proto__": {depth: 1}}\n', 1, 10, 'key "__proto__" is not allowed'],
+    ['__proto__: hello\n', 1, 1, 'key "__proto__" is not allowed'],
+  ])('says plainly what is wrong with %j', (text, line, column, message) => {
+    const result = check(text);
+    expect(result.status).toBe('invalid');
+    expect(result.errors).toEqual([
+      expect.objectContaining({ line, column, message: expect.stringContaining(message) }),
+    ]);
+  });
+
+  it('prints no raw warning for a key that is a list', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      check('name: x\n? [a]\n: 1\n');
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('keeps "constructor" and "prototype" as ordinary keys', () => {
+    const map = strictObject({ vars: z.record(z.string(), z.string()) });
+    const result = validateText('cfg.yml', 'vars: {constructor: a, prototype: b}\n', map, {
+      env: {},
+    });
+    expect(result.value).toEqual({ vars: { constructor: 'a', prototype: 'b' } });
+  });
+
   it('reports a missing file as missing, not invalid', () => {
     const result = validateFile(tree.path('nope.yml'), schema, { env: {} });
     expect(result.status).toBe('missing');
     expect(result.errors[0]?.message).toMatch(/does not exist/);
+  });
+});
+
+describe('an empty path', () => {
+  it('is reported as empty, as a usage mistake, not as the current folder', () => {
+    const result = validateFile(process.cwd(), schema, { env: {}, display: '' });
+    expect(result.status).toBe('missing');
+    expect(result.errors.map((e) => e.message)).toEqual([
+      'the path is empty; give the path of a YAML or JSON config file',
+    ]);
   });
 });

@@ -54,7 +54,6 @@ export function validateFile<T>(
   schema: z.ZodType<T>,
   options: ValidateOptions,
 ): ValidationResult<T> {
-  const source = readSource(file);
   const shown = options.display ?? file;
   const failed = (
     status: ValidationStatus,
@@ -69,6 +68,10 @@ export function validateFile<T>(
     errors: [{ file: shown, line, column, path: '', message: message.replaceAll(file, shown) }],
     warnings: [],
   });
+  // An empty argument resolves to the current folder, which would be reported as "is a directory".
+  if (shown === '')
+    return failed('missing', 'the path is empty; give the path of a YAML or JSON config file');
+  const source = readSource(file);
   if (!source.ok)
     return failed(
       source.reason === 'missing' ? 'missing' : 'invalid',

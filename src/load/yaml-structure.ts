@@ -1,4 +1,4 @@
-import { type Document, isMap, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
+import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
 
 /** Config files nest a few levels; a hundred is a mistake or an attack. */
 export const MAX_NESTING = 100;
@@ -55,13 +55,37 @@ export function checkStructure(doc: Document.Parsed, lineCounter: LineCounter): 
       problems.push({ offset, message: nestingMessage() });
       break;
     }
+    if (isAlias(node) && node.resolve(doc) === undefined) {
+      problems.push({
+        offset,
+        message: `alias *${node.source} is not defined; an alias repeats a value marked with &${node.source} earlier in the file (add the anchor, or write the value out)`,
+      });
+    }
     if (isMap(node)) {
       const seen = new Map<string, number>();
       for (const pair of node.items) {
         const key = pair.key as Node | null;
+        if (key !== null && !isScalar(key)) {
+          // A list, mapping or alias as a key would be turned into text, with a raw warning.
+          problems.push({
+            offset: key.range?.[0] ?? offset,
+            message:
+              'a key must be plain text, not a list, mapping or alias; write the key as text (remove the "?" or the brackets)',
+          });
+          stack.push({ node: pair.value, depth: depth + 1 });
+          continue;
+        }
         if (isScalar(key)) {
           const name = String(key.value);
           const keyOffset = key.range?.[0] ?? offset;
+          if (name === '__proto__') {
+            // JavaScript objects cannot hold this key safely: a record drops it, and an
+            // assignment would replace the object's prototype. No config needs it.
+            problems.push({
+              offset: keyOffset,
+              message: 'key "__proto__" is not allowed; no config field or variable has this name',
+            });
+          }
           const first = seen.get(name);
           if (first === undefined) seen.set(name, keyOffset);
           else {

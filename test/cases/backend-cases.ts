@@ -309,7 +309,14 @@ export const BACKEND_CASES: BackendCase[] = [
       yaml: docker(`memory: "${memory}"\n`),
     }),
   ),
-  ...['1.5g', '1x', '', '2 g', '-1g'].map(
+  ...['1gb', '1x', '512MiB'].map(
+    (memory): BackendCase => ({
+      name: `docker memory ${JSON.stringify(memory)}`,
+      yaml: docker(`memory: "${memory}"\n`),
+      error: { path: 'memory', message: /is not understood; .* followed by k, m or g/ },
+    }),
+  ),
+  ...['1.5g', '', '2 g', '-1g'].map(
     (memory): BackendCase => ({
       name: `docker memory ${JSON.stringify(memory)}`,
       yaml: docker(`memory: "${memory}"\n`),

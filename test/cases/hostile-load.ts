@@ -212,4 +212,94 @@ export const hostileCases: HostileCase[] = [
       says: /environment variable HOSTILE_UNSET_USER is not set/,
     }),
   },
+
+  // YAML that parses but cannot be read as a config as written.
+  {
+    name: 'an env var named __proto__, which would be dropped silently',
+    setup: file(
+      'type: local\nenv_vars: {"__proto__": hello}\n',
+      backendsValidate,
+      {
+        exit: [1],
+        says: /b\.yml:2:\d+ +key "__proto__" is not allowed/,
+      },
+      'b.yml',
+    ),
+  },
+  {
+    name: 'an env var named __proto__ holding a mapping',
+    setup: file('type: local\nenv_vars: {"__proto__": {FOO: bar}}\n', backendsValidate, {
+      says: /key "__proto__" is not allowed/,
+    }),
+  },
+  {
+    name: 'an alias whose anchor is not defined',
+    setup: file(model('').replace('command: "true"', 'command: *x'), validate, {
+      says: /alias \*x is not defined/,
+    }),
+  },
+  {
+    name: 'a key that is a list',
+    setup: file(model('? [a]\n: 1\n'), validate, {
+      says: /a key must be plain text/,
+    }),
+  },
+  {
+    name: 'a second YAML document in a config file',
+    setup: file(model('---\nb: 2\n'), validate, {
+      says: /a config file holds one/,
+    }),
+  },
+  {
+    name: 'a memory size with the unit gb',
+    setup: file(docker('memory: "1gb"\n'), backendsValidate, {
+      says: /memory: the unit "gb" in "1gb" is not understood/,
+    }),
+  },
+  {
+    name: 'a shared memory size of 0, which Docker reads as its default',
+    setup: file(docker('shm_size: "0"\n'), backendsValidate, {
+      says: /shm_size: a size of 0 is not allowed/,
+    }),
+  },
+  {
+    name: 'a pipeline whose model is a list',
+    setup: file(
+      'model: [1]\n',
+      (name) => ['pipeline', name],
+      {
+        says: /model: must be the path of a model file, or the model written inline as a mapping/,
+      },
+      'pipeline.yml',
+    ),
+  },
+  {
+    name: 'a pipeline whose model is /dev/zero from a variable',
+    setup: file(
+      'model: ${MF}\n',
+      (name) => ['pipeline', name],
+      {
+        env: { MF: '/dev/zero' },
+        says: /is a character device, not a regular file/,
+        timeoutS: 10,
+      },
+      'pipeline.yml',
+    ),
+  },
+  // An empty argument is not the current folder.
+  {
+    name: 'an empty path given to validate',
+    setup: () => ({ args: ['validate', ''], exit: [2], says: /the path is empty/ }),
+  },
+  {
+    name: 'an empty path given to run',
+    setup: () => ({ args: ['run', ''], exit: [2], says: /the model file path is empty/ }),
+  },
+  {
+    name: 'an empty --backend-config',
+    setup: file(model(''), (name) => ['run', name, '--backend-config', '', '--dry-run'], {
+      exit: [2],
+      says: /the backend config path is empty/,
+    }),
+  },
 ];
