@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -131,6 +131,23 @@ describe.skipIf(missing !== undefined)('the slurm backend, against a real cluste
     expect(readFileSync(join(staging, 'logs', 'stdout.log'), 'utf8')).toBe(`${secret} ${secret}`);
     expect(readFileSync(join(staging, 'slurm-job.sh'), 'utf8')).not.toContain(secret);
     expect(existsSync(join(staging, '.modelrun', 'slurm-secrets.env'))).toBe(false);
+  });
+
+  it('refuses to submit while a symlink sits where Slurm writes the output, submitting nothing', async () => {
+    tree = makeTree({ 'outside/file': 'precious\n' });
+    const runId = `links-${randomBytes(3).toString('hex')}`;
+    const { request, deps, staging } = pipelineHarness(
+      tree,
+      { run_id: runId, command: 'echo from the job' },
+      { type: 'slurm' },
+    );
+    mkdirSync(join(staging, 'logs'), { recursive: true });
+    symlinkSync(tree.path('outside', 'file'), join(staging, 'logs', 'slurm-1.out'));
+    await expect(runPipeline(request, deps)).rejects.toThrow(
+      /logs\/slurm-1\.out is a symlink where Slurm writes the job's output/,
+    );
+    expect(queued(`modelrun-${runId}`)).toEqual([]);
+    expect(readFileSync(tree.path('outside', 'file'), 'utf8')).toBe('precious\n');
   });
 
   it("refuses a bad partition with the scheduler's message, leaving nothing queued", async () => {

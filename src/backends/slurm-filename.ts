@@ -54,3 +54,17 @@ export function expandFilename(pattern: string, values: FilenameValues): string 
     },
   );
 }
+
+/**
+ * The names a pattern's final part can expand to, as a regular expression:
+ * each % code stands for any text, as expandFilename would fill it in.
+ */
+export function filenameMatcher(pattern: string): RegExp {
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  if (pattern.includes('\\')) return new RegExp(`^${literal(pattern.replaceAll('\\', ''))}$`);
+  const parts = pattern.split(/(%%|%\d*[AaJjNnstux])/);
+  const source = parts
+    .map((part, i) => (i % 2 === 0 ? literal(part) : part === '%%' ? '%' : '.*'))
+    .join('');
+  return new RegExp(`^${source}$`);
+}

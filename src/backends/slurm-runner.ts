@@ -14,6 +14,7 @@ import { FileTail } from './file-tail.js';
 import { checkSlurm, slurmCommand, slurmFailure } from './slurm-cli.js';
 import type { SlurmConfig } from './slurm-config.js';
 import { expandFilename } from './slurm-filename.js';
+import { refuseOutputLinks } from './slurm-output-links.js';
 import {
   batchScript,
   containerAsApptainer,
@@ -95,6 +96,8 @@ export function createSlurmRunner(
       unguardEnvFiles.push(await writeContainerEnv(config, job, deps.guard));
       await mkdir(dirname(outputPattern(config, job)), { recursive: true });
       await mkdir(dirname(errorPattern(config, job)), { recursive: true });
+      await refuseOutputLinks(outputPattern(config, job), 'output_file');
+      await refuseOutputLinks(errorPattern(config, job), 'error_file');
       unguardEnvFiles.push(await writeSecrets(config, job, deps.env, deps.guard));
       // Replaced, not written through: a model of an earlier run may have left a link here.
       await replaceFile(
