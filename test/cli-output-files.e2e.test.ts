@@ -33,7 +33,7 @@ const commands = {
 describe.each(Object.entries(commands))('backends %s --output', (_name, command) => {
   it.each([
     ['folder', /folder is a folder\n {2}hint: give a file name, such as folder\/backend.yml/],
-    ['/dev/full', /\/dev\/full is a device, not a regular file/],
+    ['/dev/full', /\/dev\/full is a character device, not a regular file/],
     [
       'link.yml',
       /link.yml is a symlink \(to .*kept.yml\); modelrun does not write through symlinks/,

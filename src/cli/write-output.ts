@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Stats } from 'node:fs';
 import { lstat, mkdir, readlink, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { kindOfStats } from '../config/path-context.js';
+import { KIND_NAMES } from '../config/paths.js';
 import { UsageError } from '../errors.js';
 
 /**
@@ -41,7 +42,7 @@ export async function checkOutputFile(file: OutputFile, force: boolean): Promise
     });
   }
   if (!found.isFile()) {
-    throw new UsageError(`${file.shown} is ${kindOf(found)}, not a regular file`, {
+    throw new UsageError(`${file.shown} is ${KIND_NAMES[kindOfStats(found)]}, not a regular file`, {
       hint: 'give the name of a regular file; without --output the text goes to stdout',
     });
   }
@@ -110,11 +111,4 @@ function cannotWrite(file: OutputFile, error: NodeJS.ErrnoException): UsageError
     hint: 'choose another --output, in a folder you can write to',
     cause: error,
   });
-}
-
-function kindOf(stats: Stats): string {
-  if (stats.isFIFO()) return 'a named pipe';
-  if (stats.isSocket()) return 'a socket';
-  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
-  return 'not a regular file';
 }

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
@@ -31,17 +31,20 @@ export function diskPathContext(baseDir: string): PathContext {
 }
 
 export function statKind(path: string): PathKind {
-  let stat: ReturnType<typeof statSync>;
+  let stat: Stats | undefined;
   try {
     stat = statSync(path, { throwIfNoEntry: false });
   } catch (error) {
     // ELOOP and EACCES are the user's tree, not modelrun's bug.
     return (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'missing' : 'unreachable';
   }
-  if (stat === undefined) return 'missing';
+  return stat === undefined ? 'missing' : kindOfStats(stat);
+}
+
+/** What an existing path is, from its stat; special files are named, so that an error can say what the path is rather than what it is not. */
+export function kindOfStats(stat: Stats): Exclude<PathKind, 'missing' | 'unreachable'> {
   if (stat.isFile()) return 'file';
   if (stat.isDirectory()) return 'directory';
-  // Named, so that an error can say what the path is rather than what it is not.
   if (stat.isFIFO()) return 'fifo';
   if (stat.isSocket()) return 'socket';
   if (stat.isCharacterDevice()) return 'character-device';

@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { documented, type FieldDocs } from './fields.js';
 import { type PathContext, type PathKind, resolveConfigPath } from './path-context.js';
 
-const KIND_NAMES: Record<PathKind, string> = {
+/** What a path is, in words for a message: "X is a named pipe (FIFO)". */
+export const KIND_NAMES: Record<PathKind, string> = {
   file: 'a file',
   directory: 'a directory',
   fifo: 'a named pipe (FIFO)',

@@ -1,4 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
+import { kindOfStats } from '../config/path-context.js';
+import { KIND_NAMES } from '../config/paths.js';
 import { decodeUtf8 } from '../utf8.js';
 
 /** Config files are small; anything bigger is a mistake or an attack, and is refused unread. */
@@ -79,17 +81,8 @@ function notAFile(file: string, info: Stats): SourceResult {
   return {
     ok: false,
     reason: 'unreadable',
-    message: `${file} is ${kindOf(info)}, not a config file; give the path of a regular YAML or JSON file`,
+    message: `${file} is ${KIND_NAMES[kindOfStats(info)]}, not a config file; give the path of a regular YAML or JSON file`,
   };
-}
-
-function kindOf(info: Stats): string {
-  if (info.isDirectory()) return 'a directory';
-  if (info.isFIFO()) return 'a named pipe (FIFO)';
-  if (info.isSocket()) return 'a socket';
-  if (info.isCharacterDevice()) return 'a character device';
-  if (info.isBlockDevice()) return 'a block device';
-  return 'not a regular file';
 }
 
 function readAtMost(fd: number, limit: number): Buffer {

@@ -241,7 +241,7 @@ const noCommandRows: HostileCase[] = [
 const outputTargets: [string, (paths: HostilePaths) => string, RegExp, string[]?][] = [
   ['a folder', () => '.', /\. is a folder/],
   ['an empty path', () => '', /--output is empty: it names no file to write/],
-  ['/dev/full', () => '/dev/full', /is a device, not a regular file/],
+  ['/dev/full', () => '/dev/full', /is a character device, not a regular file/],
   [
     'a symlink to a file outside',
     ({ dir, outside }) => link(dir, join(outside, 'data.txt')),
