@@ -4,10 +4,10 @@ import { dirname, join, posix } from 'node:path';
 import * as z from 'zod';
 import { documented, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
+import { visibleName } from '../visible-name.js';
 import { isWrittenChecksumFile, noteChecksumFile } from './checksum-written.js';
 import { globFields, postprocessorFields } from './common.js';
 import { type LeftOut, leftOutBecause, leftOutDetails, leftOutSuffix } from './left-out.js';
-import { visibleName } from './name-spelling.js';
 import { openRegular } from './open-chosen.js';
 import {
   describeCount,

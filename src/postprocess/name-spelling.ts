@@ -1,9 +1,6 @@
 import { join } from 'node:path';
 import { decodeLoosely } from '../visible-name.js';
 
-// Shared with staging, which names template files the same way.
-export { decodeLoosely, visibleName } from '../visible-name.js';
-
 /*
  * How the glob crawl sees names it could not otherwise match.
  *
