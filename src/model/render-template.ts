@@ -15,7 +15,7 @@ import { firstInvalidOffset } from '../utf8.js';
 import { visibleName } from '../visible-name.js';
 import { StagingWriter } from './staging-writer.js';
 import type { TemplateContext } from './template-context.js';
-import { stagingFsError } from './template-fs-error.js';
+import { templateFsError } from './template-fs-error.js';
 import { hex, TemplateLoader } from './template-loader.js';
 
 /** Files with a NUL byte in their first 8 KiB are binary, and copied untouched. */
@@ -54,7 +54,7 @@ export async function renderTemplate(
   options: RenderOptions = {},
 ): Promise<RenderSummary> {
   const templateRoot = await realpath(templateDir).catch((error) => {
-    throw stagingFsError(error, `the template folder ${templateDir}`);
+    throw templateFsError(error, `the template folder ${templateDir}`);
   });
   const loader = new TemplateLoader(templateRoot);
   // The loader's declared type cannot return null, which Nunjucks reads as "not found".
@@ -103,7 +103,7 @@ export async function renderTemplate(
       withFileTypes: true,
       encoding: 'buffer',
     }).catch((error) => {
-      throw stagingFsError(error, `template folder ${sourceDir || templateDir}`);
+      throw templateFsError(error, `template folder ${sourceDir || templateDir}`);
     });
     const entries = listed.map((entry) => ({ entry, name: utf8Name(sourceDir, entry.name) }));
     for (const { entry, name: entryName } of entries.sort((a, b) => a.name.localeCompare(b.name))) {
@@ -118,7 +118,7 @@ export async function renderTemplate(
       }
       if (entry.isSymbolicLink()) {
         const target = await readlink(join(templateRoot, source)).catch((error) => {
-          throw stagingFsError(error, `template symlink ${source}`);
+          throw templateFsError(error, `template symlink ${source}`);
         });
         await writer.link(targetDir, name, source, target);
         summary.linked++;
@@ -149,7 +149,7 @@ async function readTemplateFile(path: string, source: string): Promise<TemplateF
     path,
     constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
   ).catch((error) => {
-    throw stagingFsError(error, what);
+    throw templateFsError(error, what);
   });
   try {
     const stats = await handle.stat();
@@ -159,7 +159,7 @@ async function readTemplateFile(path: string, source: string): Promise<TemplateF
     if (head.subarray(0, bytesRead).includes(0)) return { kind: 'binary', mode: stats.mode };
     return { kind: 'text', mode: stats.mode, bytes: await handle.readFile() };
   } catch (error) {
-    throw stagingFsError(error, what);
+    throw templateFsError(error, what);
   } finally {
     await handle.close();
   }

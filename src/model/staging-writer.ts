@@ -3,7 +3,7 @@ import type { Stats } from 'node:fs';
 import { chmod, lstat, mkdir, readlink, realpath, rename, rm, symlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { stagingFsError } from './template-fs-error.js';
+import { templateFsError } from './template-fs-error.js';
 
 const REMOVE_HINT = 'set delete_existing: true to empty the staging directory before staging';
 
@@ -36,7 +36,7 @@ export class StagingWriter {
       await mkdir(stagingDir, { recursive: true });
       return new StagingWriter(await realpath(stagingDir), new Set(keep));
     } catch (error) {
-      throw stagingFsError(error, `the staging directory ${stagingDir}`);
+      throw templateFsError(error, `the staging directory ${stagingDir}`);
     }
   }
 
@@ -53,7 +53,7 @@ export class StagingWriter {
       } catch (error) {
         // Made by someone else meanwhile: look again, once.
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0)
-          throw stagingFsError(error, `template folder ${entry}: creating ${path}`);
+          throw templateFsError(error, `template folder ${entry}: creating ${path}`);
       }
     }
   }
@@ -92,7 +92,7 @@ export class StagingWriter {
     const found = await this.look(path, entry);
     if (found?.isSymbolicLink()) {
       const existing = await readlink(path).catch((error) => {
-        throw stagingFsError(error, `template symlink ${entry}: reading ${path}`);
+        throw templateFsError(error, `template symlink ${entry}: reading ${path}`);
       });
       if (existing === target) return 'kept';
     }
@@ -114,7 +114,7 @@ export class StagingWriter {
       await rename(temp, path);
     } catch (error) {
       await rm(temp, { force: true }).catch(() => undefined);
-      throw stagingFsError(error, `template entry ${entry}: writing ${path}`);
+      throw templateFsError(error, `template entry ${entry}: writing ${path}`);
     }
   }
 
@@ -134,7 +134,7 @@ export class StagingWriter {
       return await lstat(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw stagingFsError(error, `template entry ${entry}: checking ${path}`);
+      throw templateFsError(error, `template entry ${entry}: checking ${path}`);
     }
   }
 

@@ -8,7 +8,7 @@ const DISK_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO']);
  * naming what was being read or written. An error without an errno code is
  * not a file system error, and is passed on as it is (a bug).
  */
-export function stagingFsError(error: unknown, what: string): unknown {
+export function templateFsError(error: unknown, what: string): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code !== 'string' || !code.startsWith('E')) return error;
   if (DISK_CODES.has(code)) {

@@ -4,7 +4,7 @@ import type nunjucks from 'nunjucks';
 import { ConfigError } from '../errors.js';
 import { firstInvalidOffset } from '../utf8.js';
 import { within } from './staging-dir.js';
-import { stagingFsError } from './template-fs-error.js';
+import { templateFsError } from './template-fs-error.js';
 
 /**
  * Loads the files that {% include %}, {% import %} and {% extends %} name,
@@ -50,7 +50,7 @@ export class TemplateLoader {
     } catch (error) {
       // Missing: Nunjucks says "template not found", or skips it with `ignore missing`.
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw this.keep(stagingFsError(error, `the included template "${name}"`));
+      throw this.keep(templateFsError(error, `the included template "${name}"`));
     }
     if (!within(this.root, real))
       throw this.refuse(name, `is a symlink to ${real}, outside the template folder`);
@@ -63,7 +63,7 @@ export class TemplateLoader {
       // Non-blocking, so a FIFO cannot hang the open; it is refused below.
       fd = openSync(real, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (error) {
-      throw this.keep(stagingFsError(error, `the included template "${name}"`));
+      throw this.keep(templateFsError(error, `the included template "${name}"`));
     }
     try {
       if (!fstatSync(fd).isFile()) throw this.refuse(name, 'is not a file');
@@ -73,7 +73,7 @@ export class TemplateLoader {
         throw this.refuse(name, `is not UTF-8 text (byte ${bad} is 0x${hex(bytes[bad])})`);
       return bytes.toString('utf8');
     } catch (error) {
-      throw this.keep(stagingFsError(error, `the included template "${name}"`));
+      throw this.keep(templateFsError(error, `the included template "${name}"`));
     } finally {
       closeSync(fd);
     }
