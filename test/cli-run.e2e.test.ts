@@ -83,8 +83,10 @@ describe('modelrun run', () => {
 
   it('prints what would run with --dry-run, with secrets masked, and runs nothing', async () => {
     const env = { API_TOKEN: 'tok-abcdef-123' };
+    // A run_id no other test runs for real, whatever order the tests run in.
+    tree.write('secret-dry.yml', 'run_id: secret-dry\ncommand: "echo token=${API_TOKEN}"\n');
     const result = await runModelrun(
-      ['run', 'secret.yml', '--backend-config', 'secret-backend.yml', '--dry-run'],
+      ['run', 'secret-dry.yml', '--backend-config', 'secret-backend.yml', '--dry-run'],
       { cwd: tree.root, env },
     );
     expect(result.code).toBe(0);
@@ -92,7 +94,7 @@ describe('modelrun run', () => {
     expect(result.stdout).toMatch(/API_TOKEN +\*\*\*/);
     expect(result.stdout).toMatch(/MODE +fast/);
     expect(result.stdout + result.stderr).not.toContain('tok-abcdef-123');
-    expect(existsSync(tree.path('simulations', 'secret', '.modelrun', 'run.json'))).toBe(false);
+    expect(existsSync(tree.path('simulations', 'secret-dry'))).toBe(false);
   });
 
   it('prints the container spec for docker and the full argv for apptainer with --dry-run', async () => {
