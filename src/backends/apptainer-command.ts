@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { secretFilePath } from '../secret-files.js';
 import type { ApptainerConfig } from './apptainer-config.js';

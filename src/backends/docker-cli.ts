@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { memoryBytes } from '../config/fields.js';
 import { VERSION } from '../package-info.js';
 import { secretFilePath } from '../secret-files.js';
