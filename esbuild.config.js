@@ -37,8 +37,13 @@ const unreachable = {
 };
 
 await build({
-  // The CLI, and the guardian it starts beside a run (src/guardian/client.ts).
-  entryPoints: { main: 'src/cli/main.ts', guardian: 'src/guardian/main.ts' },
+  // The CLI, the guardian it starts beside a run (src/guardian/client.ts),
+  // and the thread that renders templates (src/model/template-renderer.ts).
+  entryPoints: {
+    main: 'src/cli/main.ts',
+    guardian: 'src/guardian/main.ts',
+    'render-worker': 'src/model/render-worker.ts',
+  },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -1,5 +1,5 @@
-import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { secretFilePath } from '../secret-files.js';
 import type { ApptainerConfig } from './apptainer-config.js';
 import { processCountArgs, resolveCommand } from './model-command.js';
 import { shellQuote } from './shell.js';
@@ -8,7 +8,7 @@ import type { RunJob } from './types.js';
 
 /** Where the run's environment file is written: under .modelrun/, mode 0600, never on the command line. */
 export function envFilePath(stagingDir: string): string {
-  return join(stagingDir, '.modelrun', 'apptainer.env');
+  return secretFilePath(stagingDir, 'apptainer');
 }
 
 /**

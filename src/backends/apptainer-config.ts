@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { commonFields, typeField } from '../config/base.js';
+import { checkCommandSize } from '../config/exec-limits.js';
 import { documented, MIN_MEMORY_LIMIT_BYTES, memorySize, strictObject } from '../config/fields.js';
 import { bindList, containerPath } from '../config/mounts.js';
 import type { PathContext } from '../config/path-context.js';
@@ -100,10 +101,13 @@ function apptainerFields(ctx: PathContext) {
         examples: ['/app/run'],
       },
     ).optional(),
-    executable: documented(z.string().min(1, { error: 'executable cannot be empty' }), {
-      description: "Command to run in the container instead of the model's own `command`.",
-      examples: ['/opt/model/bin/run'],
-    }).optional(),
+    executable: documented(
+      z.string().min(1, { error: 'executable cannot be empty' }).superRefine(checkCommandSize),
+      {
+        description: "Command to run in the container instead of the model's own `command`.",
+        examples: ['/opt/model/bin/run'],
+      },
+    ).optional(),
     mpiexec: documented(z.string().min(1, { error: 'mpiexec cannot be empty' }), {
       description:
         'MPI launcher to run outside the container, in the hybrid model: `<mpiexec> -n <cpu> apptainer exec …`.',

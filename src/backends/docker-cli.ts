@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import { memoryBytes } from '../config/fields.js';
 import { VERSION } from '../package-info.js';
+import { secretFilePath } from '../secret-files.js';
 import type { DockerContainerConfig } from './docker-config.js';
 import { invokingIdentity, LABELS } from './docker-spec.js';
 import { resolveCommand, wrapMpi } from './model-command.js';
@@ -8,7 +8,7 @@ import type { RunJob } from './types.js';
 
 /** The env file a `docker run` in a batch job reads: mode 0600 under .modelrun/, never values on the command line. */
 export function dockerEnvFilePath(stagingDir: string): string {
-  return join(stagingDir, '.modelrun', 'docker.env');
+  return secretFilePath(stagingDir, 'docker');
 }
 
 /** Docker's --env-file format: NAME=value per line, taken literally, so a value cannot span lines. */

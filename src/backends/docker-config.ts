@@ -1,6 +1,7 @@
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import * as z from 'zod';
 import { commonFields, typeField } from '../config/base.js';
+import { checkCommandSize } from '../config/exec-limits.js';
 import {
   documented,
   MIN_MEMORY_LIMIT_BYTES,
@@ -101,10 +102,13 @@ function containerFields(ctx: PathContext) {
         examples: ['1000:1000'],
       },
     ).optional(),
-    executable: documented(z.string().min(1, { error: 'executable cannot be empty' }), {
-      description: "Command to run in the container instead of the model's own `command`.",
-      examples: ['/opt/model/bin/ww3_shel'],
-    }).optional(),
+    executable: documented(
+      z.string().min(1, { error: 'executable cannot be empty' }).superRefine(checkCommandSize),
+      {
+        description: "Command to run in the container instead of the model's own `command`.",
+        examples: ['/opt/model/bin/ww3_shel'],
+      },
+    ).optional(),
     mpiexec: documented(z.string().min(1, { error: 'mpiexec cannot be empty' }), {
       description:
         'MPI launcher to wrap the command in. modelrun adds `-n <cpu>` unless the launcher already gives a process count.',

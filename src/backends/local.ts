@@ -1,6 +1,7 @@
 import { cpus, platform } from 'node:os';
 import * as z from 'zod';
 import { commonFields, typeField } from '../config/base.js';
+import { commandTooLarge } from '../config/exec-limits.js';
 import { documented, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
 import type { BackendDefinition } from './types.js';
@@ -27,6 +28,12 @@ export function localConfigSchema(ctx: PathContext) {
       description: "Echo the model's output live to the terminal.",
       examples: [false],
     }).default(true),
+  }).superRefine((config, zctx) => {
+    // Split into arguments (shell: false), a long command may still start; only E2BIG tells.
+    const problem =
+      config.shell && config.command !== undefined ? commandTooLarge(config.command) : undefined;
+    if (problem !== undefined)
+      zctx.addIssue({ code: 'custom', path: ['command'], input: config.command, message: problem });
   });
 }
 

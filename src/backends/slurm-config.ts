@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { commonFields, typeField } from '../config/base.js';
+import { checkCommandSize } from '../config/exec-limits.js';
 import { documented, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
 import { anyPath } from '../config/paths.js';
@@ -148,7 +149,13 @@ export function slurmConfigSchema(ctx: PathContext) {
         examples: [['--licenses=matlab:1', '--requeue']],
       },
     ).optional(),
-    command: text("Command the job runs instead of the model's own `command`.", 'srun ./ww3_shel'),
+    command: documented(
+      z.string().min(1, { error: 'cannot be empty' }).superRefine(checkCommandSize),
+      {
+        description: "Command the job runs instead of the model's own `command`.",
+        examples: ['srun ./ww3_shel'],
+      },
+    ).optional(),
     container: documented(
       unionByType(
         [apptainerContainerSchema(ctx), dockerContainerSchema(ctx)],

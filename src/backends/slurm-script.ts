@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { VERSION } from '../package-info.js';
+import { secretFilePath } from '../secret-files.js';
 import { isSecretName, Redactor } from '../secrets.js';
 import { buildApptainerArgv, envFilePath } from './apptainer-command.js';
 import type { ApptainerConfig } from './apptainer-config.js';
@@ -20,7 +21,7 @@ export function scriptPath(stagingDir: string): string {
  * is kept with the run and which Slurm stores (and may archive) as it is.
  */
 export function secretsFilePath(stagingDir: string): string {
-  return join(stagingDir, '.modelrun', 'slurm-secrets.env');
+  return secretFilePath(stagingDir, 'slurm');
 }
 
 /**

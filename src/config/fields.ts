@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { unknownKeyMessage } from './did-you-mean.js';
+import { checkEnvSizes } from './exec-limits.js';
 
 /**
  * Building blocks shared by every config schema. Each field carries the
@@ -181,11 +182,12 @@ export function stringMap(docs: FieldDocs, options: { names: 'env' | 'any' }) {
     error: (issue) =>
       `must be a string, number or boolean; got ${describeValue(issue.input)}. Quote it if it should be text`,
   });
-  return documented(z.record(key, value), docs)
-    .transform((map) =>
-      Object.fromEntries(Object.entries(map).map(([name, v]) => [name, String(v)])),
-    )
-    .optional();
+  const map = documented(z.record(key, value), docs).transform(
+    (entries): Record<string, string> =>
+      Object.fromEntries(Object.entries(entries).map(([name, v]) => [name, String(v)])),
+  );
+  // An environment is handed to a program at exec, within the kernel's limits.
+  return (options.names === 'env' ? map.superRefine(checkEnvSizes) : map).optional();
 }
 
 /** A short, quoted rendering of a value for error messages. */

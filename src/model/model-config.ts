@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { checkCommandSize } from '../config/exec-limits.js';
 import { documented, schemaReference, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
 import { anyPath, existingPath } from '../config/paths.js';
@@ -76,11 +77,14 @@ export function modelConfigSchema(ctx: PathContext) {
       description: 'Model parameters, free-form. Templates see them as config.',
       examples: [{ grid: { nx: 400, length_m: 1000 }, wave_speed_m_s: 9.8 }],
     }).default({}),
-    command: documented(z.string().min(1, { error: 'command cannot be empty' }), {
-      description:
-        "The model's command, run in the staging directory. A backend's command or executable overrides it.",
-      examples: ['node wave.js input.json'],
-    }).optional(),
+    command: documented(
+      z.string().min(1, { error: 'command cannot be empty' }).superRefine(checkCommandSize),
+      {
+        description:
+          "The model's command, run in the staging directory. A backend's command or executable overrides it.",
+        examples: ['node wave.js input.json'],
+      },
+    ).optional(),
     postprocess: documented(postprocessorListSchema(ctx), {
       description: 'Postprocessors run in order on the finished run, such as checksum and archive.',
       examples: [[{ type: 'checksum' }, { type: 'archive', format: 'tar.gz' }]],

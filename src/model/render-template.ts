@@ -9,14 +9,14 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { join } from 'node:path';
-import nunjucks from 'nunjucks';
 import { ConfigError } from '../errors.js';
 import { firstInvalidOffset } from '../utf8.js';
 import { visibleName } from '../visible-name.js';
 import { StagingWriter } from './staging-writer.js';
 import type { TemplateContext } from './template-context.js';
 import { templateFsError } from './template-fs-error.js';
-import { hex, TemplateLoader } from './template-loader.js';
+import { hex } from './template-loader.js';
+import { openRenderer, RenderAborted, type TemplateRenderer } from './template-renderer.js';
 
 /** Files with a NUL byte in their first 8 KiB are binary, and copied untouched. */
 const SNIFF_BYTES = 8192;
@@ -56,13 +56,8 @@ export async function renderTemplate(
   const templateRoot = await realpath(templateDir).catch((error) => {
     throw templateFsError(error, `the template folder ${templateDir}`);
   });
-  const loader = new TemplateLoader(templateRoot);
-  // The loader's declared type cannot return null, which Nunjucks reads as "not found".
-  const env = new nunjucks.Environment(loader as unknown as nunjucks.ILoader, {
-    autoescape: false,
-    throwOnUndefined: true,
-  });
   const writer = await StagingWriter.open(stagingDir, options.keep);
+  const renderer = await openRenderer(templateRoot, context, options.signal);
   const summary: RenderSummary = { files: 0, rendered: 0, copied: 0, linked: 0, warnings: [] };
 
   const stageFile = async (source: string, dir: string, name: string): Promise<void> => {
@@ -87,9 +82,7 @@ export async function renderTemplate(
       summary.copied++;
       return;
     }
-    const text = renderWith(loader, source, () =>
-      new nunjucks.Template(file.bytes.toString('utf8'), env, path).render(context),
-    );
+    const text = await renderer.render(source, file.bytes.toString('utf8'), path);
     await writer.file(dir, name, source, file.mode, (temp) =>
       writeFile(temp, text, { flag: 'wx' }),
     );
@@ -110,7 +103,7 @@ export async function renderTemplate(
       // A signal stops staging between entries; the caller sees signal.aborted.
       if (options.signal?.aborted) return;
       const source = join(sourceDir, entryName);
-      const name = renderName(env, loader, entryName, source, context);
+      const name = await renderName(renderer, entryName, source);
       if (sourceDir === '') refuseBookkeeping(entryName, name);
       if (entry.isDirectory()) {
         await walk(source, await writer.folder(targetDir, name, source));
@@ -130,7 +123,14 @@ export async function renderTemplate(
       summary.files++;
     }
   };
-  await walk('', writer.root);
+  try {
+    await walk('', writer.root);
+  } catch (error) {
+    // A signal ended a render midway; the caller sees signal.aborted.
+    if (!(error instanceof RenderAborted)) throw error;
+  } finally {
+    await renderer.close();
+  }
   return summary;
 }
 
@@ -197,17 +197,13 @@ function specialFile(source: string, entry: Dirent<Buffer>): ConfigError {
 }
 
 /** A rendered name must be one name: no "/", no NUL, not "." or "..", so it stays in its folder. */
-function renderName(
-  env: nunjucks.Environment,
-  loader: TemplateLoader,
+async function renderName(
+  renderer: TemplateRenderer,
   name: string,
   source: string,
-  context: TemplateContext,
-): string {
+): Promise<string> {
   if (!/[{][{%#]/.test(name)) return name;
-  const rendered = renderWith(loader, `the name of ${source}`, () =>
-    env.renderString(name, context),
-  ).trim();
+  const rendered = (await renderer.render(`the name of ${source}`, name)).trim();
   if (rendered === '') {
     throw new ConfigError(`template entry ${source}: its name renders to nothing`, {
       hint: 'check the variables its name uses',
@@ -239,38 +235,4 @@ function refuseBookkeeping(entry: string, name: string): void {
       hint: `rename it in the template folder, or move it into a subfolder; ${BOOKKEEPING} at the top of a staging directory belongs to modelrun`,
     },
   );
-}
-
-/**
- * Turns Nunjucks' "(path) [Line 3, Column 12] attempted to output null or
- * undefined value" into an error that names the template file, the line,
- * and the expression. An include the loader refused is thrown as it said.
- */
-function renderWith(loader: TemplateLoader, where: string, fn: () => string): string {
-  loader.reset();
-  try {
-    return fn();
-  } catch (error) {
-    const refusal = loader.refusal;
-    if (refusal !== undefined) {
-      throw new ConfigError(`template ${where}: ${refusal.message}`, {
-        hint: refusal.hint,
-        cause: error,
-      });
-    }
-    const message = (error as Error).message;
-    const position = /\[Line (\d+), Column (\d+)\]/.exec(message);
-    const reason = message.split('\n').at(-1)?.trim() ?? message;
-    const at = position === null ? '' : `, line ${position[1]}, column ${position[2]}`;
-    const undefinedValue = /undefined value/.test(reason);
-    throw new ConfigError(
-      `template ${where}${at}: ${undefinedValue ? 'uses a variable that is not defined' : reason}`,
-      {
-        hint: undefinedValue
-          ? 'define it under `config:` in the model file, fix its spelling, or give a fallback with {{ name | default("value") }}; runtime has run_id, period, staging_dir, generated_at and host'
-          : 'see the Nunjucks template syntax (the same as Jinja2)',
-        cause: error,
-      },
-    );
-  }
 }

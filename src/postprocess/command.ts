@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { checkCommandSize } from '../config/exec-limits.js';
 import { documented, durationSeconds, strictObject, stringMap } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
 import { stringEnv } from '../run/env.js';
@@ -8,11 +9,14 @@ import type { PostprocessorConfig, PostprocessorDefinition } from './types.js';
 export function commandPostprocessorSchema(_ctx: PathContext) {
   return strictObject({
     ...postprocessorFields('command', 'Runs a shell command in the run directory.'),
-    command: documented(z.string().min(1, { error: 'command cannot be empty' }), {
-      description:
-        'Shell command run with /bin/sh -c in the run directory, such as a plotting script.',
-      examples: ['python plot.py output/timeseries.csv'],
-    }),
+    command: documented(
+      z.string().min(1, { error: 'command cannot be empty' }).superRefine(checkCommandSize),
+      {
+        description:
+          'Shell command run with /bin/sh -c in the run directory, such as a plotting script.',
+        examples: ['python plot.py output/timeseries.csv'],
+      },
+    ),
     timeout: durationSeconds(
       { min: 1, max: 86_400 },
       {

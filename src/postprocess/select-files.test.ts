@@ -171,3 +171,44 @@ describe('noFilesMessage', () => {
     );
   });
 });
+
+describe('the files that hold secret values', () => {
+  const tree = makeTree({
+    'run/out/x.nc': 'x',
+    'run/.modelrun/run.json': '{}',
+    'run/.modelrun/apptainer.env': 'API_TOKEN=s3cr3t\n',
+    'run/.modelrun/slurm-secrets.env': 'export API_TOKEN=s3cr3t\n',
+  });
+  afterAll(() => tree.remove());
+
+  it('are never taken, and named as left out when the globs chose them', async () => {
+    const { entries, leftOut } = await selectEntries(tree.path('run'), {
+      include: ['**', '.modelrun/**'],
+      exclude: [],
+    });
+    expect(entries.map((entry) => entry.path)).toEqual(['out/x.nc']);
+    expect(leftOut).toEqual([
+      {
+        path: '.modelrun/apptainer.env',
+        reason: 'holds secret values; never archived or checksummed',
+      },
+      {
+        path: '.modelrun/slurm-secrets.env',
+        reason: 'holds secret values; never archived or checksummed',
+      },
+    ]);
+  });
+
+  it('are not named when the globs do not reach them', async () => {
+    const picked = await selectEntries(tree.path('run'), {
+      include: ['.modelrun/*.json', 'out/**'],
+      exclude: [],
+    });
+    expect(picked.leftOut).toEqual([]);
+    const excluded = await selectEntries(tree.path('run'), {
+      include: ['**', '.modelrun/**'],
+      exclude: ['.modelrun/apptainer.env'],
+    });
+    expect(excluded.leftOut.map((item) => item.path)).toEqual(['.modelrun/slurm-secrets.env']);
+  });
+});

@@ -2,6 +2,7 @@ import { type Dirent, readdir, type Stats } from 'node:fs';
 import { lstat, readlink, stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { type GlobOptions, glob } from 'tinyglobby';
+import { SECRET_FILE_PATHS } from '../secret-files.js';
 import { describeLeftOut, type LeftOut, leftOutBecause } from './left-out.js';
 import { fsPath, spellName, unspell } from './name-spelling.js';
 
@@ -52,7 +53,9 @@ export async function selectEntries(
   const leftOut: LeftOut[] = [];
   const matches = await glob([...selection.include], {
     cwd: stagingDir,
-    ignore: [...selection.exclude, MODELRUN_FOLDER, `${MODELRUN_FOLDER}/**`],
+    // The secret files are under .modelrun/ too; named on their own, so
+    // that they stay out should the folder's rule ever change.
+    ignore: [...selection.exclude, MODELRUN_FOLDER, `${MODELRUN_FOLDER}/**`, ...SECRET_FILE_PATHS],
     dot: true,
     onlyFiles: true,
     followSymbolicLinks: false,
@@ -68,6 +71,7 @@ export async function selectEntries(
     (path) =>
       !isAbsolute(path) && !path.split('/').includes('..') && !skip.has(unspell(path) as string),
   );
+  leftOut.push(...(await secretFilesChosen(stagingDir, selection)));
   const entries: SelectedEntry[] = [];
   for (const spelled of inside.sort()) {
     const found = await examine(stagingDir, spelled);
@@ -105,6 +109,68 @@ async function examine(stagingDir: string, spelled: string): Promise<SelectedEnt
   if (!Buffer.from(text).equals(target))
     return leftOutBecause(path, 'symlink whose target is not UTF-8');
   return { path, stats, target: text };
+}
+
+/**
+ * The secret files present in the staging dir that the globs would have
+ * chosen (`include: [".modelrun/**"]`), each with why it was not taken:
+ * the user asked for them, so the summary says where they went. Matched by
+ * the same globs over a listing that holds only those files.
+ */
+async function secretFilesChosen(stagingDir: string, selection: FileSelection): Promise<LeftOut[]> {
+  const present: string[] = [];
+  for (const path of SECRET_FILE_PATHS) {
+    if (
+      await lstat(fsPath(stagingDir, path)).then(
+        () => true,
+        () => false,
+      )
+    )
+      present.push(path);
+  }
+  if (present.length === 0) return [];
+  const chosen = await glob([...selection.include], {
+    cwd: stagingDir,
+    ignore: [...selection.exclude],
+    dot: true,
+    onlyFiles: true,
+    followSymbolicLinks: false,
+    fs: { readdir: listingOf(stagingDir, present) },
+  });
+  return chosen
+    .filter((path) => present.includes(path))
+    .sort()
+    .map((path) => leftOutBecause(path, 'holds secret values; never archived or checksummed'));
+}
+
+/** fs.readdir for the crawler over a tree that holds only `files` (relative paths) under `root`. */
+function listingOf(root: string, files: readonly string[]) {
+  return ((
+    path: string,
+    _options: { withFileTypes: true },
+    callback: (error: NodeJS.ErrnoException | null, entries: Dirent[]) => void,
+  ) => {
+    const below = relativeTo(root, path) ?? '';
+    const prefix = below === '' ? '' : `${below}/`;
+    const names = new Map<string, boolean>();
+    for (const file of files) {
+      if (!file.startsWith(prefix)) continue;
+      const [name = '', ...rest] = file.slice(prefix.length).split('/');
+      names.set(name, rest.length > 0);
+    }
+    callback(
+      null,
+      [...names].map(
+        ([name, folder]) =>
+          ({
+            name,
+            isDirectory: () => folder,
+            isFile: () => !folder,
+            isSymbolicLink: () => false,
+          }) as unknown as Dirent,
+      ),
+    );
+  }) as unknown as NonNullable<GlobOptions['fs']>['readdir'];
 }
 
 function kindOf(stats: Stats): string {

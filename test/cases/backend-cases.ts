@@ -31,6 +31,11 @@ const SIZE_BOUNDS = 'a JSON Schema pattern cannot bound the bytes a size string 
 const IMAGE_KIND =
   'a JSON Schema cannot tell a local image path from a remote reference with another scheme';
 
+/** Rules that need the byte count of text (MAX_ARG_STRLEN, ARG_MAX), which a JSON Schema cannot take. */
+const EXEC_BYTES = 'a JSON Schema cannot count the bytes the system takes to start a program';
+const KIB = (n: number) => 'x'.repeat(n * 1024);
+const ONE_ARG = /over the 131072 bytes \(128 KiB, MAX_ARG_STRLEN\) the system allows one/;
+
 const local = (body: string) => `type: local\n${body}`;
 const docker = (body: string) => `type: docker\nimage: ubuntu:22.04\n${body}`;
 const slurm = (body: string) => `type: slurm\n${body}`;
@@ -757,5 +762,68 @@ export const BACKEND_CASES: BackendCase[] = [
     name: 'slurm container of an unknown type',
     yaml: slurm('container:\n  type: podman\n  image: x\n'),
     error: { path: 'container.type', message: /type "podman" is not a container type/ },
+  },
+
+  // what the system lets a program start with
+  {
+    name: 'env_vars value just under the per-variable limit',
+    yaml: local(`env_vars:\n  BIG: ${'x'.repeat(128 * 1024 - 'BIG='.length - 1)}\n`),
+  },
+  {
+    name: 'env_vars value one byte over the per-variable limit',
+    yaml: local(`env_vars:\n  BIG: ${'x'.repeat(128 * 1024 - 'BIG='.length)}\n`),
+    error: { path: 'env_vars.BIG', message: /^BIG=… is 131073 bytes, over the 131072 bytes/ },
+    schemaCannot: EXEC_BYTES,
+  },
+  {
+    name: 'env_vars value of 200 KiB',
+    yaml: docker(`env_vars:\n  BIG: ${KIB(200)}\n`),
+    error: { path: 'env_vars.BIG', message: ONE_ARG },
+    schemaCannot: EXEC_BYTES,
+  },
+  {
+    name: 'env_vars of multi-byte text, counted in bytes',
+    yaml: local(`env_vars:\n  BIG: ${'é'.repeat(70 * 1024)}\n`),
+    error: { path: 'env_vars.BIG', message: ONE_ARG },
+    schemaCannot: EXEC_BYTES,
+  },
+  {
+    name: 'env_vars together over ARG_MAX',
+    yaml: slurm(
+      `env_vars:\n${Array.from({ length: 17 }, (_, i) => `  V${i}: ${KIB(120)}\n`).join('')}`,
+    ),
+    error: {
+      path: 'env_vars',
+      message: /^env_vars take \d+ bytes together, over the 2031616 bytes/,
+    },
+    schemaCannot: EXEC_BYTES,
+  },
+  {
+    name: 'local command of 200 KiB',
+    yaml: local(`command: ${KIB(200)}\n`),
+    error: { path: 'command', message: ONE_ARG },
+    schemaCannot: EXEC_BYTES,
+  },
+  {
+    name: 'local command of 200 KiB without a shell, split into arguments',
+    yaml: local(`shell: false\ncommand: ${KIB(100)} ${KIB(100)}\n`),
+  },
+  {
+    name: 'docker executable of 200 KiB',
+    yaml: docker(`executable: ${KIB(200)}\n`),
+    error: { path: 'executable', message: ONE_ARG },
+    schemaCannot: EXEC_BYTES,
+  },
+  {
+    name: 'apptainer executable of 200 KiB',
+    yaml: apptainer(`executable: ${KIB(200)}\n`),
+    error: { path: 'executable', message: ONE_ARG },
+    schemaCannot: EXEC_BYTES,
+  },
+  {
+    name: 'slurm command of 200 KiB',
+    yaml: slurm(`command: ${KIB(200)}\n`),
+    error: { path: 'command', message: ONE_ARG },
+    schemaCannot: EXEC_BYTES,
   },
 ];

@@ -313,16 +313,25 @@ const nameRows: HostileCase[] = [
   },
 ];
 
-const BIG = 'a'.repeat(200_000);
+/**
+ * Variables that each pass validation (under 128 KiB, under 2 MiB less
+ * headroom together; from the environment, as a config file holds at most
+ * 1 MiB), and that the host's own environment, which the local backend and
+ * a command postprocessor pass on, pushes over ARG_MAX at start.
+ */
+const NEAR_LIMIT = `{${Array.from({ length: 15 }, (_, i) => `V${i}: "\${NEAR}"`).join(', ')}}`;
+// NEAR is also in modelrun's own environment, which the model inherits.
+const HOST_ENV = { NEAR: 'a'.repeat(127 * 1024), HOST_BIG: 'h'.repeat(100_000) };
 
 /** Commands and environments larger than the system lets a process start with. */
 const tooLargeRows: HostileCase[] = [
   {
     name: 'a local env var too large for the system',
     setup: ({ dir }) => {
-      files(dir, { 'model.yml': MODEL, 'local.yml': `type: local\nenv_vars: {BIG: "${BIG}"}\n` });
+      files(dir, { 'model.yml': MODEL, 'local.yml': `type: local\nenv_vars: ${NEAR_LIMIT}\n` });
       return {
         args: ['run', 'model.yml', '--backend-config', 'local.yml'],
+        env: HOST_ENV,
         exit: [1],
         says: /could not start the model: the command line and environment are too large for the system \(E2BIG\)\n.*hint: move big values/,
         keep: ['model.yml', 'local.yml'],
@@ -350,11 +359,12 @@ const tooLargeRows: HostileCase[] = [
     name: 'a command postprocessor env var too large for the system',
     setup: ({ dir }) => {
       files(dir, {
-        'model.yml': `${MODEL}postprocess:\n  - type: command\n    command: "true"\n    env_vars: {BIG: "${BIG}"}\n`,
+        'model.yml': `${MODEL}postprocess:\n  - type: command\n    command: "true"\n    env_vars: ${NEAR_LIMIT}\n`,
         'local.yml': 'type: local\n',
       });
       return {
         args: ['run', 'model.yml', '--backend-config', 'local.yml'],
+        env: HOST_ENV,
         exit: [1],
         says: /`true` could not start: the command line and environment are too large for the system \(E2BIG\)/,
         keep: ['model.yml', 'local.yml'],

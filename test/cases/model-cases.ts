@@ -20,6 +20,8 @@ export const DURATION_BOUNDS =
   'a JSON Schema pattern cannot bound the seconds a duration string adds up to';
 const COMPARE_FIELDS = 'a JSON Schema cannot compare one field with another';
 const COUNT_STEPS = 'a JSON Schema cannot count the steps between two date-times';
+const EXEC_BYTES = 'a JSON Schema cannot count the bytes the system takes to start a program';
+const ONE_ARG = /over the 131072 bytes \(128 KiB, MAX_ARG_STRLEN\) the system allows one/;
 
 const model = (body: string) => `run_id: r1\n${body}`;
 const period = (start: string, end: string, interval: string) =>
@@ -322,4 +324,21 @@ export const MODEL_CASES: ConfigCase[] = [
       error: { path: 'period.interval', message: 'must be longer than zero' },
     }),
   ),
+
+  // what the system lets a program start with
+  { name: 'command of 127 KiB', yaml: model(`command: ${'x'.repeat(127 * 1024)}\n`) },
+  {
+    name: 'command of 200 KiB',
+    yaml: model(`command: ${'x'.repeat(200 * 1024)}\n`),
+    error: { path: 'command', message: ONE_ARG },
+    schemaCannot: EXEC_BYTES,
+  },
+  {
+    name: 'command postprocessor env_vars value of 200 KiB',
+    yaml: model(
+      `postprocess:\n  - type: command\n    command: "true"\n    env_vars:\n      BIG: ${'x'.repeat(200 * 1024)}\n`,
+    ),
+    error: { path: 'postprocess[0].env_vars.BIG', message: ONE_ARG },
+    schemaCannot: EXEC_BYTES,
+  },
 ];

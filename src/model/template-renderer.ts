@@ -1,0 +1,154 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { ILoader } from 'nunjucks';
+import { ConfigError } from '../errors.js';
+import { PACKAGE_ROOT } from '../package-info.js';
+import type { TemplateContext } from './template-context.js';
+import { TemplateLoader } from './template-loader.js';
+
+/** The worker's script: built beside the CLI (npm run build). */
+export const RENDER_WORKER_SCRIPT = join(PACKAGE_ROOT, 'dist', 'render-worker.js');
+
+/** One render: a file's text (with its path, for includes and errors), or a name (no path). */
+export interface RenderJob {
+  id: number;
+  text: string;
+  path?: string | undefined;
+  context: TemplateContext;
+}
+
+export type RenderReply =
+  | { id: number; text: string }
+  | { id: number; error: string; refusal?: { message: string; hint: string | undefined } };
+
+/** Thrown by `render` once the signal has ended the rendering; the caller sees signal.aborted. */
+export class RenderAborted extends Error {}
+
+/** Renders template text; `where` names it in errors ("big.txt", "the name of x/{{ a }}"). */
+export interface TemplateRenderer {
+  render(where: string, text: string, path?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * A renderer for the template folder `root`. With a signal, and once built,
+ * renders in a worker thread that the signal terminates, so that a render
+ * of minutes ends within moments of Ctrl-C or SIGTERM. Without a signal
+ * (and in tests run from the sources) it renders in this thread. A worker
+ * costs about a tenth of a second to start; a signal that goes unheard for
+ * as long as a render takes costs more.
+ */
+export async function openRenderer(
+  root: string,
+  context: TemplateContext,
+  signal: AbortSignal | undefined,
+  script = RENDER_WORKER_SCRIPT,
+): Promise<TemplateRenderer> {
+  return signal !== undefined && existsSync(script)
+    ? workerRenderer(root, context, signal, script)
+    : inThreadRenderer(root, context);
+}
+
+async function inThreadRenderer(root: string, context: TemplateContext): Promise<TemplateRenderer> {
+  // Loaded only here: with a worker, Nunjucks runs there alone.
+  const nunjucks = await import('nunjucks');
+  const loader = new TemplateLoader(root);
+  // The loader's declared type cannot return null, which Nunjucks reads as "not found".
+  const env = new nunjucks.Environment(loader as unknown as ILoader, {
+    autoescape: false,
+    throwOnUndefined: true,
+  });
+  return {
+    async render(where, text, path) {
+      loader.reset();
+      try {
+        return path === undefined
+          ? env.renderString(text, context)
+          : new nunjucks.Template(text, env, path).render(context);
+      } catch (error) {
+        throw renderError(where, (error as Error).message, loader.refusal, error);
+      }
+    },
+    async close() {},
+  };
+}
+
+function workerRenderer(
+  root: string,
+  context: TemplateContext,
+  signal: AbortSignal,
+  script: string,
+): TemplateRenderer {
+  const worker = new Worker(script, { workerData: { root } });
+  const pending = new Map<number, (reply: RenderReply | Error) => void>();
+  let nextId = 1;
+  const failAll = (error: Error) => {
+    for (const settle of pending.values()) settle(error);
+    pending.clear();
+  };
+  worker.on('message', (reply: RenderReply) => {
+    pending.get(reply.id)?.(reply);
+    pending.delete(reply.id);
+  });
+  worker.on('error', failAll);
+  worker.on('exit', () => failAll(new RenderAborted('the render worker ended')));
+  const onAbort = () => {
+    failAll(new RenderAborted('rendering stopped by a signal'));
+    void worker.terminate();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    async render(where, text, path) {
+      if (signal.aborted) throw new RenderAborted('rendering stopped by a signal');
+      const id = nextId++;
+      const reply = await new Promise<RenderReply | Error>((resolve) => {
+        pending.set(id, resolve);
+        worker.postMessage({ id, text, path, context } satisfies RenderJob);
+      });
+      if (reply instanceof Error) throw reply;
+      if ('text' in reply) return reply.text;
+      const refusal =
+        reply.refusal === undefined
+          ? undefined
+          : new ConfigError(reply.refusal.message, { hint: reply.refusal.hint });
+      throw renderError(where, reply.error, refusal, undefined);
+    },
+    async close() {
+      signal.removeEventListener('abort', onAbort);
+      await worker.terminate();
+    },
+  };
+}
+
+/**
+ * Turns Nunjucks' "(path) [Line 3, Column 12] attempted to output null or
+ * undefined value" into an error that names the template file, the line,
+ * and the expression. An include the loader refused is thrown as it said.
+ */
+function renderError(
+  where: string,
+  message: string,
+  refusal: ConfigError | undefined,
+  cause: unknown,
+): ConfigError {
+  if (refusal !== undefined) {
+    return new ConfigError(`template ${where}: ${refusal.message}`, {
+      hint: refusal.hint,
+      cause: cause ?? refusal,
+    });
+  }
+  const position = /\[Line (\d+), Column (\d+)\]/.exec(message);
+  const reason = message.split('\n').at(-1)?.trim() ?? message;
+  const at = position === null ? '' : `, line ${position[1]}, column ${position[2]}`;
+  const undefinedValue = /undefined value/.test(reason);
+  return new ConfigError(
+    `template ${where}${at}: ${undefinedValue ? 'uses a variable that is not defined' : reason}`,
+    {
+      hint: undefinedValue
+        ? 'define it under `config:` in the model file, fix its spelling, or give a fallback with {{ name | default("value") }}; runtime has run_id, period, staging_dir, generated_at and host'
+        : 'see the Nunjucks template syntax (the same as Jinja2)',
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
+}
