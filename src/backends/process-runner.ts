@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RunFailedError } from '../errors.js';
 import type { Guard } from '../guardian/tasks.js';
 import { outputLost, type RunOutput } from '../run/run-output.js';
-import { createRunCgroup } from './cgroup.js';
+import { createRunCgroup, type RunCgroup } from './cgroup.js';
 import {
   describeStopped,
   type FoundProcess,
@@ -59,6 +59,8 @@ export interface ProcessRunOptions {
    * APPTAINERENV_X into a container started with --cleanenv.
    */
   markVariables?: string[];
+  /** Makes the run's cgroup; tests pass one that makes none, to see the marker scan alone at work. */
+  createCgroup?: (mark: string) => RunCgroup | undefined;
 }
 
 /**
@@ -112,7 +114,7 @@ export async function runProcess(
   // Moved in at once, before the model has run a line: what it forks from
   // now on stays in the cgroup. Anything quicker still carries the mark.
   // Nothing is awaited before the listeners below are on: an 'exit' would be missed.
-  let cgroup = createRunCgroup(mark);
+  let cgroup = (options.createCgroup ?? createRunCgroup)(mark);
   if (cgroup !== undefined && !cgroup.join(pid)) {
     // Gone already, or the system refuses: an empty cgroup is removed at once.
     void cgroup.dispose();
