@@ -99,7 +99,9 @@ describe('a process that left the model’s process group', () => {
     );
   });
 
-  it('is stopped by the guardian when modelrun is killed with -9', { timeout: 30_000 }, async () => {
+  it('is stopped by the guardian when modelrun is killed with -9', {
+    timeout: 30_000,
+  }, async () => {
     const id = runId();
     modelFile(id, 'sleep 600');
     const { child, exited } = await startModelrun(['run', `${id}.yml`, '--no-postprocess'], {
