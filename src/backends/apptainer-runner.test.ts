@@ -286,4 +286,30 @@ describe('a run on the apptainer backend, with a fake apptainer', () => {
       /apptainer cannot bind .*runs,v2.*: its path contains "," or ":"/,
     );
   });
+
+  it('stops a daemon the model left outside its process group, marked for the container too', {
+    timeout: 15_000,
+  }, async () => {
+    const { request, deps, staging, captured, runJson } = harness({
+      command:
+        'echo "$APPTAINERENV_MODELRUN_RUN_MARK" > mark.txt; setsid sleep 300 & echo $! > daemon.pid; sleep 0.2',
+    });
+    const result = await runPipeline(request, deps);
+    const daemon = await pidIn(join(staging, 'daemon.pid'));
+    try {
+      expect(result.exitCode).toBe(0);
+      expect(await waitUntilGone(daemon)).toBe(true);
+      expect(readFileSync(join(staging, 'mark.txt'), 'utf8')).toMatch(/^r1-[0-9a-f]{16}\n$/);
+      expect(captured.status).toContain(
+        `warning: stopped 1 process that left the model's process group: ${daemon} sleep 300`,
+      );
+      expect(runJson().backend.details).toEqual({ stopped_escaped_processes: `${daemon} sleep` });
+    } finally {
+      try {
+        process.kill(daemon, 'SIGKILL');
+      } catch {
+        // Gone, as it should be.
+      }
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { basename } from 'node:path';
 import { EngineUnavailableError } from '../errors.js';
 import { stringEnv } from '../run/env.js';
 import type { RunOutput } from '../run/run-output.js';
@@ -6,9 +7,10 @@ import { buildApptainerArgv, containerEnv, envFilePath, envFileText } from './ap
 import type { ApptainerConfig } from './apptainer-config.js';
 import { ensureImage } from './apptainer-image.js';
 import { removeEnvFile, writeEnvFile } from './env-file.js';
+import { MARK_VARIABLE } from './escaped-processes.js';
 import { LOCAL_GRACE_MS } from './local-runner.js';
 import { groupAlive, signalGroup } from './process-group.js';
-import { runProcess, toRunOutcome } from './process-runner.js';
+import { reportEscaped, runProcess, toRunOutcome } from './process-runner.js';
 import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from './types.js';
 
 /**
@@ -50,8 +52,11 @@ export function createApptainerRunner(
           graceMs,
           onStart: (started) => (pid = started),
           guard: deps.guard,
+          runId: job.runId,
+          markVariables: [containerVariable(config.binary, MARK_VARIABLE)],
         },
       );
+      reportEscaped(outcome, deps.status);
       return toRunOutcome(outcome, file);
     },
     async stop() {
@@ -66,6 +71,15 @@ export function createApptainerRunner(
         : [];
     },
   };
+}
+
+/**
+ * The name under which a variable reaches the container even with
+ * --cleanenv: APPTAINERENV_X, or SINGULARITYENV_X for SingularityCE
+ * (Apptainer warns about the latter, so each gets its own).
+ */
+export function containerVariable(binary: string, name: string): string {
+  return `${basename(binary).startsWith('singularity') ? 'SINGULARITY' : 'APPTAINER'}ENV_${name}`;
 }
 
 function checkBinary(binary: string, env: Record<string, string>): Promise<void> {

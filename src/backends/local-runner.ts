@@ -5,7 +5,7 @@ import { maskEnv } from '../secrets.js';
 import type { LocalConfig } from './local.js';
 import { resolveCommand } from './model-command.js';
 import { groupAlive, signalGroup } from './process-group.js';
-import { type ProcessSpec, runProcess, toRunOutcome } from './process-runner.js';
+import { type ProcessSpec, reportEscaped, runProcess, toRunOutcome } from './process-runner.js';
 import { splitCommand } from './split-command.js';
 import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from './types.js';
 
@@ -39,7 +39,9 @@ export function createLocalRunner(
         graceMs,
         onStart: (started) => (pid = started),
         guard: deps.guard,
+        runId: job.runId,
       });
+      reportEscaped(outcome, deps.status);
       return toRunOutcome(outcome, file);
     },
     async stop() {

@@ -1,8 +1,26 @@
-import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RunFailedError } from '../errors.js';
 import type { Guard } from '../guardian/tasks.js';
 import { outputLost, type RunOutput } from '../run/run-output.js';
+import { createRunCgroup, type RunCgroup } from './cgroup.js';
+import {
+  describeStopped,
+  type FoundProcess,
+  MARK_VARIABLE,
+  newRunMark,
+  signalEscaped,
+  stopEscaped,
+} from './escaped-processes.js';
+import { pump } from './output-pump.js';
 import { signalGroup } from './process-group.js';
+
+/**
+ * How long the output pipes may stay open once the model's group and its
+ * escapees are gone: what is left in them is read at once, so a pipe still
+ * open after this is held by a process that could not be found, and the
+ * run does not wait for it.
+ */
+const DRAIN_MS = 2000;
 
 /** A process to run: always an argv; a shell command is `/bin/sh -c <command>`. */
 export interface ProcessSpec {
@@ -22,6 +40,8 @@ export interface ProcessOutcome {
   startCode?: string;
   /** Set when the output could not be written to the logs. */
   outputError?: string;
+  /** Processes that had left the process group, stopped when the run ended. */
+  escaped?: FoundProcess[];
 }
 
 export interface ProcessRunOptions {
@@ -32,13 +52,25 @@ export interface ProcessRunOptions {
   onStart?: (pid: number) => void;
   /** Hands the process group to the guardian while it runs. */
   guard?: Guard | undefined;
+  /** Starts the run's marker value, so a person reading `ps e` sees whose it is. */
+  runId?: string;
+  /**
+   * Further variables that carry the marker: Apptainer passes only
+   * APPTAINERENV_X into a container started with --cleanenv.
+   */
+  markVariables?: string[];
+  /** Makes the run's cgroup; tests pass one that makes none, to see the marker scan alone at work. */
+  createCgroup?: (mark: string) => RunCgroup | undefined;
 }
 
 /**
  * Runs a process in a process group of its own, streams its output, and
  * makes sure that nothing of it outlives the run: on abort the whole group
  * gets SIGTERM, then SIGKILL after a grace period; and once the process has
- * exited, any child it left behind in its group is killed too.
+ * exited, any child it left behind in its group is killed too. Processes
+ * that left the group (setsid, daemons) are found by the run's marker
+ * variable and cgroup, and stopped the same way, whether the run ended by
+ * itself or was stopped; they are returned in `escaped` for the report.
  */
 export async function runProcess(
   spec: ProcessSpec,
@@ -47,9 +79,13 @@ export async function runProcess(
 ): Promise<ProcessOutcome> {
   // Loaded here, so that commands which never start a process (validate, --dry-run) do not pay for it.
   const { execa } = await import('execa');
+  const mark = newRunMark(options.runId);
+  const markEnv = Object.fromEntries(
+    [MARK_VARIABLE, ...(options.markVariables ?? [])].map((name) => [name, mark]),
+  );
   const child = execa(spec.file, spec.args, {
     cwd: spec.cwd,
-    env: spec.env,
+    env: { ...spec.env, ...markEnv },
     extendEnv: false,
     stdin: 'ignore',
     stdout: 'pipe',
@@ -75,17 +111,24 @@ export async function runProcess(
       ...(result.code === undefined ? {} : { startCode: result.code }),
     };
   }
-  // The pipelines end the run's output streams, so they settle only once
-  // every chunk has reached the log files, not when the child's pipe closes.
-  // A failure is kept as a value: it may come before the exit, while nothing
-  // awaits it yet, and must not count as an unhandled rejection meanwhile.
+  // Moved in at once, before the model has run a line: what it forks from
+  // now on stays in the cgroup. Anything quicker still carries the mark.
+  // Nothing is awaited before the listeners below are on: an 'exit' would be missed.
+  let cgroup = (options.createCgroup ?? createRunCgroup)(mark);
+  if (cgroup !== undefined && !cgroup.join(pid)) {
+    // Gone already, or the system refuses: an empty cgroup is removed at once.
+    void cgroup.dispose();
+    cgroup = undefined;
+  }
+  // The pumps end the run's output streams, so they settle only once every
+  // chunk has reached the log files, not when the child's pipe closes. A
+  // failure is kept as a value: it may come before the exit, while nothing
+  // awaits it yet. `cut` stops them reading a pipe an escapee holds open.
+  const cut = new AbortController();
   const streams = Promise.all([
-    child.stdout ? pipeline(child.stdout, output.stdout) : undefined,
-    child.stderr ? pipeline(child.stderr, output.stderr) : undefined,
-  ]).then(
-    () => undefined,
-    (error: Error) => error,
-  );
+    child.stdout ? pump(child.stdout, output.stdout, cut.signal) : undefined,
+    child.stderr ? pump(child.stderr, output.stderr, cut.signal) : undefined,
+  ]).then((errors) => errors.find((error) => error !== undefined));
   // The 'exit' event fires even when a grandchild still holds the output
   // pipes open, which execa's own promise would wait for.
   const exited = new Promise<ProcessOutcome>((resolve) => {
@@ -96,11 +139,22 @@ export async function runProcess(
   });
   options.onStart?.(pid);
   const unguard =
-    options.guard?.({ kind: 'process-group', pgid: pid, graceMs: options.graceMs }) ?? (() => {});
+    options.guard?.({
+      kind: 'process-group',
+      pgid: pid,
+      graceMs: options.graceMs,
+      mark,
+      ...(cgroup === undefined ? {} : { cgroup: cgroup.dir }),
+    }) ?? (() => {});
+  const escapees = { exceptGroup: pid, cgroup };
 
   let killTimer: NodeJS.Timeout | undefined;
+  let killAt: number | undefined;
+  let termed: FoundProcess[] = [];
   const onAbort = () => {
+    killAt = Date.now() + options.graceMs;
     signalGroup(pid, 'SIGTERM');
+    termed = signalEscaped(mark, 'SIGTERM', escapees);
     killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), options.graceMs);
   };
   if (options.signal.aborted) onAbort();
@@ -108,18 +162,35 @@ export async function runProcess(
 
   try {
     const outcome = await exited;
-    // Whatever the model left running in its group goes with it.
+    // Whatever the model left running in its group goes with it, and what
+    // left the group too: a daemon left behind is an orphan nobody watches.
     signalGroup(pid, 'SIGKILL');
+    const escaped = await stopEscaped(mark, {
+      ...escapees,
+      killAt: killAt ?? Date.now() + options.graceMs,
+      termed,
+    });
+    await cgroup?.dispose();
     unguard();
-    await child.catch(() => undefined);
+    const ended = await Promise.race([streams.then(() => true), sleep(DRAIN_MS, false)]);
+    if (!ended) cut.abort();
     const outputError = await streams;
+    await child.catch(() => undefined);
+    const found = escaped.length > 0 ? { escaped } : {};
     // The model ran, but its output could not be kept: that must not pass as success.
-    if (outputError !== undefined) return { ...outcome, outputError: outputError.message };
-    return outcome;
+    if (outputError !== undefined)
+      return { ...outcome, ...found, outputError: outputError.message };
+    return { ...outcome, ...found };
   } finally {
     clearTimeout(killTimer);
     options.signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** Tells the user, as a warning, what was stopped outside the model's group. */
+export function reportEscaped(outcome: ProcessOutcome, status: (line: string) => void): void {
+  if (outcome.escaped !== undefined)
+    status(`warning: ${describeStopped(outcome.escaped, "the model's")}`);
 }
 
 /** Start failures that no fix of the program would cure: the system refuses what it is given. */
@@ -166,7 +237,15 @@ export function toRunOutcome(
       exitCode: outcome.exitCode,
       signal: outcome.signal,
       reason: outputLost(outcome.outputError),
+      ...escapedDetails(outcome),
     };
   }
-  return { exitCode: outcome.exitCode, signal: outcome.signal };
+  return { exitCode: outcome.exitCode, signal: outcome.signal, ...escapedDetails(outcome) };
+}
+
+/** run.json's record of escapees: pids and program names, never arguments, which may hold secrets. */
+function escapedDetails(outcome: ProcessOutcome): { details?: Record<string, string> } {
+  if (outcome.escaped === undefined) return {};
+  const list = outcome.escaped.map((p) => `${p.pid} ${p.name}`).join('; ');
+  return { details: { stopped_escaped_processes: list } };
 }

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isRunning, waitUntilGone } from '../../test/helpers/processes.js';
 import { makeTree } from '../../test/helpers/tree.js';
 import { writeEnvFile } from '../backends/env-file.js';
+import { MARK_VARIABLE, newRunMark } from '../backends/escaped-processes.js';
 import { GUARDIAN_SCRIPT } from './client.js';
 import type { GuardMessage, GuardTask } from './tasks.js';
 
@@ -31,6 +32,17 @@ function model(ignoreTerm = false): number {
   const child = spawn('/bin/sh', ['-c', ignoreTerm ? "trap '' TERM; sleep 300" : 'sleep 300'], {
     detached: true,
     stdio: 'ignore',
+  });
+  started.push(child);
+  return child.pid as number;
+}
+
+/** A process that left a run's group: a session of its own, carrying `mark`. */
+function escapee(mark: string): number {
+  const child = spawn('sleep', ['300'], {
+    detached: true,
+    stdio: 'ignore',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [MARK_VARIABLE]: mark },
   });
   started.push(child);
   return child.pid as number;
@@ -66,6 +78,20 @@ describe('the guardian', () => {
     ]);
     expect(await exited).toBe(0);
     expect(await waitUntilGone(pgid)).toBe(true);
+  });
+
+  it('stops what left the group by the run’s mark, and spares another run’s', async () => {
+    const pgid = model();
+    const mark = newRunMark('r1');
+    const escaped = escapee(mark);
+    const foreign = escapee(newRunMark('r1'));
+    const { exited } = guardian([
+      { op: 'add', key: 1, task: { kind: 'process-group', pgid, graceMs: 300, mark } },
+    ]);
+    expect(await exited).toBe(0);
+    expect(await waitUntilGone(pgid)).toBe(true);
+    expect(await waitUntilGone(escaped)).toBe(true);
+    expect(isRunning(foreign)).toBe(true);
   });
 
   it('kills a group that ignores SIGTERM once the grace time is over', async () => {

@@ -3,10 +3,13 @@
 // stdin; at "done" it exits, and when stdin closes without one, it undoes
 // every task still registered.
 import { execFile } from 'node:child_process';
+import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { openRunCgroup } from '../backends/cgroup.js';
 import { ALREADY_DONE, engineAddress, engineRequest } from '../backends/docker-engine.js';
 import { removeAbandonedEnvFile } from '../backends/env-file.js';
+import { signalEscaped, stopEscaped } from '../backends/escaped-processes.js';
 import { groupAlive, signalGroup } from '../backends/process-group.js';
 import { failUnfinishedRecord } from '../model/run-record.js';
 import { releaseAbandonedLock } from '../model/staging-lock-files.js';
@@ -55,7 +58,7 @@ async function undoAll(diedAt: number): Promise<void> {
 
 async function undo(task: GuardTask, diedAt: number): Promise<void> {
   if (task.kind === 'staging-lock') await releaseAbandonedLock(task.stagingDir, diedAt, task.pid);
-  else if (task.kind === 'process-group') await stopGroup(task.pgid, task.graceMs);
+  else if (task.kind === 'process-group') await stopGroup(task);
   else if (task.kind === 'docker-container') await stopContainer(task);
   else if (task.kind === 'slurm-job') await scancel(task.id);
   else if (task.kind === 'secret-file') await removeAbandonedEnvFile(task, diedAt);
@@ -66,14 +69,27 @@ async function undo(task: GuardTask, diedAt: number): Promise<void> {
     );
 }
 
-async function stopGroup(pgid: number, graceMs: number): Promise<void> {
-  if (!groupAlive(pgid)) return;
-  signalGroup(pgid, 'SIGTERM');
-  for (let waited = 0; waited < graceMs; waited += 100) {
-    await sleep(100);
-    if (!groupAlive(pgid)) return;
+/**
+ * Stops the model's group and, at the same pace, what left it: both get
+ * SIGTERM at once and SIGKILL when the grace time is over.
+ */
+async function stopGroup(task: Extract<GuardTask, { kind: 'process-group' }>): Promise<void> {
+  const { pgid, graceMs, mark } = task;
+  // Only a folder the process runner made: the task names no other.
+  const cgroup =
+    task.cgroup !== undefined && basename(task.cgroup).startsWith('modelrun-')
+      ? openRunCgroup(task.cgroup)
+      : undefined;
+  const killAt = Date.now() + graceMs;
+  const escapees = { exceptGroup: pgid, cgroup };
+  const termed = mark === undefined ? [] : signalEscaped(mark, 'SIGTERM', escapees);
+  if (groupAlive(pgid)) {
+    signalGroup(pgid, 'SIGTERM');
+    while (groupAlive(pgid) && Date.now() < killAt) await sleep(100);
+    signalGroup(pgid, 'SIGKILL');
   }
-  signalGroup(pgid, 'SIGKILL');
+  if (mark !== undefined) await stopEscaped(mark, { ...escapees, killAt, termed });
+  await cgroup?.dispose();
 }
 
 async function stopContainer(task: Extract<GuardTask, { kind: 'docker-container' }>) {

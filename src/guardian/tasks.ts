@@ -3,8 +3,12 @@
  * run starts that would otherwise outlive it.
  */
 export type GuardTask =
-  /** A local or Apptainer model's process group: SIGTERM, then SIGKILL after graceMs. */
-  | { kind: 'process-group'; pgid: number; graceMs: number }
+  /**
+   * A local or Apptainer model's process group: SIGTERM, then SIGKILL after
+   * graceMs; with it the processes that left the group, found by the run's
+   * marker value (`mark`) and in its cgroup folder (`cgroup`), when it has one.
+   */
+  | { kind: 'process-group'; pgid: number; graceMs: number; mark?: string; cgroup?: string }
   /** A container: removed, or only killed when the config keeps it. */
   | { kind: 'docker-container'; id: string; engine: string; remove: boolean }
   /** A Slurm job: scancel. */

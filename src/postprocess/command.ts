@@ -51,7 +51,8 @@ export const commandPostprocessor: PostprocessorDefinition = {
     // The command line, its stderr and start errors may carry a secret; the words around them are ours.
     const redact = context.redact ?? ((text: string) => text);
     const shown = `\`${redact(config.command)}\``;
-    const { runProcess, tooLargeToStart } = await import('../backends/process-runner.js');
+    const { runProcess } = await import('../backends/process-runner.js');
+    const { judge, withEscaped } = await import('./command-verdict.js');
     const { createRunOutput } = await import('../run/run-output.js');
     const handle = await createRunOutput({
       ...(context.terminal === undefined ? {} : { echo: context.terminal }),
@@ -73,44 +74,16 @@ export const commandPostprocessor: PostprocessorDefinition = {
           signal,
           graceMs: GRACE_MS,
           guard: context.guard,
+          runId: context.runId,
         },
       );
       const tail = handle.stderrTail().at(-1);
       const detail = tail === undefined || tail === '' ? '' : `: ${redact(tail)}`;
-      if (timeout.signal.aborted)
-        return {
-          status: 'failed',
-          summary: `${shown} timed out after ${config.timeout} s`,
-        };
-      if (context.signal.aborted) return { status: 'failed', summary: `${shown} was cancelled` };
-      const tooLarge = tooLargeToStart(outcome);
-      if (tooLarge !== undefined)
-        return {
-          status: 'failed',
-          summary: `${shown} could not start: ${tooLarge.what}; ${tooLarge.hint}`,
-        };
-      if (outcome.startError !== undefined)
-        return {
-          status: 'failed',
-          summary: `${shown} could not start: ${redact(outcome.startError)}`,
-        };
-      if (outcome.signal !== null)
-        return {
-          status: 'failed',
-          summary: `${shown} was killed by ${outcome.signal}${detail}`,
-        };
-      if (outcome.exitCode !== 0) {
-        return {
-          status: 'failed',
-          summary: `${shown} exited ${outcome.exitCode}${detail}`,
-          details: { exit_code: outcome.exitCode },
-        };
-      }
-      return {
-        status: 'succeeded',
-        summary: `${shown} succeeded`,
-        details: { exit_code: 0 },
-      };
+      const result = judge(outcome, shown, detail, redact, {
+        timedOut: timeout.signal.aborted ? config.timeout : undefined,
+        cancelled: context.signal.aborted,
+      });
+      return withEscaped(result, outcome.escaped, redact);
     } finally {
       clearTimeout(timer);
       await handle.close();

@@ -1,0 +1,106 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isRunning, waitUntilGone } from '../../test/helpers/processes.js';
+import { makeTree, type Tree } from '../../test/helpers/tree.js';
+import {
+  describeStopped,
+  findMarked,
+  MARK_VARIABLE,
+  newRunMark,
+  stopEscaped,
+} from './escaped-processes.js';
+
+let tree: Tree | undefined;
+const started: ChildProcess[] = [];
+afterEach(() => {
+  tree?.remove();
+  tree = undefined;
+  for (const child of started.splice(0)) {
+    try {
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // Gone, as it should be.
+    }
+  }
+});
+
+/** A fake /proc: one folder per pid, with its environment and command line. */
+function fakeProc(processes: Record<string, string[] | undefined>) {
+  const spec: Record<string, string> = { 'self/': '', cpuinfo: '' };
+  for (const [pid, environ] of Object.entries(processes)) {
+    spec[`${pid}/cmdline`] = `sleep\u0000${pid}\u0000`;
+    spec[`${pid}/comm`] = 'sleep\n';
+    if (environ !== undefined) spec[`${pid}/environ`] = `${environ.join('\u0000')}\u0000`;
+  }
+  tree = makeTree(spec);
+  return { procRoot: tree.root, uid: process.getuid?.(), self: 1 };
+}
+
+/** A process holding `env` and nothing else, in a session of its own. */
+function sleeper(env: Record<string, string>, ignoreTerm = false): number {
+  const child = spawn(
+    '/bin/sh',
+    ['-c', ignoreTerm ? "trap '' TERM; sleep 300" : 'exec sleep 300'],
+    {
+      detached: true,
+      stdio: 'ignore',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    },
+  );
+  started.push(child);
+  return child.pid as number;
+}
+
+describe('the scan for a run’s mark', () => {
+  it('finds exactly the processes whose environment holds the run’s value', () => {
+    const mark = 'r1-00112233aabbccdd';
+    const scope = fakeProc({
+      '100': ['PATH=/bin', `${MARK_VARIABLE}=${mark}`, 'HOME=/root'],
+      '101': [`${MARK_VARIABLE}=r1-99999999aabbccdd`],
+      '102': [`${MARK_VARIABLE}=${mark}0`],
+      '103': [`X${MARK_VARIABLE}=${mark}`],
+      '104': [`SOMETHING=${MARK_VARIABLE}=${mark}`],
+      '105': undefined,
+      '1': [`${MARK_VARIABLE}=${mark}`],
+    });
+    expect(findMarked(mark, scope)).toEqual([{ pid: 100, command: 'sleep 100', name: 'sleep' }]);
+  });
+
+  it('never counts processes of another user', () => {
+    const mark = newRunMark('r1');
+    const scope = fakeProc({ '100': [`${MARK_VARIABLE}=${mark}`] });
+    expect(findMarked(mark, { ...scope, uid: (scope.uid ?? 0) + 4242 })).toEqual([]);
+  });
+
+  it('gives each run a mark of its own, led by the run id', () => {
+    const [a, b] = [newRunMark('wave-1'), newRunMark('wave-1')];
+    expect(a).toMatch(/^wave-1-[0-9a-f]{16}$/);
+    expect(a).not.toBe(b);
+  });
+});
+
+describe('stopping what left the group', () => {
+  it('stops marked processes, SIGKILL for those that ignore SIGTERM, and spares another run’s', async () => {
+    const mark = newRunMark('r1');
+    const polite = sleeper({ [MARK_VARIABLE]: mark });
+    const stubborn = sleeper({ [MARK_VARIABLE]: mark }, true);
+    const foreign = sleeper({ [MARK_VARIABLE]: newRunMark('r1') });
+    // Let the shell set its trap before SIGTERM comes.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const begun = Date.now();
+    const found = await stopEscaped(mark, { killAt: Date.now() + 500 });
+    expect(Date.now() - begun).toBeLessThan(3000);
+    const pids = found.map((p) => p.pid);
+    expect(pids).toEqual(expect.arrayContaining([polite, stubborn]));
+    expect(pids).not.toContain(foreign);
+    expect(await waitUntilGone(polite)).toBe(true);
+    expect(await waitUntilGone(stubborn)).toBe(true);
+    expect(isRunning(foreign)).toBe(true);
+  });
+
+  it('says what it stopped, with pids and command lines', () => {
+    expect(
+      describeStopped([{ pid: 4242, command: 'sleep 600', name: 'sleep' }], "the model's"),
+    ).toBe("stopped 1 process that left the model's process group: 4242 sleep 600");
+  });
+});

@@ -1,0 +1,196 @@
+// Processes that left the model's process group (setsid, a daemon's double
+// fork) are out of reach of the group's signals, and may hold its output
+// pipes open for ever. Like Jenkins' ProcessTreeKiller, every process
+// modelrun starts carries a marker variable with a value random per run;
+// the environment is inherited through every fork and setsid, so scanning
+// /proc for that exact value finds what a run left behind.
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** The variable that marks everything one run starts. */
+export const MARK_VARIABLE = 'MODELRUN_RUN_MARK';
+
+/** A marker value no other run can have: the run's id (for a person reading `ps e`) and 16 random hex digits. */
+export function newRunMark(runId?: string): string {
+  const random = randomBytes(8).toString('hex');
+  return runId === undefined || runId === '' ? random : `${runId}-${random}`;
+}
+
+/** A process found by the scan, named for a person. */
+export interface FoundProcess {
+  pid: number;
+  /** Its command line, arguments joined by spaces. */
+  command: string;
+  /** Its program's name alone (no arguments, which may hold secrets), for run.json. */
+  name: string;
+}
+
+/** Where the scan looks; a seam for tests, the real /proc and our own uid by default. */
+export interface ProcScope {
+  procRoot: string;
+  /** Only processes of this user are ever ours; undefined (no getuid) means any. */
+  uid: number | undefined;
+  /** Never this process itself. */
+  self: number;
+}
+
+export const REAL_PROCS: ProcScope = {
+  procRoot: '/proc',
+  uid: process.getuid?.(),
+  self: process.pid,
+};
+
+/**
+ * The live processes of our user whose environment holds exactly
+ * `MARK_VARIABLE=mark`. The same name with another value is someone
+ * else's run; a zombie's environment reads empty, so it is never found.
+ * Processes that vanish or cannot be read during the scan are skipped.
+ */
+export function findMarked(mark: string, scope: ProcScope = REAL_PROCS): FoundProcess[] {
+  const wanted = Buffer.from(`${MARK_VARIABLE}=${mark}`);
+  let entries: string[];
+  try {
+    entries = readdirSync(scope.procRoot);
+  } catch {
+    return [];
+  }
+  const found: FoundProcess[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === scope.self) continue;
+    const dir = join(scope.procRoot, entry);
+    try {
+      if (scope.uid !== undefined && statSync(dir).uid !== scope.uid) continue;
+      if (!hasEntry(readFileSync(join(dir, 'environ')), wanted)) continue;
+      found.push(describeProcess(pid, dir));
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return found;
+}
+
+/** Whether a NUL-separated environment block holds exactly this NAME=value entry. */
+function hasEntry(environ: Buffer, wanted: Buffer): boolean {
+  let start = 0;
+  while (start < environ.length) {
+    let end = environ.indexOf(0, start);
+    if (end === -1) end = environ.length;
+    if (end - start === wanted.length && environ.subarray(start, end).equals(wanted)) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+function describeProcess(pid: number, dir: string): FoundProcess {
+  const read = (file: string) => {
+    try {
+      return readFileSync(join(dir, file), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const name = read('comm').trim() || '?';
+  const argv = read('cmdline')
+    .split('\0')
+    .filter((arg) => arg !== '');
+  return { pid, command: argv.length > 0 ? argv.join(' ') : name, name };
+}
+
+/** The process group of `pid` from /proc/<pid>/stat, or undefined when it is gone. */
+export function processGroupOf(pid: number, procRoot = REAL_PROCS.procRoot): number | undefined {
+  try {
+    const stat = readFileSync(join(procRoot, String(pid), 'stat'), 'utf8');
+    // Fields after the command name, which is in parentheses and may hold anything:
+    // state, ppid, pgrp.
+    const pgrp = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2];
+    return pgrp === undefined ? undefined : Number(pgrp);
+  } catch {
+    return undefined;
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Gone already, which is what we want.
+  }
+}
+
+export interface EscapedScope {
+  /** Processes of the model's own group are the group's business, not escapees. */
+  exceptGroup?: number | undefined;
+  scope?: ProcScope;
+  /** The run's cgroup, when it has one: it also holds what cleared its environment. */
+  cgroup?: { kill(): void; members(): number[] } | undefined;
+}
+
+/** The processes of the run outside the model's group: marked, or in the run's cgroup. */
+export function findEscaped(mark: string, options: EscapedScope = {}): FoundProcess[] {
+  const scope = options.scope ?? REAL_PROCS;
+  const marked = findMarked(mark, scope);
+  const inCgroup = (options.cgroup?.members() ?? [])
+    .filter((pid) => pid !== scope.self && !marked.some((p) => p.pid === pid))
+    .map((pid) => describeProcess(pid, join(scope.procRoot, String(pid))));
+  return [...marked, ...inCgroup].filter(
+    (p) =>
+      options.exceptGroup === undefined ||
+      processGroupOf(p.pid, scope.procRoot) !== options.exceptGroup,
+  );
+}
+
+/** Sends `name` to every escaped process of the run; returns what it found. */
+export function signalEscaped(
+  mark: string,
+  name: NodeJS.Signals,
+  options: EscapedScope = {},
+): FoundProcess[] {
+  const found = findEscaped(mark, options);
+  for (const p of found) signal(p.pid, name);
+  return found;
+}
+
+/**
+ * Stops every escaped process of the run: SIGTERM now, SIGKILL at `killAt`
+ * (ms since the epoch) to whatever is left, scanning again each time so
+ * that children forked meanwhile go too. Returns all it found, for the report.
+ */
+export async function stopEscaped(
+  mark: string,
+  options: EscapedScope & { killAt: number; termed?: FoundProcess[] },
+): Promise<FoundProcess[]> {
+  const seen = new Map((options.termed ?? []).map((p) => [p.pid, p]));
+  // SIGTERM once to each, so that a process shutting down cleanly is not interrupted again.
+  const round = (name: NodeJS.Signals) => {
+    const found = findEscaped(mark, options);
+    for (const p of found) {
+      if (name === 'SIGKILL' || !seen.has(p.pid)) signal(p.pid, name);
+      if (!seen.has(p.pid)) seen.set(p.pid, p);
+    }
+    return found;
+  };
+  let alive = round('SIGTERM');
+  while (alive.length > 0 && Date.now() < options.killAt) {
+    await sleep(Math.min(50, Math.max(1, options.killAt - Date.now())));
+    alive = round('SIGTERM');
+  }
+  // A process that forks as fast as it is killed cannot outrun a few rounds, nor the cgroup.
+  for (let rounds = 0; rounds < 20 && alive.length > 0; rounds++) {
+    options.cgroup?.kill();
+    alive = round('SIGKILL');
+    if (alive.length > 0) await sleep(20);
+    alive = findEscaped(mark, options);
+  }
+  return [...seen.values()];
+}
+
+/** "stopped 1 process that left the model's process group: 4242 sleep 600". */
+export function describeStopped(found: FoundProcess[], whose: string): string {
+  const list = found.map((p) => `${p.pid} ${p.command}`).join('; ');
+  const noun = found.length === 1 ? 'process' : 'processes';
+  return `stopped ${found.length} ${noun} that left ${whose} process group: ${list}`;
+}

@@ -1,0 +1,119 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runModelrun, startModelrun } from './helpers/cli.js';
+import { isRunning, waitUntilGone } from './helpers/processes.js';
+import { readRunRecord, waitForGuardian } from './helpers/run-record.js';
+import { makeTree } from './helpers/tree.js';
+
+/**
+ * A model (or a `command` postprocessor) that leaves a daemon behind in a
+ * session of its own, holding the output pipe. modelrun used to wait for
+ * that pipe, past the timeout and for ever; the daemon outlived modelrun
+ * and its guardian. Each run id has a random part: other checkouts run
+ * these tests beside ours.
+ */
+const tree = makeTree();
+const foreign: ChildProcess[] = [];
+const daemons: number[] = [];
+afterAll(() => {
+  for (const pid of [...daemons, ...foreign.map((child) => child.pid as number)]) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone, as it should be.
+    }
+  }
+  tree.remove();
+});
+
+const runId = () => `esc-${randomBytes(4).toString('hex')}`;
+
+/** A model file whose command starts a setsid daemon that writes its pid to daemon.pid. */
+function modelFile(id: string, after: string): string {
+  // The model waits a moment before it goes on, so the daemon has left the
+  // group before anything could kill the group.
+  return tree.write(
+    `${id}.yml`,
+    `run_id: ${id}\ncommand: "setsid sleep 600 & echo $! > daemon.pid; sleep 0.2; echo started; ${after}"\n`,
+  );
+}
+
+function daemonOf(stagingDir: string): number {
+  const pid = Number(readFileSync(`${stagingDir}/daemon.pid`, 'utf8'));
+  daemons.push(pid);
+  return pid;
+}
+
+describe('a process that left the model’s process group', () => {
+  it('is stopped and named when the model exits, and the run ends at once', {
+    timeout: 30_000,
+  }, async () => {
+    const id = runId();
+    modelFile(id, 'true');
+    // Another run's process, by the variable's name: it must survive ours.
+    const other = spawn('sleep', ['600'], {
+      detached: true,
+      stdio: 'ignore',
+      env: { PATH: process.env.PATH, MODELRUN_RUN_MARK: `${id}-0123456789abcdef` },
+    });
+    foreign.push(other);
+    const begun = Date.now();
+    const result = await runModelrun(['run', `${id}.yml`, '--no-postprocess'], { cwd: tree.root });
+    expect((Date.now() - begun) / 1000).toBeLessThan(10);
+    expect(result.code).toBe(0);
+    const staging = tree.path('simulations', id);
+    const daemon = daemonOf(staging);
+    expect(await waitUntilGone(daemon)).toBe(true);
+    expect(result.stderr).toContain(
+      `warning: stopped 1 process that left the model's process group: ${daemon} sleep 600`,
+    );
+    expect(readRunRecord(staging)).toMatchObject({
+      status: 'succeeded',
+      backend: { details: { stopped_escaped_processes: `${daemon} sleep` } },
+    });
+    expect(readFileSync(`${staging}/logs/stdout.log`, 'utf8')).toBe('started\n');
+    expect(isRunning(other.pid as number)).toBe(true);
+  });
+
+  it('is stopped with a command postprocessor at its timeout', { timeout: 30_000 }, async () => {
+    const id = runId();
+    tree.write(`${id}.yml`, `run_id: ${id}\ncommand: "true"\n`);
+    tree.write(
+      `${id}-post.yml`,
+      'type: command\ntimeout: 2\ncommand: "setsid sleep 600 & echo $! > daemon.pid; sleep 600"\n',
+    );
+    const begun = Date.now();
+    const result = await runModelrun(
+      ['run', `${id}.yml`, '--postprocessor-config', `${id}-post.yml`],
+      { cwd: tree.root },
+    );
+    // 2 s, and the daemon goes at SIGTERM: well inside the 5 s grace.
+    expect((Date.now() - begun) / 1000).toBeLessThan(7);
+    const daemon = daemonOf(tree.path('simulations', id));
+    expect(await waitUntilGone(daemon)).toBe(true);
+    expect(result.stderr + result.stdout).toContain(
+      `timed out after 2 s; stopped 1 process that left its process group: ${daemon} sleep 600`,
+    );
+  });
+
+  it('is stopped by the guardian when modelrun is killed with -9', {
+    timeout: 30_000,
+  }, async () => {
+    const id = runId();
+    modelFile(id, 'sleep 600');
+    const { child, exited } = await startModelrun(['run', `${id}.yml`, '--no-postprocess'], {
+      cwd: tree.root,
+    });
+    const staging = tree.path('simulations', id);
+    const daemon = daemonOf(staging);
+    // The guardian must have heard of the run before modelrun dies.
+    await sleep(300);
+    child.kill('SIGKILL');
+    await exited;
+    expect(await waitUntilGone(daemon, 15_000)).toBe(true);
+    expect((await waitForGuardian(staging, 15_000))?.status).toBe('failed');
+  });
+});
