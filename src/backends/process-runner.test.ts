@@ -67,3 +67,42 @@ describe('a process the system refuses to start', () => {
     expect(outcome.startError).toContain('ENOENT');
   });
 });
+
+describe('what the guardian is handed', () => {
+  it('the run’s mark before the model starts, then its group, then nothing', async () => {
+    tree = makeTree();
+    const handle = await createRunOutput({});
+    const events: string[] = [];
+    const live = new Set<string>();
+    const outcome = await runProcess(
+      { file: '/bin/sh', args: ['-c', 'true'], env: { PATH }, cwd: tree.root },
+      handle.output,
+      {
+        signal: new AbortController().signal,
+        graceMs: 1000,
+        onStart: () => events.push('started'),
+        guard: (task) => {
+          const name = task.kind === 'process-group' && task.pgid !== undefined ? 'group' : 'mark';
+          if (task.kind === 'process-group' && task.mark !== undefined) live.add(name);
+          events.push(`guard ${name}`);
+          return () => {
+            live.delete(name);
+            events.push(`unguard ${name}`);
+          };
+        },
+      },
+    );
+    await handle.close();
+    expect(outcome.exitCode).toBe(0);
+    // A modelrun killed between the start and the group's registration still
+    // leaves the guardian a way to find the model: its mark.
+    expect(events).toEqual([
+      'guard mark',
+      'started',
+      'guard group',
+      'unguard mark',
+      'unguard group',
+    ]);
+    expect(live.size).toBe(0);
+  });
+});

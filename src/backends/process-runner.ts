@@ -83,6 +83,10 @@ export async function runProcess(
   const markEnv = Object.fromEntries(
     [MARK_VARIABLE, ...(options.markVariables ?? [])].map((name) => [name, mark]),
   );
+  // Handed over before the start: killed before the group is registered
+  // below, modelrun still leaves nothing behind, as the model carries the mark.
+  const unguardMark =
+    options.guard?.({ kind: 'process-group', graceMs: options.graceMs, mark }) ?? (() => {});
   const child = execa(spec.file, spec.args, {
     cwd: spec.cwd,
     env: { ...spec.env, ...markEnv },
@@ -102,6 +106,7 @@ export async function runProcess(
   // execa hands back a stand-in that never emits 'exit' or 'error', so
   // waiting for those would hang the run; its result, though, always settles.
   if (pid === undefined) {
+    unguardMark();
     const result = await child;
     const cause = result.cause as NodeJS.ErrnoException | undefined;
     return {
@@ -146,6 +151,7 @@ export async function runProcess(
       mark,
       ...(cgroup === undefined ? {} : { cgroup: cgroup.dir }),
     }) ?? (() => {});
+  unguardMark();
   const escapees = { exceptGroup: pid, cgroup };
 
   let killTimer: NodeJS.Timeout | undefined;

@@ -94,6 +94,18 @@ describe('the guardian', () => {
     expect(isRunning(foreign)).toBe(true);
   });
 
+  it('stops the run by its mark alone, when modelrun died before it could register the group', async () => {
+    const mark = newRunMark('r1');
+    const started = escapee(mark);
+    const foreign = escapee(newRunMark('r1'));
+    const { exited } = guardian([
+      { op: 'add', key: 1, task: { kind: 'process-group', graceMs: 300, mark } },
+    ]);
+    expect(await exited).toBe(0);
+    expect(await waitUntilGone(started)).toBe(true);
+    expect(isRunning(foreign)).toBe(true);
+  });
+
   it('kills a group that ignores SIGTERM once the grace time is over', async () => {
     const pgid = model(true);
     const { exited } = guardian([

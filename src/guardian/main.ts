@@ -83,7 +83,7 @@ async function stopGroup(task: Extract<GuardTask, { kind: 'process-group' }>): P
   const killAt = Date.now() + graceMs;
   const escapees = { exceptGroup: pgid, cgroup };
   const termed = mark === undefined ? [] : signalEscaped(mark, 'SIGTERM', escapees);
-  if (groupAlive(pgid)) {
+  if (pgid !== undefined && groupAlive(pgid)) {
     signalGroup(pgid, 'SIGTERM');
     while (groupAlive(pgid) && Date.now() < killAt) await sleep(100);
     signalGroup(pgid, 'SIGKILL');

@@ -7,8 +7,11 @@ export type GuardTask =
    * A local or Apptainer model's process group: SIGTERM, then SIGKILL after
    * graceMs; with it the processes that left the group, found by the run's
    * marker value (`mark`) and in its cgroup folder (`cgroup`), when it has one.
+   * Without `pgid`: handed over before the model starts, so that a modelrun
+   * killed between the start and the group's registration still leaves
+   * nothing behind; every process of the run carries the mark.
    */
-  | { kind: 'process-group'; pgid: number; graceMs: number; mark?: string; cgroup?: string }
+  | { kind: 'process-group'; pgid?: number; graceMs: number; mark?: string; cgroup?: string }
   /** A container: removed, or only killed when the config keeps it. */
   | { kind: 'docker-container'; id: string; engine: string; remove: boolean }
   /** A Slurm job: scancel. */
