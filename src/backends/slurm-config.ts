@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { commonFields, typeField } from '../config/base.js';
+import { commonFields, TIMEOUT_BOUNDS, timeoutField, typeField } from '../config/base.js';
 import { checkCommandSize } from '../config/exec-limits.js';
-import { documented, strictObject } from '../config/fields.js';
+import { documented, durationSeconds, formatDuration, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
 import { anyPath } from '../config/paths.js';
 import { unionByType } from '../config/union.js';
@@ -12,6 +12,13 @@ import { FORBIDDEN_OPTION_PATTERN, forbiddenOptionProblem } from './slurm-option
 /** HH:MM:SS with 1 to 4 digits of hours, or D-HH:MM:SS: the forms modelrun passes to --time. */
 export const TIME_LIMIT_PATTERN =
   /^(?:\d{1,4}:[0-5]\d:[0-5]\d|\d{1,3}-(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)$/;
+/** The seconds a time_limit that matches TIME_LIMIT_PATTERN stands for. */
+export function timeLimitSeconds(limit: string): number {
+  const [days, clock] = limit.includes('-') ? limit.split('-') : ['0', limit];
+  const [h = 0, m = 0, s = 0] = (clock ?? '').split(':').map(Number);
+  return Number(days) * 86_400 + h * 3600 + m * 60 + s;
+}
+
 /** Slurm's memory sizes: a number with an optional unit K, M, G or T (megabytes without one). */
 const SLURM_MEMORY = /^\d+[KMGTkmgt]?$/;
 const MAIL_TYPES = [
@@ -66,6 +73,18 @@ export function slurmConfigSchema(ctx: PathContext) {
   return strictObject({
     type: typeField('slurm', 'Submits the model to a Slurm cluster as a batch job.'),
     ...commonFields(ctx),
+    // No default: time_limit is the job's limit, enforced by Slurm itself.
+    timeout: timeoutField(
+      "modelrun's own limit on the job's RUNNING time, counted from when the job starts; time waiting in the queue does not count (see queue_timeout). When it expires, the job is cancelled and the run is recorded as timed out. Default: none, the job ends at its time_limit. No longer than time_limit.",
+    ).optional(),
+    queue_timeout: durationSeconds(
+      { min: 1, max: TIMEOUT_BOUNDS.max },
+      {
+        description:
+          'How long the job may wait in the queue (PENDING) before modelrun cancels it and records the run as timed out, with the reason Slurm gave for the wait. Whole seconds or a duration such as "30m" or "2h"; 1 second to 365 days. Default: none, the job waits as long as Slurm keeps it.',
+        examples: ['30m', '2h'],
+      },
+    ).optional(),
     queue: text(
       'Partition to submit to (--partition). Default: the cluster’s default partition.',
       'compute',
@@ -88,7 +107,7 @@ export function slurmConfigSchema(ctx: PathContext) {
       }),
       {
         description:
-          "The job's time limit on the cluster (--time): HH:MM:SS with 1 to 4 digits of hours, or D-HH:MM:SS.",
+          "The job's wall-clock limit on the cluster (--time): HH:MM:SS with 1 to 4 digits of hours, or D-HH:MM:SS. Slurm counts it from when the job starts, not while it waits in the queue, and ends the job when it is reached; the run is recorded as timed out. Default: the partition's limit.",
         examples: ['04:00:00', '1-12:00:00'],
       },
     ).optional(),
@@ -170,7 +189,8 @@ export function slurmConfigSchema(ctx: PathContext) {
     ).optional(),
   })
     .meta({
-      // mem or mem_per_cpu; mail_type and mail_user together.
+      // mem or mem_per_cpu; mail_type and mail_user together. (timeout within
+      // time_limit compares two values, which a JSON Schema cannot.)
       not: { required: ['mem', 'mem_per_cpu'] },
       dependentRequired: { mail_type: ['mail_user'], mail_user: ['mail_type'] },
     })
@@ -194,9 +214,21 @@ export function slurmConfigSchema(ctx: PathContext) {
             message: `${given} needs ${missing}: give both or neither`,
           });
         }
+        const problem = timeoutBeyondLimit(config.timeout, config.time_limit);
+        if (problem !== undefined)
+          zctx.addIssue({ code: 'custom', path: ['timeout'], input: config, message: problem });
       },
       { when: () => true },
     );
+}
+
+/** Why a timeout cannot apply within the job's time_limit, or undefined when it can. */
+function timeoutBeyondLimit(timeout: unknown, timeLimit: unknown): string | undefined {
+  if (typeof timeout !== 'number' || typeof timeLimit !== 'string') return undefined;
+  if (!TIME_LIMIT_PATTERN.test(timeLimit)) return undefined;
+  const limit = timeLimitSeconds(timeLimit);
+  if (timeout <= limit) return undefined;
+  return `timeout ${formatDuration(timeout)} is longer than time_limit "${timeLimit}" (${formatDuration(limit)}): Slurm ends the job at its time_limit first. Shorten timeout to ${formatDuration(limit)} or less, raise time_limit, or leave timeout out`;
 }
 
 export type SlurmConfig = z.output<ReturnType<typeof slurmConfigSchema>>;

@@ -19,7 +19,7 @@ export function slurmDryRun(
     lines: [
       ['batch script', scriptPath(job.stagingDir)],
       ['submitted with', `sbatch --parsable ${scriptPath(job.stagingDir)}`],
-      ['timeout', `${config.timeout} s (then scancel)`],
+      ...limitLines(config),
       ['', ''],
       ...script.split('\n').map((line): [string, string] => ['  ', line]),
     ],
@@ -27,7 +27,25 @@ export function slurmDryRun(
       backend: 'slurm',
       script_path: scriptPath(job.stagingDir),
       script,
-      timeout_s: config.timeout,
+      timeout_s: config.timeout ?? null,
+      queue_timeout_s: config.queue_timeout ?? null,
     },
   };
+}
+
+/** modelrun's own limits on the job, each cancelling it with scancel; none when not given. */
+function limitLines(config: SlurmConfig): [string, string][] {
+  return [
+    ...(config.queue_timeout === undefined
+      ? []
+      : [
+          ['queue timeout', `${config.queue_timeout} s PENDING (then scancel)`] as [string, string],
+        ]),
+    [
+      'timeout',
+      config.timeout === undefined
+        ? 'none (the job ends at its time_limit)'
+        : `${config.timeout} s RUNNING (then scancel)`,
+    ],
+  ];
 }

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { formatDuration } from '../config/fields.js';
 import type { Guard } from '../guardian/tasks.js';
 import { replaceFile } from '../link-safe.js';
 import { stringEnv, userName } from '../run/env.js';
@@ -29,8 +30,8 @@ import {
   secretsFilePath,
   secretsFileText,
 } from './slurm-script.js';
-import { FINAL_STATES, type JobState, outcomeOf, readJobState } from './slurm-state.js';
-import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from './types.js';
+import { FINAL_STATES, type JobState, outcomeOf, readJobState, signalOf } from './slurm-state.js';
+import type { BackendRunner, DryRun, RunHooks, RunJob, RunnerDeps, RunOutcome } from './types.js';
 
 /** Polling starts quick and slows down, but never waits longer than this between looks. */
 const FIRST_POLL_MS = 250;
@@ -90,7 +91,7 @@ export function createSlurmRunner(
       return image.then(() => undefined);
     },
 
-    async run(output: RunOutput, signal: AbortSignal): Promise<RunOutcome> {
+    async run(output: RunOutput, signal: AbortSignal, hooks?: RunHooks): Promise<RunOutcome> {
       const resolved = await (image ?? Promise.reject(new Error('start() must come before run()')));
       const script = scriptPath(job.stagingDir);
       unguardEnvFiles.push(await writeContainerEnv(config, job, deps.guard));
@@ -133,16 +134,41 @@ export function createSlurmRunner(
           deps.status(`scancel ${id} failed: ${error.message}`),
         );
       signal.addEventListener('abort', onAbort, { once: true });
+      // Until the job runs, the run's timeout waits; queue_timeout bounds the wait instead.
+      hooks?.waiting();
+      const queueTimeout = config.queue_timeout;
       try {
-        const final = await follow(id, env, deps.status, tailAll, signal, (state) => {
-          batchHost = state.batchHost ?? batchHost;
+        const { final, expired } = await follow({
+          id,
+          env,
+          status: deps.status,
+          tail: tailAll,
+          signal,
+          observe: (state) => {
+            batchHost = state.batchHost ?? batchHost;
+            if (state.state === 'RUNNING') hooks?.started();
+          },
+          ...(queueTimeout === undefined
+            ? {}
+            : { queueTimeoutMs: queueTimeout * 1000, onQueueTimeout: onAbort }),
         });
         ended();
         await settle(tailAll);
         await Promise.all([endAndWait(output.stdout), endAndWait(output.stderr)]);
         const details = { job_id: id };
-        // Cancelled by modelrun itself: the stop reason (timeout, interrupt) says why, not the job state.
-        if (signal.aborted) return { exitCode: final?.exitCode ?? null, signal: null, details };
+        // Cancelled by modelrun itself: the stop reason (timeout, interrupt) says why, not the job
+        // state; the model did not exit on its own, so there is no exit code.
+        if (signal.aborted)
+          return { exitCode: null, signal: final === undefined ? null : signalOf(final), details };
+        if (expired !== undefined && queueTimeout !== undefined) {
+          return {
+            exitCode: null,
+            signal: null,
+            reason: `job ${id} still PENDING (${expired.reason ?? 'waiting'}) after queue_timeout ${formatDuration(queueTimeout)}; cancelled`,
+            timedOut: true,
+            details,
+          };
+        }
         return final === undefined
           ? {
               exitCode: null,
@@ -177,28 +203,43 @@ export function createSlurmRunner(
   };
 }
 
+interface FollowOptions {
+  id: string;
+  env: Record<string, string>;
+  status: (line: string) => void;
+  tail: () => Promise<unknown>;
+  signal: AbortSignal;
+  observe: (state: JobState) => void;
+  /** How long the job may stay PENDING; then onQueueTimeout cancels it. */
+  queueTimeoutMs?: number;
+  onQueueTimeout?: () => void;
+}
+
 /**
  * Follows the job until it reaches a final state: PENDING with its reason,
  * RUNNING on its nodes, then the end. Looks quickly at first and then less
  * often, never more than MAX_POLL_MS apart, and tails the output between.
+ * `expired` is the PENDING state the job was in when queue_timeout ran out.
  */
 async function follow(
-  id: string,
-  env: Record<string, string>,
-  status: (line: string) => void,
-  tail: () => Promise<unknown>,
-  signal: AbortSignal,
-  observe: (state: JobState) => void,
-): Promise<JobState | undefined> {
+  options: FollowOptions,
+): Promise<{ final: JobState | undefined; expired?: JobState }> {
+  const { id, env, status, tail, signal, observe, queueTimeoutMs, onQueueTimeout } = options;
+  const queuedUntil = queueTimeoutMs === undefined ? undefined : Date.now() + queueTimeoutMs;
+  let expired: JobState | undefined;
   let interval = FIRST_POLL_MS;
   let nextPoll = 0;
   let last = '';
   let seen: JobState | undefined;
+  const result = (final: JobState | undefined) => ({
+    final,
+    ...(expired === undefined ? {} : { expired }),
+  });
   for (;;) {
     if (Date.now() >= nextPoll) {
       const state = await readJobState(id, env);
       if (state === undefined)
-        return seen !== undefined && FINAL_STATES.has(seen.state) ? seen : undefined;
+        return result(seen !== undefined && FINAL_STATES.has(seen.state) ? seen : undefined);
       seen = state;
       observe(state);
       const line = describeState(id, state);
@@ -209,12 +250,26 @@ async function follow(
       } else {
         interval = Math.min(interval * 1.5, MAX_POLL_MS);
       }
-      if (FINAL_STATES.has(state.state)) return state;
+      if (FINAL_STATES.has(state.state)) return result(state);
+      if (
+        expired === undefined &&
+        !signal.aborted &&
+        state.state === 'PENDING' &&
+        queuedUntil !== undefined &&
+        Date.now() >= queuedUntil
+      ) {
+        expired = state;
+        onQueueTimeout?.();
+      }
       nextPoll = Date.now() + interval;
     }
     await tail();
     // After a cancel, keep looking until the job is really gone, but at once.
-    await sleep(signal.aborted ? Math.min(TAIL_MS, interval) : TAIL_MS);
+    const cancelling = signal.aborted || expired !== undefined;
+    // Waiting for queue_timeout: look again when it runs out, not up to MAX_POLL_MS later.
+    if (queuedUntil !== undefined && expired === undefined)
+      nextPoll = Math.min(nextPoll, Math.max(queuedUntil, Date.now()));
+    await sleep(cancelling ? Math.min(TAIL_MS, interval) : TAIL_MS);
   }
 }
 

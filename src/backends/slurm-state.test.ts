@@ -54,17 +54,43 @@ describe('the outcome of a final state', () => {
       { state: 'FAILED', exitCode: 4, signal: 0 },
       { exitCode: 4, signal: null },
     ],
+    // Killed by a signal, or ended by Slurm: the 0 of ExitCode 0:N is no exit of the model's.
     [
       { state: 'FAILED', exitCode: 0, signal: 9 },
-      { exitCode: 0, signal: 'SIGKILL' },
+      { exitCode: null, signal: 'SIGKILL' },
+    ],
+    [
+      { state: 'FAILED', exitCode: 0, signal: 0, reason: 'JobLaunchFailure' },
+      { exitCode: null, signal: null, reason: 'the job failed (JobLaunchFailure)' },
     ],
     [
       { state: 'TIMEOUT', exitCode: 0, signal: 15 },
-      { exitCode: 0, signal: 'SIGTERM', reason: 'the job hit its Slurm time limit (TIMEOUT)' },
+      {
+        exitCode: null,
+        signal: 'SIGTERM',
+        reason: 'the job hit its Slurm time limit (TIMEOUT)',
+        timedOut: true,
+      },
     ],
     [
       { state: 'OUT_OF_MEMORY', exitCode: 0, signal: 0 },
-      { exitCode: 0, signal: null, reason: 'the job ran out of memory (OUT_OF_MEMORY)' },
+      { exitCode: null, signal: null, reason: 'the job ran out of memory (OUT_OF_MEMORY)' },
+    ],
+    [
+      { state: 'CANCELLED', exitCode: 0, signal: 15 },
+      {
+        exitCode: null,
+        signal: 'SIGTERM',
+        reason: 'the job was cancelled outside modelrun (CANCELLED)',
+      },
+    ],
+    [
+      { state: 'CANCELLED', exitCode: 0, signal: 0, reason: 'JobHeldUser' },
+      {
+        exitCode: null,
+        signal: null,
+        reason: 'the job was cancelled outside modelrun (CANCELLED)',
+      },
     ],
     [
       { state: 'CANCELLED' },

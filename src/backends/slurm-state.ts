@@ -91,22 +91,33 @@ const REASONS: Record<string, string> = {
   DEADLINE: 'the job missed its deadline (DEADLINE)',
 };
 
-/** A final job state in the run's terms: only COMPLETED is success; every other end says why. */
+/** The signal that ended the job's script, by name, or null when none did. */
+export function signalOf(job: JobState): string | null {
+  return job.signal !== undefined && job.signal > 0
+    ? (signalName(job.signal) ?? `signal ${job.signal}`)
+    : null;
+}
+
+/**
+ * A final job state in the run's terms: only COMPLETED is success; every
+ * other end says why. The exit code is the model's own, so there is none
+ * when Slurm ended the job (time limit, cancel, node failure): ExitCode
+ * then reads 0:15 or 0:0, and that 0 is no exit of the model's.
+ */
 export function outcomeOf(job: JobState): RunOutcome {
-  const exitCode = job.exitCode ?? null;
-  const signal =
-    job.signal !== undefined && job.signal > 0
-      ? (signalName(job.signal) ?? `signal ${job.signal}`)
-      : null;
-  if (job.state === 'COMPLETED') return { exitCode: exitCode ?? 0, signal };
+  const signal = signalOf(job);
+  const exited = signal === null ? (job.exitCode ?? null) : null;
+  if (job.state === 'COMPLETED') return { exitCode: exited ?? 0, signal };
   if (job.state === 'FAILED') {
-    return {
-      exitCode,
-      signal,
-      ...(exitCode === 0 && signal === null
-        ? { reason: `the job failed (${job.reason ?? 'FAILED'})` }
-        : {}),
-    };
+    // FAILED with ExitCode 0:0: the script never ran (a launch failure), so no exit of the model's.
+    if (exited === 0 || (exited === null && signal === null))
+      return { exitCode: null, signal, reason: `the job failed (${job.reason ?? 'FAILED'})` };
+    return { exitCode: exited, signal };
   }
-  return { exitCode, signal, reason: REASONS[job.state] ?? `the job ended ${job.state}` };
+  return {
+    exitCode: null,
+    signal,
+    reason: REASONS[job.state] ?? `the job ended ${job.state}`,
+    ...(job.state === 'TIMEOUT' ? { timedOut: true } : {}),
+  };
 }

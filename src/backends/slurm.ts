@@ -43,7 +43,16 @@ export const slurmBackend: BackendDefinition = {
   type: 'slurm',
   description: 'a batch job on a Slurm cluster, for runs that outgrow one machine',
   configSchema: slurmConfigSchema,
-  summaryFields: ['queue', 'nodes', 'ntasks', 'cpus_per_task', 'mem', 'time_limit', 'timeout'],
+  summaryFields: [
+    'queue',
+    'nodes',
+    'ntasks',
+    'cpus_per_task',
+    'mem',
+    'time_limit',
+    'queue_timeout',
+    'timeout',
+  ],
   template: { required: {}, alternatives: ['mem_per_cpu', 'container'] },
   probe: probeSlurm,
   async createRunner(config, job, deps) {

@@ -90,6 +90,24 @@ export interface RunOutcome {
   reason?: string;
   /** What the engine called the run, for run.json: { job_id: "12" }, { container_id: "3f2a…" }. */
   details?: Record<string, string>;
+  /**
+   * A time limit ended the run rather than the model (Slurm's time_limit,
+   * queue_timeout): recorded as timed out. `reason` says which limit.
+   */
+  timedOut?: boolean;
+}
+
+/**
+ * What a runner tells the run about the model's start. The run's `timeout`
+ * counts from when modelrun starts the run, pulls and builds included; a
+ * backend whose model may wait for resources first (a batch queue) calls
+ * `waiting()` when it begins to wait, which stops that clock, and
+ * `started()` when the model runs, which starts it afresh. A backend whose
+ * model starts when asked calls neither.
+ */
+export interface RunHooks {
+  waiting(): void;
+  started(): void;
 }
 
 /** What `--dry-run` prints: exactly what would run, with secrets masked. */
@@ -120,7 +138,7 @@ export interface BackendRunner {
    * Runs the model to its end, streaming its output. Aborting `signal` stops
    * the model gracefully, then by force; run still resolves with how it ended.
    */
-  run(output: RunOutput, signal: AbortSignal): Promise<RunOutcome>;
+  run(output: RunOutput, signal: AbortSignal, hooks?: RunHooks): Promise<RunOutcome>;
   /** Removes whatever the run left behind. Idempotent; safe before, during and after run. */
   stop(): Promise<void>;
   describe(): DryRun;

@@ -118,7 +118,7 @@ export function summarizeFields(
     const v = value[field];
     if (v === undefined || v === false) continue;
     parts.push(
-      `${field} ${field === 'timeout' && typeof v === 'number' ? formatDuration(v) : formatValue(v)}`,
+      `${field} ${field.endsWith('timeout') && typeof v === 'number' ? formatDuration(v) : formatValue(v)}`,
     );
   }
   return parts.join(' · ');

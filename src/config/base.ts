@@ -3,8 +3,21 @@ import { durationSeconds, schemaReference, stringMap } from './fields.js';
 import type { PathContext } from './path-context.js';
 import { existingPath } from './paths.js';
 
-export const TIMEOUT_BOUNDS = { min: 60, max: 86_400 } as const;
+/**
+ * A backend's `timeout`: at least a minute, at most a year. Runs of days and
+ * weeks are real on a workstation or a long Slurm allocation; the run's
+ * timer waits past what one setTimeout can hold (see long-timer.ts).
+ */
+export const TIMEOUT_BOUNDS = { min: 60, max: 365 * 86_400 } as const;
 export const DEFAULT_TIMEOUT_SECONDS = 3600;
+
+/** The `timeout` field, documented for the backend that enforces it. */
+export function timeoutField(description: string) {
+  return durationSeconds(TIMEOUT_BOUNDS, {
+    description: `${description} Whole seconds or a duration such as "90m", "1h30m" or "2d"; 60 seconds to 365 days.`,
+    examples: [7200, '90m', '1h30m'],
+  });
+}
 
 /** The `type` field that selects a backend or postprocessor. */
 export function typeField<T extends string>(type: T, description: string) {
@@ -15,11 +28,9 @@ export function typeField<T extends string>(type: T, description: string) {
 export function commonFields(ctx: PathContext) {
   return {
     $schema: schemaReference,
-    timeout: durationSeconds(TIMEOUT_BOUNDS, {
-      description:
-        'Wall-clock limit for the model run, in seconds or as a duration such as "90m" or "1h30m". When it expires, the model is stopped and the run is recorded as timed out. 60 to 86400 seconds.',
-      examples: [7200, '90m', '1h30m'],
-    }).prefault(DEFAULT_TIMEOUT_SECONDS),
+    timeout: timeoutField(
+      'Wall-clock limit for the run, counted from when modelrun starts it, image pulls and builds included. When it expires, the model is stopped and the run is recorded as timed out.',
+    ).prefault(DEFAULT_TIMEOUT_SECONDS),
     env_vars: stringMap(
       {
         description:

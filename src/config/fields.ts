@@ -53,6 +53,7 @@ export function formatDuration(seconds: number): string {
   const parts: string[] = [];
   let rest = seconds;
   for (const [unit, size] of [
+    ['d', 86_400],
     ['h', 3600],
     ['m', 60],
     ['s', 1],

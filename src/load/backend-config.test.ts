@@ -37,7 +37,20 @@ describe('parsed values', () => {
     });
   });
 
+  it("gives slurm no timeout of its own: the job's time_limit is its limit", () => {
+    const value = check('type: slurm\ntime_limit: "2-00:00:00"\n').value;
+    expect(value).toMatchObject({ type: 'slurm', time_limit: '2-00:00:00' });
+    expect(value).not.toHaveProperty('timeout');
+    expect(value).not.toHaveProperty('queue_timeout');
+  });
+
+  it('reads a slurm queue_timeout as seconds', () => {
+    expect(check('type: slurm\nqueue_timeout: 10m\n').value?.queue_timeout).toBe(600);
+  });
+
   it.each([
+    ['30d', 30 * 86_400],
+    ['365d', 365 * 86_400],
     ['90m', 5400],
     ['2h', 7200],
     ['1h30m', 5400],

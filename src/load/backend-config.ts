@@ -16,7 +16,8 @@ import {
 /** A validated backend config: its `type` plus that type's fields. */
 export type BackendConfig = {
   type: string;
-  timeout: number;
+  /** Seconds; optional where the engine has a limit of its own (Slurm's time_limit). */
+  timeout?: number;
   env_vars?: Record<string, string>;
 } & Record<string, unknown>;
 

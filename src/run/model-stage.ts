@@ -3,6 +3,7 @@ import type { BackendRunner, RunOutcome } from '../backends/types.js';
 import type { BackendConfig } from '../load/backend-config.js';
 import type { RunRecord, RunStatus } from '../model/run-record.js';
 import type { StopReason } from './interrupts.js';
+import { setLongTimeout } from './long-timer.js';
 import type { PipelineDeps } from './pipeline.js';
 import { createRunOutput } from './run-output.js';
 
@@ -35,12 +36,9 @@ export async function runModel(
       `the ${backend.type} run${runner.leftovers().length > 0 ? ` (${runner.leftovers().join(', ')})` : ''}`,
     () => runner.stop(),
   );
-  const timeoutMs = deps.timeoutMs ?? backend.timeout * 1000;
   const stopper = new AbortController();
-  const timer = setTimeout(
-    () => stopper.abort({ kind: 'timeout', seconds: timeoutMs / 1000 } satisfies StopReason),
-    timeoutMs,
-  );
+  const clock = timeoutClock(deps.timeoutMs ?? secondsToMs(backend.timeout), stopper);
+  clock.start();
   const onInterrupt = () => stopper.abort(deps.signal.reason);
   if (deps.signal.aborted) onInterrupt();
   else deps.signal.addEventListener('abort', onInterrupt, { once: true });
@@ -49,7 +47,10 @@ export async function runModel(
   try {
     await runner.start(stopper.signal);
     deps.status(`running ${record.run_id} on ${backend.type}`);
-    outcome = await runner.run(handle.output, stopper.signal);
+    outcome = await runner.run(handle.output, stopper.signal, {
+      waiting: () => clock.stop(),
+      started: () => clock.start(),
+    });
   } catch (error) {
     // Stopped while the image was pulled or built, or before the model began:
     // that is the timeout or the interrupt, not a failure of the pull.
@@ -64,7 +65,7 @@ export async function runModel(
     }
     outcome = { exitCode: null, signal: null };
   } finally {
-    clearTimeout(timer);
+    clock.end();
     deps.signal.removeEventListener('abort', onInterrupt);
     await runner.stop();
     undo();
@@ -77,7 +78,7 @@ export async function runModel(
   if (outcome.details !== undefined) record.backend.details = outcome.details;
   const stop = stopper.signal.aborted ? (stopper.signal.reason as StopReason) : undefined;
   const status: RunStatus =
-    stop?.kind === 'timeout'
+    stop?.kind === 'timeout' || (stop === undefined && outcome.timedOut === true)
       ? 'timed_out'
       : stop?.kind === 'interrupt'
         ? 'cancelled'
@@ -100,4 +101,37 @@ export function describeOutcome(outcome: RunOutcome, stop: StopReason | undefine
   if (outcome.reason !== undefined) return outcome.reason;
   if (outcome.signal !== null) return `killed by ${outcome.signal}`;
   return `exited ${outcome.exitCode}`;
+}
+
+function secondsToMs(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+/**
+ * The run's timeout, which a backend may stop while its model waits for
+ * resources and start afresh when the model runs (RunHooks). No timeout
+ * given: it never fires.
+ */
+function timeoutClock(timeoutMs: number | undefined, stopper: AbortController) {
+  let cancel = () => {};
+  let ended = false;
+  const stop = () => {
+    cancel();
+    cancel = () => {};
+  };
+  return {
+    start() {
+      stop();
+      if (timeoutMs === undefined || ended || stopper.signal.aborted) return;
+      cancel = setLongTimeout(
+        () => stopper.abort({ kind: 'timeout', seconds: timeoutMs / 1000 } satisfies StopReason),
+        timeoutMs,
+      );
+    },
+    stop,
+    end() {
+      ended = true;
+      stop();
+    },
+  };
 }

@@ -28,6 +28,7 @@ const PATH_EXISTS = 'a JSON Schema cannot check that a path exists';
 const DURATION_BOUNDS =
   'a JSON Schema pattern cannot bound the seconds a duration string adds up to';
 const SIZE_BOUNDS = 'a JSON Schema pattern cannot bound the bytes a size string adds up to';
+const COMPARES_FIELDS = 'a JSON Schema cannot compare the values of two fields';
 const IMAGE_KIND =
   'a JSON Schema cannot tell a local image path from a remote reference with another scheme';
 
@@ -75,7 +76,11 @@ export const BACKEND_CASES: BackendCase[] = [
 
   // timeout
   { name: 'timeout at the minimum', yaml: local('timeout: 60\n') },
-  { name: 'timeout at the maximum', yaml: local('timeout: 86400\n') },
+  { name: 'timeout of a day', yaml: local('timeout: 86400\n') },
+  { name: 'timeout at the maximum', yaml: local('timeout: 31536000\n') },
+  { name: 'timeout of a year as a duration', yaml: local('timeout: 365d\n') },
+  // Past what one setTimeout holds (24.8 days): the run's timer chains timers.
+  { name: 'timeout of more days than setTimeout can wait', yaml: local('timeout: 30d\n') },
   { name: 'timeout in minutes', yaml: local('timeout: 90m\n') },
   { name: 'timeout in hours', yaml: local('timeout: 2h\n') },
   { name: 'timeout in hours and minutes', yaml: local('timeout: 1h30m\n') },
@@ -88,29 +93,23 @@ export const BACKEND_CASES: BackendCase[] = [
   {
     name: 'timeout of 2^64 seconds',
     yaml: local('timeout: 18446744073709551616\n'),
-    error: { path: 'timeout', message: /from 60 to 86400 seconds/ },
+    error: { path: 'timeout', message: /from 60 to 31536000 seconds \(1m to 365d\)/ },
   },
   {
     name: 'timeout of 2^64 seconds as text',
     yaml: local('timeout: "18446744073709551616"\n'),
-    error: { path: 'timeout', message: /from 60 to 86400 seconds/ },
-    schemaCannot: DURATION_BOUNDS,
-  },
-  {
-    name: 'timeout of more days than setTimeout can wait',
-    yaml: local('timeout: 25d\n'),
-    error: { path: 'timeout', message: /from 60 to 86400 seconds/ },
+    error: { path: 'timeout', message: /from 60 to 31536000 seconds \(1m to 365d\)/ },
     schemaCannot: DURATION_BOUNDS,
   },
   {
     name: 'timeout below the minimum',
     yaml: local('timeout: 59\n'),
-    error: { path: 'timeout', message: /from 60 to 86400 seconds/ },
+    error: { path: 'timeout', message: /from 60 to 31536000 seconds \(1m to 365d\)/ },
   },
   {
     name: 'timeout above the maximum',
-    yaml: local('timeout: 86401\n'),
-    error: { path: 'timeout', message: /from 60 to 86400 seconds/ },
+    yaml: local('timeout: 31536001\n'),
+    error: { path: 'timeout', message: /from 60 to 31536000 seconds \(1m to 365d\)/ },
   },
   {
     name: 'timeout not whole',
@@ -119,14 +118,14 @@ export const BACKEND_CASES: BackendCase[] = [
   },
   {
     name: 'timeout duration above the maximum',
-    yaml: local('timeout: 25h\n'),
-    error: { path: 'timeout', message: /from 60 to 86400 seconds/ },
+    yaml: local('timeout: 366d\n'),
+    error: { path: 'timeout', message: /from 60 to 31536000 seconds \(1m to 365d\)/ },
     schemaCannot: DURATION_BOUNDS,
   },
   {
     name: 'timeout duration below the minimum',
     yaml: local('timeout: 30s\n'),
-    error: { path: 'timeout', message: /from 60 to 86400 seconds/ },
+    error: { path: 'timeout', message: /from 60 to 31536000 seconds \(1m to 365d\)/ },
     schemaCannot: DURATION_BOUNDS,
   },
   {
@@ -640,6 +639,47 @@ export const BACKEND_CASES: BackendCase[] = [
       },
     }),
   ),
+  // slurm time limits: time_limit is Slurm's; timeout and queue_timeout are modelrun's own
+  { name: 'slurm timeout within time_limit', yaml: slurm('time_limit: "02:00:00"\ntimeout: 2h\n') },
+  { name: 'slurm time_limit of days without timeout', yaml: slurm('time_limit: "2-00:00:00"\n') },
+  { name: 'slurm timeout of 30 days', yaml: slurm('timeout: 30d\n') },
+  { name: 'slurm queue_timeout', yaml: slurm('queue_timeout: 10m\n') },
+  { name: 'slurm queue_timeout of a second', yaml: slurm('queue_timeout: 1\n') },
+  {
+    name: 'slurm timeout longer than time_limit',
+    yaml: slurm('time_limit: "01:00:00"\ntimeout: 90m\n'),
+    error: {
+      path: 'timeout',
+      message:
+        'timeout 1h30m is longer than time_limit "01:00:00" (1h): Slurm ends the job at its time_limit first. Shorten timeout to 1h or less, raise time_limit, or leave timeout out',
+    },
+    schemaCannot: COMPARES_FIELDS,
+  },
+  {
+    name: 'slurm timeout of days longer than a time_limit in days',
+    yaml: slurm('time_limit: "1-12:00:00"\ntimeout: 2d\n'),
+    error: {
+      path: 'timeout',
+      message: /^timeout 2d is longer than time_limit "1-12:00:00" \(1d12h\)/,
+    },
+    schemaCannot: COMPARES_FIELDS,
+  },
+  {
+    name: 'slurm queue_timeout zero',
+    yaml: slurm('queue_timeout: 0\n'),
+    error: { path: 'queue_timeout', message: /from 1 to 31536000 seconds \(1s to 365d\); got 0/ },
+  },
+  {
+    name: 'slurm queue_timeout malformed',
+    yaml: slurm('queue_timeout: "10 minutes"\n'),
+    error: { path: 'queue_timeout', message: /whole seconds or a duration/ },
+  },
+  {
+    name: 'slurm timeout below the minimum',
+    yaml: slurm('timeout: 30s\n'),
+    error: { path: 'timeout', message: /from 60 to 31536000 seconds/ },
+    schemaCannot: DURATION_BOUNDS,
+  },
   {
     name: 'slurm nodes zero',
     yaml: slurm('nodes: 0\n'),

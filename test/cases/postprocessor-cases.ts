@@ -12,9 +12,9 @@ const archive = (body: string) => `type: archive\n${body}`;
 const checksum = (body: string) => `type: checksum\n${body}`;
 const command = (body: string) => `type: command\ncommand: python plot.py\n${body}`;
 
-const TIMEOUT_RANGE = 'must be from 1 to 86400 seconds (1s to 24h)';
+const TIMEOUT_RANGE = 'must be from 1 to 86400 seconds (1s to 1d)';
 const TIMEOUT_FORM =
-  'must be whole seconds or a duration such as "90m", "2h" or "1h30m", from 1 to 86400 seconds (1s to 24h)';
+  'must be whole seconds or a duration such as "90m", "2h" or "1h30m", from 1 to 86400 seconds (1s to 1d)';
 const OUTPUT_HINT = 'give a path relative to the run directory, such as "SHA256SUMS"';
 
 export const POSTPROCESSOR_CASES: ConfigCase[] = [

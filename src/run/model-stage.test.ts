@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BackendRunner, RunHooks, RunOutcome } from '../backends/types.js';
+import type { RunRecord } from '../model/run-record.js';
+import { Redactor } from '../secrets.js';
+import { Interrupts } from './interrupts.js';
+import { runModel } from './model-stage.js';
+import type { PipelineDeps } from './pipeline.js';
+
+/**
+ * The run's timeout clock, driven through the RunHooks a runner calls. The
+ * runner here is a stand-in for a backend's: what is under test is how the
+ * stage times the run, not an engine.
+ */
+let dir: string;
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function record(): RunRecord {
+  return {
+    run_id: 'r1',
+    status: 'running',
+    exit_code: null,
+    started_at: new Date().toISOString(),
+    ended_at: null,
+    duration_s: null,
+    staging_dir: dir,
+    backend: { type: 'test', config: {} },
+    stages: {
+      generate: { status: 'succeeded' },
+      run: { status: 'pending' },
+      postprocess: { status: 'pending' },
+    },
+    postprocess: [],
+    modelrun_version: '0',
+    host: {},
+  };
+}
+
+function deps(timeoutMs: number | undefined): PipelineDeps {
+  const interrupts = new Interrupts();
+  return {
+    env: {},
+    home: dir,
+    terminal: { stdout: new PassThrough(), stderr: new PassThrough() },
+    status: () => {},
+    signal: interrupts.signal,
+    cleanup: interrupts.cleanup,
+    redactor: new Redactor(),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  };
+}
+
+/** A runner whose model waits `queuedMs` (reporting it), then runs `runMs` unless stopped. */
+function runner(
+  script: { queuedMs: number; runMs: number; reports: boolean },
+  outcome: RunOutcome = { exitCode: 0, signal: null },
+) {
+  const seen = { stoppedAfterStartMs: undefined as number | undefined };
+  const fake: BackendRunner = {
+    check: async () => {},
+    start: async () => {},
+    async run(output, signal, hooks?: RunHooks) {
+      if (script.reports) hooks?.waiting();
+      await sleep(script.queuedMs);
+      if (script.reports) hooks?.started();
+      const began = Date.now();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, script.runMs);
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          seen.stoppedAfterStartMs = Date.now() - began;
+          resolve();
+        });
+      });
+      output.stdout.end();
+      output.stderr.end();
+      return signal.aborted ? { exitCode: null, signal: null } : outcome;
+    },
+    stop: async () => {},
+    describe: () => ({ lines: [], data: {} }),
+    leftovers: () => [],
+  };
+  return { fake, seen };
+}
+
+const backend = (timeout?: number) => ({
+  type: 'test',
+  capture_output: false,
+  stream_output: false,
+  ...(timeout === undefined ? {} : { timeout }),
+});
+
+describe('the run timeout', () => {
+  it('does not count the time a runner reports it waits for resources', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
+    const { fake } = runner({ queuedMs: 600, runMs: 50, reports: true });
+    const result = await runModel(fake, backend(), record(), deps(300));
+    expect(result.status).toBe('succeeded');
+  });
+
+  it('counts from when the runner reports the model started', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
+    const { fake, seen } = runner({ queuedMs: 400, runMs: 5000, reports: true });
+    const result = await runModel(fake, backend(), record(), deps(300));
+    expect(result).toMatchObject({ status: 'timed_out', stop: { kind: 'timeout', seconds: 0.3 } });
+    expect(seen.stoppedAfterStartMs).toBeGreaterThanOrEqual(250);
+  });
+
+  it('counts from the start for a runner that reports nothing', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
+    const { fake, seen } = runner({ queuedMs: 200, runMs: 5000, reports: false });
+    const result = await runModel(fake, backend(), record(), deps(300));
+    expect(result.status).toBe('timed_out');
+    expect(seen.stoppedAfterStartMs).toBeLessThan(250);
+  });
+
+  it('never fires when the backend has no timeout', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
+    const { fake } = runner({ queuedMs: 0, runMs: 100, reports: true });
+    expect((await runModel(fake, backend(), record(), deps(undefined))).status).toBe('succeeded');
+  });
+
+  it("records a run a backend's own time limit ended as timed out, with the backend's reason", async () => {
+    dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
+    const limit = 'the job hit its Slurm time limit (TIMEOUT)';
+    const { fake } = runner(
+      { queuedMs: 0, runMs: 10, reports: true },
+      { exitCode: null, signal: 'SIGTERM', reason: limit, timedOut: true },
+    );
+    const run = record();
+    const result = await runModel(fake, backend(3600), run, deps(undefined));
+    expect(result.status).toBe('timed_out');
+    expect(run).toMatchObject({ exit_code: null, signal: 'SIGTERM', reason: limit });
+    expect(run.stages.run).toMatchObject({ status: 'failed', detail: limit });
+  });
+});

@@ -1,0 +1,169 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runPipeline } from '../src/run/pipeline.js';
+import { startModelrun } from './helpers/cli.js';
+import { reportMissingEngine, slurmJob, slurmUnavailable } from './helpers/engines.js';
+import { pipelineHarness } from './helpers/pipeline.js';
+import { makeTree, type Tree } from './helpers/tree.js';
+
+/**
+ * How modelrun's limits meet Slurm's: `timeout` counts RUNNING time only,
+ * `queue_timeout` bounds the wait in the queue, and a run that modelrun or
+ * Slurm ended has no exit code. A job is kept PENDING deterministically
+ * with --hold: it waits (Reason=JobHeldUser) until released or cancelled.
+ */
+const missing = slurmUnavailable();
+reportMissingEngine('slurm', missing);
+
+/** What the strict cluster needs of every job: one CPU, a little memory, a time limit. */
+const SMALL = { type: 'slurm', cpus_per_task: 1, mem: '100M', time_limit: '00:05:00' } as const;
+const HELD = { ...SMALL, additional_options: ['--hold'] };
+
+const runId = (what: string) => `${what}-${randomBytes(4).toString('hex')}`;
+
+/** The id of the job a run submitted, once its status line says so. */
+async function submitted(status: string[], ms = 60_000): Promise<string> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const id = status.map((line) => /^submitted batch job (\d+)/.exec(line)?.[1]).find(Boolean);
+    if (id !== undefined) return id;
+    if (Date.now() > deadline) throw new Error(`no job submitted: ${status.join('\n')}`);
+    await sleep(100);
+  }
+}
+
+/** Waits until `check` holds; jobs of others may keep ours queued a while. */
+async function until(check: () => boolean, what: string, ms = 420_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting until ${what}`);
+    await sleep(200);
+  }
+}
+
+describe.skipIf(missing !== undefined)("Slurm runs' time limits, on a real cluster", () => {
+  let tree: Tree;
+  let held: string | undefined;
+  afterEach(() => {
+    // A job this test held and did not see end: never leave it queued.
+    if (held !== undefined) execFileSync('scancel', [held], { stdio: 'ignore' });
+    held = undefined;
+    tree?.remove();
+  });
+
+  it('does not let timeout cancel a job that is still PENDING; the clock starts when it runs', async () => {
+    tree = makeTree();
+    const { request, deps, captured, runJson } = pipelineHarness(
+      tree,
+      { run_id: runId('pending-timeout'), command: 'echo ran' },
+      HELD,
+    );
+    const run = runPipeline(request, { ...deps, timeoutMs: 2000 });
+    held = await submitted(captured.status);
+    await sleep(5000);
+    expect(slurmJob(held)).toMatchObject({ JobState: 'PENDING', Reason: 'JobHeldUser' });
+    execFileSync('scontrol', ['release', held]);
+    expect((await run).exitCode).toBe(0);
+    expect(runJson()).toMatchObject({ status: 'succeeded', exit_code: 0 });
+    held = undefined;
+  }, 600_000);
+
+  it('cancels a job still PENDING at queue_timeout, recorded as timed out with the pending reason', async () => {
+    tree = makeTree();
+    const { request, deps, captured, runJson } = pipelineHarness(
+      tree,
+      { run_id: runId('queue-timeout'), command: 'echo ran' },
+      { ...HELD, queue_timeout: 2 },
+    );
+    const run = runPipeline(request, deps);
+    held = await submitted(captured.status);
+    expect((await run).exitCode).toBe(1);
+    const record = runJson();
+    expect(record).toMatchObject({
+      status: 'timed_out',
+      exit_code: null,
+      reason: `job ${held} still PENDING (JobHeldUser) after queue_timeout 2s; cancelled`,
+    });
+    expect(record).not.toHaveProperty('signal');
+    expect(slurmJob(held).JobState).toBe('CANCELLED');
+    held = undefined;
+  }, 120_000);
+
+  it('records no exit code for a job cancelled by Ctrl-C while PENDING', async () => {
+    tree = makeTree();
+    const { request, deps, interrupts, captured, runJson } = pipelineHarness(
+      tree,
+      { run_id: runId('pending-ctrl-c'), command: 'echo ran' },
+      HELD,
+    );
+    const run = runPipeline(request, deps);
+    held = await submitted(captured.status);
+    interrupts.interrupt('SIGINT');
+    expect((await run).exitCode).toBe(130);
+    const record = runJson();
+    expect(record).toMatchObject({
+      status: 'cancelled',
+      exit_code: null,
+      reason: 'cancelled by SIGINT',
+    });
+    expect(record).not.toHaveProperty('signal');
+    expect(slurmJob(held).JobState).toBe('CANCELLED');
+    held = undefined;
+  }, 120_000);
+
+  it("records no exit code, and scancel's SIGTERM, for a RUNNING job ended by modelrun's timeout", async () => {
+    tree = makeTree();
+    const { request, deps, runJson } = pipelineHarness(
+      tree,
+      { run_id: runId('own-timeout'), command: 'sleep 300' },
+      SMALL,
+    );
+    expect((await runPipeline(request, { ...deps, timeoutMs: 3000 })).exitCode).toBe(1);
+    const record = runJson();
+    expect(record).toMatchObject({
+      status: 'timed_out',
+      exit_code: null,
+      signal: 'SIGTERM',
+      reason: 'timed out after 3 s',
+    });
+    expect(slurmJob(record.backend.details.job_id)).toMatchObject({
+      JobState: 'CANCELLED',
+      ExitCode: '0:15',
+    });
+  }, 600_000);
+
+  it('on Ctrl-C of a RUNNING job, records no exit code and the summary shows none', async () => {
+    const id = runId('running-ctrl-c');
+    tree = makeTree({
+      'model.yml': `run_id: ${id}\ncommand: "echo started; sleep 300"\n`,
+      'slurm.yml': 'type: slurm\ncpus_per_task: 1\nmem: 100M\ntime_limit: "00:05:00"\n',
+    });
+    const { child, exited, output } = await startModelrun(
+      ['run', 'model.yml', '--backend-config', 'slurm.yml'],
+      { cwd: tree.root },
+    );
+    try {
+      await until(() => output().stdout.includes('started'), 'the job ran');
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(130);
+    const record = JSON.parse(
+      readFileSync(tree.path('simulations', id, '.modelrun', 'run.json'), 'utf8'),
+    );
+    expect(record).toMatchObject({
+      status: 'cancelled',
+      exit_code: null,
+      signal: 'SIGTERM',
+      reason: 'cancelled by SIGINT',
+    });
+    const { stderr } = output();
+    expect(stderr).toMatch(
+      new RegExp(`✗ ${id} cancelled: cancelled by SIGINT \\(signal SIGTERM, `),
+    );
+    expect(stderr).not.toContain('exit code 0');
+  }, 600_000);
+});
