@@ -24,6 +24,9 @@ const SMALL_JOB = 'type: slurm\ncpus_per_task: 1\nmem: 200M\ntime_limit: "00:05:
 const CONTAINER =
   'container:\n  type: docker\n  image: modelrun-test/busybox\n  pull_policy: never\n';
 
+/** A test's budget: its job may wait minutes behind the jobs of others on the shared cluster. */
+const QUEUED_MS = 420_000;
+
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
 
 /** The containers, running or not, that carry a run's label. */
@@ -41,7 +44,10 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
 
 /** Until the run's container runs: the job may queue behind others first. */
 const containerRunning = (runId: string) =>
-  until(() => docker('ps', '-q', '--filter', `label=modelrun.run_id=${runId}`).length > 0, 150_000);
+  until(
+    () => docker('ps', '-q', '--filter', `label=modelrun.run_id=${runId}`).length > 0,
+    QUEUED_MS - 60_000,
+  );
 
 describe.skipIf(missing !== undefined)('a docker container in a Slurm job', () => {
   let tree: Tree | undefined;
@@ -62,32 +68,40 @@ describe.skipIf(missing !== undefined)('a docker container in a Slurm job', () =
     return tree;
   };
 
-  it('is stopped and removed on Ctrl-C, though its model ignores SIGTERM', async () => {
-    const root = newRun('echo started; trap "" TERM; sleep 300', '').root;
-    const { child, exited } = await startModelrun(
-      ['run', 'model.yml', '--backend-config', 'slurm.yml'],
-      { cwd: root },
-    );
-    expect(await containerRunning(runId)).toBe(true);
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    expect(await until(() => containersOf(runId).length === 0, 30_000)).toBe(true);
-  }, 240_000);
+  it(
+    'is stopped and removed on Ctrl-C, though its model ignores SIGTERM',
+    async () => {
+      const root = newRun('echo started; trap "" TERM; sleep 300', '').root;
+      const { child, exited } = await startModelrun(
+        ['run', 'model.yml', '--backend-config', 'slurm.yml'],
+        { cwd: root },
+      );
+      expect(await containerRunning(runId)).toBe(true);
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(await until(() => containersOf(runId).length === 0, 30_000)).toBe(true);
+    },
+    QUEUED_MS,
+  );
 
-  it('is stopped and removed when modelrun is killed with SIGKILL: its guardian cancels the job', async () => {
-    const root = newRun('echo started; trap "" TERM; sleep 300', '').root;
-    const { child, exited } = await startModelrun(
-      ['run', 'model.yml', '--backend-config', 'slurm.yml'],
-      { cwd: root },
-    );
-    expect(await containerRunning(runId)).toBe(true);
-    child.kill('SIGKILL');
-    await exited;
-    expect(await until(() => containersOf(runId).length === 0, 60_000)).toBe(true);
-    expect(await waitForGuardian(join(root, 'simulations', runId), 60_000)).toMatchObject({
-      status: 'failed',
-    });
-  }, 240_000);
+  it(
+    'is stopped and removed when modelrun is killed with SIGKILL: its guardian cancels the job',
+    async () => {
+      const root = newRun('echo started; trap "" TERM; sleep 300', '').root;
+      const { child, exited } = await startModelrun(
+        ['run', 'model.yml', '--backend-config', 'slurm.yml'],
+        { cwd: root },
+      );
+      expect(await containerRunning(runId)).toBe(true);
+      child.kill('SIGKILL');
+      await exited;
+      expect(await until(() => containersOf(runId).length === 0, 60_000)).toBe(true);
+      expect(await waitForGuardian(join(root, 'simulations', runId), 60_000)).toMatchObject({
+        status: 'failed',
+      });
+    },
+    QUEUED_MS,
+  );
 
   it.each([
     ["the job's mem and cpus_per_task", {}, 500 * 1024 ** 2],
@@ -131,44 +145,50 @@ describe.skipIf(missing !== undefined)('a docker container in a Slurm job', () =
         'modelrun.slurm_job_id': runJson().backend.details.job_id,
       });
     },
-    240_000,
+    QUEUED_MS,
   );
 
-  it('gets a secret by name: in the container, but in no docker argv and no file of the staging dir', async () => {
-    const secret = `tok-${randomBytes(8).toString('hex')}`;
-    const variable = `SD_SECRET_${randomBytes(4).toString('hex')}`;
-    const root = newRun(
-      'echo "$API_TOKEN" | sha256sum > seen.txt; echo started; while [ ! -e go ]; do sleep 0.2; done',
-      `env_vars:\n  API_TOKEN: \${${variable}}\n`,
-    ).root;
-    const staging = join(root, 'simulations', runId);
-    process.env[variable] = secret;
-    try {
-      const { exited } = await startModelrun(
-        ['run', 'model.yml', '--backend-config', 'slurm.yml'],
-        { cwd: root },
-      );
-      expect(await until(() => filesOf(staging).includes('seen.txt'), 150_000)).toBe(true);
-      expect(readFileSync(join(staging, 'seen.txt'), 'utf8').split(' ')[0]).toBe(
-        createHash('sha256').update(`${secret}\n`).digest('hex'),
-      );
-      const clients = dockerRunArgvs(runId);
-      expect(clients.length).toBeGreaterThan(0);
-      expect(clients.join('\n')).toContain('--env API_TOKEN ');
-      expect(clients.join('\n')).not.toContain(secret);
-      // The job's own secrets file is Slurm's matter, not the container's.
-      const holding = (files: string[]) =>
-        files.filter((file) => readFileSync(join(staging, file), 'utf8').includes(secret));
-      expect(holding(filesOf(staging)).filter((f) => f !== '.modelrun/slurm-secrets.env')).toEqual(
-        [],
-      );
-      docker('exec', containersOf(runId)[0] ?? '', 'touch', 'go');
-      expect(await exited).toBe(0);
-      expect(holding(filesOf(staging))).toEqual([]);
-    } finally {
-      delete process.env[variable];
-    }
-  }, 240_000);
+  it(
+    'gets a secret by name: in the container, but in no docker argv and no file of the staging dir',
+    async () => {
+      const secret = `tok-${randomBytes(8).toString('hex')}`;
+      const variable = `SD_SECRET_${randomBytes(4).toString('hex')}`;
+      const root = newRun(
+        'echo "$API_TOKEN" | sha256sum > seen.txt; echo started; while [ ! -e go ]; do sleep 0.2; done',
+        `env_vars:\n  API_TOKEN: \${${variable}}\n`,
+      ).root;
+      const staging = join(root, 'simulations', runId);
+      process.env[variable] = secret;
+      try {
+        const { exited } = await startModelrun(
+          ['run', 'model.yml', '--backend-config', 'slurm.yml'],
+          { cwd: root },
+        );
+        expect(await until(() => filesOf(staging).includes('seen.txt'), QUEUED_MS - 60_000)).toBe(
+          true,
+        );
+        expect(readFileSync(join(staging, 'seen.txt'), 'utf8').split(' ')[0]).toBe(
+          createHash('sha256').update(`${secret}\n`).digest('hex'),
+        );
+        const clients = dockerRunArgvs(runId);
+        expect(clients.length).toBeGreaterThan(0);
+        expect(clients.join('\n')).toContain('--env API_TOKEN ');
+        expect(clients.join('\n')).not.toContain(secret);
+        // The job's own secrets file is Slurm's matter, not the container's.
+        const holding = (files: string[]) =>
+          files.filter((file) => readFileSync(join(staging, file), 'utf8').includes(secret));
+        expect(
+          holding(filesOf(staging)).filter((f) => f !== '.modelrun/slurm-secrets.env'),
+        ).toEqual([]);
+        docker('exec', containersOf(runId)[0] ?? '', 'touch', 'go');
+        expect(await exited).toBe(0);
+        expect(holding(filesOf(staging))).toEqual([]);
+      } finally {
+        delete process.env[variable];
+      }
+    },
+    QUEUED_MS,
+  );
 });
 
 /** Every file under a folder, as paths relative to it. */

@@ -44,7 +44,8 @@ export const hostileCases: HostileCase[] = [
         exit: [0],
         says: /line one\nline two/,
         keep: ['model.yml', 'slurm.yml'],
-        timeoutS: 180,
+        // The job may wait minutes behind the jobs of others on the shared cluster.
+        timeoutS: 400,
       };
     },
   },
