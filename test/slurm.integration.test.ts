@@ -271,6 +271,9 @@ describe.skipIf(missing !== undefined)('the slurm backend, against a real cluste
         { command: 'cat /etc/os-release 2>/dev/null || echo busybox; echo "$MODE" > mode.txt' },
         {
           type: 'slurm',
+          cpus_per_task: 1,
+          mem: '100M',
+          time_limit: '00:05:00',
           env_vars: { MODE: 'in-container' },
           container: { type: 'docker', image: 'modelrun-test/busybox', pull_policy: 'never' },
         },
@@ -278,9 +281,11 @@ describe.skipIf(missing !== undefined)('the slurm backend, against a real cluste
       expect((await runPipeline(request, deps)).exitCode).toBe(0);
       expect(readFileSync(join(staging, 'mode.txt'), 'utf8')).toBe('in-container\n');
       expect(readFileSync(join(staging, 'slurm-job.sh'), 'utf8')).toMatch(
-        /^docker run --rm --init .* modelrun-test\/busybox \/bin\/sh -c /m,
+        /^docker run --name "\$modelrun_container" .* --rm --init .* modelrun-test\/busybox \/bin\/sh -c .* &$/m,
       );
     },
+    // The job may queue behind others on the shared cluster.
+    420_000,
   );
 
   it('backends list shows the cluster and its partitions', async () => {

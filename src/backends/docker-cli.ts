@@ -1,37 +1,29 @@
 import { memoryBytes } from '../config/fields.js';
 import { VERSION } from '../package-info.js';
-import { secretFilePath } from '../secret-files.js';
 import type { DockerContainerConfig } from './docker-config.js';
 import { invokingIdentity, LABELS } from './docker-spec.js';
 import { resolveCommand, wrapMpi } from './model-command.js';
 import type { RunJob } from './types.js';
 
-/** The env file a `docker run` in a batch job reads: mode 0600 under .modelrun/, never values on the command line. */
-export function dockerEnvFilePath(stagingDir: string): string {
-  return secretFilePath(stagingDir, 'docker');
-}
-
-/** Docker's --env-file format: NAME=value per line, taken literally, so a value cannot span lines. */
-export function dockerEnvFileText(env: Record<string, string>): string {
-  for (const [name, value] of Object.entries(env)) {
-    if (/[\r\n]/.test(value))
-      throw new Error(`${name}: docker --env-file cannot carry a value with a line break`);
-  }
-  return Object.entries(env)
-    .map(([name, value]) => `${name}=${value}\n`)
-    .join('');
+/** The container's CPU and memory limits, as `docker run` takes them. */
+export interface DockerLimits {
+  cpus?: number;
+  memoryBytes?: number;
 }
 
 /**
  * `docker run …` for a container started by a batch job on a compute node,
  * with the docker CLI there: the same settings the docker backend gives its
- * containers through the API.
+ * containers through the API. Variables go by name only (`-e NAME`): the
+ * docker CLI takes their values from its own environment, the job's, so no
+ * value is on the command line or in a file.
  */
 export function dockerRunArgv(
   container: DockerContainerConfig,
   job: RunJob,
   workingDir: string | undefined,
-  env: Record<string, string>,
+  envNames: string[],
+  limits: DockerLimits = ownLimits(container),
 ): string[] {
   const command = wrapMpi(
     resolveCommand(container.executable, job),
@@ -39,7 +31,7 @@ export function dockerRunArgv(
     container.cpu,
   );
   const { uid, gid } = invokingIdentity();
-  const memory = container.memory === undefined ? undefined : String(memoryBytes(container.memory));
+  const memory = limits.memoryBytes === undefined ? undefined : String(limits.memoryBytes);
   return [
     'docker',
     'run',
@@ -63,8 +55,9 @@ export function dockerRunArgv(
     ]),
     '--workdir',
     container.mount_path,
-    ...(Object.keys(env).length === 0 ? [] : ['--env-file', dockerEnvFilePath(job.stagingDir)]),
-    ...(container.cpu === undefined ? [] : ['--cpus', String(container.cpu)]),
+    ...envNames.flatMap((name) => ['--env', name]),
+    ...(limits.cpus === undefined ? [] : ['--cpus', String(limits.cpus)]),
+    // Swap equal to memory: no swap on top of the limit, as in the docker backend.
     ...(memory === undefined ? [] : ['--memory', memory, '--memory-swap', memory]),
     ...(container.shm_size === undefined
       ? []
@@ -77,6 +70,14 @@ export function dockerRunArgv(
     '-c',
     command,
   ];
+}
+
+/** The limits the container block sets itself. */
+export function ownLimits(container: DockerContainerConfig): DockerLimits {
+  return {
+    ...(container.cpu === undefined ? {} : { cpus: container.cpu }),
+    ...(container.memory === undefined ? {} : { memoryBytes: memoryBytes(container.memory) }),
+  };
 }
 
 function gpusFlag(gpus: NonNullable<DockerContainerConfig['gpus']>): string {

@@ -7,13 +7,13 @@ import { replaceFile } from '../link-safe.js';
 import { stringEnv, userName } from '../run/env.js';
 import type { RunOutput } from '../run/run-output.js';
 import { endAndWait } from '../run/streams.js';
-import { containerEnv, envFileText } from './apptainer-command.js';
+import { envFileText } from './apptainer-command.js';
 import { ensureImage } from './apptainer-image.js';
-import { dockerEnvFilePath, dockerEnvFileText } from './docker-cli.js';
 import { removeEnvFile, writeEnvFile } from './env-file.js';
 import { FileTail } from './file-tail.js';
 import { checkSlurm, slurmCommand, slurmFailure } from './slurm-cli.js';
 import type { SlurmConfig } from './slurm-config.js';
+import { apptainerFileEnv, jobContainers } from './slurm-container.js';
 import { expandFilename } from './slurm-filename.js';
 import { refuseOutputLinks } from './slurm-output-links.js';
 import {
@@ -118,7 +118,8 @@ export function createSlurmRunner(
       if (submitted.code !== 0) throw slurmFailure('sbatch', submitted);
       const id = submitted.stdout.trim().split(';')[0] ?? '';
       jobId = id;
-      unguard = deps.guard?.({ kind: 'slurm-job', id }) ?? unguard;
+      unguard =
+        deps.guard?.({ kind: 'slurm-job', id, ...jobContainers(config, id, env) }) ?? unguard;
       deps.status(`submitted batch job ${id} (${jobName(config, job)}); script ${script}`);
 
       // Named as Slurm names them; a pattern with %N only once the job has its node.
@@ -188,7 +189,6 @@ export function createSlurmRunner(
       if (finished || jobId === undefined) {
         await Promise.all([
           removeEnvFile(envFilePath(job.stagingDir)),
-          removeEnvFile(dockerEnvFilePath(job.stagingDir)),
           removeEnvFile(secretsFilePath(job.stagingDir)),
         ]);
         for (const withdraw of unguardEnvFiles.splice(0)) withdraw();
@@ -305,18 +305,17 @@ async function writeSecrets(
   return writeEnvFile(secretsFilePath(job.stagingDir), secretsFileText(secrets), guard);
 }
 
-/** A container in the job reads its environment from a file only the user can read. */
+/**
+ * An apptainer container in the job reads its own defaults from a file only
+ * the user can read; env_vars, docker's too, go to the container by name
+ * from the job's environment, and are in no file.
+ */
 async function writeContainerEnv(
   config: SlurmConfig,
   job: RunJob,
   guard?: Guard,
 ): Promise<() => void> {
   const apptainer = containerAsApptainer(config);
-  const [path, text] =
-    apptainer !== undefined
-      ? [envFilePath(job.stagingDir), envFileText(containerEnv(apptainer))]
-      : config.container?.type === 'docker' && config.env_vars !== undefined
-        ? [dockerEnvFilePath(job.stagingDir), dockerEnvFileText(config.env_vars)]
-        : [undefined, ''];
-  return path === undefined ? () => {} : writeEnvFile(path, text, guard);
+  if (apptainer === undefined) return () => {};
+  return writeEnvFile(envFilePath(job.stagingDir), envFileText(apptainerFileEnv(apptainer)), guard);
 }

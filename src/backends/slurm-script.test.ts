@@ -158,13 +158,14 @@ describe('the batch script', () => {
     );
   });
 
-  it('runs the command through docker on the node, with the env in a file', () => {
+  it('runs the command through docker on the node, with the env by name from the job', () => {
     const text = script({
       env_vars: { A: 'b' },
       container: { type: 'docker', image: 'ubuntu:22.04', cpu: 2, memory: '1g' },
     });
+    expect(text).toContain("export A='b'\n");
     expect(text).toMatch(
-      /^docker run --rm --init .* --env-file \/scratch\/runs\/r1\/\.modelrun\/docker\.env --cpus 2 --memory 1073741824 --memory-swap 1073741824 --network bridge ubuntu:22\.04 \/bin\/sh -c 'node wave\.mjs input\.json'$/m,
+      /^docker run --name "\$modelrun_container" .* --rm --init .* --env A --cpus 2 --memory 1073741824 --memory-swap 1073741824 --network bridge ubuntu:22\.04 \/bin\/sh -c 'node wave\.mjs input\.json' &\nwait \$!$/m,
     );
   });
 });

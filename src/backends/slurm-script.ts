@@ -2,12 +2,11 @@ import { join } from 'node:path';
 import { VERSION } from '../package-info.js';
 import { secretFilePath } from '../secret-files.js';
 import { isSecretName, Redactor } from '../secrets.js';
-import { buildApptainerArgv, envFilePath } from './apptainer-command.js';
-import type { ApptainerConfig } from './apptainer-config.js';
-import { dockerRunArgv } from './docker-cli.js';
+import { envFilePath } from './apptainer-command.js';
 import { resolveCommand } from './model-command.js';
-import { shellQuote, shellWord } from './shell.js';
-import type { DockerContainerConfig, SlurmConfig } from './slurm-config.js';
+import { shellQuote } from './shell.js';
+import type { SlurmConfig } from './slurm-config.js';
+import { containerAsApptainer, containerJobCommand } from './slurm-container.js';
 import type { RunJob } from './types.js';
 
 /** Where the batch script is kept, beside the run's inputs and outputs, for reproducibility. */
@@ -66,9 +65,9 @@ export function jobName(config: SlurmConfig, job: RunJob): string {
 export function jobCommand(
   config: SlurmConfig,
   job: RunJob,
-  containerCommand: string[] | undefined,
+  containerCommand: string | undefined,
 ): string {
-  if (containerCommand !== undefined) return containerCommand.map(shellWord).join(' ');
+  if (containerCommand !== undefined) return containerCommand;
   return resolveCommand(config.command, job, '`command:` in the slurm backend config');
 }
 
@@ -131,40 +130,5 @@ export function batchScript(
   ].join('\n');
 }
 
-/** The apptainer config a Slurm job's container block stands for: its settings plus the run-wide ones. */
-export function containerAsApptainer(config: SlurmConfig): ApptainerConfig | undefined {
-  const container = config.container;
-  if (container?.type !== 'apptainer') return undefined;
-  return {
-    ...(container as Omit<ApptainerConfig, 'timeout'>),
-    timeout: config.timeout,
-    ...(config.env_vars === undefined ? {} : { env_vars: config.env_vars }),
-    ...(config.working_dir === undefined ? {} : { working_dir: config.working_dir }),
-  } as ApptainerConfig;
-}
-
-/** The argv of the container command in the job, given the resolved apptainer image. */
-export function containerCommand(
-  config: SlurmConfig,
-  job: RunJob,
-  apptainerImage: string | undefined,
-): string[] | undefined {
-  const container = config.container;
-  if (container === undefined) return undefined;
-  const withCommand: RunJob = { ...job, modelCommand: config.command ?? job.modelCommand };
-  if (container.type === 'apptainer') {
-    return buildApptainerArgv(
-      containerAsApptainer(config) as ApptainerConfig,
-      withCommand,
-      apptainerImage ?? '',
-    );
-  }
-  return dockerRunArgv(
-    container as DockerContainerConfig,
-    withCommand,
-    config.working_dir,
-    config.env_vars ?? {},
-  );
-}
-
-export { envFilePath };
+// The container part of the job's command lives in slurm-container.ts.
+export { containerAsApptainer, containerJobCommand as containerCommand, envFilePath };

@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   existsSync,
   readdirSync,
@@ -9,6 +10,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  dockerUnavailable,
+  ensureTestImages,
+  slurmUnavailable,
+} from '../../test/helpers/engines.js';
 import { isRunning, waitUntilGone } from '../../test/helpers/processes.js';
 import { makeTree } from '../../test/helpers/tree.js';
 import { writeEnvFile } from '../backends/env-file.js';
@@ -310,4 +316,59 @@ describe('the guardian', () => {
     expect(isRunning(withdrawn)).toBe(true);
     expect(isRunning(kept)).toBe(true);
   });
+
+  it.skipIf(dockerUnavailable() !== undefined || slurmUnavailable() !== undefined)(
+    "removes a Slurm job's docker container by its job label once the job is gone, and still removes the env files when no engine answers",
+    async () => {
+      ensureTestImages();
+      const job = String(3_000_000_000 + randomBytes(3).readUIntBE(0, 3));
+      const label = `modelrun.slurm_job_id=${job}`;
+      const id = execFileSync(
+        'docker',
+        [
+          'run',
+          '-d',
+          '--name',
+          `modelrun-guard-${randomBytes(4).toString('hex')}`,
+          '--label',
+          label,
+          'modelrun-test/busybox',
+          'sleep',
+          '300',
+        ],
+        { encoding: 'utf8' },
+      ).trim();
+      const tree = makeTree({ 'run/.modelrun/': '' });
+      try {
+        const secrets = await envFile(tree.path('run', '.modelrun', 'slurm-secrets.env'));
+        const engine = (path: string) => ({ engine: path, label, remove: true });
+        const { exited } = guardian([
+          // A job Slurm does not know counts as cancelled.
+          {
+            op: 'add',
+            key: 1,
+            task: { kind: 'slurm-job', id: job, containers: engine('unix:///var/run/docker.sock') },
+          },
+          {
+            op: 'add',
+            key: 2,
+            task: {
+              kind: 'slurm-job',
+              id: job,
+              containers: engine(`unix://${tree.path('no-engine.sock')}`),
+            },
+          },
+          { op: 'add', key: 3, task: secrets },
+        ]);
+        expect(await exited).toBe(0);
+        expect(
+          execFileSync('docker', ['ps', '-aq', '--filter', `label=${label}`], { encoding: 'utf8' }),
+        ).toBe('');
+        expect(existsSync(tree.path('run', '.modelrun', 'slurm-secrets.env'))).toBe(false);
+      } finally {
+        execFileSync('docker', ['rm', '--force', id], { stdio: 'ignore' });
+        tree.remove();
+      }
+    },
+  );
 });

@@ -13,7 +13,7 @@ import { signalEscaped, stopEscaped } from '../backends/escaped-processes.js';
 import { groupAlive, signalGroup } from '../backends/process-group.js';
 import { failUnfinishedRecord } from '../model/run-record.js';
 import { releaseAbandonedLock } from '../model/staging-lock-files.js';
-import type { GuardMessage, GuardTask } from './tasks.js';
+import type { GuardMessage, GuardTask, JobContainers } from './tasks.js';
 
 const tasks = new Map<number, GuardTask>();
 let done = false;
@@ -60,7 +60,7 @@ async function undo(task: GuardTask, diedAt: number): Promise<void> {
   if (task.kind === 'staging-lock') await releaseAbandonedLock(task.stagingDir, diedAt, task.pid);
   else if (task.kind === 'process-group') await stopGroup(task);
   else if (task.kind === 'docker-container') await stopContainer(task);
-  else if (task.kind === 'slurm-job') await scancel(task.id);
+  else if (task.kind === 'slurm-job') await cancelJob(task);
   else if (task.kind === 'secret-file') await removeAbandonedEnvFile(task, diedAt);
   else
     await failUnfinishedRecord(
@@ -105,6 +105,52 @@ async function stopContainer(task: Extract<GuardTask, { kind: 'docker-container'
   );
   if (status >= 300 && !ALREADY_DONE.includes(status))
     throw new Error(`the engine answered ${status}: ${body.trim()}`);
+}
+
+/**
+ * Cancels the job; then, for a job that runs a docker container, waits
+ * until the job has ended (its script stops the container on Slurm's TERM)
+ * and removes what is left. The sweep reaches only the engine modelrun
+ * would use, which is the node's on a one-node cluster or with a shared
+ * DOCKER_HOST; it is a second line, so its failure does not count.
+ */
+async function cancelJob(task: Extract<GuardTask, { kind: 'slurm-job' }>): Promise<void> {
+  await scancel(task.id);
+  if (task.containers === undefined) return;
+  for (let waited = 0; waited < JOB_END_WAIT_MS && (await jobQueued(task.id)); waited += 500)
+    await sleep(500);
+  await removeContainers(task.containers).catch(() => undefined);
+}
+
+/** Long enough for Slurm's KillWait (30 s by default) to run out after a cancel. */
+const JOB_END_WAIT_MS = 60_000;
+
+/** Whether squeue still shows the job (pending, running or completing). */
+function jobQueued(id: string): Promise<boolean> {
+  return new Promise((resolve) =>
+    execFile('squeue', ['-h', '-j', id, '-o', '%T'], (error, stdout) =>
+      resolve(error === null && stdout.trim() !== ''),
+    ),
+  );
+}
+
+async function removeContainers(containers: JobContainers): Promise<void> {
+  const address = engineAddress({ ...process.env, DOCKER_HOST: containers.engine });
+  const filters = encodeURIComponent(JSON.stringify({ label: [containers.label] }));
+  const listed = await engineRequest(
+    address,
+    'GET',
+    `/containers/json?all=true&filters=${filters}`,
+    10_000,
+  );
+  if (listed.status !== 200) return;
+  for (const { Id } of JSON.parse(listed.body) as { Id: string }[])
+    await stopContainer({
+      kind: 'docker-container',
+      id: Id,
+      engine: containers.engine,
+      remove: containers.remove,
+    });
 }
 
 /** Cancels a job; an id Slurm no longer knows counts as gone. */

@@ -14,8 +14,12 @@ export type GuardTask =
   | { kind: 'process-group'; pgid?: number; graceMs: number; mark?: string; cgroup?: string }
   /** A container: removed, or only killed when the config keeps it. */
   | { kind: 'docker-container'; id: string; engine: string; remove: boolean }
-  /** A Slurm job: scancel. */
-  | { kind: 'slurm-job'; id: string }
+  /**
+   * A Slurm job: scancel. With `containers`, the job runs a docker container,
+   * which Slurm does not see: once the job has left the queue, any container
+   * that still carries `label` (name=value) is removed, or only killed when kept.
+   */
+  | { kind: 'slurm-job'; id: string; containers?: JobContainers }
   /**
    * An env file modelrun wrote (mode 0600; it may hold secrets), by its real
    * path and identity: removed once what read it was stopped, if it is
@@ -29,6 +33,13 @@ export type GuardTask =
    * `pid` is the modelrun that holds it, named in the lock's owner file.
    */
   | { kind: 'staging-lock'; stagingDir: string; pid?: number };
+
+/** Where to look for the containers of a Slurm job, and what to do with them. */
+export interface JobContainers {
+  engine: string;
+  label: string;
+  remove: boolean;
+}
 
 /** One line from modelrun to its guardian. */
 export type GuardMessage =
