@@ -1,28 +1,36 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runPipeline } from '../src/run/pipeline.js';
 import { reportMissingEngine, slurmUnavailable } from './helpers/engines.js';
 import { pipelineHarness } from './helpers/pipeline.js';
+import { clusterTimeout, runOnCluster, slurmTestBackend } from './helpers/slurm.js';
 import { makeTree, type Tree } from './helpers/tree.js';
+import { uniqueId } from './helpers/unique-id.js';
 
 // In a file of its own, so that its minute of waiting overlaps the other tests.
 const missing = slurmUnavailable();
 reportMissingEngine('slurm', missing);
 
+/** A one-minute limit ends within about 90 s: Slurm looks at limits every 30 s, then KillWait. */
+const LIMITED_RUN_MS = 150_000;
+
 describe.skipIf(missing !== undefined)('a job that outlives its Slurm time limit', () => {
   let tree: Tree;
   afterEach(() => tree?.remove());
 
-  it('ends TIMEOUT, a failure with that reason', async () => {
-    tree = makeTree();
-    const { request, deps, runJson } = pipelineHarness(
-      tree,
-      { command: 'sleep 600' },
-      { type: 'slurm', time_limit: '00:01:00' },
-    );
-    expect((await runPipeline(request, deps)).exitCode).toBe(1);
-    expect(runJson()).toMatchObject({
-      status: 'failed',
-      reason: 'the job hit its Slurm time limit (TIMEOUT)',
-    });
-  }, 180_000);
+  it(
+    'ends TIMEOUT, a failure with that reason',
+    async () => {
+      tree = makeTree();
+      const h = pipelineHarness(
+        tree,
+        { run_id: uniqueId('slurm-limit'), command: 'sleep 600' },
+        slurmTestBackend({ time_limit: '00:01:00' }),
+      );
+      expect((await runOnCluster(h, { runMs: LIMITED_RUN_MS })).exitCode).toBe(1);
+      expect(h.runJson()).toMatchObject({
+        status: 'failed',
+        reason: 'the job hit its Slurm time limit (TIMEOUT)',
+      });
+    },
+    clusterTimeout(LIMITED_RUN_MS),
+  );
 });
