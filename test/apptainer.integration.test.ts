@@ -7,6 +7,7 @@ import { reportMissingEngine } from './helpers/engines.js';
 import { pipelineHarness } from './helpers/pipeline.js';
 import { waitUntilGone } from './helpers/processes.js';
 import { makeTree, type Tree } from './helpers/tree.js';
+import { uniqueId } from './helpers/unique-id.js';
 
 /** The first of apptainer and singularity that answers `--version`, if any. */
 function findBinary(): string | undefined {
@@ -35,7 +36,7 @@ describe.skipIf(binary === undefined)('the apptainer backend, with the real tool
   const run = (model: Record<string, unknown>, backend: Record<string, unknown> = {}) =>
     pipelineHarness(
       tree,
-      { command: 'true', ...model },
+      { run_id: uniqueId('apptainer'), command: 'true', ...model },
       { type: 'apptainer', binary, definition: 'model.def', cache_dir: cache.root, ...backend },
     );
 

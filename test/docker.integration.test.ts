@@ -9,6 +9,7 @@ import { dockerUnavailable, ensureTestImages, reportMissingEngine } from './help
 import { pipelineHarness } from './helpers/pipeline.js';
 import { waitForGuardian } from './helpers/run-record.js';
 import { makeTree, type Tree } from './helpers/tree.js';
+import { uniqueId } from './helpers/unique-id.js';
 
 const missing = dockerUnavailable();
 reportMissingEngine('docker', missing);
@@ -17,7 +18,10 @@ const BUSYBOX = 'modelrun-test/busybox';
 const NODE = 'modelrun-test/node';
 const docker = new Docker();
 
-/** Containers modelrun left for a run id, running or not. */
+/**
+ * Containers modelrun left for a run id, running or not. Every run id here
+ * has a random part: another checkout may run these tests on the same engine.
+ */
 async function containersOf(runId: string) {
   return docker.listContainers({ all: true, filters: { label: [`modelrun.run_id=${runId}`] } });
 }
@@ -34,10 +38,11 @@ describe.skipIf(missing !== undefined)('the docker backend, against a real engin
   });
 
   it('gives the container the configured cpu, memory, user, binds, env, network and labels', async () => {
+    const runId = uniqueId('inspect-me');
     tree = makeTree({ 'data/input.txt': 'x' });
     const { request, deps, staging } = pipelineHarness(
       tree,
-      { run_id: 'inspect-me', command: 'true' },
+      { run_id: runId, command: 'true' },
       busybox({
         cpu: 1,
         memory: '128m',
@@ -50,7 +55,7 @@ describe.skipIf(missing !== undefined)('the docker backend, against a real engin
       }),
     );
     expect((await runPipeline(request, deps)).exitCode).toBe(0);
-    const [found] = await containersOf('inspect-me');
+    const [found] = await containersOf(runId);
     expect(found).toBeDefined();
     const info = await docker.getContainer(found?.Id ?? '').inspect();
     await docker.getContainer(info.Id).remove({ force: true });
@@ -71,31 +76,32 @@ describe.skipIf(missing !== undefined)('the docker backend, against a real engin
     expect(info.Config.WorkingDir).toBe('/app/run');
     expect(info.Config.Env).toContain('MODE=hindcast');
     expect(info.Config.Labels).toMatchObject({
-      'modelrun.run_id': 'inspect-me',
+      'modelrun.run_id': runId,
       'modelrun.staging_dir': staging,
     });
     expect(info.Config.Labels['modelrun.version']).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('runs as the invoking user by default, so outputs are yours, and removes the container', async () => {
+    const runId = uniqueId('mine');
     tree = makeTree();
     const { request, deps, staging, runJson } = pipelineHarness(
       tree,
-      { command: 'id -u > uid.txt; echo made > out.txt' },
+      { run_id: runId, command: 'id -u > uid.txt; echo made > out.txt' },
       busybox(),
     );
     expect((await runPipeline(request, deps)).exitCode).toBe(0);
     expect(readFileSync(join(staging, 'uid.txt'), 'utf8').trim()).toBe(String(process.getuid?.()));
     expect(statSync(join(staging, 'out.txt')).uid).toBe(process.getuid?.());
     expect(runJson()).toMatchObject({ status: 'succeeded', exit_code: 0 });
-    expect(await containersOf('r1')).toEqual([]);
+    expect(await containersOf(runId)).toEqual([]);
   });
 
   it('streams both output streams into the logs, demultiplexed', async () => {
     tree = makeTree();
     const { request, deps, staging, captured } = pipelineHarness(
       tree,
-      { command: 'echo out; echo err >&2; seq 1 20000' },
+      { run_id: uniqueId('streams'), command: 'echo out; echo err >&2; seq 1 20000' },
       busybox(),
     );
     await runPipeline(request, deps);
@@ -108,7 +114,11 @@ describe.skipIf(missing !== undefined)('the docker backend, against a real engin
 
   it("makes the container's exit code the run's", async () => {
     tree = makeTree();
-    const { request, deps, runJson } = pipelineHarness(tree, { command: 'exit 3' }, busybox());
+    const { request, deps, runJson } = pipelineHarness(
+      tree,
+      { run_id: uniqueId('exit'), command: 'exit 3' },
+      busybox(),
+    );
     expect((await runPipeline(request, deps)).exitCode).toBe(1);
     expect(runJson()).toMatchObject({ status: 'failed', exit_code: 3 });
   });
@@ -117,7 +127,7 @@ describe.skipIf(missing !== undefined)('the docker backend, against a real engin
     tree = makeTree();
     const { request, deps, runJson } = pipelineHarness(
       tree,
-      { command: 'dd if=/dev/zero of=/dev/null bs=256M count=1' },
+      { run_id: uniqueId('oom'), command: 'dd if=/dev/zero of=/dev/null bs=256M count=1' },
       busybox({ memory: '32m' }),
     );
     expect((await runPipeline(request, deps)).exitCode).toBe(1);
@@ -131,27 +141,29 @@ describe.skipIf(missing !== undefined)('the docker backend, against a real engin
   });
 
   it('on timeout, stops the container and leaves none behind', async () => {
+    const runId = uniqueId('too-slow');
     tree = makeTree();
     const { request, deps, runJson } = pipelineHarness(
       tree,
-      { run_id: 'too-slow', command: 'sleep 300' },
+      { run_id: runId, command: 'sleep 300' },
       busybox(),
     );
     const result = await runPipeline(request, { ...deps, timeoutMs: 1500, graceMs: 2000 });
     expect(result.exitCode).toBe(1);
     expect(runJson()).toMatchObject({ status: 'timed_out' });
-    expect(await containersOf('too-slow')).toEqual([]);
+    expect(await containersOf(runId)).toEqual([]);
   });
 
   it('keeps a stopped container with remove_container: false, but never a running one', async () => {
+    const runId = uniqueId('keep-me');
     tree = makeTree();
     const { request, deps } = pipelineHarness(
       tree,
-      { run_id: 'keep-me', command: 'sleep 300' },
+      { run_id: runId, command: 'sleep 300' },
       busybox({ remove_container: false }),
     );
     await runPipeline(request, { ...deps, timeoutMs: 1000, graceMs: 1000 });
-    const left = await containersOf('keep-me');
+    const left = await containersOf(runId);
     expect(left.map((c) => c.State)).toEqual(['exited']);
     await docker.getContainer(left[0]?.Id ?? '').remove({ force: true });
   });
@@ -167,7 +179,11 @@ describe.skipIf(missing !== undefined)('the docker backend, against a real engin
       dockerfile: 'ctx/Dockerfile',
       build_args: { GREETING: 'howdy' },
     });
-    const first = pipelineHarness(tree, { command: 'cat /greeting /data.txt' }, backend);
+    const first = pipelineHarness(
+      tree,
+      { run_id: uniqueId('built'), command: 'cat /greeting /data.txt' },
+      backend,
+    );
     expect((await runPipeline(first.request, first.deps)).exitCode).toBe(0);
     expect(readFileSync(join(first.staging, 'logs', 'stdout.log'), 'utf8')).toBe(
       'howdy\npayload\n',
@@ -176,7 +192,11 @@ describe.skipIf(missing !== undefined)('the docker backend, against a real engin
       first.captured.status.some((line) => /^building modelrun-[0-9a-f]{12} /.test(line)),
     ).toBe(true);
 
-    const second = pipelineHarness(tree, { command: 'cat /greeting' }, backend);
+    const second = pipelineHarness(
+      tree,
+      { run_id: uniqueId('rebuilt'), command: 'cat /greeting' },
+      backend,
+    );
     await runPipeline(second.request, second.deps);
     expect(
       second.captured.status.some((line) =>
@@ -191,10 +211,11 @@ describe.skipIf(missing !== undefined)('the docker backend, against a real engin
   });
 
   it('fails a broken build with the failing step and its message, and exits 1', async () => {
+    const runId = uniqueId('broken-build');
     // Through the built CLI, so that the bundle's build path is tested too.
     tree = makeTree({
       Dockerfile: `FROM ${BUSYBOX}\nRUN echo fine\nRUN exit 3\n`,
-      'model.yml': 'run_id: broken-build\ncommand: "true"\n',
+      'model.yml': `run_id: ${runId}\ncommand: "true"\n`,
       'docker.yml': 'type: docker\ndockerfile: Dockerfile\npull_policy: never\n',
     });
     const result = await runModelrun(['run', 'model.yml', '--backend-config', 'docker.yml'], {
@@ -204,27 +225,28 @@ describe.skipIf(missing !== undefined)('the docker backend, against a real engin
       /building the image from .*Dockerfile failed at Step 3\/\d+ : RUN exit 3: The command '\/bin\/sh -c exit 3' returned a non-zero code: 3/,
     );
     expect(result.code).toBe(1);
-    expect(await containersOf('broken-build')).toEqual([]);
+    expect(await containersOf(runId)).toEqual([]);
   });
 
   it('fails clearly with pull_policy: never and a missing image, creating no container', async () => {
+    const runId = uniqueId('never');
     tree = makeTree();
     const { request, deps } = pipelineHarness(
       tree,
-      { run_id: 'never', command: 'true' },
+      { run_id: runId, command: 'true' },
       { type: 'docker', image: 'modelrun-test/absent:1', pull_policy: 'never' },
     );
     await expect(runPipeline(request, deps)).rejects.toThrow(
       /the image modelrun-test\/absent:1 is not on the Docker engine .* and pull_policy is never/,
     );
-    expect(await containersOf('never')).toEqual([]);
+    expect(await containersOf(runId)).toEqual([]);
   });
 
   it('fails a pull of an image no registry has, from the error inside the progress stream', async () => {
     tree = makeTree();
     const { request, deps } = pipelineHarness(
       tree,
-      { command: 'true' },
+      { run_id: uniqueId('no-registry'), command: 'true' },
       { type: 'docker', image: 'localhost:1/modelrun/absent:1', pull_policy: 'always' },
     );
     await expect(runPipeline(request, deps)).rejects.toThrow(
@@ -250,8 +272,9 @@ describe.skipIf(missing !== undefined)('the docker backend, against a real engin
   });
 
   it('on Ctrl-C, stops and removes the container, records cancelled and exits 130', async () => {
+    const runId = uniqueId('interrupt-me');
     tree = makeTree({
-      'model.yml': 'run_id: interrupt-me\ncommand: "echo started; sleep 300"\n',
+      'model.yml': `run_id: ${runId}\ncommand: "echo started; sleep 300"\n`,
       'docker.yml': `type: docker\nimage: ${BUSYBOX}\npull_policy: never\n`,
     });
     const { child, exited } = await startModelrun(
@@ -260,32 +283,33 @@ describe.skipIf(missing !== undefined)('the docker backend, against a real engin
     );
     child.kill('SIGINT');
     expect(await exited).toBe(130);
-    expect(await containersOf('interrupt-me')).toEqual([]);
+    expect(await containersOf(runId)).toEqual([]);
     const record = JSON.parse(
-      readFileSync(tree.path('simulations', 'interrupt-me', '.modelrun', 'run.json'), 'utf8'),
+      readFileSync(tree.path('simulations', runId, '.modelrun', 'run.json'), 'utf8'),
     );
     expect(record).toMatchObject({ status: 'cancelled', reason: 'cancelled by SIGINT' });
   });
 
   it('killed with SIGKILL, still leaves no container behind: its guardian removes it', async () => {
+    const runId = uniqueId('killed-hard');
     tree = makeTree({
-      'model.yml': 'run_id: killed-hard\ncommand: "echo started; sleep 300"\n',
+      'model.yml': `run_id: ${runId}\ncommand: "echo started; sleep 300"\n`,
       'docker.yml': `type: docker\nimage: ${BUSYBOX}\npull_policy: never\n`,
     });
     const { child, exited } = await startModelrun(
       ['run', 'model.yml', '--backend-config', 'docker.yml'],
       { cwd: tree.root },
     );
-    expect(await containersOf('killed-hard')).toHaveLength(1);
+    expect(await containersOf(runId)).toHaveLength(1);
     child.kill('SIGKILL');
     await exited;
-    let left = await containersOf('killed-hard');
+    let left = await containersOf(runId);
     for (let i = 0; i < 100 && left.length > 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      left = await containersOf('killed-hard');
+      left = await containersOf(runId);
     }
     expect(left).toEqual([]);
-    expect(await waitForGuardian(tree.path('simulations', 'killed-hard'))).toMatchObject({
+    expect(await waitForGuardian(tree.path('simulations', runId))).toMatchObject({
       status: 'failed',
       reason: expect.stringMatching(/^modelrun ended before the run did/),
     });

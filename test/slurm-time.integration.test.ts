@@ -5,8 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runPipeline } from '../src/run/pipeline.js';
 import { startModelrun } from './helpers/cli.js';
-import { reportMissingEngine, slurmJob, slurmUnavailable } from './helpers/engines.js';
+import { reportMissingEngine, slurmUnavailable } from './helpers/engines.js';
 import { pipelineHarness } from './helpers/pipeline.js';
+import { slurmJob } from './helpers/slurm.js';
 import { makeTree, type Tree } from './helpers/tree.js';
 
 /**

@@ -25,6 +25,16 @@ export function resolveCommand(
  */
 const PROCESS_COUNT = /(?:^|\s)(?:-n|-np|--np|--n|--ntasks)(?:[\s=]|\d|$)/;
 
+/**
+ * The process count an MPI launcher string gives itself: a number, 'unknown'
+ * for a count modelrun cannot read (`-n $RANKS`), or undefined for none.
+ */
+export function launcherProcessCount(mpiexec: string): number | 'unknown' | undefined {
+  if (!PROCESS_COUNT.test(mpiexec)) return undefined;
+  const count = /(?:^|\s)(?:-n|-np|--np|--n|--ntasks)(?:[\s=]+|(?=\d))(\d+)(?:\s|$)/.exec(mpiexec);
+  return count?.[1] === undefined ? 'unknown' : Number(count[1]);
+}
+
 /** The `-n <cpu>` to add to an MPI launcher, or nothing when it has a count or there is no cpu count. */
 export function processCountArgs(mpiexec: string, cpu: number | undefined): string[] {
   return PROCESS_COUNT.test(mpiexec) || cpu === undefined ? [] : ['-n', String(cpu)];

@@ -1,4 +1,5 @@
 import { stringEnv } from '../run/env.js';
+import { mpiCopies, mpiCopiesWarning } from './mpi-copies.js';
 import { slurmCommand } from './slurm-cli.js';
 import { type SlurmConfig, slurmConfigSchema } from './slurm-config.js';
 import type { Availability, BackendDefinition, ProbeOptions } from './types.js';
@@ -54,6 +55,20 @@ export const slurmBackend: BackendDefinition = {
     'timeout',
   ],
   template: { required: {}, alternatives: ['mem_per_cpu', 'container'] },
+  warnings(config) {
+    const { container, ntasks, nodes } = config as SlurmConfig;
+    const mpiexec = container?.mpiexec;
+    if (container === undefined || typeof mpiexec !== 'string') return [];
+    // Apptainer's launcher runs in the job, outside the container, and
+    // starts the job's tasks (one per node by default); docker's runs inside
+    // the container, where it cannot see the job.
+    const jobTasks = container.type === 'apptainer' ? (ntasks ?? nodes ?? 1) : undefined;
+    return mpiCopiesWarning(
+      ['container', 'mpiexec'],
+      mpiCopies(mpiexec, typeof container.cpu === 'number' ? container.cpu : undefined, jobTasks),
+      'set ntasks to 1 and give it threads with cpus_per_task',
+    );
+  },
   probe: probeSlurm,
   async createRunner(config, job, deps) {
     const c = config as SlurmConfig;

@@ -81,10 +81,14 @@ export async function runInProcess(
 }
 
 /**
- * Starts the built CLI and waits until the model has printed `marker`, so a
- * test can interrupt a run that is really under way.
+ * Starts the built CLI and waits, for at most `waitMs` (10 s), until the
+ * model has printed `marker`, so a test can interrupt a run that is really
+ * under way.
  */
-export async function startModelrun(args: string[], options: { cwd: string; marker?: string }) {
+export async function startModelrun(
+  args: string[],
+  options: { cwd: string; marker?: string; waitMs?: number },
+) {
   const { setTimeout: sleep } = await import('node:timers/promises');
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd,
@@ -96,6 +100,7 @@ export async function startModelrun(args: string[], options: { cwd: string; mark
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const marker = options.marker ?? 'started';
-  for (let i = 0; i < 400 && !stdout.includes(marker); i++) await sleep(25);
+  const deadline = Date.now() + (options.waitMs ?? 10_000);
+  while (Date.now() < deadline && !stdout.includes(marker)) await sleep(25);
   return { child, exited, output: () => ({ stdout, stderr }) };
 }

@@ -61,11 +61,3 @@ export function slurmUnavailable(): string | undefined {
     return stderr.split('\n')[0] || (error as Error).message;
   }
 }
-
-/** `scontrol show job -o` of a job, as Key=Value pairs. */
-export function slurmJob(jobId: string): Record<string, string> {
-  const line = execFileSync('scontrol', ['show', 'job', '-o', jobId], { encoding: 'utf8' });
-  return Object.fromEntries(
-    [...line.matchAll(/(\S+?)=(\S*)/g)].map((m) => [m[1] ?? '', m[2] ?? '']),
-  );
-}
