@@ -7,6 +7,7 @@ import { unionByType } from '../config/union.js';
 import { type ApptainerConfig, apptainerContainerSchema } from './apptainer-config.js';
 import { type DockerContainerConfig, dockerContainerSchema } from './docker-config.js';
 import { FORBIDDEN_OPTION_PATTERN, forbiddenOptionProblem } from './slurm-options.js';
+import { SCRIPT_SAFE, scriptTextProblem } from './slurm-text.js';
 
 /** HH:MM:SS with 1 to 4 digits of hours, or D-HH:MM:SS: the forms modelrun passes to --time. */
 export const TIME_LIMIT_PATTERN =
@@ -35,6 +36,31 @@ const text = (description: string, example: string) =>
     examples: [example],
   }).optional();
 
+const SCRIPT_SAFE_ERROR = {
+  error: (issue: { input?: unknown }) => scriptTextProblem(String(issue.input)),
+};
+
+/** Text that becomes an #SBATCH value: nothing in it may end or split a line of the script. */
+const directive = (description: string, example: string) =>
+  documented(
+    z.string().min(1, { error: 'cannot be empty' }).regex(SCRIPT_SAFE, SCRIPT_SAFE_ERROR),
+    { description, examples: [example] },
+  ).optional();
+
+/**
+ * A path that becomes an #SBATCH value, checked as it reaches the script:
+ * resolved, so a control character in the config file's folder counts too.
+ */
+function directivePath<T extends z.ZodType<string, string>>(path: T) {
+  return path
+    .superRefine((value, zctx) => {
+      const problem = scriptTextProblem(value);
+      if (problem !== undefined) zctx.addIssue({ code: 'custom', input: value, message: problem });
+    })
+    .meta({ pattern: SCRIPT_SAFE.source })
+    .optional();
+}
+
 const count = (min: number, max: number | undefined, description: string, example: number) =>
   documented(max === undefined ? z.number().int().min(min) : z.number().int().min(min).max(max), {
     description,
@@ -62,10 +88,12 @@ const memory = (description: string, example: string) =>
   ).optional();
 
 export function slurmConfigSchema(ctx: PathContext) {
+  const common = commonFields(ctx);
   return strictObject({
     type: typeField('slurm', 'Submits the model to a Slurm cluster as a batch job.'),
-    ...commonFields(ctx),
-    queue: text(
+    ...common,
+    working_dir: directivePath(common.working_dir.unwrap()),
+    queue: directive(
       'Partition to submit to (--partition). Default: the cluster’s default partition.',
       'compute',
     ),
@@ -91,11 +119,11 @@ export function slurmConfigSchema(ctx: PathContext) {
         examples: ['04:00:00', '1-12:00:00'],
       },
     ).optional(),
-    account: text('Account to charge (--account).', 'ocean-modelling'),
-    qos: text('Quality of service (--qos).', 'normal'),
-    reservation: text('Reservation to run in (--reservation).', 'maintenance-window'),
-    constraint: text('Node features the job needs (--constraint).', 'skylake&ib'),
-    gres: text('Generic resources per node (--gres).', 'gpu:2'),
+    account: directive('Account to charge (--account).', 'ocean-modelling'),
+    qos: directive('Quality of service (--qos).', 'normal'),
+    reservation: directive('Reservation to run in (--reservation).', 'maintenance-window'),
+    constraint: directive('Node features the job needs (--constraint).', 'skylake&ib'),
+    gres: directive('Generic resources per node (--gres).', 'gpu:2'),
     gpus: documented(
       z.union([z.number().int().min(1), z.string().regex(/^(?:[A-Za-z0-9_-]+:)?\d+$/)], {
         error: 'must be a number of GPUs, or type:count such as "a100:2"',
@@ -109,17 +137,24 @@ export function slurmConfigSchema(ctx: PathContext) {
       description: 'Do not share the nodes with other jobs (--exclusive).',
       examples: [true],
     }).default(false),
-    job_name: text('Name of the job (--job-name). Default: modelrun-<run_id>.', 'wave-hindcast'),
-    output_file: anyPath(ctx, {
-      description:
-        "File the job's stdout goes to (--output), with Slurm's patterns (%j job id, %x job name, %u user, %N node, %5j padded…). modelrun names it as Slurm does and tails it into the run's logs. Default: logs/slurm-%j.out in the staging directory.",
-      examples: ['/scratch/me/logs/%j.out'],
-    }).optional(),
-    error_file: anyPath(ctx, {
-      description:
-        "File the job's stderr goes to (--error), with the same patterns as output_file. Default: logs/slurm-%j.err in the staging directory.",
-      examples: ['/scratch/me/logs/%j.err'],
-    }).optional(),
+    job_name: directive(
+      'Name of the job (--job-name). Default: modelrun-<run_id>.',
+      'wave-hindcast',
+    ),
+    output_file: directivePath(
+      anyPath(ctx, {
+        description:
+          "File the job's stdout goes to (--output), with Slurm's patterns (%j job id, %x job name, %u user, %N node, %5j padded…). modelrun names it as Slurm does and tails it into the run's logs. Default: logs/slurm-%j.out in the staging directory.",
+        examples: ['/scratch/me/logs/%j.out'],
+      }),
+    ),
+    error_file: directivePath(
+      anyPath(ctx, {
+        description:
+          "File the job's stderr goes to (--error), with the same patterns as output_file. Default: logs/slurm-%j.err in the staging directory.",
+        examples: ['/scratch/me/logs/%j.err'],
+      }),
+    ),
     mail_type: documented(z.array(z.enum(MAIL_TYPES)).min(1), {
       description: 'Events to mail about (--mail-type), such as [END, FAIL]. Needs mail_user.',
       examples: [['END', 'FAIL']],
@@ -132,9 +167,10 @@ export function slurmConfigSchema(ctx: PathContext) {
       z.array(
         z
           .string()
-          .regex(/^--?[A-Za-z][A-Za-z0-9-]*(?:=.*)?$/, {
+          .regex(/^--?[A-Za-z][A-Za-z0-9-]*(?:=[\s\S]*)?$/, {
             error: 'must be an sbatch option such as "--licenses=matlab:1"',
           })
+          .regex(SCRIPT_SAFE, SCRIPT_SAFE_ERROR)
           .superRefine((option, zctx) => {
             const problem = forbiddenOptionProblem(option);
             if (problem !== undefined)
@@ -144,7 +180,7 @@ export function slurmConfigSchema(ctx: PathContext) {
       ),
       {
         description:
-          'More sbatch options, one per entry, as `--option=value`; written into the batch script as they are. Options a field sets (--partition, --time, ...) and those that break following one job (--array, --wait) are refused.',
+          "More sbatch options, one per entry, as `--option=value` with the value unquoted; modelrun quotes it in the batch script. Options a field sets (--partition, --time, ...) and those that break following one job (--array, --wait) are refused. An --export of your own is kept, with the secret variables' names added.",
         examples: [['--licenses=matlab:1', '--requeue']],
       },
     ).optional(),
