@@ -4,8 +4,10 @@ import { documented, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
 import { anyPath } from '../config/paths.js';
 import { unionByType } from '../config/union.js';
+import { isSecretName } from '../secrets.js';
 import { type ApptainerConfig, apptainerContainerSchema } from './apptainer-config.js';
 import { type DockerContainerConfig, dockerContainerSchema } from './docker-config.js';
+import { exportOptionIndex, namelessExport, namelessExportProblem } from './slurm-export.js';
 import { FORBIDDEN_OPTION_PATTERN, forbiddenOptionProblem } from './slurm-options.js';
 import { SCRIPT_SAFE, scriptTextProblem } from './slurm-text.js';
 
@@ -205,6 +207,29 @@ export function slurmConfigSchema(ctx: PathContext) {
     })
     .superRefine(
       (config, zctx) => {
+        // Secret values reach the job through sbatch's environment, which cannot hold a NUL.
+        for (const [name, value] of Object.entries(config.env_vars ?? {})) {
+          if (value.includes('\0'))
+            zctx.addIssue({
+              code: 'custom',
+              path: ['env_vars', name],
+              input: config,
+              message: 'cannot hold a NUL character (\\x00): no environment variable can carry one',
+            });
+        }
+        // Secret values by name only here; those masked by value are found when the job is planned.
+        const index = exportOptionIndex(config.additional_options);
+        const keyword = namelessExport(
+          (config.additional_options?.[index] ?? '').slice('--export='.length).split(','),
+        );
+        const secrets = Object.keys(config.env_vars ?? {}).filter(isSecretName);
+        if (keyword !== undefined && secrets.length > 0)
+          zctx.addIssue({
+            code: 'custom',
+            path: ['additional_options', index],
+            input: config,
+            message: `--export=${keyword} ${namelessExportProblem(keyword, secrets)}; list what the job needs instead, such as --export=PATH,HOME`,
+          });
         if (config.mem !== undefined && config.mem_per_cpu !== undefined) {
           zctx.addIssue({
             code: 'custom',

@@ -9,15 +9,30 @@ import type { SlurmConfig } from './slurm-config.js';
  * additional_options (the last one, as sbatch takes it), else SBATCH_EXPORT
  * from the environment, else sbatch's default ALL, with the names added.
  */
+/** The index of the --export that sbatch takes from additional_options (the last), or -1. */
+export function exportOptionIndex(options: readonly string[] | undefined): number {
+  return (options ?? []).findLastIndex((option) => option.startsWith('--export='));
+}
+
+/**
+ * NONE or NIL, when the export holds one: sbatch takes no variable names
+ * beside them, and what they mean beside names differs between Slurm versions.
+ */
+export function namelessExport(entries: string[]): string | undefined {
+  return entries.find((entry) => /^(?:NONE|NIL)$/i.test(entry));
+}
+
+export function namelessExportProblem(keyword: string, secretNames: string[]): string {
+  return `leaves no way to give the job ${secretNames.join(', ')}: modelrun passes secret variables to the job by name from sbatch's environment, never in the script, and sbatch takes no names with --export=${keyword}`;
+}
+
 export function sbatchExport(
   config: SlurmConfig,
   secretNames: string[],
   hostEnv: Record<string, string | undefined>,
 ): string | undefined {
   if (secretNames.length === 0) return undefined;
-  const index = (config.additional_options ?? []).findLastIndex((option) =>
-    option.startsWith('--export='),
-  );
+  const index = exportOptionIndex(config.additional_options);
   const option = config.additional_options?.[index];
   const [chosen, where] =
     option !== undefined
@@ -26,15 +41,11 @@ export function sbatchExport(
         ? [hostEnv.SBATCH_EXPORT, `SBATCH_EXPORT=${hostEnv.SBATCH_EXPORT} in the environment`]
         : ['ALL', undefined];
   const entries = chosen.split(',').filter((entry) => entry !== '');
-  // sbatch takes no variable names beside NONE or NIL, and what these mean beside names differs between Slurm versions.
-  const bare = entries.find((entry) => /^(?:NONE|NIL)$/i.test(entry));
+  const bare = namelessExport(entries);
   if (bare !== undefined && where !== undefined) {
-    throw new ConfigError(
-      `${where} leaves no way to give the job ${secretNames.join(', ')}: modelrun passes secret variables to the job by name from sbatch's environment, never in the script, and sbatch takes no names with --export=${bare}`,
-      {
-        hint: `list the variables the job needs instead (--export=PATH,HOME; modelrun adds ${secretNames.join(', ')}), or ${option === undefined ? 'unset SBATCH_EXPORT' : 'drop the option'}`,
-      },
-    );
+    throw new ConfigError(`${where} ${namelessExportProblem(bare, secretNames)}`, {
+      hint: `list the variables the job needs instead (--export=PATH,HOME; modelrun adds ${secretNames.join(', ')}), or ${option === undefined ? 'unset SBATCH_EXPORT' : 'drop the option'}`,
+    });
   }
   const listed = new Set(entries);
   return `--export=${[...entries, ...secretNames.filter((name) => !listed.has(name))].join(',')}`;

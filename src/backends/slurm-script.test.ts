@@ -208,17 +208,18 @@ describe('the batch script', () => {
     [
       ['--export=NONE'],
       {},
-      /^additional_options\[0\] "--export=NONE" leaves no way to give the job API_TOKEN/,
+      /^additional_options\[0\] "--export=NONE" leaves no way to give the job FROM_HOST/,
     ],
     [['--export=nil'], {}, /sbatch takes no names with --export=nil$/],
     [[], { SBATCH_EXPORT: 'NONE' }, /^SBATCH_EXPORT=NONE in the environment leaves no way/],
   ])(
     'refuses an export of no variables (%j, %j) when the job has secrets',
     (options, hostEnv, message) => {
-      const c = config({ env_vars: { API_TOKEN: 'tok-123456' }, additional_options: options });
+      // A secret by value, which only the plan can see: a secret name fails validation already.
+      const c = config({ env_vars: { FROM_HOST: 'host-secret-123' }, additional_options: options });
       let thrown: unknown;
       try {
-        sbatchArgs(c, JOB, hostEnv);
+        sbatchArgs(c, JOB, { ...hostEnv, HOST_API_TOKEN: 'host-secret-123' });
       } catch (error) {
         thrown = error;
       }

@@ -772,6 +772,37 @@ export const BACKEND_CASES: BackendCase[] = [
     }),
   ),
   {
+    name: 'slurm env_vars value with a NUL',
+    yaml: slurm('env_vars:\n  API_TOKEN: "tok\\0en"\n'),
+    error: {
+      path: 'env_vars.API_TOKEN',
+      message: 'cannot hold a NUL character (\\x00): no environment variable can carry one',
+    },
+    schemaCannot:
+      'env_vars is the map every backend shares; only a Slurm job takes its values from an environment modelrun hands over',
+  },
+  {
+    name: 'slurm --export=NONE beside a secret-named variable',
+    yaml: slurm(
+      'env_vars:\n  API_TOKEN: x\nadditional_options: ["--export=ALL", "--export=NONE"]\n',
+    ),
+    error: {
+      path: 'additional_options[1]',
+      message:
+        /^--export=NONE leaves no way to give the job API_TOKEN: .*such as --export=PATH,HOME$/,
+    },
+    schemaCannot:
+      'a JSON Schema cannot tell which env_vars names are secret (any name containing TOKEN, KEY, ...)',
+  },
+  {
+    name: 'slurm --export=NONE without secrets',
+    yaml: slurm('env_vars:\n  MODE: x\nadditional_options: ["--export=NONE"]\n'),
+  },
+  {
+    name: 'slurm --export list beside a secret',
+    yaml: slurm('env_vars:\n  API_TOKEN: x\nadditional_options: ["--export=PATH,HOME"]\n'),
+  },
+  {
     name: 'slurm values with spaces, quotes, # and backslashes',
     yaml: slurm(
       'job_name: \'wave "2" #1 \\\\ x\'\noutput_file: "my logs/%j.out"\nadditional_options: ["--comment=a b # c"]\n',
