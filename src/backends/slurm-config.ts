@@ -95,6 +95,27 @@ export function slurmConfigSchema(ctx: PathContext) {
     type: typeField('slurm', 'Submits the model to a Slurm cluster as a batch job.'),
     ...common,
     working_dir: directivePath(common.working_dir.unwrap()),
+    // Secret values reach the job through sbatch's environment, which cannot hold a NUL.
+    env_vars: common.env_vars
+      .unwrap()
+      .superRefine((map, zctx) => {
+        for (const [name, value] of Object.entries(map)) {
+          if (value.includes('\0'))
+            zctx.addIssue({
+              code: 'custom',
+              path: [name],
+              input: value,
+              message: 'cannot hold a NUL character (\\x00): no environment variable can carry one',
+            });
+        }
+      })
+      .meta({
+        additionalProperties: {
+          type: ['string', 'number', 'boolean'],
+          not: { type: 'string', pattern: '\\u0000' },
+        },
+      })
+      .optional(),
     queue: directive(
       'Partition to submit to (--partition). Default: the cluster’s default partition.',
       'compute',
@@ -207,16 +228,6 @@ export function slurmConfigSchema(ctx: PathContext) {
     })
     .superRefine(
       (config, zctx) => {
-        // Secret values reach the job through sbatch's environment, which cannot hold a NUL.
-        for (const [name, value] of Object.entries(config.env_vars ?? {})) {
-          if (value.includes('\0'))
-            zctx.addIssue({
-              code: 'custom',
-              path: ['env_vars', name],
-              input: config,
-              message: 'cannot hold a NUL character (\\x00): no environment variable can carry one',
-            });
-        }
         // Secret values by name only here; those masked by value are found when the job is planned.
         const index = exportOptionIndex(config.additional_options);
         const keyword = namelessExport(

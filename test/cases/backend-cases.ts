@@ -778,8 +778,6 @@ export const BACKEND_CASES: BackendCase[] = [
       path: 'env_vars.API_TOKEN',
       message: 'cannot hold a NUL character (\\x00): no environment variable can carry one',
     },
-    schemaCannot:
-      'env_vars is the map every backend shares; only a Slurm job takes its values from an environment modelrun hands over',
   },
   {
     name: 'slurm --export=NONE beside a secret-named variable',
@@ -792,7 +790,7 @@ export const BACKEND_CASES: BackendCase[] = [
         /^--export=NONE leaves no way to give the job API_TOKEN: .*such as --export=PATH,HOME$/,
     },
     schemaCannot:
-      'a JSON Schema cannot tell which env_vars names are secret (any name containing TOKEN, KEY, ...)',
+      'a JSON Schema cannot pick the last of several --export options, the one sbatch takes',
   },
   {
     name: 'slurm --export=NONE without secrets',
