@@ -1,14 +1,6 @@
 import { ConfigError } from '../errors.js';
 import type { SlurmConfig } from './slurm-config.js';
 
-/**
- * The --export option that hands the job its secret variables, or undefined
- * when it has none. The values are in sbatch's environment; this names them
- * only, so no value is in the script, in a file of ours, or on a command
- * line. It keeps what the user chose: their own `--export` from
- * additional_options (the last one, as sbatch takes it), else SBATCH_EXPORT
- * from the environment, else sbatch's default ALL, with the names added.
- */
 /** The index of the --export that sbatch takes from additional_options (the last), or -1. */
 export function exportOptionIndex(options: readonly string[] | undefined): number {
   return (options ?? []).findLastIndex((option) => option.startsWith('--export='));
@@ -22,10 +14,19 @@ export function namelessExport(entries: string[]): string | undefined {
   return entries.find((entry) => /^(?:NONE|NIL)$/i.test(entry));
 }
 
+/** Why such an export cannot carry the secret variables; the caller says where it was set. */
 export function namelessExportProblem(keyword: string, secretNames: string[]): string {
   return `leaves no way to give the job ${secretNames.join(', ')}: modelrun passes secret variables to the job by name from sbatch's environment, never in the script, and sbatch takes no names with --export=${keyword}`;
 }
 
+/**
+ * The --export option that hands the job its secret variables, or undefined
+ * when it has none. The values are in sbatch's environment; this names them
+ * only, so no value is in the script, in a file of ours, or on a command
+ * line. It keeps what the user chose: their own `--export` from
+ * additional_options (the last one, as sbatch takes it), else SBATCH_EXPORT
+ * from the environment, else sbatch's default ALL, with the names added.
+ */
 export function sbatchExport(
   config: SlurmConfig,
   secretNames: string[],
