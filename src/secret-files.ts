@@ -11,8 +11,6 @@ import { join } from 'node:path';
 export const SECRET_FILES = {
   /** `apptainer exec --env-file`, here and in a Slurm job's container. */
   apptainer: '.modelrun/apptainer.env',
-  /** Sourced by a Slurm job's script for its secret variables. */
-  slurm: '.modelrun/slurm-secrets.env',
 } as const;
 
 /** The secret files' paths relative to a staging dir, POSIX-style, as globs see them. */

@@ -48,6 +48,7 @@ describe('JSON Schema and validate agree', () => {
       'a JSON Schema cannot check that a path exists',
       'a JSON Schema cannot compare the values of two fields',
       'a JSON Schema cannot count the bytes the system takes to start a program',
+      'a JSON Schema cannot pick the last of several --export options, the one sbatch takes',
       'a JSON Schema cannot tell a local image path from a remote reference with another scheme',
       'a JSON Schema pattern cannot bound the bytes a size string adds up to',
       'a JSON Schema pattern cannot bound the seconds a duration string adds up to',

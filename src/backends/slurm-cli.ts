@@ -50,11 +50,53 @@ export function slurmFailure(command: string, result: CommandResult): Error {
     });
   }
   return new RunFailedError(`${command} failed: ${said || `exit code ${result.code}`}`, {
-    hint:
-      command === 'sbatch'
-        ? 'check queue, account, qos and the resources asked for; `sinfo` lists the partitions'
-        : 'see the Slurm message above',
+    hint: command === 'sbatch' ? sbatchHint(said) : 'see the Slurm message above',
   });
+}
+
+/**
+ * What sbatch's refusals mean, by what it said: the field to check and how
+ * to see what is allowed. In this order: "violates accounting/QOS policy
+ * (... time limits)" is about limits, and "Invalid account or
+ * account/partition combination" about the account.
+ */
+const SBATCH_HINTS: [RegExp, string][] = [
+  [
+    /policy|QOSMax|AssocMax/i,
+    'the job breaks a limit of your account or QOS; `sacctmgr show assoc user=$USER` shows the limits',
+  ],
+  [
+    /account/i,
+    'check `account` (and `queue`: an account may not be allowed on every partition); `sacctmgr show assoc user=$USER` lists yours',
+  ],
+  [/partition/i, 'check `queue`; `sinfo` lists the partitions'],
+  [
+    /qos/i,
+    'check `qos`; `sacctmgr show assoc user=$USER format=account,partition,qos` lists yours',
+  ],
+  [/reservation/i, 'check `reservation`; `scontrol show reservation` lists them'],
+  [/feature/i, 'check `constraint`; `sinfo -o "%N %f"` lists the nodes\' features'],
+  [
+    /gres|generic resource/i,
+    'check `gres` and `gpus`; `sinfo -o "%N %G"` lists the nodes\' resources',
+  ],
+  [/license/i, 'check the licenses in `additional_options`; `scontrol show licenses` lists them'],
+  [/time limit/i, 'check `time_limit`; `sinfo -o "%P %l"` lists the partitions\' limits'],
+  [
+    /node configuration|memory|cpu count|too many|node count/i,
+    'ask for fewer resources (`nodes`, `ntasks`, `cpus_per_task`, `mem`, `mem_per_cpu`); `sinfo -N -l` lists what the nodes have',
+  ],
+  [
+    /unrecognized option|invalid option|invalid argument|directive/i,
+    'check `additional_options`: sbatch did not take an option there (`sbatch --help` lists its options); `modelrun run --dry-run` shows the script and the command line',
+  ],
+];
+
+function sbatchHint(said: string): string {
+  return (
+    SBATCH_HINTS.find(([pattern]) => pattern.test(said))?.[1] ??
+    "see sbatch's message above; `modelrun run --dry-run` shows the batch script and how it is submitted"
+  );
 }
 
 /** Fails fast when sbatch is missing or the controller does not answer. */

@@ -5,9 +5,12 @@ import { documented, durationSeconds, formatDuration, strictObject } from '../co
 import type { PathContext } from '../config/path-context.js';
 import { anyPath } from '../config/paths.js';
 import { unionByType } from '../config/union.js';
+import { isSecretName } from '../secrets.js';
 import { type ApptainerConfig, apptainerContainerSchema } from './apptainer-config.js';
 import { type DockerContainerConfig, dockerContainerSchema } from './docker-config.js';
+import { exportOptionIndex, namelessExport, namelessExportProblem } from './slurm-export.js';
 import { FORBIDDEN_OPTION_PATTERN, forbiddenOptionProblem } from './slurm-options.js';
+import { SCRIPT_SAFE, scriptTextProblem } from './slurm-text.js';
 
 /** HH:MM:SS with 1 to 4 digits of hours, or D-HH:MM:SS: the forms modelrun passes to --time. */
 export const TIME_LIMIT_PATTERN =
@@ -37,11 +40,30 @@ const MAIL_TYPES = [
   'ARRAY_TASKS',
 ] as const;
 
-const text = (description: string, example: string) =>
-  documented(z.string().min(1, { error: 'cannot be empty' }), {
-    description,
-    examples: [example],
-  }).optional();
+const SCRIPT_SAFE_ERROR = {
+  error: (issue: { input?: unknown }) => scriptTextProblem(String(issue.input)),
+};
+
+/** Text that becomes an #SBATCH value: nothing in it may end or split a line of the script. */
+const directive = (description: string, example: string) =>
+  documented(
+    z.string().min(1, { error: 'cannot be empty' }).regex(SCRIPT_SAFE, SCRIPT_SAFE_ERROR),
+    { description, examples: [example] },
+  ).optional();
+
+/**
+ * A path that becomes an #SBATCH value, checked as it reaches the script:
+ * resolved, so a control character in the config file's folder counts too.
+ */
+function directivePath<T extends z.ZodType<string, string>>(path: T) {
+  return path
+    .superRefine((value, zctx) => {
+      const problem = scriptTextProblem(value);
+      if (problem !== undefined) zctx.addIssue({ code: 'custom', input: value, message: problem });
+    })
+    .meta({ pattern: SCRIPT_SAFE.source })
+    .optional();
+}
 
 const count = (min: number, max: number | undefined, description: string, example: number) =>
   documented(max === undefined ? z.number().int().min(min) : z.number().int().min(min).max(max), {
@@ -70,9 +92,32 @@ const memory = (description: string, example: string) =>
   ).optional();
 
 export function slurmConfigSchema(ctx: PathContext) {
+  const common = commonFields(ctx);
   return strictObject({
     type: typeField('slurm', 'Submits the model to a Slurm cluster as a batch job.'),
-    ...commonFields(ctx),
+    ...common,
+    working_dir: directivePath(common.working_dir.unwrap()),
+    // Secret values reach the job through sbatch's environment, which cannot hold a NUL.
+    env_vars: common.env_vars
+      .unwrap()
+      .superRefine((map, zctx) => {
+        for (const [name, value] of Object.entries(map)) {
+          if (value.includes('\0'))
+            zctx.addIssue({
+              code: 'custom',
+              path: [name],
+              input: value,
+              message: 'cannot hold a NUL character (\\x00): no environment variable can carry one',
+            });
+        }
+      })
+      .meta({
+        additionalProperties: {
+          type: ['string', 'number', 'boolean'],
+          not: { type: 'string', pattern: '\\u0000' },
+        },
+      })
+      .optional(),
     // No default: time_limit is the job's limit, enforced by Slurm itself.
     timeout: timeoutField(
       "modelrun's own limit on the job's RUNNING time, counted from when the job starts; time waiting in the queue does not count (see queue_timeout). When it expires, the job is cancelled and the run is recorded as timed out. Default: none, the job ends at its time_limit. No longer than time_limit.",
@@ -85,7 +130,7 @@ export function slurmConfigSchema(ctx: PathContext) {
         examples: ['30m', '2h'],
       },
     ).optional(),
-    queue: text(
+    queue: directive(
       'Partition to submit to (--partition). Default: the cluster’s default partition.',
       'compute',
     ),
@@ -111,11 +156,11 @@ export function slurmConfigSchema(ctx: PathContext) {
         examples: ['04:00:00', '1-12:00:00'],
       },
     ).optional(),
-    account: text('Account to charge (--account).', 'ocean-modelling'),
-    qos: text('Quality of service (--qos).', 'normal'),
-    reservation: text('Reservation to run in (--reservation).', 'maintenance-window'),
-    constraint: text('Node features the job needs (--constraint).', 'skylake&ib'),
-    gres: text('Generic resources per node (--gres).', 'gpu:2'),
+    account: directive('Account to charge (--account).', 'ocean-modelling'),
+    qos: directive('Quality of service (--qos).', 'normal'),
+    reservation: directive('Reservation to run in (--reservation).', 'maintenance-window'),
+    constraint: directive('Node features the job needs (--constraint).', 'skylake&ib'),
+    gres: directive('Generic resources per node (--gres).', 'gpu:2'),
     gpus: documented(
       z.union([z.number().int().min(1), z.string().regex(/^(?:[A-Za-z0-9_-]+:)?\d+$/)], {
         error: 'must be a number of GPUs, or type:count such as "a100:2"',
@@ -129,17 +174,24 @@ export function slurmConfigSchema(ctx: PathContext) {
       description: 'Do not share the nodes with other jobs (--exclusive).',
       examples: [true],
     }).default(false),
-    job_name: text('Name of the job (--job-name). Default: modelrun-<run_id>.', 'wave-hindcast'),
-    output_file: anyPath(ctx, {
-      description:
-        "File the job's stdout goes to (--output), with Slurm's patterns (%j job id, %x job name, %u user, %N node, %5j padded…). modelrun names it as Slurm does and tails it into the run's logs. Default: logs/slurm-%j.out in the staging directory.",
-      examples: ['/scratch/me/logs/%j.out'],
-    }).optional(),
-    error_file: anyPath(ctx, {
-      description:
-        "File the job's stderr goes to (--error), with the same patterns as output_file. Default: logs/slurm-%j.err in the staging directory.",
-      examples: ['/scratch/me/logs/%j.err'],
-    }).optional(),
+    job_name: directive(
+      'Name of the job (--job-name). Default: modelrun-<run_id>.',
+      'wave-hindcast',
+    ),
+    output_file: directivePath(
+      anyPath(ctx, {
+        description:
+          "File the job's stdout goes to (--output), with Slurm's patterns (%j job id, %x job name, %u user, %N node, %5j padded…). modelrun names it as Slurm does and tails it into the run's logs. Default: logs/slurm-%j.out in the staging directory.",
+        examples: ['/scratch/me/logs/%j.out'],
+      }),
+    ),
+    error_file: directivePath(
+      anyPath(ctx, {
+        description:
+          "File the job's stderr goes to (--error), with the same patterns as output_file. Default: logs/slurm-%j.err in the staging directory.",
+        examples: ['/scratch/me/logs/%j.err'],
+      }),
+    ),
     mail_type: documented(z.array(z.enum(MAIL_TYPES)).min(1), {
       description: 'Events to mail about (--mail-type), such as [END, FAIL]. Needs mail_user.',
       examples: [['END', 'FAIL']],
@@ -152,9 +204,10 @@ export function slurmConfigSchema(ctx: PathContext) {
       z.array(
         z
           .string()
-          .regex(/^--?[A-Za-z][A-Za-z0-9-]*(?:=.*)?$/, {
+          .regex(/^--?[A-Za-z][A-Za-z0-9-]*(?:=[\s\S]*)?$/, {
             error: 'must be an sbatch option such as "--licenses=matlab:1"',
           })
+          .regex(SCRIPT_SAFE, SCRIPT_SAFE_ERROR)
           .superRefine((option, zctx) => {
             const problem = forbiddenOptionProblem(option);
             if (problem !== undefined)
@@ -164,7 +217,7 @@ export function slurmConfigSchema(ctx: PathContext) {
       ),
       {
         description:
-          'More sbatch options, one per entry, as `--option=value`; written into the batch script as they are. Options a field sets (--partition, --time, ...) and those that break following one job (--array, --wait) are refused.',
+          "More sbatch options, one per entry, as `--option=value` with the value unquoted; modelrun quotes it in the batch script. Options a field sets (--partition, --time, ...) and those that break following one job (--array, --wait) are refused. An --export of your own is kept, with the secret variables' names added.",
         examples: [['--licenses=matlab:1', '--requeue']],
       },
     ).optional(),
@@ -196,6 +249,19 @@ export function slurmConfigSchema(ctx: PathContext) {
     })
     .superRefine(
       (config, zctx) => {
+        // Secret values by name only here; those masked by value are found when the job is planned.
+        const index = exportOptionIndex(config.additional_options);
+        const keyword = namelessExport(
+          (config.additional_options?.[index] ?? '').slice('--export='.length).split(','),
+        );
+        const secrets = Object.keys(config.env_vars ?? {}).filter(isSecretName);
+        if (keyword !== undefined && secrets.length > 0)
+          zctx.addIssue({
+            code: 'custom',
+            path: ['additional_options', index],
+            input: config,
+            message: `--export=${keyword} ${namelessExportProblem(keyword, secrets)}; list what the job needs instead, such as --export=PATH,HOME`,
+          });
         if (config.mem !== undefined && config.mem_per_cpu !== undefined) {
           zctx.addIssue({
             code: 'custom',

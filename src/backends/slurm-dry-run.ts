@@ -1,8 +1,19 @@
+import { shellWord } from './shell.js';
 import type { SlurmConfig } from './slurm-config.js';
-import { batchScript, containerCommand, jobCommand, scriptPath } from './slurm-script.js';
+import {
+  batchScript,
+  containerCommand,
+  jobCommand,
+  sbatchArgs,
+  scriptPath,
+} from './slurm-script.js';
 import type { DryRun, RunJob } from './types.js';
 
-/** What a Slurm run would submit: the batch script, which holds no secret values. */
+/**
+ * What a Slurm run would submit: sbatch's arguments and the batch script,
+ * exactly, neither of which holds a secret value (sbatch gets those in its
+ * environment, named by --export).
+ */
 export function slurmDryRun(
   config: SlurmConfig,
   job: RunJob,
@@ -15,10 +26,11 @@ export function slurmDryRun(
     jobCommand(config, job, containerCommand(config, job, image)),
     hostEnv,
   );
+  const argv = ['sbatch', ...sbatchArgs(config, job, hostEnv)];
   return {
     lines: [
       ['batch script', scriptPath(job.stagingDir)],
-      ['submitted with', `sbatch --parsable ${scriptPath(job.stagingDir)}`],
+      ['submitted with', argv.map(shellWord).join(' ')],
       ...limitLines(config),
       ['', ''],
       ...script.split('\n').map((line): [string, string] => ['  ', line]),
@@ -26,6 +38,7 @@ export function slurmDryRun(
     data: {
       backend: 'slurm',
       script_path: scriptPath(job.stagingDir),
+      sbatch_argv: argv,
       script,
       timeout_s: config.timeout ?? null,
       queue_timeout_s: config.queue_timeout ?? null,

@@ -25,10 +25,9 @@ import {
   jobCommand,
   jobName,
   outputPattern,
+  sbatchArgs,
   scriptPath,
   secretEnv,
-  secretsFilePath,
-  secretsFileText,
 } from './slurm-script.js';
 import { FINAL_STATES, type JobState, outcomeOf, readJobState, signalOf } from './slurm-state.js';
 import type { BackendRunner, DryRun, RunHooks, RunJob, RunnerDeps, RunOutcome } from './types.js';
@@ -94,27 +93,30 @@ export function createSlurmRunner(
     async run(output: RunOutput, signal: AbortSignal, hooks?: RunHooks): Promise<RunOutcome> {
       const resolved = await (image ?? Promise.reject(new Error('start() must come before run()')));
       const script = scriptPath(job.stagingDir);
+      // Before anything is written: a value the script cannot hold, or an
+      // --export that cannot carry the secrets, fails here.
+      const args = sbatchArgs(config, job, deps.env);
+      const text = batchScript(
+        config,
+        job,
+        jobCommand(config, job, containerCommand(config, job, resolved)),
+        deps.env,
+      );
       unguardEnvFiles.push(await writeContainerEnv(config, job, deps.guard));
       await mkdir(dirname(outputPattern(config, job)), { recursive: true });
       await mkdir(dirname(errorPattern(config, job)), { recursive: true });
       await refuseOutputLinks(outputPattern(config, job), 'output_file');
       await refuseOutputLinks(errorPattern(config, job), 'error_file');
-      unguardEnvFiles.push(await writeSecrets(config, job, deps.env, deps.guard));
       // Replaced, not written through: a model of an earlier run may have left a link here.
-      await replaceFile(
-        script,
-        batchScript(
-          config,
-          job,
-          jobCommand(config, job, containerCommand(config, job, resolved)),
-          deps.env,
-        ),
-        0o700,
-      );
+      await replaceFile(script, text, 0o700);
       if (signal.aborted)
         return { exitCode: null, signal: null, reason: 'stopped before the job was submitted' };
 
-      const submitted = await slurmCommand('sbatch', ['--parsable', script], env);
+      // Secret values reach the job through sbatch's environment, which only this user and root can read; argv names them only.
+      const submitted = await slurmCommand('sbatch', args, {
+        ...env,
+        ...secretEnv(config, deps.env),
+      });
       if (submitted.code !== 0) throw slurmFailure('sbatch', submitted);
       const id = submitted.stdout.trim().split(';')[0] ?? '';
       jobId = id;
@@ -187,10 +189,7 @@ export function createSlurmRunner(
       await cancel();
       // Read when the job's container started; once the job has ended, no longer needed.
       if (finished || jobId === undefined) {
-        await Promise.all([
-          removeEnvFile(envFilePath(job.stagingDir)),
-          removeEnvFile(secretsFilePath(job.stagingDir)),
-        ]);
+        await Promise.all([removeEnvFile(envFilePath(job.stagingDir))]);
         for (const withdraw of unguardEnvFiles.splice(0)) withdraw();
       }
     },
@@ -287,22 +286,6 @@ async function settle(tail: () => Promise<number[]>): Promise<void> {
     quiet = read === 0 ? quiet + 1 : 0;
     if (quiet < 2) await sleep(100);
   }
-}
-
-/**
- * The job sources its secrets from a file only the user can read; none when
- * it has none. The guardian removes it should modelrun die, once it has
- * cancelled the job.
- */
-async function writeSecrets(
-  config: SlurmConfig,
-  job: RunJob,
-  hostEnv: NodeJS.ProcessEnv,
-  guard?: Guard,
-): Promise<() => void> {
-  const secrets = secretEnv(config, hostEnv);
-  if (Object.keys(secrets).length === 0) return () => {};
-  return writeEnvFile(secretsFilePath(job.stagingDir), secretsFileText(secrets), guard);
 }
 
 /**

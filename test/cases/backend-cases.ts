@@ -781,6 +781,77 @@ export const BACKEND_CASES: BackendCase[] = [
     yaml: slurm('additional_options: ["--partition-x=1", "--mem-bind=local", "--time-min=10"]\n'),
   },
   {
+    name: 'slurm job_name holding a line feed',
+    yaml: slurm('job_name: "wave\\necho pwned"\n'),
+    error: {
+      path: 'job_name',
+      message:
+        'cannot hold a line feed (\\x0a), which would end or split a line of the batch script; "wave\\x0aecho pwned" has one at character 5',
+    },
+  },
+  ...(
+    [
+      ['job_name', 'wave\\r', 'a carriage return (\\x0d)'],
+      ['queue', 'debug\\tx', 'a tab (\\x09)'],
+      ['account', 'ocean\\u2028x', 'a line separator (\\u2028)'],
+      ['qos', 'normal\\u2029', 'a paragraph separator (\\u2029)'],
+      ['constraint', 'skylake\\x85', 'a next-line character (NEL) (\\x85)'],
+      ['gres', 'gpu:2\\x7f', 'a DEL (\\x7f)'],
+      ['reservation', 'r\\e[31m', 'a control character (\\x1b)'],
+      ['additional_options[0]', '--comment=a\\tb', 'a tab (\\x09)'],
+      ['output_file', 'logs/\\u2028%j.out', 'a line separator (\\u2028)'],
+      ['error_file', 'logs/\\x85%j.err', 'a next-line character (NEL) (\\x85)'],
+    ] as const
+  ).map(
+    ([path, escaped, what]): BackendCase => ({
+      name: `slurm ${path} holding ${what}`,
+      yaml: slurm(
+        path.startsWith('additional_options')
+          ? `additional_options: ["${escaped}"]\n`
+          : `${path}: "${escaped}"\n`,
+      ),
+      error: {
+        path,
+        message: new RegExp(`^cannot hold ${what.replace(/[\\()]/g, '\\$&')}, which would end`),
+      },
+    }),
+  ),
+  {
+    name: 'slurm env_vars value with a NUL',
+    yaml: slurm('env_vars:\n  API_TOKEN: "tok\\0en"\n'),
+    error: {
+      path: 'env_vars.API_TOKEN',
+      message: 'cannot hold a NUL character (\\x00): no environment variable can carry one',
+    },
+  },
+  {
+    name: 'slurm --export=NONE beside a secret-named variable',
+    yaml: slurm(
+      'env_vars:\n  API_TOKEN: x\nadditional_options: ["--export=ALL", "--export=NONE"]\n',
+    ),
+    error: {
+      path: 'additional_options[1]',
+      message:
+        /^--export=NONE leaves no way to give the job API_TOKEN: .*such as --export=PATH,HOME$/,
+    },
+    schemaCannot:
+      'a JSON Schema cannot pick the last of several --export options, the one sbatch takes',
+  },
+  {
+    name: 'slurm --export=NONE without secrets',
+    yaml: slurm('env_vars:\n  MODE: x\nadditional_options: ["--export=NONE"]\n'),
+  },
+  {
+    name: 'slurm --export list beside a secret',
+    yaml: slurm('env_vars:\n  API_TOKEN: x\nadditional_options: ["--export=PATH,HOME"]\n'),
+  },
+  {
+    name: 'slurm values with spaces, quotes, # and backslashes',
+    yaml: slurm(
+      'job_name: \'wave "2" #1 \\\\ x\'\noutput_file: "my logs/%j.out"\nadditional_options: ["--comment=a b # c"]\n',
+    ),
+  },
+  {
     name: 'slurm apptainer container',
     yaml: slurm('container:\n  type: apptainer\n  image: docker://ubuntu:22.04\n  binds: [data]\n'),
   },
