@@ -301,7 +301,7 @@ describe('backends create', () => {
           : /^# yaml-language-server: \$schema=(.+)$/m.exec(text)?.[1];
       expect(ref).toBeDefined();
       expect(existsSync(resolve(dirname(tree.path(file)), ref ?? ''))).toBe(true);
-      if (ext === 'yml') expect(text).toContain('# Wall-clock limit for the model run');
+      if (ext === 'yml') expect(text).toContain('# Environment variables for the model');
     },
   );
 

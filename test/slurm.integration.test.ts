@@ -64,7 +64,7 @@ describe.skipIf(missing !== undefined)('the slurm backend, against a real cluste
       );
       expect(h.captured.status.some((line) => /^job \d+ COMPLETED$/.test(line))).toBe(true);
       expect(readFileSync(join(h.staging, 'slurm-job.sh'), 'utf8')).toContain(
-        `#SBATCH --job-name=modelrun-${runId}`,
+        `#SBATCH --job-name="modelrun-${runId}"`,
       );
     },
     clusterTimeout(RUN_MS),
@@ -123,9 +123,11 @@ describe.skipIf(missing !== undefined)('the slurm backend, against a real cluste
         time_limit: '00:10:00',
         job_name: jobName,
         additional_options: ['--hold'],
+        // Held jobs never start: waiting in the queue ends it, as the run's timeout would not.
+        queue_timeout: '3s',
       }),
     );
-    await runPipeline(request, { ...deps, timeoutMs: 3000 });
+    await runPipeline(request, deps);
     const job = slurmJob(runJson().backend.details.job_id);
     expect(job).toMatchObject({
       JobState: 'CANCELLED',

@@ -386,7 +386,7 @@ const secretRows: HostileCase[] = [
         args: ['run', 'model.yml', '--backend-config', 'slurm.yml', '--dry-run'],
         env: { MYTOK: 's3cr3t-value-XYZ' },
         exit: [0],
-        says: /# API_TOKEN, OTHER: from a file only you can read/,
+        says: /# API_TOKEN, OTHER: from sbatch's environment, passed by name \(--export\)/,
         keep: ['model.yml', 'slurm.yml'],
       };
     },
