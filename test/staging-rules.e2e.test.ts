@@ -21,7 +21,8 @@ import { makeTree, type Tree } from './helpers/tree.js';
  * signals during rendering. Each runs the built CLI from a folder of its own.
  */
 let tree: Tree;
-afterEach(() => tree?.remove());
+// Removing the 16,000 files of the signal tests can outlast the default hook timeout on a loaded machine.
+afterEach(() => tree?.remove(), 60_000);
 
 const run = (...args: string[]) =>
   runModelrun(args, { cwd: tree.root, env: { HOME: tree.path('home') } });
