@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import type { ApptainerConfig } from './apptainer-config.js';
 import { apptainerConfigSchema } from './apptainer-config.js';
-import { mpiCopies, mpiCopiesWarning } from './mpi-copies.js';
+import { launcherCopies } from './mpi-copies.js';
 import type { Availability, BackendDefinition, ProbeOptions } from './types.js';
 
 const BINARIES = ['apptainer', 'singularity'] as const;
@@ -21,24 +21,19 @@ export const apptainerBackend: BackendDefinition = {
   summaryFields: ['image', 'definition', 'binary', 'cpu', 'memory', 'nv', 'timeout'],
   template: { required: { image: 'docker://ubuntu:22.04' }, alternatives: ['definition'] },
   warnings(config) {
-    const { cleanenv, mpiexec, cpu } = config as ApptainerConfig;
-    return [
-      ...(cleanenv === false
-        ? [
-            {
-              path: ['cleanenv'],
-              message: "cleanenv is false, so the host's environment leaks into the container",
-            },
-          ]
-        : []),
-      ...(mpiexec === undefined
-        ? []
-        : mpiCopiesWarning(
-            ['mpiexec'],
-            mpiCopies(mpiexec, cpu, undefined),
-            'cpu then limits the CPUs its threads use',
-          )),
-    ];
+    const { cleanenv } = config as ApptainerConfig;
+    return cleanenv === false
+      ? [
+          {
+            path: ['cleanenv'],
+            message: "cleanenv is false, so the host's environment leaks into the container",
+          },
+        ]
+      : [];
+  },
+  launcherCopies(config) {
+    const { mpiexec, cpu } = config as ApptainerConfig;
+    return launcherCopies(mpiexec, cpu, { mpiexec: ['mpiexec'] }, 'threads through cpu');
   },
   async probe(options): Promise<Availability> {
     const versions = await Promise.all(BINARIES.map((binary) => versionOf(binary, options)));

@@ -2,7 +2,7 @@ import { EngineUnavailableError } from '../errors.js';
 import type { DockerConfig } from './docker-config.js';
 import { dockerConfigSchema } from './docker-config.js';
 import { engineAddress, fetchEngineVersion } from './docker-engine.js';
-import { mpiCopies, mpiCopiesWarning } from './mpi-copies.js';
+import { launcherCopies } from './mpi-copies.js';
 import type { BackendDefinition } from './types.js';
 
 export const dockerBackend: BackendDefinition = {
@@ -15,25 +15,20 @@ export const dockerBackend: BackendDefinition = {
     alternatives: ['dockerfile', 'build_context', 'build_args'],
   },
   warnings(config) {
-    const { user, mpiexec, cpu } = config as DockerConfig;
-    return [
-      ...(['root', '0', '0:0'].includes(String(user))
-        ? [
-            {
-              path: ['user'],
-              message:
-                'the model runs as root, so files it writes to the run directory will be owned by root',
-            },
-          ]
-        : []),
-      ...(mpiexec === undefined
-        ? []
-        : mpiCopiesWarning(
-            ['mpiexec'],
-            mpiCopies(mpiexec, cpu, undefined),
-            'cpu then limits the CPUs its threads use',
-          )),
-    ];
+    const { user } = config as DockerConfig;
+    return ['root', '0', '0:0'].includes(String(user))
+      ? [
+          {
+            path: ['user'],
+            message:
+              'the model runs as root, so files it writes to the run directory will be owned by root',
+          },
+        ]
+      : [];
+  },
+  launcherCopies(config) {
+    const { mpiexec, cpu } = config as DockerConfig;
+    return launcherCopies(mpiexec, cpu, { mpiexec: ['mpiexec'] }, 'threads through cpu');
   },
   async probe({ env, timeoutMs }) {
     let url = env.DOCKER_HOST ?? '';

@@ -1,5 +1,5 @@
 import { launcherProcessCount } from './model-command.js';
-import type { ConfigWarning } from './types.js';
+import type { LauncherCopies } from './types.js';
 
 /**
  * How many copies of the command an MPI launcher starts: the count written
@@ -18,22 +18,24 @@ export function mpiCopies(
 }
 
 /**
- * The warning for an MPI launcher that starts several copies of the command.
- * The backend config cannot tell whether the model is an MPI program; a
- * serial one, started N times into one staging dir, runs the same work N
- * times and its copies write over each other's output files. So modelrun
- * says what mpiexec does whenever it starts more than one copy.
+ * What a backend's `mpiexec` starts, for the run's check against the model
+ * file's `mpi:`. The count is placed where it comes from: the launcher (or
+ * `cpu`, which becomes its `-n`) at `at.mpiexec`, the job's tasks at
+ * `at.fallback.path`. Undefined without a launcher.
  */
-export function mpiCopiesWarning(
-  path: (string | number)[],
-  copies: number | undefined,
-  instead: string,
-): ConfigWarning[] {
-  if (copies === undefined || copies <= 1) return [];
-  return [
-    {
-      path,
-      message: `mpiexec starts ${copies} copies of the command: right for an MPI program, whose ranks share the work, but a serial or threaded model would run ${copies} times over and its copies would write the same output files; for such a model remove mpiexec: ${instead}`,
-    },
-  ];
+export function launcherCopies(
+  mpiexec: string | undefined,
+  cpu: number | undefined,
+  at: { mpiexec: (string | number)[]; fallback?: { count: number; path: (string | number)[] } },
+  serial: string,
+): LauncherCopies | undefined {
+  if (mpiexec === undefined) return undefined;
+  const fallback = at.fallback;
+  const copies = mpiCopies(mpiexec, cpu, fallback?.count);
+  const fromJob =
+    fallback !== undefined &&
+    copies === fallback.count &&
+    launcherProcessCount(mpiexec) === undefined &&
+    cpu === undefined;
+  return { copies, path: fromJob ? fallback.path : at.mpiexec, serial };
 }

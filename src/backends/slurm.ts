@@ -1,5 +1,5 @@
 import { stringEnv } from '../run/env.js';
-import { mpiCopies, mpiCopiesWarning } from './mpi-copies.js';
+import { launcherCopies } from './mpi-copies.js';
 import { slurmCommand } from './slurm-cli.js';
 import { type SlurmConfig, slurmConfigSchema } from './slurm-config.js';
 import type { Availability, BackendDefinition, ProbeOptions } from './types.js';
@@ -55,18 +55,29 @@ export const slurmBackend: BackendDefinition = {
     'timeout',
   ],
   template: { required: {}, alternatives: ['mem_per_cpu', 'container'] },
-  warnings(config) {
+  launcherCopies(config) {
     const { container, ntasks, nodes } = config as SlurmConfig;
     const mpiexec = container?.mpiexec;
-    if (container === undefined || typeof mpiexec !== 'string') return [];
+    if (container === undefined || typeof mpiexec !== 'string') return undefined;
     // Apptainer's launcher runs in the job, outside the container, and
     // starts the job's tasks (one per node by default); docker's runs inside
     // the container, where it cannot see the job.
-    const jobTasks = container.type === 'apptainer' ? (ntasks ?? nodes ?? 1) : undefined;
-    return mpiCopiesWarning(
-      ['container', 'mpiexec'],
-      mpiCopies(mpiexec, typeof container.cpu === 'number' ? container.cpu : undefined, jobTasks),
-      'set ntasks to 1 and give it threads with cpus_per_task',
+    const jobTasks =
+      container.type !== 'apptainer'
+        ? undefined
+        : ntasks !== undefined
+          ? { count: ntasks, path: ['ntasks'] }
+          : nodes !== undefined
+            ? { count: nodes, path: ['nodes'] }
+            : { count: 1, path: ['container', 'mpiexec'] };
+    return launcherCopies(
+      mpiexec,
+      typeof container.cpu === 'number' ? container.cpu : undefined,
+      {
+        mpiexec: ['container', 'mpiexec'],
+        ...(jobTasks === undefined ? {} : { fallback: jobTasks }),
+      },
+      'ntasks: 1, threads through cpus_per_task',
     );
   },
   probe: probeSlurm,

@@ -24,6 +24,16 @@ export interface ConfigWarning {
   message: string;
 }
 
+/** The copies of the command that a backend's MPI launcher starts, and where the config says so. */
+export interface LauncherCopies {
+  /** Undefined when modelrun cannot know (a count from a variable, a launcher's own default). */
+  copies: number | undefined;
+  /** The field the count comes from: `mpiexec`, or the job's `ntasks` it falls back to. */
+  path: (string | number)[];
+  /** How to run a serial or threaded model on this backend instead. */
+  serial: string;
+}
+
 /** How `modelrun backends create` writes a starting config for this type. */
 export interface TemplateSpec {
   /** Values that make the smallest valid config, beyond `type`. */
@@ -46,6 +56,11 @@ export interface BackendDefinition {
   summaryFields: string[];
   template: TemplateSpec;
   warnings?(config: Record<string, unknown>): ConfigWarning[];
+  /**
+   * What the config's MPI launcher starts. Only the run can tell whether that
+   * is right, as it depends on the model file's `mpi:` (src/load/mpi-rule.ts).
+   */
+  launcherCopies?(config: Record<string, unknown>): LauncherCopies | undefined;
   probe(options: ProbeOptions): Promise<Availability>;
   /**
    * Prepares a run of the model on this backend. The engine's client is

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import type { BackendConfig } from '../load/backend-config.js';
 import { validatePipelineFile } from '../load/pipeline-file.js';
-import { requireValid } from '../load/require-valid.js';
 import type { ModelConfig } from '../model/model-config.js';
 import type { Output } from './output.js';
 import {
@@ -10,9 +9,12 @@ import {
   execute,
   loadBackend,
   loadPostprocessors,
+  type Placed,
   type RunContext,
   requireModel,
+  requirePlaced,
   startGuardian,
+  warnMpi,
 } from './run-model.js';
 
 export interface PipelineOptions {
@@ -30,7 +32,7 @@ export async function runPipelineCommand(
 ): Promise<number> {
   startGuardian(ctx.interrupts, true);
   const pipelineFile = resolve(ctx.cwd, options.pipelineFile);
-  const pipeline = requireValid(
+  const { value: pipeline, place: inPipeline } = requirePlaced(
     validatePipelineFile(pipelineFile, ctx.env, options.pipelineFile),
     'pipeline file',
   );
@@ -38,13 +40,26 @@ export async function runPipelineCommand(
     typeof pipeline.model === 'string'
       ? requireModel(pipeline.model, ctx)
       : (pipeline.model as ModelConfig);
-  const backend =
+  const backend: Placed<BackendConfig> | undefined =
     options.backendConfig !== undefined
       ? loadBackend(options.backendConfig, ctx)
       : typeof pipeline.backend === 'string'
         ? loadBackend(pipeline.backend, ctx)
-        : ((pipeline.backend as BackendConfig | undefined) ??
-          defaultBackend(resolve(ctx.cwd, options.pipelineFile)));
+        : pipeline.backend === undefined
+          ? undefined
+          : {
+              value: pipeline.backend as BackendConfig,
+              place: (path, message) => inPipeline(['backend', ...path], message),
+            };
+  if (backend !== undefined)
+    warnMpi(
+      model,
+      typeof pipeline.model === 'string'
+        ? pipeline.model
+        : `the model: section of ${options.pipelineFile}`,
+      backend,
+      output,
+    );
   const postprocessors =
     options.postprocessorConfigs.length > 0
       ? loadPostprocessors(options.postprocessorConfigs, ctx)
@@ -52,7 +67,7 @@ export async function runPipelineCommand(
   return execute(
     {
       model,
-      backend,
+      backend: backend?.value ?? defaultBackend(resolve(ctx.cwd, options.pipelineFile)),
       postprocessors,
       dryRun: false,
       skipGenerate: false,

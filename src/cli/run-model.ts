@@ -5,7 +5,9 @@ import { diskPathContext } from '../config/path-context.js';
 import { Guardian } from '../guardian/client.js';
 import { type BackendConfig, validateBackendFile } from '../load/backend-config.js';
 import { validateModelFile, validatePostprocessorFile } from '../load/model-file.js';
+import { type Placer, runMpiWarning } from '../load/mpi-rule.js';
 import { requireValid } from '../load/require-valid.js';
+import type { ValidationResult } from '../load/validate.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
@@ -13,6 +15,7 @@ import type { Interrupts } from '../run/interrupts.js';
 import { type RunRequest, runPipeline } from '../run/pipeline.js';
 import type { Output } from './output.js';
 import { printDryRun, printInterruptedDryRun, printSummary } from './run-report.js';
+import { placeOf } from './validation-report.js';
 
 export interface RunContext {
   env: NodeJS.ProcessEnv;
@@ -40,9 +43,8 @@ export async function runModelCommand(
   startGuardian(ctx.interrupts, !options.dryRun);
   const model = requireModel(options.modelFile, ctx);
   const backend =
-    options.backendConfig === undefined
-      ? defaultBackend(resolve(ctx.cwd, options.modelFile))
-      : loadBackend(options.backendConfig, ctx);
+    options.backendConfig === undefined ? undefined : loadBackend(options.backendConfig, ctx);
+  if (backend !== undefined) warnMpi(model, options.modelFile, backend, output);
   const postprocessors =
     options.postprocessorConfigs.length > 0
       ? loadPostprocessors(options.postprocessorConfigs, ctx)
@@ -50,7 +52,7 @@ export async function runModelCommand(
   return execute(
     {
       model,
-      backend,
+      backend: backend?.value ?? defaultBackend(resolve(ctx.cwd, options.modelFile)),
       postprocessors,
       dryRun: options.dryRun,
       skipGenerate: options.skipGenerate,
@@ -126,11 +128,38 @@ export function configFiles(
 /** Where the command's file arguments are read from, and the environment they interpolate. */
 type FileContext = { env: NodeJS.ProcessEnv; cwd: string };
 
-export function loadBackend(file: string, { env, cwd }: FileContext): BackendConfig {
-  return requireValid(
+/** A valid config, and where its fields were written, for checks that need another file too. */
+export interface Placed<T> {
+  value: T;
+  place: Placer;
+}
+
+export function loadBackend(file: string, { env, cwd }: FileContext): Placed<BackendConfig> {
+  return requirePlaced(
     validateBackendFile(resolve(cwd, file), { env, display: file }),
     'backend config',
   );
+}
+
+export function requirePlaced<T>(result: ValidationResult<T>, what: string): Placed<T> {
+  const value = requireValid(result, what);
+  // A valid file was parsed, so it can always place a path.
+  return { value, place: result.place as Placer };
+}
+
+/**
+ * Warns, before the run starts, when the backend's mpiexec would start
+ * several copies of a model that does not say it is an MPI program. A
+ * warning line on stderr: it never changes the exit code.
+ */
+export function warnMpi(
+  model: ModelConfig,
+  modelFile: string,
+  backend: Placed<BackendConfig>,
+  output: Output,
+): void {
+  const warning = runMpiWarning(model, modelFile, backend.value, backend.place);
+  if (warning !== undefined) output.warn(placeOf(warning));
 }
 
 /** Without --backend-config, the model runs on the local backend with its defaults. */

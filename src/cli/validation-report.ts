@@ -81,9 +81,14 @@ function printText(
 }
 
 function describe(problem: Problem, label: string): string {
+  return `${label} ${placeOf(problem)}`;
+}
+
+/** `file:line:column  field: message`, the way every positioned problem is printed. */
+export function placeOf(problem: Problem): string {
   const where = `${problem.file}:${problem.line}:${problem.column}`;
   const field = problem.path === '' ? '' : `${problem.path}: `;
-  return `${label} ${where}  ${field}${problem.message}`;
+  return `${where}  ${field}${problem.message}`;
 }
 
 function printGithub(results: ValidationResult[], output: Output): void {

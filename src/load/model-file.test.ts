@@ -36,6 +36,7 @@ describe('parsed model values', () => {
       run_id_subdir: true,
       delete_existing: false,
       config: {},
+      mpi: false,
       postprocess: [],
     });
   });

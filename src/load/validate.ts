@@ -19,6 +19,12 @@ export interface ValidationResult<T = unknown> {
   data: Record<string, unknown> | undefined;
   errors: Problem[];
   warnings: Problem[];
+  /**
+   * Places a message at a data path of this file, for a check that needs
+   * another file as well (a run's model and backend); undefined when the
+   * file could not be parsed.
+   */
+  place?: (path: PathSegment[], message: string) => Problem;
 }
 
 export interface ValidateOptions {
@@ -168,6 +174,7 @@ export function validateText<T>(
     data,
     errors: sortByPosition(errors),
     warnings,
+    place: (path, message) => place({ path, message }),
   };
 }
 

@@ -85,6 +85,11 @@ export function modelConfigSchema(ctx: PathContext) {
         examples: ['node wave.js input.json'],
       },
     ).optional(),
+    mpi: documented(z.boolean(), {
+      description:
+        "The command is an MPI program: its ranks share the work, so a backend's mpiexec may start several copies of it. Without it, a run whose backend starts several copies warns.",
+      examples: [true],
+    }).default(false),
     postprocess: documented(postprocessorListSchema(ctx), {
       description: 'Postprocessors run in order on the finished run, such as checksum and archive.',
       examples: [[{ type: 'checksum' }, { type: 'archive', format: 'tar.gz' }]],

@@ -240,6 +240,20 @@ export const MODEL_CASES: ConfigCase[] = [
     error: { path: 'command', message: 'must be text, got 3' },
   },
 
+  // mpi
+  { name: 'mpi true', yaml: model('mpi: true\n') },
+  { name: 'mpi false', yaml: model('mpi: false\n') },
+  {
+    name: 'mpi not a boolean',
+    yaml: model('mpi: yes\n'),
+    error: { path: 'mpi', message: 'must be true or false, got "yes"' },
+  },
+  {
+    name: 'mpi a count of ranks',
+    yaml: model('mpi: 4\n'),
+    error: { path: 'mpi', message: 'must be true or false, got 4' },
+  },
+
   // postprocess
   {
     name: 'postprocess of every type',
@@ -307,7 +321,7 @@ export const MODEL_CASES: ConfigCase[] = [
     error: {
       path: 'colourful',
       message:
-        'unknown key "colourful"; allowed keys are run_id, output_dir, run_id_subdir, delete_existing, period, template, config, command, postprocess',
+        'unknown key "colourful"; allowed keys are run_id, output_dir, run_id_subdir, delete_existing, period, template, config, command, mpi, postprocess',
     },
   },
   ...['.', '..'].map(
