@@ -1,6 +1,8 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runPipeline } from '../src/run/pipeline.js';
 import { REPO_ROOT, runModelrun } from './helpers/cli.js';
@@ -223,6 +225,39 @@ describe.skipIf(missing !== undefined)('the slurm backend, against a real cluste
     expect(slurmJob(record.backend.details.job_id).JobState).toBe('CANCELLED');
     expect(queued(`modelrun-${runId}`)).toEqual([]);
   });
+
+  it(
+    'on Ctrl-C while sbatch is still submitting, cancels the job once it has an id',
+    async () => {
+      tree = makeTree();
+      // An sbatch that takes its time to submit, as on a busy controller, and says when it began.
+      const real = execFileSync('sh', ['-c', 'command -v sbatch'], { encoding: 'utf8' }).trim();
+      mkdirSync(tree.path('bin'));
+      writeFileSync(
+        tree.path('bin', 'sbatch'),
+        `#!/bin/sh\ncase "$1" in --parsable) touch "${tree.path('sbatch-began')}"; sleep 2 ;; esac\nexec ${real} "$@"\n`,
+        { mode: 0o755 },
+      );
+      const runId = uniqueId('slurm-submitting');
+      const h = pipelineHarness(tree, { run_id: runId, command: 'sleep 120' }, slurmTestBackend());
+      const deps = {
+        ...h.deps,
+        env: { ...process.env, PATH: `${tree.path('bin')}:${process.env.PATH}` },
+      };
+      const run = runPipeline(h.request, deps);
+      for (let i = 0; i < 200 && !existsSync(tree.path('sbatch-began')); i++) await sleep(50);
+      h.interrupts.interrupt('SIGINT');
+      const started = Date.now();
+      await run;
+      // Before, the job was followed to its end: two minutes, not seconds.
+      expect(Date.now() - started).toBeLessThan(60_000);
+      const record = h.runJson();
+      expect(record).toMatchObject({ status: 'cancelled', exit_code: null });
+      expect(slurmJob(record.backend.details.job_id).JobState).toBe('CANCELLED');
+      expect(queued(`modelrun-${runId}`)).toEqual([]);
+    },
+    clusterTimeout(RUN_MS),
+  );
 
   it(
     'on Ctrl-C, cancels the running job, records cancelled and exits 130',

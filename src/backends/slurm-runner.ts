@@ -136,7 +136,9 @@ export function createSlurmRunner(
         void cancel().catch((error: Error) =>
           deps.status(`scancel ${id} failed: ${error.message}`),
         );
-      signal.addEventListener('abort', onAbort, { once: true });
+      // Stopped while sbatch was submitting: the job exists now, so it is cancelled at once.
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
       // Until the job runs, the run's timeout waits; queue_timeout bounds the wait instead.
       hooks?.waiting();
       const queueTimeout = config.queue_timeout;
