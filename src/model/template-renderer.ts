@@ -44,11 +44,19 @@ export async function openRenderer(
   context: TemplateContext,
   signal: AbortSignal | undefined,
   script = RENDER_WORKER_SCRIPT,
+  memoryMiB = RENDER_MEMORY_MIB,
 ): Promise<TemplateRenderer> {
   return signal !== undefined && existsSync(script)
-    ? workerRenderer(root, context, signal, script)
+    ? workerRenderer(root, context, signal, script, memoryMiB)
     : inThreadRenderer(root, context);
 }
+
+/**
+ * The worker's heap: far more than any template a model needs, and reached
+ * in seconds by one that would otherwise render for minutes until the
+ * machine runs out of memory.
+ */
+export const RENDER_MEMORY_MIB = 2048;
 
 async function inThreadRenderer(root: string, context: TemplateContext): Promise<TemplateRenderer> {
   // Loaded only here: with a worker, Nunjucks runs there alone.
@@ -79,8 +87,12 @@ function workerRenderer(
   context: TemplateContext,
   signal: AbortSignal,
   script: string,
+  memoryMiB: number,
 ): TemplateRenderer {
-  const worker = new Worker(script, { workerData: { root } });
+  const worker = new Worker(script, {
+    workerData: { root },
+    resourceLimits: { maxOldGenerationSizeMb: memoryMiB },
+  });
   const pending = new Map<number, (reply: RenderReply | Error) => void>();
   let nextId = 1;
   const failAll = (error: Error) => {
@@ -106,7 +118,16 @@ function workerRenderer(
         pending.set(id, resolve);
         worker.postMessage({ id, text, path, context } satisfies RenderJob);
       });
-      if (reply instanceof Error) throw reply;
+      if (reply instanceof Error) {
+        if ((reply as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY')
+          throw new ConfigError(
+            `template ${where}: rendering it needs more than ${memoryMiB} MiB of memory; its output is too large`,
+            {
+              hint: 'check its loops (a loop inside a loop multiplies the output); write large data with the model, not through the template',
+            },
+          );
+        throw reply;
+      }
       if ('text' in reply) return reply.text;
       const refusal =
         reply.refusal === undefined
