@@ -22,6 +22,18 @@ export function timeLimitSeconds(limit: string): number {
   return Number(days) * 86_400 + h * 3600 + m * 60 + s;
 }
 
+/** A time_limit of zero, which Slurm reads as no limit at all. */
+const ZERO_TIME_LIMIT = '^(?:0+-)?0+:00:00$';
+
+/** The message for a time_limit written as a bare number, as in `#SBATCH -t 30` (minutes to sbatch). */
+function bareTimeLimit(input: unknown): string {
+  if (typeof input !== 'number' || !Number.isInteger(input) || input <= 0)
+    return `must be text such as "02:00:00" (HH:MM:SS) or "1-12:00:00" (D-HH:MM:SS); got ${JSON.stringify(input) ?? String(input)}`;
+  const clock = (n: number) => String(n).padStart(2, '0');
+  const hours = Math.floor(input / 60);
+  return `must be text such as "${clock(hours)}:${clock(input % 60)}:00": sbatch reads a bare ${input} as ${input} minutes, which is written "${clock(hours)}:${clock(input % 60)}:00" here`;
+}
+
 /** Slurm's memory sizes: a number with an optional unit K, M, G or T (megabytes without one). */
 const SLURM_MEMORY = /^\d+[KMGTkmgt]?$/;
 const MAIL_TYPES = [
@@ -146,10 +158,20 @@ export function slurmConfigSchema(ctx: PathContext) {
       '2G',
     ),
     time_limit: documented(
-      z.string().regex(TIME_LIMIT_PATTERN, {
-        error: (issue) =>
-          `must be HH:MM:SS (1 to 4 digits of hours) or D-HH:MM:SS, such as "02:00:00" or "1-12:00:00"; got ${JSON.stringify(issue.input)}`,
-      }),
+      z
+        .string({
+          error: (issue) =>
+            issue.code === 'invalid_type' ? bareTimeLimit(issue.input) : undefined,
+        })
+        .regex(TIME_LIMIT_PATTERN, {
+          error: (issue) =>
+            `must be HH:MM:SS (1 to 4 digits of hours) or D-HH:MM:SS, such as "02:00:00" or "1-12:00:00"; got ${JSON.stringify(issue.input)}`,
+        })
+        .refine((limit) => !TIME_LIMIT_PATTERN.test(limit) || timeLimitSeconds(limit) > 0, {
+          error:
+            'cannot be zero: to Slurm a time limit of 0 means none at all; give the time the run needs, or leave time_limit out for the partition’s limit',
+        })
+        .meta({ not: { pattern: ZERO_TIME_LIMIT } }),
       {
         description:
           "The job's wall-clock limit on the cluster (--time): HH:MM:SS with 1 to 4 digits of hours, or D-HH:MM:SS. Slurm counts it from when the job starts, not while it waits in the queue, and ends the job when it is reached; the run is recorded as timed out. Default: the partition's limit.",
@@ -293,7 +315,8 @@ function timeoutBeyondLimit(timeout: unknown, timeLimit: unknown): string | unde
   if (typeof timeout !== 'number' || typeof timeLimit !== 'string') return undefined;
   if (!TIME_LIMIT_PATTERN.test(timeLimit)) return undefined;
   const limit = timeLimitSeconds(timeLimit);
-  if (timeout <= limit) return undefined;
+  // A zero limit is refused at time_limit itself.
+  if (timeout <= limit || limit === 0) return undefined;
   return `timeout ${formatDuration(timeout)} is longer than time_limit "${timeLimit}" (${formatDuration(limit)}): Slurm ends the job at its time_limit first. Shorten timeout to ${formatDuration(limit)} or less, raise time_limit, or leave timeout out`;
 }
 

@@ -639,6 +639,25 @@ export const BACKEND_CASES: BackendCase[] = [
       },
     }),
   ),
+  ...['00:00:00', '0-00:00:00', '0000:00:00'].map(
+    (limit): BackendCase => ({
+      name: `slurm time_limit ${limit}, which Slurm reads as none`,
+      yaml: slurm(`time_limit: "${limit}"\n`),
+      error: {
+        path: 'time_limit',
+        message: /^cannot be zero: to Slurm a time limit of 0 means none/,
+      },
+    }),
+  ),
+  {
+    name: 'slurm time_limit as a bare number of minutes, as sbatch -t reads it',
+    yaml: slurm('time_limit: 90\n'),
+    error: {
+      path: 'time_limit',
+      message:
+        'must be text such as "01:30:00": sbatch reads a bare 90 as 90 minutes, which is written "01:30:00" here',
+    },
+  },
   // slurm time limits: time_limit is Slurm's; timeout and queue_timeout are modelrun's own
   { name: 'slurm timeout within time_limit', yaml: slurm('time_limit: "02:00:00"\ntimeout: 2h\n') },
   { name: 'slurm time_limit of days without timeout', yaml: slurm('time_limit: "2-00:00:00"\n') },

@@ -16,6 +16,20 @@ function backend(text: string, run: Omit<HostileRun, 'args'> = {}) {
 
 export const hostileCases: HostileCase[] = [
   {
+    name: 'a slurm time_limit of zero, which Slurm reads as no limit, beside a timeout',
+    setup: backend('type: slurm\ntime_limit: "00:00:00"\ntimeout: 2h\n', {
+      exit: [1],
+      says: /backend\.yml:2:\d+ +time_limit: cannot be zero: to Slurm a time limit of 0 means none/,
+    }),
+  },
+  {
+    name: 'a slurm time_limit copied from `#SBATCH -t 30`, a bare number',
+    setup: backend('type: slurm\ntime_limit: 30\n', {
+      exit: [1],
+      says: /time_limit: must be text such as "00:30:00": sbatch reads a bare 30 as 30 minutes/,
+    }),
+  },
+  {
     name: 'a slurm timeout longer than its time_limit',
     setup: backend('type: slurm\ntime_limit: "02:00:00"\ntimeout: 3h\n', {
       exit: [1],
