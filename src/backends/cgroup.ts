@@ -4,7 +4,7 @@
 // (cgroup v1 only, a cgroup not delegated to us) the marker scan of
 // escaped-processes.ts does the work alone.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Where cgroups live on this machine; a seam for tests. */
@@ -133,4 +133,29 @@ export function openRunCgroup(dir: string): RunCgroup {
       }
     },
   };
+}
+
+/**
+ * Calls `start`, which must start the child synchronously (a spawn), with
+ * modelrun itself moved into the run's cgroup for that moment, so that the
+ * child is born in it: a process it forks and that clears its environment in
+ * its first instant cannot slip out before the child is moved in. `inside`
+ * is false when the system refused the move (the caller then moves the
+ * child in after the start). `trapped` is true when modelrun could not move
+ * back out: the cgroup then holds modelrun too and must never be killed.
+ */
+export function startInside<T>(
+  cgroup: RunCgroup,
+  start: () => T,
+): { started: T; inside: boolean; trapped: boolean } {
+  if (!cgroup.join(process.pid)) return { started: start(), inside: false, trapped: false };
+  const goHome = () => openRunCgroup(dirname(cgroup.dir)).join(process.pid);
+  let started: T;
+  try {
+    started = start();
+  } catch (error) {
+    goHome();
+    throw error;
+  }
+  return { started, inside: true, trapped: !goHome() };
 }

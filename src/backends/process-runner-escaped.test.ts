@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isRunning, waitUntilGone } from '../../test/helpers/processes.js';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { createRunOutput } from '../run/run-output.js';
+import { createRunCgroup } from './cgroup.js';
+import { newRunMark } from './escaped-processes.js';
 import { runProcess } from './process-runner.js';
 
 let tree: Tree | undefined;
@@ -90,5 +92,32 @@ describe('a model whose daemon left its process group and holds its output', () 
     expect(outcome.outputError).toBeUndefined();
     expect(stdout).toBe('started\n');
     expect(isRunning(daemon)).toBe(true);
+  });
+});
+
+/** Whether this machine lets modelrun make a run's cgroup. */
+function cgroupsHere(): boolean {
+  const probe = createRunCgroup(newRunMark('probe'));
+  if (probe === undefined) return false;
+  void probe.dispose();
+  return true;
+}
+
+describe.skipIf(!cgroupsHere())('a model in a cgroup of its own', () => {
+  // On the old code the model joined its cgroup only after it had started,
+  // and a child that dropped the mark at once was already outside.
+  it('holds a child that clears its environment in the first instant', {
+    timeout: 15_000,
+  }, async () => {
+    const own = () => readFileSync('/proc/self/cgroup', 'utf8');
+    const before = own();
+    const { outcome, daemon } = await run(
+      "env -i /usr/bin/setsid -f /bin/sh -c 'echo $$ > daemon.pid; exec /bin/sleep 300'; /bin/sleep 0.3",
+    );
+    expect(outcome.exitCode).toBe(0);
+    expect(await waitUntilGone(daemon)).toBe(true);
+    expect(outcome.escaped?.map((p) => p.pid)).toContain(daemon);
+    // modelrun was in the cgroup only while the model started.
+    expect(own()).toBe(before);
   });
 });

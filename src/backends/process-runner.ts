@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RunFailedError } from '../errors.js';
 import type { Guard } from '../guardian/tasks.js';
 import { outputLost, type RunOutput } from '../run/run-output.js';
-import { createRunCgroup, type RunCgroup } from './cgroup.js';
+import { createRunCgroup, type RunCgroup, startInside } from './cgroup.js';
 import {
   describeStopped,
   type FoundProcess,
@@ -87,26 +87,34 @@ export async function runProcess(
   // below, modelrun still leaves nothing behind, as the model carries the mark.
   const unguardMark =
     options.guard?.({ kind: 'process-group', graceMs: options.graceMs, mark }) ?? (() => {});
-  const child = execa(spec.file, spec.args, {
-    cwd: spec.cwd,
-    env: { ...spec.env, ...markEnv },
-    extendEnv: false,
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    buffer: false,
-    reject: false,
-    // A new session and process group, so that signals reach every process
-    // the model starts, and Ctrl-C in the terminal reaches modelrun first.
-    detached: true,
-    stripFinalNewline: false,
-  });
+  // Made before the start, so that the model is born in it (see startInside).
+  let cgroup = (options.createCgroup ?? createRunCgroup)(mark);
+  const start = () =>
+    execa(spec.file, spec.args, {
+      cwd: spec.cwd,
+      env: { ...spec.env, ...markEnv },
+      extendEnv: false,
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+      // A new session and process group, so that signals reach every process
+      // the model starts, and Ctrl-C in the terminal reaches modelrun first.
+      detached: true,
+      stripFinalNewline: false,
+    });
+  const born = cgroup === undefined ? undefined : startInside(cgroup, start);
+  const child = born?.started ?? start();
+  // Should modelrun be stuck in the cgroup, killing it would kill modelrun.
+  if (born?.trapped) cgroup = undefined;
   const pid = child.pid;
   // Node could not start it. When spawn itself throws (E2BIG, ENAMETOOLONG),
   // execa hands back a stand-in that never emits 'exit' or 'error', so
   // waiting for those would hang the run; its result, though, always settles.
   if (pid === undefined) {
     unguardMark();
+    await cgroup?.dispose();
     const result = await child;
     const cause = result.cause as NodeJS.ErrnoException | undefined;
     return {
@@ -116,11 +124,10 @@ export async function runProcess(
       ...(result.code === undefined ? {} : { startCode: result.code }),
     };
   }
-  // Moved in at once, before the model has run a line: what it forks from
-  // now on stays in the cgroup. Anything quicker still carries the mark.
+  // Born in the cgroup, or else moved in at once, before the model has run a
+  // line: anything quicker then still carries the mark.
   // Nothing is awaited before the listeners below are on: an 'exit' would be missed.
-  let cgroup = (options.createCgroup ?? createRunCgroup)(mark);
-  if (cgroup !== undefined && !cgroup.join(pid)) {
+  if (cgroup !== undefined && born?.inside !== true && !cgroup.join(pid)) {
     // Gone already, or the system refuses: an empty cgroup is removed at once.
     void cgroup.dispose();
     cgroup = undefined;
