@@ -68,15 +68,20 @@ describe.skipIf(missing !== undefined)('a docker container in a Slurm job', () =
     return tree;
   };
 
+  /** A run whose model ignores SIGTERM, once its container runs. */
+  const startIgnoringTerm = async () => {
+    const root = newRun('echo started; trap "" TERM; sleep 300', '').root;
+    const started = await startModelrun(['run', 'model.yml', '--backend-config', 'slurm.yml'], {
+      cwd: root,
+    });
+    expect(await containerRunning(runId)).toBe(true);
+    return { root, ...started };
+  };
+
   it(
     'is stopped and removed on Ctrl-C, though its model ignores SIGTERM',
     async () => {
-      const root = newRun('echo started; trap "" TERM; sleep 300', '').root;
-      const { child, exited } = await startModelrun(
-        ['run', 'model.yml', '--backend-config', 'slurm.yml'],
-        { cwd: root },
-      );
-      expect(await containerRunning(runId)).toBe(true);
+      const { child, exited } = await startIgnoringTerm();
       child.kill('SIGINT');
       expect(await exited).toBe(130);
       expect(await until(() => containersOf(runId).length === 0, 30_000)).toBe(true);
@@ -87,12 +92,7 @@ describe.skipIf(missing !== undefined)('a docker container in a Slurm job', () =
   it(
     'is stopped and removed when modelrun is killed with SIGKILL: its guardian cancels the job',
     async () => {
-      const root = newRun('echo started; trap "" TERM; sleep 300', '').root;
-      const { child, exited } = await startModelrun(
-        ['run', 'model.yml', '--backend-config', 'slurm.yml'],
-        { cwd: root },
-      );
-      expect(await containerRunning(runId)).toBe(true);
+      const { root, child, exited } = await startIgnoringTerm();
       child.kill('SIGKILL');
       await exited;
       expect(await until(() => containersOf(runId).length === 0, 60_000)).toBe(true);

@@ -1,20 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { waitUntilGone } from '../../test/helpers/processes.js';
+import { describe, expect, it } from 'vitest';
+import { killedAfterEach, waitUntilGone } from '../../test/helpers/processes.js';
 import { createRunCgroup, ownCgroupDir } from './cgroup.js';
 import { newRunMark } from './escaped-processes.js';
 
-const started: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of started.splice(0)) {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // Gone, as it should be.
-    }
-  }
-});
+const started = killedAfterEach();
 
 const V1 = '30 25 0:27 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory';
 

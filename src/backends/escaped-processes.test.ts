@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isRunning, waitUntilGone } from '../../test/helpers/processes.js';
+import { isRunning, killedAfterEach, waitUntilGone } from '../../test/helpers/processes.js';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import {
   describeStopped,
@@ -11,17 +11,10 @@ import {
 } from './escaped-processes.js';
 
 let tree: Tree | undefined;
-const started: ChildProcess[] = [];
+const started = killedAfterEach();
 afterEach(() => {
   tree?.remove();
   tree = undefined;
-  for (const child of started.splice(0)) {
-    try {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    } catch {
-      // Gone, as it should be.
-    }
-  }
 });
 
 /** A fake /proc: one folder per pid, with its environment and command line. */

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   existsSync,
@@ -9,29 +9,20 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   dockerUnavailable,
   ensureTestImages,
   slurmUnavailable,
 } from '../../test/helpers/engines.js';
-import { isRunning, waitUntilGone } from '../../test/helpers/processes.js';
+import { isRunning, killedAfterEach, waitUntilGone } from '../../test/helpers/processes.js';
 import { makeTree } from '../../test/helpers/tree.js';
 import { writeEnvFile } from '../backends/env-file.js';
 import { MARK_VARIABLE, newRunMark } from '../backends/escaped-processes.js';
 import { GUARDIAN_SCRIPT } from './client.js';
 import type { GuardMessage, GuardTask } from './tasks.js';
 
-const started: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of started.splice(0)) {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // Already gone, as it should be.
-    }
-  }
-});
+const started = killedAfterEach();
 
 /** A stand-in for a model: a process group of its own that runs until stopped. */
 function model(ignoreTerm = false): number {

@@ -1,5 +1,7 @@
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach } from 'vitest';
 
 /** Whether a process is running; a zombie waiting for a parent that will never reap it counts as gone. */
 export function isRunning(pid: number): boolean {
@@ -20,4 +22,26 @@ export async function waitUntilGone(pid: number, ms = 5000): Promise<boolean> {
     await sleep(20);
   }
   return !isRunning(pid);
+}
+
+/**
+ * A list for the children a test file starts: each is killed once its test
+ * is over, with its process group where it leads one.
+ */
+export function killedAfterEach(): ChildProcess[] {
+  const started: ChildProcess[] = [];
+  afterEach(() => {
+    for (const { pid } of started.splice(0)) {
+      if (pid === undefined) continue;
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+          break;
+        } catch {
+          // Not a group leader, or gone already, as it should be.
+        }
+      }
+    }
+  });
+  return started;
 }
