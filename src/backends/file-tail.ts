@@ -25,6 +25,9 @@ export class FileTail {
     const handle = await open(path, 'r').catch(() => undefined);
     if (handle === undefined) return 0;
     try {
+      // Shorter than what was read: the file began again (Slurm truncates a
+      // requeued job's output), and what is in it now is all new.
+      if ((await handle.stat()).size < this.offset) this.offset = 0;
       let total = 0;
       for (;;) {
         const buffer = Buffer.alloc(this.chunkSize);
