@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runPipeline } from '../src/run/pipeline.js';
@@ -122,18 +123,77 @@ describe.skipIf(missing !== undefined)("Slurm runs' time limits, on a real clust
       { run_id: runId('own-timeout'), command: 'sleep 300' },
       SMALL,
     );
-    expect((await runPipeline(request, { ...deps, timeoutMs: 3000 })).exitCode).toBe(1);
+    let runningAt: number | undefined;
+    const status = (line: string) => {
+      if (runningAt === undefined && / RUNNING /.test(line)) runningAt = Date.now();
+      deps.status(line);
+    };
+    // Longer than the gap between two looks at the job, which once started the clock afresh.
+    const result = await runPipeline(request, { ...deps, status, timeoutMs: 12_000 });
+    expect(result.exitCode).toBe(1);
+    expect(Date.now() - (runningAt ?? 0)).toBeLessThan(60_000);
     const record = runJson();
     expect(record).toMatchObject({
       status: 'timed_out',
       exit_code: null,
       signal: 'SIGTERM',
-      reason: 'timed out after 3 s',
+      reason: 'timed out after 12 s',
     });
     expect(slurmJob(record.backend.details.job_id)).toMatchObject({
       JobState: 'CANCELLED',
       ExitCode: '0:15',
     });
+  }, 600_000);
+
+  /** A model that runs long the first time and briefly once requeued. */
+  const twice =
+    'if [ "${SLURM_RESTART_COUNT:-0}" = 0 ]; then echo first; sleep 300; else echo second; sleep 2; echo end; fi';
+
+  /** Requeues job `id` once it has run `ranMs`, holds it `pendingMs` in the queue, then lets it start. */
+  async function requeue(id: string, ranMs: number, pendingMs: number) {
+    await until(() => slurmJob(id).JobState === 'RUNNING', 'the job runs');
+    await sleep(ranMs);
+    execFileSync('scontrol', ['requeue', id]);
+    await until(() => slurmJob(id).JobState === 'PENDING', 'the job is requeued');
+    await sleep(pendingMs);
+    execFileSync('scontrol', ['update', `JobId=${id}`, 'StartTime=now']);
+  }
+
+  it("follows a requeued job to its end: queue_timeout was for the first start only, and the second run's output arrives", async () => {
+    tree = makeTree();
+    const h = pipelineHarness(
+      tree,
+      { run_id: runId('requeued'), command: twice },
+      {
+        ...SMALL,
+        queue_timeout: 60,
+      },
+    );
+    const begun = Date.now();
+    const run = runPipeline(h.request, h.deps);
+    held = await submitted(h.captured.status);
+    // Requeued once queue_timeout, counted from the submission, has passed.
+    await requeue(held, Math.max(2000, begun + 61_000 - Date.now()), 2000);
+    // Before: cancelled as "still PENDING after queue_timeout" at the requeue.
+    expect((await run).exitCode).toBe(0);
+    expect(h.runJson()).toMatchObject({ status: 'succeeded', exit_code: 0 });
+    // Before, the second run's first line was lost: its output file began again.
+    expect(readFileSync(join(h.staging, 'logs', 'stdout.log'), 'utf8')).toMatch(
+      /^first\n(?:.|\n)*second\nend\n$/,
+    );
+    held = undefined;
+  }, 600_000);
+
+  it('gives a requeued job its whole timeout again once it runs, not counting its wait', async () => {
+    tree = makeTree();
+    const h = pipelineHarness(tree, { run_id: runId('requeued-timeout'), command: twice }, SMALL);
+    const run = runPipeline(h.request, { ...h.deps, timeoutMs: 15_000 });
+    held = await submitted(h.captured.status);
+    // Before, the clock ran on in the queue: 3 s + 17 s is past 15 s.
+    await requeue(held, 3000, 17_000);
+    expect((await run).exitCode).toBe(0);
+    expect(h.runJson()).toMatchObject({ status: 'succeeded', exit_code: 0 });
+    held = undefined;
   }, 600_000);
 
   it('on Ctrl-C of a RUNNING job, records no exit code and the summary shows none', async () => {

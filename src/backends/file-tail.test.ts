@@ -33,4 +33,13 @@ describe('following a file another process writes', () => {
     // Before, reading went on from the old offset and lost the new lines.
     expect(text()).toBe('attempt one, a longer line\nattempt 2\n');
   });
+
+  it('reads a file that began again and already outgrew what was read, by how it starts', async () => {
+    tree = makeTree({ 'out.txt': 'first\n' });
+    const { tail, text } = tailOf(tree.path('out.txt'));
+    await tail.poll();
+    writeFileSync(tree.path('out.txt'), 'second\nend\n');
+    await tail.poll();
+    expect(text()).toBe('first\nsecond\nend\n');
+  });
 });

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { writeChunk } from '../run/streams.js';
 
@@ -10,6 +10,8 @@ import { writeChunk } from '../run/streams.js';
  */
 export class FileTail {
   private offset = 0;
+  /** The file's first bytes as read, to tell when it began again. */
+  private head = Buffer.alloc(0);
 
   /** `path` names the file, once it can (a Slurm job's node may be unknown at first); until then there is nothing to read. */
   constructor(
@@ -25,14 +27,22 @@ export class FileTail {
     const handle = await open(path, 'r').catch(() => undefined);
     if (handle === undefined) return 0;
     try {
-      // Shorter than what was read: the file began again (Slurm truncates a
-      // requeued job's output), and what is in it now is all new.
-      if ((await handle.stat()).size < this.offset) this.offset = 0;
+      // The file began again (Slurm truncates a requeued job's output): it is
+      // shorter than what was read, or starts otherwise. What it holds is new.
+      if (await this.beganAgain(handle)) {
+        this.offset = 0;
+        this.head = Buffer.alloc(0);
+      }
       let total = 0;
       for (;;) {
         const buffer = Buffer.alloc(this.chunkSize);
         const { bytesRead } = await handle.read(buffer, 0, this.chunkSize, this.offset);
         if (bytesRead === 0) return total;
+        if (this.head.length < HEAD_BYTES)
+          this.head = Buffer.concat([this.head, buffer.subarray(0, bytesRead)]).subarray(
+            0,
+            HEAD_BYTES,
+          );
         this.offset += bytesRead;
         total += bytesRead;
         await writeChunk(this.into, buffer.subarray(0, bytesRead));
@@ -41,4 +51,19 @@ export class FileTail {
       await handle.close();
     }
   }
+
+  private async beganAgain(handle: FileHandle): Promise<boolean> {
+    if ((await handle.stat()).size < this.offset) return true;
+    if (this.head.length === 0) return false;
+    const now = Buffer.alloc(this.head.length);
+    const { bytesRead } = await handle.read(now, 0, now.length, 0);
+    return !now.subarray(0, bytesRead).equals(this.head);
+  }
 }
+
+/**
+ * How much of the file's start is kept to tell a new file from the old one.
+ * A requeued job whose output starts with the very same bytes, and outgrows
+ * what was read before the next look, is taken for the old file.
+ */
+const HEAD_BYTES = 256;

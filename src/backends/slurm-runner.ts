@@ -151,11 +151,21 @@ export function createSlurmRunner(
           signal,
           observe: (state) => {
             batchHost = state.batchHost ?? batchHost;
+            // Requeued (or suspended), the job waits again and its timeout with it.
             if (state.state === 'RUNNING') hooks?.started();
+            else hooks?.waiting();
           },
           ...(queueTimeout === undefined
             ? {}
-            : { queueTimeoutMs: queueTimeout * 1000, onQueueTimeout: onAbort }),
+            : {
+                queueTimeoutMs: queueTimeout * 1000,
+                // Only while it is still PENDING, which the controller decides: a job
+                // that starts in the meantime runs on, and the next look sees it.
+                onQueueTimeout: () =>
+                  void slurmCommand('scancel', ['--state=PENDING', id], env).catch((error: Error) =>
+                    deps.status(`scancel ${id} failed: ${error.message}`),
+                  ),
+              }),
         });
         ended();
         await settle(tailAll);
@@ -228,6 +238,8 @@ async function follow(
   const { id, env, status, tail, signal, observe, queueTimeoutMs, onQueueTimeout } = options;
   const queuedUntil = queueTimeoutMs === undefined ? undefined : Date.now() + queueTimeoutMs;
   let expired: JobState | undefined;
+  /** The job has run: queue_timeout bounds only the wait before its first start. */
+  let ran = false;
   let interval = FIRST_POLL_MS;
   let nextPoll = 0;
   let last = '';
@@ -243,6 +255,11 @@ async function follow(
         return result(seen !== undefined && FINAL_STATES.has(seen.state) ? seen : undefined);
       seen = state;
       observe(state);
+      if (state.state === 'RUNNING') {
+        ran = true;
+        // queue_timeout ran out as the job started: scancel --state=PENDING spared it.
+        expired = undefined;
+      }
       const line = describeState(id, state);
       if (line !== last) {
         status(line);
@@ -254,6 +271,7 @@ async function follow(
       if (FINAL_STATES.has(state.state)) return result(state);
       if (
         expired === undefined &&
+        !ran &&
         !signal.aborted &&
         state.state === 'PENDING' &&
         queuedUntil !== undefined &&
@@ -268,7 +286,7 @@ async function follow(
     // After a cancel, keep looking until the job is really gone, but at once.
     const cancelling = signal.aborted || expired !== undefined;
     // Waiting for queue_timeout: look again when it runs out, not up to MAX_POLL_MS later.
-    if (queuedUntil !== undefined && expired === undefined)
+    if (queuedUntil !== undefined && expired === undefined && !ran)
       nextPoll = Math.min(nextPoll, Math.max(queuedUntil, Date.now()));
     await sleep(cancelling ? Math.min(TAIL_MS, interval) : TAIL_MS);
   }

@@ -117,8 +117,10 @@ export interface RunOutcome {
  * counts from when modelrun starts the run, pulls and builds included; a
  * backend whose model may wait for resources first (a batch queue) calls
  * `waiting()` when it begins to wait, which stops that clock, and
- * `started()` when the model runs, which starts it afresh. A backend whose
- * model starts when asked calls neither.
+ * `started()` when the model runs, which starts it afresh unless it runs
+ * already; so a model that waits again (a requeued job) gets the whole
+ * timeout once more when it runs again. A backend whose model starts when
+ * asked calls neither.
  */
 export interface RunHooks {
   waiting(): void;

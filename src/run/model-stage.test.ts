@@ -56,7 +56,7 @@ function deps(timeoutMs: number | undefined): PipelineDeps {
 
 /** A runner whose model waits `queuedMs` (reporting it), then runs `runMs` unless stopped. */
 function runner(
-  script: { queuedMs: number; runMs: number; reports: boolean },
+  script: { queuedMs: number; runMs: number; reports: boolean; reportsEveryMs?: number },
   outcome: RunOutcome = { exitCode: 0, signal: null },
 ) {
   const seen = { stoppedAfterStartMs: undefined as number | undefined };
@@ -67,6 +67,11 @@ function runner(
       if (script.reports) hooks?.waiting();
       await sleep(script.queuedMs);
       if (script.reports) hooks?.started();
+      // A runner that polls says "started" at every look.
+      const again =
+        script.reportsEveryMs === undefined
+          ? undefined
+          : setInterval(() => hooks?.started(), script.reportsEveryMs);
       const began = Date.now();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, script.runMs);
@@ -76,6 +81,7 @@ function runner(
           resolve();
         });
       });
+      clearInterval(again);
       output.stdout.end();
       output.stderr.end();
       return signal.aborted ? { exitCode: null, signal: null } : outcome;
@@ -108,6 +114,15 @@ describe('the run timeout', () => {
     const result = await runModel(fake, backend(), record(), deps(300));
     expect(result).toMatchObject({ status: 'timed_out', stop: { kind: 'timeout', seconds: 0.3 } });
     expect(seen.stoppedAfterStartMs).toBeGreaterThanOrEqual(250);
+  });
+
+  it('is not started afresh by a runner that says "started" at every look', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
+    const { fake, seen } = runner({ queuedMs: 0, runMs: 3000, reports: true, reportsEveryMs: 100 });
+    // Before, each report restarted the clock, and it never ran out.
+    const result = await runModel(fake, backend(), record(), deps(300));
+    expect(result.status).toBe('timed_out');
+    expect(seen.stoppedAfterStartMs).toBeLessThan(1000);
   });
 
   it('counts from the start for a runner that reports nothing', async () => {

@@ -109,19 +109,20 @@ function secondsToMs(seconds: number | undefined): number | undefined {
 
 /**
  * The run's timeout, which a backend may stop while its model waits for
- * resources and start afresh when the model runs (RunHooks). No timeout
- * given: it never fires.
+ * resources and start afresh when the model runs (RunHooks). Starting it
+ * while it runs changes nothing: a backend may say "started" at every look.
+ * No timeout given: it never fires.
  */
 function timeoutClock(timeoutMs: number | undefined, stopper: AbortController) {
-  let cancel = () => {};
+  let cancel: (() => void) | undefined;
   let ended = false;
   const stop = () => {
-    cancel();
-    cancel = () => {};
+    cancel?.();
+    cancel = undefined;
   };
   return {
     start() {
-      stop();
+      if (cancel !== undefined) return;
       if (timeoutMs === undefined || ended || stopper.signal.aborted) return;
       cancel = setLongTimeout(
         () => stopper.abort({ kind: 'timeout', seconds: timeoutMs / 1000 } satisfies StopReason),
