@@ -210,7 +210,7 @@ export function reportEscaped(outcome: ProcessOutcome, status: (line: string) =>
 const TOO_LARGE: Record<string, { what: string; hint: string }> = {
   E2BIG: {
     what: 'the command line and environment are too large for the system (E2BIG)',
-    hint: 'move big values out of env_vars and the command line into a file the command reads (such as one in the template), and pass its path instead',
+    hint: 'move big values out of env_vars, the command line and the environment modelrun runs in (the model gets it too) into a file the command reads, such as one in the template, and pass its path instead',
   },
   ENAMETOOLONG: {
     what: "the command's file name is too long for the system (ENAMETOOLONG)",

@@ -17,6 +17,7 @@ export class Guardian {
   private child: ChildProcess | undefined;
   private nextKey = 1;
   private closed = false;
+  private unavailable = false;
 
   constructor(private readonly script = GUARDIAN_SCRIPT) {}
 
@@ -59,15 +60,17 @@ export class Guardian {
   private send(message: GuardMessage): void {
     const child = this.start();
     // The guardian gone (it should not be) only means no help after a crash; the run goes on.
-    child.stdin?.write(`${JSON.stringify(message)}\n`, () => undefined);
+    child?.stdin?.write(`${JSON.stringify(message)}\n`, () => undefined);
   }
 
-  private start(): ChildProcess {
-    if (this.child !== undefined) return this.child;
-    const child = spawn(process.execPath, [this.script], {
-      detached: true,
-      stdio: ['pipe', 'ignore', 'ignore'],
-    });
+  private start(): ChildProcess | undefined {
+    if (this.child !== undefined || this.unavailable) return this.child;
+    const child = spawnGuardian(this.script);
+    if (child === undefined) {
+      // The run goes on without help after a crash, as with a guardian that died.
+      this.unavailable = true;
+      return undefined;
+    }
     child.on('error', () => undefined);
     child.stdin?.on('error', () => undefined);
     // Neither the process nor the pipe keeps modelrun alive.
@@ -76,4 +79,31 @@ export class Guardian {
     this.child = child;
     return child;
   }
+}
+
+/** What the guardian needs of modelrun's environment: where the engines are, and its tools. */
+const GUARDIAN_ENV =
+  /^(?:PATH|HOME|USER|LOGNAME|TMPDIR|LANG|LC_[A-Z]+|DOCKER_[A-Z_]+|SLURM_[A-Z_]+|SBATCH_[A-Z_]+|MUNGE_[A-Z_]+)$/;
+
+/**
+ * Starts the guardian with modelrun's environment; should the system refuse
+ * that (E2BIG: Node re-encodes a value that is not UTF-8 up to threefold),
+ * with only what it needs. Undefined when it cannot start at all.
+ */
+function spawnGuardian(script: string): ChildProcess | undefined {
+  const needed = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => GUARDIAN_ENV.test(name)),
+  );
+  for (const env of [process.env, needed]) {
+    try {
+      return spawn(process.execPath, [script], {
+        detached: true,
+        stdio: ['pipe', 'ignore', 'ignore'],
+        env,
+      });
+    } catch {
+      // Refused at once (E2BIG): try the smaller environment.
+    }
+  }
+  return undefined;
 }
