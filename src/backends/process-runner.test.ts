@@ -74,6 +74,7 @@ describe('what the guardian is handed', () => {
     const handle = await createRunOutput({});
     const events: string[] = [];
     const live = new Set<string>();
+    const cgroups: (string | undefined)[] = [];
     const outcome = await runProcess(
       { file: '/bin/sh', args: ['-c', 'true'], env: { PATH }, cwd: tree.root },
       handle.output,
@@ -81,8 +82,18 @@ describe('what the guardian is handed', () => {
         signal: new AbortController().signal,
         graceMs: 1000,
         onStart: () => events.push('started'),
+        // A stand-in under the test's folder, which takes every process it is given.
+        createCgroup: (mark) => ({
+          dir: tree.path(`modelrun-${mark}`),
+          join: () => true,
+          members: () => [],
+          kill: () => {},
+          dispose: async () => {},
+        }),
         guard: (task) => {
           const name = task.kind === 'process-group' && task.pgid !== undefined ? 'group' : 'mark';
+          // Both carry the cgroup, which the guardian removes.
+          if (task.kind === 'process-group') cgroups.push(task.cgroup);
           if (task.kind === 'process-group' && task.mark !== undefined) live.add(name);
           events.push(`guard ${name}`);
           return () => {
@@ -104,5 +115,9 @@ describe('what the guardian is handed', () => {
       'unguard group',
     ]);
     expect(live.size).toBe(0);
+    expect(cgroups).toEqual([
+      expect.stringMatching(/modelrun-/),
+      expect.stringMatching(/modelrun-/),
+    ]);
   });
 });

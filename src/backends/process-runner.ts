@@ -83,12 +83,18 @@ export async function runProcess(
   const markEnv = Object.fromEntries(
     [MARK_VARIABLE, ...(options.markVariables ?? [])].map((name) => [name, mark]),
   );
-  // Handed over before the start: killed before the group is registered
-  // below, modelrun still leaves nothing behind, as the model carries the mark.
-  const unguardMark =
-    options.guard?.({ kind: 'process-group', graceMs: options.graceMs, mark }) ?? (() => {});
   // Made before the start, so that the model is born in it (see startInside).
   let cgroup = (options.createCgroup ?? createRunCgroup)(mark);
+  // Handed over before the start: killed before the group is registered
+  // below, modelrun still leaves nothing behind, as the model carries the
+  // mark, and the guardian removes the cgroup too.
+  const unguardMark =
+    options.guard?.({
+      kind: 'process-group',
+      graceMs: options.graceMs,
+      mark,
+      ...(cgroup === undefined ? {} : { cgroup: cgroup.dir }),
+    }) ?? (() => {});
   const start = () =>
     execa(spec.file, spec.args, {
       cwd: spec.cwd,
