@@ -25,13 +25,23 @@ export function timeLimitSeconds(limit: string): number {
 /** A time_limit of zero, which Slurm reads as no limit at all. */
 const ZERO_TIME_LIMIT = '^(?:0+-)?0+:00:00$';
 
-/** The message for a time_limit written as a bare number, as in `#SBATCH -t 30` (minutes to sbatch). */
-function bareTimeLimit(input: unknown): string {
-  if (typeof input !== 'number' || !Number.isInteger(input) || input <= 0)
-    return `must be text such as "02:00:00" (HH:MM:SS) or "1-12:00:00" (D-HH:MM:SS); got ${JSON.stringify(input) ?? String(input)}`;
+const TIME_LIMIT_FORMS =
+  'must be HH:MM:SS (1 to 4 digits of hours) or D-HH:MM:SS, such as "02:00:00" or "1-12:00:00"';
+
+/**
+ * The message for a time_limit written as a number of minutes, as in
+ * `#SBATCH -t 30`: sbatch reads a bare number as minutes, which this field
+ * does not guess, but says how to write.
+ */
+function minutesTimeLimit(input: unknown): string {
+  const minutes = Number(input);
+  const written = JSON.stringify(input) ?? String(input);
+  const text = typeof input === 'number' ? 'must be text' : TIME_LIMIT_FORMS;
+  if (!Number.isSafeInteger(minutes) || minutes <= 0 || minutes >= 10_000 * 60)
+    return `${text}, such as "02:00:00" or "1-12:00:00"; got ${written}`;
   const clock = (n: number) => String(n).padStart(2, '0');
-  const hours = Math.floor(input / 60);
-  return `must be text such as "${clock(hours)}:${clock(input % 60)}:00": sbatch reads a bare ${input} as ${input} minutes, which is written "${clock(hours)}:${clock(input % 60)}:00" here`;
+  const hhmmss = `${clock(Math.floor(minutes / 60))}:${clock(minutes % 60)}:00`;
+  return `${text}: sbatch reads a bare ${minutes} as ${minutes} minutes, which is written "${hhmmss}" here`;
 }
 
 /** Slurm's memory sizes: a number with an optional unit K, M, G or T (megabytes without one). */
@@ -161,11 +171,13 @@ export function slurmConfigSchema(ctx: PathContext) {
       z
         .string({
           error: (issue) =>
-            issue.code === 'invalid_type' ? bareTimeLimit(issue.input) : undefined,
+            issue.code === 'invalid_type' ? minutesTimeLimit(issue.input) : undefined,
         })
         .regex(TIME_LIMIT_PATTERN, {
           error: (issue) =>
-            `must be HH:MM:SS (1 to 4 digits of hours) or D-HH:MM:SS, such as "02:00:00" or "1-12:00:00"; got ${JSON.stringify(issue.input)}`,
+            /^\d+$/.test(String(issue.input))
+              ? minutesTimeLimit(issue.input)
+              : `${TIME_LIMIT_FORMS}; got ${JSON.stringify(issue.input)}`,
         })
         .refine((limit) => !TIME_LIMIT_PATTERN.test(limit) || timeLimitSeconds(limit) > 0, {
           error:

@@ -48,6 +48,13 @@ export function sbatchExport(
       hint: `list the variables the job needs instead (--export=PATH,HOME; modelrun adds ${secretNames.join(', ')}), or ${option === undefined ? 'unset SBATCH_EXPORT' : 'drop the option'}`,
     });
   }
+  const twice = entries.find((entry) => secretNames.includes(entry.split('=', 1)[0] ?? ''));
+  if (twice?.includes('=') && where !== undefined) {
+    const name = twice.split('=', 1)[0];
+    throw new ConfigError(`${where} sets ${name}, which env_vars gives the job too`, {
+      hint: `set ${name} in one place: in env_vars (its value then stays off sbatch's command line), not in --export`,
+    });
+  }
   const listed = new Set(entries);
   return `--export=${[...entries, ...secretNames.filter((name) => !listed.has(name))].join(',')}`;
 }

@@ -229,6 +229,17 @@ describe('the batch script', () => {
     },
   );
 
+  it('refuses an export that sets a secret variable env_vars gives too, whose value would be on the command line', () => {
+    const c = config({
+      env_vars: { API_TOKEN: 'tok-123456' },
+      additional_options: ['--export=PATH,API_TOKEN=literal'],
+    });
+    // Before, API_TOKEN was added again beside it: --export=PATH,API_TOKEN=literal,API_TOKEN.
+    expect(() => sbatchArgs(c, JOB, {})).toThrow(
+      'additional_options[0] "--export=PATH,API_TOKEN=literal" sets API_TOKEN, which env_vars gives the job too',
+    );
+  });
+
   it('runs the command through apptainer on the node, with the hybrid MPI launcher', () => {
     const text = script({
       container: { type: 'apptainer', image: 'docker://busybox', mpiexec: 'srun', cpu: 4 },

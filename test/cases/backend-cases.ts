@@ -650,12 +650,21 @@ export const BACKEND_CASES: BackendCase[] = [
     }),
   ),
   {
+    name: 'slurm time_limit as quoted minutes, as sbatch -t reads them',
+    yaml: slurm('time_limit: "45"\n'),
+    error: {
+      path: 'time_limit',
+      message:
+        'must be HH:MM:SS (1 to 4 digits of hours) or D-HH:MM:SS, such as "02:00:00" or "1-12:00:00": sbatch reads a bare 45 as 45 minutes, which is written "00:45:00" here',
+    },
+  },
+  {
     name: 'slurm time_limit as a bare number of minutes, as sbatch -t reads it',
     yaml: slurm('time_limit: 90\n'),
     error: {
       path: 'time_limit',
       message:
-        'must be text such as "01:30:00": sbatch reads a bare 90 as 90 minutes, which is written "01:30:00" here',
+        'must be text: sbatch reads a bare 90 as 90 minutes, which is written "01:30:00" here',
     },
   },
   // slurm time limits: time_limit is Slurm's; timeout and queue_timeout are modelrun's own

@@ -26,7 +26,7 @@ export const hostileCases: HostileCase[] = [
     name: 'a slurm time_limit copied from `#SBATCH -t 30`, a bare number',
     setup: backend('type: slurm\ntime_limit: 30\n', {
       exit: [1],
-      says: /time_limit: must be text such as "00:30:00": sbatch reads a bare 30 as 30 minutes/,
+      says: /time_limit: must be text: sbatch reads a bare 30 as 30 minutes, which is written "00:30:00" here/,
     }),
   },
   {
