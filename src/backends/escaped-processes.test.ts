@@ -96,4 +96,17 @@ describe('stopping what left the group', () => {
       describeStopped([{ pid: 4242, command: 'sleep 600', name: 'sleep' }], "the model's"),
     ).toBe("stopped 1 process that left the model's process group: 4242 sleep 600");
   });
+
+  it('names ten of many, and counts the rest', () => {
+    const many = Array.from({ length: 50 }, (_, i) => ({
+      pid: 1000 + i,
+      command: 'sleep 600',
+      name: 'sleep',
+    }));
+    const line = describeStopped(many, "the model's");
+    expect(line).toMatch(
+      /^stopped 50 processes that left the model's process group: 1000 sleep 600; /,
+    );
+    expect(line).toMatch(/; 1009 sleep 600; and 40 more$/);
+  });
 });

@@ -190,7 +190,12 @@ export async function stopEscaped(
 
 /** "stopped 1 process that left the model's process group: 4242 sleep 600". */
 export function describeStopped(found: FoundProcess[], whose: string): string {
-  const list = found.map((p) => `${p.pid} ${p.command}`).join('; ');
+  const named = found.slice(0, NAMED_AT_MOST);
+  const rest = found.length - named.length;
+  const list = named.map((p) => `${p.pid} ${p.command}`).join('; ');
   const noun = found.length === 1 ? 'process' : 'processes';
-  return `stopped ${found.length} ${noun} that left ${whose} process group: ${list}`;
+  return `stopped ${found.length} ${noun} that left ${whose} process group: ${list}${rest > 0 ? `; and ${rest} more` : ''}`;
 }
+
+/** Processes named in the line; a model that forked hundreds gets one readable line. */
+const NAMED_AT_MOST = 10;
