@@ -209,22 +209,26 @@ describe.skipIf(missing !== undefined)('the slurm backend, against a real cluste
     expect(queued(`modelrun-${runId}`)).toEqual([]);
   });
 
-  it('cancels the job when the run times out, and confirms it is gone', async () => {
-    tree = makeTree();
-    const runId = uniqueId('slurm-timeout');
-    // Pending or running when the 2 s are up, the job must be cancelled either way.
-    const { request, deps, runJson } = pipelineHarness(
-      tree,
-      { run_id: runId, command: 'sleep 300' },
-      slurmTestBackend(),
-    );
-    const result = await runPipeline(request, { ...deps, timeoutMs: 2000 });
-    expect(result.exitCode).toBe(1);
-    const record = runJson();
-    expect(record).toMatchObject({ status: 'timed_out', reason: 'timed out after 2 s' });
-    expect(slurmJob(record.backend.details.job_id).JobState).toBe('CANCELLED');
-    expect(queued(`modelrun-${runId}`)).toEqual([]);
-  });
+  it(
+    'cancels the job when the run times out, and confirms it is gone',
+    async () => {
+      tree = makeTree();
+      const runId = uniqueId('slurm-timeout');
+      // The 2 s count once the job runs; it may first wait behind other jobs.
+      const { request, deps, runJson } = pipelineHarness(
+        tree,
+        { run_id: runId, command: 'sleep 300' },
+        slurmTestBackend(),
+      );
+      const result = await runPipeline(request, { ...deps, timeoutMs: 2000 });
+      expect(result.exitCode).toBe(1);
+      const record = runJson();
+      expect(record).toMatchObject({ status: 'timed_out', reason: 'timed out after 2 s' });
+      expect(slurmJob(record.backend.details.job_id).JobState).toBe('CANCELLED');
+      expect(queued(`modelrun-${runId}`)).toEqual([]);
+    },
+    clusterTimeout(RUN_MS),
+  );
 
   it(
     'on Ctrl-C while sbatch is still submitting, cancels the job once it has an id',

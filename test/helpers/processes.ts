@@ -25,14 +25,16 @@ export async function waitUntilGone(pid: number, ms = 5000): Promise<boolean> {
 }
 
 /**
- * A list for the children a test file starts: each is killed once its test
- * is over, with its process group where it leads one.
+ * A list for the children a test file starts: each still running is killed
+ * once its test is over, with its process group where it leads one. One
+ * that has exited is left alone: its pid may belong to another process now.
  */
 export function killedAfterEach(): ChildProcess[] {
   const started: ChildProcess[] = [];
   afterEach(() => {
-    for (const { pid } of started.splice(0)) {
-      if (pid === undefined) continue;
+    for (const child of started.splice(0)) {
+      const { pid } = child;
+      if (pid === undefined || child.exitCode !== null || child.signalCode !== null) continue;
       for (const target of [-pid, pid]) {
         try {
           process.kill(target, 'SIGKILL');
