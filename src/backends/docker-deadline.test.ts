@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeTree } from '../../test/helpers/tree.js';
 import { diskPathContext } from '../config/path-context.js';
 import { EngineUnavailableError, RunFailedError } from '../errors.js';
@@ -20,6 +20,11 @@ import { dockerodeEngine } from './dockerode-engine.js';
 
 const tree = makeTree({ 'staging/': '' });
 afterAll(() => tree.remove());
+// modelrun loads dockerode at its first call, which can take longer than
+// these tests' 300 ms deadline: whichever test ran first would time out on
+// the version request before its own. Loaded here, the deadline measures the
+// engine alone.
+beforeAll(() => import('./dockerode-connect.js'));
 
 const ANSWER_MS = 300;
 const servers: (Server | HttpServer)[] = [];
@@ -37,6 +42,9 @@ async function silentEngine(): Promise<{ url: string; closed: Promise<void> }> {
   const closing = new Promise<void>((resolve) => (closed = resolve));
   const server = createNetServer((socket) => {
     sockets.push(socket);
+    // Read (and drop) what comes, so that the client's end is seen at once:
+    // a socket nobody reads never reports that the other side went away.
+    socket.resume();
     socket.on('close', closed);
   });
   return { url: await listen(server), closed: closing };
