@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runPipeline } from '../src/run/pipeline.js';
 import { startModelrun } from './helpers/cli.js';
@@ -13,8 +12,10 @@ import {
   slurmUnavailable,
 } from './helpers/engines.js';
 import { pipelineHarness } from './helpers/pipeline.js';
+import { waitFor } from './helpers/processes.js';
 import { waitForGuardian } from './helpers/run-record.js';
 import { makeTree, type Tree } from './helpers/tree.js';
+import { uniqueId } from './helpers/unique-id.js';
 
 const missing = slurmUnavailable() ?? dockerUnavailable();
 reportMissingEngine('slurm and docker', missing);
@@ -36,15 +37,9 @@ function containersOf(runId: string): string[] {
     .filter(Boolean);
 }
 
-async function until(check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!check() && Date.now() < deadline) await sleep(200);
-  return check();
-}
-
 /** Until the run's container runs: the job may queue behind others first. */
 const containerRunning = (runId: string) =>
-  until(
+  waitFor(
     () => docker('ps', '-q', '--filter', `label=modelrun.run_id=${runId}`).length > 0,
     QUEUED_MS - 60_000,
   );
@@ -60,7 +55,7 @@ describe.skipIf(missing !== undefined)('a docker container in a Slurm job', () =
 
   const newRun = (model: string, backend: string) => {
     ensureTestImages();
-    runId = `sd-${randomBytes(4).toString('hex')}`;
+    runId = uniqueId('sd');
     tree = makeTree({
       'model.yml': `run_id: ${runId}\ncommand: ${JSON.stringify(model)}\n`,
       'slurm.yml': SMALL_JOB + CONTAINER + backend,
@@ -84,7 +79,7 @@ describe.skipIf(missing !== undefined)('a docker container in a Slurm job', () =
       const { child, exited } = await startIgnoringTerm();
       child.kill('SIGINT');
       expect(await exited).toBe(130);
-      expect(await until(() => containersOf(runId).length === 0, 30_000)).toBe(true);
+      expect(await waitFor(() => containersOf(runId).length === 0, 30_000)).toBe(true);
     },
     QUEUED_MS,
   );
@@ -95,7 +90,7 @@ describe.skipIf(missing !== undefined)('a docker container in a Slurm job', () =
       const { root, child, exited } = await startIgnoringTerm();
       child.kill('SIGKILL');
       await exited;
-      expect(await until(() => containersOf(runId).length === 0, 60_000)).toBe(true);
+      expect(await waitFor(() => containersOf(runId).length === 0, 60_000)).toBe(true);
       expect(await waitForGuardian(join(root, 'simulations', runId), 60_000)).toMatchObject({
         status: 'failed',
       });
@@ -110,7 +105,7 @@ describe.skipIf(missing !== undefined)('a docker container in a Slurm job', () =
     'has %s as its limits, and the run and job labels',
     async (_, own, memory) => {
       tree = makeTree();
-      runId = `sd-${randomBytes(4).toString('hex')}`;
+      runId = uniqueId('sd');
       ensureTestImages();
       const { request, deps, runJson } = pipelineHarness(
         tree,
@@ -164,7 +159,7 @@ describe.skipIf(missing !== undefined)('a docker container in a Slurm job', () =
           ['run', 'model.yml', '--backend-config', 'slurm.yml'],
           { cwd: root },
         );
-        expect(await until(() => filesOf(staging).includes('seen.txt'), QUEUED_MS - 60_000)).toBe(
+        expect(await waitFor(() => filesOf(staging).includes('seen.txt'), QUEUED_MS - 60_000)).toBe(
           true,
         );
         expect(readFileSync(join(staging, 'seen.txt'), 'utf8').split(' ')[0]).toBe(

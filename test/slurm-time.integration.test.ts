@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,8 +7,10 @@ import { runPipeline } from '../src/run/pipeline.js';
 import { startModelrun } from './helpers/cli.js';
 import { reportMissingEngine, slurmUnavailable } from './helpers/engines.js';
 import { pipelineHarness } from './helpers/pipeline.js';
-import { slurmJob } from './helpers/slurm.js';
+import { waitFor } from './helpers/processes.js';
+import { jobIdIn, slurmJob } from './helpers/slurm.js';
 import { makeTree, type Tree } from './helpers/tree.js';
+import { uniqueId } from './helpers/unique-id.js';
 
 /**
  * How modelrun's limits meet Slurm's: `timeout` counts RUNNING time only,
@@ -24,26 +25,15 @@ reportMissingEngine('slurm', missing);
 const SMALL = { type: 'slurm', cpus_per_task: 1, mem: '100M', time_limit: '00:05:00' } as const;
 const HELD = { ...SMALL, additional_options: ['--hold'] };
 
-const runId = (what: string) => `${what}-${randomBytes(4).toString('hex')}`;
+/** Waits until `check` holds; jobs of others may keep ours queued a while. */
+async function until(check: () => boolean, what: string, ms = 420_000): Promise<void> {
+  if (!(await waitFor(check, ms))) throw new Error(`gave up waiting until ${what}`);
+}
 
 /** The id of the job a run submitted, once its status line says so. */
 async function submitted(status: string[], ms = 60_000): Promise<string> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const id = status.map((line) => /^submitted batch job (\d+)/.exec(line)?.[1]).find(Boolean);
-    if (id !== undefined) return id;
-    if (Date.now() > deadline) throw new Error(`no job submitted: ${status.join('\n')}`);
-    await sleep(100);
-  }
-}
-
-/** Waits until `check` holds; jobs of others may keep ours queued a while. */
-async function until(check: () => boolean, what: string, ms = 420_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting until ${what}`);
-    await sleep(200);
-  }
+  await until(() => jobIdIn(status) !== undefined, `a job is submitted: ${status.join('\n')}`, ms);
+  return jobIdIn(status) as string;
 }
 
 describe.skipIf(missing !== undefined)("Slurm runs' time limits, on a real cluster", () => {
@@ -60,7 +50,7 @@ describe.skipIf(missing !== undefined)("Slurm runs' time limits, on a real clust
     tree = makeTree();
     const { request, deps, captured, runJson } = pipelineHarness(
       tree,
-      { run_id: runId('pending-timeout'), command: 'echo ran' },
+      { run_id: uniqueId('pending-timeout'), command: 'echo ran' },
       HELD,
     );
     const run = runPipeline(request, { ...deps, timeoutMs: 2000 });
@@ -77,7 +67,7 @@ describe.skipIf(missing !== undefined)("Slurm runs' time limits, on a real clust
     tree = makeTree();
     const { request, deps, captured, runJson } = pipelineHarness(
       tree,
-      { run_id: runId('queue-timeout'), command: 'echo ran' },
+      { run_id: uniqueId('queue-timeout'), command: 'echo ran' },
       { ...HELD, queue_timeout: 2 },
     );
     const run = runPipeline(request, deps);
@@ -98,7 +88,7 @@ describe.skipIf(missing !== undefined)("Slurm runs' time limits, on a real clust
     tree = makeTree();
     const { request, deps, interrupts, captured, runJson } = pipelineHarness(
       tree,
-      { run_id: runId('pending-ctrl-c'), command: 'echo ran' },
+      { run_id: uniqueId('pending-ctrl-c'), command: 'echo ran' },
       HELD,
     );
     const run = runPipeline(request, deps);
@@ -120,7 +110,7 @@ describe.skipIf(missing !== undefined)("Slurm runs' time limits, on a real clust
     tree = makeTree();
     const { request, deps, runJson } = pipelineHarness(
       tree,
-      { run_id: runId('own-timeout'), command: 'sleep 300' },
+      { run_id: uniqueId('own-timeout'), command: 'sleep 300' },
       SMALL,
     );
     let runningAt: number | undefined;
@@ -163,7 +153,7 @@ describe.skipIf(missing !== undefined)("Slurm runs' time limits, on a real clust
     tree = makeTree();
     const h = pipelineHarness(
       tree,
-      { run_id: runId('requeued'), command: twice },
+      { run_id: uniqueId('requeued'), command: twice },
       {
         ...SMALL,
         queue_timeout: 60,
@@ -186,7 +176,11 @@ describe.skipIf(missing !== undefined)("Slurm runs' time limits, on a real clust
 
   it('gives a requeued job its whole timeout again once it runs, not counting its wait', async () => {
     tree = makeTree();
-    const h = pipelineHarness(tree, { run_id: runId('requeued-timeout'), command: twice }, SMALL);
+    const h = pipelineHarness(
+      tree,
+      { run_id: uniqueId('requeued-timeout'), command: twice },
+      SMALL,
+    );
     const run = runPipeline(h.request, { ...h.deps, timeoutMs: 15_000 });
     held = await submitted(h.captured.status);
     // Before, the clock ran on in the queue: 3 s + 17 s is past 15 s.
@@ -197,7 +191,7 @@ describe.skipIf(missing !== undefined)("Slurm runs' time limits, on a real clust
   }, 600_000);
 
   it('on Ctrl-C of a RUNNING job, records no exit code and the summary shows none', async () => {
-    const id = runId('running-ctrl-c');
+    const id = uniqueId('running-ctrl-c');
     tree = makeTree({
       'model.yml': `run_id: ${id}\ncommand: "echo started; sleep 300"\n`,
       'slurm.yml': 'type: slurm\ncpus_per_task: 1\nmem: 100M\ntime_limit: "00:05:00"\n',

@@ -201,7 +201,7 @@ export function createSlurmRunner(
       await cancel();
       // Read when the job's container started; once the job has ended, no longer needed.
       if (finished || jobId === undefined) {
-        await Promise.all([removeEnvFile(envFilePath(job.stagingDir))]);
+        await removeEnvFile(envFilePath(job.stagingDir));
         for (const withdraw of unguardEnvFiles.splice(0)) withdraw();
       }
     },

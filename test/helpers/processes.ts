@@ -14,6 +14,13 @@ export function isRunning(pid: number): boolean {
   }
 }
 
+/** Waits until `check` holds, for at most `ms`, looking every 200 ms; returns whether it does. */
+export async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check() && Date.now() < deadline) await sleep(200);
+  return check();
+}
+
 /** Waits until a process is gone, for at most `ms`; returns whether it is. */
 export async function waitUntilGone(pid: number, ms = 5000): Promise<boolean> {
   const deadline = Date.now() + ms;
