@@ -17,6 +17,7 @@ export function notBoth(key: string, other: string, message: string): SchemaRule
 export function onlyWith(key: string, other: string, message: string): SchemaRule {
   return {
     if: { not: { required: [other] } },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, never awaited
     then: { properties: { [key]: false }, errorMessage: message },
   };
 }
@@ -26,6 +27,7 @@ export function oneOf(keys: readonly string[], message: string): SchemaRule {
   const [first = ''] = keys;
   return {
     if: { not: { anyOf: keys.map((key) => ({ required: [key] })) } },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, never awaited
     then: { required: [first], errorMessage: message },
   };
 }
