@@ -13,7 +13,8 @@ export const INTERPOLATION_SCHEMA: JsonSchema = {
     'A value taken from the environment when modelrun reads the file: ${NAME}, or ${NAME:-default} when NAME is unset or empty.',
 };
 
-const REFERENCE = { $ref: `#/$defs/${INTERPOLATION_DEF}` };
+export const INTERPOLATION_REF = `#/$defs/${INTERPOLATION_DEF}`;
+const REFERENCE = { $ref: INTERPOLATION_REF };
 
 /** Keywords that say what a value may be; a plain string of any length passes none of them by itself. */
 const CONSTRAINTS = ['enum', 'const', 'pattern', 'format', 'not', 'minimum', 'maximum'];
