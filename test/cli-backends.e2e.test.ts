@@ -1,8 +1,17 @@
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { backendTypes } from '../src/backends/registry.js';
+import { publishedSchemaUrl } from '../src/schema/schema-url.js';
 import { REPO_ROOT, runInProcess, runModelrun } from './helpers/cli.js';
 import { makeTree } from './helpers/tree.js';
 
@@ -299,11 +308,29 @@ describe('backends create', () => {
         ext === 'json'
           ? (JSON.parse(text) as { $schema: string }).$schema
           : /^# yaml-language-server: \$schema=(.+)$/m.exec(text)?.[1];
-      expect(ref).toBeDefined();
-      expect(existsSync(resolve(dirname(tree.path(file)), ref ?? ''))).toBe(true);
+      // The temporary folder holds no modelrun, so the file names the published schema.
+      expect(ref).toBe(publishedSchemaUrl(`${type}.schema.json`));
+      expect(existsSync(join(REPO_ROOT, 'schemas', `${type}.schema.json`))).toBe(true);
       if (ext === 'yml') expect(text).toContain('# Environment variables for the model');
     },
   );
+
+  it('names the schema by a relative path in a project that holds modelrun', async () => {
+    const project = mkdtempSync(join(REPO_ROOT, '.test-project-'));
+    try {
+      const result = await runModelrun(
+        ['backends', 'create', '--backend-type', 'slurm', '--output', 'backends/hpc.yml'],
+        { cwd: project },
+      );
+      expect(result.code).toBe(0);
+      const text = readFileSync(join(project, 'backends', 'hpc.yml'), 'utf8');
+      const ref = /^# yaml-language-server: \$schema=(.+)$/m.exec(text)?.[1] ?? '';
+      expect(ref).toBe(`../../schemas/slurm.schema.json`);
+      expect(existsSync(resolve(project, 'backends', ref))).toBe(true);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
 
   it('does not overwrite a file unless --force is given', async () => {
     const file = tree.path('existing.yml');

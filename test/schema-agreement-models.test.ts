@@ -1,4 +1,3 @@
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type * as z from 'zod';
@@ -16,6 +15,7 @@ import {
 import { type ConfigCase, MODEL_CASE_TREE, MODEL_CASES } from './cases/model-cases.js';
 import { PIPELINE_CASE_TREE, PIPELINE_CASES } from './cases/pipeline-cases.js';
 import { POSTPROCESSOR_CASES } from './cases/postprocessor-cases.js';
+import { strictAjv } from './helpers/ajv.js';
 import { makeTree } from './helpers/tree.js';
 
 /**
@@ -28,17 +28,7 @@ import { makeTree } from './helpers/tree.js';
 const tree = makeTree({ ...MODEL_CASE_TREE, ...PIPELINE_CASE_TREE });
 afterAll(() => tree.remove());
 
-// The period's date-times are checked by a `pattern`, with no `format`, so
-// ajv needs no format support and the cases with malformed date-times show
-// that the pattern refuses them.
-const ajv = new Ajv2020({
-  strict: true,
-  allowUnionTypes: true,
-  strictRequired: false,
-  allErrors: true,
-  // Zod writes a pattern beside each format (email), and the pattern does the checking.
-  validateFormats: false,
-});
+const ajv = strictAjv();
 const modelSchema = ajv.compile(modelJsonSchema());
 const pipelineSchema = ajv.compile(pipelineJsonSchema());
 const combinedPostprocessor = ajv.compile(combinedPostprocessorJsonSchema());

@@ -1,10 +1,10 @@
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { backendTypes } from '../src/backends/registry.js';
 import { validateBackendText } from '../src/load/backend-config.js';
 import { backendJsonSchema, combinedBackendJsonSchema } from '../src/schema/json-schema.js';
 import { BACKEND_CASES, CASE_TREE } from './cases/backend-cases.js';
+import { strictAjv } from './helpers/ajv.js';
 import { makeTree } from './helpers/tree.js';
 
 /**
@@ -16,14 +16,7 @@ import { makeTree } from './helpers/tree.js';
 const tree = makeTree(CASE_TREE);
 afterAll(() => tree.remove());
 
-const ajv = new Ajv2020({
-  strict: true,
-  allowUnionTypes: true,
-  strictRequired: false,
-  allErrors: true,
-  // Zod writes a pattern beside each format (email), and the pattern does the checking.
-  validateFormats: false,
-});
+const ajv = strictAjv();
 const combined = ajv.compile(combinedBackendJsonSchema());
 const perType = new Map(backendTypes.map((type) => [type, ajv.compile(backendJsonSchema(type))]));
 
@@ -48,6 +41,7 @@ describe('JSON Schema and validate agree', () => {
       'a JSON Schema cannot check that a path exists',
       'a JSON Schema cannot compare the values of two fields',
       'a JSON Schema cannot count the bytes the system takes to start a program',
+      'a JSON Schema cannot know the environment a file is read in',
       'a JSON Schema cannot pick the last of several --export options, the one sbatch takes',
       'a JSON Schema cannot tell a local image path from a remote reference with another scheme',
       'a JSON Schema pattern cannot bound the bytes a size string adds up to',

@@ -6,7 +6,12 @@ import { bindList, containerPath } from '../config/mounts.js';
 import type { PathContext } from '../config/path-context.js';
 import { resolveConfigPath } from '../config/path-context.js';
 import { anyPath, checkPathKind, existingPath } from '../config/paths.js';
-import { IMAGE_REFERENCE_SOURCE, imageReferenceProblem } from './image-reference.js';
+import { notBoth, oneOf, schemaRules } from '../config/schema-rules.js';
+import {
+  IMAGE_REFERENCE_FORM,
+  IMAGE_REFERENCE_SOURCE,
+  imageReferenceProblem,
+} from './image-reference.js';
 import { DEFAULT_MOUNT_PATH } from './mount-path.js';
 
 /** Image references that Apptainer pulls rather than reads from disk. */
@@ -25,7 +30,8 @@ function imageField(ctx: PathContext) {
       .regex(DOCKER_SCHEME_PATTERN, {
         error: (issue) =>
           `docker:// ${imageReferenceProblem(String(issue.input).slice('docker://'.length))}`,
-      }),
+      })
+      .meta({ patternErrorMessage: `after docker://, ${IMAGE_REFERENCE_FORM}` }),
     {
       description:
         'Image to run: a .sif file, a sandbox directory, or a docker://, oras:// or library:// reference, which is pulled once into the cache. Give this or `definition`, not both.',
@@ -144,12 +150,10 @@ function apptainerFields(ctx: PathContext) {
 }
 
 /** Exactly one of image and definition, in the JSON Schema too. */
-const ONE_IMAGE_SOURCE = {
-  oneOf: [
-    { required: ['image'], not: { required: ['definition'] } },
-    { required: ['definition'], not: { required: ['image'] } },
-  ],
-};
+const ONE_IMAGE_SOURCE = schemaRules(
+  notBoth('image', 'definition', 'cannot specify both image and definition'),
+  oneOf(['image', 'definition'], 'either image or definition must be provided'),
+);
 
 function checkImageSource(
   config: { image?: unknown; definition?: unknown },

@@ -12,7 +12,12 @@ import {
 import { containerPath, volumeList } from '../config/mounts.js';
 import type { PathContext } from '../config/path-context.js';
 import { checkPathKind, existingPath } from '../config/paths.js';
-import { IMAGE_REFERENCE_PATTERN, imageReferenceProblem } from './image-reference.js';
+import { notBoth, oneOf, onlyWith, schemaRules } from '../config/schema-rules.js';
+import {
+  IMAGE_REFERENCE_FORM,
+  IMAGE_REFERENCE_PATTERN,
+  imageReferenceProblem,
+} from './image-reference.js';
 import { DEFAULT_MOUNT_PATH } from './mount-path.js';
 
 const USER_PATTERN = /^[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)?$/;
@@ -27,9 +32,12 @@ const BUILD_ONLY_FIELDS = ['build_context', 'build_args'] as const;
 function imageField() {
   return {
     image: documented(
-      z.string().regex(IMAGE_REFERENCE_PATTERN, {
-        error: (issue) => imageReferenceProblem(String(issue.input)),
-      }),
+      z
+        .string()
+        .regex(IMAGE_REFERENCE_PATTERN, {
+          error: (issue) => imageReferenceProblem(String(issue.input)),
+        })
+        .meta({ patternErrorMessage: IMAGE_REFERENCE_FORM }),
       {
         description: 'Image to run, as `docker run` takes it. Give this or `dockerfile`, not both.',
         examples: ['ubuntu:22.04', 'registry.example.com/ocean/ww3:7.14', 'name@sha256:<digest>'],
@@ -175,21 +183,16 @@ export function dockerConfigSchema(ctx: PathContext) {
       },
     ).optional(),
   })
-    .meta({
+    .meta(
       // Exactly one image source, and build settings only with a Dockerfile.
-      oneOf: [
-        {
-          required: ['image'],
-          not: {
-            anyOf: [
-              { required: ['dockerfile'] },
-              ...BUILD_ONLY_FIELDS.map((f) => ({ required: [f] })),
-            ],
-          },
-        },
-        { required: ['dockerfile'], not: { required: ['image'] } },
-      ],
-    })
+      schemaRules(
+        notBoth('image', 'dockerfile', 'cannot specify both image and dockerfile'),
+        oneOf(['image', 'dockerfile'], 'either image or dockerfile must be provided'),
+        ...BUILD_ONLY_FIELDS.map((field) =>
+          onlyWith(field, 'dockerfile', 'only applies when building from a dockerfile'),
+        ),
+      ),
+    )
     .superRefine(
       (config, zctx) => {
         const issue = (path: string, message: string) =>
@@ -255,9 +258,12 @@ export function dockerContainerSchema(ctx: PathContext) {
       'Runs the command in a Docker container, with the docker CLI of the node.',
     ),
     image: documented(
-      z.string().regex(IMAGE_REFERENCE_PATTERN, {
-        error: (issue) => imageReferenceProblem(String(issue.input)),
-      }),
+      z
+        .string()
+        .regex(IMAGE_REFERENCE_PATTERN, {
+          error: (issue) => imageReferenceProblem(String(issue.input)),
+        })
+        .meta({ patternErrorMessage: IMAGE_REFERENCE_FORM }),
       {
         description: 'Image to run; it must exist or be pullable on the compute node.',
         examples: ['registry.example.com/ocean/ww3:7.14'],

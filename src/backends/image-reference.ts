@@ -21,6 +21,10 @@ export const IMAGE_REFERENCE_SOURCE = `${NAME}(?::${TAG})?(?:@${DIGEST})?`;
 
 export const IMAGE_REFERENCE_PATTERN = new RegExp(`^${IMAGE_REFERENCE_SOURCE}$`);
 
+/** The grammar in words, for an editor, which cannot say what is wrong with one value. */
+export const IMAGE_REFERENCE_FORM =
+  'an image reference is lower-case letters, digits and single . _ - between them, with an optional registry host, :tag and @digest, as in "ubuntu:22.04" or "registry.example.com/team/model:1.2"';
+
 /** What is wrong with a reference the grammar refuses, in words a person can act on. */
 export function imageReferenceProblem(reference: string): string {
   const shown = JSON.stringify(reference);

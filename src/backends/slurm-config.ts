@@ -4,12 +4,17 @@ import { checkCommandSize } from '../config/exec-limits.js';
 import { documented, durationSeconds, formatDuration, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
 import { anyPath } from '../config/paths.js';
+import { notBoth, onlyWith, schemaRules } from '../config/schema-rules.js';
 import { unionByType } from '../config/union.js';
 import { isSecretName } from '../secrets.js';
 import { type ApptainerConfig, apptainerContainerSchema } from './apptainer-config.js';
 import { type DockerContainerConfig, dockerContainerSchema } from './docker-config.js';
 import { exportOptionIndex, namelessExport, namelessExportProblem } from './slurm-export.js';
-import { FORBIDDEN_OPTION_PATTERN, forbiddenOptionProblem } from './slurm-options.js';
+import {
+  FORBIDDEN_OPTION_PATTERN,
+  FORBIDDEN_OPTION_RULE,
+  forbiddenOptionProblem,
+} from './slurm-options.js';
 import { SCRIPT_SAFE, scriptTextProblem } from './slurm-text.js';
 
 /** HH:MM:SS with 1 to 4 digits of hours, or D-HH:MM:SS: the forms modelrun passes to --time. */
@@ -65,11 +70,19 @@ const MAIL_TYPES = [
 const SCRIPT_SAFE_ERROR = {
   error: (issue: { input?: unknown }) => scriptTextProblem(String(issue.input)),
 };
+const GPUS_FORM = 'must be a number of GPUs, or type:count such as "a100:2"';
+/** SCRIPT_SAFE's rule in words, for an editor, which cannot point at the character. */
+const SCRIPT_SAFE_RULE =
+  'cannot hold a line break, tab or other control character, which would end or split a line of the batch script';
 
 /** Text that becomes an #SBATCH value: nothing in it may end or split a line of the script. */
 const directive = (description: string, example: string) =>
   documented(
-    z.string().min(1, { error: 'cannot be empty' }).regex(SCRIPT_SAFE, SCRIPT_SAFE_ERROR),
+    z
+      .string()
+      .min(1, { error: 'cannot be empty' })
+      .regex(SCRIPT_SAFE, SCRIPT_SAFE_ERROR)
+      .meta({ patternErrorMessage: SCRIPT_SAFE_RULE }),
     { description, examples: [example] },
   ).optional();
 
@@ -83,7 +96,7 @@ function directivePath<T extends z.ZodType<string, string>>(path: T) {
       const problem = scriptTextProblem(value);
       if (problem !== undefined) zctx.addIssue({ code: 'custom', input: value, message: problem });
     })
-    .meta({ pattern: SCRIPT_SAFE.source })
+    .meta({ pattern: SCRIPT_SAFE.source, patternErrorMessage: SCRIPT_SAFE_RULE })
     .optional();
 }
 
@@ -136,7 +149,12 @@ export function slurmConfigSchema(ctx: PathContext) {
       .meta({
         additionalProperties: {
           type: ['string', 'number', 'boolean'],
-          not: { type: 'string', pattern: '\\u0000' },
+          not: {
+            type: 'string',
+            pattern: '\\u0000',
+            patternErrorMessage:
+              'cannot hold a NUL character: no environment variable can carry one',
+          },
         },
       })
       .optional(),
@@ -183,7 +201,13 @@ export function slurmConfigSchema(ctx: PathContext) {
           error:
             'cannot be zero: to Slurm a time limit of 0 means none at all; give the time the run needs, or leave time_limit out for the partition’s limit',
         })
-        .meta({ not: { pattern: ZERO_TIME_LIMIT } }),
+        .meta({
+          not: {
+            pattern: ZERO_TIME_LIMIT,
+            patternErrorMessage:
+              'cannot be zero: to Slurm a time limit of 0 means none at all; give the time the run needs, or leave time_limit out',
+          },
+        }),
       {
         description:
           "The job's wall-clock limit on the cluster (--time): HH:MM:SS with 1 to 4 digits of hours, or D-HH:MM:SS. Slurm counts it from when the job starts, not while it waits in the queue, and ends the job when it is reached; the run is recorded as timed out. Default: the partition's limit.",
@@ -196,9 +220,16 @@ export function slurmConfigSchema(ctx: PathContext) {
     constraint: directive('Node features the job needs (--constraint).', 'skylake&ib'),
     gres: directive('Generic resources per node (--gres).', 'gpu:2'),
     gpus: documented(
-      z.union([z.number().int().min(1), z.string().regex(/^(?:[A-Za-z0-9_-]+:)?\d+$/)], {
-        error: 'must be a number of GPUs, or type:count such as "a100:2"',
-      }),
+      z.union(
+        [
+          z.number().int().min(1),
+          z
+            .string()
+            .regex(/^(?:[A-Za-z0-9_-]+:)?\d+$/)
+            .meta({ patternErrorMessage: GPUS_FORM }),
+        ],
+        { error: GPUS_FORM },
+      ),
       {
         description: 'GPUs for the job (--gpus): a count, or type:count.',
         examples: [2, 'a100:2'],
@@ -247,7 +278,10 @@ export function slurmConfigSchema(ctx: PathContext) {
             if (problem !== undefined)
               zctx.addIssue({ code: 'custom', input: option, message: problem });
           })
-          .meta({ not: { pattern: FORBIDDEN_OPTION_PATTERN } }),
+          .meta({
+            patternErrorMessage: SCRIPT_SAFE_RULE,
+            not: { pattern: FORBIDDEN_OPTION_PATTERN, patternErrorMessage: FORBIDDEN_OPTION_RULE },
+          }),
       ),
       {
         description:
@@ -275,12 +309,15 @@ export function slurmConfigSchema(ctx: PathContext) {
       },
     ).optional(),
   })
-    .meta({
+    .meta(
       // mem or mem_per_cpu; mail_type and mail_user together. (timeout within
       // time_limit compares two values, which a JSON Schema cannot.)
-      not: { required: ['mem', 'mem_per_cpu'] },
-      dependentRequired: { mail_type: ['mail_user'], mail_user: ['mail_type'] },
-    })
+      schemaRules(
+        notBoth('mem', 'mem_per_cpu', 'cannot specify both mem and mem_per_cpu'),
+        onlyWith('mail_type', 'mail_user', 'mail_type needs mail_user: give both or neither'),
+        onlyWith('mail_user', 'mail_type', 'mail_user needs mail_type: give both or neither'),
+      ),
+    )
     .superRefine(
       (config, zctx) => {
         // Secret values by name only here; those masked by value are found when the job is planned.

@@ -62,5 +62,9 @@ export function forbiddenOptionProblem(option: string): string | undefined {
   return reason === undefined ? undefined : `${name} cannot be used: ${reason}`;
 }
 
+/** The same rule in words, for an editor, which cannot name the field. */
+export const FORBIDDEN_OPTION_RULE =
+  'is an option that a field of this file sets (--partition is queue, --time is time_limit, ...) or one that breaks following one job (--array, --wait); use the field, or leave it out';
+
 /** The same rule as a pattern, for the JSON Schema: an option whose name is one of these. */
 export const FORBIDDEN_OPTION_PATTERN = `^(?:${[...Object.keys(FIELD_OF_OPTION), ...Object.keys(UNFOLLOWABLE)].join('|')})(?:=|$)`;

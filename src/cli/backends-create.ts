@@ -1,8 +1,8 @@
-import { dirname, join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { findBackend } from '../backends/registry.js';
 import { UsageError } from '../errors.js';
-import { SCHEMAS_DIR } from '../package-info.js';
-import { backendJsonSchema, backendSchemaFileName } from '../schema/json-schema.js';
+import { backendJsonSchema } from '../schema/json-schema.js';
+import { schemaReference } from '../schema/schema-reference.js';
 import { renderTemplate } from '../schema/template.js';
 import type { Output } from './output.js';
 import { writeOutputFile } from './write-output.js';
@@ -26,9 +26,8 @@ export async function runBackendsCreate(
   if (backend === undefined) throw new UsageError(`no backend type "${options.backendType}"`);
   const format = options.format ?? (options.output?.endsWith('.json') ? 'json' : 'yaml');
   const target = options.output === undefined ? undefined : resolve(options.cwd, options.output);
-  const schemaFile = join(SCHEMAS_DIR, backendSchemaFileName(backend.type));
-  const schemaRef =
-    relative(target === undefined ? options.cwd : dirname(target), schemaFile) || schemaFile;
+  // Written to standard output, the file's place is not known: take the folder it is run in.
+  const schemaRef = schemaReference(backend.type, target ?? join(options.cwd, 'backend.yml'));
   const text = renderTemplate(backendJsonSchema(backend.type), backend.template, {
     format,
     withExamples: options.withExamples,

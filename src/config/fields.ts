@@ -172,12 +172,18 @@ export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function stringMap(docs: FieldDocs, options: { names: 'env' | 'any' }) {
   const key =
     options.names === 'env'
-      ? z.string().regex(ENV_NAME_PATTERN, {
-          error: (issue) =>
-            issue.input === ''
-              ? 'an environment variable name cannot be empty'
-              : `"${String(issue.input)}" is not a valid environment variable name: use letters, digits and _, not starting with a digit`,
-        })
+      ? z
+          .string()
+          .regex(ENV_NAME_PATTERN, {
+            error: (issue) =>
+              issue.input === ''
+                ? 'an environment variable name cannot be empty'
+                : `"${String(issue.input)}" is not a valid environment variable name: use letters, digits and _, not starting with a digit`,
+          })
+          .meta({
+            patternErrorMessage:
+              'must be an environment variable name: letters, digits and _, not starting with a digit',
+          })
       : z.string().min(1, { error: 'a name cannot be empty' });
   const value = z.union([z.string(), z.number(), z.boolean()], {
     error: (issue) =>

@@ -76,6 +76,7 @@ function mountList(
   const entry = z
     .string({ error: (issue) => diagnose(issue.input, syntax) })
     .regex(pattern, { error: (issue) => diagnose(issue.input, syntax) })
+    .meta({ patternErrorMessage: `a ${syntax.name} must be written as ${syntax.form}` })
     .transform((spec, zctx): Mount => {
       const [written = '', target, mode] = spec.split(':');
       const source = resolveConfigPath(ctx, written);

@@ -60,6 +60,10 @@ export function checksumConfigSchema(_ctx: PathContext) {
           error: (issue) =>
             outputPathProblem(String(issue.input)) ??
             'must be a file path inside the run directory',
+        })
+        .meta({
+          patternErrorMessage:
+            'must be a file path relative to the run directory and inside it, such as "SHA256SUMS"',
         }),
       {
         description:

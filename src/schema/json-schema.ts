@@ -5,7 +5,10 @@ import { backendConfigSchema } from '../load/backend-config.js';
 import { pipelineConfigSchema } from '../load/pipeline-file.js';
 import { modelConfigSchema } from '../model/model-config.js';
 import { postprocessorRegistry, postprocessorSchema } from '../postprocess/registry.js';
+import { acceptInterpolation } from './interpolation-schema.js';
+import { addPatternMessages, refusedPatternsAsLookaheads } from './pattern-messages.js';
 import { renderReference } from './reference-doc.js';
+import { publishedSchemaUrl } from './schema-url.js';
 
 export type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSchema> };
 
@@ -26,10 +29,43 @@ function emit(
       const examples = z.globalRegistry.get(zodSchema)?.examples;
       if (Array.isArray(examples) && jsonSchema.examples === undefined)
         jsonSchema.examples = examples;
+      addPatternMessages(zodSchema, jsonSchema as JsonSchema);
     },
   });
-  const { $schema, ...rest } = body as JsonSchema;
-  return { $schema, $id: meta.id, title: meta.title, description: meta.description, ...rest };
+  const { $schema, ...rest } = acceptInterpolation(
+    refusedPatternsAsLookaheads(hideSchemaKey(body as JsonSchema)) as JsonSchema,
+  );
+  return {
+    $schema,
+    $id: publishedSchemaUrl(meta.id),
+    title: meta.title,
+    description: meta.description,
+    ...rest,
+  };
+}
+
+/**
+ * modelrun accepts a `$schema` key, as editors expect in JSON files, but it
+ * is no field to propose: yaml-language-server takes its value as the file's
+ * schema, and one example path cannot be right for every kind of file. A
+ * pattern property allows it without offering it.
+ */
+function hideSchemaKey(node: unknown): JsonSchema {
+  if (Array.isArray(node)) return node.map(hideSchemaKey) as unknown as JsonSchema;
+  if (node === null || typeof node !== 'object') return node as JsonSchema;
+  const out: JsonSchema = {};
+  for (const [key, child] of Object.entries(node)) out[key] = hideSchemaKey(child);
+  const properties = out.properties;
+  if (properties !== undefined && typeof properties === 'object' && '$schema' in properties) {
+    const { $schema: reference, ...others } = properties as Record<string, JsonSchema>;
+    const { examples: _examples, ...kept } = reference ?? {};
+    out.properties = others;
+    out.patternProperties = {
+      ...(out.patternProperties as Record<string, JsonSchema> | undefined),
+      '^\\$schema$': kept,
+    };
+  }
+  return out;
 }
 
 export function backendSchemaFileName(type: string): string {

@@ -1,3 +1,4 @@
+import { INTERPOLATION_REF } from './interpolation-schema.js';
 import type { JsonSchema } from './json-schema.js';
 
 /**
@@ -47,7 +48,11 @@ export function renderReference(
 function typeOf(schema: JsonSchema): string {
   if (schema.const !== undefined) return code(schema.const);
   if (Array.isArray(schema.enum)) return schema.enum.map(code).join(', ');
-  if (Array.isArray(schema.anyOf)) return (schema.anyOf as JsonSchema[]).map(typeOf).join(' or ');
+  if (Array.isArray(schema.anyOf)) {
+    // Every checked field also takes ${VAR}; the reference says so once, not per field.
+    const forms = (schema.anyOf as JsonSchema[]).filter((s) => s.$ref !== INTERPOLATION_REF);
+    return forms.length === 1 ? typeOf(forms[0] as JsonSchema) : forms.map(typeOf).join(' or ');
+  }
   const type = Array.isArray(schema.type) ? schema.type.join(' / ') : String(schema.type ?? 'any');
   if (type === 'integer' && schema.minimum !== undefined) {
     return schema.maximum === undefined

@@ -32,6 +32,9 @@ const COMPARES_FIELDS = 'a JSON Schema cannot compare the values of two fields';
 const IMAGE_KIND =
   'a JSON Schema cannot tell a local image path from a remote reference with another scheme';
 
+/** A `${VAR}` takes its value when the file is read, in the environment of that moment. */
+const ENVIRONMENT = 'a JSON Schema cannot know the environment a file is read in';
+
 /** Rules that need the byte count of text (MAX_ARG_STRLEN, ARG_MAX), which a JSON Schema cannot take. */
 const EXEC_BYTES = 'a JSON Schema cannot count the bytes the system takes to start a program';
 const KIB = (n: number) => 'x'.repeat(n * 1024);
@@ -964,5 +967,47 @@ export const BACKEND_CASES: BackendCase[] = [
     yaml: slurm(`command: ${KIB(200)}\n`),
     error: { path: 'command', message: ONE_ARG },
     schemaCannot: EXEC_BYTES,
+  },
+
+  // values from the environment: the schema accepts ${...} where modelrun does
+  ...[
+    docker('cpu: ${NCPU:-4}\n'),
+    'type: docker\nimage: ${NODE_IMAGE:-node:20-slim}\n',
+    docker(
+      'memory: ${MEMORY:-2g}\nremove_container: ${KEEP:-false}\npull_policy: ${PULL:-never}\n',
+    ),
+    docker('gpus: ${GPUS:-all}\nmount_path: /app/${RUN_DIR:-run}\n'),
+    local('timeout: ${TIMEOUT:-2h}\nenv_vars:\n  OMP_NUM_THREADS: ${OMP_NUM_THREADS:-4}\n'),
+    slurm(
+      'queue: ${SLURM_PARTITION:-debug}\nntasks: ${NTASKS:-1}\nmem: ${MEM:-2G}\ntime_limit: ${LIMIT:-01:00:00}\nmail_type: [END]\nmail_user: ${MAIL_USER:-me@example.org}\n',
+    ),
+    apptainer('cpu: ${NCPU:-${SLURM_CPUS:-2}}\nbinds: ["${DATA:-data}:/data:ro"]\n'),
+  ].map((yaml): BackendCase => ({ name: `from the environment: ${yaml}`, yaml })),
+  {
+    name: 'from the environment, not a variable name',
+    yaml: docker('cpu: "${1}"\n'),
+    error: { path: 'cpu', message: /"\$\{1\}" is not a variable reference/ },
+  },
+  {
+    name: 'from the environment, unclosed',
+    yaml: docker('cpu: "${NCPU"\n'),
+    error: { path: 'cpu', message: /"\$\{" is not closed/ },
+  },
+  {
+    name: 'a literal ${ is not a reference',
+    yaml: docker('cpu: "$${NCPU}"\n'),
+    error: { path: 'cpu', message: 'must be a number, got "${NCPU}" (from $${NCPU})' },
+  },
+  {
+    name: 'from the environment, a variable that is not set',
+    yaml: docker('cpu: ${NCPU}\n'),
+    error: { path: 'cpu', message: /environment variable NCPU is not set/ },
+    schemaCannot: ENVIRONMENT,
+  },
+  {
+    name: 'from the environment, a default of the wrong type',
+    yaml: docker('cpu: ${NCPU:-four}\n'),
+    error: { path: 'cpu', message: 'must be a number, got "four" (from ${NCPU:-four})' },
+    schemaCannot: ENVIRONMENT,
   },
 ];

@@ -1,0 +1,81 @@
+import type * as z from 'zod';
+import type { JsonSchema } from './json-schema.js';
+
+interface PatternCheck {
+  pattern?: RegExp;
+  error?: (issue: Record<string, unknown>) => unknown;
+}
+
+/**
+ * Gives each `pattern` that a zod string check wrote the message modelrun
+ * itself shows for it, as `patternErrorMessage`, which yaml-language-server
+ * shows instead of the raw regular expression. A message that quotes the
+ * value ("; got ...") loses that part: the editor marks the value already. A
+ * message built from the value itself cannot be taken; such a field says its
+ * message in `.meta({ patternErrorMessage })`, which the patterns of its
+ * `allOf` inherit.
+ */
+export function addPatternMessages(zodSchema: z.core.$ZodType, jsonSchema: JsonSchema): void {
+  const def = zodSchema._zod.def as unknown as PatternCheck & {
+    checks?: { _zod: { def: PatternCheck } }[];
+  };
+  const messages = new Map<string, string>();
+  for (const check of [def, ...(def.checks ?? []).map((c) => c._zod.def)]) {
+    if (!(check.pattern instanceof RegExp)) continue;
+    const message = fixedMessage(check);
+    if (message !== undefined) messages.set(check.pattern.source, message);
+  }
+  const own = jsonSchema.patternErrorMessage;
+  for (const node of [jsonSchema, ...((jsonSchema.allOf ?? []) as JsonSchema[])]) {
+    if (typeof node.pattern !== 'string' || node.patternErrorMessage !== undefined) continue;
+    const message = messages.get(node.pattern) ?? own;
+    if (message !== undefined) node.patternErrorMessage = message;
+  }
+}
+
+/** The check's message, when it says the same whatever the value. */
+function fixedMessage(check: PatternCheck): string | undefined {
+  if (check.error === undefined) return undefined;
+  const [a, b] = ['', 'x'].map((input) =>
+    textOf(check.error?.({ code: 'invalid_format', format: 'regex', input })),
+  );
+  return a !== undefined && a === b ? a : undefined;
+}
+
+function textOf(message: unknown): string | undefined {
+  const text =
+    typeof message === 'string'
+      ? message
+      : message !== null && typeof message === 'object' && 'message' in message
+        ? String(message.message)
+        : undefined;
+  return text?.replace(/[;,] got .*$/s, '').replace(/ \(got .*\)$/s, '');
+}
+
+/**
+ * yaml-language-server shows any failed `not` as "Matches a schema that is
+ * not allowed", whatever message it carries. A refused pattern written as
+ * `not: { pattern, patternErrorMessage }` becomes the same rule as a
+ * negative lookahead, which shows its message.
+ */
+export function refusedPatternsAsLookaheads(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(refusedPatternsAsLookaheads);
+  if (node === null || typeof node !== 'object') return node;
+  const out: JsonSchema = {};
+  for (const [key, child] of Object.entries(node)) out[key] = refusedPatternsAsLookaheads(child);
+  const not = out.not as JsonSchema | undefined;
+  if (not === undefined || typeof not.pattern !== 'string') return out;
+  const { pattern, patternErrorMessage, type, ...rest } = not;
+  if (Object.keys(rest).length > 0 || (type !== undefined && type !== 'string')) return out;
+  const { not: _not, ...kept } = out;
+  const refused: JsonSchema = { pattern: `^(?![\\s\\S]*(?:${pattern}))` };
+  if (patternErrorMessage !== undefined) refused.patternErrorMessage = patternErrorMessage;
+  if (typeof kept.pattern !== 'string' && kept.allOf === undefined) return { ...kept, ...refused };
+  const allOf = (kept.allOf ?? []) as JsonSchema[];
+  const first =
+    typeof kept.pattern === 'string'
+      ? [{ pattern: kept.pattern, patternErrorMessage: kept.patternErrorMessage }]
+      : [];
+  const { pattern: _p, patternErrorMessage: _m, ...others } = kept;
+  return { ...others, allOf: [...first, ...allOf, refused] };
+}
