@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { HostileCase, HostileRun } from '../helpers/hostile.js';
 
 /**
@@ -65,3 +65,40 @@ export const hostileCases: HostileCase[] = [
     }),
   ),
 ];
+
+/** A run whose model leaves `links` (path → target) beside out/result.nc, postprocessed with `postprocessor`. */
+function runWithLinks(
+  dir: string,
+  postprocessor: string,
+  links: Record<string, string>,
+): HostileRun {
+  const made = Object.entries(links)
+    .map(([path, target]) => `ln -s '${target}' ${path}`)
+    .join(' && ');
+  const command = `mkdir -p out && echo result > out/result.nc && ${made}`;
+  writeFileSync(
+    join(dir, 'model.yml'),
+    `run_id: r1\noutput_dir: ./sims\ncommand: ${JSON.stringify(command)}\n`,
+  );
+  writeFileSync(join(dir, 'p.yml'), postprocessor);
+  return {
+    args: ['run', 'model.yml', '--postprocessor-config', 'p.yml'],
+    exit: [0],
+    keep: ['model.yml', 'p.yml'],
+    says: /left out \d: (?:out\/same .*, )?out\/up \(symlink to \.\.\/\.\.\/\.\.\/[^,]+, outside the run directory; never followed\)/,
+  };
+}
+
+hostileCases.push(
+  ...['type: archive\ndestination: out.tar.gz\n', 'type: checksum\n'].map(
+    (postprocessor): HostileCase => ({
+      name: `${postprocessor.split('\n')[0]}: a relative symlink that climbs out of the run`,
+      setup: ({ dir, outside }) =>
+        runWithLinks(dir, postprocessor, {
+          // From sims/r1/out, three levels up is dir; from there, to outside.
+          'out/up': `../../../${relative(dir, outside)}`,
+          'out/same': 'result.nc',
+        }),
+    }),
+  ),
+);
