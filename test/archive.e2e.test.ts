@@ -15,6 +15,8 @@ postprocess:
   - type: archive
 `;
 
+const OUTSIDE = 'symlink to /etc/hostname, outside the run directory; never followed';
+
 let tree: Tree;
 beforeEach(() => {
   tree = makeTree({ 'model.yml': MODEL });
@@ -22,29 +24,32 @@ beforeEach(() => {
 afterEach(() => tree.remove());
 
 describe('modelrun run with archive and checksum postprocessors', () => {
-  it('names what each left out in the summary and run.json, and archives links and modes faithfully', async () => {
+  it('names what each left out in the summary and run.json, and archives modes faithfully and never a link that leads out', async () => {
     const result = await runModelrun(['run', 'model.yml'], { cwd: tree.root });
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(
-      '✓ checksum: wrote SHA256SUMS (4 files); left out 2: out/host (symlink to /etc/hostname), out/pipe (a FIFO, not a regular file)',
+      '✓ checksum: wrote SHA256SUMS (4 files); left out 2: out/host (symlink to /etc/hostname, outside the run directory; never followed), out/pipe (a FIFO, not a regular file)',
     );
     expect(result.stderr).toMatch(
-      /✓ archive: wrote .*odd-outputs\.tar\.gz \(5 files, 1 symlink, [\d.]+ \w+\); left out 1: out\/pipe \(a FIFO, not a regular file\)/,
+      /✓ archive: wrote .*odd-outputs\.tar\.gz \(5 files, [\d.]+ \w+\); left out 2: out\/host \(symlink to \/etc\/hostname, outside the run directory; never followed\), out\/pipe \(a FIFO, not a regular file\)/,
     );
     const record = JSON.parse(
       readFileSync(tree.path('sims/odd-outputs/.modelrun/run.json'), 'utf8'),
     ) as { postprocess: { details: { left_out: unknown[] } }[] };
     expect(record.postprocess.map((post) => post.details.left_out)).toEqual([
       [
-        { path: 'out/host', reason: 'symlink to /etc/hostname' },
+        { path: 'out/host', reason: OUTSIDE },
         { path: 'out/pipe', reason: 'a FIFO, not a regular file' },
       ],
-      [{ path: 'out/pipe', reason: 'a FIFO, not a regular file' }],
+      [
+        { path: 'out/host', reason: OUTSIDE },
+        { path: 'out/pipe', reason: 'a FIFO, not a regular file' },
+      ],
     ]);
     const listing = execFileSync('tar', ['-tvzf', tree.path('sims/odd-outputs.tar.gz')], {
       encoding: 'utf8',
     });
-    expect(listing).toMatch(/^lrwxrwxrwx .* out\/host -> \/etc\/hostname$/m);
+    expect(listing).not.toContain('out/host');
     expect(listing).toMatch(/^-rwxr-xr-x .* out\/tool$/m);
   });
 });

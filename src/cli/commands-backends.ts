@@ -75,7 +75,10 @@ export function addBackendsCommands(program: Command, ctx: CliContext): void {
         'json',
       ]),
     )
-    .option('--with-examples', 'fill in every field with its default or an example value')
+    .option(
+      '--with-examples',
+      'also set every field that has a default (examples stay commented out)',
+    )
     .option('--force', 'overwrite an existing file')
     .action(
       async (opts: {

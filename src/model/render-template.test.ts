@@ -68,9 +68,59 @@ describe('renderTemplate', () => {
     expect(summary).toEqual({ files: 1, rendered: 0, copied: 1, linked: 0, warnings: [] });
   });
 
-  it('names the template file and line of an undefined variable', async () => {
+  it('names the template file, the line and the variable that is not defined', async () => {
     await expect(render({ 'sub/input.txt': 'a = 1\nb = {{ config.missing }}\n' })).rejects.toThrow(
-      /^template sub\/input\.txt, line 2, column \d+: uses a variable that is not defined$/,
+      /^template sub\/input\.txt, line 2, column \d+: config\.missing is not defined$/,
+    );
+  });
+
+  it.each([
+    ['printed', 'x = {{ config.nmae }}', 'line 1, column 5: config.nmae is not defined'],
+    ['deeper', '{{ config.grid.ny }}', 'line 1, column 1: config.grid.ny is not defined'],
+    [
+      'through a filter',
+      'a\n{{ config.nmae | upper }}',
+      'line 2, column 18: config.nmae is not defined',
+    ],
+    [
+      'through a date filter',
+      '{{ config.strat | strftime("%Y") }}',
+      'line 1, column 19: config.strat is not defined',
+    ],
+    [
+      'in a set',
+      '{% set y = config.nmae | upper %}{{ y }}',
+      'line 1, column 26: config.nmae is not defined',
+    ],
+    ['outside the context', '{{ nosuch }}', 'line 1, column 1: nosuch is not defined'],
+  ])('refuses an undefined variable %s, naming it', async (_name, text, says) => {
+    const error = await render({ 'input.txt': text }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toBe(`template input.txt, ${says}`);
+  });
+
+  it('suggests the config key a misspelt name was meant to be', async () => {
+    const error = (await render({ 'input.txt': '{{ config.nmae }}' }).catch(
+      (e: unknown) => e,
+    )) as ConfigError;
+    expect(error.hint).toMatch(/^did you mean config\.name\? config has grid, name, /);
+  });
+
+  it('formats dates with strftime and moves them with add_hours, in UTC', async () => {
+    await render({
+      'ww3_shel.nml':
+        '{{ runtime.period.start | strftime("%Y%m%d %H%M%S") }}\n{{ runtime.period.start | add_hours(30) | strftime("%Y%m%d %H%M%S") }}\n',
+    });
+    expect(readFileSync(tree.path('out', 'ww3_shel.nml'), 'utf8')).toBe(
+      '20240101 000000\n20240102 060000\n',
+    );
+  });
+
+  it('names an unknown strftime directive, with the line', async () => {
+    await expect(
+      render({ 'input.txt': 'a\n{{ runtime.period.start | strftime("%Y%Q") }}' }),
+    ).rejects.toThrow(
+      /^template input\.txt, line 2, column \d+: filter strftime: unknown directive "%Q" in "%Y%Q"/,
     );
   });
 

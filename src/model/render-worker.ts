@@ -4,15 +4,19 @@
 // SIGINT or SIGTERM and to end a render at once by terminating the worker.
 import { parentPort, workerData } from 'node:worker_threads';
 import nunjucks from 'nunjucks';
+import { configureEnvironment } from './template-environment.js';
 import { TemplateLoader } from './template-loader.js';
 import type { RenderJob, RenderReply } from './template-renderer.js';
 
 const loader = new TemplateLoader((workerData as { root: string }).root);
 // The loader's declared type cannot return null, which Nunjucks reads as "not found".
-const env = new nunjucks.Environment(loader as unknown as nunjucks.ILoader, {
-  autoescape: false,
-  throwOnUndefined: true,
-});
+const env = configureEnvironment(
+  nunjucks,
+  new nunjucks.Environment(loader as unknown as nunjucks.ILoader, {
+    autoescape: false,
+    throwOnUndefined: true,
+  }),
+);
 
 parentPort?.on('message', (job: RenderJob) => {
   loader.reset();

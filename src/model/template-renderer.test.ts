@@ -32,4 +32,21 @@ describe.skipIf(!existsSync(RENDER_WORKER_SCRIPT))('rendering in a worker', () =
       'template big.txt: rendering it needs more than 64 MiB of memory; its output is too large',
     );
   }, 60_000);
+
+  it('has the date filters, and names an undefined variable, as in this thread', async () => {
+    tree = makeTree({ 'tpl/': '' });
+    const renderer = await openRenderer(tree.path('tpl'), context, new AbortController().signal);
+    const date = await renderer.render(
+      'a.txt',
+      '{{ "2024-01-01" | add_hours(6) | strftime("%Y%m%d %H%M%S") }}',
+    );
+    const error = await renderer
+      .render('b.txt', 'x\n{{ config.nmae | upper }}')
+      .catch((e: unknown) => e);
+    await renderer.close();
+    expect(date).toBe('20240101 060000');
+    expect((error as ConfigError).message).toBe(
+      'template b.txt, line 2, column 18: config.nmae is not defined',
+    );
+  });
 });

@@ -2,10 +2,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ILoader } from 'nunjucks';
+import { closestMatch } from '../config/did-you-mean.js';
 import { ConfigError } from '../errors.js';
 import { PACKAGE_ROOT } from '../package-info.js';
 import type { TemplateContext } from './template-context.js';
+import { configureEnvironment, UNDEFINED_INPUT } from './template-environment.js';
 import { TemplateLoader } from './template-loader.js';
+import { expressionAt, undefinedPath } from './undefined-name.js';
 
 /** The worker's script: built beside the CLI (npm run build). */
 export const RENDER_WORKER_SCRIPT = join(PACKAGE_ROOT, 'dist', 'render-worker.js');
@@ -63,10 +66,13 @@ async function inThreadRenderer(root: string, context: TemplateContext): Promise
   const nunjucks = await import('nunjucks');
   const loader = new TemplateLoader(root);
   // The loader's declared type cannot return null, which Nunjucks reads as "not found".
-  const env = new nunjucks.Environment(loader as unknown as ILoader, {
-    autoescape: false,
-    throwOnUndefined: true,
-  });
+  const env = configureEnvironment(
+    nunjucks,
+    new nunjucks.Environment(loader as unknown as ILoader, {
+      autoescape: false,
+      throwOnUndefined: true,
+    }),
+  );
   return {
     async render(where, text, path) {
       loader.reset();
@@ -75,7 +81,12 @@ async function inThreadRenderer(root: string, context: TemplateContext): Promise
           ? env.renderString(text, context)
           : new nunjucks.Template(text, env, path).render(context);
       } catch (error) {
-        throw renderError(where, (error as Error).message, loader.refusal, error);
+        throw renderError(
+          { where, text, context },
+          (error as Error).message,
+          loader.refusal,
+          error,
+        );
       }
     },
     async close() {},
@@ -133,7 +144,7 @@ function workerRenderer(
         reply.refusal === undefined
           ? undefined
           : new ConfigError(reply.refusal.message, { hint: reply.refusal.hint });
-      throw renderError(where, reply.error, refusal, undefined);
+      throw renderError({ where, text, context }, reply.error, refusal, undefined);
     },
     async close() {
       signal.removeEventListener('abort', onAbort);
@@ -142,17 +153,27 @@ function workerRenderer(
   };
 }
 
+/** The template a render error is about: its name, its text and what it saw. */
+interface Rendered {
+  where: string;
+  text: string;
+  context: TemplateContext;
+}
+
 /**
  * Turns Nunjucks' "(path) [Line 3, Column 12] attempted to output null or
  * undefined value" into an error that names the template file, the line,
- * and the expression. An include the loader refused is thrown as it said.
+ * and the variable that is not defined. A filter's own complaint (a bad
+ * date, an unknown strftime directive) is shown as the filter said it. An
+ * include the loader refused is thrown as it said.
  */
 function renderError(
-  where: string,
+  template: Rendered,
   message: string,
   refusal: ConfigError | undefined,
   cause: unknown,
 ): ConfigError {
+  const { where } = template;
   if (refusal !== undefined) {
     return new ConfigError(`template ${where}: ${refusal.message}`, {
       hint: refusal.hint,
@@ -160,16 +181,47 @@ function renderError(
     });
   }
   const position = /\[Line (\d+), Column (\d+)\]/.exec(message);
-  const reason = message.split('\n').at(-1)?.trim() ?? message;
+  const reason = (message.split('\n').at(-1)?.trim() ?? message).replace(/^\w*Error: /, '');
   const at = position === null ? '' : `, line ${position[1]}, column ${position[2]}`;
-  const undefinedValue = /undefined value/.test(reason);
-  return new ConfigError(
-    `template ${where}${at}: ${undefinedValue ? 'uses a variable that is not defined' : reason}`,
-    {
-      hint: undefinedValue
-        ? 'define it under `config:` in the model file, fix its spelling, or give a fallback with {{ name | default("value") }}; runtime has run_id, period, staging_dir, generated_at and host'
-        : 'see the Nunjucks template syntax (the same as Jinja2)',
-      ...(cause === undefined ? {} : { cause }),
-    },
-  );
+  const withCause = cause === undefined ? {} : { cause };
+  if (/undefined value/.test(reason) || reason.endsWith(UNDEFINED_INPUT)) {
+    const expression =
+      position === null
+        ? undefined
+        : expressionAt(template.text, Number(position[1]), Number(position[2]));
+    const missing =
+      expression === undefined
+        ? undefined
+        : undefinedPath(expression, template.context as unknown as Record<string, unknown>);
+    const named =
+      missing !== undefined
+        ? `${missing.path} is not defined`
+        : expression !== undefined
+          ? `"${expression}" has no value`
+          : 'uses a variable that is not defined';
+    const suggestion =
+      missing?.known === undefined || missing.known.length === 0
+        ? ''
+        : closestMatch(missing.path.split(/[.[]/).at(-1) ?? '', missing.known);
+    return new ConfigError(`template ${where}${at}: ${named}`, {
+      hint: [
+        suggestion ? `did you mean ${missing?.parent}.${suggestion}? ` : '',
+        missing?.parent === 'config'
+          ? `config has ${missing.known?.join(', ') || 'nothing'}; define it under \`config:\` in the model file, `
+          : 'define it under `config:` in the model file, fix its spelling, ',
+        'or give a fallback with {{ name | default("value") }}; runtime has run_id, period, staging_dir, generated_at and host',
+      ].join(''),
+      ...withCause,
+    });
+  }
+  if (/^filter \w+: /.test(reason)) {
+    return new ConfigError(`template ${where}${at}: ${reason}`, {
+      hint: 'see "Date filters" under Templates in the README for the filters and the strftime directives',
+      ...withCause,
+    });
+  }
+  return new ConfigError(`template ${where}${at}: ${reason}`, {
+    hint: 'see the Nunjucks template syntax (the same as Jinja2)',
+    ...withCause,
+  });
 }

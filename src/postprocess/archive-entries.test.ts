@@ -111,16 +111,24 @@ describe.each(['tar.gz', 'zip'])('archive entries as %s', (format) => {
     expect(modes).toMatchObject({ 'bin/': 0o750, 'bin/tool': 0o755, 'bin/locked': 0o000 });
   });
 
-  it('stores a symlink as a symlink with its target as written, never followed', async () => {
+  it('stores a link inside the run as a link, and leaves out and names one that leads out', async () => {
     tree.write('outside/big.dat', 'must not be read');
     symlinkSync(tree.path('outside/big.dat'), tree.path('run/out/big'));
+    symlinkSync('../../outside/big.dat', tree.path('run/out/up'));
     symlinkSync('a.nc', tree.path('run/out/same'));
+    symlinkSync('../out', tree.path('run/out/folder'));
     const outcome = await archive({ format });
-    expect(outcome.summary).toMatch(/\(1 file, 2 symlinks, [\d.]+ \w+\)$/);
-    expect(outcome.details).toMatchObject({ files: 1, symlinks: 2, left_out: [] });
+    expect(outcome.summary).toMatch(
+      new RegExp(
+        String.raw`\(1 file, 2 symlinks kept as links \(out/folder → \.\./out, out/same → a\.nc\), [\d.]+ \w+\); ` +
+          String.raw`left out 2: out/big \(symlink to .*/outside/big\.dat, outside the run directory; never followed\), ` +
+          String.raw`out/up \(symlink to \.\./\.\./outside/big\.dat, outside the run directory; never followed\)$`,
+      ),
+    );
+    expect(outcome.details).toMatchObject({ files: 1, symlinks: 2 });
     const links = (await list(format, file())).filter((entry) => entry.type === 'symlink');
     expect(links.map(({ name, linkname }) => ({ name, linkname }))).toEqual([
-      { name: 'out/big', linkname: tree.path('outside/big.dat') },
+      { name: 'out/folder', linkname: '../out' },
       { name: 'out/same', linkname: 'a.nc' },
     ]);
   });

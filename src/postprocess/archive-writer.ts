@@ -1,17 +1,17 @@
 import type { ReadStream } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
+import type { PackedEntry } from './archive-checksums.js';
 import { openSink } from './archive-sink.js';
 import type { LeftOut } from './left-out.js';
 import { openRegular, unreadable } from './open-chosen.js';
-import type { SelectedEntry } from './select-files.js';
 
 export interface ArchiveJob {
   format: 'tar.gz' | 'zip';
   stagingDir: string;
   /** Regular files and symlinks, sorted; their paths become the entry names. */
-  entries: SelectedEntry[];
+  entries: PackedEntry[];
   temp: string;
   signal: AbortSignal;
   /** The comment that marks the archive as modelrun's own. */
@@ -57,6 +57,15 @@ export async function writeArchive(
       if (entry.target !== undefined) {
         await Promise.race([sink.symlink(entry.path, entry.target, entry.stats), sink.written]);
         result.symlinks += 1;
+        continue;
+      }
+      if (entry.content !== undefined) {
+        await Promise.race([
+          sink.file(entry.path, entry.stats, Readable.from([entry.content])),
+          sink.written,
+        ]);
+        progress(entry.content.length);
+        result.files += 1;
         continue;
       }
       const opened = await openRegular(job.stagingDir, entry);

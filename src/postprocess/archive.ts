@@ -5,11 +5,13 @@ import * as z from 'zod';
 import { describeValue, documented, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
 import { anyPath } from '../config/paths.js';
+import { trimChecksumFiles } from './archive-checksums.js';
 import { destinationProblem, pathInside } from './archive-destination.js';
 import { ARCHIVE_MARK } from './archive-sink.js';
 import { type ArchiveWritten, formatBytes, writeArchive } from './archive-writer.js';
 import { globFields, postprocessorFields } from './common.js';
 import { leftOutDetails, leftOutSuffix } from './left-out.js';
+import { archivable, describeLinks } from './link-rule.js';
 import { describeCount, noFilesMessage, selectEntries, stagingDirProblem } from './select-files.js';
 import type { PostprocessContext, PostprocessOutcome, PostprocessorDefinition } from './types.js';
 
@@ -24,7 +26,7 @@ export function archiveConfigSchema(ctx: PathContext) {
       }),
       {
         description:
-          'Archive format: "tar.gz" (keeps permissions and owner numbers, best on Linux and macOS) or "zip" (keeps permissions, opens anywhere). Both store symlinks as links and drop setuid, setgid and sticky bits.',
+          'Archive format: "tar.gz" (keeps permissions and owner numbers, best on Linux and macOS) or "zip" (keeps permissions, opens anywhere). Both store a symlink that stays inside the run directory as a link (one that leads out is left out, never followed) and drop setuid, setgid and sticky bits.',
         examples: ['zip'],
       },
     ).default('tar.gz'),
@@ -66,11 +68,14 @@ async function archiveRun(
       `cannot create the folder ${folder} for the archive: ${madeFolder.message}; check its permissions, or set destination to a writable place`,
     );
   }
-  const { entries, leftOut } = await selectEntries(stagingDir, {
+  const selected = await selectEntries(stagingDir, {
     include: config.include,
     exclude: config.exclude,
     skip: await pathInside(stagingDir, destination),
   });
+  const { taken, leftOut: outside } = archivable(selected.entries);
+  const { entries, notes } = await trimChecksumFiles(stagingDir, taken);
+  const leftOut = [...selected.leftOut, ...outside];
   if (entries.length === 0) return failed(noFilesMessage(config, leftOut));
   // archiver turns every backslash in a zip entry name into "/", which would
   // quietly move such a file into a folder that does not exist.
@@ -111,13 +116,10 @@ async function archiveRun(
   }
   const { size } = await stat(destination);
   const all = [...leftOut, ...written.leftOut].sort((a, b) => (a.path < b.path ? -1 : 1));
-  const links =
-    written.symlinks === 0
-      ? ''
-      : `, ${written.symlinks} symlink${written.symlinks === 1 ? '' : 's'}`;
+  const links = describeLinks(entries);
   return {
     status: 'succeeded',
-    summary: `wrote ${destination} (${describeCount(written.files)}${links}, ${formatBytes(size)})${leftOutSuffix(all)}`,
+    summary: `wrote ${destination} (${describeCount(written.files)}${links}, ${formatBytes(size)})${leftOutSuffix(all)}${notes.map((note) => `; ${note}`).join('')}`,
     details: {
       path: destination,
       format: config.format,

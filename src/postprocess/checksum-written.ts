@@ -34,10 +34,18 @@ function digest(text: string): string {
 
 /** Whether the file at `output` holds what modelrun last wrote there. */
 export async function isWrittenChecksumFile(stagingDir: string, output: string): Promise<boolean> {
+  return (await readWrittenChecksumFile(stagingDir, output)) !== undefined;
+}
+
+/** The text of the file at `output` if it is what modelrun last wrote there, else undefined. */
+export async function readWrittenChecksumFile(
+  stagingDir: string,
+  output: string,
+): Promise<string | undefined> {
   const recorded = (await readWritten(stagingDir))[output];
-  if (recorded === undefined) return false;
+  if (recorded === undefined) return undefined;
   const text = await readOwnFile(join(stagingDir, output)).catch(() => undefined);
-  return text !== undefined && digest(text) === recorded;
+  return text !== undefined && digest(text) === recorded ? text : undefined;
 }
 
 /** Notes that modelrun wrote `text` at `output`, so that a later run may replace it. */

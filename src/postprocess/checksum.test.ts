@@ -150,20 +150,25 @@ describe('checksum', () => {
 });
 
 describe('checksum and what it cannot list', () => {
-  it('leaves out a symlink, a FIFO and a name that is not UTF-8, and names each', async () => {
+  it('leaves out symlinks, a FIFO and a name that is not UTF-8, and names each', async () => {
     symlinkSync('/etc/hostname', tree.path('run/link'));
+    symlinkSync('pipe', tree.path('run/near'));
     await exec('mkfifo', [tree.path('run/pipe')]);
     writeFileSync(Buffer.from(`${run}/bad\xff.nc`, 'latin1'), 'x');
     const outcome = await checksum();
     expect(outcome.status).toBe('succeeded');
     expect(outcome.summary).toBe(
-      'wrote SHA256SUMS (7 files); left out 3: bad\\xff.nc (name is not UTF-8), link (symlink to /etc/hostname), pipe (a FIFO, not a regular file)',
+      'wrote SHA256SUMS (7 files); left out 4: bad\\xff.nc (name is not UTF-8), link (symlink to /etc/hostname, outside the run directory; never followed), near (symlink to pipe; archived as a link, not checksummed), pipe (a FIFO, not a regular file)',
     );
     expect(outcome.details).toMatchObject({
       files: 7,
       left_out: [
         { path: 'bad\\xff.nc', reason: 'name is not UTF-8' },
-        { path: 'link', reason: 'symlink to /etc/hostname' },
+        {
+          path: 'link',
+          reason: 'symlink to /etc/hostname, outside the run directory; never followed',
+        },
+        { path: 'near', reason: 'symlink to pipe; archived as a link, not checksummed' },
         { path: 'pipe', reason: 'a FIFO, not a regular file' },
       ],
     });

@@ -4,10 +4,10 @@ import { dirname, join, posix } from 'node:path';
 import * as z from 'zod';
 import { documented, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
-import { visibleName } from '../visible-name.js';
 import { isWrittenChecksumFile, noteChecksumFile } from './checksum-written.js';
 import { globFields, postprocessorFields } from './common.js';
-import { type LeftOut, leftOutBecause, leftOutDetails, leftOutSuffix } from './left-out.js';
+import { type LeftOut, leftOutDetails, leftOutSuffix } from './left-out.js';
+import { linkNotChecksummed } from './link-rule.js';
 import { openRegular } from './open-chosen.js';
 import {
   describeCount,
@@ -103,12 +103,7 @@ async function checksumRun(
   });
   // A checksum list names regular files only: sha256sum -c would read through a link.
   const links = entries.filter((entry) => entry.target !== undefined);
-  const all = [
-    ...leftOut,
-    ...links.map((entry) =>
-      leftOutBecause(entry.path, `symlink to ${visibleName(entry.target ?? '')}`),
-    ),
-  ];
+  const all = [...leftOut, ...links.map(linkNotChecksummed)];
   const files = entries.filter((entry) => entry.target === undefined);
   if (files.length === 0) return failed(noFilesMessage(config, all));
 

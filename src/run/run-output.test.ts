@@ -129,20 +129,41 @@ describe('run output', () => {
     expect(readFileSync(tree.path('victim', 'data.txt'), 'utf8')).toBe('precious\n');
   });
 
-  it('prefixes echoed lines by stream once the model writes to both, and never the logs', async () => {
+  const sink = (into: Buffer[]) =>
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        into.push(chunk);
+        callback();
+      },
+    });
+
+  it('echoes each stream byte for byte when they do not share a terminal (files, pipes)', async () => {
     tree = makeTree();
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    const sink = (into: Buffer[]) =>
-      new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          into.push(chunk);
-          callback();
-        },
-      });
+    const handle = await createRunOutput({ echo: { stdout: sink(out), stderr: sink(err) } });
+    await runProcess(
+      {
+        file: '/bin/sh',
+        args: ['-c', 'echo a; sleep 0.1; echo b >&2; sleep 0.1; echo c'],
+        cwd: tree.root,
+        env: {},
+      },
+      handle.output,
+      { signal: new AbortController().signal, graceMs: 1000 },
+    );
+    await handle.close();
+    expect(Buffer.concat(out).toString()).toBe('a\nc\n');
+    expect(Buffer.concat(err).toString()).toBe('b\n');
+  });
+
+  it('prefixes echoed lines by stream on a shared terminal once the model writes to both, and never the logs', async () => {
+    tree = makeTree();
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
     const handle = await createRunOutput({
       logDir: tree.path('logs'),
-      echo: { stdout: sink(out), stderr: sink(err) },
+      echo: { stdout: sink(out), stderr: sink(err), label: true },
     });
     await runProcess(
       {

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { RunFailedError } from '../errors.js';
 import { openOwnFile } from '../link-safe.js';
 import { LineTail } from './line-tail.js';
+import { sameTerminal } from './same-terminal.js';
 import { StreamPrefixer } from './stream-prefixer.js';
 import { endAndWait, writeChunk } from './streams.js';
 
@@ -24,6 +25,11 @@ export interface RunOutputOptions {
     stdout: NodeJS.WritableStream;
     stderr: NodeJS.WritableStream;
     prefix?: (name: StreamName) => string;
+    /**
+     * Whether to label lines by stream once the model has written to both;
+     * by default only when both targets are the same terminal.
+     */
+    label?: boolean;
   };
   /** How many trailing stderr lines to keep for the failure summary. */
   tailLines?: number;
@@ -53,16 +59,20 @@ export async function createRunOutput(options: RunOutputOptions): Promise<RunOut
     for (const file of Object.values(files)) file.on('error', () => undefined);
   }
   const tail = new LineTail(options.tailLines ?? 20);
-  const prefixer = options.echo === undefined ? undefined : new StreamPrefixer(options.echo.prefix);
+  const echo = options.echo;
+  const prefixer =
+    echo !== undefined && (echo.label ?? sameTerminal(echo.stdout, echo.stderr))
+      ? new StreamPrefixer(echo.prefix)
+      : undefined;
   const tee = (name: StreamName) =>
     new TeeWritable(async (chunk: Buffer) => {
       if (name === 'stderr') tail.push(chunk);
       await Promise.all([
         files === undefined ? undefined : writeChunk(files[name], chunk),
-        options.echo === undefined || prefixer === undefined
+        echo === undefined
           ? undefined
           : // The terminal going away must not fail the run; the log files still have everything.
-            writeChunk(options.echo[name], prefixer.apply(name, chunk)).catch(() => undefined),
+            writeChunk(echo[name], prefixer?.apply(name, chunk) ?? chunk).catch(() => undefined),
       ]);
     });
   const output = { stdout: tee('stdout'), stderr: tee('stderr') };

@@ -4,7 +4,8 @@ type StreamName = 'stdout' | 'stderr';
 
 /**
  * Marks which stream each echoed line came from, once the model has written
- * to both: a model that only prints to stdout is echoed as it is. Chunks pass
+ * to both: a model that only prints to stdout is echoed as it is. Used only
+ * when both streams share one terminal (see same-terminal.ts). Chunks pass
  * straight through; only line starts get a prefix, so nothing is buffered.
  */
 export class StreamPrefixer {

@@ -4,7 +4,11 @@ import type { JsonSchema } from './json-schema.js';
 
 export interface TemplateOptions {
   format: 'yaml' | 'json';
-  /** Write every field with its default or example value, not only the required ones. */
+  /**
+   * Also set every field that has a default, to that default. Example values
+   * stay commented out: they name this machine's paths, images, partitions or
+   * GPUs, and a value that is wrong elsewhere would break a run.
+   */
   withExamples: boolean;
   /** Where the file's JSON Schema is, as the editor should find it from the file. */
   schemaRef: string;
@@ -33,7 +37,8 @@ export function renderTemplate(
       key,
       value,
       docs: describe(property, required),
-      active: required || (options.withExamples && !alternative),
+      // A default is the one value known to run everywhere: it is what an unset field does.
+      active: required || (options.withExamples && !alternative && property.default !== undefined),
     });
   }
   return options.format === 'json'

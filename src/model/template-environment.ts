@@ -1,0 +1,63 @@
+import type { Environment } from 'nunjucks';
+import { addTime, FilterError, strftime } from './date-filters.js';
+
+/** Filters that exist to handle a missing value. */
+const TAKES_UNDEFINED = new Set(['default', 'd']);
+
+/**
+ * What modelrun adds to a Nunjucks environment, in the render worker and in
+ * this thread alike: the date filters, and strictness about undefined
+ * values. throwOnUndefined only checks what is printed, so `{{ confg.x |
+ * upper }}` would print nothing; every built-in filter but `default` refuses
+ * an undefined input instead.
+ */
+export function configureEnvironment(nunjucks: unknown, env: Environment): Environment {
+  placeFilterErrors(nunjucks);
+  const filters = (env as unknown as { filters: Record<string, (...args: unknown[]) => unknown> })
+    .filters;
+  for (const [name, filter] of Object.entries(filters)) {
+    if (TAKES_UNDEFINED.has(name)) continue;
+    // A function, not an arrow: some filters read the render context from `this`.
+    env.addFilter(name, function (this: unknown, value: unknown, ...args: unknown[]) {
+      if (value === undefined) throw new FilterError(name, UNDEFINED_INPUT);
+      return filter.apply(this, [value, ...args]);
+    });
+  }
+  env.addFilter('strftime', strftime);
+  env.addFilter('add_days', addTime('days'));
+  env.addFilter('add_hours', addTime('hours'));
+  env.addFilter('add_minutes', addTime('minutes'));
+  env.addFilter('add_seconds', addTime('seconds'));
+  return env;
+}
+
+export const UNDEFINED_INPUT = 'its input is not defined';
+
+type CompilerProto = {
+  compileFilter(this: CompilerProto, node: Positioned, frame: unknown): void;
+  _emit(code: string): void;
+  modelrunPlaced?: true;
+};
+type Positioned = { lineno: number; colno: number };
+
+/**
+ * Nunjucks records the line and column of a function call for its error
+ * message, but not of a filter: a filter's error would name no line. Its
+ * compiler is patched once to do for a filter what it does for a call.
+ * Positions are 0-based there and shown 1-based, as for undefined values.
+ */
+function placeFilterErrors(nunjucks: unknown): void {
+  const module = nunjucks as { compiler?: unknown; default?: { compiler?: unknown } };
+  const compiler = (module.compiler ?? module.default?.compiler) as
+    | { Compiler?: { prototype: CompilerProto } }
+    | undefined;
+  const proto = compiler?.Compiler?.prototype;
+  if (proto === undefined || proto.modelrunPlaced) return;
+  const compileFilter = proto.compileFilter;
+  proto.compileFilter = function (node, frame) {
+    this._emit(`(lineno = ${node.lineno + 1}, colno = ${node.colno + 1}, `);
+    compileFilter.call(this, node, frame);
+    this._emit(')');
+  };
+  proto.modelrunPlaced = true;
+}

@@ -1,0 +1,76 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN } from './helpers/cli.js';
+import { makeTree } from './helpers/tree.js';
+
+const runId = `streams-${randomBytes(4).toString('hex')}`;
+// Writes to both streams, a byte that is not UTF-8, and ends without a newline.
+const command = String.raw`printf 'A\n\377\n'; sleep 0.2; printf 'B\n' >&2; sleep 0.2; printf 'C\nD'`;
+const tree = makeTree({
+  'm.yml': `run_id: ${runId}\ncommand: ${JSON.stringify(command)}\npostprocess: []\n`,
+});
+afterAll(() => tree.remove());
+
+const MODEL_STDOUT = Buffer.from('A\n\xff\nC\nD', 'latin1');
+const MODEL_STDERR = Buffer.from('B\n');
+
+/** Runs `modelrun run m.yml > out.txt 2> err.txt`, as a shell would set it up. */
+function runRedirected(): Promise<{ code: number | null; out: Buffer; err: Buffer }> {
+  const out = openSync(tree.path('out.txt'), 'w');
+  const err = openSync(tree.path('err.txt'), 'w');
+  const child = spawn(process.execPath, [BIN, 'run', 'm.yml'], {
+    cwd: tree.root,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', out, err],
+  });
+  closeSync(out);
+  closeSync(err);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({
+        code,
+        out: readFileSync(tree.path('out.txt')),
+        err: readFileSync(tree.path('err.txt')),
+      }),
+    );
+  });
+}
+
+const scriptMissing =
+  spawnSync('script', ['--version']).status === 0
+    ? undefined
+    : 'script (util-linux) is not installed';
+
+if (scriptMissing !== undefined) console.log(`the terminal test is skipped: ${scriptMissing}`);
+
+describe('the model output echoed by modelrun run', () => {
+  it('passes each stream through byte for byte when stdout and stderr go to files', async () => {
+    const result = await runRedirected();
+    expect(result.code).toBe(0);
+    expect(result.out.equals(MODEL_STDOUT)).toBe(true);
+    // stderr also carries modelrun's own status lines around the model's.
+    expect(result.err.includes(MODEL_STDERR)).toBe(true);
+    expect(result.err.toString()).not.toContain('err| ');
+  });
+
+  it.skipIf(scriptMissing !== undefined)(
+    'labels the lines by stream when both go to one terminal',
+    () => {
+      const shell = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} run m.yml`;
+      const result = spawnSync('script', ['-qec', shell, '/dev/null'], {
+        cwd: tree.root,
+        env: { ...process.env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 60_000,
+      });
+      const screen = result.stdout.toString('latin1').replaceAll('\r\n', '\n');
+      expect(result.status).toBe(0);
+      expect(screen).toContain('A\n');
+      expect(screen).toContain('err| B\n');
+      expect(screen).toContain('out| C\nout| D');
+    },
+  );
+});
