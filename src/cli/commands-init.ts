@@ -5,9 +5,7 @@ import type { CliContext } from './program.js';
 export function addInitCommand(program: Command, ctx: CliContext): void {
   program
     .command('init')
-    .description(
-      'write a starter project (model file, template, backend config, README) into DIR; never overwrites',
-    )
+    .description('write a starter project to run and make your own; never overwrites a file')
     .argument('[dir]', 'the project folder, created if missing', '.')
     .addHelpText(
       'after',

@@ -1,5 +1,5 @@
 import { lstat, mkdir, open, readlink, rm, rmdir, stat } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { shellWord } from '../backends/shell.js';
 import { UsageError } from '../errors.js';
 import { visibleName } from '../visible-name.js';
@@ -31,7 +31,7 @@ export async function runInit(options: InitOptions, output: Output): Promise<num
 
   const created: string[] = [];
   try {
-    created.push(...createdFolders(await mkdir(root, { recursive: true }), root));
+    created.push(...(await makeFolders(root)));
     for (const folder of STARTER_FOLDERS) {
       const made = await mkdir(join(root, folder)).catch(async (error: NodeJS.ErrnoException) => {
         // A folder of that name was there already, which takenNames allowed.
@@ -158,15 +158,29 @@ function inTheWay(taken: string[]): UsageError {
   );
 }
 
-/** The folders `mkdir -p root` created, from the first (outermost) one it made. */
-function createdFolders(first: string | undefined, root: string): string[] {
-  if (first === undefined) return [];
-  const folders = [first];
-  for (const part of relative(first, root)
-    .split(sep)
-    .filter((p) => p !== ''))
-    folders.push(join(folders[folders.length - 1] as string, part));
-  return folders;
+/**
+ * `mkdir -p root`, returning the folders it made, outermost first. Node's
+ * recursive mkdir reports ENOENT for a read-only file system, so each
+ * missing level is made on its own, and a failure says what it is.
+ */
+async function makeFolders(root: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let path = root; ; path = dirname(path)) {
+    const found = await lstat(path).catch((error: NodeJS.ErrnoException) => error);
+    if (!(found instanceof Error) || found.code !== 'ENOENT' || dirname(path) === path) break;
+    missing.unshift(path);
+  }
+  const made: string[] = [];
+  try {
+    for (const path of missing) {
+      await mkdir(path);
+      made.push(path);
+    }
+  } catch (error) {
+    await undo(made);
+    throw error;
+  }
+  return made;
 }
 
 async function target(link: string): Promise<string> {
