@@ -59,4 +59,20 @@ describe('modelrun init', () => {
       expect(readdirSync(tree.path('locked'))).toEqual([]);
     }
   });
+
+  it('removes the files it wrote when a later one cannot be written', async (ctx) => {
+    const skip = nobodyUnavailable();
+    if (skip !== undefined) return ctx.skip(skip);
+    mkdirSync(tree.path('proj', 'template'), { recursive: true });
+    chmodSync(tree.root, 0o755);
+    chmodSync(tree.path('proj'), 0o777);
+    chmodSync(tree.path('proj', 'template'), 0o555);
+    const result = await runModelrun(['init', 'proj'], { cwd: tree.root, asNobody: true });
+    expect(result.stderr).toContain(
+      'error: cannot write the starter project in proj: permission denied',
+    );
+    expect(result.code).toBe(2);
+    expect(readdirSync(tree.path('proj'))).toEqual(['template']);
+    expect(readdirSync(tree.path('proj', 'template'))).toEqual([]);
+  });
 });

@@ -29,6 +29,10 @@ export async function runInit(options: InitOptions, output: Output): Promise<num
   const taken = await takenNames(root, shown);
   if (taken.length > 0) throw inTheWay(taken);
 
+  // Read before anything is written: a starter file missing from the package is a bug, not half a project.
+  const texts = await Promise.all(
+    STARTER_FILES.map((file) => starterText(file, join(root, file.to))),
+  );
   const created: string[] = [];
   try {
     created.push(...(await makeFolders(root)));
@@ -41,13 +45,12 @@ export async function runInit(options: InitOptions, output: Output): Promise<num
       });
       if (made !== false) created.push(join(root, folder));
     }
-    for (const file of STARTER_FILES) {
+    for (const [index, file] of STARTER_FILES.entries()) {
       const target = join(root, file.to);
-      const text = await starterText(file, target);
       const handle = await open(target, 'wx', 0o644);
       created.push(target);
       try {
-        await handle.writeFile(text);
+        await handle.writeFile(texts[index] as string);
       } finally {
         await handle.close();
       }
@@ -56,7 +59,8 @@ export async function runInit(options: InitOptions, output: Output): Promise<num
     await undo(created);
     const code = (error as NodeJS.ErrnoException).code;
     // Something took a name between the check and the write.
-    if (code === 'EEXIST') throw inTheWay(await takenNames(root, shown));
+    const takenNow = code === 'EEXIST' ? await takenNames(root, shown) : [];
+    if (takenNow.length > 0) throw inTheWay(takenNow);
     if (code === undefined) throw error;
     throw new UsageError(
       `cannot write the starter project in ${visibleName(options.dir)}: ${whyCannotWrite(error as NodeJS.ErrnoException)}`,
