@@ -33,7 +33,7 @@ describe('modelrun init', () => {
     expect(series).toHaveLength(14);
     expect(series.at(-1)).toBe('12,280');
     expect(readFileSync(`${run}/SHA256SUMS`, 'utf8')).toContain('output/series.csv');
-  });
+  }, 60_000);
 
   it('is in the command list, with examples and exit codes in its help', async () => {
     const help = await runModelrun(['--help']);

@@ -11,6 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STARTER_FILES } from '../src/cli/starter-files.js';
 import { REPO_ROOT } from './helpers/cli.js';
 import { installTarballs, type Packed, packModelrun, packZod } from './helpers/npm-pack.js';
 
@@ -83,18 +84,14 @@ describe('the packed tarball', () => {
     expect(files).toContain('dist/main.js');
   });
 
-  it('ships the starter files that init writes, and the schemas their modelines name', () => {
+  it('ships the starter files that init writes, no others, and the schemas their modelines name', () => {
+    expect(
+      paths()
+        .filter((path) => path.startsWith('starter/'))
+        .sort(),
+    ).toEqual(STARTER_FILES.map((file) => `starter/${file.from}`).sort());
     expect(paths()).toEqual(
-      expect.arrayContaining([
-        'starter/model.yml',
-        'starter/local.yml',
-        'starter/README.md',
-        'starter/gitignore',
-        'starter/template/input.txt',
-        'starter/template/model.sh',
-        'schemas/model.schema.json',
-        'schemas/local.schema.json',
-      ]),
+      expect.arrayContaining(['schemas/model.schema.json', 'schemas/local.schema.json']),
     );
   });
 
@@ -197,7 +194,7 @@ describe('installed into an empty prefix', () => {
     const again = modelrun(['init', 'proj'], work);
     expect(again.status, again.shown).toBe(2);
     expect(again.stderr).toMatch(/starter files are in the way.*never overwrites/);
-  });
+  }, 90_000);
 
   it('turns source maps on for -v as for --verbose, and they name the sources', () => {
     const probe =
