@@ -50,7 +50,11 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20.19',
+  // Maps let `--verbose` stack traces name src/ files (bin/modelrun.js turns
+  // them on); names and lines need only the mappings, not a copy of every
+  // source, which would triple what the package installs.
   sourcemap: 'linked',
+  sourcesContent: false,
   // The chunks sit in dist/, one folder below the package root, as
   // src/package-info.ts expects of the file it ends up in.
   chunkNames: '[name]-[hash]',

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { VERSION } from '../package-info.js';
 import type { Interrupts } from '../run/interrupts.js';
 import { addBackendsCommands } from './commands-backends.js';
+import { addInitCommand } from './commands-init.js';
 import { addModelCommands } from './commands-model.js';
 import type { Output, TextSink } from './output.js';
 
@@ -39,6 +40,7 @@ export function buildProgram(ctx: CliContext): Command {
     })
     .showHelpAfterError('(add --help for usage)');
 
+  addInitCommand(program, ctx);
   addModelCommands(program, ctx);
   addBackendsCommands(program, ctx);
   return program;

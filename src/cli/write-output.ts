@@ -96,19 +96,25 @@ export async function writeOutputFile(
 }
 
 function cannotWrite(file: OutputFile, error: NodeJS.ErrnoException): UsageError {
-  const why: Record<string, string> = {
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EROFS: 'the file system is read-only',
-    ENOSPC: 'no space left on the device',
-    EDQUOT: 'the disk quota is used up',
-    ENOTDIR: 'a folder on its path is a file',
-    EEXIST: 'a folder on its path is a file',
-    ENAMETOOLONG: 'the name is too long',
-    ELOOP: 'its path has a symlink loop',
-  };
-  return new UsageError(`cannot write ${file.shown}: ${why[error.code ?? ''] ?? error.message}`, {
+  return new UsageError(`cannot write ${file.shown}: ${whyCannotWrite(error)}`, {
     hint: 'choose another --output, in a folder you can write to',
     cause: error,
   });
+}
+
+const WRITE_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is used up',
+  ENOTDIR: 'a folder on its path is a file',
+  EEXIST: 'a folder on its path is a file',
+  ENAMETOOLONG: 'the name is too long',
+  ELOOP: 'its path has a symlink loop',
+};
+
+/** Why a file or folder could not be written, in words: "permission denied". */
+export function whyCannotWrite(error: NodeJS.ErrnoException): string {
+  return WRITE_ERRORS[error.code ?? ''] ?? error.message;
 }

@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import type { CliContext } from './program.js';
+
+/** `modelrun init [DIR]`: a starter project to run and then make one's own. */
+export function addInitCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('init')
+    .description('write a starter project to run and make your own; never overwrites a file')
+    .argument('[dir]', 'the project folder, created if missing', '.')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  modelrun init my-model && cd my-model && modelrun run model.yml',
+        '  npx modelrun init            # into the current folder',
+        '',
+        'Exit codes: 0 written, 2 a file is in the way or DIR cannot be written (nothing is written then).',
+      ].join('\n'),
+    )
+    .action(async (dir: string) => {
+      const { runInit } = await import('./init.js');
+      ctx.setExitCode(await runInit({ dir, cwd: ctx.cwd }, ctx.output));
+    });
+}

@@ -1,0 +1,201 @@
+import { lstat, mkdir, open, readlink, rm, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { shellWord } from '../backends/shell.js';
+import { UsageError } from '../errors.js';
+import { visibleName } from '../visible-name.js';
+import type { Output } from './output.js';
+import { STARTER_FILES, STARTER_FOLDERS, starterText } from './starter-files.js';
+import { whyCannotWrite } from './write-output.js';
+
+export interface InitOptions {
+  /** The project folder as the user gave it; created when missing. */
+  dir: string;
+  cwd: string;
+}
+
+/**
+ * `modelrun init [DIR]`: writes the starter project into DIR. It never
+ * replaces anything: every name it would write is checked first, and one
+ * that is taken (a file, a folder, a symlink, even a broken one) stops it
+ * before it writes a thing. Files are created with O_EXCL, so one that
+ * appears meanwhile is not replaced either, and a symlink is never followed.
+ * DIR itself may be a symlink to a folder: the user named it.
+ */
+export async function runInit(options: InitOptions, output: Output): Promise<number> {
+  checkDirName(options.dir);
+  const root = resolve(options.cwd, options.dir);
+  const shown = (name: string) => visibleName(options.dir === '.' ? name : join(options.dir, name));
+  await checkDir(root, options.dir);
+  const taken = await takenNames(root, shown);
+  if (taken.length > 0) throw inTheWay(taken);
+
+  // Read before anything is written: a starter file missing from the package is a bug, not half a project.
+  const texts = await Promise.all(
+    STARTER_FILES.map((file) => starterText(file, join(root, file.to))),
+  );
+  const created: string[] = [];
+  try {
+    created.push(...(await makeFolders(root)));
+    for (const folder of STARTER_FOLDERS) {
+      const made = await mkdir(join(root, folder)).catch(async (error: NodeJS.ErrnoException) => {
+        // A folder of that name was there already, which takenNames allowed.
+        if (error.code === 'EEXIST' && (await lstat(join(root, folder))).isDirectory())
+          return false;
+        throw error;
+      });
+      if (made !== false) created.push(join(root, folder));
+    }
+    for (const [index, file] of STARTER_FILES.entries()) {
+      const target = join(root, file.to);
+      const handle = await open(target, 'wx', 0o644);
+      created.push(target);
+      try {
+        await handle.writeFile(texts[index] as string);
+      } finally {
+        await handle.close();
+      }
+    }
+  } catch (error) {
+    await undo(created);
+    const code = (error as NodeJS.ErrnoException).code;
+    // Something took a name between the check and the write.
+    const takenNow = code === 'EEXIST' ? await takenNames(root, shown) : [];
+    if (takenNow.length > 0) throw inTheWay(takenNow);
+    if (code === undefined) throw error;
+    throw new UsageError(
+      `cannot write the starter project in ${visibleName(options.dir)}: ${whyCannotWrite(error as NodeJS.ErrnoException)}`,
+      { hint: 'run modelrun init in a folder you can write to', cause: error },
+    );
+  }
+
+  const where = options.dir === '.' ? 'the current folder' : visibleName(options.dir);
+  output.info(
+    `wrote a starter project in ${where}: ${STARTER_FILES.map((file) => file.to).join(', ')}`,
+  );
+  const cd = options.dir === '.' ? '' : `cd ${shellWord(options.dir)} && `;
+  output.info(`next: ${cd}modelrun run model.yml   (README.md says what each file is)`);
+  return 0;
+}
+
+/** A name with control characters in it is a slip of the keyboard or a paste, not a project. */
+function checkDirName(dir: string): void {
+  if (dir === '')
+    throw new UsageError('the project folder is empty: it names no folder', {
+      hint: 'give a folder, such as: modelrun init my-model (or leave it out for the current folder)',
+    });
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses.
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(dir))
+    throw new UsageError(
+      `the project folder ${visibleName(dir)} has control characters in its name`,
+      { hint: 'give a name of printable characters, such as: modelrun init my-model' },
+    );
+}
+
+/** DIR must be a folder, or not exist yet (then init creates it, with its parents). */
+async function checkDir(root: string, dir: string): Promise<void> {
+  const found = await stat(root).catch((error: NodeJS.ErrnoException) => error);
+  if (!(found instanceof Error)) {
+    if (found.isDirectory()) return;
+    throw new UsageError(`${visibleName(dir)} is a file, not a folder`, {
+      hint: 'give the name of a new or empty folder for the project',
+    });
+  }
+  if (found.code === 'ENOENT') {
+    // A broken symlink: creating the folder would create it where the link points.
+    const link = await lstat(root).catch(() => undefined);
+    if (link?.isSymbolicLink())
+      throw new UsageError(
+        `${visibleName(dir)} is a symlink to nothing (to ${await target(root)})`,
+        {
+          hint: 'give the name of a new or empty folder for the project, or remove the link',
+        },
+      );
+    return;
+  }
+  if (found.code === 'ENOTDIR')
+    throw new UsageError(`${visibleName(dir)}: a folder on its path is a file`, {
+      hint: 'give the name of a new or empty folder for the project',
+    });
+  throw new UsageError(`cannot use ${visibleName(dir)}: ${whyCannotWrite(found)}`, {
+    hint: 'run modelrun init in a folder you can write to',
+    cause: found,
+  });
+}
+
+/** Each name init would write that something already has, as "proj/model.yml (a symlink to …)". */
+async function takenNames(root: string, shown: (name: string) => string): Promise<string[]> {
+  const taken: string[] = [];
+  for (const name of [...STARTER_FOLDERS, ...STARTER_FILES.map((file) => file.to)]) {
+    const path = join(root, name);
+    const found = await lstat(path).catch((error: NodeJS.ErrnoException) => error);
+    if (found instanceof Error) {
+      if (found.code === 'ENOENT' || found.code === 'ENOTDIR') continue;
+      throw new UsageError(`cannot check ${shown(name)}: ${whyCannotWrite(found)}`, {
+        hint: 'run modelrun init in a folder you can read and write',
+        cause: found,
+      });
+    }
+    const isFolder = STARTER_FOLDERS.includes(name);
+    if (isFolder && found.isDirectory()) continue;
+    taken.push(
+      found.isSymbolicLink()
+        ? `${shown(name)} (a symlink to ${visibleName(await target(path))})`
+        : found.isDirectory()
+          ? `${shown(name)} (a folder)`
+          : isFolder
+            ? `${shown(name)} (a file, where a folder goes)`
+            : shown(name),
+    );
+  }
+  return taken;
+}
+
+function inTheWay(taken: string[]): UsageError {
+  const [first, ...rest] = taken;
+  return new UsageError(
+    rest.length === 0
+      ? `${first} already exists; modelrun init never overwrites a file`
+      : `${taken.length} starter files are in the way: ${taken.join(', ')}; modelrun init never overwrites a file`,
+    {
+      hint: 'give a new or empty folder (modelrun init my-model), or move these out of the way',
+    },
+  );
+}
+
+/**
+ * `mkdir -p root`, returning the folders it made, outermost first. Node's
+ * recursive mkdir reports ENOENT for a read-only file system, so each
+ * missing level is made on its own, and a failure says what it is.
+ */
+async function makeFolders(root: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let path = root; ; path = dirname(path)) {
+    const found = await lstat(path).catch((error: NodeJS.ErrnoException) => error);
+    if (!(found instanceof Error) || found.code !== 'ENOENT' || dirname(path) === path) break;
+    missing.unshift(path);
+  }
+  const made: string[] = [];
+  try {
+    for (const path of missing) {
+      await mkdir(path);
+      made.push(path);
+    }
+  } catch (error) {
+    await undo(made);
+    throw error;
+  }
+  return made;
+}
+
+async function target(link: string): Promise<string> {
+  return readlink(link).catch(() => '?');
+}
+
+/** Removes what init created before it failed, files first, then the folders (only if still empty). */
+async function undo(created: string[]): Promise<void> {
+  for (const path of [...created].reverse()) {
+    const found = await lstat(path).catch(() => undefined);
+    if (found?.isDirectory()) await rmdir(path).catch(() => undefined);
+    else if (found !== undefined) await rm(path, { force: true }).catch(() => undefined);
+  }
+}
