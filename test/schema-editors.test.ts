@@ -32,6 +32,7 @@ import { type Diagnostic, YamlLanguageServer } from './helpers/yaml-language-ser
 
 const SCHEMAS = join(REPO_ROOT, 'schemas');
 const EXAMPLES = join(REPO_ROOT, 'examples');
+const STARTER = join(REPO_ROOT, 'starter');
 
 /**
  * Broken cases that a JSON Schema can refuse, but not on modelrun's line:
@@ -129,11 +130,13 @@ function configDocument(kind: string, testCase: BackendCase, index: number): Doc
   };
 }
 
-/** The examples, each checked against the schema its modeline names. */
+/** The examples and the starter project, each checked against the schema its modeline names. */
 function exampleDocuments(): Document[] {
-  const files = readdirSync(EXAMPLES, { recursive: true, encoding: 'utf8' })
-    .filter((f) => /\.ya?ml$/.test(f))
-    .map((f) => join(EXAMPLES, f));
+  const files = [EXAMPLES, STARTER].flatMap((folder) =>
+    readdirSync(folder, { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f) => join(folder, f)),
+  );
   return files.map((file) => {
     const text = readFileSync(file, 'utf8');
     const modeline = /^# yaml-language-server: \$schema=(\S+)$/m.exec(text)?.[1];

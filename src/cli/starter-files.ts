@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
-import { PACKAGE_ROOT, SCHEMAS_DIR } from '../package-info.js';
+import { dirname, join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-info.js';
+import { schemaReference } from '../schema/schema-reference.js';
 
 /**
  * The starter project `modelrun init` writes. The files are real files in
@@ -41,17 +42,7 @@ const MODELINE = /^# yaml-language-server: \$schema=\S*\n/;
 export async function starterText(file: StarterFile, target: string): Promise<string> {
   const text = await readFile(join(STARTER_DIR, file.from), 'utf8');
   if (file.schema === undefined) return text;
-  const modeline = `# yaml-language-server: $schema=${starterSchemaReference(file.schema, target)}\n`;
+  const modeline = `# yaml-language-server: $schema=${schemaReference(file.schema, target)}\n`;
   if (!MODELINE.test(text)) throw new Error(`starter/${file.from} does not start with a modeline`);
   return text.replace(MODELINE, modeline);
-}
-
-/**
- * Where an editor finds `kind`'s JSON Schema from the file `forFile`. For
- * now it is what `backends create` writes: the path from the file to
- * modelrun's own schemas/ folder (absolute when there is no relative one).
- */
-export function starterSchemaReference(kind: SchemaKind, forFile: string): string {
-  const schemaFile = join(SCHEMAS_DIR, `${kind}.schema.json`);
-  return relative(dirname(forFile), schemaFile) || schemaFile;
 }
