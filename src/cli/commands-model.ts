@@ -57,10 +57,6 @@ export function addModelCommands(program: Command, ctx: CliContext): void {
     .addOption(postprocessorOption())
     .option('--no-postprocess', 'skip postprocessing')
     .option('--json', 'print the run record as JSON on stdout (the model’s output goes to stderr)')
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 success, 1 the model or a postprocessor failed or timed out, 2 usage or config error, 130 SIGINT, 143 SIGTERM.',
-    )
     .action(
       async (
         modelFile: string,

@@ -7,18 +7,13 @@ import type { Output } from './output.js';
 export type ReportFormat = 'text' | 'json' | 'github';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'json', 'github'];
 
-/** The --format option and exit-code help that every `validate` command shares. */
+/** The --format option that every `validate` command shares. */
 export function addReportOptions(command: Command): Command {
-  return command
-    .addOption(
-      new Option('--format <format>', 'output format')
-        .choices(REPORT_FORMATS as string[])
-        .default('text'),
-    )
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 all valid, 1 any invalid, 2 usage error (such as a missing file).',
-    );
+  return command.addOption(
+    new Option('--format <format>', 'output format')
+      .choices(REPORT_FORMATS as string[])
+      .default('text'),
+  );
 }
 
 /** Prints validation results in the chosen format; shared by every `validate` command. */
