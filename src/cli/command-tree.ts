@@ -10,6 +10,22 @@ export class ModelrunCommand extends Command {
     return new ModelrunCommand(name);
   }
 
+  /**
+   * commander's hook for a mandatory option not given, which it checks
+   * before unknown options; but `--backend slurm` is the mandatory
+   * `--backend-type` misspelt, and saying so helps more. Not in its typings.
+   */
+  missingMandatoryOptionValue(option: Option): void {
+    const known = longOptionsInReach(this);
+    const unknown = this.args.find(
+      (arg) => arg.startsWith('--') && arg !== '--' && !known.includes(arg.split('=')[0] ?? arg),
+    );
+    if (unknown !== undefined) this.unknownOption(unknown);
+    (
+      Command.prototype as unknown as { missingMandatoryOptionValue(o: Option): void }
+    ).missingMandatoryOptionValue.call(this, option);
+  }
+
   /** commander's hook for an unknown option; not in its typings, so no `override`. */
   unknownOption(flag: string): void {
     const name = flag.split('=')[0] ?? flag;

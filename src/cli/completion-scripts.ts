@@ -11,7 +11,8 @@ const SAFE_WORD = /^[A-Za-z0-9][A-Za-z0-9._-]*$|^--?[A-Za-z0-9][A-Za-z0-9-]*$/;
 
 function words(list: readonly string[]): string {
   for (const word of list)
-    if (!SAFE_WORD.test(word)) throw new Error(`cannot put ${JSON.stringify(word)} in a completion script`);
+    if (!SAFE_WORD.test(word))
+      throw new Error(`cannot put ${JSON.stringify(word)} in a completion script`);
   return list.join(' ');
 }
 
@@ -39,8 +40,7 @@ function shellBody(specs: CompletionSpec[], add: (list: string) => string, addFi
     }),
   );
   const optionCases = specs.map(
-    (spec) =>
-      `      "${spec.path}") ${add(words(spec.options.flatMap((o) => o.flags)))} ;;`,
+    (spec) => `      "${spec.path}") ${add(words(spec.options.flatMap((o) => o.flags)))} ;;`,
   );
   const wordCases = specs.flatMap((spec) => {
     const list =
@@ -80,7 +80,8 @@ function bashScript(specs: CompletionSpec[]): string {
   const body = shellBody(
     specs,
     (list) => `COMPREPLY=($(compgen -W "${list}" -- "$cur"))`,
-    'compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur"))',
+    // One name per line, so a file name with spaces stays one completion.
+    'compopt -o filenames 2>/dev/null; local IFS=$\'\\n\'; COMPREPLY=($(compgen -f -- "$cur"))',
   )
     .replace('FIRST', '1')
     .replace('CURRENT_INDEX', 'COMP_CWORD')

@@ -22,6 +22,11 @@ export interface PipelineOptions {
   backendConfig?: string;
   postprocessorConfigs: string[];
   cleanupOnFailure: boolean;
+  /** The same as run's flags of the same names. */
+  dryRun: boolean;
+  skipGenerate: boolean;
+  postprocess: boolean;
+  json: boolean;
 }
 
 /** `modelrun pipeline`: a model, its backend and its postprocessing from one file; flags override its sections. */
@@ -30,7 +35,7 @@ export async function runPipelineCommand(
   output: Output,
   ctx: RunContext,
 ): Promise<number> {
-  startGuardian(ctx.interrupts, true);
+  startGuardian(ctx.interrupts, !options.dryRun);
   const pipelineFile = resolve(ctx.cwd, options.pipelineFile);
   const { value: pipeline, place: inPipeline } = requirePlaced(
     validatePipelineFile(pipelineFile, ctx.env, options.pipelineFile),
@@ -69,9 +74,9 @@ export async function runPipelineCommand(
       model,
       backend: backend?.value ?? defaultBackend(resolve(ctx.cwd, options.pipelineFile)),
       postprocessors,
-      dryRun: false,
-      skipGenerate: false,
-      postprocess: true,
+      dryRun: options.dryRun,
+      skipGenerate: options.skipGenerate,
+      postprocess: options.postprocess,
       cleanupOnFailure: options.cleanupOnFailure,
       sources: configFiles(
         ctx,
@@ -82,7 +87,7 @@ export async function runPipelineCommand(
         options.postprocessorConfigs,
       ),
     },
-    false,
+    options.json,
     output,
     ctx,
   );
