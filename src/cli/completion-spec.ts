@@ -33,7 +33,7 @@ export function completionSpecs(program: Command): CompletionSpec[] {
         ? undefined
         : path.join(' ') === 'help'
           ? { words: topLevel }
-          : valueOf(command.registeredArguments[0]?.argChoices),
+          : valueKind(command.registeredArguments[0]?.argChoices),
   }));
 }
 
@@ -55,11 +55,11 @@ function optionSpec(option: Option): OptionSpec {
   return {
     flags: [option.short, option.long].filter((f): f is string => f !== undefined),
     description: option.description,
-    value: option.required || option.optional ? valueOf(option.argChoices) : undefined,
+    value: option.required || option.optional ? valueKind(option.argChoices) : undefined,
   };
 }
 
 /** A value without a fixed list of choices is a file (or folder) name. */
-function valueOf(choices: string[] | undefined): { files: true } | { words: string[] } {
+function valueKind(choices: string[] | undefined): { files: true } | { words: string[] } {
   return choices === undefined ? { files: true } : { words: choices };
 }
