@@ -92,6 +92,29 @@ describe('every command', () => {
   });
 });
 
+describe('modelrun validate', () => {
+  it('checks a pipeline file as a pipeline, and says which kind each file is', async () => {
+    tree.write('v/model.yml', 'run_id: v1\ncommand: echo hi\n');
+    tree.write('v/pipeline.yml', 'model: model.yml\nbackend:\n  type: local\n');
+    tree.write('v/post.yml', 'type: checksum\n');
+    const result = await runModelrun(['validate', 'v/model.yml', 'v/pipeline.yml', 'v/post.yml'], {
+      cwd: tree.root,
+    });
+    expect(result.stdout).toContain('✓ v/pipeline.yml  pipeline · model model.yml · backend local');
+    expect(result.stdout).toContain('✓ v/model.yml  model · run v1');
+    expect(result.stdout).toContain('✓ v/post.yml  postprocessor · checksum');
+    expect(result.code).toBe(0);
+  });
+
+  it('checks every file as --kind says', async () => {
+    const result = await runModelrun(['validate', '--kind', 'model', 'v/post.yml'], {
+      cwd: tree.root,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('v/post.yml:1:1  type: unknown key "type"');
+  });
+});
+
 describe('run flags on pipeline and postprocess', () => {
   const runId = uniqueId('flags');
   tree.write('model.yml', `run_id: ${runId}\noutput_dir: runs\ncommand: "echo hello"\n`);

@@ -35,11 +35,12 @@ export async function runBackendsValidate(
   output.debug(
     `validated ${results.length} files in ${(performance.now() - started).toFixed(1)} ms`,
   );
-  printReport(results, options.format, output, summarize);
+  printReport(results, options.format, output, summarizeBackend);
   return reportExitCode(results);
 }
 
-function summarize(result: ValidationResult): string {
+/** "docker · image … · cpu 4": the fields each backend names as its summary. */
+export function summarizeBackend(result: ValidationResult): string {
   const value = result.value as Record<string, unknown> | undefined;
   const type = String(value?.type ?? '');
   const backend = findBackend(type);

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { FILE_KINDS, type FileKind } from '../load/file-kind.js';
 import type { CliContext } from './program.js';
 import { addReportOptions, type ReportFormat } from './validation-report.js';
 
@@ -52,13 +53,25 @@ export function addModelCommands(program: Command, ctx: CliContext): void {
   addReportOptions(
     program
       .command('validate')
-      .description('validate model files (YAML or JSON)')
-      .argument('<files...>', 'model files to check'),
-  ).action(async (files: string[], opts: { format: ReportFormat }) => {
-    const { runModelValidate } = await import('./model-validate.js');
+      .description('validate model, pipeline, postprocessor and backend files (YAML or JSON)')
+      .argument('<files...>', 'files to check')
+      .addOption(
+        new Option(
+          '--kind <kind>',
+          'check every file as this kind (default: told by its content)',
+        ).choices(FILE_KINDS as unknown as string[]),
+      ),
+  ).action(async (files: string[], opts: { kind?: FileKind; format: ReportFormat }) => {
+    const { runValidate } = await import('./model-validate.js');
     ctx.setExitCode(
-      await runModelValidate(
-        { files, format: opts.format, env: ctx.env, cwd: ctx.cwd },
+      await runValidate(
+        {
+          files,
+          format: opts.format,
+          ...(opts.kind === undefined ? {} : { kind: opts.kind }),
+          env: ctx.env,
+          cwd: ctx.cwd,
+        },
         ctx.output,
       ),
     );

@@ -49,7 +49,7 @@ export function validateBackendText(
   text: string,
   options: BackendFileOptions,
 ): ValidationResult<BackendConfig> {
-  return validateText(file, text, schemaFor(file), validateOptions(options));
+  return validateText(options.display ?? file, text, schemaFor(file), validateOptions(options));
 }
 
 function validateOptions(options: BackendFileOptions): ValidateOptions {

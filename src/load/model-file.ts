@@ -2,7 +2,7 @@ import { type ModelConfig, modelConfigSchema } from '../model/model-config.js';
 import { postprocessorSchema } from '../postprocess/registry.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
 import { schemaPerFolder } from './schema-cache.js';
-import { type ValidationResult, validateFile } from './validate.js';
+import { type ValidationResult, validateFile, validateText } from './validate.js';
 
 const modelSchemaFor = schemaPerFolder(modelConfigSchema);
 const postprocessorSchemaFor = schemaPerFolder(postprocessorSchema);
@@ -28,4 +28,23 @@ export function validatePostprocessorFile(
     env,
     ...(display === undefined ? {} : { display }),
   });
+}
+
+/** Validates model text read from `file` (relative paths resolve against its folder), shown as `shown`. */
+export function validateModelText(
+  file: string,
+  shown: string,
+  text: string,
+  env: NodeJS.ProcessEnv,
+) {
+  return validateText(shown, text, modelSchemaFor(file), { env });
+}
+
+export function validatePostprocessorText(
+  file: string,
+  shown: string,
+  text: string,
+  env: NodeJS.ProcessEnv,
+) {
+  return validateText(shown, text, postprocessorSchemaFor(file), { env });
 }

@@ -6,7 +6,7 @@ import { modelConfigSchema } from '../model/model-config.js';
 import { postprocessorListSchema } from '../postprocess/registry.js';
 import { backendConfigSchema } from './backend-config.js';
 import { schemaPerFolder } from './schema-cache.js';
-import { type ValidationResult, validateFile } from './validate.js';
+import { type ValidationResult, validateFile, validateText } from './validate.js';
 
 /** A pipeline file: the model, its backend and its postprocessing, inline or by path. */
 export function pipelineConfigSchema(ctx: PathContext) {
@@ -62,4 +62,14 @@ export function validatePipelineFile(
     env,
     ...(display === undefined ? {} : { display }),
   });
+}
+
+/** Validates pipeline text read from `file` (relative paths resolve against its folder), shown as `shown`. */
+export function validatePipelineText(
+  file: string,
+  shown: string,
+  text: string,
+  env: NodeJS.ProcessEnv,
+): ValidationResult<PipelineConfig> {
+  return validateText(shown, text, schemaFor(file), { env });
 }

@@ -61,18 +61,25 @@ export function validateFile<T>(
   options: ValidateOptions,
 ): ValidationResult<T> {
   const shown = options.display ?? file;
-  const failed = (
-    status: ValidationStatus,
-    message: string,
-    line = 1,
-    column = 1,
-  ): ValidationResult<T> => ({
-    file: shown,
-    status,
-    value: undefined,
-    data: undefined,
-    errors: [{ file: shown, line, column, path: '', message: message.replaceAll(file, shown) }],
-    warnings: [],
+  const read = readForValidation(file, shown);
+  return read.ok ? validateText(shown, read.text, schema, options) : read.failed;
+}
+
+/** A file's text, or the result that says why it cannot be validated (missing, unreadable). */
+export function readForValidation(
+  file: string,
+  shown: string,
+): { ok: true; text: string } | { ok: false; failed: ValidationResult<never> } {
+  const failed = (status: ValidationStatus, message: string, line = 1, column = 1) => ({
+    ok: false as const,
+    failed: {
+      file: shown,
+      status,
+      value: undefined,
+      data: undefined,
+      errors: [{ file: shown, line, column, path: '', message: message.replaceAll(file, shown) }],
+      warnings: [],
+    },
   });
   // An empty argument resolves to the current folder, which would be reported as "is a directory".
   if (shown === '')
@@ -85,7 +92,7 @@ export function validateFile<T>(
       source.line,
       source.column,
     );
-  return validateText(shown, source.text, schema, options);
+  return { ok: true, text: source.text };
 }
 
 export function validateText<T>(

@@ -1,0 +1,91 @@
+import { backendTypes } from '../backends/registry.js';
+import { postprocessorTypes } from '../postprocess/registry.js';
+import { validateBackendText } from './backend-config.js';
+import { FILE_KINDS, type FileKind } from './file-kind.js';
+import { validateModelText, validatePostprocessorText } from './model-file.js';
+import { parseYaml, toPlainData } from './parse-yaml.js';
+import { validatePipelineText } from './pipeline-file.js';
+import { readForValidation, type ValidationResult } from './validate.js';
+
+export interface AnyFileOptions {
+  env: NodeJS.ProcessEnv;
+  /** The file's name as the user wrote it, when `file` has been resolved. */
+  display?: string;
+  /** The kind to check it as; told apart by its content when not given. */
+  kind?: FileKind;
+}
+
+/** A checked file of any kind, and the kind it was checked as (undefined when none could be told). */
+export type AnyFileResult = ValidationResult & { kind: FileKind | undefined };
+
+const VALIDATORS: Record<
+  FileKind,
+  (file: string, shown: string, text: string, env: NodeJS.ProcessEnv) => ValidationResult
+> = {
+  model: validateModelText,
+  pipeline: validatePipelineText,
+  postprocessor: validatePostprocessorText,
+  backend: (file, shown, text, env) => validateBackendText(file, text, { env, display: shown }),
+};
+
+/** Validates a model, pipeline, postprocessor or backend file, as `kind` or as its content shows. */
+export function validateAnyFile(file: string, options: AnyFileOptions): AnyFileResult {
+  const shown = options.display ?? file;
+  const read = readForValidation(file, shown);
+  if (!read.ok) return { ...read.failed, kind: options.kind };
+  const kind = options.kind ?? kindOf(read.text);
+  if (typeof kind === 'string')
+    return { ...VALIDATORS[kind](file, shown, read.text, options.env), kind };
+  // Text that does not parse says so in any kind's terms; the model's will do.
+  if (kind === undefined)
+    return { ...validateModelText(file, shown, read.text, options.env), kind: undefined };
+  return {
+    file: shown,
+    status: 'invalid',
+    value: undefined,
+    data: undefined,
+    errors: [{ file: shown, line: 1, column: 1, path: '', message: kind.why }],
+    warnings: [],
+    kind: undefined,
+  };
+}
+
+/** The kind the text's top-level keys show, undefined when it does not parse, or why none can be told. */
+function kindOf(text: string): FileKind | { why: string } | undefined {
+  const parsed = parseYaml(text);
+  if (!parsed.ok) return undefined;
+  const plain = toPlainData(parsed.parsed);
+  if (!plain.ok) return undefined;
+  const found = detectKind(plain.data as Record<string, unknown>);
+  return 'kind' in found ? found.kind : found;
+}
+
+/**
+ * What kind of config a file's top-level mapping is, by the keys each kind
+ * alone has: a pipeline has `model:`, a model `run_id:`, a postprocessor a
+ * `type:` naming a postprocessor, a backend config a `type:` naming a
+ * backend. The two lists of types share no name (a test says so), so
+ * exactly one sign means that kind; none or several, and the user says
+ * which with --kind.
+ */
+export function detectKind(data: Record<string, unknown>): { kind: FileKind } | { why: string } {
+  const type = data.type;
+  const signs: [FileKind, string][] = [];
+  if ('model' in data) signs.push(['pipeline', '`model:`']);
+  if ('run_id' in data) signs.push(['model', '`run_id:`']);
+  if (typeof type === 'string' && postprocessorTypes.includes(type))
+    signs.push(['postprocessor', `\`type: ${type}\``]);
+  if (typeof type === 'string' && backendTypes.includes(type))
+    signs.push(['backend', `\`type: ${type}\``]);
+  const [only] = signs;
+  if (signs.length === 1 && only !== undefined) return { kind: only[0] };
+  const what =
+    signs.length === 0
+      ? type === undefined
+        ? 'it has none of `model:` (a pipeline), `run_id:` (a model) or `type:` (a postprocessor or backend config)'
+        : `its type ${JSON.stringify(type)} is neither a postprocessor (${postprocessorTypes.join(', ')}) nor a backend (${backendTypes.join(', ')})`
+      : `it has ${signs.map(([kind, sign]) => `${sign} (a ${kind})`).join(' and ')}`;
+  return {
+    why: `cannot tell what kind of config this is: ${what}; pass --kind ${FILE_KINDS.join('|')}`,
+  };
+}
