@@ -115,6 +115,27 @@ describe('modelrun validate', () => {
   });
 });
 
+describe('a file with errors', () => {
+  const bad = 'type: docker\nimage: x\ncpu: 0\nuser: root\n';
+
+  it('shows its warnings in validate and run', async () => {
+    tree.write('w/bad-docker.yml', bad);
+    tree.write('w/model.yml', 'run_id: w1\ncommand: "true"\n');
+    const checked = await runModelrun(['backends', 'validate', 'w/bad-docker.yml'], {
+      cwd: tree.root,
+    });
+    expect(checked.code).toBe(1);
+    expect(checked.stdout).toContain('error w/bad-docker.yml:3:6  cpu:');
+    expect(checked.stdout).toContain('warning w/bad-docker.yml:4:7  user: the model runs as root');
+    const run = await runModelrun(['run', 'w/model.yml', '--backend-config', 'w/bad-docker.yml'], {
+      cwd: tree.root,
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('w/bad-docker.yml:3:6  cpu:');
+    expect(run.stderr).toContain('w/bad-docker.yml:4:7  user: warning: the model runs as root');
+  });
+});
+
 describe('run flags on pipeline and postprocess', () => {
   const runId = uniqueId('flags');
   tree.write('model.yml', `run_id: ${runId}\noutput_dir: runs\ncommand: "echo hello"\n`);

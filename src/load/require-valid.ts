@@ -25,7 +25,11 @@ export function requireValid<T>(result: ValidationResult<T>, what: string): T {
         CHECKERS[what] === undefined
           ? 'fix the file and run again'
           : `fix the file; \`${CHECKERS[what]} ${result.file}\` checks it`,
-      problems: result.errors,
+      // Its warnings too, as `validate` shows them: they may be part of the fix.
+      problems: [
+        ...result.errors,
+        ...result.warnings.map((w) => ({ ...w, message: `warning: ${w.message}` })),
+      ],
     },
   );
 }

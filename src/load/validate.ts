@@ -168,12 +168,16 @@ export function validateText<T>(
   }
   const errors = raw.map(place);
   const isInterpolated = (path: PathSegment[]) => interpolated.has(JSON.stringify(path));
+  // A file with errors still shows its warnings (a secret written into it
+  // is worth knowing about while fixing the rest), checked on its values as
+  // written, since there is no validated value.
+  const checked = (result.success ? result.data : data) as Record<string, unknown>;
   const warnings =
-    result.success && options.warnings !== undefined
-      ? options
-          .warnings(result.data as Record<string, unknown>, { interpolated: isInterpolated })
-          .map((w) => place({ path: w.path, message: w.message }))
-      : [];
+    options.warnings === undefined
+      ? []
+      : options
+          .warnings(checked, { interpolated: isInterpolated })
+          .map((w) => place({ path: w.path, message: w.message }));
   return {
     file,
     status: errors.length === 0 ? 'valid' : 'invalid',
