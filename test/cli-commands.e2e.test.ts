@@ -136,6 +136,24 @@ describe('a file with errors', () => {
   });
 });
 
+describe('counts', () => {
+  it('say "1 file" and "1 line"', async () => {
+    tree.write('one/template/input.txt', 'x\n');
+    tree.write(
+      'one/model.yml',
+      `run_id: ${uniqueId('one')}\ntemplate: template\ncommand: "echo oops >&2; exit 3"\n`,
+    );
+    const checked = await runModelrun(['validate', '--format', 'github', 'one/model.yml'], {
+      cwd: tree.root,
+    });
+    expect(checked.stdout).toContain('1 file checked, 0 invalid');
+    const run = await runModelrun(['run', 'one/model.yml'], { cwd: tree.root });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('generated 1 file from');
+    expect(run.stderr).toContain('last 1 line of stderr:');
+  });
+});
+
 describe('run flags on pipeline and postprocess', () => {
   const runId = uniqueId('flags');
   tree.write('model.yml', `run_id: ${runId}\noutput_dir: runs\ncommand: "echo hello"\n`);

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { findBackend } from '../backends/registry.js';
 import { validateBackendFile } from '../load/backend-config.js';
 import type { ValidationResult } from '../load/validate.js';
+import { count } from '../plural.js';
 import type { Output } from './output.js';
 import {
   printReport,
@@ -33,7 +34,7 @@ export async function runBackendsValidate(
     }),
   );
   output.debug(
-    `validated ${results.length} files in ${(performance.now() - started).toFixed(1)} ms`,
+    `validated ${count(results.length, 'file')} in ${(performance.now() - started).toFixed(1)} ms`,
   );
   printReport(results, options.format, output, summarizeBackend);
   return reportExitCode(results);

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { count } from '../plural.js';
 import type { ValidationResult } from './validate.js';
 
 const CHECKERS: Record<string, string> = {
@@ -17,9 +18,8 @@ export function requireValid<T>(result: ValidationResult<T>, what: string): T {
   if (result.status === 'missing') {
     throw new ConfigError(`${what} ${result.file} does not exist`, { hint: 'check the path' });
   }
-  const count = result.errors.length;
   throw new ConfigError(
-    `${what} ${result.file} is not valid (${count} error${count === 1 ? '' : 's'})`,
+    `${what} ${result.file} is not valid (${count(result.errors.length, 'error')})`,
     {
       hint:
         CHECKERS[what] === undefined

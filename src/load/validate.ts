@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import type { ConfigWarning } from '../backends/types.js';
+import { count } from '../plural.js';
 import { convertInterpolated } from './convert-interpolated.js';
 import { interpolateDocument } from './interpolate.js';
 import { type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
@@ -273,7 +274,7 @@ function capUnknownKeys(problems: RawProblem[]): RawProblem[] {
   }
   for (const [parent, summary] of extra) {
     const more = (counts.get(parent) ?? 0) - MAX_UNKNOWN_KEYS;
-    summary.message = `${more} more unknown key${more === 1 ? '' : 's'} from here on, not listed one by one`;
+    summary.message = `${count(more, 'more unknown key')} from here on, not listed one by one`;
   }
   return kept;
 }
