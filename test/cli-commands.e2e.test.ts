@@ -7,7 +7,7 @@ import { commandsOf } from '../src/cli/command-tree.js';
 import { Output } from '../src/cli/output.js';
 import { buildProgram } from '../src/cli/program.js';
 import { Interrupts } from '../src/run/interrupts.js';
-import { runInProcess, runModelrun } from './helpers/cli.js';
+import { BIN, runInProcess, runModelrun } from './helpers/cli.js';
 import { makeTree } from './helpers/tree.js';
 import { uniqueId } from './helpers/unique-id.js';
 
@@ -133,6 +133,65 @@ describe('a file with errors', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('w/bad-docker.yml:3:6  cpu:');
     expect(run.stderr).toContain('w/bad-docker.yml:4:7  user: warning: the model runs as root');
+  });
+});
+
+describe('`-` as standard input', () => {
+  it('reads a file from stdin, names it <stdin>, and resolves its paths against the current folder', async () => {
+    tree.write('s/model.yml', 'run_id: s1\ncommand: echo hi\n');
+    const valid = await runModelrun(['validate', '-'], {
+      cwd: tree.path('s'),
+      input: 'model: model.yml\n',
+    });
+    expect(valid.stdout).toContain('✓ <stdin>  pipeline · model model.yml · backend local');
+    expect(valid.code).toBe(0);
+    const invalid = await runModelrun(['backends', 'validate', '-'], {
+      cwd: tree.path('s'),
+      input: 'type: local\n\ntimout: 5m\n',
+    });
+    expect(invalid.code).toBe(1);
+    expect(invalid.stdout).toContain('error <stdin>:3:1  timout: unknown key');
+  });
+
+  it('stages a model read from stdin relative to the current folder', async () => {
+    const runId = uniqueId('stdin');
+    const result = await runModelrun(['run', '-', '--dry-run'], {
+      cwd: tree.root,
+      input: `run_id: ${runId}\noutput_dir: runs\ncommand: "true"\n`,
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`staging dir    ${tree.path('runs', runId)}`);
+  });
+
+  it('takes one `-` per command, and refuses a second', async () => {
+    const result = await runModelrun(['run', '-', '--backend-config', '-'], { cwd: tree.root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('`-` (standard input) is given 2 times');
+  });
+
+  it('holds stdin to the size limit of files', async () => {
+    const result = await runModelrun(['validate', '-'], {
+      cwd: tree.root,
+      input: `# ${'x'.repeat(1024 * 1024 + 10)}\n`,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('<stdin>:1:1  file is over 1 MiB');
+  });
+
+  it('refuses a terminal rather than wait on it', () => {
+    const probe = spawnSync('script', ['--version'], { encoding: 'utf8' });
+    if (probe.error !== undefined) {
+      console.log('skipping the terminal case: `script` (util-linux) is not installed');
+      return;
+    }
+    const command = `${process.execPath} ${BIN} validate -`;
+    const result = spawnSync('script', ['-qec', command, '/dev/null'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(result.stdout).toContain('`-` reads standard input, but it is a terminal');
+    expect(result.status).toBe(2);
   });
 });
 

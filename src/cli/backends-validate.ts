@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
 import { findBackend } from '../backends/registry.js';
 import { validateBackendFile } from '../load/backend-config.js';
 import type { ValidationResult } from '../load/validate.js';
 import { count } from '../plural.js';
+import { fileInput, requireOneStdin, sourceOf } from './file-input.js';
 import type { Output } from './output.js';
 import {
   printReport,
@@ -26,13 +26,16 @@ export async function runBackendsValidate(
   output: Output,
 ): Promise<number> {
   const started = performance.now();
-  const results = options.files.map((file) =>
-    validateBackendFile(resolve(options.cwd, file), {
-      display: file,
+  requireOneStdin(options.files);
+  const results = options.files.map((file) => {
+    const input = fileInput(file, options.cwd);
+    return validateBackendFile(input.path, {
+      display: input.display,
+      ...sourceOf(input),
       env: options.env,
       ...(options.backendType === undefined ? {} : { backendType: options.backendType }),
-    }),
-  );
+    });
+  });
   output.debug(
     `validated ${count(results.length, 'file')} in ${(performance.now() - started).toFixed(1)} ms`,
   );

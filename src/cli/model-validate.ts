@@ -1,10 +1,10 @@
-import { resolve } from 'node:path';
 import { type AnyFileResult, validateAnyFile } from '../load/any-file.js';
 import type { FileKind } from '../load/file-kind.js';
 import type { PipelineConfig } from '../load/pipeline-file.js';
 import type { ValidationResult } from '../load/validate.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { summarizeBackend } from './backends-validate.js';
+import { fileInput, requireOneStdin, sourceOf } from './file-input.js';
 import type { Output } from './output.js';
 import { printReport, type ReportFormat, reportExitCode } from './validation-report.js';
 
@@ -23,13 +23,16 @@ export interface ValidateOptions {
  * files, with the same formats and exit codes as `backends validate`.
  */
 export async function runValidate(options: ValidateOptions, output: Output): Promise<number> {
-  const results = options.files.map((file) =>
-    validateAnyFile(resolve(options.cwd, file), {
+  requireOneStdin(options.files);
+  const results = options.files.map((file) => {
+    const input = fileInput(file, options.cwd);
+    return validateAnyFile(input.path, {
       env: options.env,
-      display: file,
+      display: input.display,
+      ...sourceOf(input),
       ...(options.kind === undefined ? {} : { kind: options.kind }),
-    }),
-  );
+    });
+  });
   printReport(results, options.format, output, (result) => summarize(result as AnyFileResult));
   return reportExitCode(results);
 }

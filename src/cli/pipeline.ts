@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { BackendConfig } from '../load/backend-config.js';
 import { validatePipelineFile } from '../load/pipeline-file.js';
 import type { ModelConfig } from '../model/model-config.js';
+import { fileInput, requireOneStdin } from './file-input.js';
 import type { Output } from './output.js';
 import {
   configFiles,
@@ -35,10 +36,11 @@ export async function runPipelineCommand(
   output: Output,
   ctx: RunContext,
 ): Promise<number> {
+  requireOneStdin(options.pipelineFile, options.backendConfig, options.postprocessorConfigs);
   startGuardian(ctx.interrupts, !options.dryRun);
-  const pipelineFile = resolve(ctx.cwd, options.pipelineFile);
+  const input = fileInput(options.pipelineFile, ctx.cwd);
   const { value: pipeline, place: inPipeline } = requirePlaced(
-    validatePipelineFile(pipelineFile, ctx.env, options.pipelineFile),
+    validatePipelineFile(input.path, ctx.env, input.display, input.source),
     'pipeline file',
   );
   const model =

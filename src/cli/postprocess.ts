@@ -14,6 +14,7 @@ import { lockStagingDir } from '../model/staging-lock.js';
 import { assertStagingPlace } from '../model/staging-place.js';
 import { runPostprocessors } from '../run/postprocess-stage.js';
 import { withStagingErrors } from '../run/staging.js';
+import { requireOneStdin } from './file-input.js';
 import type { Output } from './output.js';
 import { loadPostprocessors, type RunContext, requireModel, startGuardian } from './run-model.js';
 
@@ -34,6 +35,7 @@ export async function runPostprocessCommand(
   output: Output,
   ctx: RunContext,
 ): Promise<number> {
+  requireOneStdin(options.modelFile, options.postprocessorConfigs);
   const model = requireModel(options.modelFile, ctx);
   const configs =
     options.postprocessorConfigs.length > 0

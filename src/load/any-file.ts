@@ -5,6 +5,7 @@ import { FILE_KINDS, type FileKind } from './file-kind.js';
 import { validateModelText, validatePostprocessorText } from './model-file.js';
 import { parseYaml, toPlainData } from './parse-yaml.js';
 import { validatePipelineText } from './pipeline-file.js';
+import type { SourceResult } from './read-source.js';
 import { readForValidation, type ValidationResult } from './validate.js';
 
 export interface AnyFileOptions {
@@ -13,6 +14,8 @@ export interface AnyFileOptions {
   display?: string;
   /** The kind to check it as; told apart by its content when not given. */
   kind?: FileKind;
+  /** The file's text already read (standard input). */
+  source?: SourceResult;
 }
 
 /** A checked file of any kind, and the kind it was checked as (undefined when none could be told). */
@@ -31,7 +34,7 @@ const VALIDATORS: Record<
 /** Validates a model, pipeline, postprocessor or backend file, as `kind` or as its content shows. */
 export function validateAnyFile(file: string, options: AnyFileOptions): AnyFileResult {
   const shown = options.display ?? file;
-  const read = readForValidation(file, shown);
+  const read = readForValidation(file, shown, options.source);
   if (!read.ok) return { ...read.failed, kind: options.kind };
   const kind = options.kind ?? kindOf(read.text);
   if (typeof kind === 'string')

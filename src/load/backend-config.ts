@@ -5,6 +5,7 @@ import type { PathContext } from '../config/path-context.js';
 import { unionByType } from '../config/union.js';
 import { isSecretName } from '../secrets.js';
 import type { PathSegment } from './problems.js';
+import type { SourceResult } from './read-source.js';
 import { schemaPerFolder } from './schema-cache.js';
 import {
   type ValidateOptions,
@@ -34,6 +35,8 @@ export interface BackendFileOptions {
   backendType?: string;
   /** The file's name as the user wrote it, when the path given has been resolved. */
   display?: string;
+  /** The file's text already read (standard input). */
+  source?: SourceResult;
 }
 
 export function validateBackendFile(
@@ -56,6 +59,7 @@ function validateOptions(options: BackendFileOptions): ValidateOptions {
   return {
     env: options.env,
     ...(options.display === undefined ? {} : { display: options.display }),
+    ...(options.source === undefined ? {} : { source: options.source }),
     ...(options.backendType === undefined
       ? {}
       : { expected: { key: 'type', value: options.backendType, source: '--backend-type' } }),

@@ -1,6 +1,7 @@
 import { type ModelConfig, modelConfigSchema } from '../model/model-config.js';
 import { postprocessorSchema } from '../postprocess/registry.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
+import type { SourceResult } from './read-source.js';
 import { schemaPerFolder } from './schema-cache.js';
 import { type ValidationResult, validateFile, validateText } from './validate.js';
 
@@ -12,10 +13,12 @@ export function validateModelFile(
   file: string,
   env: NodeJS.ProcessEnv,
   display?: string,
+  source?: SourceResult,
 ): ValidationResult<ModelConfig> {
   return validateFile(file, modelSchemaFor(file), {
     env,
     ...(display === undefined ? {} : { display }),
+    ...(source === undefined ? {} : { source }),
   });
 }
 
@@ -23,10 +26,12 @@ export function validatePostprocessorFile(
   file: string,
   env: NodeJS.ProcessEnv,
   display?: string,
+  source?: SourceResult,
 ): ValidationResult<PostprocessorConfig> {
   return validateFile(file, postprocessorSchemaFor(file), {
     env,
     ...(display === undefined ? {} : { display }),
+    ...(source === undefined ? {} : { source }),
   });
 }
 

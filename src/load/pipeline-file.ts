@@ -5,6 +5,7 @@ import { existingPath } from '../config/paths.js';
 import { modelConfigSchema } from '../model/model-config.js';
 import { postprocessorListSchema } from '../postprocess/registry.js';
 import { backendConfigSchema } from './backend-config.js';
+import type { SourceResult } from './read-source.js';
 import { schemaPerFolder } from './schema-cache.js';
 import { type ValidationResult, validateFile, validateText } from './validate.js';
 
@@ -57,10 +58,12 @@ export function validatePipelineFile(
   file: string,
   env: NodeJS.ProcessEnv,
   display?: string,
+  source?: SourceResult,
 ): ValidationResult<PipelineConfig> {
   return validateFile(file, schemaFor(file), {
     env,
     ...(display === undefined ? {} : { display }),
+    ...(source === undefined ? {} : { source }),
   });
 }
 

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { count } from '../plural.js';
+import { STDIN_NAME } from './read-source.js';
 import type { ValidationResult } from './validate.js';
 
 const CHECKERS: Record<string, string> = {
@@ -24,7 +25,7 @@ export function requireValid<T>(result: ValidationResult<T>, what: string): T {
       hint:
         CHECKERS[what] === undefined
           ? 'fix the file and run again'
-          : `fix the file; \`${CHECKERS[what]} ${result.file}\` checks it`,
+          : `fix the file; \`${CHECKERS[what]} ${result.file === STDIN_NAME ? '-' : result.file}\` checks it`,
       // Its warnings too, as `validate` shows them: they may be part of the fix.
       problems: [
         ...result.errors,

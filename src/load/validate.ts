@@ -6,7 +6,7 @@ import { interpolateDocument } from './interpolate.js';
 import { type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
 import { locate } from './positions.js';
 import { formatPath, type PathSegment, type Problem } from './problems.js';
-import { readSource } from './read-source.js';
+import { readSource, type SourceResult } from './read-source.js';
 import { friendlyMessages } from './zod-messages.js';
 
 export type ValidationStatus = 'valid' | 'invalid' | 'missing';
@@ -32,6 +32,8 @@ export interface ValidateOptions {
   env: NodeJS.ProcessEnv;
   /** The file's name as the user wrote it, for messages; the path read may be absolute. */
   display?: string;
+  /** The file's text already read (standard input); `file` then only places its relative paths. */
+  source?: SourceResult;
   /** Fills a missing discriminator and checks a present one against it. */
   expected?: { key: string; value: string; source: string };
   warnings?: (
@@ -62,7 +64,7 @@ export function validateFile<T>(
   options: ValidateOptions,
 ): ValidationResult<T> {
   const shown = options.display ?? file;
-  const read = readForValidation(file, shown);
+  const read = readForValidation(file, shown, options.source);
   return read.ok ? validateText(shown, read.text, schema, options) : read.failed;
 }
 
@@ -70,6 +72,7 @@ export function validateFile<T>(
 export function readForValidation(
   file: string,
   shown: string,
+  source?: SourceResult,
 ): { ok: true; text: string } | { ok: false; failed: ValidationResult<never> } {
   const failed = (status: ValidationStatus, message: string, line = 1, column = 1) => ({
     ok: false as const,
@@ -85,7 +88,7 @@ export function readForValidation(
   // An empty argument resolves to the current folder, which would be reported as "is a directory".
   if (shown === '')
     return failed('missing', 'the path is empty; give the path of a YAML or JSON config file');
-  const source = readSource(file);
+  if (source === undefined) return readForValidation(file, shown, readSource(file));
   if (!source.ok)
     return failed(
       source.reason === 'missing' ? 'missing' : 'invalid',
