@@ -1,10 +1,10 @@
 import { backendTypes } from '../backends/registry.js';
 import { postprocessorTypes } from '../postprocess/registry.js';
-import { validateBackendText } from './backend-config.js';
+import { validateBackendParsed } from './backend-config.js';
 import { FILE_KINDS, type FileKind } from './file-kind.js';
-import { validateModelText, validatePostprocessorText } from './model-file.js';
-import { parseYaml, toPlainData } from './parse-yaml.js';
-import { validatePipelineText } from './pipeline-file.js';
+import { validateModelParsed, validatePostprocessorParsed } from './model-file.js';
+import { type ParseResult, type PositionedDocument, parseYaml } from './parse-yaml.js';
+import { validatePipelineParsed } from './pipeline-file.js';
 import type { SourceResult } from './read-source.js';
 import { readForValidation, type ValidationResult } from './validate.js';
 
@@ -23,12 +23,13 @@ export type AnyFileResult = ValidationResult & { kind: FileKind | undefined };
 
 const VALIDATORS: Record<
   FileKind,
-  (file: string, shown: string, text: string, env: NodeJS.ProcessEnv) => ValidationResult
+  (file: string, shown: string, parsed: ParseResult, env: NodeJS.ProcessEnv) => ValidationResult
 > = {
-  model: validateModelText,
-  pipeline: validatePipelineText,
-  postprocessor: validatePostprocessorText,
-  backend: (file, shown, text, env) => validateBackendText(file, text, { env, display: shown }),
+  model: validateModelParsed,
+  pipeline: validatePipelineParsed,
+  postprocessor: validatePostprocessorParsed,
+  backend: (file, shown, parsed, env) =>
+    validateBackendParsed(file, parsed, { env, display: shown }),
 };
 
 /** Validates a model, pipeline, postprocessor or backend file, as `kind` or as its content shows. */
@@ -36,12 +37,14 @@ export function validateAnyFile(file: string, options: AnyFileOptions): AnyFileR
   const shown = options.display ?? file;
   const read = readForValidation(file, shown, options.source);
   if (!read.ok) return { ...read.failed, kind: options.kind };
-  const kind = options.kind ?? kindOf(read.text);
+  // Parsed once: the kind is read from the same document that is then checked.
+  const parsed = parseYaml(read.text);
+  const kind = options.kind ?? (parsed.ok ? detectKind(parsed.parsed) : undefined);
   if (typeof kind === 'string')
-    return { ...VALIDATORS[kind](file, shown, read.text, options.env), kind };
+    return { ...VALIDATORS[kind](file, shown, parsed, options.env), kind };
   // Text that does not parse says so in any kind's terms; the model's will do.
   if (kind === undefined)
-    return { ...validateModelText(file, shown, read.text, options.env), kind: undefined };
+    return { ...validateModelParsed(file, shown, parsed, options.env), kind: undefined };
   return {
     file: shown,
     status: 'invalid',
@@ -53,16 +56,6 @@ export function validateAnyFile(file: string, options: AnyFileOptions): AnyFileR
   };
 }
 
-/** The kind the text's top-level keys show, undefined when it does not parse, or why none can be told. */
-function kindOf(text: string): FileKind | { why: string } | undefined {
-  const parsed = parseYaml(text);
-  if (!parsed.ok) return undefined;
-  const plain = toPlainData(parsed.parsed);
-  if (!plain.ok) return undefined;
-  const found = detectKind(plain.data as Record<string, unknown>);
-  return 'kind' in found ? found.kind : found;
-}
-
 /**
  * What kind of config a file's top-level mapping is, by the keys each kind
  * alone has: a pipeline has `model:`, a model `run_id:`, a postprocessor a
@@ -71,22 +64,23 @@ function kindOf(text: string): FileKind | { why: string } | undefined {
  * exactly one sign means that kind; none or several, and the user says
  * which with --kind.
  */
-export function detectKind(data: Record<string, unknown>): { kind: FileKind } | { why: string } {
-  const type = data.type;
+export function detectKind({ doc }: PositionedDocument): FileKind | { why: string } {
+  // Read from the YAML document itself: cheap, and nothing is expanded.
+  const type = doc.get('type');
   const signs: [FileKind, string][] = [];
-  if ('model' in data) signs.push(['pipeline', '`model:`']);
-  if ('run_id' in data) signs.push(['model', '`run_id:`']);
+  if (doc.has('model')) signs.push(['pipeline', '`model:`']);
+  if (doc.has('run_id')) signs.push(['model', '`run_id:`']);
   if (typeof type === 'string' && postprocessorTypes.includes(type))
     signs.push(['postprocessor', `\`type: ${type}\``]);
   if (typeof type === 'string' && backendTypes.includes(type))
     signs.push(['backend', `\`type: ${type}\``]);
   const [only] = signs;
-  if (signs.length === 1 && only !== undefined) return { kind: only[0] };
+  if (signs.length === 1 && only !== undefined) return only[0];
   const what =
     signs.length === 0
-      ? type === undefined
+      ? !doc.has('type')
         ? 'it has none of `model:` (a pipeline), `run_id:` (a model) or `type:` (a postprocessor or backend config)'
-        : `its type ${JSON.stringify(type)} is neither a postprocessor (${postprocessorTypes.join(', ')}) nor a backend (${backendTypes.join(', ')})`
+        : `its type ${typeof type === 'string' ? JSON.stringify(type) : 'is not a name and'} is neither a postprocessor (${postprocessorTypes.join(', ')}) nor a backend (${backendTypes.join(', ')})`
       : `it has ${signs.map(([kind, sign]) => `${sign} (a ${kind})`).join(' and ')}`;
   return {
     why: `cannot tell what kind of config this is: ${what}; pass --kind ${FILE_KINDS.join('|')}`,

@@ -4,6 +4,7 @@ import type { ConfigWarning } from '../backends/types.js';
 import type { PathContext } from '../config/path-context.js';
 import { unionByType } from '../config/union.js';
 import { isSecretName } from '../secrets.js';
+import type { ParseResult } from './parse-yaml.js';
 import type { PathSegment } from './problems.js';
 import type { SourceResult } from './read-source.js';
 import { schemaPerFolder } from './schema-cache.js';
@@ -11,6 +12,7 @@ import {
   type ValidateOptions,
   type ValidationResult,
   validateFile,
+  validateParsed,
   validateText,
 } from './validate.js';
 
@@ -44,6 +46,15 @@ export function validateBackendFile(
   options: BackendFileOptions,
 ): ValidationResult<BackendConfig> {
   return validateFile(file, schemaFor(file), validateOptions(options));
+}
+
+/** Validates a parsed config read from `file` (relative paths resolve against its folder). */
+export function validateBackendParsed(
+  file: string,
+  parsed: ParseResult,
+  options: BackendFileOptions,
+): ValidationResult<BackendConfig> {
+  return validateParsed(options.display ?? file, parsed, schemaFor(file), validateOptions(options));
 }
 
 /** Validates config text as if it were the file `file`; relative paths resolve against its folder. */

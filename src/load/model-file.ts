@@ -1,9 +1,10 @@
 import { type ModelConfig, modelConfigSchema } from '../model/model-config.js';
 import { postprocessorSchema } from '../postprocess/registry.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
+import type { ParseResult } from './parse-yaml.js';
 import type { SourceResult } from './read-source.js';
 import { schemaPerFolder } from './schema-cache.js';
-import { type ValidationResult, validateFile, validateText } from './validate.js';
+import { type ValidationResult, validateFile, validateParsed } from './validate.js';
 
 const modelSchemaFor = schemaPerFolder(modelConfigSchema);
 const postprocessorSchemaFor = schemaPerFolder(postprocessorSchema);
@@ -35,21 +36,21 @@ export function validatePostprocessorFile(
   });
 }
 
-/** Validates model text read from `file` (relative paths resolve against its folder), shown as `shown`. */
-export function validateModelText(
+/** Validates a parsed model read from `file` (relative paths resolve against its folder), shown as `shown`. */
+export function validateModelParsed(
   file: string,
   shown: string,
-  text: string,
+  parsed: ParseResult,
   env: NodeJS.ProcessEnv,
 ) {
-  return validateText(shown, text, modelSchemaFor(file), { env });
+  return validateParsed(shown, parsed, modelSchemaFor(file), { env });
 }
 
-export function validatePostprocessorText(
+export function validatePostprocessorParsed(
   file: string,
   shown: string,
-  text: string,
+  parsed: ParseResult,
   env: NodeJS.ProcessEnv,
 ) {
-  return validateText(shown, text, postprocessorSchemaFor(file), { env });
+  return validateParsed(shown, parsed, postprocessorSchemaFor(file), { env });
 }

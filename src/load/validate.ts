@@ -3,7 +3,7 @@ import type { ConfigWarning } from '../backends/types.js';
 import { count } from '../plural.js';
 import { convertInterpolated } from './convert-interpolated.js';
 import { interpolateDocument } from './interpolate.js';
-import { type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
+import { type ParseResult, type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
 import { locate } from './positions.js';
 import { formatPath, type PathSegment, type Problem } from './problems.js';
 import { readSource, type SourceResult } from './read-source.js';
@@ -105,7 +105,16 @@ export function validateText<T>(
   schema: z.ZodType<T>,
   options: ValidateOptions,
 ): ValidationResult<T> {
-  const parsed = parseYaml(text);
+  return validateParsed(file, parseYaml(text), schema, options);
+}
+
+/** validateText for text already parsed, by a caller that had to look into it first. */
+export function validateParsed<T>(
+  file: string,
+  parsed: ParseResult,
+  schema: z.ZodType<T>,
+  options: ValidateOptions,
+): ValidationResult<T> {
   if (!parsed.ok) {
     const errors = parsed.failures.map((f) => ({
       file,
