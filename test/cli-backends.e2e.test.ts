@@ -96,7 +96,7 @@ describe('global behaviour', () => {
     const verbose = await runModelrun(['-v', 'backends', 'validate', 'good.yml'], {
       cwd: tree.root,
     });
-    expect(verbose.stderr).toMatch(/^debug: validated 1 files in [\d.]+ ms$/m);
+    expect(verbose.stderr).toMatch(/^debug: validated 1 file in [\d.]+ ms$/m);
     expect(verbose.stdout).toBe(quiet.stdout);
   });
 });

@@ -473,7 +473,7 @@ describe('modelrun validate', () => {
     const ok = await runModelrun(['validate', 'wave/model.yml', 'fail.yml'], { cwd: tree.root });
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(
-      /✓ wave\/model\.yml {2}run wave-demo · command node wave\.mjs input\.json · period/,
+      /✓ wave\/model\.yml {2}model · run wave-demo · command node wave\.mjs input\.json · period/,
     );
     const bad = await runModelrun(['validate', '--format', 'json', 'invalid.yml'], {
       cwd: tree.root,

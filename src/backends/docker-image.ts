@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { isKnownError, RunFailedError } from '../errors.js';
 import { VERSION } from '../package-info.js';
+import { count } from '../plural.js';
 import { buildTag, contextTar, readBuildContext } from './docker-build-context.js';
 import type { DockerEngine } from './docker-client.js';
 import type { DockerConfig } from './docker-config.js';
@@ -113,7 +114,7 @@ async function ensureBuilt(
     return tag;
   }
   deps.status(
-    `building ${tag} from ${context.dockerfilePath} (${context.entries.length} entries in the context)`,
+    `building ${tag} from ${context.dockerfilePath} (${count(context.entries.length, 'entry', 'entries')} in the context)`,
   );
   let lastStep = '';
   try {

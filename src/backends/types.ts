@@ -55,6 +55,11 @@ export interface BackendDefinition {
   /** Fields shown, in this order, in the one-line summary of a valid config. */
   summaryFields: string[];
   template: TemplateSpec;
+  /**
+   * Also called with the values as written when the file has errors, so it
+   * must not assume the schema's shapes (a field may be missing or of
+   * another type).
+   */
   warnings?(config: Record<string, unknown>): ConfigWarning[];
   /**
    * What the config's MPI launcher starts. Only the run can tell whether that

@@ -1,7 +1,8 @@
-import { resolve } from 'node:path';
 import { findBackend } from '../backends/registry.js';
 import { validateBackendFile } from '../load/backend-config.js';
 import type { ValidationResult } from '../load/validate.js';
+import { count } from '../plural.js';
+import { fileInput, requireOneStdin, sourceOf } from './file-input.js';
 import type { Output } from './output.js';
 import {
   printReport,
@@ -25,21 +26,25 @@ export async function runBackendsValidate(
   output: Output,
 ): Promise<number> {
   const started = performance.now();
-  const results = options.files.map((file) =>
-    validateBackendFile(resolve(options.cwd, file), {
-      display: file,
+  requireOneStdin(options.files);
+  const results = options.files.map((file) => {
+    const input = fileInput(file, options.cwd);
+    return validateBackendFile(input.path, {
+      display: input.display,
+      ...sourceOf(input),
       env: options.env,
       ...(options.backendType === undefined ? {} : { backendType: options.backendType }),
-    }),
-  );
+    });
+  });
   output.debug(
-    `validated ${results.length} files in ${(performance.now() - started).toFixed(1)} ms`,
+    `validated ${count(results.length, 'file')} in ${(performance.now() - started).toFixed(1)} ms`,
   );
-  printReport(results, options.format, output, summarize);
+  printReport(results, options.format, output, summarizeBackend);
   return reportExitCode(results);
 }
 
-function summarize(result: ValidationResult): string {
+/** "docker · image … · cpu 4": the fields each backend names as its summary. */
+export function summarizeBackend(result: ValidationResult): string {
   const value = result.value as Record<string, unknown> | undefined;
   const type = String(value?.type ?? '');
   const backend = findBackend(type);

@@ -7,17 +7,6 @@ export function addInitCommand(program: Command, ctx: CliContext): void {
     .command('init')
     .description('write a starter project to run and make your own; never overwrites a file')
     .argument('[dir]', 'the project folder, created if missing', '.')
-    .addHelpText(
-      'after',
-      [
-        '',
-        'Examples:',
-        '  modelrun init my-model && cd my-model && modelrun run model.yml',
-        '  npx modelrun init            # into the current folder',
-        '',
-        'Exit codes: 0 written, 2 a file is in the way or DIR cannot be written (nothing is written then).',
-      ].join('\n'),
-    )
     .action(async (dir: string) => {
       const { runInit } = await import('./init.js');
       ctx.setExitCode(await runInit({ dir, cwd: ctx.cwd }, ctx.output));

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { FILE_KINDS, type FileKind } from '../load/file-kind.js';
 import type { CliContext } from './program.js';
 import { addReportOptions, type ReportFormat } from './validation-report.js';
 
@@ -12,6 +13,34 @@ const postprocessorOption = () =>
     .argParser(collect)
     .default([] as string[], 'the model file’s postprocess list');
 
+/** The flags `run` and `pipeline` share, with one meaning in both. */
+const addRunFlags = (command: Command) =>
+  command
+    .option('--dry-run', 'stage the inputs and print exactly what would run, without running it')
+    .option('--skip-generate', 'use the staging dir as it is, without staging the inputs again')
+    .addOption(postprocessorOption())
+    .option('--no-postprocess', 'skip postprocessing')
+    .option('--json', 'print the run record as JSON on stdout (the model’s output goes to stderr)');
+
+interface RunFlags {
+  backendConfig?: string;
+  dryRun?: boolean;
+  skipGenerate?: boolean;
+  postprocessorConfig: string[];
+  postprocess: boolean;
+  json?: boolean;
+}
+
+/** The run options both commands hand on, from their parsed flags. */
+const runOptions = (opts: RunFlags) => ({
+  ...(opts.backendConfig === undefined ? {} : { backendConfig: opts.backendConfig }),
+  postprocessorConfigs: opts.postprocessorConfig,
+  dryRun: opts.dryRun === true,
+  skipGenerate: opts.skipGenerate === true,
+  postprocess: opts.postprocess,
+  json: opts.json === true,
+});
+
 /** The commands that work on model files: validate, generate, run, postprocess, pipeline. */
 export function addModelCommands(program: Command, ctx: CliContext): void {
   const runContext = () => ({
@@ -24,13 +53,25 @@ export function addModelCommands(program: Command, ctx: CliContext): void {
   addReportOptions(
     program
       .command('validate')
-      .description('validate model files (YAML or JSON)')
-      .argument('<files...>', 'model files to check'),
-  ).action(async (files: string[], opts: { format: ReportFormat }) => {
-    const { runModelValidate } = await import('./model-validate.js');
+      .description('validate model, pipeline, postprocessor and backend files (YAML or JSON)')
+      .argument('<files...>', 'files to check')
+      .addOption(
+        new Option(
+          '--kind <kind>',
+          'check every file as this kind (default: told by its content)',
+        ).choices(FILE_KINDS as unknown as string[]),
+      ),
+  ).action(async (files: string[], opts: { kind?: FileKind; format: ReportFormat }) => {
+    const { runValidate } = await import('./model-validate.js');
     ctx.setExitCode(
-      await runModelValidate(
-        { files, format: opts.format, env: ctx.env, cwd: ctx.cwd },
+      await runValidate(
+        {
+          files,
+          format: opts.format,
+          ...(opts.kind === undefined ? {} : { kind: opts.kind }),
+          env: ctx.env,
+          cwd: ctx.cwd,
+        },
         ctx.output,
       ),
     );
@@ -47,82 +88,51 @@ export function addModelCommands(program: Command, ctx: CliContext): void {
       ctx.setExitCode(await runGenerate({ modelFile }, ctx.output, runContext()));
     });
 
-  program
-    .command('run')
-    .description('stage the inputs, run the model on a backend, then postprocess')
-    .argument('<model>', 'model file')
-    .option('--backend-config <file>', 'backend config file (default: the local backend)')
-    .option('--dry-run', 'stage the inputs and print exactly what would run, without running it')
-    .option('--skip-generate', 'use the staging dir as it is, without staging the inputs again')
-    .addOption(postprocessorOption())
-    .option('--no-postprocess', 'skip postprocessing')
-    .option('--json', 'print the run record as JSON on stdout (the model’s output goes to stderr)')
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 success, 1 the model or a postprocessor failed or timed out, 2 usage or config error, 130 SIGINT, 143 SIGTERM.',
-    )
-    .action(
-      async (
-        modelFile: string,
-        opts: {
-          backendConfig?: string;
-          dryRun?: boolean;
-          skipGenerate?: boolean;
-          postprocessorConfig: string[];
-          postprocess: boolean;
-          json?: boolean;
-        },
-      ) => {
-        const { runModelCommand } = await import('./run-model.js');
-        const options = {
-          modelFile,
-          ...(opts.backendConfig === undefined ? {} : { backendConfig: opts.backendConfig }),
-          postprocessorConfigs: opts.postprocessorConfig,
-          dryRun: opts.dryRun === true,
-          skipGenerate: opts.skipGenerate === true,
-          postprocess: opts.postprocess,
-          json: opts.json === true,
-        };
-        ctx.setExitCode(await runModelCommand(options, ctx.output, runContext()));
-      },
+  addRunFlags(
+    program
+      .command('run')
+      .description('stage the inputs, run the model on a backend, then postprocess')
+      .argument('<model>', 'model file')
+      .option('--backend-config <file>', 'backend config file (default: the local backend)'),
+  ).action(async (modelFile: string, opts: RunFlags) => {
+    const { runModelCommand } = await import('./run-model.js');
+    ctx.setExitCode(
+      await runModelCommand({ modelFile, ...runOptions(opts) }, ctx.output, runContext()),
     );
+  });
 
   program
     .command('postprocess')
     .description('run postprocessors on an existing run')
     .argument('<model>', 'model file of the run')
     .addOption(postprocessorOption())
-    .action(async (modelFile: string, opts: { postprocessorConfig: string[] }) => {
+    .option('--json', 'print the run record as JSON on stdout (everything else goes to stderr)')
+    .action(async (modelFile: string, opts: { postprocessorConfig: string[]; json?: boolean }) => {
       const { runPostprocessCommand } = await import('./postprocess.js');
       ctx.setExitCode(
         await runPostprocessCommand(
-          { modelFile, postprocessorConfigs: opts.postprocessorConfig },
+          { modelFile, postprocessorConfigs: opts.postprocessorConfig, json: opts.json === true },
           ctx.output,
           runContext(),
         ),
       );
     });
 
-  program
-    .command('pipeline')
-    .description('run a model, its backend and its postprocessing from one pipeline file')
-    .argument('<pipeline>', 'pipeline file with model:, backend: and postprocess: sections')
-    .option('--backend-config <file>', 'backend config file, instead of the backend: section')
-    .addOption(postprocessorOption())
+  addRunFlags(
+    program
+      .command('pipeline')
+      .description('run a model, its backend and its postprocessing from one pipeline file')
+      .argument('<pipeline>', 'pipeline file with model:, backend: and postprocess: sections')
+      .option('--backend-config <file>', 'backend config file, instead of the backend: section'),
+  )
     .option('--cleanup-on-failure', 'remove the staging dir when the run fails (kept by default)')
-    .action(
-      async (
-        pipelineFile: string,
-        opts: { backendConfig?: string; postprocessorConfig: string[]; cleanupOnFailure?: boolean },
-      ) => {
-        const { runPipelineCommand } = await import('./pipeline.js');
-        const options = {
-          pipelineFile,
-          ...(opts.backendConfig === undefined ? {} : { backendConfig: opts.backendConfig }),
-          postprocessorConfigs: opts.postprocessorConfig,
-          cleanupOnFailure: opts.cleanupOnFailure === true,
-        };
-        ctx.setExitCode(await runPipelineCommand(options, ctx.output, runContext()));
-      },
-    );
+    .action(async (pipelineFile: string, opts: RunFlags & { cleanupOnFailure?: boolean }) => {
+      const { runPipelineCommand } = await import('./pipeline.js');
+      const options = {
+        pipelineFile,
+        ...runOptions(opts),
+        cleanupOnFailure: opts.cleanupOnFailure === true,
+      };
+      ctx.setExitCode(await runPipelineCommand(options, ctx.output, runContext()));
+    });
 }

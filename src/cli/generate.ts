@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { generate } from '../run/generate-stage.js';
 import { checkStaging, deletionContext, openStaging, withStagingErrors } from '../run/staging.js';
+import { requireOneStdin } from './file-input.js';
 import type { Output } from './output.js';
 import { configFiles, type RunContext, requireModel } from './run-model.js';
 
@@ -11,6 +12,7 @@ export async function runGenerate(
   output: Output,
   ctx: RunContext,
 ): Promise<number> {
+  requireOneStdin(options.modelFile);
   const model = requireModel(options.modelFile, ctx);
   const stagingDir = stagingDirOf(model);
   const request = { model, skipGenerate: false };

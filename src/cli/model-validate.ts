@@ -1,33 +1,70 @@
-import { resolve } from 'node:path';
-import { validateModelFile } from '../load/model-file.js';
+import { type AnyFileResult, validateAnyFile } from '../load/any-file.js';
+import type { FileKind } from '../load/file-kind.js';
+import type { PipelineConfig } from '../load/pipeline-file.js';
 import type { ValidationResult } from '../load/validate.js';
 import type { ModelConfig } from '../model/model-config.js';
+import { summarizeBackend } from './backends-validate.js';
+import { fileInput, requireOneStdin, sourceOf } from './file-input.js';
 import type { Output } from './output.js';
 import { printReport, type ReportFormat, reportExitCode } from './validation-report.js';
 
-export interface ModelValidateOptions {
+export interface ValidateOptions {
   files: string[];
+  /** Check every file as this kind; otherwise each file's content says its kind. */
+  kind?: FileKind;
   format: ReportFormat;
   env: NodeJS.ProcessEnv;
   /** Relative file names are read from here. */
   cwd: string;
 }
 
-/** `modelrun validate`: checks model files, with the same formats and exit codes as `backends validate`. */
-export async function runModelValidate(
-  options: ModelValidateOptions,
-  output: Output,
-): Promise<number> {
-  const results = options.files.map((file) =>
-    validateModelFile(resolve(options.cwd, file), options.env, file),
-  );
-  printReport(results, options.format, output, summarize);
+/**
+ * `modelrun validate`: checks model, pipeline, postprocessor and backend
+ * files, with the same formats and exit codes as `backends validate`.
+ */
+export async function runValidate(options: ValidateOptions, output: Output): Promise<number> {
+  requireOneStdin(options.files);
+  const results = options.files.map((file) => {
+    const input = fileInput(file, options.cwd);
+    return validateAnyFile(input.path, {
+      env: options.env,
+      display: input.display,
+      ...sourceOf(input),
+      ...(options.kind === undefined ? {} : { kind: options.kind }),
+    });
+  });
+  printReport(results, options.format, output, (result) => summarize(result as AnyFileResult));
   return reportExitCode(results);
 }
 
-function summarize(result: ValidationResult): string {
-  const model = result.value as ModelConfig | undefined;
-  if (model === undefined) return '';
+/** The kind the file was checked as, then what matters most in it. */
+function summarize(result: AnyFileResult): string {
+  if (result.kind === undefined || result.value === undefined) return '';
+  const detail = SUMMARIES[result.kind](result);
+  return detail === '' ? result.kind : `${result.kind} · ${detail}`;
+}
+
+const SUMMARIES: Record<FileKind, (result: ValidationResult) => string> = {
+  model: (result) => summarizeModel(result.value as ModelConfig),
+  pipeline: (result) => {
+    const pipeline = result.value as PipelineConfig;
+    // The path as written in the file, not as resolved.
+    const written = result.data?.model;
+    const model =
+      typeof written === 'string' ? written : `run ${(pipeline.model as ModelConfig).run_id}`;
+    const backend =
+      pipeline.backend === undefined
+        ? 'local'
+        : typeof pipeline.backend === 'string'
+          ? pipeline.backend
+          : String(pipeline.backend.type);
+    return `model ${model} · backend ${backend}`;
+  },
+  postprocessor: (result) => String((result.value as { type: string }).type),
+  backend: summarizeBackend,
+};
+
+function summarizeModel(model: ModelConfig): string {
   const parts = [`run ${model.run_id}`];
   if (model.command !== undefined) parts.push(`command ${model.command}`);
   if (model.period !== undefined)

@@ -101,6 +101,21 @@ export class Styles {
 
 function colorLevel(options: OutputOptions, sink: TextSink): 0 | 1 | 2 | 3 {
   if (!options.color || (options.env.NO_COLOR ?? '') !== '') return 0;
-  if (options.env.FORCE_COLOR !== undefined) return chalk.level;
+  const forced = forcedLevel(options.env.FORCE_COLOR);
+  if (forced !== undefined) return forced;
+  // As supports-color decides: a dumb terminal gets no colour, unless FORCE_COLOR asks for it.
+  if (options.env.TERM === 'dumb') return 0;
   return sink.isTTY === true ? (chalk.level === 0 ? 1 : chalk.level) : 0;
+}
+
+/**
+ * FORCE_COLOR read from the command's environment as supports-color reads
+ * it: "0" or "false" is none, "" or "true" level 1, "2" and "3" those levels.
+ */
+function forcedLevel(value: string | undefined): 0 | 1 | 2 | 3 | undefined {
+  if (value === undefined) return undefined;
+  if (value === '' || value === 'true') return 1;
+  if (value === 'false') return 0;
+  const level = Number.parseInt(value, 10);
+  return Number.isNaN(level) ? undefined : (Math.max(0, Math.min(level, 3)) as 0 | 1 | 2 | 3);
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { BackendConfig } from '../load/backend-config.js';
 import { validatePipelineFile } from '../load/pipeline-file.js';
 import type { ModelConfig } from '../model/model-config.js';
+import { fileInput, requireOneStdin } from './file-input.js';
 import type { Output } from './output.js';
 import {
   configFiles,
@@ -22,6 +23,11 @@ export interface PipelineOptions {
   backendConfig?: string;
   postprocessorConfigs: string[];
   cleanupOnFailure: boolean;
+  /** The same as run's flags of the same names. */
+  dryRun: boolean;
+  skipGenerate: boolean;
+  postprocess: boolean;
+  json: boolean;
 }
 
 /** `modelrun pipeline`: a model, its backend and its postprocessing from one file; flags override its sections. */
@@ -30,10 +36,11 @@ export async function runPipelineCommand(
   output: Output,
   ctx: RunContext,
 ): Promise<number> {
-  startGuardian(ctx.interrupts, true);
-  const pipelineFile = resolve(ctx.cwd, options.pipelineFile);
+  requireOneStdin(options.pipelineFile, options.backendConfig, options.postprocessorConfigs);
+  startGuardian(ctx.interrupts, !options.dryRun);
+  const input = fileInput(options.pipelineFile, ctx.cwd);
   const { value: pipeline, place: inPipeline } = requirePlaced(
-    validatePipelineFile(pipelineFile, ctx.env, options.pipelineFile),
+    validatePipelineFile(input.path, ctx.env, input.display, input.source),
     'pipeline file',
   );
   const model =
@@ -69,9 +76,9 @@ export async function runPipelineCommand(
       model,
       backend: backend?.value ?? defaultBackend(resolve(ctx.cwd, options.pipelineFile)),
       postprocessors,
-      dryRun: false,
-      skipGenerate: false,
-      postprocess: true,
+      dryRun: options.dryRun,
+      skipGenerate: options.skipGenerate,
+      postprocess: options.postprocess,
       cleanupOnFailure: options.cleanupOnFailure,
       sources: configFiles(
         ctx,
@@ -82,7 +89,7 @@ export async function runPipelineCommand(
         options.postprocessorConfigs,
       ),
     },
-    false,
+    options.json,
     output,
     ctx,
   );

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import {
+  maskRecord,
   RUN_RECORD_PATH,
   type RunRecord,
   readRunRecord,
@@ -13,12 +14,15 @@ import { lockStagingDir } from '../model/staging-lock.js';
 import { assertStagingPlace } from '../model/staging-place.js';
 import { runPostprocessors } from '../run/postprocess-stage.js';
 import { withStagingErrors } from '../run/staging.js';
+import { requireOneStdin } from './file-input.js';
 import type { Output } from './output.js';
 import { loadPostprocessors, type RunContext, requireModel, startGuardian } from './run-model.js';
 
 export interface PostprocessOptions {
   modelFile: string;
   postprocessorConfigs: string[];
+  /** Print the run record, with these results added, as JSON on stdout; everything else goes to stderr. */
+  json: boolean;
 }
 
 /**
@@ -31,6 +35,7 @@ export async function runPostprocessCommand(
   output: Output,
   ctx: RunContext,
 ): Promise<number> {
+  requireOneStdin(options.modelFile, options.postprocessorConfigs);
   const model = requireModel(options.modelFile, ctx);
   const configs =
     options.postprocessorConfigs.length > 0
@@ -60,29 +65,47 @@ export async function runPostprocessCommand(
       {
         env: ctx.env,
         signal: ctx.interrupts.signal,
-        terminal: ctx.terminal,
+        // Under --json, stdout carries only the record; a postprocessor's own output goes to stderr.
+        terminal: options.json
+          ? { stdout: ctx.terminal.stderr, stderr: ctx.terminal.stderr }
+          : ctx.terminal,
         status: (line) => output.info(line),
         guard: guardian.guard,
         redactor: output.redactor,
       },
     );
     // Added to the results of earlier postprocessing, which stay on record.
-    if (record !== undefined)
-      await withStagingErrors(stagingDir, model.output_dir, () =>
-        writeRunRecord(
-          stagingDir,
-          {
+    const updated =
+      record === undefined
+        ? undefined
+        : {
             ...record,
             stages: { ...record.stages, postprocess: stage },
             postprocess: [...(record.postprocess ?? []), ...results],
-          },
-          output.redactor,
-        ),
+          };
+    if (updated !== undefined)
+      await withStagingErrors(stagingDir, model.output_dir, () =>
+        writeRunRecord(stagingDir, updated, output.redactor),
       );
     else
       output.warn(
         `${join(stagingDir, RUN_RECORD_PATH)} could not be read; the results are not recorded`,
       );
+    const exitCode = ctx.interrupts.exitCode() ?? (stage.status === 'succeeded' ? 0 : 1);
+    if (options.json) {
+      // The record as run.json now holds it; without one, this command's own results.
+      if (updated !== undefined)
+        output.maskedRaw(`${JSON.stringify(maskRecord(updated, output.redactor), null, 2)}\n`);
+      else {
+        const own = {
+          staging_dir: stagingDir,
+          stages: { postprocess: stage },
+          postprocess: results,
+        };
+        output.raw(`${JSON.stringify(own, null, 2)}\n`);
+      }
+      return exitCode;
+    }
     for (const result of results) {
       const mark =
         result.status === 'succeeded'
@@ -92,7 +115,7 @@ export async function runPostprocessCommand(
             : '-';
       output.maskedResult(`${mark} ${result.type}: ${result.summary}`);
     }
-    return ctx.interrupts.exitCode() ?? (stage.status === 'succeeded' ? 0 : 1);
+    return exitCode;
   } finally {
     ctx.interrupts.active = false;
     await lock.release().finally(() => guardian.close());

@@ -1,9 +1,13 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { VERSION } from '../package-info.js';
 import type { Interrupts } from '../run/interrupts.js';
+import { addGuides } from './command-guide.js';
+import { ModelrunCommand } from './command-tree.js';
 import { addBackendsCommands } from './commands-backends.js';
+import { addCompletionCommand } from './commands-completion.js';
 import { addInitCommand } from './commands-init.js';
 import { addModelCommands } from './commands-model.js';
+import { addHelpCommand } from './help-command.js';
 import type { Output, TextSink } from './output.js';
 
 export interface CliContext {
@@ -26,7 +30,7 @@ export interface CliContext {
  * runs so that start-up stays light.
  */
 export function buildProgram(ctx: CliContext): Command {
-  const program = new Command('modelrun')
+  const program = new ModelrunCommand('modelrun')
     .description(
       'Run a scientific model on a local process, a Docker or Apptainer container, or a Slurm cluster.',
     )
@@ -43,5 +47,9 @@ export function buildProgram(ctx: CliContext): Command {
   addInitCommand(program, ctx);
   addModelCommands(program, ctx);
   addBackendsCommands(program, ctx);
+  addCompletionCommand(program, ctx);
+  // Last: these two cover every command added above.
+  addHelpCommand(program);
+  addGuides(program);
   return program;
 }

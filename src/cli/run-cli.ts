@@ -38,8 +38,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Commander has already printed its message.
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2;
+      // Commander has already printed its message. It exits 0 only for
+      // --help and --version; everything else it stops on is a usage error.
+      return error.exitCode === 0 ? 0 : 2;
     }
     return presentError(error, output);
   }

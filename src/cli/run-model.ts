@@ -13,6 +13,7 @@ import { stagingDirOf } from '../model/staging-dir.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
 import type { Interrupts } from '../run/interrupts.js';
 import { type RunRequest, runPipeline } from '../run/pipeline.js';
+import { fileInput, requireOneStdin, STDIN_ARG, sourceOf } from './file-input.js';
 import type { Output } from './output.js';
 import { printDryRun, printInterruptedDryRun, printSummary } from './run-report.js';
 import { placeOf } from './validation-report.js';
@@ -40,6 +41,7 @@ export async function runModelCommand(
   output: Output,
   ctx: RunContext,
 ): Promise<number> {
+  requireOneStdin(options.modelFile, options.backendConfig, options.postprocessorConfigs);
   startGuardian(ctx.interrupts, !options.dryRun);
   const model = requireModel(options.modelFile, ctx);
   const backend =
@@ -122,7 +124,9 @@ export function configFiles(
   { cwd }: { cwd: string },
   ...files: (string | string[] | undefined)[]
 ): string[] {
-  return files.flat().flatMap((file) => (file === undefined ? [] : [resolve(cwd, file)]));
+  return files
+    .flat()
+    .flatMap((file) => (file === undefined || file === STDIN_ARG ? [] : [resolve(cwd, file)]));
 }
 
 /** Where the command's file arguments are read from, and the environment they interpolate. */
@@ -135,8 +139,9 @@ export interface Placed<T> {
 }
 
 export function loadBackend(file: string, { env, cwd }: FileContext): Placed<BackendConfig> {
+  const input = fileInput(file, cwd);
   return requirePlaced(
-    validateBackendFile(resolve(cwd, file), { env, display: file }),
+    validateBackendFile(input.path, { env, display: input.display, ...sourceOf(input) }),
     'backend config',
   );
 }
@@ -174,11 +179,19 @@ export function loadPostprocessors(
   files: string[],
   { env, cwd }: FileContext,
 ): PostprocessorConfig[] {
-  return files.map((file) =>
-    requireValid(validatePostprocessorFile(resolve(cwd, file), env, file), 'postprocessor config'),
-  );
+  return files.map((file) => {
+    const input = fileInput(file, cwd);
+    return requireValid(
+      validatePostprocessorFile(input.path, env, input.display, input.source),
+      'postprocessor config',
+    );
+  });
 }
 
 export function requireModel(file: string, { env, cwd }: FileContext): ModelConfig {
-  return requireValid(validateModelFile(resolve(cwd, file), env, file), 'model file');
+  const input = fileInput(file, cwd);
+  return requireValid(
+    validateModelFile(input.path, env, input.display, input.source),
+    'model file',
+  );
 }

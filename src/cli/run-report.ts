@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { DryRun } from '../backends/types.js';
 import { RUN_RECORD_PATH } from '../model/run-record.js';
+import { count } from '../plural.js';
 import type { PipelineResult } from '../run/pipeline.js';
 import type { Output } from './output.js';
 
@@ -85,7 +86,7 @@ export function printSummary(result: PipelineResult, output: Output, json: boole
     output.maskedInfo(`  ${sign} ${post.type}: ${post.summary}`);
   }
   if (!ok && result.stderrTail.length > 0) {
-    output.maskedInfo(style.dim(`  last ${result.stderrTail.length} lines of stderr:`));
+    output.maskedInfo(style.dim(`  last ${count(result.stderrTail.length, 'line')} of stderr:`));
     for (const line of result.stderrTail) output.maskedInfo(`  ${style.dim('│')} ${line}`);
   }
 }

@@ -2,23 +2,19 @@ import { type Command, Option } from 'commander';
 import { formatDuration } from '../config/fields.js';
 import type { Problem } from '../load/problems.js';
 import type { ValidationResult } from '../load/validate.js';
+import { count } from '../plural.js';
 import type { Output } from './output.js';
 
 export type ReportFormat = 'text' | 'json' | 'github';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'json', 'github'];
 
-/** The --format option and exit-code help that every `validate` command shares. */
+/** The --format option that every `validate` command shares. */
 export function addReportOptions(command: Command): Command {
-  return command
-    .addOption(
-      new Option('--format <format>', 'output format')
-        .choices(REPORT_FORMATS as string[])
-        .default('text'),
-    )
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 all valid, 1 any invalid, 2 usage error (such as a missing file).',
-    );
+  return command.addOption(
+    new Option('--format <format>', 'output format')
+      .choices(REPORT_FORMATS as string[])
+      .default('text'),
+  );
 }
 
 /** Prints validation results in the chosen format; shared by every `validate` command. */
@@ -64,9 +60,8 @@ function printText(
         `${style.success('✓')} ${result.file}${summary === '' ? '' : `  ${style.dim(summary)}`}`,
       );
     } else {
-      const count = result.errors.length;
       output.result(
-        `${style.failure('✗')} ${result.file}  ${style.dim(`${count} error${count === 1 ? '' : 's'}`)}`,
+        `${style.failure('✗')} ${result.file}  ${style.dim(count(result.errors.length, 'error'))}`,
       );
     }
     for (const problem of result.errors)
@@ -76,7 +71,7 @@ function printText(
   }
   const valid = results.filter((r) => r.status === 'valid').length;
   const invalid = results.length - valid;
-  const tally = `${results.length} file${results.length === 1 ? '' : 's'}: ${valid} valid, ${invalid} invalid`;
+  const tally = `${count(results.length, 'file')}: ${valid} valid, ${invalid} invalid`;
   output.result(invalid === 0 ? style.success(tally) : style.failure(tally));
 }
 
@@ -97,7 +92,7 @@ function printGithub(results: ValidationResult[], output: Output): void {
     for (const problem of result.warnings) output.result(annotation('warning', problem));
   }
   const invalid = results.filter((r) => r.status !== 'valid').length;
-  output.result(`${results.length} files checked, ${invalid} invalid`);
+  output.result(`${count(results.length, 'file')} checked, ${invalid} invalid`);
 }
 
 /** A GitHub Actions workflow command; see "Workflow commands for GitHub Actions". */

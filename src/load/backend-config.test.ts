@@ -146,3 +146,22 @@ describe('absurd numbers', () => {
     ]);
   });
 });
+
+describe('warnings of a file with errors', () => {
+  it('still reports them, beside the errors', () => {
+    const result = check(
+      'type: docker\nimage: x\ncpu: 0\nenv_vars:\n  API_TOKEN: abc\nuser: root\n',
+    );
+    expect(result.errors.map((e) => e.path)).toEqual(['cpu']);
+    expect(result.warnings.map((w) => `${w.line} ${w.path}`)).toEqual([
+      '5 env_vars.API_TOKEN',
+      '6 user',
+    ]);
+  });
+
+  it('checks values of any shape as written without failing', () => {
+    const result = check('type: local\nenv_vars: 5\ncapture_output: "no"\nstream_output: false\n');
+    expect(result.status).toBe('invalid');
+    expect(result.warnings).toEqual([]);
+  });
+});

@@ -4,12 +4,15 @@ import type { ConfigWarning } from '../backends/types.js';
 import type { PathContext } from '../config/path-context.js';
 import { unionByType } from '../config/union.js';
 import { isSecretName } from '../secrets.js';
+import type { ParseResult } from './parse-yaml.js';
 import type { PathSegment } from './problems.js';
+import type { SourceResult } from './read-source.js';
 import { schemaPerFolder } from './schema-cache.js';
 import {
   type ValidateOptions,
   type ValidationResult,
   validateFile,
+  validateParsed,
   validateText,
 } from './validate.js';
 
@@ -34,6 +37,8 @@ export interface BackendFileOptions {
   backendType?: string;
   /** The file's name as the user wrote it, when the path given has been resolved. */
   display?: string;
+  /** The file's text already read (standard input). */
+  source?: SourceResult;
 }
 
 export function validateBackendFile(
@@ -43,19 +48,29 @@ export function validateBackendFile(
   return validateFile(file, schemaFor(file), validateOptions(options));
 }
 
+/** Validates a parsed config read from `file` (relative paths resolve against its folder). */
+export function validateBackendParsed(
+  file: string,
+  parsed: ParseResult,
+  options: BackendFileOptions,
+): ValidationResult<BackendConfig> {
+  return validateParsed(options.display ?? file, parsed, schemaFor(file), validateOptions(options));
+}
+
 /** Validates config text as if it were the file `file`; relative paths resolve against its folder. */
 export function validateBackendText(
   file: string,
   text: string,
   options: BackendFileOptions,
 ): ValidationResult<BackendConfig> {
-  return validateText(file, text, schemaFor(file), validateOptions(options));
+  return validateText(options.display ?? file, text, schemaFor(file), validateOptions(options));
 }
 
 function validateOptions(options: BackendFileOptions): ValidateOptions {
   return {
     env: options.env,
     ...(options.display === undefined ? {} : { display: options.display }),
+    ...(options.source === undefined ? {} : { source: options.source }),
     ...(options.backendType === undefined
       ? {}
       : { expected: { key: 'type', value: options.backendType, source: '--backend-type' } }),

@@ -1,8 +1,10 @@
 import { type ModelConfig, modelConfigSchema } from '../model/model-config.js';
 import { postprocessorSchema } from '../postprocess/registry.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
+import type { ParseResult } from './parse-yaml.js';
+import type { SourceResult } from './read-source.js';
 import { schemaPerFolder } from './schema-cache.js';
-import { type ValidationResult, validateFile } from './validate.js';
+import { type ValidationResult, validateFile, validateParsed } from './validate.js';
 
 const modelSchemaFor = schemaPerFolder(modelConfigSchema);
 const postprocessorSchemaFor = schemaPerFolder(postprocessorSchema);
@@ -12,10 +14,12 @@ export function validateModelFile(
   file: string,
   env: NodeJS.ProcessEnv,
   display?: string,
+  source?: SourceResult,
 ): ValidationResult<ModelConfig> {
   return validateFile(file, modelSchemaFor(file), {
     env,
     ...(display === undefined ? {} : { display }),
+    ...(source === undefined ? {} : { source }),
   });
 }
 
@@ -23,9 +27,30 @@ export function validatePostprocessorFile(
   file: string,
   env: NodeJS.ProcessEnv,
   display?: string,
+  source?: SourceResult,
 ): ValidationResult<PostprocessorConfig> {
   return validateFile(file, postprocessorSchemaFor(file), {
     env,
     ...(display === undefined ? {} : { display }),
+    ...(source === undefined ? {} : { source }),
   });
+}
+
+/** Validates a parsed model read from `file` (relative paths resolve against its folder), shown as `shown`. */
+export function validateModelParsed(
+  file: string,
+  shown: string,
+  parsed: ParseResult,
+  env: NodeJS.ProcessEnv,
+) {
+  return validateParsed(shown, parsed, modelSchemaFor(file), { env });
+}
+
+export function validatePostprocessorParsed(
+  file: string,
+  shown: string,
+  parsed: ParseResult,
+  env: NodeJS.ProcessEnv,
+) {
+  return validateParsed(shown, parsed, postprocessorSchemaFor(file), { env });
 }

@@ -5,8 +5,10 @@ import { existingPath } from '../config/paths.js';
 import { modelConfigSchema } from '../model/model-config.js';
 import { postprocessorListSchema } from '../postprocess/registry.js';
 import { backendConfigSchema } from './backend-config.js';
+import type { ParseResult } from './parse-yaml.js';
+import type { SourceResult } from './read-source.js';
 import { schemaPerFolder } from './schema-cache.js';
-import { type ValidationResult, validateFile } from './validate.js';
+import { type ValidationResult, validateFile, validateParsed } from './validate.js';
 
 /** A pipeline file: the model, its backend and its postprocessing, inline or by path. */
 export function pipelineConfigSchema(ctx: PathContext) {
@@ -57,9 +59,21 @@ export function validatePipelineFile(
   file: string,
   env: NodeJS.ProcessEnv,
   display?: string,
+  source?: SourceResult,
 ): ValidationResult<PipelineConfig> {
   return validateFile(file, schemaFor(file), {
     env,
     ...(display === undefined ? {} : { display }),
+    ...(source === undefined ? {} : { source }),
   });
+}
+
+/** Validates a parsed pipeline read from `file` (relative paths resolve against its folder), shown as `shown`. */
+export function validatePipelineParsed(
+  file: string,
+  shown: string,
+  parsed: ParseResult,
+  env: NodeJS.ProcessEnv,
+): ValidationResult<PipelineConfig> {
+  return validateParsed(shown, parsed, schemaFor(file), { env });
 }

@@ -3,6 +3,9 @@ import { kindOfStats } from '../config/path-context.js';
 import { KIND_NAMES } from '../config/paths.js';
 import { decodeUtf8 } from '../utf8.js';
 
+/** How standard input (`-` on the command line) is named in messages. */
+export const STDIN_NAME = '<stdin>';
+
 /** Config files are small; anything bigger is a mistake or an attack, and is refused unread. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
@@ -31,27 +34,7 @@ export function readSource(file: string): SourceResult {
     if (!info.isFile()) return notAFile(file, info);
     // st_size is not trusted: /proc files say 0, and a file may grow while it
     // is read. Reading one byte past the limit tells "too large" for certain.
-    const bytes = readAtMost(fd, MAX_CONFIG_BYTES + 1);
-    if (bytes.length > MAX_CONFIG_BYTES) {
-      const size = Math.max(info.size, bytes.length);
-      const shown = size > MAX_CONFIG_BYTES + 1 ? `is ${size} bytes` : 'is over 1 MiB';
-      return {
-        ok: false,
-        reason: 'too-large',
-        message: `file ${shown}; config files are limited to ${MAX_CONFIG_BYTES} bytes (1 MiB)`,
-      };
-    }
-    const decoded = decodeUtf8(bytes);
-    if (!decoded.ok) {
-      return {
-        ok: false,
-        reason: 'unreadable',
-        line: decoded.line,
-        column: decoded.column,
-        message: `byte 0x${decoded.byte.toString(16).padStart(2, '0')} at byte offset ${decoded.offset} is not UTF-8; config files must be UTF-8 (save the file as UTF-8, or convert it with \`iconv -f latin1 -t utf-8\`)`,
-      };
-    }
-    return { ok: true, text: decoded.text };
+    return sourceText(readAtMost(fd, MAX_CONFIG_BYTES + 1), info.size);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT')
@@ -77,6 +60,47 @@ export function readSource(file: string): SourceResult {
   }
 }
 
+/**
+ * Reads standard input as a config file, with a file's limits. Only a pipe
+ * or a redirected file: the caller refuses a terminal first, where a read
+ * would wait for typing that nobody knows is expected.
+ */
+export function readStdinSource(fd = 0): SourceResult {
+  try {
+    return sourceText(readAtMost(fd, MAX_CONFIG_BYTES + 1), 0);
+  } catch (error) {
+    return {
+      ok: false,
+      reason: 'unreadable',
+      message: `cannot read standard input: ${(error as Error).message}`,
+    };
+  }
+}
+
+/** The text of a config file's bytes, or why they are not one: too many, or not UTF-8. */
+function sourceText(bytes: Buffer, statSize: number): SourceResult {
+  if (bytes.length > MAX_CONFIG_BYTES) {
+    const size = Math.max(statSize, bytes.length);
+    const shown = size > MAX_CONFIG_BYTES + 1 ? `is ${size} bytes` : 'is over 1 MiB';
+    return {
+      ok: false,
+      reason: 'too-large',
+      message: `file ${shown}; config files are limited to ${MAX_CONFIG_BYTES} bytes (1 MiB)`,
+    };
+  }
+  const decoded = decodeUtf8(bytes);
+  if (!decoded.ok) {
+    return {
+      ok: false,
+      reason: 'unreadable',
+      line: decoded.line,
+      column: decoded.column,
+      message: `byte 0x${decoded.byte.toString(16).padStart(2, '0')} at byte offset ${decoded.offset} is not UTF-8; config files must be UTF-8 (save the file as UTF-8, or convert it with \`iconv -f latin1 -t utf-8\`)`,
+    };
+  }
+  return { ok: true, text: decoded.text };
+}
+
 function notAFile(file: string, info: Stats): SourceResult {
   return {
     ok: false,
@@ -89,7 +113,15 @@ function readAtMost(fd: number, limit: number): Buffer {
   const buffer = Buffer.allocUnsafe(limit);
   let filled = 0;
   while (filled < limit) {
-    const read = readSync(fd, buffer, filled, limit - filled, null);
+    let read: number;
+    try {
+      read = readSync(fd, buffer, filled, limit - filled, null);
+    } catch (error) {
+      // A pipe its writer left non-blocking has no data yet: wait a little, then read on.
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      continue;
+    }
     if (read === 0) break;
     filled += read;
   }

@@ -1,4 +1,6 @@
 import { ConfigError } from '../errors.js';
+import { count } from '../plural.js';
+import { STDIN_NAME } from './read-source.js';
 import type { ValidationResult } from './validate.js';
 
 const CHECKERS: Record<string, string> = {
@@ -17,15 +19,18 @@ export function requireValid<T>(result: ValidationResult<T>, what: string): T {
   if (result.status === 'missing') {
     throw new ConfigError(`${what} ${result.file} does not exist`, { hint: 'check the path' });
   }
-  const count = result.errors.length;
   throw new ConfigError(
-    `${what} ${result.file} is not valid (${count} error${count === 1 ? '' : 's'})`,
+    `${what} ${result.file} is not valid (${count(result.errors.length, 'error')})`,
     {
       hint:
         CHECKERS[what] === undefined
           ? 'fix the file and run again'
-          : `fix the file; \`${CHECKERS[what]} ${result.file}\` checks it`,
-      problems: result.errors,
+          : `fix the file; \`${CHECKERS[what]} ${result.file === STDIN_NAME ? '-' : result.file}\` checks it`,
+      // Its warnings too, as `validate` shows them: they may be part of the fix.
+      problems: [
+        ...result.errors,
+        ...result.warnings.map((w) => ({ ...w, message: `warning: ${w.message}` })),
+      ],
     },
   );
 }

@@ -1,11 +1,12 @@
 import type * as z from 'zod';
 import type { ConfigWarning } from '../backends/types.js';
+import { count } from '../plural.js';
 import { convertInterpolated } from './convert-interpolated.js';
 import { interpolateDocument } from './interpolate.js';
-import { type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
+import { type ParseResult, type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
 import { locate } from './positions.js';
 import { formatPath, type PathSegment, type Problem } from './problems.js';
-import { readSource } from './read-source.js';
+import { readSource, type SourceResult } from './read-source.js';
 import { friendlyMessages } from './zod-messages.js';
 
 export type ValidationStatus = 'valid' | 'invalid' | 'missing';
@@ -31,6 +32,8 @@ export interface ValidateOptions {
   env: NodeJS.ProcessEnv;
   /** The file's name as the user wrote it, for messages; the path read may be absolute. */
   display?: string;
+  /** The file's text already read (standard input); `file` then only places its relative paths. */
+  source?: SourceResult;
   /** Fills a missing discriminator and checks a present one against it. */
   expected?: { key: string; value: string; source: string };
   warnings?: (
@@ -61,23 +64,31 @@ export function validateFile<T>(
   options: ValidateOptions,
 ): ValidationResult<T> {
   const shown = options.display ?? file;
-  const failed = (
-    status: ValidationStatus,
-    message: string,
-    line = 1,
-    column = 1,
-  ): ValidationResult<T> => ({
-    file: shown,
-    status,
-    value: undefined,
-    data: undefined,
-    errors: [{ file: shown, line, column, path: '', message: message.replaceAll(file, shown) }],
-    warnings: [],
+  const read = readForValidation(file, shown, options.source);
+  return read.ok ? validateText(shown, read.text, schema, options) : read.failed;
+}
+
+/** A file's text, or the result that says why it cannot be validated (missing, unreadable). */
+export function readForValidation(
+  file: string,
+  shown: string,
+  source?: SourceResult,
+): { ok: true; text: string } | { ok: false; failed: ValidationResult<never> } {
+  const failed = (status: ValidationStatus, message: string, line = 1, column = 1) => ({
+    ok: false as const,
+    failed: {
+      file: shown,
+      status,
+      value: undefined,
+      data: undefined,
+      errors: [{ file: shown, line, column, path: '', message: message.replaceAll(file, shown) }],
+      warnings: [],
+    },
   });
   // An empty argument resolves to the current folder, which would be reported as "is a directory".
   if (shown === '')
     return failed('missing', 'the path is empty; give the path of a YAML or JSON config file');
-  const source = readSource(file);
+  if (source === undefined) return readForValidation(file, shown, readSource(file));
   if (!source.ok)
     return failed(
       source.reason === 'missing' ? 'missing' : 'invalid',
@@ -85,7 +96,7 @@ export function validateFile<T>(
       source.line,
       source.column,
     );
-  return validateText(shown, source.text, schema, options);
+  return { ok: true, text: source.text };
 }
 
 export function validateText<T>(
@@ -94,7 +105,16 @@ export function validateText<T>(
   schema: z.ZodType<T>,
   options: ValidateOptions,
 ): ValidationResult<T> {
-  const parsed = parseYaml(text);
+  return validateParsed(file, parseYaml(text), schema, options);
+}
+
+/** validateText for text already parsed, by a caller that had to look into it first. */
+export function validateParsed<T>(
+  file: string,
+  parsed: ParseResult,
+  schema: z.ZodType<T>,
+  options: ValidateOptions,
+): ValidationResult<T> {
   if (!parsed.ok) {
     const errors = parsed.failures.map((f) => ({
       file,
@@ -161,12 +181,16 @@ export function validateText<T>(
   }
   const errors = raw.map(place);
   const isInterpolated = (path: PathSegment[]) => interpolated.has(JSON.stringify(path));
+  // A file with errors still shows its warnings (a secret written into it
+  // is worth knowing about while fixing the rest), checked on its values as
+  // written, since there is no validated value.
+  const checked = (result.success ? result.data : data) as Record<string, unknown>;
   const warnings =
-    result.success && options.warnings !== undefined
-      ? options
-          .warnings(result.data as Record<string, unknown>, { interpolated: isInterpolated })
-          .map((w) => place({ path: w.path, message: w.message }))
-      : [];
+    options.warnings === undefined
+      ? []
+      : options
+          .warnings(checked, { interpolated: isInterpolated })
+          .map((w) => place({ path: w.path, message: w.message }));
   return {
     file,
     status: errors.length === 0 ? 'valid' : 'invalid',
@@ -262,7 +286,7 @@ function capUnknownKeys(problems: RawProblem[]): RawProblem[] {
   }
   for (const [parent, summary] of extra) {
     const more = (counts.get(parent) ?? 0) - MAX_UNKNOWN_KEYS;
-    summary.message = `${more} more unknown key${more === 1 ? '' : 's'} from here on, not listed one by one`;
+    summary.message = `${count(more, 'more unknown key')} from here on, not listed one by one`;
   }
   return kept;
 }

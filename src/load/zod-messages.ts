@@ -1,6 +1,7 @@
 import type * as z from 'zod';
 import { closestMatch } from '../config/did-you-mean.js';
 import { describeValue } from '../config/fields.js';
+import { count } from '../plural.js';
 
 const EXPECTED: Record<string, string> = {
   string: 'text',
@@ -23,7 +24,7 @@ export const friendlyMessages: z.core.$ZodErrorMap = (issue) => {
       return `must be ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(issue.input)}`;
     case 'too_small':
       if (issue.origin === 'array')
-        return `must have at least ${issue.minimum} item${issue.minimum === 1 ? '' : 's'}`;
+        return `must have at least ${count(Number(issue.minimum), 'item')}`;
       if (issue.origin === 'string') return 'cannot be empty';
       return `must be at least ${issue.minimum}, got ${describeValue(issue.input)}`;
     case 'too_big':

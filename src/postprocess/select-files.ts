@@ -2,6 +2,7 @@ import { type Dirent, readdir, type Stats } from 'node:fs';
 import { lstat, readlink, stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { type GlobOptions, glob } from 'tinyglobby';
+import { count } from '../plural.js';
 import { SECRET_FILE_PATHS } from '../secret-files.js';
 import { describeLeftOut, type LeftOut, leftOutBecause } from './left-out.js';
 import { fsPath, spellName, unspell } from './name-spelling.js';
@@ -252,7 +253,7 @@ export async function stagingDirProblem(stagingDir: string): Promise<string | un
 
 /** "1 file", "12 files": for summaries. */
 export function describeCount(files: number): string {
-  return files === 1 ? '1 file' : `${files} files`;
+  return count(files, 'file');
 }
 
 /** Why an include/exclude pair that matched nothing is worth a look. */

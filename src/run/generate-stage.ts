@@ -5,6 +5,7 @@ import type { StageRecord } from '../model/run-record.js';
 import { emptyDir, MODELRUN_DIR } from '../model/staging-dir.js';
 import { makeStagingDir, stagingFsError } from '../model/staging-place.js';
 import { buildTemplateContext } from '../model/template-context.js';
+import { count } from '../plural.js';
 
 export interface GenerateDeps {
   status(line: string): void;
@@ -63,7 +64,7 @@ export async function generate(
   if (deps.signal?.aborted)
     return { status: 'cancelled', started_at, ended_at: new Date().toISOString() };
   for (const warning of summary.warnings) deps.status(`warning: ${warning}`);
-  const detail = `${summary.files} files from ${model.template} (${summary.rendered} rendered, ${summary.copied} copied, ${summary.linked} linked)`;
+  const detail = `${count(summary.files, 'file')} from ${model.template} (${summary.rendered} rendered, ${summary.copied} copied, ${summary.linked} linked)`;
   deps.status(dryRun ? `the template renders: ${detail}` : `generated ${detail}`);
   return { status: 'succeeded', started_at, ended_at: new Date().toISOString(), detail };
 }

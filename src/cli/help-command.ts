@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { closestMatch } from '../config/did-you-mean.js';
+import { UsageError } from '../errors.js';
+import { commandsOf, findCommand } from './command-tree.js';
+
+/**
+ * `modelrun help [command...]`: the same help as `--help`, on stdout, exit 0.
+ * It replaces commander's own help command, which exits 2 after printing
+ * and says nothing for a command that does not exist.
+ */
+export function addHelpCommand(program: Command): void {
+  for (const { command } of commandsOf(program)) command.helpCommand(false);
+  program
+    .command('help')
+    .description('print the help of modelrun or of a command, like --help')
+    .argument('[command...]', 'the command, such as `run` or `backends validate`')
+    .action((words: string[]) => {
+      const found = findCommand(program, words);
+      if ('command' in found) {
+        found.command.outputHelp();
+        return;
+      }
+      const names = found.within.commands.map((c) => c.name());
+      const match = closestMatch(found.unknown, names);
+      const where = found.within === program ? 'modelrun' : `modelrun ${found.within.name()}`;
+      throw new UsageError(`${where} has no command '${found.unknown}'`, {
+        hint:
+          match === undefined
+            ? `its commands are ${names.join(', ')}`
+            : `did you mean \`modelrun help ${[...words.slice(0, words.indexOf(found.unknown)), match].join(' ')}\`?`,
+      });
+    });
+}

@@ -1,0 +1,69 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeTree } from '../../test/helpers/tree.js';
+import { backendTypes } from '../backends/registry.js';
+import { postprocessorTypes } from '../postprocess/registry.js';
+import { validateAnyFile } from './any-file.js';
+import type { FileKind } from './file-kind.js';
+
+const tree = makeTree({
+  'model.yml': 'run_id: r1\ncommand: echo hi\n',
+  'pipeline.yml': 'model: model.yml\nbackend:\n  type: local\npostprocess:\n  - type: checksum\n',
+  'inline-pipeline.yml': 'model:\n  run_id: r2\nbackend: backend.yml\n',
+  'checksum.yml': 'type: checksum\n',
+  'backend.yml': 'type: docker\nimage: busybox\n',
+  'both.yml': 'run_id: r1\ntype: local\n',
+  'odd-type.yml': 'type: kubernetes\n',
+  'no-sign.yml': 'command: echo hi\n',
+  'broken.yml': 'run_id: [\n',
+});
+afterAll(() => tree.remove());
+
+const check = (name: string, kind?: FileKind) =>
+  validateAnyFile(tree.path(name), { env: {}, display: name, ...(kind ? { kind } : {}) });
+
+describe('telling file kinds apart by content', () => {
+  it.each([
+    ['model.yml', 'model'],
+    ['pipeline.yml', 'pipeline'],
+    ['inline-pipeline.yml', 'pipeline'],
+    ['checksum.yml', 'postprocessor'],
+    ['backend.yml', 'backend'],
+  ])('checks %s as a valid %s', (name, kind) => {
+    const result = check(name);
+    expect(result.errors).toEqual([]);
+    expect(result).toMatchObject({ status: 'valid', kind });
+  });
+
+  it.each([
+    ['both.yml', 'it has `run_id:` (a model) and `type: local` (a backend)'],
+    ['odd-type.yml', 'its type "kubernetes" is neither a postprocessor'],
+    ['no-sign.yml', 'it has none of `model:` (a pipeline), `run_id:` (a model) or `type:`'],
+  ])('asks for --kind when %s could be several kinds or none', (name, why) => {
+    const result = check(name);
+    expect(result.status).toBe('invalid');
+    expect(result.errors).toEqual([
+      expect.objectContaining({ line: 1, column: 1, message: expect.stringContaining(why) }),
+    ]);
+    expect(result.errors[0]?.message).toMatch(
+      /pass --kind model\|pipeline\|postprocessor\|backend$/,
+    );
+  });
+
+  it('checks a file as the kind given, whatever it holds', () => {
+    const result = check('both.yml', 'model');
+    expect(result.kind).toBe('model');
+    expect(result.errors.map((e) => e.message)).toEqual([
+      expect.stringContaining('unknown key "type"'),
+    ]);
+  });
+
+  it('reports a file that does not parse as it is, without guessing a kind', () => {
+    const result = check('broken.yml');
+    expect(result).toMatchObject({ status: 'invalid', kind: undefined });
+    expect(result.errors[0]?.message).toMatch(/^YAML syntax/);
+  });
+
+  it('keeps backend and postprocessor type names apart, so one type names one kind', () => {
+    expect(backendTypes.filter((type) => postprocessorTypes.includes(type))).toEqual([]);
+  });
+});

@@ -1,0 +1,88 @@
+import { backendTypes } from '../backends/registry.js';
+import { postprocessorTypes } from '../postprocess/registry.js';
+import { validateBackendParsed } from './backend-config.js';
+import { FILE_KINDS, type FileKind } from './file-kind.js';
+import { validateModelParsed, validatePostprocessorParsed } from './model-file.js';
+import { type ParseResult, type PositionedDocument, parseYaml } from './parse-yaml.js';
+import { validatePipelineParsed } from './pipeline-file.js';
+import type { SourceResult } from './read-source.js';
+import { readForValidation, type ValidationResult } from './validate.js';
+
+export interface AnyFileOptions {
+  env: NodeJS.ProcessEnv;
+  /** The file's name as the user wrote it, when `file` has been resolved. */
+  display?: string;
+  /** The kind to check it as; told apart by its content when not given. */
+  kind?: FileKind;
+  /** The file's text already read (standard input). */
+  source?: SourceResult;
+}
+
+/** A checked file of any kind, and the kind it was checked as (undefined when none could be told). */
+export type AnyFileResult = ValidationResult & { kind: FileKind | undefined };
+
+const VALIDATORS: Record<
+  FileKind,
+  (file: string, shown: string, parsed: ParseResult, env: NodeJS.ProcessEnv) => ValidationResult
+> = {
+  model: validateModelParsed,
+  pipeline: validatePipelineParsed,
+  postprocessor: validatePostprocessorParsed,
+  backend: (file, shown, parsed, env) =>
+    validateBackendParsed(file, parsed, { env, display: shown }),
+};
+
+/** Validates a model, pipeline, postprocessor or backend file, as `kind` or as its content shows. */
+export function validateAnyFile(file: string, options: AnyFileOptions): AnyFileResult {
+  const shown = options.display ?? file;
+  const read = readForValidation(file, shown, options.source);
+  if (!read.ok) return { ...read.failed, kind: options.kind };
+  // Parsed once: the kind is read from the same document that is then checked.
+  const parsed = parseYaml(read.text);
+  const kind = options.kind ?? (parsed.ok ? detectKind(parsed.parsed) : undefined);
+  if (typeof kind === 'string')
+    return { ...VALIDATORS[kind](file, shown, parsed, options.env), kind };
+  // Text that does not parse says so in any kind's terms; the model's will do.
+  if (kind === undefined)
+    return { ...validateModelParsed(file, shown, parsed, options.env), kind: undefined };
+  return {
+    file: shown,
+    status: 'invalid',
+    value: undefined,
+    data: undefined,
+    errors: [{ file: shown, line: 1, column: 1, path: '', message: kind.why }],
+    warnings: [],
+    kind: undefined,
+  };
+}
+
+/**
+ * What kind of config a file's top-level mapping is, by the keys each kind
+ * alone has: a pipeline has `model:`, a model `run_id:`, a postprocessor a
+ * `type:` naming a postprocessor, a backend config a `type:` naming a
+ * backend. The two lists of types share no name (a test says so), so
+ * exactly one sign means that kind; none or several, and the user says
+ * which with --kind.
+ */
+export function detectKind({ doc }: PositionedDocument): FileKind | { why: string } {
+  // Read from the YAML document itself: cheap, and nothing is expanded.
+  const type = doc.get('type');
+  const signs: [FileKind, string][] = [];
+  if (doc.has('model')) signs.push(['pipeline', '`model:`']);
+  if (doc.has('run_id')) signs.push(['model', '`run_id:`']);
+  if (typeof type === 'string' && postprocessorTypes.includes(type))
+    signs.push(['postprocessor', `\`type: ${type}\``]);
+  if (typeof type === 'string' && backendTypes.includes(type))
+    signs.push(['backend', `\`type: ${type}\``]);
+  const [only] = signs;
+  if (signs.length === 1 && only !== undefined) return only[0];
+  const what =
+    signs.length === 0
+      ? !doc.has('type')
+        ? 'it has none of `model:` (a pipeline), `run_id:` (a model) or `type:` (a postprocessor or backend config)'
+        : `its type ${typeof type === 'string' ? JSON.stringify(type) : 'is not a name and'} is neither a postprocessor (${postprocessorTypes.join(', ')}) nor a backend (${backendTypes.join(', ')})`
+      : `it has ${signs.map(([kind, sign]) => `${sign} (a ${kind})`).join(' and ')}`;
+  return {
+    why: `cannot tell what kind of config this is: ${what}; pass --kind ${FILE_KINDS.join('|')}`,
+  };
+}

@@ -1,0 +1,323 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { COMMAND_GUIDES } from '../src/cli/command-guide.js';
+import { commandsOf } from '../src/cli/command-tree.js';
+import { Output } from '../src/cli/output.js';
+import { buildProgram } from '../src/cli/program.js';
+import { Interrupts } from '../src/run/interrupts.js';
+import { BIN, runInProcess, runModelrun } from './helpers/cli.js';
+import { makeTree } from './helpers/tree.js';
+import { uniqueId } from './helpers/unique-id.js';
+
+/** The real command tree, as the CLI builds it; nothing here runs a command. */
+function commandTree() {
+  const sink = { write: () => true };
+  const env = {};
+  return buildProgram({
+    output: new Output({ stdout: sink, stderr: sink, env, color: false, verbose: false }),
+    stdout: sink,
+    stderr: sink,
+    env,
+    cwd: '/',
+    interrupts: new Interrupts(),
+    terminal: { stdout: process.stdout, stderr: process.stderr },
+    setExitCode: () => undefined,
+  });
+}
+const commands = commandsOf(commandTree()).map(({ path, command }) => ({
+  name: path.join(' ') || 'modelrun',
+  path,
+  command,
+}));
+
+const tree = makeTree();
+afterAll(() => tree.remove());
+
+describe('modelrun help', () => {
+  it.each(commands)('`help $name` prints the same help as --help, exit 0', async ({ path }) => {
+    const viaHelp = await runInProcess(['help', ...path], { cwd: tree.root });
+    const viaFlag = await runInProcess([...path, '--help'], { cwd: tree.root });
+    expect(viaHelp).toMatchObject({ code: 0, stderr: '' });
+    expect(viaHelp.stdout).toBe(viaFlag.stdout);
+    expect(viaHelp.stdout).toMatch(/^Usage: modelrun/);
+  });
+
+  it('exits 0 from the built binary too', async () => {
+    const result = await runModelrun(['help', 'run']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: modelrun run/);
+  });
+
+  it('calls an unknown command a usage error, with a suggestion', async () => {
+    const typo = await runModelrun(['help', 'backends', 'valdate']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("modelrun backends has no command 'valdate'");
+    expect(typo.stderr).toContain('did you mean `modelrun help backends validate`?');
+    const nothing = await runModelrun(['help', 'nosuch']);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toMatch(/no command 'nosuch'[\s\S]*its commands are validate, /);
+  });
+});
+
+describe('every command', () => {
+  it.each(commands)('$name has examples and exit codes in its help', async ({ path }) => {
+    expect(COMMAND_GUIDES[path.join(' ')], 'its row in COMMAND_GUIDES').toBeDefined();
+    const { stdout } = await runInProcess([...path, '--help'], { cwd: tree.root });
+    expect(stdout).toMatch(/\nExamples:\n {2}\$ modelrun /);
+    expect(stdout).toMatch(/\nExit codes:\n {2}0 +success\n/);
+    expect(stdout).toMatch(/\n {2}2 +usage or config error/);
+    expect(stdout).toMatch(/\n {2}70 +a bug in modelrun/);
+    expect(stdout).toMatch(/\n {2}128\+n +stopped by signal n/);
+  });
+
+  it.each(commands.filter(({ command }) => command.options.some((o) => o.long?.includes('-', 3))))(
+    '$name suggests the option whose start was given, exit 2',
+    async ({ path, command }) => {
+      const long = command.options.map((o) => o.long ?? '').find((l) => l.includes('-', 3)) ?? '';
+      const start = long.slice(0, long.indexOf('-', 3));
+      const others = command.options.filter((o) => o.long?.startsWith(`${start}-`));
+      if (others.length !== 1) return; // Two options begin so: no one suggestion.
+      const result = await runInProcess([...path, start], { cwd: tree.root });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`unknown option '${start}'\n(Did you mean ${long}?)`);
+    },
+  );
+
+  it('suggests --backend-config for --backend', async () => {
+    const result = await runModelrun(['run', 'model.yml', '--backend', 'b.yml']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("unknown option '--backend'\n(Did you mean --backend-config?)");
+  });
+});
+
+describe('modelrun validate', () => {
+  it('checks a pipeline file as a pipeline, and says which kind each file is', async () => {
+    tree.write('v/model.yml', 'run_id: v1\ncommand: echo hi\n');
+    tree.write('v/pipeline.yml', 'model: model.yml\nbackend:\n  type: local\n');
+    tree.write('v/post.yml', 'type: checksum\n');
+    const result = await runModelrun(['validate', 'v/model.yml', 'v/pipeline.yml', 'v/post.yml'], {
+      cwd: tree.root,
+    });
+    expect(result.stdout).toContain('✓ v/pipeline.yml  pipeline · model model.yml · backend local');
+    expect(result.stdout).toContain('✓ v/model.yml  model · run v1');
+    expect(result.stdout).toContain('✓ v/post.yml  postprocessor · checksum');
+    expect(result.code).toBe(0);
+  });
+
+  it('checks every file as --kind says', async () => {
+    const result = await runModelrun(['validate', '--kind', 'model', 'v/post.yml'], {
+      cwd: tree.root,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('v/post.yml:1:1  type: unknown key "type"');
+  });
+});
+
+describe('a file with errors', () => {
+  const bad = 'type: docker\nimage: x\ncpu: 0\nuser: root\n';
+
+  it('shows its warnings in validate and run', async () => {
+    tree.write('w/bad-docker.yml', bad);
+    tree.write('w/model.yml', 'run_id: w1\ncommand: "true"\n');
+    const checked = await runModelrun(['backends', 'validate', 'w/bad-docker.yml'], {
+      cwd: tree.root,
+    });
+    expect(checked.code).toBe(1);
+    expect(checked.stdout).toContain('error w/bad-docker.yml:3:6  cpu:');
+    expect(checked.stdout).toContain('warning w/bad-docker.yml:4:7  user: the model runs as root');
+    const run = await runModelrun(['run', 'w/model.yml', '--backend-config', 'w/bad-docker.yml'], {
+      cwd: tree.root,
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('w/bad-docker.yml:3:6  cpu:');
+    expect(run.stderr).toContain('w/bad-docker.yml:4:7  user: warning: the model runs as root');
+  });
+});
+
+describe('`-` as standard input', () => {
+  it('reads a file from stdin, names it <stdin>, and resolves its paths against the current folder', async () => {
+    tree.write('s/model.yml', 'run_id: s1\ncommand: echo hi\n');
+    const valid = await runModelrun(['validate', '-'], {
+      cwd: tree.path('s'),
+      input: 'model: model.yml\n',
+    });
+    expect(valid.stdout).toContain('✓ <stdin>  pipeline · model model.yml · backend local');
+    expect(valid.code).toBe(0);
+    const invalid = await runModelrun(['backends', 'validate', '-'], {
+      cwd: tree.path('s'),
+      input: 'type: local\n\ntimout: 5m\n',
+    });
+    expect(invalid.code).toBe(1);
+    expect(invalid.stdout).toContain('error <stdin>:3:1  timout: unknown key');
+  });
+
+  it('stages a model read from stdin relative to the current folder', async () => {
+    const runId = uniqueId('stdin');
+    const result = await runModelrun(['run', '-', '--dry-run'], {
+      cwd: tree.root,
+      input: `run_id: ${runId}\noutput_dir: runs\ncommand: "true"\n`,
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`staging dir    ${tree.path('runs', runId)}`);
+  });
+
+  it('takes one `-` per command, and refuses a second', async () => {
+    const result = await runModelrun(['run', '-', '--backend-config', '-'], { cwd: tree.root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('`-` (standard input) is given 2 times');
+  });
+
+  it('holds stdin to the size limit of files', async () => {
+    const result = await runModelrun(['validate', '-'], {
+      cwd: tree.root,
+      input: `# ${'x'.repeat(1024 * 1024 + 10)}\n`,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('<stdin>:1:1  file is over 1 MiB');
+  });
+
+  it('refuses a terminal rather than wait on it', () => {
+    const probe = spawnSync('script', ['--version'], { encoding: 'utf8' });
+    if (probe.error !== undefined) {
+      console.log('skipping the terminal case: `script` (util-linux) is not installed');
+      return;
+    }
+    const command = `${process.execPath} ${BIN} validate -`;
+    const result = spawnSync('script', ['-qec', command, '/dev/null'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(result.stdout).toContain('`-` reads standard input, but it is a terminal');
+    expect(result.status).toBe(2);
+  });
+});
+
+describe('counts', () => {
+  it('say "1 file" and "1 line"', async () => {
+    tree.write('one/template/input.txt', 'x\n');
+    tree.write(
+      'one/model.yml',
+      `run_id: ${uniqueId('one')}\ntemplate: template\ncommand: "echo oops >&2; exit 3"\n`,
+    );
+    const checked = await runModelrun(['validate', '--format', 'github', 'one/model.yml'], {
+      cwd: tree.root,
+    });
+    expect(checked.stdout).toContain('1 file checked, 0 invalid');
+    const run = await runModelrun(['run', 'one/model.yml'], { cwd: tree.root });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('generated 1 file from');
+    expect(run.stderr).toContain('last 1 line of stderr:');
+  });
+});
+
+describe('run flags on pipeline and postprocess', () => {
+  const runId = uniqueId('flags');
+  tree.write('model.yml', `run_id: ${runId}\noutput_dir: runs\ncommand: "echo hello"\n`);
+  tree.write('pipeline.yml', 'model: model.yml\npostprocess:\n  - type: checksum\n');
+  const stagingDir = tree.path('runs', runId);
+
+  it('pipeline --dry-run stages and starts nothing', async () => {
+    const result = await runModelrun(['pipeline', 'pipeline.yml', '--dry-run'], { cwd: tree.root });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('dry run: nothing was staged or started');
+    expect(existsSync(stagingDir)).toBe(false);
+  });
+
+  it('pipeline --json --no-postprocess prints only the record on stdout', async () => {
+    const result = await runModelrun(['pipeline', 'pipeline.yml', '--json', '--no-postprocess'], {
+      cwd: tree.root,
+    });
+    expect(result.code).toBe(0);
+    const record = JSON.parse(result.stdout) as { status: string; postprocess?: unknown[] };
+    expect(record.status).toBe('succeeded');
+    expect(record.postprocess ?? []).toEqual([]);
+    expect(result.stderr).toContain('hello');
+    expect(existsSync(join(stagingDir, 'SHA256SUMS'))).toBe(false);
+  });
+
+  it('pipeline --skip-generate runs in the staging dir as it is', async () => {
+    writeFileSync(join(stagingDir, 'kept.txt'), 'from before\n');
+    const result = await runModelrun(['pipeline', 'pipeline.yml', '--skip-generate', '--json'], {
+      cwd: tree.root,
+    });
+    expect(result.code).toBe(0);
+    expect(existsSync(join(stagingDir, 'kept.txt'))).toBe(true);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      status: 'succeeded',
+      postprocess: [{ type: 'checksum', status: 'succeeded' }],
+    });
+  });
+
+  it('postprocess --json prints the updated record on stdout, the rest on stderr', async () => {
+    tree.write('checksum.yml', 'type: checksum\n');
+    const result = await runModelrun(
+      ['postprocess', 'model.yml', '--postprocessor-config', 'checksum.yml', '--json'],
+      { cwd: tree.root },
+    );
+    expect(result.code).toBe(0);
+    const record = JSON.parse(result.stdout) as { postprocess: { type: string }[] };
+    expect(record.postprocess.map((p) => p.type)).toEqual(['checksum', 'checksum']);
+  });
+});
+
+describe('modelrun completion', () => {
+  const scripts = Object.fromEntries(
+    ['bash', 'zsh', 'fish'].map((shell) => [
+      shell,
+      spawnSync(process.execPath, [join('bin', 'modelrun.js'), 'completion', shell], {
+        encoding: 'utf8',
+      }),
+    ]),
+  );
+
+  it.each(['bash', 'zsh', 'fish'])('%s names every command and option', (shell) => {
+    const script = scripts[shell];
+    expect(script?.status).toBe(0);
+    for (const { path, command } of commands) {
+      for (const word of path) expect(script?.stdout).toContain(word);
+      for (const option of command.options) {
+        const long = option.long ?? '';
+        expect(script?.stdout).toContain(shell === 'fish' ? `-l ${long.slice(2)}` : long);
+      }
+    }
+  });
+
+  it.each(['bash', 'zsh', 'fish'])('%s parses it with -n', (shell) => {
+    const check = spawnSync(shell, ['-n'], { input: scripts[shell]?.stdout, encoding: 'utf8' });
+    if (check.error !== undefined) {
+      console.log(`skipping the ${shell} syntax check: ${shell} is not installed`);
+      return;
+    }
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
+
+  /** What bash offers for the words before the cursor, through the installed completion. */
+  function bashCompletes(words: string[], cwd = tree.root): string[] {
+    const script = `${scripts.bash?.stdout}
+complete -p modelrun >/dev/null || exit 9
+COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}
+$(complete -p modelrun | sed -E 's/.*-F ([^ ]+).*/\\1/')
+printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const result = spawnSync('bash', ['-c', script], { cwd, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    return result.stdout.split('\n').filter((line) => line !== '');
+  }
+
+  it('bash completes commands, options, choices and files', () => {
+    expect(bashCompletes(['modelrun', 'ba'])).toEqual(['backends']);
+    expect(bashCompletes(['modelrun', 'backends', 'v'])).toEqual(['validate']);
+    expect(bashCompletes(['modelrun', 'run', '--backend-c'])).toEqual(['--backend-config']);
+    expect(bashCompletes(['modelrun', 'backends', 'create', '--backend-type', 'sl'])).toEqual([
+      'slurm',
+    ]);
+    tree.write('completion dir/my model.yml', 'run_id: x\n');
+    expect(bashCompletes(['modelrun', 'run', 'completion dir/my'])).toEqual([
+      'completion dir/my model.yml',
+    ]);
+    expect(bashCompletes(['modelrun', 'completion', ''])).toEqual(['bash', 'zsh', 'fish']);
+  });
+});
