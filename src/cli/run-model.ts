@@ -1,18 +1,20 @@
-import { homedir } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { localBackend } from '../backends/local.js';
-import { diskPathContext } from '../config/path-context.js';
+import { resolve } from 'node:path';
 import { Guardian } from '../guardian/client.js';
-import { type BackendConfig, validateBackendFile } from '../load/backend-config.js';
-import { validateModelFile, validatePostprocessorFile } from '../load/model-file.js';
-import { type Placer, runMpiWarning } from '../load/mpi-rule.js';
-import { requireValid } from '../load/require-valid.js';
-import type { ValidationResult } from '../load/validate.js';
+import type { BackendConfig } from '../load/backend-config.js';
+import { runMpiWarning } from '../load/mpi-rule.js';
+import {
+  configFiles,
+  defaultBackend,
+  loadBackend,
+  loadPostprocessors,
+  type Placed,
+  requireModel,
+} from '../load/run-inputs.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { stagingDirOf } from '../model/staging-dir.js';
-import type { PostprocessorConfig } from '../postprocess/types.js';
+import { executeRun } from '../run/execute-run.js';
 import type { Interrupts } from '../run/interrupts.js';
-import { type RunRequest, runPipeline } from '../run/pipeline.js';
+import type { RunRequest } from '../run/pipeline.js';
 import type { Output } from './output.js';
 import { printDryRun, printInterruptedDryRun, printSummary } from './run-report.js';
 import { placeOf } from './validation-report.js';
@@ -91,11 +93,9 @@ export async function execute(
 ): Promise<number> {
   const { interrupts } = ctx;
   interrupts.active = true;
-  const guardian = startGuardian(interrupts, !request.dryRun);
   try {
-    const result = await runPipeline(request, {
+    const result = await executeRun(request, {
       env: ctx.env,
-      home: homedir(),
       // Under --json, stdout carries only the run record; the model's output goes to stderr.
       terminal: json ? { stdout: ctx.terminal.stderr, stderr: ctx.terminal.stderr } : ctx.terminal,
       status: (line) => output.info(output.style.dim(line)),
@@ -103,7 +103,7 @@ export async function execute(
       cleanup: interrupts.cleanup,
       redactor: output.redactor,
       progress: ctx.terminal.stderr as NodeJS.WritableStream & { isTTY?: boolean },
-      guard: guardian.guard,
+      guardian: startGuardian(interrupts, false),
     });
     if (result.dryRun !== undefined)
       printDryRun(result.dryRun, stagingDirOf(request.model), output, json);
@@ -112,40 +112,19 @@ export async function execute(
     return result.exitCode;
   } finally {
     // Reached only once the pipeline has undone what it started itself.
-    guardian.close();
     interrupts.active = false;
   }
 }
 
-/** The files named on the command line, absolute: a folder modelrun deletes never holds one. */
-export function configFiles(
-  { cwd }: { cwd: string },
-  ...files: (string | string[] | undefined)[]
-): string[] {
-  return files.flat().flatMap((file) => (file === undefined ? [] : [resolve(cwd, file)]));
-}
-
-/** Where the command's file arguments are read from, and the environment they interpolate. */
-type FileContext = { env: NodeJS.ProcessEnv; cwd: string };
-
-/** A valid config, and where its fields were written, for checks that need another file too. */
-export interface Placed<T> {
-  value: T;
-  place: Placer;
-}
-
-export function loadBackend(file: string, { env, cwd }: FileContext): Placed<BackendConfig> {
-  return requirePlaced(
-    validateBackendFile(resolve(cwd, file), { env, display: file }),
-    'backend config',
-  );
-}
-
-export function requirePlaced<T>(result: ValidationResult<T>, what: string): Placed<T> {
-  const value = requireValid(result, what);
-  // A valid file was parsed, so it can always place a path.
-  return { value, place: result.place as Placer };
-}
+export type { Placed } from '../load/run-inputs.js';
+export {
+  configFiles,
+  defaultBackend,
+  loadBackend,
+  loadPostprocessors,
+  requireModel,
+  requirePlaced,
+} from '../load/run-inputs.js';
 
 /**
  * Warns, before the run starts, when the backend's mpiexec would start
@@ -160,25 +139,4 @@ export function warnMpi(
 ): void {
   const warning = runMpiWarning(model, modelFile, backend.value, backend.place);
   if (warning !== undefined) output.warn(placeOf(warning));
-}
-
-/** Without --backend-config, the model runs on the local backend with its defaults. */
-export function defaultBackend(modelFile: string): BackendConfig {
-  const parsed = localBackend
-    .configSchema(diskPathContext(dirname(resolve(modelFile))))
-    .parse({ type: 'local' });
-  return parsed as BackendConfig;
-}
-
-export function loadPostprocessors(
-  files: string[],
-  { env, cwd }: FileContext,
-): PostprocessorConfig[] {
-  return files.map((file) =>
-    requireValid(validatePostprocessorFile(resolve(cwd, file), env, file), 'postprocessor config'),
-  );
-}
-
-export function requireModel(file: string, { env, cwd }: FileContext): ModelConfig {
-  return requireValid(validateModelFile(resolve(cwd, file), env, file), 'model file');
 }
