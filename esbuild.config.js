@@ -37,10 +37,13 @@ const unreachable = {
 };
 
 await build({
-  // The CLI, the guardian it starts beside a run (src/guardian/client.ts),
-  // and the thread that renders templates (src/model/template-renderer.ts).
+  // The CLI, the library (package.json "exports"), the guardian a run
+  // starts beside it (src/guardian/client.ts), and the thread that renders
+  // templates (src/model/template-renderer.ts). What the CLI and the library
+  // share goes into chunks, so the CLI loads none of the library's own code.
   entryPoints: {
     main: 'src/cli/main.ts',
+    index: 'src/index.ts',
     guardian: 'src/guardian/main.ts',
     'render-worker': 'src/model/render-worker.ts',
   },

@@ -1,8 +1,8 @@
 import { findBackend } from '../backends/registry.js';
 import { validateBackendFile } from '../load/backend-config.js';
+import { fileInput, requireOneStdin, sourceOf } from '../load/file-input.js';
 import type { ValidationResult } from '../load/validate.js';
 import { count } from '../plural.js';
-import { fileInput, requireOneStdin, sourceOf } from './file-input.js';
 import type { Output } from './output.js';
 import {
   printReport,

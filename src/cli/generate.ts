@@ -1,8 +1,8 @@
 import { homedir } from 'node:os';
+import { requireOneStdin } from '../load/file-input.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { generate } from '../run/generate-stage.js';
 import { checkStaging, deletionContext, openStaging, withStagingErrors } from '../run/staging.js';
-import { requireOneStdin } from './file-input.js';
 import type { Output } from './output.js';
 import { configFiles, type RunContext, requireModel } from './run-model.js';
 

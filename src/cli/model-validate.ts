@@ -1,10 +1,10 @@
 import { type AnyFileResult, validateAnyFile } from '../load/any-file.js';
+import { fileInput, requireOneStdin, sourceOf } from '../load/file-input.js';
 import type { FileKind } from '../load/file-kind.js';
 import type { PipelineConfig } from '../load/pipeline-file.js';
 import type { ValidationResult } from '../load/validate.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { summarizeBackend } from './backends-validate.js';
-import { fileInput, requireOneStdin, sourceOf } from './file-input.js';
 import type { Output } from './output.js';
 import { printReport, type ReportFormat, reportExitCode } from './validation-report.js';
 

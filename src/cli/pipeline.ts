@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import type { BackendConfig } from '../load/backend-config.js';
+import { fileInput, requireOneStdin } from '../load/file-input.js';
 import { validatePipelineFile } from '../load/pipeline-file.js';
 import type { ModelConfig } from '../model/model-config.js';
-import { fileInput, requireOneStdin } from './file-input.js';
 import type { Output } from './output.js';
 import {
   configFiles,

@@ -2,6 +2,7 @@ import { lstat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
+import { requireOneStdin } from '../load/file-input.js';
 import {
   maskRecord,
   RUN_RECORD_PATH,
@@ -14,7 +15,6 @@ import { lockStagingDir } from '../model/staging-lock.js';
 import { assertStagingPlace } from '../model/staging-place.js';
 import { runPostprocessors } from '../run/postprocess-stage.js';
 import { withStagingErrors } from '../run/staging.js';
-import { requireOneStdin } from './file-input.js';
 import type { Output } from './output.js';
 import { loadPostprocessors, type RunContext, requireModel, startGuardian } from './run-model.js';
 

@@ -1,19 +1,21 @@
-import { homedir } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { localBackend } from '../backends/local.js';
-import { diskPathContext } from '../config/path-context.js';
+import { resolve } from 'node:path';
 import { Guardian } from '../guardian/client.js';
-import { type BackendConfig, validateBackendFile } from '../load/backend-config.js';
-import { validateModelFile, validatePostprocessorFile } from '../load/model-file.js';
-import { type Placer, runMpiWarning } from '../load/mpi-rule.js';
-import { requireValid } from '../load/require-valid.js';
-import type { ValidationResult } from '../load/validate.js';
+import type { BackendConfig } from '../load/backend-config.js';
+import { requireOneStdin } from '../load/file-input.js';
+import { runMpiWarning } from '../load/mpi-rule.js';
+import {
+  configFiles,
+  defaultBackend,
+  loadBackend,
+  loadPostprocessors,
+  type Placed,
+  requireModel,
+} from '../load/run-inputs.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { stagingDirOf } from '../model/staging-dir.js';
-import type { PostprocessorConfig } from '../postprocess/types.js';
+import { executeRun } from '../run/execute-run.js';
 import type { Interrupts } from '../run/interrupts.js';
-import { type RunRequest, runPipeline } from '../run/pipeline.js';
-import { fileInput, requireOneStdin, STDIN_ARG, sourceOf } from './file-input.js';
+import type { RunRequest } from '../run/pipeline.js';
 import type { Output } from './output.js';
 import { printDryRun, printInterruptedDryRun, printSummary } from './run-report.js';
 import { placeOf } from './validation-report.js';
@@ -93,11 +95,9 @@ export async function execute(
 ): Promise<number> {
   const { interrupts } = ctx;
   interrupts.active = true;
-  const guardian = startGuardian(interrupts, !request.dryRun);
   try {
-    const result = await runPipeline(request, {
+    const result = await executeRun(request, {
       env: ctx.env,
-      home: homedir(),
       // Under --json, stdout carries only the run record; the model's output goes to stderr.
       terminal: json ? { stdout: ctx.terminal.stderr, stderr: ctx.terminal.stderr } : ctx.terminal,
       status: (line) => output.info(output.style.dim(line)),
@@ -105,7 +105,7 @@ export async function execute(
       cleanup: interrupts.cleanup,
       redactor: output.redactor,
       progress: ctx.terminal.stderr as NodeJS.WritableStream & { isTTY?: boolean },
-      guard: guardian.guard,
+      guardian: startGuardian(interrupts, false),
     });
     if (result.dryRun !== undefined)
       printDryRun(result.dryRun, stagingDirOf(request.model), output, json);
@@ -114,43 +114,19 @@ export async function execute(
     return result.exitCode;
   } finally {
     // Reached only once the pipeline has undone what it started itself.
-    guardian.close();
     interrupts.active = false;
   }
 }
 
-/** The files named on the command line, absolute: a folder modelrun deletes never holds one. */
-export function configFiles(
-  { cwd }: { cwd: string },
-  ...files: (string | string[] | undefined)[]
-): string[] {
-  return files
-    .flat()
-    .flatMap((file) => (file === undefined || file === STDIN_ARG ? [] : [resolve(cwd, file)]));
-}
-
-/** Where the command's file arguments are read from, and the environment they interpolate. */
-type FileContext = { env: NodeJS.ProcessEnv; cwd: string };
-
-/** A valid config, and where its fields were written, for checks that need another file too. */
-export interface Placed<T> {
-  value: T;
-  place: Placer;
-}
-
-export function loadBackend(file: string, { env, cwd }: FileContext): Placed<BackendConfig> {
-  const input = fileInput(file, cwd);
-  return requirePlaced(
-    validateBackendFile(input.path, { env, display: input.display, ...sourceOf(input) }),
-    'backend config',
-  );
-}
-
-export function requirePlaced<T>(result: ValidationResult<T>, what: string): Placed<T> {
-  const value = requireValid(result, what);
-  // A valid file was parsed, so it can always place a path.
-  return { value, place: result.place as Placer };
-}
+export type { Placed } from '../load/run-inputs.js';
+export {
+  configFiles,
+  defaultBackend,
+  loadBackend,
+  loadPostprocessors,
+  requireModel,
+  requirePlaced,
+} from '../load/run-inputs.js';
 
 /**
  * Warns, before the run starts, when the backend's mpiexec would start
@@ -165,33 +141,4 @@ export function warnMpi(
 ): void {
   const warning = runMpiWarning(model, modelFile, backend.value, backend.place);
   if (warning !== undefined) output.warn(placeOf(warning));
-}
-
-/** Without --backend-config, the model runs on the local backend with its defaults. */
-export function defaultBackend(modelFile: string): BackendConfig {
-  const parsed = localBackend
-    .configSchema(diskPathContext(dirname(resolve(modelFile))))
-    .parse({ type: 'local' });
-  return parsed as BackendConfig;
-}
-
-export function loadPostprocessors(
-  files: string[],
-  { env, cwd }: FileContext,
-): PostprocessorConfig[] {
-  return files.map((file) => {
-    const input = fileInput(file, cwd);
-    return requireValid(
-      validatePostprocessorFile(input.path, env, input.display, input.source),
-      'postprocessor config',
-    );
-  });
-}
-
-export function requireModel(file: string, { env, cwd }: FileContext): ModelConfig {
-  const input = fileInput(file, cwd);
-  return requireValid(
-    validateModelFile(input.path, env, input.display, input.source),
-    'model file',
-  );
 }

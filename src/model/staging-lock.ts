@@ -1,7 +1,6 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { RunFailedError } from '../errors.js';
 import type { Guard } from '../guardian/tasks.js';
 import { replaceFile } from '../link-safe.js';
@@ -27,6 +26,13 @@ export async function lockStagingDir(
   const lockfilePath = join(stagingDir, LOCK_PATH);
   let release: () => Promise<void>;
   try {
+    // Loaded when a lock is taken, not with the module: proper-lockfile
+    // patches fs (graceful-fs) and hooks process signals (signal-exit) as
+    // it loads, which importing modelrun as a library must not do.
+    // A CommonJS module: its exports arrive as the namespace's default.
+    const { default: lockfile } = (await import('proper-lockfile')) as unknown as {
+      default: typeof import('proper-lockfile');
+    };
     release = await lockfile.lock(stagingDir, {
       lockfilePath,
       realpath: false,

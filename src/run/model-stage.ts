@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { BackendRunner, RunOutcome } from '../backends/types.js';
 import type { BackendConfig } from '../load/backend-config.js';
 import type { RunRecord, RunStatus } from '../model/run-record.js';
-import type { StopReason } from './interrupts.js';
+import { describeStop, isCancel, type StopReason } from './interrupts.js';
 import { setLongTimeout } from './long-timer.js';
 import type { PipelineDeps } from './pipeline.js';
 import { createRunOutput } from './run-output.js';
@@ -80,7 +80,7 @@ export async function runModel(
   const status: RunStatus =
     stop?.kind === 'timeout' || (stop === undefined && outcome.timedOut === true)
       ? 'timed_out'
-      : stop?.kind === 'interrupt'
+      : isCancel(stop)
         ? 'cancelled'
         : outcome.exitCode === 0 && outcome.signal === null && outcome.reason === undefined
           ? 'succeeded'
@@ -96,8 +96,7 @@ export async function runModel(
 
 /** "exited 3", "killed by SIGKILL", "timed out after 60 s", or the backend's own reason. */
 export function describeOutcome(outcome: RunOutcome, stop: StopReason | undefined): string {
-  if (stop?.kind === 'timeout') return `timed out after ${stop.seconds} s`;
-  if (stop?.kind === 'interrupt') return `cancelled by ${stop.signal}`;
+  if (stop !== undefined) return describeStop(stop);
   if (outcome.reason !== undefined) return outcome.reason;
   if (outcome.signal !== null) return `killed by ${outcome.signal}`;
   return `exited ${outcome.exitCode}`;

@@ -23,7 +23,7 @@ import type { PostprocessorConfig } from '../postprocess/types.js';
 import { maskSecretKeys, type Redactor } from '../secrets.js';
 import type { Cleanup } from './cleanup.js';
 import { assertStaged, generate } from './generate-stage.js';
-import { interruptExitCode, type StopReason } from './interrupts.js';
+import { describeStop, type StopReason, stopExitCode } from './interrupts.js';
 import { runModel } from './model-stage.js';
 import { runPostprocessors } from './postprocess-stage.js';
 import {
@@ -175,7 +175,7 @@ async function dryRun(
     endRecord(record, 'cancelled');
     return {
       record: maskRecord(record, deps.redactor),
-      exitCode: stop.kind === 'interrupt' ? interruptExitCode(stop.signal) : 1,
+      exitCode: stopExitCode(stop),
       stderrTail: [],
     };
   }
@@ -290,14 +290,12 @@ async function finish(
   deps: PipelineDeps,
 ): Promise<PipelineResult> {
   endRecord(record, status);
-  if (stop?.kind === 'timeout') record.reason ??= `timed out after ${stop.seconds} s`;
-  if (stop?.kind === 'interrupt') record.reason ??= `cancelled by ${stop.signal}`;
+  if (stop !== undefined) record.reason ??= describeStop(stop);
   for (const stage of Object.values(record.stages))
     if (stage.status === 'pending') stage.status = 'skipped';
   // Written even when --cleanup-on-failure is to remove the folder: the rule may keep it.
   await writeRunRecord(record.staging_dir, record, deps.redactor);
-  const exitCode =
-    status === 'succeeded' ? 0 : stop?.kind === 'interrupt' ? interruptExitCode(stop.signal) : 1;
+  const exitCode = status === 'succeeded' ? 0 : stopExitCode(stop);
   return {
     record: maskRecord(record, deps.redactor),
     exitCode,

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { UsageError } from '../errors.js';
-import { readStdinSource, type SourceResult, STDIN_NAME } from '../load/read-source.js';
+import { readStdinSource, type SourceResult, STDIN_NAME } from './read-source.js';
 
 /** The file argument that means standard input. */
 export const STDIN_ARG = '-';

@@ -1,0 +1,171 @@
+import { resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import type { DryRun } from '../backends/types.js';
+import { ConfigError } from '../errors.js';
+import { Guardian } from '../guardian/client.js';
+import type { BackendConfig } from '../load/backend-config.js';
+import { runMpiWarning } from '../load/mpi-rule.js';
+import type { Problem } from '../load/problems.js';
+import { requireValid } from '../load/require-valid.js';
+import { defaultBackend } from '../load/run-inputs.js';
+import type { ModelConfig } from '../model/model-config.js';
+import { endRecord, type RunRecord } from '../model/run-record.js';
+import type { PostprocessorConfig } from '../postprocess/types.js';
+import { Cleanup } from '../run/cleanup.js';
+import { executeRun } from '../run/execute-run.js';
+import type { StopReason } from '../run/interrupts.js';
+import { Redactor } from '../secrets.js';
+import {
+  backendReader,
+  type ConfigReader,
+  isValidated,
+  modelReader,
+  postprocessorReader,
+  type ValidationIssue,
+  validateObject,
+} from './validation.js';
+
+export interface RunModelOptions {
+  /** The model: a model file's path, or a model as an object (validated first unless it came from validateModel). */
+  model: string | ModelConfig | Record<string, unknown>;
+  /** The backend: a config file's path or an object. Default: the local backend. */
+  backend?: string | BackendConfig | Record<string, unknown>;
+  /** Postprocessors to run instead of the model's own list: paths or objects. */
+  postprocessors?: (string | PostprocessorConfig | Record<string, unknown>)[];
+  /** Aborting it stops the run and cleans up, as Ctrl-C does in the CLI; the run resolves as `cancelled`. */
+  signal?: AbortSignal;
+  /** The environment for `${VAR}` in configs and for the model. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** The folder relative paths in `model`, `backend` and `postprocessors` resolve against. Default: process.cwd(). */
+  cwd?: string;
+  /** Where the model's standard output is copied live. Default: nowhere. */
+  stdout?: NodeJS.WritableStream;
+  /** Where the model's standard error is copied live. Default: nowhere. */
+  stderr?: NodeJS.WritableStream;
+  /** modelrun's progress lines ("generated 3 files"). Default: dropped. */
+  onStatus?: (line: string) => void;
+  /** Warnings about the combination of configs (an MPI launcher for a serial model). Default: dropped. */
+  onWarning?: (warning: ValidationIssue) => void;
+  /** Check everything and render the template into a scratch folder, without staging or starting anything. */
+  dryRun?: boolean;
+  /** Use the staging dir as it is, without rendering the template again. */
+  skipGenerate?: boolean;
+  /** Run the postprocessors after a successful run. Default: true. */
+  postprocess?: boolean;
+}
+
+/** What a dry run would have run, with secrets masked. */
+export interface DryRunDescription {
+  lines: [label: string, value: string][];
+  data: Record<string, unknown>;
+}
+
+/** The run record, as run.json holds it; a dry run adds what it would have run. */
+export type RunResult = RunRecord & { dry_run?: DryRunDescription };
+
+/**
+ * Runs a model on a backend, as `modelrun run` does, and resolves with the
+ * run record (what `.modelrun/run.json` holds). A model that fails, times
+ * out or is cancelled still resolves: read `status` and `exit_code`. It
+ * rejects with ConfigError for an invalid config, EngineUnavailableError for
+ * an engine that cannot be used, and RunFailedError when a stage around the
+ * model fails. Aborting `options.signal` stops the model and cleans up
+ * (processes, containers, jobs, the staging lock), as Ctrl-C does in the CLI;
+ * the record then says `cancelled`. Nothing is printed unless `stdout`,
+ * `stderr` or `onStatus` are given.
+ *
+ * @example
+ * const controller = new AbortController();
+ * const record = await runModel({ model: 'model.yml', backend: 'backends/docker.yml', signal: controller.signal });
+ * console.log(record.status, record.exit_code);
+ */
+export async function runModel(options: RunModelOptions): Promise<RunResult> {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const sources: string[] = [];
+  const load = <T>(source: string | object, reader: ConfigReader<T>): T => {
+    if (typeof source === 'string') {
+      const path = resolve(cwd, source);
+      sources.push(path);
+      return requireValid(reader.file(path, source, env), reader.kind) as T;
+    }
+    if (isValidated(source)) return source as T;
+    const shown = `the ${reader.kind} object`;
+    const result = validateObject(source, reader, { env, file: resolve(cwd, 'config'), shown });
+    if (result.value !== undefined) return result.value;
+    throw new ConfigError(
+      `${shown} is not valid: ${result.errors.map((e) => (e.path === '' ? e.message : `${e.path}: ${e.message}`)).join('; ')}`,
+      {
+        hint: `fix the ${reader.kind}; validate it first to get each error with its field path`,
+        // Objects have no lines: line and column 0 say so.
+        problems: result.errors.map((issue) => ({ ...issue, line: 0, column: 0 })),
+      },
+    );
+  };
+  const model = load(options.model, modelReader);
+  const backend =
+    options.backend === undefined
+      ? defaultBackend(
+          typeof options.model === 'string' ? resolve(cwd, options.model) : resolve(cwd, 'model'),
+        )
+      : load(options.backend, backendReader);
+  const warning = runMpiWarning(model, 'the model', backend, (path, message) => ({
+    file: typeof options.backend === 'string' ? options.backend : '(backend config object)',
+    line: 0,
+    column: 0,
+    path: path.join('.'),
+    message,
+  }));
+  if (warning !== undefined) options.onWarning?.(issueOf(warning));
+  const postprocessors =
+    options.postprocessors === undefined
+      ? model.postprocess
+      : options.postprocessors.map((p) => load(p, postprocessorReader));
+
+  // The caller's signal stops the run through a controller of its own, whose reason says how.
+  const stopper = new AbortController();
+  const onAbort = () => stopper.abort({ kind: 'abort' } satisfies StopReason);
+  if (options.signal?.aborted === true) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const result = await executeRun(
+      {
+        model,
+        backend,
+        postprocessors,
+        dryRun: options.dryRun === true,
+        skipGenerate: options.skipGenerate === true,
+        postprocess: options.postprocess !== false,
+        cleanupOnFailure: false,
+        sources,
+      },
+      {
+        env,
+        terminal: { stdout: options.stdout ?? discard(), stderr: options.stderr ?? discard() },
+        status: options.onStatus ?? (() => undefined),
+        signal: stopper.signal,
+        cleanup: new Cleanup(),
+        redactor: new Redactor().addEnv(env),
+        guardian: new Guardian(),
+      },
+    );
+    return result.dryRun === undefined ? result.record : dryRunResult(result.record, result.dryRun);
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function dryRunResult(record: RunRecord, dryRun: DryRun): RunResult {
+  const done = structuredClone(record);
+  // Everything a run checks first passed, and nothing was started.
+  endRecord(done, 'succeeded');
+  return { ...done, dry_run: dryRun };
+}
+
+function issueOf(problem: Problem): ValidationIssue {
+  return { message: problem.message, path: problem.path, file: problem.file };
+}
+
+function discard(): NodeJS.WritableStream {
+  return new Writable({ write: (_chunk, _encoding, done) => done() });
+}

@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isRunning, waitFor, waitUntilGone } from '../test/helpers/processes.js';
+import { makeTree, type Tree } from '../test/helpers/tree.js';
+import { uniqueId } from '../test/helpers/unique-id.js';
+import {
+  ConfigError,
+  jsonSchemas,
+  type RunRecord,
+  runModel,
+  validateBackend,
+  validateModel,
+  validatePipeline,
+  validatePostprocessor,
+} from './index.js';
+import { schemaFolderFiles } from './schema/json-schema.js';
+
+const trees: Tree[] = [];
+const tree = (spec: Record<string, string> = {}) => {
+  const made = makeTree(spec);
+  trees.push(made);
+  return made;
+};
+afterEach(() => {
+  for (const made of trees.splice(0)) made.remove();
+});
+
+describe('validate functions', () => {
+  it('place each error of a file at its line, column and field', () => {
+    const dir = tree({ 'docker.yml': 'type: docker\nimage: alpine\ncpu: lots\n' });
+    const result = validateBackend(dir.path('docker.yml'), { file: 'docker.yml' });
+    expect(result.value).toBeUndefined();
+    expect(result.errors).toEqual([
+      expect.objectContaining({ file: 'docker.yml', line: 3, column: 6, path: 'cpu' }),
+    ]);
+  });
+
+  it('check an object with the rules of a file, and give its value with defaults filled in', () => {
+    const bad = validateBackend({ type: 'docker', image: 'alpine', cpu: 'lots' });
+    expect(bad.errors).toEqual([
+      { message: expect.any(String), path: 'cpu', file: '(backend config object)' },
+    ]);
+    const good = validateBackend({ type: 'local', timeout: '2m' });
+    expect(good.errors).toEqual([]);
+    expect(good.value).toMatchObject({ type: 'local', timeout: 120 });
+  });
+
+  it('take ${VAR} values from the env option, for objects as for files', () => {
+    const result = validateBackend(
+      { type: 'docker', image: '${IMAGE}', cpu: '${NCPU}' },
+      { env: { IMAGE: 'alpine', NCPU: '2' } },
+    );
+    expect(result.errors).toEqual([]);
+    expect(result.value).toMatchObject({ image: 'alpine', cpu: 2 });
+  });
+
+  it("resolve an object's relative paths against the folder of the file option", () => {
+    const dir = tree({ 'template/in.txt': 'x' });
+    const result = validateModel(
+      { run_id: 'r', command: 'true', template: './template' },
+      { file: dir.path('model.yml') },
+    );
+    expect(result.errors).toEqual([]);
+    expect(result.value?.template).toBe(dir.path('template'));
+    expect(result.value?.output_dir).toBe(dir.path('simulations'));
+  });
+
+  it('report a missing file or data that is not config without throwing', () => {
+    const missing = validatePipeline('/nonexistent/pipeline.yml');
+    expect(missing.errors).toEqual([
+      expect.objectContaining({ file: '/nonexistent/pipeline.yml', hint: 'check the path' }),
+    ]);
+    const bigint = validatePostprocessor({ type: 'checksum', n: 1n });
+    expect(bigint.errors).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('cannot be read as config') }),
+    ]);
+    expect(validateModel(null as unknown as Record<string, unknown>).errors).not.toEqual([]);
+  });
+});
+
+it('jsonSchemas gives the same schemas as `backends schema --all` writes', () => {
+  const files = schemaFolderFiles();
+  const schemas = jsonSchemas();
+  expect(Object.keys(schemas).sort()).toEqual(
+    [...files.keys()].filter((n) => n.endsWith('.json')).sort(),
+  );
+  for (const [name, schema] of Object.entries(schemas))
+    expect(schema).toEqual(JSON.parse(files.get(name) as string));
+});
+
+describe('runModel', () => {
+  it('resolves with the run record that run.json holds, and echoes the output only where asked', async () => {
+    const dir = tree();
+    let out = '';
+    const stdout = new PassThrough().on('data', (chunk: Buffer) => (out += chunk));
+    const record = await runModel({
+      model: { run_id: uniqueId('lib'), output_dir: dir.root, command: 'echo hello; exit 3' },
+      stdout,
+    });
+    expect(record).toMatchObject({ status: 'failed', exit_code: 3 });
+    expect(out).toBe('hello\n');
+    const onDisk = JSON.parse(
+      readFileSync(join(record.staging_dir, '.modelrun', 'run.json'), 'utf8'),
+    ) as RunRecord;
+    expect(onDisk).toEqual(record);
+  });
+
+  it('rejects an invalid model with a ConfigError naming the field', async () => {
+    const run = runModel({ model: { run_id: 'r', command: 'true', timeout: 'soon' } });
+    await expect(run).rejects.toBeInstanceOf(ConfigError);
+    await expect(run).rejects.toThrow(/timeout/);
+    await expect(runModel({ model: '/nonexistent/model.yml' })).rejects.toThrow(/does not exist/);
+  });
+
+  it('stops the model and cleans up when its AbortSignal fires, and says cancelled', async () => {
+    const dir = tree();
+    const controller = new AbortController();
+    const pidFile = dir.path('pid');
+    const run = runModel({
+      model: {
+        run_id: uniqueId('lib-abort'),
+        output_dir: dir.root,
+        command: `echo $$ > ${pidFile}; exec sleep 60`,
+      },
+      signal: controller.signal,
+    });
+    const started = await waitFor(() => {
+      try {
+        return readFileSync(pidFile, 'utf8').trim() !== '';
+      } catch {
+        return false;
+      }
+    }, 10_000);
+    expect(started).toBe(true);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    controller.abort();
+    const record = await run;
+    expect(record).toMatchObject({
+      status: 'cancelled',
+      reason: 'cancelled through its AbortSignal',
+    });
+    expect(await waitUntilGone(pid)).toBe(true);
+    expect(isRunning(pid)).toBe(false);
+  });
+});

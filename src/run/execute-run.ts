@@ -1,0 +1,44 @@
+import { homedir } from 'node:os';
+import type { Guardian } from '../guardian/client.js';
+import type { Redactor } from '../secrets.js';
+import type { Cleanup } from './cleanup.js';
+import { type PipelineResult, type RunRequest, runPipeline } from './pipeline.js';
+
+export interface ExecuteDeps {
+  env: NodeJS.ProcessEnv;
+  /** Where the model's output is echoed live. */
+  terminal: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+  /** modelrun's own progress lines. */
+  status(line: string): void;
+  /** Aborting it stops the run and cleans it up. */
+  signal: AbortSignal;
+  cleanup: Cleanup;
+  redactor: Redactor;
+  progress?: { write(text: string): unknown; isTTY?: boolean };
+  /** Takes over the cleanup should this process die; closed when the run ends. */
+  guardian: Guardian;
+}
+
+/**
+ * One run of a request, as the CLI's run commands and the library's
+ * runModel both make it: the pipeline under a guardian, which is let go once
+ * the pipeline has undone what it started itself.
+ */
+export async function executeRun(request: RunRequest, deps: ExecuteDeps): Promise<PipelineResult> {
+  if (!request.dryRun) deps.guardian.prepare();
+  try {
+    return await runPipeline(request, {
+      env: deps.env,
+      home: homedir(),
+      terminal: deps.terminal,
+      status: deps.status,
+      signal: deps.signal,
+      cleanup: deps.cleanup,
+      redactor: deps.redactor,
+      ...(deps.progress === undefined ? {} : { progress: deps.progress }),
+      guard: deps.guardian.guard,
+    });
+  } finally {
+    deps.guardian.close();
+  }
+}

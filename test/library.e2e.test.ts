@@ -1,0 +1,153 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { REPO_ROOT } from './helpers/cli.js';
+import { type PackedInstall, packedInstall } from './helpers/packed.js';
+import { isRunning } from './helpers/processes.js';
+import { uniqueId } from './helpers/unique-id.js';
+
+const run = promisify(execFile);
+let packed: PackedInstall;
+
+beforeAll(async () => {
+  packed = await packedInstall();
+}, 120_000);
+afterAll(() => packed?.remove());
+
+/** A user's script, written as the README shows: every export it uses comes from 'modelrun'. */
+const CONSUMER = `
+import { readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ConfigError,
+  jsonSchemas,
+  type ModelConfig,
+  type RunRecord,
+  runModel,
+  type ValidationIssue,
+  validateBackend,
+  validateModel,
+} from 'modelrun';
+
+const [dir, runId] = process.argv.slice(2) as [string, string];
+writeFileSync(\`\${dir}/docker.yml\`, 'type: docker\\nimage: alpine\\ncpu: lots\\n');
+const bad = validateBackend(\`\${dir}/docker.yml\`);
+const issue: ValidationIssue | undefined = bad.errors[0];
+
+const model = validateModel({ run_id: runId, output_dir: dir, command: 'echo hi; exit 4' });
+const value: ModelConfig | undefined = model.value;
+if (value === undefined) throw new Error('the model should be valid');
+
+const schema = jsonSchemas()['docker.schema.json'];
+const record: RunRecord = await runModel({ model: value });
+
+let rejected = '';
+try {
+  await runModel({ model: { run_id: runId, command: 'true', timeout: 'soon' } });
+} catch (error) {
+  if (error instanceof ConfigError) rejected = error.name;
+}
+
+const controller = new AbortController();
+const pidFile = \`\${dir}/pid\`;
+const long = runModel({
+  model: { run_id: \`\${runId}-long\`, output_dir: dir, command: \`echo $$ > \${pidFile}; exec sleep 60\` },
+  signal: controller.signal,
+});
+let pid = 0;
+while (pid === 0) {
+  await sleep(100);
+  try { pid = Number(readFileSync(pidFile, 'utf8')); } catch {}
+}
+controller.abort();
+const cancelled = await long;
+
+console.log(JSON.stringify({
+  line: issue?.line, path: issue?.path, schema: schema?.title,
+  status: record.status, exit: record.exit_code, rejected, cancelled: cancelled.status, pid,
+}));
+`;
+
+it('a TypeScript consumer type-checks against the packed tarball and runs', async () => {
+  const dir = packed.prefix;
+  writeFileSync(join(dir, 'consumer.ts'), CONSUMER);
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2023',
+        lib: ['ES2023'],
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        strict: true,
+        skipLibCheck: false,
+        types: ['node'],
+        typeRoots: [join(REPO_ROOT, 'node_modules', '@types')],
+        outDir: 'out',
+      },
+      files: ['consumer.ts'],
+    }),
+  );
+  // The package is ESM; the consumer is too.
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+  const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const compiled = await run(process.execPath, [tsc, '-p', dir], { cwd: dir }).catch(
+    (error: { stdout: string }) => ({ stdout: error.stdout, failed: true }),
+  );
+  expect(compiled.stdout).toBe('');
+  const { stdout, stderr } = await run(
+    process.execPath,
+    [join(dir, 'out', 'consumer.js'), dir, uniqueId('consumer')],
+    { cwd: dir, timeout: 60_000 },
+  );
+  expect(stderr).toBe('');
+  const result = JSON.parse(stdout) as Record<string, unknown>;
+  expect(result).toEqual({
+    line: 3,
+    path: 'cpu',
+    schema: 'modelrun docker backend config',
+    status: 'failed',
+    exit: 4,
+    rejected: 'ConfigError',
+    cancelled: 'cancelled',
+    pid: expect.any(Number),
+  });
+  expect(isRunning(result.pid as number)).toBe(false);
+}, 180_000);
+
+it('the bundled types import nothing but zod and node built-ins', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const types = await readFile(join(packed.packageDir, 'dist', 'index.d.ts'), 'utf8');
+  const imported = [...types.matchAll(/from ['"]([^'"]+)['"]/g)].map((m) => m[1]);
+  expect(imported.filter((name) => name !== 'zod' && !name?.startsWith('node:'))).toEqual([]);
+});
+
+it('importing the library starts nothing, hooks nothing, prints nothing and lets the process end', async () => {
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'uncaughtException', 'unhandledRejection'];
+  const resultFile = join(packed.prefix, `${uniqueId('import')}.json`);
+  // The counts go to a file: stdout and stderr must stay empty.
+  const script = `
+    import { writeFileSync } from 'node:fs';
+    const events = ${JSON.stringify(events)};
+    const before = events.map((e) => process.listenerCount(e));
+    const library = await import('modelrun');
+    const after = events.map((e) => process.listenerCount(e));
+    writeFileSync(${JSON.stringify(resultFile)}, JSON.stringify({ before, after, runModel: typeof library.runModel }));
+  `;
+  const started = Date.now();
+  const child = await run(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: packed.prefix,
+    timeout: 15_000,
+  });
+  expect(child).toEqual({ stdout: '', stderr: '' });
+  // It ended by itself, long before the timeout: no handle kept it open.
+  expect(Date.now() - started).toBeLessThan(10_000);
+  const { readFile } = await import('node:fs/promises');
+  expect(JSON.parse(await readFile(resultFile, 'utf8'))).toEqual({
+    before: [0, 0, 0, 0, 0],
+    after: [0, 0, 0, 0, 0],
+    runModel: 'function',
+  });
+});
