@@ -41,7 +41,7 @@ describe('modelrun init', () => {
     const own = await runModelrun(['init', '--help']);
     expect(own.code).toBe(0);
     expect(own.stdout).toContain('modelrun init my-model && cd my-model && modelrun run model.yml');
-    expect(own.stdout).toMatch(/Exit codes: 0 written, 2 /);
+    expect(own.stdout).toMatch(/Exit codes:\n {2}0 +success\n {2}2 +usage or config error/);
   });
 
   it('says permission denied, as a usage error, in a folder the user cannot write', async (ctx) => {
