@@ -7,7 +7,7 @@ import { mountTmpfs, tmpfsUnavailable, unmount } from '../../test/helpers/mount.
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { runProcess } from '../backends/process-runner.js';
 import { RunFailedError } from '../errors.js';
-import { createRunOutput } from './run-output.js';
+import { createRunOutput, type RunOutput } from './run-output.js';
 import { writeChunk } from './streams.js';
 
 let tree: Tree;
@@ -29,6 +29,20 @@ function fullLogs(): string {
 }
 
 /** A terminal that takes a while over every write, like a slow ssh session. */
+/** A model that writes a line to stdout, then one to stderr, then one more to stdout. */
+async function writeOutThenErrThenOut(output: RunOutput): Promise<void> {
+  await runProcess(
+    {
+      file: '/bin/sh',
+      args: ['-c', 'echo a; sleep 0.1; echo b >&2; sleep 0.1; echo c'],
+      cwd: tree.root,
+      env: {},
+    },
+    output,
+    { signal: new AbortController().signal, graceMs: 1000 },
+  );
+}
+
 function slowTerminal(received: Buffer[]): Writable {
   return new Writable({
     highWaterMark: 1024,
@@ -142,16 +156,7 @@ describe('run output', () => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const handle = await createRunOutput({ echo: { stdout: sink(out), stderr: sink(err) } });
-    await runProcess(
-      {
-        file: '/bin/sh',
-        args: ['-c', 'echo a; sleep 0.1; echo b >&2; sleep 0.1; echo c'],
-        cwd: tree.root,
-        env: {},
-      },
-      handle.output,
-      { signal: new AbortController().signal, graceMs: 1000 },
-    );
+    await writeOutThenErrThenOut(handle.output);
     await handle.close();
     expect(Buffer.concat(out).toString()).toBe('a\nc\n');
     expect(Buffer.concat(err).toString()).toBe('b\n');
@@ -165,16 +170,7 @@ describe('run output', () => {
       logDir: tree.path('logs'),
       echo: { stdout: sink(out), stderr: sink(err), label: true },
     });
-    await runProcess(
-      {
-        file: '/bin/sh',
-        args: ['-c', 'echo a; sleep 0.1; echo b >&2; sleep 0.1; echo c'],
-        cwd: tree.root,
-        env: {},
-      },
-      handle.output,
-      { signal: new AbortController().signal, graceMs: 1000 },
-    );
+    await writeOutThenErrThenOut(handle.output);
     await handle.close();
     expect(Buffer.concat(out).toString()).toBe('a\nout| c\n');
     expect(Buffer.concat(err).toString()).toBe('err| b\n');
