@@ -73,7 +73,7 @@ async function archiveRun(
     exclude: config.exclude,
     skip: await pathInside(stagingDir, destination),
   });
-  const { taken, leftOut: outside } = archivable(selected.entries);
+  const { taken, leftOut: outside } = await archivable(stagingDir, selected.entries);
   const { entries, notes } = await trimChecksumFiles(stagingDir, taken);
   const leftOut = [...selected.leftOut, ...outside];
   if (entries.length === 0) return failed(noFilesMessage(config, leftOut));

@@ -103,7 +103,10 @@ async function checksumRun(
   });
   // A checksum list names regular files only: sha256sum -c would read through a link.
   const links = entries.filter((entry) => entry.target !== undefined);
-  const all = [...leftOut, ...links.map(linkNotChecksummed)];
+  const all = [
+    ...leftOut,
+    ...(await Promise.all(links.map((link) => linkNotChecksummed(stagingDir, link)))),
+  ];
   const files = entries.filter((entry) => entry.target === undefined);
   if (files.length === 0) return failed(noFilesMessage(config, all));
 

@@ -46,7 +46,7 @@ function recordOf(run: string, status = 'succeeded'): string {
   });
 }
 
-function row(
+export function row(
   name: string,
   postprocessor: string | ((paths: HostilePaths) => string),
   extra: (run: string, paths: HostilePaths) => void,
@@ -62,8 +62,8 @@ function row(
   };
 }
 
-const ARCHIVE = 'type: archive\ndestination: out.tar.gz\n';
-const CHECKSUM = 'type: checksum\n';
+export const ARCHIVE = 'type: archive\ndestination: out.tar.gz\n';
+export const CHECKSUM = 'type: checksum\n';
 
 export const hostileCases: HostileCase[] = [
   row(
