@@ -25,6 +25,7 @@ const context = templateContext({
   abs: '/tmp/modelrun-escaped',
   deep: '../../escaped',
   bookkeeping: '.modelrun',
+  nullval: null,
 });
 
 const render = (files: Record<string, string>) => {
@@ -104,6 +105,29 @@ describe('renderTemplate', () => {
       (e: unknown) => e,
     )) as ConfigError;
     expect(error.hint).toMatch(/^did you mean config\.name\? config has grid, name, /);
+  });
+
+  it.each([
+    ['{{ config.nullval }}', ''],
+    ['{{ config.nullval | default("nd") }}', ''],
+    ['{{ config.nullval | default("nd", true) }}', 'nd'],
+    ['{{ config.nosuch | default("nd") }}', 'nd'],
+    ['{% if config.nullval is defined %}defined{% endif %}', 'defined'],
+    ['{% if config.nullval is none %}none{% endif %}', 'none'],
+  ])('takes a key with a null value as defined: %s → "%s"', async (text, expected) => {
+    await render({ 'input.txt': text });
+    expect(readFileSync(tree.path('out', 'input.txt'), 'utf8')).toBe(expected);
+  });
+
+  it('never suggests the very name that is not defined', async () => {
+    tree = makeTree({ 'tpl/input.txt': '{{ config.gone }}' });
+    const error = (await renderTemplate(
+      tree.path('tpl'),
+      tree.path('out'),
+      templateContext({ gone: undefined, other: 1 }),
+    ).catch((e: unknown) => e)) as ConfigError;
+    expect(error.message).toBe('template input.txt, line 1, column 1: config.gone is not defined');
+    expect(error.hint).not.toMatch(/did you mean/);
   });
 
   it('formats dates with strftime and moves them with add_hours, in UTC', async () => {

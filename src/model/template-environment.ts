@@ -13,6 +13,7 @@ const TAKES_UNDEFINED = new Set(['default', 'd']);
  */
 export function configureEnvironment(nunjucks: unknown, env: Environment): Environment {
   placeFilterErrors(nunjucks);
+  printNullAsEmpty(nunjucks);
   const filters = (env as unknown as { filters: Record<string, (...args: unknown[]) => unknown> })
     .filters;
   for (const [name, filter] of Object.entries(filters)) {
@@ -32,6 +33,27 @@ export function configureEnvironment(nunjucks: unknown, env: Environment): Envir
 }
 
 export const UNDEFINED_INPUT = 'its input is not defined';
+
+type Runtime = { ensureDefined(value: unknown, line: number, column: number): unknown };
+
+/**
+ * throwOnUndefined refuses null too, so a key that the model file holds
+ * with a null value (`key:` left blank, `key: null`) would be reported as
+ * "not defined", though `is defined` says it is and `default` leaves it
+ * alone. Only undefined is refused here; null prints as Nunjucks prints it
+ * without that flag: as nothing.
+ */
+function printNullAsEmpty(nunjucks: unknown): void {
+  const module = nunjucks as { runtime?: unknown; default?: { runtime?: unknown } };
+  const runtime = (module.runtime ?? module.default?.runtime) as
+    | (Runtime & { modelrunNull?: true })
+    | undefined;
+  if (runtime === undefined || runtime.modelrunNull) return;
+  const ensureDefined = runtime.ensureDefined;
+  runtime.ensureDefined = (value, line, column) =>
+    value === null ? '' : ensureDefined(value, line, column);
+  runtime.modelrunNull = true;
+}
 
 type CompilerProto = {
   compileFilter(this: CompilerProto, node: Positioned, frame: unknown): void;

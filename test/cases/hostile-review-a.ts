@@ -1,7 +1,19 @@
-import { symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostileCase } from '../helpers/hostile.js';
 import { ARCHIVE, CHECKSUM, row } from './hostile-archive.js';
+
+/** A model whose template holds `text` as input.txt, and whose command prints it. */
+function templated(dir: string, text: string, config: string): void {
+  mkdirSync(join(dir, 'template'));
+  writeFileSync(join(dir, 'template', 'input.txt'), text);
+  writeFileSync(
+    join(dir, 'model.yml'),
+    `run_id: r1\noutput_dir: ./out\ntemplate: ./template\ncommand: "cat input.txt"\nconfig:\n${config}`,
+  );
+}
+
+const KEEP = ['model.yml', 'template'];
 
 /** Inputs a hostile review found, each pinned by a row. */
 export const hostileCases: HostileCase[] = [
@@ -28,4 +40,15 @@ export const hostileCases: HostileCase[] = [
     },
     { exit: [0], says: /esc \(symlink to b\/\.\.\/secret-outside, through the symlink b,/ },
   ),
+  {
+    name: 'a config key with a null value, printed, with default, and blank',
+    setup({ dir }) {
+      templated(
+        dir,
+        'a=[{{ config.nullval }}] b=[{{ config.blank | default("nd") }}] c=[{{ config.nullval | default("nd", true) }}]\n',
+        '  nullval: null\n  blank:\n',
+      );
+      return { args: ['run', 'model.yml'], exit: [0], says: 'a=[] b=[] c=[nd]', keep: KEEP };
+    },
+  },
 ];
