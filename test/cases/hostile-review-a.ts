@@ -51,4 +51,20 @@ export const hostileCases: HostileCase[] = [
       return { args: ['run', 'model.yml'], exit: [0], says: 'a=[] b=[] c=[nd]', keep: KEEP };
     },
   },
+  {
+    name: 'a template loop over a misspelt config key',
+    setup({ dir }) {
+      templated(
+        dir,
+        '&stations\n{% for s in config.stattions %}{{ s }}\n{% endfor %}/\n',
+        '  stations: [a, b]\n',
+      );
+      return {
+        args: ['run', 'model.yml'],
+        exit: [2],
+        says: 'input.txt, line 2, column 19: config.stattions is not defined',
+        keep: KEEP,
+      };
+    },
+  },
 ];
