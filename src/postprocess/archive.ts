@@ -74,8 +74,8 @@ async function archiveRun(
     skip: await pathInside(stagingDir, destination),
   });
   const { taken, leftOut: outside } = await archivable(stagingDir, selected.entries);
-  const { entries, notes } = await trimChecksumFiles(stagingDir, taken);
-  const leftOut = [...selected.leftOut, ...outside];
+  const { entries, notes, leftOut: unlisted } = await trimChecksumFiles(stagingDir, taken);
+  const leftOut = [...selected.leftOut, ...outside, ...unlisted];
   if (entries.length === 0) return failed(noFilesMessage(config, leftOut));
   // archiver turns every backslash in a zip entry name into "/", which would
   // quietly move such a file into a folder that does not exist.

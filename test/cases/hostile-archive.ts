@@ -9,9 +9,9 @@ import type { HostileCase, HostilePaths, HostileRun } from '../helpers/hostile.j
  * postprocess needs only the model file and the run dir) and runs one
  * postprocessor config on it.
  */
-const POSTPROCESS = ['postprocess', 'model.yml', '--postprocessor-config', 'p.yml'];
+export const POSTPROCESS = ['postprocess', 'model.yml', '--postprocessor-config', 'p.yml'];
 
-function stage(
+export function stage(
   dir: string,
   postprocessor: string,
   extra: (run: string) => void = () => {},

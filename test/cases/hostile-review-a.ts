@@ -1,7 +1,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostileCase } from '../helpers/hostile.js';
-import { ARCHIVE, CHECKSUM, row } from './hostile-archive.js';
+import { ARCHIVE, CHECKSUM, POSTPROCESS, row, stage } from './hostile-archive.js';
 
 /** A model whose template holds `text` as input.txt, and whose command prints it. */
 function templated(dir: string, text: string, config: string): void {
@@ -64,6 +64,21 @@ export const hostileCases: HostileCase[] = [
         exit: [2],
         says: 'input.txt, line 2, column 19: config.stattions is not defined',
         keep: KEEP,
+      };
+    },
+  },
+  {
+    name: 'archive: include only a SHA256SUMS that lists files the archive does not hold',
+    setup({ dir }) {
+      stage(dir, CHECKSUM);
+      writeFileSync(
+        join(dir, 'q.yml'),
+        'type: archive\ndestination: out.tar.gz\ninclude: ["SHA256SUMS"]\n',
+      );
+      return {
+        args: [...POSTPROCESS, '--postprocessor-config', 'q.yml'],
+        exit: [1],
+        says: /left out 1: SHA256SUMS \(a checksum file that lists none of the files/,
       };
     },
   },
