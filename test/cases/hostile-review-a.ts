@@ -82,4 +82,12 @@ export const hostileCases: HostileCase[] = [
       };
     },
   },
+  row(
+    'archive: a destination through a folder the model made a symlink to the outside folder',
+    'type: archive\ndestination: ./sims/r1/evil/arch.tar.gz\n',
+    (run, { outside }) => {
+      symlinkSync(outside, join(run, 'evil'));
+    },
+    { exit: [1], says: /goes through the symlink evil in the run directory/ },
+  ),
 ];
