@@ -90,4 +90,27 @@ export const hostileCases: HostileCase[] = [
     },
     { exit: [1], says: /goes through the symlink evil in the run directory/ },
   ),
+  ...(
+    [
+      [
+        'add_seconds past year 9999',
+        '{{ "9999-12-31T23:59:59Z" | add_seconds(1) }}',
+        /add_seconds\(1\) moves the date out of the years 0000 to 9999/,
+      ],
+      [
+        'an offset of +99:00',
+        '{{ "2024-01-01T00:00:00+99:00" | strftime("%Y") }}',
+        /has the offset \+99:00, past the ±23:59/,
+      ],
+      ['add_days(1e10)', '{{ "2024-01-01" | add_days(1e10) }}', /got no value \(.*1e10/],
+    ] as const
+  ).map(
+    ([what, text, says]): HostileCase => ({
+      name: `a date filter given ${what}`,
+      setup({ dir }) {
+        templated(dir, text, '  x: 1\n');
+        return { args: ['run', 'model.yml'], exit: [2], says, keep: KEEP };
+      },
+    }),
+  ),
 ];
