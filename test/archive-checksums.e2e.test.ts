@@ -30,7 +30,7 @@ describe('the example pipeline’s archive', () => {
       const example = copyExample(format);
       const result = await runModelrun(['pipeline', 'pipeline.yml'], { cwd: example });
       expect(result.stderr).toMatch(
-        /✓ archive: wrote .*; SHA256SUMS lists the \d+ of its \d+ files that the archive holds/,
+        /✓ archive: wrote .*; SHA256SUMS packed listing only the \d+ of its \d+ files that the archive holds/,
       );
       expect(result.code).toBe(0);
       const archive = join(example, 'simulations', `wave-demo.${format}`);

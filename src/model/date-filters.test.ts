@@ -45,6 +45,7 @@ describe('the dates the filters take', () => {
     ['2024-01-01T06:00:00.250Z', '2024-01-01T06:00:00.250Z'],
     ['2024-01-01T06:00:00+05:30', '2024-01-01T00:30:00.000Z'],
     ['2024-01-01T06:00:00+0200', '2024-01-01T04:00:00.000Z'],
+    ['2024-01-01T06:00:00-23:59', '2024-01-02T05:59:00.000Z'],
     ['0099-03-01', '0099-03-01T00:00:00.000Z'],
   ])('reads %s as %s', (text, iso) => {
     expect(toDate('f', text).toISOString()).toBe(iso);
@@ -59,6 +60,9 @@ describe('the dates the filters take', () => {
     [undefined, /its input is not defined/],
     [null, /its input is null/],
     [new Date(Number.NaN), /an invalid date/],
+    ['2024-01-01T00:00:00+99:00', /has the offset \+99:00, past the ±23:59 that ISO 8601 allows/],
+    ['2024-01-01T00:00:00-0075', /has the offset -0075, past the ±23:59/],
+    ['9999-12-31T23:00:00-05:00', /is, in UTC, outside the years 0000 to 9999/],
   ])('refuses %j, saying why', (value, message) => {
     expect(() => toDate('strftime', value)).toThrow(message);
   });
@@ -79,5 +83,25 @@ describe('date arithmetic', () => {
     expect(() => addTime('hours')('2024-01-01', amount)).toThrow(
       /^filter add_hours: needs a whole number of hours/,
     );
+  });
+
+  it.each([
+    [
+      'seconds',
+      '9999-12-31T23:59:59Z',
+      1,
+      /add_seconds\(1\) moves the date out of the years 0000 to 9999/,
+    ],
+    ['days', '0000-01-01', -1, /add_days\(-1\) moves the date out of the years 0000 to 9999/],
+    [
+      'days',
+      '2024-01-01',
+      10_000_000_000,
+      /add_days\(10000000000\) moves the date out of the years/,
+    ],
+    ['days', '2024-01-01', 1e300, /got 1e\+300, too large to count exactly/],
+    ['days', '2024-01-01', undefined, /got no value \(.*exponent notation such as 1e10/],
+  ] as const)('add_%s on %s by %j refuses, saying why', (unit, date, amount, message) => {
+    expect(() => addTime(unit)(date, amount)).toThrow(message);
   });
 });

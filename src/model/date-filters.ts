@@ -88,13 +88,32 @@ export function addTime(unit: keyof typeof UNIT_MS): (value: unknown, amount: un
     if (typeof amount !== 'number' || !Number.isSafeInteger(amount))
       throw new FilterError(
         name,
-        `needs a whole number of ${unit}, such as ${name}(6); got ${JSON.stringify(amount) ?? 'nothing'}`,
+        `needs a whole number of ${unit}, such as ${name}(6); got ${describeAmount(amount)}`,
       );
     const moved = new Date(toDate(name, value).getTime() + amount * UNIT_MS[unit]);
-    if (Number.isNaN(moved.getTime()))
-      throw new FilterError(name, 'moves the date out of the range of dates');
+    if (!inYears(moved))
+      throw new FilterError(
+        name,
+        `${name}(${amount}) moves the date out of the years 0000 to 9999, the dates an ISO-8601 string such as "2024-01-01T00:00:00Z" can hold; check the amount`,
+      );
     return moved.toISOString();
   };
+}
+
+/** What an add filter got in place of a whole number. */
+function describeAmount(amount: unknown): string {
+  // Nunjucks reads 1e10 as no value at all.
+  if (amount === undefined)
+    return 'no value (a variable that is not defined, or a number in exponent notation such as 1e10, which templates cannot read: write its digits)';
+  if (typeof amount === 'number' && Number.isInteger(amount))
+    return `${amount}, too large to count exactly; no date is that far away`;
+  return JSON.stringify(amount) ?? String(amount);
+}
+
+/** Years 0000 to 9999: what toISOString writes as four digits, and strftime's %Y reads back. */
+function inYears(date: Date): boolean {
+  const year = date.getUTCFullYear();
+  return !Number.isNaN(date.getTime()) && year >= 0 && year <= 9999;
 }
 
 /** Date, date-time with an optional fraction, then Z, an offset, or nothing (UTC). */
@@ -123,6 +142,12 @@ export function toDate(filter: string, value: unknown): Date {
   const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = fields;
   const fraction = Number(match?.[7] ?? 0);
   // Checked field by field: Date.parse would roll 2024-02-30 over into March.
+  const offset = offsetMinutes(match?.[8]);
+  if (offset === undefined)
+    throw new FilterError(
+      filter,
+      `${JSON.stringify(value)} has the offset ${match?.[8]}, past the ±23:59 that ISO 8601 allows`,
+    );
   const valid =
     match !== null &&
     month >= 1 &&
@@ -141,13 +166,21 @@ export function toDate(filter: string, value: unknown): Date {
   // Date.UTC reads years 0-99 as 1900-1999.
   const date = new Date(utc);
   date.setUTCFullYear(year);
-  return new Date(date.getTime() - offsetMinutes(match?.[8]) * 60_000);
+  const moved = new Date(date.getTime() - offset * 60_000);
+  if (!inYears(moved))
+    throw new FilterError(
+      filter,
+      `${JSON.stringify(value)} is, in UTC, outside the years 0000 to 9999 that an ISO-8601 date holds`,
+    );
+  return moved;
 }
 
-/** "+05:30" → 330; "Z" or none → 0. */
-function offsetMinutes(zone: string | undefined): number {
+/** "+05:30" → 330; "Z" or none → 0; undefined for one past ±23:59, which ISO 8601 does not allow. */
+function offsetMinutes(zone: string | undefined): number | undefined {
   if (zone === undefined || zone.toUpperCase() === 'Z') return 0;
   const digits = zone.slice(1).replace(':', '');
-  const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || 0);
-  return zone.startsWith('-') ? -minutes : minutes;
+  const hours = Number(digits.slice(0, 2));
+  const minutes = Number(digits.slice(2, 4) || 0);
+  if (hours > 23 || minutes > 59) return undefined;
+  return (zone.startsWith('-') ? -1 : 1) * (hours * 60 + minutes);
 }

@@ -25,6 +25,7 @@ const context = templateContext({
   abs: '/tmp/modelrun-escaped',
   deep: '../../escaped',
   bookkeeping: '.modelrun',
+  nullval: null,
 });
 
 const render = (files: Record<string, string>) => {
@@ -93,6 +94,16 @@ describe('renderTemplate', () => {
       'line 1, column 26: config.nmae is not defined',
     ],
     ['outside the context', '{{ nosuch }}', 'line 1, column 1: nosuch is not defined'],
+    [
+      'looped over',
+      'x\n{% for s in config.stattions %}{{ s }}{% endfor %}',
+      'line 2, column 19: config.stattions is not defined',
+    ],
+    [
+      'looped over, with two names, inside a loop',
+      '{% for a in config.scenarios %}{% for k, v in config.nmae %}{% endfor %}{% endfor %}',
+      'line 1, column 53: config.nmae is not defined',
+    ],
   ])('refuses an undefined variable %s, naming it', async (_name, text, says) => {
     const error = await render({ 'input.txt': text }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
@@ -104,6 +115,31 @@ describe('renderTemplate', () => {
       (e: unknown) => e,
     )) as ConfigError;
     expect(error.hint).toMatch(/^did you mean config\.name\? config has grid, name, /);
+  });
+
+  it.each([
+    ['{{ config.nullval }}', ''],
+    ['{{ config.nullval | default("nd") }}', ''],
+    ['{{ config.nullval | default("nd", true) }}', 'nd'],
+    ['{{ config.nosuch | default("nd") }}', 'nd'],
+    ['{% if config.nullval is defined %}defined{% endif %}', 'defined'],
+    ['{% if config.nullval is none %}none{% endif %}', 'none'],
+    ['{% for s in config.nullval %}{{ s }}{% else %}empty{% endfor %}', 'empty'],
+    ['{% for s in config.scenarios %}{{ s }} {% endfor %}', 'calm storm '],
+  ])('takes a key with a null value as defined: %s → "%s"', async (text, expected) => {
+    await render({ 'input.txt': text });
+    expect(readFileSync(tree.path('out', 'input.txt'), 'utf8')).toBe(expected);
+  });
+
+  it('never suggests the very name that is not defined', async () => {
+    tree = makeTree({ 'tpl/input.txt': '{{ config.gone }}' });
+    const error = (await renderTemplate(
+      tree.path('tpl'),
+      tree.path('out'),
+      templateContext({ gone: undefined, other: 1 }),
+    ).catch((e: unknown) => e)) as ConfigError;
+    expect(error.message).toBe('template input.txt, line 1, column 1: config.gone is not defined');
+    expect(error.hint).not.toMatch(/did you mean/);
   });
 
   it('formats dates with strftime and moves them with add_hours, in UTC', async () => {

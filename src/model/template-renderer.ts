@@ -199,10 +199,13 @@ function renderError(
         : expression !== undefined
           ? `"${expression}" has no value`
           : 'uses a variable that is not defined';
-    const suggestion =
+    const name = missing?.path.split(/[.[]/).at(-1) ?? '';
+    const closest =
       missing?.known === undefined || missing.known.length === 0
         ? ''
-        : closestMatch(missing.path.split(/[.[]/).at(-1) ?? '', missing.known);
+        : closestMatch(name, missing.known);
+    // Never "did you mean config.x?" about config.x itself.
+    const suggestion = closest === name ? '' : closest;
     return new ConfigError(`template ${where}${at}: ${named}`, {
       hint: [
         suggestion ? `did you mean ${missing?.parent}.${suggestion}? ` : '',

@@ -60,7 +60,8 @@ export function undefinedPath(
           : undefined;
       const parent = shown;
       shown += /^\d+$/.test(part) ? `[${part}]` : `.${part}`;
-      if (value === undefined || value === null)
+      // A key with a null value is defined: Nunjucks prints it as nothing.
+      if (value === undefined)
         return {
           path: shown,
           parent,

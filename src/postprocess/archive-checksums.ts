@@ -1,5 +1,7 @@
 import type { Stats } from 'node:fs';
+import { count } from '../plural.js';
 import { readWrittenChecksumFile } from './checksum-written.js';
+import { type LeftOut, leftOutBecause } from './left-out.js';
 import type { SelectedEntry } from './select-files.js';
 
 /** An entry to archive; `content`, when set, is packed in place of the file's bytes. */
@@ -13,17 +15,20 @@ export type PackedEntry = SelectedEntry & { content?: Buffer };
  * So a checksum file that modelrun wrote is packed with just the lines of
  * the files packed beside it; the one in the run dir stays whole. A
  * checksum file modelrun did not write (the model's own) is packed as it is.
- * Returns the entries, and a note for the summary per file trimmed.
+ * One that would list none of them is left out: `sha256sum -c` fails on an
+ * empty list. Returns the entries, a note for the summary per file trimmed,
+ * and the checksum files left out.
  */
 export async function trimChecksumFiles(
   stagingDir: string,
   entries: readonly SelectedEntry[],
-): Promise<{ entries: PackedEntry[]; notes: string[] }> {
+): Promise<{ entries: PackedEntry[]; notes: string[]; leftOut: LeftOut[] }> {
   const packed = new Set(
     entries.filter((entry) => entry.target === undefined).map((entry) => entry.path),
   );
   const notes: string[] = [];
   const result: PackedEntry[] = [];
+  const leftOut: LeftOut[] = [];
   for (const entry of entries) {
     const text =
       entry.target === undefined
@@ -42,13 +47,22 @@ export async function trimChecksumFiles(
       result.push(entry);
       continue;
     }
+    if (kept.length === 0) {
+      leftOut.push(
+        leftOutBecause(
+          entry.path,
+          `a checksum file that lists none of the files the archive holds (its ${count(lines.length, 'file')} are not packed)`,
+        ),
+      );
+      continue;
+    }
     const content = Buffer.from(kept.join(''));
     result.push({ ...entry, stats: withSize(entry.stats, content.length), content });
     notes.push(
-      `${entry.path} lists the ${kept.length} of its ${lines.length} files that the archive holds`,
+      `${entry.path} packed listing only the ${kept.length} of its ${lines.length} files that the archive holds`,
     );
   }
-  return { entries: result, notes };
+  return { entries: result, notes, leftOut };
 }
 
 /** The file name in one line of GNU sha256sum output, unescaped; undefined if it is not one. */

@@ -133,6 +133,39 @@ describe.each(['tar.gz', 'zip'])('archive entries as %s', (format) => {
     ]);
   });
 
+  it('keeps no link that leads out once extracted: none through a link, none to a link that leads out', async () => {
+    tree.write('x/secret-outside', 'must not be reached');
+    symlinkSync('.', tree.path('run/b'));
+    symlinkSync('b/../secret-outside', tree.path('run/esc'));
+    symlinkSync('/etc/passwd', tree.path('run/lnkabs'));
+    symlinkSync('lnkabs', tree.path('run/lnkchain'));
+    symlinkSync('loop2', tree.path('run/loop1'));
+    symlinkSync('loop1', tree.path('run/loop2'));
+    symlinkSync('a.nc', tree.path('run/out/same'));
+    symlinkSync('same', tree.path('run/out/chain'));
+    const outcome = await archive({ format });
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.summary).toContain(
+      'esc (symlink to b/../secret-outside, through the symlink b, so it could lead anywhere once extracted; never followed)',
+    );
+    expect(outcome.summary).toContain(
+      'lnkchain (symlink to lnkabs, to the symlink lnkabs, which leads out; never followed)',
+    );
+    const links = (await list(format, file())).filter((entry) => entry.type === 'symlink');
+    expect(links.map((entry) => entry.name)).toEqual(['b', 'out/chain', 'out/same']);
+
+    // Extracted by the real tools, beside the file the escaping link aimed at.
+    const into = tree.path('x/extracted');
+    mkdirSync(into);
+    if (format === 'zip') await exec('unzip', ['-q', file(), '-d', into]);
+    else await exec('tar', ['xzf', file(), '-C', into]);
+    for (const name of ['b', 'esc', 'lnkabs', 'lnkchain', 'out/same', 'out/chain']) {
+      const resolved = await exec('readlink', ['-m', join(into, name)]);
+      const where = resolved.stdout.trim();
+      expect(where === into || where.startsWith(`${into}/`), `${name} → ${where}`).toBe(true);
+    }
+  });
+
   it('leaves out a FIFO and a name that is not UTF-8, and names them, escaped', async () => {
     await exec('mkfifo', [tree.path('run/out/pipe')]);
     writeFileSync(Buffer.from(`${run}/out/bad\x80\x1b.txt`, 'latin1'), 'odd bytes');

@@ -157,6 +157,24 @@ describe('archive', () => {
     expect(statSync(tree.path('a/b/c.tar.gz')).isFile()).toBe(true);
   });
 
+  it('refuses a destination in the run directory through a symlinked folder the model made', async () => {
+    mkdirSync(tree.path('victim'));
+    symlinkSync(tree.path('victim'), tree.path('run/evil'));
+    const outcome = await archive({ destination: 'run/evil/arch.tar.gz' });
+    expect(outcome).toEqual({
+      status: 'failed',
+      summary: `the destination ${tree.path('run/evil/arch.tar.gz')} goes through the symlink evil in the run directory, and an archive is written there only through real folders; give a path without links, or one outside the run directory`,
+    });
+    expect(readdirSync(tree.path('victim'))).toEqual([]);
+  });
+
+  it("writes through a symlinked folder of the user's outside the run directory", async () => {
+    symlinkSync(out, tree.path('alias'));
+    const outcome = await archive({ destination: 'alias/arch.tar.gz' });
+    expect(outcome.status).toBe('succeeded');
+    expect(statSync(join(out, 'arch.tar.gz')).isFile()).toBe(true);
+  });
+
   it('fails, leaving nothing behind, when the run was already interrupted', async () => {
     const controller = new AbortController();
     controller.abort();

@@ -12,6 +12,7 @@ import { type ArchiveWritten, formatBytes, writeArchive } from './archive-writer
 import { globFields, postprocessorFields } from './common.js';
 import { leftOutDetails, leftOutSuffix } from './left-out.js';
 import { archivable, describeLinks } from './link-rule.js';
+import { pathInRun, symlinkOnTheWay } from './links-on-the-way.js';
 import { describeCount, noFilesMessage, selectEntries, stagingDirProblem } from './select-files.js';
 import type { PostprocessContext, PostprocessOutcome, PostprocessorDefinition } from './types.js';
 
@@ -58,7 +59,10 @@ async function archiveRun(
   const destination =
     config.destination ?? join(context.outputDir, `${context.runId}.${config.format}`);
   if (signal.aborted) return failed('the run was interrupted before the archive was started');
-  const problem = (await stagingDirProblem(stagingDir)) ?? (await destinationProblem(destination));
+  const problem =
+    (await stagingDirProblem(stagingDir)) ??
+    (await linkInRun(stagingDir, destination)) ??
+    (await destinationProblem(destination));
   if (problem !== undefined) return failed(problem);
 
   const folder = dirname(destination);
@@ -73,9 +77,9 @@ async function archiveRun(
     exclude: config.exclude,
     skip: await pathInside(stagingDir, destination),
   });
-  const { taken, leftOut: outside } = archivable(selected.entries);
-  const { entries, notes } = await trimChecksumFiles(stagingDir, taken);
-  const leftOut = [...selected.leftOut, ...outside];
+  const { taken, leftOut: outside } = await archivable(stagingDir, selected.entries);
+  const { entries, notes, leftOut: unlisted } = await trimChecksumFiles(stagingDir, taken);
+  const leftOut = [...selected.leftOut, ...outside, ...unlisted];
   if (entries.length === 0) return failed(noFilesMessage(config, leftOut));
   // archiver turns every backslash in a zip entry name into "/", which would
   // quietly move such a file into a folder that does not exist.
@@ -129,6 +133,18 @@ async function archiveRun(
       ...leftOutDetails(all),
     },
   };
+}
+
+/**
+ * Why a destination inside the run directory cannot be written: it goes
+ * through a symlink there, which a model may have pointed anywhere. Outside
+ * the run directory the path is the user's own, links and all.
+ */
+async function linkInRun(stagingDir: string, destination: string): Promise<string | undefined> {
+  const inRun = await pathInRun(stagingDir, destination);
+  const link = inRun === undefined ? undefined : await symlinkOnTheWay(stagingDir, inRun);
+  if (link === undefined) return undefined;
+  return `the destination ${destination} goes through the symlink ${link} in the run directory, and an archive is written there only through real folders; give a path without links, or one outside the run directory`;
 }
 
 function failed(reason: string): PostprocessOutcome {

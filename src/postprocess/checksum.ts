@@ -8,6 +8,7 @@ import { isWrittenChecksumFile, noteChecksumFile } from './checksum-written.js';
 import { globFields, postprocessorFields } from './common.js';
 import { type LeftOut, leftOutDetails, leftOutSuffix } from './left-out.js';
 import { linkNotChecksummed } from './link-rule.js';
+import { symlinkOnTheWay } from './links-on-the-way.js';
 import { openRegular } from './open-chosen.js';
 import {
   describeCount,
@@ -103,7 +104,10 @@ async function checksumRun(
   });
   // A checksum list names regular files only: sha256sum -c would read through a link.
   const links = entries.filter((entry) => entry.target !== undefined);
-  const all = [...leftOut, ...links.map(linkNotChecksummed)];
+  const all = [
+    ...leftOut,
+    ...(await Promise.all(links.map((link) => linkNotChecksummed(stagingDir, link)))),
+  ];
   const files = entries.filter((entry) => entry.target === undefined);
   if (files.length === 0) return failed(noFilesMessage(config, all));
 
@@ -150,6 +154,9 @@ function failed(reason: string): PostprocessOutcome {
  * model's own file of that name is not replaced).
  */
 async function outputProblem(stagingDir: string, output: string): Promise<string | undefined> {
+  const link = await symlinkOnTheWay(stagingDir, output);
+  if (link !== undefined)
+    return `output "${output}" goes through the symlink ${link}, and the checksum file is only written inside the run directory; give a path without links`;
   const parts = output.split('/');
   for (let depth = 1; depth <= parts.length; depth++) {
     const relative = parts.slice(0, depth).join('/');
@@ -161,8 +168,6 @@ async function outputProblem(stagingDir: string, output: string): Promise<string
       return `cannot check ${relative} in the run directory for output: ${stats.message}`;
     }
     const last = depth === parts.length;
-    if (stats.isSymbolicLink())
-      return `output "${output}" goes through the symlink ${relative}, and the checksum file is only written inside the run directory; give a path without links`;
     if (!last && !stats.isDirectory())
       return `output "${output}" needs ${relative} to be a folder, but it is a file; choose another output`;
     if (last && !stats.isFile())

@@ -9,9 +9,9 @@ import type { HostileCase, HostilePaths, HostileRun } from '../helpers/hostile.j
  * postprocess needs only the model file and the run dir) and runs one
  * postprocessor config on it.
  */
-const POSTPROCESS = ['postprocess', 'model.yml', '--postprocessor-config', 'p.yml'];
+export const POSTPROCESS = ['postprocess', 'model.yml', '--postprocessor-config', 'p.yml'];
 
-function stage(
+export function stage(
   dir: string,
   postprocessor: string,
   extra: (run: string) => void = () => {},
@@ -46,7 +46,7 @@ function recordOf(run: string, status = 'succeeded'): string {
   });
 }
 
-function row(
+export function row(
   name: string,
   postprocessor: string | ((paths: HostilePaths) => string),
   extra: (run: string, paths: HostilePaths) => void,
@@ -62,8 +62,8 @@ function row(
   };
 }
 
-const ARCHIVE = 'type: archive\ndestination: out.tar.gz\n';
-const CHECKSUM = 'type: checksum\n';
+export const ARCHIVE = 'type: archive\ndestination: out.tar.gz\n';
+export const CHECKSUM = 'type: checksum\n';
 
 export const hostileCases: HostileCase[] = [
   row(
