@@ -352,6 +352,14 @@ describe('modelrun completion', () => {
       expect(offers('modelrun backends schema --format ')).toEqual(['json', 'yaml']);
       expect(offers('modelrun run completion-m')).toEqual(['completion-model.yml']);
       expect(offers('modelrun completion ')).toEqual(['bash', 'fish', 'zsh']);
+      expect(offers('modelrun help backends ')).toEqual(['create', 'list', 'schema', 'validate']);
+      expect(offers('modelrun backends schema --format=')).toEqual(['json', 'yaml']);
+      expect(offers('modelrun validate --format=j')).toEqual(['json']);
+      expect(offers('modelrun run --backend-config=completion-m')).toEqual([
+        'completion-model.yml',
+      ]);
     },
+    // zsh starts an interactive shell with compinit for each line.
+    60_000,
   );
 });

@@ -31,7 +31,12 @@ export function completionScript(shell: Shell, specs: CompletionSpec[]): string 
  * cursor, then complete an option's value, an option, a subcommand or an
  * operand. `add WORDS` and `add_files` are the shell's own ways to offer them.
  */
-function shellBody(specs: CompletionSpec[], add: (list: string) => string, addFiles: string) {
+function shellBody(
+  specs: CompletionSpec[],
+  add: (list: string) => string,
+  addFiles: string,
+  splitValue: string[],
+) {
   const valueCases = specs.flatMap((spec) =>
     spec.options.flatMap(({ flags, value }) => {
       if (value === undefined) return [];
@@ -61,6 +66,7 @@ function shellBody(specs: CompletionSpec[], add: (list: string) => string, addFi
     `      ${commandPaths(specs).join('|')}) cmdpath="$cmdpath/$w" ;;`,
     '    esac',
     '  done',
+    ...splitValue,
     '  case "$cmdpath $prev" in',
     ...valueCases,
     '  esac',
@@ -82,6 +88,14 @@ function bashScript(specs: CompletionSpec[]): string {
     (list) => `COMPREPLY=($(compgen -W "${list}" -- "$cur"))`,
     // One name per line, so a file name with spaces stays one completion.
     'compopt -o filenames 2>/dev/null; local IFS=$\'\\n\'; COMPREPLY=($(compgen -f -- "$cur"))',
+    // bash splits `--format=js` into `--format`, `=`, `js` (COMP_WORDBREAKS),
+    // and replaces only the text after the `=`.
+    [
+      '  if [[ "$cur" == "=" && "$prev" == --* ]]; then cur=""',
+      '  elif [[ "$prev" == "=" && "${COMP_WORDS[COMP_CWORD-2]}" == --* ]]; then',
+      '    prev="${COMP_WORDS[COMP_CWORD-2]}"',
+      '  fi',
+    ],
   )
     .replace('FIRST', '1')
     .replace('CURRENT_INDEX', 'COMP_CWORD')
@@ -98,7 +112,12 @@ complete -F _modelrun_complete modelrun
 
 function zshScript(specs: CompletionSpec[]): string {
   // zsh counts words from 1, and `words[1]` is modelrun itself.
-  const body = shellBody(specs, (list) => `compadd -- ${list}`, '_files')
+  const body = shellBody(specs, (list) => `compadd -- ${list}`, '_files', [
+    // `--format=js` is one word: complete what follows the `=` as the option's value.
+    '  if [[ "$cur" == --*=* ]]; then',
+    '    prev="${cur%%=*}"; cur="${cur#*=}"; compset -P "*="',
+    '  fi',
+  ])
     .replace('FIRST', '2')
     .replace('CURRENT_INDEX', 'CURRENT')
     .replace('WORDS_ARRAY', 'words');
