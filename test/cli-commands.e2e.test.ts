@@ -68,6 +68,30 @@ describe('modelrun help', () => {
       /no command 'nosuch'[\s\S]*its commands are [a-z, ]*\bvalidate, /,
     );
   });
+
+  it.each([
+    {
+      words: ['run', 'extra'],
+      says: "modelrun run has no subcommands, so there is no 'extra'",
+      hint: '`modelrun help run`',
+    },
+    {
+      words: ['backends', 'create', 'extra'],
+      says: "modelrun backends create has no subcommands, so there is no 'extra'",
+      hint: '`modelrun help backends create`',
+    },
+    { words: ['rnu'], says: "modelrun has no command 'rnu'", hint: '`modelrun help run`?' },
+    {
+      words: ['backends', 'backends'],
+      says: "modelrun backends has no command 'backends'",
+      hint: 'its commands are validate, list, schema, create',
+    },
+  ])('`help $words` names the command in full and what to type', async ({ words, says, hint }) => {
+    const result = await runInProcess(['help', ...words], { cwd: tree.root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(says);
+    expect(result.stderr).toContain(hint);
+  });
 });
 
 describe('every command', () => {

@@ -1,0 +1,21 @@
+import type { HostileCase } from '../helpers/hostile.js';
+
+/**
+ * `help` given more words than the command tree has, or a command name
+ * with two letters swapped: a usage error that names the command in full
+ * and says what to type.
+ */
+export const hostileCases: HostileCase[] = [
+  {
+    name: 'help with a word after a command that has no subcommands',
+    setup: () => ({
+      args: ['help', 'backends', 'create', 'extra'],
+      exit: [2],
+      says: 'modelrun backends create has no subcommands',
+    }),
+  },
+  {
+    name: 'help for a command with two letters swapped',
+    setup: () => ({ args: ['help', 'rnu'], exit: [2], says: 'did you mean `modelrun help run`?' }),
+  },
+];
