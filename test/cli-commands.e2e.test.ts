@@ -9,6 +9,12 @@ import { Output } from '../src/cli/output.js';
 import { buildProgram } from '../src/cli/program.js';
 import { Interrupts } from '../src/run/interrupts.js';
 import { BIN, runInProcess, runModelrun } from './helpers/cli.js';
+import {
+  bashCompletes,
+  fishCompletes,
+  shellMissing,
+  zshCompletes,
+} from './helpers/shell-completion.js';
 import { makeTree } from './helpers/tree.js';
 import { uniqueId } from './helpers/unique-id.js';
 
@@ -61,6 +67,30 @@ describe('modelrun help', () => {
     expect(nothing.stderr).toMatch(
       /no command 'nosuch'[\s\S]*its commands are [a-z, ]*\bvalidate, /,
     );
+  });
+
+  it.each([
+    {
+      words: ['run', 'extra'],
+      says: "modelrun run has no subcommands, so there is no 'extra'",
+      hint: '`modelrun help run`',
+    },
+    {
+      words: ['backends', 'create', 'extra'],
+      says: "modelrun backends create has no subcommands, so there is no 'extra'",
+      hint: '`modelrun help backends create`',
+    },
+    { words: ['rnu'], says: "modelrun has no command 'rnu'", hint: '`modelrun help run`?' },
+    {
+      words: ['backends', 'backends'],
+      says: "modelrun backends has no command 'backends'",
+      hint: 'its commands are validate, list, schema, create',
+    },
+  ])('`help $words` names the command in full and what to type', async ({ words, says, hint }) => {
+    const result = await runInProcess(['help', ...words], { cwd: tree.root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(says);
+    expect(result.stderr).toContain(hint);
   });
 });
 
@@ -302,29 +332,58 @@ describe('modelrun completion', () => {
     expect(check.status).toBe(0);
   });
 
-  /** What bash offers for the words before the cursor, through the installed completion. */
-  function bashCompletes(words: string[], cwd = tree.root): string[] {
-    const script = `${scripts.bash?.stdout}
-complete -p modelrun >/dev/null || exit 9
-COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}
-$(complete -p modelrun | sed -E 's/.*-F ([^ ]+).*/\\1/')
-printf '%s\\n' "\${COMPREPLY[@]}"`;
-    const result = spawnSync('bash', ['-c', script], { cwd, encoding: 'utf8' });
-    expect(result.status, result.stderr).toBe(0);
-    return result.stdout.split('\n').filter((line) => line !== '');
-  }
-
-  it('bash completes commands, options, choices and files', () => {
-    expect(bashCompletes(['modelrun', 'ba'])).toEqual(['backends']);
-    expect(bashCompletes(['modelrun', 'backends', 'v'])).toEqual(['validate']);
-    expect(bashCompletes(['modelrun', 'run', '--backend-c'])).toEqual(['--backend-config']);
-    expect(bashCompletes(['modelrun', 'backends', 'create', '--backend-type', 'sl'])).toEqual([
-      'slurm',
-    ]);
+  it('bash keeps a file name with spaces as one completion', () => {
     tree.write('completion dir/my model.yml', 'run_id: x\n');
-    expect(bashCompletes(['modelrun', 'run', 'completion dir/my'])).toEqual([
+    const words = ['modelrun', 'run', 'completion dir/my'];
+    expect(bashCompletes(scripts.bash?.stdout ?? '', words, tree.root)).toEqual([
       'completion dir/my model.yml',
     ]);
-    expect(bashCompletes(['modelrun', 'completion', ''])).toEqual(['bash', 'zsh', 'fish']);
   });
+
+  /** What each shell offers for a line typed so far, the way bash would split it into words. */
+  const complete: Record<string, (line: string) => string[]> = {
+    bash: (line) => bashCompletes(scripts.bash?.stdout ?? '', bashWords(line), tree.root),
+    zsh: (line) => zshCompletes(scripts.zsh?.stdout ?? '', line, tree.root),
+    fish: (line) => fishCompletes(scripts.fish?.stdout ?? '', line, tree.root),
+  };
+  /** bash splits `--format=js` into `--format`, `=`, `js` (COMP_WORDBREAKS). */
+  const bashWords = (line: string) =>
+    line.split(' ').flatMap((w) => w.replace('=', ' = ').split(' '));
+
+  it.each(['bash', 'zsh', 'fish'])(
+    '%s completes commands, subcommands, option values and files',
+    (shell) => {
+      if (shellMissing(shell)) return;
+      tree.write('completion-model.yml', 'run_id: x\n');
+      const offers = (line: string) =>
+        // fish offers `--format=json` where the others offer `json` after the `=`.
+        (complete[shell]?.(line) ?? []).map((w) => w.replace(/^--[a-z-]+=/, '')).sort();
+      expect(offers('modelrun ')).toEqual(
+        commandTree()
+          .commands.map((c) => c.name())
+          .sort(),
+      );
+      expect(offers('modelrun ba')).toEqual(['backends']);
+      expect(offers('modelrun backends ')).toEqual(['create', 'list', 'schema', 'validate']);
+      expect(offers('modelrun run --backend-c')).toEqual(['--backend-config']);
+      expect(offers('modelrun backends create --backend-type ')).toEqual([
+        'apptainer',
+        'docker',
+        'local',
+        'slurm',
+      ]);
+      expect(offers('modelrun validate --kind p')).toEqual(['pipeline', 'postprocessor']);
+      expect(offers('modelrun backends schema --format ')).toEqual(['json', 'yaml']);
+      expect(offers('modelrun run completion-m')).toEqual(['completion-model.yml']);
+      expect(offers('modelrun completion ')).toEqual(['bash', 'fish', 'zsh']);
+      expect(offers('modelrun help backends ')).toEqual(['create', 'list', 'schema', 'validate']);
+      expect(offers('modelrun backends schema --format=')).toEqual(['json', 'yaml']);
+      expect(offers('modelrun validate --format=j')).toEqual(['json']);
+      expect(offers('modelrun run --backend-config=completion-m')).toEqual([
+        'completion-model.yml',
+      ]);
+    },
+    // zsh starts an interactive shell with compinit for each line.
+    60_000,
+  );
 });

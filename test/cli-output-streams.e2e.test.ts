@@ -74,3 +74,46 @@ describe('the model output echoed by modelrun run', () => {
     },
   );
 });
+
+describe('colour on a terminal', () => {
+  const colourId = `colour-${randomBytes(4).toString('hex')}`;
+  tree.write('colour.yml', `run_id: ${colourId}\ncommand: echo hi\npostprocess: []\n`);
+  const ESC = String.fromCharCode(27);
+
+  /** Runs `shell` on a terminal (script's pty), with colour left to modelrun. */
+  function onTerminal(shell: string): { status: number | null; screen: string } {
+    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
+    delete env.NO_COLOR;
+    delete env.FORCE_COLOR;
+    const result = spawnSync('script', ['-qec', shell, '/dev/null'], {
+      cwd: tree.root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    return { status: result.status, screen: result.stdout.toString() };
+  }
+  const modelrun = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`;
+
+  it.skipIf(scriptMissing !== undefined)(
+    'keeps escapes out of stderr sent to a file while stdout is a terminal',
+    () => {
+      const result = onTerminal(`${modelrun} run colour.yml 2>err-file.txt`);
+      expect(result.status).toBe(0);
+      const err = readFileSync(tree.path('err-file.txt'), 'utf8');
+      expect(err).toContain(`running ${colourId} on local`);
+      expect(err).toContain(`${colourId} succeeded`);
+      expect(err).not.toContain(ESC);
+    },
+  );
+
+  it.skipIf(scriptMissing !== undefined)(
+    'colours stderr on a terminal while stdout goes to a file (--json)',
+    () => {
+      const result = onTerminal(`${modelrun} run colour.yml --json >record.json`);
+      expect(result.status).toBe(0);
+      expect(result.screen).toContain(`${ESC}[2mrunning ${colourId} on local${ESC}[22m`);
+      expect(readFileSync(tree.path('record.json'), 'utf8')).not.toContain(ESC);
+    },
+  );
+});

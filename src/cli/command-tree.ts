@@ -65,15 +65,18 @@ export function commandsOf(program: Command, path: string[] = []): CommandEntry[
   ];
 }
 
-/** The command the words name, or the first word that names none and where it was looked for. */
+/**
+ * The command the words name, or the first word that names none, where it
+ * was looked for, and the words that name that place.
+ */
 export function findCommand(
   program: Command,
   words: string[],
-): { command: Command } | { unknown: string; within: Command } {
+): { command: Command } | { unknown: string; within: Command; before: string[] } {
   let command = program;
-  for (const word of words) {
+  for (const [index, word] of words.entries()) {
     const sub = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
-    if (sub === undefined) return { unknown: word, within: command };
+    if (sub === undefined) return { unknown: word, within: command, before: words.slice(0, index) };
     command = sub;
   }
   return { command };

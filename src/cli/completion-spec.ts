@@ -21,10 +21,10 @@ export interface OptionSpec {
   value: { files: true } | { words: string[] } | undefined;
 }
 
-/** One spec per command of the tree, modelrun itself first. */
+/** One spec per command of the tree, modelrun itself first, then `help`'s nested words. */
 export function completionSpecs(program: Command): CompletionSpec[] {
   const topLevel = program.commands.map((c) => c.name());
-  return commandsOf(program).map(({ path, command }) => ({
+  const specs = commandsOf(program).map(({ path, command }) => ({
     path: path.map((word) => `/${word}`).join(''),
     subcommands: command.commands.map((c) => ({ name: c.name(), description: c.description() })),
     options: optionsOf(command),
@@ -35,6 +35,24 @@ export function completionSpecs(program: Command): CompletionSpec[] {
           ? { words: topLevel }
           : valueKind(command.registeredArguments[0]?.argChoices),
   }));
+  return [...specs, ...helpSpecs(program, specs)];
+}
+
+/**
+ * `modelrun help backends <TAB>` offers backends' subcommands: each command
+ * that has some gets a spec under /help, with help's options.
+ */
+function helpSpecs(program: Command, specs: CompletionSpec[]): CompletionSpec[] {
+  const help = specs.find((spec) => spec.path === '/help');
+  if (help === undefined) return [];
+  return commandsOf(program)
+    .filter(({ path, command }) => path.length > 0 && command.commands.length > 0)
+    .map(({ path, command }) => ({
+      path: `/help${path.map((word) => `/${word}`).join('')}`,
+      subcommands: [],
+      options: help.options,
+      operands: { words: command.commands.map((c) => c.name()) },
+    }));
 }
 
 /** A command's own options, then those of the commands above it (--no-color, --verbose). */

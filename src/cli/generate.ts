@@ -34,7 +34,7 @@ export async function runGenerate(
       generate(
         request,
         stagingDir,
-        { status: (line) => output.info(output.style.dim(line)), signal: interrupts.signal },
+        { status: (line) => output.status(line), signal: interrupts.signal },
         { empty: plan.empty, keep: plan.keep },
       ),
     );

@@ -20,14 +20,19 @@ export function addHelpCommand(program: Command): void {
         found.command.outputHelp();
         return;
       }
+      const { before } = found;
+      const where = ['modelrun', ...before].join(' ');
       const names = found.within.commands.map((c) => c.name());
+      if (names.length === 0)
+        throw new UsageError(`${where} has no subcommands, so there is no '${found.unknown}'`, {
+          hint: `for its help: \`modelrun help ${before.join(' ')}\``,
+        });
       const match = closestMatch(found.unknown, names);
-      const where = found.within === program ? 'modelrun' : `modelrun ${found.within.name()}`;
       throw new UsageError(`${where} has no command '${found.unknown}'`, {
         hint:
           match === undefined
             ? `its commands are ${names.join(', ')}`
-            : `did you mean \`modelrun help ${[...words.slice(0, words.indexOf(found.unknown)), match].join(' ')}\`?`,
+            : `did you mean \`modelrun help ${[...before, match].join(' ')}\`?`,
       });
     });
 }

@@ -23,14 +23,20 @@ export class Output {
   readonly verbose: boolean;
   /** Secret values never printed by modelrun itself; commands add the ones they learn of. */
   readonly redactor = new Redactor();
+  /**
+   * Styles for text on stdout (result, raw); `stderrStyle` for text on
+   * stderr (info, status, the summary). Each stream decides its own colour:
+   * `run 2>err.txt` on a terminal keeps escapes out of the file, and
+   * `run --json >out.json` still colours what the terminal shows.
+   */
   readonly style: Styles;
-  private readonly errStyle: Styles;
+  readonly stderrStyle: Styles;
 
   constructor(private readonly options: OutputOptions) {
     this.verbose = options.verbose;
     this.redactor.addEnv(options.env);
     this.style = new Styles(new Chalk({ level: colorLevel(options, options.stdout) }));
-    this.errStyle = new Styles(new Chalk({ level: colorLevel(options, options.stderr) }));
+    this.stderrStyle = new Styles(new Chalk({ level: colorLevel(options, options.stderr) }));
   }
 
   /** A line of the command's result, on stdout. */
@@ -65,26 +71,33 @@ export class Output {
     this.options.stderr.write(`${this.redactor.redact(line)}\n`);
   }
 
+  /** A progress line of a run ("running o1 on local"), dimmed, on stderr. */
+  status(line: string): void {
+    this.options.stderr.write(`${this.stderrStyle.dim(this.redactor.redact(line))}\n`);
+  }
+
   warn(message: string): void {
     this.options.stderr.write(
-      `${this.errStyle.warning('warning:')} ${this.redactor.redact(message)}\n`,
+      `${this.stderrStyle.warning('warning:')} ${this.redactor.redact(message)}\n`,
     );
   }
 
   error(message: string, hint?: string): void {
     this.options.stderr.write(
-      `${this.errStyle.failure('error:')} ${this.redactor.redact(message)}\n`,
+      `${this.stderrStyle.failure('error:')} ${this.redactor.redact(message)}\n`,
     );
     if (hint !== undefined) this.hint(hint);
   }
 
   hint(hint: string): void {
-    this.options.stderr.write(`  ${this.errStyle.dim('hint:')} ${this.redactor.redact(hint)}\n`);
+    this.options.stderr.write(`  ${this.stderrStyle.dim('hint:')} ${this.redactor.redact(hint)}\n`);
   }
 
   debug(line: string): void {
     if (this.verbose)
-      this.options.stderr.write(`${this.errStyle.dim(`debug: ${this.redactor.redact(line)}`)}\n`);
+      this.options.stderr.write(
+        `${this.stderrStyle.dim(`debug: ${this.redactor.redact(line)}`)}\n`,
+      );
   }
 }
 

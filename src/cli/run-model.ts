@@ -100,7 +100,7 @@ export async function execute(
       env: ctx.env,
       // Under --json, stdout carries only the run record; the model's output goes to stderr.
       terminal: json ? { stdout: ctx.terminal.stderr, stderr: ctx.terminal.stderr } : ctx.terminal,
-      status: (line) => output.info(output.style.dim(line)),
+      status: (line) => output.status(line),
       signal: interrupts.signal,
       cleanup: interrupts.cleanup,
       redactor: output.redactor,

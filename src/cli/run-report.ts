@@ -47,7 +47,8 @@ export function printSummary(result: PipelineResult, output: Output, json: boole
     output.maskedRaw(`${JSON.stringify(record, null, 2)}\n`);
     return;
   }
-  const { style } = output;
+  // The summary goes to stderr, so it is coloured by stderr's terminal.
+  const style = output.stderrStyle;
   const ok = record.status === 'succeeded';
   const mark = ok ? style.success('✓') : style.failure('✗');
   const what = ok ? 'succeeded' : record.status.replace('_', ' ');

@@ -6,7 +6,7 @@ export function closestMatch(word: string, known: readonly string[]): string | u
   let bestDistance = Number.POSITIVE_INFINITY;
   const lower = word.toLowerCase();
   for (const candidate of known) {
-    const d = distance(lower, candidate.toLowerCase());
+    const d = typoDistance(lower, candidate.toLowerCase());
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
@@ -17,6 +17,18 @@ export function closestMatch(word: string, known: readonly string[]): string | u
   // `cpus` finds `cpu`, but `colour` does not become `cpu`.
   const allowed = word.length <= 3 ? 1 : Math.max(2, Math.floor(word.length / 3));
   return bestDistance <= allowed ? best : undefined;
+}
+
+/**
+ * Edits between two words, where two neighbouring letters swapped (`rnu`)
+ * count as one edit, as in commander's own "Did you mean" for commands.
+ */
+function typoDistance(a: string, b: string): number {
+  const d = distance(a, b);
+  if (d !== 2 || a.length !== b.length) return d;
+  const at = [...a].findIndex((char, i) => char !== b[i]);
+  const swapped = a.slice(0, at) + (a[at + 1] ?? '') + (a[at] ?? '') + a.slice(at + 2);
+  return swapped === b ? 1 : d;
 }
 
 export function unknownKeyMessage(key: string, known: readonly string[]): string {

@@ -13,6 +13,10 @@ const tree = makeTree({
   'backend.yml': 'type: docker\nimage: busybox\n',
   'both.yml': 'run_id: r1\ntype: local\n',
   'odd-type.yml': 'type: kubernetes\n',
+  'typo-backend.yml': 'type: loacl\nimage: x\n',
+  'typo-postprocessor.yml': '# archive the run\ntype: Archive\nformat: zip\n',
+  'expanded-type.yml': 'type: ${TYPE}\n',
+  'number-type.yml': 'type: 5\n',
   'no-sign.yml': 'command: echo hi\n',
   'broken.yml': 'run_id: [\n',
 });
@@ -36,7 +40,6 @@ describe('telling file kinds apart by content', () => {
 
   it.each([
     ['both.yml', 'it has `run_id:` (a model) and `type: local` (a backend)'],
-    ['odd-type.yml', 'its type "kubernetes" is neither a postprocessor'],
     ['no-sign.yml', 'it has none of `model:` (a pipeline), `run_id:` (a model) or `type:`'],
   ])('asks for --kind when %s could be several kinds or none', (name, why) => {
     const result = check(name);
@@ -47,6 +50,36 @@ describe('telling file kinds apart by content', () => {
     expect(result.errors[0]?.message).toMatch(
       /pass --kind model\|pipeline\|postprocessor\|backend$/,
     );
+  });
+
+  it.each([
+    ['typo-backend.yml', 'backend', 1, 'type "loacl" is not a backend type. Did you mean "local"?'],
+    [
+      'typo-postprocessor.yml',
+      'postprocessor',
+      2,
+      'type "Archive" is not a postprocessor type. Did you mean "archive"?',
+    ],
+  ])('checks %s, whose type is misspelt, as a %s, at the value', (name, kind, line, says) => {
+    const result = check(name);
+    expect(result.kind).toBe(kind);
+    expect(result.errors).toEqual([
+      expect.objectContaining({ line, column: 7, message: expect.stringContaining(says) }),
+    ]);
+  });
+
+  it.each([
+    ['odd-type.yml', 'type "kubernetes" is neither a postprocessor type (noop, '],
+    ['number-type.yml', 'type must be a name: a postprocessor type (noop, '],
+    ['expanded-type.yml', 'pass --kind postprocessor or --kind backend'],
+  ])('points at the type of %s, which names no kind', (name, says) => {
+    const result = check(name);
+    expect(result).toMatchObject({ status: 'invalid', kind: undefined });
+    expect(result.errors).toEqual([
+      expect.objectContaining({ line: 1, column: 7, message: expect.stringContaining(says) }),
+    ]);
+    // --kind cannot fix a type that is no type's name.
+    if (!name.startsWith('expanded')) expect(result.errors[0]?.message).not.toContain('--kind');
   });
 
   it('checks a file as the kind given, whatever it holds', () => {

@@ -1,10 +1,12 @@
 import { backendTypes } from '../backends/registry.js';
+import { closestMatch } from '../config/did-you-mean.js';
 import { postprocessorTypes } from '../postprocess/registry.js';
 import { validateBackendParsed } from './backend-config.js';
 import { FILE_KINDS, type FileKind } from './file-kind.js';
 import { validateModelParsed, validatePostprocessorParsed } from './model-file.js';
 import { type ParseResult, type PositionedDocument, parseYaml } from './parse-yaml.js';
 import { validatePipelineParsed } from './pipeline-file.js';
+import { locate } from './positions.js';
 import type { SourceResult } from './read-source.js';
 import { readForValidation, type ValidationResult } from './validate.js';
 
@@ -45,12 +47,13 @@ export function validateAnyFile(file: string, options: AnyFileOptions): AnyFileR
   // Text that does not parse says so in any kind's terms; the model's will do.
   if (kind === undefined)
     return { ...validateModelParsed(file, shown, parsed, options.env), kind: undefined };
+  const at = kind.at ?? { line: 1, column: 1 };
   return {
     file: shown,
     status: 'invalid',
     value: undefined,
     data: undefined,
-    errors: [{ file: shown, line: 1, column: 1, path: '', message: kind.why }],
+    errors: [{ file: shown, ...at, path: kind.at === undefined ? '' : 'type', message: kind.why }],
     warnings: [],
     kind: undefined,
   };
@@ -62,10 +65,14 @@ export function validateAnyFile(file: string, options: AnyFileOptions): AnyFileR
  * `type:` naming a postprocessor, a backend config a `type:` naming a
  * backend. The two lists of types share no name (a test says so), so
  * exactly one sign means that kind; none or several, and the user says
- * which with --kind.
+ * which with --kind. A misspelt type (`loacl`) is the kind of the type it is
+ * nearest to, so that kind's check says "did you mean" at the value.
  */
-export function detectKind({ doc }: PositionedDocument): FileKind | { why: string } {
+export function detectKind(
+  parsed: PositionedDocument,
+): FileKind | { why: string; at?: { line: number; column: number } } {
   // Read from the YAML document itself: cheap, and nothing is expanded.
+  const { doc } = parsed;
   const type = doc.get('type');
   const signs: [FileKind, string][] = [];
   if (doc.has('model')) signs.push(['pipeline', '`model:`']);
@@ -76,13 +83,29 @@ export function detectKind({ doc }: PositionedDocument): FileKind | { why: strin
     signs.push(['backend', `\`type: ${type}\``]);
   const [only] = signs;
   if (signs.length === 1 && only !== undefined) return only[0];
-  const what =
-    signs.length === 0
-      ? !doc.has('type')
-        ? 'it has none of `model:` (a pipeline), `run_id:` (a model) or `type:` (a postprocessor or backend config)'
-        : `its type ${typeof type === 'string' ? JSON.stringify(type) : 'is not a name and'} is neither a postprocessor (${postprocessorTypes.join(', ')}) nor a backend (${backendTypes.join(', ')})`
-      : `it has ${signs.map(([kind, sign]) => `${sign} (a ${kind})`).join(' and ')}`;
-  return {
-    why: `cannot tell what kind of config this is: ${what}; pass --kind ${FILE_KINDS.join('|')}`,
-  };
+  const passKind = `pass --kind ${FILE_KINDS.join('|')}`;
+  if (signs.length > 0) {
+    const what = signs.map(([kind, sign]) => `${sign} (a ${kind})`).join(' and ');
+    return { why: `cannot tell what kind of config this is: it has ${what}; ${passKind}` };
+  }
+  if (!doc.has('type'))
+    return {
+      why: `cannot tell what kind of config this is: it has none of \`model:\` (a pipeline), \`run_id:\` (a model) or \`type:\` (a postprocessor or backend config); ${passKind}`,
+    };
+  const nearest =
+    typeof type === 'string'
+      ? closestMatch(type, [...postprocessorTypes, ...backendTypes])
+      : undefined;
+  if (nearest !== undefined)
+    return postprocessorTypes.includes(nearest) ? 'postprocessor' : 'backend';
+  const postprocessors = `postprocessor type (${postprocessorTypes.join(', ')})`;
+  const backends = `backend type (${backendTypes.join(', ')})`;
+  const why =
+    typeof type !== 'string'
+      ? `type must be a name: a ${postprocessors} or a ${backends}`
+      : type.includes('${')
+        ? // Only a type expanded from the environment is one --kind can settle.
+          `type ${JSON.stringify(type)} tells its kind only once expanded: pass --kind postprocessor or --kind backend`
+        : `type ${JSON.stringify(type)} is neither a ${postprocessors} nor a ${backends}`;
+  return { why, at: locate(parsed, ['type']) };
 }
