@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN } from './helpers/cli.js';
 import { makeTree } from './helpers/tree.js';
@@ -73,6 +74,41 @@ describe('the model output echoed by modelrun run', () => {
       expect(screen).toContain('out| C\nout| D');
     },
   );
+
+  it('stops at once on Ctrl-C, with the logs complete, when nobody reads the piped stdout (`| less` on its first page)', async () => {
+    const stalledId = `stalled-${randomBytes(4).toString('hex')}`;
+    const size = 1_000_000;
+    writeFileSync(
+      tree.path('stalled.yml'),
+      `run_id: ${stalledId}\noutput_dir: ./sims\npostprocess: []\n` +
+        `command: ${JSON.stringify(`head -c ${size} /dev/zero | tr '\\0' x; sleep 60`)}\n`,
+    );
+    const child = spawn(process.execPath, [BIN, 'run', 'stalled.yml'], {
+      cwd: tree.root,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // stdout is never read: the pipe fills after some 64 KiB and stays full.
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      const log = tree.path('sims', stalledId, 'logs', 'stdout.log');
+      const logged = () => statSync(log, { throwIfNoEntry: false })?.size ?? 0;
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline && logged() < size) await sleep(50);
+      expect(logged()).toBe(size);
+      const interrupted = Date.now();
+      child.kill('SIGINT');
+      const code = await Promise.race([exited, sleep(8000, 'still running')]);
+      expect(code).toBe(130);
+      expect(Date.now() - interrupted).toBeLessThan(8000);
+      expect(stderr).toContain(`${stalledId} cancelled`);
+      expect(logged()).toBe(size);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 40_000);
 });
 
 describe('colour on a terminal', () => {

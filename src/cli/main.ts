@@ -5,11 +5,19 @@ import {
   Interrupts,
   interruptExitCode,
 } from '../run/interrupts.js';
+import { untilTaken } from '../run/streams.js';
 import { runCli } from './run-cli.js';
 
-/** Waits until everything written to a stream has been handed to the OS. */
+/**
+ * Waits until everything written to a stream has been handed to the OS, but
+ * not for a reader that stopped reading (`modelrun run | less` left on its
+ * first page): the run is over and its logs have everything.
+ */
 function drain(stream: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => stream.write('', () => resolve()));
+  return Promise.race([
+    new Promise<void>((resolve) => stream.write('', () => resolve())),
+    untilTaken(() => stream.writableLength, 2000, 10_000),
+  ]);
 }
 
 async function exit(code: number): Promise<never> {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mountTmpfs, tmpfsUnavailable, unmount } from '../../test/helpers/mount.js';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
@@ -28,7 +28,6 @@ function fullLogs(): string {
   return logs;
 }
 
-/** A terminal that takes a while over every write, like a slow ssh session. */
 /** A model that writes a line to stdout, then one to stderr, then one more to stdout. */
 async function writeOutThenErrThenOut(output: RunOutput): Promise<void> {
   await runProcess(
@@ -43,6 +42,7 @@ async function writeOutThenErrThenOut(output: RunOutput): Promise<void> {
   );
 }
 
+/** A terminal that takes a while over every write, like a slow ssh session. */
 function slowTerminal(received: Buffer[]): Writable {
   return new Writable({
     highWaterMark: 1024,
@@ -176,5 +176,85 @@ describe('run output', () => {
     expect(Buffer.concat(err).toString()).toBe('err| b\n');
     expect(readFileSync(tree.path('logs', 'stdout.log'), 'utf8')).toBe('a\nc\n');
     expect(handle.stderrTail()).toEqual(['b']);
+  });
+
+  /** A reader that never reads: `| less` left on its first page, or `| sleep`. */
+  const neverRead = () =>
+    new Writable({
+      highWaterMark: 1024,
+      write() {
+        // Never calls back: the reader takes nothing.
+      },
+    });
+
+  /** `seq 1 n` as the model, with the run's output and an abort signal. */
+  function seqModel(output: RunOutput, n: number, signal = new AbortController().signal) {
+    return runProcess(
+      {
+        file: '/bin/sh',
+        args: ['-c', `seq 1 ${n}; sleep 30`],
+        cwd: tree.root,
+        env: { PATH: process.env.PATH ?? '' },
+      },
+      output,
+      { signal, graceMs: 1000 },
+    );
+  }
+
+  it('keeps the logs complete and lets the run end when the echo is never read', async () => {
+    tree = makeTree();
+    const expected = execFileSync('seq', ['1', '100000']);
+    const handle = await createRunOutput({
+      logDir: tree.path('logs'),
+      echo: { stdout: neverRead(), stderr: neverRead() },
+      echoLimitBytes: 64 * 1024,
+    });
+    const stop = new AbortController();
+    const ran = seqModel(handle.output, 100000, stop.signal);
+    // The whole output reaches the log while nobody reads the echo.
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const kept = readFileSync(tree.path('logs', 'stdout.log'));
+      if (kept.length >= expected.length) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const started = Date.now();
+    stop.abort();
+    const outcome = await ran;
+    await handle.close();
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(outcome.signal).toBe('SIGTERM');
+    expect(readFileSync(tree.path('logs', 'stdout.log')).equals(expected)).toBe(true);
+  });
+
+  it('hands a reader that reads only after the run the first part, then a notice of what it skipped', async () => {
+    tree = makeTree();
+    const expected = execFileSync('seq', ['1', '100000']);
+    const out = new PassThrough();
+    const handle = await createRunOutput({
+      logDir: tree.path('logs'),
+      echo: { stdout: out, stderr: neverRead() },
+      echoLimitBytes: 64 * 1024,
+    });
+    const outcome = await runProcess(
+      { file: 'seq', args: ['1', '100000'], cwd: tree.root, env: { PATH: process.env.PATH ?? '' } },
+      handle.output,
+      { signal: new AbortController().signal, graceMs: 1000 },
+    );
+    await handle.close();
+    expect(outcome.exitCode).toBe(0);
+    expect(readFileSync(tree.path('logs', 'stdout.log')).equals(expected)).toBe(true);
+    out.end();
+    const echoed = Buffer.concat(await out.toArray()).toString();
+    const notice =
+      /\n\[modelrun: (\d+) bytes of the model's stdout skipped here: the reader fell behind; all of it is in (.*)\]\n$/.exec(
+        echoed,
+      );
+    expect(notice?.[2]).toBe(tree.path('logs', 'stdout.log'));
+    const shown = echoed.slice(0, notice?.index);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.length).toBeLessThanOrEqual(64 * 1024 + 65536);
+    expect(expected.toString().startsWith(shown)).toBe(true);
+    expect(Number(notice?.[1])).toBe(expected.length - shown.length);
   });
 });

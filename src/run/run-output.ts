@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { RunFailedError } from '../errors.js';
 import { openOwnFile } from '../link-safe.js';
+import { BoundedEcho } from './bounded-echo.js';
 import { LineTail } from './line-tail.js';
 import { sameTerminal } from './same-terminal.js';
 import { StreamPrefixer } from './stream-prefixer.js';
@@ -33,22 +34,35 @@ export interface RunOutputOptions {
   };
   /** How many trailing stderr lines to keep for the failure summary. */
   tailLines?: number;
+  /** Bytes the echo may fall behind its reader, per stream. Default: ECHO_LIMIT_BYTES. */
+  echoLimitBytes?: number;
 }
+
+/**
+ * How long closing waits for an echo reader that takes nothing more (`| less`
+ * on its first page, an unread PassThrough), and for one that is merely slow.
+ */
+const ECHO_STALL_MS = 2000;
+const ECHO_CAP_MS = 10_000;
 
 export interface RunOutputHandle {
   output: RunOutput;
   /** The last lines the model wrote to stderr. */
   stderrTail(): string[];
-  /** Waits for everything written to reach the log files, and closes them. Safe to call again. */
+  /**
+   * Waits for everything written to reach the log files, and closes them;
+   * waits for the echo only while its reader keeps taking it. Safe to call again.
+   */
   close(): Promise<void>;
 }
 
 /**
  * Splits the model's output three ways as it arrives: the log files, the
- * terminal, and a short stderr tail. Nothing else is held: each chunk is
- * acknowledged only once the file and the terminal have taken it, so a model
- * that prints gigabytes is slowed to their pace instead of growing
- * modelrun's memory.
+ * live echo, and a short stderr tail. Each chunk is acknowledged once the
+ * log file has taken it, so a model that prints gigabytes is slowed to the
+ * disk's pace instead of growing modelrun's memory. The echo never holds
+ * the logs or the model back: a reader that falls behind gets a bounded
+ * queue, then a gap marked by a notice (BoundedEcho).
  */
 export async function createRunOutput(options: RunOutputOptions): Promise<RunOutputHandle> {
   let files: Record<StreamName, WriteStream> | undefined;
@@ -64,16 +78,26 @@ export async function createRunOutput(options: RunOutputOptions): Promise<RunOut
     echo !== undefined && (echo.label ?? sameTerminal(echo.stdout, echo.stderr))
       ? new StreamPrefixer(echo.prefix)
       : undefined;
+  const echoes =
+    echo === undefined
+      ? undefined
+      : {
+          stdout: boundedEcho(echo.stdout, 'stdout'),
+          stderr: boundedEcho(echo.stderr, 'stderr'),
+        };
+  function boundedEcho(target: NodeJS.WritableStream, name: StreamName): BoundedEcho {
+    return new BoundedEcho(target, {
+      name,
+      logFile: options.logDir === undefined ? undefined : join(options.logDir, `${name}.log`),
+      ...(options.echoLimitBytes === undefined ? {} : { limitBytes: options.echoLimitBytes }),
+    });
+  }
   const tee = (name: StreamName) =>
     new TeeWritable(async (chunk: Buffer) => {
       if (name === 'stderr') tail.push(chunk);
-      await Promise.all([
-        files === undefined ? undefined : writeChunk(files[name], chunk),
-        echo === undefined
-          ? undefined
-          : // The terminal going away must not fail the run; the log files still have everything.
-            writeChunk(echo[name], prefixer?.apply(name, chunk) ?? chunk).catch(() => undefined),
-      ]);
+      const kept = files === undefined ? undefined : writeChunk(files[name], chunk);
+      echoes?.[name].write(prefixer?.apply(name, chunk) ?? chunk);
+      await kept;
     });
   const output = { stdout: tee('stdout'), stderr: tee('stderr') };
   // Likewise for the tees: their writers hear of a failure through the write
@@ -88,7 +112,10 @@ export async function createRunOutput(options: RunOutputOptions): Promise<RunOut
         // First every queued chunk through the tees, then the files: in the
         // other order, the end of the output could be lost.
         await Promise.all([output.stdout, output.stderr].map(endAndWait));
-        await Promise.all(Object.values(files ?? {}).map(endAndWait));
+        await Promise.all([
+          ...Object.values(files ?? {}).map(endAndWait),
+          ...Object.values(echoes ?? {}).map((e) => e.settle(ECHO_STALL_MS, ECHO_CAP_MS)),
+        ]);
       })();
       return closing;
     },

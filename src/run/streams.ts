@@ -28,3 +28,26 @@ export function endAndWait(stream: Closable): Promise<void> {
     else stream.end(() => resolve());
   });
 }
+
+/**
+ * Resolves once `pending()` is 0, or once it has not gone down for
+ * `stallMs` (a reader that stopped reading), or after `capMs` in all (a
+ * reader too slow to wait for).
+ */
+export async function untilTaken(
+  pending: () => number,
+  stallMs: number,
+  capMs: number,
+): Promise<void> {
+  const started = Date.now();
+  let lastProgress = started;
+  let last = pending();
+  while (last > 0) {
+    const now = Date.now();
+    if (now - lastProgress >= stallMs || now - started >= capMs) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const current = pending();
+    if (current < last) lastProgress = Date.now();
+    last = current;
+  }
+}
