@@ -156,7 +156,12 @@ describe('modelrun init', () => {
       'cod\u202egnp.exe',
       'cod\\u202egnp.exe has invisible formatting characters',
     ],
-    ['named with a zero-width space', () => undefined, 'a\u200bb', 'a\\u200bb has invisible formatting'],
+    [
+      'named with a zero-width space',
+      () => undefined,
+      'a\u200bb',
+      'a\\u200bb has invisible formatting',
+    ],
     ['-, which means standard input elsewhere', () => undefined, '-', /not - \(standard input\)/],
     ['a device', () => undefined, '/dev/full', '/dev/full is a device, not a folder'],
     [
