@@ -41,9 +41,20 @@ function decodeOne(bytes: Buffer, length: number): string | undefined {
 }
 
 /**
+ * Characters that would hide or disguise a name on a terminal: control
+ * characters, line and paragraph separators, and the invisible format
+ * characters (Unicode Cf: the bidi overrides such as U+202E, which turn the
+ * rest of a line around, zero-width spaces, the byte-order mark).
+ */
+export const hiddenCharacters = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
+
+const hiddenOrBackslash = /[\\\p{Cc}\p{Cf}\u2028\u2029]/gu;
+
+/**
  * A name as a person can read it and paste it back: a byte that is not UTF-8
- * and a control character become \xNN, a line or paragraph separator \uNNNN,
- * and a backslash \\, so that no name can pass for another or move the cursor.
+ * and a control character become \xNN, a separator or format character
+ * \uNNNN (\u{NNNNN} past U+FFFF), and a backslash \\, so that no name can
+ * pass for another or move the cursor.
  */
 export function visibleName(name: string | Buffer): string {
   const parts = typeof name === 'string' ? [name] : decodeLoosely(name);
@@ -51,11 +62,13 @@ export function visibleName(name: string | Buffer): string {
     .map((part) =>
       typeof part === 'number'
         ? `\\x${hex2(part)}`
-        : // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this escapes.
-          part.replace(/[\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+        : part.replace(hiddenOrBackslash, (c) => {
             if (c === '\\') return '\\\\';
-            const code = c.charCodeAt(0);
-            return code > 0xff ? `\\u${code.toString(16)}` : `\\x${hex2(code)}`;
+            const code = c.codePointAt(0) as number;
+            if (code <= 0xff) return `\\x${hex2(code)}`;
+            return code > 0xffff
+              ? `\\u{${code.toString(16)}}`
+              : `\\u${code.toString(16).padStart(4, '0')}`;
           }),
     )
     .join('');

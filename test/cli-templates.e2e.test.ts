@@ -40,11 +40,12 @@ describe('modelrun generate and run with a template', () => {
   });
 
   it('refuses a link in the staging dir, naming it, and leaves its target alone', async () => {
+    // A folder modelrun staged before (it has .modelrun/), where a model left a link.
     tree = makeTree({
       'model.yml': `${MODEL}command: "true"\n`,
       'template/input.txt': 'new',
       'elsewhere/file.txt': 'precious',
-      'out/r1/': '',
+      'out/r1/.modelrun/': '',
     });
     symlinkSync(tree.path('elsewhere', 'file.txt'), tree.path('out', 'r1', 'input.txt'));
     const result = await runModelrun(['generate', 'model.yml'], { cwd: tree.root });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VERSION } from '../src/package-info.js';
 import { allSchemas } from '../src/schema/json-schema.js';
+import { strictAjv } from './helpers/ajv.js';
 
 /** Every object in a schema, with where it is. */
 function* nodes(node: unknown, at = '#'): Generator<[string, Record<string, unknown>]> {
@@ -36,4 +37,12 @@ describe('schema metadata', () => {
       if (typeof node.pattern === 'string')
         expect(node.patternErrorMessage, at).toEqual(expect.any(String));
   });
+
+  it.each([...allSchemas()])(
+    '%s compiles in ajv with strict: true and nothing but the editor keywords declared',
+    (_name, schema) => {
+      // strict: true throws on a union type, an undeclared required key or keyword.
+      expect(() => strictAjv().compile(schema)).not.toThrow();
+    },
+  );
 });

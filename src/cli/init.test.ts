@@ -150,6 +150,32 @@ describe('modelrun init', () => {
     ['empty', () => undefined, '', 'the project folder is empty'],
     ['named with an escape sequence', () => undefined, 'p\x1b[2J', 'p\\x1b[2J has control'],
     ['named with a newline', () => undefined, 'p\nq', 'p\\x0aq has control'],
+    [
+      'named with a right-to-left override',
+      () => undefined,
+      'cod\u202egnp.exe',
+      'cod\\u202egnp.exe has invisible formatting characters',
+    ],
+    [
+      'named with a zero-width space',
+      () => undefined,
+      'a\u200bb',
+      'a\\u200bb has invisible formatting',
+    ],
+    ['-, which means standard input elsewhere', () => undefined, '-', /not - \(standard input\)/],
+    ['a device', () => undefined, '/dev/full', '/dev/full is a device, not a folder'],
+    [
+      'under a symlink to nothing',
+      (t: Tree) => symlinkSync('/nonexistent-modelrun/deeper', t.path('bp')),
+      'bp/x',
+      /^a folder on the way to bp\/x, .*bp is a symlink to nothing \(to \/nonexistent-modelrun\/deeper\)$/,
+    ],
+    [
+      'under /proc',
+      () => undefined,
+      '/proc/self/x',
+      "/proc/self is on the kernel's proc filesystem, where no folder can be made",
+    ],
   ])('refuses a DIR that is %s', async (_name, lay, dir, says) => {
     tree = makeTree();
     lay(tree);
@@ -165,6 +191,17 @@ describe('modelrun init', () => {
     symlinkSync(tree.path('real'), tree.path('proj'));
     expect((await init('proj')).code).toBe(0);
     expect(listing(tree.path('real'))).toEqual([...written, 'template/'].sort());
+  });
+
+  it.each([
+    ['-P', 'next: cd ./-P && modelrun run model.yml'],
+    ['./-', 'next: cd ./- && modelrun run model.yml'],
+    ["-a b'", "next: cd './-a b'\\''' && modelrun run model.yml"],
+  ])('writes a DIR of %s so that cd takes it for a folder, not an option', async (dir, says) => {
+    tree = makeTree();
+    const { code, text } = await init(dir);
+    expect(code).toBe(0);
+    expect(text).toContain(says);
   });
 
   it('quotes a DIR with spaces in the next command', async () => {

@@ -1,8 +1,10 @@
+import type { Stats } from 'node:fs';
 import { lstat, mkdir, open, readlink, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { shellWord } from '../backends/shell.js';
 import { UsageError } from '../errors.js';
-import { visibleName } from '../visible-name.js';
+import { kernelFilesystemOf } from '../model/staging-place.js';
+import { hiddenCharacters, visibleName } from '../visible-name.js';
 import type { Output } from './output.js';
 import { STARTER_FILES, STARTER_FOLDERS, starterText } from './starter-files.js';
 import { whyCannotWrite } from './write-output.js';
@@ -72,9 +74,18 @@ export async function runInit(options: InitOptions, output: Output): Promise<num
   output.info(
     `wrote a starter project in ${where}: ${STARTER_FILES.map((file) => file.to).join(', ')}`,
   );
-  const cd = options.dir === '.' ? '' : `cd ${shellWord(options.dir)} && `;
+  const cd = options.dir === '.' ? '' : `cd ${cdWord(options.dir)} && `;
   output.info(`next: ${cd}modelrun run model.yml   (README.md says what each file is)`);
   return 0;
+}
+
+/**
+ * DIR as a word for `cd` in the next-step line: shell-quoted, and with ./
+ * before a name that starts with `-`, which cd would take for an option
+ * (`cd -` goes back to the previous folder).
+ */
+export function cdWord(dir: string): string {
+  return shellWord(dir.startsWith('-') ? `./${dir}` : dir);
 }
 
 /** A name with control characters in it is a slip of the keyboard or a paste, not a project. */
@@ -83,10 +94,14 @@ function checkDirName(dir: string): void {
     throw new UsageError('the project folder is empty: it names no folder', {
       hint: 'give a folder, such as: modelrun init my-model (or leave it out for the current folder)',
     });
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses.
-  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(dir))
+  // Everywhere else `-` is standard input; a folder of that name is asked for as ./-.
+  if (dir === '-')
+    throw new UsageError('modelrun init takes a folder, not - (standard input)', {
+      hint: 'for a folder named -, write: modelrun init ./-',
+    });
+  if (hiddenCharacters.test(dir))
     throw new UsageError(
-      `the project folder ${visibleName(dir)} has control characters in its name`,
+      `the project folder ${visibleName(dir)} has ${/[\p{Cc}\u2028\u2029]/u.test(dir) ? 'control characters' : 'invisible formatting characters (such as a right-to-left override)'} in its name`,
       { hint: 'give a name of printable characters, such as: modelrun init my-model' },
     );
 }
@@ -96,22 +111,11 @@ async function checkDir(root: string, dir: string): Promise<void> {
   const found = await stat(root).catch((error: NodeJS.ErrnoException) => error);
   if (!(found instanceof Error)) {
     if (found.isDirectory()) return;
-    throw new UsageError(`${visibleName(dir)} is a file, not a folder`, {
+    throw new UsageError(`${visibleName(dir)} is ${kindOf(found)}, not a folder`, {
       hint: 'give the name of a new or empty folder for the project',
     });
   }
-  if (found.code === 'ENOENT') {
-    // A broken symlink: creating the folder would create it where the link points.
-    const link = await lstat(root).catch(() => undefined);
-    if (link?.isSymbolicLink())
-      throw new UsageError(
-        `${visibleName(dir)} is a symlink to nothing (to ${await target(root)})`,
-        {
-          hint: 'give the name of a new or empty folder for the project, or remove the link',
-        },
-      );
-    return;
-  }
+  if (found.code === 'ENOENT') return checkMissingDir(root, dir);
   if (found.code === 'ENOTDIR')
     throw new UsageError(`${visibleName(dir)}: a folder on its path is a file`, {
       hint: 'give the name of a new or empty folder for the project',
@@ -120,6 +124,43 @@ async function checkDir(root: string, dir: string): Promise<void> {
     hint: 'run modelrun init in a folder you can write to',
     cause: found,
   });
+}
+
+/** "a file", "a device", …: what a path that is not a folder is. */
+function kindOf(info: Stats): string {
+  if (info.isFile()) return 'a file';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  if (info.isFIFO()) return 'a named pipe (FIFO)';
+  if (info.isSocket()) return 'a socket';
+  return 'a special file';
+}
+
+/**
+ * DIR does not exist: init will make it and the missing folders above it.
+ * That fails where the nearest thing that exists on the way is a symlink to
+ * nothing (mkdir would make the folder where it points), or is on a kernel
+ * filesystem such as /proc, where no folder can be made.
+ */
+async function checkMissingDir(root: string, dir: string): Promise<void> {
+  for (let path = root; dirname(path) !== path; path = dirname(path)) {
+    const link = await lstat(path).catch(() => undefined);
+    if (link === undefined) continue;
+    const shown = path === root ? visibleName(dir) : visibleName(path);
+    if (link.isSymbolicLink() && (await stat(path).catch(() => undefined)) === undefined)
+      throw new UsageError(
+        `${path === root ? '' : `a folder on the way to ${visibleName(dir)}, `}${shown} is a symlink to nothing (to ${visibleName(await target(path))})`,
+        {
+          hint: 'give the name of a new or empty folder for the project, or remove the link',
+        },
+      );
+    const kernel = await kernelFilesystemOf(path);
+    if (kernel !== undefined)
+      throw new UsageError(
+        `cannot make ${visibleName(dir)}: ${shown} is on the kernel's ${kernel} filesystem, where no folder can be made`,
+        { hint: 'give a folder on a disk for the project, such as: modelrun init my-model' },
+      );
+    return;
+  }
 }
 
 /** Each name init would write that something already has, as "proj/model.yml (a symlink to …)". */

@@ -8,6 +8,15 @@
  */
 export type SchemaRule = Record<string, unknown>;
 
+/**
+ * `required: [key]` with the key declared beside it: the same test, and
+ * ajv's strict mode (strictRequired) refuses a required key that the
+ * schema around it does not declare.
+ */
+function has(key: string): SchemaRule {
+  return { properties: { [key]: true }, required: [key] };
+}
+
 /** With `key` given, `other` may not be; the editor marks `other`. */
 export function notBoth(key: string, other: string, message: string): SchemaRule {
   return { dependentSchemas: { [key]: { properties: { [other]: false }, errorMessage: message } } };
@@ -16,7 +25,7 @@ export function notBoth(key: string, other: string, message: string): SchemaRule
 /** `key` only together with `other`; the editor marks `key` when `other` is missing. */
 export function onlyWith(key: string, other: string, message: string): SchemaRule {
   return {
-    if: { not: { required: [other] } },
+    if: { not: has(other) },
     // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, never awaited
     then: { properties: { [key]: false }, errorMessage: message },
   };
@@ -26,9 +35,9 @@ export function onlyWith(key: string, other: string, message: string): SchemaRul
 export function oneOf(keys: readonly string[], message: string): SchemaRule {
   const [first = ''] = keys;
   return {
-    if: { not: { anyOf: keys.map((key) => ({ required: [key] })) } },
+    if: { not: { anyOf: keys.map(has) } },
     // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, never awaited
-    then: { required: [first], errorMessage: message },
+    then: { ...has(first), errorMessage: message },
   };
 }
 

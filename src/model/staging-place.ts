@@ -38,6 +38,12 @@ const PSEUDO_FILESYSTEMS: Record<number, string> = {
   1634035564: 'pstore',
 };
 
+/** The name of the kernel filesystem `path` is on (proc, sysfs, …), where no folder can be made; undefined for a disk. */
+export async function kernelFilesystemOf(path: string): Promise<string | undefined> {
+  const fs = await statfs(path).catch(() => undefined);
+  return fs === undefined ? undefined : PSEUDO_FILESYSTEMS[fs.type];
+}
+
 const NAME_MAX = 255;
 const PATH_MAX = 4095;
 
@@ -199,8 +205,7 @@ async function assertFolderPath(
     if (parent === nearest) return;
     nearest = parent;
   }
-  const fs = await statfs(nearest).catch(() => undefined);
-  const kind = fs === undefined ? undefined : PSEUDO_FILESYSTEMS[fs.type];
+  const kind = await kernelFilesystemOf(nearest);
   if (kind !== undefined)
     throw refuse(
       `${nearest} is on the kernel's ${kind} filesystem, which holds no model runs`,

@@ -200,3 +200,30 @@ describe('--cleanup-on-failure', () => {
     expect(record.status).toBe('failed');
   });
 });
+
+describe('a staging dir modelrun did not make', () => {
+  it('is refused when it holds a file of the user’s, which stays as it was, in a dry run too', async () => {
+    const { request, deps, staging } = setup(
+      { command: 'true', template: 'tpl' },
+      { 'tpl/notes.txt': 'NEW', 'simulations/r1/notes.txt': 'mine' },
+    );
+    for (const dryRun of [true, false])
+      await expect(runPipeline({ ...request, dryRun }, deps)).rejects.toThrow(
+        /already holds .*notes\.txt, and modelrun did not stage this folder/,
+      );
+    expect(readFileSync(join(staging, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(existsSync(join(staging, '.modelrun'))).toBe(false);
+  });
+
+  it('is used when it is empty, and a rerun renders over what modelrun wrote', async () => {
+    const { request, deps, staging } = setup(
+      { command: 'true', template: 'tpl' },
+      { 'tpl/notes.txt': 'one' },
+    );
+    mkdirSync(staging, { recursive: true });
+    expect((await runPipeline(request, deps)).exitCode).toBe(0);
+    tree.write('tpl/notes.txt', 'two');
+    expect((await runPipeline(request, deps)).exitCode).toBe(0);
+    expect(readFileSync(join(staging, 'notes.txt'), 'utf8')).toBe('two');
+  });
+});

@@ -8,6 +8,7 @@ import {
   type DeletionVerdict,
   deletionVerdict,
 } from '../model/deletion-rule.js';
+import { assertNoForeignFiles } from '../model/foreign-files.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { isInside, within } from '../model/staging-dir.js';
 import { lockStagingDir, type StagingLock } from '../model/staging-lock.js';
@@ -42,7 +43,8 @@ export interface StagingPlan {
 /**
  * Before anything is created or locked: the staging dir is a place a run can
  * be staged in, apart from the template it is staged from, and
- * delete_existing may empty it. Changes nothing, so a dry run checks the same.
+ * delete_existing may empty it, and the template is never rendered over a
+ * file of the user's. Changes nothing, so a dry run checks the same.
  */
 export async function checkStaging(
   request: { model: ModelConfig; skipGenerate: boolean },
@@ -56,7 +58,10 @@ export async function checkStaging(
       ? await assertMayEmpty(stagingDir, deletion)
       : undefined;
   await assertApartFromTemplate(stagingDir, model);
-  return { empty, keep: await sourcesIn(stagingDir, deletion.sources) };
+  const keep = await sourcesIn(stagingDir, deletion.sources);
+  if (model.template !== undefined && !request.skipGenerate)
+    await assertNoForeignFiles(stagingDir, model.output_dir, keep);
+  return { empty, keep };
 }
 
 /**

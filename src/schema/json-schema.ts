@@ -9,6 +9,7 @@ import { acceptInterpolation } from './interpolation-schema.js';
 import { addPatternMessages, refusedPatternsAsLookaheads } from './pattern-messages.js';
 import { renderReference } from './reference-doc.js';
 import { publishedSchemaUrl } from './schema-url.js';
+import { splitUnionTypes } from './union-types.js';
 
 export type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSchema> };
 
@@ -32,9 +33,11 @@ function emit(
       addPatternMessages(zodSchema, jsonSchema as JsonSchema);
     },
   });
-  const { $schema, ...rest } = acceptInterpolation(
-    refusedPatternsAsLookaheads(hideSchemaKey(body as JsonSchema)) as JsonSchema,
-  );
+  const { $schema, ...rest } = splitUnionTypes(
+    acceptInterpolation(
+      refusedPatternsAsLookaheads(hideSchemaKey(body as JsonSchema)) as JsonSchema,
+    ),
+  ) as JsonSchema;
   return {
     $schema,
     $id: publishedSchemaUrl(meta.id),

@@ -8,10 +8,15 @@ import { publishedSchemaUrl } from './schema-url.js';
  * `<kind>.schema.json` ("docker", "model", "pipeline", ...). When modelrun's
  * own schemas/ folder lies inside the file's project (the file's folder or
  * one above it holds modelrun: a git clone, or node_modules/modelrun of a
- * local install), the relative path, which works offline and follows the
+ * local install, which may be a symlink, as npm link, pnpm and workspaces
+ * make it), the relative path, which works offline and follows the
  * installed version. Otherwise (a global install, npx) the published URL of
  * this version: a path into the install prefix would break on any other
  * machine.
+ *
+ * An editor resolves the relative path from the path it opened the file by,
+ * without following symlinks, so the folders are walked up as given, and
+ * only each candidate's real path is compared with modelrun's.
  */
 export function schemaReference(
   kind: string,
@@ -20,21 +25,24 @@ export function schemaReference(
 ): string {
   const name = `${kind}.schema.json`;
   const root = realPath(packageRoot);
-  const folder = realPath(dirname(resolve(forFile)));
-  if (withinProject(root, folder)) {
-    const path = relative(folder, join(root, 'schemas', name))
-      .split(sep)
-      .join('/');
-    return path.startsWith('.') ? path : `./${path}`;
-  }
-  return publishedSchemaUrl(name);
+  const folder = dirname(resolve(forFile));
+  const schemas = schemasFolderAbove(folder, root);
+  if (schemas === undefined) return publishedSchemaUrl(name);
+  const path = relative(folder, join(schemas, name)).split(sep).join('/');
+  return path.startsWith('.') ? path : `./${path}`;
 }
 
-/** Whether `root` is `folder` or above it, or `node_modules/modelrun` of a folder above it. */
-function withinProject(root: string, folder: string): boolean {
+/**
+ * modelrun's schemas/ folder as reached from `folder` or a folder above it,
+ * by path as written: `D/node_modules/modelrun/schemas` or `D/schemas` for
+ * the nearest D whose one or other leads to modelrun's real root.
+ */
+function schemasFolderAbove(folder: string, root: string): string | undefined {
   for (let dir = folder; ; dir = dirname(dir)) {
-    if (dir === root || join(dir, 'node_modules', 'modelrun') === root) return true;
-    if (dirname(dir) === dir) return false;
+    const installed = join(dir, 'node_modules', 'modelrun');
+    if (realPath(installed) === root) return join(installed, 'schemas');
+    if (realPath(dir) === root) return join(dir, 'schemas');
+    if (dirname(dir) === dir) return undefined;
   }
 }
 

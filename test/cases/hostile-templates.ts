@@ -11,12 +11,16 @@ import type { HostileCase, HostilePaths, HostileRun } from '../helpers/hostile.j
 
 const KEEP = ['model.yml', 'template'];
 
-/** A model staged into dir/out/r1 from dir/template, with `files` in the template. */
+/**
+ * A model staged into dir/out/r1 from dir/template, with `files` in the
+ * template. out/r1 has a `.modelrun/`, as after an earlier run, so what a row
+ * leaves there stands for what a model left, not for files of the user's.
+ */
 function lay(dir: string, files: Record<string, string | Buffer>, config = ''): void {
   const model = `run_id: r1\noutput_dir: ./out\ntemplate: ./template\ncommand: "true"\n${config}`;
   writeFileSync(join(dir, 'model.yml'), model);
   mkdirSync(join(dir, 'template'), { recursive: true });
-  mkdirSync(join(dir, 'out', 'r1'), { recursive: true });
+  mkdirSync(join(dir, 'out', 'r1', '.modelrun'), { recursive: true });
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), content);
