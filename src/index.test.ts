@@ -78,6 +78,22 @@ describe('validate functions', () => {
     ]);
     expect(validateModel(null as unknown as Record<string, unknown>).errors).not.toEqual([]);
   });
+
+  it('give values that cannot be changed afterwards, down to nested fields', () => {
+    const dir = tree({ 'tpl/in.txt': 'x' });
+    const { value } = validateModel(
+      { run_id: 'ok', output_dir: './sims', template: './tpl', command: 'true', config: { n: 1 } },
+      { file: dir.path('model.yml') },
+    );
+    if (value === undefined) throw new Error('the model should be valid');
+    // runModel trusts a validated value: a run_id of '..' would stage outside output_dir.
+    expect(() => Object.assign(value, { run_id: '..' })).toThrow(TypeError);
+    expect(() => Object.assign(value.config, { n: 2 })).toThrow(TypeError);
+    expect(() => value.postprocess.push({ type: 'noop', stop_on_error: true })).toThrow(TypeError);
+    expect(value.run_id).toBe('ok');
+    const backend = validateBackend({ type: 'local', env_vars: { A: '1' } }).value;
+    expect(() => Object.assign(backend?.env_vars ?? {}, { A: '2' })).toThrow(TypeError);
+  });
 });
 
 it('jsonSchemas gives the same schemas as `backends schema --all` writes', () => {

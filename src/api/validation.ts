@@ -57,8 +57,16 @@ export type ConfigSource = string | Record<string, unknown>;
  * Values this library validated itself: runModel takes them as they are, and
  * validates any other object first (validating twice is not a no-op, as
  * values are converted on the way: durations to seconds, paths made absolute).
+ * They are deep-frozen when added, so what runModel trusts is what passed
+ * validation: a caller cannot swap `run_id` for `..` afterwards.
  */
 const validated = new WeakSet<object>();
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const child of Object.values(value)) deepFreeze(child);
+}
 
 export function isValidated(value: object): boolean {
   return validated.has(value);
@@ -135,8 +143,10 @@ function outcome<T>(result: ValidationResult<T>, positioned: boolean): Validatio
   });
   const errors = result.errors.map(issue);
   if (result.status === 'missing' && errors[0] !== undefined) errors[0].hint = 'check the path';
-  if (result.value !== undefined && typeof result.value === 'object' && result.value !== null)
+  if (result.value !== undefined && typeof result.value === 'object' && result.value !== null) {
+    deepFreeze(result.value);
     validated.add(result.value);
+  }
   return { value: result.value, errors, warnings: result.warnings.map(issue) };
 }
 
