@@ -151,3 +151,35 @@ it('importing the library starts nothing, hooks nothing, prints nothing and lets
     runModel: 'function',
   });
 });
+
+it('a run leaves no signal listener behind and process.emit and process.reallyExit as they were', async () => {
+  const dir = packed.prefix;
+  const resultFile = join(dir, `${uniqueId('hooks')}.json`);
+  const script = `
+    import { constants } from 'node:os';
+    import { writeFileSync } from 'node:fs';
+    import { runModel } from 'modelrun';
+    const events = [...Object.keys(constants.signals), 'exit'];
+    const count = () => Object.fromEntries(events.map((e) => [e, process.listenerCount(e)]));
+    const { emit, reallyExit } = process;
+    const before = count();
+    // A real local run: it takes the staging lock and starts the model through execa.
+    const record = await runModel({
+      model: { run_id: ${JSON.stringify(uniqueId('hooks'))}, output_dir: ${JSON.stringify(dir)}, command: 'echo hi' },
+    });
+    writeFileSync(${JSON.stringify(resultFile)}, JSON.stringify({
+      status: record.status, before, after: count(),
+      emit: process.emit === emit, reallyExit: process.reallyExit === reallyExit,
+    }));
+  `;
+  await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, timeout: 60_000 });
+  const { readFile } = await import('node:fs/promises');
+  const result = JSON.parse(await readFile(resultFile, 'utf8')) as Record<string, unknown>;
+  expect(result).toEqual({
+    status: 'succeeded',
+    before: result.before,
+    after: result.before,
+    emit: true,
+    reallyExit: true,
+  });
+}, 120_000);
