@@ -6,6 +6,7 @@
  * errors below.
  */
 
+import { checkValidateOptions } from './api/check-options.js';
 import {
   backendReader,
   type ConfigSource,
@@ -66,6 +67,7 @@ export function validateBackend(
   source: ConfigSource,
   options: ValidateOptions = {},
 ): Validation<BackendConfig> {
+  checkValidateOptions('validateBackend', options);
   return validateSource(source, backendReader, options);
 }
 
@@ -81,6 +83,7 @@ export function validateModel(
   source: ConfigSource,
   options: ValidateOptions = {},
 ): Validation<ModelConfig> {
+  checkValidateOptions('validateModel', options);
   return validateSource(source, modelReader, options);
 }
 
@@ -95,6 +98,7 @@ export function validatePipeline(
   source: ConfigSource,
   options: ValidateOptions = {},
 ): Validation<PipelineConfig> {
+  checkValidateOptions('validatePipeline', options);
   return validateSource(source, pipelineReader, options);
 }
 
@@ -109,6 +113,7 @@ export function validatePostprocessor(
   source: ConfigSource,
   options: ValidateOptions = {},
 ): Validation<PostprocessorConfig> {
+  checkValidateOptions('validatePostprocessor', options);
   return validateSource(source, postprocessorReader, options);
 }
 

@@ -15,6 +15,8 @@ import { Cleanup } from '../run/cleanup.js';
 import { executeRun } from '../run/execute-run.js';
 import type { StopReason } from '../run/interrupts.js';
 import { Redactor } from '../secrets.js';
+import { onAbort } from './abort-listeners.js';
+import { checkRunOptions } from './check-options.js';
 import {
   backendReader,
   type ConfigReader,
@@ -80,6 +82,7 @@ export type RunResult = RunRecord & { dry_run?: DryRunDescription };
  * console.log(record.status, record.exit_code);
  */
 export async function runModel(options: RunModelOptions): Promise<RunResult> {
+  checkRunOptions(options);
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const sources: string[] = [];
@@ -124,9 +127,8 @@ export async function runModel(options: RunModelOptions): Promise<RunResult> {
 
   // The caller's signal stops the run through a controller of its own, whose reason says how.
   const stopper = new AbortController();
-  const onAbort = () => stopper.abort({ kind: 'abort' } satisfies StopReason);
-  if (options.signal?.aborted === true) onAbort();
-  else options.signal?.addEventListener('abort', onAbort, { once: true });
+  const stop = () => stopper.abort({ kind: 'abort' } satisfies StopReason);
+  const removeListener = options.signal === undefined ? undefined : onAbort(options.signal, stop);
   try {
     const result = await executeRun(
       {
@@ -151,7 +153,7 @@ export async function runModel(options: RunModelOptions): Promise<RunResult> {
     );
     return result.dryRun === undefined ? result.record : dryRunResult(result.record, result.dryRun);
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
+    removeListener?.();
   }
 }
 
