@@ -183,3 +183,16 @@ it('a run leaves no signal listener behind and process.emit and process.reallyEx
     reallyExit: true,
   });
 }, 120_000);
+
+it('a CommonJS script can require() it (Node 20.19 and later load ES modules that way)', async () => {
+  const script = join(packed.prefix, `${uniqueId('consumer')}.cjs`);
+  writeFileSync(
+    script,
+    `const { validateBackend, ConfigError } = require('modelrun');
+     const { errors } = validateBackend({ type: 'local', timeout: 'soon' });
+     console.log(JSON.stringify({ path: errors[0]?.path, ConfigError: typeof ConfigError }));`,
+  );
+  const { stdout, stderr } = await run(process.execPath, [script], { cwd: packed.prefix });
+  expect(stderr).toBe('');
+  expect(JSON.parse(stdout)).toEqual({ path: 'timeout', ConfigError: 'function' });
+});
