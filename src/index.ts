@@ -7,6 +7,7 @@
  */
 
 import { checkValidateOptions } from './api/check-options.js';
+import type { BackendConfig, PostprocessorConfig } from './api/public-types.js';
 import {
   backendReader,
   type ConfigSource,
@@ -17,12 +18,22 @@ import {
   type Validation,
   validateSource,
 } from './api/validation.js';
-import type { BackendConfig } from './load/backend-config.js';
 import type { PipelineConfig } from './load/pipeline-file.js';
 import type { ModelConfig } from './model/model-config.js';
-import type { PostprocessorConfig } from './postprocess/types.js';
 import { allSchemas, type JsonSchema } from './schema/json-schema.js';
 
+export type {
+  ApptainerConfig,
+  ArchiveConfig,
+  ChecksumConfig,
+  CommandPostprocessorConfig,
+  DockerConfig,
+  Environment,
+  LocalConfig,
+  NoopConfig,
+  OutputStream,
+  SlurmConfig,
+} from './api/public-types.js';
 export type { DryRunDescription, RunModelOptions, RunResult } from './api/run-model.js';
 export type {
   ConfigSource,
@@ -30,10 +41,6 @@ export type {
   Validation,
   ValidationIssue,
 } from './api/validation.js';
-export type { ApptainerConfig } from './backends/apptainer-config.js';
-export type { DockerConfig } from './backends/docker-config.js';
-export type { LocalConfig } from './backends/local.js';
-export type { SlurmConfig } from './backends/slurm-config.js';
 // Each has `message`, `hint` (what to do) and `exitCode` (what the CLI would exit with).
 export {
   ConfigError,
@@ -68,7 +75,8 @@ export function validateBackend(
   options: ValidateOptions = {},
 ): Validation<BackendConfig> {
   checkValidateOptions('validateBackend', options);
-  return validateSource(source, backendReader, options);
+  // The schema's union, typed wide inside modelrun, narrowed once here.
+  return validateSource(source, backendReader, options) as Validation<BackendConfig>;
 }
 
 /**
@@ -114,7 +122,7 @@ export function validatePostprocessor(
   options: ValidateOptions = {},
 ): Validation<PostprocessorConfig> {
   checkValidateOptions('validatePostprocessor', options);
-  return validateSource(source, postprocessorReader, options);
+  return validateSource(source, postprocessorReader, options) as Validation<PostprocessorConfig>;
 }
 
 /**

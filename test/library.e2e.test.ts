@@ -196,3 +196,52 @@ it('a CommonJS script can require() it (Node 20.19 and later load ES modules tha
   expect(stderr).toBe('');
   expect(JSON.parse(stdout)).toEqual({ path: 'timeout', ConfigError: 'function' });
 });
+
+/** Narrows configs by `type`, and needs nothing from @types/node. */
+const NARROWING = `
+import {
+  type ArchiveConfig, type DockerConfig, type OutputStream, runModel, validateBackend, validatePostprocessor,
+} from 'modelrun';
+const backend = validateBackend({ type: 'docker', image: 'alpine' });
+if (backend.value?.type === 'docker') {
+  const docker: DockerConfig = backend.value;
+  docker.image satisfies string | undefined;
+}
+const post = validatePostprocessor({ type: 'archive' });
+if (post.value?.type === 'archive') {
+  const archive: ArchiveConfig = post.value;
+  archive.format satisfies string;
+}
+const out: OutputStream = { write: (chunk: string | Uint8Array) => chunk.length };
+export const run = () => runModel({ model: 'model.yml', env: { A: '1' }, stdout: out });
+`;
+
+it('configs narrow by type, and the types compile without @types/node', async () => {
+  const dir = packed.prefix;
+  writeFileSync(join(dir, 'narrowing.ts'), NARROWING);
+  const config = join(dir, 'tsconfig.no-node.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2023',
+        // zod's own declarations need URL, from the DOM library or @types/node.
+        lib: ['ES2023', 'DOM'],
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        strict: true,
+        skipLibCheck: false,
+        types: [],
+        typeRoots: [],
+        noEmit: true,
+      },
+      files: ['narrowing.ts'],
+    }),
+  );
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+  const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const compiled = await run(process.execPath, [tsc, '-p', config], { cwd: dir }).catch(
+    (error: { stdout: string }) => ({ stdout: error.stdout }),
+  );
+  expect(compiled.stdout).toBe('');
+}, 60_000);

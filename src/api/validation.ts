@@ -16,6 +16,7 @@ import { type ValidationResult, validateText } from '../load/validate.js';
 import { type ModelConfig, modelConfigSchema } from '../model/model-config.js';
 import { postprocessorSchema } from '../postprocess/registry.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
+import type { Environment } from './public-types.js';
 
 /** One thing wrong with (or worth knowing about) a config, placed where it was written. */
 export interface ValidationIssue {
@@ -41,7 +42,7 @@ export interface Validation<T> {
 
 export interface ValidateOptions {
   /** The environment `${VAR}` values are taken from. Default: process.env. */
-  env?: NodeJS.ProcessEnv;
+  env?: Environment;
   /**
    * For an object: the file it stands for, whose folder relative paths
    * resolve against and whose name messages show. Default: `<cwd>/<kind>`,
