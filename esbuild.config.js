@@ -36,6 +36,38 @@ const unreachable = {
   },
 };
 
+/**
+ * proper-lockfile (staging and image locks) registers signal-exit v3 as it
+ * loads, which puts listeners on a dozen signals and replaces process.emit
+ * and process.reallyExit for good: a library call that took a lock would
+ * leave them in the caller's process. They only remove lock directories of
+ * a process that dies, which modelrun covers itself: runs release their
+ * locks in their cleanup (Ctrl-C, SIGTERM and SIGHUP included, see
+ * src/run/interrupts.ts), the guardian releases the staging lock of a run
+ * that died, and a lock left by a kill -9 goes stale (15 s for staging,
+ * 60 s for images). So the bundle gets a signal-exit that registers nothing.
+ */
+const noSignalExit = {
+  name: 'no-signal-exit-for-proper-lockfile',
+  setup(bundle) {
+    bundle.onResolve({ filter: /^signal-exit$/ }, (args) =>
+      /proper-lockfile[\\/]lib$/.test(args.resolveDir)
+        ? { path: 'signal-exit', namespace: 'no-signal-exit' }
+        : undefined,
+    );
+    bundle.onLoad({ filter: /.*/, namespace: 'no-signal-exit' }, () => ({
+      contents: [
+        'const onExit = () => () => {};',
+        'onExit.load = () => {};',
+        'onExit.unload = () => {};',
+        'onExit.signals = () => [];',
+        'module.exports = onExit;',
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
   // The CLI, the library (package.json "exports"), the guardian a run
   // starts beside it (src/guardian/client.ts), and the thread that renders
@@ -68,6 +100,6 @@ await build({
   banner: {
     js: "import { createRequire as __modelrunRequire } from 'node:module'; const require = __modelrunRequire(import.meta.url);",
   },
-  plugins: [unreachable],
+  plugins: [unreachable, noSignalExit],
   logLevel: 'warning',
 });

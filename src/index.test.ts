@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { getEventListeners } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import {
   jsonSchemas,
   type RunRecord,
   runModel,
+  UsageError,
   validateBackend,
   validateModel,
   validatePipeline,
@@ -78,6 +80,22 @@ describe('validate functions', () => {
     ]);
     expect(validateModel(null as unknown as Record<string, unknown>).errors).not.toEqual([]);
   });
+
+  it('give values that cannot be changed afterwards, down to nested fields', () => {
+    const dir = tree({ 'tpl/in.txt': 'x' });
+    const { value } = validateModel(
+      { run_id: 'ok', output_dir: './sims', template: './tpl', command: 'true', config: { n: 1 } },
+      { file: dir.path('model.yml') },
+    );
+    if (value === undefined) throw new Error('the model should be valid');
+    // runModel trusts a validated value: a run_id of '..' would stage outside output_dir.
+    expect(() => Object.assign(value, { run_id: '..' })).toThrow(TypeError);
+    expect(() => Object.assign(value.config, { n: 2 })).toThrow(TypeError);
+    expect(() => value.postprocess.push({ type: 'noop', stop_on_error: true })).toThrow(TypeError);
+    expect(value.run_id).toBe('ok');
+    const backend = validateBackend({ type: 'local', env_vars: { A: '1' } }).value;
+    expect(() => Object.assign(backend?.env_vars ?? {}, { A: '2' })).toThrow(TypeError);
+  });
 });
 
 it('jsonSchemas gives the same schemas as `backends schema --all` writes', () => {
@@ -143,5 +161,73 @@ describe('runModel', () => {
     });
     expect(await waitUntilGone(pid)).toBe(true);
     expect(isRunning(pid)).toBe(false);
+  });
+
+  it('rejects a cwd that does not exist, naming it, and creates nothing there', async () => {
+    const dir = tree();
+    const cwd = dir.path('no/such/folder');
+    const run = runModel({ model: { run_id: 'odd', output_dir: './sims', command: 'true' }, cwd });
+    await expect(run).rejects.toBeInstanceOf(UsageError);
+    await expect(run).rejects.toThrow(/`cwd`.*no\/such\/folder/);
+    expect(existsSync(dir.path('no'))).toBe(false);
+  });
+
+  const model = { run_id: 'opts', command: 'true' };
+  it.each([
+    ['no options at all', undefined, /options object/],
+    ['no model', {}, /`model`/],
+    ['a model that is a number', { model: 42 }, /`model`/],
+    ['a signal that is not an AbortSignal', { model, signal: {} }, /`signal`.*AbortSignal/],
+    ['an env that is not strings', { model, env: { N: 4 } }, /`env`/],
+    ['a cwd that is not a string', { model, cwd: 7 }, /`cwd`/],
+    ['a stdout without write()', { model, stdout: {} }, /`stdout`/],
+    ['an onStatus that is not a function', { model, onStatus: 'log' }, /`onStatus`/],
+    ['a dryRun that is not a boolean', { model, dryRun: 'yes' }, /`dryRun`/],
+    [
+      'postprocessors that are not an array',
+      { model, postprocessors: 'a.yml' },
+      /`postprocessors`/,
+    ],
+  ])('rejects %s with a UsageError naming the option', async (_name, options, says) => {
+    const run = runModel(options as unknown as Parameters<typeof runModel>[0]);
+    await expect(run).rejects.toBeInstanceOf(UsageError);
+    await expect(run).rejects.toThrow(says);
+  });
+
+  it('runs many at once on one AbortSignal without a listener warning, and removes each listener', async () => {
+    const dir = tree();
+    const controller = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const runs = Array.from({ length: 12 }, (_, i) =>
+        runModel({
+          model: { run_id: uniqueId(`lib-many${i}`), output_dir: dir.root, command: 'true' },
+          signal: controller.signal,
+          dryRun: true,
+        }),
+      );
+      expect((await Promise.all(runs)).map((r) => r.status)).toEqual(Array(12).fill('succeeded'));
+      // Node emits the warning on the next tick.
+      await new Promise((done) => setImmediate(done));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.map((w) => w.name)).toEqual([]);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('validate functions, given options they cannot take,', () => {
+  it.each([
+    ['options that are not an object', 'x', /options must be an object/],
+    ['an env that is not strings', { env: { N: 4 } }, /`env`/],
+    ['a file that is not a string', { file: 3 }, /`file`/],
+  ])('throw a UsageError for %s', (_name, options, says) => {
+    const call = () =>
+      validateModel({ run_id: 'opts', command: 'true' }, options as unknown as { file?: string });
+    expect(call).toThrow(UsageError);
+    expect(call).toThrow(says);
   });
 });

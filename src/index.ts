@@ -6,6 +6,8 @@
  * errors below.
  */
 
+import { checkValidateOptions } from './api/check-options.js';
+import type { BackendConfig, PostprocessorConfig } from './api/public-types.js';
 import {
   backendReader,
   type ConfigSource,
@@ -16,12 +18,22 @@ import {
   type Validation,
   validateSource,
 } from './api/validation.js';
-import type { BackendConfig } from './load/backend-config.js';
 import type { PipelineConfig } from './load/pipeline-file.js';
 import type { ModelConfig } from './model/model-config.js';
-import type { PostprocessorConfig } from './postprocess/types.js';
 import { allSchemas, type JsonSchema } from './schema/json-schema.js';
 
+export type {
+  ApptainerConfig,
+  ArchiveConfig,
+  ChecksumConfig,
+  CommandPostprocessorConfig,
+  DockerConfig,
+  Environment,
+  LocalConfig,
+  NoopConfig,
+  OutputStream,
+  SlurmConfig,
+} from './api/public-types.js';
 export type { DryRunDescription, RunModelOptions, RunResult } from './api/run-model.js';
 export type {
   ConfigSource,
@@ -29,10 +41,6 @@ export type {
   Validation,
   ValidationIssue,
 } from './api/validation.js';
-export type { ApptainerConfig } from './backends/apptainer-config.js';
-export type { DockerConfig } from './backends/docker-config.js';
-export type { LocalConfig } from './backends/local.js';
-export type { SlurmConfig } from './backends/slurm-config.js';
 // Each has `message`, `hint` (what to do) and `exitCode` (what the CLI would exit with).
 export {
   ConfigError,
@@ -66,7 +74,9 @@ export function validateBackend(
   source: ConfigSource,
   options: ValidateOptions = {},
 ): Validation<BackendConfig> {
-  return validateSource(source, backendReader, options);
+  checkValidateOptions('validateBackend', options);
+  // The schema's union, typed wide inside modelrun, narrowed once here.
+  return validateSource(source, backendReader, options) as Validation<BackendConfig>;
 }
 
 /**
@@ -81,6 +91,7 @@ export function validateModel(
   source: ConfigSource,
   options: ValidateOptions = {},
 ): Validation<ModelConfig> {
+  checkValidateOptions('validateModel', options);
   return validateSource(source, modelReader, options);
 }
 
@@ -95,6 +106,7 @@ export function validatePipeline(
   source: ConfigSource,
   options: ValidateOptions = {},
 ): Validation<PipelineConfig> {
+  checkValidateOptions('validatePipeline', options);
   return validateSource(source, pipelineReader, options);
 }
 
@@ -109,7 +121,8 @@ export function validatePostprocessor(
   source: ConfigSource,
   options: ValidateOptions = {},
 ): Validation<PostprocessorConfig> {
-  return validateSource(source, postprocessorReader, options);
+  checkValidateOptions('validatePostprocessor', options);
+  return validateSource(source, postprocessorReader, options) as Validation<PostprocessorConfig>;
 }
 
 /**

@@ -151,3 +151,97 @@ it('importing the library starts nothing, hooks nothing, prints nothing and lets
     runModel: 'function',
   });
 });
+
+it('a run leaves no signal listener behind and process.emit and process.reallyExit as they were', async () => {
+  const dir = packed.prefix;
+  const resultFile = join(dir, `${uniqueId('hooks')}.json`);
+  const script = `
+    import { constants } from 'node:os';
+    import { writeFileSync } from 'node:fs';
+    import { runModel } from 'modelrun';
+    const events = [...Object.keys(constants.signals), 'exit'];
+    const count = () => Object.fromEntries(events.map((e) => [e, process.listenerCount(e)]));
+    const { emit, reallyExit } = process;
+    const before = count();
+    // A real local run: it takes the staging lock and starts the model through execa.
+    const record = await runModel({
+      model: { run_id: ${JSON.stringify(uniqueId('hooks'))}, output_dir: ${JSON.stringify(dir)}, command: 'echo hi' },
+    });
+    writeFileSync(${JSON.stringify(resultFile)}, JSON.stringify({
+      status: record.status, before, after: count(),
+      emit: process.emit === emit, reallyExit: process.reallyExit === reallyExit,
+    }));
+  `;
+  await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, timeout: 60_000 });
+  const { readFile } = await import('node:fs/promises');
+  const result = JSON.parse(await readFile(resultFile, 'utf8')) as Record<string, unknown>;
+  expect(result).toEqual({
+    status: 'succeeded',
+    before: result.before,
+    after: result.before,
+    emit: true,
+    reallyExit: true,
+  });
+}, 120_000);
+
+it('a CommonJS script can require() it (Node 20.19 and later load ES modules that way)', async () => {
+  const script = join(packed.prefix, `${uniqueId('consumer')}.cjs`);
+  writeFileSync(
+    script,
+    `const { validateBackend, ConfigError } = require('modelrun');
+     const { errors } = validateBackend({ type: 'local', timeout: 'soon' });
+     console.log(JSON.stringify({ path: errors[0]?.path, ConfigError: typeof ConfigError }));`,
+  );
+  const { stdout, stderr } = await run(process.execPath, [script], { cwd: packed.prefix });
+  expect(stderr).toBe('');
+  expect(JSON.parse(stdout)).toEqual({ path: 'timeout', ConfigError: 'function' });
+});
+
+/** Narrows configs by `type`, and needs nothing from @types/node. */
+const NARROWING = `
+import {
+  type ArchiveConfig, type DockerConfig, type OutputStream, runModel, validateBackend, validatePostprocessor,
+} from 'modelrun';
+const backend = validateBackend({ type: 'docker', image: 'alpine' });
+if (backend.value?.type === 'docker') {
+  const docker: DockerConfig = backend.value;
+  docker.image satisfies string | undefined;
+}
+const post = validatePostprocessor({ type: 'archive' });
+if (post.value?.type === 'archive') {
+  const archive: ArchiveConfig = post.value;
+  archive.format satisfies string;
+}
+const out: OutputStream = { write: (chunk: string | Uint8Array) => chunk.length };
+export const run = () => runModel({ model: 'model.yml', env: { A: '1' }, stdout: out });
+`;
+
+it('configs narrow by type, and the types compile without @types/node', async () => {
+  const dir = packed.prefix;
+  writeFileSync(join(dir, 'narrowing.ts'), NARROWING);
+  const config = join(dir, 'tsconfig.no-node.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2023',
+        // zod's own declarations need URL, from the DOM library or @types/node.
+        lib: ['ES2023', 'DOM'],
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        strict: true,
+        skipLibCheck: false,
+        types: [],
+        typeRoots: [],
+        noEmit: true,
+      },
+      files: ['narrowing.ts'],
+    }),
+  );
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+  const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const compiled = await run(process.execPath, [tsc, '-p', config], { cwd: dir }).catch(
+    (error: { stdout: string }) => ({ stdout: error.stdout }),
+  );
+  expect(compiled.stdout).toBe('');
+}, 60_000);

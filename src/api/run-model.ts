@@ -3,18 +3,24 @@ import { Writable } from 'node:stream';
 import type { DryRun } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
 import { Guardian } from '../guardian/client.js';
-import type { BackendConfig } from '../load/backend-config.js';
 import { runMpiWarning } from '../load/mpi-rule.js';
 import type { Problem } from '../load/problems.js';
 import { requireValid } from '../load/require-valid.js';
 import { defaultBackend } from '../load/run-inputs.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { endRecord, type RunRecord } from '../model/run-record.js';
-import type { PostprocessorConfig } from '../postprocess/types.js';
 import { Cleanup } from '../run/cleanup.js';
 import { executeRun } from '../run/execute-run.js';
 import type { StopReason } from '../run/interrupts.js';
 import { Redactor } from '../secrets.js';
+import { onAbort } from './abort-listeners.js';
+import { checkRunOptions } from './check-options.js';
+import type {
+  BackendConfig,
+  Environment,
+  OutputStream,
+  PostprocessorConfig,
+} from './public-types.js';
 import {
   backendReader,
   type ConfigReader,
@@ -35,13 +41,13 @@ export interface RunModelOptions {
   /** Aborting it stops the run and cleans up, as Ctrl-C does in the CLI; the run resolves as `cancelled`. */
   signal?: AbortSignal;
   /** The environment for `${VAR}` in configs and for the model. Default: process.env. */
-  env?: NodeJS.ProcessEnv;
+  env?: Environment;
   /** The folder relative paths in `model`, `backend` and `postprocessors` resolve against. Default: process.cwd(). */
   cwd?: string;
   /** Where the model's standard output is copied live. Default: nowhere. */
-  stdout?: NodeJS.WritableStream;
+  stdout?: OutputStream;
   /** Where the model's standard error is copied live. Default: nowhere. */
-  stderr?: NodeJS.WritableStream;
+  stderr?: OutputStream;
   /** modelrun's progress lines ("generated 3 files"). Default: dropped. */
   onStatus?: (line: string) => void;
   /** Warnings about the combination of configs (an MPI launcher for a serial model). Default: dropped. */
@@ -80,6 +86,7 @@ export type RunResult = RunRecord & { dry_run?: DryRunDescription };
  * console.log(record.status, record.exit_code);
  */
 export async function runModel(options: RunModelOptions): Promise<RunResult> {
+  checkRunOptions(options);
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const sources: string[] = [];
@@ -124,9 +131,8 @@ export async function runModel(options: RunModelOptions): Promise<RunResult> {
 
   // The caller's signal stops the run through a controller of its own, whose reason says how.
   const stopper = new AbortController();
-  const onAbort = () => stopper.abort({ kind: 'abort' } satisfies StopReason);
-  if (options.signal?.aborted === true) onAbort();
-  else options.signal?.addEventListener('abort', onAbort, { once: true });
+  const stop = () => stopper.abort({ kind: 'abort' } satisfies StopReason);
+  const removeListener = options.signal === undefined ? undefined : onAbort(options.signal, stop);
   try {
     const result = await executeRun(
       {
@@ -141,7 +147,7 @@ export async function runModel(options: RunModelOptions): Promise<RunResult> {
       },
       {
         env,
-        terminal: { stdout: options.stdout ?? discard(), stderr: options.stderr ?? discard() },
+        terminal: { stdout: sink(options.stdout), stderr: sink(options.stderr) },
         status: options.onStatus ?? (() => undefined),
         signal: stopper.signal,
         cleanup: new Cleanup(),
@@ -151,7 +157,7 @@ export async function runModel(options: RunModelOptions): Promise<RunResult> {
     );
     return result.dryRun === undefined ? result.record : dryRunResult(result.record, result.dryRun);
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
+    removeListener?.();
   }
 }
 
@@ -166,6 +172,23 @@ function issueOf(problem: Problem): ValidationIssue {
   return { message: problem.message, path: problem.path, file: problem.file };
 }
 
-function discard(): NodeJS.WritableStream {
-  return new Writable({ write: (_chunk, _encoding, done) => done() });
+/**
+ * The caller's output as the stream the run writes to: a Node stream as it
+ * is (its back-pressure kept), anything else with write() behind a Writable.
+ */
+function sink(output: OutputStream | undefined): NodeJS.WritableStream {
+  if (output === undefined) return new Writable({ write: (_chunk, _encoding, done) => done() });
+  const stream = output as Partial<NodeJS.WritableStream>;
+  if (
+    typeof stream.on === 'function' &&
+    typeof stream.once === 'function' &&
+    typeof stream.end === 'function'
+  )
+    return output as NodeJS.WritableStream;
+  return new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      output.write(chunk);
+      done();
+    },
+  });
 }

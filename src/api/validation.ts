@@ -16,6 +16,7 @@ import { type ValidationResult, validateText } from '../load/validate.js';
 import { type ModelConfig, modelConfigSchema } from '../model/model-config.js';
 import { postprocessorSchema } from '../postprocess/registry.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
+import type { Environment } from './public-types.js';
 
 /** One thing wrong with (or worth knowing about) a config, placed where it was written. */
 export interface ValidationIssue {
@@ -41,7 +42,7 @@ export interface Validation<T> {
 
 export interface ValidateOptions {
   /** The environment `${VAR}` values are taken from. Default: process.env. */
-  env?: NodeJS.ProcessEnv;
+  env?: Environment;
   /**
    * For an object: the file it stands for, whose folder relative paths
    * resolve against and whose name messages show. Default: `<cwd>/<kind>`,
@@ -57,8 +58,16 @@ export type ConfigSource = string | Record<string, unknown>;
  * Values this library validated itself: runModel takes them as they are, and
  * validates any other object first (validating twice is not a no-op, as
  * values are converted on the way: durations to seconds, paths made absolute).
+ * They are deep-frozen when added, so what runModel trusts is what passed
+ * validation: a caller cannot swap `run_id` for `..` afterwards.
  */
 const validated = new WeakSet<object>();
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const child of Object.values(value)) deepFreeze(child);
+}
 
 export function isValidated(value: object): boolean {
   return validated.has(value);
@@ -135,8 +144,10 @@ function outcome<T>(result: ValidationResult<T>, positioned: boolean): Validatio
   });
   const errors = result.errors.map(issue);
   if (result.status === 'missing' && errors[0] !== undefined) errors[0].hint = 'check the path';
-  if (result.value !== undefined && typeof result.value === 'object' && result.value !== null)
+  if (result.value !== undefined && typeof result.value === 'object' && result.value !== null) {
+    deepFreeze(result.value);
     validated.add(result.value);
+  }
   return { value: result.value, errors, warnings: result.warnings.map(issue) };
 }
 

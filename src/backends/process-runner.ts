@@ -108,6 +108,10 @@ export async function runProcess(
       // A new session and process group, so that signals reach every process
       // the model starts, and Ctrl-C in the terminal reaches modelrun first.
       detached: true,
+      // execa ignores `cleanup` for a detached child anyway; said outright, as
+      // its default would hook signal-exit into the caller's process. What
+      // kills the group when modelrun dies is the guardian (options.guard).
+      cleanup: false,
       stripFinalNewline: false,
     });
   const born = cgroup === undefined ? undefined : startInside(cgroup, start);

@@ -1,0 +1,102 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+
+/**
+ * Checks the options of a library call by hand, as plain JavaScript callers
+ * get no help from the types: a wrong option must reject with a UsageError
+ * naming it, not with a TypeError from deep inside a run.
+ */
+
+type Check = (value: unknown) => string | undefined;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const source: Check = (v) =>
+  (typeof v === 'string' && v !== '') || isObject(v)
+    ? undefined
+    : 'a path (a non-empty string) or a config object';
+
+const env: Check = (v) =>
+  isObject(v) && Object.values(v).every((x) => x === undefined || typeof x === 'string')
+    ? undefined
+    : 'an object of strings, such as process.env';
+
+const stream: Check = (v) =>
+  isObject(v) && typeof v.write === 'function' ? undefined : 'a stream (an object with write())';
+const callback: Check = (v) => (typeof v === 'function' ? undefined : 'a function');
+const flag: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
+
+const runChecks: Record<string, Check> = {
+  model: source,
+  backend: source,
+  postprocessors: (v) =>
+    Array.isArray(v) && v.every((p) => source(p) === undefined)
+      ? undefined
+      : 'an array of paths or config objects',
+  signal: (v) => (v instanceof AbortSignal ? undefined : 'an AbortSignal'),
+  env,
+  cwd: (v) => (typeof v === 'string' && v !== '' ? undefined : 'a folder path'),
+  stdout: stream,
+  stderr: stream,
+  onStatus: callback,
+  onWarning: callback,
+  dryRun: flag,
+  skipGenerate: flag,
+  postprocess: flag,
+};
+
+const validateChecks: Record<string, Check> = {
+  env,
+  file: (v) => (typeof v === 'string' && v !== '' ? undefined : 'a file path'),
+};
+
+/** Throws a UsageError for options runModel cannot take; `cwd` must be an existing folder. */
+export function checkRunOptions(options: unknown): void {
+  if (!isObject(options))
+    throw new UsageError('runModel needs an options object', {
+      hint: "call runModel({ model: 'model.yml' })",
+    });
+  if (options.model === undefined)
+    throw new UsageError('runModel needs the `model` option', {
+      hint: 'give a model file path or a model object',
+    });
+  checkEach('runModel', options, runChecks);
+  if (typeof options.cwd === 'string') checkFolder(options.cwd);
+}
+
+/** Throws a UsageError for options a validate function cannot take. */
+export function checkValidateOptions(name: string, options: unknown): void {
+  if (options === undefined) return;
+  if (!isObject(options))
+    throw new UsageError(`${name}'s options must be an object`, {
+      hint: 'give { env, file }, or leave them out',
+    });
+  checkEach(name, options, validateChecks);
+}
+
+function checkEach(name: string, options: Record<string, unknown>, table: Record<string, Check>) {
+  for (const [option, check] of Object.entries(table)) {
+    const value = options[option];
+    if (value === undefined) continue;
+    const expected = check(value);
+    if (expected !== undefined)
+      throw new UsageError(`${name}'s \`${option}\` option must be ${expected}`, {
+        hint: `fix or leave out \`${option}\``,
+      });
+  }
+}
+
+// A run creates its output folders as needed, but a cwd that does not exist
+// is a mistake: creating it would put the run somewhere nobody looks.
+function checkFolder(cwd: string): void {
+  let isFolder = false;
+  try {
+    isFolder = statSync(resolve(cwd)).isDirectory();
+  } catch {}
+  if (!isFolder)
+    throw new UsageError(`runModel's \`cwd\` option is not an existing folder: ${cwd}`, {
+      hint: 'give the folder the config paths are relative to; it must exist',
+    });
+}
