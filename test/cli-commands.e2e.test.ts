@@ -247,21 +247,27 @@ describe('counts', () => {
 });
 
 describe('run flags on pipeline and postprocess', () => {
-  const runId = uniqueId('flags');
-  tree.write('model.yml', `run_id: ${runId}\noutput_dir: runs\ncommand: "echo hello"\n`);
-  tree.write('pipeline.yml', 'model: model.yml\npostprocess:\n  - type: checksum\n');
-  const stagingDir = tree.path('runs', runId);
+  /** A model and a pipeline in a folder of their own, so each test stands alone in any order. */
+  function project(): { cwd: string; stagingDir: string } {
+    const runId = uniqueId('flags');
+    const name = `flags-${runId}`;
+    tree.write(`${name}/model.yml`, `run_id: ${runId}\noutput_dir: runs\ncommand: "echo hello"\n`);
+    tree.write(`${name}/pipeline.yml`, 'model: model.yml\npostprocess:\n  - type: checksum\n');
+    return { cwd: tree.path(name), stagingDir: tree.path(name, 'runs', runId) };
+  }
 
   it('pipeline --dry-run stages and starts nothing', async () => {
-    const result = await runModelrun(['pipeline', 'pipeline.yml', '--dry-run'], { cwd: tree.root });
+    const { cwd, stagingDir } = project();
+    const result = await runModelrun(['pipeline', 'pipeline.yml', '--dry-run'], { cwd });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('dry run: nothing was staged or started');
     expect(existsSync(stagingDir)).toBe(false);
   });
 
   it('pipeline --json --no-postprocess prints only the record on stdout', async () => {
+    const { cwd, stagingDir } = project();
     const result = await runModelrun(['pipeline', 'pipeline.yml', '--json', '--no-postprocess'], {
-      cwd: tree.root,
+      cwd,
     });
     expect(result.code).toBe(0);
     const record = JSON.parse(result.stdout) as { status: string; postprocess?: unknown[] };
@@ -272,9 +278,13 @@ describe('run flags on pipeline and postprocess', () => {
   });
 
   it('pipeline --skip-generate runs in the staging dir as it is', async () => {
+    const { cwd, stagingDir } = project();
+    expect(
+      (await runModelrun(['pipeline', 'pipeline.yml', '--no-postprocess'], { cwd })).code,
+    ).toBe(0);
     writeFileSync(join(stagingDir, 'kept.txt'), 'from before\n');
     const result = await runModelrun(['pipeline', 'pipeline.yml', '--skip-generate', '--json'], {
-      cwd: tree.root,
+      cwd,
     });
     expect(result.code).toBe(0);
     expect(existsSync(join(stagingDir, 'kept.txt'))).toBe(true);
@@ -285,14 +295,17 @@ describe('run flags on pipeline and postprocess', () => {
   });
 
   it('postprocess --json prints the updated record on stdout, the rest on stderr', async () => {
-    tree.write('checksum.yml', 'type: checksum\n');
+    const { cwd } = project();
+    expect((await runModelrun(['pipeline', 'pipeline.yml'], { cwd })).code).toBe(0);
+    tree.write(`${cwd.slice(tree.root.length + 1)}/checksum.yml`, 'type: checksum\n');
     const result = await runModelrun(
       ['postprocess', 'model.yml', '--postprocessor-config', 'checksum.yml', '--json'],
-      { cwd: tree.root },
+      { cwd },
     );
     expect(result.code).toBe(0);
     const record = JSON.parse(result.stdout) as { postprocess: { type: string }[] };
     expect(record.postprocess.map((p) => p.type)).toEqual(['checksum', 'checksum']);
+    expect(result.stderr).not.toContain('{');
   });
 });
 

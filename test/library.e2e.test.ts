@@ -244,4 +244,4 @@ it('configs narrow by type, and the types compile without @types/node', async ()
     (error: { stdout: string }) => ({ stdout: error.stdout }),
   );
   expect(compiled.stdout).toBe('');
-}, 60_000);
+}, 120_000);

@@ -316,6 +316,8 @@ describe("a run staged in another run's .modelrun folder", () => {
       expect(readdirSync(book, { recursive: true }).sort()).toEqual(before);
       expect(readFileSync(join(book, 'run.json'), 'utf8')).toBe(record);
     },
+    // Four runs and four refusals, each a CLI start.
+    60_000,
   );
 });
 
