@@ -51,4 +51,31 @@ export const hostileCases: HostileCase[] = [
       };
     },
   },
+  ...[
+    [
+      'a misspelt runtime name in a template',
+      '{{ runtime.run_idd }}',
+      /runtime\.run_idd is not defined\n {2}hint: did you mean runtime\.run_id\? runtime has /,
+    ],
+    [
+      'an undefined config key given to a set and printed later',
+      'a\n{% set y = config.nope %}{{ y }}',
+      /line 2, column 1: config\.nope is not defined/,
+    ],
+  ].map(
+    ([name, text, says]): HostileCase => ({
+      name: name as string,
+      setup({ dir }) {
+        mkdirSync(join(dir, 'tpl'));
+        writeFileSync(join(dir, 'tpl', 't.txt'), text as string);
+        writeFileSync(join(dir, 'm.yml'), 'run_id: g1\ntemplate: ./tpl\ncommand: "true"\n');
+        return {
+          args: ['generate', 'm.yml'],
+          exit: [2],
+          says: says as RegExp,
+          keep: ['m.yml', 'tpl'],
+        };
+      },
+    }),
+  ),
 ];
