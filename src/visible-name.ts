@@ -41,19 +41,40 @@ function decodeOne(bytes: Buffer, length: number): string | undefined {
 }
 
 /**
- * Characters that would hide or disguise a name on a terminal: control
- * characters, line and paragraph separators, and the invisible format
- * characters (Unicode Cf: the bidi overrides such as U+202E, which turn the
- * rest of a line around, zero-width spaces, the byte-order mark).
+ * The characters that can make text on a terminal say something else than
+ * its bytes: the bidi controls (U+061C, U+200E, U+200F, U+202A–U+202E,
+ * U+2066–U+2069), which turn the rest of a line around, so `evil\u202etxt.sh`
+ * shows as `evilhs.txt`; and the zero-width space U+200B, word joiner U+2060
+ * and byte-order mark U+FEFF, which make two different names look the same.
+ * The other format characters are left alone: scripts and emoji need the
+ * zero-width joiner and non-joiner (U+200D, U+200C), the emoji tag
+ * characters and the soft hyphen, and none of them can disguise a name.
  */
-export const hiddenCharacters = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
+const deceptiveSet = '\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff';
+const deceptiveCharacters = new RegExp(`[${deceptiveSet}]`, 'gu');
 
-const hiddenOrBackslash = /[\\\p{Cc}\p{Cf}\u2028\u2029]/gu;
+/**
+ * Characters that would hide or disguise a name: control characters, line
+ * and paragraph separators, and the deceptive characters above.
+ */
+export const hiddenCharacters = new RegExp(`[\\p{Cc}\u2028\u2029${deceptiveSet}]`, 'u');
+
+const hiddenOrBackslash = new RegExp(`[\\\\\\p{Cc}\u2028\u2029${deceptiveSet}]`, 'gu');
+
+/**
+ * `text` with the deceptive characters written as `\uNNNN`: what modelrun
+ * does to every line of its own that it prints, whatever the line names, so
+ * that no name in a message can turn the message around. Control characters
+ * are left to visibleName: a line of modelrun's carries its own colour codes.
+ */
+export function escapeDeceptive(text: string): string {
+  return text.replace(deceptiveCharacters, (c) => `\\u${hex4(c)}`);
+}
 
 /**
  * A name as a person can read it and paste it back: a byte that is not UTF-8
- * and a control character become \xNN, a separator or format character
- * \uNNNN (\u{NNNNN} past U+FFFF), and a backslash \\, so that no name can
+ * and a control character become \xNN, a line separator or deceptive
+ * character \uNNNN, and a backslash \\, so that no name can
  * pass for another or move the cursor.
  */
 export function visibleName(name: string | Buffer): string {
@@ -72,6 +93,10 @@ export function visibleName(name: string | Buffer): string {
           }),
     )
     .join('');
+}
+
+function hex4(char: string): string {
+  return (char.codePointAt(0) as number).toString(16).padStart(4, '0');
 }
 
 function hex2(byte: number): string {

@@ -33,6 +33,25 @@ function listing(root: string): string[] {
 const written = STARTER_FILES.map((file) => file.to);
 
 describe('modelrun init', () => {
+  it.each([
+    [
+      'a family emoji joined by zero-width joiners',
+      '\u{1f468}\u200d\u{1f469}\u200d\u{1f467}-family',
+    ],
+    ['Persian with a zero-width non-joiner', '\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645'],
+    [
+      'a flag of emoji tag characters',
+      '\u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}',
+    ],
+    ['a soft hyphen', 'hydro\u00adlogy'],
+  ])('makes a folder named with %s', async (_name, dir) => {
+    tree = makeTree();
+    const { code, text } = await init(dir);
+    expect(code).toBe(0);
+    expect(existsSync(join(tree.path(dir), 'model.yml'))).toBe(true);
+    expect(text).toContain(dir);
+  });
+
   it('writes every starter file into a new folder, and tells the next command', async () => {
     tree = makeTree();
     const { code, text } = await init('proj');

@@ -6,6 +6,7 @@ import {
   interruptExitCode,
 } from '../run/interrupts.js';
 import { untilTaken } from '../run/streams.js';
+import { escapeDeceptive } from '../visible-name.js';
 import { runCli } from './run-cli.js';
 
 /**
@@ -58,9 +59,11 @@ const CLEANUP_LIMIT_MS = 60_000;
 /** Lists what the run set up and did not undo, so the user can clean it up by hand. */
 function reportLeftovers(why: string, left: string[]): void {
   process.stderr.write(
-    left.length === 0
-      ? `modelrun: ${why}; nothing was left to clean up\n`
-      : `modelrun: ${why}; not cleaned up:\n${left.map((item) => `  - ${item}\n`).join('')}`,
+    escapeDeceptive(
+      left.length === 0
+        ? `modelrun: ${why}; nothing was left to clean up\n`
+        : `modelrun: ${why}; not cleaned up:\n${left.map((item) => `  - ${item}\n`).join('')}`,
+    ),
   );
 }
 
@@ -79,7 +82,7 @@ function forceExit(signal: InterruptSignal, why: string): void {
 // or a job behind: undo what the run set up, then exit as a bug.
 const onCrash = (error: unknown) => {
   process.stderr.write(
-    `modelrun: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n` +
+    `modelrun: unexpected error: ${escapeDeceptive(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n` +
       'modelrun: this is a bug in modelrun; cleaning up the run, then exiting. Please report it.\n',
   );
   void interrupts.cleanup.run(CLEANUP_LIMIT_MS).then((report) => {

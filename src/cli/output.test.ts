@@ -55,3 +55,43 @@ describe('each stream is coloured by where it goes', () => {
     expect(text.stderr.includes(ESC)).toBe(stderrTTY);
   });
 });
+
+describe("deceptive characters in modelrun's own lines", () => {
+  it('escapes bidi controls and zero-width spaces in every kind of line, and leaves machine output alone', () => {
+    let text = '';
+    const sink = { write: (chunk: string) => (text += chunk) };
+    const output = new Output({ stdout: sink, stderr: sink, env: {}, color: false, verbose: true });
+    const name = 'evil\u202etxt.sh \u2066x\u2069 a\u200bb \u061c \ufeff';
+    output.result(name);
+    output.maskedResult(name);
+    output.info(name);
+    output.maskedInfo(name);
+    output.status(name);
+    output.warn(name);
+    output.error(name, name);
+    output.debug(name);
+    expect(text).not.toMatch(/[\u061c\u200b\u202e\u2066\u2069\ufeff]/u);
+    expect(text.split('evil\\u202etxt.sh \\u2066x\\u2069 a\\u200bb \\u061c \\ufeff')).toHaveLength(
+      10,
+    );
+    text = '';
+    output.raw(name);
+    output.maskedRaw(name);
+    expect(text).toBe(name + name);
+  });
+
+  it('leaves joiners, tag characters and soft hyphens as they are', () => {
+    let text = '';
+    const sink = { write: (chunk: string) => (text += chunk) };
+    const output = new Output({
+      stdout: sink,
+      stderr: sink,
+      env: {},
+      color: false,
+      verbose: false,
+    });
+    const name = '\u{1f468}\u200d\u{1f469} \u0645\u06cc\u200c\u062e hydro\u00adlogy';
+    output.info(name);
+    expect(text).toBe(`${name}\n`);
+  });
+});

@@ -1,5 +1,6 @@
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
 import { Redactor } from '../secrets.js';
+import { escapeDeceptive } from '../visible-name.js';
 
 /** A stream the CLI writes to; process.stdout in real use, a buffer in tests. */
 export interface TextSink {
@@ -32,8 +33,21 @@ export class Output {
   readonly style: Styles;
   readonly stderrStyle: Styles;
 
+  /**
+   * Where modelrun's own lines go. Every line of modelrun's passes through
+   * escapeDeceptive here, the one place no message can miss: a run dir, a
+   * file or a value named in a line cannot turn the line around with a bidi
+   * override. Machine output (raw, maskedRaw) and the model's own output,
+   * which never passes through Output, go out byte for byte.
+   */
+  private readonly lines: { stdout: TextSink; stderr: TextSink };
+
   constructor(private readonly options: OutputOptions) {
     this.verbose = options.verbose;
+    const escaping = (sink: TextSink): TextSink => ({
+      write: (text: string) => sink.write(escapeDeceptive(text)),
+    });
+    this.lines = { stdout: escaping(options.stdout), stderr: escaping(options.stderr) };
     this.redactor.addEnv(options.env);
     this.style = new Styles(new Chalk({ level: colorLevel(options, options.stdout) }));
     this.stderrStyle = new Styles(new Chalk({ level: colorLevel(options, options.stderr) }));
@@ -41,7 +55,7 @@ export class Output {
 
   /** A line of the command's result, on stdout. */
   result(line: string): void {
-    this.options.stdout.write(`${this.redactor.redact(line)}\n`);
+    this.lines.stdout.write(`${this.redactor.redact(line)}\n`);
   }
 
   /** Raw text on stdout, for machine formats. */
@@ -56,7 +70,7 @@ export class Output {
    * happens to equal.
    */
   maskedResult(line: string): void {
-    this.options.stdout.write(`${line}\n`);
+    this.lines.stdout.write(`${line}\n`);
   }
 
   maskedRaw(text: string): void {
@@ -64,40 +78,38 @@ export class Output {
   }
 
   maskedInfo(line: string): void {
-    this.options.stderr.write(`${line}\n`);
+    this.lines.stderr.write(`${line}\n`);
   }
 
   info(line: string): void {
-    this.options.stderr.write(`${this.redactor.redact(line)}\n`);
+    this.lines.stderr.write(`${this.redactor.redact(line)}\n`);
   }
 
   /** A progress line of a run ("running o1 on local"), dimmed, on stderr. */
   status(line: string): void {
-    this.options.stderr.write(`${this.stderrStyle.dim(this.redactor.redact(line))}\n`);
+    this.lines.stderr.write(`${this.stderrStyle.dim(this.redactor.redact(line))}\n`);
   }
 
   warn(message: string): void {
-    this.options.stderr.write(
+    this.lines.stderr.write(
       `${this.stderrStyle.warning('warning:')} ${this.redactor.redact(message)}\n`,
     );
   }
 
   error(message: string, hint?: string): void {
-    this.options.stderr.write(
+    this.lines.stderr.write(
       `${this.stderrStyle.failure('error:')} ${this.redactor.redact(message)}\n`,
     );
     if (hint !== undefined) this.hint(hint);
   }
 
   hint(hint: string): void {
-    this.options.stderr.write(`  ${this.stderrStyle.dim('hint:')} ${this.redactor.redact(hint)}\n`);
+    this.lines.stderr.write(`  ${this.stderrStyle.dim('hint:')} ${this.redactor.redact(hint)}\n`);
   }
 
   debug(line: string): void {
     if (this.verbose)
-      this.options.stderr.write(
-        `${this.stderrStyle.dim(`debug: ${this.redactor.redact(line)}`)}\n`,
-      );
+      this.lines.stderr.write(`${this.stderrStyle.dim(`debug: ${this.redactor.redact(line)}`)}\n`);
   }
 }
 

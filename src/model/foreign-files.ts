@@ -1,6 +1,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { visibleName } from '../visible-name.js';
 import { MODELRUN_DIR } from './staging-dir.js';
 
 /**
@@ -41,13 +42,18 @@ export async function assertNoForeignFiles(
   stagingDir: string,
   outputDir: string,
   keep: readonly string[],
+  runIdSubdir = true,
 ): Promise<void> {
   const found = await firstForeignFile(stagingDir, keep);
   if (found === undefined) return;
   throw new ConfigError(
-    `cannot stage the run in ${stagingDir} (output_dir ${outputDir}): it already holds ${found}, and modelrun did not stage this folder (it has no ${MODELRUN_DIR}/ folder), so the template could be rendered over your files`,
+    `cannot stage the run in ${visibleName(stagingDir)} (output_dir ${visibleName(outputDir)}): it already holds ${visibleName(found)}, and modelrun did not stage this folder (it has no ${MODELRUN_DIR}/ folder), so the template could be rendered over your files`,
+    // With run_id_subdir: false the run is staged in output_dir itself,
+    // whatever its run_id, so only another output_dir helps there.
     {
-      hint: 'give the run a run_id of its own, or point output_dir at a new or empty folder, such as output_dir: ./simulations; or move your files out of the folder',
+      hint: runIdSubdir
+        ? 'give the run a run_id of its own, or point output_dir at a new or empty folder, such as output_dir: ./simulations; or move your files out of the folder'
+        : 'with run_id_subdir: false the run is staged in output_dir itself: point output_dir at a new or empty folder, such as output_dir: ./simulations, or set run_id_subdir: true; or move your files out of the folder',
     },
   );
 }

@@ -93,6 +93,11 @@ describe('renderTemplate', () => {
       '{% set y = config.nmae | upper %}{{ y }}',
       'line 1, column 26: config.nmae is not defined',
     ],
+    [
+      'given to a set, printed later',
+      'a\n{% set y = config.nmae %}\n{{ y }}',
+      'line 2, column 1: config.nmae is not defined',
+    ],
     ['outside the context', '{{ nosuch }}', 'line 1, column 1: nosuch is not defined'],
     [
       'looped over',
@@ -129,6 +134,17 @@ describe('renderTemplate', () => {
   ])('takes a key with a null value as defined: %s → "%s"', async (text, expected) => {
     await render({ 'input.txt': text });
     expect(readFileSync(tree.path('out', 'input.txt'), 'utf8')).toBe(expected);
+  });
+
+  it('hints runtime’s own names for a runtime name, never config', async () => {
+    const error = (await render({ 'input.txt': '{{ runtime.nope }}' }).catch(
+      (e: unknown) => e,
+    )) as ConfigError;
+    expect(error.message).toBe('template input.txt, line 1, column 1: runtime.nope is not defined');
+    expect(error.hint).toMatch(
+      /^runtime has run_id, .*period; fix the spelling, or put a value of your own under `config:`/,
+    );
+    expect(error.hint).not.toMatch(/define it under/);
   });
 
   it('never suggests the very name that is not defined', async () => {

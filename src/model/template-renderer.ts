@@ -8,7 +8,7 @@ import { PACKAGE_ROOT } from '../package-info.js';
 import type { TemplateContext } from './template-context.js';
 import { configureEnvironment, UNDEFINED_INPUT } from './template-environment.js';
 import { TemplateLoader } from './template-loader.js';
-import { expressionAt, undefinedPath } from './undefined-name.js';
+import { expressionAt, setOf, undefinedPath } from './undefined-name.js';
 
 /** The worker's script: built beside the CLI (npm run build). */
 export const RENDER_WORKER_SCRIPT = join(PACKAGE_ROOT, 'dist', 'render-worker.js');
@@ -189,10 +189,19 @@ function renderError(
       position === null
         ? undefined
         : expressionAt(template.text, Number(position[1]), Number(position[2]));
-    const missing =
-      expression === undefined
-        ? undefined
-        : undefinedPath(expression, template.context as unknown as Record<string, unknown>);
+    const context = template.context as unknown as Record<string, unknown>;
+    let missing = expression === undefined ? undefined : undefinedPath(expression, context);
+    let shownAt = at;
+    // `{% set y = config.nope %}{{ y }}` fails at {{ y }}; the set is what names the mistake.
+    const set =
+      missing !== undefined && missing.parent === undefined
+        ? setOf(template.text, missing.path)
+        : undefined;
+    const fromSet = set === undefined ? undefined : undefinedPath(set.expression, context);
+    if (set !== undefined && fromSet?.parent !== undefined) {
+      missing = fromSet;
+      shownAt = `, line ${set.line}, column ${set.column}`;
+    }
     const named =
       missing !== undefined
         ? `${missing.path} is not defined`
@@ -206,13 +215,19 @@ function renderError(
         : closestMatch(name, missing.known);
     // Never "did you mean config.x?" about config.x itself.
     const suggestion = closest === name ? '' : closest;
-    return new ConfigError(`template ${where}${at}: ${named}`, {
+    // runtime's names come from modelrun alone: config cannot add one.
+    const inRuntime = missing?.path.startsWith('runtime.') === true;
+    return new ConfigError(`template ${where}${shownAt}: ${named}`, {
       hint: [
         suggestion ? `did you mean ${missing?.parent}.${suggestion}? ` : '',
-        missing?.parent === 'config'
-          ? `config has ${missing.known?.join(', ') || 'nothing'}; define it under \`config:\` in the model file, `
-          : 'define it under `config:` in the model file, fix its spelling, ',
-        'or give a fallback with {{ name | default("value") }}; runtime has run_id, period, staging_dir, generated_at and host',
+        inRuntime
+          ? `${missing?.parent} has ${missing?.known?.join(', ') || 'nothing'}; fix the spelling, or put a value of your own under \`config:\` in the model file and write {{ config.name }}`
+          : [
+              missing?.parent === 'config'
+                ? `config has ${missing.known?.join(', ') || 'nothing'}; define it under \`config:\` in the model file, `
+                : 'define it under `config:` in the model file, fix its spelling, ',
+              'or give a fallback with {{ name | default("value") }}; runtime has run_id, period, staging_dir, generated_at and host',
+            ].join(''),
       ].join(''),
       ...withCause,
     });

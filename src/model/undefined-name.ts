@@ -74,3 +74,24 @@ export function undefinedPath(
   }
   return unresolved === undefined ? undefined : { path: unresolved };
 }
+
+/**
+ * The last `{% set NAME = … %}` in `text`, with where its tag starts (line
+ * and column from 1): a name printed undefined that a set gave its value
+ * was given an undefined value there, and the set is what to fix.
+ */
+export function setOf(
+  text: string,
+  name: string,
+): { expression: string; line: number; column: number } | undefined {
+  if (!/^[A-Za-z_]\w*$/.test(name)) return undefined;
+  const sets = [...text.matchAll(new RegExp(`\\{%-?\\s*set\\s+${name}\\s*=([^]*?)-?%\\}`, 'g'))];
+  const last = sets.at(-1);
+  if (last === undefined) return undefined;
+  const before = text.slice(0, last.index).split('\n');
+  return {
+    expression: (last[1] as string).trim(),
+    line: before.length,
+    column: (before.at(-1) as string).length + 1,
+  };
+}

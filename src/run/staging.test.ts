@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pipelineHarness } from '../../test/helpers/pipeline.js';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { diskPathContext } from '../config/path-context.js';
+import { ConfigError } from '../errors.js';
 import { postprocessorSchema } from '../postprocess/registry.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
 import { runPipeline } from './pipeline.js';
@@ -213,6 +214,20 @@ describe('a staging dir modelrun did not make', () => {
       );
     expect(readFileSync(join(staging, 'notes.txt'), 'utf8')).toBe('mine');
     expect(existsSync(join(staging, '.modelrun'))).toBe(false);
+  });
+
+  it('names the file escaped, and with run_id_subdir: false hints another output_dir, not a run_id', async () => {
+    const { request, deps } = setup(
+      { command: 'true', template: 'tpl', run_id_subdir: false },
+      { 'tpl/notes.txt': 'NEW', 'simulations/evil\u202etxt.sh': 'mine' },
+    );
+    const error = await runPipeline(request, deps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    const { message, hint } = error as ConfigError;
+    expect(message).toContain('evil\\u202etxt.sh');
+    expect(message).not.toContain('\u202e');
+    expect(hint).not.toContain('run_id of its own');
+    expect(hint).toContain('point output_dir at a new or empty folder');
   });
 
   it('is used when it is empty, and a rerun renders over what modelrun wrote', async () => {

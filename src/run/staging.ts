@@ -60,7 +60,7 @@ export async function checkStaging(
   await assertApartFromTemplate(stagingDir, model);
   const keep = await sourcesIn(stagingDir, deletion.sources);
   if (model.template !== undefined && !request.skipGenerate)
-    await assertNoForeignFiles(stagingDir, model.output_dir, keep);
+    await assertNoForeignFiles(stagingDir, model.output_dir, keep, model.run_id_subdir);
   return { empty, keep };
 }
 
