@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -194,6 +194,30 @@ describe('runModel', () => {
     await expect(run).rejects.toThrow(says);
   });
 
+  // A misspelt option must not be ignored: a misspelt dry run would run the model for real.
+  it.each([
+    ['dryrun', { dryrun: true }, /no `dryrun` option; did you mean `dryRun`\?/],
+    [
+      'postProcess',
+      { postProcess: false },
+      /no `postProcess` option; did you mean `postprocess`\?/,
+    ],
+    [
+      'skip_generate',
+      { skip_generate: true },
+      /no `skip_generate` option; did you mean `skipGenerate`\?/,
+    ],
+    ['abortSignal', { abortSignal: new AbortController().signal }, /no `abortSignal` option$/],
+  ])('rejects the unknown option %s before running anything', async (_name, extra, says) => {
+    const dir = tree();
+    const model = { run_id: uniqueId('lib-typo'), output_dir: dir.root, command: 'touch ran' };
+    const run = runModel({ model, cwd: dir.root, ...extra } as Parameters<typeof runModel>[0]);
+    await expect(run).rejects.toBeInstanceOf(UsageError);
+    await expect(run).rejects.toThrow(says);
+    await expect(run).rejects.toMatchObject({ hint: expect.stringContaining('`dryRun`') });
+    expect(readdirSync(dir.root)).toEqual([]);
+  });
+
   it('runs many at once on one AbortSignal without a listener warning, and removes each listener', async () => {
     const dir = tree();
     const controller = new AbortController();
@@ -224,6 +248,8 @@ describe('validate functions, given options they cannot take,', () => {
     ['options that are not an object', 'x', /options must be an object/],
     ['an env that is not strings', { env: { N: 4 } }, /`env`/],
     ['a file that is not a string', { file: 3 }, /`file`/],
+    ['a misspelt option', { File: 'model.yml' }, /no `File` option; did you mean `file`\?/],
+    ['an unknown option', { strict: true }, /validateModel has no `strict` option$/],
   ])('throw a UsageError for %s', (_name, options, says) => {
     const call = () =>
       validateModel({ run_id: 'opts', command: 'true' }, options as unknown as { file?: string });

@@ -111,6 +111,51 @@ describe('the model output echoed by modelrun run', () => {
   }, 40_000);
 });
 
+describe('a reader of the echo that stalls past the close limit', () => {
+  // `modelrun run big.yml | less` with the user still on the first page: the
+  // rest of the echo is lost at exit, and the reader would see output that
+  // looks complete. stderr, which is still read, says so.
+  it('is told on stderr how much it was not shown and where all of it is, with the log complete', async () => {
+    const bigId = `big-${randomBytes(4).toString('hex')}`;
+    const size = 10 * 1024 * 1024;
+    writeFileSync(
+      tree.path('big.yml'),
+      `run_id: ${bigId}\noutput_dir: ./sims\npostprocess: []\n` +
+        `command: ${JSON.stringify(`head -c ${size} /dev/zero | tr '\\0' x; echo END`)}\n`,
+    );
+    const child = spawn(process.execPath, [BIN, 'run', 'big.yml'], {
+      cwd: tree.root,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    try {
+      // stdout is read only once modelrun has exited, as by `| (sleep 14; cat)`.
+      const code = await Promise.race([
+        new Promise<number | null>((resolve) => child.on('exit', resolve)),
+        sleep(30_000, 'still running'),
+      ]);
+      const shown = Buffer.concat(await child.stdout.toArray()).toString();
+      const log = tree.path('sims', bigId, 'logs', 'stdout.log');
+      expect(code).toBe(0);
+      expect(statSync(log).size).toBe(size + 'END\n'.length);
+      expect(shown).not.toContain('END');
+      const line =
+        /modelrun: stdout's reader fell behind; (\d+) bytes not shown; all of it is in (.*)\n/.exec(
+          stderr,
+        );
+      expect(line?.[2]).toBe(log);
+      // The count is what the reader had not taken when modelrun gave up on it.
+      expect(Number(line?.[1])).toBeGreaterThan(size / 2);
+      const modelShown = shown.length - shown.replace(/^x+/, '').length;
+      expect(Number(line?.[1])).toBeLessThanOrEqual(size + 4 - modelShown);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 40_000);
+});
+
 describe('colour on a terminal', () => {
   const colourId = `colour-${randomBytes(4).toString('hex')}`;
   tree.write('colour.yml', `run_id: ${colourId}\ncommand: echo hi\npostprocess: []\n`);

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { closestMatch } from '../config/did-you-mean.js';
 import { UsageError } from '../errors.js';
 
 /**
@@ -77,6 +78,7 @@ export function checkValidateOptions(name: string, options: unknown): void {
 }
 
 function checkEach(name: string, options: Record<string, unknown>, table: Record<string, Check>) {
+  checkKnown(name, options, Object.keys(table));
   for (const [option, check] of Object.entries(table)) {
     const value = options[option];
     if (value === undefined) continue;
@@ -85,6 +87,23 @@ function checkEach(name: string, options: Record<string, unknown>, table: Record
       throw new UsageError(`${name}'s \`${option}\` option must be ${expected}`, {
         hint: `fix or leave out \`${option}\``,
       });
+  }
+}
+
+// A misspelt option would otherwise be ignored: `dryrun: true` would run the
+// model for real, on Slurm a real job. Keys whose value is undefined are
+// rejected too, as `{ dryrun: flag }` is the same mistake whatever `flag` is.
+function checkKnown(name: string, options: Record<string, unknown>, known: string[]): void {
+  for (const option of Object.keys(options)) {
+    if (known.includes(option)) continue;
+    const match = closestMatch(option, known);
+    const list = known.map((k) => `\`${k}\``).join(', ');
+    throw new UsageError(
+      match === undefined
+        ? `${name} has no \`${option}\` option`
+        : `${name} has no \`${option}\` option; did you mean \`${match}\`?`,
+      { hint: `its options are ${list}` },
+    );
   }
 }
 

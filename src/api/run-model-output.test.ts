@@ -22,12 +22,24 @@ function printingModel(runId: string, then = 'true') {
 }
 
 describe('runModel with a stdout stream read only after the run', () => {
-  it('resolves, with the logs complete, and the stream then holds the output', async () => {
+  it('resolves, with the logs complete, says through onWarning what was not taken, and the stream then holds the output', async () => {
     tree = makeTree();
     const runId = `collect-${randomBytes(4).toString('hex')}`;
     const stdout = new PassThrough();
-    const record = await runModel({ model: printingModel(runId), cwd: tree.root, stdout });
+    const warnings: string[] = [];
+    const onWarning = (w: { message: string }) => warnings.push(w.message);
+    const record = await runModel({
+      model: printingModel(runId),
+      cwd: tree.root,
+      stdout,
+      onWarning,
+    });
     expect(record.status).toBe('succeeded');
+    // The caller may never read it, as a pipe's reader may never: it hears how much it had not taken.
+    const log = tree.path('sims', runId, 'logs', 'stdout.log');
+    expect(warnings).toEqual([
+      `modelrun: stdout's reader fell behind; ${SIZE} bytes not shown; all of it is in ${log}`,
+    ]);
     expect(readFileSync(tree.path('sims', runId, 'logs', 'stdout.log'), 'utf8')).toBe(
       'x'.repeat(SIZE),
     );

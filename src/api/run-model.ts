@@ -129,6 +129,7 @@ export async function runModel(options: RunModelOptions): Promise<RunResult> {
       ? model.postprocess
       : options.postprocessors.map((p) => load(p, postprocessorReader));
 
+  const onWarning = options.onWarning;
   // The caller's signal stops the run through a controller of its own, whose reason says how.
   const stopper = new AbortController();
   const stop = () => stopper.abort({ kind: 'abort' } satisfies StopReason);
@@ -147,7 +148,17 @@ export async function runModel(options: RunModelOptions): Promise<RunResult> {
       },
       {
         env,
-        terminal: { stdout: sink(options.stdout), stderr: sink(options.stderr) },
+        terminal: {
+          stdout: sink(options.stdout),
+          stderr: sink(options.stderr),
+          // A caller who reads the output late would find it cut without a word.
+          ...(onWarning === undefined
+            ? {}
+            : {
+                onGaveUp: (message: string) =>
+                  onWarning({ message, path: '', file: shownModel(options.model) }),
+              }),
+        },
         status: options.onStatus ?? (() => undefined),
         signal: stopper.signal,
         cleanup: new Cleanup(),
@@ -166,6 +177,10 @@ function dryRunResult(record: RunRecord, dryRun: DryRun): RunResult {
   // Everything a run checks first passed, and nothing was started.
   endRecord(done, 'succeeded');
   return { ...done, dry_run: dryRun };
+}
+
+function shownModel(model: RunModelOptions['model']): string {
+  return typeof model === 'string' ? model : '(model object)';
 }
 
 function issueOf(problem: Problem): ValidationIssue {

@@ -5,24 +5,39 @@ import {
   Interrupts,
   interruptExitCode,
 } from '../run/interrupts.js';
-import { untilTaken } from '../run/streams.js';
+import { stallReported, untilTaken } from '../run/streams.js';
 import { escapeDeceptive } from '../visible-name.js';
 import { runCli } from './run-cli.js';
 
 /**
  * Waits until everything written to a stream has been handed to the OS, but
  * not for a reader that stopped reading (`modelrun run | less` left on its
- * first page): the run is over and its logs have everything.
+ * first page): the run is over and its logs have everything. Resolves with
+ * the bytes left unwritten, 0 when all of it was taken.
  */
-function drain(stream: NodeJS.WriteStream): Promise<void> {
-  return Promise.race([
+async function drain(stream: NodeJS.WriteStream): Promise<number> {
+  await Promise.race([
     new Promise<void>((resolve) => stream.write('', () => resolve())),
     untilTaken(() => stream.writableLength, 2000, 10_000),
   ]);
+  return stream.writableLength;
 }
 
 async function exit(code: number): Promise<never> {
-  await Promise.all([drain(process.stdout), drain(process.stderr)]);
+  const streams = [process.stdout, process.stderr] as const;
+  const left = await Promise.all(streams.map(drain));
+  // What is left behind a stalled reader is lost at exit, and a reader that
+  // resumes later would see output that looks complete: say so on the other
+  // stream, unless a run already did (with the log's path) or both stalled.
+  const [outLeft, errLeft] = left;
+  const stalled = (i: 0 | 1) => (left[i] ?? 0) > 0 && !stallReported.has(streams[i]);
+  if (stalled(0) && errLeft === 0) {
+    process.stderr.write(`modelrun: stdout's reader fell behind; ${outLeft} bytes not shown\n`);
+    await drain(process.stderr);
+  } else if (stalled(1) && outLeft === 0) {
+    process.stdout.write(`modelrun: stderr's reader fell behind; ${errLeft} bytes not shown\n`);
+    await drain(process.stdout);
+  }
   // The one place modelrun exits.
   process.exit(code);
 }

@@ -1,7 +1,14 @@
+import { escapeDeceptive } from '../visible-name.js';
 import { untilTaken } from './streams.js';
 
 /** How much echo may wait for a slow reader, per stream, before the echo skips output. */
 export const ECHO_LIMIT_BYTES = 4 * 1024 * 1024;
+
+/** What a reader the echo gave up on was not shown, and the line that says so. */
+export interface EchoGaveUp {
+  bytes: number;
+  notice: string;
+}
 
 export interface BoundedEchoOptions {
   /** Bytes the reader may fall behind before output is skipped. Default: ECHO_LIMIT_BYTES. */
@@ -27,6 +34,10 @@ export class BoundedEcho {
   private pending = 0;
   /** Bytes skipped since the echo last kept up; 0 when it keeps up. */
   private skipped = 0;
+  /** The model's bytes the reader never got: all skipped, and those queued when the echo gave up. */
+  private skippedInAll = 0;
+  /** The model's bytes (not notices) among `pending`. */
+  private pendingModel = 0;
   private gone = false;
 
   constructor(
@@ -44,10 +55,11 @@ export class BoundedEcho {
     // A single chunk larger than the limit still goes to a reader that has taken everything.
     if (behind && this.pending > 0) {
       this.skipped += size;
+      this.skippedInAll += size;
       return;
     }
     this.markGap();
-    this.send(chunk, size);
+    this.send(chunk, size, true);
   }
 
   /**
@@ -55,27 +67,39 @@ export class BoundedEcho {
    * has stalled: the run must end, and its logs hold everything. What the
    * reader has not taken is left in its stream (a PassThrough keeps it for a
    * caller that reads after the run), followed by the notice of a gap at the end.
+   * Resolves with what the reader was not shown when the echo gave up on it
+   * (that notice may never be read, so the caller says it elsewhere), or
+   * undefined when the reader took everything or went away.
    */
-  async settle(stallMs: number, capMs: number): Promise<void> {
+  async settle(stallMs: number, capMs: number): Promise<EchoGaveUp | undefined> {
     if (!this.closed()) this.markGap();
     await untilTaken(() => (this.gone ? 0 : this.pending), stallMs, capMs);
+    if (this.gone || this.pending === 0) return undefined;
+    const bytes = this.skippedInAll + this.pendingModel;
+    const notice = `modelrun: ${this.options.name}'s reader fell behind; ${bytes} bytes not shown; ${this.where()}`;
+    return { bytes, notice };
+  }
+
+  private where(): string {
+    return this.options.logFile === undefined
+      ? 'it was not kept (capture_output is false)'
+      : `all of it is in ${escapeDeceptive(this.options.logFile)}`;
   }
 
   private markGap(): void {
     if (this.skipped === 0) return;
-    const where =
-      this.options.logFile === undefined
-        ? 'it was not kept (capture_output is false)'
-        : `all of it is in ${this.options.logFile}`;
-    const notice = `\n[modelrun: ${this.skipped} bytes of the model's ${this.options.name} skipped here: the reader fell behind; ${where}]\n`;
+    const notice = `\n[modelrun: ${this.skipped} bytes of the model's ${this.options.name} skipped here: the reader fell behind; ${this.where()}]\n`;
     this.skipped = 0;
-    this.send(notice, Buffer.byteLength(notice));
+    this.send(notice, Buffer.byteLength(notice), false);
   }
 
-  private send(data: Buffer | string, size: number): void {
+  private send(data: Buffer | string, size: number, model: boolean): void {
+    const modelBytes = model ? size : 0;
     this.pending += size;
+    this.pendingModel += modelBytes;
     this.target.write(data, (error?: Error | null) => {
       this.pending -= size;
+      this.pendingModel -= modelBytes;
       // The reader going away must not fail the run; the log files still have everything.
       if (error) this.gone = true;
     });

@@ -2,12 +2,17 @@ import { homedir } from 'node:os';
 import type { Guardian } from '../guardian/client.js';
 import type { Redactor } from '../secrets.js';
 import type { Cleanup } from './cleanup.js';
-import { type PipelineResult, type RunRequest, runPipeline } from './pipeline.js';
+import {
+  type PipelineDeps,
+  type PipelineResult,
+  type RunRequest,
+  runPipeline,
+} from './pipeline.js';
 
 export interface ExecuteDeps {
   env: NodeJS.ProcessEnv;
   /** Where the model's output is echoed live. */
-  terminal: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+  terminal: PipelineDeps['terminal'];
   /** modelrun's own progress lines. */
   status(line: string): void;
   /** Aborting it stops the run and cleans it up. */

@@ -54,7 +54,12 @@ export interface PipelineDeps {
   /** The home folder, which no run is staged in or above. */
   home: string;
   /** Where the model's output is echoed live. */
-  terminal: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+  terminal: {
+    stdout: NodeJS.WritableStream;
+    stderr: NodeJS.WritableStream;
+    /** Where to say that the echo gave up on a stalled reader; default: on the other stream. */
+    onGaveUp?: (notice: string) => void;
+  };
   /** modelrun's own progress lines ("generated 3 files", "running on local…"). */
   status(line: string): void;
   /** Aborted on SIGINT or SIGTERM. */

@@ -257,4 +257,63 @@ describe('run output', () => {
     expect(expected.toString().startsWith(shown)).toBe(true);
     expect(Number(notice?.[1])).toBe(expected.length - shown.length);
   });
+
+  // The notice at the end of a stalled reader's stream may never be read (`| less` left on its first page).
+  it('says on the other stream what a reader it gave up on was not shown, and where all of it is', async () => {
+    tree = makeTree();
+    const expected = execFileSync('seq', ['1', '100000']);
+    const out = new PassThrough();
+    const err = new PassThrough();
+    const handle = await createRunOutput({
+      logDir: tree.path('logs'),
+      echo: { stdout: out, stderr: err },
+      echoLimitBytes: 64 * 1024,
+    });
+    await runProcess(
+      { file: 'seq', args: ['1', '100000'], cwd: tree.root, env: { PATH: process.env.PATH ?? '' } },
+      handle.output,
+      { signal: new AbortController().signal, graceMs: 1000 },
+    );
+    const closing = handle.close();
+    err.resume();
+    const said: Buffer[] = [];
+    err.on('data', (chunk: Buffer) => said.push(chunk));
+    await closing;
+    out.end();
+    const shown =
+      Buffer.concat(await out.toArray())
+        .toString()
+        .split('\n[modelrun:')[0] ?? '';
+    const line =
+      /^modelrun: stdout's reader fell behind; (\d+) bytes not shown; all of it is in (.*)\n$/.exec(
+        Buffer.concat(said).toString(),
+      );
+    expect(line?.[2]).toBe(tree.path('logs', 'stdout.log'));
+    // What the stream still held when the echo gave up counts as not shown: at exit, the CLI's is lost.
+    expect(Number(line?.[1])).toBeGreaterThanOrEqual(expected.length - shown.length);
+    expect(Number(line?.[1])).toBeLessThanOrEqual(expected.length);
+  });
+
+  it('hands that line to onGaveUp when given, and to no stream', async () => {
+    tree = makeTree();
+    const err = new PassThrough();
+    const notices: string[] = [];
+    const handle = await createRunOutput({
+      echo: { stdout: new PassThrough(), stderr: err, onGaveUp: (n) => notices.push(n) },
+      echoLimitBytes: 64 * 1024,
+    });
+    await runProcess(
+      { file: 'seq', args: ['1', '100000'], cwd: tree.root, env: { PATH: process.env.PATH ?? '' } },
+      handle.output,
+      { signal: new AbortController().signal, graceMs: 1000 },
+    );
+    err.resume();
+    await handle.close();
+    expect(notices).toEqual([
+      expect.stringMatching(
+        /^modelrun: stdout's reader fell behind; \d+ bytes not shown; it was not kept \(capture_output is false\)$/,
+      ),
+    ]);
+    expect(err.read()).toBeNull();
+  });
 });

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { RunFailedError } from '../errors.js';
 import { openOwnFile } from '../link-safe.js';
-import { BoundedEcho } from './bounded-echo.js';
+import { BoundedEcho, type EchoGaveUp } from './bounded-echo.js';
 import { LineTail } from './line-tail.js';
 import { sameTerminal } from './same-terminal.js';
 import { StreamPrefixer } from './stream-prefixer.js';
-import { endAndWait, writeChunk } from './streams.js';
+import { endAndWait, stallReported, writeChunk } from './streams.js';
 
 /** Where a backend writes the model's two output streams. */
 export interface RunOutput {
@@ -31,6 +31,12 @@ export interface RunOutputOptions {
      * by default only when both targets are the same terminal.
      */
     label?: boolean;
+    /**
+     * Where to say that the echo gave up on a reader that stopped reading,
+     * as the notice in that reader's stream may never be read. Default: a
+     * line on the other stream, unless its reader stopped too.
+     */
+    onGaveUp?: (notice: string) => void;
   };
   /** How many trailing stderr lines to keep for the failure summary. */
   tailLines?: number;
@@ -112,14 +118,36 @@ export async function createRunOutput(options: RunOutputOptions): Promise<RunOut
         // First every queued chunk through the tees, then the files: in the
         // other order, the end of the output could be lost.
         await Promise.all([output.stdout, output.stderr].map(endAndWait));
-        await Promise.all([
-          ...Object.values(files ?? {}).map(endAndWait),
-          ...Object.values(echoes ?? {}).map((e) => e.settle(ECHO_STALL_MS, ECHO_CAP_MS)),
+        const [, gaveUp] = await Promise.all([
+          Promise.all(Object.values(files ?? {}).map(endAndWait)),
+          echoes === undefined
+            ? undefined
+            : Promise.all(
+                [echoes.stdout, echoes.stderr].map((e) => e.settle(ECHO_STALL_MS, ECHO_CAP_MS)),
+              ),
         ]);
+        if (echo !== undefined && gaveUp !== undefined) sayGaveUp(echo, gaveUp);
       })();
       return closing;
     },
   };
+}
+
+/** Says, away from the stalled reader, what it was not shown. */
+function sayGaveUp(
+  echo: NonNullable<RunOutputOptions['echo']>,
+  [stdout, stderr]: (EchoGaveUp | undefined)[],
+): void {
+  const say = (target: NodeJS.WritableStream, gaveUp: EchoGaveUp, other: NodeJS.WritableStream) => {
+    // modelrun's exit would otherwise say it again, without the log's path.
+    stallReported.add(target);
+    if (echo.onGaveUp !== undefined) echo.onGaveUp(gaveUp.notice);
+    else if (target !== other) other.write(`${gaveUp.notice}\n`);
+  };
+  if (stdout !== undefined)
+    say(echo.stdout, stdout, stderr === undefined ? echo.stderr : echo.stdout);
+  if (stderr !== undefined)
+    say(echo.stderr, stderr, stdout === undefined ? echo.stdout : echo.stderr);
 }
 
 /**

@@ -51,3 +51,9 @@ export async function untilTaken(
     last = current;
   }
 }
+
+/**
+ * Streams whose stalled reader modelrun has already told about what it was
+ * not shown, so that exiting does not say it twice.
+ */
+export const stallReported = new WeakSet<object>();
