@@ -37,9 +37,15 @@ describe('runModel with a stdout stream read only after the run', () => {
     expect(record.status).toBe('succeeded');
     // The caller may never read it, as a pipe's reader may never: it hears how much it had not taken.
     const log = tree.path('sims', runId, 'logs', 'stdout.log');
-    expect(warnings).toEqual([
-      `modelrun: stdout's reader fell behind; ${SIZE} bytes not shown; all of it is in ${log}`,
-    ]);
+    // How much of it still sat in the stream's own buffer depends on Node's buffering: count a bound.
+    expect(warnings).toHaveLength(1);
+    const notShown =
+      /^modelrun: stdout's reader fell behind; (\d+) bytes not shown; all of it is in (.*)$/.exec(
+        warnings[0] ?? '',
+      );
+    expect(notShown?.[2]).toBe(log);
+    expect(Number(notShown?.[1])).toBeGreaterThan(0);
+    expect(Number(notShown?.[1])).toBeLessThanOrEqual(SIZE);
     expect(readFileSync(tree.path('sims', runId, 'logs', 'stdout.log'), 'utf8')).toBe(
       'x'.repeat(SIZE),
     );
