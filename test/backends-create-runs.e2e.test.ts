@@ -111,5 +111,7 @@ describe('backends create --with-examples writes a config that runs', () => {
         expect(test.status).toBe(0);
       }
     },
+    // Four CLI starts; on a loaded 2-core machine each can take seconds.
+    60_000,
   );
 });
