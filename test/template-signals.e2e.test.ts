@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN } from './helpers/cli.js';
+import { waitFor } from './helpers/processes.js';
 import { readRunRecord } from './helpers/run-record.js';
 import { makeTree } from './helpers/tree.js';
 
@@ -27,8 +29,12 @@ describe('a signal during template rendering', () => {
         stdio: 'ignore',
       });
       const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-      // Long enough for the render to be under way: the whole render takes about ten.
-      await sleep(1500);
+      // The staging lock is taken once modelrun has its signal handlers and
+      // before it renders: however slowly it started, the render is then
+      // about to begin, and takes about ten seconds.
+      const lock = tree.path('simulations', runId, '.modelrun', 'run.lock');
+      expect(await waitFor(() => existsSync(lock), 20_000)).toBe(true);
+      await sleep(500);
       const sent = Date.now();
       child.kill(signal);
       expect(await exited).toBe(code);
@@ -38,6 +44,6 @@ describe('a signal during template rendering', () => {
         stages: { generate: { status: 'cancelled' } },
       });
     },
-    30_000,
+    45_000,
   );
 });
