@@ -33,7 +33,8 @@ export const hostileCases: HostileCase[] = [
       return {
         args: ['run', 'm.yml'],
         exit: [2],
-        says: /already holds .*evil\\u202etxt\.sh,[\s\S]*hint: with run_id_subdir: false .*point output_dir/,
+        // Escaped where it is named, and no raw override anywhere in the output.
+        says: /^(?![\s\S]*\u202e)[\s\S]*already holds .*evil\\u202etxt\.sh,[\s\S]*hint: with run_id_subdir: false .*point output_dir at a new or empty folder/,
         keep: ['m.yml', 'tpl', `out/evil${RLO}txt.sh`],
       };
     },
