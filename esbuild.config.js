@@ -13,9 +13,9 @@ rmSync('dist', { recursive: true, force: true });
  * client), they were most of the bundle's size and 40 ms of every docker
  * run's start-up.
  * - dockerode's BuildKit session, used only by buildImage({ version: '2' });
- *   modelrun builds with the classic builder (src/backends/dockerode-engine.ts).
+ *   modelrun builds with the classic builder (src/backends/docker/dockerode-engine.ts).
  * - docker-modem's SSH transport, used only for ssh:// engine addresses,
- *   which engineAddress (src/backends/docker-engine.ts) rejects.
+ *   which engineAddress (src/backends/docker/engine.ts) rejects.
  */
 const unreachable = {
   name: 'unreachable-dockerode-paths',

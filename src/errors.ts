@@ -1,4 +1,5 @@
-import type { Problem } from './load/problems.js';
+import { ExecFailure } from './exec/exec-failure.js';
+import type { Problem } from './problems.js';
 
 /**
  * The few error types modelrun shows to a person, and the one place that
@@ -57,6 +58,18 @@ export class RunFailedError extends ModelrunError {
     super(message, details);
     this.exitCode = details.exitCode ?? 1;
   }
+}
+
+/**
+ * A failure from exec/ (which knows no modelrun error type) as the run
+ * failure it is, with its hint; anything else unchanged.
+ */
+export function asRunFailure(error: unknown): unknown {
+  if (!(error instanceof ExecFailure)) return error;
+  return new RunFailedError(error.message, {
+    hint: error.hint,
+    ...(error.cause === undefined ? {} : { cause: error.cause }),
+  });
 }
 
 export type KnownError = ConfigError | UsageError | EngineUnavailableError | RunFailedError;

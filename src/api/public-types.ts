@@ -1,7 +1,7 @@
-import type { ApptainerConfig } from '../backends/apptainer-config.js';
-import type { DockerConfig } from '../backends/docker-config.js';
-import type { LocalConfig } from '../backends/local.js';
-import type { SlurmConfig } from '../backends/slurm-config.js';
+import type { ApptainerConfig } from '../backends/apptainer/config.js';
+import type { DockerConfig } from '../backends/docker/config.js';
+import type { LocalConfig } from '../backends/local/index.js';
+import type { SlurmConfig } from '../backends/slurm/config.js';
 import type { ArchiveConfig } from '../postprocess/archive.js';
 import type { ChecksumConfig } from '../postprocess/checksum.js';
 import type { CommandPostprocessorConfig } from '../postprocess/command.js';

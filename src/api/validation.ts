@@ -10,12 +10,12 @@ import {
   pipelineConfigSchema,
   validatePipelineFile,
 } from '../load/pipeline-file.js';
-import type { Problem } from '../load/problems.js';
 import { schemaPerFolder } from '../load/schema-cache.js';
 import { type ValidationResult, validateText } from '../load/validate.js';
 import { type ModelConfig, modelConfigSchema } from '../model/model-config.js';
 import { postprocessorSchema } from '../postprocess/registry.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
+import type { Problem } from '../problems.js';
 import type { Environment } from './public-types.js';
 
 /** One thing wrong with (or worth knowing about) a config, placed where it was written. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
+import type { RunJob } from './contract.js';
 import { processCountArgs, resolveCommand, wrapMpi } from './model-command.js';
-import type { RunJob } from './types.js';
 
 const job = (modelCommand: string | undefined): RunJob => ({
   runId: 'run-1',

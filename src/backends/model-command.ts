@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import type { RunJob } from './types.js';
+import type { RunJob } from './contract.js';
 
 /**
  * The backend's own command or executable if it has one, else the model

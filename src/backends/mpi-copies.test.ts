@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { apptainerBackend } from './apptainer.js';
-import { dockerBackend } from './docker.js';
+import { apptainerBackend } from './apptainer/index.js';
+import type { BackendDefinition } from './contract.js';
+import { dockerBackend } from './docker/index.js';
 import { launcherProcessCount } from './model-command.js';
-import { slurmBackend } from './slurm.js';
-import type { BackendDefinition } from './types.js';
+import { slurmBackend } from './slurm/index.js';
 
 const APPTAINER = { type: 'apptainer', image: 'docker://busybox' };
 const slurmApptainer = (job: Record<string, unknown>, container: Record<string, unknown>) => ({

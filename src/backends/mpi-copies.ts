@@ -1,5 +1,5 @@
+import type { LauncherCopies } from './contract.js';
 import { launcherProcessCount } from './model-command.js';
-import type { LauncherCopies } from './types.js';
 
 /**
  * How many copies of the command an MPI launcher starts: the count written

@@ -1,8 +1,8 @@
-import { apptainerBackend } from './apptainer.js';
-import { dockerBackend } from './docker.js';
-import { localBackend } from './local.js';
-import { slurmBackend } from './slurm.js';
-import type { BackendDefinition } from './types.js';
+import { apptainerBackend } from './apptainer/index.js';
+import type { BackendDefinition } from './contract.js';
+import { dockerBackend } from './docker/index.js';
+import { localBackend } from './local/index.js';
+import { slurmBackend } from './slurm/index.js';
 
 /** Every backend type modelrun knows. A new backend is one line here. */
 export const backendRegistry: readonly BackendDefinition[] = [

@@ -1,5 +1,5 @@
+import type { Availability } from '../backends/contract.js';
 import { backendRegistry } from '../backends/registry.js';
-import type { Availability } from '../backends/types.js';
 import { postprocessorRegistry } from '../postprocess/registry.js';
 import type { Output } from './output.js';
 

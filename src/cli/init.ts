@@ -1,10 +1,10 @@
 import type { Stats } from 'node:fs';
 import { lstat, mkdir, open, readlink, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { shellWord } from '../backends/shell.js';
 import { UsageError } from '../errors.js';
+import { shellWord } from '../exec/shell.js';
+import { hiddenCharacters, visibleName } from '../exec/visible-name.js';
 import { kernelFilesystemOf } from '../model/staging-place.js';
-import { hiddenCharacters, visibleName } from '../visible-name.js';
 import type { Output } from './output.js';
 import { STARTER_FILES, STARTER_FOLDERS, starterText } from './starter-files.js';
 import { whyCannotWrite } from './write-output.js';

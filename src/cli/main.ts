@@ -1,12 +1,8 @@
 import { BUG_EXIT_CODE } from '../errors.js';
-import {
-  INTERRUPT_SIGNALS,
-  type InterruptSignal,
-  Interrupts,
-  interruptExitCode,
-} from '../run/interrupts.js';
-import { stallReported, untilTaken } from '../run/streams.js';
-import { escapeDeceptive } from '../visible-name.js';
+import { INTERRUPT_SIGNALS, type InterruptSignal, interruptExitCode } from '../exec/stop-reason.js';
+import { stallReported, untilTaken } from '../exec/streams.js';
+import { escapeDeceptive } from '../exec/visible-name.js';
+import { Interrupts } from '../run/interrupts.js';
 import { runCli } from './run-cli.js';
 
 /**

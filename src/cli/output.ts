@@ -1,6 +1,6 @@
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
+import { escapeDeceptive } from '../exec/visible-name.js';
 import { Redactor } from '../secrets.js';
-import { escapeDeceptive } from '../visible-name.js';
 
 /** A stream the CLI writes to; process.stdout in real use, a buffer in tests. */
 export interface TextSink {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { DryRun } from '../backends/types.js';
+import type { DryRun } from '../backends/contract.js';
 import { RUN_RECORD_PATH } from '../model/run-record.js';
 import { count } from '../plural.js';
 import type { PipelineResult } from '../run/pipeline.js';

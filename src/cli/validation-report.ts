@@ -1,8 +1,8 @@
 import { type Command, Option } from 'commander';
 import { formatDuration } from '../config/fields.js';
-import type { Problem } from '../load/problems.js';
 import type { ValidationResult } from '../load/validate.js';
 import { count } from '../plural.js';
+import type { Problem } from '../problems.js';
 import type { Output } from './output.js';
 
 export type ReportFormat = 'text' | 'json' | 'github';

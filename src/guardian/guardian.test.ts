@@ -17,8 +17,8 @@ import {
 } from '../../test/helpers/engines.js';
 import { isRunning, killedAfterEach, waitUntilGone } from '../../test/helpers/processes.js';
 import { makeTree } from '../../test/helpers/tree.js';
-import { writeEnvFile } from '../backends/env-file.js';
-import { MARK_VARIABLE, newRunMark } from '../backends/escaped-processes.js';
+import { writeEnvFile } from '../backends/containers/env-file.js';
+import { MARK_VARIABLE, newRunMark } from '../exec/escaped-processes.js';
 import { GUARDIAN_SCRIPT } from './client.js';
 import type { GuardMessage, GuardTask } from './tasks.js';
 

@@ -1,17 +1,11 @@
+import type { Guard as GuardOf, ProcessGroupTask } from '../exec/guard.js';
+
 /**
  * What the guardian undoes if modelrun dies before it could: the things a
  * run starts that would otherwise outlive it.
  */
 export type GuardTask =
-  /**
-   * A local or Apptainer model's process group: SIGTERM, then SIGKILL after
-   * graceMs; with it the processes that left the group, found by the run's
-   * marker value (`mark`) and in its cgroup folder (`cgroup`), when it has one.
-   * Without `pgid`: handed over before the model starts, so that a modelrun
-   * killed between the start and the group's registration still leaves
-   * nothing behind; every process of the run carries the mark.
-   */
-  | { kind: 'process-group'; pgid?: number; graceMs: number; mark?: string; cgroup?: string }
+  | ProcessGroupTask
   /** A container: removed, or only killed when the config keeps it. */
   | { kind: 'docker-container'; id: string; engine: string; remove: boolean }
   /**
@@ -49,4 +43,4 @@ export type GuardMessage =
   | { op: 'done' };
 
 /** Registers a task with the guardian; the function returned withdraws it once modelrun has undone it itself. */
-export type Guard = (task: GuardTask) => () => void;
+export type Guard = GuardOf<GuardTask>;

@@ -1,11 +1,11 @@
 import type * as z from 'zod';
+import type { ConfigWarning } from '../backends/contract.js';
 import { backendRegistry, backendTypes, findBackend } from '../backends/registry.js';
-import type { ConfigWarning } from '../backends/types.js';
 import type { PathContext } from '../config/path-context.js';
 import { unionByType } from '../config/union.js';
+import type { PathSegment } from '../problems.js';
 import { isSecretName } from '../secrets.js';
 import type { ParseResult } from './parse-yaml.js';
-import type { PathSegment } from './problems.js';
 import type { SourceResult } from './read-source.js';
 import { schemaPerFolder } from './schema-cache.js';
 import {

@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import type { PathSegment } from './problems.js';
+import type { PathSegment } from '../problems.js';
 
 /**
  * A value filled from the environment is text, as the environment holds it.

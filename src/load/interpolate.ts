@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq } from 'yaml';
+import type { PathSegment } from '../problems.js';
 import type { PositionedDocument } from './parse-yaml.js';
-import type { PathSegment } from './problems.js';
 
 export interface InterpolationProblem {
   offset: number;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { LauncherCopies } from '../backends/types.js';
+import type { LauncherCopies } from '../backends/contract.js';
+import { formatPath } from '../problems.js';
 import { mpiWarning, type Placer, runMpiWarning } from './mpi-rule.js';
-import { formatPath } from './problems.js';
 
 const place: Placer = (path, message) => ({
   file: 'slurm.yml',

@@ -1,6 +1,6 @@
+import type { LauncherCopies } from '../backends/contract.js';
 import { findBackend } from '../backends/registry.js';
-import type { LauncherCopies } from '../backends/types.js';
-import type { PathSegment, Problem } from './problems.js';
+import type { PathSegment, Problem } from '../problems.js';
 
 /** Places a message at a data path of a file (ValidationResult.place). */
 export type Placer = (path: PathSegment[], message: string) => Problem;

@@ -1,6 +1,6 @@
 import { isMap, isPair, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
+import type { PathSegment } from '../problems.js';
 import type { PositionedDocument } from './parse-yaml.js';
-import type { PathSegment } from './problems.js';
 
 /**
  * Finds where a data path was written: the value's node, or the key's node

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { localBackend } from '../backends/local.js';
+import { localBackend } from '../backends/local/index.js';
 import { diskPathContext } from '../config/path-context.js';
 import type { ModelConfig } from '../model/model-config.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';

@@ -1,11 +1,11 @@
 import type * as z from 'zod';
-import type { ConfigWarning } from '../backends/types.js';
+import type { ConfigWarning } from '../backends/contract.js';
 import { count } from '../plural.js';
+import { formatPath, type PathSegment, type Problem } from '../problems.js';
 import { convertInterpolated } from './convert-interpolated.js';
 import { interpolateDocument } from './interpolate.js';
 import { type ParseResult, type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
 import { locate } from './positions.js';
-import { formatPath, type PathSegment, type Problem } from './problems.js';
 import { readSource, type SourceResult } from './read-source.js';
 import { friendlyMessages } from './zod-messages.js';
 

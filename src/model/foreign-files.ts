@@ -1,7 +1,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { visibleName } from '../visible-name.js';
+import { visibleName } from '../exec/visible-name.js';
 import { MODELRUN_DIR } from './staging-dir.js';
 
 /**

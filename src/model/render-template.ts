@@ -10,8 +10,8 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { visibleName } from '../exec/visible-name.js';
 import { firstInvalidOffset } from '../utf8.js';
-import { visibleName } from '../visible-name.js';
 import { StagingWriter } from './staging-writer.js';
 import type { TemplateContext } from './template-context.js';
 import { templateFsError } from './template-fs-error.js';

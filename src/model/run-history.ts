@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunFailedError } from '../errors.js';
-import { readOwnFile } from '../link-safe.js';
+import { readOwnFile } from '../exec/link-safe.js';
 import { RUN_RECORD_PATH } from './run-record.js';
 import { MODELRUN_DIR } from './staging-dir.js';
 

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readOwnFile, replaceFile } from '../link-safe.js';
+import { readOwnFile, replaceFile } from '../exec/link-safe.js';
 import { maskSecretKeys, type Redactor } from '../secrets.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled';

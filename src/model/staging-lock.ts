@@ -2,8 +2,8 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { RunFailedError } from '../errors.js';
+import { replaceFile } from '../exec/link-safe.js';
 import type { Guard } from '../guardian/tasks.js';
-import { replaceFile } from '../link-safe.js';
 import { LOCK_OWNER_PATH, LOCK_PATH } from './staging-lock-files.js';
 
 export interface StagingLock {

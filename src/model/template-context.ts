@@ -1,5 +1,5 @@
 import { arch, cpus, hostname, platform } from 'node:os';
-import { userName } from '../run/env.js';
+import { userName } from '../exec/env.js';
 import { type Period, periodSteps } from './period.js';
 
 /** What templates see: `runtime` (facts about this run) and `config` (the model's parameters). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readOwnFile, replaceFile } from '../link-safe.js';
+import { readOwnFile, replaceFile } from '../exec/link-safe.js';
 import { MODELRUN_FOLDER } from './select-files.js';
 
 /**

@@ -1,5 +1,5 @@
-import { describeStopped, type FoundProcess } from '../backends/escaped-processes.js';
-import { type ProcessOutcome, tooLargeToStart } from '../backends/process-runner.js';
+import { describeStopped, type FoundProcess } from '../exec/escaped-processes.js';
+import { type ProcessOutcome, tooLargeToStart } from '../exec/process-runner.js';
 import type { PostprocessOutcome } from './types.js';
 
 /** The postprocessor's verdict on how its command ended. */

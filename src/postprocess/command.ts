@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { checkCommandSize } from '../config/exec-limits.js';
 import { documented, durationSeconds, strictObject, stringMap } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
-import { stringEnv } from '../run/env.js';
+import { stringEnv } from '../exec/env.js';
 import { postprocessorFields } from './common.js';
 import type { PostprocessorConfig, PostprocessorDefinition } from './types.js';
 
@@ -51,9 +51,9 @@ export const commandPostprocessor: PostprocessorDefinition = {
     // The command line, its stderr and start errors may carry a secret; the words around them are ours.
     const redact = context.redact ?? ((text: string) => text);
     const shown = `\`${redact(config.command)}\``;
-    const { runProcess } = await import('../backends/process-runner.js');
+    const { runProcess } = await import('../exec/process-runner.js');
     const { judge, withEscaped } = await import('./command-verdict.js');
-    const { createRunOutput } = await import('../run/run-output.js');
+    const { createRunOutput } = await import('../exec/run-output.js');
     const handle = await createRunOutput({
       ...(context.terminal === undefined ? {} : { echo: context.terminal }),
       tailLines: 5,

@@ -1,4 +1,4 @@
-import { visibleName } from '../visible-name.js';
+import { visibleName } from '../exec/visible-name.js';
 
 /** Something the globs chose that a postprocessor did not take, and why. */
 export interface LeftOut {

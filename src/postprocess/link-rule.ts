@@ -1,6 +1,6 @@
 import { lstat, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { visibleName } from '../visible-name.js';
+import { visibleName } from '../exec/visible-name.js';
 import { type LeftOut, leftOutBecause } from './left-out.js';
 import { fsPath } from './name-spelling.js';
 import type { SelectedEntry } from './select-files.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { decodeLoosely } from '../visible-name.js';
+import { decodeLoosely } from '../exec/visible-name.js';
 
 /*
  * How the glob crawl sees names it could not otherwise match.

@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import type { TemplateSpec } from '../backends/types.js';
+import type { TemplateSpec } from '../backends/contract.js';
 import type { PathContext } from '../config/path-context.js';
 import type { Guard } from '../guardian/tasks.js';
 

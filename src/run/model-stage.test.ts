@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BackendRunner, RunHooks, RunOutcome } from '../backends/types.js';
+import type { BackendRunner, RunHooks, RunOutcome } from '../backends/contract.js';
 import type { RunRecord } from '../model/run-record.js';
 import { Redactor } from '../secrets.js';
 import { Interrupts } from './interrupts.js';

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
-import type { BackendRunner, RunOutcome } from '../backends/types.js';
+import type { BackendRunner, RunOutcome } from '../backends/contract.js';
+import { asRunFailure } from '../errors.js';
+import { setLongTimeout } from '../exec/long-timer.js';
+import { createRunOutput } from '../exec/run-output.js';
+import { describeStop, isCancel, type StopReason } from '../exec/stop-reason.js';
 import type { BackendConfig } from '../load/backend-config.js';
 import type { RunRecord, RunStatus } from '../model/run-record.js';
-import { describeStop, isCancel, type StopReason } from './interrupts.js';
-import { setLongTimeout } from './long-timer.js';
 import type { PipelineDeps } from './pipeline.js';
-import { createRunOutput } from './run-output.js';
 
 export interface ModelRunResult {
   status: RunStatus;
@@ -28,6 +29,8 @@ export async function runModel(
   const handle = await createRunOutput({
     ...(backend.capture_output === false ? {} : { logDir: join(record.staging_dir, 'logs') }),
     ...(backend.stream_output === false ? {} : { echo: deps.terminal }),
+  }).catch((error: unknown) => {
+    throw asRunFailure(error);
   });
   const stage = { status: 'running' as const, started_at: new Date().toISOString() };
   record.stages.run = stage;

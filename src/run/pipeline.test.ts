@@ -5,9 +5,9 @@ import { pipelineHarness } from '../../test/helpers/pipeline.js';
 import { waitUntilGone } from '../../test/helpers/processes.js';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { diskPathContext } from '../config/path-context.js';
+import type { StopReason } from '../exec/stop-reason.js';
 import { postprocessorSchema } from '../postprocess/registry.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
-import type { StopReason } from './interrupts.js';
 import { runPipeline } from './pipeline.js';
 
 let tree: Tree;

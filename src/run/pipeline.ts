@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import type { BackendRunner, DryRun } from '../backends/contract.js';
 import { findBackend } from '../backends/registry.js';
-import type { BackendRunner, DryRun } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
+import { describeStop, type StopReason, stopExitCode } from '../exec/stop-reason.js';
 import type { Guard } from '../guardian/tasks.js';
 import type { BackendConfig } from '../load/backend-config.js';
 import type { ModelConfig } from '../model/model-config.js';
@@ -23,7 +24,6 @@ import type { PostprocessorConfig } from '../postprocess/types.js';
 import { maskSecretKeys, type Redactor } from '../secrets.js';
 import type { Cleanup } from './cleanup.js';
 import { assertStaged, generate } from './generate-stage.js';
-import { describeStop, type StopReason, stopExitCode } from './interrupts.js';
 import { runModel } from './model-stage.js';
 import { runPostprocessors } from './postprocess-stage.js';
 import {

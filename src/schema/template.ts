@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { TemplateSpec } from '../backends/types.js';
+import type { TemplateSpec } from '../backends/contract.js';
 import type { JsonSchema } from './json-schema.js';
 
 export interface TemplateOptions {

@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import type { ContainerSpec } from '../../src/backends/containers/engine-spec.js';
 import type {
   BuildOptions,
   ContainerState,
@@ -6,8 +7,7 @@ import type {
   EngineContainer,
   OutOfMemoryWatch,
   ProgressMessage,
-} from '../../src/backends/docker-client.js';
-import type { ContainerSpec } from '../../src/backends/docker-spec.js';
+} from '../../src/backends/docker/client.js';
 
 /** One frame of the engine's multiplexed attach stream: 1 for stdout, 2 for stderr. */
 export function frame(stream: 1 | 2, payload: string): Buffer {

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { EngineUnavailableError } from '../../errors.js';
+import { DEFAULT_DOCKER_HOST, engineAddress, fetchEngineVersion } from './engine.js';
+
+describe('engineAddress', () => {
+  it('prefers DOCKER_HOST over the config, and the config over the default', () => {
+    expect(
+      engineAddress({ DOCKER_HOST: 'unix:///run/a.sock' }, 'unix:///run/b.sock').socketPath,
+    ).toBe('/run/a.sock');
+    expect(engineAddress({}, 'unix:///run/b.sock').socketPath).toBe('/run/b.sock');
+    expect(engineAddress({}).url).toBe(DEFAULT_DOCKER_HOST);
+  });
+
+  it('reads tcp addresses, with the plain and TLS default ports', () => {
+    expect(engineAddress({ DOCKER_HOST: 'tcp://10.0.0.5:2375' })).toMatchObject({
+      host: '10.0.0.5',
+      port: 2375,
+    });
+    expect(engineAddress({ DOCKER_HOST: 'tcp://docker.internal' })).toMatchObject({
+      host: 'docker.internal',
+      port: 2375,
+    });
+  });
+
+  it('reads unix:// alone as the default socket, as the docker CLI does', () => {
+    expect(engineAddress({ DOCKER_HOST: 'unix://' })).toEqual({
+      url: DEFAULT_DOCKER_HOST,
+      socketPath: '/var/run/docker.sock',
+    });
+  });
+
+  it('reads a bracketed IPv6 host without its brackets', () => {
+    expect(engineAddress({ DOCKER_HOST: 'tcp://[::1]:2375' })).toMatchObject({
+      host: '::1',
+      port: 2375,
+    });
+  });
+
+  it.each([
+    ['ssh://me@host', /"ssh:\/\/me@host" is an ssh:\/\/ engine/, /ssh -nNT -L/],
+    ['npipe:////./pipe/docker_engine', /Windows named pipe/, /unix:\/\//],
+    ['garbage', /"garbage" is not an address modelrun can use/, /tcp:\/\/host:port/],
+    ['fd://', /is not an address modelrun can use/, /unset DOCKER_HOST/],
+    ['tcp://', /"tcp:\/\/" is not a valid address/, /tcp:\/\/host:port/],
+    ['tcp://127.0.0.1:99999', /is not a valid address/, /tcp:\/\/host:port/],
+    ['http://[::1', /is not a valid address/, /tcp:\/\/host:port/],
+  ])(
+    'fails for DOCKER_HOST %s as engine unavailable, saying what to use',
+    (host, message, hint) => {
+      let thrown: unknown;
+      try {
+        engineAddress({ DOCKER_HOST: host });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(EngineUnavailableError);
+      expect((thrown as Error).message).toMatch(/^DOCKER_HOST "/);
+      expect((thrown as Error).message).toMatch(message);
+      expect((thrown as EngineUnavailableError).hint).toMatch(hint);
+    },
+  );
+
+  it('names docker_host when the address came from the config', () => {
+    expect(() => engineAddress({}, 'ssh://me@host')).toThrow(/^docker_host "ssh:\/\/me@host"/);
+  });
+
+  it('fails as engine unavailable, naming the file, when TLS is asked for without its files', () => {
+    let thrown: unknown;
+    try {
+      engineAddress({
+        DOCKER_HOST: 'tcp://127.0.0.1:2376',
+        DOCKER_TLS_VERIFY: '1',
+        DOCKER_CERT_PATH: '/nonexistent/certs',
+      });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(EngineUnavailableError);
+    expect((thrown as Error).message).toMatch(/\/nonexistent\/certs\/ca.pem cannot be read/);
+    expect((thrown as EngineUnavailableError).hint).toMatch(/DOCKER_CERT_PATH/);
+  });
+});
+
+describe('fetchEngineVersion', () => {
+  it('fails with the reason when nothing listens at the address', async () => {
+    await expect(
+      fetchEngineVersion(
+        { url: 'unix:///nonexistent.sock', socketPath: '/nonexistent.sock' },
+        1000,
+      ),
+    ).rejects.toThrow(/ENOENT/);
+  });
+});

@@ -1,0 +1,77 @@
+import { ConfigError } from '../../errors.js';
+import { stringEnv } from '../../exec/env.js';
+import { groupAlive, signalGroup } from '../../exec/process-group.js';
+import { type ProcessSpec, reportEscaped, runProcess } from '../../exec/process-runner.js';
+import type { RunOutput } from '../../exec/run-output.js';
+import { maskEnv } from '../../secrets.js';
+import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
+import { resolveCommand } from '../model-command.js';
+import { toRunOutcome } from '../process-outcome.js';
+import { splitCommand } from '../split-command.js';
+import type { LocalConfig } from './index.js';
+
+/** Seconds between SIGTERM and SIGKILL when the model is stopped. */
+export const LOCAL_GRACE_MS = 10_000;
+
+export function createLocalRunner(
+  config: LocalConfig,
+  job: RunJob,
+  deps: RunnerDeps,
+): BackendRunner {
+  const graceMs = deps.graceMs ?? LOCAL_GRACE_MS;
+  const command = resolveCommand(config.command, job, '`command:` in the local backend config');
+  const argv = config.shell ? ['/bin/sh', '-c', command] : splitCommand(command);
+  const [file = '', ...args] = argv;
+  if (file === '') throw new ConfigError('the command is empty', { hint: 'set a command to run' });
+  const spec: ProcessSpec = {
+    file,
+    args,
+    cwd: config.working_dir ?? job.stagingDir,
+    env: { ...stringEnv(deps.env), ...config.env_vars },
+  };
+  let pid: number | undefined;
+
+  return {
+    async check() {},
+    async start() {},
+    async run(output: RunOutput, signal: AbortSignal): Promise<RunOutcome> {
+      const outcome = await runProcess(spec, output, {
+        signal,
+        graceMs,
+        onStart: (started) => (pid = started),
+        guard: deps.guard,
+        runId: job.runId,
+      });
+      reportEscaped(outcome, deps.status);
+      return toRunOutcome(outcome, file);
+    },
+    async stop() {
+      signalGroup(pid, 'SIGKILL');
+    },
+    describe(): DryRun {
+      const env = maskEnv(config.env_vars ?? {});
+      const shown = config.shell ? `/bin/sh -c ${JSON.stringify(command)}` : JSON.stringify(argv);
+      return {
+        lines: [
+          [config.shell ? 'shell command' : 'argv', shown],
+          ['working dir', spec.cwd],
+          ['environment', `the host environment${Object.keys(env).length > 0 ? ', plus:' : ''}`],
+          ...Object.entries(env).map(([name, value]): [string, string] => [`  ${name}`, value]),
+          ['timeout', `${config.timeout} s`],
+        ],
+        data: {
+          backend: 'local',
+          argv,
+          shell: config.shell,
+          working_dir: spec.cwd,
+          env,
+          inherits_host_env: true,
+          timeout_s: config.timeout,
+        },
+      };
+    },
+    leftovers() {
+      return pid !== undefined && groupAlive(pid) ? [`process group ${pid}`] : [];
+    },
+  };
+}

@@ -1,0 +1,173 @@
+import { MIN_MEMORY_LIMIT_BYTES } from '../../config/fields.js';
+import { shellQuote, shellWord } from '../../exec/shell.js';
+import type { JobContainers } from '../../guardian/tasks.js';
+import type { ApptainerConfig } from '../apptainer/config.js';
+import { buildApptainerArgv, containerEnv } from '../containers/apptainer-exec.js';
+import { type DockerLimits, dockerRunArgv, ownLimits } from '../containers/docker-run-argv.js';
+import type { RunJob } from '../contract.js';
+import { DEFAULT_DOCKER_HOST } from '../docker/engine.js';
+import type { DockerContainerConfig, SlurmConfig } from './config.js';
+
+/** The label that ties a container to the Slurm job that started it, for the guardian's sweep. */
+export const SLURM_JOB_LABEL = 'modelrun.slurm_job_id';
+
+/**
+ * Seconds a docker container in a cancelled job has between SIGTERM and
+ * SIGKILL: it must be stopped and removed within Slurm's KillWait (30 s by
+ * default, often less), after which Slurm kills the script that does it.
+ */
+export const DOCKER_STOP_SECONDS = 2;
+
+/** The apptainer config a Slurm job's container block stands for: its settings plus the run-wide ones. */
+export function containerAsApptainer(config: SlurmConfig): ApptainerConfig | undefined {
+  const container = config.container;
+  if (container?.type !== 'apptainer') return undefined;
+  return {
+    ...(container as Omit<ApptainerConfig, 'timeout'>),
+    timeout: config.timeout,
+    ...(config.env_vars === undefined ? {} : { env_vars: config.env_vars }),
+    ...(config.working_dir === undefined ? {} : { working_dir: config.working_dir }),
+  } as ApptainerConfig;
+}
+
+/**
+ * What the apptainer env file of a Slurm job holds: the container's own
+ * defaults (PYTHONNOUSERSITE) only. env_vars reach the container by name,
+ * from the job's environment (see containerJobCommand), so no value of
+ * theirs is written to a file.
+ */
+export function apptainerFileEnv(apptainer: ApptainerConfig): Record<string, string> {
+  const byName = new Set(Object.keys(apptainer.env_vars ?? {}));
+  return Object.fromEntries(
+    Object.entries(containerEnv(apptainer)).filter(([name]) => !byName.has(name)),
+  );
+}
+
+/**
+ * Slurm's memory size in bytes: K, M, G or T are powers of 1024, and a
+ * number without a unit is megabytes, as sbatch reads --mem.
+ */
+export function slurmMemoryBytes(size: string): number {
+  const unit = /[KMGT]$/i.exec(size)?.[0]?.toUpperCase() ?? 'M';
+  return Number.parseInt(size, 10) * 1024 ** (1 + 'KMGT'.indexOf(unit));
+}
+
+/**
+ * The limits a docker container in the job gets: the container block's own
+ * `cpu` and `memory` when it sets them, else the job's `cpus_per_task` and
+ * `mem` (or `mem_per_cpu` × `cpus_per_task`). The container runs outside the
+ * job's cgroup, so without these it could use the whole node. With several
+ * tasks the job's share of the batch node is not known from the config, and
+ * nothing is derived.
+ */
+export function dockerJobLimits(
+  config: SlurmConfig,
+  container: DockerContainerConfig,
+): DockerLimits {
+  const own = ownLimits(container);
+  if ((config.ntasks ?? 1) > 1) return own;
+  const cpus = config.cpus_per_task;
+  const memory =
+    config.mem !== undefined
+      ? slurmMemoryBytes(config.mem)
+      : config.mem_per_cpu !== undefined
+        ? slurmMemoryBytes(config.mem_per_cpu) * (cpus ?? 1)
+        : undefined;
+  return {
+    ...(cpus === undefined ? {} : { cpus }),
+    // Docker refuses a limit under its minimum; the job's own limit still holds then.
+    ...(memory === undefined || memory < MIN_MEMORY_LIMIT_BYTES ? {} : { memoryBytes: memory }),
+    ...own,
+  };
+}
+
+/**
+ * The lines of the batch script that run the command in the job's
+ * container, given the resolved apptainer image; undefined without one.
+ * Both containers take env_vars by name from the job's environment, where
+ * the script has put them, so that secret values are never in argv (where
+ * `ps` shows them) nor in a file.
+ */
+export function containerJobCommand(
+  config: SlurmConfig,
+  job: RunJob,
+  apptainerImage: string | undefined,
+): string | undefined {
+  const container = config.container;
+  if (container === undefined) return undefined;
+  const withCommand: RunJob = { ...job, modelCommand: config.command ?? job.modelCommand };
+  const names = Object.keys(config.env_vars ?? {});
+  if (container.type === 'apptainer') {
+    const apptainer = containerAsApptainer(config) as ApptainerConfig;
+    // Apptainer passes <PREFIX>NAME into the container as NAME, even with --cleanenv.
+    const prefix = apptainer.binary === 'singularity' ? 'SINGULARITYENV_' : 'APPTAINERENV_';
+    return [
+      ...names.map((name) => `export ${prefix}${name}="$${name}"`),
+      buildApptainerArgv(apptainer, withCommand, apptainerImage ?? '')
+        .map(shellWord)
+        .join(' '),
+    ].join('\n');
+  }
+  const docker = container as DockerContainerConfig;
+  const argv = dockerRunArgv(
+    docker,
+    withCommand,
+    config.working_dir,
+    names,
+    dockerJobLimits(config, docker),
+  );
+  return dockerJobLines(docker, job, argv.slice(2));
+}
+
+/**
+ * Slurm signals the processes of the job, so scancel and the time limit stop
+ * the `docker run` client but not the container, which the engine runs. So
+ * the container has a name the script knows, `docker run` runs in the
+ * background, and the script waits: a TERM from Slurm then runs the trap at
+ * once, which stops the container (TERM, then KILL after a grace), removes
+ * it unless it is kept, and ends the script by that same signal.
+ */
+function dockerJobLines(container: DockerContainerConfig, job: RunJob, runArgs: string[]): string {
+  const remove = container.remove_container
+    ? '\n  docker rm --force "$modelrun_container" >/dev/null 2>&1'
+    : '';
+  return [
+    '# The container runs beside the job, not in it: on TERM from Slurm (scancel, time limit), stop it.',
+    `modelrun_container=${shellQuote(`modelrun-${job.runId}-`)}"$(printf %04x%04x $RANDOM $RANDOM)"`,
+    'modelrun_stop() {',
+    `  docker stop --time ${DOCKER_STOP_SECONDS} "$modelrun_container" >/dev/null 2>&1`,
+    // Then the client has ended; a container it created meanwhile is removed too.
+    `  wait${remove}`,
+    '}',
+    "trap 'modelrun_stop; trap - TERM; kill -TERM $$' TERM",
+    [
+      'docker run --name "$modelrun_container"',
+      `--label "${SLURM_JOB_LABEL}=$SLURM_JOB_ID"`,
+      ...runArgs.map(shellWord),
+      '&',
+    ].join(' '),
+    'wait $!',
+  ].join('\n');
+}
+
+/**
+ * What the guardian needs to remove the job's docker container should
+ * modelrun die: the engine the job's docker CLI uses (the job inherits
+ * DOCKER_HOST from modelrun, as sbatch exports its environment) and the
+ * label the container carries. Nothing for a job without one.
+ */
+export function jobContainers(
+  config: SlurmConfig,
+  jobId: string,
+  env: Record<string, string | undefined>,
+): { containers?: JobContainers } {
+  const container = config.container;
+  if (container?.type !== 'docker') return {};
+  return {
+    containers: {
+      engine: env.DOCKER_HOST || DEFAULT_DOCKER_HOST,
+      label: `${SLURM_JOB_LABEL}=${jobId}`,
+      remove: (container as DockerContainerConfig).remove_container,
+    },
+  };
+}

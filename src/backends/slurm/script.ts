@@ -1,0 +1,172 @@
+import { join } from 'node:path';
+import { ConfigError } from '../../errors.js';
+import { shellQuote } from '../../exec/shell.js';
+import { VERSION } from '../../package-info.js';
+import { isSecretName, Redactor } from '../../secrets.js';
+import { envFilePath } from '../containers/apptainer-exec.js';
+import type { RunJob } from '../contract.js';
+import { resolveCommand } from '../model-command.js';
+import type { SlurmConfig } from './config.js';
+import { containerAsApptainer, containerJobCommand } from './container.js';
+import { sbatchExport } from './export.js';
+import { sbatchQuote, scriptTextProblem } from './text.js';
+
+/** Where the batch script is kept, beside the run's inputs and outputs, for reproducibility. */
+export function scriptPath(stagingDir: string): string {
+  return join(stagingDir, 'slurm-job.sh');
+}
+
+/**
+ * The job's variables that stay out of the script, with their values: those
+ * with a secret name, and those whose value holds a secret's value
+ * (`OTHER: ${API_TOKEN}`), by the rule that masks it in run.json and the dry
+ * run. `hostEnv` is modelrun's own environment, whose secret-named values
+ * count as secrets too. sbatch gets them in its environment and passes them
+ * to the job by name (see sbatchExport); a container in the job takes them
+ * from the job's environment by name.
+ */
+export function secretEnv(
+  config: SlurmConfig,
+  hostEnv: Record<string, string | undefined> = {},
+): Record<string, string> {
+  const known = new Redactor().addSecretsOf(config).addEnv(hostEnv);
+  return Object.fromEntries(
+    Object.entries(config.env_vars ?? {}).filter(
+      ([name, value]) => isSecretName(name) || known.redact(value) !== value,
+    ),
+  );
+}
+
+export function outputPattern(config: SlurmConfig, job: RunJob): string {
+  return config.output_file ?? join(job.stagingDir, 'logs', 'slurm-%j.out');
+}
+
+export function errorPattern(config: SlurmConfig, job: RunJob): string {
+  return config.error_file ?? join(job.stagingDir, 'logs', 'slurm-%j.err');
+}
+
+export function jobName(config: SlurmConfig, job: RunJob): string {
+  return config.job_name ?? `modelrun-${job.runId}`;
+}
+
+/** The command the job runs: the model's own, or through the container on the compute node. */
+export function jobCommand(
+  config: SlurmConfig,
+  job: RunJob,
+  containerCommand: string | undefined,
+): string {
+  if (containerCommand !== undefined) return containerCommand;
+  return resolveCommand(config.command, job, '`command:` in the slurm backend config');
+}
+
+/**
+ * The batch script: #SBATCH lines from the config, every value quoted as
+ * sbatch reads it back; the environment exported with exact quoting; then
+ * the command. Secret variables (see secretEnv) are named in a comment but
+ * not written: sbatch passes them to the job from its own environment, so
+ * the script holds no secret and --dry-run shows it exactly as submitted.
+ */
+export function batchScript(
+  config: SlurmConfig,
+  job: RunJob,
+  command: string,
+  hostEnv: Record<string, string | undefined> = {},
+): string {
+  const staging = 'the staging directory';
+  const directives: [string, string | number | undefined, string][] = [
+    ['job-name', jobName(config, job), 'job_name'],
+    [
+      'output',
+      outputPattern(config, job),
+      config.output_file === undefined ? staging : 'output_file',
+    ],
+    ['error', errorPattern(config, job), config.error_file === undefined ? staging : 'error_file'],
+    [
+      'chdir',
+      config.working_dir ?? job.stagingDir,
+      config.working_dir === undefined ? staging : 'working_dir',
+    ],
+    ['partition', config.queue, 'queue'],
+    ['nodes', config.nodes, 'nodes'],
+    ['ntasks', config.ntasks, 'ntasks'],
+    ['cpus-per-task', config.cpus_per_task, 'cpus_per_task'],
+    ['mem', config.mem, 'mem'],
+    ['mem-per-cpu', config.mem_per_cpu, 'mem_per_cpu'],
+    ['time', config.time_limit, 'time_limit'],
+    ['account', config.account, 'account'],
+    ['qos', config.qos, 'qos'],
+    ['reservation', config.reservation, 'reservation'],
+    ['constraint', config.constraint, 'constraint'],
+    ['gres', config.gres, 'gres'],
+    ['gpus', config.gpus, 'gpus'],
+    ['mail-type', config.mail_type?.join(','), 'mail_type'],
+    ['mail-user', config.mail_user, 'mail_user'],
+  ];
+  const env = Object.entries(config.env_vars ?? {});
+  const secret = Object.keys(secretEnv(config, hostEnv));
+  return [
+    '#!/bin/bash',
+    `# Written by modelrun ${VERSION} for run ${job.runId}; submitted with sbatch --parsable.`,
+    ...directives
+      .filter(([, value]) => value !== undefined)
+      .map(([name, value, field]) => `#SBATCH --${name}=${scriptValue(String(value), field)}`),
+    ...(config.exclusive ? ['#SBATCH --exclusive'] : []),
+    ...(config.additional_options ?? []).map(
+      (option, i) => `#SBATCH ${optionWords(option, `additional_options[${i}]`)}`,
+    ),
+    '',
+    ...env
+      .filter(([name]) => !secret.includes(name))
+      .map(([name, value]) => `export ${name}=${shellQuote(value)}`),
+    ...(secret.length > 0
+      ? [`# ${secret.join(', ')}: from sbatch's environment, passed by name (--export)`]
+      : []),
+    command,
+    '',
+  ].join('\n');
+}
+
+/**
+ * A value quoted for an #SBATCH line. Validation refuses line breaks in the
+ * fields; this also stops one that comes from elsewhere (the staging dir's
+ * own path) from ending the #SBATCH lines.
+ */
+function scriptValue(value: string, field: string): string {
+  const problem = scriptTextProblem(value);
+  if (problem === undefined) return sbatchQuote(value);
+  const fromStaging = field === 'the staging directory';
+  throw new ConfigError(`${fromStaging ? field : `\`${field}\``} ${problem}`, {
+    hint: fromStaging
+      ? 'run the model from a folder whose path has no control characters, or set output_file, error_file and working_dir'
+      : `remove the character from \`${field}\``,
+  });
+}
+
+/**
+ * An additional option as sbatch reads it: `--name="value"` for a long one,
+ * and `-x "value"` for a short one, which sbatch would read as `=value` if
+ * written with `=`.
+ */
+function optionWords(option: string, field: string): string {
+  const equals = option.indexOf('=');
+  if (equals === -1) return option;
+  const name = option.slice(0, equals);
+  const value = scriptValue(option.slice(equals + 1), field);
+  return name.startsWith('--') ? `${name}=${value}` : `${name} ${value}`;
+}
+
+/**
+ * sbatch's arguments: the names of the secret variables (whose values go in
+ * its environment, see secretEnv), never their values, and the script.
+ */
+export function sbatchArgs(
+  config: SlurmConfig,
+  job: RunJob,
+  hostEnv: Record<string, string | undefined> = {},
+): string[] {
+  const option = sbatchExport(config, Object.keys(secretEnv(config, hostEnv)), hostEnv);
+  return ['--parsable', ...(option === undefined ? [] : [option]), scriptPath(job.stagingDir)];
+}
+
+// The container part of the job's command lives in slurm-container.ts.
+export { containerAsApptainer, containerJobCommand as containerCommand, envFilePath };

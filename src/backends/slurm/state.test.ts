@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { outcomeOf, parseSacct, parseScontrol } from './state.js';
+
+const SCONTROL =
+  'JobId=12 JobName=modelrun-r1 UserId=me(1000) JobState=FAILED Reason=NonZeroExitCode Dependency=(null) ExitCode=3:0 RunTime=00:00:01 NodeList=node017 BatchHost=node017 StdOut=/scratch/run dir/logs/slurm-12.out';
+
+describe('reading job states', () => {
+  it('reads scontrol show job -o', () => {
+    expect(parseScontrol(SCONTROL)).toEqual({
+      state: 'FAILED',
+      reason: 'NonZeroExitCode',
+      exitCode: 3,
+      signal: 0,
+      nodes: 'node017',
+      batchHost: 'node017',
+    });
+  });
+
+  it('leaves out a reason of None, and a node list and batch host of (null)', () => {
+    expect(
+      parseScontrol(
+        'JobId=5 JobState=PENDING Reason=None ExitCode=0:0 NodeList=(null) BatchHost=(null)',
+      ),
+    ).toEqual({
+      state: 'PENDING',
+      exitCode: 0,
+      signal: 0,
+    });
+  });
+
+  it('knows nothing of a line without a job state', () => {
+    expect(parseScontrol('slurm_load_jobs error: Invalid job id specified')).toBeUndefined();
+  });
+
+  it.each([
+    ['COMPLETED|0:0|None\n', { state: 'COMPLETED', exitCode: 0, signal: 0 }],
+    ['CANCELLED by 1000|0:15|None\n', { state: 'CANCELLED', exitCode: 0, signal: 15 }],
+    [
+      'OUT_OF_MEMORY|0:125|OutOfMemory\n',
+      { state: 'OUT_OF_MEMORY', exitCode: 0, signal: 125, reason: 'OutOfMemory' },
+    ],
+  ])('reads sacct -P: %j', (line, state) => {
+    expect(parseSacct(line)).toEqual(state);
+  });
+});
+
+describe('the outcome of a final state', () => {
+  it.each([
+    [
+      { state: 'COMPLETED', exitCode: 0, signal: 0 },
+      { exitCode: 0, signal: null },
+    ],
+    [
+      { state: 'FAILED', exitCode: 4, signal: 0 },
+      { exitCode: 4, signal: null },
+    ],
+    // Killed by a signal, or ended by Slurm: the 0 of ExitCode 0:N is no exit of the model's.
+    [
+      { state: 'FAILED', exitCode: 0, signal: 9 },
+      { exitCode: null, signal: 'SIGKILL' },
+    ],
+    [
+      { state: 'FAILED', exitCode: 0, signal: 0, reason: 'JobLaunchFailure' },
+      { exitCode: null, signal: null, reason: 'the job failed (JobLaunchFailure)' },
+    ],
+    [
+      { state: 'TIMEOUT', exitCode: 0, signal: 15 },
+      {
+        exitCode: null,
+        signal: 'SIGTERM',
+        reason: 'the job hit its Slurm time limit (TIMEOUT)',
+        timedOut: true,
+      },
+    ],
+    [
+      { state: 'OUT_OF_MEMORY', exitCode: 0, signal: 0 },
+      { exitCode: null, signal: null, reason: 'the job ran out of memory (OUT_OF_MEMORY)' },
+    ],
+    [
+      { state: 'CANCELLED', exitCode: 0, signal: 15 },
+      {
+        exitCode: null,
+        signal: 'SIGTERM',
+        reason: 'the job was cancelled outside modelrun (CANCELLED)',
+      },
+    ],
+    [
+      { state: 'CANCELLED', exitCode: 0, signal: 0, reason: 'JobHeldUser' },
+      {
+        exitCode: null,
+        signal: null,
+        reason: 'the job was cancelled outside modelrun (CANCELLED)',
+      },
+    ],
+    [
+      { state: 'CANCELLED' },
+      {
+        exitCode: null,
+        signal: null,
+        reason: 'the job was cancelled outside modelrun (CANCELLED)',
+      },
+    ],
+    [
+      { state: 'NODE_FAIL' },
+      { exitCode: null, signal: null, reason: 'a node of the job failed (NODE_FAIL)' },
+    ],
+    [
+      { state: 'PREEMPTED' },
+      { exitCode: null, signal: null, reason: 'the job was preempted (PREEMPTED)' },
+    ],
+    [
+      { state: 'BOOT_FAIL' },
+      { exitCode: null, signal: null, reason: 'a node of the job failed to boot (BOOT_FAIL)' },
+    ],
+    [
+      { state: 'DEADLINE' },
+      { exitCode: null, signal: null, reason: 'the job missed its deadline (DEADLINE)' },
+    ],
+  ])('%j is %j', (state, outcome) => {
+    expect(outcomeOf(state)).toEqual(outcome);
+  });
+});

@@ -1,0 +1,123 @@
+import { signalName } from '../../exec/signals.js';
+import type { RunOutcome } from '../contract.js';
+import { slurmCommand } from './cli.js';
+
+/** What modelrun needs to know about a job at one moment. */
+export interface JobState {
+  state: string;
+  reason?: string;
+  exitCode?: number;
+  /** The signal that ended the job's script, when one did. */
+  signal?: number;
+  nodes?: string;
+  /** The node that runs the batch script. */
+  batchHost?: string;
+}
+
+/** States a job does not leave again. */
+export const FINAL_STATES = new Set([
+  'COMPLETED',
+  'FAILED',
+  'TIMEOUT',
+  'OUT_OF_MEMORY',
+  'CANCELLED',
+  'NODE_FAIL',
+  'PREEMPTED',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'SPECIAL_EXIT',
+  'REVOKED',
+]);
+
+/** Reads `Key=Value` fields of `scontrol show job -o`; values end at the next space. */
+export function parseScontrol(line: string): JobState | undefined {
+  const field = (key: string) => new RegExp(`(?:^|\\s)${key}=(\\S*)`).exec(line)?.[1];
+  const state = field('JobState');
+  if (state === undefined) return undefined;
+  const exit = /^(\d+):(\d+)$/.exec(field('ExitCode') ?? '');
+  const reason = field('Reason');
+  const nodes = field('NodeList');
+  const batchHost = field('BatchHost');
+  return {
+    state,
+    ...(reason === undefined || reason === 'None' ? {} : { reason }),
+    ...(exit === null ? {} : { exitCode: Number(exit[1]), signal: Number(exit[2]) }),
+    ...(nodes === undefined || nodes === '(null)' ? {} : { nodes }),
+    ...(batchHost === undefined || batchHost === '(null)' || batchHost === '' ? {} : { batchHost }),
+  };
+}
+
+/** Reads `sacct -P -n -X -o State,ExitCode,Reason` (pipe-separated); CANCELLED may read "CANCELLED by 0". */
+export function parseSacct(output: string): JobState | undefined {
+  const [state, exitCode, reason] = (output.trim().split('\n')[0] ?? '').split('|');
+  if (state === undefined || state === '') return undefined;
+  const exit = /^(\d+):(\d+)$/.exec(exitCode ?? '');
+  return {
+    state: state.split(' ')[0] ?? state,
+    ...(reason === undefined || reason === '' || reason === 'None' ? {} : { reason }),
+    ...(exit === null ? {} : { exitCode: Number(exit[1]), signal: Number(exit[2]) }),
+  };
+}
+
+/**
+ * The job's state from scontrol, which needs no accounting database; once
+ * the job has left scontrol's memory, from sacct where accounting exists.
+ * Undefined when neither knows the job.
+ */
+export async function readJobState(
+  jobId: string,
+  env: Record<string, string>,
+): Promise<JobState | undefined> {
+  const shown = await slurmCommand('scontrol', ['show', 'job', '-o', jobId], env);
+  if (shown.code === 0) {
+    const state = parseScontrol(shown.stdout);
+    if (state !== undefined) return state;
+  }
+  const sacct = await slurmCommand(
+    'sacct',
+    ['-j', jobId, '-n', '-P', '-X', '-o', 'State,ExitCode,Reason'],
+    env,
+  ).catch(() => undefined);
+  return sacct === undefined || sacct.code !== 0 ? undefined : parseSacct(sacct.stdout);
+}
+
+const REASONS: Record<string, string> = {
+  TIMEOUT: 'the job hit its Slurm time limit (TIMEOUT)',
+  OUT_OF_MEMORY: 'the job ran out of memory (OUT_OF_MEMORY)',
+  CANCELLED: 'the job was cancelled outside modelrun (CANCELLED)',
+  NODE_FAIL: 'a node of the job failed (NODE_FAIL)',
+  PREEMPTED: 'the job was preempted (PREEMPTED)',
+  BOOT_FAIL: 'a node of the job failed to boot (BOOT_FAIL)',
+  DEADLINE: 'the job missed its deadline (DEADLINE)',
+};
+
+/** The signal that ended the job's script, by name, or null when none did. */
+export function signalOf(job: JobState): string | null {
+  return job.signal !== undefined && job.signal > 0
+    ? (signalName(job.signal) ?? `signal ${job.signal}`)
+    : null;
+}
+
+/**
+ * A final job state in the run's terms: only COMPLETED is success; every
+ * other end says why. The exit code is the model's own, so there is none
+ * when Slurm ended the job (time limit, cancel, node failure): ExitCode
+ * then reads 0:15 or 0:0, and that 0 is no exit of the model's.
+ */
+export function outcomeOf(job: JobState): RunOutcome {
+  const signal = signalOf(job);
+  const exited = signal === null ? (job.exitCode ?? null) : null;
+  if (job.state === 'COMPLETED') return { exitCode: exited ?? 0, signal };
+  if (job.state === 'FAILED') {
+    // FAILED with ExitCode 0:0: the script never ran (a launch failure), so no exit of the model's.
+    if (exited === 0 || (exited === null && signal === null))
+      return { exitCode: null, signal, reason: `the job failed (${job.reason ?? 'FAILED'})` };
+    return { exitCode: exited, signal };
+  }
+  return {
+    exitCode: null,
+    signal,
+    reason: REASONS[job.state] ?? `the job ended ${job.state}`,
+    ...(job.state === 'TIMEOUT' ? { timedOut: true } : {}),
+  };
+}

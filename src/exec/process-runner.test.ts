@@ -1,0 +1,96 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeTree, type Tree } from '../../test/helpers/tree.js';
+import { runProcess } from './process-runner.js';
+import { createRunOutput } from './run-output.js';
+
+let tree: Tree;
+afterEach(() => tree?.remove());
+
+const BIG = 'a'.repeat(200_000);
+const PATH = process.env.PATH ?? '';
+
+// Node's spawn throws these at once; on the old code the run then waited
+// forever for a process that never existed, hence the short timeouts.
+describe('a process the system refuses to start', () => {
+  it.each([
+    ['an environment too large', { file: 'true', env: { PATH, BIG } }, 'E2BIG'],
+    ['a file name too long', { file: `/${'a'.repeat(5000)}`, env: { PATH } }, 'ENAMETOOLONG'],
+  ])('%s ends at once as a start failure', { timeout: 5000 }, async (_what, spec, code) => {
+    tree = makeTree();
+    const handle = await createRunOutput({});
+    const outcome = await runProcess({ ...spec, args: [], cwd: tree.root }, handle.output, {
+      signal: new AbortController().signal,
+      graceMs: 1000,
+    });
+    await handle.close();
+    expect(outcome).toMatchObject({ exitCode: null, signal: null, startCode: code });
+    expect(outcome.startError).toContain(code);
+  });
+
+  it('still reports a program that does not exist as the run failing to start', async () => {
+    tree = makeTree();
+    const handle = await createRunOutput({});
+    const outcome = await runProcess(
+      { file: tree.path('missing'), args: [], cwd: tree.root, env: { PATH } },
+      handle.output,
+      { signal: new AbortController().signal, graceMs: 1000 },
+    );
+    await handle.close();
+    expect(outcome).toMatchObject({ exitCode: null, startCode: 'ENOENT' });
+    expect(outcome.startError).toContain('ENOENT');
+  });
+});
+
+describe('what the guardian is handed', () => {
+  it('the run’s mark before the model starts, then its group, then nothing', async () => {
+    tree = makeTree();
+    const handle = await createRunOutput({});
+    const events: string[] = [];
+    const live = new Set<string>();
+    const cgroups: (string | undefined)[] = [];
+    const outcome = await runProcess(
+      { file: '/bin/sh', args: ['-c', 'true'], env: { PATH }, cwd: tree.root },
+      handle.output,
+      {
+        signal: new AbortController().signal,
+        graceMs: 1000,
+        onStart: () => events.push('started'),
+        // A stand-in under the test's folder, which takes every process it is given.
+        createCgroup: (mark) => ({
+          dir: tree.path(`modelrun-${mark}`),
+          join: () => true,
+          members: () => [],
+          kill: () => {},
+          dispose: async () => {},
+        }),
+        guard: (task) => {
+          const name = task.kind === 'process-group' && task.pgid !== undefined ? 'group' : 'mark';
+          // Both carry the cgroup, which the guardian removes.
+          if (task.kind === 'process-group') cgroups.push(task.cgroup);
+          if (task.kind === 'process-group' && task.mark !== undefined) live.add(name);
+          events.push(`guard ${name}`);
+          return () => {
+            live.delete(name);
+            events.push(`unguard ${name}`);
+          };
+        },
+      },
+    );
+    await handle.close();
+    expect(outcome.exitCode).toBe(0);
+    // A modelrun killed between the start and the group's registration still
+    // leaves the guardian a way to find the model: its mark.
+    expect(events).toEqual([
+      'guard mark',
+      'started',
+      'guard group',
+      'unguard mark',
+      'unguard group',
+    ]);
+    expect(live.size).toBe(0);
+    expect(cgroups).toEqual([
+      expect.stringMatching(/modelrun-/),
+      expect.stringMatching(/modelrun-/),
+    ]);
+  });
+});

@@ -1,0 +1,235 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createRunCgroup, type RunCgroup, startInside } from './cgroup.js';
+import {
+  describeStopped,
+  type FoundProcess,
+  MARK_VARIABLE,
+  newRunMark,
+  signalEscaped,
+  stopEscaped,
+} from './escaped-processes.js';
+import type { Guard, ProcessGroupTask } from './guard.js';
+import { pump } from './output-pump.js';
+import { signalGroup } from './process-group.js';
+import type { RunOutput } from './run-output.js';
+
+/**
+ * How long the output pipes may stay open once the model's group and its
+ * escapees are gone: what is left in them is read at once, so a pipe still
+ * open after this is held by a process that could not be found, and the
+ * run does not wait for it.
+ */
+const DRAIN_MS = 2000;
+
+/** A process to run: always an argv; a shell command is `/bin/sh -c <command>`. */
+export interface ProcessSpec {
+  file: string;
+  args: string[];
+  cwd: string;
+  /** The complete environment; nothing is inherited beyond it. */
+  env: Record<string, string>;
+}
+
+export interface ProcessOutcome {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all. */
+  startError?: string;
+  /** The system's code for that failure: ENOENT, EACCES, E2BIG… */
+  startCode?: string;
+  /** Set when the output could not be written to the logs. */
+  outputError?: string;
+  /** Processes that had left the process group, stopped when the run ended. */
+  escaped?: FoundProcess[];
+}
+
+export interface ProcessRunOptions {
+  /** Aborting stops the process: SIGTERM to its group, SIGKILL after the grace period. */
+  signal: AbortSignal;
+  graceMs: number;
+  /** Called with the pid once the process runs, for the run record and leftover reports. */
+  onStart?: (pid: number) => void;
+  /** Hands the process group to the guardian while it runs. */
+  guard?: Guard<ProcessGroupTask> | undefined;
+  /** Starts the run's marker value, so a person reading `ps e` sees whose it is. */
+  runId?: string;
+  /**
+   * Further variables that carry the marker: Apptainer passes only
+   * APPTAINERENV_X into a container started with --cleanenv.
+   */
+  markVariables?: string[];
+  /** Makes the run's cgroup; tests pass one that makes none, to see the marker scan alone at work. */
+  createCgroup?: (mark: string) => RunCgroup | undefined;
+}
+
+/**
+ * Runs a process in a process group of its own, streams its output, and
+ * makes sure that nothing of it outlives the run: on abort the whole group
+ * gets SIGTERM, then SIGKILL after a grace period; and once the process has
+ * exited, any child it left behind in its group is killed too. Processes
+ * that left the group (setsid, daemons) are found by the run's marker
+ * variable and cgroup, and stopped the same way, whether the run ended by
+ * itself or was stopped; they are returned in `escaped` for the report.
+ */
+export async function runProcess(
+  spec: ProcessSpec,
+  output: RunOutput,
+  options: ProcessRunOptions,
+): Promise<ProcessOutcome> {
+  // Loaded here, so that commands which never start a process (validate, --dry-run) do not pay for it.
+  const { execa } = await import('execa');
+  const mark = newRunMark(options.runId);
+  const markEnv = Object.fromEntries(
+    [MARK_VARIABLE, ...(options.markVariables ?? [])].map((name) => [name, mark]),
+  );
+  // Made before the start, so that the model is born in it (see startInside).
+  let cgroup = (options.createCgroup ?? createRunCgroup)(mark);
+  // Handed over before the start: killed before the group is registered
+  // below, modelrun still leaves nothing behind, as the model carries the
+  // mark, and the guardian removes the cgroup too.
+  const unguardMark =
+    options.guard?.({
+      kind: 'process-group',
+      graceMs: options.graceMs,
+      mark,
+      ...(cgroup === undefined ? {} : { cgroup: cgroup.dir }),
+    }) ?? (() => {});
+  const start = () =>
+    execa(spec.file, spec.args, {
+      cwd: spec.cwd,
+      env: { ...spec.env, ...markEnv },
+      extendEnv: false,
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+      // A new session and process group, so that signals reach every process
+      // the model starts, and Ctrl-C in the terminal reaches modelrun first.
+      detached: true,
+      // execa ignores `cleanup` for a detached child anyway; said outright, as
+      // its default would hook signal-exit into the caller's process. What
+      // kills the group when modelrun dies is the guardian (options.guard).
+      cleanup: false,
+      stripFinalNewline: false,
+    });
+  const born = cgroup === undefined ? undefined : startInside(cgroup, start);
+  const child = born?.started ?? start();
+  // Should modelrun be stuck in the cgroup, killing it would kill modelrun.
+  if (born?.trapped) cgroup = undefined;
+  const pid = child.pid;
+  // Node could not start it. When spawn itself throws (E2BIG, ENAMETOOLONG),
+  // execa hands back a stand-in that never emits 'exit' or 'error', so
+  // waiting for those would hang the run; its result, though, always settles.
+  if (pid === undefined) {
+    unguardMark();
+    await cgroup?.dispose();
+    const result = await child;
+    const cause = result.cause as NodeJS.ErrnoException | undefined;
+    return {
+      exitCode: null,
+      signal: null,
+      startError: cause?.message ?? result.shortMessage,
+      ...(result.code === undefined ? {} : { startCode: result.code }),
+    };
+  }
+  // Born in the cgroup, or else moved in at once, before the model has run a
+  // line: anything quicker then still carries the mark.
+  // Nothing is awaited before the listeners below are on: an 'exit' would be missed.
+  if (cgroup !== undefined && born?.inside !== true && !cgroup.join(pid)) {
+    // Gone already, or the system refuses: an empty cgroup is removed at once.
+    void cgroup.dispose();
+    cgroup = undefined;
+  }
+  // The pumps end the run's output streams, so they settle only once every
+  // chunk has reached the log files, not when the child's pipe closes. A
+  // failure is kept as a value: it may come before the exit, while nothing
+  // awaits it yet. `cut` stops them reading a pipe an escapee holds open.
+  const cut = new AbortController();
+  const streams = Promise.all([
+    child.stdout ? pump(child.stdout, output.stdout, cut.signal) : undefined,
+    child.stderr ? pump(child.stderr, output.stderr, cut.signal) : undefined,
+  ]).then((errors) => errors.find((error) => error !== undefined));
+  // The 'exit' event fires even when a grandchild still holds the output
+  // pipes open, which execa's own promise would wait for.
+  const exited = new Promise<ProcessOutcome>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ exitCode: code, signal }));
+    child.once('error', (error) =>
+      resolve({ exitCode: null, signal: null, startError: error.message }),
+    );
+  });
+  options.onStart?.(pid);
+  const unguard =
+    options.guard?.({
+      kind: 'process-group',
+      pgid: pid,
+      graceMs: options.graceMs,
+      mark,
+      ...(cgroup === undefined ? {} : { cgroup: cgroup.dir }),
+    }) ?? (() => {});
+  unguardMark();
+  const escapees = { exceptGroup: pid, cgroup };
+
+  let killTimer: NodeJS.Timeout | undefined;
+  let killAt: number | undefined;
+  let termed: FoundProcess[] = [];
+  const onAbort = () => {
+    killAt = Date.now() + options.graceMs;
+    signalGroup(pid, 'SIGTERM');
+    termed = signalEscaped(mark, 'SIGTERM', escapees);
+    killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), options.graceMs);
+  };
+  if (options.signal.aborted) onAbort();
+  else options.signal.addEventListener('abort', onAbort, { once: true });
+
+  try {
+    const outcome = await exited;
+    // Whatever the model left running in its group goes with it, and what
+    // left the group too: a daemon left behind is an orphan nobody watches.
+    signalGroup(pid, 'SIGKILL');
+    const escaped = await stopEscaped(mark, {
+      ...escapees,
+      killAt: killAt ?? Date.now() + options.graceMs,
+      termed,
+    });
+    await cgroup?.dispose();
+    unguard();
+    const ended = await Promise.race([streams.then(() => true), sleep(DRAIN_MS, false)]);
+    if (!ended) cut.abort();
+    const outputError = await streams;
+    await child.catch(() => undefined);
+    const found = escaped.length > 0 ? { escaped } : {};
+    // The model ran, but its output could not be kept: that must not pass as success.
+    if (outputError !== undefined)
+      return { ...outcome, ...found, outputError: outputError.message };
+    return { ...outcome, ...found };
+  } finally {
+    clearTimeout(killTimer);
+    options.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Tells the user, as a warning, what was stopped outside the model's group. */
+export function reportEscaped(outcome: ProcessOutcome, status: (line: string) => void): void {
+  if (outcome.escaped !== undefined)
+    status(`warning: ${describeStopped(outcome.escaped, "the model's")}`);
+}
+
+/** Start failures that no fix of the program would cure: the system refuses what it is given. */
+const TOO_LARGE: Record<string, { what: string; hint: string }> = {
+  E2BIG: {
+    what: 'the command line and environment are too large for the system (E2BIG)',
+    hint: 'move big values out of env_vars, the command line and the environment modelrun runs in (the model gets it too) into a file the command reads, such as one in the template, and pass its path instead',
+  },
+  ENAMETOOLONG: {
+    what: "the command's file name is too long for the system (ENAMETOOLONG)",
+    hint: 'give the program by a shorter path, or run it through a shell script',
+  },
+};
+
+/** Why a process could not start because of its size, with what to do, or undefined. */
+export function tooLargeToStart(
+  outcome: ProcessOutcome,
+): { what: string; hint: string } | undefined {
+  return outcome.startCode === undefined ? undefined : TOO_LARGE[outcome.startCode];
+}
