@@ -25,7 +25,9 @@ export function makeTree(spec: TreeSpec = {}): Tree {
       writeFileSync(target, content);
       return target;
     },
-    remove: () => rmSync(root, { recursive: true, force: true }),
+    // Retried: a guardian or postprocessor that has just ended may still be
+    // finishing a write in the tree as it goes.
+    remove: () => rmSync(root, { recursive: true, force: true, maxRetries: 5 }),
   };
   for (const [relative, content] of Object.entries(spec)) {
     if (relative.endsWith('/')) mkdirSync(join(root, relative), { recursive: true });
