@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, runModelrun } from './helpers/cli.js';
-import { makeTree } from './helpers/tree.js';
+import { treeForEachTest } from './helpers/tree.js';
 
-const tree = makeTree();
-afterAll(() => tree.remove());
+/** Each test's own folder. */
+const tree = treeForEachTest();
 
 /** A copy of the example wave model and its pipeline, with the archive in `format`. */
 function copyExample(format: 'zip' | 'tar.gz'): string {

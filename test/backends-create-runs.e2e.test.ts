@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runModelrun } from './helpers/cli.js';
 import {
   dockerUnavailable,
@@ -8,7 +8,7 @@ import {
   reportMissingEngine,
   slurmUnavailable,
 } from './helpers/engines.js';
-import { makeTree } from './helpers/tree.js';
+import { treeForEachTest } from './helpers/tree.js';
 import { uniqueId } from './helpers/unique-id.js';
 
 /**
@@ -17,8 +17,8 @@ import { uniqueId } from './helpers/unique-id.js';
  * with the local test image in place of the required image, since no
  * registry is reachable here), or for Slurm and Apptainer passes --dry-run.
  */
-const tree = makeTree();
-afterAll(() => tree.remove());
+/** Each test's own folder. */
+const tree = treeForEachTest();
 
 const missingDocker = dockerUnavailable();
 reportMissingEngine('docker', missingDocker);

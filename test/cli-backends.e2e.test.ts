@@ -13,19 +13,19 @@ import { parse } from 'yaml';
 import { backendTypes } from '../src/backends/registry.js';
 import { publishedSchemaUrl } from '../src/schema/schema-url.js';
 import { REPO_ROOT, runInProcess, runModelrun } from './helpers/cli.js';
-import { makeTree } from './helpers/tree.js';
+import { makeTree, treeForEachTest } from './helpers/tree.js';
 
 const EXAMPLES = join(REPO_ROOT, 'examples', 'backends');
 const exampleFiles = readdirSync(EXAMPLES)
   .filter((f) => f.endsWith('.yml'))
   .map((f) => join('examples', 'backends', f));
 
-const tree = makeTree({
+/** Each test's own folder, with these files. */
+const tree = treeForEachTest({
   'bad.yml': 'type: docker\ntimout: 100\ncpu: 0\nvolumes:\n  - /tmp:/data\n  - data\n',
   'good.yml': 'type: local\ntimeout: 90m\n',
   'untyped.yml': 'image: ubuntu:22.04\n',
 });
-afterAll(() => tree.remove());
 
 describe('global behaviour', () => {
   it('prints the version', async () => {

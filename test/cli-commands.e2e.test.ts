@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { COMMAND_GUIDES } from '../src/cli/command-guide.js';
 import { commandsOf } from '../src/cli/command-tree.js';
 import { Output } from '../src/cli/output.js';
@@ -15,7 +15,7 @@ import {
   shellMissing,
   zshCompletes,
 } from './helpers/shell-completion.js';
-import { makeTree } from './helpers/tree.js';
+import { treeForEachTest } from './helpers/tree.js';
 import { uniqueId } from './helpers/unique-id.js';
 
 /** The real command tree, as the CLI builds it; nothing here runs a command. */
@@ -39,8 +39,8 @@ const commands = commandsOf(commandTree()).map(({ path, command }) => ({
   command,
 }));
 
-const tree = makeTree();
-afterAll(() => tree.remove());
+/** Each test's own folder, empty until it writes there. */
+const tree = treeForEachTest();
 
 describe('modelrun help', () => {
   it.each(commands)('`help $name` prints the same help as --help, exit 0', async ({ path }) => {
@@ -140,6 +140,7 @@ describe('modelrun validate', () => {
   });
 
   it('checks every file as --kind says', async () => {
+    tree.write('v/post.yml', 'type: checksum\n');
     const result = await runModelrun(['validate', '--kind', 'model', 'v/post.yml'], {
       cwd: tree.root,
     });

@@ -2,17 +2,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BIN } from './helpers/cli.js';
-import { makeTree } from './helpers/tree.js';
+import { treeForEachTest } from './helpers/tree.js';
 
 const runId = `streams-${randomBytes(4).toString('hex')}`;
 // Writes to both streams, a byte that is not UTF-8, and ends without a newline.
 const command = String.raw`printf 'A\n\377\n'; sleep 0.2; printf 'B\n' >&2; sleep 0.2; printf 'C\nD'`;
-const tree = makeTree({
+/** Each test's own folder, with the model file. */
+const tree = treeForEachTest({
   'm.yml': `run_id: ${runId}\ncommand: ${JSON.stringify(command)}\npostprocess: []\n`,
 });
-afterAll(() => tree.remove());
 
 const MODEL_STDOUT = Buffer.from('A\n\xff\nC\nD', 'latin1');
 const MODEL_STDERR = Buffer.from('B\n');
@@ -158,11 +158,11 @@ describe('a reader of the echo that stalls past the close limit', () => {
 
 describe('colour on a terminal', () => {
   const colourId = `colour-${randomBytes(4).toString('hex')}`;
-  tree.write('colour.yml', `run_id: ${colourId}\ncommand: echo hi\npostprocess: []\n`);
   const ESC = String.fromCharCode(27);
 
   /** Runs `shell` on a terminal (script's pty), with colour left to modelrun. */
   function onTerminal(shell: string): { status: number | null; screen: string } {
+    tree.write('colour.yml', `run_id: ${colourId}\ncommand: echo hi\npostprocess: []\n`);
     const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
     delete env.NO_COLOR;
     delete env.FORCE_COLOR;

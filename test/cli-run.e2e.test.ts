@@ -1,28 +1,29 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, runModelrun, startModelrun } from './helpers/cli.js';
-import { isRunning, waitUntilGone } from './helpers/processes.js';
+import { isRunning, waitFor, waitUntilGone } from './helpers/processes.js';
 import { readRunRecord, waitForGuardian } from './helpers/run-record.js';
-import { makeTree } from './helpers/tree.js';
+import { treeForEachTest } from './helpers/tree.js';
 
-const tree = makeTree({
-  'fail.yml': 'run_id: fail\ncommand: "echo one >&2; echo two >&2; exit 3"\n',
-  'secret.yml': 'run_id: secret\ncommand: "echo token=${API_TOKEN}"\n',
-  'secret-backend.yml': 'type: local\nenv_vars:\n  API_TOKEN: ${API_TOKEN}\n  MODE: fast\n',
-  'checksum.yml': 'type: checksum\n',
-  'bad-post.yml': 'type: command\ncommand: "exit 4"\n',
-  'slow.yml': 'run_id: slow\ncommand: "echo started; sleep 300 & echo $! > sleep.pid; wait"\n',
-  'stubborn.yml': `run_id: stubborn\ncommand: "trap '' TERM INT; echo started; sleep 300 & echo $! > sleep.pid; wait; sleep 300"\n`,
-  'invalid.yml': 'run_id: "has space"\ncomand: x\n',
-  'quick.yml': 'run_id: quick\ncommand: "true"\n',
-  'slow-post.yml':
-    'type: command\ncommand: "echo started; sleep 300 & echo $! > post-sleep.pid; wait"\n',
-});
-copyWave(tree.path('wave'));
-afterAll(() => tree.remove());
+/** Each test's own folder, with these files and a copy of the example wave model. */
+const tree = treeForEachTest(
+  {
+    'fail.yml': 'run_id: fail\ncommand: "echo one >&2; echo two >&2; exit 3"\n',
+    'secret.yml': 'run_id: secret\ncommand: "echo token=${API_TOKEN}"\n',
+    'secret-backend.yml': 'type: local\nenv_vars:\n  API_TOKEN: ${API_TOKEN}\n  MODE: fast\n',
+    'checksum.yml': 'type: checksum\n',
+    'bad-post.yml': 'type: command\ncommand: "exit 4"\n',
+    'slow.yml': 'run_id: slow\ncommand: "echo started; sleep 300 & echo $! > sleep.pid; wait"\n',
+    'stubborn.yml': `run_id: stubborn\ncommand: "trap '' TERM INT; echo started; sleep 300 & echo $! > sleep.pid; wait; sleep 300"\n`,
+    'invalid.yml': 'run_id: "has space"\ncomand: x\n',
+    'quick.yml': 'run_id: quick\ncommand: "true"\n',
+    'slow-post.yml':
+      'type: command\ncommand: "echo started; sleep 300 & echo $! > post-sleep.pid; wait"\n',
+  },
+  (fresh) => copyWave(fresh.path('wave')),
+);
 
 /** A copy of the example wave model, without runs staged in the repo by hand. */
 function copyWave(to: string): void {
@@ -83,10 +84,8 @@ describe('modelrun run', () => {
 
   it('prints what would run with --dry-run, with secrets masked, and runs nothing', async () => {
     const env = { API_TOKEN: 'tok-abcdef-123' };
-    // A run_id no other test runs for real, whatever order the tests run in.
-    tree.write('secret-dry.yml', 'run_id: secret-dry\ncommand: "echo token=${API_TOKEN}"\n');
     const result = await runModelrun(
-      ['run', 'secret-dry.yml', '--backend-config', 'secret-backend.yml', '--dry-run'],
+      ['run', 'secret.yml', '--backend-config', 'secret-backend.yml', '--dry-run'],
       { cwd: tree.root, env },
     );
     expect(result.code).toBe(0);
@@ -94,7 +93,7 @@ describe('modelrun run', () => {
     expect(result.stdout).toMatch(/API_TOKEN +\*\*\*/);
     expect(result.stdout).toMatch(/MODE +fast/);
     expect(result.stdout + result.stderr).not.toContain('tok-abcdef-123');
-    expect(existsSync(tree.path('simulations', 'secret-dry'))).toBe(false);
+    expect(existsSync(tree.path('simulations', 'secret'))).toBe(false);
   });
 
   it('prints the container spec for docker and the full argv for apptainer with --dry-run', async () => {
@@ -180,12 +179,9 @@ describe('modelrun run', () => {
   });
 
   it('explains --skip-generate without a staged run', async () => {
-    const fresh = makeTree();
-    copyWave(fresh.path('wave'));
     const skipped = await runModelrun(['run', 'wave/model.yml', '--skip-generate'], {
-      cwd: fresh.root,
+      cwd: tree.root,
     });
-    fresh.remove();
     expect(skipped.code).toBe(2);
     expect(skipped.stderr).toMatch(/--skip-generate: the staging directory .*wave-demo is missing/);
   });
@@ -254,7 +250,7 @@ describe('interrupting a run', () => {
     expect((await waitForGuardian(dir))?.status).toBe('failed');
     // The lock goes at once (the lock library's exit hook); its owner file goes with the guardian.
     const owner = join(dir, '.modelrun', 'run.lock.owner');
-    for (let waited = 0; existsSync(owner) && waited < 5000; waited += 50) await sleep(50);
+    await waitFor(() => !existsSync(owner), 5000);
     expect(
       readdirSync(join(dir, '.modelrun')).filter((name) => name.startsWith('run.lock')),
     ).toEqual([]);
@@ -266,7 +262,7 @@ describe('interrupting a run', () => {
       { cwd: tree.root },
     );
     const pidFile = tree.path('simulations', 'quick', 'post-sleep.pid');
-    for (let i = 0; i < 100 && !existsSync(pidFile); i++) await sleep(50);
+    await waitFor(() => existsSync(pidFile), 5000);
     const sleepPid = Number(readFileSync(pidFile, 'utf8'));
     child.kill('SIGKILL');
     await exited;
@@ -283,7 +279,9 @@ describe('interrupting a run', () => {
       readFileSync(tree.path('simulations', 'stubborn', 'sleep.pid'), 'utf8'),
     );
     child.kill('SIGINT');
-    await sleep(300);
+    // The second Ctrl-C must come once the first is heard, as a person's would.
+    const heard = () => output().stderr.includes('press Ctrl-C again to exit at once');
+    expect(await waitFor(heard, 10_000)).toBe(true);
     child.kill('SIGINT');
     expect(await exited).toBe(130);
     expect(output().stderr).toMatch(
@@ -368,11 +366,9 @@ describe('secrets whose values read like what modelrun writes itself', () => {
 
 describe('modelrun generate, postprocess and pipeline', () => {
   it('generate stages the inputs only and prints the staging dir', async () => {
-    const fresh = makeTree();
-    copyWave(fresh.path('wave'));
-    const result = await runModelrun(['generate', 'wave/model.yml'], { cwd: fresh.root });
+    const result = await runModelrun(['generate', 'wave/model.yml'], { cwd: tree.root });
     expect(result.code).toBe(0);
-    const dir = fresh.path('wave', 'simulations', 'wave-demo');
+    const dir = tree.path('wave', 'simulations', 'wave-demo');
     expect(result.stdout).toBe(`${dir}\n`);
     expect(readdirSync(dir).sort()).toEqual([
       '.modelrun',
@@ -381,7 +377,6 @@ describe('modelrun generate, postprocess and pipeline', () => {
       'wave.mjs',
     ]);
     expect(JSON.parse(readFileSync(join(dir, 'input.json'), 'utf8')).period.steps).toHaveLength(25);
-    fresh.remove();
   });
 
   it('postprocess runs postprocessors on an existing run and records them', async () => {
@@ -402,7 +397,6 @@ describe('modelrun generate, postprocess and pipeline', () => {
   });
 
   it('postprocess exits 1 when a postprocessor fails, and runs the rest', async () => {
-    // Its own run to postprocess, whatever order the tests run in.
     await runModelrun(['run', 'fail.yml', '--no-postprocess'], { cwd: tree.root });
     const result = await runModelrun(
       [
@@ -432,39 +426,34 @@ describe('modelrun generate, postprocess and pipeline', () => {
   });
 
   it('pipeline takes the model by path, and --cleanup-on-failure removes a failed run', async () => {
-    // A run_id of its own: --cleanup-on-failure keeps a dir that an earlier test's run left.
-    tree.write('fail-once.yml', 'run_id: fail-once\ncommand: "exit 3"\n');
-    tree.write('failing-pipeline.yml', 'model: fail-once.yml\n');
+    tree.write('failing-pipeline.yml', 'model: fail.yml\n');
     const result = await runModelrun(['pipeline', 'failing-pipeline.yml', '--cleanup-on-failure'], {
       cwd: tree.root,
     });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('(removed, with its logs and run.json: --cleanup-on-failure)');
-    expect(existsSync(tree.path('simulations', 'fail-once'))).toBe(false);
+    expect(existsSync(tree.path('simulations', 'fail'))).toBe(false);
   });
 });
 
 describe('the examples', () => {
   it('run as the README says: the pipeline file, then the postprocessor configs', async () => {
-    const fresh = makeTree();
-    copyWave(fresh.path('wave'));
-    cpSync(join(REPO_ROOT, 'examples', 'postprocess'), fresh.path('postprocess'), {
+    cpSync(join(REPO_ROOT, 'examples', 'postprocess'), tree.path('postprocess'), {
       recursive: true,
     });
-    const piped = await runModelrun(['pipeline', 'wave/pipeline.yml'], { cwd: fresh.root });
+    const piped = await runModelrun(['pipeline', 'wave/pipeline.yml'], { cwd: tree.root });
     expect(piped.stderr).toContain('✓ archive: wrote');
     expect(piped.code).toBe(0);
-    expect(existsSync(fresh.path('wave', 'simulations', 'wave-demo.zip'))).toBe(true);
+    expect(existsSync(tree.path('wave', 'simulations', 'wave-demo.zip'))).toBe(true);
     const configs = readdirSync(join(REPO_ROOT, 'examples', 'postprocess')).flatMap((f) => [
       '--postprocessor-config',
       `postprocess/${f}`,
     ]);
     const post = await runModelrun(['postprocess', 'wave/model.yml', ...configs], {
-      cwd: fresh.root,
+      cwd: tree.root,
     });
     expect(post.code).toBe(0);
     expect(post.stdout.match(/^✓ /gm)).toHaveLength(configs.length / 2);
-    fresh.remove();
   });
 });
 

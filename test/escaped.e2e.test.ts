@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runModelrun, startModelrun } from './helpers/cli.js';
 import { isRunning, waitUntilGone } from './helpers/processes.js';
 import { readRunRecord, waitForGuardian } from './helpers/run-record.js';
-import { makeTree } from './helpers/tree.js';
+import { treeForEachTest } from './helpers/tree.js';
 
 /**
  * A model (or a `command` postprocessor) that leaves a daemon behind in a
@@ -15,7 +14,7 @@ import { makeTree } from './helpers/tree.js';
  * and its guardian. Each run id has a random part: other checkouts run
  * these tests beside ours.
  */
-const tree = makeTree();
+const tree = treeForEachTest();
 const foreign: ChildProcess[] = [];
 const daemons: number[] = [];
 afterAll(() => {
@@ -26,7 +25,6 @@ afterAll(() => {
       // Gone, as it should be.
     }
   }
-  tree.remove();
 });
 
 const runId = () => `esc-${randomBytes(4).toString('hex')}`;
@@ -108,9 +106,9 @@ describe('a process that left the model’s process group', () => {
       cwd: tree.root,
     });
     const staging = tree.path('simulations', id);
+    // The guardian holds the run's mark before the model starts: the daemon,
+    // which carries it, is known to the guardian once it exists.
     const daemon = daemonOf(staging);
-    // The guardian must have heard of the run before modelrun dies.
-    await sleep(300);
     child.kill('SIGKILL');
     await exited;
     expect(await waitUntilGone(daemon, 15_000)).toBe(true);

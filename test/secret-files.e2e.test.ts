@@ -2,11 +2,10 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN } from './helpers/cli.js';
 import { makeFakeApptainer } from './helpers/fake-apptainer.js';
-import { waitUntilGone } from './helpers/processes.js';
+import { waitFor, waitUntilGone } from './helpers/processes.js';
 import { waitForGuardian } from './helpers/run-record.js';
 import { makeTree } from './helpers/tree.js';
 
@@ -39,10 +38,9 @@ async function startApptainerRun(runId: string) {
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const dir = tree.path('simulations', runId);
   const pidFile = join(dir, 'sleep.pid');
-  for (let i = 0; i < 400 && !existsSync(pidFile); i++) await sleep(25);
-  // The model starts a moment before modelrun hands its process group to
-  // the guardian; a kill in that moment is not what this test is about.
-  await sleep(300);
+  // The guardian holds the env file and the run's mark before the model
+  // starts, so a kill from the moment the model runs leaves nothing behind.
+  expect(await waitFor(() => existsSync(pidFile), 30_000)).toBe(true);
   return { child, exited, dir, sleepPid: Number(readFileSync(pidFile, 'utf8')) };
 }
 
@@ -57,5 +55,5 @@ describe('apptainer.env', () => {
     expect((await waitForGuardian(dir, 15_000))?.status).toBe('failed');
     expect(await waitUntilGone(sleepPid, 15_000)).toBe(true);
     expect(existsSync(envFile)).toBe(false);
-  }, 30_000);
+  }, 60_000);
 });

@@ -1,18 +1,21 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BIN } from './helpers/cli.js';
 import { waitFor } from './helpers/processes.js';
 import { readRunRecord } from './helpers/run-record.js';
-import { makeTree } from './helpers/tree.js';
+import { treeForEachTest } from './helpers/tree.js';
 
-/** A template whose one file takes seconds to render: one synchronous Nunjucks call. */
-const tree = makeTree({
+/**
+ * A template whose big.txt takes seconds to render: one synchronous Nunjucks
+ * call. Files render in the order of their names, so a.txt is staged just
+ * before big.txt begins.
+ */
+const tree = treeForEachTest({
+  'template/a.txt': '{{ 1 + 1 }}\n',
   'template/big.txt': '{% for i in range(0, 3000000) %}{{ i }}\n{% endfor %}\n',
 });
-afterAll(() => tree.remove());
 
 describe('a signal during template rendering', () => {
   it.each([
@@ -29,12 +32,9 @@ describe('a signal during template rendering', () => {
         stdio: 'ignore',
       });
       const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-      // The staging lock is taken once modelrun has its signal handlers and
-      // before it renders: however slowly it started, the render is then
-      // about to begin, and takes about ten seconds.
-      const lock = tree.path('simulations', runId, '.modelrun', 'run.lock');
-      expect(await waitFor(() => existsSync(lock), 20_000)).toBe(true);
-      await sleep(500);
+      // a.txt staged: the render of big.txt, about ten seconds, is under way.
+      const first = tree.path('simulations', runId, 'a.txt');
+      expect(await waitFor(() => existsSync(first), 20_000)).toBe(true);
       const sent = Date.now();
       child.kill(signal);
       expect(await exited).toBe(code);

@@ -1,6 +1,12 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isRunning, killedAfterEach, waitUntilGone } from '../../test/helpers/processes.js';
+import {
+  ignoresSignal,
+  isRunning,
+  killedAfterEach,
+  waitFor,
+  waitUntilGone,
+} from '../../test/helpers/processes.js';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import {
   describeStopped,
@@ -78,8 +84,8 @@ describe('stopping what left the group', () => {
     const polite = sleeper({ [MARK_VARIABLE]: mark });
     const stubborn = sleeper({ [MARK_VARIABLE]: mark }, true);
     const foreign = sleeper({ [MARK_VARIABLE]: newRunMark('r1') });
-    // Let the shell set its trap before SIGTERM comes.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The shell must have set its trap before SIGTERM comes.
+    expect(await waitFor(() => ignoresSignal(stubborn, 'SIGTERM'), 10_000)).toBe(true);
     const begun = Date.now();
     const found = await stopEscaped(mark, { killAt: Date.now() + 500 });
     expect(Date.now() - begun).toBeLessThan(3000);

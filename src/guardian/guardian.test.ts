@@ -15,7 +15,13 @@ import {
   ensureTestImages,
   slurmUnavailable,
 } from '../../test/helpers/engines.js';
-import { isRunning, killedAfterEach, waitUntilGone } from '../../test/helpers/processes.js';
+import {
+  ignoresSignal,
+  isRunning,
+  killedAfterEach,
+  waitFor,
+  waitUntilGone,
+} from '../../test/helpers/processes.js';
 import { makeTree } from '../../test/helpers/tree.js';
 import { writeEnvFile } from '../backends/containers/env-file.js';
 import { MARK_VARIABLE, newRunMark } from '../exec/escaped-processes.js';
@@ -105,9 +111,11 @@ describe('the guardian', () => {
 
   it('kills a group that ignores SIGTERM once the grace time is over', async () => {
     const pgid = model(true);
+    expect(await waitFor(() => ignoresSignal(pgid, 'SIGTERM'), 10_000)).toBe(true);
     const { exited } = guardian([
       { op: 'add', key: 1, task: { kind: 'process-group', pgid, graceMs: 300 } },
     ]);
+    // Inside the grace time: SIGTERM came, and was ignored.
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(isRunning(pgid)).toBe(true);
     expect(await exited).toBe(0);

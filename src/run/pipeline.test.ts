@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pipelineHarness } from '../../test/helpers/pipeline.js';
@@ -86,14 +86,16 @@ describe('a local run', () => {
   });
 
   it('runs without a shell when shell is false, and in working_dir', async () => {
+    // realpath resolves each argument against its working directory: a
+    // shell would expand $HOME, and another directory would show.
     const { request, deps, staging } = setup(
-      { command: 'printf "%s|" "a b" c' },
-      { shell: false },
+      { command: 'realpath "a b" $HOME' },
+      { shell: false, working_dir: 'wd' },
       { 'wd/': '' },
     );
     await runPipeline(request, deps);
-    expect(readFileSync(`${staging}/logs/stdout.log`, 'utf8')).toBe('a b|c|');
-    expect(existsSync(tree.path('wd'))).toBe(true);
+    const wd = realpathSync(tree.path('wd'));
+    expect(readFileSync(`${staging}/logs/stdout.log`, 'utf8')).toBe(`${wd}/a b\n${wd}/$HOME\n`);
   });
 
   it('passes env_vars on top of the host environment, and masks secrets in run.json', async () => {
@@ -253,9 +255,10 @@ describe('stopping a run', () => {
   });
 
   it('maps SIGTERM to exit code 143', async () => {
-    const { request, deps, interrupts } = setup({ command: 'sleep 300' });
+    const { request, deps, interrupts, staging } = setup({ command: 'echo started; sleep 300' });
     const running = runPipeline(request, deps);
-    await sleep(300);
+    const log = `${staging}/logs/stdout.log`;
+    await eventually(() => existsSync(log) && readFileSync(log, 'utf8') !== '');
     interrupts.interrupt('SIGTERM');
     expect((await running).exitCode).toBe(143);
     expect((interrupts.signal.reason as StopReason).kind).toBe('interrupt');

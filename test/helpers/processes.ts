@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach } from 'vitest';
 
@@ -9,6 +10,20 @@ export function isRunning(pid: number): boolean {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The state follows the command name, which is in parentheses and may contain spaces.
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a process ignores `signal` (its SigIgn mask), as a shell does once
+ * it has run `trap '' TERM`: a test that sends the signal waits for this.
+ */
+export function ignoresSignal(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    const bit = BigInt(osConstants.signals[signal] - 1);
+    return mask !== undefined && ((BigInt(`0x${mask}`) >> bit) & 1n) === 1n;
   } catch {
     return false;
   }

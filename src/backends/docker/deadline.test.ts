@@ -142,15 +142,19 @@ describe('an engine that never answers', () => {
 
   it('has no deadline on a pull, but ends it when the run is stopped', async () => {
     // The image lookup says "not here", so the pull starts, and gets no answer.
+    let pulling: () => void = () => {};
+    const pullAsked = new Promise<void>((resolve) => (pulling = resolve));
     const server = createHttpServer((request, response) => {
       sockets.push(request.socket);
-      if (request.url?.includes('/images/create')) return;
+      if (request.url?.includes('/images/create')) return pulling();
       if (request.url?.includes('/images/')) response.writeHead(404);
       response.end('{"Version":"27.3.1","ApiVersion":"1.47"}');
     });
     const url = await listen(server);
     const controller = new AbortController();
     const starting = rejection(runner(url).start(controller.signal));
+    await pullAsked;
+    // Past the deadline that every other request has: the pull goes on.
     await new Promise((resolve) => setTimeout(resolve, ANSWER_MS * 2));
     controller.abort({ kind: 'interrupt', signal: 'SIGTERM' });
     expect((await starting).message).toMatch(/^pulling modelrun-test\/busybox failed: /);

@@ -1,6 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { makeTree } from '../../../test/helpers/tree.js';
 import { EngineUnavailableError } from '../../errors.js';
+import { connectDockerode } from './dockerode-connect.js';
 import { DEFAULT_DOCKER_HOST, engineAddress, fetchEngineVersion } from './engine.js';
+
+/** Stand-ins for the three files of a TLS engine; only their bytes matter here. */
+const TLS_FILES = { 'ca.pem': 'the CA\n', 'cert.pem': 'the client cert\n', 'key.pem': 'the key\n' };
+const withPrefix = (prefix: string, files: Record<string, string>) =>
+  Object.fromEntries(Object.entries(files).map(([name, text]) => [`${prefix}${name}`, text]));
 
 describe('engineAddress', () => {
   it('prefers DOCKER_HOST over the config, and the config over the default', () => {
@@ -16,10 +24,50 @@ describe('engineAddress', () => {
       host: '10.0.0.5',
       port: 2375,
     });
-    expect(engineAddress({ DOCKER_HOST: 'tcp://docker.internal' })).toMatchObject({
-      host: 'docker.internal',
-      port: 2375,
-    });
+    const plain = engineAddress({ DOCKER_HOST: 'tcp://docker.internal' });
+    expect(plain).toMatchObject({ host: 'docker.internal', port: 2375 });
+    expect(plain.tls).toBeUndefined();
+    const certs = makeTree(TLS_FILES);
+    try {
+      const env = { DOCKER_CERT_PATH: certs.root };
+      for (const tls of [
+        { ...env, DOCKER_HOST: 'tcp://docker.internal', DOCKER_TLS_VERIFY: '1' },
+        { ...env, DOCKER_HOST: 'https://docker.internal' },
+      ])
+        expect(engineAddress(tls)).toMatchObject({ host: 'docker.internal', port: 2376 });
+    } finally {
+      certs.remove();
+    }
+  });
+
+  it('hands the engine client the TLS files of DOCKER_CERT_PATH, or of ~/.docker', () => {
+    const tree = makeTree(withPrefix('home/.docker/', TLS_FILES));
+    try {
+      for (const fromEnv of [false, true]) {
+        if (fromEnv)
+          for (const [name, text] of Object.entries(TLS_FILES))
+            tree.write(`certs/${name}`, `${text}from the env\n`);
+        const address = engineAddress({
+          DOCKER_HOST: 'tcp://docker.internal:2376',
+          DOCKER_TLS_VERIFY: '1',
+          HOME: tree.path('home'),
+          ...(fromEnv ? { DOCKER_CERT_PATH: tree.path('certs') } : {}),
+        });
+        const read = (name: string) =>
+          readFileSync(tree.path(fromEnv ? 'certs' : 'home/.docker', name));
+        const files = { ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') };
+        expect(address.tls).toEqual(files);
+        // What dockerode is given: https, with those files.
+        expect(connectDockerode(address).modem).toMatchObject({
+          protocol: 'https',
+          host: 'docker.internal',
+          port: 2376,
+          ...files,
+        });
+      }
+    } finally {
+      tree.remove();
+    }
   });
 
   it('reads unix:// alone as the default socket, as the docker CLI does', () => {
