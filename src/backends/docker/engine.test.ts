@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EngineUnavailableError } from '../../errors.js';
-import { DEFAULT_DOCKER_HOST, engineAddress, fetchEngineVersion } from './engine.js';
+import { DEFAULT_DOCKER_HOST } from '../containers/docker-host.js';
+import { engineAddress, fetchEngineVersion } from './engine.js';
 
 describe('engineAddress', () => {
   it('prefers DOCKER_HOST over the config, and the config over the default', () => {

@@ -3,7 +3,7 @@ import { ConfigError } from '../../errors.js';
 import { shellQuote } from '../../exec/shell.js';
 import { VERSION } from '../../package-info.js';
 import { isSecretName, Redactor } from '../../secrets.js';
-import { envFilePath } from '../containers/apptainer-exec.js';
+import { envFilePath } from '../containers/apptainer-env.js';
 import type { RunJob } from '../contract.js';
 import { resolveCommand } from '../model-command.js';
 import type { SlurmConfig } from './config.js';
