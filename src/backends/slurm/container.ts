@@ -122,6 +122,7 @@ export function containerJobCommand(
     withCommand,
     docker.image,
   );
+  // The job's limits stand in for the block's own (see dockerJobLimits); bytes without a unit, as docker reads them.
   const limits = dockerJobLimits(config, docker);
   const argv = dockerRunArgv({
     ...settings,

@@ -168,5 +168,5 @@ export function sbatchArgs(
   return ['--parsable', ...(option === undefined ? [] : [option]), scriptPath(job.stagingDir)];
 }
 
-// The container part of the job's command lives in slurm-container.ts.
+// The container part of the job's command lives in container.ts.
 export { containerAsApptainer, containerJobCommand as containerCommand, envFilePath };
