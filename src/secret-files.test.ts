@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { envFilePath } from './backends/containers/apptainer-exec.js';
+import { envFilePath } from './backends/containers/apptainer-env.js';
 import { SECRET_FILE_PATHS } from './secret-files.js';
 
 describe('the one list of files that hold secret values', () => {

@@ -51,8 +51,8 @@ export const apptainerBackend: BackendDefinition = {
     const c = config as ApptainerConfig;
     const [{ createApptainerRunner }, { apptainerDryRun }, { plannedImage }] = await Promise.all([
       import('./runner.js'),
-      import('../containers/dry-run.js'),
-      import('./image.js'),
+      import('./dry-run.js'),
+      import('../containers/apptainer-image.js'),
     ]);
     const image = await plannedImage(c, deps.env);
     return createApptainerRunner(c, job, deps, () => apptainerDryRun(c, job, image));

@@ -10,7 +10,7 @@ import { makeTree, type Tree } from '../../../test/helpers/tree.js';
 import { EngineUnavailableError } from '../../errors.js';
 import type { GuardTask } from '../../guardian/tasks.js';
 import { runPipeline } from '../../run/pipeline.js';
-import { pulledImagePath } from './image.js';
+import { pulledImagePath } from '../containers/apptainer-image.js';
 
 let tree: Tree;
 let fake: FakeApptainer;

@@ -6,18 +6,14 @@ import { MARK_VARIABLE } from '../../exec/escaped-processes.js';
 import { groupAlive, signalGroup } from '../../exec/process-group.js';
 import { reportEscaped, runProcess } from '../../exec/process-runner.js';
 import type { RunOutput } from '../../exec/run-output.js';
-import {
-  buildApptainerArgv,
-  containerEnv,
-  envFilePath,
-  envFileText,
-} from '../containers/apptainer-exec.js';
+import { containerEnv, envFilePath, envFileText } from '../containers/apptainer-env.js';
+import { buildApptainerArgv } from '../containers/apptainer-exec.js';
+import { ensureImage } from '../containers/apptainer-image.js';
 import { removeEnvFile, writeEnvFile } from '../containers/env-file.js';
 import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
-import { LOCAL_GRACE_MS } from '../local/runner.js';
+import { PROCESS_GRACE_MS } from '../process-grace.js';
 import { toRunOutcome } from '../process-outcome.js';
 import type { ApptainerConfig } from './config.js';
-import { ensureImage } from './image.js';
 
 /**
  * One run in an Apptainer container, through the same process runner as
@@ -31,7 +27,7 @@ export function createApptainerRunner(
   describe: () => DryRun,
 ): BackendRunner {
   const env = stringEnv(deps.env);
-  const graceMs = deps.graceMs ?? LOCAL_GRACE_MS;
+  const graceMs = deps.graceMs ?? PROCESS_GRACE_MS;
   let image: Promise<string> | undefined;
   let pid: number | undefined;
   let unguardEnvFile = () => {};

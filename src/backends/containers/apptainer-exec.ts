@@ -1,82 +1,66 @@
 import { ConfigError } from '../../errors.js';
-import { shellQuote } from '../../exec/shell.js';
-import { secretFilePath } from '../../secret-files.js';
-import type { ApptainerConfig } from '../apptainer/config.js';
 import type { RunJob } from '../contract.js';
-import { processCountArgs, resolveCommand } from '../model-command.js';
+import { processCountArgs } from '../model-command.js';
 import { splitCommand } from '../split-command.js';
-
-/** Where the run's environment file is written: under .modelrun/, mode 0600, never on the command line. */
-export function envFilePath(stagingDir: string): string {
-  return secretFilePath(stagingDir, 'apptainer');
-}
-
-/**
- * The environment the model gets inside the container. PYTHONNOUSERSITE
- * keeps the user's ~/.local site-packages on the host from leaking into the
- * container's Python, a classic source of broken runs on clusters.
- */
-export function containerEnv(config: ApptainerConfig): Record<string, string> {
-  return { PYTHONNOUSERSITE: '1', ...config.env_vars };
-}
-
-/** The env file's text: one `NAME='value'` per line, quoted so that any value arrives as written. */
-export function envFileText(env: Record<string, string>): string {
-  return Object.entries(env)
-    .map(([name, value]) => `${name}=${shellQuote(value)}\n`)
-    .join('');
-}
+import { type ApptainerSettingsFields, apptainerSettings } from './apptainer-settings.js';
+import { type ApptainerOptions, type ContainerSettings, mountSpec } from './settings.js';
 
 /**
  * The full command line for a run: `[mpiexec -n N] <binary> exec <flags>
- * <image> /bin/sh -c <command>`. Every flag comes from one config field;
- * values of environment variables go through the env file, not argv, where
- * `ps` would show them.
+ * <image> /bin/sh -c <command>`. Every flag comes from one setting; values
+ * of environment variables go through the env file, not argv, where `ps`
+ * would show them.
  */
-export function buildApptainerArgv(config: ApptainerConfig, job: RunJob, image: string): string[] {
-  const command = resolveCommand(config.executable, job);
-  const mountPath = config.mount_path;
-  const hostDir = config.working_dir ?? job.stagingDir;
-  if (/[,:]/.test(hostDir)) {
+export function apptainerExecArgv(
+  settings: ContainerSettings & { apptainer: ApptainerOptions },
+): string[] {
+  const options = settings.apptainer;
+  if (/[,:]/.test(settings.runDir)) {
     throw new ConfigError(
-      `apptainer cannot bind ${hostDir}: its path contains "," or ":", which --bind reads as separators`,
+      `apptainer cannot bind ${settings.runDir}: its path contains "," or ":", which --bind reads as separators`,
       {
         hint: 'choose an output_dir (or working_dir) whose path has neither',
       },
     );
   }
   const exec = [
-    config.binary,
+    options.binary,
     'exec',
-    ...(config.cleanenv ? ['--cleanenv'] : []),
-    ...(config.home !== undefined ? ['--home', config.home] : config.no_home ? ['--no-home'] : []),
-    ...(config.containall ? ['--containall'] : []),
-    ...(config.writable_tmpfs ? ['--writable-tmpfs'] : []),
-    ...(config.nv ? ['--nv'] : []),
-    ...(config.rocm ? ['--rocm'] : []),
+    ...(options.cleanenv ? ['--cleanenv'] : []),
+    ...(options.home !== undefined
+      ? ['--home', options.home]
+      : options.noHome
+        ? ['--no-home']
+        : []),
+    ...(options.containall ? ['--containall'] : []),
+    ...(options.writableTmpfs ? ['--writable-tmpfs'] : []),
+    ...(options.nv ? ['--nv'] : []),
+    ...(options.rocm ? ['--rocm'] : []),
     '--bind',
-    `${hostDir}:${mountPath}:rw`,
-    ...(config.binds ?? []).flatMap((b) => [
-      '--bind',
-      `${b.source}:${b.target}${b.mode === undefined ? '' : `:${b.mode}`}`,
-    ]),
+    `${settings.runDir}:${settings.mountPath}:rw`,
+    ...settings.mounts.flatMap((mount) => ['--bind', mountSpec(mount)]),
     '--pwd',
-    config.pwd ?? mountPath,
+    settings.workdir,
     '--env-file',
-    envFilePath(job.stagingDir),
-    // With mpiexec, cpu is the number of ranks, each in a container of its own; it is not a CPU limit per rank.
-    ...(config.cpu === undefined || config.mpiexec !== undefined
-      ? []
-      : ['--cpus', String(config.cpu)]),
-    ...(config.memory === undefined ? [] : ['--memory', config.memory]),
-    ...(config.extra_args ?? []),
-    image,
+    options.envFile,
+    ...(settings.cpus === undefined ? [] : ['--cpus', String(settings.cpus)]),
+    ...(settings.memory === undefined ? [] : ['--memory', settings.memory]),
+    ...options.extraArgs,
+    settings.image,
     '/bin/sh',
     '-c',
-    command,
+    settings.command,
   ];
-  if (config.mpiexec === undefined) return exec;
-  // The hybrid model: the launcher runs outside, one container per rank.
-  const launcher = splitCommand(config.mpiexec);
-  return [...launcher, ...processCountArgs(config.mpiexec, config.cpu), ...exec];
+  if (options.mpi === undefined) return exec;
+  const { launcher, processes } = options.mpi;
+  return [...splitCommand(launcher), ...processCountArgs(launcher, processes), ...exec];
+}
+
+/** The command line for an apptainer config or block, as its runner and the dry run use it. */
+export function buildApptainerArgv(
+  config: ApptainerSettingsFields,
+  job: RunJob,
+  image: string,
+): string[] {
+  return apptainerExecArgv(apptainerSettings(config, job, image));
 }

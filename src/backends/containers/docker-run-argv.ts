@@ -1,15 +1,10 @@
 import { memoryBytes } from '../../config/fields.js';
-import { VERSION } from '../../package-info.js';
-import type { RunJob } from '../contract.js';
-import type { DockerContainerConfig } from '../docker/config.js';
-import { resolveCommand, wrapMpi } from '../model-command.js';
-import { invokingIdentity, LABELS } from './engine-spec.js';
-
-/** The container's CPU and memory limits, as `docker run` takes them. */
-export interface DockerLimits {
-  cpus?: number;
-  memoryBytes?: number;
-}
+import {
+  type ContainerSettings,
+  type DockerRunOptions,
+  type GpuRequest,
+  mountSpec,
+} from './settings.js';
 
 /**
  * `docker run …` for a container started by a batch job on a compute node,
@@ -19,68 +14,40 @@ export interface DockerLimits {
  * value is on the command line or in a file.
  */
 export function dockerRunArgv(
-  container: DockerContainerConfig,
-  job: RunJob,
-  workingDir: string | undefined,
-  envNames: string[],
-  limits: DockerLimits = ownLimits(container),
+  settings: ContainerSettings & { docker: DockerRunOptions },
 ): string[] {
-  const command = wrapMpi(
-    resolveCommand(container.executable, job),
-    container.mpiexec,
-    container.cpu,
-  );
-  const { uid, gid } = invokingIdentity();
-  const memory = limits.memoryBytes === undefined ? undefined : String(limits.memoryBytes);
+  const memory = settings.memory === undefined ? undefined : String(memoryBytes(settings.memory));
   return [
     'docker',
     'run',
-    ...(container.remove_container ? ['--rm'] : []),
+    ...(settings.docker.remove ? ['--rm'] : []),
     '--init',
-    '--label',
-    `${LABELS.runId}=${job.runId}`,
-    '--label',
-    `${LABELS.stagingDir}=${job.stagingDir}`,
-    '--label',
-    `${LABELS.version}=${VERSION}`,
+    ...Object.entries(settings.labels).flatMap(([name, value]) => ['--label', `${name}=${value}`]),
     '--pull',
-    container.pull_policy,
-    '--user',
-    container.user ?? `${uid}:${gid}`,
+    settings.docker.pull,
+    ...(settings.user === undefined ? [] : ['--user', settings.user]),
     '--volume',
-    `${workingDir ?? job.stagingDir}:${container.mount_path}:rw`,
-    ...(container.volumes ?? []).flatMap((v) => [
-      '--volume',
-      `${v.source}:${v.target}${v.mode === undefined ? '' : `:${v.mode}`}`,
-    ]),
+    `${settings.runDir}:${settings.mountPath}:rw`,
+    ...settings.mounts.flatMap((mount) => ['--volume', mountSpec(mount)]),
     '--workdir',
-    container.mount_path,
-    ...envNames.flatMap((name) => ['--env', name]),
-    ...(limits.cpus === undefined ? [] : ['--cpus', String(limits.cpus)]),
+    settings.workdir,
+    ...Object.keys(settings.env).flatMap((name) => ['--env', name]),
+    ...(settings.cpus === undefined ? [] : ['--cpus', String(settings.cpus)]),
     // Swap equal to memory: no swap on top of the limit, as in the docker backend.
     ...(memory === undefined ? [] : ['--memory', memory, '--memory-swap', memory]),
-    ...(container.shm_size === undefined
+    ...(settings.shmSize === undefined
       ? []
-      : ['--shm-size', String(memoryBytes(container.shm_size))]),
-    '--network',
-    container.network,
-    ...(container.gpus === undefined ? [] : ['--gpus', gpusFlag(container.gpus)]),
-    container.image,
+      : ['--shm-size', String(memoryBytes(settings.shmSize))]),
+    ...(settings.network === undefined ? [] : ['--network', settings.network]),
+    ...(settings.gpus === undefined ? [] : ['--gpus', gpusFlag(settings.gpus)]),
+    settings.image,
     '/bin/sh',
     '-c',
-    command,
+    settings.command,
   ];
 }
 
-/** The limits the container block sets itself. */
-export function ownLimits(container: DockerContainerConfig): DockerLimits {
-  return {
-    ...(container.cpu === undefined ? {} : { cpus: container.cpu }),
-    ...(container.memory === undefined ? {} : { memoryBytes: memoryBytes(container.memory) }),
-  };
-}
-
-function gpusFlag(gpus: NonNullable<DockerContainerConfig['gpus']>): string {
+function gpusFlag(gpus: GpuRequest): string {
   if (gpus === 'all' || typeof gpus === 'number') return String(gpus);
   return `"device=${gpus.join(',')}"`;
 }

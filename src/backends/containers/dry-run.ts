@@ -1,13 +1,12 @@
 import { maskEnv } from '../../secrets.js';
-import type { ApptainerConfig } from '../apptainer/config.js';
-import type { DryRun, RunJob } from '../contract.js';
-import type { DockerConfig } from '../docker/config.js';
-import { buildApptainerArgv, containerEnv, envFilePath } from './apptainer-exec.js';
-import { buildContainerSpec, invokingIdentity, maskedSpec } from './engine-spec.js';
+import type { DryRun } from '../contract.js';
+import { apptainerExecArgv } from './apptainer-exec.js';
+import { engineSpec, maskedSpec } from './engine-spec.js';
+import type { ApptainerOptions, ContainerSettings } from './settings.js';
 
 /** What a Docker run would create: the container spec as the engine receives it, secrets masked. */
-export function dockerDryRun(config: DockerConfig, job: RunJob, image: string): DryRun {
-  const spec = maskedSpec(buildContainerSpec(config, job, image, invokingIdentity()));
+export function engineSpecDryRun(settings: ContainerSettings, timeout: number): DryRun {
+  const spec = maskedSpec(engineSpec(settings));
   return {
     lines: [
       ['image', spec.Image],
@@ -17,29 +16,27 @@ export function dockerDryRun(config: DockerConfig, job: RunJob, image: string): 
       ['binds', spec.HostConfig.Binds.join(', ')],
       ['environment', spec.Env.length === 0 ? '(none)' : spec.Env.join(' ')],
       ['container spec', JSON.stringify(spec)],
-      ['timeout', `${config.timeout} s`],
+      ['timeout', `${timeout} s`],
     ],
-    data: { backend: 'docker', container: spec, timeout_s: config.timeout },
+    data: { backend: 'docker', container: spec, timeout_s: timeout },
   };
 }
 
 /** What an Apptainer run would execute: the full argv, and the env file's contents, secrets masked. */
-export function apptainerDryRun(config: ApptainerConfig, job: RunJob, image: string): DryRun {
-  const argv = buildApptainerArgv(config, job, image);
-  const env = maskEnv(containerEnv(config));
+export function apptainerExecDryRun(
+  settings: ContainerSettings & { apptainer: ApptainerOptions },
+  timeout: number,
+): DryRun {
+  const argv = apptainerExecArgv(settings);
+  const env = maskEnv(settings.env);
+  const envFile = settings.apptainer.envFile;
   return {
     lines: [
       ['argv', JSON.stringify(argv)],
-      ['env file', envFilePath(job.stagingDir)],
+      ['env file', envFile],
       ...Object.entries(env).map(([name, value]): [string, string] => [`  ${name}`, value]),
-      ['timeout', `${config.timeout} s`],
+      ['timeout', `${timeout} s`],
     ],
-    data: {
-      backend: 'apptainer',
-      argv,
-      env_file: envFilePath(job.stagingDir),
-      env,
-      timeout_s: config.timeout,
-    },
+    data: { backend: 'apptainer', argv, env_file: envFile, env, timeout_s: timeout },
   };
 }

@@ -1,8 +1,14 @@
 import { lstat, mkdir, open, realpath, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Guard, GuardTask } from '../../guardian/tasks.js';
+import type { Guard } from '../../exec/guard.js';
 
-type EnvFileTask = Extract<GuardTask, { kind: 'secret-file' }>;
+/** An env file handed to the guardian, by its real path and identity, so that only that very file is removed. */
+export interface EnvFileTask {
+  kind: 'secret-file';
+  path: string;
+  dev: string;
+  ino: string;
+}
 
 /**
  * A later run can write the same env file only once it has taken over the
@@ -20,7 +26,11 @@ const TAKEN_OVER_AFTER_MS = 5000;
  * it, so a modelrun killed from then on leaves none on disk; the function
  * returned withdraws it once the run has removed the file itself.
  */
-export async function writeEnvFile(path: string, text: string, guard?: Guard): Promise<() => void> {
+export async function writeEnvFile(
+  path: string,
+  text: string,
+  guard?: Guard<EnvFileTask>,
+): Promise<() => void> {
   await mkdir(dirname(path), { recursive: true });
   await rm(path, { force: true });
   const handle = await open(path, 'wx', 0o600);

@@ -3,8 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { EngineUnavailableError } from '../../errors.js';
-
-export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+import { DEFAULT_DOCKER_HOST } from '../containers/docker-host.js';
 
 /** Where the Docker engine listens, as DOCKER_HOST spells it. */
 export interface EngineAddress {

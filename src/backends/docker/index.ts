@@ -58,7 +58,7 @@ export const dockerBackend: BackendDefinition = {
     const [{ createDockerRunner }, { dockerodeEngine }, { dockerDryRun }] = await Promise.all([
       import('./runner.js'),
       import('./dockerode-engine.js'),
-      import('../containers/dry-run.js'),
+      import('./container.js'),
     ]);
     const engine = dockerodeEngine(engineAddress(deps.env, c.docker_host));
     const image =

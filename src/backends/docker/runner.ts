@@ -4,10 +4,12 @@ import { EngineUnavailableError, isKnownError, RunFailedError } from '../../erro
 import { outputLost, type RunOutput } from '../../exec/run-output.js';
 import { signalName } from '../../exec/signals.js';
 import { endAndWait } from '../../exec/streams.js';
-import { buildContainerSpec, invokingIdentity, LABELS } from '../containers/engine-spec.js';
+import { LABELS } from '../containers/labels.js';
+import { invokingIdentity } from '../containers/settings.js';
 import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
 import type { DockerEngine, EngineContainer, OutOfMemoryWatch } from './client.js';
 import type { DockerConfig } from './config.js';
+import { buildContainerSpec } from './container.js';
 import { answered, ENGINE_ANSWER_MS } from './deadline.js';
 import { Demuxer } from './demux.js';
 import { ensureImage } from './image.js';

@@ -6,19 +6,17 @@ import type { RunOutput } from '../../exec/run-output.js';
 import { maskEnv } from '../../secrets.js';
 import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
 import { resolveCommand } from '../model-command.js';
+import { PROCESS_GRACE_MS } from '../process-grace.js';
 import { toRunOutcome } from '../process-outcome.js';
 import { splitCommand } from '../split-command.js';
 import type { LocalConfig } from './index.js';
-
-/** Seconds between SIGTERM and SIGKILL when the model is stopped. */
-export const LOCAL_GRACE_MS = 10_000;
 
 export function createLocalRunner(
   config: LocalConfig,
   job: RunJob,
   deps: RunnerDeps,
 ): BackendRunner {
-  const graceMs = deps.graceMs ?? LOCAL_GRACE_MS;
+  const graceMs = deps.graceMs ?? PROCESS_GRACE_MS;
   const command = resolveCommand(config.command, job, '`command:` in the local backend config');
   const argv = config.shell ? ['/bin/sh', '-c', command] : splitCommand(command);
   const [file = '', ...args] = argv;

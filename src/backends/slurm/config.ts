@@ -7,8 +7,11 @@ import { anyPath } from '../../config/paths.js';
 import { notBoth, onlyWith, schemaRules } from '../../config/schema-rules.js';
 import { unionByType } from '../../config/union.js';
 import { isSecretName } from '../../secrets.js';
-import { type ApptainerConfig, apptainerContainerSchema } from '../apptainer/config.js';
-import { type DockerContainerConfig, dockerContainerSchema } from '../docker/config.js';
+import {
+  type ApptainerContainerConfig,
+  apptainerContainerSchema,
+} from '../containers/apptainer-fields.js';
+import { type DockerContainerConfig, dockerContainerSchema } from '../containers/docker-fields.js';
 import { exportOptionIndex, namelessExport, namelessExportProblem } from './export.js';
 import {
   FORBIDDEN_OPTION_PATTERN,
@@ -371,4 +374,4 @@ function timeoutBeyondLimit(timeout: unknown, timeLimit: unknown): string | unde
 
 export type SlurmConfig = z.output<ReturnType<typeof slurmConfigSchema>>;
 export type SlurmContainer = NonNullable<SlurmConfig['container']>;
-export type { ApptainerConfig, DockerContainerConfig };
+export type { ApptainerContainerConfig, DockerContainerConfig };

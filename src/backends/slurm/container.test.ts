@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { makeTree } from '../../../test/helpers/tree.js';
 import { diskPathContext } from '../../config/path-context.js';
 import { shellQuote } from '../../exec/shell.js';
-import { envFileText } from '../containers/apptainer-exec.js';
+import { envFileText } from '../containers/apptainer-env.js';
 import type { RunJob } from '../contract.js';
 import type { DockerContainerConfig } from './config.js';
 import { slurmConfigSchema } from './config.js';

@@ -1,15 +1,21 @@
-import { MIN_MEMORY_LIMIT_BYTES } from '../../config/fields.js';
+import { MIN_MEMORY_LIMIT_BYTES, memoryBytes } from '../../config/fields.js';
 import { shellQuote, shellWord } from '../../exec/shell.js';
 import type { JobContainers } from '../../guardian/tasks.js';
-import type { ApptainerConfig } from '../apptainer/config.js';
-import { buildApptainerArgv, containerEnv } from '../containers/apptainer-exec.js';
-import { type DockerLimits, dockerRunArgv, ownLimits } from '../containers/docker-run-argv.js';
+import { containerEnv } from '../containers/apptainer-env.js';
+import { buildApptainerArgv } from '../containers/apptainer-exec.js';
+import type { ApptainerSettingsFields } from '../containers/apptainer-settings.js';
+import { DEFAULT_DOCKER_HOST } from '../containers/docker-host.js';
+import { dockerRunArgv } from '../containers/docker-run-argv.js';
+import { dockerSettings } from '../containers/docker-settings.js';
+import { LABELS } from '../containers/labels.js';
 import type { RunJob } from '../contract.js';
-import { DEFAULT_DOCKER_HOST } from '../docker/engine.js';
-import type { DockerContainerConfig, SlurmConfig } from './config.js';
+import type { ApptainerContainerConfig, DockerContainerConfig, SlurmConfig } from './config.js';
 
-/** The label that ties a container to the Slurm job that started it, for the guardian's sweep. */
-export const SLURM_JOB_LABEL = 'modelrun.slurm_job_id';
+/** The container's CPU and memory limits, as `docker run` takes them. */
+export interface DockerLimits {
+  cpus?: number;
+  memoryBytes?: number;
+}
 
 /**
  * Seconds a docker container in a cancelled job has between SIGTERM and
@@ -18,16 +24,15 @@ export const SLURM_JOB_LABEL = 'modelrun.slurm_job_id';
  */
 export const DOCKER_STOP_SECONDS = 2;
 
-/** The apptainer config a Slurm job's container block stands for: its settings plus the run-wide ones. */
-export function containerAsApptainer(config: SlurmConfig): ApptainerConfig | undefined {
+/** A Slurm job's apptainer block with the run-wide fields it takes from the job: env_vars and working_dir. */
+export function containerAsApptainer(config: SlurmConfig): ApptainerSettingsFields | undefined {
   const container = config.container;
   if (container?.type !== 'apptainer') return undefined;
   return {
-    ...(container as Omit<ApptainerConfig, 'timeout'>),
-    timeout: config.timeout,
+    ...(container as ApptainerContainerConfig),
     ...(config.env_vars === undefined ? {} : { env_vars: config.env_vars }),
     ...(config.working_dir === undefined ? {} : { working_dir: config.working_dir }),
-  } as ApptainerConfig;
+  };
 }
 
 /**
@@ -36,7 +41,7 @@ export function containerAsApptainer(config: SlurmConfig): ApptainerConfig | und
  * from the job's environment (see containerJobCommand), so no value of
  * theirs is written to a file.
  */
-export function apptainerFileEnv(apptainer: ApptainerConfig): Record<string, string> {
+export function apptainerFileEnv(apptainer: ApptainerSettingsFields): Record<string, string> {
   const byName = new Set(Object.keys(apptainer.env_vars ?? {}));
   return Object.fromEntries(
     Object.entries(containerEnv(apptainer)).filter(([name]) => !byName.has(name)),
@@ -64,7 +69,10 @@ export function dockerJobLimits(
   config: SlurmConfig,
   container: DockerContainerConfig,
 ): DockerLimits {
-  const own = ownLimits(container);
+  const own: DockerLimits = {
+    ...(container.cpu === undefined ? {} : { cpus: container.cpu }),
+    ...(container.memory === undefined ? {} : { memoryBytes: memoryBytes(container.memory) }),
+  };
   if ((config.ntasks ?? 1) > 1) return own;
   const cpus = config.cpus_per_task;
   const memory =
@@ -98,7 +106,7 @@ export function containerJobCommand(
   const withCommand: RunJob = { ...job, modelCommand: config.command ?? job.modelCommand };
   const names = Object.keys(config.env_vars ?? {});
   if (container.type === 'apptainer') {
-    const apptainer = containerAsApptainer(config) as ApptainerConfig;
+    const apptainer = containerAsApptainer(config) as ApptainerSettingsFields;
     // Apptainer passes <PREFIX>NAME into the container as NAME, even with --cleanenv.
     const prefix = apptainer.binary === 'singularity' ? 'SINGULARITYENV_' : 'APPTAINERENV_';
     return [
@@ -109,13 +117,18 @@ export function containerJobCommand(
     ].join('\n');
   }
   const docker = container as DockerContainerConfig;
-  const argv = dockerRunArgv(
-    docker,
+  const settings = dockerSettings(
+    { ...docker, env_vars: config.env_vars, working_dir: config.working_dir },
     withCommand,
-    config.working_dir,
-    names,
-    dockerJobLimits(config, docker),
+    docker.image,
   );
+  // The job's limits stand in for the block's own (see dockerJobLimits); bytes without a unit, as docker reads them.
+  const limits = dockerJobLimits(config, docker);
+  const argv = dockerRunArgv({
+    ...settings,
+    cpus: limits.cpus,
+    memory: limits.memoryBytes === undefined ? undefined : String(limits.memoryBytes),
+  });
   return dockerJobLines(docker, job, argv.slice(2));
 }
 
@@ -142,7 +155,7 @@ function dockerJobLines(container: DockerContainerConfig, job: RunJob, runArgs: 
     "trap 'modelrun_stop; trap - TERM; kill -TERM $$' TERM",
     [
       'docker run --name "$modelrun_container"',
-      `--label "${SLURM_JOB_LABEL}=$SLURM_JOB_ID"`,
+      `--label "${LABELS.slurmJobId}=$SLURM_JOB_ID"`,
       ...runArgs.map(shellWord),
       '&',
     ].join(' '),
@@ -166,7 +179,7 @@ export function jobContainers(
   return {
     containers: {
       engine: env.DOCKER_HOST || DEFAULT_DOCKER_HOST,
-      label: `${SLURM_JOB_LABEL}=${jobId}`,
+      label: `${LABELS.slurmJobId}=${jobId}`,
       remove: (container as DockerContainerConfig).remove_container,
     },
   };

@@ -87,7 +87,7 @@ export const slurmBackend: BackendDefinition = {
       await Promise.all([
         import('./runner.js'),
         import('./dry-run.js'),
-        import('../apptainer/image.js'),
+        import('../containers/apptainer-image.js'),
         import('./script.js'),
       ]);
     const apptainer = containerAsApptainer(c);

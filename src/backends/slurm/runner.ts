@@ -8,8 +8,8 @@ import { replaceFile } from '../../exec/link-safe.js';
 import type { RunOutput } from '../../exec/run-output.js';
 import { endAndWait } from '../../exec/streams.js';
 import type { Guard } from '../../guardian/tasks.js';
-import { ensureImage } from '../apptainer/image.js';
-import { envFileText } from '../containers/apptainer-exec.js';
+import { envFileText } from '../containers/apptainer-env.js';
+import { ensureImage } from '../containers/apptainer-image.js';
 import { removeEnvFile, writeEnvFile } from '../containers/env-file.js';
 import type {
   BackendRunner,

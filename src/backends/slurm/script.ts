@@ -3,7 +3,7 @@ import { ConfigError } from '../../errors.js';
 import { shellQuote } from '../../exec/shell.js';
 import { VERSION } from '../../package-info.js';
 import { isSecretName, Redactor } from '../../secrets.js';
-import { envFilePath } from '../containers/apptainer-exec.js';
+import { envFilePath } from '../containers/apptainer-env.js';
 import type { RunJob } from '../contract.js';
 import { resolveCommand } from '../model-command.js';
 import type { SlurmConfig } from './config.js';
@@ -168,5 +168,5 @@ export function sbatchArgs(
   return ['--parsable', ...(option === undefined ? [] : [option]), scriptPath(job.stagingDir)];
 }
 
-// The container part of the job's command lives in slurm-container.ts.
+// The container part of the job's command lives in container.ts.
 export { containerAsApptainer, containerJobCommand as containerCommand, envFilePath };

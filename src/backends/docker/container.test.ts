@@ -2,9 +2,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { makeTree } from '../../../test/helpers/tree.js';
 import { diskPathContext } from '../../config/path-context.js';
 import { VERSION } from '../../package-info.js';
+import { type ContainerSpec, maskedSpec } from '../containers/engine-spec.js';
 import type { RunJob } from '../contract.js';
-import { type DockerConfig, dockerConfigSchema } from '../docker/config.js';
-import { buildContainerSpec, type ContainerSpec, maskedSpec } from './engine-spec.js';
+import { type DockerConfig, dockerConfigSchema } from './config.js';
+import { buildContainerSpec } from './container.js';
 
 const tree = makeTree({ 'data/': '', 'work/': '' });
 afterAll(() => tree.remove());

@@ -9,8 +9,13 @@ import lockfile from 'proper-lockfile';
 import { RunFailedError } from '../../errors.js';
 import { LineTail } from '../../exec/line-tail.js';
 import { runProcess } from '../../exec/process-runner.js';
-import type { ApptainerConfig } from './config.js';
-import { REMOTE_IMAGE_PATTERN } from './config.js';
+import { type ApptainerContainerConfig, REMOTE_IMAGE_PATTERN } from './apptainer-fields.js';
+
+/** What names an apptainer image and where it is kept: from an apptainer config or a Slurm job's block. */
+export type ApptainerImageSource = Pick<
+  ApptainerContainerConfig,
+  'image' | 'definition' | 'cache_dir' | 'binary'
+>;
 
 export interface ImageDeps {
   env: Record<string, string>;
@@ -23,7 +28,7 @@ export interface ImageDeps {
  * SINGULARITY_CACHEDIR for singularity), beside the tool's own cache; else
  * in the user's cache folder.
  */
-export function cacheDir(config: ApptainerConfig, env: NodeJS.ProcessEnv): string {
+export function cacheDir(config: ApptainerImageSource, env: NodeJS.ProcessEnv): string {
   if (config.cache_dir !== undefined) return config.cache_dir;
   const toolCache =
     config.binary === 'singularity'
@@ -46,7 +51,7 @@ export async function builtImagePath(cache: string, definition: string): Promise
 
 /** The image file a run uses, as it would be named, without pulling or building anything (for --dry-run). */
 export async function plannedImage(
-  config: ApptainerConfig,
+  config: ApptainerImageSource,
   env: NodeJS.ProcessEnv,
 ): Promise<string> {
   if (config.definition !== undefined)
@@ -61,7 +66,7 @@ export async function plannedImage(
  * builds of the same image take a file lock, so concurrent runs neither
  * repeat nor corrupt them, and write to a temporary name first.
  */
-export async function ensureImage(config: ApptainerConfig, deps: ImageDeps): Promise<string> {
+export async function ensureImage(config: ApptainerImageSource, deps: ImageDeps): Promise<string> {
   const target = await plannedImage(config, deps.env);
   if (config.definition === undefined && !REMOTE_IMAGE_PATTERN.test(config.image as string))
     return target;

@@ -7,8 +7,14 @@ import { makeTree, type Tree } from '../../../test/helpers/tree.js';
 import { diskPathContext } from '../../config/path-context.js';
 import { RunFailedError } from '../../errors.js';
 import { stringEnv } from '../../exec/env.js';
-import { type ApptainerConfig, apptainerConfigSchema } from './config.js';
-import { builtImagePath, cacheDir, ensureImage, plannedImage, pulledImagePath } from './image.js';
+import { type ApptainerContainerConfig, apptainerContainerSchema } from './apptainer-fields.js';
+import {
+  builtImagePath,
+  cacheDir,
+  ensureImage,
+  plannedImage,
+  pulledImagePath,
+} from './apptainer-image.js';
 
 let tree: Tree;
 let fake: FakeApptainer;
@@ -22,8 +28,8 @@ afterEach(() => {
 });
 
 /** A config as the loader would hand it over, its images cached in the test's own tree. */
-function config(fields: Record<string, unknown> = {}): ApptainerConfig {
-  return apptainerConfigSchema(diskPathContext(tree.root)).parse({
+function config(fields: Record<string, unknown> = {}): ApptainerContainerConfig {
+  return apptainerContainerSchema(diskPathContext(tree.root)).parse({
     type: 'apptainer',
     cache_dir: 'cache',
     ...fields,
@@ -87,7 +93,7 @@ describe('cacheDir', () => {
       want: join(homedir(), '.cache', 'modelrun', 'apptainer'),
     },
   ])('takes $name', ({ fields, env, want }) => {
-    const parsed = apptainerConfigSchema(diskPathContext(tree.root)).parse({
+    const parsed = apptainerContainerSchema(diskPathContext(tree.root)).parse({
       type: 'apptainer',
       image: 'docker://busybox',
       ...fields,
