@@ -26,7 +26,10 @@ export interface Setup {
   files?: { stdout: string; stderr: string };
 }
 
-/** A Slurm runner on a fake cluster, in a staging dir of its own under `tree`, with a clock that moves only when the runner sleeps. */
+/**
+ * A Slurm runner on a fake cluster, in a staging dir of its own under
+ * `tree`, with a clock that moves only when the runner sleeps.
+ */
 export function setupSlurmRunner(
   tree: Tree,
   { config = {}, slurm: options = {}, files }: Setup = {},
