@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RunFailedError } from '../../errors.js';
-import { slurmFailure } from './cli.js';
+import { EngineUnavailableError, RunFailedError } from '../../errors.js';
+import { slurmCommand, slurmFailure } from './cli.js';
 
 const refused = (stderr: string) => slurmFailure('sbatch', { code: 1, stdout: '', stderr });
 
@@ -42,5 +42,35 @@ describe("sbatch's refusals", () => {
     expect(error).toBeInstanceOf(RunFailedError);
     expect(error.message).toContain(stderr);
     expect((error as RunFailedError).hint).toMatch(hint);
+  });
+});
+
+describe('running a Slurm command', () => {
+  const PATH = process.env.PATH ?? '/usr/bin:/bin';
+
+  it('keeps the exit code and both streams whole, final newline and all', async () => {
+    expect(await slurmCommand('sh', ['-c', 'echo 12; echo warned >&2; exit 3'], { PATH })).toEqual({
+      code: 3,
+      stdout: '12\n',
+      stderr: 'warned\n',
+    });
+  });
+
+  it('gives the command only the environment it is handed', async () => {
+    const { stdout } = await slurmCommand('sh', ['-c', 'echo "[$A] [$HOME]"'], { PATH, A: 'a' });
+    expect(stdout).toBe('[a] []\n');
+  });
+
+  it('counts a command that ran out of time as failed', async () => {
+    expect((await slurmCommand('sleep', ['5'], { PATH }, 100)).code).toBe(1);
+  });
+
+  it('names a command that is not on PATH, and where Slurm is found', async () => {
+    const error = await slurmCommand('sbatch', [], { PATH: '/nonexistent' }).catch((e) => e);
+    expect(error).toBeInstanceOf(EngineUnavailableError);
+    expect(error.message).toBe('sbatch is not on PATH, so Slurm cannot be used from here');
+    expect(error.hint).toBe(
+      'run modelrun on a login node of the cluster, or load Slurm first (`module load slurm`)',
+    );
   });
 });

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { EngineUnavailableError, RunFailedError } from '../../errors.js';
 
 export interface CommandResult {
@@ -8,34 +7,35 @@ export interface CommandResult {
 }
 
 /** Runs a Slurm command; a missing command is reported by its name and a hint. */
-export function slurmCommand(
+export async function slurmCommand(
   command: string,
   args: string[],
   env: Record<string, string>,
   timeoutMs = 30_000,
 ): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      command,
-      args,
-      { env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = (error as NodeJS.ErrnoException | null)?.code;
-        if (code === 'ENOENT') {
-          reject(
-            new EngineUnavailableError(
-              `${command} is not on PATH, so Slurm cannot be used from here`,
-              {
-                hint: 'run modelrun on a login node of the cluster, or load Slurm first (`module load slurm`)',
-              },
-            ),
-          );
-          return;
-        }
-        resolve({ code: typeof code === 'number' ? code : error === null ? 0 : 1, stdout, stderr });
+  // Loaded here, so that commands which never ask Slurm (validate, --help) do not pay for it.
+  const { execa } = await import('execa');
+  const result = await execa(command, args, {
+    env,
+    extendEnv: false,
+    timeout: timeoutMs,
+    maxBuffer: 16 * 1024 * 1024,
+    reject: false,
+    stripFinalNewline: false,
+    // Its default would hook signal-exit into modelrun's own signal handling.
+    cleanup: false,
+  });
+  if (result.code === 'ENOENT') {
+    throw new EngineUnavailableError(
+      `${command} is not on PATH, so Slurm cannot be used from here`,
+      {
+        hint: 'run modelrun on a login node of the cluster, or load Slurm first (`module load slurm`)',
       },
     );
-  });
+  }
+  // Killed (by the timeout) or cut off (too much output): no exit code of its own, so a failure.
+  const code = typeof result.exitCode === 'number' ? result.exitCode : result.failed ? 1 : 0;
+  return { code, stdout: result.stdout, stderr: result.stderr };
 }
 
 const UNREACHABLE =

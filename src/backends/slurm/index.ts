@@ -83,15 +83,27 @@ export const slurmBackend: BackendDefinition = {
   probe: probeSlurm,
   async createRunner(config, job, deps) {
     const c = config as SlurmConfig;
-    const [{ createSlurmRunner }, { slurmDryRun }, { plannedImage }, { containerAsApptainer }] =
-      await Promise.all([
-        import('./runner.js'),
-        import('./dry-run.js'),
-        import('../containers/apptainer-image.js'),
-        import('./script.js'),
-      ]);
+    const [
+      { createSlurmRunner },
+      { slurmCliClient },
+      { slurmDryRun },
+      { plannedImage },
+      { containerAsApptainer },
+    ] = await Promise.all([
+      import('./runner.js'),
+      import('./cli-client.js'),
+      import('./dry-run.js'),
+      import('../containers/apptainer-image.js'),
+      import('./script.js'),
+    ]);
     const apptainer = containerAsApptainer(c);
     const image = apptainer === undefined ? undefined : await plannedImage(apptainer, deps.env);
-    return createSlurmRunner(c, job, deps, () => slurmDryRun(c, job, image, deps.env));
+    return createSlurmRunner(
+      c,
+      job,
+      deps,
+      () => slurmDryRun(c, job, image, deps.env),
+      slurmCliClient(stringEnv(deps.env)),
+    );
   },
 };

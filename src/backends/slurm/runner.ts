@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from '../../config/fields.js';
 import { stringEnv, userName } from '../../exec/env.js';
 import { FileTail } from '../../exec/file-tail.js';
@@ -19,10 +18,12 @@ import type {
   RunnerDeps,
   RunOutcome,
 } from '../contract.js';
-import { checkSlurm, slurmCommand, slurmFailure } from './cli.js';
+import { slurmCliClient } from './cli-client.js';
+import type { SlurmClient } from './client.js';
 import type { SlurmConfig } from './config.js';
 import { apptainerFileEnv, jobContainers } from './container.js';
 import { expandFilename } from './filename.js';
+import { follow, type PollClock, realClock, settle } from './follow.js';
 import { refuseOutputLinks } from './output-links.js';
 import {
   batchScript,
@@ -37,13 +38,7 @@ import {
   scriptPath,
   secretEnv,
 } from './script.js';
-import { FINAL_STATES, type JobState, outcomeOf, readJobState, signalOf } from './state.js';
-
-/** Polling starts quick and slows down, but never waits longer than this between looks. */
-const FIRST_POLL_MS = 250;
-const MAX_POLL_MS = 5000;
-/** How often the job's output files are read while it runs. */
-const TAIL_MS = 250;
+import { FINAL_STATES, outcomeOf, signalOf } from './state.js';
 
 /**
  * One run as a Slurm batch job: write the script into the staging dir,
@@ -55,6 +50,8 @@ export function createSlurmRunner(
   job: RunJob,
   deps: RunnerDeps,
   describe: () => DryRun,
+  client: SlurmClient = slurmCliClient(stringEnv(deps.env)),
+  clock: PollClock = realClock,
 ): BackendRunner {
   const env = stringEnv(deps.env);
   // Slurm's %u: the user sbatch runs as, which is this process's.
@@ -73,20 +70,21 @@ export function createSlurmRunner(
 
   const cancel = async () => {
     if (jobId === undefined || finished) return;
-    await slurmCommand('scancel', [jobId], env);
+    // What scancel said is not awaited as the answer: the job's state is.
+    await client.cancel(jobId);
     // Confirm: a job is gone once it reached a final state or left the queue.
     for (let waited = 0; waited < 60_000; waited += 500) {
-      const state = await readJobState(jobId, env);
+      const state = await client.query(jobId);
       if (state === undefined || FINAL_STATES.has(state.state)) {
         ended();
         return;
       }
-      await sleep(500);
+      await clock.sleep(500);
     }
   };
 
   return {
-    check: () => checkSlurm(env),
+    check: () => client.check(),
     start(signal: AbortSignal) {
       // An apptainer image is pulled or built here, on the submit host, into a cache the nodes share.
       const apptainer = containerAsApptainer(config);
@@ -120,12 +118,7 @@ export function createSlurmRunner(
         return { exitCode: null, signal: null, reason: 'stopped before the job was submitted' };
 
       // Secret values reach the job through sbatch's environment, which only this user and root can read; argv names them only.
-      const submitted = await slurmCommand('sbatch', args, {
-        ...env,
-        ...secretEnv(config, deps.env),
-      });
-      if (submitted.code !== 0) throw slurmFailure('sbatch', submitted);
-      const id = submitted.stdout.trim().split(';')[0] ?? '';
+      const id = await client.submit(args, secretEnv(config, deps.env));
       jobId = id;
       unguard =
         deps.guard?.({ kind: 'slurm-job', id, ...jobContainers(config, id, env) }) ?? unguard;
@@ -152,7 +145,8 @@ export function createSlurmRunner(
       try {
         const { final, expired } = await follow({
           id,
-          env,
+          client,
+          clock,
           status: deps.status,
           tail: tailAll,
           signal,
@@ -169,13 +163,13 @@ export function createSlurmRunner(
                 // Only while it is still PENDING, which the controller decides: a job
                 // that starts in the meantime runs on, and the next look sees it.
                 onQueueTimeout: () =>
-                  void slurmCommand('scancel', ['--state=PENDING', id], env).catch((error: Error) =>
-                    deps.status(`scancel ${id} failed: ${error.message}`),
-                  ),
+                  void client
+                    .cancel(id, { onlyPending: true })
+                    .catch((error: Error) => deps.status(`scancel ${id} failed: ${error.message}`)),
               }),
         });
         ended();
-        await settle(tailAll);
+        await settle(tailAll, clock);
         await Promise.all([endAndWait(output.stdout), endAndWait(output.stderr)]);
         const details = { job_id: id };
         // Cancelled by modelrun itself: the stop reason (timeout, interrupt) says why, not the job
@@ -219,100 +213,6 @@ export function createSlurmRunner(
       return jobId !== undefined && !finished ? [`slurm job ${jobId} (scancel ${jobId})`] : [];
     },
   };
-}
-
-interface FollowOptions {
-  id: string;
-  env: Record<string, string>;
-  status: (line: string) => void;
-  tail: () => Promise<unknown>;
-  signal: AbortSignal;
-  observe: (state: JobState) => void;
-  /** How long the job may stay PENDING; then onQueueTimeout cancels it. */
-  queueTimeoutMs?: number;
-  onQueueTimeout?: () => void;
-}
-
-/**
- * Follows the job until it reaches a final state: PENDING with its reason,
- * RUNNING on its nodes, then the end. Looks quickly at first and then less
- * often, never more than MAX_POLL_MS apart, and tails the output between.
- * `expired` is the PENDING state the job was in when queue_timeout ran out.
- */
-async function follow(
-  options: FollowOptions,
-): Promise<{ final: JobState | undefined; expired?: JobState }> {
-  const { id, env, status, tail, signal, observe, queueTimeoutMs, onQueueTimeout } = options;
-  const queuedUntil = queueTimeoutMs === undefined ? undefined : Date.now() + queueTimeoutMs;
-  let expired: JobState | undefined;
-  /** The job has run: queue_timeout bounds only the wait before its first start. */
-  let ran = false;
-  let interval = FIRST_POLL_MS;
-  let nextPoll = 0;
-  let last = '';
-  let seen: JobState | undefined;
-  const result = (final: JobState | undefined) => ({
-    final,
-    ...(expired === undefined ? {} : { expired }),
-  });
-  for (;;) {
-    if (Date.now() >= nextPoll) {
-      const state = await readJobState(id, env);
-      if (state === undefined)
-        return result(seen !== undefined && FINAL_STATES.has(seen.state) ? seen : undefined);
-      seen = state;
-      observe(state);
-      if (state.state === 'RUNNING') {
-        ran = true;
-        // queue_timeout ran out as the job started: scancel --state=PENDING spared it.
-        expired = undefined;
-      }
-      const line = describeState(id, state);
-      if (line !== last) {
-        status(line);
-        last = line;
-        interval = FIRST_POLL_MS;
-      } else {
-        interval = Math.min(interval * 1.5, MAX_POLL_MS);
-      }
-      if (FINAL_STATES.has(state.state)) return result(state);
-      if (
-        expired === undefined &&
-        !ran &&
-        !signal.aborted &&
-        state.state === 'PENDING' &&
-        queuedUntil !== undefined &&
-        Date.now() >= queuedUntil
-      ) {
-        expired = state;
-        onQueueTimeout?.();
-      }
-      nextPoll = Date.now() + interval;
-    }
-    await tail();
-    // After a cancel, keep looking until the job is really gone, but at once.
-    const cancelling = signal.aborted || expired !== undefined;
-    // Waiting for queue_timeout: look again when it runs out, not up to MAX_POLL_MS later.
-    if (queuedUntil !== undefined && expired === undefined && !ran)
-      nextPoll = Math.min(nextPoll, Math.max(queuedUntil, Date.now()));
-    await sleep(cancelling ? Math.min(TAIL_MS, interval) : TAIL_MS);
-  }
-}
-
-function describeState(id: string, state: JobState): string {
-  if (state.state === 'PENDING') return `job ${id} PENDING (${state.reason ?? 'waiting'})`;
-  if (state.state === 'RUNNING') return `job ${id} RUNNING on ${state.nodes ?? 'its node'}`;
-  return `job ${id} ${state.state}`;
-}
-
-/** Reads the output files until they stop growing: a shared filesystem may show the last lines late. */
-async function settle(tail: () => Promise<number[]>): Promise<void> {
-  let quiet = 0;
-  for (let round = 0; round < 20 && quiet < 2; round++) {
-    const read = (await tail()).reduce((a, b) => a + b, 0);
-    quiet = read === 0 ? quiet + 1 : 0;
-    if (quiet < 2) await sleep(100);
-  }
 }
 
 /**

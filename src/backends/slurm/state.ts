@@ -1,6 +1,5 @@
 import { signalName } from '../../exec/signals.js';
 import type { RunOutcome } from '../contract.js';
-import { slurmCommand } from './cli.js';
 
 /** What modelrun needs to know about a job at one moment. */
 export interface JobState {
@@ -57,28 +56,6 @@ export function parseSacct(output: string): JobState | undefined {
     ...(reason === undefined || reason === '' || reason === 'None' ? {} : { reason }),
     ...(exit === null ? {} : { exitCode: Number(exit[1]), signal: Number(exit[2]) }),
   };
-}
-
-/**
- * The job's state from scontrol, which needs no accounting database; once
- * the job has left scontrol's memory, from sacct where accounting exists.
- * Undefined when neither knows the job.
- */
-export async function readJobState(
-  jobId: string,
-  env: Record<string, string>,
-): Promise<JobState | undefined> {
-  const shown = await slurmCommand('scontrol', ['show', 'job', '-o', jobId], env);
-  if (shown.code === 0) {
-    const state = parseScontrol(shown.stdout);
-    if (state !== undefined) return state;
-  }
-  const sacct = await slurmCommand(
-    'sacct',
-    ['-j', jobId, '-n', '-P', '-X', '-o', 'State,ExitCode,Reason'],
-    env,
-  ).catch(() => undefined);
-  return sacct === undefined || sacct.code !== 0 ? undefined : parseSacct(sacct.stdout);
 }
 
 const REASONS: Record<string, string> = {

@@ -1,0 +1,53 @@
+import { checkSlurm, slurmCommand, slurmFailure } from './cli.js';
+import type { CancelAnswer, CancelOptions, SlurmClient } from './client.js';
+import { type JobState, parseSacct, parseScontrol } from './state.js';
+
+/** The Slurm client of the cluster this host submits to, through its commands (sbatch, scontrol…). */
+export function slurmCliClient(env: Record<string, string>): SlurmClient {
+  return {
+    check: () => checkSlurm(env),
+
+    async submit(args, secrets = {}) {
+      const submitted = await slurmCommand('sbatch', args, { ...env, ...secrets });
+      if (submitted.code !== 0) throw slurmFailure('sbatch', submitted);
+      // --parsable prints "id" or "id;cluster".
+      return submitted.stdout.trim().split(';')[0] ?? '';
+    },
+
+    query: (jobId) => readJobState(jobId, env),
+
+    async cancel(jobId: string, options: CancelOptions = {}): Promise<CancelAnswer> {
+      const args = options.onlyPending === true ? ['--state=PENDING', jobId] : [jobId];
+      const result = await slurmCommand('scancel', args, env);
+      if (result.code === 0 || /Invalid job id/i.test(result.stderr)) return { done: true };
+      return { done: false, said: result.stderr.trim() || `scancel exited ${result.code}` };
+    },
+
+    async queued(jobId) {
+      const result = await slurmCommand('squeue', ['-h', '-j', jobId, '-o', '%T'], env);
+      return result.code === 0 && result.stdout.trim() !== '';
+    },
+  };
+}
+
+/**
+ * The job's state from scontrol, which needs no accounting database; once
+ * the job has left scontrol's memory, from sacct where accounting exists.
+ * Undefined when neither knows the job.
+ */
+async function readJobState(
+  jobId: string,
+  env: Record<string, string>,
+): Promise<JobState | undefined> {
+  const shown = await slurmCommand('scontrol', ['show', 'job', '-o', jobId], env);
+  if (shown.code === 0) {
+    const state = parseScontrol(shown.stdout);
+    if (state !== undefined) return state;
+  }
+  const sacct = await slurmCommand(
+    'sacct',
+    ['-j', jobId, '-n', '-P', '-X', '-o', 'State,ExitCode,Reason'],
+    env,
+  ).catch(() => undefined);
+  return sacct === undefined || sacct.code !== 0 ? undefined : parseSacct(sacct.stdout);
+}

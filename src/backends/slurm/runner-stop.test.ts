@@ -1,0 +1,121 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  COMPLETED,
+  ended,
+  PENDING,
+  RUNNING,
+  type Setup,
+  setupSlurmRunner,
+  states,
+} from '../../../test/helpers/slurm-runner.js';
+import { makeTree } from '../../../test/helpers/tree.js';
+import { EngineUnavailableError } from '../../errors.js';
+
+const tree = makeTree();
+afterAll(() => tree.remove());
+const setup = (options?: Setup) => setupSlurmRunner(tree, options);
+
+describe('stopping a job', () => {
+  it('cancels it and waits until Slurm shows its end', async () => {
+    const { run, runner, slurm, statuses, stopper } = setup({
+      slurm: { steps: [{ ...RUNNING, looks: 100 }], cancel: { looks: 3 } },
+    });
+    /** Each look after scancel: what it showed, and whether the job was still the run's. */
+    const looks: string[] = [];
+    const query = slurm.query.bind(slurm);
+    slurm.query = async (id) => {
+      const state = await query(id);
+      if (slurm.calls.includes('scancel 4242'))
+        looks.push(`${state?.state} ${runner.leftovers().length === 0 ? 'gone' : 'held'}`);
+      else if (statuses.some((line) => line.includes('RUNNING'))) stopper.abort();
+      return state;
+    };
+    const { outcome } = await run();
+    // Stopped by modelrun: the stop reason says why, so no exit code and no reason here.
+    expect(outcome).toEqual({ exitCode: null, signal: 'SIGTERM', details: { job_id: '4242' } });
+    // The job is the run's until a look shows its end, three looks after scancel.
+    expect(looks.slice(0, 4)).toEqual([
+      'RUNNING held',
+      'RUNNING held',
+      'RUNNING held',
+      'CANCELLED held',
+    ]);
+    expect(runner.leftovers()).toEqual([]);
+    await runner.stop();
+    expect(slurm.calls.filter((call) => call.startsWith('scancel'))).toEqual(['scancel 4242']);
+    expect(states(statuses).at(-1)).toBe('job 4242 CANCELLED');
+  });
+
+  it('does not escalate: a job that stays after scancel is looked at for a minute, then left as a leftover', async () => {
+    const { run, runner, slurm, stopper, clock } = setup({
+      slurm: { steps: [RUNNING], cancel: { shows: [RUNNING] } },
+    });
+    const running = run();
+    while (slurm.queries === 0) await clock.sleep(0);
+    stopper.abort();
+    await runner.stop();
+    expect(runner.leftovers()).toEqual(['slurm job 4242 (scancel 4242)']);
+    // One scancel on the interrupt and one on stop, each followed by 120 looks 500 ms apart; nothing harder.
+    expect(slurm.calls.filter((call) => call.startsWith('scancel'))).toEqual([
+      'scancel 4242',
+      'scancel 4242',
+    ]);
+    const afterStop = slurm.calls.slice(slurm.calls.lastIndexOf('scancel 4242') + 1);
+    expect(afterStop.length).toBeGreaterThanOrEqual(120);
+    expect(afterStop.every((call) => call === 'query 4242')).toBe(true);
+    slurm.become([ended({ state: 'CANCELLED', exitCode: 0, signal: 9 })]);
+    expect((await running).outcome).toEqual({
+      exitCode: null,
+      signal: 'SIGKILL',
+      details: { job_id: '4242' },
+    });
+    expect(runner.leftovers()).toEqual([]);
+  });
+
+  it('a job submitted while the run was stopped is cancelled at once', async () => {
+    const { run, slurm, stopper } = setup({ slurm: { steps: [PENDING('Priority')] } });
+    const submit = slurm.submit.bind(slurm);
+    slurm.submit = async (args, secrets) => {
+      const id = await submit(args, secrets);
+      stopper.abort();
+      return id;
+    };
+    const { outcome } = await run();
+    expect(slurm.calls.slice(0, 2)).toEqual(['submit', 'scancel 4242']);
+    expect(outcome).toEqual({ exitCode: null, signal: 'SIGTERM', details: { job_id: '4242' } });
+  });
+
+  it('a run stopped before sbatch submits nothing', async () => {
+    const { run, slurm, stopper } = setup();
+    stopper.abort();
+    expect((await run()).outcome).toEqual({
+      exitCode: null,
+      signal: null,
+      reason: 'stopped before the job was submitted',
+    });
+    expect(slurm.calls).toEqual([]);
+  });
+
+  it('a scancel that cannot run is reported, and the job followed to its end', async () => {
+    const { run, slurm, statuses, stopper } = setup({
+      slurm: {
+        steps: [RUNNING, RUNNING, COMPLETED],
+        cancel: {
+          error: new EngineUnavailableError(
+            'scancel is not on PATH, so Slurm cannot be used from here',
+          ),
+        },
+      },
+    });
+    const query = slurm.query.bind(slurm);
+    slurm.query = async (id) => {
+      stopper.abort();
+      return query(id);
+    };
+    const { outcome } = await run();
+    expect(statuses).toContain(
+      'scancel 4242 failed: scancel is not on PATH, so Slurm cannot be used from here',
+    );
+    expect(outcome).toEqual({ exitCode: null, signal: null, details: { job_id: '4242' } });
+  });
+});

@@ -1,0 +1,91 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { slurmCliClient } from '../src/backends/slurm/cli-client.js';
+import { FINAL_STATES, type JobState } from '../src/backends/slurm/state.js';
+import { RunFailedError } from '../src/errors.js';
+import { stringEnv } from '../src/exec/env.js';
+import { reportMissingEngine, slurmUnavailable } from './helpers/engines.js';
+import { uniqueId } from './helpers/unique-id.js';
+
+const missing = slurmUnavailable();
+reportMissingEngine('slurm', missing);
+
+/** What every test job asks for (see TEST_JOB); held, it needs no free CPU to be looked at. */
+const HELD_JOB = ['--parsable', '--cpus-per-task=1', '--mem=100M', '--time=00:05:00', '--hold'];
+
+/** Looks at the job until Slurm shows its end or forgets it, for at most `ms`. */
+async function untilEnded(
+  query: (id: string) => Promise<JobState | undefined>,
+  id: string,
+  ms = 30_000,
+): Promise<JobState | undefined> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const state = await query(id);
+    if (state === undefined || FINAL_STATES.has(state.state) || Date.now() > until) return state;
+    await sleep(200);
+  }
+}
+
+/*
+ * The client the runner and the guardian share, against the real cluster:
+ * what the unit tests' fake stands for must be what Slurm does.
+ */
+describe.skipIf(missing !== undefined)('the Slurm client, against a real cluster', () => {
+  const client = slurmCliClient(stringEnv(process.env));
+  const submitted: string[] = [];
+  afterEach(async () => {
+    for (const id of submitted.splice(0)) await client.cancel(id);
+  });
+
+  const submitHeld = async () => {
+    const name = uniqueId('modelrun-client');
+    const id = await client.submit([
+      ...HELD_JOB,
+      `--job-name=${name}`,
+      '--output=/dev/null',
+      '--wrap=true',
+    ]);
+    submitted.push(id);
+    return id;
+  };
+
+  it('finds the controller and sbatch', async () => {
+    await expect(client.check()).resolves.toBeUndefined();
+  });
+
+  it('submits a job, shows it waiting with its reason, and cancels it', async () => {
+    const id = await submitHeld();
+    expect(id).toMatch(/^\d+$/);
+    expect(await client.query(id)).toMatchObject({ state: 'PENDING', reason: 'JobHeldUser' });
+    expect(await client.queued(id)).toBe(true);
+    expect(await client.cancel(id)).toEqual({ done: true });
+    expect((await untilEnded((job) => client.query(job), id))?.state ?? 'gone').toMatch(
+      /^(CANCELLED|gone)$/,
+    );
+    expect(await client.queued(id)).toBe(false);
+  });
+
+  it('cancels a job only while it is PENDING when asked so', async () => {
+    const id = await submitHeld();
+    expect(await client.cancel(id, { onlyPending: true })).toEqual({ done: true });
+    expect((await untilEnded((job) => client.query(job), id))?.state ?? 'gone').toMatch(
+      /^(CANCELLED|gone)$/,
+    );
+  });
+
+  it('takes a job id Slurm does not know as gone', async () => {
+    expect(await client.query('999999999')).toBeUndefined();
+    expect(await client.queued('999999999')).toBe(false);
+    expect(await client.cancel('999999999')).toEqual({ done: true });
+  });
+
+  it("hands back sbatch's refusal with what to check", async () => {
+    const error = await client
+      .submit([...HELD_JOB, `--partition=${uniqueId('nowhere')}`, '--wrap=true'])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunFailedError);
+    expect((error as RunFailedError).message).toMatch(/^sbatch failed: .*partition/i);
+    expect((error as RunFailedError).hint).toMatch(/^check `queue`/);
+  });
+});
