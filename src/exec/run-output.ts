@@ -100,10 +100,15 @@ export async function createRunOutput(options: RunOutputOptions): Promise<RunOut
   }
   const tee = (name: StreamName) =>
     new TeeWritable(async (chunks: Buffer[]) => {
-      const chunk = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-      if (name === 'stderr') tail.push(chunk);
-      const kept = files === undefined ? undefined : writeChunk(files[name], chunk);
-      echoes?.[name].write(prefixer?.apply(name, chunk) ?? chunk);
+      // The log file takes a batch in one write; the echo and the tail get
+      // the chunks as they came, so that a reader that stalls in the middle
+      // of one is told within a chunk how much it was not shown.
+      const batch = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      const kept = files === undefined ? undefined : writeChunk(files[name], batch);
+      for (const chunk of chunks) {
+        if (name === 'stderr') tail.push(chunk);
+        echoes?.[name].write(prefixer?.apply(name, chunk) ?? chunk);
+      }
       await kept;
     });
   const output = { stdout: tee('stdout'), stderr: tee('stderr') };
