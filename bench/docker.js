@@ -69,6 +69,9 @@ try {
       ['  floor for any Node CLI (sum)', floor.toFixed(0), ratio(floor)],
     ],
   );
+  console.log(
+    `  modelrun run against docker run --rm --init: ${ratio(run.ms)} (target: at most 1.35x; floor ${ratio(floor)})`,
+  );
   console.log(`  modelrun above the floor: ${(run.ms - floor).toFixed(0)} ms`);
   console.log(`  containers left behind: ${left === '' ? 'none' : left.split('\n').length}`);
   console.log(

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // Measures `modelrun run` and `modelrun postprocess` against the plain tools
-// in the same run: the local backend's overhead against `sh -c true`, peak
-// memory while a model prints a lot against `sh -c '... > file'`, and the
-// archive postprocessor against `tar czf`. It also checks that every byte
-// the model printed reached stdout.log, and that modelrun's memory stays flat.
+// in the same run: the local backend's overhead against `sh -c true` and
+// `node -e 0`, throughput and peak memory while a model prints a lot against
+// `sh -c '... > file'`, and the archive postprocessor against `tar czf`. It
+// also checks that every byte the model printed reached stdout.log, and that
+// modelrun's memory stays flat.
 // Usage: node bench/run.js [--quick] [overhead] [memory] [archive]
 //   --quick or BENCH_QUICK=1   small sizes, a smoke run of a few seconds
 //   BENCH_RUNS=7               runs of the trivial command (median)
-//   BENCH_OUTPUT_MIB=256,1024  output sizes for the memory check (Node's heap
-//                              settles by about 64 MiB; smaller sizes look like growth)
+//   BENCH_OUTPUT_MB=200,500    output sizes, in MB, for throughput and memory (the
+//                              last one is the throughput figure; Node's heap settles
+//                              by about 64 MiB, smaller sizes look like growth)
 //   BENCH_OUTPUT_RUNS=3        runs per output size (median)
 //   BENCH_ARCHIVE_MIB=200      size of the tree to archive
 //   BENCH_ARCHIVE_RUNS=3       archive runs (median)
@@ -24,6 +26,7 @@ import { makeTree } from './lib/tree.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'modelrun.js');
 const MiB = 1024 * 1024;
+const MB = 1e6;
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -31,7 +34,7 @@ const sections = args.filter((arg) => !arg.startsWith('--'));
 const wanted = (name) => sections.length === 0 || sections.includes(name);
 const setting = (name, full, small) => process.env[name] ?? (quick ? small : full);
 const runs = Number(setting('BENCH_RUNS', '7', '3'));
-const outputSizes = setting('BENCH_OUTPUT_MIB', '256,1024', '32,128').split(',').map(Number);
+const outputSizes = setting('BENCH_OUTPUT_MB', '200,500', '32,128').split(',').map(Number);
 const outputRuns = Number(setting('BENCH_OUTPUT_RUNS', '3', '1'));
 const archiveMiB = Number(setting('BENCH_ARCHIVE_MIB', '200', '16'));
 const archiveRuns = Number(setting('BENCH_ARCHIVE_RUNS', '3', '1'));
@@ -59,13 +62,16 @@ async function overhead(dir) {
   );
   console.log(`\n1. Local backend, command \`true\` (median of ${runs})`);
   table(
-    ['', 'ms', 'vs sh -c'],
+    ['', 'ms', 'vs sh -c', 'vs node -e 0'],
     [
-      ['sh -c true', fmt(sh.ms, 1), '1.00x'],
-      ['node -e 0 (Node start-up)', fmt(node.ms, 1), ratio(node.ms, sh.ms)],
-      ['modelrun run --dry-run', fmt(dry.ms, 1), ratio(dry.ms, sh.ms)],
-      ['modelrun run', fmt(run.ms, 1), ratio(run.ms, sh.ms)],
+      ['sh -c true', fmt(sh.ms, 1), '1.00x', ratio(sh.ms, node.ms)],
+      ['node -e 0 (Node start-up)', fmt(node.ms, 1), ratio(node.ms, sh.ms), '1.00x'],
+      ['modelrun run --dry-run', fmt(dry.ms, 1), ratio(dry.ms, sh.ms), ratio(dry.ms, node.ms)],
+      ['modelrun run', fmt(run.ms, 1), ratio(run.ms, sh.ms), ratio(run.ms, node.ms)],
     ],
+  );
+  console.log(
+    `  modelrun run against node -e 0: ${ratio(run.ms, node.ms)} (target: at most 2.50x)`,
   );
   console.log(`  overhead of modelrun run over sh -c: ${fmt(run.ms - sh.ms)} ms`);
   console.log(
@@ -83,7 +89,7 @@ async function memory(dir) {
   const short = [];
   // No output at all first: modelrun's own floor, for the rows after it.
   for (const size of [0, ...outputSizes]) {
-    const bytes = size * MiB;
+    const bytes = size * MB;
     const runId = `out-${size}`;
     const log = join(work, 'simulations', runId, 'logs', 'stdout.log');
     writeFileSync(
@@ -102,7 +108,7 @@ async function memory(dir) {
             const logged = statSync(log).size;
             rmSync(join(work, 'simulations', runId), { recursive: true });
             // A short log is a bug to report, but the timings still stand.
-            if (logged !== bytes) short.push(`${size} MiB run: ${bytes - logged} bytes missing`);
+            if (logged !== bytes) short.push(`${size} MB run: ${bytes - logged} bytes missing`);
           },
         },
       ],
@@ -112,7 +118,7 @@ async function memory(dir) {
     rows.push({ size, bytes, plain, ours });
   }
   console.log(
-    `\n2. Memory: the model prints to stdout; modelrun logs it and echoes it to /dev/null (median time of ${outputRuns}, highest peak RSS)`,
+    `\n2. Output: the model prints to stdout; modelrun logs it and echoes it to /dev/null (median time of ${outputRuns}, highest peak RSS)`,
   );
   table(
     [
@@ -126,7 +132,7 @@ async function memory(dir) {
       'beyond start-up',
     ],
     rows.map(({ size, bytes, plain, ours }) => [
-      size === 0 ? 'none' : `${size} MiB`,
+      size === 0 ? 'none' : `${size} MB`,
       `${fmt(plain.rssKiB / 1024, 1)} MiB`,
       `${fmt(ours.rssKiB / 1024, 1)} MiB`,
       ratio(ours.rssKiB, plain.rssKiB),
@@ -140,8 +146,12 @@ async function memory(dir) {
   const peaks = rows.filter((row) => row.size > 0).map((row) => row.ours.rssKiB);
   const growth = Math.max(...peaks) / Math.min(...peaks);
   const flat = growth < 1.25;
+  const last = rows.at(-1);
   console.log(
-    `  modelrun peak RSS from ${outputSizes[0]} to ${outputSizes.at(-1)} MiB of output: ${growth.toFixed(2)}x (${flat ? 'flat: output is streamed' : 'GROWS with the output'})`,
+    `  throughput at ${last.size} MB against sh -c '... > file': ${ratio(mbps(last.bytes, last.ours.ms), mbps(last.bytes, last.plain.ms))} (target: at least 0.80x)`,
+  );
+  console.log(
+    `  modelrun peak RSS from ${outputSizes[0]} to ${outputSizes.at(-1)} MB of output: ${growth.toFixed(2)}x (${flat ? 'flat: output is streamed' : 'GROWS with the output'})`,
   );
   console.log(`  peak RSS measured with ${rssMethod}`);
   for (const line of short) console.log(`  WARNING: stdout.log is short: ${line}`);

@@ -60,9 +60,16 @@ describe('the scan for a run’s mark', () => {
       '103': [`X${MARK_VARIABLE}=${mark}`],
       '104': [`SOMETHING=${MARK_VARIABLE}=${mark}`],
       '105': undefined,
+      '106': [`SOMETHING=${MARK_VARIABLE}=${mark}`, `${MARK_VARIABLE}=${mark}`],
+      // Larger than the buffer the scan starts with.
+      '107': [`BIG=${'x'.repeat(200_000)}`, `${MARK_VARIABLE}=${mark}`],
       '1': [`${MARK_VARIABLE}=${mark}`],
     });
-    expect(findMarked(mark, scope)).toEqual([{ pid: 100, command: 'sleep 100', name: 'sleep' }]);
+    expect(findMarked(mark, scope)).toEqual([
+      { pid: 100, command: 'sleep 100', name: 'sleep' },
+      { pid: 106, command: 'sleep 106', name: 'sleep' },
+      { pid: 107, command: 'sleep 107', name: 'sleep' },
+    ]);
   });
 
   it('never counts processes of another user', () => {

@@ -5,7 +5,7 @@
 // the environment is inherited through every fork and setsid, so scanning
 // /proc for that exact value finds what a run left behind.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -64,7 +64,7 @@ export function findMarked(mark: string, scope: ProcScope = REAL_PROCS): FoundPr
     const dir = join(scope.procRoot, entry);
     try {
       if (scope.uid !== undefined && statSync(dir).uid !== scope.uid) continue;
-      if (!hasEntry(readFileSync(join(dir, 'environ')), wanted)) continue;
+      if (!hasEntry(readEnviron(join(dir, 'environ')), wanted)) continue;
       found.push(describeProcess(pid, dir));
     } catch {
       // Gone meanwhile, or not ours to read.
@@ -73,16 +73,44 @@ export function findMarked(mark: string, scope: ProcScope = REAL_PROCS): FoundPr
   return found;
 }
 
-/** Whether a NUL-separated environment block holds exactly this NAME=value entry. */
+/**
+ * Whether a NUL-separated environment block holds exactly this NAME=value
+ * entry: one search of the whole block, then a look at the bytes either side.
+ */
 function hasEntry(environ: Buffer, wanted: Buffer): boolean {
-  let start = 0;
-  while (start < environ.length) {
-    let end = environ.indexOf(0, start);
-    if (end === -1) end = environ.length;
-    if (end - start === wanted.length && environ.subarray(start, end).equals(wanted)) return true;
-    start = end + 1;
+  for (let at = environ.indexOf(wanted); at !== -1; at = environ.indexOf(wanted, at + 1)) {
+    const end = at + wanted.length;
+    if ((at === 0 || environ[at - 1] === 0) && (end === environ.length || environ[end] === 0))
+      return true;
   }
   return false;
+}
+
+/** The buffer each environment is read into, grown as needed and kept for the next scan. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * A process's environment block, valid until the next call: read into one
+ * buffer, as a scan reads every process of ours and readFileSync would
+ * allocate for each (a /proc file has no size to allocate by).
+ */
+function readEnviron(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === scratch.length) {
+        const bigger = Buffer.allocUnsafe(scratch.length * 2);
+        scratch.copy(bigger);
+        scratch = bigger;
+      }
+      const read = readSync(fd, scratch, length, scratch.length - length, null);
+      if (read === 0) return scratch.subarray(0, length);
+      length += read;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function describeProcess(pid: number, dir: string): FoundProcess {

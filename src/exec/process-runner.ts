@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRunCgroup, type RunCgroup, startInside } from './cgroup.js';
 import {
@@ -76,8 +77,6 @@ export async function runProcess(
   output: RunOutput,
   options: ProcessRunOptions,
 ): Promise<ProcessOutcome> {
-  // Loaded here, so that commands which never start a process (validate, --dry-run) do not pay for it.
-  const { execa } = await import('execa');
   const mark = newRunMark(options.runId);
   const markEnv = Object.fromEntries(
     [MARK_VARIABLE, ...(options.markVariables ?? [])].map((name) => [name, mark]),
@@ -94,45 +93,31 @@ export async function runProcess(
       mark,
       ...(cgroup === undefined ? {} : { cgroup: cgroup.dir }),
     }) ?? (() => {});
-  const start = () =>
-    execa(spec.file, spec.args, {
-      cwd: spec.cwd,
-      env: { ...spec.env, ...markEnv },
-      extendEnv: false,
-      stdin: 'ignore',
-      stdout: 'pipe',
-      stderr: 'pipe',
-      buffer: false,
-      reject: false,
-      // A new session and process group, so that signals reach every process
-      // the model starts, and Ctrl-C in the terminal reaches modelrun first.
-      detached: true,
-      // execa ignores `cleanup` for a detached child anyway; said outright, as
-      // its default would hook signal-exit into the caller's process. What
-      // kills the group when modelrun dies is the guardian (options.guard).
-      cleanup: false,
-      stripFinalNewline: false,
-    });
+  // Node's own spawn, not execa: loading and first calling execa took longer
+  // than everything else a local run does after Node has started, and a
+  // streamed, detached child needs none of what execa adds.
+  const start = () => spawnOrRefusal(spec, { ...spec.env, ...markEnv });
   const born = cgroup === undefined ? undefined : startInside(cgroup, start);
-  const child = born?.started ?? start();
+  const started = born?.started ?? start();
   // Should modelrun be stuck in the cgroup, killing it would kill modelrun.
   if (born?.trapped) cgroup = undefined;
-  const pid = child.pid;
-  // Node could not start it. When spawn itself throws (E2BIG, ENAMETOOLONG),
-  // execa hands back a stand-in that never emits 'exit' or 'error', so
-  // waiting for those would hang the run; its result, though, always settles.
-  if (pid === undefined) {
+  // Node could not start it: spawn either threw (E2BIG, ENAMETOOLONG) or
+  // reports the failure with an 'error' event in a moment (ENOENT, EACCES).
+  if (started.child === undefined || started.child.pid === undefined) {
+    const refused =
+      started.child === undefined ? Promise.resolve(started.error) : startFailure(started.child);
     unguardMark();
     await cgroup?.dispose();
-    const result = await child;
-    const cause = result.cause as NodeJS.ErrnoException | undefined;
+    const cause = await refused;
     return {
       exitCode: null,
       signal: null,
-      startError: cause?.message ?? result.shortMessage,
-      ...(result.code === undefined ? {} : { startCode: result.code }),
+      startError: cause.message,
+      ...(cause.code === undefined ? {} : { startCode: cause.code }),
     };
   }
+  const child = started.child;
+  const pid = started.child.pid;
   // Born in the cgroup, or else moved in at once, before the model has run a
   // line: anything quicker then still carries the mark.
   // Nothing is awaited before the listeners below are on: an 'exit' would be missed.
@@ -197,7 +182,6 @@ export async function runProcess(
     const ended = await Promise.race([streams.then(() => true), sleep(DRAIN_MS, false)]);
     if (!ended) cut.abort();
     const outputError = await streams;
-    await child.catch(() => undefined);
     const found = escaped.length > 0 ? { escaped } : {};
     // The model ran, but its output could not be kept: that must not pass as success.
     if (outputError !== undefined)
@@ -207,6 +191,35 @@ export async function runProcess(
     clearTimeout(killTimer);
     options.signal.removeEventListener('abort', onAbort);
   }
+}
+
+type Started = { child: ChildProcess; error?: undefined } | { child?: undefined; error: Failure };
+type Failure = Error & { code?: string };
+
+/**
+ * Starts the process, or says why the system refused at once. Synchronous,
+ * as startInside needs: the child must be born while modelrun is in the cgroup.
+ */
+function spawnOrRefusal(spec: ProcessSpec, env: Record<string, string>): Started {
+  try {
+    const child = spawn(spec.file, spec.args, {
+      cwd: spec.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // A new session and process group, so that signals reach every process
+      // the model starts, and Ctrl-C in the terminal reaches modelrun first.
+      // What kills the group when modelrun dies is the guardian (options.guard).
+      detached: true,
+    });
+    return { child };
+  } catch (error) {
+    return { error: error as Failure };
+  }
+}
+
+/** The 'error' of a child that never ran; listened for at once, as an unheard one would crash modelrun. */
+function startFailure(child: ChildProcess): Promise<Failure> {
+  return new Promise((resolve) => child.once('error', resolve));
 }
 
 /** Tells the user, as a warning, what was stopped outside the model's group. */

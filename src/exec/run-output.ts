@@ -99,10 +99,16 @@ export async function createRunOutput(options: RunOutputOptions): Promise<RunOut
     });
   }
   const tee = (name: StreamName) =>
-    new TeeWritable(async (chunk: Buffer) => {
-      if (name === 'stderr') tail.push(chunk);
-      const kept = files === undefined ? undefined : writeChunk(files[name], chunk);
-      echoes?.[name].write(prefixer?.apply(name, chunk) ?? chunk);
+    new TeeWritable(async (chunks: Buffer[]) => {
+      // The log file takes a batch in one write; the echo and the tail get
+      // the chunks as they came, so that a reader that stalls in the middle
+      // of one is told within a chunk how much it was not shown.
+      const batch = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      const kept = files === undefined ? undefined : writeChunk(files[name], batch);
+      for (const chunk of chunks) {
+        if (name === 'stderr') tail.push(chunk);
+        echoes?.[name].write(prefixer?.apply(name, chunk) ?? chunk);
+      }
       await kept;
     });
   const output = { stdout: tee('stdout'), stderr: tee('stderr') };
@@ -182,10 +188,22 @@ async function openLogFiles(logDir: string): Promise<Record<StreamName, WriteStr
   return { stdout, stderr };
 }
 
-/** A Writable that hands each chunk to an async sink and takes the next only when it is done. */
+/**
+ * What a tee takes in while its last batch is still being written: enough
+ * that reading the model's pipe goes on meanwhile, and that the next write
+ * is one large one rather than one per read of the pipe, which is what
+ * held a model that prints a lot to a third of the disk's pace. Memory stays
+ * bounded: past this, the writer (the pipe's pump) waits.
+ */
+const TEE_BATCH_BYTES = 1024 * 1024;
+
+/**
+ * A Writable that hands chunks to an async sink, and takes the next only
+ * when it is done: all that arrived meanwhile, at once.
+ */
 class TeeWritable extends Writable {
-  constructor(private readonly sink: (chunk: Buffer) => Promise<void>) {
-    super();
+  constructor(private readonly sink: (chunks: Buffer[]) => Promise<void>) {
+    super({ highWaterMark: TEE_BATCH_BYTES });
   }
 
   override _write(
@@ -193,7 +211,14 @@ class TeeWritable extends Writable {
     _encoding: BufferEncoding,
     callback: (error?: Error | null) => void,
   ): void {
-    this.sink(chunk).then(() => callback(), callback);
+    this.sink([chunk]).then(() => callback(), callback);
+  }
+
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    this.sink(chunks.map((entry) => entry.chunk)).then(() => callback(), callback);
   }
 }
 

@@ -35,6 +35,8 @@ export interface FakeModel {
   ignoresTerm?: boolean;
   /** start() fails with this, as the engine does for a bad mount or command. */
   startError?: Error;
+  /** attach() fails with this, as when the engine drops the connection. */
+  attachError?: Error;
 }
 
 export interface FakeDockerOptions {
@@ -142,6 +144,7 @@ export class FakeContainer implements EngineContainer {
 
   async attach(): Promise<NodeJS.ReadableStream> {
     this.calls.push('attach');
+    if (this.model.attachError !== undefined) throw this.model.attachError;
     return this.stream;
   }
 

@@ -221,6 +221,21 @@ describe('run', () => {
     expect(engine.containers[0]?.watchClosed).toBe(true);
   });
 
+  it('never starts a container it could not attach to, and fails the run with the engine’s message', async () => {
+    const { runner, engine } = setup({
+      engine: {
+        images: [IMAGE],
+        model: { exitCode: 0, attachError: new Error('connection reset by peer') },
+      },
+    });
+    await runner.start(never());
+    const error = await rejection(runner.run(collectingOutput().output, never()));
+    expect(error.message).toBe('connection reset by peer');
+    await runner.stop();
+    expect(engine.calls).not.toContain('start');
+    expect(engine.calls.at(-1)).toBe('remove');
+  });
+
   it('creates the container from the config and the job, named and labelled for the run', async () => {
     const { runner, engine } = setup({
       config: { cpu: 2, memory: '1g' },

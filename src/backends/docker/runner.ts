@@ -114,9 +114,20 @@ export function createDockerRunner(
       };
       try {
         // Attach and register the wait before start, so that neither the first
-        // output nor a quick exit can be missed.
-        const attached = await created.attach();
-        const { exited } = await created.waitForExit();
+        // output nor a quick exit can be missed: both at once, as neither
+        // needs the other, and each is a round trip to the engine.
+        const [attaching, registering] = await Promise.allSettled([
+          created.attach(),
+          created.waitForExit(),
+        ]);
+        if (attaching.status === 'rejected') {
+          // The container never starts; its removal ends the wait, unheard.
+          if (registering.status === 'fulfilled') registering.value.exited.catch(() => undefined);
+          throw attaching.reason;
+        }
+        if (registering.status === 'rejected') throw registering.reason;
+        const attached = attaching.value;
+        const { exited } = registering.value;
         // A failure is kept as a value: awaited once the container has exited,
         // it must not count as an unhandled rejection until then.
         const streamed = pipeline(attached, new Demuxer(output)).then(
