@@ -1,8 +1,4 @@
-import {
-  type InterruptSignal,
-  interruptExitCode,
-  type StopReason,
-} from '../exec/stop-reason.js';
+import { type InterruptSignal, interruptExitCode, type StopReason } from '../exec/stop-reason.js';
 import type { Guardian } from '../guardian/client.js';
 import { Cleanup } from './cleanup.js';
 
