@@ -2,9 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type * as z from 'zod';
 import { diskPathContext } from '../src/config/path-context.js';
+import { modelConfigSchema } from '../src/load/model-schema.js';
 import { pipelineConfigSchema } from '../src/load/pipeline-file.js';
 import { validateText } from '../src/load/validate.js';
-import { modelConfigSchema } from '../src/model/model-config.js';
 import { postprocessorSchema, postprocessorTypes } from '../src/postprocess/registry.js';
 import {
   combinedPostprocessorJsonSchema,

@@ -5,6 +5,7 @@ import {
   validateBackendText,
 } from '../load/backend-config.js';
 import { validateModelFile, validatePostprocessorFile } from '../load/model-file.js';
+import { modelConfigSchema } from '../load/model-schema.js';
 import {
   type PipelineConfig,
   pipelineConfigSchema,
@@ -12,7 +13,7 @@ import {
 } from '../load/pipeline-file.js';
 import { schemaPerFolder } from '../load/schema-cache.js';
 import { type ValidationResult, validateText } from '../load/validate.js';
-import { type ModelConfig, modelConfigSchema } from '../model/model-config.js';
+import type { ModelConfig } from '../model/model-config.js';
 import { postprocessorSchema } from '../postprocess/registry.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
 import type { Problem } from '../problems.js';

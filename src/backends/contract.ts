@@ -79,6 +79,14 @@ export interface BackendDefinition {
   ): Promise<BackendRunner>;
 }
 
+/** A validated backend config: its `type` plus that type's fields. */
+export type BackendConfig = {
+  type: string;
+  /** Seconds; optional where the engine has a limit of its own (Slurm's time_limit). */
+  timeout?: number;
+  env_vars?: Record<string, string>;
+} & Record<string, unknown>;
+
 /** What every backend is asked to run: the same for all of them. */
 export interface RunJob {
   runId: string;

@@ -73,9 +73,11 @@ export class Guardian {
     }
     child.on('error', () => undefined);
     child.stdin?.on('error', () => undefined);
-    // Neither the process nor the pipe keeps modelrun alive.
+    // Neither the process nor the pipe keeps modelrun alive. The pipe is a
+    // net.Socket, which can unref, though it is declared as a Writable.
     child.unref();
-    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    const stdin = child.stdin;
+    if (stdin !== null && 'unref' in stdin && typeof stdin.unref === 'function') stdin.unref();
     this.child = child;
     return child;
   }

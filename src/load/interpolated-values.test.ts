@@ -2,9 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CASE_TREE } from '../../test/cases/backend-cases.js';
 import { makeTree } from '../../test/helpers/tree.js';
 import { diskPathContext } from '../config/path-context.js';
-import { modelConfigSchema } from '../model/model-config.js';
 import { postprocessorSchema } from '../postprocess/registry.js';
 import { validateBackendText } from './backend-config.js';
+import { modelConfigSchema } from './model-schema.js';
 import { pipelineConfigSchema } from './pipeline-file.js';
 import { validateText } from './validate.js';
 

@@ -7,11 +7,11 @@ import { POSTPROCESSOR_CASES } from '../../test/cases/postprocessor-cases.js';
 import { describeRules } from '../../test/helpers/rules.js';
 import { makeTree } from '../../test/helpers/tree.js';
 import { diskPathContext } from '../config/path-context.js';
-import { modelConfigSchema } from '../model/model-config.js';
 import { MAX_PERIOD_STEPS, periodSchema, periodSteps } from '../model/period.js';
 import { postprocessorSchema } from '../postprocess/registry.js';
 import { backendConfigSchema } from './backend-config.js';
 import { validateModelFile, validatePostprocessorFile } from './model-file.js';
+import { modelConfigSchema } from './model-schema.js';
 import { validateText } from './validate.js';
 
 const tree = makeTree(MODEL_CASE_TREE);

@@ -1,6 +1,7 @@
-import { type ModelConfig, modelConfigSchema } from '../model/model-config.js';
+import type { ModelConfig } from '../model/model-config.js';
 import { postprocessorSchema } from '../postprocess/registry.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
+import { modelConfigSchema } from './model-schema.js';
 import type { ParseResult } from './parse-yaml.js';
 import type { SourceResult } from './read-source.js';
 import { schemaPerFolder } from './schema-cache.js';

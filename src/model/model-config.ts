@@ -3,7 +3,6 @@ import { checkCommandSize } from '../config/exec-limits.js';
 import { documented, schemaReference, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
 import { anyPath, existingPath } from '../config/paths.js';
-import { postprocessorListSchema } from '../postprocess/registry.js';
 import { periodSchema } from './period.js';
 
 /**
@@ -23,8 +22,22 @@ export const RUN_ID_PATTERN =
  */
 export const RUN_ID_MAX_LENGTH = 128;
 
-/** The model file: what to stage, what to run, and what to do with the outputs. */
-export function modelConfigSchema(ctx: PathContext) {
+/** A validated postprocessor of the model file: its `type`, `stop_on_error`, and that type's fields. */
+export type PostprocessorConfig = { type: string; stop_on_error: boolean } & Record<
+  string,
+  unknown
+>;
+
+/**
+ * The model file: what to stage, what to run, and what to do with the
+ * outputs. The postprocessors' schema comes from their registry, which
+ * loading passes in (src/load/model-schema.ts): the model layer knows what
+ * a postprocessor config is, not which postprocessors there are.
+ */
+export function modelFileSchema(
+  ctx: PathContext,
+  postprocessors: z.ZodType<PostprocessorConfig[]>,
+) {
   return strictObject({
     $schema: schemaReference,
     run_id: documented(
@@ -90,11 +103,11 @@ export function modelConfigSchema(ctx: PathContext) {
         "The command is an MPI program: its ranks share the work, so a backend's mpiexec may start several copies of it. Without it, a run whose backend starts several copies warns.",
       examples: [true],
     }).default(false),
-    postprocess: documented(postprocessorListSchema(ctx), {
+    postprocess: documented(postprocessors, {
       description: 'Postprocessors run in order on the finished run, such as checksum and archive.',
       examples: [[{ type: 'checksum' }, { type: 'archive', format: 'tar.gz' }]],
     }).default([]),
   });
 }
 
-export type ModelConfig = z.output<ReturnType<typeof modelConfigSchema>>;
+export type ModelConfig = z.output<ReturnType<typeof modelFileSchema>>;

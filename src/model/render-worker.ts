@@ -5,14 +5,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import nunjucks from 'nunjucks';
 import { configureEnvironment } from './template-environment.js';
-import { TemplateLoader } from './template-loader.js';
+import { nunjucksLoader, TemplateLoader } from './template-loader.js';
 import type { RenderJob, RenderReply } from './template-renderer.js';
 
 const loader = new TemplateLoader((workerData as { root: string }).root);
-// The loader's declared type cannot return null, which Nunjucks reads as "not found".
 const env = configureEnvironment(
   nunjucks,
-  new nunjucks.Environment(loader as unknown as nunjucks.ILoader, {
+  new nunjucks.Environment(nunjucksLoader(loader), {
     autoescape: false,
     throwOnUndefined: true,
   }),

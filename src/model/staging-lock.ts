@@ -29,10 +29,7 @@ export async function lockStagingDir(
     // Loaded when a lock is taken, not with the module: proper-lockfile
     // patches fs (graceful-fs) and hooks process signals (signal-exit) as
     // it loads, which importing modelrun as a library must not do.
-    // A CommonJS module: its exports arrive as the namespace's default.
-    const { default: lockfile } = (await import('proper-lockfile')) as unknown as {
-      default: typeof import('proper-lockfile');
-    };
+    const { lockfile } = await import('./lockfile.js');
     release = await lockfile.lock(stagingDir, {
       lockfilePath,
       realpath: false,

@@ -15,10 +15,8 @@ export function configureEnvironment(nunjucks: unknown, env: Environment): Envir
   placeFilterErrors(nunjucks);
   printNullAsEmpty(nunjucks);
   refuseUndefinedLoops(nunjucks);
-  const filters = (env as unknown as { filters: Record<string, (...args: unknown[]) => unknown> })
-    .filters;
-  for (const [name, filter] of Object.entries(filters)) {
-    if (TAKES_UNDEFINED.has(name)) continue;
+  for (const [name, filter] of Object.entries(filtersOf(env))) {
+    if (TAKES_UNDEFINED.has(name) || typeof filter !== 'function') continue;
     // A function, not an arrow: some filters read the render context from `this`.
     env.addFilter(name, function (this: unknown, value: unknown, ...args: unknown[]) {
       if (value === undefined) throw new FilterError(name, UNDEFINED_INPUT);
@@ -34,6 +32,12 @@ export function configureEnvironment(nunjucks: unknown, env: Environment): Envir
 }
 
 export const UNDEFINED_INPUT = 'its input is not defined';
+
+/** The environment's filters by name, which @types/nunjucks does not declare. */
+function filtersOf(env: Environment): object {
+  const filters = 'filters' in env ? env.filters : undefined;
+  return typeof filters === 'object' && filters !== null ? filters : {};
+}
 
 type Runtime = { ensureDefined(value: unknown, line: number, column: number): unknown };
 

@@ -93,6 +93,17 @@ export class TemplateLoader {
   }
 }
 
+/**
+ * The loader as a Nunjucks environment takes it. Nunjucks reads a null
+ * source as "not found", which is how `{% include "x" ignore missing %}`
+ * skips a missing file (its own FileSystemLoader returns null too), but
+ * @types/nunjucks declares a loader's source as never null: this is the one
+ * place that says the types are wrong.
+ */
+export function nunjucksLoader(loader: TemplateLoader): nunjucks.ILoader {
+  return loader as nunjucks.ILoader;
+}
+
 export function hex(byte: number | undefined): string {
   return (byte ?? 0).toString(16).padStart(2, '0');
 }

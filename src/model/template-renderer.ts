@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ILoader } from 'nunjucks';
 import { closestMatch } from '../config/did-you-mean.js';
 import { ConfigError } from '../errors.js';
 import { PACKAGE_ROOT } from '../package-info.js';
 import type { TemplateContext } from './template-context.js';
 import { configureEnvironment, UNDEFINED_INPUT } from './template-environment.js';
-import { TemplateLoader } from './template-loader.js';
+import { nunjucksLoader, TemplateLoader } from './template-loader.js';
 import { expressionAt, setOf, undefinedPath } from './undefined-name.js';
 
 /** The worker's script: built beside the CLI (npm run build). */
@@ -65,10 +64,9 @@ async function inThreadRenderer(root: string, context: TemplateContext): Promise
   // Loaded only here: with a worker, Nunjucks runs there alone.
   const nunjucks = await import('nunjucks');
   const loader = new TemplateLoader(root);
-  // The loader's declared type cannot return null, which Nunjucks reads as "not found".
   const env = configureEnvironment(
     nunjucks,
-    new nunjucks.Environment(loader as unknown as ILoader, {
+    new nunjucks.Environment(nunjucksLoader(loader), {
       autoescape: false,
       throwOnUndefined: true,
     }),
@@ -189,7 +187,8 @@ function renderError(
       position === null
         ? undefined
         : expressionAt(template.text, Number(position[1]), Number(position[2]));
-    const context = template.context as unknown as Record<string, unknown>;
+    // A copy whose type says what undefinedPath reads: names, looked up one by one.
+    const context: Record<string, unknown> = { ...template.context };
     let missing = expression === undefined ? undefined : undefinedPath(expression, context);
     let shownAt = at;
     // `{% set y = config.nope %}{{ y }}` fails at {{ y }}; the set is what names the mistake.

@@ -1,9 +1,10 @@
 import { type Dirent, readdir, type Stats } from 'node:fs';
 import { lstat, readlink, stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { type GlobOptions, glob } from 'tinyglobby';
+import { glob } from 'tinyglobby';
 import { count } from '../plural.js';
 import { SECRET_FILE_PATHS } from '../secret-files.js';
+import { type CrawledEntry, type CrawlerReaddir, crawlerFs } from './crawler-fs.js';
 import { describeLeftOut, type LeftOut, leftOutBecause } from './left-out.js';
 import { fsPath, spellName, unspell } from './name-spelling.js';
 
@@ -60,11 +61,9 @@ export async function selectEntries(
     dot: true,
     onlyFiles: true,
     followSymbolicLinks: false,
-    fs: {
-      readdir: crawlerReaddir(stagingDir, (folder, error) =>
-        leftOut.push(unreadable(folder, error)),
-      ),
-    },
+    fs: crawlerFs(
+      crawlerReaddir(stagingDir, (folder, error) => leftOut.push(unreadable(folder, error))),
+    ),
   });
   const skip = new Set(selection.skip ?? []);
   const inside = matches.filter(
@@ -136,7 +135,7 @@ async function secretFilesChosen(stagingDir: string, selection: FileSelection): 
     dot: true,
     onlyFiles: true,
     followSymbolicLinks: false,
-    fs: { readdir: listingOf(stagingDir, present) },
+    fs: crawlerFs(listingOf(stagingDir, present)),
   });
   return chosen
     .filter((path) => present.includes(path))
@@ -145,12 +144,8 @@ async function secretFilesChosen(stagingDir: string, selection: FileSelection): 
 }
 
 /** fs.readdir for the crawler over a tree that holds only `files` (relative paths) under `root`. */
-function listingOf(root: string, files: readonly string[]) {
-  return ((
-    path: string,
-    _options: { withFileTypes: true },
-    callback: (error: NodeJS.ErrnoException | null, entries: Dirent[]) => void,
-  ) => {
+function listingOf(root: string, files: readonly string[]): CrawlerReaddir {
+  return (path, _options, callback) => {
     const below = relativeTo(root, path) ?? '';
     const prefix = below === '' ? '' : `${below}/`;
     const names = new Map<string, boolean>();
@@ -161,17 +156,14 @@ function listingOf(root: string, files: readonly string[]) {
     }
     callback(
       null,
-      [...names].map(
-        ([name, folder]) =>
-          ({
-            name,
-            isDirectory: () => folder,
-            isFile: () => !folder,
-            isSymbolicLink: () => false,
-          }) as unknown as Dirent,
-      ),
+      [...names].map(([name, folder]) => ({
+        name,
+        isDirectory: () => folder,
+        isFile: () => !folder,
+        isSymbolicLink: () => false,
+      })),
     );
-  }) as unknown as NonNullable<GlobOptions['fs']>['readdir'];
+  };
 }
 
 function kindOf(stats: Stats): string {
@@ -198,12 +190,8 @@ function unreadable(folder: string | Buffer, error: NodeJS.ErrnoException): Left
 function crawlerReaddir(
   root: string,
   onError: (folder: string | Buffer, error: NodeJS.ErrnoException) => void,
-) {
-  return ((
-    path: string,
-    _options: { withFileTypes: true },
-    callback: (error: NodeJS.ErrnoException | null, entries: Dirent[]) => void,
-  ) => {
+): CrawlerReaddir {
+  return (path, _options, callback) => {
     // The crawler's paths are absolute: only the part below the root is spelled.
     const below = relativeTo(root, path);
     const real = below === undefined ? path : fsPath(root, unspell(below));
@@ -218,7 +206,7 @@ function crawlerReaddir(
         entries.map((entry) => asCrawled(entry)),
       );
     });
-  }) as unknown as NonNullable<GlobOptions['fs']>['readdir'];
+  };
 }
 
 /** `path` below `root` without slashes at either end, or undefined when it is not below it. */
@@ -228,14 +216,14 @@ function relativeTo(root: string, path: string): string | undefined {
   return path.slice(base.length).replace(/^\/+|\/+$/g, '');
 }
 
-function asCrawled(entry: Dirent<Buffer>): Dirent {
+function asCrawled(entry: Dirent<Buffer>): CrawledEntry {
   const folder = entry.isDirectory();
   return {
     name: spellName(entry.name),
     isDirectory: () => folder,
     isFile: () => !folder,
     isSymbolicLink: () => false,
-  } as unknown as Dirent;
+  };
 }
 
 /** Why the staging directory cannot be read, or undefined when it can. */

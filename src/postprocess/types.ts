@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import type { TemplateSpec } from '../backends/contract.js';
 import type { PathContext } from '../config/path-context.js';
 import type { Guard } from '../guardian/tasks.js';
+import type { PostprocessorConfig } from '../model/model-config.js';
 
 /** What a postprocessor is told about the run whose outputs it works on. */
 export interface PostprocessContext {
@@ -35,11 +36,8 @@ export interface PostprocessOutcome {
   details?: Record<string, unknown>;
 }
 
-/** A validated postprocessor config: its `type`, `stop_on_error`, and that type's fields. */
-export type PostprocessorConfig = { type: string; stop_on_error: boolean } & Record<
-  string,
-  unknown
->;
+// The type lives with the model file, which lists the postprocessors to run.
+export type { PostprocessorConfig };
 
 /**
  * Everything modelrun knows about one postprocessor type: one module and one

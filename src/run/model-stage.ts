@@ -1,10 +1,9 @@
 import { join } from 'node:path';
-import type { BackendRunner, RunOutcome } from '../backends/contract.js';
+import type { BackendConfig, BackendRunner, RunOutcome } from '../backends/contract.js';
 import { asRunFailure } from '../errors.js';
 import { setLongTimeout } from '../exec/long-timer.js';
 import { createRunOutput } from '../exec/run-output.js';
 import { describeStop, isCancel, type StopReason } from '../exec/stop-reason.js';
-import type { BackendConfig } from '../load/backend-config.js';
 import type { RunRecord, RunStatus } from '../model/run-record.js';
 import type { PipelineDeps } from './pipeline.js';
 

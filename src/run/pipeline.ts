@@ -1,12 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import type { BackendRunner, DryRun } from '../backends/contract.js';
+import type { BackendConfig, BackendRunner, DryRun } from '../backends/contract.js';
 import { findBackend } from '../backends/registry.js';
 import { ConfigError } from '../errors.js';
 import { describeStop, type StopReason, stopExitCode } from '../exec/stop-reason.js';
 import type { Guard } from '../guardian/tasks.js';
-import type { BackendConfig } from '../load/backend-config.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { archiveEarlierRun } from '../model/run-history.js';
 import {

@@ -2,8 +2,8 @@ import * as z from 'zod';
 import { backendRegistry } from '../backends/registry.js';
 import type { PathContext } from '../config/path-context.js';
 import { backendConfigSchema } from '../load/backend-config.js';
+import { modelConfigSchema } from '../load/model-schema.js';
 import { pipelineConfigSchema } from '../load/pipeline-file.js';
-import { modelConfigSchema } from '../model/model-config.js';
 import { postprocessorRegistry, postprocessorSchema } from '../postprocess/registry.js';
 import { acceptInterpolation } from './interpolation-schema.js';
 import { addPatternMessages, refusedPatternsAsLookaheads } from './pattern-messages.js';
@@ -34,9 +34,7 @@ function emit(
     },
   });
   const { $schema, ...rest } = splitUnionTypes(
-    acceptInterpolation(
-      refusedPatternsAsLookaheads(hideSchemaKey(body as JsonSchema)) as JsonSchema,
-    ),
+    acceptInterpolation(refusedPatternsAsLookaheads(hideSchemaKey(body)) as JsonSchema),
   ) as JsonSchema;
   return {
     $schema,
@@ -53,9 +51,9 @@ function emit(
  * schema, and one example path cannot be right for every kind of file. A
  * pattern property allows it without offering it.
  */
-function hideSchemaKey(node: unknown): JsonSchema {
-  if (Array.isArray(node)) return node.map(hideSchemaKey) as unknown as JsonSchema;
-  if (node === null || typeof node !== 'object') return node as JsonSchema;
+function hideSchemaKey(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(hideSchemaKey);
+  if (node === null || typeof node !== 'object') return node;
   const out: JsonSchema = {};
   for (const [key, child] of Object.entries(node)) out[key] = hideSchemaKey(child);
   const properties = out.properties;

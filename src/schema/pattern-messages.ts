@@ -1,9 +1,10 @@
 import type * as z from 'zod';
 import type { JsonSchema } from './json-schema.js';
 
+/** A string check's regular expression, with the message it gives when the value does not match. */
 interface PatternCheck {
-  pattern?: RegExp;
-  error?: (issue: Record<string, unknown>) => unknown;
+  pattern: RegExp;
+  error: ((issue: object) => unknown) | undefined;
 }
 
 /**
@@ -16,12 +17,11 @@ interface PatternCheck {
  * `allOf` inherit.
  */
 export function addPatternMessages(zodSchema: z.core.$ZodType, jsonSchema: JsonSchema): void {
-  const def = zodSchema._zod.def as unknown as PatternCheck & {
-    checks?: { _zod: { def: PatternCheck } }[];
-  };
+  const def = zodSchema._zod.def;
   const messages = new Map<string, string>();
-  for (const check of [def, ...(def.checks ?? []).map((c) => c._zod.def)]) {
-    if (!(check.pattern instanceof RegExp)) continue;
+  for (const found of [def, ...(def.checks ?? []).map((c) => c._zod.def)]) {
+    const check = patternCheckOf(found);
+    if (check === undefined) continue;
     const message = fixedMessage(check);
     if (message !== undefined) messages.set(check.pattern.source, message);
   }
@@ -31,6 +31,21 @@ export function addPatternMessages(zodSchema: z.core.$ZodType, jsonSchema: JsonS
     const message = messages.get(node.pattern) ?? own;
     if (message !== undefined) node.patternErrorMessage = message;
   }
+}
+
+/**
+ * The pattern and message of a zod definition that has a pattern: a string
+ * format (z.email()) or a regex check. Zod declares neither field on the
+ * definitions it hands out, and declares their error maps as taking no issue
+ * at all (`never`), so both are read as what they are at run time.
+ */
+function patternCheckOf(def: object): PatternCheck | undefined {
+  const pattern = 'pattern' in def ? def.pattern : undefined;
+  if (!(pattern instanceof RegExp)) return undefined;
+  const map = 'error' in def && typeof def.error === 'function' ? def.error : undefined;
+  // Called as a method of its definition, as zod calls it.
+  const error = map && ((issue: object): unknown => map.call(def, issue));
+  return { pattern, error };
 }
 
 /** The check's message, when it says the same whatever the value. */

@@ -3,6 +3,7 @@ import type { ContainerSpec } from '../../src/backends/containers/engine-spec.js
 import type {
   BuildOptions,
   ContainerState,
+  ContextStream,
   DockerEngine,
   EngineContainer,
   OutOfMemoryWatch,
@@ -101,7 +102,7 @@ export class FakeDocker implements DockerEngine {
   }
 
   async build(
-    _context: NodeJS.ReadableStream,
+    _context: ContextStream,
     options: BuildOptions,
     _signal: AbortSignal,
   ): Promise<AsyncIterable<ProgressMessage>> {

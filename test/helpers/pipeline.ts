@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { findBackend } from '../../src/backends/registry.js';
 import { diskPathContext } from '../../src/config/path-context.js';
 import type { BackendConfig } from '../../src/load/backend-config.js';
-import { modelConfigSchema } from '../../src/model/model-config.js';
+import { modelConfigSchema } from '../../src/load/model-schema.js';
 import { Interrupts } from '../../src/run/interrupts.js';
 import type { PipelineDeps, RunRequest } from '../../src/run/pipeline.js';
 import { Redactor } from '../../src/secrets.js';

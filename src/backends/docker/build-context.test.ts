@@ -1,6 +1,5 @@
 import { chmodSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import type { Readable } from 'node:stream';
-import { extract } from 'tar-stream';
+import { extract, type Pack } from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTree, type Tree, type TreeSpec } from '../../../test/helpers/tree.js';
 import { buildTag, contextTar, readBuildContext } from './build-context.js';
@@ -23,7 +22,7 @@ async function paths(t: Tree, dockerfile = 'Dockerfile'): Promise<string[]> {
 }
 
 /** Every entry of a tar stream: its type, mode and bytes, by name. */
-async function untar(stream: NodeJS.ReadableStream) {
+async function untar(stream: Pack) {
   const entries = new Map<
     string,
     { type: string; mode: number; data: Buffer; linkname?: string }
@@ -31,7 +30,7 @@ async function untar(stream: NodeJS.ReadableStream) {
   const reader = extract();
   // pipe() would not pass a failure on: the reader would wait forever.
   stream.on('error', (error: Error) => reader.destroy(error));
-  (stream as Readable).pipe(reader);
+  stream.pipe(reader);
   for await (const entry of reader) {
     const chunks: Buffer[] = [];
     for await (const chunk of entry) chunks.push(chunk as Buffer);

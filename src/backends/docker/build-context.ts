@@ -4,7 +4,7 @@ import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import dockerignore from '@balena/dockerignore';
-import { pack } from 'tar-stream';
+import { type Pack, pack } from 'tar-stream';
 
 /** Name the Dockerfile gets in the context tar when it lives outside the context folder. */
 const OUTSIDE_DOCKERFILE = '.modelrun.Dockerfile';
@@ -85,7 +85,7 @@ export async function buildTag(
 }
 
 /** Streams the context as a tar, one file at a time, without holding it in memory. */
-export function contextTar(context: BuildContext): NodeJS.ReadableStream {
+export function contextTar(context: BuildContext): Pack {
   const tar = pack();
   const fill = async () => {
     for (const entry of context.entries) {
@@ -103,6 +103,5 @@ export function contextTar(context: BuildContext): NodeJS.ReadableStream {
     tar.finalize();
   };
   fill().catch((error: Error) => tar.destroy(error));
-  // tar-stream's typings lag behind Node's; the object is a real Readable.
-  return tar as unknown as NodeJS.ReadableStream;
+  return tar;
 }

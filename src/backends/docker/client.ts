@@ -1,5 +1,15 @@
 import type { ContainerSpec } from '../containers/engine-spec.js';
 
+/**
+ * A build context as the engine reads it: piped into the request, its
+ * failure heard. No more than that: the tar is a streamx stream (tar-stream),
+ * which has no isPaused, unpipe or wrap.
+ */
+export interface ContextStream {
+  pipe(destination: NodeJS.WritableStream): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
 /** One line of the engine's JSON progress stream, from a pull or a build. */
 export interface ProgressMessage {
   status?: string;
@@ -74,7 +84,7 @@ export interface DockerEngine {
   imageExists(reference: string, signal?: AbortSignal): Promise<boolean>;
   pull(reference: string, signal: AbortSignal): Promise<AsyncIterable<ProgressMessage>>;
   build(
-    context: NodeJS.ReadableStream,
+    context: ContextStream,
     options: BuildOptions,
     signal: AbortSignal,
   ): Promise<AsyncIterable<ProgressMessage>>;

@@ -40,7 +40,9 @@ export function dockerodeEngine(address: EngineAddress): DockerEngine {
       return jsonLines(stream);
     },
     async build(context, options: BuildOptions, signal) {
-      const stream = await (await connect()).buildImage(context, {
+      // dockerode declares a whole Node stream, though docker-modem only pipes
+      // the context into its request and listens for its 'error' (ContextStream).
+      const stream = await (await connect()).buildImage(context as NodeJS.ReadableStream, {
         t: options.tag,
         dockerfile: options.dockerfile,
         buildargs: options.buildArgs,
