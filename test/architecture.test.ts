@@ -57,7 +57,6 @@ const rules: ImportRule[] = [
     name: 'no backend folder imports another backend folder',
     appliesTo: isBackendFolder,
     refuses: otherBackend,
-    pending: true,
   },
   {
     name: 'no backend folder imports guardian/',
@@ -69,7 +68,6 @@ const rules: ImportRule[] = [
     name: 'containers/ imports no backend folder, nor the registry',
     appliesTo: (file) => backendFolderOf(file) === 'containers',
     refuses: (to) => isBackendFolder(to) || to === 'src/backends/registry.ts',
-    pending: true,
   },
   {
     name: 'guardian/ imports no backend folder, only the registry and the contract',
