@@ -6,10 +6,7 @@
  * what they share: the type, the fields every backend has, and values from
  * the environment.
  */
-import { APPTAINER_CASES } from '../../src/backends/apptainer/config-cases.js';
-import { DOCKER_CASES } from '../../src/backends/docker/config-cases.js';
-import { LOCAL_CASES } from '../../src/backends/local/config-cases.js';
-import { SLURM_CASES } from '../../src/backends/slurm/config-cases.js';
+import { backendTypes } from '../../src/backends/registry.js';
 import {
   type BackendCase,
   DURATION_BOUNDS,
@@ -255,10 +252,16 @@ export const SHARED_CASES: BackendCase[] = [
   },
 ];
 
+/** A backend's own table, found by its type, so that a new backend adds no line here. */
+export async function configCasesOf(type: string): Promise<BackendCase[]> {
+  const path = `../../src/backends/${type}/config-cases.js`;
+  const table: { CONFIG_CASES?: BackendCase[] } = await import(/* @vite-ignore */ path);
+  if (table.CONFIG_CASES === undefined)
+    throw new Error(`src/backends/${type}/config-cases.ts exports no CONFIG_CASES`);
+  return table.CONFIG_CASES;
+}
+
 export const BACKEND_CASES: BackendCase[] = [
   ...SHARED_CASES,
-  ...LOCAL_CASES,
-  ...DOCKER_CASES,
-  ...APPTAINER_CASES,
-  ...SLURM_CASES,
+  ...(await Promise.all(backendTypes.map(configCasesOf))).flat(),
 ];

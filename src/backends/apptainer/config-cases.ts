@@ -15,7 +15,7 @@ import {
  */
 const apptainer = (body: string) => `type: apptainer\nimage: docker://ubuntu:22.04\n${body}`;
 
-export const APPTAINER_CASES: BackendCase[] = [
+export const CONFIG_CASES: BackendCase[] = [
   // apptainer images
   ...['docker://ubuntu:22.04', 'oras://ghcr.io/org/model:1', 'library://lolcow'].map(
     (image): BackendCase => ({

@@ -15,7 +15,7 @@ import {
  */
 const docker = (body: string) => `type: docker\nimage: ubuntu:22.04\n${body}`;
 
-export const DOCKER_CASES: BackendCase[] = [
+export const CONFIG_CASES: BackendCase[] = [
   // docker image and dockerfile
   ...[
     'ubuntu:20.04',

@@ -12,7 +12,7 @@ import {
  */
 const local = (body: string) => `type: local\n${body}`;
 
-export const LOCAL_CASES: BackendCase[] = [
+export const CONFIG_CASES: BackendCase[] = [
   // local
   {
     name: 'local command',

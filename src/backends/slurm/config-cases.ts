@@ -15,7 +15,7 @@ import {
  */
 const slurm = (body: string) => `type: slurm\n${body}`;
 
-export const SLURM_CASES: BackendCase[] = [
+export const CONFIG_CASES: BackendCase[] = [
   // slurm
   {
     name: 'slurm everything',
