@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { closestMatch } from '../config/did-you-mean.js';
 import { UsageError } from '../errors.js';
+import { prepareCommand } from './command-table.js';
 import { commandsOf, findCommand } from './command-tree.js';
 
 /**
@@ -14,9 +15,10 @@ export function addHelpCommand(program: Command): void {
     .command('help')
     .description('print the help of modelrun or of a command, like --help')
     .argument('[command...]', 'the command, such as `run` or `backends validate`')
-    .action((words: string[]) => {
+    .action(async (words: string[]) => {
       const found = findCommand(program, words);
       if ('command' in found) {
+        await prepareCommand(found.command);
         found.command.outputHelp();
         return;
       }
