@@ -4,9 +4,8 @@ import type { DryRun } from '../backends/contract.js';
 import { ConfigError } from '../errors.js';
 import type { StopReason } from '../exec/stop-reason.js';
 import { Guardian } from '../guardian/client.js';
-import { runMpiWarning } from '../load/mpi-rule.js';
 import { requireValid } from '../load/require-valid.js';
-import { defaultBackend } from '../load/run-inputs.js';
+import { collectRunRequest } from '../load/run-request.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { endRecord, type RunRecord } from '../model/run-record.js';
 import type { Problem } from '../problems.js';
@@ -109,25 +108,35 @@ export async function runModel(options: RunModelOptions): Promise<RunResult> {
       },
     );
   };
-  const model = load(options.model, modelReader);
-  const backend =
-    options.backend === undefined
-      ? defaultBackend(
-          typeof options.model === 'string' ? resolve(cwd, options.model) : resolve(cwd, 'model'),
-        )
-      : load(options.backend, backendReader);
-  const warning = runMpiWarning(model, 'the model', backend, (path, message) => ({
-    file: typeof options.backend === 'string' ? options.backend : '(backend config object)',
-    line: 0,
-    column: 0,
-    path: path.join('.'),
-    message,
-  }));
-  if (warning !== undefined) options.onWarning?.(issueOf(warning));
-  const postprocessors =
-    options.postprocessors === undefined
-      ? model.postprocess
-      : options.postprocessors.map((p) => load(p, postprocessorReader));
+  const { backend: backendSource, postprocessors: postprocessorSources } = options;
+  const loaded = collectRunRequest({
+    model: () => load(options.model, modelReader),
+    ...(backendSource === undefined
+      ? {}
+      : {
+          backend: () => ({
+            value: load(backendSource, backendReader),
+            place: (path, message) => ({
+              file: typeof backendSource === 'string' ? backendSource : '(backend config object)',
+              line: 0,
+              column: 0,
+              path: path.join('.'),
+              message,
+            }),
+          }),
+        }),
+    ...(postprocessorSources === undefined
+      ? {}
+      : { postprocessors: () => postprocessorSources.map((p) => load(p, postprocessorReader)) }),
+    defaultBackendFile:
+      typeof options.model === 'string' ? resolve(cwd, options.model) : resolve(cwd, 'model'),
+    modelName: 'the model',
+    sources,
+  });
+  for (const warning of loaded.warnings) options.onWarning?.(issueOf(warning));
+  // A library call rejects with one error: the first, as before errors were collected.
+  if (!('run' in loaded)) throw loaded.errors[0];
+  const { model, backend, postprocessors } = loaded.run;
 
   const onWarning = options.onWarning;
   // The caller's signal stops the run through a controller of its own, whose reason says how.

@@ -4,30 +4,22 @@ import { UsageError } from '../errors.js';
 import { backendJsonSchema } from '../schema/json-schema.js';
 import { schemaReference } from '../schema/schema-reference.js';
 import { renderTemplate } from '../schema/template.js';
-import type { Output } from './output.js';
+import type { BackendsCreateOptions } from './command-options.js';
+import type { CommandContext } from './context.js';
 import { writeOutputFile } from './write-output.js';
-
-export interface BackendsCreateOptions {
-  backendType: string;
-  output?: string;
-  /** Defaults to json for an --output ending in .json, else yaml. */
-  format?: 'yaml' | 'json';
-  withExamples: boolean;
-  force: boolean;
-  cwd: string;
-}
 
 /** Writes a starting config for one backend type that passes `validate` as written. */
 export async function runBackendsCreate(
   options: BackendsCreateOptions,
-  output: Output,
+  { output, cwd }: Pick<CommandContext, 'output' | 'cwd'>,
 ): Promise<number> {
   const backend = findBackend(options.backendType);
   if (backend === undefined) throw new UsageError(`no backend type "${options.backendType}"`);
+  // Without --format: json for an --output ending in .json, else yaml.
   const format = options.format ?? (options.output?.endsWith('.json') ? 'json' : 'yaml');
-  const target = options.output === undefined ? undefined : resolve(options.cwd, options.output);
+  const target = options.output === undefined ? undefined : resolve(cwd, options.output);
   // Written to standard output, the file's place is not known: take the folder it is run in.
-  const schemaRef = schemaReference(backend.type, target ?? join(options.cwd, 'backend.yml'));
+  const schemaRef = schemaReference(backend.type, target ?? join(cwd, 'backend.yml'));
   const text = renderTemplate(backendJsonSchema(backend.type), backend.template, {
     format,
     withExamples: options.withExamples,

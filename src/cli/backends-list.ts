@@ -1,21 +1,18 @@
 import type { Availability } from '../backends/contract.js';
 import { backendRegistry } from '../backends/registry.js';
 import { postprocessorRegistry } from '../postprocess/registry.js';
-import type { Output } from './output.js';
-
-export interface BackendsListOptions {
-  json: boolean;
-  env: NodeJS.ProcessEnv;
-  /** How long each engine may take to answer. */
-  timeoutMs?: number;
-}
+import type { BackendsListOptions } from './command-options.js';
+import type { CommandContext } from './context.js';
 
 /** Lists every backend type with whether its engine can be used here right now, and every postprocessor. */
 export async function runBackendsList(
-  options: BackendsListOptions,
-  output: Output,
+  options: BackendsListOptions & {
+    /** How long each engine may take to answer. */
+    timeoutMs?: number;
+  },
+  { output, env }: Pick<CommandContext, 'output' | 'env'>,
 ): Promise<number> {
-  const probeOptions = { env: options.env, timeoutMs: options.timeoutMs ?? 3000 };
+  const probeOptions = { env, timeoutMs: options.timeoutMs ?? 3000 };
   const availability: Availability[] = await Promise.all(
     backendRegistry.map((backend) => backend.probe(probeOptions)),
   );

@@ -7,24 +7,14 @@ import {
   schemaFolderFiles,
   serializeSchema,
 } from '../schema/json-schema.js';
-import type { Output } from './output.js';
+import type { BackendsSchemaOptions } from './command-options.js';
+import type { CommandContext } from './context.js';
 import { checkOutputFile, refuseEmptyOutput, writeOutputFile } from './write-output.js';
-
-export interface BackendsSchemaOptions {
-  backendType?: string;
-  all: boolean;
-  format: 'json' | 'yaml';
-  output?: string;
-  /** Overwrite existing files. */
-  force: boolean;
-  /** A relative --output is written here. */
-  cwd: string;
-}
 
 /** Emits JSON Schemas: one type's to a file or stdout, or every schema into a folder. */
 export async function runBackendsSchema(
   options: BackendsSchemaOptions,
-  output: Output,
+  { output, cwd }: Pick<CommandContext, 'output' | 'cwd'>,
 ): Promise<number> {
   if (options.all) {
     if (options.backendType !== undefined)
@@ -37,7 +27,7 @@ export async function runBackendsSchema(
     if (options.format !== 'json')
       throw new UsageError('--all writes JSON files; drop --format yaml');
     refuseEmptyOutput(options.output, 'folder');
-    const dir = resolve(options.cwd, options.output);
+    const dir = resolve(cwd, options.output);
     const files = [...schemaFolderFiles()].map(([name, text]) => ({
       file: { path: join(dir, name), shown: join(options.output as string, name) },
       text,
@@ -59,7 +49,7 @@ export async function runBackendsSchema(
   if (options.output === undefined) {
     output.raw(text);
   } else {
-    const path = resolve(options.cwd, options.output);
+    const path = resolve(cwd, options.output);
     await writeOutputFile({ path, shown: options.output }, text, options.force);
     output.info(`wrote ${options.output}`);
   }

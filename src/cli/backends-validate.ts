@@ -3,36 +3,23 @@ import { validateBackendFile } from '../load/backend-config.js';
 import { fileInput, requireOneStdin, sourceOf } from '../load/file-input.js';
 import type { ValidationResult } from '../load/validate.js';
 import { count } from '../plural.js';
-import type { Output } from './output.js';
-import {
-  printReport,
-  type ReportFormat,
-  reportExitCode,
-  summarizeFields,
-} from './validation-report.js';
-
-export interface BackendsValidateOptions {
-  files: string[];
-  backendType?: string;
-  format: ReportFormat;
-  env: NodeJS.ProcessEnv;
-  /** Relative file names are read from here. */
-  cwd: string;
-}
+import type { BackendsValidateOptions } from './command-options.js';
+import type { CommandContext } from './context.js';
+import { printReport, reportExitCode, summarizeFields } from './validation-report.js';
 
 /** Validates backend config files; returns the exit code. */
 export async function runBackendsValidate(
   options: BackendsValidateOptions,
-  output: Output,
+  { output, env, cwd }: Pick<CommandContext, 'output' | 'env' | 'cwd'>,
 ): Promise<number> {
   const started = performance.now();
   requireOneStdin(options.files);
   const results = options.files.map((file) => {
-    const input = fileInput(file, options.cwd);
+    const input = fileInput(file, cwd);
     return validateBackendFile(input.path, {
       display: input.display,
       ...sourceOf(input),
-      env: options.env,
+      env,
       ...(options.backendType === undefined ? {} : { backendType: options.backendType }),
     });
   });

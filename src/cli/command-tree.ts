@@ -1,6 +1,19 @@
 import { Command, type Option } from 'commander';
 
 /**
+ * Two hooks commander has and calls, but leaves out of its typings; declared
+ * here so that modelrun's command can override them and call commander's own.
+ */
+declare module 'commander' {
+  interface Command {
+    /** Called for a mandatory option not given, before unknown options are checked. */
+    missingMandatoryOptionValue(option: Option): void;
+    /** Called for an unknown option. */
+    unknownOption(flag: string): void;
+  }
+}
+
+/**
  * modelrun's commands: commander's, with a suggestion for an unknown option
  * that is the start of a real one (`--backend` → `--backend-config`), which
  * commander's edit-distance rule misses. Subcommands are made the same way.
@@ -11,23 +24,20 @@ export class ModelrunCommand extends Command {
   }
 
   /**
-   * commander's hook for a mandatory option not given, which it checks
-   * before unknown options; but `--backend slurm` is the mandatory
-   * `--backend-type` misspelt, and saying so helps more. Not in its typings.
+   * commander checks a mandatory option not given before unknown options;
+   * but `--backend slurm` is the mandatory `--backend-type` misspelt, and
+   * saying so helps more.
    */
-  missingMandatoryOptionValue(option: Option): void {
+  override missingMandatoryOptionValue(option: Option): void {
     const known = longOptionsInReach(this);
     const unknown = this.args.find(
       (arg) => arg.startsWith('--') && arg !== '--' && !known.includes(arg.split('=')[0] ?? arg),
     );
     if (unknown !== undefined) this.unknownOption(unknown);
-    (
-      Command.prototype as unknown as { missingMandatoryOptionValue(o: Option): void }
-    ).missingMandatoryOptionValue.call(this, option);
+    super.missingMandatoryOptionValue(option);
   }
 
-  /** commander's hook for an unknown option; not in its typings, so no `override`. */
-  unknownOption(flag: string): void {
+  override unknownOption(flag: string): void {
     const name = flag.split('=')[0] ?? flag;
     const prefixed = name.startsWith('--')
       ? longOptionsInReach(this).filter((long) => long.startsWith(`${name}-`))
@@ -36,10 +46,7 @@ export class ModelrunCommand extends Command {
       this.error(`error: unknown option '${flag}'\n(Did you mean ${prefixed[0]}?)`, {
         code: 'commander.unknownOption',
       });
-    (Command.prototype as unknown as { unknownOption(f: string): void }).unknownOption.call(
-      this,
-      flag,
-    );
+    super.unknownOption(flag);
   }
 }
 

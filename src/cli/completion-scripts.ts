@@ -1,7 +1,5 @@
+import type { Shell } from './command-options.js';
 import type { CompletionSpec } from './completion-spec.js';
-
-export const SHELLS = ['bash', 'zsh', 'fish'] as const;
-export type Shell = (typeof SHELLS)[number];
 
 /**
  * The words the scripts embed (command names, flags, choices) are written

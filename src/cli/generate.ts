@@ -1,26 +1,26 @@
 import { homedir } from 'node:os';
 import { requireOneStdin } from '../load/file-input.js';
+import { loadRunRequest } from '../load/run-request.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { generate } from '../run/generate-stage.js';
 import { checkStaging, deletionContext, openStaging, withStagingErrors } from '../run/staging.js';
-import type { Output } from './output.js';
-import { configFiles, type RunContext, requireModel } from './run-model.js';
+import type { GenerateOptions } from './command-options.js';
+import type { CommandContext } from './context.js';
+import { printLoad } from './loaded-run.js';
 
 /** `modelrun generate`: stages the model's inputs only. */
-export async function runGenerate(
-  options: { modelFile: string },
-  output: Output,
-  ctx: RunContext,
-): Promise<number> {
+export async function runGenerate(options: GenerateOptions, ctx: CommandContext): Promise<number> {
+  const { output } = ctx;
   requireOneStdin(options.modelFile);
-  const model = requireModel(options.modelFile, ctx);
+  const run = printLoad(
+    loadRunRequest({ modelFile: options.modelFile, postprocessorConfigs: [] }, ctx),
+    output,
+  );
+  if (typeof run === 'number') return run;
+  const { model, sources } = run;
   const stagingDir = stagingDirOf(model);
   const request = { model, skipGenerate: false };
-  const plan = await checkStaging(
-    request,
-    stagingDir,
-    deletionContext(model, homedir(), configFiles(ctx, options.modelFile)),
-  );
+  const plan = await checkStaging(request, stagingDir, deletionContext(model, homedir(), sources));
   const { interrupts } = ctx;
   // A signal now stops rendering between entries, and the lock is released
   // below, rather than the process exiting with the lock still held.

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { closestMatch } from '../config/did-you-mean.js';
 import { UsageError } from '../errors.js';
+import { prepareCommand } from './command-table.js';
 import { commandsOf, findCommand } from './command-tree.js';
 
 /**
@@ -14,9 +14,10 @@ export function addHelpCommand(program: Command): void {
     .command('help')
     .description('print the help of modelrun or of a command, like --help')
     .argument('[command...]', 'the command, such as `run` or `backends validate`')
-    .action((words: string[]) => {
+    .action(async (words: string[]) => {
       const found = findCommand(program, words);
       if ('command' in found) {
+        await prepareCommand(found.command);
         found.command.outputHelp();
         return;
       }
@@ -27,6 +28,8 @@ export function addHelpCommand(program: Command): void {
         throw new UsageError(`${where} has no subcommands, so there is no '${found.unknown}'`, {
           hint: `for its help: \`modelrun help ${before.join(' ')}\``,
         });
+      // Loaded only for a word that names no command.
+      const { closestMatch } = await import('../config/did-you-mean.js');
       const match = closestMatch(found.unknown, names);
       throw new UsageError(`${where} has no command '${found.unknown}'`, {
         hint:

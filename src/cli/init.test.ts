@@ -19,7 +19,9 @@ function quiet() {
 
 async function init(dir: string): Promise<{ code: number | UsageError; text: string }> {
   const { output, text } = quiet();
-  const code = await runInit({ dir, cwd: tree.root }, output).catch((error: UsageError) => error);
+  const code = await runInit({ dir }, { output, cwd: tree.root }).catch(
+    (error: UsageError) => error,
+  );
   return { code, text: text() };
 }
 

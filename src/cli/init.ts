@@ -5,15 +5,10 @@ import { UsageError } from '../errors.js';
 import { shellWord } from '../exec/shell.js';
 import { hiddenCharacters, visibleName } from '../exec/visible-name.js';
 import { kernelFilesystemOf } from '../model/staging-place.js';
-import type { Output } from './output.js';
+import type { InitOptions } from './command-options.js';
+import type { CommandContext } from './context.js';
 import { STARTER_FILES, STARTER_FOLDERS, starterText } from './starter-files.js';
 import { whyCannotWrite } from './write-output.js';
-
-export interface InitOptions {
-  /** The project folder as the user gave it; created when missing. */
-  dir: string;
-  cwd: string;
-}
 
 /**
  * `modelrun init [DIR]`: writes the starter project into DIR. It never
@@ -23,9 +18,12 @@ export interface InitOptions {
  * appears meanwhile is not replaced either, and a symlink is never followed.
  * DIR itself may be a symlink to a folder: the user named it.
  */
-export async function runInit(options: InitOptions, output: Output): Promise<number> {
+export async function runInit(
+  options: InitOptions,
+  { output, cwd }: Pick<CommandContext, 'output' | 'cwd'>,
+): Promise<number> {
   checkDirName(options.dir);
-  const root = resolve(options.cwd, options.dir);
+  const root = resolve(cwd, options.dir);
   const shown = (name: string) => visibleName(options.dir === '.' ? name : join(options.dir, name));
   await checkDir(root, options.dir);
   const taken = await takenNames(root, shown);

@@ -5,29 +5,23 @@ import type { PipelineConfig } from '../load/pipeline-file.js';
 import type { ValidationResult } from '../load/validate.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { summarizeBackend } from './backends-validate.js';
-import type { Output } from './output.js';
-import { printReport, type ReportFormat, reportExitCode } from './validation-report.js';
-
-export interface ValidateOptions {
-  files: string[];
-  /** Check every file as this kind; otherwise each file's content says its kind. */
-  kind?: FileKind;
-  format: ReportFormat;
-  env: NodeJS.ProcessEnv;
-  /** Relative file names are read from here. */
-  cwd: string;
-}
+import type { ValidateOptions } from './command-options.js';
+import type { CommandContext } from './context.js';
+import { printReport, reportExitCode } from './validation-report.js';
 
 /**
  * `modelrun validate`: checks model, pipeline, postprocessor and backend
  * files, with the same formats and exit codes as `backends validate`.
  */
-export async function runValidate(options: ValidateOptions, output: Output): Promise<number> {
+export async function runValidate(
+  options: ValidateOptions,
+  { output, env, cwd }: Pick<CommandContext, 'output' | 'env' | 'cwd'>,
+): Promise<number> {
   requireOneStdin(options.files);
   const results = options.files.map((file) => {
-    const input = fileInput(file, options.cwd);
+    const input = fileInput(file, cwd);
     return validateAnyFile(input.path, {
-      env: options.env,
+      env,
       display: input.display,
       ...sourceOf(input),
       ...(options.kind === undefined ? {} : { kind: options.kind }),

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { requireOneStdin } from '../load/file-input.js';
+import { loadRunRequest } from '../load/run-request.js';
 import {
   maskRecord,
   RUN_RECORD_PATH,
@@ -15,15 +16,10 @@ import { lockStagingDir } from '../model/staging-lock.js';
 import { assertStagingPlace } from '../model/staging-place.js';
 import { runPostprocessors } from '../run/postprocess-stage.js';
 import { withStagingErrors } from '../run/staging.js';
-import type { Output } from './output.js';
-import { loadPostprocessors, type RunContext, requireModel, startGuardian } from './run-model.js';
-
-export interface PostprocessOptions {
-  modelFile: string;
-  postprocessorConfigs: string[];
-  /** Print the run record, with these results added, as JSON on stdout; everything else goes to stderr. */
-  json: boolean;
-}
+import type { PostprocessOptions } from './command-options.js';
+import type { CommandContext } from './context.js';
+import { printLoad } from './loaded-run.js';
+import { startGuardian } from './run-execute.js';
 
 /**
  * `modelrun postprocess`: runs postprocessors on a finished run, those given
@@ -32,15 +28,13 @@ export interface PostprocessOptions {
  */
 export async function runPostprocessCommand(
   options: PostprocessOptions,
-  output: Output,
-  ctx: RunContext,
+  ctx: CommandContext,
 ): Promise<number> {
+  const { output } = ctx;
   requireOneStdin(options.modelFile, options.postprocessorConfigs);
-  const model = requireModel(options.modelFile, ctx);
-  const configs =
-    options.postprocessorConfigs.length > 0
-      ? loadPostprocessors(options.postprocessorConfigs, ctx)
-      : model.postprocess;
+  const run = printLoad(loadRunRequest(options, ctx), output);
+  if (typeof run === 'number') return run;
+  const { model, postprocessors: configs } = run;
   if (configs.length === 0) {
     throw new UsageError('no postprocessors to run', {
       hint: 'pass --postprocessor-config FILE, or list them under `postprocess:` in the model file',

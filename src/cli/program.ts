@@ -1,34 +1,17 @@
 import type { Command } from 'commander';
 import { VERSION } from '../package-info.js';
-import type { Interrupts } from '../run/interrupts.js';
 import { addGuides } from './command-guide.js';
+import { addCommandTable, COMMAND_TABLE, type TableContext } from './command-table.js';
 import { ModelrunCommand } from './command-tree.js';
-import { addBackendsCommands } from './commands-backends.js';
-import { addCompletionCommand } from './commands-completion.js';
-import { addInitCommand } from './commands-init.js';
-import { addModelCommands } from './commands-model.js';
 import { addHelpCommand } from './help-command.js';
-import type { Output, TextSink } from './output.js';
+import type { TextSink } from './output.js';
 
-export interface CliContext {
-  output: Output;
+export interface CliContext extends TableContext {
   stdout: TextSink;
   stderr: TextSink;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  /** The run in progress, for SIGINT and SIGTERM. */
-  interrupts: Interrupts;
-  /** Where a model's output is echoed: the real stdout and stderr. */
-  terminal: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
-  /** Receives each command's exit code. */
-  setExitCode(code: number): void;
 }
 
-/**
- * The command table. Each action parses its options and hands them to a
- * plain `runX(options, output)` function, imported only when that command
- * runs so that start-up stays light.
- */
+/** modelrun's program: its global options, then the command table (command-table.ts). */
 export function buildProgram(ctx: CliContext): Command {
   const program = new ModelrunCommand('modelrun')
     .description(
@@ -44,10 +27,7 @@ export function buildProgram(ctx: CliContext): Command {
     })
     .showHelpAfterError('(add --help for usage)');
 
-  addInitCommand(program, ctx);
-  addModelCommands(program, ctx);
-  addBackendsCommands(program, ctx);
-  addCompletionCommand(program, ctx);
+  addCommandTable(program, COMMAND_TABLE, ctx);
   // Last: these two cover every command added above.
   addHelpCommand(program);
   addGuides(program);

@@ -1,21 +1,9 @@
-import { type Command, Option } from 'commander';
 import { formatDuration } from '../config/fields.js';
 import type { ValidationResult } from '../load/validate.js';
 import { count } from '../plural.js';
 import type { Problem } from '../problems.js';
+import type { ReportFormat } from './command-options.js';
 import type { Output } from './output.js';
-
-export type ReportFormat = 'text' | 'json' | 'github';
-export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'json', 'github'];
-
-/** The --format option that every `validate` command shares. */
-export function addReportOptions(command: Command): Command {
-  return command.addOption(
-    new Option('--format <format>', 'output format')
-      .choices(REPORT_FORMATS as string[])
-      .default('text'),
-  );
-}
 
 /** Prints validation results in the chosen format; shared by every `validate` command. */
 export function printReport(

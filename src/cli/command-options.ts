@@ -1,0 +1,178 @@
+import { FILE_KINDS } from '../load/file-kind.js';
+import {
+  argument,
+  argumentList,
+  type CommandSpec,
+  choice,
+  choiceArgument,
+  flag,
+  type InputOf,
+  lateChoice,
+  mandatory,
+  negatable,
+  repeatable,
+  value,
+} from './option-table.js';
+
+/**
+ * Every command's arguments and options, declared once: the table
+ * (command-table.ts) makes commander's commands from them, and each
+ * command's run function takes the values they infer. Their order is the
+ * order `--help` lists them in. This module stays light (no zod, no
+ * registry): `--help` loads it.
+ */
+
+export const REPORT_FORMATS = ['text', 'json', 'github'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
+export type Shell = (typeof SHELLS)[number];
+
+/** Loaded only when a command that takes --backend-type is reached. */
+const backendTypes = async () => (await import('../backends/registry.js')).backendTypes;
+
+const reportFormat = () => choice('--format <format>', 'output format', REPORT_FORMATS, 'text');
+const backendType = () => lateChoice('--backend-type <type>', 'backend type', backendTypes);
+const postprocessorConfigs = () =>
+  repeatable(
+    '--postprocessor-config <file>',
+    'postprocessor config file, instead of the model file’s list; repeatable',
+    'the model file’s postprocess list',
+  );
+
+/** The flags `run` and `pipeline` share, with one meaning in both. */
+const runFlags = () => ({
+  dryRun: flag(
+    '--dry-run',
+    'stage the inputs and print exactly what would run, without running it',
+  ),
+  skipGenerate: flag(
+    '--skip-generate',
+    'use the staging dir as it is, without staging the inputs again',
+  ),
+  postprocessorConfigs: postprocessorConfigs(),
+  postprocess: negatable('--no-postprocess', 'skip postprocessing'),
+  json: flag(
+    '--json',
+    'print the run record as JSON on stdout (the model’s output goes to stderr)',
+  ),
+});
+
+export const initSpec = {
+  args: { dir: argument('[dir]', 'the project folder, created if missing', '.') },
+  options: {},
+} satisfies CommandSpec;
+
+export const validateSpec = {
+  args: { files: argumentList('<files...>', 'files to check') },
+  options: {
+    kind: choice(
+      '--kind <kind>',
+      'check every file as this kind (default: told by its content)',
+      FILE_KINDS,
+    ),
+    format: reportFormat(),
+  },
+} satisfies CommandSpec;
+
+export const generateSpec = {
+  args: { modelFile: argument('<model>', 'model file') },
+  options: {},
+} satisfies CommandSpec;
+
+export const runSpec = {
+  args: { modelFile: argument('<model>', 'model file') },
+  options: {
+    backendConfig: value(
+      '--backend-config <file>',
+      'backend config file (default: the local backend)',
+    ),
+    ...runFlags(),
+  },
+} satisfies CommandSpec;
+
+export const postprocessSpec = {
+  args: { modelFile: argument('<model>', 'model file of the run') },
+  options: {
+    postprocessorConfigs: postprocessorConfigs(),
+    json: flag('--json', 'print the run record as JSON on stdout (everything else goes to stderr)'),
+  },
+} satisfies CommandSpec;
+
+export const pipelineSpec = {
+  args: {
+    pipelineFile: argument(
+      '<pipeline>',
+      'pipeline file with model:, backend: and postprocess: sections',
+    ),
+  },
+  options: {
+    backendConfig: value(
+      '--backend-config <file>',
+      'backend config file, instead of the backend: section',
+    ),
+    ...runFlags(),
+    cleanupOnFailure: flag(
+      '--cleanup-on-failure',
+      'remove the staging dir when the run fails (kept by default)',
+    ),
+  },
+} satisfies CommandSpec;
+
+export const backendsValidateSpec = {
+  args: { files: argumentList('<files...>', 'config files to check') },
+  options: { backendType: backendType(), format: reportFormat() },
+} satisfies CommandSpec;
+
+export const backendsListSpec = {
+  args: {},
+  options: { json: flag('--json', 'print JSON') },
+} satisfies CommandSpec;
+
+export const backendsSchemaSpec = {
+  args: {},
+  options: {
+    backendType: backendType(),
+    all: flag(
+      '--all',
+      'emit every schema, plus backend.schema.json for any type, into --output DIR',
+    ),
+    format: choice('--format <format>', 'output format', ['json', 'yaml'], 'json'),
+    output: value('--output <path>', 'file to write (a folder with --all); stdout if not given'),
+    force: flag('--force', 'overwrite existing files'),
+  },
+} satisfies CommandSpec;
+
+export const backendsCreateSpec = {
+  args: {},
+  options: {
+    backendType: mandatory(backendType()),
+    output: value('--output <file>', 'file to write; stdout if not given'),
+    format: choice('--format <format>', 'yaml, or json (the default for a .json --output)', [
+      'yaml',
+      'json',
+    ]),
+    withExamples: flag(
+      '--with-examples',
+      'also set every field that has a default (examples stay commented out)',
+    ),
+    force: flag('--force', 'overwrite an existing file'),
+  },
+} satisfies CommandSpec;
+
+export const completionSpec = {
+  args: { shell: choiceArgument('<shell>', 'the shell', SHELLS) },
+  options: {},
+} satisfies CommandSpec;
+
+export type InitOptions = InputOf<typeof initSpec>;
+export type ValidateOptions = InputOf<typeof validateSpec>;
+export type GenerateOptions = InputOf<typeof generateSpec>;
+export type RunOptions = InputOf<typeof runSpec>;
+export type PostprocessOptions = InputOf<typeof postprocessSpec>;
+export type PipelineOptions = InputOf<typeof pipelineSpec>;
+export type BackendsValidateOptions = InputOf<typeof backendsValidateSpec>;
+export type BackendsListOptions = InputOf<typeof backendsListSpec>;
+export type BackendsSchemaOptions = InputOf<typeof backendsSchemaSpec>;
+export type BackendsCreateOptions = InputOf<typeof backendsCreateSpec>;
+export type CompletionOptions = InputOf<typeof completionSpec>;

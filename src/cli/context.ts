@@ -1,0 +1,14 @@
+import type { Interrupts } from '../run/interrupts.js';
+import type { Output } from './output.js';
+
+/** What every command's run function is handed besides its options: tests make one with a fake output. */
+export interface CommandContext {
+  output: Output;
+  env: NodeJS.ProcessEnv;
+  /** Relative file names are read, and relative outputs written, here. */
+  cwd: string;
+  /** The run in progress, for SIGINT and SIGTERM. */
+  interrupts: Interrupts;
+  /** Where a model's output is echoed: the real stdout and stderr. */
+  terminal: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+}

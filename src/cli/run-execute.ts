@@ -1,0 +1,50 @@
+import { Guardian } from '../guardian/client.js';
+import { stagingDirOf } from '../model/staging-dir.js';
+import { executeRun } from '../run/execute-run.js';
+import type { Interrupts } from '../run/interrupts.js';
+import type { RunRequest } from '../run/pipeline.js';
+import type { CommandContext } from './context.js';
+import { printDryRun, printInterruptedDryRun, printSummary } from './run-report.js';
+
+/**
+ * The command's guardian. With `early`, its process starts now, before the
+ * files are even read, so that it boots on another core while modelrun
+ * loads (a run that stops before it starts anything leaves it nothing to do,
+ * and it exits with modelrun); otherwise at the first thing to guard.
+ */
+export function startGuardian(interrupts: Interrupts, early: boolean): Guardian {
+  interrupts.guardian ??= new Guardian();
+  if (early) interrupts.guardian.prepare();
+  return interrupts.guardian;
+}
+
+/** Runs a loaded request as `run` and `pipeline` do, prints its outcome, and returns the exit code. */
+export async function execute(
+  request: RunRequest,
+  json: boolean,
+  ctx: CommandContext,
+): Promise<number> {
+  const { interrupts, output } = ctx;
+  interrupts.active = true;
+  try {
+    const result = await executeRun(request, {
+      env: ctx.env,
+      // Under --json, stdout carries only the run record; the model's output goes to stderr.
+      terminal: json ? { stdout: ctx.terminal.stderr, stderr: ctx.terminal.stderr } : ctx.terminal,
+      status: (line) => output.status(line),
+      signal: interrupts.signal,
+      cleanup: interrupts.cleanup,
+      redactor: output.redactor,
+      progress: ctx.terminal.stderr as NodeJS.WritableStream & { isTTY?: boolean },
+      guardian: startGuardian(interrupts, false),
+    });
+    if (result.dryRun !== undefined)
+      printDryRun(result.dryRun, stagingDirOf(request.model), output, json);
+    else if (request.dryRun) printInterruptedDryRun(stagingDirOf(request.model), output, json);
+    else printSummary(result, output, json);
+    return result.exitCode;
+  } finally {
+    // Reached only once the pipeline has undone what it started itself.
+    interrupts.active = false;
+  }
+}

@@ -1,0 +1,177 @@
+import { resolve } from 'node:path';
+import { isKnownError, type KnownError } from '../errors.js';
+import type { ModelConfig } from '../model/model-config.js';
+import type { PostprocessorConfig } from '../postprocess/types.js';
+import type { Problem } from '../problems.js';
+import type { BackendConfig } from './backend-config.js';
+import { fileInput } from './file-input.js';
+import { runMpiWarning } from './mpi-rule.js';
+import { validatePipelineFile } from './pipeline-file.js';
+import {
+  configFiles,
+  defaultBackend,
+  type FileContext,
+  loadBackend,
+  loadPostprocessors,
+  type Placed,
+  requireModel,
+  requirePlaced,
+} from './run-inputs.js';
+
+/**
+ * Loading a run is one step: the files and flags of a command (or the
+ * library's arguments) in, a validated run out, or every error found on the
+ * way. A bad model and a bad backend config are both reported by one call.
+ */
+
+/** What a run is made of, validated; the command adds how to run it (dry run, postprocess…). */
+export interface LoadedRun {
+  model: ModelConfig;
+  backend: BackendConfig;
+  postprocessors: PostprocessorConfig[];
+  /** The files the run was made from: a folder modelrun deletes never holds one. */
+  sources: string[];
+}
+
+export type RunLoad =
+  | { run: LoadedRun; warnings: Problem[] }
+  | { errors: KnownError[]; warnings: Problem[] };
+
+/** Each part of a run, read when called; a part that cannot be read throws a ConfigError or UsageError. */
+export interface RunParts {
+  model: () => ModelConfig;
+  /** Undefined: the local backend with its defaults. */
+  backend?: () => Placed<BackendConfig>;
+  /** Undefined: `otherPostprocessors`, or else the model's own list. */
+  postprocessors?: () => PostprocessorConfig[];
+  otherPostprocessors?: () => PostprocessorConfig[] | undefined;
+  /** The file the default local backend resolves relative paths against. */
+  defaultBackendFile: string;
+  /** How the MPI warning names the model. */
+  modelName: string;
+  sources: string[];
+}
+
+/** Reads every part, collecting every error rather than stopping at the first. */
+export function collectRunRequest(parts: RunParts): RunLoad {
+  const errors: KnownError[] = [];
+  const attempt = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (error) {
+      if (!isKnownError(error)) throw error;
+      errors.push(error);
+      return undefined;
+    }
+  };
+  const model = attempt(parts.model);
+  const backend = parts.backend === undefined ? undefined : attempt(parts.backend);
+  const warnings: Problem[] = [];
+  if (model !== undefined && backend !== undefined) {
+    const warning = runMpiWarning(model, parts.modelName, backend.value, backend.place);
+    if (warning !== undefined) warnings.push(warning);
+  }
+  const postprocessors =
+    parts.postprocessors === undefined
+      ? (parts.otherPostprocessors?.() ?? model?.postprocess)
+      : attempt(parts.postprocessors);
+  if (errors.length > 0 || model === undefined || postprocessors === undefined)
+    return { errors, warnings };
+  return {
+    run: {
+      model,
+      backend: backend?.value ?? defaultBackend(parts.defaultBackendFile),
+      postprocessors,
+      sources: parts.sources,
+    },
+    warnings,
+  };
+}
+
+/** The files a command names: a model file, or a pipeline file whose sections name the rest. */
+export type RunFiles = ({ modelFile: string } | { pipelineFile: string }) & {
+  /** Overrides the pipeline's backend: section. */
+  backendConfig?: string;
+  /** Overrides the model's (or pipeline's) postprocess list when not empty. */
+  postprocessorConfigs: string[];
+};
+
+/** Loads a run from the files a command names. */
+export function loadRunRequest(files: RunFiles, ctx: FileContext): RunLoad {
+  const flagged = {
+    ...(files.backendConfig === undefined
+      ? {}
+      : { backend: () => loadBackend(files.backendConfig as string, ctx) }),
+    ...(files.postprocessorConfigs.length === 0
+      ? {}
+      : { postprocessors: () => loadPostprocessors(files.postprocessorConfigs, ctx) }),
+  };
+  if ('modelFile' in files)
+    return collectRunRequest({
+      model: () => requireModel(files.modelFile, ctx),
+      ...flagged,
+      defaultBackendFile: resolve(ctx.cwd, files.modelFile),
+      modelName: files.modelFile,
+      sources: configFiles(ctx, files.modelFile, files.backendConfig, files.postprocessorConfigs),
+    });
+  return loadPipeline(files.pipelineFile, flagged, files, ctx);
+}
+
+function loadPipeline(
+  pipelineFile: string,
+  flagged: Pick<RunParts, 'backend' | 'postprocessors'>,
+  files: RunFiles,
+  ctx: FileContext,
+): RunLoad {
+  let read: ReturnType<typeof readPipeline>;
+  try {
+    read = readPipeline(pipelineFile, ctx);
+  } catch (error) {
+    if (!isKnownError(error)) throw error;
+    // Without its pipeline there is no model, but the files the flags name are still checked.
+    return collectRunRequest({
+      model: () => {
+        throw error;
+      },
+      ...flagged,
+      defaultBackendFile: resolve(ctx.cwd, pipelineFile),
+      modelName: pipelineFile,
+      sources: [],
+    });
+  }
+  const { value: pipeline, place: inPipeline } = read;
+  const { model, backend } = pipeline;
+  return collectRunRequest({
+    model: () => (typeof model === 'string' ? requireModel(model, ctx) : (model as ModelConfig)),
+    ...(typeof backend === 'string'
+      ? { backend: () => loadBackend(backend, ctx) }
+      : backend === undefined
+        ? {}
+        : {
+            backend: () => ({
+              value: backend as BackendConfig,
+              place: (path, message) => inPipeline(['backend', ...path], message),
+            }),
+          }),
+    otherPostprocessors: () => pipeline.postprocess,
+    ...flagged,
+    defaultBackendFile: resolve(ctx.cwd, pipelineFile),
+    modelName: typeof model === 'string' ? model : `the model: section of ${pipelineFile}`,
+    sources: configFiles(
+      ctx,
+      pipelineFile,
+      typeof model === 'string' ? model : undefined,
+      typeof backend === 'string' ? backend : undefined,
+      files.backendConfig,
+      files.postprocessorConfigs,
+    ),
+  });
+}
+
+function readPipeline(pipelineFile: string, ctx: FileContext) {
+  const input = fileInput(pipelineFile, ctx.cwd);
+  return requirePlaced(
+    validatePipelineFile(input.path, ctx.env, input.display, input.source),
+    'pipeline file',
+  );
+}
