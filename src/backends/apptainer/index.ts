@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import type { Availability, BackendDefinition, ProbeOptions } from '../contract.js';
+import { processGroupUndo } from '../../exec/guard.js';
+import { secretFileUndo } from '../containers/undo.js';
+import { type Availability, defineBackend, type ProbeOptions } from '../contract.js';
 import { launcherCopies } from '../mpi-copies.js';
-import type { ApptainerConfig } from './config.js';
 import { apptainerConfigSchema } from './config.js';
 
 const BINARIES = ['apptainer', 'singularity'] as const;
@@ -14,14 +15,13 @@ function versionOf(binary: string, { env, timeoutMs }: ProbeOptions): Promise<st
   });
 }
 
-export const apptainerBackend: BackendDefinition = {
+export const apptainerBackend = defineBackend({
   type: 'apptainer',
   description: 'an Apptainer or Singularity container, the usual runtime on HPC clusters',
   configSchema: apptainerConfigSchema,
   summaryFields: ['image', 'definition', 'binary', 'cpu', 'memory', 'nv', 'timeout'],
   template: { required: { image: 'docker://ubuntu:22.04' }, alternatives: ['definition'] },
-  warnings(config) {
-    const { cleanenv } = config as ApptainerConfig;
+  warnings({ cleanenv }) {
     return cleanenv === false
       ? [
           {
@@ -31,8 +31,7 @@ export const apptainerBackend: BackendDefinition = {
         ]
       : [];
   },
-  launcherCopies(config) {
-    const { mpiexec, cpu } = config as ApptainerConfig;
+  launcherCopies({ mpiexec, cpu }) {
     return launcherCopies(mpiexec, cpu, { mpiexec: ['mpiexec'] }, 'threads through cpu');
   },
   async probe(options): Promise<Availability> {
@@ -47,14 +46,17 @@ export const apptainerBackend: BackendDefinition = {
       hint: 'on a cluster, try `module load apptainer`; elsewhere see https://apptainer.org/docs/admin/main/installation.html',
     };
   },
-  async createRunner(config, job, deps) {
-    const c = config as ApptainerConfig;
-    const [{ createApptainerRunner }, { apptainerDryRun }, { plannedImage }] = await Promise.all([
-      import('./runner.js'),
+  async plan(config, job, env) {
+    const [{ apptainerDryRun }, { plannedImage }] = await Promise.all([
       import('../containers/dry-run.js'),
       import('./image.js'),
     ]);
-    const image = await plannedImage(c, deps.env);
-    return createApptainerRunner(c, job, deps, () => apptainerDryRun(c, job, image));
+    return apptainerDryRun(config, job, await plannedImage(config, env));
   },
-};
+  secretFields: [['env_vars']],
+  undo: [processGroupUndo, secretFileUndo],
+  async createRunner(config, job, deps) {
+    const { createApptainerRunner } = await import('./runner.js');
+    return createApptainerRunner(config, job, deps);
+  },
+});

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { EngineUnavailableError } from '../../errors.js';
 import { stringEnv } from '../../exec/env.js';
 import { MARK_VARIABLE } from '../../exec/escaped-processes.js';
+import type { ProcessGroupTask } from '../../exec/guard.js';
 import { groupAlive, signalGroup } from '../../exec/process-group.js';
 import { reportEscaped, runProcess } from '../../exec/process-runner.js';
 import type { RunOutput } from '../../exec/run-output.js';
@@ -12,8 +13,8 @@ import {
   envFilePath,
   envFileText,
 } from '../containers/apptainer-exec.js';
-import { removeEnvFile, writeEnvFile } from '../containers/env-file.js';
-import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
+import { removeEnvFile, type SecretFileTask, writeEnvFile } from '../containers/env-file.js';
+import type { BackendRunner, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
 import { LOCAL_GRACE_MS } from '../local/runner.js';
 import { toRunOutcome } from '../process-outcome.js';
 import type { ApptainerConfig } from './config.js';
@@ -27,8 +28,7 @@ import { ensureImage } from './image.js';
 export function createApptainerRunner(
   config: ApptainerConfig,
   job: RunJob,
-  deps: RunnerDeps,
-  describe: () => DryRun,
+  deps: RunnerDeps<ProcessGroupTask | SecretFileTask>,
 ): BackendRunner {
   const env = stringEnv(deps.env);
   const graceMs = deps.graceMs ?? LOCAL_GRACE_MS;
@@ -70,7 +70,6 @@ export function createApptainerRunner(
       await removeEnvFile(envFilePath(job.stagingDir));
       unguardEnvFile();
     },
-    describe,
     leftovers() {
       return pid !== undefined && groupAlive(pid)
         ? [`process group ${pid} (${config.binary} exec)`]

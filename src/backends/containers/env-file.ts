@@ -1,8 +1,18 @@
 import { lstat, mkdir, open, realpath, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Guard, GuardTask } from '../../guardian/tasks.js';
+import type { Guard } from '../../exec/guard.js';
 
-type EnvFileTask = Extract<GuardTask, { kind: 'secret-file' }>;
+/**
+ * An env file modelrun wrote (mode 0600; it may hold secrets), by its real
+ * path and identity: removed once what read it was stopped, if it is
+ * still that very file.
+ */
+export interface SecretFileTask {
+  kind: 'secret-file';
+  path: string;
+  dev: string;
+  ino: string;
+}
 
 /**
  * A later run can write the same env file only once it has taken over the
@@ -20,7 +30,11 @@ const TAKEN_OVER_AFTER_MS = 5000;
  * it, so a modelrun killed from then on leaves none on disk; the function
  * returned withdraws it once the run has removed the file itself.
  */
-export async function writeEnvFile(path: string, text: string, guard?: Guard): Promise<() => void> {
+export async function writeEnvFile(
+  path: string,
+  text: string,
+  guard?: Guard<SecretFileTask>,
+): Promise<() => void> {
   await mkdir(dirname(path), { recursive: true });
   await rm(path, { force: true });
   const handle = await open(path, 'wx', 0o600);
@@ -55,7 +69,7 @@ export async function removeEnvFile(path: string): Promise<void> {
  * the death, so by a run that has since taken over the staging dir and
  * got the inode number back.
  */
-export async function removeAbandonedEnvFile(file: EnvFileTask, diedAt: number): Promise<void> {
+export async function removeAbandonedEnvFile(file: SecretFileTask, diedAt: number): Promise<void> {
   const folder = dirname(file.path);
   if ((await realpath(folder).catch(() => undefined)) !== folder) return;
   const found = await lstat(file.path, { bigint: true }).catch(() => undefined);

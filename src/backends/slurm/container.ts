@@ -1,12 +1,12 @@
 import { MIN_MEMORY_LIMIT_BYTES } from '../../config/fields.js';
 import { shellQuote, shellWord } from '../../exec/shell.js';
-import type { JobContainers } from '../../guardian/tasks.js';
 import type { ApptainerConfig } from '../apptainer/config.js';
 import { buildApptainerArgv, containerEnv } from '../containers/apptainer-exec.js';
 import { type DockerLimits, dockerRunArgv, ownLimits } from '../containers/docker-run-argv.js';
 import type { RunJob } from '../contract.js';
 import { DEFAULT_DOCKER_HOST } from '../docker/engine.js';
 import type { DockerContainerConfig, SlurmConfig } from './config.js';
+import type { JobContainers } from './undo.js';
 
 /** The label that ties a container to the Slurm job that started it, for the guardian's sweep. */
 export const SLURM_JOB_LABEL = 'modelrun.slurm_job_id';

@@ -4,21 +4,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from '../../config/fields.js';
 import { stringEnv, userName } from '../../exec/env.js';
 import { FileTail } from '../../exec/file-tail.js';
+import type { Guard } from '../../exec/guard.js';
 import { replaceFile } from '../../exec/link-safe.js';
 import type { RunOutput } from '../../exec/run-output.js';
 import { endAndWait } from '../../exec/streams.js';
-import type { Guard } from '../../guardian/tasks.js';
 import { ensureImage } from '../apptainer/image.js';
 import { envFileText } from '../containers/apptainer-exec.js';
-import { removeEnvFile, writeEnvFile } from '../containers/env-file.js';
-import type {
-  BackendRunner,
-  DryRun,
-  RunHooks,
-  RunJob,
-  RunnerDeps,
-  RunOutcome,
-} from '../contract.js';
+import { removeEnvFile, type SecretFileTask, writeEnvFile } from '../containers/env-file.js';
+import type { BackendRunner, RunHooks, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
 import { checkSlurm, slurmCommand, slurmFailure } from './cli.js';
 import type { SlurmConfig } from './config.js';
 import { apptainerFileEnv, jobContainers } from './container.js';
@@ -38,6 +31,7 @@ import {
   secretEnv,
 } from './script.js';
 import { FINAL_STATES, type JobState, outcomeOf, readJobState, signalOf } from './state.js';
+import type { SlurmJobTask } from './undo.js';
 
 /** Polling starts quick and slows down, but never waits longer than this between looks. */
 const FIRST_POLL_MS = 250;
@@ -53,8 +47,7 @@ const TAIL_MS = 250;
 export function createSlurmRunner(
   config: SlurmConfig,
   job: RunJob,
-  deps: RunnerDeps,
-  describe: () => DryRun,
+  deps: RunnerDeps<SlurmJobTask | SecretFileTask>,
 ): BackendRunner {
   const env = stringEnv(deps.env);
   // Slurm's %u: the user sbatch runs as, which is this process's.
@@ -213,8 +206,6 @@ export function createSlurmRunner(
       }
     },
 
-    describe,
-
     leftovers() {
       return jobId !== undefined && !finished ? [`slurm job ${jobId} (scancel ${jobId})`] : [];
     },
@@ -323,7 +314,7 @@ async function settle(tail: () => Promise<number[]>): Promise<void> {
 async function writeContainerEnv(
   config: SlurmConfig,
   job: RunJob,
-  guard?: Guard,
+  guard?: Guard<SecretFileTask>,
 ): Promise<() => void> {
   const apptainer = containerAsApptainer(config);
   if (apptainer === undefined) return () => {};
