@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import type { PathContext } from '../config/path-context.js';
+import type { TypedSchema } from '../config/union.js';
 import type { Guard, GuardTaskBase, TaskOf, UndoHandler } from '../exec/guard.js';
 import type { RunOutput } from '../exec/run-output.js';
 
@@ -51,8 +52,7 @@ export type BackendConfig = {
 } & Record<string, unknown>;
 
 /** A config schema that can be one member of the union selected by `type`. */
-export type ConfigSchema<Config extends BackendConfig = BackendConfig> = z.ZodType<Config> &
-  z.core.$ZodTypeDiscriminable;
+export type ConfigSchema<Config extends BackendConfig = BackendConfig> = TypedSchema<Config>;
 
 /**
  * A config as written, which may have errors: every field may be missing

@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import type { ConfigWarning } from '../backends/contract.js';
+import type { BackendConfig, ConfigWarning } from '../backends/contract.js';
 import { backendRegistry, backendTypes, findBackend } from '../backends/registry.js';
 import type { PathContext } from '../config/path-context.js';
 import { unionByType } from '../config/union.js';
@@ -17,16 +17,11 @@ import {
 } from './validate.js';
 
 /** A validated backend config: its `type` plus that type's fields. */
-export type BackendConfig = {
-  type: string;
-  /** Seconds; optional where the engine has a limit of its own (Slurm's time_limit). */
-  timeout?: number;
-  env_vars?: Record<string, string>;
-} & Record<string, unknown>;
+export type { BackendConfig };
 
 export function backendConfigSchema(ctx: PathContext): z.ZodType<BackendConfig> {
   const schemas = backendRegistry.map((backend) => backend.configSchema(ctx));
-  return unionByType(schemas, backendTypes, 'backend') as unknown as z.ZodType<BackendConfig>;
+  return unionByType(schemas, backendTypes, 'backend');
 }
 
 const schemaFor = schemaPerFolder(backendConfigSchema);

@@ -29,7 +29,7 @@ export function createLocalRunner(
   deps: RunnerDeps<ProcessGroupTask>,
 ): BackendRunner {
   const graceMs = deps.graceMs ?? LOCAL_GRACE_MS;
-  const { argv, file, args, cwd } = localArgv(config, job);
+  const { file, args, cwd } = localArgv(config, job);
   const spec: ProcessSpec = {
     file,
     args,
