@@ -1,6 +1,7 @@
 import type * as z from 'zod';
 import type { PathContext } from '../config/path-context.js';
 import type { TypedSchema } from '../config/union.js';
+import { EngineUnavailableError } from '../errors.js';
 import type { Guard, GuardTaskBase, TaskOf, UndoHandler } from '../exec/guard.js';
 import type { RunOutput } from '../exec/run-output.js';
 
@@ -17,6 +18,15 @@ export interface ProbeOptions {
   env: NodeJS.ProcessEnv;
   /** How long an engine may take to answer before it counts as unavailable. */
   timeoutMs: number;
+}
+
+/** Fails, with the probe's detail and hint, when the engine cannot be used. */
+export function requireAvailable(availability: Availability): void {
+  if (!availability.available)
+    throw new EngineUnavailableError(
+      availability.detail,
+      availability.hint === undefined ? {} : { hint: availability.hint },
+    );
 }
 
 /** A problem that does not make a config invalid but that the user should know about. */
@@ -175,10 +185,10 @@ export function defineBackend<
     warnings: (config) => spec.warnings?.(config) ?? [],
     launcherCopies: (config) => (owns(config) ? spec.launcherCopies?.(config) : undefined),
     probe: (options) => spec.probe(options),
-    plan: (config, job, env) => spec.plan(own(config), job, env),
+    plan: async (config, job, env) => spec.plan(own(config), job, env),
     secretFields: spec.secretFields,
     undo: spec.undo,
-    createRunner: (config, job, deps) => spec.createRunner(own(config), job, deps),
+    createRunner: async (config, job, deps) => spec.createRunner(own(config), job, deps),
   };
 }
 

@@ -1,19 +1,9 @@
-import { execFile } from 'node:child_process';
 import { processGroupUndo } from '../../exec/guard.js';
 import { secretFileUndo } from '../containers/undo.js';
-import { type Availability, defineBackend, type ProbeOptions } from '../contract.js';
+import { defineBackend } from '../contract.js';
 import { launcherCopies } from '../mpi-copies.js';
 import { apptainerConfigSchema } from './config.js';
-
-const BINARIES = ['apptainer', 'singularity'] as const;
-
-function versionOf(binary: string, { env, timeoutMs }: ProbeOptions): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile(binary, ['--version'], { env, timeout: timeoutMs }, (error, stdout) => {
-      resolve(error === null ? stdout.trim() : undefined);
-    });
-  });
-}
+import { probeApptainer } from './probe.js';
 
 export const apptainerBackend = defineBackend({
   type: 'apptainer',
@@ -34,18 +24,7 @@ export const apptainerBackend = defineBackend({
   launcherCopies({ mpiexec, cpu }) {
     return launcherCopies(mpiexec, cpu, { mpiexec: ['mpiexec'] }, 'threads through cpu');
   },
-  async probe(options): Promise<Availability> {
-    const versions = await Promise.all(BINARIES.map((binary) => versionOf(binary, options)));
-    const found = BINARIES.flatMap((binary, i) =>
-      versions[i] === undefined ? [] : [`${binary}: ${versions[i]}`],
-    );
-    if (found.length > 0) return { available: true, detail: found.join('; ') };
-    return {
-      available: false,
-      detail: 'neither apptainer nor singularity is on PATH',
-      hint: 'on a cluster, try `module load apptainer`; elsewhere see https://apptainer.org/docs/admin/main/installation.html',
-    };
-  },
+  probe: probeApptainer,
   async plan(config, job, env) {
     const [{ apptainerDryRun }, { plannedImage }] = await Promise.all([
       import('../containers/dry-run.js'),

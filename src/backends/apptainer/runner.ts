@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import { basename } from 'node:path';
-import { EngineUnavailableError } from '../../errors.js';
 import { stringEnv } from '../../exec/env.js';
 import { MARK_VARIABLE } from '../../exec/escaped-processes.js';
 import type { ProcessGroupTask } from '../../exec/guard.js';
@@ -14,11 +12,18 @@ import {
   envFileText,
 } from '../containers/apptainer-exec.js';
 import { removeEnvFile, type SecretFileTask, writeEnvFile } from '../containers/env-file.js';
-import type { BackendRunner, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
+import {
+  type BackendRunner,
+  type RunJob,
+  type RunnerDeps,
+  type RunOutcome,
+  requireAvailable,
+} from '../contract.js';
 import { LOCAL_GRACE_MS } from '../local/runner.js';
 import { toRunOutcome } from '../process-outcome.js';
 import type { ApptainerConfig } from './config.js';
 import { ensureImage } from './image.js';
+import { probeApptainer } from './probe.js';
 
 /**
  * One run in an Apptainer container, through the same process runner as
@@ -37,7 +42,8 @@ export function createApptainerRunner(
   let unguardEnvFile = () => {};
 
   return {
-    check: () => checkBinary(config.binary, env),
+    // The probe `backends list` shows, for the binary this config uses.
+    check: async () => requireAvailable(await probeApptainer({ env, timeoutMs: 10_000, config })),
     start(signal: AbortSignal) {
       image ??= ensureImage(config, { env, status: deps.status, signal });
       return image.then(() => undefined);
@@ -85,22 +91,4 @@ export function createApptainerRunner(
  */
 export function containerVariable(binary: string, name: string): string {
   return `${basename(binary).startsWith('singularity') ? 'SINGULARITY' : 'APPTAINER'}ENV_${name}`;
-}
-
-function checkBinary(binary: string, env: Record<string, string>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(binary, ['--version'], { env, timeout: 10_000 }, (error) => {
-      if (error === null) resolve();
-      else {
-        reject(
-          new EngineUnavailableError(
-            `${binary} is not usable here: ${error.message.split('\n')[0]}`,
-            {
-              hint: `on a cluster, try \`module load ${binary}\`; \`modelrun backends list\` shows what this machine has`,
-            },
-          ),
-        );
-      }
-    });
-  });
 }
