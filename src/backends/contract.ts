@@ -114,9 +114,11 @@ export interface BackendSpec<
   /** What `--dry-run` prints: exactly what would run, with secrets masked. */
   plan(config: z.output<Schema>, job: RunJob, env: NodeJS.ProcessEnv): Promise<DryRun>;
   /**
-   * Maps of the config whose values are secret when their name says so
-   * (TOKEN, KEY…): the values are masked in everything printed or recorded,
-   * and a literal one in the file gets a warning.
+   * The config's maps of variables the model is given, such as
+   * `['env_vars']`: a value whose name says it is a secret (TOKEN, KEY…)
+   * written into the file gets a warning to take it from the environment.
+   * Masking needs no list: every secret-named key, at any depth, is masked
+   * in everything modelrun prints or records (src/secrets.ts).
    */
   secretFields: readonly SecretField[];
   /** How the guardian undoes each kind of task this backend's runs hand it. */
@@ -133,7 +135,7 @@ export interface BackendSpec<
   ): Promise<BackendRunner>;
 }
 
-/** A path in a config to a map of variables, such as `['env_vars']` or `['container', 'env_vars']`. */
+/** A path in a config to a map of variables, such as `['env_vars']`. */
 export type SecretField = readonly string[];
 
 /**

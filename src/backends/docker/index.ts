@@ -63,7 +63,7 @@ export const dockerBackend = defineBackend({
     const { dockerDryRun } = await import('../containers/dry-run.js');
     return dockerDryRun(config, job, plannedImage(config));
   },
-  secretFields: [['env_vars'], ['build_args']],
+  secretFields: [['env_vars']],
   undo: [
     undoHandler<DockerContainerTask>('docker-container', 'stop', () =>
       import('./undo.js').then((m) => m.removeAbandonedContainer),
