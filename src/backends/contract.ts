@@ -1,7 +1,9 @@
 import type * as z from 'zod';
 import type { PathContext } from '../config/path-context.js';
+import type { TypedSchema } from '../config/union.js';
+import { EngineUnavailableError } from '../errors.js';
+import type { Guard, GuardTaskBase, TaskOf, UndoHandler } from '../exec/guard.js';
 import type { RunOutput } from '../exec/run-output.js';
-import type { Guard } from '../guardian/tasks.js';
 
 /** Whether a backend's engine can be used on this machine right now. */
 export interface Availability {
@@ -16,6 +18,15 @@ export interface ProbeOptions {
   env: NodeJS.ProcessEnv;
   /** How long an engine may take to answer before it counts as unavailable. */
   timeoutMs: number;
+}
+
+/** Fails, with the probe's detail and hint, when the engine cannot be used. */
+export function requireAvailable(availability: Availability): void {
+  if (!availability.available)
+    throw new EngineUnavailableError(
+      availability.detail,
+      availability.hint === undefined ? {} : { hint: availability.hint },
+    );
 }
 
 /** A problem that does not make a config invalid but that the user should know about. */
@@ -42,50 +53,146 @@ export interface TemplateSpec {
   alternatives?: string[];
 }
 
-/**
- * Everything modelrun knows about one backend type. A new backend is one
- * module exporting one of these, plus one line in the registry.
- */
-export interface BackendDefinition {
-  type: string;
-  /** One line, shown by `modelrun backends list`. */
-  description: string;
-  /** The config schema; path fields resolve and check against `ctx`. */
-  configSchema(ctx: PathContext): z.ZodType;
-  /** Fields shown, in this order, in the one-line summary of a valid config. */
-  summaryFields: string[];
-  template: TemplateSpec;
-  /**
-   * Also called with the values as written when the file has errors, so it
-   * must not assume the schema's shapes (a field may be missing or of
-   * another type).
-   */
-  warnings?(config: Record<string, unknown>): ConfigWarning[];
-  /**
-   * What the config's MPI launcher starts. Only the run can tell whether that
-   * is right, as it depends on the model file's `mpi:` (src/load/mpi-rule.ts).
-   */
-  launcherCopies?(config: Record<string, unknown>): LauncherCopies | undefined;
-  probe(options: ProbeOptions): Promise<Availability>;
-  /**
-   * Prepares a run of the model on this backend. The engine's client is
-   * imported here, not at the top of the module, so that commands which only
-   * read configs never load it.
-   */
-  createRunner(
-    config: Record<string, unknown>,
-    job: RunJob,
-    deps: RunnerDeps,
-  ): Promise<BackendRunner>;
-}
-
-/** A validated backend config: its `type` plus that type's fields. */
+/** What every backend config has, whatever its type: its `type` plus that type's fields. */
 export type BackendConfig = {
   type: string;
   /** Seconds; optional where the engine has a limit of its own (Slurm's time_limit). */
   timeout?: number;
   env_vars?: Record<string, string>;
 } & Record<string, unknown>;
+
+/** A config schema that can be one member of the union selected by `type`. */
+export type ConfigSchema<Config extends BackendConfig = BackendConfig> = TypedSchema<Config>;
+
+/**
+ * A config as written, which may have errors: every field may be missing
+ * or of another type than the schema's.
+ */
+export type WrittenConfig<Config> = { readonly [K in keyof Config]?: unknown };
+
+/** What `probe` is asked: with a config, whether that config's engine can run a model now. */
+export interface ProbeRequest<Config> extends ProbeOptions {
+  /** Absent for `modelrun backends list`, which asks about the machine rather than a config. */
+  config?: Config;
+  /** Aborted on an interrupt: the probe then ends at once. */
+  signal?: AbortSignal;
+}
+
+/**
+ * One backend type, as its module writes it: every function gets the
+ * config its own schema produces (`z.output`), inferred, with no cast.
+ * `defineBackend` turns it into the `BackendDefinition` the registry holds.
+ */
+export interface BackendSpec<
+  Schema extends ConfigSchema,
+  Handlers extends readonly UndoHandler<GuardTaskBase>[],
+> {
+  type: z.output<Schema>['type'];
+  /** One line, shown by `modelrun backends list`. */
+  description: string;
+  /** The config schema; path fields resolve and check against `ctx`. */
+  configSchema(ctx: PathContext): Schema;
+  /** Fields shown, in this order, in the one-line summary of a valid config. */
+  summaryFields: string[];
+  template: TemplateSpec;
+  /**
+   * Also called with the values as written when the file has errors, hence
+   * the type: a field may be missing or of another type.
+   */
+  warnings?(config: WrittenConfig<z.output<Schema>>): ConfigWarning[];
+  /**
+   * What the config's MPI launcher starts. Only the run can tell whether that
+   * is right, as it depends on the model file's `mpi:` (src/load/mpi-rule.ts).
+   */
+  launcherCopies?(config: z.output<Schema>): LauncherCopies | undefined;
+  /**
+   * Whether the engine can be used: for `backends list` (no config), and
+   * before a run (with its config), which then fails with the detail and
+   * hint. One check for both, so that their hints cannot drift apart.
+   */
+  probe(request: ProbeRequest<z.output<Schema>>): Promise<Availability>;
+  /** What `--dry-run` prints: exactly what would run, with secrets masked. */
+  plan(config: z.output<Schema>, job: RunJob, env: NodeJS.ProcessEnv): Promise<DryRun>;
+  /**
+   * The config's maps of variables the model is given, such as
+   * `['env_vars']`: a value whose name says it is a secret (TOKEN, KEY…)
+   * written into the file gets a warning to take it from the environment.
+   * Masking needs no list: every secret-named key, at any depth, is masked
+   * in everything modelrun prints or records (src/secrets.ts).
+   */
+  secretFields: readonly SecretField[];
+  /** How the guardian undoes each kind of task this backend's runs hand it. */
+  undo: Handlers;
+  /**
+   * Prepares a run of the model on this backend. The engine's client is
+   * imported here, not at the top of the module, so that commands which only
+   * read configs never load it. `deps.guard` takes only the kinds in `undo`.
+   */
+  createRunner(
+    config: z.output<Schema>,
+    job: RunJob,
+    deps: RunnerDeps<TaskOf<Handlers[number]>>,
+  ): Promise<BackendRunner>;
+}
+
+/** A path in a config to a map of variables, such as `['env_vars']`. */
+export type SecretField = readonly string[];
+
+/**
+ * Everything modelrun knows about one backend type, for code that handles
+ * any of them (the registry, the loader, the pipeline). A new backend is one
+ * module exporting one of these, made by `defineBackend`, plus one line in
+ * the registry. `Task` is the guard tasks its runs emit.
+ */
+export interface BackendDefinition<Task extends GuardTaskBase = GuardTaskBase> {
+  type: string;
+  description: string;
+  configSchema(ctx: PathContext): ConfigSchema;
+  summaryFields: string[];
+  template: TemplateSpec;
+  /** The values as written, valid or not. */
+  warnings(config: Record<string, unknown>): ConfigWarning[];
+  /** Of a validated config; undefined for a config of another type. */
+  launcherCopies(config: Record<string, unknown>): LauncherCopies | undefined;
+  probe(options: ProbeOptions): Promise<Availability>;
+  plan(config: BackendConfig, job: RunJob, env: NodeJS.ProcessEnv): Promise<DryRun>;
+  secretFields: readonly SecretField[];
+  undo: readonly UndoHandler<GuardTaskBase>[];
+  createRunner(config: BackendConfig, job: RunJob, deps: RunnerDeps<Task>): Promise<BackendRunner>;
+}
+
+/**
+ * Makes a backend's definition from its spec. The config's type is inferred
+ * from the schema; a config of another type (which the union by `type`
+ * never hands over) is a bug, and says so.
+ */
+export function defineBackend<
+  Schema extends ConfigSchema,
+  const Handlers extends readonly UndoHandler<GuardTaskBase>[],
+>(spec: BackendSpec<Schema, Handlers>): BackendDefinition<TaskOf<Handlers[number]>> {
+  type Config = z.output<Schema>;
+  // Validated configs only: the union by `type` hands each schema's output to its own backend.
+  const owns = (config: Record<string, unknown>): config is Config & Record<string, unknown> =>
+    config.type === spec.type;
+  const own = (config: BackendConfig): Config => {
+    if (!owns(config)) throw new Error(`a ${config.type} config given to the ${spec.type} backend`);
+    return config;
+  };
+  return {
+    type: spec.type,
+    description: spec.description,
+    configSchema: spec.configSchema,
+    summaryFields: spec.summaryFields,
+    template: spec.template,
+    warnings: (config) => spec.warnings?.(config) ?? [],
+    launcherCopies: (config) => (owns(config) ? spec.launcherCopies?.(config) : undefined),
+    probe: (options) => spec.probe(options),
+    plan: async (config, job, env) => spec.plan(own(config), job, env),
+    secretFields: spec.secretFields,
+    undo: spec.undo,
+    createRunner: async (config, job, deps) => spec.createRunner(own(config), job, deps),
+  };
+}
 
 /** What every backend is asked to run: the same for all of them. */
 export interface RunJob {
@@ -96,7 +203,7 @@ export interface RunJob {
   modelCommand: string | undefined;
 }
 
-export interface RunnerDeps {
+export interface RunnerDeps<Task extends GuardTaskBase = GuardTaskBase> {
   /** The environment modelrun itself runs in. */
   env: NodeJS.ProcessEnv;
   /** Progress and status lines for the user ("pulling image…"); never the model's output. */
@@ -106,7 +213,7 @@ export interface RunnerDeps {
   /** Where live progress (image pulls, builds) is drawn; redrawn in place on a terminal. */
   progress?: { write(text: string): unknown; isTTY?: boolean };
   /** Hands what the run starts to the guardian, which undoes it should modelrun die first. */
-  guard?: Guard | undefined;
+  guard?: Guard<Task> | undefined;
 }
 
 /** How the model ended, as the backend saw it. */
@@ -171,7 +278,6 @@ export interface BackendRunner {
   run(output: RunOutput, signal: AbortSignal, hooks?: RunHooks): Promise<RunOutcome>;
   /** Removes whatever the run left behind. Idempotent; safe before, during and after run. */
   stop(): Promise<void>;
-  describe(): DryRun;
   /** Resources still held, named for a person: "process group 1234", "container 3f2a…". */
   leftovers(): string[];
 }

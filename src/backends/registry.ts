@@ -5,15 +5,16 @@ import { localBackend } from './local/index.js';
 import { slurmBackend } from './slurm/index.js';
 
 /** Every backend type modelrun knows. A new backend is one line here. */
-export const backendRegistry: readonly BackendDefinition[] = [
-  localBackend,
-  dockerBackend,
-  apptainerBackend,
-  slurmBackend,
-];
+const backends = [localBackend, dockerBackend, apptainerBackend, slurmBackend] as const;
+
+/** What the backends' runs hand the guardian: the tasks their definitions can undo. */
+export type BackendGuardTask =
+  (typeof backends)[number] extends BackendDefinition<infer Task> ? Task : never;
+
+export const backendRegistry: readonly BackendDefinition<BackendGuardTask>[] = backends;
 
 export const backendTypes = backendRegistry.map((backend) => backend.type);
 
-export function findBackend(type: string): BackendDefinition | undefined {
+export function findBackend(type: string): BackendDefinition<BackendGuardTask> | undefined {
   return backendRegistry.find((backend) => backend.type === type);
 }

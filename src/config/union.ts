@@ -2,10 +2,19 @@ import * as z from 'zod';
 import { closestMatch } from './did-you-mean.js';
 import { describeValue } from './fields.js';
 
+/** A config schema that can be one member of a union selected by `type`. */
+export type TypedSchema<Config extends { type: string }> = z.ZodType<Config> &
+  z.core.$ZodTypeDiscriminable;
+
 /** A union of config schemas selected by their `type` field. */
-export function unionByType(schemas: readonly z.ZodType[], types: readonly string[], what: string) {
-  const options = schemas as unknown as [z.ZodObject, ...z.ZodObject[]];
-  return z.discriminatedUnion('type', options, {
+export function unionByType<Config extends { type: string }>(
+  schemas: readonly TypedSchema<Config>[],
+  types: readonly string[],
+  what: string,
+): z.ZodType<Config> {
+  const [first, ...rest] = schemas;
+  if (first === undefined) throw new Error(`no ${what} types to choose from`);
+  return z.discriminatedUnion('type', [first, ...rest], {
     error: (issue) => {
       if (issue.code !== 'invalid_union') return undefined;
       const input = issue.input as Record<string, unknown> | undefined;

@@ -1,39 +1,33 @@
-import type { Guard as GuardOf, ProcessGroupTask } from '../exec/guard.js';
+import type { BackendGuardTask } from '../backends/registry.js';
+import type { Guard as GuardOf } from '../exec/guard.js';
+
+/**
+ * The guardian's own kinds, which every run hands it whatever its backend.
+ * The run's run.json, still "running": marked failed, once the rest is undone.
+ */
+export interface RunRecordTask {
+  kind: 'run-record';
+  path: string;
+}
+
+/**
+ * The staging dir's lock: released last, when everything else was undone.
+ * `pid` is the modelrun that holds it, named in the lock's owner file.
+ */
+export interface StagingLockTask {
+  kind: 'staging-lock';
+  stagingDir: string;
+  pid?: number;
+}
 
 /**
  * What the guardian undoes if modelrun dies before it could: the things a
- * run starts that would otherwise outlive it.
+ * run starts that would otherwise outlive it. A backend's kinds come from
+ * its definition (`undo`), each with the code that undoes it.
  */
-export type GuardTask =
-  | ProcessGroupTask
-  /** A container: removed, or only killed when the config keeps it. */
-  | { kind: 'docker-container'; id: string; engine: string; remove: boolean }
-  /**
-   * A Slurm job: scancel. With `containers`, the job runs a docker container,
-   * which Slurm does not see: once the job has left the queue, any container
-   * that still carries `label` (name=value) is removed, or only killed when kept.
-   */
-  | { kind: 'slurm-job'; id: string; containers?: JobContainers }
-  /**
-   * An env file modelrun wrote (mode 0600; it may hold secrets), by its real
-   * path and identity: removed once what read it was stopped, if it is
-   * still that very file.
-   */
-  | { kind: 'secret-file'; path: string; dev: string; ino: string }
-  /** The run's run.json, still "running": marked failed, once the rest is undone. */
-  | { kind: 'run-record'; path: string }
-  /**
-   * The staging dir's lock: released last, when everything else was undone.
-   * `pid` is the modelrun that holds it, named in the lock's owner file.
-   */
-  | { kind: 'staging-lock'; stagingDir: string; pid?: number };
+export type GuardTask = BackendGuardTask | CoreGuardTask;
 
-/** Where to look for the containers of a Slurm job, and what to do with them. */
-export interface JobContainers {
-  engine: string;
-  label: string;
-  remove: boolean;
-}
+export type CoreGuardTask = RunRecordTask | StagingLockTask;
 
 /** One line from modelrun to its guardian. */
 export type GuardMessage =

@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import type { BackendConfig, ConfigWarning } from '../backends/contract.js';
+import type { BackendConfig, ConfigWarning, SecretField } from '../backends/contract.js';
 import { backendRegistry, backendTypes, findBackend } from '../backends/registry.js';
 import type { PathContext } from '../config/path-context.js';
 import { unionByType } from '../config/union.js';
@@ -16,12 +16,12 @@ import {
   validateText,
 } from './validate.js';
 
-// The type lives with the backend contract, where the run can see it too.
+/** A validated backend config: its `type` plus that type's fields. */
 export type { BackendConfig };
 
 export function backendConfigSchema(ctx: PathContext): z.ZodType<BackendConfig> {
   const schemas = backendRegistry.map((backend) => backend.configSchema(ctx));
-  return unionByType(schemas, backendTypes, 'backend') as unknown as z.ZodType<BackendConfig>;
+  return unionByType(schemas, backendTypes, 'backend');
 }
 
 const schemaFor = schemaPerFolder(backendConfigSchema);
@@ -69,23 +69,42 @@ function validateOptions(options: BackendFileOptions): ValidateOptions {
     ...(options.backendType === undefined
       ? {}
       : { expected: { key: 'type', value: options.backendType, source: '--backend-type' } }),
-    warnings: (config, { interpolated }) => [
-      ...literalSecrets(config, interpolated),
-      ...(findBackend(String(config.type))?.warnings?.(config) ?? []),
-    ],
+    warnings: (config, { interpolated }) => {
+      const backend = findBackend(String(config.type));
+      return [
+        ...literalSecrets(config, backend?.secretFields ?? COMMON_SECRET_FIELDS, interpolated),
+        ...(backend?.warnings(config) ?? []),
+      ];
+    },
   };
 }
 
-/** Secrets written into a config file end up in version control; suggest taking them from the environment. */
+/** The secret fields every backend has (config/base.ts), for a file whose type is unknown. */
+const COMMON_SECRET_FIELDS: readonly SecretField[] = [['env_vars']];
+
+/**
+ * Secrets written into a config file end up in version control; suggest
+ * taking them from the environment. `fields` are the backend's maps of
+ * variables (its definition's secretFields), read as written: any may be
+ * missing or of another type.
+ */
 function literalSecrets(
   config: Record<string, unknown>,
+  fields: readonly SecretField[],
   interpolated: (path: PathSegment[]) => boolean,
 ): ConfigWarning[] {
-  const env = (config.env_vars ?? {}) as Record<string, string>;
-  return Object.keys(env)
-    .filter((name) => isSecretName(name) && env[name] !== '' && !interpolated(['env_vars', name]))
-    .map((name) => ({
-      path: ['env_vars', name],
-      message: `${name} looks like a secret written into the file; write \${${name}} to take it from the environment instead`,
-    }));
+  return fields.flatMap((field) => {
+    const found = field.reduce<unknown>(
+      (value, key) =>
+        value !== null && typeof value === 'object' ? Reflect.get(value, key) : undefined,
+      config,
+    );
+    const map: Record<string, unknown> = Object(found ?? {});
+    return Object.keys(map)
+      .filter((name) => isSecretName(name) && map[name] !== '' && !interpolated([...field, name]))
+      .map((name) => ({
+        path: [...field, name],
+        message: `${name} looks like a secret written into the file; write \${${name}} to take it from the environment instead`,
+      }));
+  });
 }

@@ -14,7 +14,7 @@ import { leftOutDetails, leftOutSuffix } from './left-out.js';
 import { archivable, describeLinks } from './link-rule.js';
 import { pathInRun, symlinkOnTheWay } from './links-on-the-way.js';
 import { describeCount, noFilesMessage, selectEntries, stagingDirProblem } from './select-files.js';
-import type { PostprocessContext, PostprocessOutcome, PostprocessorDefinition } from './types.js';
+import { definePostprocessor, type PostprocessContext, type PostprocessOutcome } from './types.js';
 
 const FORMATS = ['tar.gz', 'zip'] as const;
 
@@ -42,14 +42,14 @@ export function archiveConfigSchema(ctx: PathContext) {
 
 export type ArchiveConfig = z.output<ReturnType<typeof archiveConfigSchema>>;
 
-export const archivePostprocessor: PostprocessorDefinition = {
+export const archivePostprocessor = definePostprocessor({
   type: 'archive',
   description: "packs the run's outputs into a tar.gz or zip file",
   configSchema: archiveConfigSchema,
   summaryFields: ['format', 'destination', 'include', 'exclude'],
   template: { required: {} },
-  run: (config, context) => archiveRun(config as ArchiveConfig, context),
-};
+  run: (config, context) => archiveRun(config, context),
+});
 
 async function archiveRun(
   config: ArchiveConfig,

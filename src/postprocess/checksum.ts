@@ -18,7 +18,7 @@ import {
   selectEntries,
   stagingDirProblem,
 } from './select-files.js';
-import type { PostprocessContext, PostprocessOutcome, PostprocessorDefinition } from './types.js';
+import { definePostprocessor, type PostprocessContext, type PostprocessOutcome } from './types.js';
 
 /**
  * Relative, no "..", not under .modelrun/, not a folder: a file inside the
@@ -80,14 +80,14 @@ export function checksumConfigSchema(_ctx: PathContext) {
 
 export type ChecksumConfig = z.output<ReturnType<typeof checksumConfigSchema>>;
 
-export const checksumPostprocessor: PostprocessorDefinition = {
+export const checksumPostprocessor = definePostprocessor({
   type: 'checksum',
   description: 'writes a SHA256SUMS file of the outputs',
   configSchema: checksumConfigSchema,
   summaryFields: ['output', 'include', 'exclude'],
   template: { required: {} },
-  run: (config, context) => checksumRun(config as ChecksumConfig, context),
-};
+  run: (config, context) => checksumRun(config, context),
+});
 
 async function checksumRun(
   config: ChecksumConfig,

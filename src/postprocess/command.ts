@@ -4,7 +4,7 @@ import { documented, durationSeconds, strictObject, stringMap } from '../config/
 import type { PathContext } from '../config/path-context.js';
 import { stringEnv } from '../exec/env.js';
 import { postprocessorFields } from './common.js';
-import type { PostprocessorConfig, PostprocessorDefinition } from './types.js';
+import { definePostprocessor } from './types.js';
 
 export function commandPostprocessorSchema(_ctx: PathContext) {
   return strictObject({
@@ -40,14 +40,13 @@ export type CommandPostprocessorConfig = z.output<ReturnType<typeof commandPostp
 /** Grace between SIGTERM and SIGKILL when the command overruns its timeout. */
 const GRACE_MS = 5000;
 
-export const commandPostprocessor: PostprocessorDefinition = {
+export const commandPostprocessor = definePostprocessor({
   type: 'command',
   description: 'runs a shell command in the run directory, with its own timeout',
   configSchema: commandPostprocessorSchema,
   summaryFields: ['command', 'timeout'],
   template: { required: { command: 'ls -l output' } },
-  async run(raw, context) {
-    const config = raw as PostprocessorConfig & CommandPostprocessorConfig;
+  async run(config, context) {
     // The command line, its stderr and start errors may carry a secret; the words around them are ours.
     const redact = context.redact ?? ((text: string) => text);
     const shown = `\`${redact(config.command)}\``;
@@ -89,4 +88,4 @@ export const commandPostprocessor: PostprocessorDefinition = {
       await handle.close();
     }
   },
-};
+});

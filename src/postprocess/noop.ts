@@ -3,7 +3,7 @@ import { documented, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
 import { postprocessorFields } from './common.js';
 import { describeCount, selectFiles, stagingDirProblem } from './select-files.js';
-import type { PostprocessorDefinition } from './types.js';
+import { definePostprocessor } from './types.js';
 
 export function noopConfigSchema(_ctx: PathContext) {
   return strictObject({
@@ -21,14 +21,13 @@ export function noopConfigSchema(_ctx: PathContext) {
 
 export type NoopConfig = z.output<ReturnType<typeof noopConfigSchema>>;
 
-export const noopPostprocessor: PostprocessorDefinition = {
+export const noopPostprocessor = definePostprocessor({
   type: 'noop',
   description: 'checks that the run directory exists and counts its files',
   configSchema: noopConfigSchema,
   summaryFields: ['validate_outputs'],
   template: { required: {} },
-  async run(config, context) {
-    const { validate_outputs } = config as NoopConfig;
+  async run({ validate_outputs }, context) {
     if (!validate_outputs) return { status: 'succeeded', summary: 'nothing to check' };
     const problem = await stagingDirProblem(context.stagingDir);
     if (problem !== undefined) return { status: 'failed', summary: problem };
@@ -39,4 +38,4 @@ export const noopPostprocessor: PostprocessorDefinition = {
       details: { files: files.length },
     };
   },
-};
+});

@@ -23,11 +23,7 @@ export function findPostprocessor(type: string): PostprocessorDefinition | undef
 
 export function postprocessorSchema(ctx: PathContext): z.ZodType<PostprocessorConfig> {
   const schemas = postprocessorRegistry.map((p) => p.configSchema(ctx));
-  return unionByType(
-    schemas,
-    postprocessorTypes,
-    'postprocessor',
-  ) as unknown as z.ZodType<PostprocessorConfig>;
+  return unionByType(schemas, postprocessorTypes, 'postprocessor');
 }
 
 export function postprocessorListSchema(ctx: PathContext) {

@@ -87,7 +87,6 @@ function runner(
       return signal.aborted ? { exitCode: null, signal: null } : outcome;
     },
     stop: async () => {},
-    describe: () => ({ lines: [], data: {} }),
     leftovers: () => [],
   };
   return { fake, seen };

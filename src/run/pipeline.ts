@@ -111,18 +111,22 @@ export async function runPipeline(
       ? await cleanupVerdictBefore(stagingDir, deletion)
       : undefined;
 
-  const runner = await definition.createRunner(
-    request.backend,
-    { runId: model.run_id, stagingDir, modelCommand: model.command },
-    {
-      env: deps.env,
-      status: deps.status,
-      ...(deps.graceMs === undefined ? {} : { graceMs: deps.graceMs }),
-      ...(deps.progress === undefined ? {} : { progress: deps.progress }),
-      guard: deps.guard,
-    },
-  );
-  if (request.dryRun) return dryRun(request, record, deps, runner, plan);
+  const job = { runId: model.run_id, stagingDir, modelCommand: model.command };
+  const runner = await definition.createRunner(request.backend, job, {
+    env: deps.env,
+    status: deps.status,
+    ...(deps.graceMs === undefined ? {} : { graceMs: deps.graceMs }),
+    ...(deps.progress === undefined ? {} : { progress: deps.progress }),
+    guard: deps.guard,
+  });
+  if (request.dryRun)
+    return dryRun(
+      request,
+      record,
+      deps,
+      await definition.plan(request.backend, job, deps.env),
+      plan,
+    );
   // An engine that cannot be used fails the run before anything is staged,
   // locked or created. Checked before the lock, which would create the dir.
   await runner.check(deps.signal);
@@ -162,7 +166,7 @@ async function dryRun(
   request: RunRequest,
   record: RunRecord,
   deps: PipelineDeps,
-  runner: BackendRunner,
+  planned: DryRun,
   plan: StagingPlan,
 ): Promise<PipelineResult> {
   const scratch = await mkdtemp(join(tmpdir(), 'modelrun-dry-run-'));
@@ -187,7 +191,7 @@ async function dryRun(
     record: maskRecord(record, deps.redactor),
     exitCode: 0,
     stderrTail: [],
-    dryRun: deps.redactor.redactData(runner.describe()),
+    dryRun: deps.redactor.redactData(planned),
   };
 }
 

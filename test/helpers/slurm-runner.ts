@@ -53,7 +53,6 @@ export function setupSlurmRunner(
     parsed,
     job,
     { env: {}, status: (line) => statuses.push(line) },
-    () => ({ lines: [], data: {} }),
     slurm,
     clock,
   );

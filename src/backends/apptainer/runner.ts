@@ -1,19 +1,25 @@
-import { execFile } from 'node:child_process';
 import { basename } from 'node:path';
-import { EngineUnavailableError } from '../../errors.js';
 import { stringEnv } from '../../exec/env.js';
 import { MARK_VARIABLE } from '../../exec/escaped-processes.js';
+import type { ProcessGroupTask } from '../../exec/guard.js';
 import { groupAlive, signalGroup } from '../../exec/process-group.js';
 import { reportEscaped, runProcess } from '../../exec/process-runner.js';
 import type { RunOutput } from '../../exec/run-output.js';
 import { containerEnv, envFilePath, envFileText } from '../containers/apptainer-env.js';
 import { buildApptainerArgv } from '../containers/apptainer-exec.js';
 import { ensureImage } from '../containers/apptainer-image.js';
-import { removeEnvFile, writeEnvFile } from '../containers/env-file.js';
-import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
+import { removeEnvFile, type SecretFileTask, writeEnvFile } from '../containers/env-file.js';
+import {
+  type BackendRunner,
+  type RunJob,
+  type RunnerDeps,
+  type RunOutcome,
+  requireAvailable,
+} from '../contract.js';
 import { PROCESS_GRACE_MS } from '../process-grace.js';
 import { toRunOutcome } from '../process-outcome.js';
 import type { ApptainerConfig } from './config.js';
+import { probeApptainer } from './probe.js';
 
 /**
  * One run in an Apptainer container, through the same process runner as
@@ -23,8 +29,7 @@ import type { ApptainerConfig } from './config.js';
 export function createApptainerRunner(
   config: ApptainerConfig,
   job: RunJob,
-  deps: RunnerDeps,
-  describe: () => DryRun,
+  deps: RunnerDeps<ProcessGroupTask | SecretFileTask>,
 ): BackendRunner {
   const env = stringEnv(deps.env);
   const graceMs = deps.graceMs ?? PROCESS_GRACE_MS;
@@ -33,7 +38,8 @@ export function createApptainerRunner(
   let unguardEnvFile = () => {};
 
   return {
-    check: () => checkBinary(config.binary, env),
+    // The probe `backends list` shows, for the binary this config uses.
+    check: async () => requireAvailable(await probeApptainer({ env, timeoutMs: 10_000, config })),
     start(signal: AbortSignal) {
       image ??= ensureImage(config, { env, status: deps.status, signal });
       return image.then(() => undefined);
@@ -66,7 +72,6 @@ export function createApptainerRunner(
       await removeEnvFile(envFilePath(job.stagingDir));
       unguardEnvFile();
     },
-    describe,
     leftovers() {
       return pid !== undefined && groupAlive(pid)
         ? [`process group ${pid} (${config.binary} exec)`]
@@ -82,22 +87,4 @@ export function createApptainerRunner(
  */
 export function containerVariable(binary: string, name: string): string {
   return `${basename(binary).startsWith('singularity') ? 'SINGULARITY' : 'APPTAINER'}ENV_${name}`;
-}
-
-function checkBinary(binary: string, env: Record<string, string>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(binary, ['--version'], { env, timeout: 10_000 }, (error) => {
-      if (error === null) resolve();
-      else {
-        reject(
-          new EngineUnavailableError(
-            `${binary} is not usable here: ${error.message.split('\n')[0]}`,
-            {
-              hint: `on a cluster, try \`module load ${binary}\`; \`modelrun backends list\` shows what this machine has`,
-            },
-          ),
-        );
-      }
-    });
-  });
 }

@@ -2,8 +2,12 @@ import { lstat, mkdir, open, realpath, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Guard } from '../../exec/guard.js';
 
-/** An env file handed to the guardian, by its real path and identity, so that only that very file is removed. */
-export interface EnvFileTask {
+/**
+ * An env file modelrun wrote (mode 0600; it may hold secrets), by its real
+ * path and identity: removed once what read it was stopped, if it is
+ * still that very file.
+ */
+export interface SecretFileTask {
   kind: 'secret-file';
   path: string;
   dev: string;
@@ -29,7 +33,7 @@ const TAKEN_OVER_AFTER_MS = 5000;
 export async function writeEnvFile(
   path: string,
   text: string,
-  guard?: Guard<EnvFileTask>,
+  guard?: Guard<SecretFileTask>,
 ): Promise<() => void> {
   await mkdir(dirname(path), { recursive: true });
   await rm(path, { force: true });
@@ -65,7 +69,7 @@ export async function removeEnvFile(path: string): Promise<void> {
  * the death, so by a run that has since taken over the staging dir and
  * got the inode number back.
  */
-export async function removeAbandonedEnvFile(file: EnvFileTask, diedAt: number): Promise<void> {
+export async function removeAbandonedEnvFile(file: SecretFileTask, diedAt: number): Promise<void> {
   const folder = dirname(file.path);
   if ((await realpath(folder).catch(() => undefined)) !== folder) return;
   const found = await lstat(file.path, { bigint: true }).catch(() => undefined);

@@ -82,7 +82,6 @@ function runner(url: string) {
     { runId: 'deadline', stagingDir: tree.path('staging'), modelCommand: 'true' },
     { env: {}, status: () => {} },
     engine,
-    () => ({ lines: [], data: {} }),
     ANSWER_MS,
   );
 }

@@ -1,11 +1,20 @@
 import { EngineUnavailableError } from '../../errors.js';
-import type { BackendDefinition } from '../contract.js';
+import { undoHandler } from '../../exec/guard.js';
+import { defineBackend, type RunJob } from '../contract.js';
 import { launcherCopies } from '../mpi-copies.js';
-import type { DockerConfig } from './config.js';
-import { dockerConfigSchema } from './config.js';
+import { type DockerConfig, dockerConfigSchema } from './config.js';
 import { engineAddress, fetchEngineVersion } from './engine.js';
+import type { DockerContainerTask } from './undo.js';
 
-export const dockerBackend: BackendDefinition = {
+/** The image a run uses, as a dry run names it before any build. */
+function plannedImage(config: DockerConfig): string {
+  return (
+    config.image ??
+    `(built from ${config.dockerfile} in ${config.build_context} when the run starts)`
+  );
+}
+
+export const dockerBackend = defineBackend({
   type: 'docker',
   description: 'a Docker container, through the Docker Engine API',
   configSchema: dockerConfigSchema,
@@ -14,8 +23,7 @@ export const dockerBackend: BackendDefinition = {
     required: { image: 'ubuntu:22.04' },
     alternatives: ['dockerfile', 'build_context', 'build_args'],
   },
-  warnings(config) {
-    const { user } = config as DockerConfig;
+  warnings({ user }) {
     return ['root', '0', '0:0'].includes(String(user))
       ? [
           {
@@ -26,8 +34,7 @@ export const dockerBackend: BackendDefinition = {
         ]
       : [];
   },
-  launcherCopies(config) {
-    const { mpiexec, cpu } = config as DockerConfig;
+  launcherCopies({ mpiexec, cpu }) {
     return launcherCopies(mpiexec, cpu, { mpiexec: ['mpiexec'] }, 'threads through cpu');
   },
   async probe({ env, timeoutMs }) {
@@ -52,17 +59,23 @@ export const dockerBackend: BackendDefinition = {
       };
     }
   },
+  async plan(config, job: RunJob) {
+    const { dockerDryRun } = await import('./container.js');
+    return dockerDryRun(config, job, plannedImage(config));
+  },
+  secretFields: [['env_vars']],
+  undo: [
+    undoHandler<DockerContainerTask>('docker-container', 'stop', () =>
+      import('./undo.js').then((m) => m.removeAbandonedContainer),
+    ),
+  ],
   async createRunner(config, job, deps) {
-    const c = config as DockerConfig;
     // Loaded only when a model runs on Docker; dockerode itself at the first engine call.
-    const [{ createDockerRunner }, { dockerodeEngine }, { dockerDryRun }] = await Promise.all([
+    const [{ createDockerRunner }, { dockerodeEngine }] = await Promise.all([
       import('./runner.js'),
       import('./dockerode-engine.js'),
-      import('./container.js'),
     ]);
-    const engine = dockerodeEngine(engineAddress(deps.env, c.docker_host));
-    const image =
-      c.image ?? `(built from ${c.dockerfile} in ${c.build_context} when the run starts)`;
-    return createDockerRunner(c, job, deps, engine, () => dockerDryRun(c, job, image));
+    const engine = dockerodeEngine(engineAddress(deps.env, config.docker_host));
+    return createDockerRunner(config, job, deps, engine);
   },
-};
+});

@@ -45,7 +45,6 @@ function setup({ config = {}, engine: options = {}, graceMs }: Setup = {}) {
       ...(graceMs === undefined ? {} : { graceMs }),
     },
     engine,
-    () => ({ lines: [], data: {} }),
   );
   return { engine, runner, statuses, progress };
 }

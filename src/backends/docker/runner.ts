@@ -6,13 +6,14 @@ import { signalName } from '../../exec/signals.js';
 import { endAndWait } from '../../exec/streams.js';
 import { LABELS } from '../containers/labels.js';
 import { invokingIdentity } from '../containers/settings.js';
-import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
+import type { BackendRunner, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
 import type { DockerEngine, EngineContainer, OutOfMemoryWatch } from './client.js';
 import type { DockerConfig } from './config.js';
 import { buildContainerSpec } from './container.js';
 import { answered, ENGINE_ANSWER_MS } from './deadline.js';
 import { Demuxer } from './demux.js';
 import { ensureImage } from './image.js';
+import type { DockerContainerTask } from './undo.js';
 
 /** Seconds the engine waits after SIGTERM before it sends SIGKILL. */
 export const DOCKER_GRACE_SECONDS = 10;
@@ -28,9 +29,8 @@ const LATE_OOM_REPORT_MS = 2000;
 export function createDockerRunner(
   config: DockerConfig,
   job: RunJob,
-  deps: RunnerDeps,
+  deps: RunnerDeps<DockerContainerTask>,
   engine: DockerEngine,
-  describe: () => DryRun,
   answerMs = ENGINE_ANSWER_MS,
 ): BackendRunner {
   let started: Promise<string> | undefined;
@@ -174,8 +174,6 @@ export function createDockerRunner(
       stoppedAndKept = true;
       unguard();
     },
-
-    describe,
 
     leftovers() {
       // A kept container counts once it is stopped; until then it may still run.

@@ -4,7 +4,8 @@ import { commonFields, typeField } from '../../config/base.js';
 import { commandTooLarge } from '../../config/exec-limits.js';
 import { documented, strictObject } from '../../config/fields.js';
 import type { PathContext } from '../../config/path-context.js';
-import type { BackendDefinition } from '../contract.js';
+import { processGroupUndo } from '../../exec/guard.js';
+import { defineBackend } from '../contract.js';
 
 export function localConfigSchema(ctx: PathContext) {
   return strictObject({
@@ -39,7 +40,7 @@ export function localConfigSchema(ctx: PathContext) {
 
 export type LocalConfig = z.output<ReturnType<typeof localConfigSchema>>;
 
-export const localBackend: BackendDefinition = {
+export const localBackend = defineBackend({
   type: 'local',
   description: 'a process on this machine',
   configSchema: localConfigSchema,
@@ -59,8 +60,14 @@ export const localBackend: BackendDefinition = {
   async probe() {
     return { available: true, detail: `${platform()}, ${cpus().length} CPUs` };
   },
+  async plan(config, job) {
+    const { localDryRun } = await import('./runner.js');
+    return localDryRun(config, job);
+  },
+  secretFields: [['env_vars']],
+  undo: [processGroupUndo],
   async createRunner(config, job, deps) {
     const { createLocalRunner } = await import('./runner.js');
-    return createLocalRunner(config as LocalConfig, job, deps);
+    return createLocalRunner(config, job, deps);
   },
-};
+});

@@ -14,13 +14,15 @@ const PATH = process.env.PATH ?? '';
 describe('a local model the system refuses to start', () => {
   it('fails a local run with what to do', { timeout: 5000 }, async () => {
     tree = makeTree();
-    const config = {
+    const config: LocalConfig = {
       type: 'local',
       command: 'true',
       shell: true,
+      capture_output: true,
+      stream_output: true,
       env_vars: { BIG },
       timeout: 60,
-    } as unknown as LocalConfig;
+    };
     const runner = createLocalRunner(
       config,
       { runId: 'r1', stagingDir: tree.root, modelCommand: undefined },

@@ -300,7 +300,8 @@ export function slurmConfigSchema(ctx: PathContext) {
       },
     ).optional(),
     container: documented(
-      unionByType(
+      // As loose as before: narrowed by `type` where it is used.
+      unionByType<{ type: string } & Record<string, unknown>>(
         [apptainerContainerSchema(ctx), dockerContainerSchema(ctx)],
         ['apptainer', 'docker'],
         'container',

@@ -1,6 +1,5 @@
 import { MIN_MEMORY_LIMIT_BYTES, memoryBytes } from '../../config/fields.js';
 import { shellQuote, shellWord } from '../../exec/shell.js';
-import type { JobContainers } from '../../guardian/tasks.js';
 import { containerEnv } from '../containers/apptainer-env.js';
 import { buildApptainerArgv } from '../containers/apptainer-exec.js';
 import type { ApptainerSettingsFields } from '../containers/apptainer-settings.js';
@@ -10,6 +9,7 @@ import { dockerSettings } from '../containers/docker-settings.js';
 import { LABELS } from '../containers/labels.js';
 import type { RunJob } from '../contract.js';
 import type { ApptainerContainerConfig, DockerContainerConfig, SlurmConfig } from './config.js';
+import type { JobContainers } from './undo.js';
 
 /** The container's CPU and memory limits, as `docker run` takes them. */
 export interface DockerLimits {

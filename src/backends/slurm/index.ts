@@ -1,8 +1,11 @@
 import { stringEnv } from '../../exec/env.js';
-import type { Availability, BackendDefinition, ProbeOptions } from '../contract.js';
+import { undoHandler } from '../../exec/guard.js';
+import { secretFileUndo } from '../containers/undo.js';
+import { type Availability, defineBackend, type ProbeOptions } from '../contract.js';
 import { launcherCopies } from '../mpi-copies.js';
 import { slurmCommand } from './cli.js';
-import { type SlurmConfig, slurmConfigSchema } from './config.js';
+import { slurmConfigSchema } from './config.js';
+import type { SlurmJobTask } from './undo.js';
 
 async function probeSlurm({ env, timeoutMs }: ProbeOptions): Promise<Availability> {
   const vars = stringEnv(env);
@@ -40,7 +43,7 @@ async function probeSlurm({ env, timeoutMs }: ProbeOptions): Promise<Availabilit
   }
 }
 
-export const slurmBackend: BackendDefinition = {
+export const slurmBackend = defineBackend({
   type: 'slurm',
   description: 'a batch job on a Slurm cluster, for runs that outgrow one machine',
   configSchema: slurmConfigSchema,
@@ -55,8 +58,7 @@ export const slurmBackend: BackendDefinition = {
     'timeout',
   ],
   template: { required: {}, alternatives: ['mem_per_cpu', 'container'] },
-  launcherCopies(config) {
-    const { container, ntasks, nodes } = config as SlurmConfig;
+  launcherCopies({ container, ntasks, nodes }) {
     const mpiexec = container?.mpiexec;
     if (container === undefined || typeof mpiexec !== 'string') return undefined;
     // Apptainer's launcher runs in the job, outside the container, and
@@ -81,29 +83,25 @@ export const slurmBackend: BackendDefinition = {
     );
   },
   probe: probeSlurm,
-  async createRunner(config, job, deps) {
-    const c = config as SlurmConfig;
-    const [
-      { createSlurmRunner },
-      { slurmCliClient },
-      { slurmDryRun },
-      { plannedImage },
-      { containerAsApptainer },
-    ] = await Promise.all([
-      import('./runner.js'),
-      import('./cli-client.js'),
+  async plan(config, job, env) {
+    const [{ slurmDryRun }, { plannedImage }, { containerAsApptainer }] = await Promise.all([
       import('./dry-run.js'),
       import('../containers/apptainer-image.js'),
       import('./script.js'),
     ]);
-    const apptainer = containerAsApptainer(c);
-    const image = apptainer === undefined ? undefined : await plannedImage(apptainer, deps.env);
-    return createSlurmRunner(
-      c,
-      job,
-      deps,
-      () => slurmDryRun(c, job, image, deps.env),
-      slurmCliClient(stringEnv(deps.env)),
-    );
+    const apptainer = containerAsApptainer(config);
+    const image = apptainer === undefined ? undefined : await plannedImage(apptainer, env);
+    return slurmDryRun(config, job, image, env);
   },
-};
+  secretFields: [['env_vars']],
+  undo: [
+    undoHandler<SlurmJobTask>('slurm-job', 'stop', () =>
+      import('./undo.js').then((m) => m.cancelAbandonedJob),
+    ),
+    secretFileUndo,
+  ],
+  async createRunner(config, job, deps) {
+    const { createSlurmRunner } = await import('./runner.js');
+    return createSlurmRunner(config, job, deps);
+  },
+});

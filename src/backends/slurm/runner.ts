@@ -3,21 +3,14 @@ import { dirname } from 'node:path';
 import { formatDuration } from '../../config/fields.js';
 import { stringEnv, userName } from '../../exec/env.js';
 import { FileTail } from '../../exec/file-tail.js';
+import type { Guard } from '../../exec/guard.js';
 import { replaceFile } from '../../exec/link-safe.js';
 import type { RunOutput } from '../../exec/run-output.js';
 import { endAndWait } from '../../exec/streams.js';
-import type { Guard } from '../../guardian/tasks.js';
 import { envFileText } from '../containers/apptainer-env.js';
 import { ensureImage } from '../containers/apptainer-image.js';
-import { removeEnvFile, writeEnvFile } from '../containers/env-file.js';
-import type {
-  BackendRunner,
-  DryRun,
-  RunHooks,
-  RunJob,
-  RunnerDeps,
-  RunOutcome,
-} from '../contract.js';
+import { removeEnvFile, type SecretFileTask, writeEnvFile } from '../containers/env-file.js';
+import type { BackendRunner, RunHooks, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
 import { slurmCliClient } from './cli-client.js';
 import type { SlurmClient } from './client.js';
 import type { SlurmConfig } from './config.js';
@@ -39,6 +32,7 @@ import {
   secretEnv,
 } from './script.js';
 import { FINAL_STATES, outcomeOf, signalOf } from './state.js';
+import type { SlurmJobTask } from './undo.js';
 
 /**
  * One run as a Slurm batch job: write the script into the staging dir,
@@ -48,8 +42,7 @@ import { FINAL_STATES, outcomeOf, signalOf } from './state.js';
 export function createSlurmRunner(
   config: SlurmConfig,
   job: RunJob,
-  deps: RunnerDeps,
-  describe: () => DryRun,
+  deps: RunnerDeps<SlurmJobTask | SecretFileTask>,
   client: SlurmClient = slurmCliClient(stringEnv(deps.env)),
   clock: PollClock = realClock,
 ): BackendRunner {
@@ -207,8 +200,6 @@ export function createSlurmRunner(
       }
     },
 
-    describe,
-
     leftovers() {
       return jobId !== undefined && !finished ? [`slurm job ${jobId} (scancel ${jobId})`] : [];
     },
@@ -223,7 +214,7 @@ export function createSlurmRunner(
 async function writeContainerEnv(
   config: SlurmConfig,
   job: RunJob,
-  guard?: Guard,
+  guard?: Guard<SecretFileTask>,
 ): Promise<() => void> {
   const apptainer = containerAsApptainer(config);
   if (apptainer === undefined) return () => {};

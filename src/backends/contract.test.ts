@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import { strictObject } from '../config/fields.js';
+import { diskPathContext } from '../config/path-context.js';
+import { processGroupUndo } from '../exec/guard.js';
+import { type BackendConfig, defineBackend, requireAvailable } from './contract.js';
+
+const JOB = { runId: 'r1', stagingDir: '/tmp/r1', modelCommand: undefined };
+
+/** A backend made up for the test, whose schema has one field of its own. */
+function toyBackend(seen: unknown[] = []) {
+  return defineBackend({
+    type: 'toy',
+    description: 'a toy',
+    configSchema: () =>
+      strictObject({
+        type: z.literal('toy'),
+        timeout: z.number().default(60),
+        depth: z.number(),
+      }),
+    summaryFields: ['depth'],
+    template: { required: { depth: 1 } },
+    warnings(config) {
+      // As written: the field may be anything.
+      const depth: unknown = config.depth;
+      // @ts-expect-error `width` is no field of this schema
+      config.width;
+      return depth === 0 ? [{ path: ['depth'], message: 'zero depth' }] : [];
+    },
+    launcherCopies(config) {
+      // Inferred from the schema: a number, no cast.
+      const depth: number = config.depth;
+      return { copies: depth, path: ['depth'], serial: 'depth: 1' };
+    },
+    async probe() {
+      return { available: false, detail: 'the toy engine is off', hint: 'switch it on' };
+    },
+    async plan(config) {
+      return { lines: [['depth', String(config.depth)]], data: { depth: config.depth } };
+    },
+    secretFields: [['env_vars']],
+    undo: [processGroupUndo],
+    async createRunner(config, _job, deps) {
+      seen.push(config.depth);
+      // @ts-expect-error the toy's runs may hand the guardian only process groups
+      deps.guard?.({ kind: 'docker-container', id: 'c', engine: 'unix:///x', remove: true });
+      throw new Error('no toy runner');
+    },
+  });
+}
+
+describe('defineBackend', () => {
+  it('hands each function the config its schema produced', async () => {
+    const seen: unknown[] = [];
+    const backend = toyBackend(seen);
+    const config: BackendConfig = backend
+      .configSchema(diskPathContext('/'))
+      .parse({ type: 'toy', depth: 3 });
+    expect(backend.launcherCopies(config)?.copies).toBe(3);
+    expect(await backend.plan(config, JOB, {})).toEqual({
+      lines: [['depth', '3']],
+      data: { depth: 3 },
+    });
+    await expect(backend.createRunner(config, JOB, { env: {}, status: () => {} })).rejects.toThrow(
+      'no toy runner',
+    );
+    expect(seen).toEqual([3]);
+  });
+
+  it('gives warnings the values as written, which may be of any type', () => {
+    const backend = toyBackend();
+    expect(backend.warnings({ type: 'toy', depth: 0 })).toEqual([
+      { path: ['depth'], message: 'zero depth' },
+    ]);
+    expect(backend.warnings({ type: 'toy', depth: 'deep' })).toEqual([]);
+    expect(backend.warnings({})).toEqual([]);
+  });
+
+  it('refuses a config of another type, which the union by type never hands over', async () => {
+    const backend = toyBackend();
+    const other: BackendConfig = { type: 'local', timeout: 60 };
+    expect(backend.launcherCopies(other)).toBeUndefined();
+    await expect(backend.plan(other, JOB, {})).rejects.toThrow(
+      'a local config given to the toy backend',
+    );
+  });
+
+  it('turns an unavailable probe into the error a run fails with', async () => {
+    const availability = await toyBackend().probe({ env: {}, timeoutMs: 1000 });
+    expect(() => requireAvailable(availability)).toThrow(
+      expect.objectContaining({
+        name: 'EngineUnavailableError',
+        message: 'the toy engine is off',
+        hint: 'switch it on',
+      }),
+    );
+    expect(() => requireAvailable({ available: true, detail: 'on' })).not.toThrow();
+  });
+});

@@ -1,0 +1,55 @@
+import { execFile } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { UndoContext } from '../../exec/guard.js';
+import { type LabelledContainers, removeLabelledContainers } from '../docker/undo.js';
+
+/**
+ * A Slurm job: scancel. With `containers`, the job runs a docker container,
+ * which Slurm does not see: once the job has left the queue, any container
+ * that still carries `label` (name=value) is removed, or only killed when kept.
+ */
+export interface SlurmJobTask {
+  kind: 'slurm-job';
+  id: string;
+  containers?: JobContainers;
+}
+
+/** Where to look for the containers of a Slurm job, and what to do with them. */
+export type JobContainers = LabelledContainers;
+
+/**
+ * Cancels the job; then, for a job that runs a docker container, waits
+ * until the job has ended (its script stops the container on Slurm's TERM)
+ * and removes what is left. The sweep reaches only the engine modelrun
+ * would use, which is the node's on a one-node cluster or with a shared
+ * DOCKER_HOST; it is a second line, so its failure does not count.
+ */
+export async function cancelAbandonedJob(task: SlurmJobTask, context: UndoContext): Promise<void> {
+  await scancel(task.id);
+  if (task.containers === undefined) return;
+  for (let waited = 0; waited < JOB_END_WAIT_MS && (await jobQueued(task.id)); waited += 500)
+    await sleep(500);
+  await removeLabelledContainers(task.containers, context).catch(() => undefined);
+}
+
+/** Long enough for Slurm's KillWait (30 s by default) to run out after a cancel. */
+const JOB_END_WAIT_MS = 60_000;
+
+/** Whether squeue still shows the job (pending, running or completing). */
+function jobQueued(id: string): Promise<boolean> {
+  return new Promise((resolve) =>
+    execFile('squeue', ['-h', '-j', id, '-o', '%T'], (error, stdout) =>
+      resolve(error === null && stdout.trim() !== ''),
+    ),
+  );
+}
+
+/** Cancels a job; an id Slurm no longer knows counts as gone. */
+function scancel(id: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile('scancel', [id], (error, _stdout, stderr) => {
+      if (error === null || /Invalid job id/i.test(stderr)) resolve();
+      else reject(new Error(stderr.trim() || error.message));
+    }),
+  );
+}

@@ -1,0 +1,51 @@
+import {
+  type GuardTaskBase,
+  processGroupUndo,
+  type UndoHandler,
+  undoHandler,
+} from '../exec/guard.js';
+import type { CoreGuardTask } from './tasks.js';
+
+type Handlers<Task extends GuardTaskBase> = {
+  readonly [Kind in Task['kind']]: UndoHandler<Extract<Task, { kind: Kind }>>;
+};
+
+/**
+ * The guardian's own kinds, which every run hands it whatever its backend;
+ * a core kind without a handler here fails to compile. A backend's kinds
+ * cannot lack one: its runs' guard takes only the kinds its definition undoes.
+ */
+export const coreUndoHandlers = {
+  'run-record': undoHandler('run-record', 'run-record', async () => {
+    const { failUnfinishedRecord } = await import('../model/run-record.js');
+    return (task) =>
+      failUnfinishedRecord(
+        task.path,
+        'modelrun ended before the run did (killed?); its guardian stopped what the run had started',
+      );
+  }),
+  'staging-lock': undoHandler('staging-lock', 'staging-lock', async () => {
+    const { releaseAbandonedLock } = await import('../model/staging-lock-files.js');
+    return (task, { diedAt }) => releaseAbandonedLock(task.stagingDir, diedAt, task.pid);
+  }),
+} satisfies Handlers<CoreGuardTask>;
+
+/**
+ * The handlers for `kinds`: the guardian's own, and those the backends'
+ * definitions declare. Process groups are the exec layer's, and not only a
+ * backend's (a command postprocessor's too): known without the registry,
+ * which loads every backend's schema, and so is loaded only for the kinds
+ * that need it, once modelrun has died with such a task left to undo.
+ */
+export async function undoHandlers(
+  kinds: Iterable<string>,
+): Promise<Map<string, UndoHandler<GuardTaskBase>>> {
+  const handlers = new Map<string, UndoHandler<GuardTaskBase>>(
+    [...Object.values(coreUndoHandlers), processGroupUndo].map((h) => [h.kind, h]),
+  );
+  if ([...kinds].every((kind) => handlers.has(kind))) return handlers;
+  const { backendRegistry } = await import('../backends/registry.js');
+  for (const handler of backendRegistry.flatMap((backend) => backend.undo))
+    if (!handlers.has(handler.kind)) handlers.set(handler.kind, handler);
+  return handlers;
+}
