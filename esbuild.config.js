@@ -12,7 +12,7 @@ rmSync('dist', { recursive: true, force: true });
  * - dockerode's BuildKit session, used only by buildImage({ version: '2' });
  *   modelrun builds with the classic builder (src/backends/docker/dockerode-engine.ts).
  * - docker-modem's SSH transport, used only for ssh:// engine addresses,
- *   which engineAddress (src/backends/docker/engine.ts) rejects.
+ *   which engineAddress (src/backends/containers/docker-engine-api.ts) rejects.
  *   With what they load (gRPC, protobuf, an SSH client), these two were
  *   most of the bundle's size and 40 ms of every docker run's start-up.
  * - commander's child_process, used only for executable subcommands

@@ -51,7 +51,6 @@ const rules: ImportRule[] = [
         backendFolderOf(to) === 'containers' ||
         backendFolderOf(to) === backendFolderOf(from)
       ),
-    pending: true,
   },
   {
     name: 'no backend folder imports another backend folder',
@@ -62,7 +61,6 @@ const rules: ImportRule[] = [
     name: 'no backend folder imports guardian/',
     appliesTo: isBackendFolder,
     refuses: inFolder('guardian'),
-    pending: true,
   },
   {
     name: 'containers/ imports no backend folder, nor the registry',
@@ -75,7 +73,6 @@ const rules: ImportRule[] = [
     refuses: (to) =>
       inFolder('backends')(to) &&
       !['src/backends/registry.ts', 'src/backends/contract.ts'].includes(to),
-    pending: true,
   },
   {
     name: 'nothing outside cli/ imports cli/',

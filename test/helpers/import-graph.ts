@@ -76,11 +76,14 @@ export function readImportGraph(root: string): ImportEdge[] {
   });
 }
 
+/** Test code beside the source: test files, and the case tables each backend keeps for them. */
+const TEST_CODE = /(\.test|^config-cases)\.[cm]?ts$/;
+
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return sourceFiles(path);
-    return /\.[cm]?ts$/.test(entry.name) && !/\.test\.[cm]?ts$/.test(entry.name) ? [path] : [];
+    return /\.[cm]?ts$/.test(entry.name) && !TEST_CODE.test(entry.name) ? [path] : [];
   });
 }
 

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import type { EngineAddress } from './engine.js';
+import type { EngineAddress } from '../containers/docker-engine-api.js';
 
 /** A dockerode client for the engine at `address`. Its own module, so that dockerode is loaded only when it is used. */
 export function connectDockerode(address: EngineAddress): Docker {

@@ -1,8 +1,8 @@
 import { createInterface } from 'node:readline';
 import type Docker from 'dockerode';
+import { ALREADY_DONE, type EngineAddress } from '../containers/docker-engine-api.js';
 import type { ContainerSpec } from '../containers/engine-spec.js';
 import type { BuildOptions, DockerEngine, EngineContainer, ProgressMessage } from './client.js';
-import { ALREADY_DONE, type EngineAddress } from './engine.js';
 
 /**
  * The Docker engine at `address`, through dockerode. dockerode is loaded at

@@ -1,10 +1,10 @@
 import { EngineUnavailableError } from '../../errors.js';
 import { undoHandler } from '../../exec/guard.js';
+import { engineAddress, fetchEngineVersion } from '../containers/docker-engine-api.js';
+import type { DockerContainerTask } from '../containers/docker-undo.js';
 import { defineBackend, type RunJob } from '../contract.js';
 import { launcherCopies } from '../mpi-copies.js';
 import { type DockerConfig, dockerConfigSchema } from './config.js';
-import { engineAddress, fetchEngineVersion } from './engine.js';
-import type { DockerContainerTask } from './undo.js';
 
 /** The image a run uses, as a dry run names it before any build. */
 function plannedImage(config: DockerConfig): string {
@@ -66,7 +66,7 @@ export const dockerBackend = defineBackend({
   secretFields: [['env_vars']],
   undo: [
     undoHandler<DockerContainerTask>('docker-container', 'stop', () =>
-      import('./undo.js').then((m) => m.removeAbandonedContainer),
+      import('../containers/docker-undo.js').then((m) => m.removeAbandonedContainer),
     ),
   ],
   async createRunner(config, job, deps) {

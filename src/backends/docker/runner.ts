@@ -4,6 +4,7 @@ import { EngineUnavailableError, isKnownError, RunFailedError } from '../../erro
 import { outputLost, type RunOutput } from '../../exec/run-output.js';
 import { signalName } from '../../exec/signals.js';
 import { endAndWait } from '../../exec/streams.js';
+import type { DockerContainerTask } from '../containers/docker-undo.js';
 import { LABELS } from '../containers/labels.js';
 import { invokingIdentity } from '../containers/settings.js';
 import type { BackendRunner, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
@@ -13,7 +14,6 @@ import { buildContainerSpec } from './container.js';
 import { answered, ENGINE_ANSWER_MS } from './deadline.js';
 import { Demuxer } from './demux.js';
 import { ensureImage } from './image.js';
-import type { DockerContainerTask } from './undo.js';
 
 /** Seconds the engine waits after SIGTERM before it sends SIGKILL. */
 export const DOCKER_GRACE_SECONDS = 10;

@@ -1,7 +1,8 @@
-import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stringEnv } from '../../exec/env.js';
 import type { UndoContext } from '../../exec/guard.js';
-import { type LabelledContainers, removeLabelledContainers } from '../docker/undo.js';
+import { type LabelledContainers, removeLabelledContainers } from '../containers/docker-undo.js';
+import { slurmCliClient } from './cli-client.js';
 
 /**
  * A Slurm job: scancel. With `containers`, the job runs a docker container,
@@ -25,31 +26,16 @@ export type JobContainers = LabelledContainers;
  * DOCKER_HOST; it is a second line, so its failure does not count.
  */
 export async function cancelAbandonedJob(task: SlurmJobTask, context: UndoContext): Promise<void> {
-  await scancel(task.id);
+  const slurm = slurmCliClient(stringEnv(context.env));
+  const answer = await slurm.cancel(task.id);
+  if (!answer.done) throw new Error(answer.said);
   if (task.containers === undefined) return;
-  for (let waited = 0; waited < JOB_END_WAIT_MS && (await jobQueued(task.id)); waited += 500)
+  // A missing squeue reads as a job that has left the queue, as before.
+  const queued = () => slurm.queued(task.id).catch(() => false);
+  for (let waited = 0; waited < JOB_END_WAIT_MS && (await queued()); waited += 500)
     await sleep(500);
   await removeLabelledContainers(task.containers, context).catch(() => undefined);
 }
 
 /** Long enough for Slurm's KillWait (30 s by default) to run out after a cancel. */
 const JOB_END_WAIT_MS = 60_000;
-
-/** Whether squeue still shows the job (pending, running or completing). */
-function jobQueued(id: string): Promise<boolean> {
-  return new Promise((resolve) =>
-    execFile('squeue', ['-h', '-j', id, '-o', '%T'], (error, stdout) =>
-      resolve(error === null && stdout.trim() !== ''),
-    ),
-  );
-}
-
-/** Cancels a job; an id Slurm no longer knows counts as gone. */
-function scancel(id: string): Promise<void> {
-  return new Promise((resolve, reject) =>
-    execFile('scancel', [id], (error, _stdout, stderr) => {
-      if (error === null || /Invalid job id/i.test(stderr)) resolve();
-      else reject(new Error(stderr.trim() || error.message));
-    }),
-  );
-}

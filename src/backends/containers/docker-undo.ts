@@ -1,5 +1,5 @@
 import type { UndoContext } from '../../exec/guard.js';
-import { ALREADY_DONE, engineAddress, engineRequest } from './engine.js';
+import { ALREADY_DONE, engineAddress, engineRequest } from './docker-engine-api.js';
 
 /** A container: removed, or only killed when the config keeps it. */
 export interface DockerContainerTask {

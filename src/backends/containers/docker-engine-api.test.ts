@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { makeTree } from '../../../test/helpers/tree.js';
 import { EngineUnavailableError } from '../../errors.js';
-import { DEFAULT_DOCKER_HOST } from '../containers/docker-host.js';
-import { connectDockerode } from './dockerode-connect.js';
-import { engineAddress, fetchEngineVersion } from './engine.js';
+import { connectDockerode } from '../docker/dockerode-connect.js';
+import { engineAddress, fetchEngineVersion } from './docker-engine-api.js';
+import { DEFAULT_DOCKER_HOST } from './docker-host.js';
 
 /** Stand-ins for the three files of a TLS engine; only their bytes matter here. */
 const TLS_FILES = { 'ca.pem': 'the CA\n', 'cert.pem': 'the client cert\n', 'key.pem': 'the key\n' };

@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { EngineUnavailableError } from '../../errors.js';
-import { DEFAULT_DOCKER_HOST } from '../containers/docker-host.js';
+import { DEFAULT_DOCKER_HOST } from './docker-host.js';
 
 /** Where the Docker engine listens, as DOCKER_HOST spells it. */
 export interface EngineAddress {
