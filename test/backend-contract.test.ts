@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { parse } from 'yaml';
+import type { BackendConfig as PublicBackendConfig } from '../src/api/public-types.js';
 import type { BackendDefinition } from '../src/backends/contract.js';
-import { backendRegistry } from '../src/backends/registry.js';
+import { backendRegistry, type RegisteredBackendConfig } from '../src/backends/registry.js';
 import { validateBackendFile } from '../src/load/backend-config.js';
 import { backendJsonSchema } from '../src/schema/json-schema.js';
 import { configCasesOf } from './cases/backend-cases.js';
@@ -113,3 +114,12 @@ describe.each(backendRegistry.map((backend) => [backend.type, backend] as const)
     });
   },
 );
+
+describe('the library types', () => {
+  it('narrow the config of every registered backend by its type', () => {
+    // The library's union is written out (its declarations must not pull in
+    // the definitions): a backend missing from it fails here.
+    expectTypeOf<PublicBackendConfig['type']>().toEqualTypeOf<RegisteredBackendConfig['type']>();
+    expectTypeOf<PublicBackendConfig>().toEqualTypeOf<RegisteredBackendConfig>();
+  });
+});

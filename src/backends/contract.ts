@@ -162,6 +162,15 @@ export interface BackendDefinition<Task extends GuardTaskBase = GuardTaskBase> {
 }
 
 /**
+ * A definition that still knows its schema's type, from which the registry
+ * derives the union of every backend's config.
+ */
+export type TypedBackend<Task extends GuardTaskBase, Schema extends ConfigSchema> = Omit<
+  BackendDefinition<Task>,
+  'configSchema'
+> & { configSchema(ctx: PathContext): Schema };
+
+/**
  * Makes a backend's definition from its spec. The config's type is inferred
  * from the schema; a config of another type (which the union by `type`
  * never hands over) is a bug, and says so.
@@ -169,7 +178,7 @@ export interface BackendDefinition<Task extends GuardTaskBase = GuardTaskBase> {
 export function defineBackend<
   Schema extends ConfigSchema,
   const Handlers extends readonly UndoHandler<GuardTaskBase>[],
->(spec: BackendSpec<Schema, Handlers>): BackendDefinition<TaskOf<Handlers[number]>> {
+>(spec: BackendSpec<Schema, Handlers>): TypedBackend<TaskOf<Handlers[number]>, Schema> {
   type Config = z.output<Schema>;
   // Validated configs only: the union by `type` hands each schema's output to its own backend.
   const owns = (config: Record<string, unknown>): config is Config & Record<string, unknown> =>

@@ -1,3 +1,4 @@
+import type * as z from 'zod';
 import { apptainerBackend } from './apptainer/index.js';
 import type { BackendDefinition } from './contract.js';
 import { dockerBackend } from './docker/index.js';
@@ -10,6 +11,11 @@ const backends = [localBackend, dockerBackend, apptainerBackend, slurmBackend] a
 /** What the backends' runs hand the guardian: the tasks their definitions can undo. */
 export type BackendGuardTask =
   (typeof backends)[number] extends BackendDefinition<infer Task> ? Task : never;
+
+/** A validated config of any registered backend, which narrows by `type`. */
+export type RegisteredBackendConfig = z.output<
+  ReturnType<(typeof backends)[number]['configSchema']>
+>;
 
 export const backendRegistry: readonly BackendDefinition<BackendGuardTask>[] = backends;
 
