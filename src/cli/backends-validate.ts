@@ -3,6 +3,7 @@ import { validateBackendFile } from '../load/backend-config.js';
 import { fileInput, requireOneStdin, sourceOf } from '../load/file-input.js';
 import type { ValidationResult } from '../load/validate.js';
 import { count } from '../plural.js';
+import { isRecord } from '../records.js';
 import type { BackendsValidateOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
 import { printReport, reportExitCode, summarizeFields } from './validation-report.js';
@@ -32,7 +33,7 @@ export async function runBackendsValidate(
 
 /** "docker · image … · cpu 4": the fields each backend names as its summary. */
 export function summarizeBackend(result: ValidationResult): string {
-  const value = result.value as Record<string, unknown> | undefined;
+  const value = isRecord(result.value) ? result.value : undefined;
   const type = String(value?.type ?? '');
   const backend = findBackend(type);
   return value === undefined || backend === undefined

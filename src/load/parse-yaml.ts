@@ -1,5 +1,8 @@
 import { type Document, isMap, LineCounter, parseDocument } from 'yaml';
+import { isRecord } from '../records.js';
 import { checkStructure, nestingMessage } from './yaml-structure.js';
+
+const NOT_A_MAPPING = 'the file does not hold a mapping';
 
 /** A parsed YAML (or JSON) file that can still say where each of its nodes was written. */
 export interface PositionedDocument {
@@ -49,7 +52,7 @@ export function parseYaml(text: string): ParseResult {
   if (!isMap(doc.contents)) {
     const offset = doc.contents?.range?.[0] ?? 0;
     const { line, col } = lineCounter.linePos(offset);
-    const what = doc.contents === null ? 'the file is empty' : 'the file does not hold a mapping';
+    const what = doc.contents === null ? 'the file is empty' : NOT_A_MAPPING;
     return {
       ok: false,
       failures: [
@@ -74,9 +77,11 @@ export const MAX_ALIAS_COUNT = 100;
 /** Converts to plain data, refusing exponential alias expansion ("billion laughs"). */
 export function toPlainData(
   parsed: PositionedDocument,
-): { ok: true; data: unknown } | { ok: false; message: string } {
+): { ok: true; data: Record<string, unknown> } | { ok: false; message: string } {
   try {
-    return { ok: true, data: parsed.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+    const data: unknown = parsed.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    // parseYaml has refused a document that is not a mapping; checked again for the type.
+    return isRecord(data) ? { ok: true, data } : { ok: false, message: NOT_A_MAPPING };
   } catch (error) {
     const message = (error as Error).message;
     return /excessive alias/i.test(message)

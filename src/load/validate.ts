@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import type { ConfigWarning } from '../backends/contract.js';
 import { count } from '../plural.js';
 import { formatPath, type PathSegment, type Problem } from '../problems.js';
+import { isRecord } from '../records.js';
 import { convertInterpolated } from './convert-interpolated.js';
 import { interpolateDocument } from './interpolate.js';
 import { type ParseResult, type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
@@ -150,7 +151,7 @@ export function validateParsed<T>(
       warnings: [],
     };
   }
-  const data = plain.data as Record<string, unknown>;
+  const data = plain.data;
   const expected = options.expected;
   if (expected !== undefined) {
     if (data[expected.key] === undefined) data[expected.key] = expected.value;
@@ -184,7 +185,7 @@ export function validateParsed<T>(
   // A file with errors still shows its warnings (a secret written into it
   // is worth knowing about while fixing the rest), checked on its values as
   // written, since there is no validated value.
-  const checked = (result.success ? result.data : data) as Record<string, unknown>;
+  const checked = result.success && isRecord(result.data) ? result.data : data;
   const warnings =
     options.warnings === undefined
       ? []

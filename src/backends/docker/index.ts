@@ -1,10 +1,10 @@
-import { EngineUnavailableError } from '../../errors.js';
 import { undoHandler } from '../../exec/guard.js';
-import { engineAddress, fetchEngineVersion } from '../containers/docker-engine-api.js';
+import { engineAddress } from '../containers/docker-engine-api.js';
 import type { DockerContainerTask } from '../containers/docker-undo.js';
 import { defineBackend, type RunJob } from '../contract.js';
 import { launcherCopies } from '../mpi-copies.js';
 import { type DockerConfig, dockerConfigSchema } from './config.js';
+import { probeDocker } from './probe.js';
 
 /** The image a run uses, as a dry run names it before any build. */
 function plannedImage(config: DockerConfig): string {
@@ -37,28 +37,7 @@ export const dockerBackend = defineBackend({
   launcherCopies({ mpiexec, cpu }) {
     return launcherCopies(mpiexec, cpu, { mpiexec: ['mpiexec'] }, 'threads through cpu');
   },
-  async probe({ env, timeoutMs }) {
-    let url = env.DOCKER_HOST ?? '';
-    try {
-      const address = engineAddress(env);
-      url = address.url;
-      const { version, apiVersion } = await fetchEngineVersion(address, timeoutMs);
-      return { available: true, detail: `Docker Engine ${version} (API ${apiVersion}) at ${url}` };
-    } catch (error) {
-      // An address modelrun cannot use says so itself, with its own way out.
-      if (error instanceof EngineUnavailableError)
-        return {
-          available: false,
-          detail: error.message,
-          ...(error.hint === undefined ? {} : { hint: error.hint }),
-        };
-      return {
-        available: false,
-        detail: `cannot reach the Docker engine at ${url}: ${(error as Error).message}`,
-        hint: 'is dockerd running? Start it (`sudo systemctl start docker`), or point DOCKER_HOST at a running engine',
-      };
-    }
-  },
+  probe: probeDocker,
   async plan(config, job: RunJob) {
     const { dockerDryRun } = await import('./container.js');
     return dockerDryRun(config, job, plannedImage(config));

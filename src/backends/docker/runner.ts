@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { EngineUnavailableError, isKnownError, RunFailedError } from '../../errors.js';
+import { isKnownError, RunFailedError } from '../../errors.js';
 import { outputLost, type RunOutput } from '../../exec/run-output.js';
 import { signalName } from '../../exec/signals.js';
 import { endAndWait } from '../../exec/streams.js';
@@ -14,6 +14,7 @@ import { buildContainerSpec } from './container.js';
 import { answered, ENGINE_ANSWER_MS } from './deadline.js';
 import { Demuxer } from './demux.js';
 import { ensureImage } from './image.js';
+import { checkDockerEngine } from './probe.js';
 
 /** Seconds the engine waits after SIGTERM before it sends SIGKILL. */
 export const DOCKER_GRACE_SECONDS = 10;
@@ -49,21 +50,11 @@ export function createDockerRunner(
     stop,
     ms: answerMs,
   });
+  // The check `backends list` shows, through this run's engine client.
   const check = (stop?: AbortSignal) =>
-    (checked ??= answered((s) => engine.version(s), bound('the version request', stop)).then(
-      () => undefined,
-      (error: Error) => {
-        // A silent engine or a stop already says what happened.
-        if (isKnownError(error)) throw error;
-        throw new EngineUnavailableError(
-          `Cannot reach the Docker engine at ${engine.address}: is dockerd running? (${error.message})`,
-          {
-            hint: 'start it (`sudo systemctl start docker`, or `dockerd &`), or point DOCKER_HOST or docker_host at a running engine',
-            cause: error,
-          },
-        );
-      },
-    ));
+    (checked ??= checkDockerEngine(engine, { ms: answerMs, stop }).then(({ error }) => {
+      if (error !== undefined) throw error;
+    }));
 
   return {
     check,

@@ -1,5 +1,6 @@
-import { checkSlurm, slurmCommand, slurmFailure } from './cli.js';
+import { slurmCommand, slurmFailure } from './cli.js';
 import type { CancelAnswer, CancelOptions, SlurmClient } from './client.js';
+import { checkSlurm } from './probe.js';
 import { type JobState, parseSacct, parseScontrol } from './state.js';
 
 /** The Slurm client of the cluster this host submits to, through its commands (sbatch, scontrol…). */

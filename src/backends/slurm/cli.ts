@@ -98,18 +98,3 @@ function sbatchHint(said: string): string {
     "see sbatch's message above; `modelrun run --dry-run` shows the batch script and how it is submitted"
   );
 }
-
-/** Fails fast when sbatch is missing or the controller does not answer. */
-export async function checkSlurm(env: Record<string, string>): Promise<void> {
-  const ping = await slurmCommand('scontrol', ['ping'], env, 15_000);
-  if (ping.code !== 0 || !/\bUP\b/.test(ping.stdout)) {
-    throw new EngineUnavailableError(
-      `the Slurm controller is unreachable: ${(ping.stdout + ping.stderr).trim() || `scontrol ping exited ${ping.code}`}`,
-      {
-        hint: 'check that slurmctld runs (`scontrol ping`), and that this host can reach it',
-      },
-    );
-  }
-  const sbatch = await slurmCommand('sbatch', ['--version'], env, 15_000);
-  if (sbatch.code !== 0) throw slurmFailure('sbatch', sbatch);
-}

@@ -300,8 +300,7 @@ export function slurmConfigSchema(ctx: PathContext) {
       },
     ).optional(),
     container: documented(
-      // As loose as before: narrowed by `type` where it is used.
-      unionByType<{ type: string } & Record<string, unknown>>(
+      unionByType<ApptainerContainerConfig | DockerContainerConfig>(
         [apptainerContainerSchema(ctx), dockerContainerSchema(ctx)],
         ['apptainer', 'docker'],
         'container',

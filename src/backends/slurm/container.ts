@@ -27,9 +27,15 @@ export const DOCKER_STOP_SECONDS = 2;
 /** A Slurm job's apptainer block with the run-wide fields it takes from the job: env_vars and working_dir. */
 export function containerAsApptainer(config: SlurmConfig): ApptainerSettingsFields | undefined {
   const container = config.container;
-  if (container?.type !== 'apptainer') return undefined;
+  return container?.type === 'apptainer' ? withJobFields(container, config) : undefined;
+}
+
+function withJobFields(
+  container: ApptainerContainerConfig,
+  config: SlurmConfig,
+): ApptainerSettingsFields {
   return {
-    ...(container as ApptainerContainerConfig),
+    ...container,
     ...(config.env_vars === undefined ? {} : { env_vars: config.env_vars }),
     ...(config.working_dir === undefined ? {} : { working_dir: config.working_dir }),
   };
@@ -106,7 +112,7 @@ export function containerJobCommand(
   const withCommand: RunJob = { ...job, modelCommand: config.command ?? job.modelCommand };
   const names = Object.keys(config.env_vars ?? {});
   if (container.type === 'apptainer') {
-    const apptainer = containerAsApptainer(config) as ApptainerSettingsFields;
+    const apptainer = withJobFields(container, config);
     // Apptainer passes <PREFIX>NAME into the container as NAME, even with --cleanenv.
     const prefix = apptainer.binary === 'singularity' ? 'SINGULARITYENV_' : 'APPTAINERENV_';
     return [
@@ -116,20 +122,19 @@ export function containerJobCommand(
         .join(' '),
     ].join('\n');
   }
-  const docker = container as DockerContainerConfig;
   const settings = dockerSettings(
-    { ...docker, env_vars: config.env_vars, working_dir: config.working_dir },
+    { ...container, env_vars: config.env_vars, working_dir: config.working_dir },
     withCommand,
-    docker.image,
+    container.image,
   );
   // The job's limits stand in for the block's own (see dockerJobLimits); bytes without a unit, as docker reads them.
-  const limits = dockerJobLimits(config, docker);
+  const limits = dockerJobLimits(config, container);
   const argv = dockerRunArgv({
     ...settings,
     cpus: limits.cpus,
     memory: limits.memoryBytes === undefined ? undefined : String(limits.memoryBytes),
   });
-  return dockerJobLines(docker, job, argv.slice(2));
+  return dockerJobLines(container, job, argv.slice(2));
 }
 
 /**
@@ -180,7 +185,7 @@ export function jobContainers(
     containers: {
       engine: env.DOCKER_HOST || DEFAULT_DOCKER_HOST,
       label: `${LABELS.slurmJobId}=${jobId}`,
-      remove: (container as DockerContainerConfig).remove_container,
+      remove: container.remove_container,
     },
   };
 }

@@ -1,47 +1,10 @@
-import { stringEnv } from '../../exec/env.js';
 import { undoHandler } from '../../exec/guard.js';
 import { secretFileUndo } from '../containers/undo.js';
-import { type Availability, defineBackend, type ProbeOptions } from '../contract.js';
+import { defineBackend } from '../contract.js';
 import { launcherCopies } from '../mpi-copies.js';
-import { slurmCommand } from './cli.js';
 import { slurmConfigSchema } from './config.js';
+import { probeSlurm } from './probe.js';
 import type { SlurmJobTask } from './undo.js';
-
-async function probeSlurm({ env, timeoutMs }: ProbeOptions): Promise<Availability> {
-  const vars = stringEnv(env);
-  try {
-    const ping = await slurmCommand('scontrol', ['ping'], vars, timeoutMs);
-    if (ping.code !== 0 || !/\bUP\b/.test(ping.stdout)) {
-      return {
-        available: false,
-        detail: `the Slurm controller does not answer: ${(ping.stdout + ping.stderr).trim()}`,
-        hint: 'check that slurmctld runs (`scontrol ping`)',
-      };
-    }
-    const config = await slurmCommand('scontrol', ['show', 'config'], vars, timeoutMs);
-    const cluster = /^ClusterName\s*=\s*(\S+)/m.exec(config.stdout)?.[1] ?? 'unknown';
-    const version = /^SLURM_VERSION\s*=\s*(\S+)/m.exec(config.stdout)?.[1] ?? 'unknown';
-    const partitions = await slurmCommand('sinfo', ['-h', '-o', '%P %a %D'], vars, timeoutMs);
-    const list = partitions.stdout
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => {
-        const [name = '', state, nodes] = line.split(' ');
-        return `${name} (${state}, ${nodes} node${nodes === '1' ? '' : 's'})`;
-      });
-    return {
-      available: true,
-      detail: `cluster ${cluster}, Slurm ${version}; partitions: ${list.join(', ') || 'none'}`,
-    };
-  } catch (error) {
-    return {
-      available: false,
-      detail: (error as Error).message,
-      hint: 'run modelrun on a login node of the cluster, or load Slurm first (`module load slurm`)',
-    };
-  }
-}
 
 export const slurmBackend = defineBackend({
   type: 'slurm',
