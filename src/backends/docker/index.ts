@@ -1,6 +1,5 @@
 import { EngineUnavailableError } from '../../errors.js';
 import { undoHandler } from '../../exec/guard.js';
-import { engineAddress, fetchEngineVersion } from '../containers/docker-engine-api.js';
 import type { DockerContainerTask } from '../containers/docker-undo.js';
 import { defineBackend, type RunJob } from '../contract.js';
 import { launcherCopies } from '../mpi-copies.js';
@@ -40,6 +39,10 @@ export const dockerBackend = defineBackend({
   async probe({ env, timeoutMs }) {
     let url = env.DOCKER_HOST ?? '';
     try {
+      // Node's HTTP client is a tenth of a local run's start-up: loaded only to reach the engine.
+      const { engineAddress, fetchEngineVersion } = await import(
+        '../containers/docker-engine-api.js'
+      );
       const address = engineAddress(env);
       url = address.url;
       const { version, apiVersion } = await fetchEngineVersion(address, timeoutMs);
@@ -71,9 +74,10 @@ export const dockerBackend = defineBackend({
   ],
   async createRunner(config, job, deps) {
     // Loaded only when a model runs on Docker; dockerode itself at the first engine call.
-    const [{ createDockerRunner }, { dockerodeEngine }] = await Promise.all([
+    const [{ createDockerRunner }, { dockerodeEngine }, { engineAddress }] = await Promise.all([
       import('./runner.js'),
       import('./dockerode-engine.js'),
+      import('../containers/docker-engine-api.js'),
     ]);
     const engine = dockerodeEngine(engineAddress(deps.env, config.docker_host));
     return createDockerRunner(config, job, deps, engine);
