@@ -28,3 +28,17 @@ export function unionByType<Config extends { type: string }>(
     },
   });
 }
+
+/**
+ * The member type a union by type would hand `input` to: its `type`, when
+ * `input` is a mapping and that is one of `types`. Checking the input against
+ * that member alone gives what the union gives, to the byte, since the union
+ * only passes it on; so a caller builds that one member, not all of them
+ * (building every backend's schema costs more than checking a file). Any
+ * other input gets the union, whose messages name the known types.
+ */
+export function namedType(input: unknown, types: readonly string[]): string | undefined {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return undefined;
+  const type: unknown = Reflect.get(input, 'type');
+  return typeof type === 'string' && types.includes(type) ? type : undefined;
+}

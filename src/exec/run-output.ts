@@ -100,11 +100,11 @@ export async function createRunOutput(options: RunOutputOptions): Promise<RunOut
   }
   const tee = (name: StreamName) =>
     new TeeWritable(async (chunks: Buffer[]) => {
-      // The log file takes a batch in one write; the echo and the tail get
-      // the chunks as they came, so that a reader that stalls in the middle
-      // of one is told within a chunk how much it was not shown.
-      const batch = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-      const kept = files === undefined ? undefined : writeChunk(files[name], batch);
+      // The log file takes a batch in one write (a writev of the chunks as
+      // they came, not a copy of them into one buffer); the echo and the tail
+      // get them one by one, so that a reader that stalls in the middle of
+      // one is told within a chunk how much it was not shown.
+      const kept = files === undefined ? undefined : writeChunks(files[name], chunks);
       for (const chunk of chunks) {
         if (name === 'stderr') tail.push(chunk);
         echoes?.[name].write(prefixer?.apply(name, chunk) ?? chunk);
@@ -220,6 +220,14 @@ class TeeWritable extends Writable {
   ): void {
     this.sink(chunks.map((entry) => entry.chunk)).then(() => callback(), callback);
   }
+}
+
+/** Writes `chunks` in one writev of the file, and waits until it has taken all of them. */
+function writeChunks(file: WriteStream, chunks: Buffer[]): Promise<unknown> {
+  file.cork();
+  const written = Promise.all(chunks.map((chunk) => writeChunk(file, chunk)));
+  file.uncork();
+  return written;
 }
 
 /** The failure reason of a run whose model ran but whose output could not be kept. */

@@ -2,12 +2,12 @@ import type * as z from 'zod';
 import type { BackendConfig, ConfigWarning, SecretField } from '../backends/contract.js';
 import { backendRegistry, backendTypes, findBackend } from '../backends/registry.js';
 import type { PathContext } from '../config/path-context.js';
-import { unionByType } from '../config/union.js';
+import { namedType, unionByType } from '../config/union.js';
 import type { PathSegment } from '../problems.js';
 import { isSecretName } from '../secrets.js';
 import type { ParseResult } from './parse-yaml.js';
 import type { SourceResult } from './read-source.js';
-import { schemaPerFolder } from './schema-cache.js';
+import { schemaPerFolderAndKind } from './schema-cache.js';
 import {
   type ValidateOptions,
   type ValidationResult,
@@ -24,7 +24,11 @@ export function backendConfigSchema(ctx: PathContext): z.ZodType<BackendConfig> 
   return unionByType(schemas, backendTypes, 'backend');
 }
 
-const schemaFor = schemaPerFolder(backendConfigSchema);
+/** The schema of the backend a file names by its `type`, else the union, which says what is wrong with it. */
+const schemaFor = schemaPerFolderAndKind<BackendConfig>(
+  (data) => namedType(data, backendTypes) ?? '',
+  (ctx, type) => findBackend(type)?.configSchema(ctx) ?? backendConfigSchema(ctx),
+);
 
 export interface BackendFileOptions {
   env: NodeJS.ProcessEnv;

@@ -1,14 +1,19 @@
+import { namedType } from '../config/union.js';
 import type { ModelConfig } from '../model/model-config.js';
-import { postprocessorSchema } from '../postprocess/registry.js';
+import { postprocessorSchema, postprocessorTypes } from '../postprocess/registry.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
-import { modelConfigSchema } from './model-schema.js';
+import { modelSchemaKind, modelSchemaOfKind } from './model-schema.js';
 import type { ParseResult } from './parse-yaml.js';
 import type { SourceResult } from './read-source.js';
-import { schemaPerFolder } from './schema-cache.js';
+import { schemaPerFolderAndKind } from './schema-cache.js';
 import { type ValidationResult, validateFile, validateParsed } from './validate.js';
 
-const modelSchemaFor = schemaPerFolder(modelConfigSchema);
-const postprocessorSchemaFor = schemaPerFolder(postprocessorSchema);
+// Only the postprocessors a file names are built: see config/union.ts namedType.
+const modelSchemaFor = schemaPerFolderAndKind(modelSchemaKind, modelSchemaOfKind);
+const postprocessorSchemaFor = schemaPerFolderAndKind(
+  (data) => namedType(data, postprocessorTypes) ?? '*',
+  (ctx, type) => postprocessorSchema(ctx, type === '*' ? undefined : [type]),
+);
 
 /** Validates a model file; `display` is its name as the user wrote it, when `file` has been resolved. */
 export function validateModelFile(

@@ -20,3 +20,29 @@ export function schemaPerFolder<T>(
     return schema;
   };
 }
+
+/**
+ * A schema built for the data it checks: only the members of a union by
+ * type that the data names (config/union.ts namedType). `kind` says which,
+ * as a string; the schema depends on the folder and the kind only, so files
+ * of one kind in one folder share it.
+ */
+export function schemaPerFolderAndKind<T>(
+  kind: (data: Record<string, unknown>) => string,
+  factory: (ctx: PathContext, kind: string) => z.ZodType<T>,
+): (file: string) => (data: Record<string, unknown>) => z.ZodType<T> {
+  const cache = new Map<string, z.ZodType<T>>();
+  return (file) => {
+    const dir = dirname(resolve(file));
+    return (data) => {
+      const which = kind(data);
+      const key = `${which}\0${dir}`;
+      let schema = cache.get(key);
+      if (schema === undefined) {
+        schema = factory(diskPathContext(dir), which);
+        cache.set(key, schema);
+      }
+      return schema;
+    };
+  };
+}

@@ -43,6 +43,13 @@ export interface ValidateOptions {
   ) => ConfigWarning[];
 }
 
+/**
+ * The schema to check a file against, or a function that picks it from the
+ * file's data (after interpolation), for a schema built only for the types
+ * the data names (load/schema-cache.ts schemaPerFolderAndKind).
+ */
+export type SchemaChoice<T> = z.ZodType<T> | ((data: Record<string, unknown>) => z.ZodType<T>);
+
 /** Each round converts what the last check showed; more than a few means nothing more will change. */
 const MAX_CONVERSION_ROUNDS = 4;
 
@@ -61,7 +68,7 @@ interface RawProblem {
 /** Reads, parses, interpolates and validates one file against `schema`. */
 export function validateFile<T>(
   file: string,
-  schema: z.ZodType<T>,
+  schema: SchemaChoice<T>,
   options: ValidateOptions,
 ): ValidationResult<T> {
   const shown = options.display ?? file;
@@ -103,7 +110,7 @@ export function readForValidation(
 export function validateText<T>(
   file: string,
   text: string,
-  schema: z.ZodType<T>,
+  schema: SchemaChoice<T>,
   options: ValidateOptions,
 ): ValidationResult<T> {
   return validateParsed(file, parseYaml(text), schema, options);
@@ -113,7 +120,7 @@ export function validateText<T>(
 export function validateParsed<T>(
   file: string,
   parsed: ParseResult,
-  schema: z.ZodType<T>,
+  choice: SchemaChoice<T>,
   options: ValidateOptions,
 ): ValidationResult<T> {
   if (!parsed.ok) {
@@ -163,6 +170,7 @@ export function validateParsed<T>(
     }
   }
 
+  const schema = typeof choice === 'function' ? choice(data) : choice;
   let result = schema.safeParse(data, { error: friendlyMessages });
   // Values from the environment are text; where the schema wanted a number
   // or a boolean, read them as one and check again. A conversion can let a

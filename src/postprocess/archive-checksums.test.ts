@@ -5,7 +5,8 @@ import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { diskPathContext } from '../config/path-context.js';
 import { archivePostprocessor } from './archive.js';
 import { listedName } from './archive-checksums.js';
-import { checksumLine, checksumPostprocessor } from './checksum.js';
+import { checksumPostprocessor } from './checksum.js';
+import { checksumLine } from './checksum-run.js';
 import type { PostprocessContext, PostprocessorConfig, PostprocessorDefinition } from './types.js';
 
 const HEX = 'a'.repeat(64);

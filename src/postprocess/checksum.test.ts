@@ -13,7 +13,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asNobody, cannotBecomeNobody } from '../../test/helpers/as-nobody.js';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { diskPathContext } from '../config/path-context.js';
-import { checksumConfigSchema, checksumLine, checksumPostprocessor } from './checksum.js';
+import { checksumConfigSchema, checksumPostprocessor } from './checksum.js';
+import { checksumLine } from './checksum-run.js';
 import type { PostprocessContext, PostprocessorConfig } from './types.js';
 
 const exec = promisify(execFile);

@@ -2,6 +2,9 @@ import * as z from 'zod';
 import { typeField } from '../config/base.js';
 import { documented, schemaReference } from '../config/fields.js';
 
+/** modelrun's lock, run record and history: never part of the model's outputs. */
+export const MODELRUN_FOLDER = '.modelrun';
+
 /** Fields every postprocessor config has, whatever its type. */
 export function postprocessorFields<T extends string>(type: T, description: string) {
   return {

@@ -2,7 +2,6 @@ import * as z from 'zod';
 import { documented, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
 import { postprocessorFields } from './common.js';
-import { describeCount, selectFiles, stagingDirProblem } from './select-files.js';
 import { definePostprocessor } from './types.js';
 
 export function noopConfigSchema(_ctx: PathContext) {
@@ -29,6 +28,8 @@ export const noopPostprocessor = definePostprocessor({
   template: { required: {} },
   async run({ validate_outputs }, context) {
     if (!validate_outputs) return { status: 'succeeded', summary: 'nothing to check' };
+    // The file walker loads only when a run is postprocessed, not when a model file is read.
+    const { describeCount, selectFiles, stagingDirProblem } = await import('./select-files.js');
     const problem = await stagingDirProblem(context.stagingDir);
     if (problem !== undefined) return { status: 'failed', summary: problem };
     const files = await selectFiles(context.stagingDir, { include: ['**'], exclude: [] });

@@ -4,6 +4,7 @@ import { isAbsolute } from 'node:path';
 import { glob } from 'tinyglobby';
 import { count } from '../plural.js';
 import { SECRET_FILE_PATHS } from '../secret-files.js';
+import { MODELRUN_FOLDER } from './common.js';
 import { type CrawledEntry, type CrawlerReaddir, crawlerFs } from './crawler-fs.js';
 import { describeLeftOut, type LeftOut, leftOutBecause } from './left-out.js';
 import { fsPath, spellName, unspell } from './name-spelling.js';
@@ -32,10 +33,7 @@ export interface Selection {
 }
 
 export type { LeftOut };
-export { describeLeftOut };
-
-/** modelrun's lock, run record and history: never part of the model's outputs. */
-export const MODELRUN_FOLDER = '.modelrun';
+export { describeLeftOut, MODELRUN_FOLDER };
 
 /**
  * What under `stagingDir` the globs select: regular files and symlinks (each

@@ -1,10 +1,8 @@
 import { undoHandler } from '../../exec/guard.js';
-import { engineAddress } from '../containers/docker-engine-api.js';
 import type { DockerContainerTask } from '../containers/docker-undo.js';
 import { defineBackend, type RunJob } from '../contract.js';
 import { launcherCopies } from '../mpi-copies.js';
 import { type DockerConfig, dockerConfigSchema } from './config.js';
-import { probeDocker } from './probe.js';
 
 /** The image a run uses, as a dry run names it before any build. */
 function plannedImage(config: DockerConfig): string {
@@ -37,7 +35,8 @@ export const dockerBackend = defineBackend({
   launcherCopies({ mpiexec, cpu }) {
     return launcherCopies(mpiexec, cpu, { mpiexec: ['mpiexec'] }, 'threads through cpu');
   },
-  probe: probeDocker,
+  // Node's HTTP client is a tenth of a local run's start-up: loaded only to reach the engine.
+  probe: async (request) => (await import('./probe.js')).probeDocker(request),
   async plan(config, job: RunJob) {
     const { dockerDryRun } = await import('./container.js');
     return dockerDryRun(config, job, plannedImage(config));
@@ -50,9 +49,10 @@ export const dockerBackend = defineBackend({
   ],
   async createRunner(config, job, deps) {
     // Loaded only when a model runs on Docker; dockerode itself at the first engine call.
-    const [{ createDockerRunner }, { dockerodeEngine }] = await Promise.all([
+    const [{ createDockerRunner }, { dockerodeEngine }, { engineAddress }] = await Promise.all([
       import('./runner.js'),
       import('./dockerode-engine.js'),
+      import('../containers/docker-engine-api.js'),
     ]);
     const engine = dockerodeEngine(engineAddress(deps.env, config.docker_host));
     return createDockerRunner(config, job, deps, engine);
