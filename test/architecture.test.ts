@@ -3,6 +3,8 @@ import { REPO_ROOT } from './helpers/cli.js';
 import {
   backendFolderOf,
   breaches,
+  computedImports,
+  computedImportsOf,
   type ImportEdge,
   type ImportRule,
   importsOf,
@@ -56,6 +58,24 @@ const rules: ImportRule[] = [
     name: 'no backend folder imports another backend folder',
     appliesTo: isBackendFolder,
     refuses: otherBackend,
+  },
+  {
+    name: 'the shared backend files (src/backends/*.ts but the registry) import only exec/, config/, root files, each other and containers/',
+    appliesTo: isBackendShared,
+    refuses: (to) =>
+      !(
+        inFolder('exec')(to) ||
+        inFolder('config')(to) ||
+        isRootLeaf(to) ||
+        isBackendShared(to) ||
+        backendFolderOf(to) === 'containers'
+      ),
+  },
+  {
+    name: 'only the library entry and cli/ import api/',
+    appliesTo: (file) =>
+      !inFolder('api')(file) && !inFolder('cli')(file) && file !== 'src/index.ts',
+    refuses: inFolder('api'),
   },
   {
     name: 'no backend folder imports guardian/',
@@ -114,6 +134,19 @@ describe('the layering of src/', () => {
 });
 
 describe('the import reader', () => {
+  it('finds no import whose specifier is computed, which it could not follow', () => {
+    expect(computedImports(REPO_ROOT)).toEqual([]);
+  });
+
+  it('tells a computed import from a written one', () => {
+    const text = [
+      "const a = await import('./a.js');",
+      'const b = await import(`../docker/${name}.js`);',
+      'const c = await import(path);',
+    ].join('\n');
+    expect(computedImportsOf(text)).toEqual([2, 3]);
+  });
+
   it('finds the imports of src/, each to a file that exists', () => {
     const ours = graph.filter((edge) => edge.to !== undefined);
     // Hundreds of imports: a reader that found none would let every rule pass.

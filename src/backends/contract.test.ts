@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { strictObject } from '../config/fields.js';
 import { diskPathContext } from '../config/path-context.js';
-import { processGroupUndo } from '../exec/guard.js';
+import { processGroupUndo, undoHandler } from '../exec/guard.js';
 import { type BackendConfig, defineBackend, requireAvailable } from './contract.js';
 
 const JOB = { runId: 'r1', stagingDir: '/tmp/r1', modelCommand: undefined };
@@ -95,5 +95,17 @@ describe('defineBackend', () => {
       }),
     );
     expect(() => requireAvailable({ available: true, detail: 'on' })).not.toThrow();
+  });
+});
+
+describe('undoHandler', () => {
+  it('undoes one kind: a task type of two kinds cannot claim only one of them', () => {
+    type Volume = { kind: 'volume'; id: string };
+    type Network = { kind: 'network'; id: string };
+    const undo = async () => {};
+    const volume = undoHandler<Volume>('volume', 'stop', async () => undo);
+    // @ts-expect-error a handler for volumes that would let the runner hand over networks too
+    const both = undoHandler<Volume | Network>('volume', 'stop', async () => undo);
+    expect([volume.kind, both.kind]).toEqual(['volume', 'volume']);
   });
 });

@@ -53,9 +53,17 @@ export interface UndoHandler<Task extends GuardTaskBase = GuardTaskBase> {
   undo(task: Task, context: UndoContext): Promise<void>;
 }
 
-/** An undo handler whose code `load` imports at the first task of `kind`. */
+/** True when `T` is a union of more than one type. */
+type IsUnion<T, All = T> = T extends unknown ? ([All] extends [T] ? false : true) : never;
+
+/**
+ * An undo handler whose code `load` imports at the first task of `kind`.
+ * One handler undoes one kind: a task type that is a union of kinds makes
+ * `kind` `never`, so no handler can claim kinds it does not undo (the
+ * runner's guard takes the kinds of the handlers' task types).
+ */
 export function undoHandler<Task extends GuardTaskBase>(
-  kind: Task['kind'],
+  kind: IsUnion<Task['kind']> extends true ? never : Task['kind'],
   stage: UndoStage,
   load: () => Promise<(task: Task, context: UndoContext) => Promise<void>>,
 ): UndoHandler<Task> {

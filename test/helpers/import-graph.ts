@@ -76,14 +76,46 @@ export function readImportGraph(root: string): ImportEdge[] {
   });
 }
 
-/** Test code beside the source: test files, and the case tables each backend keeps for them. */
-const TEST_CODE = /(\.test|^config-cases)\.[cm]?ts$/;
+/** Test code beside the source: test files, and the case table in each backend's folder. */
+function isTestCode(path: string): boolean {
+  const file = path.split(sep).join('/');
+  return /\.test\.[cm]?ts$/.test(file) || /\/src\/backends\/[^/]+\/config-cases\.ts$/.test(file);
+}
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return sourceFiles(path);
-    return /\.[cm]?ts$/.test(entry.name) && !TEST_CODE.test(entry.name) ? [path] : [];
+    return /\.[cm]?ts$/.test(entry.name) && !isTestCode(path) ? [path] : [];
+  });
+}
+
+/**
+ * The dynamic imports of a source text whose specifier is computed
+ * (`import(\`../${name}.js\`)`, `import(path)`): the import reader cannot
+ * see where they lead, so the layering could not be checked.
+ */
+export function computedImportsOf(text: string): number[] {
+  const source = ts.createSourceFile('x.ts', text, ts.ScriptTarget.Latest, true);
+  const lines: number[] = [];
+  const visit = (node: TypeScript.Node): void => {
+    if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      !(node.arguments[0] !== undefined && ts.isStringLiteral(node.arguments[0]))
+    )
+      lines.push(source.getLineAndCharacterOfPosition(node.getStart()).line + 1);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return lines;
+}
+
+/** Every computed dynamic import under `src/` but tests: `src/backends/slurm/runner.ts:12`. */
+export function computedImports(root: string): string[] {
+  return sourceFiles(join(root, 'src')).flatMap((path) => {
+    const from = relative(root, path).split(sep).join('/');
+    return computedImportsOf(readFileSync(path, 'utf8')).map((line) => `${from}:${line}`);
   });
 }
 
