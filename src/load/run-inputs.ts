@@ -40,10 +40,9 @@ export function requirePlaced<T>(result: ValidationResult<T>, what: string): Pla
 
 /** Without a backend config, the model runs on the local backend with its defaults. */
 export function defaultBackend(modelFile: string): BackendConfig {
-  const parsed = localBackend
-    .configSchema(diskPathContext(dirname(resolve(modelFile))))
-    .parse({ type: 'local' });
-  return parsed as BackendConfig;
+  return localBackend.configSchema(diskPathContext(dirname(resolve(modelFile)))).parse({
+    type: 'local',
+  });
 }
 
 export function loadPostprocessors(

@@ -142,14 +142,14 @@ function loadPipeline(
   const { value: pipeline, place: inPipeline } = read;
   const { model, backend } = pipeline;
   return collectRunRequest({
-    model: () => (typeof model === 'string' ? requireModel(model, ctx) : (model as ModelConfig)),
+    model: () => (typeof model === 'string' ? requireModel(model, ctx) : model),
     ...(typeof backend === 'string'
       ? { backend: () => loadBackend(backend, ctx) }
       : backend === undefined
         ? {}
         : {
             backend: () => ({
-              value: backend as BackendConfig,
+              value: backend,
               place: (path, message) => inPipeline(['backend', ...path], message),
             }),
           }),
