@@ -26,11 +26,6 @@ export interface ImportRule {
   appliesTo(file: string): boolean;
   /** Whether importing `to` from `from` breaks the rule. */
   refuses(to: string, from: string): boolean;
-  /**
-   * Still broken on purpose, by work under way elsewhere: the rule runs as a
-   * test that must fail, so the day it passes the flag has to go.
-   */
-  pending?: true;
 }
 
 /**
