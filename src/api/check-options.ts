@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { closestMatch } from '../config/did-you-mean.js';
 import { UsageError } from '../errors.js';
+import { isRecord } from '../records.js';
 
 /**
  * Checks the options of a library call by hand, as plain JavaScript callers
@@ -11,21 +12,18 @@ import { UsageError } from '../errors.js';
 
 type Check = (value: unknown) => string | undefined;
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const source: Check = (v) =>
-  (typeof v === 'string' && v !== '') || isObject(v)
+  (typeof v === 'string' && v !== '') || isRecord(v)
     ? undefined
     : 'a path (a non-empty string) or a config object';
 
 const env: Check = (v) =>
-  isObject(v) && Object.values(v).every((x) => x === undefined || typeof x === 'string')
+  isRecord(v) && Object.values(v).every((x) => x === undefined || typeof x === 'string')
     ? undefined
     : 'an object of strings, such as process.env';
 
 const stream: Check = (v) =>
-  isObject(v) && typeof v.write === 'function' ? undefined : 'a stream (an object with write())';
+  isRecord(v) && typeof v.write === 'function' ? undefined : 'a stream (an object with write())';
 const callback: Check = (v) => (typeof v === 'function' ? undefined : 'a function');
 const flag: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
 
@@ -55,7 +53,7 @@ const validateChecks: Record<string, Check> = {
 
 /** Throws a UsageError for options runModel cannot take; `cwd` must be an existing folder. */
 export function checkRunOptions(options: unknown): void {
-  if (!isObject(options))
+  if (!isRecord(options))
     throw new UsageError('runModel needs an options object', {
       hint: "call runModel({ model: 'model.yml' })",
     });
@@ -70,7 +68,7 @@ export function checkRunOptions(options: unknown): void {
 /** Throws a UsageError for options a validate function cannot take. */
 export function checkValidateOptions(name: string, options: unknown): void {
   if (options === undefined) return;
-  if (!isObject(options))
+  if (!isRecord(options))
     throw new UsageError(`${name}'s options must be an object`, {
       hint: 'give { env, file }, or leave them out',
     });

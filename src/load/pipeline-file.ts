@@ -3,6 +3,7 @@ import { describeValue, documented, schemaReference, strictObject } from '../con
 import type { PathContext } from '../config/path-context.js';
 import { existingPath } from '../config/paths.js';
 import { postprocessorListSchema } from '../postprocess/registry.js';
+import { isRecord } from '../records.js';
 import { backendConfigSchema } from './backend-config.js';
 import { modelConfigSchema } from './model-schema.js';
 import type { ParseResult } from './parse-yaml.js';
@@ -22,7 +23,7 @@ export function pipelineConfigSchema(ctx: PathContext) {
         // A value of neither shape fits no branch, and zod would say only "Invalid input".
         // For a text or a mapping, the branch it was written as reports its own problems.
         error: (issue) =>
-          typeof issue.input === 'string' || isMapping(issue.input)
+          typeof issue.input === 'string' || isRecord(issue.input)
             ? undefined
             : `must be the path of a ${what} file, or the ${what} written inline as a mapping; got ${describeValue(issue.input)}`,
       },
@@ -45,10 +46,6 @@ export function pipelineConfigSchema(ctx: PathContext) {
       examples: [[{ type: 'checksum' }]],
     }).optional(),
   });
-}
-
-function isMapping(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export type PipelineConfig = z.output<ReturnType<typeof pipelineConfigSchema>>;

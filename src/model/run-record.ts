@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readOwnFile, replaceFile } from '../exec/link-safe.js';
+import { isRecord } from '../records.js';
 import { maskSecretKeys, type Redactor } from '../secrets.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
@@ -164,16 +165,14 @@ export async function readRunRecord(path: string): Promise<RunRecord | undefined
 }
 
 function isRunRecord(value: unknown): value is RunRecord {
-  const isObject = (v: unknown): v is Record<string, unknown> =>
-    typeof v === 'object' && v !== null && !Array.isArray(v);
   return (
-    isObject(value) &&
+    isRecord(value) &&
     typeof value.run_id === 'string' &&
     typeof value.status === 'string' &&
-    isObject(value.backend) &&
-    isObject(value.backend.config) &&
-    isObject(value.stages) &&
-    isObject(value.stages.run) &&
+    isRecord(value.backend) &&
+    isRecord(value.backend.config) &&
+    isRecord(value.stages) &&
+    isRecord(value.stages.run) &&
     (value.postprocess === undefined || Array.isArray(value.postprocess))
   );
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readOwnFile, replaceFile } from '../exec/link-safe.js';
+import { isRecord } from '../records.js';
 import { MODELRUN_FOLDER } from './select-files.js';
 
 /**
@@ -20,9 +21,7 @@ async function readWritten(stagingDir: string): Promise<Written> {
   const text = await readOwnFile(join(stagingDir, WRITTEN_PATH)).catch(() => undefined);
   try {
     const value: unknown = JSON.parse(text ?? '{}');
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Written)
-      : {};
+    return isRecord(value) ? (value as Written) : {};
   } catch {
     return {};
   }
