@@ -1,8 +1,5 @@
 import { type AnyFileResult, validateAnyFile } from '../load/any-file.js';
 import { fileInput, requireOneStdin, sourceOf } from '../load/file-input.js';
-import type { FileKind } from '../load/file-kind.js';
-import type { PipelineConfig } from '../load/pipeline-file.js';
-import type { ValidationResult } from '../load/validate.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { summarizeBackend } from './backends-validate.js';
 import type { ValidateOptions } from './command-options.js';
@@ -27,36 +24,44 @@ export async function runValidate(
       ...(options.kind === undefined ? {} : { kind: options.kind }),
     });
   });
-  printReport(results, options.format, output, (result) => summarize(result as AnyFileResult));
+  printReport(results, options.format, output, summarize);
   return reportExitCode(results);
 }
 
 /** The kind the file was checked as, then what matters most in it. */
 function summarize(result: AnyFileResult): string {
   if (result.kind === undefined || result.value === undefined) return '';
-  const detail = SUMMARIES[result.kind](result);
+  const detail = summaryOf(result);
   return detail === '' ? result.kind : `${result.kind} · ${detail}`;
 }
 
-const SUMMARIES: Record<FileKind, (result: ValidationResult) => string> = {
-  model: (result) => summarizeModel(result.value as ModelConfig),
-  pipeline: (result) => {
-    const pipeline = result.value as PipelineConfig;
-    // The path as written in the file, not as resolved.
-    const written = result.data?.model;
-    const model =
-      typeof written === 'string' ? written : `run ${(pipeline.model as ModelConfig).run_id}`;
-    const backend =
-      pipeline.backend === undefined
-        ? 'local'
-        : typeof pipeline.backend === 'string'
-          ? pipeline.backend
-          : String(pipeline.backend.type);
-    return `model ${model} · backend ${backend}`;
-  },
-  postprocessor: (result) => String((result.value as { type: string }).type),
-  backend: summarizeBackend,
-};
+function summaryOf(result: AnyFileResult): string {
+  switch (result.kind) {
+    case 'model':
+      return result.value === undefined ? '' : summarizeModel(result.value);
+    case 'pipeline': {
+      const pipeline = result.value;
+      if (pipeline === undefined) return '';
+      // The path as written in the file, not as resolved.
+      const written = result.data?.model;
+      const model =
+        typeof pipeline.model === 'string' ? String(written) : `run ${pipeline.model.run_id}`;
+      const backend =
+        pipeline.backend === undefined
+          ? 'local'
+          : typeof pipeline.backend === 'string'
+            ? pipeline.backend
+            : String(pipeline.backend.type);
+      return `model ${model} · backend ${backend}`;
+    }
+    case 'postprocessor':
+      return result.value === undefined ? '' : String(result.value.type);
+    case 'backend':
+      return summarizeBackend(result);
+    default:
+      return '';
+  }
+}
 
 function summarizeModel(model: ModelConfig): string {
   const parts = [`run ${model.run_id}`];

@@ -6,11 +6,11 @@ import type { ReportFormat } from './command-options.js';
 import type { Output } from './output.js';
 
 /** Prints validation results in the chosen format; shared by every `validate` command. */
-export function printReport(
-  results: ValidationResult[],
+export function printReport<Result extends ValidationResult>(
+  results: Result[],
   format: ReportFormat,
   output: Output,
-  summarize: (result: ValidationResult) => string,
+  summarize: (result: Result) => string,
 ): void {
   if (format === 'json') output.raw(`${JSON.stringify(results.map(toJson), null, 2)}\n`);
   else if (format === 'github') printGithub(results, output);
@@ -35,10 +35,10 @@ function toJson(result: ValidationResult) {
   };
 }
 
-function printText(
-  results: ValidationResult[],
+function printText<Result extends ValidationResult>(
+  results: Result[],
   output: Output,
-  summarize: (r: ValidationResult) => string,
+  summarize: (r: Result) => string,
 ): void {
   const { style } = output;
   for (const result of results) {

@@ -1,11 +1,13 @@
+import type { BackendConfig } from '../backends/contract.js';
 import { backendTypes } from '../backends/registry.js';
 import { closestMatch } from '../config/did-you-mean.js';
+import type { ModelConfig, PostprocessorConfig } from '../model/model-config.js';
 import { postprocessorTypes } from '../postprocess/registry.js';
 import { validateBackendParsed } from './backend-config.js';
 import { FILE_KINDS, type FileKind } from './file-kind.js';
 import { validateModelParsed, validatePostprocessorParsed } from './model-file.js';
 import { type ParseResult, type PositionedDocument, parseYaml } from './parse-yaml.js';
-import { validatePipelineParsed } from './pipeline-file.js';
+import { type PipelineConfig, validatePipelineParsed } from './pipeline-file.js';
 import { locate } from './positions.js';
 import type { SourceResult } from './read-source.js';
 import { readForValidation, type ValidationResult } from './validate.js';
@@ -20,19 +22,35 @@ export interface AnyFileOptions {
   source?: SourceResult;
 }
 
-/** A checked file of any kind, and the kind it was checked as (undefined when none could be told). */
-export type AnyFileResult = ValidationResult & { kind: FileKind | undefined };
+/**
+ * A checked file of any kind, with the kind it was checked as, which
+ * narrows its value; `kind` is undefined when none could be told.
+ */
+export type AnyFileResult =
+  | (ValidationResult<ModelConfig> & { kind: 'model' })
+  | (ValidationResult<PipelineConfig> & { kind: 'pipeline' })
+  | (ValidationResult<PostprocessorConfig> & { kind: 'postprocessor' })
+  | (ValidationResult<BackendConfig> & { kind: 'backend' })
+  | (ValidationResult & { kind: undefined });
 
-const VALIDATORS: Record<
-  FileKind,
-  (file: string, shown: string, parsed: ParseResult, env: NodeJS.ProcessEnv) => ValidationResult
-> = {
-  model: validateModelParsed,
-  pipeline: validatePipelineParsed,
-  postprocessor: validatePostprocessorParsed,
-  backend: (file, shown, parsed, env) =>
-    validateBackendParsed(file, parsed, { env, display: shown }),
-};
+function checkAs(
+  kind: FileKind,
+  file: string,
+  shown: string,
+  parsed: ParseResult,
+  env: NodeJS.ProcessEnv,
+): AnyFileResult {
+  switch (kind) {
+    case 'model':
+      return { ...validateModelParsed(file, shown, parsed, env), kind };
+    case 'pipeline':
+      return { ...validatePipelineParsed(file, shown, parsed, env), kind };
+    case 'postprocessor':
+      return { ...validatePostprocessorParsed(file, shown, parsed, env), kind };
+    case 'backend':
+      return { ...validateBackendParsed(file, parsed, { env, display: shown }), kind };
+  }
+}
 
 /** Validates a model, pipeline, postprocessor or backend file, as `kind` or as its content shows. */
 export function validateAnyFile(file: string, options: AnyFileOptions): AnyFileResult {
@@ -42,8 +60,7 @@ export function validateAnyFile(file: string, options: AnyFileOptions): AnyFileR
   // Parsed once: the kind is read from the same document that is then checked.
   const parsed = parseYaml(read.text);
   const kind = options.kind ?? (parsed.ok ? detectKind(parsed.parsed) : undefined);
-  if (typeof kind === 'string')
-    return { ...VALIDATORS[kind](file, shown, parsed, options.env), kind };
+  if (typeof kind === 'string') return checkAs(kind, file, shown, parsed, options.env);
   // Text that does not parse says so in any kind's terms; the model's will do.
   if (kind === undefined)
     return { ...validateModelParsed(file, shown, parsed, options.env), kind: undefined };
