@@ -1,10 +1,12 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { slurmCliClient } from '../src/backends/slurm/cli-client.js';
 import { FINAL_STATES, type JobState } from '../src/backends/slurm/state.js';
-import { RunFailedError } from '../src/errors.js';
+import { EngineUnavailableError, RunFailedError } from '../src/errors.js';
 import { stringEnv } from '../src/exec/env.js';
 import { reportMissingEngine, slurmUnavailable } from './helpers/engines.js';
+import { makeTree } from './helpers/tree.js';
 import { uniqueId } from './helpers/unique-id.js';
 
 const missing = slurmUnavailable();
@@ -78,6 +80,31 @@ describe.skipIf(missing !== undefined)('the Slurm client, against a real cluster
     expect(await client.query('999999999')).toBeUndefined();
     expect(await client.queued('999999999')).toBe(false);
     expect(await client.cancel('999999999')).toEqual({ done: true });
+  });
+
+  it('rejects, and does not take the job as gone, when the controller gives no answer', async () => {
+    const id = await submitHeld();
+    // This cluster's settings, with a controller port nothing listens on and short waits.
+    const conf = readFileSync(process.env.SLURM_CONF ?? '/etc/slurm/slurm.conf', 'utf8')
+      .split('\n')
+      .filter((line) => !/^\s*(SlurmctldPort|MessageTimeout|TCPTimeout)\s*=/i.test(line));
+    const tree = makeTree();
+    try {
+      writeFileSync(
+        tree.path('slurm.conf'),
+        [...conf, 'SlurmctldPort=1', 'MessageTimeout=1', 'TCPTimeout=1', ''].join('\n'),
+      );
+      const silent = slurmCliClient({
+        ...stringEnv(process.env),
+        SLURM_CONF: tree.path('slurm.conf'),
+      });
+      const error = await silent.query(id).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EngineUnavailableError);
+      expect((error as Error).message).toMatch(/^the Slurm controller is unreachable: .*contact/);
+    } finally {
+      tree.remove();
+    }
+    expect(await client.query(id)).toMatchObject({ state: 'PENDING' });
   });
 
   it("hands back sbatch's refusal with what to check", async () => {

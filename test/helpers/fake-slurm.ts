@@ -34,8 +34,11 @@ export class TestClock implements PollClock {
 
 /** One stretch of a job's life, as the queue shows it. */
 export interface FakeStep {
-  /** What a look at the job shows; `gone` once Slurm no longer knows the job. */
-  state: JobState | 'gone';
+  /**
+   * What a look at the job shows; `gone` once Slurm no longer knows the job,
+   * `no answer` while the controller does not answer (query rejects, scancel fails).
+   */
+  state: JobState | 'gone' | 'no answer';
   /** How many looks show this state; 1 by default. The last step stays. */
   looks?: number;
   /** Appended to the job's output and error files when the job gets here. */
@@ -70,6 +73,13 @@ export interface FakeSlurmOptions {
 }
 
 const CANCELLED: JobState = { state: 'CANCELLED', exitCode: 0, signal: 15 };
+
+/** What scontrol and scancel say while the controller is too busy to answer. */
+const NO_ANSWER = {
+  code: 1,
+  stdout: '',
+  stderr: 'slurm_load_jobs error: Socket timed out on send/recv operation\n',
+};
 
 /**
  * A Slurm cluster in memory, behind our own SlurmClient interface, with one
@@ -109,6 +119,7 @@ export class FakeSlurm implements SlurmClient {
     const step = this.looks.length > 1 ? this.looks.shift() : this.looks[0];
     if (step === undefined) return undefined;
     if (step !== this.current) this.reach(step);
+    if (step.state === 'no answer') throw slurmFailure('scontrol', NO_ANSWER);
     return step.state === 'gone' ? undefined : step.state;
   }
 
@@ -120,6 +131,7 @@ export class FakeSlurm implements SlurmClient {
     // Not looked at yet, the job is as its first step says.
     const still = this.current ?? this.looks[0];
     const now = still?.state;
+    if (now === 'no answer') return { done: false, said: NO_ANSWER.stderr.trim() };
     if (jobId !== this.jobId || still === undefined || now === undefined || now === 'gone')
       return { done: true };
     if (FINAL_STATES.has(now.state)) return { done: true };
@@ -133,7 +145,8 @@ export class FakeSlurm implements SlurmClient {
     this.calls.push(`squeue ${jobId}`);
     const now = this.current?.state;
     return (
-      jobId === this.jobId && now !== undefined && now !== 'gone' && !FINAL_STATES.has(now.state)
+      // As squeue's failure reads in the real client: not queued.
+      jobId === this.jobId && typeof now === 'object' && !FINAL_STATES.has(now.state)
     );
   }
 

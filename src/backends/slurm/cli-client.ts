@@ -3,6 +3,9 @@ import type { CancelAnswer, CancelOptions, SlurmClient } from './client.js';
 import { checkSlurm } from './probe.js';
 import { type JobState, parseSacct, parseScontrol } from './state.js';
 
+/** What scontrol says of a job id it does not know, or no longer knows. */
+const UNKNOWN_JOB = /Invalid job id specified/i;
+
 /** The Slurm client of the cluster this host submits to, through its commands (sbatch, scontrol…). */
 export function slurmCliClient(env: Record<string, string>): SlurmClient {
   return {
@@ -34,7 +37,8 @@ export function slurmCliClient(env: Record<string, string>): SlurmClient {
 /**
  * The job's state from scontrol, which needs no accounting database; once
  * the job has left scontrol's memory, from sacct where accounting exists.
- * Undefined when neither knows the job.
+ * Undefined when neither knows the job. Rejects when scontrol got no answer
+ * (the controller is down, restarting or busy): that says nothing of the job.
  */
 async function readJobState(
   jobId: string,
@@ -44,6 +48,8 @@ async function readJobState(
   if (shown.code === 0) {
     const state = parseScontrol(shown.stdout);
     if (state !== undefined) return state;
+  } else if (!UNKNOWN_JOB.test(shown.stderr)) {
+    throw slurmFailure('scontrol', shown);
   }
   const sacct = await slurmCommand(
     'sacct',

@@ -26,7 +26,10 @@ export interface SlurmClient {
    * job id. Rejects with sbatch's refusal and what to check (RunFailedError).
    */
   submit(args: string[], secrets?: Record<string, string>): Promise<string>;
-  /** The job's state, exit code and reason; undefined once Slurm no longer knows the job. */
+  /**
+   * The job's state, exit code and reason; undefined once Slurm no longer
+   * knows the job. Rejects when Slurm gave no answer, which says nothing of the job.
+   */
   query(jobId: string): Promise<JobState | undefined>;
   /**
    * Asks Slurm to cancel the job; the job may take a while to end (query

@@ -7,6 +7,16 @@ const FIRST_POLL_MS = 250;
 const MAX_POLL_MS = 5000;
 /** How often the job's output files are read while it runs. */
 const TAIL_MS = 250;
+/**
+ * How long a stopped run keeps asking a controller that does not answer
+ * whether the job has ended; then the job is left to the leftovers report.
+ * A run that was not stopped keeps asking: the job runs on meanwhile.
+ */
+export const STOPPED_NO_ANSWER_MS = 60_000;
+/** How often a stopped run asks about a job Slurm gives no answer on. */
+const STOPPED_POLL_MS = 1000;
+/** While Slurm does not answer, how often the run says so again. */
+const NO_ANSWER_REMINDER_MS = 5 * 60_000;
 
 /** The time the runner waits by; tests hand it one that moves only when slept. */
 export interface PollClock {
@@ -29,15 +39,23 @@ export interface FollowOptions {
   onQueueTimeout?: () => void;
 }
 
+/** How following ended: the job's final state (undefined when not seen), and why not seen. */
+export interface Followed {
+  final: JobState | undefined;
+  /** The PENDING state the job was in when queue_timeout ran out. */
+  expired?: JobState;
+  /** What Slurm said when it stopped answering, for a stopped run that gave up asking. */
+  unanswered?: string;
+}
+
 /**
  * Follows the job until it reaches a final state: PENDING with its reason,
  * RUNNING on its nodes, then the end. Looks quickly at first and then less
  * often, never more than MAX_POLL_MS apart, and tails the output between.
- * `expired` is the PENDING state the job was in when queue_timeout ran out.
+ * A look that gets no answer (the controller restarts or is busy) is not
+ * the job's end: the run says so and asks again, MAX_POLL_MS apart.
  */
-export async function follow(
-  options: FollowOptions,
-): Promise<{ final: JobState | undefined; expired?: JobState }> {
+export async function follow(options: FollowOptions): Promise<Followed> {
   const { id, client, clock, status, tail, signal, observe, queueTimeoutMs, onQueueTimeout } =
     options;
   const queuedUntil = queueTimeoutMs === undefined ? undefined : clock.now() + queueTimeoutMs;
@@ -48,13 +66,49 @@ export async function follow(
   let nextPoll = 0;
   let last = '';
   let seen: JobState | undefined;
-  const result = (final: JobState | undefined) => ({
+  /** Since when, and with what, Slurm has not answered. */
+  let silence: { since: number; said: string; told: number } | undefined;
+  /** When this loop first saw the run stopped: the minute of asking counts from then too. */
+  let stoppedAt: number | undefined;
+  const result = (final: JobState | undefined, unanswered?: string): Followed => ({
     final,
     ...(expired === undefined ? {} : { expired }),
+    ...(unanswered === undefined ? {} : { unanswered }),
   });
   for (;;) {
+    if (signal.aborted) stoppedAt ??= clock.now();
     if (clock.now() >= nextPoll) {
-      const state = await client.query(id);
+      const looked = await client.query(id).then(
+        (state) => ({ state }),
+        (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+      );
+      if ('error' in looked) {
+        const now = clock.now();
+        if (silence === undefined || silence.said !== looked.error) {
+          status(`no answer from Slurm about job ${id}: ${looked.error}; asking again`);
+          silence = { since: silence?.since ?? now, said: looked.error, told: now };
+        } else if (now - silence.told >= NO_ANSWER_REMINDER_MS) {
+          status(
+            `still no answer from Slurm about job ${id} after ${Math.round((now - silence.since) / 60_000)} min; asking again`,
+          );
+          silence.told = now;
+        }
+        if (
+          stoppedAt !== undefined &&
+          now - Math.max(silence.since, stoppedAt) >= STOPPED_NO_ANSWER_MS
+        )
+          return result(undefined, looked.error);
+        nextPoll = now + (stoppedAt === undefined ? MAX_POLL_MS : STOPPED_POLL_MS);
+        await tail();
+        await clock.sleep(TAIL_MS);
+        continue;
+      }
+      const { state } = looked;
+      if (silence !== undefined) {
+        // Said again once Slurm answers, even when nothing changed meanwhile.
+        last = '';
+        silence = undefined;
+      }
       if (state === undefined)
         return result(seen !== undefined && FINAL_STATES.has(seen.state) ? seen : undefined);
       seen = state;

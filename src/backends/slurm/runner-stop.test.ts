@@ -72,6 +72,31 @@ describe('stopping a job', () => {
     expect(runner.leftovers()).toEqual([]);
   });
 
+  it('a stopped run whose job Slurm gives no answer on asks for a minute, then leaves the job as a leftover and says how to check it', async () => {
+    const { run, runner, slurm, statuses, stopper, clock } = setup({
+      slurm: { steps: [RUNNING, { state: 'no answer', looks: 10_000 }] },
+    });
+    const query = slurm.query.bind(slurm);
+    let stoppedAt: number | undefined;
+    slurm.query = (id) => {
+      const looked = query(id);
+      looked.catch(() => {
+        stoppedAt ??= clock.now();
+        stopper.abort();
+      });
+      return looked;
+    };
+    const { outcome } = await run();
+    expect(outcome).toEqual({ exitCode: null, signal: null, details: { job_id: '4242' } });
+    expect(clock.now() - (stoppedAt ?? 0)).toBeGreaterThanOrEqual(60_000);
+    // The test clock adds up the sleeps of both loops that ask (the cancel's and the follow's).
+    expect(clock.now() - (stoppedAt ?? 0)).toBeLessThan(120_000);
+    expect(statuses.at(-1)).toBe(
+      'Slurm gave no answer about job 4242 for a minute after the stop (the Slurm controller is unreachable: slurm_load_jobs error: Socket timed out on send/recv operation); it may still run: see `squeue -j 4242`, cancel it with `scancel 4242`',
+    );
+    expect(runner.leftovers()).toEqual(['slurm job 4242 (scancel 4242)']);
+  });
+
   it('a job submitted while the run was stopped is cancelled at once', async () => {
     const { run, slurm, stopper } = setup({ slurm: { steps: [PENDING('Priority')] } });
     const submit = slurm.submit.bind(slurm);

@@ -113,6 +113,46 @@ describe('following a job', () => {
     expect(runner.leftovers()).toEqual([]);
   });
 
+  it("a look that gets no answer is not the job's end: the run says so, asks again 5 s later, and follows the job to its end", async () => {
+    const { run, runner, slurm, statuses, clock } = setup({
+      slurm: {
+        steps: [RUNNING, { state: 'no answer', looks: 3 }, { ...RUNNING, looks: 2 }, COMPLETED],
+      },
+    });
+    const times: number[] = [];
+    const query = slurm.query.bind(slurm);
+    slurm.query = (id) => {
+      times.push(clock.now());
+      return query(id);
+    };
+    const { outcome } = await run();
+    expect(outcome).toEqual({ exitCode: 0, signal: null, details: { job_id: '4242' } });
+    expect(statuses.slice(1)).toEqual([
+      'job 4242 RUNNING on node7',
+      'no answer from Slurm about job 4242: the Slurm controller is unreachable: slurm_load_jobs error: Socket timed out on send/recv operation; asking again',
+      // Said again once Slurm answers.
+      'job 4242 RUNNING on node7',
+      'job 4242 COMPLETED',
+    ]);
+    const gaps = times.slice(1).map((time, i) => time - (times[i] ?? 0));
+    expect(gaps.slice(1, 4)).toEqual([5000, 5000, 5000]);
+    expect(slurm.calls.filter((call) => call.startsWith('scancel'))).toEqual([]);
+    expect(runner.leftovers()).toEqual([]);
+  });
+
+  it('a controller that stays silent is asked on, with a reminder every 5 minutes, until it answers', async () => {
+    const { run, statuses } = setup({
+      slurm: { steps: [RUNNING, { state: 'no answer', looks: 200 }, COMPLETED] },
+    });
+    const { outcome } = await run();
+    expect(outcome.exitCode).toBe(0);
+    expect(statuses.filter((line) => line.startsWith('still no answer'))).toEqual([
+      'still no answer from Slurm about job 4242 after 5 min; asking again',
+      'still no answer from Slurm about job 4242 after 10 min; asking again',
+      'still no answer from Slurm about job 4242 after 15 min; asking again',
+    ]);
+  });
+
   it("sbatch's refusal is the run's error, and leaves no job to cancel", async () => {
     const { run, runner, slurm } = setup({
       slurm: {

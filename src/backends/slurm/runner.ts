@@ -16,7 +16,7 @@ import type { SlurmClient } from './client.js';
 import type { SlurmConfig } from './config.js';
 import { apptainerFileEnv, jobContainers } from './container.js';
 import { expandFilename } from './filename.js';
-import { follow, type PollClock, realClock, settle } from './follow.js';
+import { follow, type PollClock, realClock, STOPPED_NO_ANSWER_MS, settle } from './follow.js';
 import { refuseOutputLinks } from './output-links.js';
 import {
   batchScript,
@@ -66,9 +66,10 @@ export function createSlurmRunner(
     // What scancel said is not awaited as the answer: the job's state is.
     await client.cancel(jobId);
     // Confirm: a job is gone once it reached a final state or left the queue.
-    for (let waited = 0; waited < 60_000; waited += 500) {
-      const state = await client.query(jobId);
-      if (state === undefined || FINAL_STATES.has(state.state)) {
+    for (let waited = 0; waited < STOPPED_NO_ANSWER_MS; waited += 500) {
+      // No answer is no end: the look is repeated, and the job stays a leftover until one shows it.
+      const state = await client.query(jobId).catch(() => 'no answer' as const);
+      if (state === undefined || (state !== 'no answer' && FINAL_STATES.has(state.state))) {
         ended();
         return;
       }
@@ -136,7 +137,7 @@ export function createSlurmRunner(
       hooks?.waiting();
       const queueTimeout = config.queue_timeout;
       try {
-        const { final, expired } = await follow({
+        const { final, expired, unanswered } = await follow({
           id,
           client,
           clock,
@@ -161,7 +162,12 @@ export function createSlurmRunner(
                     .catch((error: Error) => deps.status(`scancel ${id} failed: ${error.message}`)),
               }),
         });
-        ended();
+        // Slurm never said the job ended: it stays the run's, a leftover to cancel by hand.
+        if (unanswered === undefined) ended();
+        else
+          deps.status(
+            `Slurm gave no answer about job ${id} for a minute after the stop (${unanswered}); it may still run: see \`squeue -j ${id}\`, cancel it with \`scancel ${id}\``,
+          );
         await settle(tailAll, clock);
         await Promise.all([endAndWait(output.stdout), endAndWait(output.stderr)]);
         const details = { job_id: id };
