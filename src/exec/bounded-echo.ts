@@ -62,6 +62,11 @@ export class BoundedEcho {
     this.send(chunk, size, true);
   }
 
+  /** Whether the reader has taken all but half the limit: more can come without a gap. */
+  keepsUp(): boolean {
+    return this.gone || this.pending < this.limit / 2;
+  }
+
   /**
    * Waits while the reader takes what is queued, but not for a reader that
    * has stalled: the run must end, and its logs hold everything. What the

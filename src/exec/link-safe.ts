@@ -65,7 +65,10 @@ export async function openOwnFile(path: string, mode = 0o644): Promise<FileHandl
     await handle.close();
     return problem;
   }
-  await handle.truncate(0);
+  // Not when empty already: on ext4, truncating to zero makes closing the
+  // file write out all that was written to it (auto_da_alloc), which held
+  // the end of a run that printed a lot by as long as its output took.
+  if (stats.size > 0) await handle.truncate(0);
   return handle;
 }
 

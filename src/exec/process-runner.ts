@@ -96,7 +96,9 @@ export async function runProcess(
   // Node's own spawn, not execa: loading and first calling execa took longer
   // than everything else a local run does after Node has started, and a
   // streamed, detached child needs none of what execa adds.
-  const start = () => spawnOrRefusal(spec, { ...spec.env, ...markEnv });
+  // The child writes its log files itself when it may (see RunOutput.direct): no pipe, no copy.
+  const direct = output.direct;
+  const start = () => spawnOrRefusal(spec, { ...spec.env, ...markEnv }, direct?.fds);
   const born = cgroup === undefined ? undefined : startInside(cgroup, start);
   const started = born?.started ?? start();
   // Should modelrun be stuck in the cgroup, killing it would kill modelrun.
@@ -131,6 +133,7 @@ export async function runProcess(
   // failure is kept as a value: it may come before the exit, while nothing
   // awaits it yet. `cut` stops them reading a pipe an escapee holds open.
   const cut = new AbortController();
+  direct?.follow();
   const streams = Promise.all([
     child.stdout ? pump(child.stdout, output.stdout, cut.signal) : undefined,
     child.stderr ? pump(child.stderr, output.stderr, cut.signal) : undefined,
@@ -181,7 +184,7 @@ export async function runProcess(
     unguard();
     const ended = await Promise.race([streams.then(() => true), sleep(DRAIN_MS, false)]);
     if (!ended) cut.abort();
-    const outputError = await streams;
+    const outputError = (await streams) ?? (await direct?.finish());
     const found = escaped.length > 0 ? { escaped } : {};
     // The model ran, but its output could not be kept: that must not pass as success.
     if (outputError !== undefined)
@@ -200,12 +203,17 @@ type Failure = Error & { code?: string };
  * Starts the process, or says why the system refused at once. Synchronous,
  * as startInside needs: the child must be born while modelrun is in the cgroup.
  */
-function spawnOrRefusal(spec: ProcessSpec, env: Record<string, string>): Started {
+function spawnOrRefusal(
+  spec: ProcessSpec,
+  env: Record<string, string>,
+  files?: { stdout: number; stderr: number },
+): Started {
   try {
     const child = spawn(spec.file, spec.args, {
       cwd: spec.cwd,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio:
+        files === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', files.stdout, files.stderr],
       // A new session and process group, so that signals reach every process
       // the model starts, and Ctrl-C in the terminal reaches modelrun first.
       // What kills the group when modelrun dies is the guardian (options.guard).

@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -73,10 +81,19 @@ describe('run output', () => {
     expect(Buffer.concat(echoed).equals(expected)).toBe(true);
   });
 
-  it.skipIf(tmpfsUnavailable())(
-    'fails the output, without crashing, when the log cannot be written (a full disk)',
-    async () => {
-      const handle = await createRunOutput({ logDir: fullLogs() });
+  it.skipIf(tmpfsUnavailable()).each([
+    ['the model writes the logs itself', () => ({})],
+    [
+      'modelrun copies the output into them (both streams echoed to one reader)',
+      () => {
+        const shared = new PassThrough().resume();
+        return { echo: { stdout: shared, stderr: shared } };
+      },
+    ],
+  ])(
+    'fails the output, without crashing, when the log cannot be written (a full disk): %s',
+    async (_name, options) => {
+      const handle = await createRunOutput({ logDir: fullLogs(), ...options() });
       // The write fails long before the model ends: the failure must wait for
       // the exit without counting as an unhandled rejection meanwhile.
       const outcome = await runProcess(
@@ -315,5 +332,128 @@ describe('run output', () => {
       ),
     ]);
     expect(err.read()).toBeNull();
+  });
+
+  describe('a model that writes its log files itself', () => {
+    const fds: number[] = [];
+    afterEach(() => {
+      for (const fd of fds.splice(0)) closeSync(fd);
+    });
+    /** A stream that swallows what it is given, on an open file descriptor like process.stdout's. */
+    const onFd = (path: string) => {
+      const fd = openSync(path, 'w');
+      fds.push(fd);
+      return Object.assign(new PassThrough().resume(), { fd });
+    };
+    const tty = () => Object.assign(new PassThrough().resume(), { isTTY: true });
+
+    it.each([
+      ['no echo', () => ({}), true],
+      [
+        'an echo to two readers (files, pipes)',
+        () => ({ echo: { stdout: new PassThrough(), stderr: new PassThrough() } }),
+        true,
+      ],
+      [
+        'an echo to /dev/null, twice',
+        () => ({ echo: { stdout: onFd('/dev/null'), stderr: onFd('/dev/null') } }),
+        true,
+      ],
+      [
+        'both streams echoed to one reader (`2>&1`)',
+        () => {
+          const one = new PassThrough();
+          return { echo: { stdout: one, stderr: one } };
+        },
+        false,
+      ],
+      [
+        'both streams echoed to one file, by two descriptors',
+        () => ({
+          echo: { stdout: onFd(tree.path('all.log')), stderr: onFd(tree.path('all.log')) },
+        }),
+        false,
+      ],
+      [
+        'an echo to a terminal',
+        () => ({ echo: { stdout: tty(), stderr: new PassThrough() } }),
+        false,
+      ],
+      [
+        'labelled lines',
+        () => ({ echo: { stdout: new PassThrough(), stderr: new PassThrough(), label: true } }),
+        false,
+      ],
+    ])('is offered with %s: %s', async (_name, options, offered) => {
+      tree = makeTree();
+      const handle = await createRunOutput({ logDir: tree.path('logs'), ...options() });
+      expect(handle.output.direct !== undefined).toBe(offered);
+      await handle.close();
+    });
+
+    it('is not offered when the output is not kept', async () => {
+      tree = makeTree();
+      const handle = await createRunOutput({
+        echo: { stdout: new PassThrough(), stderr: new PassThrough() },
+      });
+      expect(handle.output.direct).toBeUndefined();
+      await handle.close();
+    });
+
+    it("passes no byte through modelrun's streams, and the echo and the stderr tail still see every byte of each stream, in order", async () => {
+      tree = makeTree();
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const handle = await createRunOutput({
+        logDir: tree.path('logs'),
+        echo: { stdout: sink(out), stderr: slowTerminal(err) },
+      });
+      const through: string[] = [];
+      const write = handle.output.stdout.write.bind(handle.output.stdout);
+      handle.output.stdout.write = ((...args: Parameters<typeof write>) => {
+        through.push('stdout');
+        return write(...args);
+      }) as typeof write;
+      const outcome = await runProcess(
+        {
+          file: '/bin/sh',
+          args: ['-c', 'seq 1 50000; seq 1 3000 >&2; echo last >&2'],
+          cwd: tree.root,
+          env: { PATH: process.env.PATH ?? '' },
+        },
+        handle.output,
+        { signal: new AbortController().signal, graceMs: 1000 },
+      );
+      await handle.close();
+      expect(outcome).toEqual({ exitCode: 0, signal: null });
+      expect(through).toEqual([]);
+      const seq = (n: number) => execFileSync('seq', ['1', String(n)]).toString();
+      expect(readFileSync(tree.path('logs', 'stdout.log'), 'utf8')).toBe(seq(50000));
+      expect(Buffer.concat(out).toString()).toBe(seq(50000));
+      expect(Buffer.concat(err).toString()).toBe(`${seq(3000)}last\n`);
+      expect(handle.stderrTail().slice(-2)).toEqual(['3000', 'last']);
+    });
+
+    it('shows what the model writes while it runs, not only at its end', async () => {
+      tree = makeTree();
+      const out = new PassThrough();
+      const handle = await createRunOutput({
+        logDir: tree.path('logs'),
+        echo: { stdout: out, stderr: new PassThrough() },
+      });
+      const firstLine = new Promise<string>((resolve) =>
+        out.once('data', (chunk: Buffer) => resolve(chunk.toString())),
+      );
+      const stop = new AbortController();
+      const ran = runProcess(
+        { file: '/bin/sh', args: ['-c', 'echo started; sleep 30'], cwd: tree.root, env: {} },
+        handle.output,
+        { signal: stop.signal, graceMs: 1000 },
+      );
+      expect(await firstLine).toBe('started\n');
+      stop.abort();
+      expect((await ran).signal).toBe('SIGTERM');
+      await handle.close();
+    });
   });
 });

@@ -1,12 +1,13 @@
-import type { WriteStream } from 'node:fs';
-import { lstat, mkdir } from 'node:fs/promises';
+import { constants, type WriteStream } from 'node:fs';
+import { type FileHandle, lstat, mkdir, open, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { BoundedEcho, type EchoGaveUp } from './bounded-echo.js';
 import { ExecFailure } from './exec-failure.js';
 import { LineTail } from './line-tail.js';
 import { openOwnFile } from './link-safe.js';
-import { sameTerminal } from './same-terminal.js';
+import { LogFollower } from './log-follower.js';
+import { isDevNull, sameTarget, sameTerminal } from './same-terminal.js';
 import { StreamPrefixer } from './stream-prefixer.js';
 import { endAndWait, stallReported, writeChunk } from './streams.js';
 
@@ -14,9 +15,30 @@ import { endAndWait, stallReported, writeChunk } from './streams.js';
 export interface RunOutput {
   stdout: Writable;
   stderr: Writable;
+  /**
+   * The log files themselves, for a process to write into directly, when
+   * they are kept and nothing needs the two streams in the order they come
+   * (see createRunOutput). A process runner hands `fds` to the child as its
+   * stdout and stderr instead of pipes, then calls `follow()`; nothing is
+   * then written to `stdout` and `stderr` above.
+   */
+  direct?: DirectOutput;
 }
 
-type StreamName = keyof RunOutput;
+/** Log files a child writes by itself, with the echo and the stderr tail following them. */
+export interface DirectOutput {
+  fds: { stdout: number; stderr: number };
+  /** The child has started with `fds`: from now on the echo and the tail follow the files. */
+  follow(): void;
+  /**
+   * The child and its group are gone: reads the files to their end into the
+   * echo and the tail. Resolves with the reason the logs may be incomplete
+   * (the disk they are on is full), or undefined.
+   */
+  finish(): Promise<Error | undefined>;
+}
+
+type StreamName = 'stdout' | 'stderr';
 
 export interface RunOutputOptions {
   /** Folder for stdout.log and stderr.log; no log files when undefined. */
@@ -71,26 +93,33 @@ export interface RunOutputHandle {
  * queue, then a gap marked by a notice (BoundedEcho).
  */
 export async function createRunOutput(options: RunOutputOptions): Promise<RunOutputHandle> {
-  let files: Record<StreamName, WriteStream> | undefined;
+  const echo = options.echo;
+  const label = echo !== undefined && (echo.label ?? sameTerminal(echo.stdout, echo.stderr));
+  // The child may write its log files itself, at the disk's pace, unless the
+  // echo needs the two streams in the order they come: on a terminal, or
+  // mixed into one file or pipe (`2>&1`). /dev/null needs nothing.
+  const directly =
+    options.logDir !== undefined &&
+    (echo === undefined ||
+      (!label &&
+        [echo.stdout, echo.stderr].every(
+          (target) => isDevNull(target) || (target as { isTTY?: boolean }).isTTY !== true,
+        ) &&
+        (isDevNull(echo.stdout) ||
+          isDevNull(echo.stderr) ||
+          !sameTarget(echo.stdout, echo.stderr))));
+  let files: LogFiles | undefined;
   if (options.logDir !== undefined) {
-    files = await openLogFiles(options.logDir);
+    files = await openLogFiles(options.logDir, directly);
     // A failed write is reported through its callback and fails the run; the
     // stream's 'error' event would otherwise be an uncaught exception.
-    for (const file of Object.values(files)) file.on('error', () => undefined);
+    for (const file of Object.values(files.streams)) file.on('error', () => undefined);
   }
   const tail = new LineTail(options.tailLines ?? 20);
-  const echo = options.echo;
-  const prefixer =
-    echo !== undefined && (echo.label ?? sameTerminal(echo.stdout, echo.stderr))
-      ? new StreamPrefixer(echo.prefix)
-      : undefined;
-  const echoes =
-    echo === undefined
-      ? undefined
-      : {
-          stdout: boundedEcho(echo.stdout, 'stdout'),
-          stderr: boundedEcho(echo.stderr, 'stderr'),
-        };
+  const prefixer = label ? new StreamPrefixer(echo?.prefix) : undefined;
+  const echoTo = (name: StreamName) =>
+    echo === undefined || isDevNull(echo[name]) ? undefined : boundedEcho(echo[name], name);
+  const echoes = { stdout: echoTo('stdout'), stderr: echoTo('stderr') };
   function boundedEcho(target: NodeJS.WritableStream, name: StreamName): BoundedEcho {
     return new BoundedEcho(target, {
       name,
@@ -104,17 +133,34 @@ export async function createRunOutput(options: RunOutputOptions): Promise<RunOut
       // they came, not a copy of them into one buffer); the echo and the tail
       // get them one by one, so that a reader that stalls in the middle of
       // one is told within a chunk how much it was not shown.
-      const kept = files === undefined ? undefined : writeChunks(files[name], chunks);
-      for (const chunk of chunks) {
-        if (name === 'stderr') tail.push(chunk);
-        echoes?.[name].write(prefixer?.apply(name, chunk) ?? chunk);
-      }
+      const kept = files === undefined ? undefined : writeChunks(files.streams[name], chunks);
+      for (const chunk of chunks) view(name, chunk);
       await kept;
     });
-  const output = { stdout: tee('stdout'), stderr: tee('stderr') };
+  /** The live view of a piece of output: the echo and the stderr tail. */
+  const view = (name: StreamName, chunk: Buffer) => {
+    if (name === 'stderr') tail.push(chunk);
+    echoes[name]?.write(prefixer?.apply(name, chunk) ?? chunk);
+  };
+  const direct =
+    files?.readers === undefined || options.logDir === undefined
+      ? undefined
+      : directOutput(
+          files.handles,
+          files.readers,
+          options.logDir,
+          view,
+          (name) => echoes[name] !== undefined,
+          (name) => echoes[name]?.keepsUp() ?? true,
+        );
+  const output: RunOutput = {
+    stdout: tee('stdout'),
+    stderr: tee('stderr'),
+    ...(direct === undefined ? {} : { direct }),
+  };
   // Likewise for the tees: their writers hear of a failure through the write
   // callback (or their pipeline), so the 'error' event must not crash modelrun.
-  for (const stream of Object.values(output)) stream.on('error', () => undefined);
+  for (const stream of [output.stdout, output.stderr]) stream.on('error', () => undefined);
   let closing: Promise<void> | undefined;
   return {
     output,
@@ -124,17 +170,60 @@ export async function createRunOutput(options: RunOutputOptions): Promise<RunOut
         // First every queued chunk through the tees, then the files: in the
         // other order, the end of the output could be lost.
         await Promise.all([output.stdout, output.stderr].map(endAndWait));
+        // A child that wrote the files itself: the view reads them to their end first.
+        await direct?.finish();
         const [, gaveUp] = await Promise.all([
-          Promise.all(Object.values(files ?? {}).map(endAndWait)),
-          echoes === undefined
-            ? undefined
-            : Promise.all(
-                [echoes.stdout, echoes.stderr].map((e) => e.settle(ECHO_STALL_MS, ECHO_CAP_MS)),
-              ),
+          Promise.all([
+            ...Object.values(files?.streams ?? {}).map(endAndWait),
+            ...Object.values(files?.readers ?? {}).map((reader) => reader.close()),
+          ]),
+          Promise.all(
+            [echoes.stdout, echoes.stderr].map((e) => e?.settle(ECHO_STALL_MS, ECHO_CAP_MS)),
+          ),
         ]);
-        if (echo !== undefined && gaveUp !== undefined) sayGaveUp(echo, gaveUp);
+        if (echo !== undefined) sayGaveUp(echo, gaveUp);
       })();
       return closing;
+    },
+  };
+}
+
+/** The log files for a child to write itself, each followed into the live view by a LogFollower. */
+function directOutput(
+  handles: Record<StreamName, FileHandle>,
+  readers: Record<StreamName, FileHandle>,
+  logDir: string,
+  view: (name: StreamName, chunk: Buffer) => void,
+  echoed: (name: StreamName) => boolean,
+  keepsUp: (name: StreamName) => boolean,
+): DirectOutput {
+  // Only what is viewed is read back: stderr for its tail, and a stream with an echo.
+  const viewed = (['stdout', 'stderr'] as const).filter(
+    (name) => name === 'stderr' || echoed(name),
+  );
+  const followers = viewed.map(
+    (name) =>
+      new LogFollower(
+        readers[name],
+        (chunk) => view(name, chunk),
+        () => keepsUp(name),
+      ),
+  );
+  let following = false;
+  let finished: Promise<Error | undefined> | undefined;
+  return {
+    fds: { stdout: handles.stdout.fd, stderr: handles.stderr.fd },
+    follow() {
+      following = true;
+      for (const follower of followers) follower.start();
+    },
+    finish() {
+      // A backend that wrote through the streams instead: the view has seen it all.
+      if (!following) return Promise.resolve(undefined);
+      finished ??= Promise.all(followers.map((follower) => follower.finish())).then(() =>
+        diskFull(logDir),
+      );
+      return finished;
     },
   };
 }
@@ -163,7 +252,7 @@ function sayGaveUp(
  * Refused before the model starts, rather than moved aside, so the user sees
  * it and nothing of theirs is renamed.
  */
-async function openLogFiles(logDir: string): Promise<Record<StreamName, WriteStream>> {
+async function openLogFiles(logDir: string, forChild: boolean): Promise<LogFiles> {
   const refuse = (problem: string) =>
     new ExecFailure(`cannot keep the model's logs: ${problem}`, {
       hint: `remove it from the run directory (or from the model's template); modelrun writes stdout.log and stderr.log itself in a logs folder there`,
@@ -173,19 +262,63 @@ async function openLogFiles(logDir: string): Promise<Record<StreamName, WriteStr
   else if (stats.isSymbolicLink())
     throw refuse(`${logDir} is a symlink, which modelrun does not write through`);
   else if (!stats.isDirectory()) throw refuse(`${logDir} is not a folder`);
-  const opened: WriteStream[] = [];
+  const opened: { handle: FileHandle; stream: WriteStream; reader?: FileHandle }[] = [];
   try {
     for (const name of ['stdout.log', 'stderr.log']) {
-      const handle = await openOwnFile(join(logDir, name));
+      const path = join(logDir, name);
+      const handle = await openOwnFile(path);
       if (typeof handle === 'string') throw refuse(handle);
-      opened.push(handle.createWriteStream());
+      const file: (typeof opened)[number] = { handle, stream: handle.createWriteStream() };
+      opened.push(file);
+      if (forChild) file.reader = await openReader(path, handle);
     }
   } catch (error) {
-    await Promise.all(opened.map(endAndWait));
+    await Promise.all(opened.flatMap((file) => [endAndWait(file.stream), file.reader?.close()]));
     throw error;
   }
-  const [stdout, stderr] = opened as [WriteStream, WriteStream];
-  return { stdout, stderr };
+  const [out, err] = opened as [(typeof opened)[number], (typeof opened)[number]];
+  return {
+    handles: { stdout: out.handle, stderr: err.handle },
+    streams: { stdout: out.stream, stderr: err.stream },
+    ...(out.reader === undefined || err.reader === undefined
+      ? {}
+      : { readers: { stdout: out.reader, stderr: err.reader } }),
+  };
+}
+
+/** The two log files: written by modelrun's streams, or by a child through the handles' descriptors and read back by `readers`. */
+interface LogFiles {
+  handles: Record<StreamName, FileHandle>;
+  streams: Record<StreamName, WriteStream>;
+  readers?: Record<StreamName, FileHandle>;
+}
+
+/**
+ * Opens the log file just opened as `written` once more, to read it: the
+ * same file, checked by its device and inode, not whatever its name leads
+ * to by then. Opened before the model starts, so the model cannot swap it.
+ */
+async function openReader(path: string, written: FileHandle): Promise<FileHandle> {
+  const reader = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  const [a, b] = await Promise.all([reader.stat(), written.stat()]);
+  if (a.dev === b.dev && a.ino === b.ino) return reader;
+  await reader.close();
+  throw new ExecFailure(`cannot keep the model's logs: ${path} changed while modelrun opened it`, {
+    hint: 'run again; something else writes into the run directory',
+  });
+}
+
+/**
+ * Why the logs in `logDir` may be incomplete once a child wrote them itself:
+ * modelrun never saw its writes fail, but a disk with no space left means
+ * some did. Undefined when there is space, or it cannot be told.
+ */
+async function diskFull(logDir: string): Promise<Error | undefined> {
+  const stats = await statfs(logDir).catch(() => undefined);
+  if (stats === undefined || stats.bavail > 0) return undefined;
+  return new Error(
+    `no space left on the disk of ${logDir} (ENOSPC); the model's output may be cut short`,
+  );
 }
 
 /**

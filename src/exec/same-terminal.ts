@@ -1,4 +1,4 @@
-import { fstatSync } from 'node:fs';
+import { fstatSync, statSync } from 'node:fs';
 
 type Echo = NodeJS.WritableStream & { isTTY?: boolean; fd?: unknown };
 
@@ -18,7 +18,18 @@ export function sameTerminal(
   b: Echo,
   identify: (fd: number) => FileIdentity = fstatSync,
 ): boolean {
-  if (a.isTTY !== true || b.isTTY !== true) return false;
+  return a.isTTY === true && b.isTTY === true && sameTarget(a, b, identify);
+}
+
+/**
+ * Whether two echo targets are one open file, terminal or not (`> all.log
+ * 2>&1`): what is written to them is then mixed in the order it is written.
+ */
+export function sameTarget(
+  a: Echo,
+  b: Echo,
+  identify: (fd: number) => FileIdentity = fstatSync,
+): boolean {
   if (a === b) return true;
   if (typeof a.fd !== 'number' || typeof b.fd !== 'number') return false;
   try {
@@ -26,6 +37,17 @@ export function sameTerminal(
     return x.dev === y.dev && x.ino === y.ino && x.rdev === y.rdev;
   } catch {
     // A descriptor that cannot be inspected is not known to be shared.
+    return false;
+  }
+}
+
+/** Whether an echo target is /dev/null, where an echo is work for nothing. */
+export function isDevNull(target: Echo): boolean {
+  if (typeof target.fd !== 'number') return false;
+  try {
+    const stats = fstatSync(target.fd);
+    return stats.isCharacterDevice() && stats.rdev === statSync('/dev/null').rdev;
+  } catch {
     return false;
   }
 }
