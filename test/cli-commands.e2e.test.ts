@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_GUIDES } from '../src/cli/command-guide.js';
 import { commandsOf } from '../src/cli/command-tree.js';
@@ -211,6 +212,36 @@ describe('`-` as standard input', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('<stdin>:1:1  file is over 1 MiB');
   });
+
+  // `producer | modelrun validate -` with a producer that never finishes: a signal must still stop it.
+  it.each([[['validate', '-']], [['backends', 'validate', '-']], [['run', '--dry-run', '-']]])(
+    '%j exits 143 at once on SIGTERM while standard input stays open',
+    async (args) => {
+      const child = spawn(process.execPath, [BIN, ...args], {
+        cwd: tree.root,
+        stdio: ['pipe', 'ignore', 'pipe'],
+      });
+      try {
+        // More than the pipe holds, and less than a config file may be: once all
+        // of it is written, modelrun is reading, and waits for the rest.
+        const comments = `# ${'x'.repeat(98)}\n`.repeat(6000);
+        await new Promise<void>((resolve, reject) =>
+          child.stdin.write(`run_id: waiting\n${comments}`, (error) =>
+            error ? reject(error) : resolve(),
+          ),
+        );
+        const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+        const sent = Date.now();
+        child.kill('SIGTERM');
+        const code = await Promise.race([exited, sleep(10_000, 'still waiting on stdin')]);
+        expect(code).toBe(143);
+        expect(Date.now() - sent).toBeLessThan(5000);
+      } finally {
+        child.kill('SIGKILL');
+        child.stdin.destroy();
+      }
+    },
+  );
 
   it('refuses a terminal rather than wait on it', () => {
     const probe = spawnSync('script', ['--version'], { encoding: 'utf8' });

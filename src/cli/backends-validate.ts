@@ -1,6 +1,6 @@
 import { findBackend } from '../backends/registry.js';
 import { validateBackendFile } from '../load/backend-config.js';
-import { fileInput, requireOneStdin, sourceOf } from '../load/file-input.js';
+import { fileInput, readStdinArgument, sourceOf } from '../load/file-input.js';
 import type { ValidationResult } from '../load/validate.js';
 import { count } from '../plural.js';
 import { isRecord } from '../records.js';
@@ -14,9 +14,9 @@ export async function runBackendsValidate(
   { output, env, cwd }: Pick<CommandContext, 'output' | 'env' | 'cwd'>,
 ): Promise<number> {
   const started = performance.now();
-  requireOneStdin(options.files);
+  const stdin = await readStdinArgument(options.files);
   const results = options.files.map((file) => {
-    const input = fileInput(file, cwd);
+    const input = fileInput(file, cwd, stdin);
     return validateBackendFile(input.path, {
       display: input.display,
       ...sourceOf(input),

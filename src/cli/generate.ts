@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { requireOneStdin } from '../load/file-input.js';
+import { readStdinArgument } from '../load/file-input.js';
 import { loadRunRequest } from '../load/run-request.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { generate } from '../run/generate-stage.js';
@@ -11,9 +11,9 @@ import { printLoad } from './loaded-run.js';
 /** `modelrun generate`: stages the model's inputs only. */
 export async function runGenerate(options: GenerateOptions, ctx: CommandContext): Promise<number> {
   const { output } = ctx;
-  requireOneStdin(options.modelFile);
+  const stdin = await readStdinArgument(options.modelFile);
   const run = printLoad(
-    loadRunRequest({ modelFile: options.modelFile, postprocessorConfigs: [] }, ctx),
+    loadRunRequest({ modelFile: options.modelFile, postprocessorConfigs: [] }, { ...ctx, stdin }),
     output,
   );
   if (typeof run === 'number') return run;

@@ -1,5 +1,5 @@
 import { type AnyFileResult, validateAnyFile } from '../load/any-file.js';
-import { fileInput, requireOneStdin, sourceOf } from '../load/file-input.js';
+import { fileInput, readStdinArgument, sourceOf } from '../load/file-input.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { summarizeBackend } from './backends-validate.js';
 import type { ValidateOptions } from './command-options.js';
@@ -14,9 +14,9 @@ export async function runValidate(
   options: ValidateOptions,
   { output, env, cwd }: Pick<CommandContext, 'output' | 'env' | 'cwd'>,
 ): Promise<number> {
-  requireOneStdin(options.files);
+  const stdin = await readStdinArgument(options.files);
   const results = options.files.map((file) => {
-    const input = fileInput(file, cwd);
+    const input = fileInput(file, cwd, stdin);
     return validateAnyFile(input.path, {
       env,
       display: input.display,

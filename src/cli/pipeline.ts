@@ -1,4 +1,4 @@
-import { requireOneStdin } from '../load/file-input.js';
+import { readStdinArgument } from '../load/file-input.js';
 import { loadRunRequest } from '../load/run-request.js';
 import type { PipelineOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
@@ -10,9 +10,13 @@ export async function runPipelineCommand(
   options: PipelineOptions,
   ctx: CommandContext,
 ): Promise<number> {
-  requireOneStdin(options.pipelineFile, options.backendConfig, options.postprocessorConfigs);
+  const stdin = await readStdinArgument(
+    options.pipelineFile,
+    options.backendConfig,
+    options.postprocessorConfigs,
+  );
   startGuardian(ctx.interrupts, !options.dryRun);
-  const run = printLoad(loadRunRequest(options, ctx), ctx.output);
+  const run = printLoad(loadRunRequest(options, { ...ctx, stdin }), ctx.output);
   if (typeof run === 'number') return run;
   return execute(
     {

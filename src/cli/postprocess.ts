@@ -2,7 +2,7 @@ import { lstat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { requireOneStdin } from '../load/file-input.js';
+import { readStdinArgument } from '../load/file-input.js';
 import { loadRunRequest } from '../load/run-request.js';
 import {
   maskRecord,
@@ -31,8 +31,8 @@ export async function runPostprocessCommand(
   ctx: CommandContext,
 ): Promise<number> {
   const { output } = ctx;
-  requireOneStdin(options.modelFile, options.postprocessorConfigs);
-  const run = printLoad(loadRunRequest(options, ctx), output);
+  const stdin = await readStdinArgument(options.modelFile, options.postprocessorConfigs);
+  const run = printLoad(loadRunRequest(options, { ...ctx, stdin }), output);
   if (typeof run === 'number') return run;
   const { model, postprocessors: configs } = run;
   if (configs.length === 0) {

@@ -1,4 +1,4 @@
-import { requireOneStdin } from '../load/file-input.js';
+import { readStdinArgument } from '../load/file-input.js';
 import { loadRunRequest } from '../load/run-request.js';
 import type { RunOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
@@ -7,9 +7,13 @@ import { execute, startGuardian } from './run-execute.js';
 
 /** `modelrun run`: stage, run on a backend, postprocess. Returns the exit code. */
 export async function runModelCommand(options: RunOptions, ctx: CommandContext): Promise<number> {
-  requireOneStdin(options.modelFile, options.backendConfig, options.postprocessorConfigs);
+  const stdin = await readStdinArgument(
+    options.modelFile,
+    options.backendConfig,
+    options.postprocessorConfigs,
+  );
   startGuardian(ctx.interrupts, !options.dryRun);
-  const run = printLoad(loadRunRequest(options, ctx), ctx.output);
+  const run = printLoad(loadRunRequest(options, { ...ctx, stdin }), ctx.output);
   if (typeof run === 'number') return run;
   return execute(
     {

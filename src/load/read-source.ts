@@ -1,4 +1,14 @@
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  read as readFd,
+  readSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { kindOfStats } from '../config/path-context.js';
 import { KIND_NAMES } from '../config/paths.js';
 import { decodeUtf8 } from '../utf8.js';
@@ -63,11 +73,13 @@ export function readSource(file: string): SourceResult {
 /**
  * Reads standard input as a config file, with a file's limits. Only a pipe
  * or a redirected file: the caller refuses a terminal first, where a read
- * would wait for typing that nobody knows is expected.
+ * would wait for typing that nobody knows is expected. Read without
+ * blocking modelrun, so that a signal meanwhile (the writer never closes the
+ * pipe) still stops it at once.
  */
-export function readStdinSource(fd = 0): SourceResult {
+export async function readStdinSource(fd = 0): Promise<SourceResult> {
   try {
-    return sourceText(readAtMost(fd, MAX_CONFIG_BYTES + 1), 0);
+    return sourceText(await readAtMostAsync(fd, MAX_CONFIG_BYTES + 1), 0);
   } catch (error) {
     return {
       ok: false,
@@ -107,6 +119,25 @@ function notAFile(file: string, info: Stats): SourceResult {
     reason: 'unreadable',
     message: `${file} is ${KIND_NAMES[kindOfStats(info)]}, not a config file; give the path of a regular YAML or JSON file`,
   };
+}
+
+async function readAtMostAsync(fd: number, limit: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(limit);
+  let filled = 0;
+  while (filled < limit) {
+    const read = await new Promise<number>((resolve, reject) =>
+      readFd(fd, buffer, filled, limit - filled, null, (error, bytes) =>
+        error === null ? resolve(bytes) : reject(error),
+      ),
+    ).catch((error: NodeJS.ErrnoException) => {
+      // A pipe its writer left non-blocking has no data yet: wait a little, then read on.
+      if (error.code === 'EAGAIN') return sleep(10, -1);
+      throw error;
+    });
+    if (read === 0) break;
+    if (read > 0) filled += read;
+  }
+  return buffer.subarray(0, filled);
 }
 
 function readAtMost(fd: number, limit: number): Buffer {

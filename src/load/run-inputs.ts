@@ -7,6 +7,7 @@ import { type BackendConfig, validateBackendFile } from './backend-config.js';
 import { fileInput, STDIN_ARG, sourceOf } from './file-input.js';
 import { validateModelFile, validatePostprocessorFile } from './model-file.js';
 import type { Placer } from './mpi-rule.js';
+import type { SourceResult } from './read-source.js';
 import { requireValid } from './require-valid.js';
 import type { ValidationResult } from './validate.js';
 
@@ -16,7 +17,12 @@ import type { ValidationResult } from './validate.js';
  */
 
 /** Where file arguments are read from, and the environment they interpolate. */
-export type FileContext = { env: NodeJS.ProcessEnv; cwd: string };
+export type FileContext = {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Standard input, read for the argument `-` (readStdinArgument). */
+  stdin?: SourceResult;
+};
 
 /** A valid config, and where its fields were written, for checks that need another file too. */
 export interface Placed<T> {
@@ -24,8 +30,8 @@ export interface Placed<T> {
   place: Placer;
 }
 
-export function loadBackend(file: string, { env, cwd }: FileContext): Placed<BackendConfig> {
-  const input = fileInput(file, cwd);
+export function loadBackend(file: string, { env, cwd, stdin }: FileContext): Placed<BackendConfig> {
+  const input = fileInput(file, cwd, stdin);
   return requirePlaced(
     validateBackendFile(input.path, { env, display: input.display, ...sourceOf(input) }),
     'backend config',
@@ -47,10 +53,10 @@ export function defaultBackend(modelFile: string): BackendConfig {
 
 export function loadPostprocessors(
   files: string[],
-  { env, cwd }: FileContext,
+  { env, cwd, stdin }: FileContext,
 ): PostprocessorConfig[] {
   return files.map((file) => {
-    const input = fileInput(file, cwd);
+    const input = fileInput(file, cwd, stdin);
     return requireValid(
       validatePostprocessorFile(input.path, env, input.display, input.source),
       'postprocessor config',
@@ -58,8 +64,8 @@ export function loadPostprocessors(
   });
 }
 
-export function requireModel(file: string, { env, cwd }: FileContext): ModelConfig {
-  const input = fileInput(file, cwd);
+export function requireModel(file: string, { env, cwd, stdin }: FileContext): ModelConfig {
+  const input = fileInput(file, cwd, stdin);
   return requireValid(
     validateModelFile(input.path, env, input.display, input.source),
     'model file',

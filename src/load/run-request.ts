@@ -169,7 +169,7 @@ function loadPipeline(
 }
 
 function readPipeline(pipelineFile: string, ctx: FileContext) {
-  const input = fileInput(pipelineFile, ctx.cwd);
+  const input = fileInput(pipelineFile, ctx.cwd, ctx.stdin);
   return requirePlaced(
     validatePipelineFile(input.path, ctx.env, input.display, input.source),
     'pipeline file',
