@@ -20,7 +20,7 @@ describe.skipIf(!existsSync(RENDER_WORKER_SCRIPT))('rendering in a worker', () =
       context,
       new AbortController().signal,
       RENDER_WORKER_SCRIPT,
-      64,
+      16,
     );
     const huge =
       '{% for i in range(0, 20000) %}{% for j in range(0, 20000) %}xxxxxxxx{% endfor %}{% endfor %}';
@@ -29,7 +29,7 @@ describe.skipIf(!existsSync(RENDER_WORKER_SCRIPT))('rendering in a worker', () =
     // Before, the worker's own error came through: modelrun's "unexpected error", exit 70.
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).message).toBe(
-      'template big.txt: rendering it needs more than 64 MiB of memory; its output is too large',
+      'template big.txt: rendering it needs more than 16 MiB of memory; its output is too large',
     );
   }, 60_000);
 
