@@ -9,8 +9,10 @@ rmSync('dist', { recursive: true, force: true });
 
 /**
  * Modules that modelrun cannot reach, replaced by stubs that say so.
- * - dockerode's BuildKit session, used only by buildImage({ version: '2' });
- *   modelrun builds with the classic builder (src/backends/docker/dockerode-engine.ts).
+ * - dockerode's BuildKit session, used only by buildImage({ version: '2' }),
+ *   and its BuildKit progress decoder (protobufjs), used only by
+ *   docker.followProgress(); modelrun builds with the classic builder and
+ *   reads the build stream itself (src/backends/docker/dockerode-engine.ts).
  * - docker-modem's SSH transport, used only for ssh:// engine addresses,
  *   which engineAddress (src/backends/containers/docker-engine-api.ts) rejects.
  *   With what they load (gRPC, protobuf, an SSH client), these two were
@@ -24,6 +26,7 @@ const unreachable = {
   setup(bundle) {
     const stubs = [
       { file: /^\.\/session$/, from: /dockerode[\\/]lib$/, what: 'BuildKit sessions' },
+      { file: /^\.\/buildkit$/, from: /dockerode[\\/]lib$/, what: 'BuildKit progress decoding' },
       { file: /^\.\/ssh$/, from: /docker-modem[\\/]lib$/, what: 'ssh:// engine addresses' },
       { file: /^node:child_process$/, from: /commander[\\/]lib$/, what: 'executable subcommands' },
     ];
