@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRunCgroup, type RunCgroup, startInside } from './cgroup.js';
 import {
@@ -96,11 +97,14 @@ export async function runProcess(
   // Node's own spawn, not execa: loading and first calling execa took longer
   // than everything else a local run does after Node has started, and a
   // streamed, detached child needs none of what execa adds.
-  // The child writes its log files itself when it may (see RunOutput.direct): no pipe, no copy.
+  // Pipes copied into the log files by cat when the output allows it (see RunOutput.direct).
   const direct = output.direct;
-  const start = () => spawnOrRefusal(spec, { ...spec.env, ...markEnv }, direct?.fds);
+  const relay = direct?.open();
+  const start = () => spawnOrRefusal(spec, { ...spec.env, ...markEnv }, relay);
   const born = cgroup === undefined ? undefined : startInside(cgroup, start);
   const started = born?.started ?? start();
+  // The child has its copies of the pipes (or never will): the copies end when its side closes.
+  relay?.handed();
   // Should modelrun be stuck in the cgroup, killing it would kill modelrun.
   if (born?.trapped) cgroup = undefined;
   // Node could not start it: spawn either threw (E2BIG, ENAMETOOLONG) or
@@ -133,11 +137,14 @@ export async function runProcess(
   // failure is kept as a value: it may come before the exit, while nothing
   // awaits it yet. `cut` stops them reading a pipe an escapee holds open.
   const cut = new AbortController();
-  direct?.follow();
-  const streams = Promise.all([
-    child.stdout ? pump(child.stdout, output.stdout, cut.signal) : undefined,
-    child.stderr ? pump(child.stderr, output.stderr, cut.signal) : undefined,
-  ]).then((errors) => errors.find((error) => error !== undefined));
+  const streams =
+    direct !== undefined
+      ? // Settles once cat has copied all the child wrote, and the view has read it.
+        direct.finish(cut.signal)
+      : Promise.all([
+          child.stdout ? pump(child.stdout, output.stdout, cut.signal) : undefined,
+          child.stderr ? pump(child.stderr, output.stderr, cut.signal) : undefined,
+        ]).then((errors) => errors.find((error) => error !== undefined));
   // The 'exit' event fires even when a grandchild still holds the output
   // pipes open, which execa's own promise would wait for.
   const exited = new Promise<ProcessOutcome>((resolve) => {
@@ -184,7 +191,7 @@ export async function runProcess(
     unguard();
     const ended = await Promise.race([streams.then(() => true), sleep(DRAIN_MS, false)]);
     if (!ended) cut.abort();
-    const outputError = (await streams) ?? (await direct?.finish());
+    const outputError = await streams;
     const found = escaped.length > 0 ? { escaped } : {};
     // The model ran, but its output could not be kept: that must not pass as success.
     if (outputError !== undefined)
@@ -206,14 +213,14 @@ type Failure = Error & { code?: string };
 function spawnOrRefusal(
   spec: ProcessSpec,
   env: Record<string, string>,
-  files?: { stdout: number; stderr: number },
+  pipes?: { stdout: Writable; stderr: Writable },
 ): Started {
   try {
     const child = spawn(spec.file, spec.args, {
       cwd: spec.cwd,
       env,
       stdio:
-        files === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', files.stdout, files.stderr],
+        pipes === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', pipes.stdout, pipes.stderr],
       // A new session and process group, so that signals reach every process
       // the model starts, and Ctrl-C in the terminal reaches modelrun first.
       // What kills the group when modelrun dies is the guardian (options.guard).

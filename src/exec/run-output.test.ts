@@ -334,7 +334,7 @@ describe('run output', () => {
     expect(err.read()).toBeNull();
   });
 
-  describe('a model that writes its log files itself', () => {
+  describe('output copied into the log files past modelrun', () => {
     const fds: number[] = [];
     afterEach(() => {
       for (const fd of fds.splice(0)) closeSync(fd);
@@ -454,6 +454,77 @@ describe('run output', () => {
       stop.abort();
       expect((await ran).signal).toBe('SIGTERM');
       await handle.close();
+    });
+
+    /** A model's shell commands, run with the output copied into logs on a tmpfs of `size`. */
+    async function onSmallDisk(size: string, script: string) {
+      tree = makeTree();
+      const logs = tree.path('logs');
+      const problem = mountTmpfs(logs, `size=${size}`);
+      if (problem !== undefined) throw new Error(problem);
+      mounted = logs;
+      const handle = await createRunOutput({ logDir: logs });
+      expect(handle.output.direct).toBeDefined();
+      const outcome = await runProcess(
+        { file: '/bin/sh', args: ['-c', script], cwd: logs, env: { PATH: process.env.PATH ?? '' } },
+        handle.output,
+        { signal: new AbortController().signal, graceMs: 1000 },
+      );
+      await handle.close();
+      return { outcome, log: (name: string) => readFileSync(join(logs, name), 'utf8') };
+    }
+
+    it.skipIf(tmpfsUnavailable())(
+      'fails the output when a write did not fit, even if the disk has room again by the end',
+      async () => {
+        const { outcome } = await onSmallDisk(
+          '64k',
+          'head -c 200000 /dev/zero > fill.bin 2>/dev/null; echo lost >&2; rm fill.bin',
+        );
+        expect(outcome.exitCode).toBe(0);
+        expect(outcome.outputError).toMatch(/ENOSPC/);
+      },
+    );
+
+    it.skipIf(tmpfsUnavailable())(
+      'does not fail the output of a model whose own files filled the disk after its logs were written',
+      async () => {
+        const { outcome, log } = await onSmallDisk(
+          '64k',
+          'echo kept; echo kept too >&2; head -c 200000 /dev/zero > fill.bin 2>/dev/null; true',
+        );
+        expect(outcome).toEqual({ exitCode: 0, signal: null });
+        expect(log('stdout.log')).toBe('kept\n');
+        expect(log('stderr.log')).toBe('kept too\n');
+      },
+    );
+
+    it('keeps every line of a model that reopens its output through /dev/stderr and /dev/stdout', async () => {
+      tree = makeTree();
+      const handle = await createRunOutput({ logDir: tree.path('logs') });
+      expect(handle.output.direct).toBeDefined();
+      // Were the logs its own stdout and stderr, `>` would truncate stderr.log and `1<>` write over stdout.log.
+      await runProcess(
+        {
+          file: '/bin/sh',
+          args: [
+            '-c',
+            'echo one >&2; echo two >&2; echo three > /dev/stderr; echo four >&2; echo out; echo over 1<> /dev/stdout; echo out2',
+          ],
+          cwd: tree.root,
+          env: { PATH: process.env.PATH ?? '' },
+        },
+        handle.output,
+        { signal: new AbortController().signal, graceMs: 1000 },
+      );
+      await handle.close();
+      const stderr = readFileSync(tree.path('logs', 'stderr.log'), 'utf8');
+      expect(stderr).not.toContain('\0');
+      const kept = stderr.split('\n').filter((line) => ['one', 'two', 'four'].includes(line));
+      expect(kept).toEqual(['one', 'two', 'four']);
+      expect(readFileSync(tree.path('logs', 'stdout.log'), 'utf8')).toMatch(
+        /^out\n(over\n)?out2\n$/,
+      );
     });
   });
 });

@@ -1,5 +1,5 @@
 import { constants, type WriteStream } from 'node:fs';
-import { type FileHandle, lstat, mkdir, open, statfs } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { BoundedEcho, type EchoGaveUp } from './bounded-echo.js';
@@ -7,6 +7,7 @@ import { ExecFailure } from './exec-failure.js';
 import { LineTail } from './line-tail.js';
 import { openOwnFile } from './link-safe.js';
 import { LogFollower } from './log-follower.js';
+import { LogRelay } from './log-relay.js';
 import { isDevNull, sameTarget, sameTerminal } from './same-terminal.js';
 import { StreamPrefixer } from './stream-prefixer.js';
 import { endAndWait, stallReported, writeChunk } from './streams.js';
@@ -16,26 +17,32 @@ export interface RunOutput {
   stdout: Writable;
   stderr: Writable;
   /**
-   * The log files themselves, for a process to write into directly, when
-   * they are kept and nothing needs the two streams in the order they come
-   * (see createRunOutput). A process runner hands `fds` to the child as its
-   * stdout and stderr instead of pipes, then calls `follow()`; nothing is
-   * then written to `stdout` and `stderr` above.
+   * Offered when the logs are kept and nothing needs the two streams in the
+   * order they come (see createRunOutput): a process runner may give its
+   * child the pipes of `direct.open()`, copied into the log files without
+   * passing through modelrun. Nothing is then written to the two streams above.
    */
   direct?: DirectOutput;
 }
 
-/** Log files a child writes by itself, with the echo and the stderr tail following them. */
+/**
+ * The log files, filled by copies outside modelrun (LogRelay), for a child
+ * process to write into through a pipe; the echo and the stderr tail follow
+ * the files.
+ */
 export interface DirectOutput {
-  fds: { stdout: number; stderr: number };
-  /** The child has started with `fds`: from now on the echo and the tail follow the files. */
-  follow(): void;
   /**
-   * The child and its group are gone: reads the files to their end into the
-   * echo and the tail. Resolves with the reason the logs may be incomplete
-   * (the disk they are on is full), or undefined.
+   * Starts the copies; hand `stdout` and `stderr` to the child as its
+   * output, then call `handed()`, whether the child started or not.
    */
-  finish(): Promise<Error | undefined>;
+  open(): { stdout: Writable; stderr: Writable; handed(): void };
+  /**
+   * The child and its group are gone: waits until the copies have written
+   * all (`cut` stops them, for a pipe held open by a process that escaped
+   * the run), then reads the files to their end into the echo and the tail.
+   * Resolves with why the logs may be incomplete (a full disk), or undefined.
+   */
+  finish(cut?: AbortSignal): Promise<Error | undefined>;
 }
 
 type StreamName = 'stdout' | 'stderr';
@@ -95,9 +102,10 @@ export interface RunOutputHandle {
 export async function createRunOutput(options: RunOutputOptions): Promise<RunOutputHandle> {
   const echo = options.echo;
   const label = echo !== undefined && (echo.label ?? sameTerminal(echo.stdout, echo.stderr));
-  // The child may write its log files itself, at the disk's pace, unless the
-  // echo needs the two streams in the order they come: on a terminal, or
-  // mixed into one file or pipe (`2>&1`). /dev/null needs nothing.
+  // The output may go to the log files without passing through modelrun, at
+  // the disk's pace, unless the echo needs the two streams in the order they
+  // come: on a terminal, or mixed into one file or pipe (`2>&1`). /dev/null
+  // needs nothing.
   const directly =
     options.logDir !== undefined &&
     (echo === undefined ||
@@ -188,7 +196,7 @@ export async function createRunOutput(options: RunOutputOptions): Promise<RunOut
   };
 }
 
-/** The log files for a child to write itself, each followed into the live view by a LogFollower. */
+/** The log files, filled by a LogRelay and followed into the live view by a LogFollower each. */
 function directOutput(
   handles: Record<StreamName, FileHandle>,
   readers: Record<StreamName, FileHandle>,
@@ -209,20 +217,26 @@ function directOutput(
         () => keepsUp(name),
       ),
   );
-  let following = false;
+  let relay: LogRelay | undefined;
   let finished: Promise<Error | undefined> | undefined;
   return {
-    fds: { stdout: handles.stdout.fd, stderr: handles.stderr.fd },
-    follow() {
-      following = true;
+    open() {
+      relay ??= new LogRelay({ stdout: handles.stdout.fd, stderr: handles.stderr.fd }, logDir);
       for (const follower of followers) follower.start();
+      const opened = relay;
+      return { ...opened.inputs, handed: () => opened.handed() };
     },
-    finish() {
+    finish(cut) {
       // A backend that wrote through the streams instead: the view has seen it all.
-      if (!following) return Promise.resolve(undefined);
-      finished ??= Promise.all(followers.map((follower) => follower.finish())).then(() =>
-        diskFull(logDir),
-      );
+      const opened = relay;
+      if (opened === undefined) return Promise.resolve(undefined);
+      if (cut?.aborted) opened.cut();
+      else cut?.addEventListener('abort', () => opened.cut(), { once: true });
+      finished ??= (async () => {
+        const error = await opened.done();
+        await Promise.all(followers.map((follower) => follower.finish()));
+        return error;
+      })();
       return finished;
     },
   };
@@ -306,19 +320,6 @@ async function openReader(path: string, written: FileHandle): Promise<FileHandle
   throw new ExecFailure(`cannot keep the model's logs: ${path} changed while modelrun opened it`, {
     hint: 'run again; something else writes into the run directory',
   });
-}
-
-/**
- * Why the logs in `logDir` may be incomplete once a child wrote them itself:
- * modelrun never saw its writes fail, but a disk with no space left means
- * some did. Undefined when there is space, or it cannot be told.
- */
-async function diskFull(logDir: string): Promise<Error | undefined> {
-  const stats = await statfs(logDir).catch(() => undefined);
-  if (stats === undefined || stats.bavail > 0) return undefined;
-  return new Error(
-    `no space left on the disk of ${logDir} (ENOSPC); the model's output may be cut short`,
-  );
 }
 
 /**
