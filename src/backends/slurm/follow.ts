@@ -8,11 +8,15 @@ const MAX_POLL_MS = 5000;
 /** How often the job's output files are read while it runs. */
 const TAIL_MS = 250;
 /**
- * How long a stopped run keeps asking a controller that does not answer
- * whether the job has ended; then the job is left to the leftovers report.
- * A run that was not stopped keeps asking: the job runs on meanwhile.
+ * How long a stopped run waits for its job to end: scancel, sent again
+ * while Slurm does not take it, then looks. Long enough for Slurm's
+ * KillWait (30 s by default), and short enough that the CLI's minute for
+ * cleaning up can still report the job as a leftover. A run that was not
+ * stopped keeps asking however long Slurm does not answer: the job runs on.
  */
-export const STOPPED_NO_ANSWER_MS = 60_000;
+export const STOP_WAIT_MS = 45_000;
+/** How often a scancel that Slurm did not take is sent again. */
+export const RESEND_MS = 5000;
 /** How often a stopped run asks about a job Slurm gives no answer on. */
 const STOPPED_POLL_MS = 1000;
 /** While Slurm does not answer, how often the run says so again. */
@@ -44,8 +48,8 @@ export interface Followed {
   final: JobState | undefined;
   /** The PENDING state the job was in when queue_timeout ran out. */
   expired?: JobState;
-  /** What Slurm said when it stopped answering, for a stopped run that gave up asking. */
-  unanswered?: string;
+  /** Why a stopped run gave up waiting for the job's end: what the last look showed. */
+  abandoned?: string;
 }
 
 /**
@@ -68,13 +72,15 @@ export async function follow(options: FollowOptions): Promise<Followed> {
   let seen: JobState | undefined;
   /** Since when, and with what, Slurm has not answered. */
   let silence: { since: number; said: string; told: number } | undefined;
-  /** When this loop first saw the run stopped: the minute of asking counts from then too. */
+  /** When this loop first saw the run stopped. */
   let stoppedAt: number | undefined;
-  const result = (final: JobState | undefined, unanswered?: string): Followed => ({
+  const result = (final: JobState | undefined, abandoned?: string): Followed => ({
     final,
     ...(expired === undefined ? {} : { expired }),
-    ...(unanswered === undefined ? {} : { unanswered }),
+    ...(abandoned === undefined ? {} : { abandoned }),
   });
+  /** A stopped run waits STOP_WAIT_MS for the end, answered or not, then leaves the job. */
+  const gaveUp = () => stoppedAt !== undefined && clock.now() - stoppedAt >= STOP_WAIT_MS;
   for (;;) {
     if (signal.aborted) stoppedAt ??= clock.now();
     if (clock.now() >= nextPoll) {
@@ -93,11 +99,7 @@ export async function follow(options: FollowOptions): Promise<Followed> {
           );
           silence.told = now;
         }
-        if (
-          stoppedAt !== undefined &&
-          now - Math.max(silence.since, stoppedAt) >= STOPPED_NO_ANSWER_MS
-        )
-          return result(undefined, looked.error);
+        if (gaveUp()) return result(undefined, `Slurm gave no answer: ${looked.error}`);
         nextPoll = now + (stoppedAt === undefined ? MAX_POLL_MS : STOPPED_POLL_MS);
         await tail();
         await clock.sleep(TAIL_MS);
@@ -127,6 +129,7 @@ export async function follow(options: FollowOptions): Promise<Followed> {
         interval = Math.min(interval * 1.5, MAX_POLL_MS);
       }
       if (FINAL_STATES.has(state.state)) return result(state);
+      if (gaveUp()) return result(undefined, `still ${state.state}`);
       if (
         expired === undefined &&
         !ran &&

@@ -16,7 +16,7 @@ import type { SlurmClient } from './client.js';
 import type { SlurmConfig } from './config.js';
 import { apptainerFileEnv, jobContainers } from './container.js';
 import { expandFilename } from './filename.js';
-import { follow, type PollClock, realClock, STOPPED_NO_ANSWER_MS, settle } from './follow.js';
+import { follow, type PollClock, RESEND_MS, realClock, STOP_WAIT_MS, settle } from './follow.js';
 import { refuseOutputLinks } from './output-links.js';
 import {
   batchScript,
@@ -61,14 +61,33 @@ export function createSlurmRunner(
     unguard();
   };
 
-  const cancel = async () => {
-    if (jobId === undefined || finished) return;
-    // What scancel said is not awaited as the answer: the job's state is.
-    await client.cancel(jobId);
-    // Confirm: a job is gone once it reached a final state or left the queue.
-    for (let waited = 0; waited < STOPPED_NO_ANSWER_MS; waited += 500) {
-      // No answer is no end: the look is repeated, and the job stays a leftover until one shows it.
-      const state = await client.query(jobId).catch(() => 'no answer' as const);
+  /** One stop, whoever asks for it (the abort, then stop()): scancel, then looks until the job has ended. */
+  let cancelling: Promise<void> | undefined;
+  const cancel = (): Promise<void> => {
+    if (jobId === undefined || finished) return Promise.resolve();
+    cancelling ??= confirmCancel(jobId);
+    return cancelling;
+  };
+  const confirmCancel = async (id: string) => {
+    const until = clock.now() + STOP_WAIT_MS;
+    let taken = false;
+    let triedAt = Number.NEGATIVE_INFINITY;
+    let told = false;
+    while (clock.now() < until) {
+      // A scancel Slurm did not take (no answer) is sent again, as long as the job may still be stopped.
+      if (!taken && clock.now() - triedAt >= RESEND_MS) {
+        triedAt = clock.now();
+        const answer = await client
+          .cancel(id)
+          .catch((error: Error) => ({ done: false as const, said: error.message }));
+        if (answer.done) taken = true;
+        else if (!told) {
+          deps.status(`scancel ${id} failed: ${answer.said}`);
+          told = true;
+        }
+      }
+      // What scancel said is not the answer; the job's state is. No answer is no end.
+      const state = await client.query(id).catch(() => 'no answer' as const);
       if (state === undefined || (state !== 'no answer' && FINAL_STATES.has(state.state))) {
         ended();
         return;
@@ -126,10 +145,7 @@ export function createSlurmRunner(
         new FileTail(() => expandFilename(errorPattern(config, job), values()), output.stderr),
       ];
       const tailAll = () => Promise.all(tails.map((t) => t.poll()));
-      const onAbort = () =>
-        void cancel().catch((error: Error) =>
-          deps.status(`scancel ${id} failed: ${error.message}`),
-        );
+      const onAbort = () => void cancel();
       // Stopped while sbatch was submitting: the job exists now, so it is cancelled at once.
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
@@ -137,7 +153,7 @@ export function createSlurmRunner(
       hooks?.waiting();
       const queueTimeout = config.queue_timeout;
       try {
-        const { final, expired, unanswered } = await follow({
+        const { final, expired, abandoned } = await follow({
           id,
           client,
           clock,
@@ -163,10 +179,10 @@ export function createSlurmRunner(
               }),
         });
         // Slurm never said the job ended: it stays the run's, a leftover to cancel by hand.
-        if (unanswered === undefined) ended();
+        if (abandoned === undefined) ended();
         else
           deps.status(
-            `Slurm gave no answer about job ${id} for a minute after the stop (${unanswered}); it may still run: see \`squeue -j ${id}\`, cancel it with \`scancel ${id}\``,
+            `job ${id} had not ended ${STOP_WAIT_MS / 1000} s after the stop (${abandoned}); it may still run: see \`squeue -j ${id}\`, cancel it with \`scancel ${id}\``,
           );
         await settle(tailAll, clock);
         await Promise.all([endAndWait(output.stdout), endAndWait(output.stderr)]);
