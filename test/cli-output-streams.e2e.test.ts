@@ -111,6 +111,45 @@ describe('the model output echoed by modelrun run', () => {
   }, 40_000);
 });
 
+describe('an output that takes nothing (/dev/full)', () => {
+  /** Runs `modelrun run m.yml` with stdout and stderr on the given paths, killed if it hangs. */
+  function runTo(stdout: string, stderr: string) {
+    const out = openSync(stdout, 'w');
+    const err = stderr === stdout ? out : openSync(stderr, 'w');
+    try {
+      return spawnSync(process.execPath, [BIN, 'run', 'm.yml'], {
+        cwd: tree.root,
+        env: { ...process.env, NO_COLOR: '1' },
+        stdio: ['ignore', out, err],
+        timeout: 30_000,
+        killSignal: 'SIGKILL',
+      });
+    } finally {
+      closeSync(out);
+      if (err !== out) closeSync(err);
+    }
+  }
+
+  it.each([
+    ['stdout', '/dev/full', 'err.txt'],
+    ['stderr', 'out.txt', '/dev/full'],
+    ['both', '/dev/full', '/dev/full'],
+  ])('on %s: the run ends with its own exit code, and keeps its logs', (_name, stdout, stderr) => {
+    const path = (name: string) => (name.startsWith('/') ? name : tree.path(name));
+    const result = runTo(path(stdout), path(stderr));
+    // It used to exit 70 with a stack trace (stdout), or spin for ever (stderr).
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(0);
+    const logs = tree.path('simulations', runId, 'logs');
+    expect(readFileSync(`${logs}/stdout.log`).equals(MODEL_STDOUT)).toBe(true);
+    expect(readFileSync(`${logs}/stderr.log`).equals(MODEL_STDERR)).toBe(true);
+    if (stdout === 'out.txt')
+      expect(readFileSync(tree.path('out.txt')).equals(MODEL_STDOUT)).toBe(true);
+    if (stderr === 'err.txt')
+      expect(readFileSync(tree.path('err.txt'), 'utf8')).not.toContain('unexpected error');
+  });
+});
+
 describe('a reader of the echo that stalls past the close limit', () => {
   // `modelrun run big.yml | less` with the user still on the first page: the
   // rest of the echo is lost at exit, and the reader would see output that

@@ -39,12 +39,25 @@ async function exit(code: number): Promise<never> {
 }
 
 // A reader that goes away (`modelrun … | head`, or a terminal whose SSH
-// session dropped) is not an error worth a stack trace: the run goes on, and
-// its logs have everything.
+// session dropped), or a file that takes nothing more (`> /dev/full`, a
+// full disk), is not an error worth a stack trace: the run goes on, and its
+// logs and exit code have everything. Node writes to files and devices
+// synchronously, and such a write throws out of write(): it is turned into
+// the stream's error, which is ignored like the others. Before, the crash
+// report, itself written to a stderr that took nothing, failed again and
+// again, and modelrun spun for ever.
 for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE' && error.code !== 'EIO') throw error;
-  });
+  if (stream.isTTY !== true) {
+    const write = stream._write.bind(stream);
+    stream._write = (chunk, encoding, callback) => {
+      try {
+        write(chunk, encoding, callback);
+      } catch (error) {
+        callback(error as Error);
+      }
+    };
+  }
+  stream.on('error', () => undefined);
 }
 
 // The first SIGINT, SIGTERM or SIGHUP stops the run in progress and waits
