@@ -10,6 +10,7 @@ import {
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import {
   describeStopped,
+  findEscaped,
   findMarked,
   MARK_VARIABLE,
   newRunMark,
@@ -70,6 +71,19 @@ describe('the scan for a run’s mark', () => {
       { pid: 106, command: 'sleep 106', name: 'sleep' },
       { pid: 107, command: 'sleep 107', name: 'sleep' },
     ]);
+  });
+
+  it("counts as escaped only a process outside the model's group, not one that is gone by the time its group is read", () => {
+    const mark = newRunMark('r1');
+    const scope = fakeProc({
+      '100': [`${MARK_VARIABLE}=${mark}`],
+      '101': [`${MARK_VARIABLE}=${mark}`],
+      '102': [`${MARK_VARIABLE}=${mark}`],
+    });
+    // 100 is in the model's group 50, 101 left it; 102 has no stat: it died as it was found.
+    tree?.write('100/stat', '100 (sleep) S 1 50 50 0\n');
+    tree?.write('101/stat', '101 (sleep) S 1 101 101 0\n');
+    expect(findEscaped(mark, { scope, exceptGroup: 50 }).map((p) => p.pid)).toEqual([101]);
   });
 
   it('never counts processes of another user', () => {

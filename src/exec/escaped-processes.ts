@@ -164,11 +164,13 @@ export function findEscaped(mark: string, options: EscapedScope = {}): FoundProc
   const inCgroup = (options.cgroup?.members() ?? [])
     .filter((pid) => pid !== scope.self && !marked.some((p) => p.pid === pid))
     .map((pid) => describeProcess(pid, join(scope.procRoot, String(pid))));
-  return [...marked, ...inCgroup].filter(
-    (p) =>
-      options.exceptGroup === undefined ||
-      processGroupOf(p.pid, scope.procRoot) !== options.exceptGroup,
-  );
+  return [...marked, ...inCgroup].filter((p) => {
+    if (options.exceptGroup === undefined) return true;
+    // Gone since it was found (the group's own processes die as the group is
+    // killed): no group to tell by, and nothing left to stop or to report.
+    const group = processGroupOf(p.pid, scope.procRoot);
+    return group !== undefined && group !== options.exceptGroup;
+  });
 }
 
 /** Sends `name` to every escaped process of the run; returns what it found. */
