@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import type { FakeSlurm } from '../../../test/helpers/fake-slurm.js';
 import {
   COMPLETED,
   PENDING,
@@ -13,6 +14,16 @@ import { EngineUnavailableError } from '../../errors.js';
 const tree = makeTree();
 afterAll(() => tree.remove());
 const setup = (options?: Setup) => setupSlurmRunner(tree, options);
+
+/** Stops the run at the first look Slurm gives no answer to, as a user would press Ctrl-C then. */
+function stopAtNoAnswer(slurm: FakeSlurm, stopper: AbortController): void {
+  const query = slurm.query.bind(slurm);
+  slurm.query = (id) => {
+    const looked = query(id);
+    looked.catch(() => stopper.abort());
+    return looked;
+  };
+}
 
 describe('stopping a job', () => {
   it('cancels it and waits until Slurm shows its end', async () => {
@@ -71,12 +82,7 @@ describe('stopping a job', () => {
     const { run, runner, slurm, statuses, stopper } = setup({
       slurm: { steps: [RUNNING, { state: 'no answer', looks: 10_000 }] },
     });
-    const query = slurm.query.bind(slurm);
-    slurm.query = (id) => {
-      const looked = query(id);
-      looked.catch(() => stopper.abort());
-      return looked;
-    };
+    stopAtNoAnswer(slurm, stopper);
     const { outcome } = await run();
     await runner.stop();
     expect(outcome).toEqual({ exitCode: null, signal: null, details: { job_id: '4242' } });
@@ -93,12 +99,7 @@ describe('stopping a job', () => {
     const { run, runner, slurm, stopper } = setup({
       slurm: { steps: [RUNNING, { state: 'no answer', looks: 12 }, { ...RUNNING, looks: 1000 }] },
     });
-    const query = slurm.query.bind(slurm);
-    slurm.query = (id) => {
-      const looked = query(id);
-      looked.catch(() => stopper.abort());
-      return looked;
-    };
+    stopAtNoAnswer(slurm, stopper);
     const { outcome } = await run();
     expect(outcome).toEqual({ exitCode: null, signal: 'SIGTERM', details: { job_id: '4242' } });
     expect(slurm.calls.filter((call) => call === 'scancel 4242').length).toBeGreaterThanOrEqual(2);
