@@ -34,8 +34,9 @@ export class LogRelay {
     this.shell = spawn('/bin/sh', ['-c', COPY_BOTH], {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe', logs.stdout, 'pipe', logs.stderr],
       detached: true,
-      // cat's own words, in English, to tell a full disk from other failures.
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+      // cat's own words, in English, to tell a full disk from other failures;
+      // the system's cat, whatever PATH modelrun was given.
+      env: { PATH: [process.env.PATH, '/usr/bin:/bin'].filter(Boolean).join(':'), LC_ALL: 'C' },
     });
     const [, , , stdout, , stderr] = this.shell.stdio as Writable[];
     this.inputs = { stdout: stdout as Writable, stderr: stderr as Writable };

@@ -526,5 +526,24 @@ describe('run output', () => {
         /^out\n(over\n)?out2\n$/,
       );
     });
+
+    it("copies with the system's cat even when modelrun's own PATH has none", async () => {
+      tree = makeTree();
+      const handle = await createRunOutput({ logDir: tree.path('logs') });
+      const path = process.env.PATH;
+      process.env.PATH = tree.path('nothing-here');
+      try {
+        const outcome = await runProcess(
+          { file: '/bin/sh', args: ['-c', 'echo kept'], cwd: tree.root, env: {} },
+          handle.output,
+          { signal: new AbortController().signal, graceMs: 1000 },
+        );
+        expect(outcome).toEqual({ exitCode: 0, signal: null });
+      } finally {
+        process.env.PATH = path;
+      }
+      await handle.close();
+      expect(readFileSync(tree.path('logs', 'stdout.log'), 'utf8')).toBe('kept\n');
+    });
   });
 });
