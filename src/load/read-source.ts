@@ -140,19 +140,12 @@ async function readAtMostAsync(fd: number, limit: number): Promise<Buffer> {
   return buffer.subarray(0, filled);
 }
 
+/** Reads a regular file, which never makes a read wait (standard input is readAtMostAsync's). */
 function readAtMost(fd: number, limit: number): Buffer {
   const buffer = Buffer.allocUnsafe(limit);
   let filled = 0;
   while (filled < limit) {
-    let read: number;
-    try {
-      read = readSync(fd, buffer, filled, limit - filled, null);
-    } catch (error) {
-      // A pipe its writer left non-blocking has no data yet: wait a little, then read on.
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-      continue;
-    }
+    const read = readSync(fd, buffer, filled, limit - filled, null);
     if (read === 0) break;
     filled += read;
   }
