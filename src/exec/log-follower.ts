@@ -8,9 +8,8 @@ const CHUNK_BYTES = 1024 * 1024;
 const PIECE_BYTES = 64 * 1024;
 
 /**
- * Follows a log file that a child process writes by itself (its stdout is
- * the file, not a pipe to modelrun) and hands each new piece to `take`, in
- * order. It reads only while `ready()` says the taker keeps up, so a slow
+ * Follows a log file that another process writes (the LogRelay's cat, not
+ * modelrun) and hands each new piece to `take`, in order. It reads only while `ready()` says the taker keeps up, so a slow
  * reader of the echo makes the follower wait, never the model: the file
  * holds everything meanwhile. `finish()` reads the rest, without waiting.
  */

@@ -26,11 +26,11 @@ afterEach(() => {
   tree?.remove();
 });
 
-/** A logs folder on a one-page tmpfs: the first page written fills it. */
-function fullLogs(): string {
+/** A logs folder on a tmpfs of `size`; by default one page, which the first page written fills. */
+function fullLogs(size = '4k'): string {
   tree = makeTree();
   const logs = tree.path('logs');
-  const problem = mountTmpfs(logs, 'size=4k');
+  const problem = mountTmpfs(logs, `size=${size}`);
   if (problem !== undefined) throw new Error(problem);
   mounted = logs;
   return logs;
@@ -458,11 +458,7 @@ describe('run output', () => {
 
     /** A model's shell commands, run with the output copied into logs on a tmpfs of `size`. */
     async function onSmallDisk(size: string, script: string) {
-      tree = makeTree();
-      const logs = tree.path('logs');
-      const problem = mountTmpfs(logs, `size=${size}`);
-      if (problem !== undefined) throw new Error(problem);
-      mounted = logs;
+      const logs = fullLogs(size);
       const handle = await createRunOutput({ logDir: logs });
       expect(handle.output.direct).toBeDefined();
       const outcome = await runProcess(

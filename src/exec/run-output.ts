@@ -178,7 +178,7 @@ export async function createRunOutput(options: RunOutputOptions): Promise<RunOut
         // First every queued chunk through the tees, then the files: in the
         // other order, the end of the output could be lost.
         await Promise.all([output.stdout, output.stderr].map(endAndWait));
-        // A child that wrote the files itself: the view reads them to their end first.
+        // Output copied into the files outside modelrun: the view reads them to their end first.
         await direct?.finish();
         const [, gaveUp] = await Promise.all([
           Promise.all([
@@ -300,7 +300,7 @@ async function openLogFiles(logDir: string, forChild: boolean): Promise<LogFiles
   };
 }
 
-/** The two log files: written by modelrun's streams, or by a child through the handles' descriptors and read back by `readers`. */
+/** The two log files: written by modelrun's streams, or by the LogRelay through the handles' descriptors and read back by `readers`. */
 interface LogFiles {
   handles: Record<StreamName, FileHandle>;
   streams: Record<StreamName, WriteStream>;
