@@ -473,9 +473,11 @@ describe('run output', () => {
     it.skipIf(tmpfsUnavailable())(
       'fails the output when a write did not fit, even if the disk has room again by the end',
       async () => {
+        // The copy gives up on its first failed write, so the model's writes end in EPIPE
+        // once the copy has tried: only then does the model free the disk again.
         const { outcome } = await onSmallDisk(
           '64k',
-          'head -c 200000 /dev/zero > fill.bin 2>/dev/null; echo lost >&2; rm fill.bin',
+          'head -c 200000 /dev/zero > fill.bin 2>/dev/null; while (echo lost >&2); do sleep 0.02; done; rm fill.bin',
         );
         expect(outcome.exitCode).toBe(0);
         expect(outcome.outputError).toMatch(/ENOSPC/);
@@ -487,7 +489,8 @@ describe('run output', () => {
       async () => {
         const { outcome, log } = await onSmallDisk(
           '64k',
-          'echo kept; echo kept too >&2; head -c 200000 /dev/zero > fill.bin 2>/dev/null; true',
+          // The logs are copied a moment later: the model fills the disk only once both are in.
+          'echo kept; echo kept too >&2; until [ "$(cat stdout.log)" = kept ] && [ "$(cat stderr.log)" = "kept too" ]; do sleep 0.02; done; head -c 200000 /dev/zero > fill.bin 2>/dev/null; true',
         );
         expect(outcome).toEqual({ exitCode: 0, signal: null });
         expect(log('stdout.log')).toBe('kept\n');
