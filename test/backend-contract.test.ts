@@ -98,6 +98,11 @@ describe.each(backendRegistry.map((backend) => [backend.type, backend] as const)
       }
     });
 
+    it('names its run handle by one of its guard kinds, which the guardian can undo', () => {
+      expect(backend.undo.map((handler) => handler.kind)).toContain(backend.handle.kind);
+      expect(backend.undo.find((h) => h.kind === backend.handle.kind)?.stage).toBe('stop');
+    });
+
     it('plans a dry run of its example config', async () => {
       const result = validateBackendFile(exampleOf(type), { env: { HOME: root } });
       if (result.value === undefined) throw new Error('the example config is not valid');

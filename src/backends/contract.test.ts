@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { strictObject } from '../config/fields.js';
 import { diskPathContext } from '../config/path-context.js';
 import { processGroupUndo, undoHandler } from '../exec/guard.js';
+import { processGroupHandle } from '../exec/process-handle.js';
 import { type BackendConfig, defineBackend, requireAvailable } from './contract.js';
 
 const JOB = { runId: 'r1', stagingDir: '/tmp/r1', modelCommand: undefined };
@@ -40,6 +41,7 @@ function toyBackend(seen: unknown[] = []) {
     },
     secretFields: [['env_vars']],
     undo: [processGroupUndo],
+    handle: processGroupHandle,
     async createRunner(config, _job, deps) {
       seen.push(config.depth);
       // @ts-expect-error the toy's runs may hand the guardian only process groups
@@ -50,6 +52,38 @@ function toyBackend(seen: unknown[] = []) {
 }
 
 describe('defineBackend', () => {
+  it.each([
+    ['another kind', { kind: 'slurm-job', id: '12' }],
+    ['no leader', { kind: 'process-group', pgid: 4242, graceMs: 10, mark: '0123456789abcdef' }],
+    [
+      'group 1, which would signal every process',
+      {
+        kind: 'process-group',
+        pgid: 1,
+        graceMs: 10,
+        mark: '0123456789abcdef',
+        leader: { pid: 1, host: 'h', start: 1 },
+      },
+    ],
+    [
+      'a mark that matches anything',
+      {
+        kind: 'process-group',
+        pgid: 4242,
+        graceMs: 10,
+        mark: '',
+        leader: { pid: 4242, host: 'h', start: 1 },
+      },
+    ],
+  ])(
+    'signals nothing for a handle its backend could not have written: %s',
+    async (_name, handle) => {
+      const backend = toyBackend();
+      await expect(backend.handle.cancel(handle, {})).rejects.toThrow('could not have written');
+      expect(await backend.handle.inspect(handle, {})).toMatchObject({ state: 'unknown' });
+    },
+  );
+
   it('hands each function the config its schema produced', async () => {
     const seen: unknown[] = [];
     const backend = toyBackend(seen);

@@ -2,7 +2,15 @@ import type * as z from 'zod';
 import type { PathContext } from '../config/path-context.js';
 import type { TypedSchema } from '../config/union.js';
 import { EngineUnavailableError } from '../errors.js';
-import type { Guard, GuardTaskBase, TaskOf, UndoHandler } from '../exec/guard.js';
+import type {
+  Guard,
+  GuardTaskBase,
+  HandleOps,
+  LiveState,
+  RunHandle,
+  TaskOf,
+  UndoHandler,
+} from '../exec/guard.js';
 import type { RunOutput } from '../exec/run-output.js';
 
 /** Whether a backend's engine can be used on this machine right now. */
@@ -86,6 +94,7 @@ export interface ProbeRequest<Config> extends ProbeOptions {
 export interface BackendSpec<
   Schema extends ConfigSchema,
   Handlers extends readonly UndoHandler<GuardTaskBase>[],
+  Handle extends TaskOf<Handlers[number]>,
 > {
   type: z.output<Schema>['type'];
   /** One line, shown by `modelrun backends list`. */
@@ -124,6 +133,12 @@ export interface BackendSpec<
   /** How the guardian undoes each kind of task this backend's runs hand it. */
   undo: Handlers;
   /**
+   * The run's handle (one of the kinds in `undo`, reported through
+   * RunHooks.submitted): how `modelrun status` and `cancel` look at a run
+   * and stop it from any process.
+   */
+  handle: HandleOps<Handle>;
+  /**
    * Prepares a run of the model on this backend. The engine's client is
    * imported here, not at the top of the module, so that commands which only
    * read configs never load it. `deps.guard` takes only the kinds in `undo`.
@@ -158,7 +173,25 @@ export interface BackendDefinition<Task extends GuardTaskBase = GuardTaskBase> {
   plan(config: BackendConfig, job: RunJob, env: NodeJS.ProcessEnv): Promise<DryRun>;
   secretFields: readonly SecretField[];
   undo: readonly UndoHandler<GuardTaskBase>[];
+  handle: HandleAccess;
   createRunner(config: BackendConfig, job: RunJob, deps: RunnerDeps<Task>): Promise<BackendRunner>;
+}
+
+/** A backend's handle operations on a handle as run.json holds it, checked first. */
+export interface HandleAccess {
+  kind: string;
+  inspect(handle: RunHandle, env: NodeJS.ProcessEnv): Promise<LiveState>;
+  /** Rejects with UnreadableHandleError for a handle this backend could not have written. */
+  cancel(handle: RunHandle, env: NodeJS.ProcessEnv): Promise<void>;
+}
+
+/** A handle in run.json that its backend could not have written: changed by hand, or by a model. */
+export class UnreadableHandleError extends Error {
+  constructor(handle: RunHandle) {
+    super(
+      `run.json holds a ${handle.kind} handle that modelrun could not have written; nothing was signalled`,
+    );
+  }
 }
 
 /**
@@ -178,7 +211,8 @@ export type TypedBackend<Task extends GuardTaskBase, Schema extends ConfigSchema
 export function defineBackend<
   Schema extends ConfigSchema,
   const Handlers extends readonly UndoHandler<GuardTaskBase>[],
->(spec: BackendSpec<Schema, Handlers>): TypedBackend<TaskOf<Handlers[number]>, Schema> {
+  Handle extends TaskOf<Handlers[number]>,
+>(spec: BackendSpec<Schema, Handlers, Handle>): TypedBackend<TaskOf<Handlers[number]>, Schema> {
   type Config = z.output<Schema>;
   // Validated configs only: the union by `type` hands each schema's output to its own backend.
   const owns = (config: Record<string, unknown>): config is Config & Record<string, unknown> =>
@@ -199,7 +233,27 @@ export function defineBackend<
     plan: async (config, job, env) => spec.plan(own(config), job, env),
     secretFields: spec.secretFields,
     undo: spec.undo,
+    handle: accessHandle(spec.handle),
     createRunner: async (config, job, deps) => spec.createRunner(own(config), job, deps),
+  };
+}
+
+/** Handle operations that first check what run.json holds. */
+function accessHandle<Handle extends GuardTaskBase>(ops: HandleOps<Handle>): HandleAccess {
+  const read = (handle: RunHandle) => (handle.kind === ops.kind ? ops.read(handle) : undefined);
+  return {
+    kind: ops.kind,
+    async inspect(handle, env) {
+      const known = read(handle);
+      return known === undefined
+        ? { state: 'unknown', detail: new UnreadableHandleError(handle).message }
+        : ops.inspect(known, env);
+    },
+    async cancel(handle, env) {
+      const known = read(handle);
+      if (known === undefined) throw new UnreadableHandleError(handle);
+      await ops.cancel(known, env);
+    },
   };
 }
 
@@ -254,6 +308,12 @@ export interface RunOutcome {
 export interface RunHooks {
   waiting(): void;
   started(): void;
+  /**
+   * The model's process, container or job exists: its handle, which run.json
+   * keeps so that `modelrun status` and `cancel` reach it from any process.
+   * Called once, as soon as the engine has it, before `waiting`.
+   */
+  submitted(handle: RunHandle): void;
 }
 
 /** What `--dry-run` prints: exactly what would run, with secrets masked. */

@@ -1,3 +1,5 @@
+import type { ProcessIdentity } from './process-identity.js';
+
 /**
  * A local or Apptainer model's process group: SIGTERM, then SIGKILL after
  * graceMs; with it the processes that left the group, found by the run's
@@ -12,6 +14,8 @@ export interface ProcessGroupTask {
   graceMs: number;
   mark?: string;
   cgroup?: string;
+  /** The group's leader as the run started it: a run's handle names it so (see process-identity.ts). */
+  leader?: ProcessIdentity;
 }
 
 /**
@@ -24,6 +28,45 @@ export type Guard<Task> = (task: Task) => () => void;
 /** What every task handed to the guardian has: the kind that says how to undo it. */
 export interface GuardTaskBase {
   kind: string;
+}
+
+/**
+ * A started run's handle, as run.json keeps it: the guard task of what runs
+ * the model (a process group, a container, a job), so that any modelrun
+ * process can look at it and stop it by the same undo handler the guardian
+ * uses. Plain data, serialisable.
+ */
+export type RunHandle = GuardTaskBase & Record<string, unknown>;
+
+/** What the engine says of a run now, from its handle. */
+export interface LiveState {
+  /**
+   * `waiting`: in a queue; `running`; `ended`; `gone`: the engine no longer
+   * knows it, so how it ended is not known there; `unknown`: no answer, or
+   * nothing can be told from this host.
+   */
+  state: 'waiting' | 'running' | 'ended' | 'gone' | 'unknown';
+  /** The engine's words, for a person: "RUNNING on node1", "PENDING (Priority)", "exited 0". */
+  detail: string;
+  /** How the model ended, when the engine still knows. */
+  exitCode?: number;
+}
+
+/**
+ * What any modelrun process can do with a run's handle, read back from
+ * run.json: look at the run, and stop it. Loaded on demand, like undo code.
+ */
+export interface HandleOps<Task extends GuardTaskBase = GuardTaskBase> {
+  kind: Task['kind'];
+  /**
+   * The handle as run.json holds it, checked field by field: undefined for
+   * anything this kind could not have written (a record is a file a model
+   * or a person may have changed, and a wrong pid must signal nothing).
+   */
+  read(value: Record<string, unknown>): Task | undefined;
+  inspect(handle: Task, env: NodeJS.ProcessEnv): Promise<LiveState>;
+  /** Stops the run gently, then by force, as the run itself would; resolves once it has ended. */
+  cancel(handle: Task, env: NodeJS.ProcessEnv): Promise<void>;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
 import type { Guard, ProcessGroupTask } from './guard.js';
 import { pump } from './output-pump.js';
 import { signalGroup } from './process-group.js';
+import { identify } from './process-identity.js';
 import type { RunOutput } from './run-output.js';
 
 /**
@@ -49,8 +50,11 @@ export interface ProcessRunOptions {
   /** Aborting stops the process: SIGTERM to its group, SIGKILL after the grace period. */
   signal: AbortSignal;
   graceMs: number;
-  /** Called with the pid once the process runs, for the run record and leftover reports. */
-  onStart?: (pid: number) => void;
+  /**
+   * Called once the process runs, with its pid (for leftover reports) and
+   * its group as the guardian takes it, which is the run's handle.
+   */
+  onStart?: (pid: number, group: ProcessGroupTask) => void;
   /** Hands the process group to the guardian while it runs. */
   guard?: Guard<ProcessGroupTask> | undefined;
   /** Starts the run's marker value, so a person reading `ps e` sees whose it is. */
@@ -153,15 +157,17 @@ export async function runProcess(
       resolve({ exitCode: null, signal: null, startError: error.message }),
     );
   });
-  options.onStart?.(pid);
-  const unguard =
-    options.guard?.({
-      kind: 'process-group',
-      pgid: pid,
-      graceMs: options.graceMs,
-      mark,
-      ...(cgroup === undefined ? {} : { cgroup: cgroup.dir }),
-    }) ?? (() => {});
+  const leader = identify(pid);
+  const group: ProcessGroupTask = {
+    kind: 'process-group',
+    pgid: pid,
+    graceMs: options.graceMs,
+    mark,
+    ...(cgroup === undefined ? {} : { cgroup: cgroup.dir }),
+    ...(leader === undefined ? {} : { leader }),
+  };
+  options.onStart?.(pid, group);
+  const unguard = options.guard?.(group) ?? (() => {});
   unguardMark();
   const escapees = { exceptGroup: pid, cgroup };
 

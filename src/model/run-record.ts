@@ -1,11 +1,28 @@
 import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RunHandle } from '../exec/guard.js';
 import { readOwnFile, replaceFile } from '../exec/link-safe.js';
+import type { ProcessIdentity } from '../exec/process-identity.js';
 import { isRecord } from '../records.js';
 import { maskSecretKeys, type Redactor } from '../secrets.js';
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
+/**
+ * `running` from the start of a run, which includes staging and pulling;
+ * `submitted` while its model waits in a queue (a Slurm job PENDING).
+ */
+export type RunStatus =
+  | 'running'
+  | 'submitted'
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'cancelled';
+
+/** Whether the record says the run is still going: neither ended, nor of an unknown status. */
+export function isUnderway(record: Pick<RunRecord, 'status'>): boolean {
+  return record.status === 'running' || record.status === 'submitted';
+}
 export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
 export interface StageRecord {
@@ -40,6 +57,10 @@ export interface RunRecord {
   postprocess: PostprocessRecord[];
   modelrun_version: string;
   host: Record<string, unknown>;
+  /** What runs the model, once started: how `status` and `cancel` reach it from another process. */
+  handle?: RunHandle;
+  /** The modelrun process that runs it and writes this record until it ends. */
+  owner?: ProcessIdentity;
 }
 
 export const RUN_RECORD_PATH = join('.modelrun', 'run.json');
@@ -143,7 +164,7 @@ export async function failUnfinishedRecord(path: string, reason: string): Promis
   const text = await readOwnFile(path);
   if (text === undefined) return;
   const record = JSON.parse(text) as RunRecord;
-  if (record.status !== 'running') return;
+  if (!isUnderway(record)) return;
   record.reason = reason;
   endRecord(record, 'failed');
   await replaceFile(path, recordText(record));

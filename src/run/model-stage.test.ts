@@ -5,11 +5,12 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendRunner, RunHooks, RunOutcome } from '../backends/contract.js';
-import type { RunRecord } from '../model/run-record.js';
+import { type RunRecord, readRunRecord } from '../model/run-record.js';
 import { Redactor } from '../secrets.js';
 import { Interrupts } from './interrupts.js';
 import { runModel } from './model-stage.js';
 import type { PipelineDeps } from './pipeline.js';
+import { RecordWriter } from './record-writer.js';
 
 /**
  * The run's timeout clock, driven through the RunHooks a runner calls. The
@@ -38,6 +39,11 @@ function record(): RunRecord {
     modelrun_version: '0',
     host: {},
   };
+}
+
+/** A record and the writer that keeps it in run.json. */
+function recorded(run = record()): [RunRecord, RecordWriter] {
+  return [run, new RecordWriter(run, new Redactor())];
 }
 
 function deps(timeoutMs: number | undefined): PipelineDeps {
@@ -103,14 +109,14 @@ describe('the run timeout', () => {
   it('does not count the time a runner reports it waits for resources', async () => {
     dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
     const { fake } = runner({ queuedMs: 600, runMs: 50, reports: true });
-    const result = await runModel(fake, backend(), record(), deps(300));
+    const result = await runModel(fake, backend(), ...recorded(), deps(300));
     expect(result.status).toBe('succeeded');
   });
 
   it('counts from when the runner reports the model started', async () => {
     dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
     const { fake, seen } = runner({ queuedMs: 400, runMs: 5000, reports: true });
-    const result = await runModel(fake, backend(), record(), deps(300));
+    const result = await runModel(fake, backend(), ...recorded(), deps(300));
     expect(result).toMatchObject({ status: 'timed_out', stop: { kind: 'timeout', seconds: 0.3 } });
     expect(seen.stoppedAfterStartMs).toBeGreaterThanOrEqual(250);
   });
@@ -119,7 +125,7 @@ describe('the run timeout', () => {
     dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
     const { fake, seen } = runner({ queuedMs: 0, runMs: 3000, reports: true, reportsEveryMs: 100 });
     // Before, each report restarted the clock, and it never ran out.
-    const result = await runModel(fake, backend(), record(), deps(300));
+    const result = await runModel(fake, backend(), ...recorded(), deps(300));
     expect(result.status).toBe('timed_out');
     expect(seen.stoppedAfterStartMs).toBeLessThan(1000);
   });
@@ -127,7 +133,7 @@ describe('the run timeout', () => {
   it('counts from the start for a runner that reports nothing', async () => {
     dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
     const { fake, seen } = runner({ queuedMs: 200, runMs: 5000, reports: false });
-    const result = await runModel(fake, backend(), record(), deps(300));
+    const result = await runModel(fake, backend(), ...recorded(), deps(300));
     expect(result.status).toBe('timed_out');
     expect(seen.stoppedAfterStartMs).toBeLessThan(250);
   });
@@ -135,7 +141,9 @@ describe('the run timeout', () => {
   it('never fires when the backend has no timeout', async () => {
     dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
     const { fake } = runner({ queuedMs: 0, runMs: 100, reports: true });
-    expect((await runModel(fake, backend(), record(), deps(undefined))).status).toBe('succeeded');
+    expect((await runModel(fake, backend(), ...recorded(), deps(undefined))).status).toBe(
+      'succeeded',
+    );
   });
 
   it("records a run a backend's own time limit ended as timed out, with the backend's reason", async () => {
@@ -146,9 +154,46 @@ describe('the run timeout', () => {
       { exitCode: null, signal: 'SIGTERM', reason: limit, timedOut: true },
     );
     const run = record();
-    const result = await runModel(fake, backend(3600), run, deps(undefined));
+    const result = await runModel(fake, backend(3600), ...recorded(run), deps(undefined));
     expect(result.status).toBe('timed_out');
     expect(run).toMatchObject({ exit_code: null, signal: 'SIGTERM', reason: limit });
     expect(run.stages.run).toMatchObject({ status: 'failed', detail: limit });
   });
 });
+
+describe('the record while the model runs', () => {
+  it('keeps the handle and the queue state in run.json as the runner reports them', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
+    const onDisk = () => readRunRecord(join(dir, '.modelrun', 'run.json'));
+    const seen: (RunRecord | undefined)[] = [];
+    const fake: BackendRunner = {
+      check: async () => {},
+      start: async () => {},
+      async run(output, _signal, hooks?: RunHooks) {
+        hooks?.submitted({ kind: 'test-job', id: '42' });
+        hooks?.waiting();
+        await until(async () => (await onDisk())?.status === 'submitted');
+        seen.push(await onDisk());
+        hooks?.started();
+        await until(async () => (await onDisk())?.status === 'running');
+        seen.push(await onDisk());
+        output.stdout.end();
+        output.stderr.end();
+        return { exitCode: 0, signal: null };
+      },
+      stop: async () => {},
+      leftovers: () => [],
+    };
+    const result = await runModel(fake, backend(), ...recorded(), deps(undefined));
+    expect(result.status).toBe('succeeded');
+    expect(seen.map((r) => [r?.status, r?.handle])).toEqual([
+      ['submitted', { kind: 'test-job', id: '42' }],
+      ['running', { kind: 'test-job', id: '42' }],
+    ]);
+  });
+});
+
+/** Waits until `check` holds, looking every 10 ms. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await sleep(10);
+}

@@ -6,6 +6,7 @@ import { createRunOutput } from '../exec/run-output.js';
 import { describeStop, isCancel, type StopReason } from '../exec/stop-reason.js';
 import type { RunRecord, RunStatus } from '../model/run-record.js';
 import type { PipelineDeps } from './pipeline.js';
+import type { RecordWriter } from './record-writer.js';
 
 export interface ModelRunResult {
   status: RunStatus;
@@ -22,6 +23,7 @@ export async function runModel(
   runner: BackendRunner,
   backend: BackendConfig,
   record: RunRecord,
+  writer: RecordWriter,
   deps: PipelineDeps,
 ): Promise<ModelRunResult> {
   // Before anything starts: logs that cannot be kept safely stop the run here.
@@ -38,6 +40,12 @@ export async function runModel(
       `the ${backend.type} run${runner.leftovers().length > 0 ? ` (${runner.leftovers().join(', ')})` : ''}`,
     () => runner.stop(),
   );
+  // The queue state goes on record as it changes, for `modelrun status` in another shell.
+  const setStatus = (status: 'submitted' | 'running') => {
+    if (record.status === status) return;
+    record.status = status;
+    writer.update(deps.status);
+  };
   const stopper = new AbortController();
   const clock = timeoutClock(deps.timeoutMs ?? secondsToMs(backend.timeout), stopper);
   clock.start();
@@ -50,8 +58,18 @@ export async function runModel(
     await runner.start(stopper.signal);
     deps.status(`running ${record.run_id} on ${backend.type}`);
     outcome = await runner.run(handle.output, stopper.signal, {
-      waiting: () => clock.stop(),
-      started: () => clock.start(),
+      waiting: () => {
+        clock.stop();
+        setStatus('submitted');
+      },
+      started: () => {
+        clock.start();
+        setStatus('running');
+      },
+      submitted: (runHandle) => {
+        record.handle = runHandle;
+        writer.update(deps.status);
+      },
     });
   } catch (error) {
     // Stopped while the image was pulled or built, or before the model began:

@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import type { BackendConfig, BackendRunner, DryRun } from '../backends/contract.js';
 import { findBackend } from '../backends/registry.js';
 import { ConfigError } from '../errors.js';
+import { identify } from '../exec/process-identity.js';
 import { describeStop, type StopReason, stopExitCode } from '../exec/stop-reason.js';
 import type { Guard } from '../guardian/tasks.js';
 import type { ModelConfig } from '../model/model-config.js';
@@ -14,7 +15,6 @@ import {
   RUN_RECORD_PATH,
   type RunRecord,
   type RunStatus,
-  writeRunRecord,
 } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { hostFacts } from '../model/template-context.js';
@@ -25,6 +25,7 @@ import type { Cleanup } from './cleanup.js';
 import { assertStaged, generate } from './generate-stage.js';
 import { runModel } from './model-stage.js';
 import { runPostprocessors } from './postprocess-stage.js';
+import { RecordWriter } from './record-writer.js';
 import {
   type CleanupOutcome,
   checkStaging,
@@ -217,13 +218,14 @@ async function stages(
     empty: plan.empty,
     keep: plan.keep,
   });
-  if (deps.signal.aborted) return finish(record, 'cancelled', interrupted(), [], deps);
+  const writer = new RecordWriter(record, deps.redactor);
+  if (deps.signal.aborted) return finish(record, 'cancelled', interrupted(), [], deps, writer);
 
-  await writeRunRecord(stagingDir, record, deps.redactor);
+  await writer.write();
   // Should modelrun die from here on, its guardian marks the run as failed on record.
   const unguard = deps.guard?.({ kind: 'run-record', path: join(stagingDir, RUN_RECORD_PATH) });
   try {
-    return await runAndPostprocess(request, record, deps, runner);
+    return await runAndPostprocess(request, record, writer, deps, runner);
   } finally {
     unguard?.();
   }
@@ -233,6 +235,7 @@ async function stages(
 async function runAndPostprocess(
   request: RunRequest,
   record: RunRecord,
+  writer: RecordWriter,
   deps: PipelineDeps,
   runner: BackendRunner,
 ): Promise<PipelineResult> {
@@ -241,36 +244,38 @@ async function runAndPostprocess(
   const interrupted = () => deps.signal.reason as StopReason;
   let ran: Awaited<ReturnType<typeof runModel>>;
   try {
-    ran = await runModel(runner, backend, record, deps);
+    ran = await runModel(runner, backend, record, writer, deps);
   } catch (error) {
     // modelrun's own failure (an engine that went away) still ends the run on record.
     record.reason = (error as Error).message;
-    await finish(record, 'failed', undefined, [], deps);
+    await finish(record, 'failed', undefined, [], deps, writer);
     throw error;
   }
-  if (ran.status !== 'succeeded') return finish(record, ran.status, ran.stop, ran.stderrTail, deps);
+  if (ran.status !== 'succeeded')
+    return finish(record, ran.status, ran.stop, ran.stderrTail, deps, writer);
 
   if (!request.postprocess || request.postprocessors.length === 0) {
     record.stages.postprocess = {
       status: 'skipped',
       detail: request.postprocess ? 'none configured' : '--no-postprocess',
     };
-    return finish(record, 'succeeded', undefined, ran.stderrTail, deps);
+    return finish(record, 'succeeded', undefined, ran.stderrTail, deps, writer);
   }
   const post = await runPostprocessors(request.postprocessors, { model, stagingDir }, deps);
   record.stages.postprocess = post.stage;
   record.postprocess = post.results;
-  if (deps.signal.aborted) return finish(record, 'cancelled', interrupted(), ran.stderrTail, deps);
+  if (deps.signal.aborted)
+    return finish(record, 'cancelled', interrupted(), ran.stderrTail, deps, writer);
   if (post.stage.status === 'failed') {
     const failed = post.results.filter((r) => r.status === 'failed').map((r) => r.type);
     record.reason = `postprocessing failed: ${failed.join(', ')}`;
-    return finish(record, 'failed', undefined, ran.stderrTail, deps);
+    return finish(record, 'failed', undefined, ran.stderrTail, deps, writer);
   }
-  return finish(record, 'succeeded', undefined, ran.stderrTail, deps);
+  return finish(record, 'succeeded', undefined, ran.stderrTail, deps, writer);
 }
 
 function newRecord(request: RunRequest, stagingDir: string): RunRecord {
-  return {
+  const record: RunRecord = {
     run_id: request.model.run_id,
     status: 'running',
     exit_code: null,
@@ -288,6 +293,8 @@ function newRecord(request: RunRequest, stagingDir: string): RunRecord {
     modelrun_version: VERSION,
     host: hostFacts(),
   };
+  const owner = identify(process.pid);
+  return owner === undefined ? record : { ...record, owner };
 }
 
 async function finish(
@@ -296,13 +303,14 @@ async function finish(
   stop: StopReason | undefined,
   stderrTail: string[],
   deps: PipelineDeps,
+  writer: RecordWriter,
 ): Promise<PipelineResult> {
   endRecord(record, status);
   if (stop !== undefined) record.reason ??= describeStop(stop);
   for (const stage of Object.values(record.stages))
     if (stage.status === 'pending') stage.status = 'skipped';
   // Written even when --cleanup-on-failure is to remove the folder: the rule may keep it.
-  await writeRunRecord(record.staging_dir, record, deps.redactor);
+  await writer.write();
   const exitCode = status === 'succeeded' ? 0 : stopExitCode(stop);
   return {
     record: maskRecord(record, deps.redactor),

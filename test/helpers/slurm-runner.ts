@@ -6,6 +6,7 @@ import { slurmConfigSchema } from '../../src/backends/slurm/config.js';
 import { createSlurmRunner } from '../../src/backends/slurm/runner.js';
 import type { JobState } from '../../src/backends/slurm/state.js';
 import { diskPathContext } from '../../src/config/path-context.js';
+import type { RunHandle } from '../../src/exec/guard.js';
 import type { RunOutput } from '../../src/exec/run-output.js';
 import { FakeSlurm, type FakeSlurmOptions, type FakeStep, TestClock } from './fake-slurm.js';
 import type { Tree } from './tree.js';
@@ -58,6 +59,8 @@ export function setupSlurmRunner(
   );
   /** The hooks the run's timeout follows, each change once. */
   const hooks: string[] = [];
+  /** The handles the runner reported. */
+  const handles: RunHandle[] = [];
   const hook = (name: string) => () => {
     if (hooks.at(-1) !== name) hooks.push(name);
   };
@@ -67,10 +70,11 @@ export function setupSlurmRunner(
     const outcome = await runner.run(output, stopper.signal, {
       waiting: hook('waiting'),
       started: hook('started'),
+      submitted: (handle) => handles.push(handle),
     });
     return { outcome, text };
   };
-  return { slurm, clock, runner, statuses, stopper, hooks, run, stagingDir };
+  return { slurm, clock, runner, statuses, stopper, hooks, handles, run, stagingDir };
 }
 
 /** The run's two output streams, each keeping what it was given. */

@@ -1,4 +1,5 @@
 import { processGroupUndo } from '../../exec/guard.js';
+import { processGroupHandle } from '../../exec/process-handle.js';
 import { secretFileUndo } from '../containers/undo.js';
 import { defineBackend } from '../contract.js';
 import { launcherCopies } from '../mpi-copies.js';
@@ -33,6 +34,7 @@ export const apptainerBackend = defineBackend({
     return apptainerDryRun(config, job, await plannedImage(config, env));
   },
   secretFields: [['env_vars']],
+  handle: processGroupHandle,
   undo: [processGroupUndo, secretFileUndo],
   async createRunner(config, job, deps) {
     const { createApptainerRunner } = await import('./runner.js');

@@ -11,6 +11,7 @@ import { ensureImage } from '../containers/apptainer-image.js';
 import { removeEnvFile, type SecretFileTask, writeEnvFile } from '../containers/env-file.js';
 import {
   type BackendRunner,
+  type RunHooks,
   type RunJob,
   type RunnerDeps,
   type RunOutcome,
@@ -44,7 +45,7 @@ export function createApptainerRunner(
       image ??= ensureImage(config, { env, status: deps.status, signal });
       return image.then(() => undefined);
     },
-    async run(output: RunOutput, signal: AbortSignal): Promise<RunOutcome> {
+    async run(output: RunOutput, signal: AbortSignal, hooks?: RunHooks): Promise<RunOutcome> {
       const resolved = await (image ?? Promise.reject(new Error('start() must come before run()')));
       unguardEnvFile = await writeEnvFile(
         envFilePath(job.stagingDir),
@@ -58,7 +59,10 @@ export function createApptainerRunner(
         {
           signal,
           graceMs,
-          onStart: (started) => (pid = started),
+          onStart: (started, group) => {
+            pid = started;
+            hooks?.submitted({ ...group });
+          },
           guard: deps.guard,
           runId: job.runId,
           markVariables: [containerVariable(config.binary, MARK_VARIABLE)],

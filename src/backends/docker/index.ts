@@ -1,4 +1,5 @@
 import { undoHandler } from '../../exec/guard.js';
+import { dockerContainerHandle } from '../containers/docker-handle.js';
 import type { DockerContainerTask } from '../containers/docker-undo.js';
 import { defineBackend, type RunJob } from '../contract.js';
 import { launcherCopies } from '../mpi-copies.js';
@@ -42,6 +43,7 @@ export const dockerBackend = defineBackend({
     return dockerDryRun(config, job, plannedImage(config));
   },
   secretFields: [['env_vars']],
+  handle: dockerContainerHandle,
   undo: [
     undoHandler<DockerContainerTask>('docker-container', 'stop', () =>
       import('../containers/docker-undo.js').then((m) => m.removeAbandonedContainer),

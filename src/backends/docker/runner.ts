@@ -7,7 +7,7 @@ import { endAndWait } from '../../exec/streams.js';
 import type { DockerContainerTask } from '../containers/docker-undo.js';
 import { LABELS } from '../containers/labels.js';
 import { invokingIdentity } from '../containers/settings.js';
-import type { BackendRunner, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
+import type { BackendRunner, RunHooks, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
 import type { DockerEngine, EngineContainer, OutOfMemoryWatch } from './client.js';
 import type { DockerConfig } from './config.js';
 import { buildContainerSpec } from './container.js';
@@ -72,7 +72,7 @@ export function createDockerRunner(
       return started.then(() => undefined);
     },
 
-    async run(output: RunOutput, signal: AbortSignal): Promise<RunOutcome> {
+    async run(output: RunOutput, signal: AbortSignal, hooks?: RunHooks): Promise<RunOutcome> {
       const image = await (started ?? Promise.reject(new Error('start() must come before run()')));
       const spec = buildContainerSpec(config, job, image, invokingIdentity());
       const name = `modelrun-${job.runId}-${randomBytes(4).toString('hex')}`;
@@ -90,13 +90,14 @@ export function createDockerRunner(
         );
       });
       container = created;
-      unguard =
-        deps.guard?.({
-          kind: 'docker-container',
-          id: created.id,
-          engine: engine.address,
-          remove: config.remove_container,
-        }) ?? unguard;
+      const task: DockerContainerTask = {
+        kind: 'docker-container',
+        id: created.id,
+        engine: engine.address,
+        remove: config.remove_container,
+      };
+      unguard = deps.guard?.(task) ?? unguard;
+      hooks?.submitted({ ...task });
       // Heard from before start, like the output and the exit. Without it the
       // run still works; an OOM kill is then known only from OOMKilled.
       const watching = created.watchOutOfMemory().catch(() => undefined);

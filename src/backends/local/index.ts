@@ -5,6 +5,7 @@ import { commandTooLarge } from '../../config/exec-limits.js';
 import { documented, strictObject } from '../../config/fields.js';
 import type { PathContext } from '../../config/path-context.js';
 import { processGroupUndo } from '../../exec/guard.js';
+import { processGroupHandle } from '../../exec/process-handle.js';
 import { defineBackend } from '../contract.js';
 
 export function localConfigSchema(ctx: PathContext) {
@@ -65,6 +66,7 @@ export const localBackend = defineBackend({
     return localDryRun(config, job);
   },
   secretFields: [['env_vars']],
+  handle: processGroupHandle,
   undo: [processGroupUndo],
   async createRunner(config, job, deps) {
     const { createLocalRunner } = await import('./runner.js');

@@ -5,7 +5,14 @@ import { groupAlive, signalGroup } from '../../exec/process-group.js';
 import { type ProcessSpec, reportEscaped, runProcess } from '../../exec/process-runner.js';
 import type { RunOutput } from '../../exec/run-output.js';
 import { maskEnv } from '../../secrets.js';
-import type { BackendRunner, DryRun, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
+import type {
+  BackendRunner,
+  DryRun,
+  RunHooks,
+  RunJob,
+  RunnerDeps,
+  RunOutcome,
+} from '../contract.js';
 import { resolveCommand } from '../model-command.js';
 import { PROCESS_GRACE_MS } from '../process-grace.js';
 import { toRunOutcome } from '../process-outcome.js';
@@ -39,11 +46,14 @@ export function createLocalRunner(
   return {
     async check() {},
     async start() {},
-    async run(output: RunOutput, signal: AbortSignal): Promise<RunOutcome> {
+    async run(output: RunOutput, signal: AbortSignal, hooks?: RunHooks): Promise<RunOutcome> {
       const outcome = await runProcess(spec, output, {
         signal,
         graceMs,
-        onStart: (started) => (pid = started),
+        onStart: (started, group) => {
+          pid = started;
+          hooks?.submitted({ ...group });
+        },
         guard: deps.guard,
         runId: job.runId,
       });

@@ -3,6 +3,7 @@ import { secretFileUndo } from '../containers/undo.js';
 import { defineBackend } from '../contract.js';
 import { launcherCopies } from '../mpi-copies.js';
 import { slurmConfigSchema } from './config.js';
+import { slurmJobHandle } from './handle.js';
 import { probeSlurm } from './probe.js';
 import type { SlurmJobTask } from './undo.js';
 
@@ -57,6 +58,7 @@ export const slurmBackend = defineBackend({
     return slurmDryRun(config, job, image, env);
   },
   secretFields: [['env_vars']],
+  handle: slurmJobHandle,
   undo: [
     undoHandler<SlurmJobTask>('slurm-job', 'stop', () =>
       import('./undo.js').then((m) => m.cancelAbandonedJob),

@@ -133,8 +133,9 @@ export function createSlurmRunner(
       // Secret values reach the job through sbatch's environment, which only this user and root can read; argv names them only.
       const id = await client.submit(args, secretEnv(config, deps.env));
       jobId = id;
-      unguard =
-        deps.guard?.({ kind: 'slurm-job', id, ...jobContainers(config, id, env) }) ?? unguard;
+      const task: SlurmJobTask = { kind: 'slurm-job', id, ...jobContainers(config, id, env) };
+      unguard = deps.guard?.(task) ?? unguard;
+      hooks?.submitted({ ...task });
       deps.status(`submitted batch job ${id} (${jobName(config, job)}); script ${script}`);
 
       // Named as Slurm names them; a pattern with %N only once the job has its node.
