@@ -173,6 +173,7 @@ export async function runModel(options: RunModelOptions): Promise<RunResult> {
         cleanup: new Cleanup(),
         redactor: new Redactor().addEnv(env),
         guardian: new Guardian(),
+        owner: 'library',
       },
     );
     return result.dryRun === undefined ? result.record : dryRunResult(result.record, result.dryRun);

@@ -57,6 +57,24 @@ export const COMMAND_GUIDES: Record<string, Guide> = {
     ],
     failed: RUN_FAILED,
   },
+  status: {
+    examples: [
+      'modelrun status examples/wave/model.yml',
+      'modelrun status simulations/wave-2024-01 --json',
+    ],
+    failed: 'the run failed, timed out or was cancelled',
+  },
+  logs: {
+    examples: ['modelrun logs wave-2024-01 --tail 20', 'modelrun logs model.yml -f --stderr'],
+    failed: 'the run kept no logs (capture_output: false)',
+  },
+  cancel: {
+    examples: ['modelrun cancel examples/wave/model.yml', 'modelrun cancel wave-2024-01'],
+    failed: 'the run could not be stopped (its engine did not answer)',
+  },
+  runs: {
+    examples: ['modelrun runs', 'modelrun runs simulations archive --status failed --json'],
+  },
   backends: {
     examples: ['modelrun backends list', 'modelrun backends validate configs/*.yml'],
     failed: 'a config is invalid (validate)',

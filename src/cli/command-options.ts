@@ -10,6 +10,7 @@ import {
   lateChoice,
   mandatory,
   negatable,
+  optionalList,
   repeatable,
   value,
 } from './option-table.js';
@@ -165,6 +166,56 @@ export const completionSpec = {
   options: {},
 } satisfies CommandSpec;
 
+/** RUN, as `status`, `logs` and `cancel` take it. */
+const runArgument = () =>
+  argument('<run>', 'a run dir, the run’s model file, or a run id under ./simulations');
+
+export const RUN_STATUSES = [
+  'running',
+  'submitted',
+  'succeeded',
+  'failed',
+  'timed_out',
+  'cancelled',
+] as const;
+
+export const statusSpec = {
+  args: { run: runArgument() },
+  options: {
+    json: flag('--json', 'print the record and what the engine says as JSON'),
+  },
+} satisfies CommandSpec;
+
+export const logsSpec = {
+  args: { run: runArgument() },
+  options: {
+    follow: flag('-f, --follow', 'go on printing what the model writes until the run ends'),
+    stderr: flag('--stderr', 'the model’s standard error instead of its standard output'),
+    tail: value('--tail <lines>', 'only the last lines (a number)'),
+  },
+} satisfies CommandSpec;
+
+export const cancelSpec = {
+  args: { run: runArgument() },
+  options: {
+    json: flag('--json', 'print the run record as JSON once it has stopped'),
+  },
+} satisfies CommandSpec;
+
+export const runsSpec = {
+  args: {
+    dirs: optionalList('[dirs...]', 'folders to look for runs in (default: ./simulations)'),
+  },
+  options: {
+    json: flag('--json', 'print the runs as JSON'),
+    status: choice('--status <status>', 'only runs of this status', RUN_STATUSES),
+    refresh: flag(
+      '--refresh',
+      'ask the engines about runs on record as running, and put right those that ended',
+    ),
+  },
+} satisfies CommandSpec;
+
 export type InitOptions = InputOf<typeof initSpec>;
 export type ValidateOptions = InputOf<typeof validateSpec>;
 export type GenerateOptions = InputOf<typeof generateSpec>;
@@ -176,3 +227,7 @@ export type BackendsListOptions = InputOf<typeof backendsListSpec>;
 export type BackendsSchemaOptions = InputOf<typeof backendsSchemaSpec>;
 export type BackendsCreateOptions = InputOf<typeof backendsCreateSpec>;
 export type CompletionOptions = InputOf<typeof completionSpec>;
+export type StatusOptions = InputOf<typeof statusSpec>;
+export type LogsOptions = InputOf<typeof logsSpec>;
+export type CancelOptions = InputOf<typeof cancelSpec>;
+export type RunsOptions = InputOf<typeof runsSpec>;

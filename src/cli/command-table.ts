@@ -4,12 +4,16 @@ import {
   backendsListSpec,
   backendsSchemaSpec,
   backendsValidateSpec,
+  cancelSpec,
   completionSpec,
   generateSpec,
   initSpec,
+  logsSpec,
   pipelineSpec,
   postprocessSpec,
   runSpec,
+  runsSpec,
+  statusSpec,
   validateSpec,
 } from './command-options.js';
 import type { CommandContext } from './context.js';
@@ -155,6 +159,21 @@ export const COMMAND_TABLE: CommandRow[] = [
     'run a model, its backend and its postprocessing from one pipeline file',
     pipelineSpec,
     async (input, ctx) => (await import('./pipeline.js')).runPipelineCommand(input, ctx),
+  ),
+  command(
+    'status',
+    'show a run’s record and what its engine says of it now',
+    statusSpec,
+    async (input, ctx) => (await import('./run-status.js')).runStatus(input, ctx),
+  ),
+  command('logs', 'print or follow the output of a run', logsSpec, async (input, ctx) =>
+    (await import('./run-logs.js')).runLogs(input, ctx),
+  ),
+  command('cancel', 'stop a run, wherever it was started from', cancelSpec, async (input, ctx) =>
+    (await import('./run-cancel.js')).runCancel(input, ctx),
+  ),
+  command('runs', 'list the runs in folders, newest first', runsSpec, async (input, ctx) =>
+    (await import('./runs-list.js')).runRunsList(input, ctx),
   ),
   group('backends', 'check, list, describe and create backend configs', [
     command(

@@ -145,6 +145,14 @@ export function argumentList(name: `<${string}...>`, description: string): Argum
   };
 }
 
+/** An optional variadic argument, `[name...]`: empty when none is given. */
+export function optionalList(name: `[${string}...]`, description: string): ArgumentDef<string[]> {
+  return {
+    make: () => new Argument(name, description),
+    read: (parsed) => (Array.isArray(parsed) ? parsed.filter((v) => typeof v === 'string') : []),
+  };
+}
+
 /** A positional argument that is one of a few words. */
 export function choiceArgument<const C extends readonly string[]>(
   name: string,

@@ -37,6 +37,7 @@ export async function execute(
       redactor: output.redactor,
       progress: ctx.terminal.stderr as NodeJS.WritableStream & { isTTY?: boolean },
       guardian: startGuardian(interrupts, false),
+      owner: 'cli',
     });
     if (result.dryRun !== undefined)
       printDryRun(result.dryRun, stagingDirOf(request.model), output, json);

@@ -1,6 +1,6 @@
 import { isAbsolute, normalize } from 'node:path';
 import type { HandleOps, LiveState, ProcessGroupTask } from './guard.js';
-import { groupAlive } from './process-group.js';
+import { groupRuns } from './process-group.js';
 import { type ProcessIdentity, presence } from './process-identity.js';
 
 /**
@@ -40,9 +40,9 @@ function inspectGroup(handle: GroupHandle): LiveState {
     };
   if (where === 'alive') return { state: 'running', detail: `process ${handle.pgid} is running` };
   // The leader has exited. Linux gives no new process the number of a group
-  // that still has members, so a live group of that number is the run's, as
-  // long as no new process holds the number itself.
-  if (presence({ ...handle.leader, start: undefined }) === 'gone' && groupAlive(handle.pgid))
+  // that still has members, so a group of that number that still runs is
+  // the run's, as long as no new process holds the number itself.
+  if (presence({ ...handle.leader, start: undefined }) === 'gone' && groupRuns(handle.pgid))
     return {
       state: 'running',
       detail: `process group ${handle.pgid} is running (its first process has exited)`,

@@ -40,12 +40,15 @@ export function presence(named: ProcessIdentity, procRoot = '/proc'): ProcessPre
   return named.start === undefined || named.start === start ? 'alive' : 'gone';
 }
 
-/** Field 22 of /proc/<pid>/stat: when the process started, in ticks since boot. */
+/** Field 22 of /proc/<pid>/stat: when the process started, in ticks since boot; undefined once it has exited. */
 function startTicks(pid: number, procRoot: string): number | undefined {
   try {
     const stat = readFileSync(join(procRoot, String(pid), 'stat'), 'utf8');
     // The name (field 2) may hold spaces and parentheses: count from the last ")".
-    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie has exited; only its parent has yet to hear of it.
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+    const start = fields[19];
     const ticks = Number(start);
     return start === undefined || !Number.isSafeInteger(ticks) ? undefined : ticks;
   } catch {

@@ -60,8 +60,11 @@ export interface RunRecord {
   /** What runs the model, once started: how `status` and `cancel` reach it from another process. */
   handle?: RunHandle;
   /** The modelrun process that runs it and writes this record until it ends. */
-  owner?: ProcessIdentity;
+  owner?: RunOwner;
 }
+
+/** The process that runs a run: the CLI, or a program that uses the library. */
+export type RunOwner = ProcessIdentity & { by: 'cli' | 'library' };
 
 export const RUN_RECORD_PATH = join('.modelrun', 'run.json');
 
@@ -146,6 +149,25 @@ export function maskPostprocessRecord(post: PostprocessRecord): PostprocessRecor
   return post.details === undefined ? post : { ...post, details: maskSecretKeys(post.details) };
 }
 
+/**
+ * Ends a record that its own run could not end (modelrun gone, a cancel
+ * from another process): the status and why, with every stage still under
+ * way closed the same way and those that never began skipped.
+ */
+export function endRecordFromOutside(record: RunRecord, status: RunStatus, reason: string): void {
+  record.reason = reason;
+  const now = new Date().toISOString();
+  for (const stage of Object.values(record.stages)) {
+    if (stage.status === 'pending') stage.status = 'skipped';
+    else if (stage.status === 'running') {
+      stage.status = status === 'cancelled' ? 'cancelled' : 'failed';
+      stage.ended_at = now;
+      stage.detail = reason;
+    }
+  }
+  endRecord(record, status, new Date(now));
+}
+
 /** Closes a record: its final status, when it ended and how long it ran. */
 export function endRecord(record: RunRecord, status: RunStatus, ended = new Date()): void {
   record.status = status;
@@ -161,13 +183,34 @@ export function endRecord(record: RunRecord, status: RunStatus, ended = new Date
  * the guardian writes through no link.
  */
 export async function failUnfinishedRecord(path: string, reason: string): Promise<void> {
+  await endUnfinishedRecord(path, undefined, (record) =>
+    endRecordFromOutside(record, 'failed', reason),
+  );
+}
+
+/**
+ * Ends a record that still says the run is underway, as read from disk
+ * just now: `end` sets its status and reason. With `same`, only the record
+ * of that run (same start, same owner) is changed, never that of a run
+ * started since. Gives the record written, or undefined when none was.
+ */
+export async function endUnfinishedRecord(
+  path: string,
+  same: Pick<RunRecord, 'started_at' | 'owner'> | undefined,
+  end: (record: RunRecord) => void,
+): Promise<RunRecord | undefined> {
   const text = await readOwnFile(path);
-  if (text === undefined) return;
+  if (text === undefined) return undefined;
   const record = JSON.parse(text) as RunRecord;
-  if (!isUnderway(record)) return;
-  record.reason = reason;
-  endRecord(record, 'failed');
+  if (!isUnderway(record)) return undefined;
+  if (
+    same !== undefined &&
+    (record.started_at !== same.started_at || record.owner?.pid !== same.owner?.pid)
+  )
+    return undefined;
+  end(record);
   await replaceFile(path, recordText(record));
+  return record;
 }
 
 /**

@@ -22,6 +22,8 @@ export interface ExecuteDeps {
   progress?: { write(text: string): unknown; isTTY?: boolean };
   /** Takes over the cleanup should this process die; closed when the run ends. */
   guardian: Guardian;
+  /** What runs it, for run.json: see PipelineDeps.owner. */
+  owner: PipelineDeps['owner'];
 }
 
 /**
@@ -42,6 +44,7 @@ export async function executeRun(request: RunRequest, deps: ExecuteDeps): Promis
       redactor: deps.redactor,
       ...(deps.progress === undefined ? {} : { progress: deps.progress }),
       guard: deps.guardian.guard,
+      ...(deps.owner === undefined ? {} : { owner: deps.owner }),
     });
   } finally {
     deps.guardian.close();

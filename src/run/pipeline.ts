@@ -13,6 +13,7 @@ import {
   endRecord,
   maskRecord,
   RUN_RECORD_PATH,
+  type RunOwner,
   type RunRecord,
   type RunStatus,
 } from '../model/run-record.js';
@@ -75,6 +76,12 @@ export interface PipelineDeps {
   progress?: { write(text: string): unknown; isTTY?: boolean };
   /** Hands what the run starts to a guardian, which undoes it should modelrun die first. */
   guard?: Guard;
+  /**
+   * What runs the pipeline, for the record's owner: `cli`, which stops the
+   * run and records it cancelled on SIGTERM, so `modelrun cancel` may send
+   * it one; or a program using the library (the default), which may not.
+   */
+  owner?: RunOwner['by'];
 }
 
 /** Secrets already masked throughout, so a report prints it as it is. */
@@ -103,7 +110,7 @@ export async function runPipeline(
   const stagingDir = stagingDirOf(model);
   // Every secret the run is given, so free text (errors, stderr, summaries) cannot show it.
   deps.redactor.addSecretsOf(request.backend).addSecretsOf(request.postprocessors);
-  const record = newRecord(request, stagingDir);
+  const record = newRecord(request, stagingDir, deps.owner ?? 'library');
   const deletion = deletionContext(model, deps.home, request.sources);
   const plan = await checkStaging(request, stagingDir, deletion);
   // Taken before this run creates .modelrun/ in the folder, which would make it look staged.
@@ -274,7 +281,7 @@ async function runAndPostprocess(
   return finish(record, 'succeeded', undefined, ran.stderrTail, deps, writer);
 }
 
-function newRecord(request: RunRequest, stagingDir: string): RunRecord {
+function newRecord(request: RunRequest, stagingDir: string, by: RunOwner['by']): RunRecord {
   const record: RunRecord = {
     run_id: request.model.run_id,
     status: 'running',
@@ -294,7 +301,7 @@ function newRecord(request: RunRequest, stagingDir: string): RunRecord {
     host: hostFacts(),
   };
   const owner = identify(process.pid);
-  return owner === undefined ? record : { ...record, owner };
+  return owner === undefined ? record : { ...record, owner: { ...owner, by } };
 }
 
 async function finish(

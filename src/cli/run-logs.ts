@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import { writeChunk } from '../exec/streams.js';
+import { isUnderway, RUN_RECORD_PATH, readRunRecord } from '../model/run-record.js';
+import { locateRun } from '../runs/locate.js';
+import { copyLog, logPath, openLog, startOfLastLines } from '../runs/log-reader.js';
+import type { LogsOptions } from './command-options.js';
+import type { CommandContext } from './context.js';
+
+/** How often `logs -f` looks for more output and for the run's end. */
+const FOLLOW_POLL_MS = 250;
+
+/** Prints a run's log, or follows it until the run ends. */
+export async function runLogs(
+  options: LogsOptions,
+  { output, env, cwd, terminal }: Pick<CommandContext, 'output' | 'env' | 'cwd' | 'terminal'>,
+): Promise<number> {
+  const tail = tailLines(options.tail);
+  const found = await locateRun(options.run, { cwd, env });
+  const stream = options.stderr ? 'stderr' : 'stdout';
+  const file = await openLog(logPath(found.dir, stream));
+  if (file === undefined) {
+    output.error(
+      `${found.record.run_id} has no ${stream} log (${logPath(found.dir, stream)})`,
+      found.record.backend.config.capture_output === false
+        ? 'its backend config sets capture_output: false, which keeps no logs'
+        : 'the run has not started its model yet, or its logs were removed',
+    );
+    return 1;
+  }
+  try {
+    const from = tail === undefined ? 0 : await startOfLastLines(file, tail);
+    const sink = terminal.stdout as NodeJS.WritableStream;
+    const recordPath = join(found.dir, RUN_RECORD_PATH);
+    await copyLog(
+      file,
+      from,
+      // A reader that went away (`| head`) has what it wanted.
+      (bytes) =>
+        writeChunk(sink, bytes).then(
+          () => true,
+          () => false,
+        ),
+      options.follow
+        ? {
+            pollMs: FOLLOW_POLL_MS,
+            // Another run's record in its place ends this one's log too.
+            ended: async () => {
+              const now = await readRunRecord(recordPath);
+              return (
+                now === undefined || now.started_at !== found.record.started_at || !isUnderway(now)
+              );
+            },
+          }
+        : undefined,
+    );
+  } finally {
+    await file.close();
+  }
+  return 0;
+}
+
+function tailLines(given: string | undefined): number | undefined {
+  if (given === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(given))
+    throw new UsageError(`--tail ${given} is not a number of lines`, {
+      hint: 'give a whole number, such as --tail 20',
+    });
+  return Number(given);
+}

@@ -1,0 +1,76 @@
+import type { LiveState } from '../exec/guard.js';
+import type { RunRecord } from '../model/run-record.js';
+import { type RunView, viewRun } from '../runs/live.js';
+import { locateRun } from '../runs/locate.js';
+import type { StatusOptions } from './command-options.js';
+import type { CommandContext } from './context.js';
+import type { Output } from './output.js';
+
+/** Shows a run's record with what its engine says now, putting right a record left `running`. */
+export async function runStatus(
+  options: StatusOptions,
+  { output, env, cwd }: Pick<CommandContext, 'output' | 'env' | 'cwd'>,
+): Promise<number> {
+  const view = await viewRun(await locateRun(options.run, { cwd, env }), env);
+  if (options.json) output.maskedRaw(`${JSON.stringify(statusJson(view), null, 2)}\n`);
+  else printStatus(view, output);
+  return statusExitCode(view.record);
+}
+
+/** 0 while the run goes on and once it has succeeded; 1 when it failed, timed out or was cancelled. */
+export function statusExitCode(record: RunRecord): number {
+  return ['running', 'submitted', 'succeeded'].includes(record.status) ? 0 : 1;
+}
+
+export function statusJson(view: RunView) {
+  return {
+    run_dir: view.dir,
+    record: view.record,
+    ...(view.live === undefined ? {} : { live: view.live }),
+    owner: view.owner,
+    ...(view.reconciled === undefined ? {} : { reconciled: view.reconciled }),
+  };
+}
+
+function printStatus(view: RunView, output: Output): void {
+  const { record } = view;
+  const { style } = output;
+  const rows: [string, string][] = [
+    ['run', record.run_id],
+    ['status', statusWord(record, style)],
+    ['backend', record.backend.type],
+    ['started', record.started_at],
+  ];
+  if (record.ended_at !== null)
+    rows.push(['ended', `${record.ended_at} (${record.duration_s ?? '?'} s)`]);
+  if (record.exit_code !== null) rows.push(['exit code', String(record.exit_code)]);
+  if (record.signal !== undefined) rows.push(['signal', record.signal]);
+  if (record.reason !== undefined) rows.push(['reason', record.reason]);
+  if (view.live !== undefined) rows.push(['engine', liveLine(view.live)]);
+  if (record.owner !== undefined && view.owner !== 'none')
+    rows.push(['modelrun', ownerLine(record, view)]);
+  rows.push(['run dir', view.dir]);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  for (const [label, value] of rows) output.maskedResult(`${label.padEnd(width)}  ${value}`);
+  if (view.reconciled !== undefined)
+    output.warn(`the record said the run was underway; now marked failed: ${view.reconciled}`);
+}
+
+function statusWord(record: RunRecord, style: Output['style']): string {
+  if (record.status === 'succeeded') return style.success(record.status);
+  if (record.status === 'running' || record.status === 'submitted') return record.status;
+  return style.failure(record.status);
+}
+
+function liveLine(live: LiveState): string {
+  return live.detail;
+}
+
+function ownerLine(record: RunRecord, view: RunView): string {
+  const owner = record.owner;
+  if (owner === undefined) return '';
+  const named = `pid ${owner.pid} on ${owner.host}`;
+  if (view.owner === 'alive') return `${named}, following the run`;
+  if (view.owner === 'gone') return `${named}, gone: nothing follows the run`;
+  return `${named}, another machine: cannot tell from here`;
+}

@@ -1,0 +1,148 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { killedAfterEach, waitFor, waitUntilGone } from '../../test/helpers/processes.js';
+import { treeForEachTest } from '../../test/helpers/tree.js';
+import { MARK_VARIABLE, newRunMark } from '../exec/escaped-processes.js';
+import type { ProcessGroupTask } from '../exec/guard.js';
+import { identify } from '../exec/process-identity.js';
+import type { RunOwner } from '../model/run-record.js';
+import { cancelRun } from './cancel.js';
+import { viewRun } from './live.js';
+import { recordOf, writeRecord } from './test-records.js';
+
+const tree = treeForEachTest();
+const started = killedAfterEach();
+
+/**
+ * A model's process group as a local run starts it, and its handle. It
+ * waits for a line on stdin before `script`, so that it is named while it
+ * surely runs, whatever the script does next.
+ */
+function model(script = 'sleep 30'): { child: ChildProcess; handle: ProcessGroupTask } {
+  const mark = newRunMark('r1');
+  const child = spawn('/bin/sh', ['-c', `read _; ${script}`], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+    env: { PATH: process.env.PATH ?? '', [MARK_VARIABLE]: mark },
+  });
+  started.push(child);
+  const pid = child.pid ?? 0;
+  const leader = identify(pid);
+  if (leader === undefined) throw new Error('the model did not start');
+  child.stdin?.end('go\n');
+  return { child, handle: { kind: 'process-group', pgid: pid, graceMs: 500, mark, leader } };
+}
+
+/** The owner of a run whose modelrun has gone: a process that has exited. */
+async function goneOwner(): Promise<RunOwner> {
+  const child = spawn('/bin/sh', ['-c', 'exit 0']);
+  const named = identify(child.pid ?? 0);
+  await new Promise((resolve) => child.once('exit', resolve));
+  return { pid: child.pid ?? 0, host: hostname(), start: named?.start ?? 0, by: 'cli' };
+}
+
+/** Resolves once the child has exited, by itself or by a signal. */
+const exited = (child: ChildProcess) =>
+  new Promise((resolve) =>
+    child.exitCode !== null || child.signalCode !== null
+      ? resolve(undefined)
+      : child.once('exit', resolve),
+  );
+
+describe('a run whose modelrun has gone', () => {
+  it('is reported running while its model runs, and nothing on record changes', async () => {
+    const { handle } = model();
+    const dir = writeRecord(
+      recordOf({ staging_dir: tree.path('r1'), handle: { ...handle }, owner: await goneOwner() }),
+    );
+    const view = await viewRun(
+      {
+        dir,
+        record: recordOf({ staging_dir: dir, handle: { ...handle }, owner: await goneOwner() }),
+      },
+      {},
+    );
+    expect(view).toMatchObject({ owner: 'gone', live: { state: 'running' } });
+    expect(view.reconciled).toBeUndefined();
+  });
+
+  it('is marked failed once its model has ended, with the reason, and its stages closed', async () => {
+    const { child, handle } = model('exit 3');
+    await exited(child);
+    const record = recordOf({
+      staging_dir: tree.path('r1'),
+      handle: { ...handle },
+      owner: await goneOwner(),
+    });
+    writeRecord(record);
+    const view = await viewRun({ dir: record.staging_dir, record }, {});
+    expect(view.reconciled).toMatch(
+      /^modelrun \(pid \d+ on .*\), which ran it, has gone; process group \d+ has exited$/,
+    );
+    expect(view.record).toMatchObject({
+      status: 'failed',
+      stages: { run: { status: 'failed' }, postprocess: { status: 'skipped' } },
+    });
+    // Once only: the record now says it ended.
+    const again = await viewRun({ dir: record.staging_dir, record: view.record }, {});
+    expect(again.reconciled).toBeUndefined();
+  });
+
+  it('is left alone while its modelrun still follows it', async () => {
+    const { child, handle } = model('exit 0');
+    await exited(child);
+    const self = identify(process.pid);
+    const record = recordOf({
+      staging_dir: tree.path('r1'),
+      handle: { ...handle },
+      ...(self === undefined ? {} : { owner: { ...self, by: 'library' as const } }),
+    });
+    writeRecord(record);
+    const view = await viewRun({ dir: record.staging_dir, record }, {});
+    expect(view).toMatchObject({
+      owner: 'alive',
+      live: { state: 'ended' },
+      record: { status: 'running' },
+    });
+  });
+
+  it('is cancelled through its handle: the model group stopped, the record cancelled', async () => {
+    const { child, handle } = model(
+      `trap "" TERM; sleep 30 & echo $! > ${tree.path('sleep.pid')}; wait`,
+    );
+    await waitFor(() => existsSync(tree.path('sleep.pid')), 5000);
+    const sleeper = Number(readFileSync(tree.path('sleep.pid'), 'utf8'));
+    const record = recordOf({
+      staging_dir: tree.path('r1'),
+      handle: { ...handle },
+      owner: await goneOwner(),
+    });
+    writeRecord(record);
+    const result = await cancelRun(
+      { dir: record.staging_dir, record },
+      { env: {}, status: () => {} },
+    );
+    await exited(child);
+    // SIGTERM ignored: it took the SIGKILL after the grace.
+    expect(await waitUntilGone(sleeper)).toBe(true);
+    expect(result).toMatchObject({
+      outcome: 'cancelled',
+      how: 'stopped through its handle (process-group)',
+    });
+    expect(result.record).toMatchObject({
+      status: 'cancelled',
+      reason: 'cancelled with `modelrun cancel`',
+      stages: { run: { status: 'cancelled' } },
+    });
+  });
+
+  it('says a run that had ended has, and touches nothing', async () => {
+    const record = recordOf({ staging_dir: tree.path('r1'), status: 'succeeded' });
+    writeRecord(record);
+    expect(
+      await cancelRun({ dir: record.staging_dir, record }, { env: {}, status: () => {} }),
+    ).toMatchObject({ outcome: 'ended' });
+  });
+});

@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { findBackend } from '../backends/registry.js';
+import type { LiveState } from '../exec/guard.js';
+import { type ProcessPresence, presence } from '../exec/process-identity.js';
+import {
+  endRecordFromOutside,
+  endUnfinishedRecord,
+  isUnderway,
+  RUN_RECORD_PATH,
+  type RunRecord,
+} from '../model/run-record.js';
+import type { FoundRun } from './locate.js';
+
+/** A run as its record says, with what the engine says now. */
+export interface RunView extends FoundRun {
+  /** The modelrun process that runs it: `none` when the record names none (it has ended, or is older). */
+  owner: ProcessPresence | 'none';
+  /** What the engine says of the run's handle; absent once the run has ended or before it started. */
+  live?: LiveState;
+  /** What was put right on record, and why: the record said the run was underway when it was not. */
+  reconciled?: string;
+}
+
+/**
+ * Looks at a run through its handle, and puts its record right when the
+ * modelrun that ran it is gone (killed with its guardian, a machine that
+ * restarted) and the engine says the model has ended: such a run must
+ * never stay `running` on record. A run whose model still runs is left as
+ * it is, and so is one that modelrun still follows, which writes the end
+ * itself.
+ */
+export async function viewRun(
+  found: FoundRun,
+  env: NodeJS.ProcessEnv,
+  { reconcile }: { reconcile: boolean } = { reconcile: true },
+): Promise<RunView> {
+  const { record } = found;
+  if (!isUnderway(record)) return { ...found, owner: 'none' };
+  const owner = record.owner === undefined ? 'none' : presence(record.owner);
+  const live = await inspectHandle(record, env);
+  const view: RunView = { ...found, owner, ...(live === undefined ? {} : { live }) };
+  if (!reconcile || owner !== 'gone') return view;
+  const ranBy = `modelrun (pid ${record.owner?.pid} on ${record.owner?.host}), which ran it, has gone`;
+  const why =
+    live === undefined
+      ? `${ranBy} before the model started`
+      : live.state === 'ended' || live.state === 'gone'
+        ? `${ranBy}; ${live.detail}`
+        : undefined;
+  if (why === undefined) return view;
+  const written = await endUnfinishedRecord(join(found.dir, RUN_RECORD_PATH), record, (onDisk) => {
+    if (live?.exitCode !== undefined) onDisk.exit_code = live.exitCode;
+    endRecordFromOutside(onDisk, 'failed', why);
+  });
+  return written === undefined ? view : { ...view, record: written, reconciled: why };
+}
+
+/** What the engine says of the run's handle, through the backend the record names. */
+export async function inspectHandle(
+  record: RunRecord,
+  env: NodeJS.ProcessEnv,
+): Promise<LiveState | undefined> {
+  if (record.handle === undefined) return undefined;
+  const backend = findBackend(record.backend.type);
+  if (backend === undefined)
+    return {
+      state: 'unknown',
+      detail: `no backend type "${record.backend.type}" in this modelrun`,
+    };
+  return backend.handle.inspect(record.handle, env);
+}

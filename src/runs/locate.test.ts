@@ -1,0 +1,72 @@
+import { symlinkSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { treeForEachTest } from '../../test/helpers/tree.js';
+import { UsageError } from '../errors.js';
+import { findRuns } from './list.js';
+import { locateRun } from './locate.js';
+import { recordOf, writeRecord } from './test-records.js';
+
+const tree = treeForEachTest();
+const env = {};
+
+describe('locating a run', () => {
+  it('takes a run dir, the model file that staged it, or its id under ./simulations', async () => {
+    const dir = writeRecord(
+      recordOf({ run_id: 'wave', staging_dir: tree.path('simulations', 'wave') }),
+    );
+    tree.write('model.yml', 'run_id: wave\ncommand: "true"\n');
+    const cwd = tree.root;
+    for (const given of ['simulations/wave', dir, 'model.yml', 'wave'])
+      expect((await locateRun(given, { cwd, env })).dir).toBe(dir);
+  });
+
+  it.each([
+    ['', 'the run is empty'],
+    [
+      'nothing-here',
+      'no run nothing-here in ./simulations, and no file or folder nothing-here here',
+    ],
+    ['../elsewhere/x', '../elsewhere/x does not exist'],
+    ['empty', 'empty holds no run record (.modelrun/run.json)'],
+    ['model.yml', 'the run of model.yml'],
+  ])('says which rule it tried for %j', async (given, message) => {
+    tree.write('empty/keep', '');
+    tree.write('model.yml', 'run_id: never-ran\ncommand: "true"\n');
+    const error = await locateRun(given, { cwd: tree.root, env }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toContain(message);
+    expect((error as UsageError).hint).toContain('modelrun runs');
+  });
+
+  it('fails on an invalid model file as validate does, with its errors', async () => {
+    tree.write('model.yml', 'run_id: [nope]\n');
+    await expect(locateRun('model.yml', { cwd: tree.root, env })).rejects.toThrow(
+      'model file model.yml is not valid',
+    );
+  });
+});
+
+describe('listing runs', () => {
+  it('finds runs two levels down, newest first, without entering a run or following links', async () => {
+    const older = writeRecord(recordOf({ run_id: 'a', staging_dir: tree.path('sims', 'a') }));
+    const newer = writeRecord(
+      recordOf({
+        run_id: 'b',
+        started_at: '2026-11-30T11:00:00.000Z',
+        staging_dir: tree.path('sims', 'ens', 'b'),
+      }),
+    );
+    // A run inside a run (a model's output that copies a run) is the outer run's business.
+    writeRecord(recordOf({ run_id: 'inner', staging_dir: tree.path('sims', 'a', 'out', 'inner') }));
+    writeRecord(recordOf({ run_id: 'deep', staging_dir: tree.path('sims', 'x', 'y', 'deep') }));
+    writeRecord(recordOf({ run_id: 'linked', staging_dir: tree.path('other', 'linked') }));
+    symlinkSync(tree.path('other'), tree.path('sims', 'link'));
+    writeFileSync(tree.path('sims', 'stray.txt'), '');
+    const runs = await findRuns([tree.path('sims'), tree.path('sims')]);
+    expect(runs.map((r) => r.dir)).toEqual([newer, older]);
+  });
+
+  it('finds nothing in a folder that does not exist', async () => {
+    expect(await findRuns([tree.path('none')])).toEqual([]);
+  });
+});

@@ -1,0 +1,67 @@
+import { lstat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../model/run-record.js';
+import { stagingDirOf } from '../model/staging-dir.js';
+
+/** A run found on disk: its folder and what its run.json says. */
+export interface FoundRun {
+  dir: string;
+  record: RunRecord;
+}
+
+/** Where run ids are looked up when no model file says otherwise: the default `output_dir`. */
+export const DEFAULT_RUNS_DIR = 'simulations';
+
+/**
+ * The run that RUN names, by one rule: a folder is a run dir; a file is a
+ * model file, whose staging dir is the run; anything else is a run id in the
+ * default output dir (./simulations) of the current folder. Fails with a
+ * UsageError that says which it tried.
+ */
+export async function locateRun(
+  given: string,
+  { cwd, env }: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<FoundRun> {
+  if (given === '') throw new UsageError('the run is empty', { hint: HOW_TO_NAME });
+  const path = resolve(cwd, given);
+  const kind = await lstat(path).then(
+    (stats) => (stats.isDirectory() ? 'dir' : stats.isFile() ? 'file' : 'other'),
+    () => undefined,
+  );
+  if (kind === 'dir') return recordIn(path, `${given} holds no run record (${RUN_RECORD_PATH})`);
+  if (kind === 'file') return recordIn(await stagingDirOfModel(path, given, env), undefined, given);
+  if (kind === 'other')
+    throw new UsageError(`${given} is neither a run dir nor a model file`, { hint: HOW_TO_NAME });
+  if (/^[A-Za-z0-9._-]+$/.test(given) && given !== '.' && given !== '..')
+    return recordIn(
+      join(cwd, DEFAULT_RUNS_DIR, given),
+      `no run ${given} in ./${DEFAULT_RUNS_DIR}, and no file or folder ${given} here`,
+    );
+  throw new UsageError(`${given} does not exist`, { hint: HOW_TO_NAME });
+}
+
+const HOW_TO_NAME = `give a run dir (the folder that holds .modelrun/run.json), the run's model file, or a run id under ./${DEFAULT_RUNS_DIR}; \`modelrun runs\` lists them`;
+
+async function recordIn(dir: string, missing?: string, modelFile?: string): Promise<FoundRun> {
+  const record = await readRunRecord(join(dir, RUN_RECORD_PATH));
+  if (record !== undefined) return { dir, record };
+  throw new UsageError(
+    missing ??
+      `the run of ${modelFile} (${dir}) has no run record: it has not run, or ran with another run_id`,
+    { hint: HOW_TO_NAME },
+  );
+}
+
+/** The staging dir a model file stages into; its errors, if any, as `validate` shows them. */
+async function stagingDirOfModel(
+  path: string,
+  given: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
+  const [{ validateModelFile }, { requireValid }] = await Promise.all([
+    import('../load/model-file.js'),
+    import('../load/require-valid.js'),
+  ]);
+  return stagingDirOf(requireValid(validateModelFile(path, env, given), 'model file'));
+}

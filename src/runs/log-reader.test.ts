@@ -1,0 +1,85 @@
+import { appendFileSync, symlinkSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { treeForEachTest } from '../../test/helpers/tree.js';
+import { copyLog, openLog, startOfLastLines } from './log-reader.js';
+
+const tree = treeForEachTest();
+
+/** What copyLog hands on, from `from`, of a log holding `text`. */
+async function copied(text: string, lines?: number): Promise<string> {
+  const file = await openLog(tree.write('stdout.log', text));
+  if (file === undefined) throw new Error('no log');
+  try {
+    const from = lines === undefined ? 0 : await startOfLastLines(file, lines);
+    const out: Buffer[] = [];
+    await copyLog(file, from, async (bytes) => {
+      out.push(bytes);
+      return true;
+    });
+    return Buffer.concat(out).toString();
+  } finally {
+    await file.close();
+  }
+}
+
+describe('reading a log', () => {
+  it.each([
+    ['a\nb\nc\n', 2, 'b\nc\n'],
+    ['a\nb\nc', 2, 'b\nc'],
+    ['a\nb\nc\n', 5, 'a\nb\nc\n'],
+    ['a\nb\nc\n', 0, ''],
+    ['\n\n\n', 1, '\n'],
+    ['', 3, ''],
+  ])('takes the last lines of %j: %i', async (text, lines, expected) => {
+    expect(await copied(text, lines)).toBe(expected);
+  });
+
+  it('finds the last lines across reads of a log larger than one', async () => {
+    const text = `${'x'.repeat(200_000)}\n${Array.from({ length: 5 }, (_, i) => `line ${i}`).join('\n')}\n`;
+    expect(await copied(text, 3)).toBe('line 2\nline 3\nline 4\n');
+    expect(await copied(text)).toBe(text);
+  });
+
+  it('follows a log as it grows until the run has ended, and reads what came before the end', async () => {
+    const path = tree.write('stdout.log', 'one\n');
+    const file = await openLog(path);
+    if (file === undefined) throw new Error('no log');
+    const out: string[] = [];
+    let looks = 0;
+    await copyLog(
+      file,
+      0,
+      async (bytes) => {
+        out.push(bytes.toString());
+        return true;
+      },
+      {
+        pollMs: 5,
+        ended: async () => {
+          looks++;
+          if (looks === 2) appendFileSync(path, 'two\n');
+          // The run writes its last line just as it ends.
+          if (looks === 4) appendFileSync(path, 'last\n');
+          return looks >= 4;
+        },
+      },
+    );
+    await file.close();
+    expect(out.join('')).toBe('one\ntwo\nlast\n');
+  });
+
+  it('stops when the reader takes no more', async () => {
+    const file = await openLog(tree.write('stdout.log', 'x'.repeat(200_000)));
+    if (file === undefined) throw new Error('no log');
+    const at = await copyLog(file, 0, async () => false, { pollMs: 5, ended: async () => false });
+    await file.close();
+    expect(at).toBe(64 * 1024);
+  });
+
+  it('reads no log through a link, nor anything but a file', async () => {
+    symlinkSync(tree.write('secret', 'not the log'), tree.path('linked.log'));
+    expect(await openLog(tree.path('linked.log'))).toBeUndefined();
+    expect(await openLog(tree.root)).toBeUndefined();
+    expect(await openLog(tree.path('none.log'))).toBeUndefined();
+  });
+});

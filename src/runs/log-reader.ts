@@ -1,0 +1,84 @@
+import { constants } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const CHUNK = 64 * 1024;
+
+/** A run's log file, as the run writes it: logs/stdout.log or logs/stderr.log. */
+export function logPath(runDir: string, stream: 'stdout' | 'stderr'): string {
+  return join(runDir, 'logs', `${stream}.log`);
+}
+
+/** Opens a log for reading; undefined when there is none. A link is not followed: the run writes a file. */
+export async function openLog(path: string): Promise<FileHandle | undefined> {
+  try {
+    const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    if ((await file.stat()).isFile()) return file;
+    await file.close();
+  } catch {
+    // None, or not a file of the run's.
+  }
+  return undefined;
+}
+
+/** Where the last `lines` lines of the file begin, read from its end. */
+export async function startOfLastLines(file: FileHandle, lines: number): Promise<number> {
+  const { size } = await file.stat();
+  if (lines <= 0) return size;
+  let end = size;
+  let found = 0;
+  const buffer = Buffer.alloc(CHUNK);
+  // A final newline ends the last line; it does not begin another.
+  let skipFinal = true;
+  while (end > 0) {
+    const start = Math.max(0, end - CHUNK);
+    const { bytesRead } = await file.read(buffer, 0, end - start, start);
+    for (let i = bytesRead - 1; i >= 0; i--) {
+      if (buffer[i] !== 0x0a) {
+        skipFinal = false;
+        continue;
+      }
+      if (skipFinal) {
+        skipFinal = false;
+        continue;
+      }
+      found++;
+      if (found === lines) return start + i + 1;
+    }
+    end = start;
+  }
+  return 0;
+}
+
+/**
+ * Copies the file from `from` to `sink` as it grows, until `ended()` says
+ * the run is over and a last read finds nothing more; without `follow`,
+ * only what is there now. A sink that takes no more (a reader gone: `| head`)
+ * returns false, which ends the copy. Resolves with where it stopped.
+ */
+export async function copyLog(
+  file: FileHandle,
+  from: number,
+  sink: (bytes: Buffer) => Promise<boolean>,
+  follow?: { ended: () => Promise<boolean>; pollMs: number; signal?: AbortSignal },
+): Promise<number> {
+  let at = from;
+  const buffer = Buffer.alloc(CHUNK);
+  for (;;) {
+    const { bytesRead } = await file.read(buffer, 0, CHUNK, at);
+    if (bytesRead > 0) {
+      at += bytesRead;
+      if (!(await sink(Buffer.from(buffer.subarray(0, bytesRead))))) return at;
+      continue;
+    }
+    if (follow === undefined || follow.signal?.aborted) return at;
+    // Asked before one more read, so that what the run wrote before its end is never cut off.
+    if (await follow.ended()) {
+      const last = await file.read(buffer, 0, CHUNK, at);
+      if (last.bytesRead === 0) return at;
+      continue;
+    }
+    await sleep(follow.pollMs);
+  }
+}

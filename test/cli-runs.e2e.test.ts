@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runInProcess, runModelrun, startModelrun } from './helpers/cli.js';
+import { isRunning, waitUntilGone } from './helpers/processes.js';
+import { readRunRecord } from './helpers/run-record.js';
+import { treeForEachTest } from './helpers/tree.js';
+
+/**
+ * A run started in one shell, looked at, followed and stopped from others:
+ * `status`, `logs`, `cancel` and `runs` against real local runs.
+ */
+const tree = treeForEachTest({
+  'slow.yml':
+    'run_id: slow\ncommand: "echo started; echo oops >&2; i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo tick $i; sleep 0.1; done"\n',
+  'quick.yml': 'run_id: quick\ncommand: "echo one; echo two; echo three; exit 3"\n',
+});
+
+const stagingDir = (runId: string) => tree.path('simulations', runId);
+
+describe('a run looked at from another shell', () => {
+  it('shows its status, logs and handle while it runs, and is stopped by cancel', async () => {
+    const { exited } = await startModelrun(['run', 'slow.yml'], { cwd: tree.root });
+    const status = await runInProcess(['status', 'slow', '--json'], { cwd: tree.root });
+    expect(status.code).toBe(0);
+    const view = JSON.parse(status.stdout);
+    expect(view).toMatchObject({
+      owner: 'alive',
+      live: { state: 'running' },
+      record: { status: 'running', handle: { kind: 'process-group' }, owner: { by: 'cli' } },
+    });
+    const modelPid: number = view.record.handle.pgid;
+    const logs = await runInProcess(['logs', 'slow.yml', '--stderr'], { cwd: tree.root });
+    expect(logs.stdout).toBe('oops\n');
+
+    const cancelled = await runModelrun(['cancel', 'slow'], { cwd: tree.root });
+    expect(cancelled).toMatchObject({ code: 0 });
+    expect(cancelled.stdout).toMatch(/^cancelled slow: modelrun \(pid \d+\) stopped it\n$/);
+    // The run's own modelrun stopped it, cleaned up, and said so.
+    expect(await exited).toBe(143);
+    expect(await waitUntilGone(modelPid)).toBe(true);
+    expect(readRunRecord(stagingDir('slow'))).toMatchObject({ status: 'cancelled' });
+
+    const after = await runModelrun(['cancel', 'slow'], { cwd: tree.root });
+    expect(after.code).toBe(0);
+    expect(after.stdout).toContain('slow had already ended: cancelled');
+    expect((await runInProcess(['status', 'slow'], { cwd: tree.root })).code).toBe(1);
+  }, 30_000);
+
+  it('follows the logs to the end of the run with -f, and prints the last lines with --tail', async () => {
+    tree.write(
+      'count.yml',
+      'run_id: count\ncommand: "echo started; for i in 1 2 3 4 5; do echo $i; sleep 0.2; done"\n',
+    );
+    const { exited } = await startModelrun(['run', 'count.yml'], { cwd: tree.root });
+    const followed = await runModelrun(['logs', '-f', 'count'], { cwd: tree.root });
+    expect(followed).toMatchObject({ code: 0, stdout: 'started\n1\n2\n3\n4\n5\n' });
+    expect(await exited).toBe(0);
+    const tail = await runInProcess(['logs', 'count', '--tail', '2'], { cwd: tree.root });
+    expect(tail.stdout).toBe('4\n5\n');
+  }, 30_000);
+
+  it('is put right on record once its modelrun and guardian were killed and its model ended', async () => {
+    tree.write('short.yml', 'run_id: short\ncommand: "echo started; sleep 2; exit 4"\n');
+    const { child } = await startModelrun(['run', 'short.yml'], { cwd: tree.root });
+    const record = readRunRecord(stagingDir('short')) as { handle: { pgid: number } };
+    // A kill -9 of modelrun and its guardian alike (a node that rebooted, an OOM kill of both).
+    const guardian = Number(readFileSync('/proc/self/stat', 'utf8') && guardianOf(child.pid ?? 0));
+    process.kill(guardian, 'SIGKILL');
+    child.kill('SIGKILL');
+    expect(await waitUntilGone(record.handle.pgid, 10_000)).toBe(true);
+    const status = await runInProcess(['status', 'short.yml'], { cwd: tree.root });
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/status +failed/);
+    expect(status.stderr).toMatch(/which ran it, has gone; process group \d+ has exited/);
+    expect(readRunRecord(stagingDir('short'))).toMatchObject({ status: 'failed' });
+  }, 30_000);
+
+  it('lists runs newest first, by status, as a table or JSON', async () => {
+    expect((await runModelrun(['run', 'quick.yml'], { cwd: tree.root })).code).toBe(1);
+    tree.write('ok.yml', 'run_id: ok\ncommand: "true"\n');
+    expect((await runModelrun(['run', 'ok.yml'], { cwd: tree.root })).code).toBe(0);
+    const all = JSON.parse((await runInProcess(['runs', '--json'], { cwd: tree.root })).stdout);
+    expect(all.map((r: { run_id: string }) => r.run_id)).toEqual(['ok', 'quick']);
+    expect(all[1]).toMatchObject({
+      status: 'failed',
+      exit_code: 3,
+      backend: 'local',
+      run_dir: stagingDir('quick'),
+    });
+    const failed = await runInProcess(['runs', 'simulations', '--status', 'failed'], {
+      cwd: tree.root,
+    });
+    expect(failed.stdout.split('\n')[0]).toMatch(
+      /^RUN ID +STATUS +BACKEND +STARTED +DURATION +EXIT +RUN DIR$/,
+    );
+    expect(failed.stdout).toContain('quick');
+    expect(failed.stdout).not.toContain('ok ');
+  }, 30_000);
+
+  it.each([
+    [['status', 'nope'], 'no run nope in ./simulations'],
+    [['logs', 'quick', '--tail', 'ten'], '--tail ten is not a number of lines'],
+    [['cancel', 'slow.yml'], 'the run of slow.yml'],
+  ])('refuses %j as a usage error', async (args, message) => {
+    const result = await runInProcess(args, { cwd: tree.root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
+});
+
+/** The guardian modelrun `pid` started: the one node process whose parent it is, running guardian.js. */
+function guardianOf(pid: number): number {
+  const children = readFileSync(join('/proc', String(pid), 'task', String(pid), 'children'), 'utf8')
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  const guardian = children.find(
+    (child) =>
+      isRunning(child) &&
+      readFileSync(join('/proc', String(child), 'cmdline'), 'utf8').includes('guardian.js'),
+  );
+  if (guardian === undefined) throw new Error('no guardian');
+  return guardian;
+}
