@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runInProcess, runModelrun, startModelrun } from './helpers/cli.js';
-import { isRunning, waitUntilGone } from './helpers/processes.js';
+import { guardianOf, waitUntilGone } from './helpers/processes.js';
 import { readRunRecord } from './helpers/run-record.js';
 import { treeForEachTest } from './helpers/tree.js';
 
@@ -65,8 +63,7 @@ describe('a run looked at from another shell', () => {
     const { child } = await startModelrun(['run', 'short.yml'], { cwd: tree.root });
     const record = readRunRecord(stagingDir('short')) as { handle: { pgid: number } };
     // A kill -9 of modelrun and its guardian alike (a node that rebooted, an OOM kill of both).
-    const guardian = Number(readFileSync('/proc/self/stat', 'utf8') && guardianOf(child.pid ?? 0));
-    process.kill(guardian, 'SIGKILL');
+    process.kill(guardianOf(child.pid ?? 0), 'SIGKILL');
     child.kill('SIGKILL');
     expect(await waitUntilGone(record.handle.pgid, 10_000)).toBe(true);
     const status = await runInProcess(['status', 'short.yml'], { cwd: tree.root });
@@ -108,18 +105,3 @@ describe('a run looked at from another shell', () => {
     expect(result.stderr).toContain(message);
   });
 });
-
-/** The guardian modelrun `pid` started: the one node process whose parent it is, running guardian.js. */
-function guardianOf(pid: number): number {
-  const children = readFileSync(join('/proc', String(pid), 'task', String(pid), 'children'), 'utf8')
-    .trim()
-    .split(/\s+/)
-    .map(Number);
-  const guardian = children.find(
-    (child) =>
-      isRunning(child) &&
-      readFileSync(join('/proc', String(child), 'cmdline'), 'utf8').includes('guardian.js'),
-  );
-  if (guardian === undefined) throw new Error('no guardian');
-  return guardian;
-}

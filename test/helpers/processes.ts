@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach } from 'vitest';
 
@@ -68,4 +69,19 @@ export function killedAfterEach(): ChildProcess[] {
     }
   });
   return started;
+}
+
+/** The guardian modelrun `pid` started: the one node process whose parent it is, running guardian.js. */
+export function guardianOf(pid: number): number {
+  const children = readFileSync(join('/proc', String(pid), 'task', String(pid), 'children'), 'utf8')
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  const guardian = children.find(
+    (child) =>
+      isRunning(child) &&
+      readFileSync(join('/proc', String(child), 'cmdline'), 'utf8').includes('guardian.js'),
+  );
+  if (guardian === undefined) throw new Error('no guardian');
+  return guardian;
 }

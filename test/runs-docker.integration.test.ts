@@ -1,0 +1,73 @@
+import Docker from 'dockerode';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runInProcess, runModelrun, startModelrun } from './helpers/cli.js';
+import { dockerUnavailable, ensureTestImages, reportMissingEngine } from './helpers/engines.js';
+import { guardianOf, waitUntilGone } from './helpers/processes.js';
+import { readRunRecord } from './helpers/run-record.js';
+import { treeForEachTest } from './helpers/tree.js';
+import { uniqueId } from './helpers/unique-id.js';
+
+const missing = dockerUnavailable();
+reportMissingEngine('docker', missing);
+const docker = new Docker();
+
+/** A model that takes SIGTERM as a cue to save its state, then exits; it ends by itself only after a minute. */
+const TRAPS_TERM =
+  'trap "echo saving state; exit 0" TERM; echo started; i=0; while [ $i -lt 600 ]; do i=$((i+1)); sleep 0.1; done';
+
+const tree = treeForEachTest({
+  'docker.yml': 'type: docker\nimage: modelrun-test/busybox\npull_policy: never\n',
+});
+
+describe.skipIf(missing !== undefined)(
+  'docker runs looked at and stopped from another shell',
+  () => {
+    beforeAll(() => ensureTestImages(), 300_000);
+
+    it.each([
+      ['stopped by the modelrun that runs it', false],
+      ['stopped through its handle once that modelrun was killed', true],
+    ])(
+      'a container trapping SIGTERM is %s: nothing left, the record cancelled',
+      async (_name, killOwner) => {
+        const runId = uniqueId('docker-cancel');
+        tree.write('model.yml', `run_id: ${runId}\ncommand: ${JSON.stringify(TRAPS_TERM)}\n`);
+        const { child, exited } = await startModelrun(
+          ['run', 'model.yml', '--backend-config', 'docker.yml'],
+          { cwd: tree.root },
+        );
+        const status = JSON.parse(
+          (await runInProcess(['status', runId, '--json'], { cwd: tree.root })).stdout,
+        );
+        expect(status).toMatchObject({
+          live: {
+            state: 'running',
+            detail: expect.stringMatching(/^container [0-9a-f]{12} is running$/),
+          },
+          record: { handle: { kind: 'docker-container', remove: true } },
+        });
+        if (killOwner) {
+          process.kill(guardianOf(child.pid ?? 0), 'SIGKILL');
+          child.kill('SIGKILL');
+          await exited;
+          expect(await waitUntilGone(child.pid ?? 0)).toBe(true);
+        }
+        const cancelled = await runModelrun(['cancel', 'model.yml'], { cwd: tree.root });
+        expect(cancelled.code).toBe(0);
+        expect(cancelled.stdout).toContain(
+          killOwner ? 'stopped through its handle (docker-container)' : 'stopped it',
+        );
+        if (!killOwner) expect(await exited).toBe(143);
+        const left = await docker.listContainers({
+          all: true,
+          filters: { label: [`modelrun.run_id=${runId}`] },
+        });
+        expect(left).toEqual([]);
+        expect(readRunRecord(tree.path('simulations', runId))).toMatchObject({
+          status: 'cancelled',
+        });
+      },
+      60_000,
+    );
+  },
+);
