@@ -110,6 +110,11 @@ const rules: ImportRule[] = [
     refuses: (to) => ['run', 'load', 'postprocess'].includes(layerOf(to)),
   },
   {
+    name: 'runs/ never imports run/ or cli/',
+    appliesTo: inFolder('runs'),
+    refuses: (to) => ['run', 'cli'].includes(layerOf(to)),
+  },
+  {
     name: 'run/ never imports load/ or cli/',
     appliesTo: inFolder('run'),
     refuses: (to) => ['load', 'cli'].includes(layerOf(to)),
