@@ -69,5 +69,33 @@ describe.skipIf(missing !== undefined)(
       },
       60_000,
     );
+
+    it('runs detached to its end after the submitting command is gone, and wait gives its outcome', async () => {
+      const runId = uniqueId('docker-detach');
+      tree.write(
+        'short.yml',
+        `run_id: ${runId}\ncommand: "echo started; sleep 1; echo bye; exit 2"\n`,
+      );
+      const detached = await runModelrun(
+        ['run', 'short.yml', '--backend-config', 'docker.yml', '--detach'],
+        {
+          cwd: tree.root,
+          env: { XDG_STATE_HOME: tree.path('state') },
+        },
+      );
+      expect(detached.code).toBe(0);
+      expect(detached.stdout).toMatch(/handle {4}container [0-9a-f]{12}\n/);
+      const waited = await runModelrun(['wait', runId], { cwd: tree.root });
+      expect(waited.code).toBe(1);
+      expect(waited.stderr).toContain(`${runId} failed (exit code 2)`);
+      expect((await runInProcess(['logs', runId], { cwd: tree.root })).stdout).toBe(
+        'started\nbye\n',
+      );
+      const left = await docker.listContainers({
+        all: true,
+        filters: { label: [`modelrun.run_id=${runId}`] },
+      });
+      expect(left).toEqual([]);
+    }, 60_000);
   },
 );

@@ -39,6 +39,7 @@ export const COMMAND_GUIDES: Record<string, Guide> = {
   run: {
     examples: [
       'modelrun run examples/wave/model.yml',
+      'modelrun run model.yml --backend-config docker.yml --detach',
       'modelrun run model.yml --backend-config slurm.yml --json > run.json',
     ],
     failed: RUN_FAILED,
@@ -67,6 +68,10 @@ export const COMMAND_GUIDES: Record<string, Guide> = {
   logs: {
     examples: ['modelrun logs wave-2024-01 --tail 20', 'modelrun logs model.yml -f --stderr'],
     failed: 'the run kept no logs (capture_output: false)',
+  },
+  wait: {
+    examples: ['modelrun wait simulations/wave-2024-01', 'modelrun wait model.yml && echo done'],
+    failed: 'the run failed, timed out or was cancelled',
   },
   cancel: {
     examples: ['modelrun cancel examples/wave/model.yml', 'modelrun cancel wave-2024-01'],

@@ -89,6 +89,10 @@ export const runSpec = {
       'backend config file (default: the local backend)',
     ),
     ...runFlags(),
+    detach: flag(
+      '--detach',
+      'start the run in the background and return once the model runs; it outlives the terminal',
+    ),
   },
 } satisfies CommandSpec;
 
@@ -195,6 +199,11 @@ export const logsSpec = {
   },
 } satisfies CommandSpec;
 
+export const waitSpec = {
+  args: { run: runArgument() },
+  options: {},
+} satisfies CommandSpec;
+
 export const cancelSpec = {
   args: { run: runArgument() },
   options: {
@@ -231,3 +240,4 @@ export type StatusOptions = InputOf<typeof statusSpec>;
 export type LogsOptions = InputOf<typeof logsSpec>;
 export type CancelOptions = InputOf<typeof cancelSpec>;
 export type RunsOptions = InputOf<typeof runsSpec>;
+export type WaitOptions = InputOf<typeof waitSpec>;

@@ -15,6 +15,7 @@ import {
   runsSpec,
   statusSpec,
   validateSpec,
+  waitSpec,
 } from './command-options.js';
 import type { CommandContext } from './context.js';
 import type { CommandSpec, InputOf } from './option-table.js';
@@ -168,6 +169,12 @@ export const COMMAND_TABLE: CommandRow[] = [
   ),
   command('logs', 'print or follow the output of a run', logsSpec, async (input, ctx) =>
     (await import('./run-logs.js')).runLogs(input, ctx),
+  ),
+  command(
+    'wait',
+    'follow a run from now on, wait for its end and exit with its outcome',
+    waitSpec,
+    async (input, ctx) => (await import('./run-wait.js')).runWait(input, ctx),
   ),
   command('cancel', 'stop a run, wherever it was started from', cancelSpec, async (input, ctx) =>
     (await import('./run-cancel.js')).runCancel(input, ctx),

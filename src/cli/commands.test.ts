@@ -97,7 +97,7 @@ describe('run, pipeline, generate and postprocess', () => {
     tree.write('r/model.yml', model(runId));
     const { ctx, stdout } = fakeContext(tree.path('r'));
     const code = await runModelCommand(
-      { modelFile: 'model.yml', postprocessorConfigs: [], ...runFlags },
+      { modelFile: 'model.yml', postprocessorConfigs: [], ...runFlags, detach: false },
       ctx,
     );
     expect(code).toBe(0);
@@ -115,6 +115,7 @@ describe('run, pipeline, generate and postprocess', () => {
         backendConfig: 'local.yml',
         postprocessorConfigs: [],
         ...runFlags,
+        detach: false,
       },
       ctx,
     );

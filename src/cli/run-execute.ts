@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { Guardian } from '../guardian/client.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { executeRun } from '../run/execute-run.js';
@@ -30,7 +31,7 @@ export async function execute(
     const result = await executeRun(request, {
       env: ctx.env,
       // Under --json, stdout carries only the run record; the model's output goes to stderr.
-      terminal: json ? { stdout: ctx.terminal.stderr, stderr: ctx.terminal.stderr } : ctx.terminal,
+      terminal: echoTo(json, ctx),
       status: (line) => output.status(line),
       signal: interrupts.signal,
       cleanup: interrupts.cleanup,
@@ -48,4 +49,20 @@ export async function execute(
     // Reached only once the pipeline has undone what it started itself.
     interrupts.active = false;
   }
+}
+
+/** Set in a detached run's supervisor (run-detach.ts): it echoes no model output, as it has no terminal. */
+export const DETACHED_VARIABLE = 'MODELRUN_DETACHED';
+
+/**
+ * Where the model's output is echoed: the terminal; stderr under --json,
+ * where stdout carries only the record; nowhere in a detached run's
+ * supervisor, whose output is its own log file (the model's is in the logs).
+ */
+function echoTo(json: boolean, ctx: CommandContext): CommandContext['terminal'] {
+  if (ctx.env[DETACHED_VARIABLE] === '1') {
+    const nowhere = new Writable({ write: (_chunk, _encoding, done) => done() });
+    return { stdout: nowhere, stderr: nowhere };
+  }
+  return json ? { stdout: ctx.terminal.stderr, stderr: ctx.terminal.stderr } : ctx.terminal;
 }

@@ -1,4 +1,5 @@
-import { readStdinArgument } from '../load/file-input.js';
+import { UsageError } from '../errors.js';
+import { readStdinArgument, STDIN_ARG } from '../load/file-input.js';
 import { loadRunRequest } from '../load/run-request.js';
 import type { RunOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
@@ -7,14 +8,17 @@ import { execute, startGuardian } from './run-execute.js';
 
 /** `modelrun run`: stage, run on a backend, postprocess. Returns the exit code. */
 export async function runModelCommand(options: RunOptions, ctx: CommandContext): Promise<number> {
+  // Before standard input is read: a detached run could not read it.
+  if (options.detach) refuseWithDetach(options);
   const stdin = await readStdinArgument(
     options.modelFile,
     options.backendConfig,
     options.postprocessorConfigs,
   );
-  startGuardian(ctx.interrupts, !options.dryRun);
+  if (!options.detach) startGuardian(ctx.interrupts, !options.dryRun);
   const run = printLoad(loadRunRequest(options, { ...ctx, stdin }), ctx.output);
   if (typeof run === 'number') return run;
+  if (options.detach) return (await import('./run-detach.js')).detachRun(options, run, ctx);
   return execute(
     {
       ...run,
@@ -26,4 +30,24 @@ export async function runModelCommand(options: RunOptions, ctx: CommandContext):
     options.json,
     ctx,
   );
+}
+
+/** What --detach cannot go with: a dry run runs nothing, and the supervisor cannot read this standard input. */
+function refuseWithDetach(options: RunOptions): void {
+  if (options.dryRun)
+    throw new UsageError(
+      '--detach and --dry-run go not together: a dry run starts nothing to detach from',
+      {
+        hint: 'leave out one of them',
+      },
+    );
+  if (
+    [options.modelFile, options.backendConfig, ...options.postprocessorConfigs].includes(STDIN_ARG)
+  )
+    throw new UsageError(
+      '--detach cannot read a file from standard input (-): the background run has none',
+      {
+        hint: 'save it to a file and give its path',
+      },
+    );
 }

@@ -157,7 +157,10 @@ export function maskPostprocessRecord(post: PostprocessRecord): PostprocessRecor
 export function endRecordFromOutside(record: RunRecord, status: RunStatus, reason: string): void {
   record.reason = reason;
   const now = new Date().toISOString();
-  for (const stage of Object.values(record.stages)) {
+  // A record on disk may be any JSON that passed for one: only what is there is closed.
+  const stages: unknown[] = isRecord(record.stages) ? Object.values(record.stages) : [];
+  for (const stage of stages) {
+    if (!isStage(stage)) continue;
     if (stage.status === 'pending') stage.status = 'skipped';
     else if (stage.status === 'running') {
       stage.status = status === 'cancelled' ? 'cancelled' : 'failed';
@@ -166,6 +169,10 @@ export function endRecordFromOutside(record: RunRecord, status: RunStatus, reaso
     }
   }
   endRecord(record, status, new Date(now));
+}
+
+function isStage(value: unknown): value is StageRecord {
+  return isRecord(value) && typeof value.status === 'string';
 }
 
 /** Closes a record: its final status, when it ended and how long it ran. */

@@ -49,7 +49,11 @@ export const hostileCases: HostileCase[] = [
   {
     name: 'a model that replaces .modelrun/run.json with a symlink to a file outside',
     setup({ dir, outside }) {
-      lay(dir, `rm -f .modelrun/run.json; ln -s ${join(outside, 'data.txt')} .modelrun/run.json`);
+      // Once the record holds the run's handle, which modelrun writes just after the model starts.
+      lay(
+        dir,
+        `until grep -q handle .modelrun/run.json; do sleep 0.05; done; rm -f .modelrun/run.json; ln -s ${join(outside, 'data.txt')} .modelrun/run.json`,
+      );
       return { args: ['run', 'model.yml'], exit: [0], keep: ['model.yml', 'tpl'] };
     },
   },

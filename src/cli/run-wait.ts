@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { writeChunk } from '../exec/streams.js';
+import { isUnderway, RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../model/run-record.js';
+import { viewRun } from '../runs/live.js';
+import { type FoundRun, locateRun } from '../runs/locate.js';
+import { copyLog, logPath, openLog } from '../runs/log-reader.js';
+import type { WaitOptions } from './command-options.js';
+import type { CommandContext } from './context.js';
+import { statusExitCode } from './run-status.js';
+
+/** How often `wait` looks for new output and at the run's record. */
+const POLL_MS = 250;
+/** How often it asks the engine too, so that a run whose modelrun has gone is put right. */
+const LOOK_MS = 5000;
+
+/**
+ * Re-attaches to a run: prints what the model writes from now on (stdout
+ * to stdout, stderr to stderr), waits for the run to end, and exits as
+ * `status` does: 0 once it has succeeded, 1 when it failed, timed out or was
+ * cancelled. Ctrl-C stops the waiting only; the run goes on. Any number of
+ * waits may follow one run: they only read.
+ */
+export async function runWait(
+  options: WaitOptions,
+  { output, env, cwd, terminal }: Pick<CommandContext, 'output' | 'env' | 'cwd' | 'terminal'>,
+): Promise<number> {
+  const found = await locateRun(options.run, { cwd, env });
+  let record = found.record;
+  if (isUnderway(record)) {
+    output.status(
+      `waiting for ${record.run_id} (${found.dir}); Ctrl-C stops the waiting, not the run`,
+    );
+    record = await follow(found, env, terminal);
+  }
+  const line = `${record.run_id} ${record.status}${record.exit_code === null ? '' : ` (exit code ${record.exit_code})`}${record.reason === undefined ? '' : `: ${record.reason}`}`;
+  if (record.status === 'succeeded') output.maskedInfo(output.stderrStyle.success(line));
+  else output.maskedInfo(output.stderrStyle.failure(line));
+  return statusExitCode(record);
+}
+
+/** Copies both logs from their ends as they grow, until the record says the run has ended. */
+async function follow(
+  found: FoundRun,
+  env: NodeJS.ProcessEnv,
+  terminal: CommandContext['terminal'],
+): Promise<RunRecord> {
+  const streams = (['stdout', 'stderr'] as const).map((name) => ({ name, sink: terminal[name] }));
+  const logs = await Promise.all(
+    streams.map(async ({ name, sink }) => {
+      const file = await openLog(logPath(found.dir, name));
+      return { name, file, sink, at: file === undefined ? 0 : (await file.stat()).size };
+    }),
+  );
+  let lookedAt = Date.now();
+  const path = join(found.dir, RUN_RECORD_PATH);
+  try {
+    for (;;) {
+      let now = (await readRunRecord(path)) ?? found.record;
+      // The engine too, now and then: a run whose modelrun was killed is put right, not waited for in vain.
+      if (Date.now() - lookedAt >= LOOK_MS && isUnderway(now)) {
+        lookedAt = Date.now();
+        now = (await viewRun({ dir: found.dir, record: now }, env)).record;
+      }
+      // Another run's record in its place: this one ended before.
+      const ended = now.started_at !== found.record.started_at || !isUnderway(now);
+      // Read after the look at the record: a run writes its last output before its end.
+      for (const log of logs) {
+        // A log the run had not yet made when the wait began.
+        log.file ??= await openLog(logPath(found.dir, log.name));
+        if (log.file !== undefined)
+          log.at = await copyLog(log.file, log.at, (bytes) =>
+            writeChunk(log.sink, bytes).then(
+              () => true,
+              () => false,
+            ),
+          );
+      }
+      if (ended) return now;
+      await sleep(POLL_MS);
+    }
+  } finally {
+    for (const log of logs) await log.file?.close();
+  }
+}

@@ -1,0 +1,143 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { BIN, runInProcess, runModelrun } from './helpers/cli.js';
+import { guardianOf, isRunning, waitFor, waitUntilGone } from './helpers/processes.js';
+import { readRunRecord } from './helpers/run-record.js';
+import { treeForEachTest } from './helpers/tree.js';
+
+/**
+ * `run --detach`, then the terminal goes away, then the run is looked at,
+ * waited for and stopped from other shells: real local runs, each with its
+ * own state folder for the supervisors' logs.
+ */
+const tree = treeForEachTest({
+  'model.yml':
+    'run_id: det\ncommand: "echo started; for i in 1 2 3 4 5 6; do echo $i; sleep 0.3; done; echo done >&2"\npostprocess:\n  - type: command\n    command: "echo post >> ../post-count.txt"\n',
+  'long.yml': 'run_id: long\ncommand: "echo started; sleep 60 & wait"\n',
+});
+const env = () => ({ XDG_STATE_HOME: tree.path('state') });
+const staged = (runId: string) => tree.path('simulations', runId);
+
+/** `modelrun run --detach` from a shell of its own, as a terminal runs it; then SIGHUP to that shell's group, as when the terminal closes. */
+async function detachThenHangUp(model: string): Promise<{ code: number | null; stdout: string }> {
+  const shell = spawn(
+    '/bin/sh',
+    ['-c', `"$0" "$1" run "$2" --detach; echo "exit $?"; sleep 30`, process.execPath, BIN, model],
+    {
+      cwd: tree.root,
+      env: { ...process.env, NO_COLOR: '1', ...env() },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
+  let stdout = '';
+  shell.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  await waitFor(() => /exit \d+/.test(stdout), 20_000);
+  process.kill(-(shell.pid ?? 0), 'SIGHUP');
+  await new Promise((resolve) => shell.once('close', resolve));
+  return { code: Number(/exit (\d+)/.exec(stdout)?.[1] ?? Number.NaN), stdout };
+}
+
+describe('a detached run', () => {
+  it('outlives its terminal: status reports it, wait gives its outcome, the postprocessor runs once, logs has everything', async () => {
+    const detached = await detachThenHangUp('model.yml');
+    expect(detached.code).toBe(0);
+    expect(detached.stdout).toMatch(
+      /detached det on local\n {2}run dir {3}.*\n {2}handle {4}process group \d+\n/,
+    );
+    expect(detached.stdout).toContain(`wait      modelrun wait ${staged('det')}`);
+    // Two waits at once: both follow it to its end.
+    const [first, second] = await Promise.all([
+      runModelrun(['wait', 'det'], { cwd: tree.root }),
+      runModelrun(['wait', staged('det')], { cwd: tree.root }),
+    ]);
+    for (const waited of [first, second]) {
+      expect(waited.code).toBe(0);
+      expect(waited.stderr).toContain('det succeeded (exit code 0)');
+    }
+    expect(readFileSync(tree.path('simulations', 'post-count.txt'), 'utf8')).toBe('post\n');
+    const logs = await runInProcess(['logs', 'det'], { cwd: tree.root });
+    expect(logs.stdout).toBe('started\n1\n2\n3\n4\n5\n6\n');
+    expect(
+      JSON.parse((await runInProcess(['status', 'det', '--json'], { cwd: tree.root })).stdout),
+    ).toMatchObject({
+      record: { status: 'succeeded', postprocess: [{ type: 'command', status: 'succeeded' }] },
+    });
+    // The supervisor's own lines are kept in its log.
+    const [log] = readdirSync(tree.path('state', 'modelrun', 'detached'));
+    expect(readFileSync(tree.path('state', 'modelrun', 'detached', log ?? ''), 'utf8')).toContain(
+      '✓ det succeeded',
+    );
+  }, 60_000);
+
+  it('goes on when a wait is killed, and another wait follows it to its end', async () => {
+    tree.write('fail.yml', 'run_id: fail\ncommand: "echo started; sleep 2; echo bye; exit 5"\n');
+    expect(
+      (await runModelrun(['run', 'fail.yml', '--detach'], { cwd: tree.root, env: env() })).code,
+    ).toBe(0);
+    const killed = spawn(process.execPath, [BIN, 'wait', 'fail'], {
+      cwd: tree.root,
+      stdio: 'ignore',
+    });
+    await waitFor(() => isRunning(killed.pid ?? 0), 5000);
+    killed.kill('SIGKILL');
+    const waited = await runModelrun(['wait', 'fail'], { cwd: tree.root });
+    expect(waited.code).toBe(1);
+    expect(waited.stdout).toBe('bye\n');
+    expect(waited.stderr).toContain('fail failed (exit code 5)');
+  }, 60_000);
+
+  it('is reported truthfully once its supervisor was killed, and cancel leaves nothing running', async () => {
+    expect(
+      (await runModelrun(['run', 'long.yml', '--detach'], { cwd: tree.root, env: env() })).code,
+    ).toBe(0);
+    const record = readRunRecord(staged('long')) as {
+      owner: { pid: number };
+      handle: { pgid: number };
+    };
+    // The supervisor's guardian would stop the model: kill both, as a reboot or an OOM kill of both would.
+    process.kill(guardianOf(record.owner.pid), 'SIGKILL');
+    process.kill(record.owner.pid, 'SIGKILL');
+    expect(await waitUntilGone(record.owner.pid)).toBe(true);
+    const status = await runInProcess(['status', 'long'], { cwd: tree.root });
+    expect(status.stdout).toMatch(/engine +process \d+ is running/);
+    expect(status.stdout).toMatch(/modelrun +pid \d+ on .*, gone: nothing follows the run/);
+    const cancelled = await runModelrun(['cancel', 'long'], { cwd: tree.root });
+    expect(cancelled.stdout).toContain('stopped through its handle (process-group)');
+    expect(await waitUntilGone(record.handle.pgid)).toBe(true);
+    expect(readRunRecord(staged('long'))).toMatchObject({ status: 'cancelled' });
+  }, 60_000);
+
+  it('is stopped by cancel through its supervisor, which records it cancelled', async () => {
+    expect(
+      (await runModelrun(['run', 'long.yml', '--detach'], { cwd: tree.root, env: env() })).code,
+    ).toBe(0);
+    const record = readRunRecord(staged('long')) as {
+      owner: { pid: number };
+      handle: { pgid: number };
+    };
+    const cancelled = await runModelrun(['cancel', 'long.yml'], { cwd: tree.root });
+    expect(cancelled.stdout).toMatch(/^cancelled long: modelrun \(pid \d+\) stopped it\n$/);
+    expect(await waitUntilGone(record.handle.pgid)).toBe(true);
+    expect(await waitUntilGone(record.owner.pid)).toBe(true);
+    const waited = await runModelrun(['wait', 'long'], { cwd: tree.root });
+    expect(waited.code).toBe(1);
+    expect(waited.stderr).toContain('long cancelled');
+  }, 60_000);
+
+  it.each([
+    [['run', 'model.yml', '--detach', '--dry-run'], '--detach and --dry-run go not together'],
+    [['run', '-', '--detach'], '--detach cannot read a file from standard input'],
+    [
+      ['run', 'model.yml', '--detach', '--backend-config', 'slurm.yml'],
+      '--detach does not yet work with the slurm backend',
+    ],
+  ])('refuses %j as a usage error, starting nothing', async (args, message) => {
+    tree.write('slurm.yml', 'type: slurm\n');
+    const result = await runInProcess(args, { cwd: tree.root, env: env() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(() => readdirSync(tree.path('state'))).toThrow();
+  });
+});
