@@ -66,10 +66,16 @@ describe('a run looked at from another shell', () => {
     process.kill(guardianOf(child.pid ?? 0), 'SIGKILL');
     child.kill('SIGKILL');
     expect(await waitUntilGone(record.handle.pgid, 10_000)).toBe(true);
+    // runs lists it as the record says, and --refresh puts it right.
+    const listed = JSON.parse((await runInProcess(['runs', '--json'], { cwd: tree.root })).stdout);
+    expect(listed).toMatchObject([{ run_id: 'short', status: 'running' }]);
+    const refreshed = await runInProcess(['runs', '--refresh'], { cwd: tree.root });
+    expect(refreshed.stderr).toMatch(/short: marked failed: modelrun \(pid \d+ on .*\), which ran it, has gone/);
+    expect(refreshed.stdout).toMatch(/short +failed/);
     const status = await runInProcess(['status', 'short.yml'], { cwd: tree.root });
     expect(status.code).toBe(1);
     expect(status.stdout).toMatch(/status +failed/);
-    expect(status.stderr).toMatch(/which ran it, has gone; process group \d+ has exited/);
+    expect(status.stdout).toMatch(/reason +modelrun \(pid \d+ on .*\), which ran it, has gone; process group \d+ has exited/);
     expect(readRunRecord(stagingDir('short'))).toMatchObject({ status: 'failed' });
   }, 30_000);
 

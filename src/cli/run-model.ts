@@ -16,9 +16,12 @@ export async function runModelCommand(options: RunOptions, ctx: CommandContext):
     options.postprocessorConfigs,
   );
   if (!options.detach) startGuardian(ctx.interrupts, !options.dryRun);
-  const run = printLoad(loadRunRequest(options, { ...ctx, stdin }), ctx.output);
+  const load = loadRunRequest(options, { ...ctx, stdin });
+  // The supervisor says the warnings itself, and they are shown from its log: once.
+  if (options.detach && 'run' in load)
+    return (await import('./run-detach.js')).detachRun(options, load.run, ctx);
+  const run = printLoad(load, ctx.output);
   if (typeof run === 'number') return run;
-  if (options.detach) return (await import('./run-detach.js')).detachRun(options, run, ctx);
   return execute(
     {
       ...run,
