@@ -34,10 +34,13 @@ describe('a run looked at from another shell', () => {
     const cancelled = await runModelrun(['cancel', 'slow'], { cwd: tree.root });
     expect(cancelled).toMatchObject({ code: 0 });
     expect(cancelled.stdout).toMatch(/^cancelled slow: modelrun \(pid \d+\) stopped it\n$/);
-    // The run's own modelrun stopped it, cleaned up, and said so.
-    expect(await exited).toBe(143);
+    // The run's own modelrun stopped it, cleaned up, and said so: a run that did not succeed exits 1.
+    expect(await exited).toBe(1);
     expect(await waitUntilGone(modelPid)).toBe(true);
-    expect(readRunRecord(stagingDir('slow'))).toMatchObject({ status: 'cancelled' });
+    expect(readRunRecord(stagingDir('slow'))).toMatchObject({
+      status: 'cancelled',
+      reason: 'cancelled with `modelrun cancel`',
+    });
 
     const after = await runModelrun(['cancel', 'slow'], { cwd: tree.root });
     expect(after.code).toBe(0);

@@ -62,7 +62,7 @@ describe.skipIf(missing !== undefined)(
         expect(cancelled.stdout).toContain(
           killOwner ? 'through its handle (slurm-job)' : 'stopped it',
         );
-        if (!killOwner) expect(await exited).toBe(143);
+        if (!killOwner) expect(await exited).toBe(1);
         expect(slurmJob(jobId).JobState ?? 'CANCELLED').toBe('CANCELLED');
         expect(readRunRecord(tree.path('simulations', runId))).toMatchObject({
           status: 'cancelled',

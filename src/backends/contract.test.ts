@@ -7,6 +7,7 @@ import { processGroupHandle } from '../exec/process-handle.js';
 import { type BackendConfig, defineBackend, requireAvailable } from './contract.js';
 
 const JOB = { runId: 'r1', stagingDir: '/tmp/r1', modelCommand: undefined };
+const OWNER = { runId: 'r1', stagingDir: '/tmp/r1' };
 
 /** A backend made up for the test, whose schema has one field of its own. */
 function toyBackend(seen: unknown[] = []) {
@@ -79,8 +80,10 @@ describe('defineBackend', () => {
     'signals nothing for a handle its backend could not have written: %s',
     async (_name, handle) => {
       const backend = toyBackend();
-      await expect(backend.handle.cancel(handle, {})).rejects.toThrow('could not have written');
-      expect(await backend.handle.inspect(handle, {})).toMatchObject({ state: 'unknown' });
+      await expect(backend.handle.cancel(handle, {}, OWNER)).rejects.toThrow(
+        'could not have written',
+      );
+      expect(await backend.handle.inspect(handle, {}, OWNER)).toMatchObject({ state: 'unknown' });
     },
   );
 

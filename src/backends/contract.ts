@@ -6,6 +6,7 @@ import type {
   Guard,
   GuardTaskBase,
   HandleOps,
+  HandleOwner,
   LiveState,
   RunHandle,
   TaskOf,
@@ -180,16 +181,16 @@ export interface BackendDefinition<Task extends GuardTaskBase = GuardTaskBase> {
 /** A backend's handle operations on a handle as run.json holds it, checked first. */
 export interface HandleAccess {
   kind: string;
-  inspect(handle: RunHandle, env: NodeJS.ProcessEnv): Promise<LiveState>;
+  inspect(handle: RunHandle, env: NodeJS.ProcessEnv, run: HandleOwner): Promise<LiveState>;
   /** Rejects with UnreadableHandleError for a handle this backend could not have written. */
-  cancel(handle: RunHandle, env: NodeJS.ProcessEnv): Promise<void>;
+  cancel(handle: RunHandle, env: NodeJS.ProcessEnv, run: HandleOwner): Promise<void>;
 }
 
 /** A handle in run.json that its backend could not have written: changed by hand, or by a model. */
 export class UnreadableHandleError extends Error {
   constructor(handle: RunHandle) {
     super(
-      `run.json holds a ${handle.kind} handle that modelrun could not have written; nothing was signalled`,
+      `run.json holds ${typeof handle === 'object' && handle !== null && typeof handle.kind === 'string' ? `a ${handle.kind} handle` : 'a handle'} that modelrun could not have written; nothing was signalled`,
     );
   }
 }
@@ -240,19 +241,23 @@ export function defineBackend<
 
 /** Handle operations that first check what run.json holds. */
 function accessHandle<Handle extends GuardTaskBase>(ops: HandleOps<Handle>): HandleAccess {
-  const read = (handle: RunHandle) => (handle.kind === ops.kind ? ops.read(handle) : undefined);
+  // A record is any JSON: a handle that is no object is no handle.
+  const read = (handle: RunHandle) =>
+    typeof handle === 'object' && handle !== null && handle.kind === ops.kind
+      ? ops.read(handle)
+      : undefined;
   return {
     kind: ops.kind,
-    async inspect(handle, env) {
+    async inspect(handle, env, run) {
       const known = read(handle);
       return known === undefined
         ? { state: 'unknown', detail: new UnreadableHandleError(handle).message }
-        : ops.inspect(known, env);
+        : ops.inspect(known, env, run);
     },
-    async cancel(handle, env) {
+    async cancel(handle, env, run) {
       const known = read(handle);
       if (known === undefined) throw new UnreadableHandleError(handle);
-      await ops.cancel(known, env);
+      await ops.cancel(known, env, run);
     },
   };
 }

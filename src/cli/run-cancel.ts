@@ -1,3 +1,4 @@
+import { visibleName } from '../exec/visible-name.js';
 import { cancelRun } from '../runs/cancel.js';
 import { locateRun } from '../runs/locate.js';
 import type { CancelOptions } from './command-options.js';
@@ -16,9 +17,11 @@ export async function runCancel(
   }
   const { record } = result;
   output.maskedResult(
-    result.outcome === 'cancelled'
-      ? `cancelled ${record.run_id}: ${result.how}`
-      : `${record.run_id} had already ended: ${record.status}${record.reason === undefined ? '' : ` (${record.reason})`}`,
+    visibleName(
+      result.outcome === 'cancelled'
+        ? `cancelled ${record.run_id}: ${result.how}`
+        : `${record.run_id} had already ended: ${record.status}${record.reason === undefined ? '' : ` (${record.reason})`}`,
+    ),
   );
   return 0;
 }

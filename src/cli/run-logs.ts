@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeChunk } from '../exec/streams.js';
-import { isUnderway, RUN_RECORD_PATH, readRunRecord } from '../model/run-record.js';
+import { watchEnd } from '../runs/end-watch.js';
 import { locateRun } from '../runs/locate.js';
 import { copyLog, logPath, openLog, startOfLastLines } from '../runs/log-reader.js';
 import type { LogsOptions } from './command-options.js';
@@ -31,7 +30,7 @@ export async function runLogs(
   try {
     const from = tail === undefined ? 0 : await startOfLastLines(file, tail);
     const sink = terminal.stdout as NodeJS.WritableStream;
-    const recordPath = join(found.dir, RUN_RECORD_PATH);
+    const ended = watchEnd(found, env);
     await copyLog(
       file,
       from,
@@ -44,13 +43,8 @@ export async function runLogs(
       options.follow
         ? {
             pollMs: FOLLOW_POLL_MS,
-            // Another run's record in its place ends this one's log too.
-            ended: async () => {
-              const now = await readRunRecord(recordPath);
-              return (
-                now === undefined || now.started_at !== found.record.started_at || !isUnderway(now)
-              );
-            },
+            // Asked of the engine too now and then: a run whose modelrun has gone ends.
+            ended: async () => (await ended()).ended,
           }
         : undefined,
     );

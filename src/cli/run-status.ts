@@ -1,4 +1,5 @@
 import type { LiveState } from '../exec/guard.js';
+import { visibleName } from '../exec/visible-name.js';
 import type { RunRecord } from '../model/run-record.js';
 import { type RunView, viewRun } from '../runs/live.js';
 import { locateRun } from '../runs/locate.js';
@@ -51,9 +52,15 @@ function printStatus(view: RunView, output: Output): void {
     rows.push(['modelrun', ownerLine(record, view)]);
   rows.push(['run dir', view.dir]);
   const width = Math.max(...rows.map(([label]) => label.length));
-  for (const [label, value] of rows) output.maskedResult(`${label.padEnd(width)}  ${value}`);
+  // The status word carries its colour; every other value is shown as text a person can read.
+  for (const [label, value] of rows)
+    output.maskedResult(
+      `${label.padEnd(width)}  ${label === 'status' ? value : visibleName(value)}`,
+    );
   if (view.reconciled !== undefined)
-    output.warn(`the record said the run was underway; now marked failed: ${view.reconciled}`);
+    output.warn(
+      `the record said the run was underway; now marked failed: ${visibleName(view.reconciled)}`,
+    );
 }
 
 function statusWord(record: RunRecord, style: Output['style']): string {

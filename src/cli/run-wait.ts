@@ -1,8 +1,8 @@
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeChunk } from '../exec/streams.js';
-import { isUnderway, RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../model/run-record.js';
-import { viewRun } from '../runs/live.js';
+import { visibleName } from '../exec/visible-name.js';
+import { isUnderway, type RunRecord } from '../model/run-record.js';
+import { watchEnd } from '../runs/end-watch.js';
 import { type FoundRun, locateRun } from '../runs/locate.js';
 import { copyLog, logPath, openLog } from '../runs/log-reader.js';
 import type { WaitOptions } from './command-options.js';
@@ -11,8 +11,6 @@ import { statusExitCode } from './run-status.js';
 
 /** How often `wait` looks for new output and at the run's record. */
 const POLL_MS = 250;
-/** How often it asks the engine too, so that a run whose modelrun has gone is put right. */
-const LOOK_MS = 5000;
 
 /**
  * Re-attaches to a run: prints what the model writes from now on (stdout
@@ -33,7 +31,9 @@ export async function runWait(
     );
     record = await follow(found, env, terminal);
   }
-  const line = `${record.run_id} ${record.status}${record.exit_code === null ? '' : ` (exit code ${record.exit_code})`}${record.reason === undefined ? '' : `: ${record.reason}`}`;
+  const line = visibleName(
+    `${record.run_id} ${record.status}${record.exit_code === null ? '' : ` (exit code ${record.exit_code})`}${record.reason === undefined ? '' : `: ${record.reason}`}`,
+  );
   if (record.status === 'succeeded') output.maskedInfo(output.stderrStyle.success(line));
   else output.maskedInfo(output.stderrStyle.failure(line));
   return statusExitCode(record);
@@ -52,18 +52,10 @@ async function follow(
       return { name, file, sink, at: file === undefined ? 0 : (await file.stat()).size };
     }),
   );
-  let lookedAt = Date.now();
-  const path = join(found.dir, RUN_RECORD_PATH);
+  const look = watchEnd(found, env);
   try {
     for (;;) {
-      let now = (await readRunRecord(path)) ?? found.record;
-      // The engine too, now and then: a run whose modelrun was killed is put right, not waited for in vain.
-      if (Date.now() - lookedAt >= LOOK_MS && isUnderway(now)) {
-        lookedAt = Date.now();
-        now = (await viewRun({ dir: found.dir, record: now }, env)).record;
-      }
-      // Another run's record in its place: this one ended before.
-      const ended = now.started_at !== found.record.started_at || !isUnderway(now);
+      const { ended, record: now } = await look();
       // Read after the look at the record: a run writes its last output before its end.
       for (const log of logs) {
         // A log the run had not yet made when the wait began.

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { visibleName } from '../exec/visible-name.js';
 import type { RunRecord } from '../model/run-record.js';
 import { findRuns } from '../runs/list.js';
 import { viewRun } from '../runs/live.js';
@@ -37,15 +38,18 @@ export async function runRunsList(
   }
   const table: string[][] = [
     ['RUN ID', 'STATUS', 'BACKEND', 'STARTED', 'DURATION', 'EXIT', 'RUN DIR'],
-    ...rows.map((r) => [
-      r.run_id,
-      r.status,
-      r.backend,
-      r.started_at,
-      r.duration_s === null ? '-' : `${r.duration_s} s`,
-      r.exit_code === null ? '-' : String(r.exit_code),
-      r.run_dir,
-    ]),
+    // What records hold is shown as text a person can read: no control character moves the cursor.
+    ...rows.map((r) =>
+      [
+        r.run_id,
+        r.status,
+        r.backend,
+        r.started_at,
+        r.duration_s === null ? '-' : `${r.duration_s} s`,
+        r.exit_code === null ? '-' : String(r.exit_code),
+        r.run_dir,
+      ].map((cell) => visibleName(String(cell))),
+    ),
   ];
   const widths =
     table[0]?.map((_, i) => Math.max(...table.map((line) => line[i]?.length ?? 0))) ?? [];

@@ -42,6 +42,17 @@ export const REAL_PROCS: ProcScope = {
   self: process.pid,
 };
 
+/** Whether the live process `pid` carries the run's mark in its environment: the proof that it is the run's. */
+export function carriesMark(pid: number, mark: string, scope: ProcScope = REAL_PROCS): boolean {
+  const dir = join(scope.procRoot, String(pid));
+  try {
+    if (scope.uid !== undefined && statSync(dir).uid !== scope.uid) return false;
+    return hasEntry(readEnviron(join(dir, 'environ')), Buffer.from(`${MARK_VARIABLE}=${mark}`));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The live processes of our user whose environment holds exactly
  * `MARK_VARIABLE=mark`. The same name with another value is someone

@@ -64,9 +64,20 @@ export interface HandleOps<Task extends GuardTaskBase = GuardTaskBase> {
    * or a person may have changed, and a wrong pid must signal nothing).
    */
   read(value: Record<string, unknown>): Task | undefined;
-  inspect(handle: Task, env: NodeJS.ProcessEnv): Promise<LiveState>;
-  /** Stops the run gently, then by force, as the run itself would; resolves once it has ended. */
-  cancel(handle: Task, env: NodeJS.ProcessEnv): Promise<void>;
+  inspect(handle: Task, env: NodeJS.ProcessEnv, run: HandleOwner): Promise<LiveState>;
+  /**
+   * Stops the run gently, then by force, as the run itself would; resolves
+   * once it has ended. It first shows that what the handle names is this
+   * run's (a process carrying its mark, a container with its run id, a job
+   * with its script), and touches nothing otherwise.
+   */
+  cancel(handle: Task, env: NodeJS.ProcessEnv, run: HandleOwner): Promise<void>;
+}
+
+/** The run a handle is read for, as its record says: what it checks the engine's answer against. */
+export interface HandleOwner {
+  runId: string;
+  stagingDir: string;
 }
 
 /**

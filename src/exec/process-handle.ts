@@ -1,7 +1,8 @@
 import { isAbsolute, normalize } from 'node:path';
+import { openRunCgroup } from './cgroup.js';
+import { carriesMark, findMarked } from './escaped-processes.js';
 import type { HandleOps, LiveState, ProcessGroupTask } from './guard.js';
-import { groupRuns } from './process-group.js';
-import { type ProcessIdentity, presence } from './process-identity.js';
+import { currentBootId, type ProcessIdentity, presence } from './process-identity.js';
 
 /**
  * A local or Apptainer run's handle: its process group, named by the
@@ -16,12 +17,12 @@ export const processGroupHandle: HandleOps<GroupHandle> = {
   async cancel(handle) {
     const state = inspectGroup(handle);
     if (state.state === 'unknown') throw new Error(state.detail);
-    // A leader that is gone takes its number out of use only with the whole group:
-    // what is left of the run is then found by its mark alone.
-    const alive = state.state === 'running' && presence(handle.leader) === 'alive';
-    const { pgid: _leaderGone, ...byMark } = handle;
+    // The group by its number only while its first process is the one the run
+    // started, carrying the run's mark; otherwise the run is found by its mark
+    // and its cgroup alone, so that no stranger's group is ever signalled.
+    const { pgid: _unproven, ...byMark } = handle;
     const { stopAbandonedGroup } = await import('./undo-process-group.js');
-    await stopAbandonedGroup(alive ? handle : byMark);
+    await stopAbandonedGroup(leaderIsTheRuns(handle) ? handle : byMark);
   },
 };
 
@@ -31,6 +32,11 @@ export type GroupHandle = ProcessGroupTask & {
   mark: string;
 };
 
+/** The first process the run started, still running, and carrying the run's mark. */
+function leaderIsTheRuns(handle: GroupHandle): boolean {
+  return presence(handle.leader) === 'alive' && carriesMark(handle.pgid, handle.mark);
+}
+
 function inspectGroup(handle: GroupHandle): LiveState {
   const where = presence(handle.leader);
   if (where === 'elsewhere')
@@ -38,14 +44,22 @@ function inspectGroup(handle: GroupHandle): LiveState {
       state: 'unknown',
       detail: `process group ${handle.pgid} runs on ${handle.leader.host}; look there`,
     };
-  if (where === 'alive') return { state: 'running', detail: `process ${handle.pgid} is running` };
-  // The leader has exited. Linux gives no new process the number of a group
-  // that still has members, so a group of that number that still runs is
-  // the run's, as long as no new process holds the number itself.
-  if (presence({ ...handle.leader, start: undefined }) === 'gone' && groupRuns(handle.pgid))
+  const boot = currentBootId();
+  if (handle.leader.boot_id !== undefined && boot !== undefined && handle.leader.boot_id !== boot)
+    return {
+      state: 'ended',
+      detail: `process group ${handle.pgid} ended: the machine has restarted since`,
+    };
+  if (leaderIsTheRuns(handle))
+    return { state: 'running', detail: `process ${handle.pgid} is running` };
+  // Its first process has exited, or cleared its environment: what is left of
+  // the run carries the mark, or is in its cgroup.
+  const marked = findMarked(handle.mark).length;
+  const inCgroup = handle.cgroup === undefined ? 0 : openRunCgroup(handle.cgroup).members().length;
+  if (marked > 0 || inCgroup > 0)
     return {
       state: 'running',
-      detail: `process group ${handle.pgid} is running (its first process has exited)`,
+      detail: `process group ${handle.pgid} has exited, but processes it started still run (${Math.max(marked, inCgroup)})`,
     };
   return { state: 'ended', detail: `process group ${handle.pgid} has exited` };
 }
@@ -59,7 +73,9 @@ function readProcessGroup(value: Record<string, unknown>): GroupHandle | undefin
   if (typeof graceMs !== 'number' || !Number.isFinite(graceMs) || graceMs < 0) return undefined;
   const named = readIdentity(leader);
   if (named === undefined || named.pid !== pgid) return undefined;
-  if (cgroup !== undefined && !isCgroupDir(cgroup)) return undefined;
+  // Only the cgroup the process runner made for this mark: another run's would be killed whole.
+  if (cgroup !== undefined && !(isCgroupDir(cgroup) && cgroup.endsWith(`/modelrun-${mark}`)))
+    return undefined;
   return {
     kind: 'process-group',
     pgid,

@@ -56,6 +56,11 @@ function startTicks(pid: number, procRoot: string): number | undefined {
   }
 }
 
+/** This boot's id, or undefined where the system does not say. */
+export function currentBootId(procRoot = '/proc'): string | undefined {
+  return bootId(procRoot);
+}
+
 function bootId(procRoot: string): string | undefined {
   try {
     return readFileSync(join(procRoot, 'sys/kernel/random/boot_id'), 'utf8').trim() || undefined;

@@ -18,7 +18,9 @@ export type InterruptSignal = (typeof INTERRUPT_SIGNALS)[number];
 export type StopReason =
   | { kind: 'timeout'; seconds: number }
   | { kind: 'interrupt'; signal: InterruptSignal }
-  | { kind: 'abort' };
+  | { kind: 'abort' }
+  /** `modelrun cancel`, from another process, through a request in the run's .modelrun/. */
+  | { kind: 'request' };
 
 /** The exit code for a run ended by a signal: 128 plus the signal's number, as shells report it. */
 export function interruptExitCode(signal: InterruptSignal): number {
@@ -27,7 +29,7 @@ export function interruptExitCode(signal: InterruptSignal): number {
 
 /** True when the run was cancelled (a signal or an AbortSignal), not timed out. */
 export function isCancel(stop: StopReason | undefined): boolean {
-  return stop?.kind === 'interrupt' || stop?.kind === 'abort';
+  return stop?.kind === 'interrupt' || stop?.kind === 'abort' || stop?.kind === 'request';
 }
 
 /** The exit code of a run that `stop` ended: a signal's 128+n, otherwise 1. */
@@ -39,5 +41,6 @@ export function stopExitCode(stop: StopReason | undefined): number {
 export function describeStop(stop: StopReason): string {
   if (stop.kind === 'timeout') return `timed out after ${stop.seconds} s`;
   if (stop.kind === 'interrupt') return `cancelled by ${stop.signal}`;
+  if (stop.kind === 'request') return 'cancelled with `modelrun cancel`';
   return 'cancelled through its AbortSignal';
 }

@@ -236,15 +236,30 @@ export async function readRunRecord(path: string): Promise<RunRecord | undefined
 }
 
 function isRunRecord(value: unknown): value is RunRecord {
+  const optional = (field: unknown, check: (v: unknown) => boolean) =>
+    field === undefined || check(field);
+  const text = (v: unknown) => typeof v === 'string';
   return (
     isRecord(value) &&
     typeof value.run_id === 'string' &&
     typeof value.status === 'string' &&
+    typeof value.started_at === 'string' &&
     isRecord(value.backend) &&
+    typeof value.backend.type === 'string' &&
     isRecord(value.backend.config) &&
     isRecord(value.stages) &&
+    Object.values(value.stages).every(
+      (stage) => isRecord(stage) && typeof stage.status === 'string',
+    ) &&
     isRecord(value.stages.run) &&
-    (value.postprocess === undefined || Array.isArray(value.postprocess))
+    (value.postprocess === undefined || Array.isArray(value.postprocess)) &&
+    optional(value.exit_code, (v) => v === null || Number.isInteger(v)) &&
+    optional(value.duration_s, (v) => v === null || typeof v === 'number') &&
+    optional(value.ended_at, (v) => v === null || text(v)) &&
+    optional(value.reason, text) &&
+    optional(value.signal, text) &&
+    optional(value.handle, (v) => isRecord(v) && typeof v.kind === 'string') &&
+    optional(value.owner, (v) => isRecord(v) && Number.isSafeInteger(v.pid) && text(v.host))
   );
 }
 

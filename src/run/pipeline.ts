@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.js';
 import { identify } from '../exec/process-identity.js';
 import { describeStop, type StopReason, stopExitCode } from '../exec/stop-reason.js';
 import type { Guard } from '../guardian/tasks.js';
+import { clearCancelRequest } from '../model/cancel-request.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { archiveEarlierRun } from '../model/run-history.js';
 import {
@@ -22,6 +23,7 @@ import { hostFacts } from '../model/template-context.js';
 import { VERSION } from '../package-info.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
 import { maskSecretKeys, type Redactor } from '../secrets.js';
+import { watchCancelRequests } from './cancel-watch.js';
 import type { Cleanup } from './cleanup.js';
 import { assertStaged, generate } from './generate-stage.js';
 import { runModel } from './model-stage.js';
@@ -147,11 +149,17 @@ export async function runPipeline(
   );
   const unlock = deps.cleanup.defer(`the lock on ${stagingDir}`, () => lock.release());
   let result: PipelineResult;
+  // From here, `modelrun cancel` in another process stops the run as an interrupt would.
+  await clearCancelRequest(stagingDir);
+  const requests = watchCancelRequests(stagingDir);
+  const watched = { ...deps, signal: AbortSignal.any([deps.signal, requests.signal]) };
   try {
     result = await withStagingErrors(stagingDir, model.output_dir, () =>
-      stages(request, record, deps, runner, plan),
+      stages(request, record, watched, runner, plan),
     );
   } finally {
+    requests.stop();
+    await clearCancelRequest(stagingDir);
     unlock();
     await lock.release();
   }

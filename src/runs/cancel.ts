@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { findBackend } from '../backends/registry.js';
 import { RunFailedError } from '../errors.js';
 import { presence } from '../exec/process-identity.js';
+import { requestCancel } from '../model/cancel-request.js';
 import {
   endRecordFromOutside,
   endUnfinishedRecord,
@@ -32,32 +33,47 @@ export interface CancelDeps {
   ownerStopMs?: number;
 }
 
+/** How long a modelrun on another machine has to answer the request, where modelrun cannot tell whether it still runs. */
+const ELSEWHERE_STOP_MS = 30_000;
+
 /**
- * Stops a run from any process. A run that modelrun still runs on this
- * machine is stopped by that modelrun, sent SIGTERM as by a Ctrl-C: it stops
- * the model with the backend's grace, cleans up and records `cancelled`
- * itself. Otherwise (it is gone, or it runs elsewhere) the run's handle is
- * stopped directly (scancel, a container stopped then removed, the process
- * group's SIGTERM then SIGKILL) and the record says `cancelled`.
+ * Stops a run from any process. It leaves a cancel request in the run's
+ * .modelrun/, which the process that runs the run (a `modelrun run`, a
+ * detached supervisor, a program using the library) answers within a
+ * second: it stops the model with the backend's grace, cleans up and
+ * records `cancelled` itself. No process is signalled on the word of
+ * run.json, which a model can write. When nothing answers (the process is
+ * gone, or stays silent), the run is stopped through its handle (scancel, a
+ * container stopped then removed, the process group's SIGTERM then SIGKILL),
+ * once the handle is shown to be this run's, and the record says `cancelled`.
  */
 export async function cancelRun(found: FoundRun, deps: CancelDeps): Promise<CancelResult> {
   const path = join(found.dir, RUN_RECORD_PATH);
   let { record } = found;
   if (!isUnderway(record)) return { outcome: 'ended', record, how: 'it had ended' };
+  const asked = await requestCancel(found.dir);
   const owner = record.owner;
-  if (owner?.by === 'cli' && presence(owner) === 'alive' && signalled(owner.pid)) {
-    deps.status(`asked modelrun (pid ${owner.pid}), which runs it, to stop it and clean up`);
-    const ended = await untilEnded(path, record, deps.ownerStopMs ?? OWNER_STOP_MS);
+  const where = owner === undefined ? 'none' : presence(owner);
+  if (asked && owner !== undefined && where !== 'gone' && where !== 'none') {
+    deps.status(
+      `asked modelrun (pid ${owner.pid} on ${owner.host}), which runs it, to stop it and clean up`,
+    );
+    const ms = where === 'alive' ? (deps.ownerStopMs ?? OWNER_STOP_MS) : ELSEWHERE_STOP_MS;
+    const ended = await untilEnded(
+      path,
+      record,
+      ms,
+      () => where === 'elsewhere' || presence(owner) === 'alive',
+    );
     if (ended !== undefined)
       return {
         outcome: ended.status === 'cancelled' ? 'cancelled' : 'ended',
         record: ended,
         how: `modelrun (pid ${owner.pid}) stopped it`,
       };
-    deps.status(
-      `modelrun (pid ${owner.pid}) did not say the run ended within ${Math.round((deps.ownerStopMs ?? OWNER_STOP_MS) / 1000)} s; stopping it through its handle`,
-    );
+    deps.status(`modelrun (pid ${owner.pid}) did not end the run; stopping it through its handle`);
     record = (await readRunRecord(path)) ?? record;
+    if (!isUnderway(record)) return { outcome: 'ended', record, how: 'it had ended' };
   }
   const handle = record.handle;
   let how = 'nothing of it had started';
@@ -67,7 +83,8 @@ export async function cancelRun(found: FoundRun, deps: CancelDeps): Promise<Canc
       throw new RunFailedError(`no backend type "${record.backend.type}" in this modelrun`, {
         hint: 'cancel it with the modelrun that started it',
       });
-    await backend.handle.cancel(handle, deps.env).catch((error: Error) => {
+    const run = { runId: record.run_id, stagingDir: found.dir };
+    await backend.handle.cancel(handle, deps.env, run).catch((error: Error) => {
       throw new RunFailedError(`could not stop the run: ${error.message}`, {
         hint: 'see `modelrun status` for where it runs, and stop it there',
         cause: error,
@@ -75,36 +92,32 @@ export async function cancelRun(found: FoundRun, deps: CancelDeps): Promise<Canc
     });
     how = `stopped through its handle (${handle.kind})`;
   }
-  const written = await endUnfinishedRecord(path, record, (onDisk) => {
-    endRecordFromOutside(onDisk, 'cancelled', 'cancelled with `modelrun cancel`');
-  });
+  const written = await endUnfinishedRecord(path, record, (onDisk) =>
+    endRecordFromOutside(onDisk, 'cancelled', 'cancelled with `modelrun cancel`'),
+  );
   const now = written ?? (await readRunRecord(path)) ?? record;
   return { outcome: 'cancelled', record: now, how };
 }
 
-/** SIGTERM to the modelrun that runs the run; false when it has just gone. */
-function signalled(pid: number): boolean {
-  try {
-    process.kill(pid, 'SIGTERM');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The record once it says the run has ended, or undefined after `ms`. */
+/** The record once it says the run has ended, or undefined after `ms` or once its modelrun is gone. */
 async function untilEnded(
   path: string,
   was: RunRecord,
   ms: number,
+  ownerStays: () => boolean,
 ): Promise<RunRecord | undefined> {
   const until = Date.now() + ms;
-  while (Date.now() < until) {
+  // A modelrun that dies meanwhile will not answer: stop waiting for it.
+  while (Date.now() < until && ownerStays()) {
     const record = await readRunRecord(path);
     // Another run's record now: this one ended before it was replaced.
     if (record === undefined || record.started_at !== was.started_at) return was;
     if (!isUnderway(record)) return record;
     await sleep(200);
   }
-  return undefined;
+  // It may have ended just as its modelrun did.
+  const last = await readRunRecord(path);
+  return last !== undefined && last.started_at === was.started_at && !isUnderway(last)
+    ? last
+    : undefined;
 }

@@ -37,7 +37,7 @@ export async function viewRun(
   const { record } = found;
   if (!isUnderway(record)) return { ...found, owner: 'none' };
   const owner = record.owner === undefined ? 'none' : presence(record.owner);
-  const live = await inspectHandle(record, env);
+  const live = await inspectHandle(record, found.dir, env);
   const view: RunView = { ...found, owner, ...(live === undefined ? {} : { live }) };
   if (!reconcile || owner !== 'gone') return view;
   const ranBy = `modelrun (pid ${record.owner?.pid} on ${record.owner?.host}), which ran it, has gone`;
@@ -58,6 +58,7 @@ export async function viewRun(
 /** What the engine says of the run's handle, through the backend the record names. */
 export async function inspectHandle(
   record: RunRecord,
+  dir: string,
   env: NodeJS.ProcessEnv,
 ): Promise<LiveState | undefined> {
   if (record.handle === undefined) return undefined;
@@ -67,5 +68,8 @@ export async function inspectHandle(
       state: 'unknown',
       detail: `no backend type "${record.backend.type}" in this modelrun`,
     };
-  return backend.handle.inspect(record.handle, env);
+  return backend.handle.inspect(record.handle, env, {
+    runId: record.run_id,
+    stagingDir: dir,
+  });
 }

@@ -1,6 +1,7 @@
-import { lstat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { visibleName } from '../exec/visible-name.js';
 import { RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 
@@ -24,21 +25,27 @@ export async function locateRun(
   { cwd, env }: { cwd: string; env: NodeJS.ProcessEnv },
 ): Promise<FoundRun> {
   if (given === '') throw new UsageError('the run is empty', { hint: HOW_TO_NAME });
-  const path = resolve(cwd, given);
-  const kind = await lstat(path).then(
+  const shown = visibleName(given);
+  // A link is followed: `latest` pointing at a run dir names that run.
+  const path = await realpath(resolve(cwd, given)).catch(() => resolve(cwd, given));
+  const kind = await stat(path).then(
     (stats) => (stats.isDirectory() ? 'dir' : stats.isFile() ? 'file' : 'other'),
     () => undefined,
   );
-  if (kind === 'dir') return recordIn(path, `${given} holds no run record (${RUN_RECORD_PATH})`);
-  if (kind === 'file') return recordIn(await stagingDirOfModel(path, given, env), undefined, given);
+  if (kind === 'dir')
+    return recordIn(
+      path,
+      `${shown} holds no run record (${RUN_RECORD_PATH}) that modelrun can read`,
+    );
+  if (kind === 'file') return recordIn(await stagingDirOfModel(path, given, env), undefined, shown);
   if (kind === 'other')
-    throw new UsageError(`${given} is neither a run dir nor a model file`, { hint: HOW_TO_NAME });
+    throw new UsageError(`${shown} is neither a run dir nor a model file`, { hint: HOW_TO_NAME });
   if (/^[A-Za-z0-9._-]+$/.test(given) && given !== '.' && given !== '..')
     return recordIn(
       join(cwd, DEFAULT_RUNS_DIR, given),
-      `no run ${given} in ./${DEFAULT_RUNS_DIR}, and no file or folder ${given} here`,
+      `no run ${shown} in ./${DEFAULT_RUNS_DIR}, and no file or folder ${shown} here`,
     );
-  throw new UsageError(`${given} does not exist`, { hint: HOW_TO_NAME });
+  throw new UsageError(`${shown} does not exist`, { hint: HOW_TO_NAME });
 }
 
 const HOW_TO_NAME = `give a run dir (the folder that holds .modelrun/run.json), the run's model file, or a run id under ./${DEFAULT_RUNS_DIR}; \`modelrun runs\` lists them`;

@@ -113,6 +113,8 @@ export async function fetchEngineVersion(
  */
 export const ALREADY_DONE: readonly number[] = [404, 409];
 
+const MAX_ANSWER_CHARS = 16 * 1024 * 1024;
+
 /** One plain HTTP request to the engine, for the few calls made without dockerode. */
 export function engineRequest(
   address: EngineAddress,
@@ -136,6 +138,9 @@ export function engineRequest(
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => {
           body += chunk;
+          // No answer modelrun asks for is this large: an engine that sends more is not one.
+          if (body.length > MAX_ANSWER_CHARS)
+            request.destroy(new Error(`an answer larger than ${MAX_ANSWER_CHARS} characters`));
         });
         response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
       },

@@ -1,5 +1,6 @@
-import type { HandleOps, LiveState } from '../../exec/guard.js';
+import type { HandleOps, HandleOwner, LiveState } from '../../exec/guard.js';
 import type { DockerContainerTask } from './docker-undo.js';
+import { LABELS } from './labels.js';
 
 /** Seconds a cancelled container has between SIGTERM and SIGKILL, as the docker runner gives it. */
 const STOP_SECONDS = 10;
@@ -15,29 +16,20 @@ export const dockerContainerHandle: HandleOps<DockerContainerTask> = {
     if (typeof remove !== 'boolean') return undefined;
     return { kind: 'docker-container', id, engine, remove };
   },
-  async inspect(handle, env) {
-    const api = await import('./docker-engine-api.js');
-    const short = handle.id.slice(0, 12);
-    let answer: { status: number; body: string };
-    try {
-      const address = api.engineAddress({ ...env, DOCKER_HOST: handle.engine });
-      answer = await api.engineRequest(address, 'GET', `/containers/${handle.id}/json`, 10_000);
-    } catch (error) {
-      return {
-        state: 'unknown',
-        detail: `no answer from the Docker engine at ${handle.engine}: ${(error as Error).message}`,
-      };
-    }
-    if (answer.status === 404)
-      return { state: 'gone', detail: `container ${short} no longer exists` };
-    if (answer.status !== 200)
-      return {
-        state: 'unknown',
-        detail: `the Docker engine answered ${answer.status}: ${answer.body.trim()}`,
-      };
-    return containerState(short, JSON.parse(answer.body) as { State?: EngineState });
+  async inspect(handle, env, run) {
+    const found = await inspectContainer(handle, env);
+    if (found.kind === 'answer') return found.state;
+    if (found.labels[LABELS.runId] !== run.runId) return notTheRuns(handle, run);
+    return containerState(handle.id.slice(0, 12), found.info);
   },
-  async cancel(handle, env) {
+  async cancel(handle, env, run) {
+    const found = await inspectContainer(handle, env);
+    if (found.kind === 'answer') {
+      if (found.state.state === 'gone') return;
+      throw new Error(found.state.detail);
+    }
+    // Only a container modelrun started for this run: the label says so.
+    if (found.labels[LABELS.runId] !== run.runId) throw new Error(notTheRuns(handle, run).detail);
     const api = await import('./docker-engine-api.js');
     const address = api.engineAddress({ ...env, DOCKER_HOST: handle.engine });
     // The engine sends SIGTERM, then SIGKILL after the grace, and answers once the container has stopped.
@@ -54,20 +46,79 @@ export const dockerContainerHandle: HandleOps<DockerContainerTask> = {
   },
 };
 
+/** The engine's word on the container: its state and labels, or a state that says why there are none. */
+async function inspectContainer(
+  handle: DockerContainerTask,
+  env: NodeJS.ProcessEnv,
+): Promise<
+  | { kind: 'answer'; state: LiveState }
+  | { kind: 'container'; info: { State?: EngineState }; labels: Record<string, unknown> }
+> {
+  const api = await import('./docker-engine-api.js');
+  const short = handle.id.slice(0, 12);
+  const unknown = (detail: string) => ({
+    kind: 'answer' as const,
+    state: { state: 'unknown' as const, detail },
+  });
+  let answer: { status: number; body: string };
+  try {
+    const address = api.engineAddress({ ...env, DOCKER_HOST: handle.engine });
+    answer = await api.engineRequest(address, 'GET', `/containers/${handle.id}/json`, 10_000);
+  } catch (error) {
+    return unknown(
+      `no answer from the Docker engine at ${handle.engine}: ${(error as Error).message}`,
+    );
+  }
+  // The engine's own words, not any server's 404.
+  if (answer.status === 404 && /no such container/i.test(answer.body))
+    return {
+      kind: 'answer',
+      state: { state: 'gone', detail: `container ${short} no longer exists` },
+    };
+  if (answer.status !== 200)
+    return unknown(
+      `the Docker engine answered ${answer.status}: ${answer.body.trim().slice(0, 200)}`,
+    );
+  let info: unknown;
+  try {
+    info = JSON.parse(answer.body);
+  } catch {
+    return unknown('the Docker engine answered with something that is not JSON');
+  }
+  if (typeof info !== 'object' || info === null)
+    return unknown('the Docker engine answered with no container');
+  const config = (info as { Config?: { Labels?: unknown } }).Config;
+  const labels =
+    typeof config?.Labels === 'object' && config.Labels !== null
+      ? (config.Labels as Record<string, unknown>)
+      : {};
+  return { kind: 'container', info: info as { State?: EngineState }, labels };
+}
+
+function notTheRuns(handle: DockerContainerTask, run: HandleOwner): LiveState {
+  return {
+    state: 'unknown',
+    detail: `container ${handle.id.slice(0, 12)} does not carry the label ${LABELS.runId}=${run.runId}: it is not this run's, and is left alone`,
+  };
+}
+
 interface EngineState {
-  Status?: string;
-  ExitCode?: number;
-  OOMKilled?: boolean;
+  Status?: unknown;
+  ExitCode?: unknown;
+  OOMKilled?: unknown;
 }
 
 function containerState(short: string, { State: state }: { State?: EngineState }): LiveState {
-  const status = state?.Status ?? 'unknown';
+  const status = typeof state?.Status === 'string' ? state.Status : 'unknown';
   if (status === 'created')
     return { state: 'waiting', detail: `container ${short} is created, not started` };
   if (status === 'running' || status === 'paused' || status === 'restarting')
     return { state: 'running', detail: `container ${short} is ${status}` };
   if (status === 'exited' || status === 'dead') {
-    const code = state?.ExitCode;
+    const code =
+      typeof state?.ExitCode === 'number' && Number.isInteger(state.ExitCode)
+        ? state.ExitCode
+        : undefined;
     const oom = state?.OOMKilled === true ? ', killed: out of memory' : '';
     return {
       state: 'ended',

@@ -1,5 +1,10 @@
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { stringEnv } from '../../exec/env.js';
-import type { HandleOps } from '../../exec/guard.js';
+import type { HandleOps, HandleOwner } from '../../exec/guard.js';
+import { LABELS } from '../containers/labels.js';
+import { SCRIPT_NAME } from './script-name.js';
+import type { JobState } from './state.js';
 import type { SlurmJobTask } from './undo.js';
 
 /** A slurm run's handle: its job, on the cluster sbatch submitted it to. */
@@ -8,25 +13,22 @@ export const slurmJobHandle: HandleOps<SlurmJobTask> = {
   read(value) {
     const { id, containers } = value;
     if (typeof id !== 'string' || !/^\d{1,12}$/.test(id)) return undefined;
-    // The containers a job's script starts are swept by label, a value modelrun wrote: kept only when whole.
+    // The containers a job's script starts are swept by the label its script sets, for this job only.
+    const given =
+      typeof containers === 'object' && containers !== null
+        ? (containers as Record<string, unknown>)
+        : {};
     const swept =
-      typeof containers === 'object' &&
-      containers !== null &&
-      typeof (containers as Record<string, unknown>).engine === 'string' &&
-      typeof (containers as Record<string, unknown>).label === 'string' &&
-      typeof (containers as Record<string, unknown>).remove === 'boolean'
-        ? (containers as NonNullable<SlurmJobTask['containers']>)
+      typeof given.engine === 'string' &&
+      /^(?:unix|tcp|https?):\/\/\S+$/.test(given.engine) &&
+      given.label === `${LABELS.slurmJobId}=${id}` &&
+      typeof given.remove === 'boolean'
+        ? { engine: given.engine, label: given.label, remove: given.remove }
         : undefined;
     return { kind: 'slurm-job', id, ...(swept === undefined ? {} : { containers: swept }) };
   },
-  async inspect(handle, env) {
-    const [{ slurmCliClient }, { FINAL_STATES }] = await Promise.all([
-      import('./cli-client.js'),
-      import('./state.js'),
-    ]);
-    const job = await slurmCliClient(stringEnv(env))
-      .query(handle.id)
-      .catch((error: Error) => error);
+  async inspect(handle, env, run) {
+    const job = await queryJob(handle, env);
     if (job instanceof Error)
       return {
         state: 'unknown',
@@ -37,9 +39,11 @@ export const slurmJobHandle: HandleOps<SlurmJobTask> = {
         state: 'gone',
         detail: `Slurm no longer knows job ${handle.id}; without accounting, how it ended is not on record there`,
       };
+    if (!isTheRuns(job, run)) return { state: 'unknown', detail: notTheRuns(handle, run) };
     const reason = job.reason === undefined ? '' : ` (${job.reason})`;
     const where = job.nodes === undefined ? '' : ` on ${job.nodes}`;
     const detail = `job ${handle.id} ${job.state}${job.state === 'PENDING' ? reason : where}`;
+    const { FINAL_STATES } = await import('./state.js');
     if (FINAL_STATES.has(job.state))
       return {
         state: 'ended',
@@ -48,8 +52,41 @@ export const slurmJobHandle: HandleOps<SlurmJobTask> = {
       };
     return { state: job.state === 'PENDING' ? 'waiting' : 'running', detail };
   },
-  async cancel(handle, env) {
+  async cancel(handle, env, run) {
+    const job = await queryJob(handle, env);
+    if (job instanceof Error)
+      throw new Error(`no answer from Slurm about job ${handle.id}: ${job.message}`);
+    // Only the job that runs this run's batch script: any other id is left alone.
+    if (job !== undefined && !isTheRuns(job, run)) throw new Error(notTheRuns(handle, run));
     const { cancelAbandonedJob } = await import('./undo.js');
     await cancelAbandonedJob(handle, { diedAt: Date.now(), env });
   },
 };
+
+async function queryJob(
+  handle: SlurmJobTask,
+  env: NodeJS.ProcessEnv,
+): Promise<JobState | undefined | Error> {
+  const { slurmCliClient } = await import('./cli-client.js');
+  return slurmCliClient(stringEnv(env))
+    .query(handle.id)
+    .catch((error: Error) => error);
+}
+
+/** The job runs the run's batch script: the same file, whichever links led to its folder. */
+function isTheRuns(job: JobState, run: HandleOwner): boolean {
+  if (job.command === undefined || basename(job.command) !== SCRIPT_NAME) return false;
+  const real = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return undefined;
+    }
+  };
+  const ran = real(dirname(job.command));
+  return ran !== undefined && ran === real(run.stagingDir);
+}
+
+function notTheRuns(handle: SlurmJobTask, run: HandleOwner): string {
+  return `job ${handle.id} does not run ${join(run.stagingDir, SCRIPT_NAME)}: it is not this run's, and is left alone`;
+}

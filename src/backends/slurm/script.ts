@@ -9,11 +9,12 @@ import { resolveCommand } from '../model-command.js';
 import type { SlurmConfig } from './config.js';
 import { containerAsApptainer, containerJobCommand } from './container.js';
 import { sbatchExport } from './export.js';
+import { SCRIPT_NAME } from './script-name.js';
 import { sbatchQuote, scriptTextProblem } from './text.js';
 
 /** Where the batch script is kept, beside the run's inputs and outputs, for reproducibility. */
 export function scriptPath(stagingDir: string): string {
-  return join(stagingDir, 'slurm-job.sh');
+  return join(stagingDir, SCRIPT_NAME);
 }
 
 /**

@@ -11,6 +11,8 @@ export interface JobState {
   nodes?: string;
   /** The node that runs the batch script. */
   batchHost?: string;
+  /** The batch script the job runs, as submitted. */
+  command?: string;
 }
 
 /** States a job does not leave again. */
@@ -37,12 +39,15 @@ export function parseScontrol(line: string): JobState | undefined {
   const reason = field('Reason');
   const nodes = field('NodeList');
   const batchHost = field('BatchHost');
+  // A path may hold spaces: it runs up to the next Key=.
+  const command = /(?:^|\s)Command=(.*?)(?=\s[A-Za-z]+=|\s*$)/.exec(line)?.[1];
   return {
     state,
     ...(reason === undefined || reason === 'None' ? {} : { reason }),
     ...(exit === null ? {} : { exitCode: Number(exit[1]), signal: Number(exit[2]) }),
     ...(nodes === undefined || nodes === '(null)' ? {} : { nodes }),
     ...(batchHost === undefined || batchHost === '(null)' || batchHost === '' ? {} : { batchHost }),
+    ...(command === undefined || command === '(null)' || command === '' ? {} : { command }),
   };
 }
 

@@ -1,0 +1,29 @@
+import { join } from 'node:path';
+import { isUnderway, RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../model/run-record.js';
+import { viewRun } from './live.js';
+import type { FoundRun } from './locate.js';
+
+/** How often the engine is asked too, beside the record. */
+const LOOK_MS = 5000;
+
+/**
+ * Tells, each time it is asked, whether a run has ended: by its record, and
+ * every few seconds by its engine too, so that a run whose modelrun has
+ * gone is put right on record (see viewRun) rather than waited for in vain.
+ * Another run's record in its place means this one has ended.
+ */
+export function watchEnd(
+  found: FoundRun,
+  env: NodeJS.ProcessEnv,
+): () => Promise<{ ended: boolean; record: RunRecord }> {
+  const path = join(found.dir, RUN_RECORD_PATH);
+  let lookedAt = Date.now();
+  return async () => {
+    let now = (await readRunRecord(path)) ?? found.record;
+    if (Date.now() - lookedAt >= LOOK_MS && isUnderway(now)) {
+      lookedAt = Date.now();
+      now = (await viewRun({ dir: found.dir, record: now }, env)).record;
+    }
+    return { ended: now.started_at !== found.record.started_at || !isUnderway(now), record: now };
+  };
+}
