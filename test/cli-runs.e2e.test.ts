@@ -1,7 +1,8 @@
+import { symlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runInProcess, runModelrun, startModelrun } from './helpers/cli.js';
-import { guardianOf, waitUntilGone } from './helpers/processes.js';
-import { readRunRecord } from './helpers/run-record.js';
+import { guardianOf, waitFor, waitUntilGone } from './helpers/processes.js';
+import { readRunRecord, writeForged } from './helpers/run-record.js';
 import { treeForEachTest } from './helpers/tree.js';
 
 /**
@@ -61,25 +62,40 @@ describe('a run looked at from another shell', () => {
     expect(tail.stdout).toBe('4\n5\n');
   }, 30_000);
 
-  it('is put right on record once its modelrun and guardian were killed and its model ended', async () => {
-    tree.write('short.yml', 'run_id: short\ncommand: "echo started; sleep 2; exit 4"\n');
-    const { child } = await startModelrun(['run', 'short.yml'], { cwd: tree.root });
-    const record = readRunRecord(stagingDir('short')) as { handle: { pgid: number } };
-    // A kill -9 of modelrun and its guardian alike (a node that rebooted, an OOM kill of both).
+  /** Starts `runId`'s run, then kills its modelrun and guardian alike (a node that rebooted, an OOM kill of both), and waits for its model to end. */
+  async function orphaned(runId: string): Promise<void> {
+    tree.write(`${runId}.yml`, `run_id: ${runId}\ncommand: "echo started; sleep 2; exit 4"\n`);
+    const { child } = await startModelrun(['run', `${runId}.yml`], { cwd: tree.root });
+    const record = readRunRecord(stagingDir(runId)) as { handle: { pgid: number } };
     process.kill(guardianOf(child.pid ?? 0), 'SIGKILL');
     child.kill('SIGKILL');
     expect(await waitUntilGone(record.handle.pgid, 10_000)).toBe(true);
+  }
+
+  it('is put right on record once its modelrun and guardian were killed and its model ended', async () => {
+    await orphaned('short');
     // runs lists it as the record says, and --refresh puts it right.
     const listed = JSON.parse((await runInProcess(['runs', '--json'], { cwd: tree.root })).stdout);
     expect(listed).toMatchObject([{ run_id: 'short', status: 'running' }]);
     const refreshed = await runInProcess(['runs', '--refresh'], { cwd: tree.root });
-    expect(refreshed.stderr).toMatch(/short: marked failed: modelrun \(pid \d+ on .*\), which ran it, has gone/);
+    expect(refreshed.stderr).toMatch(
+      /short: marked failed: modelrun \(pid \d+ on .*\), which ran it, has gone/,
+    );
     expect(refreshed.stdout).toMatch(/short +failed/);
     const status = await runInProcess(['status', 'short.yml'], { cwd: tree.root });
     expect(status.code).toBe(1);
     expect(status.stdout).toMatch(/status +failed/);
-    expect(status.stdout).toMatch(/reason +modelrun \(pid \d+ on .*\), which ran it, has gone; process group \d+ has exited/);
+    expect(status.stdout).toMatch(
+      /reason +modelrun \(pid \d+ on .*\), which ran it, has gone; process group \d+ has exited/,
+    );
     expect(readRunRecord(stagingDir('short'))).toMatchObject({ status: 'failed' });
+  }, 30_000);
+
+  it('ends logs -f of a run whose modelrun was killed, asking the engine as status does', async () => {
+    await orphaned('gone');
+    const followed = await runModelrun(['logs', '-f', 'gone'], { cwd: tree.root });
+    expect(followed).toMatchObject({ code: 0, stdout: 'started\n' });
+    expect(readRunRecord(stagingDir('gone'))).toMatchObject({ status: 'failed' });
   }, 30_000);
 
   it('lists runs newest first, by status, as a table or JSON', async () => {
@@ -112,5 +128,66 @@ describe('a run looked at from another shell', () => {
     const result = await runInProcess(args, { cwd: tree.root });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);
+  });
+
+  it('cancels a run of a program that uses the library, twice at once: the program records it cancelled', async () => {
+    const { runModel } = await import('../src/index.js');
+    tree.write('lib.yml', 'run_id: lib\ncommand: "echo started; sleep 30"\n');
+    const running = runModel({ model: tree.path('lib.yml') });
+    await waitFor(
+      () =>
+        (readRunRecord(stagingDir('lib')) as { handle?: unknown } | undefined)?.handle !==
+        undefined,
+      10_000,
+    );
+    const both = await Promise.all([
+      runModelrun(['cancel', 'lib'], { cwd: tree.root }),
+      runModelrun(['cancel', 'lib'], { cwd: tree.root }),
+    ]);
+    expect(both.map((result) => result.code)).toEqual([0, 0]);
+    expect(await running).toMatchObject({
+      status: 'cancelled',
+      reason: 'cancelled with `modelrun cancel`',
+    });
+  }, 30_000);
+
+  it('finds a run through a link to its folder, and says so of a folder that does not exist', async () => {
+    expect((await runModelrun(['run', 'quick.yml'], { cwd: tree.root })).code).toBe(1);
+    symlinkSync(stagingDir('quick'), tree.path('latest'));
+    expect((await runInProcess(['status', 'latest'], { cwd: tree.root })).stdout).toMatch(
+      /^run +quick$/m,
+    );
+    const missing = await runInProcess(['runs', 'no-such-folder'], { cwd: tree.root });
+    expect(missing.stderr).toContain('no-such-folder does not exist');
+    const tail = await runInProcess(['logs', 'quick', '--tail', '12345678901'], { cwd: tree.root });
+    expect(tail).toMatchObject({ code: 0, stdout: 'one\ntwo\nthree\n' });
+  });
+
+  // Records of a shape modelrun never writes: read as no record, never a crash (exit 70).
+  it.each([
+    ['a backend type that is a number', { backend: { type: 5, config: {} } }],
+    ['a start that is a number', { started_at: 12345 }],
+    ['an owner that is null', { owner: null }],
+    ['a stage that is null', { stages: { generate: null, run: { status: 'running' } } }],
+    ['a handle that is null', { handle: null }],
+    ['an exit code that is text', { exit_code: 'rm -rf' }],
+  ])('takes a run.json with %s as no record', async (_name, fields) => {
+    writeForged(tree.path('simulations', 'odd'), {
+      run_id: 'odd',
+      backend: { type: 'local', config: { type: 'local' } },
+      ...fields,
+    });
+    for (const args of [
+      ['status', 'simulations/odd'],
+      ['cancel', 'simulations/odd'],
+      ['logs', 'simulations/odd'],
+    ]) {
+      const result = await runInProcess(args, { cwd: tree.root });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('no run record');
+    }
+    const listed = await runInProcess(['runs', '--refresh'], { cwd: tree.root });
+    expect(listed).toMatchObject({ code: 0 });
+    expect(listed.stdout).not.toContain('odd');
   });
 });

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runInProcess, runModelrun, startModelrun } from './helpers/cli.js';
 import { dockerUnavailable, ensureTestImages, reportMissingEngine } from './helpers/engines.js';
 import { guardianOf, waitUntilGone } from './helpers/processes.js';
-import { readRunRecord } from './helpers/run-record.js';
+import { readRunRecord, writeForged } from './helpers/run-record.js';
 import { treeForEachTest } from './helpers/tree.js';
 import { uniqueId } from './helpers/unique-id.js';
 
@@ -97,5 +97,34 @@ describe.skipIf(missing !== undefined)(
       });
       expect(left).toEqual([]);
     }, 60_000);
+
+    it("stops no container that does not carry the run's id, whatever run.json names", async () => {
+      const name = uniqueId('not-the-runs');
+      const stranger = await docker.createContainer({
+        name,
+        Image: 'modelrun-test/busybox',
+        Cmd: ['sleep', '120'],
+      });
+      await stranger.start();
+      try {
+        const runId = uniqueId('forged');
+        writeForged(tree.path('simulations', runId), {
+          run_id: runId,
+          backend: { type: 'docker', config: { type: 'docker' } },
+          handle: {
+            kind: 'docker-container',
+            id: stranger.id,
+            engine: 'unix:///var/run/docker.sock',
+            remove: true,
+          },
+        });
+        const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
+        expect(cancelled.code).toBe(1);
+        expect(cancelled.stderr).toContain(`does not carry the label modelrun.run_id=${runId}`);
+        expect((await stranger.inspect()).State.Running).toBe(true);
+      } finally {
+        await stranger.remove({ force: true });
+      }
+    });
   },
 );

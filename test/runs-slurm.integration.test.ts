@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { runInProcess, runModelrun, startModelrun } from './helpers/cli.js';
 import { reportMissingEngine, slurmUnavailable } from './helpers/engines.js';
 import { guardianOf, waitUntilGone } from './helpers/processes.js';
-import { readRunRecord } from './helpers/run-record.js';
+import { readRunRecord, writeForged } from './helpers/run-record.js';
 import { slurmJob, TEST_JOB_YAML } from './helpers/slurm.js';
 import { treeForEachTest } from './helpers/tree.js';
 import { uniqueId } from './helpers/unique-id.js';
@@ -70,5 +71,38 @@ describe.skipIf(missing !== undefined)(
       },
       90_000,
     );
+
+    it("cancels no job that does not run the run's batch script, whatever run.json names", async () => {
+      const name = uniqueId('not-the-runs');
+      const jobId = execFileSync(
+        'sbatch',
+        [
+          '--parsable',
+          '--hold',
+          `--job-name=${name}`,
+          '--cpus-per-task=1',
+          '--mem=100M',
+          '--time=00:05:00',
+          '--output=/dev/null',
+          '--wrap',
+          'sleep 60',
+        ],
+        { encoding: 'utf8' },
+      ).trim();
+      try {
+        const runId = uniqueId('forged');
+        writeForged(tree.path('simulations', runId), {
+          run_id: runId,
+          backend: { type: 'slurm', config: { type: 'slurm' } },
+          handle: { kind: 'slurm-job', id: jobId },
+        });
+        const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
+        expect(cancelled.code).toBe(1);
+        expect(cancelled.stderr).toContain(`job ${jobId} does not run`);
+        expect(slurmJob(jobId).JobState).toBe('PENDING');
+      } finally {
+        execFileSync('scancel', [jobId]);
+      }
+    }, 30_000);
   },
 );

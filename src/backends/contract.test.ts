@@ -67,6 +67,17 @@ describe('defineBackend', () => {
       },
     ],
     [
+      "another run's cgroup, which would be killed whole",
+      {
+        kind: 'process-group',
+        pgid: 4242,
+        graceMs: 10,
+        mark: 'r1-0123456789abcdef',
+        cgroup: '/sys/fs/cgroup/modelrun-r2-fedcba9876543210',
+        leader: { pid: 4242, host: 'h', start: 1 },
+      },
+    ],
+    [
       'a mark that matches anything',
       {
         kind: 'process-group',

@@ -56,7 +56,7 @@ export async function runLogs(
 
 function tailLines(given: string | undefined): number | undefined {
   if (given === undefined) return undefined;
-  if (!/^\d{1,9}$/.test(given))
+  if (!/^\d+$/.test(given) || !Number.isSafeInteger(Number(given)))
     throw new UsageError(`--tail ${given} is not a number of lines`, {
       hint: 'give a whole number, such as --tail 20',
     });

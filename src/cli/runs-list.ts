@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { visibleName } from '../exec/visible-name.js';
 import type { RunRecord } from '../model/run-record.js';
@@ -15,6 +16,14 @@ export async function runRunsList(
   const dirs = (options.dirs.length > 0 ? options.dirs : [DEFAULT_RUNS_DIR]).map((dir) =>
     resolve(cwd, dir),
   );
+  for (const dir of dirs)
+    if (
+      !(await stat(dir).then(
+        (found) => found.isDirectory(),
+        () => false,
+      ))
+    )
+      output.warn(`${visibleName(dir)} does not exist, or is not a folder`);
   let runs = await findRuns(dirs);
   if (options.refresh)
     runs = await Promise.all(

@@ -2,7 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { killedAfterEach, waitFor, waitUntilGone } from '../../test/helpers/processes.js';
+import {
+  isRunning,
+  killedAfterEach,
+  waitFor,
+  waitUntilGone,
+} from '../../test/helpers/processes.js';
 import { treeForEachTest } from '../../test/helpers/tree.js';
 import { MARK_VARIABLE, newRunMark } from '../exec/escaped-processes.js';
 import type { ProcessGroupTask } from '../exec/guard.js';
@@ -144,5 +149,71 @@ describe('a run whose modelrun has gone', () => {
     expect(
       await cancelRun({ dir: record.staging_dir, record }, { env: {}, status: () => {} }),
     ).toMatchObject({ outcome: 'ended' });
+  });
+
+  it('signals no process that a forged owner names, and no group whose first process lacks the run mark', async () => {
+    // An unrelated process of the user, named exactly: the owner of one record, the group leader of another.
+    const stranger = spawn('/bin/sh', ['-c', 'read _; sleep 30'], {
+      detached: true,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    started.push(stranger);
+    const named = identify(stranger.pid ?? 0);
+    if (named === undefined) throw new Error('no stranger');
+    const forgedOwner = recordOf({ staging_dir: tree.path('a'), owner: { ...named, by: 'cli' } });
+    writeRecord(forgedOwner);
+    const first = await cancelRun(
+      { dir: forgedOwner.staging_dir, record: forgedOwner },
+      { env: {}, status: () => {}, ownerStopMs: 300 },
+    );
+    expect(first).toMatchObject({ outcome: 'cancelled', how: 'nothing of it had started' });
+    const forgedLeader = recordOf({
+      staging_dir: tree.path('b'),
+      handle: {
+        kind: 'process-group',
+        pgid: named.pid,
+        graceMs: 100,
+        mark: newRunMark('b'),
+        leader: named,
+      },
+      owner: await goneOwner(),
+    });
+    writeRecord(forgedLeader);
+    await cancelRun(
+      { dir: forgedLeader.staging_dir, record: forgedLeader },
+      { env: {}, status: () => {} },
+    );
+    expect(isRunning(stranger.pid ?? 0)).toBe(true);
+    stranger.stdin?.end();
+  });
+
+  it('reads a group of an earlier boot as ended, whatever now has its number', async () => {
+    const { handle } = model();
+    const leader = handle.leader;
+    if (leader === undefined) throw new Error('no leader');
+    const record = recordOf({
+      staging_dir: tree.path('r1'),
+      handle: { ...handle, leader: { ...leader, boot_id: 'an-earlier-boot' } },
+      owner: await goneOwner(),
+    });
+    writeRecord(record);
+    const view = await viewRun({ dir: record.staging_dir, record }, {});
+    expect(view.reconciled).toMatch(/the machine has restarted since/);
+  });
+
+  it('counts a run as running while a process it started outside its group still runs', async () => {
+    const { child, handle } = model(`setsid sleep 30 & echo $! > ${tree.path('escaped.pid')}`);
+    await exited(child);
+    await waitFor(() => existsSync(tree.path('escaped.pid')), 5000);
+    const escaped = Number(readFileSync(tree.path('escaped.pid'), 'utf8'));
+    const record = recordOf({
+      staging_dir: tree.path('r1'),
+      handle: { ...handle },
+      owner: await goneOwner(),
+    });
+    writeRecord(record);
+    expect((await viewRun({ dir: record.staging_dir, record }, {})).live?.state).toBe('running');
+    await cancelRun({ dir: record.staging_dir, record }, { env: {}, status: () => {} });
+    expect(await waitUntilGone(escaped)).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RUN_RECORD_PATH } from '../../src/model/run-record.js';
@@ -27,4 +27,23 @@ export async function waitForGuardian(
     readRunRecord(stagingDir)?.status !== 'running' && !existsSync(join(stagingDir, LOCK_PATH));
   while (!finished() && Date.now() < deadline) await sleep(50);
   return readRunRecord(stagingDir);
+}
+
+/**
+ * Writes a run.json that modelrun did not write (by hand, or by a model):
+ * a record still running, with `fields` on top, such as a handle that names
+ * something that is not the run's.
+ */
+export function writeForged(stagingDir: string, fields: Record<string, unknown>): void {
+  mkdirSync(join(stagingDir, '.modelrun'), { recursive: true });
+  writeFileSync(
+    join(stagingDir, RUN_RECORD_PATH),
+    JSON.stringify({
+      status: 'running',
+      exit_code: null,
+      started_at: new Date().toISOString(),
+      stages: { run: { status: 'running' } },
+      ...fields,
+    }),
+  );
 }
