@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, runInProcess, runModelrun } from './helpers/cli.js';
 import { guardianOf, isRunning, waitFor, waitUntilGone } from './helpers/processes.js';
@@ -140,4 +141,39 @@ describe('a detached run', () => {
     expect(result.stderr).toContain(message);
     expect(() => readdirSync(tree.path('state'))).toThrow();
   });
+
+  it.each([
+    ['under /proc, where mkdir -p spins', () => '/proc/nope'],
+    ['a file', () => tree.write('state-file', '')],
+    [
+      'a folder whose modelrun/detached is a link',
+      () => {
+        mkdirSync(tree.path('linked', 'modelrun'), { recursive: true });
+        mkdirSync(tree.path('elsewhere'));
+        symlinkSync(tree.path('elsewhere'), tree.path('linked', 'modelrun', 'detached'));
+        return tree.path('linked');
+      },
+    ],
+  ])(
+    'refuses a state folder that is %s, as a usage error, writing nothing',
+    async (_name, state) => {
+      const result = await runModelrun(['run', 'model.yml', '--detach'], {
+        cwd: tree.root,
+        env: { XDG_STATE_HOME: state() },
+      });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("--detach keeps the supervisor's log in");
+      expect(existsSync(tree.path('simulations', 'det'))).toBe(false);
+    },
+    20_000,
+  );
+
+  it("does not hand the supervisor's own setting to the model", async () => {
+    tree.write('env.yml', 'run_id: env\ncommand: "echo detached=$MODELRUN_DETACHED"\n');
+    expect(
+      (await runModelrun(['run', 'env.yml', '--detach'], { cwd: tree.root, env: env() })).code,
+    ).toBe(0);
+    expect((await runModelrun(['wait', 'env'], { cwd: tree.root })).code).toBe(0);
+    expect(readFileSync(join(staged('env'), 'logs', 'stdout.log'), 'utf8')).toBe('detached=\n');
+  }, 30_000);
 });

@@ -1,4 +1,5 @@
-import { symlinkSync } from 'node:fs';
+import { rmSync, symlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { runInProcess, runModelrun, startModelrun } from './helpers/cli.js';
 import { guardianOf, waitFor, waitUntilGone } from './helpers/processes.js';
@@ -189,5 +190,20 @@ describe('a run looked at from another shell', () => {
     const listed = await runInProcess(['runs', '--refresh'], { cwd: tree.root });
     expect(listed).toMatchObject({ code: 0 });
     expect(listed.stdout).not.toContain('odd');
+  });
+
+  it('ends a wait with exit 1 when the run it waits for is removed or replaced before its end', async () => {
+    const self = { pid: process.pid, host: hostname(), by: 'library' };
+    writeForged(tree.path('simulations', 'moving'), {
+      run_id: 'moving',
+      backend: { type: 'local', config: { type: 'local' } },
+      owner: self,
+    });
+    const waiting = runInProcess(['wait', 'moving'], { cwd: tree.root });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    rmSync(tree.path('simulations', 'moving'), { recursive: true });
+    const waited = await waiting;
+    expect(waited.code).toBe(1);
+    expect(waited.stderr).toContain('moving was replaced by a newer run');
   });
 });

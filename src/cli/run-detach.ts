@@ -1,11 +1,12 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UsageError } from '../errors.js';
+import { RunFailedError, UsageError } from '../errors.js';
 import type { RunHandle } from '../exec/guard.js';
+import { identify, type ProcessIdentity, presence } from '../exec/process-identity.js';
 import type { LoadedRun } from '../load/run-request.js';
 import { isUnderway, RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
@@ -42,9 +43,9 @@ export async function detachRun(
   const stagingDir = stagingDirOf(run.model);
   const log = supervisorLog(ctx.env, run.model.run_id);
   const fd = openSync(log, 'wx', 0o600);
-  let pid: number | undefined;
+  let child: ChildProcess;
   try {
-    const child = spawn(
+    child = spawn(
       process.execPath,
       [join(PACKAGE_ROOT, 'bin', 'modelrun.js'), ...supervisorArgs(options, ctx.cwd)],
       {
@@ -54,31 +55,37 @@ export async function detachRun(
         stdio: ['ignore', fd, fd],
       },
     );
-    child.on('error', () => undefined);
-    child.unref();
-    pid = child.pid;
   } finally {
     closeSync(fd);
   }
-  if (pid === undefined)
-    throw new UsageError('the supervisor could not be started', { hint: `see ${log}` });
-  const supervisor = pid;
+  child.on('error', () => undefined);
+  const exit = new Promise<string>((resolve) =>
+    child.once('exit', (code, signal) =>
+      resolve(signal === null ? `exit code ${code}` : `killed by ${signal}`),
+    ),
+  );
+  child.unref();
+  // The supervisor by its whole identity: a pid alone may be an earlier run's owner's.
+  const supervisor = child.pid === undefined ? undefined : identify(child.pid);
+  if (supervisor === undefined)
+    throw new RunFailedError('the supervisor could not be started', { hint: `see ${log}` });
   output.status(
-    `started modelrun (pid ${supervisor}) to run ${run.model.run_id} in the background; its own log: ${log}`,
+    `started modelrun (pid ${supervisor.pid}) to run ${run.model.run_id} in the background; its own log: ${log}`,
   );
 
   // Until the model has started: what the supervisor says is shown here too.
   const started = await untilStarted(stagingDir, supervisor, log, ctx);
   if (started.kind === 'exited') {
+    const how = await Promise.race([exit, sleep(1000).then(() => 'an unknown end')]);
     output.error(
-      `the supervisor ended before the model started: ${started.record === undefined ? 'see its log above' : `${started.record.status}${started.record.reason === undefined ? '' : `: ${started.record.reason}`}`}`,
+      `the supervisor ended (${how}) before the model started${started.record === undefined ? '; its log is above' : `: ${started.record.status}${started.record.reason === undefined ? '' : `: ${started.record.reason}`}`}`,
     );
     return 1;
   }
   const shown = {
     run_dir: stagingDir,
     run_id: run.model.run_id,
-    supervisor: { pid: supervisor, log },
+    supervisor: { pid: supervisor.pid, log },
     ...(started.handle === undefined ? {} : { handle: started.handle }),
   };
   if (options.json) {
@@ -90,7 +97,7 @@ export async function detachRun(
   );
   output.result(`  run dir   ${stagingDir}`);
   if (started.handle !== undefined) output.result(`  handle    ${describeHandle(started.handle)}`);
-  output.result(`  modelrun  pid ${supervisor}, log ${log}`);
+  output.result(`  modelrun  pid ${supervisor.pid}, log ${log}`);
   output.result(`  follow    modelrun logs -f ${stagingDir}`);
   output.result(`  wait      modelrun wait ${stagingDir}`);
   output.result(`  stop      modelrun cancel ${stagingDir}`);
@@ -114,13 +121,61 @@ function supervisorArgs(options: RunOptions, cwd: string): string[] {
   ];
 }
 
-/** A new file for the supervisor's own lines: $XDG_STATE_HOME/modelrun/detached, or ~/.local/state/… */
+/**
+ * A new file for the supervisor's own lines, in $XDG_STATE_HOME/modelrun/detached
+ * (~/.local/state when it is unset or relative, as XDG says). The two
+ * folders modelrun makes there are made one at a time and must be folders of
+ * its own, never links; a state folder that cannot hold them is the user's
+ * to fix, and the error says which.
+ */
 function supervisorLog(env: NodeJS.ProcessEnv, runId: string): string {
-  const state = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
-  const dir = join(state, 'modelrun', 'detached');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const home = env.HOME !== undefined && isAbsolute(env.HOME) ? env.HOME : homedir();
+  const state =
+    env.XDG_STATE_HOME !== undefined && isAbsolute(env.XDG_STATE_HOME)
+      ? env.XDG_STATE_HOME
+      : join(home, '.local', 'state');
+  let dir = state;
+  try {
+    makeFolders(state);
+    for (const part of ['modelrun', 'detached']) {
+      dir = join(dir, part);
+      try {
+        mkdirSync(dir, { mode: 0o700 });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      if (!lstatSync(dir).isDirectory())
+        throw new Error('a link or a file, which modelrun does not write through');
+    }
+  } catch (error) {
+    throw new UsageError(
+      `--detach keeps the supervisor's log in ${dir}, which cannot be used: ${(error as Error).message}`,
+      {
+        hint: 'set XDG_STATE_HOME to a folder of yours that can be written, or fix ~/.local/state',
+      },
+    );
+  }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return join(dir, `${runId}-${stamp}-${randomBytes(3).toString('hex')}.log`);
+}
+
+/**
+ * Makes `dir` and the folders above it that are missing, one at a time, as
+ * `mkdir -p` does; Node's own recursive mkdir spins for ever on a path
+ * under /proc.
+ */
+function makeFolders(dir: string): void {
+  const parts = dir.split(sep).filter(Boolean);
+  let at: string = sep;
+  for (const part of parts) {
+    at = join(at, part);
+    try {
+      mkdirSync(at, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  if (!statSync(dir).isDirectory()) throw new Error('not a folder');
 }
 
 type Started =
@@ -130,7 +185,7 @@ type Started =
 /** Waits until the supervisor's run has its handle on record, has ended, or the supervisor has gone. */
 async function untilStarted(
   stagingDir: string,
-  supervisor: number,
+  supervisor: ProcessIdentity,
   log: string,
   ctx: CommandContext,
 ): Promise<Started> {
@@ -148,10 +203,18 @@ async function untilStarted(
           return true;
         });
       const record = await readRunRecord(recordPath);
-      const ours = record?.owner?.pid === supervisor ? record : undefined;
+      const owner = record?.owner;
+      const ours =
+        owner !== undefined &&
+        owner.pid === supervisor.pid &&
+        owner.host === supervisor.host &&
+        owner.start === supervisor.start &&
+        owner.boot_id === supervisor.boot_id
+          ? record
+          : undefined;
       if (ours?.handle !== undefined) return { kind: 'started', handle: ours.handle };
       if (ours !== undefined && !isUnderway(ours)) return { kind: 'exited', record: ours };
-      if (!alive(supervisor)) {
+      if (presence(supervisor) !== 'alive') {
         if (file !== undefined)
           await copyLog(file, at, async (bytes) => {
             ctx.terminal.stderr.write(bytes);
@@ -165,15 +228,6 @@ async function untilStarted(
   } finally {
     interrupts.active = false;
     await file?.close();
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

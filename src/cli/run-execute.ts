@@ -29,7 +29,8 @@ export async function execute(
   interrupts.active = true;
   try {
     const result = await executeRun(request, {
-      env: ctx.env,
+      // The supervisor's own setting: the model, and a modelrun it starts, do not inherit it.
+      env: withoutDetached(ctx.env),
       // Under --json, stdout carries only the run record; the model's output goes to stderr.
       terminal: echoTo(json, ctx),
       status: (line) => output.status(line),
@@ -65,4 +66,10 @@ function echoTo(json: boolean, ctx: CommandContext): CommandContext['terminal'] 
     return { stdout: nowhere, stderr: nowhere };
   }
   return json ? { stdout: ctx.terminal.stderr, stderr: ctx.terminal.stderr } : ctx.terminal;
+}
+
+function withoutDetached(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env[DETACHED_VARIABLE] === undefined) return env;
+  const { [DETACHED_VARIABLE]: _supervisor, ...rest } = env;
+  return rest;
 }

@@ -29,7 +29,18 @@ export async function runWait(
     output.status(
       `waiting for ${record.run_id} (${found.dir}); Ctrl-C stops the waiting, not the run`,
     );
-    record = await follow(found, env, terminal);
+    const end = await follow(found, env, terminal);
+    if (end.replaced) {
+      // Its own end is in the history now, not in run.json: say so, and do not pass it off as the new run's.
+      output.error(
+        visibleName(
+          `${record.run_id} was replaced by a newer run in ${found.dir} before its end was seen`,
+        ),
+        'its record is in .modelrun/history there; `modelrun status` shows the newer run',
+      );
+      return 1;
+    }
+    record = end.record;
   }
   const line = visibleName(
     `${record.run_id} ${record.status}${record.exit_code === null ? '' : ` (exit code ${record.exit_code})`}${record.reason === undefined ? '' : `: ${record.reason}`}`,
@@ -44,7 +55,7 @@ async function follow(
   found: FoundRun,
   env: NodeJS.ProcessEnv,
   terminal: CommandContext['terminal'],
-): Promise<RunRecord> {
+): Promise<{ record: RunRecord; replaced: boolean }> {
   const streams = (['stdout', 'stderr'] as const).map((name) => ({ name, sink: terminal[name] }));
   const logs = await Promise.all(
     streams.map(async ({ name, sink }) => {
@@ -55,7 +66,7 @@ async function follow(
   const look = watchEnd(found, env);
   try {
     for (;;) {
-      const { ended, record: now } = await look();
+      const now = await look();
       // Read after the look at the record: a run writes its last output before its end.
       for (const log of logs) {
         // A log the run had not yet made when the wait began.
@@ -68,7 +79,7 @@ async function follow(
             ),
           );
       }
-      if (ended) return now;
+      if (now.ended) return now;
       await sleep(POLL_MS);
     }
   } finally {

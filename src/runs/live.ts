@@ -48,10 +48,11 @@ export async function viewRun(
         ? `${ranBy}; ${live.detail}`
         : undefined;
   if (why === undefined) return view;
+  // A run dir removed or replaced meanwhile has no record left to put right.
   const written = await endUnfinishedRecord(join(found.dir, RUN_RECORD_PATH), record, (onDisk) => {
     if (live?.exitCode !== undefined) onDisk.exit_code = live.exitCode;
     endRecordFromOutside(onDisk, 'failed', why);
-  });
+  }).catch(() => undefined);
   return written === undefined ? view : { ...view, record: written, reconciled: why };
 }
 

@@ -82,4 +82,10 @@ describe('reading a log', () => {
     expect(await openLog(tree.root)).toBeUndefined();
     expect(await openLog(tree.path('none.log'))).toBeUndefined();
   });
+
+  it('reads no log through a logs folder that is a link, as a model may leave one', async () => {
+    tree.write('secret/stdout.log', "not the run's");
+    symlinkSync(tree.path('secret'), tree.path('logs'));
+    expect(await openLog(tree.path('logs', 'stdout.log'))).toBeUndefined();
+  });
 });

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { type FileHandle, lstat, open } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const CHUNK = 64 * 1024;
@@ -13,6 +13,8 @@ export function logPath(runDir: string, stream: 'stdout' | 'stderr'): string {
 /** Opens a log for reading; undefined when there is none. A link is not followed: the run writes a file. */
 export async function openLog(path: string): Promise<FileHandle | undefined> {
   try {
+    // Nor is a logs folder that is a link (a model may put one there, pointing anywhere).
+    if (!(await lstat(dirname(path))).isDirectory()) return undefined;
     const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     if ((await file.stat()).isFile()) return file;
     await file.close();
