@@ -40,6 +40,14 @@ async function detachThenHangUp(model: string): Promise<{ code: number | null; s
   return { code: Number(/exit (\d+)/.exec(stdout)?.[1] ?? Number.NaN), stdout };
 }
 
+/** Detaches long.yml, and gives its record as the detaching command left it: owner and handle on it. */
+async function detachLong(): Promise<{ owner: { pid: number }; handle: { pgid: number } }> {
+  expect(
+    (await runModelrun(['run', 'long.yml', '--detach'], { cwd: tree.root, env: env() })).code,
+  ).toBe(0);
+  return readRunRecord(staged('long')) as { owner: { pid: number }; handle: { pgid: number } };
+}
+
 describe('a detached run', () => {
   it('outlives its terminal: status reports it, wait gives its outcome, the postprocessor runs once, logs has everything', async () => {
     const detached = await detachThenHangUp('model.yml');
@@ -90,13 +98,7 @@ describe('a detached run', () => {
   }, 60_000);
 
   it('is reported truthfully once its supervisor was killed, and cancel leaves nothing running', async () => {
-    expect(
-      (await runModelrun(['run', 'long.yml', '--detach'], { cwd: tree.root, env: env() })).code,
-    ).toBe(0);
-    const record = readRunRecord(staged('long')) as {
-      owner: { pid: number };
-      handle: { pgid: number };
-    };
+    const record = await detachLong();
     // The supervisor's guardian would stop the model: kill both, as a reboot or an OOM kill of both would.
     process.kill(guardianOf(record.owner.pid), 'SIGKILL');
     process.kill(record.owner.pid, 'SIGKILL');
@@ -111,13 +113,7 @@ describe('a detached run', () => {
   }, 60_000);
 
   it('is stopped by cancel through its supervisor, which records it cancelled', async () => {
-    expect(
-      (await runModelrun(['run', 'long.yml', '--detach'], { cwd: tree.root, env: env() })).code,
-    ).toBe(0);
-    const record = readRunRecord(staged('long')) as {
-      owner: { pid: number };
-      handle: { pgid: number };
-    };
+    const record = await detachLong();
     const cancelled = await runModelrun(['cancel', 'long.yml'], { cwd: tree.root });
     expect(cancelled.stdout).toMatch(/^cancelled long: modelrun \(pid \d+\) stopped it\n$/);
     expect(await waitUntilGone(record.handle.pgid)).toBe(true);

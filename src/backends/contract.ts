@@ -187,7 +187,7 @@ export interface HandleAccess {
 }
 
 /** A handle in run.json that its backend could not have written: changed by hand, or by a model. */
-export class UnreadableHandleError extends Error {
+class UnreadableHandleError extends Error {
   constructor(handle: RunHandle) {
     super(
       `run.json holds ${typeof handle === 'object' && handle !== null && typeof handle.kind === 'string' ? `a ${handle.kind} handle` : 'a handle'} that modelrun could not have written; nothing was signalled`,

@@ -6,12 +6,12 @@ import { isAbsolute, join, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RunFailedError, UsageError } from '../errors.js';
 import type { RunHandle } from '../exec/guard.js';
-import { identify, type ProcessIdentity, presence } from '../exec/process-identity.js';
+import { identify, type ProcessIdentity, presence, sameProcess } from '../exec/process-identity.js';
 import type { LoadedRun } from '../load/run-request.js';
 import { isUnderway, RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { PACKAGE_ROOT } from '../package-info.js';
-import { copyLog, openLog } from '../runs/log-reader.js';
+import { copyLog, openLog, writingTo } from '../runs/log-reader.js';
 import type { RunOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
 import { DETACHED_VARIABLE } from './run-execute.js';
@@ -139,11 +139,7 @@ function supervisorLog(env: NodeJS.ProcessEnv, runId: string): string {
     makeFolders(state);
     for (const part of ['modelrun', 'detached']) {
       dir = join(dir, part);
-      try {
-        mkdirSync(dir, { mode: 0o700 });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
+      makeFolder(dir);
       if (!lstatSync(dir).isDirectory())
         throw new Error('a link or a file, which modelrun does not write through');
     }
@@ -169,13 +165,18 @@ function makeFolders(dir: string): void {
   let at: string = sep;
   for (const part of parts) {
     at = join(at, part);
-    try {
-      mkdirSync(at, { mode: 0o700 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
+    makeFolder(at);
   }
   if (!statSync(dir).isDirectory()) throw new Error('not a folder');
+}
+
+/** One folder, only the user's to read; one already there is fine. */
+function makeFolder(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
 
 type Started =
@@ -192,34 +193,20 @@ async function untilStarted(
   const recordPath = join(stagingDir, RUN_RECORD_PATH);
   const file = await openLog(log);
   let at = 0;
+  const shown = writingTo(ctx.terminal.stderr);
   const { interrupts } = ctx;
   // Ctrl-C here stops the watching, never the run.
   interrupts.active = true;
   try {
     for (;;) {
-      if (file !== undefined)
-        at = await copyLog(file, at, async (bytes) => {
-          ctx.terminal.stderr.write(bytes);
-          return true;
-        });
+      if (file !== undefined) at = await copyLog(file, at, shown);
       const record = await readRunRecord(recordPath);
-      const owner = record?.owner;
       const ours =
-        owner !== undefined &&
-        owner.pid === supervisor.pid &&
-        owner.host === supervisor.host &&
-        owner.start === supervisor.start &&
-        owner.boot_id === supervisor.boot_id
-          ? record
-          : undefined;
+        record?.owner !== undefined && sameProcess(record.owner, supervisor) ? record : undefined;
       if (ours?.handle !== undefined) return { kind: 'started', handle: ours.handle };
       if (ours !== undefined && !isUnderway(ours)) return { kind: 'exited', record: ours };
       if (presence(supervisor) !== 'alive') {
-        if (file !== undefined)
-          await copyLog(file, at, async (bytes) => {
-            ctx.terminal.stderr.write(bytes);
-            return true;
-          });
+        if (file !== undefined) await copyLog(file, at, shown);
         return { kind: 'exited', ...(ours === undefined ? {} : { record: ours }) };
       }
       if (interrupts.signal.aborted) return { kind: 'interrupted' };
@@ -232,7 +219,7 @@ async function untilStarted(
 }
 
 /** "process group 1234", "container 3f2a…", "slurm job 812". */
-export function describeHandle(handle: RunHandle): string {
+function describeHandle(handle: RunHandle): string {
   if (handle.kind === 'process-group') return `process group ${String(handle.pgid)}`;
   if (handle.kind === 'docker-container') return `container ${String(handle.id).slice(0, 12)}`;
   if (handle.kind === 'slurm-job') return `slurm job ${String(handle.id)}`;

@@ -1,8 +1,7 @@
 import { UsageError } from '../errors.js';
-import { writeChunk } from '../exec/streams.js';
 import { watchEnd } from '../runs/end-watch.js';
 import { locateRun } from '../runs/locate.js';
-import { copyLog, logPath, openLog, startOfLastLines } from '../runs/log-reader.js';
+import { copyLog, logPath, openLog, startOfLastLines, writingTo } from '../runs/log-reader.js';
 import type { LogsOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
 
@@ -29,17 +28,11 @@ export async function runLogs(
   }
   try {
     const from = tail === undefined ? 0 : await startOfLastLines(file, tail);
-    const sink = terminal.stdout as NodeJS.WritableStream;
     const ended = watchEnd(found, env);
     await copyLog(
       file,
       from,
-      // A reader that went away (`| head`) has what it wanted.
-      (bytes) =>
-        writeChunk(sink, bytes).then(
-          () => true,
-          () => false,
-        ),
+      writingTo(terminal.stdout),
       options.follow
         ? {
             pollMs: FOLLOW_POLL_MS,

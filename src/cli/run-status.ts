@@ -1,4 +1,3 @@
-import type { LiveState } from '../exec/guard.js';
 import { visibleName } from '../exec/visible-name.js';
 import type { RunRecord } from '../model/run-record.js';
 import { type RunView, viewRun } from '../runs/live.js';
@@ -23,7 +22,7 @@ export function statusExitCode(record: RunRecord): number {
   return ['running', 'submitted', 'succeeded'].includes(record.status) ? 0 : 1;
 }
 
-export function statusJson(view: RunView) {
+function statusJson(view: RunView) {
   return {
     run_dir: view.dir,
     record: view.record,
@@ -47,7 +46,7 @@ function printStatus(view: RunView, output: Output): void {
   if (record.exit_code !== null) rows.push(['exit code', String(record.exit_code)]);
   if (record.signal !== undefined) rows.push(['signal', record.signal]);
   if (record.reason !== undefined) rows.push(['reason', record.reason]);
-  if (view.live !== undefined) rows.push(['engine', liveLine(view.live)]);
+  if (view.live !== undefined) rows.push(['engine', view.live.detail]);
   if (record.owner !== undefined && view.owner !== 'none')
     rows.push(['modelrun', ownerLine(record, view)]);
   rows.push(['run dir', view.dir]);
@@ -67,10 +66,6 @@ function statusWord(record: RunRecord, style: Output['style']): string {
   if (record.status === 'succeeded') return style.success(record.status);
   if (record.status === 'running' || record.status === 'submitted') return record.status;
   return style.failure(record.status);
-}
-
-function liveLine(live: LiveState): string {
-  return live.detail;
 }
 
 function ownerLine(record: RunRecord, view: RunView): string {

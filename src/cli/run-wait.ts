@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeChunk } from '../exec/streams.js';
 import { visibleName } from '../exec/visible-name.js';
 import { isUnderway, type RunRecord } from '../model/run-record.js';
 import { watchEnd } from '../runs/end-watch.js';
 import { type FoundRun, locateRun } from '../runs/locate.js';
-import { copyLog, logPath, openLog } from '../runs/log-reader.js';
+import { copyLog, logPath, openLog, writingTo } from '../runs/log-reader.js';
 import type { WaitOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
 import { statusExitCode } from './run-status.js';
@@ -71,13 +70,7 @@ async function follow(
       for (const log of logs) {
         // A log the run had not yet made when the wait began.
         log.file ??= await openLog(logPath(found.dir, log.name));
-        if (log.file !== undefined)
-          log.at = await copyLog(log.file, log.at, (bytes) =>
-            writeChunk(log.sink, bytes).then(
-              () => true,
-              () => false,
-            ),
-          );
+        if (log.file !== undefined) log.at = await copyLog(log.file, log.at, writingTo(log.sink));
       }
       if (now.ended) return now;
       await sleep(POLL_MS);

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { statFields } from './process-identity.js';
 
 /** The variable that marks everything one run starts. */
 export const MARK_VARIABLE = 'MODELRUN_RUN_MARK';
@@ -141,15 +142,9 @@ function describeProcess(pid: number, dir: string): FoundProcess {
 
 /** The process group of `pid` from /proc/<pid>/stat, or undefined when it is gone. */
 export function processGroupOf(pid: number, procRoot = REAL_PROCS.procRoot): number | undefined {
-  try {
-    const stat = readFileSync(join(procRoot, String(pid), 'stat'), 'utf8');
-    // Fields after the command name, which is in parentheses and may hold anything:
-    // state, ppid, pgrp.
-    const pgrp = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2];
-    return pgrp === undefined ? undefined : Number(pgrp);
-  } catch {
-    return undefined;
-  }
+  // State, ppid, pgrp.
+  const pgrp = statFields(pid, procRoot)?.[2];
+  return pgrp === undefined ? undefined : Number(pgrp);
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {

@@ -22,7 +22,7 @@ export type ProcessPresence = 'alive' | 'gone' | 'elsewhere';
 export function identify(pid: number, procRoot = '/proc'): ProcessIdentity | undefined {
   const start = startTicks(pid, procRoot);
   if (start === undefined) return undefined;
-  const boot = bootId(procRoot);
+  const boot = currentBootId(procRoot);
   return { pid, host: hostname(), ...(boot === undefined ? {} : { boot_id: boot }), start };
 }
 
@@ -33,24 +33,37 @@ export function identify(pid: number, procRoot = '/proc'): ProcessIdentity | und
  */
 export function presence(named: ProcessIdentity, procRoot = '/proc'): ProcessPresence {
   if (named.host !== hostname()) return 'elsewhere';
-  const boot = bootId(procRoot);
+  const boot = currentBootId(procRoot);
   if (named.boot_id !== undefined && boot !== undefined && named.boot_id !== boot) return 'gone';
   const start = startTicks(named.pid, procRoot);
   if (start === undefined) return 'gone';
   return named.start === undefined || named.start === start ? 'alive' : 'gone';
 }
 
+/** Whether two identities name the same process: the same pid on the same host, boot and start. */
+export function sameProcess(a: ProcessIdentity, b: ProcessIdentity): boolean {
+  return a.pid === b.pid && a.host === b.host && a.boot_id === b.boot_id && a.start === b.start;
+}
+
 /** Field 22 of /proc/<pid>/stat: when the process started, in ticks since boot; undefined once it has exited. */
 function startTicks(pid: number, procRoot: string): number | undefined {
+  const fields = statFields(pid, procRoot);
+  // A zombie has exited; only its parent has yet to hear of it.
+  if (fields === undefined || fields[0] === 'Z' || fields[0] === 'X') return undefined;
+  const start = fields[19];
+  const ticks = Number(start);
+  return start === undefined || !Number.isSafeInteger(ticks) ? undefined : ticks;
+}
+
+/**
+ * The fields of /proc/<pid>/stat after the name, from field 3 (the state)
+ * on; undefined once the process is gone. The name (field 2) may hold
+ * spaces and parentheses, so they are counted from the last ")".
+ */
+export function statFields(pid: number, procRoot = '/proc'): string[] | undefined {
   try {
     const stat = readFileSync(join(procRoot, String(pid), 'stat'), 'utf8');
-    // The name (field 2) may hold spaces and parentheses: count from the last ")".
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // A zombie has exited; only its parent has yet to hear of it.
-    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-    const start = fields[19];
-    const ticks = Number(start);
-    return start === undefined || !Number.isSafeInteger(ticks) ? undefined : ticks;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
@@ -58,10 +71,6 @@ function startTicks(pid: number, procRoot: string): number | undefined {
 
 /** This boot's id, or undefined where the system does not say. */
 export function currentBootId(procRoot = '/proc'): string | undefined {
-  return bootId(procRoot);
-}
-
-function bootId(procRoot: string): string | undefined {
   try {
     return readFileSync(join(procRoot, 'sys/kernel/random/boot_id'), 'utf8').trim() || undefined;
   } catch {

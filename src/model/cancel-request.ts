@@ -10,7 +10,7 @@ import { MODELRUN_DIR } from './staging-dir.js';
  * would, recording it cancelled. No process is ever signalled on the word
  * of a file, which a model can write.
  */
-export const CANCEL_REQUEST = 'cancel-request';
+const CANCEL_REQUEST = 'cancel-request';
 
 const requestPath = (stagingDir: string) => join(stagingDir, MODELRUN_DIR, CANCEL_REQUEST);
 

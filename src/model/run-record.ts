@@ -248,9 +248,7 @@ function isRunRecord(value: unknown): value is RunRecord {
     typeof value.backend.type === 'string' &&
     isRecord(value.backend.config) &&
     isRecord(value.stages) &&
-    Object.values(value.stages).every(
-      (stage) => isRecord(stage) && typeof stage.status === 'string',
-    ) &&
+    Object.values(value.stages).every(isStage) &&
     isRecord(value.stages.run) &&
     (value.postprocess === undefined || Array.isArray(value.postprocess)) &&
     optional(value.exit_code, (v) => v === null || Number.isInteger(v)) &&

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendRunner, RunHooks, RunOutcome } from '../backends/contract.js';
 import { type RunRecord, readRunRecord } from '../model/run-record.js';
+import { recordOf } from '../runs/test-records.js';
 import { Redactor } from '../secrets.js';
 import { Interrupts } from './interrupts.js';
 import { runModel } from './model-stage.js';
@@ -21,13 +22,8 @@ let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function record(): RunRecord {
-  return {
-    run_id: 'r1',
-    status: 'running',
-    exit_code: null,
+  return recordOf({
     started_at: new Date().toISOString(),
-    ended_at: null,
-    duration_s: null,
     staging_dir: dir,
     backend: { type: 'test', config: {} },
     stages: {
@@ -35,10 +31,7 @@ function record(): RunRecord {
       run: { status: 'pending' },
       postprocess: { status: 'pending' },
     },
-    postprocess: [],
-    modelrun_version: '0',
-    host: {},
-  };
+  });
 }
 
 /** A record and the writer that keeps it in run.json. */

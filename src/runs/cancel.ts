@@ -12,10 +12,14 @@ import {
   type RunRecord,
   readRunRecord,
 } from '../model/run-record.js';
+import { watchEnd } from './end-watch.js';
 import type { FoundRun } from './locate.js';
 
 /** How long the modelrun that runs a run has to stop it and say so on record. */
 const OWNER_STOP_MS = 90_000;
+
+/** How long a modelrun on another machine has to answer the request, where modelrun cannot tell whether it still runs. */
+const ELSEWHERE_STOP_MS = 30_000;
 
 export interface CancelResult {
   /** `ended`: it had ended before; `cancelled`: stopped now. */
@@ -32,9 +36,6 @@ export interface CancelDeps {
   /** How long to wait for the owner; tests shorten it. */
   ownerStopMs?: number;
 }
-
-/** How long a modelrun on another machine has to answer the request, where modelrun cannot tell whether it still runs. */
-const ELSEWHERE_STOP_MS = 30_000;
 
 /**
  * Stops a run from any process. It leaves a cancel request in the run's
@@ -60,8 +61,8 @@ export async function cancelRun(found: FoundRun, deps: CancelDeps): Promise<Canc
     );
     const ms = where === 'alive' ? (deps.ownerStopMs ?? OWNER_STOP_MS) : ELSEWHERE_STOP_MS;
     const ended = await untilEnded(
-      path,
-      record,
+      found,
+      deps.env,
       ms,
       () => where === 'elsewhere' || presence(owner) === 'alive',
     );
@@ -99,25 +100,29 @@ export async function cancelRun(found: FoundRun, deps: CancelDeps): Promise<Canc
   return { outcome: 'cancelled', record: now, how };
 }
 
-/** The record once it says the run has ended, or undefined after `ms` or once its modelrun is gone. */
+/**
+ * The record once it says the run has ended (the record it had, when a
+ * newer run's replaced it), or undefined after `ms` or once its modelrun
+ * is gone without ending it.
+ */
 async function untilEnded(
-  path: string,
-  was: RunRecord,
+  found: FoundRun,
+  env: NodeJS.ProcessEnv,
   ms: number,
   ownerStays: () => boolean,
 ): Promise<RunRecord | undefined> {
+  const look = watchEnd(found, env);
+  const ended = async () => {
+    const now = await look();
+    return !now.ended ? undefined : now.replaced ? found.record : now.record;
+  };
   const until = Date.now() + ms;
   // A modelrun that dies meanwhile will not answer: stop waiting for it.
   while (Date.now() < until && ownerStays()) {
-    const record = await readRunRecord(path);
-    // Another run's record now: this one ended before it was replaced.
-    if (record === undefined || record.started_at !== was.started_at) return was;
-    if (!isUnderway(record)) return record;
+    const record = await ended();
+    if (record !== undefined) return record;
     await sleep(200);
   }
   // It may have ended just as its modelrun did.
-  const last = await readRunRecord(path);
-  return last !== undefined && last.started_at === was.started_at && !isUnderway(last)
-    ? last
-    : undefined;
+  return ended();
 }

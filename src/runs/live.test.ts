@@ -15,6 +15,7 @@ import { identify } from '../exec/process-identity.js';
 import type { RunOwner } from '../model/run-record.js';
 import { cancelRun } from './cancel.js';
 import { viewRun } from './live.js';
+import type { FoundRun } from './locate.js';
 import { recordOf, writeRecord } from './test-records.js';
 
 const tree = treeForEachTest();
@@ -56,19 +57,26 @@ const exited = (child: ChildProcess) =>
       : child.once('exit', resolve),
   );
 
+/** The run.json, written, of a run whose modelrun has gone, with `handle`: the run as `viewRun` and `cancelRun` find it. */
+async function orphaned(handle: ProcessGroupTask): Promise<FoundRun> {
+  const record = recordOf({
+    staging_dir: tree.path('r1'),
+    handle: { ...handle },
+    owner: await goneOwner(),
+  });
+  return { dir: writeRecord(record), record };
+}
+
+/** The pid a model wrote into `file` of the tree, once it has. */
+async function pidIn(file: string): Promise<number> {
+  await waitFor(() => existsSync(tree.path(file)), 5000);
+  return Number(readFileSync(tree.path(file), 'utf8'));
+}
+
 describe('a run whose modelrun has gone', () => {
   it('is reported running while its model runs, and nothing on record changes', async () => {
     const { handle } = model();
-    const dir = writeRecord(
-      recordOf({ staging_dir: tree.path('r1'), handle: { ...handle }, owner: await goneOwner() }),
-    );
-    const view = await viewRun(
-      {
-        dir,
-        record: recordOf({ staging_dir: dir, handle: { ...handle }, owner: await goneOwner() }),
-      },
-      {},
-    );
+    const view = await viewRun(await orphaned(handle), {});
     expect(view).toMatchObject({ owner: 'gone', live: { state: 'running' } });
     expect(view.reconciled).toBeUndefined();
   });
@@ -76,13 +84,8 @@ describe('a run whose modelrun has gone', () => {
   it('is marked failed once its model has ended, with the reason, and its stages closed', async () => {
     const { child, handle } = model('exit 3');
     await exited(child);
-    const record = recordOf({
-      staging_dir: tree.path('r1'),
-      handle: { ...handle },
-      owner: await goneOwner(),
-    });
-    writeRecord(record);
-    const view = await viewRun({ dir: record.staging_dir, record }, {});
+    const found = await orphaned(handle);
+    const view = await viewRun(found, {});
     expect(view.reconciled).toMatch(
       /^modelrun \(pid \d+ on .*\), which ran it, has gone; process group \d+ has exited$/,
     );
@@ -91,7 +94,7 @@ describe('a run whose modelrun has gone', () => {
       stages: { run: { status: 'failed' }, postprocess: { status: 'skipped' } },
     });
     // Once only: the record now says it ended.
-    const again = await viewRun({ dir: record.staging_dir, record: view.record }, {});
+    const again = await viewRun({ dir: found.dir, record: view.record }, {});
     expect(again.reconciled).toBeUndefined();
   });
 
@@ -117,18 +120,9 @@ describe('a run whose modelrun has gone', () => {
     const { child, handle } = model(
       `trap "" TERM; sleep 30 & echo $! > ${tree.path('sleep.pid')}; wait`,
     );
-    await waitFor(() => existsSync(tree.path('sleep.pid')), 5000);
-    const sleeper = Number(readFileSync(tree.path('sleep.pid'), 'utf8'));
-    const record = recordOf({
-      staging_dir: tree.path('r1'),
-      handle: { ...handle },
-      owner: await goneOwner(),
-    });
-    writeRecord(record);
-    const result = await cancelRun(
-      { dir: record.staging_dir, record },
-      { env: {}, status: () => {} },
-    );
+    const sleeper = await pidIn('sleep.pid');
+    const found = await orphaned(handle);
+    const result = await cancelRun(found, { env: {}, status: () => {} });
     await exited(child);
     // SIGTERM ignored: it took the SIGKILL after the grace.
     expect(await waitUntilGone(sleeper)).toBe(true);
@@ -191,29 +185,20 @@ describe('a run whose modelrun has gone', () => {
     const { handle } = model();
     const leader = handle.leader;
     if (leader === undefined) throw new Error('no leader');
-    const record = recordOf({
-      staging_dir: tree.path('r1'),
-      handle: { ...handle, leader: { ...leader, boot_id: 'an-earlier-boot' } },
-      owner: await goneOwner(),
-    });
-    writeRecord(record);
-    const view = await viewRun({ dir: record.staging_dir, record }, {});
+    const view = await viewRun(
+      await orphaned({ ...handle, leader: { ...leader, boot_id: 'an-earlier-boot' } }),
+      {},
+    );
     expect(view.reconciled).toMatch(/the machine has restarted since/);
   });
 
   it('counts a run as running while a process it started outside its group still runs', async () => {
     const { child, handle } = model(`setsid sleep 30 & echo $! > ${tree.path('escaped.pid')}`);
     await exited(child);
-    await waitFor(() => existsSync(tree.path('escaped.pid')), 5000);
-    const escaped = Number(readFileSync(tree.path('escaped.pid'), 'utf8'));
-    const record = recordOf({
-      staging_dir: tree.path('r1'),
-      handle: { ...handle },
-      owner: await goneOwner(),
-    });
-    writeRecord(record);
-    expect((await viewRun({ dir: record.staging_dir, record }, {})).live?.state).toBe('running');
-    await cancelRun({ dir: record.staging_dir, record }, { env: {}, status: () => {} });
+    const escaped = await pidIn('escaped.pid');
+    const found = await orphaned(handle);
+    expect((await viewRun(found, {})).live?.state).toBe('running');
+    await cancelRun(found, { env: {}, status: () => {} });
     expect(await waitUntilGone(escaped)).toBe(true);
   });
 });

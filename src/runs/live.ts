@@ -57,7 +57,7 @@ export async function viewRun(
 }
 
 /** What the engine says of the run's handle, through the backend the record names. */
-export async function inspectHandle(
+async function inspectHandle(
   record: RunRecord,
   dir: string,
   env: NodeJS.ProcessEnv,

@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, lstat, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeChunk } from '../exec/streams.js';
 
 const CHUNK = 64 * 1024;
 
@@ -22,6 +23,18 @@ export async function openLog(path: string): Promise<FileHandle | undefined> {
     // None, or not a file of the run's.
   }
   return undefined;
+}
+
+/**
+ * A sink for copyLog that writes to `stream` and waits until it takes each
+ * piece; a reader that went away (`| head`) has what it wanted, and ends the copy.
+ */
+export function writingTo(stream: NodeJS.WritableStream): (bytes: Buffer) => Promise<boolean> {
+  return (bytes) =>
+    writeChunk(stream, bytes).then(
+      () => true,
+      () => false,
+    );
 }
 
 /** Where the last `lines` lines of the file begin, read from its end. */

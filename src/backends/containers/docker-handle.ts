@@ -1,4 +1,5 @@
 import type { HandleOps, HandleOwner, LiveState } from '../../exec/guard.js';
+import { isEngineAddress } from './docker-host.js';
 import type { DockerContainerTask } from './docker-undo.js';
 import { LABELS } from './labels.js';
 
@@ -11,8 +12,7 @@ export const dockerContainerHandle: HandleOps<DockerContainerTask> = {
   read(value) {
     const { id, engine, remove } = value;
     if (typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id)) return undefined;
-    if (typeof engine !== 'string' || !/^(?:unix|tcp|https?):\/\/\S+$/.test(engine))
-      return undefined;
+    if (!isEngineAddress(engine)) return undefined;
     if (typeof remove !== 'boolean') return undefined;
     return { kind: 'docker-container', id, engine, remove };
   },

@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { stringEnv } from '../../exec/env.js';
 import type { HandleOps, HandleOwner } from '../../exec/guard.js';
+import { isEngineAddress } from '../containers/docker-host.js';
 import { LABELS } from '../containers/labels.js';
 import { SCRIPT_NAME } from './script-name.js';
 import type { JobState } from './state.js';
@@ -19,8 +20,7 @@ export const slurmJobHandle: HandleOps<SlurmJobTask> = {
         ? (containers as Record<string, unknown>)
         : {};
     const swept =
-      typeof given.engine === 'string' &&
-      /^(?:unix|tcp|https?):\/\/\S+$/.test(given.engine) &&
+      isEngineAddress(given.engine) &&
       given.label === `${LABELS.slurmJobId}=${id}` &&
       typeof given.remove === 'boolean'
         ? { engine: given.engine, label: given.label, remove: given.remove }
