@@ -2,8 +2,8 @@ import { rmSync, symlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { runInProcess, runModelrun, startModelrun } from './helpers/cli.js';
-import { guardianOf, waitFor, waitUntilGone } from './helpers/processes.js';
-import { readRunRecord, writeForged } from './helpers/run-record.js';
+import { guardianOf, waitUntilGone } from './helpers/processes.js';
+import { readRunRecord, waitForHandle, writeForged } from './helpers/run-record.js';
 import { treeForEachTest } from './helpers/tree.js';
 
 /**
@@ -21,6 +21,7 @@ const stagingDir = (runId: string) => tree.path('simulations', runId);
 describe('a run looked at from another shell', () => {
   it('shows its status, logs and handle while it runs, and is stopped by cancel', async () => {
     const { exited } = await startModelrun(['run', 'slow.yml'], { cwd: tree.root });
+    await waitForHandle(stagingDir('slow'));
     const status = await runInProcess(['status', 'slow', '--json'], { cwd: tree.root });
     expect(status.code).toBe(0);
     const view = JSON.parse(status.stdout);
@@ -67,7 +68,7 @@ describe('a run looked at from another shell', () => {
   async function orphaned(runId: string): Promise<void> {
     tree.write(`${runId}.yml`, `run_id: ${runId}\ncommand: "echo started; sleep 2; exit 4"\n`);
     const { child } = await startModelrun(['run', `${runId}.yml`], { cwd: tree.root });
-    const record = readRunRecord(stagingDir(runId)) as { handle: { pgid: number } };
+    const record = (await waitForHandle(stagingDir(runId))) as { handle: { pgid: number } };
     process.kill(guardianOf(child.pid ?? 0), 'SIGKILL');
     child.kill('SIGKILL');
     expect(await waitUntilGone(record.handle.pgid, 10_000)).toBe(true);
@@ -135,12 +136,7 @@ describe('a run looked at from another shell', () => {
     const { runModel } = await import('../src/index.js');
     tree.write('lib.yml', 'run_id: lib\ncommand: "echo started; sleep 30"\n');
     const running = runModel({ model: tree.path('lib.yml') });
-    await waitFor(
-      () =>
-        (readRunRecord(stagingDir('lib')) as { handle?: unknown } | undefined)?.handle !==
-        undefined,
-      10_000,
-    );
+    await waitForHandle(stagingDir('lib'));
     const both = await Promise.all([
       runModelrun(['cancel', 'lib'], { cwd: tree.root }),
       runModelrun(['cancel', 'lib'], { cwd: tree.root }),

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runInProcess, runModelrun, startModelrun } from './helpers/cli.js';
 import { dockerUnavailable, ensureTestImages, reportMissingEngine } from './helpers/engines.js';
 import { guardianOf, waitUntilGone } from './helpers/processes.js';
-import { readRunRecord, writeForged } from './helpers/run-record.js';
+import { readRunRecord, waitForHandle, writeForged } from './helpers/run-record.js';
 import { treeForEachTest } from './helpers/tree.js';
 import { uniqueId } from './helpers/unique-id.js';
 
@@ -36,6 +36,7 @@ describe.skipIf(missing !== undefined)(
           ['run', 'model.yml', '--backend-config', 'docker.yml'],
           { cwd: tree.root },
         );
+        await waitForHandle(tree.path('simulations', runId));
         const status = JSON.parse(
           (await runInProcess(['status', runId, '--json'], { cwd: tree.root })).stdout,
         );

@@ -30,6 +30,19 @@ export async function waitForGuardian(
 }
 
 /**
+ * Waits, for at most `ms`, for a run's record to name its handle. A model's first output can
+ * come before modelrun has written the handle it got from the engine. Returns the record.
+ */
+export async function waitForHandle(
+  stagingDir: string,
+  ms = 10_000,
+): Promise<Record<string, unknown> & { handle?: Record<string, unknown> }> {
+  const deadline = Date.now() + ms;
+  while (readRunRecord(stagingDir)?.handle === undefined && Date.now() < deadline) await sleep(25);
+  return readRunRecord(stagingDir) ?? {};
+}
+
+/**
  * Writes a run.json that modelrun did not write (by hand, or by a model):
  * a record still running, with `fields` on top, such as a handle that names
  * something that is not the run's.
