@@ -126,12 +126,7 @@ describe('a detached run', () => {
   it.each([
     [['run', 'model.yml', '--detach', '--dry-run'], '--detach and --dry-run go not together'],
     [['run', '-', '--detach'], '--detach cannot read a file from standard input'],
-    [
-      ['run', 'model.yml', '--detach', '--backend-config', 'slurm.yml'],
-      '--detach does not yet work with the slurm backend',
-    ],
   ])('refuses %j as a usage error, starting nothing', async (args, message) => {
-    tree.write('slurm.yml', 'type: slurm\n');
     const result = await runInProcess(args, { cwd: tree.root, env: env() });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);

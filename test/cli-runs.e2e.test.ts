@@ -1,6 +1,8 @@
-import { rmSync, symlinkSync } from 'node:fs';
+import { rmSync, symlinkSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LOCK_PATH } from '../src/model/staging-lock-files.js';
 import { runInProcess, runModelrun, startModelrun } from './helpers/cli.js';
 import { guardianOf, waitUntilGone } from './helpers/processes.js';
 import { readRunRecord, waitForHandle, writeForged } from './helpers/run-record.js';
@@ -91,6 +93,29 @@ describe('a run looked at from another shell', () => {
       /reason +modelrun \(pid \d+ on .*\), which ran it, has gone; process group \d+ has exited/,
     );
     expect(readRunRecord(stagingDir('short'))).toMatchObject({ status: 'failed' });
+  }, 30_000);
+
+  it('keeps a run whose modelrun and guardian were killed from being staged over while its model runs', async () => {
+    tree.write('orphan.yml', 'run_id: orphan\ncommand: "echo started; sleep 60"\n');
+    const { child } = await startModelrun(['run', 'orphan.yml'], { cwd: tree.root });
+    const record = (await waitForHandle(stagingDir('orphan'))) as { handle: { pgid: number } };
+    process.kill(guardianOf(child.pid ?? 0), 'SIGKILL');
+    child.kill('SIGKILL');
+    await waitUntilGone(child.pid ?? 0);
+    // Its staging lock as it is 15 s on, stale, which a new run takes over.
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(join(stagingDir('orphan'), LOCK_PATH), past, past);
+    const again = await runInProcess(['run', 'orphan.yml'], { cwd: tree.root });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(
+      /holds run orphan, which has not ended \(process \d+ is running\)/,
+    );
+    expect(readRunRecord(stagingDir('orphan'))).toMatchObject({ status: 'running' });
+    expect((await runModelrun(['cancel', 'orphan'], { cwd: tree.root })).code).toBe(0);
+    expect(await waitUntilGone(record.handle.pgid)).toBe(true);
+    // Once it has ended, a new run goes ahead.
+    tree.write('orphan.yml', 'run_id: orphan\ncommand: "true"\n');
+    expect((await runInProcess(['run', 'orphan.yml'], { cwd: tree.root })).code).toBe(0);
   }, 30_000);
 
   it('ends logs -f of a run whose modelrun was killed, asking the engine as status does', async () => {

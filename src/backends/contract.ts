@@ -321,6 +321,23 @@ export interface RunHooks {
   submitted(handle: RunHandle): void;
 }
 
+/** How a backend submits a run that no modelrun follows: the job is the run. */
+export interface Detachable {
+  /** Throws a UsageError when this config needs a modelrun that follows the run (a limit it enforces). */
+  check(): void;
+  /**
+   * Submits the model and lets it go: resolves once the engine has it (its
+   * handle given to `hooks.submitted`), after which nothing of this process
+   * stops it. Undefined when stopped before anything was submitted.
+   */
+  submit(signal: AbortSignal, hooks: Pick<RunHooks, 'submitted'>): Promise<DetachedRun | undefined>;
+}
+
+/** A run submitted to go on alone: where its engine writes the model's output. */
+export interface DetachedRun {
+  logs: { stdout: string; stderr: string };
+}
+
 /** What `--dry-run` prints: exactly what would run, with secrets masked. */
 export interface DryRun {
   /** Lines such as "command: /bin/sh -c 'node wave.js'"; values already masked. */
@@ -350,6 +367,11 @@ export interface BackendRunner {
    * the model gracefully, then by force; run still resolves with how it ended.
    */
   run(output: RunOutput, signal: AbortSignal, hooks?: RunHooks): Promise<RunOutcome>;
+  /**
+   * On a backend whose engine keeps a run with no process of modelrun's
+   * behind it (a Slurm job): `run --detach` submits the model and lets it go.
+   */
+  detach?: Detachable;
   /** Removes whatever the run left behind. Idempotent; safe before, during and after run. */
   stop(): Promise<void>;
   /** Resources still held, named for a person: "process group 1234", "container 3f2a…". */

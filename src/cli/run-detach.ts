@@ -11,13 +11,20 @@ import type { LoadedRun } from '../load/run-request.js';
 import { isUnderway, RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { PACKAGE_ROOT } from '../package-info.js';
+import { executeRun } from '../run/execute-run.js';
 import { copyLog, openLog, writingTo } from '../runs/log-reader.js';
 import type { RunOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
-import { DETACHED_VARIABLE } from './run-execute.js';
+import { DETACHED_VARIABLE, startGuardian } from './run-execute.js';
+import { printSummary } from './run-report.js';
 
-/** Backends whose detached runs a supervisor on this machine follows. */
+/** Backends whose detached runs a supervisor on this machine follows; the others' engines keep the run alone. */
 const SUPERVISED = ['local', 'docker', 'apptainer'];
+
+/** Whether a detached run of this backend needs a supervisor on this machine. */
+export function isSupervised(run: LoadedRun): boolean {
+  return SUPERVISED.includes(run.backend.type);
+}
 
 /**
  * `run --detach`: starts a supervisor, a `modelrun run` of the same files in
@@ -33,13 +40,6 @@ export async function detachRun(
   ctx: CommandContext,
 ): Promise<number> {
   const { output } = ctx;
-  if (!SUPERVISED.includes(run.backend.type))
-    throw new UsageError(
-      `--detach does not yet work with the ${run.backend.type} backend, whose run would need a process left on this machine`,
-      {
-        hint: 'for now, run it without --detach under nohup, tmux or screen, so that it outlives the terminal',
-      },
-    );
   const stagingDir = stagingDirOf(run.model);
   const log = supervisorLog(ctx.env, run.model.run_id);
   const fd = openSync(log, 'wx', 0o600);
@@ -82,26 +82,111 @@ export async function detachRun(
     );
     return 1;
   }
-  const shown = {
-    run_dir: stagingDir,
-    run_id: run.model.run_id,
-    supervisor: { pid: supervisor.pid, log },
-    ...(started.handle === undefined ? {} : { handle: started.handle }),
-  };
-  if (options.json) {
-    output.raw(`${JSON.stringify(shown, null, 2)}\n`);
-    return 0;
-  }
-  output.result(
-    `detached ${run.model.run_id} on ${run.backend.type}${started.kind === 'interrupted' ? ' (still starting)' : ''}`,
+  printDetached(
+    {
+      run_dir: stagingDir,
+      run_id: run.model.run_id,
+      supervisor: { pid: supervisor.pid, log },
+      ...(started.handle === undefined ? {} : { handle: started.handle }),
+    },
+    `${run.backend.type}${started.kind === 'interrupted' ? ' (still starting)' : ''}`,
+    options.json,
+    ctx,
   );
-  output.result(`  run dir   ${stagingDir}`);
-  if (started.handle !== undefined) output.result(`  handle    ${describeHandle(started.handle)}`);
-  output.result(`  modelrun  pid ${supervisor.pid}, log ${log}`);
-  output.result(`  follow    modelrun logs -f ${stagingDir}`);
-  output.result(`  wait      modelrun wait ${stagingDir}`);
-  output.result(`  stop      modelrun cancel ${stagingDir}`);
   return 0;
+}
+
+/**
+ * `run --detach` on a backend whose engine keeps the run alone (a Slurm
+ * job): this process stages the run and submits it, then exits, leaving
+ * nothing behind on this machine. Whoever looks at the run later (`status`,
+ * `wait`) records its end; `wait` also postprocesses.
+ */
+export async function submitDetached(
+  options: RunOptions,
+  run: LoadedRun,
+  ctx: CommandContext,
+): Promise<number> {
+  const { interrupts, output } = ctx;
+  const absolute = (file: string) => resolve(ctx.cwd, file);
+  interrupts.active = true;
+  let result: Awaited<ReturnType<typeof executeRun>>;
+  try {
+    result = await executeRun(
+      {
+        ...run,
+        dryRun: false,
+        skipGenerate: options.skipGenerate,
+        postprocess: options.postprocess,
+        cleanupOnFailure: false,
+      },
+      {
+        env: ctx.env,
+        terminal: ctx.terminal,
+        status: (line) => output.status(line),
+        signal: interrupts.signal,
+        cleanup: interrupts.cleanup,
+        redactor: output.redactor,
+        progress: ctx.terminal.stderr as NodeJS.WritableStream & { isTTY?: boolean },
+        guardian: startGuardian(interrupts, false),
+        owner: 'cli',
+        detach: {
+          model: absolute(options.modelFile),
+          ...(options.backendConfig === undefined
+            ? {}
+            : { backend: absolute(options.backendConfig) }),
+          postprocessors: options.postprocessorConfigs.map(absolute),
+        },
+      },
+    );
+  } finally {
+    interrupts.active = false;
+  }
+  const { record } = result;
+  if (record.status !== 'submitted' || record.handle === undefined) {
+    printSummary(result, output, options.json);
+    return result.exitCode;
+  }
+  printDetached(
+    {
+      run_dir: record.staging_dir,
+      run_id: record.run_id,
+      handle: record.handle,
+      ...(record.detached === undefined ? {} : { logs: record.detached.logs }),
+    },
+    run.backend.type,
+    options.json,
+    ctx,
+  );
+  return 0;
+}
+
+/** What a detached run is, and how to follow, wait for and stop it: as text, or as JSON. */
+function printDetached(
+  shown: {
+    run_dir: string;
+    run_id: string;
+    handle?: RunHandle;
+    supervisor?: { pid: number; log: string };
+    logs?: { stdout: string; stderr: string };
+  },
+  on: string,
+  json: boolean,
+  { output }: CommandContext,
+): void {
+  if (json) {
+    output.raw(`${JSON.stringify(shown, null, 2)}\n`);
+    return;
+  }
+  output.result(`detached ${shown.run_id} on ${on}`);
+  output.result(`  run dir   ${shown.run_dir}`);
+  if (shown.handle !== undefined) output.result(`  handle    ${describeHandle(shown.handle)}`);
+  if (shown.supervisor !== undefined)
+    output.result(`  modelrun  pid ${shown.supervisor.pid}, log ${shown.supervisor.log}`);
+  if (shown.logs !== undefined) output.result(`  output    ${shown.logs.stdout}`);
+  output.result(`  follow    modelrun logs -f ${shown.run_dir}`);
+  output.result(`  wait      modelrun wait ${shown.run_dir}`);
+  output.result(`  stop      modelrun cancel ${shown.run_dir}`);
 }
 
 /** The same run, as the supervisor is to make it: absolute paths, no --detach. */

@@ -1,7 +1,9 @@
+import type { FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../errors.js';
 import { watchEnd } from '../runs/end-watch.js';
 import { locateRun } from '../runs/locate.js';
-import { copyLog, logPath, openLog, startOfLastLines, writingTo } from '../runs/log-reader.js';
+import { copyLog, openLog, runLogPath, startOfLastLines, writingTo } from '../runs/log-reader.js';
 import type { LogsOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
 
@@ -16,10 +18,13 @@ export async function runLogs(
   const tail = tailLines(options.tail);
   const found = await locateRun(options.run, { cwd, env });
   const stream = options.stderr ? 'stderr' : 'stdout';
-  const file = await openLog(logPath(found.dir, stream));
+  const path = runLogPath(found.dir, found.record, stream);
+  const ended = watchEnd(found, env);
+  // Followed before the model has written anything (a job still in the queue): its log is waited for.
+  const file = options.follow ? await untilOpened(path, ended) : await openLog(path);
   if (file === undefined) {
     output.error(
-      `${found.record.run_id} has no ${stream} log (${logPath(found.dir, stream)})`,
+      `${found.record.run_id} has no ${stream} log (${path})`,
       found.record.backend.config.capture_output === false
         ? 'its backend config sets capture_output: false, which keeps no logs'
         : 'the run has not started its model yet, or its logs were removed',
@@ -28,7 +33,6 @@ export async function runLogs(
   }
   try {
     const from = tail === undefined ? 0 : await startOfLastLines(file, tail);
-    const ended = watchEnd(found, env);
     await copyLog(
       file,
       from,
@@ -45,6 +49,19 @@ export async function runLogs(
     await file.close();
   }
   return 0;
+}
+
+/** The log once it can be opened, or undefined once the run has ended without one. */
+async function untilOpened(
+  path: string,
+  ended: ReturnType<typeof watchEnd>,
+): Promise<FileHandle | undefined> {
+  for (;;) {
+    const file = await openLog(path);
+    if (file !== undefined) return file;
+    if ((await ended()).ended) return openLog(path);
+    await sleep(FOLLOW_POLL_MS);
+  }
 }
 
 function tailLines(given: string | undefined): number | undefined {

@@ -17,11 +17,14 @@ export async function runModelCommand(options: RunOptions, ctx: CommandContext):
   );
   if (!options.detach) startGuardian(ctx.interrupts, !options.dryRun);
   const load = loadRunRequest(options, { ...ctx, stdin });
-  // The supervisor says the warnings itself, and they are shown from its log: once.
-  if (options.detach && 'run' in load)
-    return (await import('./run-detach.js')).detachRun(options, load.run, ctx);
+  // A supervisor says the warnings itself, and they are shown from its log: once.
+  if (options.detach && 'run' in load) {
+    const detach = await import('./run-detach.js');
+    if (detach.isSupervised(load.run)) return detach.detachRun(options, load.run, ctx);
+  }
   const run = printLoad(load, ctx.output);
   if (typeof run === 'number') return run;
+  if (options.detach) return (await import('./run-detach.js')).submitDetached(options, run, ctx);
   return execute(
     {
       ...run,

@@ -1,5 +1,5 @@
 import { visibleName } from '../exec/visible-name.js';
-import type { RunRecord } from '../model/run-record.js';
+import { isUnderway, type RunRecord } from '../model/run-record.js';
 import { type RunView, viewRun } from '../runs/live.js';
 import { locateRun } from '../runs/locate.js';
 import type { StatusOptions } from './command-options.js';
@@ -49,6 +49,17 @@ function printStatus(view: RunView, output: Output): void {
   if (view.live !== undefined) rows.push(['engine', view.live.detail]);
   if (record.owner !== undefined && view.owner !== 'none')
     rows.push(['modelrun', ownerLine(record, view)]);
+  if (record.detached !== undefined) {
+    rows.push(['modelrun', 'none: detached, the job is the run']);
+    rows.push(['output', record.detached.logs.stdout]);
+    if (record.stages.postprocess.status === 'pending')
+      rows.push([
+        'postprocess',
+        isUnderway(record)
+          ? 'pending: `modelrun wait` runs it once the job has ended'
+          : 'pending: `modelrun wait` runs it',
+      ]);
+  }
   rows.push(['run dir', view.dir]);
   const width = Math.max(...rows.map(([label]) => label.length));
   // The status word carries its colour; every other value is shown as text a person can read.
@@ -56,7 +67,9 @@ function printStatus(view: RunView, output: Output): void {
     output.maskedResult(
       `${label.padEnd(width)}  ${label === 'status' ? value : visibleName(value)}`,
     );
-  if (view.reconciled !== undefined)
+  if (view.reconciled !== undefined && record.detached !== undefined)
+    output.status(`recorded the run's end: ${visibleName(view.reconciled)}`);
+  else if (view.reconciled !== undefined)
     output.warn(
       `the record said the run was underway; now marked failed: ${visibleName(view.reconciled)}`,
     );

@@ -3,9 +3,10 @@ import { visibleName } from '../exec/visible-name.js';
 import { isUnderway, type RunRecord } from '../model/run-record.js';
 import { watchEnd } from '../runs/end-watch.js';
 import { type FoundRun, locateRun } from '../runs/locate.js';
-import { copyLog, logPath, openLog, writingTo } from '../runs/log-reader.js';
+import { copyLog, openLog, runLogPath, writingTo } from '../runs/log-reader.js';
 import type { WaitOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
+import { awaitsPostprocessing, postprocessDetached } from './run-finish.js';
 import { statusExitCode } from './run-status.js';
 
 /** How often `wait` looks for new output and at the run's record. */
@@ -18,10 +19,8 @@ const POLL_MS = 250;
  * cancelled. Ctrl-C stops the waiting only; the run goes on. Any number of
  * waits may follow one run: they only read.
  */
-export async function runWait(
-  options: WaitOptions,
-  { output, env, cwd, terminal }: Pick<CommandContext, 'output' | 'env' | 'cwd' | 'terminal'>,
-): Promise<number> {
+export async function runWait(options: WaitOptions, ctx: CommandContext): Promise<number> {
+  const { output, env, cwd, terminal } = ctx;
   const found = await locateRun(options.run, { cwd, env });
   let record = found.record;
   if (isUnderway(record)) {
@@ -41,6 +40,12 @@ export async function runWait(
     }
     record = end.record;
   }
+  // A detached run's postprocessing is left to whoever waits for it.
+  if (awaitsPostprocessing(record)) {
+    const finished = await postprocessDetached({ ...found, record }, ctx);
+    if (typeof finished === 'number') return finished;
+    record = finished;
+  }
   const line = visibleName(
     `${record.run_id} ${record.status}${record.exit_code === null ? '' : ` (exit code ${record.exit_code})`}${record.reason === undefined ? '' : `: ${record.reason}`}`,
   );
@@ -58,7 +63,7 @@ async function follow(
   const streams = (['stdout', 'stderr'] as const).map((name) => ({ name, sink: terminal[name] }));
   const logs = await Promise.all(
     streams.map(async ({ name, sink }) => {
-      const file = await openLog(logPath(found.dir, name));
+      const file = await openLog(runLogPath(found.dir, found.record, name));
       return { name, file, sink, at: file === undefined ? 0 : (await file.stat()).size };
     }),
   );
@@ -69,7 +74,7 @@ async function follow(
       // Read after the look at the record: a run writes its last output before its end.
       for (const log of logs) {
         // A log the run had not yet made when the wait began.
-        log.file ??= await openLog(logPath(found.dir, log.name));
+        log.file ??= await openLog(runLogPath(found.dir, found.record, log.name));
         if (log.file !== undefined) log.at = await copyLog(log.file, log.at, writingTo(log.sink));
       }
       if (now.ended) return now;

@@ -29,7 +29,9 @@ export async function runRunsList(
     runs = await Promise.all(
       runs.map(async (run) => {
         const view = await viewRun(run, env);
-        if (view.reconciled !== undefined)
+        if (view.reconciled !== undefined && view.record.detached !== undefined)
+          output.status(`${view.dir}: recorded ${view.record.status}: ${view.reconciled}`);
+        else if (view.reconciled !== undefined)
           output.warn(`${view.dir}: marked failed: ${view.reconciled}`);
         return view;
       }),

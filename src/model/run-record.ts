@@ -61,6 +61,16 @@ export interface RunRecord {
   handle?: RunHandle;
   /** The modelrun process that runs it and writes this record until it ends. */
   owner?: RunOwner;
+  /** Submitted with --detach to go on alone: no modelrun follows it, and whoever sees its end records it. */
+  detached?: DetachedRecord;
+}
+
+/** A run that goes on with no modelrun behind it (a Slurm job): what finishing it needs. */
+export interface DetachedRecord {
+  /** Where the engine writes the model's output, which `logs` and `wait` read. */
+  logs: { stdout: string; stderr: string };
+  /** The files the run was made from, by absolute path: `wait` loads them again to postprocess. */
+  files: { model: string; backend?: string; postprocessors: string[] };
 }
 
 /** The process that runs a run: the CLI, or a program that uses the library. */
@@ -171,6 +181,33 @@ export function endRecordFromOutside(record: RunRecord, status: RunStatus, reaso
   endRecord(record, status, new Date(now));
 }
 
+/**
+ * Ends the record of a detached run (no modelrun follows it) once its
+ * engine says how it ended: the run stage closed with the engine's words
+ * and the run's times its own, not those of whoever looks. Postprocessing
+ * of a run that succeeded stays pending, for `modelrun wait`; that of one
+ * that did not is skipped.
+ */
+export function endDetachedRecord(
+  record: RunRecord,
+  ended: { status: RunStatus; detail: string; exitCode?: number; endedAt: Date },
+): void {
+  const { status, detail, endedAt } = ended;
+  record.exit_code = ended.exitCode ?? null;
+  if (status !== 'succeeded') record.reason = detail;
+  const stages: unknown[] = isRecord(record.stages) ? Object.values(record.stages) : [];
+  for (const stage of stages)
+    if (isStage(stage) && stage.status === 'pending' && status !== 'succeeded')
+      stage.status = 'skipped';
+  record.stages.run = {
+    ...record.stages.run,
+    status: status === 'succeeded' || status === 'cancelled' ? status : 'failed',
+    ended_at: endedAt.toISOString(),
+    detail,
+  };
+  endRecord(record, status, endedAt);
+}
+
 function isStage(value: unknown): value is StageRecord {
   return isRecord(value) && typeof value.status === 'string';
 }
@@ -196,8 +233,9 @@ export async function failUnfinishedRecord(path: string, reason: string): Promis
 }
 
 /**
- * Ends a record that still says the run is underway, as read from disk
- * just now: `end` sets its status and reason. With `same`, only the record
+ * Changes a record that still says the run is underway, as read from disk
+ * just now: `end` sets its status and reason (or, for a detached run, only
+ * its status, `running` once its job runs). With `same`, only the record
  * of that run (same start, same owner) is changed, never that of a run
  * started since. Gives the record written, or undefined when none was.
  */
@@ -257,7 +295,23 @@ function isRunRecord(value: unknown): value is RunRecord {
     optional(value.reason, text) &&
     optional(value.signal, text) &&
     optional(value.handle, (v) => isRecord(v) && typeof v.kind === 'string') &&
-    optional(value.owner, (v) => isRecord(v) && Number.isSafeInteger(v.pid) && text(v.host))
+    optional(value.owner, (v) => isRecord(v) && Number.isSafeInteger(v.pid) && text(v.host)) &&
+    optional(value.detached, isDetachedRecord)
+  );
+}
+
+function isDetachedRecord(value: unknown): boolean {
+  const text = (v: unknown) => typeof v === 'string';
+  return (
+    isRecord(value) &&
+    isRecord(value.logs) &&
+    text(value.logs.stdout) &&
+    text(value.logs.stderr) &&
+    isRecord(value.files) &&
+    text(value.files.model) &&
+    (value.files.backend === undefined || text(value.files.backend)) &&
+    Array.isArray(value.files.postprocessors) &&
+    value.files.postprocessors.every(text)
   );
 }
 

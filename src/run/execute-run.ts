@@ -24,6 +24,8 @@ export interface ExecuteDeps {
   guardian: Guardian;
   /** What runs it, for run.json: see PipelineDeps.owner. */
   owner: PipelineDeps['owner'];
+  /** `run --detach` on a backend whose engine keeps the run alone: see PipelineDeps.detach. */
+  detach?: PipelineDeps['detach'];
 }
 
 /**
@@ -45,6 +47,7 @@ export async function executeRun(request: RunRequest, deps: ExecuteDeps): Promis
       ...(deps.progress === undefined ? {} : { progress: deps.progress }),
       guard: deps.guardian.guard,
       ...(deps.owner === undefined ? {} : { owner: deps.owner }),
+      ...(deps.detach === undefined ? {} : { detach: deps.detach }),
     });
   } finally {
     deps.guardian.close();

@@ -1,5 +1,10 @@
 import { join } from 'node:path';
-import type { BackendConfig, BackendRunner, RunOutcome } from '../backends/contract.js';
+import type {
+  BackendConfig,
+  BackendRunner,
+  DetachedRun,
+  RunOutcome,
+} from '../backends/contract.js';
 import { asRunFailure } from '../errors.js';
 import { setLongTimeout } from '../exec/long-timer.js';
 import { createRunOutput } from '../exec/run-output.js';
@@ -112,6 +117,40 @@ export async function runModel(
     detail: describeOutcome(outcome, stop),
   };
   return { status, ...(stop === undefined ? {} : { stop }), stderrTail: handle.stderrTail() };
+}
+
+/**
+ * Submits the model to go on alone (`run --detach`): the handle goes on
+ * record, and the run stage stays running, for whoever sees its end. Gives
+ * where the engine writes the output, or undefined when the run was stopped
+ * before anything was let go.
+ */
+export async function submitModel(
+  runner: BackendRunner,
+  backend: BackendConfig,
+  record: RunRecord,
+  deps: PipelineDeps,
+): Promise<DetachedRun | undefined> {
+  const detach = runner.detach;
+  if (detach === undefined) throw new Error(`the ${backend.type} backend cannot detach a run`);
+  record.stages.run = { status: 'running', started_at: new Date().toISOString() };
+  const undo = deps.cleanup.defer(
+    () =>
+      `the ${backend.type} run${runner.leftovers().length > 0 ? ` (${runner.leftovers().join(', ')})` : ''}`,
+    () => runner.stop(),
+  );
+  try {
+    await runner.start(deps.signal);
+    deps.status(`submitting ${record.run_id} to ${backend.type}, to go on without modelrun`);
+    return await detach.submit(deps.signal, {
+      submitted: (handle) => {
+        record.handle = handle;
+      },
+    });
+  } finally {
+    await runner.stop();
+    undo();
+  }
 }
 
 /** "exited 3", "killed by SIGKILL", "timed out after 60 s", or the backend's own reason. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { BackendConfig, BackendRunner, DryRun } from '../backends/contract.js';
 import { findBackend } from '../backends/registry.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, RunFailedError, UsageError } from '../errors.js';
 import { identify } from '../exec/process-identity.js';
 import { describeStop, type StopReason, stopExitCode } from '../exec/stop-reason.js';
 import type { Guard } from '../guardian/tasks.js';
@@ -11,22 +11,26 @@ import { clearCancelRequest } from '../model/cancel-request.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { archiveEarlierRun } from '../model/run-history.js';
 import {
+  type DetachedRecord,
   endRecord,
+  isUnderway,
   maskRecord,
   RUN_RECORD_PATH,
   type RunOwner,
   type RunRecord,
   type RunStatus,
+  readRunRecord,
 } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { hostFacts } from '../model/template-context.js';
 import { VERSION } from '../package-info.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
+import { viewRun } from '../runs/live.js';
 import { maskSecretKeys, type Redactor } from '../secrets.js';
 import { watchCancelRequests } from './cancel-watch.js';
 import type { Cleanup } from './cleanup.js';
 import { assertStaged, generate } from './generate-stage.js';
-import { runModel } from './model-stage.js';
+import { runModel, submitModel } from './model-stage.js';
 import { runPostprocessors } from './postprocess-stage.js';
 import { RecordWriter } from './record-writer.js';
 import {
@@ -84,6 +88,12 @@ export interface PipelineDeps {
    * it one; or a program using the library (the default), which may not.
    */
   owner?: RunOwner['by'];
+  /**
+   * `run --detach` on a backend whose engine keeps the run alone (a Slurm
+   * job): the model is submitted and let go, and the pipeline returns. The
+   * files the run was made from go on record, for `wait` to postprocess.
+   */
+  detach?: DetachedRecord['files'];
 }
 
 /** Secrets already masked throughout, so a report prints it as it is. */
@@ -140,6 +150,13 @@ export async function runPipeline(
   // An engine that cannot be used fails the run before anything is staged,
   // locked or created. Checked before the lock, which would create the dir.
   await runner.check(deps.signal);
+  if (deps.detach !== undefined) {
+    if (runner.detach === undefined)
+      throw new UsageError(
+        `the ${request.backend.type} backend cannot submit a run to go on alone`,
+      );
+    runner.detach.check();
+  }
   if (request.skipGenerate) await assertStaged(stagingDir);
   const lock = await openStaging(
     stagingDir,
@@ -221,6 +238,7 @@ async function stages(
   const stagingDir = record.staging_dir;
   const interrupted = () => deps.signal.reason as StopReason;
 
+  await refuseWhileEarlierRuns(stagingDir, deps.env);
   // An earlier run's record and logs move to the history, where they are
   // neither overwritten nor counted among this run's outputs.
   const emptied = plan.empty !== undefined;
@@ -246,6 +264,28 @@ async function stages(
   }
 }
 
+/**
+ * An earlier run still on record as underway, whose model its engine says
+ * still runs or waits (a detached Slurm job, a model whose modelrun was
+ * killed with its guardian), keeps its staging dir: a new run would stage
+ * over its inputs as it reads them. One that has ended is recorded so, and
+ * its record moves to the history as any other.
+ */
+async function refuseWhileEarlierRuns(stagingDir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const record = await readRunRecord(join(stagingDir, RUN_RECORD_PATH));
+  if (record === undefined || !isUnderway(record)) return;
+  const view = await viewRun({ dir: stagingDir, record }, env);
+  const live = view.live;
+  if (!isUnderway(view.record) || live === undefined) return;
+  if (live.state === 'ended' || live.state === 'gone') return;
+  throw new RunFailedError(
+    `${stagingDir} holds run ${record.run_id}, which has not ended (${live.detail})`,
+    {
+      hint: `wait for it (modelrun wait ${stagingDir}), stop it (modelrun cancel ${stagingDir}), or give this run another run_id`,
+    },
+  );
+}
+
 /** The run and postprocess stages, each ending in a final run record. */
 async function runAndPostprocess(
   request: RunRequest,
@@ -257,6 +297,8 @@ async function runAndPostprocess(
   const { model, backend } = request;
   const stagingDir = record.staging_dir;
   const interrupted = () => deps.signal.reason as StopReason;
+  if (deps.detach !== undefined)
+    return detached(request, record, writer, deps, runner, deps.detach);
   let ran: Awaited<ReturnType<typeof runModel>>;
   try {
     ran = await runModel(runner, backend, record, writer, deps);
@@ -287,6 +329,38 @@ async function runAndPostprocess(
     return finish(record, 'failed', undefined, ran.stderrTail, deps, writer);
   }
   return finish(record, 'succeeded', undefined, ran.stderrTail, deps, writer);
+}
+
+/** `run --detach`: the model submitted and let go, on record as submitted, with no modelrun as its owner. */
+async function detached(
+  request: RunRequest,
+  record: RunRecord,
+  writer: RecordWriter,
+  deps: PipelineDeps,
+  runner: BackendRunner,
+  files: DetachedRecord['files'],
+): Promise<PipelineResult> {
+  let submitted: Awaited<ReturnType<typeof submitModel>>;
+  try {
+    submitted = await submitModel(runner, request.backend, record, deps);
+  } catch (error) {
+    record.reason = (error as Error).message;
+    record.stages.run = { ...record.stages.run, status: 'failed', detail: record.reason };
+    await finish(record, 'failed', undefined, [], deps, writer);
+    throw error;
+  }
+  if (submitted === undefined)
+    return finish(record, 'cancelled', deps.signal.reason as StopReason, [], deps, writer);
+  record.status = 'submitted';
+  delete record.owner;
+  record.detached = { logs: submitted.logs, files };
+  if (!request.postprocess || request.postprocessors.length === 0)
+    record.stages.postprocess = {
+      status: 'skipped',
+      detail: request.postprocess ? 'none configured' : '--no-postprocess',
+    };
+  await writer.write();
+  return { record: maskRecord(record, deps.redactor), exitCode: 0, stderrTail: [] };
 }
 
 function newRecord(request: RunRequest, stagingDir: string, by: RunOwner['by']): RunRecord {

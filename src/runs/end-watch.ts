@@ -18,7 +18,8 @@ export function watchEnd(
   env: NodeJS.ProcessEnv,
 ): () => Promise<{ ended: boolean; record: RunRecord; replaced: boolean }> {
   const path = join(found.dir, RUN_RECORD_PATH);
-  let lookedAt = Date.now();
+  // A detached run has no modelrun to record its end: its engine is asked at once.
+  let lookedAt = found.record.detached === undefined ? Date.now() : 0;
   return async () => {
     // A record gone (the run dir removed) ends the run's watching, as one replaced does.
     const read = await readRunRecord(path).catch(() => undefined);

@@ -3,6 +3,7 @@ import { findBackend } from '../backends/registry.js';
 import type { LiveState } from '../exec/guard.js';
 import { type ProcessPresence, presence } from '../exec/process-identity.js';
 import {
+  endDetachedRecord,
   endRecordFromOutside,
   endUnfinishedRecord,
   isUnderway,
@@ -39,7 +40,9 @@ export async function viewRun(
   const owner = record.owner === undefined ? 'none' : presence(record.owner);
   const live = await inspectHandle(record, found.dir, env);
   const view: RunView = { ...found, owner, ...(live === undefined ? {} : { live }) };
-  if (!reconcile || owner !== 'gone') return view;
+  if (!reconcile) return view;
+  if (record.detached !== undefined && record.owner === undefined) return endDetached(view, live);
+  if (owner !== 'gone') return view;
   const ranBy = `modelrun (pid ${record.owner?.pid} on ${record.owner?.host}), which ran it, has gone`;
   const why =
     live === undefined
@@ -54,6 +57,38 @@ export async function viewRun(
     endRecordFromOutside(onDisk, 'failed', why);
   }).catch(() => undefined);
   return written === undefined ? view : { ...view, record: written, reconciled: why };
+}
+
+/**
+ * A detached run (a Slurm job that no modelrun follows) whose engine says
+ * it has ended is recorded as the engine tells: how, with what exit code,
+ * and when. One the engine no longer knows, and whose end was kept nowhere,
+ * is recorded failed, with why.
+ */
+async function endDetached(view: RunView, live: LiveState | undefined): Promise<RunView> {
+  const path = join(view.dir, RUN_RECORD_PATH);
+  // Out of the queue and running: said on record too, as a modelrun following it would.
+  if (live?.state === 'running' && view.record.status === 'submitted') {
+    const written = await endUnfinishedRecord(path, view.record, (onDisk) => {
+      onDisk.status = 'running';
+    }).catch(() => undefined);
+    return written === undefined ? view : { ...view, record: written };
+  }
+  if (live === undefined || (live.state !== 'ended' && live.state !== 'gone')) return view;
+  const ended = {
+    status: live.outcome?.status ?? 'failed',
+    detail: live.detail,
+    endedAt: live.outcome?.endedAt ?? new Date(),
+    ...(live.exitCode === undefined ? {} : { exitCode: live.exitCode }),
+  };
+  const written = await endUnfinishedRecord(
+    join(view.dir, RUN_RECORD_PATH),
+    view.record,
+    (onDisk) => endDetachedRecord(onDisk, ended),
+  ).catch(() => undefined);
+  return written === undefined
+    ? view
+    : { ...view, record: written, reconciled: `its job has ended: ${live.detail}` };
 }
 
 /** What the engine says of the run's handle, through the backend the record names. */

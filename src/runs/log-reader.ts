@@ -3,12 +3,22 @@ import { type FileHandle, lstat, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeChunk } from '../exec/streams.js';
+import type { RunRecord } from '../model/run-record.js';
 
 const CHUNK = 64 * 1024;
 
 /** A run's log file, as the run writes it: logs/stdout.log or logs/stderr.log. */
 export function logPath(runDir: string, stream: 'stdout' | 'stderr'): string {
   return join(runDir, 'logs', `${stream}.log`);
+}
+
+/** Where a run's log is: the file its engine writes for a detached run (a Slurm job's output), logs/ otherwise. */
+export function runLogPath(
+  runDir: string,
+  record: Pick<RunRecord, 'detached'>,
+  stream: 'stdout' | 'stderr',
+): string {
+  return record.detached?.logs[stream] ?? logPath(runDir, stream);
 }
 
 /** Opens a log for reading; undefined when there is none. A link is not followed: the run writes a file. */

@@ -34,22 +34,44 @@ export const slurmJobHandle: HandleOps<SlurmJobTask> = {
         state: 'unknown',
         detail: `no answer from Slurm about job ${handle.id}: ${job.message}`,
       };
-    if (job === undefined)
+    const { readJobEnd } = await import('./job-exit.js');
+    if (job === undefined) {
+      // Its script kept the command's exit status, unless the job was killed.
+      const kept = await readJobEnd(run.stagingDir, handle.id);
+      if (kept === undefined)
+        return {
+          state: 'gone',
+          detail: `Slurm no longer knows job ${handle.id}, and its script kept no exit status (it was cancelled, reached its time limit, or its node failed); without accounting, how it ended is not on record`,
+        };
       return {
-        state: 'gone',
-        detail: `Slurm no longer knows job ${handle.id}; without accounting, how it ended is not on record there`,
+        state: 'ended',
+        detail: `job ${handle.id} ended, exit code ${kept.exitCode}`,
+        exitCode: kept.exitCode,
+        outcome: { status: kept.exitCode === 0 ? 'succeeded' : 'failed', endedAt: kept.at },
       };
+    }
     if (!isTheRuns(job, run)) return { state: 'unknown', detail: notTheRuns(handle, run) };
     const reason = job.reason === undefined ? '' : ` (${job.reason})`;
     const where = job.nodes === undefined ? '' : ` on ${job.nodes}`;
     const detail = `job ${handle.id} ${job.state}${job.state === 'PENDING' ? reason : where}`;
-    const { FINAL_STATES } = await import('./state.js');
-    if (FINAL_STATES.has(job.state))
+    const { FINAL_STATES, outcomeOf } = await import('./state.js');
+    if (FINAL_STATES.has(job.state)) {
+      const ended = outcomeOf(job);
+      const endedAt = (await readJobEnd(run.stagingDir, handle.id))?.at ?? new Date();
+      const status = ended.timedOut
+        ? 'timed_out'
+        : job.state === 'CANCELLED'
+          ? 'cancelled'
+          : ended.exitCode === 0 && ended.signal === null && ended.reason === undefined
+            ? 'succeeded'
+            : 'failed';
       return {
         state: 'ended',
-        detail: `${detail}${job.exitCode === undefined ? '' : `, exit code ${job.exitCode}`}`,
-        ...(job.exitCode === undefined ? {} : { exitCode: job.exitCode }),
+        detail: `${detail}${job.exitCode === undefined ? '' : `, exit code ${job.exitCode}`}${ended.reason === undefined ? '' : `: ${ended.reason}`}`,
+        ...(ended.exitCode === null ? {} : { exitCode: ended.exitCode }),
+        outcome: { status, endedAt },
       };
+    }
     return { state: job.state === 'PENDING' ? 'waiting' : 'running', detail };
   },
   async cancel(handle, env, run) {

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   COMPLETED,
@@ -111,6 +113,17 @@ describe('following a job', () => {
       details: { job_id: '4242' },
     });
     expect(runner.leftovers()).toEqual([]);
+  });
+
+  it('a job that leaves the queue unseen ends with the exit status its script kept', async () => {
+    const { run, stagingDir } = setup({ slurm: { steps: [RUNNING, { state: 'gone' }] } });
+    mkdirSync(join(stagingDir, '.modelrun'), { recursive: true });
+    writeFileSync(join(stagingDir, '.modelrun', 'job-exit'), '4242 3\n');
+    expect((await run()).outcome).toEqual({
+      exitCode: 3,
+      signal: null,
+      details: { job_id: '4242' },
+    });
   });
 
   it("a look that gets no answer is not the job's end: the run says so, asks again 5 s later, and follows the job to its end", async () => {

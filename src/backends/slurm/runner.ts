@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { formatDuration } from '../../config/fields.js';
+import { UsageError } from '../../errors.js';
 import { stringEnv, userName } from '../../exec/env.js';
 import { FileTail } from '../../exec/file-tail.js';
 import type { Guard } from '../../exec/guard.js';
@@ -17,6 +18,7 @@ import type { SlurmConfig } from './config.js';
 import { apptainerFileEnv, jobContainers } from './container.js';
 import { expandFilename } from './filename.js';
 import { follow, type PollClock, RESEND_MS, realClock, STOP_WAIT_MS, settle } from './follow.js';
+import { readJobExit } from './job-exit.js';
 import { refuseOutputLinks } from './output-links.js';
 import {
   batchScript,
@@ -52,6 +54,8 @@ export function createSlurmRunner(
   let image: Promise<string | undefined> | undefined;
   let jobId: string | undefined;
   let finished = false;
+  /** Submitted with --detach: the job is let go, with what it needs. */
+  let detached = false;
   let unguard = () => {};
   /** Withdraw the env files from the guardian, once removed. */
   const unguardEnvFiles: (() => void)[] = [];
@@ -96,6 +100,46 @@ export function createSlurmRunner(
     }
   };
 
+  /**
+   * Writes the batch script and submits it, with `extraArgs` for sbatch;
+   * gives the job's id, or undefined when the run was stopped before sbatch.
+   * From here the job is guarded: should this process die, it is cancelled.
+   */
+  const submit = async (
+    signal: AbortSignal,
+    extraArgs: string[],
+    hooks?: Pick<RunHooks, 'submitted'>,
+  ): Promise<string | undefined> => {
+    const resolved = await (image ?? Promise.reject(new Error('start() must come before run()')));
+    const script = scriptPath(job.stagingDir);
+    // Before anything is written: a value the script cannot hold, or an
+    // --export that cannot carry the secrets, fails here.
+    const args = sbatchArgs(config, job, deps.env);
+    const text = batchScript(
+      config,
+      job,
+      jobCommand(config, job, containerCommand(config, job, resolved)),
+      deps.env,
+    );
+    unguardEnvFiles.push(await writeContainerEnv(config, job, deps.guard));
+    await mkdir(dirname(outputPattern(config, job)), { recursive: true });
+    await mkdir(dirname(errorPattern(config, job)), { recursive: true });
+    await refuseOutputLinks(outputPattern(config, job), 'output_file');
+    await refuseOutputLinks(errorPattern(config, job), 'error_file');
+    // Replaced, not written through: a model of an earlier run may have left a link here.
+    await replaceFile(script, text, 0o700);
+    if (signal.aborted) return undefined;
+
+    // Secret values reach the job through sbatch's environment, which only this user and root can read; argv names them only.
+    const id = await client.submit([...extraArgs, ...args], secretEnv(config, deps.env));
+    jobId = id;
+    const task: SlurmJobTask = { kind: 'slurm-job', id, ...jobContainers(config, id, env) };
+    unguard = deps.guard?.(task) ?? unguard;
+    hooks?.submitted({ ...task });
+    deps.status(`submitted batch job ${id} (${jobName(config, job)}); script ${script}`);
+    return id;
+  };
+
   return {
     check: () => client.check(),
     start(signal: AbortSignal) {
@@ -109,34 +153,9 @@ export function createSlurmRunner(
     },
 
     async run(output: RunOutput, signal: AbortSignal, hooks?: RunHooks): Promise<RunOutcome> {
-      const resolved = await (image ?? Promise.reject(new Error('start() must come before run()')));
-      const script = scriptPath(job.stagingDir);
-      // Before anything is written: a value the script cannot hold, or an
-      // --export that cannot carry the secrets, fails here.
-      const args = sbatchArgs(config, job, deps.env);
-      const text = batchScript(
-        config,
-        job,
-        jobCommand(config, job, containerCommand(config, job, resolved)),
-        deps.env,
-      );
-      unguardEnvFiles.push(await writeContainerEnv(config, job, deps.guard));
-      await mkdir(dirname(outputPattern(config, job)), { recursive: true });
-      await mkdir(dirname(errorPattern(config, job)), { recursive: true });
-      await refuseOutputLinks(outputPattern(config, job), 'output_file');
-      await refuseOutputLinks(errorPattern(config, job), 'error_file');
-      // Replaced, not written through: a model of an earlier run may have left a link here.
-      await replaceFile(script, text, 0o700);
-      if (signal.aborted)
+      const id = await submit(signal, [], hooks);
+      if (id === undefined)
         return { exitCode: null, signal: null, reason: 'stopped before the job was submitted' };
-
-      // Secret values reach the job through sbatch's environment, which only this user and root can read; argv names them only.
-      const id = await client.submit(args, secretEnv(config, deps.env));
-      jobId = id;
-      const task: SlurmJobTask = { kind: 'slurm-job', id, ...jobContainers(config, id, env) };
-      unguard = deps.guard?.(task) ?? unguard;
-      hooks?.submitted({ ...task });
-      deps.status(`submitted batch job ${id} (${jobName(config, job)}); script ${script}`);
 
       // Named as Slurm names them; a pattern with %N only once the job has its node.
       let batchHost: string | undefined;
@@ -201,23 +220,59 @@ export function createSlurmRunner(
             details,
           };
         }
-        return final === undefined
+        if (final !== undefined) return { ...outcomeOf(final), details };
+        // Gone from the queue unseen: its script kept the command's exit status, unless it was killed.
+        const kept = await readJobExit(job.stagingDir, id);
+        return kept === undefined
           ? {
               exitCode: null,
               signal: null,
               reason: `job ${id} left the queue before modelrun saw how it ended, and there is no accounting database to ask`,
               details,
             }
-          : { ...outcomeOf(final), details };
+          : { exitCode: kept, signal: null, details };
       } finally {
         signal.removeEventListener('abort', onAbort);
       }
     },
 
+    detach: {
+      check() {
+        const problem = detachProblem(config, job);
+        if (problem !== undefined)
+          throw new UsageError(`--detach: ${problem.what}`, { hint: problem.hint });
+      },
+      async submit(signal, hooks) {
+        // The job's own limit holds the timeout, as no modelrun follows it: Slurm's minutes, rounded up.
+        const limit =
+          config.timeout === undefined ? [] : [`--time=${Math.ceil(config.timeout / 60)}`];
+        const id = await submit(signal, limit, hooks);
+        if (id === undefined) return undefined;
+        // Stopped while sbatch was submitting: the job is cancelled, not let go.
+        if (signal.aborted) {
+          await cancel();
+          return undefined;
+        }
+        // The job is let go: no guardian cancels it, and stop() leaves it, and its container's env file, be.
+        detached = true;
+        finished = true;
+        unguard();
+        for (const withdraw of unguardEnvFiles.splice(0)) withdraw();
+        const values = { jobId: id, jobName: jobName(config, job), user };
+        return {
+          logs: {
+            stdout:
+              expandFilename(outputPattern(config, job), values) ?? outputPattern(config, job),
+            stderr: expandFilename(errorPattern(config, job), values) ?? errorPattern(config, job),
+          },
+        };
+      },
+    },
+
     async stop() {
       await cancel();
       // Read when the job's container started; once the job has ended, no longer needed.
-      if (finished || jobId === undefined) {
+      if ((finished && !detached) || jobId === undefined) {
         await removeEnvFile(envFilePath(job.stagingDir));
         for (const withdraw of unguardEnvFiles.splice(0)) withdraw();
       }
@@ -227,6 +282,29 @@ export function createSlurmRunner(
       return jobId !== undefined && !finished ? [`slurm job ${jobId} (scancel ${jobId})`] : [];
     },
   };
+}
+
+/** Why a config cannot run detached, with what to do: what only a modelrun that follows the job could do. */
+function detachProblem(
+  config: SlurmConfig,
+  job: RunJob,
+): { what: string; hint: string } | undefined {
+  if (config.queue_timeout !== undefined)
+    return {
+      what: 'queue_timeout needs a modelrun that watches the queue, and a detached run has none',
+      hint: 'leave queue_timeout out of the backend config (the job then waits in the queue until it runs), or run without --detach',
+    };
+  const files = [
+    [outputPattern(config, job), 'output_file'],
+    [errorPattern(config, job), 'error_file'],
+  ] as const;
+  for (const [pattern, field] of files)
+    if (/%\d*N/.test(pattern.replaceAll('%%', '')))
+      return {
+        what: `${field} names the job's node (%N), known only once the job runs, so \`modelrun logs\` and \`wait\` could not find the output`,
+        hint: `leave %N out of ${field}, or run without --detach`,
+      };
+  return undefined;
 }
 
 /**

@@ -53,7 +53,14 @@ describe('the batch script', () => {
       '#SBATCH --error="/scratch/runs/r1/logs/slurm-%j.err"',
       '#SBATCH --chdir="/scratch/runs/r1"',
       '',
+      '# The command runs in a subshell; its exit status is kept in .modelrun/job-exit.',
+      '(',
       'node wave.mjs input.json',
+      ')',
+      'modelrun_status=$?',
+      "modelrun_dir='/scratch/runs/r1/.modelrun'",
+      ...rest.slice(11, -2),
+      'exit "$modelrun_status"',
       '',
     ]);
   });
@@ -83,7 +90,7 @@ describe('the batch script', () => {
       { additional_options: ['--requeue', '--licenses=matlab:1'] },
       '#SBATCH --requeue\n#SBATCH --licenses="matlab:1"',
     ],
-    [{ command: 'srun ./model' }, '\nsrun ./model\n'],
+    [{ command: 'srun ./model' }, '\n(\nsrun ./model\n)\n'],
   ])('%j gives %s', (fields, line) => {
     expect(script(fields)).toContain(line);
   });

@@ -9,7 +9,7 @@ import { resolveCommand } from '../model-command.js';
 import type { SlurmConfig } from './config.js';
 import { containerAsApptainer, containerJobCommand } from './container.js';
 import { sbatchExport } from './export.js';
-import { SCRIPT_NAME } from './script-name.js';
+import { JOB_EXIT_NAME, SCRIPT_NAME } from './script-name.js';
 import { sbatchQuote, scriptTextProblem } from './text.js';
 
 /** Where the batch script is kept, beside the run's inputs and outputs, for reproducibility. */
@@ -122,9 +122,32 @@ export function batchScript(
     ...(secret.length > 0
       ? [`# ${secret.join(', ')}: from sbatch's environment, passed by name (--export)`]
       : []),
-    command,
+    ...keepingExitStatus(command, job.stagingDir),
     '',
   ].join('\n');
+}
+
+/**
+ * The command in a subshell, whatever it does (`exit 3`, `exec`), then its
+ * exit status kept as `<job id> <status>` in .modelrun/job-exit, for
+ * whoever records the job's end once Slurm has forgotten it (without
+ * accounting, a few minutes after). Written to a new file and renamed into
+ * place, so that nothing a model left there is written through, and only
+ * into a .modelrun folder that is not a link.
+ */
+function keepingExitStatus(command: string, stagingDir: string): string[] {
+  return [
+    '# The command runs in a subshell; its exit status is kept in .modelrun/job-exit.',
+    '(',
+    command,
+    ')',
+    'modelrun_status=$?',
+    `modelrun_dir=${shellQuote(join(stagingDir, '.modelrun'))}`,
+    'if [ -d "$modelrun_dir" ] && [ ! -L "$modelrun_dir" ] && modelrun_exit=$(mktemp "$modelrun_dir/job-exit.XXXXXX" 2>/dev/null); then',
+    `  { printf '%s %s\\n' "\${SLURM_JOB_ID:-}" "$modelrun_status" > "$modelrun_exit" && mv -fT "$modelrun_exit" "$modelrun_dir/${JOB_EXIT_NAME}"; } 2>/dev/null || rm -f "$modelrun_exit"`,
+    'fi',
+    'exit "$modelrun_status"',
+  ];
 }
 
 /**

@@ -1,0 +1,144 @@
+import { realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RunFailedError } from '../errors.js';
+import type { Guard } from '../guardian/tasks.js';
+import { loadRunRequest } from '../load/run-request.js';
+import {
+  endRecord,
+  RUN_RECORD_PATH,
+  type RunRecord,
+  readRunRecord,
+  writeRunRecord,
+} from '../model/run-record.js';
+import { stagingDirOf } from '../model/staging-dir.js';
+import { lockStagingDir, type StagingLock } from '../model/staging-lock.js';
+import { runPostprocessors } from '../run/postprocess-stage.js';
+import type { FoundRun } from '../runs/locate.js';
+import type { CommandContext } from './context.js';
+import { printLoad } from './loaded-run.js';
+import { startGuardian } from './run-execute.js';
+
+/** How often a wait looks again at a staging lock that another modelrun holds. */
+const LOCK_POLL_MS = 250;
+
+/** Whether a run's record leaves postprocessing to `wait`: a detached run that succeeded, not yet postprocessed. */
+export function awaitsPostprocessing(record: RunRecord): boolean {
+  return (
+    record.detached !== undefined &&
+    record.status === 'succeeded' &&
+    record.stages.postprocess.status === 'pending'
+  );
+}
+
+/**
+ * Postprocesses a detached run whose job has succeeded, as `run` would have
+ * at its end: the postprocessors of the files it was made from (loaded
+ * again now), under the staging lock, once however many waits ask. A wait
+ * that finds the lock taken waits for it, then finds the work done. Gives
+ * the record as it stands after, or an exit code when the files cannot be
+ * loaded.
+ */
+export async function postprocessDetached(
+  found: FoundRun & { record: RunRecord },
+  ctx: CommandContext,
+): Promise<RunRecord | number> {
+  const files = found.record.detached?.files;
+  if (files === undefined) return found.record;
+  const { output } = ctx;
+  const loaded = printLoad(
+    loadRunRequest(
+      {
+        modelFile: files.model,
+        ...(files.backend === undefined ? {} : { backendConfig: files.backend }),
+        postprocessorConfigs: files.postprocessors,
+      },
+      { ...ctx, stdin: undefined },
+    ),
+    output,
+  );
+  if (typeof loaded === 'number') return loaded;
+  const stagingDir = stagingDirOf(loaded.model);
+  const same = await Promise.all([realpath(stagingDir), realpath(found.dir)]).then(
+    ([a, b]) => a === b,
+    () => false,
+  );
+  if (!same)
+    throw new RunFailedError(
+      `${files.model} now stages its runs in ${stagingDir}, not in ${found.dir}, so its postprocessors are not this run's`,
+      {
+        hint: `postprocess the run by hand: modelrun postprocess MODEL --postprocessor-config FILE`,
+      },
+    );
+  const guardian = startGuardian(ctx.interrupts, false);
+  const path = join(found.dir, RUN_RECORD_PATH);
+  ctx.interrupts.active = true;
+  const lock = await takeLock(found.dir, ctx, guardian.guard).catch((error: unknown) => {
+    ctx.interrupts.active = false;
+    guardian.close();
+    throw error;
+  });
+  try {
+    if (lock === undefined) return (await readRunRecord(path)) ?? found.record;
+    // Read again under the lock: another wait may have postprocessed it meanwhile, or a new run taken its place.
+    const record = await readRunRecord(path);
+    if (
+      record === undefined ||
+      record.started_at !== found.record.started_at ||
+      !awaitsPostprocessing(record)
+    )
+      return record ?? found.record;
+    output.status(`postprocessing ${record.run_id}`);
+    const { stage, results } = await runPostprocessors(
+      loaded.postprocessors,
+      { model: loaded.model, stagingDir: found.dir },
+      {
+        env: ctx.env,
+        signal: ctx.interrupts.signal,
+        terminal: ctx.terminal,
+        status: (line) => output.info(line),
+        guard: guardian.guard,
+        redactor: output.redactor,
+      },
+    );
+    // Cut short by Ctrl-C: left pending, for the next wait to do whole.
+    if (ctx.interrupts.signal.aborted) return record;
+    record.stages.postprocess = stage;
+    record.postprocess = [...record.postprocess, ...results];
+    if (stage.status === 'failed') {
+      const failed = results.filter((r) => r.status === 'failed').map((r) => r.type);
+      record.reason = `postprocessing failed: ${failed.join(', ')}`;
+      endRecord(record, 'failed', new Date(record.ended_at ?? Date.now()));
+    }
+    await writeRunRecord(found.dir, record, output.redactor);
+    return record;
+  } finally {
+    ctx.interrupts.active = false;
+    await lock?.release();
+    guardian.close();
+  }
+}
+
+/** The staging lock, waited for while another modelrun holds it; undefined when the wait is interrupted. */
+async function takeLock(
+  dir: string,
+  ctx: CommandContext,
+  guard: Guard,
+): Promise<StagingLock | undefined> {
+  let told = false;
+  for (;;) {
+    try {
+      return await lockStagingDir(
+        dir,
+        (error) => ctx.output.warn(`the staging lock was lost: ${error.message}`),
+        guard,
+      );
+    } catch (error) {
+      if (!(error instanceof RunFailedError)) throw error;
+      if (!told) ctx.output.status(`${error.message}; waiting for it`);
+      told = true;
+    }
+    if (ctx.interrupts.signal.aborted) return undefined;
+    await sleep(LOCK_POLL_MS);
+  }
+}

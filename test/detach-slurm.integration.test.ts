@@ -1,0 +1,230 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, runInProcess, runModelrun } from './helpers/cli.js';
+import { reportMissingEngine, slurmUnavailable } from './helpers/engines.js';
+import { readRunRecord, writeForged } from './helpers/run-record.js';
+import { clusterTimeout, slurmJob, TEST_JOB_YAML } from './helpers/slurm.js';
+import { treeForEachTest } from './helpers/tree.js';
+import { uniqueId } from './helpers/unique-id.js';
+
+const missing = slurmUnavailable();
+reportMissingEngine('slurm', missing);
+
+/*
+ * `run --detach` on Slurm: the job is the run. Every job has a random name
+ * (its run id) and asks for one CPU, a little memory and a time limit.
+ */
+const tree = treeForEachTest({
+  'slurm.yml': `type: slurm\n${TEST_JOB_YAML}`,
+  'held.yml': `type: slurm\n${TEST_JOB_YAML}timeout: 90s\nadditional_options: ["--hold"]\n`,
+  'post.yml': 'type: command\ncommand: "echo once >> post.txt"\n',
+});
+
+const runDir = (runId: string) => tree.path('simulations', runId);
+
+/**
+ * `modelrun run --detach` as a shell would start it, in a session of its
+ * own; once it has exited, its session is hung up on (SIGHUP to its process
+ * group), as when the SSH session that started it closes. Gives its exit
+ * code and output, and whether anything of its group was still there to hang up on.
+ */
+async function detachAndHangUp(args: string[]) {
+  const child = spawn(process.execPath, [BIN, 'run', ...args, '--detach'], {
+    cwd: tree.root,
+    detached: true,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  let leftBehind = true;
+  try {
+    process.kill(-(child.pid ?? 0), 'SIGHUP');
+  } catch (error) {
+    leftBehind = (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+  return { code, stdout, stderr, leftBehind };
+}
+
+function writeModel(runId: string, command: string, more = ''): string {
+  const file = `${runId}.yml`;
+  tree.write(file, `run_id: ${runId}\ncommand: ${JSON.stringify(command)}\n${more}`);
+  return file;
+}
+
+describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run', () => {
+  it(
+    'outlives the command and its session; logs show it, and two waits record its end and postprocess it once',
+    async () => {
+      const runId = uniqueId('detached');
+      const model = writeModel(runId, 'echo started; sleep 2; echo done; echo careful >&2');
+      const detached = await detachAndHangUp([
+        model,
+        '--backend-config',
+        'slurm.yml',
+        '--postprocessor-config',
+        'post.yml',
+      ]);
+      expect(detached).toMatchObject({ code: 0, leftBehind: false });
+      expect(detached.stdout).toMatch(new RegExp(`^detached ${runId} on slurm\\n`));
+      expect(detached.stdout).toMatch(/ {2}handle {4}slurm job \d+\n/);
+      const submitted = readRunRecord(runDir(runId));
+      expect(submitted).toMatchObject({
+        status: 'submitted',
+        handle: { kind: 'slurm-job' },
+        detached: { files: { model: tree.path(model) } },
+      });
+      expect(submitted).not.toHaveProperty('owner');
+
+      // A wait killed on the way changes nothing; the next ones follow the job to its end.
+      const killed = spawn(process.execPath, [BIN, 'wait', runId], { cwd: tree.root });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      killed.kill('SIGKILL');
+      const waits = await Promise.all([
+        runModelrun(['wait', runId], { cwd: tree.root }),
+        runModelrun(['wait', runId], { cwd: tree.root }),
+      ]);
+      expect(waits.map((wait) => wait.code)).toEqual([0, 0]);
+      for (const wait of waits) expect(wait.stderr).toContain(`${runId} succeeded (exit code 0)`);
+      expect(readFileSync(join(runDir(runId), 'post.txt'), 'utf8')).toBe('once\n');
+
+      expect(readRunRecord(runDir(runId))).toMatchObject({
+        status: 'succeeded',
+        exit_code: 0,
+        stages: { run: { status: 'succeeded' }, postprocess: { status: 'succeeded' } },
+        postprocess: [{ type: 'command', status: 'succeeded' }],
+      });
+      expect(await runInProcess(['logs', runId], { cwd: tree.root })).toMatchObject({
+        code: 0,
+        stdout: 'started\ndone\n',
+      });
+      expect((await runInProcess(['logs', runId, '--stderr'], { cwd: tree.root })).stdout).toBe(
+        'careful\n',
+      );
+      const status = await runInProcess(['status', runId], { cwd: tree.root });
+      expect(status.code).toBe(0);
+      expect(status.stdout).toMatch(/status +succeeded/);
+      // A later wait has nothing left to do: the postprocessor ran once.
+      expect((await runModelrun(['wait', runId], { cwd: tree.root })).code).toBe(0);
+      expect(readFileSync(join(runDir(runId), 'post.txt'), 'utf8')).toBe('once\n');
+    },
+    clusterTimeout(30_000),
+  );
+
+  it(
+    'that fails is recorded with its exit code by status, and wait exits 1 without postprocessing',
+    async () => {
+      const runId = uniqueId('detached-fails');
+      const model = writeModel(
+        runId,
+        'echo trying; exit 4',
+        'postprocess:\n  - type: command\n    command: "touch post.txt"\n',
+      );
+      const detached = await detachAndHangUp([model, '--backend-config', 'slurm.yml']);
+      expect(detached.code).toBe(0);
+      const waited = await runModelrun(['wait', runId], { cwd: tree.root });
+      expect(waited.code).toBe(1);
+      expect(waited.stderr).toContain(`${runId} failed (exit code 4)`);
+      expect(readRunRecord(runDir(runId))).toMatchObject({
+        status: 'failed',
+        exit_code: 4,
+        stages: { postprocess: { status: 'skipped' } },
+      });
+      expect(existsSync(join(runDir(runId), 'post.txt'))).toBe(false);
+    },
+    clusterTimeout(30_000),
+  );
+
+  it('while PENDING keeps its staging dir from a new run, holds its timeout as its time limit, and is cancelled from another process', async () => {
+    const runId = uniqueId('detached-held');
+    const model = writeModel(runId, 'echo never');
+    const detached = await detachAndHangUp([model, '--backend-config', 'held.yml']);
+    expect(detached.code).toBe(0);
+    const jobId = String((readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id);
+    try {
+      // timeout: 90s, which no modelrun follows to enforce, is the job's limit in Slurm's minutes.
+      expect(slurmJob(jobId)).toMatchObject({ JobState: 'PENDING', TimeLimit: '00:02:00' });
+
+      const again = await runInProcess(['run', model, '--backend-config', 'slurm.yml'], {
+        cwd: tree.root,
+      });
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain(
+        `holds run ${runId}, which has not ended (job ${jobId} PENDING`,
+      );
+      expect(readRunRecord(runDir(runId))).toMatchObject({ status: 'submitted' });
+
+      const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
+      expect(cancelled.code).toBe(0);
+      expect(cancelled.stdout).toContain('stopped through its handle (slurm-job)');
+      expect(slurmJob(jobId).JobState ?? 'CANCELLED').toBe('CANCELLED');
+      expect(readRunRecord(runDir(runId))).toMatchObject({ status: 'cancelled' });
+    } finally {
+      await runModelrun(['cancel', runId], { cwd: tree.root });
+    }
+  }, 60_000);
+
+  it.each([
+    [
+      'queue_timeout, which only a modelrun watching the queue can keep',
+      'queue_timeout: 10m\n',
+      '--detach: queue_timeout needs a modelrun that watches the queue',
+    ],
+    [
+      'an output_file that names the node (%N)',
+      'output_file: "out-%N.txt"\n',
+      "--detach: output_file names the job's node (%N)",
+    ],
+  ])('is refused with %s, before anything is staged', async (_what, more, message) => {
+    const runId = uniqueId('refused');
+    tree.write('odd.yml', `type: slurm\n${TEST_JOB_YAML}${more}`);
+    const refused = await runInProcess(
+      ['run', writeModel(runId, 'true'), '--backend-config', 'odd.yml', '--detach'],
+      { cwd: tree.root },
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(message);
+    expect(existsSync(runDir(runId))).toBe(false);
+  });
+
+  it.each([
+    ['kept by its script', '3', { status: 'failed', exit_code: 3 }],
+    ['of success kept by its script', '0', { status: 'succeeded', exit_code: 0 }],
+    ['kept nowhere', undefined, { status: 'failed', exit_code: null }],
+  ])(
+    'is recorded, once Slurm has forgotten its job, by the exit status %s',
+    async (_how, kept, recorded) => {
+      // A job id Slurm does not know: a job it forgot, as it does MinJobAge after the end.
+      const runId = uniqueId('forgotten');
+      const jobId = '987654321';
+      writeForged(runDir(runId), {
+        run_id: runId,
+        status: 'submitted',
+        backend: { type: 'slurm', config: { type: 'slurm' } },
+        handle: { kind: 'slurm-job', id: jobId },
+        detached: {
+          logs: { stdout: join(runDir(runId), 'out'), stderr: join(runDir(runId), 'err') },
+          files: { model: tree.path('none.yml'), postprocessors: [] },
+        },
+        stages: {
+          generate: { status: 'succeeded' },
+          run: { status: 'running' },
+          postprocess: { status: 'skipped' },
+        },
+      });
+      if (kept !== undefined)
+        writeFileSync(join(runDir(runId), '.modelrun', 'job-exit'), `${jobId} ${kept}\n`);
+      const status = await runInProcess(['status', runId], { cwd: tree.root });
+      expect(status.code).toBe(recorded.status === 'succeeded' ? 0 : 1);
+      expect(readRunRecord(runDir(runId))).toMatchObject(recorded);
+      if (kept === undefined)
+        expect(status.stdout).toMatch(
+          /reason +Slurm no longer knows job 987654321, and its script kept no exit status/,
+        );
+    },
+  );
+});
