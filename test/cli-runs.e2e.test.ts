@@ -64,6 +64,29 @@ describe('a run looked at from another shell', () => {
     expect(await exited).toBe(0);
     const tail = await runInProcess(['logs', 'count', '--tail', '2'], { cwd: tree.root });
     expect(tail.stdout).toBe('4\n5\n');
+    const json = await runInProcess(['logs', 'count', '--tail', '2', '--json'], { cwd: tree.root });
+    expect(JSON.parse(json.stdout)).toEqual({
+      run_dir: stagingDir('count'),
+      run_id: 'count',
+      stream: 'stdout',
+      path: join(stagingDir('count'), 'logs', 'stdout.log'),
+      text: '4\n5\n',
+    });
+    const both = await runInProcess(['logs', 'count', '-f', '--json'], { cwd: tree.root });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--json prints the log once, so it does not go with -f');
+  }, 30_000);
+
+  it('waits with --json: the record on stdout once the run has ended, the output on stderr', async () => {
+    const { exited } = await startModelrun(['run', 'quick.yml'], { cwd: tree.root, marker: 'one' });
+    const waited = await runModelrun(['wait', 'quick', '--json'], { cwd: tree.root });
+    expect(waited.code).toBe(1);
+    expect(JSON.parse(waited.stdout)).toMatchObject({
+      run_id: 'quick',
+      status: 'failed',
+      exit_code: 3,
+    });
+    expect(await exited).toBe(1);
   }, 30_000);
 
   /** Starts `runId`'s run, then kills its modelrun and guardian alike (a node that rebooted, an OOM kill of both), and waits for its model to end. */

@@ -196,12 +196,18 @@ export const logsSpec = {
     follow: flag('-f, --follow', 'go on printing what the model writes until the run ends'),
     stderr: flag('--stderr', 'the model’s standard error instead of its standard output'),
     tail: value('--tail <lines>', 'only the last lines (a number)'),
+    json: flag('--json', 'print the log and where it is as JSON (not with -f)'),
   },
 } satisfies CommandSpec;
 
 export const waitSpec = {
   args: { run: runArgument() },
-  options: {},
+  options: {
+    json: flag(
+      '--json',
+      'print the run record as JSON once the run has ended; the model’s output goes to stderr',
+    ),
+  },
 } satisfies CommandSpec;
 
 export const cancelSpec = {

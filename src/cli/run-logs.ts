@@ -10,12 +10,19 @@ import type { CommandContext } from './context.js';
 /** How often `logs -f` looks for more output and for the run's end. */
 const FOLLOW_POLL_MS = 250;
 
+/** The most of a log that --json prints, all of it held in memory as one string. */
+const JSON_LOG_LIMIT = 64 * 2 ** 20;
+
 /** Prints a run's log, or follows it until the run ends. */
 export async function runLogs(
   options: LogsOptions,
   { output, env, cwd, terminal }: Pick<CommandContext, 'output' | 'env' | 'cwd' | 'terminal'>,
 ): Promise<number> {
   const tail = tailLines(options.tail);
+  if (options.json && options.follow)
+    throw new UsageError('--json prints the log once, so it does not go with -f', {
+      hint: 'leave out -f, or follow the run with `modelrun wait RUN --json`',
+    });
   const found = await locateRun(options.run, { cwd, env });
   const stream = options.stderr ? 'stderr' : 'stdout';
   const path = runLogPath(found.dir, found.record, stream);
@@ -33,6 +40,28 @@ export async function runLogs(
   }
   try {
     const from = tail === undefined ? 0 : await startOfLastLines(file, tail);
+    if (options.json) {
+      const size = (await file.stat()).size - from;
+      if (size > JSON_LOG_LIMIT)
+        throw new UsageError(
+          `${path} holds ${Math.ceil(size / 2 ** 20)} MiB from there, more than --json prints (${JSON_LOG_LIMIT / 2 ** 20} MiB)`,
+          { hint: 'take its last lines with --tail N, or print it without --json' },
+        );
+      const chunks: Buffer[] = [];
+      await copyLog(file, from, async (bytes) => {
+        chunks.push(Buffer.from(bytes));
+        return true;
+      });
+      const shown = {
+        run_dir: found.dir,
+        run_id: found.record.run_id,
+        stream,
+        path,
+        text: Buffer.concat(chunks).toString('utf8'),
+      };
+      output.maskedRaw(`${JSON.stringify(shown, null, 2)}\n`);
+      return 0;
+    }
     await copyLog(
       file,
       from,

@@ -27,7 +27,12 @@ export async function runWait(options: WaitOptions, ctx: CommandContext): Promis
     output.status(
       `waiting for ${record.run_id} (${found.dir}); Ctrl-C stops the waiting, not the run`,
     );
-    const end = await follow(found, env, terminal);
+    // Under --json, stdout carries only the record; the model's output goes to stderr.
+    const end = await follow(
+      found,
+      env,
+      options.json ? { stdout: terminal.stderr, stderr: terminal.stderr } : terminal,
+    );
     if (end.replaced) {
       // Its own end is in the history now, not in run.json: say so, and do not pass it off as the new run's.
       output.error(
@@ -49,7 +54,8 @@ export async function runWait(options: WaitOptions, ctx: CommandContext): Promis
   const line = visibleName(
     `${record.run_id} ${record.status}${record.exit_code === null ? '' : ` (exit code ${record.exit_code})`}${record.reason === undefined ? '' : `: ${record.reason}`}`,
   );
-  if (record.status === 'succeeded') output.maskedInfo(output.stderrStyle.success(line));
+  if (options.json) output.maskedRaw(`${JSON.stringify(record, null, 2)}\n`);
+  else if (record.status === 'succeeded') output.maskedInfo(output.stderrStyle.success(line));
   else output.maskedInfo(output.stderrStyle.failure(line));
   return statusExitCode(record);
 }
