@@ -69,7 +69,7 @@ const onSignal = (signal: InterruptSignal) => {
     void exit(interruptExitCode(signal));
   } else if (count === 1) {
     process.stderr.write(
-      `\nmodelrun: ${signal}: stopping the run and cleaning up (press Ctrl-C again to exit at once)\n`,
+      `\nmodelrun: ${signal}: ${interrupts.stopping} (press Ctrl-C again to exit at once)\n`,
     );
     // Cleanup gets a bounded time: a hung engine must not keep modelrun alive forever.
     setTimeout(() => forceExit(signal, 'cleanup is taking too long'), CLEANUP_LIMIT_MS).unref();

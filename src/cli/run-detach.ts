@@ -12,6 +12,7 @@ import { isUnderway, RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../m
 import { stagingDirOf } from '../model/staging-dir.js';
 import { PACKAGE_ROOT } from '../package-info.js';
 import { executeRun } from '../run/execute-run.js';
+import { STOPPING_THE_RUN } from '../run/interrupts.js';
 import { copyLog, openLog, writingTo } from '../runs/log-reader.js';
 import type { RunOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
@@ -282,6 +283,7 @@ async function untilStarted(
   const { interrupts } = ctx;
   // Ctrl-C here stops the watching, never the run.
   interrupts.active = true;
+  interrupts.stopping = 'stopping the watching; the run goes on in the background';
   try {
     for (;;) {
       if (file !== undefined) at = await copyLog(file, at, shown);
@@ -299,6 +301,7 @@ async function untilStarted(
     }
   } finally {
     interrupts.active = false;
+    interrupts.stopping = STOPPING_THE_RUN;
     await file?.close();
   }
 }

@@ -13,6 +13,7 @@ import {
 } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { lockStagingDir, type StagingLock } from '../model/staging-lock.js';
+import { STOPPING_THE_RUN } from '../run/interrupts.js';
 import { runPostprocessors } from '../run/postprocess-stage.js';
 import type { FoundRun } from '../runs/locate.js';
 import type { CommandContext } from './context.js';
@@ -73,8 +74,10 @@ export async function postprocessDetached(
   const guardian = startGuardian(ctx.interrupts, false);
   const path = join(found.dir, RUN_RECORD_PATH);
   ctx.interrupts.active = true;
+  ctx.interrupts.stopping = 'stopping the postprocessing; the next `modelrun wait` runs it again';
   const lock = await takeLock(found.dir, ctx, guardian.guard).catch((error: unknown) => {
     ctx.interrupts.active = false;
+    ctx.interrupts.stopping = STOPPING_THE_RUN;
     guardian.close();
     throw error;
   });
@@ -114,6 +117,7 @@ export async function postprocessDetached(
     return record;
   } finally {
     ctx.interrupts.active = false;
+    ctx.interrupts.stopping = STOPPING_THE_RUN;
     await lock?.release();
     guardian.close();
   }

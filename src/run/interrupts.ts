@@ -2,6 +2,9 @@ import { type InterruptSignal, interruptExitCode, type StopReason } from '../exe
 import type { Guardian } from '../guardian/client.js';
 import { Cleanup } from './cleanup.js';
 
+/** What an interrupt does by default: stop the run in progress. */
+export const STOPPING_THE_RUN = 'stopping the run and cleaning up';
+
 /**
  * Connects the process's interrupt signals to the run in progress. The
  * entry point owns the signal handlers; a command that runs a model marks
@@ -14,6 +17,8 @@ export class Interrupts {
   private received = 0;
   /** True while a command has something to clean up on interrupt. */
   active = false;
+  /** What the first interrupt does while active, for the line that says so. */
+  stopping = STOPPING_THE_RUN;
   /** The run's guardian, once a command started one: it finishes the cleanup after a forced exit. */
   guardian: Guardian | undefined;
 
