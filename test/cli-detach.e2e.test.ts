@@ -123,6 +123,21 @@ describe('a detached run', () => {
     expect(waited.stderr).toContain('long cancelled');
   }, 60_000);
 
+  it("exits with the supervisor's own exit code when it ends before the model starts: 2 for a config error", async () => {
+    tree.write('tpl/input.txt', 'x\n');
+    tree.write(
+      'inside.yml',
+      'run_id: inside\ntemplate: ./tpl\noutput_dir: ./tpl\ncommand: "true"\n',
+    );
+    const result = await runInProcess(['run', 'inside.yml', '--detach'], {
+      cwd: tree.root,
+      env: env(),
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('it is inside the template folder');
+    expect(result.stderr).toContain('the supervisor ended (exit code 2) before the model started');
+  }, 30_000);
+
   it.each([
     [['run', 'model.yml', '--detach', '--dry-run'], '--detach and --dry-run go not together'],
     [['run', '-', '--detach'], '--detach cannot read a file from standard input'],

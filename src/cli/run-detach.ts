@@ -60,9 +60,13 @@ export async function detachRun(
     closeSync(fd);
   }
   child.on('error', () => undefined);
-  const exit = new Promise<string>((resolve) =>
+  const exit = new Promise<{ how: string; code?: number }>((resolve) =>
     child.once('exit', (code, signal) =>
-      resolve(signal === null ? `exit code ${code}` : `killed by ${signal}`),
+      resolve(
+        signal === null && code !== null
+          ? { how: `exit code ${code}`, code }
+          : { how: `killed by ${signal}` },
+      ),
     ),
   );
   child.unref();
@@ -77,11 +81,15 @@ export async function detachRun(
   // Until the model has started: what the supervisor says is shown here too.
   const started = await untilStarted(stagingDir, supervisor, log, ctx);
   if (started.kind === 'exited') {
-    const how = await Promise.race([exit, sleep(1000).then(() => 'an unknown end')]);
+    const ended: { how: string; code?: number } = await Promise.race([
+      exit,
+      sleep(1000).then(() => ({ how: 'an unknown end' })),
+    ]);
     output.error(
-      `the supervisor ended (${how}) before the model started${started.record === undefined ? '; its log is above' : `: ${started.record.status}${started.record.reason === undefined ? '' : `: ${started.record.reason}`}`}`,
+      `the supervisor ended (${ended.how}) before the model started${started.record === undefined ? '; its log is above' : `: ${started.record.status}${started.record.reason === undefined ? '' : `: ${started.record.reason}`}`}`,
     );
-    return 1;
+    // Its own exit code, a config error's 2 among them; 1 when it had none to give.
+    return ended.code !== undefined && ended.code !== 0 ? ended.code : 1;
   }
   printDetached(
     {
