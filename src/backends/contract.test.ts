@@ -151,9 +151,10 @@ describe('undoHandler', () => {
     type Volume = { kind: 'volume'; id: string };
     type Network = { kind: 'network'; id: string };
     const undo = async () => {};
-    const volume = undoHandler<Volume>('volume', 'stop', async () => undo);
+    const name = (task: { id: string }) => task.id;
+    const volume = undoHandler<Volume>('volume', 'stop', async () => undo, name);
     // @ts-expect-error a handler for volumes that would let the runner hand over networks too
-    const both = undoHandler<Volume | Network>('volume', 'stop', async () => undo);
+    const both = undoHandler<Volume | Network>('volume', 'stop', async () => undo, name);
     expect([volume.kind, both.kind]).toEqual(['volume', 'volume']);
   });
 });

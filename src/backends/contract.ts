@@ -374,6 +374,4 @@ export interface BackendRunner {
   detach?: Detachable;
   /** Removes whatever the run left behind. Idempotent; safe before, during and after run. */
   stop(): Promise<void>;
-  /** Resources still held, named for a person: "process group 1234", "container 3f2a…". */
-  leftovers(): string[];
 }

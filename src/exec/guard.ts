@@ -107,6 +107,8 @@ export interface UndoHandler<Task extends GuardTaskBase = GuardTaskBase> {
   stage: UndoStage;
   /** Fails when the task could not be undone; only ever given tasks of `kind`. */
   undo(task: Task, context: UndoContext): Promise<void>;
+  /** What the task holds, for a person, with how to undo it by hand: "slurm job 12 (scancel 12)". */
+  describe(task: Task): string;
 }
 
 /** True when `T` is a union of more than one type. */
@@ -122,10 +124,12 @@ export function undoHandler<Task extends GuardTaskBase>(
   kind: IsUnion<Task['kind']> extends true ? never : Task['kind'],
   stage: UndoStage,
   load: () => Promise<(task: Task, context: UndoContext) => Promise<void>>,
+  describe: (task: Task) => string,
 ): UndoHandler<Task> {
   return {
     kind,
     stage,
+    describe,
     async undo(task, context) {
       const undo = await load();
       await undo(task, context);
@@ -137,6 +141,12 @@ export function undoHandler<Task extends GuardTaskBase>(
 export type TaskOf<Handler> = Handler extends UndoHandler<infer Task> ? Task : never;
 
 /** Process groups: the local and Apptainer backends', and a command postprocessor's. */
-export const processGroupUndo = undoHandler<ProcessGroupTask>('process-group', 'stop', () =>
-  import('./undo-process-group.js').then((m) => m.stopAbandonedGroup),
+export const processGroupUndo = undoHandler<ProcessGroupTask>(
+  'process-group',
+  'stop',
+  () => import('./undo-process-group.js').then((m) => m.stopAbandonedGroup),
+  (task) =>
+    task.pgid === undefined
+      ? `the processes carrying the run's mark ${task.mark ?? '?'}`
+      : `process group ${task.pgid} (kill -TERM -${task.pgid})`,
 );

@@ -16,18 +16,28 @@ type Handlers<Task extends GuardTaskBase> = {
  * cannot lack one: its runs' guard takes only the kinds its definition undoes.
  */
 export const coreUndoHandlers = {
-  'run-record': undoHandler('run-record', 'run-record', async () => {
-    const { failUnfinishedRecord } = await import('../model/run-record.js');
-    return (task) =>
-      failUnfinishedRecord(
-        task.path,
-        'modelrun ended before the run did (killed?); its guardian stopped what the run had started',
-      );
-  }),
-  'staging-lock': undoHandler('staging-lock', 'staging-lock', async () => {
-    const { releaseAbandonedLock } = await import('../model/staging-lock-files.js');
-    return (task, { diedAt }) => releaseAbandonedLock(task.stagingDir, diedAt, task.pid);
-  }),
+  'run-record': undoHandler(
+    'run-record',
+    'run-record',
+    async () => {
+      const { failUnfinishedRecord } = await import('../model/run-record.js');
+      return (task) =>
+        failUnfinishedRecord(
+          task.path,
+          'modelrun ended before the run did (killed?); its guardian stopped what the run had started',
+        );
+    },
+    (task) => `the run record ${task.path}, still running`,
+  ),
+  'staging-lock': undoHandler(
+    'staging-lock',
+    'staging-lock',
+    async () => {
+      const { releaseAbandonedLock } = await import('../model/staging-lock-files.js');
+      return (task, { diedAt }) => releaseAbandonedLock(task.stagingDir, diedAt, task.pid);
+    },
+    (task) => `the lock on ${task.stagingDir}`,
+  ),
 } satisfies Handlers<CoreGuardTask>;
 
 /**

@@ -8,6 +8,7 @@ import type { BackendRunner, RunHooks, RunOutcome } from '../backends/contract.j
 import { type RunRecord, readRunRecord } from '../model/run-record.js';
 import { recordOf } from '../runs/test-records.js';
 import { Redactor } from '../secrets.js';
+import { Holdings } from './holdings.js';
 import { Interrupts } from './interrupts.js';
 import { runModel } from './model-stage.js';
 import type { PipelineDeps } from './pipeline.js';
@@ -86,7 +87,6 @@ function runner(
       return signal.aborted ? { exitCode: null, signal: null } : outcome;
     },
     stop: async () => {},
-    leftovers: () => [],
   };
   return { fake, seen };
 }
@@ -102,14 +102,26 @@ describe('the run timeout', () => {
   it('does not count the time a runner reports it waits for resources', async () => {
     dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
     const { fake } = runner({ queuedMs: 600, runMs: 50, reports: true });
-    const result = await runModel(fake, backend(), ...recorded(), deps(300));
+    const result = await runModel(
+      fake,
+      backend(),
+      ...recorded(),
+      deps(300),
+      new Holdings(new Map()),
+    );
     expect(result.status).toBe('succeeded');
   });
 
   it('counts from when the runner reports the model started', async () => {
     dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
     const { fake, seen } = runner({ queuedMs: 400, runMs: 5000, reports: true });
-    const result = await runModel(fake, backend(), ...recorded(), deps(300));
+    const result = await runModel(
+      fake,
+      backend(),
+      ...recorded(),
+      deps(300),
+      new Holdings(new Map()),
+    );
     expect(result).toMatchObject({ status: 'timed_out', stop: { kind: 'timeout', seconds: 0.3 } });
     expect(seen.stoppedAfterStartMs).toBeGreaterThanOrEqual(250);
   });
@@ -118,7 +130,13 @@ describe('the run timeout', () => {
     dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
     const { fake, seen } = runner({ queuedMs: 0, runMs: 3000, reports: true, reportsEveryMs: 100 });
     // Before, each report restarted the clock, and it never ran out.
-    const result = await runModel(fake, backend(), ...recorded(), deps(300));
+    const result = await runModel(
+      fake,
+      backend(),
+      ...recorded(),
+      deps(300),
+      new Holdings(new Map()),
+    );
     expect(result.status).toBe('timed_out');
     expect(seen.stoppedAfterStartMs).toBeLessThan(1000);
   });
@@ -126,7 +144,13 @@ describe('the run timeout', () => {
   it('counts from the start for a runner that reports nothing', async () => {
     dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
     const { fake, seen } = runner({ queuedMs: 200, runMs: 5000, reports: false });
-    const result = await runModel(fake, backend(), ...recorded(), deps(300));
+    const result = await runModel(
+      fake,
+      backend(),
+      ...recorded(),
+      deps(300),
+      new Holdings(new Map()),
+    );
     expect(result.status).toBe('timed_out');
     expect(seen.stoppedAfterStartMs).toBeLessThan(250);
   });
@@ -134,9 +158,10 @@ describe('the run timeout', () => {
   it('never fires when the backend has no timeout', async () => {
     dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
     const { fake } = runner({ queuedMs: 0, runMs: 100, reports: true });
-    expect((await runModel(fake, backend(), ...recorded(), deps(undefined))).status).toBe(
-      'succeeded',
-    );
+    expect(
+      (await runModel(fake, backend(), ...recorded(), deps(undefined), new Holdings(new Map())))
+        .status,
+    ).toBe('succeeded');
   });
 
   it("records a run a backend's own time limit ended as timed out, with the backend's reason", async () => {
@@ -147,7 +172,13 @@ describe('the run timeout', () => {
       { exitCode: null, signal: 'SIGTERM', reason: limit, timedOut: true },
     );
     const run = record();
-    const result = await runModel(fake, backend(3600), ...recorded(run), deps(undefined));
+    const result = await runModel(
+      fake,
+      backend(3600),
+      ...recorded(run),
+      deps(undefined),
+      new Holdings(new Map()),
+    );
     expect(result.status).toBe('timed_out');
     expect(run).toMatchObject({ exit_code: null, signal: 'SIGTERM', reason: limit });
     expect(run.stages.run).toMatchObject({ status: 'failed', detail: limit });
@@ -175,9 +206,14 @@ describe('the record while the model runs', () => {
         return { exitCode: 0, signal: null };
       },
       stop: async () => {},
-      leftovers: () => [],
     };
-    const result = await runModel(fake, backend(), ...recorded(), deps(undefined));
+    const result = await runModel(
+      fake,
+      backend(),
+      ...recorded(),
+      deps(undefined),
+      new Holdings(new Map()),
+    );
     expect(result.status).toBe('succeeded');
     expect(seen.map((r) => [r?.status, r?.handle])).toEqual([
       ['submitted', { kind: 'test-job', id: '42' }],

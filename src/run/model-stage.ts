@@ -10,6 +10,7 @@ import { setLongTimeout } from '../exec/long-timer.js';
 import { createRunOutput } from '../exec/run-output.js';
 import { describeStop, isCancel, type StopReason } from '../exec/stop-reason.js';
 import type { RunRecord, RunStatus } from '../model/run-record.js';
+import type { Holdings } from './holdings.js';
 import type { PipelineDeps } from './pipeline.js';
 import type { RecordWriter } from './record-writer.js';
 
@@ -30,6 +31,7 @@ export async function runModel(
   record: RunRecord,
   writer: RecordWriter,
   deps: PipelineDeps,
+  holdings: Holdings,
 ): Promise<ModelRunResult> {
   // Before anything starts: logs that cannot be kept safely stop the run here.
   const handle = await createRunOutput({
@@ -41,8 +43,7 @@ export async function runModel(
   const stage = { status: 'running' as const, started_at: new Date().toISOString() };
   record.stages.run = stage;
   const undo = deps.cleanup.defer(
-    () =>
-      `the ${backend.type} run${runner.leftovers().length > 0 ? ` (${runner.leftovers().join(', ')})` : ''}`,
+    () => runStep(backend, holdings),
     () => runner.stop(),
   );
   // The queue state goes on record as it changes, for `modelrun status` in another shell.
@@ -130,13 +131,13 @@ export async function submitModel(
   backend: BackendConfig,
   record: RunRecord,
   deps: PipelineDeps,
+  holdings: Holdings,
 ): Promise<DetachedRun | undefined> {
   const detach = runner.detach;
   if (detach === undefined) throw new Error(`the ${backend.type} backend cannot detach a run`);
   record.stages.run = { status: 'running', started_at: new Date().toISOString() };
   const undo = deps.cleanup.defer(
-    () =>
-      `the ${backend.type} run${runner.leftovers().length > 0 ? ` (${runner.leftovers().join(', ')})` : ''}`,
+    () => runStep(backend, holdings),
     () => runner.stop(),
   );
   try {
@@ -151,6 +152,12 @@ export async function submitModel(
     await runner.stop();
     undo();
   }
+}
+
+/** The cleanup step of a run, named with what it holds: "the slurm run (slurm job 12 (scancel 12))". */
+function runStep(backend: BackendConfig, holdings: Holdings): string {
+  const held = holdings.leftovers();
+  return `the ${backend.type} run${held.length > 0 ? ` (${held.join(', ')})` : ''}`;
 }
 
 /** "exited 3", "killed by SIGKILL", "timed out after 60 s", or the backend's own reason. */

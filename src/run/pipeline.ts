@@ -30,6 +30,7 @@ import { maskSecretKeys, type Redactor } from '../secrets.js';
 import { watchCancelRequests } from './cancel-watch.js';
 import type { Cleanup } from './cleanup.js';
 import { assertStaged, generate } from './generate-stage.js';
+import { Holdings, handlersFor } from './holdings.js';
 import { runModel, submitModel } from './model-stage.js';
 import { runPostprocessors } from './postprocess-stage.js';
 import { RecordWriter } from './record-writer.js';
@@ -114,12 +115,15 @@ export interface PipelineResult {
  */
 export async function runPipeline(
   request: RunRequest,
-  deps: PipelineDeps,
+  given: PipelineDeps,
 ): Promise<PipelineResult> {
   const definition = findBackend(request.backend.type);
   if (definition === undefined) throw new ConfigError(`no backend type "${request.backend.type}"`);
   const { model } = request;
   const stagingDir = stagingDirOf(model);
+  // Everything the run takes is held here, and handed on to the guardian.
+  const holdings = new Holdings(handlersFor(definition.undo), given.guard);
+  const deps: PipelineDeps = { ...given, guard: holdings.hold };
   // Every secret the run is given, so free text (errors, stderr, summaries) cannot show it.
   deps.redactor.addSecretsOf(request.backend).addSecretsOf(request.postprocessors);
   const record = newRecord(request, stagingDir, deps.owner ?? 'library');
@@ -172,7 +176,7 @@ export async function runPipeline(
   const watched = { ...deps, signal: AbortSignal.any([deps.signal, requests.signal]) };
   try {
     result = await withStagingErrors(stagingDir, model.output_dir, () =>
-      stages(request, record, watched, runner, plan),
+      stages(request, record, watched, runner, plan, holdings),
     );
   } finally {
     requests.stop();
@@ -234,6 +238,7 @@ async function stages(
   deps: PipelineDeps,
   runner: BackendRunner,
   plan: StagingPlan,
+  holdings: Holdings,
 ): Promise<PipelineResult> {
   const stagingDir = record.staging_dir;
   const interrupted = () => deps.signal.reason as StopReason;
@@ -258,7 +263,7 @@ async function stages(
   // Should modelrun die from here on, its guardian marks the run as failed on record.
   const unguard = deps.guard?.({ kind: 'run-record', path: join(stagingDir, RUN_RECORD_PATH) });
   try {
-    return await runAndPostprocess(request, record, writer, deps, runner);
+    return await runAndPostprocess(request, record, writer, deps, runner, holdings);
   } finally {
     unguard?.();
   }
@@ -293,15 +298,16 @@ async function runAndPostprocess(
   writer: RecordWriter,
   deps: PipelineDeps,
   runner: BackendRunner,
+  holdings: Holdings,
 ): Promise<PipelineResult> {
   const { model, backend } = request;
   const stagingDir = record.staging_dir;
   const interrupted = () => deps.signal.reason as StopReason;
   if (deps.detach !== undefined)
-    return detached(request, record, writer, deps, runner, deps.detach);
+    return detached(request, record, writer, deps, runner, holdings, deps.detach);
   let ran: Awaited<ReturnType<typeof runModel>>;
   try {
-    ran = await runModel(runner, backend, record, writer, deps);
+    ran = await runModel(runner, backend, record, writer, deps, holdings);
   } catch (error) {
     // modelrun's own failure (an engine that went away) still ends the run on record.
     record.reason = (error as Error).message;
@@ -338,11 +344,12 @@ async function detached(
   writer: RecordWriter,
   deps: PipelineDeps,
   runner: BackendRunner,
+  holdings: Holdings,
   files: DetachedRecord['files'],
 ): Promise<PipelineResult> {
   let submitted: Awaited<ReturnType<typeof submitModel>>;
   try {
-    submitted = await submitModel(runner, request.backend, record, deps);
+    submitted = await submitModel(runner, request.backend, record, deps, holdings);
   } catch (error) {
     record.reason = (error as Error).message;
     record.stages.run = { ...record.stages.run, status: 'failed', detail: record.reason };

@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { RunJob } from '../../src/backends/contract.js';
 import { slurmConfigSchema } from '../../src/backends/slurm/config.js';
+import { slurmBackend } from '../../src/backends/slurm/index.js';
 import { createSlurmRunner } from '../../src/backends/slurm/runner.js';
 import type { JobState } from '../../src/backends/slurm/state.js';
 import { diskPathContext } from '../../src/config/path-context.js';
 import type { RunHandle } from '../../src/exec/guard.js';
 import type { RunOutput } from '../../src/exec/run-output.js';
+import { Holdings, handlersFor } from '../../src/run/holdings.js';
 import { FakeSlurm, type FakeSlurmOptions, type FakeStep, TestClock } from './fake-slurm.js';
 import type { Tree } from './tree.js';
 
@@ -50,13 +52,16 @@ export function setupSlurmRunner(
   const statuses: string[] = [];
   const parsed = slurmConfigSchema(diskPathContext(tree.root)).parse({ type: 'slurm', ...config });
   const stopper = new AbortController();
+  const holdings = new Holdings(handlersFor(slurmBackend.undo));
   const runner = createSlurmRunner(
     parsed,
     job,
-    { env: {}, status: (line) => statuses.push(line) },
+    { env: {}, status: (line) => statuses.push(line), guard: holdings.hold },
     slurm,
     clock,
   );
+  /** What the run still holds that runs (its job), as a stopped run would name it. */
+  const held = () => holdings.leftovers();
   /** The hooks the run's timeout follows, each change once. */
   const hooks: string[] = [];
   /** The handles the runner reported. */
@@ -74,7 +79,7 @@ export function setupSlurmRunner(
     });
     return { outcome, text };
   };
-  return { slurm, clock, runner, statuses, stopper, hooks, handles, run, stagingDir };
+  return { slurm, clock, runner, statuses, stopper, hooks, handles, run, stagingDir, held };
 }
 
 /** The run's two output streams, each keeping what it was given. */

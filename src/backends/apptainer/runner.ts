@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { stringEnv } from '../../exec/env.js';
 import { MARK_VARIABLE } from '../../exec/escaped-processes.js';
 import type { ProcessGroupTask } from '../../exec/guard.js';
-import { groupAlive, signalGroup } from '../../exec/process-group.js';
+import { signalGroup } from '../../exec/process-group.js';
 import { reportEscaped, runProcess } from '../../exec/process-runner.js';
 import type { RunOutput } from '../../exec/run-output.js';
 import { containerEnv, envFilePath, envFileText } from '../containers/apptainer-env.js';
@@ -75,11 +75,6 @@ export function createApptainerRunner(
       signalGroup(pid, 'SIGKILL');
       await removeEnvFile(envFilePath(job.stagingDir));
       unguardEnvFile();
-    },
-    leftovers() {
-      return pid !== undefined && groupAlive(pid)
-        ? [`process group ${pid} (${config.binary} exec)`]
-        : [];
     },
   };
 }

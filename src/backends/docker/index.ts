@@ -45,8 +45,12 @@ export const dockerBackend = defineBackend({
   secretFields: [['env_vars']],
   handle: dockerContainerHandle,
   undo: [
-    undoHandler<DockerContainerTask>('docker-container', 'stop', () =>
-      import('../containers/docker-undo.js').then((m) => m.removeAbandonedContainer),
+    undoHandler<DockerContainerTask>(
+      'docker-container',
+      'stop',
+      () => import('../containers/docker-undo.js').then((m) => m.removeAbandonedContainer),
+      (task) =>
+        `container ${task.id.slice(0, 12)} (docker ${task.remove ? 'rm -f' : 'kill'} ${task.id.slice(0, 12)})`,
     ),
   ],
   async createRunner(config, job, deps) {

@@ -5,8 +5,10 @@ import { makeTree } from '../../../test/helpers/tree.js';
 import { diskPathContext } from '../../config/path-context.js';
 import { EngineUnavailableError, RunFailedError } from '../../errors.js';
 import type { RunOutput } from '../../exec/run-output.js';
+import { Holdings, handlersFor } from '../../run/holdings.js';
 import type { BackendRunner, RunJob } from '../contract.js';
 import { dockerConfigSchema } from './config.js';
+import { dockerBackend } from './index.js';
 import { createDockerRunner } from './runner.js';
 
 const tree = makeTree({ 'staging/': '' });
@@ -35,18 +37,22 @@ function setup({ config = {}, engine: options = {}, graceMs }: Setup = {}) {
     image: IMAGE,
     ...config,
   });
+  const holdings = new Holdings(handlersFor(dockerBackend.undo));
   const runner = createDockerRunner(
     parsed,
     JOB,
     {
       env: {},
+      guard: holdings.hold,
       status: (line) => statuses.push(line),
       progress: { write: (text) => progress.push(text) },
       ...(graceMs === undefined ? {} : { graceMs }),
     },
     engine,
   );
-  return { engine, runner, statuses, progress };
+  /** What the run still holds that runs (its container), as a stopped run would name it. */
+  const held = () => holdings.leftovers();
+  return { engine, runner, statuses, progress, held };
 }
 
 /** The run's two output streams, each keeping what it was given. */
@@ -150,14 +156,14 @@ describe('start', () => {
   });
 
   it('fails naming the image, and creates nothing, when pull_policy is never and the image is absent', async () => {
-    const { runner, engine } = setup({ config: { pull_policy: 'never' } });
+    const { runner, engine, held } = setup({ config: { pull_policy: 'never' } });
     const error = await rejection(runner.start(never()));
     expect(error).toBeInstanceOf(RunFailedError);
     expect(error.message).toContain(IMAGE);
     expect(error.message).toContain('pull_policy is never');
     await expect(runner.run(collectingOutput().output, never())).rejects.toBe(error);
     expect(engine.calls.filter((c) => c.startsWith('pull') || c.startsWith('create'))).toEqual([]);
-    expect(runner.leftovers()).toEqual([]);
+    expect(held()).toEqual([]);
   });
 
   it('fails as a run failure naming the image when the engine refuses its name', async () => {
@@ -407,7 +413,7 @@ describe('run', () => {
   );
 
   it('fails as a run failure, not a bug, when the engine cannot start the container, and still removes it', async () => {
-    const { runner, engine } = setup({
+    const { runner, engine, held } = setup({
       engine: {
         images: [IMAGE],
         model: { startError: new Error('OCI runtime create failed: no such file') },
@@ -419,7 +425,7 @@ describe('run', () => {
     );
     await runner.stop();
     expect(engine.calls.at(-1)).toBe('remove');
-    expect(runner.leftovers()).toEqual([]);
+    expect(held()).toEqual([]);
   });
 
   it('does not start the container when the signal aborted before the run', async () => {
@@ -438,25 +444,25 @@ describe('run', () => {
 
 describe('stop', () => {
   it('does nothing before a container exists', async () => {
-    const { runner, engine } = setup({ engine: { images: [IMAGE] } });
+    const { runner, engine, held } = setup({ engine: { images: [IMAGE] } });
     await runner.start(never());
     const before = [...engine.calls];
     await runner.stop();
     expect(engine.calls).toEqual(before);
-    expect(runner.leftovers()).toEqual([]);
+    expect(held()).toEqual([]);
   });
 
   it('removes the container once, and names it as a leftover until then', async () => {
-    const { runner, engine } = setup({ engine: { images: [IMAGE], model: { exitCode: 0 } } });
+    const { runner, engine, held } = setup({ engine: { images: [IMAGE], model: { exitCode: 0 } } });
     await runToEnd(runner);
     const [container] = engine.containers;
-    expect(runner.leftovers()).toEqual([
-      `container ${container?.id.slice(0, 12)} (label modelrun.run_id=${JOB.runId})`,
+    expect(held()).toEqual([
+      `container ${container?.id.slice(0, 12)} (docker rm -f ${container?.id.slice(0, 12)})`,
     ]);
 
     await runner.stop();
     expect(container?.removed).toBe(true);
-    expect(runner.leftovers()).toEqual([]);
+    expect(held()).toEqual([]);
 
     const before = [...engine.calls];
     await runner.stop();

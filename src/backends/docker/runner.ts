@@ -5,7 +5,6 @@ import { outputLost, type RunOutput } from '../../exec/run-output.js';
 import { signalName } from '../../exec/signals.js';
 import { endAndWait } from '../../exec/streams.js';
 import type { DockerContainerTask } from '../containers/docker-undo.js';
-import { LABELS } from '../containers/labels.js';
 import { invokingIdentity } from '../containers/settings.js';
 import type { BackendRunner, RunHooks, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
 import type { DockerEngine, EngineContainer, OutOfMemoryWatch } from './client.js';
@@ -37,7 +36,6 @@ export function createDockerRunner(
   let started: Promise<string> | undefined;
   let container: EngineContainer | undefined;
   let removed = false;
-  let stoppedAndKept = false;
   let unguard = () => {};
   const graceSeconds =
     deps.graceMs === undefined ? DOCKER_GRACE_SECONDS : Math.ceil(deps.graceMs / 1000);
@@ -163,14 +161,7 @@ export function createDockerRunner(
       // Kept for inspection, but never left running.
       const state = await container.state().catch(() => undefined);
       if (state?.running) await container.kill();
-      stoppedAndKept = true;
       unguard();
-    },
-
-    leftovers() {
-      // A kept container counts once it is stopped; until then it may still run.
-      if (container === undefined || removed || stoppedAndKept) return [];
-      return [`container ${container.id.slice(0, 12)} (label ${LABELS.runId}=${job.runId})`];
     },
   };
 }

@@ -1,7 +1,7 @@
 import { ConfigError } from '../../errors.js';
 import { stringEnv } from '../../exec/env.js';
 import type { ProcessGroupTask } from '../../exec/guard.js';
-import { groupAlive, signalGroup } from '../../exec/process-group.js';
+import { signalGroup } from '../../exec/process-group.js';
 import { type ProcessSpec, reportEscaped, runProcess } from '../../exec/process-runner.js';
 import type { RunOutput } from '../../exec/run-output.js';
 import { maskEnv } from '../../secrets.js';
@@ -62,9 +62,6 @@ export function createLocalRunner(
     },
     async stop() {
       signalGroup(pid, 'SIGKILL');
-    },
-    leftovers() {
-      return pid !== undefined && groupAlive(pid) ? [`process group ${pid}`] : [];
     },
   };
 }

@@ -60,8 +60,11 @@ export const slurmBackend = defineBackend({
   secretFields: [['env_vars']],
   handle: slurmJobHandle,
   undo: [
-    undoHandler<SlurmJobTask>('slurm-job', 'stop', () =>
-      import('./undo.js').then((m) => m.cancelAbandonedJob),
+    undoHandler<SlurmJobTask>(
+      'slurm-job',
+      'stop',
+      () => import('./undo.js').then((m) => m.cancelAbandonedJob),
+      (task) => `slurm job ${task.id} (scancel ${task.id})`,
     ),
     secretFileUndo,
   ],

@@ -27,7 +27,7 @@ function stopAtNoAnswer(slurm: FakeSlurm, stopper: AbortController): void {
 
 describe('stopping a job', () => {
   it('cancels it and waits until Slurm shows its end', async () => {
-    const { run, runner, slurm, statuses, stopper } = setup({
+    const { run, runner, slurm, statuses, stopper, held } = setup({
       slurm: { steps: [{ ...RUNNING, looks: 100 }], cancel: { looks: 3 } },
     });
     /** Each look after scancel: what it showed, and whether the job was still the run's. */
@@ -36,7 +36,7 @@ describe('stopping a job', () => {
     slurm.query = async (id) => {
       const state = await query(id);
       if (slurm.calls.includes('scancel 4242'))
-        looks.push(`${state?.state} ${runner.leftovers().length === 0 ? 'gone' : 'held'}`);
+        looks.push(`${state?.state} ${held().length === 0 ? 'gone' : 'held'}`);
       else if (statuses.some((line) => line.includes('RUNNING'))) stopper.abort();
       return state;
     };
@@ -50,14 +50,14 @@ describe('stopping a job', () => {
       'RUNNING held',
       'CANCELLED held',
     ]);
-    expect(runner.leftovers()).toEqual([]);
+    expect(held()).toEqual([]);
     await runner.stop();
     expect(slurm.calls.filter((call) => call.startsWith('scancel'))).toEqual(['scancel 4242']);
     expect(states(statuses).at(-1)).toBe('job 4242 CANCELLED');
   });
 
   it('does not escalate: a job that stays after scancel is looked at for 45 s, then left as a leftover', async () => {
-    const { run, runner, slurm, statuses, stopper, clock } = setup({
+    const { run, runner, slurm, statuses, stopper, clock, held } = setup({
       slurm: { steps: [RUNNING], cancel: { shows: [RUNNING] } },
     });
     const running = run();
@@ -68,7 +68,7 @@ describe('stopping a job', () => {
     // The stop and the runner's stop() are one: one scancel, no second wait.
     await runner.stop();
     expect(outcome).toEqual({ exitCode: null, signal: null, details: { job_id: '4242' } });
-    expect(runner.leftovers()).toEqual(['slurm job 4242 (scancel 4242)']);
+    expect(held()).toEqual(['slurm job 4242 (scancel 4242)']);
     expect(slurm.calls.filter((call) => call.startsWith('scancel'))).toEqual(['scancel 4242']);
     // The test clock adds up the sleeps of both loops that look (the cancel's and the follow's).
     expect(clock.now() - stoppedAt).toBeGreaterThanOrEqual(45_000);
@@ -79,7 +79,7 @@ describe('stopping a job', () => {
   });
 
   it('a stopped run whose job Slurm gives no answer on asks for 45 s, then leaves the job as a leftover and says how to check it', async () => {
-    const { run, runner, slurm, statuses, stopper } = setup({
+    const { run, runner, slurm, statuses, stopper, held } = setup({
       slurm: { steps: [RUNNING, { state: 'no answer', looks: 10_000 }] },
     });
     stopAtNoAnswer(slurm, stopper);
@@ -92,18 +92,18 @@ describe('stopping a job', () => {
     // scancel got no answer either: said once, and sent again every 5 s.
     expect(statuses.filter((line) => line.startsWith('scancel 4242 failed'))).toHaveLength(1);
     expect(slurm.calls.filter((call) => call === 'scancel 4242').length).toBeGreaterThanOrEqual(8);
-    expect(runner.leftovers()).toEqual(['slurm job 4242 (scancel 4242)']);
+    expect(held()).toEqual(['slurm job 4242 (scancel 4242)']);
   });
 
   it('sends scancel again once Slurm answers after a stop it did not take, and ends with the job', async () => {
-    const { run, runner, slurm, stopper } = setup({
+    const { run, slurm, stopper, held } = setup({
       slurm: { steps: [RUNNING, { state: 'no answer', looks: 12 }, { ...RUNNING, looks: 1000 }] },
     });
     stopAtNoAnswer(slurm, stopper);
     const { outcome } = await run();
     expect(outcome).toEqual({ exitCode: null, signal: 'SIGTERM', details: { job_id: '4242' } });
     expect(slurm.calls.filter((call) => call === 'scancel 4242').length).toBeGreaterThanOrEqual(2);
-    expect(runner.leftovers()).toEqual([]);
+    expect(held()).toEqual([]);
   });
 
   it('a job submitted while the run was stopped is cancelled at once', async () => {

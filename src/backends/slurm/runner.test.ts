@@ -104,7 +104,9 @@ describe('following a job', () => {
   });
 
   it('a job that leaves the queue before its end was seen says so', async () => {
-    const { run, runner } = setup({ slurm: { steps: [RUNNING, RUNNING, { state: 'gone' }] } });
+    const { run, held } = setup({
+      slurm: { steps: [RUNNING, RUNNING, { state: 'gone' }] },
+    });
     expect((await run()).outcome).toEqual({
       exitCode: null,
       signal: null,
@@ -112,7 +114,7 @@ describe('following a job', () => {
         'job 4242 left the queue before modelrun saw how it ended, and there is no accounting database to ask',
       details: { job_id: '4242' },
     });
-    expect(runner.leftovers()).toEqual([]);
+    expect(held()).toEqual([]);
   });
 
   it('a job that leaves the queue unseen ends with the exit status its script kept', async () => {
@@ -127,7 +129,7 @@ describe('following a job', () => {
   });
 
   it("a look that gets no answer is not the job's end: the run says so, asks again 5 s later, and follows the job to its end", async () => {
-    const { run, runner, slurm, statuses, clock } = setup({
+    const { run, slurm, statuses, clock, held } = setup({
       slurm: {
         steps: [RUNNING, { state: 'no answer', looks: 3 }, { ...RUNNING, looks: 2 }, COMPLETED],
       },
@@ -150,7 +152,7 @@ describe('following a job', () => {
     const gaps = times.slice(1).map((time, i) => time - (times[i] ?? 0));
     expect(gaps.slice(1, 4)).toEqual([5000, 5000, 5000]);
     expect(slurm.calls.filter((call) => call.startsWith('scancel'))).toEqual([]);
-    expect(runner.leftovers()).toEqual([]);
+    expect(held()).toEqual([]);
   });
 
   it('a controller that stays silent is asked on, with a reminder every 5 minutes, until it answers', async () => {
@@ -167,7 +169,7 @@ describe('following a job', () => {
   });
 
   it("sbatch's refusal is the run's error, and leaves no job to cancel", async () => {
-    const { run, runner, slurm } = setup({
+    const { run, runner, slurm, held } = setup({
       slurm: {
         refusal: 'sbatch: error: Batch job submission failed: Invalid partition name specified\n',
       },
@@ -178,7 +180,7 @@ describe('following a job', () => {
       'sbatch failed: sbatch: error: Batch job submission failed: Invalid partition name specified',
     );
     expect((error as RunFailedError).hint).toMatch(/^check `queue`/);
-    expect(runner.leftovers()).toEqual([]);
+    expect(held()).toEqual([]);
     await runner.stop();
     expect(slurm.calls).toEqual(['submit']);
   });

@@ -277,10 +277,6 @@ export function createSlurmRunner(
         for (const withdraw of unguardEnvFiles.splice(0)) withdraw();
       }
     },
-
-    leftovers() {
-      return jobId !== undefined && !finished ? [`slurm job ${jobId} (scancel ${jobId})`] : [];
-    },
   };
 }
 
