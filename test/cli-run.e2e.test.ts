@@ -285,7 +285,7 @@ describe('interrupting a run', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(130);
     expect(output().stderr).toMatch(
-      /exiting at once; not cleaned up:\n {2}- the local run \(process group \d+\)\n {2}- the lock on /,
+      /exiting at once; not cleaned up:\n {2}- the local run: process group (\d+) \(kill -TERM -\1\)\n {2}- the lock on /,
     );
     // The report is true: the model ignored SIGTERM and is still there. Clean up after the test.
     expect(isRunning(sleepPid)).toBe(true);

@@ -154,10 +154,10 @@ export async function submitModel(
   }
 }
 
-/** The cleanup step of a run, named with what it holds: "the slurm run (slurm job 12 (scancel 12))". */
+/** The cleanup step of a run, named with what it holds: "the slurm run: slurm job 12 (scancel 12)". */
 function runStep(backend: BackendConfig, holdings: Holdings): string {
   const held = holdings.leftovers();
-  return `the ${backend.type} run${held.length > 0 ? ` (${held.join(', ')})` : ''}`;
+  return `the ${backend.type} run${held.length > 0 ? `: ${held.join(', ')}` : ''}`;
 }
 
 /** "exited 3", "killed by SIGKILL", "timed out after 60 s", or the backend's own reason. */
