@@ -1,11 +1,13 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { BIN, runInProcess, runModelrun } from './helpers/cli.js';
 import { reportMissingEngine, slurmUnavailable } from './helpers/engines.js';
+import { waitFor } from './helpers/processes.js';
 import { readRunRecord, writeForged } from './helpers/run-record.js';
-import { clusterTimeout, slurmJob, TEST_JOB_YAML } from './helpers/slurm.js';
+import { clusterTimeout, QUEUE_MS, slurmJob, TEST_JOB_YAML } from './helpers/slurm.js';
 import { treeForEachTest } from './helpers/tree.js';
 import { uniqueId } from './helpers/unique-id.js';
 
@@ -79,6 +81,9 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
         detached: { files: { model: tree.path(model) } },
       });
       expect(submitted).not.toHaveProperty('owner');
+      const config = execFileSync('scontrol', ['show', 'config'], { encoding: 'utf8' });
+      const cluster = /^ClusterName\s*=\s*(\S+)/m.exec(config)?.[1];
+      expect(submitted).toMatchObject({ handle: { cluster } });
 
       // A wait killed on the way changes nothing; the next ones follow the job to its end.
       const killed = spawn(process.execPath, [BIN, 'wait', runId], { cwd: tree.root });
@@ -142,7 +147,13 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
   it('while PENDING keeps its staging dir from a new run, holds its timeout as its time limit, and is cancelled from another process', async () => {
     const runId = uniqueId('detached-held');
     const model = writeModel(runId, 'echo never');
-    const detached = await detachAndHangUp([model, '--backend-config', 'held.yml']);
+    const detached = await detachAndHangUp([
+      model,
+      '--backend-config',
+      'held.yml',
+      '--postprocessor-config',
+      'post.yml',
+    ]);
     expect(detached.code).toBe(0);
     const jobId = String((readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id);
     try {
@@ -157,6 +168,19 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
         `holds run ${runId}, which has not ended (job ${jobId} PENDING`,
       );
       expect(readRunRecord(runDir(runId))).toMatchObject({ status: 'submitted' });
+      // Nor may generate change its inputs, or postprocess read its outputs, while it has not ended.
+      for (const command of [
+        ['generate', model],
+        ['postprocess', model, '--postprocessor-config', 'post.yml'],
+      ]) {
+        const refused = await runInProcess(command, { cwd: tree.root });
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(`holds run ${runId}, which has not ended`);
+      }
+      expect(readRunRecord(runDir(runId))).toMatchObject({
+        status: 'submitted',
+        stages: { postprocess: { status: 'pending' } },
+      });
 
       const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
       expect(cancelled.code).toBe(0);
@@ -167,6 +191,87 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       await runModelrun(['cancel', runId], { cwd: tree.root });
     }
   }, 60_000);
+
+  it(
+    'that has ended is not recorded cancelled by a cancel that comes after: its own end stands',
+    async () => {
+      const runId = uniqueId('detached-done');
+      const model = writeModel(runId, 'echo done');
+      expect((await detachAndHangUp([model, '--backend-config', 'slurm.yml'])).code).toBe(0);
+      const jobId = String((readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id);
+      await waitFor(() => ['COMPLETED', undefined].includes(slurmJob(jobId).JobState), QUEUE_MS);
+      const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
+      expect(cancelled).toMatchObject({ code: 0 });
+      expect(cancelled.stdout).toContain(`${runId} had already ended: succeeded`);
+      expect(readRunRecord(runDir(runId))).toMatchObject({ status: 'succeeded', exit_code: 0 });
+    },
+    clusterTimeout(30_000),
+  );
+
+  it('cancelled by hand with scancel is recorded failed, with the time Slurm ended it', async () => {
+    const runId = uniqueId('detached-scancelled');
+    const model = writeModel(runId, 'echo never');
+    expect((await detachAndHangUp([model, '--backend-config', 'held.yml'])).code).toBe(0);
+    const jobId = String((readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id);
+    execFileSync('scancel', [jobId]);
+    const cancelledAt = Date.now();
+    await sleep(2500);
+    const status = await runInProcess(['status', runId], { cwd: tree.root });
+    expect(status.code).toBe(1);
+    const record = readRunRecord(runDir(runId)) as { ended_at: string; reason: string };
+    expect(record).toMatchObject({ status: 'failed', exit_code: null });
+    expect(record.reason).toContain(`job ${jobId} CANCELLED`);
+    // Slurm's end, to its second, not the time status looked.
+    expect(Math.abs(Date.parse(record.ended_at) - cancelledAt)).toBeLessThan(1500);
+  }, 30_000);
+
+  it(
+    'killed by a signal is recorded with the signal and no exit code, as a run that follows it records it',
+    async () => {
+      const runId = uniqueId('detached-killed');
+      const model = writeModel(runId, 'kill -9 $$');
+      expect((await detachAndHangUp([model, '--backend-config', 'slurm.yml'])).code).toBe(0);
+      const waited = await runModelrun(['wait', runId], { cwd: tree.root });
+      expect(waited.code).toBe(1);
+      expect(readRunRecord(runDir(runId))).toMatchObject({
+        status: 'failed',
+        exit_code: null,
+        signal: 'SIGKILL',
+      });
+    },
+    clusterTimeout(30_000),
+  );
+
+  it(
+    'whose wait is interrupted while it postprocesses exits 130, and leaves the postprocessing to the next wait',
+    async () => {
+      const runId = uniqueId('detached-interrupted');
+      tree.write('slow-post.yml', 'type: command\ncommand: "sleep 5; echo once >> post.txt"\n');
+      const model = writeModel(runId, 'true');
+      const args = [
+        model,
+        '--backend-config',
+        'slurm.yml',
+        '--postprocessor-config',
+        'slow-post.yml',
+      ];
+      expect((await detachAndHangUp(args)).code).toBe(0);
+      const waiting = spawn(process.execPath, [BIN, 'wait', runId], { cwd: tree.root });
+      let stderr = '';
+      waiting.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+      const exited = new Promise<number | null>((resolve) => waiting.on('close', resolve));
+      expect(await waitFor(() => stderr.includes(`postprocessing ${runId}`), QUEUE_MS)).toBe(true);
+      waiting.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(stderr).toContain(`the postprocessing of ${runId} was interrupted; it is still to do`);
+      expect(readRunRecord(runDir(runId))).toMatchObject({
+        stages: { postprocess: { status: 'pending' } },
+      });
+      expect((await runModelrun(['wait', runId], { cwd: tree.root })).code).toBe(0);
+      expect(readFileSync(join(runDir(runId), 'post.txt'), 'utf8')).toBe('once\n');
+    },
+    clusterTimeout(30_000),
+  );
 
   it.each([
     [
@@ -195,9 +300,10 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
     ['kept by its script', '3', { status: 'failed', exit_code: 3 }],
     ['of success kept by its script', '0', { status: 'succeeded', exit_code: 0 }],
     ['kept nowhere', undefined, { status: 'failed', exit_code: null }],
+    ['kept nowhere, on another cluster', undefined, { status: 'submitted' }, 'elsewhere-cluster'],
   ])(
     'is recorded, once Slurm has forgotten its job, by the exit status %s',
-    async (_how, kept, recorded) => {
+    async (_how, kept, recorded, cluster?: string) => {
       // A job id Slurm does not know: a job it forgot, as it does MinJobAge after the end.
       const runId = uniqueId('forgotten');
       const jobId = '987654321';
@@ -205,7 +311,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
         run_id: runId,
         status: 'submitted',
         backend: { type: 'slurm', config: { type: 'slurm' } },
-        handle: { kind: 'slurm-job', id: jobId },
+        handle: { kind: 'slurm-job', id: jobId, ...(cluster === undefined ? {} : { cluster }) },
         detached: {
           logs: { stdout: join(runDir(runId), 'out'), stderr: join(runDir(runId), 'err') },
           files: { model: tree.path('none.yml'), postprocessors: [] },
@@ -219,9 +325,13 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       if (kept !== undefined)
         writeFileSync(join(runDir(runId), '.modelrun', 'job-exit'), `${jobId} ${kept}\n`);
       const status = await runInProcess(['status', runId], { cwd: tree.root });
-      expect(status.code).toBe(recorded.status === 'succeeded' ? 0 : 1);
+      expect(status.code).toBe(recorded.status === 'failed' ? 1 : 0);
       expect(readRunRecord(runDir(runId))).toMatchObject(recorded);
-      if (kept === undefined)
+      if (cluster !== undefined)
+        expect(status.stdout).toMatch(
+          /engine +job 987654321 was submitted to cluster elsewhere-cluster, and this host's Slurm is cluster /,
+        );
+      else if (kept === undefined)
         expect(status.stdout).toMatch(
           /reason +Slurm no longer knows job 987654321, and its script kept no exit status/,
         );

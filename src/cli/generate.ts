@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { readStdinArgument } from '../load/file-input.js';
 import { loadRunRequest } from '../load/run-request.js';
 import { stagingDirOf } from '../model/staging-dir.js';
+import { refuseWhileEarlierRuns } from '../run/earlier-run.js';
 import { generate } from '../run/generate-stage.js';
 import { checkStaging, deletionContext, openStaging, withStagingErrors } from '../run/staging.js';
 import type { GenerateOptions } from './command-options.js';
@@ -30,6 +31,8 @@ export async function runGenerate(options: GenerateOptions, ctx: CommandContext)
     lock = await openStaging(stagingDir, model.output_dir, (error) =>
       output.warn(`the staging lock was lost: ${error.message}`),
     );
+    // A run whose model still reads its inputs (a detached job) holds no lock: its record says so.
+    await refuseWhileEarlierRuns(stagingDir, ctx.env);
     await withStagingErrors(stagingDir, model.output_dir, () =>
       generate(
         request,

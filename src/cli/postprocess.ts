@@ -14,6 +14,7 @@ import {
 import { stagingDirOf } from '../model/staging-dir.js';
 import { lockStagingDir } from '../model/staging-lock.js';
 import { assertStagingPlace } from '../model/staging-place.js';
+import { refuseWhileEarlierRuns } from '../run/earlier-run.js';
 import { runPostprocessors } from '../run/postprocess-stage.js';
 import { withStagingErrors } from '../run/staging.js';
 import type { PostprocessOptions } from './command-options.js';
@@ -53,6 +54,8 @@ export async function runPostprocessCommand(
   );
   ctx.interrupts.active = true;
   try {
+    // A run whose model still writes its outputs (a detached job) holds no lock: its record says so.
+    await refuseWhileEarlierRuns(stagingDir, ctx.env);
     const { stage, results } = await runPostprocessors(
       configs,
       { model, stagingDir },

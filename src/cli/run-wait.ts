@@ -49,6 +49,14 @@ export async function runWait(options: WaitOptions, ctx: CommandContext): Promis
   if (awaitsPostprocessing(record)) {
     const finished = await postprocessDetached({ ...found, record }, ctx);
     if (typeof finished === 'number') return finished;
+    const interrupted = ctx.interrupts.exitCode();
+    if (interrupted !== undefined) {
+      output.error(
+        visibleName(`the postprocessing of ${record.run_id} was interrupted; it is still to do`),
+        `run \`modelrun wait ${found.dir}\` again to postprocess it`,
+      );
+      return interrupted;
+    }
     record = finished;
   }
   const line = visibleName(

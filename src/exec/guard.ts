@@ -50,6 +50,8 @@ export interface LiveState {
   detail: string;
   /** How the model ended, when the engine still knows. */
   exitCode?: number;
+  /** The signal that ended it, when one did (SIGTERM, SIGKILL). */
+  signal?: string;
   /** How the run ended and when, when the engine can tell: what a run no modelrun follows is recorded with. */
   outcome?: { status: 'succeeded' | 'failed' | 'timed_out' | 'cancelled'; endedAt: Date };
 }

@@ -190,10 +190,11 @@ export function endRecordFromOutside(record: RunRecord, status: RunStatus, reaso
  */
 export function endDetachedRecord(
   record: RunRecord,
-  ended: { status: RunStatus; detail: string; exitCode?: number; endedAt: Date },
+  ended: { status: RunStatus; detail: string; exitCode?: number; signal?: string; endedAt: Date },
 ): void {
   const { status, detail, endedAt } = ended;
   record.exit_code = ended.exitCode ?? null;
+  if (ended.signal !== undefined) record.signal = ended.signal;
   if (status !== 'succeeded') record.reason = detail;
   const stages: unknown[] = isRecord(record.stages) ? Object.values(record.stages) : [];
   for (const stage of stages)

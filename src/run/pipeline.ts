@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { BackendConfig, BackendRunner, DryRun } from '../backends/contract.js';
 import { findBackend } from '../backends/registry.js';
-import { ConfigError, RunFailedError, UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { identify } from '../exec/process-identity.js';
 import { describeStop, type StopReason, stopExitCode } from '../exec/stop-reason.js';
 import type { Guard } from '../guardian/tasks.js';
@@ -13,22 +13,20 @@ import { archiveEarlierRun } from '../model/run-history.js';
 import {
   type DetachedRecord,
   endRecord,
-  isUnderway,
   maskRecord,
   RUN_RECORD_PATH,
   type RunOwner,
   type RunRecord,
   type RunStatus,
-  readRunRecord,
 } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { hostFacts } from '../model/template-context.js';
 import { VERSION } from '../package-info.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
-import { viewRun } from '../runs/live.js';
 import { maskSecretKeys, type Redactor } from '../secrets.js';
 import { watchCancelRequests } from './cancel-watch.js';
 import type { Cleanup } from './cleanup.js';
+import { refuseWhileEarlierRuns } from './earlier-run.js';
 import { assertStaged, generate } from './generate-stage.js';
 import { Holdings, handlersFor } from './holdings.js';
 import { runModel, submitModel } from './model-stage.js';
@@ -267,28 +265,6 @@ async function stages(
   } finally {
     unguard?.();
   }
-}
-
-/**
- * An earlier run still on record as underway, whose model its engine says
- * still runs or waits (a detached Slurm job, a model whose modelrun was
- * killed with its guardian), keeps its staging dir: a new run would stage
- * over its inputs as it reads them. One that has ended is recorded so, and
- * its record moves to the history as any other.
- */
-async function refuseWhileEarlierRuns(stagingDir: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const record = await readRunRecord(join(stagingDir, RUN_RECORD_PATH));
-  if (record === undefined || !isUnderway(record)) return;
-  const view = await viewRun({ dir: stagingDir, record }, env);
-  const live = view.live;
-  if (!isUnderway(view.record) || live === undefined) return;
-  if (live.state === 'ended' || live.state === 'gone') return;
-  throw new RunFailedError(
-    `${stagingDir} holds run ${record.run_id}, which has not ended (${live.detail})`,
-    {
-      hint: `wait for it (modelrun wait ${stagingDir}), stop it (modelrun cancel ${stagingDir}), or give this run another run_id`,
-    },
-  );
 }
 
 /** The run and postprocess stages, each ending in a final run record. */

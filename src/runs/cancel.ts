@@ -13,6 +13,7 @@ import {
   readRunRecord,
 } from '../model/run-record.js';
 import { watchEnd } from './end-watch.js';
+import { viewRun } from './live.js';
 import type { FoundRun } from './locate.js';
 
 /** How long the modelrun that runs a run has to stop it and say so on record. */
@@ -76,6 +77,11 @@ export async function cancelRun(found: FoundRun, deps: CancelDeps): Promise<Canc
     record = (await readRunRecord(path)) ?? record;
     if (!isUnderway(record)) return { outcome: 'ended', record, how: 'it had ended' };
   }
+  // A run that nothing follows (a detached job, one whose modelrun has gone) may have ended
+  // meanwhile: its own end is recorded, and stands; a cancel does not overwrite it.
+  const view = await viewRun({ dir: found.dir, record }, deps.env);
+  if (!isUnderway(view.record))
+    return { outcome: 'ended', record: view.record, how: 'it had ended' };
   const handle = record.handle;
   let how = 'nothing of it had started';
   if (handle !== undefined) {

@@ -80,11 +80,10 @@ async function endDetached(view: RunView, live: LiveState | undefined): Promise<
     detail: live.detail,
     endedAt: live.outcome?.endedAt ?? new Date(),
     ...(live.exitCode === undefined ? {} : { exitCode: live.exitCode }),
+    ...(live.signal === undefined ? {} : { signal: live.signal }),
   };
-  const written = await endUnfinishedRecord(
-    join(view.dir, RUN_RECORD_PATH),
-    view.record,
-    (onDisk) => endDetachedRecord(onDisk, ended),
+  const written = await endUnfinishedRecord(path, view.record, (onDisk) =>
+    endDetachedRecord(onDisk, ended),
   ).catch(() => undefined);
   return written === undefined
     ? view

@@ -1,4 +1,4 @@
-import { appendFileSync, symlinkSync } from 'node:fs';
+import { appendFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { treeForEachTest } from '../../test/helpers/tree.js';
 import { copyLog, openLog, startOfLastLines } from './log-reader.js';
@@ -66,6 +66,33 @@ describe('reading a log', () => {
     );
     await file.close();
     expect(out.join('')).toBe('one\ntwo\nlast\n');
+  });
+
+  it('reads a log written again from its start (a requeued job) from its start', async () => {
+    const path = tree.write('stdout.log', 'first run, line 1\nfirst run, line 2\n');
+    const file = await openLog(path);
+    if (file === undefined) throw new Error('no log');
+    const out: string[] = [];
+    let looks = 0;
+    await copyLog(
+      file,
+      0,
+      async (bytes) => {
+        out.push(bytes.toString());
+        return true;
+      },
+      {
+        pollMs: 5,
+        ended: async () => {
+          looks++;
+          // Slurm truncates the output file when it starts the job again.
+          if (looks === 1) writeFileSync(path, 'again\n');
+          return looks >= 3;
+        },
+      },
+    );
+    await file.close();
+    expect(out.join('')).toBe('first run, line 1\nfirst run, line 2\nagain\n');
   });
 
   it('stops when the reader takes no more', async () => {

@@ -97,6 +97,11 @@ export async function copyLog(
       if (!(await sink(Buffer.from(buffer.subarray(0, bytesRead))))) return at;
       continue;
     }
+    // Shorter than what was read: written again from its start (a requeued Slurm job's output file).
+    if ((await file.stat()).size < at) {
+      at = 0;
+      continue;
+    }
     if (follow === undefined || follow.signal?.aborted) return at;
     // Asked before one more read, so that what the run wrote before its end is never cut off.
     if (await follow.ended()) {

@@ -31,6 +31,12 @@ export function slurmCliClient(env: Record<string, string>): SlurmClient {
       const result = await slurmCommand('squeue', ['-h', '-j', jobId, '-o', '%T'], env);
       return result.code === 0 && result.stdout.trim() !== '';
     },
+
+    async cluster() {
+      const result = await slurmCommand('scontrol', ['show', 'config'], env);
+      if (result.code !== 0) return undefined;
+      return /^ClusterName\s*=\s*(\S+)\s*$/m.exec(result.stdout)?.[1];
+    },
   };
 }
 

@@ -38,4 +38,6 @@ export interface SlurmClient {
   cancel(jobId: string, options?: CancelOptions): Promise<CancelAnswer>;
   /** Whether squeue still lists the job: pending, running or completing. */
   queued(jobId: string): Promise<boolean>;
+  /** The name of the cluster this host's commands reach (ClusterName), or undefined when it cannot be told. */
+  cluster?(): Promise<string | undefined>;
 }

@@ -157,7 +157,8 @@ function dockerJobLines(container: DockerContainerConfig, job: RunJob, runArgs: 
     // Then the client has ended; a container it created meanwhile is removed too.
     `  wait${remove}`,
     '}',
-    "trap 'modelrun_stop; trap - TERM; kill -TERM $$' TERM",
+    // $BASHPID, not $$: the command runs in a subshell of the script (see keepingExitStatus).
+    "trap 'modelrun_stop; trap - TERM; kill -TERM $BASHPID' TERM",
     [
       'docker run --name "$modelrun_container"',
       `--label "${LABELS.slurmJobId}=$SLURM_JOB_ID"`,

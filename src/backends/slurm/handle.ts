@@ -12,8 +12,9 @@ import type { SlurmJobTask } from './undo.js';
 export const slurmJobHandle: HandleOps<SlurmJobTask> = {
   kind: 'slurm-job',
   read(value) {
-    const { id, containers } = value;
+    const { id, containers, cluster } = value;
     if (typeof id !== 'string' || !/^\d{1,12}$/.test(id)) return undefined;
+    const named = typeof cluster === 'string' && /^[\w.-]{1,64}$/.test(cluster) ? { cluster } : {};
     // The containers a job's script starts are swept by the label its script sets, for this job only.
     const given =
       typeof containers === 'object' && containers !== null
@@ -25,7 +26,12 @@ export const slurmJobHandle: HandleOps<SlurmJobTask> = {
       typeof given.remove === 'boolean'
         ? { engine: given.engine, label: given.label, remove: given.remove }
         : undefined;
-    return { kind: 'slurm-job', id, ...(swept === undefined ? {} : { containers: swept }) };
+    return {
+      kind: 'slurm-job',
+      id,
+      ...named,
+      ...(swept === undefined ? {} : { containers: swept }),
+    };
   },
   async inspect(handle, env, run) {
     const job = await queryJob(handle, env);
@@ -38,6 +44,12 @@ export const slurmJobHandle: HandleOps<SlurmJobTask> = {
     if (job === undefined) {
       // Its script kept the command's exit status, unless the job was killed.
       const kept = await readJobEnd(run.stagingDir, handle.id);
+      const elsewhere = kept === undefined ? await otherCluster(handle, env) : undefined;
+      if (elsewhere !== undefined)
+        return {
+          state: 'unknown',
+          detail: `job ${handle.id} was submitted to cluster ${handle.cluster}, and this host's Slurm is cluster ${elsewhere}, which cannot tell; look from a login node of ${handle.cluster}`,
+        };
       if (kept === undefined)
         return {
           state: 'gone',
@@ -56,20 +68,24 @@ export const slurmJobHandle: HandleOps<SlurmJobTask> = {
     const detail = `job ${handle.id} ${job.state}${job.state === 'PENDING' ? reason : where}`;
     const { FINAL_STATES, outcomeOf } = await import('./state.js');
     if (FINAL_STATES.has(job.state)) {
+      // The run's terms, as a run that follows its job records it: only COMPLETED with exit 0 succeeded.
       const ended = outcomeOf(job);
-      const endedAt = (await readJobEnd(run.stagingDir, handle.id))?.at ?? new Date();
       const status = ended.timedOut
         ? 'timed_out'
-        : job.state === 'CANCELLED'
-          ? 'cancelled'
-          : ended.exitCode === 0 && ended.signal === null && ended.reason === undefined
-            ? 'succeeded'
-            : 'failed';
+        : ended.exitCode === 0 && ended.signal === null && ended.reason === undefined
+          ? 'succeeded'
+          : 'failed';
+      const how = [
+        ended.exitCode === null ? '' : `, exit code ${ended.exitCode}`,
+        ended.signal === null ? '' : `, killed by ${ended.signal}`,
+        ended.reason === undefined ? '' : `: ${ended.reason}`,
+      ].join('');
       return {
         state: 'ended',
-        detail: `${detail}${job.exitCode === undefined ? '' : `, exit code ${job.exitCode}`}${ended.reason === undefined ? '' : `: ${ended.reason}`}`,
+        detail: `${detail}${how}`,
         ...(ended.exitCode === null ? {} : { exitCode: ended.exitCode }),
-        outcome: { status, endedAt },
+        ...(ended.signal === null ? {} : { signal: ended.signal }),
+        outcome: { status, endedAt: await endOf(job, run.stagingDir, handle.id) },
       };
     }
     return { state: job.state === 'PENDING' ? 'waiting' : 'running', detail };
@@ -84,6 +100,28 @@ export const slurmJobHandle: HandleOps<SlurmJobTask> = {
     await cancelAbandonedJob(handle, { diedAt: Date.now(), env });
   },
 };
+
+/** The cluster this host's Slurm is, when it is not the one the job was submitted to. */
+async function otherCluster(
+  handle: SlurmJobTask,
+  env: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
+  if (handle.cluster === undefined) return undefined;
+  const { slurmCliClient } = await import('./cli-client.js');
+  const here = await slurmCliClient(stringEnv(env))
+    .cluster?.()
+    .catch(() => undefined);
+  // Where that cannot be told, the job is taken to be this cluster's.
+  return here !== undefined && here !== handle.cluster ? here : undefined;
+}
+
+/** When a job ended: Slurm's EndTime, else when its script kept its exit status, else now. */
+async function endOf(job: JobState, stagingDir: string, id: string): Promise<Date> {
+  const slurm = job.endTime === undefined ? Number.NaN : Date.parse(job.endTime);
+  if (!Number.isNaN(slurm)) return new Date(slurm);
+  const { readJobEnd } = await import('./job-exit.js');
+  return (await readJobEnd(stagingDir, id))?.at ?? new Date();
+}
 
 async function queryJob(
   handle: SlurmJobTask,

@@ -34,6 +34,8 @@ describe("the batch script keeps the command's exit status", () => {
     ['replaces its shell with exec', 'exec sh -c "exit 7"', 7],
     ['succeeds', 'true', 0],
     ['is killed by a signal', 'kill -9 $BASHPID', 137],
+    ['leaves a heredoc open', 'cat <<EOF\nbody\nexit 3', 0],
+    ['has a stray parenthesis in a comment', 'true # )\nexit 2', 2],
   ])('for a command that %s', async (_how, command, status) => {
     expect(runScript(command)).toBe(status);
     expect(await readJobExit(tree.path('run'), '812')).toBe(status);

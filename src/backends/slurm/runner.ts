@@ -133,7 +133,14 @@ export function createSlurmRunner(
     // Secret values reach the job through sbatch's environment, which only this user and root can read; argv names them only.
     const id = await client.submit([...extraArgs, ...args], secretEnv(config, deps.env));
     jobId = id;
-    const task: SlurmJobTask = { kind: 'slurm-job', id, ...jobContainers(config, id, env) };
+    // Named in the handle, so that a host whose Slurm is another cluster's does not take the job for gone.
+    const cluster = await client.cluster?.().catch(() => undefined);
+    const task: SlurmJobTask = {
+      kind: 'slurm-job',
+      id,
+      ...(cluster === undefined ? {} : { cluster }),
+      ...jobContainers(config, id, env),
+    };
     unguard = deps.guard?.(task) ?? unguard;
     hooks?.submitted({ ...task });
     deps.status(`submitted batch job ${id} (${jobName(config, job)}); script ${script}`);
@@ -243,9 +250,9 @@ export function createSlurmRunner(
           throw new UsageError(`--detach: ${problem.what}`, { hint: problem.hint });
       },
       async submit(signal, hooks) {
-        // The job's own limit holds the timeout, as no modelrun follows it: Slurm's minutes, rounded up.
+        // The job's own limit holds the timeout, as no modelrun follows it (Slurm counts whole minutes).
         const limit =
-          config.timeout === undefined ? [] : [`--time=${Math.ceil(config.timeout / 60)}`];
+          config.timeout === undefined ? [] : [`--time=${slurmMinutes(config.timeout)}`];
         const id = await submit(signal, limit, hooks);
         if (id === undefined) return undefined;
         // Stopped while sbatch was submitting: the job is cancelled, not let go.
@@ -278,6 +285,12 @@ export function createSlurmRunner(
       }
     },
   };
+}
+
+/** Seconds as sbatch's `minutes:seconds`, which Slurm rounds up to the minute as it does time_limit. */
+function slurmMinutes(seconds: number): string {
+  const whole = Math.ceil(seconds);
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, '0')}`;
 }
 
 /** Why a config cannot run detached, with what to do: what only a modelrun that follows the job could do. */

@@ -16,6 +16,11 @@ const JOB: RunJob = {
 };
 const config = (fields: Record<string, unknown>) =>
   slurmConfigSchema(diskPathContext(tree.root)).parse({ type: 'slurm', ...fields });
+/** The command the job runs, as the script holds it (in modelrun_command). */
+const command = (fields: Record<string, unknown>) => {
+  const c = config(fields);
+  return jobCommand(c, JOB, containerCommand(c, JOB, '/cache/img.sif'));
+};
 const script = (fields: Record<string, unknown>) => {
   const c = config(fields);
   return batchScript(c, JOB, jobCommand(c, JOB, containerCommand(c, JOB, '/cache/img.sif')));
@@ -54,12 +59,13 @@ describe('the batch script', () => {
       '#SBATCH --chdir="/scratch/runs/r1"',
       '',
       '# The command runs in a subshell; its exit status is kept in .modelrun/job-exit.',
-      '(',
-      'node wave.mjs input.json',
-      ')',
+      "modelrun_command='node wave.mjs input.json'",
+      '( eval "$modelrun_command" )',
       'modelrun_status=$?',
       "modelrun_dir='/scratch/runs/r1/.modelrun'",
-      ...rest.slice(11, -2),
+      'if [ -d "$modelrun_dir" ] && [ ! -L "$modelrun_dir" ] && modelrun_exit=$(mktemp "$modelrun_dir/job-exit.XXXXXX" 2>/dev/null); then',
+      `  { printf '%s %s\\n' "\${SLURM_JOB_ID:-}" "$modelrun_status" > "$modelrun_exit" && mv -fT "$modelrun_exit" "$modelrun_dir/job-exit"; } 2>/dev/null || rm -f "$modelrun_exit"`,
+      'fi',
       'exit "$modelrun_status"',
       '',
     ]);
@@ -90,7 +96,10 @@ describe('the batch script', () => {
       { additional_options: ['--requeue', '--licenses=matlab:1'] },
       '#SBATCH --requeue\n#SBATCH --licenses="matlab:1"',
     ],
-    [{ command: 'srun ./model' }, '\n(\nsrun ./model\n)\n'],
+    [
+      { command: 'srun ./model' },
+      '\nmodelrun_command=\'srun ./model\'\n( eval "$modelrun_command" )\n',
+    ],
   ])('%j gives %s', (fields, line) => {
     expect(script(fields)).toContain(line);
   });
@@ -242,7 +251,7 @@ describe('the batch script', () => {
   });
 
   it('runs the command through apptainer on the node, with the hybrid MPI launcher', () => {
-    const text = script({
+    const text = command({
       container: { type: 'apptainer', image: 'docker://busybox', mpiexec: 'srun', cpu: 4 },
     });
     expect(text).toMatch(
@@ -251,11 +260,12 @@ describe('the batch script', () => {
   });
 
   it('runs the command through docker on the node, with the env by name from the job', () => {
-    const text = script({
+    const fields = {
       env_vars: { A: 'b' },
       container: { type: 'docker', image: 'ubuntu:22.04', cpu: 2, memory: '1g' },
-    });
-    expect(text).toContain("export A='b'\n");
+    };
+    expect(script(fields)).toContain("export A='b'\n");
+    const text = command(fields);
     expect(text).toMatch(
       /^docker run --name "\$modelrun_container" .* --rm --init .* --env A --cpus 2 --memory 1073741824 --memory-swap 1073741824 --network bridge ubuntu:22\.04 \/bin\/sh -c 'node wave\.mjs input\.json' &\nwait \$!$/m,
     );

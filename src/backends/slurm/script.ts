@@ -128,8 +128,9 @@ export function batchScript(
 }
 
 /**
- * The command in a subshell, whatever it does (`exit 3`, `exec`), then its
- * exit status kept as `<job id> <status>` in .modelrun/job-exit, for
+ * The command in a subshell, whatever it does (`exit 3`, `exec`, a heredoc
+ * left open), read from a variable so that nothing in it can reach the
+ * lines after it; then its exit status kept as `<job id> <status>` in .modelrun/job-exit, for
  * whoever records the job's end once Slurm has forgotten it (without
  * accounting, a few minutes after). Written to a new file and renamed into
  * place, so that nothing a model left there is written through, and only
@@ -138,9 +139,8 @@ export function batchScript(
 function keepingExitStatus(command: string, stagingDir: string): string[] {
   return [
     '# The command runs in a subshell; its exit status is kept in .modelrun/job-exit.',
-    '(',
-    command,
-    ')',
+    `modelrun_command=${shellQuote(command)}`,
+    '( eval "$modelrun_command" )',
     'modelrun_status=$?',
     `modelrun_dir=${shellQuote(join(stagingDir, '.modelrun'))}`,
     'if [ -d "$modelrun_dir" ] && [ ! -L "$modelrun_dir" ] && modelrun_exit=$(mktemp "$modelrun_dir/job-exit.XXXXXX" 2>/dev/null); then',

@@ -13,6 +13,8 @@ export interface JobState {
   batchHost?: string;
   /** The batch script the job runs, as submitted. */
   command?: string;
+  /** When the job ended (or is to end, while it runs), as scontrol prints it: local time. */
+  endTime?: string;
 }
 
 /** States a job does not leave again. */
@@ -39,6 +41,7 @@ export function parseScontrol(line: string): JobState | undefined {
   const reason = field('Reason');
   const nodes = field('NodeList');
   const batchHost = field('BatchHost');
+  const endTime = field('EndTime');
   // A path may hold spaces: it runs up to the next Key=.
   const command = /(?:^|\s)Command=(.*?)(?=\s[A-Za-z]+=|\s*$)/.exec(line)?.[1];
   return {
@@ -48,6 +51,7 @@ export function parseScontrol(line: string): JobState | undefined {
     ...(nodes === undefined || nodes === '(null)' ? {} : { nodes }),
     ...(batchHost === undefined || batchHost === '(null)' || batchHost === '' ? {} : { batchHost }),
     ...(command === undefined || command === '(null)' || command === '' ? {} : { command }),
+    ...(endTime === undefined || !/^\d{4}-\d\d-\d\dT/.test(endTime) ? {} : { endTime }),
   };
 }
 

@@ -12,6 +12,8 @@ import { slurmCliClient } from './cli-client.js';
 export interface SlurmJobTask {
   kind: 'slurm-job';
   id: string;
+  /** The cluster sbatch submitted it to (ClusterName), where modelrun could tell. */
+  cluster?: string;
   containers?: JobContainers;
 }
 

@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+import { RunFailedError } from '../errors.js';
+import { isUnderway, RUN_RECORD_PATH, readRunRecord } from '../model/run-record.js';
+import { viewRun } from '../runs/live.js';
+
+/**
+ * An earlier run still on record as underway, whose model its engine says
+ * still runs or waits (a detached Slurm job, a model whose modelrun was
+ * killed with its guardian), keeps its staging dir: a new run would stage
+ * over its inputs as it reads them, and `generate` or `postprocess` would
+ * change or read a run dir whose model is not done with it. One that has
+ * ended is recorded so, and its record moves to the history as any other.
+ */
+export async function refuseWhileEarlierRuns(
+  stagingDir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  const record = await readRunRecord(join(stagingDir, RUN_RECORD_PATH));
+  if (record === undefined || !isUnderway(record)) return;
+  const view = await viewRun({ dir: stagingDir, record }, env);
+  const live = view.live;
+  if (!isUnderway(view.record) || live === undefined) return;
+  if (live.state === 'ended' || live.state === 'gone') return;
+  throw new RunFailedError(
+    `${stagingDir} holds run ${record.run_id}, which has not ended (${live.detail})`,
+    {
+      hint: `wait for it (modelrun wait ${stagingDir}), stop it (modelrun cancel ${stagingDir}), or give this run another run_id`,
+    },
+  );
+}
