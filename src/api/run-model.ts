@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import type { DryRun } from '../backends/contract.js';
 import { ConfigError } from '../errors.js';
 import type { StopReason } from '../exec/stop-reason.js';
-import { Guardian } from '../guardian/client.js';
+import { SharedGuardian } from '../guardian/shared.js';
 import { requireValid } from '../load/require-valid.js';
 import { collectRunRequest } from '../load/run-request.js';
 import type { ModelConfig } from '../model/model-config.js';
@@ -172,7 +172,8 @@ export async function runModel(options: RunModelOptions): Promise<RunResult> {
         signal: stopper.signal,
         cleanup: new Cleanup(),
         redactor: new Redactor().addEnv(env),
-        guardian: new Guardian(),
+        // One guardian for all the runs the program has under way at once.
+        guardian: programGuardian.lease(),
         owner: 'library',
       },
     );
@@ -181,6 +182,9 @@ export async function runModel(options: RunModelOptions): Promise<RunResult> {
     removeListener?.();
   }
 }
+
+/** The guardian of the runs this program has under way, started with the first of them. */
+const programGuardian = new SharedGuardian();
 
 function dryRunResult(record: RunRecord, dryRun: DryRun): RunResult {
   const done = structuredClone(record);

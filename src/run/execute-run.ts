@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import type { Guardian } from '../guardian/client.js';
+import type { RunGuardian } from '../guardian/shared.js';
 import type { Redactor } from '../secrets.js';
 import type { Cleanup } from './cleanup.js';
 import {
@@ -21,7 +21,7 @@ export interface ExecuteDeps {
   redactor: Redactor;
   progress?: { write(text: string): unknown; isTTY?: boolean };
   /** Takes over the cleanup should this process die; closed when the run ends. */
-  guardian: Guardian;
+  guardian: RunGuardian;
   /** What runs it, for run.json: see PipelineDeps.owner. */
   owner: PipelineDeps['owner'];
   /** `run --detach` on a backend whose engine keeps the run alone: see PipelineDeps.detach. */

@@ -73,15 +73,26 @@ export function killedAfterEach(): ChildProcess[] {
 
 /** The guardian modelrun `pid` started: the one node process whose parent it is, running guardian.js. */
 export function guardianOf(pid: number): number {
+  const guardian = guardiansOf(pid)[0];
+  if (guardian === undefined) throw new Error('no guardian');
+  return guardian;
+}
+
+/** The guardians process `pid` has started that still run (node processes of guardian.js). */
+export function guardiansOf(pid: number): number[] {
   const children = readFileSync(join('/proc', String(pid), 'task', String(pid), 'children'), 'utf8')
     .trim()
     .split(/\s+/)
+    .filter(Boolean)
     .map(Number);
-  const guardian = children.find(
-    (child) =>
-      isRunning(child) &&
-      readFileSync(join('/proc', String(child), 'cmdline'), 'utf8').includes('guardian.js'),
-  );
-  if (guardian === undefined) throw new Error('no guardian');
-  return guardian;
+  return children.filter((child) => {
+    try {
+      return (
+        isRunning(child) &&
+        readFileSync(join('/proc', String(child), 'cmdline'), 'utf8').includes('guardian.js')
+      );
+    } catch {
+      return false;
+    }
+  });
 }

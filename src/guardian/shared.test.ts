@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { Guardian } from './client.js';
+import { SharedGuardian } from './shared.js';
+
+/** A guardian that says what it was told, standing in for the process. */
+function fakeGuardians() {
+  const made: { told: string[] }[] = [];
+  const make = () => {
+    const told: string[] = [];
+    made.push({ told });
+    return {
+      guard: (task: { kind: string }) => {
+        told.push(`add ${task.kind}`);
+        return () => told.push(`remove ${task.kind}`);
+      },
+      prepare: () => told.push('start'),
+      close: () => told.push('done'),
+      pid: 4242,
+    } as unknown as Guardian;
+  };
+  return { make, made };
+}
+
+describe('one guardian for the runs a process holds at once', () => {
+  it('is shared by runs under way together, and told done only when the last ends', () => {
+    const { make, made } = fakeGuardians();
+    const shared = new SharedGuardian(make);
+    const first = shared.lease();
+    const second = shared.lease();
+    first.prepare();
+    second.guard({ kind: 'run-record', path: '/r/.modelrun/run.json' })();
+    first.close();
+    first.close();
+    expect(made).toHaveLength(1);
+    expect(made[0]?.told).toEqual(['start', 'add run-record', 'remove run-record']);
+    second.close();
+    expect(made[0]?.told.at(-1)).toBe('done');
+    expect(second.pid).toBe(4242);
+  });
+
+  it('starts afresh for a run that begins after the last one ended', () => {
+    const { make, made } = fakeGuardians();
+    const shared = new SharedGuardian(make);
+    shared.lease().close();
+    const later = shared.lease();
+    later.prepare();
+    expect(made).toHaveLength(2);
+    expect(made[1]?.told).toEqual(['start']);
+  });
+});

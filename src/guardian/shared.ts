@@ -1,0 +1,46 @@
+import { Guardian } from './client.js';
+import type { GuardTask } from './tasks.js';
+
+/** What a run needs of its guardian: hand it tasks, start it early, and let it go at the end. */
+export interface RunGuardian {
+  guard(task: GuardTask): () => void;
+  prepare(): void;
+  close(): void;
+  readonly pid: number | undefined;
+}
+
+/**
+ * One guardian for every run a process holds at once (a program that runs
+ * many models through the library): started with the first run, told that
+ * all is done when the last one ends, and started afresh for a run after
+ * that. Each run takes a lease, whose close ends that run's share only.
+ */
+export class SharedGuardian {
+  private current: Guardian | undefined;
+  private runs = 0;
+
+  constructor(private readonly make: () => Guardian = () => new Guardian()) {}
+
+  /** A run's lease on the guardian; its close() lets go of it once. */
+  lease(): RunGuardian {
+    this.current ??= this.make();
+    const guardian = this.current;
+    this.runs++;
+    let closed = false;
+    return {
+      guard: (task) => guardian.guard(task),
+      prepare: () => guardian.prepare(),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        this.runs--;
+        if (this.runs > 0 || this.current !== guardian) return;
+        this.current = undefined;
+        guardian.close();
+      },
+      get pid() {
+        return guardian.pid;
+      },
+    };
+  }
+}
