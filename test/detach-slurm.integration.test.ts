@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { BIN, runInProcess, runModelrun } from './helpers/cli.js';
+import { detachAndHangUp as hangUpAfterDetach } from './helpers/detach.js';
 import { reportMissingEngine, slurmUnavailable } from './helpers/engines.js';
 import { waitFor } from './helpers/processes.js';
 import { readRunRecord, writeForged } from './helpers/run-record.js';
@@ -26,31 +27,8 @@ const tree = treeForEachTest({
 
 const runDir = (runId: string) => tree.path('simulations', runId);
 
-/**
- * `modelrun run --detach` as a shell would start it, in a session of its
- * own; once it has exited, its session is hung up on (SIGHUP to its process
- * group), as when the SSH session that started it closes. Gives its exit
- * code and output, and whether anything of its group was still there to hang up on.
- */
-async function detachAndHangUp(args: string[]) {
-  const child = spawn(process.execPath, [BIN, 'run', ...args, '--detach'], {
-    cwd: tree.root,
-    detached: true,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  let leftBehind = true;
-  try {
-    process.kill(-(child.pid ?? 0), 'SIGHUP');
-  } catch (error) {
-    leftBehind = (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-  return { code, stdout, stderr, leftBehind };
-}
+/** `run ARGS --detach` in the test's tree, then its session hung up on (see detachAndHangUp). */
+const detachAndHangUp = (args: string[]) => hangUpAfterDetach(args, { cwd: tree.root });
 
 function writeModel(runId: string, command: string, more = ''): string {
   const file = `${runId}.yml`;

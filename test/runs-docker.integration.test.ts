@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runInProcess, runModelrun, startModelrun } from './helpers/cli.js';
+import { detachAndHangUp } from './helpers/detach.js';
 import { dockerUnavailable, ensureTestImages, reportMissingEngine } from './helpers/engines.js';
 import { guardianOf, waitUntilGone } from './helpers/processes.js';
 import { readRunRecord, waitForHandle, writeForged } from './helpers/run-record.js';
@@ -71,24 +73,25 @@ describe.skipIf(missing !== undefined)(
       60_000,
     );
 
-    it('runs detached to its end after the submitting command is gone, and wait gives its outcome', async () => {
+    it('runs detached to its end after its session is hung up on; waits give its outcome and postprocess once', async () => {
       const runId = uniqueId('docker-detach');
       tree.write(
         'short.yml',
-        `run_id: ${runId}\ncommand: "echo started; sleep 1; echo bye; exit 2"\n`,
+        `run_id: ${runId}\ncommand: "echo started; sleep 1; echo bye"\npostprocess:\n  - type: command\n    command: "echo once >> post.txt"\n`,
       );
-      const detached = await runModelrun(
-        ['run', 'short.yml', '--backend-config', 'docker.yml', '--detach'],
-        {
-          cwd: tree.root,
-          env: { XDG_STATE_HOME: tree.path('state') },
-        },
-      );
-      expect(detached.code).toBe(0);
+      const detached = await detachAndHangUp(['short.yml', '--backend-config', 'docker.yml'], {
+        cwd: tree.root,
+        env: { XDG_STATE_HOME: tree.path('state') },
+      });
+      expect(detached).toMatchObject({ code: 0, leftBehind: false });
       expect(detached.stdout).toMatch(/handle {4}container [0-9a-f]{12}\n/);
-      const waited = await runModelrun(['wait', runId], { cwd: tree.root });
-      expect(waited.code).toBe(1);
-      expect(waited.stderr).toContain(`${runId} failed (exit code 2)`);
+      const waits = await Promise.all([
+        runModelrun(['wait', runId], { cwd: tree.root }),
+        runModelrun(['wait', runId], { cwd: tree.root }),
+      ]);
+      expect(waits.map((wait) => wait.code)).toEqual([0, 0]);
+      for (const wait of waits) expect(wait.stderr).toContain(`${runId} succeeded (exit code 0)`);
+      expect(readFileSync(tree.path('simulations', runId, 'post.txt'), 'utf8')).toBe('once\n');
       expect((await runInProcess(['logs', runId], { cwd: tree.root })).stdout).toBe(
         'started\nbye\n',
       );
