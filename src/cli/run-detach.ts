@@ -16,7 +16,7 @@ import { STOPPING_THE_RUN } from '../run/interrupts.js';
 import { copyLog, openLog, writingTo } from '../runs/log-reader.js';
 import type { RunOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
-import { DETACHED_VARIABLE, startGuardian } from './run-execute.js';
+import { cliRunDeps, DETACHED_VARIABLE } from './run-execute.js';
 import { printSummary } from './run-report.js';
 
 /** Backends whose detached runs a supervisor on this machine follows; the others' engines keep the run alone. */
@@ -130,15 +130,7 @@ export async function submitDetached(
         cleanupOnFailure: false,
       },
       {
-        env: ctx.env,
-        terminal: ctx.terminal,
-        status: (line) => output.status(line),
-        signal: interrupts.signal,
-        cleanup: interrupts.cleanup,
-        redactor: output.redactor,
-        progress: ctx.terminal.stderr as NodeJS.WritableStream & { isTTY?: boolean },
-        guardian: startGuardian(interrupts, false),
-        owner: 'cli',
+        ...cliRunDeps(ctx, ctx.terminal),
         detach: {
           model: absolute(options.modelFile),
           ...(options.backendConfig === undefined

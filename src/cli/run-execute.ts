@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { Guardian } from '../guardian/client.js';
 import { stagingDirOf } from '../model/staging-dir.js';
-import { executeRun } from '../run/execute-run.js';
+import { type ExecuteDeps, executeRun } from '../run/execute-run.js';
 import type { Interrupts } from '../run/interrupts.js';
 import type { RunRequest } from '../run/pipeline.js';
 import type { CommandContext } from './context.js';
@@ -28,19 +28,8 @@ export async function execute(
   const { interrupts, output } = ctx;
   interrupts.active = true;
   try {
-    const result = await executeRun(request, {
-      // The supervisor's own setting: the model, and a modelrun it starts, do not inherit it.
-      env: withoutDetached(ctx.env),
-      // Under --json, stdout carries only the run record; the model's output goes to stderr.
-      terminal: echoTo(json, ctx),
-      status: (line) => output.status(line),
-      signal: interrupts.signal,
-      cleanup: interrupts.cleanup,
-      redactor: output.redactor,
-      progress: ctx.terminal.stderr as NodeJS.WritableStream & { isTTY?: boolean },
-      guardian: startGuardian(interrupts, false),
-      owner: 'cli',
-    });
+    // Under --json, stdout carries only the run record; the model's output goes to stderr.
+    const result = await executeRun(request, cliRunDeps(ctx, echoTo(json, ctx)));
     if (result.dryRun !== undefined)
       printDryRun(result.dryRun, stagingDirOf(request.model), output, json);
     else if (request.dryRun) printInterruptedDryRun(stagingDirOf(request.model), output, json);
@@ -50,6 +39,23 @@ export async function execute(
     // Reached only once the pipeline has undone what it started itself.
     interrupts.active = false;
   }
+}
+
+/** What a run the CLI makes runs with: this process's interrupts, guardian, output and environment. */
+export function cliRunDeps(ctx: CommandContext, terminal: CommandContext['terminal']): ExecuteDeps {
+  const { interrupts, output } = ctx;
+  return {
+    // The supervisor's own setting: the model, and a modelrun it starts, do not inherit it.
+    env: withoutDetached(ctx.env),
+    terminal,
+    status: (line) => output.status(line),
+    signal: interrupts.signal,
+    cleanup: interrupts.cleanup,
+    redactor: output.redactor,
+    progress: ctx.terminal.stderr as NodeJS.WritableStream & { isTTY?: boolean },
+    guardian: startGuardian(interrupts, false),
+    owner: 'cli',
+  };
 }
 
 /** Set in a detached run's supervisor (run-detach.ts): it echoes no model output, as it has no terminal. */
