@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -247,6 +247,34 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       });
       expect((await runModelrun(['wait', runId], { cwd: tree.root })).code).toBe(0);
       expect(readFileSync(join(runDir(runId), 'post.txt'), 'utf8')).toBe('once\n');
+    },
+    clusterTimeout(30_000),
+  );
+
+  it(
+    'whose postprocessor file is gone by the time of the wait says postprocessing is still to do',
+    async () => {
+      const runId = uniqueId('detached-lost-post');
+      tree.write('lost-post.yml', 'type: command\ncommand: "echo once >> post.txt"\n');
+      const model = writeModel(runId, 'true');
+      const args = [
+        model,
+        '--backend-config',
+        'slurm.yml',
+        '--postprocessor-config',
+        'lost-post.yml',
+      ];
+      expect((await detachAndHangUp(args)).code).toBe(0);
+      rmSync(tree.path('lost-post.yml'));
+      const waited = await runModelrun(['wait', runId], { cwd: tree.root });
+      expect(waited.code).toBe(2);
+      expect(waited.stderr).toContain(
+        `${runId} succeeded, but its postprocessing is still to do: the files it was made from cannot be loaded again`,
+      );
+      expect(readRunRecord(runDir(runId))).toMatchObject({
+        status: 'succeeded',
+        stages: { postprocess: { status: 'pending' } },
+      });
     },
     clusterTimeout(30_000),
   );

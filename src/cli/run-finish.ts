@@ -58,7 +58,13 @@ export async function postprocessDetached(
     ),
     output,
   );
-  if (typeof loaded === 'number') return loaded;
+  if (typeof loaded === 'number') {
+    output.error(
+      `${found.record.run_id} succeeded, but its postprocessing is still to do: the files it was made from cannot be loaded again (above)`,
+      'restore them and wait again, or postprocess it by hand: modelrun postprocess MODEL --postprocessor-config FILE',
+    );
+    return loaded;
+  }
   const stagingDir = stagingDirOf(loaded.model);
   const same = await Promise.all([realpath(stagingDir), realpath(found.dir)]).then(
     ([a, b]) => a === b,
