@@ -252,6 +252,28 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
   );
 
   it(
+    'waited for with --json prints only the record on stdout, the postprocessor saying its piece on stderr',
+    async () => {
+      const runId = uniqueId('detached-json');
+      tree.write('loud-post.yml', 'type: command\ncommand: "echo from the postprocessor"\n');
+      const model = writeModel(runId, 'echo from the model');
+      const args = [
+        model,
+        '--backend-config',
+        'slurm.yml',
+        '--postprocessor-config',
+        'loud-post.yml',
+      ];
+      expect((await detachAndHangUp(args)).code).toBe(0);
+      const waited = await runModelrun(['wait', runId, '--json'], { cwd: tree.root });
+      expect(waited.code).toBe(0);
+      expect(JSON.parse(waited.stdout)).toMatchObject({ run_id: runId, status: 'succeeded' });
+      expect(waited.stderr).toContain('from the postprocessor');
+    },
+    clusterTimeout(30_000),
+  );
+
+  it(
     'whose postprocessor file is gone by the time of the wait says postprocessing is still to do',
     async () => {
       const runId = uniqueId('detached-lost-post');

@@ -43,6 +43,7 @@ export function awaitsPostprocessing(record: RunRecord): boolean {
 export async function postprocessDetached(
   found: FoundRun & { record: RunRecord },
   ctx: CommandContext,
+  terminal: CommandContext['terminal'],
 ): Promise<RunRecord | number> {
   const files = found.record.detached?.files;
   if (files === undefined) return found.record;
@@ -104,7 +105,7 @@ export async function postprocessDetached(
       {
         env: ctx.env,
         signal: ctx.interrupts.signal,
-        terminal: ctx.terminal,
+        terminal,
         status: (line) => output.info(line),
         guard: guardian.guard,
         redactor: output.redactor,

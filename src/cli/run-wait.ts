@@ -23,16 +23,13 @@ export async function runWait(options: WaitOptions, ctx: CommandContext): Promis
   const { output, env, cwd, terminal } = ctx;
   const found = await locateRun(options.run, { cwd, env });
   let record = found.record;
+  // Under --json, stdout carries only the record; the model's and postprocessors' output goes to stderr.
+  const echo = options.json ? { stdout: terminal.stderr, stderr: terminal.stderr } : terminal;
   if (isUnderway(record)) {
     output.status(
       `waiting for ${record.run_id} (${found.dir}); Ctrl-C stops the waiting, not the run`,
     );
-    // Under --json, stdout carries only the record; the model's output goes to stderr.
-    const end = await follow(
-      found,
-      env,
-      options.json ? { stdout: terminal.stderr, stderr: terminal.stderr } : terminal,
-    );
+    const end = await follow(found, env, echo);
     if (end.replaced) {
       // Its own end is in the history now, not in run.json: say so, and do not pass it off as the new run's.
       output.error(
@@ -47,8 +44,17 @@ export async function runWait(options: WaitOptions, ctx: CommandContext): Promis
   }
   // A detached run's postprocessing is left to whoever waits for it.
   if (awaitsPostprocessing(record)) {
-    const finished = await postprocessDetached({ ...found, record }, ctx);
+    const finished = await postprocessDetached({ ...found, record }, ctx, echo);
     if (typeof finished === 'number') return finished;
+    if (finished.started_at !== record.started_at) {
+      output.error(
+        visibleName(
+          `${record.run_id} was replaced by a newer run in ${found.dir} before it was postprocessed`,
+        ),
+        'its record is in .modelrun/history there; `modelrun status` shows the newer run',
+      );
+      return 1;
+    }
     const interrupted = ctx.interrupts.exitCode();
     if (interrupted !== undefined) {
       output.error(

@@ -18,6 +18,7 @@ export class Guardian {
   private nextKey = 1;
   private closed = false;
   private unavailable = false;
+  private exited = false;
 
   constructor(private readonly script = GUARDIAN_SCRIPT) {}
 
@@ -33,6 +34,11 @@ export class Guardian {
       this.send({ op: 'remove', key });
     };
   };
+
+  /** False once its process has ended (killed, or never could start): it then protects nothing. */
+  get alive(): boolean {
+    return !this.unavailable && !this.exited;
+  }
 
   /** The pid of the guardian, once started; for the leftover report. */
   get pid(): number | undefined {
@@ -72,6 +78,9 @@ export class Guardian {
       return undefined;
     }
     child.on('error', () => undefined);
+    child.on('exit', () => {
+      this.exited = true;
+    });
     child.stdin?.on('error', () => undefined);
     // Neither the process nor the pipe keeps modelrun alive. The pipe is a
     // net.Socket, which can unref, though it is declared as a Writable.

@@ -4,10 +4,11 @@ import { SharedGuardian } from './shared.js';
 
 /** A guardian that says what it was told, standing in for the process. */
 function fakeGuardians() {
-  const made: { told: string[] }[] = [];
+  const made: { told: string[]; alive: boolean }[] = [];
   const make = () => {
     const told: string[] = [];
-    made.push({ told });
+    const state = { told, alive: true };
+    made.push(state);
     return {
       guard: (task: { kind: string }) => {
         told.push(`add ${task.kind}`);
@@ -16,6 +17,9 @@ function fakeGuardians() {
       prepare: () => told.push('start'),
       close: () => told.push('done'),
       pid: 4242,
+      get alive() {
+        return state.alive;
+      },
     } as unknown as Guardian;
   };
   return { make, made };
@@ -36,6 +40,18 @@ describe('one guardian for the runs a process holds at once', () => {
     second.close();
     expect(made[0]?.told.at(-1)).toBe('done');
     expect(second.pid).toBe(4242);
+  });
+
+  it('gives a run that begins after the shared guardian died a guardian of its own', () => {
+    const { make, made } = fakeGuardians();
+    const shared = new SharedGuardian(make);
+    const first = shared.lease();
+    if (made[0] !== undefined) made[0].alive = false;
+    const second = shared.lease();
+    second.prepare();
+    expect(made).toHaveLength(2);
+    first.close();
+    expect(made[1]?.told).toEqual(['start']);
   });
 
   it('starts afresh for a run that begins after the last one ended', () => {

@@ -13,7 +13,8 @@ export interface RunGuardian {
  * One guardian for every run a process holds at once (a program that runs
  * many models through the library): started with the first run, told that
  * all is done when the last one ends, and started afresh for a run after
- * that. Each run takes a lease, whose close ends that run's share only.
+ * that, or once the one it would share has died. Each run takes a lease,
+ * whose close ends that run's share only.
  */
 export class SharedGuardian {
   private current: Guardian | undefined;
@@ -23,6 +24,8 @@ export class SharedGuardian {
 
   /** A run's lease on the guardian; its close() lets go of it once. */
   lease(): RunGuardian {
+    // One that has died (killed) protects no new run: a new run gets a guardian of its own.
+    if (this.current !== undefined && !this.current.alive) this.current = undefined;
     this.current ??= this.make();
     const guardian = this.current;
     this.runs++;

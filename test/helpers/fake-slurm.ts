@@ -91,6 +91,8 @@ export class FakeSlurm implements SlurmClient {
   readonly jobId: string;
   readonly calls: string[] = [];
   readonly submitted: { args: string[]; secrets: Record<string, string> }[] = [];
+  /** The cluster's name, when a test gives the fake one (SlurmClient.cluster). */
+  cluster?: () => Promise<string | undefined>;
   /** The looks to come, one state each; the last one stays. */
   private looks: FakeStep[] = [];
   private current: FakeStep | undefined;

@@ -117,6 +117,17 @@ describe('following a job', () => {
     expect(held()).toEqual([]);
   });
 
+  it('names the cluster in the handle, asked before sbatch so that nothing waits between the job and its guard', async () => {
+    const { run, slurm, handles } = setup({ slurm: { steps: [COMPLETED] } });
+    slurm.cluster = async () => {
+      slurm.calls.push('cluster');
+      return 'north';
+    };
+    await run();
+    expect(slurm.calls.slice(0, 2)).toEqual(['cluster', 'submit']);
+    expect(handles).toEqual([{ kind: 'slurm-job', id: '4242', cluster: 'north' }]);
+  });
+
   it('a job that leaves the queue unseen ends with the exit status its script kept', async () => {
     const { run, stagingDir } = setup({ slurm: { steps: [RUNNING, { state: 'gone' }] } });
     mkdirSync(join(stagingDir, '.modelrun'), { recursive: true });

@@ -130,11 +130,12 @@ export function createSlurmRunner(
     await replaceFile(script, text, 0o700);
     if (signal.aborted) return undefined;
 
+    // Named in the handle, so that a host whose Slurm is another cluster's does not take the job
+    // for gone. Asked before sbatch: between sbatch and the guard, nothing may wait.
+    const cluster = await client.cluster?.().catch(() => undefined);
     // Secret values reach the job through sbatch's environment, which only this user and root can read; argv names them only.
     const id = await client.submit([...extraArgs, ...args], secretEnv(config, deps.env));
     jobId = id;
-    // Named in the handle, so that a host whose Slurm is another cluster's does not take the job for gone.
-    const cluster = await client.cluster?.().catch(() => undefined);
     const task: SlurmJobTask = {
       kind: 'slurm-job',
       id,
