@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, runInProcess, runModelrun } from './helpers/cli.js';
 import { detachAndHangUp as hangUpAfterDetach } from './helpers/detach.js';
 import { reportMissingEngine, slurmUnavailable } from './helpers/engines.js';
@@ -26,6 +26,14 @@ const tree = treeForEachTest({
 });
 
 const runDir = (runId: string) => tree.path('simulations', runId);
+
+// What finishing a detached run needs is kept in modelrun's state folder: the test's own, not the user's.
+beforeEach(() => {
+  process.env.XDG_STATE_HOME = tree.path('state');
+});
+afterAll(() => {
+  delete process.env.XDG_STATE_HOME;
+});
 
 /** `run ARGS --detach` in the test's tree, then its session hung up on (see detachAndHangUp). */
 const detachAndHangUp = (args: string[]) => hangUpAfterDetach(args, { cwd: tree.root });
@@ -56,7 +64,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       expect(submitted).toMatchObject({
         status: 'submitted',
         handle: { kind: 'slurm-job' },
-        detached: { files: { model: tree.path(model) } },
+        detached: { logs: { stdout: expect.stringMatching(/slurm-\d+\.out$/) } },
       });
       expect(submitted).not.toHaveProperty('owner');
       const config = execFileSync('scontrol', ['show', 'config'], { encoding: 'utf8' });
@@ -269,6 +277,51 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       expect(waited.code).toBe(0);
       expect(JSON.parse(waited.stdout)).toMatchObject({ run_id: runId, status: 'succeeded' });
       expect(waited.stderr).toContain('from the postprocessor');
+    },
+    clusterTimeout(30_000),
+  );
+
+  it(
+    'runs only the postprocessors it was submitted with, whatever its model writes into run.json',
+    async () => {
+      const runId = uniqueId('detached-forged');
+      // The model writes a postprocessor of its own, and names it in run.json as the files to postprocess with.
+      tree.write(
+        'tpl/forge.py',
+        [
+          'import json, os',
+          "record = json.load(open('.modelrun/run.json'))",
+          "evil = os.path.abspath('evil.yml')",
+          'open(evil, "w").write("run_id: %s\\noutput_dir: %s\\ncommand: \\"true\\"\\npostprocess:\\n  - type: command\\n    command: touch ../../pwned.txt\\n" % (record["run_id"], os.path.dirname(os.getcwd())))',
+          "record['detached']['files'] = {'model': evil, 'postprocessors': []}",
+          "json.dump(record, open('.modelrun/run.json', 'w'))",
+          '',
+        ].join('\n'),
+      );
+      const model = writeModel(runId, 'python3 forge.py', 'template: ./tpl\n');
+      const args = [model, '--backend-config', 'slurm.yml', '--postprocessor-config', 'post.yml'];
+      expect((await detachAndHangUp(args)).code).toBe(0);
+      expect((await runModelrun(['wait', runId], { cwd: tree.root })).code).toBe(0);
+      expect(existsSync(tree.path('pwned.txt'))).toBe(false);
+      expect(readFileSync(join(runDir(runId), 'post.txt'), 'utf8')).toBe('once\n');
+    },
+    clusterTimeout(30_000),
+  );
+
+  it(
+    'is not postprocessed by a wait on a host that has no entry for it, which says where to wait',
+    async () => {
+      const runId = uniqueId('detached-elsewhere');
+      const model = writeModel(runId, 'true');
+      const args = [model, '--backend-config', 'slurm.yml', '--postprocessor-config', 'post.yml'];
+      expect((await detachAndHangUp(args)).code).toBe(0);
+      const waited = await runModelrun(['wait', runId], {
+        cwd: tree.root,
+        env: { XDG_STATE_HOME: tree.path('other-host-state') },
+      });
+      expect(waited.code).toBe(2);
+      expect(waited.stderr).toContain(`${runId} succeeded, but wait cannot postprocess it`);
+      expect(existsSync(join(runDir(runId), 'post.txt'))).toBe(false);
     },
     clusterTimeout(30_000),
   );

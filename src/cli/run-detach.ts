@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve, sep } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RunFailedError, UsageError } from '../errors.js';
+import { RunFailedError } from '../errors.js';
 import type { RunHandle } from '../exec/guard.js';
 import { identify, type ProcessIdentity, presence, sameProcess } from '../exec/process-identity.js';
 import type { LoadedRun } from '../load/run-request.js';
@@ -13,7 +12,9 @@ import { stagingDirOf } from '../model/staging-dir.js';
 import { PACKAGE_ROOT } from '../package-info.js';
 import { executeRun } from '../run/execute-run.js';
 import { STOPPING_THE_RUN } from '../run/interrupts.js';
+import { writeDetachedEntry } from '../runs/detached-entry.js';
 import { copyLog, openLog, writingTo } from '../runs/log-reader.js';
+import { stateFolder } from '../runs/state-folder.js';
 import type { RunOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
 import { cliRunDeps, DETACHED_VARIABLE } from './run-execute.js';
@@ -118,6 +119,8 @@ export async function submitDetached(
 ): Promise<number> {
   const { interrupts, output } = ctx;
   const absolute = (file: string) => resolve(ctx.cwd, file);
+  // Before anything is submitted: a state folder that cannot keep the entry stops the run here.
+  stateFolder(ctx.env, 'detached-runs', 'a detached run keeps what finishing it needs');
   interrupts.active = true;
   let result: Awaited<ReturnType<typeof executeRun>>;
   try {
@@ -131,13 +134,7 @@ export async function submitDetached(
       },
       {
         ...cliRunDeps(ctx, ctx.terminal),
-        detach: {
-          model: absolute(options.modelFile),
-          ...(options.backendConfig === undefined
-            ? {}
-            : { backend: absolute(options.backendConfig) }),
-          postprocessors: options.postprocessorConfigs.map(absolute),
-        },
+        detach: true,
       },
     );
   } finally {
@@ -148,6 +145,23 @@ export async function submitDetached(
     printSummary(result, output, options.json);
     return result.exitCode;
   }
+  // Out of the model's reach: the files whose postprocessors `wait` runs.
+  await writeDetachedEntry(ctx.env, {
+    run_dir: record.staging_dir,
+    run_id: record.run_id,
+    started_at: record.started_at,
+    backend: record.backend.type,
+    handle: record.handle,
+    files: {
+      model: absolute(options.modelFile),
+      ...(options.backendConfig === undefined ? {} : { backend: absolute(options.backendConfig) }),
+      postprocessors: options.postprocessorConfigs.map(absolute),
+    },
+  }).catch((error: Error) =>
+    output.warn(
+      `the files ${record.run_id} was made from could not be kept for \`modelrun wait\` (${error.message}); postprocess it by hand once it has ended`,
+    ),
+  );
   printDetached(
     {
       run_dir: record.staging_dir,
@@ -207,62 +221,11 @@ function supervisorArgs(options: RunOptions, cwd: string): string[] {
   ];
 }
 
-/**
- * A new file for the supervisor's own lines, in $XDG_STATE_HOME/modelrun/detached
- * (~/.local/state when it is unset or relative, as XDG says). The two
- * folders modelrun makes there are made one at a time and must be folders of
- * its own, never links; a state folder that cannot hold them is the user's
- * to fix, and the error says which.
- */
+/** A new file for the supervisor's own lines, in modelrun's state folder `detached`. */
 function supervisorLog(env: NodeJS.ProcessEnv, runId: string): string {
-  const home = env.HOME !== undefined && isAbsolute(env.HOME) ? env.HOME : homedir();
-  const state =
-    env.XDG_STATE_HOME !== undefined && isAbsolute(env.XDG_STATE_HOME)
-      ? env.XDG_STATE_HOME
-      : join(home, '.local', 'state');
-  let dir = state;
-  try {
-    makeFolders(state);
-    for (const part of ['modelrun', 'detached']) {
-      dir = join(dir, part);
-      makeFolder(dir);
-      if (!lstatSync(dir).isDirectory())
-        throw new Error('a link or a file, which modelrun does not write through');
-    }
-  } catch (error) {
-    throw new UsageError(
-      `--detach keeps the supervisor's log in ${dir}, which cannot be used: ${(error as Error).message}`,
-      {
-        hint: 'set XDG_STATE_HOME to a folder of yours that can be written, or fix ~/.local/state',
-      },
-    );
-  }
+  const dir = stateFolder(env, 'detached', "--detach keeps the supervisor's log");
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return join(dir, `${runId}-${stamp}-${randomBytes(3).toString('hex')}.log`);
-}
-
-/**
- * Makes `dir` and the folders above it that are missing, one at a time, as
- * `mkdir -p` does; Node's own recursive mkdir spins for ever on a path
- * under /proc.
- */
-function makeFolders(dir: string): void {
-  const parts = dir.split(sep).filter(Boolean);
-  let at: string = sep;
-  for (const part of parts) {
-    at = join(at, part);
-    makeFolder(at);
-  }
-  if (!statSync(dir).isDirectory()) throw new Error('not a folder');
-}
-
-/** One folder, only the user's to read; one already there is fine. */
-function makeFolder(dir: string): void {
-  try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
 }
 
 type Started =

@@ -1,6 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { findBackend } from '../backends/registry.js';
 import { RunFailedError } from '../errors.js';
 import type { Guard } from '../guardian/tasks.js';
 import { loadRunRequest } from '../load/run-request.js';
@@ -15,6 +16,7 @@ import { stagingDirOf } from '../model/staging-dir.js';
 import { lockStagingDir, type StagingLock } from '../model/staging-lock.js';
 import { STOPPING_THE_RUN } from '../run/interrupts.js';
 import { runPostprocessors } from '../run/postprocess-stage.js';
+import { type DetachedEntry, readDetachedEntry } from '../runs/detached-entry.js';
 import type { FoundRun } from '../runs/locate.js';
 import type { CommandContext } from './context.js';
 import { printLoad } from './loaded-run.js';
@@ -45,9 +47,28 @@ export async function postprocessDetached(
   ctx: CommandContext,
   terminal: CommandContext['terminal'],
 ): Promise<RunRecord | number> {
-  const files = found.record.detached?.files;
-  if (files === undefined) return found.record;
   const { output } = ctx;
+  const byHand = 'postprocess it by hand: modelrun postprocess MODEL --postprocessor-config FILE';
+  // The files come from the entry this host kept when it submitted the run, never from
+  // run.json, which the model can rewrite to name postprocessors of its own choosing.
+  const entry = await readDetachedEntry(ctx.env, found.dir, found.record);
+  if (entry === undefined) {
+    output.error(
+      `${found.record.run_id} succeeded, but wait cannot postprocess it: what it was made from is kept only where it was submitted (modelrun's state folder there), and this one has no entry for it`,
+      `wait on the host, and as the user, that submitted it, or ${byHand}`,
+    );
+    return 2;
+  }
+  // A record saying "succeeded" is the model's word too: the engine must say so.
+  const problem = await notSucceeded(entry, found.dir, ctx.env);
+  if (problem !== undefined) {
+    output.error(
+      `${found.record.run_id} is not postprocessed: ${problem}`,
+      `check \`modelrun status ${found.dir}\``,
+    );
+    return 1;
+  }
+  const { files } = entry;
   const loaded = printLoad(
     loadRunRequest(
       {
@@ -62,7 +83,7 @@ export async function postprocessDetached(
   if (typeof loaded === 'number') {
     output.error(
       `${found.record.run_id} succeeded, but its postprocessing is still to do: the files it was made from cannot be loaded again (above)`,
-      'restore them and wait again, or postprocess it by hand: modelrun postprocess MODEL --postprocessor-config FILE',
+      `restore them and wait again, or ${byHand}`,
     );
     return loaded;
   }
@@ -128,6 +149,22 @@ export async function postprocessDetached(
     await lock?.release();
     guardian.close();
   }
+}
+
+/** Why the engine does not say the entry's job succeeded, or undefined when it does. */
+async function notSucceeded(
+  entry: DetachedEntry,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
+  const backend = findBackend(entry.backend);
+  if (backend === undefined) return `no backend type "${entry.backend}" in this modelrun`;
+  const live = await backend.handle.inspect(entry.handle, env, {
+    runId: entry.run_id,
+    stagingDir: dir,
+  });
+  if (live.state === 'ended' && live.outcome?.status === 'succeeded') return undefined;
+  return `its engine does not say it succeeded (${live.detail})`;
 }
 
 /** The staging lock, waited for while another modelrun holds it; undefined when the wait is interrupted. */

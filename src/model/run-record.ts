@@ -65,12 +65,14 @@ export interface RunRecord {
   detached?: DetachedRecord;
 }
 
-/** A run that goes on with no modelrun behind it (a Slurm job): what finishing it needs. */
+/**
+ * A run that goes on with no modelrun behind it (a Slurm job). What
+ * finishing it needs (the files to postprocess with) is kept out of the
+ * run dir, where the model cannot change it (src/runs/detached-entry.ts).
+ */
 export interface DetachedRecord {
   /** Where the engine writes the model's output, which `logs` and `wait` read. */
   logs: { stdout: string; stderr: string };
-  /** The files the run was made from, by absolute path: `wait` loads them again to postprocess. */
-  files: { model: string; backend?: string; postprocessors: string[] };
 }
 
 /** The process that runs a run: the CLI, or a program that uses the library. */
@@ -304,15 +306,7 @@ function isRunRecord(value: unknown): value is RunRecord {
 function isDetachedRecord(value: unknown): boolean {
   const text = (v: unknown) => typeof v === 'string';
   return (
-    isRecord(value) &&
-    isRecord(value.logs) &&
-    text(value.logs.stdout) &&
-    text(value.logs.stderr) &&
-    isRecord(value.files) &&
-    text(value.files.model) &&
-    (value.files.backend === undefined || text(value.files.backend)) &&
-    Array.isArray(value.files.postprocessors) &&
-    value.files.postprocessors.every(text)
+    isRecord(value) && isRecord(value.logs) && text(value.logs.stdout) && text(value.logs.stderr)
   );
 }
 

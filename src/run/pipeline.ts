@@ -11,7 +11,6 @@ import { clearCancelRequest } from '../model/cancel-request.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { archiveEarlierRun } from '../model/run-history.js';
 import {
-  type DetachedRecord,
   endRecord,
   maskRecord,
   RUN_RECORD_PATH,
@@ -89,10 +88,9 @@ export interface PipelineDeps {
   owner?: RunOwner['by'];
   /**
    * `run --detach` on a backend whose engine keeps the run alone (a Slurm
-   * job): the model is submitted and let go, and the pipeline returns. The
-   * files the run was made from go on record, for `wait` to postprocess.
+   * job): the model is submitted and let go, and the pipeline returns.
    */
-  detach?: DetachedRecord['files'];
+  detach?: boolean;
 }
 
 /** Secrets already masked throughout, so a report prints it as it is. */
@@ -152,7 +150,7 @@ export async function runPipeline(
   // An engine that cannot be used fails the run before anything is staged,
   // locked or created. Checked before the lock, which would create the dir.
   await runner.check(deps.signal);
-  if (deps.detach !== undefined) {
+  if (deps.detach === true) {
     if (runner.detach === undefined)
       throw new UsageError(
         `the ${request.backend.type} backend cannot submit a run to go on alone`,
@@ -279,8 +277,7 @@ async function runAndPostprocess(
   const { model, backend } = request;
   const stagingDir = record.staging_dir;
   const interrupted = () => deps.signal.reason as StopReason;
-  if (deps.detach !== undefined)
-    return detached(request, record, writer, deps, runner, holdings, deps.detach);
+  if (deps.detach === true) return detached(request, record, writer, deps, runner, holdings);
   let ran: Awaited<ReturnType<typeof runModel>>;
   try {
     ran = await runModel(runner, backend, record, writer, deps, holdings);
@@ -321,7 +318,6 @@ async function detached(
   deps: PipelineDeps,
   runner: BackendRunner,
   holdings: Holdings,
-  files: DetachedRecord['files'],
 ): Promise<PipelineResult> {
   let submitted: Awaited<ReturnType<typeof submitModel>>;
   try {
@@ -336,7 +332,7 @@ async function detached(
     return finish(record, 'cancelled', deps.signal.reason as StopReason, [], deps, writer);
   record.status = 'submitted';
   delete record.owner;
-  record.detached = { logs: submitted.logs, files };
+  record.detached = { logs: submitted.logs };
   if (!request.postprocess || request.postprocessors.length === 0)
     record.stages.postprocess = {
       status: 'skipped',

@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunHandle } from '../exec/guard.js';
+import { readOwnFile, replaceFile } from '../exec/link-safe.js';
+import type { RunRecord } from '../model/run-record.js';
+import { isRecord } from '../records.js';
+import { stateFolder } from './state-folder.js';
+
+/** The files a detached run was made from, by absolute path: `wait` loads them again to postprocess. */
+export interface DetachedFiles {
+  model: string;
+  backend?: string;
+  postprocessors: string[];
+}
+
+/**
+ * What finishing a detached run needs, kept where its model cannot write:
+ * in the user's state folder, not in the run dir. run.json is a file the
+ * model can change (a container mounts the run dir), so `wait` takes the
+ * files whose postprocessors it runs from here, never from the record.
+ */
+export interface DetachedEntry {
+  run_dir: string;
+  run_id: string;
+  started_at: string;
+  /** The backend type whose handle it is. */
+  backend: string;
+  handle: RunHandle;
+  files: DetachedFiles;
+}
+
+/** The state folder that holds the entries, one per run dir. */
+const FOLDER = 'detached-runs';
+
+/** The entry's file: named by the run dir's real path, so that any path to the dir finds it. */
+async function entryPath(env: NodeJS.ProcessEnv, runDir: string): Promise<string> {
+  const real = await realpath(runDir);
+  const name = createHash('sha256').update(real).digest('hex').slice(0, 32);
+  return join(
+    stateFolder(env, FOLDER, 'a detached run keeps what finishing it needs'),
+    `${name}.json`,
+  );
+}
+
+/** Keeps the entry of a run just detached, replacing that of an earlier run of the same dir. */
+export async function writeDetachedEntry(
+  env: NodeJS.ProcessEnv,
+  entry: Omit<DetachedEntry, 'run_dir'> & { run_dir: string },
+): Promise<void> {
+  const run_dir = await realpath(entry.run_dir);
+  await replaceFile(
+    await entryPath(env, run_dir),
+    `${JSON.stringify({ ...entry, run_dir }, null, 2)}\n`,
+    0o600,
+  );
+}
+
+/**
+ * The entry of the run `record` says is in `runDir`: undefined when there
+ * is none on this host (its state folder is not the one that submitted it),
+ * or when it is another run's (an earlier or later run of the dir, a record
+ * a model rewrote: its start and its handle must be the entry's).
+ */
+export async function readDetachedEntry(
+  env: NodeJS.ProcessEnv,
+  runDir: string,
+  record: Pick<RunRecord, 'started_at' | 'handle'>,
+): Promise<DetachedEntry | undefined> {
+  const path = await entryPath(env, runDir).catch(() => undefined);
+  const text = path === undefined ? undefined : await readOwnFile(path).catch(() => undefined);
+  if (text === undefined) return undefined;
+  let entry: unknown;
+  try {
+    entry = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isEntry(entry)) return undefined;
+  const real = await realpath(runDir).catch(() => undefined);
+  const sameHandle = JSON.stringify(entry.handle) === JSON.stringify(record.handle);
+  return entry.run_dir === real && entry.started_at === record.started_at && sameHandle
+    ? entry
+    : undefined;
+}
+
+function isEntry(value: unknown): value is DetachedEntry {
+  const text = (v: unknown) => typeof v === 'string';
+  return (
+    isRecord(value) &&
+    text(value.run_dir) &&
+    text(value.run_id) &&
+    text(value.started_at) &&
+    text(value.backend) &&
+    isRecord(value.handle) &&
+    text(value.handle.kind) &&
+    isRecord(value.files) &&
+    text(value.files.model) &&
+    (value.files.backend === undefined || text(value.files.backend)) &&
+    Array.isArray(value.files.postprocessors) &&
+    value.files.postprocessors.every(text)
+  );
+}
