@@ -102,17 +102,30 @@ describe.skipIf(missing !== undefined)(
       expect(left).toEqual([]);
     }, 60_000);
 
-    it("stops no container that does not carry the run's id, whatever run.json names", async () => {
-      const name = uniqueId('not-the-runs');
+    it.each([
+      [
+        "another run's id",
+        (_runId: string, _dir: string) => ({ 'modelrun.run_id': 'someone-else' }),
+      ],
+      [
+        'the same run id, started for another run dir (a copy of a live run dir holds the same handle)',
+        (runId: string, _dir: string) => ({
+          'modelrun.run_id': runId,
+          'modelrun.staging_dir': tree.path('simulations', 'the-original'),
+        }),
+      ],
+    ])('stops no container with %s, whatever run.json names', async (_what, labels) => {
+      const runId = uniqueId('forged');
+      const dir = tree.path('simulations', runId);
       const stranger = await docker.createContainer({
-        name,
+        name: uniqueId('not-the-runs'),
         Image: 'modelrun-test/busybox',
         Cmd: ['sleep', '120'],
+        Labels: labels(runId, dir),
       });
       await stranger.start();
       try {
-        const runId = uniqueId('forged');
-        writeForged(tree.path('simulations', runId), {
+        writeForged(dir, {
           run_id: runId,
           backend: { type: 'docker', config: { type: 'docker' } },
           handle: {
@@ -124,7 +137,9 @@ describe.skipIf(missing !== undefined)(
         });
         const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
         expect(cancelled.code).toBe(1);
-        expect(cancelled.stderr).toContain(`does not carry the label modelrun.run_id=${runId}`);
+        expect(cancelled.stderr).toContain(
+          `does not carry the labels modelrun.run_id=${runId} and modelrun.staging_dir of ${dir}`,
+        );
         expect((await stranger.inspect()).State.Running).toBe(true);
       } finally {
         await stranger.remove({ force: true });

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import type { HandleOps, HandleOwner, LiveState } from '../../exec/guard.js';
 import { isEngineAddress } from './docker-host.js';
 import type { DockerContainerTask } from './docker-undo.js';
@@ -19,7 +20,7 @@ export const dockerContainerHandle: HandleOps<DockerContainerTask> = {
   async inspect(handle, env, run) {
     const found = await inspectContainer(handle, env);
     if (found.kind === 'answer') return found.state;
-    if (found.labels[LABELS.runId] !== run.runId) return notTheRuns(handle, run);
+    if (!isTheRuns(found.labels, run)) return notTheRuns(handle, run);
     return containerState(handle.id.slice(0, 12), found.info);
   },
   async cancel(handle, env, run) {
@@ -28,8 +29,8 @@ export const dockerContainerHandle: HandleOps<DockerContainerTask> = {
       if (found.state.state === 'gone') return;
       throw new Error(found.state.detail);
     }
-    // Only a container modelrun started for this run: the label says so.
-    if (found.labels[LABELS.runId] !== run.runId) throw new Error(notTheRuns(handle, run).detail);
+    // Only a container modelrun started for this run: the labels say so.
+    if (!isTheRuns(found.labels, run)) throw new Error(notTheRuns(handle, run).detail);
     const api = await import('./docker-engine-api.js');
     const address = api.engineAddress({ ...env, DOCKER_HOST: handle.engine });
     // The engine sends SIGTERM, then SIGKILL after the grace, and answers once the container has stopped.
@@ -95,10 +96,30 @@ async function inspectContainer(
   return { kind: 'container', info: info as { State?: EngineState }, labels };
 }
 
+/**
+ * The container modelrun started for this run, in this run dir: its run id
+ * label, and its staging dir label naming the same folder, whatever links
+ * lead to it. A copy of a run dir holds the same run.json, and so the same
+ * handle, but is not the folder the container was started for.
+ */
+function isTheRuns(labels: Record<string, unknown>, run: HandleOwner): boolean {
+  if (labels[LABELS.runId] !== run.runId) return false;
+  const dir = labels[LABELS.stagingDir];
+  if (typeof dir !== 'string') return false;
+  const real = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return path;
+    }
+  };
+  return real(dir) === real(run.stagingDir);
+}
+
 function notTheRuns(handle: DockerContainerTask, run: HandleOwner): LiveState {
   return {
     state: 'unknown',
-    detail: `container ${handle.id.slice(0, 12)} does not carry the label ${LABELS.runId}=${run.runId}: it is not this run's, and is left alone`,
+    detail: `container ${handle.id.slice(0, 12)} does not carry the labels ${LABELS.runId}=${run.runId} and ${LABELS.stagingDir} of ${run.stagingDir}: it is not this run's, and is left alone`,
   };
 }
 
