@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -167,6 +167,14 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
         status: 'submitted',
         stages: { postprocess: { status: 'pending' } },
       });
+
+      // A copy of the run dir names the same job, which is not the copy's: it keeps nothing from a run there.
+      const copyId = `${runId}-copy`;
+      cpSync(runDir(runId), runDir(copyId), { recursive: true });
+      const copied = await runInProcess(['generate', writeModel(copyId, 'true')], {
+        cwd: tree.root,
+      });
+      expect(copied.code).toBe(0);
 
       const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
       expect(cancelled.code).toBe(0);

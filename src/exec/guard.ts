@@ -52,6 +52,8 @@ export interface LiveState {
   exitCode?: number;
   /** The signal that ended it, when one did (SIGTERM, SIGKILL). */
   signal?: string;
+  /** What the handle names is shown not to be this run's (a copied run dir, a rewritten record): it says nothing of the run. */
+  notTheRuns?: true;
   /** How the run ended and when, when the engine can tell: what a run no modelrun follows is recorded with. */
   outcome?: { status: 'succeeded' | 'failed' | 'timed_out' | 'cancelled'; endedAt: Date };
 }

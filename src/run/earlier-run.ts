@@ -20,11 +20,12 @@ export async function refuseWhileEarlierRuns(
   const view = await viewRun({ dir: stagingDir, record }, env);
   const live = view.live;
   if (!isUnderway(view.record) || live === undefined) return;
-  if (live.state === 'ended' || live.state === 'gone') return;
+  // Ended, or a handle shown to be another run's (a copied run dir): nothing of this run runs on.
+  if (live.state === 'ended' || live.state === 'gone' || live.notTheRuns === true) return;
   throw new RunFailedError(
     `${stagingDir} holds run ${record.run_id}, which has not ended (${live.detail})`,
     {
-      hint: `wait for it (modelrun wait ${stagingDir}), stop it (modelrun cancel ${stagingDir}), or give this run another run_id`,
+      hint: `wait for it (modelrun wait ${stagingDir}), stop it (modelrun cancel ${stagingDir}), or give this run another run_id; should its engine be gone for good, move ${join(stagingDir, RUN_RECORD_PATH)} aside`,
     },
   );
 }

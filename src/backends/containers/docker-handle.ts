@@ -119,6 +119,7 @@ function isTheRuns(labels: Record<string, unknown>, run: HandleOwner): boolean {
 function notTheRuns(handle: DockerContainerTask, run: HandleOwner): LiveState {
   return {
     state: 'unknown',
+    notTheRuns: true,
     detail: `container ${handle.id.slice(0, 12)} does not carry the labels ${LABELS.runId}=${run.runId} and ${LABELS.stagingDir} of ${run.stagingDir}: it is not this run's, and is left alone`,
   };
 }

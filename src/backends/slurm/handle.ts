@@ -62,7 +62,8 @@ export const slurmJobHandle: HandleOps<SlurmJobTask> = {
         outcome: { status: kept.exitCode === 0 ? 'succeeded' : 'failed', endedAt: kept.at },
       };
     }
-    if (!isTheRuns(job, run)) return { state: 'unknown', detail: notTheRuns(handle, run) };
+    if (!isTheRuns(job, run))
+      return { state: 'unknown', notTheRuns: true, detail: notTheRuns(handle, run) };
     const reason = job.reason === undefined ? '' : ` (${job.reason})`;
     const where = job.nodes === undefined ? '' : ` on ${job.nodes}`;
     const detail = `job ${handle.id} ${job.state}${job.state === 'PENDING' ? reason : where}`;
