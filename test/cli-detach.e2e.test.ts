@@ -81,7 +81,11 @@ describe('a detached run', () => {
   }, 60_000);
 
   it('goes on when a wait is killed, and another wait follows it to its end', async () => {
-    tree.write('fail.yml', 'run_id: fail\ncommand: "echo started; sleep 2; echo bye; exit 5"\n');
+    // The model says bye once the test says go: after the second wait has begun, however slow its start.
+    tree.write(
+      'fail.yml',
+      'run_id: fail\ncommand: "echo started; while [ ! -e go ]; do sleep 0.1; done; echo bye; exit 5"\n',
+    );
     expect(
       (await runModelrun(['run', 'fail.yml', '--detach'], { cwd: tree.root, env: env() })).code,
     ).toBe(0);
@@ -91,10 +95,20 @@ describe('a detached run', () => {
     });
     await waitFor(() => isRunning(killed.pid ?? 0), 5000);
     killed.kill('SIGKILL');
-    const waited = await runModelrun(['wait', 'fail'], { cwd: tree.root });
-    expect(waited.code).toBe(1);
-    expect(waited.stdout).toBe('bye\n');
-    expect(waited.stderr).toContain('fail failed (exit code 5)');
+    const second = spawn(process.execPath, [BIN, 'wait', 'fail'], {
+      cwd: tree.root,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    second.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    second.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    const code = new Promise<number | null>((resolve) => second.on('close', resolve));
+    expect(await waitFor(() => stderr.includes('waiting for fail'), 20_000)).toBe(true);
+    tree.write('simulations/fail/go', '');
+    expect(await code).toBe(1);
+    expect(stdout).toBe('bye\n');
+    expect(stderr).toContain('fail failed (exit code 5)');
   }, 60_000);
 
   it('is reported truthfully once its supervisor was killed, and cancel leaves nothing running', async () => {

@@ -358,6 +358,14 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
         status: 'succeeded',
         stages: { postprocess: { status: 'pending' } },
       });
+      // A new run in its place says what is lost.
+      const again = await runModelrun(['run', model, '--backend-config', 'slurm.yml'], {
+        cwd: tree.root,
+      });
+      expect(again.code).toBe(0);
+      expect(again.stderr).toContain(
+        `the earlier run ${runId} in ${runDir(runId)} succeeded but was never postprocessed`,
+      );
     },
     clusterTimeout(30_000),
   );

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { RunFailedError } from '../errors.js';
-import { isUnderway, RUN_RECORD_PATH, readRunRecord } from '../model/run-record.js';
+import { isUnderway, RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../model/run-record.js';
 import { viewRun } from '../runs/live.js';
 
 /**
@@ -17,6 +17,27 @@ export async function refuseWhileEarlierRuns(
 ): Promise<void> {
   const record = await readRunRecord(join(stagingDir, RUN_RECORD_PATH));
   if (record === undefined || !isUnderway(record)) return;
+  await refuseWhileRunning(stagingDir, record, env);
+}
+
+/**
+ * What a new run in `stagingDir` must say of the earlier one before it
+ * moves it to the history: a detached run that succeeded and was never
+ * postprocessed (nobody waited for it) loses its postprocessing, which the
+ * user should hear of. Undefined when there is nothing to say.
+ */
+export async function unfinishedEarlierRun(stagingDir: string): Promise<string | undefined> {
+  const record = await readRunRecord(join(stagingDir, RUN_RECORD_PATH));
+  if (record?.detached === undefined || record.status !== 'succeeded') return undefined;
+  if (record.stages.postprocess.status !== 'pending') return undefined;
+  return `the earlier run ${record.run_id} in ${stagingDir} succeeded but was never postprocessed (nobody waited for it); this run replaces it, so its postprocessing will not be done`;
+}
+
+async function refuseWhileRunning(
+  stagingDir: string,
+  record: RunRecord,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
   const view = await viewRun({ dir: stagingDir, record }, env);
   const live = view.live;
   if (!isUnderway(view.record) || live === undefined) return;

@@ -25,7 +25,7 @@ import type { PostprocessorConfig } from '../postprocess/types.js';
 import { maskSecretKeys, type Redactor } from '../secrets.js';
 import { watchCancelRequests } from './cancel-watch.js';
 import type { Cleanup } from './cleanup.js';
-import { refuseWhileEarlierRuns } from './earlier-run.js';
+import { refuseWhileEarlierRuns, unfinishedEarlierRun } from './earlier-run.js';
 import { assertStaged, generate } from './generate-stage.js';
 import { Holdings, handlersFor } from './holdings.js';
 import { runModel, submitModel } from './model-stage.js';
@@ -240,6 +240,8 @@ async function stages(
   const interrupted = () => deps.signal.reason as StopReason;
 
   await refuseWhileEarlierRuns(stagingDir, deps.env);
+  const unfinished = await unfinishedEarlierRun(stagingDir);
+  if (unfinished !== undefined) deps.status(`warning: ${unfinished}`);
   // An earlier run's record and logs move to the history, where they are
   // neither overwritten nor counted among this run's outputs.
   const emptied = plan.empty !== undefined;
