@@ -1,4 +1,4 @@
-import { rmSync, symlinkSync, utimesSync } from 'node:fs';
+import { rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -71,6 +71,15 @@ describe('a run looked at from another shell', () => {
       stream: 'stdout',
       path: join(stagingDir('count'), 'logs', 'stdout.log'),
       text: '4\n5\n',
+    });
+    // Bytes that are not UTF-8 come whole, in base64.
+    writeFileSync(
+      join(stagingDir('count'), 'logs', 'stdout.log'),
+      Buffer.from([0x6f, 0x6b, 0xff, 0xfe]),
+    );
+    const raw = await runInProcess(['logs', 'count', '--json'], { cwd: tree.root });
+    expect(JSON.parse(raw.stdout)).toMatchObject({
+      base64: Buffer.from([0x6f, 0x6b, 0xff, 0xfe]).toString('base64'),
     });
     const both = await runInProcess(['logs', 'count', '-f', '--json'], { cwd: tree.root });
     expect(both.code).toBe(2);

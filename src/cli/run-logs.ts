@@ -11,7 +11,7 @@ import type { CommandContext } from './context.js';
 const FOLLOW_POLL_MS = 250;
 
 /** The most of a log that --json prints, all of it held in memory as one string. */
-const JSON_LOG_LIMIT = 64 * 2 ** 20;
+const JSON_LOG_LIMIT = 16 * 2 ** 20;
 
 /** Prints a run's log, or follows it until the run ends. */
 export async function runLogs(
@@ -57,7 +57,7 @@ export async function runLogs(
         run_id: found.record.run_id,
         stream,
         path,
-        text: Buffer.concat(chunks).toString('utf8'),
+        ...logText(Buffer.concat(chunks)),
       };
       output.maskedRaw(`${JSON.stringify(shown, null, 2)}\n`);
       return 0;
@@ -78,6 +78,18 @@ export async function runLogs(
     await file.close();
   }
   return 0;
+}
+
+/**
+ * A log's bytes for JSON: as `text` when they are UTF-8, else as `base64`,
+ * so that no byte is changed on the way (a model may write any).
+ */
+function logText(bytes: Buffer): { text: string } | { base64: string } {
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    return { base64: bytes.toString('base64') };
+  }
 }
 
 /** The log once it can be opened, or undefined once the run has ended without one. */
