@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, runInProcess, runModelrun } from './helpers/cli.js';
+import { BIN, runInProcess, runModelrun, startModelrun } from './helpers/cli.js';
 import { guardianOf, isRunning, waitFor, waitUntilGone } from './helpers/processes.js';
 import { readRunRecord } from './helpers/run-record.js';
 import { treeForEachTest } from './helpers/tree.js';
@@ -95,20 +95,17 @@ describe('a detached run', () => {
     });
     await waitFor(() => isRunning(killed.pid ?? 0), 5000);
     killed.kill('SIGKILL');
-    const second = spawn(process.execPath, [BIN, 'wait', 'fail'], {
+    const second = await startModelrun(['wait', 'fail'], {
       cwd: tree.root,
-      env: { ...process.env, NO_COLOR: '1' },
+      marker: 'waiting for fail',
+      markerOn: 'stderr',
+      waitMs: 20_000,
     });
-    let stdout = '';
-    let stderr = '';
-    second.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    second.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    const code = new Promise<number | null>((resolve) => second.on('close', resolve));
-    expect(await waitFor(() => stderr.includes('waiting for fail'), 20_000)).toBe(true);
+    expect(second.output().stderr).toContain('waiting for fail');
     tree.write('simulations/fail/go', '');
-    expect(await code).toBe(1);
-    expect(stdout).toBe('bye\n');
-    expect(stderr).toContain('fail failed (exit code 5)');
+    expect(await second.exited).toBe(1);
+    expect(second.output().stdout).toBe('bye\n');
+    expect(second.output().stderr).toContain('fail failed (exit code 5)');
   }, 60_000);
 
   it('is reported truthfully once its supervisor was killed, and cancel leaves nothing running', async () => {

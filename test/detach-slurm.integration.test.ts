@@ -3,7 +3,7 @@ import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, runInProcess, runModelrun } from './helpers/cli.js';
+import { BIN, runInProcess, runModelrun, startModelrun } from './helpers/cli.js';
 import { detachAndHangUp as hangUpAfterDetach } from './helpers/detach.js';
 import { reportMissingEngine, slurmUnavailable } from './helpers/engines.js';
 import { waitFor } from './helpers/processes.js';
@@ -38,6 +38,16 @@ afterAll(() => {
 /** `run ARGS --detach` in the test's tree, then its session hung up on (see detachAndHangUp). */
 const detachAndHangUp = (args: string[]) => hangUpAfterDetach(args, { cwd: tree.root });
 
+/** Detaches `model` on the `backend` config, with the postprocessor config `post` when given. */
+function detachOn(backend: string, model: string, post?: string) {
+  return detachAndHangUp([
+    model,
+    '--backend-config',
+    backend,
+    ...(post === undefined ? [] : ['--postprocessor-config', post]),
+  ]);
+}
+
 function writeModel(runId: string, command: string, more = ''): string {
   const file = `${runId}.yml`;
   tree.write(file, `run_id: ${runId}\ncommand: ${JSON.stringify(command)}\n${more}`);
@@ -50,13 +60,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
     async () => {
       const runId = uniqueId('detached');
       const model = writeModel(runId, 'echo started; sleep 2; echo done; echo careful >&2');
-      const detached = await detachAndHangUp([
-        model,
-        '--backend-config',
-        'slurm.yml',
-        '--postprocessor-config',
-        'post.yml',
-      ]);
+      const detached = await detachOn('slurm.yml', model, 'post.yml');
       expect(detached).toMatchObject({ code: 0, leftBehind: false });
       expect(detached.stdout).toMatch(new RegExp(`^detached ${runId} on slurm\\n`));
       expect(detached.stdout).toMatch(/ {2}handle {4}slurm job \d+\n/);
@@ -115,7 +119,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
         'echo trying; exit 4',
         'postprocess:\n  - type: command\n    command: "touch post.txt"\n',
       );
-      const detached = await detachAndHangUp([model, '--backend-config', 'slurm.yml']);
+      const detached = await detachOn('slurm.yml', model);
       expect(detached.code).toBe(0);
       const waited = await runModelrun(['wait', runId], { cwd: tree.root });
       expect(waited.code).toBe(1);
@@ -133,13 +137,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
   it('while PENDING keeps its staging dir from a new run, holds its timeout as its time limit, and is cancelled from another process', async () => {
     const runId = uniqueId('detached-held');
     const model = writeModel(runId, 'echo never');
-    const detached = await detachAndHangUp([
-      model,
-      '--backend-config',
-      'held.yml',
-      '--postprocessor-config',
-      'post.yml',
-    ]);
+    const detached = await detachOn('held.yml', model, 'post.yml');
     expect(detached.code).toBe(0);
     const jobId = String((readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id);
     try {
@@ -191,7 +189,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
     async () => {
       const runId = uniqueId('detached-done');
       const model = writeModel(runId, 'echo done');
-      expect((await detachAndHangUp([model, '--backend-config', 'slurm.yml'])).code).toBe(0);
+      expect((await detachOn('slurm.yml', model)).code).toBe(0);
       const jobId = String((readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id);
       await waitFor(() => ['COMPLETED', undefined].includes(slurmJob(jobId).JobState), QUEUE_MS);
       const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
@@ -205,7 +203,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
   it('cancelled by hand with scancel is recorded failed, with the time Slurm ended it', async () => {
     const runId = uniqueId('detached-scancelled');
     const model = writeModel(runId, 'echo never');
-    expect((await detachAndHangUp([model, '--backend-config', 'held.yml'])).code).toBe(0);
+    expect((await detachOn('held.yml', model)).code).toBe(0);
     const jobId = String((readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id);
     execFileSync('scancel', [jobId]);
     const cancelledAt = Date.now();
@@ -224,7 +222,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
     async () => {
       const runId = uniqueId('detached-killed');
       const model = writeModel(runId, 'kill -9 $$');
-      expect((await detachAndHangUp([model, '--backend-config', 'slurm.yml'])).code).toBe(0);
+      expect((await detachOn('slurm.yml', model)).code).toBe(0);
       const waited = await runModelrun(['wait', runId], { cwd: tree.root });
       expect(waited.code).toBe(1);
       expect(readRunRecord(runDir(runId))).toMatchObject({
@@ -242,22 +240,19 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       const runId = uniqueId('detached-interrupted');
       tree.write('slow-post.yml', 'type: command\ncommand: "sleep 5; echo once >> post.txt"\n');
       const model = writeModel(runId, 'true');
-      const args = [
-        model,
-        '--backend-config',
-        'slurm.yml',
-        '--postprocessor-config',
-        'slow-post.yml',
-      ];
-      expect((await detachAndHangUp(args)).code).toBe(0);
-      const waiting = spawn(process.execPath, [BIN, 'wait', runId], { cwd: tree.root });
-      let stderr = '';
-      waiting.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-      const exited = new Promise<number | null>((resolve) => waiting.on('close', resolve));
-      expect(await waitFor(() => stderr.includes(`postprocessing ${runId}`), QUEUE_MS)).toBe(true);
-      waiting.kill('SIGINT');
-      expect(await exited).toBe(130);
-      expect(stderr).toContain(`the postprocessing of ${runId} was interrupted; it is still to do`);
+      expect((await detachOn('slurm.yml', model, 'slow-post.yml')).code).toBe(0);
+      const waiting = await startModelrun(['wait', runId], {
+        cwd: tree.root,
+        marker: `postprocessing ${runId}`,
+        markerOn: 'stderr',
+        waitMs: QUEUE_MS,
+      });
+      expect(waiting.output().stderr).toContain(`postprocessing ${runId}`);
+      waiting.child.kill('SIGINT');
+      expect(await waiting.exited).toBe(130);
+      expect(waiting.output().stderr).toContain(
+        `the postprocessing of ${runId} was interrupted; it is still to do`,
+      );
       expect(readRunRecord(runDir(runId))).toMatchObject({
         stages: { postprocess: { status: 'pending' } },
       });
@@ -273,14 +268,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       const runId = uniqueId('detached-json');
       tree.write('loud-post.yml', 'type: command\ncommand: "echo from the postprocessor"\n');
       const model = writeModel(runId, 'echo from the model');
-      const args = [
-        model,
-        '--backend-config',
-        'slurm.yml',
-        '--postprocessor-config',
-        'loud-post.yml',
-      ];
-      expect((await detachAndHangUp(args)).code).toBe(0);
+      expect((await detachOn('slurm.yml', model, 'loud-post.yml')).code).toBe(0);
       const waited = await runModelrun(['wait', runId, '--json'], { cwd: tree.root });
       expect(waited.code).toBe(0);
       expect(JSON.parse(waited.stdout)).toMatchObject({ run_id: runId, status: 'succeeded' });
@@ -307,8 +295,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
         ].join('\n'),
       );
       const model = writeModel(runId, 'python3 forge.py', 'template: ./tpl\n');
-      const args = [model, '--backend-config', 'slurm.yml', '--postprocessor-config', 'post.yml'];
-      expect((await detachAndHangUp(args)).code).toBe(0);
+      expect((await detachOn('slurm.yml', model, 'post.yml')).code).toBe(0);
       expect((await runModelrun(['wait', runId], { cwd: tree.root })).code).toBe(0);
       expect(existsSync(tree.path('pwned.txt'))).toBe(false);
       expect(readFileSync(join(runDir(runId), 'post.txt'), 'utf8')).toBe('once\n');
@@ -321,8 +308,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
     async () => {
       const runId = uniqueId('detached-elsewhere');
       const model = writeModel(runId, 'true');
-      const args = [model, '--backend-config', 'slurm.yml', '--postprocessor-config', 'post.yml'];
-      expect((await detachAndHangUp(args)).code).toBe(0);
+      expect((await detachOn('slurm.yml', model, 'post.yml')).code).toBe(0);
       const waited = await runModelrun(['wait', runId], {
         cwd: tree.root,
         env: { XDG_STATE_HOME: tree.path('other-host-state') },
@@ -340,14 +326,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       const runId = uniqueId('detached-lost-post');
       tree.write('lost-post.yml', 'type: command\ncommand: "echo once >> post.txt"\n');
       const model = writeModel(runId, 'true');
-      const args = [
-        model,
-        '--backend-config',
-        'slurm.yml',
-        '--postprocessor-config',
-        'lost-post.yml',
-      ];
-      expect((await detachAndHangUp(args)).code).toBe(0);
+      expect((await detachOn('slurm.yml', model, 'lost-post.yml')).code).toBe(0);
       rmSync(tree.path('lost-post.yml'));
       const waited = await runModelrun(['wait', runId], { cwd: tree.root });
       expect(waited.code).toBe(2);

@@ -10,43 +10,39 @@ import { viewRun } from '../runs/live.js';
  * over its inputs as it reads them, and `generate` or `postprocess` would
  * change or read a run dir whose model is not done with it. One that has
  * ended is recorded so, and its record moves to the history as any other.
+ * Gives the earlier run's record as it stands then, once read.
  */
 export async function refuseWhileEarlierRuns(
   stagingDir: string,
   env: NodeJS.ProcessEnv,
-): Promise<void> {
+): Promise<RunRecord | undefined> {
   const record = await readRunRecord(join(stagingDir, RUN_RECORD_PATH));
-  if (record === undefined || !isUnderway(record)) return;
-  await refuseWhileRunning(stagingDir, record, env);
-}
-
-/**
- * What a new run in `stagingDir` must say of the earlier one before it
- * moves it to the history: a detached run that succeeded and was never
- * postprocessed (nobody waited for it) loses its postprocessing, which the
- * user should hear of. Undefined when there is nothing to say.
- */
-export async function unfinishedEarlierRun(stagingDir: string): Promise<string | undefined> {
-  const record = await readRunRecord(join(stagingDir, RUN_RECORD_PATH));
-  if (record?.detached === undefined || record.status !== 'succeeded') return undefined;
-  if (record.stages.postprocess.status !== 'pending') return undefined;
-  return `the earlier run ${record.run_id} in ${stagingDir} succeeded but was never postprocessed (nobody waited for it); this run replaces it, so its postprocessing will not be done`;
-}
-
-async function refuseWhileRunning(
-  stagingDir: string,
-  record: RunRecord,
-  env: NodeJS.ProcessEnv,
-): Promise<void> {
+  if (record === undefined || !isUnderway(record)) return record;
   const view = await viewRun({ dir: stagingDir, record }, env);
   const live = view.live;
-  if (!isUnderway(view.record) || live === undefined) return;
+  if (!isUnderway(view.record) || live === undefined) return view.record;
   // Ended, or a handle shown to be another run's (a copied run dir): nothing of this run runs on.
-  if (live.state === 'ended' || live.state === 'gone' || live.notTheRuns === true) return;
+  if (live.state === 'ended' || live.state === 'gone' || live.notTheRuns === true)
+    return view.record;
   throw new RunFailedError(
     `${stagingDir} holds run ${record.run_id}, which has not ended (${live.detail})`,
     {
       hint: `wait for it (modelrun wait ${stagingDir}), stop it (modelrun cancel ${stagingDir}), or give this run another run_id; should its engine be gone for good, move ${join(stagingDir, RUN_RECORD_PATH)} aside`,
     },
   );
+}
+
+/**
+ * What a new run must say of the earlier one (`record`) before it moves it
+ * to the history: a detached run that succeeded and was never postprocessed
+ * (nobody waited for it) loses its postprocessing, which the user should
+ * hear of. Undefined when there is nothing to say.
+ */
+export function unfinishedEarlierRun(
+  record: RunRecord | undefined,
+  stagingDir: string,
+): string | undefined {
+  if (record?.detached === undefined || record.status !== 'succeeded') return undefined;
+  if (record.stages.postprocess.status !== 'pending') return undefined;
+  return `the earlier run ${record.run_id} in ${stagingDir} succeeded but was never postprocessed (nobody waited for it); this run replaces it, so its postprocessing will not be done`;
 }

@@ -40,9 +40,10 @@ function recorded(run = record()): [RunRecord, RecordWriter] {
   return [run, new RecordWriter(run, new Redactor())];
 }
 
-function deps(timeoutMs: number | undefined): PipelineDeps {
+/** A pipeline's dependencies for a run with this timeout, and what the run holds. */
+function deps(timeoutMs: number | undefined): [PipelineDeps, Holdings] {
   const interrupts = new Interrupts();
-  return {
+  const pipeline: PipelineDeps = {
     env: {},
     home: dir,
     terminal: { stdout: new PassThrough(), stderr: new PassThrough() },
@@ -52,6 +53,7 @@ function deps(timeoutMs: number | undefined): PipelineDeps {
     redactor: new Redactor(),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
   };
+  return [pipeline, new Holdings(new Map())];
 }
 
 /** A runner whose model waits `queuedMs` (reporting it), then runs `runMs` unless stopped. */
@@ -102,26 +104,14 @@ describe('the run timeout', () => {
   it('does not count the time a runner reports it waits for resources', async () => {
     dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
     const { fake } = runner({ queuedMs: 600, runMs: 50, reports: true });
-    const result = await runModel(
-      fake,
-      backend(),
-      ...recorded(),
-      deps(300),
-      new Holdings(new Map()),
-    );
+    const result = await runModel(fake, backend(), ...recorded(), ...deps(300));
     expect(result.status).toBe('succeeded');
   });
 
   it('counts from when the runner reports the model started', async () => {
     dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
     const { fake, seen } = runner({ queuedMs: 400, runMs: 5000, reports: true });
-    const result = await runModel(
-      fake,
-      backend(),
-      ...recorded(),
-      deps(300),
-      new Holdings(new Map()),
-    );
+    const result = await runModel(fake, backend(), ...recorded(), ...deps(300));
     expect(result).toMatchObject({ status: 'timed_out', stop: { kind: 'timeout', seconds: 0.3 } });
     expect(seen.stoppedAfterStartMs).toBeGreaterThanOrEqual(250);
   });
@@ -130,13 +120,7 @@ describe('the run timeout', () => {
     dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
     const { fake, seen } = runner({ queuedMs: 0, runMs: 3000, reports: true, reportsEveryMs: 100 });
     // Before, each report restarted the clock, and it never ran out.
-    const result = await runModel(
-      fake,
-      backend(),
-      ...recorded(),
-      deps(300),
-      new Holdings(new Map()),
-    );
+    const result = await runModel(fake, backend(), ...recorded(), ...deps(300));
     expect(result.status).toBe('timed_out');
     expect(seen.stoppedAfterStartMs).toBeLessThan(1000);
   });
@@ -144,13 +128,7 @@ describe('the run timeout', () => {
   it('counts from the start for a runner that reports nothing', async () => {
     dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
     const { fake, seen } = runner({ queuedMs: 200, runMs: 5000, reports: false });
-    const result = await runModel(
-      fake,
-      backend(),
-      ...recorded(),
-      deps(300),
-      new Holdings(new Map()),
-    );
+    const result = await runModel(fake, backend(), ...recorded(), ...deps(300));
     expect(result.status).toBe('timed_out');
     expect(seen.stoppedAfterStartMs).toBeLessThan(250);
   });
@@ -158,10 +136,9 @@ describe('the run timeout', () => {
   it('never fires when the backend has no timeout', async () => {
     dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
     const { fake } = runner({ queuedMs: 0, runMs: 100, reports: true });
-    expect(
-      (await runModel(fake, backend(), ...recorded(), deps(undefined), new Holdings(new Map())))
-        .status,
-    ).toBe('succeeded');
+    expect((await runModel(fake, backend(), ...recorded(), ...deps(undefined))).status).toBe(
+      'succeeded',
+    );
   });
 
   it("records a run a backend's own time limit ended as timed out, with the backend's reason", async () => {
@@ -172,13 +149,7 @@ describe('the run timeout', () => {
       { exitCode: null, signal: 'SIGTERM', reason: limit, timedOut: true },
     );
     const run = record();
-    const result = await runModel(
-      fake,
-      backend(3600),
-      ...recorded(run),
-      deps(undefined),
-      new Holdings(new Map()),
-    );
+    const result = await runModel(fake, backend(3600), ...recorded(run), ...deps(undefined));
     expect(result.status).toBe('timed_out');
     expect(run).toMatchObject({ exit_code: null, signal: 'SIGTERM', reason: limit });
     expect(run.stages.run).toMatchObject({ status: 'failed', detail: limit });
@@ -207,13 +178,7 @@ describe('the record while the model runs', () => {
       },
       stop: async () => {},
     };
-    const result = await runModel(
-      fake,
-      backend(),
-      ...recorded(),
-      deps(undefined),
-      new Holdings(new Map()),
-    );
+    const result = await runModel(fake, backend(), ...recorded(), ...deps(undefined));
     expect(result.status).toBe('succeeded');
     expect(seen.map((r) => [r?.status, r?.handle])).toEqual([
       ['submitted', { kind: 'test-job', id: '42' }],

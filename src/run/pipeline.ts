@@ -17,6 +17,7 @@ import {
   type RunOwner,
   type RunRecord,
   type RunStatus,
+  type StageRecord,
 } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { hostFacts } from '../model/template-context.js';
@@ -239,8 +240,8 @@ async function stages(
   const stagingDir = record.staging_dir;
   const interrupted = () => deps.signal.reason as StopReason;
 
-  await refuseWhileEarlierRuns(stagingDir, deps.env);
-  const unfinished = await unfinishedEarlierRun(stagingDir);
+  const previous = await refuseWhileEarlierRuns(stagingDir, deps.env);
+  const unfinished = unfinishedEarlierRun(previous, stagingDir);
   if (unfinished !== undefined) deps.status(`warning: ${unfinished}`);
   // An earlier run's record and logs move to the history, where they are
   // neither overwritten nor counted among this run's outputs.
@@ -261,7 +262,9 @@ async function stages(
   // Should modelrun die from here on, its guardian marks the run as failed on record.
   const unguard = deps.guard?.({ kind: 'run-record', path: join(stagingDir, RUN_RECORD_PATH) });
   try {
-    return await runAndPostprocess(request, record, writer, deps, runner, holdings);
+    return deps.detach === true
+      ? await detached(request, record, writer, deps, runner, holdings)
+      : await runAndPostprocess(request, record, writer, deps, runner, holdings);
   } finally {
     unguard?.();
   }
@@ -279,7 +282,6 @@ async function runAndPostprocess(
   const { model, backend } = request;
   const stagingDir = record.staging_dir;
   const interrupted = () => deps.signal.reason as StopReason;
-  if (deps.detach === true) return detached(request, record, writer, deps, runner, holdings);
   let ran: Awaited<ReturnType<typeof runModel>>;
   try {
     ran = await runModel(runner, backend, record, writer, deps, holdings);
@@ -292,11 +294,9 @@ async function runAndPostprocess(
   if (ran.status !== 'succeeded')
     return finish(record, ran.status, ran.stop, ran.stderrTail, deps, writer);
 
-  if (!request.postprocess || request.postprocessors.length === 0) {
-    record.stages.postprocess = {
-      status: 'skipped',
-      detail: request.postprocess ? 'none configured' : '--no-postprocess',
-    };
+  const skipped = skippedPostprocessing(request);
+  if (skipped !== undefined) {
+    record.stages.postprocess = skipped;
     return finish(record, 'succeeded', undefined, ran.stderrTail, deps, writer);
   }
   const post = await runPostprocessors(request.postprocessors, { model, stagingDir }, deps);
@@ -335,13 +335,18 @@ async function detached(
   record.status = 'submitted';
   delete record.owner;
   record.detached = { logs: submitted.logs };
-  if (!request.postprocess || request.postprocessors.length === 0)
-    record.stages.postprocess = {
-      status: 'skipped',
-      detail: request.postprocess ? 'none configured' : '--no-postprocess',
-    };
+  record.stages.postprocess = skippedPostprocessing(request) ?? record.stages.postprocess;
   await writer.write();
   return { record: maskRecord(record, deps.redactor), exitCode: 0, stderrTail: [] };
+}
+
+/** The postprocess stage of a run that has none to run (none configured, or --no-postprocess); undefined when it has. */
+function skippedPostprocessing(request: RunRequest): StageRecord | undefined {
+  if (request.postprocess && request.postprocessors.length > 0) return undefined;
+  return {
+    status: 'skipped',
+    detail: request.postprocess ? 'none configured' : '--no-postprocess',
+  };
 }
 
 function newRecord(request: RunRequest, stagingDir: string, by: RunOwner['by']): RunRecord {

@@ -87,7 +87,7 @@ export async function runInProcess(
  */
 export async function startModelrun(
   args: string[],
-  options: { cwd: string; marker?: string; waitMs?: number },
+  options: { cwd: string; marker?: string; waitMs?: number; markerOn?: 'stdout' | 'stderr' },
 ) {
   const { setTimeout: sleep } = await import('node:timers/promises');
   const child = spawn(process.execPath, [BIN, ...args], {
@@ -101,6 +101,7 @@ export async function startModelrun(
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const marker = options.marker ?? 'started';
   const deadline = Date.now() + (options.waitMs ?? 10_000);
-  while (Date.now() < deadline && !stdout.includes(marker)) await sleep(25);
+  const seen = () => (options.markerOn === 'stderr' ? stderr : stdout).includes(marker);
+  while (Date.now() < deadline && !seen()) await sleep(25);
   return { child, exited, output: () => ({ stdout, stderr }) };
 }
