@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-import module from 'node:module';
+'use strict';
+// A CommonJS script (bin/package.json): Node starts one faster than an ES module.
 
-// Node 22.1+ can cache compiled modules between runs, which shortens every start-up.
-module.enableCompileCache?.();
+// Node 22.1+ can cache compiled modules between runs: the template renderer's thread uses it.
+require('node:module').enableCompileCache?.();
 // Stack traces name our sources, not the bundle, when a user reports a bug.
 if (process.argv.includes('--verbose') || process.argv.includes('-v'))
   process.setSourceMapsEnabled(true);
-await import('../dist/main.js');
+require('../dist/main.cjs');

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-/** The package's root folder; the same from src/ (tests) and dist/ (the built CLI). */
-export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The package's root folder; the same from src/ (tests) and dist/ (the built
+ * CLI). `__filename` is this file's path in the CommonJS bundles, and
+ * `import.meta.filename` in the ES modules (esbuild.config.js).
+ */
+export const PACKAGE_ROOT = join(dirname(__filename), '..');
 
 export const SCHEMAS_DIR = join(PACKAGE_ROOT, 'schemas');
 

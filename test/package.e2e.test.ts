@@ -71,10 +71,12 @@ describe('the packed tarball', () => {
     const files = new Set(paths());
     const missing: string[] = [];
     for (const path of files) {
-      if (!/^(bin|dist)\/.*\.js$/.test(path)) continue;
+      if (!/^(bin|dist)\/.*\.c?js$/.test(path)) continue;
       const text = readFileSync(join(REPO_ROOT, path), 'utf8');
       const folder = path.split('/').slice(0, -1);
-      const imports = text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["'](\.{1,2}\/[^"']+)["']/g);
+      const imports = text.matchAll(
+        /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\(\s*)["'](\.{1,2}\/[^"']+)["']/g,
+      );
       const map = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(text)?.[1];
       for (const spec of [...[...imports].map((m) => m[1] as string), ...(map ? [map] : [])]) {
         const resolved = join(...folder, spec);
@@ -82,7 +84,10 @@ describe('the packed tarball', () => {
       }
     }
     expect(missing).toEqual([]);
-    expect(files).toContain('dist/main.js');
+    // main.cjs runs cli.cjs by its path (src/cli/main.ts), not by require().
+    expect([...files]).toEqual(
+      expect.arrayContaining(['bin/package.json', 'dist/main.cjs', 'dist/cli.cjs']),
+    );
   });
 
   it('ships the starter files that init writes, no others, and the schemas their modelines name', () => {
@@ -208,10 +213,14 @@ describe('installed into an empty prefix', () => {
       );
       expect(result.stderr, flag).toContain('maps=true');
     }
-    const map = JSON.parse(readFileSync(join(installed, 'dist', 'main.js.map'), 'utf8')) as {
-      sources: string[];
-    };
-    expect(map.sources).toContain('../src/cli/main.ts');
+    const sources = (bundle: string) =>
+      (
+        JSON.parse(readFileSync(join(installed, 'dist', `${bundle}.map`), 'utf8')) as {
+          sources: string[];
+        }
+      ).sources;
+    expect(sources('main.cjs')).toContain('../src/cli/main.ts');
+    expect(sources('cli.cjs')).toContain('../src/cli/process-main.ts');
   });
 });
 

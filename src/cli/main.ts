@@ -1,10 +1,16 @@
-import { VERSION } from '../package-info.js';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { PACKAGE_ROOT, VERSION } from '../package-info.js';
+import { codeCacheDir, runCachedScript } from './code-cache.js';
 
 /**
- * The CLI's entry. `modelrun --version` alone is answered here, as commander
- * would answer it, without loading commander and the command table: it is
- * the call scripts and installers make most, and the rest of modelrun is
- * more than half of its start-up. Everything else goes to process-main.ts.
+ * The CLI's entry (dist/main.cjs). `modelrun --version` alone is answered
+ * here, as commander would answer it, without loading commander and the
+ * command table: it is the call scripts and installers make most, and the
+ * rest of modelrun is more than half of its start-up. Everything else goes
+ * to process-main.ts, bundled as dist/cli.cjs and run with its compiled code
+ * cached; with `--verbose`, Node's own loader runs it, so that stack traces
+ * go through the source maps, which a cached script does not get.
  */
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === '--version') {
@@ -14,5 +20,17 @@ if (argv.length === 1 && argv[0] === '--version') {
   });
   process.stdout.write(`${VERSION}\n`);
 } else {
-  await import('./process-main.js');
+  const cli = join(PACKAGE_ROOT, 'dist', 'cli.cjs');
+  if (process.sourceMapsEnabled || process.env.NODE_DISABLE_COMPILE_CACHE !== undefined)
+    createRequire(cli)(cli);
+  else {
+    const dir = codeCacheDir();
+    runCachedScript(cli, dir === undefined ? undefined : { dir, kind: commandKind(argv) });
+  }
+}
+
+/** The command a call runs, as far as a cache needs to know: its first word, or `help`. */
+function commandKind(args: string[]): string {
+  const word = args.find((arg) => !arg.startsWith('-'));
+  return word !== undefined && /^[a-z][a-z-]{0,30}$/.test(word) ? word : 'help';
 }

@@ -120,11 +120,11 @@ process.on('unhandledRejection', onCrash);
 
 for (const signal of INTERRUPT_SIGNALS) process.on(signal, () => onSignal(signal));
 
-const code = await runCli(process.argv.slice(2), {
+// No top-level await: this file is bundled as a CommonJS script (src/cli/main.ts).
+void runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
   cwd: process.cwd(),
   interrupts,
-});
-await exit(code);
+}).then(exit);

@@ -28,7 +28,7 @@ export function packedInstall(): Promise<PackedInstall> {
 }
 
 async function pack(): Promise<PackedInstall> {
-  for (const file of ['dist/main.js', 'dist/index.js', 'dist/index.d.ts'])
+  for (const file of ['dist/main.cjs', 'dist/cli.cjs', 'dist/index.js', 'dist/index.d.ts'])
     if (!existsSync(join(REPO_ROOT, file)))
       throw new Error(`${file} is missing: run npm run build before this test`);
   const root = mkdtempSync(join(tmpdir(), 'modelrun-packed-'));

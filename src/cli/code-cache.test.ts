@@ -1,0 +1,228 @@
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type CodeCache, codeCacheDir } from './code-cache.js';
+
+let harness: string;
+let harnessDir: string;
+beforeAll(() => {
+  harnessDir = mkdtempSync(join(tmpdir(), 'modelrun-code-cache-harness-'));
+  harness = join(harnessDir, 'harness.cjs');
+  buildSync({
+    stdin: {
+      contents: [
+        "import { runCachedScript } from './code-cache.ts';",
+        'const [file, cache] = process.argv.slice(2);',
+        'let writes = 0;',
+        'const exports = runCachedScript(file, JSON.parse(cache) ?? undefined, (write) => {',
+        '  writes++;',
+        "  process.once('exit', write);",
+        '});',
+        "process.once('exit', () => process.stdout.write(JSON.stringify({ exports, writes })));",
+      ].join('\n'),
+      resolveDir: import.meta.dirname,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outfile: harness,
+    logLevel: 'error',
+  });
+});
+afterAll(() => rmSync(harnessDir, { recursive: true, force: true }));
+
+let temp: string;
+beforeEach(() => {
+  temp = mkdtempSync(join(tmpdir(), 'modelrun-code-cache-test-'));
+});
+afterEach(() => rmSync(temp, { recursive: true, force: true }));
+
+const uid = process.getuid?.() ?? 0;
+
+/** A bundle that asks for a vendored bundle beside it, as dist/cli.cjs does. */
+function bundles(): string {
+  const dist = join(temp, 'dist');
+  mkdirSync(dist);
+  writeFileSync(
+    join(dist, 'vendor-greeting.cjs'),
+    'module.exports = { greet: (name) => `hello ${name}` };\n',
+  );
+  writeFileSync(
+    join(dist, 'cli.cjs'),
+    [
+      "const { greet } = require('./vendor-greeting.cjs');",
+      "const { basename } = require('node:path');",
+      'exports.said = greet(basename(__filename));',
+    ].join('\n'),
+  );
+  return join(dist, 'cli.cjs');
+}
+
+/**
+ * Runs the bundle in a Node of its own, as the CLI does: the cache is
+ * written as that process exits. In this process, V8 would find the code
+ * it compiled before in memory, and the cache on disk would go untested.
+ */
+function runOnce(file: string, cache: CodeCache | undefined): { exports: unknown; writes: number } {
+  const result = spawnSync(process.execPath, [harness, file, JSON.stringify(cache ?? null)], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`harness failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as { exports: unknown; writes: number };
+}
+
+const cacheFiles = (dir: string) => readdirSync(dir).filter((name) => name.endsWith('.v8'));
+
+describe('runCachedScript', () => {
+  it('runs a bundle as require would, and its vendored bundles from the cache too', () => {
+    const file = bundles();
+    const dir = codeCacheDir(temp) as string;
+    const first = runOnce(file, { dir, kind: 'help' });
+    expect(first.exports).toEqual({ said: 'hello cli.cjs' });
+    expect(first.writes).toBe(2);
+    expect(cacheFiles(dir)).toHaveLength(2);
+    for (const name of cacheFiles(dir)) expect(lstatSync(join(dir, name)).mode & 0o777).toBe(0o600);
+
+    // The next run takes both from the cache, and writes nothing.
+    const again = runOnce(file, { dir, kind: 'help' });
+    expect(again).toEqual({ exports: first.exports, writes: 0 });
+  });
+
+  it('keeps one cache for each kind of call', () => {
+    const file = bundles();
+    const dir = codeCacheDir(temp) as string;
+    runOnce(file, { dir, kind: 'help' });
+    expect(runOnce(file, { dir, kind: 'run' }).writes).toBe(2);
+    expect(cacheFiles(dir).filter((name) => name.endsWith('-run.v8'))).toHaveLength(2);
+  });
+
+  it('writes a cache again that V8 refuses, and still runs the bundle', () => {
+    const file = bundles();
+    const dir = codeCacheDir(temp) as string;
+    runOnce(file, { dir, kind: 'help' });
+    for (const name of cacheFiles(dir)) writeFileSync(join(dir, name), 'not V8 code');
+    const again = runOnce(file, { dir, kind: 'help' });
+    expect(again.exports).toEqual({ said: 'hello cli.cjs' });
+    expect(again.writes).toBe(2);
+    for (const name of cacheFiles(dir))
+      expect(readFileSync(join(dir, name), 'latin1')).not.toBe('not V8 code');
+  });
+
+  it('never meets the cache of another build of the bundle', () => {
+    const file = bundles();
+    const dir = codeCacheDir(temp) as string;
+    runOnce(file, { dir, kind: 'help' });
+    // The same length, other code: V8 alone would take the old cache for it.
+    writeFileSync(file, readFileSync(file, 'utf8').replace('greet(basename', 'greet(typeof  '));
+    expect(runOnce(file, { dir, kind: 'help' }).exports).toEqual({ said: 'hello string' });
+  });
+
+  it('neither reads nor writes through a cache file that is a link', () => {
+    const file = bundles();
+    const dir = codeCacheDir(temp) as string;
+    runOnce(file, { dir, kind: 'help' });
+    // Good caches, but reached through links: a link could lead anywhere.
+    const outside = join(temp, 'outside');
+    mkdirSync(outside);
+    const names = cacheFiles(dir);
+    for (const name of names) {
+      renameSync(join(dir, name), join(outside, name));
+      symlinkSync(join(outside, name), join(dir, name));
+    }
+    const before = names.map((name) => readFileSync(join(outside, name)));
+    expect(runOnce(file, { dir, kind: 'help' }).writes).toBe(2);
+    expect(names.map((name) => readFileSync(join(outside, name)))).toEqual(before);
+    for (const name of names) expect(lstatSync(join(dir, name)).isFile()).toBe(true);
+  });
+
+  it.skipIf(uid !== 0)('reads no cache file of another user', () => {
+    const file = bundles();
+    const dir = codeCacheDir(temp) as string;
+    runOnce(file, { dir, kind: 'help' });
+    for (const name of cacheFiles(dir)) chownSync(join(dir, name), 65534, 65534);
+    expect(runOnce(file, { dir, kind: 'help' }).writes).toBe(2);
+    for (const name of cacheFiles(dir)) expect(lstatSync(join(dir, name)).uid).toBe(uid);
+  });
+
+  it('keeps the 32 newest cache files, and removes no file it did not name', () => {
+    const file = bundles();
+    const dir = codeCacheDir(temp) as string;
+    const old = new Date('2020-01-01T00:00:00Z');
+    for (let i = 0; i < 40; i++) {
+      const name = join(dir, `code-1-2-3-${i.toString(36)}-v20.19.0_x64-run.v8`);
+      writeFileSync(name, 'old');
+      utimesSync(name, old, new Date(old.getTime() + i * 1000));
+    }
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    utimesSync(join(dir, 'notes.txt'), old, old);
+    runOnce(file, { dir, kind: 'help' });
+    const left = cacheFiles(dir);
+    expect(left).toHaveLength(32);
+    expect(left.filter((name) => name.endsWith('-help.v8'))).toHaveLength(2);
+    // The oldest went first.
+    expect(left).not.toContain('code-1-2-3-0-v20.19.0_x64-run.v8');
+    expect(left).toContain(`code-1-2-3-${(39).toString(36)}-v20.19.0_x64-run.v8`);
+    expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('mine');
+  });
+
+  it('compiles without a cache when given none', () => {
+    const file = bundles();
+    expect(runOnce(file, undefined)).toEqual({
+      exports: { said: 'hello cli.cjs' },
+      writes: 0,
+    });
+  });
+});
+
+describe('codeCacheDir', () => {
+  const dirOf = () => join(temp, `modelrun-code-cache-${uid}`);
+
+  it("makes a folder only the user can use, under the temp folder it's given", () => {
+    expect(codeCacheDir(temp)).toBe(dirOf());
+    expect(lstatSync(dirOf()).mode & 0o777).toBe(0o700);
+    expect(codeCacheDir(temp)).toBe(dirOf());
+  });
+
+  it('refuses a link, a file, a folder others can write, and another user’s folder', () => {
+    const elsewhere = join(temp, 'elsewhere');
+    mkdirSync(elsewhere, { mode: 0o700 });
+    symlinkSync(elsewhere, dirOf());
+    expect(codeCacheDir(temp)).toBeUndefined();
+    rmSync(dirOf());
+
+    writeFileSync(dirOf(), '');
+    expect(codeCacheDir(temp)).toBeUndefined();
+    rmSync(dirOf());
+
+    mkdirSync(dirOf(), { mode: 0o700 });
+    chmodSync(dirOf(), 0o777);
+    expect(codeCacheDir(temp)).toBeUndefined();
+    chmodSync(dirOf(), 0o700);
+    if (uid === 0) {
+      chownSync(dirOf(), 65534, 65534);
+      expect(codeCacheDir(temp)).toBeUndefined();
+    }
+    expect(readdirSync(elsewhere)).toEqual([]);
+  });
+
+  it('gives up quietly where the temp folder cannot hold it', () => {
+    expect(codeCacheDir(join(temp, 'missing', 'deeper'))).toBeUndefined();
+  });
+});
