@@ -225,4 +225,9 @@ describe('codeCacheDir', () => {
   it('gives up quietly where the temp folder cannot hold it', () => {
     expect(codeCacheDir(join(temp, 'missing', 'deeper'))).toBeUndefined();
   });
+
+  it('makes nothing under a relative temp folder, which would be the working directory', () => {
+    expect(codeCacheDir('tmp')).toBeUndefined();
+    expect(codeCacheDir('.')).toBeUndefined();
+  });
 });

@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
 
 /**
@@ -84,11 +84,13 @@ function bundleRequire(
 /**
  * The folder for code caches: `modelrun-code-cache-<uid>` under the temp
  * folder, made if missing. Undefined when it cannot be trusted: a link, not
- * a folder, another user's, or writable by others.
+ * a folder, another user's, or writable by others; or when the temp folder
+ * is a relative path (TMPDIR=tmp), which would put it in the working
+ * directory.
  */
 export function codeCacheDir(temp = tmpdir()): string | undefined {
   const uid = process.getuid?.();
-  if (uid === undefined) return undefined;
+  if (uid === undefined || !isAbsolute(temp)) return undefined;
   const dir = join(temp, `modelrun-code-cache-${uid}`);
   try {
     // Made only when missing: a failed mkdir costs an error, at every start-up.
