@@ -12,6 +12,7 @@ import {
   readRunRecord,
   writeRunRecord,
 } from './run-record.js';
+import { releaseAbandonedLock } from './staging-lock-files.js';
 
 const STAGING = '/scratch/simulations/r1';
 
@@ -163,6 +164,23 @@ describe('the run record on disk, among links a model left', () => {
     await failUnfinishedRecord(path, 'modelrun died');
     expect(readFileSync(victim, 'utf8')).toBe(victimText);
     expect(lstatSync(path).isSymbolicLink()).toBe(true);
+  });
+
+  it('neither writes nor marks anything through a .modelrun that became a link to another run', async () => {
+    // The other run is underway, with a record of its own that must stay so.
+    tree = makeTree({ 'other/.modelrun/run.json': victimText, 'other/.modelrun/run.lock/': '' });
+    mkdirSync(tree.path('run'));
+    symlinkSync(tree.path('other', '.modelrun'), tree.path('run', '.modelrun'));
+    const error = await writeRunRecord(tree.path('run'), record(), new Redactor()).catch(
+      (e: unknown) => e,
+    );
+    expect(String(error)).toMatch(
+      /\.modelrun is a symlink to .*other\/\.modelrun, not modelrun's folder/,
+    );
+    await failUnfinishedRecord(tree.path('run', RUN_RECORD_PATH), 'modelrun died');
+    await releaseAbandonedLock(tree.path('run'), Date.now() + 60_000);
+    expect(readFileSync(tree.path('other', RUN_RECORD_PATH), 'utf8')).toBe(victimText);
+    expect(lstatSync(tree.path('other', '.modelrun', 'run.lock')).isDirectory()).toBe(true);
   });
 
   it('the guardian marks a run.json of its own that says running as failed', async () => {

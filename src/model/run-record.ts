@@ -1,11 +1,12 @@
 import { constants } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { RunHandle } from '../exec/guard.js';
 import { readOwnFile, replaceFile } from '../exec/link-safe.js';
 import type { ProcessIdentity } from '../exec/process-identity.js';
 import { isRecord } from '../records.js';
 import { maskSecretKeys, type Redactor } from '../secrets.js';
+import { bookkeepingFolder, isRealFolder } from './bookkeeping.js';
 
 /**
  * `running` from the start of a run, which includes staging and pulling;
@@ -94,8 +95,7 @@ export async function writeRunRecord(
   record: RunRecord,
   redactor: Redactor,
 ): Promise<void> {
-  await mkdir(join(stagingDir, '.modelrun'), { recursive: true });
-  const path = join(stagingDir, RUN_RECORD_PATH);
+  const path = join(await bookkeepingFolder(stagingDir), 'run.json');
   const text = recordText(maskRecord(record, redactor));
   try {
     await replaceFile(path, text);
@@ -247,6 +247,8 @@ export async function endUnfinishedRecord(
   same: Pick<RunRecord, 'started_at' | 'owner'> | undefined,
   end: (record: RunRecord) => void,
 ): Promise<RunRecord | undefined> {
+  // A .modelrun that became a link leads to another folder, maybe another run's.
+  if (!(await isRealFolder(dirname(path)))) return undefined;
   const text = await readOwnFile(path);
   if (text === undefined) return undefined;
   const record = JSON.parse(text) as RunRecord;

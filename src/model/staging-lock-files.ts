@@ -1,6 +1,7 @@
 import { readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { isRealFolder } from './bookkeeping.js';
 
 /** The staging lock: a directory its holder touches every few seconds (see staging-lock.ts). */
 export const LOCK_PATH = join('.modelrun', 'run.lock');
@@ -22,6 +23,8 @@ export async function releaseAbandonedLock(
   diedAt: number,
   pid?: number,
 ): Promise<void> {
+  // A .modelrun that became a link holds no lock of this run's: nothing there is to remove.
+  if (!(await isRealFolder(join(stagingDir, '.modelrun')))) return;
   const lock = join(stagingDir, LOCK_PATH);
   const owner = join(stagingDir, LOCK_OWNER_PATH);
   const touched = await stat(lock).then(

@@ -1,9 +1,10 @@
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { RunFailedError } from '../errors.js';
 import { replaceFile } from '../exec/link-safe.js';
 import type { Guard } from '../guardian/tasks.js';
+import { bookkeepingFolder } from './bookkeeping.js';
 import { LOCK_OWNER_PATH, LOCK_PATH } from './staging-lock-files.js';
 
 export interface StagingLock {
@@ -22,7 +23,7 @@ export async function lockStagingDir(
   onCompromised: (error: Error) => void,
   guard?: Guard,
 ): Promise<StagingLock> {
-  await mkdir(join(stagingDir, '.modelrun'), { recursive: true });
+  await bookkeepingFolder(stagingDir);
   const lockfilePath = join(stagingDir, LOCK_PATH);
   let release: () => Promise<void>;
   try {
@@ -67,8 +68,16 @@ export async function lockStagingDir(
     async release() {
       if (released) return;
       released = true;
-      await rm(ownerFile, { force: true });
-      await release();
+      // A lock whose folder the model replaced is not at that path any more:
+      // nothing there is modelrun's to remove.
+      const own = await bookkeepingFolder(stagingDir).then(
+        () => true,
+        () => false,
+      );
+      if (own) {
+        await rm(ownerFile, { force: true });
+        await release();
+      }
       unguard?.();
     },
   };

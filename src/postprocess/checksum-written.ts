@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readOwnFile, replaceFile } from '../exec/link-safe.js';
+import { bookkeepingFolder } from '../model/bookkeeping.js';
 import { isRecord } from '../records.js';
 import { MODELRUN_FOLDER } from './select-files.js';
 
@@ -56,5 +57,6 @@ export async function noteChecksumFile(
   const written = await readWritten(stagingDir);
   written[output] = digest(text);
   await mkdir(join(stagingDir, MODELRUN_FOLDER), { recursive: true });
+  await bookkeepingFolder(stagingDir);
   await replaceFile(join(stagingDir, WRITTEN_PATH), `${JSON.stringify(written, null, 2)}\n`);
 }

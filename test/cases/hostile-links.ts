@@ -58,6 +58,22 @@ export const hostileCases: HostileCase[] = [
     },
   },
   {
+    name: 'a model that replaces the .modelrun folder with a symlink to a folder outside',
+    setup({ dir, outside }) {
+      // Once the record holds the run's handle: the end's record and the lock's release come later.
+      lay(
+        dir,
+        `until grep -q handle .modelrun/run.json; do sleep 0.05; done; mv .modelrun .modelrun-was; ln -sT ${join(outside, 'sub')} .modelrun`,
+      );
+      return {
+        args: ['run', 'model.yml'],
+        exit: [1],
+        says: /\.modelrun is a symlink to .*sub, not modelrun's folder: .* never writes or removes through a link/,
+        keep: ['model.yml', 'tpl'],
+      };
+    },
+  },
+  {
     name: 'a model that leaves .modelrun/history as a symlink to a folder outside, run twice',
     setup({ dir, outside }) {
       lay(dir, 'true');
