@@ -1,4 +1,4 @@
-import { rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +51,25 @@ describe('a run looked at from another shell', () => {
     expect(after.code).toBe(0);
     expect(after.stdout).toContain('slow had already ended: cancelled');
     expect((await runInProcess(['status', 'slow'], { cwd: tree.root })).code).toBe(1);
+  }, 30_000);
+
+  it('leaves alone the run of the folder a run dir was copied from, when cancelled in the copy', async () => {
+    const { exited } = await startModelrun(['run', 'slow.yml'], { cwd: tree.root });
+    await waitForHandle(stagingDir('slow'));
+    cpSync(stagingDir('slow'), stagingDir('copy'), { recursive: true });
+    const inCopy = await runModelrun(['cancel', 'simulations/copy'], { cwd: tree.root });
+    expect(inCopy.code).toBe(1);
+    expect(inCopy.stderr).toContain(
+      `${stagingDir('copy')} holds the record of another folder's run: process group`,
+    );
+    expect(inCopy.stdout).not.toContain('asked modelrun');
+    const status = JSON.parse(
+      (await runInProcess(['status', 'slow', '--json'], { cwd: tree.root })).stdout,
+    );
+    expect(status).toMatchObject({ live: { state: 'running' }, record: { status: 'running' } });
+
+    expect((await runModelrun(['cancel', 'slow'], { cwd: tree.root })).code).toBe(0);
+    expect(await exited).toBe(1);
   }, 30_000);
 
   it('follows the logs to the end of the run with -f, and prints the last lines with --tail', async () => {

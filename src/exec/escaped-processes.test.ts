@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { symlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ignoresSignal,
@@ -13,6 +14,7 @@ import {
   findEscaped,
   findMarked,
   MARK_VARIABLE,
+  markBelongsTo,
   newRunMark,
   stopEscaped,
 } from './escaped-processes.js';
@@ -135,5 +137,22 @@ describe('stopping what left the group', () => {
       /^stopped 50 processes that left the model's process group: 1000 sleep 600; /,
     );
     expect(line).toMatch(/; 1009 sleep 600; and 40 more$/);
+  });
+});
+
+describe('a mark made for a run dir', () => {
+  let dirs: Tree | undefined;
+  afterEach(() => dirs?.remove());
+
+  it('belongs to that folder, also through a link, and to no other, not even a copy', () => {
+    dirs = makeTree({ 'run/': '', 'copy/': '' });
+    symlinkSync(dirs.path('run'), dirs.path('link'));
+    const mark = newRunMark('wave', dirs.path('run'));
+    expect(mark).toMatch(/^wave-[0-9a-f]{16}$/);
+    expect(markBelongsTo(mark, dirs.path('run'))).toBe(true);
+    expect(markBelongsTo(mark, dirs.path('link'))).toBe(true);
+    expect(markBelongsTo(mark, dirs.path('copy'))).toBe(false);
+    // Two runs of one folder get marks of their own.
+    expect(newRunMark('wave', dirs.path('run'))).not.toBe(mark);
   });
 });

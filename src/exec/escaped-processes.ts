@@ -4,8 +4,16 @@
 // modelrun starts carries a marker variable with a value random per run;
 // the environment is inherited through every fork and setsid, so scanning
 // /proc for that exact value finds what a run left behind.
-import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { statFields } from './process-identity.js';
@@ -13,10 +21,36 @@ import { statFields } from './process-identity.js';
 /** The variable that marks everything one run starts. */
 export const MARK_VARIABLE = 'MODELRUN_RUN_MARK';
 
-/** A marker value no other run can have: the run's id (for a person reading `ps e`) and 16 random hex digits. */
-export function newRunMark(runId?: string): string {
-  const random = randomBytes(8).toString('hex');
+/**
+ * A marker value no other run can have: the run's id (for a person reading
+ * `ps e`) and 16 hex digits, all random, or, for a run in a run dir, 8 that
+ * name the folder (runDirTag) and 8 random. The folder is in the mark
+ * because a copy of a run dir holds the same record, and so the same mark:
+ * `cancel` in the copy must not stop the run of the folder it was copied
+ * from (markBelongsTo).
+ */
+export function newRunMark(runId?: string, runDir?: string): string {
+  const random =
+    runDir === undefined
+      ? randomBytes(8).toString('hex')
+      : `${runDirTag(runDir)}${randomBytes(4).toString('hex')}`;
   return runId === undefined || runId === '' ? random : `${runId}-${random}`;
+}
+
+/** Whether a mark was made for a run in `runDir`, the same folder whatever links lead to it. */
+export function markBelongsTo(mark: string, runDir: string): boolean {
+  return mark.length >= 16 && mark.slice(-16, -8) === runDirTag(runDir);
+}
+
+/** 8 hex digits of the SHA-256 of the folder's real path. */
+function runDirTag(runDir: string): string {
+  let real = runDir;
+  try {
+    real = realpathSync(runDir);
+  } catch {
+    // A folder that is gone is named by its path as given.
+  }
+  return createHash('sha256').update(real).digest('hex').slice(0, 8);
 }
 
 /** A process found by the scan, named for a person. */

@@ -1,6 +1,6 @@
 import { isAbsolute, normalize } from 'node:path';
 import { openRunCgroup } from './cgroup.js';
-import { carriesMark, findMarked } from './escaped-processes.js';
+import { carriesMark, findMarked, markBelongsTo } from './escaped-processes.js';
 import type { HandleOps, LiveState, ProcessGroupTask } from './guard.js';
 import { currentBootId, type ProcessIdentity, presence } from './process-identity.js';
 
@@ -11,11 +11,13 @@ import { currentBootId, type ProcessIdentity, presence } from './process-identit
 export const processGroupHandle: HandleOps<GroupHandle> = {
   kind: 'process-group',
   read: readProcessGroup,
-  async inspect(handle) {
-    return inspectGroup(handle);
+  async inspect(handle, _env, run) {
+    return markBelongsTo(handle.mark, run.stagingDir) ? inspectGroup(handle) : notTheRuns(handle);
   },
-  async cancel(handle) {
-    const state = inspectGroup(handle);
+  async cancel(handle, _env, run) {
+    const state = markBelongsTo(handle.mark, run.stagingDir)
+      ? inspectGroup(handle)
+      : notTheRuns(handle);
     if (state.state === 'unknown') throw new Error(state.detail);
     // The group by its number only while its first process is the one the run
     // started, carrying the run's mark; otherwise the run is found by its mark
@@ -35,6 +37,18 @@ export type GroupHandle = ProcessGroupTask & {
 /** The first process the run started, still running, and carrying the run's mark. */
 function leaderIsTheRuns(handle: GroupHandle): boolean {
   return presence(handle.leader) === 'alive' && carriesMark(handle.pgid, handle.mark);
+}
+
+/**
+ * A record copied from another run dir (or a run dir moved since its run
+ * began): its handle names the other folder's run, which is left alone.
+ */
+function notTheRuns(handle: GroupHandle): LiveState {
+  return {
+    state: 'unknown',
+    notTheRuns: true,
+    detail: `process group ${handle.pgid} was started for a run in another folder (this run dir is a copy, or was moved): it is not this run's, and is left alone`,
+  };
 }
 
 function inspectGroup(handle: GroupHandle): LiveState {

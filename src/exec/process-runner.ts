@@ -59,6 +59,8 @@ export interface ProcessRunOptions {
   guard?: Guard<ProcessGroupTask> | undefined;
   /** Starts the run's marker value, so a person reading `ps e` sees whose it is. */
   runId?: string;
+  /** The run's folder, named in its marker value: see newRunMark. */
+  runDir?: string;
   /**
    * Further variables that carry the marker: Apptainer passes only
    * APPTAINERENV_X into a container started with --cleanenv.
@@ -82,7 +84,7 @@ export async function runProcess(
   output: RunOutput,
   options: ProcessRunOptions,
 ): Promise<ProcessOutcome> {
-  const mark = newRunMark(options.runId);
+  const mark = newRunMark(options.runId, options.runDir);
   const markEnv = Object.fromEntries(
     [MARK_VARIABLE, ...(options.markVariables ?? [])].map((name) => [name, mark]),
   );

@@ -53,6 +53,7 @@ export async function cancelRun(found: FoundRun, deps: CancelDeps): Promise<Canc
   const path = join(found.dir, RUN_RECORD_PATH);
   let { record } = found;
   if (!isUnderway(record)) return { outcome: 'ended', record, how: 'it had ended' };
+  await refuseAnotherFoldersRun(found, record, deps.env);
   const asked = await requestCancel(found.dir);
   const owner = record.owner;
   const where = owner === undefined ? 'none' : presence(owner);
@@ -104,6 +105,33 @@ export async function cancelRun(found: FoundRun, deps: CancelDeps): Promise<Canc
   );
   const now = written ?? (await readRunRecord(path)) ?? record;
   return { outcome: 'cancelled', record: now, how };
+}
+
+/**
+ * A copy of a run dir (or one moved since its run began) holds the record
+ * of a run that is another folder's: the process, container or job it names
+ * says so (see each backend's handle), and nothing is asked or stopped. The
+ * modelrun that runs it watches its own folder, so asking it from here
+ * would only have been a wait.
+ */
+async function refuseAnotherFoldersRun(
+  found: FoundRun,
+  record: RunRecord,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  const handle = record.handle;
+  const backend = handle === undefined ? undefined : findBackend(record.backend.type);
+  if (handle === undefined || backend === undefined) return;
+  const live = await backend.handle
+    .inspect(handle, env, { runId: record.run_id, stagingDir: found.dir })
+    .catch(() => undefined);
+  if (live?.notTheRuns === true)
+    throw new RunFailedError(
+      `${found.dir} holds the record of another folder's run: ${live.detail}`,
+      {
+        hint: 'cancel the run from its own run dir; this one is a copy, or was moved since the run began',
+      },
+    );
 }
 
 /**

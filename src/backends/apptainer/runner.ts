@@ -65,6 +65,7 @@ export function createApptainerRunner(
           },
           guard: deps.guard,
           runId: job.runId,
+          runDir: job.stagingDir,
           markVariables: [containerVariable(config.binary, MARK_VARIABLE)],
         },
       );

@@ -56,6 +56,7 @@ export function createLocalRunner(
         },
         guard: deps.guard,
         runId: job.runId,
+        runDir: job.stagingDir,
       });
       reportEscaped(outcome, deps.status);
       return toRunOutcome(outcome, file);
