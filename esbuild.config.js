@@ -2,7 +2,8 @@
 // loaded only on demand (a backend, a postprocessor, a command). Loading a
 // few files instead of hundreds of modules is most of modelrun's start-up
 // time. Type checking is separate: npm run typecheck.
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
@@ -150,7 +151,7 @@ const commonjs = {
 
 await build({
   ...commonjs,
-  entryPoints: { main: 'src/cli/main.ts', cli: 'src/cli/process-main.ts' },
+  entryPoints: { cli: 'src/cli/process-main.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   plugins: [vendored, unreachable, noSignalExit, quietDockerModem],
@@ -162,6 +163,26 @@ await build({
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   plugins: [unreachable, noSignalExit, quietDockerModem],
+});
+
+// The entry, last: it names each bundle's build by a hash of its content,
+// which the code cache goes by (src/cli/code-cache.ts).
+const builds = Object.fromEntries(
+  ['cli', ...VENDORED.map((name) => `vendor-${name}`)].map((name) => [
+    `${name}.cjs`,
+    createHash('sha256')
+      .update(readFileSync(`dist/${name}.cjs`))
+      .digest('hex')
+      .slice(0, 16),
+  ]),
+);
+await build({
+  ...commonjs,
+  entryPoints: { main: 'src/cli/main.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  define: { ...commonjs.define, MODELRUN_BUNDLE_BUILDS: JSON.stringify(builds) },
+  plugins: [unreachable, noSignalExit],
 });
 
 await build({

@@ -1,5 +1,6 @@
 import { isAscii } from 'node:buffer';
 import {
+  type BigIntStats,
   closeSync,
   constants,
   fstatSync,
@@ -15,7 +16,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
 
 /**
@@ -43,9 +44,9 @@ export function runCachedScript(
   cache: CodeCache | undefined,
   atExit: (write: () => void) => void = (write) => process.once('exit', write),
 ): unknown {
-  const bytes = readFileSync(file);
+  const { bytes, stats } = readBundle(file);
   const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
-  const path = cache === undefined ? undefined : cacheFile(file, cache);
+  const path = cache === undefined ? undefined : cacheFile(file, stats, cache);
   const cachedData = path === undefined ? undefined : readOwnFile(path);
   const script = new Script(wrap(source), { filename: file, cachedData });
   if (path !== undefined && (cachedData === undefined || script.cachedDataRejected === true))
@@ -62,6 +63,22 @@ export interface CodeCache {
   dir: string;
   /** What the call does, in lower-case letters and dashes: calls of one kind share a cache. */
   kind: string;
+  /**
+   * Each bundle's build, by file name: a hash of its content that the build
+   * wrote into the entry (esbuild.config.js). A bundle without one gets no
+   * cache.
+   */
+  builds: Record<string, string>;
+}
+
+/** The bundle's bytes, and its identity from the same open file: a rebuild meanwhile cannot mix the two. */
+function readBundle(file: string): { bytes: Buffer; stats: BigIntStats } {
+  const fd = openSync(file, constants.O_RDONLY);
+  try {
+    return { stats: fstatSync(fd, { bigint: true }), bytes: readFileSync(fd) };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const VENDORED = /^\.\/vendor-[a-z-]+\.cjs$/;
@@ -93,6 +110,10 @@ export function codeCacheDir(temp = tmpdir()): string | undefined {
   if (uid === undefined || !isAbsolute(temp)) return undefined;
   const dir = join(temp, `modelrun-code-cache-${uid}`);
   try {
+    // In a temp folder others can write without the sticky bit (a shared scratch folder),
+    // another user could rename the folder away between the check below and its use.
+    const parent = statSync(temp);
+    if ((parent.mode & 0o022) !== 0 && (parent.mode & 0o1000) === 0) return undefined;
     // Made only when missing: a failed mkdir costs an error, at every start-up.
     if (lstatSync(dir, { throwIfNoEntry: false }) === undefined) mkdirSync(dir, { mode: 0o700 });
     const stats = lstatSync(dir);
@@ -104,26 +125,33 @@ export function codeCacheDir(temp = tmpdir()): string | undefined {
 
 /** At most this many cache files stay in the folder, the newest: a few builds and Nodes, a dozen commands each. */
 const KEPT = 32;
-const CACHE_NAME = /^code-([0-9a-z]+-){4}[\w.]+-[a-z][a-z-]*\.v8$/;
+const CACHE_NAME = /^code-[0-9a-f]+-([0-9a-z]+-){5}[\w.]+-[a-z][a-z-]*\.v8$/;
 
 /**
  * The cache file of this build of the bundle under this Node: named by the
- * bundle's device, inode, size and modification time, so that a rebuilt or
- * replaced bundle never meets the code of another (V8 itself compares only
- * the source's length).
+ * hash of the bundle's content that its build wrote down, and by the file's
+ * device, inode, size, and modification and change times, so that a
+ * rebuilt or replaced bundle never meets the code of another (V8 itself
+ * compares only the source's length). A copy with `cp -p` keeps the
+ * modification time, but not the change time. Undefined for a bundle
+ * whose build is not known.
  */
-function cacheFile(file: string, { dir, kind }: CodeCache): string {
-  const stats = statSync(file, { bigint: true });
-  const build = [stats.dev, stats.ino, stats.size, stats.mtimeNs].map((n) => n.toString(36));
+function cacheFile(file: string, stats: BigIntStats, cache: CodeCache): string | undefined {
+  const build = cache.builds[basename(file)];
+  if (build === undefined || !/^[0-9a-f]{8,64}$/.test(build)) return undefined;
+  const id = [stats.dev, stats.ino, stats.size, stats.mtimeNs, stats.ctimeNs].map((n) =>
+    n.toString(36),
+  );
   const node = `${process.version}-${process.arch}`.replace(/[^a-z0-9.]/gi, '_');
-  return join(dir, `code-${build.join('-')}-${node}-${kind}.v8`);
+  return join(cache.dir, `code-${build}-${id.join('-')}-${node}-${cache.kind}.v8`);
 }
 
 /** The file's bytes if it is a plain file of this user's, reached without a link. */
 function readOwnFile(path: string): Buffer | undefined {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // Non-blocking: a FIFO put in its place must not hold the start-up.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch {
     return undefined;
   }
@@ -141,11 +169,15 @@ function readOwnFile(path: string): Buffer | undefined {
 /** Writes the cache under a temp name of its own and renames it into place; any failure leaves no cache. */
 function writeCache(path: string, data: () => Buffer): void {
   const temp = `${path}.${process.pid}.tmp`;
+  let made = false;
   try {
     writeFileSync(temp, data(), { flag: 'wx', mode: 0o600 });
+    made = true;
     renameSync(temp, path);
     prune(dirname(path));
   } catch {
+    // Only a temp file of its own: another process of the same pid (another PID namespace) may own one by that name.
+    if (!made) return;
     try {
       unlinkSync(temp);
     } catch {}

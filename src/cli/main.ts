@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { PACKAGE_ROOT, VERSION } from '../package-info.js';
 import { codeCacheDir, runCachedScript } from './code-cache.js';
+import { COMMAND_NAMES } from './command-names.js';
 
 /**
  * The CLI's entry (dist/main.cjs). `modelrun --version` alone is answered
@@ -12,6 +13,10 @@ import { codeCacheDir, runCachedScript } from './code-cache.js';
  * cached; with `--verbose`, Node's own loader runs it, so that stack traces
  * go through the source maps, which a cached script does not get.
  */
+/** Each bundle's content hash by file name, which the build writes in (esbuild.config.js). */
+declare const MODELRUN_BUNDLE_BUILDS: Record<string, string> | undefined;
+const builds = typeof MODELRUN_BUNDLE_BUILDS === 'undefined' ? {} : MODELRUN_BUNDLE_BUILDS;
+
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === '--version') {
   // As process-main.ts does: a reader that went away (`modelrun --version | true`) is no error.
@@ -25,12 +30,12 @@ if (argv.length === 1 && argv[0] === '--version') {
     createRequire(cli)(cli);
   else {
     const dir = codeCacheDir();
-    runCachedScript(cli, dir === undefined ? undefined : { dir, kind: commandKind(argv) });
+    runCachedScript(cli, dir === undefined ? undefined : { dir, kind: commandKind(argv), builds });
   }
 }
 
-/** The command a call runs, as far as a cache needs to know: its first word, or `help`. */
+/** The command a call runs, as far as a cache needs to know: its first word when a command's, else `help`. */
 function commandKind(args: string[]): string {
   const word = args.find((arg) => !arg.startsWith('-'));
-  return word !== undefined && /^[a-z][a-z-]{0,30}$/.test(word) ? word : 'help';
+  return word !== undefined && COMMAND_NAMES.includes(word) ? word : 'help';
 }
