@@ -48,6 +48,16 @@ function detachOn(backend: string, model: string, post?: string) {
   ]);
 }
 
+/** The job that postprocesses a run with `postprocess_on: node`, as its record names it. */
+function postprocessJob(runId: string): { id: string; log: string } {
+  const record = readRunRecord(runDir(runId)) as
+    | { detached?: { postprocess?: { handle: { id: string }; log: string } } }
+    | undefined;
+  const job = record?.detached?.postprocess;
+  if (job === undefined) throw new Error(`${runId}'s record names no postprocess job`);
+  return { id: job.handle.id, log: job.log };
+}
+
 function writeModel(runId: string, command: string, more = ''): string {
   const file = `${runId}.yml`;
   tree.write(file, `run_id: ${runId}\ncommand: ${JSON.stringify(command)}\n${more}`);
@@ -108,6 +118,70 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       expect(readFileSync(join(runDir(runId), 'post.txt'), 'utf8')).toBe('once\n');
     },
     clusterTimeout(30_000),
+  );
+
+  it(
+    'with postprocess_on: node is postprocessed by a job of its own, and a wait meanwhile leaves it to that job',
+    async () => {
+      tree.write('on-node.yml', `type: slurm\n${TEST_JOB_YAML}postprocess_on: node\n`);
+      const runId = uniqueId('on-node');
+      const model = writeModel(runId, 'sleep 2; echo done');
+      const detached = await detachOn('on-node.yml', model, 'post.yml');
+      expect(detached).toMatchObject({ code: 0, leftBehind: false });
+      expect(detached.stdout).toMatch(
+        / {2}then {6}slurm job \d+ postprocesses it once it has succeeded; log .*postprocess-\d+\.log\n/,
+      );
+      const job = postprocessJob(runId);
+      expect(readRunRecord(runDir(runId))).toMatchObject({
+        detached: { postprocess: { handle: { kind: 'slurm-job', id: job.id } } },
+      });
+      expect(job.log).toBe(join(runDir(runId), 'logs', `postprocess-${job.id}.log`));
+
+      const waited = await runModelrun(['wait', runId], { cwd: tree.root });
+      expect(waited.code, waited.stderr).toBe(0);
+      expect(waited.stderr).toContain(`${runId} is postprocessed by a job of its own: job`);
+      expect(waited.stderr).not.toContain('postprocessing it here');
+      expect(readFileSync(join(runDir(runId), 'post.txt'), 'utf8')).toBe('once\n');
+      expect(readRunRecord(runDir(runId))).toMatchObject({
+        status: 'succeeded',
+        stages: { postprocess: { status: 'succeeded' } },
+        postprocess: [{ type: 'command', status: 'succeeded' }],
+      });
+      // The job postprocessed it: its log says so.
+      expect(readFileSync(job.log, 'utf8')).toContain(`postprocessing ${runId}`);
+    },
+    clusterTimeout(60_000),
+  );
+
+  it(
+    'with postprocess_on: node that fails leaves no postprocess job behind, and is not postprocessed',
+    async () => {
+      tree.write('on-node.yml', `type: slurm\n${TEST_JOB_YAML}postprocess_on: node\n`);
+      const runId = uniqueId('on-node-fails');
+      const model = writeModel(runId, 'exit 3');
+      expect((await detachOn('on-node.yml', model, 'post.yml')).code).toBe(0);
+      const job = postprocessJob(runId).id;
+      const waited = await runModelrun(['wait', runId], { cwd: tree.root });
+      expect(waited.code).toBe(1);
+      // Slurm cancels a job whose dependency can no longer be met (--kill-on-invalid-dep).
+      const queued = () => {
+        try {
+          return execFileSync('squeue', ['-h', '-j', job, '-o', '%T'], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'ignore'],
+          }).trim();
+        } catch {
+          return ''; // "Invalid job id": Slurm has forgotten it.
+        }
+      };
+      expect(await waitFor(() => queued() === '', 30_000)).toBe(true);
+      expect(existsSync(join(runDir(runId), 'post.txt'))).toBe(false);
+      expect(readRunRecord(runDir(runId))).toMatchObject({
+        status: 'failed',
+        stages: { postprocess: { status: 'skipped' } },
+      });
+    },
+    clusterTimeout(60_000),
   );
 
   it(

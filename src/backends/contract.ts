@@ -330,12 +330,29 @@ export interface Detachable {
    * handle given to `hooks.submitted`), after which nothing of this process
    * stops it. Undefined when stopped before anything was submitted.
    */
-  submit(signal: AbortSignal, hooks: Pick<RunHooks, 'submitted'>): Promise<DetachedRun | undefined>;
+  submit(
+    signal: AbortSignal,
+    hooks: Pick<RunHooks, 'submitted'>,
+    postprocess?: string[],
+  ): Promise<DetachedRun | undefined>;
 }
 
-/** A run submitted to go on alone: where its engine writes the model's output. */
+/**
+ * Set to its own id (the `id` of its handle) in the job that runs a detached
+ * run's postprocessing command: a `modelrun wait` that sees it is that job,
+ * and postprocesses; any other wait leaves the postprocessing to the job.
+ */
+export const POSTPROCESS_JOB_VARIABLE = 'MODELRUN_POSTPROCESS_JOB';
+
+/**
+ * A run submitted to go on alone: where its engine writes the model's
+ * output; and, when the config has the engine run `postprocess` (the
+ * command that postprocesses the run, given to submit) once the run has
+ * succeeded, what runs it and where its output goes.
+ */
 export interface DetachedRun {
   logs: { stdout: string; stderr: string };
+  postprocess?: { handle: RunHandle; log: string };
 }
 
 /** What `--dry-run` prints: exactly what would run, with secrets masked. */

@@ -135,6 +135,8 @@ export async function submitDetached(
       {
         ...cliRunDeps(ctx, ctx.terminal),
         detach: true,
+        // For an engine that postprocesses the run itself: this modelrun, as this process runs it.
+        detachedWait: [process.execPath, join(PACKAGE_ROOT, 'bin', 'modelrun.js'), 'wait'],
       },
     );
   } finally {
@@ -152,6 +154,9 @@ export async function submitDetached(
     started_at: record.started_at,
     backend: record.backend.type,
     handle: record.handle,
+    ...(record.detached?.postprocess === undefined
+      ? {}
+      : { postprocess_job: record.detached.postprocess.handle }),
     files: {
       model: absolute(options.modelFile),
       ...(options.backendConfig === undefined ? {} : { backend: absolute(options.backendConfig) }),
@@ -168,6 +173,9 @@ export async function submitDetached(
       run_id: record.run_id,
       handle: record.handle,
       ...(record.detached === undefined ? {} : { logs: record.detached.logs }),
+      ...(record.detached?.postprocess === undefined
+        ? {}
+        : { postprocess: record.detached.postprocess }),
     },
     run.backend.type,
     options.json,
@@ -184,6 +192,7 @@ function printDetached(
     handle?: RunHandle;
     supervisor?: { pid: number; log: string };
     logs?: { stdout: string; stderr: string };
+    postprocess?: { handle: RunHandle; log: string };
   },
   on: string,
   json: boolean,
@@ -199,6 +208,10 @@ function printDetached(
   if (shown.supervisor !== undefined)
     output.result(`  modelrun  pid ${shown.supervisor.pid}, log ${shown.supervisor.log}`);
   if (shown.logs !== undefined) output.result(`  output    ${shown.logs.stdout}`);
+  if (shown.postprocess !== undefined)
+    output.result(
+      `  then      ${describeHandle(shown.postprocess.handle)} postprocesses it once it has succeeded; log ${shown.postprocess.log}`,
+    );
   output.result(`  follow    modelrun logs -f ${shown.run_dir}`);
   output.result(`  wait      modelrun wait ${shown.run_dir}`);
   output.result(`  stop      modelrun cancel ${shown.run_dir}`);

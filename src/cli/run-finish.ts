@@ -1,8 +1,10 @@
 import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { POSTPROCESS_JOB_VARIABLE } from '../backends/contract.js';
 import { findBackend } from '../backends/registry.js';
 import { RunFailedError } from '../errors.js';
+import type { RunHandle } from '../exec/guard.js';
 import type { Guard } from '../guardian/tasks.js';
 import { loadRunRequest } from '../load/run-request.js';
 import {
@@ -58,6 +60,11 @@ export async function postprocessDetached(
       `wait on the host, and as the user, that submitted it, or ${byHand}`,
     );
     return 2;
+  }
+  const job = entry.postprocess_job;
+  if (job !== undefined && ctx.env[POSTPROCESS_JOB_VARIABLE] !== String(job.id)) {
+    const left = await whileJobPostprocesses(job, entry, found, ctx);
+    if (left !== undefined) return left;
   }
   // A record saying "succeeded" is the model's word too: the engine must say so.
   const problem = await notSucceeded(entry, found.dir, ctx.env);
@@ -148,6 +155,71 @@ export async function postprocessDetached(
     ctx.interrupts.stopping = STOPPING_THE_RUN;
     await lock?.release();
     guardian.close();
+  }
+}
+
+/** How often a wait looks at a postprocess job that waits in the queue or runs. */
+const JOB_POLL_MS = 2000;
+
+/**
+ * A detached run postprocessed by a job of its own (Slurm's `postprocess_on:
+ * node`): waits while that job waits in the queue or runs, and gives the
+ * record once the run is postprocessed, or an exit code (interrupted, or
+ * the job's state cannot be told). Undefined once the job has ended without
+ * postprocessing the run (it failed, or was cancelled): the postprocessing
+ * is then this wait's, as for any detached run.
+ */
+async function whileJobPostprocesses(
+  job: RunHandle,
+  entry: DetachedEntry,
+  found: FoundRun & { record: RunRecord },
+  ctx: CommandContext,
+): Promise<RunRecord | number | undefined> {
+  const { output } = ctx;
+  const backend = findBackend(entry.backend);
+  if (backend === undefined) return undefined;
+  const path = join(found.dir, RUN_RECORD_PATH);
+  const run = { runId: entry.run_id, stagingDir: found.dir };
+  let told = false;
+  ctx.interrupts.active = true;
+  ctx.interrupts.stopping = 'stopping the waiting; the job goes on, and postprocesses the run';
+  try {
+    for (;;) {
+      const record = await readRunRecord(path);
+      if (
+        record === undefined ||
+        record.started_at !== found.record.started_at ||
+        !awaitsPostprocessing(record)
+      )
+        return record ?? found.record;
+      const live = await backend.handle.inspect(job, ctx.env, run);
+      if (live.state === 'unknown') {
+        output.error(
+          `${record.run_id} is postprocessed by a job of its own, whose state cannot be told: ${live.detail}`,
+          `wait again later, or see \`modelrun status ${found.dir}\``,
+        );
+        return 1;
+      }
+      if (live.state === 'ended' || live.state === 'gone') {
+        // It may have postprocessed the run since the look at the record.
+        const now = await readRunRecord(path);
+        if (now !== undefined && !awaitsPostprocessing(now)) return now;
+        output.warn(
+          `the job that was to postprocess ${record.run_id} ended without doing it (${live.detail}); postprocessing it here`,
+        );
+        return undefined;
+      }
+      if (!told)
+        output.status(
+          `${record.run_id} is postprocessed by a job of its own: ${live.detail}; waiting for it`,
+        );
+      told = true;
+      await sleep(JOB_POLL_MS, undefined, { signal: ctx.interrupts.signal }).catch(() => undefined);
+      if (ctx.interrupts.signal.aborted) return found.record;
+    }
+  } finally {
+    ctx.interrupts.active = false;
+    ctx.interrupts.stopping = STOPPING_THE_RUN;
   }
 }
 

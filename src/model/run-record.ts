@@ -74,6 +74,12 @@ export interface RunRecord {
 export interface DetachedRecord {
   /** Where the engine writes the model's output, which `logs` and `wait` read. */
   logs: { stdout: string; stderr: string };
+  /**
+   * The job that postprocesses the run once it has succeeded (Slurm's
+   * `postprocess_on: node`), and where its output goes. A `wait` elsewhere
+   * leaves the postprocessing to it while it waits in the queue or runs.
+   */
+  postprocess?: { handle: RunHandle; log: string };
 }
 
 /** The process that runs a run: the CLI, or a program that uses the library. */
@@ -308,7 +314,14 @@ function isRunRecord(value: unknown): value is RunRecord {
 function isDetachedRecord(value: unknown): boolean {
   const text = (v: unknown) => typeof v === 'string';
   return (
-    isRecord(value) && isRecord(value.logs) && text(value.logs.stdout) && text(value.logs.stderr)
+    isRecord(value) &&
+    isRecord(value.logs) &&
+    text(value.logs.stdout) &&
+    text(value.logs.stderr) &&
+    (value.postprocess === undefined ||
+      (isRecord(value.postprocess) &&
+        isRecord(value.postprocess.handle) &&
+        text(value.postprocess.log)))
   );
 }
 

@@ -132,6 +132,7 @@ export async function submitModel(
   record: RunRecord,
   deps: PipelineDeps,
   holdings: Holdings,
+  postprocess?: string[],
 ): Promise<DetachedRun | undefined> {
   const detach = runner.detach;
   if (detach === undefined) throw new Error(`the ${backend.type} backend cannot detach a run`);
@@ -143,11 +144,15 @@ export async function submitModel(
   try {
     await runner.start(deps.signal);
     deps.status(`submitting ${record.run_id} to ${backend.type}, to go on without modelrun`);
-    return await detach.submit(deps.signal, {
-      submitted: (handle) => {
-        record.handle = handle;
+    return await detach.submit(
+      deps.signal,
+      {
+        submitted: (handle) => {
+          record.handle = handle;
+        },
       },
-    });
+      postprocess,
+    );
   } finally {
     await runner.stop();
     undo();

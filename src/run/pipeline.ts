@@ -92,6 +92,12 @@ export interface PipelineDeps {
    * job): the model is submitted and let go, and the pipeline returns.
    */
   detach?: boolean;
+  /**
+   * With detach: the command that postprocesses a run once it has ended,
+   * with the run dir to come after it (`node modelrun.js wait`), for an
+   * engine that runs it itself (Slurm's `postprocess_on: node`).
+   */
+  detachedWait?: string[];
 }
 
 /** Secrets already masked throughout, so a report prints it as it is. */
@@ -321,9 +327,14 @@ async function detached(
   runner: BackendRunner,
   holdings: Holdings,
 ): Promise<PipelineResult> {
+  const skipped = skippedPostprocessing(request);
+  const postprocess =
+    skipped === undefined && deps.detachedWait !== undefined
+      ? [...deps.detachedWait, record.staging_dir]
+      : undefined;
   let submitted: Awaited<ReturnType<typeof submitModel>>;
   try {
-    submitted = await submitModel(runner, request.backend, record, deps, holdings);
+    submitted = await submitModel(runner, request.backend, record, deps, holdings, postprocess);
   } catch (error) {
     record.reason = (error as Error).message;
     record.stages.run = { ...record.stages.run, status: 'failed', detail: record.reason };
@@ -334,8 +345,11 @@ async function detached(
     return finish(record, 'cancelled', deps.signal.reason as StopReason, [], deps, writer);
   record.status = 'submitted';
   delete record.owner;
-  record.detached = { logs: submitted.logs };
-  record.stages.postprocess = skippedPostprocessing(request) ?? record.stages.postprocess;
+  record.detached = {
+    logs: submitted.logs,
+    ...(submitted.postprocess === undefined ? {} : { postprocess: submitted.postprocess }),
+  };
+  record.stages.postprocess = skipped ?? record.stages.postprocess;
   await writer.write();
   return { record: maskRecord(record, deps.redactor), exitCode: 0, stderrTail: [] };
 }

@@ -28,6 +28,8 @@ export interface DetachedEntry {
   backend: string;
   handle: RunHandle;
   files: DetachedFiles;
+  /** The job that postprocesses the run on the engine's side (Slurm's `postprocess_on: node`). */
+  postprocess_job?: RunHandle;
 }
 
 /** The state folder that holds the entries, one per run dir. */
@@ -98,6 +100,8 @@ function isEntry(value: unknown): value is DetachedEntry {
     text(value.files.model) &&
     (value.files.backend === undefined || text(value.files.backend)) &&
     Array.isArray(value.files.postprocessors) &&
-    value.files.postprocessors.every(text)
+    value.files.postprocessors.every(text) &&
+    (value.postprocess_job === undefined ||
+      (isRecord(value.postprocess_job) && text(value.postprocess_job.kind)))
   );
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import {
@@ -27,7 +27,9 @@ const started = killedAfterEach();
  * surely runs, whatever the script does next.
  */
 function model(script = 'sleep 30'): { child: ChildProcess; handle: ProcessGroupTask } {
-  const mark = newRunMark('r1');
+  // The mark names the run dir that orphaned() writes the record into.
+  mkdirSync(tree.path('r1'), { recursive: true });
+  const mark = newRunMark('r1', tree.path('r1'));
   const child = spawn('/bin/sh', ['-c', `read _; ${script}`], {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],
@@ -167,7 +169,7 @@ describe('a run whose modelrun has gone', () => {
         kind: 'process-group',
         pgid: named.pid,
         graceMs: 100,
-        mark: newRunMark('b'),
+        mark: newRunMark('b', tree.path('b')),
         leader: named,
       },
       owner: await goneOwner(),

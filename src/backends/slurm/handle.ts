@@ -4,7 +4,7 @@ import { stringEnv } from '../../exec/env.js';
 import type { HandleOps, HandleOwner } from '../../exec/guard.js';
 import { isEngineAddress } from '../containers/docker-host.js';
 import { LABELS } from '../containers/labels.js';
-import { SCRIPT_NAME } from './script-name.js';
+import { POSTPROCESS_SCRIPT_NAME, SCRIPT_NAME } from './script-name.js';
 import type { JobState } from './state.js';
 import type { SlurmJobTask } from './undo.js';
 
@@ -134,9 +134,14 @@ async function queryJob(
     .catch((error: Error) => error);
 }
 
-/** The job runs the run's batch script: the same file, whichever links led to its folder. */
+/**
+ * The job runs the run's batch script, or the script of its postprocess
+ * job: the same file, whichever links led to its folder.
+ */
 function isTheRuns(job: JobState, run: HandleOwner): boolean {
-  if (job.command === undefined || basename(job.command) !== SCRIPT_NAME) return false;
+  if (job.command === undefined) return false;
+  const script = basename(job.command);
+  if (script !== SCRIPT_NAME && script !== POSTPROCESS_SCRIPT_NAME) return false;
   const real = (path: string) => {
     try {
       return realpathSync(path);

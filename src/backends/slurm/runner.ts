@@ -11,7 +11,14 @@ import { endAndWait } from '../../exec/streams.js';
 import { envFileText } from '../containers/apptainer-env.js';
 import { ensureImage } from '../containers/apptainer-image.js';
 import { removeEnvFile, type SecretFileTask, writeEnvFile } from '../containers/env-file.js';
-import type { BackendRunner, RunHooks, RunJob, RunnerDeps, RunOutcome } from '../contract.js';
+import type {
+  BackendRunner,
+  DetachedRun,
+  RunHooks,
+  RunJob,
+  RunnerDeps,
+  RunOutcome,
+} from '../contract.js';
 import { slurmCliClient } from './cli-client.js';
 import type { SlurmClient } from './client.js';
 import type { SlurmConfig } from './config.js';
@@ -20,6 +27,12 @@ import { expandFilename } from './filename.js';
 import { follow, type PollClock, RESEND_MS, realClock, STOP_WAIT_MS, settle } from './follow.js';
 import { readJobExit } from './job-exit.js';
 import { refuseOutputLinks } from './output-links.js';
+import {
+  postprocessLogPattern,
+  postprocessSbatchArgs,
+  postprocessScript,
+  postprocessScriptPath,
+} from './postprocess-job.js';
 import {
   batchScript,
   containerAsApptainer,
@@ -148,6 +161,44 @@ export function createSlurmRunner(
     return id;
   };
 
+  /**
+   * `postprocess_on: node`: the job that runs `command` (the run's
+   * postprocessing) once the run's job `runJob` has succeeded. The run is
+   * already let go: a postprocess job that cannot be submitted is said,
+   * and its postprocessing left to `modelrun wait`.
+   */
+  const submitPostprocess = async (
+    runJob: string,
+    command: string[],
+  ): Promise<DetachedRun['postprocess']> => {
+    try {
+      const log = postprocessLogPattern(job.stagingDir);
+      await mkdir(dirname(log), { recursive: true });
+      await refuseOutputLinks(log, 'the postprocess log');
+      await replaceFile(
+        postprocessScriptPath(job.stagingDir),
+        postprocessScript(config, job, command),
+        0o700,
+      );
+      const cluster = await client.cluster?.().catch(() => undefined);
+      const id = await client.submit(postprocessSbatchArgs(job.stagingDir, runJob));
+      deps.status(
+        `submitted batch job ${id} to postprocess ${job.runId} on a compute node once job ${runJob} has succeeded`,
+      );
+      const handle: SlurmJobTask = {
+        kind: 'slurm-job',
+        id,
+        ...(cluster === undefined ? {} : { cluster }),
+      };
+      return { handle: { ...handle }, log: log.replace('%j', id) };
+    } catch (error) {
+      deps.status(
+        `warning: the job to postprocess ${job.runId} could not be submitted (${(error as Error).message}); \`modelrun wait\` postprocesses it instead`,
+      );
+      return undefined;
+    }
+  };
+
   return {
     check: () => client.check(),
     start(signal: AbortSignal) {
@@ -250,7 +301,7 @@ export function createSlurmRunner(
         if (problem !== undefined)
           throw new UsageError(`--detach: ${problem.what}`, { hint: problem.hint });
       },
-      async submit(signal, hooks) {
+      async submit(signal, hooks, postprocess) {
         // The job's own limit holds the timeout, as no modelrun follows it (Slurm counts whole minutes).
         const limit =
           config.timeout === undefined ? [] : [`--time=${slurmMinutes(config.timeout)}`];
@@ -267,12 +318,17 @@ export function createSlurmRunner(
         unguard();
         for (const withdraw of unguardEnvFiles.splice(0)) withdraw();
         const values = { jobId: id, jobName: jobName(config, job), user };
+        const after =
+          postprocess === undefined || config.postprocess_on !== 'node'
+            ? undefined
+            : await submitPostprocess(id, postprocess);
         return {
           logs: {
             stdout:
               expandFilename(outputPattern(config, job), values) ?? outputPattern(config, job),
             stderr: expandFilename(errorPattern(config, job), values) ?? errorPattern(config, job),
           },
+          ...(after === undefined ? {} : { postprocess: after }),
         };
       },
     },

@@ -74,7 +74,7 @@ export function batchScript(
   hostEnv: Record<string, string | undefined> = {},
 ): string {
   const staging = 'the staging directory';
-  const directives: [string, string | number | undefined, string][] = [
+  const directives: Parameters<typeof directiveLines>[0] = [
     ['job-name', jobName(config, job), 'job_name'],
     [
       'output',
@@ -108,9 +108,7 @@ export function batchScript(
   return [
     '#!/bin/bash',
     `# Written by modelrun ${VERSION} for run ${job.runId}; submitted with sbatch --parsable.`,
-    ...directives
-      .filter(([, value]) => value !== undefined)
-      .map(([name, value, field]) => `#SBATCH --${name}=${scriptValue(String(value), field)}`),
+    ...directiveLines(directives),
     ...(config.exclusive ? ['#SBATCH --exclusive'] : []),
     ...(config.additional_options ?? []).map(
       (option, i) => `#SBATCH ${optionWords(option, `additional_options[${i}]`)}`,
@@ -125,6 +123,15 @@ export function batchScript(
     ...keepingExitStatus(command, job.stagingDir),
     '',
   ].join('\n');
+}
+
+/** `#SBATCH --name=value` lines, each value quoted as sbatch reads it back; those without a value left out. */
+export function directiveLines(
+  directives: [name: string, value: string | number | undefined, field: string][],
+): string[] {
+  return directives
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value, field]) => `#SBATCH --${name}=${scriptValue(String(value), field)}`);
 }
 
 /**

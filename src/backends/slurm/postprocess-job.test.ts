@@ -1,0 +1,67 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeTree } from '../../../test/helpers/tree.js';
+import { diskPathContext } from '../../config/path-context.js';
+import type { RunJob } from '../contract.js';
+import { slurmConfigSchema } from './config.js';
+import { postprocessSbatchArgs, postprocessScript } from './postprocess-job.js';
+
+const tree = makeTree({});
+afterAll(() => tree.remove());
+const JOB: RunJob = { runId: 'r1', stagingDir: '/scratch/runs/r1', modelCommand: 'true' };
+const config = (fields: Record<string, unknown>) =>
+  slurmConfigSchema(diskPathContext(tree.root)).parse({ type: 'slurm', ...fields });
+const COMMAND = ['/opt/node 20/bin/node', "/opt/it's/modelrun.js", 'wait', '/scratch/runs/r1'];
+
+describe('the postprocess job of postprocess_on: node', () => {
+  it('asks for one task with the run’s CPUs, memory, time, queue, account and qos, and nothing of its GPUs or mail', () => {
+    const script = postprocessScript(
+      config({
+        postprocess_on: 'node',
+        queue: 'compute',
+        nodes: 4,
+        ntasks: 64,
+        cpus_per_task: 2,
+        mem: '8G',
+        time_limit: '2-00:00:00',
+        account: 'ocean',
+        qos: 'long',
+        gpus: 4,
+        mail_type: ['END'],
+        mail_user: 'me@example.org',
+      }),
+      JOB,
+      COMMAND,
+    );
+    expect(script.split('\n').filter((line) => line.startsWith('#SBATCH'))).toEqual([
+      '#SBATCH --job-name="modelrun-r1-postprocess"',
+      '#SBATCH --output="/scratch/runs/r1/logs/postprocess-%j.log"',
+      '#SBATCH --chdir="/scratch/runs/r1"',
+      '#SBATCH --partition="compute"',
+      '#SBATCH --nodes="1"',
+      '#SBATCH --ntasks="1"',
+      '#SBATCH --cpus-per-task="2"',
+      '#SBATCH --mem="8G"',
+      '#SBATCH --time="2-00:00:00"',
+      '#SBATCH --account="ocean"',
+      '#SBATCH --qos="long"',
+    ]);
+    expect(script).toContain('export MODELRUN_POSTPROCESS_JOB="$SLURM_JOB_ID"\n');
+    expect(script).toContain(
+      `exec '/opt/node 20/bin/node' '/opt/it'\\''s/modelrun.js' 'wait' '/scratch/runs/r1'\n`,
+    );
+  });
+
+  it('waits for the run’s job to succeed, and is cancelled by Slurm when it cannot', () => {
+    expect(postprocessSbatchArgs('/scratch/runs/r1', '812')).toEqual([
+      '--parsable',
+      '--dependency=afterok:812',
+      '--kill-on-invalid-dep=yes',
+      '/scratch/runs/r1/slurm-postprocess.sh',
+    ]);
+  });
+
+  it('is asked for by postprocess_on only: wait is the default', () => {
+    expect(config({}).postprocess_on).toBe('wait');
+    expect(() => config({ postprocess_on: 'login' })).toThrow(/postprocess_on/);
+  });
+});
