@@ -157,6 +157,7 @@ export async function submitDetached(
     ...(record.detached?.postprocess === undefined
       ? {}
       : { postprocess_job: record.detached.postprocess.handle }),
+    ...(record.detached === undefined ? {} : { logs: record.detached.logs }),
     files: {
       model: absolute(options.modelFile),
       ...(options.backendConfig === undefined ? {} : { backend: absolute(options.backendConfig) }),

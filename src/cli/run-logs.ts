@@ -25,7 +25,7 @@ export async function runLogs(
     });
   const found = await locateRun(options.run, { cwd, env });
   const stream = options.stderr ? 'stderr' : 'stdout';
-  const path = runLogPath(found.dir, found.record, stream);
+  const path = await runLogPath(env, found.dir, found.record, stream);
   const ended = watchEnd(found, env);
   // Followed before the model has written anything (a job still in the queue): its log is waited for.
   const file = options.follow ? await untilOpened(path, ended) : await openLog(path);

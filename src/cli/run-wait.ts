@@ -29,7 +29,7 @@ export async function runWait(options: WaitOptions, ctx: CommandContext): Promis
     output.status(
       `waiting for ${record.run_id} (${found.dir}); Ctrl-C stops the waiting, not the run`,
     );
-    const end = await follow(found, env, echo);
+    const end = await follow(found, env, echo, (line) => output.warn(line));
     if (end.replaced) {
       // Its own end is in the history now, not in run.json: say so, and do not pass it off as the new run's.
       output.error(
@@ -79,14 +79,22 @@ async function follow(
   found: FoundRun,
   env: NodeJS.ProcessEnv,
   terminal: CommandContext['terminal'],
+  warn: (line: string) => void,
 ): Promise<{ record: RunRecord; replaced: boolean }> {
   const streams = (['stdout', 'stderr'] as const).map((name) => ({ name, sink: terminal[name] }));
-  const logs = await Promise.all(
+  const shown = await Promise.all(
     streams.map(async ({ name, sink }) => {
-      const file = await openLog(runLogPath(found.dir, found.record, name));
-      return { name, file, sink, at: file === undefined ? 0 : (await file.stat()).size };
+      // A log that cannot be vouched for is not shown; the wait for the end goes on.
+      const path = await runLogPath(env, found.dir, found.record, name).catch((error: Error) => {
+        warn(`${error.message}; waiting without showing it`);
+        return undefined;
+      });
+      if (path === undefined) return undefined;
+      const file = await openLog(path);
+      return { name, path, file, sink, at: file === undefined ? 0 : (await file.stat()).size };
     }),
   );
+  const logs = shown.filter((log) => log !== undefined);
   const look = watchEnd(found, env);
   try {
     for (;;) {
@@ -94,7 +102,7 @@ async function follow(
       // Read after the look at the record: a run writes its last output before its end.
       for (const log of logs) {
         // A log the run had not yet made when the wait began.
-        log.file ??= await openLog(runLogPath(found.dir, found.record, log.name));
+        log.file ??= await openLog(log.path);
         if (log.file !== undefined) log.at = await copyLog(log.file, log.at, writingTo(log.sink));
       }
       if (now.ended) return now;

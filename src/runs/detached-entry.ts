@@ -30,6 +30,8 @@ export interface DetachedEntry {
   files: DetachedFiles;
   /** The job that postprocesses the run on the engine's side (Slurm's `postprocess_on: node`). */
   postprocess_job?: RunHandle;
+  /** Where the engine writes the model's output: what `logs` and `wait` read, never run.json's word. */
+  logs?: { stdout: string; stderr: string };
 }
 
 /** The state folder that holds the entries, one per run dir. */
@@ -102,6 +104,8 @@ function isEntry(value: unknown): value is DetachedEntry {
     Array.isArray(value.files.postprocessors) &&
     value.files.postprocessors.every(text) &&
     (value.postprocess_job === undefined ||
-      (isRecord(value.postprocess_job) && text(value.postprocess_job.kind)))
+      (isRecord(value.postprocess_job) && text(value.postprocess_job.kind))) &&
+    (value.logs === undefined ||
+      (isRecord(value.logs) && text(value.logs.stdout) && text(value.logs.stderr)))
   );
 }

@@ -1,7 +1,9 @@
 import { appendFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { treeForEachTest } from '../../test/helpers/tree.js';
-import { copyLog, openLog, startOfLastLines } from './log-reader.js';
+import { writeDetachedEntry } from './detached-entry.js';
+import { copyLog, openLog, runLogPath, startOfLastLines } from './log-reader.js';
+import { recordOf } from './test-records.js';
 
 const tree = treeForEachTest();
 
@@ -114,5 +116,63 @@ describe('reading a log', () => {
     tree.write('secret/stdout.log', "not the run's");
     symlinkSync(tree.path('secret'), tree.path('logs'));
     expect(await openLog(tree.path('logs', 'stdout.log'))).toBeUndefined();
+  });
+});
+
+describe('where a run’s log is', () => {
+  const handle = { kind: 'slurm-job', id: '812' };
+  const detached = (stdout: string) =>
+    recordOf({
+      staging_dir: tree.path('run'),
+      handle,
+      detached: { logs: { stdout, stderr: tree.path('run', 'logs', 'err') } },
+    });
+  const env = () => ({ XDG_STATE_HOME: tree.path('state'), HOME: tree.path('home') });
+
+  it('is logs/ in the run dir for a run that modelrun follows', async () => {
+    tree.write('run/logs/stdout.log', '');
+    const record = recordOf({ staging_dir: tree.path('run') });
+    expect(await runLogPath(env(), tree.path('run'), record, 'stdout')).toBe(
+      tree.path('run', 'logs', 'stdout.log'),
+    );
+  });
+
+  it('is what the submitting host kept for a detached run, whatever run.json says now', async () => {
+    tree.write('run/logs/slurm-812.out', '');
+    tree.write('secret.txt', 'not the run’s');
+    const kept = detached(tree.path('run', 'logs', 'slurm-812.out'));
+    await writeDetachedEntry(env(), {
+      run_dir: tree.path('run'),
+      run_id: kept.run_id,
+      started_at: kept.started_at,
+      backend: 'slurm',
+      handle,
+      logs: { stdout: tree.path('run', 'logs', 'slurm-812.out'), stderr: tree.path('e') },
+      files: { model: tree.path('m.yml'), postprocessors: [] },
+    });
+    // The model rewrote run.json to name a file of its choosing.
+    const forged = { ...kept, detached: { logs: { stdout: tree.path('secret.txt'), stderr: '' } } };
+    expect(await runLogPath(env(), tree.path('run'), forged, 'stdout')).toBe(
+      tree.path('run', 'logs', 'slurm-812.out'),
+    );
+  });
+
+  it('is run.json’s word on a host with no entry only inside the run dir', async () => {
+    tree.write('run/logs/slurm-812.out', '');
+    tree.write('secret.txt', 'not the run’s');
+    const inside = detached(tree.path('run', 'logs', 'slurm-812.out'));
+    expect(await runLogPath(env(), tree.path('run'), inside, 'stdout')).toBe(
+      tree.path('run', 'logs', 'slurm-812.out'),
+    );
+    const outside = detached(tree.path('secret.txt'));
+    await expect(runLogPath(env(), tree.path('run'), outside, 'stdout')).rejects.toThrow(
+      /names its stdout log outside its run dir .*secret\.txt.*no entry of its own/,
+    );
+    // Nor through a link in the run dir that leads out of it.
+    symlinkSync(tree.path(), tree.path('run', 'out'));
+    const linked = detached(tree.path('run', 'out', 'secret.txt'));
+    await expect(runLogPath(env(), tree.path('run'), linked, 'stdout')).rejects.toThrow(
+      /outside its run dir/,
+    );
   });
 });

@@ -1,9 +1,12 @@
 import { constants } from 'node:fs';
-import { type FileHandle, lstat, open } from 'node:fs/promises';
+import { type FileHandle, lstat, open, realpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { RunFailedError } from '../errors.js';
 import { writeChunk } from '../exec/streams.js';
 import type { RunRecord } from '../model/run-record.js';
+import { within } from '../model/staging-dir.js';
+import { readDetachedEntry } from './detached-entry.js';
 
 const CHUNK = 64 * 1024;
 
@@ -12,13 +15,34 @@ export function logPath(runDir: string, stream: 'stdout' | 'stderr'): string {
   return join(runDir, 'logs', `${stream}.log`);
 }
 
-/** Where a run's log is: the file its engine writes for a detached run (a Slurm job's output), logs/ otherwise. */
-export function runLogPath(
+/**
+ * Where a run's log is: logs/ in its run dir; for a detached run, the file
+ * its engine writes (a Slurm job's output), which may be anywhere. The
+ * record names that file, but the model can rewrite the record, and have
+ * `logs` print a file of its choosing: so the path is taken from the
+ * run's entry in the state folder, which the host that submitted the run
+ * kept; where there is none, only a path inside the run dir is read.
+ */
+export async function runLogPath(
+  env: NodeJS.ProcessEnv,
   runDir: string,
-  record: Pick<RunRecord, 'detached'>,
+  record: Pick<RunRecord, 'run_id' | 'detached' | 'started_at' | 'handle'>,
   stream: 'stdout' | 'stderr',
-): string {
-  return record.detached?.logs[stream] ?? logPath(runDir, stream);
+): Promise<string> {
+  if (record.detached === undefined) return logPath(runDir, stream);
+  const entry = await readDetachedEntry(env, runDir, record);
+  if (entry?.logs !== undefined) return entry.logs[stream];
+  const named = record.detached.logs[stream];
+  const [dir, folder] = await Promise.all(
+    [runDir, dirname(named)].map((path) => realpath(path).catch(() => undefined)),
+  );
+  if (dir !== undefined && folder !== undefined && within(dir, folder)) return named;
+  throw new RunFailedError(
+    `${record.run_id}'s record names its ${stream} log outside its run dir (${named}), and this host kept no entry of its own for the run to confirm it`,
+    {
+      hint: 'read the logs where the run was submitted, as the user who submitted it, or open the file yourself',
+    },
+  );
 }
 
 /** Opens a log for reading; undefined when there is none. A link is not followed: the run writes a file. */
