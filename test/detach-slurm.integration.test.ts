@@ -124,9 +124,14 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
     'with postprocess_on: node is postprocessed by a job of its own, and a wait meanwhile leaves it to that job',
     async () => {
       tree.write('on-node.yml', `type: slurm\n${TEST_JOB_YAML}postprocess_on: node\n`);
+      // The postprocessor holds until the test has seen the wait leave it to the job.
+      tree.write(
+        'held-post.yml',
+        'type: command\ncommand: "until [ -e ../../go ]; do sleep 0.2; done; echo once >> post.txt"\n',
+      );
       const runId = uniqueId('on-node');
-      const model = writeModel(runId, 'sleep 2; echo done');
-      const detached = await detachOn('on-node.yml', model, 'post.yml');
+      const model = writeModel(runId, 'echo done');
+      const detached = await detachOn('on-node.yml', model, 'held-post.yml');
       expect(detached).toMatchObject({ code: 0, leftBehind: false });
       expect(detached.stdout).toMatch(
         / {2}then {6}slurm job \d+ postprocesses it once it has succeeded; log .*postprocess-\d+\.log\n/,
@@ -136,11 +141,21 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
         detached: { postprocess: { handle: { kind: 'slurm-job', id: job.id } } },
       });
       expect(job.log).toBe(join(runDir(runId), 'logs', `postprocess-${job.id}.log`));
+      const status = await runInProcess(['status', runId], { cwd: tree.root });
+      expect(status.stdout).toMatch(
+        new RegExp(`postprocess +pending: job ${job.id} runs it once the job has succeeded`),
+      );
 
-      const waited = await runModelrun(['wait', runId], { cwd: tree.root });
-      expect(waited.code, waited.stderr).toBe(0);
-      expect(waited.stderr).toContain(`${runId} is postprocessed by a job of its own: job`);
-      expect(waited.stderr).not.toContain('postprocessing it here');
+      const waiting = await startModelrun(['wait', runId], {
+        cwd: tree.root,
+        marker: `${runId} is postprocessed by a job of its own: job ${job.id}`,
+        markerOn: 'stderr',
+        waitMs: QUEUE_MS,
+      });
+      expect(waiting.output().stderr).toContain(`${runId} is postprocessed by a job of its own`);
+      tree.write('go', '');
+      expect(await waiting.exited).toBe(0);
+      expect(waiting.output().stderr).not.toContain('postprocessing it here');
       expect(readFileSync(join(runDir(runId), 'post.txt'), 'utf8')).toBe('once\n');
       expect(readRunRecord(runDir(runId))).toMatchObject({
         status: 'succeeded',

@@ -52,12 +52,15 @@ function printStatus(view: RunView, output: Output): void {
   if (record.detached !== undefined) {
     rows.push(['modelrun', 'none: detached, the job is the run']);
     rows.push(['output', record.detached.logs.stdout]);
+    const job = record.detached.postprocess;
     if (record.stages.postprocess.status === 'pending')
       rows.push([
         'postprocess',
-        isUnderway(record)
-          ? 'pending: `modelrun wait` runs it once the job has ended'
-          : 'pending: `modelrun wait` runs it',
+        job !== undefined
+          ? `pending: job ${String(job.handle.id)} runs it once the job has succeeded (log ${job.log})`
+          : isUnderway(record)
+            ? 'pending: `modelrun wait` runs it once the job has ended'
+            : 'pending: `modelrun wait` runs it',
       ]);
   }
   rows.push(['run dir', view.dir]);
