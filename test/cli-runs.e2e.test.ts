@@ -70,6 +70,12 @@ describe('a run looked at from another shell', () => {
 
     expect((await runModelrun(['cancel', 'slow'], { cwd: tree.root })).code).toBe(0);
     expect(await exited).toBe(1);
+    // Once nothing of that run is left, the copy's record, which names it, is put right.
+    const copy = await runInProcess(['status', 'simulations/copy', '--json'], { cwd: tree.root });
+    expect(JSON.parse(copy.stdout)).toMatchObject({
+      live: { state: 'ended' },
+      record: { status: 'failed' },
+    });
   }, 30_000);
 
   it('follows the logs to the end of the run with -f, and prints the last lines with --tail', async () => {

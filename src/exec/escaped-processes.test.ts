@@ -148,11 +148,14 @@ describe('a mark made for a run dir', () => {
     dirs = makeTree({ 'run/': '', 'copy/': '' });
     symlinkSync(dirs.path('run'), dirs.path('link'));
     const mark = newRunMark('wave', dirs.path('run'));
-    expect(mark).toMatch(/^wave-[0-9a-f]{16}$/);
+    expect(mark).toMatch(/^wave-[0-9a-f]{16}\.[0-9a-f]{8}$/);
     expect(markBelongsTo(mark, dirs.path('run'))).toBe(true);
     expect(markBelongsTo(mark, dirs.path('link'))).toBe(true);
     expect(markBelongsTo(mark, dirs.path('copy'))).toBe(false);
     // Two runs of one folder get marks of their own.
     expect(newRunMark('wave', dirs.path('run'))).not.toBe(mark);
+    // A mark made before marks named their folder names none: it is taken at its word.
+    expect(markBelongsTo('wave-0123456789abcdef', dirs.path('copy'))).toBe(true);
+    expect(markBelongsTo(newRunMark('wave'), dirs.path('copy'))).toBe(true);
   });
 });

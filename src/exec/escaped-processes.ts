@@ -23,23 +23,29 @@ export const MARK_VARIABLE = 'MODELRUN_RUN_MARK';
 
 /**
  * A marker value no other run can have: the run's id (for a person reading
- * `ps e`) and 16 hex digits, all random, or, for a run in a run dir, 8 that
- * name the folder (runDirTag) and 8 random. The folder is in the mark
+ * `ps e`) and 16 random hex digits; for a run in a run dir, then `.` and 8
+ * hex digits that name the folder (runDirTag). The folder is in the mark
  * because a copy of a run dir holds the same record, and so the same mark:
  * `cancel` in the copy must not stop the run of the folder it was copied
  * from (markBelongsTo).
  */
 export function newRunMark(runId?: string, runDir?: string): string {
-  const random =
-    runDir === undefined
-      ? randomBytes(8).toString('hex')
-      : `${runDirTag(runDir)}${randomBytes(4).toString('hex')}`;
-  return runId === undefined || runId === '' ? random : `${runId}-${random}`;
+  const random = randomBytes(8).toString('hex');
+  const mark = runId === undefined || runId === '' ? random : `${runId}-${random}`;
+  return runDir === undefined ? mark : `${mark}.${runDirTag(runDir)}`;
 }
 
-/** Whether a mark was made for a run in `runDir`, the same folder whatever links lead to it. */
+/** A mark that names its run dir: it ends in 16 hex digits, a dot and 8 more. */
+const FOLDER_MARK = /[0-9a-f]{16}\.([0-9a-f]{8})$/;
+
+/**
+ * Whether a mark may be a run's in `runDir`, the same folder whatever links
+ * lead to it: false only for a mark that names another folder. A mark made
+ * before marks named their folder names none, and is taken at its word.
+ */
 export function markBelongsTo(mark: string, runDir: string): boolean {
-  return mark.length >= 16 && mark.slice(-16, -8) === runDirTag(runDir);
+  const tag = FOLDER_MARK.exec(mark)?.[1];
+  return tag === undefined || tag === runDirTag(runDir);
 }
 
 /** 8 hex digits of the SHA-256 of the folder's real path. */

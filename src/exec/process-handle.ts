@@ -12,7 +12,11 @@ export const processGroupHandle: HandleOps<GroupHandle> = {
   kind: 'process-group',
   read: readProcessGroup,
   async inspect(handle, _env, run) {
-    return markBelongsTo(handle.mark, run.stagingDir) ? inspectGroup(handle) : notTheRuns(handle);
+    const state = inspectGroup(handle);
+    // Another folder's run, while it runs; once nothing of it is left, the copy's record may say so.
+    return state.state === 'running' && !markBelongsTo(handle.mark, run.stagingDir)
+      ? notTheRuns(handle)
+      : state;
   },
   async cancel(handle, _env, run) {
     const state = markBelongsTo(handle.mark, run.stagingDir)
@@ -78,8 +82,8 @@ function inspectGroup(handle: GroupHandle): LiveState {
   return { state: 'ended', detail: `process group ${handle.pgid} has exited` };
 }
 
-/** A mark as newRunMark makes it: the run id, then 16 hex digits; nothing shorter matches a stranger. */
-const MARK = /^(?:[A-Za-z0-9._-]{1,128}-)?[0-9a-f]{16}$/;
+/** A mark as newRunMark makes it: the run id, then 16 hex digits (and the folder's 8); nothing shorter matches a stranger. */
+const MARK = /^(?:[A-Za-z0-9._-]{1,128}-)?[0-9a-f]{16}(?:\.[0-9a-f]{8})?$/;
 
 function readProcessGroup(value: Record<string, unknown>): GroupHandle | undefined {
   const { pgid, graceMs, mark, cgroup, leader } = value;

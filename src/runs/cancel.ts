@@ -129,7 +129,7 @@ async function refuseAnotherFoldersRun(
     throw new RunFailedError(
       `${found.dir} holds the record of another folder's run: ${live.detail}`,
       {
-        hint: 'cancel the run from its own run dir; this one is a copy, or was moved since the run began',
+        hint: 'this run dir is a copy, or was moved since the run began: cancel the run from the folder it was started in (move it back first, if it was moved)',
       },
     );
 }
