@@ -15,7 +15,7 @@ import {
   writeRunRecord,
 } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
-import { lockStagingDir, type StagingLock } from '../model/staging-lock.js';
+import { LockHeldError, lockStagingDir, type StagingLock } from '../model/staging-lock.js';
 import { STOPPING_THE_RUN } from '../run/interrupts.js';
 import { runPostprocessors } from '../run/postprocess-stage.js';
 import { type DetachedEntry, readDetachedEntry } from '../runs/detached-entry.js';
@@ -254,7 +254,7 @@ async function takeLock(
         guard,
       );
     } catch (error) {
-      if (!(error instanceof RunFailedError)) throw error;
+      if (!(error instanceof LockHeldError)) throw error;
       if (!told) ctx.output.status(`${error.message}; waiting for it`);
       told = true;
     }

@@ -15,8 +15,18 @@ import { MODELRUN_DIR } from './staging-dir.js';
 export async function bookkeepingFolder(stagingDir: string): Promise<string> {
   const path = join(stagingDir, MODELRUN_DIR);
   await mkdir(path, { recursive: true });
-  const info = await lstat(path);
-  if (info.isDirectory()) return path;
+  await assertBookkeepingFolder(path);
+  return path;
+}
+
+/**
+ * Throws the error bookkeepingFolder gives when `path` (a run's .modelrun)
+ * is there but is not a folder itself: a link, a file. A path that is not
+ * there passes: there is nothing to write through.
+ */
+export async function assertBookkeepingFolder(path: string): Promise<void> {
+  const info = await lstat(path).catch(() => undefined);
+  if (info === undefined || info.isDirectory()) return;
   const what = info.isSymbolicLink()
     ? `a symlink to ${await readlink(path).catch(() => '?')}`
     : info.isFile()

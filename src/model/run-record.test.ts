@@ -5,6 +5,7 @@ import { mountTmpfs, tmpfsUnavailable, unmount } from '../../test/helpers/mount.
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { Redactor } from '../secrets.js';
 import {
+  endUnfinishedRecord,
   failUnfinishedRecord,
   maskRecord,
   RUN_RECORD_PATH,
@@ -178,6 +179,10 @@ describe('the run record on disk, among links a model left', () => {
       /\.modelrun is a symlink to .*other\/\.modelrun, not modelrun's folder/,
     );
     await failUnfinishedRecord(tree.path('run', RUN_RECORD_PATH), 'modelrun died');
+    // status, wait and cancel say so, instead of leaving the record underway for ever.
+    await expect(
+      endUnfinishedRecord(tree.path('run', RUN_RECORD_PATH), undefined, () => {}),
+    ).rejects.toThrow(/\.modelrun is a symlink to .*, not modelrun's folder/);
     await releaseAbandonedLock(tree.path('run'), Date.now() + 60_000);
     expect(readFileSync(tree.path('other', RUN_RECORD_PATH), 'utf8')).toBe(victimText);
     expect(lstatSync(tree.path('other', '.modelrun', 'run.lock')).isDirectory()).toBe(true);

@@ -6,7 +6,7 @@ import { readOwnFile, replaceFile } from '../exec/link-safe.js';
 import type { ProcessIdentity } from '../exec/process-identity.js';
 import { isRecord } from '../records.js';
 import { maskSecretKeys, type Redactor } from '../secrets.js';
-import { bookkeepingFolder, isRealFolder } from './bookkeeping.js';
+import { assertBookkeepingFolder, bookkeepingFolder, isRealFolder } from './bookkeeping.js';
 
 /**
  * `running` from the start of a run, which includes staging and pulling;
@@ -236,6 +236,8 @@ export function endRecord(record: RunRecord, status: RunStatus, ended = new Date
  * the guardian writes through no link.
  */
 export async function failUnfinishedRecord(path: string, reason: string): Promise<void> {
+  // The guardian's: a record it cannot reach (a .modelrun the model made a link) it leaves as it is.
+  if (!(await isRealFolder(dirname(path)))) return;
   await endUnfinishedRecord(path, undefined, (record) =>
     endRecordFromOutside(record, 'failed', reason),
   );
@@ -253,8 +255,8 @@ export async function endUnfinishedRecord(
   same: Pick<RunRecord, 'started_at' | 'owner'> | undefined,
   end: (record: RunRecord) => void,
 ): Promise<RunRecord | undefined> {
-  // A .modelrun that became a link leads to another folder, maybe another run's.
-  if (!(await isRealFolder(dirname(path)))) return undefined;
+  // A .modelrun that became a link leads to another folder, maybe another run's: said, never followed.
+  await assertBookkeepingFolder(dirname(path));
   const text = await readOwnFile(path);
   if (text === undefined) return undefined;
   const record = JSON.parse(text) as RunRecord;

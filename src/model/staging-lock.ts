@@ -7,6 +7,9 @@ import type { Guard } from '../guardian/tasks.js';
 import { bookkeepingFolder } from './bookkeeping.js';
 import { LOCK_OWNER_PATH, LOCK_PATH } from './staging-lock-files.js';
 
+/** The staging lock is another modelrun's: what a caller that waits for it waits on. */
+export class LockHeldError extends RunFailedError {}
+
 export interface StagingLock {
   release(): Promise<void>;
 }
@@ -45,7 +48,7 @@ export async function lockStagingDir(
       .then((text) => JSON.parse(text) as { pid: number; host: string; since: string })
       .then((o) => ` (pid ${o.pid} on ${o.host}, since ${o.since})`)
       .catch(() => '');
-    throw new RunFailedError(`another modelrun is using ${stagingDir}${owner}`, {
+    throw new LockHeldError(`another modelrun is using ${stagingDir}${owner}`, {
       hint: 'wait for it to finish, or give this run another run_id; two runs never share a staging directory',
     });
   }
