@@ -277,11 +277,15 @@ describe('a run looked at from another shell', () => {
       backend: { type: 'local', config: { type: 'local' } },
       owner: self,
     });
-    const waiting = runInProcess(['wait', 'moving'], { cwd: tree.root });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Removed once the wait has found the run, not after a fixed while: its start can take longer.
+    const waiting = await startModelrun(['wait', 'moving'], {
+      cwd: tree.root,
+      marker: 'waiting for moving',
+      markerOn: 'stderr',
+    });
+    expect(waiting.output().stderr).toContain('waiting for moving');
     rmSync(tree.path('simulations', 'moving'), { recursive: true });
-    const waited = await waiting;
-    expect(waited.code).toBe(1);
-    expect(waited.stderr).toContain('moving was replaced by a newer run');
+    expect(await waiting.exited).toBe(1);
+    expect(waiting.output().stderr).toContain('moving was replaced by a newer run');
   });
 });

@@ -140,7 +140,10 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       expect(readRunRecord(runDir(runId))).toMatchObject({
         detached: { postprocess: { handle: { kind: 'slurm-job', id: job.id } } },
       });
-      expect(job.log).toBe(join(runDir(runId), 'logs', `postprocess-${job.id}.log`));
+      // Out of the run dir, where the model could put a link in the way of the job's output.
+      expect(job.log).toBe(
+        join(tree.path('state'), 'modelrun', 'detached', `${runId}-postprocess-${job.id}.log`),
+      );
       const status = await runInProcess(['status', runId], { cwd: tree.root });
       expect(status.stdout).toMatch(
         new RegExp(`postprocess +pending: job ${job.id} runs it once the job has succeeded`),

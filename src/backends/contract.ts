@@ -333,8 +333,20 @@ export interface Detachable {
   submit(
     signal: AbortSignal,
     hooks: Pick<RunHooks, 'submitted'>,
-    postprocess?: string[],
+    postprocess?: DetachedPostprocess,
   ): Promise<DetachedRun | undefined>;
+}
+
+/**
+ * What postprocesses a detached run, for an engine that runs it itself once
+ * the run has succeeded (Slurm's `postprocess_on: node`): the command (a
+ * `modelrun wait` of the run), and where its output goes, outside the run
+ * dir, where the model cannot put a link in its way (for Slurm, a filename
+ * pattern with %j).
+ */
+export interface DetachedPostprocess {
+  command: string[];
+  log: string;
 }
 
 /**

@@ -136,7 +136,19 @@ export async function submitDetached(
         ...cliRunDeps(ctx, ctx.terminal),
         detach: true,
         // For an engine that postprocesses the run itself: this modelrun, as this process runs it.
-        detachedWait: [process.execPath, join(PACKAGE_ROOT, 'bin', 'modelrun.js'), 'wait'],
+        detachedPostprocess: {
+          command: [
+            process.execPath,
+            join(PACKAGE_ROOT, 'bin', 'modelrun.js'),
+            'wait',
+            stagingDirOf(run.model),
+          ],
+          // Out of the run dir, where a model could put a link in the way of the job's output.
+          log: join(
+            stateFolder(ctx.env, 'detached', "--detach keeps the postprocess job's log"),
+            `${run.model.run_id}-postprocess-%j.log`,
+          ),
+        },
       },
     );
   } finally {

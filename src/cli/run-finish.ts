@@ -215,7 +215,12 @@ async function whileJobPostprocesses(
         );
       told = true;
       await sleep(JOB_POLL_MS, undefined, { signal: ctx.interrupts.signal }).catch(() => undefined);
-      if (ctx.interrupts.signal.aborted) return found.record;
+      if (ctx.interrupts.signal.aborted) {
+        output.status(
+          `stopped waiting; job ${String(job.id)} goes on, and postprocesses ${record.run_id}`,
+        );
+        return ctx.interrupts.exitCode() ?? 130;
+      }
     }
   } finally {
     ctx.interrupts.active = false;

@@ -26,7 +26,7 @@ export interface ExecuteDeps {
   owner: PipelineDeps['owner'];
   /** `run --detach` on a backend whose engine keeps the run alone: see PipelineDeps.detach. */
   detach?: PipelineDeps['detach'];
-  detachedWait?: PipelineDeps['detachedWait'];
+  detachedPostprocess?: PipelineDeps['detachedPostprocess'];
 }
 
 /**
@@ -49,7 +49,9 @@ export async function executeRun(request: RunRequest, deps: ExecuteDeps): Promis
       guard: deps.guardian.guard,
       ...(deps.owner === undefined ? {} : { owner: deps.owner }),
       ...(deps.detach === undefined ? {} : { detach: deps.detach }),
-      ...(deps.detachedWait === undefined ? {} : { detachedWait: deps.detachedWait }),
+      ...(deps.detachedPostprocess === undefined
+        ? {}
+        : { detachedPostprocess: deps.detachedPostprocess }),
     });
   } finally {
     deps.guardian.close();

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type {
   BackendConfig,
   BackendRunner,
+  DetachedPostprocess,
   DetachedRun,
   RunOutcome,
 } from '../backends/contract.js';
@@ -132,7 +133,7 @@ export async function submitModel(
   record: RunRecord,
   deps: PipelineDeps,
   holdings: Holdings,
-  postprocess?: string[],
+  postprocess?: DetachedPostprocess,
 ): Promise<DetachedRun | undefined> {
   const detach = runner.detach;
   if (detach === undefined) throw new Error(`the ${backend.type} backend cannot detach a run`);

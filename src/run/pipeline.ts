@@ -1,7 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import type { BackendConfig, BackendRunner, DryRun } from '../backends/contract.js';
+import type {
+  BackendConfig,
+  BackendRunner,
+  DetachedPostprocess,
+  DryRun,
+} from '../backends/contract.js';
 import { findBackend } from '../backends/registry.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { identify } from '../exec/process-identity.js';
@@ -93,11 +98,11 @@ export interface PipelineDeps {
    */
   detach?: boolean;
   /**
-   * With detach: the command that postprocesses a run once it has ended,
-   * with the run dir to come after it (`node modelrun.js wait`), for an
-   * engine that runs it itself (Slurm's `postprocess_on: node`).
+   * With detach: what postprocesses the run once it has ended (a `modelrun
+   * wait` of it), for an engine that runs it itself (Slurm's
+   * `postprocess_on: node`).
    */
-  detachedWait?: string[];
+  detachedPostprocess?: DetachedPostprocess;
 }
 
 /** Secrets already masked throughout, so a report prints it as it is. */
@@ -328,10 +333,7 @@ async function detached(
   holdings: Holdings,
 ): Promise<PipelineResult> {
   const skipped = skippedPostprocessing(request);
-  const postprocess =
-    skipped === undefined && deps.detachedWait !== undefined
-      ? [...deps.detachedWait, record.staging_dir]
-      : undefined;
+  const postprocess = skipped === undefined ? deps.detachedPostprocess : undefined;
   let submitted: Awaited<ReturnType<typeof submitModel>>;
   try {
     submitted = await submitModel(runner, request.backend, record, deps, holdings, postprocess);

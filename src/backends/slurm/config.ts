@@ -270,7 +270,7 @@ export function slurmConfigSchema(ctx: PathContext) {
     }).optional(),
     postprocess_on: documented(z.enum(['wait', 'node']), {
       description:
-        'Where the postprocessors of a run submitted with --detach run: "wait" (the default) in `modelrun wait`, wherever you run it; "node" in a job of their own that Slurm starts once the run\'s job has succeeded (--dependency=afterok), on a compute node, asking for one task with the run\'s cpus_per_task, memory, time_limit, queue, account and qos. modelrun must be installed at the same path on the compute nodes, and your home folder shared with them. A run that modelrun follows is postprocessed by that modelrun.',
+        'Where the postprocessors of a run submitted with --detach run: "wait" (the default) in `modelrun wait`, wherever you run it; "node" in a job of their own that Slurm starts once the run\'s job has succeeded (--dependency=afterok), on a compute node, asking for one task with the run\'s cpus_per_task, memory, time_limit, queue, account, qos and reservation. modelrun must be installed at the same path on the compute nodes, and your home folder shared with them. A run that modelrun follows is postprocessed by that modelrun.',
       examples: ['node'],
     }).default('wait'),
     additional_options: documented(

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { shellQuote } from '../../exec/shell.js';
 import { VERSION } from '../../package-info.js';
-import { POSTPROCESS_JOB_VARIABLE, type RunJob } from '../contract.js';
+import { type DetachedPostprocess, POSTPROCESS_JOB_VARIABLE, type RunJob } from '../contract.js';
 import type { SlurmConfig } from './config.js';
 import { directiveLines, jobName } from './script.js';
 import { POSTPROCESS_SCRIPT_NAME } from './script-name.js';
@@ -17,15 +17,13 @@ export function postprocessScriptPath(stagingDir: string): string {
   return join(stagingDir, POSTPROCESS_SCRIPT_NAME);
 }
 
-/** Where the postprocess job's output goes: beside the run's own logs, one file per job. */
-export function postprocessLogPattern(stagingDir: string): string {
-  return join(stagingDir, 'logs', 'postprocess-%j.log');
-}
-
 /** sbatch's arguments for the postprocess job of the run's job `runJob`. */
 export function postprocessSbatchArgs(stagingDir: string, runJob: string): string[] {
   return [
     '--parsable',
+    // The job is a `modelrun wait` of yours: it needs your environment (HOME,
+    // XDG_STATE_HOME, PATH), also where SBATCH_EXPORT=NONE is the site's default.
+    '--export=ALL',
     `--dependency=afterok:${runJob}`,
     '--kill-on-invalid-dep=yes',
     postprocessScriptPath(stagingDir),
@@ -35,16 +33,21 @@ export function postprocessSbatchArgs(stagingDir: string, runJob: string): strin
 /**
  * The postprocess job's script: one task on one node, with the run's
  * cpus_per_task, memory, time limit, queue, account, qos and reservation,
- * running `command` (a `modelrun wait` of the run) in the staging dir.
+ * running `command` (a `modelrun wait` of the run) in the staging dir,
+ * its output going to `log`.
  */
-export function postprocessScript(config: SlurmConfig, job: RunJob, command: string[]): string {
+export function postprocessScript(
+  config: SlurmConfig,
+  job: RunJob,
+  { command, log }: DetachedPostprocess,
+): string {
   const staging = 'the staging directory';
   return [
     '#!/bin/bash',
     `# Written by modelrun ${VERSION} for run ${job.runId}: postprocesses it once its job has succeeded.`,
     ...directiveLines([
       ['job-name', `${jobName(config, job)}-postprocess`, 'job_name'],
-      ['output', postprocessLogPattern(job.stagingDir), staging],
+      ['output', log, 'the postprocess log'],
       ['chdir', job.stagingDir, staging],
       ['partition', config.queue, 'queue'],
       ['nodes', 1, 'nodes'],

@@ -13,6 +13,7 @@ import { ensureImage } from '../containers/apptainer-image.js';
 import { removeEnvFile, type SecretFileTask, writeEnvFile } from '../containers/env-file.js';
 import type {
   BackendRunner,
+  DetachedPostprocess,
   DetachedRun,
   RunHooks,
   RunJob,
@@ -28,7 +29,6 @@ import { follow, type PollClock, RESEND_MS, realClock, STOP_WAIT_MS, settle } fr
 import { readJobExit } from './job-exit.js';
 import { refuseOutputLinks } from './output-links.js';
 import {
-  postprocessLogPattern,
   postprocessSbatchArgs,
   postprocessScript,
   postprocessScriptPath,
@@ -162,22 +162,21 @@ export function createSlurmRunner(
   };
 
   /**
-   * `postprocess_on: node`: the job that runs `command` (the run's
-   * postprocessing) once the run's job `runJob` has succeeded. The run is
-   * already let go: a postprocess job that cannot be submitted is said,
-   * and its postprocessing left to `modelrun wait`.
+   * `postprocess_on: node`: the job that runs `postprocess.command` (the
+   * run's postprocessing) once the run's job `runJob` has succeeded, its
+   * output going to `postprocess.log`, a Slurm filename pattern outside the
+   * run dir. A postprocess job that cannot be submitted is said, and its
+   * postprocessing left to `modelrun wait`.
    */
   const submitPostprocess = async (
     runJob: string,
-    command: string[],
+    postprocess: DetachedPostprocess,
   ): Promise<DetachedRun['postprocess']> => {
     try {
-      const log = postprocessLogPattern(job.stagingDir);
-      await mkdir(dirname(log), { recursive: true });
-      await refuseOutputLinks(log, 'the postprocess log');
+      await refuseOutputLinks(postprocess.log, 'the postprocess log');
       await replaceFile(
         postprocessScriptPath(job.stagingDir),
-        postprocessScript(config, job, command),
+        postprocessScript(config, job, postprocess),
         0o700,
       );
       const cluster = await client.cluster?.().catch(() => undefined);
@@ -190,7 +189,11 @@ export function createSlurmRunner(
         id,
         ...(cluster === undefined ? {} : { cluster }),
       };
-      return { handle: { ...handle }, log: log.replace('%j', id) };
+      const values = { jobId: id, jobName: `${jobName(config, job)}-postprocess`, user };
+      return {
+        handle: { ...handle },
+        log: expandFilename(postprocess.log, values) ?? postprocess.log,
+      };
     } catch (error) {
       deps.status(
         `warning: the job to postprocess ${job.runId} could not be submitted (${(error as Error).message}); \`modelrun wait\` postprocesses it instead`,
@@ -307,6 +310,12 @@ export function createSlurmRunner(
           config.timeout === undefined ? [] : [`--time=${slurmMinutes(config.timeout)}`];
         const id = await submit(signal, limit, hooks);
         if (id === undefined) return undefined;
+        // Submitted while the run's job is still guarded: stopped meanwhile, the
+        // run's job is cancelled, and Slurm cancels the postprocess job with it.
+        const after =
+          postprocess === undefined || config.postprocess_on !== 'node' || signal.aborted
+            ? undefined
+            : await submitPostprocess(id, postprocess);
         // Stopped while sbatch was submitting: the job is cancelled, not let go.
         if (signal.aborted) {
           await cancel();
@@ -318,10 +327,6 @@ export function createSlurmRunner(
         unguard();
         for (const withdraw of unguardEnvFiles.splice(0)) withdraw();
         const values = { jobId: id, jobName: jobName(config, job), user };
-        const after =
-          postprocess === undefined || config.postprocess_on !== 'node'
-            ? undefined
-            : await submitPostprocess(id, postprocess);
         return {
           logs: {
             stdout:
