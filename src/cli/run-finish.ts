@@ -36,6 +36,11 @@ export function awaitsPostprocessing(record: RunRecord): boolean {
   );
 }
 
+/** Whether the record on disk is still the run's, and its postprocessing still to do: no other wait has done it, no new run has taken its place. */
+function stillToPostprocess(now: RunRecord | undefined, run: RunRecord): now is RunRecord {
+  return now !== undefined && now.started_at === run.started_at && awaitsPostprocessing(now);
+}
+
 /**
  * Postprocesses a detached run whose job has succeeded, as `run` would have
  * at its end: the postprocessors of the files it was made from (loaded
@@ -120,12 +125,7 @@ export async function postprocessDetached(
     if (lock === undefined) return (await readRunRecord(path)) ?? found.record;
     // Read again under the lock: another wait may have postprocessed it meanwhile, or a new run taken its place.
     const record = await readRunRecord(path);
-    if (
-      record === undefined ||
-      record.started_at !== found.record.started_at ||
-      !awaitsPostprocessing(record)
-    )
-      return record ?? found.record;
+    if (!stillToPostprocess(record, found.record)) return record ?? found.record;
     output.status(`postprocessing ${record.run_id}`);
     const { stage, results } = await runPostprocessors(
       loaded.postprocessors,
@@ -186,12 +186,7 @@ async function whileJobPostprocesses(
   try {
     for (;;) {
       const record = await readRunRecord(path);
-      if (
-        record === undefined ||
-        record.started_at !== found.record.started_at ||
-        !awaitsPostprocessing(record)
-      )
-        return record ?? found.record;
+      if (!stillToPostprocess(record, found.record)) return record ?? found.record;
       const live = await backend.handle.inspect(job, ctx.env, run);
       if (live.state === 'unknown') {
         output.error(

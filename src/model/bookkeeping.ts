@@ -25,13 +25,8 @@ export async function bookkeepingFolder(stagingDir: string): Promise<string> {
  * there passes: there is nothing to write through.
  */
 export async function assertBookkeepingFolder(path: string): Promise<void> {
-  const info = await lstat(path).catch(() => undefined);
-  if (info === undefined || info.isDirectory()) return;
-  const what = info.isSymbolicLink()
-    ? `a symlink to ${await readlink(path).catch(() => '?')}`
-    : info.isFile()
-      ? 'a file'
-      : 'a special file';
+  const what = await notAFolder(path);
+  if (what === undefined) return;
   throw new RunFailedError(
     `${path} is ${what}, not modelrun's folder: something put it there during the run, and modelrun never writes or removes through a link, so the run's record there was not updated`,
     {
@@ -46,4 +41,12 @@ export async function isRealFolder(path: string): Promise<boolean> {
     (info) => info.isDirectory(),
     () => false,
   );
+}
+
+/** What is at `path` when it is there and not a folder itself: "a symlink to …", "a file", "a special file". */
+export async function notAFolder(path: string): Promise<string | undefined> {
+  const info = await lstat(path).catch(() => undefined);
+  if (info === undefined || info.isDirectory()) return undefined;
+  if (info.isSymbolicLink()) return `a symlink to ${await readlink(path).catch(() => '?')}`;
+  return info.isFile() ? 'a file' : 'a special file';
 }

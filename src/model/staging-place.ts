@@ -1,6 +1,7 @@
 import { lstat, mkdir, readlink, realpath, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join, parse, resolve, sep } from 'node:path';
 import { ConfigError, type KnownError, RunFailedError } from '../errors.js';
+import { notAFolder } from './bookkeeping.js';
 import { isInside, MODELRUN_DIR, within } from './staging-dir.js';
 
 /**
@@ -170,13 +171,8 @@ async function assertNoDanglingLink(
  */
 export async function assertOwnFolder(stagingDir: string): Promise<void> {
   const path = join(stagingDir, MODELRUN_DIR);
-  const info = await lstat(path).catch(() => undefined);
-  if (info === undefined || info.isDirectory()) return;
-  const what = info.isSymbolicLink()
-    ? `a symlink to ${await readlink(path).catch(() => '?')}`
-    : info.isFile()
-      ? 'a file'
-      : 'a special file';
+  const what = await notAFolder(path);
+  if (what === undefined) return;
   throw new ConfigError(
     `${path} is ${what}, not a folder: modelrun keeps the run's record, lock and history there, and never writes through a link`,
     {
