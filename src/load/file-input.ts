@@ -53,7 +53,7 @@ export async function readStdinArgument(
     throw new UsageError('`-` reads standard input, but it is a terminal', {
       hint: 'pipe or redirect the file into modelrun, such as `modelrun validate - < model.yml`',
     });
-  return readStdinSource(STDIN_FD);
+  return readStdinSource();
 }
 
 const STDIN_FD = 0;

@@ -1,14 +1,4 @@
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  openSync,
-  read as readFd,
-  readSync,
-  type Stats,
-  statSync,
-} from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import { kindOfStats } from '../config/path-context.js';
 import { KIND_NAMES } from '../config/paths.js';
 import { decodeUtf8 } from '../utf8.js';
@@ -73,13 +63,16 @@ export function readSource(file: string): SourceResult {
 /**
  * Reads standard input as a config file, with a file's limits. Only a pipe
  * or a redirected file: the caller refuses a terminal first, where a read
- * would wait for typing that nobody knows is expected. Read without
- * blocking modelrun, so that a signal meanwhile (the writer never closes the
- * pipe) still stops it at once.
+ * would wait for typing that nobody knows is expected. Read as a stream, on
+ * the event loop: a read of fd 0 in Node's thread pool would wait for the
+ * writer in that thread, and a signal meanwhile (the writer never closes the
+ * pipe) could not end modelrun, whose exit waits for its threads.
  */
-export async function readStdinSource(fd = 0): Promise<SourceResult> {
+export async function readStdinSource(
+  input: NodeJS.ReadableStream = process.stdin,
+): Promise<SourceResult> {
   try {
-    return sourceText(await readAtMostAsync(fd, MAX_CONFIG_BYTES + 1), 0);
+    return sourceText(await readAtMostStream(input, MAX_CONFIG_BYTES + 1), 0);
   } catch (error) {
     return {
       ok: false,
@@ -121,26 +114,20 @@ function notAFile(file: string, info: Stats): SourceResult {
   };
 }
 
-async function readAtMostAsync(fd: number, limit: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(limit);
-  let filled = 0;
-  while (filled < limit) {
-    const read = await new Promise<number>((resolve, reject) =>
-      readFd(fd, buffer, filled, limit - filled, null, (error, bytes) =>
-        error === null ? resolve(bytes) : reject(error),
-      ),
-    ).catch((error: NodeJS.ErrnoException) => {
-      // A pipe its writer left non-blocking has no data yet: wait a little, then read on.
-      if (error.code === 'EAGAIN') return sleep(10, -1);
-      throw error;
-    });
-    if (read === 0) break;
-    if (read > 0) filled += read;
+/** At most `limit` bytes of a stream; stops reading (and ends the stream) once it has them. */
+async function readAtMostStream(input: NodeJS.ReadableStream, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of input) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    chunks.push(bytes);
+    size += bytes.length;
+    if (size >= limit) break;
   }
-  return buffer.subarray(0, filled);
+  return Buffer.concat(chunks).subarray(0, limit);
 }
 
-/** Reads a regular file, which never makes a read wait (standard input is readAtMostAsync's). */
+/** Reads a regular file, which never makes a read wait (standard input is readAtMostStream's). */
 function readAtMost(fd: number, limit: number): Buffer {
   const buffer = Buffer.allocUnsafe(limit);
   let filled = 0;

@@ -299,7 +299,9 @@ describe('a run on the apptainer backend, with a fake apptainer', () => {
     try {
       expect(result.exitCode).toBe(0);
       expect(await waitUntilGone(daemon)).toBe(true);
-      expect(readFileSync(join(staging, 'mark.txt'), 'utf8')).toMatch(/^r1-[0-9a-f]{16}\n$/);
+      expect(readFileSync(join(staging, 'mark.txt'), 'utf8')).toMatch(
+        /^r1-[0-9a-f]{16}\.[0-9a-f]{8}\n$/,
+      );
       expect(captured.status).toContain(
         `warning: stopped 1 process that left the model's process group: ${daemon} sleep 300`,
       );
