@@ -61,7 +61,7 @@ const runFlags = () => ({
 
 export const initSpec = {
   args: { dir: argument('[dir]', 'the project folder, created if missing', '.') },
-  options: {},
+  options: { json: flag('--json', 'print the project folder and the files written as JSON') },
 } satisfies CommandSpec;
 
 export const validateSpec = {
@@ -78,7 +78,9 @@ export const validateSpec = {
 
 export const generateSpec = {
   args: { modelFile: argument('<model>', 'model file') },
-  options: {},
+  options: {
+    json: flag('--json', 'print the staging directory and what was staged as JSON'),
+  },
 } satisfies CommandSpec;
 
 export const runSpec = {

@@ -148,10 +148,23 @@ describe('run, pipeline, generate and postprocess', () => {
     tree.write('g/template/input.txt', 'steps {{ 2 + 3 }}\n');
     tree.write('g/model.yml', `${model(runId)}template: template\n`);
     const { ctx, stdout } = fakeContext(tree.path('g'));
-    expect(await runGenerate({ modelFile: 'model.yml' }, ctx)).toBe(0);
+    expect(await runGenerate({ modelFile: 'model.yml', json: false }, ctx)).toBe(0);
     const stagingDir = tree.path('g', 'runs', runId);
     expect(stdout()).toBe(`${stagingDir}\n`);
     expect(readFileSync(`${stagingDir}/input.txt`, 'utf8')).toBe('steps 5\n');
+  });
+
+  it('runGenerate --json prints the staging dir and what the stage did', async () => {
+    const runId = uniqueId('gen-json');
+    tree.write('gj/template/input.txt', 'steps {{ 2 + 3 }}\n');
+    tree.write('gj/model.yml', `${model(runId)}template: template\n`);
+    const { ctx, stdout } = fakeContext(tree.path('gj'));
+    expect(await runGenerate({ modelFile: 'model.yml', json: true }, ctx)).toBe(0);
+    expect(JSON.parse(stdout())).toMatchObject({
+      run_id: runId,
+      staging_dir: tree.path('gj', 'runs', runId),
+      generate: { status: 'succeeded', detail: expect.stringContaining('1 rendered') },
+    });
   });
 
   it('runPostprocessCommand refuses a run that was never made', async () => {
@@ -171,9 +184,19 @@ describe('run, pipeline, generate and postprocess', () => {
 describe('init and completion', () => {
   it('runInit writes the starter project and says what to run next', async () => {
     const { ctx, stderr } = fakeContext(tree.root);
-    expect(await runInit({ dir: 'starter' }, ctx)).toBe(0);
+    expect(await runInit({ dir: 'starter', json: false }, ctx)).toBe(0);
     expect(existsSync(tree.path('starter', 'model.yml'))).toBe(true);
     expect(stderr()).toContain('modelrun run model.yml');
+  });
+
+  it('runInit --json prints the folder, every file written, and the next command', async () => {
+    const { ctx, stdout } = fakeContext(tree.root);
+    expect(await runInit({ dir: 'starter-json', json: true }, ctx)).toBe(0);
+    const printed = JSON.parse(stdout()) as { dir: string; files: string[]; next: string };
+    expect(printed.dir).toBe(tree.path('starter-json'));
+    expect(printed.files).toContain(tree.path('starter-json', 'model.yml'));
+    for (const file of printed.files) expect(existsSync(file)).toBe(true);
+    expect(printed.next).toBe('cd starter-json && modelrun run model.yml');
   });
 
   it('runCompletion prints a script that offers every backend type', async () => {

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { readStdinArgument } from '../load/file-input.js';
 import { loadRunRequest } from '../load/run-request.js';
+import type { StageRecord } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { refuseWhileEarlierRuns } from '../run/earlier-run.js';
 import { generate } from '../run/generate-stage.js';
@@ -27,13 +28,14 @@ export async function runGenerate(options: GenerateOptions, ctx: CommandContext)
   // below, rather than the process exiting with the lock still held.
   interrupts.active = true;
   let lock: Awaited<ReturnType<typeof openStaging>> | undefined;
+  let stage: StageRecord | undefined;
   try {
     lock = await openStaging(stagingDir, model.output_dir, (error) =>
       output.warn(`the staging lock was lost: ${error.message}`),
     );
     // A run whose model still reads its inputs (a detached job) holds no lock: its record says so.
     await refuseWhileEarlierRuns(stagingDir, ctx.env);
-    await withStagingErrors(stagingDir, model.output_dir, () =>
+    stage = await withStagingErrors(stagingDir, model.output_dir, () =>
       generate(
         request,
         stagingDir,
@@ -52,6 +54,10 @@ export async function runGenerate(options: GenerateOptions, ctx: CommandContext)
     );
     return interrupted;
   }
-  output.result(stagingDir);
+  if (options.json)
+    output.raw(
+      `${JSON.stringify({ run_id: model.run_id, staging_dir: stagingDir, generate: stage }, null, 2)}\n`,
+    );
+  else output.result(stagingDir);
   return 0;
 }

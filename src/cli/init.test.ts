@@ -19,7 +19,7 @@ function quiet() {
 
 async function init(dir: string): Promise<{ code: number | UsageError; text: string }> {
   const { output, text } = quiet();
-  const code = await runInit({ dir }, { output, cwd: tree.root }).catch(
+  const code = await runInit({ dir, json: false }, { output, cwd: tree.root }).catch(
     (error: UsageError) => error,
   );
   return { code, text: text() };

@@ -68,11 +68,18 @@ export async function runInit(
     );
   }
 
+  const cd = options.dir === '.' ? '' : `cd ${cdWord(options.dir)} && `;
+  if (options.json) {
+    const files = STARTER_FILES.map((file) => join(root, file.to));
+    output.raw(
+      `${JSON.stringify({ dir: root, files, next: `${cd}modelrun run model.yml` }, null, 2)}\n`,
+    );
+    return 0;
+  }
   const where = options.dir === '.' ? 'the current folder' : visibleName(options.dir);
   output.info(
     `wrote a starter project in ${where}: ${STARTER_FILES.map((file) => file.to).join(', ')}`,
   );
-  const cd = options.dir === '.' ? '' : `cd ${cdWord(options.dir)} && `;
   output.info(`next: ${cd}modelrun run model.yml   (README.md says what each file is)`);
   return 0;
 }
