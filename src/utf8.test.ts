@@ -46,4 +46,14 @@ describe('UTF-8', () => {
       column: 13,
     });
   });
+
+  it('puts a bad first byte at line 1, column 1, however many lines follow', () => {
+    expect(decodeUtf8(bytes('', [0xff], 'run_id: r1\ncommand: x\n'))).toEqual({
+      ok: false,
+      byte: 0xff,
+      offset: 0,
+      line: 1,
+      column: 1,
+    });
+  });
 });

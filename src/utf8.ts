@@ -12,7 +12,8 @@ export function decodeUtf8(bytes: Uint8Array): DecodeResult {
     return { ok: true, text: strict.decode(bytes) };
   } catch {
     const offset = firstInvalidOffset(bytes);
-    const lineStart = bytes.lastIndexOf(0x0a, offset - 1) + 1;
+    // At offset 0 there is nothing before: lastIndexOf(…, -1) would search from the end.
+    const lineStart = offset === 0 ? 0 : bytes.lastIndexOf(0x0a, offset - 1) + 1;
     let line = 1;
     for (let i = 0; i < lineStart; i++) if (bytes[i] === 0x0a) line++;
     // Everything before the bad byte is valid, so it decodes; columns count

@@ -37,7 +37,7 @@ describe('modelrun init', () => {
 
   it('is in the command list, with examples and exit codes in its help', async () => {
     const help = await runModelrun(['--help']);
-    expect(help.stdout).toMatch(/^ {2}init \[dir\] +write a starter project/m);
+    expect(help.stdout).toMatch(/^ {2}init \[options\] \[dir\] +write a starter project/m);
     const own = await runModelrun(['init', '--help']);
     expect(own.code).toBe(0);
     expect(own.stdout).toContain('modelrun init my-model && cd my-model && modelrun run model.yml');

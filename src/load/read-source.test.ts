@@ -1,8 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../../test/helpers/cli.js';
 import { makeTree } from '../../test/helpers/tree.js';
-import { readSource } from './read-source.js';
+import { readSource, readStdinSource } from './read-source.js';
 
 const tree = makeTree();
 let socket: Server;
@@ -83,5 +85,34 @@ describe('encoding', () => {
   it('reads a file that starts with a byte order mark', () => {
     const file = tree.write('bom.yml', '\uFEFFrun_id: r1\n');
     expect(quickly(file)).toEqual({ ok: true, text: 'run_id: r1\n' });
+  });
+});
+
+describe('standard input', () => {
+  it('refuses a folder, which a stream would read as an empty file', async () => {
+    const fd = openSync(tree.path(), 'r');
+    try {
+      expect(await readStdinSource(() => process.stdin, fd)).toMatchObject({
+        ok: false,
+        message: expect.stringMatching(/^standard input is a directory, not a config file/),
+      });
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('reads a seqpacket socket, which Node does not stream', () => {
+    // Python makes the socket pair; modelrun reads the other end as its standard input.
+    const script = [
+      'import socket, subprocess, sys',
+      'a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)',
+      'a.sendall(b"run_id: r1\\ncommand: echo\\n"); a.close()',
+      'sys.exit(subprocess.run(sys.argv[1:], stdin=b.fileno()).returncode)',
+    ].join('\n');
+    const result = spawnSync('python3', ['-c', script, process.execPath, BIN, 'validate', '-'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status, result.stdout + result.stderr).toBe(0);
   });
 });

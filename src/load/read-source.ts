@@ -1,4 +1,14 @@
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  read as readFd,
+  readSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
+import { Socket } from 'node:net';
 import { kindOfStats } from '../config/path-context.js';
 import { KIND_NAMES } from '../config/paths.js';
 import { decodeUtf8 } from '../utf8.js';
@@ -69,10 +79,21 @@ export function readSource(file: string): SourceResult {
  * pipe) could not end modelrun, whose exit waits for its threads.
  */
 export async function readStdinSource(
-  input: NodeJS.ReadableStream = process.stdin,
+  input: () => NodeJS.ReadableStream = () => process.stdin,
+  fd = 0,
 ): Promise<SourceResult> {
   try {
-    return sourceText(await readAtMostStream(input, MAX_CONFIG_BYTES + 1), 0);
+    const info = fstatSync(fd);
+    // A folder or a block device is no config file (a stream of one would read as empty).
+    if (!info.isFile() && !info.isFIFO() && !info.isSocket() && !info.isCharacterDevice())
+      return notAFile('standard input', info);
+    const stream = input();
+    // Node streams only a stream socket; a datagram or seqpacket one it would read as empty.
+    const bytes =
+      info.isSocket() && !(stream instanceof Socket)
+        ? await readAtMostAsync(fd, MAX_CONFIG_BYTES + 1)
+        : await readAtMostStream(stream, MAX_CONFIG_BYTES + 1);
+    return sourceText(bytes, 0);
   } catch (error) {
     return {
       ok: false,
@@ -112,6 +133,26 @@ function notAFile(file: string, info: Stats): SourceResult {
     reason: 'unreadable',
     message: `${file} is ${KIND_NAMES[kindOfStats(info)]}, not a config file; give the path of a regular YAML or JSON file`,
   };
+}
+
+/**
+ * At most `limit` bytes of `fd`, read in Node's thread pool: for a socket
+ * that Node does not stream. A read that waits holds a thread, and a
+ * signal meanwhile does not end modelrun until the writer sends or closes.
+ */
+async function readAtMostAsync(fd: number, limit: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(limit);
+  let filled = 0;
+  while (filled < limit) {
+    const read = await new Promise<number>((resolve, reject) =>
+      readFd(fd, buffer, filled, limit - filled, null, (error, bytes) =>
+        error === null ? resolve(bytes) : reject(error),
+      ),
+    );
+    if (read === 0) break;
+    filled += read;
+  }
+  return buffer.subarray(0, filled);
 }
 
 /** At most `limit` bytes of a stream; stops reading (and ends the stream) once it has them. */
