@@ -148,6 +148,15 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       expect(status.stdout).toMatch(
         new RegExp(`postprocess +pending: job ${job.id} runs it once the job has succeeded`),
       );
+      // A record whose handle names the postprocess job is not taken for the run's own job.
+      const recordPath = join(runDir(runId), '.modelrun', 'run.json');
+      const kept = readFileSync(recordPath, 'utf8');
+      const forged = JSON.parse(kept) as { handle: { id: string } };
+      forged.handle.id = job.id;
+      writeFileSync(recordPath, JSON.stringify(forged));
+      const misled = await runInProcess(['status', runId], { cwd: tree.root });
+      expect(misled.stdout).toContain(`job ${job.id} does not run`);
+      writeFileSync(recordPath, kept);
 
       const waiting = await startModelrun(['wait', runId], {
         cwd: tree.root,

@@ -31,6 +31,7 @@ export const slurmJobHandle: HandleOps<SlurmJobTask> = {
       id,
       ...named,
       ...(swept === undefined ? {} : { containers: swept }),
+      ...(value.postprocess === true ? { postprocess: true as const } : {}),
     };
   },
   async inspect(handle, env, run) {
@@ -62,7 +63,7 @@ export const slurmJobHandle: HandleOps<SlurmJobTask> = {
         outcome: { status: kept.exitCode === 0 ? 'succeeded' : 'failed', endedAt: kept.at },
       };
     }
-    if (!isTheRuns(job, run))
+    if (!isTheRuns(job, run, handle))
       return { state: 'unknown', notTheRuns: true, detail: notTheRuns(handle, run) };
     const reason = job.reason === undefined ? '' : ` (${job.reason})`;
     const where = job.nodes === undefined ? '' : ` on ${job.nodes}`;
@@ -96,7 +97,7 @@ export const slurmJobHandle: HandleOps<SlurmJobTask> = {
     if (job instanceof Error)
       throw new Error(`no answer from Slurm about job ${handle.id}: ${job.message}`);
     // Only the job that runs this run's batch script: any other id is left alone.
-    if (job !== undefined && !isTheRuns(job, run)) throw new Error(notTheRuns(handle, run));
+    if (job !== undefined && !isTheRuns(job, run, handle)) throw new Error(notTheRuns(handle, run));
     const { cancelAbandonedJob } = await import('./undo.js');
     await cancelAbandonedJob(handle, { diedAt: Date.now(), env });
   },
@@ -135,13 +136,13 @@ async function queryJob(
 }
 
 /**
- * The job runs the run's batch script, or the script of its postprocess
- * job: the same file, whichever links led to its folder.
+ * The job runs the run's batch script (or, for the handle of its postprocess
+ * job, that job's script): the same file, whichever links led to its folder.
  */
-function isTheRuns(job: JobState, run: HandleOwner): boolean {
+function isTheRuns(job: JobState, run: HandleOwner, handle: SlurmJobTask): boolean {
   if (job.command === undefined) return false;
-  const script = basename(job.command);
-  if (script !== SCRIPT_NAME && script !== POSTPROCESS_SCRIPT_NAME) return false;
+  if (basename(job.command) !== (handle.postprocess ? POSTPROCESS_SCRIPT_NAME : SCRIPT_NAME))
+    return false;
   const real = (path: string) => {
     try {
       return realpathSync(path);
@@ -154,5 +155,6 @@ function isTheRuns(job: JobState, run: HandleOwner): boolean {
 }
 
 function notTheRuns(handle: SlurmJobTask, run: HandleOwner): string {
-  return `job ${handle.id} does not run ${join(run.stagingDir, SCRIPT_NAME)}: it is not this run's, and is left alone`;
+  const script = handle.postprocess ? POSTPROCESS_SCRIPT_NAME : SCRIPT_NAME;
+  return `job ${handle.id} does not run ${join(run.stagingDir, script)}: it is not this run's, and is left alone`;
 }

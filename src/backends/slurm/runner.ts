@@ -188,6 +188,7 @@ export function createSlurmRunner(
         kind: 'slurm-job',
         id,
         ...(cluster === undefined ? {} : { cluster }),
+        postprocess: true,
       };
       const values = { jobId: id, jobName: `${jobName(config, job)}-postprocess`, user };
       return {

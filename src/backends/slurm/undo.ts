@@ -15,6 +15,8 @@ export interface SlurmJobTask {
   /** The cluster sbatch submitted it to (ClusterName), where modelrun could tell. */
   cluster?: string;
   containers?: JobContainers;
+  /** The job that postprocesses a detached run (`postprocess_on: node`), not the run's own. */
+  postprocess?: true;
 }
 
 /** Where to look for the containers of a Slurm job, and what to do with them. */
