@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -431,4 +431,22 @@ describe('modelrun completion', () => {
     // zsh starts an interactive shell with compinit for each line.
     60_000,
   );
+});
+
+describe('standard output that takes nothing', () => {
+  it('--version into /dev/full says so in a line, with no stack trace, and exits 1', () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const result = spawnSync(process.execPath, [BIN, '--version'], {
+        stdio: ['ignore', full, 'pipe'],
+        encoding: 'utf8',
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(
+        'modelrun: cannot write the version to standard output: ENOSPC: no space left on device, write\n',
+      );
+    } finally {
+      closeSync(full);
+    }
+  });
 });

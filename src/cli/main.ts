@@ -20,10 +20,21 @@ const builds = typeof MODELRUN_BUNDLE_BUILDS === 'undefined' ? {} : MODELRUN_BUN
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === '--version') {
   // As process-main.ts does: a reader that went away (`modelrun --version | true`) is no error.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE' && error.code !== 'EIO') throw error;
-  });
-  process.stdout.write(`${VERSION}\n`);
+  // A file or a device that takes nothing (`> /dev/full`, a full disk) is said in a line,
+  // with no stack trace; Node writes to a file at once, so such an error is thrown, not emitted.
+  const failed = (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'EIO') return;
+    process.stderr.write(
+      `modelrun: cannot write the version to standard output: ${error.message}\n`,
+    );
+    process.exitCode = 1;
+  };
+  process.stdout.on('error', failed);
+  try {
+    process.stdout.write(`${VERSION}\n`);
+  } catch (error) {
+    failed(error as NodeJS.ErrnoException);
+  }
 } else {
   const cli = join(PACKAGE_ROOT, 'dist', 'cli.cjs');
   if (process.sourceMapsEnabled || process.env.NODE_DISABLE_COMPILE_CACHE !== undefined)
