@@ -130,7 +130,8 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
         'type: command\ncommand: "until [ -e ../../go ]; do sleep 0.2; done; echo once >> post.txt"\n',
       );
       const runId = uniqueId('on-node');
-      const model = writeModel(runId, 'echo done');
+      // The run holds too, until the test has looked at it while it is underway.
+      const model = writeModel(runId, 'until [ -e ../../run-go ]; do sleep 0.2; done; echo done');
       const detached = await detachOn('on-node.yml', model, 'held-post.yml');
       expect(detached).toMatchObject({ code: 0, leftBehind: false });
       expect(detached.stdout).toMatch(
@@ -157,6 +158,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       const misled = await runInProcess(['status', runId], { cwd: tree.root });
       expect(misled.stdout).toContain(`job ${job.id} does not run`);
       writeFileSync(recordPath, kept);
+      tree.write('run-go', '');
 
       const waiting = await startModelrun(['wait', runId], {
         cwd: tree.root,

@@ -5,6 +5,7 @@ import { mountTmpfs, tmpfsUnavailable, unmount } from '../../test/helpers/mount.
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { Redactor } from '../secrets.js';
 import {
+  endDetachedRecord,
   endUnfinishedRecord,
   failUnfinishedRecord,
   maskRecord,
@@ -193,5 +194,25 @@ describe('the run record on disk, among links a model left', () => {
     const path = tree.path(RUN_RECORD_PATH);
     await failUnfinishedRecord(path, 'modelrun died');
     expect(await readRunRecord(path)).toMatchObject({ status: 'failed', reason: 'modelrun died' });
+  });
+});
+
+describe("a detached run's end, as its engine says it", () => {
+  it('never ends before it started: Slurm counts whole seconds', () => {
+    const run = {
+      ...record(),
+      status: 'submitted' as const,
+      started_at: '2026-12-01T05:11:32.278Z',
+      ended_at: null,
+      duration_s: null,
+    };
+    endDetachedRecord(run, {
+      status: 'succeeded',
+      detail: 'job 2830 COMPLETED',
+      exitCode: 0,
+      endedAt: new Date('2026-12-01T05:11:32.000Z'),
+    });
+    expect(run).toMatchObject({ ended_at: '2026-12-01T05:11:32.278Z', duration_s: 0 });
+    expect(run.stages.run).toMatchObject({ ended_at: '2026-12-01T05:11:32.278Z' });
   });
 });

@@ -200,7 +200,12 @@ export function endDetachedRecord(
   record: RunRecord,
   ended: { status: RunStatus; detail: string; exitCode?: number; signal?: string; endedAt: Date },
 ): void {
-  const { status, detail, endedAt } = ended;
+  const { status, detail } = ended;
+  // Slurm's EndTime counts whole seconds: a job that ended within the second the
+  // run began would end before it started.
+  const started = Date.parse(record.started_at);
+  const endedAt =
+    Number.isNaN(started) || ended.endedAt.getTime() >= started ? ended.endedAt : new Date(started);
   record.exit_code = ended.exitCode ?? null;
   if (ended.signal !== undefined) record.signal = ended.signal;
   if (status !== 'succeeded') record.reason = detail;
