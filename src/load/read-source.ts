@@ -9,6 +9,7 @@ import {
   statSync,
 } from 'node:fs';
 import { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { kindOfStats } from '../config/path-context.js';
 import { KIND_NAMES } from '../config/paths.js';
 import { decodeUtf8 } from '../utf8.js';
@@ -148,9 +149,13 @@ async function readAtMostAsync(fd: number, limit: number): Promise<Buffer> {
       readFd(fd, buffer, filled, limit - filled, null, (error, bytes) =>
         error === null ? resolve(bytes) : reject(error),
       ),
-    );
+    ).catch((error: NodeJS.ErrnoException) => {
+      // A socket its writer left non-blocking has no data yet: wait a little, then read on.
+      if (error.code === 'EAGAIN') return sleep(10, -1);
+      throw error;
+    });
     if (read === 0) break;
-    filled += read;
+    if (read > 0) filled += read;
   }
   return buffer.subarray(0, filled);
 }
