@@ -70,7 +70,7 @@ async function listen(server: Server | HttpServer): Promise<string> {
   return `tcp://127.0.0.1:${port}`;
 }
 
-function runner(url: string) {
+function runner(url: string, answerMs = ANSWER_MS) {
   const [host, port] = url.slice('tcp://'.length).split(':');
   const engine = dockerodeEngine({ url, host: host as string, port: Number(port) });
   const config = dockerConfigSchema(diskPathContext(tree.root)).parse({
@@ -82,7 +82,7 @@ function runner(url: string) {
     { runId: 'deadline', stagingDir: tree.path('staging'), modelCommand: 'true' },
     { env: {}, status: () => {} },
     engine,
-    ANSWER_MS,
+    answerMs,
   );
 }
 
@@ -151,10 +151,16 @@ describe('an engine that never answers', () => {
     });
     const url = await listen(server);
     const controller = new AbortController();
-    const starting = rejection(runner(url).start(controller.signal));
-    await pullAsked;
+    // A deadline the version request and the image lookup meet on a busy machine:
+    // they are not what this test is about, and a miss would end the start before the pull.
+    const answerMs = 1000;
+    const starting = rejection(runner(url, answerMs).start(controller.signal));
+    const early = starting.then((error) => {
+      throw new Error(`the start ended before its pull: ${error.message}`);
+    });
+    await Promise.race([pullAsked, early]);
     // Past the deadline that every other request has: the pull goes on.
-    await new Promise((resolve) => setTimeout(resolve, ANSWER_MS * 2));
+    await new Promise((resolve) => setTimeout(resolve, answerMs * 1.5));
     controller.abort({ kind: 'interrupt', signal: 'SIGTERM' });
     expect((await starting).message).toMatch(/^pulling modelrun-test\/busybox failed: /);
   });
