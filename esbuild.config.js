@@ -94,6 +94,36 @@ const noSignalExit = {
   },
 };
 
+/**
+ * chalk asks supports-color about the terminal as it loads: it loads
+ * node:tty (and node:net, node:os with it) and tests both streams, 2 ms of
+ * every start-up, `--help` included. modelrun never uses chalk's default
+ * level: Output gives each stream its own, from the stream itself
+ * (src/cli/output.ts). So the bundle's chalk is told of no colour support.
+ */
+const noColorSniffing = {
+  name: 'chalk-without-supports-color',
+  setup(bundle) {
+    let replaced = false;
+    bundle.onResolve({ filter: /^#supports-color$/ }, (args) => {
+      if (!/chalk[\\/]source$/.test(args.resolveDir)) return undefined;
+      replaced = true;
+      return { path: 'supports-color', namespace: 'no-color-sniffing' };
+    });
+    bundle.onLoad({ filter: /.*/, namespace: 'no-color-sniffing' }, () => ({
+      contents: 'export default { stdout: false, stderr: false };',
+      loader: 'js',
+    }));
+    bundle.onEnd((result) => {
+      const chalkInBundle = Object.keys(result.metafile?.inputs ?? {}).some((input) =>
+        /node_modules[\\/]chalk[\\/]/.test(input),
+      );
+      if (chalkInBundle && !replaced)
+        throw new Error('chalk no longer imports #supports-color as esbuild.config.js expects');
+    });
+  },
+};
+
 const shared = {
   bundle: true,
   platform: 'node',
@@ -154,7 +184,37 @@ await build({
   entryPoints: { cli: 'src/cli/process-main.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
-  plugins: [vendored, unreachable, noSignalExit, quietDockerModem],
+  metafile: true,
+  plugins: [vendored, unreachable, noSignalExit, quietDockerModem, noColorSniffing],
+});
+
+/**
+ * `modelrun --help` (or `-h`) alone prints the program's help and nothing
+ * else, so dist/help.cjs holds only what that needs: the same entry and
+ * command table as dist/cli.cjs, without the commands, which the table
+ * loads only when one runs. A third of cli.cjs's start-up was reading and
+ * setting up the code of commands that `--help` never runs.
+ */
+const withoutCommands = {
+  name: 'help-without-commands',
+  setup(bundle) {
+    bundle.onResolve({ filter: /.*/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: args.path, namespace: 'not-in-help' } : undefined,
+    );
+    bundle.onLoad({ filter: /.*/, namespace: 'not-in-help' }, (args) => ({
+      contents: `throw new Error('dist/help.cjs prints the help only; it cannot load ${args.path}');`,
+      loader: 'js',
+    }));
+  },
+};
+
+await build({
+  ...commonjs,
+  entryPoints: { help: 'src/cli/process-main.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  metafile: true,
+  plugins: [withoutCommands, vendored, unreachable, noSignalExit, noColorSniffing],
 });
 
 await build({
@@ -168,7 +228,7 @@ await build({
 // The entry, last: it names each bundle's build by a hash of its content,
 // which the code cache goes by (src/cli/code-cache.ts).
 const builds = Object.fromEntries(
-  ['cli', ...VENDORED.map((name) => `vendor-${name}`)].map((name) => [
+  ['cli', 'help', ...VENDORED.map((name) => `vendor-${name}`)].map((name) => [
     `${name}.cjs`,
     createHash('sha256')
       .update(readFileSync(`dist/${name}.cjs`))
@@ -206,5 +266,6 @@ await build({
   banner: {
     js: "import { createRequire as __modelrunRequire } from 'node:module'; const require = __modelrunRequire(import.meta.url);",
   },
-  plugins: [unreachable, noSignalExit, quietDockerModem],
+  metafile: true,
+  plugins: [unreachable, noSignalExit, quietDockerModem, noColorSniffing],
 });

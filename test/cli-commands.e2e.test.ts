@@ -1,5 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -449,4 +457,36 @@ describe('standard output that takes nothing', () => {
       closeSync(full);
     }
   });
+});
+
+describe('--help alone', () => {
+  it.each(['--help', '-h'])(
+    '%s prints what the full CLI prints, from a package without the commands',
+    (flag) => {
+      // The full CLI, run as its own script: the reference.
+      const full = spawnSync(
+        process.execPath,
+        [join(dirname(BIN), '..', 'dist', 'cli.cjs'), flag],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(full.status).toBe(0);
+      expect(full.stdout).toMatch(/^Usage: modelrun /);
+      // A copy of the package without dist/cli.cjs: `--help` must not need the commands' bundle.
+      const copy = mkdtempSync(join(tmpdir(), 'modelrun-help-'));
+      try {
+        for (const part of ['bin', 'dist', 'package.json'])
+          cpSync(join(dirname(BIN), '..', part), join(copy, part), { recursive: true });
+        rmSync(join(copy, 'dist', 'cli.cjs'));
+        const helped = spawnSync(process.execPath, [join(copy, 'bin', 'modelrun.js'), flag], {
+          encoding: 'utf8',
+        });
+        expect({ status: helped.status, stderr: helped.stderr }).toEqual({ status: 0, stderr: '' });
+        expect(helped.stdout).toBe(full.stdout);
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
+    },
+  );
 });

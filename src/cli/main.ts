@@ -9,13 +9,17 @@ import { COMMAND_NAMES } from './command-names.js';
  * here, as commander would answer it, without loading commander and the
  * command table: it is the call scripts and installers make most, and the
  * rest of modelrun is more than half of its start-up. Everything else goes
- * to process-main.ts, bundled as dist/cli.cjs and run with its compiled code
+ * to process-main.ts, bundled as dist/cli.cjs (and, for `--help` alone, as
+ * dist/help.cjs without the commands) and run with its compiled code
  * cached; with `--verbose`, Node's own loader runs it, so that stack traces
  * go through the source maps, which a cached script does not get.
  */
 /** Each bundle's content hash by file name, which the build writes in (esbuild.config.js). */
 declare const MODELRUN_BUNDLE_BUILDS: Record<string, string> | undefined;
 const builds = typeof MODELRUN_BUNDLE_BUILDS === 'undefined' ? {} : MODELRUN_BUNDLE_BUILDS;
+
+/** Commander's own help flags, which print the program's help when they come alone. */
+const HELP_FLAGS = ['--help', '-h'];
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === '--version') {
@@ -36,7 +40,9 @@ if (argv.length === 1 && argv[0] === '--version') {
     failed(error as NodeJS.ErrnoException);
   }
 } else {
-  const cli = join(PACKAGE_ROOT, 'dist', 'cli.cjs');
+  // `--help` alone needs the command table, not the commands (esbuild.config.js).
+  const bundle = argv.length === 1 && HELP_FLAGS.includes(argv[0] as string) ? 'help' : 'cli';
+  const cli = join(PACKAGE_ROOT, 'dist', `${bundle}.cjs`);
   if (process.sourceMapsEnabled || process.env.NODE_DISABLE_COMPILE_CACHE !== undefined)
     createRequire(cli)(cli);
   else {

@@ -1,4 +1,4 @@
-import chalk, { Chalk, type ChalkInstance } from 'chalk';
+import { Chalk, type ChalkInstance } from 'chalk';
 import { escapeDeceptive } from '../exec/visible-name.js';
 import { Redactor } from '../secrets.js';
 
@@ -130,7 +130,9 @@ function colorLevel(options: OutputOptions, sink: TextSink): 0 | 1 | 2 | 3 {
   if (forced !== undefined) return forced;
   // As supports-color decides: a dumb terminal gets no colour, unless FORCE_COLOR asks for it.
   if (options.env.TERM === 'dumb') return 0;
-  return sink.isTTY === true ? (chalk.level === 0 ? 1 : chalk.level) : 0;
+  // The Styles above are all among the 16 basic colours, which every colour terminal has:
+  // level 1 prints them as any higher level would, without asking the terminal for more.
+  return sink.isTTY === true ? 1 : 0;
 }
 
 /**
