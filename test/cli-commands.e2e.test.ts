@@ -16,7 +16,7 @@ import { COMMAND_GUIDES } from '../src/cli/command-guide.js';
 import { commandsOf } from '../src/cli/command-tree.js';
 import { Output } from '../src/cli/output.js';
 import { buildProgram } from '../src/cli/program.js';
-import { Interrupts } from '../src/run/interrupts.js';
+import { Session } from '../src/run/session.js';
 import { BIN, runInProcess, runModelrun } from './helpers/cli.js';
 import {
   bashCompletes,
@@ -37,7 +37,7 @@ function commandTree() {
     stderr: sink,
     env,
     cwd: '/',
-    interrupts: new Interrupts(),
+    session: new Session(),
     terminal: { stdout: process.stdout, stderr: process.stderr },
     setExitCode: () => undefined,
   });

@@ -86,14 +86,14 @@ describe.skipIf(missing !== undefined)("Slurm runs' time limits, on a real clust
 
   it('records no exit code for a job cancelled by Ctrl-C while PENDING', async () => {
     tree = makeTree();
-    const { request, deps, interrupts, captured, runJson } = pipelineHarness(
+    const { request, deps, session, captured, runJson } = pipelineHarness(
       tree,
       { run_id: uniqueId('pending-ctrl-c'), command: 'echo ran' },
       HELD,
     );
     const run = runPipeline(request, deps);
     held = await submitted(captured.status);
-    interrupts.interrupt('SIGINT');
+    session.interrupt('SIGINT');
     expect((await run).exitCode).toBe(130);
     const record = runJson();
     expect(record).toMatchObject({

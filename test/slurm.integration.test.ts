@@ -250,7 +250,7 @@ describe.skipIf(missing !== undefined)('the slurm backend, against a real cluste
       };
       const run = runPipeline(h.request, deps);
       for (let i = 0; i < 200 && !existsSync(tree.path('sbatch-began')); i++) await sleep(50);
-      h.interrupts.interrupt('SIGINT');
+      h.session.interrupt('SIGINT');
       const started = Date.now();
       await run;
       // Before, the job was followed to its end: two minutes, not seconds.

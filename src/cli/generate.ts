@@ -23,10 +23,10 @@ export async function runGenerate(options: GenerateOptions, ctx: CommandContext)
   const stagingDir = stagingDirOf(model);
   const request = { model, skipGenerate: false };
   const plan = await checkStaging(request, stagingDir, deletionContext(model, homedir(), sources));
-  const { interrupts } = ctx;
+  const { session } = ctx;
   // A signal now stops rendering between entries, and the lock is released
   // below, rather than the process exiting with the lock still held.
-  interrupts.active = true;
+  const done = session.begin();
   let lock: Awaited<ReturnType<typeof openStaging>> | undefined;
   let stage: StageRecord | undefined;
   try {
@@ -39,15 +39,15 @@ export async function runGenerate(options: GenerateOptions, ctx: CommandContext)
       generate(
         request,
         stagingDir,
-        { status: (line) => output.status(line), signal: interrupts.signal },
+        { status: (line) => output.status(line), signal: session.signal },
         { empty: plan.empty, keep: plan.keep },
       ),
     );
   } finally {
     await lock?.release();
-    interrupts.active = false;
+    done();
   }
-  const interrupted = interrupts.exitCode();
+  const interrupted = session.exitCode();
   if (interrupted !== undefined) {
     output.warn(
       `interrupted: ${stagingDir} is only partly staged; run generate again to finish it`,

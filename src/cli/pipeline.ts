@@ -3,7 +3,7 @@ import { loadRunRequest } from '../load/run-request.js';
 import type { PipelineOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
 import { printLoad } from './loaded-run.js';
-import { execute, startGuardian } from './run-execute.js';
+import { execute } from './run-execute.js';
 
 /** `modelrun pipeline`: a model, its backend and its postprocessing from one file; flags override its sections. */
 export async function runPipelineCommand(
@@ -15,18 +15,24 @@ export async function runPipelineCommand(
     options.backendConfig,
     options.postprocessorConfigs,
   );
-  startGuardian(ctx.interrupts, !options.dryRun);
-  const run = printLoad(loadRunRequest(options, { ...ctx, stdin }), ctx.output);
-  if (typeof run === 'number') return run;
-  return execute(
-    {
-      ...run,
-      dryRun: options.dryRun,
-      skipGenerate: options.skipGenerate,
-      postprocess: options.postprocess,
-      cleanupOnFailure: options.cleanupOnFailure,
-    },
-    options.json,
-    ctx,
-  );
+  // The run's lease on the guardian, whose process then boots on another core while the files load.
+  const guardian = ctx.session.guardian(!options.dryRun);
+  try {
+    const run = printLoad(loadRunRequest(options, { ...ctx, stdin }), ctx.output);
+    if (typeof run === 'number') return run;
+    return await execute(
+      {
+        ...run,
+        dryRun: options.dryRun,
+        skipGenerate: options.skipGenerate,
+        postprocess: options.postprocess,
+        cleanupOnFailure: options.cleanupOnFailure,
+      },
+      options.json,
+      ctx,
+      guardian,
+    );
+  } finally {
+    guardian.close();
+  }
 }

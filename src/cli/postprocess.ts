@@ -20,7 +20,6 @@ import { withStagingErrors } from '../run/staging.js';
 import type { PostprocessOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
 import { printLoad } from './loaded-run.js';
-import { startGuardian } from './run-execute.js';
 
 /**
  * `modelrun postprocess`: runs postprocessors on a finished run, those given
@@ -44,15 +43,18 @@ export async function runPostprocessCommand(
   const stagingDir = stagingDirOf(model);
   await assertStagingPlace(stagingDir, model.output_dir, homedir());
   const record = await readRecord(stagingDir, options.modelFile);
-  const guardian = startGuardian(ctx.interrupts, false);
+  const guardian = ctx.session.guardian();
   const lock = await withStagingErrors(stagingDir, model.output_dir, () =>
     lockStagingDir(
       stagingDir,
       (error) => output.warn(`the staging lock was lost: ${error.message}`),
       guardian.guard,
     ),
-  );
-  ctx.interrupts.active = true;
+  ).catch((error: unknown) => {
+    guardian.close();
+    throw error;
+  });
+  const done = ctx.session.begin();
   try {
     // A run whose model still writes its outputs (a detached job) holds no lock: its record says so.
     await refuseWhileEarlierRuns(stagingDir, ctx.env);
@@ -61,7 +63,7 @@ export async function runPostprocessCommand(
       { model, stagingDir },
       {
         env: ctx.env,
-        signal: ctx.interrupts.signal,
+        signal: ctx.session.signal,
         // Under --json, stdout carries only the record; a postprocessor's own output goes to stderr.
         terminal: options.json
           ? { stdout: ctx.terminal.stderr, stderr: ctx.terminal.stderr }
@@ -88,7 +90,7 @@ export async function runPostprocessCommand(
       output.warn(
         `${join(stagingDir, RUN_RECORD_PATH)} could not be read; the results are not recorded`,
       );
-    const exitCode = ctx.interrupts.exitCode() ?? (stage.status === 'succeeded' ? 0 : 1);
+    const exitCode = ctx.session.exitCode() ?? (stage.status === 'succeeded' ? 0 : 1);
     if (options.json) {
       // The record as run.json now holds it; without one, this command's own results.
       if (updated !== undefined)
@@ -114,7 +116,7 @@ export async function runPostprocessCommand(
     }
     return exitCode;
   } finally {
-    ctx.interrupts.active = false;
+    done();
     await lock.release().finally(() => guardian.close());
   }
 }

@@ -2,7 +2,7 @@ import { BUG_EXIT_CODE } from '../errors.js';
 import { INTERRUPT_SIGNALS, type InterruptSignal, interruptExitCode } from '../exec/stop-reason.js';
 import { stallReported, untilTaken } from '../exec/streams.js';
 import { escapeDeceptive } from '../exec/visible-name.js';
-import { Interrupts } from '../run/interrupts.js';
+import { Session } from '../run/session.js';
 import { runCli } from './run-cli.js';
 
 /**
@@ -62,14 +62,14 @@ for (const stream of [process.stdout, process.stderr]) {
 
 // The first SIGINT, SIGTERM or SIGHUP stops the run in progress and waits
 // for its cleanup; a second one exits at once, saying what was left behind.
-const interrupts = new Interrupts();
+const session = new Session();
 const onSignal = (signal: InterruptSignal) => {
-  const count = interrupts.interrupt(signal);
-  if (!interrupts.active) {
+  const count = session.interrupt(signal);
+  if (!session.active) {
     void exit(interruptExitCode(signal));
   } else if (count === 1) {
     process.stderr.write(
-      `\nmodelrun: ${signal}: ${interrupts.stopping} (press Ctrl-C again to exit at once)\n`,
+      `\nmodelrun: ${signal}: ${session.stopping} (press Ctrl-C again to exit at once)\n`,
     );
     // Cleanup gets a bounded time: a hung engine must not keep modelrun alive forever.
     setTimeout(() => forceExit(signal, 'cleanup is taking too long'), CLEANUP_LIMIT_MS).unref();
@@ -92,9 +92,9 @@ function reportLeftovers(why: string, left: string[]): void {
 }
 
 function forceExit(signal: InterruptSignal, why: string): void {
-  const left = interrupts.cleanup.pending();
+  const left = session.cleanup.pending();
   reportLeftovers(why, left);
-  const guardian = interrupts.guardian?.pid;
+  const guardian = session.guardianPid;
   if (left.length > 0 && guardian !== undefined)
     process.stderr.write(
       `modelrun: its guardian (pid ${guardian}) goes on stopping the model, container or job in the background\n`,
@@ -109,7 +109,7 @@ const onCrash = (error: unknown) => {
     `modelrun: unexpected error: ${escapeDeceptive(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n` +
       'modelrun: this is a bug in modelrun; cleaning up the run, then exiting. Please report it.\n',
   );
-  void interrupts.cleanup.run(CLEANUP_LIMIT_MS).then((report) => {
+  void session.cleanup.run(CLEANUP_LIMIT_MS).then((report) => {
     const left = [...report.unfinished, ...report.errors.map((e) => e.name)];
     if (left.length > 0) reportLeftovers('after the error', left);
     return exit(BUG_EXIT_CODE);
@@ -126,5 +126,5 @@ void runCli(process.argv.slice(2), {
   stderr: process.stderr,
   env: process.env,
   cwd: process.cwd(),
-  interrupts,
+  session,
 }).then(exit);

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { Interrupts } from '../run/interrupts.js';
+import { Session } from '../run/session.js';
 import { Output } from './output.js';
 import { presentError } from './present-error.js';
 import { buildProgram } from './program.js';
@@ -12,7 +12,7 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
   cwd: string;
   /** Where SIGINT and SIGTERM arrive; the entry point wires the process's signals to it. */
-  interrupts?: Interrupts;
+  session?: Session;
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. Never exits. */
@@ -29,7 +29,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const program = buildProgram({
     ...io,
     output,
-    interrupts: io.interrupts ?? new Interrupts(),
+    session: io.session ?? new Session(),
     terminal: { stdout: io.stdout, stderr: io.stderr },
     setExitCode: (code) => (exitCode = code),
   });

@@ -11,7 +11,6 @@ import { isUnderway, RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../m
 import { stagingDirOf } from '../model/staging-dir.js';
 import { PACKAGE_ROOT } from '../package-info.js';
 import { executeRun } from '../run/execute-run.js';
-import { STOPPING_THE_RUN } from '../run/interrupts.js';
 import { writeDetachedEntry } from '../runs/detached-entry.js';
 import { copyLog, openLog, writingTo } from '../runs/log-reader.js';
 import { stateFolder } from '../runs/state-folder.js';
@@ -117,11 +116,11 @@ export async function submitDetached(
   run: LoadedRun,
   ctx: CommandContext,
 ): Promise<number> {
-  const { interrupts, output } = ctx;
+  const { session, output } = ctx;
   const absolute = (file: string) => resolve(ctx.cwd, file);
   // Before anything is submitted: a state folder that cannot keep the entry stops the run here.
   stateFolder(ctx.env, 'detached-runs', 'a detached run keeps what finishing it needs');
-  interrupts.active = true;
+  const done = session.begin();
   let result: Awaited<ReturnType<typeof executeRun>>;
   try {
     result = await executeRun(
@@ -152,7 +151,7 @@ export async function submitDetached(
       },
     );
   } finally {
-    interrupts.active = false;
+    done();
   }
   const { record } = result;
   if (record.status !== 'submitted' || record.handle === undefined) {
@@ -269,10 +268,9 @@ async function untilStarted(
   const file = await openLog(log);
   let at = 0;
   const shown = writingTo(ctx.terminal.stderr);
-  const { interrupts } = ctx;
+  const { session } = ctx;
   // Ctrl-C here stops the watching, never the run.
-  interrupts.active = true;
-  interrupts.stopping = 'stopping the watching; the run goes on in the background';
+  const done = session.begin('stopping the watching; the run goes on in the background');
   try {
     for (;;) {
       if (file !== undefined) at = await copyLog(file, at, shown);
@@ -285,12 +283,11 @@ async function untilStarted(
         if (file !== undefined) await copyLog(file, at, shown);
         return { kind: 'exited', ...(ours === undefined ? {} : { record: ours }) };
       }
-      if (interrupts.signal.aborted) return { kind: 'interrupted' };
+      if (session.signal.aborted) return { kind: 'interrupted' };
       await sleep(100);
     }
   } finally {
-    interrupts.active = false;
-    interrupts.stopping = STOPPING_THE_RUN;
+    done();
     await file?.close();
   }
 }

@@ -1,35 +1,28 @@
 import { Writable } from 'node:stream';
-import { Guardian } from '../guardian/client.js';
+import type { RunGuardian } from '../guardian/shared.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { type ExecuteDeps, executeRun } from '../run/execute-run.js';
-import type { Interrupts } from '../run/interrupts.js';
 import type { RunRequest } from '../run/pipeline.js';
 import type { CommandContext } from './context.js';
 import { printDryRun, printInterruptedDryRun, printSummary } from './run-report.js';
 
 /**
- * The command's guardian. With `early`, its process starts now, before the
- * files are even read, so that it boots on another core while modelrun
- * loads (a run that stops before it starts anything leaves it nothing to do,
- * and it exits with modelrun); otherwise at the first thing to guard.
+ * Runs a loaded request as `run` and `pipeline` do, prints its outcome, and
+ * returns the exit code. `guardian` is the run's lease on the session's
+ * guardian, taken early by a command that wants it booted while it loads;
+ * the run lets go of it when it ends.
  */
-export function startGuardian(interrupts: Interrupts, early: boolean): Guardian {
-  interrupts.guardian ??= new Guardian();
-  if (early) interrupts.guardian.prepare();
-  return interrupts.guardian;
-}
-
-/** Runs a loaded request as `run` and `pipeline` do, prints its outcome, and returns the exit code. */
 export async function execute(
   request: RunRequest,
   json: boolean,
   ctx: CommandContext,
+  guardian: RunGuardian = ctx.session.guardian(),
 ): Promise<number> {
-  const { interrupts, output } = ctx;
-  interrupts.active = true;
+  const { session, output } = ctx;
+  const done = session.begin();
   try {
     // Under --json, stdout carries only the run record; the model's output goes to stderr.
-    const result = await executeRun(request, cliRunDeps(ctx, echoTo(json, ctx)));
+    const result = await executeRun(request, cliRunDeps(ctx, echoTo(json, ctx), guardian));
     if (result.dryRun !== undefined)
       printDryRun(result.dryRun, stagingDirOf(request.model), output, json);
     else if (request.dryRun) printInterruptedDryRun(stagingDirOf(request.model), output, json);
@@ -37,23 +30,27 @@ export async function execute(
     return result.exitCode;
   } finally {
     // Reached only once the pipeline has undone what it started itself.
-    interrupts.active = false;
+    done();
   }
 }
 
-/** What a run the CLI makes runs with: this process's interrupts, guardian, output and environment. */
-export function cliRunDeps(ctx: CommandContext, terminal: CommandContext['terminal']): ExecuteDeps {
-  const { interrupts, output } = ctx;
+/** What a run the CLI makes runs with: this process's session, a lease on its guardian, output and environment. */
+export function cliRunDeps(
+  ctx: CommandContext,
+  terminal: CommandContext['terminal'],
+  guardian: RunGuardian = ctx.session.guardian(),
+): ExecuteDeps {
+  const { session, output } = ctx;
   return {
     // The supervisor's own setting: the model, and a modelrun it starts, do not inherit it.
     env: withoutDetached(ctx.env),
     terminal,
     status: (line) => output.status(line),
-    signal: interrupts.signal,
-    cleanup: interrupts.cleanup,
+    signal: session.signal,
+    cleanup: session.cleanup,
     redactor: output.redactor,
     progress: ctx.terminal.stderr as NodeJS.WritableStream & { isTTY?: boolean },
-    guardian: startGuardian(interrupts, false),
+    guardian,
     owner: 'cli',
   };
 }

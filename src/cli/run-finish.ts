@@ -16,13 +16,11 @@ import {
 } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { LockHeldError, lockStagingDir, type StagingLock } from '../model/staging-lock.js';
-import { STOPPING_THE_RUN } from '../run/interrupts.js';
 import { runPostprocessors } from '../run/postprocess-stage.js';
 import { type DetachedEntry, readDetachedEntry } from '../runs/detached-entry.js';
 import type { FoundRun } from '../runs/locate.js';
 import type { CommandContext } from './context.js';
 import { printLoad } from './loaded-run.js';
-import { startGuardian } from './run-execute.js';
 
 /** How often a wait looks again at a staging lock that another modelrun holds. */
 const LOCK_POLL_MS = 250;
@@ -111,13 +109,13 @@ export async function postprocessDetached(
         hint: `postprocess the run by hand: modelrun postprocess MODEL --postprocessor-config FILE`,
       },
     );
-  const guardian = startGuardian(ctx.interrupts, false);
+  const guardian = ctx.session.guardian();
   const path = join(found.dir, RUN_RECORD_PATH);
-  ctx.interrupts.active = true;
-  ctx.interrupts.stopping = 'stopping the postprocessing; the next `modelrun wait` runs it again';
+  const done = ctx.session.begin(
+    'stopping the postprocessing; the next `modelrun wait` runs it again',
+  );
   const lock = await takeLock(found.dir, ctx, guardian.guard).catch((error: unknown) => {
-    ctx.interrupts.active = false;
-    ctx.interrupts.stopping = STOPPING_THE_RUN;
+    done();
     guardian.close();
     throw error;
   });
@@ -132,7 +130,7 @@ export async function postprocessDetached(
       { model: loaded.model, stagingDir: found.dir },
       {
         env: ctx.env,
-        signal: ctx.interrupts.signal,
+        signal: ctx.session.signal,
         terminal,
         status: (line) => output.info(line),
         guard: guardian.guard,
@@ -140,7 +138,7 @@ export async function postprocessDetached(
       },
     );
     // Cut short by Ctrl-C: left pending, for the next wait to do whole.
-    if (ctx.interrupts.signal.aborted) return record;
+    if (ctx.session.signal.aborted) return record;
     record.stages.postprocess = stage;
     record.postprocess = [...record.postprocess, ...results];
     if (stage.status === 'failed') {
@@ -151,8 +149,7 @@ export async function postprocessDetached(
     await writeRunRecord(found.dir, record, output.redactor);
     return record;
   } finally {
-    ctx.interrupts.active = false;
-    ctx.interrupts.stopping = STOPPING_THE_RUN;
+    done();
     await lock?.release();
     guardian.close();
   }
@@ -181,8 +178,9 @@ async function whileJobPostprocesses(
   const path = join(found.dir, RUN_RECORD_PATH);
   const run = { runId: entry.run_id, stagingDir: found.dir };
   let told = false;
-  ctx.interrupts.active = true;
-  ctx.interrupts.stopping = 'stopping the waiting; the job goes on, and postprocesses the run';
+  const done = ctx.session.begin(
+    'stopping the waiting; the job goes on, and postprocesses the run',
+  );
   try {
     for (;;) {
       const record = await readRunRecord(path);
@@ -209,17 +207,16 @@ async function whileJobPostprocesses(
           `${record.run_id} is postprocessed by a job of its own: ${live.detail}; waiting for it`,
         );
       told = true;
-      await sleep(JOB_POLL_MS, undefined, { signal: ctx.interrupts.signal }).catch(() => undefined);
-      if (ctx.interrupts.signal.aborted) {
+      await sleep(JOB_POLL_MS, undefined, { signal: ctx.session.signal }).catch(() => undefined);
+      if (ctx.session.signal.aborted) {
         output.status(
           `stopped waiting; job ${String(job.id)} goes on, and postprocesses ${record.run_id}`,
         );
-        return ctx.interrupts.exitCode() ?? 130;
+        return ctx.session.exitCode() ?? 130;
       }
     }
   } finally {
-    ctx.interrupts.active = false;
-    ctx.interrupts.stopping = STOPPING_THE_RUN;
+    done();
   }
 }
 
@@ -258,7 +255,7 @@ async function takeLock(
       if (!told) ctx.output.status(`${error.message}; waiting for it`);
       told = true;
     }
-    if (ctx.interrupts.signal.aborted) return undefined;
+    if (ctx.session.signal.aborted) return undefined;
     await sleep(LOCK_POLL_MS);
   }
 }

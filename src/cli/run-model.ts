@@ -1,10 +1,11 @@
 import { UsageError } from '../errors.js';
+import type { RunGuardian } from '../guardian/shared.js';
 import { readStdinArgument, STDIN_ARG } from '../load/file-input.js';
 import { loadRunRequest } from '../load/run-request.js';
 import type { RunOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
 import { printLoad } from './loaded-run.js';
-import { execute, startGuardian } from './run-execute.js';
+import { execute } from './run-execute.js';
 
 /** `modelrun run`: stage, run on a backend, postprocess. Returns the exit code. */
 export async function runModelCommand(options: RunOptions, ctx: CommandContext): Promise<number> {
@@ -15,7 +16,21 @@ export async function runModelCommand(options: RunOptions, ctx: CommandContext):
     options.backendConfig,
     options.postprocessorConfigs,
   );
-  if (!options.detach) startGuardian(ctx.interrupts, !options.dryRun);
+  // The run's lease on the guardian, whose process then boots on another core while the files load.
+  const guardian = options.detach ? undefined : ctx.session.guardian(!options.dryRun);
+  try {
+    return await loadAndRun(options, ctx, stdin, guardian);
+  } finally {
+    guardian?.close();
+  }
+}
+
+async function loadAndRun(
+  options: RunOptions,
+  ctx: CommandContext,
+  stdin: Awaited<ReturnType<typeof readStdinArgument>>,
+  guardian: RunGuardian | undefined,
+): Promise<number> {
   const load = loadRunRequest(options, { ...ctx, stdin });
   // A supervisor says the warnings itself, and they are shown from its log: once.
   if (options.detach && 'run' in load) {
@@ -35,6 +50,7 @@ export async function runModelCommand(options: RunOptions, ctx: CommandContext):
     },
     options.json,
     ctx,
+    guardian,
   );
 }
 

@@ -55,7 +55,7 @@ export async function runWait(options: WaitOptions, ctx: CommandContext): Promis
       );
       return 1;
     }
-    const interrupted = ctx.interrupts.exitCode();
+    const interrupted = ctx.session.exitCode();
     if (interrupted !== undefined) {
       output.error(
         visibleName(`the postprocessing of ${record.run_id} was interrupted; it is still to do`),

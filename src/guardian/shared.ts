@@ -22,6 +22,11 @@ export class SharedGuardian {
 
   constructor(private readonly make: () => Guardian = () => new Guardian()) {}
 
+  /** The pid of the guardian the runs under way share, once it has started. */
+  get pid(): number | undefined {
+    return this.current?.pid;
+  }
+
   /** A run's lease on the guardian; its close() lets go of it once. */
   lease(): RunGuardian {
     // One that has died (killed) protects no new run: a new run gets a guardian of its own.

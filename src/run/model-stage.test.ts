@@ -9,10 +9,10 @@ import { type RunRecord, readRunRecord } from '../model/run-record.js';
 import { recordOf } from '../runs/test-records.js';
 import { Redactor } from '../secrets.js';
 import { Holdings } from './holdings.js';
-import { Interrupts } from './interrupts.js';
 import { runModel } from './model-stage.js';
 import type { PipelineDeps } from './pipeline.js';
 import { RecordWriter } from './record-writer.js';
+import { Session } from './session.js';
 
 /**
  * The run's timeout clock, driven through the RunHooks a runner calls. The
@@ -42,14 +42,14 @@ function recorded(run = record()): [RunRecord, RecordWriter] {
 
 /** A pipeline's dependencies for a run with this timeout, and what the run holds. */
 function deps(timeoutMs: number | undefined): [PipelineDeps, Holdings] {
-  const interrupts = new Interrupts();
+  const session = new Session();
   const pipeline: PipelineDeps = {
     env: {},
     home: dir,
     terminal: { stdout: new PassThrough(), stderr: new PassThrough() },
     status: () => {},
-    signal: interrupts.signal,
-    cleanup: interrupts.cleanup,
+    signal: session.signal,
+    cleanup: session.cleanup,
     redactor: new Redactor(),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
   };

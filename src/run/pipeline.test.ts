@@ -237,7 +237,7 @@ describe('stopping a run', () => {
   });
 
   it('on interrupt, stops the model, records cancelled and keeps the logs', async () => {
-    const { request, deps, interrupts, staging, runJson } = setup({
+    const { request, deps, session, staging, runJson } = setup({
       command: 'echo started; sleep 300',
     });
     const running = runPipeline(request, deps);
@@ -246,22 +246,22 @@ describe('stopping a run', () => {
         existsSync(`${staging}/logs/stdout.log`) &&
         readFileSync(`${staging}/logs/stdout.log`, 'utf8') !== '',
     );
-    interrupts.interrupt('SIGINT');
+    session.interrupt('SIGINT');
     const result = await running;
     expect(result.exitCode).toBe(130);
     expect(runJson()).toMatchObject({ status: 'cancelled', reason: 'cancelled by SIGINT' });
     expect(readFileSync(`${staging}/logs/stdout.log`, 'utf8')).toBe('started\n');
-    expect(interrupts.cleanup.pending()).toEqual([]);
+    expect(session.cleanup.pending()).toEqual([]);
   });
 
   it('maps SIGTERM to exit code 143', async () => {
-    const { request, deps, interrupts, staging } = setup({ command: 'echo started; sleep 300' });
+    const { request, deps, session, staging } = setup({ command: 'echo started; sleep 300' });
     const running = runPipeline(request, deps);
     const log = `${staging}/logs/stdout.log`;
     await eventually(() => existsSync(log) && readFileSync(log, 'utf8') !== '');
-    interrupts.interrupt('SIGTERM');
+    session.interrupt('SIGTERM');
     expect((await running).exitCode).toBe(143);
-    expect((interrupts.signal.reason as StopReason).kind).toBe('interrupt');
+    expect((session.signal.reason as StopReason).kind).toBe('interrupt');
   });
 });
 

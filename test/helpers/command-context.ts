@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { CommandContext } from '../../src/cli/context.js';
 import { Output } from '../../src/cli/output.js';
-import { Interrupts } from '../../src/run/interrupts.js';
+import { Session } from '../../src/run/session.js';
 
 /** A command's context with its output captured: what a test hands a runX() function. */
 export function fakeContext(cwd: string, env: NodeJS.ProcessEnv = {}) {
@@ -20,7 +20,7 @@ export function fakeContext(cwd: string, env: NodeJS.ProcessEnv = {}) {
     output,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     cwd,
-    interrupts: new Interrupts(),
+    session: new Session(),
     terminal: { stdout: echo(), stderr: echo() },
   };
   return { ctx, stdout: () => stdout, stderr: () => stderr, echoed: () => echoed };

@@ -4,8 +4,8 @@ import { findBackend } from '../../src/backends/registry.js';
 import { diskPathContext } from '../../src/config/path-context.js';
 import type { BackendConfig } from '../../src/load/backend-config.js';
 import { modelConfigSchema } from '../../src/load/model-schema.js';
-import { Interrupts } from '../../src/run/interrupts.js';
 import type { PipelineDeps, RunRequest } from '../../src/run/pipeline.js';
+import { Session } from '../../src/run/session.js';
 import { Redactor } from '../../src/secrets.js';
 import type { Tree } from './tree.js';
 
@@ -31,7 +31,7 @@ export function pipelineHarness(
     cleanupOnFailure: false,
     sources: [],
   };
-  const interrupts = new Interrupts();
+  const session = new Session();
   const captured = { stdout: '', stderr: '', status: [] as string[] };
   const terminal = { stdout: new PassThrough(), stderr: new PassThrough() };
   terminal.stdout.on('data', (chunk: Buffer) => (captured.stdout += chunk));
@@ -41,11 +41,11 @@ export function pipelineHarness(
     home: tree.root,
     terminal,
     status: (line) => captured.status.push(line),
-    signal: interrupts.signal,
-    cleanup: interrupts.cleanup,
+    signal: session.signal,
+    cleanup: session.cleanup,
     redactor: new Redactor(),
   };
   const staging = tree.path('simulations', String(request.model.run_id));
   const runJson = () => JSON.parse(readFileSync(`${staging}/.modelrun/run.json`, 'utf8'));
-  return { request, deps, interrupts, captured, staging, runJson };
+  return { request, deps, session, captured, staging, runJson };
 }

@@ -117,7 +117,7 @@ export async function runOnCluster(
       runningSince === undefined
         ? describeWait(id, Date.now() - submitted)
         : `job ${id} ran for more than ${options.runMs / 1000} s: ${slurmJob(id ?? '').JobState}`;
-    h.interrupts.interrupt('SIGINT');
+    h.session.interrupt('SIGINT');
     await Promise.race([done, sleep(30_000)]);
     throw new Error(why);
   }

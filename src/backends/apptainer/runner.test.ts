@@ -183,12 +183,12 @@ describe('a run on the apptainer backend, with a fake apptainer', () => {
   });
 
   it('on interrupt, stops the model and records the run as cancelled', async () => {
-    const { request, deps, staging, runJson, interrupts } = harness({
+    const { request, deps, staging, runJson, session } = harness({
       command: 'sleep 300 & echo $! > pid; wait',
     });
     const running = runPipeline(request, { ...deps, graceMs: 500 });
     const pid = await pidIn(join(staging, 'pid'));
-    interrupts.interrupt('SIGINT');
+    session.interrupt('SIGINT');
     expect((await running).exitCode).toBe(130);
     expect(runJson()).toMatchObject({ status: 'cancelled', reason: 'cancelled by SIGINT' });
     expect(await waitUntilGone(pid)).toBe(true);
