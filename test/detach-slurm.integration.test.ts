@@ -183,6 +183,63 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
   );
 
   it(
+    'with postprocess_on: node, once it has succeeded, is cancelled by stopping its postprocess job; no wait postprocesses it after',
+    async () => {
+      tree.write('on-node.yml', `type: slurm\n${TEST_JOB_YAML}postprocess_on: node\n`);
+      tree.write(
+        'held-post.yml',
+        'type: command\ncommand: "until [ -e ../../go ]; do sleep 0.2; done; echo once >> post.txt"\n',
+      );
+      const runId = uniqueId('on-node-cancel');
+      const model = writeModel(runId, 'echo done');
+      expect((await detachOn('on-node.yml', model, 'held-post.yml')).code).toBe(0);
+      const job = postprocessJob(runId);
+      // The job's wait has taken the run dir and runs the postprocessor, which holds.
+      expect(
+        await waitFor(
+          () =>
+            existsSync(job.log) &&
+            readFileSync(job.log, 'utf8').includes(`postprocessing ${runId}`),
+          QUEUE_MS + 30_000,
+        ),
+      ).toBe(true);
+
+      const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
+      expect(cancelled).toMatchObject({ code: 0 });
+      expect(cancelled.stdout).toContain(
+        `cancelled ${runId}: its postprocess job ${job.id} was stopped; the model had succeeded`,
+      );
+      const queued = () => {
+        try {
+          return execFileSync('squeue', ['-h', '-j', job.id, '-o', '%T'], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'ignore'],
+          }).trim();
+        } catch {
+          return ''; // "Invalid job id": Slurm has forgotten it.
+        }
+      };
+      expect(await waitFor(() => queued() === '', 30_000)).toBe(true);
+      expect(readRunRecord(runDir(runId))).toMatchObject({
+        status: 'cancelled',
+        exit_code: 0,
+        reason: 'postprocessing cancelled with `modelrun cancel`; the model had succeeded',
+        stages: { run: { status: 'succeeded' }, postprocess: { status: 'cancelled' } },
+      });
+
+      // Nothing postprocesses it after: not the stopped job, not a wait.
+      tree.write('go', '');
+      const waited = await runModelrun(['wait', runId], { cwd: tree.root });
+      expect(waited.code).toBe(1);
+      expect(waited.stderr).toContain(`${runId} cancelled (exit code 0)`);
+      const again = await runModelrun(['cancel', runId], { cwd: tree.root });
+      expect(again.stdout).toContain(`${runId} had already ended: cancelled`);
+      expect(existsSync(join(runDir(runId), 'post.txt'))).toBe(false);
+    },
+    clusterTimeout(90_000),
+  );
+
+  it(
     'with postprocess_on: node that fails leaves no postprocess job behind, and is not postprocessed',
     async () => {
       tree.write('on-node.yml', `type: slurm\n${TEST_JOB_YAML}postprocess_on: node\n`);

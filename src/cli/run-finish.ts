@@ -8,6 +8,7 @@ import type { RunHandle } from '../exec/guard.js';
 import type { Guard } from '../guardian/tasks.js';
 import { loadRunRequest } from '../load/run-request.js';
 import {
+  awaitsPostprocessing,
   endRecord,
   RUN_RECORD_PATH,
   type RunRecord,
@@ -24,15 +25,6 @@ import { printLoad } from './loaded-run.js';
 
 /** How often a wait looks again at a staging lock that another modelrun holds. */
 const LOCK_POLL_MS = 250;
-
-/** Whether a run's record leaves postprocessing to `wait`: a detached run that succeeded, not yet postprocessed. */
-export function awaitsPostprocessing(record: RunRecord): boolean {
-  return (
-    record.detached !== undefined &&
-    record.status === 'succeeded' &&
-    record.stages.postprocess.status === 'pending'
-  );
-}
 
 /** Whether the record on disk is still the run's, and its postprocessing still to do: no other wait has done it, no new run has taken its place. */
 function stillToPostprocess(now: RunRecord | undefined, run: RunRecord): now is RunRecord {

@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { visibleName } from '../exec/visible-name.js';
-import { isUnderway, type RunRecord } from '../model/run-record.js';
+import { awaitsPostprocessing, isUnderway, type RunRecord } from '../model/run-record.js';
 import { watchEnd } from '../runs/end-watch.js';
 import { type FoundRun, locateRun } from '../runs/locate.js';
 import { copyLog, openLog, runLogPath, writingTo } from '../runs/log-reader.js';
 import type { WaitOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
-import { awaitsPostprocessing, postprocessDetached } from './run-finish.js';
+import { postprocessDetached } from './run-finish.js';
 import { statusExitCode } from './run-status.js';
 
 /** How often `wait` looks for new output and at the run's record. */

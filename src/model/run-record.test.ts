@@ -5,6 +5,7 @@ import { mountTmpfs, tmpfsUnavailable, unmount } from '../../test/helpers/mount.
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { Redactor } from '../secrets.js';
 import {
+  cancelPendingPostprocessing,
   endDetachedRecord,
   endUnfinishedRecord,
   failUnfinishedRecord,
@@ -214,5 +215,76 @@ describe("a detached run's end, as its engine says it", () => {
     });
     expect(run).toMatchObject({ ended_at: '2026-12-01T05:11:32.278Z', duration_s: 0 });
     expect(run.stages.run).toMatchObject({ ended_at: '2026-12-01T05:11:32.278Z' });
+  });
+});
+
+describe("cancelling a detached run's postprocessing", () => {
+  let tree: Tree | undefined;
+  afterEach(() => tree?.remove());
+  const REASON = 'postprocessing cancelled with `modelrun cancel`; the model had succeeded';
+  const STOPPING = new Date('2026-12-01T06:30:00.000Z');
+
+  /** A detached run that succeeded, its postprocess stage as given, on disk. */
+  function onDisk(postprocess: RunRecord['stages']['postprocess']) {
+    tree = makeTree({ 'r1/.modelrun/': '' });
+    const run: RunRecord = {
+      ...record(),
+      reason: undefined,
+      detached: { logs: { stdout: '/l/out', stderr: '/l/err' } },
+      stages: { ...record().stages, postprocess },
+    };
+    writeFileSync(tree.path('r1', RUN_RECORD_PATH), JSON.stringify(run));
+    return { dir: tree.path('r1'), run };
+  }
+
+  it('cancels the run and its postprocessing, which no wait then does', async () => {
+    const { dir, run } = onDisk({ status: 'pending' });
+    const written = await cancelPendingPostprocessing(dir, run, {
+      reason: REASON,
+      stopping: STOPPING,
+    });
+    expect(written).toMatchObject({
+      status: 'cancelled',
+      reason: REASON,
+      exit_code: 0,
+      stages: {
+        run: { status: 'succeeded' },
+        postprocess: { status: 'cancelled', detail: REASON },
+      },
+    });
+    expect(await readRunRecord(join(dir, RUN_RECORD_PATH))).toEqual(written);
+  });
+
+  it('counts a failure the stopped job recorded as it was stopped, but not one from before', async () => {
+    const during = onDisk({ status: 'failed', ended_at: '2026-12-01T06:30:00.500Z' });
+    expect(
+      await cancelPendingPostprocessing(during.dir, during.run, {
+        reason: REASON,
+        stopping: STOPPING,
+      }),
+    ).toMatchObject({ status: 'cancelled' });
+    const before = onDisk({ status: 'failed', ended_at: '2026-12-01T06:29:59.000Z' });
+    expect(
+      await cancelPendingPostprocessing(before.dir, before.run, {
+        reason: REASON,
+        stopping: STOPPING,
+      }),
+    ).toBeUndefined();
+  });
+
+  it('leaves alone a run postprocessed meanwhile, and a newer run that took its place', async () => {
+    const done = onDisk({ status: 'succeeded' });
+    expect(
+      await cancelPendingPostprocessing(done.dir, done.run, { reason: REASON, stopping: STOPPING }),
+    ).toBeUndefined();
+    const newer = onDisk({ status: 'pending' });
+    expect(
+      await cancelPendingPostprocessing(
+        newer.dir,
+        { started_at: '2020-01-01T00:00:00.000Z' },
+        { reason: REASON, stopping: STOPPING },
+      ),
+    ).toBeUndefined();
+    expect(JSON.parse(readFileSync(join(newer.dir, RUN_RECORD_PATH), 'utf8'))).toEqual(newer.run);
   });
 });

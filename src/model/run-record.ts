@@ -5,7 +5,7 @@ import type { RunHandle } from '../exec/guard.js';
 import { readOwnFile, replaceFile } from '../exec/link-safe.js';
 import type { ProcessIdentity } from '../exec/process-identity.js';
 import { isRecord } from '../records.js';
-import { maskSecretKeys, type Redactor } from '../secrets.js';
+import { maskSecretKeys, Redactor } from '../secrets.js';
 import { assertBookkeepingFolder, bookkeepingFolder, isRealFolder } from './bookkeeping.js';
 
 /**
@@ -187,6 +187,54 @@ export function endRecordFromOutside(record: RunRecord, status: RunStatus, reaso
     }
   }
   endRecord(record, status, new Date(now));
+}
+
+/** Whether a run's record leaves postprocessing to `wait`: a detached run that succeeded, not yet postprocessed. */
+export function awaitsPostprocessing(record: RunRecord): boolean {
+  return (
+    record.detached !== undefined &&
+    record.status === 'succeeded' &&
+    record.stages.postprocess.status === 'pending'
+  );
+}
+
+/**
+ * Cancels the postprocessing still to do of a detached run that succeeded
+ * (`modelrun cancel` once its postprocess job was stopped): the run is
+ * cancelled with `reason`, its postprocess stage too, and `wait` no longer
+ * does it. A postprocessing recorded failed since `stopping` counts as
+ * still to do: the stopped job's modelrun may see its postprocessors killed
+ * before it sees its own signal, and say so as it goes. Undefined, with
+ * nothing written, when the record on disk is no longer that run's, or its
+ * postprocessing was done otherwise.
+ */
+export async function cancelPendingPostprocessing(
+  stagingDir: string,
+  same: Pick<RunRecord, 'started_at'>,
+  { reason, stopping }: { reason: string; stopping: Date },
+): Promise<RunRecord | undefined> {
+  const record = await readRunRecord(join(stagingDir, RUN_RECORD_PATH));
+  if (record === undefined || record.started_at !== same.started_at) return undefined;
+  const stage = record.stages.postprocess;
+  const failedAsStopped =
+    record.detached !== undefined &&
+    record.stages.run?.status === 'succeeded' &&
+    stage.status === 'failed' &&
+    Date.parse(stage.ended_at ?? '') >= stopping.getTime();
+  if (!awaitsPostprocessing(record) && !failedAsStopped) return undefined;
+  const now = new Date();
+  record.stages.postprocess = {
+    ...record.stages.postprocess,
+    status: 'cancelled',
+    ended_at: now.toISOString(),
+    detail: reason,
+  };
+  record.reason = reason;
+  endRecord(record, 'cancelled', now);
+  // Written as every record is, secret keys masked; the caller gets what is on disk.
+  const masked = maskRecord(record, new Redactor());
+  await writeRunRecord(stagingDir, masked, new Redactor());
+  return masked;
 }
 
 /**

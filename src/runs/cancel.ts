@@ -5,6 +5,8 @@ import { RunFailedError } from '../errors.js';
 import { presence } from '../exec/process-identity.js';
 import { requestCancel } from '../model/cancel-request.js';
 import {
+  awaitsPostprocessing,
+  cancelPendingPostprocessing,
   endRecordFromOutside,
   endUnfinishedRecord,
   isUnderway,
@@ -12,6 +14,8 @@ import {
   type RunRecord,
   readRunRecord,
 } from '../model/run-record.js';
+import { LockHeldError, lockStagingDir, type StagingLock } from '../model/staging-lock.js';
+import { readDetachedEntry } from './detached-entry.js';
 import { watchEnd } from './end-watch.js';
 import { viewRun } from './live.js';
 import type { FoundRun } from './locate.js';
@@ -52,7 +56,8 @@ export interface CancelDeps {
 export async function cancelRun(found: FoundRun, deps: CancelDeps): Promise<CancelResult> {
   const path = join(found.dir, RUN_RECORD_PATH);
   let { record } = found;
-  if (!isUnderway(record)) return { outcome: 'ended', record, how: 'it had ended' };
+  if (!isUnderway(record))
+    return (await stopPostprocessJob(found, record, deps)) ?? hadEnded(record);
   await refuseAnotherFoldersRun(found, record, deps.env);
   const asked = await requestCancel(found.dir);
   const owner = record.owner;
@@ -76,13 +81,13 @@ export async function cancelRun(found: FoundRun, deps: CancelDeps): Promise<Canc
       };
     deps.status(`modelrun (pid ${owner.pid}) did not end the run; stopping it through its handle`);
     record = (await readRunRecord(path)) ?? record;
-    if (!isUnderway(record)) return { outcome: 'ended', record, how: 'it had ended' };
+    if (!isUnderway(record)) return hadEnded(record);
   }
   // A run that nothing follows (a detached job, one whose modelrun has gone) may have ended
   // meanwhile: its own end is recorded, and stands; a cancel does not overwrite it.
   const view = await viewRun({ dir: found.dir, record }, deps.env);
   if (!isUnderway(view.record))
-    return { outcome: 'ended', record: view.record, how: 'it had ended' };
+    return (await stopPostprocessJob(found, view.record, deps)) ?? hadEnded(view.record);
   const handle = record.handle;
   let how = 'nothing of it had started';
   if (handle !== undefined) {
@@ -105,6 +110,85 @@ export async function cancelRun(found: FoundRun, deps: CancelDeps): Promise<Canc
   );
   const now = written ?? (await readRunRecord(path)) ?? record;
   return { outcome: 'cancelled', record: now, how };
+}
+
+function hadEnded(record: RunRecord): CancelResult {
+  return { outcome: 'ended', record, how: 'it had ended' };
+}
+
+/** How long a postprocess job that was stopped has to let go of the staging lock. */
+const POSTPROCESS_LOCK_MS = 90_000;
+
+/**
+ * A detached run that succeeded may still have its postprocessing under
+ * way, or waiting, in a job of its own (Slurm's `postprocess_on: node`):
+ * that job is stopped through its handle (it must run this run dir's
+ * postprocess script), and the run recorded cancelled, so that no `wait`
+ * postprocesses it later. Undefined when there is no such job still to
+ * stop: the run had simply ended.
+ */
+async function stopPostprocessJob(
+  found: FoundRun,
+  record: RunRecord,
+  deps: CancelDeps,
+): Promise<CancelResult | undefined> {
+  if (!awaitsPostprocessing(record)) return undefined;
+  // The entry kept where the run was submitted, else the record's word, which the
+  // backend checks against the job itself before stopping anything.
+  const entry = await readDetachedEntry(deps.env, found.dir, record);
+  const job = entry?.postprocess_job ?? record.detached?.postprocess?.handle;
+  const backend = findBackend(record.backend.type);
+  if (job === undefined || backend === undefined) return undefined;
+  const run = { runId: record.run_id, stagingDir: found.dir };
+  const live = await backend.handle.inspect(job, deps.env, run).catch(() => undefined);
+  if (live === undefined || (live.state !== 'waiting' && live.state !== 'running'))
+    return undefined;
+  // Whole seconds, as a compute node's clock may keep them.
+  const stopping = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
+  await backend.handle.cancel(job, deps.env, run).catch((error: Error) => {
+    throw new RunFailedError(
+      `could not stop the job that postprocesses the run: ${error.message}`,
+      {
+        hint: 'see `modelrun status` for the job, and stop it there',
+        cause: error,
+      },
+    );
+  });
+  const how = `its postprocess job ${String(job.id)} was stopped; the model had succeeded`;
+  deps.status(`stopped ${record.run_id}'s postprocessing: ${how}`);
+  // The job's own modelrun lets go of the lock as it stops: recorded once it has.
+  const lock = await lockWithin(found.dir, deps.ownerStopMs ?? POSTPROCESS_LOCK_MS).catch(
+    (error: Error) => {
+      throw new RunFailedError(
+        `stopped the job that postprocesses ${record.run_id}, but its record still says it is to be postprocessed: ${error.message}`,
+        { hint: 'run `modelrun cancel` again once that modelrun has let go of the run dir' },
+      );
+    },
+  );
+  try {
+    const written = await cancelPendingPostprocessing(found.dir, record, {
+      reason: 'postprocessing cancelled with `modelrun cancel`; the model had succeeded',
+      stopping,
+    });
+    if (written !== undefined) return { outcome: 'cancelled', record: written, how };
+    // Postprocessed (or replaced) before the job was stopped: that stands.
+    return hadEnded((await readRunRecord(join(found.dir, RUN_RECORD_PATH))) ?? record);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The staging lock, taken within `ms`, or the error that said who held it. */
+async function lockWithin(dir: string, ms: number): Promise<StagingLock> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      return await lockStagingDir(dir, () => undefined);
+    } catch (error) {
+      if (!(error instanceof LockHeldError) || Date.now() >= until) throw error;
+    }
+    await sleep(500);
+  }
 }
 
 /**
