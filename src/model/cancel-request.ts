@@ -1,6 +1,8 @@
 import { constants } from 'node:fs';
 import { lstat, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RunFailedError } from '../errors.js';
+import { inBookkeepingFolder } from './bookkeeping.js';
 import { MODELRUN_DIR } from './staging-dir.js';
 
 /**
@@ -16,21 +18,24 @@ const requestPath = (stagingDir: string) => join(stagingDir, MODELRUN_DIR, CANCE
 
 /** Leaves the request; false when the run dir's .modelrun is not a folder of its own (a link). */
 export async function requestCancel(stagingDir: string): Promise<boolean> {
-  const dir = await lstat(join(stagingDir, MODELRUN_DIR)).catch(() => undefined);
-  if (dir === undefined || !dir.isDirectory()) return false;
-  try {
-    // Exclusive: an existing request (another cancel) stands, and a link there is not written through.
-    const file = await open(
-      requestPath(stagingDir),
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o600,
-    );
-    await file.writeFile(`${JSON.stringify({ pid: process.pid, at: new Date().toISOString() })}\n`);
-    await file.close();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  return true;
+  const left = await inOwnFolder(stagingDir, async (folder) => {
+    try {
+      // Exclusive: an existing request (another cancel) stands, and a link there is not written through.
+      const file = await open(
+        join(folder, CANCEL_REQUEST),
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        0o600,
+      );
+      await file.writeFile(
+        `${JSON.stringify({ pid: process.pid, at: new Date().toISOString() })}\n`,
+      );
+      await file.close();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    return true;
+  });
+  return left === true;
 }
 
 /** Whether a request is there: a regular file, nothing else. */
@@ -41,5 +46,15 @@ export async function cancelRequested(stagingDir: string): Promise<boolean> {
 
 /** Removes a request, left by a cancel of an earlier run or answered; a link is removed, never followed. */
 export async function clearCancelRequest(stagingDir: string): Promise<void> {
-  await unlink(requestPath(stagingDir)).catch(() => undefined);
+  await inOwnFolder(stagingDir, (folder) =>
+    unlink(join(folder, CANCEL_REQUEST)).catch(() => undefined),
+  );
+}
+
+/** `change` in the run's .modelrun held open; nothing when it is not there, or not a folder of its own. */
+function inOwnFolder<T>(stagingDir: string, change: (folder: string) => Promise<T>) {
+  return inBookkeepingFolder(stagingDir, change, { create: false }).catch((error: unknown) => {
+    if (error instanceof RunFailedError) return undefined;
+    throw error;
+  });
 }

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, rename } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { RunFailedError } from '../errors.js';
 import { readOwnFile } from '../exec/link-safe.js';
+import { heldPath, inBookkeepingFolder } from './bookkeeping.js';
 import { RUN_RECORD_PATH } from './run-record.js';
 import { MODELRUN_DIR } from './staging-dir.js';
 
@@ -35,18 +37,34 @@ export async function archiveEarlierRun(
       : info.mtime;
   const name = `${when.toISOString().replaceAll(':', '-')}-${randomBytes(3).toString('hex')}`;
   const history = join(stagingDir, HISTORY_PATH);
-  // A history symlink (a model can leave one) would carry the record and logs out of the run.
-  const found = await lstat(history).catch(() => undefined);
-  if (found !== undefined && (found.isSymbolicLink() || !found.isDirectory()))
-    throw new RunFailedError(
-      `cannot keep the earlier run's record: ${history} is ${found.isSymbolicLink() ? 'a symlink' : 'not a folder'}, and modelrun moves earlier runs' records only into a folder of its own there`,
-      { hint: 'remove it, or give this run a new run_id' },
-    );
-  const folder = join(history, name);
-  await mkdir(folder, { recursive: true });
-  await rename(recordPath, join(folder, 'run.json'));
-  const logs = join(stagingDir, 'logs');
-  if (withLogs && (await lstat(logs).catch(() => undefined))?.isDirectory())
-    await rename(logs, join(folder, 'logs'));
-  return folder;
+  // .modelrun and its history are held open while the record and logs move in: a link
+  // put at either (a model can leave one) would carry them out of the run.
+  await inBookkeepingFolder(stagingDir, async (own) => {
+    const inside = join(own, basename(HISTORY_PATH));
+    await mkdir(inside).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+    const folder = await open(
+      inside,
+      constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW,
+    ).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ELOOP' && error.code !== 'ENOTDIR') throw error;
+      const found = await lstat(inside);
+      throw new RunFailedError(
+        `cannot keep the earlier run's record: ${history} is ${found.isSymbolicLink() ? 'a symlink' : 'not a folder'}, and modelrun moves earlier runs' records only into a folder of its own there`,
+        { hint: 'remove it, or give this run a new run_id' },
+      );
+    });
+    try {
+      const kept = join(heldPath(folder.fd, history), name);
+      await mkdir(kept);
+      await rename(join(own, basename(RUN_RECORD_PATH)), join(kept, 'run.json'));
+      const logs = join(stagingDir, 'logs');
+      if (withLogs && (await lstat(logs).catch(() => undefined))?.isDirectory())
+        await rename(logs, join(kept, 'logs'));
+    } finally {
+      await folder.close();
+    }
+  });
+  return join(history, name);
 }

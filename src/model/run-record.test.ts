@@ -1,4 +1,12 @@
-import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mountTmpfs, tmpfsUnavailable, unmount } from '../../test/helpers/mount.js';
@@ -15,6 +23,7 @@ import {
   readRunRecord,
   writeRunRecord,
 } from './run-record.js';
+import { lockStagingDir } from './staging-lock.js';
 import { releaseAbandonedLock } from './staging-lock-files.js';
 
 const STAGING = '/scratch/simulations/r1';
@@ -188,6 +197,61 @@ describe('the run record on disk, among links a model left', () => {
     await releaseAbandonedLock(tree.path('run'), Date.now() + 60_000);
     expect(readFileSync(tree.path('other', RUN_RECORD_PATH), 'utf8')).toBe(victimText);
     expect(lstatSync(tree.path('other', '.modelrun', 'run.lock')).isDirectory()).toBe(true);
+  });
+
+  it('writes nothing through a .modelrun that a model swaps for a link as fast as it can', async () => {
+    // The model's side: .modelrun moved aside, a link to the victim put in its
+    // place, taken away, and the folder moved back, over and over. A check of
+    // .modelrun and a write by its name after would, now and then, land in the victim.
+    tree = makeTree({ 'run/.modelrun/': '', 'victim/': '' });
+    const run = tree.path('run');
+    const swapper = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('node:fs');
+        const [own, aside, victim] = process.argv.slice(1);
+        const hold = (ms) => { for (const until = performance.now() + ms; performance.now() < until; ); };
+        for (const end = Date.now() + 60_000; Date.now() < end; ) {
+          try {
+            fs.renameSync(own, aside);
+            fs.symlinkSync(victim, own);
+            hold(0.5);
+            fs.unlinkSync(own);
+            fs.renameSync(aside, own);
+            hold(0.5);
+          } catch {}
+        }`,
+        join(run, '.modelrun'),
+        join(run, '.modelrun-aside'),
+        tree.path('victim'),
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      const outcomes = new Set<string>();
+      for (let i = 0; i < 200; i++) {
+        const wrote = await writeRunRecord(run, running, new Redactor()).then(
+          () => 'written',
+          (error: NodeJS.ErrnoException) => error.code ?? error.constructor.name,
+        );
+        outcomes.add(wrote);
+        const locked = await lockStagingDir(run, () => undefined).then(
+          (lock) => lock.release().then(() => 'locked'),
+          (error: NodeJS.ErrnoException) => error.code ?? error.constructor.name,
+        );
+        outcomes.add(locked);
+      }
+      expect(readdirSync(tree.path('victim'))).toEqual([]);
+      // Each try either went into the run's own folder or was refused, saying why.
+      expect(
+        [...outcomes].filter(
+          (o) => !/^(written|locked|RunFailedError|LockHeldError|ENOENT|ENOTEMPTY|EEXIST)$/.test(o),
+        ),
+      ).toEqual([]);
+    } finally {
+      swapper.kill('SIGKILL');
+    }
   });
 
   it('the guardian marks a run.json of its own that says running as failed', async () => {

@@ -1,12 +1,12 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { RunHandle } from '../exec/guard.js';
 import { readOwnFile, replaceFile } from '../exec/link-safe.js';
 import type { ProcessIdentity } from '../exec/process-identity.js';
 import { isRecord } from '../records.js';
 import { maskSecretKeys, Redactor } from '../secrets.js';
-import { assertBookkeepingFolder, bookkeepingFolder, isRealFolder } from './bookkeeping.js';
+import { inBookkeepingFolder, inFolder, isRealFolder } from './bookkeeping.js';
 
 /**
  * `running` from the start of a run, which includes staging and pulling;
@@ -101,15 +101,17 @@ export async function writeRunRecord(
   record: RunRecord,
   redactor: Redactor,
 ): Promise<void> {
-  const path = join(await bookkeepingFolder(stagingDir), 'run.json');
   const text = recordText(maskRecord(record, redactor));
-  try {
-    await replaceFile(path, text);
-  } catch (error) {
-    const { code } = error as NodeJS.ErrnoException;
-    if ((code !== 'ENOSPC' && code !== 'EDQUOT') || !(await overwriteInPlace(path, text)))
-      throw error;
-  }
+  await inBookkeepingFolder(stagingDir, async (folder) => {
+    const path = join(folder, 'run.json');
+    try {
+      await replaceFile(path, text);
+    } catch (error) {
+      const { code } = error as NodeJS.ErrnoException;
+      if ((code !== 'ENOSPC' && code !== 'EDQUOT') || !(await overwriteInPlace(path, text)))
+        throw error;
+    }
+  });
 }
 
 /**
@@ -309,19 +311,26 @@ export async function endUnfinishedRecord(
   end: (record: RunRecord) => void,
 ): Promise<RunRecord | undefined> {
   // A .modelrun that became a link leads to another folder, maybe another run's: said, never followed.
-  await assertBookkeepingFolder(dirname(path));
-  const text = await readOwnFile(path);
-  if (text === undefined) return undefined;
-  const record = JSON.parse(text) as RunRecord;
-  if (!isUnderway(record)) return undefined;
-  if (
-    same !== undefined &&
-    (record.started_at !== same.started_at || record.owner?.pid !== same.owner?.pid)
-  )
-    return undefined;
-  end(record);
-  await replaceFile(path, recordText(record));
-  return record;
+  return inFolder(
+    dirname(path),
+    async (folder) => {
+      const own = join(folder, basename(path));
+      const text = await readOwnFile(own);
+      if (text === undefined) return undefined;
+      // Any JSON that passed for a record may be there: only one that says it is underway is changed.
+      const record = JSON.parse(text) as RunRecord;
+      if (!isRecord(record) || !isUnderway(record)) return undefined;
+      if (
+        same !== undefined &&
+        (record.started_at !== same.started_at || record.owner?.pid !== same.owner?.pid)
+      )
+        return undefined;
+      end(record);
+      await replaceFile(own, recordText(record));
+      return record;
+    },
+    { create: false },
+  );
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { isRealFolder } from './bookkeeping.js';
+import { basename, join } from 'node:path';
+import { pinBookkeepingFolder } from './bookkeeping.js';
 
 /** The staging lock: a directory its holder touches every few seconds (see staging-lock.ts). */
 export const LOCK_PATH = join('.modelrun', 'run.lock');
@@ -24,9 +24,19 @@ export async function releaseAbandonedLock(
   pid?: number,
 ): Promise<void> {
   // A .modelrun that became a link holds no lock of this run's: nothing there is to remove.
-  if (!(await isRealFolder(join(stagingDir, '.modelrun')))) return;
-  const lock = join(stagingDir, LOCK_PATH);
-  const owner = join(stagingDir, LOCK_OWNER_PATH);
+  // The folder is held open while its lock is looked at and removed (see PinnedFolder).
+  const pinned = await pinBookkeepingFolder(stagingDir, { create: false }).catch(() => undefined);
+  if (pinned === undefined) return;
+  try {
+    await releaseIn(pinned.path, diedAt, pid);
+  } finally {
+    await pinned.close();
+  }
+}
+
+async function releaseIn(folder: string, diedAt: number, pid: number | undefined): Promise<void> {
+  const lock = join(folder, basename(LOCK_PATH));
+  const owner = join(folder, basename(LOCK_OWNER_PATH));
   const touched = await stat(lock).then(
     (s) => s.mtimeMs,
     () => undefined,

@@ -1,10 +1,10 @@
 import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { RunFailedError } from '../errors.js';
 import { replaceFile } from '../exec/link-safe.js';
 import type { Guard } from '../guardian/tasks.js';
-import { bookkeepingFolder } from './bookkeeping.js';
+import { pinBookkeepingFolder, shownAt } from './bookkeeping.js';
 import { LOCK_OWNER_PATH, LOCK_PATH } from './staging-lock-files.js';
 
 /** The staging lock is another modelrun's: what a caller that waits for it waits on. */
@@ -26,8 +26,11 @@ export async function lockStagingDir(
   onCompromised: (error: Error) => void,
   guard?: Guard,
 ): Promise<StagingLock> {
-  await bookkeepingFolder(stagingDir);
-  const lockfilePath = join(stagingDir, LOCK_PATH);
+  // Held open while the lock is: the lock and its owner file are made, touched and
+  // removed in this very folder, whatever the model puts at .modelrun meanwhile.
+  const pinned = await pinBookkeepingFolder(stagingDir);
+  const lockfilePath = join(pinned.path, basename(LOCK_PATH));
+  const ownerFile = join(pinned.path, basename(LOCK_OWNER_PATH));
   let release: () => Promise<void>;
   try {
     // Loaded when a lock is taken, not with the module: proper-lockfile
@@ -40,10 +43,11 @@ export async function lockStagingDir(
       stale: 15_000,
       update: 5_000,
       retries: 0,
-      onCompromised,
+      onCompromised: (error: Error) => onCompromised(shownAt(error, pinned) as Error),
     });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+    await pinned.close();
+    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw shownAt(error, pinned);
     const owner = await readFile(join(stagingDir, LOCK_OWNER_PATH), 'utf8')
       .then((text) => JSON.parse(text) as { pid: number; host: string; since: string })
       .then((o) => ` (pid ${o.pid} on ${o.host}, since ${o.since})`)
@@ -52,7 +56,6 @@ export async function lockStagingDir(
       hint: 'wait for it to finish, or give this run another run_id; two runs never share a staging directory',
     });
   }
-  const ownerFile = join(stagingDir, LOCK_OWNER_PATH);
   try {
     // Replaced, not written through: an earlier run's model may have left a link here.
     await replaceFile(
@@ -63,7 +66,8 @@ export async function lockStagingDir(
     // A full disk: give the lock back rather than leave it to go stale.
     await rm(ownerFile, { force: true });
     await release();
-    throw error;
+    await pinned.close();
+    throw shownAt(error, pinned);
   }
   const unguard = guard?.({ kind: 'staging-lock', stagingDir, pid: process.pid });
   let released = false;
@@ -71,15 +75,12 @@ export async function lockStagingDir(
     async release() {
       if (released) return;
       released = true;
-      // A lock whose folder the model replaced is not at that path any more:
-      // nothing there is modelrun's to remove.
-      const own = await bookkeepingFolder(stagingDir).then(
-        () => true,
-        () => false,
-      );
-      if (own) {
+      // In the folder the lock was made in, which is modelrun's wherever it is now.
+      try {
         await rm(ownerFile, { force: true });
         await release();
+      } finally {
+        await pinned.close();
       }
       unguard?.();
     },

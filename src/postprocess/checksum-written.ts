@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { readOwnFile, replaceFile } from '../exec/link-safe.js';
-import { bookkeepingFolder } from '../model/bookkeeping.js';
+import { inBookkeepingFolder } from '../model/bookkeeping.js';
 import { isRecord } from '../records.js';
 import { MODELRUN_FOLDER } from './select-files.js';
 
@@ -56,7 +55,7 @@ export async function noteChecksumFile(
 ): Promise<void> {
   const written = await readWritten(stagingDir);
   written[output] = digest(text);
-  await mkdir(join(stagingDir, MODELRUN_FOLDER), { recursive: true });
-  await bookkeepingFolder(stagingDir);
-  await replaceFile(join(stagingDir, WRITTEN_PATH), `${JSON.stringify(written, null, 2)}\n`);
+  await inBookkeepingFolder(stagingDir, (folder) =>
+    replaceFile(join(folder, basename(WRITTEN_PATH)), `${JSON.stringify(written, null, 2)}\n`),
+  );
 }
