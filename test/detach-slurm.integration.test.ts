@@ -58,6 +58,30 @@ function postprocessJob(runId: string): { id: string; log: string } {
   return { id: job.handle.id, log: job.log };
 }
 
+/**
+ * on-node.yml, a Slurm config with `postprocess_on: node`, and held-post.yml,
+ * a postprocessor that holds until the test writes `go` in the tree.
+ */
+function writeOnNodeConfigs(): void {
+  tree.write('on-node.yml', `type: slurm\n${TEST_JOB_YAML}postprocess_on: node\n`);
+  tree.write(
+    'held-post.yml',
+    'type: command\ncommand: "until [ -e ../../go ]; do sleep 0.2; done; echo once >> post.txt"\n',
+  );
+}
+
+/** A job's state in the queue, or '' once Slurm has let it go. */
+function queueState(job: string): string {
+  try {
+    return execFileSync('squeue', ['-h', '-j', job, '-o', '%T'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return ''; // "Invalid job id": Slurm has forgotten it.
+  }
+}
+
 function writeModel(runId: string, command: string, more = ''): string {
   const file = `${runId}.yml`;
   tree.write(file, `run_id: ${runId}\ncommand: ${JSON.stringify(command)}\n${more}`);
@@ -123,12 +147,8 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
   it(
     'with postprocess_on: node is postprocessed by a job of its own, and a wait meanwhile leaves it to that job',
     async () => {
-      tree.write('on-node.yml', `type: slurm\n${TEST_JOB_YAML}postprocess_on: node\n`);
       // The postprocessor holds until the test has seen the wait leave it to the job.
-      tree.write(
-        'held-post.yml',
-        'type: command\ncommand: "until [ -e ../../go ]; do sleep 0.2; done; echo once >> post.txt"\n',
-      );
+      writeOnNodeConfigs();
       const runId = uniqueId('on-node');
       // The run holds too, until the test has looked at it while it is underway.
       const model = writeModel(runId, 'until [ -e ../../run-go ]; do sleep 0.2; done; echo done');
@@ -185,11 +205,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
   it(
     'with postprocess_on: node, once it has succeeded, is cancelled by stopping its postprocess job; no wait postprocesses it after',
     async () => {
-      tree.write('on-node.yml', `type: slurm\n${TEST_JOB_YAML}postprocess_on: node\n`);
-      tree.write(
-        'held-post.yml',
-        'type: command\ncommand: "until [ -e ../../go ]; do sleep 0.2; done; echo once >> post.txt"\n',
-      );
+      writeOnNodeConfigs();
       const runId = uniqueId('on-node-cancel');
       const model = writeModel(runId, 'echo done');
       expect((await detachOn('on-node.yml', model, 'held-post.yml')).code).toBe(0);
@@ -209,17 +225,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       expect(cancelled.stdout).toContain(
         `cancelled ${runId}: its postprocess job ${job.id} was stopped; the model had succeeded`,
       );
-      const queued = () => {
-        try {
-          return execFileSync('squeue', ['-h', '-j', job.id, '-o', '%T'], {
-            encoding: 'utf8',
-            stdio: ['ignore', 'pipe', 'ignore'],
-          }).trim();
-        } catch {
-          return ''; // "Invalid job id": Slurm has forgotten it.
-        }
-      };
-      expect(await waitFor(() => queued() === '', 30_000)).toBe(true);
+      expect(await waitFor(() => queueState(job.id) === '', 30_000)).toBe(true);
       expect(readRunRecord(runDir(runId))).toMatchObject({
         status: 'cancelled',
         exit_code: 0,
@@ -250,17 +256,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       const waited = await runModelrun(['wait', runId], { cwd: tree.root });
       expect(waited.code).toBe(1);
       // Slurm cancels a job whose dependency can no longer be met (--kill-on-invalid-dep).
-      const queued = () => {
-        try {
-          return execFileSync('squeue', ['-h', '-j', job, '-o', '%T'], {
-            encoding: 'utf8',
-            stdio: ['ignore', 'pipe', 'ignore'],
-          }).trim();
-        } catch {
-          return ''; // "Invalid job id": Slurm has forgotten it.
-        }
-      };
-      expect(await waitFor(() => queued() === '', 30_000)).toBe(true);
+      expect(await waitFor(() => queueState(job) === '', 30_000)).toBe(true);
       expect(existsSync(join(runDir(runId), 'post.txt'))).toBe(false);
       expect(readRunRecord(runDir(runId))).toMatchObject({
         status: 'failed',
