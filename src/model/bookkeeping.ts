@@ -93,7 +93,11 @@ export async function pinFolder(
   shown: string,
   { create }: { create: boolean },
 ): Promise<PinnedFolder | undefined> {
-  if (create) await mkdir(shown, { recursive: true });
+  // Something else already there (a FIFO, a file) is refused at the open below, by what it is.
+  if (create)
+    await mkdir(shown, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
   const handle = await open(
     shown,
     constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW,

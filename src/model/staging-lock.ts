@@ -78,7 +78,10 @@ export async function lockStagingDir(
       // In the folder the lock was made in, which is modelrun's wherever it is now.
       try {
         await rm(ownerFile, { force: true });
-        await release();
+        // A lock the model replaced (a file, a FIFO, a link in its place) is no longer modelrun's to remove.
+        await release().catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOTDIR' && error.code !== 'ENOENT') throw shownAt(error, pinned);
+        });
       } finally {
         await pinned.close();
       }

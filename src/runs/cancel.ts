@@ -140,21 +140,41 @@ async function stopPostprocessJob(
   const backend = findBackend(record.backend.type);
   if (job === undefined || backend === undefined) return undefined;
   const run = { runId: record.run_id, stagingDir: found.dir };
+  const underway = (state: string | undefined) => state === 'waiting' || state === 'running';
+  // "Succeeded" is the record's word, which the model can write: the run's own job must have ended.
+  let stoppedRun = false;
+  if (record.handle !== undefined) {
+    const own = await backend.handle.inspect(record.handle, deps.env, run).catch(() => undefined);
+    if (underway(own?.state)) {
+      await backend.handle.cancel(record.handle, deps.env, run).catch((error: Error) => {
+        throw new RunFailedError(`could not stop the run: ${error.message}`, {
+          hint: 'see `modelrun status` for where it runs, and stop it there',
+          cause: error,
+        });
+      });
+      deps.status(
+        `${record.run_id}'s record said it had succeeded, but its job still ran: stopped it`,
+      );
+      stoppedRun = true;
+    }
+  }
   const live = await backend.handle.inspect(job, deps.env, run).catch(() => undefined);
-  if (live === undefined || (live.state !== 'waiting' && live.state !== 'running'))
-    return undefined;
+  if (!underway(live?.state) && !stoppedRun) return undefined;
   // Whole seconds, as a compute node's clock may keep them.
   const stopping = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
-  await backend.handle.cancel(job, deps.env, run).catch((error: Error) => {
-    throw new RunFailedError(
-      `could not stop the job that postprocesses the run: ${error.message}`,
-      {
-        hint: 'see `modelrun status` for the job, and stop it there',
-        cause: error,
-      },
-    );
-  });
-  const how = `its postprocess job ${String(job.id)} was stopped; the model had succeeded`;
+  if (underway(live?.state))
+    await backend.handle.cancel(job, deps.env, run).catch((error: Error) => {
+      throw new RunFailedError(
+        `could not stop the job that postprocesses the run: ${error.message}`,
+        {
+          hint: 'see `modelrun status` for the job, and stop it there',
+          cause: error,
+        },
+      );
+    });
+  const how = stoppedRun
+    ? `stopped through its handle (${record.handle?.kind}), though its record said it had succeeded`
+    : `its postprocess job ${String(job.id)} was stopped; the model had succeeded`;
   deps.status(`stopped ${record.run_id}'s postprocessing: ${how}`);
   // The job's own modelrun lets go of the lock as it stops: recorded once it has.
   const lock = await lockWithin(found.dir, deps.ownerStopMs ?? POSTPROCESS_LOCK_MS).catch(
@@ -167,7 +187,9 @@ async function stopPostprocessJob(
   );
   try {
     const written = await cancelPendingPostprocessing(found.dir, record, {
-      reason: 'postprocessing cancelled with `modelrun cancel`; the model had succeeded',
+      reason: stoppedRun
+        ? 'cancelled with `modelrun cancel`'
+        : 'postprocessing cancelled with `modelrun cancel`; the model had succeeded',
       stopping,
     });
     if (written !== undefined) return { outcome: 'cancelled', record: written, how };

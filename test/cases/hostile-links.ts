@@ -20,6 +20,29 @@ function lay(dir: string, command: string, extra = ''): void {
 
 export const hostileCases: HostileCase[] = [
   {
+    name: 'a model that puts a FIFO where .modelrun was',
+    setup({ dir }) {
+      lay(dir, 'rm -rf .modelrun && mkfifo .modelrun');
+      return {
+        args: ['run', 'model.yml'],
+        exit: [1],
+        says: /\.modelrun is a special file, not modelrun's folder/,
+        keep: ['model.yml', 'tpl'],
+      };
+    },
+  },
+  {
+    name: 'a model that puts a FIFO where the staging lock was',
+    setup({ dir }) {
+      lay(dir, 'rm -rf .modelrun/run.lock && mkfifo .modelrun/run.lock');
+      return {
+        args: ['run', 'model.yml'],
+        exit: [0],
+        keep: ['model.yml', 'tpl'],
+      };
+    },
+  },
+  {
     name: "a template's logs/stdout.log that is a symlink to a file outside",
     setup({ dir, outside }) {
       lay(dir, 'echo hello-from-model');
