@@ -4,46 +4,12 @@ import { join } from 'node:path';
 import { RunFailedError } from '../errors.js';
 import { MODELRUN_DIR } from './staging-dir.js';
 
-/**
- * The run's own folder in its staging dir, `.modelrun/`, made when missing,
- * for modelrun to write or remove something in. The model runs in the same
- * folder and can put anything in its place while it runs: a link there (a
- * container's root making one to a path of the host, say) would have the
- * record written, or the lock removed, wherever it points. So the folder is
- * looked at before each such write, and anything but a folder is refused:
- * the error says what is there, and nothing is written.
- */
-export async function bookkeepingFolder(stagingDir: string): Promise<string> {
-  const path = join(stagingDir, MODELRUN_DIR);
-  await mkdir(path, { recursive: true });
-  await assertBookkeepingFolder(path);
-  return path;
-}
-
-/**
- * Throws the error bookkeepingFolder gives when `path` (a run's .modelrun)
- * is there but is not a folder itself: a link, a file. A path that is not
- * there passes: there is nothing to write through.
- */
-export async function assertBookkeepingFolder(path: string): Promise<void> {
-  const what = await notAFolder(path);
-  if (what !== undefined) throw notOurs(path, what);
-}
-
 function notOurs(path: string, what: string): RunFailedError {
   return new RunFailedError(
     `${path} is ${what}, not modelrun's folder: something put it there during the run, and modelrun never writes or removes through a link, so the run's record there was not updated`,
     {
       hint: `remove ${path}, which is not modelrun's, and keep the model away from ${MODELRUN_DIR}/`,
     },
-  );
-}
-
-/** Whether `path` is a folder itself, not a link to one: where a record may be read and changed. */
-export async function isRealFolder(path: string): Promise<boolean> {
-  return lstat(path).then(
-    (info) => info.isDirectory(),
-    () => false,
   );
 }
 
@@ -56,10 +22,15 @@ export async function notAFolder(path: string): Promise<string | undefined> {
 }
 
 /**
- * `.modelrun` held open as itself for one change, with a path that leads to
- * that very folder for as long as the change lasts, whatever the model puts
- * at `.modelrun` meanwhile. A check and then a write by name would leave a
- * moment in which a link put there between the two is written through.
+ * The run's own folder in its staging dir, `.modelrun/`, held open as
+ * itself for one change, with a path that leads to that very folder for as
+ * long as the change lasts. The model runs in the same folder and can put
+ * anything in its place while it runs: a link there (a container's root
+ * making one to a path of the host, say) would have the record written, or
+ * the lock removed, wherever it points, and a check and then a write by
+ * name would leave a moment for one. So the folder is opened without
+ * following a link, and anything but a folder is refused: the error says
+ * what is there, and nothing is written.
  */
 export interface PinnedFolder {
   /** Where to write: `/proc/self/fd/N` on Linux, else the folder's path, checked just before. */
@@ -74,7 +45,7 @@ let procFds: boolean | undefined;
 /**
  * Opens the run's `.modelrun/` (made when missing, with `create`) without
  * following a link: undefined when it is not there and not to be made; the
- * error of assertBookkeepingFolder when something else is in its place.
+ * error that says what is there when something else is in its place.
  */
 export async function pinBookkeepingFolder(stagingDir: string): Promise<PinnedFolder>;
 export async function pinBookkeepingFolder(
@@ -91,7 +62,10 @@ export async function pinBookkeepingFolder(
 /** As pinBookkeepingFolder, for the folder at `shown` itself (the one a record path names). */
 export async function pinFolder(
   shown: string,
-  { create }: { create: boolean },
+  {
+    create,
+    refuse = notOurs,
+  }: { create: boolean; refuse?: (shown: string, what: string) => Error },
 ): Promise<PinnedFolder | undefined> {
   // Something else already there (a FIFO, a file) is refused at the open below, by what it is.
   if (create)
@@ -105,7 +79,7 @@ export async function pinFolder(
     if (error.code === 'ENOENT' && !create) return undefined;
     if (error.code !== 'ELOOP' && error.code !== 'ENOTDIR') throw error;
     // What is there now; it may already have changed again since the open.
-    throw notOurs(shown, (await notAFolder(shown)) ?? 'something else than a folder at times');
+    throw refuse(shown, (await notAFolder(shown)) ?? 'something else than a folder at times');
   });
   if (handle === undefined) return undefined;
   return { path: heldPath(handle.fd, shown), shown, close: () => handle.close() };

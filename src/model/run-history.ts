@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, rename } from 'node:fs/promises';
+import { lstat, mkdir, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { RunFailedError } from '../errors.js';
 import { readOwnFile } from '../exec/link-safe.js';
-import { heldPath, inBookkeepingFolder } from './bookkeeping.js';
+import { inBookkeepingFolder, pinFolder } from './bookkeeping.js';
 import { RUN_RECORD_PATH } from './run-record.js';
 import { MODELRUN_DIR } from './staging-dir.js';
 
@@ -40,23 +39,17 @@ export async function archiveEarlierRun(
   // .modelrun and its history are held open while the record and logs move in: a link
   // put at either (a model can leave one) would carry them out of the run.
   await inBookkeepingFolder(stagingDir, async (own) => {
-    const inside = join(own, basename(HISTORY_PATH));
-    await mkdir(inside).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
+    const folder = await pinFolder(join(own, basename(HISTORY_PATH)), {
+      create: true,
+      refuse: (_shown, what) =>
+        new RunFailedError(
+          `cannot keep the earlier run's record: ${history} is ${what.startsWith('a symlink') ? 'a symlink' : 'not a folder'}, and modelrun moves earlier runs' records only into a folder of its own there`,
+          { hint: 'remove it, or give this run a new run_id' },
+        ),
     });
-    const folder = await open(
-      inside,
-      constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW,
-    ).catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ELOOP' && error.code !== 'ENOTDIR') throw error;
-      const found = await lstat(inside);
-      throw new RunFailedError(
-        `cannot keep the earlier run's record: ${history} is ${found.isSymbolicLink() ? 'a symlink' : 'not a folder'}, and modelrun moves earlier runs' records only into a folder of its own there`,
-        { hint: 'remove it, or give this run a new run_id' },
-      );
-    });
+    if (folder === undefined) return;
     try {
-      const kept = join(heldPath(folder.fd, history), name);
+      const kept = join(folder.path, name);
       await mkdir(kept);
       await rename(join(own, basename(RUN_RECORD_PATH)), join(kept, 'run.json'));
       const logs = join(stagingDir, 'logs');

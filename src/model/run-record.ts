@@ -1,12 +1,13 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { RunFailedError } from '../errors.js';
 import type { RunHandle } from '../exec/guard.js';
 import { readOwnFile, replaceFile } from '../exec/link-safe.js';
 import type { ProcessIdentity } from '../exec/process-identity.js';
 import { isRecord } from '../records.js';
 import { maskSecretKeys, Redactor } from '../secrets.js';
-import { inBookkeepingFolder, inFolder, isRealFolder } from './bookkeeping.js';
+import { inBookkeepingFolder, inFolder } from './bookkeeping.js';
 
 /**
  * `running` from the start of a run, which includes staging and pulling;
@@ -292,10 +293,11 @@ export function endRecord(record: RunRecord, status: RunStatus, ended = new Date
  */
 export async function failUnfinishedRecord(path: string, reason: string): Promise<void> {
   // The guardian's: a record it cannot reach (a .modelrun the model made a link) it leaves as it is.
-  if (!(await isRealFolder(dirname(path)))) return;
   await endUnfinishedRecord(path, undefined, (record) =>
     endRecordFromOutside(record, 'failed', reason),
-  );
+  ).catch((error: unknown) => {
+    if (!(error instanceof RunFailedError)) throw error;
+  });
 }
 
 /**
