@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findBackend } from '../backends/registry.js';
+import type { BackendDefinition } from '../backends/contract.js';
+import { type BackendGuardTask, findBackend } from '../backends/registry.js';
 import { RunFailedError } from '../errors.js';
+import type { RunHandle } from '../exec/guard.js';
 import { presence } from '../exec/process-identity.js';
 import { requestCancel } from '../model/cancel-request.js';
 import {
@@ -97,12 +99,7 @@ export async function cancelRun(found: FoundRun, deps: CancelDeps): Promise<Canc
         hint: 'cancel it with the modelrun that started it',
       });
     const run = { runId: record.run_id, stagingDir: found.dir };
-    await backend.handle.cancel(handle, deps.env, run).catch((error: Error) => {
-      throw new RunFailedError(`could not stop the run: ${error.message}`, {
-        hint: 'see `modelrun status` for where it runs, and stop it there',
-        cause: error,
-      });
-    });
+    await stopThrough(backend, handle, deps.env, run, { what: 'the run', where: 'where it runs' });
     how = `stopped through its handle (${handle.kind})`;
   }
   const written = await endUnfinishedRecord(path, record, (onDisk) =>
@@ -110,6 +107,22 @@ export async function cancelRun(found: FoundRun, deps: CancelDeps): Promise<Canc
   );
   const now = written ?? (await readRunRecord(path)) ?? record;
   return { outcome: 'cancelled', record: now, how };
+}
+
+/** Stops `what` through its handle, or says it could not, and that `status` shows `where`. */
+async function stopThrough(
+  backend: BackendDefinition<BackendGuardTask>,
+  handle: RunHandle,
+  env: NodeJS.ProcessEnv,
+  run: { runId: string; stagingDir: string },
+  { what, where }: { what: string; where: string },
+): Promise<void> {
+  await backend.handle.cancel(handle, env, run).catch((error: Error) => {
+    throw new RunFailedError(`could not stop ${what}: ${error.message}`, {
+      hint: `see \`modelrun status\` for ${where}, and stop it there`,
+      cause: error,
+    });
+  });
 }
 
 function hadEnded(record: RunRecord): CancelResult {
@@ -146,11 +159,9 @@ async function stopPostprocessJob(
   if (record.handle !== undefined) {
     const own = await backend.handle.inspect(record.handle, deps.env, run).catch(() => undefined);
     if (underway(own?.state)) {
-      await backend.handle.cancel(record.handle, deps.env, run).catch((error: Error) => {
-        throw new RunFailedError(`could not stop the run: ${error.message}`, {
-          hint: 'see `modelrun status` for where it runs, and stop it there',
-          cause: error,
-        });
+      await stopThrough(backend, record.handle, deps.env, run, {
+        what: 'the run',
+        where: 'where it runs',
       });
       deps.status(
         `${record.run_id}'s record said it had succeeded, but its job still ran: stopped it`,
@@ -163,14 +174,9 @@ async function stopPostprocessJob(
   // Whole seconds, as a compute node's clock may keep them.
   const stopping = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
   if (underway(live?.state))
-    await backend.handle.cancel(job, deps.env, run).catch((error: Error) => {
-      throw new RunFailedError(
-        `could not stop the job that postprocesses the run: ${error.message}`,
-        {
-          hint: 'see `modelrun status` for the job, and stop it there',
-          cause: error,
-        },
-      );
+    await stopThrough(backend, job, deps.env, run, {
+      what: 'the job that postprocesses the run',
+      where: 'the job',
     });
   const how = stoppedRun
     ? `stopped through its handle (${record.handle?.kind}), though its record said it had succeeded`
