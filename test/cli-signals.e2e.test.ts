@@ -26,7 +26,7 @@ describe('the exit code of an interrupted command', () => {
     async (signal, code) => {
       const run = await runModelrun(['run', 'quick.yml', '--no-postprocess'], { cwd: tree.root });
       expect(run.code).toBe(0);
-      const { child, exited } = await startModelrun(
+      const { child, exited, output } = await startModelrun(
         ['postprocess', 'quick.yml', '--postprocessor-config', 'slow-post.yml'],
         { cwd: tree.root },
       );
@@ -36,6 +36,8 @@ describe('the exit code of an interrupted command', () => {
       child.kill(signal);
       expect(await exited).toBe(code);
       expect(await waitUntilGone(sleepPid)).toBe(true);
+      // It says what it stops: the postprocessing, not a run.
+      expect(output().stderr).toContain(`${signal}: stopping the postprocessing and cleaning up`);
     },
     40_000,
   );

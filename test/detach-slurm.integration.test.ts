@@ -246,6 +246,109 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
   );
 
   it(
+    'whose wait is postprocessing it is cancelled by asking that wait to stop; nothing postprocesses it after',
+    async () => {
+      writeOnNodeConfigs();
+      const runId = uniqueId('detached-cancel-post');
+      const model = writeModel(runId, 'echo done');
+      expect((await detachOn('slurm.yml', model, 'held-post.yml')).code).toBe(0);
+      const waiting = await startModelrun(['wait', runId], {
+        cwd: tree.root,
+        marker: `postprocessing ${runId}`,
+        markerOn: 'stderr',
+        waitMs: QUEUE_MS + 30_000,
+      });
+      expect(waiting.output().stderr).toContain(`postprocessing ${runId}`);
+
+      const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
+      expect(cancelled.code).toBe(0);
+      expect(cancelled.stdout).toContain(
+        `cancelled ${runId}: the modelrun that postprocessed it was asked to stop`,
+      );
+      expect(await waiting.exited).toBe(1);
+      expect(readRunRecord(runDir(runId))).toMatchObject({
+        status: 'cancelled',
+        reason: 'postprocessing cancelled with `modelrun cancel`; the model had succeeded',
+        stages: { run: { status: 'succeeded' }, postprocess: { status: 'cancelled' } },
+      });
+      tree.write('go', '');
+      expect((await runModelrun(['wait', runId], { cwd: tree.root })).code).toBe(1);
+      expect(existsSync(join(runDir(runId), 'post.txt'))).toBe(false);
+    },
+    clusterTimeout(60_000),
+  );
+
+  it(
+    'with a cancel request left in its run dir is not postprocessed by a wait, which records it cancelled',
+    async () => {
+      // What a wait finds when a `modelrun cancel` has asked, and not yet recorded the cancel.
+      const runId = uniqueId('detached-asked');
+      const model = writeModel(runId, 'echo done');
+      expect((await detachOn('slurm.yml', model, 'post.yml')).code).toBe(0);
+      const jobId = (readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id;
+      const ended = () => ['COMPLETED', ''].includes(queueState(jobId));
+      expect(await waitFor(ended, QUEUE_MS + 30_000)).toBe(true);
+      writeFileSync(join(runDir(runId), '.modelrun', 'cancel-request'), '{}\n');
+      const waited = await runModelrun(['wait', runId], { cwd: tree.root });
+      expect(waited.code).toBe(1);
+      expect(waited.stderr).toContain(
+        `the postprocessing of ${runId} was cancelled with \`modelrun cancel\``,
+      );
+      expect(existsSync(join(runDir(runId), 'post.txt'))).toBe(false);
+      expect(readRunRecord(runDir(runId))).toMatchObject({
+        status: 'cancelled',
+        stages: { run: { status: 'succeeded' }, postprocess: { status: 'cancelled' } },
+      });
+    },
+    clusterTimeout(60_000),
+  );
+
+  it(
+    'whose record a model forged to say it succeeded is cancelled by stopping its job, and recorded cancelled throughout',
+    async () => {
+      const runId = uniqueId('detached-forged-end');
+      const model = writeModel(runId, 'until [ -e ../../never ]; do sleep 0.2; done');
+      expect((await detachOn('slurm.yml', model, 'post.yml')).code).toBe(0);
+      const recordPath = join(runDir(runId), '.modelrun', 'run.json');
+      const kept = JSON.parse(readFileSync(recordPath, 'utf8')) as {
+        handle: { id: string };
+        stages: Record<string, object>;
+      };
+      const jobId = kept.handle.id;
+      const forged = {
+        ...kept,
+        status: 'succeeded',
+        exit_code: 0,
+        ended_at: new Date().toISOString(),
+        stages: {
+          ...kept.stages,
+          run: { ...kept.stages.run, status: 'succeeded' },
+          postprocess: { ...kept.stages.postprocess, status: 'pending' },
+        },
+      };
+      writeFileSync(recordPath, JSON.stringify(forged));
+
+      const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
+      expect(cancelled.code).toBe(0);
+      expect(cancelled.stderr).toContain(
+        `${runId}'s record said it had succeeded, but its job still ran: stopped it`,
+      );
+      expect(cancelled.stdout).toContain(
+        `cancelled ${runId}: stopped through its handle (slurm-job), though its record said it had succeeded`,
+      );
+      expect(cancelled.stderr).not.toContain(`stopped ${runId}'s postprocessing`);
+      expect(await waitFor(() => queueState(jobId) === '', 30_000)).toBe(true);
+      expect(readRunRecord(runDir(runId))).toMatchObject({
+        status: 'cancelled',
+        exit_code: null,
+        stages: { run: { status: 'cancelled' }, postprocess: { status: 'cancelled' } },
+      });
+      expect(existsSync(join(runDir(runId), 'post.txt'))).toBe(false);
+    },
+    clusterTimeout(60_000),
+  );
+
+  it(
     'with postprocess_on: node that fails leaves no postprocess job behind, and is not postprocessed',
     async () => {
       tree.write('on-node.yml', `type: slurm\n${TEST_JOB_YAML}postprocess_on: node\n`);

@@ -54,7 +54,7 @@ export async function runPostprocessCommand(
     guardian.close();
     throw error;
   });
-  const done = ctx.session.begin();
+  const done = ctx.session.begin('stopping the postprocessing and cleaning up');
   try {
     // A run whose model still writes its outputs (a detached job) holds no lock: its record says so.
     await refuseWhileEarlierRuns(stagingDir, ctx.env);

@@ -7,24 +7,25 @@ import { RunFailedError } from '../errors.js';
 import type { RunHandle } from '../exec/guard.js';
 import type { Guard } from '../guardian/tasks.js';
 import { loadRunRequest } from '../load/run-request.js';
+import { cancelRequested } from '../model/cancel-request.js';
 import {
   awaitsPostprocessing,
+  cancelPendingPostprocessing,
   endRecord,
+  POSTPROCESSING_CANCELLED,
   RUN_RECORD_PATH,
   type RunRecord,
   readRunRecord,
   writeRunRecord,
 } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
-import { LockHeldError, lockStagingDir, type StagingLock } from '../model/staging-lock.js';
+import { type StagingLock, waitForStagingLock } from '../model/staging-lock.js';
+import { watchCancelRequests } from '../run/cancel-watch.js';
 import { runPostprocessors } from '../run/postprocess-stage.js';
 import { type DetachedEntry, readDetachedEntry } from '../runs/detached-entry.js';
 import type { FoundRun } from '../runs/locate.js';
 import type { CommandContext } from './context.js';
 import { printLoad } from './loaded-run.js';
-
-/** How often a wait looks again at a staging lock that another modelrun holds. */
-const LOCK_POLL_MS = 250;
 
 /** Whether the record on disk is still the run's, and its postprocessing still to do: no other wait has done it, no new run has taken its place. */
 function stillToPostprocess(now: RunRecord | undefined, run: RunRecord): now is RunRecord {
@@ -61,6 +62,8 @@ export async function postprocessDetached(
     const left = await whileJobPostprocesses(job, entry, found, ctx);
     if (left !== undefined) return left;
   }
+  // A `modelrun cancel` asks before it stops anything: nothing is postprocessed after that.
+  if (await cancelRequested(found.dir)) return underLock(found, ctx, () => undefined);
   // A record saying "succeeded" is the model's word too: the engine must say so.
   const problem = await notSucceeded(entry, found.dir, ctx.env);
   if (problem !== undefined) {
@@ -101,36 +104,27 @@ export async function postprocessDetached(
         hint: `postprocess the run by hand: modelrun postprocess MODEL --postprocessor-config FILE`,
       },
     );
-  const guardian = ctx.session.guardian();
-  const path = join(found.dir, RUN_RECORD_PATH);
-  const done = ctx.session.begin(
-    'stopping the postprocessing; the next `modelrun wait` runs it again',
-  );
-  const lock = await takeLock(found.dir, ctx, guardian.guard).catch((error: unknown) => {
-    done();
-    guardian.close();
-    throw error;
-  });
-  try {
-    if (lock === undefined) return (await readRunRecord(path)) ?? found.record;
-    // Read again under the lock: another wait may have postprocessed it meanwhile, or a new run taken its place.
-    const record = await readRunRecord(path);
-    if (!stillToPostprocess(record, found.record)) return record ?? found.record;
+  return underLock(found, ctx, async (record, guard) => {
     output.status(`postprocessing ${record.run_id}`);
-    const { stage, results } = await runPostprocessors(
+    // A cancel's request stops the postprocessors, as an interrupt would.
+    const requests = watchCancelRequests(found.dir);
+    const ran = await runPostprocessors(
       loaded.postprocessors,
       { model: loaded.model, stagingDir: found.dir },
       {
         env: ctx.env,
-        signal: ctx.session.signal,
+        signal: AbortSignal.any([ctx.session.signal, requests.signal]),
         terminal,
         status: (line) => output.info(line),
-        guard: guardian.guard,
+        guard,
         redactor: output.redactor,
       },
-    );
+    ).finally(() => requests.stop());
+    // Asked to cancel meanwhile (a postprocessor may outlive its signal, and succeed): that stands.
+    if (requests.signal.aborted || (await cancelRequested(found.dir))) return undefined;
     // Cut short by Ctrl-C: left pending, for the next wait to do whole.
     if (ctx.session.signal.aborted) return record;
+    const { stage, results } = ran;
     record.stages.postprocess = stage;
     record.postprocess = [...record.postprocess, ...results];
     if (stage.status === 'failed') {
@@ -140,10 +134,51 @@ export async function postprocessDetached(
     }
     await writeRunRecord(found.dir, record, output.redactor);
     return record;
+  });
+}
+
+/**
+ * `postprocess(record)` under the staging lock, on the record read again
+ * there (another wait may have postprocessed the run meanwhile, a new run
+ * taken its place): gives the record as it stands after. A `postprocess`
+ * that gives undefined leaves the postprocessing to a `modelrun cancel`
+ * that asked for it, and records the run cancelled.
+ */
+async function underLock(
+  found: FoundRun & { record: RunRecord },
+  ctx: CommandContext,
+  postprocess: (record: RunRecord, guard: Guard) => Promise<RunRecord | undefined> | undefined,
+): Promise<RunRecord> {
+  const path = join(found.dir, RUN_RECORD_PATH);
+  const lease = ctx.session.guardian();
+  const done = ctx.session.begin(
+    'stopping the postprocessing; the next `modelrun wait` runs it again',
+  );
+  let lock: StagingLock | undefined;
+  try {
+    lock = await waitForStagingLock(found.dir, {
+      onCompromised: (error) => ctx.output.warn(`the staging lock was lost: ${error.message}`),
+      guard: lease.guard,
+      onHeld: (error) => ctx.output.status(`${error.message}; waiting for it`),
+      signal: ctx.session.signal,
+    });
+    if (lock === undefined) return (await readRunRecord(path)) ?? found.record;
+    const record = await readRunRecord(path);
+    if (!stillToPostprocess(record, found.record)) return record ?? found.record;
+    const after = await postprocess(record, lease.guard);
+    if (after !== undefined) return after;
+    ctx.output.status(
+      `the postprocessing of ${record.run_id} was cancelled with \`modelrun cancel\``,
+    );
+    const cancelled = await cancelPendingPostprocessing(found.dir, record, {
+      reason: POSTPROCESSING_CANCELLED,
+      stopping: new Date(),
+    });
+    return cancelled ?? (await readRunRecord(path)) ?? record;
   } finally {
     done();
     await lock?.release();
-    guardian.close();
+    lease.close();
   }
 }
 
@@ -189,6 +224,8 @@ async function whileJobPostprocesses(
         // It may have postprocessed the run since the look at the record.
         const now = await readRunRecord(path);
         if (now !== undefined && !awaitsPostprocessing(now)) return now;
+        // Stopped by a `modelrun cancel`, which records that once the job lets go of the run.
+        if (await cancelRequested(found.dir)) return undefined;
         output.warn(
           `the job that was to postprocess ${record.run_id} ended without doing it (${live.detail}); postprocessing it here`,
         );
@@ -226,28 +263,4 @@ async function notSucceeded(
   });
   if (live.state === 'ended' && live.outcome?.status === 'succeeded') return undefined;
   return `its engine does not say it succeeded (${live.detail})`;
-}
-
-/** The staging lock, waited for while another modelrun holds it; undefined when the wait is interrupted. */
-async function takeLock(
-  dir: string,
-  ctx: CommandContext,
-  guard: Guard,
-): Promise<StagingLock | undefined> {
-  let told = false;
-  for (;;) {
-    try {
-      return await lockStagingDir(
-        dir,
-        (error) => ctx.output.warn(`the staging lock was lost: ${error.message}`),
-        guard,
-      );
-    } catch (error) {
-      if (!(error instanceof LockHeldError)) throw error;
-      if (!told) ctx.output.status(`${error.message}; waiting for it`);
-      told = true;
-    }
-    if (ctx.session.signal.aborted) return undefined;
-    await sleep(LOCK_POLL_MS);
-  }
 }

@@ -1,29 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Guardian } from './client.js';
 import { SharedGuardian } from './shared.js';
-
-/** A guardian that says what it was told, standing in for the process. */
-function fakeGuardians() {
-  const made: { told: string[]; alive: boolean }[] = [];
-  const make = () => {
-    const told: string[] = [];
-    const state = { told, alive: true };
-    made.push(state);
-    return {
-      guard: (task: { kind: string }) => {
-        told.push(`add ${task.kind}`);
-        return () => told.push(`remove ${task.kind}`);
-      },
-      prepare: () => told.push('start'),
-      close: () => told.push('done'),
-      pid: 4242,
-      get alive() {
-        return state.alive;
-      },
-    } as unknown as Guardian;
-  };
-  return { make, made };
-}
+import { fakeGuardians } from './test-guardians.js';
 
 describe('one guardian for the runs a process holds at once', () => {
   it('is shared by runs under way together, and told done only when the last ends', () => {
@@ -39,7 +16,7 @@ describe('one guardian for the runs a process holds at once', () => {
     expect(made[0]?.told).toEqual(['start', 'add run-record', 'remove run-record']);
     second.close();
     expect(made[0]?.told.at(-1)).toBe('done');
-    expect(second.pid).toBe(4242);
+    expect(second.pid).toBe(1001);
   });
 
   it('gives a run that begins after the shared guardian died a guardian of its own', () => {

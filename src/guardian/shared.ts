@@ -9,6 +9,11 @@ export interface RunGuardian {
   readonly pid: number | undefined;
 }
 
+/** A guardian process as the sharing sees it: one that may have died. */
+export interface GuardianProcess extends RunGuardian {
+  readonly alive: boolean;
+}
+
 /**
  * One guardian for every run a process holds at once (a program that runs
  * many models through the library): started with the first run, told that
@@ -17,10 +22,10 @@ export interface RunGuardian {
  * whose close ends that run's share only.
  */
 export class SharedGuardian {
-  private current: Guardian | undefined;
+  private current: GuardianProcess | undefined;
   private runs = 0;
 
-  constructor(private readonly make: () => Guardian = () => new Guardian()) {}
+  constructor(private readonly make: () => GuardianProcess = () => new Guardian()) {}
 
   /** The pid of the guardian the runs under way share, once it has started. */
   get pid(): number | undefined {

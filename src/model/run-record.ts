@@ -201,20 +201,26 @@ export function awaitsPostprocessing(record: RunRecord): boolean {
   );
 }
 
+/** Why a run whose postprocessing `modelrun cancel` stopped, or kept from starting, is cancelled. */
+export const POSTPROCESSING_CANCELLED =
+  'postprocessing cancelled with `modelrun cancel`; the model had succeeded';
+
 /**
  * Cancels the postprocessing still to do of a detached run that succeeded
  * (`modelrun cancel` once its postprocess job was stopped): the run is
  * cancelled with `reason`, its postprocess stage too, and `wait` no longer
  * does it. A postprocessing recorded failed since `stopping` counts as
  * still to do: the stopped job's modelrun may see its postprocessors killed
- * before it sees its own signal, and say so as it goes. Undefined, with
- * nothing written, when the record on disk is no longer that run's, or its
- * postprocessing was done otherwise.
+ * before it sees its own signal, and say so as it goes. With `runStopped`
+ * (the run's own job still ran, whatever the record said) the run stage is
+ * cancelled too, with no exit code. Undefined, with nothing written, when
+ * the record on disk is no longer that run's, or its postprocessing was
+ * done otherwise.
  */
 export async function cancelPendingPostprocessing(
   stagingDir: string,
   same: Pick<RunRecord, 'started_at'>,
-  { reason, stopping }: { reason: string; stopping: Date },
+  { reason, stopping, runStopped }: { reason: string; stopping: Date; runStopped?: boolean },
 ): Promise<RunRecord | undefined> {
   const record = await readRunRecord(join(stagingDir, RUN_RECORD_PATH));
   if (record === undefined || record.started_at !== same.started_at) return undefined;
@@ -232,6 +238,15 @@ export async function cancelPendingPostprocessing(
     ended_at: now.toISOString(),
     detail: reason,
   };
+  if (runStopped === true) {
+    record.stages.run = {
+      ...record.stages.run,
+      status: 'cancelled',
+      ended_at: now.toISOString(),
+      detail: reason,
+    };
+    record.exit_code = null;
+  }
   record.reason = reason;
   endRecord(record, 'cancelled', now);
   // Written as every record is, secret keys masked; the caller gets what is on disk.

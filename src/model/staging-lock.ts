@@ -1,10 +1,11 @@
 import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RunFailedError } from '../errors.js';
 import { replaceFile } from '../exec/link-safe.js';
 import type { Guard } from '../guardian/tasks.js';
-import { pinBookkeepingFolder, shownAt } from './bookkeeping.js';
+import { notAFolder, pinBookkeepingFolder, shownAt } from './bookkeeping.js';
 import { LOCK_OWNER_PATH, LOCK_PATH } from './staging-lock-files.js';
 
 /** The staging lock is another modelrun's: what a caller that waits for it waits on. */
@@ -33,6 +34,15 @@ export async function lockStagingDir(
   const ownerFile = join(pinned.path, basename(LOCK_OWNER_PATH));
   let release: () => Promise<void>;
   try {
+    // modelrun's lock is a folder. Anything else there (a model's FIFO, file or link) would
+    // pass for a lock held until it went stale, and is not modelrun's to remove then.
+    const other = await notAFolder(lockfilePath);
+    if (other !== undefined) {
+      const shown = join(stagingDir, LOCK_PATH);
+      throw new RunFailedError(`${shown} is ${other}, not modelrun's staging lock (a folder)`, {
+        hint: `a run's model may have put it there: remove ${shown} once no modelrun uses ${stagingDir}, and keep the model away from .modelrun/`,
+      });
+    }
     // Loaded when a lock is taken, not with the module: proper-lockfile
     // patches fs (graceful-fs) and hooks process signals (signal-exit) as
     // it loads, which importing modelrun as a library must not do.
@@ -47,6 +57,7 @@ export async function lockStagingDir(
     });
   } catch (error) {
     await pinned.close();
+    if (error instanceof RunFailedError) throw error;
     if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw shownAt(error, pinned);
     const owner = await readFile(join(stagingDir, LOCK_OWNER_PATH), 'utf8')
       .then((text) => JSON.parse(text) as { pid: number; host: string; since: string })
@@ -88,4 +99,41 @@ export async function lockStagingDir(
       unguard?.();
     },
   };
+}
+
+/** How often a wait for the staging lock looks again while another modelrun holds it. */
+const LOCK_POLL_MS = 250;
+
+export interface LockWait {
+  onCompromised: (error: Error) => void;
+  guard?: Guard;
+  /** Told once, the first time the lock is found held (who holds it). */
+  onHeld?: (error: LockHeldError) => void;
+  /** Gives up, with the LockHeldError, after this long. */
+  withinMs?: number;
+  /** Gives up, with undefined, once this aborts. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The staging lock, waited for while another modelrun holds it: undefined
+ * once `signal` aborts, the error that says who holds it after `withinMs`.
+ */
+export async function waitForStagingLock(
+  stagingDir: string,
+  { onCompromised, guard, onHeld, withinMs, signal }: LockWait,
+): Promise<StagingLock | undefined> {
+  const until = withinMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + withinMs;
+  let told = false;
+  for (;;) {
+    if (signal?.aborted) return undefined;
+    try {
+      return await lockStagingDir(stagingDir, onCompromised, guard);
+    } catch (error) {
+      if (!(error instanceof LockHeldError) || Date.now() >= until) throw error;
+      if (!told) onHeld?.(error);
+      told = true;
+    }
+    await sleep(LOCK_POLL_MS, undefined, { signal }).catch(() => undefined);
+  }
 }

@@ -1,27 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Guardian } from '../guardian/client.js';
 import { SharedGuardian } from '../guardian/shared.js';
+import { fakeGuardians } from '../guardian/test-guardians.js';
 import { Session, STOPPING_THE_RUN } from './session.js';
-
-/** Guardians that say what they were told, standing in for their processes. */
-function fakeGuardians() {
-  const told: string[][] = [];
-  const make = () => {
-    const mine: string[] = [];
-    told.push(mine);
-    return {
-      guard: (task: { kind: string }) => {
-        mine.push(`add ${task.kind}`);
-        return () => mine.push(`remove ${task.kind}`);
-      },
-      prepare: () => mine.push('start'),
-      close: () => mine.push('done'),
-      pid: 1000 + told.length,
-      alive: true,
-    } as unknown as Guardian;
-  };
-  return { make, told };
-}
 
 describe('a session holds many runs at once', () => {
   it('stays busy until the last of its runs ends, in any order', () => {
@@ -51,20 +31,21 @@ describe('a session holds many runs at once', () => {
   });
 
   it('gives its runs one guardian, told done only when the last run lets go', () => {
-    const { make, told } = fakeGuardians();
+    const { make, made } = fakeGuardians();
+    const told = () => made.map((g) => g.told);
     const session = new Session(new SharedGuardian(make));
     const early = session.guardian(true);
     const other = session.guardian();
     other.guard({ kind: 'run-record', path: '/r/.modelrun/run.json' })();
     early.close();
     expect(session.guardianPid).toBe(1001);
-    expect(told).toEqual([['start', 'add run-record', 'remove run-record']]);
+    expect(told()).toEqual([['start', 'add run-record', 'remove run-record']]);
     other.close();
-    expect(told).toEqual([['start', 'add run-record', 'remove run-record', 'done']]);
+    expect(told()).toEqual([['start', 'add run-record', 'remove run-record', 'done']]);
     expect(session.guardianPid).toBeUndefined();
     // A run after that gets a guardian of its own, not one that was told all is done.
     session.guardian(true).close();
-    expect(told[1]).toEqual(['start', 'done']);
+    expect(told()[1]).toEqual(['start', 'done']);
   });
 
   it('stops every run at the first interrupt, and keeps the exit code of that one', () => {

@@ -12,11 +12,12 @@ import {
   endRecordFromOutside,
   endUnfinishedRecord,
   isUnderway,
+  POSTPROCESSING_CANCELLED,
   RUN_RECORD_PATH,
   type RunRecord,
   readRunRecord,
 } from '../model/run-record.js';
-import { LockHeldError, lockStagingDir, type StagingLock } from '../model/staging-lock.js';
+import { LockHeldError, lockStagingDir, waitForStagingLock } from '../model/staging-lock.js';
 import { readDetachedEntry } from './detached-entry.js';
 import { watchEnd } from './end-watch.js';
 import { viewRun } from './live.js';
@@ -59,7 +60,7 @@ export async function cancelRun(found: FoundRun, deps: CancelDeps): Promise<Canc
   const path = join(found.dir, RUN_RECORD_PATH);
   let { record } = found;
   if (!isUnderway(record))
-    return (await stopPostprocessJob(found, record, deps)) ?? hadEnded(record);
+    return (await stopPostprocessing(found, record, deps)) ?? hadEnded(record);
   await refuseAnotherFoldersRun(found, record, deps.env);
   const asked = await requestCancel(found.dir);
   const owner = record.owner;
@@ -89,7 +90,7 @@ export async function cancelRun(found: FoundRun, deps: CancelDeps): Promise<Canc
   // meanwhile: its own end is recorded, and stands; a cancel does not overwrite it.
   const view = await viewRun({ dir: found.dir, record }, deps.env);
   if (!isUnderway(view.record))
-    return (await stopPostprocessJob(found, view.record, deps)) ?? hadEnded(view.record);
+    return (await stopPostprocessing(found, view.record, deps)) ?? hadEnded(view.record);
   const handle = record.handle;
   let how = 'nothing of it had started';
   if (handle !== undefined) {
@@ -129,36 +130,36 @@ function hadEnded(record: RunRecord): CancelResult {
   return { outcome: 'ended', record, how: 'it had ended' };
 }
 
-/** How long a postprocess job that was stopped has to let go of the staging lock. */
+/** How long the modelrun that postprocesses a run, once stopped, has to let go of the staging lock. */
 const POSTPROCESS_LOCK_MS = 90_000;
 
 /**
  * A detached run that succeeded may still have its postprocessing under
- * way, or waiting, in a job of its own (Slurm's `postprocess_on: node`):
- * that job is stopped through its handle (it must run this run dir's
- * postprocess script), and the run recorded cancelled, so that no `wait`
- * postprocesses it later. Undefined when there is no such job still to
- * stop: the run had simply ended.
+ * way: in a job of its own (Slurm's `postprocess_on: node`), waiting or
+ * running, or in a `modelrun wait` that holds the run dir. That is
+ * stopped (the job through its handle, which must run this run dir's
+ * postprocess script; a wait by the cancel request it answers) and the run
+ * recorded cancelled, so that no `wait` postprocesses it later. Undefined
+ * when nothing of it is under way: the run had simply ended, and its
+ * postprocessing is still the next wait's.
  */
-async function stopPostprocessJob(
+async function stopPostprocessing(
   found: FoundRun,
   record: RunRecord,
   deps: CancelDeps,
 ): Promise<CancelResult | undefined> {
   if (!awaitsPostprocessing(record)) return undefined;
-  // The entry kept where the run was submitted, else the record's word, which the
-  // backend checks against the job itself before stopping anything.
-  const entry = await readDetachedEntry(deps.env, found.dir, record);
-  const job = entry?.postprocess_job ?? record.detached?.postprocess?.handle;
   const backend = findBackend(record.backend.type);
-  if (job === undefined || backend === undefined) return undefined;
+  if (backend === undefined) return undefined;
   const run = { runId: record.run_id, stagingDir: found.dir };
   const underway = (state: string | undefined) => state === 'waiting' || state === 'running';
   // "Succeeded" is the record's word, which the model can write: the run's own job must have ended.
-  let stoppedRun = false;
+  let how: string | undefined;
+  let runStopped = false;
   if (record.handle !== undefined) {
     const own = await backend.handle.inspect(record.handle, deps.env, run).catch(() => undefined);
     if (underway(own?.state)) {
+      await requestCancel(found.dir);
       await stopThrough(backend, record.handle, deps.env, run, {
         what: 'the run',
         where: 'where it runs',
@@ -166,56 +167,68 @@ async function stopPostprocessJob(
       deps.status(
         `${record.run_id}'s record said it had succeeded, but its job still ran: stopped it`,
       );
-      stoppedRun = true;
+      how = `stopped through its handle (${record.handle.kind}), though its record said it had succeeded`;
+      runStopped = true;
     }
   }
-  const live = await backend.handle.inspect(job, deps.env, run).catch(() => undefined);
-  if (!underway(live?.state) && !stoppedRun) return undefined;
+  // The entry kept where the run was submitted, else the record's word, which the
+  // backend checks against the job itself before stopping anything.
+  const entry = await readDetachedEntry(deps.env, found.dir, record);
+  const job = entry?.postprocess_job ?? record.detached?.postprocess?.handle;
+  const live =
+    job === undefined
+      ? undefined
+      : await backend.handle.inspect(job, deps.env, run).catch(() => undefined);
   // Whole seconds, as a compute node's clock may keep them.
   const stopping = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
-  if (underway(live?.state))
+  if (job !== undefined && underway(live?.state)) {
+    // Asked first: the job's modelrun, or a wait that sees the job end, then postprocesses nothing.
+    await requestCancel(found.dir);
     await stopThrough(backend, job, deps.env, run, {
       what: 'the job that postprocesses the run',
       where: 'the job',
     });
-  const how = stoppedRun
-    ? `stopped through its handle (${record.handle?.kind}), though its record said it had succeeded`
-    : `its postprocess job ${String(job.id)} was stopped; the model had succeeded`;
-  deps.status(`stopped ${record.run_id}'s postprocessing: ${how}`);
-  // The job's own modelrun lets go of the lock as it stops: recorded once it has.
-  const lock = await lockWithin(found.dir, deps.ownerStopMs ?? POSTPROCESS_LOCK_MS).catch(
-    (error: Error) => {
-      throw new RunFailedError(
-        `stopped the job that postprocesses ${record.run_id}, but its record still says it is to be postprocessed: ${error.message}`,
-        { hint: 'run `modelrun cancel` again once that modelrun has let go of the run dir' },
-      );
-    },
-  );
+    if (how === undefined) {
+      how = `its postprocess job ${String(job.id)} was stopped; the model had succeeded`;
+      deps.status(`stopped ${record.run_id}'s postprocessing: ${how}`);
+    }
+  } else if (how === undefined) {
+    // A `modelrun wait` postprocessing it holds the run dir, and stops when asked.
+    const free = await lockStagingDir(found.dir, () => undefined).catch((error: unknown) => {
+      if (error instanceof LockHeldError) return undefined;
+      throw error;
+    });
+    if (free !== undefined) {
+      await free.release();
+      return undefined;
+    }
+    await requestCancel(found.dir);
+    how = 'the modelrun that postprocessed it was asked to stop; the model had succeeded';
+    deps.status(`asked the modelrun that postprocesses ${record.run_id} to stop`);
+  }
+  // That modelrun lets go of the lock as it stops: recorded once it has.
+  const lock = await waitForStagingLock(found.dir, {
+    onCompromised: () => undefined,
+    withinMs: deps.ownerStopMs ?? POSTPROCESS_LOCK_MS,
+  }).catch((error: Error) => {
+    throw new RunFailedError(
+      `stopped the postprocessing of ${record.run_id}, but its record still says it is to be postprocessed: ${error.message}`,
+      { hint: 'run `modelrun cancel` again once that modelrun has let go of the run dir' },
+    );
+  });
   try {
     const written = await cancelPendingPostprocessing(found.dir, record, {
-      reason: stoppedRun
-        ? 'cancelled with `modelrun cancel`'
-        : 'postprocessing cancelled with `modelrun cancel`; the model had succeeded',
+      reason: runStopped ? 'cancelled with `modelrun cancel`' : POSTPROCESSING_CANCELLED,
       stopping,
+      runStopped,
     });
     if (written !== undefined) return { outcome: 'cancelled', record: written, how };
-    // Postprocessed (or replaced) before the job was stopped: that stands.
-    return hadEnded((await readRunRecord(join(found.dir, RUN_RECORD_PATH))) ?? record);
+    // Postprocessed (or replaced) before it was stopped: that stands. The modelrun that
+    // postprocessed it may have seen the request first, and recorded the cancel itself.
+    const now = (await readRunRecord(join(found.dir, RUN_RECORD_PATH))) ?? record;
+    return now.status === 'cancelled' ? { outcome: 'cancelled', record: now, how } : hadEnded(now);
   } finally {
-    await lock.release();
-  }
-}
-
-/** The staging lock, taken within `ms`, or the error that said who held it. */
-async function lockWithin(dir: string, ms: number): Promise<StagingLock> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      return await lockStagingDir(dir, () => undefined);
-    } catch (error) {
-      if (!(error instanceof LockHeldError) || Date.now() >= until) throw error;
-    }
-    await sleep(500);
+    await lock?.release();
   }
 }
 

@@ -1,5 +1,6 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runModelrun } from '../helpers/cli.js';
 import type { HostileCase } from '../helpers/hostile.js';
 
 /**
@@ -39,6 +40,22 @@ export const hostileCases: HostileCase[] = [
         args: ['run', 'model.yml'],
         exit: [0],
         keep: ['model.yml', 'tpl'],
+      };
+    },
+  },
+  {
+    name: "a FIFO that an earlier run's model left where the staging lock was, met by the next run",
+    async setup({ dir, home }) {
+      lay(dir, 'rm -rf .modelrun/run.lock && mkfifo .modelrun/run.lock');
+      const first = await runModelrun(['run', 'model.yml'], { cwd: dir, env: { HOME: home } });
+      if (first.code !== 0) throw new Error(`the earlier run failed: ${first.stderr}`);
+      return {
+        args: ['run', 'model.yml'],
+        exit: [1],
+        says: /run\.lock is a special file, not modelrun's staging lock \(a folder\)/,
+        keep: ['model.yml', 'tpl', 'sims/r1/.modelrun/run.lock'],
+        // Said at once, not after the 15 s a lock takes to go stale.
+        timeoutS: 10,
       };
     },
   },
