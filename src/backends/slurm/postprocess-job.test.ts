@@ -95,6 +95,25 @@ describe('a detached submission with postprocess_on: node', () => {
     expect(held()).toEqual([]);
   });
 
+  it('names the cluster in both jobs’ handles, asking Slurm for it once', async () => {
+    const { runner, slurm } = setupSlurmRunner(tree, { config: { postprocess_on: 'node' } });
+    let asked = 0;
+    slurm.cluster = async () => {
+      asked++;
+      return 'north';
+    };
+    await runner.start(new AbortController().signal);
+    const handles: unknown[] = [];
+    const detached = await runner.detach?.submit(
+      new AbortController().signal,
+      { submitted: (handle) => handles.push(handle) },
+      POST,
+    );
+    expect(handles).toMatchObject([{ kind: 'slurm-job', cluster: 'north' }]);
+    expect(detached?.postprocess?.handle).toMatchObject({ kind: 'slurm-job', cluster: 'north' });
+    expect(asked).toBe(1);
+  });
+
   it('stopped while the postprocess job is submitted, cancels the run’s job, and lets nothing go', async () => {
     const { runner, slurm, held } = setupSlurmRunner(tree, {
       config: { postprocess_on: 'node' },

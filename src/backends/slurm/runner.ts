@@ -145,7 +145,7 @@ export function createSlurmRunner(
 
     // Named in the handle, so that a host whose Slurm is another cluster's does not take the job
     // for gone. Asked before sbatch: between sbatch and the guard, nothing may wait.
-    const cluster = await client.cluster?.().catch(() => undefined);
+    const cluster = await clusterName();
     // Secret values reach the job through sbatch's environment, which only this user and root can read; argv names them only.
     const id = await client.submit([...extraArgs, ...args], secretEnv(config, deps.env));
     jobId = id;
@@ -160,6 +160,11 @@ export function createSlurmRunner(
     deps.status(`submitted batch job ${id} (${jobName(config, job)}); script ${script}`);
     return id;
   };
+
+  // Asked of Slurm once, for the run's job and its postprocess job alike.
+  let clusterAnswer: Promise<string | undefined> | undefined;
+  const clusterName = () =>
+    (clusterAnswer ??= client.cluster?.().catch(() => undefined) ?? Promise.resolve(undefined));
 
   /**
    * `postprocess_on: node`: the job that runs `postprocess.command` (the
@@ -179,7 +184,7 @@ export function createSlurmRunner(
         postprocessScript(config, job, postprocess),
         0o700,
       );
-      const cluster = await client.cluster?.().catch(() => undefined);
+      const cluster = await clusterName();
       const id = await client.submit(postprocessSbatchArgs(job.stagingDir, runJob));
       deps.status(
         `submitted batch job ${id} to postprocess ${job.runId} on a compute node once job ${runJob} has succeeded`,
