@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadProbe } from './lib/load-probe.js';
 import { compare, table } from './lib/measure.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -50,6 +51,12 @@ try {
     ),
   );
   const floor = node.ms + engine.ms;
+  // A run of an image builds nothing: the build context's tar writer stays unread.
+  const tarByRun = loadProbe(
+    dir,
+    root,
+    'tar-stream',
+  )([bin, 'run', 'model.yml', '--backend-config', 'docker.yml'], dir);
   const left = execFileSync(
     'docker',
     ['ps', '-aq', '--filter', 'label=modelrun.run_id=bench-docker'],
@@ -74,6 +81,7 @@ try {
   );
   console.log(`  modelrun above the floor: ${(run.ms - floor).toFixed(0)} ms`);
   console.log(`  containers left behind: ${left === '' ? 'none' : left.split('\n').length}`);
+  console.log(`  tar-stream loaded by a run of an image: ${tarByRun ? 'yes' : 'no'}`);
   console.log(
     `commit ${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()}`,
   );

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadProbe } from './lib/load-probe.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'modelrun.js');
@@ -29,37 +30,9 @@ for (let i = 0; i < fileCount; i++) {
   writeFileSync(file, configs[i % configs.length]);
   files.push(file);
 }
-// A preload that reports, at exit, whether the Docker client was ever read.
-// It is bundled as dist/vendor-dockerode.cjs, which the CLI opens itself to
-// run it from the code cache (src/cli/code-cache.ts) or requires through
-// Node's loader (--verbose, NODE_DISABLE_COMPILE_CACHE): the probe watches
-// both. Before the numbers, it is shown a load, so that its "no" means no.
-const probe = join(dir, 'probe.cjs');
-writeFileSync(
-  probe,
-  `const fs = require('node:fs');
-const Module = require('node:module');
-const docker = /vendor-dockerode\\.cjs$|node_modules\\/dockerode\\//;
-let seen = false;
-const openSync = fs.openSync;
-fs.openSync = function (path, ...rest) {
-  if (docker.test(String(path))) seen = true;
-  return openSync.call(this, path, ...rest);
-};
-const load = Module._load;
-Module._load = function (request, ...rest) {
-  if (docker.test(request)) seen = true;
-  return load.call(this, request, ...rest);
-};
-process.on('exit', () => { if (seen) fs.writeSync(2, 'dockerode-loaded=true\\n'); });
-`,
-);
-const probed = (...args) =>
-  /dockerode-loaded=true/.test(
-    spawnSync(process.execPath, ['-r', probe, ...args], { encoding: 'utf8' }).stderr,
-  );
-if (!probed('-e', `require(${JSON.stringify(join(root, 'dist', 'vendor-dockerode.cjs'))})`))
-  throw new Error('the probe does not see dockerode load: fix it before trusting its "no"');
+// Whether a command reads the Docker client at all (see lib/load-probe.js).
+const dockerodeProbe = loadProbe(dir, root, 'dockerode');
+const probed = (...args) => dockerodeProbe(args);
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { makeTree } from '../../../test/helpers/tree.js';
 import { EngineUnavailableError } from '../../errors.js';
@@ -130,7 +131,47 @@ describe('engineAddress', () => {
   });
 });
 
+/** An HTTP server on 127.0.0.1 that answers every request with `headers` and `body`; its address. */
+async function answering(headers: Record<string, string>, body: string) {
+  const server = createServer((_request, response) => {
+    for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+    response.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    address: { url: `tcp://127.0.0.1:${port}`, host: '127.0.0.1', port },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
 describe('fetchEngineVersion', () => {
+  it.each([
+    ['Docker/27.3.1 (linux)', '27.3.1'],
+    ['Libpod/5.2.0 (linux)', 'Libpod/5.2.0 (linux)'],
+  ])('reads the version from the ping answer of %s', async (server, version) => {
+    const engine = await answering({ 'Api-Version': '1.47', Server: server }, 'OK');
+    try {
+      await expect(fetchEngineVersion(engine.address, 1000)).resolves.toEqual({
+        version,
+        apiVersion: '1.47',
+      });
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('says that a server which answers a ping without an API version is not a Docker engine', async () => {
+    const web = await answering({ Server: 'nginx' }, '<html>OK</html>');
+    try {
+      await expect(fetchEngineVersion(web.address, 1000)).rejects.toThrow(
+        /did not answer as a Docker engine does \(no Api-Version\); is DOCKER_HOST pointing at a Docker engine\?/,
+      );
+    } finally {
+      await web.close();
+    }
+  });
+
   it('fails with the reason when nothing listens at the address', async () => {
     await expect(
       fetchEngineVersion(

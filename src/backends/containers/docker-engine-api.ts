@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { EngineUnavailableError } from '../../errors.js';
@@ -88,22 +88,34 @@ export interface EngineVersion {
 
 /**
  * Asks the engine for its version with a plain HTTP request, so that
- * `backends list` can report on Docker without loading an engine client.
+ * neither `backends list` nor a run loads an engine client to check the
+ * engine. It pings the engine, as the docker CLI does: the answer's headers
+ * carry the engine's version (`Server: Docker/27.3.1 (linux)`) and API
+ * version, and the engine answers a ping at once, where it works out a full
+ * /version answer (its kernel, containerd and runc) for each request.
  */
 export async function fetchEngineVersion(
   address: EngineAddress,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<EngineVersion> {
-  const { status, body } = await engineRequest(address, 'GET', '/version', timeoutMs);
+  const { status, body, headers } = await engineRequest(
+    address,
+    'GET',
+    '/_ping',
+    timeoutMs,
+    signal,
+  );
   if (status !== 200) throw new Error(`the engine answered ${status}: ${body.trim()}`);
-  try {
-    const parsed = JSON.parse(body) as { Version?: string; ApiVersion?: string };
-    return { version: parsed.Version ?? 'unknown', apiVersion: parsed.ApiVersion ?? 'unknown' };
-  } catch {
+  const apiVersion = headers['api-version'];
+  if (typeof apiVersion !== 'string')
     throw new Error(
-      'the engine did not answer with JSON; is DOCKER_HOST pointing at a Docker engine?',
+      'the engine did not answer as a Docker engine does (no Api-Version); is DOCKER_HOST pointing at a Docker engine?',
     );
-  }
+  const server = headers.server;
+  const version =
+    typeof server === 'string' ? (/^Docker\/(\S+)/.exec(server)?.[1] ?? server) : 'unknown';
+  return { version, apiVersion };
 }
 
 /**
@@ -115,18 +127,20 @@ export const ALREADY_DONE: readonly number[] = [404, 409];
 
 const MAX_ANSWER_CHARS = 16 * 1024 * 1024;
 
-/** One plain HTTP request to the engine, for the few calls made without dockerode. */
+/** One plain HTTP request to the engine, for the few calls made without dockerode; `signal` ends it. */
 export function engineRequest(
   address: EngineAddress,
   method: string,
   path: string,
   timeoutMs: number,
-): Promise<{ status: number; body: string }> {
+  signal?: AbortSignal,
+): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const options = {
       method,
       path,
       timeout: timeoutMs,
+      ...(signal === undefined ? {} : { signal }),
       ...(address.socketPath === undefined
         ? { host: address.host, port: address.port, ...(address.tls ?? {}) }
         : { socketPath: address.socketPath }),
@@ -142,7 +156,9 @@ export function engineRequest(
           if (body.length > MAX_ANSWER_CHARS)
             request.destroy(new Error(`an answer larger than ${MAX_ANSWER_CHARS} characters`));
         });
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body, headers: response.headers }),
+        );
       },
     );
     request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));

@@ -1,4 +1,9 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -50,15 +55,22 @@ async function silentEngine(): Promise<{ url: string; closed: Promise<void> }> {
   return { url: await listen(server), closed: closing };
 }
 
-/** Answers the version request and the image lookup, and hangs on anything else. */
+/** Answers a ping as a Docker engine does, with its version in the headers; false for any other request. */
+function answeredPing(request: IncomingMessage, response: ServerResponse): boolean {
+  if (!request.url?.endsWith('/_ping')) return false;
+  response.setHeader('Api-Version', '1.47');
+  response.setHeader('Server', 'Docker/27.3.1 (linux)');
+  response.end('OK');
+  return true;
+}
+
+/** Answers the version request (a ping), and hangs on requests that match `hang`, answering others with `{}`. */
 async function engineHangingAt(hang: RegExp): Promise<string> {
   const server = createHttpServer((request, response) => {
     sockets.push(request.socket);
-    if (hang.test(request.url ?? '')) return;
+    if (hang.test(request.url ?? '') || answeredPing(request, response)) return;
     response.setHeader('content-type', 'application/json');
-    response.end(
-      request.url?.endsWith('/version') ? '{"Version":"27.3.1","ApiVersion":"1.47"}' : '{}',
-    );
+    response.end('{}');
   });
   return listen(server);
 }
@@ -146,8 +158,9 @@ describe('an engine that never answers', () => {
     const server = createHttpServer((request, response) => {
       sockets.push(request.socket);
       if (request.url?.includes('/images/create')) return pulling();
+      if (answeredPing(request, response)) return;
       if (request.url?.includes('/images/')) response.writeHead(404);
-      response.end('{"Version":"27.3.1","ApiVersion":"1.47"}');
+      response.end('{}');
     });
     const url = await listen(server);
     const controller = new AbortController();

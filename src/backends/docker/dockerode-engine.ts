@@ -1,6 +1,10 @@
 import { createInterface } from 'node:readline';
 import type Docker from 'dockerode';
-import { ALREADY_DONE, type EngineAddress } from '../containers/docker-engine-api.js';
+import {
+  ALREADY_DONE,
+  type EngineAddress,
+  fetchEngineVersion,
+} from '../containers/docker-engine-api.js';
 import type { ContainerSpec } from '../containers/engine-spec.js';
 import type { BuildOptions, DockerEngine, EngineContainer, ProgressMessage } from './client.js';
 
@@ -18,10 +22,8 @@ export function dockerodeEngine(address: EngineAddress): DockerEngine {
 
   return {
     address: address.url,
-    async version(signal) {
-      const info = (await get(await connect(), '/version', signal)) as Docker.DockerVersion;
-      return { version: info.Version, apiVersion: info.ApiVersion };
-    },
+    // Without dockerode: a run that finds no engine has loaded nothing for it.
+    version: (signal) => fetchEngineVersion(address, 0, signal),
     async imageExists(reference, signal) {
       try {
         await get(await connect(), `/images/${reference}/json`, signal);
@@ -70,9 +72,8 @@ export function dockerodeEngine(address: EngineAddress): DockerEngine {
 }
 
 /**
- * A GET that ends when `signal` aborts. Dialled directly: the typings of
- * dockerode's version() take no options, and its image inspect drops the
- * abort signal.
+ * A GET that ends when `signal` aborts. Dialled directly: dockerode's image
+ * inspect drops the abort signal.
  */
 function get(docker: Docker, path: string, signal: AbortSignal | undefined): Promise<unknown> {
   return new Promise((resolve, reject) => {

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { isKnownError, RunFailedError } from '../../errors.js';
 import { VERSION } from '../../package-info.js';
 import { count } from '../../plural.js';
-import { buildTag, contextTar, readBuildContext } from './build-context.js';
 import type { DockerEngine } from './client.js';
 import type { DockerConfig } from './config.js';
 import { answered } from './deadline.js';
@@ -103,6 +102,8 @@ async function ensureBuilt(
   config: DockerConfig,
   deps: ImageDeps,
 ): Promise<string> {
+  // Loaded for a build only: its tar writer is no part of a run of an image.
+  const { buildTag, contextTar, readBuildContext } = await import('./build-context.js');
   const contextDir = config.build_context as string;
   const context = await readBuildContext(contextDir, join(contextDir, config.dockerfile as string));
   const buildArgs = config.build_args ?? {};
