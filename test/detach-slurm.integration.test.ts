@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -346,6 +347,39 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       expect(existsSync(join(runDir(runId), 'post.txt'))).toBe(false);
     },
     clusterTimeout(60_000),
+  );
+
+  it(
+    "cancelled, leaves no process of a model that ignores SIGTERM, though its shell exec'd it",
+    async (ctx) => {
+      const runId = uniqueId('ignores-term');
+      // The process the model becomes says where it runs, and is named after the run.
+      const model = writeModel(
+        runId,
+        `echo "$(hostname) $BASHPID" > where; trap '' TERM; exec -a ${runId} sleep 300`,
+      );
+      expect((await detachOn('slurm.yml', model)).code).toBe(0);
+      const where = join(runDir(runId), 'where');
+      expect(await waitFor(() => existsSync(where), QUEUE_MS + 30_000)).toBe(true);
+      const [host, pid] = readFileSync(where, 'utf8').trim().split(' ');
+      const alive = () => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith(runId);
+        } catch {
+          return false;
+        }
+      };
+      try {
+        if (host !== hostname()) ctx.skip(); // its node is another machine, whose processes are not seen here
+        expect(alive()).toBe(true);
+        expect((await runModelrun(['cancel', runId], { cwd: tree.root })).code).toBe(0);
+        // SIGKILL follows SIGTERM after the cluster's KillWait.
+        expect(await waitFor(() => !alive(), 60_000)).toBe(true);
+      } finally {
+        if (alive()) process.kill(Number(pid), 'SIGKILL');
+      }
+    },
+    clusterTimeout(90_000),
   );
 
   it(

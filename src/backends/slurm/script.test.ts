@@ -60,8 +60,13 @@ describe('the batch script', () => {
       '',
       '# The command runs in a subshell; its exit status is kept in .modelrun/job-exit.',
       "modelrun_command='node wave.mjs input.json'",
+      "# Slurm's SIGTERM (scancel, the time limit) is the command's to answer. This shell waits for the",
+      '# command to end, then ends by the same signal: none of its processes loses its parent here, which',
+      '# with proctrack/linuxproc would hide it from the SIGKILL that follows.',
+      "trap 'modelrun_signalled=1' TERM",
       '( eval "$modelrun_command" )',
       'modelrun_status=$?',
+      'if [ -n "${modelrun_signalled:-}" ]; then trap - TERM; kill -TERM $$; fi',
       "modelrun_dir='/scratch/runs/r1/.modelrun'",
       'if [ -d "$modelrun_dir" ] && [ ! -L "$modelrun_dir" ] && modelrun_exit=$(mktemp "$modelrun_dir/job-exit.XXXXXX" 2>/dev/null); then',
       `  { printf '%s %s\\n' "\${SLURM_JOB_ID:-}" "$modelrun_status" > "$modelrun_exit" && mv -fT "$modelrun_exit" "$modelrun_dir/job-exit"; } 2>/dev/null || rm -f "$modelrun_exit"`,
@@ -96,10 +101,7 @@ describe('the batch script', () => {
       { additional_options: ['--requeue', '--licenses=matlab:1'] },
       '#SBATCH --requeue\n#SBATCH --licenses="matlab:1"',
     ],
-    [
-      { command: 'srun ./model' },
-      '\nmodelrun_command=\'srun ./model\'\n( eval "$modelrun_command" )\n',
-    ],
+    [{ command: 'srun ./model' }, "\nmodelrun_command='srun ./model'\n"],
   ])('%j gives %s', (fields, line) => {
     expect(script(fields)).toContain(line);
   });

@@ -147,8 +147,13 @@ function keepingExitStatus(command: string, stagingDir: string): string[] {
   return [
     '# The command runs in a subshell; its exit status is kept in .modelrun/job-exit.',
     `modelrun_command=${shellQuote(command)}`,
+    "# Slurm's SIGTERM (scancel, the time limit) is the command's to answer. This shell waits for the",
+    '# command to end, then ends by the same signal: none of its processes loses its parent here, which',
+    '# with proctrack/linuxproc would hide it from the SIGKILL that follows.',
+    "trap 'modelrun_signalled=1' TERM",
     '( eval "$modelrun_command" )',
     'modelrun_status=$?',
+    'if [ -n "${modelrun_signalled:-}" ]; then trap - TERM; kill -TERM $$; fi',
     `modelrun_dir=${shellQuote(join(stagingDir, '.modelrun'))}`,
     'if [ -d "$modelrun_dir" ] && [ ! -L "$modelrun_dir" ] && modelrun_exit=$(mktemp "$modelrun_dir/job-exit.XXXXXX" 2>/dev/null); then',
     `  { printf '%s %s\\n' "\${SLURM_JOB_ID:-}" "$modelrun_status" > "$modelrun_exit" && mv -fT "$modelrun_exit" "$modelrun_dir/${JOB_EXIT_NAME}"; } 2>/dev/null || rm -f "$modelrun_exit"`,
