@@ -134,6 +134,24 @@ describe('a detached run', () => {
     expect(waited.stderr).toContain('long cancelled');
   }, 60_000);
 
+  it('is stopped through its handle at once when its model put a FIFO where cancel leaves its request', async () => {
+    tree.write(
+      'fifo.yml',
+      'run_id: fifo\ncommand: "mkfifo .modelrun/cancel-request; sleep 60 & wait"\n',
+    );
+    const run = await runModelrun(['run', 'fifo.yml', '--detach'], { cwd: tree.root, env: env() });
+    expect(run.code).toBe(0);
+    const record = readRunRecord(staged('fifo')) as { handle: { pgid: number } };
+    const request = join(staged('fifo'), '.modelrun', 'cancel-request');
+    expect(await waitFor(() => existsSync(request), 20_000)).toBe(true);
+    const cancelled = await runModelrun(['cancel', 'fifo'], { cwd: tree.root });
+    expect(cancelled.code).toBe(0);
+    // The supervisor would never see a FIFO as a request: it is not asked, nor waited for.
+    expect(cancelled.stderr).not.toContain('asked modelrun');
+    expect(cancelled.stdout).toContain('stopped through its handle (process-group)');
+    expect(await waitUntilGone(record.handle.pgid)).toBe(true);
+  }, 60_000);
+
   it("exits with the supervisor's own exit code when it ends before the model starts: 2 for a config error", async () => {
     tree.write('tpl/input.txt', 'x\n');
     tree.write(

@@ -305,6 +305,27 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
   );
 
   it(
+    'cancelled once its job has ended unseen, says it had ended, and leaves its postprocessing to the next wait',
+    async () => {
+      const runId = uniqueId('ended-unseen');
+      const model = writeModel(runId, 'echo done');
+      expect((await detachOn('slurm.yml', model, 'post.yml')).code).toBe(0);
+      const jobId = (readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id;
+      expect(
+        await waitFor(() => ['COMPLETED', ''].includes(queueState(jobId)), QUEUE_MS + 30_000),
+      ).toBe(true);
+      // The record still says the job was submitted: cancel finds the end, and stops nothing.
+      const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
+      expect(cancelled.code).toBe(0);
+      expect(cancelled.stdout).toContain(`${runId} had already ended: succeeded`);
+      expect(existsSync(join(runDir(runId), '.modelrun', 'cancel-request'))).toBe(false);
+      expect((await runModelrun(['wait', runId], { cwd: tree.root })).code).toBe(0);
+      expect(readFileSync(join(runDir(runId), 'post.txt'), 'utf8')).toBe('once\n');
+    },
+    clusterTimeout(60_000),
+  );
+
+  it(
     'whose record a model forged to say it succeeded is cancelled by stopping its job, and recorded cancelled throughout',
     async () => {
       const runId = uniqueId('detached-forged-end');

@@ -16,13 +16,20 @@ const CANCEL_REQUEST = 'cancel-request';
 
 const requestPath = (stagingDir: string) => join(stagingDir, MODELRUN_DIR, CANCEL_REQUEST);
 
-/** Leaves the request; false when the run dir's .modelrun is not a folder of its own (a link). */
-export async function requestCancel(stagingDir: string): Promise<boolean> {
+/**
+ * Leaves the request: `made` by this call, or `there` already (another
+ * cancel's). `refused` when it cannot be left: the run dir's .modelrun is
+ * not a folder of its own (a link), or something other than a file (a
+ * FIFO, a folder, a link a model put there) holds its name, which the
+ * process that runs the run would never take for a request.
+ */
+export async function requestCancel(stagingDir: string): Promise<'made' | 'there' | 'refused'> {
   const left = await inOwnFolder(stagingDir, async (folder) => {
+    const path = join(folder, CANCEL_REQUEST);
     try {
       // Exclusive: an existing request (another cancel) stands, and a link there is not written through.
       const file = await open(
-        join(folder, CANCEL_REQUEST),
+        path,
         constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
         0o600,
       );
@@ -30,13 +37,39 @@ export async function requestCancel(stagingDir: string): Promise<boolean> {
         `${JSON.stringify({ pid: process.pid, at: new Date().toISOString() })}\n`,
       );
       await file.close();
+      return 'made' as const;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const there = await lstat(path).catch(() => undefined);
+      return there?.isFile() === true ? ('there' as const) : ('refused' as const);
     }
-    return true;
   });
-  return left === true;
+  return left ?? 'refused';
 }
+
+/**
+ * One cancel's request: left when asked, and withdrawn (only when this
+ * cancel made it) should the run turn out to have ended before anything
+ * was stopped: a request left behind would be taken for a cancel of the
+ * postprocessing that the next `wait` still has to do.
+ */
+export function cancelRequester(stagingDir: string) {
+  let made = false;
+  return {
+    /** Whether the request is there now, for the process that runs the run to see. */
+    async ask(): Promise<boolean> {
+      const left = await requestCancel(stagingDir);
+      if (left === 'made') made = true;
+      return left !== 'refused';
+    },
+    async withdraw(): Promise<void> {
+      if (made) await clearCancelRequest(stagingDir);
+      made = false;
+    },
+  };
+}
+
+export type CancelRequester = ReturnType<typeof cancelRequester>;
 
 /** Whether a request is there: a regular file, nothing else. */
 export async function cancelRequested(stagingDir: string): Promise<boolean> {

@@ -5,7 +5,7 @@ import { type BackendGuardTask, findBackend } from '../backends/registry.js';
 import { RunFailedError } from '../errors.js';
 import type { RunHandle } from '../exec/guard.js';
 import { presence } from '../exec/process-identity.js';
-import { requestCancel } from '../model/cancel-request.js';
+import { type CancelRequester, cancelRequester } from '../model/cancel-request.js';
 import {
   awaitsPostprocessing,
   cancelPendingPostprocessing,
@@ -57,12 +57,24 @@ export interface CancelDeps {
  * once the handle is shown to be this run's, and the record says `cancelled`.
  */
 export async function cancelRun(found: FoundRun, deps: CancelDeps): Promise<CancelResult> {
+  const request = cancelRequester(found.dir);
+  const result = await stopRun(found, deps, request);
+  // Nothing was stopped: a request left on the way would cancel the next wait's postprocessing.
+  if (result.outcome === 'ended') await request.withdraw();
+  return result;
+}
+
+async function stopRun(
+  found: FoundRun,
+  deps: CancelDeps,
+  request: CancelRequester,
+): Promise<CancelResult> {
   const path = join(found.dir, RUN_RECORD_PATH);
   let { record } = found;
   if (!isUnderway(record))
-    return (await stopPostprocessing(found, record, deps)) ?? hadEnded(record);
+    return (await stopPostprocessing(found, record, deps, request)) ?? hadEnded(record);
   await refuseAnotherFoldersRun(found, record, deps.env);
-  const asked = await requestCancel(found.dir);
+  const asked = await request.ask();
   const owner = record.owner;
   const where = owner === undefined ? 'none' : presence(owner);
   if (asked && owner !== undefined && where !== 'gone' && where !== 'none') {
@@ -90,7 +102,7 @@ export async function cancelRun(found: FoundRun, deps: CancelDeps): Promise<Canc
   // meanwhile: its own end is recorded, and stands; a cancel does not overwrite it.
   const view = await viewRun({ dir: found.dir, record }, deps.env);
   if (!isUnderway(view.record))
-    return (await stopPostprocessing(found, view.record, deps)) ?? hadEnded(view.record);
+    return (await stopPostprocessing(found, view.record, deps, request)) ?? hadEnded(view.record);
   const handle = record.handle;
   let how = 'nothing of it had started';
   if (handle !== undefined) {
@@ -147,6 +159,7 @@ async function stopPostprocessing(
   found: FoundRun,
   record: RunRecord,
   deps: CancelDeps,
+  request: CancelRequester,
 ): Promise<CancelResult | undefined> {
   if (!awaitsPostprocessing(record)) return undefined;
   const backend = findBackend(record.backend.type);
@@ -159,7 +172,7 @@ async function stopPostprocessing(
   if (record.handle !== undefined) {
     const own = await backend.handle.inspect(record.handle, deps.env, run).catch(() => undefined);
     if (underway(own?.state)) {
-      await requestCancel(found.dir);
+      await request.ask();
       await stopThrough(backend, record.handle, deps.env, run, {
         what: 'the run',
         where: 'where it runs',
@@ -183,7 +196,7 @@ async function stopPostprocessing(
   const stopping = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
   if (job !== undefined && underway(live?.state)) {
     // Asked first: the job's modelrun, or a wait that sees the job end, then postprocesses nothing.
-    await requestCancel(found.dir);
+    await request.ask();
     await stopThrough(backend, job, deps.env, run, {
       what: 'the job that postprocesses the run',
       where: 'the job',
@@ -202,7 +215,11 @@ async function stopPostprocessing(
       await free.release();
       return undefined;
     }
-    await requestCancel(found.dir);
+    if (!(await request.ask()))
+      throw new RunFailedError(
+        `cannot ask the modelrun that postprocesses ${record.run_id} to stop: ${join(found.dir, '.modelrun', 'cancel-request')} is not a request modelrun left (a FIFO, a folder or a link in its place)`,
+        { hint: "remove it, which is not modelrun's, and run `modelrun cancel` again" },
+      );
     how = 'the modelrun that postprocessed it was asked to stop; the model had succeeded';
     deps.status(`asked the modelrun that postprocesses ${record.run_id} to stop`);
   }
