@@ -89,9 +89,11 @@ export async function lockStagingDir(
       // In the folder the lock was made in, which is modelrun's wherever it is now.
       try {
         await rm(ownerFile, { force: true });
-        // A lock the model replaced (a file, a FIFO, a link in its place) is no longer modelrun's to remove.
+        // A lock the model replaced (a file, a FIFO, a link in its place) is no longer modelrun's to
+        // remove; one it removed was found lost (ERELEASED) and said so as it was.
         await release().catch((error: NodeJS.ErrnoException) => {
-          if (error.code !== 'ENOTDIR' && error.code !== 'ENOENT') throw shownAt(error, pinned);
+          if (!['ENOTDIR', 'ENOENT', 'ERELEASED'].includes(error.code ?? ''))
+            throw shownAt(error, pinned);
         });
       } finally {
         await pinned.close();

@@ -44,6 +44,19 @@ export const hostileCases: HostileCase[] = [
     },
   },
   {
+    name: 'a model that removes the staging lock while it runs',
+    setup({ dir }) {
+      // The lock is touched every 5 s: the next touch finds it gone.
+      lay(dir, 'sleep 0.5; rm -rf .modelrun/run.lock; sleep 6; echo end');
+      return {
+        args: ['run', 'model.yml'],
+        exit: [0],
+        says: /warning: the staging lock was lost/,
+        keep: ['model.yml', 'tpl'],
+      };
+    },
+  },
+  {
     name: "a FIFO that an earlier run's model left where the staging lock was, met by the next run",
     async setup({ dir, home }) {
       lay(dir, 'rm -rf .modelrun/run.lock && mkfifo .modelrun/run.lock');
