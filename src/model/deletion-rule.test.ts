@@ -1,4 +1,5 @@
-import { symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { assertMayEmpty, deletionVerdict } from './deletion-rule.js';
@@ -39,6 +40,22 @@ function project(links: Record<string, string> = {}) {
       tree.path('project/sims/with-model/model.yml'),
     ],
   };
+}
+
+/** The run.json of a run B that says `status`. */
+function recordSaying(status: string): string {
+  return JSON.stringify({
+    run_id: 'B',
+    status,
+    started_at: '2026-12-01T10:00:00.000Z',
+    backend: { type: 'slurm', config: { type: 'slurm' } },
+    stages: {
+      generate: { status: 'succeeded' },
+      run: { status },
+      postprocess: { status: 'pending' },
+    },
+    postprocess: [],
+  });
 }
 
 describe('the rule for every folder modelrun deletes', () => {
@@ -107,6 +124,47 @@ describe('the rule for every folder modelrun deletes', () => {
     expect(verdict.allowed).toBe(false);
     expect(verdict.allowed ? '' : verdict.why).toContain(why);
   });
+
+  it.each([
+    [
+      'whose staging lock is in use',
+      { 'B/.modelrun/run.lock/': '' },
+      0,
+      'its staging lock is in use',
+    ],
+    [
+      'whose record says it runs (a detached job holds no lock)',
+      { 'deep/B/.modelrun/run.json': recordSaying('submitted') },
+      0,
+      'its record says submitted',
+    ],
+    ['that ended, with a lock its dead modelrun left', { 'B/.modelrun/run.lock/': '' }, 60_000, ''],
+    ['that ended', { 'B/.modelrun/run.json': recordSaying('succeeded') }, 0, ''],
+  ])(
+    'with another run staged inside it %s: refused only while that run may still be going',
+    async (_name, files, lockAgeMs, why) => {
+      const ctx = project();
+      const run = tree.path('project/sims/marked');
+      for (const [name, text] of Object.entries(files)) {
+        const path = join(run, name);
+        if (name.endsWith('/')) mkdirSync(path, { recursive: true });
+        else {
+          mkdirSync(dirname(path), { recursive: true });
+          writeFileSync(path, text);
+        }
+        const aged = new Date(Date.now() - lockAgeMs);
+        utimesSync(path, aged, aged);
+      }
+      const verdict = await deletionVerdict(run, ctx);
+      if (why === '') expect(verdict).toEqual({ allowed: true, real: run });
+      else {
+        expect(verdict.allowed).toBe(false);
+        expect(verdict.allowed ? '' : verdict.why).toContain(
+          `the staging dir of another run that may still be going (${why})`,
+        );
+      }
+    },
+  );
 
   it('does not depend on the current folder', async () => {
     const ctx = project();

@@ -1,6 +1,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join, parse } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { isUnderway, readRunRecord } from './run-record.js';
 import { isInside, MODELRUN_DIR } from './staging-dir.js';
 import { inBookkeeping, realPathOf } from './staging-place.js';
 
@@ -60,7 +61,14 @@ export async function deletionVerdict(dir: string, ctx: DeletionContext): Promis
       );
   }
   const marker = await lstat(join(real, MODELRUN_DIR)).catch(() => undefined);
-  if (marker?.isDirectory()) return { allowed: true, real };
+  if (marker?.isDirectory()) {
+    const live = await liveRunWithin(real);
+    if (live === undefined) return { allowed: true, real };
+    return refuse(
+      `it holds ${live.dir}, the staging dir of another run that may still be going (${live.why})${shown}`,
+      `see \`modelrun status ${live.dir}\`: wait for that run or cancel it, or move it out of ${dir}; and give each run an output_dir of its own, outside other runs' folders`,
+    );
+  }
   const entries = await readdir(real).catch(() => undefined);
   if (entries === undefined) return refuse(`it is not a folder${shown}`, OWN_FOLDER_HINT);
   if (entries.length === 0 && marker === undefined) return { allowed: true, real };
@@ -80,4 +88,42 @@ export async function assertMayEmpty(
   throw new ConfigError(`delete_existing refuses to empty ${dir}: ${verdict.why}`, {
     hint: verdict.hint,
   });
+}
+
+/** How long a staging lock lives untouched before it counts as a dead run's (see staging-lock.ts). */
+const LOCK_STALE_MS = 15_000;
+
+/**
+ * A run staged somewhere below `root` that may still be going: its lock is
+ * held (touched within the stale time), or its record says it is under way
+ * (a detached Slurm job holds no lock). Folders are walked without
+ * following links, and no run's own `.modelrun` is entered.
+ */
+async function liveRunWithin(root: string): Promise<{ dir: string; why: string } | undefined> {
+  const folders = [root];
+  for (let folder = folders.pop(); folder !== undefined; folder = folders.pop()) {
+    const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const path = join(folder, entry.name);
+      if (entry.name !== MODELRUN_DIR) {
+        folders.push(path);
+        continue;
+      }
+      if (folder === root) continue;
+      const why = await liveness(path);
+      if (why !== undefined) return { dir: folder, why };
+    }
+  }
+  return undefined;
+}
+
+/** Why the run whose `.modelrun` folder is `bookkeeping` may still be going, or undefined. */
+async function liveness(bookkeeping: string): Promise<string | undefined> {
+  const lock = await lstat(join(bookkeeping, 'run.lock')).catch(() => undefined);
+  if (lock?.isDirectory() && Date.now() - lock.mtimeMs < LOCK_STALE_MS)
+    return 'its staging lock is in use';
+  const record = await readRunRecord(join(bookkeeping, 'run.json'));
+  if (record !== undefined && isUnderway(record)) return `its record says ${record.status}`;
+  return undefined;
 }
