@@ -43,6 +43,25 @@ describe.skipIf(missing !== undefined)('the slurm backend, against a real cluste
   afterEach(() => tree?.remove());
 
   it(
+    'runs a job staged in a folder whose path holds a %, which Slurm does not read as a pattern',
+    async () => {
+      tree = makeTree();
+      const runId = uniqueId('slurm-percent');
+      const h = pipelineHarness(
+        tree,
+        { run_id: runId, output_dir: './50%x %j sims', command: 'echo from the job' },
+        slurmTestBackend(),
+      );
+      expect(h.staging).toContain('50%x %j sims');
+      expect((await runOnCluster(h, { runMs: RUN_MS })).exitCode).toBe(0);
+      expect(readFileSync(join(h.staging, 'logs', 'stdout.log'), 'utf8')).toBe('from the job\n');
+      const id = h.runJson().backend.details.job_id;
+      expect(existsSync(join(h.staging, 'logs', `slurm-${id}.out`))).toBe(true);
+    },
+    clusterTimeout(RUN_MS),
+  );
+
+  it(
     'runs a job, streams its output into the logs and records the job id',
     async () => {
       tree = makeTree();

@@ -4,6 +4,7 @@ import { findBackend } from '../../src/backends/registry.js';
 import { diskPathContext } from '../../src/config/path-context.js';
 import type { BackendConfig } from '../../src/load/backend-config.js';
 import { modelConfigSchema } from '../../src/load/model-schema.js';
+import { stagingDirOf } from '../../src/model/staging-dir.js';
 import type { PipelineDeps, RunRequest } from '../../src/run/pipeline.js';
 import { Session } from '../../src/run/session.js';
 import { Redactor } from '../../src/secrets.js';
@@ -45,7 +46,7 @@ export function pipelineHarness(
     cleanup: session.cleanup,
     redactor: new Redactor(),
   };
-  const staging = tree.path('simulations', String(request.model.run_id));
+  const staging = stagingDirOf(request.model);
   const runJson = () => JSON.parse(readFileSync(`${staging}/.modelrun/run.json`, 'utf8'));
   return { request, deps, session, captured, staging, runJson };
 }

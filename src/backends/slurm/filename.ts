@@ -1,3 +1,5 @@
+import { dirname } from 'node:path';
+
 /** What a batch job's --output and --error patterns can name. */
 export interface FilenameValues {
   jobId: string;
@@ -6,6 +8,22 @@ export interface FilenameValues {
   user: string;
   /** The node the batch script runs on; unknown until the job starts. */
   batchHost?: string;
+}
+
+/**
+ * A path of the host's written into an --output or --error pattern, taken
+ * by Slurm as written: its `%` doubled, so that a folder named `50%x` is not
+ * read as the job name. A backslash anywhere turns Slurm's expansion off
+ * altogether, so then nothing is doubled.
+ */
+export function literalInPattern(path: string, rest: string): string {
+  return path.includes('\\') || rest.includes('\\') ? path : path.replaceAll('%', '%%');
+}
+
+/** The folder a pattern's files are written in, where the pattern names it literally (`%%` a `%`). */
+export function patternFolder(pattern: string): string {
+  const folder = dirname(pattern);
+  return pattern.includes('\\') ? folder.replaceAll('\\', '') : folder.replaceAll('%%', '%');
 }
 
 /** Slurm's largest zero-padding width (%10j). */

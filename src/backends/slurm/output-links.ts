@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { RunFailedError } from '../../errors.js';
-import { filenameMatcher } from './filename.js';
+import { filenameMatcher, patternFolder } from './filename.js';
 
 /**
  * Slurm opens a job's output and error files itself, on the node, and
@@ -10,7 +10,7 @@ import { filenameMatcher } from './filename.js';
  * file somewhere else. modelrun refuses to submit while one is there.
  */
 export async function refuseOutputLinks(pattern: string, field: string): Promise<void> {
-  const folder = dirname(pattern);
+  const folder = patternFolder(pattern);
   const matches = filenameMatcher(basename(pattern));
   for (const entry of await readdir(folder, { withFileTypes: true })) {
     if (!entry.isSymbolicLink() || !matches.test(entry.name)) continue;

@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { formatDuration } from '../../config/fields.js';
 import { UsageError } from '../../errors.js';
 import { stringEnv, userName } from '../../exec/env.js';
@@ -24,7 +23,7 @@ import { slurmCliClient } from './cli-client.js';
 import type { SlurmClient } from './client.js';
 import type { SlurmConfig } from './config.js';
 import { apptainerFileEnv, jobContainers } from './container.js';
-import { expandFilename } from './filename.js';
+import { expandFilename, patternFolder } from './filename.js';
 import { follow, type PollClock, RESEND_MS, realClock, STOP_WAIT_MS, settle } from './follow.js';
 import { readJobExit } from './job-exit.js';
 import { refuseOutputLinks } from './output-links.js';
@@ -135,8 +134,8 @@ export function createSlurmRunner(
       deps.env,
     );
     unguardEnvFiles.push(await writeContainerEnv(config, job, deps.guard));
-    await mkdir(dirname(outputPattern(config, job)), { recursive: true });
-    await mkdir(dirname(errorPattern(config, job)), { recursive: true });
+    await mkdir(patternFolder(outputPattern(config, job)), { recursive: true });
+    await mkdir(patternFolder(errorPattern(config, job)), { recursive: true });
     await refuseOutputLinks(outputPattern(config, job), 'output_file');
     await refuseOutputLinks(errorPattern(config, job), 'error_file');
     // Replaced, not written through: a model of an earlier run may have left a link here.

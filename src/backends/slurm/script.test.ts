@@ -5,7 +5,15 @@ import { diskPathContext } from '../../config/path-context.js';
 import { ConfigError } from '../../errors.js';
 import type { RunJob } from '../contract.js';
 import { slurmConfigSchema } from './config.js';
-import { batchScript, containerCommand, jobCommand, sbatchArgs, secretEnv } from './script.js';
+import { expandFilename, patternFolder } from './filename.js';
+import {
+  batchScript,
+  containerCommand,
+  jobCommand,
+  outputPattern,
+  sbatchArgs,
+  secretEnv,
+} from './script.js';
 
 const tree = makeTree({ 'data/': '' });
 afterAll(() => tree.remove());
@@ -25,6 +33,25 @@ const script = (fields: Record<string, unknown>) => {
   const c = config(fields);
   return batchScript(c, JOB, jobCommand(c, JOB, containerCommand(c, JOB, '/cache/img.sif')));
 };
+
+describe('the log files of a staging dir whose path holds a %', () => {
+  it.each([
+    ['/scratch/50%x/r1', '/scratch/50%%x/r1/logs/slurm-%j.out', '/scratch/50%x/r1/logs'],
+    // A backslash turns Slurm's expansion off: nothing is doubled, and %j stays as written.
+    ['/scratch/a\\b%x/r1', '/scratch/a\\b%x/r1/logs/slurm-%j.out', '/scratch/ab%x/r1/logs'],
+  ])('in %s are written where the path says', (stagingDir, pattern, folder) => {
+    const job = { ...JOB, stagingDir };
+    const c = config({});
+    expect(outputPattern(c, job)).toBe(pattern);
+    expect(batchScript(c, job, jobCommand(c, job, undefined))).toContain(
+      `#SBATCH --output="${pattern.replaceAll('\\', '\\\\')}"`,
+    );
+    expect(patternFolder(pattern)).toBe(folder);
+    expect(expandFilename(pattern, { jobId: '12', jobName: 'j', user: 'me' })).toBe(
+      pattern.includes('\\') ? pattern.replaceAll('\\', '') : `${stagingDir}/logs/slurm-12.out`,
+    );
+  });
+});
 
 describe('the job command', () => {
   it('fails as a config error naming both places when neither the model nor the config has one', () => {

@@ -9,6 +9,7 @@ import { resolveCommand } from '../model-command.js';
 import type { SlurmConfig } from './config.js';
 import { containerAsApptainer, containerJobCommand } from './container.js';
 import { sbatchExport } from './export.js';
+import { literalInPattern } from './filename.js';
 import { JOB_EXIT_NAME, SCRIPT_NAME } from './script-name.js';
 import { sbatchQuote, scriptTextProblem } from './text.js';
 
@@ -39,11 +40,16 @@ export function secretEnv(
 }
 
 export function outputPattern(config: SlurmConfig, job: RunJob): string {
-  return config.output_file ?? join(job.stagingDir, 'logs', 'slurm-%j.out');
+  return config.output_file ?? inStagingDir(job, 'slurm-%j.out');
 }
 
 export function errorPattern(config: SlurmConfig, job: RunJob): string {
-  return config.error_file ?? join(job.stagingDir, 'logs', 'slurm-%j.err');
+  return config.error_file ?? inStagingDir(job, 'slurm-%j.err');
+}
+
+/** A default log pattern under the staging dir's logs/, whose path Slurm takes as written. */
+function inStagingDir(job: RunJob, name: string): string {
+  return join(literalInPattern(job.stagingDir, name), 'logs', name);
 }
 
 export function jobName(config: SlurmConfig, job: RunJob): string {
