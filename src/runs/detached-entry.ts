@@ -71,6 +71,32 @@ export async function readDetachedEntry(
   runDir: string,
   record: Pick<RunRecord, 'started_at' | 'handle'>,
 ): Promise<DetachedEntry | undefined> {
+  const entry = await entryOf(env, runDir);
+  const sameHandle = JSON.stringify(entry?.handle) === JSON.stringify(record.handle);
+  return entry?.started_at === record.started_at && sameHandle ? entry : undefined;
+}
+
+/**
+ * The record with the handle this host kept when it detached the run, where
+ * the entry is of the same run (its id and start) and the record's handle
+ * differs: the model rewrote it (run.json is within its reach), and the one
+ * kept is the run's. `status`, `wait`, `logs` and `cancel` then follow and
+ * stop the run's own process, container or job, whatever the record says.
+ */
+export async function withKeptHandle(
+  env: NodeJS.ProcessEnv,
+  runDir: string,
+  record: RunRecord,
+): Promise<RunRecord> {
+  const entry = await entryOf(env, runDir);
+  if (entry === undefined || entry.run_id !== record.run_id) return record;
+  if (entry.started_at !== record.started_at) return record;
+  if (JSON.stringify(entry.handle) === JSON.stringify(record.handle)) return record;
+  return { ...record, handle: entry.handle };
+}
+
+/** The entry kept for the run dir, whichever run of it that was; undefined when there is none readable. */
+async function entryOf(env: NodeJS.ProcessEnv, runDir: string): Promise<DetachedEntry | undefined> {
   const path = await entryPath(env, runDir).catch(() => undefined);
   const text = path === undefined ? undefined : await readOwnFile(path).catch(() => undefined);
   if (text === undefined) return undefined;
@@ -82,10 +108,7 @@ export async function readDetachedEntry(
   }
   if (!isEntry(entry)) return undefined;
   const real = await realpath(runDir).catch(() => undefined);
-  const sameHandle = JSON.stringify(entry.handle) === JSON.stringify(record.handle);
-  return entry.run_dir === real && entry.started_at === record.started_at && sameHandle
-    ? entry
-    : undefined;
+  return entry.run_dir === real ? entry : undefined;
 }
 
 function isEntry(value: unknown): value is DetachedEntry {

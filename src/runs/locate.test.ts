@@ -2,6 +2,7 @@ import { symlinkSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { treeForEachTest } from '../../test/helpers/tree.js';
 import { UsageError } from '../errors.js';
+import { writeDetachedEntry } from './detached-entry.js';
 import { findRuns } from './list.js';
 import { locateRun } from './locate.js';
 import { recordOf, writeRecord } from './test-records.js';
@@ -19,6 +20,34 @@ describe('locating a run', () => {
     for (const given of ['simulations/wave', dir, 'model.yml', 'wave'])
       expect((await locateRun(given, { cwd, env })).dir).toBe(dir);
   });
+
+  it.each([
+    ['the same run', '2026-11-30T10:00:00.000Z', '812'],
+    ['an earlier run of the dir', '2026-11-29T10:00:00.000Z', '999'],
+  ])(
+    "takes a detached run's handle from the entry kept at detach, not from a record its model rewrote, when the entry is of %s",
+    async (_which, keptStart, expected) => {
+      const stateEnv = { XDG_STATE_HOME: tree.path('state') };
+      const dir = writeRecord(
+        recordOf({
+          run_id: 'wave',
+          staging_dir: tree.path('simulations', 'wave'),
+          backend: { type: 'slurm', config: { type: 'slurm' } },
+          handle: { kind: 'slurm-job', id: '999' },
+        }),
+      );
+      await writeDetachedEntry(stateEnv, {
+        run_dir: dir,
+        run_id: 'wave',
+        started_at: keptStart,
+        backend: 'slurm',
+        handle: { kind: 'slurm-job', id: '812' },
+        files: { model: tree.path('model.yml'), postprocessors: [] },
+      });
+      const found = await locateRun(dir, { cwd: tree.root, env: stateEnv });
+      expect(found.record.handle).toEqual({ kind: 'slurm-job', id: expected });
+    },
+  );
 
   it.each([
     ['', 'the run is empty'],

@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { visibleName } from '../exec/visible-name.js';
 import { RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
+import { withKeptHandle } from './detached-entry.js';
 
 /** A run found on disk: its folder and what its run.json says. */
 export interface FoundRun {
@@ -35,14 +36,17 @@ export async function locateRun(
   if (kind === 'dir')
     return recordIn(
       path,
+      env,
       `${shown} holds no run record (${RUN_RECORD_PATH}) that modelrun can read`,
     );
-  if (kind === 'file') return recordIn(await stagingDirOfModel(path, given, env), undefined, shown);
+  if (kind === 'file')
+    return recordIn(await stagingDirOfModel(path, given, env), env, undefined, shown);
   if (kind === 'other')
     throw new UsageError(`${shown} is neither a run dir nor a model file`, { hint: HOW_TO_NAME });
   if (/^[A-Za-z0-9._-]+$/.test(given) && given !== '.' && given !== '..')
     return recordIn(
       join(cwd, DEFAULT_RUNS_DIR, given),
+      env,
       `no run ${shown} in ./${DEFAULT_RUNS_DIR}, and no file or folder ${shown} here`,
     );
   throw new UsageError(`${shown} does not exist`, { hint: HOW_TO_NAME });
@@ -50,9 +54,14 @@ export async function locateRun(
 
 const HOW_TO_NAME = `give a run dir (the folder that holds .modelrun/run.json), the run's model file, or a run id under ./${DEFAULT_RUNS_DIR}; \`modelrun runs\` lists them`;
 
-async function recordIn(dir: string, missing?: string, modelFile?: string): Promise<FoundRun> {
+async function recordIn(
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  missing?: string,
+  modelFile?: string,
+): Promise<FoundRun> {
   const record = await readRunRecord(join(dir, RUN_RECORD_PATH));
-  if (record !== undefined) return { dir, record };
+  if (record !== undefined) return { dir, record: await withKeptHandle(env, dir, record) };
   throw new UsageError(
     missing ??
       `the run of ${modelFile} (${dir}) has no run record: it has not run, or ran with another run_id`,
