@@ -27,6 +27,8 @@ export interface Setup {
   slurm?: FakeSlurmOptions;
   /** Where the job's output goes, as Slurm names the file; by default logs/slurm-4242.out. */
   files?: { stdout: string; stderr: string };
+  /** The staging dir's name under the tree; by default run-N. */
+  stagingName?: string;
 }
 
 /**
@@ -35,9 +37,9 @@ export interface Setup {
  */
 export function setupSlurmRunner(
   tree: Tree,
-  { config = {}, slurm: options = {}, files }: Setup = {},
+  { config = {}, slurm: options = {}, files, stagingName }: Setup = {},
 ) {
-  const stagingDir = tree.path(`run-${++runs}`);
+  const stagingDir = tree.path(stagingName ?? `run-${++runs}`);
   mkdirSync(stagingDir);
   const job: RunJob = { runId: `20240101-120000-r${runs}`, stagingDir, modelCommand: 'sh run.sh' };
   const clock = new TestClock();

@@ -11,7 +11,7 @@ import {
   states,
 } from '../../../test/helpers/slurm-runner.js';
 import { makeTree } from '../../../test/helpers/tree.js';
-import { EngineUnavailableError, RunFailedError } from '../../errors.js';
+import { ConfigError, EngineUnavailableError, RunFailedError } from '../../errors.js';
 
 const tree = makeTree();
 afterAll(() => tree.remove());
@@ -194,6 +194,13 @@ describe('following a job', () => {
     expect(held()).toEqual([]);
     await runner.stop();
     expect(slurm.calls).toEqual(['submit']);
+  });
+
+  it('refuses a staging dir the batch script cannot name before it asks the cluster anything', async () => {
+    const { runner, slurm } = setup({ stagingName: 'runs\nr1' });
+    await expect(runner.check()).rejects.toThrow(ConfigError);
+    await expect(runner.check()).rejects.toThrow(/the staging directory .*line feed/);
+    expect(slurm.calls).toEqual([]);
   });
 
   it("the engine check is the client's", async () => {

@@ -208,7 +208,13 @@ export function createSlurmRunner(
   };
 
   return {
-    check: () => client.check(),
+    async check() {
+      // Every value the batch script and sbatch's arguments hold (the staging dir's path
+      // among them) is checked here, before anything is staged or an earlier run moved.
+      batchScript(config, job, '', deps.env);
+      sbatchArgs(config, job, deps.env);
+      await client.check();
+    },
     start(signal: AbortSignal) {
       // An apptainer image is pulled or built here, on the submit host, into a cache the nodes share.
       const apptainer = containerAsApptainer(config);
