@@ -404,6 +404,41 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
   );
 
   it(
+    'whose model removed its .modelrun is found from what was kept: status asks Slurm, a new run into its dir is refused, cancel stops it',
+    async () => {
+      const runId = uniqueId('wiped');
+      const model = writeModel(
+        runId,
+        'rm -rf .modelrun; until [ -e ../../never ]; do sleep 0.2; done',
+      );
+      expect((await detachOn('slurm.yml', model)).code).toBe(0);
+      const jobId = (readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id;
+      const bookkeeping = join(runDir(runId), '.modelrun');
+      expect(await waitFor(() => !existsSync(bookkeeping), QUEUE_MS + 30_000)).toBe(true);
+
+      const status = await runInProcess(['status', runId], { cwd: tree.root });
+      expect(status.stdout).toMatch(new RegExp(`engine +job ${jobId} RUNNING`));
+      const again = await runInProcess(
+        ['run', model, '--backend-config', 'slurm.yml', '--detach'],
+        {
+          cwd: tree.root,
+        },
+      );
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain(
+        `holds run ${runId}, submitted with --detach, which has not ended`,
+      );
+      const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
+      expect(cancelled.code).toBe(0);
+      expect(
+        await waitFor(() => queueState(jobId) === '' || queueState(jobId) === 'CANCELLED', 30_000),
+      ).toBe(true);
+      expect(readRunRecord(runDir(runId))).toMatchObject({ status: 'cancelled' });
+    },
+    clusterTimeout(60_000),
+  );
+
+  it(
     'with postprocess_on: node that fails leaves no postprocess job behind, and is not postprocessed',
     async () => {
       tree.write('on-node.yml', `type: slurm\n${TEST_JOB_YAML}postprocess_on: node\n`);

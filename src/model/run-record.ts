@@ -332,7 +332,11 @@ export async function endUnfinishedRecord(
     dirname(path),
     async (folder) => {
       const own = join(folder, basename(path));
-      const text = await readOwnFile(own);
+      // Gone (a model removed it): nothing to end.
+      const text = await readOwnFile(own).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      });
       if (text === undefined) return undefined;
       // Any JSON that passed for a record may be there: only one that says it is underway is changed.
       const record = JSON.parse(text) as RunRecord;

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
+import { findBackend } from '../backends/registry.js';
 import { RunFailedError } from '../errors.js';
 import { isUnderway, RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../model/run-record.js';
+import { keptRecord } from '../runs/detached-entry.js';
 import { viewRun } from '../runs/live.js';
 
 /**
@@ -17,7 +19,12 @@ export async function refuseWhileEarlierRuns(
   env: NodeJS.ProcessEnv,
 ): Promise<RunRecord | undefined> {
   const record = await readRunRecord(join(stagingDir, RUN_RECORD_PATH));
-  if (record === undefined || !isUnderway(record)) return record;
+  if (record === undefined) {
+    // A detached run whose model removed its record runs on all the same.
+    await refuseWhileKeptRunGoes(stagingDir, env);
+    return undefined;
+  }
+  if (!isUnderway(record)) return record;
   const view = await viewRun({ dir: stagingDir, record }, env);
   const live = view.live;
   if (!isUnderway(view.record) || live === undefined) return view.record;
@@ -28,6 +35,28 @@ export async function refuseWhileEarlierRuns(
     `${stagingDir} holds run ${record.run_id}, which has not ended (${live.detail})`,
     {
       hint: `wait for it (modelrun wait ${stagingDir}), stop it (modelrun cancel ${stagingDir}), or give this run another run_id; should its engine be gone for good, move ${join(stagingDir, RUN_RECORD_PATH)} aside`,
+    },
+  );
+}
+
+/**
+ * The dir's last detached run, as this host kept it, when its record is
+ * gone: refused while its engine says it waits or runs. Only the engine is
+ * asked; nothing is written into the dir.
+ */
+async function refuseWhileKeptRunGoes(stagingDir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const kept = await keptRecord(env, stagingDir).catch(() => undefined);
+  const backend = kept?.handle === undefined ? undefined : findBackend(kept.backend.type);
+  if (kept?.handle === undefined || backend === undefined) return;
+  const live = await backend.handle
+    .inspect(kept.handle, env, { runId: kept.run_id, stagingDir })
+    .catch(() => undefined);
+  if (live === undefined || live.notTheRuns === true) return;
+  if (live.state !== 'waiting' && live.state !== 'running') return;
+  throw new RunFailedError(
+    `${stagingDir} holds run ${kept.run_id}, submitted with --detach, which has not ended (${live.detail}), though its run.json is gone`,
+    {
+      hint: `wait for it (modelrun wait ${stagingDir}) or stop it (modelrun cancel ${stagingDir}), or give this run another run_id`,
     },
   );
 }

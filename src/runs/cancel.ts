@@ -16,8 +16,10 @@ import {
   RUN_RECORD_PATH,
   type RunRecord,
   readRunRecord,
+  writeRunRecord,
 } from '../model/run-record.js';
 import { LockHeldError, lockStagingDir, waitForStagingLock } from '../model/staging-lock.js';
+import { Redactor } from '../secrets.js';
 import { readDetachedEntry } from './detached-entry.js';
 import { watchEnd } from './end-watch.js';
 import { viewRun } from './live.js';
@@ -115,11 +117,17 @@ async function stopRun(
     await stopThrough(backend, handle, deps.env, run, { what: 'the run', where: 'where it runs' });
     how = `stopped through its handle (${handle.kind})`;
   }
+  const reason = 'cancelled with `modelrun cancel`';
   const written = await endUnfinishedRecord(path, record, (onDisk) =>
-    endRecordFromOutside(onDisk, 'cancelled', 'cancelled with `modelrun cancel`'),
+    endRecordFromOutside(onDisk, 'cancelled', reason),
   );
-  const now = written ?? (await readRunRecord(path)) ?? record;
-  return { outcome: 'cancelled', record: now, how };
+  const now = written ?? (await readRunRecord(path));
+  if (now !== undefined) return { outcome: 'cancelled', record: now, how };
+  // Its run.json was gone (its model removed it): the cancel is recorded from what was kept.
+  const ended = { ...record };
+  endRecordFromOutside(ended, 'cancelled', reason);
+  await writeRunRecord(found.dir, ended, new Redactor());
+  return { outcome: 'cancelled', record: ended, how };
 }
 
 /** Stops `what` through its handle, or says it could not, and that `status` shows `where`. */

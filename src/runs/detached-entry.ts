@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { RunHandle } from '../exec/guard.js';
 import { readOwnFile, replaceFile } from '../exec/link-safe.js';
 import type { RunRecord } from '../model/run-record.js';
+import { VERSION } from '../package-info.js';
 import { isRecord } from '../records.js';
 import { stateFolder } from './state-folder.js';
 
@@ -93,6 +94,42 @@ export async function withKeptHandle(
   if (entry.started_at !== record.started_at) return record;
   if (JSON.stringify(entry.handle) === JSON.stringify(record.handle)) return record;
   return { ...record, handle: entry.handle };
+}
+
+/**
+ * The record of the dir's last detached run, made again from its entry, for
+ * a run dir whose run.json is gone (a model that removed its `.modelrun`).
+ * It says the run was submitted, so that `status` asks the engine how it
+ * stands and records that, `wait` follows it and `cancel` can stop it.
+ * Undefined when this host keeps no entry for the dir.
+ */
+export async function keptRecord(
+  env: NodeJS.ProcessEnv,
+  runDir: string,
+): Promise<RunRecord | undefined> {
+  const entry = await entryOf(env, runDir);
+  if (entry === undefined) return undefined;
+  return {
+    run_id: entry.run_id,
+    status: 'submitted',
+    exit_code: null,
+    reason: 'its run.json was gone; made again from what modelrun kept when it was submitted',
+    started_at: entry.started_at,
+    ended_at: null,
+    duration_s: null,
+    staging_dir: entry.run_dir,
+    backend: { type: entry.backend, config: { type: entry.backend } },
+    stages: {
+      generate: { status: 'succeeded' },
+      run: { status: 'running' },
+      postprocess: { status: 'pending' },
+    },
+    postprocess: [],
+    modelrun_version: VERSION,
+    host: {},
+    handle: entry.handle,
+    ...(entry.logs === undefined ? {} : { detached: { logs: entry.logs } }),
+  };
 }
 
 /** The entry kept for the run dir, whichever run of it that was; undefined when there is none readable. */

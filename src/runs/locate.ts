@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { visibleName } from '../exec/visible-name.js';
 import { RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
-import { withKeptHandle } from './detached-entry.js';
+import { keptRecord, withKeptHandle } from './detached-entry.js';
 
 /** A run found on disk: its folder and what its run.json says. */
 export interface FoundRun {
@@ -62,6 +62,9 @@ async function recordIn(
 ): Promise<FoundRun> {
   const record = await readRunRecord(join(dir, RUN_RECORD_PATH));
   if (record !== undefined) return { dir, record: await withKeptHandle(env, dir, record) };
+  // A detached run whose model removed its record is still found, through what was kept of it.
+  const kept = await keptRecord(env, dir).catch(() => undefined);
+  if (kept !== undefined) return { dir, record: kept };
   throw new UsageError(
     missing ??
       `the run of ${modelFile} (${dir}) has no run record: it has not run, or ran with another run_id`,
