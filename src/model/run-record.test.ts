@@ -280,6 +280,25 @@ describe("a detached run's end, as its engine says it", () => {
     expect(run).toMatchObject({ ended_at: '2026-12-01T05:11:32.278Z', duration_s: 0 });
     expect(run.stages.run).toMatchObject({ ended_at: '2026-12-01T05:11:32.278Z' });
   });
+
+  it('never ends its run stage before that stage was seen running', () => {
+    const run = {
+      ...record(),
+      status: 'running' as const,
+      started_at: '2026-12-01T05:11:32.278Z',
+      ended_at: null,
+      duration_s: null,
+    };
+    run.stages.run = { status: 'running', started_at: '2026-12-01T05:11:32.520Z' };
+    endDetachedRecord(run, {
+      status: 'succeeded',
+      detail: 'job 2830 COMPLETED',
+      exitCode: 0,
+      endedAt: new Date('2026-12-01T05:11:32.000Z'),
+    });
+    expect(run.stages.run).toMatchObject({ ended_at: '2026-12-01T05:11:32.520Z' });
+    expect(run).toMatchObject({ ended_at: '2026-12-01T05:11:32.520Z', duration_s: 0.242 });
+  });
 });
 
 describe("cancelling a detached run's postprocessing", () => {

@@ -269,9 +269,13 @@ export function endDetachedRecord(
   const { status, detail } = ended;
   // Slurm's EndTime counts whole seconds: a job that ended within the second the
   // run began would end before it started.
-  const started = Date.parse(record.started_at);
-  const endedAt =
-    Number.isNaN(started) || ended.endedAt.getTime() >= started ? ended.endedAt : new Date(started);
+  // The run stage may have been seen running later in that second than the run began.
+  const started = Math.max(
+    ...[record.started_at, record.stages.run?.started_at]
+      .map((at) => Date.parse(at ?? ''))
+      .filter((at) => !Number.isNaN(at)),
+  );
+  const endedAt = ended.endedAt.getTime() >= started ? ended.endedAt : new Date(started);
   record.exit_code = ended.exitCode ?? null;
   if (ended.signal !== undefined) record.signal = ended.signal;
   if (status !== 'succeeded') record.reason = detail;
