@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DryRun } from '../backends/contract.js';
 import { RUN_RECORD_PATH } from '../model/run-record.js';
@@ -71,9 +72,14 @@ export function printSummary(result: PipelineResult, output: Output, json: boole
   } else {
     output.maskedInfo(`  run dir   ${dir}`);
     if (record.backend.config.capture_output !== false) {
-      output.maskedInfo(
-        `  logs      ${join(dir, 'logs', 'stdout.log')}, ${join(dir, 'logs', 'stderr.log')}`,
-      );
+      const logs = [join(dir, 'logs', 'stdout.log'), join(dir, 'logs', 'stderr.log')];
+      // A model that empties its folder takes its logs with it: the summary does not point at them as if there.
+      const gone = logs.filter((path) => !existsSync(path)).length;
+      const lost =
+        gone === 0
+          ? ''
+          : ` (${gone === 2 ? 'both' : 'one'} removed during the run, so what was written there is lost)`;
+      output.maskedInfo(`  logs      ${logs.join(', ')}${lost}`);
     }
     output.maskedInfo(`  record    ${join(dir, RUN_RECORD_PATH)}`);
   }

@@ -6,7 +6,7 @@ import { readOwnFile, replaceFile } from '../exec/link-safe.js';
 import type { RunRecord } from '../model/run-record.js';
 import { VERSION } from '../package-info.js';
 import { isRecord } from '../records.js';
-import { stateFolder } from './state-folder.js';
+import { stateFolder, stateFolderPath } from './state-folder.js';
 
 /** The files a detached run was made from, by absolute path: `wait` loads them again to postprocess. */
 export interface DetachedFiles {
@@ -39,13 +39,18 @@ export interface DetachedEntry {
 const FOLDER = 'detached-runs';
 
 /** The entry's file: named by the run dir's real path, so that any path to the dir finds it. */
-async function entryPath(env: NodeJS.ProcessEnv, runDir: string): Promise<string> {
+async function entryPath(
+  env: NodeJS.ProcessEnv,
+  runDir: string,
+  { create }: { create: boolean },
+): Promise<string> {
   const real = await realpath(runDir);
   const name = createHash('sha256').update(real).digest('hex').slice(0, 32);
-  return join(
-    stateFolder(env, FOLDER, 'a detached run keeps what finishing it needs'),
-    `${name}.json`,
-  );
+  // Made only to write an entry: looking for one leaves nothing behind in the user's home.
+  const folder = create
+    ? stateFolder(env, FOLDER, 'a detached run keeps what finishing it needs')
+    : stateFolderPath(env, FOLDER);
+  return join(folder, `${name}.json`);
 }
 
 /** Keeps the entry of a run just detached, replacing that of an earlier run of the same dir. */
@@ -55,7 +60,7 @@ export async function writeDetachedEntry(
 ): Promise<void> {
   const run_dir = await realpath(entry.run_dir);
   await replaceFile(
-    await entryPath(env, run_dir),
+    await entryPath(env, run_dir, { create: true }),
     `${JSON.stringify({ ...entry, run_dir }, null, 2)}\n`,
     0o600,
   );
@@ -134,7 +139,7 @@ export async function keptRecord(
 
 /** The entry kept for the run dir, whichever run of it that was; undefined when there is none readable. */
 async function entryOf(env: NodeJS.ProcessEnv, runDir: string): Promise<DetachedEntry | undefined> {
-  const path = await entryPath(env, runDir).catch(() => undefined);
+  const path = await entryPath(env, runDir, { create: false }).catch(() => undefined);
   const text = path === undefined ? undefined : await readOwnFile(path).catch(() => undefined);
   if (text === undefined) return undefined;
   let entry: unknown;

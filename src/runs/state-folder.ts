@@ -12,11 +12,7 @@ import { UsageError } from '../errors.js';
  * says which, and what needed it (`purpose`).
  */
 export function stateFolder(env: NodeJS.ProcessEnv, name: string, purpose: string): string {
-  const home = env.HOME !== undefined && isAbsolute(env.HOME) ? env.HOME : homedir();
-  const state =
-    env.XDG_STATE_HOME !== undefined && isAbsolute(env.XDG_STATE_HOME)
-      ? env.XDG_STATE_HOME
-      : join(home, '.local', 'state');
+  const state = stateHome(env);
   let dir = state;
   try {
     makeFolders(state);
@@ -59,4 +55,16 @@ function makeFolder(dir: string): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
+}
+
+/** Where stateFolder() keeps `name`, made nothing of: for a reader, which creates no folder. */
+export function stateFolderPath(env: NodeJS.ProcessEnv, name: string): string {
+  return join(stateHome(env), 'modelrun', name);
+}
+
+function stateHome(env: NodeJS.ProcessEnv): string {
+  const home = env.HOME !== undefined && isAbsolute(env.HOME) ? env.HOME : homedir();
+  return env.XDG_STATE_HOME !== undefined && isAbsolute(env.XDG_STATE_HOME)
+    ? env.XDG_STATE_HOME
+    : join(home, '.local', 'state');
 }

@@ -23,7 +23,8 @@ export const hostileCases: HostileCase[] = [
   {
     name: 'a model that puts a FIFO where .modelrun was',
     setup({ dir }) {
-      lay(dir, 'rm -rf .modelrun && mkfifo .modelrun');
+      // modelrun may be writing the record there as the model starts: rm tries again until it is gone.
+      lay(dir, 'until rm -rf .modelrun 2>/dev/null; do sleep 0.05; done; mkfifo .modelrun');
       return {
         args: ['run', 'model.yml'],
         exit: [1],
@@ -39,6 +40,18 @@ export const hostileCases: HostileCase[] = [
       return {
         args: ['run', 'model.yml'],
         exit: [0],
+        keep: ['model.yml', 'tpl'],
+      };
+    },
+  },
+  {
+    name: 'a model that empties its own run dir, logs and all',
+    setup({ dir }) {
+      lay(dir, 'echo before; sleep 0.5; rm -rf ./*; echo after');
+      return {
+        args: ['run', 'model.yml'],
+        exit: [0],
+        says: /logs {6}\S+stdout\.log, \S+stderr\.log \(both removed during the run, so what was written there is lost\)/,
         keep: ['model.yml', 'tpl'],
       };
     },
