@@ -262,6 +262,10 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
         waitMs: QUEUE_MS + 30_000,
       });
       expect(waiting.output().stderr).toContain(`postprocessing ${runId}`);
+      const status = await runInProcess(['status', runId], { cwd: tree.root });
+      expect(status.stdout).toMatch(
+        /postprocess +under way: modelrun \(pid \d+ on \S+\) holds the run dir and postprocesses it/,
+      );
 
       const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
       expect(cancelled.code).toBe(0);

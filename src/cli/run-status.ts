@@ -1,5 +1,6 @@
 import { visibleName } from '../exec/visible-name.js';
 import { isUnderway, type RunRecord } from '../model/run-record.js';
+import { lockHolder } from '../model/staging-lock-files.js';
 import { type RunView, viewRun } from '../runs/live.js';
 import { locateRun } from '../runs/locate.js';
 import type { StatusOptions } from './command-options.js';
@@ -13,7 +14,7 @@ export async function runStatus(
 ): Promise<number> {
   const view = await viewRun(await locateRun(options.run, { cwd, env }), env);
   if (options.json) output.maskedRaw(`${JSON.stringify(statusJson(view), null, 2)}\n`);
-  else printStatus(view, output);
+  else printStatus(view, output, await postprocessor(view.dir, view.record));
   return statusExitCode(view.record);
 }
 
@@ -32,7 +33,14 @@ function statusJson(view: RunView) {
   };
 }
 
-function printStatus(view: RunView, output: Output): void {
+/** Who postprocesses a detached run now: the modelrun that holds its dir while its postprocessing is pending. */
+async function postprocessor(dir: string, record: RunRecord): Promise<string | undefined> {
+  if (record.detached === undefined || isUnderway(record)) return undefined;
+  if (record.stages.postprocess.status !== 'pending') return undefined;
+  return lockHolder(dir);
+}
+
+function printStatus(view: RunView, output: Output, postprocessing?: string): void {
   const { record } = view;
   const { style } = output;
   const rows: [string, string][] = [
@@ -56,11 +64,13 @@ function printStatus(view: RunView, output: Output): void {
     if (record.stages.postprocess.status === 'pending')
       rows.push([
         'postprocess',
-        job !== undefined
-          ? `pending: job ${String(job.handle.id)} runs it once the job has succeeded (log ${job.log})`
-          : isUnderway(record)
-            ? 'pending: `modelrun wait` runs it once the job has ended'
-            : 'pending: `modelrun wait` runs it',
+        postprocessing !== undefined
+          ? `under way: ${postprocessing} holds the run dir and postprocesses it`
+          : job !== undefined
+            ? `pending: job ${String(job.handle.id)} runs it once the job has succeeded (log ${job.log})`
+            : isUnderway(record)
+              ? 'pending: `modelrun wait` runs it once the job has ended'
+              : 'pending: `modelrun wait` runs it',
       ]);
   }
   rows.push(['run dir', view.dir]);

@@ -130,7 +130,7 @@ describe('the rule for every folder modelrun deletes', () => {
       'whose staging lock is in use',
       { 'B/.modelrun/run.lock/': '' },
       0,
-      'its staging lock is in use',
+      'its staging lock is held by a modelrun',
     ],
     [
       'whose record says it runs (a detached job holds no lock)',

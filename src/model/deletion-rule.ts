@@ -1,8 +1,9 @@
 import { lstat, readdir } from 'node:fs/promises';
-import { join, parse } from 'node:path';
+import { dirname, join, parse } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { isUnderway, readRunRecord } from './run-record.js';
 import { isInside, MODELRUN_DIR } from './staging-dir.js';
+import { lockHolder } from './staging-lock-files.js';
 import { inBookkeeping, realPathOf } from './staging-place.js';
 
 export interface DeletionContext {
@@ -90,9 +91,6 @@ export async function assertMayEmpty(
   });
 }
 
-/** How long a staging lock lives untouched before it counts as a dead run's (see staging-lock.ts). */
-const LOCK_STALE_MS = 15_000;
-
 /**
  * A run staged somewhere below `root` that may still be going: its lock is
  * held (touched within the stale time), or its record says it is under way
@@ -120,9 +118,8 @@ async function liveRunWithin(root: string): Promise<{ dir: string; why: string }
 
 /** Why the run whose `.modelrun` folder is `bookkeeping` may still be going, or undefined. */
 async function liveness(bookkeeping: string): Promise<string | undefined> {
-  const lock = await lstat(join(bookkeeping, 'run.lock')).catch(() => undefined);
-  if (lock?.isDirectory() && Date.now() - lock.mtimeMs < LOCK_STALE_MS)
-    return 'its staging lock is in use';
+  const holder = await lockHolder(dirname(bookkeeping));
+  if (holder !== undefined) return `its staging lock is held by ${holder}`;
   const record = await readRunRecord(join(bookkeeping, 'run.json'));
   if (record !== undefined && isUnderway(record)) return `its record says ${record.status}`;
   return undefined;

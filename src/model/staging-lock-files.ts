@@ -1,12 +1,37 @@
-import { readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
+import { readOwnFile } from '../exec/link-safe.js';
+import { isRecord } from '../records.js';
 import { pinBookkeepingFolder } from './bookkeeping.js';
 
 /** The staging lock: a directory its holder touches every few seconds (see staging-lock.ts). */
 export const LOCK_PATH = join('.modelrun', 'run.lock');
 /** Who holds the lock, for the message a second run gets. Beside the lock, which must stay an empty directory. */
 export const LOCK_OWNER_PATH = join('.modelrun', 'run.lock.owner');
+
+/** How long a staging lock lives untouched before it counts as a dead run's, and is taken over. */
+export const LOCK_STALE_MS = 15_000;
+
+/**
+ * Who holds the staging lock of `stagingDir` now ("modelrun (pid 12 on
+ * node1)"; "a modelrun" when its owner file cannot be read), or undefined when nobody
+ * does: there is no lock, or it has gone stale.
+ */
+export async function lockHolder(stagingDir: string): Promise<string | undefined> {
+  const lock = await lstat(join(stagingDir, LOCK_PATH)).catch(() => undefined);
+  if (!lock?.isDirectory() || Date.now() - lock.mtimeMs >= LOCK_STALE_MS) return undefined;
+  const text = await readOwnFile(join(stagingDir, LOCK_OWNER_PATH)).catch(() => undefined);
+  let owner: unknown;
+  try {
+    owner = JSON.parse(text ?? '');
+  } catch {
+    return 'a modelrun';
+  }
+  return isRecord(owner) && typeof owner.pid === 'number' && typeof owner.host === 'string'
+    ? `modelrun (pid ${owner.pid} on ${owner.host})`
+    : 'a modelrun';
+}
 
 const CLOCK_MARGIN_MS = 2000;
 

@@ -6,7 +6,7 @@ import { RunFailedError } from '../errors.js';
 import { replaceFile } from '../exec/link-safe.js';
 import type { Guard } from '../guardian/tasks.js';
 import { notAFolder, pinBookkeepingFolder, shownAt } from './bookkeeping.js';
-import { LOCK_OWNER_PATH, LOCK_PATH } from './staging-lock-files.js';
+import { LOCK_OWNER_PATH, LOCK_PATH, LOCK_STALE_MS } from './staging-lock-files.js';
 
 /** The staging lock is another modelrun's: what a caller that waits for it waits on. */
 export class LockHeldError extends RunFailedError {}
@@ -50,7 +50,7 @@ export async function lockStagingDir(
     release = await lockfile.lock(stagingDir, {
       lockfilePath,
       realpath: false,
-      stale: 15_000,
+      stale: LOCK_STALE_MS,
       update: 5_000,
       retries: 0,
       onCompromised: (error: Error) => onCompromised(shownAt(error, pinned) as Error),
