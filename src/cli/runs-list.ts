@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { visibleName } from '../exec/visible-name.js';
 import type { RunRecord } from '../model/run-record.js';
+import { RUN_RECORD_PATH } from '../model/run-record.js';
 import { findRuns } from '../runs/list.js';
 import { viewRun } from '../runs/live.js';
 import { DEFAULT_RUNS_DIR } from '../runs/locate.js';
@@ -24,7 +25,11 @@ export async function runRunsList(
       ))
     )
       output.warn(`${visibleName(dir)} does not exist, or is not a folder`);
-  let runs = await findRuns(dirs);
+  let runs = await findRuns(dirs, (dir) =>
+    output.warn(
+      `${visibleName(dir)}: its ${RUN_RECORD_PATH} holds no run record modelrun can read; not listed`,
+    ),
+  );
   if (options.refresh)
     runs = await Promise.all(
       runs.map(async (run) => {

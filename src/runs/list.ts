@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { RUN_RECORD_PATH, readRunRecord } from '../model/run-record.js';
@@ -16,10 +16,19 @@ const AT_ONCE = 32;
  * searched. Links are not followed, and nothing but run.json files is read.
  * Newest first; a folder reached twice is listed once.
  */
-export async function findRuns(dirs: string[]): Promise<FoundRun[]> {
+export async function findRuns(
+  dirs: string[],
+  /** Told of each folder whose run.json is there but holds no run record modelrun can read. */
+  unreadable: (dir: string) => void = () => undefined,
+): Promise<FoundRun[]> {
   const found = new Map<string, FoundRun>();
   const limit = pLimit(AT_ONCE);
-  await Promise.all(dirs.map((dir) => walk(dir, DEPTH, found, limit)));
+  const told = new Set<string>();
+  const tell = (dir: string) => {
+    if (!told.has(dir)) unreadable(dir);
+    told.add(dir);
+  };
+  await Promise.all(dirs.map((dir) => walk(dir, DEPTH, found, limit, tell)));
   return [...found.values()].sort(
     (a, b) =>
       (Date.parse(b.record.started_at) || 0) - (Date.parse(a.record.started_at) || 0) ||
@@ -34,10 +43,23 @@ async function walk(
   depth: number,
   found: Map<string, FoundRun>,
   limit: Limit,
+  unreadable: (dir: string) => void,
 ): Promise<void> {
   const record = await limit(() => readRunRecord(join(dir, RUN_RECORD_PATH)));
   if (record !== undefined) {
     found.set(dir, { dir, record });
+    return;
+  }
+  // A run.json that is there but no record (corrupt, cut short, another shape) is said, not skipped in silence.
+  if (
+    await limit(() =>
+      lstat(join(dir, RUN_RECORD_PATH)).then(
+        () => true,
+        () => false,
+      ),
+    )
+  ) {
+    unreadable(dir);
     return;
   }
   if (depth === 0) return;
@@ -45,6 +67,6 @@ async function walk(
   await Promise.all(
     entries
       .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
-      .map((entry) => walk(join(dir, entry.name), depth - 1, found, limit)),
+      .map((entry) => walk(join(dir, entry.name), depth - 1, found, limit, unreadable)),
   );
 }

@@ -98,4 +98,15 @@ describe('listing runs', () => {
   it('finds nothing in a folder that does not exist', async () => {
     expect(await findRuns([tree.path('none')])).toEqual([]);
   });
+
+  it('says which run dirs hold a run.json it cannot read, and lists the others', async () => {
+    writeRecord(recordOf({ run_id: 'good', staging_dir: tree.path('sims', 'good') }));
+    tree.write('sims/bad/.modelrun/run.json', '{"run_id": "bad", "stag');
+    tree.write('sims/bad/out/.modelrun/run.json', '{}');
+    const unreadable: string[] = [];
+    const runs = await findRuns([tree.path('sims')], (dir) => unreadable.push(dir));
+    expect(runs.map((run) => run.record.run_id)).toEqual(['good']);
+    // Told once; and what is inside a run dir (its outputs) is not searched.
+    expect(unreadable).toEqual([tree.path('sims', 'bad')]);
+  });
 });
