@@ -44,6 +44,9 @@ describe('reading job states', () => {
   });
 });
 
+const LAUNCH_FAILED =
+  "Slurm could not start the job's script (JobLaunchFailure): check that the node can write output_file and error_file, and reach the staging dir";
+
 describe('the outcome of a final state', () => {
   it.each([
     [
@@ -59,9 +62,18 @@ describe('the outcome of a final state', () => {
       { state: 'FAILED', exitCode: 0, signal: 9 },
       { exitCode: null, signal: 'SIGKILL' },
     ],
+    // The script never ran: Slurm's 0:53 (or 0:0) is neither an exit nor a signal of the model's.
+    [
+      { state: 'FAILED', exitCode: 0, signal: 53, reason: 'JobLaunchFailure' },
+      { exitCode: null, signal: null, reason: LAUNCH_FAILED },
+    ],
     [
       { state: 'FAILED', exitCode: 0, signal: 0, reason: 'JobLaunchFailure' },
-      { exitCode: null, signal: null, reason: 'the job failed (JobLaunchFailure)' },
+      { exitCode: null, signal: null, reason: LAUNCH_FAILED },
+    ],
+    [
+      { state: 'FAILED', exitCode: 0, signal: 0, reason: 'BadConstraints' },
+      { exitCode: null, signal: null, reason: 'the job failed (BadConstraints)' },
     ],
     [
       { state: 'TIMEOUT', exitCode: 0, signal: 15 },

@@ -94,6 +94,14 @@ export function outcomeOf(job: JobState): RunOutcome {
   const signal = signalOf(job);
   const exited = signal === null ? (job.exitCode ?? null) : null;
   if (job.state === 'COMPLETED') return { exitCode: exited ?? 0, signal };
+  if (job.state === 'FAILED' && job.reason === 'JobLaunchFailure')
+    // The script never ran: ExitCode's 0:53 (or 0:0) is Slurm's, neither an exit nor a signal of the model's.
+    return {
+      exitCode: null,
+      signal: null,
+      reason:
+        "Slurm could not start the job's script (JobLaunchFailure): check that the node can write output_file and error_file, and reach the staging dir",
+    };
   if (job.state === 'FAILED') {
     // FAILED with ExitCode 0:0: the script never ran (a launch failure), so no exit of the model's.
     if (exited === 0 || (exited === null && signal === null))
