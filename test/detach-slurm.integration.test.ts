@@ -376,38 +376,48 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
     clusterTimeout(60_000),
   );
 
-  it(
-    "cancelled, leaves no process of a model that ignores SIGTERM, though its shell exec'd it",
-    async (ctx) => {
-      const runId = uniqueId('ignores-term');
-      // The process the model becomes says where it runs, and is named after the run.
-      const model = writeModel(
-        runId,
-        `echo "$(hostname) $BASHPID" > where; trap '' TERM; exec -a ${runId} sleep 300`,
-      );
-      expect((await detachOn('slurm.yml', model)).code).toBe(0);
-      const where = join(runDir(runId), 'where');
-      expect(await waitFor(() => existsSync(where), QUEUE_MS + 30_000)).toBe(true);
-      const [host, pid] = readFileSync(where, 'utf8').trim().split(' ');
-      const alive = () => {
+  const ignoringTerm: [string, (runId: string) => string][] = [
+    [
+      "one its shell exec'd",
+      (runId) => `echo "$(hostname) $BASHPID" > where; trap '' TERM; exec -a ${runId} sleep 300`,
+    ],
+    [
+      'a child of its shell',
+      (runId) =>
+        `python3 -c "import os, signal, socket, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); open('where', 'w').write(socket.gethostname() + ' ' + str(os.getpid())); time.sleep(300)" ${runId}`,
+    ],
+  ];
+  for (const [which, command] of ignoringTerm)
+    it(
+      `cancelled, leaves no process of a model that ignores SIGTERM: ${which}`,
+      async (ctx) => {
+        const runId = uniqueId('ignores-term');
+        // The process that ignores SIGTERM says where it runs, and carries the run id in its command line.
+        const model = writeModel(runId, command(runId));
+        expect((await detachOn('slurm.yml', model)).code).toBe(0);
+        const where = join(runDir(runId), 'where');
+        const said = () => (existsSync(where) ? readFileSync(where, 'utf8').trim() : '');
+        expect(await waitFor(() => said().includes(' '), QUEUE_MS + 30_000)).toBe(true);
+        const [host, pid] = said().split(' ');
+        const alive = () => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(runId);
+          } catch {
+            return false;
+          }
+        };
         try {
-          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith(runId);
-        } catch {
-          return false;
+          if (host !== hostname()) ctx.skip(); // its node is another machine, whose processes are not seen here
+          expect(alive()).toBe(true);
+          expect((await runModelrun(['cancel', runId], { cwd: tree.root })).code).toBe(0);
+          // SIGKILL follows SIGTERM after the cluster's KillWait.
+          expect(await waitFor(() => !alive(), 60_000)).toBe(true);
+        } finally {
+          if (alive()) process.kill(Number(pid), 'SIGKILL');
         }
-      };
-      try {
-        if (host !== hostname()) ctx.skip(); // its node is another machine, whose processes are not seen here
-        expect(alive()).toBe(true);
-        expect((await runModelrun(['cancel', runId], { cwd: tree.root })).code).toBe(0);
-        // SIGKILL follows SIGTERM after the cluster's KillWait.
-        expect(await waitFor(() => !alive(), 60_000)).toBe(true);
-      } finally {
-        if (alive()) process.kill(Number(pid), 'SIGKILL');
-      }
-    },
-    clusterTimeout(90_000),
-  );
+      },
+      clusterTimeout(90_000),
+    );
 
   it(
     'whose model removed its .modelrun is found from what was kept: status asks Slurm, a new run into its dir is refused, cancel stops it',
