@@ -76,10 +76,11 @@ async function stopRun(
   if (!isUnderway(record))
     return (await stopPostprocessing(found, record, deps, request)) ?? hadEnded(record);
   await refuseAnotherFoldersRun(found, record, deps.env);
-  const asked = await request.ask();
   const owner = record.owner;
   const where = owner === undefined ? 'none' : presence(owner);
-  if (asked && owner !== undefined && where !== 'gone' && where !== 'none') {
+  // Asked only of a modelrun that may answer: a request nobody answers would outlive a run that had
+  // ended unseen (a detached job), and cancel the postprocessing of the wait that finds it.
+  if (owner !== undefined && where !== 'gone' && where !== 'none' && (await request.ask())) {
     deps.status(
       `asked modelrun (pid ${owner.pid} on ${owner.host}), which runs it, to stop it and clean up`,
     );

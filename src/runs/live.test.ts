@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   isRunning,
@@ -116,6 +117,25 @@ describe('a run whose modelrun has gone', () => {
       live: { state: 'ended' },
       record: { status: 'running' },
     });
+  });
+
+  it('that has ended unseen is found ended by cancel, which leaves no request for a wait to find', async () => {
+    const { child, handle } = model('exit 0');
+    await exited(child);
+    const found = await orphaned(handle);
+    const folder = join(found.dir, '.modelrun');
+    const seen: string[] = [];
+    const watcher = watch(folder, (_event, name) => seen.push(String(name)));
+    try {
+      const result = await cancelRun(found, { env: {}, status: () => {} });
+      expect(result.outcome).toBe('ended');
+      // Events come in order, a moment after the change: once this file's has come, any earlier one has.
+      writeFileSync(join(folder, 'sentinel'), '');
+      expect(await waitFor(() => seen.includes('sentinel'), 5000)).toBe(true);
+      expect(seen).not.toContain('cancel-request');
+    } finally {
+      watcher.close();
+    }
   });
 
   it('is cancelled through its handle: the model group stopped, the record cancelled', async () => {
