@@ -52,6 +52,33 @@ describe.skipIf(missing !== undefined)('the Slurm client, against a real cluster
     return id;
   };
 
+  it("submits a job without the run mark of a run whose model called modelrun: the job is not that run's process", async () => {
+    const tree = makeTree();
+    try {
+      const marked = slurmCliClient({
+        ...stringEnv(process.env),
+        MODELRUN_RUN_MARK: 'outer-run-mark',
+      });
+      const out = tree.path('env.txt');
+      const id = await marked.submit([
+        '--parsable',
+        '--cpus-per-task=1',
+        '--mem=100M',
+        '--time=00:05:00',
+        `--job-name=${uniqueId('modelrun-client-env')}`,
+        `--output=${out}`,
+        '--wrap=env',
+      ]);
+      submitted.push(id);
+      expect((await untilEnded(client.query, id))?.state).toBe('COMPLETED');
+      const env = readFileSync(out, 'utf8');
+      expect(env).toContain('SLURM_JOB_ID=');
+      expect(env).not.toContain('MODELRUN_RUN_MARK');
+    } finally {
+      tree.remove();
+    }
+  });
+
   it('finds the controller and sbatch', async () => {
     await expect(client.check()).resolves.toBeUndefined();
   });

@@ -1,3 +1,4 @@
+import { MARK_VARIABLE } from '../../exec/escaped-processes.js';
 import { slurmCommand, slurmFailure } from './cli.js';
 import type { CancelAnswer, CancelOptions, SlurmClient } from './client.js';
 import { checkSlurm } from './probe.js';
@@ -12,7 +13,10 @@ export function slurmCliClient(env: Record<string, string>): SlurmClient {
     check: () => checkSlurm(env),
 
     async submit(args, secrets = {}) {
-      const submitted = await slurmCommand('sbatch', args, { ...env, ...secrets });
+      // sbatch hands its environment to the job (--export=ALL): a modelrun run by a model keeps
+      // that run's mark, which would have the outer run stop the job as one of its own escaped processes.
+      const { [MARK_VARIABLE]: _outerMark, ...own } = env;
+      const submitted = await slurmCommand('sbatch', args, { ...own, ...secrets });
       if (submitted.code !== 0) throw slurmFailure('sbatch', submitted);
       // --parsable prints "id" or "id;cluster".
       return submitted.stdout.trim().split(';')[0] ?? '';
