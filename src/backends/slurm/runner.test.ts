@@ -203,6 +203,12 @@ describe('following a job', () => {
     expect(slurm.calls).toEqual([]);
   });
 
+  it('refuses a staging dir with a backslash, which Slurm drops from the log file names', async () => {
+    const { runner, slurm } = setup({ stagingName: 'a\\b' });
+    await expect(runner.check()).rejects.toThrow(/holds a backslash, which Slurm drops/);
+    expect(slurm.calls).toEqual([]);
+  });
+
   it("the engine check is the client's", async () => {
     const unreachable = new EngineUnavailableError('the Slurm controller is unreachable: down');
     const { runner, slurm } = setup({ slurm: { unreachable } });

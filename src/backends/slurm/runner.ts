@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { formatDuration } from '../../config/fields.js';
-import { UsageError } from '../../errors.js';
+import { ConfigError, UsageError } from '../../errors.js';
 import { stringEnv, userName } from '../../exec/env.js';
 import { FileTail } from '../../exec/file-tail.js';
 import type { Guard } from '../../exec/guard.js';
@@ -213,6 +213,7 @@ export function createSlurmRunner(
       // among them) is checked here, before anything is staged or an earlier run moved.
       batchScript(config, job, '', deps.env);
       sbatchArgs(config, job, deps.env);
+      refuseBackslashedLogs(config, job);
       await client.check();
     },
     start(signal: AbortSignal) {
@@ -402,4 +403,20 @@ async function writeContainerEnv(
   const apptainer = containerAsApptainer(config);
   if (apptainer === undefined) return () => {};
   return writeEnvFile(envFilePath(job.stagingDir), envFileText(apptainerFileEnv(apptainer)), guard);
+}
+
+/**
+ * A backslash anywhere in --output or --error turns Slurm's filename
+ * patterns off and is dropped from the name: the default logs of a staging
+ * dir whose path holds one would be written to another folder.
+ */
+function refuseBackslashedLogs(config: SlurmConfig, job: RunJob): void {
+  if (!job.stagingDir.includes('\\')) return;
+  if (config.output_file !== undefined && config.error_file !== undefined) return;
+  throw new ConfigError(
+    `the staging directory ${job.stagingDir} holds a backslash, which Slurm drops from the job's output and error file names: they would be written to another folder`,
+    {
+      hint: 'give the run an output_dir whose path has no backslash, or set output_file and error_file',
+    },
+  );
 }
