@@ -356,7 +356,16 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       };
       writeFileSync(recordPath, JSON.stringify(forged));
 
-      const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
+      // Where it was submitted, the job modelrun kept is asked, whatever the record says.
+      const status = await runInProcess(['status', runId], { cwd: tree.root });
+      expect(status.stdout).toMatch(
+        /reason +its run\.json says succeeded .*, but the job modelrun submitted for it still (runs|waits)/,
+      );
+      // Elsewhere, with nothing kept, the job is shown to be the run's before anything is believed.
+      const cancelled = await runModelrun(['cancel', runId], {
+        cwd: tree.root,
+        env: { XDG_STATE_HOME: tree.path('other-host-state') },
+      });
       expect(cancelled.code).toBe(0);
       expect(cancelled.stderr).toContain(
         `${runId}'s record said it had succeeded, but its job still ran: stopped it`,
@@ -420,6 +429,54 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
     );
 
   it(
+    'whose model rewrote its run.json to say it failed, in another run, is still followed: status, a new run and cancel go by its job',
+    async () => {
+      const runId = uniqueId('rewritten');
+      tree.write(
+        'tpl/rewrite.py',
+        [
+          'import json',
+          "r = json.load(open('.modelrun/run.json'))",
+          "r.update(status='failed', started_at='2020-01-01T00:00:00.000Z', ended_at='2020-01-01T00:00:01.000Z', handle={'kind': 'slurm-job', 'id': '1'})",
+          "json.dump(r, open('.modelrun/run.json', 'w'))",
+          "open('rewritten', 'w').write('yes')",
+          '',
+        ].join('\n'),
+      );
+      const model = writeModel(
+        runId,
+        'python3 rewrite.py; until [ -e ../../never ]; do sleep 0.2; done',
+        'template: ./tpl\n',
+      );
+      expect((await detachOn('slurm.yml', model)).code).toBe(0);
+      const jobId = (readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id;
+      expect(
+        await waitFor(() => existsSync(join(runDir(runId), 'rewritten')), QUEUE_MS + 30_000),
+      ).toBe(true);
+
+      const status = await runInProcess(['status', runId], { cwd: tree.root });
+      expect(status.code).toBe(0);
+      expect(status.stdout).toMatch(new RegExp(`engine +job ${jobId} RUNNING`));
+      expect(status.stdout).toContain('its run.json says failed');
+      const again = await runInProcess(
+        ['run', model, '--backend-config', 'slurm.yml', '--detach'],
+        {
+          cwd: tree.root,
+        },
+      );
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain(`holds run ${runId}, which has not ended`);
+      const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
+      expect(cancelled.code).toBe(0);
+      expect(cancelled.stdout).toContain(
+        `cancelled ${runId}: stopped through its handle (slurm-job)`,
+      );
+      expect(await waitFor(() => ['', 'CANCELLED'].includes(queueState(jobId)), 30_000)).toBe(true);
+    },
+    clusterTimeout(60_000),
+  );
+
+  it(
     'whose model removed its .modelrun is found from what was kept: status asks Slurm, a new run into its dir is refused, cancel stops it',
     async () => {
       const runId = uniqueId('wiped');
@@ -441,9 +498,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
         },
       );
       expect(again.code).toBe(1);
-      expect(again.stderr).toContain(
-        `holds run ${runId}, submitted with --detach, which has not ended`,
-      );
+      expect(again.stderr).toContain(`holds run ${runId}, which has not ended`);
       const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
       expect(cancelled.code).toBe(0);
       expect(

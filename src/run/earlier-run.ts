@@ -18,31 +18,24 @@ export async function refuseWhileEarlierRuns(
   stagingDir: string,
   env: NodeJS.ProcessEnv,
 ): Promise<RunRecord | undefined> {
+  // A detached run whose model rewrote or removed its record runs on all the same.
+  await refuseWhileKeptRunGoes(stagingDir, env);
   const record = await readRunRecord(join(stagingDir, RUN_RECORD_PATH));
-  if (record === undefined) {
-    // A detached run whose model removed its record runs on all the same.
-    await refuseWhileKeptRunGoes(stagingDir, env);
-    return undefined;
-  }
-  if (!isUnderway(record)) return record;
+  if (record === undefined || !isUnderway(record)) return record;
   const view = await viewRun({ dir: stagingDir, record }, env);
   const live = view.live;
   if (!isUnderway(view.record) || live === undefined) return view.record;
   // Ended, or a handle shown to be another run's (a copied run dir): nothing of this run runs on.
   if (live.state === 'ended' || live.state === 'gone' || live.notTheRuns === true)
     return view.record;
-  throw new RunFailedError(
-    `${stagingDir} holds run ${record.run_id}, which has not ended (${live.detail})`,
-    {
-      hint: `wait for it (modelrun wait ${stagingDir}), stop it (modelrun cancel ${stagingDir}), or give this run another run_id; should its engine be gone for good, move ${join(stagingDir, RUN_RECORD_PATH)} aside`,
-    },
-  );
+  throw notEnded(stagingDir, record.run_id, live.detail);
 }
 
 /**
- * The dir's last detached run, as this host kept it, when its record is
- * gone: refused while its engine says it waits or runs. Only the engine is
- * asked; nothing is written into the dir.
+ * The dir's last detached run, as this host kept it, whatever its record
+ * now says (the model can rewrite or remove it): refused while its engine
+ * says it waits or runs. Only the engine is asked; nothing is written into
+ * the dir.
  */
 async function refuseWhileKeptRunGoes(stagingDir: string, env: NodeJS.ProcessEnv): Promise<void> {
   const kept = await keptRecord(env, stagingDir).catch(() => undefined);
@@ -53,12 +46,14 @@ async function refuseWhileKeptRunGoes(stagingDir: string, env: NodeJS.ProcessEnv
     .catch(() => undefined);
   if (live === undefined || live.notTheRuns === true) return;
   if (live.state !== 'waiting' && live.state !== 'running') return;
-  throw new RunFailedError(
-    `${stagingDir} holds run ${kept.run_id}, submitted with --detach, which has not ended (${live.detail}), though its run.json is gone`,
-    {
-      hint: `wait for it (modelrun wait ${stagingDir}) or stop it (modelrun cancel ${stagingDir}), or give this run another run_id`,
-    },
-  );
+  throw notEnded(stagingDir, kept.run_id, live.detail);
+}
+
+/** The error of a new run, `generate` or `postprocess` in a dir whose run `runId` has not ended. */
+function notEnded(stagingDir: string, runId: string, detail: string): RunFailedError {
+  return new RunFailedError(`${stagingDir} holds run ${runId}, which has not ended (${detail})`, {
+    hint: `wait for it (modelrun wait ${stagingDir}), stop it (modelrun cancel ${stagingDir}), or give this run another run_id; should its engine be gone for good, move ${join(stagingDir, RUN_RECORD_PATH)} aside`,
+  });
 }
 
 /**

@@ -122,9 +122,9 @@ async function stopRun(
   const written = await endUnfinishedRecord(path, record, (onDisk) =>
     endRecordFromOutside(onDisk, 'cancelled', reason),
   );
-  const now = written ?? (await readRunRecord(path));
+  const now = written ?? (found.kept === true ? undefined : await readRunRecord(path));
   if (now !== undefined) return { outcome: 'cancelled', record: now, how };
-  // Its run.json was gone (its model removed it): the cancel is recorded from what was kept.
+  // Its run.json was gone, or rewritten by its model: the cancel is recorded from what was kept.
   const ended = { ...record };
   endRecordFromOutside(ended, 'cancelled', reason);
   await writeRunRecord(found.dir, ended, new Redactor());

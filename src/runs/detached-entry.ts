@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
+import { findBackend } from '../backends/registry.js';
 import type { RunHandle } from '../exec/guard.js';
 import { readOwnFile, replaceFile } from '../exec/link-safe.js';
-import type { RunRecord } from '../model/run-record.js';
+import { isUnderway, type RunRecord } from '../model/run-record.js';
 import { VERSION } from '../package-info.js';
 import { isRecord } from '../records.js';
 import { stateFolder, stateFolderPath } from './state-folder.js';
@@ -83,30 +84,58 @@ export async function readDetachedEntry(
 }
 
 /**
- * The record with the handle this host kept when it detached the run, where
- * the entry is of the same run (its id and start) and the record's handle
- * differs: the model rewrote it (run.json is within its reach), and the one
- * kept is the run's. `status`, `wait`, `logs` and `cancel` then follow and
- * stop the run's own process, container or job, whatever the record says.
+ * The record a command on the run (`status`, `wait`, `logs`, `cancel`)
+ * goes by: run.json is within the model's reach, the entry kept when the
+ * run was submitted is not. Where the entry's run is the record's and the
+ * record says it goes on, the entry's handle is taken (a model may have
+ * pointed it at another job). Where the record is gone, says the run ended,
+ * or is of another start, the entry's job is asked of its engine, and the
+ * entry's run stands while that job waits or runs. Undefined when there is
+ * neither record nor entry.
  */
-export async function withKeptHandle(
+export async function trustedRecord(
   env: NodeJS.ProcessEnv,
   runDir: string,
-  record: RunRecord,
-): Promise<RunRecord> {
-  const entry = await entryOf(env, runDir);
-  if (entry === undefined || entry.run_id !== record.run_id) return record;
-  if (entry.started_at !== record.started_at) return record;
-  if (JSON.stringify(entry.handle) === JSON.stringify(record.handle)) return record;
-  return { ...record, handle: entry.handle };
+  record: RunRecord | undefined,
+): Promise<RunRecord | undefined> {
+  const kept = await keptRecord(env, runDir).catch(() => undefined);
+  if (kept === undefined) return record;
+  const sameRun =
+    record !== undefined && record.run_id === kept.run_id && record.started_at === kept.started_at;
+  if (sameRun && isUnderway(record)) return { ...record, handle: kept.handle };
+  const live = await liveState(env, runDir, kept);
+  if (live === 'waiting' || live === 'running')
+    return {
+      ...kept,
+      reason:
+        record === undefined
+          ? 'its run.json was gone; made again from what modelrun kept when it was submitted'
+          : `its run.json says ${record.status} (run ${record.run_id}, started ${record.started_at}), but the job modelrun submitted for it still ${live === 'waiting' ? 'waits' : 'runs'}`,
+    };
+  if (sameRun) return { ...record, handle: kept.handle };
+  return record ?? kept;
+}
+
+/** What the engine says of a kept run's handle: undefined when it cannot tell, or the handle is not this dir's. */
+async function liveState(
+  env: NodeJS.ProcessEnv,
+  runDir: string,
+  kept: RunRecord,
+): Promise<string | undefined> {
+  const backend = findBackend(kept.backend.type);
+  if (kept.handle === undefined || backend === undefined) return undefined;
+  const live = await backend.handle
+    .inspect(kept.handle, env, { runId: kept.run_id, stagingDir: runDir })
+    .catch(() => undefined);
+  return live === undefined || live.notTheRuns === true ? undefined : live.state;
 }
 
 /**
  * The record of the dir's last detached run, made again from its entry, for
- * a run dir whose run.json is gone (a model that removed its `.modelrun`).
- * It says the run was submitted, so that `status` asks the engine how it
- * stands and records that, `wait` follows it and `cancel` can stop it.
- * Undefined when this host keeps no entry for the dir.
+ * a run dir whose run.json is gone or cannot be believed. It says the run
+ * was submitted, so that `status` asks the engine how it stands and records
+ * that, `wait` follows it and `cancel` can stop it. Undefined when this
+ * host keeps no entry for the dir.
  */
 export async function keptRecord(
   env: NodeJS.ProcessEnv,
@@ -118,7 +147,6 @@ export async function keptRecord(
     run_id: entry.run_id,
     status: 'submitted',
     exit_code: null,
-    reason: 'its run.json was gone; made again from what modelrun kept when it was submitted',
     started_at: entry.started_at,
     ended_at: null,
     duration_s: null,

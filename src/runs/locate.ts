@@ -4,12 +4,14 @@ import { UsageError } from '../errors.js';
 import { visibleName } from '../exec/visible-name.js';
 import { RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
-import { keptRecord, withKeptHandle } from './detached-entry.js';
+import { trustedRecord } from './detached-entry.js';
 
 /** A run found on disk: its folder and what its run.json says. */
 export interface FoundRun {
   dir: string;
   record: RunRecord;
+  /** The record is the one modelrun kept when the run was submitted: run.json was rewritten or removed. */
+  kept?: boolean;
 }
 
 /** Where run ids are looked up when no model file says otherwise: the default `output_dir`. */
@@ -60,11 +62,13 @@ async function recordIn(
   missing?: string,
   modelFile?: string,
 ): Promise<FoundRun> {
-  const record = await readRunRecord(join(dir, RUN_RECORD_PATH));
-  if (record !== undefined) return { dir, record: await withKeptHandle(env, dir, record) };
-  // A detached run whose model removed its record is still found, through what was kept of it.
-  const kept = await keptRecord(env, dir).catch(() => undefined);
-  if (kept !== undefined) return { dir, record: kept };
+  // A detached run whose model rewrote or removed its record is found through what was kept of it.
+  const onDisk = await readRunRecord(join(dir, RUN_RECORD_PATH));
+  const record = await trustedRecord(env, dir, onDisk);
+  if (record !== undefined)
+    return record.started_at === onDisk?.started_at && record.status === onDisk.status
+      ? { dir, record }
+      : { dir, record, kept: true };
   throw new UsageError(
     missing ??
       `the run of ${modelFile} (${dir}) has no run record: it has not run, or ran with another run_id`,

@@ -71,6 +71,11 @@ describe('the outcome of a final state', () => {
       { state: 'FAILED', exitCode: 0, signal: 0, reason: 'JobLaunchFailure' },
       { exitCode: null, signal: null, reason: LAUNCH_FAILED },
     ],
+    // Slurm says JobLaunchFailure of a script killed by a signal too: the signal stands.
+    [
+      { state: 'FAILED', exitCode: 0, signal: 9, reason: 'JobLaunchFailure' },
+      { exitCode: null, signal: 'SIGKILL' },
+    ],
     [
       { state: 'FAILED', exitCode: 0, signal: 0, reason: 'BadConstraints' },
       { exitCode: null, signal: null, reason: 'the job failed (BadConstraints)' },

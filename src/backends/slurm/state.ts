@@ -94,8 +94,10 @@ export function outcomeOf(job: JobState): RunOutcome {
   const signal = signalOf(job);
   const exited = signal === null ? (job.exitCode ?? null) : null;
   if (job.state === 'COMPLETED') return { exitCode: exited ?? 0, signal };
-  if (job.state === 'FAILED' && job.reason === 'JobLaunchFailure')
-    // The script never ran: ExitCode's 0:53 (or 0:0) is Slurm's, neither an exit nor a signal of the model's.
+  // Slurm says JobLaunchFailure of a script killed by a signal too (kill -9 $$): then the signal stands.
+  const named = job.signal !== undefined && job.signal > 0 && signalName(job.signal) !== undefined;
+  if (job.state === 'FAILED' && job.reason === 'JobLaunchFailure' && !named)
+    // The script never ran: ExitCode's 0:53 or 0:0 is Slurm's, neither an exit nor a signal of the model's.
     return {
       exitCode: null,
       signal: null,
