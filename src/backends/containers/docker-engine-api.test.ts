@@ -161,16 +161,22 @@ describe('fetchEngineVersion', () => {
     }
   });
 
-  it('says that a server which answers a ping without an API version is not a Docker engine', async () => {
-    const web = await answering({ Server: 'nginx' }, '<html>OK</html>');
-    try {
-      await expect(fetchEngineVersion(web.address, 1000)).rejects.toThrow(
-        /did not answer as a Docker engine does \(no Api-Version\); is DOCKER_HOST pointing at a Docker engine\?/,
-      );
-    } finally {
-      await web.close();
-    }
-  });
+  it.each([
+    [{ Server: 'nginx' }, 'no Api-Version'],
+    [{ 'Api-Version': 'banana' }, 'an Api-Version of "banana"'],
+  ])(
+    'says that a server which answers a ping with %j is not a Docker engine',
+    async (headers, what) => {
+      const web = await answering(headers, '<html>OK</html>');
+      try {
+        await expect(fetchEngineVersion(web.address, 1000)).rejects.toThrow(
+          `did not answer as a Docker engine does (${what}); is DOCKER_HOST pointing at a Docker engine?`,
+        );
+      } finally {
+        await web.close();
+      }
+    },
+  );
 
   it('fails with the reason when nothing listens at the address', async () => {
     await expect(

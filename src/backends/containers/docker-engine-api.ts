@@ -108,9 +108,9 @@ export async function fetchEngineVersion(
   );
   if (status !== 200) throw new Error(`the engine answered ${status}: ${body.trim()}`);
   const apiVersion = headers['api-version'];
-  if (typeof apiVersion !== 'string')
+  if (typeof apiVersion !== 'string' || !/^\d+\.\d+$/.test(apiVersion))
     throw new Error(
-      'the engine did not answer as a Docker engine does (no Api-Version); is DOCKER_HOST pointing at a Docker engine?',
+      `the engine did not answer as a Docker engine does (${typeof apiVersion === 'string' ? `an Api-Version of ${JSON.stringify(apiVersion.slice(0, 40))}` : 'no Api-Version'}); is DOCKER_HOST pointing at a Docker engine?`,
     );
   const server = headers.server;
   const version =

@@ -178,6 +178,17 @@ describe('an engine that never answers', () => {
     expect((await starting).message).toMatch(/^pulling modelrun-test\/busybox failed: /);
   });
 
+  it('fails, as no Docker engine, one that creates no container: its answer has no id', async () => {
+    // Answers every request with {}: the ping passes, the creation names no container.
+    const url = await engineHangingAt(/^$/);
+    const run = runner(url, 1000);
+    const signal = new AbortController().signal;
+    await run.start(signal);
+    const error = await rejection(run.run({ stdout: sink(), stderr: sink() }, signal));
+    expect(error).toBeInstanceOf(EngineUnavailableError);
+    expect(error.message).toContain('created no container (its answer had no container id)');
+  });
+
   it('fails a container creation that gets no answer', async () => {
     const url = await engineHangingAt(/^\/containers\/create/);
     const run = runner(url);

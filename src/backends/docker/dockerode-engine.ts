@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import type Docker from 'dockerode';
+import { EngineUnavailableError } from '../../errors.js';
 import {
   ALREADY_DONE,
   type EngineAddress,
@@ -59,6 +60,12 @@ export function dockerodeEngine(address: EngineAddress): DockerEngine {
     async createContainer(name, spec: ContainerSpec, signal) {
       const docker = await connect();
       const container = await docker.createContainer({ name, ...spec, abortSignal: signal });
+      // An answer with no container id is not a Docker engine's: nothing could be followed or removed.
+      if (typeof container.id !== 'string' || container.id === '')
+        throw new EngineUnavailableError(
+          `the engine at ${address.url} created no container (its answer had no container id): it does not answer as a Docker engine does`,
+          { hint: 'point DOCKER_HOST or docker_host at a Docker engine' },
+        );
       return wrapContainer(docker, container);
     },
     async listContainers(labels) {
