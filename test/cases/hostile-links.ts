@@ -23,8 +23,11 @@ export const hostileCases: HostileCase[] = [
   {
     name: 'a model that puts a FIFO where .modelrun was',
     setup({ dir }) {
-      // modelrun may be writing the record there as the model starts: rm tries again until it is gone.
-      lay(dir, 'until rm -rf .modelrun 2>/dev/null; do sleep 0.05; done; mkfifo .modelrun');
+      // modelrun may be writing the record there as the model starts: the model tries again until the FIFO stands.
+      lay(
+        dir,
+        'until rm -rf .modelrun 2>/dev/null && mkfifo .modelrun 2>/dev/null; do sleep 0.05; done',
+      );
       return {
         args: ['run', 'model.yml'],
         exit: [1],
