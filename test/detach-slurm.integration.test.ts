@@ -83,6 +83,22 @@ function queueState(job: string): string {
   }
 }
 
+/** The id of the job a run was submitted as, as its record names it. */
+function jobOf(runId: string): string {
+  return String((readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id);
+}
+
+/** Detaches a run of `echo done` postprocessed by post.yml, and waits for its job to end unseen; gives the run id. */
+async function detachedAndEnded(name: string): Promise<string> {
+  const runId = uniqueId(name);
+  expect((await detachOn('slurm.yml', writeModel(runId, 'echo done'), 'post.yml')).code).toBe(0);
+  const jobId = jobOf(runId);
+  expect(
+    await waitFor(() => ['COMPLETED', ''].includes(queueState(jobId)), QUEUE_MS + 30_000),
+  ).toBe(true);
+  return runId;
+}
+
 function writeModel(runId: string, command: string, more = ''): string {
   const file = `${runId}.yml`;
   tree.write(file, `run_id: ${runId}\ncommand: ${JSON.stringify(command)}\n${more}`);
@@ -289,12 +305,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
     'with a cancel request left in its run dir is not postprocessed by a wait, which records it cancelled',
     async () => {
       // What a wait finds when a `modelrun cancel` has asked, and not yet recorded the cancel.
-      const runId = uniqueId('detached-asked');
-      const model = writeModel(runId, 'echo done');
-      expect((await detachOn('slurm.yml', model, 'post.yml')).code).toBe(0);
-      const jobId = (readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id;
-      const ended = () => ['COMPLETED', ''].includes(queueState(jobId));
-      expect(await waitFor(ended, QUEUE_MS + 30_000)).toBe(true);
+      const runId = await detachedAndEnded('detached-asked');
       writeFileSync(join(runDir(runId), '.modelrun', 'cancel-request'), '{}\n');
       const waited = await runModelrun(['wait', runId], { cwd: tree.root });
       expect(waited.code).toBe(1);
@@ -313,13 +324,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
   it(
     'cancelled once its job has ended unseen, says it had ended, and leaves its postprocessing to the next wait',
     async () => {
-      const runId = uniqueId('ended-unseen');
-      const model = writeModel(runId, 'echo done');
-      expect((await detachOn('slurm.yml', model, 'post.yml')).code).toBe(0);
-      const jobId = (readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id;
-      expect(
-        await waitFor(() => ['COMPLETED', ''].includes(queueState(jobId)), QUEUE_MS + 30_000),
-      ).toBe(true);
+      const runId = await detachedAndEnded('ended-unseen');
       // The record still says the job was submitted: cancel finds the end, and stops nothing.
       const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
       expect(cancelled.code).toBe(0);
@@ -449,7 +454,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
         'template: ./tpl\n',
       );
       expect((await detachOn('slurm.yml', model)).code).toBe(0);
-      const jobId = (readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id;
+      const jobId = jobOf(runId);
       expect(
         await waitFor(() => existsSync(join(runDir(runId), 'rewritten')), QUEUE_MS + 30_000),
       ).toBe(true);
@@ -485,7 +490,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
         'rm -rf .modelrun; until [ -e ../../never ]; do sleep 0.2; done',
       );
       expect((await detachOn('slurm.yml', model)).code).toBe(0);
-      const jobId = (readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id;
+      const jobId = jobOf(runId);
       const bookkeeping = join(runDir(runId), '.modelrun');
       expect(await waitFor(() => !existsSync(bookkeeping), QUEUE_MS + 30_000)).toBe(true);
 
@@ -559,7 +564,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
     const model = writeModel(runId, 'echo never');
     const detached = await detachOn('held.yml', model, 'post.yml');
     expect(detached.code).toBe(0);
-    const jobId = String((readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id);
+    const jobId = jobOf(runId);
     try {
       // timeout: 90s, which no modelrun follows to enforce, is the job's limit in Slurm's minutes.
       expect(slurmJob(jobId)).toMatchObject({ JobState: 'PENDING', TimeLimit: '00:02:00' });
@@ -610,7 +615,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       const runId = uniqueId('detached-done');
       const model = writeModel(runId, 'echo done');
       expect((await detachOn('slurm.yml', model)).code).toBe(0);
-      const jobId = String((readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id);
+      const jobId = jobOf(runId);
       await waitFor(() => ['COMPLETED', undefined].includes(slurmJob(jobId).JobState), QUEUE_MS);
       const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
       expect(cancelled).toMatchObject({ code: 0 });
@@ -624,7 +629,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
     const runId = uniqueId('detached-scancelled');
     const model = writeModel(runId, 'echo never');
     expect((await detachOn('held.yml', model)).code).toBe(0);
-    const jobId = String((readRunRecord(runDir(runId)) as { handle: { id: string } }).handle.id);
+    const jobId = jobOf(runId);
     execFileSync('scancel', [jobId]);
     const cancelledAt = Date.now();
     await sleep(2500);
