@@ -23,7 +23,7 @@ const requestPath = (stagingDir: string) => join(stagingDir, MODELRUN_DIR, CANCE
  * FIFO, a folder, a link a model put there) holds its name, which the
  * process that runs the run would never take for a request.
  */
-export async function requestCancel(stagingDir: string): Promise<'made' | 'there' | 'refused'> {
+async function requestCancel(stagingDir: string): Promise<'made' | 'there' | 'refused'> {
   const left = await inOwnFolder(stagingDir, async (folder) => {
     const path = join(folder, CANCEL_REQUEST);
     try {

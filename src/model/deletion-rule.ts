@@ -1,7 +1,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { dirname, join, parse } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { isUnderway, readRunRecord } from './run-record.js';
+import { isUnderway, RUN_RECORD_PATH, readRunRecord } from './run-record.js';
 import { isInside, MODELRUN_DIR } from './staging-dir.js';
 import { lockHolder } from './staging-lock-files.js';
 import { inBookkeeping, realPathOf } from './staging-place.js';
@@ -120,7 +120,7 @@ async function liveRunWithin(root: string): Promise<{ dir: string; why: string }
 async function liveness(bookkeeping: string): Promise<string | undefined> {
   const holder = await lockHolder(dirname(bookkeeping));
   if (holder !== undefined) return `its staging lock is held by ${holder}`;
-  const record = await readRunRecord(join(bookkeeping, 'run.json'));
+  const record = await readRunRecord(join(dirname(bookkeeping), RUN_RECORD_PATH));
   if (record !== undefined && isUnderway(record)) return `its record says ${record.status}`;
   return undefined;
 }

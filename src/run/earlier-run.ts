@@ -1,8 +1,7 @@
 import { join } from 'node:path';
-import { findBackend } from '../backends/registry.js';
 import { RunFailedError } from '../errors.js';
 import { isUnderway, RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../model/run-record.js';
-import { keptRecord } from '../runs/detached-entry.js';
+import { keptRunGoingOn } from '../runs/detached-entry.js';
 import { viewRun } from '../runs/live.js';
 
 /**
@@ -38,15 +37,8 @@ export async function refuseWhileEarlierRuns(
  * the dir.
  */
 async function refuseWhileKeptRunGoes(stagingDir: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const kept = await keptRecord(env, stagingDir).catch(() => undefined);
-  const backend = kept?.handle === undefined ? undefined : findBackend(kept.backend.type);
-  if (kept?.handle === undefined || backend === undefined) return;
-  const live = await backend.handle
-    .inspect(kept.handle, env, { runId: kept.run_id, stagingDir })
-    .catch(() => undefined);
-  if (live === undefined || live.notTheRuns === true) return;
-  if (live.state !== 'waiting' && live.state !== 'running') return;
-  throw notEnded(stagingDir, kept.run_id, live.detail);
+  const going = await keptRunGoingOn(env, stagingDir);
+  if (going !== undefined) throw notEnded(stagingDir, going.record.run_id, going.detail);
 }
 
 /** The error of a new run, `generate` or `postprocess` in a dir whose run `runId` has not ended. */

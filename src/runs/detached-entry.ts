@@ -85,49 +85,61 @@ export async function readDetachedEntry(
 
 /**
  * The record a command on the run (`status`, `wait`, `logs`, `cancel`)
- * goes by: run.json is within the model's reach, the entry kept when the
- * run was submitted is not. Where the entry's run is the record's and the
- * record says it goes on, the entry's handle is taken (a model may have
- * pointed it at another job). Where the record is gone, says the run ended,
- * or is of another start, the entry's job is asked of its engine, and the
- * entry's run stands while that job waits or runs. Undefined when there is
- * neither record nor entry.
+ * goes by, and whether it is the one kept when the run was submitted:
+ * run.json is within the model's reach, the entry is not. Where the entry's
+ * run is the record's and the record says it goes on, the entry's handle is
+ * taken (a model may have pointed it at another job). Where the record is
+ * gone, says the run ended, or is of another start, the entry's job is
+ * asked of its engine, and the entry's run stands while that job waits or
+ * runs. Undefined when there is neither record nor entry.
  */
 export async function trustedRecord(
   env: NodeJS.ProcessEnv,
   runDir: string,
   record: RunRecord | undefined,
-): Promise<RunRecord | undefined> {
+): Promise<{ record: RunRecord; kept: boolean } | undefined> {
   const kept = await keptRecord(env, runDir).catch(() => undefined);
-  if (kept === undefined) return record;
+  if (kept === undefined) return record === undefined ? undefined : { record, kept: false };
   const sameRun =
     record !== undefined && record.run_id === kept.run_id && record.started_at === kept.started_at;
-  if (sameRun && isUnderway(record)) return { ...record, handle: kept.handle };
-  const live = await liveState(env, runDir, kept);
-  if (live === 'waiting' || live === 'running')
+  if (sameRun && isUnderway(record))
+    return { record: { ...record, handle: kept.handle }, kept: false };
+  const going = await keptRunGoingOn(env, runDir, kept);
+  if (going !== undefined)
     return {
-      ...kept,
-      reason:
-        record === undefined
-          ? 'its run.json was gone; made again from what modelrun kept when it was submitted'
-          : `its run.json says ${record.status} (run ${record.run_id}, started ${record.started_at}), but the job modelrun submitted for it still ${live === 'waiting' ? 'waits' : 'runs'}`,
+      record: {
+        ...kept,
+        reason:
+          record === undefined
+            ? 'its run.json was gone; made again from what modelrun kept when it was submitted'
+            : `its run.json says ${record.status} (run ${record.run_id}, started ${record.started_at}), but the job modelrun submitted for it still ${going.state === 'waiting' ? 'waits' : 'runs'}`,
+      },
+      kept: true,
     };
-  if (sameRun) return { ...record, handle: kept.handle };
-  return record ?? kept;
+  if (sameRun) return { record: { ...record, handle: kept.handle }, kept: false };
+  return record === undefined ? { record: kept, kept: true } : { record, kept: false };
 }
 
-/** What the engine says of a kept run's handle: undefined when it cannot tell, or the handle is not this dir's. */
-async function liveState(
+/**
+ * The dir's last detached run as this host kept it (`kept`, read when not
+ * given), with what its engine says, while that says it waits or runs;
+ * undefined otherwise, or when the engine cannot tell, or the handle is
+ * shown to be another dir's.
+ */
+export async function keptRunGoingOn(
   env: NodeJS.ProcessEnv,
   runDir: string,
-  kept: RunRecord,
-): Promise<string | undefined> {
-  const backend = findBackend(kept.backend.type);
-  if (kept.handle === undefined || backend === undefined) return undefined;
+  given?: RunRecord,
+): Promise<{ record: RunRecord; state: 'waiting' | 'running'; detail: string } | undefined> {
+  const kept = given ?? (await keptRecord(env, runDir).catch(() => undefined));
+  const backend = kept === undefined ? undefined : findBackend(kept.backend.type);
+  if (kept?.handle === undefined || backend === undefined) return undefined;
   const live = await backend.handle
     .inspect(kept.handle, env, { runId: kept.run_id, stagingDir: runDir })
     .catch(() => undefined);
-  return live === undefined || live.notTheRuns === true ? undefined : live.state;
+  if (live === undefined || live.notTheRuns === true) return undefined;
+  if (live.state !== 'waiting' && live.state !== 'running') return undefined;
+  return { record: kept, state: live.state, detail: live.detail };
 }
 
 /**

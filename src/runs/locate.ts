@@ -63,12 +63,11 @@ async function recordIn(
   modelFile?: string,
 ): Promise<FoundRun> {
   // A detached run whose model rewrote or removed its record is found through what was kept of it.
-  const onDisk = await readRunRecord(join(dir, RUN_RECORD_PATH));
-  const record = await trustedRecord(env, dir, onDisk);
-  if (record !== undefined)
-    return record.started_at === onDisk?.started_at && record.status === onDisk.status
-      ? { dir, record }
-      : { dir, record, kept: true };
+  const trusted = await trustedRecord(env, dir, await readRunRecord(join(dir, RUN_RECORD_PATH)));
+  if (trusted !== undefined)
+    return trusted.kept
+      ? { dir, record: trusted.record, kept: true }
+      : { dir, record: trusted.record };
   throw new UsageError(
     missing ??
       `the run of ${modelFile} (${dir}) has no run record: it has not run, or ran with another run_id`,
