@@ -1,4 +1,4 @@
-import { lstat, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, rm, rmdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { readOwnFile } from '../exec/link-safe.js';
@@ -21,16 +21,28 @@ export const LOCK_STALE_MS = 15_000;
 export async function lockHolder(stagingDir: string): Promise<string | undefined> {
   const lock = await lstat(join(stagingDir, LOCK_PATH)).catch(() => undefined);
   if (!lock?.isDirectory() || Date.now() - lock.mtimeMs >= LOCK_STALE_MS) return undefined;
-  const text = await readOwnFile(join(stagingDir, LOCK_OWNER_PATH)).catch(() => undefined);
+  const owner = await readLockOwner(join(stagingDir, LOCK_OWNER_PATH));
+  return owner === undefined ? 'a modelrun' : `modelrun (pid ${owner.pid} on ${owner.host})`;
+}
+
+/** What the lock's owner file (at `path`) says of its holder; undefined when it cannot be read as that. */
+export async function readLockOwner(
+  path: string,
+): Promise<{ pid: number; host: string; since?: string } | undefined> {
+  const text = await readOwnFile(path).catch(() => undefined);
   let owner: unknown;
   try {
     owner = JSON.parse(text ?? '');
   } catch {
-    return 'a modelrun';
+    return undefined;
   }
-  return isRecord(owner) && typeof owner.pid === 'number' && typeof owner.host === 'string'
-    ? `modelrun (pid ${owner.pid} on ${owner.host})`
-    : 'a modelrun';
+  if (!isRecord(owner) || typeof owner.pid !== 'number' || typeof owner.host !== 'string')
+    return undefined;
+  return {
+    pid: owner.pid,
+    host: owner.host,
+    ...(typeof owner.since === 'string' ? { since: owner.since } : {}),
+  };
 }
 
 const CLOCK_MARGIN_MS = 2000;
@@ -81,12 +93,6 @@ async function releaseIn(folder: string, diedAt: number, pid: number | undefined
 
 /** Does the owner file name modelrun `pid` on this host? */
 async function ownedBy(owner: string, pid: number): Promise<boolean> {
-  const text = await readFile(owner, 'utf8').catch(() => undefined);
-  if (text === undefined) return false;
-  try {
-    const named = JSON.parse(text) as { pid?: unknown; host?: unknown };
-    return named.pid === pid && named.host === hostname();
-  } catch {
-    return false;
-  }
+  const named = await readLockOwner(owner);
+  return named?.pid === pid && named.host === hostname();
 }

@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,7 +6,7 @@ import { RunFailedError } from '../errors.js';
 import { replaceFile } from '../exec/link-safe.js';
 import type { Guard } from '../guardian/tasks.js';
 import { notAFolder, pinBookkeepingFolder, shownAt } from './bookkeeping.js';
-import { LOCK_OWNER_PATH, LOCK_PATH, LOCK_STALE_MS } from './staging-lock-files.js';
+import { LOCK_OWNER_PATH, LOCK_PATH, LOCK_STALE_MS, readLockOwner } from './staging-lock-files.js';
 
 /** The staging lock is another modelrun's: what a caller that waits for it waits on. */
 export class LockHeldError extends RunFailedError {}
@@ -59,11 +59,10 @@ export async function lockStagingDir(
     await pinned.close();
     if (error instanceof RunFailedError) throw error;
     if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw shownAt(error, pinned);
-    const owner = await readFile(join(stagingDir, LOCK_OWNER_PATH), 'utf8')
-      .then((text) => JSON.parse(text) as { pid: number; host: string; since: string })
-      .then((o) => ` (pid ${o.pid} on ${o.host}, since ${o.since})`)
-      .catch(() => '');
-    throw new LockHeldError(`another modelrun is using ${stagingDir}${owner}`, {
+    const owner = await readLockOwner(join(stagingDir, LOCK_OWNER_PATH));
+    const who =
+      owner === undefined ? '' : ` (pid ${owner.pid} on ${owner.host}, since ${owner.since})`;
+    throw new LockHeldError(`another modelrun is using ${stagingDir}${who}`, {
       hint: 'wait for it to finish, or give this run another run_id; two runs never share a staging directory',
     });
   }
