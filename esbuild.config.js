@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
 rmSync('dist', { recursive: true, force: true });
@@ -58,6 +59,51 @@ const quietDockerModem = {
       if (!text.includes(call))
         throw new Error(`${args.path} no longer formats its requests as esbuild.config.js expects`);
       return { contents: text.replace(call, `debug.enabled && ${call}`), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * docker-modem loads node:https as it loads, for engines reached over TLS:
+ * 4 ms of every docker run, which almost always talks to a local socket.
+ * The bundle loads it when a request first needs it.
+ */
+const lazyHttps = {
+  name: 'docker-modem-https-when-needed',
+  setup(bundle) {
+    bundle.onLoad({ filter: /docker-modem[\\/]lib[\\/]http\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const load = "var nativeHttps = require('https'),";
+      if (!text.includes(load))
+        throw new Error(`${args.path} no longer loads node:https as esbuild.config.js expects`);
+      const lazy =
+        "var nativeHttps = new Proxy({}, { get: function (_, key) { return require('https')[key]; } }),";
+      return { contents: text.replace(load, lazy), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * dockerode's dependencies (docker-modem, and bl and tar-fs under it) each
+ * carry a copy of readable-stream 3, a port of Node 10's streams: three
+ * copies were half of dist/vendor-dockerode.cjs, read at every docker run.
+ * What they take from it (Readable, Writable, Duplex, PassThrough) is in
+ * Node's own streams, which the bundle gives them instead. (readable-stream's
+ * own switch to Node's streams, READABLE_STREAM=disable, copies Stream onto
+ * Node's Readable, which throws on Node 20.)
+ */
+const nodeStreams = {
+  name: 'readable-stream-3-as-node-streams',
+  setup(bundle) {
+    bundle.onLoad({ filter: /readable-stream[\\/]readable\.js$/ }, async (args) => {
+      const manifest = JSON.parse(await readFile(join(dirname(args.path), 'package.json'), 'utf8'));
+      if (!manifest.version.startsWith('3.')) return undefined;
+      const names = ['Readable', 'Writable', 'Duplex', 'Transform', 'PassThrough'];
+      const members = names.map((name) => `${name}: Stream.${name}`).join(', ');
+      return {
+        contents: `var Stream = require('stream'); module.exports = { ${members}, Stream: Stream, finished: Stream.finished, pipeline: Stream.pipeline };`,
+        loader: 'js',
+      };
     });
   },
 };
@@ -222,7 +268,7 @@ await build({
   entryPoints: Object.fromEntries(VENDORED.map((name) => [`vendor-${name}`, name])),
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
-  plugins: [unreachable, noSignalExit, quietDockerModem],
+  plugins: [unreachable, noSignalExit, quietDockerModem, lazyHttps, nodeStreams],
 });
 
 // The entry, last: it names each bundle's build by a hash of its content,
