@@ -1,4 +1,8 @@
-/** One thing wrong (or worth knowing) about a file, placed where it was written. */
+/**
+ * One thing wrong (or worth knowing) about a file, placed where it was
+ * written: a file's line and column, or a command-line argument (`--set
+ * cpu=0`), which has no line: `line` and `column` are then 0.
+ */
 export interface Problem {
   file: string;
   line: number;
@@ -18,4 +22,12 @@ export function formatPath(segments: readonly PathSegment[]): string {
     else out += `[${JSON.stringify(segment)}]`;
   }
   return out;
+}
+
+/** `file:line:column  field: message`, or `--set x=1  field: message`: the way every placed problem is printed. */
+export function placeOf(problem: Problem): string {
+  const where =
+    problem.line === 0 ? problem.file : `${problem.file}:${problem.line}:${problem.column}`;
+  const field = problem.path === '' ? '' : `${problem.path}: `;
+  return `${where}  ${field}${problem.message}`;
 }

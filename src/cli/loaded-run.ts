@@ -1,7 +1,7 @@
 import type { LoadedRun, RunLoad } from '../load/run-request.js';
+import { placeOf } from '../problems.js';
 import type { Output } from './output.js';
 import { presentError } from './present-error.js';
-import { placeOf } from './validation-report.js';
 
 /**
  * Prints what loading a run found: its warnings, then each of its errors.

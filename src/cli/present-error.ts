@@ -1,4 +1,5 @@
 import { exitCodeFor, isKnownError } from '../errors.js';
+import { placeOf } from '../problems.js';
 import type { Output } from './output.js';
 
 /** Prints any error for a person and returns the exit code it stands for. */
@@ -6,9 +7,7 @@ export function presentError(error: unknown, output: Output): number {
   if (isKnownError(error)) {
     output.error(error.message, error.problems.length > 0 ? undefined : error.hint);
     for (const p of error.problems) {
-      output.info(
-        `  ${p.file}:${p.line}:${p.column}  ${p.path === '' ? '' : `${p.path}: `}${p.message}`,
-      );
+      output.info(`  ${placeOf(p)}`);
     }
     if (error.problems.length > 0 && error.hint !== undefined) output.hint(error.hint);
     if (error.cause !== undefined) output.debug(`caused by: ${describeCause(error.cause)}`);

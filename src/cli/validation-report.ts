@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/fields.js';
 import type { ValidationResult } from '../load/validate.js';
 import { count } from '../plural.js';
-import type { Problem } from '../problems.js';
+import { type Problem, placeOf } from '../problems.js';
 import type { ReportFormat } from './command-options.js';
 import type { Output } from './output.js';
 
@@ -67,13 +67,6 @@ function describe(problem: Problem, label: string): string {
   return `${label} ${placeOf(problem)}`;
 }
 
-/** `file:line:column  field: message`, the way every positioned problem is printed. */
-export function placeOf(problem: Problem): string {
-  const where = `${problem.file}:${problem.line}:${problem.column}`;
-  const field = problem.path === '' ? '' : `${problem.path}: `;
-  return `${where}  ${field}${problem.message}`;
-}
-
 function printGithub(results: ValidationResult[], output: Output): void {
   for (const result of results) {
     for (const problem of result.errors) output.result(annotation('error', problem));
@@ -87,6 +80,9 @@ function printGithub(results: ValidationResult[], output: Output): void {
 function annotation(level: 'error' | 'warning', problem: Problem): string {
   const property = (text: string) => escapeData(text).replaceAll(':', '%3A').replaceAll(',', '%2C');
   const title = problem.path === '' ? 'modelrun' : `modelrun: ${problem.path}`;
+  // A command-line argument has no file to annotate: the message names it.
+  if (problem.line === 0)
+    return `::${level} title=${property(title)}::${escapeData(`${problem.file}: ${problem.message}`)}`;
   const props = `file=${property(problem.file)},line=${problem.line},col=${problem.column},title=${property(title)}`;
   return `::${level} ${props}::${escapeData(problem.message)}`;
 }

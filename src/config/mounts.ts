@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { documented } from './fields.js';
 import type { PathContext } from './path-context.js';
 import { resolveConfigPath } from './path-context.js';
+import { markPathField, rebasePath } from './path-fields.js';
 import { checkPathKind, controlCharacterProblem } from './paths.js';
 
 /** A host path made visible inside a container. */
@@ -73,24 +74,34 @@ function mountList(
   pattern: RegExp,
   docs: { description: string; examples: unknown[] },
 ) {
-  const entry = z
-    .string({ error: (issue) => diagnose(issue.input, syntax) })
-    .regex(pattern, { error: (issue) => diagnose(issue.input, syntax) })
-    .meta({ patternErrorMessage: `a ${syntax.name} must be written as ${syntax.form}` })
-    .transform((spec, zctx): Mount => {
-      const [written = '', target, mode] = spec.split(':');
-      const source = resolveConfigPath(ctx, written);
-      const problem = checkPathKind(ctx, written, source, 'exists');
-      if (problem !== undefined) {
-        zctx.issues.push({ code: 'custom', message: `host path ${problem}`, input: spec });
-      }
-      const unusable = target === undefined ? undefined : controlCharacterProblem(target);
-      if (unusable !== undefined) {
-        zctx.issues.push({ code: 'custom', message: `container path: ${unusable}`, input: spec });
-      }
-      return { source, target: target ?? source, ...(mode === undefined ? {} : { mode }) };
-    });
+  const entry = markPathField(
+    z
+      .string({ error: (issue) => diagnose(issue.input, syntax) })
+      .regex(pattern, { error: (issue) => diagnose(issue.input, syntax) })
+      .meta({ patternErrorMessage: `a ${syntax.name} must be written as ${syntax.form}` })
+      .transform((spec, zctx): Mount => {
+        const [written = '', target, mode] = spec.split(':');
+        const source = resolveConfigPath(ctx, written);
+        const problem = checkPathKind(ctx, written, source, 'exists');
+        if (problem !== undefined) {
+          zctx.issues.push({ code: 'custom', message: `host path ${problem}`, input: spec });
+        }
+        const unusable = target === undefined ? undefined : controlCharacterProblem(target);
+        if (unusable !== undefined) {
+          zctx.issues.push({ code: 'custom', message: `container path: ${unusable}`, input: spec });
+        }
+        return { source, target: target ?? source, ...(mode === undefined ? {} : { mode }) };
+      }),
+    rebaseMountSource,
+  );
   return documented(z.array(entry), docs).optional();
+}
+
+/** Only the host path of `host[:container[:mode]]` is a path of the config's folder. */
+export function rebaseMountSource(spec: string, dir: string): string {
+  const colon = spec.indexOf(':');
+  const host = colon === -1 ? spec : spec.slice(0, colon);
+  return rebasePath(host, dir) + spec.slice(host.length);
 }
 
 export function volumeList(ctx: PathContext) {

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { documented, type FieldDocs } from './fields.js';
 import { type PathContext, type PathKind, resolveConfigPath } from './path-context.js';
+import { markPathField } from './path-fields.js';
 
 /** What a path is, in words for a message: "X is a named pipe (FIFO)". */
 export const KIND_NAMES: Record<PathKind, string> = {
@@ -65,25 +66,29 @@ export function existingPath(
   want: 'file' | 'directory' | 'exists',
   docs: FieldDocs,
 ) {
-  return documented(z.string().min(1, { error: 'a path cannot be empty' }), docs).transform(
-    (written, zctx) => {
-      const absolute = resolveConfigPath(ctx, written);
-      const problem = checkPathKind(ctx, written, absolute, want);
-      if (problem !== undefined)
-        zctx.issues.push({ code: 'custom', message: problem, input: written });
-      return absolute;
-    },
+  return markPathField(
+    documented(z.string().min(1, { error: 'a path cannot be empty' }), docs).transform(
+      (written, zctx) => {
+        const absolute = resolveConfigPath(ctx, written);
+        const problem = checkPathKind(ctx, written, absolute, want);
+        if (problem !== undefined)
+          zctx.issues.push({ code: 'custom', message: problem, input: written });
+        return absolute;
+      },
+    ),
   );
 }
 
 /** A path resolved against the config file's folder, which need not exist yet. */
 export function anyPath(ctx: PathContext, docs: FieldDocs) {
-  return documented(z.string().min(1, { error: 'a path cannot be empty' }), docs).transform(
-    (written, zctx) => {
-      const unusable = controlCharacterProblem(written);
-      if (unusable !== undefined)
-        zctx.issues.push({ code: 'custom', message: unusable, input: written });
-      return resolveConfigPath(ctx, written);
-    },
+  return markPathField(
+    documented(z.string().min(1, { error: 'a path cannot be empty' }), docs).transform(
+      (written, zctx) => {
+        const unusable = controlCharacterProblem(written);
+        if (unusable !== undefined)
+          zctx.issues.push({ code: 'custom', message: unusable, input: written });
+        return resolveConfigPath(ctx, written);
+      },
+    ),
   );
 }

@@ -5,6 +5,7 @@ import type { PathContext } from '../config/path-context.js';
 import { namedType, unionByType } from '../config/union.js';
 import type { PathSegment } from '../problems.js';
 import { isSecretName } from '../secrets.js';
+import { type Layering, overridesOf, siteLayers } from './layering.js';
 import type { ParseResult } from './parse-yaml.js';
 import type { SourceResult } from './read-source.js';
 import { schemaPerFolderAndKind } from './schema-cache.js';
@@ -38,13 +39,15 @@ export interface BackendFileOptions {
   display?: string;
   /** The file's text already read (standard input). */
   source?: SourceResult;
+  /** The overrides from the command line, and the site config's defaults. */
+  layering?: Layering;
 }
 
 export function validateBackendFile(
   file: string,
   options: BackendFileOptions,
 ): ValidationResult<BackendConfig> {
-  return validateFile(file, schemaFor(file), validateOptions(options));
+  return validateFile(file, schemaFor(file), validateOptions(file, options));
 }
 
 /** Validates a parsed config read from `file` (relative paths resolve against its folder). */
@@ -53,7 +56,12 @@ export function validateBackendParsed(
   parsed: ParseResult,
   options: BackendFileOptions,
 ): ValidationResult<BackendConfig> {
-  return validateParsed(options.display ?? file, parsed, schemaFor(file), validateOptions(options));
+  return validateParsed(
+    options.display ?? file,
+    parsed,
+    schemaFor(file),
+    validateOptions(file, options),
+  );
 }
 
 /** Validates config text as if it were the file `file`; relative paths resolve against its folder. */
@@ -62,12 +70,18 @@ export function validateBackendText(
   text: string,
   options: BackendFileOptions,
 ): ValidationResult<BackendConfig> {
-  return validateText(options.display ?? file, text, schemaFor(file), validateOptions(options));
+  return validateText(
+    options.display ?? file,
+    text,
+    schemaFor(file),
+    validateOptions(file, options),
+  );
 }
 
-function validateOptions(options: BackendFileOptions): ValidateOptions {
+function validateOptions(file: string, options: BackendFileOptions): ValidateOptions {
   return {
     env: options.env,
+    ...backendLayering(file, options.layering),
     ...(options.display === undefined ? {} : { display: options.display }),
     ...(options.source === undefined ? {} : { source: options.source }),
     ...(options.backendType === undefined
@@ -80,6 +94,24 @@ function validateOptions(options: BackendFileOptions): ValidateOptions {
         ...(backend?.warnings(config) ?? []),
       ];
     },
+  };
+}
+
+/**
+ * The options that layer a backend config (at `at` in its file: a
+ * pipeline's `backend:` section): the site's defaults for its type under
+ * it, its bases, and the backend overrides from the command line over it.
+ */
+export function backendLayering(
+  file: string,
+  { overrides = [], site }: Layering = {},
+  at: PathSegment[] = [],
+) {
+  return {
+    path: file,
+    extendable: true,
+    overrides: overridesOf(overrides, 'backend', at),
+    below: (data: Record<string, unknown>) => siteLayers(site, data, at),
   };
 }
 

@@ -2,6 +2,8 @@ import { namedType } from '../config/union.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { postprocessorSchema, postprocessorTypes } from '../postprocess/registry.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
+import type { PathSegment } from '../problems.js';
+import { freeFormKey, type Layering, overridesOf } from './layering.js';
 import { modelSchemaKind, modelSchemaOfKind } from './model-schema.js';
 import type { ParseResult } from './parse-yaml.js';
 import type { SourceResult } from './read-source.js';
@@ -21,12 +23,25 @@ export function validateModelFile(
   env: NodeJS.ProcessEnv,
   display?: string,
   source?: SourceResult,
+  layering: Layering = {},
 ): ValidationResult<ModelConfig> {
   return validateFile(file, modelSchemaFor(file), {
     env,
     ...(display === undefined ? {} : { display }),
     ...(source === undefined ? {} : { source }),
+    ...modelLayering(file, layering),
   });
+}
+
+/** The options that layer a model: its bases, and the overrides of the model from the command line. */
+export function modelLayering(file: string, { overrides = [] }: Layering, at: PathSegment[] = []) {
+  return {
+    path: file,
+    extendable: true,
+    overrides: overridesOf(overrides, 'model', at),
+    freeFormKey: (data: Record<string, unknown>, path: PathSegment[]) =>
+      freeFormKey(data, path, [...at, 'config']),
+  };
 }
 
 export function validatePostprocessorFile(
@@ -48,8 +63,12 @@ export function validateModelParsed(
   shown: string,
   parsed: ParseResult,
   env: NodeJS.ProcessEnv,
+  layering: Layering = {},
 ) {
-  return validateParsed(shown, parsed, modelSchemaFor(file), { env });
+  return validateParsed(shown, parsed, modelSchemaFor(file), {
+    env,
+    ...modelLayering(file, layering),
+  });
 }
 
 export function validatePostprocessorParsed(

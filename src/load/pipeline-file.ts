@@ -4,7 +4,9 @@ import type { PathContext } from '../config/path-context.js';
 import { existingPath } from '../config/paths.js';
 import { postprocessorListSchema } from '../postprocess/registry.js';
 import { isRecord } from '../records.js';
-import { backendConfigSchema } from './backend-config.js';
+import { backendConfigSchema, backendLayering } from './backend-config.js';
+import type { Layering } from './layering.js';
+import { modelLayering } from './model-file.js';
 import { modelConfigSchema } from './model-schema.js';
 import type { ParseResult } from './parse-yaml.js';
 import type { SourceResult } from './read-source.js';
@@ -57,12 +59,45 @@ export function validatePipelineFile(
   env: NodeJS.ProcessEnv,
   display?: string,
   source?: SourceResult,
+  layering: PipelineLayering = {},
 ): ValidationResult<PipelineConfig> {
   return validateFile(file, schemaFor(file), {
     env,
     ...(display === undefined ? {} : { display }),
     ...(source === undefined ? {} : { source }),
+    ...pipelineLayering(file, layering),
   });
+}
+
+/**
+ * What layers a pipeline: its bases; under its inline `backend:` section
+ * the site's defaults; and the command line's overrides, of the model into
+ * an inline `model:` and of the backend into an inline `backend:` (unless
+ * --backend-config replaces it). Overrides of a section given as a path go
+ * to that file, as it is loaded.
+ */
+export interface PipelineLayering extends Layering {
+  /** The backend comes from --backend-config: the `backend:` section is not used. */
+  backendReplaced?: boolean;
+}
+
+function pipelineLayering(file: string, layering: PipelineLayering) {
+  const { site, backendReplaced = false } = layering;
+  const model = modelLayering(file, layering, ['model']);
+  const backend = backendLayering(file, layering, ['backend']);
+  return {
+    path: file,
+    extendable: true,
+    // Which sections are inline is known once the file is read: an override
+    // of a section that is not a mapping is for the file it names.
+    overrides: (data: Record<string, unknown>) => [
+      ...(isRecord(data.model) ? model.overrides : []),
+      ...(isRecord(data.backend) && !backendReplaced ? backend.overrides : []),
+    ],
+    below: (data: Record<string, unknown>) =>
+      backendReplaced || site === undefined ? [] : backend.below(data),
+    freeFormKey: model.freeFormKey,
+  };
 }
 
 /** Validates a parsed pipeline read from `file` (relative paths resolve against its folder), shown as `shown`. */

@@ -3,10 +3,17 @@ import { localBackend } from '../backends/local/index.js';
 import { diskPathContext } from '../config/path-context.js';
 import type { ModelConfig } from '../model/model-config.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
-import { type BackendConfig, validateBackendFile } from './backend-config.js';
+import { formatPath } from '../problems.js';
+import {
+  type BackendConfig,
+  validateBackendFile,
+  validateBackendParsed,
+} from './backend-config.js';
 import { fileInput, STDIN_ARG, sourceOf } from './file-input.js';
+import type { Layering } from './layering.js';
 import { validateModelFile, validatePostprocessorFile } from './model-file.js';
 import type { Placer } from './mpi-rule.js';
+import { parseYaml } from './parse-yaml.js';
 import type { SourceResult } from './read-source.js';
 import { requireValid } from './require-valid.js';
 import type { ValidationResult } from './validate.js';
@@ -16,8 +23,8 @@ import type { ValidationResult } from './validate.js';
  * both the CLI's run commands and the library's runModel read.
  */
 
-/** Where file arguments are read from, and the environment they interpolate. */
-export type FileContext = {
+/** Where file arguments are read from, the environment they interpolate, and what is layered over and under them. */
+export type FileContext = Layering & {
   env: NodeJS.ProcessEnv;
   cwd: string;
   /** Standard input, read for the argument `-` (readStdinArgument). */
@@ -30,10 +37,15 @@ export interface Placed<T> {
   place: Placer;
 }
 
-export function loadBackend(file: string, { env, cwd, stdin }: FileContext): Placed<BackendConfig> {
-  const input = fileInput(file, cwd, stdin);
+export function loadBackend(file: string, ctx: FileContext): Placed<BackendConfig> {
+  const input = fileInput(file, ctx.cwd, ctx.stdin);
   return requirePlaced(
-    validateBackendFile(input.path, { env, display: input.display, ...sourceOf(input) }),
+    validateBackendFile(input.path, {
+      env: ctx.env,
+      display: input.display,
+      ...sourceOf(input),
+      layering: ctx,
+    }),
     'backend config',
   );
 }
@@ -44,11 +56,40 @@ export function requirePlaced<T>(result: ValidationResult<T>, what: string): Pla
   return { value, place: result.place as Placer };
 }
 
-/** Without a backend config, the model runs on the local backend with its defaults. */
-export function defaultBackend(modelFile: string): BackendConfig {
-  return localBackend.configSchema(diskPathContext(dirname(resolve(modelFile)))).parse({
-    type: 'local',
-  });
+/** The name messages give the backend a run has without a backend config. */
+export const DEFAULT_BACKEND_NAME = 'the default backend (local)';
+
+/**
+ * Without a backend config, the model runs on the local backend with its
+ * defaults: the site's for local, under the command line's backend overrides.
+ */
+export function defaultBackend(modelFile: string, ctx: Layering = {}): Placed<BackendConfig> {
+  const layered =
+    ctx.site?.layerFor('local') !== undefined ||
+    (ctx.overrides ?? []).some((override) => override.target === 'backend');
+  if (!layered) {
+    const value = localBackend
+      .configSchema(diskPathContext(dirname(resolve(modelFile))))
+      .parse({ type: 'local' });
+    return {
+      value,
+      place: (path, message) => ({
+        file: DEFAULT_BACKEND_NAME,
+        line: 0,
+        column: 0,
+        path: formatPath(path),
+        message,
+      }),
+    };
+  }
+  return requirePlaced(
+    validateBackendParsed(resolve(modelFile), parseYaml('type: local\n'), {
+      env: {},
+      display: DEFAULT_BACKEND_NAME,
+      layering: ctx,
+    }),
+    'backend config',
+  );
 }
 
 export function loadPostprocessors(
@@ -64,10 +105,10 @@ export function loadPostprocessors(
   });
 }
 
-export function requireModel(file: string, { env, cwd, stdin }: FileContext): ModelConfig {
-  const input = fileInput(file, cwd, stdin);
+export function requireModel(file: string, ctx: FileContext): ModelConfig {
+  const input = fileInput(file, ctx.cwd, ctx.stdin);
   return requireValid(
-    validateModelFile(input.path, env, input.display, input.source),
+    validateModelFile(input.path, ctx.env, input.display, input.source, ctx),
     'model file',
   );
 }

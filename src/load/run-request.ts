@@ -5,6 +5,7 @@ import type { PostprocessorConfig } from '../postprocess/types.js';
 import type { Problem } from '../problems.js';
 import type { BackendConfig } from './backend-config.js';
 import { fileInput } from './file-input.js';
+import type { Layering } from './layering.js';
 import { runMpiWarning } from './mpi-rule.js';
 import { validatePipelineFile } from './pipeline-file.js';
 import {
@@ -47,6 +48,8 @@ export interface RunParts {
   otherPostprocessors?: () => PostprocessorConfig[] | undefined;
   /** The file the default local backend resolves relative paths against. */
   defaultBackendFile: string;
+  /** What is layered over and under the default backend. */
+  layering?: Layering;
   /** How the MPI warning names the model. */
   modelName: string;
   sources: string[];
@@ -65,9 +68,11 @@ export function collectRunRequest(parts: RunParts): RunLoad {
     }
   };
   const model = attempt(parts.model);
-  const backend = parts.backend === undefined ? undefined : attempt(parts.backend);
+  const backend = attempt(
+    parts.backend ?? (() => defaultBackend(parts.defaultBackendFile, parts.layering)),
+  );
   const warnings: Problem[] = [];
-  if (model !== undefined && backend !== undefined) {
+  if (model !== undefined && backend !== undefined && parts.backend !== undefined) {
     const warning = runMpiWarning(model, parts.modelName, backend.value, backend.place);
     if (warning !== undefined) warnings.push(warning);
   }
@@ -75,12 +80,17 @@ export function collectRunRequest(parts: RunParts): RunLoad {
     parts.postprocessors === undefined
       ? (parts.otherPostprocessors?.() ?? model?.postprocess)
       : attempt(parts.postprocessors);
-  if (errors.length > 0 || model === undefined || postprocessors === undefined)
+  if (
+    errors.length > 0 ||
+    model === undefined ||
+    backend === undefined ||
+    postprocessors === undefined
+  )
     return { errors, warnings };
   return {
     run: {
       model,
-      backend: backend?.value ?? defaultBackend(parts.defaultBackendFile),
+      backend: backend.value,
       postprocessors,
       sources: parts.sources,
     },
@@ -111,6 +121,7 @@ export function loadRunRequest(files: RunFiles, ctx: FileContext): RunLoad {
       model: () => requireModel(files.modelFile, ctx),
       ...flagged,
       defaultBackendFile: resolve(ctx.cwd, files.modelFile),
+      layering: ctx,
       modelName: files.modelFile,
       sources: configFiles(ctx, files.modelFile, files.backendConfig, files.postprocessorConfigs),
     });
@@ -125,7 +136,7 @@ function loadPipeline(
 ): RunLoad {
   let read: ReturnType<typeof readPipeline>;
   try {
-    read = readPipeline(pipelineFile, ctx);
+    read = readPipeline(pipelineFile, ctx, files.backendConfig !== undefined);
   } catch (error) {
     if (!isKnownError(error)) throw error;
     // Without its pipeline there is no model, but the files the flags name are still checked.
@@ -156,6 +167,7 @@ function loadPipeline(
     otherPostprocessors: () => pipeline.postprocess,
     ...flagged,
     defaultBackendFile: resolve(ctx.cwd, pipelineFile),
+    layering: ctx,
     modelName: typeof model === 'string' ? model : `the model: section of ${pipelineFile}`,
     sources: configFiles(
       ctx,
@@ -168,10 +180,13 @@ function loadPipeline(
   });
 }
 
-function readPipeline(pipelineFile: string, ctx: FileContext) {
+function readPipeline(pipelineFile: string, ctx: FileContext, backendReplaced: boolean) {
   const input = fileInput(pipelineFile, ctx.cwd, ctx.stdin);
   return requirePlaced(
-    validatePipelineFile(input.path, ctx.env, input.display, input.source),
+    validatePipelineFile(input.path, ctx.env, input.display, input.source, {
+      ...ctx,
+      backendReplaced,
+    }),
     'pipeline file',
   );
 }

@@ -1,16 +1,20 @@
 import type * as z from 'zod';
 import type { ConfigWarning } from '../backends/contract.js';
+import { rebaseFields } from '../config/path-fields.js';
 import { count } from '../plural.js';
 import { formatPath, type PathSegment, type Problem } from '../problems.js';
 import { isRecord } from '../records.js';
 import { convertInterpolated } from './convert-interpolated.js';
-import { interpolateDocument } from './interpolate.js';
-import { type ParseResult, type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
-import { locate } from './positions.js';
+import { extendedLayers, fileLayer, type Layer, placeInLayer } from './layers.js';
+import { type Merged, mergeLayers } from './merge.js';
+import type { Override } from './override-arg.js';
+import { type ParseResult, parseYaml } from './parse-yaml.js';
 import { readSource, type SourceResult } from './read-source.js';
 import { friendlyMessages } from './zod-messages.js';
 
 export type ValidationStatus = 'valid' | 'invalid' | 'missing';
+
+type OverrideList = readonly Pick<Override, 'arg' | 'path' | 'value'>[];
 
 /** The outcome of checking one file. Validation reports; it never throws for a bad file. */
 export interface ValidationResult<T = unknown> {
@@ -27,6 +31,10 @@ export interface ValidationResult<T = unknown> {
    * file could not be parsed.
    */
   place?: (path: PathSegment[], message: string) => Problem;
+  /** The layers the value was merged from, in order: bases, the file, overrides; undefined when it could not be parsed. */
+  layers?: string[];
+  /** Where the value at a path was written (the message is empty): for `--explain`. */
+  origin?: (path: PathSegment[]) => Problem;
 }
 
 export interface ValidateOptions {
@@ -41,6 +49,19 @@ export interface ValidateOptions {
     value: Record<string, unknown>,
     info: { interpolated: (path: PathSegment[]) => boolean },
   ) => ConfigWarning[];
+  /** The file's path, where `extends:` entries start from; default: the file as given. */
+  path?: string;
+  /** Whether the file may name bases with `extends:` (model, backend and pipeline files). */
+  extendable?: boolean;
+  /** Layers under the file and its bases, given their merged data: the site config's defaults for its type. */
+  below?: (data: Record<string, unknown>) => Layer[];
+  /** Values from the command line, set over every layer, each a layer of its own. */
+  overrides?: OverrideList | ((data: Record<string, unknown>) => OverrideList);
+  /**
+   * For an override of a free-form mapping (a model's `config:`), a warning
+   * when it sets a key that is not there, since a typo would do nothing.
+   */
+  freeFormKey?: (data: Record<string, unknown>, path: PathSegment[]) => string | undefined;
 }
 
 /**
@@ -60,7 +81,6 @@ interface RawProblem {
   path: PathSegment[];
   message: string;
   at?: 'key' | 'value';
-  offset?: number;
   /** Zod's own bound for whole numbers, which only repeats a field's tighter bound when it has one. */
   safeIntegerBound?: boolean;
 }
@@ -123,42 +143,43 @@ export function validateParsed<T>(
   choice: SchemaChoice<T>,
   options: ValidateOptions,
 ): ValidationResult<T> {
-  if (!parsed.ok) {
-    const errors = parsed.failures.map((f) => ({
-      file,
-      line: f.line,
-      column: f.column,
-      path: '',
-      message: f.message,
-    }));
-    return { file, status: 'invalid', value: undefined, data: undefined, errors, warnings: [] };
-  }
-  const doc = parsed.parsed;
+  const invalid = (errors: Problem[]): ValidationResult<T> => ({
+    file,
+    status: 'invalid',
+    value: undefined,
+    data: undefined,
+    errors: sortByPosition(errors),
+    warnings: [],
+  });
+  if (!parsed.ok) return invalid(parsed.failures.map((f) => ({ ...f, file, path: '' })));
+  const read = fileLayer(file, options.path ?? file, parsed.parsed, options.env);
+  if (read.layer === undefined) return invalid(read.problems);
+  const top = read.layer;
+  const placed: Problem[] = [...read.problems];
+  const layered = layersOf(top, options, placed);
+  const { layers, merged } = layered;
+  const data = merged.data;
+  const own = <V>(entries: (layer: Layer) => Iterable<[string, V]>) =>
+    ownedByLayer(layers, merged, entries);
+  const interpolated = new Map(own((layer) => layer.interpolated));
+  const failed = new Set(
+    own((layer) => [...(layer.failed ?? [])].map((key) => [key, true] as [string, boolean])).keys(),
+  );
+
+  // A problem goes to the layer that wrote the value: the file, a base, the site config or a --set.
   const place = (raw: RawProblem): Problem => {
-    const position =
-      raw.offset === undefined ? locate(doc, raw.path, raw.at) : lineCol(doc, raw.offset);
-    return { file, ...position, path: formatPath(raw.path), message: raw.message };
+    const index = merged.layerOf(raw.path);
+    const layer = (index === undefined ? undefined : layers[index]) ?? top;
+    const inLayer = raw.path.slice(layer.at?.length ?? 0);
+    const problem = placeInLayer(layer, inLayer, raw.message, raw.at);
+    return {
+      ...problem,
+      path: formatPath(raw.path),
+      message: problem.message + alsoWrittenIn(raw, layers, merged, layer),
+    };
   };
 
-  const { problems, interpolated } = interpolateDocument(doc, options.env);
-  const raw: RawProblem[] = problems.map((p) => ({
-    path: p.path,
-    message: p.message,
-    offset: p.offset,
-  }));
-  const plain = toPlainData(doc);
-  if (!plain.ok) {
-    raw.push({ path: [], message: plain.message });
-    return {
-      file,
-      status: 'invalid',
-      value: undefined,
-      data: undefined,
-      errors: raw.map(place),
-      warnings: [],
-    };
-  }
-  const data = plain.data;
+  const raw: RawProblem[] = [];
   const expected = options.expected;
   if (expected !== undefined) {
     if (data[expected.key] === undefined) data[expected.key] = expected.value;
@@ -171,6 +192,7 @@ export function validateParsed<T>(
   }
 
   const schema = typeof choice === 'function' ? choice(data) : choice;
+  if (layered.rebased) rebaseLayerPaths(schema, layers, merged, top.dir);
   let result = schema.safeParse(data, { error: friendlyMessages });
   // Values from the environment are text; where the schema wanted a number
   // or a boolean, read them as one and check again. A conversion can let a
@@ -181,25 +203,26 @@ export function validateParsed<T>(
   }
   if (!result.success) {
     // A value whose interpolation failed is already reported; its schema error would only repeat it.
-    const failed = new Set(problems.map((p) => JSON.stringify(p.path)));
     raw.push(
       ...capUnknownKeys(dropRepeatedBounds(result.error.issues.flatMap(issueProblems)))
         .filter((p) => !failed.has(JSON.stringify(p.path)))
         .map((p) => fromEnvironment(p, interpolated)),
     );
   }
-  const errors = raw.map(place);
+  const errors = [...placed, ...raw.map(place)];
   const isInterpolated = (path: PathSegment[]) => interpolated.has(JSON.stringify(path));
   // A file with errors still shows its warnings (a secret written into it
   // is worth knowing about while fixing the rest), checked on its values as
   // written, since there is no validated value.
   const checked = result.success && isRecord(result.data) ? result.data : data;
-  const warnings =
-    options.warnings === undefined
+  const warnings = [
+    ...layered.warnings,
+    ...(options.warnings === undefined
       ? []
       : options
           .warnings(checked, { interpolated: isInterpolated })
-          .map((w) => place({ path: w.path, message: w.message }));
+          .map((w) => place({ path: w.path, message: w.message }))),
+  ];
   return {
     file,
     status: errors.length === 0 ? 'valid' : 'invalid',
@@ -208,12 +231,119 @@ export function validateParsed<T>(
     errors: sortByPosition(errors),
     warnings,
     place: (path, message) => place({ path, message }),
+    layers: layers.map((layer) => layer.name),
+    origin: (path) => {
+      const index = merged.layerOf(path);
+      const layer = (index === undefined ? undefined : layers[index]) ?? top;
+      return placeInLayer(layer, path.slice(layer.at?.length ?? 0), '');
+    },
   };
 }
 
-function lineCol(doc: PositionedDocument, offset: number) {
-  const { line, col } = doc.lineCounter.linePos(offset);
-  return { line, column: col };
+/**
+ * The file's layers, merged: its site defaults, the bases it extends, the
+ * file, and the overrides from the command line, with the problems and
+ * warnings found on the way.
+ */
+function layersOf(
+  top: Layer,
+  options: ValidateOptions,
+  placed: Problem[],
+): { layers: Layer[]; merged: Merged; warnings: Problem[]; rebased: boolean } {
+  let layers =
+    options.extendable === true
+      ? extendedLayers(top, options.path ?? top.name, options.env, placed)
+      : [top];
+  if (options.below !== undefined) layers = [...options.below(mergeLayers(layers).data), ...layers];
+  const merged = mergeLayers(layers);
+  const warnings: Problem[] = [];
+  const overrides =
+    typeof options.overrides === 'function' ? options.overrides(merged.data) : options.overrides;
+  for (const override of overrides ?? []) {
+    const layer: Layer = { name: override.arg, dir: top.dir, data: {}, interpolated: new Map() };
+    layers.push(layer);
+    const before = merged.data;
+    const unknown = options.freeFormKey?.(before, override.path);
+    if (unknown !== undefined) warnings.push(placeInLayer(layer, override.path, unknown));
+    const why = merged.set(override.path, override.value, layers.length - 1);
+    if (why !== undefined) placed.push(placeInLayer(layer, override.path, why));
+  }
+  return { layers, merged, warnings, rebased: layers.some((layer) => layer.dir !== top.dir) };
+}
+
+/** The entries of each layer's map that the layer still owns in the merged value, keyed by merged path. */
+function ownedByLayer<V>(
+  layers: readonly Layer[],
+  merged: Merged,
+  entries: (layer: Layer) => Iterable<[string, V]>,
+): Map<string, V> {
+  const out = new Map<string, V>();
+  for (const [index, layer] of layers.entries()) {
+    for (const [key, value] of entries(layer)) {
+      const path = [...(layer.at ?? []), ...(JSON.parse(key) as PathSegment[])];
+      if (merged.layerOf(path) === index) out.set(JSON.stringify(path), value);
+    }
+  }
+  return out;
+}
+
+/**
+ * Relative paths written in a layer of another folder (a base, the site
+ * config) resolve against that layer's folder, as they would in a file of
+ * its own: made absolute before the check, which resolves the rest against
+ * the file's folder.
+ */
+function rebaseLayerPaths(
+  schema: z.ZodType,
+  layers: readonly Layer[],
+  merged: Merged,
+  dir: string,
+): void {
+  rebaseFields(schema, merged.data, (path) => {
+    const index = merged.layerOf(path);
+    const layer = index === undefined ? undefined : layers[index];
+    return layer === undefined || layer.dir === dir ? undefined : layer.dir;
+  });
+}
+
+/**
+ * Where the other keys a problem names were written, when another layer
+ * wrote them: "cannot specify both image and dockerfile", with the image
+ * from a base, names the base's line too.
+ */
+function alsoWrittenIn(
+  raw: RawProblem,
+  layers: readonly Layer[],
+  merged: Merged,
+  own: Layer,
+): string {
+  if (layers.length < 2) return '';
+  const parentPath = raw.path.slice(0, -1);
+  const parent = parentPath.reduce<unknown>(
+    (value, key) => (isRecord(value) ? value[String(key)] : undefined),
+    merged.data,
+  );
+  const siblings = isRecord(parent) ? Object.keys(parent) : [];
+  const container = raw.path.length === 0 ? merged.data : undefined;
+  const keys = container === undefined ? siblings : Object.keys(container);
+  const base = container === undefined ? parentPath : [];
+  const notes = keys
+    .filter((key) => key !== raw.path[raw.path.length - 1])
+    .filter((key) => new RegExp(`(^|[^\\w])${escapeRegExp(key)}($|[^\\w])`).test(raw.message))
+    .flatMap((key) => {
+      const index = merged.layerOf([...base, key]);
+      const layer = index === undefined ? undefined : layers[index];
+      if (layer === undefined || layer === own) return [];
+      const at = placeInLayer(layer, [...base, key].slice(layer.at?.length ?? 0), '', 'key');
+      return [
+        `${key} is set ${at.line === 0 ? `by ${at.file}` : `in ${at.file}:${at.line}:${at.column}`}`,
+      ];
+    });
+  return notes.length === 0 ? '' : ` (${notes.join('; ')})`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function issueProblems(issue: z.core.$ZodIssue): RawProblem[] {

@@ -10,6 +10,7 @@ import {
 import { bindList, containerPath } from '../../config/mounts.js';
 import type { PathContext } from '../../config/path-context.js';
 import { resolveConfigPath } from '../../config/path-context.js';
+import { markPathField, rebasePath } from '../../config/path-fields.js';
 import { anyPath, checkPathKind, existingPath } from '../../config/paths.js';
 import { notBoth, oneOf, schemaRules } from '../../config/schema-rules.js';
 import {
@@ -27,8 +28,13 @@ const DOCKER_SCHEME_PATTERN = new RegExp(
   `^(?:(?!docker://)[\\s\\S]*|docker://${IMAGE_REFERENCE_SOURCE})$`,
 );
 
+/** A remote reference, or one with a scheme that is refused as it is, is not a path. */
+export function rebaseImage(written: string, dir: string): string {
+  return SCHEME_PATTERN.test(written) ? written : rebasePath(written, dir);
+}
+
 function imageField(ctx: PathContext) {
-  return documented(
+  const field = documented(
     z
       .string()
       .min(1, { error: 'image cannot be empty' })
@@ -58,6 +64,7 @@ function imageField(ctx: PathContext) {
       zctx.issues.push({ code: 'custom', input: written, message: `image ${problem}` });
     return absolute;
   });
+  return markPathField(field, rebaseImage);
 }
 
 function flag(description: string, fallback: boolean) {

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { commonFields, typeField } from '../../config/base.js';
 import { documented, strictObject, stringMap } from '../../config/fields.js';
 import type { PathContext } from '../../config/path-context.js';
+import { markPathField } from '../../config/path-fields.js';
 import { checkPathKind, existingPath } from '../../config/paths.js';
 import { notBoth, oneOf, onlyWith, schemaRules } from '../../config/schema-rules.js';
 import { dockerContainerFields, dockerImageReference } from '../containers/docker-fields.js';
@@ -23,12 +24,15 @@ function imageField() {
 function buildFields(ctx: PathContext) {
   return {
     dockerfile: documented(
-      z
-        .string()
-        .min(1, { error: 'dockerfile cannot be empty' })
-        .refine((path) => !isAbsolute(path), {
-          error: 'must be a path relative to build_context, not an absolute path',
-        }),
+      markPathField(
+        z
+          .string()
+          .min(1, { error: 'dockerfile cannot be empty' })
+          .refine((path) => !isAbsolute(path), {
+            error: 'must be a path relative to build_context, not an absolute path',
+          }),
+        rebaseDockerfile,
+      ),
       {
         description:
           "Dockerfile to build the image from, relative to `build_context` (or to this config file's folder when build_context is not set). Give this or `image`, not both.",
@@ -130,3 +134,17 @@ export function dockerConfigSchema(ctx: PathContext) {
 }
 
 export type DockerConfig = z.output<ReturnType<typeof dockerConfigSchema>>;
+
+/**
+ * A Dockerfile is relative to build_context, which moves on its own; without
+ * one, to the config's folder, which is then the context: it moves by
+ * naming that context (what the schema's transform would make of it there).
+ */
+function rebaseDockerfile(
+  written: string,
+  dir: string,
+  siblings: Readonly<Record<string, unknown>>,
+): string | Readonly<Record<string, string>> {
+  if (siblings.build_context !== undefined || written === '' || isAbsolute(written)) return written;
+  return { build_context: dirname(resolve(dir, written)), dockerfile: basename(written) };
+}

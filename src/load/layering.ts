@@ -1,0 +1,67 @@
+import { closestMatch } from '../config/did-you-mean.js';
+import { formatPath, type PathSegment } from '../problems.js';
+import { isRecord } from '../records.js';
+import type { Layer } from './layers.js';
+import type { Override } from './override-arg.js';
+import type { SiteConfig } from './site-config.js';
+
+/**
+ * What is layered over and under the files a command loads: the overrides
+ * from its command line (`--set`), and the site config's defaults.
+ */
+export interface Layering {
+  overrides?: readonly Override[];
+  /** Undefined: none (there is no file, or `--no-site-config`). */
+  site?: SiteConfig;
+}
+
+/** The overrides of one target (the model or the backend), with their paths under `at`. */
+export function overridesOf(
+  overrides: readonly Override[],
+  target: Override['target'],
+  at: readonly PathSegment[] = [],
+): Override[] {
+  return overrides
+    .filter((override) => override.target === target)
+    .map((override) => ({ ...override, path: [...at, ...override.path] }));
+}
+
+/**
+ * The site's defaults for the backend type the data names, as layers under
+ * it; with its root at `at` (a pipeline's `backend:` section).
+ */
+export function siteLayers(
+  site: SiteConfig | undefined,
+  data: Record<string, unknown>,
+  at: readonly PathSegment[] = [],
+): Layer[] {
+  const backend = at.reduce<unknown>(
+    (value, key) => (isRecord(value) ? value[String(key)] : undefined),
+    data,
+  );
+  const type = isRecord(backend) ? backend.type : undefined;
+  const layer = typeof type === 'string' ? site?.layerFor(type) : undefined;
+  return layer === undefined ? [] : [{ ...layer, at: [...at] }];
+}
+
+/**
+ * A warning for an override that adds a key to a free-form mapping at
+ * `mapping` (a model's `config:`): nothing checks those keys, so a typo
+ * would silently do nothing.
+ */
+export function freeFormKey(
+  data: Record<string, unknown>,
+  path: readonly PathSegment[],
+  mapping: readonly PathSegment[],
+): string | undefined {
+  if (path.length <= mapping.length || mapping.some((key, i) => path[i] !== key)) return undefined;
+  const parent = path
+    .slice(0, -1)
+    .reduce<unknown>((value, key) => (isRecord(value) ? value[String(key)] : undefined), data);
+  const key = String(path[path.length - 1]);
+  if (parent !== undefined && (!isRecord(parent) || Object.hasOwn(parent, key))) return undefined;
+  const known = isRecord(parent) ? Object.keys(parent) : [];
+  const match = closestMatch(key, known);
+  const where = formatPath(path.slice(0, -1));
+  return `${where} has no key "${key}" to override, so this adds one${match === undefined ? '' : `; did you mean "${match}"?`} The model sees it only if it reads it`;
+}

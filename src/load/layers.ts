@@ -1,0 +1,200 @@
+import { realpathSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, normalize } from 'node:path';
+import { resolveConfigPath } from '../config/path-context.js';
+import { controlCharacterProblem } from '../config/paths.js';
+import { formatPath, type PathSegment, type Problem } from '../problems.js';
+import { interpolateDocument } from './interpolate.js';
+import { type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
+import { locate } from './positions.js';
+import { readSource } from './read-source.js';
+
+/**
+ * One layer of a config: a file (the one named, a base it extends, the site
+ * config) or a command-line override, with what it says and where it said it.
+ */
+export interface Layer {
+  /** Its name in messages: the file as the user would write it, or the argument (`--set cpu=4`). */
+  name: string;
+  /** The folder its relative paths resolve against. */
+  dir: string;
+  /** The parsed file, to place problems; undefined for a command-line argument. */
+  doc?: PositionedDocument;
+  /** Its data, interpolated, without `extends`. */
+  data: Record<string, unknown>;
+  /** Where its root sits in the merged value: a pipeline's `backend:` section. */
+  at?: PathSegment[];
+  /** Where its data sits in its file: a site config's section for one backend type. */
+  docAt?: PathSegment[];
+  /** The paths (JSON of the path in `data`) whose value came from `${...}`, with the text written. */
+  interpolated: Map<string, string>;
+  /** The paths whose `${...}` could not be filled: reported already, so not checked again. */
+  failed?: Set<string>;
+}
+
+/** A chain of `extends:` longer than this is a mistake, or a loop that escaped the cycle check. */
+export const MAX_EXTENDS_DEPTH = 10;
+
+/** The key a file names its bases with. */
+export const EXTENDS_KEY = 'extends';
+
+/** Where in a layer's file a problem at a data path of that layer was written. */
+export function placeInLayer(
+  layer: Layer,
+  path: readonly PathSegment[],
+  message: string,
+  at: 'key' | 'value' = 'value',
+): Problem {
+  const shown = formatPath(path);
+  if (layer.doc === undefined)
+    return { file: layer.name, line: 0, column: 0, path: shown, message };
+  const position = locate(layer.doc, [...(layer.docAt ?? []), ...path], at);
+  return { file: layer.name, ...position, path: shown, message };
+}
+
+/** A parsed file as a layer: its values interpolated from `env`, and the problems that found. */
+export function fileLayer(
+  name: string,
+  path: string,
+  parsed: PositionedDocument,
+  env: NodeJS.ProcessEnv,
+): { layer?: Layer; problems: Problem[] } {
+  const { problems: found, interpolated } = interpolateDocument(parsed, env);
+  const problems = found.map((p) => {
+    const { line, col } = parsed.lineCounter.linePos(p.offset);
+    return { file: name, line, column: col, path: formatPath(p.path), message: p.message };
+  });
+  const plain = toPlainData(parsed);
+  if (!plain.ok)
+    return {
+      problems: [
+        ...problems,
+        { file: name, ...locate(parsed, []), path: '', message: plain.message },
+      ],
+    };
+  const failed = new Set(found.map((p) => JSON.stringify(p.path)));
+  return {
+    layer: { name, dir: dirname(path), doc: parsed, data: plain.data, interpolated, failed },
+    problems,
+  };
+}
+
+/**
+ * The layers of a file that may extend others: its bases, each after its own
+ * bases and in the order listed, then the file itself. A base is found
+ * relative to the folder of the file that names it. What cannot be followed
+ * (a missing file, a cycle, a chain deeper than MAX_EXTENDS_DEPTH) is a
+ * problem at the `extends:` entry that names it; problems inside a base are
+ * placed in the base.
+ */
+export function extendedLayers(
+  top: Layer,
+  path: string,
+  env: NodeJS.ProcessEnv,
+  problems: Problem[],
+): Layer[] {
+  return expand(top, [realOrSelf(path)], env, problems);
+}
+
+function expand(
+  layer: Layer,
+  chain: string[],
+  env: NodeJS.ProcessEnv,
+  problems: Problem[],
+): Layer[] {
+  const written = layer.data[EXTENDS_KEY];
+  if (!Object.hasOwn(layer.data, EXTENDS_KEY)) return [layer];
+  const { [EXTENDS_KEY]: _, ...rest } = layer.data;
+  layer.data = rest;
+  const entries = Array.isArray(written)
+    ? written.map((entry, i) => ({ entry, at: [EXTENDS_KEY, i] }))
+    : [{ entry: written, at: [EXTENDS_KEY] }];
+  const problem = (at: PathSegment[], message: string) =>
+    problems.push(placeInLayer(layer, at, message));
+  if (entries.length === 0 || written === null)
+    problem(
+      [EXTENDS_KEY],
+      'extends names no file: give the path of a base file, or a list of them, or remove the key',
+    );
+  const layers: Layer[] = [];
+  for (const { entry, at } of entries) {
+    if (written === null) break;
+    if (typeof entry !== 'string' || entry === '') {
+      problem(
+        at,
+        `extends takes the path of a base file (relative to this file's folder), or a list of them; got ${entry === '' ? 'an empty string' : JSON.stringify(entry)}`,
+      );
+      continue;
+    }
+    // A failed ${...} in the path is reported already; reading the text left would only add noise.
+    if (layer.failed?.has(JSON.stringify(at))) continue;
+    const unusable = controlCharacterProblem(entry);
+    if (unusable !== undefined) {
+      problem(at, `extends: ${unusable}`);
+      continue;
+    }
+    const file = resolveConfigPath(
+      { baseDir: layer.dir, home: homedir(), kindOf: () => 'missing' },
+      entry,
+    );
+    if (chain.length > MAX_EXTENDS_DEPTH) {
+      problem(
+        at,
+        `extends goes more than ${MAX_EXTENDS_DEPTH} files deep; flatten the chain of bases`,
+      );
+      continue;
+    }
+    const source = readSource(file);
+    if (!source.ok) {
+      problem(
+        at,
+        source.reason === 'missing'
+          ? `the base file ${entry} does not exist (looked for ${file}); give a path relative to this file's folder`
+          : `the base file ${entry}: ${source.message}`,
+      );
+      continue;
+    }
+    const real = realOrSelf(file);
+    const loop = chain.indexOf(real);
+    if (loop !== -1) {
+      const names = [...chain.slice(loop), real].map((step) => shortName(step, layer.dir));
+      problem(at, `extends makes a cycle: ${names.join(' → ')}; a file cannot be its own base`);
+      continue;
+    }
+    const name =
+      isAbsolute(entry) || entry.startsWith('~')
+        ? file
+        : normalize(join(dirname(layer.name), entry));
+    const parsed = parseYaml(source.text);
+    if (!parsed.ok) {
+      problems.push(
+        ...parsed.failures.map((f) => ({
+          file: name,
+          line: f.line,
+          column: f.column,
+          path: '',
+          message: f.message,
+        })),
+      );
+      continue;
+    }
+    const read = fileLayer(name, file, parsed.parsed, env);
+    problems.push(...read.problems);
+    if (read.layer !== undefined)
+      layers.push(...expand(read.layer, [...chain, real], env, problems));
+  }
+  layers.push(layer);
+  return layers;
+}
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+function shortName(path: string, dir: string): string {
+  return path.startsWith(`${dir}/`) ? path.slice(dir.length + 1) : path;
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../errors.js';
+import { type OverrideFlag, parseOverride } from './override-arg.js';
+
+describe('parseOverride', () => {
+  const cases: [OverrideFlag, string, { target: string; path: unknown[]; value: unknown }][] = [
+    ['--set', 'config.depth_m=10', { target: 'model', path: ['config', 'depth_m'], value: 10 }],
+    ['--set', 'run_id=wave-deep', { target: 'model', path: ['run_id'], value: 'wave-deep' }],
+    ['--set', 'run_id="10"', { target: 'model', path: ['run_id'], value: '10' }],
+    ['--set', 'backend.cpu=4', { target: 'backend', path: ['cpu'], value: 4 }],
+    [
+      '--set',
+      'backend.env_vars.OMP_NUM_THREADS=8',
+      { target: 'backend', path: ['env_vars', 'OMP_NUM_THREADS'], value: 8 },
+    ],
+    [
+      '--set',
+      'postprocess.0.format=zip',
+      { target: 'model', path: ['postprocess', 0, 'format'], value: 'zip' },
+    ],
+    ['--set', 'config.list=[1, 2]', { target: 'model', path: ['config', 'list'], value: [1, 2] }],
+    ['--set', 'config.map={a: 1}', { target: 'model', path: ['config', 'map'], value: { a: 1 } }],
+    ['--set', 'backend.timeout=null', { target: 'backend', path: ['timeout'], value: null }],
+    ['--set', 'config.flag=true', { target: 'model', path: ['config', 'flag'], value: true }],
+    ['--set', 'config.empty=', { target: 'model', path: ['config', 'empty'], value: '' }],
+    ['--set', 'config."a.b"=1', { target: 'model', path: ['config', 'a.b'], value: 1 }],
+    ['--set', "config.'x=y'=2", { target: 'model', path: ['config', 'x=y'], value: 2 }],
+    ['--set', 'config."0"=zero', { target: 'model', path: ['config', '0'], value: 'zero' }],
+    ['--set', 'config.eq=a=b', { target: 'model', path: ['config', 'eq'], value: 'a=b' }],
+    ['--set-string', 'run_id=10', { target: 'model', path: ['run_id'], value: '10' }],
+    ['--set-string', 'config.x=null', { target: 'model', path: ['config', 'x'], value: 'null' }],
+  ];
+  for (const [flag, text, want] of cases) {
+    it(`reads ${flag} ${text}`, () => {
+      const override = parseOverride(flag, text);
+      expect({ target: override.target, path: override.path, value: override.value }).toEqual(want);
+      expect(override.arg).toBe(`${flag} ${text}`);
+    });
+  }
+
+  const refused: [string, RegExp][] = [
+    ['depth', /no "=" after the path/],
+    ['=10', /the path is empty/],
+    ['config..x=1', /an empty key after "config"/],
+    ['config.=1', /an empty key after "config"/],
+    ['config."a.b=1', /not closed/],
+    ['config.x=[1, 2', /not valid YAML/],
+    ['config.x={a: 1', /not valid YAML/],
+    ['backend.=1', /an empty key after "backend"/],
+    ['backend=x', /names a field, such as backend.memory/],
+  ];
+  for (const [text, message] of refused) {
+    it(`refuses --set ${text} as a usage error that names it`, () => {
+      let thrown: unknown;
+      try {
+        parseOverride('--set', text);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(UsageError);
+      expect((thrown as UsageError).message).toMatch(message);
+      expect((thrown as UsageError).message.startsWith(`--set ${text}: `)).toBe(true);
+      expect((thrown as UsageError).hint).toMatch(/PATH=VALUE|quote/);
+    });
+  }
+
+  it('refuses an alias bomb in a value', () => {
+    const bomb = `{a: &a [x, x, x, x, x, x, x, x, x, x], b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a], c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b], d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]}`;
+    expect(() => parseOverride('--set', `config.x=${bomb}`)).toThrow(UsageError);
+  });
+});

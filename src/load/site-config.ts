@@ -1,0 +1,168 @@
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { closestMatch } from '../config/did-you-mean.js';
+import { describeValue } from '../config/fields.js';
+import { ConfigError } from '../errors.js';
+import { count } from '../plural.js';
+import type { Problem } from '../problems.js';
+import { isRecord } from '../records.js';
+import { fileLayer, type Layer, placeInLayer } from './layers.js';
+import { parseYaml } from './parse-yaml.js';
+import { readSource } from './read-source.js';
+
+/**
+ * The site config: defaults that an HPC site (or a user) sets once for each
+ * backend type, such as a Slurm account and partition, and that apply under
+ * every backend config of that type:
+ *
+ *     backends:
+ *       slurm:
+ *         account: climate
+ *         partition: batch
+ *
+ * Found at MODELRUN_SITE_CONFIG, else at $XDG_CONFIG_HOME/modelrun/site.yml
+ * (~/.config/modelrun/site.yml); a missing file at the default place is no
+ * site config, while a MODELRUN_SITE_CONFIG that names a missing file is an
+ * error, as it was asked for.
+ */
+export interface SiteConfig {
+  /** The file, as messages name it. */
+  file: string;
+  /** The defaults for a backend type, as a layer under its configs; undefined when the site sets none. */
+  layerFor(type: string): Layer | undefined;
+}
+
+export const SITE_CONFIG_VARIABLE = 'MODELRUN_SITE_CONFIG';
+
+/** Where the site config is looked for, and whether it must be there. */
+export function siteConfigPath(
+  env: NodeJS.ProcessEnv,
+): { path: string; required: boolean } | undefined {
+  const named = env[SITE_CONFIG_VARIABLE];
+  if (named !== undefined && named !== '') return { path: named, required: true };
+  const xdg = env.XDG_CONFIG_HOME;
+  const base = xdg !== undefined && isAbsolute(xdg) ? xdg : join(env.HOME ?? homedir(), '.config');
+  return { path: join(base, 'modelrun', 'site.yml'), required: false };
+}
+
+/**
+ * Reads the site config, or undefined when there is none. A site config
+ * that cannot be read or is not valid is a ConfigError that says where:
+ * every backend config would be merged with it, so nothing can be trusted.
+ * `types` are the backend types a section may name.
+ */
+export function loadSiteConfig(
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  types: readonly string[],
+): SiteConfig | undefined {
+  const where = siteConfigPath(env);
+  if (where === undefined) return undefined;
+  const path = isAbsolute(where.path) ? where.path : join(cwd, where.path);
+  const shown = where.path;
+  const hint = `fix it, or run with --no-site-config to leave it out; it is ${where.required ? `named by ${SITE_CONFIG_VARIABLE}` : 'the default site config'}`;
+  const source = readSource(path);
+  if (!source.ok) {
+    if (source.reason === 'missing' && !where.required) return undefined;
+    throw new ConfigError(`the site config ${shown} cannot be read: ${source.message}`, { hint });
+  }
+  const parsed = parseYaml(source.text);
+  const failures: Problem[] = parsed.ok
+    ? []
+    : parsed.failures.map((f) => ({
+        file: shown,
+        line: f.line,
+        column: f.column,
+        path: '',
+        message: f.message,
+      }));
+  const read = parsed.ok
+    ? fileLayer(shown, path, parsed.parsed, env)
+    : { problems: [] as Problem[] };
+  const problems = [...failures, ...read.problems];
+  const sections = new Map<string, Layer>();
+  if (read.layer !== undefined) {
+    const site = read.layer;
+    for (const [key, value] of Object.entries(site.data)) {
+      if (key === '$schema') continue;
+      if (key !== 'backends') {
+        problems.push(placeInLayer(site, [key], unknownKey(key, ['backends']), 'key'));
+        continue;
+      }
+      if (!isRecord(value)) {
+        problems.push(
+          placeInLayer(
+            site,
+            [key],
+            `backends must be a mapping of backend types to their defaults; got ${describeValue(value)}`,
+          ),
+        );
+        continue;
+      }
+      for (const [type, defaults] of Object.entries(value)) {
+        if (!types.includes(type)) {
+          problems.push(
+            placeInLayer(site, [key, type], unknownKey(type, types, 'backend type'), 'key'),
+          );
+        } else if (!isRecord(defaults)) {
+          problems.push(
+            placeInLayer(
+              site,
+              [key, type],
+              `the ${type} defaults must be a mapping of fields to values; got ${describeValue(defaults)}`,
+            ),
+          );
+        } else if (Object.hasOwn(defaults, 'type')) {
+          problems.push(
+            placeInLayer(
+              site,
+              [key, type, 'type'],
+              `the section says its type already: remove type from backends.${type}`,
+              'key',
+            ),
+          );
+        } else {
+          sections.set(type, sectionLayer(site, type, defaults));
+        }
+      }
+    }
+  }
+  if (problems.length > 0)
+    throw new ConfigError(
+      `the site config ${shown} is not valid (${count(problems.length, 'error')})`,
+      {
+        hint,
+        problems,
+      },
+    );
+  return { file: shown, layerFor: (type) => sections.get(type) };
+}
+
+/** One type's section as a layer: its data sits at backends.<type> in the site file. */
+function sectionLayer(site: Layer, type: string, defaults: Record<string, unknown>): Layer {
+  const prefix = `["backends",${JSON.stringify(type)},`;
+  const within = <V>(map: Iterable<[string, V]>) =>
+    new Map(
+      [...map].flatMap(([key, value]): [string, V][] =>
+        key.startsWith(prefix) ? [[`[${key.slice(prefix.length)}`, value]] : [],
+      ),
+    );
+  return {
+    name: site.name,
+    dir: site.dir,
+    ...(site.doc === undefined ? {} : { doc: site.doc }),
+    docAt: ['backends', type],
+    data: defaults,
+    interpolated: within(site.interpolated),
+    failed: new Set(
+      within([...(site.failed ?? [])].map((key): [string, true] => [key, true])).keys(),
+    ),
+  };
+}
+
+function unknownKey(key: string, known: readonly string[], what = 'key'): string {
+  const match = closestMatch(key, known);
+  return match === undefined
+    ? `unknown ${what} "${key}"; a site config holds ${known.length === 1 ? known[0] : `one of ${known.join(', ')}`}`
+    : `unknown ${what} "${key}"; did you mean "${match}"?`;
+}
