@@ -47,5 +47,8 @@ export default defineConfig({
     // Most of the suite waits on processes and engines, not on the CPU: more
     // workers than cores keep those waits overlapping.
     maxWorkers: 4,
+    // No site config of the user's (~/.config/modelrun/site.yml) may change what a test sees:
+    // a test that wants one names it with MODELRUN_SITE_CONFIG.
+    env: { MODELRUN_SITE_CONFIG: '', XDG_CONFIG_HOME: '/nonexistent/modelrun-tests-have-no-config' },
   },
 });

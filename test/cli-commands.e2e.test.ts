@@ -114,13 +114,23 @@ describe('every command', () => {
     expect(stdout).toMatch(/\n {2}128\+n +stopped by signal n/);
   });
 
-  it.each(commands.filter(({ command }) => command.options.some((o) => o.long?.includes('-', 3))))(
+  /** A long option whose start (`--backend` of `--backend-config`) is no option itself and begins no other. */
+  const suggestible = (command: (typeof commands)[number]['command']) =>
+    command.options
+      .map((o) => o.long ?? '')
+      // commander suggests a negated option (--no-x) for no start of it.
+      .filter((long) => long.includes('-', 3) && !long.startsWith('--no-'))
+      .map((long) => ({ long, start: long.slice(0, long.indexOf('-', 3)) }))
+      .find(
+        ({ start }) =>
+          !command.options.some((o) => o.long === start) &&
+          command.options.filter((o) => o.long?.startsWith(`${start}-`)).length === 1,
+      );
+
+  it.each(commands.filter(({ command }) => suggestible(command) !== undefined))(
     '$name suggests the option whose start was given, exit 2',
     async ({ path, command }) => {
-      const long = command.options.map((o) => o.long ?? '').find((l) => l.includes('-', 3)) ?? '';
-      const start = long.slice(0, long.indexOf('-', 3));
-      const others = command.options.filter((o) => o.long?.startsWith(`${start}-`));
-      if (others.length !== 1) return; // Two options begin so: no one suggestion.
+      const { long, start } = suggestible(command) ?? { long: '', start: '' };
       const result = await runInProcess([...path, start], { cwd: tree.root });
       expect(result.code).toBe(2);
       expect(result.stderr).toContain(`unknown option '${start}'\n(Did you mean ${long}?)`);

@@ -110,7 +110,7 @@ export async function runModel(options: RunModelOptions): Promise<RunResult> {
   };
   const { backend: backendSource, postprocessors: postprocessorSources } = options;
   const loaded = collectRunRequest({
-    model: () => load(options.model, modelReader),
+    model: () => ({ value: load(options.model, modelReader) }),
     ...(backendSource === undefined
       ? {}
       : {

@@ -1,4 +1,5 @@
 import { findBackend } from '../backends/registry.js';
+import { UsageError } from '../errors.js';
 import { validateBackendFile } from '../load/backend-config.js';
 import { fileInput, readStdinArgument, sourceOf } from '../load/file-input.js';
 import type { ValidationResult } from '../load/validate.js';
@@ -6,6 +7,7 @@ import { count } from '../plural.js';
 import { isRecord } from '../records.js';
 import type { BackendsValidateOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
+import { layeringOf } from './layering-flags.js';
 import { printReport, reportExitCode, summarizeFields } from './validation-report.js';
 
 /** Validates backend config files; returns the exit code. */
@@ -15,12 +17,22 @@ export async function runBackendsValidate(
 ): Promise<number> {
   const started = performance.now();
   const stdin = await readStdinArgument(options.files);
+  const layering = await layeringOf(options, { env, cwd });
+  const ofModel = layering.overrides?.find((override) => override.target === 'model');
+  if (ofModel !== undefined)
+    throw new UsageError(
+      `${ofModel.arg} sets a value of a model, and backend configs are checked here`,
+      {
+        hint: 'name a backend field with the backend. prefix, such as --set backend.memory=4g',
+      },
+    );
   const results = options.files.map((file) => {
     const input = fileInput(file, cwd, stdin);
     return validateBackendFile(input.path, {
       display: input.display,
       ...sourceOf(input),
       env,
+      layering,
       ...(options.backendType === undefined ? {} : { backendType: options.backendType }),
     });
   });

@@ -41,6 +41,24 @@ const postprocessorConfigs = () =>
     'the model file’s postprocess list',
   );
 
+/** The flags that layer values over and under the files a command loads (load/layering.ts). */
+export const layerFlags = () => ({
+  set: repeatable(
+    '--set <path=value>',
+    'set a value of the model (config.depth_m=10), or of the backend config (backend.memory=4g); the value is read as YAML, null removes the key; repeatable',
+    'none',
+  ),
+  setString: repeatable(
+    '--set-string <path=value>',
+    'like --set, with the value taken as text as it is; applied after the --set values; repeatable',
+    'none',
+  ),
+  siteConfig: negatable(
+    '--no-site-config',
+    'leave out the site config (MODELRUN_SITE_CONFIG, or ~/.config/modelrun/site.yml)',
+  ),
+});
+
 /** The flags `run` and `pipeline` share, with one meaning in both. */
 const runFlags = () => ({
   dryRun: flag(
@@ -52,6 +70,7 @@ const runFlags = () => ({
     'use the staging dir as it is, without staging the inputs again',
   ),
   postprocessorConfigs: postprocessorConfigs(),
+  ...layerFlags(),
   postprocess: negatable('--no-postprocess', 'skip postprocessing'),
   json: flag(
     '--json',
@@ -73,6 +92,7 @@ export const validateSpec = {
       FILE_KINDS,
     ),
     format: reportFormat(),
+    ...layerFlags(),
   },
 } satisfies CommandSpec;
 
@@ -80,6 +100,7 @@ export const generateSpec = {
   args: { modelFile: argument('<model>', 'model file') },
   options: {
     json: flag('--json', 'print the staging directory and what was staged as JSON'),
+    ...layerFlags(),
   },
 } satisfies CommandSpec;
 
@@ -103,6 +124,7 @@ export const postprocessSpec = {
   options: {
     postprocessorConfigs: postprocessorConfigs(),
     json: flag('--json', 'print the run record as JSON on stdout (everything else goes to stderr)'),
+    ...layerFlags(),
   },
 } satisfies CommandSpec;
 
@@ -128,7 +150,15 @@ export const pipelineSpec = {
 
 export const backendsValidateSpec = {
   args: { files: argumentList('<files...>', 'config files to check') },
-  options: { backendType: backendType(), format: reportFormat() },
+  options: {
+    backendType: backendType(),
+    format: reportFormat(),
+    ...layerFlags(),
+    explain: flag(
+      '--explain',
+      'show each value of a valid config, and the file (or --set) it came from',
+    ),
+  },
 } satisfies CommandSpec;
 
 export const backendsListSpec = {

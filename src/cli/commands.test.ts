@@ -22,6 +22,8 @@ const tree = makeTree();
 afterAll(() => tree.remove());
 
 const model = (runId: string) => `run_id: ${runId}\noutput_dir: runs\ncommand: "true"\n`;
+/** No --set, and no site config: the user's own must not change what these tests see. */
+const noLayers = { set: [], setString: [], siteConfig: false };
 const runFlags = { dryRun: true, skipGenerate: false, postprocess: true, json: false };
 
 describe('validate and backends validate', () => {
@@ -29,7 +31,10 @@ describe('validate and backends validate', () => {
     tree.write('v/model.yml', model('v1'));
     tree.write('v/local.yml', 'type: local\ntimout: 5m\n');
     const { ctx, stdout } = fakeContext(tree.path('v'));
-    const code = await runValidate({ files: ['model.yml', 'local.yml'], format: 'text' }, ctx);
+    const code = await runValidate(
+      { ...noLayers, files: ['model.yml', 'local.yml'], format: 'text' },
+      ctx,
+    );
     expect(code).toBe(1);
     expect(stdout()).toContain('✓ model.yml  model · run v1 · command true');
     expect(stdout()).toContain('error local.yml:2:1  timout: unknown key');
@@ -38,7 +43,10 @@ describe('validate and backends validate', () => {
   it('runBackendsValidate reports JSON, exit 0 for valid files', async () => {
     tree.write('bv/docker.yml', 'type: docker\nimage: ubuntu:22.04\n');
     const { ctx, stdout } = fakeContext(tree.path('bv'));
-    const code = await runBackendsValidate({ files: ['docker.yml'], format: 'json' }, ctx);
+    const code = await runBackendsValidate(
+      { ...noLayers, explain: false, files: ['docker.yml'], format: 'json' },
+      ctx,
+    );
     expect(code).toBe(0);
     expect(JSON.parse(stdout())).toEqual([
       { file: 'docker.yml', valid: true, type: 'docker', errors: [], warnings: [] },
@@ -49,7 +57,7 @@ describe('validate and backends validate', () => {
     tree.write('bt/local.yml', 'type: local\n');
     const { ctx, stdout } = fakeContext(tree.path('bt'));
     const code = await runBackendsValidate(
-      { files: ['local.yml'], format: 'text', backendType: 'docker' },
+      { ...noLayers, explain: false, files: ['local.yml'], format: 'text', backendType: 'docker' },
       ctx,
     );
     expect(code).toBe(1);
@@ -87,7 +95,12 @@ describe('backends list, schema and create', () => {
     };
     expect(await runBackendsCreate(options, ctx)).toBe(0);
     expect(stderr()).toContain('wrote slurm.yml');
-    expect(await runBackendsValidate({ files: ['slurm.yml'], format: 'text' }, ctx)).toBe(0);
+    expect(
+      await runBackendsValidate(
+        { ...noLayers, explain: false, files: ['slurm.yml'], format: 'text' },
+        ctx,
+      ),
+    ).toBe(0);
   });
 });
 
@@ -97,7 +110,7 @@ describe('run, pipeline, generate and postprocess', () => {
     tree.write('r/model.yml', model(runId));
     const { ctx, stdout } = fakeContext(tree.path('r'));
     const code = await runModelCommand(
-      { modelFile: 'model.yml', postprocessorConfigs: [], ...runFlags, detach: false },
+      { ...noLayers, modelFile: 'model.yml', postprocessorConfigs: [], ...runFlags, detach: false },
       ctx,
     );
     expect(code).toBe(0);
@@ -111,6 +124,7 @@ describe('run, pipeline, generate and postprocess', () => {
     const { ctx, stderr } = fakeContext(tree.path('both'));
     const code = await runModelCommand(
       {
+        ...noLayers,
         modelFile: 'model.yml',
         backendConfig: 'local.yml',
         postprocessorConfigs: [],
@@ -132,6 +146,7 @@ describe('run, pipeline, generate and postprocess', () => {
     const { ctx, stdout } = fakeContext(tree.path('p'));
     const code = await runPipelineCommand(
       {
+        ...noLayers,
         pipelineFile: 'pipeline.yml',
         postprocessorConfigs: [],
         cleanupOnFailure: false,
@@ -148,7 +163,7 @@ describe('run, pipeline, generate and postprocess', () => {
     tree.write('g/template/input.txt', 'steps {{ 2 + 3 }}\n');
     tree.write('g/model.yml', `${model(runId)}template: template\n`);
     const { ctx, stdout } = fakeContext(tree.path('g'));
-    expect(await runGenerate({ modelFile: 'model.yml', json: false }, ctx)).toBe(0);
+    expect(await runGenerate({ ...noLayers, modelFile: 'model.yml', json: false }, ctx)).toBe(0);
     const stagingDir = tree.path('g', 'runs', runId);
     expect(stdout()).toBe(`${stagingDir}\n`);
     expect(readFileSync(`${stagingDir}/input.txt`, 'utf8')).toBe('steps 5\n');
@@ -159,7 +174,7 @@ describe('run, pipeline, generate and postprocess', () => {
     tree.write('gj/template/input.txt', 'steps {{ 2 + 3 }}\n');
     tree.write('gj/model.yml', `${model(runId)}template: template\n`);
     const { ctx, stdout } = fakeContext(tree.path('gj'));
-    expect(await runGenerate({ modelFile: 'model.yml', json: true }, ctx)).toBe(0);
+    expect(await runGenerate({ ...noLayers, modelFile: 'model.yml', json: true }, ctx)).toBe(0);
     expect(JSON.parse(stdout())).toMatchObject({
       run_id: runId,
       staging_dir: tree.path('gj', 'runs', runId),
@@ -174,7 +189,12 @@ describe('run, pipeline, generate and postprocess', () => {
     const { ctx } = fakeContext(tree.path('pp'));
     await expect(
       runPostprocessCommand(
-        { modelFile: 'model.yml', postprocessorConfigs: ['checksum.yml'], json: false },
+        {
+          ...noLayers,
+          modelFile: 'model.yml',
+          postprocessorConfigs: ['checksum.yml'],
+          json: false,
+        },
         ctx,
       ),
     ).rejects.toThrow(`no run at ${tree.path('pp', 'runs', runId)}`);

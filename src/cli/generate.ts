@@ -8,6 +8,7 @@ import { generate } from '../run/generate-stage.js';
 import { checkStaging, deletionContext, openStaging, withStagingErrors } from '../run/staging.js';
 import type { GenerateOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
+import { layeringOf } from './layering-flags.js';
 import { printLoad } from './loaded-run.js';
 
 /** `modelrun generate`: stages the model's inputs only. */
@@ -15,7 +16,10 @@ export async function runGenerate(options: GenerateOptions, ctx: CommandContext)
   const { output } = ctx;
   const stdin = await readStdinArgument(options.modelFile);
   const run = printLoad(
-    loadRunRequest({ modelFile: options.modelFile, postprocessorConfigs: [] }, { ...ctx, stdin }),
+    loadRunRequest(
+      { modelFile: options.modelFile, postprocessorConfigs: [] },
+      { ...ctx, stdin, ...(await layeringOf(options, ctx)) },
+    ),
     output,
   );
   if (typeof run === 'number') return run;

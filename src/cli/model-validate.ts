@@ -4,6 +4,7 @@ import type { ModelConfig } from '../model/model-config.js';
 import { summarizeBackend } from './backends-validate.js';
 import type { ValidateOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
+import { layeringOf } from './layering-flags.js';
 import { printReport, reportExitCode } from './validation-report.js';
 
 /**
@@ -15,12 +16,14 @@ export async function runValidate(
   { output, env, cwd }: Pick<CommandContext, 'output' | 'env' | 'cwd'>,
 ): Promise<number> {
   const stdin = await readStdinArgument(options.files);
+  const layering = await layeringOf(options, { env, cwd });
   const results = options.files.map((file) => {
     const input = fileInput(file, cwd, stdin);
     return validateAnyFile(input.path, {
       env,
       display: input.display,
       ...sourceOf(input),
+      layering,
       ...(options.kind === undefined ? {} : { kind: options.kind }),
     });
   });

@@ -2,6 +2,7 @@ import { readStdinArgument } from '../load/file-input.js';
 import { loadRunRequest } from '../load/run-request.js';
 import type { PipelineOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
+import { layeringOf } from './layering-flags.js';
 import { printLoad } from './loaded-run.js';
 import { execute } from './run-execute.js';
 
@@ -18,7 +19,8 @@ export async function runPipelineCommand(
   // The run's lease on the guardian, whose process then boots on another core while the files load.
   const guardian = ctx.session.guardian(!options.dryRun);
   try {
-    const run = printLoad(loadRunRequest(options, { ...ctx, stdin }), ctx.output);
+    const layering = await layeringOf(options, ctx);
+    const run = printLoad(loadRunRequest(options, { ...ctx, stdin, ...layering }), ctx.output);
     if (typeof run === 'number') return run;
     return await execute(
       {

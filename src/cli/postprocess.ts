@@ -19,6 +19,7 @@ import { runPostprocessors } from '../run/postprocess-stage.js';
 import { withStagingErrors } from '../run/staging.js';
 import type { PostprocessOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
+import { layeringOf } from './layering-flags.js';
 import { printLoad } from './loaded-run.js';
 
 /**
@@ -32,7 +33,8 @@ export async function runPostprocessCommand(
 ): Promise<number> {
   const { output } = ctx;
   const stdin = await readStdinArgument(options.modelFile, options.postprocessorConfigs);
-  const run = printLoad(loadRunRequest(options, { ...ctx, stdin }), output);
+  const layering = await layeringOf(options, ctx);
+  const run = printLoad(loadRunRequest(options, { ...ctx, stdin, ...layering }), output);
   if (typeof run === 'number') return run;
   const { model, postprocessors: configs } = run;
   if (configs.length === 0) {

@@ -4,6 +4,7 @@ import { readStdinArgument, STDIN_ARG } from '../load/file-input.js';
 import { loadRunRequest } from '../load/run-request.js';
 import type { RunOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
+import { layeringOf } from './layering-flags.js';
 import { printLoad } from './loaded-run.js';
 import { execute } from './run-execute.js';
 
@@ -31,7 +32,7 @@ async function loadAndRun(
   stdin: Awaited<ReturnType<typeof readStdinArgument>>,
   guardian: RunGuardian | undefined,
 ): Promise<number> {
-  const load = loadRunRequest(options, { ...ctx, stdin });
+  const load = loadRunRequest(options, { ...ctx, stdin, ...(await layeringOf(options, ctx)) });
   // A supervisor says the warnings itself, and they are shown from its log: once.
   if (options.detach && 'run' in load) {
     const detach = await import('./run-detach.js');

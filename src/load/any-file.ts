@@ -1,15 +1,21 @@
+import { homedir } from 'node:os';
+import { dirname } from 'node:path';
+import { isSeq } from 'yaml';
 import type { BackendConfig } from '../backends/contract.js';
 import { backendTypes } from '../backends/registry.js';
 import { closestMatch } from '../config/did-you-mean.js';
+import { resolveConfigPath } from '../config/path-context.js';
 import type { ModelConfig, PostprocessorConfig } from '../model/model-config.js';
 import { postprocessorTypes } from '../postprocess/registry.js';
 import { validateBackendParsed } from './backend-config.js';
 import { FILE_KINDS, type FileKind } from './file-kind.js';
+import type { Layering } from './layering.js';
+import { EXTENDS_KEY, MAX_EXTENDS_DEPTH } from './layers.js';
 import { validateModelParsed, validatePostprocessorParsed } from './model-file.js';
 import { type ParseResult, type PositionedDocument, parseYaml } from './parse-yaml.js';
 import { type PipelineConfig, validatePipelineParsed } from './pipeline-file.js';
 import { locate } from './positions.js';
-import type { SourceResult } from './read-source.js';
+import { readSource, type SourceResult } from './read-source.js';
 import { readForValidation, type ValidationResult } from './validate.js';
 
 export interface AnyFileOptions {
@@ -20,6 +26,8 @@ export interface AnyFileOptions {
   kind?: FileKind;
   /** The file's text already read (standard input). */
   source?: SourceResult;
+  /** The overrides from the command line, and the site config's defaults. */
+  layering?: Layering;
 }
 
 /**
@@ -38,17 +46,17 @@ function checkAs(
   file: string,
   shown: string,
   parsed: ParseResult,
-  env: NodeJS.ProcessEnv,
+  { env, layering = {} }: AnyFileOptions,
 ): AnyFileResult {
   switch (kind) {
     case 'model':
-      return { ...validateModelParsed(file, shown, parsed, env), kind };
+      return { ...validateModelParsed(file, shown, parsed, env, layering), kind };
     case 'pipeline':
-      return { ...validatePipelineParsed(file, shown, parsed, env), kind };
+      return { ...validatePipelineParsed(file, shown, parsed, env, layering), kind };
     case 'postprocessor':
       return { ...validatePostprocessorParsed(file, shown, parsed, env), kind };
     case 'backend':
-      return { ...validateBackendParsed(file, parsed, { env, display: shown }), kind };
+      return { ...validateBackendParsed(file, parsed, { env, display: shown, layering }), kind };
   }
 }
 
@@ -59,8 +67,8 @@ export function validateAnyFile(file: string, options: AnyFileOptions): AnyFileR
   if (!read.ok) return { ...read.failed, kind: options.kind };
   // Parsed once: the kind is read from the same document that is then checked.
   const parsed = parseYaml(read.text);
-  const kind = options.kind ?? (parsed.ok ? detectKind(parsed.parsed) : undefined);
-  if (typeof kind === 'string') return checkAs(kind, file, shown, parsed, options.env);
+  const kind = options.kind ?? (parsed.ok ? kindOf(parsed.parsed, file) : undefined);
+  if (typeof kind === 'string') return checkAs(kind, file, shown, parsed, options);
   // Text that does not parse says so in any kind's terms; the model's will do.
   if (kind === undefined)
     return { ...validateModelParsed(file, shown, parsed, options.env), kind: undefined };
@@ -74,6 +82,32 @@ export function validateAnyFile(file: string, options: AnyFileOptions): AnyFileR
     warnings: [],
     kind: undefined,
   };
+}
+
+/**
+ * The kind of a file, or of the first file it extends when it shows none
+ * itself: a file that extends a model may hold only `config:`.
+ */
+function kindOf(
+  parsed: PositionedDocument,
+  file: string,
+  depth = 0,
+): ReturnType<typeof detectKind> {
+  const kind = detectKind(parsed);
+  const written = parsed.doc.get(EXTENDS_KEY);
+  const first = isSeq(written) ? written.get(0) : written;
+  if (typeof kind === 'string' || typeof first !== 'string' || depth >= MAX_EXTENDS_DEPTH)
+    return kind;
+  const base = resolveConfigPath(
+    { baseDir: dirname(file), home: homedir(), kindOf: () => 'missing' },
+    first,
+  );
+  const source = readSource(base);
+  const read = source.ok ? parseYaml(source.text) : undefined;
+  // A base that cannot be read is reported where the file is checked; the file's own reason stands.
+  if (read?.ok !== true) return kind;
+  const inherited = kindOf(read.parsed, base, depth + 1);
+  return typeof inherited === 'string' ? inherited : kind;
 }
 
 /**

@@ -63,5 +63,6 @@ export function freeFormKey(
   const known = isRecord(parent) ? Object.keys(parent) : [];
   const match = closestMatch(key, known);
   const where = formatPath(path.slice(0, -1));
-  return `${where} has no key "${key}" to override, so this adds one${match === undefined ? '' : `; did you mean "${match}"?`} The model sees it only if it reads it`;
+  const guess = match === undefined ? '' : `; did you mean "${match}"?`;
+  return `${where} has no key "${key}", so this adds one, which the model sees only if it reads it${guess}`;
 }

@@ -93,15 +93,13 @@ export function extendedLayers(
   env: NodeJS.ProcessEnv,
   problems: Problem[],
 ): Layer[] {
-  return expand(top, [realOrSelf(path)], env, problems);
+  return expand(top, [{ real: realOrSelf(path), name: top.name }], env, problems);
 }
 
-function expand(
-  layer: Layer,
-  chain: string[],
-  env: NodeJS.ProcessEnv,
-  problems: Problem[],
-): Layer[] {
+/** The files from the one named to the layer being read: each base's real path, and its name in messages. */
+type Chain = { real: string; name: string }[];
+
+function expand(layer: Layer, chain: Chain, env: NodeJS.ProcessEnv, problems: Problem[]): Layer[] {
   const written = layer.data[EXTENDS_KEY];
   if (!Object.hasOwn(layer.data, EXTENDS_KEY)) return [layer];
   const { [EXTENDS_KEY]: _, ...rest } = layer.data;
@@ -114,7 +112,7 @@ function expand(
   if (entries.length === 0 || written === null)
     problem(
       [EXTENDS_KEY],
-      'extends names no file: give the path of a base file, or a list of them, or remove the key',
+      'names no file: give the path of a base file, or a list of them, or remove the key',
     );
   const layers: Layer[] = [];
   for (const { entry, at } of entries) {
@@ -122,7 +120,7 @@ function expand(
     if (typeof entry !== 'string' || entry === '') {
       problem(
         at,
-        `extends takes the path of a base file (relative to this file's folder), or a list of them; got ${entry === '' ? 'an empty string' : JSON.stringify(entry)}`,
+        `must be the path of a base file (relative to this file's folder); got ${entry === '' ? 'an empty string' : JSON.stringify(entry)}`,
       );
       continue;
     }
@@ -130,7 +128,7 @@ function expand(
     if (layer.failed?.has(JSON.stringify(at))) continue;
     const unusable = controlCharacterProblem(entry);
     if (unusable !== undefined) {
-      problem(at, `extends: ${unusable}`);
+      problem(at, unusable);
       continue;
     }
     const file = resolveConfigPath(
@@ -140,7 +138,7 @@ function expand(
     if (chain.length > MAX_EXTENDS_DEPTH) {
       problem(
         at,
-        `extends goes more than ${MAX_EXTENDS_DEPTH} files deep; flatten the chain of bases`,
+        `goes more than ${MAX_EXTENDS_DEPTH} files deep (${chain.map((step) => step.name).join(' → ')} → ${entry}); flatten the chain of bases`,
       );
       continue;
     }
@@ -155,16 +153,16 @@ function expand(
       continue;
     }
     const real = realOrSelf(file);
-    const loop = chain.indexOf(real);
-    if (loop !== -1) {
-      const names = [...chain.slice(loop), real].map((step) => shortName(step, layer.dir));
-      problem(at, `extends makes a cycle: ${names.join(' → ')}; a file cannot be its own base`);
-      continue;
-    }
     const name =
       isAbsolute(entry) || entry.startsWith('~')
         ? file
         : normalize(join(dirname(layer.name), entry));
+    const loop = chain.findIndex((step) => step.real === real);
+    if (loop !== -1) {
+      const names = [...chain.slice(loop).map((step) => step.name), name];
+      problem(at, `makes a cycle: ${names.join(' → ')}; a file cannot be its own base`);
+      continue;
+    }
     const parsed = parseYaml(source.text);
     if (!parsed.ok) {
       problems.push(
@@ -181,7 +179,7 @@ function expand(
     const read = fileLayer(name, file, parsed.parsed, env);
     problems.push(...read.problems);
     if (read.layer !== undefined)
-      layers.push(...expand(read.layer, [...chain, real], env, problems));
+      layers.push(...expand(read.layer, [...chain, { real, name }], env, problems));
   }
   layers.push(layer);
   return layers;
@@ -193,8 +191,4 @@ function realOrSelf(path: string): string {
   } catch {
     return path;
   }
-}
-
-function shortName(path: string, dir: string): string {
-  return path.startsWith(`${dir}/`) ? path.slice(dir.length + 1) : path;
 }

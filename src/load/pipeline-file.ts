@@ -106,6 +106,10 @@ export function validatePipelineParsed(
   shown: string,
   parsed: ParseResult,
   env: NodeJS.ProcessEnv,
+  layering: PipelineLayering = {},
 ): ValidationResult<PipelineConfig> {
-  return validateParsed(shown, parsed, schemaFor(file), { env });
+  return validateParsed(shown, parsed, schemaFor(file), {
+    env,
+    ...pipelineLayering(file, layering),
+  });
 }

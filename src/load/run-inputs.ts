@@ -3,7 +3,7 @@ import { localBackend } from '../backends/local/index.js';
 import { diskPathContext } from '../config/path-context.js';
 import type { ModelConfig } from '../model/model-config.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
-import { formatPath } from '../problems.js';
+import { formatPath, type Problem } from '../problems.js';
 import {
   type BackendConfig,
   validateBackendFile,
@@ -31,10 +31,11 @@ export type FileContext = Layering & {
   stdin?: SourceResult;
 };
 
-/** A valid config, and where its fields were written, for checks that need another file too. */
+/** A valid config, where its fields were written (for checks that need another file too), and its warnings. */
 export interface Placed<T> {
   value: T;
   place: Placer;
+  warnings?: Problem[];
 }
 
 export function loadBackend(file: string, ctx: FileContext): Placed<BackendConfig> {
@@ -53,7 +54,7 @@ export function loadBackend(file: string, ctx: FileContext): Placed<BackendConfi
 export function requirePlaced<T>(result: ValidationResult<T>, what: string): Placed<T> {
   const value = requireValid(result, what);
   // A valid file was parsed, so it can always place a path.
-  return { value, place: result.place as Placer };
+  return { value, place: result.place as Placer, warnings: result.warnings };
 }
 
 /** The name messages give the backend a run has without a backend config. */
@@ -105,9 +106,9 @@ export function loadPostprocessors(
   });
 }
 
-export function requireModel(file: string, ctx: FileContext): ModelConfig {
+export function requireModel(file: string, ctx: FileContext): Placed<ModelConfig> {
   const input = fileInput(file, ctx.cwd, ctx.stdin);
-  return requireValid(
+  return requirePlaced(
     validateModelFile(input.path, ctx.env, input.display, input.source, ctx),
     'model file',
   );

@@ -40,7 +40,7 @@ export type RunLoad =
 
 /** Each part of a run, read when called; a part that cannot be read throws a ConfigError or UsageError. */
 export interface RunParts {
-  model: () => ModelConfig;
+  model: () => Pick<Placed<ModelConfig>, 'value' | 'warnings'>;
   /** Undefined: the local backend with its defaults. */
   backend?: () => Placed<BackendConfig>;
   /** Undefined: `otherPostprocessors`, or else the model's own list. */
@@ -52,6 +52,8 @@ export interface RunParts {
   layering?: Layering;
   /** How the MPI warning names the model. */
   modelName: string;
+  /** Warnings found before the parts were read (a pipeline file's). */
+  warnings?: Problem[];
   sources: string[];
 }
 
@@ -67,11 +69,16 @@ export function collectRunRequest(parts: RunParts): RunLoad {
       return undefined;
     }
   };
-  const model = attempt(parts.model);
+  const placedModel = attempt(parts.model);
+  const model = placedModel?.value;
   const backend = attempt(
     parts.backend ?? (() => defaultBackend(parts.defaultBackendFile, parts.layering)),
   );
-  const warnings: Problem[] = [];
+  const warnings: Problem[] = [
+    ...(parts.warnings ?? []),
+    ...(placedModel?.warnings ?? []),
+    ...(backend?.warnings ?? []),
+  ];
   if (model !== undefined && backend !== undefined && parts.backend !== undefined) {
     const warning = runMpiWarning(model, parts.modelName, backend.value, backend.place);
     if (warning !== undefined) warnings.push(warning);
@@ -153,7 +160,8 @@ function loadPipeline(
   const { value: pipeline, place: inPipeline } = read;
   const { model, backend } = pipeline;
   return collectRunRequest({
-    model: () => (typeof model === 'string' ? requireModel(model, ctx) : model),
+    model: () => (typeof model === 'string' ? requireModel(model, ctx) : { value: model }),
+    warnings: read.warnings ?? [],
     ...(typeof backend === 'string'
       ? { backend: () => loadBackend(backend, ctx) }
       : backend === undefined

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { closestMatch } from '../config/did-you-mean.js';
 import { describeValue } from '../config/fields.js';
+import { statKind } from '../config/path-context.js';
 import { ConfigError } from '../errors.js';
 import { count } from '../plural.js';
 import type { Problem } from '../problems.js';
@@ -61,6 +62,10 @@ export function loadSiteConfig(
   const path = isAbsolute(where.path) ? where.path : join(cwd, where.path);
   const shown = where.path;
   const hint = `fix it, or run with --no-site-config to leave it out; it is ${where.required ? `named by ${SITE_CONFIG_VARIABLE}` : 'the default site config'}`;
+  // At the default place, only a file that is there counts: a home folder that cannot be
+  // searched (modelrun run as another user) has no site config for this run.
+  const kind = statKind(path);
+  if (!where.required && (kind === 'missing' || kind === 'unreachable')) return undefined;
   const source = readSource(path);
   if (!source.ok) {
     if (source.reason === 'missing' && !where.required) return undefined;

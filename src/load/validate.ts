@@ -317,7 +317,8 @@ function alsoWrittenIn(
   merged: Merged,
   own: Layer,
 ): string {
-  if (layers.length < 2) return '';
+  // An unknown key's message lists the known ones: where each was set would only be noise.
+  if (layers.length < 2 || raw.at === 'key') return '';
   const parentPath = raw.path.slice(0, -1);
   const parent = parentPath.reduce<unknown>(
     (value, key) => (isRecord(value) ? value[String(key)] : undefined),
