@@ -16,6 +16,7 @@ import { copyLog, openLog, writingTo } from '../runs/log-reader.js';
 import { stateFolder } from '../runs/state-folder.js';
 import type { RunOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
+import { DETACHED_OVERRIDES_VARIABLE, overridesOf } from './layering-flags.js';
 import { cliRunDeps, DETACHED_VARIABLE } from './run-execute.js';
 import { printSummary } from './run-report.js';
 
@@ -51,7 +52,14 @@ export async function detachRun(
       [join(PACKAGE_ROOT, 'bin', 'modelrun.js'), ...supervisorArgs(options, ctx.cwd)],
       {
         cwd: ctx.cwd,
-        env: { ...ctx.env, [DETACHED_VARIABLE]: '1' },
+        // The overrides go in the environment, which only this user can read: one may hold a secret.
+        env: {
+          ...ctx.env,
+          [DETACHED_VARIABLE]: '1',
+          [DETACHED_OVERRIDES_VARIABLE]: JSON.stringify(
+            overridesOf(options).map((override) => [override.flag, override.text]),
+          ),
+        },
         detached: true,
         stdio: ['ignore', fd, fd],
       },
@@ -173,6 +181,10 @@ export async function submitDetached(
       model: absolute(options.modelFile),
       ...(options.backendConfig === undefined ? {} : { backend: absolute(options.backendConfig) }),
       postprocessors: options.postprocessorConfigs.map(absolute),
+      overrides: overridesOf(options)
+        .filter((override) => !override.secret)
+        .map((override) => [override.flag, override.text]),
+      ...(options.siteConfig ? {} : { site_config: false }),
     },
   }).catch((error: Error) =>
     output.warn(
@@ -243,6 +255,7 @@ function supervisorArgs(options: RunOptions, cwd: string): string[] {
     ]),
     ...(options.skipGenerate ? ['--skip-generate'] : []),
     ...(options.postprocess ? [] : ['--no-postprocess']),
+    ...(options.siteConfig ? [] : ['--no-site-config']),
   ];
 }
 

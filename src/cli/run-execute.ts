@@ -4,6 +4,7 @@ import { stagingDirOf } from '../model/staging-dir.js';
 import { type ExecuteDeps, executeRun } from '../run/execute-run.js';
 import type { RunRequest } from '../run/pipeline.js';
 import type { CommandContext } from './context.js';
+import { DETACHED_OVERRIDES_VARIABLE } from './layering-flags.js';
 import { printDryRun, printInterruptedDryRun, printSummary } from './run-report.js';
 
 /**
@@ -72,7 +73,12 @@ function echoTo(json: boolean, ctx: CommandContext): CommandContext['terminal'] 
 }
 
 function withoutDetached(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (env[DETACHED_VARIABLE] === undefined) return env;
-  const { [DETACHED_VARIABLE]: _supervisor, ...rest } = env;
+  if (env[DETACHED_VARIABLE] === undefined && env[DETACHED_OVERRIDES_VARIABLE] === undefined)
+    return env;
+  const {
+    [DETACHED_VARIABLE]: _supervisor,
+    [DETACHED_OVERRIDES_VARIABLE]: _overrides,
+    ...rest
+  } = env;
   return rest;
 }

@@ -25,6 +25,7 @@ import { runPostprocessors } from '../run/postprocess-stage.js';
 import { type DetachedEntry, readDetachedEntry } from '../runs/detached-entry.js';
 import type { FoundRun } from '../runs/locate.js';
 import type { CommandContext } from './context.js';
+import { layeringOf } from './layering-flags.js';
 import { printLoad } from './loaded-run.js';
 
 /** Whether the record on disk is still the run's, and its postprocessing still to do: no other wait has done it, no new run has taken its place. */
@@ -74,6 +75,16 @@ export async function postprocessDetached(
     return 1;
   }
   const { files } = entry;
+  // The run as it was submitted: its files, with the same --set values (but secret ones) and site config.
+  const given = files.overrides ?? [];
+  const layering = await layeringOf(
+    {
+      set: given.flatMap(([flag, text]) => (flag === '--set' ? [text] : [])),
+      setString: given.flatMap(([flag, text]) => (flag === '--set-string' ? [text] : [])),
+      siteConfig: files.site_config !== false,
+    },
+    ctx,
+  );
   const loaded = printLoad(
     loadRunRequest(
       {
@@ -81,7 +92,7 @@ export async function postprocessDetached(
         ...(files.backend === undefined ? {} : { backendConfig: files.backend }),
         postprocessorConfigs: files.postprocessors,
       },
-      { ...ctx, stdin: undefined },
+      { ...ctx, stdin: undefined, ...layering },
     ),
     output,
   );

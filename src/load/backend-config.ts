@@ -140,7 +140,7 @@ function literalSecrets(
       .filter((name) => isSecretName(name) && map[name] !== '' && !interpolated([...field, name]))
       .map((name) => ({
         path: [...field, name],
-        message: `${name} looks like a secret written into the file; write \${${name}} to take it from the environment instead`,
+        message: `${name} looks like a secret written out in full, which ends up in version control or in the process list; write \${${name}} in the file to take it from the environment instead`,
       }));
   });
 }

@@ -1,6 +1,7 @@
 import { parseDocument } from 'yaml';
 import { UsageError } from '../errors.js';
 import type { PathSegment } from '../problems.js';
+import { isSecretName, MASK } from '../secrets.js';
 import { MAX_ALIAS_COUNT } from './parse-yaml.js';
 
 /**
@@ -8,7 +9,17 @@ import { MAX_ALIAS_COUNT } from './parse-yaml.js';
  * file it overrides, where in it, and the value, read as YAML.
  */
 export interface Override {
-  /** The argument as the user wrote it, flag included, for messages: `--set backend.cpu=4`. */
+  flag: OverrideFlag;
+  /** PATH=VALUE as given: what loads the run again later (a detached run's `wait`). */
+  text: string;
+  /** Its key names a secret (API_TOKEN): the text is never written down. */
+  secret: boolean;
+  /**
+   * The argument as the user wrote it, flag included, for messages and the
+   * run record: `--set backend.cpu=4`; with its value masked when its key
+   * names a secret (`--set backend.env_vars.API_TOKEN=***`), as messages
+   * reach logs.
+   */
   arg: string;
   /** The model file (or a pipeline's model), or with a `backend.` prefix the backend config. */
   target: 'model' | 'backend';
@@ -34,8 +45,12 @@ const USAGE_HINT =
  * `--set-string` the text as it is. An empty VALUE is the empty text.
  */
 export function parseOverride(flag: OverrideFlag, text: string): Override {
-  const arg = `${flag} ${text}`;
-  const { segments, rest } = readPath(text, arg);
+  const { segments, rest } = readPath(text, `${flag} ${text}`);
+  const last = segments[segments.length - 1];
+  const secret = typeof last === 'string' && isSecretName(last) && rest.length > 1;
+  const arg = secret
+    ? `${flag} ${text.slice(0, text.length - rest.length)}=${MASK}`
+    : `${flag} ${text}`;
   if (!rest.startsWith('='))
     throw new UsageError(`${arg}: no "=" after the path`, { hint: USAGE_HINT });
   const written = rest.slice(1);
@@ -47,6 +62,9 @@ export function parseOverride(flag: OverrideFlag, text: string): Override {
       hint: USAGE_HINT,
     });
   return {
+    flag,
+    text,
+    secret,
     arg,
     target: backend ? 'backend' : 'model',
     path,

@@ -32,6 +32,8 @@ export interface LoadedRun {
   postprocessors: PostprocessorConfig[];
   /** The files the run was made from: a folder modelrun deletes never holds one. */
   sources: string[];
+  /** What was layered over and under the files: the overrides (secret values masked) and the site config. */
+  layers?: { overrides: string[]; site?: string };
 }
 
 export type RunLoad =
@@ -94,12 +96,17 @@ export function collectRunRequest(parts: RunParts): RunLoad {
     postprocessors === undefined
   )
     return { errors, warnings };
+  const { overrides = [], site } = parts.layering ?? {};
   return {
     run: {
       model,
       backend: backend.value,
       postprocessors,
       sources: parts.sources,
+      layers: {
+        overrides: overrides.map((override) => override.arg),
+        ...(site === undefined ? {} : { site: site.file }),
+      },
     },
     warnings,
   };

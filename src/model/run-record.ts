@@ -53,6 +53,10 @@ export interface RunRecord {
   ended_at: string | null;
   duration_s: number | null;
   staging_dir: string;
+  /** The --set and --set-string values applied over the files, as given (secret values masked). */
+  overrides?: string[];
+  /** The site config whose defaults applied under the backend config. */
+  site_config?: string;
   /** The backend, its config (secrets masked) and what its engine called the run (job id, container id). */
   backend: { type: string; config: Record<string, unknown>; details?: Record<string, string> };
   stages: { generate: StageRecord; run: StageRecord; postprocess: StageRecord };

@@ -58,6 +58,8 @@ export interface RunRequest {
   cleanupOnFailure: boolean;
   /** The files the run was made from (model file, pipeline file): modelrun never deletes a folder that holds one. */
   sources: string[];
+  /** The overrides (secret values masked) and the site config that were layered over and under the files. */
+  layers?: { overrides: string[]; site?: string };
 }
 
 export interface PipelineDeps {
@@ -236,7 +238,32 @@ async function dryRun(
     record: maskRecord(record, deps.redactor),
     exitCode: 0,
     stderrTail: [],
-    dryRun: deps.redactor.redactData(planned),
+    dryRun: deps.redactor.redactData(withLayers(planned, request)),
+  };
+}
+
+/**
+ * The dry run's plan, and what the files were merged into when the command
+ * line or the site config added to them: the overrides, the site config,
+ * and the model's `config:` as the run sees it (secret-named keys masked).
+ */
+function withLayers(planned: DryRun, request: RunRequest): DryRun {
+  const { overrides = [], site } = request.layers ?? {};
+  if (overrides.length === 0 && site === undefined) return planned;
+  const config = maskSecretKeys(request.model.config);
+  return {
+    lines: [
+      ...planned.lines,
+      ...overrides.map((arg, i): [string, string] => [i === 0 ? 'overrides' : '', arg]),
+      ...(site === undefined ? [] : [['site config', site] as [string, string]]),
+      ['model config', JSON.stringify(config)],
+    ],
+    data: {
+      ...planned.data,
+      overrides,
+      ...(site === undefined ? {} : { site_config: site }),
+      model_config: config,
+    },
   };
 }
 
@@ -374,6 +401,10 @@ function newRecord(request: RunRequest, stagingDir: string, by: RunOwner['by']):
     ended_at: null,
     duration_s: null,
     staging_dir: stagingDir,
+    ...(request.layers === undefined || request.layers.overrides.length === 0
+      ? {}
+      : { overrides: request.layers.overrides }),
+    ...(request.layers?.site === undefined ? {} : { site_config: request.layers.site }),
     backend: { type: request.backend.type, config: maskSecretKeys(request.backend) },
     stages: {
       generate: { status: 'pending' },

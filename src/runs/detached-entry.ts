@@ -14,6 +14,14 @@ export interface DetachedFiles {
   model: string;
   backend?: string;
   postprocessors: string[];
+  /**
+   * The --set and --set-string values the run was loaded with, as
+   * [flag, PATH=VALUE]; those whose key names a secret are left out, as
+   * nothing modelrun writes down holds a secret.
+   */
+  overrides?: [string, string][];
+  /** False when the run was loaded with --no-site-config. */
+  site_config?: boolean;
 }
 
 /**
@@ -208,6 +216,12 @@ function isEntry(value: unknown): value is DetachedEntry {
     (value.files.backend === undefined || text(value.files.backend)) &&
     Array.isArray(value.files.postprocessors) &&
     value.files.postprocessors.every(text) &&
+    (value.files.overrides === undefined ||
+      (Array.isArray(value.files.overrides) &&
+        value.files.overrides.every(
+          (pair) => Array.isArray(pair) && pair.length === 2 && pair.every(text),
+        ))) &&
+    (value.files.site_config === undefined || typeof value.files.site_config === 'boolean') &&
     (value.postprocess_job === undefined ||
       (isRecord(value.postprocess_job) && text(value.postprocess_job.kind))) &&
     (value.logs === undefined ||
