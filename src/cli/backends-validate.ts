@@ -4,10 +4,13 @@ import { validateBackendFile } from '../load/backend-config.js';
 import { fileInput, readStdinArgument, sourceOf } from '../load/file-input.js';
 import type { ValidationResult } from '../load/validate.js';
 import { count } from '../plural.js';
+import { formatPath, type PathSegment } from '../problems.js';
 import { isRecord } from '../records.js';
+import { maskSecretKeys } from '../secrets.js';
 import type { BackendsValidateOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
 import { layeringOf } from './layering-flags.js';
+import type { Output } from './output.js';
 import { printReport, reportExitCode, summarizeFields } from './validation-report.js';
 
 /** Validates backend config files; returns the exit code. */
@@ -40,7 +43,34 @@ export async function runBackendsValidate(
     `validated ${count(results.length, 'file')} in ${(performance.now() - started).toFixed(1)} ms`,
   );
   printReport(results, options.format, output, summarizeBackend);
+  if (options.explain) for (const result of results) explain(result, output);
   return reportExitCode(results);
+}
+
+/**
+ * --explain: each value of a file as its layers merged it, with where it
+ * was set: the file, a base it extends, the site config, or a --set. Values
+ * under secret-named keys are masked. A list is one value, as a layer
+ * replaces it whole.
+ */
+function explain(result: ValidationResult, output: Pick<Output, 'result'>): void {
+  const { data, origin } = result;
+  if (data === undefined || origin === undefined) return;
+  const rows: [string, string, string][] = [];
+  const walk = (value: unknown, path: PathSegment[]) => {
+    if (isRecord(value) && Object.keys(value).length > 0) {
+      for (const [key, inner] of Object.entries(value)) walk(inner, [...path, key]);
+      return;
+    }
+    const from = origin(path);
+    const where = from.line === 0 ? from.file : `${from.file}:${from.line}`;
+    rows.push([formatPath(path), JSON.stringify(value), where]);
+  };
+  walk(maskSecretKeys(data), []);
+  const width = (i: 0 | 1) => Math.max(...rows.map((row) => row[i].length));
+  output.result(`${result.file}, value by value, and where each was set:`);
+  for (const [path, value, where] of rows)
+    output.result(`  ${path.padEnd(width(0))}  ${value.padEnd(width(1))}  ${where}`);
 }
 
 /** "docker · image … · cpu 4": the fields each backend names as its summary. */

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { durationSeconds, schemaReference, stringMap } from './fields.js';
+import { durationSeconds, extendsField, schemaReference, stringMap } from './fields.js';
 import type { PathContext } from './path-context.js';
 import { existingPath } from './paths.js';
 
@@ -28,6 +28,7 @@ export function typeField<T extends string>(type: T, description: string) {
 export function commonFields(ctx: PathContext) {
   return {
     $schema: schemaReference,
+    extends: extendsField,
     timeout: timeoutField(
       'Wall-clock limit for the run, counted from when modelrun starts it, image pulls and builds included. When it expires, the model is stopped and the run is recorded as timed out.',
     ).prefault(DEFAULT_TIMEOUT_SECONDS),

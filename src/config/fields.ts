@@ -30,6 +30,27 @@ export function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
   });
 }
 
+/**
+ * `extends:`: the base files a file is merged over (load/layers.ts). The
+ * loader reads it and takes it out of the file before its check, so a value
+ * that reaches the check was written where nothing is extended (a config
+ * given to the library as an object): refused, rather than ignored.
+ */
+export const extendsField = documented(
+  z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .refine((value) => value === undefined, {
+      error:
+        "only a config file (and a pipeline file's model: and backend: sections) can extend another; here, write the values out",
+    }),
+  {
+    description:
+      "Base files this file is merged over, in order (paths relative to this file's folder): maps merge key by key, lists replace, and null removes a key a base set.",
+    examples: ['../site/slurm-base.yml', ['base.yml', 'gpu.yml']],
+  },
+);
+
 /** Lets a file name its JSON Schema, as editors expect in JSON files. Ignored by modelrun. */
 export const schemaReference = documented(z.string().optional(), {
   description:

@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { resolveConfigPath } from '../config/path-context.js';
 import { controlCharacterProblem } from '../config/paths.js';
 import { formatPath, type PathSegment, type Problem } from '../problems.js';
+import { isRecord } from '../records.js';
 import { interpolateDocument } from './interpolate.js';
 import { type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
 import { locate } from './positions.js';
@@ -45,7 +46,7 @@ export function placeInLayer(
   message: string,
   at: 'key' | 'value' = 'value',
 ): Problem {
-  const shown = formatPath(path);
+  const shown = formatPath([...(layer.at ?? []), ...path]);
   if (layer.doc === undefined)
     return { file: layer.name, line: 0, column: 0, path: shown, message };
   const position = locate(layer.doc, [...(layer.docAt ?? []), ...path], at);
@@ -183,6 +184,72 @@ function expand(layer: Layer, chain: Chain, env: NodeJS.ProcessEnv, problems: Pr
   }
   layers.push(layer);
   return layers;
+}
+
+/**
+ * The part of a layer's file at `path` (a pipeline's `backend:` section, a
+ * site config's section for one type), as a layer of its own, whose data
+ * sits at `path` in its file and at `at` in the merged value.
+ */
+export function subLayer(
+  layer: Layer,
+  path: readonly PathSegment[],
+  data: Record<string, unknown>,
+  at?: PathSegment[],
+): Layer {
+  const prefix = JSON.stringify(path).slice(0, -1);
+  const within = <V>(entries: Iterable<[string, V]>) =>
+    new Map(
+      [...entries].flatMap(([key, value]): [string, V][] =>
+        path.length === 0
+          ? [[key, value]]
+          : key.startsWith(`${prefix},`)
+            ? [[`[${key.slice(prefix.length + 1)}`, value]]
+            : [],
+      ),
+    );
+  return {
+    name: layer.name,
+    dir: layer.dir,
+    ...(layer.doc === undefined ? {} : { doc: layer.doc }),
+    docAt: [...(layer.docAt ?? []), ...path],
+    data,
+    ...(at === undefined ? {} : { at }),
+    interpolated: within(layer.interpolated),
+    failed: new Set(
+      within([...(layer.failed ?? [])].map((key): [string, true] => [key, true])).keys(),
+    ),
+  };
+}
+
+/**
+ * The bases of the sections of each file layer that may extend files of
+ * their own (a pipeline's inline `model:` and `backend:`), each put under
+ * its section, before the layer that holds it: the section's own values
+ * are merged over its bases.
+ */
+export function sectionLayers(
+  layers: readonly Layer[],
+  sections: readonly PathSegment[][],
+  env: NodeJS.ProcessEnv,
+  problems: Problem[],
+): Layer[] {
+  return layers.flatMap((layer) => {
+    const bases = sections.flatMap((path) => {
+      const section = path.reduce<unknown>(
+        (value, key) => (isRecord(value) ? value[String(key)] : undefined),
+        layer.data,
+      );
+      if (!isRecord(section) || !Object.hasOwn(section, EXTENDS_KEY)) return [];
+      const own = subLayer(layer, path, { ...section }, [...path]);
+      delete section[EXTENDS_KEY];
+      const chain = [{ real: `${layer.dir}\0${layer.name}`, name: layer.name }];
+      return expand(own, chain, env, problems)
+        .slice(0, -1)
+        .map((base) => ({ ...base, at: [...path] }));
+    });
+    return [...bases, layer];
+  });
 }
 
 function realOrSelf(path: string): string {

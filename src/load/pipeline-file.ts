@@ -1,5 +1,11 @@
 import * as z from 'zod';
-import { describeValue, documented, schemaReference, strictObject } from '../config/fields.js';
+import {
+  describeValue,
+  documented,
+  extendsField,
+  schemaReference,
+  strictObject,
+} from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
 import { existingPath } from '../config/paths.js';
 import { postprocessorListSchema } from '../postprocess/registry.js';
@@ -32,6 +38,7 @@ export function pipelineConfigSchema(ctx: PathContext) {
     );
   return strictObject({
     $schema: schemaReference,
+    extends: extendsField,
     model: documented(fileOr(modelConfigSchema(ctx), 'model', 'model.yml'), {
       description:
         "The model: a path to a model file (relative to this file's folder), or the model file's contents inline.",
@@ -88,6 +95,7 @@ function pipelineLayering(file: string, layering: PipelineLayering) {
   return {
     path: file,
     extendable: true,
+    sections: [['model'], ['backend']],
     // Which sections are inline is known once the file is read: an override
     // of a section that is not a mapping is for the file it names.
     overrides: (data: Record<string, unknown>) => [

@@ -7,7 +7,7 @@ import { ConfigError } from '../errors.js';
 import { count } from '../plural.js';
 import type { Problem } from '../problems.js';
 import { isRecord } from '../records.js';
-import { fileLayer, type Layer, placeInLayer } from './layers.js';
+import { fileLayer, type Layer, placeInLayer, subLayer } from './layers.js';
 import { parseYaml } from './parse-yaml.js';
 import { readSource } from './read-source.js';
 
@@ -127,7 +127,7 @@ export function loadSiteConfig(
             ),
           );
         } else {
-          sections.set(type, sectionLayer(site, type, defaults));
+          sections.set(type, subLayer(site, ['backends', type], defaults));
         }
       }
     }
@@ -141,28 +141,6 @@ export function loadSiteConfig(
       },
     );
   return { file: shown, layerFor: (type) => sections.get(type) };
-}
-
-/** One type's section as a layer: its data sits at backends.<type> in the site file. */
-function sectionLayer(site: Layer, type: string, defaults: Record<string, unknown>): Layer {
-  const prefix = `["backends",${JSON.stringify(type)},`;
-  const within = <V>(map: Iterable<[string, V]>) =>
-    new Map(
-      [...map].flatMap(([key, value]): [string, V][] =>
-        key.startsWith(prefix) ? [[`[${key.slice(prefix.length)}`, value]] : [],
-      ),
-    );
-  return {
-    name: site.name,
-    dir: site.dir,
-    ...(site.doc === undefined ? {} : { doc: site.doc }),
-    docAt: ['backends', type],
-    data: defaults,
-    interpolated: within(site.interpolated),
-    failed: new Set(
-      within([...(site.failed ?? [])].map((key): [string, true] => [key, true])).keys(),
-    ),
-  };
 }
 
 function unknownKey(key: string, known: readonly string[], what = 'key'): string {

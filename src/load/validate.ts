@@ -5,7 +5,7 @@ import { count } from '../plural.js';
 import { formatPath, type PathSegment, type Problem } from '../problems.js';
 import { isRecord } from '../records.js';
 import { convertInterpolated } from './convert-interpolated.js';
-import { extendedLayers, fileLayer, type Layer, placeInLayer } from './layers.js';
+import { extendedLayers, fileLayer, type Layer, placeInLayer, sectionLayers } from './layers.js';
 import { type Merged, mergeLayers } from './merge.js';
 import type { Override } from './override-arg.js';
 import { type ParseResult, parseYaml } from './parse-yaml.js';
@@ -53,6 +53,8 @@ export interface ValidateOptions {
   path?: string;
   /** Whether the file may name bases with `extends:` (model, backend and pipeline files). */
   extendable?: boolean;
+  /** Mappings in the file that may name bases of their own: a pipeline's `model:` and `backend:`. */
+  sections?: PathSegment[][];
   /** Layers under the file and its bases, given their merged data: the site config's defaults for its type. */
   below?: (data: Record<string, unknown>) => Layer[];
   /** Values from the command line, set over every layer, each a layer of its own. */
@@ -254,6 +256,8 @@ function layersOf(
     options.extendable === true
       ? extendedLayers(top, options.path ?? top.name, options.env, placed)
       : [top];
+  if (options.sections !== undefined)
+    layers = sectionLayers(layers, options.sections, options.env, placed);
   if (options.below !== undefined) layers = [...options.below(mergeLayers(layers).data), ...layers];
   const merged = mergeLayers(layers);
   const warnings: Problem[] = [];

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { checkCommandSize } from '../config/exec-limits.js';
-import { documented, schemaReference, strictObject } from '../config/fields.js';
+import { documented, extendsField, schemaReference, strictObject } from '../config/fields.js';
 import type { PathContext } from '../config/path-context.js';
 import { anyPath, existingPath } from '../config/paths.js';
 import { periodSchema } from './period.js';
@@ -40,6 +40,7 @@ export function modelFileSchema(
 ) {
   return strictObject({
     $schema: schemaReference,
+    extends: extendsField,
     run_id: documented(
       z
         .string({
