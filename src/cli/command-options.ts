@@ -194,6 +194,10 @@ export const backendsCreateSpec = {
       'also set every field that has a default (examples stay commented out)',
     ),
     force: flag('--force', 'overwrite an existing file'),
+    extends: value(
+      '--extends <base>',
+      'write a config that extends this base file, leaving it the fields it sets',
+    ),
   },
 } satisfies CommandSpec;
 

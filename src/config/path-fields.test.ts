@@ -606,6 +606,8 @@ function schemaKeys(
   switch (def.type) {
     case 'object':
       for (const [key, field] of Object.entries(def.shape)) {
+        // The loader reads extends: and takes it out before the check, which refuses it.
+        if (key === 'extends') continue;
         out.add(join(prefix, key));
         inner(field, join(prefix, key));
       }

@@ -127,7 +127,7 @@ describe('warnings', () => {
     expect(result.status).toBe('valid');
     expect(result.warnings.map((w) => w.path)).toEqual(['env_vars.API_TOKEN']);
     expect(result.warnings[0]?.message).toMatch(
-      /write \$\{API_TOKEN\} to take it from the environment/,
+      /write \$\{API_TOKEN\} in the file to take it from the environment/,
     );
   });
 

@@ -12,6 +12,12 @@ export interface TemplateOptions {
   withExamples: boolean;
   /** Where the file's JSON Schema is, as the editor should find it from the file. */
   schemaRef: string;
+  /**
+   * A base the file extends: its path from the file's folder, and the keys
+   * it sets, which the file then leaves to it (commented out) rather than
+   * setting them again.
+   */
+  base?: { path: string; keys: readonly string[] };
 }
 
 type Line = { key: string; value: unknown; docs: string; active: boolean };
@@ -30,15 +36,27 @@ export function renderTemplate(
   const lines: Line[] = [];
   for (const [key, property] of Object.entries(properties)) {
     if (key === '$schema' || key === 'type') continue;
-    const required = key in spec.required;
+    const { base } = options;
+    if (key === 'extends' && base !== undefined) {
+      lines.push({ key, value: base.path, docs: describe(property, false), active: true });
+      continue;
+    }
+    const inBase = base?.keys.includes(key) ?? false;
+    // A base that sets one of two alternatives (image or dockerfile) has made the choice.
+    const chosen =
+      base !== undefined && (spec.alternatives ?? []).some((k) => base.keys.includes(k));
+    const required = key in spec.required && !inBase && !chosen;
     const alternative = spec.alternatives?.includes(key) ?? false;
-    const value = required ? spec.required[key] : (property.default ?? firstExample(property));
+    const value =
+      key in spec.required ? spec.required[key] : (property.default ?? firstExample(property));
     lines.push({
       key,
       value,
       docs: describe(property, required),
       // A default is the one value known to run everywhere: it is what an unset field does.
-      active: required || (options.withExamples && !alternative && property.default !== undefined),
+      active:
+        required ||
+        (options.withExamples && !alternative && !inBase && property.default !== undefined),
     });
   }
   return options.format === 'json'

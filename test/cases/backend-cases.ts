@@ -53,7 +53,7 @@ export const SHARED_CASES: BackendCase[] = [
     yaml: local('colourful: true\n'),
     error: {
       path: 'colourful',
-      message: /unknown key "colourful"; allowed keys are type, timeout/,
+      message: /unknown key "colourful"; allowed keys are type, extends, timeout/,
     },
   },
 

@@ -321,7 +321,7 @@ export const MODEL_CASES: ConfigCase[] = [
     error: {
       path: 'colourful',
       message:
-        'unknown key "colourful"; allowed keys are run_id, output_dir, run_id_subdir, delete_existing, period, template, config, command, mpi, postprocess',
+        'unknown key "colourful"; allowed keys are extends, run_id, output_dir, run_id_subdir, delete_existing, period, template, config, command, mpi, postprocess',
     },
   },
   ...['.', '..'].map(

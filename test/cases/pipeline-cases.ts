@@ -98,7 +98,7 @@ export const PIPELINE_CASES: ConfigCase[] = [
     yaml: 'model: model.yml\ncolourful: true\n',
     error: {
       path: 'colourful',
-      message: 'unknown key "colourful"; allowed keys are model, backend, postprocess',
+      message: 'unknown key "colourful"; allowed keys are extends, model, backend, postprocess',
     },
   },
 ];
