@@ -358,6 +358,48 @@ describe.skipIf(missing !== undefined)('the slurm backend, against a real cluste
     clusterTimeout(60_000),
   );
 
+  it(
+    'runs a config that extends a site base, under the site config, with --set over both',
+    async () => {
+      const jobName = uniqueId('layers');
+      const runId = uniqueId('slurm-layers');
+      tree = makeTree({
+        // A site's shared base: what every project's jobs ask for, and a script beside it.
+        'site/slurm-base.yml': `type: slurm\n${TEST_JOB_YAML}env_vars:\n  FROM_BASE: base\n  FROM_SET: base\n`,
+        'site/site.yml': 'backends:\n  slurm:\n    env_vars:\n      FROM_SITE: site\n',
+        'project/slurm.yml': `extends: ../site/slurm-base.yml\njob_name: ${jobName}\n`,
+        'project/model.yml': `run_id: ${runId}\ncommand: echo "$FROM_SITE $FROM_BASE $FROM_SET"\n`,
+      });
+      const env = { MODELRUN_SITE_CONFIG: tree.path('site', 'site.yml') };
+      const valid = await runModelrun(['backends', 'validate', 'slurm.yml'], {
+        cwd: tree.path('project'),
+        env,
+      });
+      expect(valid.stdout).toContain('✓ slurm.yml');
+      const result = await runOnClusterCli(
+        [
+          'run',
+          'model.yml',
+          '--backend-config',
+          'slurm.yml',
+          '--set',
+          'backend.env_vars.FROM_SET=set',
+        ],
+        { cwd: tree.path('project'), jobName, env },
+      );
+      expect(result.stderr).toContain(`✓ ${runId} succeeded`);
+      expect(result.code).toBe(0);
+      const staging = tree.path('project', 'simulations', runId);
+      expect(readFileSync(join(staging, 'logs', 'stdout.log'), 'utf8')).toBe('site base set\n');
+      const record = JSON.parse(readFileSync(join(staging, '.modelrun', 'run.json'), 'utf8'));
+      expect(record).toMatchObject({
+        overrides: ['--set backend.env_vars.FROM_SET=set'],
+        site_config: tree.path('site', 'site.yml'),
+      });
+    },
+    clusterTimeout(RUN_MS),
+  );
+
   it.skipIf(dockerUnavailable() !== undefined)(
     'runs the command in a docker container on the node',
     async () => {

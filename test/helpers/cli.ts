@@ -87,12 +87,18 @@ export async function runInProcess(
  */
 export async function startModelrun(
   args: string[],
-  options: { cwd: string; marker?: string; waitMs?: number; markerOn?: 'stdout' | 'stderr' },
+  options: {
+    cwd: string;
+    marker?: string;
+    waitMs?: number;
+    markerOn?: 'stdout' | 'stderr';
+    env?: NodeJS.ProcessEnv;
+  },
 ) {
   const { setTimeout: sleep } = await import('node:timers/promises');
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd,
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
   });
   let stdout = '';
   let stderr = '';

@@ -171,9 +171,13 @@ export async function waitUntilStarted(
  */
 export async function startOnCluster(
   args: string[],
-  options: { cwd: string; jobName: string; queueMs?: number },
+  options: { cwd: string; jobName: string; queueMs?: number; env?: NodeJS.ProcessEnv },
 ) {
-  const run = await startModelrun(args, { cwd: options.cwd, waitMs: 0 });
+  const run = await startModelrun(args, {
+    cwd: options.cwd,
+    waitMs: 0,
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
   let ended = false;
   void run.exited.then(() => {
     ended = true;
@@ -194,7 +198,7 @@ export async function startOnCluster(
 /** Runs `modelrun` on the cluster to its end, failing with the pending reason if its job never starts. */
 export async function runOnClusterCli(
   args: string[],
-  options: { cwd: string; jobName: string; queueMs?: number },
+  options: { cwd: string; jobName: string; queueMs?: number; env?: NodeJS.ProcessEnv },
 ) {
   const run = await startOnCluster(args, options);
   const code = await run.exited;
