@@ -211,4 +211,40 @@ describe('a detached run', () => {
     expect((await runModelrun(['wait', 'env'], { cwd: tree.root })).code).toBe(0);
     expect(readFileSync(join(staged('env'), 'logs', 'stdout.log'), 'utf8')).toBe('detached=\n');
   }, 30_000);
+
+  it('runs with the --set values it was given, a secret one kept out of its record and its supervisor's log', async () => {
+    tree.write(
+      'set.yml',
+      'run_id: set\ncommand: "echo $MODE $API_TOKEN handed=$MODELRUN_DETACHED_OVERRIDES"\n',
+    );
+    const detached = await runModelrun(
+      [
+        'run',
+        'set.yml',
+        '--detach',
+        '--set',
+        'backend.env_vars.MODE=layered',
+        '--set',
+        'backend.env_vars.API_TOKEN=hunter2',
+      ],
+      { cwd: tree.root, env: env() },
+    );
+    expect(detached.code).toBe(0);
+    expect((await runModelrun(['wait', 'set'], { cwd: tree.root, env: env() })).code).toBe(0);
+    expect(readFileSync(join(staged('set'), 'logs', 'stdout.log'), 'utf8')).toBe(
+      'layered hunter2 handed=\n',
+    );
+    const record = readFileSync(join(staged('set'), '.modelrun', 'run.json'), 'utf8');
+    expect(JSON.parse(record).overrides).toEqual([
+      '--set backend.env_vars.MODE=layered',
+      '--set backend.env_vars.API_TOKEN=***',
+    ]);
+    expect(record).not.toContain('hunter2');
+    // Nor did the supervisor's log: its overrides came in its environment.
+    const logs = readdirSync(tree.path('state', 'modelrun', 'detached'));
+    for (const log of logs)
+      expect(readFileSync(tree.path('state', 'modelrun', 'detached', log), 'utf8')).not.toContain(
+        'hunter2',
+      );
+  }, 30_000);
 });
