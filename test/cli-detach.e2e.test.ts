@@ -212,7 +212,7 @@ describe('a detached run', () => {
     expect(readFileSync(join(staged('env'), 'logs', 'stdout.log'), 'utf8')).toBe('detached=\n');
   }, 30_000);
 
-  it('runs with the --set values it was given, a secret one kept out of its record and its supervisor's log', async () => {
+  it("runs with the --set values it was given, a secret one kept out of its record and its supervisor's log", async () => {
     tree.write(
       'set.yml',
       'run_id: set\ncommand: "echo $MODE $API_TOKEN handed=$MODELRUN_DETACHED_OVERRIDES"\n',

@@ -111,7 +111,9 @@ export function backendLayering(
     path: file,
     extendable: true,
     overrides: overridesOf(overrides, 'backend', at),
-    below: (data: Record<string, unknown>) => siteLayers(site, data, at),
+    ...(site === undefined
+      ? {}
+      : { below: (data: Record<string, unknown>) => siteLayers(site, data, at) }),
   };
 }
 

@@ -94,6 +94,7 @@ export function extendedLayers(
   env: NodeJS.ProcessEnv,
   problems: Problem[],
 ): Layer[] {
+  if (!Object.hasOwn(top.data, EXTENDS_KEY)) return [top];
   return expand(top, [{ real: realOrSelf(path), name: top.name }], env, problems);
 }
 

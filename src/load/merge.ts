@@ -41,6 +41,10 @@ interface OriginNode {
 }
 
 export function mergeLayers(layers: readonly LayerData[]): Merged {
+  const [only] = layers;
+  // One file and nothing over it, as most are: its data is the value, uncopied.
+  if (layers.length === 1 && only !== undefined && (only.at ?? []).length === 0)
+    return merged(only.data, { layer: 0, children: new Map() });
   const data: Record<string, unknown> = {};
   const origins: OriginNode = { children: new Map() };
   for (const [layer, { data: source, at = [] }] of layers.entries()) {
@@ -56,6 +60,10 @@ export function mergeLayers(layers: readonly LayerData[]): Merged {
     }
     mergeInto(target, source, node, layer);
   }
+  return merged(data, origins);
+}
+
+function merged(data: Record<string, unknown>, origins: OriginNode): Merged {
   return {
     data,
     layerOf(path) {

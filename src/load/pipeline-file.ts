@@ -89,7 +89,7 @@ export interface PipelineLayering extends Layering {
 }
 
 function pipelineLayering(file: string, layering: PipelineLayering) {
-  const { site, backendReplaced = false } = layering;
+  const { backendReplaced = false } = layering;
   const model = modelLayering(file, layering, ['model']);
   const backend = backendLayering(file, layering, ['backend']);
   return {
@@ -102,8 +102,7 @@ function pipelineLayering(file: string, layering: PipelineLayering) {
       ...(isRecord(data.model) ? model.overrides : []),
       ...(isRecord(data.backend) && !backendReplaced ? backend.overrides : []),
     ],
-    below: (data: Record<string, unknown>) =>
-      backendReplaced || site === undefined ? [] : backend.below(data),
+    ...(backendReplaced || backend.below === undefined ? {} : { below: backend.below }),
     freeFormKey: model.freeFormKey,
   };
 }
