@@ -36,6 +36,8 @@ export interface Placed<T> {
   value: T;
   place: Placer;
   warnings?: Problem[];
+  /** Whether it was merged from more than one layer: bases, the site config, overrides. */
+  layered?: boolean;
 }
 
 export function loadBackend(file: string, ctx: FileContext): Placed<BackendConfig> {
@@ -54,7 +56,12 @@ export function loadBackend(file: string, ctx: FileContext): Placed<BackendConfi
 export function requirePlaced<T>(result: ValidationResult<T>, what: string): Placed<T> {
   const value = requireValid(result, what);
   // A valid file was parsed, so it can always place a path.
-  return { value, place: result.place as Placer, warnings: result.warnings };
+  return {
+    value,
+    place: result.place as Placer,
+    warnings: result.warnings,
+    layered: (result.layers?.length ?? 1) > 1,
+  };
 }
 
 /** The name messages give the backend a run has without a backend config. */

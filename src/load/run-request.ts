@@ -32,8 +32,12 @@ export interface LoadedRun {
   postprocessors: PostprocessorConfig[];
   /** The files the run was made from: a folder modelrun deletes never holds one. */
   sources: string[];
-  /** What was layered over and under the files: the overrides (secret values masked) and the site config. */
-  layers?: { overrides: string[]; site?: string };
+  /**
+   * What was layered over and under the files: the overrides (secret values
+   * masked) and the site config; `merged` when the model or the backend was
+   * made of more than one layer (bases included).
+   */
+  layers?: { overrides: string[]; site?: string; merged: boolean };
 }
 
 export type RunLoad =
@@ -42,7 +46,7 @@ export type RunLoad =
 
 /** Each part of a run, read when called; a part that cannot be read throws a ConfigError or UsageError. */
 export interface RunParts {
-  model: () => Pick<Placed<ModelConfig>, 'value' | 'warnings'>;
+  model: () => Pick<Placed<ModelConfig>, 'value' | 'warnings' | 'layered'>;
   /** Undefined: the local backend with its defaults. */
   backend?: () => Placed<BackendConfig>;
   /** Undefined: `otherPostprocessors`, or else the model's own list. */
@@ -106,6 +110,7 @@ export function collectRunRequest(parts: RunParts): RunLoad {
       layers: {
         overrides: overrides.map((override) => override.arg),
         ...(site === undefined ? {} : { site: site.file }),
+        merged: placedModel?.layered === true || backend.layered === true,
       },
     },
     warnings,
@@ -167,7 +172,10 @@ function loadPipeline(
   const { value: pipeline, place: inPipeline } = read;
   const { model, backend } = pipeline;
   return collectRunRequest({
-    model: () => (typeof model === 'string' ? requireModel(model, ctx) : { value: model }),
+    model: () =>
+      typeof model === 'string'
+        ? requireModel(model, ctx)
+        : { value: model, layered: read.layered === true },
     warnings: read.warnings ?? [],
     ...(typeof backend === 'string'
       ? { backend: () => loadBackend(backend, ctx) }
@@ -176,6 +184,7 @@ function loadPipeline(
         : {
             backend: () => ({
               value: backend,
+              layered: read.layered === true,
               place: (path, message) => inPipeline(['backend', ...path], message),
             }),
           }),

@@ -59,7 +59,7 @@ export interface RunRequest {
   /** The files the run was made from (model file, pipeline file): modelrun never deletes a folder that holds one. */
   sources: string[];
   /** The overrides (secret values masked) and the site config that were layered over and under the files. */
-  layers?: { overrides: string[]; site?: string };
+  layers?: { overrides: string[]; site?: string; merged?: boolean };
 }
 
 export interface PipelineDeps {
@@ -248,8 +248,8 @@ async function dryRun(
  * and the model's `config:` as the run sees it (secret-named keys masked).
  */
 function withLayers(planned: DryRun, request: RunRequest): DryRun {
-  const { overrides = [], site } = request.layers ?? {};
-  if (overrides.length === 0 && site === undefined) return planned;
+  const { overrides = [], site, merged = false } = request.layers ?? {};
+  if (!merged && overrides.length === 0 && site === undefined) return planned;
   const config = maskSecretKeys(request.model.config);
   return {
     lines: [
