@@ -49,6 +49,9 @@ export default defineConfig({
     maxWorkers: 4,
     // No site config of the user's (~/.config/modelrun/site.yml) may change what a test sees:
     // a test that wants one names it with MODELRUN_SITE_CONFIG.
-    env: { MODELRUN_SITE_CONFIG: '', XDG_CONFIG_HOME: '/nonexistent/modelrun-tests-have-no-config' },
+    env: {
+      MODELRUN_SITE_CONFIG: '',
+      XDG_CONFIG_HOME: '/nonexistent/modelrun-tests-have-no-config',
+    },
   },
 });
