@@ -167,3 +167,45 @@ export function interpolateDocument(
   }
   return { problems, interpolated };
 }
+
+/**
+ * Fills `${NAME}` in every string of a value given on the command line (a
+ * `--set`), as in a file. Returns the value filled, the problems, and the
+ * paths (JSON, under `at`) whose text came from the environment, with what
+ * was written.
+ */
+export function interpolateValue(
+  value: unknown,
+  at: readonly PathSegment[],
+  env: NodeJS.ProcessEnv,
+): {
+  value: unknown;
+  problems: { path: PathSegment[]; message: string }[];
+  interpolated: Map<string, string>;
+} {
+  const problems: { path: PathSegment[]; message: string }[] = [];
+  const interpolated = new Map<string, string>();
+  const fill = (inner: unknown, path: PathSegment[]): unknown => {
+    if (typeof inner === 'string') {
+      const result = interpolateString(inner, env);
+      if (!result.changed) return inner;
+      for (const message of result.problems) problems.push({ path, message });
+      interpolated.set(JSON.stringify(path), inner);
+      return result.value;
+    }
+    if (Array.isArray(inner)) return inner.map((item, i) => fill(item, [...path, i]));
+    if (inner !== null && typeof inner === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(inner))
+        Object.defineProperty(out, key, {
+          value: fill(item, [...path, key]),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      return out;
+    }
+    return inner;
+  };
+  return { value: fill(value, [...at]), problems, interpolated };
+}

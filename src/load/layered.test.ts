@@ -328,11 +328,58 @@ describe('hostile layers', () => {
     expect(result.errors.map((e) => e.message).join()).toMatch(/makes a cycle/);
   });
 
-  it('keeps __proto__ a key, from a file or from --set', () => {
-    const result = backend('type: local\n__proto__: {polluted: 1}\n', set('backend.__proto__.x=1'));
+  it('keeps __proto__ a key in a file, and refuses it in --set', () => {
+    const result = backend('extends: ../base/local.yml\n__proto__: {polluted: 1}\n');
     expect(result.status).toBe('invalid');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(({} as Record<string, unknown>).x).toBeUndefined();
+    expect(() => set('backend.__proto__.x=1')).toThrow(/a key cannot be __proto__/);
+  });
+
+  it('reads each base once, however many files extend it, so repeats cannot make it slow', () => {
+    for (let i = 1; i <= 9; i++)
+      tree.write(
+        `fan/b${i}.yml`,
+        `extends: [${Array(9)
+          .fill(`b${i + 1}.yml`)
+          .join(', ')}]\ntype: local\n`,
+      );
+    tree.write('fan/b10.yml', 'type: local\ntimeout: 2m\n');
+    const result = backend('extends: ../fan/b1.yml\n');
+    expect(result.errors).toEqual([]);
+    expect(result.value).toMatchObject({ timeout: 120 });
+    // Nine to the ninth reads before; ten bases and the file now.
+    expect(result.layers).toHaveLength(11);
+  });
+
+  it('merges a base two files extend where it is first reached', () => {
+    tree.write('dia/z.yml', 'type: local\ntimeout: 5m\n');
+    tree.write('dia/x.yml', 'extends: z.yml\ntimeout: 2m\n');
+    tree.write('dia/y.yml', 'extends: z.yml\n');
+    expect(backend('extends: [../dia/x.yml, ../dia/y.yml]\n').value).toMatchObject({
+      timeout: 120,
+    });
+  });
+
+  it('refuses an alias inside its own anchor, in a base or in the file', () => {
+    tree.write('self/base.yml', 'type: local\nenv_vars: &a {A: *a}\n');
+    for (const text of ['extends: ../self/base.yml\n', 'type: local\nrec: &q [*q]\n']) {
+      const result = backend(text);
+      expect(result.status).toBe('invalid');
+      expect(result.errors.map((e) => e.message).join()).toMatch(
+        /an alias refers to the anchor it sits in/,
+      );
+    }
+  });
+
+  it('a pipeline section that extends its own file is a cycle', () => {
+    tree.write(
+      'selfpipe/pipe.yml',
+      'model:\n  extends: pipe.yml\n  run_id: x\n  command: "true"\n',
+    );
+    const result = validatePipelineFile(tree.path('selfpipe/pipe.yml'), {}, 'pipe.yml');
+    expect(result.errors.map((e) => `${e.line} ${e.message}`)).toEqual([
+      expect.stringMatching(/^2 makes a cycle: pipe\.yml → pipe\.yml/),
+    ]);
   });
 
   it('validates a pipeline whose inline backend extends a file, and places a problem in that file', () => {

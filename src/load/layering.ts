@@ -55,14 +55,17 @@ export function freeFormKey(
   mapping: readonly PathSegment[],
 ): string | undefined {
   if (path.length <= mapping.length || mapping.some((key, i) => path[i] !== key)) return undefined;
-  const parent = path
-    .slice(0, -1)
-    .reduce<unknown>((value, key) => (isRecord(value) ? value[String(key)] : undefined), data);
-  const key = String(path[path.length - 1]);
-  if (parent !== undefined && (!isRecord(parent) || Object.hasOwn(parent, key))) return undefined;
-  const known = isRecord(parent) ? Object.keys(parent) : [];
-  const match = closestMatch(key, known);
-  const where = formatPath(path.slice(0, -1));
-  const guess = match === undefined ? '' : `; did you mean "${match}"?`;
-  return `${where} has no key "${key}", so this adds one, which the model sees only if it reads it${guess}`;
+  // The first key on the way that is not there is the one that is added.
+  let parent: unknown = data;
+  for (const [i, segment] of path.entries()) {
+    if (!isRecord(parent)) return undefined;
+    const key = String(segment);
+    if (i >= mapping.length && !Object.hasOwn(parent, key)) {
+      const match = closestMatch(key, Object.keys(parent));
+      const guess = match === undefined ? '' : `; did you mean "${match}"?`;
+      return `${formatPath(path.slice(0, i))} has no key "${key}", so this adds one, which the model sees only if it reads it${guess}`;
+    }
+    parent = parent[key];
+  }
+  return undefined;
 }

@@ -19,6 +19,8 @@ export interface Layer {
   name: string;
   /** The folder its relative paths resolve against. */
   dir: string;
+  /** The file it was read from; undefined for a command-line argument. */
+  file?: string;
   /** The parsed file, to place problems; undefined for a command-line argument. */
   doc?: PositionedDocument;
   /** Its data, interpolated, without `extends`. */
@@ -35,6 +37,9 @@ export interface Layer {
 
 /** A chain of `extends:` longer than this is a mistake, or a loop that escaped the cycle check. */
 export const MAX_EXTENDS_DEPTH = 10;
+
+/** Bases one config may be made of, all chains together: each is a file read, of up to 1 MiB. */
+export const MAX_BASES = 100;
 
 /** The key a file names its bases with. */
 export const EXTENDS_KEY = 'extends';
@@ -75,7 +80,15 @@ export function fileLayer(
     };
   const failed = new Set(found.map((p) => JSON.stringify(p.path)));
   return {
-    layer: { name, dir: dirname(path), doc: parsed, data: plain.data, interpolated, failed },
+    layer: {
+      name,
+      dir: dirname(path),
+      file: path,
+      doc: parsed,
+      data: plain.data,
+      interpolated,
+      failed,
+    },
     problems,
   };
 }
@@ -95,13 +108,22 @@ export function extendedLayers(
   problems: Problem[],
 ): Layer[] {
   if (!Object.hasOwn(top.data, EXTENDS_KEY)) return [top];
-  return expand(top, [{ real: realOrSelf(path), name: top.name }], env, problems);
+  const real = realOrSelf(path);
+  return expand(top, [{ real, name: top.name }], { env, problems, seen: new Set([real]) });
+}
+
+/** What one config's expansion shares: the bases read so far, each read (and merged) once. */
+interface Reading {
+  env: NodeJS.ProcessEnv;
+  problems: Problem[];
+  seen: Set<string>;
 }
 
 /** The files from the one named to the layer being read: each base's real path, and its name in messages. */
 type Chain = { real: string; name: string }[];
 
-function expand(layer: Layer, chain: Chain, env: NodeJS.ProcessEnv, problems: Problem[]): Layer[] {
+function expand(layer: Layer, chain: Chain, reading: Reading): Layer[] {
+  const { env, problems, seen } = reading;
   const written = layer.data[EXTENDS_KEY];
   if (!Object.hasOwn(layer.data, EXTENDS_KEY)) return [layer];
   const { [EXTENDS_KEY]: _, ...rest } = layer.data;
@@ -165,6 +187,14 @@ function expand(layer: Layer, chain: Chain, env: NodeJS.ProcessEnv, problems: Pr
       problem(at, `makes a cycle: ${names.join(' → ')}; a file cannot be its own base`);
       continue;
     }
+    // A base that two files extend is merged once, where it is first reached: a
+    // later repeat would undo what the files between set over it.
+    if (seen.has(real)) continue;
+    if (seen.size > MAX_BASES) {
+      problem(at, `makes the config of more than ${MAX_BASES} base files; merge some of them`);
+      continue;
+    }
+    seen.add(real);
     const parsed = parseYaml(source.text);
     if (!parsed.ok) {
       problems.push(
@@ -181,7 +211,7 @@ function expand(layer: Layer, chain: Chain, env: NodeJS.ProcessEnv, problems: Pr
     const read = fileLayer(name, file, parsed.parsed, env);
     problems.push(...read.problems);
     if (read.layer !== undefined)
-      layers.push(...expand(read.layer, [...chain, { real, name }], env, problems));
+      layers.push(...expand(read.layer, [...chain, { real, name }], reading));
   }
   layers.push(layer);
   return layers;
@@ -212,6 +242,7 @@ export function subLayer(
   return {
     name: layer.name,
     dir: layer.dir,
+    ...(layer.file === undefined ? {} : { file: layer.file }),
     ...(layer.doc === undefined ? {} : { doc: layer.doc }),
     docAt: [...(layer.docAt ?? []), ...path],
     data,
@@ -244,8 +275,9 @@ export function sectionLayers(
       if (!isRecord(section) || !Object.hasOwn(section, EXTENDS_KEY)) return [];
       const own = subLayer(layer, path, { ...section }, [...path]);
       delete section[EXTENDS_KEY];
-      const chain = [{ real: `${layer.dir}\0${layer.name}`, name: layer.name }];
-      return expand(own, chain, env, problems)
+      // The file that holds the section is in the chain: a section cannot extend its own file.
+      const real = realOrSelf(layer.file ?? join(layer.dir, layer.name));
+      return expand(own, [{ real, name: layer.name }], { env, problems, seen: new Set([real]) })
         .slice(0, -1)
         .map((base) => ({ ...base, at: [...path] }));
     });

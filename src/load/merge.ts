@@ -117,6 +117,9 @@ function setPath(
       }
       let next = own(target, key);
       if (next === undefined || next === null) {
+        // A list that is not there has no items to set: it is set whole.
+        if (typeof path[i + 1] === 'number')
+          return `${formatPath(path.slice(0, i + 1))} is not set, so it has no item ${path[i + 1]}; set the whole list, such as ${formatPath(path.slice(0, i + 1))}=[…]`;
         next = {};
         setKey(target, key, next);
         node = replaced(node, key, layer);

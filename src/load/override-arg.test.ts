@@ -48,6 +48,14 @@ describe('parseOverride', () => {
     ['config.x={a: 1', /not valid YAML/],
     ['backend.=1', /an empty key after "backend"/],
     ['backend=x', /names a field, such as backend.memory/],
+    ['config.color=#ff0000', /YAML reads this value as nothing \(a # starts a comment\)/],
+    ['run_id=...', /YAML reads this value as nothing/],
+    ['config.x=&a [*a]', /an alias refers to the anchor it sits in/],
+    ['config.x=!!binary aGk=', /not valid YAML: .*tag/],
+    ['config.__proto__.x=1', /a key cannot be __proto__/],
+    ['extends=base.yml', /bases are named in the file/],
+    ['backend.extends=base.yml', /bases are named in the file/],
+    [`config.x=${'['.repeat(200)}${']'.repeat(200)}`, /not valid YAML: .*nest/],
   ];
   for (const [text, message] of refused) {
     it(`refuses --set ${text} as a usage error that names it`, () => {
@@ -59,10 +67,32 @@ describe('parseOverride', () => {
       }
       expect(thrown).toBeInstanceOf(UsageError);
       expect((thrown as UsageError).message).toMatch(message);
-      expect((thrown as UsageError).message.startsWith(`--set ${text}: `)).toBe(true);
-      expect((thrown as UsageError).hint).toMatch(/PATH=VALUE|quote/);
+      // A long argument is shown cut short.
+      expect((thrown as UsageError).message.startsWith(`--set ${text.slice(0, 100)}`)).toBe(true);
+      expect((thrown as UsageError).hint).toMatch(/PATH=VALUE|quote|extends:/);
     });
   }
+
+  it('masks the value of an override that holds a secret-named key, anywhere in it', () => {
+    for (const text of [
+      'backend.env_vars.API_TOKEN=abc',
+      'backend.env_vars={API_TOKEN: abc}',
+      'config.db={user: me, auth: {password: abc}}',
+    ]) {
+      const override = parseOverride('--set', text);
+      expect(override.secret).toBe(true);
+      expect(override.arg).not.toContain('abc');
+      expect(override.arg).toMatch(/=\*\*\*$/);
+    }
+    expect(parseOverride('--set', 'config.depth_m=10').secret).toBe(false);
+  });
+
+  it('cuts a long argument short wherever it is shown, saying how long it was', () => {
+    const override = parseOverride('--set', `config.x=${'a'.repeat(50_000)}`);
+    expect(override.arg.length).toBeLessThan(250);
+    expect(override.arg).toMatch(/… \(50009 characters\)$/);
+    expect(override.value).toBe('a'.repeat(50_000));
+  });
 
   it('refuses an alias bomb in a value', () => {
     const bomb = `{a: &a [x, x, x, x, x, x, x, x, x, x], b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a], c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b], d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]}`;

@@ -1,8 +1,9 @@
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { UsageError } from '../errors.js';
 import type { PathSegment } from '../problems.js';
 import { isSecretName, MASK } from '../secrets.js';
-import { MAX_ALIAS_COUNT } from './parse-yaml.js';
+import { holdsItself, MAX_ALIAS_COUNT, SELF_ALIAS } from './parse-yaml.js';
+import { checkStructure } from './yaml-structure.js';
 
 /**
  * One `--set PATH=VALUE` (or `--set-string`) from the command line: which
@@ -45,31 +46,67 @@ const USAGE_HINT =
  * `--set-string` the text as it is. An empty VALUE is the empty text.
  */
 export function parseOverride(flag: OverrideFlag, text: string): Override {
-  const { segments, rest } = readPath(text, `${flag} ${text}`);
-  const last = segments[segments.length - 1];
-  const secret = typeof last === 'string' && isSecretName(last) && rest.length > 1;
-  const arg = secret
-    ? `${flag} ${text.slice(0, text.length - rest.length)}=${MASK}`
-    : `${flag} ${text}`;
+  const written = `${flag} ${shorten(text)}`;
+  const { segments, rest } = readPath(text, written);
   if (!rest.startsWith('='))
-    throw new UsageError(`${arg}: no "=" after the path`, { hint: USAGE_HINT });
-  const written = rest.slice(1);
+    throw new UsageError(`${written}: no "=" after the path`, { hint: USAGE_HINT });
+  const raw = rest.slice(1);
+  const pathText = text.slice(0, text.length - rest.length);
+  const masked = `${flag} ${pathText}=${MASK}`;
+  // Until the value is read, an argument that names a secret anywhere is shown without its value.
+  const shown = isSecretName(text) ? masked : written;
   const [first, ...inner] = segments;
   const backend = first === 'backend' && segments.length > 1;
   const path = backend ? inner : segments;
-  if (first === 'backend' && segments.length === 1)
-    throw new UsageError(`${arg}: a backend override names a field, such as backend.memory`, {
-      hint: USAGE_HINT,
-    });
+  refusePath(segments, path, backend, shown);
+  const value = flag === '--set-string' ? raw : readValue(raw, shown);
+  // A secret-named key on the path or in the value: the value is never shown.
+  const secret =
+    raw !== '' &&
+    (segments.some((s) => typeof s === 'string' && isSecretName(s)) || holdsSecret(value));
   return {
     flag,
     text,
     secret,
-    arg,
+    arg: secret ? masked : written,
     target: backend ? 'backend' : 'model',
     path,
-    value: flag === '--set-string' ? written : readValue(written, arg),
+    value,
   };
+}
+
+/** Arguments are shown whole up to this length, and cut with their length given beyond it. */
+const SHOWN_CHARS = 200;
+
+function shorten(text: string): string {
+  return text.length <= SHOWN_CHARS
+    ? text
+    : `${text.slice(0, SHOWN_CHARS - 40)}… (${text.length} characters)`;
+}
+
+/** Paths an override may not take: the ones a file could not hold either. */
+function refusePath(
+  segments: PathSegment[],
+  path: PathSegment[],
+  backend: boolean,
+  shown: string,
+): void {
+  if (segments[0] === 'backend' && !backend)
+    throw new UsageError(`${shown}: a backend override names a field, such as backend.memory`, {
+      hint: USAGE_HINT,
+    });
+  if (segments.includes('__proto__'))
+    throw new UsageError(`${shown}: a key cannot be __proto__, as in a file`, { hint: USAGE_HINT });
+  if (path[0] === 'extends' && path.length >= 1)
+    throw new UsageError(`${shown}: bases are named in the file, not on the command line`, {
+      hint: 'write extends: in the file, or a file of your own that extends it and sets the values',
+    });
+}
+
+function holdsSecret(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(holdsSecret);
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([key, inner]) => isSecretName(key) || holdsSecret(inner));
 }
 
 /** The path's segments, and what follows it (`=VALUE`, when well formed). */
@@ -107,15 +144,25 @@ function readPath(text: string, arg: string): { segments: PathSegment[]; rest: s
 /** VALUE as YAML: one scalar or flow value, as it would be written after `key: ` in a file. */
 function readValue(written: string, arg: string): unknown {
   if (written === '') return '';
-  const doc = parseDocument(written, { prettyErrors: false, uniqueKeys: true });
-  const problem = doc.errors[0]?.message.split('\n')[0];
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(written, { prettyErrors: false, uniqueKeys: false, lineCounter });
+  const problem =
+    doc.errors[0]?.message.split('\n')[0] ?? checkStructure(doc, lineCounter)[0]?.message;
   if (problem !== undefined)
     throw new UsageError(`${arg}: the value is not valid YAML: ${problem}`, {
       hint: 'quote text that YAML would read otherwise, such as --set \'run_id="a: b"\', or use --set-string to take the value as text',
     });
+  let value: unknown;
   try {
-    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
     throw new UsageError(`${arg}: ${(error as Error).message}`, { hint: USAGE_HINT });
   }
+  if (holdsItself(value)) throw new UsageError(`${arg}: ${SELF_ALIAS}`, { hint: USAGE_HINT });
+  // Only null written as such removes a key: YAML also reads a comment (#ff0000) or `...` as null.
+  if (value === null && !/^\s*(?:null|Null|NULL|~)\s*$/.test(written))
+    throw new UsageError(`${arg}: YAML reads this value as nothing (a # starts a comment)`, {
+      hint: `quote it, such as --set 'config.color="#ff0000"', or use --set-string; write null to remove the key`,
+    });
+  return value;
 }

@@ -67,6 +67,19 @@ export function parseYaml(text: string): ParseResult {
   return { ok: true, parsed: { doc, lineCounter } };
 }
 
+export const SELF_ALIAS =
+  'an alias refers to the anchor it sits in (`&a [*a]`), which makes a value that holds itself; write the values out';
+
+/** Whether a value holds itself, as an alias inside its own anchor makes it: no config can be one. */
+export function holdsItself(value: unknown, within: Set<object> = new Set()): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (within.has(value)) return true;
+  within.add(value);
+  const found = Object.values(value).some((inner) => holdsItself(inner, within));
+  within.delete(value);
+  return found;
+}
+
 function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;
 }
@@ -80,6 +93,7 @@ export function toPlainData(
 ): { ok: true; data: Record<string, unknown> } | { ok: false; message: string } {
   try {
     const data: unknown = parsed.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    if (holdsItself(data)) return { ok: false, message: SELF_ALIAS };
     // parseYaml has refused a document that is not a mapping; checked again for the type.
     return isRecord(data) ? { ok: true, data } : { ok: false, message: NOT_A_MAPPING };
   } catch (error) {

@@ -5,6 +5,7 @@ import { count } from '../plural.js';
 import { formatPath, type PathSegment, type Problem } from '../problems.js';
 import { isRecord } from '../records.js';
 import { convertInterpolated } from './convert-interpolated.js';
+import { interpolateValue } from './interpolate.js';
 import { extendedLayers, fileLayer, type Layer, placeInLayer, sectionLayers } from './layers.js';
 import { type Merged, mergeLayers } from './merge.js';
 import type { Override } from './override-arg.js';
@@ -252,24 +253,40 @@ function layersOf(
   options: ValidateOptions,
   placed: Problem[],
 ): { layers: Layer[]; merged: Merged; warnings: Problem[]; rebased: boolean } {
+  const { env } = options;
   let layers =
     options.extendable === true
-      ? extendedLayers(top, options.path ?? top.name, options.env, placed)
+      ? extendedLayers(top, options.path ?? top.name, env, placed)
       : [top];
-  if (options.sections !== undefined)
-    layers = sectionLayers(layers, options.sections, options.env, placed);
-  if (options.below !== undefined) layers = [...options.below(mergeLayers(layers).data), ...layers];
+  if (options.sections !== undefined) layers = sectionLayers(layers, options.sections, env, placed);
+  const listed = (data: Record<string, unknown>) =>
+    (typeof options.overrides === 'function' ? options.overrides(data) : options.overrides) ?? [];
+  if (options.below !== undefined) {
+    // The site's defaults are those of the type the config ends with, a --set of it included.
+    const probe = mergeLayers(layers);
+    for (const override of listed(probe.data))
+      if (override.path[override.path.length - 1] === 'type')
+        probe.set(override.path, override.value, 0);
+    layers = [...options.below(probe.data), ...layers];
+  }
   const merged = mergeLayers(layers);
   const warnings: Problem[] = [];
-  const overrides =
-    typeof options.overrides === 'function' ? options.overrides(merged.data) : options.overrides;
-  for (const override of overrides ?? []) {
-    const layer: Layer = { name: override.arg, dir: top.dir, data: {}, interpolated: new Map() };
+  for (const override of listed(merged.data)) {
+    // `${NAME}` in a --set value is filled from the environment, as in a file: a secret stays off the command line.
+    const filled = interpolateValue(override.value, override.path, env);
+    const layer: Layer = {
+      name: override.arg,
+      dir: top.dir,
+      data: {},
+      interpolated: filled.interpolated,
+      failed: new Set(filled.problems.map((p) => JSON.stringify(p.path))),
+    };
     layers.push(layer);
-    const before = merged.data;
-    const unknown = options.freeFormKey?.(before, override.path);
+    for (const problem of filled.problems)
+      placed.push(placeInLayer(layer, problem.path, problem.message));
+    const unknown = options.freeFormKey?.(merged.data, override.path);
     if (unknown !== undefined) warnings.push(placeInLayer(layer, override.path, unknown));
-    const why = merged.set(override.path, override.value, layers.length - 1);
+    const why = merged.set(override.path, filled.value, layers.length - 1);
     if (why !== undefined) placed.push(placeInLayer(layer, override.path, why));
   }
   return { layers, merged, warnings, rebased: layers.some((layer) => layer.dir !== top.dir) };
