@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runModelrun } from './helpers/cli.js';
@@ -168,4 +168,57 @@ describe('--set mistakes', () => {
       expect(result.stderr).toMatch(message);
     });
   }
+});
+
+describe('what the hostile review found', () => {
+  it('--format json names the file of a problem in a base', async () => {
+    tree.write('j/base.yml', 'type: local\ntimeout: soon\n');
+    tree.write('j/child.yml', 'extends: base.yml\n');
+    const result = await runModelrun(['backends', 'validate', 'child.yml', '--format', 'json'], {
+      cwd: tree.path('j'),
+    });
+    expect(JSON.parse(result.stdout)[0].errors).toEqual([
+      expect.objectContaining({ file: 'base.yml', line: 2, path: 'timeout' }),
+    ]);
+  });
+
+  it('refuses --set values too large to hand to a detached run, as a usage error, leaving no log', async () => {
+    tree.write('big/model.yml', 'run_id: big\noutput_dir: runs\ncommand: "true"\n');
+    const value = 'a'.repeat(60_000);
+    const state = tree.path('big-state');
+    const result = await runModelrun(
+      [
+        'run',
+        'model.yml',
+        '--detach',
+        ...['a', 'b'].flatMap((k) => ['--set', `config.${k}=${value}`]),
+      ],
+      { cwd: tree.path('big'), env: { XDG_STATE_HOME: state } },
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/the --set values are 118 KiB together/);
+    expect(existsSync(join(state, 'modelrun', 'detached'))).toBe(false);
+  });
+
+  it('tells the kind of a file from a base named with ${NAME}', async () => {
+    tree.write('k/model.yml', 'run_id: k\ncommand: "true"\nconfig: {a: 1}\n');
+    tree.write('k/child.yml', 'extends: ${BASE_MODEL}\nconfig: {a: 2}\n');
+    const result = await runModelrun(['validate', 'child.yml'], {
+      cwd: tree.path('k'),
+      env: { BASE_MODEL: 'model.yml' },
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('✓ child.yml  model');
+  });
+
+  it('says what to check when --set breaks the default backend', async () => {
+    tree.write('d/model.yml', 'run_id: d\noutput_dir: runs\ncommand: "true"\n');
+    const result = await runModelrun(['run', 'model.yml', '--dry-run', '--set', 'backend.cpu=2'], {
+      cwd: tree.path('d'),
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'the run has no backend config: check the --set backend. values',
+    );
+  });
 });

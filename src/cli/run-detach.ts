@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RunFailedError } from '../errors.js';
+import { RunFailedError, UsageError } from '../errors.js';
 import type { RunHandle } from '../exec/guard.js';
 import { identify, type ProcessIdentity, presence, sameProcess } from '../exec/process-identity.js';
 import type { LoadedRun } from '../load/run-request.js';
@@ -19,6 +19,9 @@ import type { CommandContext } from './context.js';
 import { DETACHED_OVERRIDES_VARIABLE, overridesOf } from './layering-flags.js';
 import { cliRunDeps, DETACHED_VARIABLE } from './run-execute.js';
 import { printSummary } from './run-report.js';
+
+/** How much --set text a supervisor is handed in its environment: under one variable's limit. */
+const MAX_HANDED_OVER = 96 * 1024;
 
 /** Backends whose detached runs a supervisor on this machine follows; the others' engines keep the run alone. */
 const SUPERVISED = ['local', 'docker', 'apptainer'];
@@ -43,6 +46,17 @@ export async function detachRun(
 ): Promise<number> {
   const { output } = ctx;
   const stagingDir = stagingDirOf(run.model);
+  const handedOver = JSON.stringify(
+    overridesOf(options).map((override) => [override.flag, override.text]),
+  );
+  // One environment variable holds at most 128 KiB on Linux (MAX_ARG_STRLEN).
+  if (handedOver.length > MAX_HANDED_OVER)
+    throw new UsageError(
+      `the --set values are ${Math.ceil(handedOver.length / 1024)} KiB together, more than a detached run can be handed (${MAX_HANDED_OVER / 1024} KiB)`,
+      {
+        hint: 'put the larger values in a file of your own that extends the model, and --set only the small ones',
+      },
+    );
   const log = supervisorLog(ctx.env, run.model.run_id);
   const fd = openSync(log, 'wx', 0o600);
   let child: ChildProcess;
@@ -56,9 +70,7 @@ export async function detachRun(
         env: {
           ...ctx.env,
           [DETACHED_VARIABLE]: '1',
-          [DETACHED_OVERRIDES_VARIABLE]: JSON.stringify(
-            overridesOf(options).map((override) => [override.flag, override.text]),
-          ),
+          [DETACHED_OVERRIDES_VARIABLE]: handedOver,
         },
         detached: true,
         stdio: ['ignore', fd, fd],

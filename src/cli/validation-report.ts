@@ -24,7 +24,14 @@ export function reportExitCode(results: ValidationResult[]): number {
 }
 
 function toJson(result: ValidationResult) {
-  const strip = ({ line, column, path, message }: Problem) => ({ line, column, path, message });
+  // A problem in another file (a base, the site config) or in a --set names where it is.
+  const strip = ({ file, line, column, path, message }: Problem) => ({
+    ...(file === result.file ? {} : { file }),
+    line,
+    column,
+    path,
+    message,
+  });
   const type = result.data?.type;
   return {
     file: result.file,

@@ -9,6 +9,7 @@ import type { ModelConfig, PostprocessorConfig } from '../model/model-config.js'
 import { postprocessorTypes } from '../postprocess/registry.js';
 import { validateBackendParsed } from './backend-config.js';
 import { FILE_KINDS, type FileKind } from './file-kind.js';
+import { interpolateString } from './interpolate.js';
 import type { Layering } from './layering.js';
 import { EXTENDS_KEY, MAX_EXTENDS_DEPTH } from './layers.js';
 import { validateModelParsed, validatePostprocessorParsed } from './model-file.js';
@@ -67,7 +68,7 @@ export function validateAnyFile(file: string, options: AnyFileOptions): AnyFileR
   if (!read.ok) return { ...read.failed, kind: options.kind };
   // Parsed once: the kind is read from the same document that is then checked.
   const parsed = parseYaml(read.text);
-  const kind = options.kind ?? (parsed.ok ? kindOf(parsed.parsed, file) : undefined);
+  const kind = options.kind ?? (parsed.ok ? kindOf(parsed.parsed, file, options.env) : undefined);
   if (typeof kind === 'string') return checkAs(kind, file, shown, parsed, options);
   // Text that does not parse says so in any kind's terms; the model's will do.
   if (kind === undefined)
@@ -91,6 +92,7 @@ export function validateAnyFile(file: string, options: AnyFileOptions): AnyFileR
 function kindOf(
   parsed: PositionedDocument,
   file: string,
+  env: NodeJS.ProcessEnv,
   depth = 0,
 ): ReturnType<typeof detectKind> {
   const kind = detectKind(parsed);
@@ -98,15 +100,17 @@ function kindOf(
   const first = isSeq(written) ? written.get(0) : written;
   if (typeof kind === 'string' || typeof first !== 'string' || depth >= MAX_EXTENDS_DEPTH)
     return kind;
+  const filled = interpolateString(first, env);
+  if (filled.problems.length > 0) return kind;
   const base = resolveConfigPath(
     { baseDir: dirname(file), home: homedir(), kindOf: () => 'missing' },
-    first,
+    filled.value,
   );
   const source = readSource(base);
   const read = source.ok ? parseYaml(source.text) : undefined;
   // A base that cannot be read is reported where the file is checked; the file's own reason stands.
   if (read?.ok !== true) return kind;
-  const inherited = kindOf(read.parsed, base, depth + 1);
+  const inherited = kindOf(read.parsed, base, env, depth + 1);
   return typeof inherited === 'string' ? inherited : kind;
 }
 

@@ -215,6 +215,48 @@ describe('--set', () => {
   });
 });
 
+describe('--set, as the hostile review found it', () => {
+  it('fills ${NAME} from the environment, so a secret stays off the command line, with no warning', () => {
+    const result = backend(
+      'type: local\n',
+      set('backend.env_vars.API_TOKEN=${API_TOKEN}', 'backend.timeout=${LIMIT}'),
+      { API_TOKEN: 'from-env', LIMIT: '120' },
+    );
+    expect(result.errors).toEqual([]);
+    expect(result.warnings).toEqual([]);
+    expect(result.value).toMatchObject({ timeout: 120, env_vars: { API_TOKEN: 'from-env' } });
+  });
+
+  it('names the --set whose ${NAME} is not set', () => {
+    const result = backend('type: local\n', set('backend.env_vars.X=${NOT_SET_HERE}'));
+    expect(result.errors.map((e) => `${e.file} ${e.path}`)).toEqual([
+      '--set backend.env_vars.X=${NOT_SET_HERE} env_vars.X',
+    ]);
+  });
+
+  it('says a list that is not there is set whole', () => {
+    const file = tree.path('base', 'model.yml');
+    const result = validateModelFile(
+      file,
+      {},
+      'model.yml',
+      undefined,
+      set('postprocess.5.format=zip'),
+    );
+    expect(result.errors.map((e) => e.message)).toEqual([
+      'postprocess is not set, so it has no item 5; set the whole list, such as postprocess=[…]',
+    ]);
+  });
+
+  it('warns of the first config: key that is not there', () => {
+    const file = tree.path('base', 'model.yml');
+    const result = validateModelFile(file, {}, 'model.yml', undefined, set('config.newmap.x=1'));
+    expect(result.warnings.map((w) => w.message)).toEqual([
+      'config has no key "newmap", so this adds one, which the model sees only if it reads it',
+    ]);
+  });
+});
+
 describe('the site config', () => {
   const site = (file: string) =>
     loadSiteConfig({ MODELRUN_SITE_CONFIG: tree.path(file) }, tree.root, ['local', 'docker']);
@@ -228,6 +270,35 @@ describe('the site config', () => {
     expect(backend('type: local\ntimeout: 1m\n', layered).value).toMatchObject({ timeout: 60 });
     expect(backend('extends: ../base/local.yml\n', layered).value).toMatchObject({ timeout: 7200 });
     expect(backend('type: docker\nimage: x\n', layered).value).toMatchObject({ timeout: 3600 });
+  });
+
+  it('takes the defaults of the type a --set switches to', () => {
+    tree.write(
+      'site-two.yml',
+      'backends:\n  local:\n    shell: false\n  docker:\n    image: busybox\n',
+    );
+    const result = backend('type: local\n', {
+      site: loadSiteConfig({ MODELRUN_SITE_CONFIG: tree.path('site-two.yml') }, tree.root, [
+        'local',
+        'docker',
+      ]),
+      ...set('backend.type=docker'),
+    });
+    expect(result.errors).toEqual([]);
+    expect(result.value).toMatchObject({ type: 'docker', image: 'busybox' });
+  });
+
+  it('that is empty, or comments only, sets nothing', () => {
+    tree.write('site-empty.yml', '# nothing here yet\n\n');
+    const empty = loadSiteConfig({ MODELRUN_SITE_CONFIG: tree.path('site-empty.yml') }, tree.root, [
+      'local',
+    ]);
+    expect(
+      backend('type: local\n', empty === undefined ? {} : { site: empty }).value,
+    ).toMatchObject({
+      timeout: 3600,
+    });
+    expect(empty?.layerFor('local')).toBeUndefined();
   });
 
   it('is off without a site', () => {

@@ -1,6 +1,10 @@
 import { ConfigError } from '../errors.js';
 import { count } from '../plural.js';
 import { STDIN_NAME } from './read-source.js';
+
+/** The name messages give the backend a run has without a backend config. */
+export const DEFAULT_BACKEND_NAME = 'the default backend (local)';
+
 import type { ValidationResult } from './validate.js';
 
 const CHECKERS: Record<string, string> = {
@@ -23,9 +27,11 @@ export function requireValid<T>(result: ValidationResult<T>, what: string): T {
     `${what} ${result.file} is not valid (${count(result.errors.length, 'error')})`,
     {
       hint:
-        CHECKERS[what] === undefined
-          ? 'fix the file and run again'
-          : `fix the file; \`${CHECKERS[what]} ${result.file === STDIN_NAME ? '-' : result.file}\` checks it`,
+        result.file === DEFAULT_BACKEND_NAME
+          ? 'the run has no backend config: check the --set backend. values and the site config, or give one with --backend-config'
+          : CHECKERS[what] === undefined
+            ? 'fix the file and run again'
+            : `fix the file; \`${CHECKERS[what]} ${result.file === STDIN_NAME ? '-' : result.file}\` checks it`,
       // Its warnings too, as `validate` shows them: they may be part of the fix.
       problems: [
         ...result.errors,

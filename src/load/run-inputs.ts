@@ -15,7 +15,7 @@ import { validateModelFile, validatePostprocessorFile } from './model-file.js';
 import type { Placer } from './mpi-rule.js';
 import { parseYaml } from './parse-yaml.js';
 import type { SourceResult } from './read-source.js';
-import { requireValid } from './require-valid.js';
+import { DEFAULT_BACKEND_NAME, requireValid } from './require-valid.js';
 import type { ValidationResult } from './validate.js';
 
 /**
@@ -63,9 +63,6 @@ export function requirePlaced<T>(result: ValidationResult<T>, what: string): Pla
     layered: (result.layers?.length ?? 1) > 1,
   };
 }
-
-/** The name messages give the backend a run has without a backend config. */
-export const DEFAULT_BACKEND_NAME = 'the default backend (local)';
 
 /**
  * Without a backend config, the model runs on the local backend with its

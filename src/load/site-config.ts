@@ -71,6 +71,9 @@ export function loadSiteConfig(
     if (source.reason === 'missing' && !where.required) return undefined;
     throw new ConfigError(`the site config ${shown} cannot be read: ${source.message}`, { hint });
   }
+  // Empty, or comments only: a site config with nothing set yet.
+  if (/^(?:[ \t]*(?:#[^\n]*)?(?:\r?\n|$))*$/.test(source.text))
+    return { file: shown, layerFor: () => undefined };
   const parsed = parseYaml(source.text);
   const failures: Problem[] = parsed.ok
     ? []
