@@ -50,7 +50,7 @@ export const layerFlags = () => ({
   ),
   setString: repeatable(
     '--set-string <path=value>',
-    'like --set, with the value taken as text as it is; applied after the --set values; repeatable',
+    'like --set, with the value taken as text, not read as YAML; applied after the --set values; repeatable',
     'none',
   ),
   siteConfig: negatable(
