@@ -422,6 +422,19 @@ describe('hostile layers', () => {
     expect(result.layers).toHaveLength(11);
   });
 
+  it('reads a base listed many times once, and refuses a list of more than 100', () => {
+    tree.write('many/b.yml', 'type: local\n');
+    const listed = (n: number) => `extends:\n${'  - ../many/b.yml\n'.repeat(n)}timeout: 10m\n`;
+    const hundred = backend(listed(100));
+    expect(hundred.errors).toEqual([]);
+    expect(hundred.layers).toHaveLength(2);
+    // The list is not read, so the type its bases would have given is missing too.
+    expect(backend(listed(101)).errors.map((e) => `${e.line} ${e.message}`)).toEqual([
+      expect.stringMatching(/^1 type is required/),
+      '2 lists 101 bases; at most 100 make one config',
+    ]);
+  });
+
   it('merges a base two files extend where it is first reached', () => {
     tree.write('dia/z.yml', 'type: local\ntimeout: 5m\n');
     tree.write('dia/x.yml', 'extends: z.yml\ntimeout: 2m\n');
@@ -439,6 +452,8 @@ describe('hostile layers', () => {
       expect(result.errors.map((e) => e.message).join()).toMatch(
         /an alias refers to the anchor it sits in/,
       );
+      // At the alias, not at the top of the file.
+      expect(result.errors.find((e) => /alias/.test(e.message))?.line).toBe(2);
     }
   });
 

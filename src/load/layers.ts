@@ -71,13 +71,13 @@ export function fileLayer(
     return { file: name, line, column: col, path: formatPath(p.path), message: p.message };
   });
   const plain = toPlainData(parsed);
-  if (!plain.ok)
-    return {
-      problems: [
-        ...problems,
-        { file: name, ...locate(parsed, []), path: '', message: plain.message },
-      ],
-    };
+  if (!plain.ok) {
+    const where =
+      plain.offset === undefined
+        ? locate(parsed, [])
+        : (({ line, col }) => ({ line, column: col }))(parsed.lineCounter.linePos(plain.offset));
+    return { problems: [...problems, { file: name, ...where, path: '', message: plain.message }] };
+  }
   const failed = new Set(found.map((p) => JSON.stringify(p.path)));
   return {
     layer: {
@@ -139,6 +139,10 @@ function expand(layer: Layer, chain: Chain, reading: Reading): Layer[] {
       'names no file: give the path of a base file, or a list of them, or remove the key',
     );
   const layers: Layer[] = [];
+  if (entries.length > MAX_BASES) {
+    problem([EXTENDS_KEY], `lists ${entries.length} bases; at most ${MAX_BASES} make one config`);
+    return [layer];
+  }
   for (const { entry, at } of entries) {
     if (written === null) break;
     if (typeof entry !== 'string' || entry === '') {
@@ -166,16 +170,7 @@ function expand(layer: Layer, chain: Chain, reading: Reading): Layer[] {
       );
       continue;
     }
-    const source = readSource(file);
-    if (!source.ok) {
-      problem(
-        at,
-        source.reason === 'missing'
-          ? `the base file ${entry} does not exist (looked for ${file}); give a path relative to this file's folder`
-          : `the base file ${entry}: ${source.message}`,
-      );
-      continue;
-    }
+    // Named before it is read: a cycle or a repeat costs no read of a file of up to 1 MiB.
     const real = realOrSelf(file);
     const name =
       isAbsolute(entry) || entry.startsWith('~')
@@ -192,6 +187,16 @@ function expand(layer: Layer, chain: Chain, reading: Reading): Layer[] {
     if (seen.has(real)) continue;
     if (seen.size > MAX_BASES) {
       problem(at, `makes the config of more than ${MAX_BASES} base files; merge some of them`);
+      continue;
+    }
+    const source = readSource(file);
+    if (!source.ok) {
+      problem(
+        at,
+        source.reason === 'missing'
+          ? `the base file ${entry} does not exist (looked for ${file}); give a path relative to this file's folder`
+          : `the base file ${entry}: ${source.message}`,
+      );
       continue;
     }
     seen.add(real);

@@ -48,8 +48,8 @@ describe('parseOverride', () => {
     ['config.x={a: 1', /not valid YAML/],
     ['backend.=1', /an empty key after "backend"/],
     ['backend=x', /names a field, such as backend.memory/],
-    ['config.color=#ff0000', /YAML reads this value as nothing \(a # starts a comment\)/],
-    ['run_id=...', /YAML reads this value as nothing/],
+    ['config.color=#ff0000', /YAML reads this value as empty \(a # starts a comment/],
+    ['run_id=...', /YAML reads this value as empty/],
     ['config.x=&a [*a]', /an alias refers to the anchor it sits in/],
     ['config.x=!!binary aGk=', /not valid YAML: .*tag/],
     ['config.__proto__.x=1', /a key cannot be __proto__/],
@@ -85,6 +85,22 @@ describe('parseOverride', () => {
       expect(override.arg).toMatch(/=\*\*\*$/);
     }
     expect(parseOverride('--set', 'config.depth_m=10').secret).toBe(false);
+  });
+
+  it('masks an argument that names a secret in every message, a malformed one too', () => {
+    for (const text of [
+      'config."API_TOKEN=hunter2hunter2',
+      'config..TOKEN=hunter2hunter2',
+      'config.TOKEN=[hunter2hunter2',
+    ]) {
+      expect(() => parseOverride('--set', text)).toThrow(UsageError);
+      try {
+        parseOverride('--set', text);
+      } catch (error) {
+        expect((error as Error).message).not.toContain('hunter2');
+        expect((error as Error).message).toContain('=***');
+      }
+    }
   });
 
   it('cuts a long argument short wherever it is shown, saying how long it was', () => {

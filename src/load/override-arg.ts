@@ -47,9 +47,15 @@ const USAGE_HINT =
  */
 export function parseOverride(flag: OverrideFlag, text: string): Override {
   const written = `${flag} ${shorten(text)}`;
-  const { segments, rest } = readPath(text, written);
+  // An argument that names a secret is shown without what follows its first `=`, even malformed.
+  const equals = text.indexOf('=');
+  const unread =
+    isSecretName(text) && equals !== -1
+      ? `${flag} ${shorten(text.slice(0, equals))}=${MASK}`
+      : written;
+  const { segments, rest } = readPath(text, unread);
   if (!rest.startsWith('='))
-    throw new UsageError(`${written}: no "=" after the path`, { hint: USAGE_HINT });
+    throw new UsageError(`${unread}: no "=" after the path`, { hint: USAGE_HINT });
   const raw = rest.slice(1);
   const pathText = text.slice(0, text.length - rest.length);
   const masked = `${flag} ${pathText}=${MASK}`;
@@ -161,8 +167,11 @@ function readValue(written: string, arg: string): unknown {
   if (holdsItself(value)) throw new UsageError(`${arg}: ${SELF_ALIAS}`, { hint: USAGE_HINT });
   // Only null written as such removes a key: YAML also reads a comment (#ff0000) or `...` as null.
   if (value === null && !/^\s*(?:null|Null|NULL|~)\s*$/.test(written))
-    throw new UsageError(`${arg}: YAML reads this value as nothing (a # starts a comment)`, {
-      hint: `quote it, such as --set 'config.color="#ff0000"', or use --set-string; write null to remove the key`,
-    });
+    throw new UsageError(
+      `${arg}: YAML reads this value as empty (a # starts a comment; ..., --- and !!null are empty too)`,
+      {
+        hint: `quote it, such as --set 'config.color="#ff0000"', or use --set-string; write null to remove the key`,
+      },
+    );
   return value;
 }

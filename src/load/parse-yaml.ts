@@ -1,4 +1,4 @@
-import { type Document, isMap, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, LineCounter, parseDocument, visit } from 'yaml';
 import { isRecord } from '../records.js';
 import { checkStructure, nestingMessage } from './yaml-structure.js';
 
@@ -70,6 +70,24 @@ export function parseYaml(text: string): ParseResult {
 export const SELF_ALIAS =
   'an alias refers to the anchor it sits in (`&a [*a]`), which makes a value that holds itself; write the values out';
 
+/** Where the first alias inside its own anchor was written. */
+function selfAliasOffset(doc: Document.Parsed): number | undefined {
+  let found: number | undefined;
+  visit(doc, {
+    Alias(_, alias) {
+      const target = alias.resolve(doc);
+      const [start, end] = alias.range ?? [];
+      const [from, to] = target?.range ?? [];
+      if (start === undefined || end === undefined || from === undefined || to === undefined)
+        return undefined;
+      if (start < from || end > to) return undefined;
+      found = start;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
 /** Whether a value holds itself, as an alias inside its own anchor makes it: no config can be one. */
 export function holdsItself(value: unknown, within: Set<object> = new Set()): boolean {
   if (value === null || typeof value !== 'object') return false;
@@ -90,10 +108,13 @@ export const MAX_ALIAS_COUNT = 100;
 /** Converts to plain data, refusing exponential alias expansion ("billion laughs"). */
 export function toPlainData(
   parsed: PositionedDocument,
-): { ok: true; data: Record<string, unknown> } | { ok: false; message: string } {
+): { ok: true; data: Record<string, unknown> } | { ok: false; message: string; offset?: number } {
   try {
     const data: unknown = parsed.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    if (holdsItself(data)) return { ok: false, message: SELF_ALIAS };
+    if (holdsItself(data)) {
+      const offset = selfAliasOffset(parsed.doc);
+      return { ok: false, message: SELF_ALIAS, ...(offset === undefined ? {} : { offset }) };
+    }
     // parseYaml has refused a document that is not a mapping; checked again for the type.
     return isRecord(data) ? { ok: true, data } : { ok: false, message: NOT_A_MAPPING };
   } catch (error) {
