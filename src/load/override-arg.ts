@@ -109,10 +109,33 @@ function refusePath(
     });
 }
 
-function holdsSecret(value: unknown): boolean {
+/** Whether a value holds a secret-named key, at any depth. */
+export function holdsSecret(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(holdsSecret);
   if (value === null || typeof value !== 'object') return false;
   return Object.entries(value).some(([key, inner]) => isSecretName(key) || holdsSecret(inner));
+}
+
+/**
+ * A path as `--set` writes it (`config.depth_m`, `postprocess.0.format`,
+ * `backend.memory`), by itself: for files that name paths the same way (an
+ * ensemble's `parameters:`). `shown` names it in the UsageError a malformed
+ * one throws.
+ */
+export function parsePath(
+  text: string,
+  shown: string,
+): { target: Override['target']; path: PathSegment[] } {
+  const { segments, rest } = readPath(text, shown);
+  if (rest !== '')
+    throw new UsageError(`${shown}: "${rest}" after the path`, {
+      hint: 'write a dotted path such as config.depth_m; quote a key that holds a dot',
+    });
+  const [first, ...inner] = segments;
+  const backend = first === 'backend' && segments.length > 1;
+  const path = backend ? inner : segments;
+  refusePath(segments, path, backend, shown);
+  return { target: backend ? 'backend' : 'model', path };
 }
 
 /** The path's segments, and what follows it (`=VALUE`, when well formed). */

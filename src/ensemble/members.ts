@@ -1,0 +1,91 @@
+import { UsageError } from '../errors.js';
+import { holdsSecret, type Override, parsePath } from '../load/override-arg.js';
+import { count } from '../plural.js';
+import { isSecretName, MASK } from '../secrets.js';
+
+/**
+ * An ensemble's members, from what its file says of them: the cartesian
+ * product of `parameters:` (paths as `--set` writes them, each with a list of
+ * values), then the explicit `members:`, each `replicas` times. Each member
+ * is the overrides it makes of the model and the backend, applied as
+ * `--set` values are, so that a problem one causes is placed at it.
+ */
+
+/** More members than this is a mistake (a product of long lists), refused before any is made. */
+export const MAX_MEMBERS = 10_000;
+
+export interface MemberSpec {
+  /** Path → the values it takes; the product's last path varies fastest. */
+  parameters: Record<string, readonly unknown[]>;
+  /** Members written out, each a map of path → value; after the product's. */
+  members: readonly Record<string, unknown>[];
+  /** How many times each member runs (stochastic models); at least 1. */
+  replicas: number;
+}
+
+export interface Member {
+  /** 0-based, in the order above, replicas of one member side by side. */
+  index: number;
+  /** 0-based: which run of the same parameters it is. */
+  replica: number;
+  /** The member's values by path as written, in order: what `member.<path>` gives a template. */
+  values: Record<string, unknown>;
+  /** The values as overrides, each named `member N: PATH=VALUE` in messages. */
+  overrides: Override[];
+}
+
+export function expandMembers(spec: MemberSpec): Member[] {
+  const paths = Object.entries(spec.parameters);
+  const empty = paths.find(([, values]) => values.length === 0);
+  if (empty !== undefined)
+    throw new UsageError(`parameters.${empty[0]} lists no values, so the product has no member`, {
+      hint: 'give it at least one value, or remove it',
+    });
+  const product = paths.length === 0 ? 0 : paths.reduce((n, [, values]) => n * values.length, 1);
+  const total = (product + spec.members.length) * spec.replicas;
+  if (total > MAX_MEMBERS)
+    throw new UsageError(
+      `the ensemble has ${count(total, 'member')} (${product} from parameters, ${spec.members.length} listed, ×${spec.replicas} replicas); at most ${MAX_MEMBERS} run as one ensemble`,
+      { hint: 'split it into ensembles of fewer members, or take fewer values' },
+    );
+  const parsed = new Map(
+    [...paths.map(([path]) => path), ...spec.members.flatMap((m) => Object.keys(m))].map((path) => [
+      path,
+      parsePath(path, `the parameter ${path}`),
+    ]),
+  );
+  const combinations: Record<string, unknown>[] = [];
+  for (let i = 0; i < product; i++) {
+    const values: Record<string, unknown> = {};
+    let rest = i;
+    for (let p = paths.length - 1; p >= 0; p--) {
+      const [path, options] = paths[p] as [string, readonly unknown[]];
+      values[path] = options[rest % options.length];
+      rest = Math.floor(rest / options.length);
+    }
+    combinations.push(Object.fromEntries(paths.map(([path]) => [path, values[path]])));
+  }
+  return [...combinations, ...spec.members].flatMap((values, m) =>
+    Array.from({ length: spec.replicas }, (_, replica): Member => {
+      const index = m * spec.replicas + replica;
+      return {
+        index,
+        replica,
+        values,
+        overrides: Object.entries(values).map(([text, value]) => {
+          const { target, path } = parsed.get(text) as ReturnType<typeof parsePath>;
+          const secret = isSecretName(text) || holdsSecret(value);
+          return {
+            flag: '--set',
+            text: `${text}=${JSON.stringify(value)}`,
+            secret,
+            arg: `member ${index}: ${text}=${secret ? MASK : JSON.stringify(value)}`,
+            target,
+            path,
+            value,
+          };
+        }),
+      };
+    }),
+  );
+}
