@@ -115,6 +115,11 @@ const rules: ImportRule[] = [
     refuses: (to) => ['run', 'cli'].includes(layerOf(to)),
   },
   {
+    name: 'ensemble/ never imports run/ or cli/',
+    appliesTo: inFolder('ensemble'),
+    refuses: (to) => ['run', 'cli'].includes(layerOf(to)),
+  },
+  {
     name: 'run/ never imports load/ or cli/',
     appliesTo: inFolder('run'),
     refuses: (to) => ['load', 'cli'].includes(layerOf(to)),
