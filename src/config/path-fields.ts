@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import type * as z from 'zod';
+import { valueAt } from '../records.js';
 
 /**
  * Which leaves of a config's plain data are filesystem paths, so that a
@@ -50,12 +51,7 @@ export function rebaseFields(
   for (const { path, rebase } of pathFields(schema, data)) {
     const dir = dirOf(path);
     if (dir === undefined) continue;
-    const parent = path
-      .slice(0, -1)
-      .reduce<unknown>(
-        (value, key) => (value as Record<string | number, unknown>)[key],
-        data,
-      ) as Record<string | number, unknown>;
+    const parent = valueAt(data, path.slice(0, -1)) as Record<string | number, unknown>;
     const key = path[path.length - 1] as string | number;
     const written = parent[key];
     if (typeof written !== 'string') continue;

@@ -1,17 +1,15 @@
-import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import { isSeq } from 'yaml';
 import type { BackendConfig } from '../backends/contract.js';
 import { backendTypes } from '../backends/registry.js';
 import { closestMatch } from '../config/did-you-mean.js';
-import { resolveConfigPath } from '../config/path-context.js';
 import type { ModelConfig, PostprocessorConfig } from '../model/model-config.js';
 import { postprocessorTypes } from '../postprocess/registry.js';
 import { validateBackendParsed } from './backend-config.js';
 import { FILE_KINDS, type FileKind } from './file-kind.js';
 import { interpolateString } from './interpolate.js';
 import type { Layering } from './layering.js';
-import { EXTENDS_KEY, MAX_EXTENDS_DEPTH } from './layers.js';
+import { basePath, EXTENDS_KEY, MAX_EXTENDS_DEPTH } from './layers.js';
 import { validateModelParsed, validatePostprocessorParsed } from './model-file.js';
 import { type ParseResult, type PositionedDocument, parseYaml } from './parse-yaml.js';
 import { type PipelineConfig, validatePipelineParsed } from './pipeline-file.js';
@@ -102,10 +100,7 @@ function kindOf(
     return kind;
   const filled = interpolateString(first, env);
   if (filled.problems.length > 0) return kind;
-  const base = resolveConfigPath(
-    { baseDir: dirname(file), home: homedir(), kindOf: () => 'missing' },
-    filled.value,
-  );
+  const base = basePath(dirname(file), filled.value);
   const source = readSource(base);
   const read = source.ok ? parseYaml(source.text) : undefined;
   // A base that cannot be read is reported where the file is checked; the file's own reason stands.

@@ -4,6 +4,7 @@ import { backendRegistry, backendTypes, findBackend } from '../backends/registry
 import type { PathContext } from '../config/path-context.js';
 import { namedType, unionByType } from '../config/union.js';
 import type { PathSegment } from '../problems.js';
+import { valueAt } from '../records.js';
 import { isSecretName } from '../secrets.js';
 import { type Layering, overridesOf, siteLayers } from './layering.js';
 import type { ParseResult } from './parse-yaml.js';
@@ -132,11 +133,7 @@ function literalSecrets(
   interpolated: (path: PathSegment[]) => boolean,
 ): ConfigWarning[] {
   return fields.flatMap((field) => {
-    const found = field.reduce<unknown>(
-      (value, key) =>
-        value !== null && typeof value === 'object' ? Reflect.get(value, key) : undefined,
-      config,
-    );
+    const found = valueAt(config, field);
     const map: Record<string, unknown> = Object(found ?? {});
     return Object.keys(map)
       .filter((name) => isSecretName(name) && map[name] !== '' && !interpolated([...field, name]))

@@ -1,6 +1,6 @@
 import { closestMatch } from '../config/did-you-mean.js';
 import { formatPath, type PathSegment } from '../problems.js';
-import { isRecord } from '../records.js';
+import { isRecord, valueAt } from '../records.js';
 import type { Layer } from './layers.js';
 import type { Override } from './override-arg.js';
 import type { SiteConfig } from './site-config.js';
@@ -35,10 +35,7 @@ export function siteLayers(
   data: Record<string, unknown>,
   at: readonly PathSegment[] = [],
 ): Layer[] {
-  const backend = at.reduce<unknown>(
-    (value, key) => (isRecord(value) ? value[String(key)] : undefined),
-    data,
-  );
+  const backend = valueAt(data, at);
   const type = isRecord(backend) ? backend.type : undefined;
   const layer = typeof type === 'string' ? site?.layerFor(type) : undefined;
   return layer === undefined ? [] : [{ ...layer, at: [...at] }];

@@ -4,9 +4,9 @@ import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { resolveConfigPath } from '../config/path-context.js';
 import { controlCharacterProblem } from '../config/paths.js';
 import { formatPath, type PathSegment, type Problem } from '../problems.js';
-import { isRecord } from '../records.js';
+import { isRecord, valueAt } from '../records.js';
 import { interpolateDocument } from './interpolate.js';
-import { type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
+import { type ParseResult, type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
 import { locate } from './positions.js';
 import { readSource } from './read-source.js';
 
@@ -58,25 +58,34 @@ export function placeInLayer(
   return { file: layer.name, ...position, path: shown, message };
 }
 
-/** A parsed file as a layer: its values interpolated from `env`, and the problems that found. */
+/**
+ * A file, parsed, as a layer: its values interpolated from `env`, and the
+ * problems found on the way (its syntax among them), placed in it. No layer
+ * when it could not be turned into data.
+ */
 export function fileLayer(
   name: string,
   path: string,
-  parsed: PositionedDocument,
+  result: ParseResult,
   env: NodeJS.ProcessEnv,
 ): { layer?: Layer; problems: Problem[] } {
+  if (!result.ok) return { problems: result.failures.map((f) => ({ ...f, file: name, path: '' })) };
+  const parsed = result.parsed;
+  const at = (offset: number) => {
+    const { line, col } = parsed.lineCounter.linePos(offset);
+    return { file: name, line, column: col };
+  };
   const { problems: found, interpolated } = interpolateDocument(parsed, env);
-  const problems = found.map((p) => {
-    const { line, col } = parsed.lineCounter.linePos(p.offset);
-    return { file: name, line, column: col, path: formatPath(p.path), message: p.message };
-  });
+  const problems = found.map((p) => ({
+    ...at(p.offset),
+    path: formatPath(p.path),
+    message: p.message,
+  }));
   const plain = toPlainData(parsed);
   if (!plain.ok) {
     const where =
-      plain.offset === undefined
-        ? locate(parsed, [])
-        : (({ line, col }) => ({ line, column: col }))(parsed.lineCounter.linePos(plain.offset));
-    return { problems: [...problems, { file: name, ...where, path: '', message: plain.message }] };
+      plain.offset === undefined ? { file: name, ...locate(parsed, []) } : at(plain.offset);
+    return { problems: [...problems, { ...where, path: '', message: plain.message }] };
   }
   const failed = new Set(found.map((p) => JSON.stringify(p.path)));
   return {
@@ -119,6 +128,11 @@ interface Reading {
   seen: Set<string>;
 }
 
+/** Where an `extends:` entry written in a file of folder `dir` points: as a path field reads it. */
+export function basePath(dir: string, entry: string): string {
+  return resolveConfigPath({ baseDir: dir, home: homedir(), kindOf: () => 'missing' }, entry);
+}
+
 /** The files from the one named to the layer being read: each base's real path, and its name in messages. */
 type Chain = { real: string; name: string }[];
 
@@ -133,18 +147,19 @@ function expand(layer: Layer, chain: Chain, reading: Reading): Layer[] {
     : [{ entry: written, at: [EXTENDS_KEY] }];
   const problem = (at: PathSegment[], message: string) =>
     problems.push(placeInLayer(layer, at, message));
-  if (entries.length === 0 || written === null)
+  if (entries.length === 0 || written === null) {
     problem(
       [EXTENDS_KEY],
       'names no file: give the path of a base file, or a list of them, or remove the key',
     );
-  const layers: Layer[] = [];
+    return [layer];
+  }
   if (entries.length > MAX_BASES) {
     problem([EXTENDS_KEY], `lists ${entries.length} bases; at most ${MAX_BASES} make one config`);
     return [layer];
   }
+  const layers: Layer[] = [];
   for (const { entry, at } of entries) {
-    if (written === null) break;
     if (typeof entry !== 'string' || entry === '') {
       problem(
         at,
@@ -159,10 +174,7 @@ function expand(layer: Layer, chain: Chain, reading: Reading): Layer[] {
       problem(at, unusable);
       continue;
     }
-    const file = resolveConfigPath(
-      { baseDir: layer.dir, home: homedir(), kindOf: () => 'missing' },
-      entry,
-    );
+    const file = basePath(layer.dir, entry);
     if (chain.length > MAX_EXTENDS_DEPTH) {
       problem(
         at,
@@ -200,20 +212,7 @@ function expand(layer: Layer, chain: Chain, reading: Reading): Layer[] {
       continue;
     }
     seen.add(real);
-    const parsed = parseYaml(source.text);
-    if (!parsed.ok) {
-      problems.push(
-        ...parsed.failures.map((f) => ({
-          file: name,
-          line: f.line,
-          column: f.column,
-          path: '',
-          message: f.message,
-        })),
-      );
-      continue;
-    }
-    const read = fileLayer(name, file, parsed.parsed, env);
+    const read = fileLayer(name, file, parseYaml(source.text), env);
     problems.push(...read.problems);
     if (read.layer !== undefined)
       layers.push(...expand(read.layer, [...chain, { real, name }], reading));
@@ -273,10 +272,7 @@ export function sectionLayers(
 ): Layer[] {
   return layers.flatMap((layer) => {
     const bases = sections.flatMap((path) => {
-      const section = path.reduce<unknown>(
-        (value, key) => (isRecord(value) ? value[String(key)] : undefined),
-        layer.data,
-      );
+      const section = valueAt(layer.data, path);
       if (!isRecord(section) || !Object.hasOwn(section, EXTENDS_KEY)) return [];
       const own = subLayer(layer, path, { ...section }, [...path]);
       delete section[EXTENDS_KEY];

@@ -61,10 +61,7 @@ export function parseOverride(flag: OverrideFlag, text: string): Override {
   const masked = `${flag} ${pathText}=${MASK}`;
   // Until the value is read, an argument that names a secret anywhere is shown without its value.
   const shown = isSecretName(text) ? masked : written;
-  const [first, ...inner] = segments;
-  const backend = first === 'backend' && segments.length > 1;
-  const path = backend ? inner : segments;
-  refusePath(segments, path, backend, shown);
+  const { target, path } = targetOf(segments, shown);
   const value = flag === '--set-string' ? raw : readValue(raw, shown);
   // A secret-named key on the path or in the value: the value is never shown.
   const secret =
@@ -75,7 +72,7 @@ export function parseOverride(flag: OverrideFlag, text: string): Override {
     text,
     secret,
     arg: secret ? masked : written,
-    target: backend ? 'backend' : 'model',
+    target,
     path,
     value,
   };
@@ -90,23 +87,28 @@ function shorten(text: string): string {
     : `${text.slice(0, SHOWN_CHARS - 40)}… (${text.length} characters)`;
 }
 
-/** Paths an override may not take: the ones a file could not hold either. */
-function refusePath(
+/**
+ * Which file a path is in, and where in it: the backend config after
+ * `backend.`, else the model. Refuses what a file could not hold either.
+ */
+function targetOf(
   segments: PathSegment[],
-  path: PathSegment[],
-  backend: boolean,
   shown: string,
-): void {
-  if (segments[0] === 'backend' && !backend)
+): { target: Override['target']; path: PathSegment[] } {
+  const [first, ...inner] = segments;
+  if (first === 'backend' && inner.length === 0)
     throw new UsageError(`${shown}: a backend override names a field, such as backend.memory`, {
       hint: USAGE_HINT,
     });
+  const target = first === 'backend' ? 'backend' : 'model';
+  const path = target === 'backend' ? inner : segments;
   if (segments.includes('__proto__'))
     throw new UsageError(`${shown}: a key cannot be __proto__, as in a file`, { hint: USAGE_HINT });
-  if (path[0] === 'extends' && path.length >= 1)
+  if (path[0] === 'extends')
     throw new UsageError(`${shown}: bases are named in the file, not on the command line`, {
       hint: 'write extends: in the file, or a file of your own that extends it and sets the values',
     });
+  return { target, path };
 }
 
 /** Whether a value holds a secret-named key, at any depth. */
@@ -131,11 +133,7 @@ export function parsePath(
     throw new UsageError(`${shown}: "${rest}" after the path`, {
       hint: 'write a dotted path such as config.depth_m; quote a key that holds a dot',
     });
-  const [first, ...inner] = segments;
-  const backend = first === 'backend' && segments.length > 1;
-  const path = backend ? inner : segments;
-  refusePath(segments, path, backend, shown);
-  return { target: backend ? 'backend' : 'model', path };
+  return targetOf(segments, shown);
 }
 
 /** The path's segments, and what follows it (`=VALUE`, when well formed). */

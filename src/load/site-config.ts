@@ -5,7 +5,6 @@ import { describeValue } from '../config/fields.js';
 import { statKind } from '../config/path-context.js';
 import { ConfigError } from '../errors.js';
 import { count } from '../plural.js';
-import type { Problem } from '../problems.js';
 import { isRecord } from '../records.js';
 import { fileLayer, type Layer, placeInLayer, subLayer } from './layers.js';
 import { parseYaml } from './parse-yaml.js';
@@ -74,20 +73,8 @@ export function loadSiteConfig(
   // Empty, or comments only: a site config with nothing set yet.
   if (/^(?:[ \t]*(?:#[^\n]*)?(?:\r?\n|$))*$/.test(source.text))
     return { file: shown, layerFor: () => undefined };
-  const parsed = parseYaml(source.text);
-  const failures: Problem[] = parsed.ok
-    ? []
-    : parsed.failures.map((f) => ({
-        file: shown,
-        line: f.line,
-        column: f.column,
-        path: '',
-        message: f.message,
-      }));
-  const read = parsed.ok
-    ? fileLayer(shown, path, parsed.parsed, env)
-    : { problems: [] as Problem[] };
-  const problems = [...failures, ...read.problems];
+  const read = fileLayer(shown, path, parseYaml(source.text), env);
+  const problems = [...read.problems];
   const sections = new Map<string, Layer>();
   if (read.layer !== undefined) {
     const site = read.layer;

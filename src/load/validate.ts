@@ -3,7 +3,7 @@ import type { ConfigWarning } from '../backends/contract.js';
 import { rebaseFields } from '../config/path-fields.js';
 import { count } from '../plural.js';
 import { formatPath, type PathSegment, type Problem } from '../problems.js';
-import { isRecord } from '../records.js';
+import { isRecord, valueAt } from '../records.js';
 import { convertInterpolated } from './convert-interpolated.js';
 import { interpolateValue } from './interpolate.js';
 import { extendedLayers, fileLayer, type Layer, placeInLayer, sectionLayers } from './layers.js';
@@ -154,8 +154,7 @@ export function validateParsed<T>(
     errors: sortByPosition(errors),
     warnings: [],
   });
-  if (!parsed.ok) return invalid(parsed.failures.map((f) => ({ ...f, file, path: '' })));
-  const read = fileLayer(file, options.path ?? file, parsed.parsed, options.env);
+  const read = fileLayer(file, options.path ?? file, parsed, options.env);
   if (read.layer === undefined) return invalid(read.problems);
   const top = read.layer;
   const placed: Problem[] = [...read.problems];
@@ -170,11 +169,14 @@ export function validateParsed<T>(
   );
 
   // A problem goes to the layer that wrote the value: the file, a base, the site config or a --set.
+  const writerOf = (path: readonly PathSegment[]): Layer =>
+    layers[merged.layerOf(path) ?? -1] ?? top;
+  const where = (path: readonly PathSegment[], message: string, at?: 'key' | 'value') => {
+    const layer = writerOf(path);
+    return { layer, problem: placeInLayer(layer, path.slice(layer.at?.length ?? 0), message, at) };
+  };
   const place = (raw: RawProblem): Problem => {
-    const index = merged.layerOf(raw.path);
-    const layer = (index === undefined ? undefined : layers[index]) ?? top;
-    const inLayer = raw.path.slice(layer.at?.length ?? 0);
-    const problem = placeInLayer(layer, inLayer, raw.message, raw.at);
+    const { layer, problem } = where(raw.path, raw.message, raw.at);
     return {
       ...problem,
       path: formatPath(raw.path),
@@ -195,7 +197,14 @@ export function validateParsed<T>(
   }
 
   const schema = typeof choice === 'function' ? choice(data) : choice;
-  if (layered.rebased) rebaseLayerPaths(schema, layers, merged, top.dir);
+  // Relative paths written in a layer of another folder (a base, the site
+  // config) resolve against that layer's folder, as in a file of its own:
+  // made absolute before the check, which resolves the rest against the file's.
+  if (layered.rebased)
+    rebaseFields(schema, data, (path) => {
+      const { dir } = writerOf(path);
+      return dir === top.dir ? undefined : dir;
+    });
   let result = schema.safeParse(data, { error: friendlyMessages });
   // Values from the environment are text; where the schema wanted a number
   // or a boolean, read them as one and check again. A conversion can let a
@@ -235,11 +244,7 @@ export function validateParsed<T>(
     warnings,
     place: (path, message) => place({ path, message }),
     layers: layers.map((layer) => layer.name),
-    origin: (path) => {
-      const index = merged.layerOf(path);
-      const layer = (index === undefined ? undefined : layers[index]) ?? top;
-      return placeInLayer(layer, path.slice(layer.at?.length ?? 0), '');
-    },
+    origin: (path) => where(path, '').problem,
   };
 }
 
@@ -309,25 +314,6 @@ function ownedByLayer<V>(
 }
 
 /**
- * Relative paths written in a layer of another folder (a base, the site
- * config) resolve against that layer's folder, as they would in a file of
- * its own: made absolute before the check, which resolves the rest against
- * the file's folder.
- */
-function rebaseLayerPaths(
-  schema: z.ZodType,
-  layers: readonly Layer[],
-  merged: Merged,
-  dir: string,
-): void {
-  rebaseFields(schema, merged.data, (path) => {
-    const index = merged.layerOf(path);
-    const layer = index === undefined ? undefined : layers[index];
-    return layer === undefined || layer.dir === dir ? undefined : layer.dir;
-  });
-}
-
-/**
  * Where the other keys a problem names were written, when another layer
  * wrote them: "cannot specify both image and dockerfile", with the image
  * from a base, names the base's line too.
@@ -341,10 +327,7 @@ function alsoWrittenIn(
   // An unknown key's message lists the known ones: where each was set would only be noise.
   if (layers.length < 2 || raw.at === 'key') return '';
   const parentPath = raw.path.slice(0, -1);
-  const parent = parentPath.reduce<unknown>(
-    (value, key) => (isRecord(value) ? value[String(key)] : undefined),
-    merged.data,
-  );
+  const parent = valueAt(merged.data, parentPath);
   const siblings = isRecord(parent) ? Object.keys(parent) : [];
   const container = raw.path.length === 0 ? merged.data : undefined;
   const keys = container === undefined ? siblings : Object.keys(container);
