@@ -105,6 +105,22 @@ function writeModel(runId: string, command: string, more = ''): string {
   return file;
 }
 
+/**
+ * A second detached run into the dir of a job still running is refused; `cancel`
+ * then stops the job. Returns what cancel printed.
+ */
+async function refusedThenCancelled(model: string, runId: string, jobId: string) {
+  const again = await runInProcess(['run', model, '--backend-config', 'slurm.yml', '--detach'], {
+    cwd: tree.root,
+  });
+  expect(again.code).toBe(1);
+  expect(again.stderr).toContain(`holds run ${runId}, which has not ended`);
+  const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
+  expect(cancelled.code).toBe(0);
+  expect(await waitFor(() => ['', 'CANCELLED'].includes(queueState(jobId)), 30_000)).toBe(true);
+  return cancelled;
+}
+
 describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run', () => {
   it(
     'outlives the command and its session; logs show it, and two waits record its end and postprocess it once',
@@ -463,20 +479,10 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
       expect(status.code).toBe(0);
       expect(status.stdout).toMatch(new RegExp(`engine +job ${jobId} RUNNING`));
       expect(status.stdout).toContain('its run.json says failed');
-      const again = await runInProcess(
-        ['run', model, '--backend-config', 'slurm.yml', '--detach'],
-        {
-          cwd: tree.root,
-        },
-      );
-      expect(again.code).toBe(1);
-      expect(again.stderr).toContain(`holds run ${runId}, which has not ended`);
-      const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
-      expect(cancelled.code).toBe(0);
+      const cancelled = await refusedThenCancelled(model, runId, jobId);
       expect(cancelled.stdout).toContain(
         `cancelled ${runId}: stopped through its handle (slurm-job)`,
       );
-      expect(await waitFor(() => ['', 'CANCELLED'].includes(queueState(jobId)), 30_000)).toBe(true);
     },
     clusterTimeout(60_000),
   );
@@ -496,19 +502,7 @@ describe.skipIf(missing !== undefined)('a detached slurm run: the job is the run
 
       const status = await runInProcess(['status', runId], { cwd: tree.root });
       expect(status.stdout).toMatch(new RegExp(`engine +job ${jobId} RUNNING`));
-      const again = await runInProcess(
-        ['run', model, '--backend-config', 'slurm.yml', '--detach'],
-        {
-          cwd: tree.root,
-        },
-      );
-      expect(again.code).toBe(1);
-      expect(again.stderr).toContain(`holds run ${runId}, which has not ended`);
-      const cancelled = await runModelrun(['cancel', runId], { cwd: tree.root });
-      expect(cancelled.code).toBe(0);
-      expect(
-        await waitFor(() => queueState(jobId) === '' || queueState(jobId) === 'CANCELLED', 30_000),
-      ).toBe(true);
+      await refusedThenCancelled(model, runId, jobId);
       expect(readRunRecord(runDir(runId))).toMatchObject({ status: 'cancelled' });
     },
     clusterTimeout(60_000),
