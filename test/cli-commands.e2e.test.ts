@@ -11,7 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { COMMAND_GUIDES } from '../src/cli/command-guide.js';
 import { commandsOf } from '../src/cli/command-tree.js';
 import { Output } from '../src/cli/output.js';
@@ -22,7 +22,7 @@ import {
   bashCompletes,
   fishCompletes,
   shellMissing,
-  zshCompletes,
+  zshCompleter,
 } from './helpers/shell-completion.js';
 import { treeForEachTest } from './helpers/tree.js';
 import { uniqueId } from './helpers/unique-id.js';
@@ -403,10 +403,12 @@ describe('modelrun completion', () => {
     ]);
   });
 
+  const zsh = zshCompleter(scripts.zsh?.stdout ?? '');
+  afterAll(() => zsh.close());
   /** What each shell offers for a line typed so far, the way bash would split it into words. */
   const complete: Record<string, (line: string) => string[]> = {
     bash: (line) => bashCompletes(scripts.bash?.stdout ?? '', bashWords(line), tree.root),
-    zsh: (line) => zshCompletes(scripts.zsh?.stdout ?? '', line, tree.root),
+    zsh: (line) => zsh.completes(line, tree.root),
     fish: (line) => fishCompletes(scripts.fish?.stdout ?? '', line, tree.root),
   };
   /** bash splits `--format=js` into `--format`, `=`, `js` (COMP_WORDBREAKS). */
@@ -446,8 +448,8 @@ describe('modelrun completion', () => {
         'completion-model.yml',
       ]);
     },
-    // zsh starts an interactive shell with compinit for each line.
-    60_000,
+    // zsh starts an interactive shell for each line.
+    30_000,
   );
 });
 

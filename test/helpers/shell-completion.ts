@@ -53,11 +53,13 @@ export function fishCompletes(script: string, line: string, cwd: string): string
 /**
  * Captures the completions instead of inserting them: compadd is wrapped so
  * each match it accepts (after zsh's own prefix matching and compset) is
- * printed between two NUL lines, then the shell exits.
+ * printed between two NUL lines, then the shell exits. compinit keeps its
+ * dump between lines: scanning every completion function again costs a
+ * second of CPU per line.
  */
-const ZSH_CAPTURE = `PROMPT=
+const zshCapture = (dump: string) => `PROMPT=
 autoload -Uz compinit
-compinit -u -D
+compinit -u -d '${dump}'
 bindkey '^I' complete-word
 __capture_mark() { echo -E - $'\\0' }
 compprefuncs=( __capture_mark )
@@ -93,24 +95,41 @@ done
 zpty -d z
 `;
 
-/** zsh: the line typed so far, through compinit with the script autoloaded as _modelrun. */
-export function zshCompletes(script: string, line: string, cwd: string): string[] {
-  return withScratch((dir) => {
+/**
+ * zsh: the line typed so far, through compinit with the script autoloaded as
+ * _modelrun. One completer shares its scratch folder and compinit's dump
+ * across lines; `close` removes them.
+ */
+export function zshCompleter(script: string) {
+  let dir: string | undefined;
+  const scratch = () => {
+    if (dir !== undefined) return dir;
+    dir = mkdtempSync(join(tmpdir(), 'modelrun-completion-'));
     mkdirSync(join(dir, 'functions'));
     writeFileSync(join(dir, 'functions', '_modelrun'), script);
-    writeFileSync(join(dir, 'capture.zsh'), ZSH_CAPTURE);
+    writeFileSync(join(dir, 'capture.zsh'), zshCapture(join(dir, 'zcompdump')));
     writeFileSync(join(dir, 'driver.zsh'), ZSH_DRIVER);
-    const result = spawnSync(
-      'zsh',
-      ['-f', join(dir, 'driver.zsh'), join(dir, 'functions'), join(dir, 'capture.zsh'), line],
-      { cwd, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: dir } },
-    );
-    expect(result.status, result.stderr).toBe(0);
-    return result.stdout
-      .split(/\r?\n/)
-      .map((entry) => entry.replace(/\r$/, ''))
-      .filter((entry) => entry !== '');
-  });
+    return dir;
+  };
+  return {
+    completes(line: string, cwd: string): string[] {
+      const home = scratch();
+      const result = spawnSync(
+        'zsh',
+        ['-f', join(home, 'driver.zsh'), join(home, 'functions'), join(home, 'capture.zsh'), line],
+        { cwd, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: home } },
+      );
+      expect(result.status, result.stderr).toBe(0);
+      return result.stdout
+        .split(/\r?\n/)
+        .map((entry) => entry.replace(/\r$/, ''))
+        .filter((entry) => entry !== '');
+    },
+    close() {
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+      dir = undefined;
+    },
+  };
 }
 
 function withScratch<T>(use: (dir: string) => T): T {
