@@ -58,6 +58,13 @@ export const COMMAND_GUIDES: Record<string, Guide> = {
     ],
     failed: RUN_FAILED,
   },
+  ensemble: {
+    examples: [
+      'modelrun ensemble examples/wave/ensemble.yml',
+      'modelrun ensemble ensemble.yml --backend-config docker.yml --max-parallel 8 --resume',
+    ],
+    failed: 'a member or the aggregate step failed, or an engine cannot be used',
+  },
   status: {
     examples: [
       'modelrun status examples/wave/model.yml',

@@ -11,6 +11,7 @@ export const COMMAND_NAMES: readonly string[] = [
   'run',
   'postprocess',
   'pipeline',
+  'ensemble',
   'status',
   'logs',
   'wait',

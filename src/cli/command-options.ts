@@ -148,6 +148,42 @@ export const pipelineSpec = {
   },
 } satisfies CommandSpec;
 
+export const ensembleSpec = {
+  args: {
+    ensembleFile: argument(
+      '<ensemble>',
+      'ensemble file: model:, backend: and the members (parameters:, members:, replicas:)',
+    ),
+  },
+  options: {
+    backendConfig: value(
+      '--backend-config <file>',
+      'backend config file, instead of the backend: section',
+    ),
+    maxParallel: value(
+      '--max-parallel <n>',
+      'the most members running at once (default: max_parallel:, else the CPU count on local, 4 on the others)',
+    ),
+    only: repeatable(
+      '--only <member>',
+      'run only this member, by index or run id (several: 1,4,wave-d5); repeatable',
+      'every member',
+    ),
+    resume: flag(
+      '--resume',
+      'skip members whose last run succeeded with the same inputs; run the rest',
+    ),
+    dryRun: flag(
+      '--dry-run',
+      'list the members with their run ids and values, and what would run for the first',
+    ),
+    postprocessorConfigs: postprocessorConfigs(),
+    ...layerFlags(),
+    postprocess: negatable('--no-postprocess', "skip each member's postprocessing"),
+    json: flag('--json', 'print ensemble.json on stdout at the end'),
+  },
+} satisfies CommandSpec;
+
 export const backendsValidateSpec = {
   args: { files: argumentList('<files...>', 'config files to check') },
   options: {
@@ -273,6 +309,7 @@ export type GenerateOptions = InputOf<typeof generateSpec>;
 export type RunOptions = InputOf<typeof runSpec>;
 export type PostprocessOptions = InputOf<typeof postprocessSpec>;
 export type PipelineOptions = InputOf<typeof pipelineSpec>;
+export type EnsembleOptions = InputOf<typeof ensembleSpec>;
 export type BackendsValidateOptions = InputOf<typeof backendsValidateSpec>;
 export type BackendsListOptions = InputOf<typeof backendsListSpec>;
 export type BackendsSchemaOptions = InputOf<typeof backendsSchemaSpec>;

@@ -6,6 +6,7 @@ import {
   backendsValidateSpec,
   cancelSpec,
   completionSpec,
+  ensembleSpec,
   generateSpec,
   initSpec,
   logsSpec,
@@ -160,6 +161,12 @@ export const COMMAND_TABLE: CommandRow[] = [
     'run a model, its backend and its postprocessing from one pipeline file',
     pipelineSpec,
     async (input, ctx) => (await import('./pipeline.js')).runPipelineCommand(input, ctx),
+  ),
+  command(
+    'ensemble',
+    'run a model as many members, one per set of values, on any backend; then aggregate',
+    ensembleSpec,
+    async (input, ctx) => (await import('./ensemble.js')).runEnsembleCommand(input, ctx),
   ),
   command(
     'status',

@@ -1,6 +1,10 @@
+import { loadEnsemble } from '../ensemble/load-ensemble.js';
 import { type AnyFileResult, validateAnyFile } from '../load/any-file.js';
 import { fileInput, readStdinArgument, sourceOf } from '../load/file-input.js';
+import type { FileContext } from '../load/run-inputs.js';
 import type { ModelConfig } from '../model/model-config.js';
+import { count } from '../plural.js';
+import type { Problem } from '../problems.js';
 import { summarizeBackend } from './backends-validate.js';
 import type { ValidateOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
@@ -19,16 +23,57 @@ export async function runValidate(
   const layering = await layeringOf(options, { env, cwd });
   const results = options.files.map((file) => {
     const input = fileInput(file, cwd, stdin);
-    return validateAnyFile(input.path, {
+    const result = validateAnyFile(input.path, {
       env,
       display: input.display,
       ...sourceOf(input),
       layering,
       ...(options.kind === undefined ? {} : { kind: options.kind }),
     });
+    return result.kind === 'ensemble' && result.status === 'valid'
+      ? checkMembers(result, file, {
+          env,
+          cwd,
+          ...(stdin === undefined ? {} : { stdin }),
+          ...layering,
+        })
+      : result;
   });
   printReport(results, options.format, output, summarize);
   return reportExitCode(results);
+}
+
+/** How many members each valid ensemble file has, for its summary. */
+const memberCounts = new WeakMap<AnyFileResult, number>();
+
+/**
+ * An ensemble file is valid when every member is: each member's model and
+ * backend, with its values set, and its run id.
+ */
+function checkMembers(
+  result: AnyFileResult & { kind: 'ensemble' },
+  file: string,
+  ctx: FileContext,
+): AnyFileResult {
+  const load = loadEnsemble({ ensembleFile: file, postprocessorConfigs: [] }, ctx);
+  if ('ensemble' in load) {
+    memberCounts.set(result, load.ensemble.members.length);
+    return result;
+  }
+  const errors = load.errors.flatMap((error): Problem[] =>
+    error.problems.length > 0
+      ? error.problems
+      : [
+          {
+            file: result.file,
+            line: 0,
+            column: 0,
+            path: '',
+            message: error.hint === undefined ? error.message : `${error.message}; ${error.hint}`,
+          },
+        ],
+  );
+  return { ...result, status: 'invalid', errors, value: undefined };
 }
 
 /** The kind the file was checked as, then what matters most in it. */
@@ -56,6 +101,10 @@ function summaryOf(result: AnyFileResult): string {
             ? pipeline.backend
             : String(pipeline.backend.type);
       return `model ${model} · backend ${backend}`;
+    }
+    case 'ensemble': {
+      const members = memberCounts.get(result);
+      return members === undefined ? '' : count(members, 'member');
     }
     case 'postprocessor':
       return result.value === undefined ? '' : String(result.value.type);

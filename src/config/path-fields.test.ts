@@ -4,6 +4,7 @@ import { apptainerFields, rebaseImage } from '../backends/containers/apptainer-f
 import { backendRegistry, backendTypes, findBackend } from '../backends/registry.js';
 import { backendConfigSchema } from '../load/backend-config.js';
 import { modelConfigSchema } from '../load/model-schema.js';
+import { ensembleConfigSchema } from '../load/ensemble-file.js';
 import { pipelineConfigSchema } from '../load/pipeline-file.js';
 import { postprocessorSchema } from '../postprocess/registry.js';
 import { commonFields } from './base.js';
@@ -527,6 +528,25 @@ const PIPELINE_SAMPLES: Data[] = [
   ),
 ];
 
+const ENSEMBLE_SAMPLES: Data[] = [
+  ...PIPELINE_SAMPLES,
+  {
+    $schema: 'ensemble.schema.json',
+    model: 'model.yml',
+    ensemble_id: 'study',
+    output_dir: 'sims',
+    run_id: 'r-{{ member.depth_m }}',
+    // Keys without dots: the coverage check splits keys at dots.
+    parameters: { depth_m: [1, 2] },
+    members: [{ depth_m: 3 }],
+    replicas: 2,
+    max_parallel: 2,
+    fail_fast: true,
+    aggregate: [{ type: 'archive', destination: 'all.tar.gz' }],
+  },
+  ...MODEL_SAMPLES.map((model) => ({ model: 'model.yml', aggregate: model.postprocess })),
+];
+
 const SUITES: [string, Build, Data[]][] = [
   ...backendRegistry.map((b): [string, Build, Data[]] => [
     b.type,
@@ -535,6 +555,7 @@ const SUITES: [string, Build, Data[]][] = [
   ]),
   ['model', (c) => modelConfigSchema(c), MODEL_SAMPLES],
   ['pipeline', pipelineConfigSchema, PIPELINE_SAMPLES],
+  ['ensemble', ensembleConfigSchema, ENSEMBLE_SAMPLES],
 ];
 
 /** The data with every path field that pathFields finds rebased onto `dir`, as a loader would. */

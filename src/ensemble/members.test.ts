@@ -36,8 +36,8 @@ describe('expandMembers', () => {
       { 'config.a': 2 },
       { 'config.a': 9, 'backend.cpu': 2 },
     ]);
-    expect(expandMembers(spec({ members: [{ run_id: 'x' }] })).map((m) => m.values)).toEqual([
-      { run_id: 'x' },
+    expect(expandMembers(spec({ members: [{ 'config.x': 'x' }] })).map((m) => m.values)).toEqual([
+      { 'config.x': 'x' },
     ]);
   });
 
@@ -62,6 +62,30 @@ describe('expandMembers', () => {
     ).toEqual([
       { target: 'model', path: ['config', 'a'], value: [1, 2], arg: 'member 0: config.a=[1,2]' },
       { target: 'backend', path: ['mem'], value: '4G', arg: 'member 0: backend.mem="4G"' },
+    ]);
+  });
+
+  it('runs the model as it is, `replicas` times, with neither parameters nor members', () => {
+    const members = expandMembers(spec({ replicas: 3 }));
+    expect(members.map((m) => [m.index, m.replica, m.overrides.length])).toEqual([
+      [0, 0, 0],
+      [1, 1, 0],
+      [2, 2, 0],
+    ]);
+  });
+
+  it('places each override at the value the file wrote, list item or member', () => {
+    const members = expandMembers(
+      spec({
+        parameters: { 'config.a': [1, 2] },
+        members: [{ 'config.a': 9 }],
+        writtenAt: (path) => ({ file: path.join(' '), line: 1, column: 1 }),
+      }),
+    );
+    expect(members.map((m) => m.overrides[0]?.writtenAt?.file)).toEqual([
+      'parameters config.a 0',
+      'parameters config.a 1',
+      'members 0 config.a',
     ]);
   });
 

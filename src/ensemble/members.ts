@@ -1,18 +1,20 @@
 import { UsageError } from '../errors.js';
+import { MAX_MEMBERS } from '../load/ensemble-file.js';
 import { holdsSecret, type Override, parsePath } from '../load/override-arg.js';
 import { count } from '../plural.js';
+import type { PathSegment } from '../problems.js';
 import { isSecretName, MASK } from '../secrets.js';
 
 /**
  * An ensemble's members, from what its file says of them: the cartesian
  * product of `parameters:` (paths as `--set` writes them, each with a list of
- * values), then the explicit `members:`, each `replicas` times. Each member
- * is the overrides it makes of the model and the backend, applied as
- * `--set` values are, so that a problem one causes is placed at it.
+ * values), then the explicit `members:`, each `replicas` times; with neither,
+ * the model itself, `replicas` times. Each member is the overrides it makes
+ * of the model and the backend, applied as `--set` values are, so that a
+ * problem one causes is placed at the value in the file that wrote it.
  */
 
-/** More members than this is a mistake (a product of long lists), refused before any is made. */
-export const MAX_MEMBERS = 10_000;
+export { MAX_MEMBERS };
 
 export interface MemberSpec {
   /** Path → the values it takes; the product's last path varies fastest. */
@@ -21,6 +23,8 @@ export interface MemberSpec {
   members: readonly Record<string, unknown>[];
   /** How many times each member runs (stochastic models); at least 1. */
   replicas: number;
+  /** Where the ensemble file wrote a data path of it (`parameters.<path>.<i>`, `members.<m>.<path>`). */
+  writtenAt?: (path: PathSegment[]) => Override['writtenAt'];
 }
 
 export interface Member {
@@ -28,7 +32,7 @@ export interface Member {
   index: number;
   /** 0-based: which run of the same parameters it is. */
   replica: number;
-  /** The member's values by path as written, in order: what `member.<path>` gives a template. */
+  /** The member's values by path as written, in order. */
   values: Record<string, unknown>;
   /** The values as overrides, each named `member N: PATH=VALUE` in messages. */
   overrides: Override[];
@@ -42,7 +46,9 @@ export function expandMembers(spec: MemberSpec): Member[] {
       hint: 'give it at least one value, or remove it',
     });
   const product = paths.length === 0 ? 0 : paths.reduce((n, [, values]) => n * values.length, 1);
-  const total = (product + spec.members.length) * spec.replicas;
+  // Neither parameters nor members: the model as it is, `replicas` times.
+  const distinct = product + spec.members.length || 1;
+  const total = distinct * spec.replicas;
   if (total > MAX_MEMBERS)
     throw new UsageError(
       `the ensemble has ${count(total, 'member')} (${product} from parameters, ${spec.members.length} listed, ×${spec.replicas} replicas); at most ${MAX_MEMBERS} run as one ensemble`,
@@ -54,18 +60,28 @@ export function expandMembers(spec: MemberSpec): Member[] {
       parsePath(path, `the parameter ${path}`),
     ]),
   );
-  const combinations: Record<string, unknown>[] = [];
+  // Each distinct member: its values, and where each was written.
+  const written: { values: Record<string, unknown>; at: Record<string, PathSegment[]> }[] = [];
   for (let i = 0; i < product; i++) {
     const values: Record<string, unknown> = {};
+    const at: Record<string, PathSegment[]> = {};
     let rest = i;
     for (let p = paths.length - 1; p >= 0; p--) {
       const [path, options] = paths[p] as [string, readonly unknown[]];
-      values[path] = options[rest % options.length];
+      const option = rest % options.length;
+      values[path] = options[option];
+      at[path] = ['parameters', path, option];
       rest = Math.floor(rest / options.length);
     }
-    combinations.push(Object.fromEntries(paths.map(([path]) => [path, values[path]])));
+    written.push({ values: Object.fromEntries(paths.map(([path]) => [path, values[path]])), at });
   }
-  return [...combinations, ...spec.members].flatMap((values, m) =>
+  for (const [m, values] of spec.members.entries())
+    written.push({
+      values,
+      at: Object.fromEntries(Object.keys(values).map((path) => [path, ['members', m, path]])),
+    });
+  if (written.length === 0) written.push({ values: {}, at: {} });
+  return written.flatMap(({ values, at }, m) =>
     Array.from({ length: spec.replicas }, (_, replica): Member => {
       const index = m * spec.replicas + replica;
       return {
@@ -75,6 +91,7 @@ export function expandMembers(spec: MemberSpec): Member[] {
         overrides: Object.entries(values).map(([text, value]) => {
           const { target, path } = parsed.get(text) as ReturnType<typeof parsePath>;
           const secret = isSecretName(text) || holdsSecret(value);
+          const place = spec.writtenAt?.(at[text] ?? []);
           return {
             flag: '--set',
             text: `${text}=${JSON.stringify(value)}`,
@@ -83,6 +100,7 @@ export function expandMembers(spec: MemberSpec): Member[] {
             target,
             path,
             value,
+            ...(place === undefined ? {} : { writtenAt: place }),
           };
         }),
       };

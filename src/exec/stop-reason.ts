@@ -20,7 +20,9 @@ export type StopReason =
   | { kind: 'interrupt'; signal: InterruptSignal }
   | { kind: 'abort' }
   /** `modelrun cancel`, from another process, through a request in the run's .modelrun/. */
-  | { kind: 'request' };
+  | { kind: 'request' }
+  /** Another member of its ensemble failed, and the ensemble has `fail_fast: true`. */
+  | { kind: 'fail-fast'; runId: string };
 
 /** The exit code for a run ended by a signal: 128 plus the signal's number, as shells report it. */
 export function interruptExitCode(signal: InterruptSignal): number {
@@ -29,7 +31,12 @@ export function interruptExitCode(signal: InterruptSignal): number {
 
 /** True when the run was cancelled (a signal or an AbortSignal), not timed out. */
 export function isCancel(stop: StopReason | undefined): boolean {
-  return stop?.kind === 'interrupt' || stop?.kind === 'abort' || stop?.kind === 'request';
+  return (
+    stop?.kind === 'interrupt' ||
+    stop?.kind === 'abort' ||
+    stop?.kind === 'request' ||
+    stop?.kind === 'fail-fast'
+  );
 }
 
 /** The exit code of a run that `stop` ended: a signal's 128+n, otherwise 1. */
@@ -42,5 +49,7 @@ export function describeStop(stop: StopReason): string {
   if (stop.kind === 'timeout') return `timed out after ${stop.seconds} s`;
   if (stop.kind === 'interrupt') return `cancelled by ${stop.signal}`;
   if (stop.kind === 'request') return 'cancelled with `modelrun cancel`';
+  if (stop.kind === 'fail-fast')
+    return `cancelled as member ${stop.runId} failed (the ensemble has fail_fast: true)`;
   return 'cancelled through its AbortSignal';
 }

@@ -15,8 +15,9 @@ describe('the undo handlers', () => {
       for (const handler of backend.undo) expect(handlers.get(handler.kind)).toBe(handler);
   });
 
-  it('knows the kinds every run emits without loading the backends', async () => {
-    const handlers = await undoHandlers(['process-group', 'run-record', 'staging-lock']);
-    expect([...handlers.keys()].sort()).toEqual(['process-group', 'run-record', 'staging-lock']);
+  it('knows the kinds every run and ensemble emits without loading the backends', async () => {
+    const kinds = ['ensemble-record', 'process-group', 'run-record', 'staging-lock'];
+    const handlers = await undoHandlers(kinds);
+    expect([...handlers.keys()].sort()).toEqual(kinds);
   });
 });

@@ -29,6 +29,19 @@ export const coreUndoHandlers = {
     },
     (task) => `the run record ${task.path}, still running`,
   ),
+  'ensemble-record': undoHandler(
+    'ensemble-record',
+    'run-record',
+    async () => {
+      const { failUnfinishedEnsemble } = await import('../model/ensemble-record.js');
+      return (task) =>
+        failUnfinishedEnsemble(
+          task.dir,
+          'modelrun ended before the ensemble did (killed?); its guardian stopped what the members had started',
+        );
+    },
+    (task) => `the ensemble record in ${task.dir}, still running`,
+  ),
   'staging-lock': undoHandler(
     'staging-lock',
     'staging-lock',

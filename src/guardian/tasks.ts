@@ -10,6 +10,12 @@ export interface RunRecordTask {
   path: string;
 }
 
+/** An ensemble's ensemble.json, still "running": marked failed, with its unfinished members. */
+export interface EnsembleRecordTask {
+  kind: 'ensemble-record';
+  dir: string;
+}
+
 /**
  * The staging dir's lock: released last, when everything else was undone.
  * `pid` is the modelrun that holds it, named in the lock's owner file.
@@ -27,7 +33,7 @@ export interface StagingLockTask {
  */
 export type GuardTask = BackendGuardTask | CoreGuardTask;
 
-export type CoreGuardTask = RunRecordTask | StagingLockTask;
+export type CoreGuardTask = RunRecordTask | EnsembleRecordTask | StagingLockTask;
 
 /** One line from modelrun to its guardian. */
 export type GuardMessage =

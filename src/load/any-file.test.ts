@@ -9,6 +9,8 @@ const tree = makeTree({
   'model.yml': 'run_id: r1\ncommand: echo hi\n',
   'pipeline.yml': 'model: model.yml\nbackend:\n  type: local\npostprocess:\n  - type: checksum\n',
   'inline-pipeline.yml': 'model:\n  run_id: r2\nbackend: backend.yml\n',
+  'ensemble.yml': 'model: model.yml\nparameters:\n  config.a: [1, 2]\n',
+  'replicas.yml': 'model:\n  run_id: r3\nrun_id: r3-{{ member.index }}\nreplicas: 3\n',
   'checksum.yml': 'type: checksum\n',
   'backend.yml': 'type: docker\nimage: busybox\n',
   'both.yml': 'run_id: r1\ntype: local\n',
@@ -30,6 +32,8 @@ describe('telling file kinds apart by content', () => {
     ['model.yml', 'model'],
     ['pipeline.yml', 'pipeline'],
     ['inline-pipeline.yml', 'pipeline'],
+    ['ensemble.yml', 'ensemble'],
+    ['replicas.yml', 'ensemble'],
     ['checksum.yml', 'postprocessor'],
     ['backend.yml', 'backend'],
   ])('checks %s as a valid %s', (name, kind) => {
@@ -40,7 +44,10 @@ describe('telling file kinds apart by content', () => {
 
   it.each([
     ['both.yml', 'it has `run_id:` (a model) and `type: local` (a backend)'],
-    ['no-sign.yml', 'it has none of `model:` (a pipeline), `run_id:` (a model) or `type:`'],
+    [
+      'no-sign.yml',
+      'it has none of `model:` (a pipeline; with `parameters:` or `members:`, an ensemble), `run_id:` (a model) or `type:`',
+    ],
   ])('asks for --kind when %s could be several kinds or none', (name, why) => {
     const result = check(name);
     expect(result.status).toBe('invalid');
@@ -48,7 +55,7 @@ describe('telling file kinds apart by content', () => {
       expect.objectContaining({ line: 1, column: 1, message: expect.stringContaining(why) }),
     ]);
     expect(result.errors[0]?.message).toMatch(
-      /pass --kind model\|pipeline\|postprocessor\|backend$/,
+      /pass --kind model\|pipeline\|ensemble\|postprocessor\|backend$/,
     );
   });
 

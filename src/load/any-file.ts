@@ -6,6 +6,7 @@ import { closestMatch } from '../config/did-you-mean.js';
 import type { ModelConfig, PostprocessorConfig } from '../model/model-config.js';
 import { postprocessorTypes } from '../postprocess/registry.js';
 import { validateBackendParsed } from './backend-config.js';
+import { type EnsembleConfig, validateEnsembleParsed } from './ensemble-file.js';
 import { FILE_KINDS, type FileKind } from './file-kind.js';
 import { interpolateString } from './interpolate.js';
 import type { Layering } from './layering.js';
@@ -36,6 +37,7 @@ export interface AnyFileOptions {
 export type AnyFileResult =
   | (ValidationResult<ModelConfig> & { kind: 'model' })
   | (ValidationResult<PipelineConfig> & { kind: 'pipeline' })
+  | (ValidationResult<EnsembleConfig> & { kind: 'ensemble' })
   | (ValidationResult<PostprocessorConfig> & { kind: 'postprocessor' })
   | (ValidationResult<BackendConfig> & { kind: 'backend' })
   | (ValidationResult & { kind: undefined });
@@ -52,6 +54,8 @@ function checkAs(
       return { ...validateModelParsed(file, shown, parsed, env, layering), kind };
     case 'pipeline':
       return { ...validatePipelineParsed(file, shown, parsed, env, layering), kind };
+    case 'ensemble':
+      return { ...validateEnsembleParsed(file, shown, parsed, env, layering), kind };
     case 'postprocessor':
       return { ...validatePostprocessorParsed(file, shown, parsed, env), kind };
     case 'backend':
@@ -109,9 +113,21 @@ function kindOf(
   return typeof inherited === 'string' ? inherited : kind;
 }
 
+/** Keys that, beside `model:`, make a file an ensemble rather than a pipeline. */
+const ENSEMBLE_KEYS = [
+  'parameters',
+  'members',
+  'replicas',
+  'ensemble_id',
+  'aggregate',
+  'max_parallel',
+  'fail_fast',
+];
+
 /**
  * What kind of config a file's top-level mapping is, by the keys each kind
- * alone has: a pipeline has `model:`, a model `run_id:`, a postprocessor a
+ * alone has: a pipeline has `model:`, an ensemble `model:` and one of
+ * ENSEMBLE_KEYS, a model `run_id:`, a postprocessor a
  * `type:` naming a postprocessor, a backend config a `type:` naming a
  * backend. The two lists of types share no name (a test says so), so
  * exactly one sign means that kind; none or several, and the user says
@@ -125,8 +141,14 @@ export function detectKind(
   const { doc } = parsed;
   const type = doc.get('type');
   const signs: [FileKind, string][] = [];
-  if (doc.has('model')) signs.push(['pipeline', '`model:`']);
-  if (doc.has('run_id')) signs.push(['model', '`run_id:`']);
+  const ensemble = ENSEMBLE_KEYS.find((key) => doc.has(key));
+  // An ensemble is a pipeline with members; its run_id: is the members' template.
+  if (doc.has('model') && ensemble !== undefined)
+    signs.push(['ensemble', `\`model:\` and \`${ensemble}:\``]);
+  else {
+    if (doc.has('model')) signs.push(['pipeline', '`model:`']);
+    if (doc.has('run_id')) signs.push(['model', '`run_id:`']);
+  }
   if (typeof type === 'string' && postprocessorTypes.includes(type))
     signs.push(['postprocessor', `\`type: ${type}\``]);
   if (typeof type === 'string' && backendTypes.includes(type))
@@ -140,7 +162,7 @@ export function detectKind(
   }
   if (!doc.has('type'))
     return {
-      why: `cannot tell what kind of config this is: it has none of \`model:\` (a pipeline), \`run_id:\` (a model) or \`type:\` (a postprocessor or backend config); ${passKind}`,
+      why: `cannot tell what kind of config this is: it has none of \`model:\` (a pipeline; with \`parameters:\` or \`members:\`, an ensemble), \`run_id:\` (a model) or \`type:\` (a postprocessor or backend config); ${passKind}`,
     };
   const nearest =
     typeof type === 'string'

@@ -1,2 +1,2 @@
-export const FILE_KINDS = ['model', 'pipeline', 'postprocessor', 'backend'] as const;
+export const FILE_KINDS = ['model', 'pipeline', 'ensemble', 'postprocessor', 'backend'] as const;
 export type FileKind = (typeof FILE_KINDS)[number];

@@ -33,6 +33,8 @@ export interface Layer {
   interpolated: Map<string, string>;
   /** The paths whose `${...}` could not be filled: reported already, so not checked again. */
   failed?: Set<string>;
+  /** For a layer that is not a file of its own: the place in a file that wrote it (an ensemble's member value). */
+  writtenAt?: { file: string; line: number; column: number };
 }
 
 /** A chain of `extends:` longer than this is a mistake, or a loop that escaped the cycle check. */
@@ -52,6 +54,8 @@ export function placeInLayer(
   at: 'key' | 'value' = 'value',
 ): Problem {
   const shown = formatPath([...(layer.at ?? []), ...path]);
+  if (layer.writtenAt !== undefined)
+    return { ...layer.writtenAt, path: shown, message: `${message} (${layer.name})` };
   if (layer.doc === undefined)
     return { file: layer.name, line: 0, column: 0, path: shown, message };
   const position = locate(layer.doc, [...(layer.docAt ?? []), ...path], at);

@@ -32,6 +32,12 @@ export interface Override {
   path: PathSegment[];
   /** The value; `null` removes the key. */
   value: unknown;
+  /**
+   * Where a file wrote it (an ensemble's member values): problems it causes
+   * are placed there, naming `arg`. Its `${NAME}`s were filled as that file
+   * was read, so they are not filled again.
+   */
+  writtenAt?: { file: string; line: number; column: number };
 }
 
 export type OverrideFlag = '--set' | '--set-string';

@@ -21,6 +21,11 @@ import { type ValidationResult, validateFile, validateParsed } from './validate.
 
 /** A pipeline file: the model, its backend and its postprocessing, inline or by path. */
 export function pipelineConfigSchema(ctx: PathContext) {
+  return strictObject(pipelineShape(ctx));
+}
+
+/** The fields of a pipeline file, which an ensemble file has as well. */
+export function pipelineShape(ctx: PathContext) {
   const fileOr = <T extends z.ZodType>(inline: T, what: string, example: string) =>
     z.union(
       [
@@ -36,7 +41,7 @@ export function pipelineConfigSchema(ctx: PathContext) {
             : `must be the path of a ${what} file, or the ${what} written inline as a mapping; got ${describeValue(issue.input)}`,
       },
     );
-  return strictObject({
+  return {
     $schema: schemaReference,
     extends: extendsField,
     model: documented(fileOr(modelConfigSchema(ctx), 'model', 'model.yml'), {
@@ -54,7 +59,7 @@ export function pipelineConfigSchema(ctx: PathContext) {
         "Postprocessors to run instead of the model file's own. --postprocessor-config overrides them.",
       examples: [[{ type: 'checksum' }]],
     }).optional(),
-  });
+  };
 }
 
 export type PipelineConfig = z.output<ReturnType<typeof pipelineConfigSchema>>;
@@ -88,7 +93,7 @@ export interface PipelineLayering extends Layering {
   backendReplaced?: boolean;
 }
 
-function pipelineLayering(file: string, layering: PipelineLayering) {
+export function pipelineLayering(file: string, layering: PipelineLayering) {
   const { backendReplaced = false } = layering;
   const model = modelLayering(file, layering, ['model']);
   const backend = backendLayering(file, layering, ['backend']);

@@ -7,7 +7,7 @@ import type { BackendConfig } from './backend-config.js';
 import { fileInput } from './file-input.js';
 import type { Layering } from './layering.js';
 import { runMpiWarning } from './mpi-rule.js';
-import { validatePipelineFile } from './pipeline-file.js';
+import { type PipelineConfig, validatePipelineFile } from './pipeline-file.js';
 import {
   configFiles,
   defaultBackend,
@@ -125,9 +125,12 @@ export type RunFiles = ({ modelFile: string } | { pipelineFile: string }) & {
   postprocessorConfigs: string[];
 };
 
-/** Loads a run from the files a command names. */
-export function loadRunRequest(files: RunFiles, ctx: FileContext): RunLoad {
-  const flagged = {
+/** The parts that --backend-config and --postprocessor-config give, over a file's own. */
+function flaggedParts(
+  files: Pick<RunFiles, 'backendConfig' | 'postprocessorConfigs'>,
+  ctx: FileContext,
+): Pick<RunParts, 'backend' | 'postprocessors'> {
+  return {
     ...(files.backendConfig === undefined
       ? {}
       : { backend: () => loadBackend(files.backendConfig as string, ctx) }),
@@ -135,6 +138,11 @@ export function loadRunRequest(files: RunFiles, ctx: FileContext): RunLoad {
       ? {}
       : { postprocessors: () => loadPostprocessors(files.postprocessorConfigs, ctx) }),
   };
+}
+
+/** Loads a run from the files a command names. */
+export function loadRunRequest(files: RunFiles, ctx: FileContext): RunLoad {
+  const flagged = flaggedParts(files, ctx);
   if ('modelFile' in files)
     return collectRunRequest({
       model: () => requireModel(files.modelFile, ctx),
@@ -144,18 +152,29 @@ export function loadRunRequest(files: RunFiles, ctx: FileContext): RunLoad {
       modelName: files.modelFile,
       sources: configFiles(ctx, files.modelFile, files.backendConfig, files.postprocessorConfigs),
     });
-  return loadPipeline(files.pipelineFile, flagged, files, ctx);
+  return loadSections(
+    files.pipelineFile,
+    () => readPipeline(files.pipelineFile, ctx, files.backendConfig !== undefined),
+    files,
+    ctx,
+  );
 }
 
-function loadPipeline(
+/**
+ * Loads a run from a file with a pipeline's sections (a pipeline file, an
+ * ensemble file), which `readFile` validates; the flags override its
+ * sections.
+ */
+export function loadSections(
   pipelineFile: string,
-  flagged: Pick<RunParts, 'backend' | 'postprocessors'>,
-  files: RunFiles,
+  readFile: () => Placed<PipelineConfig>,
+  files: Omit<RunFiles, 'modelFile' | 'pipelineFile'>,
   ctx: FileContext,
 ): RunLoad {
-  let read: ReturnType<typeof readPipeline>;
+  const flagged = flaggedParts(files, ctx);
+  let read: Placed<PipelineConfig>;
   try {
-    read = readPipeline(pipelineFile, ctx, files.backendConfig !== undefined);
+    read = readFile();
   } catch (error) {
     if (!isKnownError(error)) throw error;
     // Without its pipeline there is no model, but the files the flags name are still checked.

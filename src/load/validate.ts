@@ -15,7 +15,7 @@ import { friendlyMessages } from './zod-messages.js';
 
 export type ValidationStatus = 'valid' | 'invalid' | 'missing';
 
-type OverrideList = readonly Pick<Override, 'arg' | 'path' | 'value'>[];
+type OverrideList = readonly Pick<Override, 'arg' | 'path' | 'value' | 'writtenAt'>[];
 
 /** The outcome of checking one file. Validation reports; it never throws for a bad file. */
 export interface ValidationResult<T = unknown> {
@@ -278,13 +278,17 @@ function layersOf(
   const warnings: Problem[] = [];
   for (const override of listed(merged.data)) {
     // `${NAME}` in a --set value is filled from the environment, as in a file: a secret stays off the command line.
-    const filled = interpolateValue(override.value, override.path, env);
+    const filled =
+      override.writtenAt === undefined
+        ? interpolateValue(override.value, override.path, env)
+        : { value: override.value, interpolated: new Map<string, string>(), problems: [] };
     const layer: Layer = {
       name: override.arg,
       dir: top.dir,
       data: {},
       interpolated: filled.interpolated,
       failed: new Set(filled.problems.map((p) => JSON.stringify(p.path))),
+      ...(override.writtenAt === undefined ? {} : { writtenAt: override.writtenAt }),
     };
     layers.push(layer);
     for (const problem of filled.problems)

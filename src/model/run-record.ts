@@ -57,6 +57,8 @@ export interface RunRecord {
   overrides?: string[];
   /** The site config whose defaults applied under the backend config. */
   site_config?: string;
+  /** A member of an ensemble: the ensemble's folder, and which member this is with its values (secret values masked). */
+  member?: MemberRecord;
   /** The backend, its config (secrets masked) and what its engine called the run (job id, container id). */
   backend: { type: string; config: Record<string, unknown>; details?: Record<string, string> };
   stages: { generate: StageRecord; run: StageRecord; postprocess: StageRecord };
@@ -69,6 +71,13 @@ export interface RunRecord {
   owner?: RunOwner;
   /** Submitted with --detach to go on alone: no modelrun follows it, and whoever sees its end records it. */
   detached?: DetachedRecord;
+}
+
+export interface MemberRecord {
+  ensemble_dir: string;
+  index: number;
+  replica: number;
+  parameters: Record<string, unknown>;
 }
 
 /**

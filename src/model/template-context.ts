@@ -2,7 +2,11 @@ import { arch, cpus, hostname, platform } from 'node:os';
 import { userName } from '../exec/env.js';
 import { type Period, periodSteps } from './period.js';
 
-/** What templates see: `runtime` (facts about this run) and `config` (the model's parameters). */
+/**
+ * What templates see: `runtime` (facts about this run), `config` (the
+ * model's parameters) and, for a member of an ensemble, `member` (its
+ * values, index and replica).
+ */
 export interface TemplateContext {
   runtime: {
     run_id: string;
@@ -18,14 +22,17 @@ export interface TemplateContext {
     };
   };
   config: Record<string, unknown>;
+  member?: Record<string, unknown>;
 }
 
 export function buildTemplateContext(
   model: { run_id: string; period?: Period | undefined; config: Record<string, unknown> },
   stagingDir: string,
   now: Date = new Date(),
+  member?: Record<string, unknown>,
 ): TemplateContext {
   return {
+    ...(member === undefined ? {} : { member }),
     runtime: {
       run_id: model.run_id,
       staging_dir: stagingDir,

@@ -27,7 +27,11 @@ export interface GenerateOptions {
 
 /** Stages the model's inputs: empties the staging directory when asked, then renders the template. */
 export async function generate(
-  request: { model: ModelConfig; skipGenerate: boolean },
+  request: {
+    model: ModelConfig;
+    skipGenerate: boolean;
+    member?: { scope: Record<string, unknown> };
+  },
   stagingDir: string,
   deps: GenerateDeps,
   options: GenerateOptions = {},
@@ -58,7 +62,7 @@ export async function generate(
     model.template,
     options.renderInto ?? stagingDir,
     // The template sees the real staging dir, even when a dry run renders elsewhere.
-    buildTemplateContext(model, stagingDir),
+    buildTemplateContext(model, stagingDir, new Date(), request.member?.scope),
     { keep: options.keep ?? [], signal: deps.signal },
   );
   if (deps.signal?.aborted)

@@ -17,6 +17,7 @@ import type { ModelConfig } from '../model/model-config.js';
 import { archiveEarlierRun } from '../model/run-history.js';
 import {
   endRecord,
+  type MemberRecord,
   maskRecord,
   RUN_RECORD_PATH,
   type RunOwner,
@@ -60,6 +61,8 @@ export interface RunRequest {
   sources: string[];
   /** The overrides (secret values masked) and the site config that were layered over and under the files. */
   layers?: { overrides: string[]; site?: string; merged?: boolean };
+  /** A member of an ensemble: what templates see as `member`, and what run.json records of it. */
+  member?: { scope: Record<string, unknown>; record: MemberRecord };
 }
 
 export interface PipelineDeps {
@@ -405,6 +408,14 @@ function newRecord(request: RunRequest, stagingDir: string, by: RunOwner['by']):
       ? {}
       : { overrides: request.layers.overrides }),
     ...(request.layers?.site === undefined ? {} : { site_config: request.layers.site }),
+    ...(request.member === undefined
+      ? {}
+      : {
+          member: {
+            ...request.member.record,
+            parameters: maskSecretKeys(request.member.record.parameters),
+          },
+        }),
     backend: { type: request.backend.type, config: maskSecretKeys(request.backend) },
     stages: {
       generate: { status: 'pending' },

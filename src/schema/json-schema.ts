@@ -3,6 +3,7 @@ import { backendRegistry } from '../backends/registry.js';
 import type { PathContext } from '../config/path-context.js';
 import { backendConfigSchema } from '../load/backend-config.js';
 import { modelConfigSchema } from '../load/model-schema.js';
+import { ensembleConfigSchema } from '../load/ensemble-file.js';
 import { pipelineConfigSchema } from '../load/pipeline-file.js';
 import { postprocessorRegistry, postprocessorSchema } from '../postprocess/registry.js';
 import { acceptInterpolation } from './interpolation-schema.js';
@@ -97,6 +98,7 @@ export function combinedBackendJsonSchema(): JsonSchema {
 
 export const MODEL_SCHEMA = 'model.schema.json';
 export const PIPELINE_SCHEMA = 'pipeline.schema.json';
+export const ENSEMBLE_SCHEMA = 'ensemble.schema.json';
 export const COMBINED_POSTPROCESSOR_SCHEMA = 'postprocessor.schema.json';
 
 export function postprocessorSchemaFileName(type: string): string {
@@ -118,6 +120,15 @@ export function pipelineJsonSchema(): JsonSchema {
     title: 'modelrun pipeline file',
     description:
       'A model, its backend and its postprocessing in one file, each inline or as a path.',
+  });
+}
+
+export function ensembleJsonSchema(): JsonSchema {
+  return emit(ensembleConfigSchema(EMIT_CONTEXT), {
+    id: ENSEMBLE_SCHEMA,
+    title: 'modelrun ensemble file',
+    description:
+      'A model run as many members, one per set of values at --set paths (parameters, members, replicas), on one backend, with an aggregate step after them.',
   });
 }
 
@@ -147,6 +158,7 @@ export function allSchemas(): Map<string, JsonSchema> {
   files.set(COMBINED_BACKEND_SCHEMA, combinedBackendJsonSchema());
   files.set(MODEL_SCHEMA, modelJsonSchema());
   files.set(PIPELINE_SCHEMA, pipelineJsonSchema());
+  files.set(ENSEMBLE_SCHEMA, ensembleJsonSchema());
   for (const p of postprocessorRegistry)
     files.set(postprocessorSchemaFileName(p.type), postprocessorJsonSchema(p.type));
   files.set(COMBINED_POSTPROCESSOR_SCHEMA, combinedPostprocessorJsonSchema());
@@ -180,6 +192,11 @@ export function schemaFolderFiles(): Map<string, string> {
       heading: 'Pipeline file',
       intro: `A model, its backend and its postprocessing in one file. ${link(PIPELINE_SCHEMA)}`,
       schema: pipelineJsonSchema(),
+    },
+    {
+      heading: 'Ensemble file',
+      intro: `A pipeline run as many members, one per set of values, then aggregated. ${link(ENSEMBLE_SCHEMA)}`,
+      schema: ensembleJsonSchema(),
     },
   ];
   files.set(REFERENCE_FILE, renderReference(sections));

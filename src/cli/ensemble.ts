@@ -1,0 +1,305 @@
+import { availableParallelism } from 'node:os';
+import { Writable } from 'node:stream';
+import { type LoadedEnsemble, type LoadedMember, loadEnsemble } from '../ensemble/load-ensemble.js';
+import { UsageError } from '../errors.js';
+import { readStdinArgument } from '../load/file-input.js';
+import type { EnsembleRecord, MemberEntry } from '../model/ensemble-record.js';
+import { inputsDigest, templateDigest } from '../model/inputs-digest.js';
+import { stagingDirOf } from '../model/staging-dir.js';
+import { placeOf } from '../problems.js';
+import { type EnsembleMemberRequest, type EnsembleResult, runEnsemble } from '../run/ensemble.js';
+import { executeRun } from '../run/execute-run.js';
+import type { RunRequest } from '../run/pipeline.js';
+import type { EnsembleOptions } from './command-options.js';
+import type { CommandContext } from './context.js';
+import { layeringOf } from './layering-flags.js';
+import { presentError } from './present-error.js';
+import { cliRunDeps } from './run-execute.js';
+import { printDryRun } from './run-report.js';
+
+/** What an interrupt does to an ensemble, for the line printed when one comes. */
+const STOPPING_THE_ENSEMBLE = 'stopping every member and cleaning up';
+
+/**
+ * `modelrun ensemble`: every member of an ensemble file, run in this
+ * process at most max_parallel at once, then its aggregate step. Returns
+ * the exit code: 0 when every member (and the aggregate step) succeeded.
+ */
+export async function runEnsembleCommand(
+  options: EnsembleOptions,
+  ctx: CommandContext,
+): Promise<number> {
+  const stdin = await readStdinArgument(
+    options.ensembleFile,
+    options.backendConfig,
+    options.postprocessorConfigs,
+  );
+  const maxParallel = parseCount(options.maxParallel);
+  const load = loadEnsemble(
+    {
+      ensembleFile: options.ensembleFile,
+      ...(options.backendConfig === undefined ? {} : { backendConfig: options.backendConfig }),
+      postprocessorConfigs: options.postprocessorConfigs,
+    },
+    { ...ctx, stdin, ...(await layeringOf(options, ctx)) },
+  );
+  for (const warning of load.warnings) ctx.output.warn(placeOf(warning));
+  if ('errors' in load) {
+    let code = 0;
+    for (const error of load.errors) code = Math.max(code, presentError(error, ctx.output));
+    return code;
+  }
+  const { ensemble } = load;
+  const only = selectedMembers(options.only, ensemble);
+  const members = ensemble.members.map((member) => memberRequest(member, ensemble, options));
+  if (options.dryRun) return dryRun(ensemble, members, only, options.json, ctx);
+
+  const backendType = ensemble.members[0]?.run.backend.type ?? 'local';
+  const done = ctx.session.begin(STOPPING_THE_ENSEMBLE);
+  // The ensemble's own lease on the guardian, for its lock, its record and the aggregate step.
+  const ensembleGuardian = ctx.session.guardian(true);
+  try {
+    const result = await runEnsemble(
+      {
+        id: ensemble.id,
+        dir: ensemble.dir,
+        file: ensemble.file,
+        backendType,
+        maxParallel: maxParallel ?? ensemble.maxParallel ?? defaultParallel(backendType),
+        failFast: ensemble.failFast,
+        members: await withInputs(members),
+        aggregate: ensemble.aggregate,
+        overrides: ensemble.overrides,
+        resume: options.resume,
+        ...(only === undefined ? {} : { only }),
+      },
+      {
+        env: ctx.env,
+        signal: ctx.session.signal,
+        status: (line) => ctx.output.status(line),
+        redactor: ctx.output.redactor,
+        guard: ensembleGuardian.guard,
+        // The aggregate step's output is shown; under --json, stdout carries only the record.
+        terminal: options.json
+          ? { stdout: ctx.terminal.stderr, stderr: ctx.terminal.stderr }
+          : ctx.terminal,
+        runMember: (request, signal) =>
+          executeRun(request, {
+            ...cliRunDeps(ctx, NOWHERE),
+            signal,
+            // A member's own progress is in its run.json; its warnings are said, with its name.
+            status: (line) => {
+              if (line.startsWith('warning: '))
+                ctx.output.status(`warning: ${request.model.run_id}: ${line.slice(9)}`);
+            },
+          }),
+        onMember: (entry, record) => ctx.output.status(memberLine(entry, record)),
+      },
+    );
+    printEnsembleSummary(result, ctx, options.json);
+    return result.exitCode;
+  } finally {
+    ensembleGuardian.close();
+    done();
+  }
+}
+
+/** Members' output goes to their logs only: many members on one terminal would be noise. */
+const NOWHERE = {
+  stdout: new Writable({ write: (_chunk, _encoding, next) => next() }),
+  stderr: new Writable({ write: (_chunk, _encoding, next) => next() }),
+};
+
+function memberRequest(
+  member: LoadedMember,
+  ensemble: LoadedEnsemble,
+  options: EnsembleOptions,
+): Omit<EnsembleMemberRequest, 'inputs'> {
+  const request: RunRequest = {
+    ...member.run,
+    dryRun: false,
+    skipGenerate: false,
+    postprocess: options.postprocess,
+    cleanupOnFailure: false,
+    member: {
+      scope: member.scope,
+      record: {
+        ensemble_dir: ensemble.dir,
+        index: member.index,
+        replica: member.replica,
+        parameters: member.values,
+      },
+    },
+  };
+  return {
+    index: member.index,
+    replica: member.replica,
+    runId: member.run.model.run_id,
+    values: member.values,
+    request,
+  };
+}
+
+/** Each member with the hash of what it runs; a template shared by members is read once. */
+async function withInputs(
+  members: Omit<EnsembleMemberRequest, 'inputs'>[],
+): Promise<EnsembleMemberRequest[]> {
+  const templates = new Map<string | undefined, Promise<string>>();
+  const digestOf = (template: string | undefined) => {
+    let digest = templates.get(template);
+    if (digest === undefined) {
+      digest = templateDigest(template);
+      templates.set(template, digest);
+    }
+    return digest;
+  };
+  const out: EnsembleMemberRequest[] = [];
+  for (const member of members) {
+    const { model, backend, postprocessors, postprocess } = member.request;
+    const inputs = inputsDigest(
+      { model, backend, postprocessors: postprocess ? postprocessors : [] },
+      await digestOf(model.template),
+    );
+    out.push({ ...member, inputs });
+  }
+  return out;
+}
+
+/** --only: indexes and run ids, each flag one or several, comma-separated. */
+function selectedMembers(
+  given: string[],
+  ensemble: LoadedEnsemble,
+): ReadonlySet<number> | undefined {
+  if (given.length === 0) return undefined;
+  const byRunId = new Map(ensemble.members.map((m) => [m.run.model.run_id, m.index]));
+  const selected = new Set<number>();
+  for (const word of given.flatMap((text) => text.split(',')).map((w) => w.trim())) {
+    const index = /^\d+$/.test(word) ? Number(word) : byRunId.get(word);
+    if (index === undefined || index >= ensemble.members.length)
+      throw new UsageError(
+        `--only ${word}: the ensemble has no such member (${ensemble.members.length} members, 0 to ${ensemble.members.length - 1})`,
+        { hint: 'give a member by its index or its run id; --dry-run lists them' },
+      );
+    selected.add(index);
+  }
+  return selected;
+}
+
+function parseCount(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 10_000)
+    throw new UsageError(`--max-parallel ${text}: must be a whole number from 1 to 10000`, {
+      hint: 'such as --max-parallel 4',
+    });
+  return Number(text);
+}
+
+/** Members at once when neither the flag nor the file says: a core each here; a few containers or jobs elsewhere. */
+function defaultParallel(backendType: string): number {
+  return backendType === 'local' ? availableParallelism() : 4;
+}
+
+/** --dry-run: the members, then what would run for the first one chosen; nothing is staged or started. */
+async function dryRun(
+  ensemble: LoadedEnsemble,
+  members: Omit<EnsembleMemberRequest, 'inputs'>[],
+  only: ReadonlySet<number> | undefined,
+  json: boolean,
+  ctx: CommandContext,
+): Promise<number> {
+  const chosen = members.filter((m) => only === undefined || only.has(m.index));
+  const first = chosen[0];
+  if (first === undefined) return 0;
+  const result = await executeRun(
+    { ...first.request, dryRun: true },
+    cliRunDeps(ctx, NOWHERE, ctx.session.guardian()),
+  );
+  const list = chosen.map((m) => ({
+    index: m.index,
+    run_id: m.runId,
+    parameters: m.values,
+  }));
+  if (json) {
+    ctx.output.maskedRaw(
+      `${JSON.stringify(
+        {
+          dry_run: true,
+          ensemble_id: ensemble.id,
+          dir: ensemble.dir,
+          members: list,
+          first: { staging_dir: stagingDirOf(first.request.model), ...result.dryRun?.data },
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return result.exitCode;
+  }
+  ctx.output.result(
+    ctx.output.style.bold(
+      `ensemble ${ensemble.id}: ${chosen.length} of ${members.length} members, in ${ensemble.dir}`,
+    ),
+  );
+  for (const m of list)
+    ctx.output.maskedResult(
+      `  ${String(m.index).padStart(4)}  ${m.run_id}  ${valuesText(m.parameters)}`,
+    );
+  ctx.output.result('');
+  ctx.output.result(`the first, ${first.runId}:`);
+  if (result.dryRun !== undefined)
+    printDryRun(result.dryRun, stagingDirOf(first.request.model), ctx.output, false);
+  return result.exitCode;
+}
+
+function valuesText(values: Record<string, unknown>): string {
+  const pairs = Object.entries(values).map(([path, value]) => `${path}=${JSON.stringify(value)}`);
+  return pairs.length === 0 ? '(the model as it is)' : pairs.join(' ');
+}
+
+/** One line per change of a member's status. */
+function memberLine(entry: MemberEntry, record: EnsembleRecord): string {
+  const finished = record.members.filter((m) =>
+    ['succeeded', 'failed', 'cancelled', 'skipped'].includes(m.status),
+  ).length;
+  const where = `[${finished}/${record.members.length}]`;
+  const took = entry.duration_s === null ? '' : ` in ${entry.duration_s} s`;
+  const exit = entry.exit_code === null ? '' : ` (exit ${entry.exit_code})`;
+  const why = entry.reason === undefined ? '' : `: ${entry.reason}`;
+  if (entry.status === 'running') return `${where} ${entry.run_id} running`;
+  if (entry.status === 'succeeded') return `${where} ${entry.run_id} succeeded${took}`;
+  return `${where} ${entry.run_id} ${entry.status}${exit}${took}${why}`;
+}
+
+function printEnsembleSummary(result: EnsembleResult, ctx: CommandContext, json: boolean): void {
+  const { record } = result;
+  if (json) {
+    ctx.output.maskedRaw(`${JSON.stringify(record, null, 2)}\n`);
+    return;
+  }
+  const style = ctx.output.stderrStyle;
+  const ok = record.status === 'succeeded';
+  const mark = ok ? style.success('✓') : style.failure('✗');
+  const t = record.totals;
+  const counts = [
+    `${t.succeeded} succeeded`,
+    ...(t.failed > 0 ? [`${t.failed} failed`] : []),
+    ...(t.cancelled > 0 ? [`${t.cancelled} cancelled`] : []),
+    ...(t.skipped > 0 ? [`${t.skipped} skipped`] : []),
+    ...(t.pending > 0 ? [`${t.pending} not run`] : []),
+  ].join(', ');
+  ctx.output.maskedInfo(
+    `${mark} ensemble ${style.bold(record.ensemble_id)} ${record.status}: ${counts} of ${t.members} members (${record.duration_s ?? 0} s)`,
+  );
+  for (const member of record.members.filter((m) => m.status === 'failed'))
+    ctx.output.maskedInfo(
+      `  failed   ${member.run_id}${member.exit_code === null ? '' : ` (exit ${member.exit_code})`}${member.reason === undefined ? '' : `: ${member.reason}`}; logs: modelrun logs ${member.run_dir}`,
+    );
+  const skipped = record.members.filter((m) => m.status === 'skipped');
+  if (skipped.length > 0)
+    ctx.output.maskedInfo(
+      `  skipped  ${skipped.length} that succeeded before with the same inputs (--resume)`,
+    );
+  for (const post of record.aggregate)
+    ctx.output.maskedInfo(`  aggregate ${post.type}: ${post.status}: ${post.summary}`);
+  ctx.output.maskedInfo(`  record   ${record.dir}/ensemble.json`);
+}

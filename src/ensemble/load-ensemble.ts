@@ -1,0 +1,294 @@
+import { join } from 'node:path';
+import { closestMatch } from '../config/did-you-mean.js';
+import { parseRunIdTemplate, type RunIdTemplate, renderRunId } from '../config/run-id-template.js';
+import { ConfigError, isKnownError, type KnownError, UsageError } from '../errors.js';
+import { type EnsembleConfig, validateEnsembleParsed } from '../load/ensemble-file.js';
+import { fileInput } from '../load/file-input.js';
+import type { Override } from '../load/override-arg.js';
+import { parseYaml } from '../load/parse-yaml.js';
+import { type FileContext, type Placed, requirePlaced } from '../load/run-inputs.js';
+import type { LoadedRun } from '../load/run-request.js';
+import { loadSections } from '../load/run-request.js';
+import { readForValidation } from '../load/validate.js';
+import { RUN_ID_MAX_LENGTH, RUN_ID_PATTERN } from '../model/model-config.js';
+import type { PostprocessorConfig } from '../postprocess/types.js';
+import { formatPath, type Problem } from '../problems.js';
+import { type MemberScope, memberNames, memberScope } from './member-scope.js';
+import { expandMembers, type Member } from './members.js';
+
+/**
+ * Loading an ensemble: its file, checked as a whole, then every member's
+ * run, each the file's model and backend with the member's values set over
+ * them as `--set` values are, and its run id. All of it is checked before
+ * anything runs: one bad member is an error of the ensemble.
+ */
+
+export interface LoadedMember {
+  index: number;
+  replica: number;
+  /** Its values by path as written, as ensemble.json records them (secret values masked there). */
+  values: Record<string, unknown>;
+  /** What templates see as `member`. */
+  scope: MemberScope;
+  /** Its run: its model staged in the ensemble's folder, under its own run id. */
+  run: LoadedRun;
+}
+
+export interface LoadedEnsemble {
+  /** The ensemble file, as the user named it. */
+  file: string;
+  /** Its name, and its folder: output_dir/ensemble_id. */
+  id: string;
+  dir: string;
+  /** From the file; the command line may override it. */
+  maxParallel?: number;
+  failFast: boolean;
+  aggregate: PostprocessorConfig[];
+  members: LoadedMember[];
+  /** The command line's overrides (secret values masked), applied to every member. */
+  overrides: string[];
+}
+
+export type EnsembleLoad =
+  | { ensemble: LoadedEnsemble; warnings: Problem[] }
+  | { errors: KnownError[]; warnings: Problem[] };
+
+export interface EnsembleFiles {
+  ensembleFile: string;
+  backendConfig?: string;
+  postprocessorConfigs: string[];
+}
+
+/** Invalid members reported one by one; the rest are counted, as one bad value can spoil thousands. */
+export const MAX_MEMBER_ERRORS = 5;
+
+export function loadEnsemble(files: EnsembleFiles, ctx: FileContext): EnsembleLoad {
+  const input = fileInput(files.ensembleFile, ctx.cwd, ctx.stdin);
+  const read = readForValidation(input.path, input.display, input.source);
+  const parsed = read.ok ? parseYaml(read.text) : undefined;
+  const backendReplaced = files.backendConfig !== undefined;
+  const validate = (overrides: readonly Override[]): Placed<EnsembleConfig> => {
+    if (!read.ok || parsed === undefined)
+      return requirePlaced(read.ok ? never() : read.failed, 'ensemble file');
+    return requirePlaced(
+      validateEnsembleParsed(input.path, input.display, parsed, ctx.env, {
+        ...ctx,
+        overrides,
+        backendReplaced,
+      }),
+      'ensemble file',
+    );
+  };
+  const global = ctx.overrides ?? [];
+  let whole: Placed<EnsembleConfig>;
+  let members: Member[];
+  try {
+    whole = validate(global);
+    members = expandMembers({
+      ...whole.value,
+      members: whole.value.members ?? [],
+      writtenAt: (path) => {
+        const { file, line, column } = whole.place(path, '');
+        return { file, line, column };
+      },
+    });
+    refuseOverlap(global, members);
+  } catch (error) {
+    if (!isKnownError(error)) throw error;
+    return { errors: [error], warnings: [] };
+  }
+  const config = whole.value;
+  const names = memberNames(members);
+  const template =
+    config.run_id === undefined ? undefined : (parseRunIdTemplate(config.run_id) as ParsedTemplate);
+  const runIdAt = (message: string) => whole.place(['run_id'], message);
+
+  const loaded: LoadedMember[] = [];
+  const errors: KnownError[] = [];
+  let invalid = 0;
+  const warnings = [...(whole.warnings ?? [])];
+  const byRunId = new Map<string, number>();
+  let modelRunId: string | undefined;
+  for (const member of members) {
+    const load = loadSections(
+      files.ensembleFile,
+      () => validate([...global, ...member.overrides]),
+      files,
+      { ...ctx, overrides: [...global, ...member.overrides] },
+    );
+    if ('errors' in load) {
+      invalid++;
+      if (invalid <= MAX_MEMBER_ERRORS) errors.push(...load.errors.map((e) => ofMember(e, member)));
+      continue;
+    }
+    // The file's own warnings are the same for every member: said once.
+    if (modelRunId === undefined) {
+      warnings.push(...load.warnings);
+      modelRunId = load.run.model.run_id;
+    }
+    const scope = memberScope(member, names);
+    const runId = memberRunId(member, scope, load.run, template, names.shared);
+    if (!runId.ok) {
+      invalid++;
+      if (invalid <= MAX_MEMBER_ERRORS)
+        errors.push(
+          new ConfigError(`member ${member.index} has no run id`, {
+            hint: 'fix the run_id: template of the ensemble file',
+            problems: [runIdAt(runId.message)],
+          }),
+        );
+      continue;
+    }
+    const twin = byRunId.get(runId.runId);
+    if (twin !== undefined) {
+      invalid++;
+      if (invalid <= MAX_MEMBER_ERRORS)
+        errors.push(
+          new ConfigError(
+            `members ${twin} and ${member.index} both get the run id ${runId.runId}`,
+            {
+              hint: 'put a field in run_id: that tells them apart, such as {{ member.index }}',
+              problems: [
+                runIdAt(
+                  `gives members ${twin} and ${member.index} the same run id "${runId.runId}"`,
+                ),
+              ],
+            },
+          ),
+        );
+      continue;
+    }
+    byRunId.set(runId.runId, member.index);
+    loaded.push({
+      index: member.index,
+      replica: member.replica,
+      values: member.values,
+      scope,
+      run: { ...load.run, model: { ...load.run.model, run_id: runId.runId } },
+    });
+  }
+  if (invalid > MAX_MEMBER_ERRORS)
+    errors.push(
+      new ConfigError(
+        `and ${invalid - MAX_MEMBER_ERRORS} more of the ${members.length} members are invalid`,
+        { hint: 'fix the errors above, which are likely theirs too, and check again' },
+      ),
+    );
+  if (errors.length > 0) return { errors, warnings };
+  const first = loaded[0]?.run.model;
+  if (first === undefined || modelRunId === undefined) return never();
+  const id = config.ensemble_id ?? modelRunId;
+  const dir = join(config.output_dir ?? first.output_dir, id);
+  for (const member of loaded)
+    member.run.model = { ...member.run.model, output_dir: dir, run_id_subdir: true };
+  return {
+    ensemble: {
+      file: input.display,
+      id,
+      dir,
+      ...(config.max_parallel === undefined ? {} : { maxParallel: config.max_parallel }),
+      failFast: config.fail_fast,
+      aggregate: config.aggregate,
+      members: loaded,
+      overrides: global.map((override) => override.arg),
+    },
+    warnings,
+  };
+}
+
+type ParsedTemplate = { ok: true; template: RunIdTemplate };
+
+/** A member's run id: from the template, or the model's run_id and its index. */
+function memberRunId(
+  member: Member,
+  scope: MemberScope,
+  run: LoadedRun,
+  template: ParsedTemplate | undefined,
+  shared: Map<string, string[]>,
+): { ok: true; runId: string } | { ok: false; message: string } {
+  if (template === undefined) return checkRunId(`${run.model.run_id}-${member.index}`, member);
+  const rendered = renderRunId(template.template, { member: scope, config: run.model.config });
+  if (!rendered.ok) {
+    const field = template.template.find(
+      (part) =>
+        typeof part !== 'string' &&
+        part.path[0] === 'member' &&
+        part.path.length === 2 &&
+        shared.has(part.path[1] as string),
+    );
+    if (typeof field === 'object') {
+      const paths = shared.get(field.path[1] as string) ?? [];
+      return {
+        ok: false,
+        message: `member ${member.index}: {{ ${field.field} }} could be any of ${paths.join(', ')}, which all end in ${field.path[1]}; write the whole path, such as {{ member.${paths[0]} }}`,
+      };
+    }
+    return {
+      ok: false,
+      message: `member ${member.index}: ${rendered.message}${guess(template, scope, run)}`,
+    };
+  }
+  return checkRunId(rendered.runId, member);
+}
+
+/** "did you mean" for the first field that names nothing, among the names its root has. */
+function guess(template: ParsedTemplate, scope: MemberScope, run: LoadedRun): string {
+  const roots: Record<string, unknown> = { member: scope, config: run.model.config };
+  for (const part of template.template) {
+    if (typeof part === 'string') continue;
+    let at: unknown = roots;
+    for (const [i, key] of part.path.entries()) {
+      if (at === null || typeof at !== 'object') break;
+      if (!Object.hasOwn(at, key)) {
+        const match = closestMatch(key, Object.keys(at));
+        const known = part.path.slice(0, i).join('.');
+        return match === undefined ? '' : `; did you mean {{ ${known}.${match} }}?`;
+      }
+      at = (at as Record<string, unknown>)[key];
+    }
+  }
+  return '';
+}
+
+function checkRunId(
+  runId: string,
+  member: Member,
+): { ok: true; runId: string } | { ok: false; message: string } {
+  if (runId.length > RUN_ID_MAX_LENGTH)
+    return {
+      ok: false,
+      message: `member ${member.index} gets a run id of ${runId.length} characters; at most ${RUN_ID_MAX_LENGTH}`,
+    };
+  if (!RUN_ID_PATTERN.test(runId))
+    return {
+      ok: false,
+      message: `member ${member.index} gets the run id ${JSON.stringify(runId)}, which must use only letters, digits, ".", "_" and "-"`,
+    };
+  return { ok: true, runId };
+}
+
+/** A --set of a path that members set: which should win is the user's to say. */
+function refuseOverlap(global: readonly Override[], members: readonly Member[]): void {
+  const set = new Map(global.map((o) => [JSON.stringify([o.target, o.path]), o]));
+  for (const member of members)
+    for (const override of member.overrides) {
+      const clash = set.get(JSON.stringify([override.target, override.path]));
+      if (clash !== undefined)
+        throw new UsageError(
+          `${clash.arg} sets ${formatPath(override.target === 'backend' ? ['backend', ...override.path] : override.path)}, which the ensemble's members set themselves`,
+          {
+            hint: 'drop the --set, or change the value in the ensemble file; --only runs some members alone',
+          },
+        );
+    }
+}
+
+/** An error loading a member, saying which member. */
+function ofMember(error: KnownError, member: Member): KnownError {
+  error.message = `member ${member.index}: ${error.message}`;
+  return error;
+}
+
+function never(): never {
+  throw new Error('an ensemble was loaded without its file');
+}

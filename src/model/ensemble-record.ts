@@ -1,0 +1,116 @@
+import { join } from 'node:path';
+import type { RunHandle } from '../exec/guard.js';
+import { readOwnFile, replaceFile } from '../exec/link-safe.js';
+import type { PostprocessRecord } from './run-record.js';
+
+/**
+ * `ensemble.json`, in an ensemble's folder: every member's run id, values,
+ * status, exit code, duration, run folder and handle, with totals. It is
+ * written by temp file and rename as the ensemble goes, so that a reader (an
+ * aggregate step, `--resume`, a person) never sees half of it, and a link a
+ * model put in its place is replaced, not written through.
+ */
+
+export const ENSEMBLE_RECORD = 'ensemble.json';
+
+export const MEMBER_STATUSES = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'skipped',
+] as const;
+export type MemberStatus = (typeof MEMBER_STATUSES)[number];
+
+export interface MemberEntry {
+  index: number;
+  replica: number;
+  run_id: string;
+  /** Its values by path as the ensemble file wrote them, secret values masked. */
+  parameters: Record<string, unknown>;
+  status: MemberStatus;
+  exit_code: number | null;
+  started_at: string | null;
+  ended_at: string | null;
+  duration_s: number | null;
+  run_dir: string;
+  /** A hash of what the member runs: its merged model and backend config, the template's contents and the command; `--resume` compares it. */
+  inputs: string;
+  /** Why it failed, was cancelled or skipped. */
+  reason?: string;
+  /** What runs it, once started (a job id, a container id). */
+  handle?: RunHandle;
+}
+
+export type EnsembleStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface EnsembleRecord {
+  ensemble_id: string;
+  file: string;
+  dir: string;
+  status: EnsembleStatus;
+  started_at: string;
+  ended_at: string | null;
+  duration_s: number | null;
+  backend: { type: string };
+  max_parallel: number;
+  fail_fast: boolean;
+  /** The command line's --set values, secret values masked. */
+  overrides?: string[];
+  totals: Record<MemberStatus, number> & { members: number };
+  members: MemberEntry[];
+  aggregate: PostprocessRecord[];
+  modelrun_version: string;
+}
+
+export function totalsOf(members: readonly MemberEntry[]): EnsembleRecord['totals'] {
+  const totals = Object.fromEntries(MEMBER_STATUSES.map((status) => [status, 0])) as Record<
+    MemberStatus,
+    number
+  >;
+  for (const member of members) totals[member.status]++;
+  return { members: members.length, ...totals };
+}
+
+export async function writeEnsembleRecord(dir: string, record: EnsembleRecord): Promise<void> {
+  record.totals = totalsOf(record.members);
+  await replaceFile(join(dir, ENSEMBLE_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/**
+ * The record in `dir`, or undefined when there is none, or none that reads
+ * as one: a link or anything but a regular file is not read.
+ */
+export async function readEnsembleRecord(dir: string): Promise<EnsembleRecord | undefined> {
+  const text = await readOwnFile(join(dir, ENSEMBLE_RECORD)).catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    const record = JSON.parse(text) as EnsembleRecord;
+    return Array.isArray(record?.members) ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The guardian's, once modelrun died during an ensemble: a record that
+ * still says running is ended as failed, its running members failed and
+ * those not started cancelled, each with `reason`. A record that says the
+ * ensemble ended is left as it is.
+ */
+export async function failUnfinishedEnsemble(dir: string, reason: string): Promise<void> {
+  const record = await readEnsembleRecord(dir);
+  if (record?.status !== 'running') return;
+  const now = new Date();
+  record.status = 'failed';
+  record.ended_at = now.toISOString();
+  record.duration_s = Math.round(now.getTime() - Date.parse(record.started_at)) / 1000;
+  for (const member of record.members) {
+    if (member.status !== 'running' && member.status !== 'pending') continue;
+    member.reason = member.status === 'running' ? reason : `not started: ${reason}`;
+    member.status = member.status === 'running' ? 'failed' : 'cancelled';
+    member.ended_at = record.ended_at;
+  }
+  await writeEnsembleRecord(dir, record);
+}

@@ -1,0 +1,362 @@
+import { dirname, join } from 'node:path';
+import { UsageError } from '../errors.js';
+import { interruptExitCode, type StopReason } from '../exec/stop-reason.js';
+import {
+  type EnsembleRecord,
+  type EnsembleStatus,
+  type MemberEntry,
+  readEnsembleRecord,
+  writeEnsembleRecord,
+} from '../model/ensemble-record.js';
+import { RUN_RECORD_PATH, readRunRecord } from '../model/run-record.js';
+import { lockStagingDir } from '../model/staging-lock.js';
+import { makeStagingDir } from '../model/staging-place.js';
+import { VERSION } from '../package-info.js';
+import type { PostprocessorConfig } from '../postprocess/types.js';
+import { maskSecretKeys, type Redactor } from '../secrets.js';
+import type { PipelineResult, RunRequest } from './pipeline.js';
+import { type PostprocessDeps, runPostprocessors } from './postprocess-stage.js';
+import { withStagingErrors } from './staging.js';
+
+/**
+ * An ensemble's members, run in one process: at most `maxParallel` at once,
+ * each a run of its own in the ensemble's folder, with ensemble.json kept as
+ * they go; then the aggregate step, once, in the ensemble's folder. A
+ * member's failure does not stop the others (unless `failFast`); an
+ * interrupt stops them all, and no member starts after it.
+ */
+
+export interface EnsembleMemberRequest {
+  index: number;
+  replica: number;
+  runId: string;
+  /** Its values by path, as ensemble.json records them (secret-named keys are masked there). */
+  values: Record<string, unknown>;
+  /** The hash of what it runs (model/inputs-digest.ts). */
+  inputs: string;
+  request: RunRequest;
+}
+
+export interface EnsembleRequest {
+  id: string;
+  dir: string;
+  file: string;
+  backendType: string;
+  maxParallel: number;
+  failFast: boolean;
+  members: EnsembleMemberRequest[];
+  aggregate: PostprocessorConfig[];
+  overrides: string[];
+  /** Skip members whose last run succeeded with the same inputs. */
+  resume: boolean;
+  /** Run only these members (by index); the others keep what ensemble.json said of them. */
+  only?: ReadonlySet<number>;
+}
+
+export interface EnsembleDeps extends Omit<PostprocessDeps, 'signal'> {
+  /** Aborted on an interrupt: running members are cancelled, and no other starts. */
+  signal: AbortSignal;
+  /** Runs one member's request to its end, as `modelrun run` would. */
+  runMember(request: RunRequest, signal: AbortSignal): Promise<PipelineResult>;
+  /** Each change of a member's status, for the live view or its lines. */
+  onMember?(entry: MemberEntry, record: EnsembleRecord): void;
+  /** How long ensemble.json may lag behind the members (default 1 s): each write rewrites all of it. */
+  writeEveryMs?: number;
+  redactor: Redactor;
+}
+
+export interface EnsembleResult {
+  record: EnsembleRecord;
+  exitCode: number;
+}
+
+export async function runEnsemble(
+  request: EnsembleRequest,
+  deps: EnsembleDeps,
+): Promise<EnsembleResult> {
+  const { dir } = request;
+  await withStagingErrors(dir, dirname(dir), () => makeStagingDir(dir));
+  await refuseRunFolder(dir);
+  const lock = await withStagingErrors(dir, dirname(dir), () =>
+    lockStagingDir(
+      dir,
+      (error) => deps.status(`warning: the ensemble's lock was lost: ${error.message}`),
+      deps.guard,
+    ),
+  );
+  try {
+    return await runLocked(request, deps);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runLocked(request: EnsembleRequest, deps: EnsembleDeps): Promise<EnsembleResult> {
+  const earlier = await readEnsembleRecord(request.dir);
+  const record = newRecord(request, earlier);
+  const entries = new Map(record.members.map((entry) => [entry.index, entry]));
+  const toRun: EnsembleMemberRequest[] = [];
+  for (const member of request.members) {
+    const entry = entries.get(member.index) as MemberEntry;
+    if (request.only !== undefined && !request.only.has(member.index)) continue;
+    const skip = request.resume ? await doneBefore(member, earlier) : undefined;
+    if (skip !== undefined) {
+      Object.assign(entry, skip, { status: 'skipped', reason: skip.reason });
+      continue;
+    }
+    toRun.push(member);
+  }
+  // Written at once: a folder that takes no record fails the ensemble before any member runs.
+  await writeEnsembleRecord(request.dir, record);
+  // Should modelrun die from here on, its guardian ends the record as failed.
+  const unguard = deps.guard?.({ kind: 'ensemble-record', dir: request.dir });
+  try {
+    return await runMembers(request, deps, record, toRun);
+  } finally {
+    unguard?.();
+  }
+}
+
+async function runMembers(
+  request: EnsembleRequest,
+  deps: EnsembleDeps,
+  record: EnsembleRecord,
+  toRun: EnsembleMemberRequest[],
+): Promise<EnsembleResult> {
+  const entries = new Map(record.members.map((entry) => [entry.index, entry]));
+  const writer = new EnsembleWriter(request.dir, record, deps.writeEveryMs ?? 1000);
+
+  // Stops the members still running when one fails under fail_fast.
+  const failFast = new AbortController();
+  const signal = AbortSignal.any([deps.signal, failFast.signal]);
+  const changed = (entry: MemberEntry) => {
+    deps.onMember?.(entry, record);
+    writer.soon();
+  };
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const member = toRun[next++];
+      if (member === undefined) return;
+      const entry = entries.get(member.index) as MemberEntry;
+      if (signal.aborted) {
+        end(entry, 'cancelled', null, describe(signal.reason as StopReason, 'not started'));
+        changed(entry);
+        continue;
+      }
+      entry.status = 'running';
+      entry.started_at = new Date().toISOString();
+      changed(entry);
+      const result = await deps.runMember(member.request, signal).catch((error: unknown) => error);
+      if (result instanceof Error || !isResult(result)) {
+        end(entry, 'failed', null, deps.redactor.redact(String((result as Error)?.message)));
+      } else {
+        const run = result.record;
+        const status =
+          run.status === 'succeeded'
+            ? 'succeeded'
+            : run.status === 'cancelled'
+              ? 'cancelled'
+              : 'failed';
+        // A model that failed on its own says why in its stderr: its last line is the reason.
+        const said = result.stderrTail.findLast((line) => line.trim() !== '');
+        const reason =
+          run.reason ??
+          (status === 'failed' && said !== undefined ? `stderr: ${said.trim()}` : undefined);
+        end(entry, status, run.exit_code, reason);
+        if (run.handle !== undefined) entry.handle = run.handle;
+      }
+      changed(entry);
+      if (
+        (entry.status as MemberEntry['status']) === 'failed' &&
+        request.failFast &&
+        !failFast.signal.aborted
+      )
+        failFast.abort({ kind: 'fail-fast', runId: entry.run_id } satisfies StopReason);
+    }
+  };
+  const workers = Math.max(1, Math.min(request.maxParallel, toRun.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+
+  if (!deps.signal.aborted && request.aggregate.length > 0) {
+    const post = await runPostprocessors(
+      request.aggregate,
+      { model: { run_id: request.id, output_dir: dirname(request.dir) }, stagingDir: request.dir },
+      { ...deps, signal: deps.signal },
+    );
+    record.aggregate = post.results;
+  }
+  record.status = ensembleStatus(record, deps.signal.aborted);
+  const ended = new Date();
+  record.ended_at = ended.toISOString();
+  record.duration_s = Math.round(ended.getTime() - Date.parse(record.started_at)) / 1000;
+  await writer.close();
+  const stop = deps.signal.aborted ? (deps.signal.reason as StopReason) : undefined;
+  const exitCode =
+    record.status === 'succeeded'
+      ? 0
+      : stop?.kind === 'interrupt'
+        ? interruptExitCode(stop.signal)
+        : 1;
+  return { record, exitCode };
+}
+
+/** An ensemble's folder is not a run's: members staged in a run's folder would mix with its outputs. */
+async function refuseRunFolder(dir: string): Promise<void> {
+  const run = await readRunRecord(join(dir, RUN_RECORD_PATH));
+  if (run !== undefined)
+    throw new UsageError(`${dir} is the folder of the run ${run.run_id}, not of an ensemble`, {
+      hint: 'give the ensemble another ensemble_id or output_dir',
+    });
+}
+
+function newRecord(request: EnsembleRequest, earlier: EnsembleRecord | undefined): EnsembleRecord {
+  const before = new Map(earlier?.members.map((entry) => [entry.run_id, entry]));
+  return {
+    ensemble_id: request.id,
+    file: request.file,
+    dir: request.dir,
+    status: 'running',
+    started_at: new Date().toISOString(),
+    ended_at: null,
+    duration_s: null,
+    backend: { type: request.backendType },
+    max_parallel: request.maxParallel,
+    fail_fast: request.failFast,
+    ...(request.overrides.length === 0 ? {} : { overrides: request.overrides }),
+    totals: {
+      members: 0,
+      pending: 0,
+      running: 0,
+      succeeded: 0,
+      failed: 0,
+      cancelled: 0,
+      skipped: 0,
+    },
+    members: request.members.map((member): MemberEntry => {
+      const kept =
+        request.only !== undefined && !request.only.has(member.index)
+          ? before.get(member.runId)
+          : undefined;
+      return {
+        index: member.index,
+        replica: member.replica,
+        run_id: member.runId,
+        parameters: maskSecretKeys(member.values),
+        status: kept?.status ?? 'pending',
+        exit_code: kept?.exit_code ?? null,
+        started_at: kept?.started_at ?? null,
+        ended_at: kept?.ended_at ?? null,
+        duration_s: kept?.duration_s ?? null,
+        run_dir: join(request.dir, member.runId),
+        inputs: member.inputs,
+        ...(kept?.reason === undefined ? {} : { reason: kept.reason }),
+        ...(kept?.handle === undefined ? {} : { handle: kept.handle }),
+      };
+    }),
+    aggregate: [],
+    modelrun_version: VERSION,
+  };
+}
+
+/**
+ * For --resume: what the member's entry keeps when its last run succeeded
+ * with the same inputs, by ensemble.json and by its own run.json; undefined
+ * when it is to run again.
+ */
+async function doneBefore(
+  member: EnsembleMemberRequest,
+  earlier: EnsembleRecord | undefined,
+): Promise<(Partial<MemberEntry> & { reason: string }) | undefined> {
+  const entry = earlier?.members.find((e) => e.run_id === member.runId);
+  if (entry === undefined || entry.inputs !== member.inputs) return undefined;
+  if (entry.status !== 'succeeded' && entry.status !== 'skipped') return undefined;
+  const stagingDir = join(dirname(earlier?.dir ?? ''), earlier?.ensemble_id ?? '', member.runId);
+  const run = await readRunRecord(join(stagingDir, RUN_RECORD_PATH));
+  if (run?.status !== 'succeeded') return undefined;
+  return {
+    exit_code: run.exit_code,
+    started_at: run.started_at,
+    ended_at: run.ended_at,
+    duration_s: run.duration_s,
+    reason: 'succeeded before with the same inputs (--resume)',
+  };
+}
+
+function end(
+  entry: MemberEntry,
+  status: MemberEntry['status'],
+  exitCode: number | null,
+  reason?: string,
+) {
+  entry.status = status;
+  entry.exit_code = exitCode;
+  const ended = new Date();
+  entry.ended_at = ended.toISOString();
+  entry.duration_s =
+    entry.started_at === null
+      ? null
+      : Math.round(ended.getTime() - Date.parse(entry.started_at)) / 1000;
+  if (reason === undefined) delete entry.reason;
+  else entry.reason = reason;
+}
+
+function ensembleStatus(record: EnsembleRecord, interrupted: boolean): EnsembleStatus {
+  if (interrupted) return 'cancelled';
+  const bad = record.members.some((m) => !['succeeded', 'skipped'].includes(m.status));
+  const aggregateFailed = record.aggregate.some((a) => a.status === 'failed');
+  return bad || aggregateFailed ? 'failed' : 'succeeded';
+}
+
+function describe(reason: StopReason | undefined, what: string): string {
+  if (reason?.kind === 'fail-fast')
+    return `${what}: member ${reason.runId} failed (fail_fast: true)`;
+  if (reason?.kind === 'interrupt')
+    return `${what}: the ensemble was cancelled by ${reason.signal}`;
+  return `${what}: the ensemble was cancelled`;
+}
+
+function isResult(value: unknown): value is PipelineResult {
+  return value !== null && typeof value === 'object' && 'record' in value;
+}
+
+/**
+ * Writes ensemble.json at most every `everyMs`: each write is the whole
+ * record, so a write per member change would make a large ensemble's
+ * writing grow with the square of its size.
+ */
+class EnsembleWriter {
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private failure: unknown;
+
+  constructor(
+    private readonly dir: string,
+    private readonly record: EnsembleRecord,
+    private readonly everyMs: number,
+  ) {}
+
+  soon(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.now();
+    }, this.everyMs);
+  }
+
+  now(): Promise<void> {
+    this.writing = this.writing
+      .then(() => writeEnsembleRecord(this.dir, this.record))
+      .catch((error: unknown) => {
+        this.failure ??= error;
+      });
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.now();
+    if (this.failure !== undefined) throw this.failure;
+  }
+}
