@@ -77,8 +77,13 @@ function setNested(root: Record<string, unknown>, path: (string | number)[], val
       return;
     }
     const next = Object.hasOwn(at, key) ? at[key] : undefined;
-    const child: Record<string, unknown> =
-      next !== null && typeof next === 'object' ? (next as Record<string, unknown>) : {};
+    // A copy: the mapping or list may be a value another path set, which
+    // the member's record and the members made with it share.
+    const child: Record<string, unknown> = Array.isArray(next)
+      ? ([...next] as unknown as Record<string, unknown>)
+      : next !== null && typeof next === 'object'
+        ? { ...next }
+        : {};
     at[key] = child;
     at = child;
   }

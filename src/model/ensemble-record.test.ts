@@ -1,0 +1,291 @@
+import { execFileSync } from 'node:child_process';
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { treeForEachTest } from '../../test/helpers/tree.js';
+import {
+  ENSEMBLE_RECORD,
+  type EnsembleRecord,
+  failUnfinishedEnsemble,
+  type MemberEntry,
+  type MemberStatus,
+  readEnsembleRecord,
+  totalsOf,
+  writeEnsembleRecord,
+} from './ensemble-record.js';
+
+const STARTED = '2024-01-01T00:00:00.000Z';
+
+function member(index: number, status: MemberStatus, more: Partial<MemberEntry> = {}): MemberEntry {
+  const ran = status !== 'pending';
+  return {
+    index,
+    replica: 0,
+    run_id: `wave-${index}`,
+    parameters: { 'config.depth_m': index * 5 },
+    status,
+    exit_code: status === 'succeeded' ? 0 : status === 'failed' ? 1 : null,
+    started_at: ran ? STARTED : null,
+    ended_at: ran && status !== 'running' ? '2024-01-01T00:00:05.000Z' : null,
+    duration_s: ran && status !== 'running' ? 5 : null,
+    run_dir: `/scratch/study/wave-${index}`,
+    inputs: `sha256:${String(index).repeat(64)}`,
+    ...more,
+  };
+}
+
+function record(members: MemberEntry[], more: Partial<EnsembleRecord> = {}): EnsembleRecord {
+  return {
+    ensemble_id: 'study',
+    file: '/work/study.yml',
+    dir: '/scratch/study',
+    status: 'running',
+    started_at: STARTED,
+    ended_at: null,
+    duration_s: null,
+    backend: { type: 'local' },
+    max_parallel: 2,
+    fail_fast: false,
+    totals: totalsOf([]),
+    members,
+    aggregate: [],
+    modelrun_version: '0.1.0',
+    ...more,
+  };
+}
+
+const zero = { pending: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0 };
+
+describe('totalsOf', () => {
+  it.each<[string, MemberStatus[], EnsembleRecord['totals']]>([
+    ['no members', [], { members: 0, ...zero }],
+    [
+      'one of each status',
+      ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'],
+      {
+        members: 6,
+        pending: 1,
+        running: 1,
+        succeeded: 1,
+        failed: 1,
+        cancelled: 1,
+        skipped: 1,
+      },
+    ],
+    [
+      'several of one status',
+      ['succeeded', 'succeeded', 'failed'],
+      {
+        members: 3,
+        ...zero,
+        succeeded: 2,
+        failed: 1,
+      },
+    ],
+  ])('counts %s', (_, statuses, totals) => {
+    expect(totalsOf(statuses.map((status, i) => member(i, status)))).toEqual(totals);
+  });
+});
+
+describe('the ensemble record on disk', () => {
+  const tree = treeForEachTest({ 'study/': '', 'outside/target.json': 'keep me\n' });
+  const dir = () => tree.path('study');
+  const file = () => tree.path('study', ENSEMBLE_RECORD);
+  const onDisk = () => JSON.parse(readFileSync(file(), 'utf8')) as EnsembleRecord;
+
+  describe('writeEnsembleRecord', () => {
+    it('recomputes the totals from the members, whatever they said', async () => {
+      const written = record([member(0, 'succeeded'), member(1, 'failed'), member(2, 'pending')], {
+        totals: { members: 99, ...zero, succeeded: 99 },
+      });
+      await writeEnsembleRecord(dir(), written);
+      const totals = { members: 3, ...zero, succeeded: 1, failed: 1, pending: 1 };
+      expect(onDisk().totals).toEqual(totals);
+      expect(written.totals).toEqual(totals);
+    });
+
+    it('writes indented JSON ending in a line break', async () => {
+      await writeEnsembleRecord(dir(), record([member(0, 'pending')]));
+      const text = readFileSync(file(), 'utf8');
+      expect(text).toMatch(/^\{\n {2}"ensemble_id": "study",\n/);
+      expect(text.endsWith('}\n')).toBe(true);
+    });
+
+    it('replaces the record it wrote before', async () => {
+      await writeEnsembleRecord(dir(), record([member(0, 'running')]));
+      await writeEnsembleRecord(dir(), record([member(0, 'succeeded')], { status: 'succeeded' }));
+      expect(onDisk().status).toBe('succeeded');
+      expect(onDisk().members[0]?.status).toBe('succeeded');
+    });
+
+    it('leaves no temporary file behind', async () => {
+      await writeEnsembleRecord(dir(), record([member(0, 'running')]));
+      await writeEnsembleRecord(dir(), record([member(0, 'succeeded')]));
+      expect(readdirSync(dir())).toEqual([ENSEMBLE_RECORD]);
+    });
+
+    it.each([
+      ['an absolute link', () => tree.path('outside', 'target.json')],
+      ['a relative link', () => '../outside/target.json'],
+    ])('replaces %s at ensemble.json, never writing through it', async (_, target) => {
+      symlinkSync(target(), file());
+      await writeEnsembleRecord(dir(), record([member(0, 'running')]));
+      expect(lstatSync(file()).isSymbolicLink()).toBe(false);
+      expect(onDisk().ensemble_id).toBe('study');
+      expect(readFileSync(tree.path('outside', 'target.json'), 'utf8')).toBe('keep me\n');
+    });
+
+    it('replaces a dangling link at ensemble.json, creating nothing where it pointed', async () => {
+      symlinkSync(tree.path('outside', 'new.json'), file());
+      await writeEnsembleRecord(dir(), record([member(0, 'running')]));
+      expect(lstatSync(file()).isFile()).toBe(true);
+      expect(readdirSync(tree.path('outside'))).toEqual(['target.json']);
+    });
+  });
+
+  describe('readEnsembleRecord', () => {
+    it('reads back what was written', async () => {
+      const written = record(
+        [
+          member(0, 'succeeded', { handle: { kind: 'process-group', pgid: 1234 } }),
+          member(1, 'failed', { reason: 'exited 1' }),
+          member(2, 'skipped', { reason: 'not started: fail_fast' }),
+        ],
+        { overrides: ['config.seed=1'], fail_fast: true },
+      );
+      await writeEnsembleRecord(dir(), written);
+      expect(await readEnsembleRecord(dir())).toEqual(written);
+    });
+
+    it('gives undefined when there is no record', async () => {
+      expect(await readEnsembleRecord(dir())).toBeUndefined();
+    });
+
+    it('gives undefined when there is no folder', async () => {
+      expect(await readEnsembleRecord(tree.path('nowhere'))).toBeUndefined();
+    });
+
+    it('gives undefined for a link, not reading its target', async () => {
+      writeFileSync(tree.path('outside', 'target.json'), JSON.stringify(record([])));
+      symlinkSync(tree.path('outside', 'target.json'), file());
+      expect(await readEnsembleRecord(dir())).toBeUndefined();
+    });
+
+    // A read that waited on a writer would never end: the test's own limit is kept short.
+    it('gives undefined for a FIFO, at once', { timeout: 5_000 }, async () => {
+      execFileSync('mkfifo', [file()]);
+      expect(await readEnsembleRecord(dir())).toBeUndefined();
+    });
+
+    it('gives undefined for a folder', async () => {
+      mkdirSync(file());
+      expect(await readEnsembleRecord(dir())).toBeUndefined();
+    });
+
+    it.each([
+      ['empty', ''],
+      ['invalid JSON', '{"ensemble_id": "study",'],
+      ['half a record', `${JSON.stringify(record([member(0, 'running')]), null, 2).slice(0, 80)}`],
+      ['JSON without members', JSON.stringify({ ensemble_id: 'study', status: 'running' })],
+      ['members that are not a list', JSON.stringify({ ...record([]), members: { 0: {} } })],
+      ['null', 'null'],
+      ['a list', '[]'],
+      ['a number', '42'],
+      ['a string', '"members"'],
+    ])('gives undefined for %s', async (_, text) => {
+      writeFileSync(file(), text);
+      expect(await readEnsembleRecord(dir())).toBeUndefined();
+    });
+  });
+
+  describe('failUnfinishedEnsemble', () => {
+    it('ends a running record as failed, failing running members and cancelling pending ones', async () => {
+      const before = record([
+        member(0, 'succeeded'),
+        member(1, 'running'),
+        member(2, 'pending'),
+        member(3, 'failed', { reason: 'exited 1' }),
+        member(4, 'cancelled', { reason: 'interrupted' }),
+        member(5, 'skipped', { reason: 'up to date' }),
+        member(6, 'running'),
+      ]);
+      await writeEnsembleRecord(dir(), before);
+      const earliest = Date.now();
+      await failUnfinishedEnsemble(dir(), 'modelrun died (pid 4321)');
+      const after = onDisk();
+
+      expect(after.status).toBe('failed');
+      expect(after.ended_at).not.toBeNull();
+      const ended = Date.parse(after.ended_at ?? '');
+      expect(ended).toBeGreaterThanOrEqual(earliest);
+      expect(ended).toBeLessThanOrEqual(Date.now());
+      expect(after.duration_s).toBe((ended - Date.parse(STARTED)) / 1000);
+
+      expect(after.members.map((m) => [m.index, m.status, m.reason])).toEqual([
+        [0, 'succeeded', undefined],
+        [1, 'failed', 'modelrun died (pid 4321)'],
+        [2, 'cancelled', 'not started: modelrun died (pid 4321)'],
+        [3, 'failed', 'exited 1'],
+        [4, 'cancelled', 'interrupted'],
+        [5, 'skipped', 'up to date'],
+        [6, 'failed', 'modelrun died (pid 4321)'],
+      ]);
+      for (const i of [1, 2, 6]) expect(after.members[i]?.ended_at).toBe(after.ended_at);
+      for (const i of [0, 3, 4, 5]) expect(after.members[i]).toEqual(before.members[i]);
+      expect(after.totals).toEqual({
+        members: 7,
+        ...zero,
+        succeeded: 1,
+        failed: 3,
+        cancelled: 2,
+        skipped: 1,
+      });
+    });
+
+    it.each(['succeeded', 'failed', 'cancelled'] as const)(
+      'leaves a record that says %s as it is',
+      async (status) => {
+        await writeEnsembleRecord(
+          dir(),
+          record([member(0, 'running'), member(1, 'pending')], {
+            status,
+            ended_at: '2024-01-01T00:01:00.000Z',
+            duration_s: 60,
+          }),
+        );
+        const text = readFileSync(file(), 'utf8');
+        await failUnfinishedEnsemble(dir(), 'modelrun died');
+        expect(readFileSync(file(), 'utf8')).toBe(text);
+      },
+    );
+
+    it('does nothing where there is no record', async () => {
+      await failUnfinishedEnsemble(dir(), 'modelrun died');
+      expect(readdirSync(dir())).toEqual([]);
+    });
+
+    it('does nothing to a link at ensemble.json, nor to its target', async () => {
+      writeFileSync(
+        tree.path('outside', 'target.json'),
+        JSON.stringify(record([member(0, 'running')])),
+      );
+      const text = readFileSync(tree.path('outside', 'target.json'), 'utf8');
+      symlinkSync(tree.path('outside', 'target.json'), file());
+      await failUnfinishedEnsemble(dir(), 'modelrun died');
+      expect(lstatSync(file()).isSymbolicLink()).toBe(true);
+      expect(readFileSync(tree.path('outside', 'target.json'), 'utf8')).toBe(text);
+    });
+
+    it('does nothing to a record it cannot read', async () => {
+      writeFileSync(file(), '{"status": "running"');
+      await failUnfinishedEnsemble(dir(), 'modelrun died');
+      expect(readFileSync(file(), 'utf8')).toBe('{"status": "running"');
+    });
+  });
+});
