@@ -149,6 +149,12 @@ export interface BackendSpec<
     job: RunJob,
     deps: RunnerDeps<TaskOf<Handlers[number]>>,
   ): Promise<BackendRunner>;
+  /**
+   * For an engine that runs an ensemble's members as one submission and
+   * throttles them itself (a Slurm job array); without it, an ensemble runs
+   * its members max_parallel at a time, each submitted alone.
+   */
+  openBatch?(options: BatchOptions): Promise<RunBatch>;
 }
 
 /** A path in a config to a map of variables, such as `['env_vars']`. */
@@ -176,6 +182,7 @@ export interface BackendDefinition<Task extends GuardTaskBase = GuardTaskBase> {
   undo: readonly UndoHandler<GuardTaskBase>[];
   handle: HandleAccess;
   createRunner(config: BackendConfig, job: RunJob, deps: RunnerDeps<Task>): Promise<BackendRunner>;
+  openBatch?(options: BatchOptions): Promise<RunBatch>;
 }
 
 /** A backend's handle operations on a handle as run.json holds it, checked first. */
@@ -236,6 +243,7 @@ export function defineBackend<
     undo: spec.undo,
     handle: accessHandle(spec.handle),
     createRunner: async (config, job, deps) => spec.createRunner(own(config), job, deps),
+    ...(spec.openBatch === undefined ? {} : { openBatch: spec.openBatch }),
   };
 }
 
@@ -282,6 +290,35 @@ export interface RunnerDeps<Task extends GuardTaskBase = GuardTaskBase> {
   progress?: { write(text: string): unknown; isTTY?: boolean };
   /** Hands what the run starts to the guardian, which undoes it should modelrun die first. */
   guard?: Guard<Task> | undefined;
+  /** The run is a member of an ensemble that the engine runs as one submission (see RunBatch). */
+  batch?: RunBatch | undefined;
+}
+
+/**
+ * An ensemble's members as one submission that the engine throttles itself
+ * (a Slurm job array): each member's runner joins it through
+ * RunnerDeps.batch, so the ensemble starts every member's run at once and
+ * the batch submits them together once each has joined or left.
+ */
+export interface RunBatch {
+  /** The member of this run id will not join: its run ended before it submitted. */
+  leave(runId: string): void;
+  /** Ends what the batch runs itself (its poller), once every member's run has ended. */
+  close(): Promise<void>;
+}
+
+export interface BatchOptions {
+  /** The ensemble's id, and its folder, where the batch keeps its own script. */
+  id: string;
+  dir: string;
+  /** The run ids of the members that will join or leave. */
+  members: readonly string[];
+  /** The most members the engine runs at once. */
+  maxParallel: number;
+  env: NodeJS.ProcessEnv;
+  status(line: string): void;
+  /** Aborted when the ensemble is stopped: members that have not been submitted never are. */
+  signal: AbortSignal;
 }
 
 /** How the model ended, as the backend saw it. */

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Writable } from 'node:stream';
+import { findBackend } from '../backends/registry.js';
 import { type LoadedEnsemble, type LoadedMember, loadEnsemble } from '../ensemble/load-ensemble.js';
 import { UsageError } from '../errors.js';
 import { readStdinArgument } from '../load/file-input.js';
@@ -83,10 +84,13 @@ export async function runEnsembleCommand(
         terminal: options.json
           ? { stdout: ctx.terminal.stderr, stderr: ctx.terminal.stderr }
           : ctx.terminal,
-        runMember: (request, signal) =>
+        openBatch: findBackend(backendType)?.openBatch,
+        runMember: (request, { signal, batch, observe }) =>
           executeRun(request, {
             ...cliRunDeps(ctx, NOWHERE),
             signal,
+            ...(batch === undefined ? {} : { batch }),
+            observe,
             // A member's own progress is in its run.json; its warnings are said, with its name.
             status: (line) => {
               if (line.startsWith('warning: '))

@@ -109,6 +109,8 @@ export function loadEnsemble(files: EnsembleFiles, ctx: FileContext): EnsembleLo
   const warnings = [...(whole.warnings ?? [])];
   const byRunId = new Map<string, number>();
   let modelRunId: string | undefined;
+  const seen = new Set<string>();
+  let shown = 0;
   for (const member of members) {
     const load = loadSections(
       files.ensembleFile,
@@ -118,7 +120,15 @@ export function loadEnsemble(files: EnsembleFiles, ctx: FileContext): EnsembleLo
     );
     if ('errors' in load) {
       invalid++;
-      if (invalid <= MAX_MEMBER_ERRORS) errors.push(...load.errors.map((e) => ofMember(e, member)));
+      // An error that is no member's own (a --set the model refuses) is the same for all: said once.
+      const fresh = load.errors.filter((error) => {
+        const key = JSON.stringify([error.message, error.problems]);
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+      if (fresh.length > 0 && ++shown <= MAX_MEMBER_ERRORS)
+        errors.push(...fresh.map((e) => ofMember(e, member)));
       continue;
     }
     // The file's own warnings are the same for every member: said once.
@@ -130,7 +140,7 @@ export function loadEnsemble(files: EnsembleFiles, ctx: FileContext): EnsembleLo
     const runId = memberRunId(member, scope, load.run, template, names.shared);
     if (!runId.ok) {
       invalid++;
-      if (invalid <= MAX_MEMBER_ERRORS)
+      if (++shown <= MAX_MEMBER_ERRORS)
         errors.push(
           new ConfigError(`member ${member.index} has no run id`, {
             hint: 'fix the run_id: template of the ensemble file',
@@ -142,7 +152,7 @@ export function loadEnsemble(files: EnsembleFiles, ctx: FileContext): EnsembleLo
     const twin = byRunId.get(runId.runId);
     if (twin !== undefined) {
       invalid++;
-      if (invalid <= MAX_MEMBER_ERRORS)
+      if (++shown <= MAX_MEMBER_ERRORS)
         errors.push(
           new ConfigError(
             `members ${twin} and ${member.index} both get the run id ${runId.runId}`,
@@ -167,11 +177,14 @@ export function loadEnsemble(files: EnsembleFiles, ctx: FileContext): EnsembleLo
       run: { ...load.run, model: { ...load.run.model, run_id: runId.runId } },
     });
   }
-  if (invalid > MAX_MEMBER_ERRORS)
+  const reported = Math.min(shown, MAX_MEMBER_ERRORS);
+  if (invalid > reported)
     errors.push(
       new ConfigError(
-        `and ${invalid - MAX_MEMBER_ERRORS} more of the ${members.length} members are invalid`,
-        { hint: 'fix the errors above, which are likely theirs too, and check again' },
+        `${invalid} of the ${members.length} members are invalid; the errors of ${reported === 0 ? 'none' : `the first ${reported}`} are shown`,
+        {
+          hint: 'the others have the same errors or more of their kind: fix these and check again',
+        },
       ),
     );
   if (errors.length > 0) return { errors, warnings };

@@ -54,12 +54,18 @@ export function buildTemplateContext(
   };
 }
 
+/** The host, as templates and run records name it: read once per process, as an ensemble's members all ask. */
 export function hostFacts() {
-  return {
+  facts ??= {
     hostname: hostname(),
     platform: platform(),
     arch: arch(),
     cpus: cpus().length,
     user: userName() ?? 'unknown',
   };
+  return { ...facts };
 }
+
+let facts:
+  | { hostname: string; platform: string; arch: string; cpus: number; user: string }
+  | undefined;

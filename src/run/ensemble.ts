@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import type { BatchOptions, RunBatch } from '../backends/contract.js';
 import { UsageError } from '../errors.js';
 import { interruptExitCode, type StopReason } from '../exec/stop-reason.js';
 import {
@@ -14,7 +15,7 @@ import { makeStagingDir } from '../model/staging-place.js';
 import { VERSION } from '../package-info.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
 import { maskSecretKeys, type Redactor } from '../secrets.js';
-import type { PipelineResult, RunRequest } from './pipeline.js';
+import type { PipelineResult, RunChange, RunRequest } from './pipeline.js';
 import { type PostprocessDeps, runPostprocessors } from './postprocess-stage.js';
 import { withStagingErrors } from './staging.js';
 
@@ -56,10 +57,23 @@ export interface EnsembleRequest {
 export interface EnsembleDeps extends Omit<PostprocessDeps, 'signal'> {
   /** Aborted on an interrupt: running members are cancelled, and no other starts. */
   signal: AbortSignal;
-  /** Runs one member's request to its end, as `modelrun run` would. */
-  runMember(request: RunRequest, signal: AbortSignal): Promise<PipelineResult>;
+  /**
+   * Runs one member's request to its end, as `modelrun run` would, as a
+   * member of `batch` when its engine runs the ensemble as one submission;
+   * `observe` hears of each change of its status and handle.
+   */
+  runMember(
+    request: RunRequest,
+    member: {
+      signal: AbortSignal;
+      batch?: RunBatch;
+      observe(change: RunChange): void;
+    },
+  ): Promise<PipelineResult>;
   /** Each change of a member's status, for the live view or its lines. */
   onMember?(entry: MemberEntry, record: EnsembleRecord): void;
+  /** The batch that the members' engine runs them as, when it throttles them itself (a Slurm job array). */
+  openBatch?(options: BatchOptions): Promise<RunBatch>;
   /** How long ensemble.json may lag behind the members (default 1 s): each write rewrites all of it. */
   writeEveryMs?: number;
   redactor: Redactor;
@@ -133,6 +147,21 @@ async function runMembers(
     deps.onMember?.(entry, record);
     writer.soon();
   };
+  const running = (entry: MemberEntry) => {
+    entry.status = 'running';
+    entry.started_at = new Date().toISOString();
+    changed(entry);
+  };
+  // An engine that throttles the members itself (a Slurm array) gets them all at once.
+  const batch = await deps.openBatch?.({
+    id: request.id,
+    dir: request.dir,
+    members: toRun.map((member) => member.runId),
+    maxParallel: request.maxParallel,
+    env: deps.env,
+    status: deps.status,
+    signal,
+  });
   let next = 0;
   const worker = async () => {
     for (;;) {
@@ -144,12 +173,21 @@ async function runMembers(
         changed(entry);
         continue;
       }
-      entry.status = 'running';
-      entry.started_at = new Date().toISOString();
-      changed(entry);
-      const result = await deps.runMember(member.request, signal).catch((error: unknown) => error);
+      // A member of a batch waits in the engine's queue until the engine says it runs.
+      if (batch === undefined) running(entry);
+      const observe = (change: RunChange) => {
+        if ('handle' in change) entry.handle = change.handle;
+        if ('status' in change && change.status === 'running' && entry.status === 'pending')
+          running(entry);
+        else writer.soon();
+      };
+      const result = await deps
+        .runMember(member.request, { signal, ...(batch === undefined ? {} : { batch }), observe })
+        .catch((error: unknown) => error);
+      batch?.leave(member.runId);
       if (result instanceof Error || !isResult(result)) {
-        end(entry, 'failed', null, deps.redactor.redact(String((result as Error)?.message)));
+        const message = deps.redactor.redact(String((result as Error)?.message));
+        end(entry, signal.aborted ? 'cancelled' : 'failed', null, message);
       } else {
         const run = result.record;
         const status =
@@ -175,9 +213,18 @@ async function runMembers(
         failFast.abort({ kind: 'fail-fast', runId: entry.run_id } satisfies StopReason);
     }
   };
-  const workers = Math.max(1, Math.min(request.maxParallel, toRun.length));
-  await Promise.all(Array.from({ length: workers }, worker));
+  const workers = Math.max(
+    1,
+    batch === undefined ? Math.min(request.maxParallel, toRun.length) : toRun.length,
+  );
+  try {
+    await Promise.all(Array.from({ length: workers }, worker));
+  } finally {
+    await batch?.close();
+  }
 
+  // The aggregate step reads ensemble.json: it sees every member's end.
+  await writer.now();
   if (!deps.signal.aborted && request.aggregate.length > 0) {
     const post = await runPostprocessors(
       request.aggregate,
@@ -243,14 +290,15 @@ function newRecord(request: EnsembleRequest, earlier: EnsembleRecord | undefined
         replica: member.replica,
         run_id: member.runId,
         parameters: maskSecretKeys(member.values),
-        status: kept?.status ?? 'pending',
+        // Skipped then as done before: it stands as succeeded.
+        status: kept?.status === 'skipped' ? 'succeeded' : (kept?.status ?? 'pending'),
         exit_code: kept?.exit_code ?? null,
         started_at: kept?.started_at ?? null,
         ended_at: kept?.ended_at ?? null,
         duration_s: kept?.duration_s ?? null,
         run_dir: join(request.dir, member.runId),
         inputs: member.inputs,
-        ...(kept?.reason === undefined ? {} : { reason: kept.reason }),
+        ...(kept?.reason === undefined || kept.status === 'skipped' ? {} : { reason: kept.reason }),
         ...(kept?.handle === undefined ? {} : { handle: kept.handle }),
       };
     }),

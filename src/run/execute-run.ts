@@ -27,6 +27,8 @@ export interface ExecuteDeps {
   /** `run --detach` on a backend whose engine keeps the run alone: see PipelineDeps.detach. */
   detach?: PipelineDeps['detach'];
   detachedPostprocess?: PipelineDeps['detachedPostprocess'];
+  batch?: PipelineDeps['batch'];
+  observe?: PipelineDeps['observe'];
 }
 
 /**
@@ -52,6 +54,8 @@ export async function executeRun(request: RunRequest, deps: ExecuteDeps): Promis
       ...(deps.detachedPostprocess === undefined
         ? {}
         : { detachedPostprocess: deps.detachedPostprocess }),
+      ...(deps.batch === undefined ? {} : { batch: deps.batch }),
+      ...(deps.observe === undefined ? {} : { observe: deps.observe }),
     });
   } finally {
     deps.guardian.close();

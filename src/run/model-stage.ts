@@ -52,6 +52,7 @@ export async function runModel(
     if (record.status === status) return;
     record.status = status;
     writer.update(deps.status);
+    deps.observe?.({ status });
   };
   const stopper = new AbortController();
   const clock = timeoutClock(deps.timeoutMs ?? secondsToMs(backend.timeout), stopper);
@@ -76,6 +77,7 @@ export async function runModel(
       submitted: (runHandle) => {
         record.handle = runHandle;
         writer.update(deps.status);
+        deps.observe?.({ handle: runHandle });
       },
     });
   } catch (error) {

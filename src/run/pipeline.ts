@@ -6,9 +6,11 @@ import type {
   BackendRunner,
   DetachedPostprocess,
   DryRun,
+  RunBatch,
 } from '../backends/contract.js';
 import { findBackend } from '../backends/registry.js';
 import { ConfigError, UsageError } from '../errors.js';
+import type { RunHandle } from '../exec/guard.js';
 import { identify } from '../exec/process-identity.js';
 import { describeStop, type StopReason, stopExitCode } from '../exec/stop-reason.js';
 import type { Guard } from '../guardian/tasks.js';
@@ -108,7 +110,14 @@ export interface PipelineDeps {
    * `postprocess_on: node`).
    */
   detachedPostprocess?: DetachedPostprocess;
+  /** A member of an ensemble that its engine runs as one submission (a Slurm job array). */
+  batch?: RunBatch;
+  /** Told of each change of the run's status (queued, running) and of its handle, as run.json is. */
+  observe?(change: RunChange): void;
 }
+
+/** A change in a run as its engine reports it: queued again or running, or the handle it got. */
+export type RunChange = { status: 'submitted' | 'running' } | { handle: RunHandle };
 
 /** Secrets already masked throughout, so a report prints it as it is. */
 export interface PipelineResult {
@@ -155,6 +164,7 @@ export async function runPipeline(
     ...(deps.graceMs === undefined ? {} : { graceMs: deps.graceMs }),
     ...(deps.progress === undefined ? {} : { progress: deps.progress }),
     guard: deps.guard,
+    ...(deps.batch === undefined ? {} : { batch: deps.batch }),
   });
   if (request.dryRun)
     return dryRun(

@@ -1,4 +1,5 @@
 import { MARK_VARIABLE } from '../../exec/escaped-processes.js';
+import { parseArrayScontrol } from './array-state.js';
 import { slurmCommand, slurmFailure } from './cli.js';
 import type { CancelAnswer, CancelOptions, SlurmClient } from './client.js';
 import { checkSlurm } from './probe.js';
@@ -24,8 +25,9 @@ export function slurmCliClient(env: Record<string, string>): SlurmClient {
 
     query: (jobId) => readJobState(jobId, env),
 
-    async cancel(jobId: string, options: CancelOptions = {}): Promise<CancelAnswer> {
-      const args = options.onlyPending === true ? ['--state=PENDING', jobId] : [jobId];
+    async cancel(jobId, options: CancelOptions = {}): Promise<CancelAnswer> {
+      const ids = typeof jobId === 'string' ? [jobId] : [...jobId];
+      const args = options.onlyPending === true ? ['--state=PENDING', ...ids] : ids;
       const result = await slurmCommand('scancel', args, env);
       if (result.code === 0 || /Invalid job id/i.test(result.stderr)) return { done: true };
       return { done: false, said: result.stderr.trim() || `scancel exited ${result.code}` };
@@ -34,6 +36,13 @@ export function slurmCliClient(env: Record<string, string>): SlurmClient {
     async queued(jobId) {
       const result = await slurmCommand('squeue', ['-h', '-j', jobId, '-o', '%T'], env);
       return result.code === 0 && result.stdout.trim() !== '';
+    },
+
+    async showArray(arrayJobId) {
+      const shown = await slurmCommand('scontrol', ['show', 'job', '-o', arrayJobId], env);
+      if (shown.code === 0) return parseArrayScontrol(shown.stdout);
+      if (UNKNOWN_JOB.test(shown.stderr)) return undefined;
+      throw slurmFailure('scontrol', shown);
     },
 
     async cluster() {

@@ -35,9 +35,15 @@ export interface SlurmClient {
    * Asks Slurm to cancel the job; the job may take a while to end (query
    * says when). An id Slurm no longer knows counts as done.
    */
-  cancel(jobId: string, options?: CancelOptions): Promise<CancelAnswer>;
+  cancel(jobId: string | readonly string[], options?: CancelOptions): Promise<CancelAnswer>;
   /** Whether squeue still lists the job: pending, running or completing. */
   queued(jobId: string): Promise<boolean>;
   /** The name of the cluster this host's commands reach (ClusterName), or undefined when it cannot be told. */
   cluster?(): Promise<string | undefined>;
+  /**
+   * Every task of a job array that Slurm still knows, by `<array>_<task>`,
+   * in one query; undefined once Slurm knows none of them. Rejects when
+   * Slurm gave no answer.
+   */
+  showArray?(arrayJobId: string): Promise<Map<string, JobState> | undefined>;
 }

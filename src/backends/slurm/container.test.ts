@@ -112,7 +112,7 @@ describe('a docker container in a Slurm job', () => {
     expect(lines).toContain(`trap 'modelrun_stop; trap - TERM; kill -TERM $BASHPID' TERM`);
     const run = lines.find((line) => line.startsWith('docker run ')) ?? '';
     expect(run).toMatch(
-      /^docker run --name "\$modelrun_container" --label "modelrun\.slurm_job_id=\$SLURM_JOB_ID" --rm --init --label modelrun\.run_id=r1 --label modelrun\.staging_dir=\/scratch\/runs\/r1 --label modelrun\.version=\S+ .* &$/,
+      /^docker run --name "\$modelrun_container" --label "modelrun\.slurm_job_id=\$\{MODELRUN_SLURM_TASK:-\$SLURM_JOB_ID\}" --rm --init --label modelrun\.run_id=r1 --label modelrun\.staging_dir=\/scratch\/runs\/r1 --label modelrun\.version=\S+ .* &$/,
     );
     expect(lines.at(-1)).toBe('wait $!');
   });

@@ -9,6 +9,7 @@ import { dockerSettings } from '../containers/docker-settings.js';
 import { LABELS } from '../containers/labels.js';
 import type { RunJob } from '../contract.js';
 import type { ApptainerContainerConfig, DockerContainerConfig, SlurmConfig } from './config.js';
+import { ARRAY_TASK_ID_VARIABLE } from './script-name.js';
 import type { JobContainers } from './undo.js';
 
 /** The container's CPU and memory limits, as `docker run` takes them. */
@@ -161,7 +162,8 @@ function dockerJobLines(container: DockerContainerConfig, job: RunJob, runArgs: 
     "trap 'modelrun_stop; trap - TERM; kill -TERM $BASHPID' TERM",
     [
       'docker run --name "$modelrun_container"',
-      `--label "${LABELS.slurmJobId}=$SLURM_JOB_ID"`,
+      // An array task's id as modelrun names it (ARRAY_TASK_ID_VARIABLE), else the job's.
+      `--label "${LABELS.slurmJobId}=\${${ARRAY_TASK_ID_VARIABLE}:-$SLURM_JOB_ID}"`,
       ...runArgs.map(shellWord),
       '&',
     ].join(' '),

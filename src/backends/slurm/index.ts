@@ -72,4 +72,8 @@ export const slurmBackend = defineBackend({
     const { createSlurmRunner } = await import('./runner.js');
     return createSlurmRunner(config, job, deps);
   },
+  async openBatch(options) {
+    const { openSlurmArray } = await import('./array.js');
+    return openSlurmArray(options);
+  },
 });

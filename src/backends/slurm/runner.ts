@@ -19,6 +19,7 @@ import type {
   RunnerDeps,
   RunOutcome,
 } from '../contract.js';
+import { SlurmArray } from './array.js';
 import { slurmCliClient } from './cli-client.js';
 import type { SlurmClient } from './client.js';
 import type { SlurmConfig } from './config.js';
@@ -57,8 +58,11 @@ export function createSlurmRunner(
   config: SlurmConfig,
   job: RunJob,
   deps: RunnerDeps<SlurmJobTask | SecretFileTask>,
-  client: SlurmClient = slurmCliClient(stringEnv(deps.env)),
-  clock: PollClock = realClock,
+  // A member of an ensemble's job array submits through the array, and follows its task there.
+  client: SlurmClient = deps.batch instanceof SlurmArray
+    ? deps.batch.clientFor(config, job)
+    : slurmCliClient(stringEnv(deps.env)),
+  clock: PollClock = deps.batch instanceof SlurmArray ? deps.batch.clock : realClock,
 ): BackendRunner {
   const env = stringEnv(deps.env);
   // Slurm's %u: the user sbatch runs as, which is this process's.

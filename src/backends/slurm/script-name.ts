@@ -6,3 +6,10 @@ export const JOB_EXIT_NAME = 'job-exit';
 
 /** The batch script of the job that postprocesses a detached run (`postprocess_on: node`). */
 export const POSTPROCESS_SCRIPT_NAME = 'slurm-postprocess.sh';
+
+/**
+ * Set by an ensemble's array script in each task: the task's id as modelrun
+ * follows it, `<array job id>_<task id>`, which the member's batch script
+ * keeps its exit status under, and labels its container with.
+ */
+export const ARRAY_TASK_ID_VARIABLE = 'MODELRUN_SLURM_TASK';

@@ -96,7 +96,7 @@ describe('the batch script', () => {
       'if [ -n "${modelrun_signalled:-}" ]; then trap - TERM; kill -TERM $$; fi',
       "modelrun_dir='/scratch/runs/r1/.modelrun'",
       'if [ -d "$modelrun_dir" ] && [ ! -L "$modelrun_dir" ] && modelrun_exit=$(mktemp "$modelrun_dir/job-exit.XXXXXX" 2>/dev/null); then',
-      `  { printf '%s %s\\n' "\${SLURM_JOB_ID:-}" "$modelrun_status" > "$modelrun_exit" && mv -fT "$modelrun_exit" "$modelrun_dir/job-exit"; } 2>/dev/null || rm -f "$modelrun_exit"`,
+      `  { printf '%s %s\\n' "\${MODELRUN_SLURM_TASK:-\${SLURM_JOB_ID:-}}" "$modelrun_status" > "$modelrun_exit" && mv -fT "$modelrun_exit" "$modelrun_dir/job-exit"; } 2>/dev/null || rm -f "$modelrun_exit"`,
       'fi',
       'exit "$modelrun_status"',
       '',

@@ -10,7 +10,7 @@ import type { SlurmConfig } from './config.js';
 import { containerAsApptainer, containerJobCommand } from './container.js';
 import { sbatchExport } from './export.js';
 import { literalInPattern } from './filename.js';
-import { JOB_EXIT_NAME, SCRIPT_NAME } from './script-name.js';
+import { ARRAY_TASK_ID_VARIABLE, JOB_EXIT_NAME, SCRIPT_NAME } from './script-name.js';
 import { sbatchQuote, scriptTextProblem } from './text.js';
 
 /** Where the batch script is kept, beside the run's inputs and outputs, for reproducibility. */
@@ -93,6 +93,30 @@ export function batchScript(
       config.working_dir ?? job.stagingDir,
       config.working_dir === undefined ? staging : 'working_dir',
     ],
+    ...resourceDirectives(config),
+  ];
+  const env = Object.entries(config.env_vars ?? {});
+  const secret = Object.keys(secretEnv(config, hostEnv));
+  return [
+    '#!/bin/bash',
+    `# Written by modelrun ${VERSION} for run ${job.runId}; submitted with sbatch --parsable.`,
+    ...directiveLines(directives),
+    ...optionLines(config),
+    '',
+    ...env
+      .filter(([name]) => !secret.includes(name))
+      .map(([name, value]) => `export ${name}=${shellQuote(value)}`),
+    ...(secret.length > 0
+      ? [`# ${secret.join(', ')}: from sbatch's environment, passed by name (--export)`]
+      : []),
+    ...keepingExitStatus(command, job.stagingDir),
+    '',
+  ].join('\n');
+}
+
+/** What the job asks of the cluster: where it queues, what it takes, whom it mails; the same for every member of an array. */
+export function resourceDirectives(config: SlurmConfig): Parameters<typeof directiveLines>[0] {
+  return [
     ['partition', config.queue, 'queue'],
     ['nodes', config.nodes, 'nodes'],
     ['ntasks', config.ntasks, 'ntasks'],
@@ -109,26 +133,16 @@ export function batchScript(
     ['mail-type', config.mail_type?.join(','), 'mail_type'],
     ['mail-user', config.mail_user, 'mail_user'],
   ];
-  const env = Object.entries(config.env_vars ?? {});
-  const secret = Object.keys(secretEnv(config, hostEnv));
+}
+
+/** `--exclusive` and the additional options, as #SBATCH lines. */
+export function optionLines(config: SlurmConfig): string[] {
   return [
-    '#!/bin/bash',
-    `# Written by modelrun ${VERSION} for run ${job.runId}; submitted with sbatch --parsable.`,
-    ...directiveLines(directives),
     ...(config.exclusive ? ['#SBATCH --exclusive'] : []),
     ...(config.additional_options ?? []).map(
       (option, i) => `#SBATCH ${optionWords(option, `additional_options[${i}]`)}`,
     ),
-    '',
-    ...env
-      .filter(([name]) => !secret.includes(name))
-      .map(([name, value]) => `export ${name}=${shellQuote(value)}`),
-    ...(secret.length > 0
-      ? [`# ${secret.join(', ')}: from sbatch's environment, passed by name (--export)`]
-      : []),
-    ...keepingExitStatus(command, job.stagingDir),
-    '',
-  ].join('\n');
+  ];
 }
 
 /** `#SBATCH --name=value` lines, each value quoted as sbatch reads it back; those without a value left out. */
@@ -162,7 +176,7 @@ function keepingExitStatus(command: string, stagingDir: string): string[] {
     'if [ -n "${modelrun_signalled:-}" ]; then trap - TERM; kill -TERM $$; fi',
     `modelrun_dir=${shellQuote(join(stagingDir, '.modelrun'))}`,
     'if [ -d "$modelrun_dir" ] && [ ! -L "$modelrun_dir" ] && modelrun_exit=$(mktemp "$modelrun_dir/job-exit.XXXXXX" 2>/dev/null); then',
-    `  { printf '%s %s\\n' "\${SLURM_JOB_ID:-}" "$modelrun_status" > "$modelrun_exit" && mv -fT "$modelrun_exit" "$modelrun_dir/${JOB_EXIT_NAME}"; } 2>/dev/null || rm -f "$modelrun_exit"`,
+    `  { printf '%s %s\\n' "\${${ARRAY_TASK_ID_VARIABLE}:-\${SLURM_JOB_ID:-}}" "$modelrun_status" > "$modelrun_exit" && mv -fT "$modelrun_exit" "$modelrun_dir/${JOB_EXIT_NAME}"; } 2>/dev/null || rm -f "$modelrun_exit"`,
     'fi',
     'exit "$modelrun_status"',
   ];
