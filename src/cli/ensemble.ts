@@ -97,7 +97,7 @@ export async function runEnsembleCommand(
                 ctx.output.status(`warning: ${request.model.run_id}: ${line.slice(9)}`);
             },
           }),
-        onMember: (entry, record) => ctx.output.status(memberLine(entry, record)),
+        onMember: (entry, progress) => ctx.output.status(memberLine(entry, progress)),
       },
     );
     printEnsembleSummary(result, ctx, options.json);
@@ -260,12 +260,9 @@ function valuesText(values: Record<string, unknown>): string {
   return pairs.length === 0 ? '(the model as it is)' : pairs.join(' ');
 }
 
-/** One line per change of a member's status. */
-function memberLine(entry: MemberEntry, record: EnsembleRecord): string {
-  const finished = record.members.filter((m) =>
-    ['succeeded', 'failed', 'cancelled', 'skipped'].includes(m.status),
-  ).length;
-  const where = `[${finished}/${record.members.length}]`;
+/** One line per change of a member's status, with how many of those run have ended. */
+function memberLine(entry: MemberEntry, progress: { ended: number; of: number }): string {
+  const where = `[${progress.ended}/${progress.of}]`;
   const took = entry.duration_s === null ? '' : ` in ${entry.duration_s} s`;
   const exit = entry.exit_code === null ? '' : ` (exit ${entry.exit_code})`;
   const why = entry.reason === undefined ? '' : `: ${entry.reason}`;

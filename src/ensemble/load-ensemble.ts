@@ -13,7 +13,8 @@ import { readForValidation } from '../load/validate.js';
 import { RUN_ID_MAX_LENGTH, RUN_ID_PATTERN } from '../model/model-config.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
 import { formatPath, type Problem } from '../problems.js';
-import { type MemberScope, memberNames, memberScope } from './member-scope.js';
+import { isSecretName } from '../secrets.js';
+import { type MemberNames, type MemberScope, memberNames, memberScope } from './member-scope.js';
 import { expandMembers, type Member } from './members.js';
 
 /**
@@ -102,6 +103,21 @@ export function loadEnsemble(files: EnsembleFiles, ctx: FileContext): EnsembleLo
   const template =
     config.run_id === undefined ? undefined : (parseRunIdTemplate(config.run_id) as ParsedTemplate);
   const runIdAt = (message: string) => whole.place(['run_id'], message);
+  const secret = template === undefined ? undefined : secretField(template, names);
+  if (secret !== undefined)
+    return {
+      errors: [
+        new ConfigError('a run id cannot hold a secret', {
+          hint: 'name the members by other values, or by {{ member.index }}',
+          problems: [
+            runIdAt(
+              `{{ ${secret.field} }} ${secret.path === undefined ? 'names a secret' : `is ${secret.path}, a secret`}; a run id names the member's folder and is shown and recorded everywhere`,
+            ),
+          ],
+        }),
+      ],
+      warnings: whole.warnings ?? [],
+    };
 
   const loaded: LoadedMember[] = [];
   const errors: KnownError[] = [];
@@ -242,6 +258,22 @@ function memberRunId(
     };
   }
   return checkRunId(rendered.runId, member);
+}
+
+/** The first field of the template whose value is a secret's: a secret-named key on its way, or a short name for such a path. */
+function secretField(
+  template: ParsedTemplate,
+  names: MemberNames,
+): { field: string; path?: string } | undefined {
+  const byName = new Map([...names.short].map(([path, name]) => [name, path]));
+  for (const part of template.template) {
+    if (typeof part === 'string') continue;
+    if (part.path.some(isSecretName)) return { field: part.field };
+    const path = part.path[0] === 'member' ? byName.get(part.path[1] as string) : undefined;
+    if (part.path.length === 2 && path !== undefined && isSecretName(path))
+      return { field: part.field, path };
+  }
+  return undefined;
 }
 
 /** "did you mean" for the first field that names nothing, among the names its root has. */

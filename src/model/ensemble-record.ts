@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { RunHandle } from '../exec/guard.js';
 import { readOwnFile, replaceFile } from '../exec/link-safe.js';
-import type { PostprocessRecord } from './run-record.js';
+import { type PostprocessRecord, RUN_RECORD_PATH, readRunRecord } from './run-record.js';
 
 /**
  * `ensemble.json`, in an ensemble's folder: every member's run id, values,
@@ -108,9 +108,18 @@ export async function failUnfinishedEnsemble(dir: string, reason: string): Promi
   record.duration_s = Math.round(now.getTime() - Date.parse(record.started_at)) / 1000;
   for (const member of record.members) {
     if (member.status !== 'running' && member.status !== 'pending') continue;
-    member.reason = member.status === 'running' ? reason : `not started: ${reason}`;
-    member.status = member.status === 'running' ? 'failed' : 'cancelled';
+    // The record is written a second apart: a member it still calls pending may have started since.
+    const started =
+      member.status === 'running' || (await startedSince(member.run_dir, record.started_at));
+    member.reason = started ? reason : `not started: ${reason}`;
+    member.status = started ? 'failed' : 'cancelled';
     member.ended_at = record.ended_at;
   }
   await writeEnsembleRecord(dir, record);
+}
+
+/** Whether the run in `runDir` started at or after `since`, by its run.json. */
+async function startedSince(runDir: string, since: string): Promise<boolean> {
+  const run = await readRunRecord(join(runDir, RUN_RECORD_PATH)).catch(() => undefined);
+  return run !== undefined && Date.parse(run.started_at) >= Date.parse(since);
 }

@@ -71,7 +71,7 @@ export interface EnsembleDeps extends Omit<PostprocessDeps, 'signal'> {
     },
   ): Promise<PipelineResult>;
   /** Each change of a member's status, for the live view or its lines. */
-  onMember?(entry: MemberEntry, record: EnsembleRecord): void;
+  onMember?(entry: MemberEntry, progress: { ended: number; of: number }): void;
   /** The batch that the members' engine runs them as, when it throttles them itself (a Slurm job array). */
   openBatch?(options: BatchOptions): Promise<RunBatch>;
   /** How long ensemble.json may lag behind the members (default 1 s): each write rewrites all of it. */
@@ -139,12 +139,17 @@ async function runMembers(
 ): Promise<EnsembleResult> {
   const entries = new Map(record.members.map((entry) => [entry.index, entry]));
   const writer = new EnsembleWriter(request.dir, record, deps.writeEveryMs ?? 1000);
+  // The members this run is about: those --only names, or all; the others keep their earlier ends.
+  const chosen = record.members.filter(
+    (m) => request.only === undefined || request.only.has(m.index),
+  );
 
   // Stops the members still running when one fails under fail_fast.
   const failFast = new AbortController();
   const signal = AbortSignal.any([deps.signal, failFast.signal]);
   const changed = (entry: MemberEntry) => {
-    deps.onMember?.(entry, record);
+    const ended = chosen.filter((m) => m.status !== 'pending' && m.status !== 'running').length;
+    deps.onMember?.(entry, { ended, of: chosen.length });
     writer.soon();
   };
   const running = (entry: MemberEntry) => {
@@ -233,7 +238,7 @@ async function runMembers(
     );
     record.aggregate = post.results;
   }
-  record.status = ensembleStatus(record, deps.signal.aborted);
+  record.status = ensembleStatus(chosen, record, deps.signal.aborted);
   const ended = new Date();
   record.ended_at = ended.toISOString();
   record.duration_s = Math.round(ended.getTime() - Date.parse(record.started_at)) / 1000;
@@ -349,9 +354,13 @@ function end(
   else entry.reason = reason;
 }
 
-function ensembleStatus(record: EnsembleRecord, interrupted: boolean): EnsembleStatus {
+function ensembleStatus(
+  chosen: readonly MemberEntry[],
+  record: EnsembleRecord,
+  interrupted: boolean,
+): EnsembleStatus {
   if (interrupted) return 'cancelled';
-  const bad = record.members.some((m) => !['succeeded', 'skipped'].includes(m.status));
+  const bad = chosen.some((m) => !['succeeded', 'skipped'].includes(m.status));
   const aggregateFailed = record.aggregate.some((a) => a.status === 'failed');
   return bad || aggregateFailed ? 'failed' : 'succeeded';
 }

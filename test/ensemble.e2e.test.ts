@@ -1,0 +1,282 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { EnsembleRecord } from '../src/model/ensemble-record.js';
+import { runModelrun, startModelrun } from './helpers/cli.js';
+import { isRunning, waitUntilGone } from './helpers/processes.js';
+import { makeTree } from './helpers/tree.js';
+import { uniqueId } from './helpers/unique-id.js';
+
+/** `modelrun ensemble` on the local backend, through the built CLI. */
+
+const tree = makeTree({
+  'model.yml': [
+    'run_id: base',
+    'template: ./template',
+    'config:',
+    '  depth: 1',
+    '  width: 1',
+    // Fails when the test made the flag file of its values: $FAIL_FLAG-<depth>-<width>.
+    'command: "cat values.txt; test ! -e \\"$FAIL_FLAG-$(cat flag.txt)\\""',
+    '',
+  ].join('\n'),
+  'template/flag.txt': '{{ config.depth }}-{{ config.width }}',
+  'template/values.txt':
+    'depth={{ config.depth }} width={{ config.width }} short={{ member.depth }} index={{ member.index }} replica={{ member.replica }}\n',
+  'slow.yml': 'run_id: slow\ncommand: "echo started; sleep 300 & echo $! > sleep.pid; wait"\n',
+});
+afterAll(() => tree.remove());
+
+/** An ensemble file of a 2×3 product and 2 listed members, into a folder of its own. */
+function study(extra = ''): { file: string; dir: string } {
+  const id = uniqueId('study');
+  const file = `${id}.yml`;
+  tree.write(
+    file,
+    [
+      'model: model.yml',
+      `ensemble_id: ${id}`,
+      'output_dir: ./out',
+      'run_id: d{{ member.depth }}-w{{ member.width }}',
+      'parameters:',
+      '  config.depth: [5, 10]',
+      '  config.width: [1, 2, 3]',
+      'members:',
+      '  - config.depth: 50',
+      '    config.width: 7',
+      '  - config.depth: 60',
+      '    config.width: 8',
+      'max_parallel: 3',
+      'aggregate:',
+      '  - type: command',
+      '    command: "cp ensemble.json seen.json"',
+      extra,
+    ].join('\n'),
+  );
+  return { file, dir: tree.path('out', id) };
+}
+
+const record = (dir: string) =>
+  JSON.parse(readFileSync(join(dir, 'ensemble.json'), 'utf8')) as EnsembleRecord;
+
+const RUN_IDS = ['d5-w1', 'd5-w2', 'd5-w3', 'd10-w1', 'd10-w2', 'd10-w3', 'd50-w7', 'd60-w8'];
+
+describe('an ensemble on the local backend', () => {
+  it('runs every member with its values, then the aggregate step once, seeing every end', async () => {
+    const { file, dir } = study();
+    const result = await runModelrun(['ensemble', file], { cwd: tree.root });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('succeeded: 8 succeeded of 8 members');
+    const ended = record(dir);
+    expect(ended.members.map((m) => [m.run_id, m.status, m.exit_code])).toEqual(
+      RUN_IDS.map((runId) => [runId, 'succeeded', 0]),
+    );
+    expect(ended.members[6]?.parameters).toEqual({ 'config.depth': 50, 'config.width': 7 });
+    expect(ended.totals).toMatchObject({ members: 8, succeeded: 8, failed: 0 });
+    // Each member's template saw its own values, as config and as member.
+    expect(readFileSync(join(dir, 'd10-w2', 'values.txt'), 'utf8')).toBe(
+      'depth=10 width=2 short=10 index=4 replica=0\n',
+    );
+    expect(readFileSync(join(dir, 'd10-w2', 'logs', 'stdout.log'), 'utf8')).toContain('depth=10');
+    // The aggregate step ran in the ensemble's folder, after every member had ended.
+    const seen = JSON.parse(readFileSync(join(dir, 'seen.json'), 'utf8')) as EnsembleRecord;
+    expect(seen.members.every((m) => m.status === 'succeeded')).toBe(true);
+    expect(ended.aggregate).toEqual([
+      expect.objectContaining({ type: 'command', status: 'succeeded' }),
+    ]);
+    const runRecord = JSON.parse(
+      readFileSync(join(dir, 'd50-w7', '.modelrun', 'run.json'), 'utf8'),
+    ) as { member: unknown };
+    expect(runRecord.member).toEqual({
+      ensemble_dir: dir,
+      index: 6,
+      replica: 0,
+      parameters: { 'config.depth': 50, 'config.width': 7 },
+    });
+  });
+
+  it('lets the others finish when a member fails, exits 1, and --resume reruns only that one', async () => {
+    const { file, dir } = study();
+    const flag = tree.path(uniqueId('fail'));
+    writeFileSync(`${flag}-10-2`, '');
+    const env = { FAIL_FLAG: flag };
+    const failed = await runModelrun(['ensemble', file], { cwd: tree.root, env });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('failed: 7 succeeded, 1 failed of 8 members');
+    expect(failed.stderr).toMatch(/failed {3}d10-w2 \(exit 1\).*logs: modelrun logs .*d10-w2/);
+    expect(
+      record(dir)
+        .members.filter((m) => m.status === 'failed')
+        .map((m) => m.run_id),
+    ).toEqual(['d10-w2']);
+
+    rmSync(`${flag}-10-2`);
+    const resumed = await runModelrun(['ensemble', file, '--resume'], { cwd: tree.root, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('skipped  7 that succeeded before with the same inputs');
+    const after = record(dir);
+    expect(after.members.map((m) => m.status)).toEqual([
+      'skipped',
+      'skipped',
+      'skipped',
+      'skipped',
+      'succeeded',
+      'skipped',
+      'skipped',
+      'skipped',
+    ]);
+
+    // Another value of the model is another input: every member runs again.
+    const changed = await runModelrun(['ensemble', file, '--resume', '--set', 'config.extra=1'], {
+      cwd: tree.root,
+      env,
+    });
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(record(dir).totals).toMatchObject({ succeeded: 8, skipped: 0 });
+  });
+
+  it('runs only the members --only names, by index or run id, and keeps the others on record', async () => {
+    const { file, dir } = study();
+    const first = await runModelrun(['ensemble', file, '--only', '0,d60-w8'], { cwd: tree.root });
+    expect(first.code, first.stderr).toBe(0);
+    const kept = record(dir);
+    expect(kept.members.filter((m) => m.status === 'succeeded').map((m) => m.run_id)).toEqual([
+      'd5-w1',
+      'd60-w8',
+    ]);
+    expect(kept.totals).toMatchObject({ pending: 6, succeeded: 2 });
+    expect(existsSync(join(dir, 'd5-w2'))).toBe(false);
+    const unknown = await runModelrun(['ensemble', file, '--only', 'd99'], { cwd: tree.root });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--only d99: the ensemble has no such member');
+  });
+
+  it('prints ensemble.json on stdout with --json, and nothing else', async () => {
+    const { file } = study();
+    const result = await runModelrun(['ensemble', file, '--json', '--only', '1'], {
+      cwd: tree.root,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const printed = JSON.parse(result.stdout) as EnsembleRecord;
+    expect(printed.members[1]).toMatchObject({ run_id: 'd5-w2', status: 'succeeded' });
+  });
+
+  it('lists the members with --dry-run and what would run for the first, creating nothing', async () => {
+    const { file, dir } = study();
+    const result = await runModelrun(['ensemble', file, '--dry-run'], { cwd: tree.root });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('8 of 8 members');
+    expect(result.stdout).toMatch(/ {3}4 {2}d10-w2 {2}config\.depth=10 config\.width=2/);
+    expect(result.stdout).toContain('the first, d5-w1:');
+    expect(result.stdout).toContain('dry run: nothing was staged or started');
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('is checked member by member by validate, each problem placed where the ensemble file wrote it', async () => {
+    const { file } = study();
+    const valid = await runModelrun(['validate', file], { cwd: tree.root });
+    expect(valid.code, valid.stdout).toBe(0);
+    expect(valid.stdout).toContain('ensemble · 8 members');
+
+    const id = uniqueId('bad');
+    tree.write(
+      `${id}.yml`,
+      [
+        'model: model.yml',
+        'run_id: x-{{ member.depht }}',
+        'parameters:',
+        '  config.depth: [5, 10]',
+        '  backend.timeout: [1h, soon]',
+        '',
+      ].join('\n'),
+    );
+    const bad = await runModelrun(['validate', `${id}.yml`], { cwd: tree.root });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain(
+      `${id}.yml:2:9  run_id: member 0: {{ member.depht }} names nothing; did you mean {{ member.depth }}?`,
+    );
+    expect(bad.stdout).toMatch(
+      new RegExp(
+        `${id}\\.yml:5:25  timeout: .*got "soon" \\(member 1: backend\\.timeout="soon"\\)`,
+      ),
+    );
+  });
+
+  it('refuses two members that would share a run id, naming both', async () => {
+    const id = uniqueId('twins');
+    tree.write(
+      `${id}.yml`,
+      'model: model.yml\nrun_id: same-{{ member.depth }}\nparameters:\n  config.depth: [5]\n  config.width: [1, 2]\n',
+    );
+    const result = await runModelrun(['ensemble', `${id}.yml`], { cwd: tree.root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('members 0 and 1 both get the run id same-5');
+    expect(existsSync(tree.path('simulations', 'base'))).toBe(false);
+  });
+});
+
+describe('stopping an ensemble', () => {
+  /** Four members of a model that sleeps, two at once; resolves once both running ones wrote their pid. */
+  async function startSlow() {
+    const id = uniqueId('slow');
+    tree.write(`${id}.yml`, `model: slow.yml\nensemble_id: ${id}\nreplicas: 4\nmax_parallel: 2\n`);
+    const dir = tree.path('simulations', id);
+    const started = await startModelrun(['ensemble', `${id}.yml`], {
+      cwd: tree.root,
+      marker: 'slow-1 running',
+      markerOn: 'stderr',
+    });
+    const pids = async () => {
+      for (let i = 0; i < 200; i++) {
+        const files = ['slow-0', 'slow-1'].map((m) => join(dir, m, 'sleep.pid'));
+        if (files.every((f) => existsSync(f) && readFileSync(f, 'utf8').trim() !== ''))
+          return files.map((f) => Number(readFileSync(f, 'utf8')));
+        await sleep(25);
+      }
+      throw new Error(`the members of ${id} did not start: ${started.output().stderr}`);
+    };
+    return { ...started, dir, pids: await pids() };
+  }
+
+  it('on Ctrl-C, cancels the running members, starts no other, and exits 130', async () => {
+    const { child, exited, dir, pids, output } = await startSlow();
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    for (const pid of pids) expect(isRunning(pid)).toBe(false);
+    const ended = record(dir);
+    expect(ended.status).toBe('cancelled');
+    expect(ended.members.map((m) => [m.status, m.reason])).toEqual([
+      ['cancelled', 'cancelled by SIGINT'],
+      ['cancelled', 'cancelled by SIGINT'],
+      ['cancelled', 'not started: the ensemble was cancelled by SIGINT'],
+      ['cancelled', 'not started: the ensemble was cancelled by SIGINT'],
+    ]);
+    expect(existsSync(join(dir, 'slow-2'))).toBe(false);
+    expect(output().stderr).toContain('cancelled: 0 succeeded, 4 cancelled of 4 members');
+  });
+
+  it('killed with SIGKILL, leaves no member running: its guardian stops them and ends the record', async () => {
+    const { child, exited, dir, pids } = await startSlow();
+    child.kill('SIGKILL');
+    expect(await exited).toBe(null);
+    for (const pid of pids) expect(await waitUntilGone(pid)).toBe(true);
+    let ended = record(dir);
+    for (let i = 0; i < 200 && ended.status === 'running'; i++) {
+      await sleep(25);
+      ended = record(dir);
+    }
+    expect(ended.status).toBe('failed');
+    expect(ended.members.map((m) => m.status)).toEqual([
+      'failed',
+      'failed',
+      'cancelled',
+      'cancelled',
+    ]);
+    expect(ended.members[0]?.reason).toMatch(/^modelrun ended before the ensemble did/);
+    // The lock goes last, once everything else is undone.
+    const lock = join(dir, '.modelrun', 'run.lock');
+    for (let i = 0; i < 200 && existsSync(lock); i++) await sleep(25);
+    expect(existsSync(lock)).toBe(false);
+  });
+});
