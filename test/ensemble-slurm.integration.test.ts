@@ -1,0 +1,152 @@
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { EnsembleRecord } from '../src/model/ensemble-record.js';
+import { runModelrun, startModelrun } from './helpers/cli.js';
+import { reportMissingEngine, slurmUnavailable } from './helpers/engines.js';
+import { clusterTimeout, queued, TEST_JOB_YAML } from './helpers/slurm.js';
+import { makeTree } from './helpers/tree.js';
+import { uniqueId } from './helpers/unique-id.js';
+
+const missing = slurmUnavailable();
+reportMissingEngine('slurm', missing);
+
+/** How long the members take once they run, two at a time; the queue wait comes on top. */
+const RUN_MS = 60_000;
+
+const tree = makeTree({
+  'model.yml': [
+    'run_id: base',
+    'template: ./template',
+    'config:',
+    '  depth: 1',
+    '  width: 1',
+    'command: "cat values.txt; test $(cat values.txt) != depth=10,width=2"',
+    '',
+  ].join('\n'),
+  'template/values.txt': 'depth={{ config.depth }},width={{ config.width }}\n',
+  'slow.yml': 'run_id: slow\ncommand: "echo started; sleep 300"\n',
+  // Each call of a Slurm command leaves a line in calls.log, then runs the real one.
+  ...Object.fromEntries(
+    ['sbatch', 'scontrol', 'squeue', 'scancel'].map((command) => [
+      `shim/${command}`,
+      `#!/bin/sh\necho "${command} $*" >> "$SHIM_LOG"\nPATH="$REAL_PATH" exec ${command} "$@"\n`,
+    ]),
+  ),
+});
+for (const command of ['sbatch', 'scontrol', 'squeue', 'scancel'])
+  chmodSync(tree.path('shim', command), 0o755);
+afterAll(() => tree.remove());
+
+const record = (dir: string) =>
+  JSON.parse(readFileSync(join(dir, 'ensemble.json'), 'utf8')) as EnsembleRecord;
+
+/** The environment that runs modelrun through the shims, logging every Slurm command it calls. */
+function shimmed(log: string): NodeJS.ProcessEnv {
+  return {
+    PATH: `${tree.path('shim')}:${process.env.PATH}`,
+    REAL_PATH: process.env.PATH,
+    SHIM_LOG: log,
+  };
+}
+
+function backendYaml(): string {
+  return `backend:\n  type: slurm\n${TEST_JOB_YAML.replace(/^/gm, '  ').trimEnd()}\n`;
+}
+
+describe.skipIf(missing !== undefined)('an ensemble on a real Slurm cluster', () => {
+  it(
+    'runs a 2×3 product and 2 listed members as one job array, followed by one query per poll',
+    async () => {
+      const id = uniqueId('ens');
+      tree.write(
+        `${id}.yml`,
+        [
+          'model: model.yml',
+          `ensemble_id: ${id}`,
+          backendYaml(),
+          'run_id: d{{ member.depth }}-w{{ member.width }}',
+          'parameters:',
+          '  config.depth: [5, 10]',
+          '  config.width: [1, 2, 3]',
+          'members:',
+          '  - {config.depth: 50, config.width: 7}',
+          '  - {config.depth: 60, config.width: 8}',
+          'max_parallel: 2',
+          'aggregate:',
+          '  - type: command',
+          '    command: "cp ensemble.json seen.json"',
+          '',
+        ].join('\n'),
+      );
+      const log = tree.path(`${id}.calls`);
+      const started = Date.now();
+      const result = await runModelrun(['ensemble', `${id}.yml`], {
+        cwd: tree.root,
+        env: shimmed(log),
+      });
+      const seconds = (Date.now() - started) / 1000;
+      const dir = tree.path('simulations', id);
+      // d10-w2 fails on purpose: its exit code reaches its member, and the others go on.
+      expect(result.code, result.stderr).toBe(1);
+      const ended = record(dir);
+      expect(ended.members.map((m) => [m.run_id, m.status, m.exit_code])).toEqual([
+        ['d5-w1', 'succeeded', 0],
+        ['d5-w2', 'succeeded', 0],
+        ['d5-w3', 'succeeded', 0],
+        ['d10-w1', 'succeeded', 0],
+        ['d10-w2', 'failed', 1],
+        ['d10-w3', 'succeeded', 0],
+        ['d50-w7', 'succeeded', 0],
+        ['d60-w8', 'succeeded', 0],
+      ]);
+      expect(readFileSync(join(dir, 'd50-w7', 'logs', 'stdout.log'), 'utf8')).toBe(
+        'depth=50,width=7\n',
+      );
+      const task = ended.members[6]?.handle?.id as string;
+      expect(task).toMatch(/^\d+_6$/);
+      expect(existsSync(join(dir, 'd50-w7', 'logs', `slurm-${task}.out`))).toBe(true);
+      const seen = JSON.parse(readFileSync(join(dir, 'seen.json'), 'utf8')) as EnsembleRecord;
+      expect(seen.members.filter((m) => m.status === 'succeeded')).toHaveLength(7);
+
+      const calls = readFileSync(log, 'utf8').trim().split('\n');
+      // The check asks `sbatch --version`; a submission is `sbatch --parsable`.
+      const submissions = calls.filter((c) => c.startsWith('sbatch --parsable'));
+      expect(submissions, calls.join('\n')).toHaveLength(1);
+      expect(submissions[0]).toContain('--array=0-7%2');
+      // One look at the whole array a second: never one per member.
+      const looks = calls.filter((c) => /^(scontrol show job|squeue)/.test(c)).length;
+      expect(looks, calls.join('\n')).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
+    },
+    clusterTimeout(RUN_MS),
+  );
+
+  it(
+    'on Ctrl-C in the middle of the array, cancels every task and leaves nothing in the queue',
+    async () => {
+      const id = uniqueId('ens-stop');
+      tree.write(
+        `${id}.yml`,
+        `model: slow.yml\nensemble_id: ${id}\n${backendYaml()}replicas: 4\nmax_parallel: 2\n`,
+      );
+      const dir = tree.path('simulations', id);
+      const { child, exited, output } = await startModelrun(['ensemble', `${id}.yml`], {
+        cwd: tree.root,
+        marker: 'submitted job array',
+        markerOn: 'stderr',
+        waitMs: 30_000,
+      });
+      // Once a member runs, its task is in the middle of its sleep.
+      const deadline = Date.now() + clusterTimeout(0) - 30_000;
+      while (Date.now() < deadline && !output().stderr.includes(' running')) await sleep(100);
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(queued(`modelrun-${id}`)).toEqual([]);
+      const ended = record(dir);
+      expect(ended.status).toBe('cancelled');
+      expect(ended.members.every((m) => m.status === 'cancelled')).toBe(true);
+    },
+    clusterTimeout(RUN_MS),
+  );
+});
