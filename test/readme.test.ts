@@ -10,12 +10,16 @@ const quoted = [...readme.matchAll(/<!-- example: (\S+) -->\n```\w*\n([\s\S]*?)`
 }));
 
 describe('README', () => {
-  it('quotes every example backend config, the example model and its pipeline', () => {
+  it('quotes every example backend config, the example model, its pipeline and its ensemble', () => {
     const files = quoted.map((q) => q.file);
     for (const name of readdirSync(join(REPO_ROOT, 'examples', 'backends')))
       expect(files).toContain(`examples/backends/${name}`);
     expect(files).toEqual(
-      expect.arrayContaining(['examples/wave/model.yml', 'examples/wave/pipeline.yml']),
+      expect.arrayContaining([
+        'examples/wave/model.yml',
+        'examples/wave/pipeline.yml',
+        'examples/wave/ensemble.yml',
+      ]),
     );
   });
 

@@ -65,6 +65,7 @@ export async function runEnsembleCommand(
         id: ensemble.id,
         dir: ensemble.dir,
         file: ensemble.file,
+        fileDir: ensemble.fileDir,
         backendType,
         maxParallel: maxParallel ?? ensemble.maxParallel ?? defaultParallel(backendType),
         failFast: ensemble.failFast,

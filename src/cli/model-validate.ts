@@ -56,9 +56,16 @@ function checkMembers(
   ctx: FileContext,
 ): AnyFileResult {
   const load = loadEnsemble({ ensembleFile: file, postprocessorConfigs: [] }, ctx);
+  // The members' warnings (a value for a key the model does not have), each said once.
+  const own = new Set(result.warnings.map((w) => JSON.stringify(w)));
+  const warnings = [
+    ...result.warnings,
+    ...load.warnings.filter((w) => !own.has(JSON.stringify(w))),
+  ];
   if ('ensemble' in load) {
-    memberCounts.set(result, load.ensemble.members.length);
-    return result;
+    const checked = { ...result, warnings };
+    memberCounts.set(checked, load.ensemble.members.length);
+    return checked;
   }
   const errors = load.errors.flatMap((error): Problem[] =>
     error.problems.length > 0
@@ -73,7 +80,7 @@ function checkMembers(
           },
         ],
   );
-  return { ...result, status: 'invalid', errors, value: undefined };
+  return { ...result, status: 'invalid', errors, warnings, value: undefined };
 }
 
 /** The kind the file was checked as, then what matters most in it. */

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { closestMatch } from '../config/did-you-mean.js';
 import { parseRunIdTemplate, type RunIdTemplate, renderRunId } from '../config/run-id-template.js';
 import { ConfigError, isKnownError, type KnownError, UsageError } from '../errors.js';
@@ -11,6 +11,7 @@ import type { LoadedRun } from '../load/run-request.js';
 import { loadSections } from '../load/run-request.js';
 import { readForValidation } from '../load/validate.js';
 import { RUN_ID_MAX_LENGTH, RUN_ID_PATTERN } from '../model/model-config.js';
+import { count } from '../plural.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
 import { formatPath, type Problem } from '../problems.js';
 import { isSecretName } from '../secrets.js';
@@ -38,6 +39,8 @@ export interface LoadedMember {
 export interface LoadedEnsemble {
   /** The ensemble file, as the user named it. */
   file: string;
+  /** The folder it is in (for standard input, the current folder), which its relative paths start from. */
+  fileDir: string;
   /** Its name, and its folder: output_dir/ensemble_id. */
   id: string;
   dir: string;
@@ -120,13 +123,11 @@ export function loadEnsemble(files: EnsembleFiles, ctx: FileContext): EnsembleLo
     };
 
   const loaded: LoadedMember[] = [];
-  const errors: KnownError[] = [];
-  let invalid = 0;
+  const errors = new MemberErrors();
   const warnings = [...(whole.warnings ?? [])];
   const byRunId = new Map<string, number>();
   let modelRunId: string | undefined;
-  const seen = new Set<string>();
-  let shown = 0;
+  const seenWarnings = new Set<string>();
   for (const member of members) {
     const load = loadSections(
       files.ensembleFile,
@@ -135,41 +136,37 @@ export function loadEnsemble(files: EnsembleFiles, ctx: FileContext): EnsembleLo
       { ...ctx, overrides: [...global, ...member.overrides] },
     );
     if ('errors' in load) {
-      invalid++;
-      // An error that is no member's own (a --set the model refuses) is the same for all: said once.
-      const fresh = load.errors.filter((error) => {
-        const key = JSON.stringify([error.message, error.problems]);
-        if (seen.has(key)) return false;
-        seen.add(key);
-        return true;
-      });
-      if (fresh.length > 0 && ++shown <= MAX_MEMBER_ERRORS)
-        errors.push(...fresh.map((e) => ofMember(e, member)));
+      errors.add(member.index, load.errors);
       continue;
     }
-    // The file's own warnings are the same for every member: said once.
-    if (modelRunId === undefined) {
-      warnings.push(...load.warnings);
-      modelRunId = load.run.model.run_id;
+    // The file's own warnings are the same for every member: each is said once.
+    for (const warning of load.warnings) {
+      const key = JSON.stringify(warning);
+      if (seenWarnings.has(key)) continue;
+      seenWarnings.add(key);
+      warnings.push(warning);
     }
+    modelRunId ??= load.run.model.run_id;
     const scope = memberScope(member, names);
     const runId = memberRunId(member, scope, load.run, template, names.shared);
     if (!runId.ok) {
-      invalid++;
-      if (++shown <= MAX_MEMBER_ERRORS)
-        errors.push(
-          new ConfigError(`member ${member.index} has no run id`, {
+      errors.add(
+        member.index,
+        [
+          new ConfigError('the run_id: template gives no run id', {
             hint: 'fix the run_id: template of the ensemble file',
             problems: [runIdAt(runId.message)],
           }),
-        );
+        ],
+        { named: true },
+      );
       continue;
     }
     const twin = byRunId.get(runId.runId);
     if (twin !== undefined) {
-      invalid++;
-      if (++shown <= MAX_MEMBER_ERRORS)
-        errors.push(
+      errors.add(
+        member.index,
+        [
           new ConfigError(
             `members ${twin} and ${member.index} both get the run id ${runId.runId}`,
             {
@@ -181,7 +178,9 @@ export function loadEnsemble(files: EnsembleFiles, ctx: FileContext): EnsembleLo
               ],
             },
           ),
-        );
+        ],
+        { own: true },
+      );
       continue;
     }
     byRunId.set(runId.runId, member.index);
@@ -193,17 +192,7 @@ export function loadEnsemble(files: EnsembleFiles, ctx: FileContext): EnsembleLo
       run: { ...load.run, model: { ...load.run.model, run_id: runId.runId } },
     });
   }
-  const reported = Math.min(shown, MAX_MEMBER_ERRORS);
-  if (invalid > reported)
-    errors.push(
-      new ConfigError(
-        `${invalid} of the ${members.length} members are invalid; the errors of ${reported === 0 ? 'none' : `the first ${reported}`} are shown`,
-        {
-          hint: 'the others have the same errors or more of their kind: fix these and check again',
-        },
-      ),
-    );
-  if (errors.length > 0) return { errors, warnings };
+  if (errors.any) return { errors: errors.said(members.length), warnings };
   const first = loaded[0]?.run.model;
   if (first === undefined || modelRunId === undefined) return never();
   const id = config.ensemble_id ?? modelRunId;
@@ -213,6 +202,7 @@ export function loadEnsemble(files: EnsembleFiles, ctx: FileContext): EnsembleLo
   return {
     ensemble: {
       file: input.display,
+      fileDir: dirname(input.path),
       id,
       dir,
       ...(config.max_parallel === undefined ? {} : { maxParallel: config.max_parallel }),
@@ -235,7 +225,7 @@ function memberRunId(
   template: ParsedTemplate | undefined,
   shared: Map<string, string[]>,
 ): { ok: true; runId: string } | { ok: false; message: string } {
-  if (template === undefined) return checkRunId(`${run.model.run_id}-${member.index}`, member);
+  if (template === undefined) return checkRunId(`${run.model.run_id}-${member.index}`);
   const rendered = renderRunId(template.template, { member: scope, config: run.model.config });
   if (!rendered.ok) {
     const field = template.template.find(
@@ -249,15 +239,15 @@ function memberRunId(
       const paths = shared.get(field.path[1] as string) ?? [];
       return {
         ok: false,
-        message: `member ${member.index}: {{ ${field.field} }} could be any of ${paths.join(', ')}, which all end in ${field.path[1]}; write the whole path, such as {{ member.${paths[0]} }}`,
+        message: `{{ ${field.field} }} could be any of ${paths.join(', ')}, which all end in ${field.path[1]}; write the whole path, such as {{ member.${paths[0]} }}`,
       };
     }
     return {
       ok: false,
-      message: `member ${member.index}: ${rendered.message}${guess(template, scope, run)}`,
+      message: `${rendered.message}${guess(template, scope, run)}`,
     };
   }
-  return checkRunId(rendered.runId, member);
+  return checkRunId(rendered.runId);
 }
 
 /** The first field of the template whose value is a secret's: a secret-named key on its way, or a short name for such a path. */
@@ -268,10 +258,10 @@ function secretField(
   const byName = new Map([...names.short].map(([path, name]) => [name, path]));
   for (const part of template.template) {
     if (typeof part === 'string') continue;
+    const short = part.path[0] === 'member' && part.path.length === 2;
+    const path = short ? byName.get(part.path[1] as string) : undefined;
+    if (path !== undefined && isSecretName(path)) return { field: part.field, path };
     if (part.path.some(isSecretName)) return { field: part.field };
-    const path = part.path[0] === 'member' ? byName.get(part.path[1] as string) : undefined;
-    if (part.path.length === 2 && path !== undefined && isSecretName(path))
-      return { field: part.field, path };
   }
   return undefined;
 }
@@ -295,19 +285,16 @@ function guess(template: ParsedTemplate, scope: MemberScope, run: LoadedRun): st
   return '';
 }
 
-function checkRunId(
-  runId: string,
-  member: Member,
-): { ok: true; runId: string } | { ok: false; message: string } {
+function checkRunId(runId: string): { ok: true; runId: string } | { ok: false; message: string } {
   if (runId.length > RUN_ID_MAX_LENGTH)
     return {
       ok: false,
-      message: `member ${member.index} gets a run id of ${runId.length} characters; at most ${RUN_ID_MAX_LENGTH}`,
+      message: `a run id of ${runId.length} characters is too long; at most ${RUN_ID_MAX_LENGTH}`,
     };
   if (!RUN_ID_PATTERN.test(runId))
     return {
       ok: false,
-      message: `member ${member.index} gets the run id ${JSON.stringify(runId)}, which must use only letters, digits, ".", "_" and "-"`,
+      message: `the run id ${JSON.stringify(runId)} must use only letters, digits, ".", "_" and "-"`,
     };
   return { ok: true, runId };
 }
@@ -329,9 +316,67 @@ function refuseOverlap(global: readonly Override[], members: readonly Member[]):
 }
 
 /** An error loading a member, saying which member. */
-function ofMember(error: KnownError, member: Member): KnownError {
-  error.message = `member ${member.index}: ${error.message}`;
-  return error;
+/**
+ * The members' errors, each said once with the members it is of: one bad
+ * value spoils every member that has it, and a shared file's error every
+ * member. At most MAX_MEMBER_ERRORS of them are said, and the rest counted.
+ */
+class MemberErrors {
+  private readonly byKey = new Map<
+    string,
+    { error: KnownError; members: number[]; named?: boolean; own?: boolean }
+  >();
+  private readonly invalid = new Set<number>();
+
+  get any(): boolean {
+    return this.invalid.size > 0;
+  }
+
+  /**
+   * `named`: its problems do not say whose they are, so they are told;
+   * `own`: its message names the members itself.
+   */
+  add(
+    member: number,
+    errors: readonly KnownError[],
+    options: { named?: boolean; own?: boolean } = {},
+  ): void {
+    this.invalid.add(member);
+    for (const error of errors) {
+      const key = JSON.stringify([error.message, error.problems]);
+      const known = this.byKey.get(key);
+      if (known === undefined) this.byKey.set(key, { error, members: [member], ...options });
+      else known.members.push(member);
+    }
+  }
+
+  said(total: number): KnownError[] {
+    const entries = [...this.byKey.values()];
+    const out = entries.slice(0, MAX_MEMBER_ERRORS).map(({ error, members, named, own }) => {
+      const who = whom(members, total);
+      if (own !== true) error.message = `${who}: ${error.message}`;
+      if (named)
+        for (const problem of error.problems) problem.message = `${who}: ${problem.message}`;
+      return error;
+    });
+    if (entries.length > MAX_MEMBER_ERRORS)
+      out.push(
+        new ConfigError(
+          `${count(entries.length - MAX_MEMBER_ERRORS, 'more error')} left out: ${this.invalid.size} of the ${total} members are invalid`,
+          { hint: 'fix the errors above, then check again to see the rest' },
+        ),
+      );
+    return out;
+  }
+}
+
+/** "member 3", "every member", "members 0, 1 and 2", "members 0, 1, 2 and 5 more". */
+function whom(members: readonly number[], total: number): string {
+  if (members.length === 1) return `member ${members[0]}`;
+  if (members.length === total) return 'every member';
+  if (members.length <= 3)
+    return `members ${members.slice(0, -1).join(', ')} and ${members[members.length - 1]}`;
+  return `members ${members.slice(0, 3).join(', ')} and ${members.length - 3} more`;
 }
 
 function never(): never {

@@ -5,6 +5,7 @@ import { interruptExitCode, type StopReason } from '../exec/stop-reason.js';
 import {
   type EnsembleRecord,
   type EnsembleStatus,
+  failUnfinishedEnsemble,
   type MemberEntry,
   readEnsembleRecord,
   writeEnsembleRecord,
@@ -42,6 +43,8 @@ export interface EnsembleRequest {
   id: string;
   dir: string;
   file: string;
+  /** The ensemble file's folder, which the aggregate step is told of. */
+  fileDir: string;
   backendType: string;
   maxParallel: number;
   failFast: boolean;
@@ -113,7 +116,7 @@ async function runLocked(request: EnsembleRequest, deps: EnsembleDeps): Promise<
   for (const member of request.members) {
     const entry = entries.get(member.index) as MemberEntry;
     if (request.only !== undefined && !request.only.has(member.index)) continue;
-    const skip = request.resume ? await doneBefore(member, earlier) : undefined;
+    const skip = request.resume ? await doneBefore(member, earlier, request.dir) : undefined;
     if (skip !== undefined) {
       Object.assign(entry, skip, { status: 'skipped', reason: skip.reason });
       continue;
@@ -126,6 +129,10 @@ async function runLocked(request: EnsembleRequest, deps: EnsembleDeps): Promise<
   const unguard = deps.guard?.({ kind: 'ensemble-record', dir: request.dir });
   try {
     return await runMembers(request, deps, record, toRun);
+  } catch (error) {
+    // modelrun's own failure (an engine that went away) still ends the ensemble on record.
+    await failUnfinishedEnsemble(request.dir, deps.redactor.redact((error as Error).message));
+    throw error;
   } finally {
     unguard?.();
   }
@@ -176,6 +183,7 @@ async function runMembers(
       if (signal.aborted) {
         end(entry, 'cancelled', null, describe(signal.reason as StopReason, 'not started'));
         changed(entry);
+        batch?.leave(member.runId);
         continue;
       }
       // A member of a batch waits in the engine's queue until the engine says it runs.
@@ -234,7 +242,7 @@ async function runMembers(
     const post = await runPostprocessors(
       request.aggregate,
       { model: { run_id: request.id, output_dir: dirname(request.dir) }, stagingDir: request.dir },
-      { ...deps, signal: deps.signal },
+      { ...deps, env: { ...deps.env, ...aggregateEnv(request) }, signal: deps.signal },
     );
     record.aggregate = post.results;
   }
@@ -314,18 +322,19 @@ function newRecord(request: EnsembleRequest, earlier: EnsembleRecord | undefined
 
 /**
  * For --resume: what the member's entry keeps when its last run succeeded
- * with the same inputs, by ensemble.json and by its own run.json; undefined
- * when it is to run again.
+ * with the same inputs, by ensemble.json and by its own run.json in the
+ * ensemble's folder `dir`; undefined when it is to run again.
  */
 async function doneBefore(
   member: EnsembleMemberRequest,
   earlier: EnsembleRecord | undefined,
+  dir: string,
 ): Promise<(Partial<MemberEntry> & { reason: string }) | undefined> {
   const entry = earlier?.members.find((e) => e.run_id === member.runId);
   if (entry === undefined || entry.inputs !== member.inputs) return undefined;
   if (entry.status !== 'succeeded' && entry.status !== 'skipped') return undefined;
-  const stagingDir = join(dirname(earlier?.dir ?? ''), earlier?.ensemble_id ?? '', member.runId);
-  const run = await readRunRecord(join(stagingDir, RUN_RECORD_PATH));
+  // Its run dir here, not where the record says the ensemble ran: the folder may have moved since.
+  const run = await readRunRecord(join(dir, member.runId, RUN_RECORD_PATH));
   if (run?.status !== 'succeeded') return undefined;
   return {
     exit_code: run.exit_code,
@@ -363,6 +372,17 @@ function ensembleStatus(
   const bad = chosen.some((m) => !['succeeded', 'skipped'].includes(m.status));
   const aggregateFailed = record.aggregate.some((a) => a.status === 'failed');
   return bad || aggregateFailed ? 'failed' : 'succeeded';
+}
+
+/**
+ * What the aggregate step is told besides the folder it runs in: the
+ * ensemble's folder, and the ensemble file's, where a script kept beside
+ * the file is found whatever output_dir says.
+ */
+export function aggregateEnv(
+  request: Pick<EnsembleRequest, 'dir' | 'fileDir'>,
+): Record<string, string> {
+  return { MODELRUN_ENSEMBLE_DIR: request.dir, MODELRUN_ENSEMBLE_FILE_DIR: request.fileDir };
 }
 
 function describe(reason: StopReason | undefined, what: string): string {
@@ -404,9 +424,15 @@ class EnsembleWriter {
   now(): Promise<void> {
     this.writing = this.writing
       .then(() => writeEnsembleRecord(this.dir, this.record))
-      .catch((error: unknown) => {
-        this.failure ??= error;
-      });
+      .then(
+        () => {
+          // A write that failed once (a full disk) is made good by the next.
+          this.failure = undefined;
+        },
+        (error: unknown) => {
+          this.failure = error;
+        },
+      );
     return this.writing;
   }
 
