@@ -38,17 +38,15 @@ describe('taskIds', () => {
   });
 
   it.each([
-    ['a range wider than any array', '0-4000002'],
+    ['a range one past the largest array Slurm allows', '0-4000001'],
     ['a range of 20 digits', '0-99999999999999999999'],
-    ['ranges each within the bound but past it together', '0-2000000,0-2000000,0-2000000'],
+    ['ranges each within the bound but past it together', '0-1,0-4000000'],
   ])('gives none for %s, rather than millions of ids', (_what, listed) => {
     expect(taskIds(listed)).toEqual([]);
   });
 
-  it("reads Slurm's largest array whole", () => {
-    const ids = taskIds('0-4000000%10');
-    expect(ids).toHaveLength(4_000_001);
-    expect(ids.at(-1)).toBe(4_000_000);
+  it('reads a step across the largest array Slurm allows', () => {
+    expect(taskIds('0-4000000:2000000%5')).toEqual([0, 2_000_000, 4_000_000]);
   });
 });
 
@@ -86,7 +84,7 @@ const PENDING = { state: 'PENDING', exitCode: 0, signal: 0 };
 const COMPLETED = { state: 'COMPLETED', exitCode: 0, signal: 0 };
 
 /** Each task's state, its fields left out but those named. */
-function states(output: string, ...fields: ('state' | 'exitCode' | 'reason' | 'nodes')[]) {
+function states(output: string, ...fields: ('state' | 'exitCode' | 'reason')[]) {
   return Object.fromEntries(
     [...parseArrayScontrol(output)].map(([task, state]) => [
       task,
@@ -126,17 +124,12 @@ describe('parseArrayScontrol', () => {
   });
 
   it('reads whole lines as Slurm writes them, each task under <array>_<task>', () => {
-    expect(states(CAPTURED, 'state', 'exitCode', 'reason', 'nodes')).toEqual({
-      '1454_7': {
-        state: 'PENDING',
-        exitCode: 0,
-        reason: 'JobArrayTaskLimit',
-        nodes: undefined,
-      },
-      '1454_6': { state: 'COMPLETED', exitCode: 0, reason: undefined, nodes: 'vm' },
-      '1454_5': { state: 'COMPLETED', exitCode: 0, reason: undefined, nodes: 'vm' },
-      '1454_2': { state: 'FAILED', exitCode: 2, reason: 'NonZeroExitCode', nodes: 'vm' },
-      '1454_0': { state: 'COMPLETED', exitCode: 0, reason: undefined, nodes: 'vm' },
+    expect(states(CAPTURED, 'state', 'exitCode', 'reason')).toEqual({
+      '1454_7': { state: 'PENDING', exitCode: 0, reason: 'JobArrayTaskLimit' },
+      '1454_6': { state: 'COMPLETED', exitCode: 0, reason: undefined },
+      '1454_5': { state: 'COMPLETED', exitCode: 0, reason: undefined },
+      '1454_2': { state: 'FAILED', exitCode: 2, reason: 'NonZeroExitCode' },
+      '1454_0': { state: 'COMPLETED', exitCode: 0, reason: undefined },
     });
   });
 

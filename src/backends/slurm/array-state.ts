@@ -32,7 +32,9 @@ export function taskIds(listed: string): number[] {
     const first = Number(match[1]);
     const last = match[2] === undefined ? first : Number(match[2]);
     const step = match[3] === undefined ? 1 : Number(match[3]);
-    if (step < 1 || last < first || last - first > MAX_TASKS) return [];
+    // Bounded over the whole list, not each part: `0-4000000,0-4000000,…` would be as many ids as parts times that.
+    if (step < 1 || last < first || ids.length + Math.floor((last - first) / step) + 1 > MAX_TASKS)
+      return [];
     for (let id = first; id <= last; id += step) ids.push(id);
   }
   return ids;

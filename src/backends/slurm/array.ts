@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { RunFailedError, UsageError } from '../../errors.js';
 import { stringEnv } from '../../exec/env.js';
 import { replaceFile } from '../../exec/link-safe.js';
@@ -58,6 +57,8 @@ export class SlurmArray implements RunBatch {
   private readonly arrays: string[] = [];
   private tasks = new Map<string, JobState>();
   private polled: Promise<void> | undefined;
+  /** Why the first look got no answer, until a look gets one: queries reject meanwhile, as Slurm's own would. */
+  private noAnswer: { error: unknown } | undefined;
   private wake: (() => void)[] = [];
   private stopped = false;
   private poller: Promise<void> | undefined;
@@ -84,7 +85,8 @@ export class SlurmArray implements RunBatch {
     return {
       check: async () => {
         refuseOwnLogs(config);
-        await (this.checked ??= this.client.check());
+        this.checked ??= this.client.check();
+        await this.checked;
       },
       submit: (args) => this.join(config, job, args),
       query: (id) => this.query(id),
@@ -154,6 +156,12 @@ export class SlurmArray implements RunBatch {
 
   /** One sbatch per set of resources, secrets and export: what one array must share. */
   private async submitAll(): Promise<void> {
+    // Slurm throttles each array alone: max_parallel is shared out among them by their sizes.
+    const total = this.joined.length;
+    const shareOf = (size: number, arrays: number) =>
+      arrays === 1
+        ? this.options.maxParallel
+        : Math.max(1, Math.floor((this.options.maxParallel * size) / total));
     const groups = new Map<string, Joined[]>();
     // Tasks in the ensemble's order, whatever order the members joined in.
     const order = new Map(this.options.members.map((runId, i) => [runId, i]));
@@ -173,7 +181,7 @@ export class SlurmArray implements RunBatch {
     let n = 0;
     for (const members of groups.values()) {
       try {
-        const id = await this.submitGroup(members, n++);
+        const id = await this.submitGroup(members, n++, shareOf(members.length, groups.size));
         this.arrays.push(id);
         outcomes.push(() => {
           for (const [task, member] of members.entries()) member.resolve(`${id}_${task}`);
@@ -188,13 +196,13 @@ export class SlurmArray implements RunBatch {
     for (const settle of outcomes) settle();
   }
 
-  private async submitGroup(members: Joined[], n: number): Promise<string> {
+  private async submitGroup(members: Joined[], n: number, share: number): Promise<string> {
     const first = members[0] as Joined;
     const folder = join(this.options.dir, '.modelrun');
     await mkdir(folder, { recursive: true });
     const script = join(folder, `slurm-array-${n}.sh`);
     await replaceFile(script, this.arrayScript(members), 0o700);
-    const throttle = Math.min(this.options.maxParallel, members.length);
+    const throttle = Math.min(share, members.length);
     this.count.sbatch++;
     const id = await this.client.submit(
       ['--parsable', ...first.export, `--array=0-${members.length - 1}%${throttle}`, script],
@@ -248,18 +256,27 @@ export class SlurmArray implements RunBatch {
   /** A task's state at the last look; undefined once Slurm no longer lists it (its script kept its exit status). */
   private async query(id: string): Promise<JobState | undefined> {
     await this.firstPoll();
+    if (this.noAnswer !== undefined) throw this.noAnswer.error;
     return this.tasks.get(id);
   }
 
   private firstPoll(): Promise<void> {
-    this.polled ??= this.pollOnce();
+    // A first look that gets no answer is not kept as the answer: queries reject until a later look of the poller's answers.
+    this.polled ??= this.pollOnce().catch((error: unknown) => {
+      this.noAnswer = { error };
+    });
     return this.polled;
   }
 
   private async poll(): Promise<void> {
     await this.firstPoll();
-    while (!this.stopped && [...this.tasks.values()].some((t) => !FINAL_STATES.has(t.state))) {
-      await sleep(ARRAY_POLL_MS);
+    while (
+      !this.stopped &&
+      (this.noAnswer !== undefined ||
+        [...this.tasks.values()].some((t) => !FINAL_STATES.has(t.state)))
+    ) {
+      // The clock's sleep, which close() ends: the ensemble need not wait out a poll interval to end.
+      await this.clock.sleep(ARRAY_POLL_MS);
       if (this.stopped) break;
       await this.pollOnce().catch(() => undefined);
       this.wakeAll();
@@ -275,6 +292,7 @@ export class SlurmArray implements RunBatch {
       for (const [task, state] of shown ?? []) next.set(task, state);
     }
     this.tasks = next;
+    this.noAnswer = undefined;
   }
 
   private wakeAll(): void {
