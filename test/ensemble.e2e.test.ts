@@ -194,7 +194,7 @@ describe('an ensemble on the local backend', () => {
     const bad = await runModelrun(['validate', `${id}.yml`], { cwd: tree.root });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain(
-      `${id}.yml:2:9  run_id: member 0: {{ member.depht }} names nothing; did you mean {{ member.depth }}?`,
+      `${id}.yml:2:9  run_id: members 0 and 2: {{ member.depht }} names nothing; did you mean {{ member.depth }}?`,
     );
     expect(bad.stdout).toMatch(
       new RegExp(

@@ -4,19 +4,18 @@ import { findBackend } from '../backends/registry.js';
 import { type LoadedEnsemble, type LoadedMember, loadEnsemble } from '../ensemble/load-ensemble.js';
 import { UsageError } from '../errors.js';
 import { readStdinArgument } from '../load/file-input.js';
-import type { EnsembleRecord, MemberEntry } from '../model/ensemble-record.js';
 import { inputsDigest, templateDigest } from '../model/inputs-digest.js';
-import { stagingDirOf } from '../model/staging-dir.js';
 import { placeOf } from '../problems.js';
-import { type EnsembleMemberRequest, type EnsembleResult, runEnsemble } from '../run/ensemble.js';
+import { type EnsembleMemberRequest, runEnsemble } from '../run/ensemble.js';
 import { executeRun } from '../run/execute-run.js';
 import type { RunRequest } from '../run/pipeline.js';
 import type { EnsembleOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
+import { printEnsembleDryRun, printEnsembleSummary } from './ensemble-report.js';
+import { EnsembleView } from './ensemble-view.js';
 import { layeringOf } from './layering-flags.js';
 import { presentError } from './present-error.js';
 import { cliRunDeps } from './run-execute.js';
-import { printDryRun } from './run-report.js';
 
 /** What an interrupt does to an ensemble, for the line printed when one comes. */
 const STOPPING_THE_ENSEMBLE = 'stopping every member and cleaning up';
@@ -53,9 +52,21 @@ export async function runEnsembleCommand(
   const { ensemble } = load;
   const only = selectedMembers(options.only, ensemble);
   const members = ensemble.members.map((member) => memberRequest(member, ensemble, options));
-  if (options.dryRun) return dryRun(ensemble, members, only, options.json, ctx);
+  if (options.dryRun) {
+    const chosen = members.filter((m) => only === undefined || only.has(m.index));
+    const first = chosen[0];
+    if (first === undefined) return 0;
+    const planned = await executeRun(
+      { ...first.request, dryRun: true },
+      cliRunDeps(ctx, NOWHERE, ctx.session.guardian()),
+    );
+    printEnsembleDryRun(ensemble, chosen, planned, ctx.output, options.json);
+    return planned.exitCode;
+  }
 
   const backendType = ensemble.members[0]?.run.backend.type ?? 'local';
+  const parallel = maxParallel ?? ensemble.maxParallel ?? defaultParallel(backendType);
+  const view = new EnsembleView(ctx.terminal.stderr, ctx.output.redactor, parallel);
   const done = ctx.session.begin(STOPPING_THE_ENSEMBLE);
   // The ensemble's own lease on the guardian, for its lock, its record and the aggregate step.
   const ensembleGuardian = ctx.session.guardian(true);
@@ -67,7 +78,7 @@ export async function runEnsembleCommand(
         file: ensemble.file,
         fileDir: ensemble.fileDir,
         backendType,
-        maxParallel: maxParallel ?? ensemble.maxParallel ?? defaultParallel(backendType),
+        maxParallel: parallel,
         failFast: ensemble.failFast,
         members: await withInputs(members),
         aggregate: ensemble.aggregate,
@@ -78,7 +89,7 @@ export async function runEnsembleCommand(
       {
         env: ctx.env,
         signal: ctx.session.signal,
-        status: (line) => ctx.output.status(line),
+        status: (line) => view.line(line),
         redactor: ctx.output.redactor,
         guard: ensembleGuardian.guard,
         // The aggregate step's output is shown; under --json, stdout carries only the record.
@@ -95,15 +106,17 @@ export async function runEnsembleCommand(
             // A member's own progress is in its run.json; its warnings are said, with its name.
             status: (line) => {
               if (line.startsWith('warning: '))
-                ctx.output.status(`warning: ${request.model.run_id}: ${line.slice(9)}`);
+                view.line(`warning: ${request.model.run_id}: ${line.slice(9)}`);
             },
           }),
-        onMember: (entry, progress) => ctx.output.status(memberLine(entry, progress)),
+        onMember: (entry, progress) => view.member(entry, progress),
       },
     );
-    printEnsembleSummary(result, ctx, options.json);
+    view.finish();
+    printEnsembleSummary(result, ctx, options.json, only);
     return result.exitCode;
   } finally {
+    view.finish();
     ensembleGuardian.close();
     done();
   }
@@ -202,106 +215,4 @@ function parseCount(text: string | undefined): number | undefined {
 /** Members at once when neither the flag nor the file says: a core each here; a few containers or jobs elsewhere. */
 function defaultParallel(backendType: string): number {
   return backendType === 'local' ? availableParallelism() : 4;
-}
-
-/** --dry-run: the members, then what would run for the first one chosen; nothing is staged or started. */
-async function dryRun(
-  ensemble: LoadedEnsemble,
-  members: Omit<EnsembleMemberRequest, 'inputs'>[],
-  only: ReadonlySet<number> | undefined,
-  json: boolean,
-  ctx: CommandContext,
-): Promise<number> {
-  const chosen = members.filter((m) => only === undefined || only.has(m.index));
-  const first = chosen[0];
-  if (first === undefined) return 0;
-  const result = await executeRun(
-    { ...first.request, dryRun: true },
-    cliRunDeps(ctx, NOWHERE, ctx.session.guardian()),
-  );
-  const list = chosen.map((m) => ({
-    index: m.index,
-    run_id: m.runId,
-    parameters: m.values,
-  }));
-  if (json) {
-    ctx.output.maskedRaw(
-      `${JSON.stringify(
-        {
-          dry_run: true,
-          ensemble_id: ensemble.id,
-          dir: ensemble.dir,
-          members: list,
-          first: { staging_dir: stagingDirOf(first.request.model), ...result.dryRun?.data },
-        },
-        null,
-        2,
-      )}\n`,
-    );
-    return result.exitCode;
-  }
-  ctx.output.result(
-    ctx.output.style.bold(
-      `ensemble ${ensemble.id}: ${chosen.length} of ${members.length} members, in ${ensemble.dir}`,
-    ),
-  );
-  for (const m of list)
-    ctx.output.maskedResult(
-      `  ${String(m.index).padStart(4)}  ${m.run_id}  ${valuesText(m.parameters)}`,
-    );
-  ctx.output.result('');
-  ctx.output.result(`the first, ${first.runId}:`);
-  if (result.dryRun !== undefined)
-    printDryRun(result.dryRun, stagingDirOf(first.request.model), ctx.output, false);
-  return result.exitCode;
-}
-
-function valuesText(values: Record<string, unknown>): string {
-  const pairs = Object.entries(values).map(([path, value]) => `${path}=${JSON.stringify(value)}`);
-  return pairs.length === 0 ? '(the model as it is)' : pairs.join(' ');
-}
-
-/** One line per change of a member's status, with how many of those run have ended. */
-function memberLine(entry: MemberEntry, progress: { ended: number; of: number }): string {
-  const where = `[${progress.ended}/${progress.of}]`;
-  const took = entry.duration_s === null ? '' : ` in ${entry.duration_s} s`;
-  const exit = entry.exit_code === null ? '' : ` (exit ${entry.exit_code})`;
-  const why = entry.reason === undefined ? '' : `: ${entry.reason}`;
-  if (entry.status === 'running') return `${where} ${entry.run_id} running`;
-  if (entry.status === 'succeeded') return `${where} ${entry.run_id} succeeded${took}`;
-  return `${where} ${entry.run_id} ${entry.status}${exit}${took}${why}`;
-}
-
-function printEnsembleSummary(result: EnsembleResult, ctx: CommandContext, json: boolean): void {
-  const { record } = result;
-  if (json) {
-    ctx.output.maskedRaw(`${JSON.stringify(record, null, 2)}\n`);
-    return;
-  }
-  const style = ctx.output.stderrStyle;
-  const ok = record.status === 'succeeded';
-  const mark = ok ? style.success('✓') : style.failure('✗');
-  const t = record.totals;
-  const counts = [
-    `${t.succeeded} succeeded`,
-    ...(t.failed > 0 ? [`${t.failed} failed`] : []),
-    ...(t.cancelled > 0 ? [`${t.cancelled} cancelled`] : []),
-    ...(t.skipped > 0 ? [`${t.skipped} skipped`] : []),
-    ...(t.pending > 0 ? [`${t.pending} not run`] : []),
-  ].join(', ');
-  ctx.output.maskedInfo(
-    `${mark} ensemble ${style.bold(record.ensemble_id)} ${record.status}: ${counts} of ${t.members} members (${record.duration_s ?? 0} s)`,
-  );
-  for (const member of record.members.filter((m) => m.status === 'failed'))
-    ctx.output.maskedInfo(
-      `  failed   ${member.run_id}${member.exit_code === null ? '' : ` (exit ${member.exit_code})`}${member.reason === undefined ? '' : `: ${member.reason}`}; logs: modelrun logs ${member.run_dir}`,
-    );
-  const skipped = record.members.filter((m) => m.status === 'skipped');
-  if (skipped.length > 0)
-    ctx.output.maskedInfo(
-      `  skipped  ${skipped.length} that succeeded before with the same inputs (--resume)`,
-    );
-  for (const post of record.aggregate)
-    ctx.output.maskedInfo(`  aggregate ${post.type}: ${post.status}: ${post.summary}`);
-  ctx.output.maskedInfo(`  record   ${record.dir}/ensemble.json`);
 }

@@ -74,7 +74,10 @@ export interface EnsembleDeps extends Omit<PostprocessDeps, 'signal'> {
     },
   ): Promise<PipelineResult>;
   /** Each change of a member's status, for the live view or its lines. */
-  onMember?(entry: MemberEntry, progress: { ended: number; of: number }): void;
+  onMember?(
+    entry: MemberEntry,
+    progress: { ended: number; of: number; members: readonly MemberEntry[] },
+  ): void;
   /** The batch that the members' engine runs them as, when it throttles them itself (a Slurm job array). */
   openBatch?(options: BatchOptions): Promise<RunBatch>;
   /** How long ensemble.json may lag behind the members (default 1 s): each write rewrites all of it. */
@@ -156,7 +159,7 @@ async function runMembers(
   const signal = AbortSignal.any([deps.signal, failFast.signal]);
   const changed = (entry: MemberEntry) => {
     const ended = chosen.filter((m) => m.status !== 'pending' && m.status !== 'running').length;
-    deps.onMember?.(entry, { ended, of: chosen.length });
+    deps.onMember?.(entry, { ended, of: chosen.length, members: chosen });
     writer.soon();
   };
   const running = (entry: MemberEntry) => {
