@@ -152,6 +152,13 @@ describe('an ensemble on the local backend', () => {
     expect(unknown.stderr).toContain('--only d99: the ensemble has no such member');
   });
 
+  it("streams the output of the member --follow names, and only its, live", async () => {
+    const { file } = study();
+    const result = await runModelrun(['ensemble', file, '--follow', 'd5-w2'], { cwd: tree.root });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('depth=5 width=2 short=5 index=1 replica=0\n');
+  });
+
   it('prints ensemble.json on stdout with --json, and nothing else', async () => {
     const { file } = study();
     const result = await runModelrun(['ensemble', file, '--json', '--only', '1'], {

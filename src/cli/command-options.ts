@@ -173,6 +173,10 @@ export const ensembleSpec = {
       '--resume',
       'skip members whose last run succeeded with the same inputs; run the rest',
     ),
+    follow: value(
+      '--follow <member>',
+      "stream this member's output live (by index or run id); the others go only to their logs",
+    ),
     dryRun: flag(
       '--dry-run',
       'list the members with their run ids and values, and what would run for the first',

@@ -51,6 +51,8 @@ export async function runEnsembleCommand(
   }
   const { ensemble } = load;
   const only = selectedMembers(options.only, ensemble);
+  const followed =
+    options.follow === undefined ? undefined : memberByName(options.follow, ensemble, '--follow');
   const members = ensemble.members.map((member) => memberRequest(member, ensemble, options));
   if (options.dryRun) {
     const chosen = members.filter((m) => only === undefined || only.has(m.index));
@@ -66,7 +68,14 @@ export async function runEnsembleCommand(
 
   const backendType = ensemble.members[0]?.run.backend.type ?? 'local';
   const parallel = maxParallel ?? ensemble.maxParallel ?? defaultParallel(backendType);
-  const view = new EnsembleView(ctx.terminal.stderr, ctx.output.redactor, parallel);
+  // A followed member's output shares the terminal: the view then writes lines, not redrawings.
+  const sink =
+    followed === undefined
+      ? ctx.terminal.stderr
+      : { write: (text: string) => ctx.terminal.stderr.write(text) };
+  const view = new EnsembleView(sink, ctx.output.redactor, parallel);
+  const followedRunId =
+    followed === undefined ? undefined : ensemble.members[followed]?.run.model.run_id;
   const done = ctx.session.begin(STOPPING_THE_ENSEMBLE);
   // The ensemble's own lease on the guardian, for its lock, its record and the aggregate step.
   const ensembleGuardian = ctx.session.guardian(true);
@@ -99,7 +108,14 @@ export async function runEnsembleCommand(
         openBatch: findBackend(backendType)?.openBatch,
         runMember: (request, { signal, batch, observe }) =>
           executeRun(request, {
-            ...cliRunDeps(ctx, NOWHERE),
+            ...cliRunDeps(
+              ctx,
+              request.model.run_id !== followedRunId
+                ? NOWHERE
+                : options.json
+                  ? { stdout: ctx.terminal.stderr, stderr: ctx.terminal.stderr }
+                  : ctx.terminal,
+            ),
             signal,
             ...(batch === undefined ? {} : { batch }),
             observe,
@@ -189,18 +205,22 @@ function selectedMembers(
   ensemble: LoadedEnsemble,
 ): ReadonlySet<number> | undefined {
   if (given.length === 0) return undefined;
-  const byRunId = new Map(ensemble.members.map((m) => [m.run.model.run_id, m.index]));
-  const selected = new Set<number>();
-  for (const word of given.flatMap((text) => text.split(',')).map((w) => w.trim())) {
-    const index = /^\d+$/.test(word) ? Number(word) : byRunId.get(word);
-    if (index === undefined || index >= ensemble.members.length)
-      throw new UsageError(
-        `--only ${word}: the ensemble has no such member (${ensemble.members.length} members, 0 to ${ensemble.members.length - 1})`,
-        { hint: 'give a member by its index or its run id; --dry-run lists them' },
-      );
-    selected.add(index);
-  }
-  return selected;
+  const words = given.flatMap((text) => text.split(',')).map((word) => word.trim());
+  return new Set(words.map((word) => memberByName(word, ensemble, '--only')));
+}
+
+/** A member's index, from its index or its run id as a flag gives it. */
+function memberByName(word: string, ensemble: LoadedEnsemble, flag: string): number {
+  const count = ensemble.members.length;
+  const index = /^\d+$/.test(word)
+    ? Number(word)
+    : ensemble.members.find((m) => m.run.model.run_id === word)?.index;
+  if (index === undefined || index >= count)
+    throw new UsageError(
+      `${flag} ${word}: the ensemble has no such member (${count} members, 0 to ${count - 1})`,
+      { hint: 'give a member by its index or its run id; --dry-run lists them' },
+    );
+  return index;
 }
 
 function parseCount(text: string | undefined): number | undefined {
