@@ -1,9 +1,12 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
+import { identify } from '../src/exec/process-identity.js';
 import type { EnsembleRecord } from '../src/model/ensemble-record.js';
 import { runModelrun, startModelrun } from './helpers/cli.js';
+import { detachAndHangUp } from './helpers/detach.js';
 import { isRunning, waitUntilGone } from './helpers/processes.js';
 import { makeTree } from './helpers/tree.js';
 import { uniqueId } from './helpers/unique-id.js';
@@ -152,7 +155,7 @@ describe('an ensemble on the local backend', () => {
     expect(unknown.stderr).toContain('--only d99: the ensemble has no such member');
   });
 
-  it("streams the output of the member --follow names, and only its, live", async () => {
+  it('streams the output of the member --follow names, and only its, live', async () => {
     const { file } = study();
     const result = await runModelrun(['ensemble', file, '--follow', 'd5-w2'], { cwd: tree.root });
     expect(result.code, result.stderr).toBe(0);
@@ -285,5 +288,102 @@ describe('stopping an ensemble', () => {
     const lock = join(dir, '.modelrun', 'run.lock');
     for (let i = 0; i < 200 && existsSync(lock); i++) await sleep(25);
     expect(existsSync(lock)).toBe(false);
+  });
+});
+
+describe('an ensemble run with --detach', () => {
+  it('outlives the terminal that started it; wait on its folder sees it end, with its aggregate step run once', async () => {
+    const id = uniqueId('detached');
+    tree.write(
+      `${id}.yml`,
+      [
+        'model: model.yml',
+        `ensemble_id: ${id}`,
+        'run_id: d{{ member.depth }}',
+        'parameters:',
+        '  config.depth: [1, 2, 3]',
+        'aggregate:',
+        '  - type: command',
+        '    command: "echo aggregated >> aggregated.txt"',
+        '',
+      ].join('\n'),
+    );
+    const started = await detachAndHangUp([`${id}.yml`], { cwd: tree.root, command: 'ensemble' });
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.leftBehind).toBe(false);
+    const dir = tree.path('simulations', id);
+    expect(started.stdout).toContain(`detached ensemble ${id} (3 members) on local`);
+    expect(started.stdout).toContain(`wait      modelrun wait ${dir}`);
+
+    const waited = await runModelrun(['wait', dir], { cwd: tree.root });
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(waited.stderr).toContain(`ensemble ${id} succeeded: 3 succeeded of 3 members`);
+    expect(readFileSync(join(dir, 'aggregated.txt'), 'utf8')).toBe('aggregated\n');
+    const status = await runModelrun(['status', dir, '--json'], { cwd: tree.root });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      live: 'ended',
+      record: { status: 'succeeded' },
+    });
+    const logs = await runModelrun(['logs', dir], { cwd: tree.root });
+    expect(logs.stdout).toContain('[3/3]');
+  });
+
+  it('is stopped from another shell by cancel on its folder, with nothing left running', async () => {
+    const id = uniqueId('detached-slow');
+    tree.write(`${id}.yml`, `model: slow.yml\nensemble_id: ${id}\nreplicas: 3\nmax_parallel: 2\n`);
+    const started = await runModelrun(['ensemble', `${id}.yml`, '--detach'], { cwd: tree.root });
+    expect(started.code, started.stderr).toBe(0);
+    const dir = tree.path('simulations', id);
+    const pidFile = join(dir, 'slow-0', 'sleep.pid');
+    for (let i = 0; i < 400 && !(existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== ''); i++)
+      await sleep(25);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const cancelled = await runModelrun(['cancel', dir], { cwd: tree.root });
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stdout).toContain(`cancelled ensemble ${id}: cancelled`);
+    expect(await waitUntilGone(pid)).toBe(true);
+    expect(record(dir).members.map((m) => m.status)).toEqual([
+      'cancelled',
+      'cancelled',
+      'cancelled',
+    ]);
+    const status = await runModelrun(['status', dir], { cwd: tree.root });
+    expect(status.code).toBe(1);
+  });
+
+  it('signals no process that a forged ensemble.json names as its modelrun', async () => {
+    const dir = tree.path('forged', uniqueId('ens'));
+    mkdirSync(dir, { recursive: true });
+    const bystander = spawn('sleep', ['300'], { stdio: 'ignore' });
+    try {
+      const owner = identify(bystander.pid as number);
+      writeFileSync(
+        join(dir, 'ensemble.json'),
+        JSON.stringify({
+          ensemble_id: 'forged',
+          status: 'running',
+          members: [],
+          owner,
+          totals: {},
+        }),
+      );
+      const result = await runModelrun(['cancel', dir], { cwd: tree.root });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(
+        'the modelrun that ran it has gone: there is nothing to signal',
+      );
+      expect(isRunning(bystander.pid as number)).toBe(true);
+    } finally {
+      bystander.kill();
+    }
+  });
+
+  it('refuses --detach with --dry-run or --follow, before anything starts', async () => {
+    const { file } = study();
+    for (const flag of [['--dry-run'], ['--follow', '0']]) {
+      const result = await runModelrun(['ensemble', file, '--detach', ...flag], { cwd: tree.root });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`--detach does not go with ${flag[0]}`);
+    }
   });
 });

@@ -185,6 +185,10 @@ export const ensembleSpec = {
     ...layerFlags(),
     postprocess: negatable('--no-postprocess', "skip each member's postprocessing"),
     json: flag('--json', 'print ensemble.json on stdout at the end'),
+    detach: flag(
+      '--detach',
+      'run the ensemble in the background and return once it has started; it outlives the terminal',
+    ),
   },
 } satisfies CommandSpec;
 

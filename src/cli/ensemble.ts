@@ -11,11 +11,12 @@ import { executeRun } from '../run/execute-run.js';
 import type { RunRequest } from '../run/pipeline.js';
 import type { EnsembleOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
+import { detachEnsemble, refuseWithDetach } from './ensemble-detach.js';
 import { printEnsembleDryRun, printEnsembleSummary } from './ensemble-report.js';
 import { EnsembleView } from './ensemble-view.js';
 import { layeringOf } from './layering-flags.js';
 import { presentError } from './present-error.js';
-import { cliRunDeps } from './run-execute.js';
+import { cliRunDeps, SUPERVISOR_LOG_VARIABLE } from './run-execute.js';
 
 /** What an interrupt does to an ensemble, for the line printed when one comes. */
 const STOPPING_THE_ENSEMBLE = 'stopping every member and cleaning up';
@@ -29,6 +30,8 @@ export async function runEnsembleCommand(
   options: EnsembleOptions,
   ctx: CommandContext,
 ): Promise<number> {
+  // Before standard input is read: a detached ensemble could not read it.
+  if (options.detach) refuseWithDetach(options);
   const stdin = await readStdinArgument(
     options.ensembleFile,
     options.backendConfig,
@@ -50,6 +53,7 @@ export async function runEnsembleCommand(
     return code;
   }
   const { ensemble } = load;
+  if (options.detach) return detachEnsemble(options, ensemble, ctx);
   const only = selectedMembers(options.only, ensemble);
   const followed =
     options.follow === undefined ? undefined : memberByName(options.follow, ensemble, '--follow');
@@ -93,6 +97,9 @@ export async function runEnsembleCommand(
         aggregate: ensemble.aggregate,
         overrides: ensemble.overrides,
         resume: options.resume,
+        ...(ctx.env[SUPERVISOR_LOG_VARIABLE] === undefined
+          ? {}
+          : { log: ctx.env[SUPERVISOR_LOG_VARIABLE] }),
         ...(only === undefined ? {} : { only }),
       },
       {

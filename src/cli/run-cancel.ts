@@ -3,12 +3,13 @@ import { cancelRun } from '../runs/cancel.js';
 import { locateRun } from '../runs/locate.js';
 import type { CancelOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
+import { ensembleAt, ensembleCancel } from './ensemble-runs.js';
 
 /** Stops a run from any shell; a run that had ended is said to have, with exit code 0 too. */
-export async function runCancel(
-  options: CancelOptions,
-  { output, env, cwd }: Pick<CommandContext, 'output' | 'env' | 'cwd'>,
-): Promise<number> {
+export async function runCancel(options: CancelOptions, ctx: CommandContext): Promise<number> {
+  const { output, env, cwd } = ctx;
+  const ensemble = await ensembleAt(options.run, cwd);
+  if (ensemble !== undefined) return ensembleCancel(ensemble, options.json, ctx);
   const found = await locateRun(options.run, { cwd, env });
   const result = await cancelRun(found, { env, status: (line) => output.status(line) });
   if (options.json) {

@@ -16,7 +16,11 @@ import { copyLog, openLog, writingTo } from '../runs/log-reader.js';
 import { stateFolder } from '../runs/state-folder.js';
 import type { RunOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
-import { DETACHED_OVERRIDES_VARIABLE, overridesOf } from './layering-flags.js';
+import {
+  DETACHED_OVERRIDES_VARIABLE,
+  type LayerFlagValues,
+  overridesOf,
+} from './layering-flags.js';
 import { cliRunDeps, DETACHED_VARIABLE } from './run-execute.js';
 import { printSummary } from './run-report.js';
 
@@ -46,17 +50,7 @@ export async function detachRun(
 ): Promise<number> {
   const { output } = ctx;
   const stagingDir = stagingDirOf(run.model);
-  const handedOver = JSON.stringify(
-    overridesOf(options).map((override) => [override.flag, override.text]),
-  );
-  // One environment variable holds at most 128 KiB on Linux (MAX_ARG_STRLEN).
-  if (handedOver.length > MAX_HANDED_OVER)
-    throw new UsageError(
-      `the --set values are ${Math.ceil(handedOver.length / 1024)} KiB together, more than a detached run can be handed (${MAX_HANDED_OVER / 1024} KiB)`,
-      {
-        hint: 'put the larger values in a file of your own that extends the model, and --set only the small ones',
-      },
-    );
+  const handedOver = handOver(options);
   const log = supervisorLog(ctx.env, run.model.run_id);
   const fd = openSync(log, 'wx', 0o600);
   let child: ChildProcess;
@@ -271,8 +265,27 @@ function supervisorArgs(options: RunOptions, cwd: string): string[] {
   ];
 }
 
+/**
+ * The command line's overrides as a supervisor is handed them, in its
+ * environment (DETACHED_OVERRIDES_VARIABLE): refused when they would not fit.
+ */
+export function handOver(flags: LayerFlagValues): string {
+  const handedOver = JSON.stringify(
+    overridesOf(flags).map((override) => [override.flag, override.text]),
+  );
+  // One environment variable holds at most 128 KiB on Linux (MAX_ARG_STRLEN).
+  if (handedOver.length > MAX_HANDED_OVER)
+    throw new UsageError(
+      `the --set values are ${Math.ceil(handedOver.length / 1024)} KiB together, more than a detached run can be handed (${MAX_HANDED_OVER / 1024} KiB)`,
+      {
+        hint: 'put the larger values in a file of your own that extends the model, and --set only the small ones',
+      },
+    );
+  return handedOver;
+}
+
 /** A new file for the supervisor's own lines, in modelrun's state folder `detached`. */
-function supervisorLog(env: NodeJS.ProcessEnv, runId: string): string {
+export function supervisorLog(env: NodeJS.ProcessEnv, runId: string): string {
   const dir = stateFolder(env, 'detached', "--detach keeps the supervisor's log");
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return join(dir, `${runId}-${stamp}-${randomBytes(3).toString('hex')}.log`);

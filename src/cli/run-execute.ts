@@ -59,6 +59,9 @@ export function cliRunDeps(
 /** Set in a detached run's supervisor (run-detach.ts): it echoes no model output, as it has no terminal. */
 export const DETACHED_VARIABLE = 'MODELRUN_DETACHED';
 
+/** Where a detached ensemble's supervisor learns the log its lines go to, for `modelrun logs`. */
+export const SUPERVISOR_LOG_VARIABLE = 'MODELRUN_SUPERVISOR_LOG';
+
 /**
  * Where the model's output is echoed: the terminal; stderr under --json,
  * where stdout carries only the record; nowhere in a detached run's
@@ -73,11 +76,16 @@ function echoTo(json: boolean, ctx: CommandContext): CommandContext['terminal'] 
 }
 
 function withoutDetached(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (env[DETACHED_VARIABLE] === undefined && env[DETACHED_OVERRIDES_VARIABLE] === undefined)
+  if (
+    env[DETACHED_VARIABLE] === undefined &&
+    env[DETACHED_OVERRIDES_VARIABLE] === undefined &&
+    env[SUPERVISOR_LOG_VARIABLE] === undefined
+  )
     return env;
   const {
     [DETACHED_VARIABLE]: _supervisor,
     [DETACHED_OVERRIDES_VARIABLE]: _overrides,
+    [SUPERVISOR_LOG_VARIABLE]: _log,
     ...rest
   } = env;
   return rest;

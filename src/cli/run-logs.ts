@@ -6,6 +6,7 @@ import { locateRun } from '../runs/locate.js';
 import { copyLog, openLog, runLogPath, startOfLastLines, writingTo } from '../runs/log-reader.js';
 import type { LogsOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
+import { ensembleAt, ensembleLogs } from './ensemble-runs.js';
 
 /** How often `logs -f` looks for more output and for the run's end. */
 const FOLLOW_POLL_MS = 250;
@@ -14,15 +15,15 @@ const FOLLOW_POLL_MS = 250;
 const JSON_LOG_LIMIT = 16 * 2 ** 20;
 
 /** Prints a run's log, or follows it until the run ends. */
-export async function runLogs(
-  options: LogsOptions,
-  { output, env, cwd, terminal }: Pick<CommandContext, 'output' | 'env' | 'cwd' | 'terminal'>,
-): Promise<number> {
+export async function runLogs(options: LogsOptions, ctx: CommandContext): Promise<number> {
+  const { output, env, cwd, terminal } = ctx;
   const tail = tailLines(options.tail);
   if (options.json && options.follow)
     throw new UsageError('--json prints the log once, so it does not go with -f', {
       hint: 'leave out -f, or follow the run with `modelrun wait RUN --json`',
     });
+  const ensemble = await ensembleAt(options.run, cwd);
+  if (ensemble !== undefined) return ensembleLogs(ensemble, options.follow, ctx);
   const found = await locateRun(options.run, { cwd, env });
   const stream = options.stderr ? 'stderr' : 'stdout';
   const path = await runLogPath(env, found.dir, found.record, stream);

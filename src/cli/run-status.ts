@@ -5,13 +5,14 @@ import { type RunView, viewRun } from '../runs/live.js';
 import { locateRun } from '../runs/locate.js';
 import type { StatusOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
+import { ensembleAt, ensembleStatus } from './ensemble-runs.js';
 import type { Output } from './output.js';
 
 /** Shows a run's record with what its engine says now, putting right a record left `running`. */
-export async function runStatus(
-  options: StatusOptions,
-  { output, env, cwd }: Pick<CommandContext, 'output' | 'env' | 'cwd'>,
-): Promise<number> {
+export async function runStatus(options: StatusOptions, ctx: CommandContext): Promise<number> {
+  const { output, env, cwd } = ctx;
+  const ensemble = await ensembleAt(options.run, cwd);
+  if (ensemble !== undefined) return ensembleStatus(ensemble, options.json, ctx);
   const view = await viewRun(await locateRun(options.run, { cwd, env }), env);
   if (options.json) output.maskedRaw(`${JSON.stringify(statusJson(view), null, 2)}\n`);
   else printStatus(view, output, await postprocessor(view.dir, view.record));

@@ -6,6 +6,7 @@ import { type FoundRun, locateRun } from '../runs/locate.js';
 import { copyLog, openLog, runLogPath, writingTo } from '../runs/log-reader.js';
 import type { WaitOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
+import { ensembleAt, ensembleWait } from './ensemble-runs.js';
 import { postprocessDetached } from './run-finish.js';
 import { statusExitCode } from './run-status.js';
 
@@ -21,6 +22,8 @@ const POLL_MS = 250;
  */
 export async function runWait(options: WaitOptions, ctx: CommandContext): Promise<number> {
   const { output, env, cwd, terminal } = ctx;
+  const ensemble = await ensembleAt(options.run, cwd);
+  if (ensemble !== undefined) return ensembleWait(ensemble, options.json, ctx);
   const found = await locateRun(options.run, { cwd, env });
   let record = found.record;
   // Under --json, stdout carries only the record; the model's and postprocessors' output goes to stderr.

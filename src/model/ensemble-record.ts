@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { RunHandle } from '../exec/guard.js';
+import type { ProcessIdentity } from '../exec/process-identity.js';
 import { readOwnFile, replaceFile } from '../exec/link-safe.js';
 import { type PostprocessRecord, RUN_RECORD_PATH, readRunRecord } from './run-record.js';
 
@@ -62,6 +63,10 @@ export interface EnsembleRecord {
   members: MemberEntry[];
   aggregate: PostprocessRecord[];
   modelrun_version: string;
+  /** The modelrun that runs the ensemble: how `status`, `wait` and `cancel` reach it from another shell. */
+  owner?: ProcessIdentity;
+  /** Run with --detach: the log its modelrun writes its lines to. */
+  log?: string;
 }
 
 export function totalsOf(members: readonly MemberEntry[]): EnsembleRecord['totals'] {

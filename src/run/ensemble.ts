@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import type { BatchOptions, RunBatch } from '../backends/contract.js';
 import { UsageError } from '../errors.js';
+import { identify, type ProcessIdentity } from '../exec/process-identity.js';
 import { interruptExitCode, type StopReason } from '../exec/stop-reason.js';
 import {
   type EnsembleRecord,
@@ -55,6 +56,8 @@ export interface EnsembleRequest {
   resume: boolean;
   /** Run only these members (by index); the others keep what ensemble.json said of them. */
   only?: ReadonlySet<number>;
+  /** Run with --detach: the log this modelrun's lines go to, for `modelrun logs`. */
+  log?: string;
 }
 
 export interface EnsembleDeps extends Omit<PostprocessDeps, 'signal'> {
@@ -320,7 +323,15 @@ function newRecord(request: EnsembleRequest, earlier: EnsembleRecord | undefined
     }),
     aggregate: [],
     modelrun_version: VERSION,
+    ...ownerOf(),
+    ...(request.log === undefined ? {} : { log: request.log }),
   };
+}
+
+/** This process, by its whole identity, for a record that another shell stops it through. */
+function ownerOf(): { owner?: ProcessIdentity } {
+  const owner = identify(process.pid);
+  return owner === undefined ? {} : { owner };
 }
 
 /**

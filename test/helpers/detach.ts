@@ -2,16 +2,16 @@ import { spawn } from 'node:child_process';
 import { BIN } from './cli.js';
 
 /**
- * `modelrun run ARGS --detach` as a shell would start it, in a session of
+ * `modelrun run ARGS --detach` (or `ensemble`) as a shell would start it, in a session of
  * its own; once it has exited, its session is hung up on (SIGHUP to its
  * process group), as when the SSH session that started it closes. Gives its
  * exit code and output, and whether anything of its group was left to hang up on.
  */
 export async function detachAndHangUp(
   args: string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv },
+  options: { cwd: string; env?: NodeJS.ProcessEnv; command?: 'run' | 'ensemble' },
 ): Promise<{ code: number | null; stdout: string; stderr: string; leftBehind: boolean }> {
-  const child = spawn(process.execPath, [BIN, 'run', ...args, '--detach'], {
+  const child = spawn(process.execPath, [BIN, options.command ?? 'run', ...args, '--detach'], {
     cwd: options.cwd,
     detached: true,
     env: { ...process.env, NO_COLOR: '1', ...options.env },

@@ -1,0 +1,129 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LoadedEnsemble } from '../ensemble/load-ensemble.js';
+import { RunFailedError, UsageError } from '../errors.js';
+import { identify, presence, sameProcess } from '../exec/process-identity.js';
+import { readEnsembleRecord } from '../model/ensemble-record.js';
+import { PACKAGE_ROOT } from '../package-info.js';
+import type { EnsembleOptions } from './command-options.js';
+import type { CommandContext } from './context.js';
+import { DETACHED_OVERRIDES_VARIABLE } from './layering-flags.js';
+import { handOver, supervisorLog } from './run-detach.js';
+import { DETACHED_VARIABLE, SUPERVISOR_LOG_VARIABLE } from './run-execute.js';
+
+/** How long the supervisor may take to lock the ensemble's folder and write its record. */
+const START_MS = 120_000;
+
+/**
+ * `ensemble --detach`: starts a supervisor, a `modelrun ensemble` of the
+ * same file in a session of its own with no terminal, which runs every
+ * member (a Slurm array included) and the aggregate step whatever becomes of
+ * this terminal; returns once it has written ensemble.json. `status`,
+ * `wait`, `cancel` and `logs` take the ensemble's folder.
+ */
+export async function detachEnsemble(
+  options: EnsembleOptions,
+  ensemble: LoadedEnsemble,
+  ctx: CommandContext,
+): Promise<number> {
+  const handedOver = handOver(options);
+  const log = supervisorLog(ctx.env, ensemble.id);
+  const fd = openSync(log, 'wx', 0o600);
+  let pid: number | undefined;
+  try {
+    const child = spawn(
+      process.execPath,
+      [join(PACKAGE_ROOT, 'bin', 'modelrun.js'), ...supervisorArgs(options, ctx.cwd)],
+      {
+        cwd: ctx.cwd,
+        // The overrides go in the environment, which only this user can read: one may hold a secret.
+        env: {
+          ...ctx.env,
+          [DETACHED_VARIABLE]: '1',
+          [DETACHED_OVERRIDES_VARIABLE]: handedOver,
+          [SUPERVISOR_LOG_VARIABLE]: log,
+        },
+        detached: true,
+        stdio: ['ignore', fd, fd],
+      },
+    );
+    child.on('error', () => undefined);
+    child.unref();
+    pid = child.pid;
+  } finally {
+    closeSync(fd);
+  }
+  const supervisor = pid === undefined ? undefined : identify(pid);
+  if (supervisor === undefined)
+    throw new RunFailedError('the supervisor could not be started', { hint: `see ${log}` });
+
+  // Until its record says it runs the ensemble, or it has gone.
+  const deadline = Date.now() + START_MS;
+  for (;;) {
+    const record = await readEnsembleRecord(ensemble.dir);
+    if (record?.owner !== undefined && sameProcess(record.owner, supervisor)) break;
+    if (presence(supervisor) !== 'alive' || Date.now() > deadline || ctx.session.signal.aborted) {
+      ctx.output.error(
+        `the modelrun that was to run ${ensemble.id} in the background ended before it started it; its log:`,
+      );
+      ctx.output.maskedInfo(readFileSync(log, 'utf8').trimEnd());
+      return 1;
+    }
+    await sleep(50);
+  }
+  const shown = {
+    ensemble_id: ensemble.id,
+    dir: ensemble.dir,
+    members: ensemble.members.length,
+    supervisor: { pid: supervisor.pid, log },
+  };
+  if (options.json) {
+    ctx.output.raw(`${JSON.stringify(shown, null, 2)}\n`);
+    return 0;
+  }
+  const backend = ensemble.members[0]?.run.backend.type ?? 'local';
+  ctx.output.result(`detached ensemble ${ensemble.id} (${shown.members} members) on ${backend}`);
+  ctx.output.result(`  dir       ${ensemble.dir}`);
+  ctx.output.result(`  modelrun  pid ${supervisor.pid}, log ${log}`);
+  ctx.output.result(`  follow    modelrun status ${ensemble.dir}`);
+  ctx.output.result(`  wait      modelrun wait ${ensemble.dir}`);
+  ctx.output.result(`  stop      modelrun cancel ${ensemble.dir}`);
+  return 0;
+}
+
+/** What --detach cannot go with: what needs this terminal, or runs nothing to detach from. */
+export function refuseWithDetach(options: EnsembleOptions): void {
+  const clash = options.dryRun
+    ? '--dry-run, which starts nothing to detach from'
+    : options.follow !== undefined
+      ? '--follow, which streams a member to this terminal'
+      : [options.ensembleFile, options.backendConfig, ...options.postprocessorConfigs].includes('-')
+        ? 'a file from standard input (-), which the background modelrun has none of'
+        : undefined;
+  if (clash !== undefined)
+    throw new UsageError(`--detach does not go with ${clash}`, {
+      hint: 'leave out one of them',
+    });
+}
+
+/** The same ensemble, as the supervisor is to run it: absolute paths, no --detach. */
+function supervisorArgs(options: EnsembleOptions, cwd: string): string[] {
+  return [
+    'ensemble',
+    resolve(cwd, options.ensembleFile),
+    ...(options.backendConfig === undefined
+      ? []
+      : ['--backend-config', resolve(cwd, options.backendConfig)]),
+    ...options.postprocessorConfigs.flatMap((file) => [
+      '--postprocessor-config',
+      resolve(cwd, file),
+    ]),
+    ...(options.maxParallel === undefined ? [] : ['--max-parallel', options.maxParallel]),
+    ...options.only.flatMap((member) => ['--only', member]),
+    ...(options.resume ? ['--resume'] : []),
+    ...(options.postprocess ? [] : ['--no-postprocess']),
+    ...(options.siteConfig ? [] : ['--no-site-config']),
+  ];
+}

@@ -1,0 +1,231 @@
+import { readFileSync } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UsageError } from '../errors.js';
+import { presence } from '../exec/process-identity.js';
+import { type EnsembleRecord, readEnsembleRecord } from '../model/ensemble-record.js';
+import { RUN_RECORD_PATH } from '../model/run-record.js';
+import { copyLog, openLog, writingTo } from '../runs/log-reader.js';
+import type { CommandContext } from './context.js';
+import { printEnsembleSummary } from './ensemble-report.js';
+import { memberLine } from './ensemble-view.js';
+
+/**
+ * `status`, `wait`, `cancel` and `logs` of an ensemble, given its folder
+ * (the one that holds ensemble.json): what its record says, and whether the
+ * modelrun that runs it is still there.
+ */
+
+export interface FoundEnsemble {
+  dir: string;
+  record: EnsembleRecord;
+}
+
+/** How often `wait` and `logs -f` look at the record. */
+const POLL_MS = 500;
+
+/** How long a record may say running once its modelrun has gone: its guardian ends it meanwhile. */
+const GUARDIAN_MS = 15_000;
+
+/**
+ * The ensemble RUN names, when it names the folder of one: a folder with
+ * ensemble.json and no run record of its own. Undefined for anything else,
+ * which is a run's to look up.
+ */
+export async function ensembleAt(given: string, cwd: string): Promise<FoundEnsemble | undefined> {
+  if (given === '') return undefined;
+  const dir = await realpath(resolve(cwd, given)).catch(() => undefined);
+  if (dir === undefined || !(await stat(dir)).isDirectory()) return undefined;
+  if (
+    await stat(join(dir, RUN_RECORD_PATH)).then(
+      () => true,
+      () => false,
+    )
+  )
+    return undefined;
+  const record = await readEnsembleRecord(dir);
+  return record === undefined ? undefined : { dir, record };
+}
+
+/**
+ * Whether the modelrun that runs it is still there: on this host, by its
+ * whole identity, and a `modelrun ensemble` by its command line. A model
+ * can write ensemble.json; it cannot make another program's command line
+ * read as modelrun's, so a forged owner is never signalled.
+ */
+function running(record: EnsembleRecord): 'running' | 'gone' | 'elsewhere' | 'ended' {
+  if (record.status !== 'running') return 'ended';
+  if (record.owner === undefined) return 'gone';
+  const where = presence(record.owner);
+  if (where !== 'alive') return where;
+  return isModelrunEnsemble(record.owner.pid) ? 'running' : 'gone';
+}
+
+function isModelrunEnsemble(pid: number): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.some((arg) => /modelrun(\.js)?$/.test(arg)) && argv.includes('ensemble');
+  } catch {
+    return false;
+  }
+}
+
+export function ensembleStatus(found: FoundEnsemble, json: boolean, ctx: CommandContext): number {
+  const { record } = found;
+  const live = running(record);
+  if (json) {
+    ctx.output.maskedRaw(`${JSON.stringify({ ensemble_dir: found.dir, live, record }, null, 2)}\n`);
+    return exitCodeOf(record);
+  }
+  const t = record.totals;
+  const rows: [string, string][] = [
+    ['ensemble', record.ensemble_id],
+    ['status', live === 'gone' ? 'running on record, but its modelrun has gone' : record.status],
+    ['backend', record.backend.type],
+    ['started', record.started_at],
+    ...(record.ended_at === null ? [] : [['ended', record.ended_at] as [string, string]]),
+    [
+      'members',
+      `${t.members}: ${t.running} running, ${t.pending} pending, ${t.succeeded} succeeded, ${t.failed} failed, ${t.cancelled} cancelled, ${t.skipped} skipped`,
+    ],
+    ...(record.owner === undefined || live === 'ended'
+      ? []
+      : [['modelrun', `pid ${record.owner.pid} on ${record.owner.host}`] as [string, string]]),
+    ...(record.log === undefined ? [] : [['log', record.log] as [string, string]]),
+    ['dir', found.dir],
+  ];
+  for (const [label, value] of rows) ctx.output.maskedResult(`${label.padEnd(9)} ${value}`);
+  const shown = record.members.filter((m) => m.status === 'running' || m.status === 'failed');
+  for (const member of shown)
+    ctx.output.maskedResult(
+      `  ${memberLine(member, { ended: t.members - t.pending - t.running, of: t.members })}`,
+    );
+  return exitCodeOf(record);
+}
+
+/** 0 while it runs and once every member has succeeded; 1 otherwise. */
+function exitCodeOf(record: EnsembleRecord): number {
+  return record.status === 'running' || record.status === 'succeeded' ? 0 : 1;
+}
+
+/** Waits for the ensemble to end, then prints its summary; Ctrl-C stops the waiting, not the ensemble. */
+export async function ensembleWait(
+  found: FoundEnsemble,
+  json: boolean,
+  ctx: CommandContext,
+): Promise<number> {
+  if (found.record.status === 'running')
+    ctx.output.status(
+      `waiting for ensemble ${found.record.ensemble_id} (${found.dir}); Ctrl-C stops the waiting, not the ensemble`,
+    );
+  const record = await untilEnded(found, ctx.session.signal);
+  if (record === undefined) return ctx.session.exitCode() ?? 130;
+  if (record.status === 'running') {
+    ctx.output.error(
+      `the modelrun that ran ensemble ${record.ensemble_id} has gone, and its record still says running`,
+      'its members may still run: `modelrun status` on each run dir says; run the ensemble again with --resume to finish it',
+    );
+    return 1;
+  }
+  printEnsembleSummary({ record, exitCode: exitCodeOf(record) }, ctx, json);
+  return exitCodeOf(record);
+}
+
+/**
+ * The record once it no longer says running; the last one read when its
+ * modelrun has been gone for longer than its guardian takes; undefined
+ * when the waiting was interrupted.
+ */
+async function untilEnded(
+  found: FoundEnsemble,
+  signal: AbortSignal,
+): Promise<EnsembleRecord | undefined> {
+  let record = found.record;
+  let goneSince: number | undefined;
+  while (record.status === 'running') {
+    if (signal.aborted) return undefined;
+    const live = running(record);
+    if (live === 'running') goneSince = undefined;
+    else goneSince ??= Date.now();
+    if (goneSince !== undefined && Date.now() - goneSince > GUARDIAN_MS) return record;
+    await sleep(POLL_MS);
+    record = (await readEnsembleRecord(found.dir)) ?? record;
+  }
+  return record;
+}
+
+/** Stops every member through the modelrun that runs them, then waits for its record to end. */
+export async function ensembleCancel(
+  found: FoundEnsemble,
+  json: boolean,
+  ctx: CommandContext,
+): Promise<number> {
+  const { record } = found;
+  const live = running(record);
+  if (live === 'elsewhere')
+    throw new UsageError(
+      `ensemble ${record.ensemble_id} is run by modelrun pid ${record.owner?.pid} on ${record.owner?.host}, not on this host`,
+      { hint: `run \`modelrun cancel ${found.dir}\` there` },
+    );
+  if (live === 'gone') {
+    ctx.output.error(
+      `ensemble ${record.ensemble_id} says it is running, but the modelrun that ran it has gone: there is nothing to signal`,
+      'its guardian stopped what the members had started; `modelrun status` on each run dir says how each ended',
+    );
+    return 1;
+  }
+  if (live === 'running' && record.owner !== undefined) {
+    // SIGTERM: the modelrun cancels every member, as Ctrl-C would, and ends its record.
+    process.kill(record.owner.pid, 'SIGTERM');
+    ctx.output.status(`asked modelrun (pid ${record.owner.pid}) to cancel every member`);
+  }
+  const ended = await untilEnded(found, ctx.session.signal);
+  if (ended === undefined) return ctx.session.exitCode() ?? 130;
+  if (json) {
+    ctx.output.maskedRaw(
+      `${JSON.stringify({ ensemble_dir: found.dir, record: ended }, null, 2)}\n`,
+    );
+    return 0;
+  }
+  ctx.output.maskedResult(
+    live === 'ended'
+      ? `ensemble ${ended.ensemble_id} had already ended: ${ended.status}`
+      : `cancelled ensemble ${ended.ensemble_id}: ${ended.status}`,
+  );
+  return 0;
+}
+
+/** The ensemble's own log (that of a detached ensemble's modelrun), printed or followed. */
+export async function ensembleLogs(
+  found: FoundEnsemble,
+  follow: boolean,
+  ctx: CommandContext,
+): Promise<number> {
+  const { record } = found;
+  const file = record.log === undefined ? undefined : await openLog(record.log);
+  if (file === undefined) {
+    ctx.output.error(
+      `ensemble ${record.ensemble_id} has no log of its own`,
+      `only an ensemble run with --detach keeps one; each member's output is in its run dir: \`modelrun logs ${join(found.dir, record.members[0]?.run_id ?? '<run id>')}\``,
+    );
+    return 1;
+  }
+  try {
+    await copyLog(
+      file,
+      0,
+      writingTo(ctx.terminal.stdout),
+      follow
+        ? {
+            ended: async () => (await readEnsembleRecord(found.dir))?.status !== 'running',
+            pollMs: POLL_MS,
+            signal: ctx.session.signal,
+          }
+        : undefined,
+    );
+  } finally {
+    await file.close();
+  }
+  return 0;
+}
