@@ -10,6 +10,7 @@ import {
   ConfigError,
   jsonSchemas,
   type RunRecord,
+  runEnsemble,
   runModel,
   UsageError,
   validateBackend,
@@ -255,5 +256,46 @@ describe('validate functions, given options they cannot take,', () => {
       validateModel({ run_id: 'opts', command: 'true' }, options as unknown as { file?: string });
     expect(call).toThrow(UsageError);
     expect(call).toThrow(says);
+  });
+});
+
+describe('runEnsemble', () => {
+  it('runs every member and resolves with the record ensemble.json holds', async () => {
+    const dir = tree();
+    dir.write('model.yml', 'run_id: lib\ncommand: "test $X != 3"\n');
+    dir.write(
+      'ensemble.yml',
+      'model: model.yml\nrun_id: x{{ member.X }}\nparameters:\n  backend.env_vars.X: ["1", "2", "3"]\n',
+    );
+    const seen: string[] = [];
+    const record = await runEnsemble({
+      file: 'ensemble.yml',
+      cwd: dir.root,
+      maxParallel: 2,
+      onMember: (member) => seen.push(`${member.run_id} ${member.status}`),
+    });
+    expect(record.status).toBe('failed');
+    expect(record.members.map((m) => [m.run_id, m.status])).toEqual([
+      ['x1', 'succeeded'],
+      ['x2', 'succeeded'],
+      ['x3', 'failed'],
+    ]);
+    expect(seen).toContain('x3 failed');
+    const onDisk = JSON.parse(readFileSync(join(record.dir, 'ensemble.json'), 'utf8'));
+    expect(onDisk).toEqual(record);
+  });
+
+  it('rejects an invalid member with a ConfigError, and an unknown option with a UsageError', async () => {
+    const dir = tree();
+    dir.write('model.yml', 'run_id: lib\ncommand: "true"\n');
+    dir.write('ensemble.yml', 'model: model.yml\nparameters:\n  backend.timeout: [soon]\n');
+    await expect(runEnsemble({ file: 'ensemble.yml', cwd: dir.root })).rejects.toBeInstanceOf(
+      ConfigError,
+    );
+    await expect(
+      runEnsemble({ file: 'ensemble.yml', cwd: dir.root, paralel: 2 } as unknown as Parameters<
+        typeof runEnsemble
+      >[0]),
+    ).rejects.toThrow(/paralel/);
   });
 });

@@ -34,6 +34,7 @@ export type {
   OutputStream,
   SlurmConfig,
 } from './api/public-types.js';
+export type { RunEnsembleOptions } from './api/run-ensemble.js';
 export type { DryRunDescription, RunModelOptions, RunResult } from './api/run-model.js';
 export type {
   ConfigSource,
@@ -49,6 +50,12 @@ export {
   RunFailedError,
   UsageError,
 } from './errors.js';
+export type {
+  EnsembleRecord,
+  EnsembleStatus,
+  MemberEntry,
+  MemberStatus,
+} from './model/ensemble-record.js';
 export type {
   PostprocessRecord,
   RunRecord,
@@ -137,4 +144,5 @@ export function jsonSchemas(): Record<string, JsonSchema> {
   return Object.fromEntries(allSchemas());
 }
 
+export { runEnsemble } from './api/run-ensemble.js';
 export { runModel } from './api/run-model.js';

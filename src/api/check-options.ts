@@ -46,6 +46,39 @@ const runChecks: Record<string, Check> = {
   postprocess: flag,
 };
 
+const path: Check = (v) => (typeof v === 'string' && v !== '' ? undefined : 'a file path');
+
+const ensembleChecks: Record<string, Check> = {
+  file: path,
+  backend: path,
+  maxParallel: (v) =>
+    Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 10_000
+      ? undefined
+      : 'a whole number from 1 to 10000',
+  only: (v) =>
+    Array.isArray(v) && v.every((m) => typeof m === 'string' || Number.isInteger(m))
+      ? undefined
+      : 'an array of member indexes or run ids',
+  resume: flag,
+  postprocess: flag,
+  signal: runChecks.signal as Check,
+  env,
+  cwd: runChecks.cwd as Check,
+  onStatus: callback,
+  onMember: callback,
+  onWarning: callback,
+};
+
+/** Throws a UsageError for options runEnsemble cannot take; `cwd` must be an existing folder. */
+export function checkEnsembleOptions(options: unknown): void {
+  if (!isRecord(options) || options.file === undefined)
+    throw new UsageError('runEnsemble needs an options object with the `file` option', {
+      hint: "call runEnsemble({ file: 'ensemble.yml' })",
+    });
+  checkEach('runEnsemble', options, ensembleChecks);
+  if (typeof options.cwd === 'string') checkFolder(options.cwd);
+}
+
 const validateChecks: Record<string, Check> = {
   env,
   file: (v) => (typeof v === 'string' && v !== '' ? undefined : 'a file path'),

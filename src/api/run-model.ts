@@ -184,7 +184,7 @@ export async function runModel(options: RunModelOptions): Promise<RunResult> {
 }
 
 /** The guardian of the runs this program has under way, started with the first of them. */
-const programGuardian = new SharedGuardian();
+export const programGuardian = new SharedGuardian();
 
 function dryRunResult(record: RunRecord, dryRun: DryRun): RunResult {
   const done = structuredClone(record);
@@ -197,7 +197,7 @@ function shownModel(model: RunModelOptions['model']): string {
   return typeof model === 'string' ? model : '(model object)';
 }
 
-function issueOf(problem: Problem): ValidationIssue {
+export function issueOf(problem: Problem): ValidationIssue {
   return { message: problem.message, path: problem.path, file: problem.file };
 }
 
@@ -205,7 +205,7 @@ function issueOf(problem: Problem): ValidationIssue {
  * The caller's output as the stream the run writes to: a Node stream as it
  * is (its back-pressure kept), anything else with write() behind a Writable.
  */
-function sink(output: OutputStream | undefined): NodeJS.WritableStream {
+export function sink(output: OutputStream | undefined): NodeJS.WritableStream {
   if (output === undefined) return new Writable({ write: (_chunk, _encoding, done) => done() });
   const stream = output as Partial<NodeJS.WritableStream>;
   if (

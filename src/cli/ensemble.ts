@@ -1,14 +1,18 @@
-import { availableParallelism } from 'node:os';
 import { Writable } from 'node:stream';
+import {
+  defaultParallel,
+  memberByName,
+  memberRequests,
+  selectedMembers,
+  withInputs,
+} from '../api/ensemble-request.js';
 import { findBackend } from '../backends/registry.js';
-import { type LoadedEnsemble, type LoadedMember, loadEnsemble } from '../ensemble/load-ensemble.js';
+import { loadEnsemble } from '../ensemble/load-ensemble.js';
 import { UsageError } from '../errors.js';
 import { readStdinArgument } from '../load/file-input.js';
-import { inputsDigest, templateDigest } from '../model/inputs-digest.js';
 import { placeOf } from '../problems.js';
-import { type EnsembleMemberRequest, runEnsemble } from '../run/ensemble.js';
+import { runEnsemble } from '../run/ensemble.js';
 import { executeRun } from '../run/execute-run.js';
-import type { RunRequest } from '../run/pipeline.js';
 import type { EnsembleOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
 import { detachEnsemble, refuseWithDetach } from './ensemble-detach.js';
@@ -57,7 +61,7 @@ export async function runEnsembleCommand(
   const only = selectedMembers(options.only, ensemble);
   const followed =
     options.follow === undefined ? undefined : memberByName(options.follow, ensemble, '--follow');
-  const members = ensemble.members.map((member) => memberRequest(member, ensemble, options));
+  const members = memberRequests(ensemble, options.postprocess);
   if (options.dryRun) {
     const chosen = members.filter((m) => only === undefined || only.has(m.index));
     const first = chosen[0];
@@ -151,85 +155,6 @@ const NOWHERE = {
   stderr: new Writable({ write: (_chunk, _encoding, next) => next() }),
 };
 
-function memberRequest(
-  member: LoadedMember,
-  ensemble: LoadedEnsemble,
-  options: EnsembleOptions,
-): Omit<EnsembleMemberRequest, 'inputs'> {
-  const request: RunRequest = {
-    ...member.run,
-    dryRun: false,
-    skipGenerate: false,
-    postprocess: options.postprocess,
-    cleanupOnFailure: false,
-    member: {
-      scope: member.scope,
-      record: {
-        ensemble_dir: ensemble.dir,
-        index: member.index,
-        replica: member.replica,
-        parameters: member.values,
-      },
-    },
-  };
-  return {
-    index: member.index,
-    replica: member.replica,
-    runId: member.run.model.run_id,
-    values: member.values,
-    request,
-  };
-}
-
-/** Each member with the hash of what it runs; a template shared by members is read once. */
-async function withInputs(
-  members: Omit<EnsembleMemberRequest, 'inputs'>[],
-): Promise<EnsembleMemberRequest[]> {
-  const templates = new Map<string | undefined, Promise<string>>();
-  const digestOf = (template: string | undefined) => {
-    let digest = templates.get(template);
-    if (digest === undefined) {
-      digest = templateDigest(template);
-      templates.set(template, digest);
-    }
-    return digest;
-  };
-  const out: EnsembleMemberRequest[] = [];
-  for (const member of members) {
-    const { model, backend, postprocessors, postprocess } = member.request;
-    const inputs = inputsDigest(
-      { model, backend, postprocessors: postprocess ? postprocessors : [] },
-      await digestOf(model.template),
-    );
-    out.push({ ...member, inputs });
-  }
-  return out;
-}
-
-/** --only: indexes and run ids, each flag one or several, comma-separated. */
-function selectedMembers(
-  given: string[],
-  ensemble: LoadedEnsemble,
-): ReadonlySet<number> | undefined {
-  if (given.length === 0) return undefined;
-  const words = given.flatMap((text) => text.split(',')).map((word) => word.trim());
-  return new Set(words.map((word) => memberByName(word, ensemble, '--only')));
-}
-
-/** A member's index, from its index or its run id as a flag gives it. */
-function memberByName(word: string, ensemble: LoadedEnsemble, flag: string): number {
-  const count = ensemble.members.length;
-  const index = /^\d+$/.test(word)
-    ? Number(word)
-    : ensemble.members.find((m) => m.run.model.run_id === word)?.index;
-  if (index === undefined || index >= count)
-    throw new UsageError(
-      `${flag} ${word}: the ensemble has no such member (${count} members, 0 to ${count - 1})`,
-      { hint: 'give a member by its index or its run id; --dry-run lists them' },
-    );
-  return index;
-}
-
 function parseCount(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 10_000)
@@ -237,9 +162,4 @@ function parseCount(text: string | undefined): number | undefined {
       hint: 'such as --max-parallel 4',
     });
   return Number(text);
-}
-
-/** Members at once when neither the flag nor the file says: a core each here; a few containers or jobs elsewhere. */
-function defaultParallel(backendType: string): number {
-  return backendType === 'local' ? availableParallelism() : 4;
 }

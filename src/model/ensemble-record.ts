@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { RunHandle } from '../exec/guard.js';
-import type { ProcessIdentity } from '../exec/process-identity.js';
 import { readOwnFile, replaceFile } from '../exec/link-safe.js';
+import type { ProcessIdentity } from '../exec/process-identity.js';
 import { type PostprocessRecord, RUN_RECORD_PATH, readRunRecord } from './run-record.js';
 
 /**
