@@ -172,8 +172,8 @@ function fakeDeps(scripts: Record<string, Script> = {}, more: Partial<EnsembleDe
     status: (line) => seen.status.push(line),
     redactor: new Redactor(),
     runMember,
-    onMember: (entry, progress) =>
-      seen.changes.push([entry.run_id, entry.status, progress, [...seen.started]]),
+    onMember: (entry, { ended, of }) =>
+      seen.changes.push([entry.run_id, entry.status, { ended, of }, [...seen.started]]),
     writeEveryMs: 10,
     ...more,
   };
