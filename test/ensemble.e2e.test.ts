@@ -387,3 +387,87 @@ describe('an ensemble run with --detach', () => {
     }
   });
 });
+
+describe('an ensemble and what is not its own', () => {
+  it('stages no member through a link a model put at its folder, and leaves what it leads to alone', async () => {
+    const id = uniqueId('planted');
+    const precious = tree.path(`${id}-precious`);
+    mkdirSync(precious);
+    writeFileSync(join(precious, 'results.nc'), 'keep me');
+    tree.write(
+      `${id}.yml`,
+      [
+        'model:',
+        '  run_id: sb',
+        '  delete_existing: true',
+        `  command: 'if [ "$(basename "$PWD")" = sb-0 ]; then ln -s ${precious} ../sb-2; fi'`,
+        `ensemble_id: ${id}`,
+        'replicas: 3',
+        'max_parallel: 1',
+        '',
+      ].join('\n'),
+    );
+    const result = await runModelrun(['ensemble', `${id}.yml`], { cwd: tree.root });
+    expect(result.code).toBe(1);
+    const member = record(tree.path('simulations', id)).members[2];
+    expect(member?.status).toBe('failed');
+    expect(member?.reason).toMatch(/sb-2 is a link to .*precious, which modelrun did not make/);
+    expect(readFileSync(join(precious, 'results.nc'), 'utf8')).toBe('keep me');
+    expect(existsSync(join(precious, '.modelrun'))).toBe(false);
+  });
+
+  it('writes nothing through a link a model put in place of the ensemble folder', async () => {
+    const id = uniqueId('swapped');
+    const victim = tree.path(`${id}-victim`);
+    mkdirSync(victim);
+    writeFileSync(join(victim, 'ensemble.json'), '{"victim": true}');
+    tree.write(
+      `${id}.yml`,
+      [
+        'model:',
+        '  run_id: pl',
+        `  command: 'if [ "$(basename "$PWD")" = pl-0 ]; then e=$(dirname "$PWD"); mv "$e" "$e.real"; ln -s ${victim} "$e"; fi'`,
+        `ensemble_id: ${id}`,
+        'replicas: 3',
+        'max_parallel: 1',
+        '',
+      ].join('\n'),
+    );
+    const result = await runModelrun(['ensemble', `${id}.yml`], { cwd: tree.root });
+    expect(result.code).toBe(1);
+    expect(readFileSync(join(victim, 'ensemble.json'), 'utf8')).toBe('{"victim": true}');
+    expect(existsSync(join(victim, 'pl-1'))).toBe(false);
+    // The record went on in the folder itself, where it now is.
+    const moved = record(tree.path('simulations', `${id}.real`));
+    expect(moved.members.slice(1).map((m) => m.reason)).toEqual([
+      expect.stringMatching(/was moved, removed or replaced by a link/),
+      expect.stringMatching(/was moved, removed or replaced by a link/),
+    ]);
+  });
+
+  it('is never made in the home folder, nor over an ensemble.json of the user', async () => {
+    const home = tree.path(uniqueId('home'));
+    mkdirSync(home);
+    tree.write(
+      'at-home.yml',
+      `model: model.yml\noutput_dir: ${join(home, '..')}\nensemble_id: ${home.split('/').at(-1)}\n`,
+    );
+    const atHome = await runModelrun(['ensemble', 'at-home.yml'], {
+      cwd: tree.root,
+      env: { HOME: home },
+    });
+    expect(atHome.code).toBe(2);
+    expect(atHome.stderr).toContain('it is your home folder');
+    expect(existsSync(join(home, 'ensemble.json'))).toBe(false);
+
+    // The ensemble file itself, kept as ensemble.json in the folder the ensemble would use.
+    const proj = tree.path(uniqueId('proj'));
+    mkdirSync(join(proj, '.modelrun'), { recursive: true });
+    const text = `{"model": "../model.yml", "output_dir": "..", "ensemble_id": "${proj.split('/').at(-1)}", "replicas": 2}`;
+    writeFileSync(join(proj, 'ensemble.json'), text);
+    const own = await runModelrun(['ensemble', join(proj, 'ensemble.json')], { cwd: tree.root });
+    expect(own.code).toBe(2);
+    expect(own.stderr).toContain('is not an ensemble record of modelrun');
+    expect(readFileSync(join(proj, 'ensemble.json'), 'utf8')).toBe(text);
+  });
+});

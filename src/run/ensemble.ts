@@ -1,9 +1,13 @@
+import { lstat, readlink, realpath } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { BatchOptions, RunBatch } from '../backends/contract.js';
 import { UsageError } from '../errors.js';
 import { identify, type ProcessIdentity } from '../exec/process-identity.js';
 import { interruptExitCode, type StopReason } from '../exec/stop-reason.js';
+import { pinFolder } from '../model/bookkeeping.js';
 import {
+  ENSEMBLE_RECORD,
   type EnsembleRecord,
   type EnsembleStatus,
   failUnfinishedEnsemble,
@@ -13,7 +17,7 @@ import {
 } from '../model/ensemble-record.js';
 import { RUN_RECORD_PATH, readRunRecord } from '../model/run-record.js';
 import { lockStagingDir } from '../model/staging-lock.js';
-import { makeStagingDir } from '../model/staging-place.js';
+import { assertStagingPlace, makeStagingDir } from '../model/staging-place.js';
 import { VERSION } from '../package-info.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
 import { maskSecretKeys, type Redactor } from '../secrets.js';
@@ -98,8 +102,11 @@ export async function runEnsemble(
   deps: EnsembleDeps,
 ): Promise<EnsembleResult> {
   const { dir } = request;
+  // The places a run is never staged in (/, your home, /proc, a folder of yours) hold no ensemble either.
+  await assertStagingPlace(dir, dirname(dir), homedir());
   await withStagingErrors(dir, dirname(dir), () => makeStagingDir(dir));
   await refuseRunFolder(dir);
+  await refuseForeignRecord(dir);
   const lock = await withStagingErrors(dir, dirname(dir), () =>
     lockStagingDir(
       dir,
@@ -107,15 +114,60 @@ export async function runEnsemble(
       deps.guard,
     ),
   );
+  // Held open: ensemble.json is written into this very folder, whatever a model puts at its path.
+  const real = await realpath(dir);
+  const pinned = await pinFolder(real, { create: false });
   try {
-    return await runLocked(request, deps);
+    return await runLocked(request, deps, { real, records: pinned?.path ?? real });
   } finally {
+    await pinned?.close();
     await lock.release();
   }
 }
 
-async function runLocked(request: EnsembleRequest, deps: EnsembleDeps): Promise<EnsembleResult> {
-  const earlier = await readEnsembleRecord(request.dir);
+/** Where the ensemble is: its folder's real path when it started, and where its record is written. */
+interface Place {
+  real: string;
+  records: string;
+}
+
+/**
+ * A regular file at ensemble.json that is no record of modelrun's is the
+ * user's (the ensemble file itself, named so): never replaced.
+ */
+async function refuseForeignRecord(dir: string): Promise<void> {
+  const path = join(dir, ENSEMBLE_RECORD);
+  const stats = await lstat(path).catch(() => undefined);
+  if (stats?.isFile() !== true || (await readEnsembleRecord(dir)) !== undefined) return;
+  throw new UsageError(
+    `${path} is not an ensemble record of modelrun's, and modelrun does not overwrite a file it did not write`,
+    { hint: 'move that file, or give the ensemble another ensemble_id or output_dir' },
+  );
+}
+
+/**
+ * Why a member cannot be staged now, or undefined: the ensemble's folder
+ * must still be where it was (not moved, nor replaced by a link), and the
+ * member's folder in it no link or file that a model may have put there.
+ */
+async function placeProblem(dir: string, place: Place, runId: string): Promise<string | undefined> {
+  const now = await realpath(dir).catch(() => undefined);
+  if (now !== place.real)
+    return `the ensemble's folder ${dir} ${now === undefined ? 'is gone' : `now leads to ${now}`}: it was moved, removed or replaced by a link, so no member is staged there`;
+  const stats = await lstat(join(dir, runId)).catch(() => undefined);
+  if (stats === undefined || stats.isDirectory()) return undefined;
+  const what = stats.isSymbolicLink()
+    ? `a link to ${await readlink(join(dir, runId)).catch(() => '?')}`
+    : 'not a folder';
+  return `its folder ${join(dir, runId)} is ${what}, which modelrun did not make; it is left as it is`;
+}
+
+async function runLocked(
+  request: EnsembleRequest,
+  deps: EnsembleDeps,
+  place: Place,
+): Promise<EnsembleResult> {
+  const earlier = await readEnsembleRecord(place.records);
   const record = newRecord(request, earlier);
   const entries = new Map(record.members.map((entry) => [entry.index, entry]));
   const toRun: EnsembleMemberRequest[] = [];
@@ -130,11 +182,11 @@ async function runLocked(request: EnsembleRequest, deps: EnsembleDeps): Promise<
     toRun.push(member);
   }
   // Written at once: a folder that takes no record fails the ensemble before any member runs.
-  await writeEnsembleRecord(request.dir, record);
+  await writeEnsembleRecord(place.records, record);
   // Should modelrun die from here on, its guardian ends the record as failed.
   const unguard = deps.guard?.({ kind: 'ensemble-record', dir: request.dir });
   try {
-    return await runMembers(request, deps, record, toRun);
+    return await runMembers(request, deps, record, toRun, place);
   } catch (error) {
     // modelrun's own failure (an engine that went away) still ends the ensemble on record.
     await failUnfinishedEnsemble(request.dir, deps.redactor.redact((error as Error).message));
@@ -149,9 +201,10 @@ async function runMembers(
   deps: EnsembleDeps,
   record: EnsembleRecord,
   toRun: EnsembleMemberRequest[],
+  place: Place,
 ): Promise<EnsembleResult> {
   const entries = new Map(record.members.map((entry) => [entry.index, entry]));
-  const writer = new EnsembleWriter(request.dir, record, deps.writeEveryMs ?? 1000);
+  const writer = new EnsembleWriter(place.records, record, deps.writeEveryMs ?? 1000);
   // The members this run is about: those --only names, or all; the others keep their earlier ends.
   const chosen = record.members.filter(
     (m) => request.only === undefined || request.only.has(m.index),
@@ -188,6 +241,13 @@ async function runMembers(
       const entry = entries.get(member.index) as MemberEntry;
       if (signal.aborted) {
         end(entry, 'cancelled', null, describe(signal.reason as StopReason, 'not started'));
+        changed(entry);
+        batch?.leave(member.runId);
+        continue;
+      }
+      const refused = await placeProblem(request.dir, place, member.runId);
+      if (refused !== undefined) {
+        end(entry, 'failed', null, refused);
         changed(entry);
         batch?.leave(member.runId);
         continue;
