@@ -471,3 +471,56 @@ describe('an ensemble and what is not its own', () => {
     expect(readFileSync(join(proj, 'ensemble.json'), 'utf8')).toBe(text);
   });
 });
+
+describe("an ensemble's secrets", () => {
+  it("keeps a secret's value that ${NAME} put under an ordinary key off disk and out of every line", async () => {
+    const id = uniqueId('secret');
+    tree.write(
+      `${id}.yml`,
+      [
+        'model:',
+        '  run_id: s',
+        '  command: "true"',
+        `ensemble_id: ${id}`,
+        'run_id: m{{ member.index }}',
+        'parameters:',
+        '  config.api_token: [tok-literal-4242]',
+        '  config.label: ["${DB_PASSWORD}"]',
+        '',
+      ].join('\n'),
+    );
+    const env = { DB_PASSWORD: 'pw-hunter2-xyzzy' };
+    const shown = await runModelrun(['ensemble', `${id}.yml`, '--dry-run', '--json'], {
+      cwd: tree.root,
+      env,
+    });
+    const result = await runModelrun(['ensemble', `${id}.yml`, '--json'], { cwd: tree.root, env });
+    expect(result.code, result.stderr).toBe(0);
+    const dir = tree.path('simulations', id);
+    const written = [
+      shown.stdout,
+      shown.stderr,
+      result.stdout,
+      result.stderr,
+      readFileSync(join(dir, 'ensemble.json'), 'utf8'),
+      readFileSync(join(dir, 'm0', '.modelrun', 'run.json'), 'utf8'),
+    ];
+    for (const text of written) {
+      expect(text).not.toContain('pw-hunter2-xyzzy');
+      expect(text).not.toContain('tok-literal-4242');
+    }
+
+    // As a run id it would name a folder: refused, naming no value.
+    tree.write(
+      `${id}-named.yml`,
+      readFileSync(tree.path(`${id}.yml`), 'utf8').replace(
+        'm{{ member.index }}',
+        'm-{{ member.label }}',
+      ),
+    );
+    const named = await runModelrun(['ensemble', `${id}-named.yml`], { cwd: tree.root, env });
+    expect(named.code).toBe(2);
+    expect(named.stderr).toContain('the run id would hold the value of a secret');
+    expect(named.stderr).not.toContain('pw-hunter2-xyzzy');
+  });
+});

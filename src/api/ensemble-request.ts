@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { inputsDigest, templateDigest } from '../model/inputs-digest.js';
 import type { EnsembleMemberRequest } from '../run/ensemble.js';
 import type { RunRequest } from '../run/pipeline.js';
+import type { Redactor } from '../secrets.js';
 
 /**
  * A loaded ensemble as the runner takes it, for the CLI's `ensemble` and
@@ -14,18 +15,33 @@ import type { RunRequest } from '../run/pipeline.js';
 /** A member without the hash of its inputs: what a dry run needs. */
 export type PlannedMember = Omit<EnsembleMemberRequest, 'inputs'>;
 
-/** Every member's run request; `postprocess: false` skips each member's postprocessing. */
-export function memberRequests(ensemble: LoadedEnsemble, postprocess: boolean): PlannedMember[] {
-  return ensemble.members.map((member) => memberRequest(member, ensemble, postprocess));
+/**
+ * Every member's run request; `postprocess: false` skips each member's
+ * postprocessing. What it records of a member's values (its parameters and
+ * overrides) is masked by `redactor`: a secret's value that `${NAME}` put
+ * under an ordinary key is known to it, though no key says so.
+ */
+export function memberRequests(
+  ensemble: LoadedEnsemble,
+  postprocess: boolean,
+  redactor: Redactor,
+): PlannedMember[] {
+  return ensemble.members.map((member) => memberRequest(member, ensemble, postprocess, redactor));
 }
 
 function memberRequest(
   member: LoadedMember,
   ensemble: LoadedEnsemble,
   postprocess: boolean,
+  redactor: Redactor,
 ): PlannedMember {
+  const values = redactor.redactData(member.values);
+  const { layers } = member.run;
   const request: RunRequest = {
     ...member.run,
+    ...(layers === undefined
+      ? {}
+      : { layers: { ...layers, overrides: layers.overrides.map((arg) => redactor.redact(arg)) } }),
     dryRun: false,
     skipGenerate: false,
     postprocess,
@@ -36,7 +52,7 @@ function memberRequest(
         ensemble_dir: ensemble.dir,
         index: member.index,
         replica: member.replica,
-        parameters: member.values,
+        parameters: values,
       },
     },
   };
@@ -44,13 +60,16 @@ function memberRequest(
     index: member.index,
     replica: member.replica,
     runId: member.run.model.run_id,
-    values: member.values,
+    values,
     request,
   };
 }
 
 /** Each member with the hash of what it runs; a template shared by members is read once. */
-export async function withInputs(members: PlannedMember[]): Promise<EnsembleMemberRequest[]> {
+export async function withInputs(
+  members: PlannedMember[],
+  redactor: Redactor,
+): Promise<EnsembleMemberRequest[]> {
   const templates = new Map<string | undefined, Promise<string>>();
   const digestOf = (template: string | undefined) => {
     let digest = templates.get(template);
@@ -63,8 +82,16 @@ export async function withInputs(members: PlannedMember[]): Promise<EnsembleMemb
   const out: EnsembleMemberRequest[] = [];
   for (const member of members) {
     const { model, backend, postprocessors, postprocess } = member.request;
+    // What the member's templates see of it counts too: a seed of {{ member.index }}.
+    const scope = member.request.member?.scope;
     const inputs = inputsDigest(
-      { model, backend, postprocessors: postprocess ? postprocessors : [] },
+      // No secret's value reaches disk, even hashed.
+      redactor.redactData({
+        model,
+        backend,
+        postprocessors: postprocess ? postprocessors : [],
+        member: scope,
+      }),
       await digestOf(model.template),
     );
     out.push({ ...member, inputs });

@@ -93,7 +93,10 @@ export async function runEnsemble(options: RunEnsembleOptions): Promise<Ensemble
         backendType,
         maxParallel: options.maxParallel ?? ensemble.maxParallel ?? defaultParallel(backendType),
         failFast: ensemble.failFast,
-        members: await withInputs(memberRequests(ensemble, options.postprocess !== false)),
+        members: await withInputs(
+          memberRequests(ensemble, options.postprocess !== false, redactor),
+          redactor,
+        ),
         aggregate: ensemble.aggregate,
         overrides: [],
         resume: options.resume === true,

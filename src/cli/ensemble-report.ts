@@ -3,6 +3,7 @@ import { totalsOf } from '../model/ensemble-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import type { EnsembleMemberRequest, EnsembleResult } from '../run/ensemble.js';
 import type { PipelineResult } from '../run/pipeline.js';
+import { maskSecretKeys } from '../secrets.js';
 import type { CommandContext } from './context.js';
 import type { Output } from './output.js';
 import { printDryRun } from './run-report.js';
@@ -17,7 +18,11 @@ export function printEnsembleDryRun(
 ): void {
   const [head] = chosen;
   if (head === undefined) return;
-  const list = chosen.map((m) => ({ index: m.index, run_id: m.runId, parameters: m.values }));
+  const list = chosen.map((m) => ({
+    index: m.index,
+    run_id: m.runId,
+    parameters: maskSecretKeys(m.values),
+  }));
   const stagingDir = stagingDirOf(head.request.model);
   if (json) {
     output.maskedRaw(

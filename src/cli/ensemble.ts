@@ -61,7 +61,7 @@ export async function runEnsembleCommand(
   const only = selectedMembers(options.only, ensemble);
   const followed =
     options.follow === undefined ? undefined : memberByName(options.follow, ensemble, '--follow');
-  const members = memberRequests(ensemble, options.postprocess);
+  const members = memberRequests(ensemble, options.postprocess, ctx.output.redactor);
   if (options.dryRun) {
     const chosen = members.filter((m) => only === undefined || only.has(m.index));
     const first = chosen[0];
@@ -97,7 +97,7 @@ export async function runEnsembleCommand(
         backendType,
         maxParallel: parallel,
         failFast: ensemble.failFast,
-        members: await withInputs(members),
+        members: await withInputs(members, ctx.output.redactor),
         aggregate: ensemble.aggregate,
         overrides: ensemble.overrides,
         resume: options.resume,

@@ -14,7 +14,7 @@ import { RUN_ID_MAX_LENGTH, RUN_ID_PATTERN } from '../model/model-config.js';
 import { count } from '../plural.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
 import { formatPath, type Problem } from '../problems.js';
-import { isSecretName } from '../secrets.js';
+import { isSecretName, Redactor } from '../secrets.js';
 import { type MemberNames, type MemberScope, memberNames, memberScope } from './member-scope.js';
 import { expandMembers, type Member } from './members.js';
 
@@ -128,6 +128,7 @@ export function loadEnsemble(files: EnsembleFiles, ctx: FileContext): EnsembleLo
   const byRunId = new Map<string, number>();
   let modelRunId: string | undefined;
   const seenWarnings = new Set<string>();
+  const secrets = new Redactor().addEnv(ctx.env);
   for (const member of members) {
     const load = loadSections(
       files.ensembleFile,
@@ -148,7 +149,16 @@ export function loadEnsemble(files: EnsembleFiles, ctx: FileContext): EnsembleLo
     }
     modelRunId ??= load.run.model.run_id;
     const scope = memberScope(member, names);
-    const runId = memberRunId(member, scope, load.run, template, names.shared);
+    const rendered = memberRunId(member, scope, load.run, template, names.shared);
+    // A secret's value that `${NAME}` put under an ordinary key is no name for a folder either.
+    const runId =
+      rendered.ok && secrets.redact(rendered.runId) !== rendered.runId
+        ? {
+            ok: false as const,
+            message:
+              "the run id would hold the value of a secret from the environment, and a run id names the member's folder and is shown and recorded everywhere; name the members by other values, or by {{ member.index }}",
+          }
+        : rendered;
     if (!runId.ok) {
       errors.add(
         member.index,
