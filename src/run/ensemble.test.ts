@@ -615,7 +615,7 @@ describe('a batch that its engine throttles', () => {
   it('shows a member pending until it says it runs', async () => {
     const { openBatch } = fakeBatch();
     const { deps, seen } = fakeDeps(
-      { 'w-0': { runningAfterMs: 80, ms: 10 }, 'w-1': { runningAfterMs: 10, ms: 150 } },
+      { 'w-0': { runningAfterMs: 300, ms: 10 }, 'w-1': { runningAfterMs: 10, ms: 600 } },
       { openBatch },
     );
     const { record } = await runEnsemble(ensembleRequest(2), deps);
