@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
-import { type OverrideFlag, parseOverride } from './override-arg.js';
+import { type OverrideFlag, parseOverride, parsePath } from './override-arg.js';
 
 describe('parseOverride', () => {
   const cases: [OverrideFlag, string, { target: string; path: unknown[]; value: unknown }][] = [
@@ -113,5 +113,15 @@ describe('parseOverride', () => {
   it('refuses an alias bomb in a value', () => {
     const bomb = `{a: &a [x, x, x, x, x, x, x, x, x, x], b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a], c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b], d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]}`;
     expect(() => parseOverride('--set', `config.x=${bomb}`)).toThrow(UsageError);
+  });
+});
+
+describe('a path of many keys', () => {
+  it('is refused past the deepest a config nests, at once and without the whole of it', () => {
+    const path = `config.${Array(50_000).fill('a').join('.')}`;
+    const started = performance.now();
+    expect(() => parseOverride('--set', `${path}=1`)).toThrow(/a path of 50001 keys; at most 64/);
+    expect(() => parsePath(path, path)).toThrow(UsageError);
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 });

@@ -60,6 +60,7 @@ export function parseOverride(flag: OverrideFlag, text: string): Override {
       ? `${flag} ${shorten(text.slice(0, equals))}=${MASK}`
       : written;
   const { segments, rest } = readPath(text, unread);
+  refuseDeepPath(segments, unread);
   if (!rest.startsWith('='))
     throw new UsageError(`${unread}: no "=" after the path`, { hint: USAGE_HINT });
   const raw = rest.slice(1);
@@ -117,6 +118,17 @@ function targetOf(
   return { target, path };
 }
 
+/** More keys than this on one path is no config's: files nest at most as deep. */
+export const MAX_PATH_DEPTH = 64;
+
+function refuseDeepPath(segments: readonly PathSegment[], shown: string): void {
+  if (segments.length > MAX_PATH_DEPTH)
+    throw new UsageError(
+      `${shown.length > 80 ? `${shown.slice(0, 80)}…` : shown}: a path of ${segments.length} keys; at most ${MAX_PATH_DEPTH}`,
+      { hint: 'no config nests that deep: check the path' },
+    );
+}
+
 /** Whether a value holds a secret-named key, at any depth. */
 export function holdsSecret(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(holdsSecret);
@@ -135,6 +147,7 @@ export function parsePath(
   shown: string,
 ): { target: Override['target']; path: PathSegment[] } {
   const { segments, rest } = readPath(text, shown);
+  refuseDeepPath(segments, shown);
   if (rest !== '')
     throw new UsageError(`${shown}: "${rest}" after the path`, {
       hint: 'write a dotted path such as config.depth_m; quote a key that holds a dot',

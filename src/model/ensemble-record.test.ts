@@ -7,8 +7,10 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { treeForEachTest } from '../../test/helpers/tree.js';
+import { RunFailedError } from '../errors.js';
 import {
   ENSEMBLE_RECORD,
   type EnsembleRecord,
@@ -122,6 +124,17 @@ describe('the ensemble record on disk', () => {
       await writeEnsembleRecord(dir(), record([member(0, 'succeeded')], { status: 'succeeded' }));
       expect(onDisk().status).toBe('succeeded');
       expect(onDisk().members[0]?.status).toBe('succeeded');
+    });
+
+    it("says what is in the way of the record, as no bug of modelrun's: a folder, or no ensemble folder", async () => {
+      mkdirSync(join(dir(), ENSEMBLE_RECORD, 'x'), { recursive: true });
+      await expect(writeEnsembleRecord(dir(), record([]))).rejects.toThrow(RunFailedError);
+      await expect(writeEnsembleRecord(dir(), record([]))).rejects.toThrow(
+        /a folder is in its place/,
+      );
+      await expect(writeEnsembleRecord(tree.path('gone'), record([]))).rejects.toThrow(
+        /the ensemble's folder is gone/,
+      );
     });
 
     it('leaves no temporary file behind', async () => {
@@ -287,5 +300,28 @@ describe('the ensemble record on disk', () => {
       await failUnfinishedEnsemble(dir(), 'modelrun died');
       expect(readFileSync(file(), 'utf8')).toBe('{"status": "running"');
     });
+  });
+});
+
+describe('a record a model wrote', () => {
+  const tree = treeForEachTest({ 'study/': '' });
+  it.each([
+    ['a member that is null', { members: [null] }],
+    [
+      "a member whose status is none of modelrun's",
+      { members: [member(0, 'pending', { status: 'bogus' as MemberStatus })] },
+    ],
+    [
+      'a member whose exit code is text',
+      { members: [member(0, 'failed', { exit_code: 'lol' as unknown as number })] },
+    ],
+    ['a member with no run id', { members: [{ ...member(0, 'pending'), run_id: undefined }] }],
+    ['no start', { started_at: undefined }],
+  ])('is no record when it holds %s', async (_name, change) => {
+    writeFileSync(
+      tree.path('study', ENSEMBLE_RECORD),
+      JSON.stringify({ ...record([member(0, 'pending')]), ...change }),
+    );
+    expect(await readEnsembleRecord(tree.path('study'))).toBeUndefined();
   });
 });

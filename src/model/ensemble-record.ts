@@ -1,7 +1,9 @@
 import { join } from 'node:path';
+import { RunFailedError } from '../errors.js';
 import type { RunHandle } from '../exec/guard.js';
 import { readOwnFile, replaceFile } from '../exec/link-safe.js';
 import type { ProcessIdentity } from '../exec/process-identity.js';
+import { isRecord } from '../records.js';
 import { type PostprocessRecord, RUN_RECORD_PATH, readRunRecord } from './run-record.js';
 
 /**
@@ -80,7 +82,17 @@ export function totalsOf(members: readonly MemberEntry[]): EnsembleRecord['total
 
 export async function writeEnsembleRecord(dir: string, record: EnsembleRecord): Promise<void> {
   record.totals = totalsOf(record.members);
-  await replaceFile(join(dir, ENSEMBLE_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+  try {
+    await replaceFile(join(dir, ENSEMBLE_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    // A folder put in its place, or the ensemble's folder removed: no bug of modelrun's.
+    if (typeof code !== 'string') throw error;
+    throw new RunFailedError(
+      `cannot write ${join(record.dir, ENSEMBLE_RECORD)}: ${code === 'EISDIR' || code === 'ENOTEMPTY' ? 'a folder is in its place' : code === 'ENOENT' ? "the ensemble's folder is gone" : message}`,
+      { hint: `put right what is at ${record.dir}, then run the ensemble again with --resume` },
+    );
+  }
 }
 
 /**
@@ -92,7 +104,14 @@ export async function readEnsembleRecord(dir: string): Promise<EnsembleRecord | 
   if (text === undefined) return undefined;
   try {
     const record = JSON.parse(text) as EnsembleRecord;
-    return Array.isArray(record?.members) ? record : undefined;
+    // A model can write this file: one that does not read as modelrun's is none.
+    return isRecord(record) &&
+      typeof record.status === 'string' &&
+      typeof record.started_at === 'string' &&
+      Array.isArray(record.members) &&
+      record.members.every(isEntry)
+      ? record
+      : undefined;
   } catch {
     return undefined;
   }
@@ -127,4 +146,23 @@ export async function failUnfinishedEnsemble(dir: string, reason: string): Promi
 async function startedSince(runDir: string, since: string): Promise<boolean> {
   const run = await readRunRecord(join(runDir, RUN_RECORD_PATH)).catch(() => undefined);
   return run !== undefined && Date.parse(run.started_at) >= Date.parse(since);
+}
+
+function isEntry(value: unknown): value is MemberEntry {
+  if (!isRecord(value)) return false;
+  const nullable = (v: unknown, type: string) => v === null || typeof v === type;
+  return (
+    Number.isInteger(value.index) &&
+    Number.isInteger(value.replica) &&
+    typeof value.run_id === 'string' &&
+    typeof value.inputs === 'string' &&
+    typeof value.run_dir === 'string' &&
+    (MEMBER_STATUSES as readonly unknown[]).includes(value.status) &&
+    nullable(value.exit_code, 'number') &&
+    nullable(value.started_at, 'string') &&
+    nullable(value.ended_at, 'string') &&
+    nullable(value.duration_s, 'number') &&
+    isRecord(value.parameters) &&
+    (value.reason === undefined || typeof value.reason === 'string')
+  );
 }
