@@ -266,6 +266,21 @@ describe('stopping an ensemble', () => {
     expect(output().stderr).toContain('cancelled: 0 succeeded, 4 cancelled of 4 members');
   });
 
+  it('hears Ctrl-C while it checks ten thousand members, and exits at once having made nothing', async () => {
+    const id = uniqueId('many');
+    tree.write(`${id}.yml`, `model: model.yml\nensemble_id: ${id}\nreplicas: 10000\n`);
+    const { child, exited } = await startModelrun(['ensemble', `${id}.yml`], {
+      cwd: tree.root,
+      marker: 'never said',
+      waitMs: 700,
+    });
+    const stopped = Date.now();
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(Date.now() - stopped).toBeLessThan(5000);
+    expect(existsSync(tree.path('simulations', id))).toBe(false);
+  });
+
   it('killed with SIGKILL, leaves no member running: its guardian stops them and ends the record', async () => {
     const { child, exited, dir, pids } = await startSlow();
     child.kill('SIGKILL');

@@ -1,5 +1,5 @@
 import { findBackend } from '../backends/registry.js';
-import { loadEnsemble } from '../ensemble/load-ensemble.js';
+import { loadEnsembleInTurns } from '../ensemble/load-ensemble.js';
 import type { StopReason } from '../exec/stop-reason.js';
 import type { EnsembleRecord, MemberEntry } from '../model/ensemble-record.js';
 import { Cleanup } from '../run/cleanup.js';
@@ -61,7 +61,7 @@ export async function runEnsemble(options: RunEnsembleOptions): Promise<Ensemble
   checkEnsembleOptions(options);
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const load = loadEnsemble(
+  const load = await loadEnsembleInTurns(
     {
       ensembleFile: options.file,
       ...(options.backend === undefined ? {} : { backendConfig: options.backend }),

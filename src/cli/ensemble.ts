@@ -7,7 +7,7 @@ import {
   withInputs,
 } from '../api/ensemble-request.js';
 import { findBackend } from '../backends/registry.js';
-import { loadEnsemble } from '../ensemble/load-ensemble.js';
+import { loadEnsembleInTurns } from '../ensemble/load-ensemble.js';
 import { UsageError } from '../errors.js';
 import { readStdinArgument } from '../load/file-input.js';
 import { placeOf } from '../problems.js';
@@ -42,7 +42,7 @@ export async function runEnsembleCommand(
     options.postprocessorConfigs,
   );
   const maxParallel = parseCount(options.maxParallel);
-  const load = loadEnsemble(
+  const load = await loadEnsembleInTurns(
     {
       ensembleFile: options.ensembleFile,
       ...(options.backendConfig === undefined ? {} : { backendConfig: options.backendConfig }),

@@ -1,4 +1,4 @@
-import { loadEnsemble } from '../ensemble/load-ensemble.js';
+import { loadEnsembleInTurns } from '../ensemble/load-ensemble.js';
 import { type AnyFileResult, validateAnyFile } from '../load/any-file.js';
 import { fileInput, readStdinArgument, sourceOf } from '../load/file-input.js';
 import type { FileContext } from '../load/run-inputs.js';
@@ -21,7 +21,8 @@ export async function runValidate(
 ): Promise<number> {
   const stdin = await readStdinArgument(options.files);
   const layering = await layeringOf(options, { env, cwd });
-  const results = options.files.map((file) => {
+  const results: AnyFileResult[] = [];
+  for (const file of options.files) {
     const input = fileInput(file, cwd, stdin);
     const result = validateAnyFile(input.path, {
       env,
@@ -30,15 +31,17 @@ export async function runValidate(
       layering,
       ...(options.kind === undefined ? {} : { kind: options.kind }),
     });
-    return result.kind === 'ensemble' && result.status === 'valid'
-      ? checkMembers(result, file, {
-          env,
-          cwd,
-          ...(stdin === undefined ? {} : { stdin }),
-          ...layering,
-        })
-      : result;
-  });
+    results.push(
+      result.kind === 'ensemble' && result.status === 'valid'
+        ? await checkMembers(result, file, {
+            env,
+            cwd,
+            ...(stdin === undefined ? {} : { stdin }),
+            ...layering,
+          })
+        : result,
+    );
+  }
   printReport(results, options.format, output, summarize);
   return reportExitCode(results);
 }
@@ -50,12 +53,12 @@ const memberCounts = new WeakMap<AnyFileResult, number>();
  * An ensemble file is valid when every member is: each member's model and
  * backend, with its values set, and its run id.
  */
-function checkMembers(
+async function checkMembers(
   result: AnyFileResult & { kind: 'ensemble' },
   file: string,
   ctx: FileContext,
-): AnyFileResult {
-  const load = loadEnsemble({ ensembleFile: file, postprocessorConfigs: [] }, ctx);
+): Promise<AnyFileResult> {
+  const load = await loadEnsembleInTurns({ ensembleFile: file, postprocessorConfigs: [] }, ctx);
   // The members' warnings (a value for a key the model does not have), each said once.
   const own = new Set(result.warnings.map((w) => JSON.stringify(w)));
   const warnings = [

@@ -5,7 +5,12 @@ import { parseOverride } from '../load/override-arg.js';
 import type { FileContext } from '../load/run-inputs.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { placeOf } from '../problems.js';
-import { type LoadedEnsemble, loadEnsemble, MAX_MEMBER_ERRORS } from './load-ensemble.js';
+import {
+  type LoadedEnsemble,
+  loadEnsemble,
+  MAX_INVALID_CHECKED,
+  MAX_MEMBER_ERRORS,
+} from './load-ensemble.js';
 
 /**
  * Loading an ensemble file from real files: its members in order, each a
@@ -401,6 +406,20 @@ describe('a bad ensemble', () => {
     for (const [i, error] of errors.slice(0, MAX_MEMBER_ERRORS).entries())
       expect(error).toMatch(new RegExp(`^member ${i}: .*\\n.*got "${values[i]}"`));
     expect(errors.at(-1)).toMatch(/^2 more errors left out: 7 of the 7 members are invalid\n/);
+  });
+
+  it(`stops checking after ${MAX_INVALID_CHECKED} invalid members, and says so`, () => {
+    const values = Array.from({ length: 80 }, (_, i) => `bad${i}`);
+    const errors = errorsOf(
+      ensemble(`backend:\n  type: local\nparameters:\n  backend.timeout: [${values}]\n`),
+    );
+    expect(errors).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^the check stopped after ${MAX_INVALID_CHECKED} invalid members; the rest of the 80 were not checked`,
+        ),
+      ),
+    );
   });
 
   it.each<[string, string, RegExp]>([

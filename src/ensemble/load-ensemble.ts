@@ -66,7 +66,40 @@ export interface EnsembleFiles {
 /** Invalid members reported one by one; the rest are counted, as one bad value can spoil thousands. */
 export const MAX_MEMBER_ERRORS = 5;
 
+/** Loads an ensemble at once: for a caller with nothing else to do meanwhile. */
 export function loadEnsemble(files: EnsembleFiles, ctx: FileContext): EnsembleLoad {
+  const steps = loadSteps(files, ctx);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * Loads an ensemble, giving the event loop a turn every few members: ten
+ * thousand members take seconds to check, and a Ctrl-C meanwhile must be
+ * heard, not queued behind them.
+ */
+export async function loadEnsembleInTurns(
+  files: EnsembleFiles,
+  ctx: FileContext,
+): Promise<EnsembleLoad> {
+  const steps = loadSteps(files, ctx);
+  for (let i = 1; ; i++) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+    if (i % MEMBERS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Members checked between two turns of the event loop. */
+const MEMBERS_PER_TURN = 10;
+
+/** Invalid members checked before the check stops: past them, the rest likely share their errors. */
+export const MAX_INVALID_CHECKED = 50;
+
+/** Each member loaded is a step: the loading yields after it. */
+function* loadSteps(files: EnsembleFiles, ctx: FileContext): Generator<void, EnsembleLoad> {
   const input = fileInput(files.ensembleFile, ctx.cwd, ctx.stdin);
   const read = readForValidation(input.path, input.display, input.source);
   const parsed = read.ok ? parseYaml(read.text) : undefined;
@@ -130,6 +163,11 @@ export function loadEnsemble(files: EnsembleFiles, ctx: FileContext): EnsembleLo
   const seenWarnings = new Set<string>();
   const secrets = new Redactor().addEnv(ctx.env);
   for (const member of members) {
+    yield;
+    if (errors.invalidCount >= MAX_INVALID_CHECKED) {
+      errors.stopped(members.length);
+      break;
+    }
     const load = loadSections(
       files.ensembleFile,
       () => validate([...global, ...member.overrides]),
@@ -338,8 +376,19 @@ class MemberErrors {
   >();
   private readonly invalid = new Set<number>();
 
+  private stoppedAt: number | undefined;
+
   get any(): boolean {
     return this.invalid.size > 0;
+  }
+
+  get invalidCount(): number {
+    return this.invalid.size;
+  }
+
+  /** The check stopped here: the members after it were not checked. */
+  stopped(total: number): void {
+    this.stoppedAt = total;
   }
 
   /**
@@ -369,6 +418,13 @@ class MemberErrors {
         for (const problem of error.problems) problem.message = `${who}: ${problem.message}`;
       return error;
     });
+    if (this.stoppedAt !== undefined)
+      out.push(
+        new ConfigError(
+          `the check stopped after ${this.invalid.size} invalid members; the rest of the ${this.stoppedAt} were not checked`,
+          { hint: 'fix the errors above, which the others likely share, then check again' },
+        ),
+      );
     if (entries.length > MAX_MEMBER_ERRORS)
       out.push(
         new ConfigError(

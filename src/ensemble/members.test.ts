@@ -103,6 +103,11 @@ describe('expandMembers', () => {
       new RegExp(`1000000 members .* at most ${MAX_MEMBERS}`),
     ],
     ['a path --set would refuse', { parameters: { 'config.__proto__': [1] } }, /__proto__/],
+    [
+      'values that come to more than the limit across the members, before making any',
+      { parameters: { 'config.big': ['x'.repeat(900_000)] }, replicas: 10_000 },
+      /the members' values come to \d+ MiB together; at most 16 MiB/,
+    ],
     ['a malformed path', { members: [{ 'config..a': 1 }] }, /an empty key after "config"/],
   ];
   for (const [name, more, message] of refused) {

@@ -38,6 +38,22 @@ export interface Member {
   overrides: Override[];
 }
 
+/** The most bytes all members' values may take together, written as JSON. */
+export const MAX_MEMBER_VALUES_BYTES = 16 * 2 ** 20;
+
+/** JSON.stringify, once per value: members share their values, and a large one is written once. */
+function jsonOf(): (value: unknown) => string {
+  const known = new Map<unknown, string>();
+  return (value) => {
+    let text = known.get(value);
+    if (text === undefined) {
+      text = JSON.stringify(value) ?? 'null';
+      known.set(value, text);
+    }
+    return text;
+  };
+}
+
 export function expandMembers(spec: MemberSpec): Member[] {
   const paths = Object.entries(spec.parameters);
   const empty = paths.find(([, values]) => values.length === 0);
@@ -53,6 +69,27 @@ export function expandMembers(spec: MemberSpec): Member[] {
     throw new UsageError(
       `the ensemble has ${count(total, 'member')} (${product} from parameters, ${spec.members.length} listed, ×${spec.replicas} replicas); at most ${MAX_MEMBERS} run as one ensemble`,
       { hint: 'split it into ensembles of fewer members, or take fewer values' },
+    );
+  // Each member holds its values while it is checked: a large value times many members is refused first.
+  const json = jsonOf();
+  const bytes =
+    paths.reduce(
+      (sum, [, options]) =>
+        sum +
+        options.reduce((n: number, option) => n + json(option).length, 0) *
+          (product / options.length),
+      0,
+    ) +
+    spec.members.reduce(
+      (sum, member) => sum + Object.values(member).reduce((n: number, v) => n + json(v).length, 0),
+      0,
+    );
+  if (bytes * spec.replicas > MAX_MEMBER_VALUES_BYTES)
+    throw new UsageError(
+      `the members' values come to ${Math.ceil((bytes * spec.replicas) / 2 ** 20)} MiB together; at most ${MAX_MEMBER_VALUES_BYTES / 2 ** 20} MiB`,
+      {
+        hint: 'keep large data in a file the model reads, and give the members its path or a small value',
+      },
     );
   const parsed = new Map(
     [...paths.map(([path]) => path), ...spec.members.flatMap((m) => Object.keys(m))].map((path) => [
@@ -94,9 +131,9 @@ export function expandMembers(spec: MemberSpec): Member[] {
           const place = spec.writtenAt?.(at[text] ?? []);
           return {
             flag: '--set',
-            text: `${text}=${JSON.stringify(value)}`,
+            text: `${text}=${json(value)}`,
             secret,
-            arg: `member ${index}: ${text}=${secret ? MASK : JSON.stringify(value)}`,
+            arg: `member ${index}: ${text}=${secret ? MASK : json(value)}`,
             target,
             path,
             value,
