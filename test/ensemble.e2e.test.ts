@@ -162,6 +162,41 @@ describe('an ensemble on the local backend', () => {
     expect(result.stdout).toBe('depth=5 width=2 short=5 index=1 replica=0\n');
   });
 
+  it('takes a run id that reads as a number for that member, not an index, and --follow only among --only', async () => {
+    const id = uniqueId('numbers');
+    tree.write(
+      `${id}.yml`,
+      `model: slow.yml\nensemble_id: ${id}\nrun_id: "{{ member.n }}"\nmembers:\n  - {config.n: 3}\n  - {config.n: 2}\n  - {config.n: 1}\n`,
+    );
+    const listed = await runModelrun(
+      ['ensemble', `${id}.yml`, '--only', '3', '--dry-run', '--json'],
+      {
+        cwd: tree.root,
+      },
+    );
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout).members).toEqual([
+      { index: 0, run_id: '3', parameters: { 'config.n': 3 } },
+    ]);
+    const apart = await runModelrun(['ensemble', `${id}.yml`, '--only', '3', '--follow', '2'], {
+      cwd: tree.root,
+    });
+    expect(apart.code).toBe(2);
+    expect(apart.stderr).toContain('--follow 2: that member is not one --only runs');
+  });
+
+  it("writes a failed member's stderr without the escape sequences the model put in it", async () => {
+    const id = uniqueId('escapes');
+    tree.write(
+      `${id}.yml`,
+      `model:\n  run_id: e\n  command: "printf 'boom\\\\033]0;PWNED\\\\007\\\\033[2J' >&2; exit 3"\nensemble_id: ${id}\n`,
+    );
+    const result = await runModelrun(['ensemble', `${id}.yml`], { cwd: tree.root });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('stderr: boom\\x1b]0;PWNED\\x07\\x1b[2J');
+    expect(result.stderr).not.toContain('\u001b');
+  });
+
   it('prints ensemble.json on stdout with --json, and nothing else', async () => {
     const { file } = study();
     const result = await runModelrun(['ensemble', file, '--json', '--only', '1'], {

@@ -113,9 +113,10 @@ export function selectedMembers(
 /** A member's index, from its index or its run id as a flag gives it. */
 export function memberByName(word: string, ensemble: LoadedEnsemble, flag: string): number {
   const count = ensemble.members.length;
-  const index = /^\d+$/.test(word)
-    ? Number(word)
-    : ensemble.members.find((m) => m.run.model.run_id === word)?.index;
+  // A run id that reads as a number names its member, not the member of that index.
+  const index =
+    ensemble.members.find((m) => m.run.model.run_id === word)?.index ??
+    (/^\d+$/.test(word) ? Number(word) : undefined);
   if (index === undefined || index >= count)
     throw new UsageError(
       `${flag} ${word}: the ensemble has no such member (${count} members, 0 to ${count - 1})`,

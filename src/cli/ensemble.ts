@@ -61,6 +61,10 @@ export async function runEnsembleCommand(
   const only = selectedMembers(options.only, ensemble);
   const followed =
     options.follow === undefined ? undefined : memberByName(options.follow, ensemble, '--follow');
+  if (followed !== undefined && only !== undefined && !only.has(followed))
+    throw new UsageError(`--follow ${options.follow}: that member is not one --only runs`, {
+      hint: 'follow one of the members --only names',
+    });
   const members = memberRequests(ensemble, options.postprocess, ctx.output.redactor);
   if (options.dryRun) {
     const chosen = members.filter((m) => only === undefined || only.has(m.index));

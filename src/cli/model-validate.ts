@@ -72,7 +72,8 @@ async function checkMembers(
   }
   const errors = load.errors.flatMap((error): Problem[] =>
     error.problems.length > 0
-      ? error.problems
+      ? // A file's warnings come with its errors; they are said as warnings, above.
+        error.problems.filter((problem) => !problem.message.startsWith('warning: '))
       : [
           {
             file: result.file,

@@ -356,6 +356,20 @@ describe('a bad ensemble', () => {
       ],
     ],
     [
+      "a --set below a path the members set, which a member's value would replace",
+      ensemble('parameters:\n  config.grid: [{nx: 5}, {nx: 6}]\n'),
+      { sets: ['config.grid.nx=999'] },
+      [
+        /^--set config\.grid\.nx=999 sets config\.grid, which the ensemble's members set themselves/,
+      ],
+    ],
+    [
+      "a run id that is the name of the ensemble's own record",
+      ensemble('run_id: "{{ member.name }}"\nparameters:\n  config.name: [ensemble.json]\n'),
+      {},
+      [/run_id: member 0: the run id "ensemble\.json" is the name of the ensemble's own record/],
+    ],
+    [
       'a --set of a backend path a listed member sets',
       ensemble('members:\n  - {}\n  - {backend.timeout: 2h}\n'),
       { sets: ['backend.timeout=3h'] },
@@ -432,6 +446,11 @@ describe('a bad ensemble', () => {
       'a listed member setting output_dir, on its line',
       'members:\n  - {config.depth_m: 5}\n  - {output_dir: /tmp}\n',
       /study\/ensemble\.yml:4:\d+ {2}members\[1\]\.output_dir: a member cannot set output_dir: members are staged in the ensemble's folder/,
+    ],
+    [
+      'members of several backend types, on the line of the type',
+      'members:\n  - {config.depth_m: 5}\n  - {backend.type: docker, backend.image: x}\n',
+      /study\/ensemble\.yml:4:\d+ {2}members\[1\]\["backend\.type"\]: a member cannot set backend\.type: an ensemble's members share one backend type/,
     ],
     [
       'a parameter of run_id_subdir, on its line',

@@ -10,6 +10,7 @@ import { type FileContext, type Placed, requirePlaced } from '../load/run-inputs
 import type { LoadedRun } from '../load/run-request.js';
 import { loadSections } from '../load/run-request.js';
 import { readForValidation } from '../load/validate.js';
+import { ENSEMBLE_RECORD } from '../model/ensemble-record.js';
 import { RUN_ID_MAX_LENGTH, RUN_ID_PATTERN } from '../model/model-config.js';
 import { count } from '../plural.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
@@ -339,6 +340,11 @@ function checkRunId(runId: string): { ok: true; runId: string } | { ok: false; m
       ok: false,
       message: `a run id of ${runId.length} characters is too long; at most ${RUN_ID_MAX_LENGTH}`,
     };
+  if (runId === ENSEMBLE_RECORD)
+    return {
+      ok: false,
+      message: `the run id "${ENSEMBLE_RECORD}" is the name of the ensemble's own record in its folder`,
+    };
   if (!RUN_ID_PATTERN.test(runId))
     return {
       ok: false,
@@ -349,10 +355,12 @@ function checkRunId(runId: string): { ok: true; runId: string } | { ok: false; m
 
 /** A --set of a path that members set: which should win is the user's to say. */
 function refuseOverlap(global: readonly Override[], members: readonly Member[]): void {
-  const set = new Map(global.map((o) => [JSON.stringify([o.target, o.path]), o]));
+  // A --set below a member's path is one too: the member's value, set after it, would replace it.
+  const within = (outer: Override, inner: Override) =>
+    outer.target === inner.target && outer.path.every((segment, i) => inner.path[i] === segment);
   for (const member of members)
     for (const override of member.overrides) {
-      const clash = set.get(JSON.stringify([override.target, override.path]));
+      const clash = global.find((o) => within(override, o));
       if (clash !== undefined)
         throw new UsageError(
           `${clash.arg} sets ${formatPath(override.target === 'backend' ? ['backend', ...override.path] : override.path)}, which the ensemble's members set themselves`,

@@ -30,7 +30,9 @@ function checkMemberPath(path: string, zctx: z.RefinementCtx, at: (string | numb
     const why =
       parsed.target === 'model' && parsed.path.length === 1
         ? SET_BY_THE_ENSEMBLE[String(parsed.path[0])]
-        : undefined;
+        : parsed.target === 'backend' && parsed.path.length === 1 && parsed.path[0] === 'type'
+          ? "an ensemble's members share one backend type, which runs and throttles them as one: make one ensemble per backend type"
+          : undefined;
     if (why !== undefined)
       zctx.addIssue({
         code: 'custom',

@@ -276,7 +276,13 @@ async function runMembers(
               ? 'cancelled'
               : 'failed';
         // A model that failed on its own says why in its stderr: its last line is the reason.
-        const said = result.stderrTail.findLast((line) => line.trim() !== '');
+        const said = result.stderrTail
+          .findLast((line) => line.trim() !== '')
+          // The model's words on modelrun's line: no escape sequence of its own reaches the terminal.
+          ?.replace(
+            /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+            (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+          );
         const reason =
           run.reason ??
           (status === 'failed' && said !== undefined ? `stderr: ${said.trim()}` : undefined);

@@ -255,6 +255,17 @@ describe('joining the array', () => {
     ]);
   });
 
+  it("writes a % in the ensemble folder's path as %%, which Slurm reads back as one", async () => {
+    const dir = tree.path('100%j done');
+    mkdirSync(dir);
+    const { member } = ensemble(['a'], { dir });
+    await member('a').submit();
+    const script = readFileSync(join(dir, '.modelrun', 'slurm-array-0.sh'), 'utf8');
+    expect(script).toContain(
+      `#SBATCH --output="${tree.path('100%%j done')}/.modelrun/slurm-array-%A.log"`,
+    );
+  });
+
   it('numbers the tasks in the ensemble order of members, whatever order they joined in', async () => {
     const { member, script } = ensemble(['a', 'b', 'c']);
     const c = member('c').submit();

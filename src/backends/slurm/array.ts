@@ -9,7 +9,7 @@ import { count } from '../../plural.js';
 import type { BatchOptions, RunBatch, RunJob } from '../contract.js';
 import type { CancelAnswer, CancelOptions, SlurmClient } from './client.js';
 import type { SlurmConfig } from './config.js';
-import { expandFilename } from './filename.js';
+import { expandFilename, literalInPattern } from './filename.js';
 import type { PollClock } from './follow.js';
 import {
   directiveLines,
@@ -221,7 +221,8 @@ export class SlurmArray implements RunBatch {
    */
   private arrayScript(members: Joined[]): string {
     const first = members[0] as Joined;
-    const log = join(this.options.dir, '.modelrun', 'slurm-array-%A.log');
+    // Slurm reads % in --output as a pattern: a % in the folder's own path is written %%.
+    const log = join(literalInPattern(this.options.dir, ''), '.modelrun', 'slurm-array-%A.log');
     const cases = members.flatMap(({ config, job }, task) => [
       `  ${task})`,
       `    export ${ARRAY_TASK_ID_VARIABLE}="$SLURM_ARRAY_JOB_ID"_${task}`,
