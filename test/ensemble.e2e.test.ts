@@ -248,6 +248,19 @@ describe('an ensemble on the local backend', () => {
     );
   });
 
+  it("says a member's warning as a warning, not among its errors", async () => {
+    const id = uniqueId('warned');
+    tree.write(
+      `${id}.yml`,
+      'model: model.yml\nmembers:\n  - {config.dept: 1, backend.timeout: soon}\n',
+    );
+    const result = await runModelrun(['validate', `${id}.yml`], { cwd: tree.root });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('1 error');
+    expect(result.stdout).toMatch(/warning .*config\.dept: config has no key "dept"/);
+    expect(result.stdout).not.toMatch(/error .*warning:/);
+  });
+
   it('refuses two members that would share a run id, naming both', async () => {
     const id = uniqueId('twins');
     tree.write(

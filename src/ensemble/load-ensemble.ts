@@ -175,16 +175,16 @@ function* loadSteps(files: EnsembleFiles, ctx: FileContext): Generator<void, Ens
       files,
       { ...ctx, overrides: [...global, ...member.overrides] },
     );
-    if ('errors' in load) {
-      errors.add(member.index, load.errors);
-      continue;
-    }
     // The file's own warnings are the same for every member: each is said once.
     for (const warning of load.warnings) {
       const key = JSON.stringify(warning);
       if (seenWarnings.has(key)) continue;
       seenWarnings.add(key);
       warnings.push(warning);
+    }
+    if ('errors' in load) {
+      errors.add(member.index, load.errors);
+      continue;
     }
     modelRunId ??= load.run.model.run_id;
     const scope = memberScope(member, names);
