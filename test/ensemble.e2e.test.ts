@@ -243,7 +243,7 @@ describe('an ensemble on the local backend', () => {
     );
     expect(bad.stdout).toMatch(
       new RegExp(
-        `${id}\\.yml:5:25  timeout: .*got "soon" \\(member 1: backend\\.timeout="soon"\\)`,
+        `${id}\\.yml:5:25  timeout: .*got "soon" \\(members 1 and 3: backend\\.timeout="soon"\\)`,
       ),
     );
   });

@@ -528,3 +528,20 @@ describe('secret values', () => {
     expect(text.join('\n')).not.toContain(SECRET);
   });
 });
+
+describe('what members share', () => {
+  it('says a warning every member has once, naming them all', () => {
+    const result = load(ensemble('replicas: 10\nparameters:\n  config.dept: [1]\n'));
+    expect(result.warnings.map((w) => w.message)).toEqual([
+      expect.stringMatching(/config has no key "dept".*\(every member: config\.dept=1\)$/),
+    ]);
+  });
+
+  it('says an error a value makes in several members once, naming them', () => {
+    const errors = errorsOf(
+      ensemble('parameters:\n  config.depth_m: [1, 2]\n  backend.timeout: [soon, 1h]\n'),
+    );
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/got "soon" \(members 0 and 2: backend\.timeout="soon"\)/);
+  });
+});

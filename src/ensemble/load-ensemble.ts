@@ -161,7 +161,7 @@ function* loadSteps(files: EnsembleFiles, ctx: FileContext): Generator<void, Ens
   const warnings = [...(whole.warnings ?? [])];
   const byRunId = new Map<string, number>();
   let modelRunId: string | undefined;
-  const seenWarnings = new Set<string>();
+  const memberWarnings = new MemberWarnings();
   const secrets = new Redactor().addEnv(ctx.env);
   for (const member of members) {
     yield;
@@ -176,12 +176,7 @@ function* loadSteps(files: EnsembleFiles, ctx: FileContext): Generator<void, Ens
       { ...ctx, overrides: [...global, ...member.overrides] },
     );
     // The file's own warnings are the same for every member: each is said once.
-    for (const warning of load.warnings) {
-      const key = JSON.stringify(warning);
-      if (seenWarnings.has(key)) continue;
-      seenWarnings.add(key);
-      warnings.push(warning);
-    }
+    memberWarnings.add(member.index, load.warnings);
     if ('errors' in load) {
       errors.add(member.index, load.errors);
       continue;
@@ -241,6 +236,7 @@ function* loadSteps(files: EnsembleFiles, ctx: FileContext): Generator<void, Ens
       run: { ...load.run, model: { ...load.run.model, run_id: runId.runId } },
     });
   }
+  warnings.push(...memberWarnings.said(members.length));
   if (errors.any) return { errors: errors.said(members.length), warnings };
   const first = loaded[0]?.run.model;
   if (first === undefined || modelRunId === undefined) return never();
@@ -410,7 +406,7 @@ class MemberErrors {
   ): void {
     this.invalid.add(member);
     for (const error of errors) {
-      const key = JSON.stringify([error.message, error.problems]);
+      const key = JSON.stringify([error.message, error.problems.map(anyMember)]);
       const known = this.byKey.get(key);
       if (known === undefined) this.byKey.set(key, { error, members: [member], ...options });
       else known.members.push(member);
@@ -422,8 +418,9 @@ class MemberErrors {
     const out = entries.slice(0, MAX_MEMBER_ERRORS).map(({ error, members, named, own }) => {
       const who = whom(members, total);
       if (own !== true) error.message = `${who}: ${error.message}`;
-      if (named)
-        for (const problem of error.problems) problem.message = `${who}: ${problem.message}`;
+      for (const problem of error.problems)
+        problem.message =
+          named === true ? `${who}: ${problem.message}` : ofMembers(problem.message, who);
       return error;
     });
     if (this.stoppedAt !== undefined)
@@ -441,6 +438,45 @@ class MemberErrors {
         ),
       );
     return out;
+  }
+}
+
+/**
+ * A problem placed at a member's value names the member after it,
+ * `(member 3: config.x=5)`; the same value makes the same problem in every
+ * member that has it, which is said once.
+ */
+const MEMBER_NAMED = /\(member \d+: /g;
+
+function anyMember(problem: Problem): Problem {
+  return { ...problem, message: problem.message.replace(MEMBER_NAMED, '(member #: ') };
+}
+
+function ofMembers(message: string, who: string): string {
+  return message.replace(MEMBER_NAMED, `(${who}: `);
+}
+
+/**
+ * The members' warnings, each said once with the members it is of, as
+ * their errors are: one unknown key in a parameter list is every member's.
+ */
+class MemberWarnings {
+  private readonly byKey = new Map<string, { warning: Problem; members: number[] }>();
+
+  add(member: number, warnings: readonly Problem[]): void {
+    for (const warning of warnings) {
+      const key = JSON.stringify(anyMember(warning));
+      const known = this.byKey.get(key);
+      if (known === undefined) this.byKey.set(key, { warning, members: [member] });
+      else known.members.push(member);
+    }
+  }
+
+  said(total: number): Problem[] {
+    return [...this.byKey.values()].map(({ warning, members }) => ({
+      ...warning,
+      message: ofMembers(warning.message, whom(members, total)),
+    }));
   }
 }
 
