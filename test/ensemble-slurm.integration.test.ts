@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { reportMissingEngine, slurmUnavailable } from './helpers/engines.js';
 import { clusterTimeout, queued, TEST_JOB_YAML } from './helpers/slurm.js';
 import { makeTree } from './helpers/tree.js';
 import { uniqueId } from './helpers/unique-id.js';
+import { copyWaveExample } from './helpers/wave-example.js';
 
 const missing = slurmUnavailable();
 reportMissingEngine('slurm', missing);
@@ -118,6 +119,35 @@ describe.skipIf(missing !== undefined)('an ensemble on a real Slurm cluster', ()
       // One look at the whole array a second: never one per member.
       const looks = calls.filter((c) => /^(scontrol show job|squeue)/.test(c)).length;
       expect(looks, calls.join('\n')).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
+    },
+    clusterTimeout(RUN_MS),
+  );
+
+  it(
+    'runs the example wave study as one job array, and tabulates it',
+    async () => {
+      const id = uniqueId('wave-study');
+      const example = copyWaveExample(tree, id);
+      writeFileSync(join(example, 'slurm.yml'), `type: slurm\n${TEST_JOB_YAML}`);
+      const log = tree.path(`${id}.calls`);
+      const result = await runModelrun(
+        ['ensemble', 'ensemble.yml', '--backend-config', 'slurm.yml'],
+        {
+          cwd: example,
+          env: shimmed(log),
+        },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain(`✓ ensemble ${id} succeeded: 6 succeeded of 6 members`);
+      const calls = readFileSync(log, 'utf8').split('\n');
+      expect(calls.filter((c) => c.startsWith('sbatch --parsable'))).toEqual([
+        expect.stringContaining('--array=0-5%2'),
+      ]);
+      const rows = readFileSync(join(example, 'simulations', id, 'members.csv'), 'utf8')
+        .trim()
+        .split('\n');
+      expect(rows).toHaveLength(7);
+      expect(rows.slice(1).every((row) => row.includes(',succeeded,'))).toBe(true);
     },
     clusterTimeout(RUN_MS),
   );

@@ -1,32 +1,15 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, runModelrun } from './helpers/cli.js';
+import { runModelrun } from './helpers/cli.js';
 import { treeForEachTest } from './helpers/tree.js';
 import { uniqueId } from './helpers/unique-id.js';
+import { copyWaveExample } from './helpers/wave-example.js';
 
 /** The example ensemble (examples/wave/ensemble.yml) and its aggregate step, through the built CLI. */
 
 const tree = treeForEachTest();
-const EXAMPLE = join(REPO_ROOT, 'examples', 'wave');
-
-/**
- * A copy of the example, without runs staged in the repo by hand, its
- * ensemble under an id of its own: the aggregate step's relative path to
- * aggregate.mjs holds in the copy as it does in the repo.
- */
-function copyExample(ensembleId: string): string {
-  const to = tree.path('wave');
-  cpSync(EXAMPLE, to, {
-    recursive: true,
-    filter: (src) => !src.startsWith(join(EXAMPLE, 'simulations')),
-  });
-  const file = join(to, 'ensemble.yml');
-  const text = readFileSync(file, 'utf8');
-  expect(text).toMatch(/^ensemble_id: /m);
-  writeFileSync(file, text.replace(/^ensemble_id: .*$/m, `ensemble_id: ${ensembleId}`));
-  return to;
-}
+const copyExample = (id: string) => copyWaveExample(tree, id);
 
 interface Member {
   run_id: string;
