@@ -5,6 +5,7 @@ import type { BatchOptions, RunBatch } from '../backends/contract.js';
 import { UsageError } from '../errors.js';
 import { identify, type ProcessIdentity } from '../exec/process-identity.js';
 import { interruptExitCode, type StopReason } from '../exec/stop-reason.js';
+import { visibleName } from '../exec/visible-name.js';
 import { pinFolder } from '../model/bookkeeping.js';
 import {
   ENSEMBLE_RECORD,
@@ -276,16 +277,12 @@ async function runMembers(
               ? 'cancelled'
               : 'failed';
         // A model that failed on its own says why in its stderr: its last line is the reason.
-        const said = result.stderrTail
-          .findLast((line) => line.trim() !== '')
-          // The model's words on modelrun's line: no escape sequence of its own reaches the terminal.
-          ?.replace(
-            /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
-            (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-          );
+        const said = result.stderrTail.findLast((line) => line.trim() !== '');
+        // The model's words on modelrun's line: no escape sequence of its own reaches the terminal.
+        const shown = said === undefined ? undefined : visibleName(said.trim());
         const reason =
           run.reason ??
-          (status === 'failed' && said !== undefined ? `stderr: ${said.trim()}` : undefined);
+          (status === 'failed' && shown !== undefined ? `stderr: ${shown}` : undefined);
         end(entry, status, run.exit_code, reason);
         if (run.handle !== undefined) entry.handle = run.handle;
       }
