@@ -425,6 +425,7 @@ describe('an ensemble run with --detach', () => {
         JSON.stringify({
           ensemble_id: 'forged',
           status: 'running',
+          started_at: new Date().toISOString(),
           members: [],
           owner,
           totals: {},

@@ -56,6 +56,24 @@ describe('stopping a job', () => {
     expect(states(statuses).at(-1)).toBe('job 4242 CANCELLED');
   });
 
+  it('records the signal that ended the job when only the stop, not the follower, saw its end', async () => {
+    const { run, slurm, stopper, statuses } = setup({
+      slurm: { steps: [{ ...RUNNING, looks: 100 }], cancel: { looks: 1 } },
+    });
+    // Slurm shows the end once, then forgets the job, as a busy cluster may between two looks.
+    let shown = false;
+    const query = slurm.query.bind(slurm);
+    slurm.query = async (id) => {
+      if (shown) return undefined;
+      const state = await query(id);
+      if (state?.state === 'CANCELLED') shown = true;
+      else if (statuses.some((line) => line.includes('RUNNING'))) stopper.abort();
+      return state;
+    };
+    const { outcome } = await run();
+    expect(outcome).toEqual({ exitCode: null, signal: 'SIGTERM', details: { job_id: '4242' } });
+  });
+
   it('does not escalate: a job that stays after scancel is looked at for 45 s, then left as a leftover', async () => {
     const { run, runner, slurm, statuses, stopper, clock, held } = setup({
       slurm: { steps: [RUNNING], cancel: { shows: [RUNNING] } },

@@ -46,7 +46,7 @@ import {
   scriptPath,
   secretEnv,
 } from './script.js';
-import { FINAL_STATES, outcomeOf, signalOf } from './state.js';
+import { FINAL_STATES, type JobState, outcomeOf, signalOf } from './state.js';
 import type { SlurmJobTask } from './undo.js';
 
 /**
@@ -81,6 +81,8 @@ export function createSlurmRunner(
     unguard();
   };
 
+  /** The final state the stop saw the job in. */
+  let endedAs: JobState | undefined;
   /** One stop, whoever asks for it (the abort, then stop()): scancel, then looks until the job has ended. */
   let cancelling: Promise<void> | undefined;
   const cancel = (): Promise<void> => {
@@ -109,6 +111,8 @@ export function createSlurmRunner(
       // What scancel said is not the answer; the job's state is. No answer is no end.
       const state = await client.query(id).catch(() => 'no answer' as const);
       if (state === undefined || (state !== 'no answer' && FINAL_STATES.has(state.state))) {
+        // How it ended, for a follower that stopped looking at the stop and did not see it.
+        if (state !== undefined) endedAs = state;
         ended();
         return;
       }
@@ -287,8 +291,12 @@ export function createSlurmRunner(
         const details = { job_id: id };
         // Cancelled by modelrun itself: the stop reason (timeout, interrupt) says why, not the job
         // state; the model did not exit on its own, so there is no exit code.
-        if (signal.aborted)
-          return { exitCode: null, signal: final === undefined ? null : signalOf(final), details };
+        if (signal.aborted) {
+          // The stop may have seen the end the follower left before.
+          await cancelling;
+          const seen = final ?? endedAs;
+          return { exitCode: null, signal: seen === undefined ? null : signalOf(seen), details };
+        }
         if (expired !== undefined && queueTimeout !== undefined) {
           return {
             exitCode: null,
