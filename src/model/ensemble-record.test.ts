@@ -261,6 +261,43 @@ describe('the ensemble record on disk', () => {
       });
     });
 
+    it('takes a member it calls pending for started when its run.json says it runs, not when it is queued', async () => {
+      const runJson = (name: string, status: string) => {
+        mkdirSync(tree.path(name, '.modelrun'), { recursive: true });
+        writeFileSync(
+          tree.path(name, '.modelrun', 'run.json'),
+          JSON.stringify({
+            run_id: name,
+            status,
+            exit_code: null,
+            started_at: '2024-01-01T00:00:01.000Z',
+            ended_at: null,
+            duration_s: null,
+            staging_dir: tree.path(name),
+            backend: { type: 'slurm', config: {} },
+            stages: {
+              generate: { status: 'succeeded' },
+              run: { status: 'running' },
+              postprocess: { status: 'pending' },
+            },
+            postprocess: [],
+            modelrun_version: '0.1.0',
+            host: {},
+          }),
+        );
+        return tree.path(name);
+      };
+      await writeEnsembleRecord(
+        dir(),
+        record([
+          member(0, 'pending', { run_dir: runJson('queued', 'submitted') }),
+          member(1, 'pending', { run_dir: runJson('started', 'running') }),
+        ]),
+      );
+      await failUnfinishedEnsemble(dir(), 'modelrun died');
+      expect(onDisk().members.map((m) => m.status)).toEqual(['cancelled', 'failed']);
+    });
+
     it.each(['succeeded', 'failed', 'cancelled'] as const)(
       'leaves a record that says %s as it is',
       async (status) => {

@@ -145,7 +145,12 @@ export async function failUnfinishedEnsemble(dir: string, reason: string): Promi
 /** Whether the run in `runDir` started at or after `since`, by its run.json. */
 async function startedSince(runDir: string, since: string): Promise<boolean> {
   const run = await readRunRecord(join(runDir, RUN_RECORD_PATH)).catch(() => undefined);
-  return run !== undefined && Date.parse(run.started_at) >= Date.parse(since);
+  // Submitted is still in the engine's queue (a Slurm array's task): not started.
+  return (
+    run !== undefined &&
+    run.status !== 'submitted' &&
+    Date.parse(run.started_at) >= Date.parse(since)
+  );
 }
 
 function isEntry(value: unknown): value is MemberEntry {
