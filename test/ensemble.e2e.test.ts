@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -137,6 +137,26 @@ describe('an ensemble on the local backend', () => {
     });
     expect(changed.code, changed.stderr).toBe(0);
     expect(record(dir).totals).toMatchObject({ succeeded: 8, skipped: 0 });
+  });
+
+  it('resumes a project copied elsewhere as a whole: the same inputs, where they now are', async () => {
+    const project = tree.path(uniqueId('project'));
+    tree.write(
+      `${project.split('/').at(-1)}/model.yml`,
+      'run_id: p\ntemplate: ./template\ncommand: "cat in.txt"\n',
+    );
+    tree.write(`${project.split('/').at(-1)}/template/in.txt`, '{{ member.x }}\n');
+    tree.write(
+      `${project.split('/').at(-1)}/ensemble.yml`,
+      'model: model.yml\noutput_dir: ./out\nparameters:\n  config.x: [1, 2]\n',
+    );
+    const first = await runModelrun(['ensemble', 'ensemble.yml'], { cwd: project });
+    expect(first.code, first.stderr).toBe(0);
+    const copy = `${project}-copy`;
+    cpSync(project, copy, { recursive: true });
+    const resumed = await runModelrun(['ensemble', 'ensemble.yml', '--resume'], { cwd: copy });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('skipped  2 that succeeded before with the same inputs');
   });
 
   it('runs only the members --only names, by index or run id, and keeps the others on record', async () => {

@@ -69,6 +69,7 @@ function memberRequest(
 export async function withInputs(
   members: PlannedMember[],
   redactor: Redactor,
+  roots: readonly string[] = [],
 ): Promise<EnsembleMemberRequest[]> {
   const templates = new Map<string | undefined, Promise<string>>();
   const digestOf = (template: string | undefined) => {
@@ -93,6 +94,7 @@ export async function withInputs(
         member: scope,
       }),
       await digestOf(model.template),
+      roots,
     );
     out.push({ ...member, inputs });
   }

@@ -96,6 +96,7 @@ export async function runEnsemble(options: RunEnsembleOptions): Promise<Ensemble
         members: await withInputs(
           memberRequests(ensemble, options.postprocess !== false, redactor),
           redactor,
+          [ensemble.dir, ensemble.fileDir],
         ),
         aggregate: ensemble.aggregate,
         overrides: [],

@@ -101,7 +101,8 @@ export async function runEnsembleCommand(
         backendType,
         maxParallel: parallel,
         failFast: ensemble.failFast,
-        members: await withInputs(members, ctx.output.redactor),
+        // The ensemble's folder before the file's: it is often inside it.
+        members: await withInputs(members, ctx.output.redactor, [ensemble.dir, ensemble.fileDir]),
         aggregate: ensemble.aggregate,
         overrides: ensemble.overrides,
         resume: options.resume,

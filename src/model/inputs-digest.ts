@@ -12,9 +12,17 @@ import { isSecretName, MASK } from '../secrets.js';
  * are masked first: they never reach disk, even hashed, and a new token
  * does not make old results stale.
  */
-export function inputsDigest(parts: Record<string, unknown>, templateDigest: string): string {
+export function inputsDigest(
+  parts: Record<string, unknown>,
+  templateDigest: string,
+  roots: readonly string[] = [],
+): string {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify(sortKeys(maskSecretTexts(parts))));
+  // Paths under `roots` count from there: a project moved as a whole is the same inputs.
+  let text = JSON.stringify(sortKeys(maskSecretTexts(parts)));
+  for (const [i, root] of roots.entries())
+    text = text.replaceAll(JSON.stringify(root).slice(1, -1), `<root ${i}>`);
+  hash.update(text);
   hash.update('\0');
   hash.update(templateDigest);
   return `sha256:${hash.digest('hex')}`;
