@@ -473,49 +473,59 @@ describe('an ensemble run with --detach', () => {
 });
 
 describe('an ensemble and what is not its own', () => {
-  it('stages no member through a link a model put at its folder, and leaves what it leads to alone', async () => {
-    const id = uniqueId('planted');
-    const precious = tree.path(`${id}-precious`);
-    mkdirSync(precious);
-    writeFileSync(join(precious, 'results.nc'), 'keep me');
+  /**
+   * Three members, one at a time, of a model whose first member (`<runId>-0`)
+   * runs `planted` in its folder; and a folder of the user's beside, holding
+   * `file` with `text`. Gives the ensemble's id and that folder.
+   */
+  function planting(
+    runId: string,
+    planted: (folder: string) => string,
+    file: string,
+    text: string,
+  ) {
+    const id = uniqueId(runId);
+    const folder = tree.path(`${id}-theirs`);
+    mkdirSync(folder);
+    writeFileSync(join(folder, file), text);
     tree.write(
       `${id}.yml`,
       [
         'model:',
-        '  run_id: sb',
+        `  run_id: ${runId}`,
         '  delete_existing: true',
-        `  command: 'if [ "$(basename "$PWD")" = sb-0 ]; then ln -s ${precious} ../sb-2; fi'`,
+        `  command: 'if [ "$(basename "$PWD")" = ${runId}-0 ]; then ${planted(folder)}; fi'`,
         `ensemble_id: ${id}`,
         'replicas: 3',
         'max_parallel: 1',
         '',
       ].join('\n'),
     );
+    return { id, folder };
+  }
+
+  it('stages no member through a link a model put at its folder, and leaves what it leads to alone', async () => {
+    const { id, folder: precious } = planting(
+      'sb',
+      (folder) => `ln -s ${folder} ../sb-2`,
+      'results.nc',
+      'keep me',
+    );
     const result = await runModelrun(['ensemble', `${id}.yml`], { cwd: tree.root });
     expect(result.code).toBe(1);
     const member = record(tree.path('simulations', id)).members[2];
     expect(member?.status).toBe('failed');
-    expect(member?.reason).toMatch(/sb-2 is a link to .*precious, which modelrun did not make/);
+    expect(member?.reason).toMatch(/sb-2 is a link to .*theirs, which modelrun did not make/);
     expect(readFileSync(join(precious, 'results.nc'), 'utf8')).toBe('keep me');
     expect(existsSync(join(precious, '.modelrun'))).toBe(false);
   });
 
   it('writes nothing through a link a model put in place of the ensemble folder', async () => {
-    const id = uniqueId('swapped');
-    const victim = tree.path(`${id}-victim`);
-    mkdirSync(victim);
-    writeFileSync(join(victim, 'ensemble.json'), '{"victim": true}');
-    tree.write(
-      `${id}.yml`,
-      [
-        'model:',
-        '  run_id: pl',
-        `  command: 'if [ "$(basename "$PWD")" = pl-0 ]; then e=$(dirname "$PWD"); mv "$e" "$e.real"; ln -s ${victim} "$e"; fi'`,
-        `ensemble_id: ${id}`,
-        'replicas: 3',
-        'max_parallel: 1',
-        '',
-      ].join('\n'),
+    const { id, folder: victim } = planting(
+      'pl',
+      (folder) => `e=$(dirname "$PWD"); mv "$e" "$e.real"; ln -s ${folder} "$e"`,
+      'ensemble.json',
+      '{"victim": true}',
     );
     const result = await runModelrun(['ensemble', `${id}.yml`], { cwd: tree.root });
     expect(result.code).toBe(1);

@@ -10,7 +10,7 @@ import { PACKAGE_ROOT } from '../package-info.js';
 import type { EnsembleOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
 import { DETACHED_OVERRIDES_VARIABLE } from './layering-flags.js';
-import { handOver, supervisorLog } from './run-detach.js';
+import { handedFlags, handOver, supervisorLog } from './run-detach.js';
 import { DETACHED_VARIABLE, SUPERVISOR_LOG_VARIABLE } from './run-execute.js';
 
 /** How long the supervisor may take to lock the ensemble's folder and write its record. */
@@ -113,17 +113,9 @@ function supervisorArgs(options: EnsembleOptions, cwd: string): string[] {
   return [
     'ensemble',
     resolve(cwd, options.ensembleFile),
-    ...(options.backendConfig === undefined
-      ? []
-      : ['--backend-config', resolve(cwd, options.backendConfig)]),
-    ...options.postprocessorConfigs.flatMap((file) => [
-      '--postprocessor-config',
-      resolve(cwd, file),
-    ]),
     ...(options.maxParallel === undefined ? [] : ['--max-parallel', options.maxParallel]),
     ...options.only.flatMap((member) => ['--only', member]),
     ...(options.resume ? ['--resume'] : []),
-    ...(options.postprocess ? [] : ['--no-postprocess']),
-    ...(options.siteConfig ? [] : ['--no-site-config']),
+    ...handedFlags(options, cwd),
   ];
 }

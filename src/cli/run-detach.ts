@@ -252,6 +252,26 @@ function supervisorArgs(options: RunOptions, cwd: string): string[] {
   return [
     'run',
     resolve(cwd, options.modelFile),
+    ...(options.skipGenerate ? ['--skip-generate'] : []),
+    ...handedFlags(options, cwd),
+  ];
+}
+
+/**
+ * The flags a supervisor is handed as they were given, with paths made
+ * absolute: the backend and postprocessor files, --no-postprocess,
+ * --no-site-config. (The overrides go in its environment: handOver.)
+ */
+export function handedFlags(
+  options: {
+    backendConfig?: string | undefined;
+    postprocessorConfigs: string[];
+    postprocess: boolean;
+    siteConfig: boolean;
+  },
+  cwd: string,
+): string[] {
+  return [
     ...(options.backendConfig === undefined
       ? []
       : ['--backend-config', resolve(cwd, options.backendConfig)]),
@@ -259,7 +279,6 @@ function supervisorArgs(options: RunOptions, cwd: string): string[] {
       '--postprocessor-config',
       resolve(cwd, file),
     ]),
-    ...(options.skipGenerate ? ['--skip-generate'] : []),
     ...(options.postprocess ? [] : ['--no-postprocess']),
     ...(options.siteConfig ? [] : ['--no-site-config']),
   ];
