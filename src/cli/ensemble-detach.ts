@@ -1,17 +1,14 @@
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedEnsemble } from '../ensemble/load-ensemble.js';
-import { RunFailedError, UsageError } from '../errors.js';
-import { identify, presence, sameProcess } from '../exec/process-identity.js';
+import { UsageError } from '../errors.js';
+import { presence, sameProcess } from '../exec/process-identity.js';
 import { readEnsembleRecord } from '../model/ensemble-record.js';
-import { PACKAGE_ROOT } from '../package-info.js';
 import type { EnsembleOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
-import { DETACHED_OVERRIDES_VARIABLE } from './layering-flags.js';
-import { handedFlags, handOver, supervisorLog } from './run-detach.js';
-import { DETACHED_VARIABLE, SUPERVISOR_LOG_VARIABLE } from './run-execute.js';
+import { handedFlags, startSupervisor } from './run-detach.js';
+import { SUPERVISOR_LOG_VARIABLE } from './run-execute.js';
 
 /** How long the supervisor may take to lock the ensemble's folder and write its record. */
 const START_MS = 120_000;
@@ -28,36 +25,13 @@ export async function detachEnsemble(
   ensemble: LoadedEnsemble,
   ctx: CommandContext,
 ): Promise<number> {
-  const handedOver = handOver(options);
-  const log = supervisorLog(ctx.env, ensemble.id);
-  const fd = openSync(log, 'wx', 0o600);
-  let pid: number | undefined;
-  try {
-    const child = spawn(
-      process.execPath,
-      [join(PACKAGE_ROOT, 'bin', 'modelrun.js'), ...supervisorArgs(options, ctx.cwd)],
-      {
-        cwd: ctx.cwd,
-        // The overrides go in the environment, which only this user can read: one may hold a secret.
-        env: {
-          ...ctx.env,
-          [DETACHED_VARIABLE]: '1',
-          [DETACHED_OVERRIDES_VARIABLE]: handedOver,
-          [SUPERVISOR_LOG_VARIABLE]: log,
-        },
-        detached: true,
-        stdio: ['ignore', fd, fd],
-      },
-    );
-    child.on('error', () => undefined);
-    child.unref();
-    pid = child.pid;
-  } finally {
-    closeSync(fd);
-  }
-  const supervisor = pid === undefined ? undefined : identify(pid);
-  if (supervisor === undefined)
-    throw new RunFailedError('the supervisor could not be started', { hint: `see ${log}` });
+  const { supervisor, log } = startSupervisor(
+    supervisorArgs(options, ctx.cwd),
+    options,
+    ensemble.id,
+    ctx,
+    (log) => ({ [SUPERVISOR_LOG_VARIABLE]: log }),
+  );
 
   // Until its record says it runs the ensemble, or it has gone.
   const deadline = Date.now() + START_MS;

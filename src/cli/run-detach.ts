@@ -50,44 +50,12 @@ export async function detachRun(
 ): Promise<number> {
   const { output } = ctx;
   const stagingDir = stagingDirOf(run.model);
-  const handedOver = handOver(options);
-  const log = supervisorLog(ctx.env, run.model.run_id);
-  const fd = openSync(log, 'wx', 0o600);
-  let child: ChildProcess;
-  try {
-    child = spawn(
-      process.execPath,
-      [join(PACKAGE_ROOT, 'bin', 'modelrun.js'), ...supervisorArgs(options, ctx.cwd)],
-      {
-        cwd: ctx.cwd,
-        // The overrides go in the environment, which only this user can read: one may hold a secret.
-        env: {
-          ...ctx.env,
-          [DETACHED_VARIABLE]: '1',
-          [DETACHED_OVERRIDES_VARIABLE]: handedOver,
-        },
-        detached: true,
-        stdio: ['ignore', fd, fd],
-      },
-    );
-  } finally {
-    closeSync(fd);
-  }
-  child.on('error', () => undefined);
-  const exit = new Promise<{ how: string; code?: number }>((resolve) =>
-    child.once('exit', (code, signal) =>
-      resolve(
-        signal === null && code !== null
-          ? { how: `exit code ${code}`, code }
-          : { how: `killed by ${signal}` },
-      ),
-    ),
+  const { supervisor, log, exit } = startSupervisor(
+    supervisorArgs(options, ctx.cwd),
+    options,
+    run.model.run_id,
+    ctx,
   );
-  child.unref();
-  // The supervisor by its whole identity: a pid alone may be an earlier run's owner's.
-  const supervisor = child.pid === undefined ? undefined : identify(child.pid);
-  if (supervisor === undefined)
-    throw new RunFailedError('the supervisor could not be started', { hint: `see ${log}` });
   output.status(
     `started modelrun (pid ${supervisor.pid}) to run ${run.model.run_id} in the background; its own log: ${log}`,
   );
@@ -285,10 +253,61 @@ export function handedFlags(
 }
 
 /**
+ * Starts a supervisor: modelrun with `args`, in a session of its own with no
+ * terminal, its output in a new log in the state folder, and the overrides
+ * of `flags` in its environment (handOver); `env` adds to that environment,
+ * given the log. Gives it by its whole identity (a pid alone may be an
+ * earlier run's owner's), its log, and how it ends.
+ */
+export function startSupervisor(
+  args: string[],
+  flags: LayerFlagValues,
+  name: string,
+  ctx: Pick<CommandContext, 'env' | 'cwd'>,
+  env: (log: string) => NodeJS.ProcessEnv = () => ({}),
+): { supervisor: ProcessIdentity; log: string; exit: Promise<{ how: string; code?: number }> } {
+  const handedOver = handOver(flags);
+  const log = supervisorLog(ctx.env, name);
+  const fd = openSync(log, 'wx', 0o600);
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'modelrun.js'), ...args], {
+      cwd: ctx.cwd,
+      // The overrides go in the environment, which only this user can read: one may hold a secret.
+      env: {
+        ...ctx.env,
+        [DETACHED_VARIABLE]: '1',
+        [DETACHED_OVERRIDES_VARIABLE]: handedOver,
+        ...env(log),
+      },
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
+  } finally {
+    closeSync(fd);
+  }
+  child.on('error', () => undefined);
+  const exit = new Promise<{ how: string; code?: number }>((resolve) =>
+    child.once('exit', (code, signal) =>
+      resolve(
+        signal === null && code !== null
+          ? { how: `exit code ${code}`, code }
+          : { how: `killed by ${signal}` },
+      ),
+    ),
+  );
+  child.unref();
+  const supervisor = child.pid === undefined ? undefined : identify(child.pid);
+  if (supervisor === undefined)
+    throw new RunFailedError('the supervisor could not be started', { hint: `see ${log}` });
+  return { supervisor, log, exit };
+}
+
+/**
  * The command line's overrides as a supervisor is handed them, in its
  * environment (DETACHED_OVERRIDES_VARIABLE): refused when they would not fit.
  */
-export function handOver(flags: LayerFlagValues): string {
+function handOver(flags: LayerFlagValues): string {
   const handedOver = JSON.stringify(
     overridesOf(flags).map((override) => [override.flag, override.text]),
   );
@@ -304,7 +323,7 @@ export function handOver(flags: LayerFlagValues): string {
 }
 
 /** A new file for the supervisor's own lines, in modelrun's state folder `detached`. */
-export function supervisorLog(env: NodeJS.ProcessEnv, runId: string): string {
+function supervisorLog(env: NodeJS.ProcessEnv, runId: string): string {
   const dir = stateFolder(env, 'detached', "--detach keeps the supervisor's log");
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return join(dir, `${runId}-${stamp}-${randomBytes(3).toString('hex')}.log`);
