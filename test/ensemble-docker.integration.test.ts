@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnsembleRecord } from '../src/model/ensemble-record.js';
 import { runModelrun, startModelrun } from './helpers/cli.js';
 import { dockerUnavailable, ensureTestImages, reportMissingEngine } from './helpers/engines.js';
+import { studyEnsemble, studyTree } from './helpers/ensemble-study.js';
 import { makeTree } from './helpers/tree.js';
 import { uniqueId } from './helpers/unique-id.js';
 
@@ -14,17 +15,7 @@ reportMissingEngine('docker', missing);
 const docker = new Docker();
 
 const tree = makeTree({
-  'model.yml': [
-    'run_id: base',
-    'template: ./template',
-    'config:',
-    '  depth: 1',
-    '  width: 1',
-    'command: "cat values.txt"',
-    '',
-  ].join('\n'),
-  'template/values.txt': 'depth={{ config.depth }},width={{ config.width }}\n',
-  'slow.yml': 'run_id: slow\ncommand: "echo started; sleep 300"\n',
+  ...studyTree('cat values.txt'),
 });
 afterAll(() => tree.remove());
 
@@ -46,26 +37,7 @@ describe.skipIf(missing !== undefined)('an ensemble on a real Docker engine', ()
 
   it('runs a 2×3 product and 2 listed members in containers, and leaves none behind', async () => {
     const id = uniqueId('ens-docker');
-    tree.write(
-      `${id}.yml`,
-      [
-        'model: model.yml',
-        `ensemble_id: ${id}`,
-        BACKEND,
-        `run_id: ${id}-d{{ member.depth }}-w{{ member.width }}`,
-        'parameters:',
-        '  config.depth: [5, 10]',
-        '  config.width: [1, 2, 3]',
-        'members:',
-        '  - {config.depth: 50, config.width: 7}',
-        '  - {config.depth: 60, config.width: 8}',
-        'max_parallel: 3',
-        'aggregate:',
-        '  - type: command',
-        '    command: "cp ensemble.json seen.json"',
-        '',
-      ].join('\n'),
-    );
+    tree.write(`${id}.yml`, studyEnsemble(id, BACKEND, 3, `${id}-`));
     const result = await runModelrun(['ensemble', `${id}.yml`], { cwd: tree.root });
     expect(result.code, result.stderr).toBe(0);
     const dir = tree.path('simulations', id);

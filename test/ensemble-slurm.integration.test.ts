@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { EnsembleRecord } from '../src/model/ensemble-record.js';
 import { runModelrun, startModelrun } from './helpers/cli.js';
 import { reportMissingEngine, slurmUnavailable } from './helpers/engines.js';
+import { studyEnsemble, studyTree } from './helpers/ensemble-study.js';
 import { clusterTimeout, queued, TEST_JOB_YAML } from './helpers/slurm.js';
 import { makeTree } from './helpers/tree.js';
 import { uniqueId } from './helpers/unique-id.js';
@@ -17,17 +18,7 @@ reportMissingEngine('slurm', missing);
 const RUN_MS = 60_000;
 
 const tree = makeTree({
-  'model.yml': [
-    'run_id: base',
-    'template: ./template',
-    'config:',
-    '  depth: 1',
-    '  width: 1',
-    'command: "cat values.txt; test $(cat values.txt) != depth=10,width=2"',
-    '',
-  ].join('\n'),
-  'template/values.txt': 'depth={{ config.depth }},width={{ config.width }}\n',
-  'slow.yml': 'run_id: slow\ncommand: "echo started; sleep 300"\n',
+  ...studyTree('cat values.txt; test $(cat values.txt) != depth=10,width=2'),
   // Each call of a Slurm command leaves a line in calls.log, then runs the real one.
   ...Object.fromEntries(
     ['sbatch', 'scontrol', 'squeue', 'scancel'].map((command) => [
@@ -61,26 +52,7 @@ describe.skipIf(missing !== undefined)('an ensemble on a real Slurm cluster', ()
     'runs a 2×3 product and 2 listed members as one job array, followed by one query per poll',
     async () => {
       const id = uniqueId('ens');
-      tree.write(
-        `${id}.yml`,
-        [
-          'model: model.yml',
-          `ensemble_id: ${id}`,
-          backendYaml(),
-          'run_id: d{{ member.depth }}-w{{ member.width }}',
-          'parameters:',
-          '  config.depth: [5, 10]',
-          '  config.width: [1, 2, 3]',
-          'members:',
-          '  - {config.depth: 50, config.width: 7}',
-          '  - {config.depth: 60, config.width: 8}',
-          'max_parallel: 2',
-          'aggregate:',
-          '  - type: command',
-          '    command: "cp ensemble.json seen.json"',
-          '',
-        ].join('\n'),
-      );
+      tree.write(`${id}.yml`, studyEnsemble(id, backendYaml(), 2));
       const log = tree.path(`${id}.calls`);
       const started = Date.now();
       const result = await runModelrun(['ensemble', `${id}.yml`], {
