@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import {
   defaultParallel,
   memberByName,
@@ -20,7 +19,7 @@ import { printEnsembleDryRun, printEnsembleSummary } from './ensemble-report.js'
 import { EnsembleView } from './ensemble-view.js';
 import { layeringOf } from './layering-flags.js';
 import { presentError } from './present-error.js';
-import { cliRunDeps, SUPERVISOR_LOG_VARIABLE } from './run-execute.js';
+import { cliRunDeps, nowhere, SUPERVISOR_LOG_VARIABLE } from './run-execute.js';
 
 /** What an interrupt does to an ensemble, for the line printed when one comes. */
 const STOPPING_THE_ENSEMBLE = 'stopping every member and cleaning up';
@@ -72,7 +71,7 @@ export async function runEnsembleCommand(
     if (first === undefined) return 0;
     const planned = await executeRun(
       { ...first.request, dryRun: true },
-      cliRunDeps(ctx, NOWHERE, ctx.session.guardian()),
+      cliRunDeps(ctx, nowhere(), ctx.session.guardian()),
     );
     printEnsembleDryRun(ensemble, chosen, planned, ctx.output, options.json);
     return planned.exitCode;
@@ -86,6 +85,8 @@ export async function runEnsembleCommand(
       ? ctx.terminal.stderr
       : { write: (text: string) => ctx.terminal.stderr.write(text) };
   const view = new EnsembleView(sink, ctx.output.redactor, parallel);
+  // Members' output goes to their logs only: many members on one terminal would be noise.
+  const silent = nowhere();
   const followedRunId =
     followed === undefined ? undefined : ensemble.members[followed]?.run.model.run_id;
   const done = ctx.session.begin(STOPPING_THE_ENSEMBLE);
@@ -127,7 +128,7 @@ export async function runEnsembleCommand(
             ...cliRunDeps(
               ctx,
               request.model.run_id !== followedRunId
-                ? NOWHERE
+                ? silent
                 : options.json
                   ? { stdout: ctx.terminal.stderr, stderr: ctx.terminal.stderr }
                   : ctx.terminal,
@@ -153,12 +154,6 @@ export async function runEnsembleCommand(
     done();
   }
 }
-
-/** Members' output goes to their logs only: many members on one terminal would be noise. */
-const NOWHERE = {
-  stdout: new Writable({ write: (_chunk, _encoding, next) => next() }),
-  stderr: new Writable({ write: (_chunk, _encoding, next) => next() }),
-};
 
 function parseCount(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

@@ -68,11 +68,14 @@ export const SUPERVISOR_LOG_VARIABLE = 'MODELRUN_SUPERVISOR_LOG';
  * supervisor, whose output is its own log file (the model's is in the logs).
  */
 function echoTo(json: boolean, ctx: CommandContext): CommandContext['terminal'] {
-  if (ctx.env[DETACHED_VARIABLE] === '1') {
-    const nowhere = new Writable({ write: (_chunk, _encoding, done) => done() });
-    return { stdout: nowhere, stderr: nowhere };
-  }
+  if (ctx.env[DETACHED_VARIABLE] === '1') return nowhere();
   return json ? { stdout: ctx.terminal.stderr, stderr: ctx.terminal.stderr } : ctx.terminal;
+}
+
+/** A terminal that takes a run's output and shows it nowhere: the run keeps it in its logs. */
+export function nowhere(): CommandContext['terminal'] {
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  return { stdout: discard, stderr: discard };
 }
 
 function withoutDetached(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
