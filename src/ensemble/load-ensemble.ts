@@ -162,6 +162,11 @@ function* loadSteps(files: EnsembleFiles, ctx: FileContext): Generator<void, Ens
   let modelRunId: string | undefined;
   const memberWarnings = new MemberWarnings();
   const secrets = new Redactor().addEnv(ctx.env);
+  const inline =
+    typeof config.model !== 'string' ||
+    (files.backendConfig === undefined &&
+      config.backend !== undefined &&
+      typeof config.backend !== 'string');
   for (const member of members) {
     yield;
     if (errors.invalidCount >= MAX_INVALID_CHECKED) {
@@ -170,7 +175,9 @@ function* loadSteps(files: EnsembleFiles, ctx: FileContext): Generator<void, Ens
     }
     const load = loadSections(
       files.ensembleFile,
-      () => validate([...global, ...member.overrides]),
+      // Only an inline section takes a member's values: with the model and the backend
+      // in files of their own, the ensemble file checked once serves every member.
+      inline ? () => validate([...global, ...member.overrides]) : () => whole,
       files,
       { ...ctx, overrides: [...global, ...member.overrides] },
     );
