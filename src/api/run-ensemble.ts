@@ -110,7 +110,7 @@ export async function runEnsemble(options: RunEnsembleOptions): Promise<Ensemble
         redactor,
         guard: lease.guard,
         openBatch: findBackend(backendType)?.openBatch,
-        runMember: (request, { signal, batch, observe }) =>
+        runMember: (request, { signal, batch, launcher, observe }) =>
           executeRun(request, {
             env,
             terminal: { stdout: sink(undefined), stderr: sink(undefined) },
@@ -124,6 +124,7 @@ export async function runEnsemble(options: RunEnsembleOptions): Promise<Ensemble
             guardian: programGuardian.lease(),
             owner: 'library',
             ...(batch === undefined ? {} : { batch }),
+            ...(launcher === undefined ? {} : { launcher }),
             observe,
           }),
         ...(options.onMember === undefined

@@ -12,6 +12,7 @@ import type {
   TaskOf,
   UndoHandler,
 } from '../exec/guard.js';
+import type { Launcher } from '../exec/launcher.js';
 import type { RunOutput } from '../exec/run-output.js';
 
 /** Whether a backend's engine can be used on this machine right now. */
@@ -292,6 +293,8 @@ export interface RunnerDeps<Task extends GuardTaskBase = GuardTaskBase> {
   guard?: Guard<Task> | undefined;
   /** The run is a member of an ensemble that the engine runs as one submission (see RunBatch). */
   batch?: RunBatch | undefined;
+  /** Starts the run's processes for an ensemble, cheaper than Node's spawn (see Launcher). */
+  launcher?: Launcher | undefined;
 }
 
 /**

@@ -123,7 +123,7 @@ export async function runEnsembleCommand(
           ? { stdout: ctx.terminal.stderr, stderr: ctx.terminal.stderr }
           : ctx.terminal,
         openBatch: findBackend(backendType)?.openBatch,
-        runMember: (request, { signal, batch, observe }) =>
+        runMember: (request, { signal, batch, launcher, observe }) =>
           executeRun(request, {
             ...cliRunDeps(
               ctx,
@@ -135,6 +135,7 @@ export async function runEnsembleCommand(
             ),
             signal,
             ...(batch === undefined ? {} : { batch }),
+            ...(launcher === undefined ? {} : { launcher }),
             observe,
             // A member's own progress is in its run.json; its warnings are said, with its name.
             status: (line) => {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRunCgroup, type RunCgroup, startInside } from './cgroup.js';
 import {
@@ -11,6 +11,7 @@ import {
   stopEscaped,
 } from './escaped-processes.js';
 import type { Guard, ProcessGroupTask } from './guard.js';
+import type { Launcher } from './launcher.js';
 import { pump } from './output-pump.js';
 import { signalGroup } from './process-group.js';
 import { identify } from './process-identity.js';
@@ -66,6 +67,8 @@ export interface ProcessRunOptions {
    * APPTAINERENV_X into a container started with --cleanenv.
    */
   markVariables?: string[];
+  /** Starts the process instead of Node's spawn, when it can (see Launcher): an ensemble's. */
+  launcher?: Launcher | undefined;
   /** Makes the run's cgroup; tests pass one that makes none, to see the marker scan alone at work. */
   createCgroup?: (mark: string) => RunCgroup | undefined;
 }
@@ -106,18 +109,37 @@ export async function runProcess(
   // Pipes copied into the log files by cat when the output allows it (see RunOutput.direct).
   const direct = output.direct;
   const relay = direct?.open();
-  const start = () => spawnOrRefusal(spec, { ...spec.env, ...markEnv }, relay);
-  const born = cgroup === undefined ? undefined : startInside(cgroup, start);
-  const started = born?.started ?? start();
-  // The child has its copies of the pipes (or never will): the copies end when its side closes.
-  relay?.handed();
-  // Should modelrun be stuck in the cgroup, killing it would kill modelrun.
-  if (born?.trapped) cgroup = undefined;
+  const env = { ...spec.env, ...markEnv };
+  let launched =
+    relay === undefined
+      ? await options.launcher?.start({ ...spec, env, cgroup: cgroup?.dir })
+      : undefined;
+  if (launched !== undefined && 'helperFailed' in launched) {
+    // It may have started the process before it failed: that goes first.
+    await stopEscaped(mark, { cgroup, killAt: Date.now() });
+    launched = undefined;
+  }
+  let inside = launched !== undefined && 'launched' in launched && launched.launched.inside;
+  let started: Started;
+  if (launched !== undefined) {
+    started = 'error' in launched ? { error: launched.error } : { child: launched.launched };
+  } else {
+    const start = () => fromNode(spawnOrRefusal(spec, env, relay));
+    const born = cgroup === undefined ? undefined : startInside(cgroup, start);
+    started = born?.started ?? start();
+    // The child has its copies of the pipes (or never will): the copies end when its side closes.
+    relay?.handed();
+    // Should modelrun be stuck in the cgroup, killing it would kill modelrun.
+    if (born?.trapped) cgroup = undefined;
+    inside = born?.inside === true;
+  }
   // Node could not start it: spawn either threw (E2BIG, ENAMETOOLONG) or
   // reports the failure with an 'error' event in a moment (ENOENT, EACCES).
   if (started.child === undefined || started.child.pid === undefined) {
     const refused =
-      started.child === undefined ? Promise.resolve(started.error) : startFailure(started.child);
+      started.child === undefined
+        ? Promise.resolve(started.error)
+        : (started.child.refused ?? Promise.resolve<Failure>(new Error('it has no process id')));
     unguardMark();
     await cgroup?.dispose();
     const cause = await refused;
@@ -133,7 +155,7 @@ export async function runProcess(
   // Born in the cgroup, or else moved in at once, before the model has run a
   // line: anything quicker then still carries the mark.
   // Nothing is awaited before the listeners below are on: an 'exit' would be missed.
-  if (cgroup !== undefined && born?.inside !== true && !cgroup.join(pid)) {
+  if (cgroup !== undefined && !inside && !cgroup.join(pid)) {
     // Gone already, or the system refuses: an empty cgroup is removed at once.
     void cgroup.dispose();
     cgroup = undefined;
@@ -151,14 +173,7 @@ export async function runProcess(
           child.stdout ? pump(child.stdout, output.stdout, cut.signal) : undefined,
           child.stderr ? pump(child.stderr, output.stderr, cut.signal) : undefined,
         ]).then((errors) => errors.find((error) => error !== undefined));
-  // The 'exit' event fires even when a grandchild still holds the output
-  // pipes open, which execa's own promise would wait for.
-  const exited = new Promise<ProcessOutcome>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ exitCode: code, signal }));
-    child.once('error', (error) =>
-      resolve({ exitCode: null, signal: null, startError: error.message }),
-    );
-  });
+  const exited = child.exited;
   const leader = identify(pid);
   const group: ProcessGroupTask = {
     kind: 'process-group',
@@ -211,8 +226,41 @@ export async function runProcess(
   }
 }
 
-type Started = { child: ChildProcess; error?: undefined } | { child?: undefined; error: Failure };
+/** A started process, from Node's spawn or from the launcher. */
+interface Child {
+  /** Undefined when Node could not start it: `refused` says why. */
+  pid: number | undefined;
+  stdout: Readable | null;
+  stderr: Readable | null;
+  exited: Promise<ProcessOutcome>;
+  refused?: Promise<Failure>;
+}
+type Started = { child: Child; error?: undefined } | { child?: undefined; error: Failure };
+type Spawned = { child: ChildProcess; error?: undefined } | { child?: undefined; error: Failure };
 type Failure = Error & { code?: string };
+
+/** Node's child, with its end and its refusal listened for at once: an unheard 'error' would crash modelrun. */
+function fromNode(spawned: Spawned): Started {
+  if (spawned.child === undefined) return spawned;
+  const child = spawned.child;
+  // The 'exit' event fires even when a grandchild still holds the output
+  // pipes open, which execa's own promise would wait for.
+  const exited = new Promise<ProcessOutcome>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ exitCode: code, signal }));
+    child.once('error', (error) =>
+      resolve({ exitCode: null, signal: null, startError: error.message }),
+    );
+  });
+  return {
+    child: {
+      pid: child.pid,
+      stdout: child.stdout,
+      stderr: child.stderr,
+      exited,
+      ...(child.pid === undefined ? { refused: startFailure(child) } : {}),
+    },
+  };
+}
 
 /**
  * Starts the process, or says why the system refused at once. Synchronous,
@@ -222,7 +270,7 @@ function spawnOrRefusal(
   spec: ProcessSpec,
   env: Record<string, string>,
   pipes?: { stdout: Writable; stderr: Writable },
-): Started {
+): Spawned {
   try {
     const child = spawn(spec.file, spec.args, {
       cwd: spec.cwd,

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { BatchOptions, RunBatch } from '../backends/contract.js';
 import { UsageError } from '../errors.js';
+import { Launcher } from '../exec/launcher.js';
 import { identify, type ProcessIdentity } from '../exec/process-identity.js';
 import { interruptExitCode, type StopReason } from '../exec/stop-reason.js';
 import { visibleName } from '../exec/visible-name.js';
@@ -78,6 +79,7 @@ export interface EnsembleDeps extends Omit<PostprocessDeps, 'signal'> {
     member: {
       signal: AbortSignal;
       batch?: RunBatch;
+      launcher?: Launcher;
       observe(change: RunChange): void;
     },
   ): Promise<PipelineResult>;
@@ -234,6 +236,8 @@ async function runMembers(
     status: deps.status,
     signal,
   });
+  // The members' processes start from a helper: Node's spawn forks all of modelrun each time.
+  const launcher = new Launcher();
   let next = 0;
   const worker = async () => {
     for (;;) {
@@ -262,7 +266,11 @@ async function runMembers(
         else writer.soon();
       };
       const result = await deps
-        .runMember(member.request, { signal, ...(batch === undefined ? {} : { batch }), observe })
+        .runMember(member.request, {
+          signal,
+          ...(batch === undefined ? { launcher } : { batch }),
+          observe,
+        })
         .catch((error: unknown) => error);
       batch?.leave(member.runId);
       if (result instanceof Error || !isResult(result)) {
@@ -302,6 +310,7 @@ async function runMembers(
   try {
     await Promise.all(Array.from({ length: workers }, worker));
   } finally {
+    launcher.close();
     await batch?.close();
   }
 

@@ -28,6 +28,7 @@ export interface ExecuteDeps {
   detach?: PipelineDeps['detach'];
   detachedPostprocess?: PipelineDeps['detachedPostprocess'];
   batch?: PipelineDeps['batch'];
+  launcher?: PipelineDeps['launcher'];
   observe?: PipelineDeps['observe'];
 }
 
@@ -55,6 +56,7 @@ export async function executeRun(request: RunRequest, deps: ExecuteDeps): Promis
         ? {}
         : { detachedPostprocess: deps.detachedPostprocess }),
       ...(deps.batch === undefined ? {} : { batch: deps.batch }),
+      ...(deps.launcher === undefined ? {} : { launcher: deps.launcher }),
       ...(deps.observe === undefined ? {} : { observe: deps.observe }),
     });
   } finally {

@@ -11,6 +11,7 @@ import type {
 import { findBackend } from '../backends/registry.js';
 import { ConfigError, UsageError } from '../errors.js';
 import type { RunHandle } from '../exec/guard.js';
+import type { Launcher } from '../exec/launcher.js';
 import { identify } from '../exec/process-identity.js';
 import { describeStop, type StopReason, stopExitCode } from '../exec/stop-reason.js';
 import type { Guard } from '../guardian/tasks.js';
@@ -112,6 +113,8 @@ export interface PipelineDeps {
   detachedPostprocess?: DetachedPostprocess;
   /** A member of an ensemble that its engine runs as one submission (a Slurm job array). */
   batch?: RunBatch;
+  /** Starts the processes of an ensemble's members: see Launcher. */
+  launcher?: Launcher;
   /** Told of each change of the run's status (queued, running) and of its handle, as run.json is. */
   observe?(change: RunChange): void;
 }
@@ -165,6 +168,7 @@ export async function runPipeline(
     ...(deps.progress === undefined ? {} : { progress: deps.progress }),
     guard: deps.guard,
     ...(deps.batch === undefined ? {} : { batch: deps.batch }),
+    ...(deps.launcher === undefined ? {} : { launcher: deps.launcher }),
   });
   if (request.dryRun)
     return dryRun(
@@ -310,7 +314,7 @@ async function stages(
   if (deps.signal.aborted) return finish(record, 'cancelled', interrupted(), [], deps, writer);
 
   await writer.write();
-  // Should modelrun die from here on, its guardian marks the run as failed on record.
+
   const unguard = deps.guard?.({ kind: 'run-record', path: join(stagingDir, RUN_RECORD_PATH) });
   try {
     return deps.detach === true

@@ -64,6 +64,7 @@ export function createApptainerRunner(
             hooks?.submitted({ ...group });
           },
           guard: deps.guard,
+          launcher: deps.launcher,
           runId: job.runId,
           runDir: job.stagingDir,
           markVariables: [containerVariable(config.binary, MARK_VARIABLE)],

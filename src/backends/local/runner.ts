@@ -55,6 +55,7 @@ export function createLocalRunner(
           hooks?.submitted({ ...group });
         },
         guard: deps.guard,
+        launcher: deps.launcher,
         runId: job.runId,
         runDir: job.stagingDir,
       });

@@ -1,0 +1,112 @@
+// The program of the launcher (launcher.ts): Perl, which every Linux that
+// runs a cluster has, and which forks in a fraction of the time Node takes
+// to fork its whole heap. It only does what Node's spawn does for a run:
+// a new session, the run's cgroup, the folder, the environment, the two
+// output pipes, then exec; and it reports each start and each end.
+//
+// Its file descriptors 3 and up are pipes that Node made when it started
+// it, two for each model it will start: fd 3+2i and 4+2i are model i's
+// stdout and stderr. Requests come on stdin as `<length>\n<fields>`, fields
+// separated by NUL (which no argument or environment value can hold):
+//   id, folder, cgroup folder or "", pipe index, argument count, the
+//   arguments (the first is the program), then the environment as NAME=value.
+// Replies go to stdout, a line each:
+//   S <id> <pid> <1 if born in the cgroup, else 0>   the program runs
+//   F <id> <errno>                                   it could not start
+//   E <id> <wait status>                             it ended
+// With stdin closed it ends once every model it started has ended.
+export const LAUNCHER_SCRIPT = String.raw`
+use strict;
+use POSIX ();
+use Fcntl qw(F_GETFD F_SETFD FD_CLOEXEC F_GETFL F_SETFL O_NONBLOCK);
+my $pairs = $ARGV[0];
+my %pool;
+for my $fd (3 .. 2 + 2 * $pairs) {
+  open(my $fh, '+<&=', $fd) or die "fd $fd: $!";
+  fcntl($fh, F_SETFD, FD_CLOEXEC);
+  $pool{$fd} = $fh;
+}
+pipe(my $wakeR, my $wakeW) or die "pipe: $!";
+fcntl($wakeW, F_SETFL, fcntl($wakeW, F_GETFL, 0) | O_NONBLOCK);
+$SIG{CHLD} = sub { syswrite($wakeW, 'x') };
+$SIG{PIPE} = 'DEFAULT';
+my %running;
+my $buffer = '';
+my $open = 1;
+$| = 1;
+
+sub reply { my $line = shift; syswrite(STDOUT, "$line\n") or exit 1; }
+
+sub reap {
+  while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
+    my $id = delete $running{$pid};
+    reply("E $id $?") if defined $id;
+  }
+}
+
+sub start {
+  my @fields = split /\0/, shift, -1;
+  my ($id, $dir, $cgroup, $pair, $count) = splice(@fields, 0, 5);
+  my @argv = splice(@fields, 0, $count);
+  my ($out, $err) = (3 + 2 * $pair, 4 + 2 * $pair);
+  pipe(my $statusR, my $statusW) or return reply("F $id " . ($! + 0));
+  my $pid = fork();
+  if (!defined $pid) { reply("F $id " . ($! + 0)); }
+  elsif ($pid == 0) {
+    close $statusR;
+    $SIG{$_} = 'DEFAULT' for qw(CHLD PIPE INT TERM HUP QUIT);
+    my $fail = sub { syswrite($statusW, 'E' . ($! + 0) . "\n"); POSIX::_exit(127); };
+    POSIX::setsid();
+    if ($cgroup ne '') {
+      my $ok = open(my $procs, '>', "$cgroup/cgroup.procs");
+      $ok = (print $procs "$$\n") && close($procs) if $ok;
+      syswrite($statusW, "C\n") unless $ok;
+    }
+    chdir($dir) or $fail->();
+    open(my $null, '<', '/dev/null') or $fail->();
+    POSIX::dup2(fileno($null), 0) // $fail->();
+    POSIX::dup2($out, 1) // $fail->();
+    POSIX::dup2($err, 2) // $fail->();
+    %ENV = map { split /=/, $_, 2 } @fields;
+    exec { $argv[0] } @argv;
+    $fail->();
+  } else {
+    close $statusW;
+    close(delete $pool{$_}) for ($out, $err);
+    my ($said, $chunk) = ('', '');
+    # Until exec closes it; an ended model's SIGCHLD must not cut the wait short.
+    for (;;) {
+      my $got = sysread($statusR, $chunk, 256);
+      last if defined $got && $got == 0;
+      next if !defined $got && $! == POSIX::EINTR();
+      last if !defined $got;
+      $said .= $chunk;
+    }
+    close $statusR;
+    if ($said =~ /E(\d+)/) { waitpid($pid, 0); reply("F $id $1"); }
+    else { $running{$pid} = $id; reply("S $id $pid " . ($said =~ /C/ ? 0 : 1)); }
+  }
+}
+
+while ($open || %running) {
+  my $rin = '';
+  vec($rin, fileno($wakeR), 1) = 1;
+  vec($rin, fileno(STDIN), 1) = 1 if $open;
+  my $n = select(my $rout = $rin, undef, undef, undef);
+  reap();
+  next if $n <= 0;
+  if (vec($rout, fileno($wakeR), 1)) { sysread($wakeR, my $drop, 4096); }
+  if ($open && vec($rout, fileno(STDIN), 1)) {
+    my $got = sysread(STDIN, $buffer, 65536, length $buffer);
+    next if !defined $got && $! == POSIX::EINTR();
+    if (!$got) { $open = 0; close(delete $pool{$_}) for keys %pool; }
+    while ($buffer =~ /^(\d+)\n/ && length($buffer) >= length($1) + 1 + $1) {
+      my $length = $1;
+      my $request = substr($buffer, length($length) + 1, $length);
+      substr($buffer, 0, length($length) + 1 + $length) = '';
+      start($request);
+      reap();
+    }
+  }
+}
+`;

@@ -1,0 +1,191 @@
+import { chmodSync, readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeTree, type Tree } from '../../test/helpers/tree.js';
+import { createRunCgroup } from './cgroup.js';
+import { newRunMark } from './escaped-processes.js';
+import {
+  findOnPath,
+  fromWaitStatus,
+  type Launched,
+  Launcher,
+  type LaunchRequest,
+} from './launcher.js';
+
+const PATH = process.env.PATH ?? '/usr/bin:/bin';
+const perl = findOnPath('perl', PATH) ?? null;
+let tree: Tree | undefined;
+const launchers: Launcher[] = [];
+afterEach(() => {
+  for (const launcher of launchers.splice(0)) launcher.close();
+  tree?.remove();
+  tree = undefined;
+});
+
+function launcher(pairs?: number): Launcher {
+  const made = new Launcher(perl, pairs);
+  launchers.push(made);
+  return made;
+}
+
+function text(stream: Readable): Promise<string> {
+  return new Promise((resolve) => {
+    let said = '';
+    stream.setEncoding('utf8').on('data', (chunk: string) => {
+      said += chunk;
+    });
+    stream.once('end', () => resolve(said));
+  });
+}
+
+/** Starts a process, reads both its streams to their end, and waits for its exit. */
+async function run(via: Launcher, request: Partial<LaunchRequest> & { file: string }) {
+  tree ??= makeTree({});
+  const result = await via.start({ args: [], cwd: tree.root, env: { PATH }, ...request });
+  if (result === undefined || !('launched' in result)) return { result };
+  const launched: Launched = result.launched;
+  const [stdout, stderr, exit] = await Promise.all([
+    text(launched.stdout),
+    text(launched.stderr),
+    launched.exited,
+  ]);
+  return { result, launched, stdout, stderr, exit };
+}
+
+describe.skipIf(perl === null)('the launcher', () => {
+  it('gives the program exactly the arguments and folder it is told', async () => {
+    const args = ['two words', '', 'it\'s "quoted"', 'line\nbreak', 'ünïcode $HOME `x` *', '-n'];
+    tree = makeTree({ 'sub dir/': '' });
+    const dir = tree.path('sub dir');
+    const shown = await run(launcher(), {
+      file: '/bin/sh',
+      args: ['-c', 'printf "%s\\0" "$@"; pwd >&2', 'sh', ...args],
+      cwd: dir,
+    });
+    expect(shown.exit).toEqual({ exitCode: 0, signal: null });
+    expect(shown.stdout?.split('\0').slice(0, -1)).toEqual(args);
+    expect(shown.stderr).toBe(`${dir}\n`);
+  });
+
+  it('gives the program exactly the environment it is told, and nothing of its own', async () => {
+    const env = { PATH, ONE: 'a=b=c', EMPTY: '', MULTI: 'x\ny', 'odd.name-1': 'v', ü: 'ß' };
+    const shown = await run(launcher(), { file: '/bin/cat', args: ['/proc/self/environ'], env });
+    const seen = shown.stdout?.split('\0').filter((entry) => entry !== '');
+    const expected = Object.entries(env).map(([name, value]) => `${name}=${value}`);
+    expect(seen?.sort()).toEqual(expected.sort());
+  });
+
+  it('keeps stdout and stderr apart, and gives stdin at its end', async () => {
+    const shown = await run(launcher(), {
+      file: '/bin/sh',
+      args: ['-c', 'echo out; echo err >&2; cat; echo "read $?"'],
+    });
+    expect(shown.stdout).toBe('out\nread 0\n');
+    expect(shown.stderr).toBe('err\n');
+  });
+
+  it('starts each process in a session of its own, with no pipe of another process', async () => {
+    const via = launcher();
+    const holder = await run(via, { file: '/bin/sh', args: ['-c', 'sleep 0.3 & echo held'] });
+    const shown = await run(via, {
+      file: '/bin/sh',
+      args: ['-c', 'cut -d" " -f6 /proc/$$/stat; echo $$; ls -l /proc/$$/fd | grep -c socket:'],
+    });
+    const [session, pid, sockets] = (shown.stdout ?? '').trim().split('\n');
+    expect(session).toBe(pid);
+    expect(Number(pid)).toBe(shown.launched?.pid);
+    // Its own stdout and stderr: no pipe of the other process, nor any the helper holds.
+    expect(sockets).toBe('2');
+    expect(holder.stdout).toBe('held\n');
+  });
+
+  it('tells an exit code from a death by signal', async () => {
+    const via = launcher();
+    const exited = await run(via, { file: '/bin/sh', args: ['-c', 'exit 137'] });
+    const killed = await run(via, { file: '/bin/sh', args: ['-c', 'kill -KILL $$'] });
+    expect(exited.exit).toEqual({ exitCode: 137, signal: null });
+    expect(killed.exit).toEqual({ exitCode: null, signal: 'SIGKILL' });
+  });
+
+  it.each([
+    ['a program that does not exist', { file: 'no-such-program-here' }, 'ENOENT'],
+    ['a folder that does not exist', { file: 'true', cwd: '/no/such/folder' }, 'ENOENT'],
+  ])('says why it could not start %s, as Node would', async (_what, request, code) => {
+    const { result } = await run(launcher(), request);
+    expect(result).toMatchObject({ error: { code } });
+    expect(result && 'error' in result ? result.error.message : '').toContain(code);
+  });
+
+  it('says so for a file that may not be run', async () => {
+    tree = makeTree({ 'script.sh': '#!/bin/sh\necho hi\n' });
+    chmodSync(tree.path('script.sh'), 0o644);
+    const { result } = await run(launcher(), { file: tree.path('script.sh') });
+    expect(result).toMatchObject({ error: { code: 'EACCES' } });
+  });
+
+  it('starts more processes than one helper has pipes for', async () => {
+    const via = launcher(2);
+    const said = await Promise.all(
+      [1, 2, 3, 4, 5].map((n) => run(via, { file: '/bin/echo', args: [String(n)] })),
+    );
+    expect(said.map((s) => s.stdout)).toEqual(['1\n', '2\n', '3\n', '4\n', '5\n']);
+  });
+
+  it('leaves to Node what it cannot pass on, and everything where there is no Perl', () => {
+    const request = { file: 'true', args: [], cwd: '/', env: { PATH } };
+    expect(launcher().start({ ...request, args: ['a\0b'] })).toBeUndefined();
+    expect(launcher().start({ ...request, env: { 'A=B': 'c' } })).toBeUndefined();
+    expect(new Launcher(null).start(request)).toBeUndefined();
+  });
+
+  it('says how a process ended is not known when the helper dies before it', {
+    timeout: 10_000,
+  }, async () => {
+    tree = makeTree({});
+    const result = await launcher().start({
+      file: '/bin/sleep',
+      args: ['30'],
+      cwd: tree.root,
+      env: { PATH },
+    });
+    if (result === undefined || !('launched' in result)) throw new Error('not started');
+    const { pid } = result.launched;
+    // The helper is the sleep's parent.
+    const parent = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+    process.kill(parent, 'SIGKILL');
+    const exit = await result.launched.exited;
+    process.kill(pid, 'SIGKILL');
+    expect(exit).toMatchObject({ exitCode: null, signal: null });
+    expect(exit.startError).toMatch(/launcher ended/);
+  });
+
+  const probe = createRunCgroup(newRunMark('probe'));
+  void probe?.dispose();
+  it.skipIf(probe === undefined)('starts the process inside the cgroup it is given', async () => {
+    const cgroup = createRunCgroup(newRunMark('launch'));
+    if (cgroup === undefined) throw new Error('no cgroup');
+    try {
+      const shown = await run(launcher(), {
+        file: '/bin/cat',
+        args: ['/proc/self/cgroup'],
+        cgroup: cgroup.dir,
+      });
+      expect(shown.launched?.inside).toBe(true);
+      expect(shown.stdout).toContain(cgroup.dir.split('/').pop());
+    } finally {
+      await cgroup.dispose();
+    }
+  });
+});
+
+describe('a wait status', () => {
+  it.each([
+    [0, { exitCode: 0, signal: null }],
+    [137 << 8, { exitCode: 137, signal: null }],
+    [9, { exitCode: null, signal: 'SIGKILL' }],
+    // A core dump sets bit 7 beside the signal.
+    [0x80 | 11, { exitCode: null, signal: 'SIGSEGV' }],
+  ])('%i reads as Node says it', (status, exit) => {
+    expect(fromWaitStatus(status)).toEqual(exit);
+  });
+});
