@@ -37,10 +37,15 @@ $| = 1;
 
 sub reply { my $line = shift; syswrite(STDOUT, "$line\n") or exit 1; }
 
+# A process reaped before the end of its exec was read: its status waits here.
+my %early;
+# Starts whose exec has not been heard of yet, by the status pipe's fd.
+my %starting;
+
 sub reap {
   while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
     my $id = delete $running{$pid};
-    reply("E $id $?") if defined $id;
+    if (defined $id) { reply("E $id $?"); } else { $early{$pid} = $?; }
   }
 }
 
@@ -73,29 +78,40 @@ sub start {
   } else {
     close $statusW;
     close(delete $pool{$_}) for ($out, $err);
-    my ($said, $chunk) = ('', '');
-    # Until exec closes it; an ended model's SIGCHLD must not cut the wait short.
-    for (;;) {
-      my $got = sysread($statusR, $chunk, 256);
-      last if defined $got && $got == 0;
-      next if !defined $got && $! == POSIX::EINTR();
-      last if !defined $got;
-      $said .= $chunk;
-    }
-    close $statusR;
-    if ($said =~ /E(\d+)/) { waitpid($pid, 0); reply("F $id $1"); }
-    else { $running{$pid} = $id; reply("S $id $pid " . ($said =~ /C/ ? 0 : 1)); }
+    # Heard of in the main loop: the next start need not wait for this exec.
+    $starting{fileno($statusR)} = [$id, $pid, $statusR, ''];
   }
 }
 
-while ($open || %running) {
+# The status pipe of a start has said all it will: exec closed it, or the child failed.
+sub started {
+  my ($id, $pid, $fh, $said) = @{ delete $starting{shift()} };
+  close $fh;
+  if ($said =~ /E(\d+)/) {
+    waitpid($pid, 0) unless exists $early{$pid};
+    delete $early{$pid};
+    return reply("F $id $1");
+  }
+  reply("S $id $pid " . ($said =~ /C/ ? 0 : 1));
+  if (exists $early{$pid}) { reply("E $id " . delete $early{$pid}); }
+  else { $running{$pid} = $id; }
+}
+
+while ($open || %running || %starting) {
   my $rin = '';
   vec($rin, fileno($wakeR), 1) = 1;
   vec($rin, fileno(STDIN), 1) = 1 if $open;
+  vec($rin, $_, 1) = 1 for keys %starting;
   my $n = select(my $rout = $rin, undef, undef, undef);
   reap();
   next if $n <= 0;
   if (vec($rout, fileno($wakeR), 1)) { sysread($wakeR, my $drop, 4096); }
+  for my $fd (keys %starting) {
+    next unless vec($rout, $fd, 1);
+    my $got = sysread($starting{$fd}[2], my $chunk, 256);
+    next if !defined $got && $! == POSIX::EINTR();
+    if ($got) { $starting{$fd}[3] .= $chunk; } else { started($fd); }
+  }
   if ($open && vec($rout, fileno(STDIN), 1)) {
     my $got = sysread(STDIN, $buffer, 65536, length $buffer);
     next if !defined $got && $! == POSIX::EINTR();
@@ -105,7 +121,6 @@ while ($open || %running) {
       my $request = substr($buffer, length($length) + 1, $length);
       substr($buffer, 0, length($length) + 1 + $length) = '';
       start($request);
-      reap();
     }
   }
 }

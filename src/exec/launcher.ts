@@ -177,8 +177,7 @@ class Helper {
     ];
     return new Promise((started) => {
       this.waiting.set(id, { started, pair, streams, file: request.file });
-      this.child.stdin?.write(`${payload.length}\n`);
-      this.child.stdin?.write(payload);
+      this.child.stdin?.write(Buffer.concat([Buffer.from(`${payload.length}\n`), payload]));
     });
   }
 
