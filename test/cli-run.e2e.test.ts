@@ -292,6 +292,11 @@ describe('interrupting a run', () => {
     const group = Number(/process group (\d+)/.exec(output().stderr)?.[1]);
     process.kill(-group, 'SIGKILL');
     expect(await waitUntilGone(sleepPid)).toBe(true);
+    // The guardian, told why modelrun left, records a cancelled run rather than a lost one.
+    expect(await waitForGuardian(tree.path('simulations', 'stubborn'), 20_000)).toMatchObject({
+      status: 'cancelled',
+      reason: expect.stringMatching(/^interrupted \(SIGINT twice\): modelrun exited at once/),
+    });
   });
 });
 

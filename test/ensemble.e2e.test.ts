@@ -296,9 +296,9 @@ describe('an ensemble on the local backend', () => {
 
 describe('stopping an ensemble', () => {
   /** Four members of a model that sleeps, two at once; resolves once both running ones wrote their pid. */
-  async function startSlow() {
+  async function startSlow(model = 'slow.yml') {
     const id = uniqueId('slow');
-    tree.write(`${id}.yml`, `model: slow.yml\nensemble_id: ${id}\nreplicas: 4\nmax_parallel: 2\n`);
+    tree.write(`${id}.yml`, `model: ${model}\nensemble_id: ${id}\nreplicas: 4\nmax_parallel: 2\n`);
     const dir = tree.path('simulations', id);
     const started = await startModelrun(['ensemble', `${id}.yml`], {
       cwd: tree.root,
@@ -371,6 +371,37 @@ describe('stopping an ensemble', () => {
     const lock = join(dir, '.modelrun', 'run.lock');
     for (let i = 0; i < 200 && existsSync(lock); i++) await sleep(25);
     expect(existsSync(lock)).toBe(false);
+  });
+
+  // On the old code the guardian could not tell a user's second Ctrl-C from a crash: failed.
+  it('forced out by a second Ctrl-C, leaves its guardian to stop the members and record them cancelled', async () => {
+    // Each member outlives the first SIGTERM (modelrun's), not the second (its guardian's).
+    tree.write(
+      'stubborn.yml',
+      `run_id: slow\ncommand: "trap 'trap - TERM' TERM; echo $$ > sleep.pid; while :; do sleep 1 & wait $!; done"\n`,
+    );
+    const { child, exited, dir, pids, output } = await startSlow('stubborn.yml');
+    child.kill('SIGINT');
+    const heard = () => output().stderr.includes('press Ctrl-C again to exit at once');
+    for (let i = 0; i < 400 && !heard(); i++) await sleep(25);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    for (const pid of pids) expect(await waitUntilGone(pid)).toBe(true);
+    let ended = record(dir);
+    for (let i = 0; i < 200 && ended.status === 'running'; i++) {
+      await sleep(25);
+      ended = record(dir);
+    }
+    expect(ended.status).toBe('cancelled');
+    expect(ended.members.map((m) => m.status)).toEqual([
+      'cancelled',
+      'cancelled',
+      'cancelled',
+      'cancelled',
+    ]);
+    expect(ended.members[0]?.reason).toMatch(
+      /^interrupted \(SIGINT twice\): modelrun exited at once/,
+    );
   });
 });
 

@@ -92,6 +92,7 @@ function reportLeftovers(why: string, left: string[]): void {
 }
 
 function forceExit(signal: InterruptSignal, why: string): void {
+  session.forcedOut(signal);
   const left = session.cleanup.pending();
   reportLeftovers(why, left);
   const guardian = session.guardianPid;

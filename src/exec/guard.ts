@@ -99,6 +99,8 @@ export interface UndoContext {
   /** When modelrun died, in ms since the epoch: what was touched later belongs to another run. */
   diedAt: number;
   env: NodeJS.ProcessEnv;
+  /** The signal of a second interrupt that forced modelrun out: its runs were cancelled, not lost. */
+  interrupted?: string;
 }
 
 /**

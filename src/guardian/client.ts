@@ -54,6 +54,12 @@ export class Guardian {
     if (!this.closed) this.start();
   }
 
+  /** Tells the guardian that modelrun is forced out by a second interrupt: see GuardMessage. */
+  interrupted(signal: string): void {
+    if (this.closed || this.child === undefined) return;
+    this.send({ op: 'interrupted', signal });
+  }
+
   /** Tells the guardian that modelrun ends normally, and lets it go. */
   close(): void {
     if (this.closed) return;

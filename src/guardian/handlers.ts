@@ -21,11 +21,17 @@ export const coreUndoHandlers = {
     'run-record',
     async () => {
       const { failUnfinishedRecord } = await import('../model/run-record.js');
-      return (task) =>
-        failUnfinishedRecord(
-          task.path,
-          'modelrun ended before the run did (killed?); its guardian stopped what the run had started',
-        );
+      return (task, { interrupted }) =>
+        interrupted === undefined
+          ? failUnfinishedRecord(
+              task.path,
+              'modelrun ended before the run did (killed?); its guardian stopped what the run had started',
+            )
+          : failUnfinishedRecord(
+              task.path,
+              `interrupted (${interrupted} twice): modelrun exited at once, and its guardian stopped what the run had started`,
+              'cancelled',
+            );
     },
     (task) => `the run record ${task.path}, still running`,
   ),
@@ -34,11 +40,17 @@ export const coreUndoHandlers = {
     'run-record',
     async () => {
       const { failUnfinishedEnsemble } = await import('../model/ensemble-record.js');
-      return (task) =>
-        failUnfinishedEnsemble(
-          task.dir,
-          'modelrun ended before the ensemble did (killed?); its guardian stopped what the members had started',
-        );
+      return (task, { interrupted }) =>
+        interrupted === undefined
+          ? failUnfinishedEnsemble(
+              task.dir,
+              'modelrun ended before the ensemble did (killed?); its guardian stopped what the members had started',
+            )
+          : failUnfinishedEnsemble(
+              task.dir,
+              `interrupted (${interrupted} twice): modelrun exited at once, and its guardian stopped what the members had started`,
+              'cancelled',
+            );
     },
     (task) => `the ensemble record in ${task.dir}, still running`,
   ),

@@ -8,6 +8,7 @@ import type { GuardMessage, GuardTask } from './tasks.js';
 
 const tasks = new Map<number, GuardTask>();
 let done = false;
+let interrupted: string | undefined;
 
 // Signals meant for modelrun (its terminal, its process group) are not ours.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {});
@@ -22,6 +23,7 @@ lines.on('line', (line) => {
   }
   if (message.op === 'add') tasks.set(message.key, message.task);
   else if (message.op === 'remove') tasks.delete(message.key);
+  else if (message.op === 'interrupted') interrupted = message.signal;
   else done = true;
 });
 lines.on('close', () => {
@@ -41,7 +43,11 @@ async function undoAll(diedAt: number): Promise<void> {
   if (all.length === 0) return;
   const { undoHandlers } = await import('./handlers.js');
   const handlers = await undoHandlers(all.map((task) => task.kind));
-  const context: UndoContext = { diedAt, env: process.env };
+  const context: UndoContext = {
+    diedAt,
+    env: process.env,
+    ...(interrupted === undefined ? {} : { interrupted }),
+  };
   const undoEach = (stage: UndoStage | 'run-record' | 'staging-lock') =>
     Promise.allSettled(
       all.flatMap((task) => {

@@ -12,6 +12,7 @@ export interface RunGuardian {
 /** A guardian process as the sharing sees it: one that may have died. */
 export interface GuardianProcess extends RunGuardian {
   readonly alive: boolean;
+  interrupted(signal: string): void;
 }
 
 /**
@@ -30,6 +31,11 @@ export class SharedGuardian {
   /** The pid of the guardian the runs under way share, once it has started. */
   get pid(): number | undefined {
     return this.current?.pid;
+  }
+
+  /** modelrun is forced out by a second interrupt: the guardian records what it undoes as cancelled. */
+  interrupted(signal: string): void {
+    this.current?.interrupted(signal);
   }
 
   /** A run's lease on the guardian; its close() lets go of it once. */

@@ -40,7 +40,12 @@ export type GuardMessage =
   | { op: 'add'; key: number; task: GuardTask }
   | { op: 'remove'; key: number }
   /** modelrun is ending normally: nothing is left to undo. */
-  | { op: 'done' };
+  | { op: 'done' }
+  /**
+   * modelrun is being forced out by a second interrupt (Ctrl-C twice): what
+   * it leaves was cancelled by its user, not lost, and is recorded so.
+   */
+  | { op: 'interrupted'; signal: string };
 
 /** Registers a task with the guardian; the function returned withdraws it once modelrun has undone it itself. */
 export type Guard = GuardOf<GuardTask>;

@@ -20,6 +20,7 @@ export function fakeGuardians() {
       },
       prepare: () => told.push('start'),
       close: () => told.push('done'),
+      interrupted: (signal: string) => told.push(`interrupted ${signal}`),
       pid,
       get alive() {
         return state.alive;

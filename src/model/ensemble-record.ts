@@ -123,11 +123,15 @@ export async function readEnsembleRecord(dir: string): Promise<EnsembleRecord | 
  * those not started cancelled, each with `reason`. A record that says the
  * ensemble ended is left as it is.
  */
-export async function failUnfinishedEnsemble(dir: string, reason: string): Promise<void> {
+export async function failUnfinishedEnsemble(
+  dir: string,
+  reason: string,
+  status: 'failed' | 'cancelled' = 'failed',
+): Promise<void> {
   const record = await readEnsembleRecord(dir);
   if (record?.status !== 'running') return;
   const now = new Date();
-  record.status = 'failed';
+  record.status = status;
   record.ended_at = now.toISOString();
   record.duration_s = Math.round(now.getTime() - Date.parse(record.started_at)) / 1000;
   for (const member of record.members) {
@@ -136,7 +140,7 @@ export async function failUnfinishedEnsemble(dir: string, reason: string): Promi
     const started =
       member.status === 'running' || (await startedSince(member.run_dir, record.started_at));
     member.reason = started ? reason : `not started: ${reason}`;
-    member.status = started ? 'failed' : 'cancelled';
+    member.status = started ? status : 'cancelled';
     member.ended_at = record.ended_at;
   }
   await writeEnsembleRecord(dir, record);

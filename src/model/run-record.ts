@@ -323,10 +323,14 @@ export function endRecord(record: RunRecord, status: RunStatus, ended = new Date
  * anything that is not a run record of its own (a symlink the model left):
  * the guardian writes through no link.
  */
-export async function failUnfinishedRecord(path: string, reason: string): Promise<void> {
+export async function failUnfinishedRecord(
+  path: string,
+  reason: string,
+  status: 'failed' | 'cancelled' = 'failed',
+): Promise<void> {
   // The guardian's: a record it cannot reach (a .modelrun the model made a link) it leaves as it is.
   await endUnfinishedRecord(path, undefined, (record) =>
-    endRecordFromOutside(record, 'failed', reason),
+    endRecordFromOutside(record, status, reason),
   ).catch((error: unknown) => {
     if (!(error instanceof RunFailedError)) throw error;
   });

@@ -30,6 +30,16 @@ describe('a session holds many runs at once', () => {
     run();
   });
 
+  it('tells its guardian when it is forced out, so that what is left is recorded cancelled', () => {
+    const { make, made } = fakeGuardians();
+    const session = new Session(new SharedGuardian(make));
+    const run = session.guardian(true);
+    session.interrupt('SIGINT');
+    session.forcedOut('SIGINT');
+    expect(made.map((g) => g.told)).toEqual([['start', 'interrupted SIGINT']]);
+    run.close();
+  });
+
   it('gives its runs one guardian, told done only when the last run lets go', () => {
     const { make, made } = fakeGuardians();
     const told = () => made.map((g) => g.told);

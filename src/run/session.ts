@@ -85,6 +85,14 @@ export class Session {
       : undefined;
   }
 
+  /**
+   * The entry point exits at once on a second interrupt: the guardian, which
+   * stops what is left, records it as cancelled rather than lost.
+   */
+  forcedOut(signal: InterruptSignal): void {
+    this.guardians.interrupted(signal);
+  }
+
   /** Records a signal; returns how many have been received so far. */
   interrupt(signal: InterruptSignal): number {
     this.received++;
