@@ -373,6 +373,51 @@ describe('stopping an ensemble', () => {
     expect(existsSync(lock)).toBe(false);
   });
 
+  // On the old code this left `aggregate: []`: nothing said the step had begun.
+  it('killed with SIGKILL in the aggregate step, leaves a record that says which step did not end', async () => {
+    const id = uniqueId('agg');
+    tree.write('quick.yml', 'run_id: quick\ncommand: "true"\n');
+    tree.write(
+      `${id}.yml`,
+      [
+        'model: quick.yml',
+        `ensemble_id: ${id}`,
+        'replicas: 2',
+        'aggregate:',
+        '  - type: command',
+        '    command: "echo $$ > aggregate.pid; exec sleep 300"',
+        '',
+      ].join('\n'),
+    );
+    const dir = tree.path('simulations', id);
+    const { child, exited } = await startModelrun(['ensemble', `${id}.yml`], {
+      cwd: tree.root,
+      marker: 'never said',
+      waitMs: 0,
+    });
+    const pidFile = join(dir, 'aggregate.pid');
+    for (let i = 0; i < 400 && !(existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim()); i++)
+      await sleep(25);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    child.kill('SIGKILL');
+    expect(await exited).toBe(null);
+    expect(await waitUntilGone(pid)).toBe(true);
+    let ended = record(dir);
+    for (let i = 0; i < 200 && ended.status === 'running'; i++) {
+      await sleep(25);
+      ended = record(dir);
+    }
+    expect(ended.status).toBe('failed');
+    expect(ended.members.map((m) => m.status)).toEqual(['succeeded', 'succeeded']);
+    expect(ended.aggregate).toEqual([
+      {
+        type: 'command',
+        status: 'failed',
+        summary: expect.stringMatching(/^modelrun ended before the ensemble did/),
+      },
+    ]);
+  });
+
   // On the old code the guardian could not tell a user's second Ctrl-C from a crash: failed.
   it('forced out by a second Ctrl-C, leaves its guardian to stop the members and record them cancelled', async () => {
     // Each member outlives the first SIGTERM (modelrun's), not the second (its guardian's).

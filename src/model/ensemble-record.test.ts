@@ -218,6 +218,32 @@ describe('the ensemble record on disk', () => {
   });
 
   describe('failUnfinishedEnsemble', () => {
+    // On the old code a modelrun killed in the aggregate step left `aggregate: []`.
+    it('says which aggregate postprocessor modelrun died in, and leaves those that ended', async () => {
+      const before = record([member(0, 'succeeded')], {
+        aggregate: [
+          { type: 'checksum', status: 'succeeded', summary: '3 files' },
+          { type: 'command', status: 'running', summary: 'running' },
+        ],
+      });
+      await writeEnsembleRecord(dir(), before);
+      await failUnfinishedEnsemble(dir(), 'modelrun died (pid 4321)');
+      const after = onDisk();
+      expect(after.status).toBe('failed');
+      expect(after.aggregate).toEqual([
+        { type: 'checksum', status: 'succeeded', summary: '3 files' },
+        { type: 'command', status: 'failed', summary: 'modelrun died (pid 4321)' },
+      ]);
+    });
+
+    it('records what a second Ctrl-C left as cancelled', async () => {
+      await writeEnsembleRecord(dir(), record([member(0, 'running'), member(1, 'pending')]));
+      await failUnfinishedEnsemble(dir(), 'interrupted (SIGINT twice)', 'cancelled');
+      const after = onDisk();
+      expect(after.status).toBe('cancelled');
+      expect(after.members.map((m) => m.status)).toEqual(['cancelled', 'cancelled']);
+    });
+
     it('ends a running record as failed, failing running members and cancelling pending ones', async () => {
       const before = record([
         member(0, 'succeeded'),

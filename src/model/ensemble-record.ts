@@ -48,6 +48,15 @@ export interface MemberEntry {
 
 export type EnsembleStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
+/**
+ * An aggregate postprocessor's outcome; `running` while the aggregate step
+ * runs, so that a modelrun killed meanwhile leaves a record that says which
+ * step it was in.
+ */
+export type AggregateEntry =
+  | PostprocessRecord
+  | (Omit<PostprocessRecord, 'status'> & { status: 'running' });
+
 export interface EnsembleRecord {
   ensemble_id: string;
   file: string;
@@ -63,7 +72,7 @@ export interface EnsembleRecord {
   overrides?: string[];
   totals: Record<MemberStatus, number> & { members: number };
   members: MemberEntry[];
-  aggregate: PostprocessRecord[];
+  aggregate: AggregateEntry[];
   modelrun_version: string;
   /** The modelrun that runs the ensemble: how `status`, `wait` and `cancel` reach it from another shell. */
   owner?: ProcessIdentity;
@@ -134,6 +143,13 @@ export async function failUnfinishedEnsemble(
   record.status = status;
   record.ended_at = now.toISOString();
   record.duration_s = Math.round(now.getTime() - Date.parse(record.started_at)) / 1000;
+  // Killed in the aggregate step: the postprocessor it was in did not end.
+  if (Array.isArray(record.aggregate))
+    record.aggregate = record.aggregate.map((entry) =>
+      isRecord(entry) && entry.status === 'running'
+        ? { ...entry, status: 'failed', summary: reason }
+        : entry,
+    );
   for (const member of record.members) {
     if (member.status !== 'running' && member.status !== 'pending') continue;
     // The record is written a second apart: a member it still calls pending may have started since.

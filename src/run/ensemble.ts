@@ -315,8 +315,15 @@ async function runMembers(
   }
 
   // The aggregate step reads ensemble.json: it sees every member's end.
+  const aggregating = !deps.signal.aborted && request.aggregate.length > 0;
+  if (aggregating)
+    record.aggregate = request.aggregate.map((config) => ({
+      type: config.type,
+      status: 'running',
+      summary: 'running',
+    }));
   await writer.now();
-  if (!deps.signal.aborted && request.aggregate.length > 0) {
+  if (aggregating) {
     const post = await runPostprocessors(
       request.aggregate,
       { model: { run_id: request.id, output_dir: dirname(request.dir) }, stagingDir: request.dir },
