@@ -61,6 +61,19 @@ describe('modelrun run', () => {
     });
   });
 
+  // On the old code the summary wrote the model's escape sequences to the terminal a second time.
+  it('shows the end of a failed model’s stderr without its escape sequences, colours dropped', async () => {
+    tree.write(
+      'escapes.yml',
+      `run_id: escapes\ncommand: "printf '\\\\033[31mred\\\\033[0m\\\\n\\\\033]0;title\\\\007\\\\033[2Jcleared\\\\n' >&2; exit 3"\n`,
+    );
+    const result = await runModelrun(['run', 'escapes.yml'], { cwd: tree.root });
+    expect(result.code).toBe(1);
+    const summary = result.stderr.slice(result.stderr.indexOf('last 2 lines of stderr'));
+    expect(summary).toMatch(/│ red\n.*│ \\x1b\]0;title\\x07\\x1b\[2Jcleared\n/);
+    expect(summary).not.toContain('\u001b]0;');
+  });
+
   it('exits 1 when the model fails, and shows the end of its stderr', async () => {
     const result = await runModelrun(['run', 'fail.yml'], { cwd: tree.root });
     expect(result.code).toBe(1);

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DryRun } from '../backends/contract.js';
+import { visibleLine } from '../exec/visible-name.js';
 import { RUN_RECORD_PATH } from '../model/run-record.js';
 import { count } from '../plural.js';
 import type { PipelineResult } from '../run/pipeline.js';
@@ -94,7 +95,9 @@ export function printSummary(result: PipelineResult, output: Output, json: boole
   }
   if (!ok && result.stderrTail.length > 0) {
     output.maskedInfo(style.dim(`  last ${count(result.stderrTail.length, 'line')} of stderr:`));
-    for (const line of result.stderrTail) output.maskedInfo(`  ${style.dim('│')} ${line}`);
+    // The model's own words, shown again: no escape sequence of its own reaches the terminal here.
+    for (const line of result.stderrTail)
+      output.maskedInfo(`  ${style.dim('│')} ${visibleLine(line)}`);
   }
 }
 

@@ -102,3 +102,16 @@ function hex4(char: string): string {
 function hex2(byte: number): string {
   return byte.toString(16).padStart(2, '0');
 }
+
+/** Colour and weight (SGR) sequences, which only style text: dropped from a model's line shown in a summary. */
+const styling = new RegExp(`${String.fromCharCode(0x1b)}\\[[0-9;:]*m`, 'g');
+
+/**
+ * A model's line of output as modelrun shows it in a summary of its own
+ * (the last lines of stderr, a member's reason): its colours dropped, and
+ * every other control character shown, as visibleName does, so that no line
+ * can move the cursor, clear the screen or retitle the terminal.
+ */
+export function visibleLine(line: string): string {
+  return visibleName(line.replace(styling, ''));
+}

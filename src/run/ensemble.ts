@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { Launcher } from '../exec/launcher.js';
 import { identify, type ProcessIdentity } from '../exec/process-identity.js';
 import { interruptExitCode, type StopReason } from '../exec/stop-reason.js';
-import { visibleName } from '../exec/visible-name.js';
+import { visibleLine } from '../exec/visible-name.js';
 import { pinFolder } from '../model/bookkeeping.js';
 import {
   ENSEMBLE_RECORD,
@@ -287,7 +287,7 @@ async function runMembers(
         // A model that failed on its own says why in its stderr: its last line is the reason.
         const said = result.stderrTail.findLast((line) => line.trim() !== '');
         // The model's words on modelrun's line: no escape sequence of its own reaches the terminal.
-        const shown = said === undefined ? undefined : visibleName(said.trim());
+        const shown = said === undefined ? undefined : visibleLine(said.trim());
         const reason =
           run.reason ??
           (status === 'failed' && shown !== undefined ? `stderr: ${shown}` : undefined);
