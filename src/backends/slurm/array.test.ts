@@ -6,7 +6,7 @@ import { treeForEachTest } from '../../../test/helpers/tree.js';
 import { diskPathContext } from '../../config/path-context.js';
 import { RunFailedError, UsageError } from '../../errors.js';
 import type { BatchOptions, RunJob } from '../contract.js';
-import { ARRAY_POLL_MS, SlurmArray } from './array.js';
+import { ARRAY_POLL_MS, SlurmArray, throttlePlan } from './array.js';
 import type { CancelAnswer, CancelOptions, SlurmClient } from './client.js';
 import { type SlurmConfig, slurmConfigSchema } from './config.js';
 import { sbatchArgs, scriptPath, secretEnv } from './script.js';
@@ -253,6 +253,51 @@ describe('joining the array', () => {
       '--array=0-2%2',
       '--array=0-2%2',
     ]);
+  });
+
+  // On the old code each array got at least 1 beside its share: more arrays than
+  // max_parallel, or small ones beside a large one, ran more members at once.
+  it('chains arrays in max_parallel lanes when there are more arrays than that', async () => {
+    const runIds = ['a', 'b', 'c'];
+    const { cluster, member } = ensemble(runIds, { maxParallel: 2 });
+    await Promise.all(runIds.map((runId, i) => member(runId, { mem: `${i + 1}G` }).submit()));
+    expect(
+      cluster.submits.map((s) => s.args.filter((arg) => /^--(array|dependency)=/.test(arg))),
+    ).toEqual([
+      ['--array=0-0%1'],
+      ['--array=0-0%1'],
+      ['--dependency=afterany:7000', '--array=0-0%1'],
+    ]);
+  });
+
+  it.each([
+    [
+      'small arrays beside a large one',
+      [1, 1, 10],
+      3,
+      [{ throttle: 1 }, { throttle: 1 }, { throttle: 1 }],
+    ],
+    [
+      'by members per running task',
+      [2, 1, 1],
+      4,
+      [{ throttle: 2 }, { throttle: 1 }, { throttle: 1 }],
+    ],
+    ['never more than an array has', [1, 2], 10, [{ throttle: 1 }, { throttle: 2 }]],
+    [
+      'more arrays than max_parallel',
+      [3, 3, 3, 3, 3],
+      2,
+      [
+        { throttle: 1 },
+        { throttle: 1 },
+        { throttle: 1, after: 0 },
+        { throttle: 1, after: 1 },
+        { throttle: 1, after: 2 },
+      ],
+    ],
+  ])('throttles %s so that no more than max_parallel run', (_what, sizes, max, plan) => {
+    expect(throttlePlan(sizes, max)).toEqual(plan);
   });
 
   it("writes a % in the ensemble folder's path as %%, which Slurm reads back as one", async () => {

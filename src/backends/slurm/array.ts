@@ -156,12 +156,6 @@ export class SlurmArray implements RunBatch {
 
   /** One sbatch per set of resources, secrets and export: what one array must share. */
   private async submitAll(): Promise<void> {
-    // Slurm throttles each array alone: max_parallel is shared out among them by their sizes.
-    const total = this.joined.length;
-    const shareOf = (size: number, arrays: number) =>
-      arrays === 1
-        ? this.options.maxParallel
-        : Math.max(1, Math.floor((this.options.maxParallel * size) / total));
     const groups = new Map<string, Joined[]>();
     // Tasks in the ensemble's order, whatever order the members joined in.
     const order = new Map(this.options.members.map((runId, i) => [runId, i]));
@@ -175,18 +169,28 @@ export class SlurmArray implements RunBatch {
       ]);
       groups.set(key, [...(groups.get(key) ?? []), member]);
     }
+    const arrays = [...groups.values()];
+    // Slurm throttles each array alone: max_parallel is shared out among them.
+    const plan = throttlePlan(
+      arrays.map((members) => members.length),
+      this.options.maxParallel,
+    );
     // Every array is submitted before any member hears of its task: the first
     // look at the arrays' state, which a member may ask for at once, covers them all.
     const outcomes: (() => void)[] = [];
-    let n = 0;
-    for (const members of groups.values()) {
+    const ids: (string | undefined)[] = [];
+    for (const [n, members] of arrays.entries()) {
+      const { throttle, after } = plan[n] as ThrottleStep;
+      const previous = after === undefined ? undefined : ids[after];
       try {
-        const id = await this.submitGroup(members, n++, shareOf(members.length, groups.size));
+        const id = await this.submitGroup(members, n, throttle, previous);
+        ids.push(id);
         this.arrays.push(id);
         outcomes.push(() => {
           for (const [task, member] of members.entries()) member.resolve(`${id}_${task}`);
         });
       } catch (error) {
+        ids.push(undefined);
         outcomes.push(() => {
           for (const member of members) member.reject(error as Error);
         });
@@ -196,20 +200,30 @@ export class SlurmArray implements RunBatch {
     for (const settle of outcomes) settle();
   }
 
-  private async submitGroup(members: Joined[], n: number, share: number): Promise<string> {
+  private async submitGroup(
+    members: Joined[],
+    n: number,
+    throttle: number,
+    after: string | undefined,
+  ): Promise<string> {
     const first = members[0] as Joined;
     const folder = join(this.options.dir, '.modelrun');
     await mkdir(folder, { recursive: true });
     const script = join(folder, `slurm-array-${n}.sh`);
     await replaceFile(script, this.arrayScript(members), 0o700);
-    const throttle = Math.min(share, members.length);
     this.count.sbatch++;
     const id = await this.client.submit(
-      ['--parsable', ...first.export, `--array=0-${members.length - 1}%${throttle}`, script],
+      [
+        '--parsable',
+        ...first.export,
+        ...(after === undefined ? [] : [`--dependency=afterany:${after}`]),
+        `--array=0-${members.length - 1}%${throttle}`,
+        script,
+      ],
       first.secrets,
     );
     this.options.status(
-      `submitted job array ${id} (${count(members.length, 'member')}, at most ${throttle} at once); script ${script}`,
+      `submitted job array ${id} (${count(members.length, 'member')}, at most ${throttle} at once${after === undefined ? '' : `, once array ${after} has ended`}); script ${script}`,
     );
     return id;
   }
@@ -354,4 +368,35 @@ function refuseOwnLogs(config: SlurmConfig): void {
 export async function openSlurmArray(options: BatchOptions): Promise<SlurmArray> {
   const { slurmCliClient } = await import('./cli-client.js');
   return new SlurmArray(options, slurmCliClient(stringEnv(options.env)));
+}
+
+/** How one array is throttled: its `%N`, and the array (by its place) it waits for. */
+export interface ThrottleStep {
+  throttle: number;
+  after?: number;
+}
+
+/**
+ * Throttles for arrays of these sizes that together never run more than
+ * `max` tasks at once, as Slurm throttles each array alone. Each gets 1, and
+ * what is left goes one at a time to the array with the most members per
+ * running task. More arrays than `max` run in `max` lanes, each array
+ * waiting (afterany) for the one before it in its lane.
+ */
+export function throttlePlan(sizes: readonly number[], max: number): ThrottleStep[] {
+  if (sizes.length > max)
+    return sizes.map((_, n) => (n < max ? { throttle: 1 } : { throttle: 1, after: n - max }));
+  const throttles = sizes.map(() => 1);
+  for (let left = max - sizes.length; left > 0; left--) {
+    let best = -1;
+    for (const [n, size] of sizes.entries()) {
+      const share = throttles[n] as number;
+      if (share >= size) continue;
+      if (best === -1 || size / share > (sizes[best] as number) / (throttles[best] as number))
+        best = n;
+    }
+    if (best === -1) break;
+    throttles[best] = (throttles[best] as number) + 1;
+  }
+  return throttles.map((throttle) => ({ throttle }));
 }
