@@ -151,4 +151,25 @@ describe.skipIf(missing !== undefined)('an ensemble on a real Slurm cluster', ()
     },
     clusterTimeout(RUN_MS),
   );
+
+  it(
+    'runs members that differ in a secret, one array each, no more of them at once than max_parallel',
+    async () => {
+      const id = uniqueId('ens-lanes');
+      tree.write(`${id}-nap.yml`, 'run_id: nap\ncommand: "sleep 2"\n');
+      tree.write(
+        `${id}.yml`,
+        `model: ${id}-nap.yml\nensemble_id: ${id}\n${backendYaml()}max_parallel: 1\nparameters:\n  backend.env_vars.MY_TOKEN: [first, second]\n`,
+      );
+      const result = await runModelrun(['ensemble', `${id}.yml`], { cwd: tree.root });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/submitted job array (\d+) .*\n.*once array \1 has ended/);
+      const [first, second] = record(tree.path('simulations', id)).members;
+      // The second array's task started only once the first's had ended.
+      expect(Date.parse(second?.started_at ?? '')).toBeGreaterThanOrEqual(
+        Date.parse(first?.ended_at ?? '') - 1000,
+      );
+    },
+    clusterTimeout(RUN_MS),
+  );
 });
