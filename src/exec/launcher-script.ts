@@ -1,8 +1,15 @@
 // The program of the launcher (launcher.ts): Perl, which every Linux that
 // runs a cluster has, and which forks in a fraction of the time Node takes
 // to fork its whole heap. It only does what Node's spawn does for a run:
-// a new session, the run's cgroup, the folder, the environment, the two
-// output pipes, then exec; and it reports each start and each end.
+// a process group of its own, the run's cgroup, the folder, the
+// environment, the two output pipes, then exec; and it reports each start
+// and each end. Builtins only: loading POSIX and Fcntl made each of its
+// forks a third dearer. The numbers in it are Linux's on every
+// architecture: WNOHANG 1, EINTR 4, F_SETFD 2, FD_CLOEXEC 1.
+//
+// The helper runs in a session of its own, with no terminal, and so do the
+// processes it starts: Node would make each a session of its own, which
+// with no terminal to hold differs in nothing a run can tell.
 //
 // Its file descriptors 3 and up are pipes that Node made when it started
 // it, two for each model it will start: fd 3+2i and 4+2i are model i's
@@ -17,18 +24,18 @@
 // With stdin closed it ends once every model it started has ended.
 export const LAUNCHER_SCRIPT = String.raw`
 use strict;
-use POSIX ();
-use Fcntl qw(F_GETFD F_SETFD FD_CLOEXEC F_GETFL F_SETFL O_NONBLOCK);
 my $pairs = $ARGV[0];
 my %pool;
 for my $fd (3 .. 2 + 2 * $pairs) {
   open(my $fh, '+<&=', $fd) or die "fd $fd: $!";
-  fcntl($fh, F_SETFD, FD_CLOEXEC);
+  fcntl($fh, 2, 1);
   $pool{$fd} = $fh;
 }
+# SIGCHLD wakes the main loop through a pipe, a byte at most between two
+# reads of it, so that the handler never blocks on a full pipe.
 pipe(my $wakeR, my $wakeW) or die "pipe: $!";
-fcntl($wakeW, F_SETFL, fcntl($wakeW, F_GETFL, 0) | O_NONBLOCK);
-$SIG{CHLD} = sub { syswrite($wakeW, 'x') };
+my $woken = 0;
+$SIG{CHLD} = sub { syswrite($wakeW, 'x') unless $woken++; };
 $SIG{PIPE} = 'DEFAULT';
 my %running;
 my $buffer = '';
@@ -43,7 +50,7 @@ my %early;
 my %starting;
 
 sub reap {
-  while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
+  while ((my $pid = waitpid(-1, 1)) > 0) {
     my $id = delete $running{$pid};
     if (defined $id) { reply("E $id $?"); } else { $early{$pid} = $?; }
   }
@@ -60,18 +67,18 @@ sub start {
   elsif ($pid == 0) {
     close $statusR;
     $SIG{$_} = 'DEFAULT' for qw(CHLD PIPE INT TERM HUP QUIT);
-    my $fail = sub { syswrite($statusW, 'E' . ($! + 0) . "\n"); POSIX::_exit(127); };
-    POSIX::setsid();
+    my $fail = sub { syswrite($statusW, 'E' . ($! + 0) . "\n"); exit 127; };
+    setpgrp(0, 0) or $fail->();
     if ($cgroup ne '') {
       my $ok = open(my $procs, '>', "$cgroup/cgroup.procs");
       $ok = (print $procs "$$\n") && close($procs) if $ok;
       syswrite($statusW, "C\n") unless $ok;
     }
     chdir($dir) or $fail->();
-    open(my $null, '<', '/dev/null') or $fail->();
-    POSIX::dup2(fileno($null), 0) // $fail->();
-    POSIX::dup2($out, 1) // $fail->();
-    POSIX::dup2($err, 2) // $fail->();
+    # Reopened, the standard handles keep their numbers 0, 1 and 2, without close-on-exec.
+    open(STDIN, '<', '/dev/null') or $fail->();
+    open(STDOUT, '>&', $pool{$out}) or $fail->();
+    open(STDERR, '>&', $pool{$err}) or $fail->();
     %ENV = map { split /=/, $_, 2 } @fields;
     exec { $argv[0] } @argv;
     $fail->();
@@ -103,18 +110,21 @@ while ($open || %running || %starting) {
   vec($rin, fileno(STDIN), 1) = 1 if $open;
   vec($rin, $_, 1) = 1 for keys %starting;
   my $n = select(my $rout = $rin, undef, undef, undef);
+  if ($n > 0 && vec($rout, fileno($wakeR), 1)) {
+    sysread($wakeR, my $drop, 4096);
+    $woken = 0;
+  }
   reap();
   next if $n <= 0;
-  if (vec($rout, fileno($wakeR), 1)) { sysread($wakeR, my $drop, 4096); }
   for my $fd (keys %starting) {
     next unless vec($rout, $fd, 1);
     my $got = sysread($starting{$fd}[2], my $chunk, 256);
-    next if !defined $got && $! == POSIX::EINTR();
+    next if !defined $got && $! == 4;
     if ($got) { $starting{$fd}[3] .= $chunk; } else { started($fd); }
   }
   if ($open && vec($rout, fileno(STDIN), 1)) {
     my $got = sysread(STDIN, $buffer, 65536, length $buffer);
-    next if !defined $got && $! == POSIX::EINTR();
+    next if !defined $got && $! == 4;
     if (!$got) { $open = 0; close(delete $pool{$_}) for keys %pool; }
     while ($buffer =~ /^(\d+)\n/ && length($buffer) >= length($1) + 1 + $1) {
       my $length = $1;

@@ -84,15 +84,15 @@ describe.skipIf(perl === null)('the launcher', () => {
     expect(shown.stderr).toBe('err\n');
   });
 
-  it('starts each process in a session of its own, with no pipe of another process', async () => {
+  it('starts each process in a process group of its own, with no pipe of another process', async () => {
     const via = launcher();
     const holder = await run(via, { file: '/bin/sh', args: ['-c', 'sleep 0.3 & echo held'] });
     const shown = await run(via, {
       file: '/bin/sh',
-      args: ['-c', 'cut -d" " -f6 /proc/$$/stat; echo $$; ls -l /proc/$$/fd | grep -c socket:'],
+      args: ['-c', 'cut -d" " -f5 /proc/$$/stat; echo $$; ls -l /proc/$$/fd | grep -c socket:'],
     });
-    const [session, pid, sockets] = (shown.stdout ?? '').trim().split('\n');
-    expect(session).toBe(pid);
+    const [group, pid, sockets] = (shown.stdout ?? '').trim().split('\n');
+    expect(group).toBe(pid);
     expect(Number(pid)).toBe(shown.launched?.pid);
     // Its own stdout and stderr: no pipe of the other process, nor any the helper holds.
     expect(sockets).toBe('2');

@@ -14,8 +14,9 @@ import { signalName } from './signals.js';
  * the one thread that runs everything else. An ensemble of short members
  * spent a third of its time there. The helper (Perl: see launcher-script.ts)
  * forks a few MB instead, beside modelrun rather than inside it, and the
- * model it starts is what Node's spawn would have started: a new session,
- * born in the run's cgroup, the same folder, environment and pipes.
+ * model it starts is what Node's spawn would have started: a process group
+ * of its own with no terminal, born in the run's cgroup, the same folder,
+ * environment and pipes.
  *
  * Where there is no Perl, or a process it cannot express (a NUL in an
  * argument: Node's own spawn says what is wrong), `start` returns undefined
