@@ -45,16 +45,23 @@ try {
   );
   const perMember = (ensemble.ms - xargs.ms) / 200;
   console.log(`local, 200 members of \`true\`, 2 at once (median of ${runs}; RSS: ${rssMethod})`);
+  // CPU is user and system time, its children's included: on two cores, an
+  // ensemble of short members is bound by it, not by waiting.
   const row = (name, m) => [
     name,
     `${(m.ms / 1000).toFixed(2)} s`,
+    Number.isNaN(m.cpuMs) ? '-' : `${(m.cpuMs / 1000).toFixed(2)} s`,
     `${Math.round(m.rssKiB / 1024)} MiB`,
   ];
   table(
-    ['', 'time', 'peak RSS'],
+    ['', 'time', 'CPU', 'peak RSS'],
     [row('xargs -P2 sh -c true', xargs), row('modelrun ensemble', ensemble)],
   );
   console.log(`modelrun's overhead: ${perMember.toFixed(1)} ms per member`);
+  if (!Number.isNaN(ensemble.cpuMs))
+    console.log(
+      `CPU per member: ${(ensemble.cpuMs / 200).toFixed(1)} ms for modelrun, ${(xargs.cpuMs / 200).toFixed(1)} ms for xargs`,
+    );
 
   if (process.env.BENCH_BIG !== '0') {
     fresh();

@@ -29,10 +29,14 @@ export const rssMethod = gnuTime
 let running;
 let stopping = false;
 
-/** Runs argv with its stdout and stderr on /dev/null; returns wall ms and peak RSS in KiB. */
+/**
+ * Runs argv with its stdout and stderr on /dev/null; returns wall ms, peak
+ * RSS in KiB, and with GNU time the CPU ms (user and system) of it and the
+ * children it waited for.
+ */
 export function measure(argv, { cwd, rssFile }) {
   return new Promise((resolve, reject) => {
-    const command = gnuTime ? ['/usr/bin/time', '-f', '%M', '-o', rssFile, ...argv] : argv;
+    const command = gnuTime ? ['/usr/bin/time', '-f', '%M %U %S', '-o', rssFile, ...argv] : argv;
     const started = process.hrtime.bigint();
     // A process group of its own, so an interrupted bench can stop it and all it started.
     const child = spawn(command[0], command.slice(1), { cwd, stdio: 'ignore', detached: true });
@@ -61,8 +65,10 @@ export function measure(argv, { cwd, rssFile }) {
         reject(new Error(`${argv.join(' ')} exited ${code ?? signal}; run it by hand in ${cwd}`));
         return;
       }
-      const rssKiB = gnuTime ? Number(readFileSync(rssFile, 'utf8').trim()) : hwm;
-      resolve({ ms, rssKiB });
+      const [rss, user, system] = gnuTime
+        ? readFileSync(rssFile, 'utf8').trim().split(/\s+/).map(Number)
+        : [hwm, Number.NaN, Number.NaN];
+      resolve({ ms, rssKiB: rss, cpuMs: (user + system) * 1000 });
     });
   });
 }
@@ -73,18 +79,23 @@ export function measure(argv, { cwd, rssFile }) {
  * peak RSS of each. `after` runs after each run of its contender.
  */
 export async function compare(contenders, count, options) {
-  const samples = contenders.map(() => ({ ms: [], rssKiB: [] }));
+  const samples = contenders.map(() => ({ ms: [], rssKiB: [], cpuMs: [] }));
   for (let i = 0; i < count; i++) {
     for (const [index, contender] of contenders.entries()) {
-      const { ms, rssKiB } = await measure(contender.argv, options);
+      const { ms, rssKiB, cpuMs } = await measure(contender.argv, options);
       samples[index].ms.push(ms);
       samples[index].rssKiB.push(rssKiB);
+      samples[index].cpuMs.push(cpuMs);
       contender.after?.();
       // Write back what the last run left dirty, so it does not slow the next one down.
       spawnSync('sync');
     }
   }
-  return samples.map((s) => ({ ms: median(s.ms), rssKiB: Math.max(...s.rssKiB) }));
+  return samples.map((s) => ({
+    ms: median(s.ms),
+    rssKiB: Math.max(...s.rssKiB),
+    cpuMs: median(s.cpuMs),
+  }));
 }
 
 /** Stops the process being measured: SIGTERM to its group, then up to 15 s for all of it to go. */
