@@ -1,6 +1,5 @@
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { localBackend } from '../backends/local/index.js';
-import { diskPathContext } from '../config/path-context.js';
 import type { ModelConfig } from '../model/model-config.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
 import { formatPath, type Problem } from '../problems.js';
@@ -16,6 +15,7 @@ import type { Placer } from './mpi-rule.js';
 import { parseYaml } from './parse-yaml.js';
 import type { SourceResult } from './read-source.js';
 import { DEFAULT_BACKEND_NAME, requireValid } from './require-valid.js';
+import { schemaPerFolder } from './schema-cache.js';
 import type { ValidationResult } from './validate.js';
 
 /**
@@ -65,6 +65,13 @@ export function requirePlaced<T>(result: ValidationResult<T>, what: string): Pla
 }
 
 /**
+ * The local backend's schema, built once per folder: building one, and
+ * zod's first parse with it, cost most of a millisecond, once for every
+ * member of an ensemble that names no backend.
+ */
+const localSchemaFor = schemaPerFolder((ctx) => localBackend.configSchema(ctx));
+
+/**
  * Without a backend config, the model runs on the local backend with its
  * defaults: the site's for local, under the command line's backend overrides.
  */
@@ -73,9 +80,7 @@ export function defaultBackend(modelFile: string, ctx: Layering = {}): Placed<Ba
     ctx.site?.layerFor('local') !== undefined ||
     (ctx.overrides ?? []).some((override) => override.target === 'backend');
   if (!layered) {
-    const value = localBackend
-      .configSchema(diskPathContext(dirname(resolve(modelFile))))
-      .parse({ type: 'local' });
+    const value = localSchemaFor(modelFile).parse({ type: 'local' });
     return {
       value,
       place: (path, message) => ({
