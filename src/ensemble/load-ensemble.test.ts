@@ -30,12 +30,13 @@ const FILE = 'study/ensemble.yml';
 interface Given {
   backendConfig?: string;
   sets?: string[];
+  env?: NodeJS.ProcessEnv;
 }
 
 function load(text: string, given: Given = {}) {
   tree.write(FILE, text);
   const ctx: FileContext = {
-    env: {},
+    env: given.env ?? {},
     cwd: tree.root,
     overrides: (given.sets ?? []).map((set) => parseOverride('--set', set)),
   };
@@ -167,6 +168,17 @@ describe('members', () => {
       nx: 7,
       timeout: '2h',
     });
+  });
+
+  it("keeps an inline model's $${ for every member's shell, filling ${NAME} once", () => {
+    const { members } = loaded(
+      'model:\n  run_id: wave\n  output_dir: runs\n  command: "echo $${HOME} ${WHO}"\nparameters:\n  config.depth_m: [5, 10]\n',
+      { env: { HOME: '/home/ada', WHO: 'ada' } },
+    );
+    expect(members.map((m) => m.run.model.command)).toEqual([
+      'echo ${HOME} ada',
+      'echo ${HOME} ada',
+    ]);
   });
 
   it('gives replicas their replica number and the same values', () => {

@@ -79,13 +79,21 @@ export function fileLayer(
     const { line, col } = parsed.lineCounter.linePos(offset);
     return { file: name, line, column: col };
   };
-  const { problems: found, interpolated } = interpolateDocument(parsed, env);
+  const { problems: found, interpolated, restore } = interpolateDocument(parsed, env);
   const problems = found.map((p) => ({
     ...at(p.offset),
     path: formatPath(p.path),
     message: p.message,
   }));
-  const plain = toPlainData(parsed);
+  let plain: ReturnType<typeof toPlainData>;
+  try {
+    plain = toPlainData(parsed);
+  } finally {
+    // The document says again what the file says: one parsed file may make
+    // many layers (an ensemble's members), and a second interpolation of an
+    // interpolated text would fill what `$${` wrote for the model's own shell.
+    restore();
+  }
   if (!plain.ok) {
     const where =
       plain.offset === undefined ? { file: name, ...locate(parsed, []) } : at(plain.offset);
