@@ -8,6 +8,7 @@ import { placeOf } from '../problems.js';
 import {
   type LoadedEnsemble,
   loadEnsemble,
+  loadEnsembleInTurns,
   MAX_INVALID_CHECKED,
   MAX_MEMBER_ERRORS,
 } from './load-ensemble.js';
@@ -191,6 +192,22 @@ describe('members', () => {
       [4, 1, 10],
       [5, 2, 10],
     ]);
+  });
+});
+
+describe('the files members are made of', () => {
+  it('are read once: a model file edited while members are checked changes none of them', async () => {
+    tree.write(FILE, ensemble('replicas: 30\n'));
+    const loading = loadEnsembleInTurns(
+      { ensembleFile: FILE, postprocessorConfigs: [] },
+      { env: {}, cwd: tree.root },
+    );
+    // The check gives the event loop a turn every few members: the file is edited in the first.
+    setImmediate(() => tree.write('models/wave.yml', MODEL.replace('depth_m: 5', 'depth_m: 6')));
+    const result = await loading;
+    if ('errors' in result) throw new Error(result.errors.map(shown).join('\n\n'));
+    const depths = result.ensemble.members.map((m) => m.run.model.config.depth_m);
+    expect(new Set(depths)).toEqual(new Set([5]));
   });
 });
 

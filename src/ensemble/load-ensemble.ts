@@ -6,6 +6,7 @@ import { type EnsembleConfig, validateEnsembleParsed } from '../load/ensemble-fi
 import { fileInput } from '../load/file-input.js';
 import type { Override } from '../load/override-arg.js';
 import { parseYaml } from '../load/parse-yaml.js';
+import { ReadOnce } from '../load/read-once.js';
 import { type FileContext, type Placed, requirePlaced } from '../load/run-inputs.js';
 import type { LoadedRun } from '../load/run-request.js';
 import { loadSections } from '../load/run-request.js';
@@ -99,7 +100,9 @@ const MEMBERS_PER_TURN = 10;
 export const MAX_INVALID_CHECKED = 50;
 
 /** Each member loaded is a step: the loading yields after it. */
-function* loadSteps(files: EnsembleFiles, ctx: FileContext): Generator<void, EnsembleLoad> {
+function* loadSteps(files: EnsembleFiles, given: FileContext): Generator<void, EnsembleLoad> {
+  // Every member is made of the files as first read: one edited meanwhile changes none of them.
+  const ctx: FileContext = { ...given, readOnce: given.readOnce ?? new ReadOnce() };
   const input = fileInput(files.ensembleFile, ctx.cwd, ctx.stdin);
   const read = readForValidation(input.path, input.display, input.source);
   const parsed = read.ok ? parseYaml(read.text) : undefined;

@@ -8,6 +8,7 @@ import { isRecord, valueAt } from '../records.js';
 import { interpolateDocument } from './interpolate.js';
 import { type ParseResult, type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
 import { locate } from './positions.js';
+import type { ReadOnce } from './read-once.js';
 import { readSource } from './read-source.js';
 
 /**
@@ -127,17 +128,25 @@ export function extendedLayers(
   path: string,
   env: NodeJS.ProcessEnv,
   problems: Problem[],
+  readOnce?: ReadOnce,
 ): Layer[] {
   if (!Object.hasOwn(top.data, EXTENDS_KEY)) return [top];
   const real = realOrSelf(path);
-  return expand(top, [{ real, name: top.name }], { env, problems, seen: new Set([real]) });
+  return expand(top, [{ real, name: top.name }], {
+    env,
+    problems,
+    seen: new Set([real]),
+    readOnce,
+  });
 }
 
 /** What one config's expansion shares: the bases read so far, each read (and merged) once. */
-interface Reading {
+interface Expansion {
   env: NodeJS.ProcessEnv;
   problems: Problem[];
   seen: Set<string>;
+  /** Where the bases are read from, for a load that reads each file once; undefined: the disk. */
+  readOnce: ReadOnce | undefined;
 }
 
 /** Where an `extends:` entry written in a file of folder `dir` points: as a path field reads it. */
@@ -148,7 +157,7 @@ export function basePath(dir: string, entry: string): string {
 /** The files from the one named to the layer being read: each base's real path, and its name in messages. */
 type Chain = { real: string; name: string }[];
 
-function expand(layer: Layer, chain: Chain, reading: Reading): Layer[] {
+function expand(layer: Layer, chain: Chain, reading: Expansion): Layer[] {
   const { env, problems, seen } = reading;
   const written = layer.data[EXTENDS_KEY];
   if (!Object.hasOwn(layer.data, EXTENDS_KEY)) return [layer];
@@ -213,7 +222,8 @@ function expand(layer: Layer, chain: Chain, reading: Reading): Layer[] {
       problem(at, `makes the config of more than ${MAX_BASES} base files; merge some of them`);
       continue;
     }
-    const source = readSource(file);
+    const read = reading.readOnce?.file(file) ?? { source: readSource(file) };
+    const { source } = read;
     if (!source.ok) {
       problem(
         at,
@@ -224,10 +234,10 @@ function expand(layer: Layer, chain: Chain, reading: Reading): Layer[] {
       continue;
     }
     seen.add(real);
-    const read = fileLayer(name, file, parseYaml(source.text), env);
-    problems.push(...read.problems);
-    if (read.layer !== undefined)
-      layers.push(...expand(read.layer, [...chain, { real, name }], reading));
+    const base = fileLayer(name, file, read.parsed ?? parseYaml(source.text), env);
+    problems.push(...base.problems);
+    if (base.layer !== undefined)
+      layers.push(...expand(base.layer, [...chain, { real, name }], reading));
   }
   layers.push(layer);
   return layers;
@@ -281,6 +291,7 @@ export function sectionLayers(
   sections: readonly PathSegment[][],
   env: NodeJS.ProcessEnv,
   problems: Problem[],
+  readOnce?: ReadOnce,
 ): Layer[] {
   return layers.flatMap((layer) => {
     const bases = sections.flatMap((path) => {
@@ -290,7 +301,12 @@ export function sectionLayers(
       delete section[EXTENDS_KEY];
       // The file that holds the section is in the chain: a section cannot extend its own file.
       const real = realOrSelf(layer.file ?? join(layer.dir, layer.name));
-      return expand(own, [{ real, name: layer.name }], { env, problems, seen: new Set([real]) })
+      return expand(own, [{ real, name: layer.name }], {
+        env,
+        problems,
+        seen: new Set([real]),
+        readOnce,
+      })
         .slice(0, -1)
         .map((base) => ({ ...base, at: [...path] }));
     });
