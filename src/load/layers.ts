@@ -6,6 +6,7 @@ import { controlCharacterProblem } from '../config/paths.js';
 import { formatPath, type PathSegment, type Problem } from '../problems.js';
 import { isRecord, valueAt } from '../records.js';
 import { interpolateDocument } from './interpolate.js';
+import { setKey } from './merge.js';
 import { type ParseResult, type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
 import { locate } from './positions.js';
 import type { ReadOnce } from './read-once.js';
@@ -73,9 +74,80 @@ export function fileLayer(
   path: string,
   result: ParseResult,
   env: NodeJS.ProcessEnv,
-): { layer?: Layer; problems: Problem[] } {
+): FileLayer {
   if (!result.ok) return { problems: result.failures.map((f) => ({ ...f, file: name, path: '' })) };
   const parsed = result.parsed;
+  const known = madeFrom.get(parsed);
+  const same = known?.name === name && known.path === path && known.env === env;
+  if (same && known.made !== undefined) return copyOf(known.made);
+  const made = readLayer(name, path, parsed, env);
+  // Kept from the second time on: most files make one layer, and a layer kept is a copy more.
+  madeFrom.set(parsed, { name, path, env, ...(same ? { made: copyOf(made) } : {}) });
+  return made;
+}
+
+type FileLayer = { layer?: Layer; problems: Problem[] };
+
+/**
+ * The layer each parsed file made last, by name, path and environment: an
+ * ensemble's members are made of one parsed file many times, and reading
+ * its data out of the document again cost most of checking a member.
+ */
+const madeFrom = new WeakMap<
+  PositionedDocument,
+  { name: string; path: string; env: NodeJS.ProcessEnv; made?: FileLayer }
+>();
+
+/** A layer to change as its reader likes: the data of the layers merged is changed in place. */
+function copyOf({ layer, problems }: FileLayer): FileLayer {
+  return {
+    ...(layer === undefined
+      ? {}
+      : {
+          layer: {
+            ...layer,
+            data: copyData(layer.data),
+            interpolated: new Map(layer.interpolated),
+            ...(layer.failed === undefined ? {} : { failed: new Set(layer.failed) }),
+          },
+        }),
+    problems: problems.map((problem) => ({ ...problem })),
+  };
+}
+
+/**
+ * Plain data copied, each object once: what YAML aliases made one object
+ * stays one object in the copy. Anything but a plain object or list (none
+ * in a YAML 1.2 file) is cloned whole.
+ */
+function copyData<T>(value: T, copies = new Map<object, unknown>()): T {
+  if (value === null || typeof value !== 'object') return value;
+  const known = copies.get(value);
+  if (known !== undefined) return known as T;
+  if (Array.isArray(value)) {
+    const list: unknown[] = [];
+    copies.set(value, list);
+    for (const item of value) list.push(copyData(item, copies));
+    return list as T;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return structuredClone(value);
+  const mapping: Record<string, unknown> = {};
+  copies.set(value, mapping);
+  for (const [key, inner] of Object.entries(value)) {
+    // Set plainly, but for the one key that would set the prototype instead.
+    if (key === '__proto__') setKey(mapping, key, copyData(inner, copies));
+    else mapping[key] = copyData(inner, copies);
+  }
+  return mapping as T;
+}
+
+function readLayer(
+  name: string,
+  path: string,
+  parsed: PositionedDocument,
+  env: NodeJS.ProcessEnv,
+): FileLayer {
   const at = (offset: number) => {
     const { line, col } = parsed.lineCounter.linePos(offset);
     return { file: name, line, column: col };
