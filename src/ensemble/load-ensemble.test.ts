@@ -51,10 +51,18 @@ function load(text: string, given: Given = {}) {
   );
 }
 
-function loaded(text: string, given: Given = {}): LoadedEnsemble {
+function loaded(text: string, given: Given = {}) {
   const result = load(text, given);
   if ('errors' in result) throw new Error(result.errors.map(shown).join('\n\n'));
-  return result.ensemble;
+  return withRuns(result.ensemble);
+}
+
+/** The ensemble, each member with its run as it is made when the member starts. */
+function withRuns(ensemble: LoadedEnsemble) {
+  return {
+    ...ensemble,
+    members: ensemble.members.map((member) => ({ ...member, run: ensemble.runOf(member) })),
+  };
 }
 
 /** An error as the CLI prints it: message, each placed problem, hint. */
@@ -206,7 +214,7 @@ describe('the files members are made of', () => {
     setImmediate(() => tree.write('models/wave.yml', MODEL.replace('depth_m: 5', 'depth_m: 6')));
     const result = await loading;
     if ('errors' in result) throw new Error(result.errors.map(shown).join('\n\n'));
-    const depths = result.ensemble.members.map((m) => m.run.model.config.depth_m);
+    const depths = withRuns(result.ensemble).members.map((m) => m.run.model.config.depth_m);
     expect(new Set(depths)).toEqual(new Set([5]));
   });
 });

@@ -1,10 +1,13 @@
+import { rmSync } from 'node:fs';
 import { relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { treeForEachTest } from '../../test/helpers/tree.js';
 import { memberRequests, withInputs } from '../api/ensemble-request.js';
 import { backendTypes } from '../backends/registry.js';
-import type { KnownError } from '../errors.js';
+import { ConfigError, type KnownError } from '../errors.js';
 import { parseOverride } from '../load/override-arg.js';
+import { ReadOnce } from '../load/read-once.js';
+import { readSource } from '../load/read-source.js';
 import type { FileContext } from '../load/run-inputs.js';
 import { loadSiteConfig, SITE_CONFIG_VARIABLE } from '../load/site-config.js';
 import { Redactor } from '../secrets.js';
@@ -35,6 +38,7 @@ interface Case {
   sets?: string[];
   site?: boolean;
   env?: Record<string, string>;
+  readOnce?: ReadOnce;
 }
 
 function load(given: Case): LoadedEnsemble {
@@ -49,6 +53,7 @@ function load(given: Case): LoadedEnsemble {
     cwd: tree.root,
     overrides: (given.sets ?? []).map((set) => parseOverride('--set', set)),
     ...(site === undefined ? {} : { site }),
+    ...(given.readOnce === undefined ? {} : { readOnce: given.readOnce }),
   };
   const result = loadEnsemble(
     {
@@ -71,7 +76,7 @@ async function runs(ensemble: LoadedEnsemble, env: Record<string, string>) {
     tree.root,
   ]);
   return members.map((member) => {
-    const { model, sources, layers } = member.request;
+    const { model, sources, layers } = member.request();
     const staged = model.output_dir === ensemble.dir && model.run_id === member.runId;
     return [
       `${member.runId}${staged ? '' : ' (not staged in the ensemble)'} ${member.inputs}`,
@@ -191,5 +196,63 @@ describe("a member's run", () => {
     ],
   ])('is what it was when members held it: %s', async (_, given, want) => {
     expect(await runs(load(given), given.env ?? {})).toEqual(want);
+  });
+});
+
+describe('a member waiting its turn', () => {
+  it('holds its values and its run id, not its run', () => {
+    const { members } = load({
+      ensemble: 'model: model.yml\nbackend: local.yml\nparameters:\n  config.depth_m: [1, 2, 3]\n',
+    });
+    for (const member of members) expect(Object.keys(member)).not.toContain('run');
+    // Its run, model, backend and all, would be several times this.
+    expect(JSON.stringify(members).length / members.length).toBeLessThan(400);
+  });
+});
+
+describe("the files members' runs are made of", () => {
+  it('are read once for the check and every run made since', async () => {
+    const reads = new Map<string, number>();
+    const readOnce = new ReadOnce((path) => {
+      const name = relative(tree.root, path);
+      reads.set(name, (reads.get(name) ?? 0) + 1);
+      return readSource(path);
+    });
+    const given: Case = {
+      ensemble: 'model: model.yml\nbackend: local.yml\nreplicas: 3\n',
+      postprocessorConfigs: ['study/checksum.yml'],
+      readOnce,
+    };
+    const ensemble = load(given);
+    await runs(ensemble, {});
+    for (const member of ensemble.members) ensemble.runOf(member);
+    expect(Object.fromEntries(reads)).toEqual({
+      'study/model.yml': 1,
+      'study/base.yml': 1,
+      'study/local.yml': 1,
+      'study/local-base.yml': 1,
+      'study/checksum.yml': 1,
+    });
+  });
+
+  it('stay as the check read them: a model file edited since changes no run', () => {
+    const ensemble = load({ ensemble: 'model: model.yml\nreplicas: 2\n' });
+    tree.write('study/base.yml', 'command: "false"\nconfig: {depth_m: 6}\n');
+    for (const member of ensemble.members)
+      expect(ensemble.runOf(member).model).toMatchObject({
+        command: 'true',
+        config: { depth_m: 5 },
+      });
+  });
+
+  it('fail a member alone, saying why, when the disk no longer has what its run names', () => {
+    const ensemble = load({ ensemble: 'model: model.yml\nreplicas: 2\n' });
+    rmSync(tree.path('study', 'template'), { recursive: true });
+    const [first] = ensemble.members;
+    if (first === undefined) throw new Error('no member');
+    expect(() => ensemble.runOf(first)).toThrow(ConfigError);
+    expect(() => ensemble.runOf(first)).toThrow(
+      /^member 0 no longer loads as it was checked: model file .* is not valid \(1 error\); .*model\.yml:4:11 {2}template: "template" does not exist/,
+    );
   });
 });

@@ -42,7 +42,8 @@ export interface EnsembleMemberRequest {
   values: Record<string, unknown>;
   /** The hash of what it runs (model/inputs-digest.ts). */
   inputs: string;
-  request: RunRequest;
+  /** Its run request, made when asked for: a member waiting its turn holds none. */
+  request(): RunRequest;
 }
 
 export interface EnsembleRequest {
@@ -261,8 +262,15 @@ async function runMembers(
           running(entry);
         else writer.soon();
       };
-      const result = await deps
-        .runMember(member.request, { signal, ...(batch === undefined ? {} : { batch }), observe })
+      // A request that can no longer be made fails its member alone, as a run that fails.
+      const result = await Promise.resolve()
+        .then(() =>
+          deps.runMember(member.request(), {
+            signal,
+            ...(batch === undefined ? {} : { batch }),
+            observe,
+          }),
+        )
         .catch((error: unknown) => error);
       batch?.leave(member.runId);
       if (result instanceof Error || !isResult(result)) {
