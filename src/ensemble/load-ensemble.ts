@@ -2,14 +2,18 @@ import { dirname, join } from 'node:path';
 import { closestMatch } from '../config/did-you-mean.js';
 import { parseRunIdTemplate, type RunIdTemplate, renderRunId } from '../config/run-id-template.js';
 import { ConfigError, isKnownError, type KnownError, UsageError } from '../errors.js';
-import { type EnsembleConfig, validateEnsembleParsed } from '../load/ensemble-file.js';
+import {
+  type EnsembleConfig,
+  validateEnsembleMemberParsed,
+  validateEnsembleParsed,
+} from '../load/ensemble-file.js';
 import { fileInput } from '../load/file-input.js';
 import type { Override } from '../load/override-arg.js';
 import { parseYaml } from '../load/parse-yaml.js';
 import { ReadOnce } from '../load/read-once.js';
 import { type FileContext, type Placed, requirePlaced } from '../load/run-inputs.js';
 import type { LoadedRun } from '../load/run-request.js';
-import { readForValidation } from '../load/validate.js';
+import { readForValidation, type ValidationResult } from '../load/validate.js';
 import { ENSEMBLE_RECORD } from '../model/ensemble-record.js';
 import { RUN_ID_MAX_LENGTH, RUN_ID_PATTERN } from '../model/model-config.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
@@ -124,18 +128,19 @@ function* loadSteps(files: EnsembleFiles, given: FileContext): Generator<void, E
   const read = readForValidation(input.path, input.display, input.source);
   const parsed = read.ok ? parseYaml(read.text) : undefined;
   const backendReplaced = files.backendConfig !== undefined;
-  const validate = (overrides: readonly Override[]): Placed<EnsembleConfig> => {
+  const checked = <T>(
+    check: (...args: Parameters<typeof validateEnsembleParsed>) => ValidationResult<T>,
+    overrides: readonly Override[],
+  ): Placed<T> => {
     if (!read.ok || parsed === undefined)
       return requirePlaced(read.ok ? never() : read.failed, 'ensemble file');
     return requirePlaced(
-      validateEnsembleParsed(input.path, input.display, parsed, ctx.env, {
-        ...ctx,
-        overrides,
-        backendReplaced,
-      }),
+      check(input.path, input.display, parsed, ctx.env, { ...ctx, overrides, backendReplaced }),
       'ensemble file',
     );
   };
+  const validate = (overrides: readonly Override[]): Placed<EnsembleConfig> =>
+    checked(validateEnsembleParsed, overrides);
   const global = ctx.overrides ?? [];
   let whole: Placed<EnsembleConfig>;
   let members: Member[];
@@ -188,7 +193,7 @@ function* loadSteps(files: EnsembleFiles, given: FileContext): Generator<void, E
     files,
     ctx,
     whole,
-    validate,
+    validate: (overrides) => checked(validateEnsembleMemberParsed, overrides),
   });
   for (const member of members) {
     yield;
