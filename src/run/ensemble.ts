@@ -216,7 +216,10 @@ async function runMembers(
   const failFast = new AbortController();
   const signal = AbortSignal.any([deps.signal, failFast.signal]);
   const changed = (entry: MemberEntry) => {
-    const ended = chosen.filter((m) => m.status !== 'pending' && m.status !== 'running').length;
+    // Counted, not filtered: a list of the ended members made at each change of each member
+    // was garbage that grew with the square of the ensemble's size.
+    let ended = 0;
+    for (const m of chosen) if (m.status !== 'pending' && m.status !== 'running') ended++;
     deps.onMember?.(entry, { ended, of: chosen.length, members: chosen });
     writer.soon();
   };
