@@ -16,10 +16,11 @@ import type { Redactor } from '../secrets.js';
 export type PlannedMember = Omit<EnsembleMemberRequest, 'inputs'>;
 
 /**
- * Every member's run request; `postprocess: false` skips each member's
- * postprocessing. What it records of a member's values (its parameters and
- * overrides) is masked by `redactor`: a secret's value that `${NAME}` put
- * under an ordinary key is known to it, though no key says so.
+ * Every member's run request, made when it is asked for; `postprocess:
+ * false` skips each member's postprocessing. What it records of a member's
+ * values (its parameters and overrides) is masked by `redactor`: a secret's
+ * value that `${NAME}` put under an ordinary key is known to it, though no
+ * key says so.
  */
 export function memberRequests(
   ensemble: LoadedEnsemble,
@@ -36,33 +37,32 @@ function memberRequest(
   redactor: Redactor,
 ): PlannedMember {
   const values = redactor.redactData(member.values);
-  const { layers } = member.run;
-  const request: RunRequest = {
-    ...member.run,
-    ...(layers === undefined
-      ? {}
-      : { layers: { ...layers, overrides: layers.overrides.map((arg) => redactor.redact(arg)) } }),
-    dryRun: false,
-    skipGenerate: false,
-    postprocess,
-    cleanupOnFailure: false,
-    member: {
-      scope: member.scope,
-      record: {
-        ensemble_dir: ensemble.dir,
-        index: member.index,
-        replica: member.replica,
-        parameters: values,
+  const request = (): RunRequest => {
+    const run = ensemble.runOf(member);
+    const { layers } = run;
+    return {
+      ...run,
+      ...(layers === undefined
+        ? {}
+        : {
+            layers: { ...layers, overrides: layers.overrides.map((arg) => redactor.redact(arg)) },
+          }),
+      dryRun: false,
+      skipGenerate: false,
+      postprocess,
+      cleanupOnFailure: false,
+      member: {
+        scope: member.scope,
+        record: {
+          ensemble_dir: ensemble.dir,
+          index: member.index,
+          replica: member.replica,
+          parameters: values,
+        },
       },
-    },
+    };
   };
-  return {
-    index: member.index,
-    replica: member.replica,
-    runId: member.run.model.run_id,
-    values,
-    request,
-  };
+  return { index: member.index, replica: member.replica, runId: member.runId, values, request };
 }
 
 /** Each member with the hash of what it runs; a template shared by members is read once. */
@@ -82,9 +82,11 @@ export async function withInputs(
   };
   const out: EnsembleMemberRequest[] = [];
   for (const member of members) {
-    const { model, backend, postprocessors, postprocess } = member.request;
+    // Made for its hash and let go: it is made again when the member starts.
+    const request = member.request();
+    const { model, backend, postprocessors, postprocess } = request;
     // What the member's templates see of it counts too: a seed of {{ member.index }}.
-    const scope = member.request.member?.scope;
+    const scope = request.member?.scope;
     const inputs = inputsDigest(
       // No secret's value reaches disk, even hashed.
       redactor.redactData({
@@ -96,7 +98,10 @@ export async function withInputs(
       await digestOf(model.template),
       roots,
     );
-    out.push({ ...member, inputs });
+    // Written out, not spread: a spread of an object holding a closure gives each member a
+    // hidden class of its own in V8, which thousands of members pay for while they wait.
+    const { index, replica, runId, values } = member;
+    out.push({ index, replica, runId, values, inputs, request: member.request });
   }
   return out;
 }
@@ -117,7 +122,7 @@ export function memberByName(word: string, ensemble: LoadedEnsemble, flag: strin
   const count = ensemble.members.length;
   // A run id that reads as a number names its member, not the member of that index.
   const index =
-    ensemble.members.find((m) => m.run.model.run_id === word)?.index ??
+    ensemble.members.find((m) => m.runId === word)?.index ??
     (/^\d+$/.test(word) ? Number(word) : undefined);
   if (index === undefined || index >= count)
     throw new UsageError(

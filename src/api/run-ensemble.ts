@@ -73,7 +73,7 @@ export async function runEnsemble(options: RunEnsembleOptions): Promise<Ensemble
   if ('errors' in load) throw load.errors[0];
   const { ensemble } = load;
   const only = selectedMembers(options.only ?? [], ensemble, 'only');
-  const backendType = ensemble.members[0]?.run.backend.type ?? 'local';
+  const { backendType } = ensemble;
   const status = options.onStatus ?? (() => undefined);
   const stopper = new AbortController();
   const removeListener =

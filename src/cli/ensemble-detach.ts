@@ -57,8 +57,9 @@ export async function detachEnsemble(
     ctx.output.raw(`${JSON.stringify(shown, null, 2)}\n`);
     return 0;
   }
-  const backend = ensemble.members[0]?.run.backend.type ?? 'local';
-  ctx.output.result(`detached ensemble ${ensemble.id} (${shown.members} members) on ${backend}`);
+  ctx.output.result(
+    `detached ensemble ${ensemble.id} (${shown.members} members) on ${ensemble.backendType}`,
+  );
   ctx.output.result(`  dir       ${ensemble.dir}`);
   ctx.output.result(`  modelrun  pid ${supervisor.pid}, log ${log}`);
   ctx.output.result(`  follow    modelrun status ${ensemble.dir}`);

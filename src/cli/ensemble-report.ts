@@ -23,7 +23,7 @@ export function printEnsembleDryRun(
     run_id: m.runId,
     parameters: maskSecretKeys(m.values),
   }));
-  const stagingDir = stagingDirOf(head.request.model);
+  const stagingDir = stagingDirOf(head.request().model);
   if (json) {
     output.maskedRaw(
       `${JSON.stringify(

@@ -64,20 +64,20 @@ export async function runEnsembleCommand(
     throw new UsageError(`--follow ${options.follow}: that member is not one --only runs`, {
       hint: 'follow one of the members --only names',
     });
-  const members = memberRequests(ensemble, options.postprocess, ctx.output.redactor);
   if (options.dryRun) {
+    const members = memberRequests(ensemble, options.postprocess, ctx.output.redactor);
     const chosen = members.filter((m) => only === undefined || only.has(m.index));
     const first = chosen[0];
     if (first === undefined) return 0;
     const planned = await executeRun(
-      { ...first.request, dryRun: true },
+      { ...first.request(), dryRun: true },
       cliRunDeps(ctx, nowhere(), ctx.session.guardian()),
     );
     printEnsembleDryRun(ensemble, chosen, planned, ctx.output, options.json);
     return planned.exitCode;
   }
 
-  const backendType = ensemble.members[0]?.run.backend.type ?? 'local';
+  const { backendType } = ensemble;
   const parallel = maxParallel ?? ensemble.maxParallel ?? defaultParallel(backendType);
   // A followed member's output shares the terminal: the view then writes lines, not redrawings.
   const sink =
@@ -87,8 +87,7 @@ export async function runEnsembleCommand(
   const view = new EnsembleView(sink, ctx.output.redactor, parallel);
   // Members' output goes to their logs only: many members on one terminal would be noise.
   const silent = nowhere();
-  const followedRunId =
-    followed === undefined ? undefined : ensemble.members[followed]?.run.model.run_id;
+  const followedRunId = followed === undefined ? undefined : ensemble.members[followed]?.runId;
   const done = ctx.session.begin(STOPPING_THE_ENSEMBLE);
   // The ensemble's own lease on the guardian, for its lock, its record and the aggregate step.
   const ensembleGuardian = ctx.session.guardian(true);
@@ -103,7 +102,11 @@ export async function runEnsembleCommand(
         maxParallel: parallel,
         failFast: ensemble.failFast,
         // The ensemble's folder before the file's: it is often inside it.
-        members: await withInputs(members, ctx.output.redactor, [ensemble.dir, ensemble.fileDir]),
+        members: await withInputs(
+          memberRequests(ensemble, options.postprocess, ctx.output.redactor),
+          ctx.output.redactor,
+          [ensemble.dir, ensemble.fileDir],
+        ),
         aggregate: ensemble.aggregate,
         overrides: ensemble.overrides,
         resume: options.resume,

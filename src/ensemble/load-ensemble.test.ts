@@ -8,6 +8,7 @@ import { placeOf } from '../problems.js';
 import {
   type LoadedEnsemble,
   loadEnsemble,
+  loadEnsembleInTurns,
   MAX_INVALID_CHECKED,
   MAX_MEMBER_ERRORS,
 } from './load-ensemble.js';
@@ -30,12 +31,13 @@ const FILE = 'study/ensemble.yml';
 interface Given {
   backendConfig?: string;
   sets?: string[];
+  env?: NodeJS.ProcessEnv;
 }
 
 function load(text: string, given: Given = {}) {
   tree.write(FILE, text);
   const ctx: FileContext = {
-    env: {},
+    env: given.env ?? {},
     cwd: tree.root,
     overrides: (given.sets ?? []).map((set) => parseOverride('--set', set)),
   };
@@ -49,10 +51,18 @@ function load(text: string, given: Given = {}) {
   );
 }
 
-function loaded(text: string, given: Given = {}): LoadedEnsemble {
+function loaded(text: string, given: Given = {}) {
   const result = load(text, given);
   if ('errors' in result) throw new Error(result.errors.map(shown).join('\n\n'));
-  return result.ensemble;
+  return withRuns(result.ensemble);
+}
+
+/** The ensemble, each member with its run as it is made when the member starts. */
+function withRuns(ensemble: LoadedEnsemble) {
+  return {
+    ...ensemble,
+    members: ensemble.members.map((member) => ({ ...member, run: ensemble.runOf(member) })),
+  };
 }
 
 /** An error as the CLI prints it: message, each placed problem, hint. */
@@ -169,6 +179,17 @@ describe('members', () => {
     });
   });
 
+  it("keeps an inline model's $${ for every member's shell, filling ${NAME} once", () => {
+    const { members } = loaded(
+      'model:\n  run_id: wave\n  output_dir: runs\n  command: "echo $${HOME} ${WHO}"\nparameters:\n  config.depth_m: [5, 10]\n',
+      { env: { HOME: '/home/ada', WHO: 'ada' } },
+    );
+    expect(members.map((m) => m.run.model.command)).toEqual([
+      'echo ${HOME} ada',
+      'echo ${HOME} ada',
+    ]);
+  });
+
   it('gives replicas their replica number and the same values', () => {
     const { members } = loaded(ensemble('parameters:\n  config.depth_m: [5, 10]\nreplicas: 3\n'));
     expect(members.map((m) => [m.index, m.replica, m.scope.depth_m])).toEqual([
@@ -179,6 +200,22 @@ describe('members', () => {
       [4, 1, 10],
       [5, 2, 10],
     ]);
+  });
+});
+
+describe('the files members are made of', () => {
+  it('are read once: a model file edited while members are checked changes none of them', async () => {
+    tree.write(FILE, ensemble('replicas: 30\n'));
+    const loading = loadEnsembleInTurns(
+      { ensembleFile: FILE, postprocessorConfigs: [] },
+      { env: {}, cwd: tree.root },
+    );
+    // The check gives the event loop a turn every few members: the file is edited in the first.
+    setImmediate(() => tree.write('models/wave.yml', MODEL.replace('depth_m: 5', 'depth_m: 6')));
+    const result = await loading;
+    if ('errors' in result) throw new Error(result.errors.map(shown).join('\n\n'));
+    const depths = withRuns(result.ensemble).members.map((m) => m.run.model.config.depth_m);
+    expect(new Set(depths)).toEqual(new Set([5]));
   });
 });
 

@@ -2,20 +2,25 @@ import { dirname, join } from 'node:path';
 import { closestMatch } from '../config/did-you-mean.js';
 import { parseRunIdTemplate, type RunIdTemplate, renderRunId } from '../config/run-id-template.js';
 import { ConfigError, isKnownError, type KnownError, UsageError } from '../errors.js';
-import { type EnsembleConfig, validateEnsembleParsed } from '../load/ensemble-file.js';
+import {
+  type EnsembleConfig,
+  validateEnsembleMemberParsed,
+  validateEnsembleParsed,
+} from '../load/ensemble-file.js';
 import { fileInput } from '../load/file-input.js';
 import type { Override } from '../load/override-arg.js';
 import { parseYaml } from '../load/parse-yaml.js';
+import { ReadOnce } from '../load/read-once.js';
 import { type FileContext, type Placed, requirePlaced } from '../load/run-inputs.js';
 import type { LoadedRun } from '../load/run-request.js';
-import { loadSections } from '../load/run-request.js';
-import { readForValidation } from '../load/validate.js';
+import { readForValidation, type ValidationResult } from '../load/validate.js';
 import { ENSEMBLE_RECORD } from '../model/ensemble-record.js';
 import { RUN_ID_MAX_LENGTH, RUN_ID_PATTERN } from '../model/model-config.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
 import { formatPath, type Problem } from '../problems.js';
 import { isSecretName, Redactor } from '../secrets.js';
 import { MAX_MEMBER_ERRORS, MemberErrors, MemberWarnings } from './member-problems.js';
+import { memberRunLoader, remadeRun } from './member-runs.js';
 import { type MemberNames, type MemberScope, memberNames, memberScope } from './member-scope.js';
 import { expandMembers, type Member } from './members.js';
 
@@ -23,7 +28,9 @@ import { expandMembers, type Member } from './members.js';
  * Loading an ensemble: its file, checked as a whole, then every member's
  * run, each the file's model and backend with the member's values set over
  * them as `--set` values are, and its run id. All of it is checked before
- * anything runs: one bad member is an error of the ensemble.
+ * anything runs: one bad member is an error of the ensemble. A member's run
+ * is made again when it starts (ensemble/member-runs.ts), from the files as
+ * the check read them.
  */
 
 export interface LoadedMember {
@@ -33,8 +40,9 @@ export interface LoadedMember {
   values: Record<string, unknown>;
   /** What templates see as `member`. */
   scope: MemberScope;
-  /** Its run: its model staged in the ensemble's folder, under its own run id. */
-  run: LoadedRun;
+  runId: string;
+  /** Its values as overrides, which its run is made of. */
+  overrides: Override[];
 }
 
 export interface LoadedEnsemble {
@@ -49,7 +57,15 @@ export interface LoadedEnsemble {
   maxParallel?: number;
   failFast: boolean;
   aggregate: PostprocessorConfig[];
+  /** The backend every member runs on: members cannot vary its type. */
+  backendType: string;
   members: LoadedMember[];
+  /**
+   * A member's run, made as it was checked: its model staged in the
+   * ensemble's folder under its own run id. A ConfigError when what the
+   * disk says has changed since (a template folder removed).
+   */
+  runOf(member: LoadedMember): LoadedRun;
   /** The command line's overrides (secret values masked), applied to every member. */
   overrides: string[];
 }
@@ -99,23 +115,32 @@ const MEMBERS_PER_TURN = 10;
 export const MAX_INVALID_CHECKED = 50;
 
 /** Each member loaded is a step: the loading yields after it. */
-function* loadSteps(files: EnsembleFiles, ctx: FileContext): Generator<void, EnsembleLoad> {
+function* loadSteps(files: EnsembleFiles, given: FileContext): Generator<void, EnsembleLoad> {
+  // Every member is made of the files as first read, and of the environment as it was then:
+  // its run is made again when it starts, the same as it was checked. A model file edited
+  // meanwhile changes no member: an ensemble runs one model, which the check saw.
+  const ctx: FileContext = {
+    ...given,
+    env: { ...given.env },
+    readOnce: given.readOnce ?? new ReadOnce(),
+  };
   const input = fileInput(files.ensembleFile, ctx.cwd, ctx.stdin);
   const read = readForValidation(input.path, input.display, input.source);
   const parsed = read.ok ? parseYaml(read.text) : undefined;
   const backendReplaced = files.backendConfig !== undefined;
-  const validate = (overrides: readonly Override[]): Placed<EnsembleConfig> => {
+  const checked = <T>(
+    check: (...args: Parameters<typeof validateEnsembleParsed>) => ValidationResult<T>,
+    overrides: readonly Override[],
+  ): Placed<T> => {
     if (!read.ok || parsed === undefined)
       return requirePlaced(read.ok ? never() : read.failed, 'ensemble file');
     return requirePlaced(
-      validateEnsembleParsed(input.path, input.display, parsed, ctx.env, {
-        ...ctx,
-        overrides,
-        backendReplaced,
-      }),
+      check(input.path, input.display, parsed, ctx.env, { ...ctx, overrides, backendReplaced }),
       'ensemble file',
     );
   };
+  const validate = (overrides: readonly Override[]): Placed<EnsembleConfig> =>
+    checked(validateEnsembleParsed, overrides);
   const global = ctx.overrides ?? [];
   let whole: Placed<EnsembleConfig>;
   let members: Member[];
@@ -159,35 +184,35 @@ function* loadSteps(files: EnsembleFiles, ctx: FileContext): Generator<void, Ens
   const errors = new MemberErrors();
   const warnings = [...(whole.warnings ?? [])];
   const byRunId = new Map<string, number>();
-  let modelRunId: string | undefined;
+  // Of the first member loaded: the ensemble's name, folder and backend when the file says none.
+  let model: { runId: string; outputDir: string; backendType: string } | undefined;
   const memberWarnings = new MemberWarnings();
   const secrets = new Redactor().addEnv(ctx.env);
-  const inline =
-    typeof config.model !== 'string' ||
-    (files.backendConfig === undefined &&
-      config.backend !== undefined &&
-      typeof config.backend !== 'string');
+  const loadRun = memberRunLoader({
+    ensembleFile: files.ensembleFile,
+    files,
+    ctx,
+    whole,
+    validate: (overrides) => checked(validateEnsembleMemberParsed, overrides),
+  });
   for (const member of members) {
     yield;
     if (errors.invalidCount >= MAX_INVALID_CHECKED) {
       errors.stopped(members.length);
       break;
     }
-    const load = loadSections(
-      files.ensembleFile,
-      // Only an inline section takes a member's values: with the model and the backend
-      // in files of their own, the ensemble file checked once serves every member.
-      inline ? () => validate([...global, ...member.overrides]) : () => whole,
-      files,
-      { ...ctx, overrides: [...global, ...member.overrides] },
-    );
+    const load = loadRun(member.overrides);
     // The file's own warnings are the same for every member: each is said once.
     memberWarnings.add(member.index, load.warnings);
     if ('errors' in load) {
       errors.add(member.index, load.errors);
       continue;
     }
-    modelRunId ??= load.run.model.run_id;
+    model ??= {
+      runId: load.run.model.run_id,
+      outputDir: load.run.model.output_dir,
+      backendType: load.run.backend.type,
+    };
     const scope = memberScope(member, names);
     const rendered = memberRunId(member, scope, load.run, template, names.shared);
     // A secret's value that `${NAME}` put under an ordinary key is no name for a folder either.
@@ -239,17 +264,16 @@ function* loadSteps(files: EnsembleFiles, ctx: FileContext): Generator<void, Ens
       replica: member.replica,
       values: member.values,
       scope,
-      run: { ...load.run, model: { ...load.run.model, run_id: runId.runId } },
+      runId: runId.runId,
+      overrides: member.overrides,
     });
   }
   warnings.push(...memberWarnings.said(members.length));
   if (errors.any) return { errors: errors.said(members.length), warnings };
-  const first = loaded[0]?.run.model;
-  if (first === undefined || modelRunId === undefined) return never();
-  const id = config.ensemble_id ?? modelRunId;
-  const dir = join(config.output_dir ?? first.output_dir, id);
-  for (const member of loaded)
-    member.run.model = { ...member.run.model, output_dir: dir, run_id_subdir: true };
+  // Without errors, every member loaded: the first loaded is the first member.
+  if (model === undefined) return never();
+  const id = config.ensemble_id ?? model.runId;
+  const dir = join(config.output_dir ?? model.outputDir, id);
   return {
     ensemble: {
       file: input.display,
@@ -259,7 +283,9 @@ function* loadSteps(files: EnsembleFiles, ctx: FileContext): Generator<void, Ens
       ...(config.max_parallel === undefined ? {} : { maxParallel: config.max_parallel }),
       failFast: config.fail_fast,
       aggregate: config.aggregate,
+      backendType: model.backendType,
       members: loaded,
+      runOf: (member) => remadeRun(loadRun, member, dir),
       overrides: global.map((override) => override.arg),
     },
     warnings,

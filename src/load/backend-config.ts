@@ -8,6 +8,7 @@ import { valueAt } from '../records.js';
 import { isSecretName } from '../secrets.js';
 import { type Layering, overridesOf, siteLayers } from './layering.js';
 import type { ParseResult } from './parse-yaml.js';
+import { type Reading, readingOf } from './read-once.js';
 import type { SourceResult } from './read-source.js';
 import { schemaPerFolderAndKind } from './schema-cache.js';
 import {
@@ -32,7 +33,7 @@ const schemaFor = schemaPerFolderAndKind<BackendConfig>(
   (ctx, type) => findBackend(type)?.configSchema(ctx) ?? backendConfigSchema(ctx),
 );
 
-export interface BackendFileOptions {
+export interface BackendFileOptions extends Reading {
   env: NodeJS.ProcessEnv;
   /** The type to assume when the file has no `type:`, and to require when it has one. */
   backendType?: string;
@@ -85,6 +86,7 @@ function validateOptions(file: string, options: BackendFileOptions): ValidateOpt
     ...backendLayering(file, options.layering),
     ...(options.display === undefined ? {} : { display: options.display }),
     ...(options.source === undefined ? {} : { source: options.source }),
+    ...readingOf(options),
     ...(options.backendType === undefined
       ? {}
       : { expected: { key: 'type', value: options.backendType, source: '--backend-type' } }),

@@ -63,7 +63,27 @@ const runIdTemplate = documented(
  * members to run it as, each a set of values at `--set` paths.
  */
 export function ensembleConfigSchema(ctx: PathContext) {
+  return strictObject(ensembleShape(ctx));
+}
+
+/**
+ * The ensemble file as each member's run reads it, the member's values
+ * over it. Its lists of members (`parameters:`, `members:`) were checked
+ * with the whole file, before any member: checked again for every member,
+ * they made checking N members take N² steps. The rest is checked as in
+ * the whole file, so that a member's model and backend have the same
+ * errors, at the same places.
+ */
+export function ensembleMemberSchema(ctx: PathContext) {
   return strictObject({
+    ...ensembleShape(ctx),
+    parameters: z.unknown().optional(),
+    members: z.unknown().optional(),
+  });
+}
+
+function ensembleShape(ctx: PathContext) {
+  return {
     ...pipelineShape(ctx),
     ensemble_id: documented(
       z
@@ -133,7 +153,7 @@ export function ensembleConfigSchema(ctx: PathContext) {
         "Postprocessors run once after all members, in the ensemble's folder, where ensemble.json lists every member's run folder, values and status; such as a command that merges the members' outputs.",
       examples: [[{ type: 'command', command: 'python3 ../merge.py ensemble.json' }]],
     }).default([]),
-  });
+  };
 }
 
 export type EnsembleConfig = z.output<ReturnType<typeof ensembleConfigSchema>>;
@@ -169,6 +189,24 @@ export function validateEnsembleParsed(
   layering: PipelineLayering = {},
 ): ValidationResult<EnsembleConfig> {
   return validateParsed(shown, parsed, schemaFor(file), {
+    env,
+    ...pipelineLayering(file, layering),
+  });
+}
+
+export type EnsembleMemberConfig = z.output<ReturnType<typeof ensembleMemberSchema>>;
+
+const memberSchemaFor = schemaPerFolder(ensembleMemberSchema);
+
+/** Validates a parsed ensemble file as a member's run reads it: once the whole file is valid. */
+export function validateEnsembleMemberParsed(
+  file: string,
+  shown: string,
+  parsed: ParseResult,
+  env: NodeJS.ProcessEnv,
+  layering: PipelineLayering = {},
+): ValidationResult<EnsembleMemberConfig> {
+  return validateParsed(shown, parsed, memberSchemaFor(file), {
     env,
     ...pipelineLayering(file, layering),
   });

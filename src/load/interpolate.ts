@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq } from 'yaml';
+import { isMap, isScalar, isSeq, type Scalar } from 'yaml';
 import type { PathSegment } from '../problems.js';
 import type { PositionedDocument } from './parse-yaml.js';
 
@@ -134,15 +134,17 @@ function closingBrace(text: string, from: number): number {
  * The result is always the text the environment held: it is not read again
  * as YAML, so `abc #def` stays whole and `007` keeps its zeros. Where the
  * schema wants a number or a boolean, the validator converts it (see
- * convert-interpolated.ts). Returns the problems and the paths whose values
- * came from the environment, each with the text written in the file.
+ * convert-interpolated.ts). Returns the problems, the paths whose values
+ * came from the environment, each with the text written in the file, and
+ * `restore`, which puts that text back.
  */
 export function interpolateDocument(
   parsed: PositionedDocument,
   env: NodeJS.ProcessEnv,
-): { problems: InterpolationProblem[]; interpolated: Map<string, string> } {
+): { problems: InterpolationProblem[]; interpolated: Map<string, string>; restore(): void } {
   const problems: InterpolationProblem[] = [];
   const interpolated = new Map<string, string>();
+  const written: [Scalar, string][] = [];
   // An explicit stack, not the yaml visitor: the visitor finds a list item's
   // index by searching the list, which is quadratic in long lists.
   const stack: { node: unknown; path: PathSegment[] }[] = [{ node: parsed.doc.contents, path: [] }];
@@ -162,10 +164,14 @@ export function interpolateDocument(
       for (const message of result.problems)
         problems.push({ offset: node.range?.[0] ?? 0, path, message });
       interpolated.set(JSON.stringify(path), node.value);
+      written.push([node, node.value]);
       node.value = result.value;
     }
   }
-  return { problems, interpolated };
+  const restore = () => {
+    for (const [node, text] of written) node.value = text;
+  };
+  return { problems, interpolated, restore };
 }
 
 /**

@@ -6,8 +6,10 @@ import { controlCharacterProblem } from '../config/paths.js';
 import { formatPath, type PathSegment, type Problem } from '../problems.js';
 import { isRecord, valueAt } from '../records.js';
 import { interpolateDocument } from './interpolate.js';
+import { setKey } from './merge.js';
 import { type ParseResult, type PositionedDocument, parseYaml, toPlainData } from './parse-yaml.js';
 import { locate } from './positions.js';
+import type { ReadOnce } from './read-once.js';
 import { readSource } from './read-source.js';
 
 /**
@@ -72,20 +74,99 @@ export function fileLayer(
   path: string,
   result: ParseResult,
   env: NodeJS.ProcessEnv,
-): { layer?: Layer; problems: Problem[] } {
+): FileLayer {
   if (!result.ok) return { problems: result.failures.map((f) => ({ ...f, file: name, path: '' })) };
   const parsed = result.parsed;
+  const known = madeFrom.get(parsed);
+  const same = known?.name === name && known.path === path && known.env === env;
+  if (same && known.made !== undefined) return copyOf(known.made);
+  const made = readLayer(name, path, parsed, env);
+  // Kept from the second time on: most files make one layer, and a layer kept is a copy more.
+  madeFrom.set(parsed, { name, path, env, ...(same ? { made: copyOf(made) } : {}) });
+  return made;
+}
+
+type FileLayer = { layer?: Layer; problems: Problem[] };
+
+/**
+ * The layer each parsed file made last, by name, path and environment: an
+ * ensemble's members are made of one parsed file many times, and reading
+ * its data out of the document again cost most of checking a member.
+ */
+const madeFrom = new WeakMap<
+  PositionedDocument,
+  { name: string; path: string; env: NodeJS.ProcessEnv; made?: FileLayer }
+>();
+
+/** A layer to change as its reader likes: the data of the layers merged is changed in place. */
+function copyOf({ layer, problems }: FileLayer): FileLayer {
+  return {
+    ...(layer === undefined
+      ? {}
+      : {
+          layer: {
+            ...layer,
+            data: copyData(layer.data),
+            interpolated: new Map(layer.interpolated),
+            ...(layer.failed === undefined ? {} : { failed: new Set(layer.failed) }),
+          },
+        }),
+    problems: problems.map((problem) => ({ ...problem })),
+  };
+}
+
+/**
+ * Plain data copied, each object once: what YAML aliases made one object
+ * stays one object in the copy. Anything but a plain object or list (none
+ * in a YAML 1.2 file) is cloned whole.
+ */
+function copyData<T>(value: T, copies = new Map<object, unknown>()): T {
+  if (value === null || typeof value !== 'object') return value;
+  const known = copies.get(value);
+  if (known !== undefined) return known as T;
+  if (Array.isArray(value)) {
+    const list: unknown[] = [];
+    copies.set(value, list);
+    for (const item of value) list.push(copyData(item, copies));
+    return list as T;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return structuredClone(value);
+  const mapping: Record<string, unknown> = {};
+  copies.set(value, mapping);
+  for (const [key, inner] of Object.entries(value)) {
+    // Set plainly, but for the one key that would set the prototype instead.
+    if (key === '__proto__') setKey(mapping, key, copyData(inner, copies));
+    else mapping[key] = copyData(inner, copies);
+  }
+  return mapping as T;
+}
+
+function readLayer(
+  name: string,
+  path: string,
+  parsed: PositionedDocument,
+  env: NodeJS.ProcessEnv,
+): FileLayer {
   const at = (offset: number) => {
     const { line, col } = parsed.lineCounter.linePos(offset);
     return { file: name, line, column: col };
   };
-  const { problems: found, interpolated } = interpolateDocument(parsed, env);
+  const { problems: found, interpolated, restore } = interpolateDocument(parsed, env);
   const problems = found.map((p) => ({
     ...at(p.offset),
     path: formatPath(p.path),
     message: p.message,
   }));
-  const plain = toPlainData(parsed);
+  let plain: ReturnType<typeof toPlainData>;
+  try {
+    plain = toPlainData(parsed);
+  } finally {
+    // The document says again what the file says: one parsed file may make
+    // many layers (an ensemble's members), and a second interpolation of an
+    // interpolated text would fill what `$${` wrote for the model's own shell.
+    restore();
+  }
   if (!plain.ok) {
     const where =
       plain.offset === undefined ? { file: name, ...locate(parsed, []) } : at(plain.offset);
@@ -119,17 +200,25 @@ export function extendedLayers(
   path: string,
   env: NodeJS.ProcessEnv,
   problems: Problem[],
+  readOnce?: ReadOnce,
 ): Layer[] {
   if (!Object.hasOwn(top.data, EXTENDS_KEY)) return [top];
   const real = realOrSelf(path);
-  return expand(top, [{ real, name: top.name }], { env, problems, seen: new Set([real]) });
+  return expand(top, [{ real, name: top.name }], {
+    env,
+    problems,
+    seen: new Set([real]),
+    readOnce,
+  });
 }
 
 /** What one config's expansion shares: the bases read so far, each read (and merged) once. */
-interface Reading {
+interface Expansion {
   env: NodeJS.ProcessEnv;
   problems: Problem[];
   seen: Set<string>;
+  /** Where the bases are read from, for a load that reads each file once; undefined: the disk. */
+  readOnce: ReadOnce | undefined;
 }
 
 /** Where an `extends:` entry written in a file of folder `dir` points: as a path field reads it. */
@@ -140,7 +229,7 @@ export function basePath(dir: string, entry: string): string {
 /** The files from the one named to the layer being read: each base's real path, and its name in messages. */
 type Chain = { real: string; name: string }[];
 
-function expand(layer: Layer, chain: Chain, reading: Reading): Layer[] {
+function expand(layer: Layer, chain: Chain, reading: Expansion): Layer[] {
   const { env, problems, seen } = reading;
   const written = layer.data[EXTENDS_KEY];
   if (!Object.hasOwn(layer.data, EXTENDS_KEY)) return [layer];
@@ -205,7 +294,8 @@ function expand(layer: Layer, chain: Chain, reading: Reading): Layer[] {
       problem(at, `makes the config of more than ${MAX_BASES} base files; merge some of them`);
       continue;
     }
-    const source = readSource(file);
+    const read = reading.readOnce?.file(file) ?? { source: readSource(file) };
+    const { source } = read;
     if (!source.ok) {
       problem(
         at,
@@ -216,10 +306,10 @@ function expand(layer: Layer, chain: Chain, reading: Reading): Layer[] {
       continue;
     }
     seen.add(real);
-    const read = fileLayer(name, file, parseYaml(source.text), env);
-    problems.push(...read.problems);
-    if (read.layer !== undefined)
-      layers.push(...expand(read.layer, [...chain, { real, name }], reading));
+    const base = fileLayer(name, file, read.parsed ?? parseYaml(source.text), env);
+    problems.push(...base.problems);
+    if (base.layer !== undefined)
+      layers.push(...expand(base.layer, [...chain, { real, name }], reading));
   }
   layers.push(layer);
   return layers;
@@ -273,6 +363,7 @@ export function sectionLayers(
   sections: readonly PathSegment[][],
   env: NodeJS.ProcessEnv,
   problems: Problem[],
+  readOnce?: ReadOnce,
 ): Layer[] {
   return layers.flatMap((layer) => {
     const bases = sections.flatMap((path) => {
@@ -282,7 +373,12 @@ export function sectionLayers(
       delete section[EXTENDS_KEY];
       // The file that holds the section is in the chain: a section cannot extend its own file.
       const real = realOrSelf(layer.file ?? join(layer.dir, layer.name));
-      return expand(own, [{ real, name: layer.name }], { env, problems, seen: new Set([real]) })
+      return expand(own, [{ real, name: layer.name }], {
+        env,
+        problems,
+        seen: new Set([real]),
+        readOnce,
+      })
         .slice(0, -1)
         .map((base) => ({ ...base, at: [...path] }));
     });

@@ -180,7 +180,7 @@ function replaced(node: OriginNode, key: PathSegment, layer: number): OriginNode
 }
 
 /** Sets an own key, `__proto__` included: a file's key must never reach an object's prototype. */
-function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
+export function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(target, key, {
     value,
     enumerable: true,

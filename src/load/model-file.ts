@@ -6,6 +6,7 @@ import type { PathSegment } from '../problems.js';
 import { freeFormKey, type Layering, overridesOf } from './layering.js';
 import { modelSchemaKind, modelSchemaOfKind } from './model-schema.js';
 import type { ParseResult } from './parse-yaml.js';
+import { type Reading, readingOf } from './read-once.js';
 import type { SourceResult } from './read-source.js';
 import { schemaPerFolderAndKind } from './schema-cache.js';
 import { type ValidationResult, validateFile, validateParsed } from './validate.js';
@@ -23,13 +24,14 @@ export function validateModelFile(
   env: NodeJS.ProcessEnv,
   display?: string,
   source?: SourceResult,
-  layering: Layering = {},
+  layering: Layering & Reading = {},
 ): ValidationResult<ModelConfig> {
   return validateFile(file, modelSchemaFor(file), {
     env,
     ...(display === undefined ? {} : { display }),
     ...(source === undefined ? {} : { source }),
     ...modelLayering(file, layering),
+    ...readingOf(layering),
   });
 }
 
@@ -49,11 +51,13 @@ export function validatePostprocessorFile(
   env: NodeJS.ProcessEnv,
   display?: string,
   source?: SourceResult,
+  reading: Reading = {},
 ): ValidationResult<PostprocessorConfig> {
   return validateFile(file, postprocessorSchemaFor(file), {
     env,
     ...(display === undefined ? {} : { display }),
     ...(source === undefined ? {} : { source }),
+    ...readingOf(reading),
   });
 }
 

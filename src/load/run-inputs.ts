@@ -1,6 +1,5 @@
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { localBackend } from '../backends/local/index.js';
-import { diskPathContext } from '../config/path-context.js';
 import type { ModelConfig } from '../model/model-config.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
 import { formatPath, type Problem } from '../problems.js';
@@ -14,8 +13,10 @@ import type { Layering } from './layering.js';
 import { validateModelFile, validatePostprocessorFile } from './model-file.js';
 import type { Placer } from './mpi-rule.js';
 import { parseYaml } from './parse-yaml.js';
+import { type Reading, readingOf } from './read-once.js';
 import type { SourceResult } from './read-source.js';
 import { DEFAULT_BACKEND_NAME, requireValid } from './require-valid.js';
+import { schemaPerFolder } from './schema-cache.js';
 import type { ValidationResult } from './validate.js';
 
 /**
@@ -23,13 +24,18 @@ import type { ValidationResult } from './validate.js';
  * both the CLI's run commands and the library's runModel read.
  */
 
-/** Where file arguments are read from, the environment they interpolate, and what is layered over and under them. */
-export type FileContext = Layering & {
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  /** Standard input, read for the argument `-` (readStdinArgument). */
-  stdin?: SourceResult;
-};
+/**
+ * Where file arguments are read from, the environment they interpolate,
+ * what is layered over and under them, and for a load that makes many runs
+ * of the same files (an ensemble's), the ReadOnce each is read through.
+ */
+export type FileContext = Layering &
+  Reading & {
+    env: NodeJS.ProcessEnv;
+    cwd: string;
+    /** Standard input, read for the argument `-` (readStdinArgument). */
+    stdin?: SourceResult;
+  };
 
 /** A valid config, where its fields were written (for checks that need another file too), and its warnings. */
 export interface Placed<T> {
@@ -47,6 +53,7 @@ export function loadBackend(file: string, ctx: FileContext): Placed<BackendConfi
       env: ctx.env,
       display: input.display,
       ...sourceOf(input),
+      ...readingOf(ctx),
       layering: ctx,
     }),
     'backend config',
@@ -65,6 +72,13 @@ export function requirePlaced<T>(result: ValidationResult<T>, what: string): Pla
 }
 
 /**
+ * The local backend's schema, built once per folder: building one, and
+ * zod's first parse with it, cost most of a millisecond, once for every
+ * member of an ensemble that names no backend.
+ */
+const localSchemaFor = schemaPerFolder((ctx) => localBackend.configSchema(ctx));
+
+/**
  * Without a backend config, the model runs on the local backend with its
  * defaults: the site's for local, under the command line's backend overrides.
  */
@@ -73,9 +87,7 @@ export function defaultBackend(modelFile: string, ctx: Layering = {}): Placed<Ba
     ctx.site?.layerFor('local') !== undefined ||
     (ctx.overrides ?? []).some((override) => override.target === 'backend');
   if (!layered) {
-    const value = localBackend
-      .configSchema(diskPathContext(dirname(resolve(modelFile))))
-      .parse({ type: 'local' });
+    const value = localSchemaFor(modelFile).parse({ type: 'local' });
     return {
       value,
       place: (path, message) => ({
@@ -97,14 +109,12 @@ export function defaultBackend(modelFile: string, ctx: Layering = {}): Placed<Ba
   );
 }
 
-export function loadPostprocessors(
-  files: string[],
-  { env, cwd, stdin }: FileContext,
-): PostprocessorConfig[] {
+export function loadPostprocessors(files: string[], ctx: FileContext): PostprocessorConfig[] {
+  const { env, cwd, stdin } = ctx;
   return files.map((file) => {
     const input = fileInput(file, cwd, stdin);
     return requireValid(
-      validatePostprocessorFile(input.path, env, input.display, input.source),
+      validatePostprocessorFile(input.path, env, input.display, input.source, ctx),
       'postprocessor config',
     );
   });

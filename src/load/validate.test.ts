@@ -2,8 +2,9 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 import { makeTree } from '../../test/helpers/tree.js';
 import { strictObject } from '../config/fields.js';
+import { parseYaml } from './parse-yaml.js';
 import { MAX_CONFIG_BYTES } from './read-source.js';
-import { validateFile, validateText } from './validate.js';
+import { validateFile, validateParsed, validateText } from './validate.js';
 
 const schema = strictObject({
   name: z.string().optional(),
@@ -141,6 +142,15 @@ describe('interpolation', () => {
 
   it('keeps $${ as a literal ${', () => {
     expect(check('name: "$${HOME}"\n').value).toEqual({ name: '${HOME}' });
+  });
+
+  it('gives the same value each time one parsed file is checked, as for the members of an ensemble', () => {
+    const parsed = parseYaml('name: "$${HOME} ${WHO}"\ncount: ${N}\n');
+    const env = { HOME: '/home/ada', WHO: 'ada', N: '3' };
+    for (let i = 0; i < 3; i++) {
+      const result = validateParsed('cfg.yml', parsed, schema, { env });
+      expect(result.value).toEqual({ name: '${HOME} ada', count: 3 });
+    }
   });
 });
 

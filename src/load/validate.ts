@@ -10,6 +10,7 @@ import { extendedLayers, fileLayer, type Layer, placeInLayer, sectionLayers } fr
 import { type Merged, mergeLayers } from './merge.js';
 import type { Override } from './override-arg.js';
 import { type ParseResult, parseYaml } from './parse-yaml.js';
+import type { Reading } from './read-once.js';
 import { readSource, type SourceResult } from './read-source.js';
 import { friendlyMessages } from './zod-messages.js';
 
@@ -38,7 +39,7 @@ export interface ValidationResult<T = unknown> {
   origin?: (path: PathSegment[]) => Problem;
 }
 
-export interface ValidateOptions {
+export interface ValidateOptions extends Reading {
   env: NodeJS.ProcessEnv;
   /** The file's name as the user wrote it, for messages; the path read may be absolute. */
   display?: string;
@@ -95,8 +96,10 @@ export function validateFile<T>(
   options: ValidateOptions,
 ): ValidationResult<T> {
   const shown = options.display ?? file;
-  const read = readForValidation(file, shown, options.source);
-  return read.ok ? validateText(shown, read.text, schema, options) : read.failed;
+  const once = options.source === undefined ? options.readOnce?.file(file) : undefined;
+  const read = readForValidation(file, shown, options.source ?? once?.source);
+  if (!read.ok) return read.failed;
+  return validateParsed(shown, once?.parsed ?? parseYaml(read.text), schema, options);
 }
 
 /** A file's text, or the result that says why it cannot be validated (missing, unreadable). */
@@ -261,9 +264,10 @@ function layersOf(
   const { env } = options;
   let layers =
     options.extendable === true
-      ? extendedLayers(top, options.path ?? top.name, env, placed)
+      ? extendedLayers(top, options.path ?? top.name, env, placed, options.readOnce)
       : [top];
-  if (options.sections !== undefined) layers = sectionLayers(layers, options.sections, env, placed);
+  if (options.sections !== undefined)
+    layers = sectionLayers(layers, options.sections, env, placed, options.readOnce);
   const listed = (data: Record<string, unknown>) =>
     (typeof options.overrides === 'function' ? options.overrides(data) : options.overrides) ?? [];
   if (options.below !== undefined) {

@@ -6,6 +6,7 @@ import { treeForEachTest } from '../../test/helpers/tree.js';
 import type { BatchOptions, RunBatch } from '../backends/contract.js';
 import { localBackend } from '../backends/local/index.js';
 import { diskPathContext } from '../config/path-context.js';
+import { ConfigError } from '../errors.js';
 import type { StopReason } from '../exec/stop-reason.js';
 import { modelConfigSchema } from '../load/model-schema.js';
 import type { EnsembleRecord, MemberStatus } from '../model/ensemble-record.js';
@@ -96,7 +97,7 @@ function memberRequest(
     cleanupOnFailure: false,
     sources: [],
   };
-  return { index, replica: 0, runId, values, inputs, request };
+  return { index, replica: 0, runId, values, inputs, request: () => request };
 }
 
 function ensembleRequest(count: number, more: Partial<EnsembleRequest> = {}): EnsembleRequest {
@@ -302,6 +303,40 @@ describe('running members', () => {
     deps.redactor.addEnv({ API_TOKEN: 'tok-0123456789' });
     const { record } = await runEnsemble(ensembleRequest(1), deps);
     expect(record.members[0]?.reason).toBe('login refused for ***');
+  });
+
+  it("makes each member's request when it starts, and never for a member that does not", async () => {
+    const made: string[] = [];
+    const members = Array.from({ length: 3 }, (_, i) => {
+      const member = memberRequest(i);
+      const { request } = member;
+      return {
+        ...member,
+        request: () => {
+          made.push(`${member.runId} made, ${seen.started.length} started`);
+          return request();
+        },
+      };
+    });
+    const { deps, seen } = fakeDeps({ 'w-0': { status: 'failed' } });
+    await runEnsemble(ensembleRequest(3, { members, maxParallel: 1, failFast: true }), deps);
+    expect(made).toEqual(['w-0 made, 0 started']);
+  });
+
+  it('fails a member alone, saying why, when its request can no longer be made', async () => {
+    const members = Array.from({ length: 2 }, (_, i) => memberRequest(i));
+    const [first] = members;
+    if (first === undefined) throw new Error('no member');
+    first.request = () => {
+      throw new ConfigError('member 0 no longer loads as it was checked: template is gone');
+    };
+    const { deps, seen } = fakeDeps();
+    const { record } = await runEnsemble(ensembleRequest(2, { members }), deps);
+    expect(seen.started).toEqual(['w-1']);
+    expect(record.members.map((m) => [m.status, m.reason])).toEqual([
+      ['failed', 'member 0 no longer loads as it was checked: template is gone'],
+      ['succeeded', undefined],
+    ]);
   });
 
   it('refuses a folder that is a run of its own, before it runs anything', async () => {

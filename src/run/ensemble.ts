@@ -43,7 +43,8 @@ export interface EnsembleMemberRequest {
   values: Record<string, unknown>;
   /** The hash of what it runs (model/inputs-digest.ts). */
   inputs: string;
-  request: RunRequest;
+  /** Its run request, made when asked for: a member waiting its turn holds none. */
+  request(): RunRequest;
 }
 
 export interface EnsembleRequest {
@@ -217,7 +218,10 @@ async function runMembers(
   const failFast = new AbortController();
   const signal = AbortSignal.any([deps.signal, failFast.signal]);
   const changed = (entry: MemberEntry) => {
-    const ended = chosen.filter((m) => m.status !== 'pending' && m.status !== 'running').length;
+    // Counted, not filtered: a list of the ended members made at each change of each member
+    // was garbage that grew with the square of the ensemble's size.
+    let ended = 0;
+    for (const m of chosen) if (m.status !== 'pending' && m.status !== 'running') ended++;
     deps.onMember?.(entry, { ended, of: chosen.length, members: chosen });
     writer.soon();
   };
@@ -265,12 +269,15 @@ async function runMembers(
           running(entry);
         else writer.soon();
       };
-      const result = await deps
-        .runMember(member.request, {
-          signal,
-          ...(batch === undefined ? { launcher } : { batch }),
-          observe,
-        })
+      // A request that can no longer be made fails its member alone, as a run that fails.
+      const result = await Promise.resolve()
+        .then(() =>
+          deps.runMember(member.request(), {
+            signal,
+            ...(batch === undefined ? { launcher } : { batch }),
+            observe,
+          }),
+        )
         .catch((error: unknown) => error);
       batch?.leave(member.runId);
       if (result instanceof Error || !isResult(result)) {
