@@ -294,6 +294,40 @@ describe('an ensemble on the local backend', () => {
   });
 });
 
+describe('a member that kills the helper that started it', () => {
+  // On the old code the ensemble hung for ever: the members after it were sent
+  // to the dead helper, and those running beside it were killed as it died.
+  it('fails it and what the same helper ran, saying why, and runs every member to its end', async () => {
+    const id = uniqueId('rude');
+    tree.write(`${id}-template/n.txt`, '{{ config.n }}');
+    tree.write(
+      `${id}-model.yml`,
+      `run_id: rude\ntemplate: ./${id}-template\nconfig: {n: 0}\ncommand: "if [ $(cat n.txt) = 0 ]; then kill -KILL $PPID; fi; sleep 1; touch finished"\n`,
+    );
+    tree.write(
+      `${id}.yml`,
+      `model: ${id}-model.yml\nensemble_id: ${id}\nrun_id: rude-{{ member.n }}\nmax_parallel: 3\nparameters:\n  config.n: [0, 1, 2, 3, 4]\n`,
+    );
+    const result = await runModelrun(['ensemble', `${id}.yml`], { cwd: tree.root });
+    const dir = tree.path('simulations', id);
+    const ended = record(dir);
+    // Its exit status, and that of any member the same helper started, died
+    // with the helper: those are failed, saying so. None was killed.
+    expect(ended.members[0]).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/how it ended is not known/),
+    });
+    for (const member of ended.members.slice(1))
+      expect(
+        member.status === 'succeeded' || /how it ended is not known/.test(member.reason ?? ''),
+      ).toBe(true);
+    expect(ended.members.at(-1)?.status).toBe('succeeded');
+    for (const n of [0, 1, 2, 3, 4])
+      expect(existsSync(join(dir, `rude-${n}`, 'finished'))).toBe(true);
+    expect(result.code).toBe(1);
+  });
+});
+
 describe('stopping an ensemble', () => {
   /** Four members of a model that sleeps, two at once; resolves once both running ones wrote their pid. */
   async function startSlow(model = 'slow.yml') {

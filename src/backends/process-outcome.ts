@@ -22,6 +22,8 @@ export function toRunOutcome(
       signal: null,
       reason: `could not start ${file}: ${outcome.startError}`,
     };
+  if (outcome.endUnknown !== undefined)
+    return { exitCode: null, signal: null, reason: outcome.endUnknown, ...escapedDetails(outcome) };
   if (outcome.outputError !== undefined) {
     return {
       exitCode: outcome.exitCode,

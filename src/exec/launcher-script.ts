@@ -36,6 +36,10 @@ for my $fd (3 .. 2 + 2 * $pairs) {
 pipe(my $wakeR, my $wakeW) or die "pipe: $!";
 my $woken = 0;
 $SIG{CHLD} = sub { syswrite($wakeW, 'x') unless $woken++; };
+# The models it starts are its children, and a model's kill of $PPID must not
+# take the others' helper with it. Once modelrun is gone, its stdin ends.
+my @quiet = qw(HUP INT QUIT TERM USR1 USR2 ALRM);
+$SIG{$_} = 'IGNORE' for @quiet;
 $SIG{PIPE} = 'DEFAULT';
 my %running;
 my $buffer = '';
@@ -66,7 +70,7 @@ sub start {
   if (!defined $pid) { reply("F $id " . ($! + 0)); }
   elsif ($pid == 0) {
     close $statusR;
-    $SIG{$_} = 'DEFAULT' for qw(CHLD PIPE INT TERM HUP QUIT);
+    $SIG{$_} = 'DEFAULT' for ('CHLD', 'PIPE', @quiet);
     my $fail = sub { syswrite($statusW, 'E' . ($! + 0) . "\n"); exit 127; };
     setpgrp(0, 0) or $fail->();
     if ($cgroup ne '') {

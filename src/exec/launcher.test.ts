@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
@@ -138,25 +138,53 @@ describe.skipIf(perl === null)('the launcher', () => {
     expect(new Launcher(null).start(request)).toBeUndefined();
   });
 
-  it('says how a process ended is not known when the helper dies before it', {
+  it('keeps its helper when a process signals its parent, and starts the next one all the same', async () => {
+    const via = launcher();
+    const rude = await run(via, {
+      file: '/bin/sh',
+      args: ['-c', 'kill -TERM $PPID; kill -HUP $PPID; echo done'],
+    });
+    const next = await run(via, { file: '/bin/echo', args: ['next'] });
+    expect(rude.exit).toEqual({ exitCode: 0, signal: null });
+    expect(next.stdout).toBe('next\n');
+  });
+
+  // On the old code the processes of a killed helper were reported ended at once, and
+  // killed with it; starts sent to the dead helper were never answered.
+  it('lets the processes of a killed helper run to their end, then says their end is not known', {
     timeout: 10_000,
   }, async () => {
     tree = makeTree({});
-    const result = await launcher().start({
-      file: '/bin/sleep',
-      args: ['30'],
+    const via = launcher();
+    const result = await via.start({
+      file: '/bin/sh',
+      args: ['-c', 'sleep 0.5; touch ended'],
       cwd: tree.root,
       env: { PATH },
     });
     if (result === undefined || !('launched' in result)) throw new Error('not started');
     const { pid } = result.launched;
-    // The helper is the sleep's parent.
+    // The helper is its parent.
     const parent = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
     process.kill(parent, 'SIGKILL');
     const exit = await result.launched.exited;
-    process.kill(pid, 'SIGKILL');
+    expect(existsSync(tree.path('ended'))).toBe(true);
     expect(exit).toMatchObject({ exitCode: null, signal: null });
-    expect(exit.startError).toMatch(/launcher ended/);
+    expect(exit.endUnknown).toMatch(/was killed before it ended, so how it ended is not known/);
+    // The next start goes to a new helper.
+    const next = await run(via, { file: '/bin/echo', args: ['next'] });
+    expect(next.stdout).toBe('next\n');
+  });
+
+  it('gives up on a helper that never answers, and leaves the start to Node', async () => {
+    tree = makeTree({ 'bin/perl': '#!/bin/sh\nexec sleep 300\n' });
+    chmodSync(tree.path('bin/perl'), 0o755);
+    const via = new Launcher(tree.path('bin/perl'), 4, 200);
+    launchers.push(via);
+    const result = await via.start({ file: 'true', args: [], cwd: tree.root, env: { PATH } });
+    expect(result).toEqual({ helperFailed: true });
+    // Broken for good: the next start is Node's at once.
+    expect(via.start({ file: 'true', args: [], cwd: tree.root, env: { PATH } })).toBeUndefined();
   });
 
   const probe = createRunCgroup(newRunMark('probe'));

@@ -5,6 +5,7 @@ import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PassThrough, type Readable } from 'node:stream';
 import { LAUNCHER_SCRIPT } from './launcher-script.js';
+import { identify, type ProcessIdentity, presence } from './process-identity.js';
 import { signalName } from './signals.js';
 
 /**
@@ -28,21 +29,28 @@ export class Launcher {
 
   /**
    * `perl`: the program, null for none (every start is then Node's);
-   * `pairs`: processes per helper, each with two pipes that Node makes when it starts the helper.
+   * `pairs`: processes per helper, each with two pipes that Node makes when it starts the helper;
+   * `firstReplyMs`: how long a new helper may stay silent before it is taken for no helper.
    */
   constructor(
     private readonly perl: string | null = findOnPath('perl', process.env.PATH) ?? null,
     private readonly pairs = 32,
+    private readonly firstReplyMs = FIRST_REPLY_MS,
   ) {}
 
   /** Starts a process, or returns undefined when only Node's spawn can. */
   start(request: LaunchRequest): Promise<LaunchResult> | undefined {
     if (this.perl === null || this.broken || !expressible(request)) return undefined;
-    if (this.helper === undefined || this.helper.full) {
+    if (this.helper === undefined || !this.helper.usable) {
       this.helper?.retire();
-      this.helper = new Helper(this.perl, this.pairs, () => {
-        this.broken = true;
-      });
+      this.helper = new Helper(
+        this.perl,
+        this.pairs,
+        () => {
+          this.broken = true;
+        },
+        this.firstReplyMs,
+      );
     }
     return this.helper.start(request);
   }
@@ -67,8 +75,8 @@ export interface LaunchRequest {
 export interface Exit {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
-  /** Set when the end is not known: the helper ended first. */
-  startError?: string;
+  /** Set when how it ended is not known: its helper, its parent, was killed first. */
+  endUnknown?: string;
 }
 
 export interface Launched {
@@ -104,7 +112,15 @@ interface Waiting {
   streams: [Readable, Readable];
   file: string;
   exited?: (exit: Exit) => void;
+  /** Who it is, once started: what says it is gone should its helper die first. */
+  identity?: ProcessIdentity | undefined;
 }
+
+/** How long a helper may take to say anything at all before it is taken for one that never will. */
+export const FIRST_REPLY_MS = 10_000;
+
+/** How often the processes of a helper that died are looked at, until each is gone. */
+const ORPHAN_LOOK_MS = 250;
 
 /** One helper process, and the pipes it was given. */
 class Helper {
@@ -113,11 +129,14 @@ class Helper {
   private nextPair = 0;
   private nextId = 0;
   private said = false;
+  private dead = false;
+  private silence: NodeJS.Timeout | undefined;
 
   constructor(
     perl: string,
     private readonly pairs: number,
     onBroken: () => void,
+    private readonly firstReplyMs = FIRST_REPLY_MS,
   ) {
     // An empty environment: PERL5OPT and its kin would change what Perl runs.
     // Its own session, so a Ctrl-C in the terminal reaches modelrun and not it.
@@ -132,17 +151,18 @@ class Helper {
       this.heard(line),
     );
     const ended = () => {
+      if (this.dead) return;
+      this.dead = true;
+      clearTimeout(this.silence);
+      // One that never answered is no helper (a `perl` that is something else): Node starts the rest.
       if (!this.said) onBroken();
       for (const [id, waiting] of this.waiting) {
         this.waiting.delete(id);
-        if (waiting.exited !== undefined)
-          waiting.exited({
-            exitCode: null,
-            signal: null,
-            startError:
-              "modelrun's launcher ended before the process did, so how it ended is not known",
-          });
-        else waiting.started({ helperFailed: true });
+        const { exited, identity } = waiting;
+        if (exited === undefined) waiting.started({ helperFailed: true });
+        // Killed (by a model: it is their parent), it leaves its processes
+        // running: each is let be until it ends, when how is no longer known.
+        else void untilGone(identity).then(() => exited(UNKNOWN_END));
       }
     };
     this.child.once('error', ended);
@@ -150,11 +170,18 @@ class Helper {
     this.child.stdout?.once('close', ended);
   }
 
-  get full(): boolean {
-    return this.nextPair >= this.pairs;
+  /** Whether it can start one more process: alive, with pipes left. */
+  get usable(): boolean {
+    return !this.dead && this.nextPair < this.pairs;
   }
 
   start(request: LaunchRequest): Promise<LaunchResult> {
+    if (this.dead) return Promise.resolve({ helperFailed: true });
+    // A helper that has not said a word by then never will: it goes, and its starts with it.
+    if (!this.said && this.silence === undefined) {
+      this.silence = setTimeout(() => this.kill(), this.firstReplyMs);
+      this.silence.unref();
+    }
     const pair = this.nextPair++;
     const id = String(this.nextId++);
     const fields = [
@@ -191,13 +218,26 @@ class Helper {
     this.nextPair = this.pairs;
   }
 
+  private kill(): void {
+    const pid = this.child.pid;
+    if (pid === undefined) return;
+    try {
+      // Its session: the helper alone, as each process it started has a group of its own.
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+
   private heard(line: string): void {
     this.said = true;
+    clearTimeout(this.silence);
     const [kind, id = '', value = '', inside] = line.split(' ');
     const waiting = this.waiting.get(id);
     if (waiting === undefined) return;
     const [stdout, stderr] = waiting.streams;
     if (kind === 'S') {
+      waiting.identity = identify(Number(value));
       const exited = new Promise<Exit>((resolve) => {
         waiting.exited = resolve;
       });
@@ -225,6 +265,19 @@ class Helper {
     const pipes = this.pipes();
     return [pipes[2 * pair] as Readable, pipes[2 * pair + 1] as Readable];
   }
+}
+
+const UNKNOWN_END: Exit = {
+  exitCode: null,
+  signal: null,
+  endUnknown:
+    "modelrun's launcher, which started it, was killed before it ended, so how it ended is not known",
+};
+
+/** Resolves once the process is gone (or a zombie that nobody will reap). */
+async function untilGone(identity: ProcessIdentity | undefined): Promise<void> {
+  while (identity !== undefined && presence(identity) === 'alive')
+    await new Promise((resolve) => setTimeout(resolve, ORPHAN_LOOK_MS));
 }
 
 /** A wait(2) status as Node's 'exit' event gives it. */

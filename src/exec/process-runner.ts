@@ -43,6 +43,8 @@ export interface ProcessOutcome {
   startCode?: string;
   /** Set when the output could not be written to the logs. */
   outputError?: string;
+  /** Set when how it ended is not known (the launcher that was its parent was killed). */
+  endUnknown?: string;
   /** Processes that had left the process group, stopped when the run ended. */
   escaped?: FoundProcess[];
 }
