@@ -74,6 +74,24 @@ describe('modelrun run', () => {
     expect(summary).not.toContain('\u001b]0;');
   });
 
+  // On the old code the secret, split by a colour code, was masked before the code was dropped.
+  it('masks a secret that a colour code split, in the end of stderr it shows', async () => {
+    tree.write('split-backend.yml', 'type: local\nenv_vars:\n  API_TOKEN: s3cr3tVALUE99\n');
+    tree.write(
+      'split.yml',
+      `run_id: split\ncommand: "printf 'tok s3cr3t\\\\033[mVALUE99\\\\n' >&2; exit 4"\n`,
+    );
+    const result = await runModelrun(
+      ['run', 'split.yml', '--backend-config', 'split-backend.yml'],
+      {
+        cwd: tree.root,
+      },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/│ tok \*\*\*/);
+    expect(result.stderr).not.toContain('s3cr3tVALUE99');
+  });
+
   it('exits 1 when the model fails, and shows the end of its stderr', async () => {
     const result = await runModelrun(['run', 'fail.yml'], { cwd: tree.root });
     expect(result.code).toBe(1);

@@ -95,9 +95,10 @@ export function printSummary(result: PipelineResult, output: Output, json: boole
   }
   if (!ok && result.stderrTail.length > 0) {
     output.maskedInfo(style.dim(`  last ${count(result.stderrTail.length, 'line')} of stderr:`));
-    // The model's own words, shown again: no escape sequence of its own reaches the terminal here.
-    for (const line of result.stderrTail)
-      output.maskedInfo(`  ${style.dim('│')} ${visibleLine(line)}`);
+    // The model's own words, shown again: no escape sequence of its own
+    // reaches the terminal here. Masked again once its colours are gone: a
+    // colour code inside a secret's value hid it from the first masking.
+    for (const line of result.stderrTail) output.info(`  ${style.dim('│')} ${visibleLine(line)}`);
   }
 }
 

@@ -294,7 +294,9 @@ async function runMembers(
         // A model that failed on its own says why in its stderr: its last line is the reason.
         const said = result.stderrTail.findLast((line) => line.trim() !== '');
         // The model's words on modelrun's line: no escape sequence of its own reaches the terminal.
-        const shown = said === undefined ? undefined : visibleLine(said.trim());
+        // Masked again once its colours are gone: a colour code inside a secret's value hid it.
+        const shown =
+          said === undefined ? undefined : deps.redactor.redact(visibleLine(said.trim()));
         const reason =
           run.reason ??
           (status === 'failed' && shown !== undefined ? `stderr: ${shown}` : undefined);
