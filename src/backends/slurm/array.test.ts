@@ -296,8 +296,31 @@ describe('joining the array', () => {
         { throttle: 1, after: 2 },
       ],
     ],
+    [
+      'a large array beside small ones, in a lane of its own',
+      [100, 1, 1],
+      2,
+      [{ throttle: 1 }, { throttle: 1 }, { throttle: 1, after: 1 }],
+    ],
   ])('throttles %s so that no more than max_parallel run', (_what, sizes, max, plan) => {
     expect(throttlePlan(sizes, max)).toEqual(plan);
+  });
+
+  // On the old code the third array went without a dependency once the second was refused.
+  it('chains an array behind the last one of its lane that was submitted', async () => {
+    const runIds = ['a', 'b', 'c'];
+    const { cluster, member } = ensemble(runIds, { maxParallel: 1 });
+    cluster.refuse = '--mem="2G"';
+    await Promise.allSettled(
+      runIds.map((runId, i) => member(runId, { mem: `${i + 1}G` }).submit()),
+    );
+    expect(
+      cluster.submits.map((s) => s.args.filter((arg) => /^--(array|dependency)=/.test(arg))),
+    ).toEqual([
+      ['--array=0-0%1'],
+      ['--dependency=afterany:7000', '--array=0-0%1'],
+      ['--dependency=afterany:7000', '--array=0-0%1'],
+    ]);
   });
 
   it("writes a % in the ensemble folder's path as %%, which Slurm reads back as one", async () => {

@@ -181,7 +181,10 @@ export class SlurmArray implements RunBatch {
     const ids: (string | undefined)[] = [];
     for (const [n, members] of arrays.entries()) {
       const { throttle, after } = plan[n] as ThrottleStep;
-      const previous = after === undefined ? undefined : ids[after];
+      // The last array of its lane that was submitted: one sbatch refused must not open the lane.
+      let previous: string | undefined;
+      for (let at = after; at !== undefined && previous === undefined; at = plan[at]?.after)
+        previous = ids[at];
       try {
         const id = await this.submitGroup(members, n, throttle, previous);
         ids.push(id);
@@ -381,11 +384,22 @@ export interface ThrottleStep {
  * `max` tasks at once, as Slurm throttles each array alone. Each gets 1, and
  * what is left goes one at a time to the array with the most members per
  * running task. More arrays than `max` run in `max` lanes, each array
- * waiting (afterany) for the one before it in its lane.
+ * waiting (afterany) for the one before it in its lane, and joining the
+ * lane with the fewest members so far.
  */
 export function throttlePlan(sizes: readonly number[], max: number): ThrottleStep[] {
-  if (sizes.length > max)
-    return sizes.map((_, n) => (n < max ? { throttle: 1 } : { throttle: 1, after: n - max }));
+  if (sizes.length > max) {
+    // Each array joins the lane with the fewest members so far, behind its last array.
+    const lanes = Array.from({ length: max }, () => ({ members: 0, last: -1 }));
+    return sizes.map((size, n) => {
+      const lane = lanes.reduce((least, l) => (l.members < least.members ? l : least));
+      const step: ThrottleStep =
+        lane.last === -1 ? { throttle: 1 } : { throttle: 1, after: lane.last };
+      lane.members += size;
+      lane.last = n;
+      return step;
+    });
+  }
   const throttles = sizes.map(() => 1);
   for (let left = max - sizes.length; left > 0; left--) {
     let best = -1;
