@@ -479,7 +479,7 @@ describe('stopping an ensemble', () => {
       'cancelled',
     ]);
     expect(ended.members[0]?.reason).toMatch(
-      /^interrupted \(SIGINT twice\): modelrun exited at once/,
+      /^interrupted \(SIGINT\): modelrun exited before its cleanup ended/,
     );
   });
 });

@@ -29,7 +29,7 @@ export const coreUndoHandlers = {
             )
           : failUnfinishedRecord(
               task.path,
-              `interrupted (${interrupted} twice): modelrun exited at once, and its guardian stopped what the run had started`,
+              `interrupted (${interrupted}): modelrun exited before its cleanup ended, and its guardian stopped what the run had started`,
               'cancelled',
             );
     },
@@ -48,7 +48,7 @@ export const coreUndoHandlers = {
             )
           : failUnfinishedEnsemble(
               task.dir,
-              `interrupted (${interrupted} twice): modelrun exited at once, and its guardian stopped what the members had started`,
+              `interrupted (${interrupted}): modelrun exited before its cleanup ended, and its guardian stopped what the members had started`,
               'cancelled',
             );
     },
