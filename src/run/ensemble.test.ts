@@ -35,6 +35,8 @@ interface Script {
   status?: RunStatus;
   exitCode?: number | null;
   reason?: string;
+  /** The signal that killed it, as run.json says. */
+  signal?: string;
   stderrTail?: string[];
   ms?: number;
   /** Runs until its signal is aborted, then ends cancelled (with the stop's reason). */
@@ -159,6 +161,7 @@ function fakeDeps(scripts: Record<string, Script> = {}, more: Partial<EnsembleDe
         runRecord(runId, status, {
           exit_code: script.exitCode ?? (status === 'succeeded' ? 0 : 1),
           ...(script.reason === undefined ? {} : { reason: script.reason }),
+          ...(script.signal === undefined ? {} : { signal: script.signal }),
           handle: { kind: 'process', pid: 1000 + Number(runId.slice(2)) },
         }),
         script.stderrTail,
@@ -282,6 +285,12 @@ describe('running members', () => {
       'timed out after 60 s',
     ],
     ['none, without either', { status: 'failed', stderrTail: ['', ' '] }, undefined],
+    // On the old code a member killed by a signal had no reason at all in ensemble.json.
+    [
+      'the signal that killed it, before the stderr tail',
+      { status: 'failed', exitCode: null, signal: 'SIGSEGV', stderrTail: ['computing'] },
+      'killed by SIGSEGV',
+    ],
     [
       'the error, when running it threw',
       { throws: 'the staging dir is full' },

@@ -299,7 +299,11 @@ async function runMembers(
           said === undefined ? undefined : deps.redactor.redact(visibleLine(said.trim()));
         const reason =
           run.reason ??
-          (status === 'failed' && shown !== undefined ? `stderr: ${shown}` : undefined);
+          (status === 'failed' && run.signal !== undefined
+            ? `killed by ${run.signal}`
+            : status === 'failed' && shown !== undefined
+              ? `stderr: ${shown}`
+              : undefined);
         end(entry, status, run.exit_code, reason);
         if (run.handle !== undefined) entry.handle = run.handle;
       }
