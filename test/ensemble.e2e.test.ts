@@ -419,7 +419,11 @@ describe('stopping an ensemble', () => {
         'replicas: 2',
         'aggregate:',
         '  - type: command',
+        '    command: "echo first"',
+        '  - type: command',
         '    command: "echo $$ > aggregate.pid; exec sleep 300"',
+        '  - type: command',
+        '    command: "echo third"',
         '',
       ].join('\n'),
     );
@@ -443,13 +447,16 @@ describe('stopping an ensemble', () => {
     }
     expect(ended.status).toBe('failed');
     expect(ended.members.map((m) => m.status)).toEqual(['succeeded', 'succeeded']);
-    expect(ended.aggregate).toEqual([
+    // The first ended, the second did not, the third never started.
+    expect(ended.aggregate).toMatchObject([
+      { type: 'command', status: 'succeeded' },
       {
         type: 'command',
         status: 'failed',
         summary: expect.stringMatching(/^modelrun ended before the ensemble did/),
       },
     ]);
+    expect(ended.aggregate).toHaveLength(2);
   });
 
   // On the old code the guardian could not tell a user's second Ctrl-C from a crash: failed.

@@ -17,7 +17,7 @@ import {
   readEnsembleRecord,
   writeEnsembleRecord,
 } from '../model/ensemble-record.js';
-import { RUN_RECORD_PATH, readRunRecord } from '../model/run-record.js';
+import { type PostprocessRecord, RUN_RECORD_PATH, readRunRecord } from '../model/run-record.js';
 import { lockStagingDir } from '../model/staging-lock.js';
 import { assertStagingPlace, makeStagingDir } from '../model/staging-place.js';
 import { VERSION } from '../package-info.js';
@@ -328,19 +328,17 @@ async function runMembers(
   }
 
   // The aggregate step reads ensemble.json: it sees every member's end.
-  const aggregating = !deps.signal.aborted && request.aggregate.length > 0;
-  if (aggregating)
-    record.aggregate = request.aggregate.map((config) => ({
-      type: config.type,
-      status: 'running',
-      summary: 'running',
-    }));
   await writer.now();
-  if (aggregating) {
+  if (!deps.signal.aborted && request.aggregate.length > 0) {
+    // ensemble.json says which postprocessor runs, so that a modelrun killed meanwhile leaves a record that says it.
+    const starting = (ended: readonly PostprocessRecord[], type: string) => {
+      record.aggregate = [...ended, { type, status: 'running', summary: 'running' }];
+      return writer.now();
+    };
     const post = await runPostprocessors(
       request.aggregate,
       { model: { run_id: request.id, output_dir: dirname(request.dir) }, stagingDir: request.dir },
-      { ...deps, env: { ...deps.env, ...aggregateEnv(request) }, signal: deps.signal },
+      { ...deps, env: { ...deps.env, ...aggregateEnv(request) }, signal: deps.signal, starting },
     );
     record.aggregate = post.results;
   }

@@ -16,6 +16,8 @@ export interface PostprocessDeps {
   guard?: Guard | undefined;
   /** Learns the postprocessors' own secrets (a command's env_vars) and masks their results. */
   redactor: Redactor;
+  /** Told, before each postprocessor starts, what has ended and which one starts: for a record of the step as it goes. */
+  starting?(ended: readonly PostprocessRecord[], type: string): Promise<void>;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function runPostprocessors(
       });
       continue;
     }
+    await deps.starting?.(results, config.type);
     const definition = findPostprocessor(config.type);
     const began = performance.now();
     const outcome =
