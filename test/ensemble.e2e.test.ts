@@ -31,6 +31,16 @@ const tree = makeTree({
 });
 afterAll(() => tree.remove());
 
+/** ensemble.json once it no longer says running: its guardian ends it after modelrun is gone. */
+async function endedRecord(dir: string): Promise<EnsembleRecord> {
+  let ended = record(dir);
+  for (let i = 0; i < 200 && ended.status === 'running'; i++) {
+    await sleep(25);
+    ended = record(dir);
+  }
+  return ended;
+}
+
 /** An ensemble file of a 2×3 product and 2 listed members, into a folder of its own. */
 function study(extra = ''): { file: string; dir: string } {
   const id = uniqueId('study');
@@ -388,11 +398,7 @@ describe('stopping an ensemble', () => {
     child.kill('SIGKILL');
     expect(await exited).toBe(null);
     for (const pid of pids) expect(await waitUntilGone(pid)).toBe(true);
-    let ended = record(dir);
-    for (let i = 0; i < 200 && ended.status === 'running'; i++) {
-      await sleep(25);
-      ended = record(dir);
-    }
+    const ended = await endedRecord(dir);
     expect(ended.status).toBe('failed');
     expect(ended.members.map((m) => m.status)).toEqual([
       'failed',
@@ -440,11 +446,7 @@ describe('stopping an ensemble', () => {
     child.kill('SIGKILL');
     expect(await exited).toBe(null);
     expect(await waitUntilGone(pid)).toBe(true);
-    let ended = record(dir);
-    for (let i = 0; i < 200 && ended.status === 'running'; i++) {
-      await sleep(25);
-      ended = record(dir);
-    }
+    const ended = await endedRecord(dir);
     expect(ended.status).toBe('failed');
     expect(ended.members.map((m) => m.status)).toEqual(['succeeded', 'succeeded']);
     // The first ended, the second did not, the third never started.
@@ -473,11 +475,7 @@ describe('stopping an ensemble', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(130);
     for (const pid of pids) expect(await waitUntilGone(pid)).toBe(true);
-    let ended = record(dir);
-    for (let i = 0; i < 200 && ended.status === 'running'; i++) {
-      await sleep(25);
-      ended = record(dir);
-    }
+    const ended = await endedRecord(dir);
     expect(ended.status).toBe('cancelled');
     expect(ended.members.map((m) => m.status)).toEqual([
       'cancelled',
