@@ -86,6 +86,12 @@ export interface Launched {
   /** Whether it was born in the cgroup; if not, the caller moves it in. */
   inside: boolean;
   exited: Promise<Exit>;
+  /**
+   * Resolves once the process is gone, whatever its helper says: for a run
+   * that has killed it and still hears nothing (a helper stopped by SIGSTOP
+   * reaps nobody).
+   */
+  gone(): Promise<Exit>;
 }
 
 export type LaunchResult =
@@ -237,12 +243,20 @@ class Helper {
     if (waiting === undefined) return;
     const [stdout, stderr] = waiting.streams;
     if (kind === 'S') {
-      waiting.identity = identify(Number(value));
+      const identity = identify(Number(value));
+      waiting.identity = identity;
       const exited = new Promise<Exit>((resolve) => {
         waiting.exited = resolve;
       });
       waiting.started({
-        launched: { pid: Number(value), stdout, stderr, inside: inside === '1', exited },
+        launched: {
+          pid: Number(value),
+          stdout,
+          stderr,
+          inside: inside === '1',
+          exited,
+          gone: () => untilGone(identity).then(() => UNKNOWN_END),
+        },
       });
     } else if (kind === 'F') {
       this.waiting.delete(id);

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
+import { Launcher } from './launcher.js';
 import { runProcess } from './process-runner.js';
 import { createRunOutput } from './run-output.js';
 
@@ -92,5 +95,43 @@ describe('what the guardian is handed', () => {
       expect.stringMatching(/modelrun-/),
       expect.stringMatching(/modelrun-/),
     ]);
+  });
+});
+
+describe('a process the launcher started', () => {
+  // On the old code a run whose helper was stopped (SIGSTOP) waited for ever
+  // for an end the helper would never tell, and Ctrl-C could not end it.
+  it('is taken for ended once killed, though its stopped helper never says so', {
+    timeout: 10_000,
+  }, async () => {
+    tree = makeTree();
+    const launcher = new Launcher();
+    const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+    const handle = await createRunOutput({ echo: { stdout: discard, stderr: discard } });
+    const stopper = new AbortController();
+    let helper: number | undefined;
+    const running = runProcess(
+      { file: '/bin/sleep', args: ['30'], cwd: tree.root, env: { PATH } },
+      handle.output,
+      {
+        signal: stopper.signal,
+        graceMs: 200,
+        launcher,
+        onStart: (pid) => {
+          helper = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+          process.kill(helper, 'SIGSTOP');
+          stopper.abort();
+        },
+      },
+    );
+    try {
+      const outcome = await running;
+      await handle.close();
+      expect(outcome).toMatchObject({ exitCode: null, signal: null });
+      expect(outcome.endUnknown).toMatch(/how it ended is not known/);
+    } finally {
+      if (helper !== undefined) process.kill(helper, 'SIGCONT');
+      launcher.close();
+    }
   });
 });

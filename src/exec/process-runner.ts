@@ -25,6 +25,9 @@ import type { RunOutput } from './run-output.js';
  */
 const DRAIN_MS = 2000;
 
+/** How long after its SIGKILL a process's end may go untold before the run looks for itself. */
+const GONE_AFTER_KILL_MS = 1000;
+
 /** A process to run: always an argv; a shell command is `/bin/sh -c <command>`. */
 export interface ProcessSpec {
   file: string;
@@ -191,19 +194,31 @@ export async function runProcess(
   const escapees = { exceptGroup: pid, cgroup };
 
   let killTimer: NodeJS.Timeout | undefined;
+  let forced = () => {};
+  const killed = new Promise<void>((resolve) => {
+    forced = resolve;
+  });
   let killAt: number | undefined;
   let termed: FoundProcess[] = [];
   const onAbort = () => {
     killAt = Date.now() + options.graceMs;
     signalGroup(pid, 'SIGTERM');
     termed = signalEscaped(mark, 'SIGTERM', escapees);
-    killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), options.graceMs);
+    killTimer = setTimeout(() => {
+      signalGroup(pid, 'SIGKILL');
+      forced();
+    }, options.graceMs);
   };
   if (options.signal.aborted) onAbort();
   else options.signal.addEventListener('abort', onAbort, { once: true });
 
   try {
-    const outcome = await exited;
+    // Killed, a process the launcher started is taken for ended once it is
+    // gone, even if its helper never says so: a stopped helper must not hold
+    // the run for ever.
+    const outcome = await (child.gone === undefined
+      ? exited
+      : Promise.race([exited, killed.then(() => sleep(GONE_AFTER_KILL_MS)).then(child.gone)]));
     // Whatever the model left running in its group goes with it, and what
     // left the group too: a daemon left behind is an orphan nobody watches.
     signalGroup(pid, 'SIGKILL');
@@ -236,6 +251,8 @@ interface Child {
   stderr: Readable | null;
   exited: Promise<ProcessOutcome>;
   refused?: Promise<Failure>;
+  /** The launcher's: resolves once the process is gone, for when its end is never told. */
+  gone?: () => Promise<ProcessOutcome>;
 }
 type Started = { child: Child; error?: undefined } | { child?: undefined; error: Failure };
 type Spawned = { child: ChildProcess; error?: undefined } | { child?: undefined; error: Failure };
