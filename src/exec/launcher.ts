@@ -4,7 +4,9 @@ import { constants as os } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PassThrough, type Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LAUNCHER_SCRIPT } from './launcher-script.js';
+import { signalGroup } from './process-group.js';
 import { identify, type ProcessIdentity, presence } from './process-identity.js';
 import { signalName } from './signals.js';
 
@@ -142,7 +144,7 @@ class Helper {
     perl: string,
     private readonly pairs: number,
     onBroken: () => void,
-    private readonly firstReplyMs = FIRST_REPLY_MS,
+    private readonly firstReplyMs: number,
   ) {
     // An empty environment: PERL5OPT and its kin would change what Perl runs.
     // Its own session, so a Ctrl-C in the terminal reaches modelrun and not it.
@@ -185,7 +187,8 @@ class Helper {
     if (this.dead) return Promise.resolve({ helperFailed: true });
     // A helper that has not said a word by then never will: it goes, and its starts with it.
     if (!this.said && this.silence === undefined) {
-      this.silence = setTimeout(() => this.kill(), this.firstReplyMs);
+      // Its session: the helper alone, as each process it started has a group of its own.
+      this.silence = setTimeout(() => signalGroup(this.child.pid, 'SIGKILL'), this.firstReplyMs);
       this.silence.unref();
     }
     const pair = this.nextPair++;
@@ -222,17 +225,6 @@ class Helper {
     for (let pair = this.nextPair; pair < this.pairs; pair++)
       for (const pipe of this.pair(pair)) pipe.destroy();
     this.nextPair = this.pairs;
-  }
-
-  private kill(): void {
-    const pid = this.child.pid;
-    if (pid === undefined) return;
-    try {
-      // Its session: the helper alone, as each process it started has a group of its own.
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Gone already.
-    }
   }
 
   private heard(line: string): void {
@@ -290,8 +282,7 @@ const UNKNOWN_END: Exit = {
 
 /** Resolves once the process is gone (or a zombie that nobody will reap). */
 async function untilGone(identity: ProcessIdentity | undefined): Promise<void> {
-  while (identity !== undefined && presence(identity) === 'alive')
-    await new Promise((resolve) => setTimeout(resolve, ORPHAN_LOOK_MS));
+  while (identity !== undefined && presence(identity) === 'alive') await sleep(ORPHAN_LOOK_MS);
 }
 
 /** A wait(2) status as Node's 'exit' event gives it. */
