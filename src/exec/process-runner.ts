@@ -127,7 +127,10 @@ export async function runProcess(
   let inside = launched !== undefined && 'launched' in launched && launched.launched.inside;
   let started: Started;
   if (launched !== undefined) {
-    started = 'error' in launched ? { error: launched.error } : { child: launched.launched };
+    started =
+      'error' in launched
+        ? { refused: Promise.resolve(launched.error) }
+        : { child: launched.launched };
   } else {
     const start = () => fromNode(spawnOrRefusal(spec, env, relay));
     const born = cgroup === undefined ? undefined : startInside(cgroup, start);
@@ -138,16 +141,12 @@ export async function runProcess(
     if (born?.trapped) cgroup = undefined;
     inside = born?.inside === true;
   }
-  // Node could not start it: spawn either threw (E2BIG, ENAMETOOLONG) or
-  // reports the failure with an 'error' event in a moment (ENOENT, EACCES).
-  if (started.child === undefined || started.child.pid === undefined) {
-    const refused =
-      started.child === undefined
-        ? Promise.resolve(started.error)
-        : (started.child.refused ?? Promise.resolve<Failure>(new Error('it has no process id')));
+  // It could not be started: Node's spawn either threw (E2BIG, ENAMETOOLONG)
+  // or reports the failure with an 'error' event in a moment (ENOENT, EACCES).
+  if ('refused' in started) {
     unguardMark();
     await cgroup?.dispose();
-    const cause = await refused;
+    const cause = await started.refused;
     return {
       exitCode: null,
       signal: null,
@@ -156,7 +155,7 @@ export async function runProcess(
     };
   }
   const child = started.child;
-  const pid = started.child.pid;
+  const pid = child.pid;
   // Born in the cgroup, or else moved in at once, before the model has run a
   // line: anything quicker then still carries the mark.
   // Nothing is awaited before the listeners below are on: an 'exit' would be missed.
@@ -245,23 +244,24 @@ export async function runProcess(
 
 /** A started process, from Node's spawn or from the launcher. */
 interface Child {
-  /** Undefined when Node could not start it: `refused` says why. */
-  pid: number | undefined;
+  pid: number;
   stdout: Readable | null;
   stderr: Readable | null;
   exited: Promise<ProcessOutcome>;
-  refused?: Promise<Failure>;
   /** The launcher's: resolves once the process is gone, for when its end is never told. */
   gone?: () => Promise<ProcessOutcome>;
 }
-type Started = { child: Child; error?: undefined } | { child?: undefined; error: Failure };
+/** A process that runs, or why it could not start. */
+type Started = { child: Child } | { refused: Promise<Failure> };
 type Spawned = { child: ChildProcess; error?: undefined } | { child?: undefined; error: Failure };
 type Failure = Error & { code?: string };
 
 /** Node's child, with its end and its refusal listened for at once: an unheard 'error' would crash modelrun. */
 function fromNode(spawned: Spawned): Started {
-  if (spawned.child === undefined) return spawned;
+  if (spawned.child === undefined) return { refused: Promise.resolve(spawned.error) };
   const child = spawned.child;
+  if (child.pid === undefined) return { refused: startFailure(child) };
+  const pid = child.pid;
   // The 'exit' event fires even when a grandchild still holds the output
   // pipes open, which execa's own promise would wait for.
   const exited = new Promise<ProcessOutcome>((resolve) => {
@@ -270,15 +270,7 @@ function fromNode(spawned: Spawned): Started {
       resolve({ exitCode: null, signal: null, startError: error.message }),
     );
   });
-  return {
-    child: {
-      pid: child.pid,
-      stdout: child.stdout,
-      stderr: child.stderr,
-      exited,
-      ...(child.pid === undefined ? { refused: startFailure(child) } : {}),
-    },
-  };
+  return { child: { pid, stdout: child.stdout, stderr: child.stderr, exited } };
 }
 
 /**
