@@ -99,7 +99,7 @@ export interface UndoContext {
   /** When modelrun died, in ms since the epoch: what was touched later belongs to another run. */
   diedAt: number;
   env: NodeJS.ProcessEnv;
-  /** The signal of a second interrupt that forced modelrun out: its runs were cancelled, not lost. */
+  /** The interrupt's signal, when modelrun was forced out after one: its runs were cancelled, not lost. */
   interrupted?: string;
 }
 

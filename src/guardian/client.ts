@@ -54,7 +54,7 @@ export class Guardian {
     if (!this.closed) this.start();
   }
 
-  /** Tells the guardian that modelrun is forced out by a second interrupt: see GuardMessage. */
+  /** Tells the guardian that modelrun is forced out after an interrupt: see GuardMessage. */
   interrupted(signal: string): void {
     if (this.closed || this.child === undefined) return;
     this.send({ op: 'interrupted', signal });

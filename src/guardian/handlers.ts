@@ -1,10 +1,32 @@
 import {
   type GuardTaskBase,
   processGroupUndo,
+  type UndoContext,
   type UndoHandler,
   undoHandler,
 } from '../exec/guard.js';
 import type { CoreGuardTask } from './tasks.js';
+
+/**
+ * What a record left running says once the guardian has stopped what it
+ * started: cancelled, when modelrun told it that it was forced out by an
+ * interrupt; failed otherwise, as after a crash or a kill.
+ */
+function howItEnded(
+  { interrupted }: UndoContext,
+  ended: string,
+  started: string,
+): { reason: string; status: 'failed' | 'cancelled' } {
+  return interrupted === undefined
+    ? {
+        reason: `modelrun ended before ${ended} (killed?); its guardian stopped what ${started}`,
+        status: 'failed',
+      }
+    : {
+        reason: `interrupted (${interrupted}): modelrun exited before its cleanup ended, and its guardian stopped what ${started}`,
+        status: 'cancelled',
+      };
+}
 
 type Handlers<Task extends GuardTaskBase> = {
   readonly [Kind in Task['kind']]: UndoHandler<Extract<Task, { kind: Kind }>>;
@@ -21,17 +43,10 @@ export const coreUndoHandlers = {
     'run-record',
     async () => {
       const { failUnfinishedRecord } = await import('../model/run-record.js');
-      return (task, { interrupted }) =>
-        interrupted === undefined
-          ? failUnfinishedRecord(
-              task.path,
-              'modelrun ended before the run did (killed?); its guardian stopped what the run had started',
-            )
-          : failUnfinishedRecord(
-              task.path,
-              `interrupted (${interrupted}): modelrun exited before its cleanup ended, and its guardian stopped what the run had started`,
-              'cancelled',
-            );
+      return (task, context) => {
+        const { reason, status } = howItEnded(context, 'the run did', 'the run had started');
+        return failUnfinishedRecord(task.path, reason, status);
+      };
     },
     (task) => `the run record ${task.path}, still running`,
   ),
@@ -40,17 +55,14 @@ export const coreUndoHandlers = {
     'run-record',
     async () => {
       const { failUnfinishedEnsemble } = await import('../model/ensemble-record.js');
-      return (task, { interrupted }) =>
-        interrupted === undefined
-          ? failUnfinishedEnsemble(
-              task.dir,
-              'modelrun ended before the ensemble did (killed?); its guardian stopped what the members had started',
-            )
-          : failUnfinishedEnsemble(
-              task.dir,
-              `interrupted (${interrupted}): modelrun exited before its cleanup ended, and its guardian stopped what the members had started`,
-              'cancelled',
-            );
+      return (task, context) => {
+        const { reason, status } = howItEnded(
+          context,
+          'the ensemble did',
+          'the members had started',
+        );
+        return failUnfinishedEnsemble(task.dir, reason, status);
+      };
     },
     (task) => `the ensemble record in ${task.dir}, still running`,
   ),

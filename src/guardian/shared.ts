@@ -33,7 +33,7 @@ export class SharedGuardian {
     return this.current?.pid;
   }
 
-  /** modelrun is forced out by a second interrupt: the guardian records what it undoes as cancelled. */
+  /** modelrun is forced out after an interrupt: the guardian records what it undoes as cancelled. */
   interrupted(signal: string): void {
     this.current?.interrupted(signal);
   }

@@ -42,8 +42,9 @@ export type GuardMessage =
   /** modelrun is ending normally: nothing is left to undo. */
   | { op: 'done' }
   /**
-   * modelrun is being forced out by a second interrupt (Ctrl-C twice): what
-   * it leaves was cancelled by its user, not lost, and is recorded so.
+   * modelrun is being forced out after an interrupt (a second Ctrl-C, or a
+   * cleanup past its limit): what it leaves was cancelled by its user, not
+   * lost, and is recorded so.
    */
   | { op: 'interrupted'; signal: string };
 

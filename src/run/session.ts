@@ -86,8 +86,9 @@ export class Session {
   }
 
   /**
-   * The entry point exits at once on a second interrupt: the guardian, which
-   * stops what is left, records it as cancelled rather than lost.
+   * The entry point exits at once on a second interrupt, or once cleanup
+   * has taken too long: the guardian, which stops what is left, records it
+   * as cancelled rather than lost.
    */
   forcedOut(signal: InterruptSignal): void {
     this.guardians.interrupted(signal);
