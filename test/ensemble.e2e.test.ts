@@ -312,7 +312,7 @@ describe('a member that kills the helper that started it', () => {
     tree.write(`${id}-template/n.txt`, '{{ config.n }}');
     tree.write(
       `${id}-model.yml`,
-      `run_id: rude\ntemplate: ./${id}-template\nconfig: {n: 0}\ncommand: "if [ $(cat n.txt) = 0 ]; then kill -KILL $PPID; fi; sleep 1; touch finished"\n`,
+      `run_id: rude\ntemplate: ./${id}-template\nconfig: {n: 0}\ncommand: "echo ran >> runs; if [ $(cat n.txt) = 0 ]; then kill -KILL $PPID; fi; sleep 1; touch finished"\n`,
     );
     tree.write(
       `${id}.yml`,
@@ -332,8 +332,11 @@ describe('a member that kills the helper that started it', () => {
         member.status === 'succeeded' || /how it ended is not known/.test(member.reason ?? ''),
       ).toBe(true);
     expect(ended.members.at(-1)?.status).toBe('succeeded');
-    for (const n of [0, 1, 2, 3, 4])
+    // Each ran once: one whose start was not yet told is not started again.
+    for (const n of [0, 1, 2, 3, 4]) {
       expect(existsSync(join(dir, `rude-${n}`, 'finished'))).toBe(true);
+      expect(readFileSync(join(dir, `rude-${n}`, 'runs'), 'utf8')).toBe('ran\n');
+    }
     expect(result.code).toBe(1);
   });
 });

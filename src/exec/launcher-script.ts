@@ -18,6 +18,7 @@
 //   id, folder, cgroup folder or "", pipe index, argument count, the
 //   arguments (the first is the program), then the environment as NAME=value.
 // Replies go to stdout, a line each:
+//   P <id> <pid>     from the child, before it execs: the pid of what may run
 //   S <id> <pid> <1 if born in the cgroup, else 0>   the program runs
 //   F <id> <errno>                                   it could not start
 //   E <id> <wait status>                             it ended
@@ -78,6 +79,10 @@ sub start {
       $ok = (print $procs "$$\n") && close($procs) if $ok;
       syswrite($statusW, "C\n") unless $ok;
     }
+    # Told before the model runs a line, so that modelrun knows its pid even
+    # if the model kills this helper before the exec is heard of. The helper's
+    # stdout stays open to modelrun until every child has said this or died.
+    syswrite(STDOUT, "P $id $$\n") or $fail->();
     chdir($dir) or $fail->();
     # Reopened, the standard handles keep their numbers 0, 1 and 2, without close-on-exec.
     open(STDIN, '<', '/dev/null') or $fail->();

@@ -11,6 +11,7 @@ import {
   Launcher,
   type LaunchRequest,
 } from './launcher.js';
+import { LAUNCHER_SCRIPT } from './launcher-script.js';
 
 const PATH = process.env.PATH ?? '/usr/bin:/bin';
 const perl = findOnPath('perl', PATH) ?? null;
@@ -174,6 +175,33 @@ describe.skipIf(perl === null)('the launcher', () => {
     // The next start goes to a new helper.
     const next = await run(via, { file: '/bin/echo', args: ['next'] });
     expect(next.stdout).toBe('next\n');
+  });
+
+  // On the old code the start was "helperFailed", and the caller started the
+  // model a second time from Node, whose pid was then the model's $PPID.
+  it('never starts twice a model that kills its helper before its start is told', {
+    timeout: 10_000,
+  }, async () => {
+    // The real helper, slowed down between a child's exec and its reply.
+    const anchor = 'reply("S ';
+    expect(LAUNCHER_SCRIPT).toContain(anchor);
+    tree = makeTree({
+      'bin/perl': `#!/bin/sh\nexec ${perl} -e "$(printf '%s' "$2" | /bin/sed 's/reply("S /select(undef, undef, undef, 2); &/')" "$3"\n`,
+    });
+    chmodSync(tree.path('bin/perl'), 0o755);
+    const via = new Launcher(tree.path('bin/perl'), 4);
+    launchers.push(via);
+    const result = await via.start({
+      file: '/bin/sh',
+      args: ['-c', 'echo ran >> runs; kill -KILL $PPID; sleep 0.3; echo ended >> runs'],
+      cwd: tree.root,
+      env: { PATH },
+    });
+    if (result === undefined || !('launched' in result))
+      throw new Error(`not started: ${JSON.stringify(result)}`);
+    const exit = await result.launched.exited;
+    expect(exit.endUnknown).toMatch(/how it ended is not known/);
+    expect(readFileSync(tree.path('runs'), 'utf8')).toBe('ran\nended\n');
   });
 
   it('gives up on a helper that never answers, and leaves the start to Node', async () => {

@@ -99,7 +99,7 @@ export interface Launched {
 export type LaunchResult =
   | { launched: Launched }
   | { error: Error & { code?: string } }
-  /** The helper failed before it said whether it started it: the caller spawns it from Node. */
+  /** The helper failed before the process could run a line of the model: the caller spawns it from Node. */
   | { helperFailed: true };
 
 /** A NUL cannot be passed to a program; `=` cannot be in a variable's name. */
@@ -120,7 +120,9 @@ interface Waiting {
   streams: [Readable, Readable];
   file: string;
   exited?: (exit: Exit) => void;
-  /** Who it is, once started: what says it is gone should its helper die first. */
+  /** Its pid, once its child has said it (before the exec). */
+  pid?: number;
+  /** Who it is, once forked: what says it is gone should its helper die first. */
   identity?: ProcessIdentity | undefined;
 }
 
@@ -164,13 +166,19 @@ class Helper {
       clearTimeout(this.silence);
       // One that never answered is no helper (a `perl` that is something else): Node starts the rest.
       if (!this.said) onBroken();
+      // Its stdout closes only once every child it forked has said its pid or
+      // died before the exec, so a start with no pid never ran the model.
       for (const [id, waiting] of this.waiting) {
         this.waiting.delete(id);
-        const { exited, identity } = waiting;
-        if (exited === undefined) waiting.started({ helperFailed: true });
+        const { exited, identity, pid } = waiting;
         // Killed (by a model: it is their parent), it leaves its processes
         // running: each is let be until it ends, when how is no longer known.
-        else void untilGone(identity).then(() => exited(UNKNOWN_END));
+        const unknownEnd = untilGone(identity).then(() => UNKNOWN_END);
+        if (exited !== undefined) void unknownEnd.then(exited);
+        // Forked, maybe running, its start never heard of: it must not be started twice.
+        else if (pid !== undefined)
+          waiting.started({ launched: this.launched(waiting, pid, false, unknownEnd) });
+        else waiting.started({ helperFailed: true });
       }
     };
     this.child.once('error', ended);
@@ -233,23 +241,14 @@ class Helper {
     const [kind, id = '', value = '', inside] = line.split(' ');
     const waiting = this.waiting.get(id);
     if (waiting === undefined) return;
-    const [stdout, stderr] = waiting.streams;
-    if (kind === 'S') {
-      const identity = identify(Number(value));
-      waiting.identity = identity;
+    if (kind === 'P') {
+      waiting.pid = Number(value);
+      waiting.identity = identify(waiting.pid);
+    } else if (kind === 'S') {
       const exited = new Promise<Exit>((resolve) => {
         waiting.exited = resolve;
       });
-      waiting.started({
-        launched: {
-          pid: Number(value),
-          stdout,
-          stderr,
-          inside: inside === '1',
-          exited,
-          gone: () => untilGone(identity).then(() => UNKNOWN_END),
-        },
-      });
+      waiting.started({ launched: this.launched(waiting, Number(value), inside === '1', exited) });
     } else if (kind === 'F') {
       this.waiting.delete(id);
       for (const pipe of this.pair(waiting.pair)) pipe.destroy();
@@ -261,6 +260,25 @@ class Helper {
       this.waiting.delete(id);
       waiting.exited?.(fromWaitStatus(Number(value)));
     }
+  }
+
+  private launched(
+    waiting: Waiting,
+    pid: number,
+    inside: boolean,
+    exited: Promise<Exit>,
+  ): Launched {
+    waiting.identity ??= identify(pid);
+    const { identity } = waiting;
+    const [stdout, stderr] = waiting.streams;
+    return {
+      pid,
+      stdout,
+      stderr,
+      inside,
+      exited,
+      gone: () => untilGone(identity).then(() => UNKNOWN_END),
+    };
   }
 
   private pipes(): Readable[] {

@@ -119,11 +119,8 @@ export async function runProcess(
     relay === undefined
       ? await options.launcher?.start({ ...spec, env, cgroup: cgroup?.dir })
       : undefined;
-  if (launched !== undefined && 'helperFailed' in launched) {
-    // It may have started the process before it failed: that goes first.
-    await stopEscaped(mark, { cgroup, killAt: Date.now() });
-    launched = undefined;
-  }
+  // The helper failed before the process ran the model: Node starts it.
+  if (launched !== undefined && 'helperFailed' in launched) launched = undefined;
   let inside = launched !== undefined && 'launched' in launched && launched.launched.inside;
   let started: Started;
   if (launched !== undefined) {
