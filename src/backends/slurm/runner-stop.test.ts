@@ -74,6 +74,51 @@ describe('stopping a job', () => {
     expect(outcome).toEqual({ exitCode: null, signal: 'SIGTERM', details: { job_id: '4242' } });
   });
 
+  // On the old code the first end shown was taken: no signal was recorded.
+  it('waits for how the script ended when Slurm shows the cancel before the node reports it', async () => {
+    const { run, slurm, stopper, statuses } = setup({
+      slurm: {
+        steps: [{ ...RUNNING, looks: 100 }],
+        cancel: {
+          shows: [
+            { state: { state: 'CANCELLED', exitCode: 0, signal: 0 }, looks: 3 },
+            { state: { state: 'CANCELLED', exitCode: 0, signal: 15 } },
+          ],
+        },
+      },
+    });
+    const query = slurm.query.bind(slurm);
+    slurm.query = async (id) => {
+      if (statuses.some((line) => line.includes('RUNNING'))) stopper.abort();
+      return query(id);
+    };
+    const { outcome } = await run();
+    expect(outcome).toEqual({ exitCode: null, signal: 'SIGTERM', details: { job_id: '4242' } });
+  });
+
+  it('takes a cancelled job whose script caught the signal and exited 0 as ended without one, after a short wait', async () => {
+    const { run, slurm, stopper, statuses, clock } = setup({
+      slurm: {
+        steps: [{ ...RUNNING, looks: 100 }],
+        cancel: { shows: [{ state: { state: 'CANCELLED', exitCode: 0, signal: 0 } }] },
+      },
+    });
+    const query = slurm.query.bind(slurm);
+    let stoppedAt: number | undefined;
+    slurm.query = async (id) => {
+      if (stoppedAt === undefined && statuses.some((line) => line.includes('RUNNING'))) {
+        stoppedAt = clock.now();
+        stopper.abort();
+      }
+      return query(id);
+    };
+    const { outcome } = await run();
+    expect(outcome).toEqual({ exitCode: null, signal: null, details: { job_id: '4242' } });
+    const waited = clock.now() - (stoppedAt ?? Number.NaN);
+    expect(waited).toBeGreaterThanOrEqual(3000);
+    expect(waited).toBeLessThan(5000);
+  });
+
   it('does not escalate: a job that stays after scancel is looked at for 45 s, then left as a leftover', async () => {
     const { run, runner, slurm, statuses, stopper, clock, held } = setup({
       slurm: { steps: [RUNNING], cancel: { shows: [RUNNING] } },

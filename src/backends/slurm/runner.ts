@@ -54,6 +54,9 @@ import type { SlurmJobTask } from './undo.js';
  * submit it with sbatch --parsable, follow its state and tail its output,
  * and cancel it (and confirm it is gone) when the run is stopped.
  */
+/** How long a cancelled job that had run may take to show how its script ended. */
+const SCRIPT_END_WAIT_MS = 3000;
+
 export function createSlurmRunner(
   config: SlurmConfig,
   job: RunJob,
@@ -118,6 +121,25 @@ export function createSlurmRunner(
       }
       await clock.sleep(500);
     }
+  };
+
+  /**
+   * The end of a cancelled job that had run, once Slurm has its script's
+   * status. The controller marks the job CANCELLED (ExitCode 0:0) as it
+   * cancels, and learns how the script ended from the node a moment later:
+   * a look in between would record no signal. A script that caught the
+   * signal and exited 0 keeps 0:0, which is then taken after a short wait.
+   */
+  const scriptEnd = async (id: string, seen: JobState): Promise<JobState> => {
+    const until = clock.now() + SCRIPT_END_WAIT_MS;
+    let last = seen;
+    while (signalOf(last) === null && !last.exitCode && clock.now() < until) {
+      await clock.sleep(250);
+      const state = await client.query(id).catch(() => undefined);
+      if (state === undefined) break;
+      last = state;
+    }
+    return last;
   };
 
   /**
@@ -247,6 +269,8 @@ export function createSlurmRunner(
         new FileTail(() => expandFilename(errorPattern(config, job), values()), output.stderr),
       ];
       const tailAll = () => Promise.all(tails.map((t) => t.poll()));
+      /** The job's script has started: a stop then ends it by a signal. */
+      let ran = false;
       const onAbort = () => void cancel();
       // Stopped while sbatch was submitting: the job exists now, so it is cancelled at once.
       if (signal.aborted) onAbort();
@@ -263,6 +287,7 @@ export function createSlurmRunner(
           tail: tailAll,
           signal,
           observe: (state) => {
+            if (state.state === 'RUNNING') ran = true;
             batchHost = state.batchHost ?? batchHost;
             // Requeued (or suspended), the job waits again and its timeout with it.
             if (state.state === 'RUNNING') hooks?.started();
@@ -294,7 +319,8 @@ export function createSlurmRunner(
         if (signal.aborted) {
           // The stop may have seen the end the follower left before.
           await cancelling;
-          const seen = final ?? endedAs;
+          let seen = final ?? endedAs;
+          if (ran && seen !== undefined) seen = await scriptEnd(id, seen);
           return { exitCode: null, signal: seen === undefined ? null : signalOf(seen), details };
         }
         if (expired !== undefined && queueTimeout !== undefined) {
