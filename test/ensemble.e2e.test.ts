@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -650,11 +659,32 @@ describe('an ensemble and what is not its own', () => {
     expect(readFileSync(join(victim, 'ensemble.json'), 'utf8')).toBe('{"victim": true}');
     expect(existsSync(join(victim, 'pl-1'))).toBe(false);
     // The record went on in the folder itself, where it now is.
+    // On the old code member 0's record, written at its old path between the
+    // model's mv and its ln, made the folder anew there, and the link went inside it.
     const moved = record(tree.path('simulations', `${id}.real`));
     expect(moved.members.slice(1).map((m) => m.reason)).toEqual([
       expect.stringMatching(/was moved, removed or replaced by a link/),
       expect.stringMatching(/was moved, removed or replaced by a link/),
     ]);
+    expect(lstatSync(tree.path('simulations', id)).isSymbolicLink()).toBe(true);
+  });
+
+  // On the old code the new folder, at the same path, passed for the ensemble's own.
+  it('stages no member in another folder a model made where the ensemble folder was', async () => {
+    const { id } = planting(
+      'mk',
+      () => 'e=$(dirname "$PWD"); mv "$e" "$e.real"; mkdir "$e"',
+      'x',
+      '',
+    );
+    const result = await runModelrun(['ensemble', `${id}.yml`], { cwd: tree.root });
+    expect(result.code).toBe(1);
+    expect(readdirSync(tree.path('simulations', id))).toEqual([]);
+    const moved = record(tree.path('simulations', `${id}.real`));
+    expect(moved.members.map((m) => m.status)).toEqual(['succeeded', 'failed', 'failed']);
+    expect(moved.members[1]?.reason).toMatch(
+      /was moved or removed, and another folder now stands at its path, which this ensemble did not make/,
+    );
   });
 
   it('is never made in the home folder, nor over an ensemble.json of the user', async () => {

@@ -64,12 +64,18 @@ export async function pinFolder(
   shown: string,
   {
     create,
+    parents = true,
     refuse = notOurs,
-  }: { create: boolean; refuse?: (shown: string, what: string) => Error },
+  }: {
+    create: boolean;
+    /** With `create`, make the folders it is in too; without, a missing one is ENOENT. */
+    parents?: boolean;
+    refuse?: (shown: string, what: string) => Error;
+  },
 ): Promise<PinnedFolder | undefined> {
   // Something else already there (a FIFO, a file) is refused at the open below, by what it is.
   if (create)
-    await mkdir(shown, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    await mkdir(shown, { recursive: parents }).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'EEXIST') throw error;
     });
   const handle = await open(
@@ -103,16 +109,16 @@ export function heldPath(fd: number, shown: string): string {
 export async function inBookkeepingFolder<T>(
   stagingDir: string,
   change: (folder: string) => Promise<T>,
-  { create = true }: { create?: boolean } = {},
+  { create = true, parents = true }: { create?: boolean; parents?: boolean } = {},
 ): Promise<T | undefined> {
-  return inFolder(join(stagingDir, MODELRUN_DIR), change, { create });
+  return inFolder(join(stagingDir, MODELRUN_DIR), change, { create, parents });
 }
 
 /** As inBookkeepingFolder, for the folder at `shown` itself. */
 export async function inFolder<T>(
   shown: string,
   change: (folder: string) => Promise<T>,
-  options: { create: boolean },
+  options: { create: boolean; parents?: boolean },
 ): Promise<T | undefined> {
   const pinned = await pinFolder(shown, options);
   if (pinned === undefined) return undefined;
@@ -130,8 +136,9 @@ export function shownAt(error: unknown, pinned: PinnedFolder): unknown {
   if (pinned.path === pinned.shown || !(error instanceof Error)) return error;
   const swap = (text: string) => text.replaceAll(pinned.path, pinned.shown);
   error.message = swap(error.message);
-  const errno = error as NodeJS.ErrnoException & { dest?: string };
+  const errno = error as NodeJS.ErrnoException & { dest?: string; hint?: string };
   if (typeof errno.path === 'string') errno.path = swap(errno.path);
+  if (typeof errno.hint === 'string') errno.hint = swap(errno.hint);
   if (typeof errno.dest === 'string') errno.dest = swap(errno.dest);
   return error;
 }

@@ -41,6 +41,8 @@ export async function archiveEarlierRun(
   await inBookkeepingFolder(stagingDir, async (own) => {
     const folder = await pinFolder(join(own, basename(HISTORY_PATH)), {
       create: true,
+      // Under a held path: Node's recursive mkdir goes round for ever once that folder is removed.
+      parents: false,
       refuse: (_shown, what) =>
         new RunFailedError(
           `cannot keep the earlier run's record: ${history} is ${what.startsWith('a symlink') ? 'a symlink' : 'not a folder'}, and modelrun moves earlier runs' records only into a folder of its own there`,

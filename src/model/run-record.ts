@@ -114,18 +114,24 @@ export async function writeRunRecord(
   stagingDir: string,
   record: RunRecord,
   redactor: Redactor,
+  /** Whether the staging dir itself is made when it is missing; else that is ENOENT. */
+  { parents = true }: { parents?: boolean } = {},
 ): Promise<void> {
   const text = recordText(maskRecord(record, redactor));
-  await inBookkeepingFolder(stagingDir, async (folder) => {
-    const path = join(folder, 'run.json');
-    try {
-      await replaceFile(path, text);
-    } catch (error) {
-      const { code } = error as NodeJS.ErrnoException;
-      if ((code !== 'ENOSPC' && code !== 'EDQUOT') || !(await overwriteInPlace(path, text)))
-        throw error;
-    }
-  });
+  await inBookkeepingFolder(
+    stagingDir,
+    async (folder) => {
+      const path = join(folder, 'run.json');
+      try {
+        await replaceFile(path, text);
+      } catch (error) {
+        const { code } = error as NodeJS.ErrnoException;
+        if ((code !== 'ENOSPC' && code !== 'EDQUOT') || !(await overwriteInPlace(path, text)))
+          throw error;
+      }
+    },
+    { parents },
+  );
 }
 
 /**

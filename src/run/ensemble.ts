@@ -1,4 +1,4 @@
-import { lstat, readlink, realpath } from 'node:fs/promises';
+import { lstat, readlink, realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { BatchOptions, RunBatch } from '../backends/contract.js';
@@ -122,17 +122,24 @@ export async function runEnsemble(
   const real = await realpath(dir);
   const pinned = await pinFolder(real, { create: false });
   try {
-    return await runLocked(request, deps, { real, records: pinned?.path ?? real });
+    const { dev, ino } = await stat(pinned?.path ?? real);
+    return await runLocked(request, deps, { real, records: pinned?.path ?? real, dev, ino });
   } finally {
     await pinned?.close();
     await lock.release();
   }
 }
 
-/** Where the ensemble is: its folder's real path when it started, and where its record is written. */
+/**
+ * Where the ensemble is: its folder's real path when it started, where its
+ * record is written, and which folder it is (another folder made at the
+ * same path is not it).
+ */
 interface Place {
   real: string;
   records: string;
+  dev: number;
+  ino: number;
 }
 
 /**
@@ -158,6 +165,9 @@ async function placeProblem(dir: string, place: Place, runId: string): Promise<s
   const now = await realpath(dir).catch(() => undefined);
   if (now !== place.real)
     return `the ensemble's folder ${dir} ${now === undefined ? 'is gone' : `now leads to ${now}`}: it was moved, removed or replaced by a link, so no member is staged there`;
+  const found = await stat(dir).catch(() => undefined);
+  if (found?.dev !== place.dev || found.ino !== place.ino)
+    return `the ensemble's folder ${dir} was moved or removed, and another folder now stands at its path, which this ensemble did not make; no member is staged there`;
   const stats = await lstat(join(dir, runId)).catch(() => undefined);
   if (stats === undefined || stats.isDirectory()) return undefined;
   const what = stats.isSymbolicLink()

@@ -311,17 +311,20 @@ async function stages(
     keep: plan.keep,
   });
   const writer = new RecordWriter(record, deps.redactor);
-  if (deps.signal.aborted) return finish(record, 'cancelled', interrupted(), [], deps, writer);
-
-  await writer.write();
-
-  const unguard = deps.guard?.({ kind: 'run-record', path: join(stagingDir, RUN_RECORD_PATH) });
   try {
-    return deps.detach === true
-      ? await detached(request, record, writer, deps, runner, holdings)
-      : await runAndPostprocess(request, record, writer, deps, runner, holdings);
+    if (deps.signal.aborted)
+      return await finish(record, 'cancelled', interrupted(), [], deps, writer);
+    await writer.write();
+    const unguard = deps.guard?.({ kind: 'run-record', path: join(stagingDir, RUN_RECORD_PATH) });
+    try {
+      return deps.detach === true
+        ? await detached(request, record, writer, deps, runner, holdings)
+        : await runAndPostprocess(request, record, writer, deps, runner, holdings);
+    } finally {
+      unguard?.();
+    }
   } finally {
-    unguard?.();
+    await writer.close();
   }
 }
 

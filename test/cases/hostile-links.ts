@@ -73,6 +73,18 @@ export const hostileCases: HostileCase[] = [
     },
   },
   {
+    // On the old code the final record was written at the run dir's path, through the link.
+    name: 'a model that moves its run dir away and puts a symlink to a folder outside in its place',
+    setup({ dir, outside }) {
+      lay(dir, `d="$PWD"; mv "$d" "$d.moved"; ln -s ${outside} "$d"`);
+      return {
+        args: ['run', 'model.yml'],
+        exit: [0],
+        keep: ['model.yml', 'tpl'],
+      };
+    },
+  },
+  {
     name: "a FIFO that an earlier run's model left where the staging lock was, met by the next run",
     async setup({ dir, home }) {
       lay(dir, 'rm -rf .modelrun/run.lock && mkfifo .modelrun/run.lock');

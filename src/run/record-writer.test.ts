@@ -1,0 +1,89 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeTree, type Tree } from '../../test/helpers/tree.js';
+import { RUN_RECORD_PATH, type RunRecord } from '../model/run-record.js';
+import { Redactor } from '../secrets.js';
+import { RecordWriter } from './record-writer.js';
+
+let tree: Tree | undefined;
+afterEach(() => {
+  tree?.remove();
+  tree = undefined;
+});
+
+/** A run staged in `runs/r1` of a fresh tree, and its writer. */
+function staged() {
+  tree = makeTree({ 'runs/r1/input.txt': 'x' });
+  const dir = tree.path('runs', 'r1');
+  const record: RunRecord = {
+    run_id: 'r1',
+    status: 'running',
+    exit_code: null,
+    started_at: '2026-01-01T00:00:00.000Z',
+    ended_at: null,
+    duration_s: null,
+    staging_dir: dir,
+    backend: { type: 'local', config: { type: 'local' } },
+    stages: {
+      generate: { status: 'succeeded' },
+      run: { status: 'running' },
+      postprocess: { status: 'pending' },
+    },
+    postprocess: [],
+    modelrun_version: '0.0.0',
+    host: {},
+  };
+  return { tree, dir, record, writer: new RecordWriter(record, new Redactor()) };
+}
+
+const statusAt = (dir: string) =>
+  JSON.parse(readFileSync(join(dir, RUN_RECORD_PATH), 'utf8')).status as string;
+
+describe("a run's record writer", () => {
+  // On the old code each write went to the path, made again: a folder of modelrun's
+  // appeared where the model had moved its own away, or inside one it made there.
+  it('writes into the run folder wherever a model moved it, and makes nothing at its old path', async () => {
+    const { tree, dir, record, writer } = staged();
+    await writer.write();
+    renameSync(tree.path('runs'), tree.path('moved'));
+    record.status = 'succeeded';
+    await writer.write();
+    await writer.close();
+    expect(statusAt(tree.path('moved', 'r1'))).toBe('succeeded');
+    expect(existsSync(dir)).toBe(false);
+    expect(existsSync(tree.path('runs'))).toBe(false);
+  });
+
+  it('writes nothing into a folder made anew at its path after the move', async () => {
+    const { tree, dir, record, writer } = staged();
+    await writer.write();
+    renameSync(dir, tree.path('runs', 'r1.moved'));
+    mkdirSync(dir);
+    record.status = 'failed';
+    await writer.write();
+    await writer.close();
+    expect(statusAt(tree.path('runs', 'r1.moved'))).toBe('failed');
+    expect(existsSync(join(dir, '.modelrun'))).toBe(false);
+  });
+
+  it('writes the record at its path again when the folder was removed', async () => {
+    const { dir, record, writer } = staged();
+    await writer.write();
+    rmSync(dir, { recursive: true });
+    record.status = 'failed';
+    await writer.write();
+    await writer.close();
+    expect(statusAt(dir)).toBe('failed');
+  });
+
+  it('makes its .modelrun again in the folder a model emptied', async () => {
+    const { dir, record, writer } = staged();
+    await writer.write();
+    rmSync(join(dir, '.modelrun'), { recursive: true });
+    record.status = 'succeeded';
+    await writer.write();
+    await writer.close();
+    expect(statusAt(dir)).toBe('succeeded');
+  });
+});
