@@ -392,11 +392,16 @@ describe('stopping an ensemble', () => {
 
   it('hears Ctrl-C while it checks ten thousand members, and exits at once having made nothing', async () => {
     const id = uniqueId('many');
-    tree.write(`${id}.yml`, `model: model.yml\nensemble_id: ${id}\nreplicas: 10000\n`);
+    // A model of 2,000 settings, so that checking its 10,000 members takes
+    // seconds: of a small one, they are checked before the Ctrl-C comes.
+    const settings = Array.from({ length: 2000 }, (_, i) => `  k${i}: ${i}\n`).join('');
+    tree.write(`${id}-model.yml`, `run_id: many\ncommand: "true"\nconfig:\n${settings}`);
+    tree.write(`${id}.yml`, `model: ${id}-model.yml\nensemble_id: ${id}\nreplicas: 10000\n`);
     const { child, exited } = await startModelrun(['ensemble', `${id}.yml`], {
       cwd: tree.root,
       marker: 'never said',
-      waitMs: 700,
+      // Long enough for Node to start under load, well short of the check.
+      waitMs: 2000,
     });
     const stopped = Date.now();
     child.kill('SIGINT');
