@@ -351,6 +351,32 @@ describe('a member that kills the helper that started it', () => {
   });
 });
 
+describe('many members that kill the helper beside others', () => {
+  // On the old code a start the dying helper had not yet made went to Node,
+  // and its model's kill of $PPID then killed modelrun (exit 137).
+  it('never lets a model kill modelrun: the starts a dying helper had not made go to a new one', {
+    timeout: 60_000,
+  }, async () => {
+    const id = uniqueId('rowdy');
+    tree.write(
+      `${id}-model.yml`,
+      `run_id: rowdy\nconfig: {k: 0}\ncommand: "if [ $(( {{ config.k }} % 2 )) = 0 ]; then kill -9 $PPID; fi; sleep 0.2"\n`,
+    );
+    const ks = Array.from({ length: 60 }, (_, k) => k).join(', ');
+    tree.write(
+      `${id}.yml`,
+      `model: ${id}-model.yml\nensemble_id: ${id}\nrun_id: "r-{{ member.k }}"\nmax_parallel: 16\nparameters:\n  config.k: [${ks}]\n`,
+    );
+    const result = await runModelrun(['ensemble', `${id}.yml`], { cwd: tree.root });
+    expect(result.code, result.stderr).toBe(1);
+    const ended = record(tree.path('simulations', id));
+    expect(ended.status).toBe('failed');
+    expect(ended.members.every((m) => m.status === 'succeeded' || m.status === 'failed')).toBe(
+      true,
+    );
+  });
+});
+
 describe('stopping an ensemble', () => {
   /** Four members of a model that sleeps, two at once; resolves once both running ones wrote their pid. */
   async function startSlow(model = 'slow.yml') {

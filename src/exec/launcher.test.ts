@@ -204,6 +204,63 @@ describe.skipIf(perl === null)('the launcher', () => {
     expect(readFileSync(tree.path('runs'), 'utf8')).toBe('ran\nended\n');
   });
 
+  // On the old code the start beside it came back "helperFailed", and Node
+  // started it: modelrun was then the parent that its model would kill.
+  it('starts on a new helper what a helper killed by a model beside it had not started yet', {
+    timeout: 15_000,
+  }, async () => {
+    tree = makeTree({
+      'bin/perl': `#!/bin/sh\nexec ${perl} -e "$(printf '%s' "$2" | /bin/sed 's/reply("S /select(undef, undef, undef, 2); &/')" "$3"\n`,
+    });
+    chmodSync(tree.path('bin/perl'), 0o755);
+    const via = new Launcher(tree.path('bin/perl'), 4);
+    launchers.push(via);
+    const request = (script: string) =>
+      via.start({ file: '/bin/sh', args: ['-c', script], cwd: tree?.root ?? '', env: { PATH } });
+    // The helper sleeps 2 s after the first exec: the second request waits
+    // unread in its stdin when the first model kills it.
+    const rude = request('sleep 0.6; kill -KILL $PPID');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const beside = request('echo $PPID');
+    const [, result] = await Promise.all([rude, beside]);
+    if (result === undefined || !('launched' in result))
+      throw new Error(`not started: ${JSON.stringify(result)}`);
+    const said = await text(result.launched.stdout);
+    expect(Number(said)).not.toBe(process.pid);
+    expect(Number(said)).toBeGreaterThan(1);
+  });
+
+  it('fails a start after its helpers were killed three times under it, without Node', async () => {
+    // A helper that says a line (so it works) and dies before any start.
+    tree = makeTree({ 'bin/perl': '#!/bin/sh\necho "X 0"\n' });
+    chmodSync(tree.path('bin/perl'), 0o755);
+    const via = new Launcher(tree.path('bin/perl'), 4);
+    launchers.push(via);
+    const result = await via.start({ file: 'true', args: [], cwd: tree.root, env: { PATH } });
+    expect(result).toMatchObject({
+      error: { code: 'ELAUNCHER', message: expect.stringMatching(/was killed 3 times/) },
+    });
+  });
+
+  // On the old code a stopped helper started nothing more, and the ensemble hung.
+  it('kills a helper that a model stopped, and starts the next process on a new one', {
+    timeout: 15_000,
+  }, async () => {
+    const via = launcher();
+    tree = makeTree({});
+    const rude = await via.start({
+      file: '/bin/sh',
+      args: ['-c', 'kill -STOP $PPID; echo stopped'],
+      cwd: tree.root,
+      env: { PATH },
+    });
+    if (rude === undefined || !('launched' in rude)) throw new Error('not started');
+    const exit = await rude.launched.exited;
+    expect(exit.endUnknown).toMatch(/how it ended is not known/);
+    const next = await run(via, { file: '/bin/echo', args: ['next'] });
+    expect(next.stdout).toBe('next\n');
+  });
+
   it('gives up on a helper that never answers, and leaves the start to Node', async () => {
     tree = makeTree({ 'bin/perl': '#!/bin/sh\nexec sleep 300\n' });
     chmodSync(tree.path('bin/perl'), 0o755);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants as fs } from 'node:fs';
+import { accessSync, constants as fs, readFileSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -43,18 +43,36 @@ export class Launcher {
   /** Starts a process, or returns undefined when only Node's spawn can. */
   start(request: LaunchRequest): Promise<LaunchResult> | undefined {
     if (this.perl === null || this.broken || !expressible(request)) return undefined;
-    if (this.helper === undefined || !this.helper.usable) {
-      this.helper?.retire();
-      this.helper = new Helper(
-        this.perl,
-        this.pairs,
-        () => {
-          this.broken = true;
-        },
-        this.firstReplyMs,
-      );
+    return this.startOnHelper(request);
+  }
+
+  /**
+   * A start that a helper took and then died with (a model beside it killed
+   * it) goes to a new helper, not to Node: from Node, modelrun itself would
+   * be the parent a model kills. Only a helper that never answered at all
+   * leaves the start to Node.
+   */
+  private async startOnHelper(request: LaunchRequest): Promise<LaunchResult> {
+    for (let tries = 1; ; tries++) {
+      if (this.helper === undefined || !this.helper.usable) {
+        this.helper?.retire();
+        this.helper = new Helper(
+          this.perl as string,
+          this.pairs,
+          () => {
+            this.broken = true;
+          },
+          this.firstReplyMs,
+        );
+      }
+      const result = await this.helper.start(request);
+      if (!('helperFailed' in result) || this.broken) return result;
+      if (tries >= HELPER_TRIES) {
+        const code = 'ELAUNCHER';
+        const said = `spawn ${request.file}: modelrun's launcher was killed ${HELPER_TRIES} times before it could start it (a model that kills its parent?)`;
+        return { error: Object.assign(new Error(said), { code }) };
+      }
     }
-    return this.helper.start(request);
   }
 
   /** Starts nothing more; a helper ends once the processes it started have. */
@@ -126,6 +144,12 @@ interface Waiting {
   identity?: ProcessIdentity | undefined;
 }
 
+/** How many helpers a start may see killed under it before it fails. */
+const HELPER_TRIES = 3;
+
+/** How often a helper with processes or starts of its own is looked at, to tell whether a model stopped it. */
+const STOPPED_LOOK_MS = 1000;
+
 /** How long a helper may take to say anything at all before it is taken for one that never will. */
 export const FIRST_REPLY_MS = 10_000;
 
@@ -141,6 +165,7 @@ class Helper {
   private said = false;
   private dead = false;
   private silence: NodeJS.Timeout | undefined;
+  private readonly watch: NodeJS.Timeout;
 
   constructor(
     perl: string,
@@ -164,6 +189,7 @@ class Helper {
       if (this.dead) return;
       this.dead = true;
       clearTimeout(this.silence);
+      clearInterval(this.watch);
       // One that never answered is no helper (a `perl` that is something else): Node starts the rest.
       if (!this.said) onBroken();
       // Its stdout closes only once every child it forked has said its pid or
@@ -184,6 +210,15 @@ class Helper {
     this.child.once('error', ended);
     // Its stdout ends with it: the processes it started hold only their own pipes.
     this.child.stdout?.once('close', ended);
+    // A model may stop its parent (SIGSTOP): it would then start, and reap,
+    // nothing more. A stopped helper is killed, and is then one that died.
+    // Seen stopped at two looks in a row: not a stop and continue in passing.
+    let stops = 0;
+    this.watch = setInterval(() => {
+      stops = this.waiting.size > 0 && stopped(this.child.pid) ? stops + 1 : 0;
+      if (stops >= 2) signalGroup(this.child.pid, 'SIGKILL');
+    }, STOPPED_LOOK_MS);
+    this.watch.unref();
   }
 
   /** Whether it can start one more process: alive, with pipes left. */
@@ -241,14 +276,17 @@ class Helper {
     const [kind, id = '', value = '', inside] = line.split(' ');
     const waiting = this.waiting.get(id);
     if (waiting === undefined) return;
+    // Signalled as a group later: anything but a process's own pid (0, 1, -1) would reach others.
+    const pid = Number(value);
+    if ((kind === 'P' || kind === 'S') && !(Number.isSafeInteger(pid) && pid > 1)) return;
     if (kind === 'P') {
-      waiting.pid = Number(value);
-      waiting.identity = identify(waiting.pid);
+      waiting.pid = pid;
+      waiting.identity = identify(pid);
     } else if (kind === 'S') {
       const exited = new Promise<Exit>((resolve) => {
         waiting.exited = resolve;
       });
-      waiting.started({ launched: this.launched(waiting, Number(value), inside === '1', exited) });
+      waiting.started({ launched: this.launched(waiting, pid, inside === '1', exited) });
     } else if (kind === 'F') {
       this.waiting.delete(id);
       for (const pipe of this.pair(waiting.pair)) pipe.destroy();
@@ -297,6 +335,18 @@ const UNKNOWN_END: Exit = {
   endUnknown:
     "modelrun's launcher, which started it, was killed before it ended, so how it ended is not known",
 };
+
+/** Whether the process is stopped by a signal (SIGSTOP), from its state in /proc; not one a tracer holds. */
+function stopped(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'T';
+  } catch {
+    return false;
+  }
+}
 
 /** Resolves once the process is gone (or a zombie that nobody will reap). */
 async function untilGone(identity: ProcessIdentity | undefined): Promise<void> {
