@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
@@ -67,14 +75,37 @@ describe("a run's record writer", () => {
     expect(existsSync(join(dir, '.modelrun'))).toBe(false);
   });
 
-  it('writes the record at its path again when the folder was removed', async () => {
-    const { dir, record, writer } = staged();
+  // On the old code the record was written at its path again, through the link a model put there.
+  it('makes nothing again, nor writes through a link, where the folder was removed', async () => {
+    const { tree, dir, record, writer } = staged();
     await writer.write();
     rmSync(dir, { recursive: true });
+    const outside = tree.path('outside');
+    mkdirSync(outside);
+    symlinkSync(outside, dir);
     record.status = 'failed';
+    await expect(writer.write()).rejects.toThrow(
+      /the run's folder .*r1 was removed during the run, and its record with it/,
+    );
+    await writer.close();
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  // On the old code the record was written by path, through the link, into whatever it led to.
+  it('holds the folder a link of the user’s leads to, not the link', async () => {
+    const { tree, record } = staged();
+    mkdirSync(tree.path('real'));
+    symlinkSync(tree.path('real'), tree.path('link'));
+    const writer = new RecordWriter({ ...record, staging_dir: tree.path('link') }, new Redactor());
+    await writer.write();
+    renameSync(tree.path('real'), tree.path('real.moved'));
+    mkdirSync(tree.path('elsewhere'));
+    rmSync(tree.path('link'));
+    symlinkSync(tree.path('elsewhere'), tree.path('link'));
     await writer.write();
     await writer.close();
-    expect(statusAt(dir)).toBe('failed');
+    expect(existsSync(tree.path('real.moved', RUN_RECORD_PATH))).toBe(true);
+    expect(readdirSync(tree.path('elsewhere'))).toEqual([]);
   });
 
   it('makes its .modelrun again in the folder a model emptied', async () => {

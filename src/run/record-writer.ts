@@ -1,3 +1,5 @@
+import { realpath } from 'node:fs/promises';
+import { RunFailedError } from '../errors.js';
 import { type PinnedFolder, pinFolder, shownAt } from '../model/bookkeeping.js';
 import { type RunRecord, writeRunRecord } from '../model/run-record.js';
 import type { Redactor } from '../secrets.js';
@@ -10,8 +12,8 @@ import type { Redactor } from '../secrets.js';
  * The run's folder is held open from the first write, and the record is
  * written into that folder wherever it is: a model that moves it (or the
  * folder it is in) takes the record along, and no folder is made anew at
- * its old path, where something else may stand by then. Only a folder that
- * was removed has its record written at its path again.
+ * its old path, where something else may stand by then. A folder that was
+ * removed is not made again: its record is lost with it, and said so.
  */
 export class RecordWriter {
   private last: Promise<void> = Promise.resolve();
@@ -51,19 +53,27 @@ export class RecordWriter {
 
   private async writeNow(): Promise<void> {
     const dir = this.record.staging_dir;
-    // A link or nothing in its place (never the case for a folder modelrun staged): by its path.
-    this.held ??= pinFolder(dir, { create: false }).catch(() => undefined);
+    // By its real path: the staging dir may be reached through a link of the
+    // user's (an output_dir that is one), and the folder is the one it leads to now.
+    this.held ??= realpath(dir)
+      .then((real) => pinFolder(real, { create: false }))
+      .catch(() => undefined);
     const held = await this.held;
-    if (held !== undefined && held.path !== held.shown) {
-      try {
-        // Never made anew under the held path: a removed folder takes no new one, and
-        // Node's recursive mkdir would go round for ever between it and its /proc link.
-        return await writeRunRecord(held.path, this.record, this.redactor, { parents: false });
-      } catch (error) {
-        // Removed, with all it held: written at its path again, as modelrun made it there.
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw shownAt(error, held);
-      }
+    // Nothing to hold (no /proc): by its path, checked as it goes.
+    if (held === undefined || held.path === held.shown)
+      return writeRunRecord(dir, this.record, this.redactor);
+    try {
+      // Never made anew under the held path: a removed folder takes no new one, and
+      // Node's recursive mkdir would go round for ever between it and its /proc link.
+      await writeRunRecord(held.path, this.record, this.redactor, { parents: false });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw shownAt(error, held);
+      // Removed, with all it held: not made again at its path, where by now
+      // a link or a folder of someone else's may stand.
+      throw new RunFailedError(
+        `the run's folder ${dir} was removed during the run, and its record with it; modelrun does not make it again, as something else may stand at its path now`,
+        { hint: 'keep the model from removing its own run dir; what it wrote there is gone' },
+      );
     }
-    await writeRunRecord(dir, this.record, this.redactor);
   }
 }

@@ -85,6 +85,19 @@ export const hostileCases: HostileCase[] = [
     },
   },
   {
+    // On the old code the final record was written at the path again, through the link.
+    name: 'a model that removes its run dir and puts a symlink to a folder outside in its place',
+    setup({ dir, outside }) {
+      lay(dir, `d="$PWD"; cd /; rm -rf "$d"; ln -s ${outside} "$d"`);
+      return {
+        args: ['run', 'model.yml'],
+        exit: [1],
+        says: /was removed during the run, and its record with it; modelrun does not make it again/,
+        keep: ['model.yml', 'tpl'],
+      };
+    },
+  },
+  {
     name: "a FIFO that an earlier run's model left where the staging lock was, met by the next run",
     async setup({ dir, home }) {
       lay(dir, 'rm -rf .modelrun/run.lock && mkfifo .modelrun/run.lock');
