@@ -701,6 +701,24 @@ describe('an ensemble and what is not its own', () => {
     expect(lstatSync(tree.path('simulations', id)).isSymbolicLink()).toBe(true);
   });
 
+  // On the old code member 1 was staged over it, as over an earlier run of its own.
+  it('stages no member in a folder a model beside it moved to its path', async () => {
+    const { id } = planting('st', () => 'echo zero > out.txt; mv "$PWD" ../st-1', 'x', '');
+    const result = await runModelrun(['ensemble', `${id}.yml`], { cwd: tree.root });
+    expect(result.code).toBe(1);
+    const ended = record(tree.path('simulations', id));
+    expect(ended.members.map((m) => m.status)).toEqual(['succeeded', 'failed', 'succeeded']);
+    expect(ended.members[1]?.reason).toMatch(
+      /its folder .*st-1 appeared while the ensemble ran, and modelrun did not make it/,
+    );
+    // Member 0's folder, as it left it, with member 0's record.
+    const moved = tree.path('simulations', id, 'st-1');
+    expect(readFileSync(join(moved, 'out.txt'), 'utf8')).toBe('zero\n');
+    expect(JSON.parse(readFileSync(join(moved, '.modelrun', 'run.json'), 'utf8')).run_id).toBe(
+      'st-0',
+    );
+  });
+
   // On the old code the new folder, at the same path, passed for the ensemble's own.
   it('stages no member in another folder a model made where the ensemble folder was', async () => {
     const { id } = planting(

@@ -1,4 +1,4 @@
-import { lstat, readlink, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { BatchOptions, RunBatch } from '../backends/contract.js';
@@ -140,7 +140,12 @@ interface Place {
   records: string;
   dev: number;
   ino: number;
+  /** The members' folders there before the ensemble began (an earlier run's), by run id. */
+  before?: Map<string, string>;
 }
+
+/** A folder's identity on its file system. */
+const identityOf = (stats: { dev: number; ino: number }) => `${stats.dev}:${stats.ino}`;
 
 /**
  * A regular file at ensemble.json that is no record of modelrun's is the
@@ -169,11 +174,32 @@ async function placeProblem(dir: string, place: Place, runId: string): Promise<s
   if (found?.dev !== place.dev || found.ino !== place.ino)
     return `the ensemble's folder ${dir} was moved or removed, and another folder now stands at its path, which this ensemble did not make; no member is staged there`;
   const stats = await lstat(join(dir, runId)).catch(() => undefined);
-  if (stats === undefined || stats.isDirectory()) return undefined;
+  if (stats === undefined) return undefined;
+  // A folder there is an earlier run's, kept from before the ensemble began;
+  // one that came during it is someone else's (a model beside it moved its own there).
+  if (stats.isDirectory())
+    return place.before?.get(runId) === identityOf(stats)
+      ? undefined
+      : `its folder ${join(dir, runId)} appeared while the ensemble ran, and modelrun did not make it; it is left as it is`;
   const what = stats.isSymbolicLink()
     ? `a link to ${await readlink(join(dir, runId)).catch(() => '?')}`
     : 'not a folder';
   return `its folder ${join(dir, runId)} is ${what}, which modelrun did not make; it is left as it is`;
+}
+
+/** The members' folders already in the ensemble's folder, by run id. */
+async function foldersBefore(
+  dir: string,
+  members: EnsembleMemberRequest[],
+): Promise<Map<string, string>> {
+  const names = new Set(await readdir(dir).catch(() => []));
+  const before = new Map<string, string>();
+  for (const { runId } of members) {
+    if (!names.has(runId)) continue;
+    const stats = await lstat(join(dir, runId)).catch(() => undefined);
+    if (stats?.isDirectory()) before.set(runId, identityOf(stats));
+  }
+  return before;
 }
 
 async function runLocked(
@@ -197,6 +223,7 @@ async function runLocked(
   }
   // Written at once: a folder that takes no record fails the ensemble before any member runs.
   await writeEnsembleRecord(place.records, record);
+  place.before = await foldersBefore(request.dir, toRun);
   // Should modelrun die from here on, its guardian ends the record as failed.
   const unguard = deps.guard?.({ kind: 'ensemble-record', dir: request.dir });
   try {
