@@ -96,6 +96,33 @@ describe('stopping a job', () => {
     expect(outcome).toEqual({ exitCode: null, signal: 'SIGTERM', details: { job_id: '4242' } });
   });
 
+  it('asks again when the controller gives no answer while it waits for how the script ended', async () => {
+    const { run, slurm, stopper, statuses } = setup({
+      slurm: {
+        steps: [{ ...RUNNING, looks: 100 }],
+        cancel: {
+          shows: [
+            { state: { state: 'CANCELLED', exitCode: 0, signal: 0 }, looks: 3 },
+            { state: { state: 'CANCELLED', exitCode: 0, signal: 15 } },
+          ],
+        },
+      },
+    });
+    const query = slurm.query.bind(slurm);
+    // After scancel: the follower's look and the stop's see 0:0; the next look gets no answer.
+    let after = 0;
+    slurm.query = async (id) => {
+      if (statuses.some((line) => line.includes('RUNNING'))) stopper.abort();
+      if (slurm.calls.includes('scancel 4242') && ++after === 3) {
+        slurm.calls.push(`query ${id}`);
+        throw new Error('Socket timed out on send/recv operation');
+      }
+      return query(id);
+    };
+    const { outcome } = await run();
+    expect(outcome).toEqual({ exitCode: null, signal: 'SIGTERM', details: { job_id: '4242' } });
+  });
+
   it('takes a cancelled job whose script caught the signal and exited 0 as ended without one, after a short wait', async () => {
     const { run, slurm, stopper, statuses, clock } = setup({
       slurm: {

@@ -68,6 +68,7 @@ export function createSlurmRunner(
   clock: PollClock = deps.batch instanceof SlurmArray ? deps.batch.clock : realClock,
 ): BackendRunner {
   const env = stringEnv(deps.env);
+  const inArray = deps.batch instanceof SlurmArray;
   // Slurm's %u: the user sbatch runs as, which is this process's.
   const user = userName() ?? env.USER ?? '';
   let image: Promise<string | undefined> | undefined;
@@ -135,9 +136,10 @@ export function createSlurmRunner(
     let last = seen;
     while (signalOf(last) === null && !last.exitCode && clock.now() < until) {
       await clock.sleep(250);
-      const state = await client.query(id).catch(() => undefined);
+      // No answer (a busy controller) is asked again; a job Slurm forgot has said all it will.
+      const state = await client.query(id).catch(() => 'no answer' as const);
       if (state === undefined) break;
-      last = state;
+      if (state !== 'no answer') last = state;
     }
     return last;
   };
@@ -320,7 +322,8 @@ export function createSlurmRunner(
           // The stop may have seen the end the follower left before.
           await cancelling;
           let seen = final ?? endedAs;
-          if (ran && seen !== undefined) seen = await scriptEnd(id, seen);
+          // A task of an array is looked at by the array, which stops looking once every task ended.
+          if (ran && seen !== undefined && !inArray) seen = await scriptEnd(id, seen);
           return { exitCode: null, signal: seen === undefined ? null : signalOf(seen), details };
         }
         if (expired !== undefined && queueTimeout !== undefined) {
