@@ -10,7 +10,8 @@ import {
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
-import { RUN_RECORD_PATH, type RunRecord } from '../model/run-record.js';
+import { RUN_RECORD_PATH } from '../model/run-record.js';
+import { recordOf } from '../runs/test-records.js';
 import { Redactor } from '../secrets.js';
 import { RecordWriter } from './record-writer.js';
 
@@ -24,24 +25,7 @@ afterEach(() => {
 function staged() {
   tree = makeTree({ 'runs/r1/input.txt': 'x' });
   const dir = tree.path('runs', 'r1');
-  const record: RunRecord = {
-    run_id: 'r1',
-    status: 'running',
-    exit_code: null,
-    started_at: '2026-01-01T00:00:00.000Z',
-    ended_at: null,
-    duration_s: null,
-    staging_dir: dir,
-    backend: { type: 'local', config: { type: 'local' } },
-    stages: {
-      generate: { status: 'succeeded' },
-      run: { status: 'running' },
-      postprocess: { status: 'pending' },
-    },
-    postprocess: [],
-    modelrun_version: '0.0.0',
-    host: {},
-  };
+  const record = recordOf({ staging_dir: dir });
   return { tree, dir, record, writer: new RecordWriter(record, new Redactor()) };
 }
 

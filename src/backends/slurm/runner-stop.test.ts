@@ -74,9 +74,13 @@ describe('stopping a job', () => {
     expect(outcome).toEqual({ exitCode: null, signal: 'SIGTERM', details: { job_id: '4242' } });
   });
 
-  // On the old code the first end shown was taken: no signal was recorded.
-  it('waits for how the script ended when Slurm shows the cancel before the node reports it', async () => {
-    const { run, slurm, stopper, statuses } = setup({
+  /**
+   * A RUNNING job, stopped at a look; after scancel, Slurm shows it CANCELLED
+   * with ExitCode 0:0 for three looks, then 0:15 once the node has told it.
+   * `onLook` hears each look first, and may make it fail.
+   */
+  function cancelToldLate(onLook?: (id: string) => void) {
+    const made = setup({
       slurm: {
         steps: [{ ...RUNNING, looks: 100 }],
         cancel: {
@@ -87,39 +91,31 @@ describe('stopping a job', () => {
         },
       },
     });
-    const query = slurm.query.bind(slurm);
-    slurm.query = async (id) => {
-      if (statuses.some((line) => line.includes('RUNNING'))) stopper.abort();
+    const query = made.slurm.query.bind(made.slurm);
+    made.slurm.query = async (id) => {
+      if (made.statuses.some((line) => line.includes('RUNNING'))) made.stopper.abort();
+      onLook?.(id);
       return query(id);
     };
-    const { outcome } = await run();
+    return made;
+  }
+
+  // On the old code the first end shown was taken: no signal was recorded.
+  it('waits for how the script ended when Slurm shows the cancel before the node reports it', async () => {
+    const { outcome } = await cancelToldLate().run();
     expect(outcome).toEqual({ exitCode: null, signal: 'SIGTERM', details: { job_id: '4242' } });
   });
 
   it('asks again when the controller gives no answer while it waits for how the script ended', async () => {
-    const { run, slurm, stopper, statuses } = setup({
-      slurm: {
-        steps: [{ ...RUNNING, looks: 100 }],
-        cancel: {
-          shows: [
-            { state: { state: 'CANCELLED', exitCode: 0, signal: 0 }, looks: 3 },
-            { state: { state: 'CANCELLED', exitCode: 0, signal: 15 } },
-          ],
-        },
-      },
-    });
-    const query = slurm.query.bind(slurm);
     // After scancel: the follower's look and the stop's see 0:0; the next look gets no answer.
     let after = 0;
-    slurm.query = async (id) => {
-      if (statuses.some((line) => line.includes('RUNNING'))) stopper.abort();
-      if (slurm.calls.includes('scancel 4242') && ++after === 3) {
-        slurm.calls.push(`query ${id}`);
+    const made = cancelToldLate((id) => {
+      if (made.slurm.calls.includes('scancel 4242') && ++after === 3) {
+        made.slurm.calls.push(`query ${id}`);
         throw new Error('Socket timed out on send/recv operation');
       }
-      return query(id);
-    };
-    const { outcome } = await run();
+    });
+    const { outcome } = await made.run();
     expect(outcome).toEqual({ exitCode: null, signal: 'SIGTERM', details: { job_id: '4242' } });
   });
 
