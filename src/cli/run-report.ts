@@ -70,6 +70,15 @@ export function printSummary(result: PipelineResult, output: Output, json: boole
     output.maskedInfo(
       `  run dir   ${dir} (removed, with its logs and run.json: --cleanup-on-failure)`,
     );
+  } else if (result.movedTo !== undefined) {
+    // The model moved its folder: its logs and record went along, and are shown where they are.
+    const now = result.movedTo;
+    output.maskedInfo(`  run dir   ${now} (moved there from ${dir} during the run)`);
+    if (record.backend.config.capture_output !== false)
+      output.maskedInfo(
+        `  logs      ${join(now, 'logs', 'stdout.log')}, ${join(now, 'logs', 'stderr.log')}`,
+      );
+    output.maskedInfo(`  record    ${join(now, RUN_RECORD_PATH)}`);
   } else {
     output.maskedInfo(`  run dir   ${dir}`);
     if (record.backend.config.capture_output !== false) {

@@ -130,6 +130,8 @@ export interface PipelineResult {
   dryRun?: DryRun;
   /** What --cleanup-on-failure did with the staging dir of a failed run. */
   cleanup?: CleanupOutcome;
+  /** Where the run dir is now, when its model moved it (or a folder above it) during the run. */
+  movedTo?: string;
 }
 
 /**
@@ -317,9 +319,12 @@ async function stages(
     await writer.write();
     const unguard = deps.guard?.({ kind: 'run-record', path: join(stagingDir, RUN_RECORD_PATH) });
     try {
-      return deps.detach === true
-        ? await detached(request, record, writer, deps, runner, holdings)
-        : await runAndPostprocess(request, record, writer, deps, runner, holdings);
+      const result =
+        deps.detach === true
+          ? await detached(request, record, writer, deps, runner, holdings)
+          : await runAndPostprocess(request, record, writer, deps, runner, holdings);
+      const movedTo = await writer.movedTo();
+      return movedTo === undefined ? result : { ...result, movedTo };
     } finally {
       unguard?.();
     }

@@ -1,4 +1,4 @@
-import { realpath } from 'node:fs/promises';
+import { readlink, realpath } from 'node:fs/promises';
 import { RunFailedError } from '../errors.js';
 import { type PinnedFolder, pinFolder, shownAt } from '../model/bookkeeping.js';
 import { type RunRecord, writeRunRecord } from '../model/run-record.js';
@@ -41,6 +41,15 @@ export class RecordWriter {
         `warning: could not update ${this.record.staging_dir}/.modelrun/run.json: ${error.message}`,
       ),
     );
+  }
+
+  /** Where the run's folder is now, when it is no longer where it was held. */
+  async movedTo(): Promise<string | undefined> {
+    const held = await this.held;
+    if (held === undefined || held.path === held.shown) return undefined;
+    const now = await readlink(held.path).catch(() => undefined);
+    // A removed folder reads "… (deleted)": it is nowhere.
+    return now === undefined || now === held.shown || now.endsWith(' (deleted)') ? undefined : now;
   }
 
   /** Lets the run's folder go, once the last record is written. */

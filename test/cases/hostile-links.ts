@@ -80,6 +80,8 @@ export const hostileCases: HostileCase[] = [
       return {
         args: ['run', 'model.yml'],
         exit: [0],
+        // Its logs and record went along with it, and the summary shows them there.
+        says: /run dir {3}\S+\/r1\.moved \(moved there from \S+\/r1 during the run\)\n {2}logs {6}\S+\/r1\.moved\/logs\/stdout\.log/,
         keep: ['model.yml', 'tpl'],
       };
     },
