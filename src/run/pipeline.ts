@@ -132,6 +132,8 @@ export interface PipelineResult {
   cleanup?: CleanupOutcome;
   /** Where the run dir is now, when its model moved it (or a folder above it) during the run. */
   movedTo?: string;
+  /** Why the run dir's path no longer leads to its folder, when it does not. */
+  displaced?: string;
 }
 
 /**
@@ -213,7 +215,14 @@ export async function runPipeline(
     unlock();
     await lock.release();
   }
-  if (result.record.status !== 'succeeded' && before !== undefined) {
+  // A run dir a model moved, or replaced by a link, is not what its path leads to: nothing is removed.
+  if (
+    result.record.status !== 'succeeded' &&
+    before !== undefined &&
+    result.displaced !== undefined
+  )
+    deps.status(`warning: --cleanup-on-failure removed nothing: ${result.displaced}`);
+  else if (result.record.status !== 'succeeded' && before !== undefined) {
     result.cleanup = await removeFailedRun(stagingDir, deletion, before);
     if (!result.cleanup.removed)
       deps.status(
@@ -323,8 +332,12 @@ async function stages(
         deps.detach === true
           ? await detached(request, record, writer, deps, runner, holdings)
           : await runAndPostprocess(request, record, writer, deps, runner, holdings);
-      const movedTo = await writer.movedTo();
-      return movedTo === undefined ? result : { ...result, movedTo };
+      const [movedTo, displaced] = await Promise.all([writer.movedTo(), writer.displaced()]);
+      return {
+        ...result,
+        ...(movedTo === undefined ? {} : { movedTo }),
+        ...(displaced === undefined ? {} : { displaced }),
+      };
     } finally {
       unguard?.();
     }
@@ -361,6 +374,14 @@ async function runAndPostprocess(
   if (skipped !== undefined) {
     record.stages.postprocess = skipped;
     return finish(record, 'succeeded', undefined, ran.stderrTail, deps, writer);
+  }
+  // Postprocessors work by path: one that no longer leads to the run's folder
+  // (a model moved it, or put a link there) would have them read and write another.
+  const displaced = await writer.displaced();
+  if (displaced !== undefined) {
+    record.reason = `postprocessing skipped: ${displaced}`;
+    record.stages.postprocess = { status: 'failed', detail: 'the run dir was displaced' };
+    return finish(record, 'failed', undefined, ran.stderrTail, deps, writer);
   }
   const post = await runPostprocessors(request.postprocessors, { model, stagingDir }, deps);
   record.stages.postprocess = post.stage;
@@ -466,7 +487,14 @@ async function finish(
     if (stage.status === 'pending') stage.status = 'skipped';
   // Written even when --cleanup-on-failure is to remove the folder: the rule may keep it.
   await writer.write();
-  const exitCode = status === 'succeeded' ? 0 : stopExitCode(stop);
+  // Its folder was removed during the run, its record with it: the run cannot count as a success.
+  let ended = status;
+  if (writer.lost !== undefined && ended === 'succeeded') {
+    ended = 'failed';
+    record.status = ended;
+    record.reason ??= writer.lost;
+  }
+  const exitCode = ended === 'succeeded' ? 0 : stopExitCode(stop);
   return {
     record: maskRecord(record, deps.redactor),
     exitCode,

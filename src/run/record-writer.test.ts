@@ -50,8 +50,12 @@ describe("a run's record writer", () => {
   it('writes nothing into a folder made anew at its path after the move', async () => {
     const { tree, dir, record, writer } = staged();
     await writer.write();
+    expect(await writer.displaced()).toBeUndefined();
     renameSync(dir, tree.path('runs', 'r1.moved'));
     mkdirSync(dir);
+    expect(await writer.displaced()).toMatch(
+      /r1 no longer leads to the folder the model ran in: .* \(that folder is now .*r1\.moved\)/,
+    );
     record.status = 'failed';
     await writer.write();
     await writer.close();
@@ -68,9 +72,11 @@ describe("a run's record writer", () => {
     mkdirSync(outside);
     symlinkSync(outside, dir);
     record.status = 'failed';
-    await expect(writer.write()).rejects.toThrow(
+    await writer.write();
+    expect(writer.lost).toMatch(
       /the run's folder .*r1 was removed during the run, and its record with it/,
     );
+    expect(await writer.displaced()).toBe(writer.lost);
     await writer.close();
     expect(readdirSync(outside)).toEqual([]);
   });

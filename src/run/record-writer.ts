@@ -1,5 +1,4 @@
-import { readlink, realpath } from 'node:fs/promises';
-import { RunFailedError } from '../errors.js';
+import { readlink, realpath, stat } from 'node:fs/promises';
 import { type PinnedFolder, pinFolder, shownAt } from '../model/bookkeeping.js';
 import { type RunRecord, writeRunRecord } from '../model/run-record.js';
 import type { Redactor } from '../secrets.js';
@@ -13,11 +12,13 @@ import type { Redactor } from '../secrets.js';
  * written into that folder wherever it is: a model that moves it (or the
  * folder it is in) takes the record along, and no folder is made anew at
  * its old path, where something else may stand by then. A folder that was
- * removed is not made again: its record is lost with it, and said so.
+ * removed is not made again: its record is lost with it (`lost` says so).
  */
 export class RecordWriter {
   private last: Promise<void> = Promise.resolve();
   private held: Promise<PinnedFolder | undefined> | undefined;
+  /** Set once the run's folder was found removed: why its record could not be kept. */
+  lost: string | undefined;
 
   constructor(
     private readonly record: RunRecord,
@@ -78,11 +79,28 @@ export class RecordWriter {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw shownAt(error, held);
       // Removed, with all it held: not made again at its path, where by now
-      // a link or a folder of someone else's may stand.
-      throw new RunFailedError(
-        `the run's folder ${dir} was removed during the run, and its record with it; modelrun does not make it again, as something else may stand at its path now`,
-        { hint: 'keep the model from removing its own run dir; what it wrote there is gone' },
-      );
+      // a link or a folder of someone else's may stand. The run ends failed, saying so.
+      this.lost = `the run's folder ${dir} was removed during the run, and its record with it; modelrun does not make it again, as something else may stand at its path now`;
     }
+  }
+
+  /**
+   * Why the run's path no longer leads to its folder (moved, removed or
+   * replaced by a link during the run), or undefined while it does: what
+   * works by path (postprocessors, --cleanup-on-failure) would reach another folder.
+   */
+  async displaced(): Promise<string | undefined> {
+    if (this.lost !== undefined) return this.lost;
+    const held = await this.held;
+    if (held === undefined || held.path === held.shown) return undefined;
+    const dir = this.record.staging_dir;
+    const [there, own] = await Promise.all([
+      stat(dir).catch(() => undefined),
+      stat(held.path).catch(() => undefined),
+    ]);
+    if (there !== undefined && own !== undefined && there.dev === own.dev && there.ino === own.ino)
+      return undefined;
+    const now = await this.movedTo();
+    return `${dir} no longer leads to the folder the model ran in: it was moved, removed or replaced by a link during the run${now === undefined ? '' : ` (that folder is now ${now})`}`;
   }
 }

@@ -87,6 +87,38 @@ export const hostileCases: HostileCase[] = [
     },
   },
   {
+    // On the old code the checksum postprocessor wrote SHA256SUMS and a .modelrun/ into the
+    // folder outside, which a later run with delete_existing then took for a run dir and emptied.
+    name: 'a model that moves its run dir away and puts a symlink to a folder outside in its place, with a checksum postprocessor',
+    setup({ dir, outside }) {
+      lay(
+        dir,
+        `d="$PWD"; mv "$d" "$d.moved"; ln -s ${outside} "$d"`,
+        'postprocess: [{type: checksum}]\n',
+      );
+      return {
+        args: ['run', 'model.yml'],
+        exit: [1],
+        says: /postprocessing skipped: \S+\/r1 no longer leads to the folder the model ran in/,
+        keep: ['model.yml', 'tpl'],
+      };
+    },
+  },
+  {
+    // On the old code --cleanup-on-failure removed the folder the model made at its run dir's path.
+    name: 'a model that moves its run dir away, makes a folder of its own in its place and fails, with --cleanup-on-failure',
+    setup({ dir }) {
+      lay(dir, 'd="$PWD"; mv "$d" "$d.moved"; mkdir "$d"; echo mine > "$d/theirs.txt"; exit 3');
+      writeFileSync(join(dir, 'pipe.yml'), 'model: model.yml\n');
+      return {
+        args: ['pipeline', 'pipe.yml', '--cleanup-on-failure'],
+        exit: [1],
+        says: /warning: --cleanup-on-failure removed nothing: \S+\/r1 no longer leads to the folder the model ran in/,
+        keep: ['model.yml', 'tpl'],
+      };
+    },
+  },
+  {
     // On the old code the final record was written at the path again, through the link.
     name: 'a model that removes its run dir and puts a symlink to a folder outside in its place',
     setup({ dir, outside }) {
