@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
@@ -238,8 +238,30 @@ describe.skipIf(perl === null)('the launcher', () => {
     launchers.push(via);
     const result = await via.start({ file: 'true', args: [], cwd: tree.root, env: { PATH } });
     expect(result).toMatchObject({
-      error: { code: 'ELAUNCHER', message: expect.stringMatching(/was killed 3 times/) },
+      error: { code: 'ELAUNCHER', message: expect.stringMatching(/was killed or stopped 3 times/) },
     });
+  });
+
+  // On the old code a new helper killed before its first word made Perl count as
+  // broken, and every later start went to Node, whose pid a model could then kill.
+  it('never leaves starts to Node once a helper has answered, however the next ones die', {
+    timeout: 15_000,
+  }, async () => {
+    tree = makeTree({});
+    // The first helper is Perl; every later one never answers.
+    const first = tree.path('first');
+    writeFileSync(
+      tree.path('perl'),
+      `#!/bin/sh\nif [ -e ${first} ]; then exec sleep 300; fi\n: > ${first}\nexec ${perl} "$@"\n`,
+    );
+    chmodSync(tree.path('perl'), 0o755);
+    const via = new Launcher(tree.path('perl'), 4, 300);
+    launchers.push(via);
+    const rude = await run(via, { file: '/bin/sh', args: ['-c', 'kill -KILL $PPID'] });
+    expect(rude.exit?.endUnknown).toMatch(/how it ended is not known/);
+    const next = await via.start({ file: 'true', args: [], cwd: tree.root, env: { PATH } });
+    expect(next).toMatchObject({ error: { code: 'ELAUNCHER' } });
+    expect(via.start({ file: 'true', args: [], cwd: tree.root, env: { PATH } })).toBeDefined();
   });
 
   // On the old code a stopped helper started nothing more, and the ensemble hung.

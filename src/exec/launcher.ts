@@ -28,6 +28,8 @@ import { signalName } from './signals.js';
 export class Launcher {
   private helper: Helper | undefined;
   private broken = false;
+  /** Whether any helper has ever answered: Perl works here. */
+  private answered = false;
 
   /**
    * `perl`: the program, null for none (every start is then Node's);
@@ -60,7 +62,13 @@ export class Launcher {
           this.perl as string,
           this.pairs,
           () => {
-            this.broken = true;
+            // A helper that never answered is no helper (a `perl` that is
+            // something else), unless one has answered before: then a model
+            // killed or stopped it first, and Node must not become its parent.
+            if (!this.answered) this.broken = true;
+          },
+          () => {
+            this.answered = true;
           },
           this.firstReplyMs,
         );
@@ -69,7 +77,7 @@ export class Launcher {
       if (!('helperFailed' in result) || this.broken) return result;
       if (tries >= HELPER_TRIES) {
         const code = 'ELAUNCHER';
-        const said = `spawn ${request.file}: modelrun's launcher was killed ${HELPER_TRIES} times before it could start it (a model that kills its parent?)`;
+        const said = `modelrun's launcher was killed or stopped ${HELPER_TRIES} times before it could start ${request.file} (by a model that kills or stops its parent?)`;
         return { error: Object.assign(new Error(said), { code }) };
       }
     }
@@ -171,6 +179,7 @@ class Helper {
     perl: string,
     private readonly pairs: number,
     onBroken: () => void,
+    private readonly onAnswer: () => void,
     private readonly firstReplyMs: number,
   ) {
     // An empty environment: PERL5OPT and its kin would change what Perl runs.
@@ -271,6 +280,7 @@ class Helper {
   }
 
   private heard(line: string): void {
+    if (!this.said) this.onAnswer();
     this.said = true;
     clearTimeout(this.silence);
     const [kind, id = '', value = '', inside] = line.split(' ');
@@ -279,7 +289,8 @@ class Helper {
     // Signalled as a group later: anything but a process's own pid (0, 1, -1) would reach others.
     const pid = Number(value);
     if ((kind === 'P' || kind === 'S') && !(Number.isSafeInteger(pid) && pid > 1)) return;
-    if (kind === 'P') {
+    // Said once, by the child itself: a second one is no child's.
+    if (kind === 'P' && waiting.pid === undefined) {
       waiting.pid = pid;
       waiting.identity = identify(pid);
     } else if (kind === 'S') {
