@@ -717,6 +717,16 @@ describe('an ensemble and what is not its own', () => {
     expect(JSON.parse(readFileSync(join(moved, '.modelrun', 'run.json'), 'utf8')).run_id).toBe(
       'st-0',
     );
+    // Nor later, with --resume, when it was there before the ensemble began.
+    // On the old code member 1 was then staged over it.
+    const resumed = await runModelrun(['ensemble', `${id}.yml`, '--resume'], { cwd: tree.root });
+    expect(resumed.code).toBe(1);
+    expect(record(tree.path('simulations', id)).members[1]?.reason).toMatch(
+      /its folder .*st-1 holds the run record of st-0, not its own/,
+    );
+    expect(JSON.parse(readFileSync(join(moved, '.modelrun', 'run.json'), 'utf8')).run_id).toBe(
+      'st-0',
+    );
   });
 
   // On the old code the new folder, at the same path, passed for the ensemble's own.

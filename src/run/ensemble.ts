@@ -141,7 +141,14 @@ interface Place {
   dev: number;
   ino: number;
   /** The members' folders there before the ensemble began (an earlier run's), by run id. */
-  before?: Map<string, string>;
+  before?: Map<string, FolderBefore>;
+}
+
+/** A member's folder found before the ensemble began: which folder, and whose run record it holds. */
+interface FolderBefore {
+  identity: string;
+  /** The run id its run.json names, when that is another member's (a model moved its folder there). */
+  otherRun?: string;
 }
 
 /** A folder's identity on its file system. */
@@ -177,10 +184,14 @@ async function placeProblem(dir: string, place: Place, runId: string): Promise<s
   if (stats === undefined) return undefined;
   // A folder there is an earlier run's, kept from before the ensemble began;
   // one that came during it is someone else's (a model beside it moved its own there).
-  if (stats.isDirectory())
-    return place.before?.get(runId) === identityOf(stats)
-      ? undefined
-      : `its folder ${join(dir, runId)} appeared while the ensemble ran, and modelrun did not make it; it is left as it is`;
+  if (stats.isDirectory()) {
+    const before = place.before?.get(runId);
+    if (before?.identity !== identityOf(stats))
+      return `its folder ${join(dir, runId)} appeared while the ensemble ran, and modelrun did not make it; it is left as it is`;
+    if (before.otherRun !== undefined)
+      return `its folder ${join(dir, runId)} holds the run record of ${before.otherRun}, not its own (a model moved its folder there?); it is left as it is`;
+    return undefined;
+  }
   const what = stats.isSymbolicLink()
     ? `a link to ${await readlink(join(dir, runId)).catch(() => '?')}`
     : 'not a folder';
@@ -191,13 +202,19 @@ async function placeProblem(dir: string, place: Place, runId: string): Promise<s
 async function foldersBefore(
   dir: string,
   members: EnsembleMemberRequest[],
-): Promise<Map<string, string>> {
+): Promise<Map<string, FolderBefore>> {
   const names = new Set(await readdir(dir).catch(() => []));
-  const before = new Map<string, string>();
+  const before = new Map<string, FolderBefore>();
   for (const { runId } of members) {
     if (!names.has(runId)) continue;
     const stats = await lstat(join(dir, runId)).catch(() => undefined);
-    if (stats?.isDirectory()) before.set(runId, identityOf(stats));
+    if (!stats?.isDirectory()) continue;
+    const kept = await readRunRecord(join(dir, runId, RUN_RECORD_PATH)).catch(() => undefined);
+    const otherRun = kept !== undefined && kept.run_id !== runId ? kept.run_id : undefined;
+    before.set(runId, {
+      identity: identityOf(stats),
+      ...(otherRun === undefined ? {} : { otherRun }),
+    });
   }
   return before;
 }
