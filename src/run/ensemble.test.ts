@@ -480,6 +480,21 @@ describe('--resume and --only', () => {
     expect(record.members[1]?.inputs).toBe('sha256:changed');
   });
 
+  // On the old code --only gave every member today's inputs on record, so a
+  // later --resume skipped the members it had left alone as done.
+  it('keeps on record the inputs a member ran with when --only leaves it alone', async () => {
+    await ranBefore(['succeeded', 'succeeded']);
+    const changed = [memberRequest(0, {}, 'sha256:new0'), memberRequest(1, {}, 'sha256:new1')];
+    await runEnsemble(
+      ensembleRequest(2, { members: changed, only: new Set([1]) }),
+      fakeDeps().deps,
+    );
+    expect(ensembleJson().members.map((m) => m.inputs)).toEqual(['sha256:0', 'sha256:new1']);
+    const { deps, seen } = fakeDeps();
+    await runEnsemble(ensembleRequest(2, { members: changed, resume: true }), deps);
+    expect(seen.started).toEqual(['w-0']);
+  });
+
   it('runs again a member that failed before, whatever its run.json says', async () => {
     await ranBefore(['succeeded', 'failed']);
     writeRunJson('w-1', 'succeeded');

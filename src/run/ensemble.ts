@@ -460,7 +460,9 @@ function newRecord(request: EnsembleRequest, earlier: EnsembleRecord | undefined
         ended_at: kept?.ended_at ?? null,
         duration_s: kept?.duration_s ?? null,
         run_dir: join(request.dir, member.runId),
-        inputs: member.inputs,
+        // A member --only leaves alone keeps the inputs it ran with: with today's,
+        // a later --resume would skip it as done with inputs it never ran with.
+        inputs: kept === undefined ? member.inputs : kept.inputs,
         ...(kept?.reason === undefined || kept.status === 'skipped' ? {} : { reason: kept.reason }),
         ...(kept?.handle === undefined ? {} : { handle: kept.handle }),
       };
