@@ -70,19 +70,13 @@ export function printSummary(result: PipelineResult, output: Output, json: boole
     output.maskedInfo(
       `  run dir   ${dir} (removed, with its logs and run.json: --cleanup-on-failure)`,
     );
-  } else if (result.movedTo !== undefined) {
-    // The model moved its folder: its logs and record went along, and are shown where they are.
-    const now = result.movedTo;
-    output.maskedInfo(`  run dir   ${now} (moved there from ${dir} during the run)`);
-    if (record.backend.config.capture_output !== false)
-      output.maskedInfo(
-        `  logs      ${join(now, 'logs', 'stdout.log')}, ${join(now, 'logs', 'stderr.log')}`,
-      );
-    output.maskedInfo(`  record    ${join(now, RUN_RECORD_PATH)}`);
   } else {
-    output.maskedInfo(`  run dir   ${dir}`);
+    // A model that moved its folder took its logs and record along: shown where they are.
+    const where = result.movedTo ?? dir;
+    const moved = result.movedTo === undefined ? '' : ` (moved there from ${dir} during the run)`;
+    output.maskedInfo(`  run dir   ${where}${moved}`);
     if (record.backend.config.capture_output !== false) {
-      const logs = [join(dir, 'logs', 'stdout.log'), join(dir, 'logs', 'stderr.log')];
+      const logs = [join(where, 'logs', 'stdout.log'), join(where, 'logs', 'stderr.log')];
       // A model that empties its folder takes its logs with it: the summary does not point at them as if there.
       const gone = logs.filter((path) => !existsSync(path)).length;
       const lost =
@@ -91,7 +85,7 @@ export function printSummary(result: PipelineResult, output: Output, json: boole
           : ` (${gone === 2 ? 'both' : 'one'} removed during the run, so what was written there is lost)`;
       output.maskedInfo(`  logs      ${logs.join(', ')}${lost}`);
     }
-    output.maskedInfo(`  record    ${join(dir, RUN_RECORD_PATH)}`);
+    output.maskedInfo(`  record    ${join(where, RUN_RECORD_PATH)}`);
   }
   for (const post of record.postprocess) {
     const sign =

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants as fs, readFileSync } from 'node:fs';
+import { accessSync, constants as fs } from 'node:fs';
 import { constants as os } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -7,7 +7,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LAUNCHER_SCRIPT } from './launcher-script.js';
 import { signalGroup } from './process-group.js';
-import { identify, type ProcessIdentity, presence } from './process-identity.js';
+import { identify, type ProcessIdentity, presence, statFields } from './process-identity.js';
 import { signalName } from './signals.js';
 
 /**
@@ -349,14 +349,7 @@ const UNKNOWN_END: Exit = {
 
 /** Whether the process is stopped by a signal (SIGSTOP), from its state in /proc; not one a tracer holds. */
 function stopped(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'T';
-  } catch {
-    return false;
-  }
+  return pid !== undefined && statFields(pid)?.[0] === 'T';
 }
 
 /** Resolves once the process is gone (or a zombie that nobody will reap). */

@@ -122,8 +122,8 @@ export async function runEnsemble(
   const real = await realpath(dir);
   const pinned = await pinFolder(real, { create: false });
   try {
-    const { dev, ino } = await stat(pinned?.path ?? real);
-    return await runLocked(request, deps, { real, records: pinned?.path ?? real, dev, ino });
+    const identity = identityOf(await stat(pinned?.path ?? real));
+    return await runLocked(request, deps, { real, records: pinned?.path ?? real, identity });
   } finally {
     await pinned?.close();
     await lock.release();
@@ -138,8 +138,7 @@ export async function runEnsemble(
 interface Place {
   real: string;
   records: string;
-  dev: number;
-  ino: number;
+  identity: string;
   /** The members' folders there before the ensemble began (an earlier run's), by run id. */
   before?: Map<string, FolderBefore>;
 }
@@ -178,7 +177,7 @@ async function placeProblem(dir: string, place: Place, runId: string): Promise<s
   if (now !== place.real)
     return `the ensemble's folder ${dir} ${now === undefined ? 'is gone' : `now leads to ${now}`}: it was moved, removed or replaced by a link, so no member is staged there`;
   const found = await stat(dir).catch(() => undefined);
-  if (found?.dev !== place.dev || found.ino !== place.ino)
+  if (found === undefined || identityOf(found) !== place.identity)
     return `the ensemble's folder ${dir} was moved or removed, and another folder now stands at its path, which this ensemble did not make; no member is staged there`;
   const stats = await lstat(join(dir, runId)).catch(() => undefined);
   if (stats === undefined) return undefined;

@@ -216,18 +216,16 @@ export async function runPipeline(
     await lock.release();
   }
   // A run dir a model moved, or replaced by a link, is not what its path leads to: nothing is removed.
-  if (
-    result.record.status !== 'succeeded' &&
-    before !== undefined &&
-    result.displaced !== undefined
-  )
-    deps.status(`warning: --cleanup-on-failure removed nothing: ${result.displaced}`);
-  else if (result.record.status !== 'succeeded' && before !== undefined) {
-    result.cleanup = await removeFailedRun(stagingDir, deletion, before);
-    if (!result.cleanup.removed)
-      deps.status(
-        `warning: --cleanup-on-failure kept ${stagingDir}: ${result.cleanup.why}; ${result.cleanup.hint}`,
-      );
+  if (result.record.status !== 'succeeded' && before !== undefined) {
+    if (result.displaced !== undefined)
+      deps.status(`warning: --cleanup-on-failure removed nothing: ${result.displaced}`);
+    else {
+      result.cleanup = await removeFailedRun(stagingDir, deletion, before);
+      if (!result.cleanup.removed)
+        deps.status(
+          `warning: --cleanup-on-failure kept ${stagingDir}: ${result.cleanup.why}; ${result.cleanup.hint}`,
+        );
+    }
   }
   return result;
 }

@@ -49,14 +49,14 @@ import {
 import { FINAL_STATES, type JobState, outcomeOf, signalOf } from './state.js';
 import type { SlurmJobTask } from './undo.js';
 
+/** How long a cancelled job that had run may take to show how its script ended. */
+const SCRIPT_END_WAIT_MS = 3000;
+
 /**
  * One run as a Slurm batch job: write the script into the staging dir,
  * submit it with sbatch --parsable, follow its state and tail its output,
  * and cancel it (and confirm it is gone) when the run is stopped.
  */
-/** How long a cancelled job that had run may take to show how its script ended. */
-const SCRIPT_END_WAIT_MS = 3000;
-
 export function createSlurmRunner(
   config: SlurmConfig,
   job: RunJob,
@@ -289,11 +289,12 @@ export function createSlurmRunner(
           tail: tailAll,
           signal,
           observe: (state) => {
-            if (state.state === 'RUNNING') ran = true;
             batchHost = state.batchHost ?? batchHost;
             // Requeued (or suspended), the job waits again and its timeout with it.
-            if (state.state === 'RUNNING') hooks?.started();
-            else hooks?.waiting();
+            if (state.state === 'RUNNING') {
+              ran = true;
+              hooks?.started();
+            } else hooks?.waiting();
           },
           ...(queueTimeout === undefined
             ? {}
