@@ -8,10 +8,15 @@ import { RUN_ID_MAX_LENGTH, RUN_ID_PATTERN } from '../model/model-config.js';
 import { postprocessorListSchema } from '../postprocess/registry.js';
 import { parsePath } from './override-arg.js';
 import type { ParseResult } from './parse-yaml.js';
-import { type PipelineLayering, pipelineLayering, pipelineShape } from './pipeline-file.js';
+import {
+  type PipelineLayering,
+  pipelineLayering,
+  pipelineShape,
+  validateLayeredParsed,
+} from './pipeline-file.js';
 import type { SourceResult } from './read-source.js';
 import { schemaPerFolder } from './schema-cache.js';
-import { type ValidationResult, validateFile, validateParsed } from './validate.js';
+import { type ValidationResult, validateFile } from './validate.js';
 
 /** The most members one ensemble runs: a product of long lists is a mistake, refused before any member is made. */
 export const MAX_MEMBERS = 10_000;
@@ -188,10 +193,7 @@ export function validateEnsembleParsed(
   env: NodeJS.ProcessEnv,
   layering: PipelineLayering = {},
 ): ValidationResult<EnsembleConfig> {
-  return validateParsed(shown, parsed, schemaFor(file), {
-    env,
-    ...pipelineLayering(file, layering),
-  });
+  return validateLayeredParsed(schemaFor(file), file, shown, parsed, env, layering);
 }
 
 export type EnsembleMemberConfig = z.output<ReturnType<typeof ensembleMemberSchema>>;
@@ -206,8 +208,5 @@ export function validateEnsembleMemberParsed(
   env: NodeJS.ProcessEnv,
   layering: PipelineLayering = {},
 ): ValidationResult<EnsembleMemberConfig> {
-  return validateParsed(shown, parsed, memberSchemaFor(file), {
-    env,
-    ...pipelineLayering(file, layering),
-  });
+  return validateLayeredParsed(memberSchemaFor(file), file, shown, parsed, env, layering);
 }

@@ -17,7 +17,12 @@ import { modelConfigSchema } from './model-schema.js';
 import type { ParseResult } from './parse-yaml.js';
 import type { SourceResult } from './read-source.js';
 import { schemaPerFolder } from './schema-cache.js';
-import { type ValidationResult, validateFile, validateParsed } from './validate.js';
+import {
+  type SchemaChoice,
+  type ValidationResult,
+  validateFile,
+  validateParsed,
+} from './validate.js';
 
 /** A pipeline file: the model, its backend and its postprocessing, inline or by path. */
 export function pipelineConfigSchema(ctx: PathContext) {
@@ -120,8 +125,20 @@ export function validatePipelineParsed(
   env: NodeJS.ProcessEnv,
   layering: PipelineLayering = {},
 ): ValidationResult<PipelineConfig> {
-  return validateParsed(shown, parsed, schemaFor(file), {
-    env,
-    ...pipelineLayering(file, layering),
-  });
+  return validateLayeredParsed(schemaFor(file), file, shown, parsed, env, layering);
+}
+
+/**
+ * Validates a parsed file with a model: and a backend: section (a pipeline,
+ * an ensemble), read from `file` and shown as `shown`, layered as a pipeline is.
+ */
+export function validateLayeredParsed<T>(
+  schema: SchemaChoice<T>,
+  file: string,
+  shown: string,
+  parsed: ParseResult,
+  env: NodeJS.ProcessEnv,
+  layering: PipelineLayering,
+): ValidationResult<T> {
+  return validateParsed(shown, parsed, schema, { env, ...pipelineLayering(file, layering) });
 }
