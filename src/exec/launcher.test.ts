@@ -53,6 +53,33 @@ async function run(via: Launcher, request: Partial<LaunchRequest> & { file: stri
   return { result, launched, stdout, stderr, exit };
 }
 
+/** `sh -c script` in the test's tree, started by `via`; throws unless it started. */
+async function startShell(via: Launcher, script: string): Promise<Launched> {
+  tree ??= makeTree({});
+  const result = await via.start({
+    file: '/bin/sh',
+    args: ['-c', script],
+    cwd: tree.root,
+    env: { PATH },
+  });
+  if (result === undefined || !('launched' in result))
+    throw new Error(`not started: ${JSON.stringify(result)}`);
+  return result.launched;
+}
+
+/** A launcher of the real helper, slowed down 2 s between a child's exec and its reply, and its tree. */
+function slowedLauncher(): { via: Launcher; made: Tree } {
+  expect(LAUNCHER_SCRIPT).toContain('reply("S ');
+  const made = makeTree({
+    'bin/perl': `#!/bin/sh\nexec ${perl} -e "$(printf '%s' "$2" | /bin/sed 's/reply("S /select(undef, undef, undef, 2); &/')" "$3"\n`,
+  });
+  tree = made;
+  chmodSync(made.path('bin/perl'), 0o755);
+  const via = new Launcher(made.path('bin/perl'), 4);
+  launchers.push(via);
+  return { via, made };
+}
+
 describe.skipIf(perl === null)('the launcher', () => {
   it('gives the program exactly the arguments and folder it is told', async () => {
     const args = ['two words', '', 'it\'s "quoted"', 'line\nbreak', 'ünïcode $HOME `x` *', '-n'];
@@ -157,18 +184,13 @@ describe.skipIf(perl === null)('the launcher', () => {
   }, async () => {
     tree = makeTree({});
     const via = launcher();
-    const result = await via.start({
-      file: '/bin/sh',
-      args: ['-c', 'sleep 0.5; touch ended'],
-      cwd: tree.root,
-      env: { PATH },
-    });
-    if (result === undefined || !('launched' in result)) throw new Error('not started');
-    const { pid } = result.launched;
+    const started = await startShell(via, 'sleep 0.5; touch ended');
     // The helper is its parent.
-    const parent = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+    const parent = Number(
+      readFileSync(`/proc/${started.pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1],
+    );
     process.kill(parent, 'SIGKILL');
-    const exit = await result.launched.exited;
+    const exit = await started.exited;
     expect(existsSync(tree.path('ended'))).toBe(true);
     expect(exit).toMatchObject({ exitCode: null, signal: null });
     expect(exit.endUnknown).toMatch(/was killed before it ended, so how it ended is not known/);
@@ -182,26 +204,14 @@ describe.skipIf(perl === null)('the launcher', () => {
   it('never starts twice a model that kills its helper before its start is told', {
     timeout: 10_000,
   }, async () => {
-    // The real helper, slowed down between a child's exec and its reply.
-    const anchor = 'reply("S ';
-    expect(LAUNCHER_SCRIPT).toContain(anchor);
-    tree = makeTree({
-      'bin/perl': `#!/bin/sh\nexec ${perl} -e "$(printf '%s' "$2" | /bin/sed 's/reply("S /select(undef, undef, undef, 2); &/')" "$3"\n`,
-    });
-    chmodSync(tree.path('bin/perl'), 0o755);
-    const via = new Launcher(tree.path('bin/perl'), 4);
-    launchers.push(via);
-    const result = await via.start({
-      file: '/bin/sh',
-      args: ['-c', 'echo ran >> runs; kill -KILL $PPID; sleep 0.3; echo ended >> runs'],
-      cwd: tree.root,
-      env: { PATH },
-    });
-    if (result === undefined || !('launched' in result))
-      throw new Error(`not started: ${JSON.stringify(result)}`);
-    const exit = await result.launched.exited;
+    const { via, made } = slowedLauncher();
+    const started = await startShell(
+      via,
+      'echo ran >> runs; kill -KILL $PPID; sleep 0.3; echo ended >> runs',
+    );
+    const exit = await started.exited;
     expect(exit.endUnknown).toMatch(/how it ended is not known/);
-    expect(readFileSync(tree.path('runs'), 'utf8')).toBe('ran\nended\n');
+    expect(readFileSync(made.path('runs'), 'utf8')).toBe('ran\nended\n');
   });
 
   // On the old code the start beside it came back "helperFailed", and Node
@@ -209,23 +219,13 @@ describe.skipIf(perl === null)('the launcher', () => {
   it('starts on a new helper what a helper killed by a model beside it had not started yet', {
     timeout: 15_000,
   }, async () => {
-    tree = makeTree({
-      'bin/perl': `#!/bin/sh\nexec ${perl} -e "$(printf '%s' "$2" | /bin/sed 's/reply("S /select(undef, undef, undef, 2); &/')" "$3"\n`,
-    });
-    chmodSync(tree.path('bin/perl'), 0o755);
-    const via = new Launcher(tree.path('bin/perl'), 4);
-    launchers.push(via);
-    const request = (script: string) =>
-      via.start({ file: '/bin/sh', args: ['-c', script], cwd: tree?.root ?? '', env: { PATH } });
+    const { via } = slowedLauncher();
     // The helper sleeps 2 s after the first exec: the second request waits
     // unread in its stdin when the first model kills it.
-    const rude = request('sleep 0.6; kill -KILL $PPID');
+    const rude = startShell(via, 'sleep 0.6; kill -KILL $PPID');
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const beside = request('echo $PPID');
-    const [, result] = await Promise.all([rude, beside]);
-    if (result === undefined || !('launched' in result))
-      throw new Error(`not started: ${JSON.stringify(result)}`);
-    const said = await text(result.launched.stdout);
+    const [, beside] = await Promise.all([rude, startShell(via, 'echo $PPID')]);
+    const said = await text(beside.stdout);
     expect(Number(said)).not.toBe(process.pid);
     expect(Number(said)).toBeGreaterThan(1);
   });
@@ -269,15 +269,8 @@ describe.skipIf(perl === null)('the launcher', () => {
     timeout: 15_000,
   }, async () => {
     const via = launcher();
-    tree = makeTree({});
-    const rude = await via.start({
-      file: '/bin/sh',
-      args: ['-c', 'kill -STOP $PPID; echo stopped'],
-      cwd: tree.root,
-      env: { PATH },
-    });
-    if (rude === undefined || !('launched' in rude)) throw new Error('not started');
-    const exit = await rude.launched.exited;
+    const rude = await startShell(via, 'kill -STOP $PPID; echo stopped');
+    const exit = await rude.exited;
     expect(exit.endUnknown).toMatch(/how it ended is not known/);
     const next = await run(via, { file: '/bin/echo', args: ['next'] });
     expect(next.stdout).toBe('next\n');
