@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedEnsemble } from '../ensemble/load-ensemble.js';
 import { UsageError } from '../errors.js';
-import { presence, sameProcess } from '../exec/process-identity.js';
+import { type ProcessIdentity, presence, sameProcess } from '../exec/process-identity.js';
 import { readEnsembleRecord } from '../model/ensemble-record.js';
 import type { EnsembleOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
@@ -33,19 +33,12 @@ export async function detachEnsemble(
     (log) => ({ [SUPERVISOR_LOG_VARIABLE]: log }),
   );
 
-  // Until its record says it runs the ensemble, or it has gone.
-  const deadline = Date.now() + START_MS;
-  for (;;) {
-    const record = await readEnsembleRecord(ensemble.dir);
-    if (record?.owner !== undefined && sameProcess(record.owner, supervisor)) break;
-    if (presence(supervisor) !== 'alive' || Date.now() > deadline || ctx.session.signal.aborted) {
-      ctx.output.error(
-        `the modelrun that was to run ${ensemble.id} in the background ended before it started it; its log:`,
-      );
-      ctx.output.maskedInfo(readFileSync(log, 'utf8').trimEnd());
-      return 1;
-    }
-    await sleep(50);
+  if (!(await untilOwned(ensemble.dir, supervisor, ctx.session.signal))) {
+    ctx.output.error(
+      `the modelrun that was to run ${ensemble.id} in the background ended before it started it; its log:`,
+    );
+    ctx.output.maskedInfo(readFileSync(log, 'utf8').trimEnd());
+    return 1;
   }
   const shown = {
     ensemble_id: ensemble.id,
@@ -66,6 +59,29 @@ export async function detachEnsemble(
   ctx.output.result(`  wait      modelrun wait ${ensemble.dir}`);
   ctx.output.result(`  stop      modelrun cancel ${ensemble.dir}`);
   return 0;
+}
+
+/**
+ * Waits until the ensemble's record names the supervisor as its owner (true),
+ * or the supervisor has gone without, START_MS have passed, or `signal` is
+ * aborted (false). `alive` looks at the supervisor (a test's fake stands in for /proc).
+ */
+export async function untilOwned(
+  dir: string,
+  supervisor: ProcessIdentity,
+  signal: AbortSignal,
+  alive = (named: ProcessIdentity) => presence(named) === 'alive',
+): Promise<boolean> {
+  const deadline = Date.now() + START_MS;
+  for (;;) {
+    // Looked at before the record is read, so a quick ensemble that ended
+    // (and its supervisor with it) just after a read is still seen started.
+    const running = alive(supervisor);
+    const record = await readEnsembleRecord(dir);
+    if (record?.owner !== undefined && sameProcess(record.owner, supervisor)) return true;
+    if (!running || Date.now() > deadline || signal.aborted) return false;
+    await sleep(50);
+  }
 }
 
 /** What --detach cannot go with: what needs this terminal, or runs nothing to detach from. */

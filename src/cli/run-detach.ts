@@ -333,12 +333,17 @@ type Started =
   | { kind: 'started' | 'interrupted'; handle?: RunHandle }
   | { kind: 'exited'; record?: RunRecord };
 
-/** Waits until the supervisor's run has its handle on record, has ended, or the supervisor has gone. */
-async function untilStarted(
+/**
+ * Waits until the supervisor's run has its handle on record, has ended, or
+ * the supervisor has gone. `alive` looks at the supervisor (a test's fake
+ * stands in for /proc).
+ */
+export async function untilStarted(
   stagingDir: string,
   supervisor: ProcessIdentity,
   log: string,
-  ctx: CommandContext,
+  ctx: Pick<CommandContext, 'terminal' | 'session'>,
+  alive = (named: ProcessIdentity) => presence(named) === 'alive',
 ): Promise<Started> {
   const recordPath = join(stagingDir, RUN_RECORD_PATH);
   const file = await openLog(log);
@@ -350,12 +355,16 @@ async function untilStarted(
   try {
     for (;;) {
       if (file !== undefined) at = await copyLog(file, at, shown);
+      // Looked at before the record is read: a supervisor found gone wrote
+      // all it ever will before that read. (Looked at after, a quick run could
+      // start, end and take its supervisor along in between, unseen.)
+      const running = alive(supervisor);
       const record = await readRunRecord(recordPath);
       const ours =
         record?.owner !== undefined && sameProcess(record.owner, supervisor) ? record : undefined;
       if (ours?.handle !== undefined) return { kind: 'started', handle: ours.handle };
       if (ours !== undefined && !isUnderway(ours)) return { kind: 'exited', record: ours };
-      if (presence(supervisor) !== 'alive') {
+      if (!running) {
         if (file !== undefined) await copyLog(file, at, shown);
         return { kind: 'exited', ...(ours === undefined ? {} : { record: ours }) };
       }

@@ -1,0 +1,96 @@
+import { writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { fakeContext } from '../../test/helpers/command-context.js';
+import { treeForEachTest } from '../../test/helpers/tree.js';
+import { identify } from '../exec/process-identity.js';
+import { ENSEMBLE_RECORD } from '../model/ensemble-record.js';
+import { RUN_RECORD_PATH } from '../model/run-record.js';
+import { untilOwned } from './ensemble-detach.js';
+import { untilStarted } from './run-detach.js';
+
+const tree = treeForEachTest({ 'run/.modelrun/': '', 'supervisor.log': '' });
+
+/** This process, standing in for the supervisor: the record's owner. */
+const supervisor = identify(process.pid);
+
+/** The supervisor's run.json at a stage of its run. */
+function writeRecord(fields: Record<string, unknown>): void {
+  writeFileSync(
+    tree.path('run', RUN_RECORD_PATH),
+    JSON.stringify({
+      run_id: 'quick',
+      started_at: new Date().toISOString(),
+      backend: { type: 'local', config: {} },
+      owner: { ...supervisor, by: 'cli' },
+      ...fields,
+    }),
+  );
+}
+
+describe('untilStarted (run --detach waiting for the model to start)', () => {
+  it('takes a run that started, ended and took its supervisor along between two looks as started', async () => {
+    if (supervisor === undefined) throw new Error('no /proc to identify this process by');
+    writeRecord({ status: 'staging', stages: { run: { status: 'pending' } } });
+    const { ctx } = fakeContext(tree.root);
+    // At the first look the supervisor has just written its final record and gone.
+    const alive = () => {
+      writeRecord({
+        status: 'succeeded',
+        exit_code: 0,
+        stages: { run: { status: 'succeeded' } },
+        handle: { kind: 'process-group', pgid: 4242 },
+      });
+      return false;
+    };
+    const started = await untilStarted(
+      tree.path('run'),
+      supervisor,
+      tree.path('supervisor.log'),
+      ctx,
+      alive,
+    );
+    expect(started).toEqual({ kind: 'started', handle: { kind: 'process-group', pgid: 4242 } });
+  });
+
+  it('gives a supervisor that went before its run had a handle as exited, with the record it left', async () => {
+    if (supervisor === undefined) throw new Error('no /proc to identify this process by');
+    writeRecord({ status: 'staging', stages: { run: { status: 'pending' } } });
+    const { ctx } = fakeContext(tree.root);
+    const started = await untilStarted(
+      tree.path('run'),
+      supervisor,
+      tree.path('supervisor.log'),
+      ctx,
+      () => false,
+    );
+    expect(started).toMatchObject({ kind: 'exited', record: { status: 'staging' } });
+  });
+});
+
+describe('untilOwned (ensemble --detach waiting for its supervisor to take the ensemble)', () => {
+  it('takes an ensemble that was started, ended and took its supervisor along between two looks as started', async () => {
+    if (supervisor === undefined) throw new Error('no /proc to identify this process by');
+    const alive = () => {
+      writeFileSync(
+        tree.path('run', ENSEMBLE_RECORD),
+        JSON.stringify({
+          status: 'succeeded',
+          started_at: new Date().toISOString(),
+          owner: { ...supervisor, by: 'cli' },
+          members: [],
+        }),
+      );
+      return false;
+    };
+    expect(
+      await untilOwned(tree.path('run'), supervisor, new AbortController().signal, alive),
+    ).toBe(true);
+  });
+
+  it('gives false for a supervisor that went before it wrote a record', async () => {
+    if (supervisor === undefined) throw new Error('no /proc to identify this process by');
+    expect(
+      await untilOwned(tree.path('run'), supervisor, new AbortController().signal, () => false),
+    ).toBe(false);
+  });
+});
