@@ -175,10 +175,11 @@ describe('a run on the apptainer backend, with a fake apptainer', () => {
   ])('on timeout, kills the whole process group of $name', async ({ command }) => {
     const { request, deps, staging, runJson } = harness({ command });
     const started = Date.now();
-    const result = await runPipeline(request, { ...deps, timeoutMs: 500, graceMs: 500 });
+    // Long enough for the fake tool and the shell to start under load: the pid must be written.
+    const result = await runPipeline(request, { ...deps, timeoutMs: 2000, graceMs: 500 });
     expect(result.exitCode).toBe(1);
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(runJson()).toMatchObject({ status: 'timed_out', reason: 'timed out after 0.5 s' });
+    expect(runJson()).toMatchObject({ status: 'timed_out', reason: 'timed out after 2 s' });
     expect(await waitUntilGone(await pidIn(join(staging, 'pid')))).toBe(true);
   });
 
@@ -274,9 +275,10 @@ describe('a run on the apptainer backend, with a fake apptainer', () => {
   it('records a timeout that falls during the pull as timed out, not as a failed pull', async () => {
     const { request, deps, runJson } = harness({ command: 'true' });
     deps.env = fake.env({ FAKE_SLEEP: '5' });
-    const result = await runPipeline(request, { ...deps, timeoutMs: 500, graceMs: 500 });
+    // Long enough for the fake tool and the shell to start under load: the pid must be written.
+    const result = await runPipeline(request, { ...deps, timeoutMs: 2000, graceMs: 500 });
     expect(result.exitCode).toBe(1);
-    expect(runJson()).toMatchObject({ status: 'timed_out', reason: 'timed out after 0.5 s' });
+    expect(runJson()).toMatchObject({ status: 'timed_out', reason: 'timed out after 2 s' });
     expect(existsSync(busyboxSif())).toBe(false);
   });
 

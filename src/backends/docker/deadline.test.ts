@@ -146,7 +146,8 @@ describe('an engine that never answers', () => {
 
   it('fails an image lookup that gets no answer', async () => {
     const url = await engineHangingAt(/^\/images\//);
-    const error = await rejection(runner(url).start(new AbortController().signal));
+    // A deadline the version request meets on a busy machine: the lookup is what must miss it.
+    const error = await rejection(runner(url, 1000).start(new AbortController().signal));
     expect(error).toBeInstanceOf(EngineUnavailableError);
     expect(error.message).toMatch(/no reply to the lookup of the image modelrun-test\/busybox/);
   });
@@ -191,7 +192,8 @@ describe('an engine that never answers', () => {
 
   it('fails a container creation that gets no answer', async () => {
     const url = await engineHangingAt(/^\/containers\/create/);
-    const run = runner(url);
+    // A deadline the version request and the image lookup meet on a busy machine.
+    const run = runner(url, 1000);
     const signal = new AbortController().signal;
     await run.start(signal);
     const error = await rejection(run.run({ stdout: sink(), stderr: sink() }, signal));
