@@ -203,6 +203,25 @@ describe('a detached run', () => {
     20_000,
   );
 
+  it('returns once the model has started, though the model moves its run dir at once', async () => {
+    tree.write(
+      'moving.yml',
+      'run_id: moving\ncommand: "mv \\"$PWD\\" \\"$PWD.moved\\"; echo moved; sleep 60"\n',
+    );
+    const detached = await runModelrun(['run', 'moving.yml', '--detach'], {
+      cwd: tree.root,
+      env: env(),
+    });
+    expect(detached.stderr).not.toContain('before the model started');
+    expect(detached.code).toBe(0);
+    const pgid = Number(/handle {4}process group (\d+)/.exec(detached.stdout)?.[1]);
+    const supervisor = Number(/modelrun {2}pid (\d+)/.exec(detached.stdout)?.[1]);
+    // Returned while the model runs: its group is there to stop.
+    expect(isRunning(pgid)).toBe(true);
+    process.kill(-pgid, 'SIGKILL');
+    expect(await waitUntilGone(supervisor, 10_000)).toBe(true);
+  }, 30_000);
+
   it("does not hand the supervisor's own setting to the model", async () => {
     tree.write('env.yml', 'run_id: env\ncommand: "echo detached=$MODELRUN_DETACHED"\n');
     expect(

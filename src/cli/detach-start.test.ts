@@ -52,6 +52,24 @@ describe('untilStarted (run --detach waiting for the model to start)', () => {
     expect(started).toEqual({ kind: 'started', handle: { kind: 'process-group', pgid: 4242 } });
   });
 
+  it('takes the handle the supervisor reported beside its log, with no record where the run was staged', async () => {
+    if (supervisor === undefined) throw new Error('no /proc to identify this process by');
+    // The model moved its run dir away, record and all.
+    writeFileSync(
+      tree.path('supervisor.log.started'),
+      JSON.stringify({ handle: { kind: 'process-group', pgid: 4343 } }),
+    );
+    const { ctx } = fakeContext(tree.root);
+    const started = await untilStarted(
+      tree.path('run'),
+      supervisor,
+      tree.path('supervisor.log'),
+      ctx,
+      () => true,
+    );
+    expect(started).toEqual({ kind: 'started', handle: { kind: 'process-group', pgid: 4343 } });
+  });
+
   it('gives a supervisor that went before its run had a handle as exited, with the record it left', async () => {
     if (supervisor === undefined) throw new Error('no /proc to identify this process by');
     writeRecord({ status: 'staging', stages: { run: { status: 'pending' } } });

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RunFailedError, UsageError } from '../errors.js';
 import type { RunHandle } from '../exec/guard.js';
+import { readOwnFile } from '../exec/link-safe.js';
 import { identify, type ProcessIdentity, presence, sameProcess } from '../exec/process-identity.js';
 import type { LoadedRun } from '../load/run-request.js';
 import { isUnderway, RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../model/run-record.js';
@@ -21,7 +22,7 @@ import {
   type LayerFlagValues,
   overridesOf,
 } from './layering-flags.js';
-import { cliRunDeps, DETACHED_VARIABLE } from './run-execute.js';
+import { cliRunDeps, DETACHED_STARTED_VARIABLE, DETACHED_VARIABLE } from './run-execute.js';
 import { printSummary } from './run-report.js';
 
 /** How much --set text a supervisor is handed in its environment: under one variable's limit. */
@@ -55,6 +56,7 @@ export async function detachRun(
     options,
     run.model.run_id,
     ctx,
+    (log) => ({ [DETACHED_STARTED_VARIABLE]: startReportOf(log) }),
   );
   output.status(
     `started modelrun (pid ${supervisor.pid}) to run ${run.model.run_id} in the background; its own log: ${log}`,
@@ -359,6 +361,9 @@ export async function untilStarted(
       // all it ever will before that read. (Looked at after, a quick run could
       // start, end and take its supervisor along in between, unseen.)
       const running = alive(supervisor);
+      // Told by the supervisor: what it says holds wherever the model puts its run dir.
+      const told = await readStartReport(startReportOf(log));
+      if (told !== undefined) return { kind: 'started', handle: told };
       const record = await readRunRecord(recordPath);
       const ours =
         record?.owner !== undefined && sameProcess(record.owner, supervisor) ? record : undefined;
@@ -374,6 +379,26 @@ export async function untilStarted(
   } finally {
     done();
     await file?.close();
+  }
+}
+
+/** Where a supervisor with this log reports its run's handle (DETACHED_STARTED_VARIABLE). */
+function startReportOf(log: string): string {
+  return `${log}.started`;
+}
+
+/** The handle a supervisor reported, or undefined while there is none to read. */
+async function readStartReport(file: string): Promise<RunHandle | undefined> {
+  const text = await readOwnFile(file).catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    const { handle } = JSON.parse(text) as { handle?: RunHandle };
+    return typeof handle === 'object' && handle !== null && typeof handle.kind === 'string'
+      ? handle
+      : undefined;
+  } catch {
+    // Being written: read again at the next look.
+    return undefined;
   }
 }
 

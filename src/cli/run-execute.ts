@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { RunGuardian } from '../guardian/shared.js';
 import { stagingDirOf } from '../model/staging-dir.js';
@@ -23,7 +24,10 @@ export async function execute(
   const done = session.begin();
   try {
     // Under --json, stdout carries only the run record; the model's output goes to stderr.
-    const result = await executeRun(request, cliRunDeps(ctx, echoTo(json, ctx), guardian));
+    const result = await executeRun(request, {
+      ...cliRunDeps(ctx, echoTo(json, ctx), guardian),
+      ...reportStart(ctx.env[DETACHED_STARTED_VARIABLE]),
+    });
     if (result.dryRun !== undefined)
       printDryRun(result.dryRun, stagingDirOf(request.model), output, json);
     else if (request.dryRun) printInterruptedDryRun(stagingDirOf(request.model), output, json);
@@ -59,6 +63,14 @@ export function cliRunDeps(
 /** Set in a detached run's supervisor (run-detach.ts): it echoes no model output, as it has no terminal. */
 export const DETACHED_VARIABLE = 'MODELRUN_DETACHED';
 
+/**
+ * Where a detached run's supervisor tells its handle, as soon as it has one,
+ * to the `run --detach` that started it: a new file beside its log, in
+ * modelrun's state folder. Unlike the run's record, it stays where it is
+ * whatever the model does to its run dir.
+ */
+export const DETACHED_STARTED_VARIABLE = 'MODELRUN_DETACHED_STARTED';
+
 /** Where a detached ensemble's supervisor learns the log its lines go to, for `modelrun logs`. */
 export const SUPERVISOR_LOG_VARIABLE = 'MODELRUN_SUPERVISOR_LOG';
 
@@ -78,18 +90,36 @@ export function nowhere(): CommandContext['terminal'] {
   return { stdout: discard, stderr: discard };
 }
 
+/**
+ * A supervisor's report of its run's handle to `file` (DETACHED_STARTED_VARIABLE):
+ * made new, once, never written through anything that stands there already.
+ */
+function reportStart(file: string | undefined): Pick<ExecuteDeps, 'observe'> {
+  if (file === undefined) return {};
+  let told = false;
+  return {
+    observe: (change) => {
+      if (told || !('handle' in change)) return;
+      told = true;
+      try {
+        writeFileSync(file, `${JSON.stringify({ handle: change.handle })}\n`, {
+          flag: 'wx',
+          mode: 0o600,
+        });
+      } catch {
+        // The starting modelrun then learns of the start from the run's record.
+      }
+    },
+  };
+}
+
 function withoutDetached(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (
-    env[DETACHED_VARIABLE] === undefined &&
-    env[DETACHED_OVERRIDES_VARIABLE] === undefined &&
-    env[SUPERVISOR_LOG_VARIABLE] === undefined
-  )
-    return env;
-  const {
-    [DETACHED_VARIABLE]: _supervisor,
-    [DETACHED_OVERRIDES_VARIABLE]: _overrides,
-    [SUPERVISOR_LOG_VARIABLE]: _log,
-    ...rest
-  } = env;
-  return rest;
+  const own = [
+    DETACHED_VARIABLE,
+    DETACHED_OVERRIDES_VARIABLE,
+    DETACHED_STARTED_VARIABLE,
+    SUPERVISOR_LOG_VARIABLE,
+  ];
+  if (own.every((name) => env[name] === undefined)) return env;
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !own.includes(name)));
 }
