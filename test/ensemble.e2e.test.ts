@@ -457,6 +457,34 @@ describe('stopping an ensemble', () => {
     expect(existsSync(lock)).toBe(false);
   });
 
+  it('killed with SIGKILL while a model holds its launcher stopped, leaves no launcher behind', async () => {
+    const id = uniqueId('stopper');
+    tree.write(
+      `${id}-model.yml`,
+      'run_id: slow\ncommand: "echo $PPID > helper.pid; sleep 300 & echo $! > sleep.pid; kill -STOP $PPID; wait"\n',
+    );
+    tree.write(`${id}.yml`, `model: ${id}-model.yml\nensemble_id: ${id}\nreplicas: 1\n`);
+    const member = tree.path('simulations', id, 'slow-0');
+    const { child, exited } = await startModelrun(['ensemble', `${id}.yml`], {
+      cwd: tree.root,
+      marker: 'slow-0 running',
+      markerOn: 'stderr',
+    });
+    const read = (file: string) => Number(readFileSync(join(member, file), 'utf8'));
+    const state = (pid: number) =>
+      readFileSync(`/proc/${pid}/stat`, 'utf8')
+        .replace(/^.*\) /s, '')
+        .split(' ')[0];
+    for (let i = 0; i < 400 && !existsSync(join(member, 'sleep.pid')); i++) await sleep(10);
+    const helper = read('helper.pid');
+    // Killed at once, before modelrun's own look at its launcher (a second apart) finds it stopped.
+    for (let i = 0; i < 400 && state(helper) !== 'T'; i++) await sleep(5);
+    child.kill('SIGKILL');
+    expect(await exited).toBe(null);
+    expect(await waitUntilGone(helper, 10_000)).toBe(true);
+    expect(await waitUntilGone(read('sleep.pid'), 10_000)).toBe(true);
+  });
+
   // On the old code this left `aggregate: []`: nothing said the step had begun.
   it('killed with SIGKILL in the aggregate step, leaves a record that says which step did not end', async () => {
     const id = uniqueId('agg');

@@ -24,7 +24,7 @@ afterEach(() => {
 });
 
 function launcher(pairs?: number): Launcher {
-  const made = new Launcher(perl, pairs);
+  const made = new Launcher({ perl, pairs });
   launchers.push(made);
   return made;
 }
@@ -75,7 +75,7 @@ function slowedLauncher(): { via: Launcher; made: Tree } {
   });
   tree = made;
   chmodSync(made.path('bin/perl'), 0o755);
-  const via = new Launcher(made.path('bin/perl'), 4);
+  const via = new Launcher({ perl: made.path('bin/perl'), pairs: 4 });
   launchers.push(via);
   return { via, made };
 }
@@ -163,7 +163,7 @@ describe.skipIf(perl === null)('the launcher', () => {
     const request = { file: 'true', args: [], cwd: '/', env: { PATH } };
     expect(launcher().start({ ...request, args: ['a\0b'] })).toBeUndefined();
     expect(launcher().start({ ...request, env: { 'A=B': 'c' } })).toBeUndefined();
-    expect(new Launcher(null).start(request)).toBeUndefined();
+    expect(new Launcher({ perl: null }).start(request)).toBeUndefined();
   });
 
   it('keeps its helper when a process signals its parent, and starts the next one all the same', async () => {
@@ -234,7 +234,7 @@ describe.skipIf(perl === null)('the launcher', () => {
     // A helper that says a line (so it works) and dies before any start.
     tree = makeTree({ 'bin/perl': '#!/bin/sh\necho "X 0"\n' });
     chmodSync(tree.path('bin/perl'), 0o755);
-    const via = new Launcher(tree.path('bin/perl'), 4);
+    const via = new Launcher({ perl: tree.path('bin/perl'), pairs: 4 });
     launchers.push(via);
     const result = await via.start({ file: 'true', args: [], cwd: tree.root, env: { PATH } });
     expect(result).toMatchObject({
@@ -255,7 +255,7 @@ describe.skipIf(perl === null)('the launcher', () => {
       `#!/bin/sh\nif [ -e ${first} ]; then exec sleep 300; fi\n: > ${first}\nexec ${perl} "$@"\n`,
     );
     chmodSync(tree.path('perl'), 0o755);
-    const via = new Launcher(tree.path('perl'), 4, 300);
+    const via = new Launcher({ perl: tree.path('perl'), pairs: 4, firstReplyMs: 300 });
     launchers.push(via);
     const rude = await run(via, { file: '/bin/sh', args: ['-c', 'kill -KILL $PPID'] });
     expect(rude.exit?.endUnknown).toMatch(/how it ended is not known/);
@@ -279,7 +279,7 @@ describe.skipIf(perl === null)('the launcher', () => {
   it('gives up on a helper that never answers, and leaves the start to Node', async () => {
     tree = makeTree({ 'bin/perl': '#!/bin/sh\nexec sleep 300\n' });
     chmodSync(tree.path('bin/perl'), 0o755);
-    const via = new Launcher(tree.path('bin/perl'), 4, 200);
+    const via = new Launcher({ perl: tree.path('bin/perl'), pairs: 4, firstReplyMs: 200 });
     launchers.push(via);
     const result = await via.start({ file: 'true', args: [], cwd: tree.root, env: { PATH } });
     expect(result).toEqual({ helperFailed: true });

@@ -5,6 +5,7 @@ import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Guard, ProcessGroupTask } from './guard.js';
 import { LAUNCHER_SCRIPT } from './launcher-script.js';
 import { signalGroup } from './process-group.js';
 import { identify, type ProcessIdentity, presence, statFields } from './process-identity.js';
@@ -31,16 +32,32 @@ export class Launcher {
   /** Whether any helper has ever answered: Perl works here. */
   private answered = false;
 
+  private readonly perl: string | null;
+  private readonly pairs: number;
+  private readonly firstReplyMs: number;
+  private readonly guard: Guard<ProcessGroupTask> | undefined;
+
   /**
    * `perl`: the program, null for none (every start is then Node's);
    * `pairs`: processes per helper, each with two pipes that Node makes when it starts the helper;
-   * `firstReplyMs`: how long a new helper may stay silent before it is taken for no helper.
+   * `firstReplyMs`: how long a new helper may stay silent before it is taken for no helper;
+   * `guard`: hands each helper to the guardian, which kills it should modelrun die
+   * while a model holds it stopped (a stopped helper would never see its input end).
    */
   constructor(
-    private readonly perl: string | null = findOnPath('perl', process.env.PATH) ?? null,
-    private readonly pairs = 32,
-    private readonly firstReplyMs = FIRST_REPLY_MS,
-  ) {}
+    options: {
+      perl?: string | null;
+      pairs?: number;
+      firstReplyMs?: number;
+      guard?: Guard<ProcessGroupTask> | undefined;
+    } = {},
+  ) {
+    this.perl =
+      options.perl === undefined ? (findOnPath('perl', process.env.PATH) ?? null) : options.perl;
+    this.pairs = options.pairs ?? 32;
+    this.firstReplyMs = options.firstReplyMs ?? FIRST_REPLY_MS;
+    this.guard = options.guard;
+  }
 
   /** Starts a process, or returns undefined when only Node's spawn can. */
   start(request: LaunchRequest): Promise<LaunchResult> | undefined {
@@ -71,6 +88,7 @@ export class Launcher {
             this.answered = true;
           },
           this.firstReplyMs,
+          this.guard,
         );
       }
       const result = await this.helper.start(request);
@@ -181,6 +199,7 @@ class Helper {
     onBroken: () => void,
     private readonly onAnswer: () => void,
     private readonly firstReplyMs: number,
+    guard: Guard<ProcessGroupTask> | undefined,
   ) {
     // An empty environment: PERL5OPT and its kin would change what Perl runs.
     // Its own session, so a Ctrl-C in the terminal reaches modelrun and not it.
@@ -189,6 +208,13 @@ class Helper {
       env: {},
       detached: true,
     });
+    // Its session is its group: the guardian kills it should modelrun die
+    // first. It ignores SIGTERM (a model's kill of its parent), so no grace.
+    const leader = this.child.pid === undefined ? undefined : identify(this.child.pid);
+    const unguard =
+      leader === undefined
+        ? () => {}
+        : (guard?.({ kind: 'process-group', pgid: leader.pid, graceMs: 0, leader }) ?? (() => {}));
     this.child.stdin?.on('error', () => undefined);
     for (const pipe of this.pipes()) pipe?.on('error', () => undefined);
     createInterface({ input: this.child.stdout as Readable }).on('line', (line) =>
@@ -197,6 +223,7 @@ class Helper {
     const ended = () => {
       if (this.dead) return;
       this.dead = true;
+      unguard();
       clearTimeout(this.silence);
       clearInterval(this.watch);
       // One that never answered is no helper (a `perl` that is something else): Node starts the rest.

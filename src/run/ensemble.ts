@@ -294,7 +294,7 @@ async function runMembers(
     signal,
   });
   // The members' processes start from a helper: Node's spawn forks all of modelrun each time.
-  const launcher = new Launcher();
+  const launcher = new Launcher({ guard: deps.guard });
   let next = 0;
   const worker = async () => {
     for (;;) {
