@@ -27,11 +27,21 @@ function writeRecord(fields: Record<string, unknown>): void {
   );
 }
 
+/** untilStarted on the tree's run dir and supervisor log, `alive` standing in for /proc. */
+function waitForStart(alive: () => boolean) {
+  if (supervisor === undefined) throw new Error('no /proc to identify this process by');
+  return untilStarted(
+    tree.path('run'),
+    supervisor,
+    tree.path('supervisor.log'),
+    fakeContext(tree.root).ctx,
+    alive,
+  );
+}
+
 describe('untilStarted (run --detach waiting for the model to start)', () => {
   it('takes a run that started, ended and took its supervisor along between two looks as started', async () => {
-    if (supervisor === undefined) throw new Error('no /proc to identify this process by');
     writeRecord({ status: 'staging', stages: { run: { status: 'pending' } } });
-    const { ctx } = fakeContext(tree.root);
     // At the first look the supervisor has just written its final record and gone.
     const alive = () => {
       writeRecord({
@@ -42,45 +52,23 @@ describe('untilStarted (run --detach waiting for the model to start)', () => {
       });
       return false;
     };
-    const started = await untilStarted(
-      tree.path('run'),
-      supervisor,
-      tree.path('supervisor.log'),
-      ctx,
-      alive,
-    );
+    const started = await waitForStart(alive);
     expect(started).toEqual({ kind: 'started', handle: { kind: 'process-group', pgid: 4242 } });
   });
 
   it('takes the handle the supervisor reported beside its log, with no record where the run was staged', async () => {
-    if (supervisor === undefined) throw new Error('no /proc to identify this process by');
     // The model moved its run dir away, record and all.
     writeFileSync(
       tree.path('supervisor.log.started'),
       JSON.stringify({ handle: { kind: 'process-group', pgid: 4343 } }),
     );
-    const { ctx } = fakeContext(tree.root);
-    const started = await untilStarted(
-      tree.path('run'),
-      supervisor,
-      tree.path('supervisor.log'),
-      ctx,
-      () => true,
-    );
+    const started = await waitForStart(() => true);
     expect(started).toEqual({ kind: 'started', handle: { kind: 'process-group', pgid: 4343 } });
   });
 
   it('gives a supervisor that went before its run had a handle as exited, with the record it left', async () => {
-    if (supervisor === undefined) throw new Error('no /proc to identify this process by');
     writeRecord({ status: 'staging', stages: { run: { status: 'pending' } } });
-    const { ctx } = fakeContext(tree.root);
-    const started = await untilStarted(
-      tree.path('run'),
-      supervisor,
-      tree.path('supervisor.log'),
-      ctx,
-      () => false,
-    );
+    const started = await waitForStart(() => false);
     expect(started).toMatchObject({ kind: 'exited', record: { status: 'staging' } });
   });
 });
