@@ -222,6 +222,20 @@ describe('a detached run', () => {
     expect(await waitUntilGone(supervisor, 10_000)).toBe(true);
   }, 30_000);
 
+  it("keeps the supervisor's --set values from a config's ${VAR}, so a secret one reaches no command line", async () => {
+    tree.write(
+      'peek.yml',
+      'run_id: peek\ncommand: "echo [${MODELRUN_DETACHED_OVERRIDES:-none}]"\n',
+    );
+    const detached = await runModelrun(
+      ['run', 'peek.yml', '--detach', '--set', 'backend.env_vars.API_TOKEN=hunter2'],
+      { cwd: tree.root, env: env() },
+    );
+    expect(detached.code).toBe(0);
+    expect((await runModelrun(['wait', 'peek'], { cwd: tree.root, env: env() })).code).toBe(0);
+    expect(readFileSync(join(staged('peek'), 'logs', 'stdout.log'), 'utf8')).toBe('[none]\n');
+  }, 30_000);
+
   it("does not hand the supervisor's own setting to the model", async () => {
     tree.write('env.yml', 'run_id: env\ncommand: "echo detached=$MODELRUN_DETACHED"\n');
     expect(

@@ -4,11 +4,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedEnsemble } from '../ensemble/load-ensemble.js';
 import { UsageError } from '../errors.js';
 import { type ProcessIdentity, presence, sameProcess } from '../exec/process-identity.js';
+import { SUPERVISOR_LOG_VARIABLE } from '../handover.js';
 import { readEnsembleRecord } from '../model/ensemble-record.js';
 import type { EnsembleOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
 import { handedFlags, startSupervisor } from './run-detach.js';
-import { SUPERVISOR_LOG_VARIABLE } from './run-execute.js';
 
 /** How long the supervisor may take to lock the ensemble's folder and write its record. */
 const START_MS = 120_000;

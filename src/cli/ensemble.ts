@@ -8,6 +8,7 @@ import {
 import { findBackend } from '../backends/registry.js';
 import { loadEnsembleInTurns } from '../ensemble/load-ensemble.js';
 import { UsageError } from '../errors.js';
+import { SUPERVISOR_LOG_VARIABLE } from '../handover.js';
 import { readStdinArgument } from '../load/file-input.js';
 import { placeOf } from '../problems.js';
 import { runEnsemble } from '../run/ensemble.js';
@@ -19,7 +20,7 @@ import { printEnsembleDryRun, printEnsembleSummary } from './ensemble-report.js'
 import { EnsembleView } from './ensemble-view.js';
 import { layeringOf } from './layering-flags.js';
 import { presentError } from './present-error.js';
-import { cliRunDeps, nowhere, SUPERVISOR_LOG_VARIABLE } from './run-execute.js';
+import { cliRunDeps, nowhere } from './run-execute.js';
 
 /** What an interrupt does to an ensemble, for the line printed when one comes. */
 const STOPPING_THE_ENSEMBLE = 'stopping every member and cleaning up';

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { DETACHED_OVERRIDES_VARIABLE } from '../handover.js';
 import type { Layering } from '../load/layering.js';
 import { type Override, type OverrideFlag, parseOverride } from '../load/override-arg.js';
 import { loadSiteConfig } from '../load/site-config.js';
@@ -9,14 +10,6 @@ export interface LayerFlagValues {
   setString?: string[];
   siteConfig?: boolean;
 }
-
-/**
- * The overrides a detached run's supervisor is started with (run-detach.ts),
- * as JSON [flag, PATH=VALUE] pairs: in its environment, which only its user
- * can read, rather than in its arguments, which anyone can, as one may hold
- * a secret.
- */
-export const DETACHED_OVERRIDES_VARIABLE = 'MODELRUN_DETACHED_OVERRIDES';
 
 /** The overrides the flags give, each read (a malformed one is a UsageError that names it), --set first. */
 export function overridesOf(flags: LayerFlagValues): Override[] {

@@ -7,6 +7,11 @@ import { RunFailedError, UsageError } from '../errors.js';
 import type { RunHandle } from '../exec/guard.js';
 import { readOwnFile } from '../exec/link-safe.js';
 import { identify, type ProcessIdentity, presence, sameProcess } from '../exec/process-identity.js';
+import {
+  DETACHED_OVERRIDES_VARIABLE,
+  DETACHED_STARTED_VARIABLE,
+  DETACHED_VARIABLE,
+} from '../handover.js';
 import type { LoadedRun } from '../load/run-request.js';
 import { isUnderway, RUN_RECORD_PATH, type RunRecord, readRunRecord } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
@@ -17,12 +22,8 @@ import { copyLog, openLog, writingTo } from '../runs/log-reader.js';
 import { stateFolder } from '../runs/state-folder.js';
 import type { RunOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
-import {
-  DETACHED_OVERRIDES_VARIABLE,
-  type LayerFlagValues,
-  overridesOf,
-} from './layering-flags.js';
-import { cliRunDeps, DETACHED_STARTED_VARIABLE, DETACHED_VARIABLE } from './run-execute.js';
+import { type LayerFlagValues, overridesOf } from './layering-flags.js';
+import { cliRunDeps } from './run-execute.js';
 import { printSummary } from './run-report.js';
 
 /** How much --set text a supervisor is handed in its environment: under one variable's limit. */

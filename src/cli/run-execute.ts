@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { RunGuardian } from '../guardian/shared.js';
+import { DETACHED_STARTED_VARIABLE, DETACHED_VARIABLE, withoutHandedOver } from '../handover.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import { type ExecuteDeps, executeRun } from '../run/execute-run.js';
 import type { RunRequest } from '../run/pipeline.js';
 import type { CommandContext } from './context.js';
-import { DETACHED_OVERRIDES_VARIABLE } from './layering-flags.js';
 import { printDryRun, printInterruptedDryRun, printSummary } from './run-report.js';
 
 /**
@@ -48,7 +48,7 @@ export function cliRunDeps(
   const { session, output } = ctx;
   return {
     // The supervisor's own setting: the model, and a modelrun it starts, do not inherit it.
-    env: withoutDetached(ctx.env),
+    env: withoutHandedOver(ctx.env),
     terminal,
     status: (line) => output.status(line),
     signal: session.signal,
@@ -59,20 +59,6 @@ export function cliRunDeps(
     owner: 'cli',
   };
 }
-
-/** Set in a detached run's supervisor (run-detach.ts): it echoes no model output, as it has no terminal. */
-export const DETACHED_VARIABLE = 'MODELRUN_DETACHED';
-
-/**
- * Where a detached run's supervisor tells its handle, as soon as it has one,
- * to the `run --detach` that started it: a new file beside its log, in
- * modelrun's state folder. Unlike the run's record, it stays where it is
- * whatever the model does to its run dir.
- */
-export const DETACHED_STARTED_VARIABLE = 'MODELRUN_DETACHED_STARTED';
-
-/** Where a detached ensemble's supervisor learns the log its lines go to, for `modelrun logs`. */
-export const SUPERVISOR_LOG_VARIABLE = 'MODELRUN_SUPERVISOR_LOG';
 
 /**
  * Where the model's output is echoed: the terminal; stderr under --json,
@@ -111,15 +97,4 @@ function reportStart(file: string | undefined): Pick<ExecuteDeps, 'observe'> {
       }
     },
   };
-}
-
-function withoutDetached(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const own = [
-    DETACHED_VARIABLE,
-    DETACHED_OVERRIDES_VARIABLE,
-    DETACHED_STARTED_VARIABLE,
-    SUPERVISOR_LOG_VARIABLE,
-  ];
-  if (own.every((name) => env[name] === undefined)) return env;
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !own.includes(name)));
 }

@@ -61,3 +61,21 @@ describe('interpolateString', () => {
     expect(interpolateString(text, env).problems).toEqual([message]);
   });
 });
+
+describe('modelrun’s own hand-over variables', () => {
+  // A detached run's supervisor has its --set values (secrets among them) in its environment.
+  const supervisor = { ...env, MODELRUN_DETACHED_OVERRIDES: '[["--set","a.TOKEN=hunter2"]]' };
+
+  it('reads one as unset, so that a default applies', () => {
+    const result = interpolateString('[${MODELRUN_DETACHED_OVERRIDES:-none}]', supervisor);
+    expect(result).toMatchObject({ value: '[none]', problems: [] });
+  });
+
+  it('refuses one without a default, saying whose it is, and never gives its value', () => {
+    const result = interpolateString('${MODELRUN_DETACHED_OVERRIDES}', supervisor);
+    expect(result.problems).toEqual([
+      "MODELRUN_DETACHED_OVERRIDES is modelrun's own variable, which it hands a modelrun it starts in the background; a config cannot read it",
+    ]);
+    expect(result.value).not.toContain('hunter2');
+  });
+});

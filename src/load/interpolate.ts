@@ -1,4 +1,5 @@
 import { isMap, isScalar, isSeq, type Scalar } from 'yaml';
+import { isHandedOver } from '../handover.js';
 import type { PathSegment } from '../problems.js';
 import type { PositionedDocument } from './parse-yaml.js';
 
@@ -85,7 +86,11 @@ function resolve(
       ],
     };
   }
-  const found = env[name];
+  // modelrun's own hand-over variables (a supervisor's --set values among
+  // them, secrets too) are not the user's: a config reads them as unset,
+  // detached or not.
+  const own = isHandedOver(name);
+  const found = own ? undefined : env[name];
   if (separator !== -1) {
     if (found !== undefined && found !== '') return { value: found, problems: [] };
     if (depth >= MAX_DEFAULT_NESTING) {
@@ -103,7 +108,9 @@ function resolve(
     return {
       value: written,
       problems: [
-        `environment variable ${name} is not set; set it, or give a default with \${${name}:-value}`,
+        own
+          ? `${name} is modelrun's own variable, which it hands a modelrun it starts in the background; a config cannot read it`
+          : `environment variable ${name} is not set; set it, or give a default with \${${name}:-value}`,
       ],
     };
   }
