@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../test/helpers/processes.js';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { createRunCgroup } from './cgroup.js';
 import { newRunMark } from './escaped-processes.js';
@@ -261,7 +262,10 @@ describe.skipIf(perl === null)('the launcher', () => {
     expect(rude.exit?.endUnknown).toMatch(/how it ended is not known/);
     const next = await via.start({ file: 'true', args: [], cwd: tree.root, env: { PATH } });
     expect(next).toMatchObject({ error: { code: 'ELAUNCHER' } });
-    expect(via.start({ file: 'true', args: [], cwd: tree.root, env: { PATH } })).toBeDefined();
+    const last = via.start({ file: 'true', args: [], cwd: tree.root, env: { PATH } });
+    expect(last).toBeDefined();
+    // Its helper, which never answers, is killed at its deadline: nothing is left running.
+    await last;
   });
 
   // On the old code a stopped helper started nothing more, and the ensemble hung.
@@ -274,6 +278,31 @@ describe.skipIf(perl === null)('the launcher', () => {
     expect(exit.endUnknown).toMatch(/how it ended is not known/);
     const next = await run(via, { file: '/bin/echo', args: ['next'] });
     expect(next.stdout).toBe('next\n');
+  });
+
+  // On the old code a helper stayed in the guardian's hands until its stdout
+  // closed, which something it started can hold open after it died: the
+  // guardian would then kill whatever group came to bear its number.
+  it('withdraws a helper from the guardian once it has exited, though its stdout is held open', async () => {
+    tree = makeTree({ 'bin/perl': '#!/bin/sh\nsleep 30 &\necho $! > "$0.held"\nsleep 0.3\n' });
+    chmodSync(tree.path('bin/perl'), 0o755);
+    const calls: string[] = [];
+    const via = new Launcher({
+      perl: tree.path('bin/perl'),
+      pairs: 4,
+      guard: (task) => {
+        calls.push(`guard ${task.pgid}`);
+        return () => calls.push('withdraw');
+      },
+    });
+    launchers.push(via);
+    // (It lives a moment, as a helper does: one gone before it was looked at is handed to nobody.)
+    const starting = via.start({ file: 'true', args: [], cwd: tree.root, env: { PATH } });
+    expect(await waitFor(() => calls.includes('withdraw'), 5000)).toBe(true);
+    expect(calls).toEqual([expect.stringMatching(/^guard \d+$/), 'withdraw']);
+    // Its stdout closes with the process that held it, and the start ends.
+    process.kill(Number(readFileSync(tree.path('bin/perl.held'), 'utf8')), 'SIGKILL');
+    expect(await starting).toEqual({ helperFailed: true });
   });
 
   it('gives up on a helper that never answers, and leaves the start to Node', async () => {

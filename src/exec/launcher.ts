@@ -190,6 +190,8 @@ class Helper {
   private nextId = 0;
   private said = false;
   private dead = false;
+  /** Reaped: its pid is no longer its own. */
+  private exited = false;
   private silence: NodeJS.Timeout | undefined;
   private readonly watch: NodeJS.Timeout;
 
@@ -211,15 +213,29 @@ class Helper {
     // Its session is its group: the guardian kills it should modelrun die
     // first. It ignores SIGTERM (a model's kill of its parent), so no grace.
     const leader = this.child.pid === undefined ? undefined : identify(this.child.pid);
-    const unguard =
+    const withdraw =
       leader === undefined
-        ? () => {}
-        : (guard?.({ kind: 'process-group', pgid: leader.pid, graceMs: 0, leader }) ?? (() => {}));
+        ? undefined
+        : guard?.({ kind: 'process-group', pgid: leader.pid, graceMs: 0, leader });
+    let guarded = withdraw !== undefined;
+    const unguard = () => {
+      if (guarded) withdraw?.();
+      guarded = false;
+    };
     this.child.stdin?.on('error', () => undefined);
     for (const pipe of this.pipes()) pipe?.on('error', () => undefined);
     createInterface({ input: this.child.stdout as Readable }).on('line', (line) =>
       this.heard(line),
     );
+    // Once it has exited, its pid may be anyone's: nothing more is signalled
+    // by it, here or by the guardian. (Its stdout may outlive it, held open
+    // by something it started: that says when its starts are all told.)
+    this.child.once('exit', () => {
+      this.exited = true;
+      unguard();
+      clearInterval(this.watch);
+      clearTimeout(this.silence);
+    });
     const ended = () => {
       if (this.dead) return;
       this.dead = true;
@@ -252,9 +268,14 @@ class Helper {
     let stops = 0;
     this.watch = setInterval(() => {
       stops = this.waiting.size > 0 && stopped(this.child.pid) ? stops + 1 : 0;
-      if (stops >= 2) signalGroup(this.child.pid, 'SIGKILL');
+      if (stops >= 2) this.kill();
     }, STOPPED_LOOK_MS);
     this.watch.unref();
+  }
+
+  /** SIGKILL to its session, which is itself alone, while it has not exited. */
+  private kill(): void {
+    if (!this.exited) signalGroup(this.child.pid, 'SIGKILL');
   }
 
   /** Whether it can start one more process: alive, with pipes left. */
@@ -267,7 +288,7 @@ class Helper {
     // A helper that has not said a word by then never will: it goes, and its starts with it.
     if (!this.said && this.silence === undefined) {
       // Its session: the helper alone, as each process it started has a group of its own.
-      this.silence = setTimeout(() => signalGroup(this.child.pid, 'SIGKILL'), this.firstReplyMs);
+      this.silence = setTimeout(() => this.kill(), this.firstReplyMs);
       this.silence.unref();
     }
     const pair = this.nextPair++;
@@ -300,6 +321,8 @@ class Helper {
   /** Starts nothing more: with its stdin closed, the helper ends after its last process. */
   retire(): void {
     this.child.stdin?.end();
+    // One that never said a word and has nothing under way would wait on for ever.
+    if (!this.said && this.waiting.size === 0) this.kill();
     // The pipes no process was given.
     for (let pair = this.nextPair; pair < this.pairs; pair++)
       for (const pipe of this.pair(pair)) pipe.destroy();

@@ -4,6 +4,7 @@ import { openRunCgroup } from './cgroup.js';
 import { signalEscaped, stopEscaped } from './escaped-processes.js';
 import type { ProcessGroupTask } from './guard.js';
 import { groupAlive, signalGroup } from './process-group.js';
+import { presence } from './process-identity.js';
 
 /**
  * The guardian's half of a process group: stops the model's group and, at
@@ -20,7 +21,11 @@ export async function stopAbandonedGroup(task: ProcessGroupTask): Promise<void> 
   const killAt = Date.now() + graceMs;
   const escapees = { exceptGroup: pgid, cgroup };
   const termed = mark === undefined ? [] : signalEscaped(mark, 'SIGTERM', escapees);
-  if (pgid !== undefined && groupAlive(pgid)) {
+  // A group with no mark (a launcher helper's) is known by its leader alone:
+  // once that has gone, its number may be another group's.
+  const known =
+    mark !== undefined || task.leader === undefined || presence(task.leader) === 'alive';
+  if (pgid !== undefined && known && groupAlive(pgid)) {
     signalGroup(pgid, 'SIGTERM');
     while (groupAlive(pgid) && Date.now() < killAt) await sleep(100);
     signalGroup(pgid, 'SIGKILL');
