@@ -189,6 +189,8 @@ export interface BackendDefinition<Task extends GuardTaskBase = GuardTaskBase> {
 /** A backend's handle operations on a handle as run.json holds it, checked first. */
 export interface HandleAccess {
   kind: string;
+  /** Whether this backend could have written the handle: each of its fields checked. */
+  readable(handle: RunHandle): boolean;
   inspect(handle: RunHandle, env: NodeJS.ProcessEnv, run: HandleOwner): Promise<LiveState>;
   /** Rejects with UnreadableHandleError for a handle this backend could not have written. */
   cancel(handle: RunHandle, env: NodeJS.ProcessEnv, run: HandleOwner): Promise<void>;
@@ -257,6 +259,7 @@ function accessHandle<Handle extends GuardTaskBase>(ops: HandleOps<Handle>): Han
       : undefined;
   return {
     kind: ops.kind,
+    readable: (handle) => read(handle) !== undefined,
     async inspect(handle, env, run) {
       const known = read(handle);
       return known === undefined

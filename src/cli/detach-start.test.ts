@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fakeContext } from '../../test/helpers/command-context.js';
 import { treeForEachTest } from '../../test/helpers/tree.js';
+import { findBackend } from '../backends/registry.js';
 import { identify } from '../exec/process-identity.js';
 import { ENSEMBLE_RECORD } from '../model/ensemble-record.js';
 import { RUN_RECORD_PATH } from '../model/run-record.js';
@@ -27,17 +28,31 @@ function writeRecord(fields: Record<string, unknown>): void {
   );
 }
 
-/** untilStarted on the tree's run dir and supervisor log, `alive` standing in for /proc. */
+/**
+ * untilStarted on the tree's run dir and supervisor log, `alive` standing in
+ * for /proc, taking the handles a local run could have.
+ */
 function waitForStart(alive: () => boolean) {
   if (supervisor === undefined) throw new Error('no /proc to identify this process by');
+  const local = findBackend('local');
   return untilStarted(
     tree.path('run'),
     supervisor,
     tree.path('supervisor.log'),
     fakeContext(tree.root).ctx,
     alive,
+    (handle) => local?.handle.readable(handle) === true,
   );
 }
+
+/** A process-group handle as a local run has one. */
+const GROUP = {
+  kind: 'process-group',
+  pgid: 4242,
+  graceMs: 10000,
+  mark: 'quick-0123456789abcdef',
+  leader: { pid: 4242, host: 'node1', start: 1234 },
+};
 
 describe('untilStarted (run --detach waiting for the model to start)', () => {
   it('takes a run that started, ended and took its supervisor along between two looks as started', async () => {
@@ -48,22 +63,28 @@ describe('untilStarted (run --detach waiting for the model to start)', () => {
         status: 'succeeded',
         exit_code: 0,
         stages: { run: { status: 'succeeded' } },
-        handle: { kind: 'process-group', pgid: 4242 },
+        handle: GROUP,
       });
       return false;
     };
     const started = await waitForStart(alive);
-    expect(started).toEqual({ kind: 'started', handle: { kind: 'process-group', pgid: 4242 } });
+    expect(started).toEqual({ kind: 'started', handle: GROUP });
   });
 
   it('takes the handle the supervisor reported beside its log, with no record where the run was staged', async () => {
     // The model moved its run dir away, record and all.
+    writeFileSync(tree.path('supervisor.log.started'), JSON.stringify({ handle: GROUP }));
+    const started = await waitForStart(() => true);
+    expect(started).toEqual({ kind: 'started', handle: GROUP });
+  });
+
+  // On the old code run --detach printed such a handle, control characters and all.
+  it('ignores a handle beside the log that the backend could not have written (a model can write there)', async () => {
     writeFileSync(
       tree.path('supervisor.log.started'),
-      JSON.stringify({ handle: { kind: 'process-group', pgid: 4343 } }),
+      JSON.stringify({ handle: { kind: 'process-group', pgid: '1\u001b[2J (kill -9 -1)' } }),
     );
-    const started = await waitForStart(() => true);
-    expect(started).toEqual({ kind: 'started', handle: { kind: 'process-group', pgid: 4343 } });
+    expect(await waitForStart(() => false)).toEqual({ kind: 'exited' });
   });
 
   it('gives a supervisor that went before its run had a handle as exited, with the record it left', async () => {

@@ -3,10 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { findBackend } from '../backends/registry.js';
 import { RunFailedError, UsageError } from '../errors.js';
 import type { RunHandle } from '../exec/guard.js';
 import { readOwnFile } from '../exec/link-safe.js';
 import { identify, type ProcessIdentity, presence, sameProcess } from '../exec/process-identity.js';
+import { visibleName } from '../exec/visible-name.js';
 import {
   DETACHED_OVERRIDES_VARIABLE,
   DETACHED_STARTED_VARIABLE,
@@ -64,7 +66,10 @@ export async function detachRun(
   );
 
   // Until the model has started: what the supervisor says is shown here too.
-  const started = await untilStarted(stagingDir, supervisor, log, ctx);
+  const backend = findBackend(run.backend.type);
+  const started = await untilStarted(stagingDir, supervisor, log, ctx, undefined, (handle) =>
+    backend === undefined ? false : backend.handle.readable(handle),
+  );
   if (started.kind === 'exited') {
     const ended: { how: string; code?: number } = await Promise.race([
       exit,
@@ -339,7 +344,9 @@ type Started =
 /**
  * Waits until the supervisor's run has its handle on record, has ended, or
  * the supervisor has gone. `alive` looks at the supervisor (a test's fake
- * stands in for /proc).
+ * stands in for /proc); `readable` says whether a handle reported beside the
+ * log is one the run's backend could have written: that file is in reach of
+ * the model too (its path is in the supervisor's environment).
  */
 export async function untilStarted(
   stagingDir: string,
@@ -347,6 +354,7 @@ export async function untilStarted(
   log: string,
   ctx: Pick<CommandContext, 'terminal' | 'session'>,
   alive = (named: ProcessIdentity) => presence(named) === 'alive',
+  readable: (handle: RunHandle) => boolean = () => true,
 ): Promise<Started> {
   const recordPath = join(stagingDir, RUN_RECORD_PATH);
   const file = await openLog(log);
@@ -362,13 +370,13 @@ export async function untilStarted(
       // all it ever will before that read. (Looked at after, a quick run could
       // start, end and take its supervisor along in between, unseen.)
       const running = alive(supervisor);
-      // Told by the supervisor: what it says holds wherever the model puts its run dir.
-      const told = await readStartReport(startReportOf(log));
-      if (told !== undefined) return { kind: 'started', handle: told };
       const record = await readRunRecord(recordPath);
       const ours =
         record?.owner !== undefined && sameProcess(record.owner, supervisor) ? record : undefined;
       if (ours?.handle !== undefined) return { kind: 'started', handle: ours.handle };
+      // Told beside the log: it holds wherever the model puts its run dir.
+      const told = await readStartReport(startReportOf(log));
+      if (told !== undefined && readable(told)) return { kind: 'started', handle: told };
       if (ours !== undefined && !isUnderway(ours)) return { kind: 'exited', record: ours };
       if (!running) {
         if (file !== undefined) await copyLog(file, at, shown);
@@ -403,10 +411,14 @@ async function readStartReport(file: string): Promise<RunHandle | undefined> {
   }
 }
 
-/** "process group 1234", "container 3f2a…", "slurm job 812". */
+/**
+ * "process group 1234", "container 3f2a…", "slurm job 812": as a person can
+ * read it, whatever a record a model rewrote may hold.
+ */
 function describeHandle(handle: RunHandle): string {
-  if (handle.kind === 'process-group') return `process group ${String(handle.pgid)}`;
-  if (handle.kind === 'docker-container') return `container ${String(handle.id).slice(0, 12)}`;
-  if (handle.kind === 'slurm-job') return `slurm job ${String(handle.id)}`;
-  return handle.kind;
+  if (handle.kind === 'process-group') return `process group ${visibleName(String(handle.pgid))}`;
+  if (handle.kind === 'docker-container')
+    return `container ${visibleName(String(handle.id).slice(0, 12))}`;
+  if (handle.kind === 'slurm-job') return `slurm job ${visibleName(String(handle.id))}`;
+  return visibleName(String(handle.kind));
 }
