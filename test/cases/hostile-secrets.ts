@@ -46,6 +46,23 @@ const byValue = (label: string, value: string): HostileCase => ({
 });
 
 export const hostileCases: HostileCase[] = [
+  {
+    // As in a detached run's supervisor, whose --set values (a secret among them) are in this variable.
+    name: "a model file that reads modelrun's own hand-over variable through ${VAR}",
+    setup: ({ dir }) => {
+      writeFileSync(
+        join(dir, 'model.yml'),
+        `run_id: ${RUN_ID}\ncommand: "echo \${MODELRUN_DETACHED_OVERRIDES}"\n`,
+      );
+      return {
+        args: ['run', 'model.yml'],
+        env: { MODELRUN_DETACHED_OVERRIDES: '[["--set","backend.env_vars.API_TOKEN=hunter2"]]' },
+        exit: [2],
+        says: "MODELRUN_DETACHED_OVERRIDES is modelrun's own variable",
+        keep: ['model.yml'],
+      };
+    },
+  },
   byValue('"running"', 'running'),
   byValue('"local"', 'local'),
   byValue('"succeeded"', 'succeeded'),
