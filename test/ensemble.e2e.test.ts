@@ -16,7 +16,7 @@ import { identify } from '../src/exec/process-identity.js';
 import type { EnsembleRecord } from '../src/model/ensemble-record.js';
 import { runModelrun, startModelrun } from './helpers/cli.js';
 import { detachAndHangUp } from './helpers/detach.js';
-import { isRunning, waitUntilGone } from './helpers/processes.js';
+import { catchesSignal, isRunning, waitFor, waitUntilGone } from './helpers/processes.js';
 import { makeTree } from './helpers/tree.js';
 import { uniqueId } from './helpers/unique-id.js';
 
@@ -427,9 +427,14 @@ describe('stopping an ensemble', () => {
     const { child, exited } = await startModelrun(['ensemble', `${id}.yml`], {
       cwd: tree.root,
       marker: 'never said',
-      // Long enough for Node to start under load, well short of the check.
-      waitMs: 2000,
+      waitMs: 0,
     });
+    // Once modelrun listens for interrupts, which under load may take seconds
+    // (the check takes longer still): before, Node's own handler ends it by the
+    // signal. Node catches SIGINT from its start, SIGHUP only once modelrun does.
+    expect(await waitFor(() => catchesSignal(child.pid ?? 0, 'SIGHUP'), 20_000)).toBe(true);
+    // Into the check, which takes seconds.
+    await sleep(1000);
     const stopped = Date.now();
     child.kill('SIGINT');
     expect(await exited).toBe(130);

@@ -21,10 +21,24 @@ export function isRunning(pid: number): boolean {
  * it has run `trap '' TERM`: a test that sends the signal waits for this.
  */
 export function ignoresSignal(pid: number, signal: NodeJS.Signals): boolean {
+  return inSignalMask(pid, 'SigIgn', signal);
+}
+
+/**
+ * Whether a process has a handler for `signal` (its SigCgt mask). Node has
+ * its own for SIGINT and SIGTERM from its start, which end it by the signal;
+ * modelrun's, which also catches SIGHUP, is on once SIGHUP shows here.
+ */
+export function catchesSignal(pid: number, signal: NodeJS.Signals): boolean {
+  return inSignalMask(pid, 'SigCgt', signal);
+}
+
+function inSignalMask(pid: number, mask: 'SigIgn' | 'SigCgt', signal: NodeJS.Signals): boolean {
   try {
-    const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const bits = new RegExp(`^${mask}:\\s*([0-9a-f]+)$`, 'm').exec(status)?.[1];
     const bit = BigInt(osConstants.signals[signal] - 1);
-    return mask !== undefined && ((BigInt(`0x${mask}`) >> bit) & 1n) === 1n;
+    return bits !== undefined && ((BigInt(`0x${bits}`) >> bit) & 1n) === 1n;
   } catch {
     return false;
   }
