@@ -40,6 +40,22 @@ async function detachThenHangUp(model: string): Promise<{ code: number | null; s
   return { code: Number(/exit (\d+)/.exec(stdout)?.[1] ?? Number.NaN), stdout };
 }
 
+/** Writes `<runId>.yml` running `command`, runs it with --detach and `args`, waits for it, and gives its stdout log. */
+async function detachedOutput(
+  runId: string,
+  command: string,
+  args: string[] = [],
+): Promise<string> {
+  tree.write(`${runId}.yml`, `run_id: ${runId}\ncommand: ${JSON.stringify(command)}\n`);
+  const detached = await runModelrun(['run', `${runId}.yml`, '--detach', ...args], {
+    cwd: tree.root,
+    env: env(),
+  });
+  expect(detached.code).toBe(0);
+  expect((await runModelrun(['wait', runId], { cwd: tree.root, env: env() })).code).toBe(0);
+  return readFileSync(join(staged(runId), 'logs', 'stdout.log'), 'utf8');
+}
+
 /** Detaches long.yml, and gives its record as the detaching command left it: owner and handle on it. */
 async function detachLong(): Promise<{ owner: { pid: number }; handle: { pgid: number } }> {
   expect(
@@ -223,50 +239,24 @@ describe('a detached run', () => {
   }, 30_000);
 
   it("keeps the supervisor's --set values from a config's ${VAR}, so a secret one reaches no command line", async () => {
-    tree.write(
-      'peek.yml',
-      'run_id: peek\ncommand: "echo [${MODELRUN_DETACHED_OVERRIDES:-none}]"\n',
-    );
-    const detached = await runModelrun(
-      ['run', 'peek.yml', '--detach', '--set', 'backend.env_vars.API_TOKEN=hunter2'],
-      { cwd: tree.root, env: env() },
-    );
-    expect(detached.code).toBe(0);
-    expect((await runModelrun(['wait', 'peek'], { cwd: tree.root, env: env() })).code).toBe(0);
-    expect(readFileSync(join(staged('peek'), 'logs', 'stdout.log'), 'utf8')).toBe('[none]\n');
+    const output = await detachedOutput('peek', 'echo [${MODELRUN_DETACHED_OVERRIDES:-none}]', [
+      '--set',
+      'backend.env_vars.API_TOKEN=hunter2',
+    ]);
+    expect(output).toBe('[none]\n');
   }, 30_000);
 
   it("does not hand the supervisor's own setting to the model", async () => {
-    tree.write('env.yml', 'run_id: env\ncommand: "echo detached=$MODELRUN_DETACHED"\n');
-    expect(
-      (await runModelrun(['run', 'env.yml', '--detach'], { cwd: tree.root, env: env() })).code,
-    ).toBe(0);
-    expect((await runModelrun(['wait', 'env'], { cwd: tree.root })).code).toBe(0);
-    expect(readFileSync(join(staged('env'), 'logs', 'stdout.log'), 'utf8')).toBe('detached=\n');
+    expect(await detachedOutput('env', 'echo detached=$MODELRUN_DETACHED')).toBe('detached=\n');
   }, 30_000);
 
   it("runs with the --set values it was given, a secret one kept out of its record and its supervisor's log", async () => {
-    tree.write(
-      'set.yml',
-      'run_id: set\ncommand: "echo $MODE $API_TOKEN handed=$MODELRUN_DETACHED_OVERRIDES"\n',
+    const output = await detachedOutput(
+      'set',
+      'echo $MODE $API_TOKEN handed=$MODELRUN_DETACHED_OVERRIDES',
+      ['--set', 'backend.env_vars.MODE=layered', '--set', 'backend.env_vars.API_TOKEN=hunter2'],
     );
-    const detached = await runModelrun(
-      [
-        'run',
-        'set.yml',
-        '--detach',
-        '--set',
-        'backend.env_vars.MODE=layered',
-        '--set',
-        'backend.env_vars.API_TOKEN=hunter2',
-      ],
-      { cwd: tree.root, env: env() },
-    );
-    expect(detached.code).toBe(0);
-    expect((await runModelrun(['wait', 'set'], { cwd: tree.root, env: env() })).code).toBe(0);
-    expect(readFileSync(join(staged('set'), 'logs', 'stdout.log'), 'utf8')).toBe(
-      'layered hunter2 handed=\n',
-    );
+    expect(output).toBe('layered hunter2 handed=\n');
     const record = readFileSync(join(staged('set'), '.modelrun', 'run.json'), 'utf8');
     expect(JSON.parse(record).overrides).toEqual([
       '--set backend.env_vars.MODE=layered',
