@@ -11,6 +11,7 @@ import { makeTree } from '../../../test/helpers/tree.js';
 import { diskPathContext } from '../../config/path-context.js';
 import { EngineUnavailableError, RunFailedError } from '../../errors.js';
 import type { StopReason } from '../../exec/stop-reason.js';
+import type { ContainerSpec } from '../containers/engine-spec.js';
 import { dockerConfigSchema } from './config.js';
 import { answered } from './deadline.js';
 import { dockerodeEngine } from './dockerode-engine.js';
@@ -216,5 +217,33 @@ describe('answered', () => {
       answered(() => Promise.reject(refused), { address: 'unix:///x', what: 'a ping', ms: 1000 }),
     );
     expect(error).toBe(refused);
+  });
+});
+
+describe('attaching to a new container', () => {
+  // Attached before the start, the stream has everything the model writes.
+  // With logs=true as well the engine replays a backlog, and a line written
+  // as the stream takes over could come twice (moby#29285): the run's log
+  // then said "started" twice (seen in CI).
+  it('asks for the live stream only, no replay of the logs', async () => {
+    const asked: string[] = [];
+    const server = createHttpServer((request, response) => {
+      sockets.push(request.socket);
+      if (answeredPing(request, response)) return;
+      asked.push(request.url ?? '');
+      response.setHeader('content-type', 'application/json');
+      response.end(
+        request.url?.includes('/containers/create') ? JSON.stringify({ Id: 'c'.repeat(64) }) : '',
+      );
+    });
+    const url = await listen(server);
+    const [host, port] = url.slice('tcp://'.length).split(':');
+    const engine = dockerodeEngine({ url, host: host as string, port: Number(port) });
+    // The fake engine reads none of the spec.
+    const container = await engine.createContainer('attach-probe', {} as ContainerSpec);
+    await container.attach().catch(() => undefined);
+    const attach = asked.find((line) => line.includes('/attach'));
+    expect(new URL(attach ?? '', 'http://engine').searchParams.get('logs')).toBe('false');
+    expect(new URL(attach ?? '', 'http://engine').searchParams.get('stream')).toBe('true');
   });
 });

@@ -100,7 +100,10 @@ function wrapContainer(docker: Docker, container: Docker.Container): EngineConta
   return {
     id: container.id,
     async attach() {
-      return container.attach({ stream: true, stdout: true, stderr: true, logs: true });
+      // Before the start, the live stream has it all. A replay of the logs as
+      // well (logs: true) could give a line written as the stream takes over
+      // twice (moby#29285).
+      return container.attach({ stream: true, stdout: true, stderr: true, logs: false });
     },
     waitForExit() {
       // dockerode's wait() resolves only at exit; dialling with isStream
