@@ -12,7 +12,7 @@ import {
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { identify } from '../src/exec/process-identity.js';
+import { identify, statFields } from '../src/exec/process-identity.js';
 import type { EnsembleRecord } from '../src/model/ensemble-record.js';
 import { runModelrun, startModelrun } from './helpers/cli.js';
 import { detachAndHangUp } from './helpers/detach.js';
@@ -476,14 +476,10 @@ describe('stopping an ensemble', () => {
       markerOn: 'stderr',
     });
     const read = (file: string) => Number(readFileSync(join(member, file), 'utf8'));
-    const state = (pid: number) =>
-      readFileSync(`/proc/${pid}/stat`, 'utf8')
-        .replace(/^.*\) /s, '')
-        .split(' ')[0];
     for (let i = 0; i < 400 && !existsSync(join(member, 'sleep.pid')); i++) await sleep(10);
     const helper = read('helper.pid');
     // Killed at once, before modelrun's own look at its launcher (a second apart) finds it stopped.
-    for (let i = 0; i < 400 && state(helper) !== 'T'; i++) await sleep(5);
+    for (let i = 0; i < 400 && statFields(helper)?.[0] !== 'T'; i++) await sleep(5);
     child.kill('SIGKILL');
     expect(await exited).toBe(null);
     expect(await waitUntilGone(helper, 10_000)).toBe(true);

@@ -40,8 +40,7 @@ function waitForStart(alive: () => boolean) {
     supervisor,
     tree.path('supervisor.log'),
     fakeContext(tree.root).ctx,
-    alive,
-    (handle) => local?.handle.readable(handle) === true,
+    { readable: (handle) => local?.handle.readable(handle) === true, alive },
   );
 }
 

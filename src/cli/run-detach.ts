@@ -67,9 +67,9 @@ export async function detachRun(
 
   // Until the model has started: what the supervisor says is shown here too.
   const backend = findBackend(run.backend.type);
-  const started = await untilStarted(stagingDir, supervisor, log, ctx, undefined, (handle) =>
-    backend === undefined ? false : backend.handle.readable(handle),
-  );
+  const started = await untilStarted(stagingDir, supervisor, log, ctx, {
+    readable: (handle) => backend?.handle.readable(handle) === true,
+  });
   if (started.kind === 'exited') {
     const ended: { how: string; code?: number } = await Promise.race([
       exit,
@@ -343,18 +343,23 @@ type Started =
 
 /**
  * Waits until the supervisor's run has its handle on record, has ended, or
- * the supervisor has gone. `alive` looks at the supervisor (a test's fake
- * stands in for /proc); `readable` says whether a handle reported beside the
- * log is one the run's backend could have written: that file is in reach of
- * the model too (its path is in the supervisor's environment).
+ * the supervisor has gone. `readable` says whether a handle reported beside
+ * the log is one the run's backend could have written: that file is in reach
+ * of the model too (its path is in the supervisor's environment). `alive`
+ * looks at the supervisor (a test's fake stands in for /proc).
  */
 export async function untilStarted(
   stagingDir: string,
   supervisor: ProcessIdentity,
   log: string,
   ctx: Pick<CommandContext, 'terminal' | 'session'>,
-  alive = (named: ProcessIdentity) => presence(named) === 'alive',
-  readable: (handle: RunHandle) => boolean = () => true,
+  {
+    readable,
+    alive = (named: ProcessIdentity) => presence(named) === 'alive',
+  }: {
+    readable: (handle: RunHandle) => boolean;
+    alive?: (named: ProcessIdentity) => boolean;
+  },
 ): Promise<Started> {
   const recordPath = join(stagingDir, RUN_RECORD_PATH);
   const file = await openLog(log);
@@ -396,15 +401,15 @@ function startReportOf(log: string): string {
   return `${log}.started`;
 }
 
-/** The handle a supervisor reported, or undefined while there is none to read. */
+/**
+ * What a supervisor reported as its handle, or undefined while there is
+ * nothing to read; unchecked: untilStarted asks the backend whether it is one.
+ */
 async function readStartReport(file: string): Promise<RunHandle | undefined> {
   const text = await readOwnFile(file).catch(() => undefined);
   if (text === undefined) return undefined;
   try {
-    const { handle } = JSON.parse(text) as { handle?: RunHandle };
-    return typeof handle === 'object' && handle !== null && typeof handle.kind === 'string'
-      ? handle
-      : undefined;
+    return (JSON.parse(text) as { handle?: RunHandle } | null)?.handle;
   } catch {
     // Being written: read again at the next look.
     return undefined;

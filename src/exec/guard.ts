@@ -21,7 +21,7 @@ export interface ProcessGroupTask {
 /**
  * Hands something started to whoever undoes it should modelrun die first
  * (the guardian); the function returned withdraws it once modelrun has
- * undone it itself.
+ * undone it itself, and does nothing when called again.
  */
 export type Guard<Task> = (task: Task) => () => void;
 

@@ -213,15 +213,10 @@ class Helper {
     // Its session is its group: the guardian kills it should modelrun die
     // first. It ignores SIGTERM (a model's kill of its parent), so no grace.
     const leader = this.child.pid === undefined ? undefined : identify(this.child.pid);
-    const withdraw =
+    const unguard =
       leader === undefined
         ? undefined
         : guard?.({ kind: 'process-group', pgid: leader.pid, graceMs: 0, leader });
-    let guarded = withdraw !== undefined;
-    const unguard = () => {
-      if (guarded) withdraw?.();
-      guarded = false;
-    };
     this.child.stdin?.on('error', () => undefined);
     for (const pipe of this.pipes()) pipe?.on('error', () => undefined);
     createInterface({ input: this.child.stdout as Readable }).on('line', (line) =>
@@ -232,14 +227,14 @@ class Helper {
     // by something it started: that says when its starts are all told.)
     this.child.once('exit', () => {
       this.exited = true;
-      unguard();
+      unguard?.();
       clearInterval(this.watch);
       clearTimeout(this.silence);
     });
     const ended = () => {
       if (this.dead) return;
       this.dead = true;
-      unguard();
+      unguard?.();
       clearTimeout(this.silence);
       clearInterval(this.watch);
       // One that never answered is no helper (a `perl` that is something else): Node starts the rest.

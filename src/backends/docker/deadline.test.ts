@@ -242,8 +242,8 @@ describe('attaching to a new container', () => {
     // The fake engine reads none of the spec.
     const container = await engine.createContainer('attach-probe', {} as ContainerSpec);
     await container.attach().catch(() => undefined);
-    const attach = asked.find((line) => line.includes('/attach'));
-    expect(new URL(attach ?? '', 'http://engine').searchParams.get('logs')).toBe('false');
-    expect(new URL(attach ?? '', 'http://engine').searchParams.get('stream')).toBe('true');
+    const query = new URL(asked.find((line) => line.includes('/attach')) ?? '', 'http://engine');
+    expect(query.searchParams.get('logs')).toBe('false');
+    expect(query.searchParams.get('stream')).toBe('true');
   });
 });
