@@ -155,7 +155,7 @@ export interface BackendSpec<
    * throttles them itself (a Slurm job array); without it, an ensemble runs
    * its members max_parallel at a time, each submitted alone.
    */
-  openBatch?(options: BatchOptions): Promise<RunBatch>;
+  openBatch?(options: BatchOptions<TaskOf<Handlers[number]>>): Promise<RunBatch>;
 }
 
 /** A path in a config to a map of variables, such as `['env_vars']`. */
@@ -183,7 +183,7 @@ export interface BackendDefinition<Task extends GuardTaskBase = GuardTaskBase> {
   undo: readonly UndoHandler<GuardTaskBase>[];
   handle: HandleAccess;
   createRunner(config: BackendConfig, job: RunJob, deps: RunnerDeps<Task>): Promise<BackendRunner>;
-  openBatch?(options: BatchOptions): Promise<RunBatch>;
+  openBatch?(options: BatchOptions<Task>): Promise<RunBatch>;
 }
 
 /** A backend's handle operations on a handle as run.json holds it, checked first. */
@@ -313,7 +313,7 @@ export interface RunBatch {
   close(): Promise<void>;
 }
 
-export interface BatchOptions {
+export interface BatchOptions<Task extends GuardTaskBase = GuardTaskBase> {
   /** The ensemble's id, and its folder, where the batch keeps its own script. */
   id: string;
   dir: string;
@@ -325,6 +325,8 @@ export interface BatchOptions {
   status(line: string): void;
   /** Aborted when the ensemble is stopped: members that have not been submitted never are. */
   signal: AbortSignal;
+  /** Hands what the batch submits to the guardian, as RunnerDeps.guard does a run's. */
+  guard?: Guard<Task> | undefined;
 }
 
 /** How the model ended, as the backend saw it. */

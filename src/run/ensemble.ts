@@ -7,6 +7,7 @@ import { Launcher } from '../exec/launcher.js';
 import { identify, type ProcessIdentity } from '../exec/process-identity.js';
 import { interruptExitCode, type StopReason } from '../exec/stop-reason.js';
 import { visibleLine } from '../exec/visible-name.js';
+import type { GuardTask } from '../guardian/tasks.js';
 import { pinFolder } from '../model/bookkeeping.js';
 import {
   ENSEMBLE_RECORD,
@@ -90,7 +91,7 @@ export interface EnsembleDeps extends Omit<PostprocessDeps, 'signal'> {
     progress: { ended: number; of: number; members: readonly MemberEntry[] },
   ): void;
   /** The batch that the members' engine runs them as, when it throttles them itself (a Slurm job array). */
-  openBatch?(options: BatchOptions): Promise<RunBatch>;
+  openBatch?(options: BatchOptions<GuardTask>): Promise<RunBatch>;
   /** How long ensemble.json may lag behind the members (default 1 s): each write rewrites all of it. */
   writeEveryMs?: number;
   redactor: Redactor;
@@ -292,6 +293,7 @@ async function runMembers(
     env: deps.env,
     status: deps.status,
     signal,
+    guard: deps.guard,
   });
   // The members' processes start from a helper: Node's spawn forks all of modelrun each time.
   const launcher = new Launcher({ guard: deps.guard });

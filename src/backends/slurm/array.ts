@@ -22,6 +22,7 @@ import {
 } from './script.js';
 import { ARRAY_TASK_ID_VARIABLE } from './script-name.js';
 import { FINAL_STATES, type JobState } from './state.js';
+import { guardSubmission, type SlurmSubmissionTask, type SubmissionGuard } from './submission.js';
 
 /**
  * An ensemble's members as Slurm job arrays: each member's runner writes
@@ -66,9 +67,15 @@ export class SlurmArray implements RunBatch {
   private checked: Promise<void> | undefined;
   private clusterAnswer: Promise<string | undefined> | undefined;
   private readonly count = { sbatch: 0, queries: 0 };
+  /**
+   * The guardian's hold on each array's submission, kept until the batch
+   * closes: should modelrun die, the whole array is cancelled, the tasks
+   * whose members have not yet heard their ids among them.
+   */
+  private readonly submissions: SubmissionGuard[] = [];
 
   constructor(
-    private readonly options: BatchOptions,
+    private readonly options: BatchOptions<SlurmSubmissionTask>,
     private readonly client: SlurmClient,
   ) {
     this.waiting = new Set(options.members);
@@ -125,6 +132,7 @@ export class SlurmArray implements RunBatch {
     this.refuseWaiting();
     this.wakeAll();
     await this.poller;
+    for (const submission of this.submissions.splice(0)) submission.release();
   }
 
   private join(config: SlurmConfig, job: RunJob, args: string[]): Promise<string> {
@@ -215,6 +223,8 @@ export class SlurmArray implements RunBatch {
     const script = join(folder, `slurm-array-${n}.sh`);
     await replaceFile(script, this.arrayScript(members), 0o700);
     this.count.sbatch++;
+    const submission = guardSubmission(this.options.guard, script);
+    this.submissions.push(submission);
     const id = await this.client.submit(
       [
         '--parsable',
@@ -224,6 +234,7 @@ export class SlurmArray implements RunBatch {
         script,
       ],
       first.secrets,
+      submission.watch,
     );
     this.options.status(
       `submitted job array ${id} (${count(members.length, 'member')}, at most ${throttle} at once${after === undefined ? '' : `, once array ${after} has ended`}); script ${script}`,
@@ -368,7 +379,9 @@ function refuseOwnLogs(config: SlurmConfig): void {
 }
 
 /** The batch for an ensemble on Slurm, through the cluster's commands. */
-export async function openSlurmArray(options: BatchOptions): Promise<SlurmArray> {
+export async function openSlurmArray(
+  options: BatchOptions<SlurmSubmissionTask>,
+): Promise<SlurmArray> {
   const { slurmCliClient } = await import('./cli-client.js');
   return new SlurmArray(options, slurmCliClient(stringEnv(options.env)));
 }

@@ -13,11 +13,17 @@ export function slurmCliClient(env: Record<string, string>): SlurmClient {
   return {
     check: () => checkSlurm(env),
 
-    async submit(args, secrets = {}) {
+    async submit(args, secrets = {}, watch) {
       // sbatch hands its environment to the job (--export=ALL): a modelrun run by a model keeps
       // that run's mark, which would have the outer run stop the job as one of its own escaped processes.
       const { [MARK_VARIABLE]: _outerMark, ...own } = env;
-      const submitted = await slurmCommand('sbatch', args, { ...own, ...secrets });
+      const submitted = await slurmCommand(
+        'sbatch',
+        args,
+        { ...own, ...secrets },
+        undefined,
+        watch?.started,
+      );
       if (submitted.code !== 0) throw slurmFailure('sbatch', submitted);
       // --parsable prints "id" or "id;cluster".
       return submitted.stdout.trim().split(';')[0] ?? '';

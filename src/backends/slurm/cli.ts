@@ -12,10 +12,11 @@ export async function slurmCommand(
   args: string[],
   env: Record<string, string>,
   timeoutMs = 30_000,
+  started?: (pid: number) => void,
 ): Promise<CommandResult> {
   // Loaded here, so that commands which never ask Slurm (validate, --help) do not pay for it.
   const { execa } = await import('execa');
-  const result = await execa(command, args, {
+  const subprocess = execa(command, args, {
     env,
     extendEnv: false,
     timeout: timeoutMs,
@@ -25,6 +26,8 @@ export async function slurmCommand(
     // Its default would hook signal-exit into modelrun's own signal handling.
     cleanup: false,
   });
+  if (subprocess.pid !== undefined) started?.(subprocess.pid);
+  const result = await subprocess;
   if (result.code === 'ENOENT') {
     throw new EngineUnavailableError(
       `${command} is not on PATH, so Slurm cannot be used from here`,

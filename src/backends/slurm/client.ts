@@ -12,6 +12,11 @@ export interface CancelOptions {
 /** scancel's answer: done, or what it said when it refused. */
 export type CancelAnswer = { done: true } | { done: false; said: string };
 
+/** Told of the sbatch process of a submission, once it runs. */
+export interface SubmitWatch {
+  started(pid: number): void;
+}
+
 /**
  * The part of Slurm that modelrun uses. The runner talks to this, not to
  * sbatch and scontrol: unit tests hand it a fake, integration tests the
@@ -24,8 +29,10 @@ export interface SlurmClient {
    * Submits a batch job with sbatch's `args` (which hold --parsable and the
    * script), with `secrets` added to sbatch's environment; resolves to the
    * job id. Rejects with sbatch's refusal and what to check (RunFailedError).
+   * `watch` hears of the sbatch process as soon as it starts (see
+   * submission-guard.ts).
    */
-  submit(args: string[], secrets?: Record<string, string>): Promise<string>;
+  submit(args: string[], secrets?: Record<string, string>, watch?: SubmitWatch): Promise<string>;
   /**
    * The job's state, exit code and reason; undefined once Slurm no longer
    * knows the job. Rejects when Slurm gave no answer, which says nothing of the job.

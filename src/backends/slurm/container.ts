@@ -182,13 +182,18 @@ export function jobContainers(
   jobId: string,
   env: Record<string, string | undefined>,
 ): { containers?: JobContainers } {
+  const sweep = containerSweep(config, env);
+  return sweep === undefined
+    ? {}
+    : { containers: { ...sweep, label: `${LABELS.slurmJobId}=${jobId}` } };
+}
+
+/** The engine and rule of the docker containers a job's script starts, before the job has an id. */
+export function containerSweep(
+  config: SlurmConfig,
+  env: Record<string, string | undefined>,
+): { engine: string; remove: boolean } | undefined {
   const container = config.container;
-  if (container?.type !== 'docker') return {};
-  return {
-    containers: {
-      engine: env.DOCKER_HOST || DEFAULT_DOCKER_HOST,
-      label: `${LABELS.slurmJobId}=${jobId}`,
-      remove: container.remove_container,
-    },
-  };
+  if (container?.type !== 'docker') return undefined;
+  return { engine: env.DOCKER_HOST || DEFAULT_DOCKER_HOST, remove: container.remove_container };
 }

@@ -5,6 +5,7 @@ import { launcherCopies } from '../mpi-copies.js';
 import { slurmConfigSchema } from './config.js';
 import { slurmJobHandle } from './handle.js';
 import { probeSlurm } from './probe.js';
+import type { SlurmSubmissionTask } from './submission.js';
 import type { SlurmJobTask } from './undo.js';
 
 export const slurmBackend = defineBackend({
@@ -65,6 +66,13 @@ export const slurmBackend = defineBackend({
       'stop',
       () => import('./undo.js').then((m) => m.cancelAbandonedJob),
       (task) => `slurm job ${task.id} (scancel ${task.id})`,
+    ),
+    undoHandler<SlurmSubmissionTask>(
+      'slurm-submission',
+      'stop',
+      () => import('./undo.js').then((m) => m.cancelUnheardSubmission),
+      (task) =>
+        `the job sbatch may have submitted for ${task.script} (squeue --user=${task.uid} -o '%F|%o', then scancel)`,
     ),
     secretFileUndo,
   ],

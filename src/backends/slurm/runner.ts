@@ -23,7 +23,7 @@ import { SlurmArray } from './array.js';
 import { slurmCliClient } from './cli-client.js';
 import type { SlurmClient } from './client.js';
 import type { SlurmConfig } from './config.js';
-import { apptainerFileEnv, jobContainers } from './container.js';
+import { apptainerFileEnv, containerSweep, jobContainers } from './container.js';
 import { expandFilename, patternFolder } from './filename.js';
 import { follow, type PollClock, RESEND_MS, realClock, STOP_WAIT_MS, settle } from './follow.js';
 import { readJobExit } from './job-exit.js';
@@ -47,6 +47,7 @@ import {
   secretEnv,
 } from './script.js';
 import { FINAL_STATES, type JobState, outcomeOf, signalOf } from './state.js';
+import { guardSubmission, type SlurmSubmissionTask } from './submission.js';
 import type { SlurmJobTask } from './undo.js';
 
 /** How long a cancelled job that had run may take to show how its script ended. */
@@ -60,7 +61,7 @@ const SCRIPT_END_WAIT_MS = 3000;
 export function createSlurmRunner(
   config: SlurmConfig,
   job: RunJob,
-  deps: RunnerDeps<SlurmJobTask | SecretFileTask>,
+  deps: RunnerDeps<SlurmJobTask | SlurmSubmissionTask | SecretFileTask>,
   // A member of an ensemble's job array submits through the array, and follows its task there.
   client: SlurmClient = deps.batch instanceof SlurmArray
     ? deps.batch.clientFor(config, job)
@@ -178,7 +179,18 @@ export function createSlurmRunner(
     // for gone. Asked before sbatch: between sbatch and the guard, nothing may wait.
     const cluster = await clusterName();
     // Secret values reach the job through sbatch's environment, which only this user and root can read; argv names them only.
-    const id = await client.submit([...extraArgs, ...args], secretEnv(config, deps.env));
+    // Guarded while sbatch runs: the job may be the controller's before its id is heard of.
+    const submission = guardSubmission(
+      inArray ? undefined : deps.guard,
+      script,
+      containerSweep(config, env),
+    );
+    const id = await client
+      .submit([...extraArgs, ...args], secretEnv(config, deps.env), submission.watch)
+      .catch((error: unknown) => {
+        submission.release();
+        throw error;
+      });
     jobId = id;
     const task: SlurmJobTask = {
       kind: 'slurm-job',
@@ -187,6 +199,7 @@ export function createSlurmRunner(
       ...jobContainers(config, id, env),
     };
     unguard = deps.guard?.(task) ?? unguard;
+    submission.release();
     hooks?.submitted({ ...task });
     deps.status(`submitted batch job ${id} (${jobName(config, job)}); script ${script}`);
     return id;
@@ -216,7 +229,11 @@ export function createSlurmRunner(
         0o700,
       );
       const cluster = await clusterName();
-      const id = await client.submit(postprocessSbatchArgs(job.stagingDir, runJob));
+      // Let go with the run (--detach): guarded only while sbatch runs.
+      const submission = guardSubmission(deps.guard, postprocessScriptPath(job.stagingDir));
+      const id = await client
+        .submit(postprocessSbatchArgs(job.stagingDir, runJob), undefined, submission.watch)
+        .finally(() => submission.release());
       deps.status(
         `submitted batch job ${id} to postprocess ${job.runId} on a compute node once job ${runJob} has succeeded`,
       );
