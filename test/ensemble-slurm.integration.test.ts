@@ -142,6 +142,16 @@ describe.skipIf(missing !== undefined)('an ensemble on a real Slurm cluster', ()
       // Once a member runs, its task is in the middle of its sleep.
       const deadline = Date.now() + clusterTimeout(0) - 30_000;
       while (Date.now() < deadline && !output().stderr.includes(' running')) await sleep(100);
+      // `status` on a member that runs reads its array task's handle, from any terminal.
+      let running: string | undefined;
+      while (Date.now() < deadline && running === undefined) {
+        running = existsSync(join(dir, 'ensemble.json'))
+          ? record(dir).members.find((m) => m.status === 'running')?.run_dir
+          : undefined;
+        if (running === undefined) await sleep(250);
+      }
+      const status = await runModelrun(['status', running ?? ''], { cwd: tree.root });
+      expect(status.stdout, status.stderr).toMatch(/job \d+_\d+ RUNNING/);
       child.kill('SIGINT');
       expect(await exited).toBe(130);
       expect(queued(`modelrun-${id}`)).toEqual([]);

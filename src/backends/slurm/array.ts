@@ -20,7 +20,7 @@ import {
   scriptPath,
   secretEnv,
 } from './script.js';
-import { ARRAY_TASK_ID_VARIABLE } from './script-name.js';
+import { ARRAY_TASK_ID_VARIABLE, arrayScriptName } from './script-name.js';
 import { FINAL_STATES, type JobState } from './state.js';
 import { guardSubmission, type SlurmSubmissionTask, type SubmissionGuard } from './submission.js';
 
@@ -220,7 +220,7 @@ export class SlurmArray implements RunBatch {
     const first = members[0] as Joined;
     const folder = join(this.options.dir, '.modelrun');
     await mkdir(folder, { recursive: true });
-    const script = join(folder, `slurm-array-${n}.sh`);
+    const script = join(folder, arrayScriptName(n));
     await replaceFile(script, this.arrayScript(members), 0o700);
     this.count.sbatch++;
     const submission = guardSubmission(this.options.guard, script);

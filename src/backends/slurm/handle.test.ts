@@ -15,8 +15,15 @@ describe("a Slurm job's handle as run.json holds it", () => {
       });
   });
 
+  it("reads an ensemble member's array task", () => {
+    expect(slurmJobHandle.read({ kind: 'slurm-job', id: '4880_12' })).toEqual({
+      kind: 'slurm-job',
+      id: '4880_12',
+    });
+  });
+
   it('reads no job id that sbatch could not have given', () => {
-    for (const id of ['', '12a', '-1', '1'.repeat(13), 812])
+    for (const id of ['', '12a', '-1', '1'.repeat(13), 812, '4880_', '_3', '4880_1_2', '48_a'])
       expect(slurmJobHandle.read({ kind: 'slurm-job', id })).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@ import { stringEnv } from '../../exec/env.js';
 import type { HandleOps, HandleOwner } from '../../exec/guard.js';
 import { isEngineAddress } from '../containers/docker-host.js';
 import { LABELS } from '../containers/labels.js';
-import { POSTPROCESS_SCRIPT_NAME, SCRIPT_NAME } from './script-name.js';
+import { ARRAY_SCRIPT, JOB_ID, POSTPROCESS_SCRIPT_NAME, SCRIPT_NAME } from './script-name.js';
 import type { JobState } from './state.js';
 import type { SlurmJobTask } from './undo.js';
 
@@ -13,7 +13,8 @@ export const slurmJobHandle: HandleOps<SlurmJobTask> = {
   kind: 'slurm-job',
   read(value) {
     const { id, containers, cluster } = value;
-    if (typeof id !== 'string' || !/^\d{1,12}$/.test(id)) return undefined;
+    // An ensemble's member on Slurm is a task of its array: `<array>_<task>`.
+    if (typeof id !== 'string' || !JOB_ID.test(id)) return undefined;
     const named = typeof cluster === 'string' && /^[\w.-]{1,64}$/.test(cluster) ? { cluster } : {};
     // The containers a job's script starts are swept by the label its script sets, for this job only.
     const given =
@@ -141,8 +142,6 @@ async function queryJob(
  */
 function isTheRuns(job: JobState, run: HandleOwner, handle: SlurmJobTask): boolean {
   if (job.command === undefined) return false;
-  if (basename(job.command) !== (handle.postprocess ? POSTPROCESS_SCRIPT_NAME : SCRIPT_NAME))
-    return false;
   const real = (path: string) => {
     try {
       return realpathSync(path);
@@ -150,6 +149,20 @@ function isTheRuns(job: JobState, run: HandleOwner, handle: SlurmJobTask): boole
       return undefined;
     }
   };
+  // A member's task runs its ensemble's array script, in the .modelrun of the
+  // folder that holds the member's run dir (a copied member dir is not in it).
+  if (handle.id.includes('_')) {
+    if (handle.postprocess || !ARRAY_SCRIPT.test(basename(job.command))) return false;
+    const folder = dirname(job.command);
+    const ensemble = real(dirname(folder));
+    return (
+      basename(folder) === '.modelrun' &&
+      ensemble !== undefined &&
+      ensemble === real(dirname(run.stagingDir))
+    );
+  }
+  if (basename(job.command) !== (handle.postprocess ? POSTPROCESS_SCRIPT_NAME : SCRIPT_NAME))
+    return false;
   const ran = real(dirname(job.command));
   return ran !== undefined && ran === real(run.stagingDir);
 }

@@ -7,11 +7,12 @@ import { diskPathContext } from '../../config/path-context.js';
 import { slurmConfigSchema } from './config.js';
 import { readJobExit } from './job-exit.js';
 import { batchScript, jobCommand } from './script.js';
+import { ARRAY_TASK_ID_VARIABLE } from './script-name.js';
 
 const tree = treeForEachTest({ 'run/.modelrun/': '', 'elsewhere/': '' });
 
 /** Runs the batch script as the job would, with bash, for job `id`; gives its exit status. */
-function runScript(command: string, id = '812'): number {
+function runScript(command: string, id = '812', env: Record<string, string> = {}): number {
   const stagingDir = tree.path('run');
   const config = slurmConfigSchema(diskPathContext(tree.root)).parse({ type: 'slurm', command });
   const job = { runId: 'r', stagingDir, modelCommand: undefined };
@@ -19,7 +20,7 @@ function runScript(command: string, id = '812'): number {
   try {
     execFileSync('bash', ['-c', text], {
       cwd: stagingDir,
-      env: { PATH: process.env.PATH, SLURM_JOB_ID: id },
+      env: { PATH: process.env.PATH, SLURM_JOB_ID: id, ...env },
       stdio: 'ignore',
     });
     return 0;
@@ -39,6 +40,13 @@ describe("the batch script keeps the command's exit status", () => {
   ])('for a command that %s', async (_how, command, status) => {
     expect(runScript(command)).toBe(status);
     expect(await readJobExit(tree.path('run'), '812')).toBe(status);
+  });
+
+  it("is kept and read under an ensemble's array task, as its member follows it", async () => {
+    // The array script names the task; Slurm's own SLURM_JOB_ID is another id.
+    expect(runScript('exit 4', '900', { [ARRAY_TASK_ID_VARIABLE]: '812_3' })).toBe(4);
+    expect(await readJobExit(tree.path('run'), '812_3')).toBe(4);
+    expect(await readJobExit(tree.path('run'), '900')).toBeUndefined();
   });
 
   it('is read only for the job that kept it', async () => {

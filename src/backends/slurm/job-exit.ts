@@ -19,7 +19,7 @@ export async function readJobEnd(
 ): Promise<{ exitCode: number; at: Date } | undefined> {
   const path = join(stagingDir, '.modelrun', JOB_EXIT_NAME);
   const text = await readOwnFile(path).catch(() => undefined);
-  const match = text === undefined ? null : /^(\d{1,12}) (\d{1,3})\n$/.exec(text);
+  const match = text === undefined ? null : /^(\d{1,12}(?:_\d{1,7})?) (\d{1,3})\n$/.exec(text);
   if (match === null || match[1] !== jobId) return undefined;
   const exitCode = Number(match[2]);
   if (exitCode > 255) return undefined;

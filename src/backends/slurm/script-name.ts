@@ -13,3 +13,14 @@ export const POSTPROCESS_SCRIPT_NAME = 'slurm-postprocess.sh';
  * keeps its exit status under, and labels its container with.
  */
 export const ARRAY_TASK_ID_VARIABLE = 'MODELRUN_SLURM_TASK';
+
+/** The script of an ensemble's n-th job array, in the ensemble's .modelrun folder. */
+export function arrayScriptName(n: number): string {
+  return `slurm-array-${n}.sh`;
+}
+
+/** Whether a file name is an array's script. */
+export const ARRAY_SCRIPT = /^slurm-array-\d+\.sh$/;
+
+/** A job id as sbatch gives it, or an array's task as `<array>_<task>`. */
+export const JOB_ID = /^\d{1,12}(?:_\d{1,7})?$/;
