@@ -597,6 +597,19 @@ describe('an ensemble run with --detach', () => {
     });
     const logs = await runModelrun(['logs', dir], { cwd: tree.root });
     expect(logs.stdout).toContain('[3/3]');
+    // The supervisor's log takes --tail and --json as a run's does; --stderr is a run's alone.
+    const lines = logs.stdout.trimEnd().split('\n');
+    const last = await runModelrun(['logs', dir, '--tail', '2'], { cwd: tree.root });
+    expect(last.stdout).toBe(`${lines.slice(-2).join('\n')}\n`);
+    const json = await runModelrun(['logs', dir, '--tail', '1', '--json'], { cwd: tree.root });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ensemble_dir: dir,
+      ensemble_id: id,
+      text: `${lines.at(-1)}\n`,
+    });
+    const stderr = await runModelrun(['logs', dir, '--stderr'], { cwd: tree.root });
+    expect(stderr.code).toBe(2);
+    expect(stderr.stderr).toContain("--stderr is for a run's log");
   });
 
   it('is stopped from another shell by cancel on its folder, with nothing left running', async () => {

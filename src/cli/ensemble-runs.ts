@@ -6,10 +6,11 @@ import { UsageError } from '../errors.js';
 import { presence } from '../exec/process-identity.js';
 import { type EnsembleRecord, readEnsembleRecord } from '../model/ensemble-record.js';
 import { RUN_RECORD_PATH } from '../model/run-record.js';
-import { copyLog, openLog, writingTo } from '../runs/log-reader.js';
+import { openLog } from '../runs/log-reader.js';
 import type { CommandContext } from './context.js';
 import { printEnsembleSummary } from './ensemble-report.js';
 import { memberLine } from './ensemble-view.js';
+import { printLog } from './log-print.js';
 
 /**
  * `status`, `wait`, `cancel` and `logs` of an ensemble, given its folder
@@ -199,7 +200,7 @@ export async function ensembleCancel(
 /** The ensemble's own log (that of a detached ensemble's modelrun), printed or followed. */
 export async function ensembleLogs(
   found: FoundEnsemble,
-  follow: boolean,
+  how: { follow: boolean; tail: number | undefined; json: boolean },
   ctx: CommandContext,
 ): Promise<number> {
   const { record } = found;
@@ -212,17 +213,23 @@ export async function ensembleLogs(
     return 1;
   }
   try {
-    await copyLog(
+    await printLog(
       file,
-      0,
-      writingTo(ctx.terminal.stdout),
-      follow
-        ? {
-            ended: async () => (await readEnsembleRecord(found.dir))?.status !== 'running',
-            pollMs: POLL_MS,
-            signal: ctx.session.signal,
-          }
-        : undefined,
+      { ensemble_dir: found.dir, ensemble_id: record.ensemble_id, path: record.log as string },
+      {
+        tail: how.tail,
+        json: how.json,
+        ...(how.follow
+          ? {
+              follow: {
+                ended: async () => (await readEnsembleRecord(found.dir))?.status !== 'running',
+                pollMs: POLL_MS,
+                signal: ctx.session.signal,
+              },
+            }
+          : {}),
+      },
+      ctx,
     );
   } finally {
     await file.close();
