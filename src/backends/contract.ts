@@ -357,7 +357,8 @@ export interface RunOutcome {
  */
 export interface RunHooks {
   waiting(): void;
-  started(): void;
+  /** `at`: when the model began, where the engine knows it and it may be earlier than now. */
+  started(at?: Date): void;
   /**
    * The model's process, container or job exists: its handle, which run.json
    * keeps so that `modelrun status` and `cancel` reach it from any process.

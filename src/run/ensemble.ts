@@ -279,9 +279,9 @@ async function runMembers(
     deps.onMember?.(entry, { ended, of: chosen.length, members: chosen });
     writer.soon();
   };
-  const running = (entry: MemberEntry) => {
+  const running = (entry: MemberEntry, at?: string) => {
     entry.status = 'running';
-    entry.started_at = new Date().toISOString();
+    entry.started_at = at ?? new Date().toISOString();
     changed(entry);
   };
   // An engine that throttles the members itself (a Slurm array) gets them all at once.
@@ -321,7 +321,7 @@ async function runMembers(
       const observe = (change: RunChange) => {
         if ('handle' in change) entry.handle = change.handle;
         if ('status' in change && change.status === 'running' && entry.status === 'pending')
-          running(entry);
+          running(entry, change.at);
         else writer.soon();
       };
       // A request that can no longer be made fails its member alone, as a run that fails.

@@ -48,11 +48,11 @@ export async function runModel(
     () => runner.stop(),
   );
   // The queue state goes on record as it changes, for `modelrun status` in another shell.
-  const setStatus = (status: 'submitted' | 'running') => {
+  const setStatus = (status: 'submitted' | 'running', at?: Date) => {
     if (record.status === status) return;
     record.status = status;
     writer.update(deps.status);
-    deps.observe?.({ status });
+    deps.observe?.(at === undefined ? { status } : { status, at: at.toISOString() });
   };
   const stopper = new AbortController();
   const clock = timeoutClock(deps.timeoutMs ?? secondsToMs(backend.timeout), stopper);
@@ -70,9 +70,9 @@ export async function runModel(
         clock.stop();
         setStatus('submitted');
       },
-      started: () => {
+      started: (at) => {
         clock.start();
-        setStatus('running');
+        setStatus('running', at);
       },
       submitted: (runHandle) => {
         record.handle = runHandle;

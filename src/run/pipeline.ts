@@ -120,7 +120,8 @@ export interface PipelineDeps {
 }
 
 /** A change in a run as its engine reports it: queued again or running, or the handle it got. */
-export type RunChange = { status: 'submitted' | 'running' } | { handle: RunHandle };
+/** `at`: when the model began running, when that was before the change was seen (ISO 8601). */
+export type RunChange = { status: 'submitted' | 'running'; at?: string } | { handle: RunHandle };
 
 /** Secrets already masked throughout, so a report prints it as it is. */
 export interface PipelineResult {

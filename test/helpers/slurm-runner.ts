@@ -71,17 +71,34 @@ export function setupSlurmRunner(
   const hook = (name: string) => () => {
     if (hooks.at(-1) !== name) hooks.push(name);
   };
+  /** The times `started` was given: when the job began, as Slurm says. */
+  const startedAt: (Date | undefined)[] = [];
   const run = async () => {
     await runner.start(new AbortController().signal);
     const { output, text } = collectingOutput();
     const outcome = await runner.run(output, stopper.signal, {
       waiting: hook('waiting'),
-      started: hook('started'),
+      started: (at) => {
+        startedAt.push(at);
+        hook('started')();
+      },
       submitted: (handle) => handles.push(handle),
     });
     return { outcome, text };
   };
-  return { slurm, clock, runner, statuses, stopper, hooks, handles, run, stagingDir, held };
+  return {
+    slurm,
+    clock,
+    runner,
+    statuses,
+    stopper,
+    hooks,
+    startedAt,
+    handles,
+    run,
+    stagingDir,
+    held,
+  };
 }
 
 /** The run's two output streams, each keeping what it was given. */

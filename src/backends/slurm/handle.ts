@@ -120,8 +120,9 @@ async function otherCluster(
 
 /** When a job ended: Slurm's EndTime, else when its script kept its exit status, else now. */
 async function endOf(job: JobState, stagingDir: string, id: string): Promise<Date> {
-  const slurm = job.endTime === undefined ? Number.NaN : Date.parse(job.endTime);
-  if (!Number.isNaN(slurm)) return new Date(slurm);
+  const { slurmTime } = await import('./state.js');
+  const slurm = slurmTime(job.endTime);
+  if (slurm !== undefined) return slurm;
   const { readJobEnd } = await import('./job-exit.js');
   return (await readJobEnd(stagingDir, id))?.at ?? new Date();
 }

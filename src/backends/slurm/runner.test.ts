@@ -66,6 +66,21 @@ describe('following a job', () => {
     ]);
   });
 
+  it('takes a job seen only once it had ended for one that ran, since its StartTime', async () => {
+    const { run, hooks, startedAt } = setup({
+      slurm: {
+        steps: [
+          PENDING('Priority'),
+          ended({ state: 'COMPLETED', exitCode: 0, signal: 0, startTime: '2026-12-02T03:48:00' }),
+        ],
+      },
+    });
+    expect((await run()).outcome.exitCode).toBe(0);
+    expect(hooks).toEqual(['waiting', 'started']);
+    // scontrol's times are the local time of the host.
+    expect(startedAt).toEqual([new Date(2026, 11, 2, 3, 48, 0)]);
+  });
+
   it('a requeued job waits again, and its timeout with it', async () => {
     const { run, statuses, hooks } = setup({
       slurm: { steps: [PENDING('Priority'), RUNNING, PENDING('BeginTime'), RUNNING, COMPLETED] },

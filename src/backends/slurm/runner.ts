@@ -46,7 +46,7 @@ import {
   scriptPath,
   secretEnv,
 } from './script.js';
-import { FINAL_STATES, type JobState, outcomeOf, signalOf } from './state.js';
+import { FINAL_STATES, type JobState, outcomeOf, signalOf, slurmTime } from './state.js';
 import { guardSubmission, type SlurmSubmissionTask } from './submission.js';
 import type { SlurmJobTask } from './undo.js';
 
@@ -308,9 +308,14 @@ export function createSlurmRunner(
           observe: (state) => {
             batchHost = state.batchHost ?? batchHost;
             // Requeued (or suspended), the job waits again and its timeout with it.
+            const since = slurmTime(state.startTime);
             if (state.state === 'RUNNING') {
               ran = true;
-              hooks?.started();
+              hooks?.started(since);
+            } else if (!ran && since !== undefined && FINAL_STATES.has(state.state)) {
+              // Begun and ended between two looks (a short task): it ran, from Slurm's StartTime.
+              ran = true;
+              hooks?.started(since);
             } else hooks?.waiting();
           },
           ...(queueTimeout === undefined

@@ -28,6 +28,17 @@ describe('reading job states', () => {
     });
   });
 
+  it('reads when a job began, once it has run', () => {
+    const times = 'StartTime=2026-12-02T03:48:00 EndTime=2026-12-02T03:49:00';
+    expect(parseScontrol(`JobId=5 JobState=COMPLETED ${times}`)).toMatchObject({
+      startTime: '2026-12-02T03:48:00',
+      endTime: '2026-12-02T03:49:00',
+    });
+    // A pending job's StartTime is the scheduler's guess; Unknown is no time.
+    expect(parseScontrol(`JobId=5 JobState=PENDING ${times}`)?.startTime).toBeUndefined();
+    expect(parseScontrol('JobId=5 JobState=RUNNING StartTime=Unknown')?.startTime).toBeUndefined();
+  });
+
   it('knows nothing of a line without a job state', () => {
     expect(parseScontrol('slurm_load_jobs error: Invalid job id specified')).toBeUndefined();
   });

@@ -15,6 +15,14 @@ export interface JobState {
   command?: string;
   /** When the job ended (or is to end, while it runs), as scontrol prints it: local time. */
   endTime?: string;
+  /** When the job began to run, as scontrol prints it (local time); not before it has. */
+  startTime?: string;
+}
+
+/** A time as scontrol prints it (local time, no zone), or undefined for none or Unknown. */
+export function slurmTime(text: string | undefined): Date | undefined {
+  const at = text === undefined ? Number.NaN : Date.parse(text);
+  return Number.isNaN(at) ? undefined : new Date(at);
 }
 
 /** States a job does not leave again. */
@@ -42,6 +50,7 @@ export function parseScontrol(line: string): JobState | undefined {
   const nodes = field('NodeList');
   const batchHost = field('BatchHost');
   const endTime = field('EndTime');
+  const startTime = field('StartTime');
   // A path may hold spaces: it runs up to the next Key=.
   const command = /(?:^|\s)Command=(.*?)(?=\s[A-Za-z]+=|\s*$)/.exec(line)?.[1];
   return {
@@ -52,6 +61,10 @@ export function parseScontrol(line: string): JobState | undefined {
     ...(batchHost === undefined || batchHost === '(null)' || batchHost === '' ? {} : { batchHost }),
     ...(command === undefined || command === '(null)' || command === '' ? {} : { command }),
     ...(endTime === undefined || !/^\d{4}-\d\d-\d\dT/.test(endTime) ? {} : { endTime }),
+    // A pending job's StartTime is the scheduler's guess, or Unknown: only a job that ran has one.
+    ...(startTime === undefined || !/^\d{4}-\d\d-\d\dT/.test(startTime) || state === 'PENDING'
+      ? {}
+      : { startTime }),
   };
 }
 
