@@ -156,6 +156,11 @@ export interface BackendSpec<
    * its members max_parallel at a time, each submitted alone.
    */
   openBatch?(options: BatchOptions<TaskOf<Handlers[number]>>): Promise<RunBatch>;
+  /**
+   * Fields a member of such a batch cannot have set, each with why: an
+   * ensemble's check refuses them at their place in the config.
+   */
+  batchRefuses?: Readonly<Record<string, string>>;
 }
 
 /** A path in a config to a map of variables, such as `['env_vars']`. */
@@ -184,6 +189,7 @@ export interface BackendDefinition<Task extends GuardTaskBase = GuardTaskBase> {
   handle: HandleAccess;
   createRunner(config: BackendConfig, job: RunJob, deps: RunnerDeps<Task>): Promise<BackendRunner>;
   openBatch?(options: BatchOptions<Task>): Promise<RunBatch>;
+  batchRefuses?: Readonly<Record<string, string>>;
 }
 
 /** A backend's handle operations on a handle as run.json holds it, checked first. */
@@ -247,6 +253,7 @@ export function defineBackend<
     handle: accessHandle(spec.handle),
     createRunner: async (config, job, deps) => spec.createRunner(own(config), job, deps),
     ...(spec.openBatch === undefined ? {} : { openBatch: spec.openBatch }),
+    ...(spec.batchRefuses === undefined ? {} : { batchRefuses: spec.batchRefuses }),
   };
 }
 

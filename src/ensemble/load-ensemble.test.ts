@@ -574,6 +574,36 @@ describe('what members share', () => {
     ]);
   });
 
+  it.each<[string, string, Given, RegExp]>([
+    [
+      'inline',
+      ensemble('replicas: 2\nbackend:\n  type: slurm\n  output_file: x.out\n'),
+      {},
+      /study\/ensemble\.yml:5:16 {2}backend\.output_file: an ensemble on Slurm writes/,
+    ],
+    [
+      'in --backend-config',
+      ensemble('replicas: 2\n'),
+      { backendConfig: 'backends/slurm.yml' },
+      /backends\/slurm\.yml:2:13 {2}error_file: an ensemble on Slurm writes/,
+    ],
+    [
+      "in a member's values",
+      ensemble('backend:\n  type: slurm\nmembers:\n  - {}\n  - {backend.output_file: y.out}\n'),
+      {},
+      /output_file: an ensemble on Slurm writes .*\(member 1: backend\.output_file="y\.out"\)/,
+    ],
+  ])(
+    "refuses what the engine's batch cannot run, where it is written: %s",
+    (_, text, given, want) => {
+      tree.write('backends/slurm.yml', 'type: slurm\nerror_file: e.err\n');
+      const errors = errorsOf(text, given);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/cannot be set for an ensemble on slurm/);
+      expect(errors[0]).toMatch(want);
+    },
+  );
+
   it('says an error a value makes in several members once, naming them', () => {
     const errors = errorsOf(
       ensemble('parameters:\n  config.depth_m: [1, 2]\n  backend.timeout: [soon, 1h]\n'),

@@ -1,8 +1,15 @@
+import { findBackend } from '../backends/registry.js';
 import { ConfigError } from '../errors.js';
 import type { Override } from '../load/override-arg.js';
 import type { PipelineConfig } from '../load/pipeline-file.js';
 import type { FileContext, Placed } from '../load/run-inputs.js';
-import { type LoadedRun, loadSections, type RunFiles, type RunLoad } from '../load/run-request.js';
+import {
+  type BackendRule,
+  type LoadedRun,
+  loadSections,
+  type RunFiles,
+  type RunLoad,
+} from '../load/run-request.js';
 import { placeOf } from '../problems.js';
 
 /**
@@ -42,12 +49,32 @@ export function memberRunLoader(source: MemberRunSource): MemberRunLoader {
       typeof config.backend !== 'string');
   return (overrides) => {
     const all = [...global, ...overrides];
-    return loadSections(ensembleFile, inline ? () => validate(all) : () => whole, files, {
-      ...ctx,
-      overrides: all,
-    });
+    return loadSections(
+      ensembleFile,
+      inline ? () => validate(all) : () => whole,
+      files,
+      { ...ctx, overrides: all },
+      batchRule,
+    );
   };
 }
+
+/**
+ * A member's backend config as its engine's batch (a Slurm array) can run
+ * it: a field the batch cannot honour is an error at its place, when the
+ * ensemble is checked, not when each member starts.
+ */
+const batchRule: BackendRule = (backend, place) => {
+  const refused = findBackend(backend.type)?.batchRefuses ?? {};
+  const set = Object.keys(refused).filter(
+    (field) => (backend as Record<string, unknown>)[field] !== undefined,
+  );
+  if (set.length === 0) return undefined;
+  return new ConfigError(`${set.join(' and ')} cannot be set for an ensemble on ${backend.type}`, {
+    hint: `leave ${set.join(' and ')} out of the ensemble's backend config`,
+    problems: set.map((field) => place([field], refused[field] as string)),
+  });
+};
 
 /** A member's run as it is staged: under its own run id, in a folder of its own in the ensemble's. */
 export function stagedRun(run: LoadedRun, runId: string, dir: string): LoadedRun {

@@ -6,7 +6,7 @@ import type { Problem } from '../problems.js';
 import type { BackendConfig } from './backend-config.js';
 import { fileInput } from './file-input.js';
 import type { Layering } from './layering.js';
-import { runMpiWarning } from './mpi-rule.js';
+import { type Placer, runMpiWarning } from './mpi-rule.js';
 import { type PipelineConfig, validatePipelineFile } from './pipeline-file.js';
 import {
   configFiles,
@@ -61,7 +61,12 @@ export interface RunParts {
   /** Warnings found before the parts were read (a pipeline file's). */
   warnings?: Problem[];
   sources: string[];
+  /** What else the backend config must be here (an ensemble's member): its error, placed. */
+  backendRule?: BackendRule | undefined;
 }
+
+/** A rule a backend config must keep beyond its schema, in one use of it; undefined when kept. */
+export type BackendRule = (backend: BackendConfig, place: Placer) => KnownError | undefined;
 
 /** Reads every part, collecting every error rather than stopping at the first. */
 export function collectRunRequest(parts: RunParts): RunLoad {
@@ -89,6 +94,9 @@ export function collectRunRequest(parts: RunParts): RunLoad {
     const warning = runMpiWarning(model, parts.modelName, backend.value, backend.place);
     if (warning !== undefined) warnings.push(warning);
   }
+  const broken =
+    backend === undefined ? undefined : parts.backendRule?.(backend.value, backend.place);
+  if (broken !== undefined) errors.push(broken);
   const postprocessors =
     parts.postprocessors === undefined
       ? (parts.otherPostprocessors?.() ?? model?.postprocess)
@@ -170,6 +178,7 @@ export function loadSections(
   readFile: () => Placed<PipelineConfig>,
   files: Omit<RunFiles, 'modelFile' | 'pipelineFile'>,
   ctx: FileContext,
+  backendRule?: BackendRule,
 ): RunLoad {
   const flagged = flaggedParts(files, ctx);
   let read: Placed<PipelineConfig>;
@@ -208,6 +217,7 @@ export function loadSections(
             }),
           }),
     otherPostprocessors: () => pipeline.postprocess,
+    backendRule,
     ...flagged,
     defaultBackendFile: resolve(ctx.cwd, pipelineFile),
     layering: ctx,

@@ -20,7 +20,7 @@ import {
   scriptPath,
   secretEnv,
 } from './script.js';
-import { ARRAY_TASK_ID_VARIABLE, arrayScriptName } from './script-name.js';
+import { ARRAY_TASK_ID_VARIABLE, arrayScriptName, MEMBER_LOGS } from './script-name.js';
 import { FINAL_STATES, type JobState } from './state.js';
 import { guardSubmission, type SlurmSubmissionTask, type SubmissionGuard } from './submission.js';
 
@@ -372,10 +372,9 @@ function taskLog(pattern: string): string {
 function refuseOwnLogs(config: SlurmConfig): void {
   const own = (['output_file', 'error_file'] as const).filter((f) => config[f] !== undefined);
   if (own.length > 0)
-    throw new UsageError(
-      `${own.join(' and ')}: an ensemble on Slurm writes each member's output into the logs/ folder of its run dir`,
-      { hint: `leave ${own.join(' and ')} out of the backend config of an ensemble` },
-    );
+    throw new UsageError(`${own.join(' and ')}: ${MEMBER_LOGS}`, {
+      hint: `leave ${own.join(' and ')} out of the backend config of an ensemble`,
+    });
 }
 
 /** The batch for an ensemble on Slurm, through the cluster's commands. */

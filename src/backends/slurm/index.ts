@@ -5,6 +5,7 @@ import { launcherCopies } from '../mpi-copies.js';
 import { slurmConfigSchema } from './config.js';
 import { slurmJobHandle } from './handle.js';
 import { probeSlurm } from './probe.js';
+import { MEMBER_LOGS } from './script-name.js';
 import type { SlurmSubmissionTask } from './submission.js';
 import type { SlurmJobTask } from './undo.js';
 
@@ -79,6 +80,11 @@ export const slurmBackend = defineBackend({
   async createRunner(config, job, deps) {
     const { createSlurmRunner } = await import('./runner.js');
     return createSlurmRunner(config, job, deps);
+  },
+  // The array's script sends each task's output to its member's logs/.
+  batchRefuses: {
+    output_file: MEMBER_LOGS,
+    error_file: MEMBER_LOGS,
   },
   async openBatch(options) {
     const { openSlurmArray } = await import('./array.js');

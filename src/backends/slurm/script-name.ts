@@ -24,3 +24,7 @@ export const ARRAY_SCRIPT = /^slurm-array-\d+\.sh$/;
 
 /** A job id as sbatch gives it, or an array's task as `<array>_<task>`. */
 export const JOB_ID = /^\d{1,12}(?:_\d{1,7})?$/;
+
+/** Why an ensemble's member on Slurm has no output_file or error_file: refused by the ensemble's check and by the array. */
+export const MEMBER_LOGS =
+  "an ensemble on Slurm writes each member's output into the logs/ folder of its run dir";
