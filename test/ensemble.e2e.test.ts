@@ -258,6 +258,20 @@ describe('an ensemble on the local backend', () => {
     expect(existsSync(dir)).toBe(false);
   });
 
+  it("says with --dry-run how an engine that batches the members submits them: Slurm's array", async () => {
+    const { file, dir } = study();
+    tree.write('slurm-plan.yml', 'type: slurm\nmem: 100M\n');
+    const result = await runModelrun(
+      ['ensemble', file, '--backend-config', 'slurm-plan.yml', '--dry-run'],
+      { cwd: tree.root },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(
+      `on slurm: the members go to Slurm as one job array per set of resources, usually one: sbatch --array=0-7%3 ${join(dir, '.modelrun', 'slurm-array-0.sh')}.`,
+    );
+    expect(existsSync(dir)).toBe(false);
+  });
+
   it('is checked member by member by validate, each problem placed where the ensemble file wrote it', async () => {
     const { file } = study();
     const valid = await runModelrun(['validate', file], { cwd: tree.root });

@@ -161,6 +161,8 @@ export interface BackendSpec<
    * ensemble's check refuses them at their place in the config.
    */
   batchRefuses?: Readonly<Record<string, string>>;
+  /** How `members` members, at most `maxParallel` at once, go to the engine as a batch from the ensemble's folder `dir`: for --dry-run. */
+  describeBatch?(members: number, maxParallel: number, dir: string): string;
 }
 
 /** A path in a config to a map of variables, such as `['env_vars']`. */
@@ -190,6 +192,7 @@ export interface BackendDefinition<Task extends GuardTaskBase = GuardTaskBase> {
   createRunner(config: BackendConfig, job: RunJob, deps: RunnerDeps<Task>): Promise<BackendRunner>;
   openBatch?(options: BatchOptions<Task>): Promise<RunBatch>;
   batchRefuses?: Readonly<Record<string, string>>;
+  describeBatch?(members: number, maxParallel: number, dir: string): string;
 }
 
 /** A backend's handle operations on a handle as run.json holds it, checked first. */
@@ -254,6 +257,7 @@ export function defineBackend<
     createRunner: async (config, job, deps) => spec.createRunner(own(config), job, deps),
     ...(spec.openBatch === undefined ? {} : { openBatch: spec.openBatch }),
     ...(spec.batchRefuses === undefined ? {} : { batchRefuses: spec.batchRefuses }),
+    ...(spec.describeBatch === undefined ? {} : { describeBatch: spec.describeBatch }),
   };
 }
 

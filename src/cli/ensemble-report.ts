@@ -15,6 +15,8 @@ export function printEnsembleDryRun(
   first: PipelineResult,
   output: Output,
   json: boolean,
+  /** How the engine takes them as one batch, when it does (a Slurm array). */
+  batch?: string,
 ): void {
   const [head] = chosen;
   if (head === undefined) return;
@@ -32,6 +34,7 @@ export function printEnsembleDryRun(
           ensemble_id: ensemble.id,
           dir: ensemble.dir,
           members: list,
+          ...(batch === undefined ? {} : { batch }),
           first: { staging_dir: stagingDir, ...first.dryRun?.data },
         },
         null,
@@ -50,6 +53,7 @@ export function printEnsembleDryRun(
       `  ${String(m.index).padStart(4)}  ${m.run_id}  ${valuesText(m.parameters)}`,
     );
   output.result('');
+  if (batch !== undefined) output.result(`on ${ensemble.backendType}: ${batch}`);
   output.result(`the first, ${head.runId}:`);
   if (first.dryRun !== undefined) printDryRun(first.dryRun, stagingDir, output, false);
 }

@@ -74,7 +74,13 @@ export async function runEnsembleCommand(
       { ...first.request(), dryRun: true },
       cliRunDeps(ctx, nowhere(), ctx.session.guardian()),
     );
-    printEnsembleDryRun(ensemble, chosen, planned, ctx.output, options.json);
+    const parallel = maxParallel ?? ensemble.maxParallel ?? defaultParallel(ensemble.backendType);
+    const batch = findBackend(ensemble.backendType)?.describeBatch?.(
+      chosen.length,
+      parallel,
+      ensemble.dir,
+    );
+    printEnsembleDryRun(ensemble, chosen, planned, ctx.output, options.json, batch);
     return planned.exitCode;
   }
 

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { undoHandler } from '../../exec/guard.js';
 import { secretFileUndo } from '../containers/undo.js';
 import { defineBackend } from '../contract.js';
@@ -5,7 +6,7 @@ import { launcherCopies } from '../mpi-copies.js';
 import { slurmConfigSchema } from './config.js';
 import { slurmJobHandle } from './handle.js';
 import { probeSlurm } from './probe.js';
-import { MEMBER_LOGS } from './script-name.js';
+import { arrayScriptName, MEMBER_LOGS } from './script-name.js';
 import type { SlurmSubmissionTask } from './submission.js';
 import type { SlurmJobTask } from './undo.js';
 
@@ -86,6 +87,8 @@ export const slurmBackend = defineBackend({
     output_file: MEMBER_LOGS,
     error_file: MEMBER_LOGS,
   },
+  describeBatch: (members, maxParallel, dir) =>
+    `the members go to Slurm as one job array per set of resources, usually one: sbatch --array=0-${members - 1}%${Math.min(maxParallel, members)} ${join(dir, '.modelrun', arrayScriptName(0))}. Its task i runs member i's batch script; below is the first member's, and how it would be submitted as a run of its own`,
   async openBatch(options) {
     const { openSlurmArray } = await import('./array.js');
     return openSlurmArray(options);
