@@ -111,6 +111,20 @@ describe('a run looked at from another shell', () => {
     expect(both.stderr).toContain('--json prints the log once, so it does not go with -f');
   }, 30_000);
 
+  it("takes a pipeline file for its model's run", async () => {
+    tree.write('quick-pipeline.yml', 'model: quick.yml\nbackend: {type: local}\n');
+    const { exited } = await startModelrun(['run', 'quick.yml'], { cwd: tree.root, marker: 'one' });
+    await exited;
+    const status = await runInProcess(['status', 'quick-pipeline.yml', '--json'], {
+      cwd: tree.root,
+    });
+    expect(status.code, status.stderr).toBe(1);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      run_dir: stagingDir('quick'),
+      record: { run_id: 'quick', status: 'failed' },
+    });
+  });
+
   it('waits with --json: the record on stdout once the run has ended, the output on stderr', async () => {
     const { exited } = await startModelrun(['run', 'quick.yml'], { cwd: tree.root, marker: 'one' });
     const waited = await runModelrun(['wait', 'quick', '--json'], { cwd: tree.root });

@@ -116,6 +116,23 @@ describe('an ensemble on the local backend', () => {
       replica: 0,
       parameters: { 'config.depth': 50, 'config.width': 7 },
     });
+    // The ensemble file names its ensemble, as a model file names its run.
+    const status = await runModelrun(['status', file, '--json'], { cwd: tree.root });
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      ensemble_dir: dir,
+      record: { status: 'succeeded' },
+    });
+  });
+
+  it('says of an ensemble file that has not run that its folder holds no ensemble.json', async () => {
+    const { file, dir } = study();
+    const status = await runModelrun(['status', file], { cwd: tree.root });
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain(
+      `${file} is an ensemble file, and its folder ${dir} holds no ensemble.json`,
+    );
+    expect(status.stderr).not.toContain('unknown key');
   });
 
   it('lets the others finish when a member fails, exits 1, and --resume reruns only that one', async () => {

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../errors.js';
 import { presence } from '../exec/process-identity.js';
+import { visibleName } from '../exec/visible-name.js';
 import { type EnsembleRecord, readEnsembleRecord } from '../model/ensemble-record.js';
 import { RUN_RECORD_PATH } from '../model/run-record.js';
 import { openLog } from '../runs/log-reader.js';
@@ -34,10 +35,16 @@ const GUARDIAN_MS = 15_000;
  * ensemble.json and no run record of its own. Undefined for anything else,
  * which is a run's to look up.
  */
-export async function ensembleAt(given: string, cwd: string): Promise<FoundEnsemble | undefined> {
+export async function ensembleAt(
+  given: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<FoundEnsemble | undefined> {
   if (given === '') return undefined;
   const dir = await realpath(resolve(cwd, given)).catch(() => undefined);
-  if (dir === undefined || !(await stat(dir)).isDirectory()) return undefined;
+  if (dir === undefined) return undefined;
+  if ((await stat(dir)).isFile()) return ensembleOfFile(dir, given, cwd, env);
+  if (!(await stat(dir)).isDirectory()) return undefined;
   if (
     await stat(join(dir, RUN_RECORD_PATH)).then(
       () => true,
@@ -47,6 +54,35 @@ export async function ensembleAt(given: string, cwd: string): Promise<FoundEnsem
     return undefined;
   const record = await readEnsembleRecord(dir);
   return record === undefined ? undefined : { dir, record };
+}
+
+/**
+ * The ensemble an ensemble file runs, found in the folder it names (with no
+ * --set values); undefined for a file of another kind.
+ */
+async function ensembleOfFile(
+  path: string,
+  given: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<FoundEnsemble | undefined> {
+  const [{ kindOfFile }, { loadEnsemble }] = await Promise.all([
+    import('../load/any-file.js'),
+    import('../ensemble/load-ensemble.js'),
+  ]);
+  if (kindOfFile(path, env) !== 'ensemble') return undefined;
+  const loaded = loadEnsemble({ ensembleFile: path, postprocessorConfigs: [] }, { env, cwd });
+  if ('errors' in loaded) throw loaded.errors[0];
+  const { dir } = loaded.ensemble;
+  const record = await readEnsembleRecord(dir);
+  if (record === undefined)
+    throw new UsageError(
+      `${visibleName(given)} is an ensemble file, and its folder ${visibleName(dir)} holds no ensemble.json`,
+      {
+        hint: `run it with \`modelrun ensemble ${visibleName(given)}\`; an ensemble whose folder --set values moved is named by that folder`,
+      },
+    );
+  return { dir, record };
 }
 
 /**

@@ -8,7 +8,7 @@ import { ensembleAt, ensembleCancel } from './ensemble-runs.js';
 /** Stops a run from any shell; a run that had ended is said to have, with exit code 0 too. */
 export async function runCancel(options: CancelOptions, ctx: CommandContext): Promise<number> {
   const { output, env, cwd } = ctx;
-  const ensemble = await ensembleAt(options.run, cwd);
+  const ensemble = await ensembleAt(options.run, cwd, ctx.env);
   if (ensemble !== undefined) return ensembleCancel(ensemble, options.json, ctx);
   const found = await locateRun(options.run, { cwd, env });
   const result = await cancelRun(found, { env, status: (line) => output.status(line) });

@@ -20,7 +20,7 @@ export async function runLogs(options: LogsOptions, ctx: CommandContext): Promis
     throw new UsageError('--json prints the log once, so it does not go with -f', {
       hint: 'leave out -f, or follow the run with `modelrun wait RUN --json`',
     });
-  const ensemble = await ensembleAt(options.run, cwd);
+  const ensemble = await ensembleAt(options.run, cwd, ctx.env);
   if (ensemble !== undefined) {
     if (options.stderr)
       throw new UsageError(

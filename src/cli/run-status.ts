@@ -11,7 +11,7 @@ import type { Output } from './output.js';
 /** Shows a run's record with what its engine says now, putting right a record left `running`. */
 export async function runStatus(options: StatusOptions, ctx: CommandContext): Promise<number> {
   const { output, env, cwd } = ctx;
-  const ensemble = await ensembleAt(options.run, cwd);
+  const ensemble = await ensembleAt(options.run, cwd, ctx.env);
   if (ensemble !== undefined) return ensembleStatus(ensemble, options.json, ctx);
   const view = await viewRun(await locateRun(options.run, { cwd, env }), env);
   if (options.json) output.maskedRaw(`${JSON.stringify(statusJson(view), null, 2)}\n`);

@@ -22,7 +22,7 @@ const POLL_MS = 250;
  */
 export async function runWait(options: WaitOptions, ctx: CommandContext): Promise<number> {
   const { output, env, cwd, terminal } = ctx;
-  const ensemble = await ensembleAt(options.run, cwd);
+  const ensemble = await ensembleAt(options.run, cwd, ctx.env);
   if (ensemble !== undefined) return ensembleWait(ensemble, options.json, ctx);
   const found = await locateRun(options.run, { cwd, env });
   let record = found.record;

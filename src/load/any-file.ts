@@ -87,6 +87,15 @@ export function validateAnyFile(file: string, options: AnyFileOptions): AnyFileR
   };
 }
 
+/** The kind a file's content shows; undefined when it cannot be read, parsed or told. */
+export function kindOfFile(file: string, env: NodeJS.ProcessEnv): FileKind | undefined {
+  const source = readSource(file);
+  const read = source.ok ? parseYaml(source.text) : undefined;
+  if (read?.ok !== true) return undefined;
+  const kind = kindOf(read.parsed, file, env);
+  return typeof kind === 'string' ? kind : undefined;
+}
+
 /**
  * The kind of a file, or of the first file it extends when it shows none
  * itself: a file that extends a model may hold only `config:`.

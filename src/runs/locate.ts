@@ -42,7 +42,7 @@ export async function locateRun(
       `${shown} holds no run record (${RUN_RECORD_PATH}) that modelrun can read`,
     );
   if (kind === 'file')
-    return recordIn(await stagingDirOfModel(path, given, env), env, undefined, shown);
+    return recordIn(await stagingDirOfModel(path, given, cwd, env), env, undefined, shown);
   if (kind === 'other')
     throw new UsageError(`${shown} is neither a run dir nor a model file`, { hint: HOW_TO_NAME });
   if (/^[A-Za-z0-9._-]+$/.test(given) && given !== '.' && given !== '..')
@@ -54,7 +54,7 @@ export async function locateRun(
   throw new UsageError(`${shown} does not exist`, { hint: HOW_TO_NAME });
 }
 
-const HOW_TO_NAME = `give a run dir (the folder that holds .modelrun/run.json), the run's model file, or a run id under ./${DEFAULT_RUNS_DIR}; \`modelrun runs\` lists them`;
+const HOW_TO_NAME = `give a run dir (the folder that holds .modelrun/run.json), the run's model or pipeline file, or a run id under ./${DEFAULT_RUNS_DIR}; \`modelrun runs\` lists them`;
 
 async function recordIn(
   dir: string,
@@ -79,11 +79,21 @@ async function recordIn(
 async function stagingDirOfModel(
   path: string,
   given: string,
+  cwd: string,
   env: NodeJS.ProcessEnv,
 ): Promise<string> {
-  const [{ validateModelFile }, { requireValid }] = await Promise.all([
-    import('../load/model-file.js'),
-    import('../load/require-valid.js'),
-  ]);
+  const [{ validateModelFile }, { requireValid }, { kindOfFile }, { loadRunRequest }] =
+    await Promise.all([
+      import('../load/model-file.js'),
+      import('../load/require-valid.js'),
+      import('../load/any-file.js'),
+      import('../load/run-request.js'),
+    ]);
+  // A pipeline file's run is its model's, with no --set values.
+  if (kindOfFile(path, env) === 'pipeline') {
+    const loaded = loadRunRequest({ pipelineFile: path, postprocessorConfigs: [] }, { env, cwd });
+    if ('errors' in loaded) throw loaded.errors[0];
+    return stagingDirOf(loaded.run.model);
+  }
   return stagingDirOf(requireValid(validateModelFile(path, env, given), 'model file'));
 }
