@@ -626,6 +626,9 @@ describe('an ensemble run with --detach', () => {
       live: 'ended',
       record: { status: 'succeeded' },
     });
+    // Its id names it under ./simulations, as a run id names a run.
+    const byId = await runModelrun(['status', id, '--json'], { cwd: tree.root });
+    expect(JSON.parse(byId.stdout)).toMatchObject({ ensemble_dir: dir });
     const logs = await runModelrun(['logs', dir], { cwd: tree.root });
     expect(logs.stdout).toContain('[3/3]');
     // The supervisor's log takes --tail and --json as a run's does; --stderr is a run's alone.

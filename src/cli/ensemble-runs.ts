@@ -7,6 +7,7 @@ import { presence } from '../exec/process-identity.js';
 import { visibleName } from '../exec/visible-name.js';
 import { type EnsembleRecord, readEnsembleRecord } from '../model/ensemble-record.js';
 import { RUN_RECORD_PATH } from '../model/run-record.js';
+import { DEFAULT_RUNS_DIR, isRunIdLike } from '../runs/locate.js';
 import { openLog } from '../runs/log-reader.js';
 import type { CommandContext } from './context.js';
 import { printEnsembleSummary } from './ensemble-report.js';
@@ -42,7 +43,9 @@ export async function ensembleAt(
 ): Promise<FoundEnsemble | undefined> {
   if (given === '') return undefined;
   const dir = await realpath(resolve(cwd, given)).catch(() => undefined);
-  if (dir === undefined) return undefined;
+  // Nothing of that name here: an id, looked up in ./simulations as a run id is (locate.ts).
+  if (dir === undefined)
+    return isRunIdLike(given) ? ensembleAt(join(DEFAULT_RUNS_DIR, given), cwd, env) : undefined;
   if ((await stat(dir)).isFile()) return ensembleOfFile(dir, given, cwd, env);
   if (!(await stat(dir)).isDirectory()) return undefined;
   if (

@@ -45,13 +45,18 @@ export async function locateRun(
     return recordIn(await stagingDirOfModel(path, given, cwd, env), env, undefined, shown);
   if (kind === 'other')
     throw new UsageError(`${shown} is neither a run dir nor a model file`, { hint: HOW_TO_NAME });
-  if (/^[A-Za-z0-9._-]+$/.test(given) && given !== '.' && given !== '..')
+  if (isRunIdLike(given))
     return recordIn(
       join(cwd, DEFAULT_RUNS_DIR, given),
       env,
       `no run ${shown} in ./${DEFAULT_RUNS_DIR}, and no file or folder ${shown} here`,
     );
   throw new UsageError(`${shown} does not exist`, { hint: HOW_TO_NAME });
+}
+
+/** A name that may be a run id under ./simulations: no path, no `.` or `..`. */
+export function isRunIdLike(given: string): boolean {
+  return /^[A-Za-z0-9._-]+$/.test(given) && given !== '.' && given !== '..';
 }
 
 const HOW_TO_NAME = `give a run dir (the folder that holds .modelrun/run.json), the run's model or pipeline file, or a run id under ./${DEFAULT_RUNS_DIR}; \`modelrun runs\` lists them`;
