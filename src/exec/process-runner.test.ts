@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTree, type Tree } from '../../test/helpers/tree.js';
 import { Launcher } from './launcher.js';
@@ -133,5 +134,32 @@ describe('a process the launcher started', () => {
       if (helper !== undefined) process.kill(helper, 'SIGCONT');
       launcher.close();
     }
+  });
+});
+
+describe('a run that is stopped', () => {
+  // On the old code the group was killed as soon as its leader ended: a
+  // shell that does not trap TERM (sh -c) ends at once, and what it started
+  // lost the grace it was shutting down in.
+  it('gives what the model started its whole grace, though the shell that started it ends at once', {
+    timeout: 10_000,
+  }, async () => {
+    tree = makeTree();
+    const handle = await createRunOutput({});
+    const stopper = new AbortController();
+    const model =
+      'trap "sleep 0.5; echo bye > bye.txt; exit 1" TERM; echo > started; sleep 30 & wait';
+    const running = runProcess(
+      // `; true`: the outer shell cannot exec its command, and has no trap of its own.
+      { file: '/bin/sh', args: ['-c', `sh -c '${model}'; true`], cwd: tree.root, env: { PATH } },
+      handle.output,
+      { signal: stopper.signal, graceMs: 5000 },
+    );
+    for (let i = 0; i < 200 && !existsSync(tree.path('started')); i++) await sleep(25);
+    stopper.abort();
+    const outcome = await running;
+    await handle.close();
+    expect(outcome.signal).toBe('SIGTERM');
+    expect(readFileSync(tree.path('bye.txt'), 'utf8')).toBe('bye\n');
   });
 });

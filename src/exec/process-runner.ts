@@ -13,7 +13,7 @@ import {
 import type { Guard, ProcessGroupTask } from './guard.js';
 import type { Launcher } from './launcher.js';
 import { pump } from './output-pump.js';
-import { signalGroup } from './process-group.js';
+import { groupAlive, signalGroup } from './process-group.js';
 import { identify } from './process-identity.js';
 import type { RunOutput } from './run-output.js';
 
@@ -27,6 +27,9 @@ const DRAIN_MS = 2000;
 
 /** How long after its SIGKILL a process's end may go untold before the run looks for itself. */
 const GONE_AFTER_KILL_MS = 1000;
+
+/** How often a stopped group whose leader has ended is looked at, until it is gone or its grace is. */
+const GROUP_LOOK_MS = 50;
 
 /** A process to run: always an argv; a shell command is `/bin/sh -c <command>`. */
 export interface ProcessSpec {
@@ -215,6 +218,11 @@ export async function runProcess(
     const outcome = await (child.gone === undefined
       ? exited
       : Promise.race([exited, killed.then(() => sleep(GONE_AFTER_KILL_MS)).then(child.gone)]));
+    // Stopped, the group has its whole grace: its leader may end at once (a
+    // shell that does not trap TERM, as sh -c does) while what it started
+    // still shuts down cleanly.
+    if (killAt !== undefined)
+      while (groupAlive(pid) && Date.now() < killAt) await sleep(GROUP_LOOK_MS);
     // Whatever the model left running in its group goes with it, and what
     // left the group too: a daemon left behind is an orphan nobody watches.
     signalGroup(pid, 'SIGKILL');
