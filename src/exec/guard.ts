@@ -93,7 +93,12 @@ export interface HandleOwner {
  * (what a later run into the same folder waits for). A backend's kinds are
  * `stop` or `secret-file`; the other two are the guardian's own.
  */
-export type UndoStage = 'stop' | 'run-record' | 'secret-file' | 'staging-lock';
+/**
+ * In this order: what runs is stopped; an ensemble's record is ended, reading
+ * its members' run.json as the members left them; the runs' records are ended;
+ * then secret files are removed and locks released.
+ */
+export type UndoStage = 'stop' | 'ensemble-record' | 'run-record' | 'secret-file' | 'staging-lock';
 
 export interface UndoContext {
   /** When modelrun died, in ms since the epoch: what was touched later belongs to another run. */

@@ -9,6 +9,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   dockerUnavailable,
@@ -147,6 +148,105 @@ describe('the guardian', () => {
         run_id: 'd',
         status: 'succeeded',
       });
+    } finally {
+      tree.remove();
+    }
+  });
+
+  // On the old code the members' run.json were ended in the same step as the
+  // ensemble's record, which read them: a member still queued (submitted)
+  // whose run.json the guardian had just failed was recorded failed, not
+  // cancelled, and a --resume then took it for one that had run.
+  it("ends an ensemble's record from its members' run.json as the members left them", async () => {
+    const started = new Date(Date.now() - 5000).toISOString();
+    const tree = makeTree();
+    try {
+      // Ten members still queued, each with its run.json, as a Slurm array's are.
+      const members = Array.from({ length: 10 }, (_, index) => {
+        const runDir = tree.path('ens', `m-${index}`);
+        tree.write(
+          `ens/m-${index}/.modelrun/run.json`,
+          JSON.stringify({
+            run_id: `m-${index}`,
+            status: 'submitted',
+            exit_code: null,
+            started_at: new Date().toISOString(),
+            ended_at: null,
+            duration_s: null,
+            staging_dir: runDir,
+            backend: { type: 'slurm', config: {} },
+            stages: {
+              generate: { status: 'succeeded' },
+              run: { status: 'running' },
+              postprocess: { status: 'pending' },
+            },
+            postprocess: [],
+            modelrun_version: '0.1.0',
+            host: {},
+          }),
+        );
+        return {
+          index,
+          replica: 0,
+          run_id: `m-${index}`,
+          parameters: {},
+          status: 'pending',
+          exit_code: null,
+          started_at: null,
+          ended_at: null,
+          duration_s: null,
+          run_dir: runDir,
+          inputs: 'sha256:0',
+        };
+      });
+      tree.write(
+        'ens/ensemble.json',
+        JSON.stringify({
+          ensemble_id: 'ens',
+          file: 'ens.yml',
+          dir: tree.path('ens'),
+          status: 'running',
+          started_at: started,
+          ended_at: null,
+          duration_s: null,
+          backend: { type: 'slurm' },
+          max_parallel: 1,
+          fail_fast: false,
+          totals: {
+            members: 10,
+            pending: 10,
+            running: 0,
+            succeeded: 0,
+            failed: 0,
+            cancelled: 0,
+            skipped: 0,
+          },
+          members,
+        }),
+      );
+      const { exited } = guardian([
+        // The members' runs first, as modelrun hands them over.
+        ...members.map(
+          (member, key): GuardMessage => ({
+            op: 'add',
+            key,
+            task: { kind: 'run-record', path: join(member.run_dir, '.modelrun', 'run.json') },
+          }),
+        ),
+        { op: 'add', key: 99, task: { kind: 'ensemble-record', dir: tree.path('ens') } },
+      ]);
+      expect(await exited).toBe(0);
+      const ended = JSON.parse(readFileSync(tree.path('ens', 'ensemble.json'), 'utf8'));
+      expect(ended.status).toBe('failed');
+      // The guardian ended each member's run.json too.
+      expect(
+        JSON.parse(readFileSync(tree.path('ens', 'm-9', '.modelrun', 'run.json'), 'utf8')),
+      ).toMatchObject({ status: 'failed' });
+      for (const member of ended.members)
+        expect(member).toMatchObject({
+          status: 'cancelled',
+          reason: expect.stringMatching(/^not started: /),
+        });
     } finally {
       tree.remove();
     }

@@ -52,7 +52,7 @@ export const coreUndoHandlers = {
   ),
   'ensemble-record': undoHandler(
     'ensemble-record',
-    'run-record',
+    'ensemble-record',
     async () => {
       const { failUnfinishedEnsemble } = await import('../model/ensemble-record.js');
       return (task, context) => {

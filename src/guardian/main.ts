@@ -56,6 +56,7 @@ async function undoAll(diedAt: number): Promise<void> {
       }),
     );
   const stopped = await undoEach('stop');
+  await undoEach('ensemble-record');
   await undoEach('run-record');
   if (stopped.some((outcome) => outcome.status === 'rejected')) return;
   await undoEach('secret-file');

@@ -287,32 +287,35 @@ describe('the ensemble record on disk', () => {
       });
     });
 
+    /** A member's run.json in its own folder, started a second after the ensemble. */
+    const runJson = (name: string, status: string, more: Record<string, unknown> = {}) => {
+      mkdirSync(tree.path(name, '.modelrun'), { recursive: true });
+      writeFileSync(
+        tree.path(name, '.modelrun', 'run.json'),
+        JSON.stringify({
+          run_id: name,
+          status,
+          exit_code: null,
+          started_at: '2024-01-01T00:00:01.000Z',
+          ended_at: null,
+          duration_s: null,
+          staging_dir: tree.path(name),
+          backend: { type: 'slurm', config: {} },
+          stages: {
+            generate: { status: 'succeeded' },
+            run: { status: 'running' },
+            postprocess: { status: 'pending' },
+          },
+          postprocess: [],
+          modelrun_version: '0.1.0',
+          host: {},
+          ...more,
+        }),
+      );
+      return tree.path(name);
+    };
+
     it('takes a member it calls pending for started when its run.json says it runs, not when it is queued', async () => {
-      const runJson = (name: string, status: string) => {
-        mkdirSync(tree.path(name, '.modelrun'), { recursive: true });
-        writeFileSync(
-          tree.path(name, '.modelrun', 'run.json'),
-          JSON.stringify({
-            run_id: name,
-            status,
-            exit_code: null,
-            started_at: '2024-01-01T00:00:01.000Z',
-            ended_at: null,
-            duration_s: null,
-            staging_dir: tree.path(name),
-            backend: { type: 'slurm', config: {} },
-            stages: {
-              generate: { status: 'succeeded' },
-              run: { status: 'running' },
-              postprocess: { status: 'pending' },
-            },
-            postprocess: [],
-            modelrun_version: '0.1.0',
-            host: {},
-          }),
-        );
-        return tree.path(name);
-      };
       await writeEnsembleRecord(
         dir(),
         record([
@@ -322,6 +325,38 @@ describe('the ensemble record on disk', () => {
       );
       await failUnfinishedEnsemble(dir(), 'modelrun died');
       expect(onDisk().members.map((m) => m.status)).toEqual(['cancelled', 'failed']);
+    });
+
+    // On the old code a member whose run had ended a moment before modelrun
+    // died, before ensemble.json was written again, was recorded failed, and
+    // --resume ran it again.
+    it("takes a member's end from its own run.json when that says it ended", async () => {
+      const ended = (status: string, exit: number | null, reason?: string) => ({
+        exit_code: exit,
+        ended_at: '2024-01-01T00:00:04.000Z',
+        duration_s: 3,
+        ...(reason === undefined ? {} : { reason }),
+        status,
+      });
+      await writeEnsembleRecord(
+        dir(),
+        record([
+          member(0, 'running', { run_dir: runJson('ok', 'succeeded', ended('succeeded', 0)) }),
+          member(1, 'pending', { run_dir: runJson('bad', 'failed', ended('failed', 3)) }),
+          member(2, 'running', {
+            run_dir: runJson('slow', 'timed_out', ended('timed_out', null, 'timeout 1s')),
+          }),
+          member(3, 'running', { run_dir: runJson('live', 'running') }),
+        ]),
+      );
+      await failUnfinishedEnsemble(dir(), 'modelrun died');
+      expect(onDisk().members.map((m) => [m.status, m.exit_code, m.duration_s, m.reason])).toEqual([
+        ['succeeded', 0, 3, undefined],
+        ['failed', 3, 3, undefined],
+        ['failed', null, 3, 'timeout 1s'],
+        ['failed', null, null, 'modelrun died'],
+      ]);
+      expect(onDisk().members[0]?.ended_at).toBe('2024-01-01T00:00:04.000Z');
     });
 
     it.each(['succeeded', 'failed', 'cancelled'] as const)(

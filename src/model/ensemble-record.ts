@@ -4,7 +4,12 @@ import type { RunHandle } from '../exec/guard.js';
 import { readOwnFile, replaceFile } from '../exec/link-safe.js';
 import type { ProcessIdentity } from '../exec/process-identity.js';
 import { isRecord } from '../records.js';
-import { type PostprocessRecord, RUN_RECORD_PATH, readRunRecord } from './run-record.js';
+import {
+  type PostprocessRecord,
+  RUN_RECORD_PATH,
+  type RunRecord,
+  readRunRecord,
+} from './run-record.js';
 
 /**
  * `ensemble.json`, in an ensemble's folder: every member's run id, values,
@@ -152,9 +157,24 @@ export async function failUnfinishedEnsemble(
     );
   for (const member of record.members) {
     if (member.status !== 'running' && member.status !== 'pending') continue;
-    // The record is written a second apart: a member it still calls pending may have started since.
+    // The record is written a second apart: the member's own run.json may
+    // know more, that it started, or even that it ended (the guardian ends
+    // the members' run.json only after this).
+    const run = await runSince(member.run_dir, record.started_at);
+    const ended = run === undefined ? undefined : memberEnd(run);
+    if (run !== undefined && ended !== undefined) {
+      member.status = ended;
+      member.exit_code = run.exit_code;
+      member.started_at ??= run.started_at;
+      member.ended_at = run.ended_at ?? record.ended_at;
+      member.duration_s = run.duration_s;
+      if (run.reason === undefined) delete member.reason;
+      else member.reason = run.reason;
+      continue;
+    }
+    // Submitted is still in the engine's queue (a Slurm array's task): not started.
     const started =
-      member.status === 'running' || (await startedSince(member.run_dir, record.started_at));
+      member.status === 'running' || (run !== undefined && run.status !== 'submitted');
     member.reason = started ? reason : `not started: ${reason}`;
     member.status = started ? status : 'cancelled';
     member.ended_at = record.ended_at;
@@ -162,15 +182,24 @@ export async function failUnfinishedEnsemble(
   await writeEnsembleRecord(dir, record);
 }
 
-/** Whether the run in `runDir` started at or after `since`, by its run.json. */
-async function startedSince(runDir: string, since: string): Promise<boolean> {
+/** The run.json in `runDir`, when that run started at or after `since`: this ensemble's run of it. */
+async function runSince(runDir: string, since: string): Promise<RunRecord | undefined> {
   const run = await readRunRecord(join(runDir, RUN_RECORD_PATH)).catch(() => undefined);
-  // Submitted is still in the engine's queue (a Slurm array's task): not started.
-  return (
-    run !== undefined &&
-    run.status !== 'submitted' &&
-    Date.parse(run.started_at) >= Date.parse(since)
-  );
+  return run !== undefined && Date.parse(run.started_at) >= Date.parse(since) ? run : undefined;
+}
+
+/** A member's status from its run's, once that has ended, as the ensemble records it. */
+function memberEnd(run: RunRecord): MemberStatus | undefined {
+  switch (run.status) {
+    case 'succeeded':
+    case 'cancelled':
+    case 'failed':
+      return run.status;
+    case 'timed_out':
+      return 'failed';
+    default:
+      return undefined;
+  }
 }
 
 function isEntry(value: unknown): value is MemberEntry {
