@@ -2,8 +2,10 @@ import { availableParallelism } from 'node:os';
 import type { LoadedEnsemble, LoadedMember } from '../ensemble/load-ensemble.js';
 import { UsageError } from '../errors.js';
 import { inputsDigest, templateDigest } from '../model/inputs-digest.js';
+import { stagingDirOf } from '../model/staging-dir.js';
 import type { EnsembleMemberRequest } from '../run/ensemble.js';
 import type { RunRequest } from '../run/pipeline.js';
+import { assertApartFromTemplate } from '../run/staging.js';
 import type { Redactor } from '../secrets.js';
 
 /**
@@ -72,11 +74,15 @@ export async function withInputs(
   roots: readonly string[] = [],
 ): Promise<EnsembleMemberRequest[]> {
   const templates = new Map<string | undefined, Promise<string>>();
-  const digestOf = (template: string | undefined) => {
-    let digest = templates.get(template);
+  const digestOf = (model: RunRequest['model']) => {
+    let digest = templates.get(model.template);
     if (digest === undefined) {
-      digest = templateDigest(template);
-      templates.set(template, digest);
+      // Refused before it is read: a template that holds the ensemble (`/`)
+      // would be read whole, file system and all, before any member's staging refused it.
+      digest = assertApartFromTemplate(stagingDirOf(model), model).then(() =>
+        templateDigest(model.template),
+      );
+      templates.set(model.template, digest);
     }
     return digest;
   };
@@ -95,7 +101,7 @@ export async function withInputs(
         postprocessors: postprocess ? postprocessors : [],
         member: scope,
       }),
-      await digestOf(model.template),
+      await digestOf(model),
       roots,
     );
     // Written out, not spread: a spread of an object holding a closure gives each member a

@@ -69,7 +69,10 @@ export async function checkStaging(
  * render over the template's files, or into itself without end. Compared by
  * real paths, so a symlink on either side changes nothing.
  */
-async function assertApartFromTemplate(stagingDir: string, model: ModelConfig): Promise<void> {
+export async function assertApartFromTemplate(
+  stagingDir: string,
+  model: ModelConfig,
+): Promise<void> {
   if (model.template === undefined) return;
   const staging = await realPathOf(stagingDir);
   const template = await realPathOf(model.template);

@@ -278,6 +278,24 @@ export const hostileCases: HostileCase[] = [
     },
   },
   {
+    // On the old code the ensemble read the whole template first, to hash it:
+    // with template: / that was the whole file system, for minutes.
+    name: "an ensemble whose folder is inside its model's template folder",
+    setup: ({ dir }) => {
+      write(dir, {
+        'tpl/in.txt': 'x',
+        'm.yml': 'run_id: r1\ntemplate: ./tpl\noutput_dir: ./tpl/sim\ncommand: "true"\n',
+        'e.yml': 'model: m.yml\nreplicas: 2\n',
+      });
+      return {
+        args: ['ensemble', 'e.yml'],
+        keep: ['tpl/in.txt', 'm.yml', 'e.yml'],
+        exit: [2],
+        says: 'inside the template folder',
+      };
+    },
+  },
+  {
     name: 'a template entry with the model file name, staged in the model folder',
     setup: ({ dir }) => {
       write(dir, {
