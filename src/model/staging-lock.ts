@@ -62,6 +62,11 @@ export async function lockStagingDir(
     const owner = await readLockOwner(join(stagingDir, LOCK_OWNER_PATH));
     const who =
       owner === undefined ? '' : ` (pid ${owner.pid} on ${owner.host}, since ${owner.since})`;
+    // Killed a moment ago: its guardian gives the lock back once it has stopped what the run started.
+    if (owner !== undefined && owner.host === hostname() && !processExists(owner.pid))
+      throw new LockHeldError(`the modelrun that used ${stagingDir}${who} has ended`, {
+        hint: `its guardian releases the lock once it has stopped what that run started, and the lock goes stale ${LOCK_STALE_MS / 1000} s after its last sign of life anyway: run again in a moment`,
+      });
     throw new LockHeldError(`another modelrun is using ${stagingDir}${who}`, {
       hint: 'wait for it to finish, or give this run another run_id; two runs never share a staging directory',
     });
@@ -136,5 +141,17 @@ export async function waitForStagingLock(
       told = true;
     }
     await sleep(LOCK_POLL_MS, undefined, { signal }).catch(() => undefined);
+  }
+}
+
+/** Whether a process of this pid runs on this host (one of another user's counts). */
+function processExists(pid: number): boolean {
+  // Not a process's own pid (0, 1, -1: a group, or every process): not told apart.
+  if (!Number.isSafeInteger(pid) || pid <= 1) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
