@@ -125,6 +125,20 @@ describe('an ensemble on the local backend', () => {
     });
   });
 
+  // On the old code the summary pointed at the logs of a member that was never
+  // staged, and that command failed.
+  it('points at the logs of a failed member only when it was staged', async () => {
+    const { file, dir } = study();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'd5-w1'), "a file of the user's\n");
+    const result = await runModelrun(['ensemble', file], { cwd: tree.root });
+    expect(result.code).toBe(1);
+    const line = result.stderr.split('\n').find((l) => l.includes('failed   d5-w1'));
+    expect(line).toContain('is not a folder, which modelrun did not make');
+    expect(line).not.toContain('logs:');
+    expect(readFileSync(join(dir, 'd5-w1'), 'utf8')).toBe("a file of the user's\n");
+  });
+
   it('says of an ensemble file that has not run that its folder holds no ensemble.json', async () => {
     const { file, dir } = study();
     const status = await runModelrun(['status', file], { cwd: tree.root });

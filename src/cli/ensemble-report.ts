@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LoadedEnsemble } from '../ensemble/load-ensemble.js';
 import { totalsOf } from '../model/ensemble-record.js';
+import { RUN_RECORD_PATH } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import type { EnsembleMemberRequest, EnsembleResult } from '../run/ensemble.js';
 import type { PipelineResult } from '../run/pipeline.js';
@@ -95,10 +98,13 @@ export function printEnsembleSummary(
   ctx.output.maskedInfo(
     `${mark} ensemble ${style.bold(record.ensemble_id)} ${record.status}: ${counts} of ${of} (${record.duration_s ?? 0} s)`,
   );
-  for (const member of members.filter((m) => m.status === 'failed'))
+  for (const member of members.filter((m) => m.status === 'failed')) {
+    // A member refused before it was staged has no run, and so no logs, to point at.
+    const staged = existsSync(join(member.run_dir, RUN_RECORD_PATH));
     ctx.output.maskedInfo(
-      `  failed   ${member.run_id}${member.exit_code === null ? '' : ` (exit ${member.exit_code})`}${member.reason === undefined ? '' : `: ${member.reason}`}; logs: modelrun logs ${member.run_dir}`,
+      `  failed   ${member.run_id}${member.exit_code === null ? '' : ` (exit ${member.exit_code})`}${member.reason === undefined ? '' : `: ${member.reason}`}${staged ? `; logs: modelrun logs ${member.run_dir}` : ''}`,
     );
+  }
   const skipped = members.filter((m) => m.status === 'skipped');
   if (skipped.length > 0)
     ctx.output.maskedInfo(
