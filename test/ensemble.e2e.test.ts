@@ -82,6 +82,35 @@ function study(extra = ''): { file: string; dir: string } {
 const record = (dir: string) =>
   JSON.parse(readFileSync(join(dir, 'ensemble.json'), 'utf8')) as EnsembleRecord;
 
+/** A whole ensemble.json of a running ensemble of no members in `dir`, as modelrun writes one. */
+function wholeRecord(dir: string, more: Partial<EnsembleRecord> = {}): EnsembleRecord {
+  return {
+    ensemble_id: 'forged',
+    file: join(dir, 'forged.yml'),
+    dir,
+    status: 'running',
+    started_at: new Date().toISOString(),
+    ended_at: null,
+    duration_s: null,
+    backend: { type: 'local' },
+    max_parallel: 1,
+    fail_fast: false,
+    totals: {
+      members: 0,
+      pending: 0,
+      running: 0,
+      succeeded: 0,
+      failed: 0,
+      cancelled: 0,
+      skipped: 0,
+    },
+    members: [],
+    aggregate: [],
+    modelrun_version: '0.0.0',
+    ...more,
+  };
+}
+
 const RUN_IDS = ['d5-w1', 'd5-w2', 'd5-w3', 'd10-w1', 'd10-w2', 'd10-w3', 'd50-w7', 'd60-w8'];
 
 describe('an ensemble on the local backend', () => {
@@ -689,17 +718,7 @@ describe('an ensemble run with --detach', () => {
     const bystander = spawn('sleep', ['300'], { stdio: 'ignore' });
     try {
       const owner = identify(bystander.pid as number);
-      writeFileSync(
-        join(dir, 'ensemble.json'),
-        JSON.stringify({
-          ensemble_id: 'forged',
-          status: 'running',
-          started_at: new Date().toISOString(),
-          members: [],
-          owner,
-          totals: {},
-        }),
-      );
+      writeFileSync(join(dir, 'ensemble.json'), JSON.stringify(wholeRecord(dir, { owner })));
       const result = await runModelrun(['cancel', dir], { cwd: tree.root });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(
@@ -718,6 +737,79 @@ describe('an ensemble run with --detach', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toContain(`--detach does not go with ${flag[0]}`);
     }
+  });
+});
+
+describe('an ensemble record that is damaged or was edited', () => {
+  let ran: string | undefined;
+  /** A copy of a small ensemble's folder that ran, its ensemble.json as `change` leaves it. */
+  async function edited(change: (value: Record<string, unknown>) => void): Promise<string> {
+    if (ran === undefined) {
+      const id = uniqueId('whole');
+      tree.write(
+        `${id}.yml`,
+        `model: model.yml\nensemble_id: ${id}\nrun_id: d{{ member.depth }}\nparameters:\n  config.depth: [1, 2]\n`,
+      );
+      const result = await runModelrun(['ensemble', `${id}.yml`], { cwd: tree.root });
+      expect(result.code, result.stderr).toBe(0);
+      ran = tree.path('simulations', id);
+    }
+    const dir = tree.path('edited', uniqueId('ens'));
+    cpSync(ran, dir, { recursive: true });
+    const value = record(dir) as unknown as Record<string, unknown>;
+    change(value);
+    writeFileSync(join(dir, 'ensemble.json'), JSON.stringify(value));
+    return dir;
+  }
+
+  it.each(['backend', 'totals'])(
+    'is refused by status without %s, naming the file and the field: no bug (exit 70)',
+    async (field) => {
+      const dir = await edited((value) => delete value[field]);
+      const result = await runModelrun(['status', dir], { cwd: tree.root });
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toContain(
+        `${join(dir, 'ensemble.json')} is not an ensemble record that modelrun can read: its field \`${field}\` is missing`,
+      );
+      expect(result.stderr).not.toContain('unexpected error');
+    },
+  );
+
+  it('is said to be cut short when it does not parse, not to be no run record', async () => {
+    const dir = await edited(() => undefined);
+    writeFileSync(
+      join(dir, 'ensemble.json'),
+      readFileSync(join(dir, 'ensemble.json'), 'utf8').slice(0, 60),
+    );
+    const result = await runModelrun(['wait', dir], { cwd: tree.root });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('is not JSON that parses: cut short');
+    expect(result.stderr).not.toContain('holds no run record');
+  });
+
+  it('ends wait at once when it says running and names no modelrun that runs it', async () => {
+    const dir = await edited((value) => {
+      value.status = 'running';
+      delete value.owner;
+    });
+    const began = Date.now();
+    const result = await runModelrun(['wait', dir], { cwd: tree.root });
+    // A modelrun gone is waited for as long as its guardian takes (15 s); none named, not at all.
+    expect(Date.now() - began).toBeLessThan(10_000);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('record says running, but names no modelrun that runs it');
+  });
+
+  it('has wait print the paths of the folder it was given, not those the record wrote', async () => {
+    const dir = await edited((value) => {
+      value.status = 'failed';
+      for (const member of value.members as { status: string }[]) member.status = 'failed';
+    });
+    const result = await runModelrun(['wait', dir], { cwd: tree.root });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`record   ${join(dir, 'ensemble.json')}`);
+    expect(result.stderr).toContain(`logs: modelrun logs ${join(dir, 'd1')}`);
+    expect(result.stderr).not.toContain(ran);
   });
 });
 

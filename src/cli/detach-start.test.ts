@@ -4,7 +4,7 @@ import { fakeContext } from '../../test/helpers/command-context.js';
 import { treeForEachTest } from '../../test/helpers/tree.js';
 import { findBackend } from '../backends/registry.js';
 import { identify } from '../exec/process-identity.js';
-import { ENSEMBLE_RECORD } from '../model/ensemble-record.js';
+import { ENSEMBLE_RECORD, totalsOf } from '../model/ensemble-record.js';
 import { RUN_RECORD_PATH } from '../model/run-record.js';
 import { untilOwned } from './ensemble-detach.js';
 import { untilStarted } from './run-detach.js';
@@ -100,10 +100,21 @@ describe('untilOwned (ensemble --detach waiting for its supervisor to take the e
       writeFileSync(
         tree.path('run', ENSEMBLE_RECORD),
         JSON.stringify({
+          ensemble_id: 'quick',
+          file: tree.path('quick.yml'),
+          dir: tree.path('run'),
           status: 'succeeded',
           started_at: new Date().toISOString(),
+          ended_at: new Date().toISOString(),
+          duration_s: 0,
+          backend: { type: 'local' },
+          max_parallel: 1,
+          fail_fast: false,
+          totals: totalsOf([]),
           owner: { ...supervisor, by: 'cli' },
           members: [],
+          aggregate: [],
+          modelrun_version: '0.0.0',
         }),
       );
       return false;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedEnsemble } from '../ensemble/load-ensemble.js';
-import { totalsOf } from '../model/ensemble-record.js';
+import { ENSEMBLE_RECORD, totalsOf } from '../model/ensemble-record.js';
 import { RUN_RECORD_PATH } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
 import type { EnsembleMemberRequest, EnsembleResult } from '../run/ensemble.js';
@@ -66,12 +66,16 @@ function valuesText(values: Record<string, unknown>): string {
   return pairs.length === 0 ? '(the model as it is)' : pairs.join(' ');
 }
 
-/** The end of an ensemble: its outcome and counts, each failed member and where its logs are. */
+/**
+ * The end of an ensemble: its outcome and counts, each failed member and
+ * where its logs are, under `dir` (by default the folder the record names).
+ */
 export function printEnsembleSummary(
   result: EnsembleResult,
   ctx: CommandContext,
   json: boolean,
   only?: ReadonlySet<number>,
+  dir = result.record.dir,
 ): void {
   const { record } = result;
   if (json) {
@@ -100,9 +104,10 @@ export function printEnsembleSummary(
   );
   for (const member of members.filter((m) => m.status === 'failed')) {
     // A member refused before it was staged has no run, and so no logs, to point at.
-    const staged = existsSync(join(member.run_dir, RUN_RECORD_PATH));
+    const runDir = join(dir, member.run_id);
+    const staged = existsSync(join(runDir, RUN_RECORD_PATH));
     ctx.output.maskedInfo(
-      `  failed   ${member.run_id}${member.exit_code === null ? '' : ` (exit ${member.exit_code})`}${member.reason === undefined ? '' : `: ${member.reason}`}${staged ? `; logs: modelrun logs ${member.run_dir}` : ''}`,
+      `  failed   ${member.run_id}${member.exit_code === null ? '' : ` (exit ${member.exit_code})`}${member.reason === undefined ? '' : `: ${member.reason}`}${staged ? `; logs: modelrun logs ${runDir}` : ''}`,
     );
   }
   const skipped = members.filter((m) => m.status === 'skipped');
@@ -112,5 +117,5 @@ export function printEnsembleSummary(
     );
   for (const post of record.aggregate)
     ctx.output.maskedInfo(`  aggregate ${post.type}: ${post.status}: ${post.summary}`);
-  ctx.output.maskedInfo(`  record   ${record.dir}/ensemble.json`);
+  ctx.output.maskedInfo(`  record   ${join(dir, ENSEMBLE_RECORD)}`);
 }

@@ -1,15 +1,19 @@
-import { readFileSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UsageError } from '../errors.js';
-import { presence } from '../exec/process-identity.js';
+import { RunFailedError, UsageError } from '../errors.js';
 import { visibleName } from '../exec/visible-name.js';
-import { type EnsembleRecord, readEnsembleRecord } from '../model/ensemble-record.js';
+import {
+  type EnsembleRecord,
+  type EnsembleRecordRead,
+  readEnsembleRecord,
+  readEnsembleRecordFile,
+} from '../model/ensemble-record.js';
 import { RUN_RECORD_PATH } from '../model/run-record.js';
 import { DEFAULT_RUNS_DIR, isRunIdLike } from '../runs/locate.js';
 import { openLog } from '../runs/log-reader.js';
 import type { CommandContext } from './context.js';
+import { type FoundEnsemble, type Liveness, liveness } from './ensemble-live.js';
 import { printEnsembleSummary } from './ensemble-report.js';
 import { memberLine } from './ensemble-view.js';
 import { printLog } from './log-print.js';
@@ -20,10 +24,7 @@ import { printLog } from './log-print.js';
  * modelrun that runs it is still there.
  */
 
-export interface FoundEnsemble {
-  dir: string;
-  record: EnsembleRecord;
-}
+export type { FoundEnsemble };
 
 /** How often `wait` and `logs -f` look at the record. */
 const POLL_MS = 500;
@@ -55,8 +56,8 @@ export async function ensembleAt(
     )
   )
     return undefined;
-  const record = await readEnsembleRecord(dir);
-  return record === undefined ? undefined : { dir, record };
+  const read = await readEnsembleRecordFile(dir);
+  return read.kind === 'none' ? undefined : foundIn(dir, read);
 }
 
 /**
@@ -77,43 +78,38 @@ async function ensembleOfFile(
   const loaded = loadEnsemble({ ensembleFile: path, postprocessorConfigs: [] }, { env, cwd });
   if ('errors' in loaded) throw loaded.errors[0];
   const { dir } = loaded.ensemble;
-  const record = await readEnsembleRecord(dir);
-  if (record === undefined)
+  const read = await readEnsembleRecordFile(dir);
+  if (read.kind === 'none')
     throw new UsageError(
       `${visibleName(given)} is an ensemble file, and its folder ${visibleName(dir)} holds no ensemble.json`,
       {
         hint: `run it with \`modelrun ensemble ${visibleName(given)}\`; an ensemble whose folder --set values moved is named by that folder`,
       },
     );
-  return { dir, record };
+  return foundIn(dir, read);
 }
 
 /**
- * Whether the modelrun that runs it is still there: on this host, by its
- * whole identity, and a `modelrun ensemble` by its command line. A model
- * can write ensemble.json; it cannot make another program's command line
- * read as modelrun's, so a forged owner is never signalled.
+ * The ensemble whose record was read in `dir`; a record that is not a whole
+ * one is refused, saying which field, never passed on to fail later.
  */
-function running(record: EnsembleRecord): 'running' | 'gone' | 'elsewhere' | 'ended' {
-  if (record.status !== 'running') return 'ended';
-  if (record.owner === undefined) return 'gone';
-  const where = presence(record.owner);
-  if (where !== 'alive') return where;
-  return isModelrunEnsemble(record.owner.pid) ? 'running' : 'gone';
-}
-
-function isModelrunEnsemble(pid: number): boolean {
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.some((arg) => /modelrun(\.js)?$/.test(arg)) && argv.includes('ensemble');
-  } catch {
-    return false;
-  }
+async function foundIn(
+  dir: string,
+  read: Exclude<EnsembleRecordRead, { kind: 'none' }>,
+): Promise<FoundEnsemble> {
+  if (read.kind === 'damaged')
+    throw new RunFailedError(
+      `${visibleName(read.path)} is not an ensemble record that modelrun can read: ${read.problem}`,
+      {
+        hint: `a member may have written over it, or it was edited; each member's run dir keeps its own record (\`modelrun runs ${visibleName(dir)}\` lists them): put the file back, or move it aside and run the ensemble again`,
+      },
+    );
+  return { dir, record: read.record };
 }
 
 export function ensembleStatus(found: FoundEnsemble, json: boolean, ctx: CommandContext): number {
   const { record } = found;
-  const live = running(record);
+  const live = liveness(found);
   if (json) {
     ctx.output.maskedRaw(`${JSON.stringify({ ensemble_dir: found.dir, live, record }, null, 2)}\n`);
     return exitCodeOf(record);
@@ -121,7 +117,7 @@ export function ensembleStatus(found: FoundEnsemble, json: boolean, ctx: Command
   const t = record.totals;
   const rows: [string, string][] = [
     ['ensemble', record.ensemble_id],
-    ['status', live === 'gone' ? 'running on record, but its modelrun has gone' : record.status],
+    ['status', statusWord(found, live)],
     ['backend', record.backend.type],
     ['started', record.started_at],
     ...(record.ended_at === null ? [] : [['ended', record.ended_at] as [string, string]]),
@@ -144,6 +140,14 @@ export function ensembleStatus(found: FoundEnsemble, json: boolean, ctx: Command
   return exitCodeOf(record);
 }
 
+/** The record's status, unless no modelrun runs it any more. */
+function statusWord({ record }: FoundEnsemble, live: Liveness): string {
+  if (live !== 'gone') return record.status;
+  return record.owner === undefined
+    ? 'running on record, but it names no modelrun that runs it'
+    : 'running on record, but its modelrun has gone';
+}
+
 /** 0 while it runs and once every member has succeeded; 1 otherwise. */
 function exitCodeOf(record: EnsembleRecord): number {
   return record.status === 'running' || record.status === 'succeeded' ? 0 : 1;
@@ -163,18 +167,22 @@ export async function ensembleWait(
   if (record === undefined) return ctx.session.exitCode() ?? 130;
   if (record.status === 'running') {
     ctx.output.error(
-      `the modelrun that ran ensemble ${record.ensemble_id} has gone, and its record still says running`,
+      record.owner === undefined
+        ? `ensemble ${record.ensemble_id}'s record says running, but names no modelrun that runs it`
+        : `the modelrun that ran ensemble ${record.ensemble_id} has gone, and its record still says running`,
       'its members may still run: `modelrun status` on each run dir says; run the ensemble again with --resume to finish it',
     );
     return 1;
   }
-  printEnsembleSummary({ record, exitCode: exitCodeOf(record) }, ctx, json);
+  // Its paths are this folder's, not those the record wrote: it may be a copy, or moved.
+  printEnsembleSummary({ record, exitCode: exitCodeOf(record) }, ctx, json, undefined, found.dir);
   return exitCodeOf(record);
 }
 
 /**
  * The record once it no longer says running; the last one read when its
- * modelrun has been gone for longer than its guardian takes; undefined
+ * modelrun has been gone for longer than its guardian takes, or at once
+ * when it names none (there is no guardian to wait for either); undefined
  * when the waiting was interrupted.
  */
 async function untilEnded(
@@ -185,8 +193,9 @@ async function untilEnded(
   let goneSince: number | undefined;
   while (record.status === 'running') {
     if (signal.aborted) return undefined;
-    const live = running(record);
+    const live = liveness({ ...found, record });
     if (live === 'running') goneSince = undefined;
+    else if (record.owner === undefined) return record;
     else goneSince ??= Date.now();
     if (goneSince !== undefined && Date.now() - goneSince > GUARDIAN_MS) return record;
     await sleep(POLL_MS);
@@ -202,7 +211,7 @@ export async function ensembleCancel(
   ctx: CommandContext,
 ): Promise<number> {
   const { record } = found;
-  const live = running(record);
+  const live = liveness(found);
   if (live === 'elsewhere')
     throw new UsageError(
       `ensemble ${record.ensemble_id} is run by modelrun pid ${record.owner?.pid} on ${record.owner?.host}, not on this host`,

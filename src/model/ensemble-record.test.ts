@@ -18,6 +18,7 @@ import {
   type MemberEntry,
   type MemberStatus,
   readEnsembleRecord,
+  readEnsembleRecordFile,
   totalsOf,
   writeEnsembleRecord,
 } from './ensemble-record.js';
@@ -214,6 +215,62 @@ describe('the ensemble record on disk', () => {
     ])('gives undefined for %s', async (_, text) => {
       writeFileSync(file(), text);
       expect(await readEnsembleRecord(dir())).toBeUndefined();
+    });
+  });
+
+  describe('readEnsembleRecordFile', () => {
+    /** A whole record written, then `change` made to it, as an edit or a member would. */
+    const edited = (change: (value: Record<string, unknown>) => void) => {
+      const value = JSON.parse(JSON.stringify(record([member(0, 'running')]))) as Record<
+        string,
+        unknown
+      >;
+      change(value);
+      writeFileSync(file(), JSON.stringify(value));
+    };
+
+    it('gives the record of a whole one, and none where there is no file', async () => {
+      expect(await readEnsembleRecordFile(dir())).toEqual({ kind: 'none' });
+      await writeEnsembleRecord(dir(), record([member(0, 'succeeded')]));
+      expect(await readEnsembleRecordFile(dir())).toMatchObject({ kind: 'record' });
+    });
+
+    // Each of these once reached `status` and failed there as a bug (exit 70), or read as no record.
+    it.each<[string, (value: Record<string, unknown>) => void, string]>([
+      ['without backend', (v) => delete v.backend, '`backend` is missing'],
+      ['without totals', (v) => delete v.totals, '`totals` is missing'],
+      ['with a backend of no type', (v) => (v.backend = {}), '`backend.type` is missing'],
+      [
+        'with totals of text',
+        (v) => (v.totals = { ...(v.totals as object), failed: 'x' }),
+        '`totals.failed` is not a whole number',
+      ],
+      ['without dir', (v) => delete v.dir, '`dir` is missing'],
+      ['with a status of its own', (v) => (v.status = 'paused'), '`status` is none of'],
+      ['with an owner of no pid', (v) => (v.owner = { host: 'h' }), '`owner.pid` is missing'],
+      ['with a log that is a number', (v) => (v.log = 7), '`log` is not a string'],
+      ['with aggregate not a list', (v) => (v.aggregate = {}), '`aggregate` is not a list'],
+      [
+        'with a member of no run id',
+        (v) => delete (v.members as Record<string, unknown>[])[0]?.run_id,
+        '`members[0].run_id` is missing',
+      ],
+    ])('says which field is wrong in a record %s', async (_, change, says) => {
+      edited(change);
+      const read = await readEnsembleRecordFile(dir());
+      expect(read).toMatchObject({ kind: 'damaged', path: file() });
+      expect(read.kind === 'damaged' && read.problem).toContain(says);
+      expect(await readEnsembleRecord(dir())).toBeUndefined();
+    });
+
+    it('says a record cut short does not parse, and an empty one is empty', async () => {
+      writeFileSync(file(), JSON.stringify(record([]), null, 2).slice(0, 80));
+      expect(await readEnsembleRecordFile(dir())).toMatchObject({
+        kind: 'damaged',
+        problem: expect.stringContaining('not JSON that parses: cut short'),
+      });
+      writeFileSync(file(), '');
+      expect(await readEnsembleRecordFile(dir())).toMatchObject({ problem: 'it is empty' });
     });
   });
 

@@ -4,6 +4,7 @@ import type { RunHandle } from '../exec/guard.js';
 import { readOwnFile, replaceFile } from '../exec/link-safe.js';
 import type { ProcessIdentity } from '../exec/process-identity.js';
 import { isRecord } from '../records.js';
+import { ensembleRecordFault, MEMBER_STATUSES } from './ensemble-record-check.js';
 import {
   type PostprocessRecord,
   RUN_RECORD_PATH,
@@ -21,14 +22,7 @@ import {
 
 export const ENSEMBLE_RECORD = 'ensemble.json';
 
-export const MEMBER_STATUSES = [
-  'pending',
-  'running',
-  'succeeded',
-  'failed',
-  'cancelled',
-  'skipped',
-] as const;
+export { MEMBER_STATUSES };
 export type MemberStatus = (typeof MEMBER_STATUSES)[number];
 
 export interface MemberEntry {
@@ -110,25 +104,44 @@ export async function writeEnsembleRecord(dir: string, record: EnsembleRecord): 
 }
 
 /**
- * The record in `dir`, or undefined when there is none, or none that reads
- * as one: a link or anything but a regular file is not read.
+ * What ensemble.json in `dir` holds: `none` when there is no regular file
+ * (a link or anything else is not read), `damaged` when the file is not a
+ * whole record of modelrun's, saying why (for a person to read), or the
+ * record. The one reader of the file: every other reads through it.
  */
-export async function readEnsembleRecord(dir: string): Promise<EnsembleRecord | undefined> {
-  const text = await readOwnFile(join(dir, ENSEMBLE_RECORD)).catch(() => undefined);
-  if (text === undefined) return undefined;
+export type EnsembleRecordRead =
+  | { kind: 'none' }
+  | { kind: 'damaged'; path: string; problem: string }
+  | { kind: 'record'; record: EnsembleRecord };
+
+export async function readEnsembleRecordFile(dir: string): Promise<EnsembleRecordRead> {
+  const path = join(dir, ENSEMBLE_RECORD);
+  const text = await readOwnFile(path).catch(() => undefined);
+  if (text === undefined) return { kind: 'none' };
+  let value: unknown;
   try {
-    const record = JSON.parse(text) as EnsembleRecord;
-    // A model can write this file: one that does not read as modelrun's is none.
-    return isRecord(record) &&
-      typeof record.status === 'string' &&
-      typeof record.started_at === 'string' &&
-      Array.isArray(record.members) &&
-      record.members.every(isEntry)
-      ? record
-      : undefined;
+    value = JSON.parse(text);
   } catch {
-    return undefined;
+    return {
+      kind: 'damaged',
+      path,
+      problem:
+        text.trim() === ''
+          ? 'it is empty'
+          : 'it is not JSON that parses: cut short (a write that did not end, a full disk) or edited',
+    };
   }
+  // A model can write this file: one that does not read as modelrun's whole record is none of its.
+  const fault = ensembleRecordFault(value);
+  if (fault !== undefined)
+    return { kind: 'damaged', path, problem: `its field \`${fault.field}\` ${fault.problem}` };
+  return { kind: 'record', record: value as EnsembleRecord };
+}
+
+/** The record in `dir`, or undefined when there is none, or none that reads as a whole one. */
+export async function readEnsembleRecord(dir: string): Promise<EnsembleRecord | undefined> {
+  const read = await readEnsembleRecordFile(dir);
+  return read.kind === 'record' ? read.record : undefined;
 }
 
 /**
@@ -200,23 +213,4 @@ function memberEnd(run: RunRecord): MemberStatus | undefined {
     default:
       return undefined;
   }
-}
-
-function isEntry(value: unknown): value is MemberEntry {
-  if (!isRecord(value)) return false;
-  const nullable = (v: unknown, type: string) => v === null || typeof v === type;
-  return (
-    Number.isInteger(value.index) &&
-    Number.isInteger(value.replica) &&
-    typeof value.run_id === 'string' &&
-    typeof value.inputs === 'string' &&
-    typeof value.run_dir === 'string' &&
-    (MEMBER_STATUSES as readonly unknown[]).includes(value.status) &&
-    nullable(value.exit_code, 'number') &&
-    nullable(value.started_at, 'string') &&
-    nullable(value.ended_at, 'string') &&
-    nullable(value.duration_s, 'number') &&
-    isRecord(value.parameters) &&
-    (value.reason === undefined || typeof value.reason === 'string')
-  );
 }

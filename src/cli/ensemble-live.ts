@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { presence } from '../exec/process-identity.js';
+import type { EnsembleRecord } from '../model/ensemble-record.js';
+
+/**
+ * Whether the ensemble a folder's record names still runs, as `status`,
+ * `wait` and `cancel` of that folder see it.
+ */
+
+/** An ensemble's folder with its record. */
+export interface FoundEnsemble {
+  dir: string;
+  record: EnsembleRecord;
+}
+
+export type Liveness = 'running' | 'gone' | 'elsewhere' | 'ended';
+
+/**
+ * Whether the modelrun that runs it is still there: on this host, by its
+ * whole identity, and a `modelrun ensemble` by its command line. A model
+ * can write ensemble.json; it cannot make another program's command line
+ * read as modelrun's, so a forged owner is never signalled.
+ */
+export function liveness({ record }: FoundEnsemble): Liveness {
+  if (record.status !== 'running') return 'ended';
+  if (record.owner === undefined) return 'gone';
+  const where = presence(record.owner);
+  if (where !== 'alive') return where;
+  return isModelrunEnsemble(record.owner.pid) ? 'running' : 'gone';
+}
+
+function isModelrunEnsemble(pid: number): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.some((arg) => /modelrun(\.js)?$/.test(arg)) && argv.includes('ensemble');
+  } catch {
+    return false;
+  }
+}
