@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -712,6 +712,44 @@ describe('an ensemble run with --detach', () => {
     expect(status.code).toBe(1);
   });
 
+  it('is not cancelled, waited for or called running through a copy of its folder', async () => {
+    const id = uniqueId('detached-copied');
+    tree.write(`${id}.yml`, `model: slow.yml\nensemble_id: ${id}\nreplicas: 2\n`);
+    const started = await runModelrun(['ensemble', `${id}.yml`, '--detach'], { cwd: tree.root });
+    expect(started.code, started.stderr).toBe(0);
+    const dir = tree.path('simulations', id);
+    const pidFile = join(dir, 'slow-0', 'sleep.pid');
+    for (let i = 0; i < 400 && !(existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== ''); i++)
+      await sleep(25);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const copy = tree.path('copies', id);
+    mkdirSync(tree.path('copies'), { recursive: true });
+    execFileSync('cp', ['-a', dir, copy]);
+    try {
+      const cancelled = await runModelrun(['cancel', copy], { cwd: tree.root });
+      expect(cancelled.code).toBe(1);
+      expect(cancelled.stderr).toContain(
+        `${copy} holds the record of another folder's ensemble: ${id} runs in ${dir}, not here`,
+      );
+      expect(cancelled.stderr).toContain('cancel the ensemble from the folder it was started in');
+      expect(isRunning(pid)).toBe(true);
+      expect(record(dir).status).toBe('running');
+
+      const waited = await runModelrun(['wait', copy], { cwd: tree.root });
+      expect(waited.code).toBe(1);
+      expect(waited.stderr).toContain("holds the record of another folder's ensemble");
+      const status = await runModelrun(['status', copy], { cwd: tree.root });
+      expect(status.stdout).toContain("the record is another folder's");
+      expect(status.stdout).not.toMatch(/^modelrun /m);
+      const json = await runModelrun(['status', copy, '--json'], { cwd: tree.root });
+      expect(JSON.parse(json.stdout)).toMatchObject({ ensemble_dir: copy, live: 'another-folder' });
+    } finally {
+      const stopped = await runModelrun(['cancel', dir], { cwd: tree.root });
+      expect(stopped.code, stopped.stderr).toBe(0);
+    }
+    expect(await waitUntilGone(pid)).toBe(true);
+  });
+
   it('signals no process that a forged ensemble.json names as its modelrun', async () => {
     const dir = tree.path('forged', uniqueId('ens'));
     mkdirSync(dir, { recursive: true });
@@ -742,7 +780,7 @@ describe('an ensemble run with --detach', () => {
 
 describe('an ensemble record that is damaged or was edited', () => {
   let ran: string | undefined;
-  /** A copy of a small ensemble's folder that ran, its ensemble.json as `change` leaves it. */
+  /** A copy of a small ensemble's folder that ran, its ensemble.json (naming the copy) as `change` leaves it. */
   async function edited(change: (value: Record<string, unknown>) => void): Promise<string> {
     if (ran === undefined) {
       const id = uniqueId('whole');
@@ -756,7 +794,8 @@ describe('an ensemble record that is damaged or was edited', () => {
     }
     const dir = tree.path('edited', uniqueId('ens'));
     cpSync(ran, dir, { recursive: true });
-    const value = record(dir) as unknown as Record<string, unknown>;
+    // This folder's record, as if it had run here; `change` may say otherwise.
+    const value = { ...record(dir), dir } as unknown as Record<string, unknown>;
     change(value);
     writeFileSync(join(dir, 'ensemble.json'), JSON.stringify(value));
     return dir;
@@ -802,6 +841,8 @@ describe('an ensemble record that is damaged or was edited', () => {
 
   it('has wait print the paths of the folder it was given, not those the record wrote', async () => {
     const dir = await edited((value) => {
+      // The record of the folder it was copied from, ended.
+      value.dir = ran;
       value.status = 'failed';
       for (const member of value.members as { status: string }[]) member.status = 'failed';
     });

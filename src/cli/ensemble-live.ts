@@ -7,22 +7,30 @@ import type { EnsembleRecord } from '../model/ensemble-record.js';
  * `wait` and `cancel` of that folder see it.
  */
 
-/** An ensemble's folder with its record. */
+/** An ensemble's folder with its record; `own` is false when the record is another folder's. */
 export interface FoundEnsemble {
   dir: string;
   record: EnsembleRecord;
+  /**
+   * Whether the record's `dir` is this folder (by real path). A copy of the
+   * folder (`cp -a`), or one moved since, holds the record of an ensemble
+   * whose modelrun runs another folder: nothing here is its to stop.
+   */
+  own: boolean;
 }
 
-export type Liveness = 'running' | 'gone' | 'elsewhere' | 'ended';
+export type Liveness = 'running' | 'gone' | 'elsewhere' | 'ended' | 'another-folder';
 
 /**
  * Whether the modelrun that runs it is still there: on this host, by its
  * whole identity, and a `modelrun ensemble` by its command line. A model
  * can write ensemble.json; it cannot make another program's command line
- * read as modelrun's, so a forged owner is never signalled.
+ * read as modelrun's, so a forged owner is never signalled. A record that
+ * is another folder's runs nothing here, whatever its owner does.
  */
-export function liveness({ record }: FoundEnsemble): Liveness {
+export function liveness({ record, own }: FoundEnsemble): Liveness {
   if (record.status !== 'running') return 'ended';
+  if (!own) return 'another-folder';
   if (record.owner === undefined) return 'gone';
   const where = presence(record.owner);
   if (where !== 'alive') return where;

@@ -104,7 +104,26 @@ async function foundIn(
         hint: `a member may have written over it, or it was edited; each member's run dir keeps its own record (\`modelrun runs ${visibleName(dir)}\` lists them): put the file back, or move it aside and run the ensemble again`,
       },
     );
-  return { dir, record: read.record };
+  const { record } = read;
+  const [here, named] = await Promise.all(
+    [dir, record.dir].map((path) => realpath(path).catch(() => undefined)),
+  );
+  return { dir, record, own: here !== undefined && here === named };
+}
+
+/**
+ * Refuses to wait for or cancel, from a copy of its folder (or one moved
+ * since), an ensemble whose modelrun runs the folder its record names: it
+ * would signal that ensemble, or wait on a record nothing here will end.
+ */
+function refuseAnotherFolders(found: FoundEnsemble, verb: 'wait for' | 'cancel'): void {
+  if (liveness(found) !== 'another-folder') return;
+  throw new RunFailedError(
+    `${visibleName(found.dir)} holds the record of another folder's ensemble: ${visibleName(found.record.ensemble_id)} runs in ${visibleName(found.record.dir)}, not here`,
+    {
+      hint: `this folder is a copy, or was moved since the ensemble began: ${verb} the ensemble from the folder it was started in (move it back first, if it was moved)`,
+    },
+  );
 }
 
 export function ensembleStatus(found: FoundEnsemble, json: boolean, ctx: CommandContext): number {
@@ -125,7 +144,8 @@ export function ensembleStatus(found: FoundEnsemble, json: boolean, ctx: Command
       'members',
       `${t.members}: ${t.running} running, ${t.pending} pending, ${t.succeeded} succeeded, ${t.failed} failed, ${t.cancelled} cancelled, ${t.skipped} skipped`,
     ],
-    ...(record.owner === undefined || live === 'ended'
+    // The owner is shown only of this folder's ensemble: a copy's runs another folder.
+    ...(record.owner === undefined || live === 'ended' || live === 'another-folder'
       ? []
       : [['modelrun', `pid ${record.owner.pid} on ${record.owner.host}`] as [string, string]]),
     ...(record.log === undefined ? [] : [['log', record.log] as [string, string]]),
@@ -140,8 +160,10 @@ export function ensembleStatus(found: FoundEnsemble, json: boolean, ctx: Command
   return exitCodeOf(record);
 }
 
-/** The record's status, unless no modelrun runs it any more. */
+/** The record's status, unless no modelrun runs it any more, or none runs it here. */
 function statusWord({ record }: FoundEnsemble, live: Liveness): string {
+  if (live === 'another-folder')
+    return `running on record, but the record is another folder's (${visibleName(record.dir)}): this folder is a copy, or was moved, and nothing runs it here`;
   if (live !== 'gone') return record.status;
   return record.owner === undefined
     ? 'running on record, but it names no modelrun that runs it'
@@ -159,6 +181,7 @@ export async function ensembleWait(
   json: boolean,
   ctx: CommandContext,
 ): Promise<number> {
+  refuseAnotherFolders(found, 'wait for');
   if (found.record.status === 'running')
     ctx.output.status(
       `waiting for ensemble ${found.record.ensemble_id} (${found.dir}); Ctrl-C stops the waiting, not the ensemble`,
@@ -211,6 +234,7 @@ export async function ensembleCancel(
   ctx: CommandContext,
 ): Promise<number> {
   const { record } = found;
+  refuseAnotherFolders(found, 'cancel');
   const live = liveness(found);
   if (live === 'elsewhere')
     throw new UsageError(
