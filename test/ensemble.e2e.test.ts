@@ -7,6 +7,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -775,6 +776,64 @@ describe('an ensemble run with --detach', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toContain(`--detach does not go with ${flag[0]}`);
     }
+  });
+});
+
+describe("an ensemble's log, as ensemble.json names it", () => {
+  const state = tree.path('log-state');
+  const detached = join(state, 'modelrun', 'detached');
+  const env = { XDG_STATE_HOME: state };
+  const secret = tree.path('secret.txt');
+
+  /** An ended ensemble's folder whose record names `log`, as a member could have rewritten it. */
+  function namingLog(log: (dir: string) => string): string {
+    mkdirSync(detached, { recursive: true, mode: 0o700 });
+    writeFileSync(secret, 'root:not-for-the-model\n');
+    const dir = tree.path('logged', uniqueId('ens'));
+    mkdirSync(dir, { recursive: true });
+    const record = wholeRecord(dir, { status: 'succeeded', ended_at: new Date().toISOString() });
+    writeFileSync(join(dir, 'ensemble.json'), JSON.stringify({ ...record, log: log(dir) }));
+    return dir;
+  }
+  const stamped = (name: string) => `${name}-2024-01-01T00-00-00-000Z-a1b2c3.log`;
+
+  it.each<[string, (dir: string) => string]>([
+    ['a file anywhere (/etc/shadow, or one of the user’s)', () => secret],
+    ['a file in the ensemble folder', (dir) => join(dir, stamped('forged'))],
+    [
+      'a link in the state folder, named as its log',
+      () => {
+        const link = join(detached, stamped('forged'));
+        rmSync(link, { force: true });
+        symlinkSync(secret, link);
+        return link;
+      },
+    ],
+    [
+      'another log in the state folder',
+      () => {
+        writeFileSync(join(detached, stamped('other')), 'root:not-for-the-model\n');
+        return join(detached, stamped('other'));
+      },
+    ],
+  ])('is never read from %s: refused, naming the field, printing nothing', async (_, log) => {
+    const dir = namingLog(log);
+    writeFileSync(join(dir, stamped('forged')), 'root:not-for-the-model\n');
+    const result = await runModelrun(['logs', dir], { cwd: tree.root, env });
+    expect(result.stdout).toBe('');
+    expect(result.stderr).not.toContain('not-for-the-model');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`ensemble.json's field \`log\` names`);
+    expect(result.stderr).toContain(`read only from ${detached}`);
+  });
+
+  it('is read from the state folder, where --detach puts it', async () => {
+    const dir = namingLog(() => join(detached, stamped('forged')));
+    rmSync(join(detached, stamped('forged')), { force: true });
+    writeFileSync(join(detached, stamped('forged')), '[1/1] done\n');
+    const result = await runModelrun(['logs', dir], { cwd: tree.root, env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('[1/1] done\n');
   });
 });
 

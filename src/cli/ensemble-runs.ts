@@ -11,22 +11,20 @@ import {
 } from '../model/ensemble-record.js';
 import { RUN_RECORD_PATH } from '../model/run-record.js';
 import { DEFAULT_RUNS_DIR, isRunIdLike } from '../runs/locate.js';
-import { openLog } from '../runs/log-reader.js';
 import type { CommandContext } from './context.js';
 import { type FoundEnsemble, type Liveness, liveness } from './ensemble-live.js';
 import { printEnsembleSummary } from './ensemble-report.js';
 import { memberLine } from './ensemble-view.js';
-import { printLog } from './log-print.js';
 
 /**
- * `status`, `wait`, `cancel` and `logs` of an ensemble, given its folder
+ * `status`, `wait` and `cancel` of an ensemble (and where `logs` finds it), given its folder
  * (the one that holds ensemble.json): what its record says, and whether the
  * modelrun that runs it is still there.
  */
 
 export type { FoundEnsemble };
 
-/** How often `wait` and `logs -f` look at the record. */
+/** How often `wait` looks at the record. */
 const POLL_MS = 500;
 
 /** How long a record may say running once its modelrun has gone: its guardian ends it meanwhile. */
@@ -266,45 +264,5 @@ export async function ensembleCancel(
       ? `ensemble ${ended.ensemble_id} had already ended: ${ended.status}`
       : `cancelled ensemble ${ended.ensemble_id}: ${ended.status}`,
   );
-  return 0;
-}
-
-/** The ensemble's own log (that of a detached ensemble's modelrun), printed or followed. */
-export async function ensembleLogs(
-  found: FoundEnsemble,
-  how: { follow: boolean; tail: number | undefined; json: boolean },
-  ctx: CommandContext,
-): Promise<number> {
-  const { record } = found;
-  const file = record.log === undefined ? undefined : await openLog(record.log);
-  if (file === undefined) {
-    ctx.output.error(
-      `ensemble ${record.ensemble_id} has no log of its own`,
-      `only an ensemble run with --detach keeps one; each member's output is in its run dir: \`modelrun logs ${join(found.dir, record.members[0]?.run_id ?? '<run id>')}\``,
-    );
-    return 1;
-  }
-  try {
-    await printLog(
-      file,
-      { ensemble_dir: found.dir, ensemble_id: record.ensemble_id, path: record.log as string },
-      {
-        tail: how.tail,
-        json: how.json,
-        ...(how.follow
-          ? {
-              follow: {
-                ended: async () => (await readEnsembleRecord(found.dir))?.status !== 'running',
-                pollMs: POLL_MS,
-                signal: ctx.session.signal,
-              },
-            }
-          : {}),
-      },
-      ctx,
-    );
-  } finally {
-    await file.close();
-  }
   return 0;
 }

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,6 +21,7 @@ import { executeRun } from '../run/execute-run.js';
 import { writeDetachedEntry } from '../runs/detached-entry.js';
 import { copyLog, openLog, writingTo } from '../runs/log-reader.js';
 import { stateFolder } from '../runs/state-folder.js';
+import { newSupervisorLog } from '../runs/supervisor-log.js';
 import type { RunOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
 import { type LayerFlagValues, overridesOf } from './layering-flags.js';
@@ -275,7 +275,7 @@ export function startSupervisor(
   env: (log: string) => NodeJS.ProcessEnv = () => ({}),
 ): { supervisor: ProcessIdentity; log: string; exit: Promise<{ how: string; code?: number }> } {
   const handedOver = handOver(flags);
-  const log = supervisorLog(ctx.env, name);
+  const log = newSupervisorLog(ctx.env, name);
   const fd = openSync(log, 'wx', 0o600);
   let child: ChildProcess;
   try {
@@ -328,13 +328,6 @@ function handOver(flags: LayerFlagValues): string {
       },
     );
   return handedOver;
-}
-
-/** A new file for the supervisor's own lines, in modelrun's state folder `detached`. */
-function supervisorLog(env: NodeJS.ProcessEnv, runId: string): string {
-  const dir = stateFolder(env, 'detached', "--detach keeps the supervisor's log");
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  return join(dir, `${runId}-${stamp}-${randomBytes(3).toString('hex')}.log`);
 }
 
 type Started =

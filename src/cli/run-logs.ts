@@ -6,7 +6,8 @@ import { locateRun } from '../runs/locate.js';
 import { openLog, runLogPath } from '../runs/log-reader.js';
 import type { LogsOptions } from './command-options.js';
 import type { CommandContext } from './context.js';
-import { ensembleAt, ensembleLogs } from './ensemble-runs.js';
+import { ensembleLogs } from './ensemble-logs.js';
+import { ensembleAt } from './ensemble-runs.js';
 import { printLog } from './log-print.js';
 
 /** How often `logs -f` looks for more output and for the run's end. */

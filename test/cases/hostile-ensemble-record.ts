@@ -91,4 +91,14 @@ export const hostileCases: HostileCase[] = [
     },
     /names no modelrun that runs it/,
   ),
+  ...['data.txt', 'data-link', '../home/.ssh/id_rsa'].map((target) =>
+    edited(
+      `ensemble.json whose log names ${target} outside: logs prints none of it`,
+      'logs',
+      (record, { outside }) => {
+        record.log = join(outside, target);
+      },
+      /field `log` names .* which is no log modelrun keeps/,
+    ),
+  ),
 ];
