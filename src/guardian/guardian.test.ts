@@ -222,6 +222,8 @@ describe('the guardian', () => {
             skipped: 0,
           },
           members,
+          aggregate: [],
+          modelrun_version: '0.1.0',
         }),
       );
       const { exited } = guardian([
