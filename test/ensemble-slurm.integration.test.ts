@@ -1,4 +1,11 @@
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -40,6 +47,8 @@ function shimmed(log: string): NodeJS.ProcessEnv {
     PATH: `${tree.path('shim')}:${process.env.PATH}`,
     REAL_PATH: process.env.PATH,
     SHIM_LOG: log,
+    // The array's log goes to modelrun's state folder: the test's own, not the user's.
+    XDG_STATE_HOME: tree.path('state'),
   };
 }
 
@@ -85,6 +94,22 @@ describe.skipIf(missing !== undefined)('an ensemble on a real Slurm cluster', ()
       const task = ended.members[6]?.handle?.id as string;
       expect(task).toMatch(/^\d+_6$/);
       expect(existsSync(join(dir, 'd50-w7', 'logs', `slurm-${task}.out`))).toBe(true);
+      // The array's own log is in a folder only modelrun writes, where no member's model can
+      // put a link for Slurm to write through; the status line names it, and the script.
+      const logs = tree.path('state', 'modelrun', 'ensembles');
+      const array = /submitted job array (\d+) .*; script (\S+); log (\S+)\n/.exec(result.stderr);
+      expect(array?.[2]).toBe(join(dir, '.modelrun', 'slurm-array-0.sh'));
+      expect(array?.[3]).toBe(join(logs, `${id}-slurm-array-${array?.[1]}.log`));
+      expect(existsSync(array?.[3] ?? '')).toBe(true);
+      const script = readFileSync(array?.[2] ?? '', 'utf8');
+      expect(script).toContain(`#SBATCH --output="${logs}/${id}-slurm-array-%A.log"\n`);
+      expect(script).toContain(`#SBATCH --error="${logs}/${id}-slurm-array-%A.log"\n`);
+      expect(readdirSync(join(dir, '.modelrun')).filter((name) => name.endsWith('.log'))).toEqual(
+        [],
+      );
+      const folder = lstatSync(logs);
+      expect(folder.isDirectory()).toBe(true);
+      expect([folder.uid, folder.mode & 0o777]).toEqual([process.getuid?.(), 0o700]);
       const seen = JSON.parse(readFileSync(join(dir, 'seen.json'), 'utf8')) as EnsembleRecord;
       expect(seen.members.filter((m) => m.status === 'succeeded')).toHaveLength(7);
 

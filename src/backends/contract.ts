@@ -338,6 +338,13 @@ export interface BatchOptions<Task extends GuardTaskBase = GuardTaskBase> {
   signal: AbortSignal;
   /** Hands what the batch submits to the guardian, as RunnerDeps.guard does a run's. */
   guard?: Guard<Task> | undefined;
+  /**
+   * A folder of modelrun's that no model can write in (under
+   * $XDG_STATE_HOME), made when first asked for, where the batch's own log
+   * goes: the engine writes that log itself, through any link a member's
+   * model left in the ensemble folder.
+   */
+  logFolder(): string;
 }
 
 /** How the model ended, as the backend saw it. */

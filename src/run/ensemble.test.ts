@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -660,6 +660,16 @@ describe('a batch that its engine throttles', () => {
     for (const runId of seen.started) expect(seen.given.get(runId)?.batch).toBe(batch);
     expect(calls.left.sort()).toEqual(['w-0', 'w-1', 'w-2', 'w-3', 'w-4']);
     expect(calls.closed).toBe(1);
+  });
+
+  it("gives it a log folder of modelrun's under XDG_STATE_HOME, out of the members' reach, made only when asked for", async () => {
+    const { calls, openBatch } = fakeBatch();
+    const state = tree.path('state');
+    const { deps } = fakeDeps({}, { openBatch, env: { XDG_STATE_HOME: state } });
+    await runEnsemble(ensembleRequest(1), deps);
+    expect(existsSync(join(state, 'modelrun'))).toBe(false);
+    expect(calls.opened[0]?.logFolder()).toBe(join(state, 'modelrun', 'ensembles'));
+    expect(lstatSync(join(state, 'modelrun', 'ensembles')).isDirectory()).toBe(true);
   });
 
   it('opens it with the members --resume leaves to run', async () => {

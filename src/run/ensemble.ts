@@ -23,6 +23,7 @@ import { lockStagingDir } from '../model/staging-lock.js';
 import { assertStagingPlace, makeStagingDir } from '../model/staging-place.js';
 import { VERSION } from '../package-info.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
+import { stateFolder } from '../runs/state-folder.js';
 import { maskSecretKeys, type Redactor } from '../secrets.js';
 import type { PipelineResult, RunChange, RunRequest } from './pipeline.js';
 import { type PostprocessDeps, runPostprocessors } from './postprocess-stage.js';
@@ -294,6 +295,8 @@ async function runMembers(
     status: deps.status,
     signal,
     guard: deps.guard,
+    // Out of the ensemble folder, where a member's model could put a link in the way of the engine's writes.
+    logFolder: () => stateFolder(deps.env, 'ensembles', "an ensemble's job array keeps its log"),
   });
   // The members' processes start from a helper: Node's spawn forks all of modelrun each time.
   const launcher = new Launcher({ guard: deps.guard });

@@ -145,6 +145,7 @@ function ensemble(runIds: string[], options: Partial<BatchOptions> = {}) {
   const statuses: string[] = [];
   const dir = tree.path('ensemble');
   mkdirSync(dir);
+  const logs = tree.path('state');
   const env = options.env ?? {};
   const array = new SlurmArray(
     {
@@ -155,6 +156,10 @@ function ensemble(runIds: string[], options: Partial<BatchOptions> = {}) {
       env,
       status: (line) => statuses.push(line),
       signal: stopper.signal,
+      logFolder: () => {
+        mkdirSync(logs, { recursive: true });
+        return logs;
+      },
       ...options,
     },
     cluster,
@@ -174,7 +179,7 @@ function ensemble(runIds: string[], options: Partial<BatchOptions> = {}) {
     return { job, slurm, submit };
   };
   const script = (n = 0) => readFileSync(join(dir, '.modelrun', `slurm-array-${n}.sh`), 'utf8');
-  return { array, cluster, stopper, statuses, dir, member, script };
+  return { array, cluster, stopper, statuses, dir, logs, member, script };
 }
 
 describe('joining the array', () => {
@@ -211,13 +216,13 @@ describe('joining the array', () => {
     'submits members of equal resources as one array, with %s: %s',
     async (_what, maxParallel, size, option) => {
       const runIds = Array.from({ length: size }, (_, i) => `m${i}`);
-      const { cluster, member, dir, statuses } = ensemble(runIds, { maxParallel });
+      const { cluster, member, dir, logs, statuses } = ensemble(runIds, { maxParallel });
       const ids = await Promise.all(runIds.map((runId) => member(runId, { mem: '1G' }).submit()));
       expect(ids).toEqual(runIds.map((_, task) => `7000_${task}`));
       const script = join(dir, '.modelrun', 'slurm-array-0.sh');
       expect(cluster.submits.map((s) => s.args)).toEqual([['--parsable', option, script]]);
       expect(statuses).toEqual([
-        `submitted job array 7000 (${size} member${size === 1 ? '' : 's'}, at most ${Math.min(maxParallel, size)} at once); script ${script}`,
+        `submitted job array 7000 (${size} member${size === 1 ? '' : 's'}, at most ${Math.min(maxParallel, size)} at once); script ${script}; log ${join(logs, 'ens-1-slurm-array-7000.log')}`,
       ]);
     },
   );
@@ -323,14 +328,13 @@ describe('joining the array', () => {
     ]);
   });
 
-  it("writes a % in the ensemble folder's path as %%, which Slurm reads back as one", async () => {
-    const dir = tree.path('100%j done');
-    mkdirSync(dir);
-    const { member } = ensemble(['a'], { dir });
+  it("writes a % in the log folder's path as %%, which Slurm reads back as one", async () => {
+    const logs = tree.path('100%j done');
+    mkdirSync(logs);
+    const { member, script } = ensemble(['a'], { logFolder: () => logs });
     await member('a').submit();
-    const script = readFileSync(join(dir, '.modelrun', 'slurm-array-0.sh'), 'utf8');
-    expect(script).toContain(
-      `#SBATCH --output="${tree.path('100%%j done')}/.modelrun/slurm-array-%A.log"`,
+    expect(script()).toContain(
+      `#SBATCH --output="${tree.path('100%%j done')}/ens-1-slurm-array-%A.log"`,
     );
   });
 
@@ -368,6 +372,41 @@ describe('joining the array', () => {
     expect(await a).toBe('7000_0');
     await expect(b).rejects.toThrow('Invalid account');
     expect(cluster.submits).toHaveLength(2);
+  });
+});
+
+describe("the array's own log", () => {
+  it('goes to the log folder, never into the ensemble folder, where a model could link it elsewhere', async () => {
+    const { member, script, dir, logs } = ensemble(['a', 'b']);
+    await Promise.all([member('a').submit(), member('b').submit()]);
+    const directives = script()
+      .split('\n')
+      .filter((line) => /^#SBATCH --(output|error)=/.test(line));
+    expect(directives).toEqual([
+      `#SBATCH --output="${logs}/ens-1-slurm-array-%A.log"`,
+      `#SBATCH --error="${logs}/ens-1-slurm-array-%A.log"`,
+    ]);
+    expect(directives.filter((line) => line.includes(dir))).toEqual([]);
+  });
+
+  it('is asked for its folder only when the array is submitted', async () => {
+    const logFolder = vi.fn(() => tree.path('ensemble'));
+    const { array } = ensemble(['a'], { logFolder });
+    array.leave('a');
+    await until(() => true);
+    expect(logFolder).not.toHaveBeenCalled();
+  });
+
+  it("fails the members with the folder's own error when it cannot be made", async () => {
+    const { cluster, member } = ensemble(['a'], {
+      logFolder: () => {
+        throw new UsageError(
+          "an ensemble's job array keeps its log in /nope, which cannot be used",
+        );
+      },
+    });
+    await expect(member('a').submit()).rejects.toThrow('keeps its log in /nope');
+    expect(cluster.submits).toEqual([]);
   });
 });
 
@@ -411,7 +450,7 @@ describe('the array script', () => {
   });
 
   it('holds one case per task and the directives the members share, for the ensemble', async () => {
-    const { member, script, dir } = ensemble(['a', 'b']);
+    const { member, script, dir, logs } = ensemble(['a', 'b']);
     const a = member('a', { mem: '1G', queue: 'short', exclusive: true });
     const b = member('b', { mem: '1G', queue: 'short', exclusive: true });
     await Promise.all([a.submit(), b.submit()]);
@@ -422,7 +461,7 @@ describe('the array script', () => {
       expect(text).toContain(`    cd '${job.stagingDir}' || exit 1\n`);
       expect(text).toContain(`    exec /bin/bash '${job.stagingDir}/slurm-job.sh' >`);
     }
-    const log = join(dir, '.modelrun', 'slurm-array-%A.log');
+    const log = join(logs, 'ens-1-slurm-array-%A.log');
     for (const line of [
       '#SBATCH --job-name="modelrun-ens-1"',
       `#SBATCH --output="${log}"`,

@@ -221,7 +221,13 @@ export class SlurmArray implements RunBatch {
     const folder = join(this.options.dir, '.modelrun');
     await mkdir(folder, { recursive: true });
     const script = join(folder, arrayScriptName(n));
-    await replaceFile(script, this.arrayScript(members), 0o700);
+    // Slurm writes the array's log itself, following any link in its way: it
+    // goes to a folder of modelrun's, where no member's model can put one.
+    const logFolder = this.options.logFolder();
+    const logName = (id: string) => `${this.options.id}-slurm-array-${id}.log`;
+    // Slurm reads % in --output as a pattern: a % in the folder's own path is written %%.
+    const log = join(literalInPattern(logFolder, logName('%A')), logName('%A'));
+    await replaceFile(script, this.arrayScript(members, log), 0o700);
     this.count.sbatch++;
     const submission = guardSubmission(this.options.guard, script);
     this.submissions.push(submission);
@@ -237,7 +243,7 @@ export class SlurmArray implements RunBatch {
       submission.watch,
     );
     this.options.status(
-      `submitted job array ${id} (${count(members.length, 'member')}, at most ${throttle} at once${after === undefined ? '' : `, once array ${after} has ended`}); script ${script}`,
+      `submitted job array ${id} (${count(members.length, 'member')}, at most ${throttle} at once${after === undefined ? '' : `, once array ${after} has ended`}); script ${script}; log ${join(logFolder, logName(id))}`,
     );
     return id;
   }
@@ -245,12 +251,11 @@ export class SlurmArray implements RunBatch {
   /**
    * The array's script: the resources its members share, then, for task i,
    * member i's own batch script, run in its working dir with its output in
-   * the member's log files, named by the task (`<array>_<task>`).
+   * the member's log files, named by the task (`<array>_<task>`); the
+   * array's own output goes to `log`, a Slurm filename pattern.
    */
-  private arrayScript(members: Joined[]): string {
+  private arrayScript(members: Joined[], log: string): string {
     const first = members[0] as Joined;
-    // Slurm reads % in --output as a pattern: a % in the folder's own path is written %%.
-    const log = join(literalInPattern(this.options.dir, ''), '.modelrun', 'slurm-array-%A.log');
     const cases = members.flatMap(({ config, job }, task) => [
       `  ${task})`,
       `    export ${ARRAY_TASK_ID_VARIABLE}="$SLURM_ARRAY_JOB_ID"_${task}`,
@@ -263,9 +268,9 @@ export class SlurmArray implements RunBatch {
       `# Written by modelrun ${VERSION} for ensemble ${this.options.id}: task i runs member i's own script.`,
       ...directiveLines([
         ['job-name', `modelrun-${this.options.id}`, 'ensemble_id'],
-        ['output', log, 'the ensemble folder'],
-        ['error', log, 'the ensemble folder'],
-        ['open-mode', 'append', 'the ensemble folder'],
+        ['output', log, "the array's log"],
+        ['error', log, "the array's log"],
+        ['open-mode', 'append', "the array's log"],
         ['chdir', this.options.dir, 'the ensemble folder'],
         ...resourceDirectives(first.config),
       ]),
