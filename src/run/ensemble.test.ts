@@ -1,4 +1,13 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +15,7 @@ import { treeForEachTest } from '../../test/helpers/tree.js';
 import type { BatchOptions, RunBatch } from '../backends/contract.js';
 import { localBackend } from '../backends/local/index.js';
 import { diskPathContext } from '../config/path-context.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import type { StopReason } from '../exec/stop-reason.js';
 import { modelConfigSchema } from '../load/model-schema.js';
 import type { EnsembleRecord, MemberStatus } from '../model/ensemble-record.js';
@@ -347,6 +356,42 @@ describe('running members', () => {
       ['succeeded', undefined],
     ]);
   });
+
+  it.each([
+    [
+      'a file of the user',
+      async () => {
+        writeFileSync(tree.path('mine.txt'), 'mine\n');
+        return tree.path('mine.txt');
+      },
+    ],
+    [
+      "another ensemble's record",
+      async () => {
+        await runEnsemble(ensembleRequest(1, { dir: tree.path('other') }), fakeDeps().deps);
+        return tree.path('other', 'ensemble.json');
+      },
+    ],
+    ['nothing', async () => tree.path('nothing-here')],
+  ])(
+    'refuses a link at ensemble.json that leads to %s, before it runs anything, and leaves both as they are',
+    async (_what, target) => {
+      const victim = await target();
+      const before = existsSync(victim) ? readFileSync(victim, 'utf8') : undefined;
+      const record = join(dirOf(), 'ensemble.json');
+      mkdirSync(dirOf(), { recursive: true });
+      symlinkSync(victim, record);
+      const { deps, seen } = fakeDeps();
+      const run = runEnsemble(ensembleRequest(2), deps);
+      await expect(run).rejects.toThrow(UsageError);
+      await expect(run).rejects.toThrow(
+        `${record} is a link (to ${victim}) that modelrun did not make, and modelrun does not replace a link it did not make`,
+      );
+      expect(seen.started).toEqual([]);
+      expect(readlinkSync(record)).toBe(victim);
+      expect(existsSync(victim) ? readFileSync(victim, 'utf8') : undefined).toBe(before);
+    },
+  );
 
   it('refuses a folder that is a run of its own, before it runs anything', async () => {
     writeRunJson('solo', 'succeeded', dirOf());

@@ -157,11 +157,18 @@ const identityOf = (stats: { dev: number; ino: number }) => `${stats.dev}:${stat
 
 /**
  * A regular file at ensemble.json that is no record of modelrun's is the
- * user's (the ensemble file itself, named so): never replaced.
+ * user's (the ensemble file itself, named so), and a link there is never
+ * modelrun's: neither is replaced.
  */
 async function refuseForeignRecord(dir: string): Promise<void> {
   const path = join(dir, ENSEMBLE_RECORD);
   const stats = await lstat(path).catch(() => undefined);
+  // modelrun writes its record as a file, never a link: a link there is someone else's, whatever it leads to.
+  if (stats?.isSymbolicLink() === true)
+    throw new UsageError(
+      `${path} is a link (to ${await readlink(path).catch(() => '?')}) that modelrun did not make, and modelrun does not replace a link it did not make`,
+      { hint: 'move that link, or give the ensemble another ensemble_id or output_dir' },
+    );
   if (stats?.isFile() !== true || (await readEnsembleRecord(dir)) !== undefined) return;
   throw new UsageError(
     `${path} is not an ensemble record of modelrun's, and modelrun does not overwrite a file it did not write`,
