@@ -60,3 +60,32 @@ describe("an ensemble file as a member's run reads it", () => {
     expect(member.errors).toEqual([]);
   });
 });
+
+describe("an ensemble's values", () => {
+  const INF = 'infinity (.inf, or a number too large to hold, such as 1e400)';
+  const MINUS = 'minus infinity (-.inf, or a number too large to hold, such as -1e400)';
+  const NAN = 'NaN (.nan, not a number)';
+  // On the old code each was taken: run ids such as xInfinity, templates rendering Infinity, null on record.
+  it.each([
+    ['config.depth_m: [5, .inf]', 'parameters["config.depth_m"][1]', 11, INF],
+    ['config.depth_m: [-.inf]', 'parameters["config.depth_m"][0]', 11, MINUS],
+    ['config.depth_m: [{a: [1, .NaN]}]', 'parameters["config.depth_m"][0].a[1]', 11, NAN],
+    ['- {config.depth_m: .nan}', 'members[0]["config.depth_m"]', 13, NAN],
+    ['- {config.depth_m: 1e400}', 'members[0]["config.depth_m"]', 13, INF],
+  ])('refuses a number JSON cannot hold, %s, at its place', (line, path, at, what) => {
+    const text = line.startsWith('-')
+      ? FILE.replace('- {backend.timeout: 2h}', line)
+      : FILE.replace('config.depth_m: [5, 10]', line);
+    const { whole } = both(text, []);
+    expect(whole.errors.map((e) => [e.path, e.line])).toEqual([[path, at]]);
+    expect(whole.errors[0]?.message).toBe(
+      `is ${what}, which no value can be: modelrun records values as JSON, which has no infinity or NaN; write a finite number, or quote the value to give it as text`,
+    );
+  });
+
+  it('takes .inf and .nan quoted, as text', () => {
+    const { whole } = both(FILE.replace('[5, 10]', '[".inf", ".nan"]'), []);
+    expect(whole.errors).toEqual([]);
+    expect(whole.value?.parameters).toEqual({ 'config.depth_m': ['.inf', '.nan'] });
+  });
+});

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { documented, strictObject } from '../config/fields.js';
+import { NON_FINITE_FIX, nonFiniteIn, nonFiniteMessage } from '../config/finite-value.js';
 import type { PathContext } from '../config/path-context.js';
 import { anyPath } from '../config/paths.js';
 import { parseRunIdTemplate } from '../config/run-id-template.js';
@@ -50,6 +51,18 @@ function checkMemberPath(path: string, zctx: z.RefinementCtx, at: (string | numb
     zctx.addIssue({ code: 'custom', path: at, input: path, message: error.message });
   }
 }
+
+/** A member's value: anything JSON holds, so no infinity or NaN at any depth. */
+const memberValue = z.unknown().superRefine((value, zctx) => {
+  const found = nonFiniteIn(value);
+  if (found !== undefined)
+    zctx.addIssue({
+      code: 'custom',
+      path: found.path,
+      input: value,
+      message: `${nonFiniteMessage(found.what)}; ${NON_FINITE_FIX}`,
+    });
+});
 
 const runIdTemplate = documented(
   z.string().superRefine((text, zctx) => {
@@ -113,7 +126,7 @@ function ensembleShape(ctx: PathContext) {
       z
         .record(
           z.string(),
-          z.array(z.unknown()).min(1, { error: 'lists no values; give at least one' }),
+          z.array(memberValue).min(1, { error: 'lists no values; give at least one' }),
         )
         .superRefine((parameters, zctx) => {
           for (const path of Object.keys(parameters)) checkMemberPath(path, zctx, [path]);
@@ -127,7 +140,7 @@ function ensembleShape(ctx: PathContext) {
     members: documented(
       z
         .array(
-          z.record(z.string(), z.unknown()).superRefine((member, zctx) => {
+          z.record(z.string(), memberValue).superRefine((member, zctx) => {
             for (const path of Object.keys(member)) checkMemberPath(path, zctx, [path]);
           }),
         )

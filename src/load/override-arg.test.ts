@@ -29,6 +29,8 @@ describe('parseOverride', () => {
     ['--set', 'config.eq=a=b', { target: 'model', path: ['config', 'eq'], value: 'a=b' }],
     ['--set-string', 'run_id=10', { target: 'model', path: ['run_id'], value: '10' }],
     ['--set-string', 'config.x=null', { target: 'model', path: ['config', 'x'], value: 'null' }],
+    ['--set', 'config.x=".inf"', { target: 'model', path: ['config', 'x'], value: '.inf' }],
+    ['--set-string', 'config.x=.nan', { target: 'model', path: ['config', 'x'], value: '.nan' }],
   ];
   for (const [flag, text, want] of cases) {
     it(`reads ${flag} ${text}`, () => {
@@ -56,6 +58,11 @@ describe('parseOverride', () => {
     ['extends=base.yml', /bases are named in the file/],
     ['backend.extends=base.yml', /bases are named in the file/],
     [`config.x=${'['.repeat(200)}${']'.repeat(200)}`, /not valid YAML: .*nest/],
+    // Recorded as null and rendered as Infinity: a value JSON cannot hold.
+    ['config.x=.inf', /: the value is infinity \(\.inf, .*\), which no value can be/],
+    ['config.x=-.Inf', /: the value is minus infinity \(-\.inf, .*\), which no value can be/],
+    ['config.x=1e400', /: the value is infinity \(\.inf, or a number too large to hold/],
+    ['config.x=[1, {a: .nan}]', /: the value's \[1\]\.a is NaN \(\.nan, not a number\)/],
   ];
   for (const [text, message] of refused) {
     it(`refuses --set ${text} as a usage error that names it`, () => {

@@ -1,6 +1,7 @@
 import { LineCounter, parseDocument } from 'yaml';
+import { NON_FINITE_FIX, nonFiniteIn, nonFiniteMessage } from '../config/finite-value.js';
 import { UsageError } from '../errors.js';
-import type { PathSegment } from '../problems.js';
+import { formatPath, type PathSegment } from '../problems.js';
 import { isSecretName, MASK } from '../secrets.js';
 import { holdsItself, MAX_ALIAS_COUNT, SELF_ALIAS } from './parse-yaml.js';
 import { checkStructure } from './yaml-structure.js';
@@ -205,6 +206,12 @@ function readValue(written: string, arg: string): unknown {
     throw new UsageError(`${arg}: ${(error as Error).message}`, { hint: USAGE_HINT });
   }
   if (holdsItself(value)) throw new UsageError(`${arg}: ${SELF_ALIAS}`, { hint: USAGE_HINT });
+  const infinite = nonFiniteIn(value);
+  if (infinite !== undefined)
+    throw new UsageError(
+      `${arg}: the value${infinite.path.length === 0 ? '' : `'s ${formatPath(infinite.path)}`} ${nonFiniteMessage(infinite.what)}`,
+      { hint: `${NON_FINITE_FIX}, or use --set-string` },
+    );
   // Only null written as such removes a key: YAML also reads a comment (#ff0000) or `...` as null.
   if (value === null && !/^\s*(?:null|Null|NULL|~)\s*$/.test(written))
     throw new UsageError(
