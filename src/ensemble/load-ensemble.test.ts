@@ -190,6 +190,26 @@ describe('members', () => {
     ]);
   });
 
+  it("warns at a parameter that ends in a key member has of its own, which stays the member's", () => {
+    const text = ensemble(
+      'run_id: w{{ config.index }}\nparameters:\n  config.index: [7, 8]\nmembers:\n  - {config.index: 9, backend.env_vars.replica: 2}\n',
+    );
+    const result = load(text);
+    if ('errors' in result) throw new Error(result.errors.map(shown).join('\n\n'));
+    const { members } = withRuns(result.ensemble);
+    expect(members.map((m) => [m.runId, m.scope.index, m.scope.config])).toEqual([
+      ['w7', 0, { index: 7 }],
+      ['w8', 1, { index: 8 }],
+      ['w9', 2, { index: 9 }],
+    ]);
+    expect(
+      result.warnings.filter((w) => w.message.includes('a name member keeps')).map(placeOf),
+    ).toEqual([
+      `study/ensemble.yml:4:17  parameters["config.index"]: ends in index, a name member keeps for its own: {{ member.index }} in a template is the member's index, its place in the ensemble, not this value; write {{ config.index }} (or {{ member.config.index }})`,
+      `study/ensemble.yml:6:49  members[0]["backend.env_vars.replica"]: ends in replica, a name member keeps for its own: {{ member.replica }} in a template is the member's replica, which run of the same values it is, not this value; write {{ member.backend.env_vars.replica }}`,
+    ]);
+  });
+
   it('gives replicas their replica number and the same values', () => {
     const { members } = loaded(ensemble('parameters:\n  config.depth_m: [5, 10]\nreplicas: 3\n'));
     expect(members.map((m) => [m.index, m.replica, m.scope.depth_m])).toEqual([
@@ -368,6 +388,26 @@ describe('a bad ensemble', () => {
       {},
       [
         /run_id: member 0: \{\{ member\.nx \}\} could be any of config\.nx, config\.grid\.nx, which all end in nx; write the whole path, such as \{\{ member\.config\.nx \}\}/,
+      ],
+    ],
+    // On the old code member.index stayed the member's index, silently: runs w0 and w1, not w7 and w8.
+    [
+      "{{ member.index }} where a parameter ends in index, which stays the member's own",
+      ensemble('run_id: w{{ member.index }}\nparameters:\n  config.index: [7, 8]\n'),
+      {},
+      [
+        /^\{\{ member\.index \}\} does not name the parameter config\.index\nstudy\/ensemble\.yml:2:9 {2}run_id: \{\{ member\.index \}\} is the member's index, its place in the ensemble, not config\.index, a parameter that ends in index; write \{\{ config\.index \}\} \(or \{\{ member\.config\.index \}\}\) for the parameter's value\nhint: \{\{ member\.index \}\} always names the member's own index/,
+      ],
+    ],
+    // On the old code: "members 0 and 1 both get the run id c0".
+    [
+      '{{ member.replica }} where a listed member sets a backend path that ends in replica',
+      ensemble(
+        'run_id: c{{ member.replica }}\nmembers:\n  - {backend.replica: 1}\n  - {backend.replica: 2}\n',
+      ),
+      {},
+      [
+        /^\{\{ member\.replica \}\} does not name the parameter backend\.replica\n.*run_id: \{\{ member\.replica \}\} is the member's replica, .*; write \{\{ member\.backend\.replica \}\} for the parameter's value/,
       ],
     ],
     [

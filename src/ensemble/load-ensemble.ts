@@ -23,6 +23,7 @@ import { MAX_MEMBER_ERRORS, MemberErrors, MemberWarnings } from './member-proble
 import { memberRunLoader, remadeRun } from './member-runs.js';
 import { type MemberNames, type MemberScope, memberNames, memberScope } from './member-scope.js';
 import { expandMembers, type Member } from './members.js';
+import { hiddenField, hiddenWarnings, OWN_MEANING, wholeField } from './own-names.js';
 
 /**
  * Loading an ensemble: its file, checked as a whole, then every member's
@@ -180,9 +181,25 @@ function* loadSteps(files: EnsembleFiles, given: FileContext): Generator<void, E
       warnings: whole.warnings ?? [],
     };
 
+  const hidden = template === undefined ? undefined : hiddenField(template.template, names);
+  if (hidden !== undefined)
+    return {
+      errors: [
+        new ConfigError(`{{ ${hidden.field} }} does not name the parameter ${hidden.path}`, {
+          hint: `{{ member.${hidden.name} }} always names the member's own ${hidden.name}, whatever the parameters`,
+          problems: [
+            runIdAt(
+              `{{ ${hidden.field} }} is ${OWN_MEANING[hidden.name]}, not ${hidden.path}, a parameter that ends in ${hidden.name}; write ${wholeField(hidden.path)} for the parameter's value`,
+            ),
+          ],
+        }),
+      ],
+      warnings: whole.warnings ?? [],
+    };
+
   const loaded: LoadedMember[] = [];
   const errors = new MemberErrors();
-  const warnings = [...(whole.warnings ?? [])];
+  const warnings = [...(whole.warnings ?? []), ...hiddenWarnings(config, names, whole.place)];
   const byRunId = new Map<string, number>();
   // Of the first member loaded: the ensemble's name, folder and backend when the file says none.
   let model: { runId: string; outputDir: string; backendType: string } | undefined;

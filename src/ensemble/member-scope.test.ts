@@ -75,6 +75,19 @@ describe('memberNames', () => {
     expect(shortNames(spec)).toEqual(short);
   });
 
+  it('keeps, by key, the paths that end in index, replica or parameters, which member names itself', () => {
+    const { hidden } = memberNames(
+      members({
+        parameters: { 'config.index': [1], 'config.a.index': [2], 'config.seed': [3] },
+        members: [{ 'backend.env_vars.replica': 4 }],
+      }),
+    );
+    expect(Object.fromEntries(hidden)).toEqual({
+      index: ['config.index', 'config.a.index'],
+      replica: ['backend.env_vars.replica'],
+    });
+  });
+
   it.each<[string, Partial<MemberSpec>, Record<string, string[]>, Record<string, string>]>([
     [
       'two model paths',

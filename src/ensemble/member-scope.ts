@@ -17,9 +17,12 @@ export interface MemberNames {
   short: Map<string, string>;
   /** Name → the paths that end in it. */
   shared: Map<string, string[]>;
+  /** A key `member` has of its own (index, replica, parameters) → the paths that end in it, which it keeps naming. */
+  hidden: Map<string, string[]>;
 }
 
-const OWN_KEYS = ['index', 'replica', 'parameters'];
+/** The keys `member` has of its own: a path ending in one never takes it over. */
+export const OWN_KEYS = ['index', 'replica', 'parameters'];
 
 /** The last key of each path, unless two paths end in it, or it is a key `member` has already. */
 export function memberNames(members: readonly Member[]): MemberNames {
@@ -37,11 +40,13 @@ export function memberNames(members: readonly Member[]): MemberNames {
     }
   const short = new Map<string, string>();
   const shared = new Map<string, string[]>();
+  const hidden = new Map<string, string[]>();
   for (const [name, paths] of byName) {
+    if (OWN_KEYS.includes(name)) hidden.set(name, [...paths]);
     if (paths.size > 1) shared.set(name, [...paths]);
     else if (!taken.has(name)) short.set([...paths][0] as string, name);
   }
-  return { short, shared };
+  return { short, shared, hidden };
 }
 
 export function memberScope(member: Member, names: MemberNames): MemberScope {
