@@ -418,6 +418,25 @@ describe('a bad ensemble', () => {
         /^member 0: the run_id: template gives no run id\nstudy\/ensemble\.yml:2:9 {2}run_id: member 0: the run id "w-a\/b" must use only letters, digits, "\.", "_" and "-"\n/,
       ],
     ],
+    // On the old code each was told to use only letters, digits, ".", "_" and "-", which it does.
+    ...['.', '..'].map((name): [string, string, Given, RegExp[]] => [
+      `a run id "${name}", which names no folder of its own`,
+      ensemble(`run_id: "{{ member.name }}"\nparameters:\n  config.name: ["${name}"]\n`),
+      {},
+      [
+        new RegExp(
+          `run_id: member 0: the run id "${name.replaceAll('.', '\\.')}" cannot be "\\." or "\\.\\.": it names a folder, and these name the folder it would be in and the one above\n`,
+        ),
+      ],
+    ]),
+    [
+      'a run id ".MODELRUN", the name of the folder modelrun keeps for itself',
+      ensemble('run_id: "{{ member.name }}"\nparameters:\n  config.name: [.MODELRUN]\n'),
+      {},
+      [
+        /run_id: member 0: the run id "\.MODELRUN" cannot be "\.modelrun" \(in any case\), the name of the folder where modelrun keeps its records and locks\n/,
+      ],
+    ],
     [
       'a run id too long for one',
       ensemble(`run_id: w-{{ member.name }}\nparameters:\n  config.name: [${'x'.repeat(300)}]\n`),

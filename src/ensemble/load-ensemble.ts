@@ -15,7 +15,7 @@ import { type FileContext, type Placed, requirePlaced } from '../load/run-inputs
 import type { LoadedRun } from '../load/run-request.js';
 import { readForValidation, type ValidationResult } from '../load/validate.js';
 import { ENSEMBLE_RECORD } from '../model/ensemble-record.js';
-import { RUN_ID_MAX_LENGTH, RUN_ID_PATTERN } from '../model/model-config.js';
+import { RUN_ID_MAX_LENGTH, RUN_ID_PATTERN, runIdRefusal } from '../model/model-config.js';
 import type { PostprocessorConfig } from '../postprocess/types.js';
 import { formatPath, type Problem } from '../problems.js';
 import { isSecretName, Redactor } from '../secrets.js';
@@ -391,10 +391,7 @@ function checkRunId(runId: string): { ok: true; runId: string } | { ok: false; m
       message: `the run id "${ENSEMBLE_RECORD}" is the name of the ensemble's own record in its folder`,
     };
   if (!RUN_ID_PATTERN.test(runId))
-    return {
-      ok: false,
-      message: `the run id ${JSON.stringify(runId)} must use only letters, digits, ".", "_" and "-"`,
-    };
+    return { ok: false, message: `the run id ${JSON.stringify(runId)} ${runIdRefusal(runId)}` };
   return { ok: true, runId };
 }
 

@@ -89,3 +89,21 @@ describe("an ensemble's values", () => {
     expect(whole.value?.parameters).toEqual({ 'config.depth_m': ['.inf', '.nan'] });
   });
 });
+
+describe('ensemble_id', () => {
+  // On the old code each was told to use only letters, digits, ".", "_" and "-", which it does.
+  it.each([
+    [
+      '..',
+      'cannot be "." or "..": it names a folder, and these name the folder it would be in and the one above',
+    ],
+    [
+      '.ModelRun',
+      'cannot be ".modelrun" (in any case), the name of the folder where modelrun keeps its records and locks',
+    ],
+    ['a/b', 'must use only letters, digits, ".", "_" and "-", such as "depth-study"'],
+  ])('refuses %s, saying why', (id, message) => {
+    const { whole } = both(`${FILE}ensemble_id: "${id}"\n`, []);
+    expect(whole.errors.map((e) => [e.path, e.message])).toEqual([['ensemble_id', message]]);
+  });
+});

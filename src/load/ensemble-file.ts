@@ -5,7 +5,7 @@ import type { PathContext } from '../config/path-context.js';
 import { anyPath } from '../config/paths.js';
 import { parseRunIdTemplate } from '../config/run-id-template.js';
 import { isKnownError } from '../errors.js';
-import { RUN_ID_MAX_LENGTH, RUN_ID_PATTERN } from '../model/model-config.js';
+import { RUN_ID_MAX_LENGTH, RUN_ID_PATTERN, runIdRefusal } from '../model/model-config.js';
 import { postprocessorListSchema } from '../postprocess/registry.js';
 import { parsePath } from './override-arg.js';
 import type { ParseResult } from './parse-yaml.js';
@@ -108,7 +108,7 @@ function ensembleShape(ctx: PathContext) {
         .string()
         .max(RUN_ID_MAX_LENGTH, { error: `is too long: at most ${RUN_ID_MAX_LENGTH} characters` })
         .regex(RUN_ID_PATTERN, {
-          error: 'must use only letters, digits, ".", "_" and "-", such as "depth-study"',
+          error: (issue) => runIdRefusal(String(issue.input), 'depth-study'),
         }),
       {
         description:

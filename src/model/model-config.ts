@@ -16,6 +16,20 @@ export const RUN_ID_PATTERN =
   /^(?!\.{1,2}$)(?!\.[Mm][Oo][Dd][Ee][Ll][Rr][Uu][Nn]$)[A-Za-z0-9._-]+$/;
 
 /**
+ * Why RUN_ID_PATTERN refuses `id`, as the rest of a sentence about it,
+ * with `example` (if given) as a name to write instead. A name refused for
+ * what it means (`.`, `..`, `.modelrun`) is told so, not told to use the
+ * letters it already uses.
+ */
+export function runIdRefusal(id: string, example?: string): string {
+  if (id === '.' || id === '..')
+    return 'cannot be "." or "..": it names a folder, and these name the folder it would be in and the one above';
+  if (id.toLowerCase() === '.modelrun')
+    return 'cannot be ".modelrun" (in any case), the name of the folder where modelrun keeps its records and locks';
+  return `must use only letters, digits, ".", "_" and "-"${example === undefined ? '' : `, such as "${example}"`}`;
+}
+
+/**
  * A run_id names a folder (255 bytes at most), a container
  * (`modelrun-<run_id>-<8 hex>`) and a Slurm job (`modelrun-<run_id>`): 128
  * leaves room for all three.
@@ -53,12 +67,7 @@ export function modelFileSchema(
           error: `is too long: at most ${RUN_ID_MAX_LENGTH} characters, as it names a folder, a container and a job`,
         })
         .regex(RUN_ID_PATTERN, {
-          error: (issue) =>
-            issue.input === '.' || issue.input === '..'
-              ? 'cannot be "." or ".."'
-              : String(issue.input).toLowerCase() === '.modelrun'
-                ? 'cannot be ".modelrun", the folder where every run keeps its record, lock and history'
-                : 'must use only letters, digits, ".", "_" and "-", such as "hindcast-2024-01"',
+          error: (issue) => runIdRefusal(String(issue.input), 'hindcast-2024-01'),
         }),
       {
         description:

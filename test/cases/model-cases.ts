@@ -328,7 +328,11 @@ export const MODEL_CASES: ConfigCase[] = [
     (id): ConfigCase => ({
       name: `run_id ${JSON.stringify(id)}`,
       yaml: `run_id: "${id}"\n`,
-      error: { path: 'run_id', message: 'cannot be "." or ".."' },
+      error: {
+        path: 'run_id',
+        message:
+          'cannot be "." or "..": it names a folder, and these name the folder it would be in and the one above',
+      },
     }),
   ),
   ...['0s', '0h0m'].map(
