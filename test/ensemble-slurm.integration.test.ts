@@ -181,8 +181,9 @@ describe.skipIf(missing !== undefined)('an ensemble on a real Slurm cluster', ()
         if (running === undefined) await sleep(250);
       }
       const status = await runModelrun(['status', running ?? ''], { cwd: tree.root });
-      expect(status.stdout, status.stderr).toMatch(/job \d+_\d+ RUNNING/);
+      // Checked after the Ctrl-C: a failed look must not leave the ensemble running.
       child.kill('SIGINT');
+      expect(status.stdout, status.stderr).toMatch(/job \d+_\d+ RUNNING/);
       expect(await exited).toBe(130);
       expect(queued(`modelrun-${id}`)).toEqual([]);
       const ended = record(dir);
