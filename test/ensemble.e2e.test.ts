@@ -898,6 +898,25 @@ describe('an ensemble record that is damaged or was edited', () => {
     expect(result.stderr).toContain('record says running, but names no modelrun that runs it');
   });
 
+  // On the old code status said such a record ran (exit 0), and left out why
+  // an ensemble whose members all succeeded had failed.
+  it('has status exit 1 for a record no modelrun runs, and say which aggregate step failed', async () => {
+    const gone = await edited((value) => {
+      value.status = 'running';
+      delete value.owner;
+    });
+    const status = await runModelrun(['status', gone], { cwd: tree.root });
+    expect(status.code).toBe(1);
+    expect(status.stdout).toContain('running on record, but it names no modelrun that runs it');
+    const failed = await edited((value) => {
+      value.status = 'failed';
+      value.aggregate = [{ type: 'command', status: 'failed', summary: 'exited 3' }];
+    });
+    const ended = await runModelrun(['status', failed], { cwd: tree.root });
+    expect(ended.code).toBe(1);
+    expect(ended.stdout).toContain('  aggregate command: failed: exited 3');
+  });
+
   it('has wait print the paths of the folder it was given, not those the record wrote', async () => {
     const dir = await edited((value) => {
       // The record of the folder it was copied from, ended.

@@ -129,7 +129,7 @@ export function ensembleStatus(found: FoundEnsemble, json: boolean, ctx: Command
   const live = liveness(found);
   if (json) {
     ctx.output.maskedRaw(`${JSON.stringify({ ensemble_dir: found.dir, live, record }, null, 2)}\n`);
-    return exitCodeOf(record);
+    return exitCodeOf(record, live);
   }
   const t = record.totals;
   const rows: [string, string][] = [
@@ -155,7 +155,11 @@ export function ensembleStatus(found: FoundEnsemble, json: boolean, ctx: Command
     ctx.output.maskedResult(
       `  ${memberLine(member, { ended: t.members - t.pending - t.running, of: t.members })}`,
     );
-  return exitCodeOf(record);
+  // An aggregate step that did not succeed is why an ensemble of succeeded members failed.
+  for (const post of record.aggregate)
+    if (post.status !== 'succeeded')
+      ctx.output.maskedResult(`  aggregate ${post.type}: ${post.status}: ${post.summary}`);
+  return exitCodeOf(record, live);
 }
 
 /** The record's status, unless no modelrun runs it any more, or none runs it here. */
@@ -168,9 +172,11 @@ function statusWord({ record }: FoundEnsemble, live: Liveness): string {
     : 'running on record, but its modelrun has gone';
 }
 
-/** 0 while it runs and once every member has succeeded; 1 otherwise. */
-function exitCodeOf(record: EnsembleRecord): number {
-  return record.status === 'running' || record.status === 'succeeded' ? 0 : 1;
+/** 0 while it runs and once every member has succeeded; 1 otherwise, and for one no modelrun runs any more. */
+function exitCodeOf(record: EnsembleRecord, live: Liveness): number {
+  // One that runs on another host may run: this host cannot tell.
+  if (record.status === 'running') return live === 'gone' || live === 'another-folder' ? 1 : 0;
+  return record.status === 'succeeded' ? 0 : 1;
 }
 
 /** Waits for the ensemble to end, then prints its summary; Ctrl-C stops the waiting, not the ensemble. */
@@ -196,8 +202,9 @@ export async function ensembleWait(
     return 1;
   }
   // Its paths are this folder's, not those the record wrote: it may be a copy, or moved.
-  printEnsembleSummary({ record, exitCode: exitCodeOf(record) }, ctx, json, undefined, found.dir);
-  return exitCodeOf(record);
+  const exitCode = exitCodeOf(record, 'ended');
+  printEnsembleSummary({ record, exitCode }, ctx, json, undefined, found.dir);
+  return exitCode;
 }
 
 /**
