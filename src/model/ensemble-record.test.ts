@@ -384,10 +384,9 @@ describe('the ensemble record on disk', () => {
       expect(onDisk().members.map((m) => m.status)).toEqual(['cancelled', 'failed']);
     });
 
-    // On the old code a member whose run had ended a moment before modelrun
-    // died, before ensemble.json was written again, was recorded failed, and
-    // --resume ran it again.
-    it("takes a member's end from its own run.json when that says it ended", async () => {
+    // A model can write its own run.json: a failure there is taken (its exit
+    // code, its reason), a success never is, and --resume runs that member again.
+    it("takes a member's failure from its own run.json, and never its success", async () => {
       const ended = (status: string, exit: number | null, reason?: string) => ({
         exit_code: exit,
         ended_at: '2024-01-01T00:00:04.000Z',
@@ -408,12 +407,12 @@ describe('the ensemble record on disk', () => {
       );
       await failUnfinishedEnsemble(dir(), 'modelrun died');
       expect(onDisk().members.map((m) => [m.status, m.exit_code, m.duration_s, m.reason])).toEqual([
-        ['succeeded', 0, 3, undefined],
-        ['failed', 3, 3, undefined],
+        ['failed', null, null, 'modelrun died'],
+        ['failed', 3, 3, 'modelrun died'],
         ['failed', null, 3, 'timeout 1s'],
         ['failed', null, null, 'modelrun died'],
       ]);
-      expect(onDisk().members[0]?.ended_at).toBe('2024-01-01T00:00:04.000Z');
+      expect(onDisk().members[1]?.ended_at).toBe('2024-01-01T00:00:04.000Z');
     });
 
     it.each(['succeeded', 'failed', 'cancelled'] as const)(

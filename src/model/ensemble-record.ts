@@ -171,18 +171,18 @@ export async function failUnfinishedEnsemble(
   for (const member of record.members) {
     if (member.status !== 'running' && member.status !== 'pending') continue;
     // The record is written a second apart: the member's own run.json may
-    // know more, that it started, or even that it ended (the guardian ends
-    // the members' run.json only after this).
+    // know more, that it started, or that it ended (the guardian ends the
+    // members' run.json only after this). A model can write that file, so
+    // an end is taken from it only when it is a failure: a success there is
+    // never believed, and the member runs again on --resume.
     const run = await runSince(member.run_dir, record.started_at);
-    const ended = run === undefined ? undefined : memberEnd(run);
-    if (run !== undefined && ended !== undefined) {
-      member.status = ended;
+    if (run !== undefined && (run.status === 'failed' || run.status === 'timed_out')) {
+      member.status = 'failed';
       member.exit_code = run.exit_code;
       member.started_at ??= run.started_at;
       member.ended_at = run.ended_at ?? record.ended_at;
       member.duration_s = run.duration_s;
-      if (run.reason === undefined) delete member.reason;
-      else member.reason = run.reason;
+      member.reason = run.reason ?? reason;
       continue;
     }
     // Submitted is still in the engine's queue (a Slurm array's task): not started.
@@ -199,18 +199,4 @@ export async function failUnfinishedEnsemble(
 async function runSince(runDir: string, since: string): Promise<RunRecord | undefined> {
   const run = await readRunRecord(join(runDir, RUN_RECORD_PATH)).catch(() => undefined);
   return run !== undefined && Date.parse(run.started_at) >= Date.parse(since) ? run : undefined;
-}
-
-/** A member's status from its run's, once that has ended, as the ensemble records it. */
-function memberEnd(run: RunRecord): MemberStatus | undefined {
-  switch (run.status) {
-    case 'succeeded':
-    case 'cancelled':
-    case 'failed':
-      return run.status;
-    case 'timed_out':
-      return 'failed';
-    default:
-      return undefined;
-  }
 }
