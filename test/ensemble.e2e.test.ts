@@ -769,6 +769,28 @@ describe('an ensemble run with --detach', () => {
     }
   });
 
+  // On the old code cancel signalled whatever `modelrun ensemble` the record
+  // named: a member could stop another ensemble by copying its owner.
+  it("signals no other ensemble's modelrun that a rewritten ensemble.json names", async () => {
+    const id = uniqueId('victim');
+    tree.write(`${id}.yml`, `model: slow.yml\nensemble_id: ${id}\nreplicas: 1\n`);
+    const started = await runModelrun(['ensemble', `${id}.yml`, '--detach'], { cwd: tree.root });
+    expect(started.code, started.stderr).toBe(0);
+    const victim = tree.path('simulations', id);
+    try {
+      const dir = tree.path('forged', uniqueId('ens'));
+      mkdirSync(dir, { recursive: true });
+      const { owner } = record(victim);
+      writeFileSync(join(dir, 'ensemble.json'), JSON.stringify(wholeRecord(dir, { owner })));
+      const result = await runModelrun(['cancel', dir], { cwd: tree.root });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('there is nothing to signal');
+      expect(record(victim).status).toBe('running');
+    } finally {
+      await runModelrun(['cancel', victim], { cwd: tree.root });
+    }
+  });
+
   it('refuses --detach with --dry-run or --follow, before anything starts', async () => {
     const { file } = study();
     for (const flag of [['--dry-run'], ['--follow', '0']]) {

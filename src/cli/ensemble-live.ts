@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { presence } from '../exec/process-identity.js';
 import type { EnsembleRecord } from '../model/ensemble-record.js';
 
@@ -28,13 +28,40 @@ export type Liveness = 'running' | 'gone' | 'elsewhere' | 'ended' | 'another-fol
  * read as modelrun's, so a forged owner is never signalled. A record that
  * is another folder's runs nothing here, whatever its owner does.
  */
-export function liveness({ record, own }: FoundEnsemble): Liveness {
+export function liveness({ dir, record, own }: FoundEnsemble): Liveness {
   if (record.status !== 'running') return 'ended';
   if (!own) return 'another-folder';
   if (record.owner === undefined) return 'gone';
   const where = presence(record.owner);
   if (where !== 'alive') return where;
-  return isModelrunEnsemble(record.owner.pid) ? 'running' : 'gone';
+  // Another ensemble's modelrun, named by a record a model rewrote, does not hold this folder.
+  return isModelrunEnsemble(record.owner.pid) && holdsFolder(record.owner.pid, dir) !== false
+    ? 'running'
+    : 'gone';
+}
+
+/**
+ * Whether the process holds the folder open, as the modelrun that runs an
+ * ensemble holds its folder for as long as it runs (by device and inode);
+ * undefined when its open files cannot be read (another user's).
+ */
+function holdsFolder(pid: number, dir: string): boolean | undefined {
+  let folder: { dev: number; ino: number };
+  let fds: string[];
+  try {
+    folder = statSync(dir);
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  return fds.some((fd) => {
+    try {
+      const open = statSync(`/proc/${pid}/fd/${fd}`);
+      return open.isDirectory() && open.dev === folder.dev && open.ino === folder.ino;
+    } catch {
+      return false;
+    }
+  });
 }
 
 function isModelrunEnsemble(pid: number): boolean {
