@@ -939,6 +939,24 @@ describe('an ensemble record that is damaged or was edited', () => {
     expect(ended.stdout).toContain('  aggregate command: failed: exited 3');
   });
 
+  // On the old code a rewritten record's escape sequences reached the terminal.
+  it('has status and wait show the text of a rewritten record with its escapes visible', async () => {
+    const dir = await edited((value) => {
+      value.status = 'failed';
+      value.ensemble_id = 'e1\u001b]0;pwned\u0007';
+      const [first] = value.members as Record<string, unknown>[];
+      if (first !== undefined) Object.assign(first, { status: 'failed', reason: 'bad\u001b[2J' });
+      value.aggregate = [{ type: 'command', status: 'failed', summary: 'x\u001b[31m' }];
+    });
+    for (const command of ['status', 'wait']) {
+      const result = await runModelrun([command, dir], { cwd: tree.root });
+      const shown = result.stdout + result.stderr;
+      expect(shown, command).not.toContain('\u001b');
+      expect(shown, command).not.toContain('\u0007');
+      expect(shown, command).toContain('bad\\x1b[2J');
+    }
+  });
+
   it('has wait print the paths of the folder it was given, not those the record wrote', async () => {
     const dir = await edited((value) => {
       // The record of the folder it was copied from, ended.

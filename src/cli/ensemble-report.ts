@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedEnsemble } from '../ensemble/load-ensemble.js';
+import { visibleName, withoutControls } from '../exec/visible-name.js';
 import { ENSEMBLE_RECORD, totalsOf } from '../model/ensemble-record.js';
 import { RUN_RECORD_PATH } from '../model/run-record.js';
 import { stagingDirOf } from '../model/staging-dir.js';
@@ -100,14 +101,16 @@ export function printEnsembleSummary(
       ? `${t.members} members`
       : `${t.members} members run (--only; ${record.members.length} in all)`;
   ctx.output.maskedInfo(
-    `${mark} ensemble ${style.bold(record.ensemble_id)} ${record.status}: ${counts} of ${of} (${record.duration_s ?? 0} s)`,
+    `${mark} ensemble ${style.bold(visibleName(record.ensemble_id))} ${record.status}: ${counts} of ${of} (${record.duration_s ?? 0} s)`,
   );
   for (const member of members.filter((m) => m.status === 'failed')) {
     // A member refused before it was staged has no run, and so no logs, to point at.
     const runDir = join(dir, member.run_id);
     const staged = existsSync(join(runDir, RUN_RECORD_PATH));
     ctx.output.maskedInfo(
-      `  failed   ${member.run_id}${member.exit_code === null ? '' : ` (exit ${member.exit_code})`}${member.reason === undefined ? '' : `: ${member.reason}`}${staged ? `; logs: modelrun logs ${runDir}` : ''}`,
+      withoutControls(
+        `  failed   ${member.run_id}${member.exit_code === null ? '' : ` (exit ${member.exit_code})`}${member.reason === undefined ? '' : `: ${member.reason}`}${staged ? `; logs: modelrun logs ${runDir}` : ''}`,
+      ),
     );
   }
   const skipped = members.filter((m) => m.status === 'skipped');
@@ -116,6 +119,8 @@ export function printEnsembleSummary(
       `  skipped  ${skipped.length} that succeeded before with the same inputs (--resume)`,
     );
   for (const post of record.aggregate)
-    ctx.output.maskedInfo(`  aggregate ${post.type}: ${post.status}: ${post.summary}`);
+    ctx.output.maskedInfo(
+      withoutControls(`  aggregate ${post.type}: ${post.status}: ${post.summary}`),
+    );
   ctx.output.maskedInfo(`  record   ${join(dir, ENSEMBLE_RECORD)}`);
 }

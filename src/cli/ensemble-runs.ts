@@ -2,7 +2,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RunFailedError, UsageError } from '../errors.js';
-import { visibleName } from '../exec/visible-name.js';
+import { visibleName, withoutControls } from '../exec/visible-name.js';
 import {
   type EnsembleRecord,
   type EnsembleRecordRead,
@@ -149,7 +149,9 @@ export function ensembleStatus(found: FoundEnsemble, json: boolean, ctx: Command
     ...(record.log === undefined ? [] : [['log', record.log] as [string, string]]),
     ['dir', found.dir],
   ];
-  for (const [label, value] of rows) ctx.output.maskedResult(`${label.padEnd(9)} ${value}`);
+  // ensemble.json can be rewritten by a model: its text reaches the terminal escaped.
+  for (const [label, value] of rows)
+    ctx.output.maskedResult(`${label.padEnd(9)} ${withoutControls(value)}`);
   const shown = record.members.filter((m) => m.status === 'running' || m.status === 'failed');
   for (const member of shown)
     ctx.output.maskedResult(
@@ -158,7 +160,9 @@ export function ensembleStatus(found: FoundEnsemble, json: boolean, ctx: Command
   // An aggregate step that did not succeed is why an ensemble of succeeded members failed.
   for (const post of record.aggregate)
     if (post.status !== 'succeeded')
-      ctx.output.maskedResult(`  aggregate ${post.type}: ${post.status}: ${post.summary}`);
+      ctx.output.maskedResult(
+        withoutControls(`  aggregate ${post.type}: ${post.status}: ${post.summary}`),
+      );
   return exitCodeOf(record, live);
 }
 

@@ -1,4 +1,4 @@
-import { escapeDeceptive } from '../exec/visible-name.js';
+import { escapeDeceptive, withoutControls } from '../exec/visible-name.js';
 import type { MemberEntry } from '../model/ensemble-record.js';
 import type { Redactor } from '../secrets.js';
 
@@ -142,6 +142,11 @@ export function formatSpan(seconds: number): string {
 
 /** One line per change of a member's state, with how many of those run have ended. */
 export function memberLine(entry: MemberEntry, progress: { ended: number; of: number }): string {
+  // A record a model rewrote may hold escape sequences: none reaches the terminal.
+  return withoutControls(memberText(entry, progress));
+}
+
+function memberText(entry: MemberEntry, progress: { ended: number; of: number }): string {
   const where = `[${progress.ended}/${progress.of}]`;
   const took = entry.duration_s === null ? '' : ` in ${entry.duration_s} s`;
   const exit = entry.exit_code === null ? '' : ` (exit ${entry.exit_code})`;

@@ -115,3 +115,18 @@ const styling = new RegExp(`${String.fromCharCode(0x1b)}\\[[0-9;:]*m`, 'g');
 export function visibleLine(line: string): string {
   return visibleName(line.replace(styling, ''));
 }
+
+/** Control characters: C0, DEL and C1. */
+const controls = /\p{Cc}/gu;
+
+/**
+ * Text modelrun recorded and now shows again (ensemble.json's reasons and
+ * ids, which a model may have rewritten): each control character as \xNN and
+ * each deceptive one as \uNNNN, and nothing else changed, so that text made
+ * visible when it was recorded is not escaped twice.
+ */
+export function withoutControls(text: string): string {
+  return escapeDeceptive(
+    text.replace(controls, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`),
+  );
+}
