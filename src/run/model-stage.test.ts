@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -10,7 +10,7 @@ import { recordOf } from '../runs/test-records.js';
 import { Redactor } from '../secrets.js';
 import { Holdings } from './holdings.js';
 import { runModel } from './model-stage.js';
-import type { PipelineDeps } from './pipeline.js';
+import type { PipelineDeps, RunChange } from './pipeline.js';
 import { RecordWriter } from './record-writer.js';
 import { Session } from './session.js';
 
@@ -184,6 +184,36 @@ describe('the record while the model runs', () => {
       ['submitted', { kind: 'test-job', id: '42' }],
       ['running', { kind: 'test-job', id: '42' }],
     ]);
+  });
+});
+
+describe('the handle as the run reports it', () => {
+  // On the old code the observer heard of the handle before run.json held it:
+  // a `run --detach` that learnt of the start from <log>.started then read a
+  // record without it (two CI failures of cli-detach.e2e).
+  it('is told once run.json holds it', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
+    const heard: unknown[] = [];
+    const fake: BackendRunner = {
+      check: async () => {},
+      start: async () => {},
+      async run(output, _signal, hooks?: RunHooks) {
+        hooks?.submitted({ kind: 'test-job', id: '42' });
+        await until(async () => heard.length > 0);
+        output.stdout.end();
+        output.stderr.end();
+        return { exitCode: 0, signal: null };
+      },
+      stop: async () => {},
+    };
+    const [pipeline, holdings] = deps(undefined);
+    // Read at the very moment it is told.
+    const observe = (change: RunChange) => {
+      if ('handle' in change)
+        heard.push(JSON.parse(readFileSync(join(dir, '.modelrun', 'run.json'), 'utf8')).handle);
+    };
+    await runModel(fake, backend(), ...recorded(), { ...pipeline, observe }, holdings);
+    expect(heard).toEqual([{ kind: 'test-job', id: '42' }]);
   });
 });
 

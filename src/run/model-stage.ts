@@ -51,7 +51,7 @@ export async function runModel(
   const setStatus = (status: 'submitted' | 'running', at?: Date) => {
     if (record.status === status) return;
     record.status = status;
-    writer.update(deps.status);
+    void writer.update(deps.status);
     deps.observe?.(at === undefined ? { status } : { status, at: at.toISOString() });
   };
   const stopper = new AbortController();
@@ -76,8 +76,9 @@ export async function runModel(
       },
       submitted: (runHandle) => {
         record.handle = runHandle;
-        writer.update(deps.status);
-        deps.observe?.({ handle: runHandle });
+        // Told once run.json holds it: a `run --detach` that hears of the start
+        // this way (<log>.started) then finds the handle in the record too.
+        void writer.update(deps.status).then(() => deps.observe?.({ handle: runHandle }));
       },
     });
   } catch (error) {

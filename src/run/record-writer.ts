@@ -36,8 +36,8 @@ export class RecordWriter {
    * The same while the model runs, where a record that could not be updated
    * must not stop the run: `warn` hears why, and the final write tries again.
    */
-  update(warn: (line: string) => void): void {
-    this.write().catch((error: Error) =>
+  update(warn: (line: string) => void): Promise<void> {
+    return this.write().catch((error: Error) =>
       warn(
         `warning: could not update ${this.record.staging_dir}/.modelrun/run.json: ${error.message}`,
       ),
