@@ -637,6 +637,17 @@ describe('stopping an ensemble', () => {
   });
 });
 
+/** Detaches the ensemble `<id>.yml` of slow members; its folder, and the pid of its first member's sleep once it runs. */
+async function detachSlow(id: string): Promise<{ dir: string; pid: number }> {
+  const started = await runModelrun(['ensemble', `${id}.yml`, '--detach'], { cwd: tree.root });
+  expect(started.code, started.stderr).toBe(0);
+  const dir = tree.path('simulations', id);
+  const pidFile = join(dir, 'slow-0', 'sleep.pid');
+  for (let i = 0; i < 400 && !(existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== ''); i++)
+    await sleep(25);
+  return { dir, pid: Number(readFileSync(pidFile, 'utf8')) };
+}
+
 describe('an ensemble run with --detach', () => {
   it('outlives the terminal that started it; wait on its folder sees it end, with its aggregate step run once', async () => {
     const id = uniqueId('detached');
@@ -693,13 +704,7 @@ describe('an ensemble run with --detach', () => {
   it('is stopped from another shell by cancel on its folder, with nothing left running', async () => {
     const id = uniqueId('detached-slow');
     tree.write(`${id}.yml`, `model: slow.yml\nensemble_id: ${id}\nreplicas: 3\nmax_parallel: 2\n`);
-    const started = await runModelrun(['ensemble', `${id}.yml`, '--detach'], { cwd: tree.root });
-    expect(started.code, started.stderr).toBe(0);
-    const dir = tree.path('simulations', id);
-    const pidFile = join(dir, 'slow-0', 'sleep.pid');
-    for (let i = 0; i < 400 && !(existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== ''); i++)
-      await sleep(25);
-    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const { dir, pid } = await detachSlow(id);
     const cancelled = await runModelrun(['cancel', dir], { cwd: tree.root });
     expect(cancelled.code, cancelled.stderr).toBe(0);
     expect(cancelled.stdout).toContain(`cancelled ensemble ${id}: cancelled`);
@@ -716,13 +721,7 @@ describe('an ensemble run with --detach', () => {
   it('is not cancelled, waited for or called running through a copy of its folder', async () => {
     const id = uniqueId('detached-copied');
     tree.write(`${id}.yml`, `model: slow.yml\nensemble_id: ${id}\nreplicas: 2\n`);
-    const started = await runModelrun(['ensemble', `${id}.yml`, '--detach'], { cwd: tree.root });
-    expect(started.code, started.stderr).toBe(0);
-    const dir = tree.path('simulations', id);
-    const pidFile = join(dir, 'slow-0', 'sleep.pid');
-    for (let i = 0; i < 400 && !(existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== ''); i++)
-      await sleep(25);
-    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const { dir, pid } = await detachSlow(id);
     const copy = tree.path('copies', id);
     mkdirSync(tree.path('copies'), { recursive: true });
     execFileSync('cp', ['-a', dir, copy]);
