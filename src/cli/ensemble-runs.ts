@@ -45,8 +45,9 @@ export async function ensembleAt(
   // Nothing of that name here: an id, looked up in ./simulations as a run id is (locate.ts).
   if (dir === undefined)
     return isRunIdLike(given) ? ensembleAt(join(DEFAULT_RUNS_DIR, given), cwd, env) : undefined;
-  if ((await stat(dir)).isFile()) return ensembleOfFile(dir, given, cwd, env);
-  if (!(await stat(dir)).isDirectory()) return undefined;
+  const found = await stat(dir);
+  if (found.isFile()) return ensembleOfFile(dir, given, cwd, env);
+  if (!found.isDirectory()) return undefined;
   if (
     await stat(join(dir, RUN_RECORD_PATH)).then(
       () => true,
